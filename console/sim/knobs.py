@@ -1,0 +1,38 @@
+"""Fault and pacing knobs of one simulated vendor, settable live over ``/_sim/knobs``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class Knobs:
+    """What a simulated vendor does wrong, and how strictly it limits rates.
+
+    Every probability is drawn from the vendor's seeded RNG, so a run is repeatable.
+    """
+
+    latency_ms: float = 0.0  # added before every REST answer
+    error_rate: float = 0.0  # share of REST requests answered 500 in the vendor's words
+    burst_429: int = 0  # the next N REST requests are answered 429 (counts down)
+    malformed_rate: float = 0.0  # share of 200 answers whose JSON body is cut short
+    unknown_status_rate: float = 0.0  # share of targets reported with a status nobody knows
+    down: bool = False  # every REST request is answered 503; WebSockets are refused
+    ws_drop_after_s: float = 0.0  # > 0: every WebSocket is closed after this many seconds
+    rate_limits: bool = True  # enforce the documented limits
+    rate_scale: float = 1.0  # multiplies every rate window (0.01: 100/min becomes 100/0.6 s)
+    event_rate: float = 0.0  # > 0: extra stream events per second (benchmarks)
+    conflict_mode: bool = False  # 55-tech: answer repeated actions 409 instead of already_*
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply changes from JSON, refusing unknown names and coercing to each field's type."""
+        known = {f.name: f for f in fields(self)}
+        for name, value in changes.items():
+            if name not in known:
+                raise ValueError(f"unknown knob {name!r}; known: {', '.join(sorted(known))}")
+            current = getattr(self, name)
+            setattr(self, name, type(current)(value))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

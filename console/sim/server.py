@@ -1,0 +1,290 @@
+"""Serve the five simulated vendor APIs on loopback, one port each, from one process.
+
+Each vendor gets its own Starlette app (its documented paths, plus ``/_sim/...`` for
+tests and demos) behind the fault middleware, served by uvicorn with httptools. A world
+tick moves the markets; ``motion=False`` keeps the world still for deterministic tests.
+
+``SimServer.start_in_thread()`` runs everything on a private uvloop in a background
+thread (what tests and the benchmarks use); ``serve()`` runs in the caller's loop (what
+``trading-console sim`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from console.sim.context import SimClock, VendorContext
+from console.sim.faults import FaultMiddleware
+from console.sim.knobs import Knobs
+from console.sim.registry import VENDOR_SIMS
+from console.sim.vendor import AdminError, VendorSim
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class SimServer:
+    """The simulator: five vendor APIs, one seeded world."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        scale: int = 1,
+        host: str = "127.0.0.1",
+        port_base: int = 0,
+        frozen_at: float | None = None,
+        motion: bool = True,
+        tick_s: float = 0.5,
+        knobs: Mapping[str, Mapping[str, Any]] | None = None,
+        vendors: tuple[str, ...] | None = None,
+    ) -> None:
+        if host not in LOOPBACK:
+            raise ValueError(f"the simulator serves loopback only, not {host!r}")
+        self.host = "127.0.0.1" if host == "localhost" else host
+        self.port_base = port_base
+        self.clock = SimClock(frozen_at)
+        self.motion = motion
+        self.tick_s = tick_s
+        self.vendors: dict[str, VendorSim] = {}
+        for api in vendors or tuple(VENDOR_SIMS):
+            ctx = VendorContext(name=api, seed=seed, scale=scale, clock=self.clock, knobs=Knobs())
+            if knobs and api in knobs:
+                ctx.knobs.update(dict(knobs[api]))
+            self.vendors[api] = VENDOR_SIMS[api](ctx)
+        self.ports: dict[str, int] = {}
+        self._servers: list[uvicorn.Server] = []
+        self._stop = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    # ----- addresses and profile -------------------------------------------------
+    def _url_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    def base_url(self, api: str) -> str:
+        return f"http://{self._url_host()}:{self.ports[api]}"
+
+    def ws_url(self, api: str) -> str | None:
+        path = self.vendors[api].ws_path
+        return f"ws://{self._url_host()}:{self.ports[api]}{path}" if path else None
+
+    def venue_entries(self) -> list[dict[str, Any]]:
+        """One profile venue entry per simulated vendor, credentials in clear (demo only)."""
+        entries = []
+        for api, vendor in self.vendors.items():
+            entry: dict[str, Any] = {"api": api, "name": api, "base_url": self.base_url(api)}
+            ws = self.ws_url(api)
+            if ws:
+                entry["ws_url"] = ws
+            entry["credentials"] = vendor.credentials()
+            entries.append(entry)
+        return entries
+
+    # ----- serving -----------------------------------------------------------------
+    def _app(self, vendor: VendorSim) -> Starlette:
+        app = Starlette(routes=[*_admin_routes(vendor), *vendor.routes()])
+        app.add_middleware(FaultMiddleware, vendor=vendor)
+        return app
+
+    async def serve(self, ready: asyncio.Event | None = None) -> None:
+        """Serve until :meth:`request_stop`; ``ready`` is set once every port listens."""
+        self._stop = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        sockets = []
+        for i, (api, vendor) in enumerate(self.vendors.items()):
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port_base + i if self.port_base else 0))
+            sock.listen(1024)
+            sock.setblocking(False)
+            self.ports[api] = sock.getsockname()[1]
+            config = uvicorn.Config(
+                self._app(vendor),
+                lifespan="off",
+                log_level="warning",
+                access_log=False,
+                http="httptools",
+                ws="websockets-sansio",
+                ws_ping_interval=None,
+                timeout_graceful_shutdown=1,
+            )
+            self._servers.append(uvicorn.Server(config))
+            sockets.append(sock)
+        tasks = [
+            asyncio.create_task(s.serve(sockets=[k]))
+            for s, k in zip(self._servers, sockets, strict=True)
+        ]
+        while not all(s.started for s in self._servers):
+            if any(t.done() for t in tasks):
+                break
+            await asyncio.sleep(0.005)
+        ticker = asyncio.create_task(self._tick_forever())
+        dropper = asyncio.create_task(self._drop_forever())
+        if ready is not None:
+            ready.set()
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            ticker.cancel()
+            dropper.cancel()
+            for vendor in self.vendors.values():
+                await _close_websockets(vendor, 1001, "simulator shutting down")
+            for server in self._servers:
+                server.should_exit = True
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for sock in sockets:
+                sock.close()
+
+    async def _tick_forever(self) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(self.tick_s)
+            now = time.monotonic()
+            if self.motion:
+                self.tick(now - last)
+            last = now
+
+    def tick(self, dt: float) -> None:
+        """Move the world by ``dt`` seconds (P&L drift, fills, expiries ...)."""
+        now = self.clock.now()
+        for vendor in self.vendors.values():
+            for fn in vendor.ctx.tickers:
+                try:
+                    fn(now, dt)
+                except Exception:  # a bug in one vendor's world must not stop the others
+                    log.exception("%s world tick failed", vendor.api)
+
+    async def _drop_forever(self) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            for vendor in self.vendors.values():
+                after = vendor.ctx.knobs.ws_drop_after_s
+                if after > 0:
+                    await _close_websockets(vendor, 1011, "simulated drop", older_than=after)
+
+    def request_stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    # ----- background thread (tests, benchmarks, demo) ----------------------------
+    def start_in_thread(self, timeout_s: float = 10.0) -> SimServer:
+        def run() -> None:
+            try:
+                import uvloop
+
+                with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                    runner.run(self.serve())
+            except BaseException as exc:  # reported to the starting thread
+                self._error = exc
+                self._ready.set()
+
+        self._thread = threading.Thread(target=run, name="trading-console-sim", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout_s):
+            raise RuntimeError("simulator did not start in time")
+        if self._error is not None:
+            raise RuntimeError(f"simulator failed to start: {self._error}") from self._error
+        return self
+
+    def stop_thread(self, timeout_s: float = 10.0) -> None:
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the simulator's loop and return its result (thread-safe)."""
+        assert self._loop is not None
+
+        async def run() -> Any:
+            return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
+    def knobs(self, api: str) -> Knobs:
+        return self.vendors[api].ctx.knobs
+
+
+@contextlib.contextmanager
+def running_sim(**kwargs: Any) -> Iterator[SimServer]:
+    """A simulator in a background thread for the duration of a ``with`` block."""
+    sim = SimServer(**kwargs).start_in_thread()
+    try:
+        yield sim
+    finally:
+        sim.stop_thread()
+
+
+async def _close_websockets(
+    vendor: VendorSim, code: int, reason: str, *, older_than: float | None = None
+) -> int:
+    closed = 0
+    now = time.monotonic()
+    for ws in list(vendor.ctx.websockets):
+        opened = ws.scope.get("sim_opened_at", now)
+        if older_than is not None and now - opened < older_than:
+            continue
+        vendor.ctx.websockets.discard(ws)
+        with contextlib.suppress(Exception):
+            await ws.close(code=code, reason=reason)
+        closed += 1
+    if closed:
+        vendor.ctx.count("ws_dropped", closed)
+    return closed
+
+
+def _admin_routes(vendor: VendorSim) -> list[Route]:
+    """``/_sim/...``: knobs, counters, world commands and dropping streams, for tests."""
+
+    async def get_knobs(request: Request) -> Response:
+        return JSONResponse(vendor.ctx.knobs.as_dict())
+
+    async def set_knobs(request: Request) -> Response:
+        try:
+            vendor.ctx.knobs.update(await request.json())
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(vendor.ctx.knobs.as_dict())
+
+    async def counters(request: Request) -> Response:
+        return JSONResponse(vendor.ctx.counters)
+
+    async def drop(request: Request) -> Response:
+        return JSONResponse({"dropped": await _close_websockets(vendor, 1011, "simulated drop")})
+
+    async def admin(request: Request) -> Response:
+        body = await request.body()
+        try:
+            args = json.loads(body) if body else {}
+            return JSONResponse(vendor.admin(request.path_params["command"], args))
+        except AdminError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"bad arguments: {exc}"}, status_code=400)
+
+    return [
+        Route("/_sim/knobs", get_knobs, methods=["GET"]),
+        Route("/_sim/knobs", set_knobs, methods=["POST"]),
+        Route("/_sim/counters", counters, methods=["GET"]),
+        Route("/_sim/drop-websockets", drop, methods=["POST"]),
+        Route("/_sim/admin/{command}", admin, methods=["POST"]),
+    ]

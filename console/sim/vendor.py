@@ -1,0 +1,51 @@
+"""The shape of one simulated vendor API."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from console.sim.context import VendorContext
+
+
+class AdminError(Exception):
+    """A ``/_sim/admin/...`` command the vendor does not know or cannot do."""
+
+
+class VendorSim(ABC):
+    """One vendor API served by the simulator: routes, errors, world, credentials.
+
+    ``api`` is the vendor's kind as profiles name it (``55tech``, ``x3algo``, ``pipai``,
+    ``joyride``, ``finradar``).
+    """
+
+    api: ClassVar[str]
+    ws_path: ClassVar[str | None] = None
+
+    def __init__(self, ctx: VendorContext) -> None:
+        self.ctx = ctx
+
+    @abstractmethod
+    def routes(self) -> list[BaseRoute]:
+        """The vendor's documented paths."""
+
+    @abstractmethod
+    def error_response(
+        self, status: int, message: str, *, retry_after: float | None = None
+    ) -> Response:
+        """An error in the vendor's own envelope (used by the fault knobs too)."""
+
+    @abstractmethod
+    def credentials(self) -> dict[str, str]:
+        """The demo credentials this simulated vendor accepts, by profile credential name."""
+
+    def admin(self, command: str, args: dict[str, Any]) -> Any:
+        """World commands for tests and demos (raise a global emergency, fire a sniper ...)."""
+        raise AdminError(f"{self.api} simulator has no admin command {command!r}")
+
+    def target_count(self) -> int:
+        """How many targets the world holds (for the startup banner)."""
+        return 0

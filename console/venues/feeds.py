@@ -1,0 +1,109 @@
+"""The two feed shapes every venue uses: REST polling, and a stream that reconnects.
+
+Both loops run until cancelled, report their health to the sink with the venue's own
+words, and never let a venue error escape (a console must not exit because a venue is
+down). Reconnects use capped exponential backoff with full jitter, and a stream resyncs
+from REST each time it (re)connects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from console.core.model import Target
+from console.venues.base import FeedSink, FeedStatus
+
+log = logging.getLogger(__name__)
+
+
+class FeedError(Exception):
+    """A feed could not get data; the message is shown on the venue's panel as is."""
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff with full jitter: 0 .. min(cap, base * 2**n)."""
+
+    base_s: float = 0.5
+    cap_s: float = 30.0
+    rng: random.Random = field(default_factory=random.Random)
+    attempts: int = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap_s, self.base_s * (2**self.attempts))
+        self.attempts += 1
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.attempts = 0
+
+
+async def poll_forever(
+    venue: str,
+    fetch: Callable[[], Awaitable[list[Target]]],
+    sink: FeedSink,
+    interval_s: float,
+    *,
+    backoff: Backoff | None = None,
+) -> None:
+    """Poll ``fetch`` every ``interval_s``; on failure report DOWN and retry with backoff."""
+    backoff = backoff or Backoff(base_s=min(interval_s, 1.0), cap_s=max(interval_s * 8, 10.0))
+    sink.health(venue, FeedStatus.CONNECTING)
+    while True:
+        try:
+            targets = await fetch()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a feed must survive anything the venue does
+            sink.health(venue, FeedStatus.DOWN, describe(exc))
+            await asyncio.sleep(backoff.next_delay())
+            continue
+        backoff.reset()
+        sink.snapshot(venue, targets)
+        sink.health(venue, FeedStatus.POLLING)
+        await asyncio.sleep(interval_s)
+
+
+async def stream_forever(
+    venue: str,
+    connect_and_run: Callable[[Callable[[], None]], Awaitable[None]],
+    sink: FeedSink,
+    *,
+    backoff: Backoff | None = None,
+) -> None:
+    """Run ``connect_and_run`` (which returns or raises when the stream ends), forever.
+
+    ``connect_and_run(on_live)`` connects, subscribes, calls ``on_live()`` (which reports
+    LIVE and resets the backoff), resyncs from REST and reads events until the stream
+    ends. Between attempts this loop reports RECONNECTING, then DOWN, and backs off.
+    """
+    backoff = backoff or Backoff()
+    sink.health(venue, FeedStatus.CONNECTING)
+
+    def on_live() -> None:
+        backoff.reset()
+        sink.health(venue, FeedStatus.LIVE)
+
+    while True:
+        try:
+            await connect_and_run(on_live)
+            detail = "stream closed by the venue"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            detail = describe(exc)
+        status = FeedStatus.RECONNECTING if backoff.attempts < 3 else FeedStatus.DOWN
+        sink.health(venue, status, detail)
+        delay = backoff.next_delay()
+        log.info("%s stream: %s; reconnecting in %.1f s", venue, detail, delay)
+        await asyncio.sleep(delay)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line, secret-free description of why a feed failed."""
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return message if len(message) <= 200 else message[:199] + "…"

@@ -1,0 +1,128 @@
+"""Client-side pacing under a vendor's documented rate limit.
+
+A sliding-window log: a call may go when the units spent in the last ``window_s``
+plus its own weight stay within ``limit``. Waiters are served in order, so a burst of
+2,000 stops drains at exactly the rate the vendor allows and no faster. A small safety
+margin on the window absorbs the delay between our clock and the server's.
+
+The vendor can also tell us to wait (``Retry-After``, ``X-RateLimit-Remaining: 0`` with
+``X-RateLimit-Reset``): ``hold_until`` makes every waiter respect that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+
+from console.venues.base import RateLimit
+
+Clock = Callable[[], float]
+
+# Fraction of a window kept as slack between our clock and the server's.
+_MARGIN_FRACTION = 0.03
+_MARGIN_MIN_S = 0.004
+
+
+class Pacer:
+    """Paces calls under ``limit`` units per rolling ``window_s`` seconds."""
+
+    def __init__(self, rate: RateLimit, *, clock: Clock = time.monotonic) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._spent: deque[tuple[float, int]] = deque()
+        self._in_window = 0
+        self._lock = asyncio.Lock()
+        self._hold_until = 0.0
+        self._window = rate.window_s + max(rate.window_s * _MARGIN_FRACTION, _MARGIN_MIN_S)
+
+    def _expire(self, now: float) -> None:
+        while self._spent and self._spent[0][0] <= now - self._window:
+            _, w = self._spent.popleft()
+            self._in_window -= w
+
+    def delay_for(self, weight: int = 1) -> float:
+        """Seconds a call of ``weight`` would wait if it asked now (0 when it can go)."""
+        now = self._clock()
+        self._expire(now)
+        wait = max(0.0, self._hold_until - now)
+        if self._in_window + weight > self.rate.limit and self._spent:
+            need = self._in_window + weight - self.rate.limit
+            freed = 0
+            for t, w in self._spent:
+                freed += w
+                if freed >= need:
+                    wait = max(wait, t + self._window - now)
+                    break
+        return wait
+
+    async def acquire(self, weight: int = 1) -> None:
+        """Wait until a call of ``weight`` fits, then count it as spent."""
+        weight = min(weight, self.rate.limit)
+        async with self._lock:
+            while True:
+                wait = self.delay_for(weight)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            self._spent.append((self._clock(), weight))
+            self._in_window += weight
+
+    def hold_until(self, deadline: float) -> None:
+        """Make every call wait until ``deadline`` (monotonic seconds)."""
+        self._hold_until = max(self._hold_until, deadline)
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from a response: a 429's ``Retry-After`` or an exhausted ``X-RateLimit``."""
+        now = self._clock()
+        retry_after = retry_after_seconds(headers)
+        if status == 429:
+            self.hold_until(now + (retry_after if retry_after is not None else self.rate.window_s))
+            return
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        if remaining is not None and reset is not None:
+            try:
+                if int(remaining) <= 0:
+                    self.hold_until(now + max(0.0, float(reset) - time.time()))
+            except ValueError:
+                pass
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` as seconds, whether given as a number or an HTTP date."""
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def scaled(rate: RateLimit, scale: float) -> RateLimit:
+    """A documented limit with its window multiplied by ``scale`` (tests use < 1)."""
+    return RateLimit(rate.limit, rate.window_s * scale)
+
+
+class Unpaced(Pacer):
+    """A pacer that never waits (rate limits switched off for a benchmark)."""
+
+    def __init__(self) -> None:
+        super().__init__(RateLimit(1, 1.0))
+
+    async def acquire(self, weight: int = 1) -> None:
+        return None
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        return None
+
+
+def make_pacer(rate: RateLimit, *, enabled: bool, scale: float = 1.0) -> Pacer:
+    return Pacer(scaled(rate, scale)) if enabled else Unpaced()

@@ -1,0 +1,38 @@
+"""Shared fixtures: a real simulator on loopback, settings pointing at it, a recording sink."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from console.sim.server import SimServer
+from console.venues.base import VenueSettings
+from tests.support import RecordingSink, settings_for
+
+
+@pytest.fixture
+def sim_options() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to start the simulator differently."""
+    return {}
+
+
+@pytest.fixture
+def sim(sim_options: dict[str, Any]) -> Iterator[SimServer]:
+    """A fresh simulator of all five vendors, still (no motion), seed 7, in a thread."""
+    options: dict[str, Any] = {"seed": 7, "motion": False}
+    options.update(sim_options)
+    server = SimServer(**options).start_in_thread()
+    try:
+        yield server
+    finally:
+        server.stop_thread()
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    return RecordingSink()
+
+
+__all__ = ["RecordingSink", "VenueSettings", "settings_for"]
