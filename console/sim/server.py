@@ -80,7 +80,7 @@ class SimServer:
         return f"[{self.host}]" if ":" in self.host else self.host
 
     def base_url(self, api: str) -> str:
-        return f"http://{self._url_host()}:{self.ports[api]}"
+        return f"http://{self._url_host()}:{self.ports[api]}{self.vendors[api].base_path}"
 
     def ws_url(self, api: str) -> str | None:
         path = self.vendors[api].ws_path

@@ -24,6 +24,8 @@ class VendorSim(ABC):
 
     api: ClassVar[str]
     ws_path: ClassVar[str | None] = None
+    # Part of the vendor's base URL after the host (Joyride's REST base is ``.../api``).
+    base_path: ClassVar[str] = ""
 
     def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx
