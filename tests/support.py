@@ -36,18 +36,18 @@ def settings_for(sim: SimServer, api: str, **overrides: Any) -> VenueSettings:
 
 def set_knobs(sim: SimServer, api: str, **knobs: Any) -> None:
     """Change a simulated vendor's knobs over its real ``/_sim/knobs`` endpoint."""
-    r = httpx.post(f"{sim.base_url(api)}/_sim/knobs", json=knobs, trust_env=False)
+    r = httpx.post(f"{sim.root_url(api)}/_sim/knobs", json=knobs, trust_env=False)
     r.raise_for_status()
 
 
 def sim_admin(sim: SimServer, api: str, command: str, **args: Any) -> Any:
-    r = httpx.post(f"{sim.base_url(api)}/_sim/admin/{command}", json=args, trust_env=False)
+    r = httpx.post(f"{sim.root_url(api)}/_sim/admin/{command}", json=args, trust_env=False)
     r.raise_for_status()
     return r.json()
 
 
 def sim_counters(sim: SimServer, api: str) -> dict[str, int]:
-    r = httpx.get(f"{sim.base_url(api)}/_sim/counters", trust_env=False)
+    r = httpx.get(f"{sim.root_url(api)}/_sim/counters", trust_env=False)
     r.raise_for_status()
     return dict(r.json())
 

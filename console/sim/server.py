@@ -79,6 +79,10 @@ class SimServer:
     def _url_host(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host
 
+    def root_url(self, api: str) -> str:
+        """Where ``/_sim/...`` lives for ``api`` (the port's root, whatever the base path)."""
+        return f"http://{self._url_host()}:{self.ports[api]}"
+
     def base_url(self, api: str) -> str:
         return f"http://{self._url_host()}:{self.ports[api]}{self.vendors[api].base_path}"
 
