@@ -56,8 +56,10 @@ class Reply:
         """The body as JSON; raises ``ValueError`` with a short description when it is not."""
         try:
             return json.loads(self.content)  # type: ignore[no-any-return]
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except json.JSONDecodeError as exc:
             raise ValueError(f"malformed JSON from venue ({exc.msg} at byte {exc.pos})") from None
+        except UnicodeDecodeError:
+            raise ValueError("malformed JSON from venue (not UTF-8)") from None
 
     def json_or_none(self) -> JSON:
         try:

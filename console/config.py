@@ -1,0 +1,315 @@
+"""Configuration: profiles of venues, credentials by reference, and where files live.
+
+The config is TOML in the platformdirs config dir (``config.toml``), or the file given
+with ``--config``. A profile is a list of venues plus how the console behaves with it::
+
+    default_profile = "prod"
+
+    [profiles.prod]
+    label = "PROD"            # shown in the header and typed to confirm a kill
+    color = "error"           # theme variable for the label: error, warning, success, accent
+    readonly = true           # destructive keys unbound until armed
+    arm_minutes = 5
+    secrets_file = "secrets.toml"   # relative to this file; refused if group/world-readable
+
+    [[profiles.prod.venues]]
+    api = "x3algo"
+    name = "x3algo"
+    base_url = "https://api.x3algo.com"
+    credentials = { email = "env:X3ALGO_EMAIL", password = "secret:x3algo.password" }
+
+Credentials are references only: ``env:NAME`` reads an environment variable,
+``secret:SECTION.KEY`` reads the secrets file. A literal secret in config.toml is
+refused, so the file can be shared and checked in.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from console.venues.base import RateLimit, Secret, VenueSettings
+
+APP_NAME = "trading-console"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to do."""
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def state_dir() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("TRADING_CONSOLE_CONFIG") or config_dir() / "config.toml")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VenueConfig(_Model):
+    api: str
+    name: str
+    base_url: str
+    ws_url: str | None = None
+    credentials: dict[str, str] = Field(default_factory=dict)
+    poll_interval: float = 2.0
+    request_timeout: float = 5.0
+    control_timeout: float = 10.0
+    rate_scale: float = 1.0
+    pacing: bool = True
+    rate_limits: dict[str, tuple[int, float]] = Field(default_factory=dict)
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("credentials")
+    @classmethod
+    def _references_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, ref in value.items():
+            if not ref.startswith(("env:", "secret:")):
+                raise ValueError(
+                    f"credential {name!r} must be a reference (env:VAR or secret:SECTION.KEY), "
+                    "never the secret itself"
+                )
+        return value
+
+
+class ProfileConfig(_Model):
+    label: str = "PROFILE"
+    color: str = "warning"
+    readonly: bool = False
+    arm_minutes: float = 5.0
+    kill_close_positions: bool = False
+    stale_after: float = 30.0
+    watch_minutes: float = 10.0
+    auto_restop: bool = False
+    secrets_file: str | None = None
+    journal: str | None = None
+    venues: list[VenueConfig] = Field(default_factory=list)
+
+
+class AppConfig(_Model):
+    default_profile: str | None = None
+    theme: str | None = None
+    keys: dict[str, str] = Field(default_factory=dict)
+    profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
+
+
+class Profile:
+    """One profile, resolved: venue settings with their secrets, paths made absolute."""
+
+    def __init__(self, name: str, config: ProfileConfig, app: AppConfig, source: Path) -> None:
+        self.name = name
+        self.config = config
+        self.app = app
+        self.source = source
+
+    @property
+    def label(self) -> str:
+        return self.config.label
+
+    @property
+    def journal_path(self) -> Path:
+        if self.config.journal:
+            return _relative_to(self.source, self.config.journal)
+        return data_dir() / "journal.sqlite3"
+
+    def venue_settings(self, env: Mapping[str, str] | None = None) -> list[VenueSettings]:
+        env = os.environ if env is None else env
+        secrets = self._secrets()
+        settings = []
+        for venue in self.config.venues:
+            creds = {
+                name: Secret(_resolve(ref, env, secrets, venue.name, name, self._secrets_path()))
+                for name, ref in venue.credentials.items()
+            }
+            settings.append(
+                VenueSettings(
+                    name=venue.name,
+                    api=venue.api,
+                    base_url=venue.base_url,
+                    ws_url=venue.ws_url,
+                    credentials=creds,
+                    poll_interval_s=venue.poll_interval,
+                    request_timeout_s=venue.request_timeout,
+                    control_timeout_s=venue.control_timeout,
+                    rate_scale=venue.rate_scale,
+                    pacing=venue.pacing,
+                    rate_limits={k: RateLimit(*v) for k, v in venue.rate_limits.items()},
+                    options=venue.options,
+                )
+            )
+        return settings
+
+    def _secrets_path(self) -> Path | None:
+        if self.config.secrets_file is None:
+            return None
+        return _relative_to(self.source, self.config.secrets_file)
+
+    def _secrets(self) -> dict[str, Any]:
+        path = self._secrets_path()
+        if path is None:
+            return {}
+        return load_secrets(path)
+
+
+def _relative_to(source: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else source.parent / path
+
+
+def load_secrets(path: Path) -> dict[str, Any]:
+    """Read the secrets file, refusing it when group or others may read it (as ssh does)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"secrets file {path} does not exist") from None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        mode = stat.S_IMODE(info.st_mode)
+        raise ConfigError(
+            f"secrets file {path} is accessible by group or others (mode {mode:o}); "
+            f"refusing to use it. Run: chmod 600 {path}"
+        )
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"secrets file {path} is not valid TOML: {exc}") from None
+
+
+def _resolve(
+    ref: str,
+    env: Mapping[str, str],
+    secrets: Mapping[str, Any],
+    venue: str,
+    name: str,
+    secrets_path: Path | None,
+) -> str:
+    kind, _, key = ref.partition(":")
+    if kind == "env":
+        value = env.get(key)
+        if not value:
+            raise ConfigError(
+                f"venue {venue!r}: credential {name!r} reads environment variable {key}, "
+                "which is not set"
+            )
+        return value
+    section, _, item = key.partition(".")
+    found = secrets.get(section, {}).get(item) if item else secrets.get(section)
+    if not isinstance(found, str) or not found:
+        where = secrets_path or "(no secrets_file set in the profile)"
+        raise ConfigError(f"venue {venue!r}: credential {name!r} ({ref}) is not in {where}")
+    return found
+
+
+def load_config(path: Path | None = None) -> tuple[AppConfig, Path]:
+    """Read and validate the config; a missing file says how to get started."""
+    path = path or default_config_path()
+    if not path.exists():
+        raise ConfigError(
+            f"no configuration at {path}.\n"
+            "  Try the demo, which needs none:      trading-console demo\n"
+            "  Or run the simulator and use its profile: trading-console sim --write-config DIR\n"
+            f"  Or write {path} (see README, 'Configuration')."
+        )
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        return AppConfig.model_validate(raw), path
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+def load_profile(path: Path | None = None, name: str | None = None) -> Profile:
+    app, source = load_config(path)
+    if not app.profiles:
+        raise ConfigError(f"{source} defines no profiles")
+    chosen = name or app.default_profile or next(iter(app.profiles))
+    if chosen not in app.profiles:
+        raise ConfigError(
+            f"profile {chosen!r} is not in {source}; known: {', '.join(app.profiles)}"
+        )
+    return Profile(chosen, app.profiles[chosen], app, source)
+
+
+def write_profile_files(
+    directory: Path,
+    *,
+    profile: str,
+    label: str,
+    color: str,
+    venues: list[dict[str, Any]],
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write config.toml + secrets.toml (mode 600) for venues given with clear credentials.
+
+    Used by the simulator and the demo: clear demo credentials go to the secrets file,
+    the config references them.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    secrets: dict[str, dict[str, str]] = {}
+    lines = [f'default_profile = "{profile}"', "", f"[profiles.{profile}]",
+             f'label = "{label}"', f'color = "{color}"', 'secrets_file = "secrets.toml"',
+             'journal = "journal.sqlite3"']  # fmt: skip
+    for key, value in (extra or {}).items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    for venue in venues:
+        lines += ["", f"[[profiles.{profile}.venues]]"]
+        refs = {}
+        for cname, cvalue in venue["credentials"].items():
+            secrets.setdefault(venue["name"], {})[cname] = cvalue
+            refs[cname] = f"secret:{venue['name']}.{cname}"
+        for key, value in venue.items():
+            if key != "credentials":
+                lines.append(f"{key} = {_toml_value(value)}")
+        inline = ", ".join(f"{k} = {_toml_value(v)}" for k, v in refs.items())
+        lines.append(f"credentials = {{ {inline} }}")
+    config_path = directory / "config.toml"
+    config_path.write_text("\n".join(lines) + "\n")
+    secrets_path = directory / "secrets.toml"
+    fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        for section, values in secrets.items():
+            f.write(f'["{section}"]\n')
+            for k, v in values.items():
+                f.write(f"{k} = {_toml_value(v)}\n")
+            f.write("\n")
+    os.chmod(secrets_path, 0o600)
+    return config_path
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")

@@ -1,0 +1,342 @@
+"""The dispatcher: one path from a frozen plan to journaled, verified outcomes.
+
+The same code serves one row, a selection, a whole panel, an emergency stop and the
+CLI. For a plan it:
+
+1. refuses to start while another plan runs (a second key press never dispatches twice);
+2. journals every intent in one transaction before any request leaves;
+3. sends each venue's calls concurrently with the other venues (each venue client paces
+   itself under its vendor's limit, so one slow or dead venue delays nobody else),
+   in plan order within a venue;
+4. journals each outcome as it arrives and reports it to the caller;
+5. re-reads each venue once its calls are done and records the verified state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from console.core.journal import Intent, Journal, iso_ms, now_ms
+from console.core.model import (
+    Action,
+    ActionKind,
+    Outcome,
+    OutcomeKind,
+    State,
+    Target,
+    TargetKind,
+)
+from console.core.store import KnownState, Store
+from console.venues.base import VenueClient
+
+log = logging.getLogger(__name__)
+
+
+class DispatchBusy(Exception):
+    """A plan is already running; nothing was sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    venue: str
+    target_id: str
+    target_name: str
+    kind: TargetKind
+    action: Action
+    state_before: State = State.UNKNOWN
+    exposure: float = 0.0
+
+    @classmethod
+    def for_target(cls, target: Target, action: Action, state: State | None = None) -> PlanItem:
+        return cls(target.venue, target.id, target.name, target.kind, action,
+                   state or target.state, exposure_of(target))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Exactly which targets get which action; frozen when the confirmation opens."""
+
+    items: tuple[PlanItem, ...]
+    title: str
+    scope: str = "one"  # one | selection | panel | kill
+    leaves_behind: tuple[str, ...] = ()
+    created_at: float = field(default_factory=time.time)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def counts_by_venue(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for item in self.items:
+            counts[item.venue] = counts.get(item.venue, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    item: PlanItem
+    outcome: Outcome
+    verified_state: State | None = None
+    verified: bool | None = None  # None: not (yet) verified
+
+    @property
+    def needs_retry(self) -> bool:
+        return self.outcome.kind in (OutcomeKind.FAILED, OutcomeKind.UNCERTAIN) or (
+            self.verified is False
+        )
+
+
+@dataclass
+class Report:
+    plan: Plan
+    batch_id: str
+    started_ms: int
+    results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
+    finished_ms: int | None = None
+
+    @property
+    def done(self) -> int:
+        return len(self.results)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for result in self.results.values():
+            counts[result.outcome.kind.value] = counts.get(result.outcome.kind.value, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        """``halted 57/60 verified · 2 failed · 1 uncertain`` (or ``done`` for resumes)."""
+        total = len(self.plan)
+        verified = sum(1 for r in self.results.values() if r.verified)
+        halting = all(item.action.kind.destructive for item in self.plan.items)
+        verb = "halted" if halting else "done"
+        parts = [f"{verb} {verified}/{total} verified"]
+        counts = self.counts()
+        for kind in (OutcomeKind.REJECTED, OutcomeKind.FAILED, OutcomeKind.UNCERTAIN):
+            if counts.get(kind.value):
+                parts.append(f"{counts[kind.value]} {kind.value}")
+        unverified = sum(1 for r in self.results.values() if r.outcome.ok and r.verified is False)
+        if unverified:
+            parts.append(f"{unverified} not confirmed by re-read")
+        return " · ".join(parts)
+
+    @property
+    def all_verified(self) -> bool:
+        return len(self.results) == len(self.plan) and all(
+            r.verified for r in self.results.values()
+        )
+
+    def retry_plan(self) -> Plan | None:
+        """A plan of what failed, is uncertain, or did not verify (one-key retry)."""
+        items = tuple(r.item for r in self.results.values() if r.needs_retry)
+        if not items:
+            return None
+        return Plan(items, f"Retry: {self.plan.title}", self.plan.scope, self.plan.leaves_behind)
+
+
+ResultCallback = Callable[[ItemResult], None]
+
+
+def exposure_of(target: Target) -> float:
+    """How much is at stake on a target, to order a kill: positions, then P&L and capital."""
+    attrs = target.attrs
+    score = 0.0
+    for name, weight in (("open_positions", 1e9), ("pnl", 1.0), ("profit", 1.0), ("capital", 1e-3)):
+        value = attrs.get(name)
+        try:
+            score += abs(float(value)) * weight if value is not None else 0.0  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+    return score
+
+
+def desired(kind: ActionKind, state: State) -> bool:
+    """Does ``state`` satisfy an action of ``kind``?"""
+    if kind is ActionKind.STOP:
+        return state is State.STOPPED
+    if kind is ActionKind.PAUSE:
+        return state.halted
+    return state is State.RUNNING
+
+
+class Dispatcher:
+    """Runs plans against venue clients, journaling and verifying every call."""
+
+    def __init__(
+        self,
+        clients: Mapping[str, VenueClient],
+        journal: Journal,
+        store: Store | None = None,
+        *,
+        concurrency_per_venue: int = 64,
+        verify: bool = True,
+    ) -> None:
+        self.clients = clients
+        self.journal = journal
+        self.store = store
+        self.concurrency_per_venue = concurrency_per_venue
+        self.verify = verify
+        self._running: Report | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None
+
+    @property
+    def running(self) -> Report | None:
+        return self._running
+
+    async def run(self, plan: Plan, on_result: ResultCallback | None = None) -> Report:
+        if self._running is not None:
+            raise DispatchBusy(f"{self._running.plan.title!r} is still running")
+        report = Report(plan, uuid.uuid4().hex, now_ms())
+        self._running = report
+        try:
+            intents = [
+                Intent(
+                    uuid.uuid4().hex, report.batch_id, i.venue, i.target_id, i.target_name, i.action
+                )
+                for i in plan.items
+            ]
+            self.journal.intend_many(intents)
+            by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}
+            for item, intent in zip(plan.items, intents, strict=True):
+                by_venue.setdefault(item.venue, []).append((item, intent))
+            await asyncio.gather(
+                *(
+                    self._run_venue(venue, pairs, report, on_result)
+                    for venue, pairs in by_venue.items()
+                )
+            )
+            report.finished_ms = now_ms()
+            return report
+        finally:
+            self._running = None
+
+    async def _run_venue(
+        self,
+        venue: str,
+        pairs: list[tuple[PlanItem, Intent]],
+        report: Report,
+        on_result: ResultCallback | None,
+    ) -> None:
+        client = self.clients.get(venue)
+        if client is None:
+            for item, intent in pairs:
+                outcome = Outcome(OutcomeKind.FAILED, f"venue {venue!r} is not in this profile")
+                self._settle(item, intent, outcome, report, on_result)
+            return
+        gate = asyncio.Semaphore(self.concurrency_per_venue)
+
+        async def one(item: PlanItem, intent: Intent) -> None:
+            async with gate:
+                outcome = await self._execute(client, item)
+            self._settle(item, intent, outcome, report, on_result)
+
+        await asyncio.gather(*(one(item, intent) for item, intent in pairs))
+        if self.verify:
+            await self._verify(client, pairs, report, on_result)
+
+    async def _execute(self, client: VenueClient, item: PlanItem) -> Outcome:
+        try:
+            return await client.execute(item.target_id, item.action)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in a venue module must not break a kill
+            log.exception("venue %s raised on %s %s", item.venue, item.action.kind, item.target_id)
+            return Outcome(
+                OutcomeKind.UNCERTAIN,
+                f"internal error in the {item.venue} client ({type(exc).__name__}); re-read the target",
+            )
+
+    def _settle(
+        self,
+        item: PlanItem,
+        intent: Intent,
+        outcome: Outcome,
+        report: Report,
+        on_result: ResultCallback | None,
+    ) -> None:
+        self.journal.record_outcome(intent, outcome)
+        if outcome.ok and item.action.kind in (ActionKind.PAUSE, ActionKind.RESUME) and self.store:
+            state = State.PAUSED if item.action.kind is ActionKind.PAUSE else State.RUNNING
+            known = KnownState(state, iso_ms(now_ms()), str(self.journal.operator))
+            self.store.remember(item.venue, item.target_id, known)
+        result = ItemResult(item, outcome)
+        report.results[(item.venue, item.target_id)] = result
+        if on_result:
+            on_result(result)
+
+    async def _verify(
+        self,
+        client: VenueClient,
+        pairs: list[tuple[PlanItem, Intent]],
+        report: Report,
+        on_result: ResultCallback | None,
+    ) -> None:
+        fresh, problem = await self._reread(client, [item.target_id for item, _ in pairs])
+        if fresh is None:
+            for item, intent in pairs:
+                self.journal.record_verification(
+                    intent, State.UNKNOWN, f"re-read failed: {problem}"
+                )
+                previous = report.results[(item.venue, item.target_id)]
+                result = ItemResult(item, previous.outcome, State.UNKNOWN, False)
+                report.results[(item.venue, item.target_id)] = result
+                if on_result:
+                    on_result(result)
+            return
+        if self.store is not None:
+            self.store.upsert(t for t in fresh.values() if t is not None)
+        for item, intent in pairs:
+            previous = report.results[(item.venue, item.target_id)]
+            target = fresh.get(item.target_id)
+            if target is None:
+                self.journal.record_verification(intent, State.UNKNOWN, "not found on re-read")
+                verified_state: State | None = State.UNKNOWN
+                ok = False
+            else:
+                verified_state = self._verified_state(target, previous.outcome)
+                ok = desired(item.action.kind, verified_state)
+                note = f"re-read: {target.raw_status}" + ("" if ok else " (not as asked)")
+                self.journal.record_verification(intent, verified_state, note)
+            result = ItemResult(item, previous.outcome, verified_state, ok)
+            report.results[(item.venue, item.target_id)] = result
+            if on_result:
+                on_result(result)
+
+    def _verified_state(self, target: Target, outcome: Outcome) -> State:
+        """A venue that cannot report state (Joyride) is verified by its own echo."""
+        if target.state is State.UNKNOWN and target.attrs.get("pause_source") == "unknown":
+            return (outcome.state_after or State.UNKNOWN) if outcome.ok else State.UNKNOWN
+        return target.state
+
+    async def _reread(
+        self, client: VenueClient, ids: list[str]
+    ) -> tuple[dict[str, Target | None] | None, str]:
+        try:
+            if len(ids) <= 3:
+                found = await asyncio.gather(*(client.read_target(i) for i in ids))
+                return dict(zip(ids, found, strict=True)), ""
+            everything = {t.id: t for t in await client.list_targets()}
+            return {i: everything.get(i) for i in ids}, ""
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("re-read of %s failed: %s", client.name, exc)
+            return None, str(exc) or type(exc).__name__
+
+
+def single_plan(target: Target, action: Action, leaves_behind: Iterable[str] = ()) -> Plan:
+    verb = action.kind.value.capitalize()
+    return Plan(
+        (PlanItem.for_target(target, action),),
+        f"{verb} {target.kind.value} {target.name} on {target.venue}",
+        "one",
+        tuple(leaves_behind),
+    )

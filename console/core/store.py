@@ -1,0 +1,224 @@
+"""The live store: the latest state of every target, and how fresh each venue's data is.
+
+Feeds write into it (it is the ``FeedSink``) as fast as events arrive; the screen reads
+it on a steady tick through :meth:`Store.drain`, which hands over only the keys that
+changed since the last drain, so redraws cost what changed, never one per message.
+
+Freshness is data: :meth:`Store.effective_state` reads UNKNOWN once a venue's feed has
+been silent past ``stale_after_s``, and for venues that cannot report a state at all
+(Joyride) it overlays what this console's journal knows, saying how it knows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from console.core.model import AttrValue, State, Target
+from console.venues.base import FeedStatus
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class VenueHealth:
+    """One venue's feed health, as the header shows it."""
+
+    status: FeedStatus = FeedStatus.CONNECTING
+    detail: str = ""
+    since: float = 0.0  # when the status last changed
+    last_update: float | None = None  # when the venue last confirmed anything
+    events: int = 0
+    rate_window: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=120))
+
+
+@dataclass(frozen=True, slots=True)
+class KnownState:
+    """A state the venue cannot report, known from this console's own journal."""
+
+    state: State
+    set_at: str
+    set_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed since the last drain."""
+
+    changed: frozenset[tuple[str, str]]
+    removed: frozenset[tuple[str, str]]
+    health: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.removed or self.health)
+
+
+class Store:
+    """Latest target per (venue, id), plus per-venue health; implements ``FeedSink``."""
+
+    def __init__(self, *, stale_after_s: float = 30.0, clock: Clock = time.time) -> None:
+        self.stale_after_s = stale_after_s
+        self._clock = clock
+        self._targets: dict[str, dict[str, Target]] = {}
+        self._health: dict[str, VenueHealth] = {}
+        self._known: dict[tuple[str, str], KnownState] = {}
+        self._changed: set[tuple[str, str]] = set()
+        self._removed: set[tuple[str, str]] = set()
+        self._health_changed: set[str] = set()
+        self.version = 0
+
+    # ----- FeedSink -------------------------------------------------------------------
+    def _venue(self, venue: str) -> dict[str, Target]:
+        targets = self._targets.get(venue)
+        if targets is None:
+            targets = self._targets[venue] = {}
+            self._health.setdefault(venue, VenueHealth(since=self._clock()))
+        return targets
+
+    def _touch(self, venue: str) -> None:
+        self._health[venue].last_update = self._clock()
+        self._health_changed.add(venue)
+
+    def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
+        current = self._venue(venue)
+        fresh = {t.id: t for t in targets}
+        for gone in current.keys() - fresh.keys():
+            del current[gone]
+            self._removed.add((venue, gone))
+        for tid, target in fresh.items():
+            if current.get(tid) != target:
+                current[tid] = target
+                self._changed.add((venue, tid))
+                self._removed.discard((venue, tid))
+            else:
+                current[tid] = target
+        self._touch(venue)
+        self.version += 1
+
+    def upsert(self, targets: Iterable[Target]) -> None:
+        venues = set()
+        for target in targets:
+            self._venue(target.venue)[target.id] = target
+            self._changed.add(target.key)
+            self._removed.discard(target.key)
+            venues.add(target.venue)
+        for venue in venues:
+            self._touch(venue)
+        self.version += 1
+
+    def patch(
+        self,
+        venue: str,
+        target_id: str,
+        *,
+        state: State | None = None,
+        raw_status: str | None = None,
+        attrs: Mapping[str, AttrValue] | None = None,
+    ) -> None:
+        targets = self._venue(venue)
+        current = targets.get(target_id)
+        if current is None:
+            return
+        merged = {**current.attrs, **attrs} if attrs else current.attrs
+        targets[target_id] = replace(
+            current,
+            state=state or current.state,
+            raw_status=raw_status or current.raw_status,
+            attrs=merged,
+            confirmed_at=self._clock(),
+        )
+        self._changed.add((venue, target_id))
+        self._touch(venue)
+        self.version += 1
+
+    def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
+        self._venue(venue)
+        health = self._health[venue]
+        if health.status != status or health.detail != detail:
+            health.status = status
+            health.detail = detail
+            health.since = self._clock()
+            self._health_changed.add(venue)
+            self.version += 1
+        if status in (FeedStatus.LIVE, FeedStatus.POLLING):
+            health.last_update = self._clock()
+
+    def count_events(self, venue: str, n: int = 1) -> None:
+        self._venue(venue)
+        health = self._health[venue]
+        health.events += n
+        second = int(self._clock())
+        window = health.rate_window
+        if window and window[-1][0] == second:
+            window[-1] = (second, window[-1][1] + n)
+        else:
+            window.append((second, n))
+
+    # ----- reading ----------------------------------------------------------------------
+    def drain(self) -> Changes:
+        """Keys changed since the last drain (the screen's tick calls this)."""
+        changes = Changes(frozenset(self._changed), frozenset(self._removed),
+                          frozenset(self._health_changed))  # fmt: skip
+        self._changed.clear()
+        self._removed.clear()
+        self._health_changed.clear()
+        return changes
+
+    def venues(self) -> list[str]:
+        return list(self._targets)
+
+    def targets(self, venue: str) -> list[Target]:
+        return list(self._targets.get(venue, {}).values())
+
+    def all_targets(self) -> list[Target]:
+        return [t for targets in self._targets.values() for t in targets.values()]
+
+    def get(self, venue: str, target_id: str) -> Target | None:
+        return self._targets.get(venue, {}).get(target_id)
+
+    def venue_health(self, venue: str) -> VenueHealth:
+        return self._health.setdefault(venue, VenueHealth(since=self._clock()))
+
+    def age(self, venue: str) -> float | None:
+        """Seconds since the venue last confirmed anything (None: never)."""
+        last = self.venue_health(venue).last_update
+        return None if last is None else max(0.0, self._clock() - last)
+
+    def is_stale(self, venue: str) -> bool:
+        age = self.age(venue)
+        return age is None or age > self.stale_after_s
+
+    def event_rate(self, venue: str, seconds: int = 5) -> float:
+        """Stream events per second over the last ``seconds`` whole seconds."""
+        now = int(self._clock())
+        window = self.venue_health(venue).rate_window
+        total = sum(n for sec, n in window if now - seconds <= sec < now)
+        return total / seconds
+
+    def rate_history(self, venue: str, seconds: int = 30) -> list[int]:
+        """Events per second for each of the last ``seconds`` seconds, oldest first."""
+        now = int(self._clock())
+        counts = dict(self.venue_health(venue).rate_window)
+        return [counts.get(sec, 0) for sec in range(now - seconds, now)]
+
+    # ----- what the console knows on its own ------------------------------------------
+    def remember(self, venue: str, target_id: str, known: KnownState) -> None:
+        """Record a state this console set on a venue that cannot report it."""
+        self._known[(venue, target_id)] = known
+        self._changed.add((venue, target_id))
+        self.version += 1
+
+    def known(self, venue: str, target_id: str) -> KnownState | None:
+        return self._known.get((venue, target_id))
+
+    def effective_state(self, target: Target) -> State:
+        """The state to show and act on: UNKNOWN when stale; journal knowledge overlaid."""
+        if self.is_stale(target.venue):
+            return State.UNKNOWN
+        if target.state is State.UNKNOWN and target.attrs.get("pause_source") == "unknown":
+            known = self._known.get(target.key)
+            if known is not None:
+                return known.state
+        return target.state
