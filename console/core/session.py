@@ -1,0 +1,124 @@
+"""A session: one profile's venue clients, live store, journal and dispatcher together.
+
+The CLI and the TUI both start from a Session, so a stop typed on the command line and
+a stop confirmed in a modal travel the same path. Tests build one around the simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from console.core.dispatcher import Dispatcher
+from console.core.journal import Journal, iso_ms
+from console.core.model import ActionKind, State
+from console.core.store import KnownState, Store
+from console.venues.base import VenueClient, VenueSettings
+from console.venues.registry import make_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """How the console behaves with this profile (from the profile's settings)."""
+
+    profile: str = "default"
+    label: str = "PROFILE"
+    color: str = "warning"
+    readonly: bool = False
+    arm_minutes: float = 5.0
+    kill_close_positions: bool = False
+    stale_after_s: float = 30.0
+    watch_minutes: float = 10.0
+    auto_restop: bool = False
+
+
+class Session:
+    """Everything one running console (or one CLI command) needs, for one profile."""
+
+    def __init__(
+        self,
+        options: SessionOptions,
+        clients: Iterable[VenueClient],
+        journal: Journal,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.options = options
+        self.clients: dict[str, VenueClient] = {c.name: c for c in clients}
+        self.journal = journal
+        self.clock = clock
+        self.store = Store(stale_after_s=options.stale_after_s, clock=clock)
+        self.dispatcher = Dispatcher(self.clients, journal, self.store)
+        self._feeds: list[asyncio.Task[None]] = []
+        self.load_known_states()
+
+    @classmethod
+    def from_settings(
+        cls,
+        options: SessionOptions,
+        settings: Iterable[VenueSettings],
+        journal: Journal,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> Session:
+        return cls(options, [make_client(s) for s in settings], journal, clock=clock)
+
+    @property
+    def venues(self) -> list[str]:
+        return list(self.clients)
+
+    def load_known_states(self) -> None:
+        """Seed the store with what the journal knows of venues that cannot report state."""
+        for venue in self.clients:
+            for target_id, entry in self.journal.last_settled(venue).items():
+                if entry.kind == "outcome" and entry.action in ("pause", "resume"):
+                    state = State.PAUSED if entry.action == ActionKind.PAUSE else State.RUNNING
+                elif entry.kind == "verify" and entry.state in ("paused", "running"):
+                    state = State(entry.state)
+                else:
+                    continue
+                self.store.remember(
+                    venue, target_id, KnownState(state, iso_ms(entry.ts_ms), entry.operator)
+                )
+
+    def start_feeds(self) -> None:
+        """Start every venue's feed into the store (call from inside the event loop)."""
+        for client in self.clients.values():
+            task = asyncio.create_task(client.run_feed(self.store), name=f"feed:{client.name}")
+            self._feeds.append(task)
+
+    async def stop_feeds(self) -> None:
+        for task in self._feeds:
+            task.cancel()
+        for task in self._feeds:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._feeds.clear()
+
+    async def refresh(self) -> dict[str, str]:
+        """Read every venue once into the store; returns the venues that failed, with why."""
+        failures: dict[str, str] = {}
+
+        async def one(client: VenueClient) -> None:
+            try:
+                self.store.snapshot(client.name, await client.list_targets())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures[client.name] = str(exc) or type(exc).__name__
+
+        await asyncio.gather(*(one(c) for c in self.clients.values()))
+        return failures
+
+    async def aclose(self) -> None:
+        await self.stop_feeds()
+        for client in self.clients.values():
+            with contextlib.suppress(Exception):
+                await client.aclose()
+        self.journal.close()
