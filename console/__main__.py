@@ -1,0 +1,9 @@
+"""``python -m console`` is ``trading-console``."""
+
+from __future__ import annotations
+
+import sys
+
+from console.cli import main
+
+sys.exit(main())

@@ -1,0 +1,162 @@
+"""``trading-console``: the console, the demo, the simulator, and commands for scripts.
+
+Exit codes (documented in the README):
+  0  every action applied or already in place (and verified where it could be)
+  1  unexpected internal error
+  2  usage or configuration error
+  3  the venue rejected an action
+  4  an action failed (transport or server error)
+  5  an outcome is uncertain, or a re-read did not confirm it
+  6  not confirmed by the operator
+  7  unknown venue or target
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from console import cli_control, cli_sim
+from console.config import ConfigError, Profile, load_profile, state_dir
+from console.core.journal import Journal
+from console.core.session import Session, SessionOptions
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_FAILED = 4
+EXIT_UNCERTAIN = 5
+EXIT_NOT_CONFIRMED = 6
+EXIT_UNKNOWN = 7
+
+
+def demo_config_path() -> Path:
+    """Where ``trading-console demo`` writes its profile, for ``--demo`` on other commands."""
+    return state_dir() / "demo" / "config.toml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", type=Path, help="config file (default: the platform config dir)"
+    )
+    common.add_argument("--profile", help="profile name (default: the config's default_profile)")
+    common.add_argument(
+        "--demo", action="store_true", help="use the profile of the running `trading-console demo`"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="trading-console",
+        description="Watch and stop live trading systems through their vendors' APIs.",
+        parents=[common],
+    )
+    parser.add_argument(
+        "--readonly", action="store_true", help="start with destructive keys unbound"
+    )
+    parser.add_argument("--theme", help="theme name")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the console against the embedded simulator")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--scale", type=int, default=1)
+    demo.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS)
+    demo.add_argument("--theme", default=argparse.SUPPRESS)
+
+    cli_sim.add_parser(sub)
+
+    status = sub.add_parser("status", parents=[common], help="list every target of every venue")
+    status.add_argument("--json", action="store_true", help="JSON lines, one target per line")
+
+    for verb in ("stop", "pause", "resume", "start"):
+        p = sub.add_parser(verb, parents=[common], help=f"{verb} one target")
+        p.add_argument("venue", help="venue name as in the profile (e.g. x3algo)")
+        p.add_argument("target", help="target id (as `status` lists it)")
+        p.add_argument(
+            "--reason", help="recorded in the journal (and sent where the venue takes one)"
+        )
+        p.add_argument(
+            "--close-positions", action="store_true", help="PipAI pause: flatten positions"
+        )
+        p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.CRITICAL,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    try:
+        if args.command == "sim":
+            return cli_sim.run_sim(args)
+        if args.command == "demo":
+            return cli_sim.run_demo(args, demo_config_path())
+        profile = _profile(args)
+        if args.command is None:
+            return _run_console(profile, args)
+        if args.command == "status":
+            return asyncio.run(cli_control.status(_session(profile), as_json=args.json))
+        if args.command in ("stop", "pause", "resume", "start"):
+            return asyncio.run(cli_control.control(_session(profile), args))
+        parser.error(f"unknown command {args.command!r}")
+    except ConfigError as exc:
+        print(f"trading-console: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("trading-console: interrupted", file=sys.stderr)
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def _profile(args: argparse.Namespace) -> Profile:
+    path = args.config
+    if getattr(args, "demo", False):
+        path = demo_config_path()
+        if not (path.parent / "ready").exists():
+            raise ConfigError("no demo is running (start one with: trading-console demo)")
+    return load_profile(path, args.profile)
+
+
+def session_options(profile: Profile) -> SessionOptions:
+    c = profile.config
+    return SessionOptions(
+        profile=profile.name,
+        label=c.label,
+        color=c.color,
+        readonly=c.readonly,
+        arm_minutes=c.arm_minutes,
+        kill_close_positions=c.kill_close_positions,
+        stale_after_s=c.stale_after,
+        watch_minutes=c.watch_minutes,
+        auto_restop=c.auto_restop,
+    )
+
+
+def _session(profile: Profile) -> Session:
+    journal = Journal(profile.journal_path, profile=profile.name)
+    return Session.from_settings(session_options(profile), profile.venue_settings(), journal)
+
+
+def _run_console(profile: Profile, args: argparse.Namespace) -> int:
+    from console.tui.app import ConsoleApp
+
+    session = _session(profile)
+    readonly = True if args.readonly else None
+    app = ConsoleApp(session, readonly=readonly, theme=args.theme, keymap=profile.app.keys)
+    app.run()
+    return app.return_code or 0
+
+
+def print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, sort_keys=True, default=str) + "\n")

@@ -1,0 +1,189 @@
+"""``status`` and ``stop|pause|resume|start`` for people and scripts.
+
+A control command goes through the same dispatcher as the console: the intent is
+journaled before the request, the outcome after, then the target is re-read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from console.core.dispatcher import ItemResult, desired, single_plan
+from console.core.model import Action, ActionKind, OutcomeKind, Target
+from console.core.session import Session
+from console.venues.base import VenueConfigError
+
+EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
+EXIT_USAGE, EXIT_NOT_CONFIRMED, EXIT_UNKNOWN = 2, 6, 7
+
+
+def target_json(target: Target, state: str | None = None) -> dict[str, Any]:
+    return {
+        "venue": target.venue,
+        "kind": target.kind.value,
+        "id": target.id,
+        "name": target.name,
+        "state": state or target.state.value,
+        "raw_status": target.raw_status,
+        "attrs": {k: list(v) if isinstance(v, tuple) else v for k, v in target.attrs.items()},
+        "confirmed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(target.confirmed_at)),
+    }
+
+
+async def status(session: Session, *, as_json: bool) -> int:
+    """Every target of every venue: a table for people, JSON lines for scripts."""
+    try:
+        failures = await session.refresh()
+    finally:
+        await session.aclose()
+    targets = sorted(session.store.all_targets(), key=lambda t: (t.venue, t.kind, t.name))
+    if as_json:
+        for target in targets:
+            state = session.store.effective_state(target).value
+            _out(_json(target_json(target, state)))
+    else:
+        _print_table(session, targets)
+    for venue, why in failures.items():
+        print(f"trading-console: {venue}: could not read targets: {why}", file=sys.stderr)
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _print_table(session: Session, targets: list[Target]) -> None:
+    rows = [("VENUE", "KIND", "ID", "NAME", "STATE", "VENUE STATUS")]
+    for t in targets:
+        state = session.store.effective_state(t).value.upper()
+        rows.append((t.venue, t.kind.value, t.id, t.name, state, t.raw_status))
+    widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
+    for row in rows:
+        _out("  ".join(cell[: widths[i]].ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+async def control(session: Session, args: argparse.Namespace) -> int:
+    try:
+        return await _control(session, args)
+    finally:
+        await session.aclose()
+
+
+async def _control(session: Session, args: argparse.Namespace) -> int:
+    kind = ActionKind(args.command)
+    client = session.clients.get(args.venue)
+    if client is None:
+        _err(f"no venue {args.venue!r} in profile {session.options.profile!r}; "
+             f"venues: {', '.join(session.clients)}")  # fmt: skip
+        return EXIT_UNKNOWN
+    try:
+        target = await client.read_target(args.target)
+    except VenueConfigError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except Exception as exc:
+        _err(f"{args.venue}: could not read {args.target}: {exc}")
+        return EXIT_FAILED
+    if target is None:
+        _err(f"{args.venue} has no target {args.target!r}; `trading-console status` lists them")
+        return EXIT_UNKNOWN
+    specs = {s.kind: s for s in client.actions_for(target)}
+    spec = specs.get(kind)
+    if spec is None and not desired(kind, target.state):
+        offered = ", ".join(k.value for k in specs) or "none"
+        _err(f"{args.venue} does not offer {kind.value} on {target.name} "
+             f"(state {target.raw_status}); offered now: {offered}")  # fmt: skip
+        return EXIT_USAGE
+    options: dict[str, bool | str] = {}
+    if args.close_positions:
+        if spec is None or not any(o.name == "close_positions" for o in spec.options):
+            _err(f"{args.venue} {kind.value} has no close-positions option")
+            return EXIT_USAGE
+        options["close_positions"] = True
+    action = Action(kind, options, args.reason)
+    leaves = (spec.leaves_behind,) if spec and spec.leaves_behind and not options else ()
+    plan = single_plan(target, action, leaves)
+    if not args.yes and not _confirm(session, plan.title, leaves, target):
+        _err("not confirmed; nothing was sent")
+        return EXIT_NOT_CONFIRMED
+    report = await session.dispatcher.run(plan)
+    result = report.results[target.key]
+    if args.json:
+        _out(_json(_result_json(result, session.options.profile)))
+    else:
+        _out(_result_line(result))
+    return exit_code(result)
+
+
+def exit_code(result: ItemResult) -> int:
+    kind = result.outcome.kind
+    if kind is OutcomeKind.REJECTED:
+        return EXIT_REJECTED
+    if kind is OutcomeKind.FAILED:
+        return EXIT_FAILED
+    if kind is OutcomeKind.UNCERTAIN or result.verified is False:
+        return EXIT_UNCERTAIN
+    return EXIT_OK
+
+
+def _confirm(session: Session, title: str, leaves: tuple[str, ...], target: Target) -> bool:
+    print(
+        f"[{session.options.label}] {title} (id {target.id}, now {target.raw_status})",
+        file=sys.stderr,
+    )
+    for line in leaves:
+        print(f"  leaves behind: {line}", file=sys.stderr)
+    print("Type y to confirm: ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def _result_json(result: ItemResult, profile: str) -> dict[str, Any]:
+    o = result.outcome
+    return {
+        "profile": profile,
+        "venue": result.item.venue,
+        "target": result.item.target_id,
+        "name": result.item.target_name,
+        "action": result.item.action.kind.value,
+        "outcome": o.kind.value,
+        "message": o.message,
+        "warning": o.warning,
+        "http_status": o.http_status,
+        "latency_ms": round(o.latency_ms, 1) if o.latency_ms is not None else None,
+        "verified_state": result.verified_state.value if result.verified_state else None,
+        "verified": result.verified,
+    }
+
+
+def _result_line(result: ItemResult) -> str:
+    o = result.outcome
+    item = result.item
+    bits = [f"{item.venue} · {item.kind.value} {item.target_name} ({item.target_id}): "
+            f"{o.kind.value.upper()} — {o.message}"]  # fmt: skip
+    if o.warning:
+        bits.append(f"  warning: {o.warning}")
+    if result.verified_state is not None:
+        verdict = "confirmed" if result.verified else "NOT confirmed"
+        bits.append(f"  re-read: {result.verified_state.value} ({verdict})")
+    meta = []
+    if o.http_status is not None:
+        meta.append(f"HTTP {o.http_status}")
+    if o.latency_ms is not None:
+        meta.append(f"{o.latency_ms:.0f} ms")
+    if meta:
+        bits.append("  " + ", ".join(meta))
+    return "\n".join(bits)
+
+
+def _json(data: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _err(line: str) -> None:
+    print(f"trading-console: {line}", file=sys.stderr)

@@ -1,0 +1,172 @@
+"""``trading-console sim`` and ``trading-console demo``.
+
+``sim`` serves the five simulated vendor APIs on loopback in the foreground and writes
+a ready profile (config.toml + a mode-600 secrets.toml with the demo credentials).
+
+``demo`` starts the simulator as a child process (its own interpreter, so it never
+competes with the screen for the GIL), opens the console on the profile it wrote, and
+on exit stops it. The child also exits by itself when its stdin closes, so even a
+``kill -9`` of the console leaves no simulator behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from console.config import ConfigError, load_profile, state_dir, write_profile_files
+
+
+def add_parser(sub: Any) -> None:
+    sim = sub.add_parser("sim", help="serve the five simulated vendor APIs on loopback")
+    sim.add_argument("--seed", type=int, default=1, help="world seed (same seed, same world)")
+    sim.add_argument(
+        "--scale", type=int, default=1, help="multiply the world (100: 10,000+ targets)"
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="loopback address (127.0.0.1 or ::1)")
+    sim.add_argument(
+        "--port-base", type=int, default=0, help="first of five ports (default: free ports)"
+    )
+    sim.add_argument("--write-config", type=Path, help="directory for config.toml + secrets.toml")
+    sim.add_argument("--frozen-at", help="freeze the world clock (ISO-8601 or UNIX seconds)")
+    sim.add_argument("--still", action="store_true", help="no world motion")
+    sim.add_argument("--rate-scale", type=float, default=1.0, help="scale every rate window")
+    sim.add_argument("--no-rate-limits", action="store_true", help="do not enforce rate limits")
+    sim.add_argument("--label", default="SIM", help="profile label to write")
+    sim.add_argument("--profile-name", default="sim", help="profile name to write")
+    sim.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    sim.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+
+
+def parse_instant(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def run_sim(args: argparse.Namespace) -> int:
+    from console.sim.server import SimServer
+
+    knobs = {"rate_scale": args.rate_scale, "rate_limits": not args.no_rate_limits}
+    server = SimServer(
+        seed=args.seed,
+        scale=args.scale,
+        host=args.host,
+        port_base=args.port_base,
+        frozen_at=parse_instant(args.frozen_at),
+        motion=not args.still,
+        knobs={api: knobs for api in ("55tech", "x3algo", "pipai", "joyride", "finradar")},
+    )
+    directory = args.write_config or state_dir() / "sim"
+
+    async def main() -> None:
+        ready = asyncio.Event()
+        serving = asyncio.create_task(server.serve(ready))
+        await ready.wait()
+        entries = server.venue_entries()
+        for entry in entries:
+            entry["rate_scale"] = args.rate_scale
+            entry["pacing"] = not args.no_rate_limits
+            entry["poll_interval"] = 1.0
+        color = "success" if args.label == "DEMO" else "warning"
+        path = write_profile_files(directory, profile=args.profile_name, label=args.label,
+                                   color=color, venues=entries)  # fmt: skip
+        _announce(server, path)
+        if args.ready_file:
+            args.ready_file.write_text(str(os.getpid()))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.request_stop)
+        if args.exit_on_stdin_eof:
+            threading.Thread(target=_stop_on_eof, args=(server,), daemon=True).start()
+        await serving
+
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+    return 0
+
+
+def _stop_on_eof(server: Any) -> None:
+    while sys.stdin.buffer.read(1024):
+        pass
+    server.request_stop()
+
+
+def _announce(server: Any, path: Path) -> None:
+    seed = next(iter(server.vendors.values())).ctx.seed
+    lines = [f"trading-console simulator (seed {seed}) on loopback:"]
+    for api in server.vendors:
+        ws = server.ws_url(api)
+        lines.append(f"  {api:9} {server.base_url(api)}" + (f"   ws {ws}" if ws else ""))
+    lines += [
+        f"Profile written to {path} (credentials in {path.parent / 'secrets.toml'}, mode 600).",
+        f"In another terminal:  trading-console --config {path} status --json",
+        f"                      trading-console --config {path}",
+        "Stop with Ctrl-C.",
+        "",
+        path.read_text(),
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def run_demo(args: argparse.Namespace, config_path: Path) -> int:
+    directory = config_path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    ready = directory / "ready"
+    ready.unlink(missing_ok=True)
+    log_path = directory / "sim.log"
+    cmd = [sys.executable, "-m", "console", "sim", "--seed", str(args.seed), "--scale",
+           str(args.scale), "--write-config", str(directory), "--label", "DEMO",
+           "--profile-name", "demo", "--ready-file", str(ready), "--exit-on-stdin-eof"]  # fmt: skip
+    with log_path.open("w") as log:
+        child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            if child.poll() is not None:
+                raise ConfigError(f"the simulator exited early; see {log_path}")
+            if time.monotonic() > deadline:
+                raise ConfigError(f"the simulator did not start within 30 s; see {log_path}")
+            time.sleep(0.05)
+        profile = load_profile(config_path, "demo")
+        from console.cli import session_options
+        from console.core.journal import Journal
+        from console.core.session import Session
+        from console.tui.app import ConsoleApp
+
+        journal = Journal(profile.journal_path, profile=profile.name)
+        session = Session.from_settings(session_options(profile), profile.venue_settings(), journal)
+        readonly = True if getattr(args, "readonly", False) else None
+        app = ConsoleApp(session, readonly=readonly, theme=getattr(args, "theme", None),
+                         keymap=profile.app.keys)  # fmt: skip
+        app.run()
+        return app.return_code or 0
+    finally:
+        ready.unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            if child.stdin:
+                child.stdin.close()
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            child.terminate()
+            try:
+                child.wait(5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
