@@ -1,0 +1,353 @@
+"""Joyride's simulated world: daily option rounds, their instruments, DB and engine flags.
+
+Joyride is a 0DTE options exchange with one round per day settling at 08:00 UTC. The
+admin kill switch pauses every instrument of one expiration in two phases: a durable DB
+flag first, then the in-memory matching engine. The two can disagree (an engine that
+restarted and does not know some instruments yet, or one already at the target value),
+and the pause call reports that drift in its counts. This module keeps both flags per
+instrument so the simulator can reproduce those counts exactly, while the public
+instrument list (like the real one) never shows either flag.
+
+Independent of ``console.venues`` on purpose: the simulator is a second reading of the
+contract, not a mirror of the client.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DAY_S = 86_400
+SETTLEMENT_HOUR_UTC = 8
+TWAP_WINDOW_S = 30 * 60
+ROUND_EPOCH_MS = 1_735_718_400_000  # 2025-01-01 08:00 UTC, as documented
+MICROS = 1_000_000
+ROUNDS_LISTED = 4
+STRIKES_PER_SIDE_AT_SCALE_1 = 8
+
+# asset -> (typical spot in USDC, tick size in micros)
+ASSETS: dict[str, tuple[float, int]] = {
+    "BTC": (96_000.0, 100_000),
+    "ETH": (3_300.0, 10_000),
+    "SOL": (150.0, 1_000),
+}
+_NICE_STEPS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000)
+# Status words no client knows, shown under the ``unknown_status_rate`` knob only.
+UNKNOWN_WORDS = ("hibernating", "frozen_for_audit", "limbo")
+
+
+@dataclass(slots=True)
+class Instrument:
+    """One option instrument. ``paused`` is the hidden DB flag (never serialised)."""
+
+    id: str
+    asset: str
+    strike: int  # USDC micros
+    option_type: str  # "call" | "put"
+    expiration: int  # Unix seconds
+    tick_size: int
+    paused: bool = False
+    open_positions: int = 0
+    resting_orders: int = 0
+
+    def public(self) -> dict[str, Any]:
+        """The documented shape: no ``paused`` field, ever."""
+        return {
+            "id": self.id,
+            "strike": self.strike,
+            "option_type": self.option_type,
+            "expiration": self.expiration,
+            "tick_size": self.tick_size,
+            "min_size": 100,
+            "contract_size": 1,
+            "price_decimals": 6,
+            "size_decimals": 3,
+        }
+
+
+def next_expirations(now: float, count: int) -> list[int]:
+    """The next ``count`` daily 08:00 UTC instants strictly after ``now``."""
+    day = datetime.fromtimestamp(now, UTC).replace(
+        hour=SETTLEMENT_HOUR_UTC, minute=0, second=0, microsecond=0
+    )
+    first = int(day.timestamp())
+    if first <= now:
+        first += DAY_S
+    return [first + i * DAY_S for i in range(count)]
+
+
+def expiry_code(expiration: int) -> str:
+    """``28FEB26``-style date code used inside instrument ids ({DMMMYY})."""
+    d = datetime.fromtimestamp(expiration, UTC)
+    return f"{d.day}{d.strftime('%b').upper()}{d.year % 100:02d}"
+
+
+def strike_step(spot: float, count: int) -> int:
+    """A round strike spacing (whole dollars) so ``count`` strikes span about ±16% of spot."""
+    target = spot * 0.32 / max(count, 1)
+    step = 1
+    for nice in _NICE_STEPS:
+        if nice <= target:
+            step = nice
+    return step
+
+
+@dataclass
+class World:
+    """All listed instruments plus the engine's view of them."""
+
+    seed: int
+    strikes_per_side: int
+    rng: random.Random
+    spots: dict[str, float] = field(default_factory=dict)
+    by_expiration: dict[int, list[Instrument]] = field(default_factory=dict)
+    index: dict[str, Instrument] = field(default_factory=dict)
+    # The matching engine's in-memory flags; an id absent here is unknown to the engine.
+    engine: dict[str, bool] = field(default_factory=dict)
+    # The last pause value set per round, inherited by instruments created later.
+    round_paused: dict[int, bool] = field(default_factory=dict)
+    version: int = 0
+    _listing: tuple[tuple[int, float], bytes] | None = None
+
+    @classmethod
+    def build(cls, *, seed: int, scale: int, now: float, rng: random.Random) -> World:
+        world = cls(seed=seed, strikes_per_side=STRIKES_PER_SIDE_AT_SCALE_1 * scale, rng=rng)
+        for asset, (spot, _) in ASSETS.items():
+            world.spots[asset] = round(spot * rng.uniform(0.92, 1.08), 2)
+        for expiration in next_expirations(now, ROUNDS_LISTED):
+            for asset in ASSETS:
+                world.create_instruments(asset, expiration, world.spots[asset])
+        return world
+
+    # ----- reading ---------------------------------------------------------------
+    def expirations(self) -> list[int]:
+        return sorted(self.by_expiration)
+
+    def listing(self, unknown_status_rate: float) -> bytes:
+        """The JSON body of ``GET /v1/market/instruments``, cached until the world changes."""
+        key = (self.version, unknown_status_rate)
+        if self._listing is not None and self._listing[0] == key:
+            return self._listing[1]
+        rows: list[dict[str, Any]] = []
+        for expiration in self.expirations():
+            word = self.unknown_word(expiration, unknown_status_rate)
+            for inst in self.by_expiration[expiration]:
+                row = inst.public()
+                if word is not None:
+                    row["status"] = word  # undocumented field, only under the knob
+                rows.append(row)
+        body = json.dumps(rows, separators=(",", ":")).encode()
+        self._listing = (key, body)
+        return body
+
+    def unknown_word(self, expiration: int, rate: float) -> str | None:
+        """A seeded choice of rounds whose instruments carry a status nobody knows."""
+        if rate <= 0:
+            return None
+        pick = random.Random(f"{self.seed}:joyride:unknown:{expiration}")
+        if pick.random() >= rate:
+            return None
+        return pick.choice(UNKNOWN_WORDS)
+
+    def find(self, instrument_id: str) -> Instrument | None:
+        return self.index.get(instrument_id)
+
+    def ticker(self, inst: Instrument, now: float) -> dict[str, Any]:
+        """Best bid/ask in integer micros (null when the book is empty), a crude fair value."""
+        if inst.resting_orders == 0:
+            return {
+                "instrument_id": inst.id,
+                "best_bid": None,
+                "best_ask": None,
+                "bid_size": None,
+                "ask_size": None,
+                "spread": None,
+            }
+        spot = round(self.spots.get(inst.asset, 0.0) * MICROS)
+        intrinsic = max(0, spot - inst.strike if inst.option_type == "call" else inst.strike - spot)
+        hours = max(0.0, (inst.expiration - now) / 3600)
+        fair = intrinsic + round(spot * 0.004 * (hours / 24) ** 0.5)
+        half = max(inst.tick_size, fair // 50)
+        bid = max(inst.tick_size, (fair - half) // inst.tick_size * inst.tick_size)
+        ask = bid + max(inst.tick_size, 2 * half // inst.tick_size * inst.tick_size)
+        return {
+            "instrument_id": inst.id,
+            "best_bid": bid,
+            "best_ask": ask,
+            "bid_size": 100 * (1 + inst.resting_orders),
+            "ask_size": 100 * (1 + inst.open_positions % 7),
+            "spread": ask - bid,
+        }
+
+    # ----- admin -----------------------------------------------------------------
+    def pause_by_expiration(self, expiration: int, paused: bool) -> dict[str, Any]:
+        """DB first (only rows whose flag changes), then mirror into the engine."""
+        changed = [i for i in self.by_expiration.get(expiration, ()) if i.paused != paused]
+        engine_updated = 0
+        engine_missing: list[str] = []
+        for inst in changed:
+            inst.paused = paused
+            current = self.engine.get(inst.id)
+            if current is None:
+                engine_missing.append(inst.id)
+            elif current != paused:
+                self.engine[inst.id] = paused
+                engine_updated += 1
+        if expiration in self.by_expiration:
+            self.round_paused[expiration] = paused
+        return {
+            "expiration": expiration,
+            "paused": paused,
+            "db_updated": len(changed),
+            "engine_updated": engine_updated,
+            "engine_missing": engine_missing,
+        }
+
+    def create_instruments(self, asset: str, expiration: int, spot_price: float) -> int:
+        """A strike ladder of calls and puts around ``spot_price``; existing ids are kept.
+
+        New instruments of a round that is already paused inherit the pause.
+        """
+        count = self.strikes_per_side
+        step = strike_step(spot_price, count)
+        centre = max(step, round(spot_price / step) * step)
+        low = centre - step * (count // 2)
+        if low < step:
+            low = step
+        tick = ASSETS.get(asset, (spot_price, 1_000))[1]
+        paused = self.round_paused.get(expiration, False)
+        rows = self.by_expiration.setdefault(expiration, [])
+        code = expiry_code(expiration)
+        created = 0
+        for i in range(count):
+            strike = low + i * step
+            for option_type, letter in (("call", "C"), ("put", "P")):
+                inst_id = f"{asset}_USDC-{code}-{strike}-{letter}"
+                if inst_id in self.index:
+                    continue
+                inst = Instrument(
+                    id=inst_id,
+                    asset=asset,
+                    strike=strike * MICROS,
+                    option_type=option_type,
+                    expiration=expiration,
+                    tick_size=tick,
+                    paused=paused,
+                    open_positions=self.rng.randrange(0, 25),
+                    resting_orders=self.rng.randrange(0, 12),
+                )
+                rows.append(inst)
+                self.index[inst_id] = inst
+                self.engine[inst_id] = paused
+                created += 1
+        if created:
+            self.version += 1
+        return created
+
+    def settle(
+        self, expiration: int, twap_prices: dict[str, float], next_expiration: int | None
+    ) -> dict[str, Any]:
+        """Settle a round: its instruments leave the list; optionally open the next round."""
+        rows = self.by_expiration.pop(expiration, [])
+        self.round_paused.pop(expiration, None)
+        settlements = []
+        per_asset: dict[str, list[Instrument]] = {}
+        for inst in rows:
+            self.index.pop(inst.id, None)
+            self.engine.pop(inst.id, None)
+            per_asset.setdefault(inst.asset, []).append(inst)
+        for asset, insts in sorted(per_asset.items()):
+            price = float(twap_prices.get(asset, self.spots.get(asset, 0.0)))
+            micros = round(price * MICROS)
+            itm = sum(
+                1
+                for i in insts
+                if (i.option_type == "call" and micros > i.strike)
+                or (i.option_type == "put" and micros < i.strike)
+            )
+            settlements.append(
+                {
+                    "asset": asset,
+                    "expiration": expiration,
+                    "twap_price": price,
+                    "settled_instruments": len(insts),
+                    "in_the_money": itm,
+                }
+            )
+        created = 0
+        if next_expiration is not None:
+            for asset in ASSETS:
+                spot = float(twap_prices.get(asset, self.spots[asset]))
+                created += self.create_instruments(asset, next_expiration, spot)
+        if rows:
+            self.version += 1
+        return {
+            "settled_instruments": len(rows),
+            "settled_positions": sum(i.open_positions for i in rows),
+            "cancelled_orders": sum(i.resting_orders for i in rows),
+            "created_instruments": created,
+            "settlements": settlements,
+        }
+
+    def drift(self, expiration: int, missing: int, engine_already: int) -> dict[str, Any]:
+        """Make ``missing`` instruments unknown to the engine and ``engine_already`` ones
+        already at the value the next flip would set (the two drift cases of the docs)."""
+        rows = sorted(self.by_expiration.get(expiration, ()), key=lambda i: i.id)
+        if missing < 0 or engine_already < 0 or missing + engine_already > len(rows):
+            raise ValueError(
+                f"expiration {expiration} has {len(rows)} instruments; "
+                f"cannot drift {missing} + {engine_already}"
+            )
+        gone = rows[:missing]
+        ahead = rows[missing : missing + engine_already]
+        for inst in gone:
+            self.engine.pop(inst.id, None)
+        for inst in ahead:
+            self.engine[inst.id] = not inst.paused
+        return {"missing": [i.id for i in gone], "engine_already": [i.id for i in ahead]}
+
+    def peek(self, expiration: int) -> dict[str, Any]:
+        """The hidden flags of one round (for tests; the public API cannot show them)."""
+        rows = self.by_expiration.get(expiration, [])
+        in_engine = [self.engine[i.id] for i in rows if i.id in self.engine]
+        return {
+            "expiration": expiration,
+            "instruments": len(rows),
+            "db_paused": sum(1 for i in rows if i.paused),
+            "engine_paused": sum(1 for p in in_engine if p),
+            "engine_known": len(in_engine),
+            "round_paused": self.round_paused.get(expiration),
+        }
+
+    # ----- motion ------------------------------------------------------------------
+    def drift_spots(self, rng: random.Random, dt: float) -> None:
+        for asset, spot in self.spots.items():
+            self.spots[asset] = round(max(0.01, spot * (1 + rng.gauss(0, 0.0004) * dt)), 2)
+
+    def settle_due(self, now: float) -> list[int]:
+        """Settle every round whose expiration has passed and list a new one for each."""
+        settled = []
+        for expiration in self.expirations():
+            if expiration > now:
+                break
+            latest = max(self.by_expiration)
+            following = latest + DAY_S if len(self.by_expiration) <= ROUNDS_LISTED else None
+            self.settle(expiration, dict(self.spots), following)
+            settled.append(expiration)
+        return settled
+
+
+def settlement_clock(now: float) -> dict[str, Any]:
+    """``GET /v1/oracle/settlement``: the next 08:00 UTC and its 30-minute TWAP window."""
+    next_settlement = next_expirations(now, 1)[0]
+    twap_start = next_settlement - TWAP_WINDOW_S
+    return {
+        "next_settlement": next_settlement,
+        "twap_window_start": twap_start,
+        "seconds_to_twap_window": max(0, int(twap_start - now)),
+        "seconds_to_settlement": max(0, int(next_settlement - now)),
+        "in_twap_window": twap_start <= now < next_settlement,
+    }

@@ -1,0 +1,135 @@
+"""Joyride's instrument list turned into one Target per expiration.
+
+The venue cannot say whether an expiration is paused (Project decision 4: the
+instrument object has no ``paused`` field and no endpoint lists paused rounds). So a
+target is UNKNOWN with ``pause_source="unknown"`` unless this process paused or resumed
+it itself and got a definite answer, in which case it is PAUSED/RUNNING with
+``pause_source="set here"`` and ``set_at``. The core overlays the journal on top of that
+across restarts. An expiration already past is STOPPED (raw ``expired``): the exchange
+closes its market (error 1009) and settles it, so there is nothing left to pause.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from console.core.model import AttrValue, State, Target, TargetKind
+from console.venues.joyride_wire import Instrument
+
+NOT_REPORTED = "not reported"
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """What this process learned from its own pause/resume call on one expiration."""
+
+    paused: bool
+    at: float  # UNIX seconds
+    drift: str | None = None
+
+
+def expiration_name(expiration: int) -> str:
+    """``28 FEB 26 08:00 UTC``: what a person reads for a round."""
+    return datetime.fromtimestamp(expiration, UTC).strftime("%d %b %y %H:%M UTC").upper()
+
+
+def iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_expiration(target_id: str) -> int | None:
+    """A target id is the expiration in Unix seconds, as a string."""
+    try:
+        value = int(target_id.strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+@dataclass
+class _Round:
+    instruments: int = 0
+    calls: int = 0
+    puts: int = 0
+    per_asset: Counter[tuple[str, str]] = field(default_factory=Counter)
+    statuses: set[str] = field(default_factory=set)
+
+
+def group_targets(
+    venue: str,
+    instruments: Iterable[Instrument],
+    known: Mapping[int, Knowledge],
+    *,
+    now: float,
+) -> list[Target]:
+    """One Target per expiration present in ``instruments``, oldest first."""
+    rounds: dict[int, _Round] = {}
+    for inst in instruments:
+        r = rounds.get(inst.expiration)
+        if r is None:
+            r = rounds[inst.expiration] = _Round()
+        r.instruments += 1
+        side = "C" if inst.is_call else "P" if inst.is_put else "?"
+        if side == "C":
+            r.calls += 1
+        elif side == "P":
+            r.puts += 1
+        r.per_asset[(inst.asset, side)] += 1
+        if inst.status is not None:
+            r.statuses.add(inst.status)
+    confirmed = time.time()
+    return [
+        _target(venue, expiration, rounds[expiration], known.get(expiration), now, confirmed)
+        for expiration in sorted(rounds)
+    ]
+
+
+def _target(
+    venue: str,
+    expiration: int,
+    r: _Round,
+    knowledge: Knowledge | None,
+    now: float,
+    confirmed: float,
+) -> Target:
+    per_asset = r.per_asset
+    assets = tuple(sorted({asset for asset, _ in per_asset}))
+    by_asset = " · ".join(f"{a} {per_asset[(a, 'C')]}C/{per_asset[(a, 'P')]}P" for a in assets)
+    attrs: dict[str, AttrValue] = {
+        "expiration": expiration,
+        "instruments": r.instruments,
+        "calls": r.calls,
+        "puts": r.puts,
+        "assets": assets,
+        "by_asset": by_asset,
+        "pause_source": "unknown",
+        "set_at": None,
+        "drift": None,
+    }
+    state, raw = State.UNKNOWN, NOT_REPORTED
+    if knowledge is not None:
+        attrs["pause_source"] = "set here"
+        attrs["set_at"] = iso(knowledge.at)
+        attrs["drift"] = knowledge.drift
+        state = State.PAUSED if knowledge.paused else State.RUNNING
+        raw = f"paused={'true' if knowledge.paused else 'false'}"
+    if r.statuses:
+        # A status word Joyride never documented: show it, guess nothing.
+        state, raw = State.UNKNOWN, ",".join(sorted(r.statuses))
+        attrs["pause_source"] = "unknown"
+    if expiration <= now:
+        state, raw = State.STOPPED, "expired"
+    return Target(
+        venue=venue,
+        kind=TargetKind.EXPIRATION,
+        id=str(expiration),
+        name=expiration_name(expiration),
+        state=state,
+        raw_status=raw,
+        attrs=attrs,
+        confirmed_at=confirmed,
+    )
