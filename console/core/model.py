@@ -87,7 +87,7 @@ class Target:
     name: str
     state: State
     raw_status: str
-    attrs: Mapping[str, AttrValue] = EMPTY_ATTRS
+    attrs: Mapping[str, AttrValue] = field(default_factory=lambda: EMPTY_ATTRS)
     confirmed_at: float = field(default_factory=time.time)
 
     @property

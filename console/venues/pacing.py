@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
 
 from console.venues.base import RateLimit
 
 Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 # Fraction of a window kept as slack between our clock and the server's.
 _MARGIN_FRACTION = 0.03
@@ -29,9 +30,12 @@ _MARGIN_MIN_S = 0.004
 class Pacer:
     """Paces calls under ``limit`` units per rolling ``window_s`` seconds."""
 
-    def __init__(self, rate: RateLimit, *, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, rate: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.rate = rate
         self._clock = clock
+        self._sleep = sleep
         self._spent: deque[tuple[float, int]] = deque()
         self._in_window = 0
         self._lock = asyncio.Lock()
@@ -66,7 +70,7 @@ class Pacer:
                 wait = self.delay_for(weight)
                 if wait <= 0:
                     break
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             self._spent.append((self._clock(), weight))
             self._in_window += weight
 

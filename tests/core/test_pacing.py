@@ -1,0 +1,87 @@
+"""Pacing under a documented limit, with a fake clock so nothing waits for real."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from console.venues.base import RateLimit
+from console.venues.pacing import Pacer, retry_after_seconds
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def test_calls_within_the_limit_go_at_once(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
+    for _ in range(100):
+        await pacer.acquire()
+    assert clock.now == 1000.0
+
+
+async def test_the_call_over_the_limit_waits_for_the_window_plus_margin(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
+    for _ in range(101):
+        await pacer.acquire()
+    waited = clock.now - 1000.0
+    assert 60.0 < waited <= 60.0 * 1.05
+
+
+async def test_no_window_ever_holds_more_than_the_limit(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(10, 1.0), clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+    for _ in range(95):
+        await pacer.acquire()
+        sent.append(clock.now)
+    for i, t in enumerate(sent):
+        in_window = [s for s in sent[: i + 1] if s > t - 1.0]
+        assert len(in_window) <= 10
+
+
+async def test_weights_count_against_the_budget(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(10, 1.0), clock=clock, sleep=clock.sleep)
+    await pacer.acquire(5)
+    await pacer.acquire(5)
+    assert clock.now == 1000.0
+    await pacer.acquire(5)
+    assert clock.now > 1000.0
+
+
+async def test_a_429_holds_every_caller_for_retry_after(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
+    pacer.observe(429, {"retry-after": "7"})
+    await pacer.acquire()
+    assert clock.now == pytest.approx(1007.0)
+
+
+async def test_waiters_are_served_in_order(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(1, 1.0), clock=clock, sleep=clock.sleep)
+    order: list[int] = []
+
+    async def call(i: int) -> None:
+        await pacer.acquire()
+        order.append(i)
+
+    await asyncio.gather(*(call(i) for i in range(5)))
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    assert retry_after_seconds({"retry-after": "2.5"}) == 2.5
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert retry_after_seconds({}) is None
