@@ -88,7 +88,7 @@ class Target:
     state: State
     raw_status: str
     attrs: Mapping[str, AttrValue] = field(default_factory=lambda: EMPTY_ATTRS)
-    confirmed_at: float = field(default_factory=time.time)
+    confirmed_at: float = field(default_factory=time.time, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:

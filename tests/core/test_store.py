@@ -1,0 +1,87 @@
+"""The live store: keyed changes per drain, freshness, and what the journal knows."""
+
+from __future__ import annotations
+
+from console.core.model import State, Target, TargetKind
+from console.core.store import KnownState, Store
+from console.venues.base import FeedStatus
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def algo(tid: str, state: State = State.RUNNING, **attrs: object) -> Target:
+    return Target("x3algo", TargetKind.ALGORITHM, tid, f"algo {tid}", state, state.value, attrs)  # type: ignore[arg-type]
+
+
+def test_drain_hands_over_only_what_changed() -> None:
+    store = Store()
+    store.snapshot("x3algo", [algo("a"), algo("b")])
+    assert store.drain().changed == {("x3algo", "a"), ("x3algo", "b")}
+    store.snapshot("x3algo", [algo("a"), algo("b", State.STOPPED)])
+    changes = store.drain()
+    assert changes.changed == {("x3algo", "b")}
+    assert not store.drain()
+
+
+def test_a_snapshot_removes_targets_that_are_gone() -> None:
+    store = Store()
+    store.snapshot("x3algo", [algo("a"), algo("b")])
+    store.drain()
+    store.snapshot("x3algo", [algo("a")])
+    assert store.drain().removed == {("x3algo", "b")}
+    assert store.get("x3algo", "b") is None
+
+
+def test_patch_merges_attributes_and_ignores_unknown_targets() -> None:
+    store = Store()
+    store.snapshot("pipai", [algo("s", pnl="1.00", open_positions=2)])
+    store.patch("pipai", "s", attrs={"open_positions": 3})
+    store.patch("pipai", "nope", attrs={"open_positions": 9})
+    target = store.get("pipai", "s")
+    assert target is not None and dict(target.attrs) == {"pnl": "1.00", "open_positions": 3}
+
+
+def test_states_read_unknown_once_a_venue_is_stale() -> None:
+    clock = Clock()
+    store = Store(stale_after_s=30, clock=clock)
+    store.snapshot("x3algo", [algo("a")])
+    target = store.get("x3algo", "a")
+    assert target is not None
+    assert store.effective_state(target) is State.RUNNING
+    clock.now += 31
+    assert store.is_stale("x3algo")
+    assert store.effective_state(target) is State.UNKNOWN
+    store.health("x3algo", FeedStatus.POLLING)
+    assert store.effective_state(target) is State.RUNNING
+
+
+def test_journal_knowledge_fills_a_state_the_venue_cannot_report() -> None:
+    store = Store()
+    exp = Target("joyride", TargetKind.EXPIRATION, "1740816000", "28 FEB", State.UNKNOWN,
+                 "unknown", {"pause_source": "unknown"})  # fmt: skip
+    store.snapshot("joyride", [exp])
+    assert store.effective_state(exp) is State.UNKNOWN
+    store.remember("joyride", "1740816000", KnownState(State.PAUSED, "2026-11-21T10:00:00.000Z", "alice"))
+    assert store.effective_state(exp) is State.PAUSED
+    # A venue that does report its state is never overridden by the journal.
+    store.remember("x3algo", "a", KnownState(State.PAUSED, "t", "alice"))
+    store.snapshot("x3algo", [algo("a")])
+    running = store.get("x3algo", "a")
+    assert running is not None and store.effective_state(running) is State.RUNNING
+
+
+def test_event_rate_counts_whole_seconds() -> None:
+    clock = Clock()
+    store = Store(clock=clock)
+    for second in range(5):
+        clock.now = 1_000.0 + second
+        store.count_events("pipai", 100)
+    clock.now = 1_005.0
+    assert store.event_rate("pipai", seconds=5) == 100.0
+    assert store.rate_history("pipai", seconds=3) == [100, 100, 100]
