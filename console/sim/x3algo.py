@@ -1,23 +1,417 @@
-"""PLACEHOLDER: the x3algo simulator (replaced by its full implementation)."""
+"""The simulated x3algo algorithms API (``/api/auth/*``, ``/api/trading/algorithms*``).
+
+An independent implementation of the x3algo section of CONTRACTS.md and of project
+decision 2; it imports nothing from ``console.venues``. What it does, and the choices it
+makes where the docs are silent (see docs/venues/x3algo.md):
+
+* Auth: ``POST /api/auth/login`` answers ``accessToken`` + ``expiresIn: 900`` and sets
+  the documented ``refreshToken`` cookie verbatim (``HttpOnly; Secure; SameSite=Strict;
+  Max-Age=604800``; ``Secure`` is kept even on loopback http, so the client handles the
+  cookie itself). ``POST /api/auth/refresh-token`` reads the cookie and issues a new
+  access token (the refresh token is not rotated).
+* 401s: ``UNAUTHORIZED`` (no bearer / bad login), ``INVALID_TOKEN`` (forged or garbled),
+  ``TOKEN_EXPIRED`` (past 900 s of simulator clock, or ended by admin ``expire_tokens``).
+* Rate buckets (all limited per process, windows scaled by the ``rate_scale`` knob):
+  authentication 5 / 15 min (login and refresh), trading operations 100 / min (start
+  and stop), general 1000 / 15 min (every GET). Every answer carries
+  ``X-RateLimit-Limit/Remaining/Reset`` (Unix seconds) for the bucket it used; a 429 is
+  ``TOO_MANY_REQUESTS`` "Rate limit exceeded" plus ``Retry-After`` (our addition).
+* State machine: stop from active|paused → stopped, otherwise 422 "Algorithm not
+  active"; start from stopped|error → active, active → 422 "Algorithm already active",
+  paused → 422 (no resume endpoint is documented), draft → 400 ``VALIDATION_ERROR`` with
+  ``details.missingFields``, daily loss limit reached → 403 ``FORBIDDEN`` with
+  ``details.dailyLoss``/``details.limit``. GET of another user's algorithm → 403; a
+  control call on it → 404 (the control pages document no 403 for ownership).
+"""
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+import hashlib
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
-from console.sim.vendor import VendorSim
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from console.sim.context import SimRateLimit, VendorContext
+from console.sim.vendor import AdminError, VendorSim
+from console.sim.x3algo_tokens import ACCESS_TTL_S, REFRESH_TTL_S, Claims, TokenIssuer
+from console.sim.x3algo_world import Algo, World, build_world, move
+
+Handler = Callable[[Request], Awaitable[Response]]
+AuthedHandler = Callable[[Request, Claims], Awaitable[Response]]
+
+_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+_STATUSES = ("draft", "active", "stopped", "paused", "error")
+_SORTS = ("name", "createdAt", "updatedAt")
+UNKNOWN_STATUS = "hibernating"
 
 
 class X3AlgoSim(VendorSim):
-    api = "x3algo"
+    """x3algo: one demo user, their algorithms, JWT auth with a refresh cookie."""
 
+    api: ClassVar[str] = "x3algo"
+
+    def __init__(self, ctx: VendorContext) -> None:
+        super().__init__(ctx)
+        self.world: World = build_world(ctx.rng, ctx.scale, ctx.clock)
+        self.tokens = TokenIssuer(ctx.seed, ctx.clock)
+        digest = hashlib.sha256(f"{ctx.seed}:x3algo:demo-user".encode()).hexdigest()
+        self.email = f"trader.{digest[:6]}@demo.x3algo.test"
+        self.password = f"x3-{digest[6:22]}"
+        self.auth_bucket = ctx.rate_limit(5, 15 * 60)
+        self.trading_bucket = ctx.rate_limit(100, 60)
+        self.general_bucket = ctx.rate_limit(1000, 15 * 60)
+        self._request_serial = 0
+        ctx.on_tick(self._tick)
+
+    # ----- VendorSim ----------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
-        return []
+        algos = "/api/trading/algorithms"
+        return [
+            Route(
+                "/api/auth/login", self._limited(self.auth_bucket, self._login), methods=["POST"]
+            ),
+            Route(
+                "/api/auth/refresh-token",
+                self._limited(self.auth_bucket, self._refresh),
+                methods=["POST"],
+            ),
+            Route(algos, self._authed(self.general_bucket, self._list), methods=["GET"]),
+            Route(f"{algos}/{{id}}", self._authed(self.general_bucket, self._get), methods=["GET"]),
+            Route(
+                f"{algos}/{{id}}/stop",
+                self._authed(self.trading_bucket, self._stop),
+                methods=["POST"],
+            ),
+            Route(
+                f"{algos}/{{id}}/start",
+                self._authed(self.trading_bucket, self._start),
+                methods=["POST"],
+            ),
+            Route(
+                "/{path:path}",
+                self._limited(self.general_bucket, self._no_route),
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
+        ]
 
     def error_response(
         self, status: int, message: str, *, retry_after: float | None = None
     ) -> Response:
-        return JSONResponse({"error": message}, status_code=status)
+        response = self._error(status, message)
+        if retry_after is not None:
+            response.headers["Retry-After"] = _retry_after_text(retry_after)
+            response.headers["X-RateLimit-Limit"] = str(self.general_bucket.limit)
+            response.headers["X-RateLimit-Remaining"] = "0"
+            response.headers["X-RateLimit-Reset"] = str(math.ceil(time.time() + retry_after))
+        else:
+            _rate_headers(response, self.general_bucket)
+        return response
 
     def credentials(self) -> dict[str, str]:
-        return {}
+        return {"email": self.email, "password": self.password}
+
+    def target_count(self) -> int:
+        return len(self.world.algos)
+
+    def admin(self, command: str, args: dict[str, Any]) -> Any:
+        """World commands: expire_tokens, revoke_refresh_tokens, special, ids,
+        set_status, daily_loss, tick."""
+        if command == "expire_tokens":
+            return {"expired": self.tokens.expire_access_tokens()}
+        if command == "revoke_refresh_tokens":
+            return {"revoked": self.tokens.revoke_refresh_tokens()}
+        if command == "special":
+            return dict(self.world.special)
+        if command == "ids":
+            wanted = args.get("status")
+            return [a.id for a in self.world.by_created if wanted in (None, a.status)]
+        if command == "set_status":
+            algo = self._find(str(args["id"]))
+            status = str(args["status"])
+            if status not in _STATUSES:
+                raise ValueError(f"status must be one of {', '.join(_STATUSES)}")
+            algo.status = status
+            algo.updated_at = self.ctx.clock.now()
+            return {"id": algo.id, "status": algo.status}
+        if command == "daily_loss":
+            algo = self._find(str(args["id"]))
+            algo.daily_loss = float(args["amount"])
+            return {"id": algo.id, "dailyLoss": algo.daily_loss, "limit": algo.daily_limit}
+        if command == "tick":
+            seconds = float(args.get("seconds", 1.0))
+            return {
+                "trades": move(
+                    self.world, self.ctx.rng, self.ctx.clock.now(), seconds, self.ctx.clock
+                )
+            }
+        raise AdminError(f"x3algo simulator has no admin command {command!r}")
+
+    # ----- plumbing -----------------------------------------------------------------
+    def _find(self, algo_id: str) -> Algo:
+        algo = self.world.algos.get(algo_id)
+        if algo is None:
+            raise KeyError(f"no algorithm {algo_id!r}")
+        return algo
+
+    def _tick(self, now: float, dt: float) -> None:
+        move(self.world, self.ctx.rng, now, dt, self.ctx.clock)
+
+    def _reported(self, algo: Algo) -> str:
+        """The status as reported: the ``unknown_status_rate`` share gets an unknown word."""
+        if algo.unknown_draw < self.ctx.knobs.unknown_status_rate:
+            return UNKNOWN_STATUS
+        return algo.status
+
+    def _error(
+        self,
+        status: int,
+        message: str,
+        details: dict[str, Any] | None = None,
+        *,
+        code: str | None = None,
+    ) -> Response:
+        """The documented envelope; ``requestId`` comes from a counter (repeatable)."""
+        self._request_serial += 1
+        body = {
+            "error": {
+                "message": message,
+                "code": code or _CODES.get(status, "ERROR"),
+                "status": status,
+                "details": details or {},
+                "requestId": f"x3-{self.ctx.seed:x}-{self._request_serial:06d}",
+            }
+        }
+        return JSONResponse(body, status_code=status)
+
+    def _limited(self, bucket: SimRateLimit, handler: Handler) -> Handler:
+        """Charge ``bucket`` first (429 when spent), then answer with its headers."""
+
+        async def endpoint(request: Request) -> Response:
+            wait = bucket.take()
+            if wait is not None:
+                self.ctx.count("429")
+                response = self._error(429, "Rate limit exceeded")
+                response.headers["Retry-After"] = _retry_after_text(wait)
+            else:
+                response = await handler(request)
+            _rate_headers(response, bucket)
+            return response
+
+        return endpoint
+
+    def _authed(self, bucket: SimRateLimit, handler: AuthedHandler) -> Handler:
+        async def checked(request: Request) -> Response:
+            header = request.headers.get("authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return self._error(401, "Authentication required")
+            claims = self.tokens.check(token.strip(), "access")
+            if not isinstance(claims, Claims):
+                self.ctx.count(f"401_{claims.value.lower()}")
+                message = "Token expired" if claims.value == "TOKEN_EXPIRED" else "Invalid token"
+                return self._error(401, message, code=claims.value)
+            if claims.sub != self.world.user_id:
+                return self._error(401, "Invalid token", code="INVALID_TOKEN")
+            return await handler(request, claims)
+
+        return self._limited(bucket, checked)
+
+    # ----- auth ---------------------------------------------------------------------
+    async def _login(self, request: Request) -> Response:
+        body = await _json_body(request)
+        if body is None:
+            return self._error(400, "Request body must be JSON")
+        missing = [k for k in ("email", "password") if not isinstance(body.get(k), str)]
+        if missing:
+            return self._error(400, "Validation failed", {"missingFields": missing})
+        if body["email"].strip().lower() != self.email or body["password"] != self.password:
+            self.ctx.count("login_refused")
+            return self._error(401, "Invalid credentials")
+        self.ctx.count("logins")
+        user = self.world.user_id
+        access = self.tokens.access(user, self.email)
+        refresh = self.tokens.refresh(user, self.email)
+        response = JSONResponse(
+            {
+                "accessToken": access,
+                "expiresIn": ACCESS_TTL_S,
+                "tokenType": "Bearer",
+                "user": {"id": user, "email": self.email, "name": "Demo Trader"},
+            }
+        )
+        response.headers["Set-Cookie"] = (
+            f"refreshToken={refresh}; HttpOnly; Secure; SameSite=Strict; Max-Age={REFRESH_TTL_S}"
+        )
+        return response
+
+    async def _refresh(self, request: Request) -> Response:
+        token = request.cookies.get("refreshToken")
+        if not token:
+            return self._error(401, "Refresh token required")
+        claims = self.tokens.check(token, "refresh")
+        if not isinstance(claims, Claims):
+            self.ctx.count("refresh_refused")
+            message = (
+                "Refresh token expired" if claims.value == "TOKEN_EXPIRED" else "Invalid token"
+            )
+            return self._error(401, message, code=claims.value)
+        self.ctx.count("refreshes")
+        return JSONResponse(
+            {"accessToken": self.tokens.access(claims.sub, claims.email), "expiresIn": ACCESS_TTL_S}
+        )
+
+    async def _no_route(self, request: Request) -> Response:
+        return self._error(404, f"Route {request.method} {request.url.path} not found")
+
+    # ----- algorithms ---------------------------------------------------------------
+    async def _list(self, request: Request, claims: Claims) -> Response:
+        q = request.query_params
+        try:
+            page = int(q.get("page", "1"))
+            limit = int(q.get("limit", "20"))
+        except ValueError:
+            return self._error(400, "page and limit must be integers")
+        status, strategy = q.get("status"), q.get("strategyType")
+        sort, order = q.get("sort", "createdAt"), q.get("order", "desc")
+        problems = {}
+        if page < 1:
+            problems["page"] = "must be at least 1"
+        if not 1 <= limit <= 100:
+            problems["limit"] = "must be between 1 and 100"
+        if status is not None and status not in _STATUSES:
+            problems["status"] = f"must be one of {', '.join(_STATUSES)}"
+        if sort not in _SORTS:
+            problems["sort"] = f"must be one of {', '.join(_SORTS)}"
+        if order not in ("asc", "desc"):
+            problems["order"] = "must be asc or desc"
+        if problems:
+            return self._error(400, "Validation failed", {"fields": problems})
+        rows = self._sorted(sort, order == "desc")
+        if status is not None or strategy is not None:
+            rows = [
+                a
+                for a in rows
+                if (status is None or self._reported(a) == status)
+                and (strategy is None or a.strategy_type == strategy)
+            ]
+        start = (page - 1) * limit
+        clock = self.ctx.clock
+        data = [a.summary(self._reported(a), clock) for a in rows[start : start + limit]]
+        pages = math.ceil(len(rows) / limit)
+        pagination = {"page": page, "limit": limit, "total": len(rows), "totalPages": pages}
+        return JSONResponse({"data": data, "pagination": pagination})
+
+    def _sorted(self, sort: str, descending: bool) -> list[Algo]:
+        if sort == "createdAt":
+            rows = self.world.by_created
+            return rows[::-1] if descending else rows
+        if sort == "name":
+            return sorted(self.world.by_created, key=lambda a: (a.name, a.id), reverse=descending)
+        return sorted(self.world.by_created, key=lambda a: (a.updated_at, a.id), reverse=descending)
+
+    def _owned(self, algo_id: str) -> Algo | Response | None:
+        """The caller's algorithm, None when it does not exist, 403 when it is someone else's."""
+        if algo_id == self.world.foreign.id:
+            return self._error(403, "You do not have access to this algorithm")
+        return self.world.algos.get(algo_id)
+
+    async def _get(self, request: Request, claims: Claims) -> Response:
+        found = self._owned(request.path_params["id"])
+        if isinstance(found, Response):
+            return found
+        if found is None:
+            return self._error(404, "Algorithm not found")
+        return JSONResponse(found.full(self._reported(found), self.ctx.clock))
+
+    def _control_target(self, request: Request) -> Algo | Response:
+        """Control calls document no 403: another user's algorithm is "not found"."""
+        found = self.world.algos.get(request.path_params["id"])
+        return found if found is not None else self._error(404, "Algorithm not found")
+
+    def _control_reply(self, algo: Algo, message: str) -> Response:
+        return JSONResponse(
+            {
+                "id": algo.id,
+                "name": algo.name,
+                "status": self._reported(algo),
+                "active": algo.status == "active",
+                "message": message,
+            }
+        )
+
+    async def _stop(self, request: Request, claims: Claims) -> Response:
+        algo = self._control_target(request)
+        if isinstance(algo, Response):
+            return algo
+        if algo.status not in ("active", "paused"):
+            return self._error(422, "Algorithm not active")
+        algo.status = "stopped"
+        algo.updated_at = self.ctx.clock.now()
+        self.ctx.count("stopped")
+        return self._control_reply(algo, "Algorithm stopped successfully")
+
+    async def _start(self, request: Request, claims: Claims) -> Response:
+        algo = self._control_target(request)
+        if isinstance(algo, Response):
+            return algo
+        if algo.status == "active":
+            return self._error(422, "Algorithm already active")
+        if algo.status == "paused":
+            return self._error(422, "Algorithm is paused; stop it before starting it")
+        if algo.status == "draft" or algo.missing_fields:
+            return self._error(
+                400,
+                "Algorithm configuration is incomplete",
+                {"missingFields": list(algo.missing_fields)},
+            )
+        limit = algo.daily_limit
+        if limit is not None and algo.daily_loss >= limit:
+            return self._error(
+                403,
+                "Daily loss limit reached. Cannot start algorithm.",
+                {"dailyLoss": _number(algo.daily_loss), "limit": _number(limit)},
+            )
+        algo.status = "active"
+        algo.updated_at = self.ctx.clock.now()
+        self.ctx.count("started")
+        return self._control_reply(algo, "Algorithm started successfully")
+
+
+def _rate_headers(response: Response, bucket: SimRateLimit) -> None:
+    response.headers["X-RateLimit-Limit"] = str(bucket.limit)
+    response.headers["X-RateLimit-Remaining"] = str(bucket.remaining())
+    response.headers["X-RateLimit-Reset"] = str(math.ceil(bucket.reset_at()))
+
+
+def _retry_after_text(seconds: float) -> str:
+    """Whole seconds as HTTP wants them; scaled test windows need fractions below 1 s."""
+    if seconds >= 1:
+        return str(math.ceil(seconds))
+    return f"{max(seconds, 0.001):.3f}"
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

@@ -1,0 +1,273 @@
+"""x3algo session: one login, a kept refresh cookie, proactive and on-401 refresh.
+
+x3algo allows 5 authentication calls per 15 minutes, so this session never logs in per
+call. It logs in once, keeps the ``refreshToken`` cookie itself (the documented cookie
+is ``Secure``, which a cookie jar would not send to a plain-http endpoint such as the
+local simulator, and the console wants exactly one copy of the secret), refreshes the
+15-minute access token a minute before it runs out, and after a ``401`` (documented
+``TOKEN_EXPIRED``, also ``INVALID_TOKEN`` / ``UNAUTHORIZED``) renews once: refresh first,
+one fresh login if the refresh is refused, then a clear failure. Concurrent callers share
+one renewal (a generation counter tells a caller whether someone already renewed).
+
+A refused login (wrong email or password) is remembered for one auth window so a feed
+retrying every few seconds cannot burn the login budget or lock the account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from http.cookies import CookieError, SimpleCookie
+
+import httpx
+from pydantic import ValidationError
+
+from console.venues.base import Secret, VenueSettings
+from console.venues.feeds import FeedError
+from console.venues.http import CallError, QueryValue, Reply, dumps, send
+from console.venues.pacing import Pacer
+from console.venues.x3algo_wire import ErrorEnvelope, LoginReply
+
+LOGIN_PATH = "/api/auth/login"
+REFRESH_PATH = "/api/auth/refresh-token"
+AUTH_WINDOW_S = 15 * 60
+REFRESH_MARGIN_S = 60.0
+
+
+class X3AlgoAuthError(FeedError):
+    """The console could not get a usable access token; ``message`` is secret-free."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+def vendor_error(reply: Reply) -> tuple[str, str]:
+    """x3algo's (code, message) from an error envelope, or what the body says instead."""
+    try:
+        env = ErrorEnvelope.model_validate(reply.json())
+    except (ValueError, ValidationError):
+        return ("", reply.text(120) or f"HTTP {reply.status}")
+    return (env.error.code, env.error.message)
+
+
+class X3AlgoSession:
+    """Access token, refresh cookie, and the authenticated request with one renewal."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        settings: VenueSettings,
+        auth_pacer: Pacer,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = http
+        self._settings = settings
+        self._pacer = auth_pacer
+        self._clock = clock
+        self._email = settings.secret("email")
+        self._password = settings.secret("password")
+        self._access: Secret | None = None
+        self._expires_at = 0.0
+        self._refresh_cookie: Secret | None = None
+        self._lock = asyncio.Lock()
+        self._refused: X3AlgoAuthError | None = None
+        self._refused_until = 0.0
+        self.generation = 0
+        self.logins = 0
+        self.refreshes = 0
+
+    # ----- what callers use -----------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        pacer: Pacer,
+        timeout_s: float,
+        params: Mapping[str, QueryValue] | None = None,
+    ) -> Reply:
+        """One authenticated call; after a 401 it renews the token once and resends once,
+        and after a 429 (refused, so not acted on) it waits as told and resends once.
+
+        Raises :class:`CallError` when there was no answer and :class:`X3AlgoAuthError`
+        when no token could be had.
+        """
+        token, generation = await self.bearer()
+        reply = await self._send(method, path, token, pacer, timeout_s, params)
+        if reply.status == 401:
+            token, generation = await self.renew(generation)
+            reply = await self._send(method, path, token, pacer, timeout_s, params)
+        if reply.status == 429 and pacer.delay_for() <= timeout_s:
+            reply = await self._send(method, path, token, pacer, timeout_s, params)
+        return reply
+
+    async def bearer(self) -> tuple[str, int]:
+        """A usable access token (logging in or refreshing if needed) and its generation."""
+        async with self._lock:
+            if self._access is None:
+                await self._login()
+            elif self._clock() >= self._expires_at - REFRESH_MARGIN_S:
+                await self._refresh_ahead()
+            assert self._access is not None
+            return self._access.reveal(), self.generation
+
+    async def renew(self, stale_generation: int) -> tuple[str, int]:
+        """After a 401: refresh once, else log in once, unless another caller just did."""
+        async with self._lock:
+            if self.generation == stale_generation or self._access is None:
+                await self._refresh_or_login()
+            assert self._access is not None
+            return self._access.reveal(), self.generation
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every credential and token this session holds replaced by ***."""
+        for secret in (self._password, self._access, self._refresh_cookie):
+            value = secret.reveal() if secret is not None else ""
+            if len(value) >= 4:
+                text = text.replace(value, "***")
+        return text
+
+    # ----- the auth calls -----------------------------------------------------------
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        pacer: Pacer,
+        timeout_s: float,
+        params: Mapping[str, QueryValue] | None,
+    ) -> Reply:
+        headers = {"Authorization": f"Bearer {token}"}
+        return await send(
+            self._http,
+            method,
+            path,
+            params=params,
+            headers=headers,
+            timeout_s=timeout_s,
+            pacer=pacer,
+        )
+
+    async def _refresh_ahead(self) -> None:
+        """Refresh before expiry; if that fails while the token still works, keep it."""
+        try:
+            await self._refresh_or_login()
+        except X3AlgoAuthError:
+            if self._clock() >= self._expires_at:
+                raise
+
+    async def _refresh_or_login(self) -> None:
+        if self._refresh_cookie is not None:
+            try:
+                await self._refresh()
+                return
+            except X3AlgoAuthError as exc:
+                if exc.status != 401:
+                    raise  # the venue is in trouble; a login would not fare better
+        await self._login()
+
+    async def _spend_auth_budget(self, what: str) -> None:
+        wait = self._pacer.delay_for()
+        if wait > self._settings.request_timeout_s:
+            raise X3AlgoAuthError(
+                f"x3algo allows 5 logins/refreshes per 15 minutes and this console has "
+                f"used them; cannot {what} for another {wait:.0f} s. Wait, then retry."
+            )
+        await self._pacer.acquire()
+
+    async def _login(self) -> None:
+        now = self._clock()
+        if self._refused is not None and now < self._refused_until:
+            raise self._refused
+        await self._spend_auth_budget("log in")
+        body = dumps({"email": self._email.reveal(), "password": self._password.reveal()})
+        reply = await self._auth_call(LOGIN_PATH, body=body, what="log in")
+        if reply.status in (400, 401, 403):
+            code, message = vendor_error(reply)
+            self._refused = X3AlgoAuthError(
+                f"x3algo refused the login for this console's account: {message!r} "
+                f"({code or reply.status}). Check the email and password of venue "
+                f"{self._settings.name!r} in the profile.",
+                status=reply.status,
+                code=code,
+            )
+            self._refused_until = now + AUTH_WINDOW_S * self._settings.rate_scale
+            raise self._refused
+        self._accept(reply, "log in")
+        self._refresh_cookie = self._cookie_from(reply) or self._refresh_cookie
+        self._http.cookies.clear()  # the one copy of the refresh token lives here
+        self.logins += 1
+
+    async def _refresh(self) -> None:
+        await self._spend_auth_budget("refresh the access token")
+        assert self._refresh_cookie is not None
+        headers = {"Cookie": f"refreshToken={self._refresh_cookie.reveal()}"}
+        reply = await self._auth_call(REFRESH_PATH, headers=headers, what="refresh the token")
+        self._accept(reply, "refresh the token")
+        self._refresh_cookie = self._cookie_from(reply) or self._refresh_cookie
+        self._http.cookies.clear()
+        self.refreshes += 1
+
+    async def _auth_call(
+        self,
+        path: str,
+        *,
+        what: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        try:
+            reply = await send(
+                self._http,
+                "POST",
+                path,
+                content=body,
+                headers=headers,
+                timeout_s=self._settings.request_timeout_s,
+            )
+        except CallError as exc:
+            raise X3AlgoAuthError(
+                f"x3algo did not answer when asked to {what}: {exc.message}"
+            ) from None
+        self._pacer.observe(reply.status, reply.headers)  # spent in _spend_auth_budget
+        return reply
+
+    def _accept(self, reply: Reply, what: str) -> None:
+        """Take the access token from a 200, or raise with x3algo's words."""
+        if reply.status != 200:
+            code, message = vendor_error(reply)
+            raise X3AlgoAuthError(
+                f"x3algo would not {what}: HTTP {reply.status} {code} {message!r}".replace(
+                    "  ", " "
+                ),
+                status=reply.status,
+                code=code,
+            )
+        try:
+            parsed = LoginReply.model_validate(reply.json())
+        except ValueError as exc:  # ValidationError is a ValueError
+            detail = str(exc).splitlines()[0]
+            raise X3AlgoAuthError(
+                f"x3algo answered an unreadable token when asked to {what}: {detail}"
+            ) from None
+        self._access = Secret(parsed.access_token)
+        self._expires_at = self._clock() + float(parsed.expires_in)
+        self.generation += 1
+
+    @staticmethod
+    def _cookie_from(reply: Reply) -> Secret | None:
+        for header in reply.headers.get_list("set-cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(header)
+            except CookieError:
+                continue
+            morsel = jar.get("refreshToken")
+            if morsel is not None and morsel.value:
+                return Secret(morsel.value)
+        return None

@@ -1,0 +1,163 @@
+"""x3algo wire models (pydantic v2) and their mapping to the console's Target.
+
+Every model ignores unknown fields and keeps ``status`` as the raw string, so a status
+the docs never listed (or a future one) is shown as UNKNOWN with its own word beside it
+instead of breaking the feed. Numbers are JSON numbers at x3algo, so they stay numbers;
+nullability is undocumented [GAP], so everything but ``id`` is optional.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from console.core.model import AttrValue, State, Target, TargetKind
+
+_TOLERANT = ConfigDict(extra="allow", populate_by_name=True)
+
+STATES: dict[str, State] = {
+    "active": State.RUNNING,
+    "paused": State.PAUSED,
+    "stopped": State.STOPPED,
+    "draft": State.STOPPED,
+    "error": State.ERROR,
+}
+
+
+class Performance(BaseModel):
+    model_config = _TOLERANT
+
+    total_trades: int | None = Field(None, alias="totalTrades")
+    winning_trades: int | None = Field(None, alias="winningTrades")
+    losing_trades: int | None = Field(None, alias="losingTrades")
+    total_profit: float | None = Field(None, alias="totalProfit")
+    total_loss: float | None = Field(None, alias="totalLoss")
+    win_rate: float | None = Field(None, alias="winRate")
+    profit_factor: float | None = Field(None, alias="profitFactor")
+    sharpe_ratio: float | None = Field(None, alias="sharpeRatio")
+    max_drawdown: float | None = Field(None, alias="maxDrawdown")
+    average_win: float | None = Field(None, alias="averageWin")
+    average_loss: float | None = Field(None, alias="averageLoss")
+
+
+class LastExecution(BaseModel):
+    model_config = _TOLERANT
+
+    timestamp: str | None = None
+    status: str | None = None
+    result: Any = None
+
+
+class Algorithm(BaseModel):
+    """A list item or the full GET object (the full one adds the config sub-objects)."""
+
+    model_config = _TOLERANT
+
+    id: str
+    name: str = ""
+    status: str = ""
+    active: bool | None = None
+    user_id: str | None = Field(None, alias="userId")
+    strategy_type: str | None = Field(None, alias="strategyType")
+    timeframe: str | None = None
+    symbols: list[str] = Field(default_factory=list)
+    performance: Performance | None = None
+    position_sizing: dict[str, Any] | None = Field(None, alias="positionSizing")
+    entry_conditions: dict[str, Any] | None = Field(None, alias="entryConditions")
+    exit_conditions: dict[str, Any] | None = Field(None, alias="exitConditions")
+    risk_parameters: dict[str, Any] | None = Field(None, alias="riskParameters")
+    execution_settings: dict[str, Any] | None = Field(None, alias="executionSettings")
+    created_at: str | None = Field(None, alias="createdAt")
+    updated_at: str | None = Field(None, alias="updatedAt")
+    last_execution: LastExecution | None = Field(None, alias="lastExecution")
+
+
+class Pagination(BaseModel):
+    model_config = _TOLERANT
+
+    page: int | None = None
+    limit: int | None = None
+    total: int | None = None
+    total_pages: int | None = Field(None, alias="totalPages")
+
+
+class AlgorithmPage(BaseModel):
+    model_config = _TOLERANT
+
+    data: list[Algorithm] = Field(default_factory=list)
+    pagination: Pagination | None = None
+
+
+class ControlReply(BaseModel):
+    """The 200 of start and stop: the algorithm's new status and the vendor's message."""
+
+    model_config = _TOLERANT
+
+    id: str | None = None
+    name: str | None = None
+    status: str | None = None
+    active: bool | None = None
+    message: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    model_config = _TOLERANT
+
+    message: str = ""
+    code: str = ""
+    status: int | None = None
+    details: dict[str, Any] | None = None
+    request_id: str | None = Field(None, alias="requestId")
+
+
+class ErrorEnvelope(BaseModel):
+    model_config = _TOLERANT
+
+    error: ErrorDetail
+
+
+class LoginReply(BaseModel):
+    """Login and refresh answers: the login body is [GAP: truncated]; signup's shape assumed."""
+
+    model_config = _TOLERANT
+
+    access_token: str = Field(alias="accessToken")
+    expires_in: float = Field(900, alias="expiresIn")
+
+
+def state_of(raw: str) -> State:
+    """x3algo's status word as a console state; words nobody listed are UNKNOWN."""
+    return STATES.get(raw, State.UNKNOWN)
+
+
+def _last_execution(le: LastExecution | None) -> str | None:
+    if le is None:
+        return None
+    parts = [str(p) for p in (le.status, le.result) if p not in (None, "")]
+    return ": ".join(parts) if parts else None
+
+
+def to_target(venue: str, algo: Algorithm) -> Target:
+    """The Target of one algorithm, with the attrs docs/ATTRIBUTES.md lists for x3algo."""
+    perf = algo.performance or Performance()
+    attrs: dict[str, AttrValue] = {
+        "symbols": tuple(algo.symbols),
+        "timeframe": algo.timeframe,
+        "strategy_type": algo.strategy_type,
+        "trades": perf.total_trades,
+        "win_rate": perf.win_rate,
+        "profit": perf.total_profit,
+        "profit_factor": perf.profit_factor,
+        "updated_at": algo.updated_at,
+        "last_execution": _last_execution(algo.last_execution),
+    }
+    return Target(
+        venue=venue,
+        kind=TargetKind.ALGORITHM,
+        id=algo.id,
+        name=algo.name or algo.id,
+        state=state_of(algo.status),
+        raw_status=algo.status or "(none)",
+        attrs={k: v for k, v in attrs.items() if v is not None},
+    )
