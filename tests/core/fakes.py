@@ -36,6 +36,7 @@ class FakeClient(VenueClient):
         self.answer: Callable[[str, Action], Outcome | None] = lambda _id, _a: None
         self.gate: asyncio.Event | None = None
         self.list_error: Exception | None = None
+        self.called = asyncio.Event()
 
     def _target(self, tid: str) -> Target:
         state = self.states[tid]
@@ -56,6 +57,7 @@ class FakeClient(VenueClient):
 
     async def execute(self, target_id: str, action: Action) -> Outcome:
         self.calls.append((target_id, action))
+        self.called.set()
         if self.gate is not None:
             await self.gate.wait()
         told = self.answer(target_id, action)

@@ -23,14 +23,26 @@ def journal(tmp_path: Path) -> Journal:
 
 def test_intent_then_outcome_share_an_op_id_and_carry_who_and_what(journal: Journal) -> None:
     intent = journal.intend("x3algo", "a1", "RSI", Action(ActionKind.STOP, {}, "risk breach"))
-    journal.record_outcome(intent, Outcome(OutcomeKind.APPLIED, "stopped", 200, 12.5, State.STOPPED))
+    journal.record_outcome(
+        intent, Outcome(OutcomeKind.APPLIED, "stopped", 200, 12.5, State.STOPPED)
+    )
     rows = journal.entries()
     assert [r.kind for r in rows] == ["intent", "outcome"]
     assert rows[0].op_id == rows[1].op_id
     out = rows[1]
     assert (out.operator, out.host, out.ssh_client) == ("alice", "desk-1", "10.0.0.5")
-    assert (out.venue, out.target_id, out.action, out.reason) == ("x3algo", "a1", "stop", "risk breach")
-    assert (out.outcome, out.http_status, out.latency_ms, out.state) == ("applied", 200, 12.5, "stopped")
+    assert (out.venue, out.target_id, out.action, out.reason) == (
+        "x3algo",
+        "a1",
+        "stop",
+        "risk breach",
+    )
+    assert (out.outcome, out.http_status, out.latency_ms, out.state) == (
+        "applied",
+        200,
+        12.5,
+        "stopped",
+    )
     assert out.ts_ms >= rows[0].ts_ms
 
 
@@ -68,7 +80,9 @@ def test_filters_by_venue_outcome_and_time(journal: Journal) -> None:
 
 
 def test_options_and_export_as_json_lines(journal: Journal) -> None:
-    intent = journal.intend("pipai", "s1", "grid", Action(ActionKind.PAUSE, {"close_positions": True}))
+    intent = journal.intend(
+        "pipai", "s1", "grid", Action(ActionKind.PAUSE, {"close_positions": True})
+    )
     journal.record_outcome(intent, Outcome(OutcomeKind.ALREADY, "already paused"))
     out = io.StringIO()
     assert journal.export_jsonl(out) == 2

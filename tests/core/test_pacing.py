@@ -17,7 +17,6 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
-
     async def sleep(self, seconds: float) -> None:
         self.now += seconds
 

@@ -67,7 +67,9 @@ def test_journal_knowledge_fills_a_state_the_venue_cannot_report() -> None:
                  "unknown", {"pause_source": "unknown"})  # fmt: skip
     store.snapshot("joyride", [exp])
     assert store.effective_state(exp) is State.UNKNOWN
-    store.remember("joyride", "1740816000", KnownState(State.PAUSED, "2026-11-21T10:00:00.000Z", "alice"))
+    store.remember(
+        "joyride", "1740816000", KnownState(State.PAUSED, "2026-11-21T10:00:00.000Z", "alice")
+    )
     assert store.effective_state(exp) is State.PAUSED
     # A venue that does report its state is never overridden by the journal.
     store.remember("x3algo", "a", KnownState(State.PAUSED, "t", "alice"))
