@@ -1,23 +1,214 @@
-"""PLACEHOLDER: the 55tech simulator (replaced by its full implementation)."""
+"""Simulated 55-tech MM API: one trading engine per client API key.
+
+An independent reading of CONTRACTS.md section 1 and Project decision 1 (nothing here
+imports ``console.venues``):
+
+* ``GET /api/v1/trading/status`` and ``POST /api/v1/trading/{pause,resume,stop,start}``
+  behind ``X-API-Key`` (a UUID); a missing, malformed, unknown or revoked key, or the
+  wrong header, is ``401 {"detail": "Invalid or missing API key"}``.
+* Control answers are the status fields plus ``result`` (``pause_applied``,
+  ``already_paused``, ``stop_applied``, ``already_stopped``, ``start_applied``,
+  ``resume_applied``, ``start_required``, ``already_live``). With the
+  ``conflict_mode`` knob a repeat is ``409 {"detail": ...}`` instead.
+* An optional JSON body ``{"reason": "..."}`` is recorded; other bodies are FastAPI
+  style ``422`` validation errors.
+* 2,000 requests per minute per key, else ``429 {"detail": ...}`` (no headers: the
+  vendor documents none).
+* ``/ws/subscribe``: ``426`` over plain HTTP, the subscription protocol over WebSocket
+  (see :mod:`console.sim.fiftyfive_ws`).
+
+Admin commands: ``emergency``, ``system_stop``, ``soft_pause`` (``{"active", "reason"}``),
+``revoke_key`` / ``restore_key`` (``{"client"}``), ``place_orders``
+(``{"client", "count"}``), ``fill_orders`` (``{"client"}``), ``tick`` (``{"dt"}``),
+``engines`` and ``subscriptions``.
+"""
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+import json
+import uuid
+from typing import Any
 
-from console.sim.vendor import VendorSim
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from console.sim.context import VendorContext
+from console.sim.fiftyfive_world import Engine, World
+from console.sim.fiftyfive_ws import Hub
+from console.sim.vendor import AdminError, VendorSim
+
+RATE_LIMIT = 2000
+RATE_WINDOW_S = 60.0
+AUTH_DETAIL = "Invalid or missing API key"
+VERBS = ("pause", "resume", "stop", "start")
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_CONFLICT_DETAIL = {
+    "already_paused": "Trading is already paused for this client",
+    "already_stopped": "Trading is already stopped for this client",
+    "already_live": "Trading is already live for this client",
+}
+_FLAG_COMMANDS = {
+    "emergency": "emergency",
+    "system_stop": "system_stop",
+    "soft_pause": "soft_pause",
+}
 
 
 class FiftyFiveSim(VendorSim):
     api = "55tech"
+    ws_path = "/ws/subscribe"
 
+    def __init__(self, ctx: VendorContext) -> None:
+        super().__init__(ctx)
+        self.world = World(
+            ctx.rng, ctx.scale, ctx.clock, lambda: ctx.rate_limit(RATE_LIMIT, RATE_WINDOW_S)
+        )
+        self.hub = Hub(ctx, self.world)
+        ctx.on_tick(self._tick)
+
+    # ----- VendorSim ------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
-        return []
+        return [
+            Route("/api/v1/trading/status", self._status, methods=_ALL_METHODS),
+            Route("/api/v1/trading/{verb}", self._control, methods=_ALL_METHODS),
+            Route("/ws/subscribe", self._upgrade_required, methods=_ALL_METHODS),
+            WebSocketRoute("/ws/subscribe", self.hub.serve),
+            Route("/{path:path}", self._not_found, methods=_ALL_METHODS),
+        ]
 
     def error_response(
         self, status: int, message: str, *, retry_after: float | None = None
     ) -> Response:
-        return JSONResponse({"error": message}, status_code=status)
+        # FastAPI's envelope. 55-tech documents no Retry-After or X-RateLimit headers.
+        return JSONResponse({"detail": message}, status_code=status)
 
     def credentials(self) -> dict[str, str]:
-        return {}
+        return {"api_keys": ",".join(e.key for e in self.world.engines)}
+
+    def target_count(self) -> int:
+        return len(self.world.engines)
+
+    def admin(self, command: str, args: dict[str, Any]) -> Any:
+        if command in _FLAG_COMMANDS:
+            old = self.world.set_flag(
+                _FLAG_COMMANDS[command], bool(args.get("active", True)), args.get("reason")
+            )
+            if old:
+                self.hub.broadcast_emergency(old)
+            return self.world.flags.fields(self.ctx.clock.now())
+        if command in ("revoke_key", "restore_key"):
+            engine = self._engine_arg(args)
+            engine.revoked = command == "revoke_key"
+            return {"client": engine.client, "revoked": engine.revoked}
+        if command == "place_orders":
+            engine = self._engine_arg(args)
+            ids = []
+            for _ in range(int(args.get("count", 1))):
+                order = self.world.place_order(engine)
+                self.hub.broadcast_orders(engine, "INSERT", order.payload(), {})
+                ids.append(order.order_id)
+            return {"client": engine.client, "orders": ids}
+        if command == "fill_orders":
+            engine = self._engine_arg(args)
+            filled = []
+            for order in list(engine.orders.values()):
+                if order.status == "PLACED":
+                    old = self.world.fill_order(order)
+                    self.hub.broadcast_orders(engine, "UPDATE", order.payload(), old)
+                    filled.append(order.order_id)
+            return {"client": engine.client, "filled": filled}
+        if command == "tick":
+            self._tick(self.ctx.clock.now(), float(args.get("dt", 1.0)))
+            return {"ok": True}
+        if command == "engines":
+            rate = self.ctx.knobs.unknown_status_rate
+            return [
+                {"client": e.client, "clientName": e.name, "status": self.world.status_of(e, rate)}
+                for e in self.world.engines
+            ]
+        if command == "subscriptions":
+            return {c: len(subs) for c, subs in self.hub.by_client.items() if subs}
+        raise AdminError(f"55tech simulator has no admin command {command!r}")
+
+    def _engine_arg(self, args: dict[str, Any]) -> Engine:
+        client = args["client"]
+        engine = self.world.by_client.get(client)
+        if engine is None:
+            raise KeyError(f"no client {client!r}")
+        return engine
+
+    def _tick(self, now: float, dt: float) -> None:
+        self.world.move(dt, self.hub.broadcast_orders)
+
+    # ----- HTTP handlers ---------------------------------------------------------------
+    def _authenticate(self, request: Request) -> Engine | Response:
+        """The caller's engine, or the vendor's 401 / 429 answer."""
+        raw = request.headers.get("x-api-key")
+        try:
+            engine = self.world.by_key.get(str(uuid.UUID(raw or "")))
+        except ValueError:
+            engine = None
+        if engine is None or engine.revoked:
+            self.ctx.count("401")
+            return self.error_response(401, AUTH_DETAIL)
+        if engine.bucket.take() is not None:
+            self.ctx.count("429")
+            return self.error_response(
+                429, f"Rate limit exceeded: {RATE_LIMIT} requests per minute per API key"
+            )
+        return engine
+
+    async def _status(self, request: Request) -> Response:
+        if request.method != "GET":
+            return self.error_response(405, "Method Not Allowed")
+        engine = self._authenticate(request)
+        if isinstance(engine, Response):
+            return engine
+        self.ctx.count("status")
+        return JSONResponse(self.world.status_body(engine, self.ctx.knobs.unknown_status_rate))
+
+    async def _control(self, request: Request) -> Response:
+        verb = request.path_params["verb"]
+        if verb not in VERBS:
+            return self.error_response(404, "Not Found")
+        if request.method != "POST":
+            return self.error_response(405, "Method Not Allowed")
+        engine = self._authenticate(request)
+        if isinstance(engine, Response):
+            return engine
+        reason = _reason(await request.body())
+        if isinstance(reason, Response):
+            return reason
+        self.ctx.count(f"control_{verb}")
+        result = self.world.control(engine, verb, reason)
+        if self.ctx.knobs.conflict_mode and result in _CONFLICT_DETAIL:
+            return self.error_response(409, _CONFLICT_DETAIL[result])
+        body = self.world.status_body(engine, self.ctx.knobs.unknown_status_rate)
+        return JSONResponse({**body, "result": result})
+
+    async def _upgrade_required(self, request: Request) -> Response:
+        return self.error_response(426, "Upgrade Required: use a WebSocket client")
+
+    async def _not_found(self, request: Request) -> Response:
+        return self.error_response(404, "Not Found")
+
+
+def _reason(body: bytes) -> str | Response | None:
+    """The optional ``{"reason": "..."}`` body, or FastAPI's 422 validation answer."""
+    if not body.strip():
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        return _invalid(["body", 0], f"JSON decode error: {exc}", "json_invalid")
+    if not isinstance(data, dict):
+        return _invalid(["body"], "Input should be a valid dictionary", "dict_type")
+    reason = data.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        return _invalid(["body", "reason"], "Input should be a valid string", "string_type")
+    return reason or None
+
+
+def _invalid(loc: list[str | int], msg: str, kind: str) -> Response:
+    return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": kind}]}, status_code=422)

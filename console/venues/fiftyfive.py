@@ -1,0 +1,590 @@
+"""55-tech MM API client: one ENGINE target per client API key.
+
+Credentials: ``api_keys``, the client keys (UUIDs) comma-joined. The target id is the
+client slug the venue returns in ``client``; the slug→key map stays inside this module
+and no message ever contains a key.
+
+Vendor quirks handled here (CONTRACTS.md section 1, Project decision 1):
+
+* One status read per key: the list is ``GET /api/v1/trading/status`` for every key,
+  concurrently, each key paced under its own 2,000 requests/minute.
+* Controls answer 200 with a ``result``: ``*_applied`` → applied, ``already_*`` →
+  already, ``start_required`` → rejected (resume cannot lift a stop; use start);
+  see :meth:`FiftyFiveClient._from_result`.
+* A repeat may instead be ``409 {"detail"}`` (docs leave it open): re-read, then
+  already or rejected (:meth:`FiftyFiveClient._already_from_409`).
+* ``401 {"detail": "Invalid or missing API key"}`` → rejected, "API key refused".
+* ``429`` carries no documented headers: wait ``Retry-After`` if one appears, else the
+  docs' first backoff step (1 s, scaled), and retry once (a 429 was refused, not done).
+* A control call with no answer (timeout, broken connection) or a malformed body is
+  never re-sent: the status is re-read and the outcome says what it showed.
+* The nullable status fields may be absent (quickstart sample); ``status`` may be a
+  value nobody documented (kept raw, state UNKNOWN).
+* Global flags (emergency / system stop / soft pause) are shown, never set: no endpoint.
+
+Target attrs (docs/ATTRIBUTES.md): ``client``, ``status_words``, ``trading_active``,
+``manual_paused``, ``manual_stopped``, ``pause_reason``, ``paused_at``, ``stop_reason``,
+``stopped_at``, ``system_blocked``, ``emergency``, ``system_stopped``, ``soft_paused``,
+``system_reason``, ``system_duration_s``, ``odds_format``, ``orders_seen``.
+
+The feed (REST polling plus one WebSocket per key) lives in
+:mod:`console.venues.fiftyfive_feed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from functools import partial
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import ValidationError
+
+from console.core.model import (
+    Action,
+    ActionKind,
+    ActionSpec,
+    AttrValue,
+    Outcome,
+    OutcomeKind,
+    Target,
+    TargetKind,
+)
+from console.venues.base import (
+    FeedSink,
+    RateLimit,
+    Secret,
+    VenueClient,
+    VenueConfigError,
+    VenueSettings,
+)
+from console.venues.feeds import FeedError
+from console.venues.fiftyfive_feed import combine_errors, run_feed
+from console.venues.fiftyfive_wire import (
+    ALREADY_RESULTS,
+    APPLIED_RESULTS,
+    START_REQUIRED,
+    ControlReply,
+    TradingStatus,
+    state_of,
+    status_words,
+)
+from console.venues.http import CallError, Reply, dumps, make_http_client, send
+from console.venues.pacing import Pacer, make_pacer, retry_after_seconds
+
+# 2,000 requests per minute per client API key (documented).
+REST_LIMIT = RateLimit(2000, 60.0)
+# The docs suggest backing off 1 s, 2 s, 4 s after a 429; one retry waits the first step.
+RETRY_429_S = 1.0
+
+_ALREADY_WORDS = {
+    ActionKind.PAUSE: "already paused",
+    ActionKind.STOP: "already stopped",
+    ActionKind.RESUME: "not paused (nothing to resume)",
+    ActionKind.START: "not stopped (nothing to start)",
+}
+_DONE_WORDS = {
+    ActionKind.PAUSE: "paused",
+    ActionKind.STOP: "stopped",
+    ActionKind.RESUME: "resumed",
+    ActionKind.START: "started",
+}
+
+
+class FiftyFiveClient(VenueClient):
+    """55-tech MM: pause / resume / stop / start of each client's trading engine."""
+
+    def __init__(
+        self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        super().__init__(settings)
+        raw = settings.secret("api_keys").reveal()
+        self._keys = [Secret(k.strip()) for k in raw.split(",") if k.strip()]
+        if not self._keys:
+            raise VenueConfigError(
+                f"venue {settings.name!r} (55tech) has an empty api_keys credential; "
+                "list one client API key per engine, comma-separated"
+            )
+        rate = settings.rate_limits.get("rest", REST_LIMIT)
+        self._pacers: list[Pacer] = [
+            make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale) for _ in self._keys
+        ]
+        self._http = make_http_client(settings, transport=transport)
+        base_path = urlsplit(settings.base_url).path.rstrip("/")
+        self._prefix = "" if base_path.endswith("/api/v1") else "/api/v1"
+        self._slug_index: dict[str, int] = {}
+        self._index_slug: dict[int, str] = {}
+        self.orders_seen: dict[str, int] = {}
+
+    # ----- keys and identities -----------------------------------------------------------
+    @property
+    def key_count(self) -> int:
+        return len(self._keys)
+
+    def key(self, index: int) -> Secret:
+        return self._keys[index]
+
+    def slug_of(self, index: int) -> str | None:
+        return self._index_slug.get(index)
+
+    def who(self, index: int) -> str:
+        """How messages name a key's engine: its slug once known, never the key."""
+        slug = self._index_slug.get(index)
+        return f"engine '{slug}'" if slug else f"API key #{index + 1} of {len(self._keys)}"
+
+    def ws_url(self) -> str | None:
+        if self.settings.ws_url:
+            return self.settings.ws_url
+        parts = urlsplit(self.settings.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return f"{scheme}://{parts.netloc}/ws/subscribe"
+
+    def _path(self, endpoint: str) -> str:
+        return f"{self._prefix}/trading/{endpoint}"
+
+    def _headers(self, index: int) -> dict[str, str]:
+        return {"X-API-Key": self._keys[index].reveal()}
+
+    async def _index_for(self, target_id: str) -> tuple[int | None, list[str]]:
+        """The key serving ``target_id`` (learnt by reading every key when not yet known)."""
+        errors: list[str] = []
+        if target_id not in self._slug_index:
+            _, errors = await self.read_all()
+        return self._slug_index.get(target_id), errors
+
+    # ----- reads ------------------------------------------------------------------------
+    async def read_status(self, index: int) -> TradingStatus:
+        """One key's engine status; raises :class:`FeedError` with a plain-words reason."""
+        try:
+            reply = await send(
+                self._http,
+                "GET",
+                self._path("status"),
+                headers=self._headers(index),
+                timeout_s=self.settings.request_timeout_s,
+                pacer=self._pacers[index],
+            )
+        except CallError as exc:
+            raise FeedError(f"55-tech status read for {self.who(index)}: {exc.message}") from None
+        if reply.status != 200:
+            raise FeedError(self._read_error(index, reply))
+        try:
+            status = TradingStatus.model_validate(reply.json())
+        except ValueError as exc:  # malformed JSON, or pydantic's ValidationError
+            raise FeedError(
+                f"55-tech status read for {self.who(index)}: {_short_validation(exc)}"
+            ) from None
+        self._slug_index[status.client] = index
+        self._index_slug[index] = status.client
+        return status
+
+    def _read_error(self, index: int, reply: Reply) -> str:
+        said = _detail(reply)
+        who = self.who(index)
+        if reply.status == 401:
+            return (
+                f"55-tech refused the API key for {who} (401 '{said}'); "
+                "check api_keys in the profile"
+            )
+        if reply.status == 429:
+            return f"55-tech rate-limited the status read for {who} (429 '{said}'); reads back off"
+        return f"55-tech answered {reply.status} '{said}' to the status read for {who}"
+
+    async def read_key(self, index: int) -> Target:
+        return self.to_target(await self.read_status(index))
+
+    async def read_all(self) -> tuple[list[Target], list[str]]:
+        """Every key's engine, concurrently: the targets read and the failures, in words."""
+        results = await asyncio.gather(
+            *(self.read_key(i) for i in range(len(self._keys))), return_exceptions=True
+        )
+        targets: list[Target] = []
+        errors: list[str] = []
+        for result in results:
+            if isinstance(result, Target):
+                targets.append(result)
+            elif isinstance(result, asyncio.CancelledError):
+                raise result
+            else:
+                errors.append(str(result) or type(result).__name__)
+        return targets, errors
+
+    async def list_targets(self) -> list[Target]:
+        targets, errors = await self.read_all()
+        if errors:
+            raise FeedError(combine_errors(errors, len(self._keys)))
+        return targets
+
+    async def read_target(self, target_id: str) -> Target | None:
+        index, errors = await self._index_for(target_id)
+        if index is None and errors:
+            raise FeedError(combine_errors(errors, len(self._keys)))
+        return None if index is None else await self.read_key(index)
+
+    def to_target(self, status: TradingStatus) -> Target:
+        duration = status.system_duration_seconds
+        attrs: dict[str, AttrValue] = {
+            "client": status.client,
+            "status_words": status_words(status.status),
+            "trading_active": status.trading_active,
+            "manual_paused": status.manual_paused,
+            "manual_stopped": status.manual_stopped,
+            "pause_reason": status.manual_pause_reason,
+            "paused_at": status.manual_paused_at,
+            "stop_reason": status.manual_stop_reason,
+            "stopped_at": status.manual_stopped_at,
+            "system_blocked": status.system_trading_blocked,
+            "emergency": status.emergency_active,
+            "system_stopped": status.system_stopped,
+            "soft_paused": status.soft_paused,
+            "system_reason": status.system_reason,
+            "system_duration_s": int(duration) if duration is not None else None,
+            "orders_seen": self.orders_seen.get(status.client, 0),
+        }
+        if status.odds_format is not None:
+            attrs["odds_format"] = status.odds_format
+        return Target(
+            venue=self.name,
+            kind=TargetKind.ENGINE,
+            id=status.client,
+            name=status.client_name,
+            state=state_of(status.status),
+            raw_status=status.status,
+            attrs=attrs,
+        )
+
+    # ----- actions ----------------------------------------------------------------------
+    def actions_for(self, target: Target) -> list[ActionSpec]:
+        attrs = target.attrs
+        paused = attrs.get("manual_paused") is True
+        stopped = attrs.get("manual_stopped") is True
+        still = _global_block_note(attrs)
+        specs: list[ActionSpec] = []
+        if not paused:
+            specs.append(
+                ActionSpec(
+                    ActionKind.PAUSE,
+                    "Pause engine",
+                    "Orders and bets already on the exchanges stay there (55-tech does not "
+                    "say a pause cancels them); the engine stays paused until resumed.",
+                    accepts_reason=True,
+                )
+            )
+        else:
+            behind = "Trading restarts for this client."
+            if stopped:
+                behind = "Lifts the pause only: the engine stays stopped until started."
+            specs.append(
+                ActionSpec(ActionKind.RESUME, "Resume engine", behind + still, accepts_reason=True)
+            )
+        if not stopped:
+            specs.append(
+                ActionSpec(
+                    ActionKind.STOP,
+                    "Stop engine",
+                    "Orders and bets already on the exchanges stay there (55-tech does not "
+                    "say a stop cancels them); the engine stays stopped until started — "
+                    "resume cannot lift a stop.",
+                    accepts_reason=True,
+                )
+            )
+        else:
+            behind = "Trading restarts for this client."
+            if paused:
+                behind = "Lifts the stop only: the engine stays paused until resumed."
+            specs.append(
+                ActionSpec(ActionKind.START, "Start engine", behind + still, accepts_reason=True)
+            )
+        return specs
+
+    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+        """A manual stop, unless the engine is already manually stopped.
+
+        A global emergency or a manual pause is not enough: the vendor lifts the former
+        and anyone with the key can resume the latter. 55-tech has no way to flatten
+        positions, so ``close_positions`` changes nothing here.
+        """
+        if target.attrs.get("manual_stopped") is True:
+            return None
+        return Action(ActionKind.STOP)
+
+    # ----- control ----------------------------------------------------------------------
+    async def execute(self, target_id: str, action: Action) -> Outcome:
+        verb = action.kind.value
+        index, errors = await self._index_for(target_id)
+        if index is None and errors:
+            return Outcome(
+                OutcomeKind.FAILED,
+                f"Cannot {verb} engine '{target_id}': nothing was sent because its API key "
+                f"is not known yet and {combine_errors(errors, len(self._keys))}. Retry when the "
+                "venue answers.",
+            )
+        if index is None:
+            return Outcome(
+                OutcomeKind.REJECTED,
+                f"Cannot {verb} engine '{target_id}': no API key in this profile answers "
+                "for that client. Check api_keys in the profile; nothing was sent.",
+            )
+        body = dumps({"reason": action.reason}) if action.reason else None
+        who = self.who(index)
+        try:
+            reply = await self._send_control(index, verb, body)
+        except CallError as exc:
+            if not exc.maybe_sent:
+                return Outcome(
+                    OutcomeKind.FAILED,
+                    f"Could not reach 55-tech to {verb} {who}: {exc.message}. "
+                    "Nothing was sent; retry when the venue is reachable.",
+                    latency_ms=exc.latency_ms,
+                )
+            what = f"No answer from 55-tech to {verb} {who} ({exc.message})"
+            return await self._reread_after(index, action, what, None, exc.latency_ms)
+        return await self._translate(index, action, reply)
+
+    async def _send_control(self, index: int, verb: str, body: bytes | None) -> Reply:
+        """POST one control verb; a 429 (refused, so not acted on) is retried once."""
+
+        async def post(pacer: Pacer | None) -> Reply:
+            return await send(
+                self._http,
+                "POST",
+                self._path(verb),
+                content=body,
+                headers=self._headers(index),
+                timeout_s=self.settings.control_timeout_s,
+                pacer=pacer,
+            )
+
+        reply = await post(self._pacers[index])
+        if reply.status != 429:
+            return reply
+        wait = retry_after_seconds(reply.headers)
+        await asyncio.sleep(wait if wait is not None else RETRY_429_S * self.settings.rate_scale)
+        # The pacer now holds every read for a whole window; this one retry, after the
+        # vendor's own backoff step, is allowed past that hold.
+        return await post(None)
+
+    async def _translate(self, index: int, action: Action, reply: Reply) -> Outcome:
+        who = self.who(index)
+        verb = action.kind.value
+        said = _detail(reply)
+        if reply.status == 200:
+            try:
+                parsed = ControlReply.model_validate(reply.json())
+            except ValueError as exc:
+                what = f"55-tech answered {verb} of {who} with {_short_validation(exc)}"
+                return await self._reread_after(index, action, what, 200, reply.latency_ms)
+            return self._from_result(who, action, parsed, reply)
+        if reply.status == 409:
+            return await self._already_from_409(index, action, reply)
+        if reply.status == 401:
+            return Outcome(
+                OutcomeKind.REJECTED,
+                f"55-tech refused to {verb} {who}: API key refused (401 '{said}'). "
+                "Check that key in api_keys; nothing was changed.",
+                http_status=401,
+                latency_ms=reply.latency_ms,
+                vendor_code="401",
+            )
+        if reply.status == 429:
+            return Outcome(
+                OutcomeKind.FAILED,
+                f"Could not {verb} {who}: rate limited by 55-tech twice (429 '{said}'). "
+                "Nothing was changed; retry in a minute.",
+                http_status=429,
+                latency_ms=reply.latency_ms,
+            )
+        if reply.status >= 500:
+            return Outcome(
+                OutcomeKind.FAILED,
+                f"55-tech failed to {verb} {who}: {reply.status} '{said}'. "
+                "Probably nothing was changed; re-read the engine, then retry.",
+                http_status=reply.status,
+                latency_ms=reply.latency_ms,
+            )
+        return Outcome(
+            OutcomeKind.REJECTED,
+            f"55-tech refused to {verb} {who}: {reply.status} '{said}'.",
+            http_status=reply.status,
+            latency_ms=reply.latency_ms,
+        )
+
+    def _from_result(self, who: str, action: Action, parsed: ControlReply, reply: Reply) -> Outcome:
+        """Project decision 1's ``result`` values, in the shared vocabulary."""
+        result = parsed.result or ""
+        kind = action.kind
+        verb = kind.value
+        state = state_of(parsed.status)
+        outcome = partial(
+            Outcome,
+            http_status=reply.status,
+            latency_ms=reply.latency_ms,
+            state_after=state,
+            vendor_code=result or None,
+        )
+        blocked = _still_blocked(kind, parsed)
+        if result in APPLIED_RESULTS:
+            return outcome(
+                OutcomeKind.APPLIED,
+                f"{_cap(who)} {_DONE_WORDS[kind]} (55-tech: {result}); "
+                f"status now {status_words(parsed.status)}.",
+                warning=blocked,
+            )
+        if result in ALREADY_RESULTS:
+            return outcome(
+                OutcomeKind.ALREADY,
+                f"{_cap(who)} was {_ALREADY_WORDS[kind]} (55-tech: {result}); "
+                f"status {status_words(parsed.status)}.",
+                warning=blocked,
+            )
+        if result == START_REQUIRED:
+            return outcome(
+                OutcomeKind.REJECTED,
+                f"55-tech would not {verb} {who}: engine is stopped: resume cannot lift a "
+                "stop; use start (55-tech: start_required).",
+            )
+        if parsed.holds(kind):
+            return outcome(
+                OutcomeKind.APPLIED,
+                f"{_cap(who)} is {_asked_state(kind)} (status {status_words(parsed.status)}).",
+                warning=f"55-tech answered an undocumented result '{result}'",
+            )
+        return outcome(
+            OutcomeKind.UNCERTAIN,
+            f"55-tech answered {verb} of {who} with an undocumented result '{result}' and "
+            f"the engine does not show it {_asked_state(kind)} (status "
+            f"{status_words(parsed.status)}); "
+            "re-read it before retrying.",
+        )
+
+    async def _already_from_409(self, index: int, action: Action, reply: Reply) -> Outcome:
+        """A 409 "blocked by current state": re-read to tell *already there* from *no*."""
+        who = self.who(index)
+        verb = action.kind.value
+        said = _detail(reply)
+        outcome = partial(Outcome, http_status=409, latency_ms=reply.latency_ms, vendor_code="409")
+        try:
+            status = await self.read_status(index)
+        except FeedError as exc:
+            return outcome(
+                OutcomeKind.REJECTED,
+                f"55-tech refused to {verb} {who}: 409 '{said}'; the follow-up read failed "
+                f"({exc}), so re-read the engine before retrying.",
+            )
+        state = state_of(status.status)
+        if status.holds(action.kind):
+            return outcome(
+                OutcomeKind.ALREADY,
+                f"{_cap(who)} was {_ALREADY_WORDS[action.kind]}: 55-tech answered "
+                f"409 '{said}' and a re-read shows status {status_words(status.status)}.",
+                state_after=state,
+            )
+        return outcome(
+            OutcomeKind.REJECTED,
+            f"55-tech refused to {verb} {who}: 409 '{said}'; a re-read shows status "
+            f"{status_words(status.status)}.",
+            state_after=state,
+        )
+
+    async def _reread_after(
+        self,
+        index: int,
+        action: Action,
+        what: str,
+        http_status: int | None,
+        latency_ms: float | None,
+    ) -> Outcome:
+        """No usable answer to a control call: never re-send it, re-read the engine."""
+        who = self.who(index)
+        asked = _asked_state(action.kind)
+        try:
+            status = await self.read_status(index)
+        except FeedError as exc:
+            return Outcome(
+                OutcomeKind.UNCERTAIN,
+                f"{what}; the follow-up read failed too ({exc}). {_cap(who)} may or "
+                f"may not be {asked}: check it before retrying.",
+                http_status=http_status,
+                latency_ms=latency_ms,
+            )
+        state = state_of(status.status)
+        words = status_words(status.status)
+        if status.holds(action.kind):
+            return Outcome(
+                OutcomeKind.APPLIED,
+                f"{what}, but a re-read shows {who} {asked} (status {words}).",
+                http_status=http_status,
+                latency_ms=latency_ms,
+                state_after=state,
+                warning=what,
+            )
+        return Outcome(
+            OutcomeKind.UNCERTAIN,
+            f"{what}; a re-read does not show {who} {asked} (status {words}). The call may "
+            "still land or may be lost: re-read before retrying.",
+            http_status=http_status,
+            latency_ms=latency_ms,
+            state_after=state,
+        )
+
+    # ----- feed and lifecycle -------------------------------------------------------------
+    async def run_feed(self, sink: FeedSink) -> None:
+        await run_feed(self, sink)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _asked_state(kind: ActionKind) -> str:
+    return {
+        ActionKind.PAUSE: "paused",
+        ActionKind.STOP: "stopped",
+        ActionKind.RESUME: "no longer paused",
+        ActionKind.START: "no longer stopped",
+    }[kind]
+
+
+def _still_blocked(kind: ActionKind, status: TradingStatus) -> str | None:
+    """After a resume/start, trading may still be blocked globally or by the other flag."""
+    if kind not in (ActionKind.RESUME, ActionKind.START) or status.trading_active:
+        return None
+    if status.system_trading_blocked:
+        reason = f" ('{status.system_reason}')" if status.system_reason else ""
+        return f"trading is still blocked for all clients: {status_words(status.status)}{reason}"
+    if kind is ActionKind.RESUME and status.manual_stopped:
+        return "the engine is still manually stopped: use start"
+    if kind is ActionKind.START and status.manual_paused:
+        return "the engine is still manually paused: use resume"
+    return None
+
+
+def _global_block_note(attrs: Mapping[str, AttrValue]) -> str:
+    if attrs.get("system_blocked") is True:
+        return f" A global {attrs.get('status_words', 'block')} still blocks all clients."
+    return ""
+
+
+def _detail(reply: Reply) -> str:
+    """The vendor's own words: FastAPI's ``detail`` (string or validation list) or the body."""
+    data = reply.json_or_none()
+    if isinstance(data, dict):
+        detail = data.get("detail")
+        if isinstance(detail, str):
+            return detail
+        if isinstance(detail, list):
+            msgs = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
+            return "; ".join(msgs)
+    return reply.text() or "(empty body)"
+
+
+def _short_validation(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        return f"an unexpected answer ({where}: {first['msg']})"
+    return str(exc)

@@ -1,0 +1,342 @@
+"""The 55-tech feed: REST polling for each engine's state plus one WebSocket per key.
+
+The client's own manual pause/stop has no stream (Project decision 1), so every key's
+``GET /trading/status`` is polled each ``poll_interval_s``. Each key also holds one
+``/ws/subscribe`` connection on ``orders`` and ``emergency``:
+
+* ``orders`` broadcasts are counted per engine (``orders_seen``) and, coalesced every
+  50 ms, handed to the sink as one patch per engine and one ``count_events`` — a
+  stream of 25,000 events/s costs a dict increment each, not a sink call each;
+* an ``emergency`` broadcast wakes the poller for an immediate REST resync of every
+  engine (the payload's shape is undocumented, so it is not trusted for state).
+
+Health is one mark for the venue: DOWN when REST reads fail (REST is where the state
+comes from), LIVE when every stream is subscribed, RECONNECTING while one is retrying,
+POLLING when a stream stays down but REST answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from websockets.asyncio.client import ClientConnection, connect
+
+from console.core.model import AttrValue, State, Target
+from console.venues.base import FeedSink, FeedStatus
+from console.venues.feeds import Backoff, FeedError, describe, stream_forever
+from console.venues.fiftyfive_wire import StreamFrame
+
+if TYPE_CHECKING:
+    from console.venues.fiftyfive import FiftyFiveClient
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("orders", "emergency")
+PING_INTERVAL_S = 30.0  # the docs' recommended client ping
+FLUSH_S = 0.05
+
+
+def combine_errors(errors: list[str], total: int) -> str:
+    """Several per-key failures as one line: how many, and the first in full."""
+    head = f"{len(errors)} of {total} engines could not be read: {errors[0]}"
+    return head if len(errors) == 1 else f"{head} (and {len(errors) - 1} more)"
+
+
+async def run_feed(client: FiftyFiveClient, sink: FeedSink) -> None:
+    await _Feed(client, sink).run()
+
+
+_RANK = {
+    FeedStatus.LIVE: 0,
+    FeedStatus.CONNECTING: 1,
+    FeedStatus.POLLING: 1,
+    FeedStatus.RECONNECTING: 2,
+    FeedStatus.DOWN: 3,
+}
+
+
+class _Health:
+    """Folds the poller's and every stream's health into the venue's one mark."""
+
+    def __init__(self, sink: FeedSink, venue: str, streams: int) -> None:
+        self._sink = sink
+        self._venue = venue
+        self.poll: tuple[FeedStatus, str] = (FeedStatus.CONNECTING, "")
+        self.streams: list[tuple[FeedStatus, str]] = [(FeedStatus.CONNECTING, "")] * streams
+        self._last: tuple[FeedStatus, str] | None = None
+
+    def set_poll(self, status: FeedStatus, detail: str = "") -> None:
+        self.poll = (status, detail)
+        self._emit()
+
+    def set_stream(self, index: int, status: FeedStatus, detail: str = "") -> None:
+        self.streams[index] = (status, detail)
+        self._emit()
+
+    def combined(self) -> tuple[FeedStatus, str]:
+        poll_status, poll_detail = self.poll
+        if poll_status is FeedStatus.DOWN or not self.streams:
+            return poll_status, poll_detail
+        bad = [s for s in self.streams if s[0] is not FeedStatus.LIVE]
+        if not bad:
+            return FeedStatus.LIVE, ""
+        status, detail = max(bad, key=lambda s: _RANK[s[0]])
+        where = "stream" if len(self.streams) == 1 else f"{len(bad)} of {len(self.streams)} streams"
+        if status is FeedStatus.RECONNECTING:
+            return FeedStatus.RECONNECTING, f"{where} reconnecting: {detail}"
+        if status is FeedStatus.DOWN:
+            return FeedStatus.POLLING, f"{where} down ({detail}); engine state still polled"
+        return poll_status, poll_detail  # streams still connecting: the poller speaks
+
+    def _emit(self) -> None:
+        now = self.combined()
+        if now != self._last:
+            self._last = now
+            self._sink.health(self._venue, *now)
+
+
+class _StreamSink:
+    """What ``stream_forever`` reports to: health goes to the fold, the rest passes on."""
+
+    def __init__(self, sink: FeedSink, health: _Health, index: int) -> None:
+        self._sink = sink
+        self._health = health
+        self._index = index
+
+    def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
+        self._sink.snapshot(venue, targets)
+
+    def upsert(self, targets: Iterable[Target]) -> None:
+        self._sink.upsert(targets)
+
+    def patch(
+        self,
+        venue: str,
+        target_id: str,
+        *,
+        state: State | None = None,
+        raw_status: str | None = None,
+        attrs: Mapping[str, AttrValue] | None = None,
+    ) -> None:
+        self._sink.patch(venue, target_id, state=state, raw_status=raw_status, attrs=attrs)
+
+    def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
+        self._health.set_stream(self._index, status, detail)
+
+    def count_events(self, venue: str, n: int = 1) -> None:
+        self._sink.count_events(venue, n)
+
+
+@dataclass
+class _Conn:
+    """One open stream: whose key, and when it last heard anything."""
+
+    index: int
+    last_rx: float
+    dead: str = ""
+
+
+class _Feed:
+    def __init__(self, client: FiftyFiveClient, sink: FeedSink) -> None:
+        self.client = client
+        self.sink = sink
+        self.venue = client.name
+        settings = client.settings
+        self.interval = settings.poll_interval_s
+        self.ping_s = float(settings.options.get("ping_interval_s", PING_INTERVAL_S))
+        self.ws_url = client.ws_url() if settings.options.get("stream", True) else None
+        streams = client.key_count if self.ws_url else 0
+        self.health = _Health(sink, self.venue, streams)
+        self.wake = asyncio.Event()
+        self.pending_events = 0
+        self.dirty: set[str] = set()
+        self.unattributed: dict[int, int] = {}
+
+    async def run(self) -> None:
+        self.health.set_poll(FeedStatus.CONNECTING)
+        jobs: list[Callable[[], Awaitable[None]]] = [self._poll_loop, self._flush_loop]
+        for index in range(self.client.key_count if self.ws_url else 0):
+            jobs.append(self._stream_job(index))
+        tasks = [asyncio.create_task(self._guarded(job)) for job in jobs]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._flush()
+
+    async def _guarded(self, job: Callable[[], Awaitable[None]]) -> None:
+        """A bug in one loop must not end the feed: report it and start the loop again."""
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("55-tech feed loop failed")
+                self.health.set_poll(FeedStatus.DOWN, f"feed error: {describe(exc)}")
+                await asyncio.sleep(1.0)
+
+    # ----- REST ---------------------------------------------------------------------------
+    async def _poll_loop(self) -> None:
+        backoff = Backoff(base_s=min(self.interval, 1.0), cap_s=max(self.interval * 8, 10.0))
+        while True:
+            self.wake.clear()
+            targets, errors = await self.client.read_all()
+            if errors:
+                if targets:  # what did answer is fresh; the rest keeps its last state
+                    self.sink.upsert(targets)
+                self.health.set_poll(FeedStatus.DOWN, combine_errors(errors, self.client.key_count))
+                delay = backoff.next_delay()
+            else:
+                backoff.reset()
+                self.sink.snapshot(self.venue, targets)
+                self.health.set_poll(FeedStatus.POLLING)
+                delay = self.interval
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self.wake.wait()
+
+    # ----- streams ------------------------------------------------------------------------
+    def _stream_job(self, index: int) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            await stream_forever(
+                self.venue,
+                lambda on_live: self._stream_once(index, on_live),
+                _StreamSink(self.sink, self.health, index),
+            )
+
+        return job
+
+    async def _stream_once(self, index: int, on_live: Callable[[], None]) -> None:
+        assert self.ws_url is not None
+        client = self.client
+        timeout = client.settings.request_timeout_s
+        key = client.key(index).reveal()
+        subscribe = {"type": "subscribe", "apiKey": key, "api_key": key, "channels": list(CHANNELS)}
+        try:
+            ws = await connect(
+                self.ws_url,
+                open_timeout=timeout,
+                ping_interval=None,  # the vendor's own JSON ping is used instead
+                close_timeout=1.0,
+                compression=None,
+                proxy=None,
+                max_queue=4096,
+                user_agent_header="trading-console/0.1",
+            )
+        except (OSError, TimeoutError) as exc:
+            raise FeedError(f"cannot open the 55-tech stream: {describe(exc)}") from None
+        except Exception as exc:  # InvalidStatus, InvalidHandshake ...
+            raise FeedError(f"55-tech refused the stream connection: {describe(exc)}") from None
+        async with ws:
+            await ws.send(json.dumps(subscribe))
+            async with asyncio.timeout(timeout):
+                first = _frame(await ws.recv())
+            if first.type == "error":
+                raise FeedError(
+                    f"55-tech refused the stream subscription for {client.who(index)}: "
+                    f"'{first.message}'"
+                )
+            if first.type != "subscribed":
+                raise FeedError(
+                    f"55-tech stream for {client.who(index)} answered '{first.type}' "
+                    "instead of confirming the subscription"
+                )
+            on_live()
+            await self._resync(index)
+            conn = _Conn(index, time.monotonic())
+            pinger = asyncio.create_task(self._ping_loop(ws, conn))
+            try:
+                async for raw in ws:
+                    self._on_frame(conn, raw)
+            finally:
+                pinger.cancel()
+                self._flush()
+            if conn.dead:
+                raise FeedError(conn.dead)
+
+    async def _resync(self, index: int) -> None:
+        """After each (re)connect, re-read this key's engine: events may have been missed."""
+        try:
+            self.sink.upsert([await self.client.read_key(index)])
+        except FeedError as exc:  # the poller reports REST trouble; the stream carries on
+            log.info("55-tech resync after connect failed: %s", exc)
+
+    async def _ping_loop(self, ws: ClientConnection, conn: _Conn) -> None:
+        while True:
+            await asyncio.sleep(self.ping_s)
+            silent = time.monotonic() - conn.last_rx
+            if silent > 2 * self.ping_s:
+                conn.dead = f"55-tech stream silent for {silent:.0f} s (no pong): reconnecting"
+                await ws.close(code=1000, reason="no pong")
+                return
+            await ws.send('{"type":"ping"}')
+
+    def _on_frame(self, conn: _Conn, raw: str | bytes) -> None:
+        """One stream frame; the hot path of a busy stream, so plain dict access only."""
+        conn.last_rx = time.monotonic()
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            log.warning("55-tech stream sent malformed JSON; frame skipped")
+            return
+        if not isinstance(frame, dict):
+            return
+        kind = frame.get("type")
+        if kind == "broadcast":
+            self.pending_events += 1
+            channel = frame.get("channel")
+            if channel == "orders":
+                self._count_order(conn.index)
+            elif channel == "emergency":
+                self.wake.set()  # global flags changed: resync every engine now
+        elif kind == "error":
+            raise FeedError(
+                f"55-tech stream error for {self.client.who(conn.index)}: '{frame.get('message')}'"
+            )
+
+    def _count_order(self, index: int) -> None:
+        slug = self.client.slug_of(index)
+        if slug is None:  # not read yet: attributed at the next flush
+            self.unattributed[index] = self.unattributed.get(index, 0) + 1
+            return
+        seen = self.client.orders_seen
+        seen[slug] = seen.get(slug, 0) + 1
+        self.dirty.add(slug)
+
+    # ----- coalesced delivery -----------------------------------------------------------
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_S)
+            self._flush()
+
+    def _flush(self) -> None:
+        for index, n in list(self.unattributed.items()):
+            slug = self.client.slug_of(index)
+            if slug is not None:
+                del self.unattributed[index]
+                self.client.orders_seen[slug] = self.client.orders_seen.get(slug, 0) + n
+                self.dirty.add(slug)
+        if self.pending_events:
+            n, self.pending_events = self.pending_events, 0
+            self.sink.count_events(self.venue, n)
+        for slug in self.dirty:
+            self.sink.patch(self.venue, slug, attrs={"orders_seen": self.client.orders_seen[slug]})
+        self.dirty.clear()
+
+
+def _frame(raw: str | bytes) -> StreamFrame:
+    try:
+        return StreamFrame.model_validate_json(raw)
+    except ValidationError:
+        raise FeedError("malformed JSON on the 55-tech stream (first frame)") from None
