@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from console import cli_control, cli_sim
+from console import cli_control, cli_kill, cli_sim
 from console.config import ConfigError, Profile, load_profile, state_dir
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    cli_kill.add_parsers(sub, common)
     return parser
 
 
@@ -109,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_control.status(_session(profile), as_json=args.json))
         if args.command in ("stop", "pause", "resume", "start"):
             return asyncio.run(cli_control.control(_session(profile), args))
+        if args.command == "kill":
+            return asyncio.run(cli_kill.kill(_session(profile), args))
+        if args.command == "audit":
+            return cli_kill.audit(_audit_session(profile), args)
         parser.error(f"unknown command {args.command!r}")
     except ConfigError as exc:
         print(f"trading-console: {exc}", file=sys.stderr)
@@ -146,6 +151,12 @@ def session_options(profile: Profile) -> SessionOptions:
 def _session(profile: Profile) -> Session:
     journal = Journal(profile.journal_path, profile=profile.name)
     return Session.from_settings(session_options(profile), profile.venue_settings(), journal)
+
+
+def _audit_session(profile: Profile) -> Session:
+    """The journal alone: reading the audit trail needs no venue credentials."""
+    journal = Journal(profile.journal_path, profile=profile.name)
+    return Session(session_options(profile), [], journal)
 
 
 def _run_console(profile: Profile, args: argparse.Namespace) -> int:

@@ -1,0 +1,101 @@
+"""The emergency stop: one plan that halts everything a profile can reach.
+
+Each venue module says what halting one of its targets means (``kill_action``): every
+55-tech client engine → stop; every active or paused x3algo algorithm → stop; every
+deployed PipAI strategy → pause (closing positions per the policy); every Joyride
+expiration with live instruments → pause; every CREATED or ACTIVE FinRadar target →
+stop. The plan puts coarse switches first (whole engines, whole expirations), then the
+rest by exposure (open positions, then P&L and capital), because under the vendors'
+rate limits (x3algo: 100 stops a minute) order decides what stops first.
+
+Planning uses each target's last confirmed state. A venue whose data is stale is still
+planned from what was last seen, and a venue that could not be read at all is named in
+the plan as unreachable — a kill never silently skips a venue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+
+from console.core.dispatcher import Plan, PlanItem
+from console.core.model import Action, TargetKind
+from console.core.store import Store
+from console.venues.base import VenueClient
+
+COARSE_FIRST = (TargetKind.ENGINE, TargetKind.EXPIRATION)
+
+
+@dataclass(frozen=True)
+class KillScope:
+    """Everything (no venue, no keys), one venue, or a selection of target keys."""
+
+    venue: str | None = None
+    keys: frozenset[tuple[str, str]] | None = None
+
+    def describe(self) -> str:
+        if self.keys is not None:
+            return f"the {len(self.keys)} selected targets"
+        return f"every target on {self.venue}" if self.venue else "everything in this profile"
+
+
+@dataclass(frozen=True)
+class KillPlan:
+    plan: Plan
+    unreachable: Mapping[str, str] = field(default_factory=dict)
+    stale: Mapping[str, float] = field(default_factory=dict)  # venue -> data age in seconds
+
+    def counts_by_venue(self) -> dict[str, int]:
+        return self.plan.counts_by_venue()
+
+
+def build_kill_plan(
+    store: Store,
+    clients: Mapping[str, VenueClient],
+    *,
+    scope: KillScope = KillScope(),
+    close_positions: bool = False,
+    reason: str | None = None,
+    unreachable: Mapping[str, str] | None = None,
+) -> KillPlan:
+    venues: Collection[str] = [scope.venue] if scope.venue else list(clients)
+    items: list[PlanItem] = []
+    leaves: list[str] = []
+    stale: dict[str, float] = {}
+    for venue in venues:
+        client = clients.get(venue)
+        if client is None:
+            continue
+        if store.is_stale(venue):
+            age = store.age(venue)
+            stale[venue] = age if age is not None else float("inf")
+        for target in store.targets(venue):
+            if scope.keys is not None and target.key not in scope.keys:
+                continue
+            known = store.effective_state(target)
+            planned = target if known.value == "unknown" else target.with_state(known)
+            action = client.kill_action(planned, close_positions=close_positions)
+            if action is None:
+                continue
+            action = replace(action, reason=reason) if reason else action
+            items.append(PlanItem.for_target(target, action, known))
+            spec = next((s for s in client.actions_for(planned) if s.kind == action.kind), None)
+            if spec and spec.leaves_behind and not action.option("close_positions"):
+                line = f"{venue}: {spec.leaves_behind}"
+                if line not in leaves:
+                    leaves.append(line)
+    items.sort(key=_kill_order)
+    plan = Plan(tuple(items), f"EMERGENCY STOP: {scope.describe()}", "kill", tuple(leaves))
+    missing = {v: why for v, why in (unreachable or {}).items() if v in venues}
+    return KillPlan(plan, missing, stale)
+
+
+def _kill_order(item: PlanItem) -> tuple[int, float]:
+    coarse = 0 if item.kind in COARSE_FIRST else 1
+    return (coarse, -item.exposure)
+
+
+def planned_action(plan: Plan, venue: str, target_id: str) -> Action | None:
+    return next(
+        (i.action for i in plan.items if (i.venue, i.target_id) == (venue, target_id)), None
+    )
