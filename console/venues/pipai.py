@@ -1,0 +1,496 @@
+"""PipAI Strategies venue client, generation A ("signed v1", CONTRACTS.md section 3).
+
+Vendor quirks handled here and nowhere else:
+
+* Every request is HMAC-signed over ``timestamp + METHOD + request target + body``;
+  the target includes ``?query`` (Project decision) and is taken from the URL httpx
+  will send, the body is serialised once and the same bytes are signed and sent, and
+  the timestamp is taken after the pacer lets the call go (a long queue cannot make
+  it stale).
+* Per-endpoint weights (get 1, list 2, pause 5, deploy 10) under one budget of 1,200
+  weight per rolling 60 s [INF], paced client-side (bucket name ``weight``); a 429
+  ``RATE_LIMITED`` was refused, so it is retried once after ``Retry-After``.
+* No stop endpoint (Project decision 3): the strongest control is pause with
+  ``close_positions``; resume is a deploy of a paused strategy (deploying a draft is
+  not offered); stop/start are rejected with a plain explanation.
+* ``409 INVALID_STATE`` to a pause is how PipAI says "already paused": re-read, then
+  ``already`` when paused (``_already_paused_from_409``), with a warning when
+  ``close_positions`` was asked and positions are still open (PipAI cannot flatten a
+  paused strategy). Same for deploy of a deployed strategy (``_already_deployed_from_409``).
+* Pause with ``close_positions`` waits for market closes before answering: it gets a
+  longer timeout (``options.close_timeout_s``, default 4 × control timeout).
+* No answer / malformed JSON to a control call: never re-sent; the strategy is re-read
+  and the outcome is ``applied`` when it shows the asked state, else ``uncertain``.
+* Unknown status values map to ``State.UNKNOWN`` with the raw word kept; decimal
+  strings (capital, P&L, win rate) stay strings.
+* Messages quote PipAI's ``code``/``message`` and never carry the key, the secret or a
+  signature (scrubbed).
+
+Target attrs (docs/ATTRIBUTES.md): ``template``, ``symbols``, ``timeframe``,
+``capital``, ``leverage``, ``open_positions``, ``pnl``, ``win_rate``, ``trades``,
+``deployed_at``, ``updated_at``. Feed: see :mod:`console.venues.pipai_feed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TypeVar
+from urllib.parse import quote, urlencode
+
+import httpx
+from pydantic import BaseModel
+
+from console.core.model import (
+    Action,
+    ActionKind,
+    ActionSpec,
+    OptionSpec,
+    OptionValue,
+    Outcome,
+    OutcomeKind,
+    State,
+    Target,
+)
+from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
+from console.venues.feeds import FeedError, poll_forever
+from console.venues.http import (
+    JSON,
+    CallError,
+    QueryValue,
+    Reply,
+    dumps,
+    make_http_client,
+    send,
+)
+from console.venues.pacing import make_pacer, retry_after_seconds
+from console.venues.pipai_errors import error_code, http_error, not_offered, vendor_words
+from console.venues.pipai_feed import StatusStream
+from console.venues.pipai_map import to_target
+from console.venues.pipai_sign import now_ms, signed_headers, ws_auth_frame
+from console.venues.pipai_wire import Strategy, StrategyPage
+
+WEIGHT_BUDGET = RateLimit(1200, 60.0)  # [INF] budget and window are a documented [GAP]
+WEIGHTS = {"get": 1, "list": 2, "pause": 5, "deploy": 10}
+PAGE_SIZE = 100  # the documented maximum: fewest weighted list calls
+_HEX_SIGNATURE = re.compile(r"\b[0-9a-f]{64}\b")
+
+CLOSE_POSITIONS = OptionSpec(
+    name="close_positions",
+    label="Close open positions at market first",
+    default=False,
+    help="PipAI sends market-close orders for every open position, then pauses. "
+    "A paused strategy cannot be flattened later through the API.",
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class PipAIClient(VenueClient):
+    """One PipAI account (API key + secret) as the console sees it."""
+
+    def __init__(
+        self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        super().__init__(settings)
+        self._api_key = settings.secret("api_key")
+        self._api_secret = settings.secret("api_secret")
+        self._http = make_http_client(settings, transport=transport)
+        rate = settings.rate_limits.get("weight", WEIGHT_BUDGET)
+        self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
+        self._page_size = int(settings.options.get("page_size", PAGE_SIZE))
+        close_timeout = settings.options.get("close_timeout_s", settings.control_timeout_s * 4)
+        self._close_timeout_s = float(close_timeout)
+
+    # ----- signed HTTP ----------------------------------------------------------------
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None,
+        body: dict[str, JSON] | None,
+        weight: int,
+        timeout_s: float,
+    ) -> Reply:
+        """One signed, paced request; the bytes signed are exactly the bytes sent."""
+        target = path + ("?" + urlencode(query, quote_via=quote, safe="") if query else "")
+        content = dumps(body) if body is not None else None
+        await self._pacer.acquire(weight)
+        # Sign the request target httpx will put on the wire (base path, encoding and all).
+        wire_target = self._http.build_request(method, target).url.raw_path.decode("ascii")
+        headers = signed_headers(
+            self._api_key.reveal(),
+            self._api_secret.reveal(),
+            method,
+            wire_target,
+            content or b"",
+            timestamp_ms=now_ms(),
+        )
+        reply = await send(
+            self._http, method, target, content=content, headers=headers, timeout_s=timeout_s
+        )
+        self._pacer.observe(reply.status, reply.headers)
+        return reply
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: dict[str, JSON] | None = None,
+        weight: int,
+        timeout_s: float,
+    ) -> Reply:
+        """:meth:`_request`, retried once after a 429 (PipAI refused it: nothing was done)."""
+        reply = await self._request(
+            method, path, query=query, body=body, weight=weight, timeout_s=timeout_s
+        )
+        if reply.status != 429:
+            return reply
+        delay = retry_after_seconds(reply.headers)
+        if delay is not None and delay > max(timeout_s, 1.0) * 3:
+            return reply  # too long to hold an operator for; reported as rate limited
+        if not self.settings.pacing:  # a paced client already holds until Retry-After
+            await asyncio.sleep(delay if delay is not None else 1.0)
+        return await self._request(
+            method, path, query=query, body=body, weight=weight, timeout_s=timeout_s
+        )
+
+    async def _read(
+        self, path: str, model: type[M], doing: str, query: Mapping[str, QueryValue] | None = None
+    ) -> M | None:
+        """A signed GET parsed into ``model``; None on 404; FeedError with PipAI's words."""
+        weight = WEIGHTS["list"] if model is StrategyPage else WEIGHTS["get"]
+        try:
+            reply = await self._call(
+                "GET", path, query=query, weight=weight, timeout_s=self.settings.request_timeout_s
+            )
+        except CallError as err:
+            raise FeedError(f"PipAI did not answer when {doing}: {err.message}") from None
+        if reply.status == 404 and model is Strategy:
+            return None
+        if not reply.ok:
+            raise FeedError(self._scrub(http_error(reply, doing)))
+        try:
+            return model.model_validate(reply.json())
+        except ValueError as exc:  # malformed JSON or a shape we cannot read
+            raise FeedError(
+                f"PipAI sent an unreadable answer when {doing}: {_short(exc)}"
+            ) from None
+
+    # ----- reading --------------------------------------------------------------------
+    async def list_targets(self) -> list[Target]:
+        targets: list[Target] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            query: dict[str, QueryValue] = {"limit": self._page_size}
+            if cursor is not None:
+                query["cursor"] = cursor
+            page = await self._read("/v1/strategies", StrategyPage, "listing strategies", query)
+            assert page is not None
+            targets.extend(to_target(self.name, s) for s in page.data)
+            cursor = page.next_cursor
+            if not cursor:
+                return targets
+            if cursor in seen:
+                raise FeedError("PipAI repeated a page cursor while listing; stopped paging")
+            seen.add(cursor)
+
+    async def read_target(self, target_id: str) -> Target | None:
+        strategy = await self._read(_strategy_path(target_id), Strategy, f"reading {target_id}")
+        return to_target(self.name, strategy) if strategy is not None else None
+
+    # ----- actions --------------------------------------------------------------------
+    def actions_for(self, target: Target) -> list[ActionSpec]:
+        if target.state in (State.RUNNING, State.UNKNOWN):
+            # Unknown status: PipAI answers 409 if it cannot be paused, so offering it is safe.
+            return [self._pause_spec(target)]
+        if target.state is State.PAUSED:
+            return [
+                ActionSpec(
+                    ActionKind.RESUME,
+                    "Resume (deploy again)",
+                    leaves_behind="the strategy takes new entries again, with any parameters "
+                    "edited while paused; it redeploys with its saved capital and leverage",
+                )
+            ]
+        return []
+
+    @staticmethod
+    def _pause_spec(target: Target) -> ActionSpec:
+        held = target.attrs.get("open_positions")
+        count = f"{held} " if isinstance(held, int) else ""
+        return ActionSpec(
+            ActionKind.PAUSE,
+            "Pause (no new entries)",
+            leaves_behind=f"open positions stay open ({count}still managed by the strategy's "
+            "exit rules) unless 'close open positions' is chosen; there is no stop in PipAI",
+            options=(CLOSE_POSITIONS,),
+        )
+
+    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+        if target.state in (State.RUNNING, State.UNKNOWN):
+            return Action(ActionKind.PAUSE, {"close_positions": close_positions})
+        return None
+
+    async def execute(self, target_id: str, action: Action) -> Outcome:
+        try:
+            if action.kind is ActionKind.PAUSE:
+                close = _flag(action.option("close_positions", False))
+                outcome = await self._pause(target_id, close)
+            elif action.kind is ActionKind.RESUME:
+                outcome = await self._resume(target_id)
+            else:
+                outcome = not_offered(target_id, action.kind)
+        except Exception as exc:  # the last line of defence: execute never raises
+            outcome = Outcome(
+                OutcomeKind.FAILED,
+                f"{action.kind} of {target_id} failed inside the console "
+                f"({type(exc).__name__}: {_short(exc)}); check the strategy in PipAI",
+            )
+        return replace(
+            outcome,
+            message=self._scrub(outcome.message),
+            warning=self._scrub(outcome.warning) if outcome.warning else None,
+        )
+
+    async def _pause(self, target_id: str, close: bool) -> Outcome:
+        timeout = self._close_timeout_s if close else self.settings.control_timeout_s
+        body: dict[str, JSON] = {"close_positions": close}
+        path = _strategy_path(target_id) + "/pause"
+        reply, early = await self._control(target_id, "pause", path, body, timeout, State.PAUSED)
+        if early is not None:
+            return early
+        assert reply is not None
+        if reply.status == 409:
+            return await self._already_paused_from_409(target_id, reply, close)
+        if not reply.ok:
+            return self._refused(target_id, "pause", reply)
+        return await self._applied_or_unsure(target_id, "pause", reply, State.PAUSED, close)
+
+    async def _resume(self, target_id: str) -> Outcome:
+        path = _strategy_path(target_id) + "/deploy"
+        timeout = self.settings.control_timeout_s
+        reply, early = await self._control(target_id, "resume", path, {}, timeout, State.RUNNING)
+        if early is not None:
+            return early
+        assert reply is not None
+        if reply.status == 409:
+            return await self._already_deployed_from_409(target_id, reply)
+        if not reply.ok:
+            return self._refused(target_id, "resume", reply)
+        return await self._applied_or_unsure(target_id, "resume", reply, State.RUNNING, False)
+
+    async def _control(
+        self,
+        target_id: str,
+        verb: str,
+        path: str,
+        body: dict[str, JSON],
+        timeout_s: float,
+        wanted: State,
+    ) -> tuple[Reply | None, Outcome | None]:
+        """Send one control call; an Outcome already when there was no usable answer."""
+        weight = WEIGHTS["pause" if verb == "pause" else "deploy"]
+        try:
+            reply = await self._call("POST", path, body=body, weight=weight, timeout_s=timeout_s)
+        except CallError as err:
+            if not err.maybe_sent:
+                return None, Outcome(
+                    OutcomeKind.FAILED,
+                    f"Could not {verb} {target_id}: {err.message}; the request never reached "
+                    "PipAI, so nothing changed. Check the network or base_url and try again.",
+                    latency_ms=err.latency_ms,
+                )
+            why = f"PipAI gave no answer within {timeout_s:g} s ({err.message})"
+            return None, await self._settle_by_reread(target_id, verb, wanted, why, err.latency_ms)
+        if reply.status == 429:
+            return None, self._rate_limited(target_id, verb, reply)
+        return reply, None
+
+    # ----- translating answers ----------------------------------------------------------
+    async def _applied_or_unsure(
+        self, target_id: str, verb: str, reply: Reply, wanted: State, close: bool
+    ) -> Outcome:
+        try:
+            strategy = Strategy.model_validate(reply.json())
+        except ValueError as exc:
+            why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({_short(exc)})"
+            return await self._settle_by_reread(target_id, verb, wanted, why, reply.latency_ms)
+        target = to_target(self.name, strategy)
+        held = target.attrs.get("open_positions")
+        done = "Paused" if verb == "pause" else "Resumed"
+        if verb == "pause" and close:
+            tail = "its open positions were closed at market first"
+        elif verb == "pause":
+            tail = f"{held if isinstance(held, int) else 'its'} open position(s) stay open"
+        else:
+            tail = "it takes new entries again"
+        warning = None
+        if target.state is not wanted:
+            warning = f"PipAI reports status {target.raw_status!r} after the {verb}"
+        elif close and isinstance(held, int) and held > 0:
+            warning = f"PipAI still reports {held} open position(s) after closing them"
+        return Outcome(
+            OutcomeKind.APPLIED,
+            f"{done} {target.name} ({target_id}); {tail}.",
+            http_status=reply.status,
+            latency_ms=reply.latency_ms,
+            state_after=target.state,
+            warning=warning,
+        )
+
+    async def _already_paused_from_409(self, target_id: str, reply: Reply, close: bool) -> Outcome:
+        """PipAI answers 409 INVALID_STATE rather than a no-op when already paused."""
+        current, problem = await self._reread(target_id)
+        if current is not None and current.state is State.PAUSED:
+            held = current.attrs.get("open_positions")
+            warning = None
+            if close and isinstance(held, int) and held > 0:
+                warning = (
+                    f"{held} position(s) stay open: PipAI cannot flatten a paused strategy "
+                    "through its API; close them on the exchange or in PipAI's own UI"
+                )
+            return Outcome(
+                OutcomeKind.ALREADY,
+                f"{current.name} ({target_id}) was already paused "
+                f"(PipAI answered 409 {vendor_words(reply)}; a re-read confirms paused).",
+                http_status=reply.status,
+                latency_ms=reply.latency_ms,
+                state_after=State.PAUSED,
+                vendor_code=error_code(reply),
+                warning=warning,
+            )
+        return self._refused(target_id, "pause", reply, current, problem)
+
+    async def _already_deployed_from_409(self, target_id: str, reply: Reply) -> Outcome:
+        """A deploy of a deployed strategy is 409 INVALID_STATE: already running."""
+        current, problem = await self._reread(target_id)
+        if current is not None and current.state is State.RUNNING:
+            return Outcome(
+                OutcomeKind.ALREADY,
+                f"{current.name} ({target_id}) was already deployed "
+                f"(PipAI answered 409 {vendor_words(reply)}; a re-read confirms deployed).",
+                http_status=reply.status,
+                latency_ms=reply.latency_ms,
+                state_after=State.RUNNING,
+                vendor_code=error_code(reply),
+            )
+        return self._refused(target_id, "resume", reply, current, problem)
+
+    async def _settle_by_reread(
+        self, target_id: str, verb: str, wanted: State, why: str, latency_ms: float | None
+    ) -> Outcome:
+        """No usable answer: never re-send; re-read and say what the strategy shows now."""
+        current, problem = await self._reread(target_id)
+        if current is not None and current.state is wanted:
+            return Outcome(
+                OutcomeKind.APPLIED,
+                f"{why}; the {verb} was not re-sent. A re-read shows {current.name} "
+                f"({target_id}) {current.raw_status}, so it took effect.",
+                latency_ms=latency_ms,
+                state_after=current.state,
+            )
+        if current is not None:
+            seen = f"a re-read shows {current.name} ({target_id}) still {current.raw_status}"
+            state_after: State | None = current.state
+        else:
+            seen = f"the re-read failed too ({problem})"
+            state_after = None
+        return Outcome(
+            OutcomeKind.UNCERTAIN,
+            f"{why}; the {verb} of {target_id} was not re-sent and may still land; {seen}. "
+            "Check the strategy again before repeating the action.",
+            latency_ms=latency_ms,
+            state_after=state_after,
+        )
+
+    async def _reread(self, target_id: str) -> tuple[Target | None, str]:
+        try:
+            target = await self.read_target(target_id)
+        except FeedError as exc:
+            return None, exc.args[0] if exc.args else "no answer"
+        return target, "" if target is not None else "PipAI no longer knows this strategy"
+
+    def _refused(
+        self,
+        target_id: str,
+        verb: str,
+        reply: Reply,
+        current: Target | None = None,
+        problem: str = "",
+    ) -> Outcome:
+        kind = OutcomeKind.FAILED if reply.status >= 500 else OutcomeKind.REJECTED
+        message = http_error(reply, f"asked to {verb} {target_id}")
+        if current is not None:
+            message += f" A re-read shows it {current.raw_status}."
+        elif problem:
+            message += f" Re-reading it failed: {problem}."
+        return Outcome(
+            kind,
+            message,
+            http_status=reply.status,
+            latency_ms=reply.latency_ms,
+            state_after=current.state if current is not None else None,
+            vendor_code=error_code(reply),
+        )
+
+    def _rate_limited(self, target_id: str, verb: str, reply: Reply) -> Outcome:
+        wait = retry_after_seconds(reply.headers)
+        after = f" PipAI asks to wait {wait:g} s." if wait is not None else ""
+        return Outcome(
+            OutcomeKind.FAILED,
+            f"Could not {verb} {target_id}: rate limited (PipAI answered 429 "
+            f"{vendor_words(reply)}, again after one paced retry); nothing changed.{after} "
+            "Another client may be using this API key; try again shortly.",
+            http_status=429,
+            latency_ms=reply.latency_ms,
+            vendor_code=error_code(reply),
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Never show the key, the secret or a signature, whatever a venue echoes back."""
+        for secret in (self._api_secret.reveal(), self._api_key.reveal()):
+            if secret:
+                text = text.replace(secret, "***")
+        return _HEX_SIGNATURE.sub("***", text)
+
+    # ----- feed -------------------------------------------------------------------------
+    async def run_feed(self, sink: FeedSink) -> None:
+        if not self.settings.ws_url:
+            await poll_forever(self.name, self.list_targets, sink, self.settings.poll_interval_s)
+            return
+        stream = StatusStream(
+            self.settings,
+            sink,
+            list_all=self.list_targets,
+            read_one=self.read_target,
+            auth_frame=lambda: ws_auth_frame(
+                self._api_key.reveal(), self._api_secret.reveal(), timestamp_ms=now_ms()
+            ),
+            scrub=self._scrub,
+        )
+        await stream.run()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _strategy_path(target_id: str) -> str:
+    return "/v1/strategies/" + quote(target_id, safe="")
+
+
+def _flag(value: OptionValue) -> bool:
+    if isinstance(value, bool):
+        return value
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 160 else text[:159] + "…"

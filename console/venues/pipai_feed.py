@@ -1,0 +1,238 @@
+"""PipAI's feed: the Strategy Status WebSocket, backed by a slow REST resync.
+
+On every (re)connect: authenticate with a first ``auth`` frame (so no credential ever
+lands in a URL or a proxy log), subscribe to ``strategy.status`` / ``"*"``, report LIVE,
+then resync the full list from REST. Lifecycle events (deployed, paused, error) patch
+the row's state at once and queue a re-fetch of that strategy (the docs advise a GET
+after any lifecycle event); position events patch ``open_positions``/``pnl``; order
+events are only counted. A gap in ``seq`` [INF] or the slow timer (10 × poll interval)
+triggers a full resync, which catches anything the stream missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from console.core.model import Target
+from console.venues.base import FeedSink, FeedStatus, VenueSettings
+from console.venues.feeds import Backoff, FeedError, stream_forever
+from console.venues.pipai_map import (
+    LIFECYCLE_STATUS,
+    attrs_from_position_event,
+    event_kind,
+    state_for,
+)
+from console.venues.pipai_wire import StreamFrame
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "strategy.status"
+SLOW_RESYNC_FACTOR = 10
+
+
+class StatusStream:
+    """One venue's status stream plus its resync and re-fetch helpers."""
+
+    def __init__(
+        self,
+        settings: VenueSettings,
+        sink: FeedSink,
+        *,
+        list_all: Callable[[], Awaitable[list[Target]]],
+        read_one: Callable[[str], Awaitable[Target | None]],
+        auth_frame: Callable[[], Mapping[str, str | int]],
+        scrub: Callable[[str], str],
+    ) -> None:
+        if not settings.ws_url:
+            raise ValueError("StatusStream needs settings.ws_url")
+        self.settings = settings
+        self.ws_url = settings.ws_url
+        self.venue = settings.name
+        self.sink = sink
+        self._list_all = list_all
+        self._read_one = read_one
+        self._auth_frame = auth_frame
+        self._scrub = scrub
+        self._live = False
+        self._poll_failed = False
+        self._seq: int | None = None
+        self._resync_soon = asyncio.Event()
+        self._refetch_ids: set[str] = set()
+        self._refetch_wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Stream, slow resync and re-fetches side by side until cancelled."""
+        backoff = Backoff(base_s=min(0.5, self.settings.poll_interval_s), cap_s=30.0)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(
+                stream_forever(self.venue, self._connect_and_run, self.sink, backoff=backoff)
+            )
+            group.create_task(self._resync_forever())
+            group.create_task(self._refetch_forever())
+
+    # ----- the stream ---------------------------------------------------------------
+    async def _connect_and_run(self, on_live: Callable[[], None]) -> None:
+        timeout = self.settings.request_timeout_s
+        try:
+            async with connect(
+                self.ws_url,
+                open_timeout=timeout,
+                close_timeout=2,
+                proxy=None,
+                compression=None,
+                user_agent_header="trading-console/0.1",
+            ) as ws:
+                await self._handshake(ws, timeout)
+                self._live = True
+                self._seq = None
+                on_live()
+                await self._resync()
+                async for raw in ws:
+                    self._on_frame(raw)
+        except InvalidStatus as exc:
+            code = exc.response.status_code
+            raise FeedError(
+                f"PipAI stream refused the connection (HTTP {code}); "
+                "the venue may be down; retrying with backoff"
+            ) from None
+        except ConnectionClosed as exc:
+            raise FeedError(f"PipAI stream dropped ({_close_words(exc)}); reconnecting") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise FeedError(
+                f"cannot reach PipAI stream at {self.ws_url}: {type(exc).__name__} {exc}"
+            ) from None
+        finally:
+            self._live = False
+
+    async def _handshake(self, ws: ClientConnection, timeout: float) -> None:
+        await ws.send(json.dumps(self._auth_frame()))
+        reply = await self._expect(ws, "auth", timeout)
+        if not reply.ok:
+            raise FeedError(
+                self._scrub(
+                    f'PipAI stream refused our credentials: {reply.code} "{reply.message}"; '
+                    "check api_key/api_secret in the profile and this machine's clock"
+                )
+            )
+        await ws.send(json.dumps({"op": "subscribe", "channel": CHANNEL, "id": "*"}))
+        ack = await self._expect(ws, "ack", timeout)
+        if not ack.ok:
+            raise FeedError(
+                f'PipAI refused the subscription to {CHANNEL}: {ack.code} "{ack.message}"'
+            )
+
+    async def _expect(self, ws: ClientConnection, op: str, timeout: float) -> StreamFrame:
+        """The next frame with ``op`` (others are handled as usual meanwhile)."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    frame = _parse(await ws.recv())
+                    if frame is not None and frame.op == op:
+                        return frame
+                    if frame is not None:
+                        self._handle(frame)
+        except TimeoutError:
+            raise FeedError(f"PipAI stream sent no {op} reply within {timeout:g} s") from None
+
+    def _on_frame(self, raw: str | bytes) -> None:
+        frame = _parse(raw)
+        if frame is None:
+            log.warning("%s: ignoring a malformed stream frame", self.venue)
+            return
+        self._handle(frame)
+
+    def _handle(self, frame: StreamFrame) -> None:
+        if frame.op != "event" or frame.event is None:
+            if frame.op in ("ack", "error") and frame.ok is not True:
+                log.warning("%s stream: %s %s %s", self.venue, frame.op, frame.code, frame.message)
+            return
+        self.sink.count_events(self.venue)
+        if frame.seq is not None:
+            if self._seq is not None and frame.seq != self._seq + 1:
+                self._resync_soon.set()  # we missed something: resync from REST
+            self._seq = frame.seq
+        event = frame.event
+        data: dict[str, Any] = event.data
+        strategy_id = frame.id or data.get("strategy_id")
+        if not isinstance(strategy_id, str) or strategy_id == "*":
+            return
+        kind = event_kind(event.type)
+        if kind in LIFECYCLE_STATUS:
+            status = data.get("status")
+            raw = status if isinstance(status, str) else LIFECYCLE_STATUS[kind]
+            self.sink.patch(self.venue, strategy_id, state=state_for(raw), raw_status=raw)
+            self._refetch_ids.add(strategy_id)
+            self._refetch_wake.set()
+        elif kind in ("position_opened", "position_closed"):
+            attrs = attrs_from_position_event(data)
+            if attrs:
+                self.sink.patch(self.venue, strategy_id, attrs=attrs)
+
+    # ----- REST helpers -------------------------------------------------------------
+    async def _resync(self) -> None:
+        self.sink.snapshot(self.venue, await self._list_all())
+
+    async def _resync_forever(self) -> None:
+        """Every 10 × poll interval (or at once after a seq gap) re-read the whole list."""
+        interval = self.settings.poll_interval_s * SLOW_RESYNC_FACTOR
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await self._resync_soon.wait()
+            self._resync_soon.clear()
+            try:
+                await self._resync()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._poll_failed = True
+                self.sink.health(self.venue, FeedStatus.DOWN, self._scrub(_words(exc)))
+                continue
+            if self._poll_failed:
+                self._poll_failed = False
+                status = FeedStatus.LIVE if self._live else FeedStatus.POLLING
+                self.sink.health(self.venue, status)
+
+    async def _refetch_forever(self) -> None:
+        """Re-read strategies named by lifecycle events, coalesced per id."""
+        while True:
+            await self._refetch_wake.wait()
+            self._refetch_wake.clear()
+            while self._refetch_ids:
+                strategy_id = self._refetch_ids.pop()
+                try:
+                    target = await self._read_one(strategy_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.info("%s: re-fetch of %s failed: %s", self.venue, strategy_id, exc)
+                    continue
+                if target is not None:
+                    self.sink.upsert([target])
+
+
+def _parse(raw: str | bytes) -> StreamFrame | None:
+    try:
+        return StreamFrame.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
+def _close_words(exc: ConnectionClosed) -> str:
+    close = exc.rcvd or exc.sent
+    if close is None:
+        return "connection lost without a close frame"
+    return f"close code {close.code}" + (f": {close.reason}" if close.reason else "")
+
+
+def _words(exc: BaseException) -> str:
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__

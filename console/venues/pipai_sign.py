@@ -1,0 +1,75 @@
+"""PipAI's HMAC-SHA256 request signing (client side).
+
+Canonical string: ``timestamp_ms + METHOD + request_target + body`` with no separators;
+the request target is the path as sent plus ``?query`` when there is one (Project
+decision for the [GAP]); GET bodies are empty. The bytes signed are the bytes sent:
+callers serialise once (``console.venues.http.dumps``) and pass the same bytes here and
+to the transport. Webhooks sign ``"{timestamp}.{raw_body}"`` with the webhook secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+KEY_HEADER = "X-PipAI-API-Key"
+TIMESTAMP_HEADER = "X-PipAI-Timestamp"
+SIGNATURE_HEADER = "X-PipAI-Signature"
+WS_SIGNED_PATH = "/v1/ws"
+WEBHOOK_TOLERANCE_S = 300.0
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def signature(secret: str, timestamp_ms: int, method: str, target: str, body: bytes) -> str:
+    """Lowercase hex HMAC-SHA256(secret, timestamp + METHOD + target + body)."""
+    message = f"{timestamp_ms}{method.upper()}{target}".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_headers(
+    api_key: str, secret: str, method: str, target: str, body: bytes, *, timestamp_ms: int
+) -> dict[str, str]:
+    return {
+        KEY_HEADER: api_key,
+        TIMESTAMP_HEADER: str(timestamp_ms),
+        SIGNATURE_HEADER: signature(secret, timestamp_ms, method, target, body),
+    }
+
+
+def ws_auth_frame(api_key: str, secret: str, *, timestamp_ms: int) -> dict[str, str | int]:
+    """The first frame on the status WebSocket (keeps credentials out of the URL)."""
+    return {
+        "op": "auth",
+        "api_key": api_key,
+        "timestamp": timestamp_ms,
+        "signature": signature(secret, timestamp_ms, "GET", WS_SIGNED_PATH, b""),
+    }
+
+
+def webhook_signature(secret: str, timestamp_ms: int | str, raw_body: bytes) -> str:
+    return hmac.new(
+        secret.encode(), f"{timestamp_ms}.".encode() + raw_body, hashlib.sha256
+    ).hexdigest()
+
+
+def verify_webhook(
+    secret: str,
+    timestamp_ms: str,
+    raw_body: bytes,
+    given: str,
+    *,
+    now: int | None = None,
+    tolerance_s: float = WEBHOOK_TOLERANCE_S,
+) -> bool:
+    """True when a webhook delivery is authentic and fresh (±5 min, constant-time compare)."""
+    if not timestamp_ms.isdigit():
+        return False
+    current = now_ms() if now is None else now
+    if abs(current - int(timestamp_ms)) > tolerance_s * 1000:
+        return False
+    wanted = webhook_signature(secret, timestamp_ms, raw_body)
+    return hmac.compare_digest(wanted.encode(), given.strip().lower().encode())

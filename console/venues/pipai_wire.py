@@ -1,0 +1,70 @@
+"""PipAI wire models (generation A), tolerant of what the vendor may add or omit.
+
+Unknown fields are kept (``extra="allow"``), statuses stay plain strings so an unknown
+value survives as ``raw_status``, decimal amounts stay strings (never float), and
+everything the list sample abbreviates is optional.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+
+class Stats(_Wire):
+    open_positions: int | None = None
+    total_pnl: str | None = None  # decimal string, realized + unrealized
+    total_trades: int | None = None
+    win_rate: str | None = None  # decimal string 0–1
+
+
+class Strategy(_Wire):
+    id: str
+    name: str = ""
+    template_id: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    symbols: list[str] = Field(default_factory=list)
+    timeframe: str | None = None
+    capital: str | None = None
+    leverage: int | None = None
+    status: str = ""
+    deployed_at: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    stats: Stats | None = None
+
+
+class StrategyPage(_Wire):
+    data: list[Strategy] = Field(default_factory=list)
+    next_cursor: str | None = None
+
+
+class ErrorBody(_Wire):
+    code: str | None = None
+    message: str | None = None
+
+
+class EventBody(_Wire):
+    id: str | None = None
+    type: str = ""
+    created_at: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class StreamFrame(_Wire):
+    """Any frame on the status WebSocket: auth reply, ack, event, error (by ``op``)."""
+
+    op: str = ""
+    channel: str | None = None
+    id: str | None = None
+    ok: bool | None = None
+    code: str | None = None
+    message: str | None = None
+    error: Any = None  # [INF] a failed ack may carry an error string or object
+    seq: int | None = None
+    event: EventBody | None = None
