@@ -42,20 +42,25 @@ def demo_config_path() -> Path:
     return state_dir() / "demo" / "config.toml"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common(suppress: bool) -> argparse.ArgumentParser:
+    """Options valid before or after the command (after it, they must not reset the former)."""
+    default: dict[str, object] = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config", type=Path, help="config file (default: the platform config dir)"
-    )
-    common.add_argument("--profile", help="profile name (default: the config's default_profile)")
-    common.add_argument(
-        "--demo", action="store_true", help="use the profile of the running `trading-console demo`"
-    )
+    common.add_argument("--config", type=Path, help="config file (default: the platform config dir)",
+                        **default)  # type: ignore[arg-type]  # fmt: skip
+    common.add_argument("--profile", help="profile name (default: the config's default_profile)",
+                        **default)  # type: ignore[arg-type]  # fmt: skip
+    common.add_argument("--demo", action="store_true", **default,  # type: ignore[arg-type]
+                        help="use the profile of the running `trading-console demo`")  # fmt: skip
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common(suppress=True)
     parser = argparse.ArgumentParser(
         prog="trading-console",
         description="Watch and stop live trading systems through their vendors' APIs.",
-        parents=[common],
+        parents=[_common(suppress=False)],
     )
     parser.add_argument(
         "--readonly", action="store_true", help="start with destructive keys unbound"
