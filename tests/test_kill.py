@@ -1,0 +1,187 @@
+"""Emergency stop over loopback against the real simulator of all five venues."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+from console.config import write_profile_files
+from console.core.dispatcher import DispatchBusy
+from console.core.journal import Journal
+from console.core.kill import KillScope, build_kill_plan
+from console.core.model import State
+from console.core.recovery import verify_interrupted
+from console.core.session import Session, SessionOptions
+from console.sim.server import SimServer
+from tests.support import set_knobs, settings_for
+
+APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
+
+
+def make_session(sim: SimServer, tmp_path: Path, **overrides: object) -> Session:
+    journal = Journal(tmp_path / "journal.sqlite3", profile="sim")
+    settings = [settings_for(sim, api, **overrides) for api in APIS]  # type: ignore[arg-type]
+    return Session.from_settings(SessionOptions(profile="sim", label="SIM"), settings, journal)
+
+
+async def test_kill_everything_halts_and_verifies_every_target(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    session = make_session(sim, tmp_path)
+    try:
+        assert await session.refresh() == {}
+        kp = build_kill_plan(session.store, session.clients, reason="drill")
+        assert set(kp.counts_by_venue()) == set(APIS)
+        report = await session.dispatcher.run(kp.plan)
+        assert report.all_verified, report.summary()
+        assert report.summary().startswith(f"halted {len(kp.plan)}/{len(kp.plan)} verified")
+        # A second plan built now finds nothing left to halt.
+        await session.refresh()
+        again = build_kill_plan(session.store, session.clients)
+        assert [i for i in again.plan.items if i.venue != "joyride"] == []
+        rows = session.journal.entries(batch_id=report.batch_id)
+        assert sum(1 for r in rows if r.kind == "intent") == len(kp.plan)
+        assert sum(1 for r in rows if r.kind == "outcome") == len(kp.plan)
+        assert sum(1 for r in rows if r.kind == "verify") == len(kp.plan)
+        assert {r.reason for r in rows} == {"drill"}
+    finally:
+        await session.aclose()
+
+
+async def test_coarse_switches_go_first(sim: SimServer, tmp_path: Path) -> None:
+    session = make_session(sim, tmp_path)
+    try:
+        await session.refresh()
+        kinds = [i.kind.value for i in build_kill_plan(session.store, session.clients).plan.items]
+        coarse = [k in ("engine", "expiration") for k in kinds]
+        assert coarse == sorted(coarse, reverse=True)
+    finally:
+        await session.aclose()
+
+
+async def test_one_venue_down_during_the_kill_does_not_stop_the_others(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    session = make_session(sim, tmp_path, request_timeout_s=1.0, control_timeout_s=1.0)
+    try:
+        await session.refresh()
+        kp = build_kill_plan(session.store, session.clients)
+        set_knobs(sim, "x3algo", down=True)
+        report = await session.dispatcher.run(kp.plan)
+        for (venue, _), result in report.results.items():
+            if venue == "x3algo":
+                assert result.outcome.kind.value in ("failed", "uncertain")
+                assert not result.verified
+            else:
+                assert result.verified, (venue, result.outcome.message)
+        assert "failed" in report.summary() or "uncertain" in report.summary()
+    finally:
+        await session.aclose()
+
+
+async def test_a_second_press_during_a_kill_sends_nothing(sim: SimServer, tmp_path: Path) -> None:
+    session = make_session(sim, tmp_path)
+    try:
+        await session.refresh()
+        kp = build_kill_plan(session.store, session.clients)
+        set_knobs(sim, "finradar", latency_ms=300)  # keeps the first run going
+        first_outcome = asyncio.Event()
+        first = asyncio.create_task(session.dispatcher.run(kp.plan, lambda _r: first_outcome.set()))
+        await asyncio.wait_for(first_outcome.wait(), 10)
+        assert not first.done()
+        with pytest.raises(DispatchBusy):
+            await session.dispatcher.run(kp.plan)
+        report = await first
+        intents = [e for e in session.journal.entries() if e.kind == "intent"]
+        assert len(intents) == len(kp.plan)
+        assert report.all_verified
+    finally:
+        await session.aclose()
+
+
+async def test_a_kill_cut_short_is_recovered_on_the_next_start(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    session = make_session(sim, tmp_path)
+    await session.refresh()
+    kp = build_kill_plan(session.store, session.clients, scope=KillScope(venue="x3algo"))
+    set_knobs(sim, "x3algo", latency_ms=2000)  # every stop hangs: the run is cut short
+    intents_written = asyncio.Event()
+    write_intents = session.journal.intend_many
+
+    def intend_many(intents: object) -> None:
+        write_intents(intents)  # type: ignore[arg-type]
+        intents_written.set()
+
+    session.journal.intend_many = intend_many  # type: ignore[method-assign]
+    run = asyncio.create_task(session.dispatcher.run(kp.plan))
+    await asyncio.wait_for(intents_written.wait(), 10)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    await session.aclose()
+
+    set_knobs(sim, "x3algo", latency_ms=0)
+    restarted = make_session(sim, tmp_path)
+    try:
+        pending = restarted.journal.interrupted()
+        assert {e.target_id for e in pending} == {i.target_id for i in kp.plan.items}
+        verified = await verify_interrupted(restarted.journal, restarted.clients)
+        assert len(verified) == len(pending)
+        assert all(v.state is not State.UNKNOWN for v in verified)
+        assert restarted.journal.interrupted() == []
+    finally:
+        await restarted.aclose()
+
+
+def test_cli_kill_yes_json_exits_0_when_everything_is_verified(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    code = main(["--config", str(path), "kill", "--yes", "--json", "--reason", "cli drill"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    summary = lines[-1]
+    assert code == 0, summary
+    assert summary["all_verified"] is True
+    assert {x["venue"] for x in lines[:-1]} == set(APIS)
+
+
+def test_cli_kill_asks_for_the_profile_label(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    monkeypatch.setattr("sys.stdin", _Stdin("sim\n"))  # wrong case: refused
+    assert main(["--config", str(path), "kill"]) == 6
+    assert Journal(path.parent / "journal.sqlite3", profile="sim").entries() == []
+
+
+def test_audit_lists_what_was_done(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    assert main(["--config", str(path), "kill", "--yes", "--venue", "finradar", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(path), "audit", "--since", "1h", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {r["kind"] for r in rows} == {"intent", "outcome", "verify"}
+    assert {r["venue"] for r in rows} == {"finradar"}
+    assert main(["--config", str(path), "audit", "--outcome", "failed"]) == 0
+    assert "no journal entries match" in capsys.readouterr().err
+
+
+class _Stdin:
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines(keepends=True)
+
+    def readline(self) -> str:
+        return self.lines.pop(0) if self.lines else ""
