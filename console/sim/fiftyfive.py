@@ -29,7 +29,7 @@ import json
 import uuid
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
@@ -177,7 +177,14 @@ class FiftyFiveSim(VendorSim):
         engine = self._authenticate(request)
         if isinstance(engine, Response):
             return engine
-        reason = _reason(await request.body())
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The caller gave up waiting (a timeout on its side), but the request did
+            # reach the venue: act on it anyway, as a real server would.
+            self.ctx.count("control_after_disconnect")
+            raw = b""
+        reason = _reason(raw)
         if isinstance(reason, Response):
             return reason
         self.ctx.count(f"control_{verb}")

@@ -1,0 +1,275 @@
+"""55-tech client against the real simulator over loopback HTTP: reads, actions, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from console.core.model import Action, ActionKind, OutcomeKind, State
+from console.sim.server import SimServer
+from console.venues.base import Secret
+from console.venues.feeds import FeedError
+from console.venues.fiftyfive import FiftyFiveClient
+from tests.support import set_knobs, settings_for, sim_admin, sim_counters
+
+API = "55tech"
+ONLY_55TECH = {"vendors": (API,)}
+FAST_WINDOWS = {"vendors": (API,), "knobs": {API: {"rate_scale": 0.01}}}
+
+
+@pytest.fixture
+def sim_options() -> dict[str, Any]:
+    return ONLY_55TECH
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[FiftyFiveClient]]:
+    """Every client a test makes, closed at teardown even when the test fails."""
+    made: list[FiftyFiveClient] = []
+    yield made
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+def make_client(sim: SimServer, clients: list[FiftyFiveClient]) -> Callable[..., FiftyFiveClient]:
+    def make(**overrides: Any) -> FiftyFiveClient:
+        client = FiftyFiveClient(settings_for(sim, API, **overrides))
+        clients.append(client)
+        return client
+
+    return make
+
+
+Maker = Callable[..., FiftyFiveClient]
+
+
+def all_keys(sim: SimServer) -> list[str]:
+    return sim.vendors[API].credentials()["api_keys"].split(",")
+
+
+async def live_engine(client: FiftyFiveClient) -> str:
+    targets = await client.list_targets()
+    return next(t.id for t in targets if t.raw_status == "live")
+
+
+def assert_no_secret(sim: SimServer, *texts: str | None) -> None:
+    for text in texts:
+        for key in all_keys(sim):
+            assert key not in (text or "")
+
+
+# ----- reads --------------------------------------------------------------------------------
+async def test_lists_one_engine_per_key_with_the_seeded_mix(
+    sim: SimServer, make_client: Maker
+) -> None:
+    client = make_client()
+    targets = await client.list_targets()
+    assert len(targets) == 4
+    assert sorted(t.raw_status for t in targets) == [
+        "live",
+        "live",
+        "manual_paused",
+        "manual_stopped",
+    ]
+    paused = next(t for t in targets if t.state is State.PAUSED)
+    assert paused.attrs["pause_reason"]
+    assert paused.attrs["status_words"] == "MANUAL PAUSED"
+    assert all(t.name and t.id == t.attrs["client"] for t in targets)
+
+
+@pytest.mark.parametrize("sim_options", [{"vendors": (API,), "scale": 5}])
+async def test_reads_every_key_of_a_larger_world(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    targets = await client.list_targets()
+    assert len(targets) == 20 == len({t.id for t in targets})
+    one = targets[7]
+    again = await client.read_target(one.id)
+    assert again is not None
+    assert (again.id, again.raw_status) == (one.id, one.raw_status)
+    assert await client.read_target("no-such-client") is None
+
+
+# ----- every action and every repeat ---------------------------------------------------------
+async def test_every_action_and_its_repeat(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+
+    async def run(kind: ActionKind, reason: str | None = None) -> tuple[OutcomeKind, State | None]:
+        outcome = await client.execute(engine, Action(kind, reason=reason))
+        return outcome.kind, outcome.state_after
+
+    assert await run(ActionKind.PAUSE, "line moved") == (OutcomeKind.APPLIED, State.PAUSED)
+    target = await client.read_target(engine)
+    assert target is not None
+    assert target.attrs["pause_reason"] == "line moved"
+    assert await run(ActionKind.PAUSE) == (OutcomeKind.ALREADY, State.PAUSED)
+    assert await run(ActionKind.RESUME) == (OutcomeKind.APPLIED, State.RUNNING)
+    assert await run(ActionKind.RESUME) == (OutcomeKind.ALREADY, State.RUNNING)
+    assert await run(ActionKind.STOP, "desk call") == (OutcomeKind.APPLIED, State.STOPPED)
+    assert await run(ActionKind.STOP) == (OutcomeKind.ALREADY, State.STOPPED)
+    assert await run(ActionKind.RESUME) == (OutcomeKind.REJECTED, State.STOPPED)
+    assert await run(ActionKind.START) == (OutcomeKind.APPLIED, State.RUNNING)
+    assert await run(ActionKind.START) == (OutcomeKind.ALREADY, State.RUNNING)
+
+
+@pytest.mark.parametrize(
+    "sim_options", [{"vendors": (API,), "knobs": {API: {"conflict_mode": True}}}]
+)
+async def test_conflict_mode_repeats_are_reported_already_after_a_reread(
+    sim: SimServer, make_client: Maker
+) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    first = await client.execute(engine, Action(ActionKind.STOP))
+    repeat = await client.execute(engine, Action(ActionKind.STOP))
+    nothing_to_resume = await client.execute(engine, Action(ActionKind.RESUME))
+    assert first.kind is OutcomeKind.APPLIED
+    assert (repeat.kind, repeat.http_status, repeat.state_after) == (
+        OutcomeKind.ALREADY,
+        409,
+        State.STOPPED,
+    )
+    assert "already stopped" in repeat.message
+    # Resume of a stopped engine is no repeat: still start_required, a rejection.
+    assert nothing_to_resume.kind is OutcomeKind.REJECTED
+    assert "use start" in nothing_to_resume.message
+
+
+# ----- auth -----------------------------------------------------------------------------------
+async def test_unknown_key_is_refused_in_words_without_the_key(
+    sim: SimServer, clients: list[FiftyFiveClient]
+) -> None:
+    stranger = str(uuid.UUID(int=12345, version=4))
+    settings = settings_for(sim, API)
+    settings = replace(settings, credentials={"api_keys": Secret(f"{all_keys(sim)[0]},{stranger}")})
+    client = FiftyFiveClient(settings)
+    clients.append(client)
+    with pytest.raises(FeedError) as info:
+        await client.list_targets()
+    assert "refused the API key" in str(info.value)
+    assert "'Invalid or missing API key'" in str(info.value)
+    assert stranger not in str(info.value)
+    assert_no_secret(sim, str(info.value))
+
+
+async def test_revoked_key_rejects_the_control_call(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    sim_admin(sim, API, "revoke_key", client=engine)
+    outcome = await client.execute(engine, Action(ActionKind.STOP, reason="kill"))
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.http_status == 401
+    assert "API key refused" in outcome.message
+    assert_no_secret(sim, outcome.message, outcome.warning, repr(outcome))
+
+
+# ----- pacing -----------------------------------------------------------------------------
+@pytest.mark.parametrize("sim_options", [FAST_WINDOWS])
+async def test_pacing_keeps_a_burst_over_the_limit_free_of_429s(
+    sim: SimServer, make_client: Maker
+) -> None:
+    client = make_client()  # rate_scale 0.01 mirrored: 2,000 per 0.6 s per key
+    await client.list_targets()
+    results = await asyncio.gather(
+        *(client.read_status(0) for _ in range(2150)), return_exceptions=True
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == []
+    counters = sim_counters(sim, API)
+    assert counters.get("429", 0) == 0
+    assert counters["status"] >= 2150
+
+
+# ----- fault knobs ---------------------------------------------------------------------------
+async def test_latency_beyond_the_timeout_is_not_resent_and_the_reread_shows_it(
+    sim: SimServer, make_client: Maker
+) -> None:
+    client = make_client(control_timeout_s=0.3, request_timeout_s=5.0)
+    engine = await live_engine(client)
+    set_knobs(sim, API, latency_ms=900)
+    outcome = await client.execute(engine, Action(ActionKind.PAUSE))
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.message.startswith("No answer from 55-tech to pause")
+    assert outcome.state_after is State.PAUSED
+    assert sim_counters(sim, API).get("control_pause") == 1
+
+
+async def test_latency_with_the_reread_timing_out_too_is_uncertain(
+    sim: SimServer, make_client: Maker
+) -> None:
+    client = make_client(control_timeout_s=0.2, request_timeout_s=0.2)
+    engine = await live_engine(client)
+    set_knobs(sim, API, latency_ms=600)
+    outcome = await client.execute(engine, Action(ActionKind.STOP))
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert "follow-up read failed too" in outcome.message
+
+
+async def test_error_rate_fails_the_call(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    set_knobs(sim, API, error_rate=1.0)
+    outcome = await client.execute(engine, Action(ActionKind.STOP))
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 500)
+    assert "Internal error (simulated)" in outcome.message
+
+
+@pytest.mark.parametrize("sim_options", [FAST_WINDOWS])
+async def test_one_429_is_retried_once_and_lands(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    set_knobs(sim, API, burst_429=1)
+    outcome = await client.execute(engine, Action(ActionKind.STOP))
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert sim_counters(sim, API).get("control_stop") == 1
+
+
+@pytest.mark.parametrize("sim_options", [FAST_WINDOWS])
+async def test_a_second_429_fails_as_rate_limited(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    set_knobs(sim, API, burst_429=2)
+    outcome = await client.execute(engine, Action(ActionKind.STOP))
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 429)
+    assert "rate limited" in outcome.message
+    assert sim_counters(sim, API).get("control_stop") is None
+
+
+async def test_malformed_answers_make_control_uncertain_and_reads_fail(
+    sim: SimServer, make_client: Maker
+) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    set_knobs(sim, API, malformed_rate=1.0)
+    outcome = await client.execute(engine, Action(ActionKind.PAUSE))
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert "malformed JSON" in outcome.message
+    assert sim_counters(sim, API).get("control_pause") == 1
+    with pytest.raises(FeedError, match="malformed JSON"):
+        await client.list_targets()
+
+
+async def test_unknown_status_is_kept_raw_as_state_unknown(
+    sim: SimServer, make_client: Maker
+) -> None:
+    client = make_client()
+    set_knobs(sim, API, unknown_status_rate=1.0)
+    targets = await client.list_targets()
+    assert {(t.state, t.raw_status) for t in targets} == {(State.UNKNOWN, "hibernating")}
+    assert targets[0].attrs["status_words"] == "HIBERNATING"
+
+
+async def test_down_venue_fails_calls_and_reads(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    set_knobs(sim, API, down=True)
+    outcome = await client.execute(engine, Action(ActionKind.STOP))
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 503)
+    with pytest.raises(FeedError, match="503"):
+        await client.list_targets()
