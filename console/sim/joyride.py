@@ -23,7 +23,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -156,6 +156,10 @@ class JoyrideSim(VendorSim):
                 return self.error_response(401, "Missing or invalid admin token")
             try:
                 return await endpoint(request)
+            except ClientDisconnect:
+                # The caller gave up (e.g. under the latency knob) before its body was read.
+                self.ctx.count("client_gone")
+                return Response(status_code=499)
             except _Invalid as exc:
                 return JSONResponse(
                     {"error": "validation_error", "message": str(exc), "details": exc.details},

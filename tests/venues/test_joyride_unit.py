@@ -1,0 +1,288 @@
+"""Joyride client quirks against canned answers (httpx.MockTransport), no simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
+from console.venues.base import Secret, VenueSettings
+from console.venues.joyride import JoyrideClient
+
+TOKEN = "jr_admin_unit_test_token_5f1e"
+NOW = 1_740_700_000.0
+EXP = 1_740_729_600  # 28 Feb 2025 08:00 UTC, after NOW
+PAUSE = Action(ActionKind.PAUSE)
+RESUME = Action(ActionKind.RESUME)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def instrument(inst_id: str, expiration: int = EXP, **extra: object) -> dict[str, object]:
+    option_type = "call" if inst_id.endswith("-C") else "put"
+    return {
+        "id": inst_id,
+        "strike": 150_000_000,
+        "option_type": option_type,
+        "expiration": expiration,
+        "tick_size": 1000,
+        "min_size": 100,
+        "contract_size": 1,
+        "price_decimals": 6,
+        "size_decimals": 3,
+        **extra,
+    }
+
+
+LISTING = [
+    instrument("SOL_USDC-28FEB25-150-C"),
+    instrument("SOL_USDC-28FEB25-150-P"),
+    instrument("BTC_USDC-28FEB25-90000-C"),
+]
+
+
+def pause_body(
+    paused: bool = True, db: int = 3, engine: int = 3, missing: list[str] | None = None
+) -> dict[str, object]:
+    return {
+        "expiration": EXP,
+        "paused": paused,
+        "db_updated": db,
+        "engine_updated": engine,
+        "engine_missing": missing or [],
+    }
+
+
+class Venue:
+    """A scripted Joyride: queued answers for the pause route, a fixed instrument list."""
+
+    def __init__(self, *answers: httpx.Response | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+        self.listing: object = LISTING
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path.endswith("/v1/market/instruments"):
+            return httpx.Response(200, json=self.listing)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    @property
+    def posts(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == "POST"]
+
+
+def make_client(venue: Venue, token: str | None = TOKEN, **overrides: object) -> JoyrideClient:
+    fields: dict[str, object] = {
+        "name": "joyride",
+        "api": "joyride",
+        "base_url": "https://joyride.test/api",
+        "credentials": {"admin_token": Secret(token)} if token else {},
+        "control_timeout_s": 2.0,
+        "request_timeout_s": 2.0,
+        "rate_scale": 0.01,
+    }
+    fields.update(overrides)
+    client = JoyrideClient(VenueSettings(**fields), transport=httpx.MockTransport(venue))  # type: ignore[arg-type]
+    client.clock = lambda: NOW
+    return client
+
+
+async def test_pause_sends_documented_request_to_api_base() -> None:
+    venue = Venue(httpx.Response(200, json=pause_body()))
+    client = make_client(venue)
+    outcome = await client.execute(str(EXP), PAUSE)
+    (post,) = venue.posts
+    assert post.url.path == "/api/v1/admin/instruments/pause-by-expiration"
+    assert post.headers["authorization"] == f"Bearer {TOKEN}"
+    assert json.loads(post.content) == {"expiration": EXP, "paused": True}
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.state_after is State.PAUSED
+    assert outcome.http_status == 200
+
+
+async def test_resume_sends_paused_false() -> None:
+    venue = Venue(httpx.Response(200, json=pause_body(paused=False)))
+    outcome = await make_client(venue).execute(str(EXP), RESUME)
+    assert json.loads(venue.posts[0].content)["paused"] is False
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.state_after is State.RUNNING
+
+
+async def test_zero_counts_on_a_listed_round_is_already_paused() -> None:
+    venue = Venue(httpx.Response(200, json=pause_body(db=0, engine=0)))
+    client = make_client(venue)
+    await client.list_targets()
+    outcome = await client.execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.ALREADY
+    assert "already paused" in outcome.message
+
+
+async def test_zero_counts_on_an_unlisted_round_is_rejected() -> None:
+    venue = Venue(httpx.Response(200, json=pause_body(db=0, engine=0)))
+    venue.listing = []
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert "no instrument" in outcome.message
+
+
+async def test_echo_mismatch_is_uncertain() -> None:
+    wrong = {**pause_body(), "expiration": EXP + 86_400}
+    venue = Venue(httpx.Response(200, json=wrong))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert "echoed" in outcome.message
+
+
+async def test_answer_missing_documented_fields_is_uncertain() -> None:
+    venue = Venue(httpx.Response(200, json={"expiration": EXP, "paused": True}))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert "documented fields" in outcome.message
+
+
+async def test_timeout_is_uncertain_and_never_resent() -> None:
+    venue = Venue(httpx.ReadTimeout("slow"))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert len(venue.posts) == 1
+    assert "still shows 3 instruments" in outcome.message  # the re-read after the timeout
+    assert "idempotent" in outcome.message
+
+
+async def test_refused_connection_is_failed_and_says_nothing_was_sent() -> None:
+    venue = Venue(httpx.ConnectError("refused"))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "Nothing was sent" in outcome.message
+
+
+async def test_one_429_is_retried_once_after_retry_after() -> None:
+    limited = httpx.Response(429, json={"error": "rate_limited"}, headers={"Retry-After": "0.01"})
+    venue = Venue(limited, httpx.Response(200, json=pause_body()))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert len(venue.posts) == 2
+
+
+async def test_two_429s_fail_as_rate_limited_without_a_third_try() -> None:
+    def limited() -> httpx.Response:
+        return httpx.Response(
+            429,
+            json={"error": "rate_limited", "message": "slow down"},
+            headers={"Retry-After": "0.01"},
+        )
+
+    venue = Venue(limited(), limited(), httpx.Response(200, json=pause_body()))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "rate limited" in outcome.message
+    assert "'slow down'" in outcome.message
+    assert len(venue.posts) == 2
+
+
+async def test_validation_error_is_rejected_with_the_venue_words() -> None:
+    body = {"error": "validation_error", "message": "paused: required boolean"}
+    venue = Venue(httpx.Response(422, json=body))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.vendor_code == "validation_error"
+    assert "'paused: required boolean'" in outcome.message
+
+
+async def test_404_fails_with_a_base_url_hint() -> None:
+    venue = Venue(httpx.Response(404, text="Not Found"))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "base_url ends with /api" in outcome.message
+
+
+async def test_a_venue_echoing_the_token_never_leaks_it() -> None:
+    body = {"error": "unauthorized", "message": f"token {TOKEN} is not valid"}
+    venue = Venue(httpx.Response(401, json=body))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert TOKEN not in outcome.message
+    assert "***" in outcome.message
+    assert "admin_token" in outcome.message
+
+
+async def test_drift_warning_names_missing_instruments_and_counts_the_rest() -> None:
+    missing = [f"SOL_USDC-28FEB25-{100 + i}-C" for i in range(7)]
+    venue = Venue(httpx.Response(200, json=pause_body(db=40, engine=30, missing=missing)))
+    client = make_client(venue)
+    outcome = await client.execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.warning is not None
+    assert "7 instruments changed in the DB but missing from the matching engine" in outcome.warning
+    assert "SOL_USDC-28FEB25-100-C" in outcome.warning
+    assert "and 2 more" in outcome.warning
+    assert "already at the target for 3 of 40" in outcome.warning
+    (target,) = await client.list_targets()
+    assert target.attrs["drift"] == outcome.warning
+
+
+async def test_unknown_option_type_and_extra_fields_are_kept_and_bad_rows_skipped() -> None:
+    venue = Venue()
+    venue.listing = [
+        instrument("SOL_USDC-28FEB25-150-C", greeks={"delta": 0.5}),
+        {**instrument("SOL_USDC-28FEB25-150-X"), "option_type": "binary"},
+        {"id": "broken"},  # no expiration: skipped, not fatal
+    ]
+    (target,) = await make_client(venue).list_targets()
+    assert target.attrs["instruments"] == 2
+    assert target.attrs["calls"] == 1
+    assert target.attrs["puts"] == 0
+
+
+async def test_expired_round_offers_no_action_and_sends_nothing() -> None:
+    venue = Venue()
+    client = make_client(venue)
+    client.clock = lambda: EXP + 1.0
+    (target,) = await client.list_targets()
+    assert target.state is State.STOPPED
+    assert target.raw_status == "expired"
+    assert client.actions_for(target) == []
+    assert client.kill_action(target) is None
+    outcome = await client.execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert venue.posts == []
+
+
+@pytest.mark.parametrize("kind", [ActionKind.STOP, ActionKind.START])
+async def test_stop_and_start_do_not_exist_on_joyride(kind: ActionKind) -> None:
+    venue = Venue()
+    outcome = await make_client(venue).execute(str(EXP), Action(kind))
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert "use pause" in outcome.message.lower()
+    assert venue.posts == []
+
+
+async def test_not_an_expiration_id_is_rejected() -> None:
+    venue = Venue()
+    outcome = await make_client(venue).execute("SOL_USDC-28FEB25-150-C", PAUSE)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert venue.posts == []
+
+
+def test_kill_action_pauses_live_rounds_even_when_known_paused() -> None:
+    client = make_client(Venue())
+    target = Target(
+        "joyride",
+        TargetKind.EXPIRATION,
+        str(EXP),
+        "28 FEB 25 08:00 UTC",
+        State.PAUSED,
+        "paused=true",
+        {"instruments": 3},
+    )
+    action = client.kill_action(target, close_positions=True)
+    assert action is not None
+    assert action.kind is ActionKind.PAUSE
+    assert [a.kind for a in client.actions_for(target)] == [ActionKind.PAUSE, ActionKind.RESUME]
