@@ -86,7 +86,7 @@ class StatusStream:
             async with connect(
                 self.ws_url,
                 open_timeout=timeout,
-                close_timeout=2,
+                close_timeout=1,
                 proxy=None,
                 compression=None,
                 user_agent_header="trading-console/0.1",
