@@ -291,8 +291,8 @@ class JoyrideClient(VenueClient):
             return Outcome(
                 OutcomeKind.FAILED,
                 self._scrub(
-                    f"Joyride rate limited the {verb} of {label} twice: {words}. It was not "
-                    "applied; wait a moment and try again."
+                    f"Joyride rate limited the {verb} of {label} ({words}); a 429 is refused "
+                    "before it acts, so nothing changed. Wait a moment and try again."
                 ),
                 http_status=status,
                 latency_ms=latency,
