@@ -451,7 +451,7 @@ class X3AlgoClient(VenueClient):
         await poll_forever(self.name, self._poll_once, sink, self.settings.poll_interval_s)
 
     async def _poll_once(self) -> list[Target]:
-        due = self._last_poll + self._poll_spacing()
+        due = self._last_poll + self.poll_spacing()
         wait = due - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)  # pacing: keep polling inside its share of the budget
@@ -461,7 +461,7 @@ class X3AlgoClient(VenueClient):
         except (FeedError, CallError) as exc:
             raise X3AlgoReadError(self.session.scrub(getattr(exc, "message", str(exc)))) from None
 
-    def _poll_spacing(self) -> float:
+    def poll_spacing(self) -> float:
         """Seconds between poll starts so polling spends at most POLL_SHARE of the budget."""
         if not self.settings.pacing:
             return 0.0

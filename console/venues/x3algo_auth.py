@@ -16,6 +16,7 @@ retrying every few seconds cannot burn the login budget or lock the account.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
@@ -26,13 +27,14 @@ from pydantic import ValidationError
 from console.venues.base import Secret, VenueSettings
 from console.venues.feeds import FeedError
 from console.venues.http import CallError, QueryValue, Reply, dumps, send
-from console.venues.pacing import Pacer
+from console.venues.pacing import Pacer, retry_after_seconds
 from console.venues.x3algo_wire import ErrorEnvelope, LoginReply
 
 LOGIN_PATH = "/api/auth/login"
 REFRESH_PATH = "/api/auth/refresh-token"
 AUTH_WINDOW_S = 15 * 60
 REFRESH_MARGIN_S = 60.0
+_JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
 
 
 class X3AlgoAuthError(FeedError):
@@ -68,7 +70,7 @@ class X3AlgoSession:
         self._http = http
         self._settings = settings
         self._pacer = auth_pacer
-        self._clock = clock
+        self.clock = clock
         self._email = settings.secret("email")
         self._password = settings.secret("password")
         self._access: Secret | None = None
@@ -102,8 +104,14 @@ class X3AlgoSession:
         if reply.status == 401:
             token, generation = await self.renew(generation)
             reply = await self._send(method, path, token, pacer, timeout_s, params)
-        if reply.status == 429 and pacer.delay_for() <= timeout_s:
-            reply = await self._send(method, path, token, pacer, timeout_s, params)
+        if reply.status == 429:
+            # The pacer has taken in Retry-After; unpaced, wait what the venue said.
+            told = retry_after_seconds(reply.headers)
+            wait = pacer.delay_for() if self._settings.pacing else (told or 0.0)
+            if wait <= timeout_s:
+                if not self._settings.pacing and wait > 0:
+                    await asyncio.sleep(wait)
+                reply = await self._send(method, path, token, pacer, timeout_s, params)
         return reply
 
     async def bearer(self) -> tuple[str, int]:
@@ -111,7 +119,7 @@ class X3AlgoSession:
         async with self._lock:
             if self._access is None:
                 await self._login()
-            elif self._clock() >= self._expires_at - REFRESH_MARGIN_S:
+            elif self.clock() >= self._expires_at - REFRESH_MARGIN_S:
                 await self._refresh_ahead()
             assert self._access is not None
             return self._access.reveal(), self.generation
@@ -125,12 +133,13 @@ class X3AlgoSession:
             return self._access.reveal(), self.generation
 
     def scrub(self, text: str) -> str:
-        """``text`` with every credential and token this session holds replaced by ***."""
+        """``text`` with every credential this session holds, and anything shaped like a
+        JWT (older tokens included), replaced by ***."""
         for secret in (self._password, self._access, self._refresh_cookie):
             value = secret.reveal() if secret is not None else ""
             if len(value) >= 4:
                 text = text.replace(value, "***")
-        return text
+        return _JWT.sub("***", text)
 
     # ----- the auth calls -----------------------------------------------------------
     async def _send(
@@ -158,7 +167,7 @@ class X3AlgoSession:
         try:
             await self._refresh_or_login()
         except X3AlgoAuthError:
-            if self._clock() >= self._expires_at:
+            if self.clock() >= self._expires_at:
                 raise
 
     async def _refresh_or_login(self) -> None:
@@ -181,7 +190,7 @@ class X3AlgoSession:
         await self._pacer.acquire()
 
     async def _login(self) -> None:
-        now = self._clock()
+        now = self.clock()
         if self._refused is not None and now < self._refused_until:
             raise self._refused
         await self._spend_auth_budget("log in")
@@ -256,7 +265,7 @@ class X3AlgoSession:
                 f"x3algo answered an unreadable token when asked to {what}: {detail}"
             ) from None
         self._access = Secret(parsed.access_token)
-        self._expires_at = self._clock() + float(parsed.expires_in)
+        self._expires_at = self.clock() + float(parsed.expires_in)
         self.generation += 1
 
     @staticmethod

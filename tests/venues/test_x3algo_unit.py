@@ -1,0 +1,329 @@
+"""x3algo client quirks against a scripted venue (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from console.core.model import Action, ActionKind, OutcomeKind, State
+from console.venues.base import RateLimit, Secret, VenueSettings
+from console.venues.x3algo import X3AlgoClient, X3AlgoReadError
+
+PASSWORD = "hunter2-secret-pass"
+ALGO = "507f1f77bcf86cd799439011"
+STOP = Action(ActionKind.STOP)
+START = Action(ActionKind.START)
+
+
+def envelope(status: int, code: str, message: str, **details: Any) -> httpx.Response:
+    body = {"error": {"message": message, "code": code, "status": status, "details": details}}
+    return httpx.Response(status, json=body)
+
+
+def algo(status: str) -> dict[str, Any]:
+    return {
+        "id": ALGO,
+        "name": "RSI Momentum Strategy",
+        "status": status,
+        "active": status == "active",
+    }
+
+
+class FakeVenue:
+    """A scripted x3algo: auth endpoints behave, the rest is up to ``routes``."""
+
+    def __init__(self) -> None:
+        self.logins = 0
+        self.refreshes = 0
+        self.calls: list[tuple[str, str]] = []
+        self.token_n = 0
+        self.valid: set[str] = set()
+        self.routes: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = {}
+        self.login_response: httpx.Response | None = None
+        self.refresh_ok = True
+        self.cookies_seen: list[str] = []
+
+    def _issue(self) -> str:
+        self.token_n += 1
+        token = f"eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOj{self.token_n}.sig{self.token_n}"
+        self.valid.add(token)
+        return token
+
+    def expire_all(self) -> None:
+        self.valid.clear()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        self.calls.append((request.method, path))
+        if path == "/api/auth/login":
+            self.logins += 1
+            if self.login_response is not None:
+                return self.login_response
+            assert json.loads(request.content)["password"] == PASSWORD
+            return httpx.Response(
+                200,
+                json={"accessToken": self._issue(), "expiresIn": 900},
+                headers={
+                    "Set-Cookie": "refreshToken=refresh-cookie-secret; HttpOnly; Secure; "
+                    "SameSite=Strict; Max-Age=604800"
+                },
+            )
+        if path == "/api/auth/refresh-token":
+            self.refreshes += 1
+            self.cookies_seen.append(request.headers.get("cookie", ""))
+            if not self.refresh_ok:
+                return envelope(401, "INVALID_TOKEN", "Invalid token")
+            return httpx.Response(200, json={"accessToken": self._issue(), "expiresIn": 900})
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in self.valid:
+            return envelope(401, "TOKEN_EXPIRED", "Token expired")
+        handler = self.routes.get((request.method, path))
+        if handler is None:
+            return envelope(404, "NOT_FOUND", "Algorithm not found")
+        return handler(request)
+
+
+@pytest.fixture
+def venue() -> FakeVenue:
+    return FakeVenue()
+
+
+def make_client(venue: FakeVenue, **overrides: Any) -> X3AlgoClient:
+    fields: dict[str, Any] = {
+        "name": "x3",
+        "api": "x3algo",
+        "base_url": "http://x3.test",
+        "credentials": {"email": Secret("ops@example.com"), "password": Secret(PASSWORD)},
+        "pacing": False,
+    }
+    fields.update(overrides)
+    return X3AlgoClient(VenueSettings(**fields), transport=httpx.MockTransport(venue))
+
+
+def reply(status: str, message: str = "") -> Callable[[httpx.Request], httpx.Response]:
+    return lambda _r: httpx.Response(200, json={**algo(status), "message": message})
+
+
+def set_get(venue: FakeVenue, status: str) -> None:
+    venue.routes[("GET", f"/api/trading/algorithms/{ALGO}")] = lambda _r: httpx.Response(
+        200, json=algo(status)
+    )
+
+
+async def test_many_concurrent_calls_share_one_login(venue: FakeVenue) -> None:
+    set_get(venue, "active")
+    client = make_client(venue)
+    targets = await asyncio.gather(*(client.read_target(ALGO) for _ in range(30)))
+    assert all(t is not None and t.state is State.RUNNING for t in targets)
+    assert venue.logins == 1
+    assert client.session.logins == 1
+
+
+async def test_expired_token_is_refreshed_once_with_the_cookie_and_the_call_retried(
+    venue: FakeVenue,
+) -> None:
+    set_get(venue, "paused")
+    client = make_client(venue)
+    assert await client.read_target(ALGO) is not None
+    venue.expire_all()
+    results = await asyncio.gather(*(client.read_target(ALGO) for _ in range(10)))
+    assert all(t is not None and t.state is State.PAUSED for t in results)
+    assert (venue.logins, venue.refreshes) == (1, 1)
+    assert venue.cookies_seen == ["refreshToken=refresh-cookie-secret"]
+
+
+async def test_token_is_refreshed_ahead_of_expiry(venue: FakeVenue) -> None:
+    set_get(venue, "active")
+    client = make_client(venue)
+    now = [1000.0]
+    client.session.clock = lambda: now[0]
+    await client.read_target(ALGO)
+    now[0] += 800  # 100 s left: not yet
+    await client.read_target(ALGO)
+    assert venue.refreshes == 0
+    now[0] += 50  # 50 s left: inside the one-minute refresh margin
+    await client.read_target(ALGO)
+    assert (venue.logins, venue.refreshes) == (1, 1)
+    assert ("GET", f"/api/trading/algorithms/{ALGO}") in venue.calls
+    # The refresh happened before the read, not after a 401.
+    assert venue.calls[-2:] == [
+        ("POST", "/api/auth/refresh-token"),
+        ("GET", f"/api/trading/algorithms/{ALGO}"),
+    ]
+
+
+async def test_refused_refresh_falls_back_to_one_login(venue: FakeVenue) -> None:
+    set_get(venue, "active")
+    client = make_client(venue)
+    await client.read_target(ALGO)
+    venue.expire_all()
+    venue.refresh_ok = False
+    assert await client.read_target(ALGO) is not None
+    assert (venue.logins, venue.refreshes) == (2, 1)
+
+
+async def test_login_refused_is_a_clear_failure_without_secrets_and_not_retried(
+    venue: FakeVenue,
+) -> None:
+    venue.login_response = envelope(401, "UNAUTHORIZED", "Invalid credentials")
+    client = make_client(venue)
+    first = await client.execute(ALGO, STOP)
+    second = await client.execute(ALGO, STOP)
+    for outcome in (first, second):
+        assert outcome.kind is OutcomeKind.FAILED
+        assert "Invalid credentials" in outcome.message
+        assert "password" in outcome.message  # tells the operator what to check
+        assert PASSWORD not in outcome.message
+    assert venue.logins == 1  # the refusal is remembered, the login budget is kept
+    assert not any(path.endswith("/stop") for _m, path in venue.calls)
+
+
+async def test_stop_200_is_applied_with_the_vendor_message(venue: FakeVenue) -> None:
+    venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/stop")] = reply(
+        "stopped", "Algorithm stopped successfully"
+    )
+    outcome = await make_client(venue).execute(ALGO, STOP)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.state_after is State.STOPPED
+    assert outcome.http_status == 200
+    assert "Algorithm stopped successfully" in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("now", "kind"),
+    [
+        ("stopped", OutcomeKind.ALREADY),
+        ("draft", OutcomeKind.ALREADY),
+        ("error", OutcomeKind.REJECTED),
+    ],
+)
+async def test_stop_422_is_settled_by_a_reread(
+    venue: FakeVenue, now: str, kind: OutcomeKind
+) -> None:
+    venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/stop")] = lambda _r: envelope(
+        422, "UNPROCESSABLE_ENTITY", "Algorithm not active"
+    )
+    set_get(venue, now)
+    outcome = await make_client(venue).execute(ALGO, STOP)
+    assert outcome.kind is kind
+    assert "Algorithm not active" in outcome.message
+    assert outcome.http_status == 422
+
+
+async def test_start_422_on_active_is_already(venue: FakeVenue) -> None:
+    venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/start")] = lambda _r: envelope(
+        422, "UNPROCESSABLE_ENTITY", "Algorithm already active"
+    )
+    set_get(venue, "active")
+    outcome = await make_client(venue).execute(ALGO, START)
+    assert (outcome.kind, outcome.state_after) == (OutcomeKind.ALREADY, State.RUNNING)
+
+
+async def test_start_rejections_spell_out_the_details(venue: FakeVenue) -> None:
+    path = ("POST", f"/api/trading/algorithms/{ALGO}/start")
+    client = make_client(venue)
+    venue.routes[path] = lambda _r: envelope(
+        400,
+        "VALIDATION_ERROR",
+        "Algorithm configuration is incomplete",
+        missingFields=["entryConditions"],
+    )
+    draft = await client.execute(ALGO, START)
+    assert draft.kind is OutcomeKind.REJECTED
+    assert "entryConditions" in draft.message
+    venue.routes[path] = lambda _r: envelope(
+        403,
+        "FORBIDDEN",
+        "Daily loss limit reached. Cannot start algorithm.",
+        dailyLoss=5000,
+        limit=5000,
+    )
+    loss = await client.execute(ALGO, START)
+    assert (loss.kind, loss.vendor_code) == (OutcomeKind.REJECTED, "FORBIDDEN")
+    assert "5000" in loss.message and "Daily loss limit reached" in loss.message
+
+
+async def test_pause_is_rejected_without_calling_the_venue(venue: FakeVenue) -> None:
+    outcome = await make_client(venue).execute(ALGO, Action(ActionKind.PAUSE))
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert "no pause endpoint" in outcome.message
+    assert venue.calls == []
+
+
+async def test_server_error_is_failed(venue: FakeVenue) -> None:
+    venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/stop")] = lambda _r: envelope(
+        500, "INTERNAL_SERVER_ERROR", "boom"
+    )
+    outcome = await make_client(venue).execute(ALGO, STOP)
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 500)
+    assert "boom" in outcome.message
+
+
+async def test_429_is_retried_once_then_failed_as_rate_limited(venue: FakeVenue) -> None:
+    hits = [0]
+
+    def limited(_r: httpx.Request) -> httpx.Response:
+        hits[0] += 1
+        resp = envelope(429, "TOO_MANY_REQUESTS", "Rate limit exceeded")
+        resp.headers["Retry-After"] = "0.01"
+        return resp
+
+    venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/stop")] = limited
+    outcome = await make_client(venue, pacing=True, rate_scale=0.001).execute(ALGO, STOP)
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "rate limited" in outcome.message
+    assert hits[0] == 2
+
+
+async def test_secrets_echoed_by_the_venue_never_reach_a_message(venue: FakeVenue) -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"]
+        return envelope(500, "INTERNAL_SERVER_ERROR", f"bad header {token} pw={PASSWORD}")
+
+    venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/stop")] = echo
+    venue.routes[("GET", f"/api/trading/algorithms/{ALGO}")] = echo
+    client = make_client(venue)
+    outcome = await client.execute(ALGO, STOP)
+    assert "***" in outcome.message
+    assert PASSWORD not in outcome.message
+    assert "eyJ" not in outcome.message
+    with pytest.raises(X3AlgoReadError) as err:
+        await client.read_target(ALGO)
+    assert PASSWORD not in err.value.message and "eyJ" not in err.value.message
+
+
+async def test_list_follows_pagination_without_total_pages(venue: FakeVenue) -> None:
+    def page(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params["page"])
+        count = 100 if n < 3 else 7
+        rows = [{**algo("active"), "id": f"{n:02d}{i:022d}"} for i in range(count)]
+        return httpx.Response(200, json={"data": rows})
+
+    venue.routes[("GET", "/api/trading/algorithms")] = page
+    targets = await make_client(venue).list_targets()
+    assert len(targets) == 207
+
+
+def test_poll_spacing_stretches_with_pages_to_stay_in_the_general_budget(venue: FakeVenue) -> None:
+    client = make_client(venue, pacing=True, poll_interval_s=2.0)
+    assert client.poll_spacing() == pytest.approx(900 / 800)  # one page: 80 % of 1000/15 min
+    client._poll_pages = 40  # scale 100: 4000 algorithms
+    assert client.poll_spacing() == pytest.approx(40 * 900 / 800)
+    assert make_client(venue, pacing=False).poll_spacing() == 0
+
+
+async def test_reads_exhausting_the_general_bucket_do_not_hold_up_a_stop(
+    venue: FakeVenue,
+) -> None:
+    set_get(venue, "active")
+    venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/stop")] = reply("stopped")
+    client = make_client(venue, pacing=True, rate_limits={"general": RateLimit(1, 900)})
+    await client.read_target(ALGO)  # the general bucket is now spent for 15 minutes
+    async with asyncio.timeout(5):  # a shared bucket would wait 900 s here
+        outcome = await client.execute(ALGO, STOP)
+    assert outcome.kind is OutcomeKind.APPLIED
