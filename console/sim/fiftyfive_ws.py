@@ -28,7 +28,7 @@ SUBSCRIBE_WITHIN_S = 30.0
 HEARTBEAT_S = 60.0
 MAX_CONNECTIONS_PER_KEY = 5
 # A subscriber that cannot keep up loses events past this backlog (counted, not fatal).
-_MAX_BACKLOG = 200_000
+_MAX_BACKLOG = 50_000
 # The event_rate generator emits one batch per this many seconds.
 _BATCH_S = 0.01
 
