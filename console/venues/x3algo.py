@@ -28,11 +28,9 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
-from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
 
 from console.core.model import (
     Action,
@@ -48,11 +46,18 @@ from console.venues.feeds import FeedError, poll_forever
 from console.venues.http import CallError, Reply, make_http_client
 from console.venues.pacing import Pacer, make_pacer
 from console.venues.x3algo_auth import X3AlgoAuthError, X3AlgoSession, vendor_error
+from console.venues.x3algo_outcomes import (
+    asked_state,
+    error_details,
+    failed,
+    first_line,
+    rejected_forbidden,
+    rejected_incomplete_config,
+)
 from console.venues.x3algo_wire import (
     Algorithm,
     AlgorithmPage,
     ControlReply,
-    ErrorEnvelope,
     state_of,
     to_target,
 )
@@ -141,7 +146,7 @@ class X3AlgoClient(VenueClient):
             algo = Algorithm.model_validate(reply.json())
         except ValueError as exc:
             raise X3AlgoReadError(
-                f"x3algo sent an unreadable answer for algorithm {target_id}: {_first_line(exc)}"
+                f"x3algo sent an unreadable answer for algorithm {target_id}: {first_line(exc)}"
             ) from None
         return self._target(algo)
 
@@ -159,7 +164,7 @@ class X3AlgoClient(VenueClient):
             return AlgorithmPage.model_validate(reply.json())
         except ValueError as exc:
             raise X3AlgoReadError(
-                f"x3algo sent an unreadable algorithm list (page {page}): {_first_line(exc)}"
+                f"x3algo sent an unreadable algorithm list (page {page}): {first_line(exc)}"
             ) from None
 
     async def _read(self, path: str, params: dict[str, str | int] | None = None) -> Reply:
@@ -240,7 +245,7 @@ class X3AlgoClient(VenueClient):
                 f"check the network or the venue's base URL, then retry.",
             )
         outcome = await self._translate(target_id, action, reply)
-        return _with(outcome, message=self.session.scrub(outcome.message))
+        return replace(outcome, message=self.session.scrub(outcome.message))
 
     async def _translate(self, target_id: str, action: Action, reply: Reply) -> Outcome:
         verb, what = action.kind.value, self._what(target_id)
@@ -249,9 +254,9 @@ class X3AlgoClient(VenueClient):
             try:
                 body = ControlReply.model_validate(reply.json())
             except ValueError as exc:
-                reason = f"x3algo answered the {verb} of {what} with {_first_line(exc)}"
+                reason = f"x3algo answered the {verb} of {what} with {first_line(exc)}"
                 return await self._settle_by_reread(target_id, action, reason, 200, latency)
-            state = state_of(body.status) if body.status else _asked(action)
+            state = state_of(body.status) if body.status else asked_state(action)
             return Outcome(
                 OutcomeKind.APPLIED,
                 f"x3algo: {body.message or verb + ' done'!r} — {what} is now {body.status or '?'}.",
@@ -260,15 +265,15 @@ class X3AlgoClient(VenueClient):
                 state_after=state,
             )
         code, message = vendor_error(reply)
-        details = _details(reply)
+        details = error_details(reply)
         if status == 422 and action.kind is ActionKind.STOP:
             return await self._already_stopped_from_422(target_id, message, latency)
         if status == 422:
             return await self._already_active_from_422(target_id, message, latency)
         if status == 400:
-            return self._rejected_incomplete_config(what, code, message, details, latency)
+            return rejected_incomplete_config(what, code, message, details, latency)
         if status == 403:
-            return self._rejected_forbidden(what, verb, code, message, details, latency)
+            return rejected_forbidden(what, verb, code, message, details, latency)
         if status == 404:
             return Outcome(
                 OutcomeKind.REJECTED,
@@ -278,35 +283,7 @@ class X3AlgoClient(VenueClient):
                 latency_ms=latency,
                 vendor_code=code or None,
             )
-        return self._failed(what, verb, reply, code, message)
-
-    def _failed(self, what: str, verb: str, reply: Reply, code: str, message: str) -> Outcome:
-        status = reply.status
-        if status == 429:
-            after = reply.headers.get("retry-after", "?")
-            text = (
-                f"x3algo rate limited the {verb} of {what}: {message!r} (retry after {after} s). "
-                f"It was not carried out; retry in a moment."
-            )
-        elif status == 401:
-            text = (
-                f"x3algo refused this console's token for the {verb} of {what}: {message!r} "
-                f"({code}), even after a renewal. Nothing was done; check the account."
-            )
-        elif status >= 500:
-            text = (
-                f"x3algo failed to {verb} {what}: HTTP {status} {code} {message!r}. Nothing "
-                f"changed as far as we know; retry, or check x3algo's status."
-            )
-        else:
-            text = f"x3algo answered the {verb} of {what} with HTTP {status} {code} {message!r}."
-        return Outcome(
-            OutcomeKind.FAILED,
-            text.replace("  ", " "),
-            http_status=status,
-            latency_ms=reply.latency_ms,
-            vendor_code=code or None,
-        )
+        return failed(what, verb, reply, code, message)
 
     async def _already_stopped_from_422(
         self, target_id: str, message: str, latency: float
@@ -360,44 +337,6 @@ class X3AlgoClient(VenueClient):
             vendor_code="UNPROCESSABLE_ENTITY",
         )
 
-    @staticmethod
-    def _rejected_incomplete_config(
-        what: str, code: str, message: str, details: dict[str, Any], latency: float
-    ) -> Outcome:
-        """Start of a draft: 400 VALIDATION_ERROR with ``details.missingFields``."""
-        missing = details.get("missingFields")
-        listed = ", ".join(str(f) for f in missing) if isinstance(missing, list) else ""
-        extra = f" Missing: {listed}." if listed else ""
-        return Outcome(
-            OutcomeKind.REJECTED,
-            f"x3algo would not start {what}: {message!r}.{extra} Complete its configuration "
-            f"in x3algo, then start it again.",
-            http_status=400,
-            latency_ms=latency,
-            vendor_code=code or "VALIDATION_ERROR",
-        )
-
-    @staticmethod
-    def _rejected_forbidden(
-        what: str, verb: str, code: str, message: str, details: dict[str, Any], latency: float
-    ) -> Outcome:
-        """403 FORBIDDEN: the daily loss limit on start, or an algorithm not ours."""
-        if "dailyLoss" in details or "limit" in details:
-            hint = (
-                f" Daily loss {details.get('dailyLoss')} has reached the limit "
-                f"{details.get('limit')}; it can start again after the daily reset or with a "
-                f"higher limit."
-            )
-        else:
-            hint = " This account may not control it."
-        return Outcome(
-            OutcomeKind.REJECTED,
-            f"x3algo would not {verb} {what}: {message!r}.{hint}",
-            http_status=403,
-            latency_ms=latency,
-            vendor_code=code or "FORBIDDEN",
-        )
-
     async def _settle_by_reread(
         self,
         target_id: str,
@@ -407,7 +346,7 @@ class X3AlgoClient(VenueClient):
         latency: float | None,
     ) -> Outcome:
         """No usable answer: never re-send; re-read and say what the algorithm shows."""
-        asked = _asked(action)
+        asked = asked_state(action)
         now, problem = await self._reread(target_id)
         if now is not None and now.state is asked:
             return Outcome(
@@ -470,22 +409,3 @@ class X3AlgoClient(VenueClient):
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def _asked(action: Action) -> State:
-    return State.STOPPED if action.kind is ActionKind.STOP else State.RUNNING
-
-
-def _details(reply: Reply) -> dict[str, Any]:
-    try:
-        return ErrorEnvelope.model_validate(reply.json()).error.details or {}
-    except (ValueError, ValidationError):
-        return {}
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
-
-
-def _with(outcome: Outcome, *, message: str) -> Outcome:
-    return replace(outcome, message=message)

@@ -1,0 +1,99 @@
+"""Pure translations of x3algo answers into Outcomes (no I/O, no re-reads).
+
+The quirk handlers that need a re-read live on the client; these ones only read the
+reply: the 400 and 403 rejections of a start, and the failures (429, 401, 5xx).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
+from console.venues.http import Reply
+from console.venues.x3algo_wire import ErrorEnvelope
+
+
+def rejected_incomplete_config(
+    what: str, code: str, message: str, details: dict[str, Any], latency: float
+) -> Outcome:
+    """Start of a draft: 400 VALIDATION_ERROR with ``details.missingFields``."""
+    missing = details.get("missingFields")
+    listed = ", ".join(str(f) for f in missing) if isinstance(missing, list) else ""
+    extra = f" Missing: {listed}." if listed else ""
+    return Outcome(
+        OutcomeKind.REJECTED,
+        f"x3algo would not start {what}: {message!r}.{extra} Complete its configuration "
+        f"in x3algo, then start it again.",
+        http_status=400,
+        latency_ms=latency,
+        vendor_code=code or "VALIDATION_ERROR",
+    )
+
+
+def rejected_forbidden(
+    what: str, verb: str, code: str, message: str, details: dict[str, Any], latency: float
+) -> Outcome:
+    """403 FORBIDDEN: the daily loss limit on start, or an algorithm not ours."""
+    if "dailyLoss" in details or "limit" in details:
+        hint = (
+            f" Daily loss {details.get('dailyLoss')} has reached the limit "
+            f"{details.get('limit')}; it can start again after the daily reset or with a "
+            f"higher limit."
+        )
+    else:
+        hint = " This account may not control it."
+    return Outcome(
+        OutcomeKind.REJECTED,
+        f"x3algo would not {verb} {what}: {message!r}.{hint}",
+        http_status=403,
+        latency_ms=latency,
+        vendor_code=code or "FORBIDDEN",
+    )
+
+
+def failed(what: str, verb: str, reply: Reply, code: str, message: str) -> Outcome:
+    """No change happened as far as we know: 429 after the one retry, 401 after the one
+    renewal, 5xx, or a status x3algo does not document for this call."""
+    status = reply.status
+    if status == 429:
+        after = reply.headers.get("retry-after", "?")
+        text = (
+            f"x3algo rate limited the {verb} of {what}: {message!r} (retry after {after} s). "
+            f"It was not carried out; retry in a moment."
+        )
+    elif status == 401:
+        text = (
+            f"x3algo refused this console's token for the {verb} of {what}: {message!r} "
+            f"({code}), even after a renewal. Nothing was done; check the account."
+        )
+    elif status >= 500:
+        text = (
+            f"x3algo failed to {verb} {what}: HTTP {status} {code} {message!r}. Nothing "
+            f"changed as far as we know; retry, or check x3algo's status."
+        )
+    else:
+        text = f"x3algo answered the {verb} of {what} with HTTP {status} {code} {message!r}."
+    return Outcome(
+        OutcomeKind.FAILED,
+        text.replace("  ", " "),
+        http_status=status,
+        latency_ms=reply.latency_ms,
+        vendor_code=code or None,
+    )
+
+
+def asked_state(action: Action) -> State:
+    return State.STOPPED if action.kind is ActionKind.STOP else State.RUNNING
+
+
+def error_details(reply: Reply) -> dict[str, Any]:
+    try:
+        return ErrorEnvelope.model_validate(reply.json()).error.details or {}
+    except (ValueError, ValidationError):
+        return {}
+
+
+def first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
