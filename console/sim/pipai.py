@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
@@ -82,16 +82,16 @@ class PipAISim(VendorSim):
     # ----- VendorSim ----------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
         return [
-            Route("/v1/strategies", self._signed(2, None, self._list), methods=["GET"]),
-            Route("/v1/strategies/{id}", self._signed(1, None, self._get), methods=["GET"]),
+            Route("/v1/strategies", self._signed("list", 2, None, self._list), methods=["GET"]),
+            Route("/v1/strategies/{id}", self._signed("get", 1, None, self._get), methods=["GET"]),
             Route(
                 "/v1/strategies/{id}/pause",
-                self._signed(5, "trade", self._pause),
+                self._signed("pause", 5, "trade", self._pause),
                 methods=["POST"],
             ),
             Route(
                 "/v1/strategies/{id}/deploy",
-                self._signed(10, "trade", self._deploy),
+                self._signed("deploy", 10, "trade", self._deploy),
                 methods=["POST"],
             ),
             WebSocketRoute(WS_PATH, self.hub.serve),
@@ -127,12 +127,21 @@ class PipAISim(VendorSim):
         return bucket
 
     def _signed(
-        self, weight: int, permission: str | None, handler: Handler
+        self, name: str, weight: int, permission: str | None, handler: Handler
     ) -> Callable[[Request], Awaitable[Response]]:
-        """Check signature, scope and the per-key weight budget, then run ``handler``."""
+        """Check signature, scope and the per-key weight budget, then run ``handler``.
+
+        ``arrived:<name>`` counts requests that reached the app (tests check that a
+        timed-out call was never re-sent); ``<name>`` counts those the handler ran.
+        """
 
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
+            self.ctx.count(f"arrived:{name}")
+            try:
+                body = await request.body()
+            except ClientDisconnect:
+                self.ctx.count("client_gone")  # nobody is left to read an answer
+                return Response(status_code=499)
             raw_path = request.scope.get("raw_path") or request.url.path.encode()
             query = request.scope.get("query_string", b"")
             target = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")

@@ -1,0 +1,367 @@
+"""PipAI client quirks pinned with httpx.MockTransport (no network, scripted answers)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from console.core.model import (
+    Action,
+    ActionKind,
+    OutcomeKind,
+    State,
+    Target,
+    TargetKind,
+)
+from console.venues.base import Secret, VenueSettings
+from console.venues.feeds import FeedError
+from console.venues.pipai import PipAIClient
+
+KEY = "pk_unit_key_0123456789"
+SECRET = "sk_unit_secret_abcdef0123456789"
+SID = "strat_8f2a1b"
+
+
+def strategy(status: str = "deployed", open_positions: int = 2, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": SID,
+        "name": "BTC grid 1h",
+        "template_id": "tpl_grid",
+        "params": {},
+        "symbols": ["BTCUSDT"],
+        "timeframe": "1h",
+        "capital": "10000.00",
+        "leverage": 3,
+        "status": status,
+        "deployed_at": "2026-04-29T08:00:00Z",
+        "created_at": "2026-04-28T15:30:00Z",
+        "updated_at": "2026-04-29T08:00:00Z",
+        "stats": {
+            "open_positions": open_positions,
+            "total_pnl": "184.32",
+            "total_trades": 47,
+            "win_rate": "0.638",
+        },
+        **extra,
+    }
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class FakePipAI:
+    """Scripted answers per (method, path) plus a log of every request that arrived."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.routes: dict[tuple[str, str], list[Handler]] = {}
+
+    def on(self, method: str, path: str, *handlers: Handler) -> None:
+        """Answer with ``handlers`` in turn; the last one repeats."""
+        self.routes[(method, path)] = list(handlers)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for r in self.requests if (r.method, r.url.path) == (method, path))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        handlers = self.routes.get((request.method, request.url.path))
+        if not handlers:
+            return json_reply(404, {"code": "NOT_FOUND", "message": "no such route"})
+        return handlers.pop(0)(request) if len(handlers) > 1 else handlers[0](request)
+
+
+def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(body).encode(), headers=headers)
+
+
+def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Handler:
+    return lambda request: json_reply(status, body, headers)
+
+
+def timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+def client_for(fake: FakePipAI, **options: Any) -> PipAIClient:
+    settings = VenueSettings(
+        name="pipai",
+        api="pipai",
+        base_url="https://api.pipai.example",
+        credentials={"api_key": Secret(KEY), "api_secret": Secret(SECRET)},
+        request_timeout_s=1.0,
+        control_timeout_s=1.0,
+        options=options,
+    )
+    return PipAIClient(settings, transport=httpx.MockTransport(fake))
+
+
+PAUSE = ("POST", f"/v1/strategies/{SID}/pause")
+DEPLOY = ("POST", f"/v1/strategies/{SID}/deploy")
+GET = ("GET", f"/v1/strategies/{SID}")
+
+
+def pause(close: bool = False) -> Action:
+    return Action(ActionKind.PAUSE, {"close_positions": close})
+
+
+async def test_requests_are_signed_over_the_target_with_query_and_exact_body() -> None:
+    fake = FakePipAI()
+    cursor = "eyJjcmVhdGVkX2F0IjoiMjAyNi0wNC0xNFQxMDoxMjowMFoifQ=="
+    fake.on(
+        "GET",
+        "/v1/strategies",
+        answer(200, {"data": [strategy()], "next_cursor": cursor}),
+        answer(200, {"data": [strategy() | {"id": "strat_3c91de"}], "next_cursor": None}),
+    )
+    fake.on(*PAUSE, answer(200, strategy("paused", 0)))
+    client = client_for(fake, page_size=1)
+    assert [t.id for t in await client.list_targets()] == [SID, "strat_3c91de"]
+    await client.execute(SID, pause(close=True))
+    targets = [r.url.raw_path.decode() for r in fake.requests]
+    assert targets == [
+        "/v1/strategies?limit=1",
+        "/v1/strategies?limit=1&cursor=" + cursor.replace("=", "%3D"),
+        f"/v1/strategies/{SID}/pause",
+    ]
+    assert fake.requests[-1].content == b'{"close_positions":true}'
+    for request in fake.requests:
+        ts = request.headers["X-PipAI-Timestamp"]
+        canonical = (ts + request.method + request.url.raw_path.decode()).encode()
+        wanted = hmac.new(SECRET.encode(), canonical + request.content, hashlib.sha256)
+        assert request.headers["X-PipAI-Signature"] == wanted.hexdigest()
+        assert request.headers["X-PipAI-API-Key"] == KEY
+    await client.aclose()
+
+
+async def test_repeated_cursor_stops_paging_with_a_clear_error() -> None:
+    fake = FakePipAI()
+    fake.on("GET", "/v1/strategies", answer(200, {"data": [strategy()], "next_cursor": "abc"}))
+    with pytest.raises(FeedError, match="repeated a page cursor"):
+        await client_for(fake).list_targets()
+
+
+async def test_read_of_a_missing_strategy_is_none() -> None:
+    fake = FakePipAI()
+    assert await client_for(fake).read_target("strat_gone") is None
+
+
+async def test_timed_out_pause_is_not_resent_and_reread_shows_it_applied() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, timeout)
+    fake.on(*GET, answer(200, strategy("paused")))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.state_after is State.PAUSED
+    assert "no answer" in outcome.message
+    assert "not re-sent" in outcome.message
+    assert fake.count(*PAUSE) == 1
+
+
+async def test_timed_out_pause_with_reread_still_deployed_is_uncertain() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, timeout)
+    fake.on(*GET, answer(200, strategy("deployed")))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert outcome.state_after is State.RUNNING
+    assert "may still land" in outcome.message
+    assert fake.count(*PAUSE) == 1
+
+
+async def test_timed_out_pause_with_failed_reread_is_uncertain_without_state() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, timeout)
+    fake.on(*GET, answer(500, {"code": "INTERNAL_ERROR", "message": "boom"}))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert outcome.state_after is None
+    assert "re-read failed" in outcome.message
+
+
+async def test_unreachable_venue_is_failed_and_says_nothing_was_sent() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    fake = FakePipAI()
+    fake.on(*PAUSE, refuse)
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "never reached PipAI" in outcome.message
+    assert fake.count(*GET) == 0
+
+
+async def test_malformed_control_reply_rereads() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, lambda r: httpx.Response(200, content=b'{"id": "strat_8f'))
+    fake.on(*GET, lambda r: httpx.Response(200, content=b'{"id": "str'))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert "malformed JSON" in outcome.message
+    assert fake.count(*PAUSE) == 1
+    assert fake.count(*GET) == 1
+
+
+async def test_one_429_is_retried_after_retry_after() -> None:
+    fake = FakePipAI()
+    limited = answer(429, {"code": "RATE_LIMITED", "message": "slow down"}, {"Retry-After": "0.01"})
+    fake.on(*PAUSE, limited, answer(200, strategy("paused")))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert fake.count(*PAUSE) == 2
+
+
+async def test_two_429s_fail_as_rate_limited() -> None:
+    fake = FakePipAI()
+    limited = answer(429, {"code": "RATE_LIMITED", "message": "slow down"}, {"Retry-After": "0.01"})
+    fake.on(*PAUSE, limited)
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "rate limited" in outcome.message
+    assert outcome.vendor_code == "RATE_LIMITED"
+    assert fake.count(*PAUSE) == 2
+
+
+async def test_server_error_fails_with_pipais_words() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, answer(500, {"code": "INTERNAL_ERROR", "message": "engine unavailable"}))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.FAILED
+    assert 'INTERNAL_ERROR: "engine unavailable"' in outcome.message
+    assert outcome.http_status == 500
+
+
+async def test_409_on_paused_strategy_with_positions_is_already_with_flatten_warning() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, answer(409, {"code": "INVALID_STATE", "message": "Strategy is paused"}))
+    fake.on(*GET, answer(200, strategy("paused", open_positions=2)))
+    outcome = await client_for(fake).execute(SID, pause(close=True))
+    assert outcome.kind is OutcomeKind.ALREADY
+    assert outcome.state_after is State.PAUSED
+    assert outcome.vendor_code == "INVALID_STATE"
+    assert outcome.warning is not None
+    assert "cannot flatten a paused strategy" in outcome.warning
+
+
+async def test_409_on_stopped_strategy_is_rejected_with_state() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, answer(409, {"code": "INVALID_STATE", "message": "Strategy is stopped"}))
+    fake.on(*GET, answer(200, strategy("stopped", open_positions=0)))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.state_after is State.STOPPED
+    assert "Strategy is stopped" in outcome.message
+
+
+async def test_409_on_deploy_of_deployed_strategy_is_already() -> None:
+    fake = FakePipAI()
+    fake.on(*DEPLOY, answer(409, {"code": "INVALID_STATE", "message": "Strategy is deployed"}))
+    fake.on(*GET, answer(200, strategy("deployed")))
+    outcome = await client_for(fake).execute(SID, Action(ActionKind.RESUME))
+    assert outcome.kind is OutcomeKind.ALREADY
+    assert outcome.state_after is State.RUNNING
+
+
+async def test_messages_never_carry_key_secret_or_signature() -> None:
+    def echo_everything(request: httpx.Request) -> httpx.Response:
+        leak = (
+            f"{request.headers['X-PipAI-API-Key']} {SECRET} {request.headers['X-PipAI-Signature']}"
+        )
+        return json_reply(401, {"code": "INVALID_SIGNATURE", "message": f"bad: {leak}"})
+
+    fake = FakePipAI()
+    fake.on(*PAUSE, echo_everything)
+    fake.on("GET", "/v1/strategies", echo_everything)
+    client = client_for(fake)
+    outcome = await client.execute(SID, pause())
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert "INVALID_SIGNATURE" in outcome.message
+    with pytest.raises(FeedError) as listing:
+        await client.list_targets()
+    signatures = [r.headers["X-PipAI-Signature"] for r in fake.requests]
+    for text in (outcome.message, str(listing.value)):
+        assert "api_secret" in text  # says what to fix ...
+        assert KEY not in text  # ... without showing it
+        assert SECRET not in text
+        assert not any(sig in text for sig in signatures)
+
+
+async def test_stop_and_start_are_not_offered_and_send_nothing() -> None:
+    fake = FakePipAI()
+    client = client_for(fake)
+    stop = await client.execute(SID, Action(ActionKind.STOP))
+    start = await client.execute(SID, Action(ActionKind.START))
+    assert stop.kind is start.kind is OutcomeKind.REJECTED
+    assert "no stop endpoint" in stop.message
+    assert fake.requests == []
+
+
+async def test_unexpected_errors_become_a_failed_outcome() -> None:
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("transport bug")
+
+    fake = FakePipAI()
+    fake.on(*PAUSE, explode)
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "transport bug" in outcome.message
+
+
+async def test_close_positions_option_reaches_the_body_as_a_boolean() -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, answer(200, strategy("paused", 0)))
+    client = client_for(fake)
+    await client.execute(SID, Action(ActionKind.PAUSE, {"close_positions": "true"}))
+    await client.execute(SID, Action(ActionKind.PAUSE))
+    assert [json.loads(r.content) for r in fake.requests] == [
+        {"close_positions": True},
+        {"close_positions": False},
+    ]
+
+
+def target(state: State, raw: str, open_positions: int = 2) -> Target:
+    return Target(
+        "pipai",
+        TargetKind.STRATEGY,
+        SID,
+        "BTC grid 1h",
+        state,
+        raw,
+        {"open_positions": open_positions},
+    )
+
+
+def test_actions_follow_the_state_machine() -> None:
+    client = client_for(FakePipAI())
+    running = client.actions_for(target(State.RUNNING, "deployed"))
+    assert [a.kind for a in running] == [ActionKind.PAUSE]
+    assert "open positions stay open (2 " in running[0].leaves_behind
+    assert [o.name for o in running[0].options] == ["close_positions"]
+    assert running[0].options[0].default is False
+    assert [a.kind for a in client.actions_for(target(State.PAUSED, "paused"))] == [
+        ActionKind.RESUME
+    ]
+    assert [a.kind for a in client.actions_for(target(State.UNKNOWN, "hibernating"))] == [
+        ActionKind.PAUSE
+    ]
+    for state, raw in (
+        (State.STOPPED, "draft"),
+        (State.STOPPED, "stopped"),
+        (State.ERROR, "error"),
+    ):
+        assert client.actions_for(target(state, raw)) == []
+
+
+def test_kill_pauses_running_strategies_with_the_chosen_close_policy() -> None:
+    client = client_for(FakePipAI())
+    kill = client.kill_action(target(State.RUNNING, "deployed"), close_positions=True)
+    assert kill == Action(ActionKind.PAUSE, {"close_positions": True})
+    assert client.kill_action(target(State.RUNNING, "deployed")) == pause(close=False)
+    assert client.kill_action(target(State.PAUSED, "paused"), close_positions=True) is None
+    assert client.kill_action(target(State.STOPPED, "stopped")) is None
