@@ -10,7 +10,7 @@ Vendor quirks handled here (CONTRACTS.md section 1, Project decision 1):
   concurrently, each key paced under its own 2,000 requests/minute.
 * Controls answer 200 with a ``result``: ``*_applied`` → applied, ``already_*`` →
   already, ``start_required`` → rejected (resume cannot lift a stop; use start);
-  see :meth:`FiftyFiveClient._from_result`.
+  see :func:`console.venues.fiftyfive_actions.outcome_from_result`.
 * A repeat may instead be ``409 {"detail"}`` (docs leave it open): re-read, then
   already or rejected (:meth:`FiftyFiveClient._already_from_409`).
 * ``401 {"detail": "Invalid or missing API key"}`` → rejected, "API key refused".
@@ -34,12 +34,10 @@ The feed (REST polling plus one WebSocket per key) lives in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import ValidationError
 
 from console.core.model import (
     Action,
@@ -60,11 +58,17 @@ from console.venues.base import (
     VenueSettings,
 )
 from console.venues.feeds import FeedError
+from console.venues.fiftyfive_actions import (
+    ALREADY_WORDS,
+    action_specs,
+    asked_state,
+    cap,
+    detail,
+    outcome_from_result,
+    short_validation,
+)
 from console.venues.fiftyfive_feed import combine_errors, run_feed
 from console.venues.fiftyfive_wire import (
-    ALREADY_RESULTS,
-    APPLIED_RESULTS,
-    START_REQUIRED,
     ControlReply,
     TradingStatus,
     state_of,
@@ -77,19 +81,6 @@ from console.venues.pacing import Pacer, make_pacer, retry_after_seconds
 REST_LIMIT = RateLimit(2000, 60.0)
 # The docs suggest backing off 1 s, 2 s, 4 s after a 429; one retry waits the first step.
 RETRY_429_S = 1.0
-
-_ALREADY_WORDS = {
-    ActionKind.PAUSE: "already paused",
-    ActionKind.STOP: "already stopped",
-    ActionKind.RESUME: "not paused (nothing to resume)",
-    ActionKind.START: "not stopped (nothing to start)",
-}
-_DONE_WORDS = {
-    ActionKind.PAUSE: "paused",
-    ActionKind.STOP: "stopped",
-    ActionKind.RESUME: "resumed",
-    ActionKind.START: "started",
-}
 
 
 class FiftyFiveClient(VenueClient):
@@ -173,14 +164,14 @@ class FiftyFiveClient(VenueClient):
             status = TradingStatus.model_validate(reply.json())
         except ValueError as exc:  # malformed JSON, or pydantic's ValidationError
             raise FeedError(
-                f"55-tech status read for {self.who(index)}: {_short_validation(exc)}"
+                f"55-tech status read for {self.who(index)}: {short_validation(exc)}"
             ) from None
         self._slug_index[status.client] = index
         self._index_slug[index] = status.client
         return status
 
     def _read_error(self, index: int, reply: Reply) -> str:
-        said = _detail(reply)
+        said = detail(reply)
         who = self.who(index)
         if reply.status == 401:
             return (
@@ -256,47 +247,7 @@ class FiftyFiveClient(VenueClient):
 
     # ----- actions ----------------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:
-        attrs = target.attrs
-        paused = attrs.get("manual_paused") is True
-        stopped = attrs.get("manual_stopped") is True
-        still = _global_block_note(attrs)
-        specs: list[ActionSpec] = []
-        if not paused:
-            specs.append(
-                ActionSpec(
-                    ActionKind.PAUSE,
-                    "Pause engine",
-                    "Orders and bets already on the exchanges stay there (55-tech does not "
-                    "say a pause cancels them); the engine stays paused until resumed.",
-                    accepts_reason=True,
-                )
-            )
-        else:
-            behind = "Trading restarts for this client."
-            if stopped:
-                behind = "Lifts the pause only: the engine stays stopped until started."
-            specs.append(
-                ActionSpec(ActionKind.RESUME, "Resume engine", behind + still, accepts_reason=True)
-            )
-        if not stopped:
-            specs.append(
-                ActionSpec(
-                    ActionKind.STOP,
-                    "Stop engine",
-                    "Orders and bets already on the exchanges stay there (55-tech does not "
-                    "say a stop cancels them); the engine stays stopped until started — "
-                    "resume cannot lift a stop.",
-                    accepts_reason=True,
-                )
-            )
-        else:
-            behind = "Trading restarts for this client."
-            if paused:
-                behind = "Lifts the stop only: the engine stays paused until resumed."
-            specs.append(
-                ActionSpec(ActionKind.START, "Start engine", behind + still, accepts_reason=True)
-            )
-        return specs
+        return action_specs(target.attrs)
 
     def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
         """A manual stop, unless the engine is already manually stopped.
@@ -368,14 +319,14 @@ class FiftyFiveClient(VenueClient):
     async def _translate(self, index: int, action: Action, reply: Reply) -> Outcome:
         who = self.who(index)
         verb = action.kind.value
-        said = _detail(reply)
+        said = detail(reply)
         if reply.status == 200:
             try:
                 parsed = ControlReply.model_validate(reply.json())
             except ValueError as exc:
-                what = f"55-tech answered {verb} of {who} with {_short_validation(exc)}"
+                what = f"55-tech answered {verb} of {who} with {short_validation(exc)}"
                 return await self._reread_after(index, action, what, 200, reply.latency_ms)
-            return self._from_result(who, action, parsed, reply)
+            return outcome_from_result(who, action.kind, parsed, reply)
         if reply.status == 409:
             return await self._already_from_409(index, action, reply)
         if reply.status == 401:
@@ -410,59 +361,11 @@ class FiftyFiveClient(VenueClient):
             latency_ms=reply.latency_ms,
         )
 
-    def _from_result(self, who: str, action: Action, parsed: ControlReply, reply: Reply) -> Outcome:
-        """Project decision 1's ``result`` values, in the shared vocabulary."""
-        result = parsed.result or ""
-        kind = action.kind
-        verb = kind.value
-        state = state_of(parsed.status)
-        outcome = partial(
-            Outcome,
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-            state_after=state,
-            vendor_code=result or None,
-        )
-        blocked = _still_blocked(kind, parsed)
-        if result in APPLIED_RESULTS:
-            return outcome(
-                OutcomeKind.APPLIED,
-                f"{_cap(who)} {_DONE_WORDS[kind]} (55-tech: {result}); "
-                f"status now {status_words(parsed.status)}.",
-                warning=blocked,
-            )
-        if result in ALREADY_RESULTS:
-            return outcome(
-                OutcomeKind.ALREADY,
-                f"{_cap(who)} was {_ALREADY_WORDS[kind]} (55-tech: {result}); "
-                f"status {status_words(parsed.status)}.",
-                warning=blocked,
-            )
-        if result == START_REQUIRED:
-            return outcome(
-                OutcomeKind.REJECTED,
-                f"55-tech would not {verb} {who}: engine is stopped: resume cannot lift a "
-                "stop; use start (55-tech: start_required).",
-            )
-        if parsed.holds(kind):
-            return outcome(
-                OutcomeKind.APPLIED,
-                f"{_cap(who)} is {_asked_state(kind)} (status {status_words(parsed.status)}).",
-                warning=f"55-tech answered an undocumented result '{result}'",
-            )
-        return outcome(
-            OutcomeKind.UNCERTAIN,
-            f"55-tech answered {verb} of {who} with an undocumented result '{result}' and "
-            f"the engine does not show it {_asked_state(kind)} (status "
-            f"{status_words(parsed.status)}); "
-            "re-read it before retrying.",
-        )
-
     async def _already_from_409(self, index: int, action: Action, reply: Reply) -> Outcome:
         """A 409 "blocked by current state": re-read to tell *already there* from *no*."""
         who = self.who(index)
         verb = action.kind.value
-        said = _detail(reply)
+        said = detail(reply)
         outcome = partial(Outcome, http_status=409, latency_ms=reply.latency_ms, vendor_code="409")
         try:
             status = await self.read_status(index)
@@ -476,7 +379,7 @@ class FiftyFiveClient(VenueClient):
         if status.holds(action.kind):
             return outcome(
                 OutcomeKind.ALREADY,
-                f"{_cap(who)} was {_ALREADY_WORDS[action.kind]}: 55-tech answered "
+                f"{cap(who)} was {ALREADY_WORDS[action.kind]}: 55-tech answered "
                 f"409 '{said}' and a re-read shows status {status_words(status.status)}.",
                 state_after=state,
             )
@@ -497,13 +400,13 @@ class FiftyFiveClient(VenueClient):
     ) -> Outcome:
         """No usable answer to a control call: never re-send it, re-read the engine."""
         who = self.who(index)
-        asked = _asked_state(action.kind)
+        asked = asked_state(action.kind)
         try:
             status = await self.read_status(index)
         except FeedError as exc:
             return Outcome(
                 OutcomeKind.UNCERTAIN,
-                f"{what}; the follow-up read failed too ({exc}). {_cap(who)} may or "
+                f"{what}; the follow-up read failed too ({exc}). {cap(who)} may or "
                 f"may not be {asked}: check it before retrying.",
                 http_status=http_status,
                 latency_ms=latency_ms,
@@ -534,57 +437,3 @@ class FiftyFiveClient(VenueClient):
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _asked_state(kind: ActionKind) -> str:
-    return {
-        ActionKind.PAUSE: "paused",
-        ActionKind.STOP: "stopped",
-        ActionKind.RESUME: "no longer paused",
-        ActionKind.START: "no longer stopped",
-    }[kind]
-
-
-def _still_blocked(kind: ActionKind, status: TradingStatus) -> str | None:
-    """After a resume/start, trading may still be blocked globally or by the other flag."""
-    if kind not in (ActionKind.RESUME, ActionKind.START) or status.trading_active:
-        return None
-    if status.system_trading_blocked:
-        reason = f" ('{status.system_reason}')" if status.system_reason else ""
-        return f"trading is still blocked for all clients: {status_words(status.status)}{reason}"
-    if kind is ActionKind.RESUME and status.manual_stopped:
-        return "the engine is still manually stopped: use start"
-    if kind is ActionKind.START and status.manual_paused:
-        return "the engine is still manually paused: use resume"
-    return None
-
-
-def _global_block_note(attrs: Mapping[str, AttrValue]) -> str:
-    if attrs.get("system_blocked") is True:
-        return f" A global {attrs.get('status_words', 'block')} still blocks all clients."
-    return ""
-
-
-def _detail(reply: Reply) -> str:
-    """The vendor's own words: FastAPI's ``detail`` (string or validation list) or the body."""
-    data = reply.json_or_none()
-    if isinstance(data, dict):
-        detail = data.get("detail")
-        if isinstance(detail, str):
-            return detail
-        if isinstance(detail, list):
-            msgs = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
-            return "; ".join(msgs)
-    return reply.text() or "(empty body)"
-
-
-def _short_validation(exc: ValueError) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return f"an unexpected answer ({where}: {first['msg']})"
-    return str(exc)
