@@ -1,0 +1,438 @@
+"""The console app: a Session on screen, redrawn on a steady tick, controlled by keys.
+
+The data source is the :class:`~console.core.session.Session` handed to the constructor
+(tests hand in one built on fakes or on the loopback simulator). Feeds write into the
+session's store as fast as venues speak; every ``tick_s`` the app drains the keys that
+changed and hands them to the panels, which redraw those rows only (and only when on
+screen). A key press builds a frozen plan, a modal confirms it, and a worker runs it
+through the session's dispatcher, which journals and verifies every call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report
+from console.core.model import ActionKind, TargetKind
+from console.core.session import Session
+from console.tui.arming import ArmState
+from console.tui.banner import GlobalBanner, find_block
+from console.tui.header import ConsoleHeader
+from console.tui.keymap import (
+    APP_BINDINGS,
+    CONTROL_KINDS,
+    display_key,
+    effective_keys,
+    validate_keymap,
+)
+from console.tui.main_screen import MainScreen, PanelShown
+from console.tui.modals.confirm import ConfirmScreen
+from console.tui.modals.help import HelpScreen
+from console.tui.modals.quit import QuitScreen
+from console.tui.outcomes import OutcomesView
+from console.tui.palette import Command, ConsoleCommands
+from console.tui.panels import API_KINDS, PANELS, TargetPanel
+from console.tui.planning import Excluded, PlanDraft, build_draft
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleApp(App[None]):
+    """k9s for trading kill switches: five venues, one keyboard, every action journaled."""
+
+    CSS_PATH: ClassVar[str] = "app.tcss"
+    TITLE = "trading-console"
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        readonly: bool | None = None,
+        clock: Callable[[], float] = time.time,
+        tick_s: float = 0.25,
+        start_feeds: bool = True,
+        theme: str | None = None,
+        keymap: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.clock = clock
+        self.tick_s = tick_s
+        self.start_feeds = start_feeds
+        options = session.options
+        self.arm = ArmState(options.readonly if readonly is None else readonly, options.arm_minutes)
+        self.keys, self._key_problems = validate_keymap(keymap or {})
+        if theme:
+            self.theme = theme
+        self.started_at = time.time()  # real time: journal stamps are real time too
+        self.last_report: Report | None = None
+        self._results: list[ItemResult] = []
+        self._last_second = -1
+        self._tick_failures = 0
+        kinds = {c.name: API_KINDS.get(c.settings.api) for c in session.clients.values()}
+        self.panels: list[TargetPanel] = [
+            cls(
+                session.store,
+                [v for v, k in kinds.items() if k is cls.KIND],
+                session_started=self.started_at,
+                clock=clock,
+            )
+            for cls in PANELS
+        ]
+        for number, panel in enumerate(self.panels, 1):
+            panel.number = number
+        self._panel_of_kind = {p.KIND: p for p in self.panels}
+        self._panel_of_venue = {
+            v: self._panel_of_kind[k] for v, k in kinds.items() if k is not None
+        }
+        self.header = ConsoleHeader(
+            session.store,
+            session.venues,
+            label=options.label,
+            profile=options.profile,
+            colour=options.color,
+        )
+
+    # ----- life cycle -----------------------------------------------------------------
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(self.header, self.panels)
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    @property
+    def active_panel(self) -> TargetPanel:
+        return self.main.active_panel
+
+    def on_mount(self) -> None:
+        if self.keys:
+            self.set_keymap(self.keys)
+        if self._key_problems:
+            self.notify(
+                "; ".join(self._key_problems),
+                title="Key remaps refused",
+                severity="warning",
+                timeout=15,
+            )
+        if self.start_feeds:
+            self.session.start_feeds()
+        self.set_interval(self.tick_s, self.tick, name="redraw")
+        self.call_after_refresh(self.tick)
+        self.call_after_refresh(self.main.show_panel, 0)
+
+    async def on_unmount(self) -> None:
+        await self.session.aclose()
+
+    # ----- the tick -------------------------------------------------------------------
+    def tick(self) -> None:
+        """Drain the store and redraw what changed; a display bug never kills the console."""
+        try:
+            self._tick()
+            self._tick_failures = 0
+        except Exception as exc:
+            log.exception("redraw failed")
+            self._tick_failures += 1
+            if self._tick_failures in (1, 100):
+                self.notify(
+                    f"display error ({type(exc).__name__}: {exc}); data and keys still work",
+                    severity="error",
+                    timeout=10,
+                )
+
+    def _tick(self) -> None:
+        now = self.clock()
+        second_changed = int(now) != self._last_second
+        self._last_second = int(now)
+        store = self.session.store
+        changes = store.drain()
+        for key in changes.changed:
+            panel = self._panel_of_venue.get(key[0]) or self._adopt_venue(key)
+            if panel is not None:
+                panel.note_changes((key,), ())
+        for key in changes.removed:
+            panel = self._panel_of_venue.get(key[0])
+            if panel is not None:
+                panel.note_changes((), (key,))
+        if self.arm.expire(now):
+            self.refresh_bindings()
+            self.notify("Arm expired: read-only again.", severity="warning")
+        modal_open = len(self.screen_stack) > 1
+        if not modal_open:
+            self.active_panel.flush(now, second_changed=second_changed)
+            self._flush_results(now)
+        if second_changed or changes.health or not modal_open:
+            self._refresh_chrome(now)
+
+    def _adopt_venue(self, key: tuple[str, str]) -> TargetPanel | None:
+        """A venue whose api the TUI does not know: its first target tells its kind."""
+        target = self.session.store.get(*key)
+        if target is None:
+            return None
+        panel = self._panel_of_venue[key[0]] = self._panel_of_kind[target.kind]
+        return panel
+
+    def _refresh_chrome(self, now: float) -> None:
+        running = self.session.dispatcher.running
+        self.header.refresh_view(
+            now,
+            readonly=self.arm.readonly,
+            armed_left=self.arm.left(now),
+            arm_minutes=self.arm.minutes,
+            running=f"RUNNING {running.done}/{len(running.plan)}" if running else "",
+        )
+        store = self.session.store
+        engines = self._panel_of_kind[TargetKind.ENGINE].venues
+        block = find_block((t for v in engines for t in store.targets(v)), now)
+        stale_age = None
+        if block is not None and store.is_stale(block.venue):
+            stale_age = store.age(block.venue)
+        self.main.query_one(GlobalBanner).show_block(block, stale_age=stale_age)
+        for panel in self.panels:
+            panel.refresh_tab_label()
+
+    def _flush_results(self, now: float) -> None:
+        outcomes = self.main.query_one(OutcomesView)
+        if self._results:
+            results, self._results = self._results, []
+            outcomes.write_results(results, now)
+        running = self.session.dispatcher.running
+        if running is not None:
+            outcomes.show_progress(running, running=True)
+
+    def on_panel_shown(self, message: PanelShown) -> None:
+        self.active_panel.flush(self.clock(), second_changed=True)
+
+    # ----- bindings -------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "control":
+            kind = CONTROL_KINDS.get(str(parameters[0]))
+            if kind is None or not self.arm.enabled(self.clock()):
+                return False
+            return kind in self.active_panel.ACTIONS
+        if action == "arm":
+            return self.arm.readonly
+        return True
+
+    def action_control(self, name: str) -> None:
+        kind = CONTROL_KINDS[name]
+        if not self.check_action("control", (name,)):
+            return
+        self.open_confirmation(kind)
+
+    def open_confirmation(self, kind: ActionKind) -> None:
+        """Freeze a plan from what is under the cursor (or selected) and ask to confirm it."""
+        running = self.session.dispatcher.running
+        if running is not None:
+            self.notify(
+                f"A plan is still running: {running.plan.title} ({running.done}/"
+                f"{len(running.plan)}). Nothing was opened.",
+                severity="warning",
+            )
+            return
+        panel = self.active_panel
+        targets, scope = panel.action_targets()
+        if not targets:
+            self.notify("No row under the cursor: nothing to act on.", severity="warning")
+            return
+        draft = build_draft(
+            kind,
+            targets,
+            self.session.store,
+            self.session.clients,
+            scope=scope,
+            hidden=panel.is_hidden,
+            clock=self.clock,
+        )
+        self._show_draft(draft, kind)
+
+    def _show_draft(self, draft: PlanDraft | list[Excluded], kind: ActionKind) -> None:
+        if not isinstance(draft, PlanDraft):
+            why = "; ".join(f"{e.target.name}: {e.why}" for e in draft[:3])
+            self.notify(f"Nothing to {kind.value}: {why}", severity="warning", timeout=8)
+            return
+        options = self.session.options
+        self.push_screen(
+            ConfirmScreen(draft, label=options.label, colour=options.color), self._confirmed
+        )
+
+    def _confirmed(self, plan: Plan | None) -> None:
+        outcomes = self.main.query_one(OutcomesView)
+        if plan is None:
+            outcomes.note("Cancelled: nothing was sent.")
+            return
+        if not self.arm.enabled(self.clock()):
+            self.notify(
+                "The arm ran out while the confirmation was open: nothing was sent. "
+                "Press a to arm again.",
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.dispatch(plan)
+
+    @work(group="dispatch", exclusive=True, exit_on_error=False)
+    async def dispatch(self, plan: Plan) -> Report | None:
+        """Run a confirmed plan; results reach the screen on the next tick."""
+        try:
+            report = await self.session.dispatcher.run(plan, self._results.append)
+        except DispatchBusy as busy:
+            self.notify(f"Not sent: {busy}.", severity="error")
+            return None
+        self.last_report = report
+        now = self.clock()
+        self._flush_results(now)
+        self.main.query_one(OutcomesView).show_progress(report, running=False)
+        problems = sum(1 for r in report.results.values() if r.needs_retry)
+        if problems:
+            self.notify(f"{plan.title}: {report.summary()}", severity="error", timeout=20)
+        else:
+            self.notify(f"{plan.title}: {report.summary()}", timeout=6)
+        return report
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "dispatch" and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"The plan stopped with an internal error ({type(error).__name__}: "
+                f"{error}). Check the journal (trading-console audit) for what was "
+                "sent.",
+                severity="error",
+                timeout=30,
+            )
+
+    # ----- lower-case keys ------------------------------------------------------------
+    def action_arm(self) -> None:
+        now = self.clock()
+        if self.arm.left(now) is not None:
+            self.arm.disarm()
+            self.notify("Disarmed: read-only.")
+        else:
+            self.arm.arm(now)
+            self.notify(
+                f"ARMED for {self.arm.minutes:g} min: control keys are live.", severity="warning"
+            )
+        self.refresh_bindings()
+        self._refresh_chrome(now)
+
+    def action_help(self) -> None:
+        self.push_screen(
+            HelpScreen(self.keys, readonly=self.arm.readonly, arm_minutes=self.arm.minutes)
+        )
+
+    def action_filter(self) -> None:
+        self.active_panel.open_filter()
+
+    def action_sort(self) -> None:
+        self.active_panel.cycle_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.active_panel.cycle_sort(reverse_only=True)
+
+    def action_select_all(self) -> None:
+        self.active_panel.select_shown()
+
+    def action_clear(self) -> None:
+        self.active_panel.clear()
+
+    def action_outcomes(self) -> None:
+        self.main.query_one(OutcomesView).toggle_class("-tall")
+
+    def action_retry(self) -> None:
+        plan = self.last_report.retry_plan() if self.last_report else None
+        if plan is None:
+            self.notify("Nothing to retry.")
+            return
+        store = self.session.store
+        targets = [t for i in plan.items if (t := store.get(i.venue, i.target_id)) is not None]
+        draft = build_draft(
+            plan.items[0].action.kind,
+            targets,
+            store,
+            self.session.clients,
+            scope="selection" if len(targets) > 1 else "one",
+            clock=self.clock,
+        )
+        self._show_draft(draft, plan.items[0].action.kind)
+
+    async def action_quit(self) -> None:
+        running = self.session.dispatcher.running
+        if running is None:
+            self.exit()
+            return
+
+        def answer(leave: bool | None) -> None:
+            if leave:
+                self.exit()
+
+        self.push_screen(
+            QuitScreen(f"{running.plan.title} ({running.done}/{len(running.plan)})"), answer
+        )
+
+    # ----- palette --------------------------------------------------------------------
+    def palette_commands(self) -> list[Command]:
+        keys = effective_keys(self.keys)
+        commands: list[Command] = []
+        panel = self.active_panel
+        for name, kind in CONTROL_KINDS.items():
+            if self.check_action("control", (name,)):
+                what = "the selected rows" if panel.selected else "the row under the cursor"
+                commands.append(
+                    Command(
+                        f"{kind.value.capitalize()} {what} ({panel.TITLE})",
+                        f"{display_key(keys[name])} · opens a confirmation",
+                        partial(self.action_control, name),
+                    )
+                )
+        if self.last_report and self.last_report.retry_plan():
+            commands.append(
+                Command(
+                    "Retry failed targets of the last plan",
+                    "opens a confirmation for what failed or did not verify",
+                    self.action_retry,
+                )
+            )
+        for n, p in enumerate(self.panels):
+            commands.append(
+                Command(
+                    f"Show panel {n + 1}: {p.TITLE}",
+                    f"key {n + 1}",
+                    partial(self.main.show_panel, n),
+                )
+            )
+        if self.arm.readonly:
+            armed = self.arm.left(self.clock()) is not None
+            commands.append(
+                Command(
+                    "Disarm (read-only now)"
+                    if armed
+                    else f"Arm control keys for {self.arm.minutes:g} min",
+                    display_key(keys["arm"]),
+                    self.action_arm,
+                )
+            )
+        for title, key, run in (
+            ("Filter rows", "filter", self.action_filter),
+            ("Sort by the next column", "sort", self.action_sort),
+            ("Reverse the sort order", "reverse_sort", self.action_reverse_sort),
+            ("Select every row shown", "select_all", self.action_select_all),
+            ("Clear selection / filter", "clear", self.action_clear),
+            ("Show or enlarge the outcome log", "outcomes", self.action_outcomes),
+            ("Help: every key", "help", self.action_help),
+        ):
+            commands.append(Command(title, display_key(keys[key]), run))
+        return commands

@@ -1,0 +1,76 @@
+"""The global-block banner: a venue-wide halt (55-tech emergency, system stop, soft pause).
+
+A global block overrides every client's own state, so it is shown above all panels, in
+reverse video and in words, whichever panel is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.core.model import Target, TargetKind
+from console.tui.format import Tones, fmt_age, fmt_duration, one_line
+
+BLOCKS = (
+    ("emergency", "EMERGENCY"),
+    ("system_stopped", "SYSTEM STOPPED"),
+    ("soft_paused", "SOFT PAUSED"),
+)
+
+
+@dataclass(frozen=True)
+class GlobalBlock:
+    venue: str
+    words: str
+    reason: str | None
+    duration_s: float | None
+
+
+def find_block(targets: Iterable[Target], now: float) -> GlobalBlock | None:
+    """The block reported by the most recently confirmed engine target, if any."""
+    latest: Target | None = None
+    for target in targets:
+        if target.kind is TargetKind.ENGINE and (
+            latest is None or target.confirmed_at > latest.confirmed_at
+        ):
+            latest = target
+    if latest is None:
+        return None
+    attrs = latest.attrs
+    words = [label for name, label in BLOCKS if attrs.get(name)]
+    if not words:
+        return None
+    duration = attrs.get("system_duration_s")
+    since = None
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        since = float(duration) + max(0.0, now - latest.confirmed_at)
+    reason = attrs.get("system_reason")
+    return GlobalBlock(latest.venue, " + ".join(words), str(reason) if reason else None, since)
+
+
+class GlobalBanner(Static):
+    """Hidden unless a global block is active."""
+
+    def __init__(self) -> None:
+        super().__init__(id="global-banner")
+        self.display = False
+
+    def show_block(self, block: GlobalBlock | None, *, stale_age: float | None = None) -> None:
+        if block is None:
+            self.display = False
+            return
+        tones = Tones.from_theme(self.app.theme_variables)
+        text = Text(f" GLOBAL BLOCK on {block.venue}: {block.words} ", tones.danger)
+        if block.reason:
+            text.append(f" reason: {one_line(block.reason, 120)}")
+        if block.duration_s is not None:
+            text.append(f" · for {fmt_duration(block.duration_s)}")
+        text.append(" · no client trades until it is lifted on the venue")
+        if stale_age is not None:
+            text.append(f" (as of {fmt_age(stale_age)} ago)", "bold")
+        self.update(text)
+        self.display = True

@@ -1,0 +1,216 @@
+"""Words, times and cells: how values become text on the console.
+
+Everything here returns plain strings or Rich ``Text`` built without markup, because
+vendor strings (names, reasons, error messages) may contain ``[`` and must never be
+parsed as markup. Danger is carried by words and reverse video first; colour comes from
+the theme (:class:`Tones`) and is only ever a third signal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from rich.color import Color, ColorParseError
+from rich.style import Style
+from rich.text import Text
+
+from console.core.model import AttrValue, State
+
+SortKey = tuple[int, float | str]
+
+STATE_WORDS: Mapping[State, str] = {
+    State.RUNNING: "RUNNING",
+    State.PAUSED: "PAUSED",
+    State.STOPPED: "STOPPED",
+    State.ERROR: "ERROR",
+    State.UNKNOWN: "UNKNOWN",
+}
+
+
+def sort_key(value: object) -> SortKey:
+    """A key that orders mixed values safely: numbers, then text, then missing."""
+    if value is None or value == "":
+        return (2, "")
+    if isinstance(value, bool):
+        return (0, float(value))
+    if isinstance(value, int | float):
+        return (0, float(value))
+    if isinstance(value, Decimal):
+        return (0, float(value))
+    return (1, str(value).lower())
+
+
+class Cell(Text):
+    """A table cell that also knows how it sorts (DataTable sorts on cell values)."""
+
+    __slots__ = ("sort_key",)
+
+    def __init__(self, text: str, style: Style | str = "", sort: object = None) -> None:
+        super().__init__(text, style=style, no_wrap=True, overflow="ellipsis", end="")
+        self.sort_key = sort_key(text if sort is None else sort)
+
+    @property
+    def signature(self) -> tuple[str, str]:
+        """What a redraw compares: ``Text.__eq__`` ignores the base style."""
+        return (self.plain, str(self.style))
+
+
+@dataclass(frozen=True)
+class Tones:
+    """Rich styles derived from the current theme's variables (never literal colours)."""
+
+    danger: Style
+    warn: Style
+    ok: Style
+    muted: Style
+    plain: Style
+
+    @classmethod
+    def from_theme(cls, variables: Mapping[str, str]) -> Tones:
+        def colour(name: str) -> Color | None:
+            try:
+                return Color.parse(variables[name])
+            except (KeyError, ColorParseError):
+                return None
+
+        return cls(
+            danger=Style(color=colour("error"), reverse=True, bold=True),
+            warn=Style(color=colour("warning"), reverse=True, bold=True),
+            ok=Style(color=colour("success")),
+            muted=Style(dim=True),
+            plain=Style(),
+        )
+
+    @classmethod
+    def monochrome(cls) -> Tones:
+        return cls.from_theme({})
+
+    def for_state(self, state: State) -> Style:
+        """Reverse video for every state that is not plainly running."""
+        if state is State.RUNNING:
+            return self.ok
+        if state in (State.STOPPED, State.ERROR):
+            return self.danger
+        return self.warn
+
+
+def state_word(state: State) -> str:
+    return STATE_WORDS[state]
+
+
+def fmt_age(seconds: float | None) -> str:
+    """``42 s``, ``12 min``, ``3 h``; ``never`` when nothing ever arrived."""
+    if seconds is None:
+        return "never"
+    s = int(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    if s < 172800:
+        return f"{s // 3600} h"
+    return f"{s // 86400} d"
+
+
+def fmt_short_age(seconds: float | None) -> str:
+    """Header-sized age: ``0s``, ``42s``, ``12m``, ``3h``, ``--``."""
+    if seconds is None:
+        return "--"
+    s = int(seconds)
+    if s < 100:
+        return f"{s}s"
+    if s < 6000:
+        return f"{s // 60}m"
+    return f"{s // 3600}h"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``4m12s``, ``2h13m``, ``3d04h``."""
+    if seconds is None:
+        return ""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def fmt_countdown(at: float | None, now: float) -> str:
+    """``in 2h13m`` before, ``ended 4m12s ago`` after."""
+    if at is None:
+        return ""
+    left = at - now
+    if left >= 0:
+        return f"in {fmt_duration(left)}"
+    return f"{fmt_duration(-left)} ago"
+
+
+def fmt_clock(ts: float, *, seconds: bool = True) -> str:
+    return time.strftime("%H:%M:%SZ" if seconds else "%H:%MZ", time.gmtime(ts))
+
+
+def fmt_datetime(ts: float) -> str:
+    return time.strftime("%m-%d %H:%MZ", time.gmtime(ts))
+
+
+def parse_iso(value: AttrValue) -> float | None:
+    """UNIX seconds from an ISO-8601 string (``Z`` or offset), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def as_number(value: AttrValue) -> float | None:
+    """A float from a number or a decimal string (PipAI sends money as strings)."""
+    if value is None or isinstance(value, bool | tuple):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(Decimal(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def fmt_money(value: AttrValue) -> str:
+    number = as_number(value)
+    return "" if number is None else f"{number:,.2f}"
+
+
+def fmt_pct(value: AttrValue, *, fraction: bool = False) -> str:
+    number = as_number(value)
+    if number is None:
+        return ""
+    return f"{number * 100 if fraction else number:.1f}%"
+
+
+def fmt_list(value: AttrValue, *, empty: str = "") -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) if value else empty
+    return "" if value is None else str(value)
+
+
+def fmt_value(value: AttrValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, tuple):
+        return fmt_list(value)
+    return str(value)
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Vendor words on one line, bounded (an HTML error page must not flood a panel)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,155 @@
+"""Every key of the console: binding ids, the control set, and keymap validation.
+
+One rule makes the map easy to teach at 3 a.m.: **capital letters change trading,
+lower-case keys only look.** Pause, stop, resume and start sit on P, X, R and S; no
+control action is on a ctrl-letter or on a key a vim or tmux user presses by habit
+(``x``, ``p``, ``dd``, ``gg``). K is reserved for the emergency kill-all (issue 4).
+
+All bindings carry an id, so a profile's ``[keys]`` table (id = key) remaps them with
+Textual's keymap support. :func:`validate_keymap` refuses remaps that would break the
+rules above, and the refusals are reported in one notification at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from console.core.model import ActionKind
+
+KILL_KEY = "K"
+"""Reserved for the emergency kill-all modal (issue 4); nothing else may take it."""
+
+CONTROL_IDS: frozenset[str] = frozenset({"pause", "stop", "resume", "start", "kill"})
+"""Bindings that change trading: unbound (hidden, refused) while read-only and not armed."""
+
+CONTROL_KINDS: Mapping[str, ActionKind] = {
+    "pause": ActionKind.PAUSE,
+    "stop": ActionKind.STOP,
+    "resume": ActionKind.RESUME,
+    "start": ActionKind.START,
+}
+
+
+@dataclass(frozen=True)
+class KeyDoc:
+    """One row of the help screen."""
+
+    id: str
+    key: str
+    description: str
+    group: str
+
+
+def _b(key: str, action: str, description: str, id: str, *, show: bool = True) -> Binding:
+    return Binding(key, action, description, show=show, id=id)
+
+
+APP_BINDINGS: list[Binding] = [
+    _b("question_mark", "help", "Help", "help"),
+    _b("slash", "filter", "Filter", "filter"),
+    _b("P", "control('pause')", "Pause", "pause"),
+    _b("X", "control('stop')", "Stop", "stop"),
+    _b("R", "control('resume')", "Resume", "resume"),
+    _b("S", "control('start')", "Start", "start"),
+    _b("a", "arm", "Arm", "arm"),
+    _b("s", "sort", "Sort", "sort", show=False),
+    _b("o", "reverse_sort", "Reverse order", "reverse_sort", show=False),
+    _b("v", "select_all", "Select all shown", "select_all", show=False),
+    _b("escape", "clear", "Clear selection/filter", "clear", show=False),
+    _b("l", "outcomes", "Outcome log", "outcomes", show=False),
+    _b("q", "quit", "Quit", "quit"),
+]
+
+SCREEN_BINDINGS: list[Binding] = [
+    _b("tab", "next_panel", "Next panel", "next_panel", show=False),
+    _b("shift+tab", "previous_panel", "Previous panel", "previous_panel", show=False),
+    *(_b(str(n), f"panel({n - 1})", f"Panel {n}", f"panel.{n}", show=False) for n in range(1, 6)),
+]
+
+TABLE_BINDINGS: list[Binding] = [
+    _b("j", "cursor_down", "Down", "down", show=False),
+    _b("k", "cursor_up", "Up", "up", show=False),
+    _b("space", "toggle_select", "Select", "select"),
+]
+
+_GROUPS: Mapping[str, str] = {
+    "help": "view",
+    "filter": "view",
+    "sort": "view",
+    "reverse_sort": "view",
+    "outcomes": "view",
+    "select_all": "selection",
+    "clear": "selection",
+    "select": "selection",
+    "down": "move",
+    "up": "move",
+    "next_panel": "move",
+    "previous_panel": "move",
+    "pause": "control",
+    "stop": "control",
+    "resume": "control",
+    "start": "control",
+    "arm": "control",
+    "quit": "app",
+}
+
+_DISPLAY: Mapping[str, str] = {
+    "question_mark": "?",
+    "slash": "/",
+    "space": "space",
+    "escape": "esc",
+    "shift+tab": "shift+tab",
+}
+
+
+def display_key(key: str) -> str:
+    """How a key is written on the help screen and in messages (``?``, ``P``, ``tab``)."""
+    return ",".join(_DISPLAY.get(k.strip(), k.strip()) for k in key.split(","))
+
+
+def all_bindings() -> list[Binding]:
+    return [*TABLE_BINDINGS, *SCREEN_BINDINGS, *APP_BINDINGS]
+
+
+DEFAULT_KEYS: Mapping[str, str] = {b.id: b.key for b in all_bindings() if b.id}
+
+
+def effective_keys(keymap: Mapping[str, str]) -> dict[str, str]:
+    """Binding id -> key after the (validated) keymap is applied."""
+    return {**DEFAULT_KEYS, **keymap}
+
+
+def help_rows(keymap: Mapping[str, str]) -> list[KeyDoc]:
+    keys = effective_keys(keymap)
+    rows = []
+    for binding in all_bindings():
+        assert binding.id is not None
+        group = _GROUPS.get(binding.id, "move")
+        rows.append(KeyDoc(binding.id, display_key(keys[binding.id]), binding.description, group))
+    return rows
+
+
+def _keys_of(spec: str) -> list[str]:
+    return [k.strip() for k in spec.split(",") if k.strip()]
+
+
+def validate_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Keep the remaps that respect the rules; say why the others were refused."""
+    valid: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, spec in keymap.items():
+        keys = _keys_of(spec)
+        if binding_id not in DEFAULT_KEYS:
+            problems.append(f"unknown key id {binding_id!r}")
+        elif not keys:
+            problems.append(f"{binding_id}: empty key")
+        elif any(k in (KILL_KEY, "shift+k") for k in keys):
+            problems.append(f"{binding_id}: {KILL_KEY} is reserved for the kill-all")
+        elif binding_id in CONTROL_IDS and any(k.startswith("ctrl+") for k in keys):
+            problems.append(f"{binding_id}: control actions may not sit on a ctrl key")
+        else:
+            valid[binding_id] = ",".join(keys)
+    return valid, problems

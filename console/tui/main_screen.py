@@ -1,0 +1,77 @@
+"""The main screen: header, global banner, the five panels in tabs, outcomes, footer.
+
+Panels sit in tabs so each gets the full height at 80x24. The screen owns only moving
+between panels (1-5, tab, shift+tab), overriding the default focus-cycling on tab; all
+other keys are the app's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from console.tui.banner import GlobalBanner
+from console.tui.header import ConsoleHeader
+from console.tui.keymap import SCREEN_BINDINGS
+from console.tui.outcomes import OutcomesView
+from console.tui.panels import TargetPanel
+
+
+class PanelShown(Message):
+    """A panel came on screen: the app flushes it at once rather than on the next tick."""
+
+
+def pane_id(panel: TargetPanel) -> str:
+    return f"pane-{panel.KIND.value}"
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = list(SCREEN_BINDINGS)
+
+    def __init__(self, header: ConsoleHeader, panels: Sequence[TargetPanel]) -> None:
+        super().__init__(id="main")
+        self.header = header
+        self.panels = list(panels)
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield GlobalBanner()
+        with TabbedContent(id="panels"):
+            for n, panel in enumerate(self.panels, 1):
+                with TabPane(f"{n} {panel.SHORT}", id=pane_id(panel)):
+                    yield panel
+        yield OutcomesView()
+        yield Footer(compact=True)
+
+    @property
+    def active_panel(self) -> TargetPanel:
+        active = self.query_one(TabbedContent).active
+        return next((p for p in self.panels if pane_id(p) == active), self.panels[0])
+
+    def show_panel(self, index: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = pane_id(self.panels[index % len(self.panels)])
+        self.call_after_refresh(self._focus_active)
+
+    def _focus_active(self) -> None:
+        self.active_panel.table.focus()
+
+    def action_panel(self, index: int) -> None:
+        self.show_panel(index)
+
+    def action_next_panel(self) -> None:
+        self.show_panel(self.panels.index(self.active_panel) + 1)
+
+    def action_previous_panel(self) -> None:
+        self.show_panel(self.panels.index(self.active_panel) - 1)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.call_after_refresh(self._focus_active)
+        self.app.refresh_bindings()
+        self.post_message(PanelShown())

@@ -1,0 +1,1 @@
+"""Modal screens: confirmation, help, quit-while-running."""

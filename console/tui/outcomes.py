@@ -1,0 +1,109 @@
+"""Outcomes on screen: a progress line for the running plan and a log of every answer.
+
+Every target's outcome is written here (as it is in the journal), in words, with the
+vendor's message, and for anything that did not work, what the operator can do next.
+Results are buffered by the app and written once per tick, so a 10,000-target plan does
+not redraw 20,000 times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import RichLog, Static
+
+from console.core.dispatcher import ItemResult, Report
+from console.core.model import OutcomeKind
+from console.tui.format import Tones, fmt_clock, one_line, state_word
+
+RETRY_HINT = "palette (ctrl+p): Retry failed"
+
+ADVICE = {
+    OutcomeKind.REJECTED: "the venue refused: fix what it says, or act on the venue's own UI",
+    OutcomeKind.FAILED: "nothing changed as far as we know: check the venue's health in the "
+    f"header, then retry ({RETRY_HINT})",
+    OutcomeKind.UNCERTAIN: "no answer: it may or may not have happened; read the row's "
+    "re-read state before retrying",
+}
+
+
+def advice(result: ItemResult) -> str:
+    """What to do next, for a result that needs the operator; empty when all is well."""
+    if not result.outcome.ok:
+        return ADVICE.get(result.outcome.kind, "")
+    if result.verified is False:
+        seen = state_word(result.verified_state) if result.verified_state else "UNKNOWN"
+        return f"re-read shows {seen}, not as asked: retry ({RETRY_HINT}) or check the venue"
+    return ""
+
+
+def describe(result: ItemResult, now: float, tones: Tones) -> Text:
+    """One log line for one result (outcome, or its verification)."""
+    item, outcome = result.item, result.outcome
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(
+        f"{fmt_clock(now)} {item.action.kind.value.upper()} {item.venue}/{item.target_name}: "
+    )
+    if result.verified is None:
+        style = tones.ok if outcome.ok else tones.danger
+        text.append(f" {outcome.kind.value.upper()} ", style)
+        detail = [one_line(outcome.message, 160)] if outcome.message else []
+        if outcome.http_status is not None:
+            detail.append(f"HTTP {outcome.http_status}")
+        if outcome.latency_ms is not None:
+            detail.append(f"{outcome.latency_ms:.0f} ms")
+        if outcome.warning:
+            detail.append(f"warning: {one_line(outcome.warning, 120)}")
+        text.append(" " + " · ".join(detail))
+    elif result.verified:
+        seen = state_word(result.verified_state) if result.verified_state else "?"
+        text.append(f" VERIFIED {seen} ", tones.ok)
+    else:
+        text.append(" NOT VERIFIED ", tones.danger)
+    hint = advice(result)
+    if hint and (result.verified is not None or not outcome.ok):
+        text.append(f" — {hint}")
+    return text
+
+
+def progress(report: Report, *, running: bool) -> Text:
+    """``Pause 3 strategies: 2/3 answered · halted 1/3 verified · 1 failed``."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    head = "RUNNING" if running else "DONE"
+    problems = sum(1 for r in report.results.values() if r.needs_retry)
+    text.append(f" {head} ", "reverse bold" if running or problems else "bold")
+    text.append(
+        f" {report.plan.title}: {report.done}/{len(report.plan)} answered · {report.summary()}"
+    )
+    if problems and not running:
+        text.append(f" — {problems} need attention: {RETRY_HINT}", "bold")
+    return text
+
+
+class OutcomesView(Vertical):
+    """The strip at the bottom of the main screen; ``l`` makes it tall."""
+
+    def __init__(self) -> None:
+        super().__init__(id="outcomes")
+        self.tones = Tones.monochrome()
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("no action yet this session", "dim"), id="progress")
+        yield RichLog(id="outcome-log", max_lines=5000, wrap=False, markup=False, auto_scroll=True)
+
+    def on_mount(self) -> None:
+        self.tones = Tones.from_theme(self.app.theme_variables)
+
+    def write_results(self, results: Iterable[ItemResult], now: float) -> None:
+        log = self.query_one(RichLog)
+        for result in results:
+            log.write(describe(result, now, self.tones))
+
+    def show_progress(self, report: Report, *, running: bool) -> None:
+        self.query_one("#progress", Static).update(progress(report, running=running))
+
+    def note(self, text: str) -> None:
+        self.query_one(RichLog).write(Text(text))

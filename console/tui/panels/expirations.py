@@ -1,0 +1,111 @@
+"""Instruments by expiration (Joyride): one row per expiration, and how we know its state.
+
+Joyride cannot report whether an expiration is paused, so the state column shows what
+this console knows and the next column says how: set here (this run) or from the journal
+(an earlier run), at what time and by whom; otherwise UNKNOWN.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from console.core.model import ActionKind, State, Target, TargetKind
+from console.tui.format import (
+    Cell,
+    as_number,
+    fmt_clock,
+    fmt_countdown,
+    fmt_datetime,
+    one_line,
+    parse_iso,
+    state_word,
+)
+from console.tui.panels.base import TargetPanel
+from console.tui.panels.columns import (
+    SELECT,
+    Column,
+    RowContext,
+    attr_cell,
+    number_cell,
+    status_cell,
+)
+
+
+def _expiry(target: Target) -> float | None:
+    return as_number(target.attrs.get("expiration"))
+
+
+def _when(target: Target, ctx: RowContext) -> Cell:
+    at = _expiry(target)
+    return Cell(fmt_datetime(at) if at else target.name, sort=at)
+
+
+def _countdown(target: Target, ctx: RowContext) -> Cell:
+    at = _expiry(target)
+    return Cell(fmt_countdown(at, ctx.now), sort=at)
+
+
+def _state(target: Target, ctx: RowContext) -> Cell:
+    return status_cell(target, ctx, state_word(ctx.state))
+
+
+def how_known(target: Target, ctx: RowContext) -> str:
+    """``set here 10:42:01Z by alice`` / ``journal 10:42:01Z by alice`` / ``unknown``."""
+    if target.attrs.get("pause_source") != "unknown" and target.state is not State.UNKNOWN:
+        return "reported by venue"
+    known = ctx.known
+    if known is None:
+        return "unknown: venue can't say"
+    at = parse_iso(known.set_at)
+    where = "set here" if at is not None and at >= ctx.session_started else "journal"
+    who = known.set_by.split("@")[0]
+    return f"{where} {fmt_clock(at) if at else known.set_at} by {who}"
+
+
+def _known(target: Target, ctx: RowContext) -> Cell:
+    return Cell(how_known(target, ctx))
+
+
+def _drift(target: Target, ctx: RowContext) -> Cell:
+    drift = target.attrs.get("drift")
+    if not drift:
+        return Cell("")
+    return Cell(f"⚠ {one_line(str(drift), 60)}", ctx.tones.warn, sort=str(drift))
+
+
+class ExpirationsPanel(TargetPanel):
+    KIND = TargetKind.EXPIRATION
+    TITLE = "Instruments by expiration"
+    SHORT = "Expiries"
+    ACTIONS = (ActionKind.PAUSE, ActionKind.RESUME)
+    DEFAULT_SORT = "expiration"
+
+    def build_columns(self) -> list[Column]:
+        return [
+            SELECT,
+            Column("expiration", "Expiration", 12, _when),
+            Column("countdown", "Expires", 10, _countdown, ticking=True),
+            Column("state", "State", 8, _state),
+            Column("known", "How known", 22, _known),
+            Column("instruments", "Inst", 4, number_cell("instruments", str, as_number)),
+            Column("by_asset", "By asset (calls/puts)", 24, attr_cell("by_asset")),
+            Column("drift", "Drift", 16, _drift),
+        ]
+
+    def detail(self, target: Target, ctx: RowContext) -> Text:
+        attrs = target.attrs
+        text = Text()
+        at = _expiry(target)
+        text.append(
+            f"{fmt_datetime(at) if at else target.name} ({fmt_countdown(at, ctx.now)}): ", "bold"
+        )
+        text.append_text(_state(target, ctx))
+        text.append(f" — {how_known(target, ctx)}")
+        if ctx.known is not None:
+            text.append(f" ({ctx.known.set_by}, {ctx.known.set_at})")
+        text.append(
+            f" · {attrs.get('instruments', '?')} instruments: {attrs.get('by_asset') or ''}"
+        )
+        if attrs.get("drift"):
+            text.append(f" · DRIFT: {one_line(str(attrs['drift']), 160)}", "bold")
+        return text

@@ -1,0 +1,68 @@
+"""Deployed strategies (PipAI): open positions and P&L next to the name.
+
+Pausing a strategy may or may not close its positions (a modal switch decides), so the
+open-position count is the second thing on the row.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from console.core.model import ActionKind, AttrValue, Target, TargetKind
+from console.tui.format import Cell, as_number, fmt_list, fmt_money, fmt_pct
+from console.tui.panels.base import TargetPanel
+from console.tui.panels.columns import (
+    SELECT,
+    Column,
+    RowContext,
+    attr_cell,
+    name_cell,
+    number_cell,
+    status_cell,
+)
+
+
+def _win(value: AttrValue) -> str:
+    return fmt_pct(value, fraction=True)
+
+
+def _positions(target: Target, ctx: RowContext) -> Cell:
+    value = target.attrs.get("open_positions")
+    cell = Cell("" if value is None else str(value), sort=as_number(value))
+    cell.justify = "right"
+    return cell
+
+
+class StrategiesPanel(TargetPanel):
+    KIND = TargetKind.STRATEGY
+    TITLE = "Deployed strategies"
+    SHORT = "Strategies"
+    ACTIONS = (ActionKind.PAUSE, ActionKind.RESUME)
+
+    def build_columns(self) -> list[Column]:
+        return [
+            SELECT,
+            Column("name", "Name", 14, name_cell),
+            Column("status", "Status", 8, status_cell),
+            Column("positions", "Pos", 4, _positions),
+            Column("pnl", "P&L", 10, number_cell("pnl", fmt_money, as_number)),
+            Column("capital", "Capital", 10, number_cell("capital", fmt_money, as_number)),
+            Column("leverage", "Lev", 3, number_cell("leverage", str, as_number)),
+            Column("win_rate", "Win%", 6, number_cell("win_rate", _win, as_number)),
+            Column("template", "Template", 12, attr_cell("template")),
+            Column("symbols", "Symbols", 14, attr_cell("symbols", fmt_list)),
+        ]
+
+    def detail(self, target: Target, ctx: RowContext) -> Text:
+        attrs = target.attrs
+        text = Text()
+        text.append(f"{target.name}: ", "bold")
+        text.append_text(status_cell(target, ctx))
+        text.append(f" · {attrs.get('open_positions', '?')} open positions")
+        text.append(
+            f" · P&L {fmt_money(attrs.get('pnl'))} · capital {fmt_money(attrs.get('capital'))}"
+        )
+        text.append(f" x{attrs.get('leverage', '?')} · {attrs.get('template') or ''}")
+        text.append(f" · {fmt_list(attrs.get('symbols'))} {attrs.get('timeframe') or ''}")
+        text.append(f" · {attrs.get('trades', '?')} trades · id {target.id}")
+        return text
