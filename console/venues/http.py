@@ -118,13 +118,32 @@ async def send(
     The whole exchange is bounded by ``timeout_s`` (default: the client's read timeout
     plus its connect timeout). Raises :class:`CallError` when no answer came.
     """
-    if pacer is not None:
-        await pacer.acquire(weight)
+    slot = await pacer.acquire(weight) if pacer is not None else None
     limit = timeout_s if timeout_s is not None else _total_timeout(client)
     req_headers = dict(headers or {})
     if content is not None and "content-type" not in {k.lower() for k in req_headers}:
         req_headers["Content-Type"] = "application/json"
     started = time.perf_counter()
+    try:
+        return await _exchange(
+            client, method, path, params, content, req_headers, limit, started, pacer
+        )
+    finally:
+        if pacer is not None and slot is not None:
+            pacer.settle(slot)
+
+
+async def _exchange(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    params: Mapping[str, QueryValue] | None,
+    content: bytes | None,
+    req_headers: dict[str, str],
+    limit: float,
+    started: float,
+    pacer: Pacer | None,
+) -> Reply:
     try:
         async with asyncio.timeout(limit):
             response = await client.request(

@@ -5,6 +5,10 @@ plus its own weight stay within ``limit``. Waiters are served in order, so a bur
 2,000 stops drains at exactly the rate the vendor allows and no faster. A small safety
 margin on the window absorbs the delay between our clock and the server's.
 
+A call counts from when it is sent, and once its answer arrives it is re-stamped at that
+moment (:meth:`Pacer.settle`): the server counted it somewhere in between, so measuring
+the window from the answer can only err on the safe side, whatever the network latency.
+
 The vendor can also tell us to wait (``Retry-After``, ``X-RateLimit-Remaining: 0`` with
 ``X-RateLimit-Reset``): ``hold_until`` makes every waiter respect that.
 """
@@ -27,6 +31,16 @@ _MARGIN_FRACTION = 0.03
 _MARGIN_MIN_S = 0.004
 
 
+class Slot:
+    """One spent call: when it counts from, and its weight."""
+
+    __slots__ = ("at", "weight")
+
+    def __init__(self, at: float, weight: int) -> None:
+        self.at = at
+        self.weight = weight
+
+
 class Pacer:
     """Paces calls under ``limit`` units per rolling ``window_s`` seconds."""
 
@@ -36,16 +50,17 @@ class Pacer:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._spent: deque[tuple[float, int]] = deque()
+        self._spent: deque[Slot] = deque()
         self._in_window = 0
         self._lock = asyncio.Lock()
         self._hold_until = 0.0
         self._window = rate.window_s + max(rate.window_s * _MARGIN_FRACTION, _MARGIN_MIN_S)
 
     def _expire(self, now: float) -> None:
-        while self._spent and self._spent[0][0] <= now - self._window:
-            _, w = self._spent.popleft()
-            self._in_window -= w
+        # Settled slots may be later than their successors: stopping at the first slot
+        # still in the window can only over-count, never under-count.
+        while self._spent and self._spent[0].at <= now - self._window:
+            self._in_window -= self._spent.popleft().weight
 
     def delay_for(self, weight: int = 1) -> float:
         """Seconds a call of ``weight`` would wait if it asked now (0 when it can go)."""
@@ -55,15 +70,17 @@ class Pacer:
         if self._in_window + weight > self.rate.limit and self._spent:
             need = self._in_window + weight - self.rate.limit
             freed = 0
-            for t, w in self._spent:
-                freed += w
+            latest = 0.0
+            for slot in self._spent:
+                freed += slot.weight
+                latest = max(latest, slot.at)
                 if freed >= need:
-                    wait = max(wait, t + self._window - now)
+                    wait = max(wait, latest + self._window - now)
                     break
         return wait
 
-    async def acquire(self, weight: int = 1) -> None:
-        """Wait until a call of ``weight`` fits, then count it as spent."""
+    async def acquire(self, weight: int = 1) -> Slot:
+        """Wait until a call of ``weight`` fits, then count it as spent (from now)."""
         weight = min(weight, self.rate.limit)
         async with self._lock:
             while True:
@@ -71,8 +88,14 @@ class Pacer:
                 if wait <= 0:
                     break
                 await self._sleep(wait)
-            self._spent.append((self._clock(), weight))
+            slot = Slot(self._clock(), weight)
+            self._spent.append(slot)
             self._in_window += weight
+            return slot
+
+    def settle(self, slot: Slot) -> None:
+        """The call's answer arrived (or it failed): count it from now on."""
+        slot.at = max(slot.at, self._clock())
 
     def hold_until(self, deadline: float) -> None:
         """Make every call wait until ``deadline`` (monotonic seconds)."""
@@ -121,7 +144,10 @@ class Unpaced(Pacer):
     def __init__(self) -> None:
         super().__init__(RateLimit(1, 1.0))
 
-    async def acquire(self, weight: int = 1) -> None:
+    async def acquire(self, weight: int = 1) -> Slot:
+        return Slot(0.0, 0)
+
+    def settle(self, slot: Slot) -> None:
         return None
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:

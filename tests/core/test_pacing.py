@@ -84,3 +84,12 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_seconds({"retry-after": "2.5"}) == 2.5
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert retry_after_seconds({}) is None
+
+
+async def test_a_call_counts_from_its_answer_once_settled(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(1, 1.0), clock=clock, sleep=clock.sleep)
+    slot = await pacer.acquire()
+    clock.now += 0.4  # the answer took 0.4 s; the server counted the call somewhere in there
+    pacer.settle(slot)
+    await pacer.acquire()
+    assert clock.now - 1000.0 > 1.4  # the window runs from the answer, not from the send
