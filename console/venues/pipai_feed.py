@@ -87,6 +87,7 @@ class StatusStream:
                 self.ws_url,
                 open_timeout=timeout,
                 close_timeout=1,
+                max_queue=None,  # keep reading while closing: a backlog must not stall close
                 proxy=None,
                 compression=None,
                 user_agent_header="trading-console/0.1",

@@ -1,0 +1,179 @@
+"""PipAI's feed against the simulator: status WebSocket, resync, reconnect, feed errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import httpx
+
+from console.core.model import Action, ActionKind, OutcomeKind, State, Target
+from console.sim.server import SimServer
+from console.venues.base import FeedStatus, Secret, VenueSettings
+from console.venues.pipai import PipAIClient
+from console.venues.pipai_feed import StatusStream
+from console.venues.pipai_wire import StreamFrame
+from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
+
+
+class UpsertSink(RecordingSink):
+    """Also remembers which targets were re-fetched one by one (upserts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.upserted: list[str] = []
+
+    def upsert(self, targets: Iterable[Target]) -> None:
+        targets = list(targets)
+        self.upserted.extend(t.id for t in targets)
+        super().upsert(targets)
+
+
+@contextlib.asynccontextmanager
+async def feeding(settings: VenueSettings, sink: RecordingSink) -> AsyncIterator[PipAIClient]:
+    client = PipAIClient(settings)
+    task = asyncio.create_task(client.run_feed(sink))
+    try:
+        yield client
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await client.aclose()
+
+
+def live_count(sink: RecordingSink) -> int:
+    return sink.statuses.count(FeedStatus.LIVE)
+
+
+def deployed(sim: SimServer) -> str:
+    return str(sim_admin(sim, "pipai", "strategies", status="deployed")[0]["id"])
+
+
+async def test_stream_goes_live_resyncs_and_counts_events(sim: SimServer) -> None:
+    sink = RecordingSink()
+    async with feeding(settings_for(sim, "pipai"), sink):
+        await sink.wait_for(lambda s: live_count(s) == 1 and len(s.targets) == 30)
+        moved = sim_admin(sim, "pipai", "tick", seconds=30, times=2)["ws_events"]
+        assert moved > 0
+        await sink.wait_for(lambda s: s.events >= moved)
+    assert sink.events == moved
+    assert any(attrs and "open_positions" in attrs for _, _, _, attrs in sink.patches)
+
+
+async def test_lifecycle_event_patches_state_then_refetches(sim: SimServer) -> None:
+    sid = deployed(sim)
+    sink = UpsertSink()
+    async with feeding(settings_for(sim, "pipai"), sink):
+        await sink.wait_for(lambda s: len(s.targets) == 30)
+        sim_admin(sim, "pipai", "set_status", id=sid, status="error", message="margin call")
+        await sink.wait_for(lambda s: sid in s.upserted)
+    assert ("pipai", sid, State.ERROR, None) in sink.patches
+    assert sink.targets[("pipai", sid)].state is State.ERROR
+
+
+async def test_pause_with_close_positions_shows_on_the_feed(sim: SimServer) -> None:
+    sid = deployed(sim)
+    sim_admin(sim, "pipai", "set_positions", id=sid, count=3)
+    sink = RecordingSink()
+    async with feeding(settings_for(sim, "pipai"), sink) as client:
+        await sink.wait_for(lambda s: len(s.targets) == 30)
+        outcome = await client.execute(sid, Action(ActionKind.PAUSE, {"close_positions": True}))
+        assert outcome.kind is OutcomeKind.APPLIED
+        await sink.wait_for(lambda s: s.targets[("pipai", sid)].state is State.PAUSED)
+    closes = [a for _, t, _, a in sink.patches if t == sid and a is not None]
+    assert [a["open_positions"] for a in closes] == [2, 1, 0]
+    assert sink.targets[("pipai", sid)].attrs["open_positions"] == 0
+
+
+async def test_reconnects_and_resyncs_after_the_stream_drops(sim: SimServer) -> None:
+    sink = RecordingSink()
+    async with feeding(settings_for(sim, "pipai"), sink):
+        await sink.wait_for(lambda s: live_count(s) == 1 and s.snapshots == 1)
+        r = await asyncio.to_thread(
+            httpx.post, f"{sim.root_url('pipai')}/_sim/drop-websockets", trust_env=False
+        )
+        assert r.json()["dropped"] == 1
+        await sink.wait_for(lambda s: live_count(s) == 2 and s.snapshots == 2)
+    reconnecting = [d for _, st, d in sink.healths if st is FeedStatus.RECONNECTING]
+    assert reconnecting
+    assert "dropped" in reconnecting[0]
+
+
+async def test_bad_secret_is_a_feed_error_without_secrets(sim: SimServer) -> None:
+    good = sim.vendors["pipai"].credentials()
+    wrong = "sk_definitely_wrong_secret_42"
+    creds = {"api_key": Secret(good["api_key"]), "api_secret": Secret(wrong)}
+    sink = RecordingSink()
+    async with feeding(settings_for(sim, "pipai", credentials=creds), sink):
+        await sink.wait_for(lambda s: any("INVALID_SIGNATURE" in d for _, _, d in s.healths))
+    assert FeedStatus.LIVE not in sink.statuses
+    for _, _, detail in sink.healths:
+        assert wrong not in detail
+        assert good["api_key"] not in detail
+
+
+async def test_down_venue_reports_down(sim: SimServer) -> None:
+    set_knobs(sim, "pipai", down=True)
+    sink = RecordingSink()
+    async with feeding(settings_for(sim, "pipai"), sink):
+        await sink.wait_for(lambda s: FeedStatus.DOWN in s.statuses)
+    assert not sink.targets
+    assert any("HTTP" in d for _, st, d in sink.healths if st is not FeedStatus.CONNECTING)
+
+
+async def test_event_rate_knob_is_counted(sim: SimServer) -> None:
+    sink = RecordingSink()
+    async with feeding(settings_for(sim, "pipai"), sink):
+        await sink.wait_for(lambda s: live_count(s) == 1)
+        set_knobs(sim, "pipai", event_rate=20000.0)
+        await sink.wait_for(lambda s: s.events >= 5000)
+        set_knobs(sim, "pipai", event_rate=0.0)
+
+
+async def test_without_a_stream_url_it_polls(sim: SimServer) -> None:
+    sink = RecordingSink()
+    async with feeding(settings_for(sim, "pipai", ws_url=None), sink):
+        await sink.wait_for(lambda s: FeedStatus.POLLING in s.statuses)
+    assert len(sink.targets) == 30
+
+
+def frame(seq: int, kind: str = "order_filled", **data: Any) -> StreamFrame:
+    return StreamFrame.model_validate(
+        {
+            "op": "event",
+            "channel": "strategy.status",
+            "id": "strat_8f2a1b",
+            "seq": seq,
+            "event": {"id": f"evt_{seq:010x}", "type": kind, "created_at": "x", "data": data},
+        }
+    )
+
+
+async def test_a_gap_in_seq_asks_for_a_resync() -> None:
+    settings = VenueSettings(name="pipai", api="pipai", base_url="http://x", ws_url="ws://x")
+    sink = RecordingSink()
+
+    async def nothing() -> list[Target]:
+        return []
+
+    async def none(target_id: str) -> Target | None:
+        return None
+
+    stream = StatusStream(
+        settings,
+        sink,
+        list_all=nothing,
+        read_one=none,
+        auth_frame=lambda: {},
+        scrub=lambda text: text,
+    )
+    stream._handle(frame(1))
+    stream._handle(frame(2, "position_closed", open_positions=1, total_pnl="1.00"))
+    assert not stream._resync_soon.is_set()
+    stream._handle(frame(4))
+    assert stream._resync_soon.is_set()
+    assert sink.events == 3
+    assert sink.patches == [("pipai", "strat_8f2a1b", None, {"open_positions": 1, "pnl": "1.00"})]
