@@ -35,6 +35,10 @@ class FaultMiddleware:
             return
         ctx.count("requests")
         if knobs.latency_ms > 0:
+            # Read the request first, then be slow: a caller that gives up waiting has
+            # still delivered its call, which the vendor then carries out — as a real
+            # server does, and what makes a timed-out control call truly uncertain.
+            receive = await _buffered(receive)
             await asyncio.sleep(knobs.latency_ms / 1000)
         fault = None
         if knobs.down:
@@ -54,6 +58,23 @@ class FaultMiddleware:
             await self.app(scope, receive, _truncating(send))
             return
         await self.app(scope, receive, send)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now and hand it to the app later, as if just received."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return replay
 
 
 def _truncating(send: Send) -> Send:
