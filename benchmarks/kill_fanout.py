@@ -35,14 +35,14 @@ from httpx_aiohttp import AiohttpTransport
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._harness import counters, sim_process  # noqa: E402
-from console.config import Profile  # noqa: E402
-from console.core.dispatcher import ItemResult, Plan  # noqa: E402
-from console.core.journal import Journal  # noqa: E402
-from console.core.kill import build_kill_plan  # noqa: E402
-from console.core.session import Session, SessionOptions  # noqa: E402
-from console.venues.base import VenueSettings  # noqa: E402
-from console.venues.registry import client_class  # noqa: E402
+from benchmarks._harness import counters, sim_process
+from console.config import Profile
+from console.core.dispatcher import ItemResult, Plan
+from console.core.journal import Journal
+from console.core.kill import build_kill_plan
+from console.core.session import Session, SessionOptions
+from console.venues.base import VenueSettings
+from console.venues.registry import client_class
 
 APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
 CONCURRENCY = 64
@@ -170,11 +170,15 @@ async def raw_aiohttp(profile: Profile, requests: list[Captured]) -> tuple[float
     async with aiohttp.ClientSession(connector=connector) as client:
 
         async def one(req: Captured) -> None:
-            async with gates[req.api]:
-                async with client.request(req.method, bases[req.api] + req.target,
-                                          headers=dict(req.headers), data=req.body or None) as r:  # fmt: skip
-                    await r.read()
-                    statuses[r.status] = statuses.get(r.status, 0) + 1
+            url = bases[req.api] + req.target
+            async with (
+                gates[req.api],
+                client.request(
+                    req.method, url, headers=dict(req.headers), data=req.body or None
+                ) as r,
+            ):
+                await r.read()
+                statuses[r.status] = statuses.get(r.status, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(one(r) for r in requests))
