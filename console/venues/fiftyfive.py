@@ -79,6 +79,8 @@ from console.venues.pacing import Pacer, make_pacer, retry_after_seconds
 
 # 2,000 requests per minute per client API key (documented).
 REST_LIMIT = RateLimit(2000, 60.0)
+# Requests of one key in flight at once: far below the connection pool's 64.
+IN_FLIGHT_PER_KEY = 8
 # The docs suggest backing off 1 s, 2 s, 4 s after a 429; one retry waits the first step.
 RETRY_429_S = 1.0
 
@@ -101,6 +103,8 @@ class FiftyFiveClient(VenueClient):
         self._pacers: list[Pacer] = [
             make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale) for _ in self._keys
         ]
+        # See _send: a key's requests queue here, before its pacer, not in the pool after it.
+        self._in_flight = [asyncio.Semaphore(IN_FLIGHT_PER_KEY) for _ in self._keys]
         self._http = make_http_client(settings, transport=transport)
         base_path = urlsplit(settings.base_url).path.rstrip("/")
         self._prefix = "" if base_path.endswith("/api/v1") else "/api/v1"
@@ -137,6 +141,33 @@ class FiftyFiveClient(VenueClient):
     def _headers(self, index: int) -> dict[str, str]:
         return {"X-API-Key": self._keys[index].reveal()}
 
+    async def _send(
+        self,
+        index: int,
+        method: str,
+        path: str,
+        *,
+        timeout_s: float,
+        pacer: Pacer | None,
+        content: bytes | None = None,
+    ) -> Reply:
+        """One request with a key's credential, at most IN_FLIGHT_PER_KEY at a time.
+
+        The pacer counts a request when it is let go; if it then waited for a pooled
+        connection, a burst could reach the venue closer together than it was paced and
+        overrun the venue's window. Queueing before the pacer keeps the two in step.
+        """
+        async with self._in_flight[index]:
+            return await send(
+                self._http,
+                method,
+                path,
+                content=content,
+                headers=self._headers(index),
+                timeout_s=timeout_s,
+                pacer=pacer,
+            )
+
     async def _index_for(self, target_id: str) -> tuple[int | None, list[str]]:
         """The key serving ``target_id`` (learnt by reading every key when not yet known)."""
         errors: list[str] = []
@@ -148,11 +179,10 @@ class FiftyFiveClient(VenueClient):
     async def read_status(self, index: int) -> TradingStatus:
         """One key's engine status; raises :class:`FeedError` with a plain-words reason."""
         try:
-            reply = await send(
-                self._http,
+            reply = await self._send(
+                index,
                 "GET",
                 self._path("status"),
-                headers=self._headers(index),
                 timeout_s=self.settings.request_timeout_s,
                 pacer=self._pacers[index],
             )
@@ -297,12 +327,11 @@ class FiftyFiveClient(VenueClient):
         """POST one control verb; a 429 (refused, so not acted on) is retried once."""
 
         async def post(pacer: Pacer | None) -> Reply:
-            return await send(
-                self._http,
+            return await self._send(
+                index,
                 "POST",
                 self._path(verb),
                 content=body,
-                headers=self._headers(index),
                 timeout_s=self.settings.control_timeout_s,
                 pacer=pacer,
             )

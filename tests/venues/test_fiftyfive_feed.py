@@ -113,6 +113,19 @@ async def test_stream_reconnects_after_a_drop_and_resyncs_from_rest(
         assert sum(sim_admin(sim, API, "subscriptions").values()) == 4
 
 
+async def test_streams_dropped_by_the_venue_come_back_live(
+    sim: SimServer, sink: RecordingSink
+) -> None:
+    async with feeding(settings_for(sim, API), sink):
+        await sink.wait_for(lambda s: live(s) and len(s.targets) == 4)
+        set_knobs(sim, API, ws_drop_after_s=0.3)
+        await sink.wait_for(lambda s: s.statuses[-1] is FeedStatus.RECONNECTING)
+        set_knobs(sim, API, ws_drop_after_s=0.0)
+        await sink.wait_for(live)
+    reconnecting = next(h for h in sink.healths if h[1] is FeedStatus.RECONNECTING)
+    assert "simulated drop" in reconnecting[2]
+
+
 async def test_down_venue_is_reported_down_in_its_own_words(
     sim: SimServer, sink: RecordingSink
 ) -> None:
