@@ -74,10 +74,6 @@ PAUSE_PATH = "/v1/admin/instruments/pause-by-expiration"
 # [GAP] Joyride documents no REST limit; this is our conservative choice.
 ADMIN_RATE = RateLimit(20, 1.0)
 _MISSING_SHOWN = 5
-# The shared pacer counts a call when it leaves the queue; the venue counts it when it
-# arrives, which can be ~20 ms later on a fresh connection. This slack on every window
-# keeps a burst under the limit as the venue sees it (20/s becomes 20 per 1.05 s).
-_ARRIVAL_SLACK_S = 0.05
 
 _LEAVES_BEHIND = (
     "resting orders stay on the book (owners can still cancel them); open positions "
@@ -94,8 +90,7 @@ class JoyrideClient(VenueClient):
         super().__init__(settings)
         self._http = make_http_client(settings, transport=transport)
         rate = settings.rate_limits.get("admin", ADMIN_RATE)
-        window = rate.window_s * settings.rate_scale + _ARRIVAL_SLACK_S
-        self._pacer = make_pacer(RateLimit(rate.limit, window), enabled=settings.pacing)
+        self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
         self._retry_wait_s = rate.window_s * settings.rate_scale
         token = settings.credentials.get("admin_token")
         self._token = token.reveal() if token is not None else ""
