@@ -91,9 +91,7 @@ class FiftyFiveSim(VendorSim):
 
     def admin(self, command: str, args: dict[str, Any]) -> Any:
         if command in _FLAG_COMMANDS:
-            old = self.world.set_flag(
-                _FLAG_COMMANDS[command], bool(args.get("active", True)), args.get("reason")
-            )
+            old = self.world.set_flag(command, bool(args.get("active", True)), args.get("reason"))
             if old:
                 self.hub.broadcast_emergency(old)
             return self.world.flags.fields(self.ctx.clock.now())
