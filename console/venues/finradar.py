@@ -28,7 +28,6 @@ Target attrs (docs/ATTRIBUTES.md): ``ticker``, ``window_start``, ``window_end``,
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,11 +71,6 @@ MAX_PAGE = 200
 # A stop answered with a stopped_at this long before we sent it was not ours (clock skew).
 CLOCK_SKEW_S = 30.0
 _MAX_PAGES = 10_000
-# Requests in flight at once (well under the connection pool's 64).
-IN_FLIGHT = 8
-# The vendor counts a call when it arrives, the pacer when it lets it go; under load the
-# two differ by up to tens of ms, which matters once tests scale the 60 s window down.
-ARRIVAL_LAG_S = 0.05
 
 STOP_SPEC = ActionSpec(
     kind=ActionKind.STOP,
@@ -109,13 +103,11 @@ class FinRadarClient(VenueClient):
             transport=transport,
         )
         rate = settings.rate_limits.get(RATE_BUCKET, DOCUMENTED_RATE)
-        window = rate.window_s * settings.rate_scale + ARRIVAL_LAG_S
-        self._pacer = make_pacer(RateLimit(rate.limit, window), enabled=settings.pacing)
+        self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
         page = int(settings.options.get("page_size", MAX_PAGE))
         self._page_size = max(1, min(MAX_PAGE, page))
         self._seen: dict[str, _Seen] = {}
         self._slots_total = PAID_SLOTS
-        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
 
     # ----- reading ----------------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
@@ -260,13 +252,9 @@ class FinRadarClient(VenueClient):
         timeout_s: float,
         params: Mapping[str, QueryValue] | None = None,
     ) -> Reply:
-        """One paced request. The pacer counts a call when it lets it go, so calls must not
-        then queue for a connection: bounding calls in flight keeps "let go" and "arrived"
-        close together, as the vendor's window counts them."""
-        async with self._in_flight:
-            return await send(
-                self._http, method, path, params=params, timeout_s=timeout_s, pacer=self._pacer
-            )
+        return await send(
+            self._http, method, path, params=params, timeout_s=timeout_s, pacer=self._pacer
+        )
 
     async def _stopped(
         self, target_id: str, label: str, seen: _Seen | None, sent_at: float, reply: Reply
