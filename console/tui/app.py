@@ -76,6 +76,7 @@ class ConsoleApp(App[None]):
         self.keys, self._key_problems = validate_keymap(keymap or {})
         if theme:
             self.theme = theme
+        self.animation_level = "none"  # instant over SSH; nothing here needs to glide
         self.started_at = time.time()  # real time: journal stamps are real time too
         self.last_report: Report | None = None
         self._results: list[ItemResult] = []
@@ -133,7 +134,7 @@ class ConsoleApp(App[None]):
             self.session.start_feeds()
         self.set_interval(self.tick_s, self.tick, name="redraw")
         self.call_after_refresh(self.tick)
-        self.call_after_refresh(self.main.show_panel, 0)
+        self.call_after_refresh(self.main.focus_active)
 
     async def on_unmount(self) -> None:
         await self.session.aclose()

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
 
 from console.core.model import Target, TargetKind
 from console.tui.format import Tones, fmt_age, fmt_duration, one_line
+from console.tui.live_static import LiveStatic
 
 BLOCKS = (
     ("emergency", "EMERGENCY"),
@@ -52,7 +52,7 @@ def find_block(targets: Iterable[Target], now: float) -> GlobalBlock | None:
     return GlobalBlock(latest.venue, " + ".join(words), str(reason) if reason else None, since)
 
 
-class GlobalBanner(Static):
+class GlobalBanner(LiveStatic):
     """Hidden unless a global block is active."""
 
     def __init__(self) -> None:
@@ -72,5 +72,5 @@ class GlobalBanner(Static):
         text.append(" · no client trades until it is lifted on the venue")
         if stale_age is not None:
             text.append(f" (as of {fmt_age(stale_age)} ago)", "bold")
-        self.update(text)
+        self.show(text)
         self.display = True

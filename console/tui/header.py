@@ -18,10 +18,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 from console.core.store import Store
 from console.tui.format import Tones, fmt_short_age
+from console.tui.live_static import LiveStatic
 from console.venues.base import FeedStatus
 
 PROFILE_COLOURS = ("error", "warning", "success", "accent", "primary", "secondary")
@@ -63,10 +64,10 @@ class ConsoleHeader(Widget):
         with Horizontal(id="header-top"):
             yield Label(f" {self.label} ", id="profile-label", classes=profile_class(self.colour))
             yield Label(f" profile {self.profile} ", id="profile-name")
-            yield Static(id="mode")
-            yield Static(id="plan-state")
-            yield Static(id="clock")
-        yield Static(id="venues")
+            yield LiveStatic(id="mode")
+            yield LiveStatic(id="plan-state")
+            yield LiveStatic(id="clock")
+        yield LiveStatic(id="venues")
 
     def on_mount(self) -> None:
         self.tones = Tones.from_theme(self.app.theme_variables)
@@ -80,11 +81,11 @@ class ConsoleHeader(Widget):
         arm_minutes: float,
         running: str = "",
     ) -> None:
-        self.query_one("#mode", Static).update(self._mode(readonly, armed_left, arm_minutes))
-        self.query_one("#plan-state", Static).update(Text(running, "bold") if running else "")
+        self.query_one("#mode", LiveStatic).show(self._mode(readonly, armed_left, arm_minutes))
+        self.query_one("#plan-state", LiveStatic).show(Text(running, "bold") if running else "")
         clock = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
-        self.query_one("#clock", Static).update(clock)
-        self.query_one("#venues", Static).update(self.venue_line())
+        self.query_one("#clock", LiveStatic).show(clock)
+        self.query_one("#venues", LiveStatic).show(self.venue_line())
 
     def _mode(self, readonly: bool, armed_left: float | None, arm_minutes: float) -> Text:
         if armed_left is not None:

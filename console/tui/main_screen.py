@@ -57,9 +57,9 @@ class MainScreen(Screen[None]):
     def show_panel(self, index: int) -> None:
         tabs = self.query_one(TabbedContent)
         tabs.active = pane_id(self.panels[index % len(self.panels)])
-        self.call_after_refresh(self._focus_active)
+        self.call_after_refresh(self.focus_active)
 
-    def _focus_active(self) -> None:
+    def focus_active(self) -> None:
         self.active_panel.table.focus()
 
     def action_panel(self, index: int) -> None:
@@ -72,6 +72,6 @@ class MainScreen(Screen[None]):
         self.show_panel(self.panels.index(self.active_panel) - 1)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.call_after_refresh(self._focus_active)
+        self.call_after_refresh(self.focus_active)
         self.app.refresh_bindings()
         self.post_message(PanelShown())

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import RichLog, Static
+from textual.widgets import RichLog
 
 from console.core.dispatcher import ItemResult, Report
 from console.core.model import OutcomeKind
 from console.tui.format import Tones, fmt_clock, one_line, state_word
+from console.tui.live_static import LiveStatic
 
 RETRY_HINT = "palette (ctrl+p): Retry failed"
 
@@ -41,31 +42,33 @@ def advice(result: ItemResult) -> str:
 
 
 def describe(result: ItemResult, now: float, tones: Tones) -> Text:
-    """One log line for one result (outcome, or its verification)."""
+    """One log entry for one result: the outcome, or later its verification by re-read."""
     item, outcome = result.item, result.outcome
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     text.append(
         f"{fmt_clock(now)} {item.action.kind.value.upper()} {item.venue}/{item.target_name}: "
     )
+    seen = state_word(result.verified_state) if result.verified_state else "UNKNOWN"
     if result.verified is None:
         style = tones.ok if outcome.ok else tones.danger
         text.append(f" {outcome.kind.value.upper()} ", style)
-        detail = [one_line(outcome.message, 160)] if outcome.message else []
+        detail = [one_line(outcome.message, 200)] if outcome.message else []
         if outcome.http_status is not None:
             detail.append(f"HTTP {outcome.http_status}")
         if outcome.latency_ms is not None:
             detail.append(f"{outcome.latency_ms:.0f} ms")
         if outcome.warning:
-            detail.append(f"warning: {one_line(outcome.warning, 120)}")
+            detail.append(f"warning: {one_line(outcome.warning, 160)}")
         text.append(" " + " · ".join(detail))
+        if not outcome.ok:
+            text.append(f" — next: {advice(result)}", "bold")
     elif result.verified:
-        seen = state_word(result.verified_state) if result.verified_state else "?"
         text.append(f" VERIFIED {seen} ", tones.ok)
-    else:
+    elif outcome.ok:
         text.append(" NOT VERIFIED ", tones.danger)
-    hint = advice(result)
-    if hint and (result.verified is not None or not outcome.ok):
-        text.append(f" — {hint}")
+        text.append(f" — next: {advice(result)}", "bold")
+    else:
+        text.append(f" re-read shows {seen}")
     return text
 
 
@@ -91,8 +94,8 @@ class OutcomesView(Vertical):
         self.tones = Tones.monochrome()
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("no action yet this session", "dim"), id="progress")
-        yield RichLog(id="outcome-log", max_lines=5000, wrap=False, markup=False, auto_scroll=True)
+        yield LiveStatic(Text("no action yet this session", "dim"), id="progress")
+        yield RichLog(id="outcome-log", max_lines=5000, wrap=True, markup=False, auto_scroll=True)
 
     def on_mount(self) -> None:
         self.tones = Tones.from_theme(self.app.theme_variables)
@@ -103,7 +106,7 @@ class OutcomesView(Vertical):
             log.write(describe(result, now, self.tones))
 
     def show_progress(self, report: Report, *, running: bool) -> None:
-        self.query_one("#progress", Static).update(progress(report, running=running))
+        self.query_one("#progress", LiveStatic).show(progress(report, running=running))
 
     def note(self, text: str) -> None:
         self.query_one(RichLog).write(Text(text))

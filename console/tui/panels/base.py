@@ -15,12 +15,13 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
 
 from console.core.model import ActionKind, Target, TargetKind
 from console.core.store import Store
 from console.tui.format import Cell, Tones
+from console.tui.live_static import LiveStatic
 from console.tui.panels.columns import Column, RowContext
 from console.tui.panels.freshness import ViewFacts, freshness_line
 from console.tui.panels.table import TargetTable
@@ -69,6 +70,7 @@ class TargetPanel(Vertical):
         self._gone: set[Key] = set()
         self._stale: dict[str, bool] = {}
         self._needs_rebuild = True
+        self._ready = False
         self.any_stale = False
 
     # ----- subclass hooks -----------------------------------------------------------
@@ -96,7 +98,7 @@ class TargetPanel(Vertical):
 
     # ----- composition ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(id="freshness", classes="freshness")
+        yield LiveStatic(id="freshness", classes="freshness")
         yield Input(
             placeholder="filter: words in any column (enter: keep, esc: clear)",
             id="filter",
@@ -105,7 +107,7 @@ class TargetPanel(Vertical):
         )
         yield from self.compose_extra()
         yield TargetTable(id="table")
-        yield Static(id="detail", classes="detail")
+        yield LiveStatic(id="detail", classes="detail")
 
     def on_mount(self) -> None:
         self.tones = Tones.from_theme(self.app.theme_variables)
@@ -113,6 +115,7 @@ class TargetPanel(Vertical):
         for column in self.columns:
             table.add_column(self._label(column), width=column.width, key=column.key)
         self.query_one("#filter", Input).display = False
+        self._ready = True
 
     @property
     def table(self) -> TargetTable:
@@ -159,6 +162,8 @@ class TargetPanel(Vertical):
 
     def flush(self, now: float, *, second_changed: bool) -> None:
         """Apply what changed since the last flush; cost is proportional to the changes."""
+        if not self._ready:
+            return
         self._check_staleness()
         table = self.table
         cursor = table.cursor_key
@@ -412,7 +417,7 @@ class TargetPanel(Vertical):
         line, stale = freshness_line(self.store, self.venues, facts, self.tones)
         self.any_stale = stale
         self.set_class(stale, "-stale")
-        self.query_one("#freshness", Static).update(line)
+        self.query_one("#freshness", LiveStatic).show(line)
 
     def _sort_label(self) -> str:
         return self._by_key[self.sort_column].label + (" ▼" if self.sort_reverse else " ▲")
@@ -420,7 +425,7 @@ class TargetPanel(Vertical):
     def refresh_detail(self, now: float) -> None:
         target = self.cursor_target()
         text = self.detail(target, self.context(target, now)) if target else Text("")
-        self.query_one("#detail", Static).update(text)
+        self.query_one("#detail", LiveStatic).show(text)
 
 
 def _cell_sort_key(cell: object) -> object:

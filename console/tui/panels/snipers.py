@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from console.core.model import ActionKind, State, Target, TargetKind
 from console.tui.format import Cell, fmt_countdown, fmt_datetime, fmt_list, parse_iso
+from console.tui.live_static import LiveStatic
 from console.tui.panels.base import TargetPanel
 from console.tui.panels.columns import SELECT, Column, RowContext, attr_cell, status_cell
 
@@ -66,7 +66,7 @@ class SnipersPanel(TargetPanel):
         ]
 
     def compose_extra(self) -> ComposeResult:
-        yield Static(gauge(None, None), id="gauge", classes="gauge")
+        yield LiveStatic(gauge(None, None), id="gauge", classes="gauge")
 
     def slots(self) -> tuple[int | None, int | None]:
         """Slots as of the most recent read (every target carries the venue's meta)."""
@@ -83,7 +83,7 @@ class SnipersPanel(TargetPanel):
         return total - available, total
 
     def on_targets_changed(self) -> None:
-        self.query_one("#gauge", Static).update(gauge(*self.slots()))
+        self.query_one("#gauge", LiveStatic).show(gauge(*self.slots()))
 
     def detail(self, target: Target, ctx: RowContext) -> Text:
         attrs = target.attrs

@@ -1,0 +1,115 @@
+"""Read-only and arming, the keymap, help, palette, filter, sort and selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+
+from console.core.session import Session
+from console.tui.app import ConsoleApp
+from console.tui.keymap import help_rows, validate_keymap
+from console.tui.modals.confirm import ConfirmScreen
+from console.tui.modals.help import HelpScreen
+from tests.tui.fakes import FakeClock, FakeVenue, fake_session
+from tests.tui.pilot_support import cell, row_keys, wait_for
+
+SIZE = (120, 40)
+
+
+def footer_keys(app: ConsoleApp) -> set[str]:
+    return {b.binding.id or "" for b in app.screen.active_bindings.values() if b.enabled}
+
+
+async def test_readonly_leaves_control_keys_unbound_until_armed_then_expires(
+    tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
+) -> None:
+    session = fake_session(tmp_path, clock, venues, readonly=True)
+    app = ConsoleApp(session, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        await pilot.press("P", "X")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert {"pause", "stop"}.isdisjoint(footer_keys(app))
+        assert not any("Pause" in c.title for c in app.palette_commands())
+        await pilot.press("a")
+        assert "ARMED 5:00" in str(app.header.query_one("#mode").render())
+        assert {"pause", "stop"} <= footer_keys(app)
+        clock.now += 61
+        await wait_for(pilot, lambda: "ARMED 3:59" in str(app.header.query_one("#mode").render()))
+        await pilot.press("P")
+        assert isinstance(app.screen, ConfirmScreen)
+        clock.now += 240  # the arm runs out while the modal is open
+        await pilot.press("y")
+        await pilot.pause()
+        assert venues["55tech"].executed == []
+        await wait_for(pilot, lambda: "READ-ONLY" in str(app.header.query_one("#mode").render()))
+        await pilot.press("P")
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_a_profile_keymap_remaps_by_binding_id_and_refuses_ctrl_for_control(
+    session: Session, venues: dict[str, FakeVenue]
+) -> None:
+    app = ConsoleApp(
+        session, clock=session.clock, keymap={"pause": "W", "stop": "ctrl+x", "nope": "z"}
+    )
+    assert app.keys == {"pause": "W"}
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        await pilot.press("P")
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("W")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape", "X")  # stop kept its default key
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.draft.kind.value == "stop"
+
+
+def test_keymap_validation_keeps_kill_key_reserved() -> None:
+    valid, problems = validate_keymap({"help": "K", "filter": "f"})
+    assert valid == {"filter": "f"}
+    assert problems == ["help: K is reserved for the kill-all"]
+
+
+async def test_help_lists_every_key_as_remapped(session: Session) -> None:
+    app = ConsoleApp(session, clock=session.clock, keymap={"pause": "W"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = {(r.id, r.key) for r in help_rows(app.keys)}
+        assert ("pause", "W") in rows and ("stop", "X") in rows
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_switches_panels_by_name(session: Session) -> None:
+    app = ConsoleApp(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        await pilot.press("ctrl+p", *"Show panel 4", "enter")
+        await wait_for(pilot, lambda: app.active_panel.KIND.value == "expiration", "panel 4")
+
+
+async def test_filter_sort_and_selection(session: Session) -> None:
+    app = ConsoleApp(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        assert row_keys(app) == ["x3algo/a1", "x3algo/a2", "x3algo/a3"]
+        await pilot.press("slash", *"eth", "enter")
+        assert row_keys(app) == ["x3algo/a2"]
+        assert not app.active_panel.query_one("#filter", Input).has_focus
+        await pilot.press("escape")  # no selection: esc drops the filter
+        assert len(row_keys(app)) == 3
+        await pilot.press("s", "s")  # Status, then Profit
+        assert app.active_panel.sort_column == "profit"
+        assert row_keys(app) == ["x3algo/a2", "x3algo/a3", "x3algo/a1"]
+        await pilot.press("o")  # the cursor stays on its row (a2) wherever it moves
+        assert row_keys(app) == ["x3algo/a1", "x3algo/a3", "x3algo/a2"]
+        assert app.active_panel.table.cursor_key == "x3algo/a2"
+        await pilot.press("k", "space")  # selects a3, moves down
+        assert app.active_panel.selected == {"x3algo/a3"}
+        assert cell(app, "x3algo/a3", "sel") == "●"
+        await pilot.press("escape")
+        assert app.active_panel.selected == set()
