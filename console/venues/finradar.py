@@ -115,7 +115,7 @@ class FinRadarClient(VenueClient):
 
     async def read_target(self, target_id: str) -> Target | None:
         seen = self._seen.get(target_id)
-        filters: dict[str, QueryValue] = {"ticker": seen.ticker} if seen else {}
+        filters: dict[str, QueryValue] = {"ticker": seen.ticker} if seen and seen.ticker else {}
         for target in await self._list(filters):
             if target.id == target_id:
                 return target
@@ -131,11 +131,14 @@ class FinRadarClient(VenueClient):
             reply = await self._read(params)
             page = self._parse_list(reply)
             meta = page.meta
+            known = len(rows)
             for row in page.targets:
                 rows.setdefault(row.target_id, row)
             offset += len(page.targets)
-            if len(page.targets) < self._page_size or (
-                meta.total is not None and offset >= meta.total
+            if (
+                len(page.targets) < self._page_size
+                or (meta.total is not None and offset >= meta.total)
+                or len(rows) == known  # a venue ignoring offset must not loop us forever
             ):
                 break
         confirmed = time.time()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
-from console.venues.base import Secret, VenueSettings
+from console.venues.base import RateLimit, Secret, VenueSettings
 from console.venues.feeds import FeedError
 from console.venues.finradar import FinRadarClient
 from console.venues.finradar_wire import ErrorBody, StopReply, TargetList, state_of
@@ -188,6 +188,42 @@ async def test_pagination_deduplicates_rows_shifted_by_a_new_target() -> None:
     assert [t.id for t in targets] == ["tgt_a", "tgt_b", "tgt_c"]
     assert offsets == [0, 2, 4]
     await client.aclose()
+
+
+async def test_a_venue_ignoring_offset_does_not_loop_the_client() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(int(request.url.params["offset"]))
+        return listing(row("tgt_a", "ACTIVE"), row("tgt_b", "ACTIVE"))
+
+    client = make_client(handler, options={"page_size": 2})
+    assert [t.id for t in await client.list_targets()] == ["tgt_a", "tgt_b"]
+    assert calls == [0, 2]
+    await client.aclose()
+
+
+async def test_list_refused_twice_by_the_rate_limit_is_a_feed_error() -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        body = {"error": {"code": "RATE_LIMITED", "message": "Rate limit exceeded"}}
+        return httpx.Response(429, headers={"Retry-After": "0.01"}, json=body)
+
+    client = make_client(handler, pacing=True, rate_scale=0.01)
+    with pytest.raises(FeedError, match="rate limited"):
+        await client.list_targets()
+    assert len(calls) == 2
+    await client.aclose()
+
+
+def test_rate_bucket_is_120_a_minute_scaled_and_overridable() -> None:
+    documented = make_client(lambda request: listing(), pacing=True, rate_scale=0.5)
+    assert documented._pacer.rate == RateLimit(120, 30.0)
+    override = {"requests": RateLimit(10, 60.0)}
+    custom = make_client(lambda request: listing(), pacing=True, rate_limits=override)
+    assert custom._pacer.rate == RateLimit(10, 60.0)
 
 
 async def test_api_key_is_sent_as_header_and_never_in_the_url() -> None:
