@@ -1,0 +1,1 @@
+"""Themes shipped with trading-console (installed as the package ``console.themes``)."""
