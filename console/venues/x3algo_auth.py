@@ -180,20 +180,19 @@ class X3AlgoSession:
                     raise  # the venue is in trouble; a login would not fare better
         await self._login()
 
-    async def _spend_auth_budget(self, what: str) -> None:
+    async def _check_auth_budget(self, what: str) -> None:
+        """Fail at once when the 5-per-15-minutes budget has no room within a timeout."""
         wait = self._pacer.delay_for()
         if wait > self._settings.request_timeout_s:
             raise X3AlgoAuthError(
                 f"x3algo allows 5 logins/refreshes per 15 minutes and this console has "
                 f"used them; cannot {what} for another {wait:.0f} s. Wait, then retry."
             )
-        await self._pacer.acquire()
 
     async def _login(self) -> None:
         now = self.clock()
         if self._refused is not None and now < self._refused_until:
             raise self._refused
-        await self._spend_auth_budget("log in")
         body = dumps({"email": self._email.reveal(), "password": self._password.reveal()})
         reply = await self._auth_call(LOGIN_PATH, body=body, what="log in")
         if reply.status in (400, 401, 403):
@@ -213,7 +212,6 @@ class X3AlgoSession:
         self.logins += 1
 
     async def _refresh(self) -> None:
-        await self._spend_auth_budget("refresh the access token")
         assert self._refresh_cookie is not None
         headers = {"Cookie": f"refreshToken={self._refresh_cookie.reveal()}"}
         reply = await self._auth_call(REFRESH_PATH, headers=headers, what="refresh the token")
@@ -230,21 +228,22 @@ class X3AlgoSession:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
+        """One call of the auth bucket: checked against the budget first, then paced."""
+        await self._check_auth_budget(what)
         try:
-            reply = await send(
+            return await send(
                 self._http,
                 "POST",
                 path,
                 content=body,
                 headers=headers,
                 timeout_s=self._settings.request_timeout_s,
+                pacer=self._pacer,
             )
         except CallError as exc:
             raise X3AlgoAuthError(
                 f"x3algo did not answer when asked to {what}: {exc.message}"
             ) from None
-        self._pacer.observe(reply.status, reply.headers)  # spent in _spend_auth_budget
-        return reply
 
     def _accept(self, reply: Reply, what: str) -> None:
         """Take the access token from a 200, or raise with x3algo's words."""

@@ -327,3 +327,17 @@ async def test_reads_exhausting_the_general_bucket_do_not_hold_up_a_stop(
     async with asyncio.timeout(5):  # a shared bucket would wait 900 s here
         outcome = await client.execute(ALGO, STOP)
     assert outcome.kind is OutcomeKind.APPLIED
+
+
+async def test_spent_login_budget_fails_clearly_instead_of_waiting_15_minutes(
+    venue: FakeVenue,
+) -> None:
+    set_get(venue, "active")
+    client = make_client(venue, pacing=True, rate_limits={"auth": RateLimit(1, 900)})
+    await client.read_target(ALGO)  # the login spends the whole auth budget
+    venue.expire_all()
+    async with asyncio.timeout(5):
+        outcome = await client.execute(ALGO, STOP)
+    assert outcome.kind is OutcomeKind.FAILED
+    assert "per 15 minutes" in outcome.message
+    assert (venue.logins, venue.refreshes) == (1, 0)
