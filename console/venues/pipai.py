@@ -8,7 +8,8 @@ Vendor quirks handled here and nowhere else:
   the timestamp is taken after the pacer lets the call go (a long queue cannot make
   it stale).
 * Per-endpoint weights (get 1, list 2, pause 5, deploy 10) under one budget of 1,200
-  weight per rolling 60 s [INF], paced client-side (bucket name ``weight``); a 429
+  weight per rolling 60 s [INF], paced client-side (bucket name ``weight``) with calls
+  counted until their answer arrives (:mod:`console.venues.pipai_pacing`); a 429
   ``RATE_LIMITED`` was refused, so it is retried once after ``Retry-After``.
 * No stop endpoint (Project decision 3): the strongest control is pause with
   ``close_positions``; resume is a deploy of a paused strategy (deploying a draft is
@@ -65,19 +66,16 @@ from console.venues.http import (
     make_http_client,
     send,
 )
-from console.venues.pacing import make_pacer, retry_after_seconds
+from console.venues.pacing import retry_after_seconds
 from console.venues.pipai_errors import error_code, http_error, not_offered, vendor_words
 from console.venues.pipai_feed import StatusStream
 from console.venues.pipai_map import to_target
+from console.venues.pipai_pacing import CompletionPacer
 from console.venues.pipai_sign import now_ms, signed_headers, ws_auth_frame
 from console.venues.pipai_wire import Strategy, StrategyPage
 
 WEIGHT_BUDGET = RateLimit(1200, 60.0)  # [INF] budget and window are a documented [GAP]
 WEIGHTS = {"get": 1, "list": 2, "pause": 5, "deploy": 10}
-# The pacer counts a call when it leaves the queue, PipAI when it arrives (up to tens of
-# ms later on a fresh connection under load): this slack keeps a burst under the budget
-# as PipAI sees it. Negligible on the real 60 s window; it matters for scaled test windows.
-ARRIVAL_SLACK_S = 0.05
 PAGE_SIZE = 100  # the documented maximum: fewest weighted list calls
 _HEX_SIGNATURE = re.compile(r"\b[0-9a-f]{64}\b")
 
@@ -103,8 +101,8 @@ class PipAIClient(VenueClient):
         self._api_secret = settings.secret("api_secret")
         self._http = make_http_client(settings, transport=transport)
         rate = settings.rate_limits.get("weight", WEIGHT_BUDGET)
-        window = rate.window_s * settings.rate_scale + ARRIVAL_SLACK_S
-        self._pacer = make_pacer(RateLimit(rate.limit, window), enabled=settings.pacing)
+        scaled = RateLimit(rate.limit, rate.window_s * settings.rate_scale)
+        self._pacer = CompletionPacer(scaled, enabled=settings.pacing)
         self._page_size = int(settings.options.get("page_size", PAGE_SIZE))
         close_timeout = settings.options.get("close_timeout_s", settings.control_timeout_s * 4)
         self._close_timeout_s = float(close_timeout)
@@ -123,20 +121,21 @@ class PipAIClient(VenueClient):
         """One signed, paced request; the bytes signed are exactly the bytes sent."""
         target = path + ("?" + urlencode(query, quote_via=quote, safe="") if query else "")
         content = dumps(body) if body is not None else None
-        await self._pacer.acquire(weight)
         # Sign the request target httpx will put on the wire (base path, encoding and all).
         wire_target = self._http.build_request(method, target).url.raw_path.decode("ascii")
-        headers = signed_headers(
-            self._api_key.reveal(),
-            self._api_secret.reveal(),
-            method,
-            wire_target,
-            content or b"",
-            timestamp_ms=now_ms(),
-        )
-        reply = await send(
-            self._http, method, target, content=content, headers=headers, timeout_s=timeout_s
-        )
+        async with self._pacer.slot(weight):
+            # Signed only once the pacer lets it go: a long queue cannot make it stale.
+            headers = signed_headers(
+                self._api_key.reveal(),
+                self._api_secret.reveal(),
+                method,
+                wire_target,
+                content or b"",
+                timestamp_ms=now_ms(),
+            )
+            reply = await send(
+                self._http, method, target, content=content, headers=headers, timeout_s=timeout_s
+            )
         self._pacer.observe(reply.status, reply.headers)
         return reply
 

@@ -22,6 +22,12 @@ from websockets.exceptions import ConnectionClosed
 from console.sim.server import SimServer
 from tests.support import set_knobs, sim_admin, sim_counters
 
+
+@pytest.fixture
+def sim_options() -> dict[str, Any]:
+    return {"vendors": ("pipai",)}  # the other four simulated vendors are not needed here
+
+
 STRATEGY_FIELDS = {
     "id",
     "name",

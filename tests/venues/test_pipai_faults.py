@@ -17,7 +17,7 @@ from tests.support import set_knobs, settings_for, sim_admin, sim_counters
 @pytest.fixture
 def sim_options() -> dict[str, Any]:
     # Short rate windows: the shared 429 burst then asks for a 0.05 s Retry-After.
-    return {"knobs": {"pipai": {"rate_scale": 0.05}}}
+    return {"knobs": {"pipai": {"rate_scale": 0.05}}, "vendors": ("pipai",)}
 
 
 @pytest.fixture

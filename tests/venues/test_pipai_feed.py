@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import httpx
+import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.sim.server import SimServer
@@ -16,6 +17,11 @@ from console.venues.pipai import PipAIClient
 from console.venues.pipai_feed import StatusStream
 from console.venues.pipai_wire import StreamFrame
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
+
+
+@pytest.fixture
+def sim_options() -> dict[str, Any]:
+    return {"vendors": ("pipai",)}  # the other four simulated vendors are not needed here
 
 
 class UpsertSink(RecordingSink):

@@ -16,6 +16,11 @@ from tests.support import settings_for, sim_admin, sim_counters
 
 
 @pytest.fixture
+def sim_options() -> dict[str, Any]:
+    return {"vendors": ("pipai",)}  # the other four simulated vendors are not needed here
+
+
+@pytest.fixture
 async def client(sim: SimServer) -> AsyncIterator[PipAIClient]:
     c = PipAIClient(settings_for(sim, "pipai", options={"page_size": 7}))
     yield c

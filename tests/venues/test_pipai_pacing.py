@@ -14,14 +14,14 @@ import pytest
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind
 from console.sim.server import SimServer
 from console.venues.pipai import PipAIClient
-from tests.support import settings_for, sim_admin, sim_counters
+from tests.support import set_knobs, settings_for, sim_admin, sim_counters
 
 CYCLES = 4  # pause (5) + resume (10) per cycle: 22 strategies × 4 × 15 = 1,320 weight
 
 
 @pytest.fixture
 def sim_options() -> dict[str, Any]:
-    return {"knobs": {"pipai": {"rate_scale": 0.01}}}
+    return {"knobs": {"pipai": {"rate_scale": 0.01}}, "vendors": ("pipai",)}
 
 
 async def cycle(client: PipAIClient, sid: str) -> list[Outcome]:
@@ -53,8 +53,12 @@ async def test_paced_client_spends_past_the_budget_without_a_429(sim: SimServer)
 
 async def test_unpaced_client_does_hit_the_limit(sim: SimServer) -> None:
     """The limit is real: the same burst without pacing is refused by the simulator."""
+    set_knobs(sim, "pipai", rate_scale=1.0)  # a full 60 s window: the burst cannot fit
     client = PipAIClient(settings_for(sim, "pipai", pacing=False))
     outcomes = await run_cycles(sim, client)
     await client.aclose()
     assert sim_counters(sim, "pipai").get("429", 0) > 0
-    assert OutcomeKind.APPLIED in {o.kind for o in outcomes}
+    kinds = [o.kind for o in outcomes]
+    assert OutcomeKind.APPLIED in kinds
+    assert OutcomeKind.FAILED in kinds  # Retry-After too long to hold an operator for
+    assert all("rate limited" in o.message for o in outcomes if o.kind is OutcomeKind.FAILED)
