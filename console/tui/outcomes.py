@@ -52,7 +52,7 @@ def describe(result: ItemResult, now: float, tones: Tones) -> Text:
     if result.verified is None:
         style = tones.ok if outcome.ok else tones.danger
         text.append(f" {outcome.kind.value.upper()} ", style)
-        detail = [one_line(outcome.message, 200)] if outcome.message else []
+        detail = [one_line(outcome.message, 600)] if outcome.message else []
         if outcome.http_status is not None:
             detail.append(f"HTTP {outcome.http_status}")
         if outcome.latency_ms is not None:

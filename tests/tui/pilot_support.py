@@ -46,7 +46,7 @@ def log_text(app: ConsoleApp) -> str:
     from textual.widgets import RichLog
 
     log = app.screen_stack[0].query_one("#outcome-log", RichLog)
-    return "\n".join(line.text for line in log.lines)
+    return " ".join(" ".join(line.text for line in log.lines).split())
 
 
 async def show_row(pilot: Pilot[None], app: ConsoleApp, words: str) -> None:

@@ -96,8 +96,9 @@ async def test_expiration_pause_is_known_from_here_and_snipers_show_slots(
     app = ConsoleApp(session, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
-        key = next(iter(app.active_panel.targets), "")
-        await wait_for(pilot, lambda: cell(app, key, "state") == "UNKNOWN")
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 2)
+        key = app.active_panel.table.cursor_key or ""
+        assert cell(app, key, "state") == "UNKNOWN"
         assert cell(app, key, "known") == "unknown: venue can't say"
         await pilot.press("P", "y")
         await app.workers.wait_for_complete()
