@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import itertools
 import json
 import math
 import random
@@ -252,7 +253,7 @@ class PipAIWorld:
         out: list[dict[str, Any]] = []
         last: Strategy | None = None
         more = False
-        for s in self.newest_first[start:]:
+        for s in itertools.islice(self.newest_first, start, None):
             item = s.as_json(unknown_status_rate)
             if (status and item["status"] != status) or (
                 template_id and s.template_id != template_id

@@ -212,13 +212,12 @@ class StatusStream:
                 strategy_id = self._refetch_ids.pop()
                 try:
                     target = await self._read_one(strategy_id)
+                    if target is not None:
+                        self.sink.upsert([target])
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:
+                except Exception as exc:  # the next resync brings it back in line
                     log.info("%s: re-fetch of %s failed: %s", self.venue, strategy_id, exc)
-                    continue
-                if target is not None:
-                    self.sink.upsert([target])
 
 
 def _parse(raw: str | bytes) -> StreamFrame | None:
