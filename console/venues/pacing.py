@@ -5,9 +5,11 @@ plus its own weight stay within ``limit``. Waiters are served in order, so a bur
 2,000 stops drains at exactly the rate the vendor allows and no faster. A small safety
 margin on the window absorbs the delay between our clock and the server's.
 
-A call counts from when it is sent, and once its answer arrives it is re-stamped at that
-moment (:meth:`Pacer.settle`): the server counted it somewhere in between, so measuring
-the window from the answer can only err on the safe side, whatever the network latency.
+The server counts a call when it arrives, somewhere between our send and its answer.
+So a call still in flight counts as spent *now*, and once its answer arrives it counts
+from that moment (:meth:`Pacer.settle`): the window can only err on the safe side,
+whatever the latency or the load on this machine. Waiters wake when a call settles.
+A call never settled (a caller's bug) stops counting as "now" after ``_IN_FLIGHT_CAP_S``.
 
 The vendor can also tell us to wait (``Retry-After``, ``X-RateLimit-Remaining: 0`` with
 ``X-RateLimit-Reset``): ``hold_until`` makes every waiter respect that.
@@ -16,6 +18,7 @@ The vendor can also tell us to wait (``Retry-After``, ``X-RateLimit-Remaining: 0
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,16 +32,25 @@ Sleep = Callable[[float], Awaitable[None]]
 # Fraction of a window kept as slack between our clock and the server's.
 _MARGIN_FRACTION = 0.03
 _MARGIN_MIN_S = 0.004
+# After this long an unsettled call is assumed answered at send + cap (never a deadlock).
+_IN_FLIGHT_CAP_S = 60.0
 
 
 class Slot:
-    """One spent call: when it counts from, and its weight."""
+    """One spent call: when it was sent (then answered), its weight, whether answered."""
 
-    __slots__ = ("at", "weight")
+    __slots__ = ("at", "settled", "weight")
 
     def __init__(self, at: float, weight: int) -> None:
         self.at = at
         self.weight = weight
+        self.settled = False
+
+    def counts_from(self, now: float) -> float:
+        """When the server may have counted it, at the latest we can know."""
+        if self.settled:
+            return self.at
+        return min(now, self.at + _IN_FLIGHT_CAP_S)
 
 
 class Pacer:
@@ -53,13 +65,14 @@ class Pacer:
         self._spent: deque[Slot] = deque()
         self._in_window = 0
         self._lock = asyncio.Lock()
+        self._settled = asyncio.Event()
         self._hold_until = 0.0
         self._window = rate.window_s + max(rate.window_s * _MARGIN_FRACTION, _MARGIN_MIN_S)
 
     def _expire(self, now: float) -> None:
-        # Settled slots may be later than their successors: stopping at the first slot
-        # still in the window can only over-count, never under-count.
-        while self._spent and self._spent[0].at <= now - self._window:
+        # Slots settle out of order: stopping at the first slot still counting can only
+        # over-count, never under-count.
+        while self._spent and self._spent[0].counts_from(now) <= now - self._window:
             self._in_window -= self._spent.popleft().weight
 
     def delay_for(self, weight: int = 1) -> float:
@@ -73,7 +86,7 @@ class Pacer:
             latest = 0.0
             for slot in self._spent:
                 freed += slot.weight
-                latest = max(latest, slot.at)
+                latest = max(latest, slot.counts_from(now))
                 if freed >= need:
                     wait = max(wait, latest + self._window - now)
                     break
@@ -87,15 +100,26 @@ class Pacer:
                 wait = self.delay_for(weight)
                 if wait <= 0:
                     break
-                await self._sleep(wait)
+                await self._pause(wait)
             slot = Slot(self._clock(), weight)
             self._spent.append(slot)
             self._in_window += weight
             return slot
 
+    async def _pause(self, wait: float) -> None:
+        """Wait ``wait`` seconds, or less if an in-flight call settles meanwhile."""
+        if all(slot.settled for slot in self._spent):
+            await self._sleep(wait)
+            return
+        self._settled.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled.wait(), wait)
+
     def settle(self, slot: Slot) -> None:
-        """The call's answer arrived (or it failed): count it from now on."""
+        """The call's answer arrived (or it failed): it counts from now on."""
         slot.at = max(slot.at, self._clock())
+        slot.settled = True
+        self._settled.set()
 
     def hold_until(self, deadline: float) -> None:
         """Make every call wait until ``deadline`` (monotonic seconds)."""
@@ -145,7 +169,9 @@ class Unpaced(Pacer):
         super().__init__(RateLimit(1, 1.0))
 
     async def acquire(self, weight: int = 1) -> Slot:
-        return Slot(0.0, 0)
+        slot = Slot(0.0, 0)
+        slot.settled = True
+        return slot
 
     def settle(self, slot: Slot) -> None:
         return None

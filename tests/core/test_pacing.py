@@ -10,6 +10,11 @@ from console.venues.base import RateLimit
 from console.venues.pacing import Pacer, retry_after_seconds
 
 
+async def answered(pacer: Pacer, weight: int = 1) -> None:
+    """Acquire and get the answer at once (a call with no latency)."""
+    pacer.settle(await pacer.acquire(weight))
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -29,14 +34,14 @@ def clock() -> FakeClock:
 async def test_calls_within_the_limit_go_at_once(clock: FakeClock) -> None:
     pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
     for _ in range(100):
-        await pacer.acquire()
+        await answered(pacer)
     assert clock.now == 1000.0
 
 
 async def test_the_call_over_the_limit_waits_for_the_window_plus_margin(clock: FakeClock) -> None:
     pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
     for _ in range(101):
-        await pacer.acquire()
+        await answered(pacer)
     waited = clock.now - 1000.0
     assert 60.0 < waited <= 60.0 * 1.05
 
@@ -45,7 +50,7 @@ async def test_no_window_ever_holds_more_than_the_limit(clock: FakeClock) -> Non
     pacer = Pacer(RateLimit(10, 1.0), clock=clock, sleep=clock.sleep)
     sent: list[float] = []
     for _ in range(95):
-        await pacer.acquire()
+        await answered(pacer)
         sent.append(clock.now)
     for i, t in enumerate(sent):
         in_window = [s for s in sent[: i + 1] if s > t - 1.0]
@@ -54,17 +59,17 @@ async def test_no_window_ever_holds_more_than_the_limit(clock: FakeClock) -> Non
 
 async def test_weights_count_against_the_budget(clock: FakeClock) -> None:
     pacer = Pacer(RateLimit(10, 1.0), clock=clock, sleep=clock.sleep)
-    await pacer.acquire(5)
-    await pacer.acquire(5)
+    await answered(pacer, 5)
+    await answered(pacer, 5)
     assert clock.now == 1000.0
-    await pacer.acquire(5)
+    await answered(pacer, 5)
     assert clock.now > 1000.0
 
 
 async def test_a_429_holds_every_caller_for_retry_after(clock: FakeClock) -> None:
     pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
     pacer.observe(429, {"retry-after": "7"})
-    await pacer.acquire()
+    await answered(pacer)
     assert clock.now == pytest.approx(1007.0)
 
 
@@ -73,7 +78,7 @@ async def test_waiters_are_served_in_order(clock: FakeClock) -> None:
     order: list[int] = []
 
     async def call(i: int) -> None:
-        await pacer.acquire()
+        await answered(pacer)
         order.append(i)
 
     await asyncio.gather(*(call(i) for i in range(5)))
@@ -91,5 +96,16 @@ async def test_a_call_counts_from_its_answer_once_settled(clock: FakeClock) -> N
     slot = await pacer.acquire()
     clock.now += 0.4  # the answer took 0.4 s; the server counted the call somewhere in there
     pacer.settle(slot)
-    await pacer.acquire()
+    await answered(pacer)
     assert clock.now - 1000.0 > 1.4  # the window runs from the answer, not from the send
+
+
+def test_a_call_in_flight_counts_as_spent_now_until_it_settles(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(1, 1.0), clock=clock, sleep=clock.sleep)
+    slot = asyncio.run(pacer.acquire())  # sent at 1000, no answer yet
+    clock.now += 10  # the server may still count it now
+    assert pacer.delay_for() > 1.0
+    pacer.settle(slot)  # answered at 1010: one window from the answer
+    assert 1.0 < pacer.delay_for() <= 1.05
+    clock.now += 1.1
+    assert pacer.delay_for() == 0
