@@ -169,7 +169,8 @@ def _run_console(profile: Profile, args: argparse.Namespace) -> int:
 
     session = _session(profile)
     readonly = True if args.readonly else None
-    app = ConsoleApp(session, readonly=readonly, theme=args.theme, keymap=profile.app.keys)
+    app = ConsoleApp(session, readonly=readonly, theme=args.theme or profile.app.theme,
+                     keymap=profile.app.keys)  # fmt: skip
     app.run()
     return app.return_code or 0
 

@@ -152,7 +152,8 @@ def run_demo(args: argparse.Namespace, config_path: Path) -> int:
         journal = Journal(profile.journal_path, profile=profile.name)
         session = Session.from_settings(session_options(profile), profile.venue_settings(), journal)
         readonly = True if getattr(args, "readonly", False) else None
-        app = ConsoleApp(session, readonly=readonly, theme=getattr(args, "theme", None),
+        theme = getattr(args, "theme", None) or profile.app.theme
+        app = ConsoleApp(session, readonly=readonly, theme=theme,
                          keymap=profile.app.keys)  # fmt: skip
         app.run()
         return app.return_code or 0
