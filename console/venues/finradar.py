@@ -28,7 +28,6 @@ Target attrs (docs/ATTRIBUTES.md): ``ticker``, ``window_start``, ``window_end``,
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,7 +71,6 @@ MAX_PAGE = 200
 # A stop answered with a stopped_at this long before we sent it was not ours (clock skew).
 CLOCK_SKEW_S = 30.0
 _MAX_PAGES = 10_000
-IN_FLIGHT = 8  # requests at once; well under the connection pool, ample at 2 requests/s
 
 STOP_SPEC = ActionSpec(
     kind=ActionKind.STOP,
@@ -110,7 +108,6 @@ class FinRadarClient(VenueClient):
         self._page_size = max(1, min(MAX_PAGE, page))
         self._seen: dict[str, _Seen] = {}
         self._slots_total = PAID_SLOTS
-        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
 
     # ----- reading ----------------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
@@ -258,16 +255,9 @@ class FinRadarClient(VenueClient):
         timeout_s: float,
         params: Mapping[str, QueryValue] | None = None,
     ) -> Reply:
-        """One paced request, with few in flight at once.
-
-        The pacer dates a call from when it lets it go until its answer re-dates it; a call
-        still queued for a connection when its window ends would be forgotten before the
-        vendor even counted it. Bounding calls in flight keeps that queue empty.
-        """
-        async with self._in_flight:
-            return await send(
-                self._http, method, path, params=params, timeout_s=timeout_s, pacer=self._pacer
-            )
+        return await send(
+            self._http, method, path, params=params, timeout_s=timeout_s, pacer=self._pacer
+        )
 
     async def _stopped(
         self, target_id: str, label: str, seen: _Seen | None, sent_at: float, reply: Reply

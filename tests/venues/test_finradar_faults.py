@@ -49,8 +49,9 @@ async def test_pacing_keeps_a_burst_under_the_limit(sim: SimServer, client: FinR
 
 async def test_without_pacing_the_simulator_refuses_the_excess(sim: SimServer) -> None:
     """The limit is real: the same burst unpaced meets 429s (so the test above can fail)."""
+    set_knobs(sim, API, rate_scale=1.0)  # a full minute: however slow the machine, 130 > 120
     unpaced = FinRadarClient(settings_for(sim, API, pacing=False))
-    await asyncio.gather(*(unpaced.list_targets() for _ in range(200)), return_exceptions=True)
+    await asyncio.gather(*(unpaced.list_targets() for _ in range(130)), return_exceptions=True)
     assert sim_counters(sim, API)["429"] > 0
     await unpaced.aclose()
 
