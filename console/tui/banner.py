@@ -69,7 +69,7 @@ class GlobalBanner(LiveStatic):
             text.append(f" reason: {one_line(block.reason, 120)}")
         if block.duration_s is not None:
             text.append(f" · for {fmt_duration(block.duration_s)}")
-        text.append(" · no client trades until it is lifted on the venue")
+        text.append(" · client trading is blocked venue-wide until the venue lifts it")
         if stale_age is not None:
             text.append(f" (as of {fmt_age(stale_age)} ago)", "bold")
         self.show(text)

@@ -54,7 +54,7 @@ APP_BINDINGS: list[Binding] = [
     _b("X", "control('stop')", "Stop", "stop"),
     _b("R", "control('resume')", "Resume", "resume"),
     _b("S", "control('start')", "Start", "start"),
-    _b("a", "arm", "Arm", "arm"),
+    _b("a", "arm", "Arm/disarm", "arm"),
     _b("s", "sort", "Sort", "sort", show=False),
     _b("o", "reverse_sort", "Reverse order", "reverse_sort", show=False),
     _b("v", "select_all", "Select all shown", "select_all", show=False),
@@ -72,7 +72,7 @@ SCREEN_BINDINGS: list[Binding] = [
 TABLE_BINDINGS: list[Binding] = [
     _b("j", "cursor_down", "Down", "down", show=False),
     _b("k", "cursor_up", "Up", "up", show=False),
-    _b("space", "toggle_select", "Select", "select"),
+    _b("space", "toggle_select", "Select", "select", show=False),
 ]
 
 _GROUPS: Mapping[str, str] = {
@@ -127,8 +127,12 @@ def help_rows(keymap: Mapping[str, str]) -> list[KeyDoc]:
     rows = []
     for binding in all_bindings():
         assert binding.id is not None
+        if binding.id.startswith("panel."):
+            continue
         group = _GROUPS.get(binding.id, "move")
         rows.append(KeyDoc(binding.id, display_key(keys[binding.id]), binding.description, group))
+    panels = " ".join(display_key(keys[f"panel.{n}"]) for n in range(1, 6))
+    rows.append(KeyDoc("panel.1-5", panels, "Show panel 1 to 5", "move"))
     return rows
 
 

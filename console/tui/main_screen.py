@@ -44,7 +44,7 @@ class MainScreen(Screen[None]):
         yield GlobalBanner()
         with TabbedContent(id="panels"):
             for n, panel in enumerate(self.panels, 1):
-                with TabPane(f"{n} {panel.SHORT}", id=pane_id(panel)):
+                with TabPane(f"{n} {panel.SHORT}  ", id=pane_id(panel)):
                     yield panel
         yield OutcomesView()
         yield Footer(compact=True)

@@ -74,7 +74,7 @@ def describe(result: ItemResult, now: float, tones: Tones) -> Text:
 
 def progress(report: Report, *, running: bool) -> Text:
     """``Pause 3 strategies: 2/3 answered · halted 1/3 verified · 1 failed``."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     head = "RUNNING" if running else "DONE"
     problems = sum(1 for r in report.results.values() if r.needs_retry)
     text.append(f" {head} ", "reverse bold" if running or problems else "bold")
@@ -103,10 +103,10 @@ class OutcomesView(Vertical):
     def write_results(self, results: Iterable[ItemResult], now: float) -> None:
         log = self.query_one(RichLog)
         for result in results:
-            log.write(describe(result, now, self.tones))
+            log.write(describe(result, now, self.tones), expand=True)
 
     def show_progress(self, report: Report, *, running: bool) -> None:
         self.query_one("#progress", LiveStatic).show(progress(report, running=running))
 
     def note(self, text: str) -> None:
-        self.query_one(RichLog).write(Text(text))
+        self.query_one(RichLog).write(Text(text), expand=True)

@@ -94,7 +94,10 @@ class ConfirmScreen(ModalScreen[Plan | None]):
                         classes="count-prompt",
                     )
                     yield Input(
-                        placeholder=str(len(plan)), id="count", restrict=r"[0-9]*", max_length=8
+                        placeholder="number of targets",
+                        id="count",
+                        restrict=r"[0-9]*",
+                        max_length=8,
                     )
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
@@ -109,7 +112,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         lines = [self._target_line(i) for i in range(min(len(self.plan), LIST_LIMIT))]
         if len(self.plan) > LIST_LIMIT:
             lines.append(f"… and {len(self.plan) - LIST_LIMIT} more (all are in the journal)")
-        log.write_lines(lines)
+        log.write("\n".join(lines))
         log.scroll_home(animate=False)
 
     def _target_line(self, index: int) -> str:

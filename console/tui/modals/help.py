@@ -34,8 +34,6 @@ def help_table(keymap: Mapping[str, str], *, readonly: bool, arm_minutes: float)
         for row in rows:
             if row.group == group:
                 table.add_row(row.key, row.description)
-        if group == "move":
-            table.add_row("1-5", "Show panel 1-5 (tab / shift+tab: next / previous)")
         if group == "control":
             table.add_row(KILL_KEY, "Reserved: emergency kill-all (not yet available)")
             note = (

@@ -15,6 +15,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
 
@@ -379,13 +380,17 @@ class TargetPanel(Vertical):
         self.refresh_detail(self.clock())
 
     def refresh_tab_label(self) -> None:
-        """``2 Algos`` plus ``!`` when stale: the tab strip warns for hidden panels too."""
-        count = sum(len(self.store.targets(v)) for v in self.venues)
+        """``2 Algos !`` when stale, so the tab strip warns about panels not on screen.
+
+        The label keeps its width (a space stands in for the mark) so the tab strip never
+        reflows while data comes and goes.
+        """
         stale = any(self.store.is_stale(v) for v in self.venues)
-        pane = self.query_ancestor(TabPane)
-        label = f"{self.number} {self.SHORT} {count}" + (" STALE" if stale else "")
-        tabs = self.query_ancestor(TabbedContent)
-        tab = tabs.get_tab(pane)
+        label = f"{self.number} {self.SHORT} " + ("!" if stale else " ")
+        try:
+            tab = self.query_ancestor(TabbedContent).get_tab(self.query_ancestor(TabPane))
+        except NoMatches:  # the tab strip is still being mounted
+            return
         if str(tab.label) != label:
             tab.label = label
 
@@ -414,9 +419,10 @@ class TargetPanel(Vertical):
             self._sort_label(),
             self.filter_text,
         )
-        line, stale = freshness_line(self.store, self.venues, facts, self.tones)
+        line, stale, alert = freshness_line(self.store, self.venues, facts, self.tones)
         self.any_stale = stale
         self.set_class(stale, "-stale")
+        self.set_class(alert, "-alert")
         self.query_one("#freshness", LiveStatic).show(line)
 
     def _sort_label(self) -> str:

@@ -62,11 +62,11 @@ class EnginesPanel(TargetPanel):
     def build_columns(self) -> list[Column]:
         return [
             SELECT,
-            Column("name", "Client", 14, name_cell),
+            Column("name", "Client", 18, name_cell),
             Column("status", "Status", 14, _status),
             Column("trading", "Trading", 7, _trading),
             Column("since", "Since", 9, _since_cell),
-            Column("reason", "Reason", 18, _reason_cell),
+            Column("reason", "Reason", 20, _reason_cell),
             Column("orders", "Orders", 6, attr_cell("orders_seen")),
         ]
 
@@ -75,7 +75,7 @@ class EnginesPanel(TargetPanel):
         text = Text(no_wrap=False)
         text.append(f"{target.name}: ", "bold")
         text.append_text(_status(target, ctx))
-        active = attrs.get("trading_active")
+        active = None if ctx.stale else attrs.get("trading_active")
         text.append(
             " · trading " + ("active" if active else "INACTIVE" if active is False else "?")
         )

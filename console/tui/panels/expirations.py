@@ -55,11 +55,11 @@ def how_known(target: Target, ctx: RowContext) -> str:
         return "reported by venue"
     known = ctx.known
     if known is None:
-        return "unknown: venue can't say"
+        return "unknown"
     at = parse_iso(known.set_at)
     where = "set here" if at is not None and at >= ctx.session_started else "journal"
     who = known.set_by.split("@")[0]
-    return f"{where} {fmt_clock(at) if at else known.set_at} by {who}"
+    return f"{where} {fmt_clock(at, seconds=False) if at else known.set_at} by {who}"
 
 
 def _known(target: Target, ctx: RowContext) -> Cell:
@@ -86,7 +86,7 @@ class ExpirationsPanel(TargetPanel):
             Column("expiration", "Expiration", 12, _when),
             Column("countdown", "Expires", 10, _countdown, ticking=True),
             Column("state", "State", 8, _state),
-            Column("known", "How known", 22, _known),
+            Column("known", "How known", 24, _known),
             Column("instruments", "Inst", 4, number_cell("instruments", str, as_number)),
             Column("by_asset", "By asset (calls/puts)", 24, attr_cell("by_asset")),
             Column("drift", "Drift", 16, _drift),
@@ -100,9 +100,11 @@ class ExpirationsPanel(TargetPanel):
             f"{fmt_datetime(at) if at else target.name} ({fmt_countdown(at, ctx.now)}): ", "bold"
         )
         text.append_text(_state(target, ctx))
-        text.append(f" — {how_known(target, ctx)}")
         if ctx.known is not None:
-            text.append(f" ({ctx.known.set_by}, {ctx.known.set_at})")
+            text.append(f" — {how_known(target, ctx).split(' by ')[0]}")
+            text.append(f" by {ctx.known.set_by} at {ctx.known.set_at}")
+        elif not ctx.stale:
+            text.append(" — the venue cannot say whether it is paused; nothing set here yet")
         text.append(
             f" · {attrs.get('instruments', '?')} instruments: {attrs.get('by_asset') or ''}"
         )

@@ -41,7 +41,7 @@ def venue_part(store: Store, venue: str, tones: Tones) -> tuple[Text, bool]:
     age = store.age(venue)
     stale = store.is_stale(venue)
     detail = one_line(health.detail, 120) if health.detail else ""
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     if age is None:
         if health.status is FeedStatus.DOWN:
             text.append(f" NO DATA — {venue} feed down: {detail} ", tones.danger)
@@ -63,10 +63,13 @@ def venue_part(store: Store, venue: str, tones: Tones) -> tuple[Text, bool]:
 
 def freshness_line(
     store: Store, venues: Sequence[str], facts: ViewFacts, tones: Tones
-) -> tuple[Text, bool]:
-    """The whole line, and whether any of the panel's venues is stale."""
-    line = Text(no_wrap=True, overflow="ellipsis")
+) -> tuple[Text, bool, bool]:
+    """The whole line; whether any venue is stale; whether any needs attention (2 rows)."""
+    line = Text()
     any_stale = False
+    alert = any(
+        store.venue_health(v).status in (FeedStatus.DOWN, FeedStatus.RECONNECTING) for v in venues
+    )
     for i, venue in enumerate(venues):
         if i:
             line.append(" │ ")
@@ -82,4 +85,4 @@ def freshness_line(
         counts += f" · {facts.selected} selected"
     line.append(counts)
     line.append(f" · sort {facts.sort_label}", "dim")
-    return line, any_stale
+    return line, any_stale, alert or any_stale

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from console.core.model import ActionKind, State, Target, TargetKind
-from console.tui.format import Cell, fmt_countdown, fmt_datetime, fmt_list, parse_iso
+from console.tui.format import Cell, fmt_countdown, fmt_datetime, fmt_duration, fmt_list, parse_iso
 from console.tui.live_static import LiveStatic
 from console.tui.panels.base import TargetPanel
 from console.tui.panels.columns import SELECT, Column, RowContext, attr_cell, status_cell
@@ -19,7 +19,8 @@ def _window(target: Target, ctx: RowContext) -> Cell:
         return Cell("")
     text = fmt_datetime(start)
     if end is not None:
-        text = text[:-1] + "–" + fmt_datetime(end)[6:]
+        days = int(end // 86400 - start // 86400)
+        text = text[:-1] + "–" + fmt_datetime(end)[6:] + (f"+{days}d" if days else "")
     return Cell(text, sort=start)
 
 
@@ -30,7 +31,7 @@ def _left(target: Target, ctx: RowContext) -> Cell:
         return Cell("", sort=None)
     start = parse_iso(target.attrs.get("window_start"))
     if start is not None and start > ctx.now:
-        return Cell(f"starts {fmt_countdown(start, ctx.now)}", sort=end - ctx.now)
+        return Cell(f"starts {fmt_duration(start - ctx.now)}", sort=end - ctx.now)
     return Cell(fmt_countdown(end, ctx.now).removeprefix("in "), sort=end - ctx.now)
 
 
@@ -57,8 +58,8 @@ class SnipersPanel(TargetPanel):
             SELECT,
             Column("name", "Ticker", 7, attr_or_name),
             Column("status", "Status", 8, status_cell),
-            Column("left", "Left", 10, _left, ticking=True),
-            Column("window", "Window", 19, _window),
+            Column("left", "Left", 12, _left, ticking=True),
+            Column("window", "Window", 21, _window),
             Column(
                 "forms", "Forms", 12, attr_cell("form_types", lambda v: fmt_list(v, empty="any"))
             ),
