@@ -118,6 +118,7 @@ async def console_run(profile: Profile, tmp: Path, limit: int) -> tuple[float, i
             if result.verified is None:
                 outcomes += 1
                 if outcomes == len(plan) and not last.done():
+                    session.journal.flush()  # every outcome committed, not just queued
                     last.set_result(time.perf_counter())
 
         started = time.perf_counter()

@@ -7,12 +7,17 @@ reports it as *interrupted — needs verification*.
 
 WAL mode with ``synchronous=NORMAL``: a commit survives the process being killed (what
 matters for a cut-short kill), not a power loss, and costs microseconds rather than an
-fsync per row, so journaling never slows an emergency stop. UPDATE and DELETE are
+fsync per row, so journaling never slows an emergency stop. Intents are committed before
+their requests leave; outcomes and verifications arriving in the same turn of the event
+loop are committed together at the end of that turn (readers flush first), so a process
+killed in between loses at most that turn's outcomes — whose intents then show as
+interrupted and get verified on the next start. UPDATE and DELETE are
 refused by triggers. No secret is ever passed in; rows hold what the operator did.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -56,6 +61,12 @@ BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 """
+
+_INSERT_ALL = (
+    "INSERT INTO entries (ts_ms, kind, op_id, batch_id, operator, host, ssh_client, profile,"
+    " venue, target_id, target_name, action, options, reason, outcome, http_status,"
+    " latency_ms, message, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 
 _COLUMNS = (
     "seq, ts_ms, kind, op_id, batch_id, operator, host, ssh_client, profile, venue, target_id,"
@@ -130,9 +141,32 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._pending: list[tuple[Any, ...]] = []
+        self._flush_scheduled = False
 
     def close(self) -> None:
+        self.flush()
         self._db.close()
+
+    def flush(self) -> None:
+        """Commit the outcome and verification rows waiting for the end of this loop turn."""
+        self._flush_scheduled = False
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        with self._tx():
+            self._db.executemany(_INSERT_ALL, rows)
+
+    def _queue(self, row: tuple[Any, ...]) -> None:
+        self._pending.append(row)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self.flush)
 
     # ----- writing ----------------------------------------------------------------
     def _row(self, kind: str, intent: Intent) -> tuple[Any, ...]:
@@ -161,6 +195,7 @@ class Journal:
     def intend_many(self, intents: Iterable[Intent]) -> None:
         """Write many intents in one transaction (a kill plan's intents, all at once)."""
         rows = [self._row("intent", i) for i in intents]
+        self.flush()  # keep the journal in the order things happened
         with self._tx():
             self._db.executemany(
                 "INSERT INTO entries (ts_ms, kind, op_id, batch_id, operator, host, ssh_client,"
@@ -190,14 +225,7 @@ class Journal:
         message: str | None,
         state: str | None,
     ) -> None:
-        with self._tx():
-            self._db.execute(
-                "INSERT INTO entries (ts_ms, kind, op_id, batch_id, operator, host, ssh_client,"
-                " profile, venue, target_id, target_name, action, options, reason, outcome,"
-                " http_status, latency_ms, message, state)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (*self._row(kind, intent), outcome, http_status, latency_ms, message, state),
-            )
+        self._queue((*self._row(kind, intent), outcome, http_status, latency_ms, message, state))
 
     class _Tx:
         def __init__(self, db: sqlite3.Connection) -> None:
@@ -226,6 +254,7 @@ class Journal:
         limit: int | None = None,
     ) -> list[Entry]:
         """Rows oldest first, filtered; ``outcome`` also matches the intents it closed."""
+        self.flush()
         where: list[str] = []
         args: list[Any] = []
         if not all_profiles:
@@ -252,6 +281,7 @@ class Journal:
 
     def interrupted(self) -> list[Entry]:
         """Intents of this profile that never got an outcome (a run cut short)."""
+        self.flush()
         sql = (
             f"SELECT {_COLUMNS} FROM entries i WHERE i.kind = 'intent' AND i.profile = ?"
             " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.op_id = i.op_id AND o.kind != 'intent')"
@@ -265,6 +295,7 @@ class Journal:
         Used for venues that cannot report a state (Joyride): applied/already pause or
         resume outcomes, and verifications of interrupted intents.
         """
+        self.flush()
         sql = (
             f"SELECT {_COLUMNS} FROM entries WHERE venue = ? AND profile = ?"
             " AND ((kind = 'outcome' AND outcome IN ('applied', 'already')) OR kind = 'verify')"
@@ -277,6 +308,7 @@ class Journal:
         return latest
 
     def export_jsonl(self, out: IO[str], entries: Iterable[Entry] | None = None) -> int:
+        self.flush()
         count = 0
         for entry in entries if entries is not None else self.entries(all_profiles=True):
             out.write(json.dumps(entry.as_json(), sort_keys=True) + "\n")

@@ -4,6 +4,15 @@ httpx gives the venues one request/response API and ``httpx.MockTransport`` for 
 tests; ``httpx-aiohttp`` gives production aiohttp's connection pool, measured several
 times faster than httpx's own async pool under concurrency on this project's machines.
 
+One step further, measured in ``benchmarks/kill_fanout.py``: in production (the client
+was made here, on the aiohttp transport) :func:`send` hands the request straight to the
+transport's aiohttp session. httpx's per-request URL merging, request building and
+cookie-jar extraction cost the client more CPU than aiohttp itself did, which made an
+emergency stop of 2,000 targets several times slower than the raw floor. Clients given
+another transport (``httpx.MockTransport`` in unit tests) go through httpx as before;
+both paths produce the same :class:`Reply` and :class:`CallError`. Nothing keeps
+cookies (a venue that needs one, x3algo's refresh token, keeps it itself).
+
 Requests come back as a :class:`Reply` (any HTTP status, body kept as bytes) or raise
 :class:`CallError` when there was no answer, telling whether the request may have
 reached the venue (a timeout after sending) or surely did not (connection refused).
@@ -18,8 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict
+from yarl import URL
 
 from console.venues.base import VenueSettings
 from console.venues.pacing import Pacer
@@ -124,13 +136,77 @@ async def send(
     if content is not None and "content-type" not in {k.lower() for k in req_headers}:
         req_headers["Content-Type"] = "application/json"
     started = time.perf_counter()
+    fast = getattr(client, "aiohttp_transport", None)
     try:
-        return await _exchange(
-            client, method, path, params, content, req_headers, limit, started, pacer
-        )
+        if fast is not None:
+            reply = await _exchange_aiohttp(fast, client, method, path, params, content,
+                                            req_headers, limit, started)  # fmt: skip
+        else:
+            reply = await _exchange(
+                client, method, path, params, content, req_headers, limit, started
+            )
     finally:
         if pacer is not None and slot is not None:
             pacer.settle(slot)
+    if pacer is not None:
+        pacer.observe(reply.status, reply.headers)
+    return reply
+
+
+def _url(client: httpx.AsyncClient, path: str, params: Mapping[str, QueryValue] | None) -> str:
+    """The request URL as httpx builds it from ``base_url`` + ``path`` (+ ``params``)."""
+    base = str(client.base_url).rstrip("/")
+    url = base + (path if path.startswith("/") else "/" + path)
+    if params:
+        query = str(httpx.QueryParams({k: _query_value(v) for k, v in params.items()}))
+        url += ("&" if "?" in path else "?") + query
+    return url
+
+
+def _query_value(value: QueryValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def _exchange_aiohttp(
+    transport: AiohttpTransport,
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    params: Mapping[str, QueryValue] | None,
+    content: bytes | None,
+    req_headers: dict[str, str],
+    limit: float,
+    started: float,
+) -> Reply:
+    """The production path: the request goes straight to the transport's aiohttp session."""
+    if not isinstance(transport.client, aiohttp.ClientSession):
+        transport.client = transport.get_client()
+    session = transport.client
+    headers: CIMultiDict[str] = CIMultiDict(client.headers.items())
+    headers.update(req_headers)
+    timeout = aiohttp.ClientTimeout(total=limit, connect=min(limit, 5.0))
+    try:
+        async with session.request(
+            method, URL(_url(client, path, params), encoded=True), data=content,
+            headers=headers, timeout=timeout, allow_redirects=False,
+        ) as response:  # fmt: skip
+            body = await response.read()
+            status, raw_headers = response.status, response.raw_headers
+    except aiohttp.ConnectionTimeoutError:
+        # The connection never opened: the request surely did not reach the venue.
+        raise CallError("timeout", f"cannot connect within {limit:g} s", maybe_sent=False) from None
+    except aiohttp.ClientConnectorError as exc:
+        raise CallError("connect", f"cannot connect: {_short(exc)}", maybe_sent=False) from None
+    except (TimeoutError, aiohttp.ServerTimeoutError):
+        err = CallError("timeout", f"no answer within {limit:g} s", maybe_sent=True)
+        err.latency_ms = (time.perf_counter() - started) * 1000
+        raise err from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
+    latency_ms = (time.perf_counter() - started) * 1000
+    return Reply(status, httpx.Headers(list(raw_headers)), body, latency_ms)
 
 
 async def _exchange(
@@ -142,8 +218,8 @@ async def _exchange(
     req_headers: dict[str, str],
     limit: float,
     started: float,
-    pacer: Pacer | None,
 ) -> Reply:
+    """Through httpx: clients on another transport (``httpx.MockTransport`` in unit tests)."""
     try:
         async with asyncio.timeout(limit):
             response = await client.request(
@@ -166,8 +242,6 @@ async def _exchange(
     except (httpx.TransportError, httpx.DecodingError) as exc:
         raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
     latency_ms = (time.perf_counter() - started) * 1000
-    if pacer is not None:
-        pacer.observe(response.status_code, response.headers)
     return Reply(response.status_code, response.headers, body, latency_ms)
 
 

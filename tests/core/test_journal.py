@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import sqlite3
@@ -98,3 +99,15 @@ def test_profiles_do_not_see_each_others_interrupted_runs(tmp_path: Path) -> Non
     prod.intend("x3algo", "a1", "RSI", Action(ActionKind.STOP))
     assert demo.interrupted() == []
     assert len(prod.interrupted()) == 1
+
+
+async def test_outcomes_of_one_loop_turn_are_committed_together_at_its_end(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3", profile="prod", operator=OP)
+    other_process = Journal(tmp_path / "j.sqlite3", profile="prod", operator=OP)
+    intents = [journal.intend("x3algo", f"a{i}", "RSI", Action(ActionKind.STOP)) for i in range(3)]
+    assert len(other_process.entries()) == 3  # intents are committed before any request
+    for intent in intents:
+        journal.record_outcome(intent, Outcome(OutcomeKind.APPLIED, "stopped"))
+    assert len(other_process.entries()) == 3  # not yet: same turn of the loop
+    await asyncio.sleep(0)  # the turn ends
+    assert [e.kind for e in other_process.entries()].count("outcome") == 3
