@@ -89,6 +89,12 @@ class Reply:
         return 200 <= self.status < 300
 
 
+class VenueHTTPClient(httpx.AsyncClient):
+    """An httpx client that remembers its aiohttp transport, for :func:`send`'s fast path."""
+
+    aiohttp_transport: AiohttpTransport | None = None
+
+
 def make_http_client(
     settings: VenueSettings,
     *,
@@ -103,14 +109,26 @@ def make_http_client(
     timeout = httpx.Timeout(
         settings.request_timeout_s, connect=min(settings.request_timeout_s, 5.0)
     )
-    return httpx.AsyncClient(
+    fast = None
+    if transport is None:
+
+        def session() -> aiohttp.ClientSession:
+            connector = aiohttp.TCPConnector(limit=max_connections, ttl_dns_cache=300)
+            return aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            )
+
+        transport = fast = AiohttpTransport(limits=limits, trust_env=False, client=session)
+    client = VenueHTTPClient(
         base_url=settings.base_url,
         headers={"User-Agent": _USER_AGENT, **(headers or {})},
         timeout=timeout,
-        transport=transport or AiohttpTransport(limits=limits, trust_env=False),
+        transport=transport,
         trust_env=False,
         follow_redirects=False,
     )
+    client.aiohttp_transport = fast
+    return client
 
 
 async def send(
