@@ -134,12 +134,19 @@ class Pacer:
             return
         remaining = headers.get("x-ratelimit-remaining")
         reset = headers.get("x-ratelimit-reset")
-        if remaining is not None and reset is not None:
-            try:
-                if int(remaining) <= 0:
-                    self.hold_until(now + max(0.0, float(reset) - time.time()))
-            except ValueError:
-                pass
+        if remaining is None or reset is None:
+            return
+        try:
+            exhausted = int(remaining) <= 0
+            reset_in = float(reset) - time.time()
+        except ValueError:
+            return
+        # An exhausted budget we did not spend ourselves means another client shares the
+        # key: wait for the vendor's reset. When we spent it, our own window knows better
+        # than a reset given in whole seconds (which would cost up to a second a window).
+        self._expire(now)
+        if exhausted and self._in_window < self.rate.limit:
+            self.hold_until(now + max(0.0, reset_in))
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -109,3 +110,19 @@ def test_a_call_in_flight_counts_as_spent_now_until_it_settles(clock: FakeClock)
     assert 1.0 < pacer.delay_for() <= 1.05
     clock.now += 1.1
     assert pacer.delay_for() == 0
+
+
+def test_an_exhausted_budget_we_spent_ourselves_is_paced_by_our_window(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(2, 1.0), clock=clock, sleep=clock.sleep)
+    for _ in range(2):
+        asyncio.run(answered(pacer))
+    reset = str(int(time.time()) + 5)
+    pacer.observe(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
+    assert pacer.delay_for() <= 1.05  # our window, not the vendor's whole-second reset
+
+
+def test_an_exhausted_budget_someone_else_spent_holds_until_the_reset(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
+    reset = str(int(time.time()) + 30)
+    pacer.observe(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
+    assert pacer.delay_for() > 25
