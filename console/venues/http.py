@@ -93,6 +93,8 @@ class VenueHTTPClient(httpx.AsyncClient):
     """An httpx client that remembers its aiohttp transport, for :func:`send`'s fast path."""
 
     aiohttp_transport: AiohttpTransport | None = None
+    fixed_headers: dict[str, str] | None = None  # the client's own headers, read once
+    base: str = ""  # base_url without its trailing slash, read once
 
 
 def make_http_client(
@@ -128,6 +130,8 @@ def make_http_client(
         follow_redirects=False,
     )
     client.aiohttp_transport = fast
+    client.fixed_headers = dict(client.headers.items())
+    client.base = str(client.base_url).rstrip("/")
     return client
 
 
@@ -173,7 +177,7 @@ async def send(
 
 def _url(client: httpx.AsyncClient, path: str, params: Mapping[str, QueryValue] | None) -> str:
     """The request URL as httpx builds it from ``base_url`` + ``path`` (+ ``params``)."""
-    base = str(client.base_url).rstrip("/")
+    base = getattr(client, "base", "") or str(client.base_url).rstrip("/")
     url = base + (path if path.startswith("/") else "/" + path)
     if params:
         query = str(httpx.QueryParams({k: _query_value(v) for k, v in params.items()}))
@@ -202,7 +206,8 @@ async def _exchange_aiohttp(
     if not isinstance(transport.client, aiohttp.ClientSession):
         transport.client = transport.get_client()
     session = transport.client
-    headers: CIMultiDict[str] = CIMultiDict(client.headers.items())
+    fixed = getattr(client, "fixed_headers", None) or dict(client.headers.items())
+    headers: CIMultiDict[str] = CIMultiDict(fixed)
     headers.update(req_headers)
     timeout = aiohttp.ClientTimeout(total=limit, connect=min(limit, 5.0))
     try:
