@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
 
 from console.venues.base import RateLimit
@@ -105,6 +105,19 @@ class Pacer:
             self._spent.append(slot)
             self._in_window += weight
             return slot
+
+    @contextlib.asynccontextmanager
+    async def slot(self, weight: int = 1) -> AsyncIterator[Slot]:
+        """Hold a paced slot for a request made inside the block (settled on the way out).
+
+        For a venue that must build its request only once the pacer lets it go (PipAI
+        signs a timestamp that must not go stale in the queue).
+        """
+        spent = await self.acquire(weight)
+        try:
+            yield spent
+        finally:
+            self.settle(spent)
 
     async def _pause(self, wait: float) -> None:
         """Wait ``wait`` seconds, or less if an in-flight call settles meanwhile."""

@@ -9,7 +9,7 @@ Vendor quirks handled here and nowhere else:
   it stale).
 * Per-endpoint weights (get 1, list 2, pause 5, deploy 10) under one budget of 1,200
   weight per rolling 60 s [INF], paced client-side (bucket name ``weight``) with calls
-  counted until their answer arrives (:mod:`console.venues.pipai_pacing`); a 429
+  counted until their answer arrives (:class:`console.venues.pacing.Pacer`); a 429
   ``RATE_LIMITED`` was refused, so it is retried once after ``Retry-After``.
 * No stop endpoint (Project decision 3): the strongest control is pause with
   ``close_positions``; resume is a deploy of a paused strategy (deploying a draft is
@@ -66,11 +66,10 @@ from console.venues.http import (
     make_http_client,
     send,
 )
-from console.venues.pacing import retry_after_seconds
+from console.venues.pacing import make_pacer, retry_after_seconds
 from console.venues.pipai_errors import error_code, http_error, not_offered, vendor_words
 from console.venues.pipai_feed import StatusStream
 from console.venues.pipai_map import to_target
-from console.venues.pipai_pacing import CompletionPacer
 from console.venues.pipai_sign import now_ms, signed_headers, ws_auth_frame
 from console.venues.pipai_wire import Strategy, StrategyPage
 
@@ -101,8 +100,7 @@ class PipAIClient(VenueClient):
         self._api_secret = settings.secret("api_secret")
         self._http = make_http_client(settings, transport=transport)
         rate = settings.rate_limits.get("weight", WEIGHT_BUDGET)
-        scaled = RateLimit(rate.limit, rate.window_s * settings.rate_scale)
-        self._pacer = CompletionPacer(scaled, enabled=settings.pacing)
+        self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
         self._page_size = int(settings.options.get("page_size", PAGE_SIZE))
         close_timeout = settings.options.get("close_timeout_s", settings.control_timeout_s * 4)
         self._close_timeout_s = float(close_timeout)

@@ -126,3 +126,12 @@ def test_an_exhausted_budget_someone_else_spent_holds_until_the_reset(clock: Fak
     reset = str(int(time.time()) + 30)
     pacer.observe(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
     assert pacer.delay_for() > 25
+
+
+async def test_a_slot_settles_when_its_block_ends(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(1, 1.0), clock=clock, sleep=clock.sleep)
+    async with pacer.slot() as spent:
+        assert not spent.settled
+        clock.now += 0.5
+    assert spent.settled
+    assert spent.at == 1000.5
