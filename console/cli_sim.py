@@ -33,6 +33,8 @@ def add_parser(sub: Any) -> None:
     sim.add_argument(
         "--scale", type=int, default=1, help="multiply the world (100: 10,000+ targets)"
     )
+    sim.add_argument("--scale-of", action="append", default=[], metavar="API=N",
+                     help="one vendor's scale, e.g. 55tech=2 (repeatable)")  # fmt: skip
     sim.add_argument("--host", default="127.0.0.1", help="loopback address (127.0.0.1 or ::1)")
     sim.add_argument(
         "--port-base", type=int, default=0, help="first of five ports (default: free ports)"
@@ -61,9 +63,14 @@ def run_sim(args: argparse.Namespace) -> int:
     from console.sim.server import SimServer
 
     knobs = {"rate_scale": args.rate_scale, "rate_limits": not args.no_rate_limits}
+    scales = {}
+    for item in args.scale_of:
+        api, _, n = item.partition("=")
+        scales[api] = int(n)
     server = SimServer(
         seed=args.seed,
         scale=args.scale,
+        scales=scales,
         host=args.host,
         port_base=args.port_base,
         frozen_at=parse_instant(args.frozen_at),

@@ -46,6 +46,7 @@ class SimServer:
         *,
         seed: int = 1,
         scale: int = 1,
+        scales: Mapping[str, int] | None = None,
         host: str = "127.0.0.1",
         port_base: int = 0,
         frozen_at: float | None = None,
@@ -63,7 +64,10 @@ class SimServer:
         self.tick_s = tick_s
         self.vendors: dict[str, VendorSim] = {}
         for api in vendors or tuple(VENDOR_SIMS):
-            ctx = VendorContext(name=api, seed=seed, scale=scale, clock=self.clock, knobs=Knobs())
+            vendor_scale = (scales or {}).get(api, scale)
+            ctx = VendorContext(
+                name=api, seed=seed, scale=vendor_scale, clock=self.clock, knobs=Knobs()
+            )
             if knobs and api in knobs:
                 ctx.knobs.update(dict(knobs[api]))
             self.vendors[api] = VENDOR_SIMS[api](ctx)
