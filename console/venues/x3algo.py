@@ -289,48 +289,39 @@ class X3AlgoClient(VenueClient):
         self, target_id: str, message: str, latency: float
     ) -> Outcome:
         """x3algo answers 422 "Algorithm not active" to stopping a non-running algorithm."""
-        what = self._what(target_id)
-        now, problem = await self._reread(target_id)
-        if now is not None and now.state is State.STOPPED:
-            return Outcome(
-                OutcomeKind.ALREADY,
-                f"{what} was already {now.raw_status} (x3algo: {message!r}).",
-                http_status=422,
-                latency_ms=latency,
-                state_after=State.STOPPED,
-                vendor_code="UNPROCESSABLE_ENTITY",
-            )
-        seen = f"a re-read shows it {now.raw_status}" if now else f"re-read failed: {problem}"
-        return Outcome(
-            OutcomeKind.REJECTED,
-            f"x3algo would not stop {what}: {message!r}; {seen}. x3algo can only stop an "
-            f"active or paused algorithm.",
-            http_status=422,
-            latency_ms=latency,
-            state_after=now.state if now else None,
-            vendor_code="UNPROCESSABLE_ENTITY",
+        hint = "x3algo can only stop an active or paused algorithm."
+        return await self._already_from_422(
+            target_id, message, latency, State.STOPPED, "stop", hint
         )
 
     async def _already_active_from_422(
         self, target_id: str, message: str, latency: float
     ) -> Outcome:
         """x3algo answers 422 "Algorithm already active" to starting a running algorithm."""
+        hint = "Only a stopped algorithm can be started (a paused one must be stopped first)."
+        return await self._already_from_422(
+            target_id, message, latency, State.RUNNING, "start", hint
+        )
+
+    async def _already_from_422(
+        self, target_id: str, message: str, latency: float, wanted: State, verb: str, hint: str
+    ) -> Outcome:
+        """A 422 is *already* when a re-read shows the asked state, else a refusal."""
         what = self._what(target_id)
         now, problem = await self._reread(target_id)
-        if now is not None and now.state is State.RUNNING:
+        if now is not None and now.state is wanted:
             return Outcome(
                 OutcomeKind.ALREADY,
-                f"{what} was already active (x3algo: {message!r}).",
+                f"{what} was already {now.raw_status} (x3algo: {message!r}).",
                 http_status=422,
                 latency_ms=latency,
-                state_after=State.RUNNING,
+                state_after=wanted,
                 vendor_code="UNPROCESSABLE_ENTITY",
             )
         seen = f"a re-read shows it {now.raw_status}" if now else f"re-read failed: {problem}"
         return Outcome(
             OutcomeKind.REJECTED,
-            f"x3algo would not start {what}: {message!r}; {seen}. Only a stopped algorithm "
-            f"can be started (a paused one must be stopped first).",
+            f"x3algo would not {verb} {what}: {message!r}; {seen}. {hint}",
             http_status=422,
             latency_ms=latency,
             state_after=now.state if now else None,
