@@ -98,6 +98,7 @@ class ConsoleApp(App[None]):
         self._panel_of_venue = {
             v: self._panel_of_kind[k] for v, k in kinds.items() if k is not None
         }
+        self.confirm_screen = ConfirmScreen()
         self.header = ConsoleHeader(
             session.store,
             session.venues,
@@ -121,6 +122,7 @@ class ConsoleApp(App[None]):
         return self.main.active_panel
 
     def on_mount(self) -> None:
+        self.install_screen(self.confirm_screen, "confirm")
         if self.keys:
             self.set_keymap(self.keys)
         if self._key_problems:
@@ -220,6 +222,8 @@ class ConsoleApp(App[None]):
 
     # ----- bindings -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command_palette" and len(self.screen_stack) > 1:
+            return False  # nothing may act behind an open confirmation
         if action == "control":
             kind = CONTROL_KINDS.get(str(parameters[0]))
             if kind is None or not self.arm.enabled(self.clock()):
@@ -266,10 +270,11 @@ class ConsoleApp(App[None]):
             why = "; ".join(f"{e.target.name}: {e.why}" for e in draft[:3])
             self.notify(f"Nothing to {kind.value}: {why}", severity="warning", timeout=8)
             return
+        if isinstance(self.screen, ConfirmScreen):
+            return  # never re-load an open confirmation (its plan is frozen)
         options = self.session.options
-        self.push_screen(
-            ConfirmScreen(draft, label=options.label, colour=options.color), self._confirmed
-        )
+        self.confirm_screen.load(draft, label=options.label, colour=options.color)
+        self.push_screen(self.confirm_screen, self._confirmed)
 
     def _confirmed(self, plan: Plan | None) -> None:
         outcomes = self.main.query_one(OutcomesView)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import Button, Input, Switch
+from textual.widgets import Button, Input
 
 from console.core.model import ActionKind, Outcome, OutcomeKind
 from console.core.session import Session
@@ -92,12 +92,13 @@ async def test_close_positions_switch_is_off_by_default_and_sent_when_chosen(
         await pilot.press("P")
         modal = app.screen
         assert isinstance(modal, ConfirmScreen)
-        switch = modal.query_one("#option-close_positions", Switch)
+        switch = modal.switch_for("close_positions")
+        note = modal.query_one(f"#note-{(switch.id or '').removeprefix('option-')}")
         assert switch.value is False
-        assert "not chosen" in str(modal.query_one("#note-close_positions").render())
-        await pilot.click("#option-close_positions")
+        assert "not chosen" in str(note.render())
+        await pilot.click(f"#{switch.id}")
         assert switch.value is True
-        assert "CHOSEN" in str(modal.query_one("#note-close_positions").render())
+        assert "CHOSEN" in str(note.render())
         await pilot.press("y")
         await app.workers.wait_for_complete()
         [(target, action)] = venues["pipai"].executed

@@ -151,7 +151,7 @@ async def test_action_through_keys_reaches_sim_panel_and_journal(
         assert isinstance(modal, ConfirmScreen), f"no modal for {name}"
         assert [i.target_id for i in modal.plan.items] == [target.id]
         for option in case.options:
-            await pilot.click(f"#option-{option}")
+            await pilot.click(f"#{modal.switch_for(option).id}")
         await pilot.press("y")
         await app.workers.wait_for_complete()
         report = app.last_report
