@@ -13,26 +13,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from functools import partial
 from typing import ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
-from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report
-from console.core.model import ActionKind, TargetKind
+from console.core.dispatcher import ItemResult, Report
+from console.core.model import TargetKind
 from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.banner import GlobalBanner, find_block
+from console.tui.control import ControlMixin
 from console.tui.header import ConsoleHeader
 from console.tui.keymap import (
     APP_BINDINGS,
-    CONTROL_KINDS,
-    display_key,
-    effective_keys,
     validate_keymap,
 )
 from console.tui.main_screen import MainScreen, PanelShown
@@ -40,14 +35,14 @@ from console.tui.modals.confirm import ConfirmScreen
 from console.tui.modals.help import HelpScreen
 from console.tui.modals.quit import QuitScreen
 from console.tui.outcomes import OutcomesView
-from console.tui.palette import Command, ConsoleCommands
+from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
-from console.tui.planning import Excluded, PlanDraft, build_draft
+from console.tui.themes import install_themes, theme_commands, theme_notice
 
 log = logging.getLogger(__name__)
 
 
-class ConsoleApp(App[None]):
+class ConsoleApp(ControlMixin, App[None]):
     """k9s for trading kill switches: five venues, one keyboard, every action journaled."""
 
     CSS_PATH: ClassVar[str] = "app.tcss"
@@ -74,12 +69,11 @@ class ConsoleApp(App[None]):
         options = session.options
         self.arm = ArmState(options.readonly if readonly is None else readonly, options.arm_minutes)
         self.keys, self._key_problems = validate_keymap(keymap or {})
-        if theme:
-            self.theme = theme
+        self._theme_problems = install_themes(self, choice=theme)
         self.animation_level = "none"  # instant over SSH; nothing here needs to glide
         self.started_at = time.time()  # real time: journal stamps are real time too
         self.last_report: Report | None = None
-        self._results: list[ItemResult] = []
+        self.results: list[ItemResult] = []
         self._last_second = -1
         self._tick_failures = 0
         kinds = {c.name: API_KINDS.get(c.settings.api) for c in session.clients.values()}
@@ -106,16 +100,15 @@ class ConsoleApp(App[None]):
             profile=options.profile,
             colour=options.color,
         )
+        self._main = MainScreen(self.header, self.panels)
 
     # ----- life cycle -----------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:
-        return MainScreen(self.header, self.panels)
+        return self._main
 
     @property
     def main(self) -> MainScreen:
-        screen = self.screen_stack[0]
-        assert isinstance(screen, MainScreen)
-        return screen
+        return self._main
 
     @property
     def active_panel(self) -> TargetPanel:
@@ -125,6 +118,9 @@ class ConsoleApp(App[None]):
         self.install_screen(self.confirm_screen, "confirm")
         if self.keys:
             self.set_keymap(self.keys)
+        notice = theme_notice(self._theme_problems)
+        if notice:
+            self.notify(notice, title="Themes", severity="warning", timeout=15)
         if self._key_problems:
             self.notify(
                 "; ".join(self._key_problems),
@@ -158,6 +154,8 @@ class ConsoleApp(App[None]):
                 )
 
     def _tick(self) -> None:
+        if not self.screen_stack or self.screen_stack[0] is not self._main:
+            return  # starting up or shutting down
         now = self.clock()
         second_changed = int(now) != self._last_second
         self._last_second = int(now)
@@ -177,7 +175,7 @@ class ConsoleApp(App[None]):
         modal_open = len(self.screen_stack) > 1
         if not modal_open:
             self.active_panel.flush(now, second_changed=second_changed)
-            self._flush_results(now)
+            self.flush_results(now)
         if second_changed or changes.health or not modal_open:
             self._refresh_chrome(now)
 
@@ -208,10 +206,10 @@ class ConsoleApp(App[None]):
         for panel in self.panels:
             panel.refresh_tab_label()
 
-    def _flush_results(self, now: float) -> None:
+    def flush_results(self, now: float) -> None:
         outcomes = self.main.query_one(OutcomesView)
-        if self._results:
-            results, self._results = self._results, []
+        if self.results:
+            results, self.results = self.results, []
             outcomes.write_results(results, now)
         running = self.session.dispatcher.running
         if running is not None:
@@ -225,101 +223,10 @@ class ConsoleApp(App[None]):
         if action == "command_palette" and len(self.screen_stack) > 1:
             return False  # nothing may act behind an open confirmation
         if action == "control":
-            kind = CONTROL_KINDS.get(str(parameters[0]))
-            if kind is None or not self.arm.enabled(self.clock()):
-                return False
-            return kind in self.active_panel.ACTIONS
+            return self.control_allowed(str(parameters[0]))
         if action == "arm":
             return self.arm.readonly
         return True
-
-    def action_control(self, name: str) -> None:
-        kind = CONTROL_KINDS[name]
-        if not self.check_action("control", (name,)):
-            return
-        self.open_confirmation(kind)
-
-    def open_confirmation(self, kind: ActionKind) -> None:
-        """Freeze a plan from what is under the cursor (or selected) and ask to confirm it."""
-        running = self.session.dispatcher.running
-        if running is not None:
-            self.notify(
-                f"A plan is still running: {running.plan.title} ({running.done}/"
-                f"{len(running.plan)}). Nothing was opened.",
-                severity="warning",
-            )
-            return
-        panel = self.active_panel
-        targets, scope = panel.action_targets()
-        if not targets:
-            self.notify("No row under the cursor: nothing to act on.", severity="warning")
-            return
-        draft = build_draft(
-            kind,
-            targets,
-            self.session.store,
-            self.session.clients,
-            scope=scope,
-            hidden=panel.is_hidden,
-            clock=self.clock,
-        )
-        self._show_draft(draft, kind)
-
-    def _show_draft(self, draft: PlanDraft | list[Excluded], kind: ActionKind) -> None:
-        if not isinstance(draft, PlanDraft):
-            why = "; ".join(f"{e.target.name}: {e.why}" for e in draft[:3])
-            self.notify(f"Nothing to {kind.value}: {why}", severity="warning", timeout=8)
-            return
-        if isinstance(self.screen, ConfirmScreen):
-            return  # never re-load an open confirmation (its plan is frozen)
-        options = self.session.options
-        self.confirm_screen.load(draft, label=options.label, colour=options.color)
-        self.push_screen(self.confirm_screen, self._confirmed)
-
-    def _confirmed(self, plan: Plan | None) -> None:
-        outcomes = self.main.query_one(OutcomesView)
-        if plan is None:
-            outcomes.note("Cancelled: nothing was sent.")
-            return
-        if not self.arm.enabled(self.clock()):
-            self.notify(
-                "The arm ran out while the confirmation was open: nothing was sent. "
-                "Press a to arm again.",
-                severity="error",
-                timeout=10,
-            )
-            return
-        self.dispatch(plan)
-
-    @work(group="dispatch", exclusive=True, exit_on_error=False)
-    async def dispatch(self, plan: Plan) -> Report | None:
-        """Run a confirmed plan; results reach the screen on the next tick."""
-        try:
-            report = await self.session.dispatcher.run(plan, self._results.append)
-        except DispatchBusy as busy:
-            self.notify(f"Not sent: {busy}.", severity="error")
-            return None
-        self.last_report = report
-        now = self.clock()
-        self._flush_results(now)
-        self.main.query_one(OutcomesView).show_progress(report, running=False)
-        problems = sum(1 for r in report.results.values() if r.needs_retry)
-        if problems:
-            self.notify(f"{plan.title}: {report.summary()}", severity="error", timeout=20)
-        else:
-            self.notify(f"{plan.title}: {report.summary()}", timeout=6)
-        return report
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "dispatch" and event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(
-                f"The plan stopped with an internal error ({type(error).__name__}: "
-                f"{error}). Check the journal (trading-console audit) for what was "
-                "sent.",
-                severity="error",
-                timeout=30,
-            )
 
     # ----- lower-case keys ------------------------------------------------------------
     def action_arm(self) -> None:
@@ -358,23 +265,6 @@ class ConsoleApp(App[None]):
     def action_outcomes(self) -> None:
         self.main.query_one(OutcomesView).toggle_class("-tall")
 
-    def action_retry(self) -> None:
-        plan = self.last_report.retry_plan() if self.last_report else None
-        if plan is None:
-            self.notify("Nothing to retry.")
-            return
-        store = self.session.store
-        targets = [t for i in plan.items if (t := store.get(i.venue, i.target_id)) is not None]
-        draft = build_draft(
-            plan.items[0].action.kind,
-            targets,
-            store,
-            self.session.clients,
-            scope="selection" if len(targets) > 1 else "one",
-            clock=self.clock,
-        )
-        self._show_draft(draft, plan.items[0].action.kind)
-
     async def action_quit(self) -> None:
         running = self.session.dispatcher.running
         if running is None:
@@ -389,56 +279,5 @@ class ConsoleApp(App[None]):
             QuitScreen(f"{running.plan.title} ({running.done}/{len(running.plan)})"), answer
         )
 
-    # ----- palette --------------------------------------------------------------------
     def palette_commands(self) -> list[Command]:
-        keys = effective_keys(self.keys)
-        commands: list[Command] = []
-        panel = self.active_panel
-        for name, kind in CONTROL_KINDS.items():
-            if self.check_action("control", (name,)):
-                what = "the selected rows" if panel.selected else "the row under the cursor"
-                commands.append(
-                    Command(
-                        f"{kind.value.capitalize()} {what} ({panel.TITLE})",
-                        f"{display_key(keys[name])} · opens a confirmation",
-                        partial(self.action_control, name),
-                    )
-                )
-        if self.last_report and self.last_report.retry_plan():
-            commands.append(
-                Command(
-                    "Retry failed targets of the last plan",
-                    "opens a confirmation for what failed or did not verify",
-                    self.action_retry,
-                )
-            )
-        for n, p in enumerate(self.panels):
-            commands.append(
-                Command(
-                    f"Show panel {n + 1}: {p.TITLE}",
-                    f"key {n + 1}",
-                    partial(self.main.show_panel, n),
-                )
-            )
-        if self.arm.readonly:
-            armed = self.arm.left(self.clock()) is not None
-            commands.append(
-                Command(
-                    "Disarm (read-only now)"
-                    if armed
-                    else f"Arm control keys for {self.arm.minutes:g} min",
-                    display_key(keys["arm"]),
-                    self.action_arm,
-                )
-            )
-        for title, key, run in (
-            ("Filter rows", "filter", self.action_filter),
-            ("Sort by the next column", "sort", self.action_sort),
-            ("Reverse the sort order", "reverse_sort", self.action_reverse_sort),
-            ("Select every row shown", "select_all", self.action_select_all),
-            ("Clear selection / filter", "clear", self.action_clear),
-            ("Show or enlarge the outcome log", "outcomes", self.action_outcomes),
-            ("Help: every key", "help", self.action_help),
-        ):
-            commands.append(Command(title, display_key(keys[key]), run))
-        return commands
+        return [*console_commands(self), *theme_commands(self)]

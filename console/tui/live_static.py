@@ -11,8 +11,9 @@ from textual.widgets import Static
 
 
 class LiveStatic(Static):
-    def __init__(self, text: Text | str = "", *, id: str | None = None,
-                 classes: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, text: Text | str = "", *, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(text, id=id, classes=classes)
         self._shown: object = None
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from console.tui.keymap import CONTROL_KINDS, display_key, effective_keys
 
 if TYPE_CHECKING:
     from console.tui.app import ConsoleApp
@@ -23,6 +26,56 @@ class Command:
     title: str
     help: str
     run: Callable[[], object]
+
+
+def console_commands(app: ConsoleApp) -> list[Command]:
+    """The palette's console commands for the app's state right now."""
+    keys = effective_keys(app.keys)
+    commands: list[Command] = []
+    panel = app.active_panel
+    for name, kind in CONTROL_KINDS.items():
+        if app.control_allowed(name):
+            what = "the selected rows" if panel.selected else "the row under the cursor"
+            commands.append(
+                Command(
+                    f"{kind.value.capitalize()} {what} ({panel.TITLE})",
+                    f"{display_key(keys[name])} · opens a confirmation",
+                    partial(app.action_control, name),
+                )
+            )
+    if app.last_report and app.last_report.retry_plan():
+        commands.append(
+            Command(
+                "Retry failed targets of the last plan",
+                "opens a confirmation for what failed or did not verify",
+                app.action_retry,
+            )
+        )
+    for n, shown in enumerate(app.panels):
+        commands.append(
+            Command(
+                f"Show panel {n + 1}: {shown.TITLE}",
+                f"key {n + 1}",
+                partial(app.main.show_panel, n),
+            )
+        )
+    if app.arm.readonly:
+        armed = app.arm.left(app.clock()) is not None
+        title = (
+            "Disarm (read-only now)" if armed else f"Arm control keys for {app.arm.minutes:g} min"
+        )
+        commands.append(Command(title, display_key(keys["arm"]), app.action_arm))
+    for title, key, run in (
+        ("Filter rows", "filter", app.action_filter),
+        ("Sort by the next column", "sort", app.action_sort),
+        ("Reverse the sort order", "reverse_sort", app.action_reverse_sort),
+        ("Select every row shown", "select_all", app.action_select_all),
+        ("Clear selection / filter", "clear", app.action_clear),
+        ("Show or enlarge the outcome log", "outcomes", app.action_outcomes),
+        ("Help: every key", "help", app.action_help),
+    ):
+        commands.append(Command(title, display_key(keys[key]), run))
+    return commands
 
 
 class ConsoleCommands(Provider):

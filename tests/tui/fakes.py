@@ -44,8 +44,12 @@ class FakeClock:
         return self.now
 
 
-CLOSE = OptionSpec("close_positions", "Close open positions at market first", False,
-                   "every open position is closed at market, then the strategy pauses")  # fmt: skip
+CLOSE = OptionSpec(
+    "close_positions",
+    "Close open positions at market first",
+    False,
+    "every open position is closed at market, then the strategy pauses",
+)
 
 
 def offered(target: Target) -> list[ActionSpec]:
@@ -55,13 +59,21 @@ def offered(target: Target) -> list[ActionSpec]:
         specs = [
             ActionSpec(ActionKind.RESUME, "Resume engine", "trading restarts", accepts_reason=True)
             if attrs.get("manual_paused")
-            else ActionSpec(ActionKind.PAUSE, "Pause engine", "orders already placed stay there",
-                            accepts_reason=True),
+            else ActionSpec(
+                ActionKind.PAUSE,
+                "Pause engine",
+                "orders already placed stay there",
+                accepts_reason=True,
+            ),
             ActionSpec(ActionKind.START, "Start engine", "trading restarts", accepts_reason=True)
             if attrs.get("manual_stopped")
-            else ActionSpec(ActionKind.STOP, "Stop engine", "orders already placed stay there",
-                            accepts_reason=True),
-        ]  # fmt: skip
+            else ActionSpec(
+                ActionKind.STOP,
+                "Stop engine",
+                "orders already placed stay there",
+                accepts_reason=True,
+            ),
+        ]
         return specs
     if target.kind is TargetKind.ALGORITHM:
         if state is State.STOPPED:
@@ -70,8 +82,14 @@ def offered(target: Target) -> list[ActionSpec]:
     if target.kind is TargetKind.STRATEGY:
         if state is State.PAUSED:
             return [ActionSpec(ActionKind.RESUME, "Resume", "new entries again")]
-        return [ActionSpec(ActionKind.PAUSE, "Pause", "open positions stay open unless chosen",
-                           options=(CLOSE,))]  # fmt: skip
+        return [
+            ActionSpec(
+                ActionKind.PAUSE,
+                "Pause",
+                "open positions stay open unless chosen",
+                options=(CLOSE,),
+            )
+        ]
     if target.kind is TargetKind.EXPIRATION:
         return [
             ActionSpec(ActionKind.PAUSE, "Pause expiration", "resting orders stay on the book"),
@@ -84,8 +102,12 @@ def offered(target: Target) -> list[ActionSpec]:
     )
 
 
-AFTER = {ActionKind.STOP: State.STOPPED, ActionKind.PAUSE: State.PAUSED,
-         ActionKind.RESUME: State.RUNNING, ActionKind.START: State.RUNNING}  # fmt: skip
+AFTER = {
+    ActionKind.STOP: State.STOPPED,
+    ActionKind.PAUSE: State.PAUSED,
+    ActionKind.RESUME: State.RUNNING,
+    ActionKind.START: State.RUNNING,
+}
 
 
 class FakeVenue(VenueClient):
@@ -147,8 +169,12 @@ class FakeVenue(VenueClient):
             await self._changed.wait()
 
 
-ENGINE_FLAGS = {ActionKind.PAUSE: ("manual_paused", True), ActionKind.RESUME: ("manual_paused", False),
-                ActionKind.STOP: ("manual_stopped", True), ActionKind.START: ("manual_stopped", False)}  # fmt: skip
+ENGINE_FLAGS = {
+    ActionKind.PAUSE: ("manual_paused", True),
+    ActionKind.RESUME: ("manual_paused", False),
+    ActionKind.STOP: ("manual_stopped", True),
+    ActionKind.START: ("manual_stopped", False),
+}
 
 
 def _engine_after(kind: ActionKind, attrs: dict[str, AttrValue]) -> State:
@@ -167,36 +193,110 @@ def _engine_after(kind: ActionKind, attrs: dict[str, AttrValue]) -> State:
 
 
 # ----- sample worlds ------------------------------------------------------------------
-def _t(venue: str, kind: TargetKind, tid: str, name: str, state: State, raw: str,
-       attrs: Mapping[str, AttrValue], at: float = FROZEN) -> Target:  # fmt: skip
+def _t(
+    venue: str,
+    kind: TargetKind,
+    tid: str,
+    name: str,
+    state: State,
+    raw: str,
+    attrs: Mapping[str, AttrValue],
+    at: float = FROZEN,
+) -> Target:
     return Target(venue, kind, tid, name, state, raw, dict(attrs), confirmed_at=at)
 
 
 def engines(at: float = FROZEN) -> list[Target]:
-    base: dict[str, AttrValue] = {"system_blocked": False, "emergency": False,
-                                  "system_stopped": False, "soft_paused": False,
-                                  "odds_format": "decimal"}  # fmt: skip
+    base: dict[str, AttrValue] = {
+        "system_blocked": False,
+        "emergency": False,
+        "system_stopped": False,
+        "soft_paused": False,
+        "odds_format": "decimal",
+    }
     return [
-        _t("55tech", TargetKind.ENGINE, "acme", "acme", State.RUNNING, "live",
-           {**base, "client": "acme", "status_words": "LIVE", "trading_active": True,
-            "manual_paused": False, "manual_stopped": False, "orders_seen": 120}, at),
-        _t("55tech", TargetKind.ENGINE, "bolt", "bolt", State.PAUSED, "manual_paused",
-           {**base, "client": "bolt", "status_words": "MANUAL PAUSED", "trading_active": False,
-            "manual_paused": True, "manual_stopped": False, "pause_reason": "risk check [desk]",
-            "paused_at": "2025-12-31T23:50:00Z", "orders_seen": 3}, at),
-        _t("55tech", TargetKind.ENGINE, "crux", "crux", State.STOPPED, "manual_stopped",
-           {**base, "client": "crux", "status_words": "MANUAL STOPPED", "trading_active": False,
-            "manual_paused": False, "manual_stopped": True, "stop_reason": "end of day",
-            "stopped_at": "2025-12-31T22:00:00Z", "orders_seen": 0}, at),
-    ]  # fmt: skip
+        _t(
+            "55tech",
+            TargetKind.ENGINE,
+            "acme",
+            "acme",
+            State.RUNNING,
+            "live",
+            {
+                **base,
+                "client": "acme",
+                "status_words": "LIVE",
+                "trading_active": True,
+                "manual_paused": False,
+                "manual_stopped": False,
+                "orders_seen": 120,
+            },
+            at,
+        ),
+        _t(
+            "55tech",
+            TargetKind.ENGINE,
+            "bolt",
+            "bolt",
+            State.PAUSED,
+            "manual_paused",
+            {
+                **base,
+                "client": "bolt",
+                "status_words": "MANUAL PAUSED",
+                "trading_active": False,
+                "manual_paused": True,
+                "manual_stopped": False,
+                "pause_reason": "risk check [desk]",
+                "paused_at": "2025-12-31T23:50:00Z",
+                "orders_seen": 3,
+            },
+            at,
+        ),
+        _t(
+            "55tech",
+            TargetKind.ENGINE,
+            "crux",
+            "crux",
+            State.STOPPED,
+            "manual_stopped",
+            {
+                **base,
+                "client": "crux",
+                "status_words": "MANUAL STOPPED",
+                "trading_active": False,
+                "manual_paused": False,
+                "manual_stopped": True,
+                "stop_reason": "end of day",
+                "stopped_at": "2025-12-31T22:00:00Z",
+                "orders_seen": 0,
+            },
+            at,
+        ),
+    ]
 
 
 def algorithms(at: float = FROZEN) -> list[Target]:
     def algo(tid: str, name: str, state: State, raw: str, profit: float, win: float) -> Target:
-        return _t("x3algo", TargetKind.ALGORITHM, tid, name, state, raw,
-                  {"symbols": ("BINANCE:BTCUSDT",), "timeframe": "5m", "strategy_type": "grid",
-                   "trades": 42, "win_rate": win, "profit": profit, "profit_factor": 1.4,
-                   "updated_at": "2025-12-31T23:59:00Z"}, at)  # fmt: skip
+        return _t(
+            "x3algo",
+            TargetKind.ALGORITHM,
+            tid,
+            name,
+            state,
+            raw,
+            {
+                "symbols": ("BINANCE:BTCUSDT",),
+                "timeframe": "5m",
+                "strategy_type": "grid",
+                "trades": 42,
+                "win_rate": win,
+                "profit": profit,
+                "profit_factor": 1.4,
+                "updated_at": "2025-12-31T23:59:00Z",
+            },
+            at,
+        )
 
     return [
         algo("a1", "btc-grid", State.RUNNING, "active", 1234.5, 61.0),
@@ -207,10 +307,26 @@ def algorithms(at: float = FROZEN) -> list[Target]:
 
 def strategies(at: float = FROZEN) -> list[Target]:
     def strat(tid: str, name: str, state: State, raw: str, positions: int, pnl: str) -> Target:
-        return _t("pipai", TargetKind.STRATEGY, tid, name, state, raw,
-                  {"template": "momentum", "symbols": ("BTCUSDT", "ETHUSDT"), "timeframe": "1h",
-                   "capital": "10000.00", "leverage": 3, "open_positions": positions,
-                   "pnl": pnl, "win_rate": "0.55", "trades": 17}, at)  # fmt: skip
+        return _t(
+            "pipai",
+            TargetKind.STRATEGY,
+            tid,
+            name,
+            state,
+            raw,
+            {
+                "template": "momentum",
+                "symbols": ("BTCUSDT", "ETHUSDT"),
+                "timeframe": "1h",
+                "capital": "10000.00",
+                "leverage": 3,
+                "open_positions": positions,
+                "pnl": pnl,
+                "win_rate": "0.55",
+                "trades": 17,
+            },
+            at,
+        )
 
     return [
         strat("s1", "alpha", State.RUNNING, "deployed", 2, "512.40"),
@@ -221,20 +337,49 @@ def strategies(at: float = FROZEN) -> list[Target]:
 def expirations(at: float = FROZEN) -> list[Target]:
     def exp(hours: int, drift: str | None = None) -> Target:
         ts = int(FROZEN) + hours * 3600
-        return _t("joyride", TargetKind.EXPIRATION, str(ts), f"exp {ts}", State.UNKNOWN, "unknown",
-                  {"expiration": ts, "instruments": 40, "calls": 20, "puts": 20,
-                   "assets": ("BTC", "SOL"), "by_asset": "BTC 10C/10P · SOL 10C/10P",
-                   "pause_source": "unknown", "drift": drift}, at)  # fmt: skip
+        return _t(
+            "joyride",
+            TargetKind.EXPIRATION,
+            str(ts),
+            f"exp {ts}",
+            State.UNKNOWN,
+            "unknown",
+            {
+                "expiration": ts,
+                "instruments": 40,
+                "calls": 20,
+                "puts": 20,
+                "assets": ("BTC", "SOL"),
+                "by_asset": "BTC 10C/10P · SOL 10C/10P",
+                "pause_source": "unknown",
+                "drift": drift,
+            },
+            at,
+        )
 
     return [exp(8), exp(32, "engine_missing: SOL-20260102-150-C")]
 
 
 def snipers(at: float = FROZEN) -> list[Target]:
     def snipe(tid: str, ticker: str, state: State, raw: str, resolution: str | None) -> Target:
-        return _t("finradar", TargetKind.SNIPER, tid, ticker, state, raw,
-                  {"ticker": ticker, "window_start": "2025-12-31T22:00:00Z",
-                   "window_end": "2026-01-01T02:30:00Z", "form_types": ("8-K",),
-                   "resolution": resolution, "slots_available": 3, "slots_total": 5}, at)  # fmt: skip
+        return _t(
+            "finradar",
+            TargetKind.SNIPER,
+            tid,
+            ticker,
+            state,
+            raw,
+            {
+                "ticker": ticker,
+                "window_start": "2025-12-31T22:00:00Z",
+                "window_end": "2026-01-01T02:30:00Z",
+                "form_types": ("8-K",),
+                "resolution": resolution,
+                "slots_available": 3,
+                "slots_total": 5,
+            },
+            at,
+        )
 
     return [
         snipe("n1", "AAPL", State.RUNNING, "ACTIVE", None),
@@ -256,10 +401,23 @@ def fake_venues(at: float = FROZEN) -> dict[str, FakeVenue]:
 OPERATOR = Operator("alice", "desk1")
 
 
-def fake_session(tmp_path: Path, clock: FakeClock, venues: Mapping[str, FakeVenue], *,
-                 readonly: bool = False, label: str = "TEST", colour: str = "warning") -> Session:  # fmt: skip
-    options = SessionOptions(profile="test", label=label, color=colour, readonly=readonly,
-                             arm_minutes=5, stale_after_s=30)  # fmt: skip
+def fake_session(
+    tmp_path: Path,
+    clock: FakeClock,
+    venues: Mapping[str, FakeVenue],
+    *,
+    readonly: bool = False,
+    label: str = "TEST",
+    colour: str = "warning",
+) -> Session:
+    options = SessionOptions(
+        profile="test",
+        label=label,
+        color=colour,
+        readonly=readonly,
+        arm_minutes=5,
+        stale_after_s=30,
+    )
     journal = Journal(tmp_path / "journal.sqlite3", profile="test", operator=OPERATOR)
     return Session(options, list(venues.values()), journal, clock=clock)
 

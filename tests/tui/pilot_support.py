@@ -11,8 +11,9 @@ from console.tui.app import ConsoleApp
 from console.tui.panels import TargetPanel
 
 
-async def wait_for(pilot: Pilot[None], predicate: Callable[[], bool], what: str = "",
-                   *, rounds: int = 400) -> None:  # fmt: skip
+async def wait_for(
+    pilot: Pilot[None], predicate: Callable[[], bool], what: str = "", *, rounds: int = 400
+) -> None:
     """Let the app run until ``predicate()`` holds (bounded; fails with ``what``)."""
     for _ in range(rounds):
         if predicate():

@@ -78,9 +78,16 @@ async def test_global_block_shows_a_banner_on_every_panel(
         banner = app.screen.query_one(GlobalBanner)
         assert not banner.display
         for tid, target in venues["55tech"].targets.items():
-            venues["55tech"].targets[tid] = replace(target, attrs={
-                **target.attrs, "emergency": True, "system_blocked": True,
-                "system_reason": "exchange outage", "system_duration_s": 252})  # fmt: skip
+            venues["55tech"].targets[tid] = replace(
+                target,
+                attrs={
+                    **target.attrs,
+                    "emergency": True,
+                    "system_blocked": True,
+                    "system_reason": "exchange outage",
+                    "system_duration_s": 252,
+                },
+            )
         venues["55tech"].poke()
         await wait_for(pilot, lambda: banner.display, "banner")
         text = str(banner.render())

@@ -52,29 +52,49 @@ def _a(t: Target, name: str) -> object:
 
 
 CASES = {
-    "55tech-pause": Case("55tech", "1", "P", lambda t: t.state is State.RUNNING,
-                         lambda s: s == "MANUAL PAUSED"),
-    "55tech-resume": Case("55tech", "1", "R",
-                          lambda t: _a(t, "manual_paused") is True and not _a(t, "manual_stopped"),
-                          lambda s: s == "LIVE"),
-    "55tech-stop": Case("55tech", "1", "X", lambda t: t.state is State.RUNNING,
-                        lambda s: s == "MANUAL STOPPED"),
-    "55tech-start": Case("55tech", "1", "S",
-                         lambda t: _a(t, "manual_stopped") is True and not _a(t, "manual_paused"),
-                         lambda s: s == "LIVE"),
-    "x3algo-stop": Case("x3algo", "2", "X", lambda t: t.raw_status == "active",
-                        lambda s: s == "STOPPED"),
-    "x3algo-start": Case("x3algo", "2", "S", lambda t: t.raw_status == "stopped",
-                         lambda s: s == "ACTIVE"),
-    "pipai-pause-closing": Case("pipai", "3", "P", lambda t: t.raw_status == "deployed",
-                                lambda s: s == "PAUSED", options=("close_positions",)),
-    "pipai-resume": Case("pipai", "3", "R", lambda t: t.raw_status == "paused",
-                         lambda s: s == "DEPLOYED"),
+    "55tech-pause": Case(
+        "55tech", "1", "P", lambda t: t.state is State.RUNNING, lambda s: s == "MANUAL PAUSED"
+    ),
+    "55tech-resume": Case(
+        "55tech",
+        "1",
+        "R",
+        lambda t: _a(t, "manual_paused") is True and not _a(t, "manual_stopped"),
+        lambda s: s == "LIVE",
+    ),
+    "55tech-stop": Case(
+        "55tech", "1", "X", lambda t: t.state is State.RUNNING, lambda s: s == "MANUAL STOPPED"
+    ),
+    "55tech-start": Case(
+        "55tech",
+        "1",
+        "S",
+        lambda t: _a(t, "manual_stopped") is True and not _a(t, "manual_paused"),
+        lambda s: s == "LIVE",
+    ),
+    "x3algo-stop": Case(
+        "x3algo", "2", "X", lambda t: t.raw_status == "active", lambda s: s == "STOPPED"
+    ),
+    "x3algo-start": Case(
+        "x3algo", "2", "S", lambda t: t.raw_status == "stopped", lambda s: s == "ACTIVE"
+    ),
+    "pipai-pause-closing": Case(
+        "pipai",
+        "3",
+        "P",
+        lambda t: t.raw_status == "deployed",
+        lambda s: s == "PAUSED",
+        options=("close_positions",),
+    ),
+    "pipai-resume": Case(
+        "pipai", "3", "R", lambda t: t.raw_status == "paused", lambda s: s == "DEPLOYED"
+    ),
     "joyride-pause": Case("joyride", "4", "P", lambda t: True, lambda s: s == "PAUSED", "state"),
     "joyride-resume": Case("joyride", "4", "R", lambda t: True, lambda s: s == "RUNNING", "state"),
-    "finradar-stop": Case("finradar", "5", "X", lambda t: t.state is State.RUNNING,
-                          lambda s: s == "STOPPED"),
-}  # fmt: skip
+    "finradar-stop": Case(
+        "finradar", "5", "X", lambda t: t.state is State.RUNNING, lambda s: s == "STOPPED"
+    ),
+}
 
 
 def first_row(app: ConsoleApp, pick: Callable[[Target], bool]) -> Target | None:

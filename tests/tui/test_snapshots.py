@@ -26,8 +26,14 @@ WIDE = (120, 32)
 Snap = Callable[..., bool]
 
 
-def make_app(tmp_path: Path, *, readonly: bool = False, setup: Callable[..., Any] | None = None,
-             label: str = "DEMO", colour: str = "warning") -> ConsoleApp:  # fmt: skip
+def make_app(
+    tmp_path: Path,
+    *,
+    readonly: bool = False,
+    setup: Callable[..., Any] | None = None,
+    label: str = "DEMO",
+    colour: str = "warning",
+) -> ConsoleApp:
     """An app over fake venues, frozen at 2026-01-01T00:00:00Z, data loaded, feeds off."""
     clock = FakeClock()
     venues = fake_venues()
@@ -60,18 +66,19 @@ def test_confirm_one_target(snap_compare: Snap, tmp_path: Path) -> None:
 
 
 def test_confirm_selection_needs_the_count(snap_compare: Snap, tmp_path: Path) -> None:
-    assert snap_compare(make_app(tmp_path), press=["2", "v", "X"], terminal_size=SSH,
-                        run_before=settle)  # fmt: skip
+    assert snap_compare(
+        make_app(tmp_path), press=["2", "v", "X"], terminal_size=SSH, run_before=settle
+    )
 
 
 def test_confirm_pause_with_close_positions_switch(snap_compare: Snap, tmp_path: Path) -> None:
-    assert snap_compare(make_app(tmp_path), press=["3", "P"], terminal_size=WIDE,
-                        run_before=settle)  # fmt: skip
+    assert snap_compare(make_app(tmp_path), press=["3", "P"], terminal_size=WIDE, run_before=settle)
 
 
 def test_help_screen(snap_compare: Snap, tmp_path: Path) -> None:
-    assert snap_compare(make_app(tmp_path), press=["question_mark"], terminal_size=(80, 40),
-                        run_before=settle)  # fmt: skip
+    assert snap_compare(
+        make_app(tmp_path), press=["question_mark"], terminal_size=(80, 40), run_before=settle
+    )
 
 
 def test_read_only_mode(snap_compare: Snap, tmp_path: Path) -> None:
@@ -108,9 +115,16 @@ def test_venue_down_and_stale(snap_compare: Snap, tmp_path: Path) -> None:
 
 def _global_block(session: Any, venues: Any, clock: FakeClock) -> None:
     for tid, target in venues["55tech"].targets.items():
-        venues["55tech"].targets[tid] = replace(target, attrs={
-            **target.attrs, "emergency": True, "system_blocked": True,
-            "system_reason": "exchange outage", "system_duration_s": 252})  # fmt: skip
+        venues["55tech"].targets[tid] = replace(
+            target,
+            attrs={
+                **target.attrs,
+                "emergency": True,
+                "system_blocked": True,
+                "system_reason": "exchange outage",
+                "system_duration_s": 252,
+            },
+        )
     preload(session, venues)
 
 

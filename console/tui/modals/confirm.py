@@ -81,11 +81,15 @@ class ConfirmScreen(ModalScreen[Plan | None]):
                     with Horizontal(id=f"option-row-{n}", classes="option"):
                         yield Switch(False, id=f"option-{n}")
                         yield Static(id=f"note-{n}", classes="option-note")
-                yield Input(placeholder="reason (optional; goes to the venue and the journal)",
-                            id="reason", max_length=200)  # fmt: skip
+                yield Input(
+                    placeholder="reason (optional; goes to the venue and the journal)",
+                    id="reason",
+                    max_length=200,
+                )
                 yield Label(id="count-prompt", classes="count-prompt")
-                yield Input(placeholder="number of targets", id="count", restrict=r"[0-9]*",
-                            max_length=8)  # fmt: skip
+                yield Input(
+                    placeholder="number of targets", id="count", restrict=r"[0-9]*", max_length=8
+                )
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button("Confirm", id="confirm", variant="error")
@@ -176,8 +180,11 @@ class ConfirmScreen(ModalScreen[Plan | None]):
             states[word] = states.get(word, 0) + 1
         text.append(" · now " + ", ".join(f"{n} {w}" for w, n in states.items()))
         if draft.hidden_by_filter:
-            text.append(f"\n{draft.hidden_by_filter} of them are hidden by the current filter "
-                        "and ARE included (they are selected).", "bold")  # fmt: skip
+            text.append(
+                f"\n{draft.hidden_by_filter} of them are hidden by the current filter "
+                "and ARE included (they are selected).",
+                "bold",
+            )
         return text
 
     def _excluded(self) -> Text:

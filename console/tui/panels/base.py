@@ -41,8 +41,14 @@ class TargetPanel(Vertical):
     ACTIONS: ClassVar[tuple[ActionKind, ...]]
     DEFAULT_SORT: ClassVar[str] = "name"
 
-    def __init__(self, store: Store, venues: Sequence[str], *, session_started: float,
-                 clock: Callable[[], float]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        venues: Sequence[str],
+        *,
+        session_started: float,
+        clock: Callable[[], float],
+    ) -> None:
         super().__init__(classes="panel")
         self.store = store
         self.clock = clock
@@ -52,8 +58,9 @@ class TargetPanel(Vertical):
         self.tones = Tones.monochrome()
         self.columns = self.build_columns()
         self._by_key = {c.key: c for c in self.columns}
-        self.rows = RowModel(store, self.KIND, self.columns, self.context, self.search_text,
-                             self.DEFAULT_SORT)  # fmt: skip
+        self.rows = RowModel(
+            store, self.KIND, self.columns, self.context, self.search_text, self.DEFAULT_SORT
+        )
         self._stale: dict[str, bool] = {}
         self._ready = False
         self.any_stale = False
@@ -84,8 +91,12 @@ class TargetPanel(Vertical):
     # ----- composition ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield LiveStatic(id="freshness", classes="freshness")
-        yield Input(placeholder="filter: words in any column (enter: keep, esc: clear)",
-                    id="filter", classes="filter", compact=True)  # fmt: skip
+        yield Input(
+            placeholder="filter: words in any column (enter: keep, esc: clear)",
+            id="filter",
+            classes="filter",
+            compact=True,
+        )
         yield from self.compose_extra()
         yield TargetTable(id="table")
         yield LiveStatic(id="detail", classes="detail")
@@ -125,9 +136,14 @@ class TargetPanel(Vertical):
 
     # ----- data -----------------------------------------------------------------------
     def context(self, target: Target, now: float) -> RowContext:
-        return RowContext(now, self.store.effective_state(target),
-                          self._stale.get(target.venue, False), self.tones,
-                          self.store.known(target.venue, target.id), self.session_started)  # fmt: skip
+        return RowContext(
+            now,
+            self.store.effective_state(target),
+            self._stale.get(target.venue, False),
+            self.tones,
+            self.store.known(target.venue, target.id),
+            self.session_started,
+        )
 
     def note_changes(self, changed: Iterable[Key], removed: Iterable[Key]) -> None:
         for venue, _ in changed:
@@ -247,8 +263,13 @@ class TargetPanel(Vertical):
 
     def refresh_freshness(self) -> None:
         rows = self.rows
-        facts = ViewFacts(len(rows.targets), len(rows.shown), len(rows.selected),
-                          self._sort_label(), rows.filter_text)  # fmt: skip
+        facts = ViewFacts(
+            len(rows.targets),
+            len(rows.shown),
+            len(rows.selected),
+            self._sort_label(),
+            rows.filter_text,
+        )
         line, stale, alert = freshness_line(self.store, self.venues, facts, self.tones)
         self.any_stale = stale
         self.set_class(stale, "-stale")

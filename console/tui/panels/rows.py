@@ -69,9 +69,15 @@ def _sort_key(cell: object) -> object:
 class RowModel:
     """Targets of one kind, what the table shows of them, the selection and the order."""
 
-    def __init__(self, store: Store, kind: TargetKind, columns: Sequence[Column],
-                 context: Callable[[Target, float], RowContext],
-                 search_text: Callable[[Target], str], sort_column: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        kind: TargetKind,
+        columns: Sequence[Column],
+        context: Callable[[Target, float], RowContext],
+        search_text: Callable[[Target], str],
+        sort_column: str,
+    ) -> None:
         self.store = store
         self.kind = kind
         self.columns = list(columns)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar, TypeVar
 
 from textual.binding import BindingType
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
@@ -15,6 +16,18 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.tui.format import Cell
 from console.tui.keymap import TABLE_BINDINGS
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _drop(cache: LRUCache[K, V], stale: Callable[[K], bool]) -> None:
+    for key in [k for k in cache.keys() if stale(k)]:  # noqa: SIM118 (LRUCache: no __iter__)
+        cache.discard(key)
+
+
+PER_ROW_REPAINT_MAX = 200
+"""Past this many changed rows in one tick, dropping every cached line is cheaper."""
 
 
 class TargetTable(DataTable[object]):
@@ -32,7 +45,7 @@ class TargetTable(DataTable[object]):
             zebra_stripes=False,
             cursor_foreground_priority="renderable",
         )
-        self._stale_lines = False
+        self._changed_rows: set[RowKey] = set()
 
     def action_toggle_select(self) -> None:
         self.post_message(self.ToggleSelect())
@@ -47,25 +60,39 @@ class TargetTable(DataTable[object]):
         return key
 
     def set_cell(self, key: str, column: str, value: Cell) -> None:
-        """``update_cell`` without throwing away the whole table's layout caches.
+        """``update_cell`` without throwing away the whole table's caches.
 
         DataTable's ``update_cell`` bumps a counter that keys every cache, the y-offsets
         of all rows included, so at 10,000 rows each repaint after a change costs
-        O(rows). A new value in a fixed-width cell moves nothing: only the rendered lines
-        need dropping, which :meth:`repaint` does once per tick for all changed cells.
+        O(rows) and re-renders every visible cell. A new value in a fixed-width cell
+        moves nothing: :meth:`repaint` drops the rendered lines of the changed rows only.
         """
-        self._data[RowKey(key)][ColumnKey(column)] = value
-        self._stale_lines = True
+        row = RowKey(key)
+        self._data[row][ColumnKey(column)] = value
+        self._changed_rows.add(row)
 
     def repaint(self) -> None:
-        """Drop rendered lines after :meth:`set_cell` calls (visible rows re-render)."""
-        if self._stale_lines:
-            self._stale_lines = False
+        """Re-render the rows :meth:`set_cell` touched (once per tick, not per cell)."""
+        changed, self._changed_rows = self._changed_rows, set()
+        if not changed:
+            return
+        if len(changed) > PER_ROW_REPAINT_MAX:
             self._row_render_cache.clear()
             self._cell_render_cache.clear()
             self._row_renderable_cache.clear()
             self._line_cache.clear()
             self.refresh()
+            return
+        indices = {self._row_locations.get(row) for row in changed} - {None}
+        header = self.header_height if self.show_header else 0
+        lines = {index + header for index in indices if index is not None}
+        _drop(self._cell_render_cache, lambda k: k[0] in changed)
+        _drop(self._row_render_cache, lambda k: k[0] in changed)
+        _drop(self._row_renderable_cache, lambda k: k[1] in indices)
+        _drop(self._line_cache, lambda k: k[0] in lines)
+        for index in indices:
+            if index is not None:
+                self.refresh_row(index)
 
     def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         """``add_row`` for many keyed rows at once, into an empty or growing table.
