@@ -1,0 +1,133 @@
+"""What the audit screen shows: the journal filtered, newest first, one row per entry.
+
+The filters are the CLI's (``trading-console audit --since --venue --operator
+--outcome --interrupted``) plus "this kill only" (its batch), so the screen and the
+command agree on what a question returns. Intents without an outcome are marked
+*INTERRUPTED — needs verification* wherever they appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from rich.text import Text
+
+from console.core.journal import Entry, Journal, iso_ms
+from console.tui.format import Tones, one_line
+
+WINDOWS: tuple[tuple[str, float | None], ...] = (
+    ("24h", 86400.0),
+    ("1h", 3600.0),
+    ("15m", 900.0),
+    ("all", None),
+)
+OUTCOMES: tuple[str | None, ...] = (None, "applied", "already", "rejected", "failed", "uncertain")
+LIMIT = 5000
+"""Rows shown at most (the newest); the CLI exports everything."""
+
+COLUMNS = (
+    "Time (UTC)",
+    "Venue",
+    "Target",
+    "Action",
+    "Kind",
+    "Result",
+    "HTTP",
+    "ms",
+    "Operator",
+    "Message",
+)
+"""What happened first (time, where, to what, what came of it), then who and the words."""
+
+T = TypeVar("T")
+
+
+def cycle(values: Sequence[T], current: T) -> T:
+    """The value after ``current`` (wrapping); the first when ``current`` is unknown."""
+    try:
+        return values[(list(values).index(current) + 1) % len(values)]
+    except ValueError:
+        return values[0]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    window: str = "24h"
+    venue: str | None = None
+    operator: str | None = None
+    outcome: str | None = None
+    batch_id: str | None = None
+    interrupted_only: bool = False
+
+    def since_ms(self, now: float) -> int | None:
+        seconds = dict(WINDOWS).get(self.window)
+        return None if seconds is None else int((now - seconds) * 1000)
+
+    def next_window(self) -> AuditFilter:
+        return replace(self, window=cycle([w for w, _ in WINDOWS], self.window))
+
+    def describe(self) -> str:
+        if self.interrupted_only:
+            return "INTERRUPTED calls only (every time, venue and operator)"
+        parts = [
+            f"time {self.window}",
+            f"venue {self.venue or 'all'}",
+            f"operator {self.operator or 'all'}",
+            f"outcome {self.outcome or 'all'}",
+        ]
+        if self.batch_id:
+            parts.append(f"this kill only (batch {self.batch_id[:8]})")
+        return " · ".join(parts)
+
+
+def query(journal: Journal, f: AuditFilter, now: float) -> list[Entry]:
+    """Entries matching ``f``, newest first, at most :data:`LIMIT`."""
+    if f.interrupted_only:
+        rows = journal.interrupted()[-LIMIT:]
+    else:
+        rows = journal.entries(
+            since_ms=f.since_ms(now),
+            venue=f.venue,
+            operator=f.operator,
+            outcome=f.outcome,
+            batch_id=f.batch_id,
+            limit=LIMIT,
+        )
+    return list(reversed(rows))
+
+
+def result_cell(entry: Entry, interrupted: bool, tones: Tones) -> Text:
+    if entry.kind == "intent":
+        if interrupted:
+            return Text(" INTERRUPTED — needs verification ", tones.danger)
+        return Text("intent", "dim")
+    if entry.kind == "verify":
+        state = (entry.state or "unknown").upper()
+        return Text(f"→ {state}", tones.warn if state == "UNKNOWN" else tones.plain)
+    word = (entry.outcome or "?").upper()
+    return (
+        Text(word, tones.ok) if word in ("APPLIED", "ALREADY") else Text(f" {word} ", tones.danger)
+    )
+
+
+def entry_cells(entry: Entry, interrupted: bool, tones: Tones) -> tuple[Text | str, ...]:
+    message = one_line(entry.message or "", 300)
+    if entry.kind == "intent" and entry.reason:
+        message = f"reason: {one_line(entry.reason, 200)}"
+    who = f"{entry.operator}@{entry.host}" + (
+        f" (ssh {entry.ssh_client})" if entry.ssh_client else ""
+    )
+    return (
+        iso_ms(entry.ts_ms),
+        entry.venue,
+        f"{entry.target_name} · {entry.target_id}",
+        entry.action,
+        entry.kind,
+        result_cell(entry, interrupted, tones),
+        "" if entry.http_status is None else str(entry.http_status),
+        "" if entry.latency_ms is None else f"{entry.latency_ms:.0f}",
+        who,
+        message,
+    )

@@ -1,0 +1,288 @@
+"""Everything of the emergency stop and the audit trail, as one mixin for the app.
+
+``class ConsoleApp(KillMixin, App[None])`` and :data:`KILL_BINDINGS` in its bindings are
+the whole integration: Textual dispatches ``on_mount`` and ``on_worker_state_changed``
+to every class in the app's MRO, so the mixin starts its own sticky-watch timer and
+offers recovery of interrupted calls without the app calling it.
+
+``K`` is a *priority* binding so it works on every screen, modals included (help, audit,
+the kill report); Textual still lets a focused text box take the letter, so typing a
+capital K in a filter never opens the kill. In read-only mode it is refused, with the
+reason, until the operator arms. A second ``K`` while a kill runs sends nothing and
+says so. The kill runs in its own worker group (``kill``), not the app's ``dispatch``
+group: an exclusive worker cancels its group's running worker, and no other plan may
+ever cancel a running kill; the dispatcher's busy lock is what prevents a second dispatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from textual import work
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerState
+
+from console.core.dispatcher import DispatchBusy, Plan, Report
+from console.core.kill import KillPlan, KillScope
+from console.core.session import Session
+from console.tui.arming import ArmState
+from console.tui.kill.eta import control_rate
+from console.tui.kill.journal_mixin import JournalMixin
+from console.tui.kill.kill_modal import KillRequest, KillScreen, KillView, describe_session
+from console.tui.kill.progress import KillProgressScreen
+from console.tui.kill.run import KillRun
+from console.tui.kill.scope import freeze, panel_scope, scope_choices
+from console.tui.kill.watch import WatchKeeper
+from console.tui.outcomes import OutcomesView
+
+WATCH_S = 0.5
+"""How often the sticky watch looks at the store (it reads memory, never the network)."""
+WAIT_S = 0.05
+"""How often a confirmed kill checks whether another plan has left the dispatcher."""
+KILL_GROUPS = ("kill", "kill-restop")
+
+KILL_BINDINGS: list[Binding] = [
+    Binding("K", "kill", "EMERGENCY STOP", id="kill", priority=True, show=False),
+    Binding("u", "audit", "Journal (audit)", id="audit", show=False),
+    Binding("w", "kill_report", "Last kill report", id="kill_report", show=False),
+]
+
+
+class KillMixin(JournalMixin):
+    """Kill modal, progress and report, sticky watch, audit screen, interrupted calls."""
+
+    session: Session
+    clock: Callable[[], float]
+    arm: ArmState
+    last_report: Report | None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kill_run: KillRun | None = None
+        self.kill_watch: WatchKeeper | None = None
+
+    def on_mount(self) -> None:
+        self.set_interval(WATCH_S, self.watch_tick, name="kill-watch")
+        self.offer_verification(at_start=True)
+
+    # ----- K ----------------------------------------------------------------------------
+    @property
+    def kill_active(self) -> bool:
+        run = self.kill_run
+        return run is not None and (run.running or bool(run.waiting_for))
+
+    def action_kill(self) -> None:
+        if isinstance(self.screen, KillScreen):
+            self.screen.type_label("K")  # open already (plan frozen): K is part of the label
+            return
+        if not self.arm.enabled(self.clock()):
+            self.bell()
+            self.notify(
+                "Read-only: the emergency stop is refused until you arm (a), then K.",
+                severity="warning",
+            )
+            return
+        run = self.kill_run
+        if run is not None and self.kill_active:
+            done, size = run.progress()
+            self.notify(
+                f"A kill is already running ({done}/{size} answered): nothing more was "
+                "sent. w shows its progress.",
+                severity="warning",
+            )
+            return
+        scope = panel_scope(self.screen_stack[0])
+        self._close_overlays()
+        session = self.session
+        choices = scope_choices(session.clients, *scope)
+
+        def frozen(kill_scope: KillScope, close: bool) -> KillPlan:
+            return freeze(session, kill_scope, close_positions=close)
+
+        modal = KillScreen(
+            self.kill_view(), choices, frozen, close_positions=session.options.kill_close_positions
+        )
+        self.push_screen(modal, self._kill_confirmed)
+
+    def kill_view(self) -> KillView:
+        return describe_session(self.session)
+
+    def _close_overlays(self) -> None:
+        """Close what is open over the panels: the kill modal must not hide behind them."""
+        while len(self.screen_stack) > 1:
+            top = self.screen
+            if isinstance(top, ModalScreen):
+                top.dismiss(None)
+            else:
+                self.pop_screen()
+
+    def _kill_confirmed(self, request: KillRequest | None) -> None:
+        if request is None:
+            self._note("Emergency stop cancelled: nothing was sent.")
+            return
+        if not self.arm.enabled(self.clock()):
+            self.notify(
+                "The arm ran out while the kill modal was open: nothing was sent. Arm "
+                "(a), then K again.",
+                severity="error",
+                timeout=15,
+            )
+            return
+        if self.kill_active:
+            self.notify("A kill is already running: nothing more was sent.", severity="warning")
+            return
+        rates = {v: control_rate(c.settings) for v, c in self.session.clients.items()}
+        run = KillRun(
+            request.kill,
+            self.session.options.label,
+            request.close_positions,
+            self.clock,
+            rates,
+            self.session.venues,
+        )
+        self.kill_run = run
+        self.kill_watch = None
+        run.begin(run.kill.plan)
+        self.show_kill_progress()
+        self._send(run, run.kill.plan)
+
+    # ----- sending ----------------------------------------------------------------------
+    @work(group="kill", exclusive=True, exit_on_error=False)
+    async def _send(self, run: KillRun, plan: Plan) -> None:
+        """Send ``plan`` (the kill or its retry) once the dispatcher is free; never twice."""
+        dispatcher = self.session.dispatcher
+        run.begin(plan)
+        while True:
+            other = dispatcher.running
+            if other is not None:
+                run.waiting_for = other.plan.title
+                await asyncio.sleep(WAIT_S)  # the dispatcher has no "free" event to await
+                continue
+            run.begin(plan)
+            try:
+                report = await dispatcher.run(plan, run.on_result)
+            except DispatchBusy:
+                continue
+            break
+        run.finish(report)
+        self._after_pass(run, report)
+
+    def _after_pass(self, run: KillRun, report: Report) -> None:
+        merged = run.merged()
+        self.last_report = merged
+        summary = run.summary()
+        self._note(f"EMERGENCY STOP: {summary} (batch {report.batch_id[:8]})")
+        if run.all_halted:
+            self.notify(f"EMERGENCY STOP: {summary}", timeout=10)
+        else:
+            self.notify(
+                f"EMERGENCY STOP: {summary}. The report (w) says what failed; r there retries it.",
+                severity="error",
+                timeout=30,
+            )
+        options = self.session.options
+        if self.kill_watch is None:
+            self.kill_watch = WatchKeeper(
+                run,
+                self.session.store,
+                minutes=options.watch_minutes,
+                auto_restop=options.auto_restop,
+                clock=self.clock,
+            )
+        else:
+            self.kill_watch.include_verified()
+
+    def _retry(self, plan: Plan) -> None:
+        run = self.kill_run
+        if run is None or self.kill_active:
+            self.notify("A kill is already running: nothing more was sent.", severity="warning")
+            return
+        self._send(run, plan)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group not in KILL_GROUPS or event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        run = self.kill_run
+        if run is not None and event.worker.group == "kill":
+            run.error = f"internal error ({type(error).__name__}: {error})"
+            run.finish(None)
+        self.notify(
+            f"The emergency stop stopped with an internal error ({type(error).__name__}: "
+            f"{error}). Check the journal (u) for what was sent.",
+            severity="error",
+            timeout=30,
+        )
+
+    # ----- the sticky watch ---------------------------------------------------------------
+    def watch_tick(self) -> None:
+        keeper = self.kill_watch
+        if keeper is None or not keeper.active:
+            return
+        auto = keeper.watch.auto_restop
+        revivals = keeper.check()
+        if revivals and isinstance(self.screen, KillProgressScreen):
+            self.screen.refresh_view()
+        for revival in revivals:
+            target = revival.target
+            self.bell()
+            then = "re-stopping it (auto re-stop is on)" if auto else "K stops it again"
+            self.notify(
+                f"REVIVED: {target.venue}/{target.name} is RUNNING again after the "
+                f"emergency stop — {then}. w shows the report.",
+                severity="error",
+                timeout=30,
+            )
+        if keeper.pending and not self.session.dispatcher.busy and not self.kill_active:
+            plan = keeper.restop_plan(self.session.clients)
+            if plan is not None:
+                self._restop(keeper, plan)
+
+    @work(group="kill-restop", exclusive=True, exit_on_error=False)
+    async def _restop(self, keeper: WatchKeeper, plan: Plan) -> None:
+        try:
+            report = await self.session.dispatcher.run(plan)
+        except DispatchBusy:
+            keeper.pending.extend(
+                r
+                for r in keeper.run.revivals
+                if r.target.key in {(i.venue, i.target_id) for i in plan.items}
+            )
+            return
+        keeper.restopped(report)
+
+    # ----- other screens ----------------------------------------------------------------
+    def show_kill_progress(self) -> None:
+        run = self.kill_run
+        if run is None or isinstance(self.screen, KillProgressScreen):
+            return
+        self.push_screen(
+            KillProgressScreen(
+                run,
+                self.kill_view(),
+                retry=self._retry,
+                audit=self.open_audit,
+                watch_left=self._watch_left,
+                auto_restop=self.session.options.auto_restop,
+            )
+        )
+
+    def _watch_left(self) -> float | None:
+        keeper = self.kill_watch
+        return keeper.remaining_s() if keeper is not None and keeper.active else None
+
+    def action_kill_report(self) -> None:
+        if self.kill_run is None:
+            self.notify("No emergency stop yet this session.")
+            return
+        self.show_kill_progress()
+
+    def _note(self, text: str) -> None:
+        """A line in the main screen's outcome log, beside the other plans' outcomes."""
+        with contextlib.suppress(NoMatches):
+            self.screen_stack[0].query_one(OutcomesView).note(text)

@@ -1,0 +1,75 @@
+"""The lines under the kill's counters: what the numbers alone do not say.
+
+Venues nothing could be sent to, a kill waiting for another plan to finish, an internal
+error, the sticky watch (how long it still runs, whether it re-stops) and every revival
+it caught. Each line says what happened, to what, and what the operator can do next.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.text import Text
+
+from console.core.dispatcher import Plan
+from console.tui.format import Tones, fmt_clock, fmt_duration, one_line, state_word
+from console.tui.kill.run import KillRun
+
+
+def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_restop: bool) -> Text:
+    text = Text()
+
+    def line(badge: str, rest: str) -> None:
+        text.append("\n" if text.plain else "")
+        text.append(f" {badge} ", tones.danger)
+        text.append(f" {rest}")
+
+    for venue, why in run.kill.unreachable.items():
+        line(
+            "UNREACHABLE",
+            f"{venue}: it never answered this session ({one_line(why, 100)}); "
+            "nothing was sent there — halt it from the venue's own console.",
+        )
+    if run.waiting_for:
+        line(
+            "WAITING",
+            f"{run.waiting_for!r} is still running; the kill is sent the moment it "
+            "ends (one plan at a time, so nothing is sent twice).",
+        )
+    if run.error:
+        line("ERROR", f"{run.error}. Check the journal (u) for what was sent.")
+    for revival in run.revivals:
+        target = revival.target
+        restop = run.restopped.get(target.key)
+        after = ""
+        if restop is not None:
+            after = " — re-stopped, verified" if restop.verified else " — re-stop NOT verified"
+        line(
+            "REVIVED",
+            f"{target.venue}/{target.name} read {state_word(target.state)} again at "
+            f"{fmt_clock(revival.seen_at)}{after}",
+        )
+    if watch_left is not None and not run.running:
+        text.append("\n" if text.plain else "")
+        policy = "re-stops them" if auto_restop else "does not re-stop them (auto_restop off)"
+        text.append(
+            f"Sticky watch: {fmt_duration(watch_left)} left — anything halted that "
+            f"comes back to RUNNING is flagged here with the bell; it {policy}."
+        )
+    return text
+
+
+def retry_question(plan: Plan, tones: Tones) -> Text:
+    """``RETRY? 3 targets (x3algo 3) ... y sends, n cancels``."""
+    venues = Counter(item.venue for item in plan.items)
+    where = ", ".join(f"{v} {n}" for v, n in venues.items())
+    text = Text(" RETRY? ", tones.danger)
+    noun = "target" if len(plan) == 1 else "targets"
+    text.append(
+        f" {len(plan)} {noun} ({where}) that failed, are uncertain or did not verify. "
+        "You confirmed this kill already, so one key sends it: ",
+        "bold",
+    )
+    text.append(" y ", "reverse bold")
+    text.append(" sends (journaled), n or Esc cancels.")
+    return text

@@ -1,0 +1,133 @@
+"""The frozen kill plan in words: counts per venue and kind, data age, what stays behind.
+
+Pure functions returning Rich ``Text`` (no markup: venue words may hold ``[``), so the
+modal, the report and the tests read the same sentences. Danger is in words and reverse
+video; colour comes from the theme through :class:`~console.tui.format.Tones`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from rich.table import Table
+from rich.text import Text
+
+from console.core.kill import KillPlan
+from console.tui.format import Tones, fmt_age, one_line
+from console.tui.kill.eta import ControlRate, documented_s, fmt_eta
+from console.tui.planning import noun
+
+CLOSE_ON = "PipAI positions will be closed at market"
+CLOSE_OFF = "PipAI positions stay open"
+
+
+def kinds_line(kp: KillPlan, venue: str) -> str:
+    """``31 algorithms → STOP`` or ``3 engines → STOP, 1 expiration → PAUSE``."""
+    counts: dict[tuple[str, str], int] = {}
+    for item in kp.plan.items:
+        if item.venue == venue:
+            key = (item.kind.value, item.action.kind.value.upper())
+            counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} {noun(kind, n)} → {verb}" for (kind, verb), n in counts.items())
+
+
+def duration_at_limit(count: int, rate: ControlRate | None) -> str:
+    if rate is None:
+        return "unpaced"
+    seconds = documented_s(count, rate)
+    limit = f"{rate.per_minute:,.0f}/min"
+    return f"at once ({limit})" if seconds <= 0 else f"{fmt_eta(seconds)} ({limit})"
+
+
+def counts_table(
+    kp: KillPlan,
+    venues: list[str],
+    names: Mapping[str, str],
+    rates: Mapping[str, ControlRate | None],
+    tones: Tones,
+) -> Table:
+    """One row per venue in scope: targets, what they get, time at the limit, data."""
+    table = Table(box=None, padding=(0, 1), pad_edge=False, expand=True, show_edge=False)
+    table.add_column("Venue", no_wrap=True)
+    table.add_column("Targets", justify="right", no_wrap=True)
+    table.add_column("Action")
+    table.add_column("At the limit", no_wrap=True)
+    table.add_column("Data")
+    counts = kp.counts_by_venue()
+    for venue in venues:
+        if venue in kp.unreachable:
+            why = one_line(kp.unreachable[venue], 60)
+            table.add_row(
+                names.get(venue, venue),
+                "?",
+                Text(" UNREACHABLE ", tones.danger),
+                "",
+                Text(f"nothing can be planned: {why}"),
+            )
+            continue
+        count = counts.get(venue, 0)
+        action = kinds_line(kp, venue) or Text("nothing to halt", "dim")
+        age = kp.stale.get(venue)
+        data = Text(f" STALE {age_words(age)} ", tones.warn) if age is not None else Text("fresh")
+        table.add_row(
+            names.get(venue, venue),
+            str(count),
+            action,
+            duration_at_limit(count, rates.get(venue)) if count else "",
+            data,
+        )
+    return table
+
+
+def age_words(age: float) -> str:
+    """``42 s``; ``never`` for a venue that never answered (its age is infinite)."""
+    return "never" if math.isinf(age) else fmt_age(age)
+
+
+def stale_venues(kp: KillPlan) -> dict[str, float]:
+    """Venues planned from old data (unreachable ones are named as such instead)."""
+    return {v: a for v, a in kp.stale.items() if v not in kp.unreachable}
+
+
+def stale_note(kp: KillPlan) -> Text:
+    """Why stale venues are still in the plan, and what that means."""
+    stale = stale_venues(kp)
+    if not stale:
+        return Text("")
+    names = ", ".join(f"{v} ({age_words(a)} old)" for v, a in stale.items())
+    text = Text("Planned from old data: ", "bold")
+    text.append(
+        f"{names}. Targets started since then are not in this plan; the report "
+        "re-reads every target it sends to."
+    )
+    return text
+
+
+def leaves_text(kp: KillPlan, *, close_positions: bool) -> Text:
+    """What the kill leaves behind, one line per venue (variants are counted, not listed)."""
+    per_venue: dict[str, list[str]] = {}
+    for line in kp.plan.leaves_behind:
+        venue, _, what = line.partition(": ")
+        per_venue.setdefault(venue, []).append(what)
+    text = Text()
+    if offers_close(kp) or close_positions:
+        text.append("Positions: ", "bold")
+        text.append(CLOSE_ON if close_positions else CLOSE_OFF, "reverse bold")
+    for venue, lines in per_venue.items():
+        text.append("\n" if text.plain else "")
+        text.append("Leaves behind", "bold")
+        text.append(f" — {venue}: {lines[0]}")
+        if len(lines) > 1:
+            text.append(f" (and {len(lines) - 1} similar notes for other targets)", "dim")
+    return text
+
+
+def offers_close(kp: KillPlan) -> bool:
+    """Does any planned action take the close-positions option (PipAI pauses)?"""
+    return any("close_positions" in item.action.options for item in kp.plan.items)
+
+
+def plan_total(kp: KillPlan) -> str:
+    total = len(kp.plan)
+    return f"{total} {'target' if total == 1 else 'targets'}"

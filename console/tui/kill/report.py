@@ -1,0 +1,91 @@
+"""The final report of a kill, one row per target, failures first.
+
+Each row says what was asked, what the venue answered (in the shared vocabulary, the
+vendor's words beside it) and what the re-read found. Words carry the danger (FAILED,
+UNCERTAIN, NOT VERIFIED, REVIVED) in reverse video; colour is a third signal only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+
+from console.core.dispatcher import ItemResult, PlanItem
+from console.core.model import OutcomeKind
+from console.tui.format import Tones, fmt_clock, one_line, state_word
+from console.tui.kill.run import KillRun
+
+COLUMNS = ("Venue", "Target", "Action", "Outcome", "Verified", "Watch", "Vendor message")
+
+
+def rank(result: ItemResult | None, revived: bool) -> int:
+    """Sort order: what needs the operator first, then refusals, then what worked."""
+    if result is None or result.needs_retry:
+        return 0
+    if revived:
+        return 1
+    if result.outcome.kind is OutcomeKind.REJECTED:
+        return 2
+    return 3
+
+
+def action_words(item: PlanItem) -> str:
+    words = item.action.kind.value
+    if item.action.option("close_positions") is True:
+        words += " +close"
+    return words
+
+
+def outcome_cell(result: ItemResult | None, tones: Tones) -> Text:
+    if result is None:
+        return Text(" NO ANSWER ", tones.danger)
+    kind = result.outcome.kind
+    word = kind.value.upper()
+    return Text(word, tones.ok) if kind.ok else Text(f" {word} ", tones.danger)
+
+
+def verified_cell(result: ItemResult | None, tones: Tones) -> Text:
+    if result is None or result.verified is None:
+        return Text("not re-read yet", "dim")
+    seen = state_word(result.verified_state) if result.verified_state else "UNKNOWN"
+    if result.verified:
+        return Text(f"VERIFIED {seen}", tones.ok)
+    return Text(f" NOT VERIFIED ({seen}) ", tones.danger)
+
+
+def watch_cell(run: KillRun, key: tuple[str, str], tones: Tones) -> Text:
+    revival = run.revived(key)
+    if revival is None:
+        return Text("")
+    text = Text(f" REVIVED {fmt_clock(revival.seen_at)} ", tones.danger)
+    restop = run.restopped.get(key)
+    if restop is not None:
+        text.append(" re-stopped" if restop.verified else " re-stop NOT verified")
+    return text
+
+
+def report_rows(
+    run: KillRun, names: Mapping[str, str], tones: Tones
+) -> list[tuple[str, tuple[Text | str, ...]]]:
+    """(row key, cells) for every planned target, failures first, plan order within."""
+    rows = []
+    for index, item in enumerate(run.kill.plan.items):
+        key = (item.venue, item.target_id)
+        result = run.results.get(key)
+        revived = run.revived(key) is not None
+        message = one_line(result.outcome.message, 300) if result else ""
+        if result and result.outcome.warning:
+            message += f" — warning: {one_line(result.outcome.warning, 120)}"
+        cells: tuple[Text | str, ...] = (
+            names.get(item.venue, item.venue),
+            f"{item.target_name} · {item.target_id}",
+            action_words(item),
+            outcome_cell(result, tones),
+            verified_cell(result, tones),
+            watch_cell(run, key, tones),
+            message,
+        )
+        rows.append(((rank(result, revived), index), f"{item.venue}/{item.target_id}", cells))
+    rows.sort(key=lambda row: row[0])
+    return [(key, cells) for _, key, cells in rows]

@@ -1,0 +1,182 @@
+"""One emergency stop as the screen follows it: the frozen plan, every answer, retries.
+
+The dispatcher reports each target twice (its outcome, then its verification by re-read);
+:meth:`KillRun.on_result` keeps the latest per target across the kill and its retries,
+so the counters, the progress bar and the final report always describe the whole kill,
+not just the last pass. It is plain data, updated from the dispatcher's callback and
+read by the progress screen on its own timer (never one redraw per answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from console.core.dispatcher import ItemResult, Plan, Report
+from console.core.kill import KillPlan
+from console.core.model import OutcomeKind
+from console.core.watch import Revival
+from console.tui.kill.eta import ControlRate, eta_s
+
+Key = tuple[str, str]
+
+
+@dataclass
+class VenueCount:
+    """One row of the per-venue counters."""
+
+    planned: int = 0
+    answered: int = 0
+    ok: int = 0  # applied or already
+    rejected: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    verified: int = 0
+    not_verified: int = 0
+    eta: float | None = 0.0
+
+
+@dataclass
+class KillRun:
+    kill: KillPlan
+    label: str
+    close_positions: bool
+    clock: Callable[[], float]
+    rates: Mapping[str, ControlRate | None] = field(default_factory=dict)
+    venues: Sequence[str] = ()  # the profile's venue order, for the counters
+    results: dict[Key, ItemResult] = field(default_factory=dict)
+    reports: list[Report] = field(default_factory=list)
+    revivals: list[Revival] = field(default_factory=list)
+    restopped: dict[Key, ItemResult] = field(default_factory=dict)
+    running: bool = False
+    waiting_for: str = ""  # another plan's title while the kill waits for the dispatcher
+    error: str = ""
+    current: Plan | None = None
+    _answered: set[Key] = field(default_factory=set)
+    _pass_started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.current = self.kill.plan
+        self._pass_started = self.clock()
+
+    # ----- written by the dispatcher's callback ------------------------------------
+    def begin(self, plan: Plan) -> None:
+        """A pass starts (the kill itself, or a retry of part of it)."""
+        self.current = plan
+        self.running = True
+        self.waiting_for = ""
+        self._answered = set()
+        self._pass_started = self.clock()
+
+    def on_result(self, result: ItemResult) -> None:
+        key = (result.item.venue, result.item.target_id)
+        self.results[key] = result
+        self._answered.add(key)
+
+    def finish(self, report: Report | None) -> None:
+        self.running = False
+        if report is not None:
+            self.reports.append(report)
+
+    # ----- read by the screen ---------------------------------------------------------
+    @property
+    def is_retry(self) -> bool:
+        return self.current is not None and self.current is not self.kill.plan
+
+    def progress(self) -> tuple[int, int]:
+        """Targets answered in the current pass, and its size."""
+        size = len(self.current) if self.current is not None else 0
+        return len(self._answered), size
+
+    def counts(self) -> dict[str, VenueCount]:
+        """Per venue (profile order), over the whole kill; ETA for the current pass."""
+        planned = {item.venue for item in self.kill.plan.items}
+        rows: dict[str, VenueCount] = {v: VenueCount() for v in self.venues if v in planned}
+        for item in self.kill.plan.items:
+            row = rows.setdefault(item.venue, VenueCount())
+            row.planned += 1
+            result = self.results.get((item.venue, item.target_id))
+            if result is None:
+                continue
+            row.answered += 1
+            kind = result.outcome.kind
+            if kind.ok:
+                row.ok += 1
+            elif kind is OutcomeKind.REJECTED:
+                row.rejected += 1
+            elif kind is OutcomeKind.FAILED:
+                row.failed += 1
+            else:
+                row.uncertain += 1
+            if result.verified:
+                row.verified += 1
+            elif result.verified is False:
+                row.not_verified += 1
+        self._fill_eta(rows)
+        return rows
+
+    def _fill_eta(self, rows: dict[str, VenueCount]) -> None:
+        if not self.running or self.current is None:
+            return
+        planned: dict[str, int] = {}
+        answered: dict[str, int] = {}
+        for item in self.current.items:
+            planned[item.venue] = planned.get(item.venue, 0) + 1
+            if (item.venue, item.target_id) in self._answered:
+                answered[item.venue] = answered.get(item.venue, 0) + 1
+        elapsed = max(0.0, self.clock() - self._pass_started)
+        for venue, count in planned.items():
+            rows[venue].eta = eta_s(
+                planned=count,
+                answered=answered.get(venue, 0),
+                elapsed_s=elapsed,
+                rate=self.rates.get(venue),
+            )
+
+    def merged(self) -> Report:
+        """The whole kill as one report (the latest answer per target)."""
+        first = self.reports[0] if self.reports else None
+        report = Report(
+            self.kill.plan, first.batch_id if first else "", first.started_ms if first else 0
+        )
+        report.results = {
+            (i.venue, i.target_id): self.results[(i.venue, i.target_id)]
+            for i in self.kill.plan.items
+            if (i.venue, i.target_id) in self.results
+        }
+        if self.reports:
+            report.finished_ms = self.reports[-1].finished_ms
+        return report
+
+    def summary(self) -> str:
+        """``halted 57/60 verified · 2 failed · 1 uncertain`` (+ unreachable, revived)."""
+        text = self.merged().summary()
+        if self.kill.unreachable:
+            text += f" · {len(self.kill.unreachable)} venue(s) UNREACHABLE"
+        if self.revivals:
+            text += f" · {len(self.revivals)} REVIVED"
+        return text
+
+    def retry_plan(self) -> Plan | None:
+        """What failed, is uncertain or did not verify, in the kill's order."""
+        items = tuple(
+            item
+            for item in self.kill.plan.items
+            if (result := self.results.get((item.venue, item.target_id))) is None
+            or result.needs_retry
+        )
+        if not items:
+            return None
+        return Plan(items, f"Retry: {self.kill.plan.title}", "kill", self.kill.plan.leaves_behind)
+
+    @property
+    def all_halted(self) -> bool:
+        return (
+            not self.running
+            and not self.kill.unreachable
+            and len(self.results) == len(self.kill.plan)
+            and all(r.verified for r in self.results.values())
+        )
+
+    def revived(self, key: Key) -> Revival | None:
+        return next((r for r in self.revivals if r.target.key == key), None)

@@ -1,0 +1,81 @@
+"""The sticky watch on screen: after a kill, anything that comes back is caught.
+
+Core's :class:`~console.core.watch.StickyWatch` finds targets the kill verified halted
+that read RUNNING again. This keeper feeds it from the store, records each revival in
+the kill's report, and — only when the profile turns ``auto_restop`` on — queues a
+re-stop that the app sends through the same dispatcher (journaled) once it is free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from console.core.dispatcher import Plan, PlanItem, Report
+from console.core.model import State
+from console.core.store import Store
+from console.core.watch import Revival, StickyWatch
+from console.tui.kill.run import KillRun
+from console.venues.base import VenueClient
+
+RESTOP_TITLE = "Re-stop after a revival (sticky watch, auto re-stop on)"
+
+
+class WatchKeeper:
+    def __init__(
+        self,
+        run: KillRun,
+        store: Store,
+        *,
+        minutes: float,
+        auto_restop: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self.run = run
+        self.watch = StickyWatch.after(
+            run.merged(), store, minutes=minutes, auto_restop=auto_restop, clock=clock
+        )
+        self.store = store
+        self.pending: list[Revival] = []
+
+    @property
+    def active(self) -> bool:
+        return self.watch.active
+
+    def remaining_s(self) -> float:
+        return self.watch.remaining_s()
+
+    def include_verified(self) -> None:
+        """After a retry: watch the targets it verified too."""
+        verified = {key for key, r in self.run.results.items() if r.verified}
+        self.watch.keys = self.watch.keys | frozenset(verified)
+
+    def check(self) -> list[Revival]:
+        """New revivals since the last check (each target flagged once until re-stopped)."""
+        found = self.watch.check(None)
+        self.run.revivals.extend(found)
+        if self.watch.auto_restop:
+            self.pending.extend(found)
+        return found
+
+    def restop_plan(self, clients: Mapping[str, VenueClient]) -> Plan | None:
+        """A plan halting the queued revivals again (the kill's own action per target)."""
+        items = []
+        for revival in self.pending:
+            target = self.store.get(*revival.target.key) or revival.target
+            client = clients.get(target.venue)
+            if client is None:
+                continue
+            action = client.kill_action(target, close_positions=self.run.close_positions)
+            if action is not None:
+                items.append(PlanItem.for_target(target, action, State.RUNNING))
+        self.pending = []
+        if not items:
+            return None
+        return Plan(tuple(items), RESTOP_TITLE, "kill")
+
+    def restopped(self, report: Report) -> None:
+        """Record the re-stops; a verified one is watched again."""
+        for key, result in report.results.items():
+            self.run.restopped[key] = result
+            if result.verified:
+                self.watch.rearm(key)

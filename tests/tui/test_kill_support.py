@@ -1,0 +1,150 @@
+"""Helpers for the emergency-stop and audit tests (no tests here).
+
+Fake venues that know their kill action (the real venue modules' rules, by kind and
+state), sessions on fakes and on the loopback simulator, and the keyboard gesture of a
+kill: ``K``, the label, Enter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.console import Console
+from textual.binding import BindingType
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from console.core.journal import Journal
+from console.core.model import Action, ActionKind, State, Target, TargetKind
+from console.core.operator import Operator
+from console.core.session import Session, SessionOptions
+from console.sim.server import SimServer
+from console.tui.app import ConsoleApp
+from console.tui.kill.kill_modal import KillScreen
+from console.tui.kill.progress import KillProgressScreen
+from tests.support import settings_for
+from tests.tui.fakes import FakeClock, FakeVenue, fake_venues
+from tests.tui.pilot_support import wait_for
+
+APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
+OPERATOR = Operator("alice", "desk1")
+
+
+class KillableFake(FakeVenue):
+    """A fake venue whose kill action follows the real modules' documented rules."""
+
+    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+        if target.kind is TargetKind.ENGINE:
+            return None if target.attrs.get("manual_stopped") else Action(ActionKind.STOP)
+        if target.kind is TargetKind.STRATEGY:
+            if target.state in (State.RUNNING, State.UNKNOWN):
+                return Action(ActionKind.PAUSE, {"close_positions": close_positions})
+            return None
+        if target.kind is TargetKind.EXPIRATION:
+            return Action(ActionKind.PAUSE)
+        if target.kind is TargetKind.ALGORITHM:
+            running = target.state in (State.RUNNING, State.PAUSED, State.UNKNOWN)
+            return Action(ActionKind.STOP) if running else None
+        return None if target.state is State.STOPPED else Action(ActionKind.STOP)
+
+
+def killable_venues() -> dict[str, FakeVenue]:
+    venues: dict[str, FakeVenue] = {}
+    for name, venue in fake_venues().items():
+        venues[name] = KillableFake(name, venue.settings.api, venue.targets.values())
+    return venues
+
+
+def fake_kill_session(
+    tmp_path: Path, clock: FakeClock, venues: Mapping[str, FakeVenue], **options: Any
+) -> Session:
+    """Like ``fake_session``, with label DEMO and any SessionOptions field settable."""
+    defaults: dict[str, Any] = {
+        "profile": "test",
+        "label": "DEMO",
+        "color": "warning",
+        "arm_minutes": 5,
+        "stale_after_s": 30,
+    }
+    journal = Journal(tmp_path / "journal.sqlite3", profile="test", operator=OPERATOR)
+    return Session(
+        SessionOptions(**{**defaults, **options}), list(venues.values()), journal, clock=clock
+    )
+
+
+def sim_session(
+    sim: SimServer,
+    tmp_path: Path,
+    *,
+    journal: Journal | None = None,
+    control_timeout_s: float = 1.0,
+    **options: Any,
+) -> Session:
+    """A session on the simulator; short timeouts so a venue that is down fails fast."""
+    opts = SessionOptions(profile="test", label="SIM", **options)
+    journal = journal or Journal(tmp_path / "j.sqlite3", profile="test", operator=OPERATOR)
+    settings = [
+        settings_for(
+            sim, api, request_timeout_s=control_timeout_s, control_timeout_s=control_timeout_s
+        )
+        for api in APIS
+    ]
+    return Session.from_settings(opts, settings, journal)
+
+
+from console.tui.kill.mixin import KILL_BINDINGS, KillMixin  # noqa: E402
+
+
+class _DevApp(KillMixin, ConsoleApp):  # type: ignore[misc]
+    """Until app.py mixes KillMixin in itself (then make_app uses ConsoleApp)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*ConsoleApp.BINDINGS, *KILL_BINDINGS]
+    CSS_PATH: ClassVar[str] = str(Path(__file__).parents[2] / "console/tui/app.tcss")
+
+
+def make_app(session: Session, **kwargs: Any) -> Any:
+    if issubclass(ConsoleApp, KillMixin):
+        return ConsoleApp(session, **kwargs)
+    return _DevApp(session, **kwargs)
+
+
+def shown(widget: Static) -> str:
+    """What a Static shows, as plain text (Rich tables rendered at 160 columns)."""
+    console = Console(width=160, color_system=None)
+    with console.capture() as capture:
+        console.print(widget.content)
+    return capture.get()
+
+
+def fed(session: Session) -> bool:
+    """Has every venue delivered its targets at least once?"""
+    return all(session.store.age(v) is not None for v in session.venues) and all(
+        session.store.targets(v) for v in session.venues
+    )
+
+
+async def open_kill(pilot: Pilot[None], app: ConsoleApp) -> KillScreen:
+    await pilot.press("K")
+    await wait_for(pilot, lambda: isinstance(app.screen, KillScreen), "the kill modal")
+    screen = app.screen
+    assert isinstance(screen, KillScreen)
+    return screen
+
+
+async def confirm_kill(pilot: Pilot[None], app: ConsoleApp, label: str) -> KillProgressScreen:
+    await pilot.press(*label, "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, KillProgressScreen), "the progress view")
+    screen = app.screen
+    assert isinstance(screen, KillProgressScreen)
+    return screen
+
+
+async def kill_done(pilot: Pilot[None], app: ConsoleApp) -> None:
+    await wait_for(
+        pilot,
+        lambda: app.kill_run is not None and not app.kill_active and bool(app.kill_run.reports),
+        "the kill to finish",
+        rounds=800,
+    )
