@@ -30,6 +30,7 @@ from console.tui.keymap import (
     APP_BINDINGS,
     validate_keymap,
 )
+from console.tui.kill.mixin import KILL_BINDINGS, KillMixin
 from console.tui.main_screen import MainScreen, PanelShown
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.modals.help import HelpScreen
@@ -42,12 +43,12 @@ from console.tui.themes import install_themes, theme_commands, theme_notice
 log = logging.getLogger(__name__)
 
 
-class ConsoleApp(ControlMixin, App[None]):
+class ConsoleApp(KillMixin, ControlMixin, App[None]):
     """k9s for trading kill switches: five venues, one keyboard, every action journaled."""
 
     CSS_PATH: ClassVar[str] = "app.tcss"
     TITLE = "trading-console"
-    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, *KILL_BINDINGS]
     COMMANDS = App.COMMANDS | {ConsoleCommands}
 
     def __init__(
