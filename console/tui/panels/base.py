@@ -155,8 +155,9 @@ class TargetPanel(Vertical):
         """A venue going stale (or fresh again) changes every one of its rows' states."""
         for venue in self.venues:
             stale = self.store.is_stale(venue)
-            if self._stale.get(venue) != stale:
-                self._stale[venue] = stale
+            before = self._stale.get(venue)
+            self._stale[venue] = stale
+            if before is not None and before != stale:
                 self.rows.note((venue, t.id) for t in self.store.targets(venue))
 
     def flush(self, now: float, *, second_changed: bool) -> None:

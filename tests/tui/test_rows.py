@@ -1,0 +1,86 @@
+"""The keyed row model: what a tick redraws, what it carries over, what the screen shows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from console.core.session import Session
+from console.tui.app import ConsoleApp
+from tests.tui.fakes import FakeClock, FakeVenue, algorithms, fake_session, fake_venues, preload
+from tests.tui.pilot_support import wait_for
+
+
+def many_algorithms(n: int) -> FakeVenue:
+    base = algorithms()[0]
+    targets = [
+        replace(base, id=f"a{i}", name=f"algo-{i:05d}", attrs={**base.attrs, "profit": float(i)})
+        for i in range(n)
+    ]
+    return FakeVenue("x3algo", "x3algo", targets)
+
+
+def screen_text(app: ConsoleApp) -> str:
+    return app.export_screenshot()
+
+
+async def test_a_changed_visible_cell_is_repainted_on_screen(
+    session: Session, venues: dict[str, FakeVenue], clock: FakeClock
+) -> None:
+    """set_cell drops only the changed rows' cached lines; the new value must be painted."""
+    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    preload(session, venues)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        await pilot.pause()
+        assert "1,234.50" in screen_text(app)
+        a1 = venues["x3algo"].targets["a1"]
+        session.store.upsert([replace(a1, attrs={**a1.attrs, "profit": 4321.0})])
+        await wait_for(pilot, lambda: "4,321.00" in screen_text(app), "repainted cell")
+        assert "1,234.50" not in screen_text(app)
+
+
+async def test_a_flood_is_drawn_within_budget_visible_rows_first(tmp_path: Path) -> None:
+    clock = FakeClock()
+    venues = fake_venues()
+    venues["x3algo"] = many_algorithms(3000)
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    preload(session, venues)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        panel = app.active_panel
+        await wait_for(pilot, lambda: panel.table.row_count == 3000, "first paint")
+        rows = panel.rows
+        rows.budget_s = 0.0  # one batch of 32 per tick: the backlog must carry over
+        changed = []
+        for i in range(0, 3000, 3):
+            target = venues["x3algo"].targets[f"a{i}"]
+            changed.append(replace(target, attrs={**target.attrs, "profit": -1.0}))
+        session.store.upsert(changed)
+        app.tick()
+        assert 900 < len(rows.dirty) < 1000  # one batch drawn, the rest carried over
+        top = panel.table.cursor_key
+        assert top == "x3algo/a0" and ("x3algo", "a0") not in rows.dirty
+        rows.budget_s = 1.0
+        await wait_for(pilot, lambda: not rows.dirty, "backlog drained")
+        assert str(panel.table.get_cell("x3algo/a2997", "profit")) == "-1.00"
+
+
+async def test_first_snapshot_of_thousands_is_one_sorted_rebuild(tmp_path: Path) -> None:
+    clock = FakeClock()
+    venues = fake_venues()
+    venues["x3algo"] = many_algorithms(2500)
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        preload(session, venues)
+        app.tick()
+        table = app.active_panel.table
+        assert table.row_count == 2500
+        first = [str(table.get_row_at(i)[1]) for i in range(3)]
+        assert first == ["algo-00000", "algo-00001", "algo-00002"]
+        await pilot.pause()  # dimensions are settled when the table is next idle
+        assert table.virtual_size.height == 2501  # fixed one-line rows + the header
