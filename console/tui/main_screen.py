@@ -33,6 +33,7 @@ def pane_id(panel: TargetPanel) -> str:
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(SCREEN_BINDINGS)
+    AUTO_FOCUS = "TargetTable"  # never the (hidden) filter box: a key typed early must act
 
     def __init__(self, header: ConsoleHeader, panels: Sequence[TargetPanel]) -> None:
         super().__init__(id="main")

@@ -91,12 +91,14 @@ class TargetPanel(Vertical):
     # ----- composition ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield LiveStatic(id="freshness", classes="freshness")
-        yield Input(
+        box = Input(
             placeholder="filter: words in any column (enter: keep, esc: clear)",
             id="filter",
             classes="filter",
             compact=True,
         )
+        box.display = False  # shown by /, so it never takes focus (or keys) unseen
+        yield box
         yield from self.compose_extra()
         yield TargetTable(id="table")
         yield LiveStatic(id="detail", classes="detail")
@@ -106,7 +108,6 @@ class TargetPanel(Vertical):
         table = self.table
         for column in self.columns:
             table.add_column(self._label(column), width=column.width, key=column.key)
-        self.query_one("#filter", Input).display = False
         self._ready = True
 
     @property
@@ -179,7 +180,7 @@ class TargetPanel(Vertical):
             self.rows.set_sort(keys[(keys.index(self.rows.sort_column) + 1) % len(keys)], False)
         for column in self.columns:
             self.table.columns[ColumnKey(column.key)].label = self._label(column)
-        self.rows.sort(self.table, self.clock())
+        self.rows.sort(self.table)
         self.refresh_freshness()
         return self._by_key[self.rows.sort_column].label
 

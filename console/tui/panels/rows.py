@@ -93,8 +93,9 @@ class RowModel:
         self.gone: set[Key] = set()
         self.needs_rebuild = True
         self.budget_s = 0.03
-        self._sort_due = False
-        self._sorted_at = 0.0
+        self._sort_due = False  # a sort-column value changed: re-sort, throttled
+        self._rows_added = False  # new rows sit at the bottom: sort at once
+        self._sorted_at = 0.0  # time.monotonic(): the app's clock may be frozen
         self._ticking = [c for c in self.columns if c.ticking]
         self._sort_index = [c.key for c in self.columns].index(sort_column)
 
@@ -133,11 +134,14 @@ class RowModel:
             self._apply(table, now)
             if second_changed and self._ticking:
                 self._refresh_ticking(table, now)
-            resort_due = now - self._sorted_at >= RESORT_EVERY_S or now < self._sorted_at
-            if self._sort_due and resort_due:
-                self.sort(table, now)
+            throttled = time.monotonic() - self._sorted_at < RESORT_EVERY_S
+            if self._rows_added or (self._sort_due and not throttled):
+                self._sort_rows(table)
             table.repaint()
-        table.move_to_key(cursor)
+        if cursor is None:
+            table.move_cursor(row=0, animate=False)  # first rows: start at the top
+        else:
+            table.move_to_key(cursor)
         return changed
 
     def _absorb(self) -> None:
@@ -203,7 +207,7 @@ class RowModel:
         if shown is None:
             table.add_row(*cells, key=key)
             self.shown[key] = signature
-            self._sort_due = True
+            self._rows_added = True
             return
         for index, (column, cell) in enumerate(zip(self.columns, cells, strict=True)):
             if shown[index] != signature[index]:
@@ -238,15 +242,19 @@ class RowModel:
                 self.shown[key] = tuple(c.signature for c in cells)
         if first and len(rows) >= FREEZE_ABOVE:
             settle_heap()
-        self._sort_due = False
-        self._sorted_at = now
+        self._sort_due = self._rows_added = False
+        self._sorted_at = time.monotonic()
 
-    def sort(self, table: TargetTable, now: float) -> None:
+    def sort(self, table: TargetTable) -> None:
+        """Re-sort now (a new sort column), keeping the cursor on its row."""
         cursor = table.cursor_key
-        table.sort(self.sort_column, key=_sort_key, reverse=self.sort_reverse)
+        self._sort_rows(table)
         table.move_to_key(cursor)
-        self._sort_due = False
-        self._sorted_at = now
+
+    def _sort_rows(self, table: TargetTable) -> None:
+        table.sort(self.sort_column, key=_sort_key, reverse=self.sort_reverse)
+        self._sort_due = self._rows_added = False
+        self._sorted_at = time.monotonic()
 
     def set_sort(self, column: str, reverse: bool) -> None:
         self.sort_column = column
