@@ -26,10 +26,7 @@ from console.tui.arming import ArmState
 from console.tui.banner import GlobalBanner, find_block
 from console.tui.control import ControlMixin
 from console.tui.header import ConsoleHeader
-from console.tui.keymap import (
-    APP_BINDINGS,
-    validate_keymap,
-)
+from console.tui.keymap import APP_BINDINGS, register_bindings, validate_keymap
 from console.tui.kill.mixin import KILL_BINDINGS, KillMixin
 from console.tui.main_screen import MainScreen, PanelShown
 from console.tui.modals.confirm import ConfirmScreen
@@ -41,6 +38,7 @@ from console.tui.panels import API_KINDS, PANELS, TargetPanel
 from console.tui.themes import install_themes, theme_commands, theme_notice
 
 log = logging.getLogger(__name__)
+register_bindings(KILL_BINDINGS)
 
 
 class ConsoleApp(KillMixin, ControlMixin, App[None]):

@@ -12,7 +12,7 @@ rules above, and the refusals are reported in one notification at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -94,6 +94,9 @@ _GROUPS: Mapping[str, str] = {
     "start": "control",
     "arm": "control",
     "quit": "app",
+    "kill": "control",
+    "audit": "view",
+    "kill_report": "view",
 }
 
 _DISPLAY: Mapping[str, str] = {
@@ -110,16 +113,32 @@ def display_key(key: str) -> str:
     return ",".join(_DISPLAY.get(k.strip(), k.strip()) for k in key.split(","))
 
 
+EXTRA_BINDINGS: list[Binding] = []
+"""Bindings other modules add to the app (the kill-all's K, u, w): remappable, in help."""
+
+
+def register_bindings(bindings: Sequence[Binding]) -> None:
+    """Make bindings defined elsewhere known to remapping and the help screen."""
+    for binding in bindings:
+        if binding.id and binding.id not in {b.id for b in EXTRA_BINDINGS}:
+            EXTRA_BINDINGS.append(binding)
+
+
 def all_bindings() -> list[Binding]:
-    return [*TABLE_BINDINGS, *SCREEN_BINDINGS, *APP_BINDINGS]
+    return [*TABLE_BINDINGS, *SCREEN_BINDINGS, *APP_BINDINGS, *EXTRA_BINDINGS]
 
 
-DEFAULT_KEYS: Mapping[str, str] = {b.id: b.key for b in all_bindings() if b.id}
+def default_keys() -> dict[str, str]:
+    return {b.id: b.key for b in all_bindings() if b.id}
+
+
+DEFAULT_KEYS: Mapping[str, str] = default_keys()
+"""The console's own keys (without :data:`EXTRA_BINDINGS`)."""
 
 
 def effective_keys(keymap: Mapping[str, str]) -> dict[str, str]:
     """Binding id -> key after the (validated) keymap is applied."""
-    return {**DEFAULT_KEYS, **keymap}
+    return {**default_keys(), **keymap}
 
 
 def help_rows(keymap: Mapping[str, str]) -> list[KeyDoc]:
@@ -144,13 +163,14 @@ def validate_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str
     """Keep the remaps that respect the rules; say why the others were refused."""
     valid: dict[str, str] = {}
     problems: list[str] = []
+    known = default_keys()
     for binding_id, spec in keymap.items():
         keys = _keys_of(spec)
-        if binding_id not in DEFAULT_KEYS:
+        if binding_id not in known:
             problems.append(f"unknown key id {binding_id!r}")
         elif not keys:
             problems.append(f"{binding_id}: empty key")
-        elif any(k in (KILL_KEY, "shift+k") for k in keys):
+        elif binding_id != "kill" and any(k in (KILL_KEY, "shift+k") for k in keys):
             problems.append(f"{binding_id}: {KILL_KEY} is reserved for the kill-all")
         elif binding_id in CONTROL_IDS and any(k.startswith("ctrl+") for k in keys):
             problems.append(f"{binding_id}: control actions may not sit on a ctrl key")

@@ -35,7 +35,8 @@ def help_table(keymap: Mapping[str, str], *, readonly: bool, arm_minutes: float)
             if row.group == group:
                 table.add_row(row.key, row.description)
         if group == "control":
-            table.add_row(KILL_KEY, "Reserved: emergency kill-all (not yet available)")
+            if not any(r.id == "kill" for r in rows):
+                table.add_row(KILL_KEY, "Reserved: emergency kill-all (not yet available)")
             note = (
                 f"Read-only: control keys are unbound until 'a' arms them for {arm_minutes:g} min."
                 if readonly
