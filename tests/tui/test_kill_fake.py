@@ -52,6 +52,14 @@ async def started(pilot: Any, app: Any) -> None:
     await wait_for(pilot, lambda: fed(app), "every venue's targets")
 
 
+async def all_engines_selected(pilot: Any, app: Any) -> None:
+    """The engines panel loaded and every row selected (whatever the cursor is on)."""
+    panel = app.active_panel
+    await wait_for(pilot, lambda: panel.table.row_count == 3 and panel.table.has_focus)
+    await pilot.press("v")
+    await wait_for(pilot, lambda: len(panel.selected) == 3, "every engine selected")
+
+
 async def test_a_wrong_label_escape_and_enter_on_cancel_send_nothing(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
@@ -198,8 +206,9 @@ async def test_K_over_an_open_confirmation_cancels_it_first(
     app = make_app(session, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        await pilot.press("X")
-        assert isinstance(app.screen, ConfirmScreen)
+        await all_engines_selected(pilot, app)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await open_kill(pilot, app)
         assert len(app.screen_stack) == 2
         await pilot.press("escape")
@@ -264,14 +273,18 @@ async def test_a_kill_confirmed_while_another_plan_runs_waits_for_it_then_goes(
     app = make_app(session, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        await pilot.press("P", "y")  # pause acme: held by the venue
+        await all_engines_selected(pilot, app)
+        await pilot.press("P")  # pause acme and crux (bolt is paused): held by the venue
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        app.screen.query_one("#count", Input).focus()
+        await pilot.press("2", "enter")
         await wait_for(pilot, lambda: session.dispatcher.busy, "the pause to be under way")
         await open_kill(pilot, app)
         await confirm_kill(pilot, app, "DEMO")
         await wait_for(pilot, lambda: bool(app.kill_run.waiting_for), "the kill to wait")
-        assert len(sent(venues)) == 1
+        assert len(sent(venues)) == 2
         gate.set()
         await kill_done(pilot, app)
         assert app.kill_run.all_halted, app.kill_run.summary()
         intents = [e for e in journal(app) if e.kind == "intent"]
-        assert len(intents) == 1 + len(app.kill_run.kill.plan)
+        assert len(intents) == 2 + len(app.kill_run.kill.plan)

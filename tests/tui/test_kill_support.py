@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.console import Console
-from textual.binding import BindingType
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -94,20 +93,8 @@ def sim_session(
     return Session.from_settings(opts, settings, journal)
 
 
-from console.tui.kill.mixin import KILL_BINDINGS, KillMixin  # noqa: E402
-
-
-class _DevApp(KillMixin, ConsoleApp):  # type: ignore[misc]
-    """Until app.py mixes KillMixin in itself (then make_app uses ConsoleApp)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [*ConsoleApp.BINDINGS, *KILL_BINDINGS]
-    CSS_PATH: ClassVar[str] = str(Path(__file__).parents[2] / "console/tui/app.tcss")
-
-
-def make_app(session: Session, **kwargs: Any) -> Any:
-    if issubclass(ConsoleApp, KillMixin):
-        return ConsoleApp(session, **kwargs)
-    return _DevApp(session, **kwargs)
+def make_app(session: Session, **kwargs: Any) -> ConsoleApp:
+    return ConsoleApp(session, **kwargs)
 
 
 def shown(widget: Static) -> str:
