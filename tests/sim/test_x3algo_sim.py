@@ -18,37 +18,8 @@ from console.sim.context import SimClock, VendorContext
 from console.sim.server import SimServer
 from console.sim.x3algo import X3AlgoSim
 from tests.support import set_knobs, sim_admin, sim_counters
+from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
 
-# Documented list item (CONTRACTS.md, GET /api/trading/algorithms).
-LIST_SAMPLE: dict[str, Any] = {
-    "data": [
-        {
-            "id": "507f1f77bcf86cd799439011",
-            "name": "RSI Momentum Strategy",
-            "status": "active",
-            "active": True,
-            "strategyType": "momentum",
-            "timeframe": "15m",
-            "symbols": ["NSE:RELIANCE", "NSE:TCS"],
-            "performance": {
-                "totalTrades": 45,
-                "winRate": 62.5,
-                "totalProfit": 15000,
-                "profitFactor": 1.8,
-            },
-            "createdAt": "2024-01-10T10:00:00Z",
-            "updatedAt": "2024-01-15T10:30:00Z",
-        }
-    ],
-    "pagination": {"page": 1, "limit": 20, "total": 2, "totalPages": 1},
-}
-STOP_SAMPLE = {
-    "id": "507f1f77bcf86cd799439011",
-    "name": "RSI Momentum Strategy",
-    "status": "stopped",
-    "active": False,
-    "message": "Algorithm stopped successfully",
-}
 ERROR_SAMPLE = {
     "error": {
         "message": "Human-readable error message",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from console.core.model import ActionKind, State, Target, TargetKind
 from console.venues.base import Secret, VenueSettings
 from console.venues.x3algo import X3AlgoClient
@@ -15,37 +13,8 @@ from console.venues.x3algo_wire import (
     LoginReply,
     to_target,
 )
+from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
 
-# CONTRACTS.md section 2, copied verbatim.
-LIST_SAMPLE: dict[str, Any] = {
-    "data": [
-        {
-            "id": "507f1f77bcf86cd799439011",
-            "name": "RSI Momentum Strategy",
-            "status": "active",
-            "active": True,
-            "strategyType": "momentum",
-            "timeframe": "15m",
-            "symbols": ["NSE:RELIANCE", "NSE:TCS"],
-            "performance": {
-                "totalTrades": 45,
-                "winRate": 62.5,
-                "totalProfit": 15000,
-                "profitFactor": 1.8,
-            },
-            "createdAt": "2024-01-10T10:00:00Z",
-            "updatedAt": "2024-01-15T10:30:00Z",
-        }
-    ],
-    "pagination": {"page": 1, "limit": 20, "total": 2, "totalPages": 1},
-}
-STOP_SAMPLE = {
-    "id": "507f1f77bcf86cd799439011",
-    "name": "RSI Momentum Strategy",
-    "status": "stopped",
-    "active": False,
-    "message": "Algorithm stopped successfully",
-}
 DAILY_LOSS_SAMPLE = {
     "error": {
         "message": "Daily loss limit reached. Cannot start algorithm.",
