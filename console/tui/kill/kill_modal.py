@@ -238,8 +238,8 @@ class KillScreen(ModalScreen[KillRequest | None]):
             event.prevent_default()
 
     def type_label(self, character: str) -> None:
-        """Add ``character`` to the label box (also for ``K``, which the app's kill key sees
-        first: a label such as KILLTEST must still be typeable from anywhere in the modal)."""
+        """Add ``character`` to the label box (the kill key too: the app's binding lets it
+        through while this modal is open, so a label such as KILLTEST can be typed)."""
         box = self.query_one("#kill-label", Input)
         box.focus()
         box.insert_text_at_cursor(character)

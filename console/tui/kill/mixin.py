@@ -1,7 +1,7 @@
 """Everything of the emergency stop and the audit trail, as one mixin for the app.
 
-``class ConsoleApp(KillMixin, App[None])`` and :data:`KILL_BINDINGS` in its bindings are
-the whole integration: Textual dispatches ``on_mount`` and ``on_worker_state_changed``
+``class ConsoleApp(KillMixin, ..., App[None])`` and :data:`KILL_BINDINGS` in its bindings
+are the whole integration: Textual dispatches ``on_mount`` and ``on_worker_state_changed``
 to every class in the app's MRO, so the mixin starts its own sticky-watch timer and
 offers recovery of interrupted calls without the app calling it.
 
@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import work
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
@@ -78,8 +79,9 @@ class KillMixin(JournalMixin):
 
     def action_kill(self) -> None:
         if isinstance(self.screen, KillScreen):
-            self.screen.type_label("K")  # open already (plan frozen): K is part of the label
-            return
+            # Open already (its plan frozen): the key is part of the label being typed, so
+            # let it through to the modal, which puts it in the label box.
+            raise SkipAction()
         if not self.arm.enabled(self.clock()):
             self.bell()
             self.notify(
