@@ -38,6 +38,7 @@ from console.tui.panels import API_KINDS, PANELS, TargetPanel
 from console.tui.themes import install_themes, theme_commands, theme_notice
 
 log = logging.getLogger(__name__)
+FIRST_PAINT_TICK_S = 0.05
 register_bindings(KILL_BINDINGS)
 
 
@@ -130,6 +131,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         if self.start_feeds:
             self.session.start_feeds()
         self.set_interval(self.tick_s, self.tick, name="redraw")
+        self._eager = self.set_interval(FIRST_PAINT_TICK_S, self._until_first_rows, name="first")
         self.call_after_refresh(self.tick)
         self.call_after_refresh(self.main.focus_active)
 
@@ -137,8 +139,17 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         await self.session.aclose()
 
     # ----- the tick -------------------------------------------------------------------
+    def _until_first_rows(self) -> None:
+        """Tick fast until the panel on screen has rows: the first paint should not wait."""
+        if self.active_panel.rows.shown or time.time() - self.started_at > 30:
+            self._eager.stop()
+        else:
+            self.tick()
+
     def tick(self) -> None:
         """Drain the store and redraw what changed; a display bug never kills the console."""
+        if self._exit or not self._main.is_attached:
+            return  # shutting down (or not up yet): nothing left to draw on
         try:
             self._tick()
             self._tick_failures = 0

@@ -23,12 +23,14 @@ from textual.coordinate import Coordinate
 
 from console.core.model import Target, TargetKind
 from console.core.store import Store
-from console.tui.format import Cell
+from console.tui.format import Cell, LazyCell
 from console.tui.panels.columns import Column, RowContext
 from console.tui.panels.table import TargetTable
 
 Key = tuple[str, str]
 Signature = tuple[tuple[str, object], ...]
+UNKNOWN_SIGNATURE = ("\x00never drawn", None)
+"""Never equal to a real cell's: the first change of a lazily painted row redraws it all."""
 RESORT_EVERY_S = 1.0
 REBUILD_ABOVE = 500
 FREEZE_ABOVE = 2000
@@ -103,6 +105,11 @@ class RowModel:
     def cells(self, key: str, target: Target, now: float) -> list[Cell]:
         ctx = self.context(target, now)
         return [self.mark(key), *(c.render(target, ctx) for c in self.columns[1:])]
+
+    def lazy_cells(self, key: str, target: Target, now: float) -> list[Cell | LazyCell]:
+        """Cells built when first drawn; their signature is unknown until the row changes."""
+        ctx = self.context(target, now)
+        return [self.mark(key), *(LazyCell(c.render, target, ctx) for c in self.columns[1:])]
 
     def mark(self, key: str) -> Cell:
         chosen = key in self.selected
@@ -231,15 +238,16 @@ class RowModel:
             table.clear()
             self.shown.clear()
             rows = [
-                (key, self.cells(key, target, now))
+                (key, self.lazy_cells(key, target, now))
                 for key, target in self.targets.items()
                 if self.matches(target)
             ]
             index = self._sort_index
             rows.sort(key=lambda kc: kc[1][index].sort_key, reverse=self.sort_reverse)
             table.add_rows_keyed(rows)
-            for key, cells in rows:
-                self.shown[key] = tuple(c.signature for c in cells)
+            unknown = (UNKNOWN_SIGNATURE,) * len(self.columns)
+            for key, _ in rows:
+                self.shown[key] = unknown
         if first and len(rows) >= FREEZE_ABOVE:
             settle_heap()
         self._sort_due = self._rows_added = False

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import Row
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from console.tui.format import Cell
+from console.tui.format import Cell, LazyCell
 from console.tui.keymap import TABLE_BINDINGS
 
 K = TypeVar("K")
@@ -94,7 +94,7 @@ class TargetTable(DataTable[object]):
             if index is not None:
                 self.refresh_row(index)
 
-    def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+    def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[Cell | LazyCell]]]) -> None:
         """``add_row`` for many keyed rows at once, into an empty or growing table.
 
         DataTable's ``add_row`` re-assigns the cursor (a reactive with watchers) and
