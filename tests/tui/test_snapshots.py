@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import RichLog
 
 from console.core.model import Outcome, OutcomeKind
 from console.tui.app import ConsoleApp
 from console.venues.base import FeedStatus
 from tests.tui.fakes import FROZEN, FakeClock, fake_session, fake_venues, preload
+from tests.tui.pilot_support import wait_for
 
 SSH = (80, 24)
 WIDE = (120, 32)
@@ -143,8 +145,13 @@ def test_failed_action_outcome(snap_compare: Snap, tmp_path: Path) -> None:
     async def stop_and_wait(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("2", "X", "y")
+        # The confirmed plan runs in a worker that may not have started yet: wait for its
+        # report (every outcome and its re-read), not for whatever workers exist now.
+        await wait_for(pilot, lambda: app.last_report is not None, "the stop's report")
         await app.workers.wait_for_complete()
         app.clear_notifications()
         await settle(pilot)
+        log = app.query_one("#outcome-log", RichLog)
+        await wait_for(pilot, lambda: log.scroll_y >= log.max_scroll_y, "the log at its end")
 
     assert snap_compare(app, terminal_size=WIDE, run_before=stop_and_wait)

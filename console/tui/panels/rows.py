@@ -14,16 +14,15 @@ tick.
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 
 from textual.coordinate import Coordinate
 
 from console.core.model import Target, TargetKind
 from console.core.store import Store
 from console.tui.format import Cell, LazyCell
+from console.tui.heap import gc_paused, settle_heap
 from console.tui.panels.columns import Column, RowContext
 from console.tui.panels.table import TargetTable
 
@@ -38,30 +37,6 @@ FREEZE_ABOVE = 2000
 
 def row_key(venue: str, target_id: str) -> str:
     return f"{venue}/{target_id}"
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Tens of thousands of cells at once: one collection afterwards, not dozens during."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def settle_heap() -> None:
-    """After a first paint of thousands of rows: collect once, then ``gc.freeze()``.
-
-    Every later collection would otherwise re-scan the 100,000-odd objects a big table
-    holds, and those pauses land on key presses. Frozen objects are still freed by
-    reference counting when a cell is replaced (cells hold no cycles); only cyclic
-    garbage among them would outlive the freeze, and that is the app's one-time set-up.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def _sort_key(cell: object) -> object:

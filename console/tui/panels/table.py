@@ -8,7 +8,7 @@ from typing import ClassVar, TypeVar
 from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row
@@ -90,9 +90,11 @@ class TargetTable(DataTable[object]):
         _drop(self._row_render_cache, lambda k: k[0] in changed)
         _drop(self._row_renderable_cache, lambda k: k[1] in indices)
         _drop(self._line_cache, lambda k: k[0] in lines)
-        for index in indices:
-            if index is not None:
-                self.refresh_row(index)
+        # DataTable.refresh_row sums the heights of every row above (O(index) each); rows
+        # here are one line high, so a changed row's region is known outright.
+        width = max(self.size.width, self.virtual_size.width)
+        for line in lines:
+            self._refresh_region(Region(0, line, width, 1))
 
     def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[Cell | LazyCell]]]) -> None:
         """``add_row`` for many keyed rows at once, into an empty or growing table.
