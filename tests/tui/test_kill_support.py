@@ -16,61 +16,28 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from console.core.journal import Journal
-from console.core.model import Action, ActionKind, State, Target, TargetKind
-from console.core.operator import Operator
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
 from console.tui.app import ConsoleApp
+from console.tui.demo_world import OPERATOR, demo_session, memory_venues
 from console.tui.kill.kill_modal import KillScreen
 from console.tui.kill.progress import KillProgressScreen
 from tests.support import settings_for
-from tests.tui.fakes import FakeClock, FakeVenue, fake_venues
+from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import wait_for
 
 APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
-OPERATOR = Operator("alice", "desk1")
-
-
-class KillableFake(FakeVenue):
-    """A fake venue whose kill action follows the real modules' documented rules."""
-
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
-        if target.kind is TargetKind.ENGINE:
-            return None if target.attrs.get("manual_stopped") else Action(ActionKind.STOP)
-        if target.kind is TargetKind.STRATEGY:
-            if target.state in (State.RUNNING, State.UNKNOWN):
-                return Action(ActionKind.PAUSE, {"close_positions": close_positions})
-            return None
-        if target.kind is TargetKind.EXPIRATION:
-            return Action(ActionKind.PAUSE)
-        if target.kind is TargetKind.ALGORITHM:
-            running = target.state in (State.RUNNING, State.PAUSED, State.UNKNOWN)
-            return Action(ActionKind.STOP) if running else None
-        return None if target.state is State.STOPPED else Action(ActionKind.STOP)
 
 
 def killable_venues() -> dict[str, FakeVenue]:
-    venues: dict[str, FakeVenue] = {}
-    for name, venue in fake_venues().items():
-        venues[name] = KillableFake(name, venue.settings.api, venue.targets.values())
-    return venues
+    return memory_venues(killable=True)
 
 
 def fake_kill_session(
     tmp_path: Path, clock: FakeClock, venues: Mapping[str, FakeVenue], **options: Any
 ) -> Session:
     """Like ``fake_session``, with label DEMO and any SessionOptions field settable."""
-    defaults: dict[str, Any] = {
-        "profile": "test",
-        "label": "DEMO",
-        "color": "warning",
-        "arm_minutes": 5,
-        "stale_after_s": 30,
-    }
-    journal = Journal(tmp_path / "journal.sqlite3", profile="test", operator=OPERATOR)
-    return Session(
-        SessionOptions(**{**defaults, **options}), list(venues.values()), journal, clock=clock
-    )
+    return demo_session(tmp_path / "journal.sqlite3", clock, venues, **options)
 
 
 def sim_session(
