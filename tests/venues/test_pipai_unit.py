@@ -140,6 +140,28 @@ async def test_requests_are_signed_over_the_target_with_query_and_exact_body() -
     await client.aclose()
 
 
+@pytest.mark.parametrize("sid", [SID, "a b/c", "..", "x/../y", "ü-%41", "q?x=1&y"])
+async def test_signature_covers_the_target_as_sent_whatever_the_id_and_base_path(sid: str) -> None:
+    fake = FakePipAI()
+    settings = VenueSettings(
+        name="pipai",
+        api="pipai",
+        base_url="https://api.pipai.example/gateway/v0",
+        credentials={"api_key": Secret(KEY), "api_secret": Secret(SECRET)},
+        request_timeout_s=1.0,
+        control_timeout_s=1.0,
+    )
+    client = PipAIClient(settings, transport=httpx.MockTransport(fake))
+    await client.execute(sid, pause())
+    request = fake.requests[0]
+    assert request.url.raw_path.decode().startswith("/gateway/v0/v1/")
+    ts = request.headers["X-PipAI-Timestamp"]
+    canonical = (ts + request.method + request.url.raw_path.decode()).encode()
+    wanted = hmac.new(SECRET.encode(), canonical + request.content, hashlib.sha256)
+    assert request.headers["X-PipAI-Signature"] == wanted.hexdigest()
+    await client.aclose()
+
+
 async def test_repeated_cursor_stops_paging_with_a_clear_error() -> None:
     fake = FakePipAI()
     fake.on("GET", "/v1/strategies", answer(200, {"data": [strategy()], "next_cursor": "abc"}))
