@@ -15,6 +15,7 @@ CLI. For a plan it:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 import uuid
@@ -196,6 +197,11 @@ class Dispatcher:
             raise DispatchBusy(f"{self._running.plan.title!r} is still running")
         report = Report(plan, uuid.uuid4().hex, now_ms())
         self._running = report
+        # The heap as it is now (the store's targets, the screen's rows) is left out of
+        # the cyclic collector's passes while the plan runs: a full pass over it would
+        # stop the event loop, and every call in flight, for 40–70 ms in the middle of a
+        # 2,000-target kill (measured). What the plan allocates is collected as usual.
+        gc.freeze()
         try:
             intents = [
                 Intent(new_op_id(), report.batch_id, i.venue, i.target_id, i.target_name, i.action)
@@ -214,6 +220,7 @@ class Dispatcher:
             report.finished_ms = now_ms()
             return report
         finally:
+            gc.unfreeze()
             self._running = None
 
     async def _run_venue(

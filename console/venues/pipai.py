@@ -266,11 +266,11 @@ class PipAIClient(VenueClient):
                 f"{action.kind} of {target_id} failed inside the console "
                 f"({type(exc).__name__}: {_short(exc)}); check the strategy in PipAI",
             )
-        return replace(
-            outcome,
-            message=self._scrub(outcome.message),
-            warning=self._scrub(outcome.warning) if outcome.warning else None,
-        )
+        message = self._scrub(outcome.message)
+        warning = self._scrub(outcome.warning) if outcome.warning else None
+        if message == outcome.message and warning == outcome.warning:
+            return outcome
+        return replace(outcome, message=message, warning=warning)
 
     async def _pause(self, target_id: str, close: bool) -> Outcome:
         timeout = self._close_timeout_s if close else self.settings.control_timeout_s

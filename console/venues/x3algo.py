@@ -245,7 +245,8 @@ class X3AlgoClient(VenueClient):
                 f"check the network or the venue's base URL, then retry.",
             )
         outcome = await self._translate(target_id, action, reply)
-        return replace(outcome, message=self.session.scrub(outcome.message))
+        message = self.session.scrub(outcome.message)
+        return outcome if message == outcome.message else replace(outcome, message=message)
 
     async def _translate(self, target_id: str, action: Action, reply: Reply) -> Outcome:
         verb, what = action.kind.value, self._what(target_id)
