@@ -277,16 +277,18 @@ def demo_session(
 def preload(session: Session, venues: Mapping[str, MemoryVenue]) -> None:
     """Fill the store as a first feed snapshot would (no feed tasks: nothing moves).
 
-    Every venue answers LIVE; a streaming venue (55-tech, PipAI) also gets
-    :data:`EVENT_HISTORY` as its last seconds of stream events, ending at the clock's
-    second, so the event-rate sparkline has a fixed shape.
+    A streaming venue (55-tech, PipAI) is LIVE and gets :data:`EVENT_HISTORY` as its
+    last seconds of stream events, ending at the clock's second, so the event-rate
+    sparkline has a fixed shape; the others are POLLING, as their real feeds are.
     """
     store = session.store
     for venue in venues.values():
         store.snapshot(venue.name, venue.targets.values())
-        store.health(venue.name, FeedStatus.LIVE)
         if venue.settings.api in STREAMING_APIS:
+            store.health(venue.name, FeedStatus.LIVE)
             record_events(session, venue.name, EVENT_HISTORY)
+        else:
+            store.health(venue.name, FeedStatus.POLLING)
 
 
 def record_events(session: Session, venue: str, per_second: tuple[int, ...]) -> None:

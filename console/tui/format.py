@@ -9,15 +9,17 @@ the theme (:class:`Tones`) and is only ever a third signal.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rich.color import Color, ColorParseError
+from rich.color import Color
 from rich.style import Style
 from rich.text import Text
+from textual.color import Color as ThemeColor
+from textual.color import ColorParseError
 
 from console.core.model import AttrValue, State
 
@@ -92,6 +94,24 @@ class LazyCell:
         return self.__rich__().plain
 
 
+def theme_colour(variables: Mapping[str, str], name: str) -> Color | None:
+    """A theme variable as a Rich colour; ``None`` when missing or not a plain colour.
+
+    Parsed with Textual's parser, not Rich's: an ANSI theme's values are ``ansi_red``,
+    ``ansi_bright_blue``, ``ansi_default``, which Rich does not read (they came out as
+    the terminal's default colour) but Textual turns into the terminal's own colour 1,
+    12, default. ``auto 87%`` and other values with an alpha are not plain colours.
+    """
+    value = variables.get(name)
+    if not value:
+        return None
+    try:
+        colour = ThemeColor.parse(value)
+    except ColorParseError:
+        return None
+    return None if colour.a == 0 else colour.rich_color
+
+
 @dataclass(frozen=True)
 class Tones:
     """Rich styles derived from the current theme's variables (never literal colours)."""
@@ -104,16 +124,10 @@ class Tones:
 
     @classmethod
     def from_theme(cls, variables: Mapping[str, str]) -> Tones:
-        def colour(name: str) -> Color | None:
-            try:
-                return Color.parse(variables[name])
-            except (KeyError, ColorParseError):
-                return None
-
         return cls(
-            danger=Style(color=colour("error"), reverse=True, bold=True),
-            warn=Style(color=colour("warning"), reverse=True, bold=True),
-            ok=Style(color=colour("success")),
+            danger=Style(color=theme_colour(variables, "error"), reverse=True, bold=True),
+            warn=Style(color=theme_colour(variables, "warning"), reverse=True, bold=True),
+            ok=Style(color=theme_colour(variables, "success")),
             muted=Style(dim=True),
             plain=Style(),
         )
@@ -247,3 +261,28 @@ def one_line(text: str, limit: int = 200) -> str:
     """Vendor words on one line, bounded (an HTML error page must not flood a panel)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """Counts as block characters, one a count, scaled to the largest (shape, not size).
+
+    An idle second is the lowest bar, so an idle stream still shows a line; the figure
+    next to it (:func:`fmt_rate`) gives the size.
+    """
+    top = max(counts, default=0)
+    if top <= 0:
+        return SPARK_BARS[0] * len(counts)
+    last = len(SPARK_BARS) - 1
+    return "".join(SPARK_BARS[0 if n <= 0 else max(1, round(n * last / top))] for n in counts)
+
+
+def fmt_rate(per_second: float) -> str:
+    """Events per second, short: ``0/s``, ``0.4/s``, ``12/s``, ``3.2k/s``."""
+    if per_second >= 1000:
+        return f"{per_second / 1000:.1f}k/s"
+    if per_second >= 10 or per_second == int(per_second):
+        return f"{per_second:.0f}/s"
+    return f"{per_second:.1f}/s"

@@ -7,6 +7,11 @@ Two lines, so it fits 80x24:
 
 The profile label is shown in the profile's theme colour *and* in words; ARMED, DOWN,
 RECONN and stale ages are in reverse video, so nothing depends on colour.
+
+From :data:`WIDE` columns on, each streaming venue's mark is followed by its event-rate
+sparkline (the last :data:`SPARK_SECONDS` seconds and the events per second), so every
+venue's pulse is in view whatever panel is on screen; narrower, the sparkline is only
+in the freshness line of the venue's own panel.
 """
 
 from __future__ import annotations
@@ -23,7 +28,13 @@ from textual.widgets import Label
 from console.core.store import Store
 from console.tui.format import Tones, fmt_short_age
 from console.tui.live_static import LiveStatic
+from console.tui.panels.freshness import rate_text, streams
 from console.venues.base import FeedStatus
+
+WIDE = 160
+"""From this many columns the header has room for every venue's event-rate sparkline."""
+
+SPARK_SECONDS = 12
 
 PROFILE_COLOURS = ("error", "warning", "success", "accent", "primary", "secondary")
 
@@ -97,6 +108,7 @@ class ConsoleHeader(Widget):
         return Text(" ARMED ", self.tones.danger) + Text(" profile not read-only", "dim")
 
     def venue_line(self) -> Text:
+        wide = self.size.width >= WIDE
         line = Text(no_wrap=True, overflow="ellipsis")
         for i, venue in enumerate(self.venues):
             if i:
@@ -111,4 +123,8 @@ class ConsoleHeader(Widget):
             line.append(" ")
             age_text = fmt_short_age(age)
             line.append(age_text if not stale else f"{age_text}!", self.tones.warn if stale else "")
+            if wide and streams(self.store, venue):
+                line.append(" ")
+                line.append_text(rate_text(self.store, venue, SPARK_SECONDS))
+                line.append(" ")
         return line

@@ -3,6 +3,11 @@
 Panels sit in tabs so each gets the full height at 80x24. The screen owns only moving
 between panels (1-5, tab, shift+tab), overriding the default focus-cycling on tab; all
 other keys are the app's.
+
+Bigger terminals get more, by breakpoint classes on the screen (``app.tcss``): from
+:data:`WIDE_FROM` columns (``-wide``) each panel's detail line becomes a pane on the
+right, the cursor row in full beside the table; from :data:`TALL_FROM` rows (``-high``)
+the outcome log is taller. Columns that do not fit 80 simply come into view.
 """
 
 from __future__ import annotations
@@ -31,8 +36,21 @@ def pane_id(panel: TargetPanel) -> str:
     return f"pane-{panel.KIND.value}"
 
 
+WIDE_FROM = 160
+TALL_FROM = 40
+
+
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(SCREEN_BINDINGS)
+    # Textual types these as instance variables: a ClassVar annotation fails mypy.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-narrow"),
+        (WIDE_FROM, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-low"),
+        (TALL_FROM, "-high"),
+    ]
     AUTO_FOCUS = "TargetTable"  # never the (hidden) filter box: a key typed early must act
 
     def __init__(self, header: ConsoleHeader, panels: Sequence[TargetPanel]) -> None:
@@ -61,7 +79,17 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self.focus_active)
 
     def focus_active(self) -> None:
-        self.active_panel.table.focus()
+        """Focus the panel's table, unless the focus is already in that panel.
+
+        It runs after a refresh, so a ``/`` typed right after ``3`` has already put the
+        focus in panel 3's filter box: taking it back would send the filter's letters to
+        the table as keys (``a`` arms, ``u`` opens the journal).
+        """
+        panel = self.active_panel
+        focused = self.focused
+        if focused is not None and panel in focused.ancestors_with_self:
+            return
+        panel.table.focus()
 
     def action_panel(self, index: int) -> None:
         self.show_panel(index)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.tmux import TMUX, Tmux
+from tests.e2e.tmux import ROOT, TMUX, Tmux, isolated_env
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,17 +24,6 @@ pytestmark = [
         TMUX is None, reason="tmux is not installed (CI installs it: apt-get install tmux)"
     ),
 ]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def isolated_env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

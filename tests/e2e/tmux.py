@@ -10,6 +10,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 TMUX = shutil.which("tmux")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    """Config, data and state under ``tmp_path``; the checkout importable."""
+    return {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 class Tmux:
@@ -20,7 +31,9 @@ class Tmux:
     ) -> None:
         assert TMUX is not None
         self.socket = f"tc-e2e-{uuid.uuid4().hex[:8]}"
-        exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
+        # pytest sets COLUMNS (and Textual obeys it over the real size): the pane's size wins.
+        sized = {**env, "COLUMNS": str(width), "LINES": str(height)}
+        exports = " ".join(f"{k}={_quote(v)}" for k, v in sized.items())
         # Keep the pane after the command exits, so its last screen can still be read.
         self._tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height),
                    "-c", str(cwd), f"env {exports} {command}")  # fmt: skip
@@ -33,8 +46,9 @@ class Tmux:
         )
         return done.stdout
 
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "main")
+    def screen(self, *, escapes: bool = False) -> str:
+        """The pane's text; with ``escapes``, also the SGR codes of its colours and styles."""
+        return self._tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", "main")
 
     def keys(self, *keys: str) -> None:
         for key in keys:

@@ -1,8 +1,10 @@
 """Snapshots (frozen clock, fixed data, no feed tasks) of every screen the operator meets.
 
 Most are taken at 80x24 with the SSH-sized terminal in mind: nothing essential may be
-cut off there. Regenerate with ``pytest tests/tui/test_snapshots.py --snapshot-update``
-after a deliberate change, and look at the SVGs before committing them.
+cut off there; the main screen also at 200x60 (every column, the detail pane, event
+rates in the header) and in every shipped theme. Regenerate with
+``pytest tests/tui/test_snapshots.py --snapshot-update`` after a deliberate change, and
+look at the SVGs before committing them.
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ from tests.tui.pilot_support import wait_for
 
 SSH = (80, 24)
 WIDE = (120, 32)
+BIG = (200, 60)
+SHIPPED_THEMES = ["trading-dark", "trading-light", "trading-high-contrast", "trading-ansi16"]
 
 Snap = Callable[..., bool]
+
+
+@pytest.fixture(autouse=True)
+def colour_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR in the shell running pytest would draw every snapshot in trading-ansi16."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
 
 
 def make_app(
@@ -35,6 +45,7 @@ def make_app(
     setup: Callable[..., Any] | None = None,
     label: str = "DEMO",
     colour: str = "warning",
+    theme: str | None = None,
 ) -> ConsoleApp:
     """An app over fake venues, frozen at 2026-01-01T00:00:00Z, data loaded, feeds off."""
     clock = FakeClock()
@@ -44,7 +55,7 @@ def make_app(
         setup(session, venues, clock)
     else:
         preload(session, venues)
-    return ConsoleApp(session, clock=clock, start_feeds=False)
+    return ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -58,8 +69,13 @@ def test_each_panel_at_80x24(snap_compare: Snap, tmp_path: Path, panel: str) -> 
     assert snap_compare(make_app(tmp_path), press=[panel], terminal_size=SSH, run_before=settle)
 
 
-def test_main_screen_wide(snap_compare: Snap, tmp_path: Path) -> None:
-    assert snap_compare(make_app(tmp_path), terminal_size=WIDE, run_before=settle)
+@pytest.mark.parametrize("size", [SSH, BIG], ids=["80x24", "200x60"])
+@pytest.mark.parametrize("theme", SHIPPED_THEMES)
+def test_main_screen_in_every_theme(
+    snap_compare: Snap, tmp_path: Path, theme: str, size: tuple[int, int]
+) -> None:
+    app = make_app(tmp_path, theme=theme)
+    assert snap_compare(app, press=["2"], terminal_size=size, run_before=settle)
 
 
 def test_confirm_one_target(snap_compare: Snap, tmp_path: Path) -> None:

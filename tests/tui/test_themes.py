@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.design import ColorSystem
 from textual.filter import Monochrome, NoColor
 from textual.widgets import Button, DataTable, Input, Switch
 
+from console.tui.format import Tones, theme_colour
 from console.tui.themes import (
     DEFAULT_THEME,
     NO_COLOR_THEME,
@@ -363,3 +365,69 @@ async def test_palette_commands_switch_theme(tmp_path: Path) -> None:
 
 def test_theme_names_is_empty_before_install() -> None:
     assert theme_names(Tiny()) == []
+
+
+# ----- colours as the console's cells use them -----------------------------------------
+async def test_ansi16_state_colours_are_the_terminals_own_ansi_colours(tmp_path: Path) -> None:
+    app = Tiny()
+    async with app.run_test() as pilot:
+        install_themes(app, user_dir=tmp_path, choice=NO_COLOR_THEME, environ={})
+        await pilot.pause()
+        tones = Tones.from_theme(app.theme_variables)
+    assert app.theme_variables["error"] == "ansi_red"  # what Rich's parser does not read
+    assert tones.danger.color == RichColor.from_ansi(1)  # red, not the default colour
+    assert tones.warn.color == RichColor.from_ansi(3)  # yellow
+    assert tones.ok.color == RichColor.from_ansi(2)  # green
+    assert tones.danger.reverse and tones.danger.bold
+
+
+def test_theme_colour_reads_every_form_a_theme_variable_takes() -> None:
+    variables = {
+        "bright": "ansi_bright_red",
+        "default": "ansi_default",
+        "hex": "#FA5465",
+        "name": "crimson",
+        "alpha": "auto 87%",
+        "clear": "transparent",
+    }
+    assert theme_colour(variables, "bright") == RichColor.from_ansi(9)
+    assert theme_colour(variables, "default") == RichColor.default()
+    hex_colour = theme_colour(variables, "hex")
+    assert hex_colour is not None and hex_colour.triplet == (250, 84, 101)
+    assert theme_colour(variables, "name") is not None
+    assert theme_colour(variables, "alpha") is None
+    assert theme_colour(variables, "clear") is None
+    assert theme_colour(variables, "missing") is None
+
+
+async def test_the_console_under_no_color_has_no_colour_and_every_state_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.tui.app import ConsoleApp
+    from tests.tui.fakes import FakeClock, fake_session, fake_venues, preload
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    clock = FakeClock()
+    venues = fake_venues()
+    session = fake_session(tmp_path, clock, venues)
+    preload(session, venues)
+    app = ConsoleApp(session, clock=clock, start_feeds=False, theme="trading-light")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.tick()
+        await pilot.pause()
+        assert app.theme == NO_COLOR_THEME
+        filters = app.get_line_filters()
+        text, styles = "", []
+        for strip in app.screen._compositor.render_strips():
+            segments = list(strip)
+            for line_filter in filters:
+                segments = line_filter.apply(segments, app.screen.styles.background)
+            text += "".join(s.text for s in segments) + "\n"
+            styles += [(s.text, s.style) for s in segments if s.style is not None]
+    assert all(st.color is None or st.color.is_default for _, st in styles)
+    assert all(st.bgcolor is None or st.bgcolor.is_default for _, st in styles)
+    for word in ("MANUAL PAUS", "MANUAL STOP", "ARMED", "LIVE"):
+        assert word in text
+    stopped = [st for t, st in styles if "MANUAL STOP" in t]
+    assert stopped and all(st.reverse for st in stopped)  # danger: reverse video, not colour

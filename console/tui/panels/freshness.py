@@ -2,6 +2,12 @@
 
 A panel whose venue went quiet must not look live: past the stale threshold the line
 turns to reverse video and reads ``STALE — data 42 s old — feed down: <venue's words>``.
+
+A venue with a push stream also shows its event rate: a sparkline of the last
+:data:`SPARK_SECONDS` seconds (one block character a second, scaled to the busiest) and
+the events per second, e.g. ``55tech live stream ▂▃▅▇▅▃ 12/s · updated 0 s ago``. It
+reads the store's per-second counts (``Store.rate_history``), so it changes once a
+second whatever the event rate, and costs nothing per event.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from console.core.store import Store
-from console.tui.format import Tones, fmt_age, one_line
+from console.tui.format import Tones, fmt_age, fmt_rate, one_line, sparkline
 from console.venues.base import FeedStatus
 
 FEED_WORDS = {
@@ -22,6 +28,24 @@ FEED_WORDS = {
     FeedStatus.RECONNECTING: "reconnecting",
     FeedStatus.DOWN: "feed down",
 }
+
+
+SPARK_SECONDS = 10
+"""Seconds of event rate in a panel's freshness line (it must fit 80 columns)."""
+
+
+def streams(store: Store, venue: str) -> bool:
+    """Does the venue have a push stream to chart (connected now, or events seen)?"""
+    health = store.venue_health(venue)
+    return health.status is FeedStatus.LIVE or health.events > 0
+
+
+def rate_text(store: Store, venue: str, seconds: int) -> Text:
+    """``▂▃▅▇▅▃ 12/s``: the last ``seconds`` of stream events and the rate over them."""
+    history = store.rate_history(venue, seconds)
+    text = Text(sparkline(history), "bold")
+    text.append(f" {fmt_rate(sum(history[-5:]) / 5)}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,11 @@ def venue_part(store: Store, venue: str, tones: Tones) -> tuple[Text, bool]:
         text.append(f" {venue} {words} ", tones.warn)
         text.append(f" data {fmt_age(age)} old")
         return text, False
-    text.append(f"{venue} {FEED_WORDS[health.status]} · updated {fmt_age(age)} ago")
+    text.append(f"{venue} {FEED_WORDS[health.status]}")
+    if streams(store, venue):
+        text.append(" ")
+        text.append_text(rate_text(store, venue, SPARK_SECONDS))
+    text.append(f" · updated {fmt_age(age)} ago")
     return text, False
 
 
