@@ -93,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     cli_kill.add_parsers(sub, common)
+
+    shots = sub.add_parser(
+        "screenshots",
+        help="draw screenshots/ (SVG, dark and light themes) from the demo world, byte-stable",
+    )
+    shots.add_argument("--out", type=Path, default=Path("screenshots"),
+                       help="folder to write into (default: ./screenshots)")  # fmt: skip
+    shots.add_argument("--only", action="append", default=[], metavar="NAME",
+                       help="draw only this picture, e.g. main (repeatable)")  # fmt: skip
     return parser
 
 
@@ -108,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_sim.run_sim(args)
         if args.command == "demo":
             return cli_sim.run_demo(args, demo_config_path())
+        if args.command == "screenshots":
+            from console.screenshots import main as draw_screenshots
+
+            return draw_screenshots(args.out, args.only)
         profile = _profile(args)
         if args.command is None:
             return _run_console(profile, args)

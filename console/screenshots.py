@@ -1,0 +1,317 @@
+"""``trading-console screenshots``: draw the pictures in ``screenshots/``, the same bytes every run.
+
+Every screen the operator meets — the main screen (at 120×32 and 200×60), the three
+shapes of the confirmation, the quit question, the emergency stop (its modal, its
+progress, its report) and the audit and help screens — in the dark and the light theme,
+as SVG (Textual's ``export_screenshot``).
+
+The world is the demo world of :mod:`console.tui.demo_world`, in process: fixed targets,
+a clock frozen at 2026-01-01T00:00:00Z, venues in memory that answer at once. Not the
+loopback simulator: real HTTP would put latencies, ports and wall-clock times on screen,
+and a picture must come out the same byte for byte. For the same reason the command
+pins what would otherwise vary: journal stamps (``now_ms``) count from the frozen clock,
+notifications are off, ``NO_COLOR`` and the like are set aside while it draws, and the
+SVG title is fixed. The files in ``screenshots/`` are committed; ``tests/test_screenshots.py``
+regenerates them into a temporary folder and compares byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from console.core.model import Outcome, OutcomeKind
+from console.core.session import Session
+from console.tui.demo_venue import MemoryVenue
+from console.tui.demo_world import FROZEN, FrozenClock, demo_session, memory_venues, preload
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from console.tui.app import ConsoleApp
+
+THEMES: Final = ("trading-dark", "trading-light")
+"""The themes drawn; each gets a folder named without the ``trading-`` prefix."""
+
+TITLE: Final = "trading-console"
+
+UNSET_WHILE_DRAWING: Final = ("NO_COLOR", "FORCE_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS")
+"""Environment variables that would change the pictures; removed while drawing."""
+
+Venues = dict[str, MemoryVenue]
+Setup = Callable[[Session, Venues, FrozenClock], None]
+Steps = Callable[["Pilot[None]", "ConsoleApp"], Awaitable[None]]
+
+
+def _preload(session: Session, venues: Venues, clock: FrozenClock) -> None:
+    preload(session, venues)
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One picture: a name (the file's), what it shows, the terminal size, how to get there."""
+
+    name: str
+    shows: str
+    size: tuple[int, int]
+    steps: Steps
+    setup: Setup = field(default=_preload)
+    options: dict[str, object] = field(default_factory=dict)
+
+
+# ----- getting there ------------------------------------------------------------------
+async def settle(pilot: Pilot[None], app: ConsoleApp) -> None:
+    """Let the app draw what it has: one redraw tick between two idle waits."""
+    await pilot.pause()
+    app.tick()
+    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[None], ready: Callable[[], bool], what: str) -> None:
+    """Run the app until ``ready()`` (a condition, never a duration); fail after 400 rounds."""
+    for _ in range(400):
+        if ready():
+            return
+        await pilot.pause()
+    raise RuntimeError(f"screenshots: timed out waiting for {what}")
+
+
+def _keys(*keys: str, screen: str = "") -> Steps:
+    """Press ``keys`` on the settled main screen; then wait for ``screen`` (a class name)."""
+
+    async def steps(pilot: Pilot[None], app: ConsoleApp) -> None:
+        await settle(pilot, app)
+        await pilot.press(*keys)
+        if screen:
+            await wait_until(pilot, lambda: type(app.screen).__name__ == screen, screen)
+        await settle(pilot, app)
+
+    return steps
+
+
+def _venue(app: ConsoleApp, name: str) -> MemoryVenue:
+    client = app.session.clients[name]
+    assert isinstance(client, MemoryVenue)
+    return client
+
+
+async def _quit_while_running(pilot: Pilot[None], app: ConsoleApp) -> None:
+    """Stop an algorithm whose venue does not answer yet, then press q."""
+    _venue(app, "x3algo").hold = asyncio.Event()
+    await settle(pilot, app)
+    await pilot.press("2", "X", "y")
+    await wait_until(pilot, lambda: app.session.dispatcher.running is not None, "the stop")
+    await pilot.press("q")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "QuitScreen", "QuitScreen")
+    await settle(pilot, app)
+
+
+async def _kill(pilot: Pilot[None], app: ConsoleApp, label: str) -> None:
+    await settle(pilot, app)
+    await pilot.press("K")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "KillScreen", "KillScreen")
+    await pilot.press(*label, "enter")
+    await wait_until(
+        pilot, lambda: type(app.screen).__name__ == "KillProgressScreen", "KillProgressScreen"
+    )
+
+
+async def _refresh_progress(pilot: Pilot[None], app: ConsoleApp) -> None:
+    """Draw the progress screen now rather than on its own timer."""
+    refresh = getattr(app.screen, "refresh_view", None)
+    if refresh is not None:
+        refresh()
+    await pilot.pause()
+
+
+async def _kill_in_progress(pilot: Pilot[None], app: ConsoleApp) -> None:
+    """The emergency stop while PipAI has not answered yet (every other venue has)."""
+    held = _venue(app, "pipai")
+    held.hold = asyncio.Event()
+    await _kill(pilot, app, app.session.options.label)
+
+    def others_answered() -> bool:
+        run = app.kill_run
+        if run is None or run.current is None:
+            return False
+        others = {(i.venue, i.target_id) for i in run.current.items if i.venue != held.name}
+        return others <= run.results.keys() and bool(held.executed)
+
+    await wait_until(pilot, others_answered, "every venue but pipai to answer")
+    await _refresh_progress(pilot, app)
+
+
+async def _kill_report(pilot: Pilot[None], app: ConsoleApp) -> None:
+    """The emergency stop's verified report, one target failed (retry offered)."""
+    await _kill(pilot, app, app.session.options.label)
+    await app.workers.wait_for_complete()
+    await wait_until(pilot, lambda: not app.kill_active, "the kill to finish")
+    await settle(pilot, app)
+    await _refresh_progress(pilot, app)
+
+
+async def _audit(pilot: Pilot[None], app: ConsoleApp) -> None:
+    """After the kill: the whole journal from the panels (u)."""
+    await _kill_report(pilot, app)
+    await pilot.press("escape", "u")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "AuditScreen", "AuditScreen")
+    await settle(pilot, app)
+
+
+def _x3algo_fails(session: Session, venues: Venues, clock: FrozenClock) -> None:
+    venues["x3algo"].fail["a1"] = Outcome(
+        OutcomeKind.FAILED, "HTTP 503: upstream unavailable", 503, 12.0
+    )
+    preload(session, venues)
+
+
+# ----- the pictures -------------------------------------------------------------------
+NORMAL = (120, 32)
+WIDE = (200, 60)
+DIALOG = (100, 32)
+KILL = (120, 36)
+
+SHOTS: Final = (
+    Shot("main", "the main screen: clients panel, header, outcome log", NORMAL, _keys()),
+    Shot("main-wide", "200×60: every column, the detail pane, event rates", WIDE, _keys("2")),
+    Shot(
+        "confirm-one",
+        "confirming one target: y",
+        DIALOG,
+        _keys("P", screen="ConfirmScreen"),
+        options={"label": "PROD", "color": "error"},
+    ),
+    Shot(
+        "confirm-selection",
+        "confirming a selection: type the count",
+        DIALOG,
+        _keys("2", "v", "X", screen="ConfirmScreen"),
+    ),
+    Shot(
+        "confirm-close-positions",
+        "pausing a strategy, with the close-positions switch",
+        DIALOG,
+        _keys("3", "P", screen="ConfirmScreen"),
+    ),
+    Shot("quit", "quitting while a plan still runs", DIALOG, _quit_while_running),
+    Shot(
+        "kill",
+        "the emergency stop: the frozen plan, type the label",
+        KILL,
+        _keys("K", screen="KillScreen"),
+    ),
+    Shot("kill-progress", "the emergency stop under way", KILL, _kill_in_progress),
+    Shot(
+        "kill-report",
+        "the emergency stop's verified report, one failure",
+        KILL,
+        _kill_report,
+        setup=_x3algo_fails,
+    ),
+    Shot("audit", "the audit trail after the emergency stop", KILL, _audit, setup=_x3algo_fails),
+    Shot("help", "every key, as remapped", (100, 44), _keys("question_mark", screen="HelpScreen")),
+)
+
+
+# ----- drawing ------------------------------------------------------------------------
+@contextlib.contextmanager
+def _pinned() -> Iterator[None]:
+    """Journal stamps from the frozen clock, 1 ms apart, counted afresh for each picture
+    (so a picture does not depend on which were drawn before it); no colour-changing env."""
+    import console.core.dispatcher as dispatcher
+    import console.core.journal as journal
+
+    ticks = itertools.count(int(FROZEN * 1000))
+
+    def now_ms() -> int:
+        return next(ticks)
+
+    saved_env = {k: os.environ.pop(k) for k in UNSET_WHILE_DRAWING if k in os.environ}
+    modules = (journal, dispatcher)  # the dispatcher imported the name: patch both
+    saved = [module.__dict__["now_ms"] for module in modules]
+    for module in modules:
+        module.__dict__["now_ms"] = now_ms
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, saved, strict=True):
+            module.__dict__["now_ms"] = original
+        os.environ.update(saved_env)
+
+
+async def draw(shot: Shot, theme: str, workdir: Path) -> str:
+    """One picture as SVG text."""
+    from console.tui.app import ConsoleApp
+
+    clock = FrozenClock()
+    venues = memory_venues(killable=True)
+    session = demo_session(workdir / "journal.sqlite3", clock, venues, **shot.options)
+    shot.setup(session, venues, clock)
+    app = ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
+    async with app.run_test(size=shot.size) as pilot:
+        await shot.steps(pilot, app)
+        svg = app.export_screenshot(title=TITLE)
+        for venue in venues.values():
+            if venue.hold is not None:
+                venue.hold.set()
+    return svg
+
+
+def folder_of(theme: str) -> str:
+    return theme.removeprefix("trading-")
+
+
+def write_screenshots(
+    out: Path, *, only: Sequence[str] = (), themes: Sequence[str] = THEMES
+) -> list[Path]:
+    """Draw every shot (or those named in ``only``) in every theme into ``out/<theme>/``.
+
+    SVGs in those folders that no shot draws any more are removed (only when drawing
+    them all), so the folder is exactly what the code draws.
+    """
+    unknown = set(only) - {s.name for s in SHOTS}
+    if unknown:
+        raise ValueError(f"unknown screenshot {', '.join(sorted(unknown))}")
+    shots = [s for s in SHOTS if not only or s.name in only]
+    written: list[Path] = []
+
+    async def run() -> None:
+        for theme in themes:
+            folder = out / folder_of(theme)
+            folder.mkdir(parents=True, exist_ok=True)
+            for shot in shots:
+                with tempfile.TemporaryDirectory(prefix="tc-shot-") as work, _pinned():
+                    svg = await draw(shot, theme, Path(work))
+                path = folder / f"{shot.name}.svg"
+                path.write_bytes(svg.encode("utf-8"))
+                written.append(path)
+            if not only:
+                for stale in set(folder.glob("*.svg")) - set(written):
+                    stale.unlink()
+
+    asyncio.run(run())
+    return written
+
+
+def main(out: Path, only: Sequence[str] = ()) -> int:
+    """The command: draw, then say what was written (exit 2 for an unknown name)."""
+    try:
+        written = write_screenshots(out, only=only)
+    except ValueError as error:
+        names = ", ".join(s.name for s in SHOTS)
+        print(f"trading-console screenshots: {error} (known: {names})")
+        return 2
+    for path in written:
+        print(path)
+    print(f"{len(written)} screenshots in {out}")
+    return 0
+
+
+__all__ = ["SHOTS", "THEMES", "Shot", "draw", "main", "write_screenshots"]

@@ -1,0 +1,54 @@
+"""``trading-console screenshots`` redraws ``screenshots/`` byte for byte, every time.
+
+Runs the documented command into a temporary folder and compares every file with the
+committed ones (same names, same bytes), then draws a few again in this process and
+compares once more: a timestamp, a port, a temporary path or a PID on screen would fail.
+After a deliberate change to the screen, regenerate with ``trading-console screenshots``
+and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from console.screenshots import SHOTS, THEMES, folder_of, write_screenshots
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "screenshots"
+REGENERATE = "run `trading-console screenshots` and look at the SVGs before committing"
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.svg")}
+
+
+def test_the_command_redraws_the_committed_screenshots_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "shots"
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}  # NO_COLOR must not leak in
+    done = subprocess.run([sys.executable, "-m", "console", "screenshots", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    drawn, committed = files(out), files(COMMITTED)
+    expected = {f"{folder_of(t)}/{s.name}.svg" for t in THEMES for s in SHOTS}
+    assert set(drawn) == expected
+    assert set(committed) == expected, f"screenshots/ is out of date: {REGENERATE}"
+    changed = sorted(name for name in expected if drawn[name] != committed[name])
+    assert changed == [], f"these differ from screenshots/: {changed}; {REGENERATE}"
+
+
+def test_a_second_drawing_in_this_process_gives_the_same_bytes(tmp_path: Path) -> None:
+    only = ["main-wide", "kill-report", "audit"]  # the ones with a clock, rates and a journal
+    written = write_screenshots(tmp_path, only=only, themes=["trading-dark"])
+    assert [p.name for p in written] == [f"{name}.svg" for name in only]
+    for path in written:
+        assert path.read_bytes() == (COMMITTED / "dark" / path.name).read_bytes(), path.name
+
+
+def test_no_temporary_path_or_pid_in_a_picture() -> None:
+    for name, data in files(COMMITTED).items():
+        text = data.decode()
+        assert "/tmp" not in text and "tc-shot-" not in text, name
+        assert f" {os.getpid()} " not in text, name
