@@ -218,6 +218,7 @@ class Dispatcher:
                 )
             )
             report.finished_ms = now_ms()
+            self.journal.checkpoint()
             return report
         finally:
             gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,49 @@ async def test_a_failed_reread_is_recorded_and_left_unverified(journal: Journal)
     assert report.results[("a", "1")].verified is False
     verify = [e for e in journal.entries() if e.kind == "verify"]
     assert verify[0].message == "re-read failed: HTTP 503 from venue"
+
+
+async def test_calls_leave_in_plan_order_at_most_the_venue_concurrency_at_a_time(
+    journal: Journal,
+) -> None:
+    ids = [str(i) for i in range(10)]
+    a = FakeClient("a", ids)
+    a.gate = asyncio.Event()
+    dispatcher = Dispatcher({"a": a}, journal, concurrency_per_venue=3)
+    run = asyncio.create_task(dispatcher.run(stop_plan(*(("a", i) for i in ids))))
+    await asyncio.wait_for(a.called.wait(), 5)
+    await asyncio.sleep(0.01)
+    assert [tid for tid, _ in a.calls] == ["0", "1", "2"]  # three in flight, the first three
+    a.gate.set()
+    report = await asyncio.wait_for(run, 5)
+    assert [tid for tid, _ in a.calls] == ids
+    assert report.all_verified
+
+
+async def test_the_journal_is_checkpointed_after_a_plan_never_during_it(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    class Watched(Journal):
+        def checkpoint(self) -> None:
+            seen.append(sum(1 for e in self.entries() if e.kind == "verify"))
+            super().checkpoint()
+
+    journal = Watched(tmp_path / "j.sqlite3", profile="test", operator=Operator("op", "host"))
+    a = FakeClient("a", ["1", "2"])
+    await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1"), ("a", "2")))
+    assert seen == [2]  # once, with every verification already written
+
+
+async def test_the_heap_is_unfrozen_whether_a_plan_ends_or_is_cancelled(journal: Journal) -> None:
+    a = FakeClient("a", ["1"])
+    await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
+    assert gc.get_freeze_count() == 0
+    b = FakeClient("b", ["1"])
+    b.gate = asyncio.Event()
+    run = asyncio.create_task(Dispatcher({"b": b}, journal).run(stop_plan(("b", "1"))))
+    await asyncio.wait_for(b.called.wait(), 5)
+    assert gc.get_freeze_count() > 0
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert gc.get_freeze_count() == 0
