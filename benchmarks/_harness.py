@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -17,9 +19,33 @@ from console.config import Profile, load_profile
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@dataclass(frozen=True)
+class Sim:
+    """A running simulator process: the profile it wrote, and its CPU time so far."""
+
+    profile: Profile
+    pid: int
+
+    def cpu_s(self) -> float | None:
+        """User + system CPU seconds the simulator has used (None where /proc is absent)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def sim_process(*args: str) -> Iterator[Profile]:
     """``trading-console sim`` as a child process; yields the profile it wrote."""
+    with simulator(*args) as sim:
+        yield sim.profile
+
+
+@contextlib.contextmanager
+def simulator(*args: str) -> Iterator[Sim]:
+    """``trading-console sim`` as a child process (its own interpreter, so its CPU is its
+    own and measurable)."""
     with tempfile.TemporaryDirectory(prefix="tc-bench-") as tmp:
         directory = Path(tmp)
         ready = directory / "ready"
@@ -32,7 +58,7 @@ def sim_process(*args: str) -> Iterator[Profile]:
                 if child.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("simulator did not start")
                 time.sleep(0.05)
-            yield load_profile(directory / "config.toml")
+            yield Sim(load_profile(directory / "config.toml"), child.pid)
         finally:
             if child.stdin:
                 child.stdin.close()
