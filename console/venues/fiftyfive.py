@@ -351,7 +351,7 @@ class FiftyFiveClient(VenueClient):
         said = detail(reply)
         if reply.status == 200:
             try:
-                parsed = ControlReply.model_validate(reply.json())
+                parsed = reply.validated(ControlReply)
             except ValueError as exc:
                 what = f"55-tech answered {verb} of {who} with {short_validation(exc)}"
                 return await self._reread_after(index, action, what, 200, reply.latency_ms)

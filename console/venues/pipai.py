@@ -189,7 +189,7 @@ class PipAIClient(VenueClient):
         if not reply.ok:
             raise FeedError(self._scrub(http_error(reply, doing)))
         try:
-            return model.model_validate(reply.json())
+            return reply.validated(model)
         except ValueError as exc:  # malformed JSON or a shape we cannot read
             raise FeedError(
                 f"PipAI sent an unreadable answer when {doing}: {_short(exc)}"
@@ -331,7 +331,7 @@ class PipAIClient(VenueClient):
         self, target_id: str, verb: str, reply: Reply, wanted: State, close: bool
     ) -> Outcome:
         try:
-            strategy = Strategy.model_validate(reply.json())
+            strategy = reply.validated(Strategy)
         except ValueError as exc:
             why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({_short(exc)})"
             return await self._settle_by_reread(target_id, verb, wanted, why, reply.latency_ms)

@@ -143,7 +143,7 @@ class X3AlgoClient(VenueClient):
         if reply.status != 200:
             raise X3AlgoReadError(self._read_failure(reply, f"algorithm {target_id}"))
         try:
-            algo = Algorithm.model_validate(reply.json())
+            algo = reply.validated(Algorithm)
         except ValueError as exc:
             raise X3AlgoReadError(
                 f"x3algo sent an unreadable answer for algorithm {target_id}: {first_line(exc)}"
@@ -161,7 +161,7 @@ class X3AlgoClient(VenueClient):
         if reply.status != 200:
             raise X3AlgoReadError(self._read_failure(reply, f"the algorithm list (page {page})"))
         try:
-            return AlgorithmPage.model_validate(reply.json())
+            return reply.validated(AlgorithmPage)
         except ValueError as exc:
             raise X3AlgoReadError(
                 f"x3algo sent an unreadable algorithm list (page {page}): {first_line(exc)}"
@@ -253,7 +253,7 @@ class X3AlgoClient(VenueClient):
         status, latency = reply.status, reply.latency_ms
         if status == 200:
             try:
-                body = ControlReply.model_validate(reply.json())
+                body = reply.validated(ControlReply)
             except ValueError as exc:
                 reason = f"x3algo answered the {verb} of {what} with {first_line(exc)}"
                 return await self._settle_by_reread(target_id, action, reason, 200, latency)

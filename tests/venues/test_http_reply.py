@@ -1,0 +1,59 @@
+"""Reply: one parse-and-validate step that reads a body exactly as json() + model_validate."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from console.venues.http import Reply
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    id: str
+    status: str = ""
+    count: int | None = None
+    tags: list[str] = []
+
+
+def reply(content: bytes) -> Reply:
+    return Reply(200, httpx.Headers({"content-type": "application/json"}), content, 1.0)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"id": "a1", "status": "stopped", "count": 3, "tags": ["x"], "extra": {"k": [1, 2.5]}}',
+        b'{"id": 42}',
+        '{"id": "é€", "status": "\\u00e9"}'.encode(),
+    ],
+)
+def test_validated_reads_what_json_then_model_validate_reads(content: bytes) -> None:
+    assert reply(content).validated(Body) == Body.model_validate(json.loads(content))
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b"<html>502 Bad Gateway</html>", b"\xff\xfe"])
+def test_a_body_that_is_not_json_is_malformed_json(content: bytes) -> None:
+    with pytest.raises(ValueError, match="malformed JSON from venue") as caught:
+        reply(content).validated(Body)
+    assert not isinstance(caught.value, ValidationError)
+
+
+@pytest.mark.parametrize("content", [b"[]", b'{"status": "x"}', b'{"id": "a", "count": "many"}'])
+def test_json_of_the_wrong_shape_is_a_validation_error(content: bytes) -> None:
+    with pytest.raises(ValidationError):
+        reply(content).validated(Body)
+
+
+def test_header_list_gives_every_value_of_a_repeated_header_on_both_paths() -> None:
+    pairs = [("set-cookie", "a=1"), ("Set-Cookie", "b=2"), ("Retry-After", "3")]
+    for headers in (httpx.Headers(pairs), CIMultiDictProxy(CIMultiDict(pairs))):  # httpx, aiohttp
+        answer = Reply(200, headers, b"", 1.0)
+        assert answer.header_list("Set-Cookie") == ["a=1", "b=2"]
+        assert answer.headers.get("retry-after") == "3"
+        assert answer.header_list("x-missing") == []
