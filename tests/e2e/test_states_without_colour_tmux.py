@@ -45,9 +45,9 @@ SGR = re.compile(r"\x1b\[([0-9;]*)m")
 
 @contextmanager
 def simulator(directory: Path, env: dict[str, str]) -> Iterator[Path]:
-    """``trading-console sim --seed 3`` in the background; yields its profile's path."""
+    """``trading-console sim --seed 3 --still`` (no motion: the states stay) in the background."""
     ready = directory / "ready"
-    cmd = [sys.executable, "-m", "console", "sim", "--seed", "3", "--write-config",
+    cmd = [sys.executable, "-m", "console", "sim", "--seed", "3", "--still", "--write-config",
            str(directory), "--ready-file", str(ready), "--exit-on-stdin-eof"]  # fmt: skip
     child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, env={**os.environ, **env}, cwd=ROOT)  # fmt: skip
@@ -122,9 +122,12 @@ def test_every_state_reads_in_words_without_colour(tmp_path: Path, terminal: str
                     env=env, cwd=ROOT)  # fmt: skip
         try:
             term.wait_for(words("ARMED", "pipai"), what="the header: ARMED (not read-only)")
-            # Algorithms sorted by status, descending: the STOPPED, then the PAUSED ones.
-            term.keys("2", "s", "o")
-            term.wait_for(words("Status ▼", "STOPPED", "PAUSED"), what="stopped and paused algos")
+            # Seed 3, still: 7 of FinRadar's 12 snipers are STOPPED, and PipAI's first
+            # strategies by name include PAUSED ones: on screen without sorting or filtering.
+            term.keys("5")
+            term.wait_for(words("STOPPED", "slots"), what="stopped snipers")
+            term.keys("3")
+            term.wait_for(words("PAUSED", "DEPLOYED"), what="paused strategies")
             term.keys("4")
             term.wait_for(words("UNKNOWN"), what="Joyride's unknown pause state")
 
