@@ -158,16 +158,23 @@ async def test_the_journal_is_checkpointed_after_a_plan_never_during_it(tmp_path
     assert seen == [2]  # once, with every verification already written
 
 
-async def test_the_heap_is_unfrozen_whether_a_plan_ends_or_is_cancelled(journal: Journal) -> None:
+async def test_the_collector_is_restored_whether_plans_end_or_are_cancelled(
+    journal: Journal,
+) -> None:
+    before = gc.get_threshold()
     a = FakeClient("a", ["1"])
     await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
-    assert gc.get_freeze_count() == 0
-    b = FakeClient("b", ["1"])
-    b.gate = asyncio.Event()
-    run = asyncio.create_task(Dispatcher({"b": b}, journal).run(stop_plan(("b", "1"))))
-    await asyncio.wait_for(b.called.wait(), 5)
-    assert gc.get_freeze_count() > 0
-    run.cancel()
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+    b, c = FakeClient("b", ["1"]), FakeClient("c", ["1"])
+    b.gate, c.gate = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(Dispatcher({"b": b}, journal).run(stop_plan(("b", "1"))))
+    second = asyncio.create_task(Dispatcher({"c": c}, journal).run(stop_plan(("c", "1"))))
+    await asyncio.wait_for(asyncio.gather(b.called.wait(), c.called.wait()), 5)
+    assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= 10_000
+    first.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await run
-    assert gc.get_freeze_count() == 0
+        await first
+    assert gc.get_threshold()[0] >= 10_000  # the other plan still runs
+    c.gate.set()
+    await asyncio.wait_for(second, 5)
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
