@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import ssl
 import statistics
 import sys
@@ -480,6 +481,7 @@ def main() -> int:
         for r in requests:
             per_venue[r.api] = per_venue.get(r.api, 0) + 1
         print(f"{len(requests)} control requests across {len(per_venue)} venues: {per_venue}")
+        print(f"machine: {load()}")
         print(f"concurrency {CONCURRENCY} per venue; simulator in its own process, rate limits "
               f"off; every fan-out starts on a fresh simulator with {CONCURRENCY} warm "
               f"connections per venue\n")  # fmt: skip
@@ -502,7 +504,19 @@ def main() -> int:
         print(f"  console {limited.wall_s:.2f} s to every outcome journaled; minimum the limits "
               f"allow {floor_limits:.2f} s; ratio {ratio:.3f} × (goal ≤ 1.1): "
               f"{'MET' if ratio <= 1.1 else 'NOT MET'}  outcomes {limited.statuses}")  # fmt: skip
+        print(f"machine at the end: {load()}")
     return 0
+
+
+def load() -> str:
+    """Cores and load: other work on the machine slows every fan-out (CPU-bound on
+    loopback), not the latency-bound sequential loop."""
+    cores = os.cpu_count() or 0
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return f"{cores} cores"
+    return f"{cores} cores, load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 if __name__ == "__main__":
