@@ -60,11 +60,13 @@ from console.venues.feeds import FeedError, poll_forever
 from console.venues.http import CallError, Reply, dumps, make_http_client, send
 from console.venues.joyride_targets import (
     Knowledge,
+    Rounds,
+    count_rounds,
     expiration_name,
     group_targets,
     parse_expiration,
 )
-from console.venues.joyride_wire import Instrument, PauseResult, parse_error, parse_instruments
+from console.venues.joyride_wire import PauseResult, parse_error, parse_instruments
 from console.venues.pacing import make_pacer, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -96,24 +98,30 @@ class JoyrideClient(VenueClient):
         self._token = token.reveal() if token is not None else ""
         self._known: dict[int, Knowledge] = {}
         self._listed: dict[int, int] = {}  # expiration -> instruments at the last read
+        # The list is one unpaginated body (tens of thousands of rows on a big venue) that
+        # changes only when a round lists or settles: the same bytes are not parsed again.
+        self._last_body = b""
+        self._last_rounds: Rounds = {}
         self.clock: Callable[[], float] = time.time
 
     # ----- reading -----------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
-        return self._group(await self._fetch_instruments())
+        return self._group(await self._fetch_rounds())
 
     async def read_target(self, target_id: str) -> Target | None:
         expiration = parse_expiration(target_id)
         if expiration is None:
             return None
-        instruments = await self._fetch_instruments()
-        return next((t for t in self._group(instruments) if t.id == str(expiration)), None)
+        rounds = await self._fetch_rounds()
+        return next((t for t in self._group(rounds) if t.id == str(expiration)), None)
 
-    def _group(self, instruments: list[Instrument]) -> list[Target]:
-        return group_targets(self.name, instruments, self._known, now=self.clock())
+    def _group(self, rounds: Rounds) -> list[Target]:
+        return group_targets(self.name, rounds, self._known, now=self.clock())
 
-    async def _fetch_instruments(self) -> list[Instrument]:
-        """The whole instrument list (no pagination exists); raises FeedError in plain words."""
+    async def _fetch_rounds(self) -> Rounds:
+        """The whole instrument list (no pagination exists), counted per expiration;
+        raises FeedError in plain words. A body identical to the last one is not parsed
+        again: at 30,000 instruments parsing costs ~200 ms of the screen's time a poll."""
         what = "reading Joyride's instrument list"
         try:
             reply = await send(
@@ -127,16 +135,18 @@ class JoyrideClient(VenueClient):
             raise FeedError(self._scrub(f"{what}: {exc.message}")) from None
         if not reply.ok:
             raise FeedError(self._scrub(f"{what}: {self._venue_words(reply)}"))
+        if reply.content == self._last_body:
+            return self._last_rounds
         try:
             instruments, skipped = parse_instruments(reply.json())
         except ValueError as exc:
             raise FeedError(self._scrub(f"{what}: {exc}")) from None
         if skipped:
             log.warning("%s: skipped %d unreadable instrument rows", self.name, skipped)
-        self._listed = {}
-        for inst in instruments:
-            self._listed[inst.expiration] = self._listed.get(inst.expiration, 0) + 1
-        return instruments
+        rounds = count_rounds(instruments)
+        self._listed = {expiration: r.instruments for expiration, r in rounds.items()}
+        self._last_body, self._last_rounds = reply.content, rounds
+        return rounds
 
     # ----- actions -----------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:
@@ -342,7 +352,7 @@ class JoyrideClient(VenueClient):
         if self._listed.get(expiration, 0) > 0:
             return None
         try:
-            await self._fetch_instruments()
+            await self._fetch_rounds()
         except FeedError:
             return None  # cannot tell; the zero counts still say nothing changed
         if self._listed.get(expiration, 0) > 0:
@@ -407,7 +417,7 @@ class JoyrideClient(VenueClient):
         self._known.pop(expiration, None)
         label = expiration_name(expiration)
         try:
-            await self._fetch_instruments()
+            await self._fetch_rounds()
             count = self._listed.get(expiration, 0)
             if count:
                 reread = (

@@ -59,15 +59,12 @@ class _Round:
     statuses: set[str] = field(default_factory=set)
 
 
-def group_targets(
-    venue: str,
-    instruments: Iterable[Instrument],
-    known: Mapping[int, Knowledge],
-    *,
-    now: float,
-) -> list[Target]:
-    """One Target per expiration present in ``instruments``, oldest first."""
-    rounds: dict[int, _Round] = {}
+Rounds = dict[int, "_Round"]
+
+
+def count_rounds(instruments: Iterable[Instrument]) -> Rounds:
+    """Instruments counted per expiration (by asset and call/put): one pass over the list."""
+    rounds: Rounds = {}
     for inst in instruments:
         r = rounds.get(inst.expiration)
         if r is None:
@@ -81,6 +78,18 @@ def group_targets(
         r.per_asset[(inst.asset, side)] += 1
         if inst.status is not None:
             r.statuses.add(inst.status)
+    return rounds
+
+
+def group_targets(
+    venue: str,
+    instruments: Iterable[Instrument] | Rounds,
+    known: Mapping[int, Knowledge],
+    *,
+    now: float,
+) -> list[Target]:
+    """One Target per expiration present in ``instruments`` (or already counted), oldest first."""
+    rounds = instruments if isinstance(instruments, dict) else count_rounds(instruments)
     confirmed = time.time()
     return [
         _target(venue, expiration, rounds[expiration], known.get(expiration), now, confirmed)

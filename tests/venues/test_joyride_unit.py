@@ -286,3 +286,31 @@ def test_kill_action_pauses_live_rounds_even_when_known_paused() -> None:
     assert action is not None
     assert action.kind is ActionKind.PAUSE
     assert [a.kind for a in client.actions_for(target)] == [ActionKind.PAUSE, ActionKind.RESUME]
+
+
+async def test_an_unchanged_list_is_not_parsed_again_but_knowledge_still_applies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import console.venues.joyride as joyride
+
+    parsed: list[int] = []
+    real = joyride.parse_instruments
+
+    def counting(data: object) -> tuple[list[object], int]:
+        parsed.append(1)
+        return real(data)  # type: ignore[return-value]
+
+    monkeypatch.setattr(joyride, "parse_instruments", counting)
+    venue = Venue(httpx.Response(200, json=pause_body()))
+    client = make_client(venue)
+    (before,) = await client.list_targets()
+    assert before.state is State.UNKNOWN
+    assert (await client.execute(str(EXP), PAUSE)).kind is OutcomeKind.APPLIED
+    (after,) = await client.list_targets()
+    assert after.state is State.PAUSED  # what we set here, over the same cached counts
+    assert after.attrs["instruments"] == 3
+    assert len(parsed) == 1
+    venue.listing = [*LISTING, instrument("SOL_USDC-28FEB25-160-P")]
+    (changed,) = await client.list_targets()
+    assert changed.attrs["instruments"] == 4  # a different body is parsed
+    assert len(parsed) == 2
