@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import httpx
@@ -58,6 +58,7 @@ from console.venues.x3algo_wire import (
     Algorithm,
     AlgorithmPage,
     ControlReply,
+    Pagination,
     state_of,
     to_target,
 )
@@ -65,6 +66,18 @@ from console.venues.x3algo_wire import (
 ALGORITHMS = "/api/trading/algorithms"
 PAGE_LIMIT = 100
 MAX_PAGES = 1000
+
+
+@dataclass(slots=True)
+class _Page:
+    """One page of the algorithm list, read: its targets, pagination and raw rows."""
+
+    pagination: Pagination | None = None
+    targets: list[Target] = field(default_factory=list)
+    cache: dict[str, tuple[object, Target]] = field(default_factory=dict)
+    rows: int = 0
+
+
 POLL_SHARE = 0.8  # of the general budget; the rest is kept for re-reads
 
 RATE_LIMITS: dict[str, RateLimit] = {
@@ -110,6 +123,7 @@ class X3AlgoClient(VenueClient):
         self._names: dict[str, str] = {}
         self._poll_pages = 1
         self._last_poll = 0.0
+        self._rows: dict[str, tuple[object, Target]] = {}  # id -> (last row read, its target)
 
     def _pacer(self, bucket: str) -> Pacer:
         rate = self.settings.rate_limits.get(bucket, RATE_LIMITS[bucket])
@@ -125,15 +139,18 @@ class X3AlgoClient(VenueClient):
             pages += await asyncio.gather(*(self._page(p) for p in more))
         else:  # no pagination block: read on until a short page
             page_no, last = 1, first
-            while len(last.data) >= PAGE_LIMIT and page_no < MAX_PAGES:
+            while last.rows >= PAGE_LIMIT and page_no < MAX_PAGES:
                 page_no += 1
                 last = await self._page(page_no)
                 pages.append(last)
         self._poll_pages = len(pages)
         seen: dict[str, Target] = {}
+        rows: dict[str, tuple[object, Target]] = {}
         for page in pages:
-            for algo in page.data:
-                seen[algo.id] = self._target(algo)
+            for target in page.targets:
+                seen[target.id] = target
+            rows.update(page.cache)
+        self._rows = rows  # algorithms no longer listed drop out of the cache
         return list(seen.values())
 
     async def read_target(self, target_id: str) -> Target | None:
@@ -150,7 +167,7 @@ class X3AlgoClient(VenueClient):
             ) from None
         return self._target(algo)
 
-    async def _page(self, page: int) -> AlgorithmPage:
+    async def _page(self, page: int) -> _Page:
         params: dict[str, str | int] = {
             "page": page,
             "limit": PAGE_LIMIT,
@@ -161,11 +178,40 @@ class X3AlgoClient(VenueClient):
         if reply.status != 200:
             raise X3AlgoReadError(self._read_failure(reply, f"the algorithm list (page {page})"))
         try:
-            return reply.validated(AlgorithmPage)
+            return self._parse_page(reply)
         except ValueError as exc:
             raise X3AlgoReadError(
                 f"x3algo sent an unreadable algorithm list (page {page}): {first_line(exc)}"
             ) from None
+
+    def _parse_page(self, reply: Reply) -> _Page:
+        """One page of the list as targets. A row identical to the one read last time
+        keeps its parsed target (re-confirmed now): a poll of 6,000 algorithms, of which
+        a few dozen moved, validates a few dozen, not 6,000, on the screen's own loop.
+        Raises ``ValueError`` (pydantic's ``ValidationError`` for a wrong shape)."""
+        body = reply.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or not isinstance(data, list):
+            # Not the documented shape: pydantic says what is wrong (or, with no ``data``
+            # at all, reads an empty page as before).
+            return _Page(AlgorithmPage.model_validate(body).pagination)
+        pagination = body.get("pagination")
+        page = _Page(Pagination.model_validate(pagination) if pagination is not None else None)
+        now = time.time()
+        cached = self._rows
+        for row in data:
+            key = row.get("id") if isinstance(row, dict) else None
+            hit = cached.get(key) if isinstance(key, str) else None
+            if hit is not None and hit[0] == row:
+                target = hit[1]
+                target = Target(target.venue, target.kind, target.id, target.name,
+                                target.state, target.raw_status, target.attrs, now)  # fmt: skip
+            else:
+                target = self._target(Algorithm.model_validate(row))
+            page.targets.append(target)
+            page.cache[target.id] = (row, target)
+        page.rows = len(data)
+        return page
 
     async def _read(self, path: str, params: dict[str, str | int] | None = None) -> Reply:
         try:

@@ -341,3 +341,35 @@ async def test_spent_login_budget_fails_clearly_instead_of_waiting_15_minutes(
     assert outcome.kind is OutcomeKind.FAILED
     assert "per 15 minutes" in outcome.message
     assert (venue.logins, venue.refreshes) == (1, 0)
+
+
+async def test_an_unchanged_row_keeps_its_target_and_a_changed_one_is_read_again(
+    venue: FakeVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.venues.x3algo as x3
+
+    rows = [{**algo("active"), "id": f"{i:024d}", "name": f"algo {i}"} for i in range(3)]
+    validated: list[object] = []
+    real = x3.Algorithm.model_validate
+
+    def counting(row: object) -> Any:
+        validated.append(row)
+        return real(row)
+
+    monkeypatch.setattr(x3.Algorithm, "model_validate", counting)
+    venue.routes[("GET", "/api/trading/algorithms")] = lambda _r: httpx.Response(
+        200, json={"data": rows, "pagination": {"page": 1, "totalPages": 1}}
+    )
+    client = make_client(venue)
+    first = {t.id: t for t in await client.list_targets()}
+    assert len(validated) == 3
+    rows[1] = {**rows[1], "status": "stopped"}
+    second = {t.id: t for t in await client.list_targets()}
+    assert len(validated) == 4  # only the row that changed
+    assert second[rows[1]["id"]].state is State.STOPPED
+    same = rows[0]["id"]
+    assert second[same] == first[same]
+    assert second[same].confirmed_at >= first[same].confirmed_at  # re-confirmed by this read
+    rows[2] = {**rows[2], "id": ["not", "a", "string"]}
+    with pytest.raises(X3AlgoReadError, match="unreadable algorithm list"):
+        await client.list_targets()
