@@ -18,6 +18,7 @@ refused by triggers. No secret is ever passed in; rows hold what the operator di
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sqlite3
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from console.core.model import Action, Outcome, State
+from console.core.model import Action, OptionValue, Outcome, State
 from console.core.operator import Operator
 
 SCHEMA = """
@@ -124,8 +125,19 @@ class Intent:
 
     def __post_init__(self) -> None:
         options = self.action.options
-        text = json.dumps(dict(options), sort_keys=True) if options else "{}"
+        if options:
+            key = tuple(sorted((name, value.__class__, value) for name, value in options.items()))
+            text = _options_json(key)
+        else:
+            text = "{}"
         object.__setattr__(self, "options_json", text)
+
+
+@functools.lru_cache(maxsize=256)
+def _options_json(items: tuple[tuple[str, type, OptionValue], ...]) -> str:
+    """A kill's thousands of actions share a handful of option sets: serialise each once
+    (keyed with each value's type, so ``True`` and ``1`` never share a cache entry)."""
+    return json.dumps({name: value for name, _, value in items}, sort_keys=True)
 
 
 def iso_ms(ts_ms: int) -> str:

@@ -93,6 +93,16 @@ def test_options_and_export_as_json_lines(journal: Journal) -> None:
     assert lines[1]["time"].endswith("Z")
 
 
+def test_each_rows_options_are_its_own_even_when_equal_values_differ_in_type(
+    journal: Journal,
+) -> None:
+    for options in ({"close_positions": True}, {"close_positions": 1}, {"close_positions": "1"}):
+        journal.intend("pipai", "s1", "grid", Action(ActionKind.PAUSE, options))
+    recorded = [json.loads(e.options) for e in journal.entries()]
+    assert recorded == [{"close_positions": True}, {"close_positions": 1}, {"close_positions": "1"}]
+    assert [type(r["close_positions"]) for r in recorded] == [bool, int, str]
+
+
 def test_profiles_do_not_see_each_others_interrupted_runs(tmp_path: Path) -> None:
     prod = Journal(tmp_path / "j.sqlite3", profile="prod", operator=OP)
     demo = Journal(tmp_path / "j.sqlite3", profile="demo", operator=OP)
