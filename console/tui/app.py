@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -26,6 +27,7 @@ from console.tui.arming import ArmState
 from console.tui.banner import GlobalBanner, find_block
 from console.tui.control import ControlMixin
 from console.tui.header import ConsoleHeader
+from console.tui.heap import QuietCollector
 from console.tui.keymap import APP_BINDINGS, register_bindings, validate_keymap
 from console.tui.kill.mixin import KILL_BINDINGS, KillMixin
 from console.tui.main_screen import MainScreen, PanelShown
@@ -76,6 +78,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         self.results: list[ItemResult] = []
         self._last_second = -1
         self._tick_failures = 0
+        self.heap = QuietCollector()
+        self.last_input = 0.0  # time.monotonic() of the last key or click
         kinds = {c.name: API_KINDS.get(c.settings.api) for c in session.clients.values()}
         self.panels: list[TargetPanel] = [
             cls(
@@ -130,13 +134,20 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             )
         if self.start_feeds:
             self.session.start_feeds()
+        self.heap.install(time.monotonic())
         self.set_interval(self.tick_s, self.tick, name="redraw")
         self._eager = self.set_interval(FIRST_PAINT_TICK_S, self._until_first_rows, name="first")
         self.call_after_refresh(self.tick)
         self.call_after_refresh(self.main.focus_active)
 
     async def on_unmount(self) -> None:
+        self.heap.uninstall()
         await self.session.aclose()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
 
     # ----- the tick -------------------------------------------------------------------
     def _until_first_rows(self) -> None:
@@ -154,6 +165,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             self._tick()
             self._tick_failures = 0
         except Exception as exc:
+            if self._closing or self._closed:
+                return  # widgets already going away at shutdown: nothing to draw on
             log.exception("redraw failed")
             self._tick_failures += 1
             if self._tick_failures in (1, 100):
@@ -162,6 +175,10 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
                     severity="error",
                     timeout=10,
                 )
+
+        busy = self.session.dispatcher.running is not None
+        now = time.monotonic()
+        self.heap.tick(now, now if busy else self.last_input)
 
     def _tick(self) -> None:
         if not self.screen_stack or self.screen_stack[0] is not self._main:

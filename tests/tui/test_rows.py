@@ -84,3 +84,29 @@ async def test_first_snapshot_of_thousands_is_one_sorted_rebuild(tmp_path: Path)
         assert first == ["algo-00000", "algo-00001", "algo-00002"]
         await pilot.pause()  # dimensions are settled when the table is next idle
         assert table.virtual_size.height == 2501  # fixed one-line rows + the header
+
+
+async def test_rows_off_screen_are_built_when_scrolled_to_and_show_the_new_value(
+    tmp_path: Path,
+) -> None:
+    """A change off screen stores lazy cells (nothing rendered); scrolling there shows it."""
+    from console.tui.format import LazyCell
+
+    clock = FakeClock()
+    venues = fake_venues()
+    venues["x3algo"] = many_algorithms(2500)
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    preload(session, venues)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        panel = app.active_panel
+        table = panel.table
+        await wait_for(pilot, lambda: table.row_count == 2500, "first paint")
+        far = venues["x3algo"].targets["a2400"]
+        session.store.upsert([replace(far, attrs={**far.attrs, "profit": -7.0})])
+        app.tick()
+        assert isinstance(table._data["x3algo/a2400"]["profit"], LazyCell)  # type: ignore[index]
+        assert "-7.00" not in screen_text(app)
+        table.move_cursor(row=table.get_row_index("x3algo/a2400"), animate=False)
+        await wait_for(pilot, lambda: "-7.00" in screen_text(app), "the far row drawn")

@@ -158,7 +158,9 @@ class RowModel:
                 table.remove_row(key)
         self.gone.clear()
         deadline = time.perf_counter() + self.budget_s
-        for n, item in enumerate([*self._on_screen(table), *list(self.dirty)]):
+        on_screen = self._on_screen(table)
+        visible = set(on_screen)
+        for n, item in enumerate([*on_screen, *list(self.dirty)]):
             if item not in self.dirty:
                 continue
             if n % 32 == 31 and time.perf_counter() > deadline:
@@ -174,15 +176,20 @@ class RowModel:
                     table.remove_row(key)
                 continue
             self.targets[key] = target
-            self._draw(table, key, target, now)
+            self._draw(table, key, target, now, visible=item in visible)
 
-    def _draw(self, table: TargetTable, key: str, target: Target, now: float) -> None:
+    def _draw(
+        self, table: TargetTable, key: str, target: Target, now: float, *, visible: bool = True
+    ) -> None:
         """Add, update or hide one row."""
         shown = self.shown.get(key)
         if not self.matches(target):
             if shown is not None:
                 table.remove_row(key)
                 del self.shown[key]
+            return
+        if shown is not None and not visible:
+            self._draw_later(table, key, target, now, shown)
             return
         cells = self.cells(key, target, now)
         signature = tuple(c.signature for c in cells)
@@ -196,6 +203,28 @@ class RowModel:
                 table.set_cell(key, column.key, cell)
                 self._sort_due |= index == self._sort_index
         self.shown[key] = signature
+
+    def _draw_later(
+        self, table: TargetTable, key: str, target: Target, now: float, shown: Signature
+    ) -> None:
+        """A row off screen: its cells are built when scrolled to (a busy venue changes
+        thousands of rows a second, and only the fifty on screen are worth rendering).
+        Only the sort column is built now, to know whether the order changed."""
+        ctx = self.context(target, now)
+        index = self._sort_index
+        signature = list(shown)
+        for position, column in enumerate(self.columns):
+            if position == 0:
+                continue  # the selection mark does not depend on the target
+            if position == index:
+                cell: Cell | LazyCell = column.render(target, ctx)
+                signature[position] = cell.signature  # type: ignore[union-attr]
+                self._sort_due |= shown[position] != signature[position]
+            else:
+                cell = LazyCell(column.render, target, ctx)
+                signature[position] = UNKNOWN_SIGNATURE
+            table.set_cell(key, column.key, cell)
+        self.shown[key] = tuple(signature)
 
     def _refresh_ticking(self, table: TargetTable, now: float) -> None:
         for key in self.shown:

@@ -26,10 +26,6 @@ def _drop(cache: LRUCache[K, V], stale: Callable[[K], bool]) -> None:
         cache.discard(key)
 
 
-PER_ROW_REPAINT_MAX = 200
-"""Past this many changed rows in one tick, dropping every cached line is cheaper."""
-
-
 class TargetTable(DataTable[object]):
     """Rows keyed by target (``venue/id``); the cursor is a whole row."""
 
@@ -59,7 +55,7 @@ class TargetTable(DataTable[object]):
         key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
         return key
 
-    def set_cell(self, key: str, column: str, value: Cell) -> None:
+    def set_cell(self, key: str, column: str, value: Cell | LazyCell) -> None:
         """``update_cell`` without throwing away the whole table's caches.
 
         DataTable's ``update_cell`` bumps a counter that keys every cache, the y-offsets
@@ -72,16 +68,14 @@ class TargetTable(DataTable[object]):
         self._changed_rows.add(row)
 
     def repaint(self) -> None:
-        """Re-render the rows :meth:`set_cell` touched (once per tick, not per cell)."""
+        """Re-render the rows :meth:`set_cell` touched (once per tick, not per cell).
+
+        Cached renders of every changed row are dropped (a row scrolled to later must not
+        show an old value); only the changed rows inside the window are redrawn now. A
+        busy venue changes thousands of rows a second: the fifty on screen are the cost.
+        """
         changed, self._changed_rows = self._changed_rows, set()
         if not changed:
-            return
-        if len(changed) > PER_ROW_REPAINT_MAX:
-            self._row_render_cache.clear()
-            self._cell_render_cache.clear()
-            self._row_renderable_cache.clear()
-            self._line_cache.clear()
-            self.refresh()
             return
         indices = {self._row_locations.get(row) for row in changed} - {None}
         header = self.header_height if self.show_header else 0
@@ -92,9 +86,12 @@ class TargetTable(DataTable[object]):
         _drop(self._line_cache, lambda k: k[0] in lines)
         # DataTable.refresh_row sums the heights of every row above (O(index) each); rows
         # here are one line high, so a changed row's region is known outright.
+        window = self.window_region
+        top, bottom = window.y, window.bottom
         width = max(self.size.width, self.virtual_size.width)
         for line in lines:
-            self._refresh_region(Region(0, line, width, 1))
+            if top <= line < bottom:
+                self._refresh_region(Region(0, line, width, 1))
 
     def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[Cell | LazyCell]]]) -> None:
         """``add_row`` for many keyed rows at once, into an empty or growing table.
