@@ -427,8 +427,11 @@ def compare(
          f"HTTP {keepalive.statuses}")  # fmt: skip
 
     ratio = c / f
+    rounds = sorted(a.wall_s / b.wall_s for a, b in zip(calls.runs, floor.runs, strict=True))
     print(f"  console / floor = {ratio:.2f} × (goal ≤ 1.5): {'MET' if ratio <= 1.5 else 'NOT MET'}"
-          f"   [full kill, to every outcome journaled: {full_out / f:.2f} ×]")  # fmt: skip
+          f"   [full kill, to every outcome journaled: {full_out / f:.2f} ×; round by round "
+          f"{rounds[0]:.2f}–{statistics.median(rounds):.2f}–{rounds[-1]:.2f} ×; client CPU "
+          f"{calls.median(cpu) / floor.median(cpu):.2f} ×]")  # fmt: skip
     speedup = seed.wall_s / c
     verdict = "MET" if speedup >= 20 else "NOT MET"
     print(f"  sequential / console = {speedup:.1f} × (goal ≥ 20): {verdict}"
@@ -468,7 +471,7 @@ def main() -> int:
     )
     parser.add_argument("--latency-ms", type=float, default=DEFAULT_LATENCY_MS,
                         help="venue latency of the second configuration (see the docstring)")  # fmt: skip
-    parser.add_argument("--repeat", type=int, default=5, help="console and floor runs each")
+    parser.add_argument("--repeat", type=int, default=7, help="console and floor runs each")
     parser.add_argument("--rate-scale", type=float, default=0.02, help="rate window scale, part 3")
     args = parser.parse_args()
     frozen = ("--frozen-at", "2026-11-21T12:00:00Z")  # same seed + same clock = same ids
