@@ -48,7 +48,7 @@ def total_targets(session: Session) -> int:
     return len(session.store.all_targets())
 
 
-async def run(profile: Profile, presses: int, journal_dir: Path) -> None:
+async def run(profile: Profile, presses: int, journal_dir: Path, rates: list[int]) -> None:
     launched = time.perf_counter()
     journal = Journal(journal_dir / "journal.sqlite3", profile=profile.name)
     session = Session.from_settings(session_options(profile), profile.venue_settings(), journal)
@@ -85,7 +85,7 @@ async def run(profile: Profile, presses: int, journal_dir: Path) -> None:
                 break
         best = 0.0
         health = session.store.venue_health("pipai")
-        for rate in RATES:
+        for rate in rates:
             knobs(profile, "pipai", event_rate=rate)
             before, t0 = health.events, time.perf_counter()
             latencies = []
@@ -119,6 +119,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=150, help="x3algo/PipAI/FinRadar scale")
     parser.add_argument("--presses", type=int, default=60)
+    parser.add_argument("--rates", type=int, nargs="+", default=list(RATES),
+                        help="PipAI stream rates to offer, events/s")  # fmt: skip
     args = parser.parse_args()
     sim_args = (
         "--seed",
@@ -130,7 +132,7 @@ def main() -> int:
         "--no-rate-limits",
     )
     with tempfile.TemporaryDirectory() as tmp, sim_process(*sim_args) as profile:
-        asyncio.run(run(profile, args.presses, Path(tmp)))
+        asyncio.run(run(profile, args.presses, Path(tmp), args.rates))
     return 0
 
 

@@ -37,8 +37,10 @@ from console.tui.modals.quit import QuitScreen
 from console.tui.outcomes import OutcomesView
 from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
+from console.tui.strips import install as install_strip_patch
 from console.tui.themes import install_themes, theme_commands, theme_notice
 
+install_strip_patch()
 log = logging.getLogger(__name__)
 FIRST_PAINT_TICK_S = 0.05
 register_bindings(KILL_BINDINGS)
@@ -236,7 +238,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
     def flush_results(self, now: float) -> None:
         outcomes = self.main.query_one(OutcomesView)
         if self.results:
-            results, self.results = self.results, []
+            results = self.results.copy()
+            self.results.clear()  # in place: a running plan appends to this very list
             outcomes.write_results(results, now)
         running = self.session.dispatcher.running
         if running is not None:

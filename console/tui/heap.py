@@ -38,25 +38,38 @@ def settle_heap() -> None:
 
 
 class QuietCollector:
-    """Full garbage collections at quiet moments, not in the middle of a key press.
+    """Garbage collection that does not land on a key press.
 
-    Textual's rendered lines form small reference cycles (a Strip caches itself), so the
-    cyclic collector has real work; the young generations catch most of it cheaply. A
-    *full* collection scans every live object the screen holds (10,000 rows of cells,
-    the store, the caches): 100–250 ms measured, and CPython starts one whenever enough
-    objects have aged, which under a busy feed was every second or two — each one a
-    frozen screen for whoever pressed a key then. Here automatic full collections are
-    off; one runs on the redraw tick once ``every_s`` has passed *and* nobody has typed
-    for ``quiet_s``, and in any case after ``at_most_s`` (memory stays bounded: garbage
-    waits at most that long).
+    A full collection scans every live object: with 10,000 rows of cells, the store and
+    the render caches, 100–250 ms (measured), up to 1.5 s when left to grow; CPython
+    starts one whenever enough objects have aged — under a busy feed every second or
+    two, each a frozen screen for whoever pressed a key then. Here:
+
+    * automatic full collections are off; the young generations run as CPython runs them
+      (a few ms: they catch Textual's short-lived render cycles);
+    * every ``every_s`` the redraw tick runs one full collection, then freezes what is
+      left (``gc.freeze``: live objects leave the collector's view), so the next one only
+      scans what is newer — tens of ms. It waits, up to ``patience_s``, for a moment
+      with no key for ``quiet_s``;
+    * a frozen object that later becomes cyclic garbage would be kept, so every
+      ``deep_every_s`` (same quiet rule) everything is unfrozen and collected once. The
+      worst of those pauses happens when nobody is typing.
     """
 
     AUTOMATIC_FULL_OFF = 1_000_000_000
 
-    def __init__(self, *, every_s: float = 20.0, quiet_s: float = 3.0, at_most_s: float = 120.0):
-        self.every_s, self.quiet_s, self.at_most_s = every_s, quiet_s, at_most_s
-        self.last_full = 0.0
-        self.collections = 0
+    def __init__(
+        self,
+        *,
+        every_s: float = 10.0,
+        quiet_s: float = 2.0,
+        patience_s: float = 20.0,
+        deep_every_s: float = 900.0,
+    ) -> None:
+        self.every_s, self.quiet_s, self.patience_s = every_s, quiet_s, patience_s
+        self.deep_every_s = deep_every_s
+        self.last_full = self.last_deep = 0.0
+        self.collections = self.deep_collections = 0
         self._saved: tuple[int, int, int] | None = None
 
     def install(self, now: float) -> None:
@@ -65,24 +78,30 @@ class QuietCollector:
             self._saved = gc.get_threshold()
             young, middle, _ = self._saved
             gc.set_threshold(young, middle, self.AUTOMATIC_FULL_OFF)
-        self.last_full = now
+        self.last_full = self.last_deep = now
 
     def uninstall(self) -> None:
         if self._saved is not None:
             gc.set_threshold(*self._saved)
             self._saved = None
 
-    def due(self, now: float, last_input: float) -> bool:
-        since = now - self.last_full
-        if since >= self.at_most_s:
-            return True
-        return since >= self.every_s and now - last_input >= self.quiet_s
+    def _due(self, since: float, every: float, now: float, last_input: float) -> bool:
+        if since < every:
+            return False
+        return since >= every + self.patience_s or now - last_input >= self.quiet_s
 
     def tick(self, now: float, last_input: float) -> bool:
-        """Collect fully if due (``now``/``last_input``: one monotonic clock); True if it did."""
-        if self._saved is None or not self.due(now, last_input):
+        """Collect if due (``now``/``last_input``: one monotonic clock); True if it did."""
+        if self._saved is None:
+            return False
+        if self._due(now - self.last_deep, self.deep_every_s, now, last_input):
+            gc.unfreeze()
+            self.last_deep = now
+            self.deep_collections += 1
+        elif not self._due(now - self.last_full, self.every_s, now, last_input):
             return False
         gc.collect()
+        gc.freeze()
         self.last_full = now
         self.collections += 1
         return True

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.widgets import RichLog
 
 from console.core.dispatcher import ItemResult, Report
@@ -86,6 +87,20 @@ def progress(report: Report, *, running: bool) -> Text:
     return text
 
 
+class OutcomeLog(RichLog):
+    """The log keeps its newest line in view when it changes height.
+
+    The progress line above it wraps to two lines when a plan needs attention, which
+    takes a line from the log just as the last outcomes are written; RichLog scrolls to
+    the end only on a write, so the newest line (the re-read) would sit below the fold.
+    """
+
+    def on_resize(self, event: Resize) -> None:
+        super().on_resize(event)
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
+
+
 class OutcomesView(Vertical):
     """The strip at the bottom of the main screen; ``l`` makes it tall."""
 
@@ -95,7 +110,9 @@ class OutcomesView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield LiveStatic(Text("no action yet this session", "dim"), id="progress")
-        yield RichLog(id="outcome-log", max_lines=5000, wrap=True, markup=False, auto_scroll=True)
+        yield OutcomeLog(
+            id="outcome-log", max_lines=5000, wrap=True, markup=False, auto_scroll=True
+        )
 
     def on_mount(self) -> None:
         self.tones = Tones.from_theme(self.app.theme_variables)

@@ -162,3 +162,34 @@ async def test_open_modal_keeps_its_plan_while_data_changes(
         await wait_for(pilot, lambda: session.store.get("55tech", "acme") is None)
         assert modal.plan is before and modal.plan.items[0].target_id == "acme"
         await pilot.press("escape")
+
+
+async def test_results_written_after_a_tick_mid_plan_still_reach_the_log(
+    session: Session, venues: dict[str, FakeVenue]
+) -> None:
+    """A redraw tick between an outcome and its re-read must not lose the re-read.
+
+    The dispatcher appends results to the list the app gave it; the tick once swapped
+    that list for a new one, so everything a plan reported after the first tick of its
+    run vanished from the log.
+    """
+    gate = asyncio.Event()
+    venue = venues["55tech"]
+    read = venue.read_target
+
+    async def gated_read(target_id: str):  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return await read(target_id)
+
+    venue.read_target = gated_read  # type: ignore[method-assign]
+    app = ConsoleApp(session, clock=session.clock, start_feeds=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.session.store.snapshot("55tech", venue.targets.values())
+        await wait_for(pilot, lambda: loaded(app, 3), "engines")
+        await pilot.press("P", "y")
+        # the redraw tick writes the outcome while the re-read waits at the gate
+        await wait_for(pilot, lambda: "APPLIED" in log_text(app), "the outcome, before its re-read")
+        assert "VERIFIED" not in log_text(app)
+        gate.set()
+        await wait_for(pilot, lambda: app.last_report is not None, "the report")
+        await wait_for(pilot, lambda: "VERIFIED" in log_text(app), "the re-read in the log")

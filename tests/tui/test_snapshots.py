@@ -168,6 +168,10 @@ def test_failed_action_outcome(snap_compare: Snap, tmp_path: Path) -> None:
         app.clear_notifications()
         await settle(pilot)
         log = app.query_one("#outcome-log", RichLog)
-        await wait_for(pilot, lambda: log.scroll_y >= log.max_scroll_y, "the log at its end")
+        # Three lines (the failure wraps) in a log two lines tall once the progress line
+        # above it has wrapped too: wait for that layout, then for the log at its end.
+        await wait_for(
+            pilot, lambda: 0 < log.max_scroll_y <= log.scroll_y, "the log scrolled to its end"
+        )
 
     assert snap_compare(app, terminal_size=WIDE, run_before=stop_and_wait)

@@ -1,0 +1,82 @@
+"""Garbage-collection handling: Textual's strips free by reference counting, and full
+collections wait for a quiet moment but never forever."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Iterator
+
+import pytest
+from rich.segment import Segment
+from textual.strip import Strip
+
+import console.tui.app  # noqa: F401  (installs the strip patch, as the console does)
+from console.tui.heap import QuietCollector
+
+
+def _holds_no_reference_to_itself(use: object) -> bool:
+    """After ``use(strip)`` (result dropped), nothing but this frame refers to the strip:
+    no cache of its own keeps it, so reference counting frees it."""
+    strip = Strip([Segment("hello "), Segment("world")])
+    before = sys.getrefcount(strip)
+    assert callable(use)
+    use(strip)
+    return sys.getrefcount(strip) == before
+
+
+@pytest.fixture
+def no_collector() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda s: s.divide([s.cell_length]),
+        lambda s: s.divide([3, s.cell_length]),
+        lambda s: s.crop_extend(0, s.cell_length, None),
+        lambda s: s.crop_extend(2, s.cell_length + 4, None),
+        lambda s: s.adjust_cell_length(s.cell_length),
+    ],
+    ids=["divide-whole", "divide-cut", "crop-whole", "crop-extend", "adjust-same"],
+)
+def test_a_strip_is_freed_by_reference_counting(no_collector: None, use: object) -> None:
+    assert _holds_no_reference_to_itself(use)
+
+
+def test_the_patched_methods_give_textuals_results() -> None:
+    strip = Strip([Segment("hello "), Segment("world")])
+    (whole,) = strip.divide([strip.cell_length, strip.cell_length + 5])
+    assert whole is strip
+    left, right = strip.divide([4, strip.cell_length])
+    assert (left.text, right.text) == ("hell", "o world")
+    assert strip.crop_extend(0, strip.cell_length, None) is strip
+    assert strip.crop_extend(6, 14, None).text == "world   "
+
+
+class TestQuietCollector:
+    def test_full_collections_wait_for_quiet_but_not_past_patience(self) -> None:
+        saved = gc.get_threshold()
+        heap = QuietCollector(every_s=10, quiet_s=2, patience_s=20, deep_every_s=900)
+        heap.install(now=0.0)
+        try:
+            assert gc.get_threshold()[2] == QuietCollector.AUTOMATIC_FULL_OFF
+            assert not heap.tick(5.0, last_input=0.0)  # not due yet
+            assert not heap.tick(11.0, last_input=10.5)  # due, but a key 0.5 s ago
+            assert heap.tick(12.6, last_input=10.5)  # 2 s quiet
+            assert heap.collections == 1 and heap.deep_collections == 0
+            assert not heap.tick(40.0, last_input=39.9)  # busy, within patience
+            assert heap.tick(42.7, last_input=42.6)  # 10 + 20 s: waits no longer
+            assert heap.tick(903.0, last_input=0.0)
+            assert heap.deep_collections == 1
+        finally:
+            heap.uninstall()
+            gc.unfreeze()
+        assert gc.get_threshold() == saved
