@@ -7,16 +7,20 @@ changed since the last drain, so redraws cost what changed, never one per messag
 Freshness is data: :meth:`Store.effective_state` reads UNKNOWN once a venue's feed has
 been silent past ``stale_after_s``, and for venues that cannot report a state at all
 (Joyride) it overlays what this console's journal knows, saying how it knows.
+
+Each algorithm's and strategy's P&L also leaves a short trail (:mod:`console.core.trend`:
+one sample a second at most, distinct values, a bounded ring) for the trend sparklines.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from console.core.model import AttrValue, State, Target
+from console.core.trend import PnlTrails
 from console.venues.base import FeedStatus
 
 Clock = Callable[[], float]
@@ -67,6 +71,7 @@ class Store:
         self._changed: set[tuple[str, str]] = set()
         self._removed: set[tuple[str, str]] = set()
         self._health_changed: set[str] = set()
+        self._trails = PnlTrails()
         self.version = 0
 
     # ----- FeedSink -------------------------------------------------------------------
@@ -84,14 +89,17 @@ class Store:
     def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
         current = self._venue(venue)
         fresh = {t.id: t for t in targets}
+        second = int(self._clock())
         for gone in current.keys() - fresh.keys():
             del current[gone]
             self._removed.add((venue, gone))
+            self._trails.forget((venue, gone))
         for tid, target in fresh.items():
             if current.get(tid) != target:
                 current[tid] = target
                 self._changed.add((venue, tid))
                 self._removed.discard((venue, tid))
+                self._trails.see(target, second)
             else:
                 current[tid] = target
         self._touch(venue)
@@ -99,10 +107,12 @@ class Store:
 
     def upsert(self, targets: Iterable[Target]) -> None:
         venues = set()
+        second = int(self._clock())
         for target in targets:
             self._venue(target.venue)[target.id] = target
             self._changed.add(target.key)
             self._removed.discard(target.key)
+            self._trails.see(target, second)
             venues.add(target.venue)
         for venue in venues:
             self._touch(venue)
@@ -122,13 +132,16 @@ class Store:
         if current is None:
             return
         merged = {**current.attrs, **attrs} if attrs else current.attrs
+        now = self._clock()
         targets[target_id] = replace(
             current,
             state=state or current.state,
             raw_status=raw_status or current.raw_status,
             attrs=merged,
-            confirmed_at=self._clock(),
+            confirmed_at=now,
         )
+        if attrs:
+            self._trails.see_patch(current, attrs, int(now))
         self._changed.add((venue, target_id))
         self._touch(venue)
         self.version += 1
@@ -202,6 +215,13 @@ class Store:
         now = int(self._clock())
         counts = dict(self.venue_health(venue).rate_window)
         return [counts.get(sec, 0) for sec in range(now - seconds, now)]
+
+    def pnl_history(self, venue: str, target_id: str) -> Sequence[float]:
+        """The target's last distinct P&L values, oldest first, at most one a second.
+
+        Empty for kinds without a P&L. The live ring, not a copy: read it, don't keep it.
+        """
+        return self._trails.trail((venue, target_id))
 
     # ----- what the console knows on its own ------------------------------------------
     def remember(self, venue: str, target_id: str, known: KnownState) -> None:

@@ -12,13 +12,15 @@ wall-clock times onto the screen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from console.core.journal import Journal
 from console.core.model import AttrValue, State, Target, TargetKind
 from console.core.operator import Operator
 from console.core.session import Session, SessionOptions
+from console.core.trend import PNL_ATTRS
 from console.tui.demo_venue import KillableMemoryVenue, MemoryVenue
 from console.venues.base import FeedStatus
 
@@ -32,6 +34,16 @@ STREAMING_APIS = frozenset({"55tech", "pipai"})
 
 EVENT_HISTORY = (3, 5, 4, 8, 12, 9, 7, 14, 18, 11, 6, 9, 13, 16, 10, 8, 12, 15, 9, 7)
 """Stream events per second over the last 20 seconds, for the event-rate sparkline."""
+
+PNL_HISTORY: Mapping[str, tuple[AttrValue, ...]] = {
+    "a1": (880.0, 902.5, 955.0, 941.25, 1010.0, 1062.75, 1048.0, 1120.5, 1175.0, 1210.0),
+    "a2": (95.0, 72.5, 80.0, 41.25, 12.0, 18.5, -20.75, -45.0, -38.5, -62.0),
+    "s1": ("401.10", "433.80", "428.00", "470.25", "489.90", "476.30", "505.10", "498.75"),
+    "s2": ("64.00", "41.50", "12.25", "-5.80", "3.10"),
+}
+"""P&L by target id, one value a second before the clock's second (the target's own P&L
+is the newest), for the Trend column: btc-grid and alpha rising, eth-trend and beta
+falling; sol-mean (stopped) has no history, so its trend is empty."""
 
 
 class FrozenClock:
@@ -280,9 +292,11 @@ def preload(session: Session, venues: Mapping[str, MemoryVenue]) -> None:
     A streaming venue (55-tech, PipAI) is LIVE and gets :data:`EVENT_HISTORY` as its
     last seconds of stream events, ending at the clock's second, so the event-rate
     sparkline has a fixed shape; the others are POLLING, as their real feeds are.
+    Targets in :data:`PNL_HISTORY` get that P&L trail first (once per store).
     """
     store = session.store
     for venue in venues.values():
+        record_pnl(session, venue.targets.values())
         store.snapshot(venue.name, venue.targets.values())
         if venue.settings.api in STREAMING_APIS:
             store.health(venue.name, FeedStatus.LIVE)
@@ -301,5 +315,26 @@ def record_events(session: Session, venue: str, per_second: tuple[int, ...]) -> 
         for ago, count in zip(range(len(per_second), 0, -1), per_second, strict=True):
             clock.now = now - ago
             session.store.count_events(venue, count)
+    finally:
+        clock.now = now
+
+
+def record_pnl(session: Session, targets: Iterable[Target]) -> None:
+    """Write each target's :data:`PNL_HISTORY`, one value a second, before the clock's
+    second, as a feed would have; a target whose trail already exists is left alone."""
+    clock = session.clock
+    if not isinstance(clock, FrozenClock):
+        raise TypeError("record_pnl moves the clock: it needs a FrozenClock")
+    store = session.store
+    now = clock.now
+    try:
+        for target in targets:
+            history = PNL_HISTORY.get(target.id, ())
+            name = PNL_ATTRS.get(target.kind)
+            if not history or name is None or store.pnl_history(target.venue, target.id):
+                continue
+            for ago, value in zip(range(len(history), 0, -1), history, strict=True):
+                clock.now = now - ago
+                store.upsert([replace(target, attrs={**target.attrs, name: value})])
     finally:
         clock.now = now

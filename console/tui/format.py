@@ -121,6 +121,8 @@ class Tones:
     ok: Style
     muted: Style
     plain: Style
+    gain: Style  # a figure going up: colour only (the glyphs say it too), never reverse
+    loss: Style  # a figure going down
 
     @classmethod
     def from_theme(cls, variables: Mapping[str, str]) -> Tones:
@@ -130,6 +132,8 @@ class Tones:
             ok=Style(color=theme_colour(variables, "success")),
             muted=Style(dim=True),
             plain=Style(),
+            gain=Style(color=theme_colour(variables, "success")),
+            loss=Style(color=theme_colour(variables, "error")),
         )
 
     @classmethod
@@ -266,17 +270,25 @@ def one_line(text: str, limit: int = 200) -> str:
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(counts: Sequence[int]) -> str:
-    """Counts as block characters, one a count, scaled to the largest (shape, not size).
+def sparkline(values: Sequence[float], *, floor: float | None = 0.0) -> str:
+    """Values as block characters, one a value, scaled from ``floor`` to the largest.
 
-    An idle second is the lowest bar, so an idle stream still shows a line; the figure
-    next to it (:func:`fmt_rate`) gives the size.
+    Shape, not size: the figure beside it gives the size. Event counts keep the default
+    floor 0, so an idle second is the lowest bar and an idle stream still shows a line.
+    ``floor=None`` scales from the smallest value instead (a P&L trail, which may be
+    negative): the lowest value is the lowest bar, the highest the full block, and a
+    value above the floor is never drawn as the floor itself.
     """
-    top = max(counts, default=0)
-    if top <= 0:
-        return SPARK_BARS[0] * len(counts)
+    if not values:
+        return ""
+    low = min(values) if floor is None else floor
+    span = max(values) - low
+    if span <= 0:
+        return SPARK_BARS[0] * len(values)
     last = len(SPARK_BARS) - 1
-    return "".join(SPARK_BARS[0 if n <= 0 else max(1, round(n * last / top))] for n in counts)
+    return "".join(
+        SPARK_BARS[0 if v <= low else max(1, round((v - low) * last / span))] for v in values
+    )
 
 
 def fmt_rate(per_second: float) -> str:

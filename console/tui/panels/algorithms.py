@@ -16,6 +16,7 @@ from console.tui.panels.columns import (
     number_cell,
     status_cell,
 )
+from console.tui.panels.trend import TREND, with_trend
 
 
 def _updated(target: Target, ctx: RowContext) -> Cell:
@@ -40,6 +41,7 @@ class AlgorithmsPanel(TargetPanel):
             Column("symbols", "Symbols", 14, attr_cell("symbols", fmt_list)),
             Column("timeframe", "TF", 4, attr_cell("timeframe")),
             Column("updated", "Updated", 9, _updated),
+            TREND,
         ]
 
     def detail(self, target: Target, ctx: RowContext) -> Text:
@@ -56,4 +58,4 @@ class AlgorithmsPanel(TargetPanel):
         if attrs.get("last_execution"):
             text.append(f" · last execution: {attrs['last_execution']}")
         text.append(f" · id {target.id}")
-        return text
+        return with_trend(text, ctx)

@@ -144,6 +144,7 @@ class TargetPanel(Vertical):
             self.tones,
             self.store.known(target.venue, target.id),
             self.session_started,
+            self.store.pnl_history(target.venue, target.id),
         )
 
     def note_changes(self, changed: Iterable[Key], removed: Iterable[Key]) -> None:

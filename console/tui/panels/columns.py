@@ -7,7 +7,7 @@ the essential columns (selection mark, name, status) always fit in 80 columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from console.core.model import AttrValue, State, Target
@@ -25,6 +25,7 @@ class RowContext:
     tones: Tones
     known: KnownState | None = None
     session_started: float = 0.0
+    trend: Sequence[float] = ()  # the P&L trail (Store.pnl_history), oldest first
 
 
 Renderer = Callable[[Target, RowContext], Cell]

@@ -20,6 +20,7 @@ from console.tui.panels.columns import (
     number_cell,
     status_cell,
 )
+from console.tui.panels.trend import TREND, with_trend
 
 
 def _win(value: AttrValue) -> str:
@@ -51,6 +52,7 @@ class StrategiesPanel(TargetPanel):
             Column("win_rate", "Win%", 6, number_cell("win_rate", _win, as_number)),
             Column("template", "Template", 12, attr_cell("template")),
             Column("symbols", "Symbols", 14, attr_cell("symbols", fmt_list)),
+            TREND,
         ]
 
     def detail(self, target: Target, ctx: RowContext) -> Text:
@@ -65,4 +67,4 @@ class StrategiesPanel(TargetPanel):
         text.append(f" x{attrs.get('leverage', '?')} · {attrs.get('template') or ''}")
         text.append(f" · {fmt_list(attrs.get('symbols'))} {attrs.get('timeframe') or ''}")
         text.append(f" · {attrs.get('trades', '?')} trades · id {target.id}")
-        return text
+        return with_trend(text, ctx)
