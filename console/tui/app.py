@@ -167,7 +167,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             self._tick()
             self._tick_failures = 0
         except Exception as exc:
-            if self._closing or self._closed:
+            if self._closing or self._closed or not self._running or self._exit:
                 return  # widgets already going away at shutdown: nothing to draw on
             log.exception("redraw failed")
             self._tick_failures += 1

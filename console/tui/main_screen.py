@@ -19,9 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from console.tui.banner import GlobalBanner
+from console.tui.footer import SteadyFooter
 from console.tui.header import ConsoleHeader
 from console.tui.keymap import SCREEN_BINDINGS
 from console.tui.outcomes import OutcomesView
@@ -66,7 +67,7 @@ class MainScreen(Screen[None]):
                 with TabPane(f"{n} {panel.SHORT}  ", id=pane_id(panel)):
                     yield panel
         yield OutcomesView()
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     @property
     def active_panel(self) -> TargetPanel:

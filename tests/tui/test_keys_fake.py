@@ -113,3 +113,29 @@ async def test_filter_sort_and_selection(session: Session) -> None:
         assert cell(app, "x3algo/a3", "sel") == "●"
         await pilot.press("escape")
         assert app.active_panel.selected == set()
+
+
+async def test_footer_rebuilt_only_when_its_keys_change(
+    tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    def shown() -> list[FooterKey]:
+        return list(app.main.query(FooterKey))
+
+    session = fake_session(tmp_path, clock, venues, readonly=True)
+    app = ConsoleApp(session, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        await wait_for(pilot, lambda: bool(shown()), "the footer's keys")
+        before = shown()
+        assert "Pause" not in {k.description for k in before}
+        await pilot.press("a")  # armed: the control keys come into the footer
+        await wait_for(pilot, lambda: "Pause" in {k.description for k in shown()}, "armed keys")
+        armed = shown()
+        await pilot.press("P")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the modal shut")
+        await pilot.pause()
+        assert shown() == armed  # the very same widgets: nothing was rebuilt
