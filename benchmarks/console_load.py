@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import psutil
@@ -37,6 +38,7 @@ from benchmarks._harness import knobs, sim_process
 from console.cli import session_options
 from console.config import Profile
 from console.core.journal import Journal
+from console.core.model import Target
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.modals.confirm import ConfirmScreen
@@ -54,6 +56,16 @@ async def run(profile: Profile, presses: int, journal_dir: Path, rates: list[int
     session = Session.from_settings(session_options(profile), profile.venue_settings(), journal)
     app = ConsoleApp(session)
     venues = set(session.clients)
+    # "With live data" = every venue's first full list is in (a stream's first events
+    # may reach the store before its list does, so a venue merely present is not enough).
+    listed: set[str] = set()
+    store_snapshot = session.store.snapshot
+
+    def snapshot(venue: str, targets: Iterable[Target]) -> None:
+        store_snapshot(venue, targets)
+        listed.add(venue)
+
+    session.store.snapshot = snapshot  # type: ignore[method-assign]
     painted = asyncio.Event()
     resume = ConfirmScreen.on_screen_resume
 
@@ -69,7 +81,7 @@ async def run(profile: Profile, presses: int, journal_dir: Path, rates: list[int
             panel = app.active_panel
             shown = panel.table.row_count
             wanted = sum(len(session.store.targets(v)) for v in panel.venues)
-            if set(session.store.venues()) >= venues and wanted and shown == wanted:
+            if listed >= venues and wanted and shown == wanted:
                 break
         first_paint = time.perf_counter() - launched
         print(f"first full paint with live data: {first_paint:.2f} s "

@@ -178,9 +178,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
                     timeout=10,
                 )
 
-        busy = self.session.dispatcher.running is not None
-        now = time.monotonic()
-        self.heap.tick(now, now if busy else self.last_input)
+        if self.session.dispatcher.running is None:  # a running plan manages the heap itself
+            self.heap.tick(time.monotonic(), self.last_input)
 
     def _tick(self) -> None:
         if not self.screen_stack or self.screen_stack[0] is not self._main:

@@ -40,20 +40,22 @@ def settle_heap() -> None:
 class QuietCollector:
     """Garbage collection that does not land on a key press.
 
-    A full collection scans every live object: with 10,000 rows of cells, the store and
-    the render caches, 100–250 ms (measured), up to 1.5 s when left to grow; CPython
-    starts one whenever enough objects have aged — under a busy feed every second or
-    two, each a frozen screen for whoever pressed a key then. Here:
+    A full collection scans every live object it can see: with 10,000 rows of cells,
+    the store and the render caches, 150–600 ms (measured), up to 1.5 s when left to
+    grow; CPython starts one whenever enough objects have aged — under a busy feed every
+    second or two, each a frozen screen for whoever pressed a key then. Here:
 
     * automatic full collections are off; the young generations run as CPython runs them
       (a few ms: they catch Textual's short-lived render cycles);
-    * every ``every_s`` the redraw tick runs one full collection, then freezes what is
-      left (``gc.freeze``: live objects leave the collector's view), so the next one only
-      scans what is newer — tens of ms. It waits, up to ``patience_s``, for a moment
-      with no key for ``quiet_s``;
-    * a frozen object that later becomes cyclic garbage would be kept, so every
-      ``deep_every_s`` (same quiet rule) everything is unfrozen and collected once. The
-      worst of those pauses happens when nobody is typing.
+    * every ``every_s``, at a moment with no key for ``quiet_s``, the redraw tick runs
+      one full collection and then freezes what is left (``gc.freeze``: live objects
+      leave the collector's view), so the next one scans only what is newer;
+    * an operator who keeps typing past ``patience_s`` gets no pause at all: the tick
+      runs a young collection (a few ms) and *parks* what survived it in the frozen set
+      instead. Cyclic garbage parked there waits for the next deep pass;
+    * every ``deep_every_s``, at a quiet moment, everything is unfrozen and collected
+      once (the longest pause, when nobody is typing); past ``deep_at_most_s`` it runs
+      even while keys are being pressed, so parked garbage is bounded in time.
     """
 
     AUTOMATIC_FULL_OFF = 1_000_000_000
@@ -65,15 +67,16 @@ class QuietCollector:
         quiet_s: float = 2.0,
         patience_s: float = 20.0,
         deep_every_s: float = 900.0,
+        deep_at_most_s: float = 3600.0,
     ) -> None:
         self.every_s, self.quiet_s, self.patience_s = every_s, quiet_s, patience_s
-        self.deep_every_s = deep_every_s
+        self.deep_every_s, self.deep_at_most_s = deep_every_s, deep_at_most_s
         self.last_full = self.last_deep = 0.0
-        self.collections = self.deep_collections = 0
+        self.collections = self.deep_collections = self.parked = 0
         self._saved: tuple[int, int, int] | None = None
 
     def install(self, now: float) -> None:
-        """Young generations as CPython runs them; the full one left to :meth:`tick`."""
+        """Turn automatic full collections off (``now``: a monotonic clock)."""
         if self._saved is None:
             self._saved = gc.get_threshold()
             young, middle, _ = self._saved
@@ -85,23 +88,32 @@ class QuietCollector:
             gc.set_threshold(*self._saved)
             self._saved = None
 
-    def _due(self, since: float, every: float, now: float, last_input: float) -> bool:
-        if since < every:
-            return False
-        return since >= every + self.patience_s or now - last_input >= self.quiet_s
+    def tick(self, now: float, last_input: float) -> str | None:
+        """Collect if due (``now``/``last_input``: one monotonic clock).
 
-    def tick(self, now: float, last_input: float) -> bool:
-        """Collect if due (``now``/``last_input``: one monotonic clock); True if it did."""
+        Returns what it did — ``"deep"``, ``"full"`` or ``"parked"`` — or None.
+        """
         if self._saved is None:
-            return False
-        if self._due(now - self.last_deep, self.deep_every_s, now, last_input):
+            return None
+        quiet = now - last_input >= self.quiet_s
+        since_deep, since_full = now - self.last_deep, now - self.last_full
+        if since_deep >= self.deep_at_most_s or (quiet and since_deep >= self.deep_every_s):
             gc.unfreeze()
-            self.last_deep = now
+            gc.collect()
+            gc.freeze()
+            self.last_deep = self.last_full = now
             self.deep_collections += 1
-        elif not self._due(now - self.last_full, self.every_s, now, last_input):
-            return False
-        gc.collect()
-        gc.freeze()
-        self.last_full = now
-        self.collections += 1
-        return True
+            return "deep"
+        if quiet and since_full >= self.every_s:
+            gc.collect()
+            gc.freeze()
+            self.last_full = now
+            self.collections += 1
+            return "full"
+        if since_full >= self.every_s + self.patience_s:
+            gc.collect(1)
+            gc.freeze()
+            self.last_full = now
+            self.parked += 1
+            return "parked"
+        return None
