@@ -110,3 +110,33 @@ async def test_rows_off_screen_are_built_when_scrolled_to_and_show_the_new_value
         assert "-7.00" not in screen_text(app)
         table.move_cursor(row=table.get_row_index("x3algo/a2400"), animate=False)
         await wait_for(pilot, lambda: "-7.00" in screen_text(app), "the far row drawn")
+
+
+async def test_changes_that_keep_the_order_do_not_resort_and_a_move_does(tmp_path: Path) -> None:
+    """A re-sort throws every cached render away; only a real move may cost that."""
+    clock = FakeClock()
+    venues = fake_venues()
+    venues["x3algo"] = many_algorithms(2500)
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    preload(session, venues)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        panel = app.active_panel
+        table = panel.table
+        await wait_for(pilot, lambda: table.row_count == 2500, "first paint")
+        assert panel.sort_column == "name"
+        panel.rows._sorted_at = 0.0  # not throttled
+        # Profits change on and off screen, names stay: first changes of rows never drawn.
+        moved = [venues["x3algo"].targets[f"a{i}"] for i in (1, 2000, 2400)]
+        session.store.upsert([replace(t, attrs={**t.attrs, "profit": -3.0}) for t in moved])
+        generation = table._update_count
+        app.tick()
+        assert table._update_count == generation  # nothing re-sorted, no cache thrown away
+        # A rename that moves a row to the top re-sorts.
+        far = venues["x3algo"].targets["a2400"]
+        session.store.upsert([replace(far, name="aaa-first")])
+        panel.rows._sorted_at = 0.0
+        app.tick()
+        assert table._update_count > generation
+        assert table.get_row_index("x3algo/a2400") == 0

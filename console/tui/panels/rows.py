@@ -249,9 +249,15 @@ class RowModel:
             index = self._sort_index
             rows.sort(key=lambda kc: kc[1][index].sort_key, reverse=self.sort_reverse)
             table.add_rows_keyed(rows)
-            unknown = (UNKNOWN_SIGNATURE,) * len(self.columns)
-            for key, _ in rows:
-                self.shown[key] = unknown
+            # The sort cells were built to sort: keep what they show, so a row's first
+            # change re-sorts only when its sort value really moved.
+            unknown: list[tuple[str, object]] = [UNKNOWN_SIGNATURE] * len(self.columns)
+            for key, cells in rows:
+                sort_cell = cells[index]
+                unknown[index] = (
+                    sort_cell.__rich__() if isinstance(sort_cell, LazyCell) else sort_cell
+                ).signature
+                self.shown[key] = tuple(unknown)
         if first and len(rows) >= FREEZE_ABOVE:
             settle_heap()
         self._sort_due = self._rows_added = False

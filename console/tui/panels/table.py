@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
+from textual._two_way_dict import TwoWayDict
 from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
@@ -127,6 +128,37 @@ class TargetTable(DataTable[object]):
         header = self.header_height if self.show_header else 0
         width = sum(column.get_render_width(self) for column in self.columns.values())
         self.virtual_size = Size(width, self._total_row_height + header)
+
+    def sort(
+        self,
+        *columns: ColumnKey | str,
+        key: Callable[[Any], Any] | None = None,
+        reverse: bool = False,
+    ) -> Self:
+        """DataTable's sort, except that an order that did not change changes nothing.
+
+        DataTable's bumps the counter that keys every render cache, so each re-sort
+        re-renders every visible row; a row's sort value can move without moving it
+        (a name sort where a name changed in place, a status that stays in its group).
+        """
+        if len(columns) != 1:
+            return super().sort(*columns, key=key, reverse=reverse)
+        column = ColumnKey(columns[0]) if isinstance(columns[0], str) else columns[0]
+
+        def value(item: tuple[RowKey, dict[ColumnKey, object]]) -> Any:
+            cell = item[1][column]
+            return cell if key is None else key(cell)
+
+        ordered = [row for row, _ in sorted(self._data.items(), key=value, reverse=reverse)]
+        locations = self._row_locations
+        if len(locations) == len(ordered) and all(
+            locations.get(row) == index for index, row in enumerate(ordered)
+        ):
+            return self
+        self._row_locations = TwoWayDict({row: index for index, row in enumerate(ordered)})
+        self._update_count += 1
+        self.refresh()
+        return self
 
     def move_to_key(self, key: str | None) -> None:
         """Put the cursor back on ``key`` after rows moved (sort, insert, remove)."""
