@@ -88,13 +88,21 @@ async def run(profile: Profile, presses: int, journal_dir: Path, rates: list[int
               f"({total_targets(session):,} targets; {shown:,} rows in the visible panel) "
               f"(goal ≤ 1.5 s): {'MET' if first_paint <= 1.5 else 'NOT MET'}")  # fmt: skip
 
-        # Put the cursor on an algorithm that can be stopped, so X opens the modal.
         table = panel.table
-        for index, row in enumerate(table.ordered_rows):
-            target = session.store.get("x3algo", str(row.key.value))
+
+        def aim() -> None:
+            """The cursor on an algorithm that can be stopped, so X opens the modal (the
+            simulator's world moves: the one under the cursor may have stopped)."""
+            key = table.cursor_key
+            target = session.store.get("x3algo", key.split("/", 1)[1]) if key else None
             if target is not None and target.raw_status == "active":
-                table.move_cursor(row=index)
-                break
+                return
+            for index, row in enumerate(table.ordered_rows):
+                target = session.store.get("x3algo", str(row.key.value).split("/", 1)[1])
+                if target is not None and target.raw_status == "active":
+                    table.move_cursor(row=index)
+                    return
+
         best = 0.0
         health = session.store.venue_health("pipai")
         for rate in rates:
@@ -102,6 +110,8 @@ async def run(profile: Profile, presses: int, journal_dir: Path, rates: list[int
             before, t0 = health.events, time.perf_counter()
             latencies = []
             for _ in range(presses):
+                aim()
+                await pilot.pause()
                 painted.clear()
                 started = time.perf_counter()
                 app.post_message(events.Key("X", "X"))

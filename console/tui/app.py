@@ -151,6 +151,12 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             self.last_input = time.monotonic()
         await super().on_event(event)
 
+    def input_waiting(self) -> bool:
+        """A key or click queued for the app but not handled yet (it came in during this
+        tick): the moment is not quiet, whatever ``last_input`` says."""
+        queued = getattr(self._message_queue, "values", ())  # Textual's own Queue: a deque
+        return any(isinstance(m, events.Key | events.MouseDown) for m in queued)
+
     # ----- the tick -------------------------------------------------------------------
     def _until_first_rows(self) -> None:
         """Tick fast until the panel on screen has rows: the first paint should not wait."""
@@ -179,7 +185,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
                 )
 
         if self.session.dispatcher.running is None:  # a running plan manages the heap itself
-            self.heap.tick(time.monotonic(), self.last_input)
+            now = time.monotonic()
+            self.heap.tick(now, now if self.input_waiting() else self.last_input)
 
     def _tick(self) -> None:
         if not self.screen_stack or self.screen_stack[0] is not self._main:

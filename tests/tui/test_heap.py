@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from rich.segment import Segment
@@ -87,3 +88,22 @@ class TestQuietCollector:
             heap.uninstall()
             gc.unfreeze()
         assert gc.get_threshold() == saved
+
+
+async def test_a_key_queued_but_not_yet_handled_is_not_a_quiet_moment(tmp_path: Path) -> None:
+    """The redraw tick can run between a key's arrival and its handling: a collection
+    started then would land on that key."""
+    from textual import events
+
+    from console.tui.app import ConsoleApp
+    from tests.tui.fakes import FakeClock, fake_session, fake_venues
+
+    clock = FakeClock()
+    app = ConsoleApp(fake_session(tmp_path, clock, fake_venues()), clock=clock, start_feeds=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.input_waiting()
+        app.post_message(events.Key("j", "j"))
+        assert app.input_waiting()
+        await pilot.pause()
+        assert not app.input_waiting()
