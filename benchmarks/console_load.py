@@ -76,17 +76,27 @@ async def run(profile: Profile, presses: int, journal_dir: Path, rates: list[int
     ConfirmScreen.on_screen_resume = resumed  # type: ignore[method-assign]
     async with app.run_test(size=(200, 60)) as pilot:
         app.main.show_panel(1)  # the algorithms panel: the largest venue
+        panel_full: float | None = None
         while True:
-            await pilot.pause()
+            # Look every 5 ms; Pilot.pause() waits for the app to be idle, which a busy
+            # start-up is not: it hid the first 1.5–1.8 s from this loop.
+            await asyncio.sleep(0.005)
             panel = app.active_panel
             shown = panel.table.row_count
             wanted = sum(len(session.store.targets(v)) for v in panel.venues)
+            if panel_full is None and set(panel.venues) <= listed and wanted and shown == wanted:
+                panel_full = time.perf_counter() - launched
             if listed >= venues and wanted and shown == wanted:
                 break
+        on_screen = asyncio.Event()
+        app.screen.call_after_refresh(on_screen.set)  # the rows painted, not just in the table
+        await on_screen.wait()
         first_paint = time.perf_counter() - launched
         print(f"first full paint with live data: {first_paint:.2f} s "
               f"({total_targets(session):,} targets; {shown:,} rows in the visible panel) "
               f"(goal ≤ 1.5 s): {'MET' if first_paint <= 1.5 else 'NOT MET'}")  # fmt: skip
+        print(f"  (the visible panel held all {shown:,} rows at {panel_full or first_paint:.2f} s; "
+              "the rest waited for every venue's first full list)")  # fmt: skip
 
         table = panel.table
 
