@@ -13,7 +13,7 @@ from rich.segment import Segment
 from textual.strip import Strip
 
 import console.tui.app  # noqa: F401  (installs the strip patch, as the console does)
-from console.tui.heap import QuietCollector
+from console.tui.heap import QuietCollector, gc_paused
 
 
 def _holds_no_reference_to_itself(use: object) -> bool:
@@ -28,13 +28,8 @@ def _holds_no_reference_to_itself(use: object) -> bool:
 
 @pytest.fixture
 def no_collector() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,16 @@ def screen_text(app: ConsoleApp) -> str:
     return app.export_screenshot()
 
 
+def loaded_app(tmp_path: Path, algorithms: int) -> tuple[ConsoleApp, Session, dict[str, FakeVenue]]:
+    """An app (feeds off) over the fake world with ``algorithms`` x3algo rows, preloaded."""
+    clock = FakeClock()
+    venues = fake_venues()
+    venues["x3algo"] = many_algorithms(algorithms)
+    session = fake_session(tmp_path, clock, venues)
+    preload(session, venues)
+    return ConsoleApp(session, clock=clock, start_feeds=False), session, venues
+
+
 async def test_a_changed_visible_cell_is_repainted_on_screen(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
@@ -42,12 +52,7 @@ async def test_a_changed_visible_cell_is_repainted_on_screen(
 
 
 async def test_a_flood_is_drawn_within_budget_visible_rows_first(tmp_path: Path) -> None:
-    clock = FakeClock()
-    venues = fake_venues()
-    venues["x3algo"] = many_algorithms(3000)
-    session = fake_session(tmp_path, clock, venues)
-    app = ConsoleApp(session, clock=clock, start_feeds=False)
-    preload(session, venues)
+    app, session, venues = loaded_app(tmp_path, 3000)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("2")
         panel = app.active_panel
@@ -92,12 +97,7 @@ async def test_rows_off_screen_are_built_when_scrolled_to_and_show_the_new_value
     """A change off screen stores lazy cells (nothing rendered); scrolling there shows it."""
     from console.tui.format import LazyCell
 
-    clock = FakeClock()
-    venues = fake_venues()
-    venues["x3algo"] = many_algorithms(2500)
-    session = fake_session(tmp_path, clock, venues)
-    app = ConsoleApp(session, clock=clock, start_feeds=False)
-    preload(session, venues)
+    app, session, venues = loaded_app(tmp_path, 2500)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("2")
         panel = app.active_panel
@@ -114,12 +114,7 @@ async def test_rows_off_screen_are_built_when_scrolled_to_and_show_the_new_value
 
 async def test_changes_that_keep_the_order_do_not_resort_and_a_move_does(tmp_path: Path) -> None:
     """A re-sort throws every cached render away; only a real move may cost that."""
-    clock = FakeClock()
-    venues = fake_venues()
-    venues["x3algo"] = many_algorithms(2500)
-    session = fake_session(tmp_path, clock, venues)
-    app = ConsoleApp(session, clock=clock, start_feeds=False)
-    preload(session, venues)
+    app, session, venues = loaded_app(tmp_path, 2500)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("2")
         panel = app.active_panel
