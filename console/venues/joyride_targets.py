@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from console.core.model import AttrValue, State, Target, TargetKind
-from console.venues.joyride_wire import Instrument
+from console.venues.joyride_wire import InstrumentRow, asset_of, side_of
 
 NOT_REPORTED = "not reported"
 
@@ -62,28 +62,37 @@ class _Round:
 Rounds = dict[int, "_Round"]
 
 
-def count_rounds(instruments: Iterable[Instrument]) -> Rounds:
-    """Instruments counted per expiration (by asset and call/put): one pass over the list."""
+def count_rounds(rows: Iterable[InstrumentRow]) -> Rounds:
+    """Instruments counted per expiration (by asset and call/put). A list has tens of
+    thousands of rows but only a few dozen distinct (expiration, id prefix, kind,
+    status) groups: the rows are tallied by those first, and each group is read once."""
+    groups: Counter[tuple[int, str, str | None, str | None, str]] = Counter()
+    for row in rows:
+        rid = row["id"]
+        groups[
+            (row["expiration"], rid.partition("-")[0], row.get("option_type"),
+             row.get("status"), rid[-2:])
+        ] += 1  # fmt: skip
     rounds: Rounds = {}
-    for inst in instruments:
-        r = rounds.get(inst.expiration)
+    for (expiration, head, option_type, status, tail), n in groups.items():
+        r = rounds.get(expiration)
         if r is None:
-            r = rounds[inst.expiration] = _Round()
-        r.instruments += 1
-        side = "C" if inst.is_call else "P" if inst.is_put else "?"
+            r = rounds[expiration] = _Round()
+        side = side_of(tail, option_type)
+        r.instruments += n
         if side == "C":
-            r.calls += 1
+            r.calls += n
         elif side == "P":
-            r.puts += 1
-        r.per_asset[(inst.asset, side)] += 1
-        if inst.status is not None:
-            r.statuses.add(inst.status)
+            r.puts += n
+        r.per_asset[(asset_of(head), side)] += n
+        if status is not None:
+            r.statuses.add(status)
     return rounds
 
 
 def group_targets(
     venue: str,
-    instruments: Iterable[Instrument] | Rounds,
+    instruments: Iterable[InstrumentRow] | Rounds,
     known: Mapping[int, Knowledge],
     *,
     now: float,

@@ -16,7 +16,10 @@ from console.venues.joyride_wire import (
     PauseRequest,
     PauseResult,
     SettlementClock,
-    parse_instruments,
+    asset_of,
+    clean_instrument_rows,
+    parse_instrument_rows,
+    side_of,
 )
 from tests.support import settings_for, sim_admin
 
@@ -62,14 +65,14 @@ def test_documented_pause_request_and_response_parse() -> None:
 
 
 def test_documented_instrument_list_parses_without_a_paused_field() -> None:
-    (inst,), skipped = parse_instruments(json.loads(DOC_INSTRUMENTS))
+    (inst,), skipped = parse_instrument_rows(json.loads(DOC_INSTRUMENTS))
     assert skipped == 0
-    assert inst.id == "SOL_USDC-28FEB26-150-C"
-    assert inst.asset == "SOL"
-    assert inst.strike == 150_000_000
-    assert inst.is_call
-    assert inst.expiration == 1740729600
-    assert inst.status is None
+    assert clean_instrument_rows(DOC_INSTRUMENTS.encode()) == [inst]
+    assert inst["id"] == "SOL_USDC-28FEB26-150-C"
+    assert asset_of(inst["id"]) == "SOL"
+    assert side_of(inst["id"], inst.get("option_type")) == "C"
+    assert inst["expiration"] == 1740729600
+    assert inst.get("status") is None
 
 
 def test_documented_market_config_parses() -> None:

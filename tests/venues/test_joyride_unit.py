@@ -11,6 +11,8 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
 from console.venues.base import Secret, VenueSettings
 from console.venues.joyride import JoyrideClient
+from console.venues.joyride_targets import Rounds, count_rounds
+from console.venues.joyride_wire import InstrumentRow
 
 TOKEN = "jr_admin_unit_test_token_5f1e"
 NOW = 1_740_700_000.0
@@ -294,13 +296,13 @@ async def test_an_unchanged_list_is_not_parsed_again_but_knowledge_still_applies
     import console.venues.joyride as joyride
 
     parsed: list[int] = []
-    real = joyride.parse_instruments
+    real = joyride.count_rounds
 
-    def counting(data: object) -> tuple[list[object], int]:
+    def counting(rows: list[InstrumentRow]) -> Rounds:
         parsed.append(1)
-        return real(data)  # type: ignore[return-value]
+        return real(rows)
 
-    monkeypatch.setattr(joyride, "parse_instruments", counting)
+    monkeypatch.setattr(joyride, "count_rounds", counting)
     venue = Venue(httpx.Response(200, json=pause_body()))
     client = make_client(venue)
     (before,) = await client.list_targets()
@@ -314,3 +316,22 @@ async def test_an_unchanged_list_is_not_parsed_again_but_knowledge_still_applies
     (changed,) = await client.list_targets()
     assert changed.attrs["instruments"] == 4  # a different body is parsed
     assert len(parsed) == 2
+
+
+def test_rounds_are_counted_per_asset_side_and_status() -> None:
+    rows: list[InstrumentRow] = [
+        {"id": "SOL_USDC-28FEB25-150-C", "expiration": 1, "option_type": "call"},
+        {"id": "SOL_USDC-28FEB25-150-P", "expiration": 1, "option_type": "put"},
+        {"id": "SOL_USDC-28FEB25-160-P", "expiration": 1},  # kind from the id alone
+        {"id": "BTC_USDC-28FEB25-9-X", "expiration": 1, "option_type": "binary"},
+        {"id": "BTC_USDC-01MAR25-9-C", "expiration": 2, "option_type": "CALL", "status": "halted"},
+        {"id": "ETH", "expiration": 2},
+    ]
+    rounds = count_rounds(rows)
+    first, second = rounds[1], rounds[2]
+    assert (first.instruments, first.calls, first.puts) == (4, 1, 2)
+    assert first.per_asset == {("SOL", "C"): 1, ("SOL", "P"): 2, ("BTC", "?"): 1}
+    assert first.statuses == set()
+    assert (second.instruments, second.calls, second.puts) == (2, 1, 0)
+    assert second.per_asset == {("BTC", "C"): 1, ("ETH", "?"): 1}
+    assert second.statuses == {"halted"}
