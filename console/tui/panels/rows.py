@@ -258,8 +258,10 @@ class RowModel:
                     sort_cell.__rich__() if isinstance(sort_cell, LazyCell) else sort_cell
                 ).signature
                 self.shown[key] = tuple(unknown)
-        if first and len(rows) >= FREEZE_ABOVE:
-            settle_heap()
+            if first and len(rows) >= FREEZE_ABOVE:
+                # Inside the pause: once collection is back on, its first young pass would
+                # scan every object this paint made (~50 ms for 6,000 rows) and free none.
+                settle_heap()
         self._sort_due = self._rows_added = False
         self._sorted_at = time.monotonic()
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Self, TypeVar
 
+from rich.protocol import rich_cast
+from rich.segment import Segment
+from rich.style import Style
 from textual._two_way_dict import TwoWayDict
 from textual.binding import BindingType
 from textual.cache import LRUCache
@@ -17,6 +20,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.tui.format import Cell, LazyCell
 from console.tui.keymap import TABLE_BINDINGS
+from console.tui.panels.cell_line import cell_line
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -93,6 +97,63 @@ class TargetTable(DataTable[object]):
         for line in lines:
             if top <= line < bottom:
                 self._refresh_region(Region(0, line, width, 1))
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """DataTable's ``_render_cell`` with a fast path for a :class:`Cell` on a one-line
+        row (every body cell here): :func:`cell_line` builds the same segments without
+        Rich's layout machinery, under DataTable's own cache key. Headers, labels and any
+        other renderable go the generic way."""
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:  # the header row, or row labels
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row = self.rows.get(row_key)
+        cells = self._get_row_renderables(row_index).cells
+        cell = rich_cast(cells[column_index]) if column_index < len(cells) else None
+        line = None
+        if isinstance(cell, Cell) and row is not None and row.height == 1:
+            fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+            component_style, post_style = self._get_styles_to_render_cell(
+                False,
+                False,
+                fixed,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+            line = cell_line(
+                self.app.console, cell, width, self.cell_padding, pre + component_style, post_style
+            )
+        if line is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        lines = [line]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[Cell | LazyCell]]]) -> None:
         """``add_row`` for many keyed rows at once, into an empty or growing table.
