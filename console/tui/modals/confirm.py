@@ -20,13 +20,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Log, Static, Switch
 
 from console.core.dispatcher import Plan
 from console.core.model import OptionSpec, OptionValue
 from console.tui.format import one_line, state_word
 from console.tui.header import PROFILE_COLOURS, profile_class
+from console.tui.modals.kept import KeptModal
 from console.tui.planning import PlanDraft, noun
 
 LIST_LIMIT = 5000
@@ -45,7 +45,7 @@ def option_note(option: OptionSpec, value: OptionValue) -> Text:
     return text
 
 
-class ConfirmScreen(ModalScreen[Plan | None]):
+class ConfirmScreen(KeptModal[Plan | None]):
     """Returns the plan to dispatch (with options and reason), or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
