@@ -119,8 +119,11 @@ class ConfirmScreen(KeptModal[Plan | None]):
         plan = draft.plan
         self.many = len(plan) > 1
         badge = self.query_one("#dialog-label", Label)
-        badge.remove_class(*(profile_class(c) for c in PROFILE_COLOURS))
-        badge.add_class(profile_class(colour))
+        wanted = profile_class(colour)  # a class change restyles: only when it changes
+        badge.remove_class(
+            *(profile_class(c) for c in PROFILE_COLOURS if profile_class(c) != wanted)
+        )
+        badge.add_class(wanted)
         badge.update(f" {label} ")
         self.query_one("#plan-title", Label).update(Text(f" {plan.title}", "bold"))
         self.query_one("#plan-summary", Static).update(self._summary())
