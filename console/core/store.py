@@ -192,7 +192,10 @@ class Store:
         return self._targets.get(venue, {}).get(target_id)
 
     def venue_health(self, venue: str) -> VenueHealth:
-        return self._health.setdefault(venue, VenueHealth(since=self._clock()))
+        health = self._health.get(venue)
+        if health is None:  # not setdefault: that built a VenueHealth (a deque) every call
+            health = self._health[venue] = VenueHealth(since=self._clock())
+        return health
 
     def age(self, venue: str) -> float | None:
         """Seconds since the venue last confirmed anything (None: never)."""

@@ -33,6 +33,10 @@ UNKNOWN_SIGNATURE = ("\x00never drawn", None)
 RESORT_EVERY_S = 1.0
 REBUILD_ABOVE = 500
 FREEZE_ABOVE = 2000
+# The selection mark, one shared cell each way (cells are never changed once made; a
+# 6,000-row first paint made 6,000 of them).
+_CHOSEN = Cell("●", sort=True)
+_NOT_CHOSEN = Cell(" ", sort=False)
 
 
 def row_key(venue: str, target_id: str) -> str:
@@ -87,8 +91,7 @@ class RowModel:
         return [self.mark(key), *(LazyCell(c.render, target, ctx) for c in self.columns[1:])]
 
     def mark(self, key: str) -> Cell:
-        chosen = key in self.selected
-        return Cell("●" if chosen else " ", sort=chosen)
+        return _CHOSEN if key in self.selected else _NOT_CHOSEN
 
     def matches(self, target: Target) -> bool:
         if not self.filter_text:
