@@ -26,6 +26,7 @@ from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.banner import GlobalBanner, find_block
 from console.tui.control import ControlMixin
+from console.tui.focus import KeyRoutes
 from console.tui.header import ConsoleHeader
 from console.tui.heap import QuietCollector
 from console.tui.keymap import APP_BINDINGS, register_bindings, validate_keymap
@@ -82,6 +83,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         self._tick_failures = 0
         self.heap = QuietCollector()
         self.last_input = 0.0  # time.monotonic() of the last key or click
+        self.key_routes = KeyRoutes()
         kinds = {c.name: API_KINDS.get(c.settings.api) for c in session.clients.values()}
         self.panels: list[TargetPanel] = [
             cls(
@@ -149,7 +151,13 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self.last_input = time.monotonic()
+        if isinstance(event, events.Key):
+            self.key_routes.read(event, self.focused)
         await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Before App's own: a key typed before focus moved goes where focus went.
+        self.key_routes.misrouted(self, event)
 
     def input_waiting(self) -> bool:
         """A key or click queued for the app but not handled yet (it came in during this

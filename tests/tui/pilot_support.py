@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.pilot import Pilot
 
 from console.core.journal import Entry
@@ -20,6 +21,15 @@ async def wait_for(
             return
         await pilot.pause(0.025)
     raise AssertionError(f"timed out waiting for {what or predicate}")
+
+
+def burst(app: ConsoleApp, *keys: tuple[str, str]) -> None:
+    """Keys (name, character) sent at once, as a terminal delivers a fast typist's keys:
+    ``pilot.press`` waits for the app to settle between keys, which hides races."""
+    for key, char in keys:
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app.post_message(event)
 
 
 def panel(app: ConsoleApp) -> TargetPanel:

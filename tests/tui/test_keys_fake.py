@@ -12,7 +12,7 @@ from console.tui.keymap import help_rows, validate_keymap
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.modals.help import HelpScreen
 from tests.tui.fakes import FakeClock, FakeVenue, fake_session
-from tests.tui.pilot_support import cell, row_keys, wait_for
+from tests.tui.pilot_support import burst, cell, row_keys, wait_for
 
 SIZE = (120, 40)
 
@@ -139,3 +139,38 @@ async def test_footer_rebuilt_only_when_its_keys_change(
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the modal shut")
         await pilot.pause()
         assert shown() == armed  # the very same widgets: nothing was rebuilt
+
+
+async def test_a_burst_types_into_the_filter_and_the_key_after_enter_acts_on_the_table(
+    session: Session,
+) -> None:
+    """``/a1`` Enter space in one burst: ``a`` and ``1`` are filter text (not arm and
+    panel 1), the space after Enter selects the row (it is not typed into the box)."""
+    app = ConsoleApp(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        panel = app.active_panel
+        burst(app, ("slash", "/"), ("a", "a"), ("1", "1"), ("enter", "\r"), ("space", " "))
+        await wait_for(pilot, lambda: panel.rows.selected == {"x3algo/a1"}, "space selected")
+        box = panel.query_one("#filter", Input)
+        assert (panel.filter_text, box.value) == ("a1", "a1")
+        assert not box.has_focus
+        assert app.active_panel is panel
+
+
+async def test_keys_typed_before_the_confirmation_was_shown_never_confirm(
+    session: Session, venues: dict[str, FakeVenue]
+) -> None:
+    app = ConsoleApp(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        burst(app, ("P", "P"), ("y", "y"))  # y typed before the plan could be read
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert venues["55tech"].executed == []
+        await pilot.press("y")  # once it is on screen, y confirms
+        await app.workers.wait_for_complete()
+        await wait_for(pilot, lambda: len(venues["55tech"].executed) == 1, "the pause")

@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,6 +26,7 @@ from textual.widgets import Button, Input, Label, Log, Static, Switch
 
 from console.core.dispatcher import Plan
 from console.core.model import OptionSpec, OptionValue
+from console.tui.focus import TypeAhead
 from console.tui.format import one_line, state_word
 from console.tui.header import PROFILE_COLOURS, profile_class
 from console.tui.modals.kept import KeptModal
@@ -58,6 +61,7 @@ class ConfirmScreen(KeptModal[Plan | None]):
         super().__init__(classes="confirm")
         self.draft: PlanDraft | None = None
         self.many = False
+        self.type_ahead = TypeAhead()
         self._badge = ("", "warning")
         self._shown = False
 
@@ -102,12 +106,21 @@ class ConfirmScreen(KeptModal[Plan | None]):
         self.many = len(draft.plan) > 1
         self._badge = (label, colour)
         self._shown = False
+        self.type_ahead.hidden()
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Keys read before this plan was on screen are dropped (:mod:`console.tui.focus`):
+        a burst typed after the action key must not confirm what nobody has seen. Esc
+        is let through: cancelling is always safe."""
+        if event.key != "escape":
+            self.type_ahead.early(event)
 
     def on_mount(self) -> None:
         self._show()
 
     def on_screen_resume(self) -> None:
         self._show()
+        self.type_ahead.shown(get_time())
 
     def _show(self) -> None:
         """Fill the widgets from the draft (once per push; the first push composes first)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.css.query import NoMatches
@@ -21,6 +22,7 @@ from textual.widgets.data_table import ColumnKey
 
 from console.core.model import ActionKind, Target, TargetKind
 from console.core.store import Store
+from console.tui.focus import hand_on
 from console.tui.format import Tones
 from console.tui.live_static import LiveStatic
 from console.tui.panels.columns import Column, RowContext
@@ -30,6 +32,25 @@ from console.tui.panels.table import TargetTable
 
 FILTER_NOW_BELOW = 2000
 """Filter as each key is typed below this many rows; above, on the next tick (coalesced)."""
+
+
+class FilterBox(Input):
+    """The filter box: Enter hands focus back to the table at once, and keys that reached
+    it after focus left go on to the table (:mod:`console.tui.focus`)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if hand_on(self, event):
+            return
+        if event.key == "enter":  # here, not once the key is back up at the app: the
+            event.prevent_default()  # keys queued behind it must find focus moved
+            event.stop()
+            await self.action_submit()
+
+    async def action_submit(self) -> None:
+        parent = self.parent
+        if parent is not None:
+            self.screen.set_focus(parent.query_one(TargetTable))
+        await super().action_submit()
 
 
 class TargetPanel(Vertical):
@@ -91,7 +112,7 @@ class TargetPanel(Vertical):
     # ----- composition ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield LiveStatic(id="freshness", classes="freshness")
-        box = Input(
+        box = FilterBox(
             placeholder="filter: words in any column (enter: keep, esc: clear)",
             id="filter",
             classes="filter",
@@ -197,7 +218,7 @@ class TargetPanel(Vertical):
     def open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now, not after a refresh: the next key is typed into it
 
     def clear(self) -> None:
         """Esc: leave the filter box, else drop the selection, else drop the filter."""
@@ -205,7 +226,7 @@ class TargetPanel(Vertical):
         if box.has_focus or (not self.rows.selected and self.rows.filter_text):
             box.value = ""
             box.display = False
-            self.table.focus()
+            self.screen.set_focus(self.table)
             self.set_filter("", now=True)
         else:
             self.clear_selection()
