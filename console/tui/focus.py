@@ -20,6 +20,7 @@ checked against the bindings of a confirmation nobody had seen yet. Three rules:
 
 from __future__ import annotations
 
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from textual import events
@@ -27,7 +28,7 @@ from textual.app import App
 from textual.widget import Widget
 
 
-def _reroute(app: App[object], event: events.Key, to: Widget) -> None:
+def _reroute(app: App[Any], event: events.Key, to: Widget) -> None:
     """Stop ``event`` here and give the same key, read at the same time, to ``to``."""
     event.prevent_default()
     event.stop()
@@ -57,7 +58,7 @@ class KeyRoutes:
         if not event.is_forwarded:
             self._read_with[event] = focused
 
-    def misrouted(self, app: App[object], event: events.Key) -> bool:
+    def misrouted(self, app: App[Any], event: events.Key) -> bool:
         """For a key back at the app unhandled: True (and the key handed on) when focus
         moved since it was read; False to check the bindings as usual."""
         if event not in self._read_with:
