@@ -244,8 +244,7 @@ class TargetPanel(Vertical):
         if event.input.id == "filter":
             event.stop()
             self.set_filter(event.value.strip(), now=True)
-            event.input.display = bool(event.value.strip())
-            self.table.focus()
+            event.input.display = bool(event.value.strip())  # FilterBox moved focus already
 
     def on_target_table_toggle_select(self, event: TargetTable.ToggleSelect) -> None:
         event.stop()
