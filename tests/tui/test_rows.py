@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from console.core.session import Session
 from console.tui.app import ConsoleApp
+from console.tui.panels import TargetPanel
 from tests.tui.fakes import FakeClock, FakeVenue, algorithms, fake_session, fake_venues, preload
 from tests.tui.pilot_support import wait_for
 
@@ -34,6 +37,14 @@ def loaded_app(tmp_path: Path, algorithms: int) -> tuple[ConsoleApp, Session, di
     return ConsoleApp(session, clock=clock, start_feeds=False), session, venues
 
 
+async def algorithms_shown(pilot: Pilot[None], app: ConsoleApp, rows: int) -> TargetPanel:
+    """Switch to the algorithms panel and wait for its first paint of ``rows`` rows."""
+    await pilot.press("2")
+    panel = app.active_panel
+    await wait_for(pilot, lambda: panel.table.row_count == rows, "first paint")
+    return panel
+
+
 async def test_a_changed_visible_cell_is_repainted_on_screen(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
@@ -54,9 +65,7 @@ async def test_a_changed_visible_cell_is_repainted_on_screen(
 async def test_a_flood_is_drawn_within_budget_visible_rows_first(tmp_path: Path) -> None:
     app, session, venues = loaded_app(tmp_path, 3000)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("2")
-        panel = app.active_panel
-        await wait_for(pilot, lambda: panel.table.row_count == 3000, "first paint")
+        panel = await algorithms_shown(pilot, app, 3000)
         rows = panel.rows
         rows.budget_s = 0.0  # one batch of 32 per tick: the backlog must carry over
         changed = []
@@ -99,10 +108,8 @@ async def test_rows_off_screen_are_built_when_scrolled_to_and_show_the_new_value
 
     app, session, venues = loaded_app(tmp_path, 2500)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("2")
-        panel = app.active_panel
+        panel = await algorithms_shown(pilot, app, 2500)
         table = panel.table
-        await wait_for(pilot, lambda: table.row_count == 2500, "first paint")
         far = venues["x3algo"].targets["a2400"]
         session.store.upsert([replace(far, attrs={**far.attrs, "profit": -7.0})])
         app.tick()
@@ -116,10 +123,8 @@ async def test_changes_that_keep_the_order_do_not_resort_and_a_move_does(tmp_pat
     """A re-sort throws every cached render away; only a real move may cost that."""
     app, session, venues = loaded_app(tmp_path, 2500)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("2")
-        panel = app.active_panel
+        panel = await algorithms_shown(pilot, app, 2500)
         table = panel.table
-        await wait_for(pilot, lambda: table.row_count == 2500, "first paint")
         assert panel.sort_column == "name"
         panel.rows._sorted_at = 0.0  # not throttled
         # Profits change on and off screen, names stay: first changes of rows never drawn.
