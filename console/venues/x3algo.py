@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
 from console.core.model import (
     Action,
@@ -54,13 +55,13 @@ from console.venues.x3algo_outcomes import (
     rejected_forbidden,
     rejected_incomplete_config,
 )
+from console.venues.x3algo_rows import ROWS_PAGE, AlgorithmRow, algorithm_row, row_target
 from console.venues.x3algo_wire import (
     Algorithm,
     AlgorithmPage,
     ControlReply,
     Pagination,
     state_of,
-    to_target,
 )
 
 ALGORITHMS = "/api/trading/algorithms"
@@ -198,8 +199,17 @@ class X3AlgoClient(VenueClient):
     def _parse_page(self, reply: Reply) -> _Page:
         """One page of the list as targets. A row identical to the one read last time
         keeps its parsed target (re-confirmed now): a poll of 6,000 algorithms, of which
-        a few dozen moved, validates a few dozen, not 6,000, on the screen's own loop.
+        a few dozen moved, maps a few dozen, not 6,000, on the screen's own loop.
         Raises ``ValueError`` (pydantic's ``ValidationError`` for a wrong shape)."""
+        try:
+            body = ROWS_PAGE.validate_json(reply.content)
+        except ValidationError:
+            return self._parse_page_tolerantly(reply)
+        return self._page_of(body["data"], body.get("pagination"))
+
+    def _parse_page_tolerantly(self, reply: Reply) -> _Page:
+        """A page the fast reading refused, read as a single algorithm is: this one
+        says what is wrong, or reads a shape the docs do not promise (no ``data``)."""
         body = reply.json()
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(data, list):
@@ -207,21 +217,29 @@ class X3AlgoClient(VenueClient):
             # at all, reads an empty page as before).
             return _Page(AlgorithmPage.model_validate(body).pagination)
         pagination = body.get("pagination")
-        page = _Page(Pagination.model_validate(pagination) if pagination is not None else None)
+        rows = [algorithm_row(Algorithm.model_validate(row)) for row in data]
+        return self._page_of(
+            rows, Pagination.model_validate(pagination) if pagination is not None else None
+        )
+
+    def _page_of(self, rows: list[AlgorithmRow], pagination: Pagination | None) -> _Page:
+        page = _Page(pagination)
         now = time.time()
         cached = self._rows
-        for row in data:
-            key = row.get("id") if isinstance(row, dict) else None
-            hit = cached.get(key) if isinstance(key, str) else None
+        names = self._names
+        for row in rows:
+            target_id = row["id"]
+            hit = cached.get(target_id)
             if hit is not None and hit[0] == row:
                 target = hit[1]
                 target = Target(target.venue, target.kind, target.id, target.name,
                                 target.state, target.raw_status, target.attrs, now)  # fmt: skip
             else:
-                target = self._target(Algorithm.model_validate(row))
+                target = row_target(self.name, row, now)
+                names[target_id] = row.get("name", "")
             page.targets.append(target)
-            page.cache[target.id] = (row, target)
-        page.rows = len(data)
+            page.cache[target_id] = (row, target)
+        page.rows = len(rows)
         return page
 
     async def _read(self, path: str, params: dict[str, str | int] | None = None) -> Reply:
@@ -252,7 +270,7 @@ class X3AlgoClient(VenueClient):
 
     def _target(self, algo: Algorithm) -> Target:
         self._names[algo.id] = algo.name
-        return to_target(self.name, algo)
+        return row_target(self.name, algorithm_row(algo), time.time())
 
     # ----- actions --------------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:

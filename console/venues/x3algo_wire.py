@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from console.core.model import AttrValue, State, Target, TargetKind
+from console.core.model import State
 
 _TOLERANT = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -129,35 +129,3 @@ class LoginReply(BaseModel):
 def state_of(raw: str) -> State:
     """x3algo's status word as a console state; words nobody listed are UNKNOWN."""
     return STATES.get(raw, State.UNKNOWN)
-
-
-def _last_execution(le: LastExecution | None) -> str | None:
-    if le is None:
-        return None
-    parts = [str(p) for p in (le.status, le.result) if p not in (None, "")]
-    return ": ".join(parts) if parts else None
-
-
-def to_target(venue: str, algo: Algorithm) -> Target:
-    """The Target of one algorithm, with the attrs docs/ATTRIBUTES.md lists for x3algo."""
-    perf = algo.performance or Performance()
-    attrs: dict[str, AttrValue] = {
-        "symbols": tuple(algo.symbols),
-        "timeframe": algo.timeframe,
-        "strategy_type": algo.strategy_type,
-        "trades": perf.total_trades,
-        "win_rate": perf.win_rate,
-        "profit": perf.total_profit,
-        "profit_factor": perf.profit_factor,
-        "updated_at": algo.updated_at,
-        "last_execution": _last_execution(algo.last_execution),
-    }
-    return Target(
-        venue=venue,
-        kind=TargetKind.ALGORITHM,
-        id=algo.id,
-        name=algo.name or algo.id,
-        state=state_of(algo.status),
-        raw_status=algo.status or "(none)",
-        attrs={k: v for k, v in attrs.items() if v is not None},
-    )

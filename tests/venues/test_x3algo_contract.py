@@ -5,13 +5,13 @@ from __future__ import annotations
 from console.core.model import ActionKind, State, Target, TargetKind
 from console.venues.base import Secret, VenueSettings
 from console.venues.x3algo import X3AlgoClient
+from console.venues.x3algo_rows import to_target
 from console.venues.x3algo_wire import (
     Algorithm,
     AlgorithmPage,
     ControlReply,
     ErrorEnvelope,
     LoginReply,
-    to_target,
 )
 from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
 

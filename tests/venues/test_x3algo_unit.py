@@ -349,14 +349,14 @@ async def test_an_unchanged_row_keeps_its_target_and_a_changed_one_is_read_again
     import console.venues.x3algo as x3
 
     rows = [{**algo("active"), "id": f"{i:024d}", "name": f"algo {i}"} for i in range(3)]
-    validated: list[object] = []
-    real = x3.Algorithm.model_validate
+    validated: list[object] = []  # rows mapped to a Target
+    real = x3.row_target
 
-    def counting(row: object) -> Any:
+    def counting(venue: str, row: Any, confirmed_at: float) -> Any:
         validated.append(row)
-        return real(row)
+        return real(venue, row, confirmed_at)
 
-    monkeypatch.setattr(x3.Algorithm, "model_validate", counting)
+    monkeypatch.setattr(x3, "row_target", counting)
     venue.routes[("GET", "/api/trading/algorithms")] = lambda _r: httpx.Response(
         200, json={"data": rows, "pagination": {"page": 1, "totalPages": 1}}
     )
