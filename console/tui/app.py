@@ -168,6 +168,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
     # ----- the tick -------------------------------------------------------------------
     def _until_first_rows(self) -> None:
         """Tick fast until the panel on screen has rows: the first paint should not wait."""
+        if self._exit or not self._main.is_attached:
+            return  # shutting down: the panels may be gone already
         if self.active_panel.rows.shown or time.time() - self.started_at > 30:
             self._eager.stop()
         else:

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
@@ -41,6 +43,26 @@ WIDE_FROM = 160
 TALL_FROM = 40
 
 
+def breakpoint_classes(size: Size, screen: Screen[None]) -> dict[str, bool]:
+    """The screen's breakpoint classes for a terminal of ``size``, as Textual sets them on
+    a resize (for each axis, the class of the highest breakpoint the size reaches).
+
+    Set in ``compose``, before any child is styled: Textual sets them on the first
+    resize, after every widget had been styled once, and the class change restyled the
+    whole screen again (a third of the start-up's styling). The first resize then
+    finds them set and changes nothing.
+    """
+    classes: dict[str, bool] = {}
+    for reached, breakpoints in (
+        (size.width, screen.HORIZONTAL_BREAKPOINTS or []),
+        (size.height, screen.VERTICAL_BREAKPOINTS or []),
+    ):
+        passed = [(limit, name) for limit, name in breakpoints if reached >= limit]
+        top = max(passed)[1] if passed else None
+        classes.update({name: name == top for _, name in breakpoints})
+    return classes
+
+
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(SCREEN_BINDINGS)
     # Textual types these as instance variables: a ClassVar annotation fails mypy.
@@ -56,10 +78,31 @@ class MainScreen(Screen[None]):
 
     def __init__(self, header: ConsoleHeader, panels: Sequence[TargetPanel]) -> None:
         super().__init__(id="main")
+        self._styled_under: int | None = None
         self.header = header
         self.panels = list(panels)
 
+    def on_mount(self) -> None:
+        self._styled_under = self.app._css_update_count  # every child styled once, just now
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """No restyle of every widget when the screen comes back (as KeptModal).
+
+        Textual re-applies the whole stylesheet to a resumed screen: once at start-up,
+        right after every widget was styled, and again each time a modal closes (the
+        operator pressing Esc waited for it). The main screen is always in the stack,
+        and ``App.refresh_css`` (a theme change) restyles every screen in the stack, so
+        it misses nothing while covered; its widgets restyle themselves when their own
+        classes or focus change. Textual counts stylesheet refreshes: a count that moved
+        anyway still restyles. Called before Screen's own handler, with the same event.
+        """
+        generation = self.app._css_update_count
+        if event.refresh_styles and self._styled_under == generation:
+            event.refresh_styles = False
+        self._styled_under = generation
+
     def compose(self) -> ComposeResult:
+        self.update_classes(breakpoint_classes(self.app.size, self), animate=False)
         yield self.header
         yield GlobalBanner()
         with TabbedContent(id="panels"):
