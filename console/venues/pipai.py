@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from console.core.model import (
     Action,
@@ -69,9 +70,9 @@ from console.venues.http import (
 from console.venues.pacing import make_pacer, retry_after_seconds
 from console.venues.pipai_errors import error_code, http_error, not_offered, vendor_words
 from console.venues.pipai_feed import StatusStream
-from console.venues.pipai_map import to_target
+from console.venues.pipai_map import row_target, strategy_row, to_target
 from console.venues.pipai_sign import now_ms, signed_headers, ws_auth_frame
-from console.venues.pipai_wire import Strategy, StrategyPage
+from console.venues.pipai_wire import ROWS_PAGE, Strategy, StrategyPage
 
 WEIGHT_BUDGET = RateLimit(1200, 60.0)  # [INF] budget and window are a documented [GAP]
 WEIGHTS = {"get": 1, "list": 2, "pause": 5, "deploy": 10}
@@ -173,20 +174,22 @@ class PipAIClient(VenueClient):
             method, path, query=query, body=body, weight=weight, timeout_s=timeout_s
         )
 
-    async def _read(
-        self, path: str, model: type[M], doing: str, query: Mapping[str, QueryValue] | None = None
-    ) -> M | None:
-        """A signed GET parsed into ``model``; None on 404; FeedError with PipAI's words."""
-        weight = WEIGHTS["list"] if model is StrategyPage else WEIGHTS["get"]
+    async def _get(
+        self, path: str, doing: str, weight: int, query: Mapping[str, QueryValue] | None = None
+    ) -> Reply:
+        """A signed GET; FeedError with PipAI's words when it fails (a 404 is returned)."""
         try:
             reply = await self._call(
                 "GET", path, query=query, weight=weight, timeout_s=self.settings.request_timeout_s
             )
         except CallError as err:
             raise FeedError(f"PipAI did not answer when {doing}: {err.message}") from None
-        if reply.status == 404 and model is Strategy:
-            return None
-        if not reply.ok:
+        if not reply.ok and reply.status != 404:
+            raise FeedError(self._scrub(http_error(reply, doing)))
+        return reply
+
+    def _parsed(self, reply: Reply, model: type[M], doing: str) -> M:
+        if not reply.ok:  # a 404 where only a single strategy may be missing
             raise FeedError(self._scrub(http_error(reply, doing)))
         try:
             return reply.validated(model)
@@ -195,19 +198,35 @@ class PipAIClient(VenueClient):
                 f"PipAI sent an unreadable answer when {doing}: {_short(exc)}"
             ) from None
 
+    async def _read(self, path: str, doing: str) -> Strategy | None:
+        """One strategy; None when PipAI says 404 (missing or not ours)."""
+        reply = await self._get(path, doing, WEIGHTS["get"])
+        return None if reply.status == 404 else self._parsed(reply, Strategy, doing)
+
     # ----- reading --------------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
         targets: list[Target] = []
         cursor: str | None = None
         seen: set[str] = set()
+        doing = "listing strategies"
         while True:
             query: dict[str, QueryValue] = {"limit": self._page_size}
             if cursor is not None:
                 query["cursor"] = cursor
-            page = await self._read("/v1/strategies", StrategyPage, "listing strategies", query)
-            assert page is not None
-            targets.extend(to_target(self.name, s) for s in page.data)
-            cursor = page.next_cursor
+            reply = await self._get("/v1/strategies", doing, WEIGHTS["list"], query)
+            now = time.time()
+            try:
+                page = ROWS_PAGE.validate_json(reply.content) if reply.ok else None
+            except ValidationError:
+                page = None  # read again the tolerant way, which says what is wrong
+            if page is not None:
+                rows = page.get("data", [])
+                cursor = page.get("next_cursor")
+            else:
+                whole = self._parsed(reply, StrategyPage, doing)
+                rows = [strategy_row(s) for s in whole.data]
+                cursor = whole.next_cursor
+            targets.extend(row_target(self.name, row, now) for row in rows)
             if not cursor:
                 return targets
             if cursor in seen:
@@ -215,7 +234,7 @@ class PipAIClient(VenueClient):
             seen.add(cursor)
 
     async def read_target(self, target_id: str) -> Target | None:
-        strategy = await self._read(_strategy_path(target_id), Strategy, f"reading {target_id}")
+        strategy = await self._read(_strategy_path(target_id), f"reading {target_id}")
         return to_target(self.name, strategy) if strategy is not None else None
 
     # ----- actions --------------------------------------------------------------------

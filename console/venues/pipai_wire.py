@@ -7,9 +7,10 @@ everything the list sample abbreviates is optional.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Required
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
+from typing_extensions import TypedDict
 
 
 class _Wire(BaseModel):
@@ -42,6 +43,44 @@ class Strategy(_Wire):
 class StrategyPage(_Wire):
     data: list[Strategy] = Field(default_factory=list)
     next_cursor: str | None = None
+
+
+@with_config(ConfigDict(coerce_numbers_to_str=True))
+class StatsRow(TypedDict, total=False):
+    open_positions: int | None
+    total_pnl: str | None
+    total_trades: int | None
+    win_rate: str | None
+
+
+@with_config(ConfigDict(coerce_numbers_to_str=True))
+class StrategyRow(TypedDict, total=False):
+    """One strategy of the list, as far as the console shows it: :class:`Strategy`'s
+    fields, types and coercions, without ``params`` and ``created_at`` (not shown)."""
+
+    id: Required[str]
+    name: str
+    template_id: str | None
+    symbols: list[str]
+    timeframe: str | None
+    capital: str | None
+    leverage: int | None
+    status: str
+    deployed_at: str | None
+    updated_at: str | None
+    stats: StatsRow | None
+
+
+class StrategyRowsPage(TypedDict, total=False):
+    """``GET /v1/strategies`` read straight into rows: a 4,500-strategy list is 45 pages
+    read one after the other (the cursor comes with each), on the screen's own loop; one
+    model per strategy, then a Target, cost 1.1 ms a page, rows then a Target 0.5 ms."""
+
+    data: list[StrategyRow]
+    next_cursor: str | None
+
+
+ROWS_PAGE: TypeAdapter[StrategyRowsPage] = TypeAdapter(StrategyRowsPage)
 
 
 class ErrorBody(_Wire):

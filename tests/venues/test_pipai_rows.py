@@ -1,0 +1,112 @@
+"""The strategy list read fast (straight into rows) reads every strategy as the tolerant
+reading of a single strategy does: same Target, same attrs, same coercions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from console.core.model import State
+from console.venues.pipai_map import row_target, strategy_row
+from console.venues.pipai_wire import ROWS_PAGE, Strategy
+from tests.venues.test_pipai_contract import GET_SAMPLE, LIST_SAMPLE
+
+DOCUMENTED = json.loads(GET_SAMPLE)
+
+STRATEGIES: dict[str, dict[str, Any]] = {
+    "documented": DOCUMENTED,
+    "the list's abbreviated item": json.loads(LIST_SAMPLE)["data"][0],
+    "the list's full item": json.loads(LIST_SAMPLE)["data"][1],
+    "bare id": {"id": "strat_1"},
+    "unknown status, extra fields": {
+        "id": "strat_2",
+        "status": "archived",
+        "params": {"a": [1, 2]},
+        "future": {"x": 1},
+        "stats": None,
+    },
+    "numbers where strings are documented": {
+        "id": "strat_3",
+        "status": "paused",
+        "capital": 5000,
+        "leverage": "2",
+        "stats": {"open_positions": "4", "total_pnl": -12.5, "win_rate": 0.5},
+    },
+    "nulls where allowed": {
+        "id": "strat_4",
+        "template_id": None,
+        "timeframe": None,
+        "capital": None,
+        "leverage": None,
+        "deployed_at": None,
+        "updated_at": None,
+        "stats": {"open_positions": None, "total_pnl": None},
+    },
+    "empty name falls back to the id": {"id": "strat_5", "name": "", "symbols": []},
+    "a number for an id": {"id": 6, "name": "numbered"},
+}
+
+
+def fast(strategy: dict[str, Any]) -> Any:
+    return ROWS_PAGE.validate_json(json.dumps({"data": [strategy]}))["data"][0]
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_a_strategy_read_fast_is_the_strategy_read_whole(name: str) -> None:
+    strategy = STRATEGIES[name]
+    whole = row_target("pipai", strategy_row(Strategy.model_validate(strategy)), 1.0)
+    quick = row_target("pipai", fast(strategy), 1.0)
+    assert quick == whole
+    assert dict(quick.attrs) == dict(whole.attrs)
+
+
+def test_the_documented_strategy_reads_as_documented() -> None:
+    target = row_target("pipai", fast(DOCUMENTED), 1.0)
+    assert (target.name, target.state, target.raw_status) == (
+        "BTC grid 1h",
+        State.RUNNING,
+        "deployed",
+    )
+    assert target.attrs == {
+        "template": "tpl_grid",
+        "symbols": ("BTCUSDT",),
+        "timeframe": "1h",
+        "capital": "10000.00",
+        "leverage": 3,
+        "open_positions": 2,
+        "pnl": "184.32",
+        "win_rate": "0.638",
+        "trades": 47,
+        "deployed_at": "2026-04-29T08:00:00Z",
+        "updated_at": "2026-04-29T08:00:00Z",
+    }
+    numbers = row_target("pipai", fast(STRATEGIES["numbers where strings are documented"]), 1.0)
+    assert (numbers.attrs["capital"], numbers.attrs["leverage"], numbers.attrs["pnl"]) == (
+        "5000",
+        2,
+        "-12.5",
+    )
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        {"name": "no id"},
+        {"id": "s", "name": None},
+        {"id": "s", "symbols": "BTCUSDT"},
+        {"id": "s", "leverage": "high"},
+        {"id": "s", "stats": {"total_trades": "many"}},
+        {"id": "s", "stats": []},
+    ],
+)
+def test_a_strategy_the_whole_reading_refuses_is_refused_fast_too(
+    strategy: dict[str, Any],
+) -> None:
+    """So the page falls back to the tolerant reading, which says what is wrong."""
+    with pytest.raises(ValidationError):
+        Strategy.model_validate(strategy)
+    with pytest.raises(ValidationError):
+        fast(strategy)
