@@ -73,6 +73,7 @@ class Store:
         self._health_changed: set[str] = set()
         self._trails = PnlTrails()
         self.version = 0
+        self.listed: set[str] = set()  # venues whose full list came in at least once
 
     # ----- FeedSink -------------------------------------------------------------------
     def _venue(self, venue: str) -> dict[str, Target]:
@@ -103,6 +104,7 @@ class Store:
             else:
                 current[tid] = target
         self._touch(venue)
+        self.listed.add(venue)
         self.version += 1
 
     def upsert(self, targets: Iterable[Target]) -> None:

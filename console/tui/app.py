@@ -40,10 +40,13 @@ from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
 from console.tui.strips import install as install_strip_patch
 from console.tui.themes import install_themes, theme_commands, theme_notice
+from console.venues.base import FeedStatus
 
 install_strip_patch()
 log = logging.getLogger(__name__)
 FIRST_PAINT_TICK_S = 0.05
+START_UP_AT_MOST_S = 10.0
+"""The garbage collector is held while the venues' first lists come in, at most this long."""
 register_bindings(KILL_BINDINGS)
 
 
@@ -139,6 +142,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         if self.start_feeds:
             self.session.start_feeds()
         self.heap.install(time.monotonic())
+        if self.start_feeds:
+            self.heap.hold()  # until every venue has answered once: see _start_up_over
         self.set_interval(self.tick_s, self.tick, name="redraw")
         self._eager = self.set_interval(FIRST_PAINT_TICK_S, self._until_first_rows, name="first")
         self.call_after_refresh(self.tick)
@@ -194,9 +199,22 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
                     timeout=10,
                 )
 
+        if self.heap.holding and self._start_up_over():
+            self.heap.release()
         if self.session.dispatcher.running is None:  # a running plan manages the heap itself
             now = time.monotonic()
             self.heap.tick(now, now if self.input_waiting() else self.last_input)
+
+    def _start_up_over(self) -> bool:
+        """Every venue has given its full list once or is down, or start-up has taken
+        :data:`START_UP_AT_MOST_S`."""
+        store = self.session.store
+        if time.time() - self.started_at > START_UP_AT_MOST_S:
+            return True
+        return all(
+            venue in store.listed or store.venue_health(venue).status is FeedStatus.DOWN
+            for venue in self.session.clients
+        )
 
     def _tick(self) -> None:
         if not self.screen_stack or self.screen_stack[0] is not self._main:

@@ -3,10 +3,12 @@ collections wait for a quiet moment but never forever."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.segment import Segment
@@ -14,6 +16,7 @@ from textual.strip import Strip
 
 import console.tui.app  # noqa: F401  (installs the strip patch, as the console does)
 from console.tui.heap import QuietCollector, gc_paused
+from console.venues.base import FeedSink, FeedStatus
 
 
 def _holds_no_reference_to_itself(use: object) -> bool:
@@ -102,3 +105,98 @@ async def test_a_key_queued_but_not_yet_handled_is_not_a_quiet_moment(tmp_path: 
         assert app.input_waiting()
         await pilot.pause()
         assert not app.input_waiting()
+
+
+class TestStartUpHold:
+    def test_no_collection_while_held_then_frozen_and_collected_as_before(self) -> None:
+        heap = QuietCollector()
+        assert gc.isenabled()
+        frozen = gc.get_freeze_count()
+        heap.hold()
+        try:
+            assert heap.holding and not gc.isenabled()
+            built = [[n] for n in range(1000)]  # what start-up builds, and keeps
+            heap.release()
+            assert not heap.holding and gc.isenabled()
+            assert gc.get_freeze_count() >= frozen + len(built)
+        finally:
+            gc.unfreeze()
+
+    def test_shutting_down_while_held_gives_the_collector_back_unfrozen(self) -> None:
+        heap = QuietCollector()
+        heap.install(now=0.0)
+        frozen = gc.get_freeze_count()
+        heap.hold()
+        heap.uninstall()
+        assert gc.isenabled() and not heap.holding
+        assert gc.get_freeze_count() == frozen
+
+    def test_a_collector_off_before_stays_off(self) -> None:
+        heap = QuietCollector()
+        with gc_paused():
+            heap.hold()
+            heap.release()
+            assert not gc.isenabled()
+            gc.unfreeze()
+        assert gc.isenabled()
+
+
+def silent_venues() -> dict[str, Any]:
+    """The demo venues, Joyride's feed never answering (until told to fail)."""
+    from tests.tui.fakes import fake_venues
+
+    venues: dict[str, Any] = fake_venues()
+    fail = asyncio.Event()
+
+    async def silent(sink: FeedSink) -> None:
+        await fail.wait()
+        sink.health("joyride", FeedStatus.DOWN, "connection refused")
+        await asyncio.Event().wait()
+
+    venues["joyride"].run_feed = silent
+    venues["joyride"].fail_now = fail.set
+    return venues
+
+
+async def test_start_up_holds_the_collector_until_every_venue_answered(tmp_path: Path) -> None:
+    """Held from mount; given back once every venue has listed or is down."""
+    from console.tui.app import ConsoleApp
+    from tests.tui.fakes import FakeClock, fake_session
+
+    clock = FakeClock()
+    venues = silent_venues()
+    app = ConsoleApp(fake_session(tmp_path, clock, venues), clock=clock)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            store = app.session.store
+            while not ({"55tech", "x3algo", "pipai", "finradar"} <= store.listed):
+                await pilot.pause()
+            app.tick()
+            assert app.heap.holding and not gc.isenabled()  # Joyride has not answered
+            venues["joyride"].fail_now()
+            while store.venue_health("joyride").status is not FeedStatus.DOWN:
+                await pilot.pause()
+            app.tick()
+            assert "joyride" not in store.listed  # down: it counts as answered
+            assert not app.heap.holding and gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert gc.isenabled()
+
+
+async def test_start_up_holds_the_collector_at_most_ten_seconds(tmp_path: Path) -> None:
+    from console.tui.app import START_UP_AT_MOST_S, ConsoleApp
+    from tests.tui.fakes import FakeClock, fake_session
+
+    clock = FakeClock()
+    app = ConsoleApp(fake_session(tmp_path, clock, silent_venues()), clock=clock)
+    try:
+        async with app.run_test(size=(80, 24)):
+            app.tick()
+            assert app.heap.holding
+            app.started_at -= START_UP_AT_MOST_S + 1
+            app.tick()
+            assert not app.heap.holding and gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert gc.isenabled()
