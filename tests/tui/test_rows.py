@@ -140,3 +140,40 @@ async def test_changes_that_keep_the_order_do_not_resort_and_a_move_does(tmp_pat
         app.tick()
         assert table._update_count > generation
         assert table.get_row_index("x3algo/a2400") == 0
+
+
+async def test_a_name_sorted_rebuild_orders_and_remembers_as_the_built_cells_do(
+    tmp_path: Path,
+) -> None:
+    """The name column's fast path (sort key and signature from the text, cells built
+    when drawn) gives the order and signatures that building every name cell gives."""
+    names = ["beta", "Alpha", "alpha", "", "10", "9", "zeta\r", "ÉCU", "écu", "beta"]
+    clock = FakeClock()
+    venues = fake_venues()
+    base = algorithms()[0]
+    venues["x3algo"] = FakeVenue(
+        "x3algo", "x3algo", [replace(base, id=f"n{i}", name=n) for i, n in enumerate(names)]
+    )
+    session = fake_session(tmp_path, clock, venues)
+    preload(session, venues)
+    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        panel = await algorithms_shown(pilot, app, len(names))
+        rows, table = panel.rows, panel.table
+        assert rows.columns[rows._sort_index].text_of is not None  # the fast path ran
+
+        def seen() -> tuple[list[str], dict[str, object]]:
+            order = [str(row.key.value) for row in table.ordered_rows]
+            return order, {key: rows.shown[key][rows._sort_index] for key in order}
+
+        for reverse in (False, True):
+            rows.sort_reverse = reverse
+            rows.rebuild(table, clock())
+            fast = seen()
+            index = rows._sort_index
+            rows.columns[index] = replace(rows.columns[index], text_of=None)
+            rows.rebuild(table, clock())
+            assert seen() == fast
+            rows.columns[index] = replace(rows.columns[index], text_of=lambda t: t.name)
+        assert fast[0][0] == "x3algo/n3"  # reversed: the row with no name first
+        assert fast[1]["x3algo/n6"] == ("zeta", "")  # shown without the control code

@@ -12,7 +12,7 @@ from console.tui.panels.columns import (
     Column,
     RowContext,
     attr_cell,
-    name_cell,
+    name_column,
     number_cell,
     status_cell,
 )
@@ -33,7 +33,7 @@ class AlgorithmsPanel(TargetPanel):
     def build_columns(self) -> list[Column]:
         return [
             SELECT,
-            Column("name", "Name", 16, name_cell),
+            name_column("Name", 16),
             Column("status", "Status", 8, status_cell),
             Column("profit", "Profit", 10, number_cell("profit", fmt_money, as_number)),
             Column("win_rate", "Win%", 6, number_cell("win_rate", fmt_pct, as_number)),

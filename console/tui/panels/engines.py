@@ -7,7 +7,14 @@ from rich.text import Text
 from console.core.model import ActionKind, Target, TargetKind
 from console.tui.format import Cell, fmt_clock, fmt_duration, one_line, parse_iso
 from console.tui.panels.base import TargetPanel
-from console.tui.panels.columns import SELECT, Column, RowContext, attr_cell, name_cell, status_cell
+from console.tui.panels.columns import (
+    SELECT,
+    Column,
+    RowContext,
+    attr_cell,
+    name_column,
+    status_cell,
+)
 
 
 def _since(target: Target) -> float | None:
@@ -62,7 +69,7 @@ class EnginesPanel(TargetPanel):
     def build_columns(self) -> list[Column]:
         return [
             SELECT,
-            Column("name", "Client", 18, name_cell),
+            name_column("Client", 18),
             Column("status", "Status", 14, _status),
             Column("trading", "Trading", 7, _trading),
             Column("since", "Since", 9, _since_cell),

@@ -16,7 +16,7 @@ from console.tui.panels.columns import (
     Column,
     RowContext,
     attr_cell,
-    name_cell,
+    name_column,
     number_cell,
     status_cell,
 )
@@ -43,7 +43,7 @@ class StrategiesPanel(TargetPanel):
     def build_columns(self) -> list[Column]:
         return [
             SELECT,
-            Column("name", "Name", 14, name_cell),
+            name_column("Name", 14),
             Column("status", "Status", 8, status_cell),
             Column("positions", "Pos", 4, _positions),
             Column("pnl", "P&L", 10, number_cell("pnl", fmt_money, as_number)),
