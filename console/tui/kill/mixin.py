@@ -198,6 +198,8 @@ class KillMixin(JournalMixin):
             )
         else:
             self.kill_watch.include_verified()
+        if isinstance(self.screen, KillProgressScreen):
+            self.screen.refresh_view()  # DONE at once, not on the view's next refresh
 
     def _retry(self, plan: Plan) -> None:
         run = self.kill_run
