@@ -198,8 +198,10 @@ class KillMixin(JournalMixin):
             )
         else:
             self.kill_watch.include_verified()
-        if isinstance(self.screen, KillProgressScreen):
-            self.screen.refresh_view()  # DONE at once, not on the view's next refresh
+        screen = self.screen
+        if isinstance(screen, KillProgressScreen) and screen.is_mounted:
+            screen.refresh_view()  # DONE at once, not on the view's next refresh (a view
+            # not mounted yet draws everything when it is)
 
     def _retry(self, plan: Plan) -> None:
         run = self.kill_run
