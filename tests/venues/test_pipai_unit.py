@@ -169,6 +169,21 @@ async def test_repeated_cursor_stops_paging_with_a_clear_error() -> None:
         await client_for(fake).list_targets()
 
 
+async def test_a_list_page_of_the_wrong_shape_says_so_and_an_unshown_field_is_not_read() -> None:
+    """A page the fast reading refuses is read the tolerant way, which names the problem;
+    a malformed field the console never shows (``params``) no longer costs the page."""
+    fake = FakePipAI()
+    fake.on("GET", "/v1/strategies", answer(200, {"data": {"not": "a list"}}))
+    with pytest.raises(FeedError, match="unreadable answer when listing strategies"):
+        await client_for(fake).list_targets()
+    fake.on("GET", "/v1/strategies", answer(200, {"data": [{"name": "no id"}]}))
+    with pytest.raises(FeedError, match="unreadable answer when listing strategies"):
+        await client_for(fake).list_targets()
+    fake.on("GET", "/v1/strategies", answer(200, {"data": [strategy(params="oops")]}))
+    (target,) = await client_for(fake).list_targets()
+    assert target.id == SID and target.attrs["open_positions"] == 2
+
+
 async def test_read_of_a_missing_strategy_is_none() -> None:
     fake = FakePipAI()
     assert await client_for(fake).read_target("strat_gone") is None
