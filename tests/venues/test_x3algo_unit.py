@@ -373,3 +373,14 @@ async def test_an_unchanged_row_keeps_its_target_and_a_changed_one_is_read_again
     rows[2] = {**rows[2], "id": ["not", "a", "string"]}
     with pytest.raises(X3AlgoReadError, match="unreadable algorithm list"):
         await client.list_targets()
+
+
+async def test_a_malformed_field_the_console_never_shows_does_not_cost_the_page(
+    venue: FakeVenue,
+) -> None:
+    rows = [{**algo("active"), "id": "1" * 24, "positionSizing": "oops"}]
+    venue.routes[("GET", "/api/trading/algorithms")] = lambda _r: httpx.Response(
+        200, json={"data": rows, "pagination": {"page": 1, "totalPages": 1}}
+    )
+    (target,) = await make_client(venue).list_targets()
+    assert (target.id, target.state) == ("1" * 24, State.RUNNING)
