@@ -55,7 +55,13 @@ from console.venues.x3algo_outcomes import (
     rejected_forbidden,
     rejected_incomplete_config,
 )
-from console.venues.x3algo_rows import ROWS_PAGE, AlgorithmRow, algorithm_row, row_target
+from console.venues.x3algo_rows import (
+    ROWS_PAGE,
+    AlgorithmRow,
+    algorithm_row,
+    row_target,
+    to_target,
+)
 from console.venues.x3algo_wire import (
     Algorithm,
     AlgorithmPage,
@@ -270,7 +276,7 @@ class X3AlgoClient(VenueClient):
 
     def _target(self, algo: Algorithm) -> Target:
         self._names[algo.id] = algo.name
-        return row_target(self.name, algorithm_row(algo), time.time())
+        return to_target(self.name, algo)
 
     # ----- actions --------------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:
