@@ -91,9 +91,10 @@ def test_the_documented_row_reads_as_documented() -> None:
         "updated_at": "2024-01-15T10:30:00Z",
         "last_execution": "success: ok",
     }
-    assert row_target("x3", fast(ROWS["camelCase wins over its twin"]), 1.0).attrs[
-        "strategy_type"
-    ] == "camel"
+    assert (
+        row_target("x3", fast(ROWS["camelCase wins over its twin"]), 1.0).attrs["strategy_type"]
+        == "camel"
+    )
 
 
 @pytest.mark.parametrize(
