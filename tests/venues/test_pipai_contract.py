@@ -34,6 +34,21 @@ GET_SAMPLE = """
 }
 """
 
+GET_SAMPLE_ATTRS = {
+    "template": "tpl_grid",
+    "symbols": ("BTCUSDT",),
+    "timeframe": "1h",
+    "capital": "10000.00",
+    "leverage": 3,
+    "open_positions": 2,
+    "pnl": "184.32",
+    "win_rate": "0.638",
+    "trades": 47,
+    "deployed_at": "2026-04-29T08:00:00Z",
+    "updated_at": "2026-04-29T08:00:00Z",
+}
+"""The Target attrs GET_SAMPLE maps to (docs/ATTRIBUTES.md, PipAI)."""
+
 LIST_SAMPLE = """
 {
   "data": [
@@ -127,19 +142,7 @@ def test_get_sample_parses_and_maps_to_documented_attrs() -> None:
         State.RUNNING,
         "deployed",
     )
-    assert target.attrs == {
-        "template": "tpl_grid",
-        "symbols": ("BTCUSDT",),
-        "timeframe": "1h",
-        "capital": "10000.00",
-        "leverage": 3,
-        "open_positions": 2,
-        "pnl": "184.32",
-        "win_rate": "0.638",
-        "trades": 47,
-        "deployed_at": "2026-04-29T08:00:00Z",
-        "updated_at": "2026-04-29T08:00:00Z",
-    }
+    assert target.attrs == GET_SAMPLE_ATTRS
     assert Decimal(str(target.attrs["pnl"])) == Decimal("184.32")
 
 

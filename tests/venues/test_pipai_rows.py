@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from console.core.model import State
 from console.venues.pipai_map import row_target, strategy_row
 from console.venues.pipai_wire import ROWS_PAGE, Strategy
-from tests.venues.test_pipai_contract import GET_SAMPLE, LIST_SAMPLE
+from tests.venues.test_pipai_contract import GET_SAMPLE, GET_SAMPLE_ATTRS, LIST_SAMPLE
 
 DOCUMENTED = json.loads(GET_SAMPLE)
 
@@ -70,19 +70,7 @@ def test_the_documented_strategy_reads_as_documented() -> None:
         State.RUNNING,
         "deployed",
     )
-    assert target.attrs == {
-        "template": "tpl_grid",
-        "symbols": ("BTCUSDT",),
-        "timeframe": "1h",
-        "capital": "10000.00",
-        "leverage": 3,
-        "open_positions": 2,
-        "pnl": "184.32",
-        "win_rate": "0.638",
-        "trades": 47,
-        "deployed_at": "2026-04-29T08:00:00Z",
-        "updated_at": "2026-04-29T08:00:00Z",
-    }
+    assert target.attrs == GET_SAMPLE_ATTRS
     numbers = row_target("pipai", fast(STRATEGIES["numbers where strings are documented"]), 1.0)
     assert (numbers.attrs["capital"], numbers.attrs["leverage"], numbers.attrs["pnl"]) == (
         "5000",

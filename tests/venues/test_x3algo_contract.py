@@ -34,6 +34,19 @@ ENVELOPE_SAMPLE = {
 }
 SIGNUP_SAMPLE = {"accessToken": "eyJ…", "expiresIn": 900}
 
+DOCUMENTED_ATTRS = {
+    "symbols": ("NSE:RELIANCE", "NSE:TCS"),
+    "timeframe": "15m",
+    "strategy_type": "momentum",
+    "trades": 45,
+    "win_rate": 62.5,
+    "profit": 15000.0,
+    "profit_factor": 1.8,
+    "updated_at": "2024-01-15T10:30:00Z",
+    "last_execution": "success: ok",
+}
+"""The Target attrs of LIST_SAMPLE's row with a lastExecution (status success, result ok)."""
+
 
 def _client() -> X3AlgoClient:
     settings = VenueSettings(
@@ -101,17 +114,7 @@ def test_target_carries_the_documented_attrs() -> None:
         State.RUNNING,
         "active",
     )
-    assert target.attrs == {
-        "symbols": ("NSE:RELIANCE", "NSE:TCS"),
-        "timeframe": "15m",
-        "strategy_type": "momentum",
-        "trades": 45,
-        "win_rate": 62.5,
-        "profit": 15000.0,
-        "profit_factor": 1.8,
-        "updated_at": "2024-01-15T10:30:00Z",
-        "last_execution": "success: ok",
-    }
+    assert target.attrs == DOCUMENTED_ATTRS
 
 
 def _target(raw: str) -> Target:

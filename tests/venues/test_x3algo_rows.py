@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from console.venues.x3algo_rows import ROWS_PAGE, algorithm_row, row_target
 from console.venues.x3algo_wire import Algorithm
+from tests.venues.test_x3algo_contract import DOCUMENTED_ATTRS
 from tests.x3algo_samples import LIST_SAMPLE
 
 DOCUMENTED = LIST_SAMPLE["data"][0]
@@ -80,17 +81,7 @@ def test_the_documented_row_reads_as_documented() -> None:
         "active",
         1.0,
     )
-    assert target.attrs == {
-        "symbols": ("NSE:RELIANCE", "NSE:TCS"),
-        "timeframe": "15m",
-        "strategy_type": "momentum",
-        "trades": 45,
-        "win_rate": 62.5,
-        "profit": 15000.0,
-        "profit_factor": 1.8,
-        "updated_at": "2024-01-15T10:30:00Z",
-        "last_execution": "success: ok",
-    }
+    assert target.attrs == DOCUMENTED_ATTRS
     assert (
         row_target("x3", fast(ROWS["camelCase wins over its twin"]), 1.0).attrs["strategy_type"]
         == "camel"
