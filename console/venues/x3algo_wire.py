@@ -1,4 +1,5 @@
-"""x3algo wire models (pydantic v2) and their mapping to the console's Target.
+"""x3algo wire models (pydantic v2), and x3algo's status words as console states (the
+mapping to Target is in ``x3algo_rows``).
 
 Every model ignores unknown fields and keeps ``status`` as the raw string, so a status
 the docs never listed (or a future one) is shown as UNKNOWN with its own word beside it
