@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from console import cli_control, cli_kill, cli_sim
+from console import cli_audit, cli_control, cli_kill, cli_sim
 from console.config import ConfigError, Profile, load_profile, state_dir
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     cli_kill.add_parsers(sub, common)
+    cli_audit.add_parser(sub, common)
 
     shots = sub.add_parser(
         "screenshots",
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "kill":
             return asyncio.run(cli_kill.kill(_session(profile), args))
         if args.command == "audit":
-            return cli_kill.audit(_audit_session(profile), args)
+            return cli_audit.audit(_audit_session(profile), args)
         parser.error(f"unknown command {args.command!r}")
     except ConfigError as exc:
         print(f"trading-console: {exc}", file=sys.stderr)
