@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.sim.vendor import VendorSim
@@ -41,14 +42,15 @@ class FaultMiddleware:
             receive = await _buffered(receive)
             await asyncio.sleep(knobs.latency_ms / 1000)
         fault = None
+        listing = scope["method"] == "GET" and scope["path"] in self.vendor.list_paths
+        if listing and await self._hostile_list(scope, receive, send):
+            return
         if knobs.down:
             fault = self.vendor.error_response(503, "Service unavailable (simulated outage)")
         elif knobs.burst_429 > 0:
             knobs.burst_429 -= 1
             ctx.count("429")
-            fault = self.vendor.error_response(
-                429, "Rate limit exceeded", retry_after=max(0.05, knobs.rate_scale)
-            )
+            fault = self._429()
         elif ctx.chance(knobs.error_rate):
             fault = self.vendor.error_response(500, "Internal error (simulated)")
         if fault is not None:
@@ -58,6 +60,58 @@ class FaultMiddleware:
             await self.app(scope, receive, _truncating(send))
             return
         await self.app(scope, receive, send)
+
+    def _429(self) -> Response:
+        knobs = self.vendor.ctx.knobs
+        response = self.vendor.error_response(
+            429, "Rate limit exceeded", retry_after=max(0.05, knobs.rate_scale)
+        )
+        if knobs.retry_after:
+            response.headers["Retry-After"] = knobs.retry_after
+        return response
+
+    async def _hostile_list(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a list read the way a hostile venue does, when a knob says so."""
+        ctx = self.vendor.ctx
+        knobs = ctx.knobs
+        response: Response | None = None
+        if knobs.list_429:
+            knobs.list_429 -= 1 if knobs.list_429 > 0 else 0
+            ctx.count("429")
+            response = self._429()
+        elif knobs.list_body:
+            body = b"" if knobs.list_body == "EMPTY" else knobs.list_body.encode()
+            response = Response(body, 200, media_type="application/json")
+        elif knobs.deep_nesting > 0:
+            response = Response(b"[" * knobs.deep_nesting, 200, media_type="application/json")
+        elif knobs.huge_list_mb > 0:
+            size = int(knobs.huge_list_mb * 1_048_576)
+            response = _Padded(size)
+        if response is None:
+            return False
+        ctx.count("hostile_list")
+        await response(scope, receive, send)
+        return True
+
+
+class _Padded(Response):
+    """A valid JSON body of ``size`` bytes (``[]`` after whitespace), streamed in chunks
+    without a Content-Length, so only a reader that counts can refuse it in time."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(None, 200, media_type="application/json")
+        self.size = size
+        del self.headers["content-length"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        chunk = b" " * 65536
+        left = self.size
+        while left > 0:
+            piece = chunk[: min(left, len(chunk))]
+            left -= len(piece)
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"[]", "more_body": False})
 
 
 async def _buffered(receive: Receive) -> Receive:

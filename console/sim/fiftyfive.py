@@ -57,6 +57,7 @@ _FLAG_COMMANDS = {
 
 class FiftyFiveSim(VendorSim):
     api = "55tech"
+    list_paths = ("/api/v1/trading/status",)
     ws_path = "/ws/subscribe"
 
     def __init__(self, ctx: VendorContext) -> None:

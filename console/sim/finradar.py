@@ -58,6 +58,7 @@ class FinRadarSim(VendorSim):
     """FinRadar's Sniper module: list, create and stop sniper targets of one API key."""
 
     api = "finradar"
+    list_paths = ("/api/v1/sniper/targets",)
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)

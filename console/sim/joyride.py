@@ -59,6 +59,7 @@ class _Invalid(Exception):
 
 class JoyrideSim(VendorSim):
     api = "joyride"
+    list_paths = ("/api/v1/market/instruments",)
     base_path = "/api"
 
     def __init__(self, ctx: VendorContext) -> None:

@@ -24,6 +24,20 @@ class Knobs:
     rate_scale: float = 1.0  # multiplies every rate window (0.01: 100/min becomes 100/0.6 s)
     event_rate: float = 0.0  # > 0: extra stream events per second (benchmarks)
     conflict_mode: bool = False  # 55-tech: answer repeated actions 409 instead of already_*
+    # Hostile answers (docs/EMERGENCY.md, "Hostile venues"): each reproduces a way real
+    # venues were seen to answer, which the documented contracts never describe.
+    retry_after: str = ""  # Retry-After of every 429 (e.g. "3600", "inf", "1e309", a date)
+    list_429: int = 0  # the next N list reads are answered 429 (counts down; -1: forever)
+    list_body: str = ""  # list reads answered 200 with this body; "EMPTY": a zero-length one
+    huge_list_mb: float = 0.0  # > 0: list answers padded to this many MB (valid JSON)
+    deep_nesting: int = 0  # > 0: list answers are this many nested '[' (never closed)
+    endless_pages: bool = False  # list paging never ends (full pages, fresh cursors, has_more)
+    echo_secret: bool = False  # error answers (and stream error frames) quote the credential
+    duplicate_slug: bool = False  # 55-tech: every API key's answers carry one client slug
+    revoked_keys: int = 0  # 55-tech: the first N API keys are refused (401)
+    bad_row: bool = False  # one list row carries an impossible value (Joyride: expiry 10^12)
+    dot_ids: bool = False  # two extra targets with ids "." and ".."
+    escape_names: bool = False  # target names carry terminal escape sequences
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply changes from JSON, refusing unknown names and coercing to each field's type."""

@@ -66,6 +66,7 @@ def retry_after_header(seconds: float) -> str:
 
 class PipAISim(VendorSim):
     api = "pipai"
+    list_paths = ("/v1/strategies",)
     ws_path = WS_PATH
 
     def __init__(self, ctx: VendorContext) -> None:

@@ -26,6 +26,9 @@ class VendorSim(ABC):
     ws_path: ClassVar[str | None] = None
     # Part of the vendor's base URL after the host (Joyride's REST base is ``.../api``).
     base_path: ClassVar[str] = ""
+    # GET paths that list targets: where the generic hostile knobs (list_429, list_body,
+    # huge_list_mb, deep_nesting) answer instead of the vendor.
+    list_paths: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx

@@ -64,6 +64,7 @@ class X3AlgoSim(VendorSim):
     """x3algo: one demo user, their algorithms, JWT auth with a refresh cookie."""
 
     api: ClassVar[str] = "x3algo"
+    list_paths = ("/api/trading/algorithms",)
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)

@@ -70,6 +70,12 @@ class VenueSettings:
     rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
     pacing: bool = True
     options: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    # Bounds on what a venue may make us do (docs/EMERGENCY.md, "Deadlines and bounds"):
+    # defaults far above any real account, so only a broken or hostile venue meets them.
+    max_pages: int = 5_000  # pages of one list read; beyond: the venue is *incomplete*
+    max_targets: int = 250_000  # targets of one list read; beyond: *incomplete*
+    max_body_bytes: int = 64 * 1024 * 1024  # one answer's body; beyond: no answer read
+    retry_after_cap_s: float = 30.0  # longest vendor-asked wait honoured; beyond: failed
 
     def secret(self, name: str) -> Secret:
         try:

@@ -21,7 +21,32 @@ log = logging.getLogger(__name__)
 
 
 class FeedError(Exception):
-    """A feed could not get data; the message is shown on the venue's panel as is."""
+    """A feed could not get data; the message is shown on the venue's panel as is.
+
+    A plain FeedError means the venue could not be reached or would not answer
+    (*unreachable*); the two subclasses below say it did answer, untruthfully.
+    """
+
+    kind = "unreachable"
+
+
+class Unreadable(FeedError):
+    """The venue answered, but not in the documented shape (``{}``, an empty body, a
+    list where an object belongs): nothing can be said of its targets — never "none"."""
+
+    kind = "unreadable"
+
+
+class Incomplete(FeedError):
+    """The list could not be read to its end (a paging cap, a repeated cursor, a page
+    that failed mid-way). ``partial`` holds the targets read before it stopped, which a
+    kill still halts; the venue is reported *incomplete*, never "all verified"."""
+
+    kind = "incomplete"
+
+    def __init__(self, message: str, partial: list[Target] | None = None) -> None:
+        super().__init__(message)
+        self.partial: list[Target] = list(partial or [])
 
 
 @dataclass

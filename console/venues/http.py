@@ -16,6 +16,12 @@ cookies (a venue that needs one, x3algo's refresh token, keeps it itself).
 Requests come back as a :class:`Reply` (any HTTP status, body kept as bytes) or raise
 :class:`CallError` when there was no answer, telling whether the request may have
 reached the venue (a timeout after sending) or surely did not (connection refused).
+
+Bounds against a hostile venue: a body larger than the venue's ``max_body_bytes`` is not
+read (a :class:`CallError`: no usable answer, the request may have landed); JSON nested
+deeper than Python's parser can follow is a malformed answer, never a RecursionError;
+an id is only ever sent as one percent-encoded path segment (:func:`segment`), and
+``.``/``..``, which a normalising proxy would route elsewhere, are refused unsent.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 import httpx
@@ -43,6 +50,21 @@ JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 QueryValue = str | int | float | bool
 
 _USER_AGENT = "trading-console/0.1"
+_DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+
+class UnsafeId(ValueError):
+    """A target id that cannot be sent as a path segment (``.``, ``..``, empty)."""
+
+
+def segment(value: str) -> str:
+    """``value`` as exactly one path segment: every reserved character percent-encoded
+    (``/``, ``?``, ``#``, ``%`` …). Raises :class:`UnsafeId` for ``.``, ``..`` and the
+    empty id: encoded or not, a normalising proxy may resolve them as dot segments."""
+    if value in ("", ".", "..") or value.strip(".") == "" or "\x00" in value:
+        raise UnsafeId(f"target id {value!r} cannot be sent safely as a URL path segment")
+    return quote(value, safe="-._~")
+
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -87,6 +109,8 @@ class Reply:
         """The body as JSON; raises ``ValueError`` with a short description when it is not."""
         try:
             return json.loads(self.content)  # type: ignore[no-any-return]
+        except RecursionError:
+            raise ValueError("malformed JSON from venue (nested too deeply)") from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"malformed JSON from venue ({exc.msg} at byte {exc.pos})") from None
         except UnicodeDecodeError:
@@ -100,6 +124,8 @@ class Reply:
         (a ``ValueError`` too) when its shape is wrong — as the two steps do."""
         try:
             return model.model_validate_json(self.content)
+        except RecursionError:
+            raise ValueError("malformed JSON from venue (nested too deeply)") from None
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             if first["type"] == "json_invalid":
@@ -129,6 +155,7 @@ class VenueHTTPClient(httpx.AsyncClient):
     aiohttp_transport: AiohttpTransport | None = None
     fixed_headers: dict[str, str] | None = None  # the client's own headers, read once
     base: str = ""  # base_url without its trailing slash, read once
+    max_body_bytes: int = _DEFAULT_MAX_BODY  # the venue's cap on one answer's body
 
 
 @functools.cache
@@ -185,6 +212,7 @@ def make_http_client(
         follow_redirects=False,
     )
     client.aiohttp_transport = fast
+    client.max_body_bytes = settings.max_body_bytes
     client.fixed_headers = dict(client.headers.items())
     client.base = str(client.base_url).rstrip("/")
     return client
@@ -270,7 +298,7 @@ async def _exchange_aiohttp(
             method, URL(_url(client, path, params), encoded=True), data=content,
             headers=headers, timeout=timeout, allow_redirects=False,
         ) as response:  # fmt: skip
-            body = await response.read()
+            body = await _read_capped_aiohttp(response, _body_cap(client))
             status, response_headers = response.status, response.headers
     except aiohttp.ConnectionTimeoutError:
         # The connection never opened: the request surely did not reach the venue.
@@ -300,7 +328,7 @@ async def _exchange(
     """Through httpx: clients on another transport (``httpx.MockTransport`` in unit tests)."""
     try:
         async with asyncio.timeout(limit):
-            response = await client.request(
+            request = client.build_request(
                 method,
                 path,
                 params=dict(params) if params else None,
@@ -308,7 +336,11 @@ async def _exchange(
                 headers=req_headers,
                 timeout=httpx.Timeout(limit, connect=min(limit, 5.0)),
             )
-            body = await response.aread()
+            response = await client.send(request, stream=True)
+            try:
+                body = await _read_capped_httpx(response, _body_cap(client))
+            finally:
+                await response.aclose()
     except (TimeoutError, httpx.TimeoutException) as exc:
         # ConnectTimeout means the request never left; any other timeout may have landed.
         sent = not isinstance(exc, httpx.ConnectTimeout)
@@ -321,6 +353,51 @@ async def _exchange(
         raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
     latency_ms = (time.perf_counter() - started) * 1000
     return Reply(response.status_code, response.headers, body, latency_ms)
+
+
+def _body_cap(client: httpx.AsyncClient) -> int:
+    return getattr(client, "max_body_bytes", _DEFAULT_MAX_BODY)
+
+
+def _too_large(cap: int) -> CallError:
+    return CallError(
+        "protocol",
+        f"answer larger than {cap / 1_048_576:g} MB (max_body_bytes); not read",
+        maybe_sent=True,
+    )
+
+
+async def _read_capped_aiohttp(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The body, refused past ``cap`` bytes (declared or streamed) without reading it all."""
+    declared = response.content_length
+    if declared is not None and declared > cap:
+        response.close()
+        raise _too_large(cap)
+    if declared is not None:
+        return await response.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > cap:
+            response.close()
+            raise _too_large(cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_capped_httpx(response: httpx.Response, cap: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise _too_large(cap)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @functools.lru_cache(maxsize=64)

@@ -12,13 +12,18 @@ whatever the latency or the load on this machine. Waiters wake when a call settl
 A call never settled (a caller's bug) stops counting as "now" after ``_IN_FLIGHT_CAP_S``.
 
 The vendor can also tell us to wait (``Retry-After``, ``X-RateLimit-Remaining: 0`` with
-``X-RateLimit-Reset``): ``hold_until`` makes every waiter respect that.
+``X-RateLimit-Reset``): ``hold_until`` makes every waiter respect that — up to the
+pacer's ``cap_s`` (the profile's ``retry_after_cap``, 30 s by default). A venue asking
+for an hour, ``inf`` or a date in year 9999 never freezes a kill: the pacer holds at
+most ``cap_s``, and the call that was told so is *failed* with the vendor's wait in
+words (:func:`wait_words`), for the operator to retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -34,6 +39,8 @@ _MARGIN_FRACTION = 0.03
 _MARGIN_MIN_S = 0.004
 # After this long an unsettled call is assumed answered at send + cap (never a deadlock).
 _IN_FLIGHT_CAP_S = 60.0
+# The longest wait a vendor can impose on us by default (profile: retry_after_cap).
+DEFAULT_CAP_S = 30.0
 
 
 class Slot:
@@ -57,9 +64,15 @@ class Pacer:
     """Paces calls under ``limit`` units per rolling ``window_s`` seconds."""
 
     def __init__(
-        self, rate: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+        self,
+        rate: RateLimit,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        cap_s: float = DEFAULT_CAP_S,
     ) -> None:
         self.rate = rate
+        self.cap_s = cap_s
         self._clock = clock
         self._sleep = sleep
         self._spent: deque[Slot] = deque()
@@ -135,8 +148,10 @@ class Pacer:
         self._settled.set()
 
     def hold_until(self, deadline: float) -> None:
-        """Make every call wait until ``deadline`` (monotonic seconds)."""
-        self._hold_until = max(self._hold_until, deadline)
+        """Make every call wait until ``deadline`` (monotonic seconds), never more than
+        ``cap_s`` from now."""
+        now = self._clock()
+        self._hold_until = max(self._hold_until, min(deadline, now + self.cap_s))
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response: a 429's ``Retry-After`` or an exhausted ``X-RateLimit``."""
@@ -163,18 +178,51 @@ class Pacer:
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` as seconds, whether given as a number or an HTTP date."""
+    """``Retry-After`` as seconds, whether given as a number or an HTTP date.
+
+    Never raises and never returns NaN: ``inf``, ``1e309`` or a date in year 9999 come
+    back as a very large number (``math.inf``), for :func:`too_long` to refuse.
+    """
     value = headers.get("retry-after")
     if value is None:
         return None
+    value = value.strip()[:64]
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
+
+
+def too_long(wait: float | None, cap_s: float) -> bool:
+    """Is a vendor-asked wait beyond what we honour? (``None``: the vendor named none.)"""
+    return wait is not None and wait > cap_s
+
+
+def wait_words(seconds: float) -> str:
+    """A vendor's asked-for wait in words: ``45 s``, ``12 min``, ``1 h``, ``3 days``, ``forever``."""
+    if not math.isfinite(seconds) or seconds > 10 * 365 * 86400:
+        return "forever"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def not_waiting(vendor: str, seconds: float, cap_s: float) -> str:
+    """The words for a call we gave up on because the vendor asked for too long a wait."""
+    return (
+        f"{vendor} asks to wait {wait_words(seconds)} (rate limited): not waiting longer "
+        f"than {cap_s:g} s; nothing more was sent — retry later (r in the kill report)"
+    )
 
 
 def scaled(rate: RateLimit, scale: float) -> RateLimit:
@@ -200,5 +248,7 @@ class Unpaced(Pacer):
         return None
 
 
-def make_pacer(rate: RateLimit, *, enabled: bool, scale: float = 1.0) -> Pacer:
-    return Pacer(scaled(rate, scale)) if enabled else Unpaced()
+def make_pacer(
+    rate: RateLimit, *, enabled: bool, scale: float = 1.0, cap_s: float = DEFAULT_CAP_S
+) -> Pacer:
+    return Pacer(scaled(rate, scale), cap_s=cap_s) if enabled else Unpaced()

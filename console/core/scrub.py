@@ -1,0 +1,136 @@
+"""One scrubber for every venue: no credential ever leaves in text we write.
+
+Venues echo what they were sent. An error detail quoting the ``X-API-Key`` header, a
+token in a URL, a signature in a log line: any of it would reach the outcome, the
+journal, the feed's health text and the screen. Every piece of venue text passes
+through :meth:`Scrubber.scrub` before it is kept, and the journal scrubs again on the
+way in (the last line of defence).
+
+Two nets, both needed:
+
+* **the values themselves** — every secret this process holds (and the derived forms a
+  venue may echo: URL-encoded, base64 of ``user:password`` for Basic auth), replaced by
+  ``***`` wherever they appear, whatever the venue wrapped them in;
+* **the places secrets live** — ``X-API-Key: …``, ``Authorization: Bearer …``,
+  ``token=…``, ``"signature": "…"``, ``Cookie: …`` and their kin — whose values are
+  masked even when they are not ours (a refresh token the venue just minted, a
+  signature computed from our secret).
+
+Also here: :func:`printable`, which strips terminal control sequences from venue text
+before a terminal shows it (a target named ``\\x1b]0;pwned\\x07`` must not retitle the
+operator's terminal, nor clear the screen in the middle of a kill report).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import urllib.parse
+from collections.abc import Iterable
+
+MASK = "***"
+
+# Shortest credential value we mask by value: shorter ones ("1", "ab") would shred
+# ordinary text, and are caught by the key-based patterns where they matter.
+_MIN_SECRET_LEN = 6
+
+_KEY_NAMES = (
+    r"x[-_]?api[-_]?key|api[-_]?key|api[-_]?secret|apikey|access[-_]?token|refresh[-_]?token"
+    r"|id[-_]?token|auth[-_]?token|admin[-_]?token|token|secret|password|passwd|pwd"
+    r"|signature|x[-_]?signature|x[-_]?pipai[-_]?signature|sig|session[-_]?id|client[-_]?secret"
+)
+# "key": "value" / 'key': 'value' (JSON and Python reprs)
+_QUOTED = re.compile(
+    rf"""(?P<pre>["']?(?:{_KEY_NAMES})["']?\s*[:=]\s*)(?P<q>["'])(?P<val>[^"']*)(?P=q)""",
+    re.IGNORECASE,
+)
+# key=value, key: value (headers, query strings, log lines) up to a delimiter
+_BARE = re.compile(
+    rf"""(?P<pre>\b(?:{_KEY_NAMES})\b\s*[:=]\s*)(?P<val>(?!\*\*\*)[^\s"',;&)}}\]]+)""",
+    re.IGNORECASE,
+)
+_AUTH = re.compile(r"(?P<pre>\b(?:bearer|basic|token)\s+)(?P<val>[A-Za-z0-9._~+/=-]{6,})", re.I)
+_COOKIE = re.compile(r"(?P<pre>\b(?:set-)?cookie\s*[:=]\s*)(?P<val>[^\r\n]+)", re.IGNORECASE)
+
+
+def _mask(match: re.Match[str]) -> str:
+    quote = match.groupdict().get("q") or ""
+    return f"{match.group('pre')}{quote}{MASK}{quote}"
+
+
+class Scrubber:
+    """Masks known secret values and anything in a credential-shaped place."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Learn more values to mask (a token minted at login, a session cookie)."""
+        forms: set[str] = set()
+        for secret in secrets:
+            if not secret or len(secret) < _MIN_SECRET_LEN:
+                continue
+            forms.add(secret)
+            quoted = urllib.parse.quote(secret, safe="")
+            forms.add(quoted)
+            forms.add(urllib.parse.quote_plus(secret))
+            forms.add(base64.b64encode(secret.encode()).decode().rstrip("="))
+        with self._lock:
+            before = len(self._values)
+            self._values |= {f for f in forms if len(f) >= _MIN_SECRET_LEN}
+            if len(self._values) != before:
+                # Longest first, so a secret containing another is masked whole.
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def add_basic(self, user: str, password: str) -> None:
+        """Mask the Basic-auth form of a user and password (``base64(user:password)``)."""
+        self.add(password, base64.b64encode(f"{user}:{password}".encode()).decode())
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every known secret and credential-shaped value masked."""
+        if not text:
+            return text
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
+        return scrub_shapes(text)
+
+    def __call__(self, text: str) -> str:
+        return self.scrub(text)
+
+    def __repr__(self) -> str:
+        return f"Scrubber({len(self._values)} values)"
+
+
+def scrub_shapes(text: str) -> str:
+    """Mask values sitting where credentials live, whoever's they are."""
+    if not text:
+        return text
+    text = _QUOTED.sub(_mask, text)
+    text = _BARE.sub(_mask, text)
+    text = _AUTH.sub(_mask, text)
+    return _COOKIE.sub(_mask, text)
+
+
+# C0 and C1 controls (tab kept as a space), DEL, and the bidirectional overrides that
+# make text read differently from what it is.
+_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences (colours, cursor moves, clear screen)
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC (window title, hyperlinks, clipboard)
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b.?"  # any other escape
+    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def printable(text: str) -> str:
+    """Venue text made safe to put on a terminal: escape sequences and control
+    characters removed, tabs as spaces. Ordinary text comes back as the same object."""
+    if text.isprintable():
+        return text
+    return _CONTROLS.sub("", text.replace("\t", " "))
