@@ -133,6 +133,10 @@ class VenueClient(ABC):
 
     def __init__(self, settings: VenueSettings) -> None:
         self.settings = settings
+        # Rows of the last list read that could not be read (one bad row fails only
+        # itself): "<id>: <why>", scrubbed. A kill names them and never reports the
+        # venue all halted while any is listed. Reset by each list read.
+        self.skipped_rows: list[str] = []
 
     @property
     def name(self) -> str:
