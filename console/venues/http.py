@@ -44,7 +44,7 @@ from pydantic import BaseModel, ValidationError
 from yarl import URL
 
 from console.venues.base import VenueSettings
-from console.venues.pacing import Pacer
+from console.venues.pacing import Pacer, VendorAskedWait
 
 JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 QueryValue = str | int | float | bool
@@ -94,6 +94,9 @@ class Reply:
     headers: Mapping[str, str]
     content: bytes
     latency_ms: float
+    # False for the 429 made up here, unsent, while the vendor's too-long wait is in
+    # force (:class:`console.venues.pacing.VendorAskedWait`): nothing reached the venue.
+    sent: bool = True
 
     def header_list(self, name: str) -> list[str]:
         """Every value of a header that may repeat (``Set-Cookie``)."""
@@ -235,7 +238,10 @@ async def send(
     The whole exchange is bounded by ``timeout_s`` (default: the client's read timeout
     plus its connect timeout). Raises :class:`CallError` when no answer came.
     """
-    slot = await pacer.acquire(weight) if pacer is not None else None
+    try:
+        slot = await pacer.acquire(weight) if pacer is not None else None
+    except VendorAskedWait as refused:
+        return unsent_429(refused)
     limit = timeout_s if timeout_s is not None else _total_timeout(client)
     req_headers = dict(headers or {})
     if content is not None and "content-type" not in {k.lower() for k in req_headers}:
@@ -256,6 +262,14 @@ async def send(
     if pacer is not None:
         pacer.observe(reply.status, reply.headers)
     return reply
+
+
+def unsent_429(refused: VendorAskedWait) -> Reply:
+    """The answer the vendor would give while its too-long wait is in force, made up
+    here without sending: a 429 whose ``Retry-After`` is what is left of that wait."""
+    left = refused.asked_s
+    value = "inf" if left == float("inf") else f"{left:.0f}"
+    return Reply(429, {"retry-after": value}, b"", 0.0, sent=False)
 
 
 def _url(client: httpx.AsyncClient, path: str, params: Mapping[str, QueryValue] | None) -> str:

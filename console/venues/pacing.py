@@ -43,6 +43,21 @@ _IN_FLIGHT_CAP_S = 60.0
 DEFAULT_CAP_S = 30.0
 
 
+class VendorAskedWait(Exception):
+    """The vendor asked for a wait beyond the cap a moment ago: the call is not sent.
+
+    For ``cap_s`` after a 429 whose ``Retry-After`` was too long, calls fail at once
+    (with the vendor's wait in words) rather than queue behind a hold: a kill of 100
+    algorithms on a venue that said "come back in an hour" ends in seconds, every call
+    reported *failed*, instead of probing the venue every ``cap_s``. After ``cap_s`` the
+    next call is sent again (the operator's retry).
+    """
+
+    def __init__(self, asked_s: float) -> None:
+        super().__init__(f"the vendor asked to wait {wait_words(asked_s)}")
+        self.asked_s = asked_s
+
+
 class Slot:
     """One spent call: when it was sent (then answered), its weight, whether answered."""
 
@@ -80,6 +95,8 @@ class Pacer:
         self._lock = asyncio.Lock()
         self._settled = asyncio.Event()
         self._hold_until = 0.0
+        self._refuse_until = 0.0  # calls fail at once until then (a too-long Retry-After)
+        self._asked_until = 0.0  # when the vendor said it would take calls again
         self._window = rate.window_s + max(rate.window_s * _MARGIN_FRACTION, _MARGIN_MIN_S)
 
     def _expire(self, now: float) -> None:
@@ -108,8 +125,10 @@ class Pacer:
     async def acquire(self, weight: int = 1) -> Slot:
         """Wait until a call of ``weight`` fits, then count it as spent (from now)."""
         weight = min(weight, self.rate.limit)
+        self._check_refusal()
         async with self._lock:
             while True:
+                self._check_refusal()
                 wait = self.delay_for(weight)
                 if wait <= 0:
                     break
@@ -147,6 +166,11 @@ class Pacer:
         slot.settled = True
         self._settled.set()
 
+    def _check_refusal(self) -> None:
+        now = self._clock()
+        if now < self._refuse_until:
+            raise VendorAskedWait(max(0.0, self._asked_until - now))
+
     def hold_until(self, deadline: float) -> None:
         """Make every call wait until ``deadline`` (monotonic seconds), never more than
         ``cap_s`` from now."""
@@ -158,6 +182,11 @@ class Pacer:
         now = self._clock()
         retry_after = retry_after_seconds(headers)
         if status == 429:
+            if too_long(retry_after, self.cap_s):
+                assert retry_after is not None
+                self._refuse_until = now + self.cap_s
+                self._asked_until = now + retry_after
+                return
             self.hold_until(now + (retry_after if retry_after is not None else self.rate.window_s))
             return
         remaining = headers.get("x-ratelimit-remaining")
