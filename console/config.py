@@ -25,12 +25,14 @@ refused, so the file can be shared and checked in.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -130,6 +132,24 @@ class Profile:
             return _relative_to(self.source, self.config.journal)
         return data_dir() / "journal.sqlite3"
 
+    def warnings(self) -> list[str]:
+        """What the operator should hear before anything is sent: each venue reached in
+        clear text (``http://`` or ``ws://``) on a host that is not this machine."""
+        found = []
+        for venue in self.config.venues:
+            hosts: dict[str, set[str]] = {}  # host -> the secure schemes to use instead
+            for url, secure in ((venue.base_url, "https://"), (venue.ws_url, "wss://")):
+                host = plain_remote_host(url)
+                if host is not None:
+                    hosts.setdefault(host, set()).add(secure)
+            for host, use in hosts.items():
+                fix = " and ".join(sorted(use))
+                found.append(
+                    f"venue {venue.name} talks plain HTTP to host {host}: credentials and "
+                    f"orders travel unencrypted; use {fix}"
+                )
+        return found
+
     def venue_settings(self, env: Mapping[str, str] | None = None) -> list[VenueSettings]:
         env = os.environ if env is None else env
         secrets = self._secrets()
@@ -167,6 +187,35 @@ class Profile:
         if path is None:
             return {}
         return load_secrets(path)
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1 (also as an IPv4-mapped address)."""
+    host = host.lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def plain_remote_host(url: str | None) -> str | None:
+    """The host of an ``http://`` or ``ws://`` URL that leaves this machine, else None."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "ws"):
+        return None
+    if host is None:
+        return parts.netloc or "?"
+    return None if is_loopback(host) else host
 
 
 def _relative_to(source: Path, value: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config import ConfigError, load_profile, write_profile_files
+from console.config import ConfigError, Profile, load_profile, write_profile_files
 
 VENUE = {"api": "finradar", "name": "finradar", "base_url": "http://127.0.0.1:9"}
 
@@ -103,3 +103,66 @@ def test_unknown_profile_lists_the_known_ones(tmp_path: Path) -> None:
     path = write(tmp_path, "[profiles.alpha]\n[profiles.beta]\n")
     with pytest.raises(ConfigError, match="alpha, beta"):
         load_profile(path, "gamma")
+
+
+def profile_with(tmp_path: Path, *venues: tuple[str, str, str | None]) -> Profile:
+    lines = ["[profiles.p]"]
+    for name, base, ws in venues:
+        lines += ["[[profiles.p.venues]]", 'api = "finradar"', f'name = "{name}"',
+                  f'base_url = "{base}"']  # fmt: skip
+        if ws is not None:
+            lines.append(f'ws_url = "{ws}"')
+    return load_profile(write(tmp_path, "\n".join(lines) + "\n"))
+
+
+def test_plain_http_to_another_host_is_warned_naming_venue_and_host(tmp_path: Path) -> None:
+    profile = profile_with(tmp_path, ("fr", "http://api.finradar.example:8080/v1", None))
+    assert profile.warnings() == [
+        "venue fr talks plain HTTP to host api.finradar.example: credentials and orders "
+        "travel unencrypted; use https://"
+    ]
+
+
+def test_a_plain_stream_is_warned_too(tmp_path: Path) -> None:
+    profile = profile_with(
+        tmp_path,
+        ("tech", "https://mm.example", "ws://stream.example/ws"),
+        ("both", "HTTP://10.1.2.3", "ws://10.1.2.3:9000"),
+    )
+    warnings = profile.warnings()
+    assert len(warnings) == 2
+    assert warnings[0].startswith("venue tech talks plain HTTP to host stream.example:")
+    assert warnings[0].endswith("use wss://")
+    assert warnings[1].startswith("venue both talks plain HTTP to host 10.1.2.3:")
+    assert warnings[1].endswith("use https:// and wss://")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9",
+        "http://127.9.8.7",
+        "http://localhost:8000/api",
+        "http://LOCALHOST.",
+        "http://[::1]:8080",
+        "http://[::ffff:127.0.0.1]:80",
+        "https://api.example.com",
+        "wss://api.example.com",
+    ],
+)
+def test_loopback_and_encrypted_urls_are_not_warned(tmp_path: Path, url: str) -> None:
+    profile = profile_with(tmp_path, ("v", url, url.replace("http", "ws", 1)))
+    assert profile.warnings() == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1.example.com", "http://localhost.evil.example", "http://[::2]"]
+)
+def test_hosts_that_only_look_local_are_warned(tmp_path: Path, url: str) -> None:
+    assert len(profile_with(tmp_path, ("v", url, None)).warnings()) == 1
+
+
+def test_the_simulator_profile_has_no_warning(tmp_path: Path) -> None:
+    venue = {**VENUE, "ws_url": "ws://127.0.0.1:9/ws", "credentials": {"api_key": "k"}}
+    path = write_profile_files(tmp_path, profile="s", label="S", color="success", venues=[venue])
+    assert load_profile(path).warnings() == []
