@@ -1,8 +1,11 @@
 """``trading-console kill``: the emergency stop from the command line.
 
-``kill`` reads every venue, builds the same kill plan as the console's kill key, asks the
-operator to type the profile label (unless ``--yes``), dispatches to every venue at once,
-verifies by re-reading, and exits 0 only when every target is verified halted.
+``kill`` takes the profile's kill lock (one kill at a time across processes), reads
+every venue within the planning deadline, builds the same kill plan as the console's
+kill key, asks the operator to type the profile label (unless ``--yes``), dispatches to
+every venue at once, verifies by re-reading, and exits 0 only when every target of every
+venue is verified halted. Whatever the venues answer, it ends within its deadlines in a
+report that names what it could not cover (docs/EMERGENCY.md, "The deadline model").
 """
 
 from __future__ import annotations
@@ -11,15 +14,20 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from console.core.dispatcher import ItemResult, Report
 from console.core.kill import KillPlan, KillScope, build_kill_plan
+from console.core.kill_lock import KillLock, KillLocked
 from console.core.model import OutcomeKind
+from console.core.scrub import printable
 from console.core.session import Session
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
 EXIT_USAGE, EXIT_NOT_CONFIRMED, EXIT_UNKNOWN = 2, 6, 7
+EXIT_KILL_RUNNING = 9  # another kill of this profile holds the lock; nothing was sent
+EXIT_JOURNAL_FAILED = 10  # everything verified halted, but the journal failed (see fallback)
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -38,22 +46,50 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def kill(session: Session, args: argparse.Namespace) -> int:
     try:
-        return await _kill(session, args)
+        return await _locked_kill(session, args)
     finally:
         await session.aclose()
 
 
-async def _kill(session: Session, args: argparse.Namespace) -> int:
+async def _locked_kill(session: Session, args: argparse.Namespace) -> int:
     if args.venue and args.venue not in session.clients:
         _err(f"no venue {args.venue!r} in this profile; venues: {', '.join(session.clients)}")
         return EXIT_UNKNOWN
+    lock = kill_lock_for(session)
+    try:
+        if lock is not None:
+            lock.acquire()
+    except KillLocked as exc:
+        _err(str(exc))
+        if args.json:
+            _out(json.dumps({"summary": "not started", "refused": str(exc)}, sort_keys=True))
+        return EXIT_KILL_RUNNING
+    try:
+        return await _kill(session, args)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def kill_lock_for(session: Session) -> KillLock | None:
+    """The profile's kill lock beside its journal (none for an in-memory journal)."""
+    path = Path(getattr(session.journal, "path", ":memory:"))
+    if str(path) == ":memory:":
+        return None
+    return KillLock.beside(path, profile=session.options.profile)
+
+
+async def _kill(session: Session, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    open_intents = _open_intents(session)
     failures = await session.refresh()
     close = session.options.kill_close_positions if args.close_positions is None else True
     kp = build_kill_plan(
         session.store, session.clients, scope=KillScope(venue=args.venue),
         close_positions=close, reason=args.reason, unreachable=failures,
+        incomplete=session.incomplete, open_intents=open_intents,
     )  # fmt: skip
-    _describe(session, kp, close)
+    _describe(session, kp, close, time.monotonic() - started)
     if not args.yes and not _confirm_label(session.options.label):
         _err("not confirmed; nothing was sent")
         return EXIT_NOT_CONFIRMED
@@ -69,57 +105,115 @@ async def _kill(session: Session, args: argparse.Namespace) -> int:
             return
         o = result.outcome
         state = result.verified_state.value if result.verified_state else "?"
-        print(f"[{verified_count}/{total}] {result.item.venue} {result.item.target_name}: "
-              f"{o.kind.value} → {state}{'' if result.verified else ' (NOT verified)'} — {o.message}",
-              file=sys.stderr)  # fmt: skip
+        line = (f"[{verified_count}/{total}] {result.item.venue} {result.item.target_name}: "
+                f"{o.kind.value} → {state}{'' if result.verified else ' (NOT verified)'} — {o.message}")  # fmt: skip
+        print(printable(line), file=sys.stderr)
 
-    started = time.monotonic()
+    confirmed = time.monotonic()
     report = await session.dispatcher.run(kp.plan, on_result=progress)
-    elapsed = time.monotonic() - started
-    summary = report.summary()
-    if kp.unreachable:
-        summary += f" · {len(kp.unreachable)} venue(s) unreachable"
+    elapsed = time.monotonic() - confirmed
+    summary = _summary(report, kp)
+    journal_failed, record = _journal_state(session)
+    head = _chain_head(session)
     if args.json:
         for result in report.results.values():
             _out(json.dumps(_result_json(result), sort_keys=True))
-        _out(json.dumps({"summary": summary, "all_verified": _all_halted(report, kp),
-                         "unreachable": dict(kp.unreachable), "elapsed_s": round(elapsed, 3),
-                         "batch_id": report.batch_id}, sort_keys=True))  # fmt: skip
+        _out(json.dumps({
+            "summary": summary, "all_verified": _all_halted(report, kp),
+            "unreachable": dict(kp.unreachable), "incomplete": dict(kp.incomplete),
+            "unreadable_rows": {v: list(r) for v, r in kp.skipped.items()},
+            "emptied": dict(kp.emptied), "open_intents": kp.open_intents,
+            "elapsed_s": round(elapsed, 3), "batch_id": report.batch_id,
+            "journal_failed": journal_failed, "journal_record": record, "chain_head": head,
+        }, sort_keys=True))  # fmt: skip
     else:
-        for venue, why in kp.unreachable.items():
-            _out(
-                f"{venue}: UNREACHABLE — could not list its targets ({why}); nothing was sent there"
-            )
-        _out(f"{summary} in {elapsed:.1f} s (batch {report.batch_id[:8]})")
-    return _exit_code(report, kp)
+        for badge, line in kp.problems():
+            _out(printable(f"{badge}: {line}"))
+        if journal_failed:
+            _out(f"JOURNAL FAILED: {journal_failed}; the record of this kill is in {record}")
+        headline = "ALL HALTED" if _all_halted(report, kp) else "NEEDS ATTENTION"
+        _out(f"{headline}: {summary} in {elapsed:.1f} s (batch {report.batch_id[:8]})")
+        if head:
+            _out(f"journal chain head {head}")
+    return _exit_code(report, kp, journal_failed)
+
+
+def _summary(report: Report, kp: KillPlan) -> str:
+    summary = report.summary()
+    for count, words in (
+        (len(kp.unreachable), "venue(s) UNREACHABLE"),
+        (len(kp.incomplete), "venue(s) INCOMPLETE"),
+        (sum(len(r) for r in kp.skipped.values()), "row(s) UNREADABLE"),
+        (len(kp.emptied), "venue(s) EMPTIED"),
+    ):
+        if count:
+            summary += f" · {count} {words}"
+    return summary
 
 
 def _all_halted(report: Report, kp: KillPlan) -> bool:
-    return report.all_verified and not kp.unreachable
+    return report.all_verified and kp.complete
 
 
-def _exit_code(report: Report, kp: KillPlan) -> int:
+def _exit_code(report: Report, kp: KillPlan, journal_failed: str | None) -> int:
     if _all_halted(report, kp):
-        return EXIT_OK
+        return EXIT_JOURNAL_FAILED if journal_failed else EXIT_OK
     kinds = {r.outcome.kind for r in report.results.values()}
-    if kp.unreachable or OutcomeKind.FAILED in kinds:
+    if kp.unreachable or kp.incomplete or kp.skipped or OutcomeKind.FAILED in kinds:
         return EXIT_FAILED
-    if OutcomeKind.UNCERTAIN in kinds or any(r.verified is False for r in report.results.values()):
+    if len(report.results) < len(report.plan):
+        return EXIT_FAILED
+    if (
+        kp.emptied
+        or OutcomeKind.UNCERTAIN in kinds
+        or any(r.verified is False for r in report.results.values())
+    ):
         return EXIT_UNCERTAIN
     return EXIT_REJECTED
 
 
-def _describe(session: Session, kp: KillPlan, close: bool) -> None:
-    print(f"[{session.options.label}] EMERGENCY STOP — {len(kp.plan)} targets", file=sys.stderr)
+def _open_intents(session: Session) -> int:
+    try:
+        return len(session.journal.interrupted())
+    except Exception:  # a broken journal must not stop a kill; the report says so
+        return 0
+
+
+def _journal_state(session: Session) -> tuple[str | None, str | None]:
+    failed = getattr(session.journal, "failed", None)
+    record = getattr(session.journal, "fallback_path", None)
+    return (str(failed) if failed else None), (str(record) if record else None)
+
+
+def _chain_head(session: Session) -> str | None:
+    head = getattr(session.journal, "chain_head", None)
+    if head is None:
+        return None
+    try:
+        value = head()
+    except Exception:
+        return None
+    return str(value) if value else None
+
+
+def _describe(session: Session, kp: KillPlan, close: bool, planning_s: float) -> None:
+    def err(line: str) -> None:
+        print(printable(line), file=sys.stderr)
+
+    err(f"[{session.options.label}] EMERGENCY STOP — {len(kp.plan)} targets "
+        f"(planned in {planning_s:.1f} s)")  # fmt: skip
     for venue, count in kp.counts_by_venue().items():
         age = kp.stale.get(venue)
         note = f" (data {age:.0f} s old)" if age is not None else ""
-        print(f"  {venue:10} {count:5d}{note}", file=sys.stderr)
-    for venue, why in kp.unreachable.items():
-        print(f"  {venue:10} UNREACHABLE: {why}", file=sys.stderr)
+        err(f"  {venue:10} {count:5d}{note}")
+    for badge, line in kp.problems():
+        err(f"  {badge}: {line}")
     for line in kp.plan.leaves_behind:
-        print(f"  leaves behind — {line}", file=sys.stderr)
-    print(f"  PipAI positions: {'closed at market' if close else 'stay open'}", file=sys.stderr)
+        err(f"  leaves behind — {line}")
+    err(f"  PipAI positions: {'closed at market' if close else 'stay open'}")
+    failed, record = _journal_state(session)
+    if failed:
+        err(f"  JOURNAL FAILED: {failed}; the kill goes on and is recorded in {record}")
 
 
 def _confirm_label(label: str) -> bool:
@@ -144,4 +238,4 @@ def _out(line: str) -> None:
 
 
 def _err(line: str) -> None:
-    print(f"trading-console: {line}", file=sys.stderr)
+    print(f"trading-console: {printable(line)}", file=sys.stderr)

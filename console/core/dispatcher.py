@@ -10,6 +10,12 @@ CLI. For a plan it:
    in plan order within a venue;
 4. journals each outcome as it arrives and reports it to the caller;
 5. re-reads each venue once its calls are done and records the verified state.
+
+Each stage is bounded (docs/EMERGENCY.md, "The deadline model"): a venue's calls must be
+answered within ``dispatch_deadline_s`` and its re-read within ``verify_deadline_s``.
+Past the first, calls still waiting their turn are *failed* (never sent) and calls in
+flight are *uncertain* (the re-read decides); past the second, the venue's targets are
+*not verified*. A plan therefore always ends, in a report that says what is known.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from console.core.model import (
 )
 from console.core.store import KnownState, Store
 from console.venues.base import VenueClient
+from console.venues.feeds import Incomplete
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +150,13 @@ class Report:
 
 ResultCallback = Callable[[ItemResult], None]
 
+# Defaults of the deadline model (a profile's kill_dispatch_deadline and
+# kill_verify_deadline override them). Dispatch: 10 minutes per venue, longer than the
+# documented rate limits make any real account's kill take (x3algo: 1,000 stops at 100
+# a minute), far shorter than a hang. Verify: one list read, retried by nobody.
+DISPATCH_DEADLINE_S = 600.0
+VERIFY_DEADLINE_S = 60.0
+
 # While a plan runs the cyclic garbage collector stays out of the way of the calls in
 # flight (measured on a 2,000-target kill, docs/EMERGENCY.md): the heap that existed
 # before the plan (the store's targets, the screen's rows) is frozen out of its passes,
@@ -206,12 +220,16 @@ class Dispatcher:
         *,
         concurrency_per_venue: int = 64,
         verify: bool = True,
+        dispatch_deadline_s: float = DISPATCH_DEADLINE_S,
+        verify_deadline_s: float = VERIFY_DEADLINE_S,
     ) -> None:
         self.clients = clients
         self.journal = journal
         self.store = store
         self.concurrency_per_venue = concurrency_per_venue
         self.verify = verify
+        self.dispatch_deadline_s = dispatch_deadline_s
+        self.verify_deadline_s = verify_deadline_s
         self._running: Report | None = None
 
     @property
@@ -263,16 +281,38 @@ class Dispatcher:
                 self._settle(item, intent, outcome, report, on_result)
             return
         queue = iter(pairs)  # shared: each worker takes the next call in plan order
+        in_flight: dict[str, tuple[PlanItem, Intent]] = {}
 
         async def worker() -> None:
             for item, intent in queue:
+                in_flight[intent.op_id] = (item, intent)
                 outcome = await self._execute(client, item)
+                del in_flight[intent.op_id]
                 self._settle(item, intent, outcome, report, on_result)
 
         # A fixed pool rather than a task per call behind a semaphore: the same
         # concurrency and order, without 2,000 tasks and waiter futures for a kill.
         workers = min(self.concurrency_per_venue, len(pairs))
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        deadline = self.dispatch_deadline_s
+        try:
+            async with asyncio.timeout(deadline):
+                await asyncio.gather(*(worker() for _ in range(workers)))
+        except TimeoutError:
+            log.warning("%s: dispatch deadline of %g s passed", venue, deadline)
+            for item, intent in list(in_flight.values()):
+                outcome = Outcome(
+                    OutcomeKind.UNCERTAIN,
+                    f"sent, but no answer before the {deadline:g} s deadline; "
+                    "the re-read decides, check the target",
+                )
+                self._settle(item, intent, outcome, report, on_result)
+            for item, intent in queue:
+                outcome = Outcome(
+                    OutcomeKind.FAILED,
+                    f"not sent: the {deadline:g} s deadline passed before its turn "
+                    f"({venue} was slow or rate-limited); retry it",
+                )
+                self._settle(item, intent, outcome, report, on_result)
         if self.verify:
             await self._verify(client, pairs, report, on_result)
 
@@ -331,7 +371,8 @@ class Dispatcher:
             previous = report.results[(item.venue, item.target_id)]
             target = fresh.get(item.target_id)
             if target is None:
-                self.journal.record_verification(intent, State.UNKNOWN, "not found on re-read")
+                missing = f"not found on re-read ({problem})" if problem else "not found on re-read"
+                self.journal.record_verification(intent, State.UNKNOWN, missing)
                 verified_state: State | None = State.UNKNOWN
                 ok = False
             else:
@@ -354,13 +395,22 @@ class Dispatcher:
         self, client: VenueClient, ids: list[str]
     ) -> tuple[dict[str, Target | None] | None, str]:
         try:
-            if len(ids) <= 3:
-                found = await asyncio.gather(*(client.read_target(i) for i in ids))
-                return dict(zip(ids, found, strict=True)), ""
-            everything = {t.id: t for t in await client.list_targets()}
+            async with asyncio.timeout(self.verify_deadline_s):
+                if len(ids) <= 3:
+                    found = await asyncio.gather(*(client.read_target(i) for i in ids))
+                    return dict(zip(ids, found, strict=True)), ""
+                everything = {t.id: t for t in await client.list_targets()}
             return {i: everything.get(i) for i in ids}, ""
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            why = f"no complete re-read within {self.verify_deadline_s:g} s"
+            log.warning("re-read of %s: %s", client.name, why)
+            return None, why
+        except Incomplete as exc:
+            # What was read is true: verify those; the rest are "not found on re-read".
+            partial = {t.id: t for t in exc.partial}
+            return {i: partial.get(i) for i in ids}, str(exc)
         except Exception as exc:
             log.warning("re-read of %s failed: %s", client.name, exc)
             return None, str(exc) or type(exc).__name__

@@ -10,7 +10,12 @@ rate limits (x3algo: 100 stops a minute) order decides what stops first.
 
 Planning uses each target's last confirmed state. A venue whose data is stale is still
 planned from what was last seen, and a venue that could not be read at all is named in
-the plan as unreachable — a kill never silently skips a venue.
+the plan as unreachable — a kill never silently skips a venue. Short of that, the plan
+names every way its picture may be partial: a venue read only in part (*incomplete*:
+what was read is halted), rows a venue sent that could not be read (each by its id),
+a venue whose list went from some targets to none, and calls from earlier runs that
+were cut short and still need verification. Any of these keeps the report from
+saying ALL HALTED.
 """
 
 from __future__ import annotations
@@ -44,9 +49,40 @@ class KillPlan:
     plan: Plan
     unreachable: Mapping[str, str] = field(default_factory=dict)
     stale: Mapping[str, float] = field(default_factory=dict)  # venue -> data age in seconds
+    incomplete: Mapping[str, str] = field(default_factory=dict)  # venue -> why
+    skipped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # venue -> rows
+    emptied: Mapping[str, int] = field(default_factory=dict)  # venue -> targets it had
+    open_intents: int = 0  # calls of earlier runs still needing verification
 
     def counts_by_venue(self) -> dict[str, int]:
         return self.plan.counts_by_venue()
+
+    @property
+    def complete(self) -> bool:
+        """Did planning see every target of every venue in scope?"""
+        return not (self.unreachable or self.incomplete or self.skipped or self.emptied)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """``(badge, line)`` for everything the plan could not cover, for report and CLI."""
+        lines: list[tuple[str, str]] = []
+        for venue, why in self.unreachable.items():
+            lines.append(("UNREACHABLE", f"{venue}: could not list its targets ({why}); "
+                          "nothing was sent there — halt it from the venue's own console"))  # fmt: skip
+        for venue, why in self.incomplete.items():
+            lines.append(("INCOMPLETE", f"{venue}: its list could not be read to the end "
+                          f"({why}); what was read is halted, the rest was not addressed"))  # fmt: skip
+        for venue, rows in self.skipped.items():
+            shown = "; ".join(rows[:5]) + (f"; and {len(rows) - 5} more" if len(rows) > 5 else "")
+            lines.append(("UNREADABLE ROWS", f"{venue}: {len(rows)} row(s) could not be read "
+                          f"and were not addressed — {shown}"))  # fmt: skip
+        for venue, count in self.emptied.items():
+            lines.append(("EMPTIED", f"{venue}: listed no targets, where it had {count}; "
+                          "check the venue before trusting that nothing runs there"))  # fmt: skip
+        if self.open_intents:
+            lines.append(("OPEN CALLS", f"{self.open_intents} call(s) from earlier runs were "
+                          "cut short and still need verification: "
+                          "trading-console audit --interrupted --verify"))  # fmt: skip
+        return lines
 
 
 def build_kill_plan(
@@ -57,6 +93,8 @@ def build_kill_plan(
     close_positions: bool = False,
     reason: str | None = None,
     unreachable: Mapping[str, str] | None = None,
+    incomplete: Mapping[str, str] | None = None,
+    open_intents: int = 0,
 ) -> KillPlan:
     venues: Collection[str] = [scope.venue] if scope.venue else list(clients)
     items: list[PlanItem] = []
@@ -87,7 +125,14 @@ def build_kill_plan(
     items.sort(key=_kill_order)
     plan = Plan(tuple(items), f"EMERGENCY STOP: {scope.describe()}", "kill", tuple(leaves))
     missing = {v: why for v, why in (unreachable or {}).items() if v in venues}
-    return KillPlan(plan, missing, stale)
+    partial = {v: why for v, why in (incomplete or {}).items() if v in venues}
+    skipped = {
+        v: tuple(client.skipped_rows)
+        for v in venues
+        if (client := clients.get(v)) is not None and client.skipped_rows
+    }
+    emptied = {v: store.emptied[v][0] for v in venues if v in store.emptied}
+    return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents)
 
 
 def _kill_order(item: PlanItem) -> tuple[int, float]:

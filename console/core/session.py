@@ -18,9 +18,14 @@ from console.core.journal import Journal, iso_ms
 from console.core.model import ActionKind, State
 from console.core.store import KnownState, Store
 from console.venues.base import VenueClient, VenueSettings
+from console.venues.feeds import Incomplete, describe
 from console.venues.registry import make_client
 
 log = logging.getLogger(__name__)
+
+# Planning reads: a transient failure is retried twice, 0.5 s then 1 s later.
+_PLANNING_ATTEMPTS = 3
+_PLANNING_BACKOFF_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,11 @@ class SessionOptions:
     stale_after_s: float = 30.0
     watch_minutes: float = 10.0
     auto_restop: bool = False
+    # The kill's deadline model (docs/EMERGENCY.md): planning reads, each venue's
+    # dispatch, each venue's re-read.
+    planning_deadline_s: float = 30.0
+    dispatch_deadline_s: float = 600.0
+    verify_deadline_s: float = 60.0
 
 
 class Session:
@@ -54,7 +64,13 @@ class Session:
         self.journal = journal
         self.clock = clock
         self.store = Store(stale_after_s=options.stale_after_s, clock=clock)
-        self.dispatcher = Dispatcher(self.clients, journal, self.store)
+        self.dispatcher = Dispatcher(
+            self.clients, journal, self.store,
+            dispatch_deadline_s=options.dispatch_deadline_s,
+            verify_deadline_s=options.verify_deadline_s,
+        )  # fmt: skip
+        # Venues whose last refresh read only part of their list, with why.
+        self.incomplete: dict[str, str] = {}
         self._feeds: list[asyncio.Task[None]] = []
         self.load_known_states()
 
@@ -101,17 +117,42 @@ class Session:
                 await task
         self._feeds.clear()
 
-    async def refresh(self) -> dict[str, str]:
-        """Read every venue once into the store; returns the venues that failed, with why."""
+    async def refresh(self, deadline_s: float | None = None) -> dict[str, str]:
+        """Read every venue once into the store, each within the planning deadline.
+
+        Returns the venues that could not be read at all, with why (``UNREADABLE: …``
+        when the venue answered in a shape that says nothing about its targets). A
+        failure (a 500, a short 429, a broken connection, an unreadable page) is retried
+        with a short backoff while the deadline allows, so one bad answer does not make
+        a venue unreachable. A venue read only in part is in :attr:`incomplete`; what was
+        read of it is in the store.
+        """
+        deadline = self.options.planning_deadline_s if deadline_s is None else deadline_s
         failures: dict[str, str] = {}
+        self.incomplete = {}
 
         async def one(client: VenueClient) -> None:
+            last = ""
             try:
-                self.store.snapshot(client.name, await client.list_targets())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failures[client.name] = str(exc) or type(exc).__name__
+                async with asyncio.timeout(deadline):
+                    for attempt in range(_PLANNING_ATTEMPTS):
+                        if attempt:
+                            await asyncio.sleep(_PLANNING_BACKOFF_S * 2 ** (attempt - 1))
+                        try:
+                            self.store.snapshot(client.name, await client.list_targets())
+                            return
+                        except Incomplete as exc:
+                            self.store.upsert(exc.partial)
+                            self.incomplete[client.name] = describe(exc)
+                            return
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception as exc:
+                            last = describe(exc)
+                    failures[client.name] = last
+            except TimeoutError:
+                words = f"no complete list within {deadline:g} s"
+                failures[client.name] = f"{words} (last: {last})" if last else words
 
         await asyncio.gather(*(one(c) for c in self.clients.values()))
         return failures

@@ -74,6 +74,9 @@ class Store:
         self._trails = PnlTrails()
         self.version = 0
         self.listed: set[str] = set()  # venues whose full list came in at least once
+        # Venues whose list went from some targets to none: (count before, when). A
+        # venue that empties is more often broken than flat; a kill says so.
+        self.emptied: dict[str, tuple[int, float]] = {}
 
     # ----- FeedSink -------------------------------------------------------------------
     def _venue(self, venue: str) -> dict[str, Target]:
@@ -90,6 +93,10 @@ class Store:
     def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
         current = self._venue(venue)
         fresh = {t.id: t for t in targets}
+        if not fresh and current:
+            self.emptied[venue] = (len(current), self._clock())
+        elif fresh:
+            self.emptied.pop(venue, None)
         second = int(self._clock())
         for gone in current.keys() - fresh.keys():
             del current[gone]

@@ -84,6 +84,8 @@ async def poll_forever(
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a feed must survive anything the venue does
+            if isinstance(exc, Incomplete) and exc.partial:
+                sink.upsert(exc.partial)  # what was read is true; what was not is not gone
             sink.health(venue, FeedStatus.DOWN, describe(exc))
             await asyncio.sleep(backoff.next_delay())
             continue
@@ -129,6 +131,9 @@ async def stream_forever(
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line, secret-free description of why a feed failed."""
+    """A one-line, secret-free description of why a feed failed (the kind first when
+    the venue answered untruthfully: ``UNREADABLE: …``, ``INCOMPLETE: …``)."""
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, Unreadable | Incomplete):
+        message = f"{exc.kind.upper()}: {message}"
     return message if len(message) <= 200 else message[:199] + "…"
