@@ -1,7 +1,13 @@
 """``status`` and ``stop|pause|resume|start`` for people and scripts.
 
 A control command goes through the same dispatcher as the console: the intent is
-journaled before the request, the outcome after, then the target is re-read.
+journaled before the request, the outcome after, then the target is re-read. With the
+journal failed, a single-target action is refused (nothing sent): only the kill goes on
+without it, recording to its fallback.
+
+Venue words (names, statuses, messages) reach the terminal through ``printable``: a
+name carrying escape sequences must not retitle, clear or re-colour the operator's
+terminal. JSON output keeps the venue's exact text (``json.dumps`` escapes controls).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 
 from console.core.dispatcher import ItemResult, desired, single_plan
 from console.core.model import Action, ActionKind, OutcomeKind, Target
+from console.core.scrub import printable
 from console.core.session import Session
 from console.venues.base import VenueConfigError
 
@@ -47,7 +54,7 @@ async def status(session: Session, *, as_json: bool) -> int:
     else:
         _print_table(session, targets)
     for venue, why in failures.items():
-        print(f"trading-console: {venue}: could not read targets: {why}", file=sys.stderr)
+        _err(f"{venue}: could not read targets: {why}")
     return EXIT_FAILED if failures else EXIT_OK
 
 
@@ -55,7 +62,8 @@ def _print_table(session: Session, targets: list[Target]) -> None:
     rows = [("VENUE", "KIND", "ID", "NAME", "STATE", "VENUE STATUS")]
     for t in targets:
         state = session.store.effective_state(t).value.upper()
-        rows.append((t.venue, t.kind.value, t.id, t.name, state, t.raw_status))
+        rows.append((t.venue, t.kind.value, printable(t.id), printable(t.name), state,
+                     printable(t.raw_status)))  # fmt: skip
     widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
     for row in rows:
         _out("  ".join(cell[: widths[i]].ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
@@ -75,6 +83,10 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
         _err(f"no venue {args.venue!r} in profile {session.options.profile!r}; "
              f"venues: {', '.join(session.clients)}")  # fmt: skip
         return EXIT_UNKNOWN
+    refusal = journal_refusal(session)
+    if refusal is not None:
+        _err(refusal)
+        return EXIT_FAILED
     try:
         target = await client.read_target(args.target)
     except VenueConfigError as exc:
@@ -105,6 +117,10 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     if not args.yes and not _confirm(session, plan.title, leaves, target):
         _err("not confirmed; nothing was sent")
         return EXIT_NOT_CONFIRMED
+    refusal = journal_refusal(session)  # it may have failed while the operator read
+    if refusal is not None:
+        _err(refusal)
+        return EXIT_FAILED
     report = await session.dispatcher.run(plan)
     result = report.results[target.key]
     if args.json:
@@ -112,6 +128,31 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     else:
         _out(_result_line(result))
     return exit_code(result)
+
+
+def journal_refusal(session: Session) -> str | None:
+    """Why a single-target action must not be sent now, or None: the journal failed.
+
+    Every call has its intent recorded before it is sent; without a journal there is no
+    record, so nothing is sent (the kill alone goes on, to its fallback record).
+    """
+    journal = session.journal
+    failed = getattr(journal, "failed", None)
+    if not failed:
+        return None
+    require_ok = getattr(journal, "require_ok", None)
+    if callable(require_ok):
+        try:
+            require_ok()
+        except Exception as exc:  # JournalUnavailable: its message says what to do
+            if str(exc):
+                return f"{printable(str(exc))}; nothing was sent"
+    where = getattr(journal, "path", None)
+    return (
+        f"the journal{f' {where}' if where else ''} failed ({printable(str(failed))}), so "
+        "this action could not be recorded; nothing was sent. Fix the journal (free disk "
+        "space, permissions) and retry; `trading-console kill` still runs without it"
+    )
 
 
 def exit_code(result: ItemResult) -> int:
@@ -127,11 +168,12 @@ def exit_code(result: ItemResult) -> int:
 
 def _confirm(session: Session, title: str, leaves: tuple[str, ...], target: Target) -> bool:
     print(
-        f"[{session.options.label}] {title} (id {target.id}, now {target.raw_status})",
+        f"[{session.options.label}] {printable(title)} "
+        f"(id {printable(target.id)}, now {printable(target.raw_status)})",
         file=sys.stderr,
     )
     for line in leaves:
-        print(f"  leaves behind: {line}", file=sys.stderr)
+        print(f"  leaves behind: {printable(line)}", file=sys.stderr)
     print("Type y to confirm: ", end="", file=sys.stderr, flush=True)
     answer = sys.stdin.readline().strip().lower()
     return answer in ("y", "yes")
@@ -158,10 +200,10 @@ def _result_json(result: ItemResult, profile: str) -> dict[str, Any]:
 def _result_line(result: ItemResult) -> str:
     o = result.outcome
     item = result.item
-    bits = [f"{item.venue} · {item.kind.value} {item.target_name} ({item.target_id}): "
-            f"{o.kind.value.upper()} — {o.message}"]  # fmt: skip
+    bits = [f"{item.venue} · {item.kind.value} {printable(item.target_name)} "
+            f"({printable(item.target_id)}): {o.kind.value.upper()} — {printable(o.message)}"]  # fmt: skip
     if o.warning:
-        bits.append(f"  warning: {o.warning}")
+        bits.append(f"  warning: {printable(o.warning)}")
     if result.verified_state is not None:
         verdict = "confirmed" if result.verified else "NOT confirmed"
         bits.append(f"  re-read: {result.verified_state.value} ({verdict})")
@@ -186,4 +228,6 @@ def _out(line: str) -> None:
 
 
 def _err(line: str) -> None:
-    print(f"trading-console: {line}", file=sys.stderr)
+    """A message on stderr; it may quote venue words, so each line is made printable."""
+    text = "\n".join(printable(part) for part in line.split("\n"))
+    print(f"trading-console: {text}", file=sys.stderr)
