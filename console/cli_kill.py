@@ -14,12 +14,11 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from console.core.dispatcher import ItemResult, Report
 from console.core.kill import KillPlan, KillScope, build_kill_plan
-from console.core.kill_lock import KillLock, KillLocked
+from console.core.kill_lock import KillLocked, kill_lock_for
 from console.core.model import OutcomeKind
 from console.core.scrub import printable
 from console.core.session import Session
@@ -55,7 +54,7 @@ async def _locked_kill(session: Session, args: argparse.Namespace) -> int:
     if args.venue and args.venue not in session.clients:
         _err(f"no venue {args.venue!r} in this profile; venues: {', '.join(session.clients)}")
         return EXIT_UNKNOWN
-    lock = kill_lock_for(session)
+    lock = kill_lock_for(getattr(session.journal, "path", ":memory:"), session.options.profile)
     try:
         if lock is not None:
             lock.acquire()
@@ -69,14 +68,6 @@ async def _locked_kill(session: Session, args: argparse.Namespace) -> int:
     finally:
         if lock is not None:
             lock.release()
-
-
-def kill_lock_for(session: Session) -> KillLock | None:
-    """The profile's kill lock beside its journal (none for an in-memory journal)."""
-    path = Path(getattr(session.journal, "path", ":memory:"))
-    if str(path) == ":memory:":
-        return None
-    return KillLock.beside(path, profile=session.options.profile)
 
 
 async def _kill(session: Session, args: argparse.Namespace) -> int:

@@ -34,6 +34,13 @@ class KillLocked(Exception):
         self.holder = holder
 
 
+def kill_lock_for(journal_path: Path | str, profile: str) -> KillLock | None:
+    """The kill lock of ``profile`` beside its journal (none for an in-memory journal)."""
+    if str(journal_path) == ":memory:":
+        return None
+    return KillLock.beside(Path(journal_path), profile=profile)
+
+
 class KillLock:
     """An exclusive, non-blocking lock on ``path`` (created 0600 in a 0700 folder)."""
 

@@ -30,6 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from console.core.dispatcher import DispatchBusy, Plan, Report
 from console.core.kill import KillPlan, KillScope
+from console.core.kill_lock import KillLock, KillLocked, kill_lock_for
 from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.kill.eta import control_rate
@@ -66,6 +67,7 @@ class KillMixin(JournalMixin):
         super().__init__(*args, **kwargs)
         self.kill_run: KillRun | None = None
         self.kill_watch: WatchKeeper | None = None
+        self._kill_lock: KillLock | None = None
 
     def on_mount(self) -> None:
         self.set_interval(WATCH_S, self.watch_tick, name="kill-watch")
@@ -138,6 +140,8 @@ class KillMixin(JournalMixin):
         if self.kill_active:
             self.notify("A kill is already running: nothing more was sent.", severity="warning")
             return
+        if not self._take_kill_lock():
+            return
         rates = {v: control_rate(c.settings) for v, c in self.session.clients.items()}
         run = KillRun(
             request.kill,
@@ -175,6 +179,7 @@ class KillMixin(JournalMixin):
         self._after_pass(run, report)
 
     def _after_pass(self, run: KillRun, report: Report) -> None:
+        self._release_kill_lock()
         merged = run.merged()
         self.last_report = merged
         summary = run.summary()
@@ -208,13 +213,41 @@ class KillMixin(JournalMixin):
         if run is None or self.kill_active:
             self.notify("A kill is already running: nothing more was sent.", severity="warning")
             return
+        if not self._take_kill_lock():
+            return
         self._send(run, plan)
+
+    def _take_kill_lock(self) -> bool:
+        """One kill per profile across processes: refuse (nothing sent) if another holds it."""
+        journal = self.session.journal
+        lock = self._kill_lock = kill_lock_for(
+            getattr(journal, "path", ":memory:"), self.session.options.profile
+        )
+        if lock is None:
+            return True
+        try:
+            lock.acquire()
+        except KillLocked as exc:
+            self.notify(f"EMERGENCY STOP refused: {exc}", severity="error", timeout=30)
+            self._note(f"EMERGENCY STOP refused: {exc}")
+            self.bell()
+            return False
+        except OSError as exc:  # the lock file cannot be made: never block a kill for it
+            self._note(f"The kill lock could not be taken ({exc}); sending anyway.")
+        return True
+
+    def _release_kill_lock(self) -> None:
+        lock, self._kill_lock = self._kill_lock, None
+        if lock is not None:
+            lock.release()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group not in KILL_GROUPS or event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
         run = self.kill_run
+        if event.worker.group == "kill":
+            self._release_kill_lock()
         if run is not None and event.worker.group == "kill":
             run.error = f"internal error ({type(error).__name__}: {error})"
             run.finish(None)

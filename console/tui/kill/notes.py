@@ -30,6 +30,9 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
             f"{venue}: it never answered this session ({one_line(why, 100)}); "
             "nothing was sent there — halt it from the venue's own console.",
         )
+    for badge, rest in run.kill.problems():
+        if badge != "UNREACHABLE":
+            line(badge, one_line(rest, 300))
     if run.waiting_for:
         line(
             "WAITING",

@@ -151,8 +151,15 @@ class KillRun:
     def summary(self) -> str:
         """``halted 57/60 verified · 2 failed · 1 uncertain`` (+ unreachable, revived)."""
         text = self.merged().summary()
-        if self.kill.unreachable:
-            text += f" · {len(self.kill.unreachable)} venue(s) UNREACHABLE"
+        kill = self.kill
+        for count, words in (
+            (len(kill.unreachable), "venue(s) UNREACHABLE"),
+            (len(kill.incomplete), "venue(s) INCOMPLETE"),
+            (sum(len(rows) for rows in kill.skipped.values()), "row(s) UNREADABLE"),
+            (len(kill.emptied), "venue(s) EMPTIED"),
+        ):
+            if count:
+                text += f" · {count} {words}"
         if self.revivals:
             text += f" · {len(self.revivals)} REVIVED"
         return text
@@ -173,7 +180,7 @@ class KillRun:
     def all_halted(self) -> bool:
         return (
             not self.running
-            and not self.kill.unreachable
+            and self.kill.complete
             and len(self.results) == len(self.kill.plan)
             and all(r.verified for r in self.results.values())
         )
