@@ -45,8 +45,13 @@ class FaultMiddleware:
         listing = scope["method"] == "GET" and scope["path"] in self.vendor.list_paths
         if listing and await self._hostile_list(scope, receive, send):
             return
+        control = scope["method"] != "GET" and scope["path"] not in self.vendor.auth_paths
         if knobs.down:
             fault = self.vendor.error_response(503, "Service unavailable (simulated outage)")
+        elif control and knobs.control_429:
+            knobs.control_429 -= 1 if knobs.control_429 > 0 else 0
+            ctx.count("429")
+            fault = self._429()
         elif knobs.burst_429 > 0:
             knobs.burst_429 -= 1
             ctx.count("429")

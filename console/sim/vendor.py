@@ -29,6 +29,8 @@ class VendorSim(ABC):
     # GET paths that list targets: where the generic hostile knobs (list_429, list_body,
     # huge_list_mb, deep_nesting) answer instead of the vendor.
     list_paths: ClassVar[tuple[str, ...]] = ()
+    # Paths that log in (never answered by the control_429 knob).
+    auth_paths: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx
