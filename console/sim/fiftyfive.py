@@ -17,6 +17,20 @@ imports ``console.venues``):
 * ``/ws/subscribe``: ``426`` over plain HTTP, the subscription protocol over WebSocket
   (see :mod:`console.sim.fiftyfive_ws`).
 
+Hostile knobs (docs/EMERGENCY.md, "Hostile venues"; the generic list ones live in
+:mod:`console.sim.faults`):
+
+* ``duplicate_slug``: every key's answers carry the first engine's ``client`` slug (each
+  key still controls its own engine);
+* ``revoked_keys`` = N: the first N keys (in credentials order) are refused ``401``, on
+  REST and on the stream;
+* ``echo_secret``: error answers quote the ``X-API-Key`` they were sent (and the stream's
+  error frames the key of the subscribe frame);
+* ``bad_row``: the last key's status (and control) answers carry an impossible
+  ``manualStopped`` (``"perhaps"``);
+* ``escape_names``: every ``clientName`` carries terminal escape sequences (clear
+  screen, a window title, colours).
+
 Admin commands: ``emergency``, ``system_stop``, ``soft_pause`` (``{"active", "reason"}``),
 ``revoke_key`` / ``restore_key`` (``{"client"}``), ``place_orders``
 (``{"client", "count"}``), ``fill_orders`` (``{"client"}``), ``tick`` (``{"dt"}``),
@@ -48,6 +62,11 @@ _CONFLICT_DETAIL = {
     "already_stopped": "Trading is already stopped for this client",
     "already_live": "Trading is already live for this client",
 }
+# What `escape_names` wraps every client name in: clear screen, retitle the terminal,
+# red text, then reset.
+ESCAPED_NAME = "\x1b[2J\x1b]0;pwned\x07\x1b[31m{name}\x1b[0m"
+# The impossible value `bad_row` puts in one key's answers.
+BAD_ROW_FIELD = ("manualStopped", "perhaps")
 _FLAG_COMMANDS = {
     "emergency": "emergency",
     "system_stop": "system_stop",
@@ -148,31 +167,52 @@ class FiftyFiveSim(VendorSim):
             engine = self.world.by_key.get(str(uuid.UUID(raw or "")))
         except ValueError:
             engine = None
-        if engine is None or engine.revoked:
+        if engine is None or engine.revoked or engine.index < self.ctx.knobs.revoked_keys:
             self.ctx.count("401")
-            return self.error_response(401, AUTH_DETAIL)
+            return self._refuse(request, 401, AUTH_DETAIL)
         if engine.bucket.take() is not None:
             self.ctx.count("429")
-            return self.error_response(
-                429, f"Rate limit exceeded: {RATE_LIMIT} requests per minute per API key"
+            return self._refuse(
+                request, 429, f"Rate limit exceeded: {RATE_LIMIT} requests per minute per API key"
             )
         return engine
 
+    def _refuse(self, request: Request, status: int, message: str) -> Response:
+        """An error answer; under ``echo_secret`` it quotes the key it was sent, as the
+        careless servers seen in the wild do."""
+        if self.ctx.knobs.echo_secret:
+            raw = request.headers.get("x-api-key") or ""
+            message = f"{message}: key {raw} (X-API-Key={raw})" if raw else message
+        return self.error_response(status, message)
+
+    def _status_body(self, engine: Engine) -> dict[str, Any]:
+        """The engine's status answer, bent by the hostile knobs."""
+        knobs = self.ctx.knobs
+        body = self.world.status_body(engine, knobs.unknown_status_rate)
+        if knobs.duplicate_slug:
+            body["client"] = self.world.engines[0].client
+        if knobs.escape_names:
+            body["clientName"] = ESCAPED_NAME.format(name=body["clientName"])
+        if knobs.bad_row and engine is self.world.engines[-1]:
+            field, value = BAD_ROW_FIELD
+            body[field] = value
+        return body
+
     async def _status(self, request: Request) -> Response:
         if request.method != "GET":
-            return self.error_response(405, "Method Not Allowed")
+            return self._refuse(request, 405, "Method Not Allowed")
         engine = self._authenticate(request)
         if isinstance(engine, Response):
             return engine
         self.ctx.count("status")
-        return JSONResponse(self.world.status_body(engine, self.ctx.knobs.unknown_status_rate))
+        return JSONResponse(self._status_body(engine))
 
     async def _control(self, request: Request) -> Response:
         verb = request.path_params["verb"]
         if verb not in VERBS:
-            return self.error_response(404, "Not Found")
+            return self._refuse(request, 404, "Not Found")
         if request.method != "POST":
-            return self.error_response(405, "Method Not Allowed")
+            return self._refuse(request, 405, "Method Not Allowed")
         engine = self._authenticate(request)
         if isinstance(engine, Response):
             return engine
@@ -183,38 +223,44 @@ class FiftyFiveSim(VendorSim):
             # reach the venue: act on it anyway, as a real server would.
             self.ctx.count("control_after_disconnect")
             raw = b""
-        reason = _reason(raw)
+        reason = _reason(
+            raw, request.headers.get("x-api-key") if self.ctx.knobs.echo_secret else None
+        )
         if isinstance(reason, Response):
             return reason
         self.ctx.count(f"control_{verb}")
         result = self.world.control(engine, verb, reason)
         if self.ctx.knobs.conflict_mode and result in _CONFLICT_DETAIL:
-            return self.error_response(409, _CONFLICT_DETAIL[result])
-        body = self.world.status_body(engine, self.ctx.knobs.unknown_status_rate)
-        return JSONResponse({**body, "result": result})
+            return self._refuse(request, 409, _CONFLICT_DETAIL[result])
+        return JSONResponse({**self._status_body(engine), "result": result})
 
     async def _upgrade_required(self, request: Request) -> Response:
-        return self.error_response(426, "Upgrade Required: use a WebSocket client")
+        return self._refuse(request, 426, "Upgrade Required: use a WebSocket client")
 
     async def _not_found(self, request: Request) -> Response:
-        return self.error_response(404, "Not Found")
+        return self._refuse(request, 404, "Not Found")
 
 
-def _reason(body: bytes) -> str | Response | None:
-    """The optional ``{"reason": "..."}`` body, or FastAPI's 422 validation answer."""
+def _reason(body: bytes, echo: str | None = None) -> str | Response | None:
+    """The optional ``{"reason": "..."}`` body, or FastAPI's 422 validation answer (which
+    quotes ``echo``, the caller's key, under ``echo_secret``)."""
     if not body.strip():
         return None
     try:
         data = json.loads(body)
     except ValueError as exc:
-        return _invalid(["body", 0], f"JSON decode error: {exc}", "json_invalid")
+        return _invalid(["body", 0], f"JSON decode error: {exc}", "json_invalid", echo)
     if not isinstance(data, dict):
-        return _invalid(["body"], "Input should be a valid dictionary", "dict_type")
+        return _invalid(["body"], "Input should be a valid dictionary", "dict_type", echo)
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
-        return _invalid(["body", "reason"], "Input should be a valid string", "string_type")
+        return _invalid(["body", "reason"], "Input should be a valid string", "string_type", echo)
     return reason or None
 
 
-def _invalid(loc: list[str | int], msg: str, kind: str) -> Response:
-    return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": kind}]}, status_code=422)
+def _invalid(loc: list[str | int], msg: str, kind: str, echo: str | None = None) -> Response:
+    error: dict[str, Any] = {"loc": loc, "msg": msg, "type": kind}
+    if echo:
+        error["msg"] = f"{msg} (request from key {echo})"
+        error["input"] = {"headers": {"x-api-key": echo}}
+    return JSONResponse({"detail": [error]}, status_code=422)

@@ -107,6 +107,7 @@ class Engine:
     stopped_at: float | None = None
     stop_reason: str | None = None
     revoked: bool = False
+    index: int = 0  # position of its key in the credentials (the revoked_keys knob counts it)
     orders: dict[int, Order] = field(default_factory=dict)
 
 
@@ -184,6 +185,7 @@ class World:
                 odds_format=rng.choice(ODDS_FORMATS),
                 bucket=bucket(),
                 unknown_draw=rng.random(),
+                index=index,
             )
             draw = rng.random()
             if index == paused_at or (index != stopped_at and draw < 0.06):

@@ -5,6 +5,9 @@ No auth on connect; the API key comes in the subscribe frame (either spelling,
 drained by one sender task, so world broadcasts, heartbeats and the ``event_rate``
 generator never write to the socket concurrently. Error frames use the [INF] envelope
 ``{"type": "error", "message": ...}`` with the documented strings, then close (1008).
+
+Hostile knobs: ``revoked_keys`` refuses the first N keys' subscriptions like a revoked
+key; ``echo_secret`` makes error frames quote the key they concern.
 """
 
 from __future__ import annotations
@@ -40,6 +43,18 @@ TOO_MANY = "Connection limit exceeded"
 
 def dumps(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"))
+
+
+def _key_in(raw: str) -> str | None:
+    """The key a subscribe frame carries, if it carries a string one."""
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(frame, dict):
+        return None
+    key = frame.get("apiKey") or frame.get("api_key")
+    return key if isinstance(key, str) else None
 
 
 @dataclass(eq=False)
@@ -122,7 +137,8 @@ class Hub:
                 first = await ws.receive_text()
             sub, error = self._subscribe(first)
             if sub is None:
-                await ws.send_text(dumps({"type": "error", "message": error}))
+                echoed = self._echo(error, _key_in(first))
+                await ws.send_text(dumps({"type": "error", "message": echoed}))
                 await ws.close(code=1008, reason=error)
                 return
             self.by_client.setdefault(sub.engine.client, set()).add(sub)
@@ -165,7 +181,7 @@ class Hub:
         except ValueError:
             return None, BAD_KEY_FORMAT
         engine = self.world.by_key.get(canonical)
-        if engine is None or engine.revoked:
+        if engine is None or engine.revoked or engine.index < self.ctx.knobs.revoked_keys:
             return None, BAD_KEY
         if len(self.by_client.get(engine.client, ())) >= MAX_CONNECTIONS_PER_KEY:
             return None, TOO_MANY
@@ -200,7 +216,14 @@ class Hub:
                 )
                 sub.offer(self._subscribed_frame(sub), self.ctx)
             else:
-                sub.offer(dumps({"type": "error", "message": "Unknown message type"}), self.ctx)
+                message = self._echo("Unknown message type", sub.engine.key)
+                sub.offer(dumps({"type": "error", "message": message}), self.ctx)
+
+    def _echo(self, message: str, key: str | None) -> str:
+        """``message``, quoting ``key`` under the ``echo_secret`` knob."""
+        if self.ctx.knobs.echo_secret and key:
+            return f"{message} (apiKey {key})"
+        return message
 
     @staticmethod
     async def _send_loop(ws: WebSocket, sub: Subscription) -> None:

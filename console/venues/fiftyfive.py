@@ -1,21 +1,30 @@
 """55-tech MM API client: one ENGINE target per client API key.
 
-Credentials: ``api_keys``, the client keys (UUIDs) comma-joined. The target id is the
-client slug the venue returns in ``client``; the slug→key map stays inside this module
-and no message ever contains a key.
+Credentials: ``api_keys``, the client keys (UUIDs) comma-joined. Every key is its own
+target, never merged by slug: the target id is the ``client`` slug the key's answers
+carry, or ``<slug>@key<N>`` when several keys answer with one slug (see
+:mod:`console.venues.fiftyfive_keys`); the id→key map stays inside this module. One
+:class:`~console.core.scrub.Scrubber` built from every key scrubs each message, outcome,
+error, health detail and log line: no text this module writes ever contains a key, even
+when the venue echoes one.
 
 Vendor quirks handled here (CONTRACTS.md section 1, Project decision 1):
 
 * One status read per key: the list is ``GET /api/v1/trading/status`` for every key,
-  concurrently, each key paced under its own 2,000 requests/minute.
+  concurrently, each key paced under its own 2,000 requests/minute. A key whose read
+  fails (refused, rate-limited, unreadable answer) fails its own engine only: the list
+  holds every other engine and names the failed ones in ``skipped_rows``; only when no
+  key answers does the list raise (``Unreadable`` when every answer was unreadable).
 * Controls answer 200 with a ``result``: ``*_applied`` → applied, ``already_*`` →
   already, ``start_required`` → rejected (resume cannot lift a stop; use start);
   see :func:`console.venues.fiftyfive_actions.outcome_from_result`.
 * A repeat may instead be ``409 {"detail"}`` (docs leave it open): re-read, then
   already or rejected (:meth:`FiftyFiveClient._already_from_409`).
 * ``401 {"detail": "Invalid or missing API key"}`` → rejected, "API key refused".
-* ``429`` carries no documented headers: wait ``Retry-After`` if one appears, else the
-  docs' first backoff step (1 s, scaled), and retry once (a 429 was refused, not done).
+* ``429`` carries no documented headers: wait ``Retry-After`` if one appears (up to
+  ``retry_after_cap_s``; beyond it the call is failed at once with the vendor's wait in
+  words, nothing re-sent), else the docs' first backoff step (1 s, scaled), and retry
+  once (a 429 was refused, not done).
 * A control call with no answer (timeout, broken connection) or a malformed body is
   never re-sent: the status is re-read and the outcome says what it showed.
 * The nullable status fields may be absent (quickstart sample); ``status`` may be a
@@ -34,6 +43,9 @@ The feed (REST polling plus one WebSocket per key) lives in
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
+from dataclasses import replace
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -49,6 +61,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.scrub import Scrubber
 from console.venues.base import (
     FeedSink,
     RateLimit,
@@ -57,7 +70,7 @@ from console.venues.base import (
     VenueConfigError,
     VenueSettings,
 )
-from console.venues.feeds import FeedError
+from console.venues.feeds import FeedError, Incomplete, Unreadable, describe
 from console.venues.fiftyfive_actions import (
     ALREADY_WORDS,
     action_specs,
@@ -67,7 +80,9 @@ from console.venues.fiftyfive_actions import (
     outcome_from_result,
     short_validation,
 )
-from console.venues.fiftyfive_feed import combine_errors, run_feed
+from console.venues.fiftyfive_feed import run_feed
+from console.venues.fiftyfive_keys import KeyIds
+from console.venues.fiftyfive_reads import VENDOR, combine_errors, status_from_reply
 from console.venues.fiftyfive_wire import (
     ControlReply,
     TradingStatus,
@@ -75,7 +90,15 @@ from console.venues.fiftyfive_wire import (
     status_words,
 )
 from console.venues.http import CallError, Reply, dumps, make_http_client, send
-from console.venues.pacing import Pacer, make_pacer, retry_after_seconds
+from console.venues.pacing import (
+    Pacer,
+    make_pacer,
+    not_waiting,
+    retry_after_seconds,
+    too_long,
+)
+
+log = logging.getLogger(__name__)
 
 # 2,000 requests per minute per client API key (documented).
 REST_LIMIT = RateLimit(2000, 60.0)
@@ -99,17 +122,26 @@ class FiftyFiveClient(VenueClient):
                 f"venue {settings.name!r} (55tech) has an empty api_keys credential; "
                 "list one client API key per engine, comma-separated"
             )
+        # One scrubber for every text this venue writes: the venue may echo a key.
+        self.scrubber = Scrubber(k.reveal() for k in self._keys)
         rate = settings.rate_limits.get("rest", REST_LIMIT)
         self._pacers: list[Pacer] = [
-            make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale) for _ in self._keys
+            make_pacer(
+                rate,
+                enabled=settings.pacing,
+                scale=settings.rate_scale,
+                cap_s=settings.retry_after_cap_s,
+            )
+            for _ in self._keys
         ]
         # See _send: a key's requests queue here, before its pacer, not in the pool after it.
         self._in_flight = [asyncio.Semaphore(IN_FLIGHT_PER_KEY) for _ in self._keys]
         self._http = make_http_client(settings, transport=transport)
         base_path = urlsplit(settings.base_url).path.rstrip("/")
         self._prefix = "" if base_path.endswith("/api/v1") else "/api/v1"
-        self._slug_index: dict[str, int] = {}
-        self._index_slug: dict[int, str] = {}
+        self.ids = KeyIds(len(self._keys))
+        self._warned: set[str] = set()
+        # Order events seen on each engine's stream, by target id.
         self.orders_seen: dict[str, int] = {}
 
     # ----- keys and identities -----------------------------------------------------------
@@ -120,13 +152,31 @@ class FiftyFiveClient(VenueClient):
     def key(self, index: int) -> Secret:
         return self._keys[index]
 
+    def id_of(self, index: int) -> str | None:
+        """The target id of a key's engine, once it has answered."""
+        return self.ids.id_of(index)
+
     def slug_of(self, index: int) -> str | None:
-        return self._index_slug.get(index)
+        return self.ids.slug_of(index)
 
     def who(self, index: int) -> str:
-        """How messages name a key's engine: its slug once known, never the key."""
-        slug = self._index_slug.get(index)
-        return f"engine '{slug}'" if slug else f"API key #{index + 1} of {len(self._keys)}"
+        """How messages name a key's engine: its target id once known, never the key."""
+        target_id = self.ids.id_of(index)
+        return (
+            f"engine '{target_id}'" if target_id else f"API key #{index + 1} of {len(self._keys)}"
+        )
+
+    def scrub(self, text: str) -> str:
+        return self.scrubber.scrub(text)
+
+    def scrubbed_error(self, exc: BaseException) -> FeedError:
+        """``exc`` as a FeedError of the same kind, its words scrubbed."""
+        text = self.scrub(describe(exc) if not isinstance(exc, FeedError) else str(exc))
+        if isinstance(exc, Incomplete):
+            return Incomplete(text, exc.partial)
+        if isinstance(exc, Unreadable):
+            return Unreadable(text)
+        return FeedError(text)
 
     def ws_url(self) -> str | None:
         if self.settings.ws_url:
@@ -171,13 +221,14 @@ class FiftyFiveClient(VenueClient):
     async def _index_for(self, target_id: str) -> tuple[int | None, list[str]]:
         """The key serving ``target_id`` (learnt by reading every key when not yet known)."""
         errors: list[str] = []
-        if target_id not in self._slug_index:
-            _, errors = await self.read_all()
-        return self._slug_index.get(target_id), errors
+        if self.ids.index_of(target_id) is None:
+            _, failures = await self.read_all()
+            errors = [str(exc) for _, exc in failures]
+        return self.ids.index_of(target_id), errors
 
     # ----- reads ------------------------------------------------------------------------
-    async def read_status(self, index: int) -> TradingStatus:
-        """One key's engine status; raises :class:`FeedError` with a plain-words reason."""
+    async def _fetch_status(self, index: int) -> TradingStatus:
+        """One key's status answer, not yet learnt; raises the FeedError family, scrubbed."""
         try:
             reply = await self._send(
                 index,
@@ -187,66 +238,76 @@ class FiftyFiveClient(VenueClient):
                 pacer=self._pacers[index],
             )
         except CallError as exc:
-            raise FeedError(f"55-tech status read for {self.who(index)}: {exc.message}") from None
-        if reply.status != 200:
-            raise FeedError(self._read_error(index, reply))
-        try:
-            status = TradingStatus.model_validate(reply.json())
-        except ValueError as exc:  # malformed JSON, or pydantic's ValidationError
             raise FeedError(
-                f"55-tech status read for {self.who(index)}: {short_validation(exc)}"
+                self.scrub(f"55-tech status read for {self.who(index)}: {exc.message}")
             ) from None
-        self._slug_index[status.client] = index
-        self._index_slug[index] = status.client
+        try:
+            return status_from_reply(reply, self.who(index), self.settings.retry_after_cap_s)
+        except FeedError as exc:
+            raise self.scrubbed_error(exc) from None
+
+    async def read_status(self, index: int) -> TradingStatus:
+        """One key's engine status; raises :class:`FeedError` with a plain-words reason."""
+        status = await self._fetch_status(index)
+        self.ids.learn({index: status.client})
         return status
 
-    def _read_error(self, index: int, reply: Reply) -> str:
-        said = detail(reply)
-        who = self.who(index)
-        if reply.status == 401:
-            return (
-                f"55-tech refused the API key for {who} (401 '{said}'); "
-                "check api_keys in the profile"
-            )
-        if reply.status == 429:
-            return f"55-tech rate-limited the status read for {who} (429 '{said}'); reads back off"
-        return f"55-tech answered {reply.status} '{said}' to the status read for {who}"
-
     async def read_key(self, index: int) -> Target:
-        return self.to_target(await self.read_status(index))
+        return self.to_target(await self.read_status(index), index)
 
-    async def read_all(self) -> tuple[list[Target], list[str]]:
-        """Every key's engine, concurrently: the targets read and the failures, in words."""
+    async def read_all(self) -> tuple[list[Target], list[tuple[int, FeedError]]]:
+        """Every key's engine, concurrently: the targets read, and each failed key with
+        why (scrubbed). Keys that answered in this read are identified together, so keys
+        sharing a slug all get their own id (:class:`KeyIds`)."""
         results = await asyncio.gather(
-            *(self.read_key(i) for i in range(len(self._keys))), return_exceptions=True
+            *(self._fetch_status(i) for i in range(len(self._keys))), return_exceptions=True
         )
-        targets: list[Target] = []
-        errors: list[str] = []
-        for result in results:
-            if isinstance(result, Target):
-                targets.append(result)
+        answered: dict[int, TradingStatus] = {}
+        failures: list[tuple[int, FeedError]] = []
+        for index, result in enumerate(results):
+            if isinstance(result, TradingStatus):
+                answered[index] = result
             elif isinstance(result, asyncio.CancelledError):
                 raise result
-            else:
-                errors.append(str(result) or type(result).__name__)
-        return targets, errors
+            elif isinstance(result, FeedError):
+                failures.append((index, result))
+            else:  # not venue trouble we know of: still this key's engine only
+                log.error("55-tech status read failed: %s", self.scrub(describe(result)))
+                failures.append((index, self.scrubbed_error(result)))
+        self.ids.learn({i: status.client for i, status in answered.items()})
+        targets = [self.to_target(status, i) for i, status in answered.items()]
+        return targets, failures
 
     async def list_targets(self) -> list[Target]:
-        targets, errors = await self.read_all()
-        if errors:
-            raise FeedError(combine_errors(errors, len(self._keys)))
+        """Every key's engine. A failed key fails its own engine only: it is named in
+        ``skipped_rows`` (``"<id or key #N>: <why>"``) and the others are returned; when
+        no key could be read the whole list raises (nothing can be said of any engine)."""
+        self.skipped_rows = []
+        targets, failures = await self.read_all()
+        if failures and not targets:
+            raise self._none_read(failures)
+        self.skipped_rows = [f"{self.ids.row_id(i)}: {exc}" for i, exc in failures]
         return targets
+
+    def _none_read(self, failures: list[tuple[int, FeedError]]) -> FeedError:
+        message = combine_errors([str(exc) for _, exc in failures], len(self._keys))
+        if all(isinstance(exc, Unreadable) for _, exc in failures):
+            return Unreadable(message)
+        return FeedError(message)
 
     async def read_target(self, target_id: str) -> Target | None:
         index, errors = await self._index_for(target_id)
         if index is None and errors:
-            raise FeedError(combine_errors(errors, len(self._keys)))
+            raise FeedError(self.scrub(combine_errors(errors, len(self._keys))))
         return None if index is None else await self.read_key(index)
 
-    def to_target(self, status: TradingStatus) -> Target:
+    def to_target(self, status: TradingStatus, index: int) -> Target:
+        """Key ``index``'s engine as the console sees it (its id from :class:`KeyIds`)."""
+        target_id = self.ids.id_of(index) or status.client
         duration = status.system_duration_seconds
         attrs: dict[str, AttrValue] = {
             "client": status.client,
+            "key_no": index + 1,
             "status_words": status_words(status.status),
             "trading_active": status.trading_active,
             "manual_paused": status.manual_paused,
@@ -260,15 +321,23 @@ class FiftyFiveClient(VenueClient):
             "system_stopped": status.system_stopped,
             "soft_paused": status.soft_paused,
             "system_reason": status.system_reason,
-            "system_duration_s": int(duration) if duration is not None else None,
-            "orders_seen": self.orders_seen.get(status.client, 0),
+            "system_duration_s": (
+                int(duration) if duration is not None and math.isfinite(duration) else None
+            ),
+            "orders_seen": self.orders_seen.get(target_id, 0),
         }
         if status.odds_format is not None:
             attrs["odds_format"] = status.odds_format
+        warning = self.ids.warning(status.client)
+        if warning is not None:
+            attrs["warning"] = self.scrub(warning)
+            if status.client not in self._warned:
+                self._warned.add(status.client)
+                log.warning("55-tech: %s", attrs["warning"])
         return Target(
             venue=self.name,
             kind=TargetKind.ENGINE,
-            id=status.client,
+            id=target_id,
             name=status.client_name,
             state=state_of(status.status),
             raw_status=status.status,
@@ -292,6 +361,29 @@ class FiftyFiveClient(VenueClient):
 
     # ----- control ----------------------------------------------------------------------
     async def execute(self, target_id: str, action: Action) -> Outcome:
+        """One control call to the engine of ``target_id``'s own key; never raises."""
+        try:
+            outcome = await self._execute(target_id, action)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug here must still end as an outcome
+            log.error("55-tech %s failed: %s", action.kind.value, self.scrub(describe(exc)))
+            outcome = Outcome(
+                OutcomeKind.UNCERTAIN,
+                f"Could not {action.kind.value} engine '{target_id}': internal error "
+                f"({describe(exc)}). The call may or may not have been sent: re-read the "
+                "engine before retrying.",
+            )
+        return self._scrubbed(outcome)
+
+    def _scrubbed(self, outcome: Outcome) -> Outcome:
+        message = self.scrub(outcome.message)
+        warning = self.scrub(outcome.warning) if outcome.warning else outcome.warning
+        if message == outcome.message and warning == outcome.warning:
+            return outcome
+        return replace(outcome, message=message, warning=warning)
+
+    async def _execute(self, target_id: str, action: Action) -> Outcome:
         verb = action.kind.value
         index, errors = await self._index_for(target_id)
         if index is None and errors:
@@ -302,6 +394,14 @@ class FiftyFiveClient(VenueClient):
                 "venue answers.",
             )
         if index is None:
+            shared = self.ids.sharing(target_id)
+            if len(shared) > 1:
+                names = ", ".join(self.ids.id_of(i) or f"key #{i + 1}" for i in shared)
+                return Outcome(
+                    OutcomeKind.REJECTED,
+                    f"Cannot {verb} '{target_id}': {len(shared)} API keys answer as that "
+                    f"client, each its own engine; name one of {names}. Nothing was sent.",
+                )
             return Outcome(
                 OutcomeKind.REJECTED,
                 f"Cannot {verb} engine '{target_id}': no API key in this profile answers "
@@ -324,7 +424,9 @@ class FiftyFiveClient(VenueClient):
         return await self._translate(index, action, reply)
 
     async def _send_control(self, index: int, verb: str, body: bytes | None) -> Reply:
-        """POST one control verb; a 429 (refused, so not acted on) is retried once."""
+        """POST one control verb; a 429 (refused, so not acted on) is retried once, after
+        the vendor's wait when it names one within the cap, else after the docs' first
+        backoff step. A wait beyond the cap is not taken: the 429 is the answer."""
 
         async def post(pacer: Pacer | None) -> Reply:
             return await self._send(
@@ -340,9 +442,11 @@ class FiftyFiveClient(VenueClient):
         if reply.status != 429:
             return reply
         wait = retry_after_seconds(reply.headers)
+        if too_long(wait, self.settings.retry_after_cap_s):
+            return reply
         await asyncio.sleep(wait if wait is not None else RETRY_429_S * self.settings.rate_scale)
-        # The pacer now holds every read for a whole window; this one retry, after the
-        # vendor's own backoff step, is allowed past that hold.
+        # The pacer now holds every read for a while (at most the cap); this one retry,
+        # after the vendor's own backoff step, is allowed past that hold.
         return await post(None)
 
     async def _translate(self, index: int, action: Action, reply: Reply) -> Outcome:
@@ -368,6 +472,15 @@ class FiftyFiveClient(VenueClient):
                 vendor_code="401",
             )
         if reply.status == 429:
+            wait = retry_after_seconds(reply.headers)
+            cap_s = self.settings.retry_after_cap_s
+            if wait is not None and too_long(wait, cap_s):
+                return Outcome(
+                    OutcomeKind.FAILED,
+                    f"Could not {verb} {who}: {not_waiting(VENDOR, wait, cap_s)} (429 '{said}').",
+                    http_status=429,
+                    latency_ms=reply.latency_ms,
+                )
             return Outcome(
                 OutcomeKind.FAILED,
                 f"Could not {verb} {who}: rate limited by 55-tech twice (429 '{said}'). "

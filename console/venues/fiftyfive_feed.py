@@ -11,8 +11,14 @@ The client's own manual pause/stop has no stream (Project decision 1), so every 
   engine (the payload's shape is undocumented, so it is not trusted for state).
 
 Health is one mark for the venue: DOWN when REST reads fail (REST is where the state
-comes from), LIVE when every stream is subscribed, RECONNECTING while one is retrying,
-POLLING when a stream stays down but REST answers.
+comes from; a key that fails names its engine, and the engines that did answer are
+still delivered), LIVE when every stream is subscribed, RECONNECTING while one is
+retrying, POLLING when a stream stays down but REST answers.
+
+No credential reaches a health detail, an error or a log line: every text passes the
+client's scrubber (the venue may echo a key, in an error frame too), and the WebSocket
+library's own logger is given one that drops its frame dumps (the subscribe frame
+carries the key) and scrubs the rest.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
@@ -32,6 +39,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from console.core.model import AttrValue, State, Target
 from console.venues.base import FeedSink, FeedStatus
 from console.venues.feeds import Backoff, FeedError, describe, stream_forever
+from console.venues.fiftyfive_reads import combine_errors
 from console.venues.fiftyfive_wire import StreamFrame
 
 if TYPE_CHECKING:
@@ -44,10 +52,30 @@ PING_INTERVAL_S = 30.0  # the docs' recommended client ping
 FLUSH_S = 0.05
 
 
-def combine_errors(errors: list[str], total: int) -> str:
-    """Several per-key failures as one line: how many, and the first in full."""
-    head = f"{len(errors)} of {total} engines could not be read: {errors[0]}"
-    return head if len(errors) == 1 else f"{head} (and {len(errors) - 1} more)"
+class _WsLogger(logging.LoggerAdapter[logging.Logger]):
+    """The logger handed to the WebSocket library: its DEBUG lines dump frames (our
+    subscribe frame carries the API key, maybe cut short where no scrubber could find
+    it), so they are dropped; whatever else it says is scrubbed."""
+
+    def __init__(self, logger: logging.Logger, scrub: Callable[[str], str]) -> None:
+        super().__init__(logger, {})
+        self._scrub = scrub
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if level < logging.INFO or not self.isEnabledFor(level):
+            return
+        text = str(msg) % args if args else str(msg)
+        kwargs.pop("exc_info", None)  # a traceback's text would pass unscrubbed
+        kwargs.pop("stack_info", None)
+        self.logger.log(level, "%s", self._scrub(text), **kwargs)
+
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> tuple[Any, MutableMapping[str, Any]]:
+        return msg, kwargs
+
+
+_WS_LOG = logging.getLogger("console.venues.fiftyfive_feed.websocket")
 
 
 async def run_feed(client: FiftyFiveClient, sink: FeedSink) -> None:
@@ -66,9 +94,16 @@ _RANK = {
 class _Health:
     """Folds the poller's and every stream's health into the venue's one mark."""
 
-    def __init__(self, sink: FeedSink, venue: str, streams: int) -> None:
+    def __init__(
+        self,
+        sink: FeedSink,
+        venue: str,
+        streams: int,
+        scrub: Callable[[str], str] = lambda text: text,
+    ) -> None:
         self._sink = sink
         self._venue = venue
+        self._scrub = scrub
         self.poll: tuple[FeedStatus, str] = (FeedStatus.CONNECTING, "")
         self.streams: list[tuple[FeedStatus, str]] = [(FeedStatus.CONNECTING, "")] * streams
         self._last: tuple[FeedStatus, str] | None = None
@@ -97,7 +132,8 @@ class _Health:
         return poll_status, poll_detail  # streams still connecting: the poller speaks
 
     def _emit(self) -> None:
-        now = self.combined()
+        status, detail = self.combined()
+        now = (status, self._scrub(detail))
         if now != self._last:
             self._last = now
             self._sink.health(self._venue, *now)
@@ -154,7 +190,8 @@ class _Feed:
         self.ping_s = float(settings.options.get("ping_interval_s", PING_INTERVAL_S))
         self.ws_url = client.ws_url() if settings.options.get("stream", True) else None
         streams = client.key_count if self.ws_url else 0
-        self.health = _Health(sink, self.venue, streams)
+        self.health = _Health(sink, self.venue, streams, client.scrub)
+        self.ws_log = _WsLogger(_WS_LOG, client.scrub)
         self.wake = asyncio.Event()
         self.pending_events = 0
         self.dirty: set[str] = set()
@@ -182,7 +219,8 @@ class _Feed:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.exception("55-tech feed loop failed")
+                trace = "".join(traceback.format_exception(exc))
+                log.error("55-tech feed loop failed: %s", self.client.scrub(trace))
                 self.health.set_poll(FeedStatus.DOWN, f"feed error: {describe(exc)}")
                 await asyncio.sleep(1.0)
 
@@ -191,10 +229,11 @@ class _Feed:
         backoff = Backoff(base_s=min(self.interval, 1.0), cap_s=max(self.interval * 8, 10.0))
         while True:
             self.wake.clear()
-            targets, errors = await self.client.read_all()
-            if errors:
+            targets, failures = await self.client.read_all()
+            if failures:
                 if targets:  # what did answer is fresh; the rest keeps its last state
                     self.sink.upsert(targets)
+                errors = [f"{self.client.ids.row_id(i)}: {exc}" for i, exc in failures]
                 self.health.set_poll(FeedStatus.DOWN, combine_errors(errors, self.client.key_count))
                 delay = backoff.next_delay()
             else:
@@ -233,22 +272,23 @@ class _Feed:
                 proxy=None,
                 max_queue=4096,
                 user_agent_header="trading-console/0.1",
+                logger=self.ws_log,
             )
         except (OSError, TimeoutError) as exc:
-            raise FeedError(f"cannot open the 55-tech stream: {describe(exc)}") from None
+            raise self._error(f"cannot open the 55-tech stream: {describe(exc)}") from None
         except Exception as exc:  # InvalidStatus, InvalidHandshake ...
-            raise FeedError(f"55-tech refused the stream connection: {describe(exc)}") from None
+            raise self._error(f"55-tech refused the stream connection: {describe(exc)}") from None
         async with ws:
             await ws.send(json.dumps(subscribe))
             async with asyncio.timeout(timeout):
                 first = _frame(await ws.recv())
             if first.type == "error":
-                raise FeedError(
+                raise self._error(
                     f"55-tech refused the stream subscription for {client.who(index)}: "
                     f"'{first.message}'"
                 )
             if first.type != "subscribed":
-                raise FeedError(
+                raise self._error(
                     f"55-tech stream for {client.who(index)} answered '{first.type}' "
                     "instead of confirming the subscription"
                 )
@@ -263,14 +303,18 @@ class _Feed:
                 pinger.cancel()
                 self._flush()
             if conn.dead:
-                raise FeedError(conn.dead)
+                raise self._error(conn.dead)
+
+    def _error(self, text: str) -> FeedError:
+        """A stream failure in scrubbed words (they reach health, logs and the screen)."""
+        return FeedError(self.client.scrub(text))
 
     async def _resync(self, index: int) -> None:
         """After each (re)connect, re-read this key's engine: events may have been missed."""
         try:
             self.sink.upsert([await self.client.read_key(index)])
         except FeedError as exc:  # the poller reports REST trouble; the stream carries on
-            log.info("55-tech resync after connect failed: %s", exc)
+            log.info("55-tech resync after connect failed: %s", self.client.scrub(str(exc)))
 
     async def _ping_loop(self, ws: ClientConnection, conn: _Conn) -> None:
         while True:
@@ -287,7 +331,7 @@ class _Feed:
         conn.last_rx = time.monotonic()
         try:
             frame = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             log.warning("55-tech stream sent malformed JSON; frame skipped")
             return
         if not isinstance(frame, dict):
@@ -301,18 +345,18 @@ class _Feed:
             elif channel == "emergency":
                 self.wake.set()  # global flags changed: resync every engine now
         elif kind == "error":
-            raise FeedError(
+            raise self._error(
                 f"55-tech stream error for {self.client.who(conn.index)}: '{frame.get('message')}'"
             )
 
     def _count_order(self, index: int) -> None:
-        slug = self.client.slug_of(index)
-        if slug is None:  # not read yet: attributed at the next flush
+        target_id = self.client.id_of(index)
+        if target_id is None:  # not read yet: attributed at the next flush
             self.unattributed[index] = self.unattributed.get(index, 0) + 1
             return
         seen = self.client.orders_seen
-        seen[slug] = seen.get(slug, 0) + 1
-        self.dirty.add(slug)
+        seen[target_id] = seen.get(target_id, 0) + 1
+        self.dirty.add(target_id)
 
     # ----- coalesced delivery -----------------------------------------------------------
     async def _flush_loop(self) -> None:
@@ -321,17 +365,18 @@ class _Feed:
             self._flush()
 
     def _flush(self) -> None:
+        seen = self.client.orders_seen
         for index, n in list(self.unattributed.items()):
-            slug = self.client.slug_of(index)
-            if slug is not None:
+            target_id = self.client.id_of(index)
+            if target_id is not None:
                 del self.unattributed[index]
-                self.client.orders_seen[slug] = self.client.orders_seen.get(slug, 0) + n
-                self.dirty.add(slug)
+                seen[target_id] = seen.get(target_id, 0) + n
+                self.dirty.add(target_id)
         if self.pending_events:
             n, self.pending_events = self.pending_events, 0
             self.sink.count_events(self.venue, n)
-        for slug in self.dirty:
-            self.sink.patch(self.venue, slug, attrs={"orders_seen": self.client.orders_seen[slug]})
+        for target_id in self.dirty:
+            self.sink.patch(self.venue, target_id, attrs={"orders_seen": seen[target_id]})
         self.dirty.clear()
 
 

@@ -266,9 +266,14 @@ async def test_server_error_fails_with_the_vendor_words(venue: Venue) -> None:
 async def test_refused_key_never_shows_up_in_messages(venue: Venue) -> None:
     bad = "0b1c2d3e-4f50-4617-8a9b-c0d1e2f3a4b5"
     client = make_client(venue, keys=f"{KEY_A},{bad}")
+    assert [t.id for t in await client.list_targets()] == ["alpha"]
+    [row] = client.skipped_rows
+    assert "refused the API key for API key #2 of 2" in row
+    assert bad not in row
+    alone = make_client(venue, keys=bad)
     with pytest.raises(FeedError) as info:
-        await client.list_targets()
-    assert "refused the API key for API key #2 of 2" in str(info.value)
+        await alone.list_targets()
+    assert "refused the API key for API key #1 of 1" in str(info.value)
     assert bad not in str(info.value)
     venue.control = [httpx.Response(401, json={"detail": "Invalid or missing API key"})]
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
