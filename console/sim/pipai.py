@@ -13,6 +13,8 @@ An independent implementation of the contract (nothing from ``console.venues``):
   WebSocket before the HTTP response goes out.
 * World commands (``/_sim/admin/<command>``): ``strategies``, ``set_status``,
   ``set_positions``, ``tick``, ``add_key``, ``expire_key``, ``auth``, ``subscribers``.
+* Hostile knobs ``endless_pages``, ``echo_secret``, ``bad_row``, ``dot_ids``,
+  ``escape_names``: see :mod:`console.sim.pipai_hostile`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ from console.sim.pipai_auth import (
     ApiKey,
     AuthFailure,
     Keyring,
+)
+from console.sim.pipai_hostile import (
+    EchoingError,
+    bad_row_id,
+    dot_rows,
+    endless_page,
+    escaped,
+    list_body,
 )
 from console.sim.pipai_stream import Hub
 from console.sim.pipai_world import STATUSES, ParamError, PipAIWorld, StateError
@@ -119,6 +129,8 @@ class PipAISim(VendorSim):
         self, status: int, code: str, message: str, retry_after: float | None = None
     ) -> Response:
         headers = {"Retry-After": retry_after_header(retry_after)} if retry_after else None
+        if self.ctx.knobs.echo_secret:
+            return EchoingError(status, code, message, headers, self.keyring)
         return JSONResponse({"code": code, "message": message}, status, headers=headers)
 
     def _bucket(self, key: ApiKey) -> SimRateLimit:
@@ -184,7 +196,10 @@ class PipAISim(VendorSim):
         return JSONResponse(data)
 
     def _strategy_json(self, sid: str) -> dict[str, Any]:
-        return self.world.strategies[sid].as_json(self.ctx.knobs.unknown_status_rate)
+        item = self.world.strategies[sid].as_json(self.ctx.knobs.unknown_status_rate)
+        if self.ctx.knobs.escape_names:
+            item["name"] = escaped(item["name"])
+        return item
 
     async def _no_such_endpoint(self, request: Request) -> Response:
         return self._error(
@@ -206,14 +221,27 @@ class PipAISim(VendorSim):
         status = q.get("status")
         if status is not None and status not in STATUSES:
             raise ParamError(f"status must be one of {', '.join(STATUSES)}")
-        data, next_cursor = self.world.page(
-            limit=int(limit_raw),
-            cursor=q.get("cursor"),
-            status=status,
-            template_id=q.get("template_id"),
-            unknown_status_rate=self.ctx.knobs.unknown_status_rate,
-        )
-        return self._json({"data": data, "next_cursor": next_cursor})
+        knobs = self.ctx.knobs
+        next_cursor: str | None
+        if knobs.endless_pages:
+            data, next_cursor = endless_page(
+                self.world, int(limit_raw), q.get("cursor"), knobs.unknown_status_rate
+            )
+        else:
+            data, next_cursor = self.world.page(
+                limit=int(limit_raw),
+                cursor=q.get("cursor"),
+                status=status,
+                template_id=q.get("template_id"),
+                unknown_status_rate=knobs.unknown_status_rate,
+            )
+            if knobs.dot_ids and next_cursor is None:
+                data.extend(dot_rows(self.world))
+        if knobs.escape_names:
+            for item in data:
+                item["name"] = escaped(item["name"])
+        bad = bad_row_id(self.world) if knobs.bad_row else None
+        return Response(list_body(data, next_cursor, bad), media_type="application/json")
 
     async def _get(self, request: Request, key: ApiKey, body: bytes) -> Response:
         self.ctx.count("get")

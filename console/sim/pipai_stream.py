@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from console.sim.context import VendorContext
 from console.sim.pipai_auth import WS_PATH, AuthFailure, Keyring
+from console.sim.pipai_hostile import echoed
 from console.sim.pipai_world import PipAIWorld
 
 CHANNEL = "strategy.status"
@@ -166,6 +167,7 @@ class Hub:
 
     async def _authenticate(self, ws: WebSocket) -> bool:
         query = ws.query_params
+        sent_key, sent_signature = query.get("api_key") or "", query.get("signature") or ""
         try:
             if "signature" in query:
                 self.keyring.verify(
@@ -184,6 +186,8 @@ class Hub:
                 await ws.close(code=1008, reason="authentication timeout")
                 return False
             frame = _parse(first)
+            sent_key = str(frame.get("api_key") or "")
+            sent_signature = str(frame.get("signature") or "")
             if frame.get("op") != "auth":
                 raise AuthFailure(400, "INVALID_PARAMETER", "first frame must be an auth frame")
             timestamp = frame.get("timestamp")
@@ -196,11 +200,19 @@ class Hub:
                 b"",
             )
         except AuthFailure as exc:
-            reply = {"op": "auth", "ok": False, "code": exc.code, "message": exc.message}
+            message = exc.message
+            if self.ctx.knobs.echo_secret:
+                message = echoed(message, sent_key, sent_signature, self.keyring)
+            reply = {"op": "auth", "ok": False, "code": exc.code, "message": message}
             await ws.send_text(_dumps(reply))
             await ws.close(code=1008, reason=exc.code)
             return False
         await ws.send_text(_dumps({"op": "auth", "ok": True}))
+        if self.ctx.knobs.echo_secret:
+            # A careless server's notice quoting the credentials it was just sent.
+            notice = echoed("Session opened", sent_key, sent_signature, self.keyring)
+            await ws.send_text(_dumps({"op": "error", "code": "NOTICE", "message": notice}))
+            self.ctx.count("ws_echo")
         return True
 
     def _handle(self, sub: Subscriber, text: str) -> None:

@@ -10,7 +10,9 @@ Vendor quirks handled here and nowhere else:
 * Per-endpoint weights (get 1, list 2, pause 5, deploy 10) under one budget of 1,200
   weight per rolling 60 s [INF], paced client-side (bucket name ``weight``) with calls
   counted until their answer arrives (:class:`console.venues.pacing.Pacer`); a 429
-  ``RATE_LIMITED`` was refused, so it is retried once after ``Retry-After``.
+  ``RATE_LIMITED`` was refused, so it is retried once after ``Retry-After`` — unless
+  PipAI asks for longer than ``settings.retry_after_cap_s``: then nothing more is sent
+  and the call is *failed* (a list read: a FeedError) with PipAI's wait in words.
 * No stop endpoint (Project decision 3): the strongest control is pause with
   ``close_positions``; resume is a deploy of a paused strategy (deploying a draft is
   not offered); stop/start are rejected with a plain explanation.
@@ -25,7 +27,15 @@ Vendor quirks handled here and nowhere else:
 * Unknown status values map to ``State.UNKNOWN`` with the raw word kept; decimal
   strings (capital, P&L, win rate) stay strings.
 * Messages quote PipAI's ``code``/``message`` and never carry the key, the secret or a
-  signature (scrubbed).
+  signature: one :class:`~console.core.scrub.Scrubber` for the key and the secret, plus
+  any 64-hex-digit signature, over every outcome, FeedError, health text and log line.
+* Every id is sent as one percent-encoded path segment (:func:`console.venues.http.segment`,
+  signed as sent); ``.``/``..``/empty are refused unsent (a *failed* outcome).
+* Lists (:mod:`console.venues.pipai_list`): a page not in the documented shape is
+  *unreadable*, never empty; a strategy with an impossible value is skipped and named in
+  ``skipped_rows``; paging stops at ``settings.max_pages`` pages, ``max_targets``
+  strategies, a repeated or oversized cursor, or a page failing after the first —
+  *incomplete*, with the strategies read so far.
 
 Target attrs (docs/ATTRIBUTES.md): ``template``, ``symbols``, ``timeframe``,
 ``capital``, ``leverage``, ``open_positions``, ``pnl``, ``win_rate``, ``trades``,
@@ -35,6 +45,7 @@ Target attrs (docs/ATTRIBUTES.md): ``template``, ``symbols``, ``timeframe``,
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections.abc import Mapping
@@ -43,7 +54,7 @@ from typing import TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from console.core.model import (
     Action,
@@ -56,23 +67,27 @@ from console.core.model import (
     State,
     Target,
 )
+from console.core.scrub import Scrubber
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, poll_forever
+from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.http import (
     JSON,
     CallError,
     QueryValue,
     Reply,
+    UnsafeId,
     dumps,
     make_http_client,
+    segment,
     send,
 )
-from console.venues.pacing import make_pacer, retry_after_seconds
+from console.venues.pacing import make_pacer, not_waiting, retry_after_seconds, too_long
 from console.venues.pipai_errors import error_code, http_error, not_offered, vendor_words
 from console.venues.pipai_feed import StatusStream
-from console.venues.pipai_map import row_target, strategy_row, to_target
+from console.venues.pipai_list import MAX_CURSOR_CHARS, read_page
+from console.venues.pipai_map import to_target
 from console.venues.pipai_sign import now_ms, signed_headers, ws_auth_frame
-from console.venues.pipai_wire import ROWS_PAGE, Strategy, StrategyPage
+from console.venues.pipai_wire import Strategy
 
 WEIGHT_BUDGET = RateLimit(1200, 60.0)  # [INF] budget and window are a documented [GAP]
 WEIGHTS = {"get": 1, "list": 2, "pause": 5, "deploy": 10}
@@ -101,10 +116,17 @@ class PipAIClient(VenueClient):
         super().__init__(settings)
         self._api_key = settings.secret("api_key")
         self._api_secret = settings.secret("api_secret")
+        # One scrubber for everything this venue writes (outcomes, errors, health, logs).
+        self._scrubber = Scrubber([self._api_key.reveal(), self._api_secret.reveal()])
         self._http = make_http_client(settings, transport=transport)
         self._base_path = self._http.base_url.raw_path.decode("ascii").rstrip("/")
         rate = settings.rate_limits.get("weight", WEIGHT_BUDGET)
-        self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
+        self._pacer = make_pacer(
+            rate,
+            enabled=settings.pacing,
+            scale=settings.rate_scale,
+            cap_s=settings.retry_after_cap_s,
+        )
         self._page_size = int(settings.options.get("page_size", PAGE_SIZE))
         close_timeout = settings.options.get("close_timeout_s", settings.control_timeout_s * 4)
         self._close_timeout_s = float(close_timeout)
@@ -159,20 +181,27 @@ class PipAIClient(VenueClient):
         weight: int,
         timeout_s: float,
     ) -> Reply:
-        """:meth:`_request`, retried once after a 429 (PipAI refused it: nothing was done)."""
+        """:meth:`_request`, retried once after a 429 (PipAI refused it: nothing was done).
+
+        A ``Retry-After`` beyond ``settings.retry_after_cap_s`` is not waited for: the 429
+        is returned at once, for the caller to say so (nothing more is sent)."""
         reply = await self._request(
             method, path, query=query, body=body, weight=weight, timeout_s=timeout_s
         )
         if reply.status != 429:
             return reply
         delay = retry_after_seconds(reply.headers)
-        if delay is not None and delay > max(timeout_s, 1.0) * 3:
-            return reply  # too long to hold an operator for; reported as rate limited
+        if too_long(delay, self.settings.retry_after_cap_s):
+            return reply
         if not self.settings.pacing:  # a paced client already holds until Retry-After
-            await asyncio.sleep(delay if delay is not None else 1.0)
+            await asyncio.sleep(min(delay if delay is not None else 1.0, self._cap_s))
         return await self._request(
             method, path, query=query, body=body, weight=weight, timeout_s=timeout_s
         )
+
+    @property
+    def _cap_s(self) -> float:
+        return self.settings.retry_after_cap_s
 
     async def _get(
         self, path: str, doing: str, weight: int, query: Mapping[str, QueryValue] | None = None
@@ -183,7 +212,19 @@ class PipAIClient(VenueClient):
                 "GET", path, query=query, weight=weight, timeout_s=self.settings.request_timeout_s
             )
         except CallError as err:
-            raise FeedError(f"PipAI did not answer when {doing}: {err.message}") from None
+            raise FeedError(
+                self._scrub(f"PipAI did not answer when {doing}: {err.message}")
+            ) from None
+        if reply.status == 429:
+            wait = retry_after_seconds(reply.headers)
+            if too_long(wait, self._cap_s):
+                assert wait is not None
+                raise FeedError(
+                    self._scrub(
+                        f"PipAI answered HTTP 429 {vendor_words(reply)} when {doing}: "
+                        + not_waiting("PipAI", wait, self._cap_s)
+                    )
+                )
         if not reply.ok and reply.status != 404:
             raise FeedError(self._scrub(http_error(reply, doing)))
         return reply
@@ -193,9 +234,9 @@ class PipAIClient(VenueClient):
             raise FeedError(self._scrub(http_error(reply, doing)))
         try:
             return reply.validated(model)
-        except ValueError as exc:  # malformed JSON or a shape we cannot read
-            raise FeedError(
-                f"PipAI sent an unreadable answer when {doing}: {_short(exc)}"
+        except (ValueError, RecursionError) as exc:  # malformed JSON or a shape we cannot read
+            raise Unreadable(
+                self._scrub(f"PipAI sent an unreadable answer when {doing}: {_short(exc)}")
             ) from None
 
     async def _read(self, path: str, doing: str) -> Strategy | None:
@@ -205,36 +246,73 @@ class PipAIClient(VenueClient):
 
     # ----- reading --------------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
+        """Every strategy, page after page, within the venue's bounds (module docstring).
+
+        Raises FeedError (no answer, an error answer), Unreadable (a first page not in
+        the documented shape) or Incomplete (with the strategies read so far)."""
+        self.skipped_rows = []
         targets: list[Target] = []
+        ids: set[str] = set()
+        skipped: list[str] = []
         cursor: str | None = None
-        seen: set[str] = set()
-        doing = "listing strategies"
+        seen: set[bytes] = set()
+        pages = 0
+        max_pages, max_targets = self.settings.max_pages, self.settings.max_targets
+
+        def incomplete(why: str) -> Incomplete:
+            self.skipped_rows = [self._scrub(row) for row in skipped]
+            read = f"{len(targets)} strateg{'y' if len(targets) == 1 else 'ies'}"
+            return Incomplete(
+                self._scrub(f"PipAI's strategy list was not read to its end: {why}; "
+                            f"{read} read from {pages} page(s) are kept"),
+                targets,
+            )  # fmt: skip
+
         while True:
+            if pages >= max_pages:
+                raise incomplete(f"still more pages after {max_pages} (max_pages)")
             query: dict[str, QueryValue] = {"limit": self._page_size}
             if cursor is not None:
                 query["cursor"] = cursor
-            reply = await self._get("/v1/strategies", doing, WEIGHTS["list"], query)
-            now = time.time()
             try:
-                page = ROWS_PAGE.validate_json(reply.content) if reply.ok else None
-            except ValidationError:
-                page = None  # read again the tolerant way, which says what is wrong
-            if page is not None:
-                rows = page.get("data", [])
-                cursor = page.get("next_cursor")
-            else:
-                whole = self._parsed(reply, StrategyPage, doing)
-                rows = [strategy_row(s) for s in whole.data]
-                cursor = whole.next_cursor
-            targets.extend(row_target(self.name, row, now) for row in rows)
+                reply = await self._get("/v1/strategies", "listing strategies", WEIGHTS["list"],
+                                        query)  # fmt: skip
+                if not reply.ok:  # a 404: the list itself is missing
+                    raise FeedError(self._scrub(http_error(reply, "listing strategies")))
+                page = read_page(self.name, reply.content, time.time(), pages + 1)
+            except FeedError as exc:
+                if pages == 0:  # nothing read: the venue is unreachable or unreadable
+                    exc.args = (self._scrub(_words(exc)),)
+                    raise
+                raise incomplete(f"page {pages + 1} failed ({_words(exc)})") from None
+            pages += 1
+            skipped.extend(page.skipped)
+            for target in page.targets:
+                if target.id not in ids:  # a strategy seen on an earlier page counts once
+                    ids.add(target.id)
+                    targets.append(target)
+            if len(targets) > max_targets:
+                del targets[max_targets:]
+                raise incomplete(f"more than {max_targets} strategies (max_targets)")
+            cursor = page.next_cursor
             if not cursor:
+                self.skipped_rows = [self._scrub(row) for row in skipped]
                 return targets
-            if cursor in seen:
-                raise FeedError("PipAI repeated a page cursor while listing; stopped paging")
-            seen.add(cursor)
+            if len(cursor) > MAX_CURSOR_CHARS:
+                raise incomplete(
+                    f"PipAI sent a page cursor of {len(cursor)} characters; not followed"
+                )
+            mark = hashlib.sha256(cursor.encode("utf-8", "replace")).digest()
+            if mark in seen:
+                raise incomplete("PipAI repeated a page cursor; stopped paging")
+            seen.add(mark)
 
     async def read_target(self, target_id: str) -> Target | None:
-        strategy = await self._read(_strategy_path(target_id), f"reading {target_id}")
+        try:
+            path = _strategy_path(target_id)
+        except UnsafeId as exc:
+            raise FeedError(self._scrub(f"{exc}; it was not read")) from None
+        strategy = await self._read(path, f"reading {target_id}")
         return to_target(self.name, strategy) if strategy is not None else None
 
     # ----- actions --------------------------------------------------------------------
@@ -279,6 +357,13 @@ class PipAIClient(VenueClient):
                 outcome = await self._resume(target_id)
             else:
                 outcome = not_offered(target_id, action.kind)
+        except UnsafeId:
+            outcome = Outcome(
+                OutcomeKind.FAILED,
+                f"The strategy id {target_id!r} cannot be sent safely as a URL path segment "
+                f"(a proxy could route it elsewhere), so nothing was sent: the {action.kind} "
+                "did not happen. Check this strategy in PipAI itself.",
+            )
         except Exception as exc:  # the last line of defence: execute never raises
             outcome = Outcome(
                 OutcomeKind.FAILED,
@@ -474,6 +559,15 @@ class PipAIClient(VenueClient):
 
     def _rate_limited(self, target_id: str, verb: str, reply: Reply) -> Outcome:
         wait = retry_after_seconds(reply.headers)
+        if wait is not None and too_long(wait, self._cap_s):
+            return Outcome(
+                OutcomeKind.FAILED,
+                f"Could not {verb} {target_id}: PipAI answered 429 {vendor_words(reply)}. "
+                + not_waiting("PipAI", wait, self._cap_s),
+                http_status=429,
+                latency_ms=reply.latency_ms,
+                vendor_code=error_code(reply),
+            )
         after = f" PipAI asks to wait {wait:g} s." if wait is not None else ""
         return Outcome(
             OutcomeKind.FAILED,
@@ -486,11 +580,11 @@ class PipAIClient(VenueClient):
         )
 
     def _scrub(self, text: str) -> str:
-        """Never show the key, the secret or a signature, whatever a venue echoes back."""
-        for secret in (self._api_secret.reveal(), self._api_key.reveal()):
-            if secret:
-                text = text.replace(secret, "***")
-        return _HEX_SIGNATURE.sub("***", text)
+        """Never show the key, the secret or a signature, whatever a venue echoes back:
+        the venue's one scrubber, then any HMAC-SHA256 in hex (ours, on any request)."""
+        if not text:
+            return text
+        return _HEX_SIGNATURE.sub("***", self._scrubber.scrub(text))
 
     # ----- feed -------------------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:
@@ -514,7 +608,12 @@ class PipAIClient(VenueClient):
 
 
 def _strategy_path(target_id: str) -> str:
-    return "/v1/strategies/" + quote(target_id, safe="")
+    """The strategy's path, its id one percent-encoded segment; UnsafeId for ``.``/``..``."""
+    return "/v1/strategies/" + segment(target_id)
+
+
+def _words(exc: BaseException) -> str:
+    return str(exc.args[0]) if exc.args else type(exc).__name__
 
 
 def _flag(value: OptionValue) -> bool:

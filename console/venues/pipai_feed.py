@@ -7,6 +7,10 @@ the row's state at once and queue a re-fetch of that strategy (the docs advise a
 after any lifecycle event); position events patch ``open_positions``/``pnl``; order
 events are only counted. A gap in ``seq`` [INF] or the slow timer (10 × poll interval)
 triggers a full resync, which catches anything the stream missed.
+
+Everything this module writes — FeedError texts (hence health details), log lines at
+every level — passes through the venue's scrubber first: PipAI's stream frames may quote
+the key or the signature of the auth frame back at us.
 """
 
 from __future__ import annotations
@@ -34,6 +38,29 @@ from console.venues.pipai_map import (
 from console.venues.pipai_wire import StreamFrame
 
 log = logging.getLogger(__name__)
+# The websockets library logs every frame at DEBUG ("> TEXT '{"op":"auth","api_key":…'):
+# it logs through a ScrubbingLogger instead, which scrubs each message first.
+_ws_log = logging.getLogger(__name__ + ".websocket")
+
+
+class ScrubbingLogger(logging.LoggerAdapter[logging.Logger]):
+    """A logger that renders each message, scrubs it, and only then logs it."""
+
+    def __init__(self, logger: logging.Logger, scrub: Callable[[str], str]) -> None:
+        super().__init__(logger, None)
+        self._scrub = scrub
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):  # a broken format: keep nothing of its arguments
+            text = str(msg)
+        kwargs.pop("exc_info", None)  # a traceback's locals could quote the auth frame
+        kwargs.setdefault("stacklevel", 2)
+        self.logger.log(level, "%s", self._scrub(text), **kwargs)
+
 
 CHANNEL = "strategy.status"
 SLOW_RESYNC_FACTOR = 10
@@ -62,6 +89,7 @@ class StatusStream:
         self._read_one = read_one
         self._auth_frame = auth_frame
         self._scrub = scrub
+        self._ws_log = ScrubbingLogger(_ws_log, scrub)
         self._live = False
         self._poll_failed = False
         self._seq: int | None = None
@@ -81,6 +109,13 @@ class StatusStream:
 
     # ----- the stream ---------------------------------------------------------------
     async def _connect_and_run(self, on_live: Callable[[], None]) -> None:
+        try:
+            await self._connect_and_read(on_live)
+        except FeedError as exc:
+            exc.args = (self._scrub(_words(exc)),)  # the venue's words may quote our key
+            raise
+
+    async def _connect_and_read(self, on_live: Callable[[], None]) -> None:
         timeout = self.settings.request_timeout_s
         try:
             async with connect(
@@ -91,6 +126,7 @@ class StatusStream:
                 proxy=None,
                 compression=None,
                 user_agent_header="trading-console/0.1",
+                logger=self._ws_log,
             ) as ws:
                 await self._handshake(ws, timeout)
                 self._live = True
@@ -154,7 +190,8 @@ class StatusStream:
     def _handle(self, frame: StreamFrame) -> None:
         if frame.op != "event" or frame.event is None:
             if frame.op in ("ack", "error") and frame.ok is not True:
-                log.warning("%s stream: %s %s %s", self.venue, frame.op, frame.code, frame.message)
+                said = f"{frame.op} {frame.code} {frame.message}"
+                log.warning("%s stream: %s", self.venue, self._scrub(said))
             return
         self.sink.count_events(self.venue)
         if frame.seq is not None:
@@ -217,7 +254,8 @@ class StatusStream:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the next resync brings it back in line
-                    log.info("%s: re-fetch of %s failed: %s", self.venue, strategy_id, exc)
+                    said = self._scrub(f"re-fetch of {strategy_id} failed: {_words(exc)}")
+                    log.info("%s: %s", self.venue, said)
 
 
 def _parse(raw: str | bytes) -> StreamFrame | None:

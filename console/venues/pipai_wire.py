@@ -7,10 +7,16 @@ everything the list sample abbreviates is optional.
 
 from __future__ import annotations
 
-from typing import Any, Required
+from typing import Annotated, Any, Required
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict
+
+# Impossible values refuse the strategy (a list skips only that row): a count below zero,
+# or any number beyond a 64-bit integer (``1e400``, a 400-digit leverage).
+_INT64 = 2**63 - 1
+Count = Annotated[int, Field(ge=0, le=_INT64)]
+Leverage = Count  # 0 or more, like a count
 
 
 class _Wire(BaseModel):
@@ -18,9 +24,9 @@ class _Wire(BaseModel):
 
 
 class Stats(_Wire):
-    open_positions: int | None = None
+    open_positions: Count | None = None
     total_pnl: str | None = None  # decimal string, realized + unrealized
-    total_trades: int | None = None
+    total_trades: Count | None = None
     win_rate: str | None = None  # decimal string 0–1
 
 
@@ -32,7 +38,7 @@ class Strategy(_Wire):
     symbols: list[str] = Field(default_factory=list)
     timeframe: str | None = None
     capital: str | None = None
-    leverage: int | None = None
+    leverage: Leverage | None = None
     status: str = ""
     deployed_at: str | None = None
     created_at: str | None = None
@@ -47,9 +53,9 @@ class StrategyPage(_Wire):
 
 @with_config(ConfigDict(coerce_numbers_to_str=True))
 class StatsRow(TypedDict, total=False):
-    open_positions: int | None
+    open_positions: Count | None
     total_pnl: str | None
-    total_trades: int | None
+    total_trades: Count | None
     win_rate: str | None
 
 
@@ -64,7 +70,7 @@ class StrategyRow(TypedDict, total=False):
     symbols: list[str]
     timeframe: str | None
     capital: str | None
-    leverage: int | None
+    leverage: Leverage | None
     status: str
     deployed_at: str | None
     updated_at: str | None
@@ -74,10 +80,12 @@ class StrategyRow(TypedDict, total=False):
 class StrategyRowsPage(TypedDict, total=False):
     """``GET /v1/strategies`` read straight into rows: a 4,500-strategy list is 45 pages
     read one after the other (the cursor comes with each), on the screen's own loop; one
-    model per strategy, then a Target, cost 1.1 ms a page, rows then a Target 0.5 ms."""
+    model per strategy, then a Target, cost 1.1 ms a page, rows then a Target 0.5 ms.
+    Both keys are required: a page without them is not the documented page
+    (:mod:`console.venues.pipai_list` says what is wrong with it)."""
 
-    data: list[StrategyRow]
-    next_cursor: str | None
+    data: Required[list[StrategyRow]]
+    next_cursor: Required[str | None]
 
 
 ROWS_PAGE: TypeAdapter[StrategyRowsPage] = TypeAdapter(StrategyRowsPage)

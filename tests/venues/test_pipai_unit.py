@@ -20,7 +20,7 @@ from console.core.model import (
     TargetKind,
 )
 from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import FeedError
+from console.venues.feeds import FeedError, Incomplete, Unreadable
 from console.venues.pipai import PipAIClient
 
 KEY = "pk_unit_key_0123456789"
@@ -140,7 +140,7 @@ async def test_requests_are_signed_over_the_target_with_query_and_exact_body() -
     await client.aclose()
 
 
-@pytest.mark.parametrize("sid", [SID, "a b/c", "..", "x/../y", "ü-%41", "q?x=1&y"])
+@pytest.mark.parametrize("sid", [SID, "a b/c", "x/../y", "ü-%41", "q?x=1&y", "...", ".a"])
 async def test_signature_covers_the_target_as_sent_whatever_the_id_and_base_path(sid: str) -> None:
     fake = FakePipAI()
     settings = VenueSettings(
@@ -162,24 +162,37 @@ async def test_signature_covers_the_target_as_sent_whatever_the_id_and_base_path
     await client.aclose()
 
 
-async def test_repeated_cursor_stops_paging_with_a_clear_error() -> None:
+async def test_repeated_cursor_stops_paging_as_incomplete_with_what_was_read() -> None:
     fake = FakePipAI()
     fake.on("GET", "/v1/strategies", answer(200, {"data": [strategy()], "next_cursor": "abc"}))
-    with pytest.raises(FeedError, match="repeated a page cursor"):
+    with pytest.raises(Incomplete, match="repeated a page cursor") as stopped:
         await client_for(fake).list_targets()
+    assert [t.id for t in stopped.value.partial] == [SID]
+    assert fake.count("GET", "/v1/strategies") == 2
 
 
 async def test_a_list_page_of_the_wrong_shape_says_so_and_an_unshown_field_is_not_read() -> None:
-    """A page the fast reading refuses is read the tolerant way, which names the problem;
-    a malformed field the console never shows (``params``) no longer costs the page."""
+    """A page not in the documented shape is unreadable (never empty); a row the console
+    cannot read is skipped and named; a malformed field the console never shows
+    (``params``) costs nothing."""
     fake = FakePipAI()
-    fake.on("GET", "/v1/strategies", answer(200, {"data": {"not": "a list"}}))
-    with pytest.raises(FeedError, match="unreadable answer when listing strategies"):
+    fake.on("GET", "/v1/strategies", answer(200, {"data": {"not": "a list"}, "next_cursor": None}))
+    with pytest.raises(Unreadable, match="unreadable answer when listing strategies"):
         await client_for(fake).list_targets()
-    fake.on("GET", "/v1/strategies", answer(200, {"data": [{"name": "no id"}]}))
-    with pytest.raises(FeedError, match="unreadable answer when listing strategies"):
+    fake.on("GET", "/v1/strategies", answer(200, {"data": [strategy()]}))
+    with pytest.raises(Unreadable, match="no next_cursor"):
         await client_for(fake).list_targets()
-    fake.on("GET", "/v1/strategies", answer(200, {"data": [strategy(params="oops")]}))
+    fake.on(
+        "GET", "/v1/strategies", answer(200, {"data": [{"name": "no id"}], "next_cursor": None})
+    )
+    client = client_for(fake)
+    assert await client.list_targets() == []
+    assert client.skipped_rows == ["row 1 of page 1: id: Field required"]
+    fake.on(
+        "GET",
+        "/v1/strategies",
+        answer(200, {"data": [strategy(params="oops")], "next_cursor": None}),
+    )
     (target,) = await client_for(fake).list_targets()
     assert target.id == SID and target.attrs["open_positions"] == 2
 
