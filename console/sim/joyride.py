@@ -12,6 +12,11 @@ unauthorized``; a malformed body is ``422 validation_error`` with ``details``; n
 rate limit is enforced unless a test switches one on with the ``rate_limit`` admin
 command (then ``429 rate_limited`` with ``Retry-After``). There is no WebSocket here: the
 documented JSON-RPC stream carries no pause state, which is all the console watches.
+
+Hostile knobs of this vendor (the generic ones live in ``faults.py``): ``bad_row`` (one
+instrument expiring at 10^12), ``dot_ids`` (instruments ``.`` and ``..``),
+``escape_names`` (terminal escapes in every asset symbol) change the list's body;
+``echo_secret`` makes every error answer quote the admin token.
 """
 
 from __future__ import annotations
@@ -104,7 +109,16 @@ class JoyrideSim(VendorSim):
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="joyride-admin"'
         code = _ERROR_CODES.get(status, "error")
-        return JSONResponse({"error": code, "message": message}, status, headers=headers)
+        return JSONResponse(
+            {"error": code, "message": self._echo(message)}, status, headers=headers
+        )
+
+    def _echo(self, message: str) -> str:
+        """Under the ``echo_secret`` knob, an error message quotes the admin token, as a
+        careless server logging its request back to the caller does."""
+        if not self.ctx.knobs.echo_secret:
+            return message
+        return f"{message} (request authorised by {self.admin_token})"
 
     def credentials(self) -> dict[str, str]:
         return {"admin_token": self.admin_token}
@@ -163,7 +177,11 @@ class JoyrideSim(VendorSim):
                 return Response(status_code=499)
             except _Invalid as exc:
                 return JSONResponse(
-                    {"error": "validation_error", "message": str(exc), "details": exc.details},
+                    {
+                        "error": "validation_error",
+                        "message": self._echo(str(exc)),
+                        "details": exc.details,
+                    },
                     422,
                 )
 
@@ -184,7 +202,13 @@ class JoyrideSim(VendorSim):
 
     # ----- market data -------------------------------------------------------------
     async def _instruments(self, request: Request) -> Response:
-        body = self.world.listing(self.ctx.knobs.unknown_status_rate)
+        knobs = self.ctx.knobs
+        body = self.world.listing(
+            knobs.unknown_status_rate,
+            bad_row=knobs.bad_row,
+            dot_ids=knobs.dot_ids,
+            escape_names=knobs.escape_names,
+        )
         return Response(body, media_type="application/json")
 
     async def _ticker(self, request: Request) -> Response:

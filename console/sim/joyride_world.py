@@ -37,6 +37,14 @@ ASSETS: dict[str, tuple[float, int]] = {
 _NICE_STEPS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000)
 # Status words no client knows, shown under the ``unknown_status_rate`` knob only.
 UNKNOWN_WORDS = ("hibernating", "frozen_for_audit", "limbo")
+# Hostile knobs (docs/venues/joyride.md): the row the ``bad_row`` knob adds, its
+# impossible expiration (10^12: milliseconds where seconds belong, past year 9999), the
+# ids ``dot_ids`` adds, and what ``escape_names`` puts after every asset symbol (an OSC
+# retitling the terminal, a clear-screen and a colour).
+BAD_ROW_ID = "SOL_USDC-BADROW-150-C"
+BAD_EXPIRATION = 10**12
+DOT_IDS = (".", "..")
+ESCAPE = "\x1b]0;pwned\x07\x1b[2J\x1b[31m"
 
 
 @dataclass(slots=True)
@@ -110,7 +118,7 @@ class World:
     # The last pause value set per round, inherited by instruments created later.
     round_paused: dict[int, bool] = field(default_factory=dict)
     version: int = 0
-    _listing: tuple[tuple[int, float], bytes] | None = None
+    _listing: tuple[tuple[int, float, bool, bool, bool], bytes] | None = None
 
     @classmethod
     def build(cls, *, seed: int, scale: int, now: float, rng: random.Random) -> World:
@@ -126,9 +134,22 @@ class World:
     def expirations(self) -> list[int]:
         return sorted(self.by_expiration)
 
-    def listing(self, unknown_status_rate: float) -> bytes:
-        """The JSON body of ``GET /v1/market/instruments``, cached until the world changes."""
-        key = (self.version, unknown_status_rate)
+    def listing(
+        self,
+        unknown_status_rate: float,
+        *,
+        bad_row: bool = False,
+        dot_ids: bool = False,
+        escape_names: bool = False,
+    ) -> bytes:
+        """The JSON body of ``GET /v1/market/instruments``, cached until the world changes.
+
+        Hostile knobs change only this body, never the world: ``bad_row`` adds one row
+        (:data:`BAD_ROW_ID`) expiring at 10^12; ``dot_ids`` adds two rows of the first
+        round with ids ``.`` and ``..``; ``escape_names`` puts terminal escape
+        sequences after every asset symbol of every id (``BTC\\x1b]0;pwned…_USDC-…``).
+        """
+        key = (self.version, unknown_status_rate, bad_row, dot_ids, escape_names)
         if self._listing is not None and self._listing[0] == key:
             return self._listing[1]
         rows: list[dict[str, Any]] = []
@@ -138,7 +159,19 @@ class World:
                 row = inst.public()
                 if word is not None:
                     row["status"] = word  # undocumented field, only under the knob
+                if escape_names:
+                    asset, _, rest = inst.id.partition("_")
+                    row["id"] = f"{asset}{ESCAPE}_{rest}"
                 rows.append(row)
+        if rows and (bad_row or dot_ids):
+            template = self.by_expiration[self.expirations()[0]][0].public()
+            extra = []
+            if bad_row:
+                extra.append({**template, "id": BAD_ROW_ID, "expiration": BAD_EXPIRATION})
+            if dot_ids:
+                extra += [{**template, "id": dot} for dot in DOT_IDS]
+            middle = len(rows) // 2  # not first, not last: a reader must skip past it
+            rows[middle:middle] = extra
         body = json.dumps(rows, separators=(",", ":")).encode()
         self._listing = (key, body)
         return body

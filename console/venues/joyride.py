@@ -23,10 +23,22 @@ Quirks handled here (and nowhere else):
   is re-read, which can only say whether the round still exists (pause state cannot be
   read), so the message says that re-issuing the idempotent call will confirm it.
 * **Auth** ([GAP] body): 401/403 is *rejected* with advice to check ``admin_token``;
-  the token never appears in any message (``_scrub``).
+  the token never appears in any message, warning, feed error or log line: one
+  :class:`~console.core.scrub.Scrubber` over ``admin_token`` (``_scrub``), whatever the
+  venue echoed.
 * **Rate limits** ([GAP]): paced at 20 requests/s plus 50 ms of slack per window
   (``settings.rate_limits["admin"]`` overrides); a 429 was refused, so it is retried once
-  after ``Retry-After``.
+  after ``Retry-After`` — unless the venue asks for longer than
+  ``settings.retry_after_cap_s``: then the call is *failed* at once with the venue's wait
+  in words (``not_waiting``) and a list read is a FeedError saying so. A list read's 429
+  with a short wait is retried once too.
+* **Hostile lists** (``read_instrument_list``): an empty body, ``{}``, ``null``, malformed
+  JSON or a list of which no row is an instrument is :class:`Unreadable` (never "no
+  rounds", the first read included); one row with an impossible value (expiration 10^12,
+  an id ``.``) is skipped and named in ``skipped_rows``; a list of more instruments than
+  ``settings.max_targets`` is :class:`Incomplete`, with the rounds of the rows read.
+* **Ids**: an expiration travels in the request body, never in a path; still, an id that
+  :func:`~console.venues.http.segment` refuses (``.``, ``..``, empty) is *failed* unsent.
 * **Expired rounds** (expiration <= now) are STOPPED, raw ``expired``, with no actions.
 * No pagination exists on the instrument list; no stream carries pause state, so the
   feed polls the list.
@@ -38,8 +50,10 @@ Target attrs produced (docs/ATTRIBUTES.md): ``expiration``, ``instruments``, ``c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+import traceback
 from collections.abc import Callable
 
 import httpx
@@ -55,9 +69,18 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.scrub import Scrubber, printable
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, poll_forever
-from console.venues.http import CallError, Reply, dumps, make_http_client, send
+from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
+from console.venues.http import (
+    CallError,
+    Reply,
+    UnsafeId,
+    dumps,
+    make_http_client,
+    segment,
+    send,
+)
 from console.venues.joyride_targets import (
     Knowledge,
     Rounds,
@@ -66,16 +89,18 @@ from console.venues.joyride_targets import (
     group_targets,
     parse_expiration,
 )
-from console.venues.joyride_wire import (
-    PauseResult,
-    clean_instrument_rows,
-    parse_error,
-    parse_instrument_rows,
+from console.venues.joyride_wire import PauseResult, parse_error, read_instrument_list
+from console.venues.pacing import (
+    make_pacer,
+    not_waiting,
+    retry_after_seconds,
+    too_long,
+    wait_words,
 )
-from console.venues.pacing import make_pacer, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
+VENDOR = "Joyride"
 INSTRUMENTS_PATH = "/v1/market/instruments"
 PAUSE_PATH = "/v1/admin/instruments/pause-by-expiration"
 # [GAP] Joyride documents no REST limit; this is our conservative choice.
@@ -97,16 +122,22 @@ class JoyrideClient(VenueClient):
         super().__init__(settings)
         self._http = make_http_client(settings, transport=transport)
         rate = settings.rate_limits.get("admin", ADMIN_RATE)
-        self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
+        self._cap_s = settings.retry_after_cap_s
+        self._pacer = make_pacer(
+            rate, enabled=settings.pacing, scale=settings.rate_scale, cap_s=self._cap_s
+        )
         self._retry_wait_s = rate.window_s * settings.rate_scale
         token = settings.credentials.get("admin_token")
         self._token = token.reveal() if token is not None else ""
+        self._scrubber = Scrubber([self._token])
         self._known: dict[int, Knowledge] = {}
         self._listed: dict[int, int] = {}  # expiration -> instruments at the last read
         # The list is one unpaginated body (tens of thousands of rows on a big venue) that
         # changes only when a round lists or settles: the same bytes are not parsed again.
-        self._last_body = b""
+        # None until a list was read whole (an empty first body is no list to reuse).
+        self._last_body: bytes | None = None
         self._last_rounds: Rounds = {}
+        self._last_skipped: list[str] = []
         self.clock: Callable[[], float] = time.time
 
     # ----- reading -----------------------------------------------------------------
@@ -117,44 +148,96 @@ class JoyrideClient(VenueClient):
         expiration = parse_expiration(target_id)
         if expiration is None:
             return None
-        rounds = await self._fetch_rounds()
-        return next((t for t in self._group(rounds) if t.id == str(expiration)), None)
+        try:
+            targets = self._group(await self._fetch_rounds())
+        except Incomplete as exc:
+            found = next((t for t in exc.partial if t.id == str(expiration)), None)
+            if found is None:
+                raise
+            return found
+        return next((t for t in targets if t.id == str(expiration)), None)
 
     def _group(self, rounds: Rounds) -> list[Target]:
         return group_targets(self.name, rounds, self._known, now=self.clock())
 
     async def _fetch_rounds(self) -> Rounds:
-        """The whole instrument list (no pagination exists), counted per expiration;
-        raises FeedError in plain words. A body identical to the last one is not parsed
-        again; a new one is parsed and counted in ~100 ms at 30,000 instruments (it was ~300 ms
-        with a model per row, all of it on the screen's loop, on the way to first paint)."""
+        """The whole instrument list (no pagination exists), counted per expiration.
+
+        Raises FeedError in plain words (Unreadable when the answer is not a list of
+        instruments, Incomplete past ``max_targets`` instruments). Rows that cannot be
+        read are named in ``skipped_rows``. A body identical to the last one is not
+        parsed again; a new one is parsed and counted in ~100 ms at 30,000 instruments
+        (it was ~300 ms with a model per row, all of it on the screen's loop)."""
         what = "reading Joyride's instrument list"
-        try:
-            reply = await send(
-                self._http,
-                "GET",
-                INSTRUMENTS_PATH,
-                timeout_s=self.settings.request_timeout_s,
-                pacer=self._pacer,
-            )
-        except CallError as exc:
-            raise FeedError(self._scrub(f"{what}: {exc.message}")) from None
-        if not reply.ok:
-            raise FeedError(self._scrub(f"{what}: {self._venue_words(reply)}"))
+        self.skipped_rows = []
+        reply = await self._get_list(what)
         if reply.content == self._last_body:
+            self.skipped_rows = list(self._last_skipped)
             return self._last_rounds
-        instruments, skipped = clean_instrument_rows(reply.content), 0
-        if instruments is None:
-            try:
-                instruments, skipped = parse_instrument_rows(reply.json())
-            except ValueError as exc:
-                raise FeedError(self._scrub(f"{what}: {exc}")) from None
+        cap = self.settings.max_targets
+        try:
+            listing = read_instrument_list(reply.content, cap)
+        except Unreadable as exc:
+            raise Unreadable(
+                self._scrub(
+                    f"{what}: Joyride answered HTTP {reply.status} with {exc}, not the "
+                    "documented list of instruments; nothing can be said of its rounds"
+                )
+            ) from None
+        skipped = [self._scrub(printable(row)) for row in listing.skipped]
+        self.skipped_rows = skipped
         if skipped:
-            log.warning("%s: skipped %d unreadable instrument rows", self.name, skipped)
-        rounds = count_rounds(instruments)
+            shown = "; ".join(skipped[:_MISSING_SHOWN])
+            log.warning(
+                "%s",
+                self._scrub(
+                    f"{self.name}: skipped {len(skipped)} unreadable instrument rows: {shown}"
+                ),
+            )
+        rounds = count_rounds(listing.rows)
+        if listing.truncated:
+            raise Incomplete(
+                self._scrub(
+                    f"{what}: Joyride listed {listing.total} instruments, more than "
+                    f"max_targets ({cap}); only the first {cap} were read ({len(rounds)} "
+                    "expirations). Pausing one of them pauses every instrument of it."
+                ),
+                partial=self._group(rounds),
+            )
         self._listed = {expiration: r.instruments for expiration, r in rounds.items()}
         self._last_body, self._last_rounds = reply.content, rounds
+        self._last_skipped = skipped
         return rounds
+
+    async def _get_list(self, what: str) -> Reply:
+        """One GET of the list; a 429 with a wait within the cap is retried once after
+        it, one asking for longer fails at once in the venue's words."""
+        reply: Reply | None = None
+        for attempt in range(2):
+            try:
+                reply = await send(
+                    self._http,
+                    "GET",
+                    INSTRUMENTS_PATH,
+                    timeout_s=self.settings.request_timeout_s,
+                    pacer=self._pacer,
+                )
+            except CallError as exc:
+                raise FeedError(self._scrub(f"{what}: {exc.message}")) from None
+            if reply.status != 429 or attempt:
+                break
+            wait = retry_after_seconds(reply.headers)
+            if too_long(wait, self._cap_s):
+                break
+            await asyncio.sleep(self._retry_wait_s if wait is None else wait)
+        assert reply is not None
+        if reply.status == 429:
+            asked = retry_after_seconds(reply.headers)
+            if too_long(asked, self._cap_s) or not reply.sent:
+                raise FeedError(self._scrub(f"{what}: {self._not_waiting(reply)}"))
+        if not reply.ok:
+            raise FeedError(self._scrub(f"{what}: {self._venue_words(reply)}"))
+        return reply
 
     # ----- actions -----------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:
@@ -188,26 +271,42 @@ class JoyrideClient(VenueClient):
 
     async def execute(self, target_id: str, action: Action) -> Outcome:
         try:
-            return await self._execute(target_id, action)
+            return self._scrubbed(await self._execute(target_id, action))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # last line of defence: an outcome, never an exception
-            log.exception("%s: unexpected error executing %s", self.name, action.kind)
+            log.error(
+                "%s",
+                self._scrub(
+                    f"{self.name}: unexpected error executing {action.kind}\n"
+                    f"{traceback.format_exc()}"
+                ),
+            )
             return Outcome(
                 OutcomeKind.UNCERTAIN,
                 self._scrub(
-                    f"{action.kind} on Joyride expiration {target_id} hit an internal error "
-                    f"({type(exc).__name__}); it may or may not have been sent. Pausing or "
-                    "resuming again is safe (the call is idempotent)."
+                    f"{action.kind} on Joyride expiration {printable(target_id)[:40]} hit an "
+                    f"internal error ({type(exc).__name__}); it may or may not have been "
+                    "sent. Pausing or resuming again is safe (the call is idempotent)."
                 ),
             )
 
     async def _execute(self, target_id: str, action: Action) -> Outcome:
+        try:
+            segment(target_id)
+        except UnsafeId:
+            return Outcome(
+                OutcomeKind.FAILED,
+                f"Joyride expiration id {printable(target_id)[:40]!r} cannot be sent safely "
+                "(an empty or dot-segment id, which a proxy would resolve); nothing was sent. "
+                "Pick a round from the list.",
+            )
         expiration = parse_expiration(target_id)
         if expiration is None:
             return Outcome(
                 OutcomeKind.REJECTED,
-                f"{target_id!r} is not a Joyride expiration (expected Unix seconds such as "
+                f"{printable(target_id)[:40]!r} is not a Joyride expiration (expected Unix "
+                "seconds such as "
                 "1740816000); pick a round from the list.",
             )
         paused = {ActionKind.PAUSE: True, ActionKind.RESUME: False}.get(action.kind)
@@ -242,11 +341,15 @@ class JoyrideClient(VenueClient):
         return await self._translate(expiration, paused, reply)
 
     async def _post_control(self, body: bytes) -> Reply:
-        """One paced POST; a 429 was refused (not acted on), so it is retried once."""
+        """One paced POST; a 429 was refused (not acted on), so it is retried once, after
+        ``Retry-After`` — never when the venue asks for longer than the cap (then the
+        429 is answered at once, ``_translate`` says the venue's wait)."""
         reply = await self._post_once(body)
         if reply.status != 429:
             return reply
         wait = retry_after_seconds(reply.headers)
+        if too_long(wait, self._cap_s) or not reply.sent:
+            return reply
         wait = self._retry_wait_s if wait is None else wait
         if wait > self.settings.control_timeout_s:
             return reply
@@ -301,6 +404,15 @@ class JoyrideClient(VenueClient):
                 vendor_code=self._vendor_code(reply),
             )
         if status == 429:
+            asked = retry_after_seconds(reply.headers)
+            if too_long(asked, self._cap_s) or not reply.sent:
+                return Outcome(
+                    OutcomeKind.FAILED,
+                    self._scrub(f"{label} not {verb}d: {self._not_waiting(reply)}"),
+                    http_status=status,
+                    latency_ms=latency,
+                    vendor_code=self._vendor_code(reply),
+                )
             return Outcome(
                 OutcomeKind.FAILED,
                 self._scrub(
@@ -380,7 +492,7 @@ class JoyrideClient(VenueClient):
         parts = []
         missing = result.engine_missing
         if missing:
-            shown = ", ".join(missing[:_MISSING_SHOWN])
+            shown = ", ".join(printable(m)[:80] for m in missing[:_MISSING_SHOWN])
             more = (
                 f" and {len(missing) - _MISSING_SHOWN} more"
                 if len(missing) > _MISSING_SHOWN
@@ -467,23 +579,50 @@ class JoyrideClient(VenueClient):
         self._known[expiration] = Knowledge(paused=paused, at=time.time(), drift=drift)
 
     def _venue_words(self, reply: Reply) -> str:
-        """``HTTP 503 service_unavailable: 'the venue's message'`` (or its raw text)."""
+        """``HTTP 503 service_unavailable: 'the venue's message'`` (or its raw text),
+        control characters removed; scrubbed by the caller."""
         err = parse_error(reply.json_or_none())
         if err is not None and (err.error or err.message):
-            code = f" {err.error}" if err.error else ""
-            said = f": {err.message!r}" if err.message else ""
+            code = f" {printable(err.error)[:80]}" if err.error else ""
+            said = f": {printable(err.message)[:300]!r}" if err.message else ""
             return f"HTTP {reply.status}{code}{said}"
-        text = reply.text(160)
+        text = printable(reply.text(160))
         return f"HTTP {reply.status}" + (f": {text!r}" if text else "")
+
+    def _not_waiting(self, reply: Reply) -> str:
+        """A 429 not waited for: the venue asked for longer than the cap (or a moment ago
+        did, and the pacer answered for it without sending)."""
+        asked = retry_after_seconds(reply.headers)
+        if too_long(asked, self._cap_s):
+            assert asked is not None
+            return not_waiting(VENDOR, asked, self._cap_s)
+        left = f" (another {wait_words(asked)})" if asked else ""
+        return (
+            f"{VENDOR} asked a moment ago to wait longer than {self._cap_s:g} s{left} "
+            "(rate limited): nothing was sent — retry later (r in the kill report)"
+        )
 
     @staticmethod
     def _vendor_code(reply: Reply) -> str | None:
         err = parse_error(reply.json_or_none())
-        return err.error if err is not None else None
+        if err is None or err.error is None:
+            return None
+        return printable(err.error)[:80]
 
     def _scrub(self, text: str) -> str:
-        """Messages never carry the admin token, whatever the venue echoed."""
-        return text.replace(self._token, "***") if self._token else text
+        """Text never carries the admin token (or anything credential-shaped), whatever
+        the venue echoed: one Scrubber over ``admin_token``."""
+        return self._scrubber.scrub(text)
+
+    def _scrubbed(self, outcome: Outcome) -> Outcome:
+        """Every outcome's message and warning through the scrubber (rebuilt only when
+        that changed something)."""
+        message = self._scrub(outcome.message)
+        warning = self._scrub(outcome.warning) if outcome.warning else outcome.warning
+        code = self._scrub(outcome.vendor_code) if outcome.vendor_code else outcome.vendor_code
+        if (message, warning, code) == (outcome.message, outcome.warning, outcome.vendor_code):
+            return outcome
+        return dataclasses.replace(outcome, message=message, warning=warning, vendor_code=code)
 
     # ----- feed ------------------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:

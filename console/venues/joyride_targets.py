@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from console.core.model import AttrValue, State, Target, TargetKind
-from console.venues.joyride_wire import InstrumentRow, asset_of, side_of
+from console.core.scrub import printable
+from console.venues.joyride_wire import MAX_EXPIRATION, InstrumentRow, asset_of, side_of
 
 NOT_REPORTED = "not reported"
 
@@ -42,12 +43,13 @@ def iso(at: float) -> str:
 
 
 def parse_expiration(target_id: str) -> int | None:
-    """A target id is the expiration in Unix seconds, as a string."""
-    try:
-        value = int(target_id.strip())
-    except ValueError:
+    """A target id is the expiration in Unix seconds, as a string (digits only, within
+    the range a round can have: :data:`MAX_EXPIRATION`)."""
+    text = target_id.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
         return None
-    return value if value > 0 else None
+    value = int(text)
+    return value if 0 < value <= MAX_EXPIRATION else None
 
 
 @dataclass
@@ -84,9 +86,11 @@ def count_rounds(rows: Iterable[InstrumentRow]) -> Rounds:
             r.calls += n
         elif side == "P":
             r.puts += n
-        r.per_asset[(asset_of(head), side)] += n
+        # Venue text (an asset from the id, a status word) on its way to a terminal:
+        # escape sequences and control characters removed, once per group.
+        r.per_asset[(printable(asset_of(head)), side)] += n
         if status is not None:
-            r.statuses.add(status)
+            r.statuses.add(printable(status))
     return rounds
 
 

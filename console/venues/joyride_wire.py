@@ -5,14 +5,43 @@ Every model allows unknown fields (the exchange has added fields across doc snap
 and sizes are integer micros / millicontracts on the wire and stay integers here.
 ``status`` on an instrument is not documented: it is read only so that a venue that
 starts sending one is shown as the raw word it sent (never guessed at).
+
+Reading the instrument list (:func:`read_instrument_list`) is where a hostile answer
+stops: a body that is not a list of instruments at all (empty, ``{}``, ``null``,
+malformed or too deeply nested JSON, a list of which no row is an instrument) raises
+:class:`~console.venues.feeds.Unreadable` — never read as "no rounds"; one row with an
+impossible value (an expiration of 10^12, a ``true`` for a number, an id ``.``) fails
+only itself and is named in ``skipped`` as ``"<instrument id>: <why>"``.
 """
 
 from __future__ import annotations
 
-from typing import NotRequired
+import json
+from dataclasses import dataclass
+from typing import Annotated, NotRequired
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails
 from typing_extensions import TypedDict
+
+from console.core.scrub import printable
+from console.venues.feeds import Unreadable
+
+# The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
+# beyond it (10^12: milliseconds sent as seconds) cannot be a round; one at or before
+# 0 neither.
+MAX_EXPIRATION = 253_402_300_799
+
+Expiration = Annotated[int, Strict(), Field(ge=1, le=MAX_EXPIRATION)]
+Count = Annotated[int, Strict(), Field(ge=0)]
 
 
 class _Wire(BaseModel):
@@ -28,8 +57,8 @@ class InstrumentRow(TypedDict):
     a plain string so an unknown kind is kept, not rejected.
     """
 
-    id: str
-    expiration: int  # Unix seconds
+    id: Annotated[str, StringConstraints(min_length=1)]
+    expiration: Expiration  # Unix seconds, a JSON integer in range
     option_type: NotRequired[str | None]  # "call" | "put" (others kept as sent)
     status: NotRequired[str | None]  # undocumented; kept raw when present
 
@@ -56,13 +85,15 @@ class PauseRequest(_Wire):
 
 
 class PauseResult(_Wire):
-    """``POST /v1/admin/instruments/pause-by-expiration`` 200 body (all fields required)."""
+    """``POST /v1/admin/instruments/pause-by-expiration`` 200 body (all fields required,
+    of their documented JSON types: a ``"true"`` for ``paused`` or a negative count is no
+    answer to trust)."""
 
-    expiration: int
-    paused: bool
-    db_updated: int
-    engine_updated: int
-    engine_missing: list[str]
+    expiration: Annotated[int, Strict()]
+    paused: Annotated[bool, Strict()]
+    db_updated: Count
+    engine_updated: Count
+    engine_missing: list[Annotated[str, Strict()]]
 
 
 class Units(_Wire):
@@ -99,34 +130,140 @@ class ErrorBody(_Wire):
 
 _ROWS = TypeAdapter(list[InstrumentRow])
 _ROW = TypeAdapter(InstrumentRow)
+_SHOWN = 60  # characters of a venue value quoted in a skipped row's reason
+# Digits of an integer read at most (Python refuses past 4,300; no field needs 30).
+_MAX_DIGITS = 30
 
 
-def clean_instrument_rows(body: bytes) -> list[InstrumentRow] | None:
-    """The whole list parsed straight from the body by pydantic's JSON parser (about
-    six times faster than ``json.loads`` plus models at 30,000 rows), or None when the
-    body is not a list of readable rows: then :func:`parse_instrument_rows` says why or
-    skips the bad rows."""
-    try:
-        return _ROWS.validate_json(body)
-    except ValidationError:
-        return None
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The instrument list as read: the readable rows, the rows skipped (named), and how
+    many rows the answer held (more than were read when it exceeded ``max_rows``)."""
+
+    rows: list[InstrumentRow]
+    skipped: list[str]
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.rows) + len(self.skipped)
 
 
-def parse_instrument_rows(data: object) -> tuple[list[InstrumentRow], int]:
-    """The instrument list and how many rows were unreadable (skipped, not fatal).
+def read_instrument_list(body: bytes, max_rows: int) -> Listing:
+    """``GET /v1/market/instruments`` read into rows, at most ``max_rows`` of them.
 
-    Raises ``ValueError`` when the body is not a list at all.
+    The whole list is parsed straight from the body by pydantic's JSON parser when every
+    row is readable (about six times faster than ``json.loads`` plus models at 30,000
+    rows); otherwise row by row, each bad row skipped and named. Raises
+    :class:`Unreadable` (and nothing else) when the body is not a list of instruments.
     """
-    if not isinstance(data, list):
-        raise ValueError(f"expected a list of instruments, got {type(data).__name__}")
-    rows: list[InstrumentRow] = []
-    skipped = 0
-    for item in data:
-        try:
-            rows.append(_ROW.validate_python(item))
-        except ValidationError:
-            skipped += 1
-    return rows, skipped
+    if not body.strip():
+        raise Unreadable("an empty body")
+    try:
+        fast: list[InstrumentRow] | None = _ROWS.validate_json(body)
+    except (ValidationError, RecursionError):
+        fast = None
+    if fast is not None:
+        total = len(fast)
+        rows, skipped = _without_unsafe_ids(fast[:max_rows])
+    else:
+        data = _loads(body)
+        if not isinstance(data, list):
+            raise Unreadable(f"{_kind(data)} where a list of instruments belongs")
+        total = len(data)
+        rows, skipped = [], []
+        for index, item in enumerate(data[:max_rows]):
+            try:
+                row = _ROW.validate_python(item)
+            except ValidationError as exc:
+                skipped.append(f"{_row_name(index, item)}: {_why(exc.errors()[0])}")
+                continue
+            good, bad = _without_unsafe_ids([row])
+            rows += good
+            skipped += bad
+    if skipped and not rows:
+        raise Unreadable(
+            f"a list of {total} rows none of which is an instrument (first: {skipped[0]})"
+        )
+    return Listing(rows, skipped, total)
+
+
+def _without_unsafe_ids(rows: list[InstrumentRow]) -> tuple[list[InstrumentRow], list[str]]:
+    """Rows whose id is ``.``, ``..`` (dots only): no instrument id is, and a normalising
+    proxy would resolve one in a path."""
+    if all(row["id"].strip(".") for row in rows):
+        return rows, []
+    good = [row for row in rows if row["id"].strip(".")]
+    bad = [
+        f"{row['id']}: instrument id {row['id']!r} is a dot segment, not an instrument id"
+        for row in rows
+        if not row["id"].strip(".")
+    ]
+    return good, bad
+
+
+def _bounded_int(digits: str) -> int | str:
+    """An integer as JSON wrote it; one too long to be any field's value stays text
+    (so it is refused by its row, not by Python's 4,300-digit limit for the whole body)."""
+    return int(digits) if len(digits) <= _MAX_DIGITS else digits
+
+
+def _loads(body: bytes) -> object:
+    try:
+        return json.loads(body, parse_int=_bounded_int)
+    except RecursionError:
+        raise Unreadable("malformed JSON (nested too deeply)") from None
+    except UnicodeDecodeError:
+        raise Unreadable("malformed JSON (not UTF-8)") from None
+    except json.JSONDecodeError as exc:
+        raise Unreadable(f"malformed JSON ({exc.msg} at byte {exc.pos})") from None
+    except ValueError as exc:
+        raise Unreadable(f"malformed JSON ({_short(str(exc))})") from None
+
+
+def _kind(data: object) -> str:
+    names = {dict: "an object", str: "a string", bool: "a boolean", int: "a number"}
+    if data is None:
+        return "null"
+    return names.get(type(data), f"a {type(data).__name__}")
+
+
+def _short(text: str) -> str:
+    text = printable(text)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _row_name(index: int, item: object) -> str:
+    """A row by its instrument id when it has a usable one, else by its position."""
+    if isinstance(item, dict):
+        rid = item.get("id")
+        if isinstance(rid, str) and rid.strip():
+            return _short(rid)
+    return f"row {index}"
+
+
+_EXPECTED = {
+    "id": "an instrument id",
+    "expiration": "Unix seconds (a JSON integer)",
+    "option_type": "a word",
+    "status": "a word",
+}
+
+
+def _why(error: ErrorDetails) -> str:
+    """One reason a row was refused, in words: ``expiration 1000000000000 out of range``."""
+    loc = [str(part) for part in error["loc"]]
+    field = ".".join(loc) or "row"
+    kind = error["type"]
+    value = error.get("input")
+    if not loc:
+        return f"not an instrument object ({_kind(value)})"
+    if kind == "missing":
+        return f"no {field}"
+    if field == "expiration" and kind in ("less_than_equal", "greater_than_equal"):
+        return f"expiration {value} out of range"
+    shown = _short(repr(value))
+    return f"{field} {shown} is not {_EXPECTED.get(loc[0], 'a documented value')}"
 
 
 def parse_error(data: object) -> ErrorBody | None:

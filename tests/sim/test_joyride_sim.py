@@ -14,7 +14,7 @@ import pytest
 
 from console.sim.context import SimClock, VendorContext
 from console.sim.joyride import JoyrideSim
-from console.sim.joyride_world import DAY_S
+from console.sim.joyride_world import BAD_EXPIRATION, BAD_ROW_ID, DAY_S, DOT_IDS, ESCAPE
 from console.sim.server import SimServer
 from tests.support import set_knobs, sim_admin, sim_counters
 
@@ -270,3 +270,65 @@ async def test_settle_over_http_opens_the_next_round(
 async def test_unknown_admin_command_is_refused(sim: SimServer) -> None:
     with pytest.raises(httpx.HTTPStatusError):
         sim_admin(sim, API, "explode")
+
+
+# ----- hostile knobs of this vendor (docs/venues/joyride.md) --------------------------------
+def test_bad_row_adds_one_row_expiring_at_ten_to_the_twelfth_inside_the_list() -> None:
+    world = make_sim().world
+    plain = json.loads(world.listing(0.0))
+    rows = json.loads(world.listing(0.0, bad_row=True))
+    assert len(rows) == len(plain) + 1
+    (bad,) = [r for r in rows if r["expiration"] == BAD_EXPIRATION]
+    assert bad["id"] == BAD_ROW_ID
+    assert rows[0] != bad and rows[-1] != bad  # a reader has to get past it
+    assert [r for r in rows if r is not bad and r != bad] == plain
+    assert json.loads(world.listing(0.0)) == plain  # the knob's body is not cached over
+
+
+def test_dot_ids_add_two_rows_of_the_first_round() -> None:
+    world = make_sim().world
+    rows = json.loads(world.listing(0.0, dot_ids=True))
+    dots = [r for r in rows if r["id"] in DOT_IDS]
+    assert [r["id"] for r in dots] == [".", ".."]
+    assert {r["expiration"] for r in dots} == {world.expirations()[0]}
+    assert len(rows) == 4 * 48 + 2
+
+
+def test_escape_names_put_escapes_after_every_asset_symbol() -> None:
+    world = make_sim().world
+    plain = json.loads(world.listing(0.0))
+    rows = json.loads(world.listing(0.0, escape_names=True))
+    assert len(rows) == len(plain)
+    for hostile, row in zip(rows, plain, strict=True):
+        asset, _, rest = row["id"].partition("_")
+        assert hostile["id"] == f"{asset}{ESCAPE}_{rest}"
+    assert "\x1b" in ESCAPE and "\x07" in ESCAPE
+
+
+async def test_hostile_list_knobs_reach_the_http_list(
+    sim: SimServer, http: httpx.AsyncClient
+) -> None:
+    set_knobs(sim, API, bad_row=True, dot_ids=True, escape_names=True)
+    rows = (await http.get("/v1/market/instruments")).json()
+    ids = [r["id"] for r in rows]
+    assert BAD_ROW_ID in ids
+    assert "." in ids and ".." in ids
+    assert sum(1 for i in ids if ESCAPE in i) == 4 * 48
+    set_knobs(sim, API, bad_row=False, dot_ids=False, escape_names=False)
+    rows = (await http.get("/v1/market/instruments")).json()
+    assert all(ID_FORMAT.fullmatch(r["id"]) for r in rows)
+
+
+async def test_echo_secret_makes_every_error_answer_quote_the_admin_token(
+    sim: SimServer, http: httpx.AsyncClient, token: str
+) -> None:
+    set_knobs(sim, API, echo_secret=True)
+    unauthorised = await http.post(PAUSE_PATH, json={"expiration": 1, "paused": True})
+    invalid = await http.post(PAUSE_PATH, content=b"{nope", headers=bearer(token))
+    set_knobs(sim, API, down=True)
+    outage = await http.get("/v1/market/instruments")
+    assert (unauthorised.status_code, invalid.status_code, outage.status_code) == (401, 422, 503)
+    for answer in (unauthorised, invalid, outage):
+        assert token in answer.json()["message"]
+    set_knobs(sim, API, echo_secret=False)
+    assert token not in (await http.get("/v1/market/instruments")).text

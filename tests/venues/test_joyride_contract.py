@@ -17,8 +17,7 @@ from console.venues.joyride_wire import (
     PauseResult,
     SettlementClock,
     asset_of,
-    clean_instrument_rows,
-    parse_instrument_rows,
+    read_instrument_list,
     side_of,
 )
 from tests.support import settings_for, sim_admin
@@ -65,9 +64,10 @@ def test_documented_pause_request_and_response_parse() -> None:
 
 
 def test_documented_instrument_list_parses_without_a_paused_field() -> None:
-    (inst,), skipped = parse_instrument_rows(json.loads(DOC_INSTRUMENTS))
-    assert skipped == 0
-    assert clean_instrument_rows(DOC_INSTRUMENTS.encode()) == [inst]
+    listing = read_instrument_list(DOC_INSTRUMENTS.encode(), max_rows=10)
+    (inst,) = listing.rows
+    assert listing.skipped == []
+    assert listing.total == 1
     assert inst["id"] == "SOL_USDC-28FEB26-150-C"
     assert asset_of(inst["id"]) == "SOL"
     assert side_of(inst["id"], inst.get("option_type")) == "C"
