@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -39,8 +40,13 @@ from console.venues.pipai_wire import StreamFrame
 
 log = logging.getLogger(__name__)
 # The websockets library logs every frame at DEBUG ("> TEXT '{"op":"auth","api_key":…'):
-# it logs through a ScrubbingLogger instead, which scrubs each message first.
+# it logs through a ScrubbingLogger instead, which scrubs each message first. A frame's
+# payload is cut in the middle for the log ("Sessio...5f15f0)"), so a secret split there
+# could not be recognised: frames are logged by kind and size only.
 _ws_log = logging.getLogger(__name__ + ".websocket")
+_FRAME_LINE = re.compile(
+    r"([<>] (?:TEXT|BINARY|CONT|CLOSE|PING|PONG)) .*?(\[\d+ bytes?\])?", re.DOTALL
+)
 
 
 class ScrubbingLogger(logging.LoggerAdapter[logging.Logger]):
@@ -57,6 +63,8 @@ class ScrubbingLogger(logging.LoggerAdapter[logging.Logger]):
             text = str(msg) % args if args else str(msg)
         except (TypeError, ValueError):  # a broken format: keep nothing of its arguments
             text = str(msg)
+        if (frame := _FRAME_LINE.fullmatch(text)) is not None:
+            text = f"{frame.group(1)} {frame.group(2) or ''}".rstrip()
         kwargs.pop("exc_info", None)  # a traceback's locals could quote the auth frame
         kwargs.setdefault("stacklevel", 2)
         self.logger.log(level, "%s", self._scrub(text), **kwargs)
