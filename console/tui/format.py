@@ -2,8 +2,12 @@
 
 Everything here returns plain strings or Rich ``Text`` built without markup, because
 vendor strings (names, reasons, error messages) may contain ``[`` and must never be
-parsed as markup. Danger is carried by words and reverse video first; colour comes from
-the theme (:class:`Tones`) and is only ever a third signal.
+parsed as markup. Nor may they carry terminal escapes or control characters: a
+:class:`Cell`, :func:`one_line` and :func:`printable_text` pass venue words through
+:func:`~console.core.scrub.printable` (which returns ordinary text as it is, so a
+6,000-row first paint pays one ``str.isprintable`` per cell it draws). Danger is carried
+by words and reverse video first; colour comes from the theme (:class:`Tones`) and is
+only ever a third signal.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from typing import Any
 
 from rich.color import Color
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.color import Color as ThemeColor
 from textual.color import ColorParseError
 
 from console.core.model import AttrValue, State
+from console.core.scrub import printable
 
 SortKey = tuple[int, float | str]
 
@@ -48,11 +53,13 @@ class Cell(Text):
 
     The sort key is computed only when the table is sorted on this cell's column: most
     cells are never sorted on, and a 10,000-row first paint should not pay for them.
+    The text is made printable (venue words may carry terminal escapes).
     """
 
     __slots__ = ("_sort",)
 
     def __init__(self, text: str, style: Style | str = "", sort: object = None) -> None:
+        text = printable(text)
         super().__init__(text, style=style, no_wrap=True, overflow="ellipsis", end="")
         self._sort = text if sort is None else sort
 
@@ -262,9 +269,32 @@ def fmt_value(value: AttrValue) -> str:
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    """Vendor words on one line, bounded (an HTML error page must not flood a panel)."""
-    flat = " ".join(text.split())
+    """Vendor words on one line, bounded (an HTML error page must not flood a panel),
+    printable (no escape sequence or control character reaches the terminal)."""
+    flat = printable(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def printable_text(text: Text) -> Text:
+    """A styled text with every line made printable, its styles kept on what remains.
+
+    Returns ``text`` itself when there is nothing to remove (the usual case). Line
+    breaks are kept; a style span that covered only removed characters goes with them.
+    """
+    plain = text.plain
+    if all(line.isprintable() for line in plain.split("\n")):
+        return text
+    size = len(plain)
+    cuts = {edge for span in text.spans for edge in (span.start, span.end)}
+    cuts.update(i for i, char in enumerate(plain) if char == "\n")
+    cuts.update(i + 1 for i, char in enumerate(plain) if char == "\n")
+    out = text.blank_copy()
+    for piece in text.divide(sorted(c for c in cuts if 0 < c < size)):
+        words = piece.plain if piece.plain == "\n" else printable(piece.plain)
+        if words:
+            spans = [Span(0, len(words), span.style) for span in piece.spans]
+            out.append_text(Text(words, spans=spans))
+    return out
 
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"

@@ -2,6 +2,7 @@
 
 Every target's outcome is written here (as it is in the journal), in words, with the
 vendor's message, and for anything that did not work, what the operator can do next.
+Target names and vendor messages are shown printable (no terminal escapes).
 Results are buffered by the app and written once per tick, so a 10,000-target plan does
 not redraw 20,000 times.
 """
@@ -18,7 +19,7 @@ from textual.widgets import RichLog
 
 from console.core.dispatcher import ItemResult, Report
 from console.core.model import OutcomeKind
-from console.tui.format import Tones, fmt_clock, one_line, state_word
+from console.tui.format import Tones, fmt_clock, one_line, printable_text, state_word
 from console.tui.live_static import LiveStatic
 
 RETRY_HINT = "palette (ctrl+p): Retry failed"
@@ -70,7 +71,7 @@ def describe(result: ItemResult, now: float, tones: Tones) -> Text:
         text.append(f" — next: {advice(result)}", "bold")
     else:
         text.append(f" re-read shows {seen}")
-    return text
+    return printable_text(text)
 
 
 def progress(report: Report, *, running: bool) -> Text:
@@ -84,7 +85,7 @@ def progress(report: Report, *, running: bool) -> Text:
     )
     if problems and not running:
         text.append(f" — {problems} need attention: {RETRY_HINT}", "bold")
-    return text
+    return printable_text(text)  # a plan's title names its target
 
 
 class OutcomeLog(RichLog):
@@ -126,4 +127,4 @@ class OutcomesView(Vertical):
         self.query_one("#progress", LiveStatic).show(progress(report, running=running))
 
     def note(self, text: str) -> None:
-        self.query_one(RichLog).write(Text(text), expand=True)
+        self.query_one(RichLog).write(printable_text(Text(text)), expand=True)

@@ -3,7 +3,9 @@
 The filters are the CLI's (``trading-console audit --since --venue --operator
 --outcome --interrupted``) plus "this kill only" (its batch), so the screen and the
 command agree on what a question returns. Intents without an outcome are marked
-*INTERRUPTED — needs verification* wherever they appear.
+*INTERRUPTED — needs verification* wherever they appear. What the journal holds of a
+venue's words (target names and ids, messages, reasons) is shown as printable ``Text``,
+never as markup.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.text import Text
 
 from console.core.journal import Entry, Journal, iso_ms
 from console.tui.format import Tones, one_line
+from console.tui.kill.report import words_cell
 
 WINDOWS: tuple[tuple[str, float | None], ...] = (
     ("24h", 86400.0),
@@ -121,13 +124,13 @@ def entry_cells(entry: Entry, interrupted: bool, tones: Tones) -> tuple[Text | s
     )
     return (
         iso_ms(entry.ts_ms),
-        entry.venue,
-        f"{entry.target_name} · {entry.target_id}",
-        entry.action,
+        words_cell(entry.venue),
+        words_cell(f"{entry.target_name} · {entry.target_id}"),
+        words_cell(entry.action),
         entry.kind,
         result_cell(entry, interrupted, tones),
         "" if entry.http_status is None else str(entry.http_status),
         "" if entry.latency_ms is None else f"{entry.latency_ms:.0f}",
-        who,
-        message,
+        words_cell(who),
+        words_cell(message),
     )

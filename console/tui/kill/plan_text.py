@@ -1,8 +1,9 @@
 """The frozen kill plan in words: counts per venue and kind, data age, what stays behind.
 
 Pure functions returning Rich ``Text`` (no markup: venue words may hold ``[``), so the
-modal, the report and the tests read the same sentences. Danger is in words and reverse
-video; colour comes from the theme through :class:`~console.tui.format.Tones`.
+modal, the report and the tests read the same sentences; venue words (why a venue is
+unreachable, what a target leaves behind) are made printable. Danger is in words and
+reverse video; colour comes from the theme through :class:`~console.tui.format.Tones`.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def counts_table(
         if venue in kp.unreachable:
             why = one_line(kp.unreachable[venue], 60)
             table.add_row(
-                names.get(venue, venue),
+                Text(names.get(venue, venue)),
                 "?",
                 Text(" UNREACHABLE ", tones.danger),
                 "",
@@ -71,7 +72,7 @@ def counts_table(
         age = kp.stale.get(venue)
         data = Text(f" STALE {age_words(age)} ", tones.warn) if age is not None else Text("fresh")
         table.add_row(
-            names.get(venue, venue),
+            Text(names.get(venue, venue)),
             str(count),
             action,
             duration_at_limit(count, rates.get(venue)) if count else "",
@@ -117,7 +118,7 @@ def leaves_text(kp: KillPlan, *, close_positions: bool) -> Text:
     for venue, lines in per_venue.items():
         text.append("\n" if text.plain else "")
         text.append("Leaves behind", "bold")
-        text.append(f" — {venue}: {lines[0]}")
+        text.append(f" — {venue}: {one_line(lines[0], 300)}")
         if len(lines) > 1:
             text.append(f" (and {len(lines) - 1} similar notes for other targets)", "dim")
     return text

@@ -3,6 +3,8 @@
 Each row says what was asked, what the venue answered (in the shared vocabulary, the
 vendor's words beside it) and what the re-read found. Words carry the danger (FAILED,
 UNCERTAIN, NOT VERIFIED, REVIVED) in reverse video; colour is a third signal only.
+The venue's words (target names and ids, messages) are printable ``Text`` cells: a
+``str`` cell is parsed as markup by the DataTable, and ``[/]`` in a name would raise.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from rich.text import Text
 
 from console.core.dispatcher import ItemResult, PlanItem
 from console.core.model import OutcomeKind
+from console.core.scrub import printable
 from console.tui.format import Tones, fmt_clock, one_line, state_word
 from console.tui.kill.run import KillRun
 
@@ -65,6 +68,12 @@ def watch_cell(run: KillRun, key: tuple[str, str], tones: Tones) -> Text:
     return text
 
 
+def words_cell(words: str) -> Text:
+    """Venue words as a table cell: printable, never markup, cut to one line as a
+    ``str`` cell of a one-line row is."""
+    return Text(printable(words), no_wrap=True, end="")
+
+
 def report_rows(
     run: KillRun, names: Mapping[str, str], tones: Tones
 ) -> list[tuple[str, tuple[Text | str, ...]]]:
@@ -78,13 +87,13 @@ def report_rows(
         if result and result.outcome.warning:
             message += f" — warning: {one_line(result.outcome.warning, 120)}"
         cells: tuple[Text | str, ...] = (
-            names.get(item.venue, item.venue),
-            f"{item.target_name} · {item.target_id}",
+            words_cell(names.get(item.venue, item.venue)),
+            words_cell(f"{item.target_name} · {item.target_id}"),
             action_words(item),
             outcome_cell(result, tones),
             verified_cell(result, tones),
             watch_cell(run, key, tones),
-            message,
+            words_cell(message),
         )
         rows.append(((rank(result, revived), index), f"{item.venue}/{item.target_id}", cells))
     rows.sort(key=lambda row: row[0])

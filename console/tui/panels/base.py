@@ -23,7 +23,7 @@ from textual.widgets.data_table import ColumnKey
 from console.core.model import ActionKind, Target, TargetKind
 from console.core.store import Store
 from console.tui.focus import hand_on
-from console.tui.format import Tones
+from console.tui.format import Tones, printable_text
 from console.tui.live_static import LiveStatic
 from console.tui.panels.columns import Column, RowContext
 from console.tui.panels.freshness import ViewFacts, freshness_line
@@ -308,9 +308,11 @@ class TargetPanel(Vertical):
         return self._by_key[self.rows.sort_column].label + arrow
 
     def refresh_detail(self, now: float) -> None:
+        """The detail pane: the subclass's words about the cursor row, made printable
+        (names, statuses, reasons and attributes are the venue's words)."""
         target = self.cursor_target()
         text = self.detail(target, self.context(target, now)) if target else Text("")
-        self.query_one("#detail", LiveStatic).show(text)
+        self.query_one("#detail", LiveStatic).show(printable_text(text))
 
 
 __all__ = ["TargetPanel", "row_key"]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from rich.control import strip_control_codes
 from textual.coordinate import Coordinate
 
 from console.core.model import Target, TargetKind
+from console.core.scrub import printable
 from console.core.store import Store
 from console.tui.format import Cell, LazyCell, sort_key
 from console.tui.heap import gc_paused, settle_heap
@@ -295,9 +295,9 @@ class RowModel:
             if text_of is None:  # sort on the cells themselves, built now
                 built = [_built(cells[index]) for _, cells in rows]
                 marks = [(cell.sort_key, cell.signature) for cell in built]
-            else:  # Cell(text): sorted on the text, shown stripped of control codes
-                texts = [text_of(self.targets[key]) for key, _ in rows]
-                marks = [(sort_key(text), (strip_control_codes(text), "")) for text in texts]
+            else:  # Cell(text): sorted on the text, shown printable, as the cell has it
+                texts = [printable(text_of(self.targets[key])) for key, _ in rows]
+                marks = [(sort_key(text), (text, "")) for text in texts]
             order = sorted(range(len(rows)), key=lambda i: marks[i][0], reverse=self.sort_reverse)
             table.add_rows_keyed([rows[i] for i in order])
             # Keep what the sort cells show, so a row's first change re-sorts only when
