@@ -15,12 +15,27 @@ docs/venues/finradar.md records each decision:
   ``stopped_at`` kept), ``slots_available`` as of now.
 * Create answers ``201``; no free slot for an immediate start -> ``402``.
 
+Hostile knobs of this vendor (docs/venues/finradar.md; the generic ones — ``retry_after``,
+``list_429``, ``list_body``, ``huge_list_mb``, ``deep_nesting`` — are the fault
+middleware's):
+
+* ``endless_pages``: the list never ends. Past the real targets every page is full of
+  fresh STOPPED rows and ``meta.total`` is always two pages ahead.
+* ``echo_secret``: every error answer quotes the API key the request carried, in its
+  message and in a ``request`` object of the envelope.
+* ``bad_row``: the newest ACTIVE target's row carries an impossible ``status`` (10^12).
+* ``dot_ids``: two more ACTIVE targets, ids ``.`` and ``..`` (listed, and stoppable by a
+  client that sends them percent-encoded, while the knob is on).
+* ``escape_names``: every listed ticker carries terminal escape sequences (a ``ticker``
+  filter still finds it by the plain ticker).
+
 No stream: the Socket.IO channels are out of the console's scope (Project decision 5).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +45,12 @@ from starlette.routing import BaseRoute, Route
 
 from console.sim.context import SimRateLimit, VendorContext
 from console.sim.finradar_world import (
+    ACTIVE,
     MAX_DURATION_MIN,
+    STOPPED,
+    WINDOW_EXPIRED,
     Account,
+    Sniper,
     SniperWorld,
     WorldError,
     canonical_ticker,
@@ -52,6 +71,14 @@ _CODES = {
     500: "INTERNAL_ERROR",
     503: "SERVICE_UNAVAILABLE",
 }
+# What the bad_row knob writes into one row's status: no FinRadar status is a number.
+IMPOSSIBLE_STATUS = 10**12
+DOT_IDS = (".", "..")
+# Written around every ticker under escape_names: retitles a terminal, clears its
+# screen, turns the text red.
+ESCAPE_PREFIX = "\x1b]0;pwned\x07\x1b[2J"
+ESCAPE_SUFFIX = "\x1b[31m"
+_ESCAPES = re.compile(r"\x1b\][^\x07]*\x07|\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class FinRadarSim(VendorSim):
@@ -64,6 +91,7 @@ class FinRadarSim(VendorSim):
         super().__init__(ctx)
         self.world = SniperWorld(ctx.rng, ctx.clock.now(), ctx.scale, ctx.clock.iso)
         self._limits: dict[str, SimRateLimit] = {}
+        self._dots: dict[str, Sniper] = {}
         ctx.on_tick(self.world.tick)
 
     # ----- VendorSim -----------------------------------------------------------------
@@ -81,6 +109,15 @@ class FinRadarSim(VendorSim):
 
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.world.primary.api_key}
+
+    def dot_targets(self) -> list[Sniper]:
+        """The two targets the ``dot_ids`` knob adds (made once, from no random draw, so
+        the seeded world stays the same)."""
+        if not self._dots:
+            now = float(int(self.ctx.clock.now()))
+            for i, target_id in enumerate(DOT_IDS):
+                self._dots[target_id] = self.world.detached(target_id, "AAPL", now, seq=-1 - i)
+        return list(self._dots.values())
 
     def target_count(self) -> int:
         return len(self.world.primary.by_id)
@@ -130,11 +167,18 @@ class FinRadarSim(VendorSim):
         *,
         retry_after: float | None = None,
         extra: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> Response:
         headers = {}
         if retry_after is not None:
             headers["Retry-After"] = _retry_after(retry_after)
-        body = {"error": {"code": code, "message": message, **(extra or {})}}
+        body: dict[str, Any] = {"error": {"code": code, "message": message, **(extra or {})}}
+        if self.ctx.knobs.echo_secret:
+            # A careless vendor quoting what it was sent: the key in its words, and the
+            # request's headers beside the error.
+            echoed = self.world.primary.api_key if key is None else key
+            body["error"]["message"] = f"{message} (API key {echoed})"
+            body["request"] = {"headers": {"X-API-Key": echoed}, "query": f"apiKey={echoed}"}
         return JSONResponse(body, status_code=status, headers=headers)
 
     def _guard(self, request: Request) -> Account | Response:
@@ -143,7 +187,7 @@ class FinRadarSim(VendorSim):
         account = self.world.accounts_by_key.get(key or "")
         if account is None:
             self.ctx.count("401")
-            return self._error(401, "UNAUTHORIZED", "Missing or invalid API key")
+            return self._error(401, "UNAUTHORIZED", "Missing or invalid API key", key=key or "")
         bucket = self._limits.get(account.api_key)
         if bucket is None:
             bucket = self._limits[account.api_key] = self.ctx.rate_limit(RATE_LIMIT, RATE_WINDOW_S)
@@ -174,21 +218,64 @@ class FinRadarSim(VendorSim):
             return self._error(
                 400, "VALIDATION_ERROR", f"status must be one of {', '.join(STATUSES)}"
             )
-        ticker = canonical_ticker(query["ticker"]) if query.get("ticker") else None
+        knobs = self.ctx.knobs
+        raw_ticker = query.get("ticker") or ""
+        ticker = canonical_ticker(_ESCAPES.sub("", raw_ticker)) if raw_ticker else None
+        listed = account.newest_first()
+        if knobs.dot_ids and account is self.world.primary:
+            listed = self.dot_targets() + listed
         matches = [
             s
-            for s in account.newest_first()
+            for s in listed
             if (status is None or s.status == status.upper())
             and (ticker is None or s.ticker == ticker)
         ]
-        rate = self.ctx.knobs.unknown_status_rate
-        rows = [self.world.row(s, rate) for s in matches[offset : offset + limit]]
+        bad = self._bad_row_target(account) if knobs.bad_row else None
+        rows = [self._row(s, bad) for s in matches[offset : offset + limit]]
+        total = len(matches)
+        if knobs.endless_pages:
+            # Past the real targets, fresh rows forever: every page full, always more.
+            start = max(offset, total)
+            rows += [self._phantom(i) for i in range(start, start + limit - len(rows))]
+            total = offset + 2 * limit
         meta = {
             "slots_available": account.slots_available,
             "slots_total": account.slots_total,
-            "total": len(matches),
+            "total": total,
         }
         return JSONResponse({"targets": rows, "meta": meta})
+
+    def _row(self, sniper: Sniper, bad: Sniper | None) -> dict[str, Any]:
+        """One list row, as the knobs make it (``bad``: the row the bad_row knob breaks)."""
+        knobs = self.ctx.knobs
+        row = self.world.row(sniper, knobs.unknown_status_rate)
+        if sniper is bad:
+            row["status"] = IMPOSSIBLE_STATUS
+        if knobs.escape_names:
+            row["ticker"] = f"{ESCAPE_PREFIX}{row['ticker']}{ESCAPE_SUFFIX}"
+        return row
+
+    def _bad_row_target(self, account: Account) -> Sniper | None:
+        """The newest ACTIVE target: the one whose row the ``bad_row`` knob breaks."""
+        return next((s for s in account.newest_first() if s.status == ACTIVE), None)
+
+    def _phantom(self, index: int) -> dict[str, Any]:
+        """Row ``index`` of the endless list: a STOPPED target no world holds."""
+        at = float(int(self.ctx.clock.now())) - 86400 - index
+        return {
+            "target_id": f"tgt_endless{index:09d}",
+            "ticker": "AAPL",
+            "status": STOPPED,
+            "start_time": self.ctx.clock.iso(at - 3600),
+            "end_time": self.ctx.clock.iso(at),
+            "form_types": None,
+            "webhook_url": None,
+            "created_at": self.ctx.clock.iso(at - 3600),
+            "filing_uuid": None,
+            "resolution_reason": WINDOW_EXPIRED,
+            "last_event": None,
+            "stopped_at": self.ctx.clock.iso(at),
+        }
 
     async def _create(self, request: Request) -> Response:
         account = self._guard(request)
@@ -215,7 +302,12 @@ class FinRadarSim(VendorSim):
             return account
         self.ctx.count("stop")
         target_id = request.path_params["target_id"]
-        sniper = self.world.stop(account, target_id, self.ctx.clock.now())
+        now = self.ctx.clock.now()
+        if self.ctx.knobs.dot_ids and target_id in self._dots and account is self.world.primary:
+            dot = self._dots[target_id]
+            self.world.stop_detached(dot, now)
+            return JSONResponse(self.world.stop_body(account, dot))
+        sniper = self.world.stop(account, target_id, now)
         if sniper is None:
             self.ctx.count("404")
             return self._error(404, "NOT_FOUND", f"Sniper target {target_id} not found")

@@ -241,6 +241,27 @@ class SniperWorld:
             self._leave_live(account, sniper, was)
         return sniper
 
+    def detached(self, target_id: str, ticker: str, now: float, *, seq: int) -> Sniper:
+        """An ACTIVE sniper that belongs to no account (the ``dot_ids`` knob's), made
+        without a random draw so the seeded world is unchanged."""
+        return Sniper(
+            target_id=target_id,
+            ticker=ticker,
+            status=ACTIVE,
+            start_time=now - 600,
+            end_time=now + 3600,
+            created_at=now - 600,
+            seq=seq,
+            form_types=None,
+            webhook_url=None,
+            oddity=1.0,
+        )
+
+    def stop_detached(self, sniper: Sniper, now: float) -> None:
+        """Stop a detached sniper (idempotent, as :meth:`stop`)."""
+        if sniper.status != STOPPED:
+            self._resolve(sniper, MANUAL_STOP, now)
+
     def fire(self, target_id: str, now: float) -> Sniper:
         """A filing for an ACTIVE sniper arrives now (admin command and motion)."""
         account, sniper = self.find(target_id)

@@ -11,12 +11,24 @@ Vendor quirks handled here, and nowhere else:
 * There is no single-target GET: ``read_target`` pages through the list (filtered by
   ticker when we know it) and picks the id.
 * Offset pagination over a newest-first list: a target created between two pages shifts
-  the offsets, so rows are de-duplicated by ``target_id``.
+  the offsets, so rows are de-duplicated by ``target_id``. A full page that adds no new
+  row (a venue ignoring ``offset``), more than ``settings.max_pages`` pages or more than
+  ``settings.max_targets`` targets end the read as :class:`Incomplete` with what was
+  read; an answer without a ``targets`` list (``{}``, ``null``, malformed JSON) is
+  :class:`Unreadable`, never "no targets"; one row that does not parse is skipped and
+  named in ``skipped_rows`` (:func:`parse_page`).
 * ``CREATED`` counts as running (it starts monitoring by itself at ``start_time``).
 * Error envelope and rate limit are undocumented: we read ``{"error": {"code",
   "message"}}`` and its common variants, and pace 120 requests/min per key (bucket
   ``requests``), honouring ``Retry-After`` on a 429 with one paced retry (a 429 was
-  refused, so re-sending it cannot stop anything twice).
+  refused, so re-sending it cannot stop anything twice) — up to
+  ``settings.retry_after_cap_s``: a longer wait (an hour, ``inf``, a date in year 9999)
+  is never waited, the stop is *failed* and the list read a :class:`FeedError`, with
+  the vendor's wait in words (:func:`console.venues.pacing.not_waiting`).
+* Ids go out as one percent-encoded path segment (:func:`console.venues.http.segment`);
+  ``.`` and ``..`` are refused unsent (*failed*).
+* One :class:`console.core.scrub.Scrubber` over the API key masks every outcome message,
+  feed error and skipped-row note (a venue may echo the key in its error answers).
 * A timed-out stop is never re-sent: it is re-read and reported as applied/already when
   the target shows STOPPED, else uncertain. A stop answered with malformed JSON likewise.
 * No stream for sniper state (Socket.IO is out of scope): the feed polls the list.
@@ -30,10 +42,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -49,19 +60,28 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.scrub import Scrubber
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, poll_forever
+from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.finradar_wire import (
     MANUAL_STOP,
     ErrorBody,
     ListMeta,
+    ListPage,
     SniperTarget,
     StopReply,
-    TargetList,
     state_of,
 )
-from console.venues.http import CallError, QueryValue, Reply, make_http_client, send
-from console.venues.pacing import make_pacer, retry_after_seconds
+from console.venues.http import (
+    CallError,
+    QueryValue,
+    Reply,
+    UnsafeId,
+    make_http_client,
+    segment,
+    send,
+)
+from console.venues.pacing import make_pacer, not_waiting, retry_after_seconds, too_long
 
 TARGETS_PATH = "/api/v1/sniper/targets"
 RATE_BUCKET = "requests"
@@ -70,7 +90,8 @@ PAID_SLOTS = 5
 MAX_PAGE = 200
 # A stop answered with a stopped_at this long before we sent it was not ours (clock skew).
 CLOCK_SKEW_S = 30.0
-_MAX_PAGES = 10_000
+VENDOR = "FinRadar"
+READING = "reading FinRadar sniper targets"
 
 STOP_SPEC = ActionSpec(
     kind=ActionKind.STOP,
@@ -89,6 +110,26 @@ class _Seen:
     ticker: str
 
 
+@dataclass(slots=True)
+class Page:
+    """One list answer, read: the rows that parsed, and those that did not (``skipped``:
+    key -> why, the key being the row's ``target_id`` or ``row <n>`` without one)."""
+
+    rows: list[SniperTarget]
+    skipped: dict[str, str]
+    meta: ListMeta
+    size: int  # rows in the answer, parsed or not (what the offset advances by)
+
+
+@dataclass(slots=True)
+class _Listing:
+    """Every page of one list read, so far."""
+
+    rows: dict[str, SniperTarget] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    meta: ListMeta = field(default_factory=ListMeta)
+
+
 class FinRadarClient(VenueClient):
     """One FinRadar API key: its sniper targets, their slots, and the stop call."""
 
@@ -96,14 +137,20 @@ class FinRadarClient(VenueClient):
         self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         super().__init__(settings)
-        self._key = settings.secret("api_key").reveal()
+        key = settings.secret("api_key").reveal()
+        self._scrubber = Scrubber([key])
         self._http = make_http_client(
             settings,
-            headers={"X-API-Key": self._key, "Accept": "application/json"},
+            headers={"X-API-Key": key, "Accept": "application/json"},
             transport=transport,
         )
         rate = settings.rate_limits.get(RATE_BUCKET, DOCUMENTED_RATE)
-        self._pacer = make_pacer(rate, enabled=settings.pacing, scale=settings.rate_scale)
+        self._pacer = make_pacer(
+            rate,
+            enabled=settings.pacing,
+            scale=settings.rate_scale,
+            cap_s=settings.retry_after_cap_s,
+        )
         page = int(settings.options.get("page_size", MAX_PAGE))
         self._page_size = max(1, min(MAX_PAGE, page))
         self._seen: dict[str, _Seen] = {}
@@ -111,45 +158,105 @@ class FinRadarClient(VenueClient):
 
     # ----- reading ----------------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
-        return await self._list({})
+        self.skipped_rows = []
+        listing = _Listing()
+        try:
+            await self._list({}, listing)
+        except FeedError as exc:
+            self.skipped_rows = self._skipped(listing)
+            raise self._scrubbed(exc) from None
+        self.skipped_rows = self._skipped(listing)
+        return self._targets(listing)
 
     async def read_target(self, target_id: str) -> Target | None:
+        """The target, freshly read; None when the list (to its end) does not hold it.
+
+        Raises :class:`Unreadable` when its row is there but does not parse, and
+        :class:`Incomplete` when the list could not be read to its end without it.
+        """
         seen = self._seen.get(target_id)
         filters: dict[str, QueryValue] = {"ticker": seen.ticker} if seen and seen.ticker else {}
-        for target in await self._list(filters):
+        listing = _Listing()
+        try:
+            await self._list(filters, listing)
+        except Incomplete as exc:
+            found = [t for t in exc.partial if t.id == target_id]
+            if found:
+                return found[0]
+            raise self._scrubbed(exc) from None
+        except FeedError as exc:
+            raise self._scrubbed(exc) from None
+        if target_id in listing.skipped:
+            why = listing.skipped[target_id]
+            raise Unreadable(
+                self._scrub(f"{READING}: the row of {target_id} is unreadable ({why})")
+            )
+        for target in self._targets(listing):
             if target.id == target_id:
                 return target
         return None
 
-    async def _list(self, filters: Mapping[str, QueryValue]) -> list[Target]:
-        """Every page of the (filtered) list; raises FeedError with the venue's words."""
-        rows: dict[str, SniperTarget] = {}
-        meta = ListMeta()
+    async def _list(self, filters: Mapping[str, QueryValue], listing: _Listing) -> None:
+        """Every page of the (filtered) list into ``listing``, within the venue's bounds.
+
+        Raises FeedError with the venue's words, Unreadable for an answer without the
+        documented shape, Incomplete (with the targets read so far) past
+        ``settings.max_pages`` pages or ``settings.max_targets`` targets, or when a full
+        page adds no new row (a venue ignoring ``offset`` would loop us forever).
+        """
+        max_pages = max(1, self.settings.max_pages)
+        max_targets = max(1, self.settings.max_targets)
         offset = 0
-        for _ in range(_MAX_PAGES):
+        pages = 0
+        while True:
+            if pages >= max_pages:
+                raise Incomplete(
+                    f"{READING}: the list did not end within {max_pages} pages "
+                    f"({len(listing.rows)} targets read; max_pages)",
+                    self._targets(listing),
+                )
             params = {**filters, "limit": self._page_size, "offset": offset}
-            reply = await self._read(params)
-            page = self._parse_list(reply)
-            meta = page.meta
-            known = len(rows)
-            for row in page.targets:
-                rows.setdefault(row.target_id, row)
-            offset += len(page.targets)
-            if (
-                len(page.targets) < self._page_size
-                or (meta.total is not None and offset >= meta.total)
-                or len(rows) == known  # a venue ignoring offset must not loop us forever
-            ):
-                break
+            page = parse_page(await self._read(params), offset)
+            pages += 1
+            listing.meta = page.meta
+            known = len(listing.rows) + len(listing.skipped)
+            for row in page.rows:
+                listing.rows.setdefault(row.target_id, row)
+                listing.skipped.pop(row.target_id, None)
+            for key, why in page.skipped.items():
+                if key not in listing.rows:
+                    listing.skipped.setdefault(key, why)
+            read = len(listing.rows) + len(listing.skipped)
+            if read > max_targets:
+                raise Incomplete(
+                    f"{READING}: more than {max_targets} targets (max_targets); "
+                    f"stopped after {pages} pages",
+                    self._targets(listing)[:max_targets],
+                )
+            offset += page.size
+            total = page.meta.total
+            if page.size < self._page_size or (total is not None and offset == total):
+                return
+            if read == known:
+                raise Incomplete(
+                    f"{READING}: the page at offset {offset - page.size} repeats rows "
+                    "already read (the venue ignores offset); the rest of the list is "
+                    "unknown",
+                    self._targets(listing),
+                )
+
+    def _targets(self, listing: _Listing) -> list[Target]:
         confirmed = time.time()
+        meta = listing.meta
         self._slots_total = meta.slots_total or self._slots_total
-        targets = [self._to_target(row, meta, confirmed) for row in rows.values()]
-        for row in rows.values():
+        for row in listing.rows.values():
             self._seen[row.target_id] = _Seen(row.status, row.ticker)
-        return targets
+        return [self._to_target(row, meta, confirmed) for row in listing.rows.values()]
+
+    def _skipped(self, listing: _Listing) -> list[str]:
+        return [self._scrub(f"{key}: {why}") for key, why in listing.skipped.items()]
 
     async def _read(self, params: Mapping[str, QueryValue]) -> Reply:
-        what = "reading FinRadar sniper targets"
         reply: Reply | None = None
         for _attempt in range(2):  # a 429 was refused: one paced retry is safe
             try:
@@ -157,19 +264,22 @@ class FinRadarClient(VenueClient):
                     "GET", TARGETS_PATH, params=params, timeout_s=self.settings.request_timeout_s
                 )
             except CallError as err:
-                raise FeedError(f"{what}: {err.message}") from None
-            if reply.status != 429:
+                raise FeedError(f"{READING}: {err.message}") from None
+            if reply.status != 429 or self._too_long(reply) is not None:
                 break
         assert reply is not None
         if reply.ok:
             return reply
-        raise FeedError(self._error_text(reply, what))
+        raise FeedError(self._error_text(reply, READING))
 
-    def _parse_list(self, reply: Reply) -> TargetList:
-        try:
-            return _parse(reply, TargetList)
-        except ValueError as exc:
-            raise FeedError(f"reading FinRadar sniper targets: {exc}") from None
+    def _too_long(self, reply: Reply) -> float | None:
+        """The wait a 429 asks for, when it is beyond what we honour (else None)."""
+        if reply.status != 429:
+            return None
+        wait = retry_after_seconds(reply.headers)
+        if wait is not None and too_long(wait, self.settings.retry_after_cap_s):
+            return wait
+        return None
 
     def _to_target(self, row: SniperTarget, meta: ListMeta, confirmed: float) -> Target:
         forms = tuple(row.form_types or ())
@@ -207,6 +317,14 @@ class FinRadarClient(VenueClient):
         return None if target.state is State.STOPPED else Action(ActionKind.STOP)
 
     async def execute(self, target_id: str, action: Action) -> Outcome:
+        outcome = await self._execute(target_id, action)
+        return replace(
+            outcome,
+            message=self._scrub(outcome.message),
+            warning=self._scrub(outcome.warning) if outcome.warning else outcome.warning,
+        )
+
+    async def _execute(self, target_id: str, action: Action) -> Outcome:
         if action.kind is not ActionKind.STOP:
             return Outcome(
                 OutcomeKind.REJECTED,
@@ -215,9 +333,17 @@ class FinRadarClient(VenueClient):
             )
         seen = self._seen.get(target_id)
         label = _label(target_id, seen.ticker if seen else None)
+        try:
+            path = f"{TARGETS_PATH}/{segment(target_id)}/stop"
+        except UnsafeId as exc:
+            return Outcome(
+                OutcomeKind.FAILED,
+                f"{label} was not stopped: {exc}; nothing was sent (a proxy could route "
+                "it elsewhere) — stop it in FinRadar's dashboard",
+            )
         sent_at = time.time()
         try:
-            reply = await self._send_stop(target_id)
+            reply = await self._send_stop(path)
         except CallError as err:
             if not err.maybe_sent:
                 return Outcome(
@@ -238,12 +364,12 @@ class FinRadarClient(VenueClient):
             return await self._stopped(target_id, label, seen, sent_at, reply)
         return self._refused(target_id, label, reply)
 
-    async def _send_stop(self, target_id: str) -> Reply:
-        path = f"{TARGETS_PATH}/{quote(target_id, safe='')}/stop"
+    async def _send_stop(self, path: str) -> Reply:
         timeout_s = self.settings.control_timeout_s
         reply = await self._send("POST", path, timeout_s=timeout_s)
-        if reply.status == 429:
-            # Refused, so not acted on: the pacer now holds until Retry-After; retry once.
+        if reply.status == 429 and self._too_long(reply) is None:
+            # Refused, so not acted on: the pacer now holds until Retry-After (at most
+            # retry_after_cap_s); retry once. A longer wait is never waited: failed.
             reply = await self._send("POST", path, timeout_s=timeout_s)
         return reply
 
@@ -363,6 +489,12 @@ class FinRadarClient(VenueClient):
                 f"FinRadar refused the API key of venue {self.name!r} ({said}); {label} was "
                 "not stopped — check credentials.api_key in the profile"
             )
+        elif reply.status == 429 and (asked := self._too_long(reply)) is not None:
+            what = "refused" if reply.sent else "not sent"
+            message = (
+                f"{not_waiting(VENDOR, asked, self.settings.retry_after_cap_s)} "
+                f"(the stop of {label} was {what}: {said})"
+            )
         elif reply.status == 429:
             wait = retry_after_seconds(reply.headers)
             after = f" in {wait:g} s" if wait is not None else " shortly"
@@ -418,6 +550,9 @@ class FinRadarClient(VenueClient):
                 f"FinRadar refused the API key ({said}); check credentials.api_key of "
                 f"venue {self.name!r}"
             )
+        if reply.status == 429 and (asked := self._too_long(reply)) is not None:
+            cap = self.settings.retry_after_cap_s
+            return f"{what}: {not_waiting(VENDOR, asked, cap)} ({said})"
         if reply.status == 429:
             return f"{what}: rate limited ({said}); the console will retry"
         return f"{what}: {said}"
@@ -429,7 +564,14 @@ class FinRadarClient(VenueClient):
         return f"; {max(0, total - available)} of {total} slots used"
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        return self._scrubber.scrub(text)
+
+    def _scrubbed(self, exc: FeedError) -> FeedError:
+        """The same error, its text scrubbed (an Incomplete keeps what it read)."""
+        text = self._scrub(str(exc))
+        if isinstance(exc, Incomplete):
+            return Incomplete(text, exc.partial)
+        return type(exc)(text)
 
 
 def _already_stopped_from_idempotent_200(
@@ -474,10 +616,46 @@ def _epoch(iso: str | None) -> float | None:
         return None
     try:
         moment = datetime.fromisoformat(iso)
-    except ValueError:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    except (ValueError, OverflowError, OSError):
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _label(target_id: str, ticker: str | None) -> str:
     return f"{ticker} sniper {target_id}" if ticker else f"sniper {target_id}"
+
+
+def parse_page(reply: Reply, offset: int = 0) -> Page:
+    """One list answer: its rows (each validated on its own), the rows that did not
+    parse, and ``meta``. Raises :class:`Unreadable` (never anything else) when the answer
+    is not a ``{"targets": [...], ...}`` object: ``{}``, ``null``, an empty or malformed
+    body, wrong types in ``meta`` are unreadable, never "no targets"."""
+    try:
+        page = ListPage.model_validate(reply.json())
+    except ValueError as exc:  # malformed JSON, or pydantic's ValidationError
+        raise Unreadable(f"{READING}: {_shape_error(exc)}") from None
+    rows: list[SniperTarget] = []
+    skipped: dict[str, str] = {}
+    for index, raw in enumerate(page.targets):
+        try:
+            rows.append(SniperTarget.model_validate(raw))
+        except ValidationError as exc:
+            skipped.setdefault(_row_key(raw, offset + index), _shape_error(exc))
+    return Page(rows, skipped, page.meta or ListMeta(), len(page.targets))
+
+
+def _row_key(raw: Any, position: int) -> str:
+    """How a row that did not parse is named: its ``target_id`` when it has a usable one."""
+    if isinstance(raw, dict):
+        target_id = raw.get("target_id")
+        if isinstance(target_id, str) and target_id and len(target_id) <= 200:
+            return target_id
+    return f"row {position}"
+
+
+def _shape_error(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        return f"an answer of unexpected shape ({where}: {first['msg']})"
+    return str(exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from console.core.model import State
 
@@ -50,13 +50,27 @@ class SniperTarget(_Wire):
 
 
 class ListMeta(_Wire):
-    slots_available: int | None = None
-    slots_total: int | None = None  # [GAP] ours
-    total: int | None = None  # [GAP] ours
+    """``meta`` of a list answer; a negative count is impossible (the answer is unreadable)."""
+
+    slots_available: int | None = Field(default=None, ge=0)
+    slots_total: int | None = Field(default=None, ge=0)  # [GAP] ours
+    total: int | None = Field(default=None, ge=0)  # [GAP] ours
+
+
+class ListPage(_Wire):
+    """One list answer as the client reads it: ``targets`` must be there and be a list
+    (``{}`` or ``null`` is unreadable, never "no targets"); each row is validated on its
+    own as a :class:`SniperTarget`, so one bad row fails only itself. ``meta`` may be
+    missing or null."""
+
+    targets: list[Any]
+    meta: ListMeta | None = None
 
 
 class TargetList(_Wire):
-    targets: list[SniperTarget] = []
+    """A whole list answer with every row validated (the documented samples' shape)."""
+
+    targets: list[SniperTarget]
     meta: ListMeta = ListMeta()
 
 

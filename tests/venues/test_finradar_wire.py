@@ -11,7 +11,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
 from console.venues.base import RateLimit, Secret, VenueSettings
-from console.venues.feeds import FeedError
+from console.venues.feeds import FeedError, Incomplete
 from console.venues.finradar import FinRadarClient
 from console.venues.finradar_wire import ErrorBody, StopReply, TargetList, state_of
 
@@ -191,6 +191,8 @@ async def test_pagination_deduplicates_rows_shifted_by_a_new_target() -> None:
 
 
 async def test_a_venue_ignoring_offset_does_not_loop_the_client() -> None:
+    """A full page that repeats what was read ends the read as incomplete, never as
+    the whole list (the rest of it is unknown)."""
     calls: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -198,7 +200,9 @@ async def test_a_venue_ignoring_offset_does_not_loop_the_client() -> None:
         return listing(row("tgt_a", "ACTIVE"), row("tgt_b", "ACTIVE"))
 
     client = make_client(handler, options={"page_size": 2})
-    assert [t.id for t in await client.list_targets()] == ["tgt_a", "tgt_b"]
+    with pytest.raises(Incomplete, match="repeats rows already read") as caught:
+        await client.list_targets()
+    assert [t.id for t in caught.value.partial] == ["tgt_a", "tgt_b"]
     assert calls == [0, 2]
     await client.aclose()
 
