@@ -26,6 +26,7 @@ from console import cli_audit, cli_control, cli_kill, cli_sim
 from console.config import ConfigError, Profile, load_profile, state_dir
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
+from console.venues.base import VenueConfigError
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -123,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return draw_screenshots(args.out, args.only)
         profile = _profile(args)
+        if args.command != "audit":  # audit reads the journal only; nothing goes out
+            for warning in profile.warnings():
+                print(f"trading-console: warning: {warning}", file=sys.stderr)
         if args.command is None:
             return _run_console(profile, args)
         if args.command == "status":
@@ -134,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             return cli_audit.audit(_audit_session(profile), args)
         parser.error(f"unknown command {args.command!r}")
-    except ConfigError as exc:
+    except (ConfigError, VenueConfigError) as exc:
         print(f"trading-console: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -164,6 +168,9 @@ def session_options(profile: Profile) -> SessionOptions:
         stale_after_s=c.stale_after,
         watch_minutes=c.watch_minutes,
         auto_restop=c.auto_restop,
+        planning_deadline_s=c.kill_planning_deadline,
+        dispatch_deadline_s=c.kill_dispatch_deadline,
+        verify_deadline_s=c.kill_verify_deadline,
     )
 
 
@@ -184,7 +191,7 @@ def _run_console(profile: Profile, args: argparse.Namespace) -> int:
     session = _session(profile)
     readonly = True if args.readonly else None
     app = ConsoleApp(session, readonly=readonly, theme=args.theme or profile.app.theme,
-                     keymap=profile.app.keys)  # fmt: skip
+                     keymap=profile.app.keys, startup_warnings=profile.warnings())  # fmt: skip
     app.run()
     return app.return_code or 0
 

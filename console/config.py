@@ -79,6 +79,11 @@ class VenueConfig(_Model):
     pacing: bool = True
     rate_limits: dict[str, tuple[int, float]] = Field(default_factory=dict)
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    # Bounds on a hostile venue (docs/EMERGENCY.md, "Deadlines and bounds").
+    max_pages: int = Field(default=5_000, ge=1)
+    max_targets: int = Field(default=250_000, ge=1)
+    max_body_mb: float = Field(default=64.0, gt=0)
+    retry_after_cap: float = Field(default=30.0, ge=0)
 
     @field_validator("credentials")
     @classmethod
@@ -101,6 +106,10 @@ class ProfileConfig(_Model):
     stale_after: float = 30.0
     watch_minutes: float = 10.0
     auto_restop: bool = False
+    # The kill's deadline model, in seconds (docs/EMERGENCY.md, "The deadline model").
+    kill_planning_deadline: float = Field(default=30.0, gt=0)
+    kill_dispatch_deadline: float = Field(default=600.0, gt=0)
+    kill_verify_deadline: float = Field(default=60.0, gt=0)
     secrets_file: str | None = None
     journal: str | None = None
     venues: list[VenueConfig] = Field(default_factory=list)
@@ -173,6 +182,10 @@ class Profile:
                     pacing=venue.pacing,
                     rate_limits={k: RateLimit(*v) for k, v in venue.rate_limits.items()},
                     options=venue.options,
+                    max_pages=venue.max_pages,
+                    max_targets=venue.max_targets,
+                    max_body_bytes=int(venue.max_body_mb * 1_048_576),
+                    retry_after_cap_s=venue.retry_after_cap,
                 )
             )
         return settings

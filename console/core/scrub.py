@@ -121,6 +121,7 @@ def scrub_shapes(text: str) -> str:
 # make text read differently from what it is.
 _CONTROLS = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences (colours, cursor moves, clear screen)
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # the same, introduced by the 8-bit CSI
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC (window title, hyperlinks, clipboard)
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
     r"|\x1b.?"  # any other escape

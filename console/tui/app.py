@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from textual import events
@@ -68,6 +68,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         start_feeds: bool = True,
         theme: str | None = None,
         keymap: Mapping[str, str] | None = None,
+        startup_warnings: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.session = session
@@ -77,6 +78,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         options = session.options
         self.arm = ArmState(options.readonly if readonly is None else readonly, options.arm_minutes)
         self.keys, self._key_problems = validate_keymap(keymap or {})
+        self._startup_warnings = tuple(startup_warnings)
         self._theme_problems = install_themes(self, choice=theme)
         self.animation_level = "none"  # instant over SSH; nothing here needs to glide
         self.started_at = time.time()  # real time: journal stamps are real time too
@@ -139,6 +141,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
                 severity="warning",
                 timeout=15,
             )
+        for warning in self._startup_warnings:
+            self.notify(warning, title="Plain HTTP", severity="warning", timeout=30)
         if self.start_feeds:
             self.session.start_feeds()
         self.heap.install(time.monotonic())

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report
 from console.core.model import ActionKind
+from console.core.scrub import printable
 from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.keymap import CONTROL_KINDS
@@ -95,7 +96,7 @@ class ControlMixin(_Base):
 
     def show_draft(self, draft: PlanDraft | list[Excluded], kind: ActionKind) -> None:
         if not isinstance(draft, PlanDraft):
-            why = "; ".join(f"{e.target.name}: {e.why}" for e in draft[:3])
+            why = printable("; ".join(f"{e.target.name}: {e.why}" for e in draft[:3]))
             self.notify(f"Nothing to {kind.value}: {why}", severity="warning", timeout=8)
             return
         if isinstance(self.screen, ConfirmScreen):

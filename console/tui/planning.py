@@ -23,6 +23,7 @@ from console.core.model import (
     State,
     Target,
 )
+from console.core.scrub import printable
 from console.core.store import Store
 from console.tui.format import state_word
 from console.venues.base import VenueClient
@@ -84,7 +85,7 @@ def _title(kind: ActionKind, targets: Sequence[Target], scope: str) -> str:
     verb = kind.value.capitalize()
     if len(targets) == 1:
         t = targets[0]
-        return f"{verb} {noun(t.kind.value, 1)} {t.name} on {t.venue}"
+        return f"{verb} {noun(t.kind.value, 1)} {printable(t.name)} on {t.venue}"
     kinds = {t.kind.value for t in targets}
     what = noun(kinds.pop(), 2) if len(kinds) == 1 else "targets"
     where = "every row of the panel" if scope == "panel" else "the selection"

@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 from console.core.dispatcher import DispatchBusy, Plan, Report
 from console.core.kill import KillPlan, KillScope
 from console.core.kill_lock import KillLock, KillLocked, kill_lock_for
+from console.core.scrub import printable
 from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.kill.eta import control_rate
@@ -272,7 +273,7 @@ class KillMixin(JournalMixin):
             self.bell()
             then = "re-stopping it (auto re-stop is on)" if auto else "K stops it again"
             self.notify(
-                f"REVIVED: {target.venue}/{target.name} is RUNNING again after the "
+                f"REVIVED: {target.venue}/{printable(target.name)} is RUNNING again after the "
                 f"emergency stop — {then}. w shows the report.",
                 severity="error",
                 timeout=30,

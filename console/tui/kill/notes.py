@@ -12,6 +12,7 @@ from collections import Counter
 from rich.text import Text
 
 from console.core.dispatcher import Plan
+from console.core.scrub import printable
 from console.tui.format import Tones, fmt_clock, fmt_duration, one_line, state_word
 from console.tui.kill.run import KillRun
 
@@ -49,7 +50,7 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
             after = " — re-stopped, verified" if restop.verified else " — re-stop NOT verified"
         line(
             "REVIVED",
-            f"{target.venue}/{target.name} read {state_word(target.state)} again at "
+            f"{target.venue}/{printable(target.name)} read {state_word(target.state)} again at "
             f"{fmt_clock(revival.seen_at)}{after}",
         )
     if watch_left is not None and not run.running:

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from console.core.journal import Entry, iso_ms
 from console.core.model import State
 from console.core.recovery import Verified
+from console.core.scrub import printable
 from console.tui.format import Tones, one_line, state_word
 from console.tui.kill.kill_modal import CSS
 
@@ -31,7 +32,7 @@ Verifier = Callable[[list[Entry]], Awaitable[list[Verified]]]
 
 
 def entry_line(entry: Entry) -> str:
-    return (
+    return printable(
         f"{iso_ms(entry.ts_ms)}  {entry.action.upper()} {entry.venue}/{entry.target_name}"
         f" ({entry.target_id}) by {entry.operator}@{entry.host}"
     )
@@ -52,7 +53,7 @@ def verified_text(results: Sequence[Verified], tones: Tones) -> Text:
     text = Text()
     for v in ordered[:LISTED]:
         e = v.entry
-        text.append(("\n" if text.plain else "") + f"{e.venue}/{e.target_name}: ")
+        text.append(("\n" if text.plain else "") + printable(f"{e.venue}/{e.target_name}: "))
         if v.state is State.UNKNOWN:
             text.append(" UNKNOWN ", tones.danger)
             text.append(f" {one_line(v.note, 120)} — still open, verify again later")

@@ -26,6 +26,7 @@ from textual.widgets import Button, Input, Label, Log, Static, Switch
 
 from console.core.dispatcher import Plan
 from console.core.model import OptionSpec, OptionValue
+from console.core.scrub import printable
 from console.tui.focus import TypeAhead
 from console.tui.format import one_line, state_word
 from console.tui.header import PROFILE_COLOURS, profile_class
@@ -138,7 +139,7 @@ class ConfirmScreen(KeptModal[Plan | None]):
         )
         badge.add_class(wanted)
         badge.update(f" {label} ")
-        self.query_one("#plan-title", Label).update(Text(f" {plan.title}", "bold"))
+        self.query_one("#plan-title", Label).update(Text(f" {printable(plan.title)}", "bold"))
         self.query_one("#plan-summary", Static).update(self._summary())
         log = self.query_one("#plan-targets", Log)
         log.clear()
@@ -181,7 +182,9 @@ class ConfirmScreen(KeptModal[Plan | None]):
 
     def _target_line(self, index: int) -> str:
         item = self.plan.items[index]
-        return f"{item.target_name}  [{item.venue}]  {state_word(item.state_before)}  id {item.target_id}"
+        return printable(
+            f"{item.target_name}  [{item.venue}]  {state_word(item.state_before)}  id {item.target_id}"
+        )
 
     def _summary(self) -> Text:
         assert self.draft is not None
@@ -208,7 +211,7 @@ class ConfirmScreen(KeptModal[Plan | None]):
         excluded = self.draft.excluded
         text = Text(f"Not included ({len(excluded)}):", "bold")
         for entry in excluded[:20]:
-            text.append(f"\n  {entry.target.name}: {one_line(entry.why, 120)}")
+            text.append(f"\n  {printable(entry.target.name)}: {one_line(entry.why, 120)}")
         if len(excluded) > 20:
             text.append(f"\n  … and {len(excluded) - 20} more")
         return text
@@ -218,7 +221,7 @@ class ConfirmScreen(KeptModal[Plan | None]):
         for n, line in enumerate(self.plan.leaves_behind):
             text.append("\n" if n else "")
             text.append("Leaves behind: ", "bold")
-            text.append(line)
+            text.append(one_line(line, 300))
         return text
 
     # ----- behaviour ------------------------------------------------------------------
