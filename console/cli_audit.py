@@ -1,8 +1,19 @@
-"""``trading-console audit``: what was done, read from the journal."""
+"""``trading-console audit``: what was done, read from the journal.
+
+``audit --verify`` recomputes the journal's hash chain: ``journal chain OK: N rows,
+head <hash16>`` and exit 0, or the first broken row named and exit 8 (also when the
+journal cannot be read at all). ``audit --interrupted --verify`` re-reads the target of
+every call cut short through the profile's venues, journals what it is now (which
+closes the intent) and prints each result: exit 0 when every one is as asked, 5 when
+one is not, or could not be re-read (its intent stays open).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import json
 import re
 import sys
 import time
@@ -10,9 +21,16 @@ from typing import Any
 
 from console.core.journal import Entry, iso_ms
 from console.core.model import OutcomeKind
+from console.core.recovery import Verified, verify_interrupted
+from console.core.scrub import printable
 from console.core.session import Session
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_USAGE, EXIT_UNCERTAIN = 0, 2, 5
+EXIT_JOURNAL = 8
+"""The journal's chain is broken, or the journal cannot be read."""
+
+REREAD_TIMEOUT_S = 60.0
+"""``--interrupted --verify``: how long each venue's re-read may take."""
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -24,6 +42,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     audit.add_argument("--interrupted", action="store_true", help="only calls cut short")
     audit.add_argument("--all-profiles", action="store_true")
     audit.add_argument("--json", action="store_true", help="JSON lines")
+    audit.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the journal's hash chain (exit 8 on a break); with --interrupted:"
+        " re-read each call cut short and journal what its target is now",
+    )
 
 
 _SINCE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -42,12 +66,22 @@ def parse_since(value: str | None, now_ms: int) -> int | None:
 
 
 def audit(session: Session, args: argparse.Namespace) -> int:
+    """Run ``audit``. ``--interrupted --verify`` needs a session with the profile's venue
+    clients (and closes it); every other form reads the journal alone."""
     journal = session.journal
+    verify = getattr(args, "verify", False)
+    if verify and args.interrupted:
+        return asyncio.run(verify_open(session, as_json=args.json))
+    if verify:
+        return verify_chain(session, as_json=args.json)
     try:
         since = parse_since(args.since, int(time.time() * 1000))
     except ValueError:
         _err(f"--since {args.since!r}: use 30m, 1h, 2d or an ISO-8601 time")
         return EXIT_USAGE
+    if journal.failed is not None:
+        _err(f"the journal cannot be read ({journal.failed}): {journal.path}")
+        return EXIT_JOURNAL
     if args.interrupted:
         entries = journal.interrupted()
     else:
@@ -63,6 +97,80 @@ def audit(session: Session, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def verify_chain(session: Session, *, as_json: bool = False) -> int:
+    """``audit --verify``: recompute the chain; exit 0 when sound, 8 on a break."""
+    journal = session.journal
+    check = journal.verify_chain()
+    if as_json:
+        _out(json.dumps({**check.as_json(), "journal": str(journal.path)}, sort_keys=True))
+    else:
+        _out(printable(check.summary()))
+        if not check.ok:
+            _err(f"journal {journal.path}: the rows after seq {check.broken_seq} cannot be"
+                 " trusted; compare with a receipt (a kill report's chain head)"
+                 if check.broken_seq is not None else f"journal {journal.path}")  # fmt: skip
+    return EXIT_OK if check.ok else EXIT_JOURNAL
+
+
+async def verify_open(session: Session, *, as_json: bool = False) -> int:
+    """``audit --interrupted --verify``: re-read every open intent's target, journal it."""
+    journal = session.journal
+    try:
+        entries = journal.interrupted()
+        if not entries:
+            if journal.failed is not None:
+                _err(f"the journal cannot be read ({journal.failed}): {journal.path}")
+                return EXIT_JOURNAL
+            _err("no interrupted calls: nothing to verify")
+            return EXIT_OK
+        if not session.clients:
+            _err("no venue of this profile could be set up: nothing can be re-read")
+        results = await verify_interrupted(journal, session.clients, entries,
+                                           timeout_s=REREAD_TIMEOUT_S)  # fmt: skip
+    finally:
+        with contextlib.suppress(Exception):
+            await session.aclose()
+    results.sort(key=lambda v: v.entry.seq)
+    for result in results:
+        _out(json.dumps(verified_json(result), sort_keys=True) if as_json
+             else format_verified(result))  # fmt: skip
+    good = sum(1 for r in results if r.as_asked)
+    open_ = sum(1 for r in results if not r.journaled)
+    _err(f"verified {len(results)} interrupted calls: {good} as asked,"
+         f" {len(results) - good - open_} not as asked, {open_} could not be re-read"
+         " (still open)")  # fmt: skip
+    if journal.failed is not None:
+        where = journal.fallback_path or "stderr"
+        _err(f"JOURNAL FAILED ({journal.failed}): the verifications are recorded in {where}")
+    return EXIT_OK if good == len(results) else EXIT_UNCERTAIN
+
+
+def verified_json(v: Verified) -> dict[str, Any]:
+    e = v.entry
+    return {
+        "op_id": e.op_id,
+        "venue": e.venue,
+        "target_id": e.target_id,
+        "target_name": e.target_name,
+        "action": e.action,
+        "interrupted_at": iso_ms(e.ts_ms),
+        "state": v.state.value,
+        "as_asked": v.as_asked,
+        "journaled": v.journaled,
+        "note": v.note,
+    }
+
+
+def format_verified(v: Verified) -> str:
+    e = v.entry
+    if not v.journaled:
+        verdict = "NOT VERIFIED (still open)"
+    else:
+        verdict = "as asked" if v.as_asked else "NOT as asked"
+    return printable(f"{iso_ms(e.ts_ms)} {e.venue} {e.target_name} ({e.target_id}) {e.action}:"
+                     f" {v.state.value.upper()} — {verdict}: {v.note}")  # fmt: skip
+
+
 def format_entry(e: Entry) -> str:
     result = e.outcome or ("→ " + (e.state or "?") if e.kind == "verify" else "INTENT")
     meta = []
@@ -73,8 +181,9 @@ def format_entry(e: Entry) -> str:
     reason = f" reason={e.reason!r}" if e.reason and e.kind == "intent" else ""
     text = f" {e.message}" if e.message else ""
     extra = f" ({', '.join(meta)})" if meta else ""
-    return (f"{iso_ms(e.ts_ms)} {e.operator}@{e.host} [{e.profile}] {e.venue} {e.target_name}"
-            f" ({e.target_id}) {e.action} {e.kind}: {result}{extra}{text}{reason}")  # fmt: skip
+    return printable(f"{iso_ms(e.ts_ms)} {e.operator}@{e.host} [{e.profile}] {e.venue}"
+                     f" {e.target_name} ({e.target_id}) {e.action} {e.kind}: {result}{extra}"
+                     f"{text}{reason}")  # fmt: skip
 
 
 def _out(line: str) -> None:
@@ -82,4 +191,4 @@ def _out(line: str) -> None:
 
 
 def _err(line: str) -> None:
-    print(f"trading-console: {line}", file=sys.stderr)
+    print(f"trading-console: {printable(line)}", file=sys.stderr)

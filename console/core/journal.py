@@ -1,4 +1,4 @@
-"""The journal: an append-only SQLite record of every control call.
+"""The journal: an append-only, hash-chained SQLite record of every control call.
 
 Each call writes its *intent* before the request leaves and its *outcome* after,
 linked by ``op_id``; a verification row follows when the target is re-read. An intent
@@ -11,16 +11,35 @@ fsync per row, so journaling never slows an emergency stop. Intents are committe
 their requests leave; outcomes and verifications arriving in the same turn of the event
 loop are committed together at the end of that turn (readers flush first), so a process
 killed in between loses at most that turn's outcomes — whose intents then show as
-interrupted and get verified on the next start. UPDATE and DELETE are
-refused by triggers. No secret is ever passed in; rows hold what the operator did.
+interrupted and get verified on the next start. UPDATE, DELETE and INSERT OR REPLACE
+are refused by triggers. No secret is ever passed in; rows hold what the operator did,
+and their free text is scrubbed again on the way in.
+
+**Tamper evidence** (:mod:`console.core.journal_chain`): every row carries a sha256
+chained to the row before, computed inside the write transaction (``BEGIN IMMEDIATE``,
+the previous hash read in it), so two processes writing one file never fork the chain.
+:meth:`Journal.chain_head` is the receipt, :meth:`Journal.verify_chain` the check.
+
+**Failure never blocks a kill** (:mod:`console.core.journal_fallback`): the write
+methods never raise. A journal that cannot be opened (:meth:`Journal.open`) or written
+switches for good to a fallback — JSON lines in another folder and on stderr — and says
+so in :attr:`Journal.failed` and :attr:`Journal.fallback_path`. A single-target action
+calls :meth:`Journal.require_ok` first and is refused instead.
+
+The files are the operator's: the folder is created 0700, the database and its -wal and
+-shm files are 0600 (tightened on every open).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
+import logging
+import math
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,53 +47,40 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from console.core import journal_chain as chain
+from console.core.journal_chain import ChainCheck
+from console.core.journal_fallback import (
+    Fallback,
+    JournalUnavailable,
+    create_dirs,
+    default_fallback_dir,
+    describe,
+    temp_fallback_dir,
+)
 from console.core.model import Action, OptionValue, Outcome, State
 from console.core.operator import Operator
+from console.core.scrub import scrub_shapes
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts_ms INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('intent', 'outcome', 'verify')),
-    op_id TEXT NOT NULL,
-    batch_id TEXT,
-    operator TEXT NOT NULL,
-    host TEXT NOT NULL,
-    ssh_client TEXT,
-    profile TEXT NOT NULL,
-    venue TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    target_name TEXT NOT NULL,
-    action TEXT NOT NULL,
-    options TEXT NOT NULL DEFAULT '{}',
-    reason TEXT,
-    outcome TEXT,
-    http_status INTEGER,
-    latency_ms REAL,
-    message TEXT,
-    state TEXT
-);
-CREATE INDEX IF NOT EXISTS entries_op ON entries (op_id);
-CREATE INDEX IF NOT EXISTS entries_ts ON entries (ts_ms);
-CREATE INDEX IF NOT EXISTS entries_target ON entries (venue, target_id);
-CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
-BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
-BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-"""
+__all__ = [
+    "ChainCheck",
+    "Entry",
+    "Intent",
+    "Journal",
+    "JournalUnavailable",
+    "iso_ms",
+    "new_op_id",
+    "now_ms",
+]
 
-_INSERT_ALL = (
-    "INSERT INTO entries (ts_ms, kind, op_id, batch_id, operator, host, ssh_client, profile,"
-    " venue, target_id, target_name, action, options, reason, outcome, http_status,"
-    " latency_ms, message, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
+log = logging.getLogger(__name__)
 
 _WAL_BACKSTOP_PAGES = 20_000  # 80 MB of 4 KiB pages: about twenty 2,000-call kills
 
-_COLUMNS = (
-    "seq, ts_ms, kind, op_id, batch_id, operator, host, ssh_client, profile, venue, target_id,"
-    " target_name, action, options, reason, outcome, http_status, latency_ms, message, state"
-)
+_BUSY_TIMEOUT_S = 5.0
+"""How long a write waits for the other process writing the same journal (a CLI kill
+and the console) before it counts as a failure and goes to the fallback."""
+
+_COLUMNS = ", ".join((*chain.FIELDS, "hash"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,8 @@ class Entry:
     latency_ms: float | None
     message: str | None
     state: str | None
+    hash: str | None = None
+    """The row's link in the chain (None: a row from before the chain)."""
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -122,6 +130,12 @@ class Intent:
     # The action's options as journaled, serialised once for the intent, outcome and
     # verification rows (a kill writes thousands of each).
     options_json: str = field(init=False, repr=False, compare=False)
+    # The row's fields this intent fixes, made storable once (text SQLite can hold, the
+    # reason scrubbed) and encoded once for the chain: (op_id, batch_id) and (venue,
+    # target_id, target_name, action, options, reason), in column order.
+    _ids: tuple[str, str | None] = field(init=False, repr=False, compare=False)
+    _what: tuple[str, str, str, str, str, str | None] = field(init=False, repr=False, compare=False)
+    _canon: tuple[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         options = self.action.options
@@ -131,6 +145,15 @@ class Intent:
         else:
             text = "{}"
         object.__setattr__(self, "options_json", text)
+        kind = self.action.kind
+        ids = (_text(self.op_id), _opt_text(self.batch_id))
+        what = (
+            _text(self.venue), _text(self.target_id), _text(self.target_name),
+            _text(getattr(kind, "value", kind)), text, _clean(self.action.reason),
+        )  # fmt: skip
+        object.__setattr__(self, "_ids", ids)
+        object.__setattr__(self, "_what", what)
+        object.__setattr__(self, "_canon", (chain.strings(ids), chain.strings(what)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -138,6 +161,63 @@ def _options_json(items: tuple[tuple[str, type, OptionValue], ...]) -> str:
     """A kill's thousands of actions share a handful of option sets: serialise each once
     (keyed with each value's type, so ``True`` and ``1`` never share a cache entry)."""
     return json.dumps({name: value for name, _, value in items}, sort_keys=True)
+
+
+def _text(value: object) -> str:
+    """``value`` as text SQLite stores and gives back unchanged (a lone surrogate cannot
+    be encoded: it would fail the write, so it becomes ``?``)."""
+    if type(value) is str and value.isascii():
+        return value
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _opt_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+# Words that can precede a credential (scrub_shapes looks for them); text without any
+# of them is left alone without running the patterns, which is nearly every outcome.
+_SUSPECT = re.compile(r"key|secret|token|pass|pwd|sig|session|bearer|basic|cookie", re.I)
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_cached(text: str) -> str:
+    return scrub_shapes(text) if _SUSPECT.search(text) else text
+
+
+def _clean(value: object) -> str | None:
+    """Free text (a message, a reason) as journaled: storable, credentials masked."""
+    if value is None:
+        return None
+    text = _text(value)
+    return _clean_cached(text) if len(text) <= 4096 else scrub_shapes(text)
+
+
+def _int(value: object) -> int | None:
+    """An HTTP status as SQLite's INTEGER holds it (out of range: not kept)."""
+    if value is None:
+        return None
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if -(2**63) <= number < 2**63 else None
+
+
+def _float(value: object) -> float | None:
+    """A latency as SQLite's REAL gives it back (NaN is stored as NULL)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if math.isnan(number) else number
 
 
 def iso_ms(ts_ms: int) -> str:
@@ -170,34 +250,198 @@ def new_op_id() -> str:
 
 
 class Journal:
-    """Append-only record of intents, outcomes and verifications for one profile."""
+    """Append-only, hash-chained record of intents, outcomes and verifications for one
+    profile. Its write methods never raise: see :attr:`failed`."""
 
-    def __init__(self, path: Path | str, *, profile: str, operator: Operator | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        profile: str,
+        operator: Operator | None = None,
+        fallback_dir: Path | None = None,
+        strict: bool = False,
+    ) -> None:
+        """Open (creating or migrating) the journal at ``path``.
+
+        A file that cannot be opened gives a journal in fallback mode (:attr:`failed`
+        says why), as :meth:`open` does; ``strict=True`` raises instead.
+        ``fallback_dir`` is where the fallback JSON lines go (default: the user state
+        folder's ``journal-fallback``; the system temp folder when that fails).
+        """
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.profile = profile
         self.operator = operator or Operator.current()
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        # A checkpoint copies the WAL into the database with two fsyncs (~15 ms here).
-        # SQLite's default threshold, 1,000 pages, is about one 2,000-call kill, so it
-        # would fall in the middle of one: the dispatcher checkpoints between plans
-        # instead (:meth:`checkpoint`), and this threshold is only the backstop.
-        self._db.execute(f"PRAGMA wal_autocheckpoint={_WAL_BACKSTOP_PAGES}")
-        self._db.executescript(SCHEMA)
-        self._pending: list[tuple[Any, ...]] = []
+        op = self.operator
+        self._who = (_text(op.user), _text(op.host), _opt_text(op.ssh_client), _text(profile))
+        self._who_canon = chain.strings(self._who)
+        self.failed: str | None = None
+        """What went wrong (e.g. ``disk full (database or disk is full)``); None while
+        the journal is healthy. Once set it stays set for this object's life."""
+        self._fallback_dir = fallback_dir
+        self._fallback: Fallback | None = None
+        self._pending: list[chain.Row] = []
         self._flush_scheduled = False
+        self._head = ""  # the last hash this object wrote or saw in the database
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._connect(str(path))
+        except Exception as exc:
+            if strict:
+                raise
+            self._fail(exc)
 
+    @classmethod
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        profile: str,
+        operator: Operator | None = None,
+        fallback_dir: Path | None = None,
+    ) -> Journal:
+        """The journal at ``path``, never raising for a file problem: a journal that
+        cannot be opened comes back in fallback mode, with :attr:`failed` saying why.
+        (The constructor does the same; this name says so where it matters.)"""
+        return cls(path, profile=profile, operator=operator, fallback_dir=fallback_dir,
+                   strict=False)  # fmt: skip
+
+    def _connect(self, path: str) -> sqlite3.Connection:
+        memory = path == ":memory:"
+        if not memory:
+            create_dirs(self.path.parent)
+            if not self.path.exists():  # born 0600; SQLite gives -wal and -shm its mode
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                             timeout=_BUSY_TIMEOUT_S)  # fmt: skip
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            # A checkpoint copies the WAL into the database with two fsyncs (~15 ms here).
+            # SQLite's default threshold, 1,000 pages, is about one 2,000-call kill, so it
+            # would fall in the middle of one: the dispatcher checkpoints between plans
+            # instead (:meth:`checkpoint`), and this threshold is only the backstop.
+            db.execute(f"PRAGMA wal_autocheckpoint={_WAL_BACKSTOP_PAGES}")
+            chain.ensure_schema(db)
+            self._head = chain.head(db)
+        except BaseException:
+            db.close()
+            raise
+        if not memory:
+            self._tighten()
+        return db
+
+    def _tighten(self) -> None:
+        """The database and its -wal and -shm files readable by their owner only."""
+        for suffix in ("", "-wal", "-shm"):
+            name = Path(f"{self.path}{suffix}")
+            try:
+                if os.stat(name).st_mode & 0o077:
+                    os.chmod(name, 0o600)
+            except OSError as exc:  # absent, or not ours to change: not a journal failure
+                log.debug("journal file %s: %s", name, exc)
+
+    # ----- failure ----------------------------------------------------------------
+    @property
+    def fallback_path(self) -> Path | None:
+        """The fallback JSON-lines file, once a row has been written to it."""
+        return self._fallback.path if self._fallback is not None else None
+
+    @property
+    def fallback(self) -> Fallback | None:
+        return self._fallback
+
+    def require_ok(self) -> None:
+        """Raise :class:`JournalUnavailable` when the journal has failed: a single-target
+        action is not sent without its journal (a kill goes on with the fallback)."""
+        if self.failed is None:
+            return
+        path = self.fallback_path
+        if path is not None:
+            record = f"What was to be journaled so far is in {path} (and was printed on stderr)."
+        elif self._fallback is not None and self._fallback.problem:
+            record = f"The fallback file could not be written either ({self._fallback.problem})."
+        else:
+            record = "Nothing has been written to a fallback record yet."
+        raise JournalUnavailable(
+            f"the journal cannot be written ({self.failed}): {self.path}. Nothing was sent: a"
+            f" single action is not sent without its journal. {record} Fix the journal (free"
+            " disk space, make its folder writable, or move a damaged file aside) and try"
+            " again; an emergency stop (kill) still runs and records to the fallback."
+        )
+
+    def _fail(self, exc: BaseException) -> None:
+        reason = describe(exc)
+        log.error("journal %s failed: %s", self.path, reason)
+        self.failed = reason
+        head = self._head
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                head = chain.head(self._db) or head
+        dirs = [self._fallback_dir or default_fallback_dir()]
+        with contextlib.suppress(Exception):
+            temp = temp_fallback_dir()
+            if temp not in dirs:
+                dirs.append(temp)
+        self._fallback = Fallback(journal_path=self.path, profile=self.profile, failed=reason,
+                                  head=head, directories=dirs)  # fmt: skip
+
+    def _write(self, rows: list[chain.Row]) -> None:
+        """Commit ``rows`` to the chain, or write them to the fallback."""
+        if not rows:
+            return
+        if self.failed is None and self._db is not None:
+            try:
+                self._commit(self._db, rows)
+                return
+            except Exception as exc:
+                self._fail(exc)
+        try:
+            assert self._fallback is not None
+            self._fallback.write(rows)
+        except Exception as exc:  # the last resort: stderr, one repr a row
+            log.critical("journal fallback failed: %s", exc)
+            with contextlib.suppress(Exception):
+                import sys
+
+                for values, _ in rows:
+                    sys.stderr.write(f"trading-console: journal row (unrecorded): {values!r}\n")
+
+    def _commit(self, db: sqlite3.Connection, rows: list[chain.Row]) -> None:
+        # The chain's head is read inside the write lock: another process writing the
+        # same file between our read and our insert would otherwise fork the chain.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            seq, previous = chain.position(db)
+            values = chain.chain_rows(previous, seq, rows)
+            db.executemany(chain.INSERT, values)
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            raise
+        self._head = values[-1][-1]
+
+    # ----- housekeeping -----------------------------------------------------------
     def close(self) -> None:
         self.flush()
-        self._db.close()
+        if self._fallback is not None:
+            self._fallback.close()
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.close()
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database now: between plans, never during one."""
         self.flush()
-        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        if self.failed is not None or self._db is None:
+            return
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception as exc:  # every row is committed in the WAL already
+            log.warning("journal checkpoint failed: %s", describe(exc))
 
     def flush(self) -> None:
         """Commit the outcome and verification rows waiting for the end of this loop turn."""
@@ -205,10 +449,9 @@ class Journal:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        with self._tx():
-            self._db.executemany(_INSERT_ALL, rows)
+        self._write(rows)
 
-    def _queue(self, row: tuple[Any, ...]) -> None:
+    def _queue(self, row: chain.Row) -> None:
         self._pending.append(row)
         try:
             loop = asyncio.get_running_loop()
@@ -220,13 +463,20 @@ class Journal:
             loop.call_soon(self.flush)
 
     # ----- writing ----------------------------------------------------------------
-    def _row(self, kind: str, intent: Intent) -> tuple[Any, ...]:
-        op, action = self.operator, intent.action
-        return (
-            now_ms(), kind, intent.op_id, intent.batch_id, op.user, op.host, op.ssh_client,
-            self.profile, intent.venue, intent.target_id, intent.target_name,
-            action.kind.value, intent.options_json, action.reason,
-        )  # fmt: skip
+    _NO_RESULT = (None, None, None, None, None)
+
+    def _row(self, kind: str, intent: Intent, result: tuple[Any, ...] = _NO_RESULT) -> chain.Row:
+        """A row of ``kind`` for ``intent``; ``result`` = (outcome, http_status,
+        latency_ms, message, state), already storable."""
+        ts = now_ms()
+        if type(ts) is not int:
+            ts = int(ts)
+        ids, what = intent._canon
+        tail = (
+            "null,null,null,null,null" if result is Journal._NO_RESULT else chain.elements(result)
+        )
+        rest = f'{ts},"{kind}",{ids},{self._who_canon},{what},{tail}'
+        return (ts, kind, *intent._ids, *self._who, *intent._what, *result), rest
 
     def intend(
         self,
@@ -243,54 +493,61 @@ class Journal:
         return intent
 
     def intend_many(self, intents: Iterable[Intent]) -> None:
-        """Write many intents in one transaction (a kill plan's intents, all at once)."""
-        rows = [self._row("intent", i) for i in intents]
-        self.flush()  # keep the journal in the order things happened
-        with self._tx():
-            self._db.executemany(
-                "INSERT INTO entries (ts_ms, kind, op_id, batch_id, operator, host, ssh_client,"
-                " profile, venue, target_id, target_name, action, options, reason)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
+        """Write many intents in one transaction (a kill plan's intents, all at once),
+        after the rows still waiting, so the journal keeps the order things happened."""
+        new = [self._row("intent", i) for i in intents]
+        rows, self._pending = self._pending + new, []
+        self._flush_scheduled = False
+        self._write(rows)
 
     def record_outcome(self, intent: Intent, outcome: Outcome) -> None:
         message = (
             outcome.message if not outcome.warning else f"{outcome.message} — {outcome.warning}"
         )
         state = outcome.state_after.value if outcome.state_after else None
-        self._insert_result("outcome", intent, outcome.kind.value, outcome.http_status,
-                            outcome.latency_ms, message, state)  # fmt: skip
+        result = (_text(outcome.kind.value), _int(outcome.http_status),
+                  _float(outcome.latency_ms), _clean(message), _opt_text(state))  # fmt: skip
+        self._queue(self._row("outcome", intent, result))
 
     def record_verification(self, intent: Intent, state: State, message: str) -> None:
-        self._insert_result("verify", intent, None, None, None, message, state.value)
+        result = (None, None, None, _clean(message), _text(state.value))
+        self._queue(self._row("verify", intent, result))
 
-    def _insert_result(
-        self,
-        kind: str,
-        intent: Intent,
-        outcome: str | None,
-        http_status: int | None,
-        latency_ms: float | None,
-        message: str | None,
-        state: str | None,
-    ) -> None:
-        self._queue((*self._row(kind, intent), outcome, http_status, latency_ms, message, state))
+    # ----- the chain --------------------------------------------------------------
+    def chain_head(self) -> str:
+        """The last row's hash: a receipt an auditor compares with ``audit --verify``.
+        After a failure, the fallback's last line's hash (the chain continues there)."""
+        self.flush()
+        if self._fallback is not None and self._fallback.count:
+            return self._fallback.head
+        if self._db is None:
+            return self._head
+        try:
+            return chain.head(self._db)
+        except Exception:
+            return self._head
 
-    class _Tx:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self.db = db
-
-        def __enter__(self) -> None:
-            self.db.execute("BEGIN")
-
-        def __exit__(self, exc_type: object, *_: object) -> None:
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-
-    def _tx(self) -> Journal._Tx:
-        return Journal._Tx(self._db)
+    def verify_chain(self) -> ChainCheck:
+        """Recompute every row's hash; the first break found, with why."""
+        self.flush()
+        if self._db is None:
+            return ChainCheck(False, 0, "", why=f"the journal cannot be read: {self.failed}")
+        try:
+            return chain.verify(self._db)
+        except Exception as exc:
+            return ChainCheck(False, 0, "", why=f"the journal cannot be read: {describe(exc)}")
 
     # ----- reading ----------------------------------------------------------------
+    def _select(self, sql: str, args: Iterable[Any] = ()) -> list[Entry]:
+        """Rows for ``sql``; nothing (and a warning logged) when the file cannot be read."""
+        if self._db is None:
+            return []
+        try:
+            return [Entry(*row) for row in self._db.execute(sql, tuple(args))]
+        except Exception as exc:
+            log.warning("journal %s cannot be read: %s", self.path, describe(exc))
+            return []
+
     def entries(
         self,
         *,
@@ -327,7 +584,7 @@ class Journal:
         sql += " ORDER BY seq"
         if limit is not None:
             sql = f"SELECT * FROM ({sql.replace(' ORDER BY seq', ' ORDER BY seq DESC')} LIMIT {int(limit)}) ORDER BY seq"
-        return [Entry(*row) for row in self._db.execute(sql, args)]
+        return self._select(sql, args)
 
     def interrupted(self) -> list[Entry]:
         """Intents of this profile that never got an outcome (a run cut short)."""
@@ -337,7 +594,7 @@ class Journal:
             " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.op_id = i.op_id AND o.kind != 'intent')"
             " ORDER BY seq"
         )
-        return [Entry(*row) for row in self._db.execute(sql, (self.profile,))]
+        return self._select(sql, (self.profile,))
 
     def last_settled(self, venue: str) -> Mapping[str, Entry]:
         """Per target of ``venue``, the latest outcome that left it in a known state.
@@ -352,8 +609,7 @@ class Journal:
             " ORDER BY seq"
         )
         latest: dict[str, Entry] = {}
-        for row in self._db.execute(sql, (venue, self.profile)):
-            entry = Entry(*row)
+        for entry in self._select(sql, (venue, self.profile)):
             latest[entry.target_id] = entry
         return latest
 
