@@ -1,0 +1,314 @@
+"""Property tests: whatever PipAI sends, only the project's own outcomes and errors come out.
+
+Arbitrary bytes and mutated valid bodies (keys dropped, wrong types, huge numbers,
+nested junk, empty, ``{}``, ``null``, deep nesting) go through the list page reading
+(:func:`console.venues.pipai_list.read_page`), a whole list read, a single read and the
+translation of control answers (``execute`` with the client's one request method answering
+a ``Reply``: no network per example). A list read raises FeedError / Unreadable / Incomplete only; a control call
+returns an Outcome and never falls back on its "failed inside the console" net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
+from console.venues.base import Secret, VenueSettings
+from console.venues.feeds import FeedError
+from console.venues.http import Reply
+from console.venues.pipai import PipAIClient
+from console.venues.pipai_list import ListPage, read_page
+
+EXAMPLES = 2000 if os.environ.get("CI") else 300
+PROPS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+KEY = "pk_props_key_0123456789"
+SECRET = "sk_props_secret_abcdef0123456789"
+
+# Raw JSON spliced in where a marker string stands: numbers Python cannot make.
+RAW = {
+    "__inf__": "1e400",
+    "__neg_inf__": "-1e400",
+    "__long_int__": "1" + "0" * 5000,  # beyond Python's int-from-text limit
+    "__big_int__": "9" * 40,
+    "__deep__": "[" * 3000 + "]" * 3000,
+    "__deep_open__": "{" + '"a":[' * 2000,
+}
+
+
+def strategy_body(sid: str = "strat_8f2a1b", status: str = "deployed") -> dict[str, Any]:
+    return {
+        "id": sid,
+        "name": "BTC grid 1h",
+        "template_id": "tpl_grid",
+        "params": {"grid_levels": 8},
+        "symbols": ["BTCUSDT"],
+        "timeframe": "1h",
+        "capital": "10000.00",
+        "leverage": 3,
+        "status": status,
+        "deployed_at": "2026-04-29T08:00:00Z",
+        "created_at": "2026-04-28T15:30:00Z",
+        "updated_at": "2026-04-29T08:00:00Z",
+        "stats": {
+            "open_positions": 2,
+            "total_pnl": "184.32",
+            "total_trades": 47,
+            "win_rate": "0.638",
+        },
+    }
+
+
+# Junk to put anywhere: scalars of every JSON type, nested shapes, the raw markers.
+# (Sampled rather than drawn recursively: the draw dominated the run time.)
+NESTED = [
+    [],
+    {},
+    [[[]]],
+    {"a": {"b": [1, "x", None]}},
+    [None, True, "s", 1.5],
+    {"id": None, "data": {}},
+    {"data": [{"id": []}]},
+    [{"id": "strat_1"}, 7],
+]
+junk = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(sorted(RAW))
+    | st.sampled_from(NESTED)
+)
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in a JSON value (dict keys and list indexes)."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from paths(item, (*prefix, index))
+
+
+def mutate(value: Any, path: tuple[Any, ...], how: str, new: Any) -> Any:
+    if not path:
+        return new if how == "replace" else value
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        copy = dict(value)
+        if not rest and how == "drop":
+            copy.pop(head, None)
+        else:
+            copy[head] = mutate(value[head], rest, how, new)
+        return copy
+    copy_list = list(value)
+    if not rest and how == "drop":
+        del copy_list[head]
+    else:
+        copy_list[head] = mutate(value[head], rest, how, new)
+    return copy_list
+
+
+def render(value: Any) -> bytes:
+    text = json.dumps(value)
+    for mark, raw in RAW.items():
+        text = text.replace(f'"{mark}"', raw)
+    return text.encode()
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: Any) -> bytes:
+    """``base`` with a few places dropped or replaced by junk, rendered to bytes."""
+    value = base
+    for _ in range(draw(st.integers(0, 3))):
+        places = list(paths(value))
+        path = draw(st.sampled_from(places))
+        how = draw(st.sampled_from(["drop", "replace"]))
+        value = mutate(value, path, how, draw(junk))
+    return render(value)
+
+
+@st.composite
+def page_bodies(draw: st.DrawFn) -> dict[str, Any]:
+    count = draw(st.integers(0, 4))
+    rows = [strategy_body(f"strat_{i:06x}") for i in range(count)]
+    cursor = draw(st.none() | st.text(max_size=12))
+    return {"data": rows, "next_cursor": cursor}
+
+
+FIXED = [b"", b"{}", b"null", b"[]", b'""', b"0", b"[" * 100_000, b'{"data": null}', b"\xff\xfe"]
+
+any_page = (
+    st.binary(max_size=600)
+    | st.sampled_from(FIXED)
+    | page_bodies().flatmap(lambda page: mutated(page))
+    | st.just(b"")
+)
+any_strategy = (
+    st.binary(max_size=300)
+    | st.sampled_from(FIXED)
+    | mutated(strategy_body())
+    | mutated(strategy_body(status="paused"))
+    | mutated({"code": "INVALID_STATE", "message": "Strategy is paused"})
+)
+statuses = st.sampled_from([200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 503]) | st.integers(
+    100, 599
+)
+retry_afters = st.none() | st.sampled_from(
+    ["0", "1", "3600", "inf", "-1", "nan", "1e309", "Fri, 31 Dec 9999 23:59:59 GMT", "soon"]
+)
+
+
+# ----- list parsing --------------------------------------------------------------------
+
+
+@PROPS
+@given(any_page, st.integers(1, 5))
+def test_any_page_reads_into_targets_or_is_unreadable(content: bytes, page: int) -> None:
+    try:
+        result = read_page("pipai", content, 0.0, page)
+    except FeedError as exc:  # Unreadable, in words
+        error: FeedError | None = exc
+    else:
+        error = None
+    if error is not None:
+        assert error.kind == "unreadable"
+        assert str(error).startswith("PipAI sent an unreadable answer when listing strategies")
+        return
+    assert isinstance(result, ListPage)
+    assert all(isinstance(t, Target) and isinstance(t.id, str) for t in result.targets)
+    assert result.next_cursor is None or isinstance(result.next_cursor, str)
+    assert all(isinstance(s, str) and ": " in s for s in result.skipped)
+    body = json.loads(content, parse_int=float)  # a page read is JSON with a list of rows
+    assert len(result.targets) + len(result.skipped) == len(body["data"])
+
+
+@settings(PROPS, max_examples=200)  # an equivalence, not a hostile input: fewer suffice
+@given(page_bodies())
+def test_a_documented_page_loses_nothing(page: dict[str, Any]) -> None:
+    result = read_page("pipai", render(page), 0.0)
+    assert [t.id for t in result.targets] == [row["id"] for row in page["data"]]
+    assert result.skipped == []
+    assert result.next_cursor == page["next_cursor"]
+
+
+# ----- whole reads and control calls, through the client -------------------------------
+
+
+class Script:
+    """What the fake PipAI answers next (set per example), as the client's one request
+    method sees it: a :class:`Reply`, no HTTP at all (signing and transport are tested
+    elsewhere; here only what the client makes of an answer)."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, tuple[int, dict[str, str], bytes]] = {}
+
+    async def request(self, method: str, path: str, **_: Any) -> Reply:
+        kind = "list" if path == "/v1/strategies" else method
+        status, headers, body = self.replies.get(kind, (404, {}, b""))
+        return Reply(status, httpx.Headers(headers), body, 0.0)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[tuple[PipAIClient, Script, asyncio.Runner]]:
+    script = Script()
+    venue = VenueSettings(
+        name="pipai",
+        api="pipai",
+        base_url="https://api.pipai.example",
+        credentials={"api_key": Secret(KEY), "api_secret": Secret(SECRET)},
+        pacing=False,
+        retry_after_cap_s=0.0,  # nothing is ever slept for in these tests
+        max_pages=3,
+    )
+    with asyncio.Runner() as runner:
+        client = PipAIClient(venue)
+        client._request = script.request  # type: ignore[method-assign]
+        yield client, script, runner
+        runner.run(client.aclose())
+
+
+def headers_for(retry_after: str | None) -> dict[str, str]:
+    return {"Retry-After": retry_after} if retry_after is not None else {}
+
+
+@PROPS
+@given(statuses, retry_afters, any_page, any_strategy)
+def test_a_list_read_raises_only_feed_errors(
+    fake: tuple[PipAIClient, Script, asyncio.Runner],
+    status: int,
+    retry_after: str | None,
+    page: bytes,
+    single: bytes,
+) -> None:
+    client, script, runner = fake
+    script.replies = {
+        "list": (status, headers_for(retry_after), page),
+        "GET": (status, headers_for(retry_after), single),
+    }
+    for read in (client.list_targets, lambda: client.read_target("strat_8f2a1b")):
+        error: FeedError | None = None
+        try:
+            result = runner.run(read())
+        except FeedError as exc:  # nothing else may come out
+            error = exc
+        if error is None:
+            assert result is None or isinstance(result, Target | list)
+            continue
+        assert error.kind in ("unreachable", "unreadable", "incomplete")
+        assert KEY not in str(error) and SECRET not in str(error)
+
+
+ACTIONS = [
+    Action(ActionKind.PAUSE, {"close_positions": False}),
+    Action(ActionKind.PAUSE, {"close_positions": True}),
+    Action(ActionKind.RESUME),
+]
+
+
+@PROPS
+@given(
+    statuses,
+    retry_afters,
+    any_strategy,
+    statuses,
+    any_strategy,
+    st.sampled_from(ACTIONS),
+    st.sampled_from(["strat_8f2a1b", ".", "..", "", "a/b", "ü?x"]),
+)
+def test_a_control_answer_always_translates_into_an_outcome(
+    fake: tuple[PipAIClient, Script, asyncio.Runner],
+    status: int,
+    retry_after: str | None,
+    answer: bytes,
+    reread_status: int,
+    reread: bytes,
+    action: Action,
+    target_id: str,
+) -> None:
+    client, script, runner = fake
+    script.replies = {
+        "POST": (status, headers_for(retry_after), answer),
+        "GET": (reread_status, {}, reread),
+    }
+    outcome = runner.run(client.execute(target_id, action))
+    assert isinstance(outcome, Outcome)
+    assert isinstance(outcome.kind, OutcomeKind)
+    assert "inside the console" not in outcome.message, outcome.message
+    assert KEY not in outcome.message and SECRET not in outcome.message
