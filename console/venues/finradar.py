@@ -81,7 +81,13 @@ from console.venues.http import (
     segment,
     send,
 )
-from console.venues.pacing import make_pacer, not_waiting, retry_after_seconds, too_long
+from console.venues.pacing import (
+    make_pacer,
+    not_waiting,
+    retry_after_seconds,
+    too_long,
+    wait_words,
+)
 
 TARGETS_PATH = "/api/v1/sniper/targets"
 RATE_BUCKET = "requests"
@@ -265,7 +271,7 @@ class FinRadarClient(VenueClient):
                 )
             except CallError as err:
                 raise FeedError(f"{READING}: {err.message}") from None
-            if reply.status != 429 or self._too_long(reply) is not None:
+            if reply.status != 429 or not reply.sent or self._too_long(reply) is not None:
                 break
         assert reply is not None
         if reply.ok:
@@ -367,9 +373,10 @@ class FinRadarClient(VenueClient):
     async def _send_stop(self, path: str) -> Reply:
         timeout_s = self.settings.control_timeout_s
         reply = await self._send("POST", path, timeout_s=timeout_s)
-        if reply.status == 429 and self._too_long(reply) is None:
+        if reply.status == 429 and reply.sent and self._too_long(reply) is None:
             # Refused, so not acted on: the pacer now holds until Retry-After (at most
             # retry_after_cap_s); retry once. A longer wait is never waited: failed.
+            # (An unsent 429 is the pacer's: the vendor's too-long wait is in force.)
             reply = await self._send("POST", path, timeout_s=timeout_s)
         return reply
 
@@ -495,6 +502,13 @@ class FinRadarClient(VenueClient):
                 f"{not_waiting(VENDOR, asked, self.settings.retry_after_cap_s)} "
                 f"(the stop of {label} was {what}: {said})"
             )
+        elif reply.status == 429 and not reply.sent:
+            left = retry_after_seconds(reply.headers) or 0.0
+            message = (
+                f"FinRadar asked a moment ago to wait longer than "
+                f"{self.settings.retry_after_cap_s:g} s (rate limited; {wait_words(left)} "
+                f"left): the stop of {label} was not sent — retry later (r in the kill report)"
+            )
         elif reply.status == 429:
             wait = retry_after_seconds(reply.headers)
             after = f" in {wait:g} s" if wait is not None else " shortly"
@@ -553,6 +567,11 @@ class FinRadarClient(VenueClient):
         if reply.status == 429 and (asked := self._too_long(reply)) is not None:
             cap = self.settings.retry_after_cap_s
             return f"{what}: {not_waiting(VENDOR, asked, cap)} ({said})"
+        if reply.status == 429 and not reply.sent:
+            return (
+                f"{what}: not sent — FinRadar asked a moment ago to wait longer than "
+                f"{self.settings.retry_after_cap_s:g} s (rate limited)"
+            )
         if reply.status == 429:
             return f"{what}: rate limited ({said}); the console will retry"
         return f"{what}: {said}"

@@ -14,6 +14,7 @@ from console.venues.base import RateLimit, Secret, VenueSettings
 from console.venues.feeds import FeedError, Incomplete
 from console.venues.finradar import FinRadarClient
 from console.venues.finradar_wire import ErrorBody, StopReply, TargetList, state_of
+from console.venues.pacing import Pacer
 
 KEY = "9f2c4e1ab7d84c0e9a51f3b2c6d7e8f0"
 
@@ -404,4 +405,37 @@ async def test_secret_echoed_by_the_venue_never_reaches_a_message() -> None:
     assert "credentials.api_key" in str(caught.value)
     assert KEY not in str(caught.value)
     assert KEY not in json.dumps([outcome.message, str(caught.value)])
+    await client.aclose()
+
+
+async def test_within_the_cap_after_a_too_long_wait_nothing_is_sent_and_it_says_so() -> None:
+    """The pacer refuses calls for retry_after_cap_s after a too-long Retry-After; what
+    is left of the vendor's wait may then be short, but nothing was sent, and the
+    client neither retries nor claims the venue refused twice."""
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        body = {"error": {"code": "RATE_LIMITED", "message": "Rate limit exceeded"}}
+        return httpx.Response(429, headers={"Retry-After": "40"}, json=body)
+
+    now = [1000.0]
+    client = make_client(handler, pacing=True, retry_after_cap_s=30.0)
+    client._pacer = Pacer(RateLimit(120, 60.0), clock=lambda: now[0], cap_s=30.0)
+    first = await client.execute("tgt_abc123def456", Action(ActionKind.STOP))
+    assert first.kind is OutcomeKind.FAILED
+    assert "FinRadar asks to wait 40 s" in first.message and "was refused" in first.message
+    assert len(calls) == 1
+    now[0] += 25.0
+    second = await client.execute("tgt_abc123def456", Action(ActionKind.STOP))
+    assert second.kind is OutcomeKind.FAILED and second.http_status == 429
+    assert "asked a moment ago to wait longer than 30 s" in second.message
+    assert "15 s left" in second.message and "was not sent" in second.message
+    with pytest.raises(FeedError, match="not sent — FinRadar asked a moment ago"):
+        await client.list_targets()
+    assert len(calls) == 1
+    now[0] += 6.0  # the cap has passed: the operator's retry is sent again
+    third = await client.execute("tgt_abc123def456", Action(ActionKind.STOP))
+    assert third.kind is OutcomeKind.FAILED and "was refused" in third.message
+    assert len(calls) == 2
     await client.aclose()
