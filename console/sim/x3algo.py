@@ -38,6 +38,14 @@ from starlette.routing import BaseRoute, Route
 
 from console.sim.context import SimRateLimit, VendorContext
 from console.sim.vendor import AdminError, VendorSim
+from console.sim.x3algo_hostile import (
+    ENDLESS_PAGES,
+    bad_row,
+    dot_algos,
+    echo_secret,
+    endless_page,
+    escaped,
+)
 from console.sim.x3algo_tokens import ACCESS_TTL_S, REFRESH_TTL_S, Claims, TokenIssuer
 from console.sim.x3algo_world import Algo, World, build_world, move
 
@@ -77,6 +85,9 @@ class X3AlgoSim(VendorSim):
         self.trading_bucket = ctx.rate_limit(100, 60)
         self.general_bucket = ctx.rate_limit(1000, 15 * 60)
         self._request_serial = 0
+        self._dots = dot_algos(self.world.by_created)
+        # The algorithm whose list row the ``bad_row`` knob spoils: the second created.
+        self.bad_row_id = self.world.by_created[min(1, len(self.world.by_created) - 1)].id
         ctx.on_tick(self._tick)
 
     # ----- VendorSim ----------------------------------------------------------------
@@ -137,7 +148,7 @@ class X3AlgoSim(VendorSim):
         if command == "revoke_refresh_tokens":
             return {"revoked": self.tokens.revoke_refresh_tokens()}
         if command == "special":
-            return dict(self.world.special)
+            return {**self.world.special, "bad_row": self.bad_row_id}
         if command == "ids":
             wanted = args.get("status")
             return [a.id for a in self.world.by_created if wanted in (None, a.status)]
@@ -210,6 +221,12 @@ class X3AlgoSim(VendorSim):
                 response.headers["Retry-After"] = _retry_after_text(wait)
             else:
                 response = await handler(request)
+            if self.ctx.knobs.echo_secret and response.status_code >= 400:
+                password = None
+                if request.url.path == "/api/auth/login":
+                    given = (await _json_body(request)) or {}
+                    password = str(given.get("password") or "") or None
+                response = echo_secret(request, response, password)
             _rate_headers(response, bucket)
             return response
 
@@ -302,7 +319,10 @@ class X3AlgoSim(VendorSim):
             problems["order"] = "must be asc or desc"
         if problems:
             return self._error(400, "Validation failed", {"fields": problems})
+        knobs = self.ctx.knobs
         rows = self._sorted(sort, order == "desc")
+        if knobs.dot_ids:
+            rows = [*rows, *self._dots]
         if status is not None or strategy is not None:
             rows = [
                 a
@@ -311,11 +331,22 @@ class X3AlgoSim(VendorSim):
                 and (strategy is None or a.strategy_type == strategy)
             ]
         start = (page - 1) * limit
-        clock = self.ctx.clock
-        data = [a.summary(self._reported(a), clock) for a in rows[start : start + limit]]
-        pages = math.ceil(len(rows) / limit)
-        pagination = {"page": page, "limit": limit, "total": len(rows), "totalPages": pages}
+        data = [self._summary(a) for a in rows[start : start + limit]]
+        total, pages = len(rows), math.ceil(len(rows) / limit)
+        if knobs.endless_pages:
+            data, pages = endless_page(data, page, limit), ENDLESS_PAGES
+            total = pages * limit
+        pagination = {"page": page, "limit": limit, "total": total, "totalPages": pages}
         return JSONResponse({"data": data, "pagination": pagination})
+
+    def _summary(self, algo: Algo) -> dict[str, Any]:
+        """The list row of ``algo``, as the hostile knobs have it."""
+        row = algo.summary(self._reported(algo), self.ctx.clock)
+        if self.ctx.knobs.escape_names:
+            row["name"] = escaped(row["name"])
+        if self.ctx.knobs.bad_row and algo.id == self.bad_row_id:
+            row = bad_row(row)
+        return row
 
     def _sorted(self, sort: str, descending: bool) -> list[Algo]:
         if sort == "createdAt":
@@ -337,7 +368,10 @@ class X3AlgoSim(VendorSim):
             return found
         if found is None:
             return self._error(404, "Algorithm not found")
-        return JSONResponse(found.full(self._reported(found), self.ctx.clock))
+        full = found.full(self._reported(found), self.ctx.clock)
+        if self.ctx.knobs.escape_names:
+            full["name"] = escaped(full["name"])
+        return JSONResponse(full)
 
     def _control_target(self, request: Request) -> Algo | Response:
         """Control calls document no 403: another user's algorithm is "not found"."""
@@ -348,7 +382,7 @@ class X3AlgoSim(VendorSim):
         return JSONResponse(
             {
                 "id": algo.id,
-                "name": algo.name,
+                "name": escaped(algo.name) if self.ctx.knobs.escape_names else algo.name,
                 "status": self._reported(algo),
                 "active": algo.status == "active",
                 "message": message,

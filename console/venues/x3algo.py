@@ -19,6 +19,13 @@ Vendor quirks handled here (and nowhere else):
   outcome is *applied* when it shows the asked state, else *uncertain*. The same goes
   for a 200 whose JSON is malformed.
 
+Against a hostile venue (docs/venues/x3algo.md, "Bounds"): the list is read within
+``max_pages``, ``max_targets`` and what the read budget pays for within the Retry-After
+cap (``x3algo_list``); a wait the venue asks beyond ``retry_after_cap_s`` is not waited
+(*failed*, in words); an id ``.`` or ``..`` is never sent (*failed*, nothing sent); and
+every text passes one :class:`~console.core.scrub.Scrubber` that knows the email, the
+password and every token this session was given.
+
 Target attrs (docs/ATTRIBUTES.md): symbols, timeframe, strategy_type, trades, win_rate,
 profit, profit_factor, updated_at, last_execution (when the venue gives them).
 """
@@ -27,11 +34,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field, replace
-from urllib.parse import quote
+from dataclasses import replace
 
 import httpx
-from pydantic import ValidationError
 
 from console.core.model import (
     Action,
@@ -42,11 +47,20 @@ from console.core.model import (
     State,
     Target,
 )
+from console.core.scrub import printable
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, poll_forever
-from console.venues.http import CallError, Reply, make_http_client
-from console.venues.pacing import Pacer, make_pacer
+from console.venues.feeds import FeedError, Unreadable, poll_forever
+from console.venues.http import CallError, Reply, UnsafeId, make_http_client, segment
+from console.venues.pacing import (
+    Pacer,
+    make_pacer,
+    not_waiting,
+    retry_after_seconds,
+    too_long,
+    wait_words,
+)
 from console.venues.x3algo_auth import X3AlgoAuthError, X3AlgoSession, vendor_error
+from console.venues.x3algo_list import PAGE_LIMIT, AlgorithmList, Allowance, Page, parse_page
 from console.venues.x3algo_outcomes import (
     asked_state,
     error_details,
@@ -55,42 +69,14 @@ from console.venues.x3algo_outcomes import (
     rejected_forbidden,
     rejected_incomplete_config,
 )
-from console.venues.x3algo_rows import (
-    ROWS_PAGE,
-    AlgorithmRow,
-    algorithm_row,
-    row_target,
-    to_target,
-)
-from console.venues.x3algo_wire import (
-    Algorithm,
-    AlgorithmPage,
-    ControlReply,
-    Pagination,
-    state_of,
-)
+from console.venues.x3algo_rows import to_target
+from console.venues.x3algo_wire import Algorithm, ControlReply, state_of
 
 ALGORITHMS = "/api/trading/algorithms"
-PAGE_LIMIT = 100
-PAGES_AT_ONCE = 4
-"""Pages of the list in flight at once. All 59 pages of a 6,000-algorithm list at once
-came back together and were parsed back to back, holding the screen's event loop for
-100–200 ms per poll (key presses waited behind them); four at a time on loopback reads
-the list about as fast and leaves the loop free between pages."""
-MAX_PAGES = 1000
-
-
-@dataclass(slots=True)
-class _Page:
-    """One page of the algorithm list, read: its targets, pagination and raw rows."""
-
-    pagination: Pagination | None = None
-    targets: list[Target] = field(default_factory=list)
-    cache: dict[str, tuple[object, Target]] = field(default_factory=dict)
-    rows: int = 0
-
-
 POLL_SHARE = 0.8  # of the general budget; the rest is kept for re-reads
+REREAD_SHARE = 0.03
+"""Share of the general budget a list read leaves untouched (30 of x3algo's 1,000 per
+15 minutes): whatever the list does, a kill's re-read of a few algorithms still goes."""
 
 RATE_LIMITS: dict[str, RateLimit] = {
     "auth": RateLimit(5, 15 * 60),
@@ -132,123 +118,126 @@ class X3AlgoClient(VenueClient):
         self._general = self._pacer("general")
         self._trading = self._pacer("trading")
         self.session = X3AlgoSession(self._http, settings, self._pacer("auth"))
+        self.scrub = self.session.scrubber.scrub
         self._names: dict[str, str] = {}
+        self._list = AlgorithmList(self.name, self._names, settings.max_targets)
         self._poll_pages = 1
         self._last_poll = 0.0
-        self._rows: dict[str, tuple[object, Target]] = {}  # id -> (last row read, its target)
 
     def _pacer(self, bucket: str) -> Pacer:
         rate = self.settings.rate_limits.get(bucket, RATE_LIMITS[bucket])
-        return make_pacer(rate, enabled=self.settings.pacing, scale=self.settings.rate_scale)
+        return make_pacer(
+            rate,
+            enabled=self.settings.pacing,
+            scale=self.settings.rate_scale,
+            cap_s=self.settings.retry_after_cap_s,
+        )
 
     # ----- reads ----------------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
-        first = await self._page(1)
-        pages = [first]
-        total_pages = first.pagination.total_pages if first.pagination else None
-        if total_pages is not None:
-            more = range(2, min(total_pages, MAX_PAGES) + 1)
-            reading = asyncio.Semaphore(PAGES_AT_ONCE)
-
-            async def read(number: int) -> _Page:
-                async with reading:
-                    return await self._page(number)
-
-            pages += await asyncio.gather(*(read(p) for p in more))
-        else:  # no pagination block: read on until a short page
-            page_no, last = 1, first
-            while last.rows >= PAGE_LIMIT and page_no < MAX_PAGES:
-                page_no += 1
-                last = await self._page(page_no)
-                pages.append(last)
-        self._poll_pages = len(pages)
-        seen: dict[str, Target] = {}
-        rows: dict[str, tuple[object, Target]] = {}
-        for page in pages:
-            for target in page.targets:
-                seen[target.id] = target
-            rows.update(page.cache)
-        self._rows = rows  # algorithms no longer listed drop out of the cache
-        return list(seen.values())
+        """Every algorithm (docs/venues/x3algo.md, "Bounds"): raises ``Unreadable`` for an
+        answer not in the documented shape, ``Incomplete`` (with what was read) when a
+        cap, the read budget or a later page stopped it, ``FeedError`` otherwise."""
+        self.skipped_rows = []
+        try:
+            return await self._list.read(
+                self._fetch_page, self._page_allowance(), self._room_for_a_page
+            )
+        except FeedError as exc:
+            raise self._scrubbed(exc) from None
+        finally:
+            self.skipped_rows = list(self._list.skipped)
+            self._poll_pages = max(1, self._list.pages_read)
 
     async def read_target(self, target_id: str) -> Target | None:
-        reply = await self._read(f"{ALGORITHMS}/{quote(target_id, safe='')}")
-        if reply.status == 404:
-            return None
-        if reply.status != 200:
-            raise X3AlgoReadError(self._read_failure(reply, f"algorithm {target_id}"))
         try:
-            algo = reply.validated(Algorithm)
-        except ValueError as exc:
-            raise X3AlgoReadError(
-                f"x3algo sent an unreadable answer for algorithm {target_id}: {first_line(exc)}"
-            ) from None
+            path = f"{ALGORITHMS}/{segment(target_id)}"
+        except UnsafeId:
+            raise X3AlgoReadError(self._unsafe(target_id, "read")) from None
+        try:
+            reply = await self._read(path)
+            if reply.status == 404:
+                return None
+            if reply.status != 200:
+                raise X3AlgoReadError(self._read_failure(reply, f"algorithm {target_id}"))
+            try:
+                algo = reply.validated(Algorithm)
+            except ValueError as exc:
+                raise Unreadable(
+                    self.scrub(
+                        printable(
+                            f"x3algo sent an unreadable answer for algorithm {target_id}: "
+                            f"{first_line(exc)}"
+                        )
+                    )
+                ) from None
+        except FeedError as exc:
+            raise self._scrubbed(exc) from None
         return self._target(algo)
 
-    async def _page(self, page: int) -> _Page:
+    async def _fetch_page(self, number: int) -> Page:
         params: dict[str, str | int] = {
-            "page": page,
+            "page": number,
             "limit": PAGE_LIMIT,
             "sort": "createdAt",
             "order": "asc",
         }
         reply = await self._read(ALGORITHMS, params)
         if reply.status != 200:
-            raise X3AlgoReadError(self._read_failure(reply, f"the algorithm list (page {page})"))
-        try:
-            return self._parse_page(reply)
-        except ValueError as exc:
-            raise X3AlgoReadError(
-                f"x3algo sent an unreadable algorithm list (page {page}): {first_line(exc)}"
-            ) from None
+            raise X3AlgoReadError(self._read_failure(reply, f"the algorithm list (page {number})"))
+        return parse_page(reply.content, number, self.scrub)
 
-    def _parse_page(self, reply: Reply) -> _Page:
-        """One page of the list as targets. A row identical to the one read last time
-        keeps its parsed target (re-confirmed now): a poll of 6,000 algorithms, of which
-        a few dozen moved, maps a few dozen, not 6,000, on the screen's own loop.
-        Raises ``ValueError`` (pydantic's ``ValidationError`` for a wrong shape)."""
-        try:
-            body = ROWS_PAGE.validate_json(reply.content)
-        except ValidationError:
-            return self._parse_page_tolerantly(reply)
-        return self._page_of(body["data"], body.get("pagination"))
-
-    def _parse_page_tolerantly(self, reply: Reply) -> _Page:
-        """A page the fast reading refused, read as a single algorithm is: this one
-        says what is wrong, or reads a shape the docs do not promise (no ``data``)."""
-        body = reply.json()
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(body, dict) or not isinstance(data, list):
-            # Not the documented shape: pydantic says what is wrong (or, with no ``data``
-            # at all, reads an empty page as before).
-            return _Page(AlgorithmPage.model_validate(body).pagination)
-        pagination = body.get("pagination")
-        rows = [algorithm_row(Algorithm.model_validate(row)) for row in data]
-        return self._page_of(
-            rows, Pagination.model_validate(pagination) if pagination is not None else None
+    def _page_allowance(self) -> Allowance:
+        """Pages one list read may request: ``max_pages``, and no more than the general
+        budget can pay for within the Retry-After cap while leaving ``REREAD_SHARE`` of it
+        for re-reads. An endless list then stops as incomplete in seconds, instead of
+        spending the whole budget and holding every later read (the kill's re-read
+        first) for up to 15 minutes."""
+        most = self.settings.max_pages
+        if not self.settings.pacing:
+            return Allowance(most, f"max_pages is {most}")
+        pacer, cap = self._general, self.settings.retry_after_cap_s
+        limit, reserve = pacer.rate.limit, self._reserve()
+        low, high = 0, max(0, limit - reserve)
+        while low < high:  # the most pages the pacer lets go within the cap
+            mid = (low + high + 1) // 2
+            if pacer.delay_for(mid + reserve) <= cap:
+                low = mid
+            else:
+                high = mid - 1
+        if low >= most:
+            return Allowance(most, f"max_pages is {most}")
+        return Allowance(
+            low,
+            f"x3algo allows {limit} reads per {wait_words(pacer.rate.window_s)}; {low} fit "
+            f"within {cap:g} s, keeping {reserve} for re-reads",
         )
 
-    def _page_of(self, rows: list[AlgorithmRow], pagination: Pagination | None) -> _Page:
-        page = _Page(pagination)
-        now = time.time()
-        cached = self._rows
-        names = self._names
-        for row in rows:
-            target_id = row["id"]
-            hit = cached.get(target_id)
-            if hit is not None and hit[0] == row:
-                target = hit[1]
-                target = Target(target.venue, target.kind, target.id, target.name,
-                                target.state, target.raw_status, target.attrs, now)  # fmt: skip
-            else:
-                target = row_target(self.name, row, now)
-                names[target_id] = row.get("name", "")
-            page.targets.append(target)
-            page.cache[target_id] = (row, target)
-        page.rows = len(rows)
-        return page
+    def _reserve(self) -> int:
+        limit = self._general.rate.limit
+        return min(max(3, int(limit * REREAD_SHARE)), limit // 2)
+
+    def _room_for_a_page(self) -> str | None:
+        """Whether the general budget can still pay for one more page (and the reserve)
+        within the cap; read by every page past the first, as other reads share it."""
+        if not self.settings.pacing:
+            return None
+        wait = self._general.delay_for(1 + self._reserve())
+        if wait <= self.settings.retry_after_cap_s:
+            return None
+        return f"x3algo's read budget is spent for {wait_words(wait)}"
 
     async def _read(self, path: str, params: dict[str, str | int] | None = None) -> Reply:
+        """One GET; refused unsent when the general budget could not pay for it within
+        the Retry-After cap (the pacer would hold it up to 15 minutes)."""
+        wait = self._general.delay_for() if self.settings.pacing else 0.0
+        cap = self.settings.retry_after_cap_s
+        if wait > cap:
+            raise X3AlgoReadError(
+                f"x3algo's read budget ({self._general.rate.limit} per "
+                f"{wait_words(self._general.rate.window_s)}) is spent for "
+                f"{wait_words(wait)}: not waiting longer than {cap:g} s; nothing was sent"
+            )
         try:
             return await self.session.request(
                 "GET",
@@ -259,7 +248,7 @@ class X3AlgoClient(VenueClient):
             )
         except CallError as exc:
             raise X3AlgoReadError(
-                f"x3algo did not answer a read of {path}: {exc.message}"
+                self.scrub(f"x3algo did not answer a read of {path}: {exc.message}")
             ) from None
 
     def _read_failure(self, reply: Reply, what: str) -> str:
@@ -271,8 +260,31 @@ class X3AlgoClient(VenueClient):
         }.get(reply.status, "x3algo is in trouble; the console keeps retrying")
         if reply.status >= 500:
             hint = "x3algo's server failed; the console keeps retrying"
+        told = retry_after_seconds(reply.headers)
+        cap = self.settings.retry_after_cap_s
+        if reply.status == 429 and too_long(told, cap):
+            assert told is not None
+            hint = not_waiting("x3algo", told, cap)
         text = f"x3algo could not give {what}: HTTP {reply.status} {code} {message!r} ({hint})"
-        return self.session.scrub(text.replace("  ", " "))
+        return self.scrub(printable(text.replace("  ", " ")))
+
+    def _scrubbed(self, exc: FeedError) -> FeedError:
+        """``exc`` with no credential in its text (the last net: texts are scrubbed when
+        made, but an auth error may quote the venue)."""
+        text = str(exc)
+        clean = self.scrub(text)
+        if clean != text:
+            exc.args = (clean,)
+            if hasattr(exc, "message"):
+                exc.message = clean
+        return exc
+
+    def _unsafe(self, target_id: str, verb: str) -> str:
+        return (
+            f"Could not {verb} algorithm {target_id!r}: its id cannot be sent safely as part "
+            f"of a URL (a proxy may resolve '.' and '..' to another path). Nothing was sent; "
+            f"check this algorithm in x3algo itself."
+        )
 
     def _target(self, algo: Algorithm) -> Target:
         self._names[algo.id] = algo.name
@@ -296,6 +308,15 @@ class X3AlgoClient(VenueClient):
         return None
 
     async def execute(self, target_id: str, action: Action) -> Outcome:
+        """One stop or start; every message and warning scrubbed of credentials."""
+        outcome = await self._execute(target_id, action)
+        message = self.scrub(outcome.message)
+        warning = self.scrub(outcome.warning) if outcome.warning else outcome.warning
+        if message == outcome.message and warning == outcome.warning:
+            return outcome
+        return replace(outcome, message=message, warning=warning)
+
+    async def _execute(self, target_id: str, action: Action) -> Outcome:
         what = self._what(target_id)
         if action.kind not in (ActionKind.STOP, ActionKind.START):
             return Outcome(
@@ -304,7 +325,10 @@ class X3AlgoClient(VenueClient):
                 f"shown, never set). Nothing was sent for {what}; use stop instead.",
             )
         verb = action.kind.value
-        path = f"{ALGORITHMS}/{quote(target_id, safe='')}/{verb}"
+        try:
+            path = f"{ALGORITHMS}/{segment(target_id)}/{verb}"
+        except UnsafeId:
+            return Outcome(OutcomeKind.FAILED, self._unsafe(target_id, verb))
         try:
             reply = await self.session.request(
                 "POST", path, pacer=self._trading, timeout_s=self.settings.control_timeout_s
@@ -312,7 +336,7 @@ class X3AlgoClient(VenueClient):
         except X3AlgoAuthError as exc:
             return Outcome(
                 OutcomeKind.FAILED,
-                self.session.scrub(f"Could not {verb} {what}: {exc.message} Nothing was sent."),
+                f"Could not {verb} {what}: {exc.message} Nothing was sent.",
                 http_status=exc.status,
                 vendor_code=exc.code,
             )
@@ -325,9 +349,7 @@ class X3AlgoClient(VenueClient):
                 f"Could not reach x3algo to {verb} {what}: {exc.message}. Nothing was sent; "
                 f"check the network or the venue's base URL, then retry.",
             )
-        outcome = await self._translate(target_id, action, reply)
-        message = self.session.scrub(outcome.message)
-        return outcome if message == outcome.message else replace(outcome, message=message)
+        return await self._translate(target_id, action, reply)
 
     async def _translate(self, target_id: str, action: Action, reply: Reply) -> Outcome:
         verb, what = action.kind.value, self._what(target_id)
@@ -365,7 +387,7 @@ class X3AlgoClient(VenueClient):
                 latency_ms=latency,
                 vendor_code=code or None,
             )
-        return failed(what, verb, reply, code, message)
+        return failed(what, verb, reply, code, message, self.settings.retry_after_cap_s)
 
     async def _already_stopped_from_422(
         self, target_id: str, message: str, latency: float
@@ -424,9 +446,7 @@ class X3AlgoClient(VenueClient):
         if now is not None and now.state is asked:
             return Outcome(
                 OutcomeKind.APPLIED,
-                self.session.scrub(
-                    f"{reason}; a re-read shows it {now.raw_status}, as asked (not re-sent)."
-                ),
+                f"{reason}; a re-read shows it {now.raw_status}, as asked (not re-sent).",
                 http_status=http_status,
                 latency_ms=latency,
                 state_after=now.state,
@@ -437,10 +457,8 @@ class X3AlgoClient(VenueClient):
         )
         return Outcome(
             OutcomeKind.UNCERTAIN,
-            self.session.scrub(
-                f"{reason}; it may or may not have happened, and {seen}. Not re-sent: "
-                f"check the algorithm before retrying."
-            ),
+            f"{reason}; it may or may not have happened, and {seen}. Not re-sent: "
+            f"check the algorithm before retrying.",
             http_status=http_status,
             latency_ms=latency,
             state_after=now.state if now else None,
@@ -454,8 +472,8 @@ class X3AlgoClient(VenueClient):
         return target, "" if target else "x3algo no longer knows it"
 
     def _what(self, target_id: str) -> str:
-        name = self._names.get(target_id)
-        return f"algorithm {name!r} ({target_id})" if name else f"algorithm {target_id}"
+        name, shown = printable(self._names.get(target_id) or ""), printable(target_id)
+        return f"algorithm {name!r} ({shown})" if name else f"algorithm {shown}"
 
     # ----- feed -----------------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:
@@ -468,10 +486,7 @@ class X3AlgoClient(VenueClient):
         if wait > 0:
             await asyncio.sleep(wait)  # pacing: keep polling inside its share of the budget
         self._last_poll = time.monotonic()
-        try:
-            return await self.list_targets()
-        except (FeedError, CallError) as exc:
-            raise X3AlgoReadError(self.session.scrub(getattr(exc, "message", str(exc)))) from None
+        return await self.list_targets()  # its errors are scrubbed, and keep their kind
 
     def poll_spacing(self) -> float:
         """Seconds between poll starts so polling spends at most POLL_SHARE of the budget."""

@@ -10,13 +10,22 @@ one fresh login if the refresh is refused, then a clear failure. Concurrent call
 one renewal (a generation counter tells a caller whether someone already renewed).
 
 A refused login (wrong email or password) is remembered for one auth window so a feed
-retrying every few seconds cannot burn the login budget or lock the account.
+retrying every few seconds cannot burn the login budget or lock the account; a login or
+refresh refused for quota (429) is remembered for as long as x3algo asked (at most one
+auth window), and the failure says how long and why.
+
+One :class:`~console.core.scrub.Scrubber` (``scrubber``) knows the email, the password,
+the refresh cookie and every access token this session was ever given; every text it
+makes, and every text the client makes, passes through it.
+
+A 429 is resent once after the wait x3algo asked, only when that wait fits both the
+call's timeout and ``retry_after_cap_s``; a longer one comes back to the caller unsent
+(never slept), for it to fail in words (:func:`~console.venues.pacing.not_waiting`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
@@ -24,17 +33,17 @@ from http.cookies import CookieError, SimpleCookie
 import httpx
 from pydantic import ValidationError
 
+from console.core.scrub import Scrubber, printable
 from console.venues.base import Secret, VenueSettings
 from console.venues.feeds import FeedError
 from console.venues.http import CallError, QueryValue, Reply, dumps, send
-from console.venues.pacing import Pacer, retry_after_seconds
+from console.venues.pacing import Pacer, not_waiting, retry_after_seconds, too_long, wait_words
 from console.venues.x3algo_wire import ErrorEnvelope, LoginReply
 
 LOGIN_PATH = "/api/auth/login"
 REFRESH_PATH = "/api/auth/refresh-token"
 AUTH_WINDOW_S = 15 * 60
 REFRESH_MARGIN_S = 60.0
-_JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
 
 
 class X3AlgoAuthError(FeedError):
@@ -73,6 +82,7 @@ class X3AlgoSession:
         self.clock = clock
         self._email = settings.secret("email")
         self._password = settings.secret("password")
+        self.scrubber = Scrubber([self._email.reveal(), self._password.reveal()])
         self._access: Secret | None = None
         self._expires_at = 0.0
         self._refresh_cookie: Secret | None = None
@@ -105,10 +115,14 @@ class X3AlgoSession:
             token, generation = await self.renew(generation)
             reply = await self._send(method, path, token, pacer, timeout_s, params)
         if reply.status == 429:
-            # The pacer has taken in Retry-After; unpaced, wait what the venue said.
+            # The pacer has taken in Retry-After (held at most the cap); unpaced, wait
+            # what the venue said. Longer than the cap: not waited at all.
             told = retry_after_seconds(reply.headers)
+            cap = self._settings.retry_after_cap_s
+            if too_long(told, cap):
+                return reply
             wait = pacer.delay_for() if self._settings.pacing else (told or 0.0)
-            if wait <= timeout_s:
+            if wait <= min(timeout_s, cap):
                 if not self._settings.pacing and wait > 0:
                     await asyncio.sleep(wait)
                 reply = await self._send(method, path, token, pacer, timeout_s, params)
@@ -133,13 +147,8 @@ class X3AlgoSession:
             return self._access.reveal(), self.generation
 
     def scrub(self, text: str) -> str:
-        """``text`` with every credential this session holds, and anything shaped like a
-        JWT (older tokens included), replaced by ***."""
-        for secret in (self._password, self._access, self._refresh_cookie):
-            value = secret.reveal() if secret is not None else ""
-            if len(value) >= 4:
-                text = text.replace(value, "***")
-        return _JWT.sub("***", text)
+        """``text`` with every credential this session holds or held masked."""
+        return self.scrubber.scrub(text)
 
     # ----- the auth calls -----------------------------------------------------------
     async def _send(
@@ -186,7 +195,7 @@ class X3AlgoSession:
         if wait > self._settings.request_timeout_s:
             raise X3AlgoAuthError(
                 f"x3algo allows 5 logins/refreshes per 15 minutes and this console has "
-                f"used them; cannot {what} for another {wait:.0f} s. Wait, then retry."
+                f"used them; cannot {what} for another {wait_words(wait)}. Wait, then retry."
             )
 
     async def _login(self) -> None:
@@ -198,9 +207,11 @@ class X3AlgoSession:
         if reply.status in (400, 401, 403):
             code, message = vendor_error(reply)
             self._refused = X3AlgoAuthError(
-                f"x3algo refused the login for this console's account: {message!r} "
-                f"({code or reply.status}). Check the email and password of venue "
-                f"{self._settings.name!r} in the profile.",
+                self._clean(
+                    f"x3algo refused the login for this console's account: {message!r} "
+                    f"({code or reply.status}). Check the email and password of venue "
+                    f"{self._settings.name!r} in the profile."
+                ),
                 status=reply.status,
                 code=code,
             )
@@ -208,6 +219,8 @@ class X3AlgoSession:
             raise self._refused
         self._accept(reply, "log in")
         self._refresh_cookie = self._cookie_from(reply) or self._refresh_cookie
+        if self._refresh_cookie is not None:
+            self.scrubber.add(self._refresh_cookie.reveal())
         self._http.cookies.clear()  # the one copy of the refresh token lives here
         self.logins += 1
 
@@ -217,6 +230,8 @@ class X3AlgoSession:
         reply = await self._auth_call(REFRESH_PATH, headers=headers, what="refresh the token")
         self._accept(reply, "refresh the token")
         self._refresh_cookie = self._cookie_from(reply) or self._refresh_cookie
+        if self._refresh_cookie is not None:
+            self.scrubber.add(self._refresh_cookie.reveal())
         self._http.cookies.clear()
         self.refreshes += 1
 
@@ -242,17 +257,17 @@ class X3AlgoSession:
             )
         except CallError as exc:
             raise X3AlgoAuthError(
-                f"x3algo did not answer when asked to {what}: {exc.message}"
+                self._clean(f"x3algo did not answer when asked to {what}: {exc.message}")
             ) from None
 
     def _accept(self, reply: Reply, what: str) -> None:
         """Take the access token from a 200, or raise with x3algo's words."""
+        if reply.status == 429:
+            raise self._quota_refused(reply, what)
         if reply.status != 200:
             code, message = vendor_error(reply)
             raise X3AlgoAuthError(
-                f"x3algo would not {what}: HTTP {reply.status} {code} {message!r}".replace(
-                    "  ", " "
-                ),
+                self._clean(f"x3algo would not {what}: HTTP {reply.status} {code} {message!r}"),
                 status=reply.status,
                 code=code,
             )
@@ -261,11 +276,43 @@ class X3AlgoSession:
         except ValueError as exc:  # ValidationError is a ValueError
             detail = str(exc).splitlines()[0]
             raise X3AlgoAuthError(
-                f"x3algo answered an unreadable token when asked to {what}: {detail}"
+                self._clean(f"x3algo answered an unreadable token when asked to {what}: {detail}")
             ) from None
+        self.scrubber.add(parsed.access_token)
         self._access = Secret(parsed.access_token)
         self._expires_at = self.clock() + float(parsed.expires_in)
         self.generation += 1
+
+    def _quota_refused(self, reply: Reply, what: str) -> X3AlgoAuthError:
+        """x3algo's own auth limit (5 per 15 minutes) is spent: say how long it asks to
+        wait and why, and remember it for that long (at most one auth window) so a
+        retrying feed does not keep knocking."""
+        code, message = vendor_error(reply)
+        told = retry_after_seconds(reply.headers)
+        window = AUTH_WINDOW_S * self._settings.rate_scale
+        cap = self._settings.retry_after_cap_s
+        if told is None:
+            asks = "it names no wait; its window is 15 minutes"
+        elif too_long(told, cap):
+            asks = not_waiting("x3algo", told, cap)
+        else:
+            asks = f"it asks to wait {wait_words(told)}"
+        refused = X3AlgoAuthError(
+            self._clean(
+                f"x3algo refused to {what}: its limit of 5 logins/refreshes per 15 minutes is "
+                f"spent ({code or 'HTTP 429'} {message!r}); {asks}. Nothing else was sent"
+            ),
+            status=429,
+            code=code or None,
+        )
+        if what == "log in":
+            self._refused = refused
+            self._refused_until = self.clock() + min(told if told is not None else window, window)
+        return refused
+
+    def _clean(self, text: str) -> str:
+        """Venue words made fit to show: no credential, no terminal control sequence."""
+        return self.scrubber.scrub(printable(text.replace("  ", " ")))
 
     @staticmethod
     def _cookie_from(reply: Reply) -> Secret | None:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.venues.http import Reply
+from console.venues.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.x3algo_wire import ErrorEnvelope
 
 
@@ -53,11 +54,15 @@ def rejected_forbidden(
     )
 
 
-def failed(what: str, verb: str, reply: Reply, code: str, message: str) -> Outcome:
-    """No change happened as far as we know: 429 after the one retry, 401 after the one
-    renewal, 5xx, or a status x3algo does not document for this call."""
+def failed(what: str, verb: str, reply: Reply, code: str, message: str, cap_s: float) -> Outcome:
+    """No change happened as far as we know: 429 after the one retry (or at once when
+    x3algo asks to wait longer than ``cap_s``), 401 after the one renewal, 5xx, or a
+    status x3algo does not document for this call."""
     status = reply.status
-    if status == 429:
+    told = retry_after_seconds(reply.headers)
+    if status == 429 and told is not None and too_long(told, cap_s):
+        text = f"Could not {verb} {what}: {not_waiting('x3algo', told, cap_s)} ({message!r})."
+    elif status == 429:
         after = reply.headers.get("retry-after", "?")
         text = (
             f"x3algo rate limited the {verb} of {what}: {message!r} (retry after {after} s). "

@@ -12,6 +12,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.venues.base import RateLimit, Secret, VenueSettings
+from console.venues.feeds import FeedError, Incomplete, Unreadable
 from console.venues.x3algo import X3AlgoClient, X3AlgoReadError
 
 PASSWORD = "hunter2-secret-pass"
@@ -346,7 +347,7 @@ async def test_spent_login_budget_fails_clearly_instead_of_waiting_15_minutes(
 async def test_an_unchanged_row_keeps_its_target_and_a_changed_one_is_read_again(
     venue: FakeVenue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import console.venues.x3algo as x3
+    import console.venues.x3algo_list as x3
 
     rows = [{**algo("active"), "id": f"{i:024d}", "name": f"algo {i}"} for i in range(3)]
     validated: list[object] = []  # rows mapped to a Target
@@ -371,8 +372,9 @@ async def test_an_unchanged_row_keeps_its_target_and_a_changed_one_is_read_again
     assert second[same] == first[same]
     assert second[same].confirmed_at >= first[same].confirmed_at  # re-confirmed by this read
     rows[2] = {**rows[2], "id": ["not", "a", "string"]}
-    with pytest.raises(X3AlgoReadError, match="unreadable algorithm list"):
-        await client.list_targets()
+    third = {t.id for t in await client.list_targets()}
+    assert third == {rows[0]["id"], rows[1]["id"]}  # one bad row fails only itself
+    assert client.skipped_rows == ["row 3 of page 1: id: Input should be a valid string"]
 
 
 async def test_a_malformed_field_the_console_never_shows_does_not_cost_the_page(
@@ -384,3 +386,98 @@ async def test_a_malformed_field_the_console_never_shows_does_not_cost_the_page(
     )
     (target,) = await make_client(venue).list_targets()
     assert (target.id, target.state) == ("1" * 24, State.RUNNING)
+
+
+def rows_of(n: int, count: int = 100) -> list[dict[str, Any]]:
+    return [{**algo("active"), "id": f"{n:04d}{i:020d}"} for i in range(count)]
+
+
+def paged(pages: dict[int, Callable[[int], httpx.Response]], default: Any = None) -> Any:
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params["page"])
+        return pages.get(n, default)(n)
+
+    return answer
+
+
+def full_page(total_pages: int | None) -> Callable[[int], httpx.Response]:
+    def answer(n: int) -> httpx.Response:
+        body: dict[str, Any] = {"data": rows_of(n)}
+        if total_pages is not None:
+            body["pagination"] = {"page": n, "limit": 100, "totalPages": total_pages}
+        return httpx.Response(200, json=body)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("second", "words"),
+    [
+        (lambda _n: envelope(500, "INTERNAL_SERVER_ERROR", "boom"), "page 2 failed: .*boom"),
+        (lambda _n: httpx.Response(200, json={}), "page 2 failed: .*without a data list"),
+    ],
+)
+async def test_a_later_page_failing_leaves_the_list_incomplete_with_what_was_read(
+    venue: FakeVenue, second: Callable[[int], httpx.Response], words: str
+) -> None:
+    venue.routes[("GET", "/api/trading/algorithms")] = paged({2: second}, full_page(3))
+    with pytest.raises(Incomplete, match=words) as caught:
+        await make_client(venue).list_targets()
+    assert {t.id for t in caught.value.partial} >= {r["id"] for r in rows_of(1)}
+
+
+async def test_a_venue_that_ignores_the_page_number_is_incomplete_not_endless(
+    venue: FakeVenue,
+) -> None:
+    same = lambda _n: httpx.Response(200, json={"data": rows_of(1)})  # noqa: E731
+    venue.routes[("GET", "/api/trading/algorithms")] = paged({}, same)
+    with pytest.raises(Incomplete, match="page 2 lists only algorithms earlier pages listed"):
+        await make_client(venue).list_targets()
+    assert len([c for c in venue.calls if c[1] == "/api/trading/algorithms"]) == 2
+
+
+async def test_full_pages_without_pagination_stop_at_max_pages(venue: FakeVenue) -> None:
+    venue.routes[("GET", "/api/trading/algorithms")] = paged({}, full_page(None))
+    with pytest.raises(Incomplete, match="longer than 5 pages") as caught:
+        await make_client(venue, max_pages=5).list_targets()
+    assert len(caught.value.partial) == 500
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"data": [], "pagination": {"total": 22, "totalPages": 1}}, "holds 22 algorithms"),
+        ({"data": rows_of(1, 3), "pagination": {"totalPages": "many"}}, "pagination block"),
+        ({"items": rows_of(1, 3)}, "without a data list \\('items'\\)"),
+    ],
+)
+async def test_a_first_page_not_in_the_documented_shape_is_unreadable(
+    venue: FakeVenue, body: dict[str, Any], words: str
+) -> None:
+    venue.routes[("GET", "/api/trading/algorithms")] = lambda _r: httpx.Response(200, json=body)
+    with pytest.raises(Unreadable, match=words):
+        await make_client(venue).list_targets()
+
+
+async def test_an_empty_account_is_an_empty_list(venue: FakeVenue) -> None:
+    venue.routes[("GET", "/api/trading/algorithms")] = lambda _r: httpx.Response(
+        200, json={"data": [], "pagination": {"page": 1, "total": 0, "totalPages": 0}}
+    )
+    client = make_client(venue)
+    assert await client.list_targets() == []
+    assert client.skipped_rows == []
+
+
+async def test_a_spent_read_budget_fails_a_read_unsent_instead_of_waiting(
+    venue: FakeVenue,
+) -> None:
+    set_get(venue, "active")
+    client = make_client(venue, pacing=True, rate_limits={"general": RateLimit(1, 900)})
+    await client.read_target(ALGO)  # the general bucket is now spent for 15 minutes
+    sent = len(venue.calls)
+    async with asyncio.timeout(5):  # a hang guard: the pacer would hold it 15 minutes
+        with pytest.raises(X3AlgoReadError, match=r"read budget .* is spent for 15 min"):
+            await client.read_target(ALGO)
+        with pytest.raises(FeedError, match="not waiting longer than 30 s"):
+            await client.list_targets()
+    assert len(venue.calls) == sent
