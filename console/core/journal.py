@@ -41,6 +41,7 @@ import math
 import os
 import re
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -379,13 +380,17 @@ class Journal:
         if self._db is not None:
             with contextlib.suppress(Exception):
                 head = chain.head(self._db) or head
-        dirs = [self._fallback_dir or default_fallback_dir()]
-        with contextlib.suppress(Exception):
-            temp = temp_fallback_dir()
-            if temp not in dirs:
-                dirs.append(temp)
+        dirs: list[Path] = []
+        for where in (self._default_fallback_dir, temp_fallback_dir):
+            with contextlib.suppress(Exception):  # no home folder, no temp folder: stderr
+                folder = where()
+                if folder not in dirs:
+                    dirs.append(folder)
         self._fallback = Fallback(journal_path=self.path, profile=self.profile, failed=reason,
                                   head=head, directories=dirs)  # fmt: skip
+
+    def _default_fallback_dir(self) -> Path:
+        return self._fallback_dir or default_fallback_dir()
 
     def _write(self, rows: list[chain.Row]) -> None:
         """Commit ``rows`` to the chain, or write them to the fallback."""
@@ -403,8 +408,6 @@ class Journal:
         except Exception as exc:  # the last resort: stderr, one repr a row
             log.critical("journal fallback failed: %s", exc)
             with contextlib.suppress(Exception):
-                import sys
-
                 for values, _ in rows:
                     sys.stderr.write(f"trading-console: journal row (unrecorded): {values!r}\n")
 
