@@ -219,8 +219,8 @@ class AlgorithmList:
         if problem is not None:
             raise Incomplete(
                 f"x3algo's algorithm list could not be read to its end: {problem}. "
-                f"{len(targets)} algorithms were read from {self.pages_read} pages; any "
-                f"others are unknown",
+                f"{_count(len(targets), 'algorithm')} were read from "
+                f"{_count(self.pages_read, 'page')}; any others are unknown",
                 targets,
             )
         return targets
@@ -235,7 +235,7 @@ class AlgorithmList:
             if len(seen) >= self.max_targets:
                 return self._too_many()
             if number > allowance.pages:
-                return f"it is longer than {allowance.pages} pages ({allowance.why})"
+                return f"it is longer than one read may take ({allowance.why})"
             if (why := room()) is not None:
                 return f"page {number} was not read: {why}"
             self.pages_read = number
@@ -293,8 +293,7 @@ class AlgorithmList:
             seen |= ids
         if total > last:
             return (
-                f"x3algo says it has {total} pages and at most {allowance.pages} may be read "
-                f"at once ({allowance.why})"
+                f"x3algo says it has {total} pages, more than one read may take ({allowance.why})"
             )
         return None
 
@@ -331,6 +330,10 @@ class AlgorithmList:
         else:
             self._cache.update(fresh)
         return list(seen.values()), problem
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _repeats(number: int) -> str:
