@@ -73,6 +73,7 @@ class X3AlgoSim(VendorSim):
 
     api: ClassVar[str] = "x3algo"
     list_paths = ("/api/trading/algorithms",)
+    auth_paths = ("/api/auth/login", "/api/auth/refresh-token")
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)

@@ -181,6 +181,21 @@ async def test_a_stop_told_to_wait_an_hour_is_failed_unsent_without_sleeping(
         await client.aclose()
 
 
+async def test_every_stop_told_to_wait_forever_fails_each_unsent(sim: SimServer) -> None:
+    client = X3AlgoClient(settings_for(sim, "x3algo"))  # logs in on its first stop
+    try:
+        set_knobs(sim, "x3algo", control_429=-1, retry_after="1e309")
+        async with asyncio.timeout(GUARD_S):
+            outcomes = [await client.execute(a, STOP) for a in active(sim)[:3]]
+        assert {(o.kind, o.http_status) for o in outcomes} == {(OutcomeKind.FAILED, 429)}
+        assert all("x3algo asks to wait forever" in o.message for o in outcomes)
+        # The first stop was answered so; the others failed unsent while that wait holds.
+        counters = sim_counters(sim, "x3algo")
+        assert (counters["logins"], counters["429"], counters.get("stopped", 0)) == (1, 1, 0)
+    finally:
+        await client.aclose()
+
+
 async def test_a_login_refused_for_quota_says_how_long_and_why(sim: SimServer) -> None:
     client = X3AlgoClient(settings_for(sim, "x3algo"))
     try:
