@@ -272,3 +272,64 @@ async def test_the_2001st_request_in_a_minute_is_429_without_headers(
     assert other.status_code == 200  # the limit is per key
     sim.knobs(API).rate_limits = False
     assert (await http.get(STATUS, headers=auth(key))).status_code == 200
+
+
+# ----- hostile knobs (issue 11) -----------------------------------------------------------
+async def knobs(http: httpx.AsyncClient, sim: SimServer, **values: Any) -> None:
+    r = await http.post(f"{sim.root_url(API)}/_sim/knobs", json=values)
+    r.raise_for_status()
+
+
+def all_keys(sim: SimServer) -> list[str]:
+    return vendor(sim).credentials()["api_keys"].split(",")
+
+
+async def test_duplicate_slug_makes_every_key_answer_as_one_client_yet_control_its_own(
+    sim: SimServer, http: httpx.AsyncClient
+) -> None:
+    await knobs(http, sim, duplicate_slug=True)
+    keys = all_keys(sim)
+    bodies = [(await http.get(STATUS, headers=auth(k))).json() for k in keys]
+    engines = vendor(sim).world.engines
+    assert {b["client"] for b in bodies} == {engines[0].client}
+    assert [b["clientName"] for b in bodies] == [e.name for e in engines]
+    n = next(i for i, e in enumerate(engines) if i and not e.manual_stopped)
+    first_before = engines[0].manual_stopped
+    stopped = await http.post("/api/v1/trading/stop", headers=auth(keys[n]))
+    assert stopped.json()["client"] == engines[0].client
+    assert engines[n].manual_stopped  # the key's own engine, not the slug's
+    assert engines[0].manual_stopped is first_before
+
+
+async def test_revoked_keys_refuse_the_first_n_keys_only(
+    sim: SimServer, http: httpx.AsyncClient
+) -> None:
+    await knobs(http, sim, revoked_keys=2)
+    codes = [(await http.get(STATUS, headers=auth(k))).status_code for k in all_keys(sim)]
+    assert codes == [401, 401, 200, 200]
+
+
+async def test_echo_secret_quotes_the_key_in_error_answers(
+    sim: SimServer, http: httpx.AsyncClient
+) -> None:
+    await knobs(http, sim, echo_secret=True, revoked_keys=1)
+    first, second = all_keys(sim)[:2]
+    refused = await http.get(STATUS, headers=auth(first))
+    assert refused.status_code == 401
+    assert first in refused.json()["detail"]
+    invalid = await http.post("/api/v1/trading/pause", headers=auth(second), content=b"[1]")
+    assert invalid.status_code == 422
+    assert second in invalid.json()["detail"][0]["msg"]
+    # A good answer quotes nothing.
+    assert second not in (await http.get(STATUS, headers=auth(second))).text
+
+
+async def test_bad_row_and_escape_names_bend_the_answers(
+    sim: SimServer, http: httpx.AsyncClient
+) -> None:
+    await knobs(http, sim, bad_row=True, escape_names=True)
+    keys = all_keys(sim)
+    bodies = [(await http.get(STATUS, headers=auth(k))).json() for k in keys]
+    assert [b["manualStopped"] == "perhaps" for b in bodies] == [False, False, False, True]
+    for body, engine in zip(bodies, vendor(sim).world.engines, strict=True):
+        assert body["clientName"] == f"\x1b[2J\x1b]0;pwned\x07\x1b[31m{engine.name}\x1b[0m"
