@@ -67,7 +67,7 @@ from console.core.model import (
     State,
     Target,
 )
-from console.core.scrub import Scrubber
+from console.core.scrub import Scrubber, printable
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.http import (
@@ -143,7 +143,7 @@ class PipAIClient(VenueClient):
         timeout_s: float,
     ) -> Reply:
         """One signed, paced request; the bytes signed are exactly the bytes sent."""
-        target = path + ("?" + urlencode(query, quote_via=quote, safe="") if query else "")
+        target = request_target(path, query)
         content = dumps(body) if body is not None else None
         wire_target = self._wire_target(method, target)
         async with self._pacer.slot(weight):
@@ -251,6 +251,7 @@ class PipAIClient(VenueClient):
         Raises FeedError (no answer, an error answer), Unreadable (a first page not in
         the documented shape) or Incomplete (with the strategies read so far)."""
         self.skipped_rows = []
+        doing = "listing strategies"
         targets: list[Target] = []
         ids: set[str] = set()
         skipped: list[str] = []
@@ -260,7 +261,7 @@ class PipAIClient(VenueClient):
         max_pages, max_targets = self.settings.max_pages, self.settings.max_targets
 
         def incomplete(why: str) -> Incomplete:
-            self.skipped_rows = [self._scrub(row) for row in skipped]
+            self.skipped_rows = [self._scrub(printable(row)) for row in skipped]
             read = f"{len(targets)} strateg{'y' if len(targets) == 1 else 'ies'}"
             return Incomplete(
                 self._scrub(f"PipAI's strategy list was not read to its end: {why}; "
@@ -275,16 +276,20 @@ class PipAIClient(VenueClient):
             if cursor is not None:
                 query["cursor"] = cursor
             try:
-                reply = await self._get("/v1/strategies", "listing strategies", WEIGHTS["list"],
-                                        query)  # fmt: skip
+                reply = await self._get("/v1/strategies", doing, WEIGHTS["list"], query)
                 if not reply.ok:  # a 404: the list itself is missing
-                    raise FeedError(self._scrub(http_error(reply, "listing strategies")))
+                    raise FeedError(self._scrub(http_error(reply, doing)))
                 page = read_page(self.name, reply.content, time.time(), pages + 1)
             except FeedError as exc:
                 if pages == 0:  # nothing read: the venue is unreachable or unreadable
                     exc.args = (self._scrub(_words(exc)),)
                     raise
                 raise incomplete(f"page {pages + 1} failed ({_words(exc)})") from None
+            except Exception as exc:  # the last line of defence: a read raises FeedErrors
+                why = f"failed inside the console ({type(exc).__name__}: {_short(exc)})"
+                if pages == 0:
+                    raise FeedError(self._scrub(f"PipAI's strategy list {why}")) from None
+                raise incomplete(f"page {pages + 1} {why}") from None
             pages += 1
             skipped.extend(page.skipped)
             for target in page.targets:
@@ -296,13 +301,16 @@ class PipAIClient(VenueClient):
                 raise incomplete(f"more than {max_targets} strategies (max_targets)")
             cursor = page.next_cursor
             if not cursor:
-                self.skipped_rows = [self._scrub(row) for row in skipped]
+                self.skipped_rows = [self._scrub(printable(row)) for row in skipped]
                 return targets
             if len(cursor) > MAX_CURSOR_CHARS:
                 raise incomplete(
                     f"PipAI sent a page cursor of {len(cursor)} characters; not followed"
                 )
-            mark = hashlib.sha256(cursor.encode("utf-8", "replace")).digest()
+            try:
+                mark = hashlib.sha256(cursor.encode()).digest()
+            except UnicodeEncodeError:  # "\ud800" in JSON: no URL can carry it back
+                raise incomplete("PipAI sent a page cursor that cannot be sent back") from None
             if mark in seen:
                 raise incomplete("PipAI repeated a page cursor; stopped paging")
             seen.add(mark)
@@ -605,6 +613,11 @@ class PipAIClient(VenueClient):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def request_target(path: str, query: Mapping[str, QueryValue] | None) -> str:
+    """``path?query`` as sent and signed (every query value percent-encoded)."""
+    return path + ("?" + urlencode(query, quote_via=quote, safe="") if query else "")
 
 
 def _strategy_path(target_id: str) -> str:
