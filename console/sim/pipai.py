@@ -235,7 +235,8 @@ class PipAISim(VendorSim):
                 template_id=q.get("template_id"),
                 unknown_status_rate=knobs.unknown_status_rate,
             )
-            if knobs.dot_ids and next_cursor is None:
+            unfiltered = status in (None, "deployed") and q.get("template_id") is None
+            if knobs.dot_ids and next_cursor is None and unfiltered:
                 data.extend(dot_rows(self.world))
         if knobs.escape_names:
             for item in data:
