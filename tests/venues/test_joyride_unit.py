@@ -10,6 +10,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
 from console.venues.base import Secret, VenueSettings
+from console.venues.feeds import Unreadable
 from console.venues.joyride import JoyrideClient
 from console.venues.joyride_targets import Rounds, count_rounds
 from console.venues.joyride_wire import InstrumentRow
@@ -237,10 +238,30 @@ async def test_unknown_option_type_and_extra_fields_are_kept_and_bad_rows_skippe
         {**instrument("SOL_USDC-28FEB25-150-X"), "option_type": "binary"},
         {"id": "broken"},  # no expiration: skipped, not fatal
     ]
-    (target,) = await make_client(venue).list_targets()
+    client = make_client(venue)
+    (target,) = await client.list_targets()
     assert target.attrs["instruments"] == 2
     assert target.attrs["calls"] == 1
     assert target.attrs["puts"] == 0
+    assert client.skipped_rows == ["broken: no expiration"]  # named, not silently dropped
+
+
+async def test_a_too_long_retry_after_is_not_slept_and_the_call_fails() -> None:
+    limited = httpx.Response(429, json={"error": "rate_limited"}, headers={"Retry-After": "3600"})
+    venue = Venue(limited, httpx.Response(200, json=pause_body()))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.FAILED
+    assert outcome.http_status == 429
+    assert "Joyride asks to wait 1 h" in outcome.message
+    assert len(venue.posts) == 1
+
+
+async def test_an_empty_first_list_is_unreadable_not_no_rounds() -> None:
+    venue = Venue()
+    venue.listing = None  # httpx sends no body at all
+    client = make_client(venue)
+    with pytest.raises(Unreadable, match="with an empty body"):
+        await client.list_targets()
 
 
 async def test_expired_round_offers_no_action_and_sends_nothing() -> None:
