@@ -3,6 +3,9 @@ documented contract never describes (docs/EMERGENCY.md, "Hostile venues").
 
 * ``endless_pages`` — the list never ends: ``totalPages`` is a billion and every page is
   full, past the real algorithms with made-up ones whose ids are fresh on every page.
+  The made-up ones are ``stopped``: a kill has nothing to send them (4,000 of them
+  active would be 40 minutes of stops at x3algo's 100 a minute, which is not what this
+  knob is about), while a reader that follows the paging never ends.
 * ``bad_row`` — one algorithm's list row says it closed half a trade
   (``performance.totalTrades: 2.5``), a value no reading can accept.
 * ``dot_ids`` — two more algorithms, with ids ``.`` and ``..``, at the end of the list.
@@ -53,12 +56,12 @@ def dot_algos(by_created: list[Algo]) -> list[Algo]:
 
 def endless_page(rows: list[dict[str, Any]], page: int, limit: int) -> list[dict[str, Any]]:
     """``rows`` (the real ones on this page, maybe none) filled up to ``limit`` with
-    made-up active algorithms whose ids no other page repeats."""
-    template: dict[str, Any] = rows[0] if rows else {"status": "active", "active": True}
+    made-up stopped algorithms whose ids no other page repeats."""
+    template: dict[str, Any] = rows[0] if rows else {}
     filled = list(rows)
     for i in range(len(rows), limit):
         made_up = {"id": f"e{page:011x}{i:012x}", "name": f"Endless {page}.{i}"}
-        filled.append({**template, **made_up, "status": "active", "active": True})
+        filled.append({**template, **made_up, "status": "stopped", "active": False})
     return filled
 
 
