@@ -15,13 +15,28 @@ from console.venues.http import Reply
 from console.venues.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.x3algo_wire import ErrorEnvelope
 
+_TEXT_CHARS = 500
+
+
+def short_text(value: object, limit: int = _TEXT_CHARS) -> str:
+    """A venue's free-form value as short text, whatever it nested in it: a list nested
+    hundreds deep or an integer of 5,000 digits must not raise, nor fill a message."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = str(value)
+        except (RecursionError, ValueError):
+            return f"({type(value).__name__} too large to show)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 def rejected_incomplete_config(
     what: str, code: str, message: str, details: dict[str, Any], latency: float
 ) -> Outcome:
     """Start of a draft: 400 VALIDATION_ERROR with ``details.missingFields``."""
     missing = details.get("missingFields")
-    listed = ", ".join(str(f) for f in missing) if isinstance(missing, list) else ""
+    listed = ", ".join(short_text(f, 80) for f in missing[:20]) if isinstance(missing, list) else ""
     extra = f" Missing: {listed}." if listed else ""
     return Outcome(
         OutcomeKind.REJECTED,
@@ -39,9 +54,9 @@ def rejected_forbidden(
     """403 FORBIDDEN: the daily loss limit on start, or an algorithm not ours."""
     if "dailyLoss" in details or "limit" in details:
         hint = (
-            f" Daily loss {details.get('dailyLoss')} has reached the limit "
-            f"{details.get('limit')}; it can start again after the daily reset or with a "
-            f"higher limit."
+            f" Daily loss {short_text(details.get('dailyLoss'), 40)} has reached the limit "
+            f"{short_text(details.get('limit'), 40)}; it can start again after the daily "
+            f"reset or with a higher limit."
         )
     else:
         hint = " This account may not control it."

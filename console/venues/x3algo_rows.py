@@ -23,6 +23,7 @@ from pydantic import AliasChoices, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from console.core.model import AttrValue, Target, TargetKind
+from console.venues.x3algo_outcomes import short_text
 from console.venues.x3algo_wire import Algorithm, Pagination, state_of
 
 
@@ -70,25 +71,11 @@ ROW: TypeAdapter[AlgorithmRow] = TypeAdapter(AlgorithmRow)
 """One row alone: a page the fast reading refuses is read row by row, so one bad row
 fails only itself."""
 
-_RESULT_CHARS = 500
-
-
-def _text(value: object) -> str:
-    """``value`` as short text, whatever a venue nested in it (``result`` is free-form:
-    a list nested thousands deep, or an integer of 5,000 digits, must not raise)."""
-    if isinstance(value, str):
-        return value[:_RESULT_CHARS]
-    try:
-        text = str(value)
-    except (RecursionError, ValueError):
-        return f"({type(value).__name__} too large to show)"
-    return text if len(text) <= _RESULT_CHARS else text[: _RESULT_CHARS - 1] + "…"
-
 
 def _last_execution(last: LastExecutionRow | None) -> str | None:
     if last is None:
         return None
-    parts = [_text(p) for p in (last.get("status"), last.get("result")) if p not in (None, "")]
+    parts = [short_text(p) for p in (last.get("status"), last.get("result")) if p not in (None, "")]
     return ": ".join(parts) if parts else None
 
 
