@@ -9,6 +9,9 @@ Exit codes (documented in the README):
   5  an outcome is uncertain, or a re-read did not confirm it
   6  not confirmed by the operator
   7  unknown venue or target
+  8  audit --verify: the journal's hash chain is broken, or the journal cannot be read
+  9  kill: another kill of this profile is running (it holds the lock); nothing was sent
+ 10  kill: every target verified halted, but the journal failed (the record is elsewhere)
 """
 
 from __future__ import annotations
@@ -136,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "kill":
             return asyncio.run(cli_kill.kill(_session(profile), args))
         if args.command == "audit":
-            return cli_audit.audit(_audit_session(profile), args)
+            needs_venues = args.interrupted and getattr(args, "verify", False)
+            session = _session(profile) if needs_venues else _audit_session(profile)
+            return cli_audit.audit(session, args)
         parser.error(f"unknown command {args.command!r}")
     except (ConfigError, VenueConfigError) as exc:
         print(f"trading-console: {exc}", file=sys.stderr)
@@ -175,13 +180,14 @@ def session_options(profile: Profile) -> SessionOptions:
 
 
 def _session(profile: Profile) -> Session:
-    journal = Journal(profile.journal_path, profile=profile.name)
+    # Journal.open never raises for a file problem: a kill goes on with a fallback record.
+    journal = Journal.open(profile.journal_path, profile=profile.name)
     return Session.from_settings(session_options(profile), profile.venue_settings(), journal)
 
 
 def _audit_session(profile: Profile) -> Session:
     """The journal alone: reading the audit trail needs no venue credentials."""
-    journal = Journal(profile.journal_path, profile=profile.name)
+    journal = Journal.open(profile.journal_path, profile=profile.name)
     return Session(session_options(profile), [], journal)
 
 

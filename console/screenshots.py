@@ -22,6 +22,8 @@ import contextlib
 import itertools
 import os
 import tempfile
+import types
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,27 +224,38 @@ SHOTS: Final = (
 
 # ----- drawing ------------------------------------------------------------------------
 @contextlib.contextmanager
-def _pinned() -> Iterator[None]:
-    """Journal stamps from the frozen clock, 1 ms apart, counted afresh for each picture
-    (so a picture does not depend on which were drawn before it); no colour-changing env."""
+def pinned() -> Iterator[None]:
+    """Journal stamps from the frozen clock, 1 ms apart, and op and batch ids counted,
+    afresh for each picture (so a picture does not depend on which were drawn before it,
+    and the journal's chain head shown in a kill report is the same every time); no
+    colour-changing env."""
     import console.core.dispatcher as dispatcher
     import console.core.journal as journal
 
     ticks = itertools.count(int(FROZEN * 1000))
+    ids = itertools.count(1)
 
     def now_ms() -> int:
         return next(ticks)
 
+    def new_op_id() -> str:
+        return f"{next(ids):032x}"
+
+    counted_uuid = types.SimpleNamespace(uuid4=lambda: uuid.UUID(int=next(ids) << 64))
     saved_env = {k: os.environ.pop(k) for k in UNSET_WHILE_DRAWING if k in os.environ}
-    modules = (journal, dispatcher)  # the dispatcher imported the name: patch both
-    saved = [module.__dict__["now_ms"] for module in modules]
-    for module in modules:
-        module.__dict__["now_ms"] = now_ms
+    # The dispatcher imported the names: patch both modules.
+    patches: dict[types.ModuleType, dict[str, object]] = {
+        journal: {"now_ms": now_ms, "new_op_id": new_op_id},
+        dispatcher: {"now_ms": now_ms, "new_op_id": new_op_id, "uuid": counted_uuid},
+    }
+    saved = {m: {n: m.__dict__[n] for n in names} for m, names in patches.items()}
+    for module, names in patches.items():
+        module.__dict__.update(names)
     try:
         yield
     finally:
-        for module, original in zip(modules, saved, strict=True):
-            module.__dict__["now_ms"] = original
+        for module, originals in saved.items():
+            module.__dict__.update(originals)
         os.environ.update(saved_env)
 
 
@@ -287,7 +300,7 @@ def write_screenshots(
             folder = out / folder_of(theme)
             folder.mkdir(parents=True, exist_ok=True)
             for shot in shots:
-                with tempfile.TemporaryDirectory(prefix="tc-shot-") as work, _pinned():
+                with tempfile.TemporaryDirectory(prefix="tc-shot-") as work, pinned():
                     svg = await draw(shot, theme, Path(work))
                 path = folder / f"{shot.name}.svg"
                 path.write_bytes(svg.encode("utf-8"))

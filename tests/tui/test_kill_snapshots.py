@@ -7,7 +7,7 @@ deliberate change, and look at the SVGs before committing them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from console.core.model import Outcome, OutcomeKind
+from console.screenshots import pinned
 from console.venues.base import FeedStatus
 from tests.tui.fakes import FROZEN, FakeClock, FakeVenue, preload
 from tests.tui.test_kill_support import fake_kill_session, killable_venues, make_app
@@ -23,6 +24,14 @@ SSH = (80, 24)
 WIDE = (120, 32)
 
 Snap = Callable[..., bool]
+
+
+@pytest.fixture(autouse=True)
+def _pinned_journal() -> Iterator[None]:
+    """Journal stamps and ids counted, as the screenshots pin them: the kill report shows
+    the journal's chain head, which hashes them."""
+    with pinned():
+        yield
 
 
 def kill_app(

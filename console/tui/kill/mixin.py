@@ -154,6 +154,7 @@ class KillMixin(JournalMixin):
         )
         self.kill_run = run
         self.kill_watch = None
+        self._journal_state(run)
         run.begin(run.kill.plan)
         self.show_kill_progress()
         self._send(run, run.kill.plan)
@@ -181,6 +182,7 @@ class KillMixin(JournalMixin):
 
     def _after_pass(self, run: KillRun, report: Report) -> None:
         self._release_kill_lock()
+        self._journal_state(run)
         merged = run.merged()
         self.last_report = merged
         summary = run.summary()
@@ -217,6 +219,17 @@ class KillMixin(JournalMixin):
         if not self._take_kill_lock():
             return
         self._send(run, plan)
+
+    def _journal_state(self, run: KillRun) -> None:
+        """What the report says of the record: JOURNAL FAILED and where, or the receipt."""
+        journal = self.session.journal
+        failed = getattr(journal, "failed", None)
+        if failed:
+            where = getattr(journal, "fallback_path", None) or "standard error"
+            run.journal_failed = f"{failed}; this kill is recorded in {where}"
+            return
+        with contextlib.suppress(Exception):
+            run.chain_head = journal.chain_head() or ""
 
     def _take_kill_lock(self) -> bool:
         """One kill per profile across processes: refuse (nothing sent) if another holds it."""

@@ -42,6 +42,13 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
         )
     if run.error:
         line("ERROR", f"{run.error}. Check the journal (u) for what was sent.")
+    if run.journal_failed:
+        line("JOURNAL FAILED", f"{run.journal_failed}. The kill went on regardless.")
+    elif run.chain_head and not run.running:
+        text.append("\n" if text.plain else "")
+        text.append(
+            f"Journal receipt: chain head {run.chain_head[:16]}… (audit --verify checks it)"
+        )
     for revival in run.revivals:
         target = revival.target
         restop = run.restopped.get(target.key)

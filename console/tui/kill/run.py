@@ -51,6 +51,8 @@ class KillRun:
     running: bool = False
     waiting_for: str = ""  # another plan's title while the kill waits for the dispatcher
     error: str = ""
+    journal_failed: str = ""  # why the journal could not be written, and where the record is
+    chain_head: str = ""  # the journal's hash chain head after the last pass (a receipt)
     current: Plan | None = None
     _answered: set[Key] = field(default_factory=set)
     _pass_started: float = 0.0

@@ -1,0 +1,131 @@
+"""Named hostile venues: each way a real venue was seen to answer badly, as knobs.
+
+Issue 11 found the kill hanging, lying or leaking against venues that answer badly; each
+case here reproduces one finding on the simulator (its number in the issue), so the
+loopback acceptance tests (``tests/test_kill_hostile.py``) and the figures script
+(``benchmarks/kill_hostile.py``) run exactly the same worlds. ``knobs`` go to each
+vendor's ``/_sim/knobs`` before the kill; ``venue`` are profile settings of a venue
+(bounds made small enough for a test to meet them in a second); ``profile`` are profile
+settings (the kill's deadlines).
+
+``broken`` names the venues the kill cannot fully halt and must name; every other
+venue must end verified halted. ``words`` must appear in what the kill printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Knobs = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class HostileCase:
+    name: str
+    finding: str  # the issue's numbered finding
+    what: str
+    knobs: Knobs = field(default_factory=dict)
+    venue: Knobs = field(default_factory=dict)
+    profile: Mapping[str, Any] = field(default_factory=dict)
+    broken: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    exit_code: int = 4
+
+
+CASES: tuple[HostileCase, ...] = (
+    HostileCase(
+        "retry-after-list", "1", "FinRadar's list answers 429 with Retry-After: 3600, forever",
+        knobs={"finradar": {"list_429": -1, "retry_after": "3600"}},
+        broken=("finradar",), words=("1 h",),
+    ),
+    HostileCase(
+        "retry-after-inf", "1", "FinRadar's list answers 429 with Retry-After: inf",
+        knobs={"finradar": {"list_429": -1, "retry_after": "inf"}},
+        broken=("finradar",), words=("forever",),
+    ),
+    HostileCase(
+        "retry-after-date", "1", "FinRadar's list: 429, Retry-After an HTTP date in year 9999",
+        knobs={"finradar": {"list_429": -1, "retry_after": "Fri, 31 Dec 9999 23:59:59 GMT"}},
+        broken=("finradar",), words=("forever",),
+    ),
+    HostileCase(
+        "retry-after-stops", "1", "x3algo answers every stop 429 with Retry-After: 1e309",
+        knobs={"x3algo": {"control_429": -1, "retry_after": "1e309"}},
+        broken=("x3algo",), words=("forever",),
+    ),
+    HostileCase(
+        "endless-pipai", "2", "PipAI hands a fresh cursor on every page, forever",
+        knobs={"pipai": {"endless_pages": True}}, venue={"pipai": {"max_pages": 40}},
+        broken=("pipai",), words=("INCOMPLETE",),
+    ),
+    HostileCase(
+        "endless-finradar", "2", "FinRadar says has_more on every page, forever",
+        knobs={"finradar": {"endless_pages": True}}, venue={"finradar": {"max_pages": 40}},
+        broken=("finradar",), words=("INCOMPLETE",),
+    ),
+    HostileCase(
+        "endless-x3algo", "2", "x3algo reports full pages and more pages, forever",
+        knobs={"x3algo": {"endless_pages": True}}, venue={"x3algo": {"max_pages": 40}},
+        broken=("x3algo",), words=("INCOMPLETE",),
+    ),
+    HostileCase(
+        "empty-object-x3algo", "3", "x3algo answers its list with {}",
+        knobs={"x3algo": {"list_body": "{}"}}, broken=("x3algo",), words=("UNREADABLE",),
+    ),
+    HostileCase(
+        "empty-object-pipai", "3", "PipAI answers its list with {}",
+        knobs={"pipai": {"list_body": "{}"}}, broken=("pipai",), words=("UNREADABLE",),
+    ),
+    HostileCase(
+        "empty-object-finradar", "3", "FinRadar answers its list with {}",
+        knobs={"finradar": {"list_body": "{}"}}, broken=("finradar",), words=("UNREADABLE",),
+    ),
+    HostileCase(
+        "empty-body-joyride", "3", "Joyride answers its first instrument read with no body",
+        knobs={"joyride": {"list_body": "EMPTY"}}, broken=("joyride",), words=("UNREADABLE",),
+    ),
+    HostileCase(
+        "duplicate-slug", "4", "every 55-tech API key answers as the same client",
+        knobs={"55tech": {"duplicate_slug": True}}, exit_code=0,
+    ),
+    HostileCase(
+        "echoed-key", "5", "55-tech refuses one key and quotes it back in its error",
+        knobs={"55tech": {"echo_secret": True, "revoked_keys": 1}},
+        broken=("55tech",), words=("55tech",),
+    ),
+    HostileCase(
+        "revoked-key", "7", "one 55-tech key of the profile's is revoked",
+        knobs={"55tech": {"revoked_keys": 1}}, broken=("55tech",), words=("UNREADABLE ROWS",),
+    ),
+    HostileCase(
+        "bad-row-joyride", "7", "one Joyride instrument expires at 10^12",
+        knobs={"joyride": {"bad_row": True}}, broken=("joyride",), words=("UNREADABLE ROWS",),
+    ),
+    HostileCase(
+        "one-500-planning", "7", "PipAI's first list read answers 429 (then recovers)",
+        knobs={"pipai": {"list_429": 1, "retry_after": "1"}}, exit_code=0,
+    ),
+    HostileCase(
+        "dot-ids", "9", "x3algo lists algorithms whose ids are '.' and '..'",
+        knobs={"x3algo": {"dot_ids": True}}, broken=("x3algo",), words=("safely",),
+    ),
+    HostileCase(
+        "huge-body", "11", "PipAI's list answer is 8 MB against a 2 MB cap",
+        knobs={"pipai": {"huge_list_mb": 8}}, venue={"pipai": {"max_body_mb": 2}},
+        broken=("pipai",), words=("larger than",),
+    ),
+    HostileCase(
+        "deep-nesting", "11", "FinRadar's list answer is 5,000 nested '['",
+        knobs={"finradar": {"deep_nesting": 5000}}, broken=("finradar",),
+        words=("finradar",),
+    ),
+    HostileCase(
+        "escape-names", "11", "names carry terminal escape sequences",
+        knobs={api: {"escape_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
+        exit_code=0,
+    ),
+)  # fmt: skip
+
+BY_NAME = {case.name: case for case in CASES}
