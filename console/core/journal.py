@@ -211,14 +211,17 @@ def _int(value: object) -> int | None:
 
 
 def _float(value: object) -> float | None:
-    """A latency as SQLite's REAL gives it back (NaN is stored as NULL)."""
+    """A latency as SQLite's REAL gives it back (NaN is stored as NULL, -0.0 as 0.0),
+    so the hash written is the hash a verifier recomputes from the stored row."""
     if value is None:
         return None
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return None
-    return None if math.isnan(number) else number
+    if math.isnan(number):
+        return None
+    return number + 0.0  # -0.0 + 0.0 is 0.0
 
 
 def iso_ms(ts_ms: int) -> str:
