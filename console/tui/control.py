@@ -68,8 +68,24 @@ class ControlMixin(_Base):
         if self.control_allowed(name):
             self.open_confirmation(CONTROL_KINDS[name])
 
+    def journal_refusal(self) -> str | None:
+        """Why a control action may not go now: its journal cannot be written (a kill
+        still goes, with a fallback record; a single action waits for the journal)."""
+        journal = self.session.journal
+        if not getattr(journal, "failed", None):
+            return None
+        try:
+            journal.require_ok()
+        except Exception as exc:
+            return str(exc)
+        return None
+
     def open_confirmation(self, kind: ActionKind) -> None:
         """Freeze a plan from what is under the cursor (or selected) and ask to confirm it."""
+        refusal = self.journal_refusal()
+        if refusal:
+            self.notify(f"Nothing was opened: {refusal}", severity="error", timeout=30)
+            return
         running = self.session.dispatcher.running
         if running is not None:
             self.notify(
@@ -116,6 +132,10 @@ class ControlMixin(_Base):
                 severity="error",
                 timeout=10,
             )
+            return
+        refusal = self.journal_refusal()
+        if refusal:
+            self.notify(f"Nothing was sent: {refusal}", severity="error", timeout=30)
             return
         self.dispatch(plan)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Input
 
 from console.core.model import ActionKind, Outcome, OutcomeKind
@@ -11,7 +13,7 @@ from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.modals.quit import QuitScreen
-from tests.tui.fakes import FakeClock, FakeVenue
+from tests.tui.fakes import FakeClock, FakeVenue, fake_session
 from tests.tui.pilot_support import cell, journal, log_text, wait_for
 
 SIZE = (120, 40)
@@ -193,3 +195,24 @@ async def test_results_written_after_a_tick_mid_plan_still_reach_the_log(
         gate.set()
         await wait_for(pilot, lambda: app.last_report is not None, "the report")
         await wait_for(pilot, lambda: "VERIFIED" in log_text(app), "the re-read in the log")
+
+
+async def test_a_single_action_is_refused_while_the_journal_cannot_be_written(
+    tmp_path: Path,
+    clock: FakeClock,
+    venues: dict[str, FakeVenue],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    (tmp_path / "journal.sqlite3").write_bytes(b"not a database\n" * 100)
+    session = fake_session(tmp_path, clock, venues)
+    assert session.journal.failed
+    app = ConsoleApp(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: loaded(app, 3), "engines")
+        await pilot.press("P")
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.pause()
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "Nothing was opened" in said and "journal" in said.lower()
+        assert all(not v.executed for v in venues.values())
