@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from benchmarks._harness import ROOT, knobs, simulator
 from console.config import write_profile_files
 from console.sim.hostile import CASES, HostileCase

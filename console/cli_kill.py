@@ -130,16 +130,7 @@ async def _kill(session: Session, args: argparse.Namespace) -> int:
 
 
 def _summary(report: Report, kp: KillPlan) -> str:
-    summary = report.summary()
-    for count, words in (
-        (len(kp.unreachable), "venue(s) UNREACHABLE"),
-        (len(kp.incomplete), "venue(s) INCOMPLETE"),
-        (sum(len(r) for r in kp.skipped.values()), "row(s) UNREADABLE"),
-        (len(kp.emptied), "venue(s) EMPTIED"),
-    ):
-        if count:
-            summary += f" · {count} {words}"
-    return summary
+    return " · ".join([report.summary(), *kp.summary_parts()])
 
 
 def _all_halted(report: Report, kp: KillPlan) -> bool:

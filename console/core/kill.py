@@ -29,6 +29,7 @@ from console.core.store import Store
 from console.venues.base import VenueClient
 
 COARSE_FIRST = (TargetKind.ENGINE, TargetKind.EXPIRATION)
+_UNREADABLE = "UNREADABLE: "  # how a venue's read problem says it answered untruthfully
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,28 @@ class KillPlan:
         """Did planning see every target of every venue in scope?"""
         return not (self.unreachable or self.incomplete or self.skipped or self.emptied)
 
+    def summary_parts(self) -> list[str]:
+        """``1 venue(s) UNREADABLE``, … for the kill's summary line (CLI and console)."""
+        unreadable = sum(1 for why in self.unreachable.values() if why.startswith(_UNREADABLE))
+        parts = []
+        for count, words in (
+            (len(self.unreachable) - unreadable, "venue(s) UNREACHABLE"),
+            (unreadable, "venue(s) UNREADABLE"),
+            (len(self.incomplete), "venue(s) INCOMPLETE"),
+            (sum(len(rows) for rows in self.skipped.values()), "row(s) UNREADABLE"),
+            (len(self.emptied), "venue(s) EMPTIED"),
+        ):
+            if count:
+                parts.append(f"{count} {words}")
+        return parts
+
     def problems(self) -> list[tuple[str, str]]:
         """``(badge, line)`` for everything the plan could not cover, for report and CLI."""
         lines: list[tuple[str, str]] = []
         for venue, why in self.unreachable.items():
-            lines.append(("UNREACHABLE", f"{venue}: could not list its targets ({why}); "
+            badge = "UNREADABLE" if why.startswith(_UNREADABLE) else "UNREACHABLE"
+            why = why.removeprefix(_UNREADABLE)
+            lines.append((badge, f"{venue}: could not list its targets ({why}); "
                           "nothing was sent there — halt it from the venue's own console"))  # fmt: skip
         for venue, why in self.incomplete.items():
             lines.append(("INCOMPLETE", f"{venue}: its list could not be read to the end "

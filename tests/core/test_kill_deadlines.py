@@ -146,7 +146,8 @@ async def test_an_unreadable_venue_is_named_unreadable_never_empty(tmp_path: Pat
         assert failures["x3algo"].startswith("UNREADABLE: ")
         kp = build_kill_plan(session.store, session.clients, unreachable=failures)
         assert not kp.complete
-        assert [b for b, _ in kp.problems()] == ["UNREACHABLE"]
+        assert [b for b, _ in kp.problems()] == ["UNREADABLE"]
+        assert kp.summary_parts() == ["1 venue(s) UNREADABLE"]
     finally:
         await session.aclose()
 

@@ -32,7 +32,7 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
             "nothing was sent there — halt it from the venue's own console.",
         )
     for badge, rest in run.kill.problems():
-        if badge != "UNREACHABLE":
+        if badge not in ("UNREACHABLE", "UNREADABLE"):  # the venues just named
             line(badge, one_line(rest, 300))
     if run.waiting_for:
         line(

@@ -153,15 +153,8 @@ class KillRun:
     def summary(self) -> str:
         """``halted 57/60 verified · 2 failed · 1 uncertain`` (+ unreachable, revived)."""
         text = self.merged().summary()
-        kill = self.kill
-        for count, words in (
-            (len(kill.unreachable), "venue(s) UNREACHABLE"),
-            (len(kill.incomplete), "venue(s) INCOMPLETE"),
-            (sum(len(rows) for rows in kill.skipped.values()), "row(s) UNREADABLE"),
-            (len(kill.emptied), "venue(s) EMPTIED"),
-        ):
-            if count:
-                text += f" · {count} {words}"
+        for part in self.kill.summary_parts():
+            text += f" · {part}"
         if self.revivals:
             text += f" · {len(self.revivals)} REVIVED"
         return text
