@@ -55,7 +55,13 @@ async def status(session: Session, *, as_json: bool) -> int:
         _print_table(session, targets)
     for venue, why in failures.items():
         _err(f"{venue}: could not read targets: {why}")
-    return EXIT_FAILED if failures else EXIT_OK
+    for venue, why in session.incomplete.items():
+        _err(f"{venue}: only part of its targets could be read (listed above): {why}")
+    for client in session.clients.values():
+        for row in client.skipped_rows:
+            _err(f"{client.name}: a row could not be read and is not listed: {row}")
+    partial = session.incomplete or any(c.skipped_rows for c in session.clients.values())
+    return EXIT_FAILED if failures or partial else EXIT_OK
 
 
 def _print_table(session: Session, targets: list[Target]) -> None:

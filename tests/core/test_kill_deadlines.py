@@ -252,3 +252,23 @@ def test_state_unknown_targets_are_planned() -> None:
     store = Store()
     store.snapshot("v", [client._target("a")])
     assert [i.target_id for i in build_kill_plan(store, {"v": client}).plan.items] == ["a"]
+
+
+def test_the_console_names_a_venue_its_feed_read_only_in_part(tmp_path: Path) -> None:
+    from console.core.kill import KillScope
+    from console.tui.kill.scope import freeze
+    from console.venues.base import FeedStatus
+    from console.venues.feeds import describe
+
+    client = FakeClient("pipai", ["s1", "s2"])
+    session = Session(SessionOptions(), [client], journal(tmp_path))
+    session.store.upsert([client._target("s1")])  # what the feed read before its cap
+    why = describe(Incomplete("still more pages after 40 (max_pages)"))
+    session.store.health("pipai", FeedStatus.DOWN, why)
+    kp = freeze(session, KillScope(), close_positions=False)
+    assert kp.incomplete == {"pipai": why}
+    assert [i.target_id for i in kp.plan.items] == ["s1"]
+    assert not kp.complete
+    session.store.snapshot("pipai", [client._target("s1"), client._target("s2")])
+    session.store.health("pipai", FeedStatus.POLLING)
+    assert freeze(session, KillScope(), close_positions=False).complete

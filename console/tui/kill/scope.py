@@ -81,6 +81,17 @@ def unreachable(store: Store, venues: Sequence[str]) -> dict[str, str]:
     return missing
 
 
+def incomplete(store: Store, venues: Sequence[str]) -> dict[str, str]:
+    """Venues whose feed could read only part of their list last time, with its words
+    (the part read is in the store and is halted; the rest is named, not claimed)."""
+    partial: dict[str, str] = {}
+    for venue in venues:
+        health = store.venue_health(venue)
+        if store.age(venue) is not None and health.detail.startswith("INCOMPLETE"):
+            partial[venue] = health.detail
+    return partial
+
+
 def freeze(session: Session, scope: KillScope, *, close_positions: bool) -> KillPlan:
     """The kill plan for ``scope`` from what the store holds now."""
     return build_kill_plan(
@@ -89,4 +100,5 @@ def freeze(session: Session, scope: KillScope, *, close_positions: bool) -> Kill
         scope=scope,
         close_positions=close_positions,
         unreachable=unreachable(session.store, session.venues),
+        incomplete=incomplete(session.store, session.venues),
     )
