@@ -27,7 +27,10 @@ import base64
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from console.core.model import Outcome
 
 MASK = "***"
 
@@ -105,6 +108,17 @@ class Scrubber:
 
     def __repr__(self) -> str:
         return f"Scrubber({len(self._values)} values)"
+
+
+def scrub_outcome(outcome: Outcome, scrub: Callable[[str], str]) -> Outcome:
+    """``outcome`` with its message, warning and vendor code through ``scrub`` (the same
+    object back when nothing changed: a kill's thousands of clean answers cost nothing)."""
+    message = scrub(outcome.message)
+    warning = scrub(outcome.warning) if outcome.warning else outcome.warning
+    code = scrub(outcome.vendor_code) if outcome.vendor_code else outcome.vendor_code
+    if (message, warning, code) == (outcome.message, outcome.warning, outcome.vendor_code):
+        return outcome
+    return replace(outcome, message=message, warning=warning, vendor_code=code)
 
 
 def scrub_shapes(text: str) -> str:

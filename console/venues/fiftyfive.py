@@ -45,7 +45,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import replace
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -61,7 +60,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
-from console.core.scrub import Scrubber
+from console.core.scrub import Scrubber, scrub_outcome
 from console.venues.base import (
     FeedSink,
     RateLimit,
@@ -377,11 +376,7 @@ class FiftyFiveClient(VenueClient):
         return self._scrubbed(outcome)
 
     def _scrubbed(self, outcome: Outcome) -> Outcome:
-        message = self.scrub(outcome.message)
-        warning = self.scrub(outcome.warning) if outcome.warning else outcome.warning
-        if message == outcome.message and warning == outcome.warning:
-            return outcome
-        return replace(outcome, message=message, warning=warning)
+        return scrub_outcome(outcome, self.scrub)
 
     async def _execute(self, target_id: str, action: Action) -> Outcome:
         verb = action.kind.value

@@ -50,7 +50,6 @@ Target attrs produced (docs/ATTRIBUTES.md): ``expiration``, ``instruments``, ``c
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 import traceback
@@ -69,7 +68,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
-from console.core.scrub import Scrubber, printable
+from console.core.scrub import Scrubber, printable, scrub_outcome
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.http import (
@@ -617,12 +616,7 @@ class JoyrideClient(VenueClient):
     def _scrubbed(self, outcome: Outcome) -> Outcome:
         """Every outcome's message and warning through the scrubber (rebuilt only when
         that changed something)."""
-        message = self._scrub(outcome.message)
-        warning = self._scrub(outcome.warning) if outcome.warning else outcome.warning
-        code = self._scrub(outcome.vendor_code) if outcome.vendor_code else outcome.vendor_code
-        if (message, warning, code) == (outcome.message, outcome.warning, outcome.vendor_code):
-            return outcome
-        return dataclasses.replace(outcome, message=message, warning=warning, vendor_code=code)
+        return scrub_outcome(outcome, self._scrub)
 
     # ----- feed ------------------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:

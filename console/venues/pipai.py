@@ -49,7 +49,6 @@ import hashlib
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import quote, urlencode
 
@@ -67,7 +66,7 @@ from console.core.model import (
     State,
     Target,
 )
-from console.core.scrub import Scrubber, printable
+from console.core.scrub import Scrubber, printable, scrub_outcome
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.http import (
@@ -378,11 +377,7 @@ class PipAIClient(VenueClient):
                 f"{action.kind} of {target_id} failed inside the console "
                 f"({type(exc).__name__}: {_short(exc)}); check the strategy in PipAI",
             )
-        message = self._scrub(outcome.message)
-        warning = self._scrub(outcome.warning) if outcome.warning else None
-        if message == outcome.message and warning == outcome.warning:
-            return outcome
-        return replace(outcome, message=message, warning=warning)
+        return scrub_outcome(outcome, self._scrub)
 
     async def _pause(self, target_id: str, close: bool) -> Outcome:
         timeout = self._close_timeout_s if close else self.settings.control_timeout_s

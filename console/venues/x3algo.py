@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
 
 import httpx
 
@@ -47,7 +46,7 @@ from console.core.model import (
     State,
     Target,
 )
-from console.core.scrub import printable
+from console.core.scrub import printable, scrub_outcome
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Unreadable, poll_forever
 from console.venues.http import CallError, Reply, UnsafeId, make_http_client, segment
@@ -309,12 +308,7 @@ class X3AlgoClient(VenueClient):
 
     async def execute(self, target_id: str, action: Action) -> Outcome:
         """One stop or start; every message and warning scrubbed of credentials."""
-        outcome = await self._execute(target_id, action)
-        message = self.scrub(outcome.message)
-        warning = self.scrub(outcome.warning) if outcome.warning else outcome.warning
-        if message == outcome.message and warning == outcome.warning:
-            return outcome
-        return replace(outcome, message=message, warning=warning)
+        return scrub_outcome(await self._execute(target_id, action), self.scrub)
 
     async def _execute(self, target_id: str, action: Action) -> Outcome:
         what = self._what(target_id)
