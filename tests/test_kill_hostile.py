@@ -19,9 +19,11 @@ import pytest
 
 from console.cli import main
 from console.config import write_profile_files
+from console.core.kill_lock import KillLock
+from console.core.operator import Operator
 from console.sim.hostile import CASES, HostileCase
 from console.sim.server import SimServer
-from tests.support import set_knobs
+from tests.support import set_knobs, sim_counters
 
 APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
 
@@ -95,3 +97,22 @@ def test_kill_against_a_hostile_venue_ends_truthfully(
         assert secret not in caplog.text
     assert "\x1b" not in said and "\x07" not in said
     assert journal.stat().st_mode & 0o077 == 0
+
+
+def test_a_second_kill_of_the_profile_sends_nothing_and_names_the_first(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding 8: two kills at once sent every call twice. The second now refuses."""
+    path = hostile_profile(sim, HostileCase("plain", "8", "no fault"), tmp_path)
+    holder = KillLock.beside(tmp_path / "journal.sqlite3", profile="sim",
+                             operator=Operator("alice", "desk-1"))  # fmt: skip
+    before = {api: sim_counters(sim, api).get("requests", 0) for api in APIS}
+    with holder:
+        code = main(["--config", str(path), "kill", "--yes", "--json"])
+    captured = capsys.readouterr()
+    assert code == 9
+    assert "alice@desk-1" in captured.err and "nothing was sent" in captured.err
+    assert json.loads(captured.out.splitlines()[-1])["summary"] == "not started"
+    after = {api: sim_counters(sim, api).get("requests", 0) for api in APIS}
+    assert after == before  # not even a read
+    assert main(["--config", str(path), "kill", "--yes", "--json"]) == 0  # once released
