@@ -1,6 +1,6 @@
 """Snapshots of the kill modal, the kill report and the audit screen (frozen clock, fakes).
 
-Regenerate with ``pytest tests/tui/test_kill_snapshots.py --snapshot-update`` after a
+Regenerate with ``pytest -n 0 tests/tui/test_kill_snapshots.py --snapshot-update`` after a
 deliberate change, and look at the SVGs before committing them.
 """
 

@@ -3,7 +3,7 @@
 Most are taken at 80x24 with the SSH-sized terminal in mind: nothing essential may be
 cut off there; the main screen also at 200x60 (every column, the detail pane, event
 rates in the header) and in every shipped theme. Regenerate with
-``pytest tests/tui/test_snapshots.py --snapshot-update`` after a deliberate change, and
+``pytest -n 0 tests/tui/test_snapshots.py --snapshot-update`` after a deliberate change, and
 look at the SVGs before committing them.
 """
 
