@@ -186,9 +186,15 @@ class Profile:
                     max_targets=venue.max_targets,
                     max_body_bytes=int(venue.max_body_mb * 1_048_576),
                     retry_after_cap_s=venue.retry_after_cap,
+                    state_dir=str(self.venue_state_dir(venue.name)),
                 )
             )
         return settings
+
+    def venue_state_dir(self, venue: str) -> Path:
+        """Where a venue of this profile keeps state across processes (a login session):
+        the platform state directory, per profile and venue, never the journal."""
+        return state_dir() / "venues" / _safe_part(self.name) / _safe_part(venue)
 
     def _secrets_path(self) -> Path | None:
         if self.config.secrets_file is None:
@@ -229,6 +235,11 @@ def plain_remote_host(url: str | None) -> str | None:
     if host is None:
         return parts.netloc or "?"
     return None if is_loopback(host) else host
+
+
+def _safe_part(name: str) -> str:
+    """A profile or venue name as one path component."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "_"
 
 
 def _relative_to(source: Path, value: str) -> Path:

@@ -76,6 +76,9 @@ class VenueSettings:
     max_targets: int = 250_000  # targets of one list read; beyond: *incomplete*
     max_body_bytes: int = 64 * 1024 * 1024  # one answer's body; beyond: no answer read
     retry_after_cap_s: float = 30.0  # longest vendor-asked wait honoured; beyond: failed
+    # A private folder (0700) where a venue may keep state across processes, e.g. a
+    # login session (x3algo allows 5 logins per 15 minutes); None: keep nothing.
+    state_dir: str | None = None
 
     def secret(self, name: str) -> Secret:
         try:
