@@ -12,6 +12,15 @@ from console.venues.base import VenueSettings
 from tests.support import RecordingSink, settings_for
 
 
+@pytest.fixture(autouse=True)
+def _private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test keeps its state (login sessions, journal fallbacks, the demo's profile)
+    in a folder of its own, never in the user's: platformdirs reads XDG_STATE_HOME."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def sim_options() -> dict[str, Any]:
     """Override in a test module (or parametrize) to start the simulator differently."""
