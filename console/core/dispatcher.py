@@ -200,8 +200,14 @@ def exposure_of(target: Target) -> float:
     return score
 
 
-def desired(kind: ActionKind, state: State) -> bool:
-    """Does ``state`` satisfy an action of ``kind``?"""
+def desired(kind: ActionKind, state: State, leaves: State | None = None) -> bool:
+    """Does ``state`` satisfy an action of ``kind``?
+
+    ``leaves`` is the state its venue said the call rightly leaves (``Outcome.leaves``:
+    a start that lifts a stop but not a pause the venue keeps apart); it satisfies too.
+    """
+    if leaves is not None and state is leaves:
+        return True
     if kind is ActionKind.STOP:
         return state is State.STOPPED
     if kind is ActionKind.PAUSE:
@@ -377,13 +383,33 @@ class Dispatcher:
                 ok = False
             else:
                 verified_state = self._verified_state(target, previous.outcome)
-                ok = desired(item.action.kind, verified_state)
-                note = f"re-read: {target.raw_status}" + ("" if ok else " (not as asked)")
+                ok, note = self._judge(item.action.kind, target, verified_state, previous.outcome)
                 self.journal.record_verification(intent, verified_state, note)
             result = ItemResult(item, previous.outcome, verified_state, ok)
             report.results[(item.venue, item.target_id)] = result
             if on_result:
                 on_result(result)
+
+    @staticmethod
+    def _judge(
+        kind: ActionKind, target: Target, state: State, outcome: Outcome
+    ) -> tuple[bool, str]:
+        """Whether the re-read shows the action done, and the journal's note saying so.
+
+        A state the venue said the call rightly leaves (``Outcome.leaves``) counts as done
+        only when the call itself was answered as done: the note then says what is left.
+        """
+        leaves = outcome.leaves if outcome.ok else None
+        note = f"re-read: {target.raw_status}"
+        if desired(kind, state):
+            return True, note
+        if desired(kind, state, leaves):
+            left = f": {outcome.warning}" if outcome.warning else ""
+            return (
+                True,
+                f"{note} (the {kind.value} is done; it leaves the target {state.value}{left})",
+            )
+        return False, f"{note} (not as asked)"
 
     def _verified_state(self, target: Target, outcome: Outcome) -> State:
         """A venue that cannot report state (Joyride) is verified by its own echo."""

@@ -142,6 +142,11 @@ class Outcome:
     state_after: State | None = None
     vendor_code: str | None = None
     warning: str | None = None
+    leaves: State | None = None
+    """A state short of the asked one that this call rightly leaves the target in, as
+    its venue knows its own rules (a 55-tech start lifts the stop of an engine that is
+    also paused: the engine then reads PAUSED, and the start is done). Verification
+    accepts a re-read showing it; ``warning`` says what is left to do."""
 
     @property
     def ok(self) -> bool:

@@ -18,6 +18,10 @@ Vendor quirks handled here (CONTRACTS.md section 1, Project decision 1):
 * Controls answer 200 with a ``result``: ``*_applied`` → applied, ``already_*`` →
   already, ``start_required`` → rejected (resume cannot lift a stop; use start);
   see :func:`console.venues.fiftyfive_actions.outcome_from_result`.
+* Pause and stop are two flags: a start lifts the stop only, so an engine both stopped
+  and paused reads PAUSED after it. That start is done (``Outcome.leaves`` = PAUSED,
+  :func:`~console.venues.fiftyfive_actions.start_leaves`), with the warning "still
+  manually paused: resume to trade".
 * A repeat may instead be ``409 {"detail"}`` (docs leave it open): re-read, then
   already or rejected (:meth:`FiftyFiveClient._already_from_409`).
 * ``401 {"detail": "Invalid or missing API key"}`` → rejected, "API key refused".
@@ -78,6 +82,8 @@ from console.venues.fiftyfive_actions import (
     detail,
     outcome_from_result,
     short_validation,
+    start_leaves,
+    still_blocked,
 )
 from console.venues.fiftyfive_feed import run_feed
 from console.venues.fiftyfive_keys import KeyIds
@@ -519,6 +525,8 @@ class FiftyFiveClient(VenueClient):
                 f"{cap(who)} was {ALREADY_WORDS[action.kind]}: 55-tech answered "
                 f"409 '{said}' and a re-read shows status {status_words(status.status)}.",
                 state_after=state,
+                warning=still_blocked(action.kind, status),
+                leaves=start_leaves(action.kind, status),
             )
         return outcome(
             OutcomeKind.REJECTED,
@@ -557,7 +565,8 @@ class FiftyFiveClient(VenueClient):
                 http_status=http_status,
                 latency_ms=latency_ms,
                 state_after=state,
-                warning=what,
+                warning="; ".join(w for w in (what, still_blocked(action.kind, status)) if w),
+                leaves=start_leaves(action.kind, status),
             )
         return Outcome(
             OutcomeKind.UNCERTAIN,

@@ -12,7 +12,7 @@ from functools import partial
 
 from pydantic import ValidationError
 
-from console.core.model import ActionKind, ActionSpec, AttrValue, Outcome, OutcomeKind
+from console.core.model import ActionKind, ActionSpec, AttrValue, Outcome, OutcomeKind, State
 from console.venues.fiftyfive_wire import (
     ALREADY_RESULTS,
     APPLIED_RESULTS,
@@ -93,6 +93,7 @@ def outcome_from_result(who: str, kind: ActionKind, parsed: ControlReply, reply:
         latency_ms=reply.latency_ms,
         state_after=state,
         vendor_code=result or None,
+        leaves=start_leaves(kind, parsed),
     )
     blocked = still_blocked(kind, parsed)
     if result in APPLIED_RESULTS:
@@ -114,12 +115,14 @@ def outcome_from_result(who: str, kind: ActionKind, parsed: ControlReply, reply:
             OutcomeKind.REJECTED,
             f"55-tech would not {verb} {who}: engine is stopped: resume cannot lift a "
             "stop; use start (55-tech: start_required).",
+            leaves=None,
         )
     if parsed.holds(kind):
+        undocumented = f"55-tech answered an undocumented result '{result}'"
         return outcome(
             OutcomeKind.APPLIED,
             f"{cap(who)} is {asked_state(kind)} (status {status_words(parsed.status)}).",
-            warning=f"55-tech answered an undocumented result '{result}'",
+            warning=f"{undocumented}; {blocked}" if blocked else undocumented,
         )
     return outcome(
         OutcomeKind.UNCERTAIN,
@@ -127,6 +130,7 @@ def outcome_from_result(who: str, kind: ActionKind, parsed: ControlReply, reply:
         f"the engine does not show it {asked_state(kind)} (status "
         f"{status_words(parsed.status)}); "
         "re-read it before retrying.",
+        leaves=None,
     )
 
 
@@ -143,18 +147,35 @@ def asked_state(kind: ActionKind) -> str:
     }[kind]
 
 
+def start_leaves(kind: ActionKind, status: TradingStatus) -> State | None:
+    """What a done start rightly leaves: 55-tech keeps the manual pause and the manual
+    stop apart, so a start lifts the stop of an engine also paused and it reads PAUSED.
+
+    That is the start done (``Outcome.leaves``), with :func:`still_blocked`'s warning;
+    a re-read showing STOPPED still fails it. Resume needs nothing of the kind: 55-tech
+    refuses to resume a stopped engine (``start_required``).
+    """
+    if kind is ActionKind.START and status.holds(kind) and status.manual_paused:
+        return State.PAUSED
+    return None
+
+
 def still_blocked(kind: ActionKind, status: TradingStatus) -> str | None:
-    """After a resume/start, trading may still be blocked globally or by the other flag."""
+    """After a resume/start, trading may still be held by the other manual flag or by a
+    global block; each is named, with what to do."""
     if kind not in (ActionKind.RESUME, ActionKind.START) or status.trading_active:
         return None
+    held: list[str] = []
+    if kind is ActionKind.RESUME and status.manual_stopped:
+        held.append("the engine is still manually stopped: start to trade")
+    if kind is ActionKind.START and status.manual_paused:
+        held.append("the engine is still manually paused: resume to trade")
     if status.system_trading_blocked:
         reason = f" ('{status.system_reason}')" if status.system_reason else ""
-        return f"trading is still blocked for all clients: {status_words(status.status)}{reason}"
-    if kind is ActionKind.RESUME and status.manual_stopped:
-        return "the engine is still manually stopped: use start"
-    if kind is ActionKind.START and status.manual_paused:
-        return "the engine is still manually paused: use resume"
-    return None
+        held.append(
+            f"trading is still blocked for all clients: {status_words(status.status)}{reason}"
+        )
+    return "; ".join(held) or None
 
 
 def global_block_note(attrs: Mapping[str, AttrValue]) -> str:
