@@ -288,6 +288,9 @@ def _query_value(value: QueryValue) -> str:
     return str(value)
 
 
+_NO_CONTENT_TYPE = ("Content-Type",)
+
+
 async def _exchange_aiohttp(
     transport: AiohttpTransport,
     client: httpx.AsyncClient,
@@ -307,10 +310,13 @@ async def _exchange_aiohttp(
     headers: CIMultiDict[str] = CIMultiDict(fixed)
     headers.update(req_headers)
     timeout = _aiohttp_timeout(limit)
+    # aiohttp labels a body-less POST "application/octet-stream"; a request without a
+    # body carries no Content-Type at all (as httpx sends it).
+    skip = _NO_CONTENT_TYPE if content is None else None
     try:
         async with session.request(
             method, URL(_url(client, path, params), encoded=True), data=content,
-            headers=headers, timeout=timeout, allow_redirects=False,
+            headers=headers, timeout=timeout, allow_redirects=False, skip_auto_headers=skip,
         ) as response:  # fmt: skip
             body = await _read_capped_aiohttp(response, _body_cap(client))
             status, response_headers = response.status, response.headers
