@@ -163,7 +163,8 @@ async def test_kill_plan_report_and_audit_screens_show_hostile_words_printable(
         assert "hidden" in text and "evil" in text and MARKUP in text
         await pilot.press("escape", "u")
         await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), "the audit screen")
-        await pilot.pause()
+        # The audit screen reads the journal in a worker: wait for its rows, not a pause.
+        await wait_for(pilot, lambda: "evil" in screen_text(app), "the journal's rows")
         text = screen_text(app)
         assert clean(text), text
         assert "evil" in text and MARKUP in text
