@@ -21,6 +21,15 @@ makes, and every text the client makes, passes through it.
 A 429 is resent once after the wait x3algo asked, only when that wait fits both the
 call's timeout and ``retry_after_cap_s``; a longer one comes back to the caller unsent
 (never slept), for it to fail in words (:func:`~console.venues.pacing.not_waiting`).
+
+Across processes (``settings.state_dir`` set; docs/venues/x3algo.md, "Session kept across
+processes"): the session is loaded from and written to a 0600 file
+(:mod:`~console.venues.x3algo_session_file`), so each CLI run reuses the last token
+instead of logging in. Every login or refresh is taken under the file's lock after
+re-reading it (another process may just have made a token: then it is used, nothing is
+sent), and is first entered in the file's ledger: a sixth within x3algo's window is
+refused unsent, saying since when and until when. A quota refusal from x3algo is kept in
+the file too, so other processes do not knock again.
 """
 
 from __future__ import annotations
@@ -34,16 +43,19 @@ import httpx
 from pydantic import ValidationError
 
 from console.core.scrub import Scrubber, printable
-from console.venues.base import Secret, VenueSettings
+from console.venues.base import RateLimit, Secret, VenueSettings
 from console.venues.feeds import FeedError
 from console.venues.http import CallError, QueryValue, Reply, dumps, send
 from console.venues.pacing import Pacer, not_waiting, retry_after_seconds, too_long, wait_words
+from console.venues.x3algo_session_file import SessionFile, StoredSession
 from console.venues.x3algo_wire import ErrorEnvelope, LoginReply
 
 LOGIN_PATH = "/api/auth/login"
 REFRESH_PATH = "/api/auth/refresh-token"
 AUTH_WINDOW_S = 15 * 60
 REFRESH_MARGIN_S = 60.0
+AUTH_RATE = RateLimit(5, AUTH_WINDOW_S)
+"""x3algo's authentication bucket: logins and refreshes together (CONTRACTS.md)."""
 
 
 class X3AlgoAuthError(FeedError):
@@ -75,11 +87,13 @@ class X3AlgoSession:
         auth_pacer: Pacer,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._http = http
         self._settings = settings
         self._pacer = auth_pacer
         self.clock = clock
+        self.wall = wall  # the file's times (expiry, ledger) are wall-clock
         self._email = settings.secret("email")
         self._password = settings.secret("password")
         self.scrubber = Scrubber([self._email.reveal(), self._password.reveal()])
@@ -92,6 +106,15 @@ class X3AlgoSession:
         self.generation = 0
         self.logins = 0
         self.refreshes = 0
+        self._adopted = -1  # the generation taken from the file, not yet used by us
+        self._stored = StoredSession()
+        self._file: SessionFile | None = None
+        if settings.state_dir is not None:
+            self._file = SessionFile(settings.state_dir, settings.base_url, self._email.reveal())
+            stored = self._file.load()
+            if stored is not None:
+                self._stored = stored
+                self._adopt(stored)
 
     # ----- what callers use -----------------------------------------------------------
     async def request(
@@ -114,6 +137,10 @@ class X3AlgoSession:
         if reply.status == 401:
             token, generation = await self.renew(generation)
             reply = await self._send(method, path, token, pacer, timeout_s, params)
+            if reply.status == 401 and generation == self._adopted:
+                # The file's token (another process's) was refused too: make our own.
+                token, generation = await self.renew(generation, trust_file=False)
+                reply = await self._send(method, path, token, pacer, timeout_s, params)
         if reply.status == 429:
             # The pacer has taken in Retry-After (held at most the cap); unpaced, wait
             # what the venue said. Longer than the cap: not waited at all.
@@ -132,17 +159,18 @@ class X3AlgoSession:
         """A usable access token (logging in or refreshing if needed) and its generation."""
         async with self._lock:
             if self._access is None:
-                await self._login()
+                await self._obtain()
             elif self.clock() >= self._expires_at - REFRESH_MARGIN_S:
                 await self._refresh_ahead()
             assert self._access is not None
             return self._access.reveal(), self.generation
 
-    async def renew(self, stale_generation: int) -> tuple[str, int]:
-        """After a 401: refresh once, else log in once, unless another caller just did."""
+    async def renew(self, stale_generation: int, *, trust_file: bool = True) -> tuple[str, int]:
+        """After a 401: refresh once, else log in once, unless another caller (or, with
+        ``trust_file``, another process) just did."""
         async with self._lock:
             if self.generation == stale_generation or self._access is None:
-                await self._refresh_or_login()
+                await self._obtain(trust_file=trust_file, stale=self._access)
             assert self._access is not None
             return self._access.reveal(), self.generation
 
@@ -174,10 +202,31 @@ class X3AlgoSession:
     async def _refresh_ahead(self) -> None:
         """Refresh before expiry; if that fails while the token still works, keep it."""
         try:
-            await self._refresh_or_login()
+            await self._obtain()
         except X3AlgoAuthError:
             if self.clock() >= self._expires_at:
                 raise
+
+    async def _obtain(self, *, trust_file: bool = True, stale: Secret | None = None) -> None:
+        """A new access token. With a session file: under its lock, re-read it and use
+        another process's token when it has one we have not tried (``trust_file``);
+        otherwise refresh, else log in, and write the result back."""
+        if self._file is None:
+            await self._refresh_or_login()
+            return
+        async with self._file.locked(self._lock_wait_s()):
+            self._stored = self._file.load() or StoredSession()
+            if trust_file and self._adopt(self._stored):
+                return
+            try:
+                await self._refresh_or_login()
+            except BaseException:
+                if stale is not None and self._access == stale:
+                    self._access = None  # refused by x3algo: no other process should try it
+                    self._expires_at = 0.0
+                raise
+            finally:
+                self._save()
 
     async def _refresh_or_login(self) -> None:
         if self._refresh_cookie is not None:
@@ -187,7 +236,81 @@ class X3AlgoSession:
             except X3AlgoAuthError as exc:
                 if exc.status != 401:
                     raise  # the venue is in trouble; a login would not fare better
+                self._refresh_cookie = None  # refused: never offered again
         await self._login()
+
+    # ----- the session file ---------------------------------------------------------
+    def _adopt(self, stored: StoredSession) -> bool:
+        """Take the file's tokens when its access token is not ours and has more than
+        the refresh margin left (True); a refresh cookie alone is taken when we have
+        none. The scrubber learns every token the file holds."""
+        for token in (stored.access_token, stored.refresh_token):
+            if token:
+                self.scrubber.add(token)
+        left = stored.access_expires_at - self.wall()
+        usable = stored.access_token is not None and left > REFRESH_MARGIN_S
+        if not usable or (
+            self._access is not None and self._access.reveal() == stored.access_token
+        ):
+            if self._refresh_cookie is None and stored.refresh_token:
+                self._refresh_cookie = Secret(stored.refresh_token)
+            return False
+        assert stored.access_token is not None
+        self._access = Secret(stored.access_token)
+        self._expires_at = self.clock() + left
+        if stored.refresh_token:
+            self._refresh_cookie = Secret(stored.refresh_token)
+        self.generation += 1
+        self._adopted = self.generation
+        return True
+
+    def _save(self) -> None:
+        if self._file is None:
+            return
+        stored = self._stored
+        stored.access_token = self._access.reveal() if self._access is not None else None
+        stored.access_expires_at = (
+            self.wall() + (self._expires_at - self.clock()) if self._access is not None else 0.0
+        )
+        stored.refresh_token = self._refresh_cookie.reveal() if self._refresh_cookie else None
+        self._file.save(stored, keep_s=self._auth_rate().window_s)
+
+    def _auth_rate(self) -> RateLimit:
+        """x3algo's auth budget (a profile may override it), its window scaled."""
+        rate = self._settings.rate_limits.get("auth", AUTH_RATE)
+        return RateLimit(rate.limit, rate.window_s * self._settings.rate_scale)
+
+    def _lock_wait_s(self) -> float:
+        """How long to wait for another process's login: its refresh and its login."""
+        return 3 * self._settings.request_timeout_s + 1.0
+
+    def _enter_in_ledger(self, kind: str, what: str) -> None:
+        """Refuse, unsent, a login or refresh beyond x3algo's budget as this machine's
+        ledger counts it; else enter it (and write the file) before it is sent."""
+        if self._file is None:
+            return
+        now = self.wall()
+        rate = self._auth_rate()
+        calls = self._stored.calls_since(now - rate.window_s)
+        if len(calls) >= rate.limit:
+            wait = calls[-rate.limit][0] + rate.window_s - now
+            logins = sum(1 for _, k in calls if k == "login")
+            raise X3AlgoAuthError(
+                f"Did not {what}: x3algo allows {rate.limit} logins/refreshes per "
+                f"{wait_words(rate.window_s)}; {len(calls)} were made by this machine since "
+                f"{_utc(calls[0][0])} ({logins} logins, {len(calls) - logins} refreshes); "
+                f"next possible in {wait_words(max(wait, 1.0))} — a running console's session "
+                f"is reused when it writes its file ({self._file.path})."
+            )
+        if kind == "login" and self._stored.refused_until > now:
+            raise X3AlgoAuthError(
+                f"Did not {what}: x3algo refused a login from this machine for quota and "
+                f"asked to wait until {_utc(self._stored.refused_until)}, "
+                f"{wait_words(max(self._stored.refused_until - now, 1.0))} from now "
+                f"({self._stored.refused_reason})."
+            )
+        self._stored.auth_calls.append((now, kind))
+        self._save()
 
     async def _check_auth_budget(self, what: str) -> None:
         """Fail at once when the 5-per-15-minutes budget has no room within a timeout."""
@@ -203,7 +326,7 @@ class X3AlgoSession:
         if self._refused is not None and now < self._refused_until:
             raise self._refused
         body = dumps({"email": self._email.reveal(), "password": self._password.reveal()})
-        reply = await self._auth_call(LOGIN_PATH, body=body, what="log in")
+        reply = await self._auth_call(LOGIN_PATH, body=body, what="log in", kind="login")
         if reply.status in (400, 401, 403):
             code, message = vendor_error(reply)
             self._refused = X3AlgoAuthError(
@@ -223,11 +346,14 @@ class X3AlgoSession:
             self.scrubber.add(self._refresh_cookie.reveal())
         self._http.cookies.clear()  # the one copy of the refresh token lives here
         self.logins += 1
+        self._stored.refused_until, self._stored.refused_reason = 0.0, ""
 
     async def _refresh(self) -> None:
         assert self._refresh_cookie is not None
         headers = {"Cookie": f"refreshToken={self._refresh_cookie.reveal()}"}
-        reply = await self._auth_call(REFRESH_PATH, headers=headers, what="refresh the token")
+        reply = await self._auth_call(
+            REFRESH_PATH, headers=headers, what="refresh the token", kind="refresh"
+        )
         self._accept(reply, "refresh the token")
         self._refresh_cookie = self._cookie_from(reply) or self._refresh_cookie
         if self._refresh_cookie is not None:
@@ -240,11 +366,14 @@ class X3AlgoSession:
         path: str,
         *,
         what: str,
+        kind: str,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        """One call of the auth bucket: checked against the budget first, then paced."""
+        """One call of the auth bucket: checked against the budget (this process's pacer,
+        then this machine's ledger) first, then entered in the ledger, then paced."""
         await self._check_auth_budget(what)
+        self._enter_in_ledger(kind, what)
         try:
             return await send(
                 self._http,
@@ -306,8 +435,11 @@ class X3AlgoSession:
             code=code or None,
         )
         if what == "log in":
+            wait = min(told if told is not None else window, window)
             self._refused = refused
-            self._refused_until = self.clock() + min(told if told is not None else window, window)
+            self._refused_until = self.clock() + wait
+            self._stored.refused_until = self.wall() + wait  # for the other processes
+            self._stored.refused_reason = refused.message
         return refused
 
     def _clean(self, text: str) -> str:
@@ -326,3 +458,7 @@ class X3AlgoSession:
             if morsel is not None and morsel.value:
                 return Secret(morsel.value)
         return None
+
+
+def _utc(at: float) -> str:
+    return time.strftime("%H:%M:%SZ", time.gmtime(at))
