@@ -302,10 +302,10 @@ class X3AlgoSession:
                 f"next possible in {wait_words(max(wait, 1.0))} — a running console's session "
                 f"is reused when it writes its file ({self._file.path})."
             )
-        if kind == "login" and self._stored.refused_until > now:
+        if self._stored.refused_until > now:
             raise X3AlgoAuthError(
-                f"Did not {what}: x3algo refused a login from this machine for quota and "
-                f"asked to wait until {_utc(self._stored.refused_until)}, "
+                f"Did not {what}: x3algo refused a login or refresh from this machine for "
+                f"quota and asked to wait until {_utc(self._stored.refused_until)}, "
                 f"{wait_words(max(self._stored.refused_until - now, 1.0))} from now "
                 f"({self._stored.refused_reason})."
             )
@@ -360,6 +360,7 @@ class X3AlgoSession:
             self.scrubber.add(self._refresh_cookie.reveal())
         self._http.cookies.clear()
         self.refreshes += 1
+        self._stored.refused_until, self._stored.refused_reason = 0.0, ""
 
     async def _auth_call(
         self,
@@ -434,12 +435,12 @@ class X3AlgoSession:
             status=429,
             code=code or None,
         )
+        wait = min(told if told is not None else window, window)
         if what == "log in":
-            wait = min(told if told is not None else window, window)
             self._refused = refused
             self._refused_until = self.clock() + wait
-            self._stored.refused_until = self.wall() + wait  # for the other processes
-            self._stored.refused_reason = refused.message
+        self._stored.refused_until = self.wall() + wait  # the bucket is shared: for every
+        self._stored.refused_reason = refused.message  # process, logins and refreshes
         return refused
 
     def _clean(self, text: str) -> str:

@@ -118,6 +118,19 @@ async def test_the_session_file_is_0600_in_a_0700_folder_and_names_no_account(
         assert creds["password"] not in path.read_text()
 
 
+async def test_tokens_loaded_from_the_file_are_scrubbed_from_every_text(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "x3"
+    await one_run(sim, folder)
+    kept = stored(sim, folder)
+    client = process(sim, folder)  # loads the file; has sent nothing
+    await client.aclose()
+    for token in (kept.access_token, kept.refresh_token):
+        assert token is not None
+        assert client.scrub(f"venue said: {token}!") == "venue said: ***!"
+
+
 async def test_a_second_process_reuses_the_session_instead_of_logging_in(
     sim: SimServer, tmp_path: Path
 ) -> None:
@@ -253,6 +266,6 @@ async def test_a_login_refused_for_quota_says_how_long_and_other_processes_do_no
     assert "x3algo asks to wait 15 min" in text
     with pytest.raises(FeedError) as again:
         await one_run(sim, folder)
-    assert "x3algo refused a login from this machine for quota" in str(again.value)
+    assert "x3algo refused a login or refresh from this machine for quota" in str(again.value)
     assert "min from now" in str(again.value)
     assert sim_counters(sim, "x3algo")["429"] == 1  # the second process sent nothing
