@@ -3,16 +3,15 @@ the console's client, so the knob is shown to do what its name says on its own).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from console.sim.server import SimServer
+from tests.sim import x3algo_http
+from tests.sim.x3algo_http import ALGOS, login
 from tests.support import set_knobs, sim_admin
-
-ALGOS = "/api/trading/algorithms"
 
 
 @pytest.fixture
@@ -20,16 +19,7 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": ("x3algo",)}
 
 
-@pytest.fixture
-async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url("x3algo"), trust_env=False) as client:
-        yield client
-
-
-async def login(http: httpx.AsyncClient, sim: SimServer) -> dict[str, str]:
-    r = await http.post("/api/auth/login", json=sim.vendors["x3algo"].credentials())
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['accessToken']}"}
+http = x3algo_http.http
 
 
 async def page(http: httpx.AsyncClient, headers: dict[str, str], n: int) -> dict[str, Any]:

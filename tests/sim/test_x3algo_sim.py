@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,6 +16,8 @@ import pytest
 from console.sim.context import SimClock, VendorContext
 from console.sim.server import SimServer
 from console.sim.x3algo import X3AlgoSim
+from tests.sim import x3algo_http
+from tests.sim.x3algo_http import ALGOS, login
 from tests.support import set_knobs, sim_admin, sim_counters
 from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
 
@@ -88,7 +89,6 @@ STRATEGY_TYPES = {
     "trend",
 }
 TIMEFRAMES = {"1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w"}
-ALGOS = "/api/trading/algorithms"
 
 
 @pytest.fixture
@@ -96,16 +96,7 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": ("x3algo",)}
 
 
-@pytest.fixture
-async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url("x3algo"), trust_env=False) as client:
-        yield client
-
-
-async def login(http: httpx.AsyncClient, sim: SimServer) -> dict[str, str]:
-    r = await http.post("/api/auth/login", json=sim.vendors["x3algo"].credentials())
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['accessToken']}"}
+http = x3algo_http.http
 
 
 async def test_login_answers_token_and_documented_refresh_cookie(

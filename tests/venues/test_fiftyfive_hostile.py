@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from console.venues.feeds import FeedError, Unreadable
 from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.fiftyfive_keys import KeyIds
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
+from tests.venues.sim_clients import FiftyFiveMaker as Maker
 
 API = "55tech"
 FOUR = {"vendors": (API,)}
@@ -42,25 +44,8 @@ def sim_options() -> dict[str, Any]:
     return FOUR
 
 
-@pytest.fixture
-async def clients() -> AsyncIterator[list[FiftyFiveClient]]:
-    made: list[FiftyFiveClient] = []
-    yield made
-    for client in made:
-        await client.aclose()
-
-
-Maker = Callable[..., FiftyFiveClient]
-
-
-@pytest.fixture
-def make_client(sim: SimServer, clients: list[FiftyFiveClient]) -> Maker:
-    def make(**overrides: Any) -> FiftyFiveClient:
-        client = FiftyFiveClient(settings_for(sim, API, **overrides))
-        clients.append(client)
-        return client
-
-    return make
+clients = sim_clients.fiftyfive_clients
+make_client = sim_clients.fiftyfive_maker
 
 
 def world(sim: SimServer) -> FiftyFiveSim:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +15,8 @@ from console.venues.base import Secret
 from console.venues.feeds import FeedError
 from console.venues.fiftyfive import FiftyFiveClient
 from tests.support import set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
+from tests.venues.sim_clients import FiftyFiveMaker as Maker
 
 API = "55tech"
 ONLY_55TECH = {"vendors": (API,)}
@@ -29,26 +30,8 @@ def sim_options() -> dict[str, Any]:
     return ONLY_55TECH
 
 
-@pytest.fixture
-async def clients() -> AsyncIterator[list[FiftyFiveClient]]:
-    """Every client a test makes, closed at teardown even when the test fails."""
-    made: list[FiftyFiveClient] = []
-    yield made
-    for client in made:
-        await client.aclose()
-
-
-@pytest.fixture
-def make_client(sim: SimServer, clients: list[FiftyFiveClient]) -> Callable[..., FiftyFiveClient]:
-    def make(**overrides: Any) -> FiftyFiveClient:
-        client = FiftyFiveClient(settings_for(sim, API, **overrides))
-        clients.append(client)
-        return client
-
-    return make
-
-
-Maker = Callable[..., FiftyFiveClient]
+clients = sim_clients.fiftyfive_clients
+make_client = sim_clients.fiftyfive_maker
 
 
 def all_keys(sim: SimServer) -> list[str]:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
@@ -28,18 +27,12 @@ from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.fiftyfive_reads import status_from_reply
 from console.venues.fiftyfive_wire import TradingStatus
 from console.venues.http import CallError, Reply
-from console.venues.pacing import Pacer
+from tests.venues.mutations import PROPS, headers_for
 
 KEYS = (
     "3f1c2a9e-8b7d-4c55-9e61-0a2b3c4d5e6f",
     "7e6d5c4b-3a29-4180-b7a6-f5e4d3c2b1a0",
     "0b1c2d3e-4f50-4617-8a9b-c0d1e2f3a4b5",
-)
-EXAMPLES = 2000 if os.environ.get("CI") else 300
-PROPS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 VALID: dict[str, Any] = {
@@ -160,10 +153,6 @@ retry_after = st.one_of(
 )
 
 
-def headers_of(wait: str | None) -> dict[str, str]:
-    return {} if wait is None else {"retry-after": wait}
-
-
 def assert_no_key(*texts: str | None) -> None:
     for text in texts:
         for key in KEYS:
@@ -176,7 +165,7 @@ def assert_no_key(*texts: str | None) -> None:
 def test_status_answers_parse_or_raise_the_feed_errors_only(
     status: int, body: bytes, wait: str | None
 ) -> None:
-    reply = Reply(status, headers_of(wait), body, 0.0)
+    reply = Reply(status, headers_for(wait), body, 0.0)
     try:
         parsed = status_from_reply(reply, "API key #1 of 1", 30.0)
     except FeedError as exc:
@@ -201,16 +190,7 @@ class ScriptedClient(FiftyFiveClient):
         self.status: dict[int, Answer] = {}
         self.control: Answer = CallError("connect", "refused", maybe_sent=False)
 
-    async def _send(
-        self,
-        index: int,
-        method: str,
-        path: str,
-        *,
-        timeout_s: float,
-        pacer: Pacer | None,
-        content: bytes | None = None,
-    ) -> Reply:
+    async def _send(self, index: int, method: str, path: str, **_: Any) -> Reply:
         answer = self.status.get(index, (401, {}, b"{}")) if method == "GET" else self.control
         if isinstance(answer, CallError):
             raise answer
@@ -252,13 +232,13 @@ no_answer = st.sampled_from(
     ]
 )
 answers: st.SearchStrategy[Answer] = st.one_of(
-    st.tuples(statuses, retry_after.map(headers_of), bodies(control=False)),
-    st.tuples(statuses, retry_after.map(headers_of), st.just(ECHO)),
+    st.tuples(statuses, retry_after.map(headers_for), bodies(control=False)),
+    st.tuples(statuses, retry_after.map(headers_for), st.just(ECHO)),
     no_answer,
 )
 control_answers: st.SearchStrategy[Answer] = st.one_of(
-    st.tuples(statuses, retry_after.map(headers_of), bodies(control=True)),
-    st.tuples(statuses, retry_after.map(headers_of), st.just(ECHO)),
+    st.tuples(statuses, retry_after.map(headers_for), bodies(control=True)),
+    st.tuples(statuses, retry_after.map(headers_for), st.just(ECHO)),
     no_answer,
 )
 

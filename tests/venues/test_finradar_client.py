@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from console.sim.server import SimServer
 from console.venues.base import FeedStatus, Secret
 from console.venues.finradar import FinRadarClient
 from tests.support import RecordingSink, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
 
 STOP = Action(ActionKind.STOP)
 
@@ -22,11 +22,7 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": ("finradar",)}
 
 
-@pytest.fixture
-async def client(sim: SimServer) -> AsyncIterator[FinRadarClient]:
-    c = FinRadarClient(settings_for(sim, "finradar"))
-    yield c
-    await c.aclose()
+client = sim_clients.finradar_client
 
 
 def by_status(targets: list[Target], raw: str) -> list[Target]:

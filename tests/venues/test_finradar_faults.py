@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from console.sim.server import SimServer
 from console.venues.base import FeedStatus
 from console.venues.finradar import FinRadarClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
 
 API = "finradar"
 STOP = Action(ActionKind.STOP)
@@ -24,11 +24,7 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": (API,), "knobs": {API: {"rate_scale": 0.01}}}
 
 
-@pytest.fixture
-async def client(sim: SimServer) -> AsyncIterator[FinRadarClient]:
-    c = FinRadarClient(settings_for(sim, API))
-    yield c
-    await c.aclose()
+client = sim_clients.finradar_client
 
 
 async def first_active(client: FinRadarClient) -> Target:

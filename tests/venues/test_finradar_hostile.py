@@ -10,7 +10,6 @@ itself; a venue echoing the API key never gets it into our words.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from console.venues.base import FeedStatus, Secret
 from console.venues.feeds import FeedError, Incomplete, Unreadable
 from console.venues.finradar import FinRadarClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
 
 API = "finradar"
 STOP = Action(ActionKind.STOP)
@@ -43,11 +43,7 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": (API,), "knobs": {API: {"rate_scale": 0.01}}}
 
 
-@pytest.fixture
-async def client(sim: SimServer) -> AsyncIterator[FinRadarClient]:
-    c = FinRadarClient(settings_for(sim, API))
-    yield c
-    await c.aclose()
+client = sim_clients.finradar_client
 
 
 def key_of(sim: SimServer) -> str:

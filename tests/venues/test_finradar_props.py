@@ -12,141 +12,56 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import FeedError, Unreadable
+from console.venues.feeds import Unreadable
 from console.venues.finradar import FinRadarClient, Page, parse_page
 from console.venues.http import Reply
+from tests.venues import mutations
+from tests.venues.mutations import PROPS, Mutations, caught, headers_for, nested, scalars
+from tests.venues.test_finradar_wire import KEY, LIST_SAMPLE, STOP_SAMPLE
 
-EXAMPLES = 2000 if os.environ.get("CI") else 300
-PROPS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-KEY = "9f2c4e1ab7d84c0e9a51f3b2c6d7e8f0"
 TARGET_ID = "tgt_abc123def456"
 TARGETS_PATH = "/api/v1/sniper/targets"
 
 # Raw JSON spliced in where a marker string stands: what json.dumps cannot write.
-RAW = {
-    "__inf__": "1e400",
-    "__neg_inf__": "-1e400",
-    "__nan__": "NaN",
-    "__long_int__": "1" + "0" * 5000,  # beyond Python's int-from-text limit
-    "__big_int__": "9" * 40,
-    "__deep__": "[" * 3000 + "]" * 3000,
-    "__deep_open__": "{" + '"a":[' * 2000,
-}
+RAW = {**mutations.RAW, "__nan__": "NaN"}
 
 
 def row(target_id: str = TARGET_ID, status: str = "ACTIVE") -> dict[str, Any]:
     """A list row as CONTRACTS.md section 5 documents it, plus the simulator's tail."""
     return {
+        **LIST_SAMPLE["targets"][0],
         "target_id": target_id,
-        "ticker": "TSLA",
         "status": status,
-        "start_time": "2026-06-20T20:00:00Z",
-        "end_time": "2026-06-20T22:00:00Z",
-        "form_types": ["10-K"],
-        "webhook_url": None,
-        "created_at": "2026-06-20T20:00:00Z",
-        "filing_uuid": None,
-        "resolution_reason": None,
         "last_event": {"event_type": "sniper.filing_hit", "form_type": "8-K"},
         "stopped_at": None,
     }
 
 
-STOP_BODY: dict[str, Any] = {
-    "target_id": TARGET_ID,
-    "ticker": "TSLA",
-    "status": "STOPPED",
-    "resolution_reason": "manual_stop",
-    "stopped_at": "2026-06-20T20:31:07Z",
-    "slots_available": 5,
-}
 ERROR_BODY: dict[str, Any] = {
     "error": {"code": "RATE_LIMITED", "message": f"Rate limit exceeded for API key {KEY}"}
 }
 
-junk = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.sampled_from([10**12, 2**63, -(2**63) - 1, -1, 0])
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8)
-    | st.sampled_from([KEY, f"X-API-Key: {KEY}", "\x1b]0;pwned\x07", "..", "."])
-    | st.sampled_from(sorted(RAW)),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(["targets", "meta", "total", "status", "target_id", "x"]),
-            inner,
-            max_size=3,
-        )
+JUNK = nested(
+    scalars(
+        st.sampled_from([10**12, 2**63, -(2**63) - 1, -1, 0]),
+        st.sampled_from([KEY, f"X-API-Key: {KEY}", "\x1b]0;pwned\x07", "..", "."]),
+        raw=RAW,
     ),
+    ["targets", "meta", "total", "status", "target_id", "x"],
     max_leaves=6,
 )
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every place in a JSON value (dict keys and list indexes)."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from paths(item, (*prefix, index))
-
-
-def mutate(value: Any, path: tuple[Any, ...], how: str, new: Any) -> Any:
-    if not path:
-        return new if how == "replace" else value
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        copy = dict(value)
-        if not rest and how == "drop":
-            copy.pop(head, None)
-        else:
-            copy[head] = mutate(value[head], rest, how, new)
-        return copy
-    copy_list = list(value)
-    if not rest and how == "drop":
-        del copy_list[head]
-    else:
-        copy_list[head] = mutate(value[head], rest, how, new)
-    return copy_list
-
-
-def render(value: Any) -> bytes:
-    text = json.dumps(value)
-    for mark, raw in RAW.items():
-        text = text.replace(f'"{mark}"', raw)
-    return text.encode()
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: Any) -> bytes:
-    """``base`` with a few places dropped or replaced by junk, rendered to bytes."""
-    value = base
-    for _ in range(draw(st.integers(0, 4))):
-        path = draw(st.sampled_from(list(paths(value))))
-        how = draw(st.sampled_from(["drop", "replace"]))
-        value = mutate(value, path, how, draw(junk))
-    return render(value)
+MUTATIONS = Mutations(junk=JUNK, raw=RAW, most=4)
+render, mutated = MUTATIONS.render, MUTATIONS.mutated
 
 
 @st.composite
@@ -161,18 +76,11 @@ def list_bodies(draw: st.DrawFn) -> dict[str, Any]:
 
 
 FIXED = [
-    b"",
-    b"{}",
-    b"null",
-    b"[]",
-    b'""',
-    b"0",
-    b"[" * 100_000,
+    *mutations.FIXED,
     b'{"targets": null}',
     b'{"targets": {}}',
     b'{"targets": [], "meta": null}',
     b'{"targets": [], "meta": {"total": -1}}',
-    b"\xff\xfe",
     render({"targets": [], "meta": {"total": "__inf__"}}),
     render({"targets": ["__deep__"]}),
 ]
@@ -185,28 +93,12 @@ any_list = (
 any_stop = (
     st.binary(max_size=300)
     | st.sampled_from(FIXED)
-    | mutated(STOP_BODY)
-    | mutated({**STOP_BODY, "resolution_reason": "window_expired"})
+    | mutated(STOP_SAMPLE)
+    | mutated({**STOP_SAMPLE, "resolution_reason": "window_expired"})
     | mutated(ERROR_BODY)
 )
-statuses = st.sampled_from([200, 201, 204, 400, 401, 402, 403, 404, 429, 500, 503]) | st.integers(
-    100, 599
-)
-retry_afters = st.none() | st.sampled_from(
-    [
-        "0",
-        "0.01",
-        "5",
-        "3600",
-        "99999999",
-        "inf",
-        "-1",
-        "nan",
-        "1e309",
-        "Fri, 31 Dec 9999 23:59:59 GMT",
-        "soon",
-    ]
-)
+statuses = mutations.statuses(200, 201, 204, 400, 401, 402, 403, 404, 429, 500, 503)
+retry_afters = mutations.retry_afters("0.01", "5", "99999999")
 
 
 # ----- list parsing ------------------------------------------------------------------------------
@@ -215,14 +107,10 @@ retry_afters = st.none() | st.sampled_from(
 def test_any_list_answer_reads_into_rows_or_is_unreadable(
     content: bytes, status: int, offset: int
 ) -> None:
-    try:
-        page = parse_page(Reply(status, {}, content, 0.0), offset)
-    except Unreadable as exc:
-        words = str(exc)
-    else:
-        words = ""
-    if words:
-        assert words.startswith("reading FinRadar sniper targets: ")
+    page, error = caught(lambda: parse_page(Reply(status, {}, content, 0.0), offset))
+    if error is not None:
+        assert isinstance(error, Unreadable)
+        assert str(error).startswith("reading FinRadar sniper targets: ")
         return
     assert isinstance(page, Page)
     body = json.loads(content)  # a page read is valid JSON with a list of rows
@@ -272,10 +160,6 @@ def fake() -> Iterator[tuple[FinRadarClient, Script, asyncio.Runner]]:
         runner.run(client.aclose())
 
 
-def headers_for(retry_after: str | None) -> dict[str, str]:
-    return {"Retry-After": retry_after} if retry_after is not None else {}
-
-
 @PROPS
 @given(statuses, retry_afters, any_list)
 def test_a_list_read_raises_only_feed_errors(
@@ -287,11 +171,7 @@ def test_a_list_read_raises_only_feed_errors(
     client, script, runner = fake
     script.replies = {"list": (status, headers_for(retry_after), body)}
     for read in (client.list_targets, lambda: client.read_target(TARGET_ID)):
-        error: FeedError | None = None
-        try:
-            result = runner.run(read())
-        except FeedError as exc:
-            error = exc
+        result, error = caught(lambda: runner.run(read()))  # noqa: B023 (called at once)
         if error is not None:
             assert error.kind in ("unreachable", "unreadable", "incomplete")
             assert KEY not in str(error)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,9 +10,10 @@ import pytest
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.sim.joyride_world import UNKNOWN_WORDS
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, RateLimit, VenueSettings
+from console.venues.base import FeedStatus, RateLimit
 from console.venues.joyride import JoyrideClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues.sim_clients import feeding, joyride
 
 API = "joyride"
 PAUSE = Action(ActionKind.PAUSE)
@@ -24,26 +23,6 @@ RESUME = Action(ActionKind.RESUME)
 @pytest.fixture
 def sim_options() -> dict[str, Any]:
     return {"vendors": (API,)}
-
-
-@contextlib.asynccontextmanager
-async def joyride(settings: VenueSettings) -> AsyncIterator[JoyrideClient]:
-    client = JoyrideClient(settings)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-@contextlib.asynccontextmanager
-async def feeding(client: JoyrideClient, sink: RecordingSink) -> AsyncIterator[None]:
-    task = asyncio.create_task(client.run_feed(sink))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def all_rounds(sim: SimServer) -> list[int]:

@@ -9,10 +9,7 @@ be sent safely is not sent, the admin token never leaves in any text, a list bey
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,10 +17,10 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind
 from console.sim.joyride_world import BAD_ROW_ID
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, VenueSettings
+from console.venues.base import FeedStatus
 from console.venues.feeds import FeedError, Incomplete, Unreadable
-from console.venues.joyride import JoyrideClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues.sim_clients import feeding, joyride
 
 API = "joyride"
 PAUSE = Action(ActionKind.PAUSE)
@@ -33,15 +30,6 @@ ROUNDS, PER_ROUND = 4, 48
 @pytest.fixture
 def sim_options() -> dict[str, Any]:
     return {"vendors": (API,)}
-
-
-@contextlib.asynccontextmanager
-async def joyride(settings: VenueSettings) -> AsyncIterator[JoyrideClient]:
-    client = JoyrideClient(settings)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 def rounds(sim: SimServer) -> list[int]:
@@ -123,14 +111,8 @@ async def test_the_feed_reports_an_unreadable_list_as_down(
     sim: SimServer, sink: RecordingSink
 ) -> None:
     set_knobs(sim, API, list_body="{}")
-    async with joyride(settings_for(sim, API)) as client:
-        task = asyncio.create_task(client.run_feed(sink))
-        try:
-            await sink.wait_for(lambda s: FeedStatus.DOWN in s.statuses)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async with joyride(settings_for(sim, API)) as client, feeding(client, sink):
+        await sink.wait_for(lambda s: FeedStatus.DOWN in s.statuses)
     detail = next(d for _, status, d in sink.healths if status is FeedStatus.DOWN)
     assert detail.startswith("UNREADABLE")
     assert sink.snapshots == 0  # never an empty snapshot
@@ -263,13 +245,8 @@ async def test_a_venue_echoing_the_token_never_leaks_it(
             set_knobs(sim, API, error_rate=0.0, burst_429=2, retry_after="0.01")
             limited = await client.execute(str(exp), PAUSE)
             set_knobs(sim, API, down=True)
-            task = asyncio.create_task(client.run_feed(sink))
-            try:
+            async with feeding(client, sink):
                 await sink.wait_for(lambda s: FeedStatus.DOWN in s.statuses)
-            finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
     assert failed.kind is OutcomeKind.FAILED
     assert limited.kind is OutcomeKind.FAILED
     texts += [failed.message, limited.message, str(listed.value)]

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
@@ -31,20 +30,17 @@ from console.venues.http import Reply
 from console.venues.joyride import JoyrideClient
 from console.venues.joyride_targets import parse_expiration
 from console.venues.joyride_wire import read_instrument_list
+from tests.venues import test_joyride_unit as unit
+from tests.venues.mutations import IN_CI, PROPS, headers_for
 
 TOKEN = "jr_admin_property_test_token_9c41"
 NOW = 1_740_700_000.0
 EXP = 1_740_729_600  # after NOW
 MAX_TARGETS = 4
 
-PROPS = settings(
-    max_examples=2000 if os.environ.get("CI") else 300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 # The direct translation below complements the control property (it adds the unsent
 # 429 the pacer makes up): fewer examples, the same budget overall.
-FEWER = settings(PROPS, max_examples=500 if os.environ.get("CI") else 100)
+FEWER = settings(PROPS, max_examples=500 if IN_CI else 100)
 
 # ----- strategies ---------------------------------------------------------------------------
 HOSTILE_TEXT = st.sampled_from(
@@ -102,17 +98,10 @@ def mutated(draw: st.DrawFn, base: dict[str, Any], extra_keys: tuple[str, ...] =
 
 def instrument(index: int, expiration: int) -> dict[str, Any]:
     side = "C" if index % 2 == 0 else "P"
-    return {
-        "id": f"SOL_USDC-28FEB25-{100 + index}-{side}",
-        "strike": (100 + index) * 1_000_000,
-        "option_type": "call" if side == "C" else "put",
-        "expiration": expiration,
-        "tick_size": 1000,
-        "min_size": 100,
-        "contract_size": 1,
-        "price_decimals": 6,
-        "size_decimals": 3,
-    }
+    strike = 100 + index
+    return unit.instrument(
+        f"SOL_USDC-28FEB25-{strike}-{side}", expiration, strike=strike * 1_000_000
+    )
 
 
 EXPIRATIONS = st.sampled_from([EXP, EXP + 86_400, int(NOW) - 86_400]) | HUGE
@@ -176,14 +165,11 @@ def control_answer(draw: st.DrawFn, paused: bool) -> tuple[int, dict[str, str], 
         st.sampled_from([200, 200, 200, 201, 204, 400, 401, 403, 404, 409, 422, 429, 500, 503])
         | st.integers(100, 599)
     )
-    headers: dict[str, str] = {}
     retry_after = draw(
         st.none()
         | st.sampled_from(["0", "0.0001", "3600", "inf", "-5", "nan", "1e309", "soon"])
         | st.sampled_from(["Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 01 Jan 1970 00:00:00 GMT"])
     )
-    if retry_after is not None:
-        headers["retry-after"] = retry_after
     kind = draw(st.sampled_from(["pause", "pause", "error", "bytes", "deep", "fixed"]))
     if kind == "bytes":
         body = draw(st.binary(max_size=200))
@@ -199,7 +185,7 @@ def control_answer(draw: st.DrawFn, paused: bool) -> tuple[int, dict[str, str], 
         if isinstance(answer, dict) and draw(st.booleans()):
             answer["engine_missing"] = draw(st.lists(WORD | HOSTILE_TEXT, max_size=12))
         body = json.dumps(answer).encode()
-    return status, headers, body
+    return status, headers_for(retry_after), body
 
 
 # ----- the harness: a client on canned answers, one event loop for every example -----------
@@ -362,8 +348,7 @@ def test_translation_of_any_reply_is_an_outcome(
     body: bytes,
     sent: bool,
 ) -> None:
-    headers = {} if retry_after is None else {"retry-after": retry_after}
-    reply = Reply(status, headers, body, 0.0, sent=sent)
+    reply = Reply(status, headers_for(retry_after), body, 0.0, sent=sent)
 
     async def go() -> Outcome:
         client = client_for(Scripted(listing=body))

@@ -12,65 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import FeedError
 from console.venues.http import QueryValue, Reply
 from console.venues.pipai import PipAIClient, request_target
 from console.venues.pipai_list import ListPage, read_page
-
-EXAMPLES = 2000 if os.environ.get("CI") else 300
-PROPS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+from tests.venues import mutations
+from tests.venues.mutations import PROPS, Mutations, caught, headers_for, scalars
+from tests.venues.test_pipai_unit import SID, strategy
 
 KEY = "pk_props_key_0123456789"
 SECRET = "sk_props_secret_abcdef0123456789"
 
-# Raw JSON spliced in where a marker string stands: numbers Python cannot make.
-RAW = {
-    "__inf__": "1e400",
-    "__neg_inf__": "-1e400",
-    "__long_int__": "1" + "0" * 5000,  # beyond Python's int-from-text limit
-    "__big_int__": "9" * 40,
-    "__deep__": "[" * 3000 + "]" * 3000,
-    "__deep_open__": "{" + '"a":[' * 2000,
-    "__lone_surrogate__": '"\\ud800"',  # valid JSON, no valid UTF-8
-}
+RAW = {**mutations.RAW, "__lone_surrogate__": '"\\ud800"'}  # valid JSON, no valid UTF-8
 
 
-def strategy_body(sid: str = "strat_8f2a1b", status: str = "deployed") -> dict[str, Any]:
-    return {
-        "id": sid,
-        "name": "BTC grid 1h",
-        "template_id": "tpl_grid",
-        "params": {"grid_levels": 8},
-        "symbols": ["BTCUSDT"],
-        "timeframe": "1h",
-        "capital": "10000.00",
-        "leverage": 3,
-        "status": status,
-        "deployed_at": "2026-04-29T08:00:00Z",
-        "created_at": "2026-04-28T15:30:00Z",
-        "updated_at": "2026-04-29T08:00:00Z",
-        "stats": {
-            "open_positions": 2,
-            "total_pnl": "184.32",
-            "total_trades": 47,
-            "win_rate": "0.638",
-        },
-    }
+def strategy_body(sid: str = SID, status: str = "deployed") -> dict[str, Any]:
+    return strategy(status, id=sid, params={"grid_levels": 8})
 
 
 # Junk to put anywhere: scalars of every JSON type, nested shapes, the raw markers.
@@ -85,64 +51,8 @@ NESTED = [
     {"data": [{"id": []}]},
     [{"id": "strat_1"}, 7],
 ]
-junk = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8)
-    | st.sampled_from(sorted(RAW))
-    | st.sampled_from(NESTED)
-)
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every place in a JSON value (dict keys and list indexes)."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from paths(item, (*prefix, index))
-
-
-def mutate(value: Any, path: tuple[Any, ...], how: str, new: Any) -> Any:
-    if not path:
-        return new if how == "replace" else value
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        copy = dict(value)
-        if not rest and how == "drop":
-            copy.pop(head, None)
-        else:
-            copy[head] = mutate(value[head], rest, how, new)
-        return copy
-    copy_list = list(value)
-    if not rest and how == "drop":
-        del copy_list[head]
-    else:
-        copy_list[head] = mutate(value[head], rest, how, new)
-    return copy_list
-
-
-def render(value: Any) -> bytes:
-    text = json.dumps(value)
-    for mark, raw in RAW.items():
-        text = text.replace(f'"{mark}"', raw)
-    return text.encode()
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: Any) -> bytes:
-    """``base`` with a few places dropped or replaced by junk, rendered to bytes."""
-    value = base
-    for _ in range(draw(st.integers(0, 3))):
-        places = list(paths(value))
-        path = draw(st.sampled_from(places))
-        how = draw(st.sampled_from(["drop", "replace"]))
-        value = mutate(value, path, how, draw(junk))
-    return render(value)
+MUTATIONS = Mutations(junk=scalars(raw=RAW) | st.sampled_from(NESTED), raw=RAW, most=3)
+render, mutated = MUTATIONS.render, MUTATIONS.mutated
 
 
 @st.composite
@@ -153,7 +63,7 @@ def page_bodies(draw: st.DrawFn) -> dict[str, Any]:
     return {"data": rows, "next_cursor": cursor}
 
 
-FIXED = [b"", b"{}", b"null", b"[]", b'""', b"0", b"[" * 100_000, b'{"data": null}', b"\xff\xfe"]
+FIXED = [*mutations.FIXED, b'{"data": null}']
 
 any_page = (
     st.binary(max_size=600)
@@ -168,12 +78,8 @@ any_strategy = (
     | mutated(strategy_body(status="paused"))
     | mutated({"code": "INVALID_STATE", "message": "Strategy is paused"})
 )
-statuses = st.sampled_from([200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 503]) | st.integers(
-    100, 599
-)
-retry_afters = st.none() | st.sampled_from(
-    ["0", "1", "3600", "inf", "-1", "nan", "1e309", "Fri, 31 Dec 9999 23:59:59 GMT", "soon"]
-)
+statuses = mutations.statuses(200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 503)
+retry_afters = mutations.retry_afters()
 
 
 # ----- list parsing --------------------------------------------------------------------
@@ -182,13 +88,8 @@ retry_afters = st.none() | st.sampled_from(
 @PROPS
 @given(any_page, st.integers(1, 5))
 def test_any_page_reads_into_targets_or_is_unreadable(content: bytes, page: int) -> None:
-    try:
-        result = read_page("pipai", content, 0.0, page)
-    except FeedError as exc:  # Unreadable, in words
-        error: FeedError | None = exc
-    else:
-        error = None
-    if error is not None:
+    result, error = caught(lambda: read_page("pipai", content, 0.0, page))
+    if error is not None:  # Unreadable, in words
         assert error.kind == "unreadable"
         assert str(error).startswith("PipAI sent an unreadable answer when listing strategies")
         return
@@ -248,10 +149,6 @@ def fake() -> Iterator[tuple[PipAIClient, Script, asyncio.Runner]]:
         runner.run(client.aclose())
 
 
-def headers_for(retry_after: str | None) -> dict[str, str]:
-    return {"Retry-After": retry_after} if retry_after is not None else {}
-
-
 @PROPS
 @given(statuses, retry_afters, any_page, any_strategy)
 def test_a_list_read_raises_only_feed_errors(
@@ -267,11 +164,7 @@ def test_a_list_read_raises_only_feed_errors(
         "GET": (status, headers_for(retry_after), single),
     }
     for read in (client.list_targets, lambda: client.read_target("strat_8f2a1b")):
-        error: FeedError | None = None
-        try:
-            result = runner.run(read())
-        except FeedError as exc:  # nothing else may come out
-            error = exc
+        result, error = caught(lambda: runner.run(read()))  # noqa: B023 (called at once)
         if error is None:
             assert result is None or isinstance(result, Target | list)
             continue

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from console.sim.server import SimServer
 from console.venues.base import FeedStatus
 from console.venues.x3algo import X3AlgoClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
 
 STOP = Action(ActionKind.STOP)
 
@@ -22,12 +22,7 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": ("x3algo",), "knobs": {"x3algo": {"rate_scale": 0.05}}}
 
 
-@pytest.fixture
-async def client(sim: SimServer) -> AsyncIterator[X3AlgoClient]:
-    c = X3AlgoClient(settings_for(sim, "x3algo"))
-    await c.list_targets()  # logged in before any fault is switched on
-    yield c
-    await c.aclose()
+client = sim_clients.x3algo_logged_in
 
 
 def first_active(sim: SimServer) -> str:

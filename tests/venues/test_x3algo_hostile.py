@@ -8,18 +8,18 @@ reads, an Outcome for control calls) and never lets a credential through.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from console.core.model import Action, ActionKind, OutcomeKind, State
+from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.core.scrub import printable
 from console.sim.server import SimServer
 from console.venues.base import FeedStatus, RateLimit, Secret
 from console.venues.feeds import FeedError, Incomplete, Unreadable
 from console.venues.x3algo import X3AlgoClient, X3AlgoReadError
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
 
 STOP = Action(ActionKind.STOP)
 GUARD_S = 20  # a hang guard only: every read here ends in well under a second
@@ -30,12 +30,7 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": ("x3algo",), "knobs": {"x3algo": {"rate_scale": 0.05}}}
 
 
-@pytest.fixture
-async def client(sim: SimServer) -> AsyncIterator[X3AlgoClient]:
-    c = X3AlgoClient(settings_for(sim, "x3algo"))
-    await c.list_targets()  # logged in, and names known, before any knob is switched on
-    yield c
-    await c.aclose()
+client = sim_clients.x3algo_logged_in
 
 
 def active(sim: SimServer) -> list[str]:
@@ -65,30 +60,29 @@ async def test_endless_pages_stop_within_the_read_budget_and_keep_room_for_a_rer
         await client.aclose()
 
 
-async def test_endless_pages_stop_at_max_pages(sim: SimServer) -> None:
-    client = X3AlgoClient(settings_for(sim, "x3algo", pacing=False, max_pages=7))
+async def endless_read(sim: SimServer, match: str, **bounds: Any) -> list[Target]:
+    """What an unpaced list read of endless pages kept, stopped by ``bounds``: it must end
+    Incomplete, in words matching ``match``."""
+    client = X3AlgoClient(settings_for(sim, "x3algo", pacing=False, **bounds))
     try:
         set_knobs(sim, "x3algo", endless_pages=True)
         async with asyncio.timeout(GUARD_S):
-            with pytest.raises(Incomplete, match="max_pages is 7") as caught:
+            with pytest.raises(Incomplete, match=match) as caught:
                 await client.list_targets()
-        partial = caught.value.partial
-        assert len(partial) == 700 == len({t.id for t in partial})
-        assert set(active(sim)) <= {t.id for t in partial}  # the real ones come first
     finally:
         await client.aclose()
+    return caught.value.partial
+
+
+async def test_endless_pages_stop_at_max_pages(sim: SimServer) -> None:
+    partial = await endless_read(sim, "max_pages is 7", max_pages=7)
+    assert len(partial) == 700 == len({t.id for t in partial})
+    assert set(active(sim)) <= {t.id for t in partial}  # the real ones come first
 
 
 async def test_endless_pages_stop_at_max_targets(sim: SimServer) -> None:
-    client = X3AlgoClient(settings_for(sim, "x3algo", pacing=False, max_targets=250))
-    try:
-        set_knobs(sim, "x3algo", endless_pages=True)
-        async with asyncio.timeout(GUARD_S):
-            with pytest.raises(Incomplete, match=r"more than 250 algorithms \(max_targets\)") as c:
-                await client.list_targets()
-        assert len(c.value.partial) == 250
-    finally:
-        await client.aclose()
+    partial = await endless_read(sim, r"more than 250 algorithms \(max_targets\)", max_targets=250)
+    assert len(partial) == 250
 
 
 async def test_a_list_read_given_up_by_its_caller_leaves_the_client_usable(

@@ -13,29 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.core.scrub import Scrubber
 from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import FeedError, Unreadable
+from console.venues.feeds import Unreadable
 from console.venues.x3algo import X3AlgoClient
 from console.venues.x3algo_list import Page, parse_page
+from tests.venues import mutations
+from tests.venues.mutations import PROPS, Mutations, caught, headers_for, nested, scalars
 from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
-
-EXAMPLES = 2000 if os.environ.get("CI") else 300
-PROPS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 
 EMAIL = "props.trader@example.com"
 PASSWORD = "props-password-0123456789"
@@ -44,81 +38,9 @@ COOKIE = "props-refresh-cookie-abcdef"
 SECRETS = (EMAIL, PASSWORD, TOKEN, COOKIE, "props-token")
 ALGO = STOP_SAMPLE["id"]
 
-# Raw JSON spliced in where a marker string stands: numbers Python cannot make.
-RAW = {
-    "__inf__": "1e400",
-    "__neg_inf__": "-1e400",
-    "__long_int__": "1" + "0" * 5000,  # beyond Python's int-from-text limit
-    "__big_int__": "9" * 40,
-    "__deep__": "[" * 3000 + "]" * 3000,
-    "__deep_open__": "{" + '"a":[' * 2000,
-}
-
-junk = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8)
-    | st.sampled_from(sorted(RAW)),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(["id", "data", "performance", "totalPages", "error", "x"]),
-            inner,
-            max_size=3,
-        )
-    ),
-    max_leaves=5,
-)
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every place in a JSON value (dict keys and list indexes)."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from paths(item, (*prefix, index))
-
-
-def mutate(value: Any, path: tuple[Any, ...], how: str, new: Any) -> Any:
-    if not path:
-        return new if how == "replace" else value
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        copy = dict(value)
-        if not rest and how == "drop":
-            copy.pop(head, None)
-        else:
-            copy[head] = mutate(value[head], rest, how, new)
-        return copy
-    copy_list = list(value)
-    if not rest and how == "drop":
-        del copy_list[head]
-    else:
-        copy_list[head] = mutate(value[head], rest, how, new)
-    return copy_list
-
-
-def render(value: Any) -> bytes:
-    text = json.dumps(value)
-    for mark, raw in RAW.items():
-        text = text.replace(f'"{mark}"', raw)
-    return text.encode()
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: Any) -> bytes:
-    """``base`` with a few places dropped or replaced by junk, rendered to bytes."""
-    value = base
-    for _ in range(draw(st.integers(0, 4))):
-        path = draw(st.sampled_from(list(paths(value))))
-        how = draw(st.sampled_from(["drop", "replace"]))
-        value = mutate(value, path, how, draw(junk))
-    return render(value)
+JUNK_KEYS = ["id", "data", "performance", "totalPages", "error", "x"]
+MUTATIONS = Mutations(junk=nested(scalars(), JUNK_KEYS, max_leaves=5), most=4)
+render, mutated = MUTATIONS.render, MUTATIONS.mutated
 
 
 def algorithm(n: int, status: str = "active") -> dict[str, Any]:
@@ -141,7 +63,7 @@ def envelope(status: int, code: str, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "code": code, "status": status, "details": {}}}
 
 
-FIXED = [b"", b"{}", b"null", b"[]", b'""', b"0", b"[" * 100_000, b'{"data": null}', b"\xff\xfe"]
+FIXED = [*mutations.FIXED, b'{"data": null}']
 
 any_page = (
     st.binary(max_size=600)
@@ -177,24 +99,12 @@ any_login = (
     | st.sampled_from(FIXED)
     | mutated({"accessToken": TOKEN, "expiresIn": 900, "tokenType": "Bearer"})
 )
-statuses = st.sampled_from([200, 400, 401, 403, 404, 409, 422, 429, 500, 503]) | st.integers(
-    100, 599
-)
-retry_afters = st.none() | st.sampled_from(
-    ["0", "1", "3600", "inf", "-1", "nan", "1e309", "Fri, 31 Dec 9999 23:59:59 GMT", "soon"]
-)
+statuses = mutations.statuses(200, 400, 401, 403, 404, 409, 422, 429, 500, 503)
+retry_afters = mutations.retry_afters()
 
 
 def clean(text: str) -> bool:
     return not any(secret in text for secret in SECRETS)
-
-
-def caught(call: Callable[[], Any]) -> tuple[Any, FeedError | None]:
-    """What ``call`` returned, or the FeedError it raised (anything else escapes)."""
-    try:
-        return call(), None
-    except FeedError as exc:
-        return None, exc
 
 
 # ----- list parsing --------------------------------------------------------------------
@@ -270,10 +180,6 @@ def fake() -> Iterator[tuple[X3AlgoClient, Script, asyncio.Runner]]:
         client = X3AlgoClient(venue_settings(), transport=httpx.MockTransport(script))
         yield client, script, runner
         runner.run(client.aclose())
-
-
-def headers_for(retry_after: str | None) -> dict[str, str]:
-    return {"Retry-After": retry_after} if retry_after is not None else {}
 
 
 @PROPS
