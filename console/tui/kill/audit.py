@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -22,8 +23,23 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from console.core.journal import Journal
 from console.tui.format import Tones
-from console.tui.kill.audit_rows import COLUMNS, OUTCOMES, AuditFilter, cycle, entry_cells, query
+from console.tui.kill.audit_rows import (
+    FULL_TIME_WIDTH,
+    OUTCOMES,
+    SPECS,
+    AuditFilter,
+    cycle,
+    entry_cells,
+    query,
+)
+from console.tui.kill.columns import fit, natural_widths
 from console.tui.kill.kill_modal import CSS
+
+
+def short_time(cells: tuple[Text | str, ...]) -> tuple[Text | str, ...]:
+    """The row with its time as ``01-01T00:00:00.000`` (the year and the Z cut)."""
+    first = str(cells[0])
+    return (first[5:23] if len(first) >= 23 else first, *cells[1:])
 
 
 class AuditScreen(ModalScreen[None]):
@@ -48,6 +64,7 @@ class AuditScreen(ModalScreen[None]):
         clock: Callable[[], float],
         verify: Callable[[], None],
         batch_id: str | None = None,
+        linked: Sequence[str] = (),
     ) -> None:
         super().__init__(classes="audit")
         self.journal = journal
@@ -55,10 +72,14 @@ class AuditScreen(ModalScreen[None]):
         self.clock = clock
         self.verify = verify
         self.kill_batch = batch_id
-        self.filter = AuditFilter(batch_id=batch_id, window="all" if batch_id else "24h")
+        self.filter = AuditFilter(
+            batch_id=batch_id, window="all" if batch_id else "24h", linked=tuple(linked)
+        )
         self.operators: set[str] = set()
         self.interrupted_count = 0
         self.tones = Tones.monochrome()
+        self._rows: list[tuple[str, tuple[Text | str, ...]]] = []
+        self._laid_out: tuple[int, bool] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="audit-dialog"):
@@ -73,11 +94,11 @@ class AuditScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.tones = Tones.from_theme(self.app.theme_variables)
-        table = self.query_one("#audit-table", DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column)
         self.reload()
-        table.focus()
+        self.query_one("#audit-table", DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._lay_out)  # once the table has its new size
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
@@ -90,12 +111,12 @@ class AuditScreen(ModalScreen[None]):
         rows = query(self.journal, self.filter, self.clock())
         if self.filter.operator is None and not self.filter.interrupted_only:
             self.operators |= {e.operator for e in rows}
-        table = self.query_one("#audit-table", DataTable)
-        table.clear()
-        for entry in rows:
-            table.add_row(
-                *entry_cells(entry, entry.op_id in open_ops, self.tones), key=str(entry.seq)
-            )
+        self._rows = [
+            (str(entry.seq), entry_cells(entry, entry.op_id in open_ops, self.tones))
+            for entry in rows
+        ]
+        self._laid_out = None
+        self._lay_out()
         line = Text(f"{self.filter.describe()} · {len(rows)} rows, newest first")
         if self.interrupted_count:
             line.append("  ")
@@ -103,6 +124,30 @@ class AuditScreen(ModalScreen[None]):
             line.append(" needs verification: e")
         self.query_one("#audit-filter", Static).update(line)
         self.refresh_bindings()
+
+    def _lay_out(self) -> None:
+        """Fill the table with the columns that fit (time, target, kind and result always)."""
+        table = self.query_one("#audit-table", DataTable)
+        width = max(
+            20, (table.size.width or self.app.size.width - 2) - table.styles.scrollbar_size_vertical
+        )
+        short = self.app.size.width < FULL_TIME_WIDTH
+        if self._laid_out == (width, short):
+            return
+        self._laid_out = (width, short)
+        rows = [(key, short_time(cells) if short else cells) for key, cells in self._rows]
+        widths = fit(SPECS, natural_widths(SPECS, (cells for _, cells in rows)), width)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        for spec, w in zip(SPECS, widths, strict=True):
+            if w is not None:
+                table.add_column(spec.label, width=w, key=spec.label)
+        for key, cells in rows:
+            table.add_row(
+                *(c for c, w in zip(cells, widths, strict=True) if w is not None), key=key
+            )
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
 
     def _set(self, new: AuditFilter) -> None:
         self.filter = new

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from console.core.journal import Entry, Journal, iso_ms
 from console.tui.format import Tones, one_line
+from console.tui.kill.columns import Col
 from console.tui.kill.report import words_cell
 
 WINDOWS: tuple[tuple[str, float | None], ...] = (
@@ -30,19 +31,24 @@ OUTCOMES: tuple[str | None, ...] = (None, "applied", "already", "rejected", "fai
 LIMIT = 5000
 """Rows shown at most (the newest); the CLI exports everything."""
 
-COLUMNS = (
-    "Time (UTC)",
-    "Venue",
-    "Target",
-    "Action",
-    "Kind",
-    "Result",
-    "HTTP",
-    "ms",
-    "Operator",
-    "Message",
+SPECS = (
+    Col("Time (UTC)", min_width=18),
+    Col("Venue", priority=1, min_width=6, max_width=16),
+    Col("Target", min_width=12, max_width=48),
+    Col("Action", priority=2, min_width=5),
+    Col("Kind", min_width=7),
+    Col("Result", min_width=13, max_width=34),
+    Col("HTTP", priority=5, min_width=4),
+    Col("ms", priority=6, min_width=3),
+    Col("Operator", priority=4, min_width=8, max_width=40),
+    Col("Message", priority=3, min_width=12),
 )
-"""What happened first (time, where, to what, what came of it), then who and the words."""
+"""What happened first (time, where, to what, what came of it), then who and the words.
+Time, target, kind and result always show (at 80 columns too); the others give way
+first, the latency first of all."""
+COLUMNS = tuple(c.label for c in SPECS)
+FULL_TIME_WIDTH = 120
+"""Below this many columns the time shows as ``01-01T00:00:00.000`` (no year, no Z)."""
 
 T = TypeVar("T")
 
@@ -63,6 +69,8 @@ class AuditFilter:
     outcome: str | None = None
     batch_id: str | None = None
     interrupted_only: bool = False
+    linked: tuple[str, ...] = ()
+    """Batches shown with ``batch_id``: the retries and re-stops of that kill."""
 
     def since_ms(self, now: float) -> int | None:
         seconds = dict(WINDOWS).get(self.window)
@@ -81,7 +89,8 @@ class AuditFilter:
             f"outcome {self.outcome or 'all'}",
         ]
         if self.batch_id:
-            parts.append(f"this kill only (batch {self.batch_id[:8]})")
+            retries = f" + {len(self.linked)} retry batch(es)" if self.linked else ""
+            parts.append(f"this kill only (batch {self.batch_id[:8]}{retries})")
         return " · ".join(parts)
 
 
@@ -90,21 +99,28 @@ def query(journal: Journal, f: AuditFilter, now: float) -> list[Entry]:
     if f.interrupted_only:
         rows = journal.interrupted()[-LIMIT:]
     else:
-        rows = journal.entries(
-            since_ms=f.since_ms(now),
-            venue=f.venue,
-            operator=f.operator,
-            outcome=f.outcome,
-            batch_id=f.batch_id,
-            limit=LIMIT,
-        )
+        batches = [f.batch_id, *f.linked] if f.batch_id else [None]
+        rows = [
+            entry
+            for batch in batches
+            for entry in journal.entries(
+                since_ms=f.since_ms(now),
+                venue=f.venue,
+                operator=f.operator,
+                outcome=f.outcome,
+                batch_id=batch,
+                limit=LIMIT,
+            )
+        ]
+        if len(batches) > 1:
+            rows = sorted(rows, key=lambda e: e.seq)[-LIMIT:]
     return list(reversed(rows))
 
 
 def result_cell(entry: Entry, interrupted: bool, tones: Tones) -> Text:
     if entry.kind == "intent":
         if interrupted:
-            return Text(" INTERRUPTED — needs verification ", tones.danger)
+            return Text(" INTERRUPTED — needs verification ", tones.danger, overflow="ellipsis")
         return Text("intent", "dim")
     if entry.kind == "verify":
         state = (entry.state or "unknown").upper()

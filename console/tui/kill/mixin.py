@@ -28,26 +28,31 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from console.core.dispatcher import DispatchBusy, Plan, Report
+from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report
 from console.core.kill import KillPlan, KillScope
 from console.core.kill_lock import KillLock, KillLocked, kill_lock_for
+from console.core.reverify import latest_intents, reverify
 from console.core.scrub import printable
 from console.core.session import Session
 from console.tui.arming import ArmState
+from console.tui.format import one_line
+from console.tui.kill.audit import AuditScreen
 from console.tui.kill.eta import control_rate
 from console.tui.kill.journal_mixin import JournalMixin
 from console.tui.kill.kill_modal import KillRequest, KillScreen, KillView, describe_session
 from console.tui.kill.progress import KillProgressScreen
-from console.tui.kill.run import KillRun
+from console.tui.kill.recheck import FeedRecovery
+from console.tui.kill.run import Key, KillRun
 from console.tui.kill.scope import freeze, panel_scope, scope_choices
 from console.tui.kill.watch import WatchKeeper
+from console.tui.modals.quit import QuitScreen
 from console.tui.outcomes import OutcomesView
 
 WATCH_S = 0.5
 """How often the sticky watch looks at the store (it reads memory, never the network)."""
 WAIT_S = 0.05
 """How often a confirmed kill checks whether another plan has left the dispatcher."""
-KILL_GROUPS = ("kill", "kill-restop")
+KILL_GROUPS = ("kill", "kill-restop", "kill-recheck")
 
 KILL_BINDINGS: list[Binding] = [
     Binding("K", "kill", "EMERGENCY STOP", id="kill", priority=True, show=False),
@@ -69,6 +74,9 @@ class KillMixin(JournalMixin):
         self.kill_run: KillRun | None = None
         self.kill_watch: WatchKeeper | None = None
         self._kill_lock: KillLock | None = None
+        self.kill_feeds = FeedRecovery()
+        self._rechecking: set[str] = set()
+        self._came_back: set[str] = set()
 
     def on_mount(self) -> None:
         self.set_interval(WATCH_S, self.watch_tick, name="kill-watch")
@@ -177,10 +185,10 @@ class KillMixin(JournalMixin):
             except DispatchBusy:
                 continue
             break
-        run.finish(report)
-        self._after_pass(run, report)
+        rearm = run.finish(report)
+        self._after_pass(run, report, rearm)
 
-    def _after_pass(self, run: KillRun, report: Report) -> None:
+    def _after_pass(self, run: KillRun, report: Report, rearm: list[Key]) -> None:
         self._release_kill_lock()
         self._journal_state(run)
         merged = run.merged()
@@ -205,7 +213,7 @@ class KillMixin(JournalMixin):
                 clock=self.clock,
             )
         else:
-            self.kill_watch.include_verified()
+            self.kill_watch.include_verified(rearm)
         screen = self.screen
         if isinstance(screen, KillProgressScreen) and screen.is_mounted:
             screen.refresh_view()  # DONE at once, not on the view's next refresh (a view
@@ -260,6 +268,15 @@ class KillMixin(JournalMixin):
             return
         error = event.worker.error
         run = self.kill_run
+        if event.worker.group == "kill-recheck":
+            self.notify(
+                "The automatic re-verification of a venue that came back stopped with an "
+                f"internal error ({type(error).__name__}: {error}); nothing was sent. r in the report "
+                "(w) retries what is still not verified.",
+                severity="error",
+                timeout=30,
+            )
+            return
         if event.worker.group == "kill":
             self._release_kill_lock()
         if run is not None and event.worker.group == "kill":
@@ -274,6 +291,7 @@ class KillMixin(JournalMixin):
 
     # ----- the sticky watch ---------------------------------------------------------------
     def watch_tick(self) -> None:
+        self._recheck_recovered()
         keeper = self.kill_watch
         if keeper is None or not keeper.active:
             return
@@ -309,7 +327,96 @@ class KillMixin(JournalMixin):
             return
         keeper.restopped(report)
 
+    # ----- re-verification when a venue comes back -----------------------------------------
+    def _recheck_recovered(self) -> None:
+        """Re-read a venue whose feed came back, for the kill's targets there still in doubt.
+
+        Only while the report or the sticky watch is open, never while a pass runs (its
+        own re-read decides then); a read only, journaled as verification rows.
+        """
+        back = self.kill_feeds.recovered(self.session.store, self.session.venues)
+        run = self.kill_run
+        if run is None:
+            return
+        self._came_back.update(v for v in back if any(i.venue == v for i in run.kill.plan.items))
+        if not self._came_back or self.kill_active:
+            return  # a pass still running re-reads by itself; look again once it ends
+        came_back, self._came_back = sorted(self._came_back), set()
+        keeper = self.kill_watch
+        watching = keeper is not None and keeper.active
+        if not watching and not any(isinstance(s, KillProgressScreen) for s in self.screen_stack):
+            return
+        for venue in came_back:
+            doubtful = run.doubtful(venue)
+            if doubtful and venue not in self._rechecking:
+                self._rechecking.add(venue)
+                self._recheck(run, venue, doubtful)
+
+    @work(group="kill-recheck", exit_on_error=False)
+    async def _recheck(self, run: KillRun, venue: str, doubtful: list[ItemResult]) -> None:
+        try:
+            intents = latest_intents(self.session.journal, run.batch_ids, venue)
+            found = await reverify(
+                self.session.dispatcher, venue, doubtful, intents, at=self.clock()
+            )
+        finally:
+            self._rechecking.discard(venue)
+        run.recheck(found, doubtful)
+        if found.problem and not found.results:
+            self._note(f"{venue} came back but could not be re-read: {one_line(found.problem)}")
+            return
+        left = len(found.results) - found.verified
+        text = (
+            f"{venue} came back: re-read {len(found.results)} target(s) of the emergency stop, "
+            f"{found.verified} now verified halted (journaled; nothing was re-sent)"
+        )
+        if left:
+            text += f"; {left} still NOT verified: r in the report (w) retries them"
+        self._note(text)
+        self.notify(text, severity="warning" if left else "information", timeout=15)
+        self.last_report = run.merged()
+        if self.kill_watch is not None:
+            self.kill_watch.include_verified()
+        screen = self.screen
+        if isinstance(screen, KillProgressScreen) and screen.is_mounted:
+            screen.refresh_view()
+
+    # ----- quitting ----------------------------------------------------------------------
+    def quit_question(self) -> QuitScreen | None:
+        """The question to ask before quitting, or None to quit at once.
+
+        A plan still running (its calls would be cut short), or the sticky watch still
+        on (quitting ends it silently: nothing would catch a revival).
+        """
+        running = self.session.dispatcher.running
+        keeper = self.kill_watch
+        left = keeper.remaining_s() if keeper is not None and keeper.active else None
+        if running is None and left is None:
+            return None
+        plan = f"{running.plan.title} ({running.done}/{len(running.plan)})" if running else None
+        watched = len(keeper.watch.keys) if keeper is not None else 0
+        return QuitScreen(plan, watch_left_s=left, watched=watched)
+
     # ----- other screens ----------------------------------------------------------------
+    def open_audit(self, batch_id: str | None) -> None:
+        """The journal; on the last kill's batch, with its retries' batches too."""
+        run = self.kill_run
+        if batch_id is None or run is None or batch_id not in run.batch_ids:
+            super().open_audit(batch_id)
+            return
+        if isinstance(self.screen, AuditScreen):
+            return
+        self.push_screen(
+            AuditScreen(
+                self.session.journal,
+                self.session.venues,
+                clock=self.clock,
+                verify=self.offer_verification,
+                batch_id=run.batch_ids[0],
+                linked=run.batch_ids[1:],
+            )
+        )
+
     def show_kill_progress(self) -> None:
         run = self.kill_run
         if run is None or isinstance(self.screen, KillProgressScreen):

@@ -55,10 +55,35 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
         after = ""
         if restop is not None:
             after = " — re-stopped, verified" if restop.verified else " — re-stop NOT verified"
+        if target.key in run.revived_open and not after:
+            after = " — r offers to stop it again"
         line(
             "REVIVED",
             f"{target.venue}/{printable(target.name)} read {state_word(target.state)} again at "
             f"{fmt_clock(revival.seen_at)}{after}",
+        )
+    for found in run.rechecks:
+        if found.problem and not found.results:
+            line(
+                "RE-READ FAILED",
+                f"{found.venue} came back at {fmt_clock(found.at)} but could not be re-read "
+                f"({one_line(found.problem, 100)}); r retries what is not verified.",
+            )
+            continue
+        left = len(found.results) - found.verified
+        text.append("\n" if text.plain else "")
+        text.append(
+            f"Re-verified: {found.venue} came back at {fmt_clock(found.at)}; re-read "
+            f"{len(found.results)}, {found.verified} now verified halted"
+            + (f", {left} still NOT verified" if left else "")
+            + " (journaled; nothing was re-sent)."
+        )
+    if len(run.reports) > 1:
+        text.append("\n" if text.plain else "")
+        retries = ", ".join(r.batch_id[:8] for r in run.reports[1:])
+        text.append(
+            f"Journal: kill batch {run.reports[0].batch_id[:8]}, its retries in batch "
+            f"{retries} (u shows them together)."
         )
     if watch_left is not None and not run.running:
         text.append("\n" if text.plain else "")
@@ -70,14 +95,24 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
     return text
 
 
-def retry_question(plan: Plan, tones: Tones) -> Text:
-    """``RETRY? 3 targets (x3algo 3) ... y sends, n cancels``."""
+def retry_question(plan: Plan, tones: Tones, revived: int = 0) -> Text:
+    """``RETRY? 3 targets (x3algo 3) ... y sends, n cancels``; ``revived`` of them
+    revived since the kill (they get the kill's action again)."""
     venues = Counter(item.venue for item in plan.items)
     where = ", ".join(f"{v} {n}" for v, n in venues.items())
     text = Text(" RETRY? ", tones.danger)
     noun = "target" if len(plan) == 1 else "targets"
+    rest = len(plan) - revived
+    if revived and rest:
+        why = (
+            f"{revived} REVIVED since the kill, {rest} that failed, are uncertain or did not verify"
+        )
+    elif revived:
+        why = "REVIVED since the kill: the kill's action again"
+    else:
+        why = "that failed, are uncertain or did not verify"
     text.append(
-        f" {len(plan)} {noun} ({where}) that failed, are uncertain or did not verify. "
+        f" {len(plan)} {noun} ({where}) {why}. "
         "You confirmed this kill already, so one key sends it: ",
         "bold",
     )

@@ -19,6 +19,7 @@ from typing import ClassVar
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -28,10 +29,11 @@ from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 from console.core.dispatcher import Plan
 from console.tui.format import Tones
 from console.tui.header import profile_class
+from console.tui.kill.columns import fit, natural_widths
 from console.tui.kill.eta import fmt_eta
 from console.tui.kill.kill_modal import CSS, KillView
 from console.tui.kill.notes import notes_text, retry_question
-from console.tui.kill.report import COLUMNS, report_rows
+from console.tui.kill.report import SPECS, report_rows
 from console.tui.kill.run import KillRun, VenueCount
 
 REFRESH_S = 0.25
@@ -90,11 +92,12 @@ class KillProgressScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.tones = Tones.from_theme(self.app.theme_variables)
         table = self.query_one("#kill-report", DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column)
         self.refresh_view()
         self.set_interval(REFRESH_S, self.refresh_view, name="kill-progress")
         table.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._refresh_report)  # once the table has its new size
 
     # ----- drawing --------------------------------------------------------------------
     def refresh_view(self) -> None:
@@ -117,7 +120,10 @@ class KillProgressScreen(ModalScreen[None]):
         )
         if self.pending is not None:
             notes.append("\n" if notes.plain else "")
-            notes.append_text(retry_question(self.pending, self.tones))
+            revived = sum(
+                1 for i in self.pending.items if (i.venue, i.target_id) in self.run.revived_open
+            )
+            notes.append_text(retry_question(self.pending, self.tones, revived))
         widget = self.query_one("#kill-notes", Static)
         widget.display = bool(notes.plain)
         widget.update(notes)
@@ -135,9 +141,14 @@ class KillProgressScreen(ModalScreen[None]):
         text.append(f" {run.summary()}", "bold")
         retry = run.retry_plan()
         if retry is not None:
-            text.append(
-                f" — r retries the {len(retry)} that failed, are uncertain or did not verify"
-            )
+            revived = len(run.revived_open)
+            if revived == len(retry):
+                text.append(f" — r stops the {revived} REVIVED again")
+            else:
+                text.append(
+                    f" — r retries the {len(retry)} that failed, are uncertain, did not "
+                    "verify" + (f" or REVIVED ({revived})" if revived else "")
+                )
         return text
 
     def _counters(self) -> Table:
@@ -186,19 +197,36 @@ class KillProgressScreen(ModalScreen[None]):
             len(run.results),
             sum(1 for r in run.results.values() if r.verified),
             len(run.revivals),
+            len(run.revived_open),
             len(run.restopped),
+            len(run.rechecks),
             run.running,
+            self._table_width(),
         )
         if signature == self._shown:
             return
         self._shown = signature
         table = self.query_one("#kill-report", DataTable)
         cursor = table.cursor_row
-        table.clear()
-        for key, cells in report_rows(run, self.view.names, self.tones):
-            table.add_row(*cells, key=key)
+        rows = report_rows(run, self.view.names, self.tones)
+        widths = fit(
+            SPECS, natural_widths(SPECS, (cells for _, cells in rows)), self._table_width()
+        )
+        table.clear(columns=True)
+        for spec, width in zip(SPECS, widths, strict=True):
+            if width is not None:
+                table.add_column(spec.label, width=width, key=spec.label)
+        for key, cells in rows:
+            shown = (c for c, w in zip(cells, widths, strict=True) if w is not None)
+            table.add_row(*shown, key=key)
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    def _table_width(self) -> int:
+        """What the report's columns may fill: the table less its vertical scrollbar."""
+        table = self.query_one("#kill-report", DataTable)
+        width = table.size.width or self.app.size.width - 2
+        return max(20, width - table.styles.scrollbar_size_vertical)
 
     # ----- keys -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -217,7 +245,9 @@ class KillProgressScreen(ModalScreen[None]):
             return
         plan = self.run.retry_plan()
         if plan is None:
-            self.notify("Nothing to retry: every target answered and verified halted.")
+            self.notify(
+                "Nothing to retry: every target answered, verified halted and none revived."
+            )
             return
         self.pending = plan
         self.refresh_bindings()

@@ -17,14 +17,27 @@ from console.core.dispatcher import ItemResult, PlanItem
 from console.core.model import OutcomeKind
 from console.core.scrub import printable
 from console.tui.format import Tones, fmt_clock, one_line, state_word
+from console.tui.kill.columns import Col
 from console.tui.kill.run import KillRun
 
-COLUMNS = ("Venue", "Target", "Action", "Outcome", "Verified", "Watch", "Vendor message")
+SPECS = (
+    Col("Venue", priority=1, min_width=6, max_width=16),
+    Col("Target", min_width=12, max_width=48),
+    Col("Action", min_width=5),
+    Col("Outcome", min_width=11),
+    Col("Verified", min_width=16),
+    Col("Watch", priority=3, min_width=10, max_width=32),
+    Col("Vendor message", priority=2, min_width=12),
+)
+"""Target, action, outcome and verified always show (at 80 columns too); the venue, the
+vendor's words and the watch mark give way first, in that order of need."""
+COLUMNS = tuple(c.label for c in SPECS)
 
 
-def rank(result: ItemResult | None, revived: bool) -> int:
-    """Sort order: what needs the operator first, then refusals, then what worked."""
-    if result is None or result.needs_retry:
+def rank(result: ItemResult | None, revived: bool, still_revived: bool = False) -> int:
+    """Sort order: what needs the operator first (revived and not halted again included),
+    then what revived once, then refusals, then what worked."""
+    if result is None or result.needs_retry or still_revived:
         return 0
     if revived:
         return 1
@@ -48,13 +61,17 @@ def outcome_cell(result: ItemResult | None, tones: Tones) -> Text:
     return Text(word, tones.ok) if kind.ok else Text(f" {word} ", tones.danger)
 
 
-def verified_cell(result: ItemResult | None, tones: Tones) -> Text:
+def verified_cell(result: ItemResult | None, tones: Tones, *, revived: bool = False) -> Text:
+    """What the re-read found; a target that read RUNNING again since is REVIVED, whatever
+    the kill's own re-read said then."""
+    if revived:
+        return Text(" REVIVED: RUNNING ", tones.danger, overflow="ellipsis")
     if result is None or result.verified is None:
-        return Text("not re-read yet", "dim")
+        return Text("not re-read yet", "dim", overflow="ellipsis")
     seen = state_word(result.verified_state) if result.verified_state else "UNKNOWN"
     if result.verified:
-        return Text(f"VERIFIED {seen}", tones.ok)
-    return Text(f" NOT VERIFIED ({seen}) ", tones.danger)
+        return Text(f"VERIFIED {seen}", tones.ok, overflow="ellipsis")
+    return Text(f" NOT VERIFIED ({seen}) ", tones.danger, overflow="ellipsis")
 
 
 def watch_cell(run: KillRun, key: tuple[str, str], tones: Tones) -> Text:
@@ -71,7 +88,7 @@ def watch_cell(run: KillRun, key: tuple[str, str], tones: Tones) -> Text:
 def words_cell(words: str) -> Text:
     """Venue words as a table cell: printable, never markup, cut to one line as a
     ``str`` cell of a one-line row is."""
-    return Text(printable(words), no_wrap=True, end="")
+    return Text(printable(words), no_wrap=True, end="", overflow="ellipsis")
 
 
 def report_rows(
@@ -83,6 +100,7 @@ def report_rows(
         key = (item.venue, item.target_id)
         result = run.results.get(key)
         revived = run.revived(key) is not None
+        still_revived = key in run.revived_open
         message = one_line(result.outcome.message, 300) if result else ""
         if result and result.outcome.warning:
             message += f" — warning: {one_line(result.outcome.warning, 120)}"
@@ -91,10 +109,11 @@ def report_rows(
             words_cell(f"{item.target_name} · {item.target_id}"),
             action_words(item),
             outcome_cell(result, tones),
-            verified_cell(result, tones),
+            verified_cell(result, tones, revived=still_revived),
             watch_cell(run, key, tones),
             words_cell(message),
         )
-        rows.append(((rank(result, revived), index), f"{item.venue}/{item.target_id}", cells))
+        order = (rank(result, revived, still_revived), index)
+        rows.append((order, f"{item.venue}/{item.target_id}", cells))
     rows.sort(key=lambda row: row[0])
     return [(key, cells) for _, key, cells in rows]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.kill import KillPlan
 from console.core.model import OutcomeKind
+from console.core.reverify import Recheck
 from console.core.watch import Revival
 from console.tui.kill.eta import ControlRate, eta_s
 
@@ -47,7 +48,11 @@ class KillRun:
     results: dict[Key, ItemResult] = field(default_factory=dict)
     reports: list[Report] = field(default_factory=list)
     revivals: list[Revival] = field(default_factory=list)
+    revived_open: set[Key] = field(default_factory=set)
+    """Targets that read RUNNING again and have not been verified halted since."""
     restopped: dict[Key, ItemResult] = field(default_factory=dict)
+    rechecks: list[Recheck] = field(default_factory=list)
+    """Automatic re-verifications, each after a venue's feed came back."""
     running: bool = False
     waiting_for: str = ""  # another plan's title while the kill waits for the dispatcher
     error: str = ""
@@ -75,10 +80,55 @@ class KillRun:
         self.results[key] = result
         self._answered.add(key)
 
-    def finish(self, report: Report | None) -> None:
+    def finish(self, report: Report | None) -> list[Key]:
+        """The pass ended; the revived targets it verified halted again (to watch again)."""
         self.running = False
-        if report is not None:
-            self.reports.append(report)
+        if report is None:
+            return []
+        self.reports.append(report)
+        return [
+            key
+            for key, result in report.results.items()
+            if key in self.revived_open and self.settle_restop(key, result)
+        ]
+
+    def revive(self, found: list[Revival]) -> None:
+        """The sticky watch saw these targets RUNNING again."""
+        self.revivals.extend(found)
+        self.revived_open.update(r.target.key for r in found)
+
+    def settle_restop(self, key: Key, result: ItemResult) -> bool:
+        """A re-stop of a revived target answered; True when it is verified halted."""
+        self.restopped[key] = result
+        if result.verified:
+            self.revived_open.discard(key)
+        return bool(result.verified)
+
+    def recheck(self, found: Recheck, before: Sequence[ItemResult]) -> None:
+        """An automatic re-verification's results replace the doubtful ones it re-read
+        (not an answer that came in meanwhile, from a retry)."""
+        self.rechecks.append(found)
+        was = {(r.item.venue, r.item.target_id): r for r in before}
+        for result in found.results:
+            key = (result.item.venue, result.item.target_id)
+            if self.results.get(key) is was.get(key):
+                self.results[key] = result
+
+    def doubtful(self, venue: str) -> list[ItemResult]:
+        """``venue``'s answered targets not verified halted (and not revived since)."""
+        return [
+            result
+            for item in self.kill.plan.items
+            if item.venue == venue
+            and (result := self.results.get((item.venue, item.target_id))) is not None
+            and not result.verified
+            and (item.venue, item.target_id) not in self.revived_open
+        ]
+
+    @property
+    def batch_ids(self) -> list[str]:
+        """The kill's batch first, then each retry's (the journal's links to this kill)."""
+        return [r.batch_id for r in self.reports]
 
     # ----- read by the screen ---------------------------------------------------------
     @property
@@ -155,17 +205,25 @@ class KillRun:
         text = self.merged().summary()
         for part in self.kill.summary_parts():
             text += f" · {part}"
-        if self.revivals:
-            text += f" · {len(self.revivals)} REVIVED"
+        if self.revived_open:
+            text += f" · {len(self.revived_open)} REVIVED"
+        again = len({r.target.key for r in self.revivals} - self.revived_open)
+        if again:
+            text += f" · {again} revived and re-stopped"
         return text
 
     def retry_plan(self) -> Plan | None:
-        """What failed, is uncertain or did not verify, in the kill's order."""
+        """What failed, is uncertain, did not verify or revived since, in the kill's order.
+
+        A revived target gets the kill's own action again (it was verified halted once,
+        so its result alone would not ask for a retry).
+        """
         items = tuple(
             item
             for item in self.kill.plan.items
             if (result := self.results.get((item.venue, item.target_id))) is None
             or result.needs_retry
+            or (item.venue, item.target_id) in self.revived_open
         )
         if not items:
             return None
@@ -178,6 +236,7 @@ class KillRun:
             and self.kill.complete
             and len(self.results) == len(self.kill.plan)
             and all(r.verified for r in self.results.values())
+            and not self.revived_open
         )
 
     def revived(self, key: Key) -> Revival | None:

@@ -8,7 +8,7 @@ re-stop that the app sends through the same dispatcher (journaled) once it is fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from console.core.dispatcher import Plan, PlanItem, Report
 from console.core.model import State
@@ -44,15 +44,18 @@ class WatchKeeper:
     def remaining_s(self) -> float:
         return self.watch.remaining_s()
 
-    def include_verified(self) -> None:
-        """After a retry: watch the targets it verified too."""
+    def include_verified(self, rearm: Iterable[tuple[str, str]] = ()) -> None:
+        """After a retry or a re-verification: watch the targets it verified too, and
+        watch again the revived ones it re-stopped (``rearm``)."""
         verified = {key for key, r in self.run.results.items() if r.verified}
         self.watch.keys = self.watch.keys | frozenset(verified)
+        for key in rearm:
+            self.watch.rearm(key)
 
     def check(self) -> list[Revival]:
         """New revivals since the last check (each target flagged once until re-stopped)."""
         found = self.watch.check(None)
-        self.run.revivals.extend(found)
+        self.run.revive(found)
         if self.watch.auto_restop:
             self.pending.extend(found)
         return found
@@ -76,6 +79,5 @@ class WatchKeeper:
     def restopped(self, report: Report) -> None:
         """Record the re-stops; a verified one is watched again."""
         for key, result in report.results.items():
-            self.run.restopped[key] = result
-            if result.verified:
+            if self.run.settle_restop(key, result):
                 self.watch.rearm(key)
