@@ -12,24 +12,34 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.theme import Theme
 
 from console.core.dispatcher import ItemResult, Report
-from console.core.model import TargetKind
+from console.core.model import Target, TargetKind
 from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.banner import GlobalBanner, find_block
 from console.tui.control import ControlMixin
 from console.tui.focus import KeyRoutes
+from console.tui.format import Tones
 from console.tui.header import ConsoleHeader
 from console.tui.heap import QuietCollector
-from console.tui.keymap import APP_BINDINGS, register_bindings, validate_keymap
+from console.tui.keymap import (
+    APP_BINDINGS,
+    READONLY_BINDINGS,
+    display_key,
+    effective_keys,
+    register_bindings,
+    validate_keymap,
+)
 from console.tui.kill.mixin import KILL_BINDINGS, KillMixin
 from console.tui.main_screen import MainScreen, PanelShown
 from console.tui.modals.confirm import ConfirmScreen
@@ -39,6 +49,7 @@ from console.tui.outcomes import OutcomesView
 from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
 from console.tui.strips import install as install_strip_patch
+from console.tui.target_screen import TargetScreen
 from console.tui.themes import install_themes, theme_commands, theme_notice
 from console.venues.base import FeedStatus
 
@@ -55,8 +66,23 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
 
     CSS_PATH: ClassVar[str] = "app.tcss"
     TITLE = "trading-console"
-    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, *KILL_BINDINGS]
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, *READONLY_BINDINGS, *KILL_BINDINGS]
     COMMANDS = App.COMMANDS | {ConsoleCommands}
+    # Notifications (docs/CONSOLE.md, "Keys and looks"): at the top right, below the
+    # header, tabs and freshness line, over the table's right-hand (non-essential)
+    # columns; never over the outcome log, where each action's results are written.
+    CSS = """
+    ToastRack {
+        dock: top;
+        align: right top;
+        margin: 5 0 0 0;
+    }
+    Toast {
+        width: 50;
+        max-width: 45%;
+        padding: 0 1;
+    }
+    """
 
     def __init__(
         self,
@@ -129,6 +155,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
 
     def on_mount(self) -> None:
         self.install_screen(self.confirm_screen, "confirm")
+        self.theme_changed_signal.subscribe(self, self._restyle)
         if self.keys:
             self.set_keymap(self.keys)
         notice = theme_notice(self._theme_problems)
@@ -292,6 +319,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             return False  # nothing may act behind an open confirmation
         if action == "control":
             return self.control_allowed(str(parameters[0]))
+        if action == "readonly":  # the control key's stand-in while it is unbound
+            return not self.arm.enabled(self.clock())
         if action == "arm":
             return self.arm.readonly
         return True
@@ -309,6 +338,44 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             )
         self.refresh_bindings()
         self._refresh_chrome(now)
+
+    def action_details(self) -> None:
+        """Enter: the detail screen of the row under the cursor."""
+        panel = self.active_panel
+        target = panel.cursor_target()
+        if target is None:
+            self.notify("No row under the cursor: nothing to show.", severity="warning")
+            return
+
+        def summary(shown: Target) -> Text:
+            return panel.detail(shown, panel.context(shown, self.clock()))
+
+        self.push_screen(
+            TargetScreen(
+                target,
+                self.session.store,
+                self.session.journal,
+                clock=self.clock,
+                summary=summary,
+                copy_id=self.copy_target_id,
+            )
+        )
+
+    def action_copy_id(self) -> None:
+        """y: the id of the row under the cursor to the clipboard (OSC 52)."""
+        target = self.active_panel.cursor_target()
+        if target is None:
+            self.notify("No row under the cursor: nothing copied.", severity="warning")
+            return
+        self.copy_target_id(target)
+
+    def copy_target_id(self, target: Target) -> None:
+        self.copy_to_clipboard(target.id)
+        self.notify(
+            Text(f"{target.venue} id of {target.name}: {target.id}").markup,
+            title="Copied to the clipboard",
+            timeout=4,
+        )
 
     def action_help(self) -> None:
         self.push_screen(
@@ -349,3 +416,47 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
 
     def palette_commands(self) -> list[Command]:
         return [*console_commands(self), *theme_commands(self)]
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's generic palette entries, kept where they fit this console.
+
+        Kept: Quit (q: asks first while a plan runs) and Screenshot (an SVG of the
+        screen for an incident note). Left out: the generic theme picker (the console's
+        own "Theme: …" commands list the themes made for its state colours), Textual's
+        key panel (``?`` is the help here), and Maximize / Minimize (a maximized table
+        hides the header's READ-ONLY / ARMED and the venues' health).
+        """
+        keys = effective_keys(self.keys)
+        yield SystemCommand(
+            "Quit",
+            f"{display_key(keys['quit'])} · asks first if a plan is still running",
+            self.action_quit,
+        )
+        yield SystemCommand(
+            "Screenshot",
+            "save an SVG picture of this screen in the current folder",
+            self.action_save_screenshot,
+        )
+
+    def action_save_screenshot(self) -> None:
+        try:
+            path = self.save_screenshot()
+        except OSError as error:
+            self.notify(
+                f"Screenshot not saved: {error}. Run the console from a folder you can write.",
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.notify(Text(path).markup, title="Screenshot saved")
+
+    def _restyle(self, theme: Theme) -> None:
+        """A theme change restyles the rows: cell styles are built from the theme's
+        colours (:class:`Tones`), which CSS does not reach."""
+        tones = Tones.from_theme(self.theme_variables)
+        for panel in self.panels:
+            panel.tones = tones
+            panel.rows.needs_rebuild = True  # every row redrawn with the new tones
+        self.main.query_one(OutcomesView).tones = tones
+        if self.screen_stack and self.screen_stack[0] is self._main:
+            self.active_panel.flush(self.clock(), second_changed=True)

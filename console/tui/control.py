@@ -20,7 +20,7 @@ from console.core.model import ActionKind
 from console.core.scrub import printable
 from console.core.session import Session
 from console.tui.arming import ArmState
-from console.tui.keymap import CONTROL_KINDS
+from console.tui.keymap import CONTROL_KINDS, display_key, effective_keys
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.outcomes import OutcomesView
 from console.tui.planning import Excluded, PlanDraft, build_draft
@@ -42,6 +42,7 @@ class ControlMixin(_Base):
     session: Session
     clock: Callable[[], float]
     arm: ArmState
+    keys: dict[str, str]
     last_report: Report | None
     confirm_screen: ConfirmScreen
     results: list[ItemResult]
@@ -67,6 +68,18 @@ class ControlMixin(_Base):
     def action_control(self, name: str) -> None:
         if self.control_allowed(name):
             self.open_confirmation(CONTROL_KINDS[name])
+
+    def action_readonly(self, name: str) -> None:
+        """P, X, R or S while read-only and not armed: the control binding is unbound, so
+        the key lands here and only says why nothing opened (nothing is planned or sent)."""
+        keys = effective_keys(self.keys)
+        kind = CONTROL_KINDS[name].value
+        self.notify(
+            f"read-only — {display_key(keys['arm'])} arms for {self.arm.minutes:g} min "
+            f"(no {kind} opened, nothing sent)",
+            severity="warning",
+            timeout=6,
+        )
 
     def journal_refusal(self) -> str | None:
         """Why a control action may not go now: its journal cannot be written (a kill

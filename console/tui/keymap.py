@@ -60,8 +60,19 @@ APP_BINDINGS: list[Binding] = [
     _b("v", "select_all", "Select all shown", "select_all", show=False),
     _b("escape", "clear", "Clear selection/filter", "clear", show=False),
     _b("l", "outcomes", "Outcome log", "outcomes", show=False),
+    _b("colon", "command_palette", "Command palette", "palette", show=False),
     _b("q", "quit", "Quit", "quit"),
 ]
+
+READONLY_BINDINGS: list[Binding] = [
+    _b(b.key, f"readonly({b.id!r})", b.description, str(b.id), show=False)
+    for b in APP_BINDINGS
+    if b.id in CONTROL_KINDS
+]
+"""While read-only and not armed the control bindings are unbound (hidden, never run);
+these take the same keys (and, by sharing the ids, the same remaps) only to say so:
+"read-only — a arms for N min". They are after the control bindings in the app's
+``BINDINGS``, so Textual tries them only when the control binding is refused."""
 
 SCREEN_BINDINGS: list[Binding] = [
     _b("tab", "next_panel", "Next panel", "next_panel", show=False),
@@ -72,7 +83,11 @@ SCREEN_BINDINGS: list[Binding] = [
 TABLE_BINDINGS: list[Binding] = [
     _b("j", "cursor_down", "Down", "down", show=False),
     _b("k", "cursor_up", "Up", "up", show=False),
+    _b("g,home", "scroll_top", "Top row", "top", show=False),
+    _b("G,end", "scroll_bottom", "Bottom row", "bottom", show=False),
     _b("space", "toggle_select", "Select", "select", show=False),
+    _b("enter", "app.details", "Details of the row", "details", show=False),
+    _b("y", "app.copy_id", "Copy the row's id", "copy_id", show=False),
 ]
 
 _GROUPS: Mapping[str, str] = {
@@ -86,6 +101,11 @@ _GROUPS: Mapping[str, str] = {
     "select": "selection",
     "down": "move",
     "up": "move",
+    "top": "move",
+    "bottom": "move",
+    "details": "view",
+    "copy_id": "view",
+    "palette": "view",
     "next_panel": "move",
     "previous_panel": "move",
     "pause": "control",
@@ -105,6 +125,7 @@ _DISPLAY: Mapping[str, str] = {
     "space": "space",
     "escape": "esc",
     "shift+tab": "shift+tab",
+    "colon": ":",
 }
 
 
