@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from console import cli_audit, cli_control, cli_kill, cli_sim
-from console.config import ConfigError, Profile, load_profile, state_dir
+from console.cli_pipes import pipe_safe_stdio, silence
+from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
 from console.venues.base import VenueConfigError
@@ -41,9 +42,18 @@ EXIT_NOT_CONFIRMED = 6
 EXIT_UNKNOWN = 7
 
 
+CONTROL_VERBS = {
+    "stop": "stop one target",
+    "pause": "pause one target",
+    "resume": "resume one paused target",
+    "start": "start one stopped target",
+}
+
+
 def demo_config_path() -> Path:
-    """Where ``trading-console demo`` writes its profile, for ``--demo`` on other commands."""
-    return state_dir() / "demo" / "config.toml"
+    """The profile of the latest ``trading-console demo`` run, for ``--demo`` on other
+    commands (each run has a folder of its own: docs/CONSOLE.md, "Demo state")."""
+    return cli_sim.current_demo_config()
 
 
 def _common(suppress: bool) -> argparse.ArgumentParser:
@@ -67,33 +77,46 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_common(suppress=False)],
     )
     parser.add_argument(
-        "--readonly", action="store_true", help="start with destructive keys unbound"
+        "--readonly", action="store_true", help="start the console with destructive keys unbound"
     )
     parser.add_argument("--theme", help="theme name")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                help="what to do; without one, the console opens")  # fmt: skip
 
-    demo = sub.add_parser("demo", help="run the console against the embedded simulator")
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--scale", type=int, default=1)
-    demo.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS)
-    demo.add_argument("--theme", default=argparse.SUPPRESS)
+    demo = sub.add_parser(
+        "demo",
+        help="run the console against the embedded simulator (a fresh world each run)",
+        description="Start the simulator of all five vendors on loopback and open the "
+        "console on it. Each run starts a fresh world with its own journal.",
+    )
+    demo.add_argument("--seed", type=int, default=1,
+                      help="world seed: the same seed gives the same world (default: 1)")  # fmt: skip
+    demo.add_argument("--scale", type=int, default=1,
+                      help="multiply the world (100: 10,000+ targets; default: 1)")  # fmt: skip
+    demo.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS,
+                      help="start with destructive keys unbound")  # fmt: skip
+    demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
 
     cli_sim.add_parser(sub)
 
-    status = sub.add_parser("status", parents=[common], help="list every target of every venue")
+    status = sub.add_parser("status", parents=[common], help="list every target of every venue",
+                            description="Read every venue of the profile once and list its "
+                            "targets. Exit 4 when a venue could not be read in full.")  # fmt: skip
     status.add_argument("--json", action="store_true", help="JSON lines, one target per line")
 
-    for verb in ("stop", "pause", "resume", "start"):
-        p = sub.add_parser(verb, parents=[common], help=f"{verb} one target")
+    for verb, what in CONTROL_VERBS.items():
+        p = sub.add_parser(verb, parents=[common], help=what,
+                           description=f"{what.capitalize()}, journaled and "
+                           "verified by a re-read, as the console does.")  # fmt: skip
         p.add_argument("venue", help="venue name as in the profile (e.g. x3algo)")
         p.add_argument("target", help="target id (as `status` lists it)")
         p.add_argument(
             "--reason", help="recorded in the journal (and sent where the venue takes one)"
         )
-        p.add_argument(
-            "--close-positions", action="store_true", help="PipAI pause: flatten positions"
-        )
+        if verb == "pause":  # only PipAI's pause can close positions
+            p.add_argument("--close-positions", action="store_true",
+                           help="PipAI: also close the strategy's open positions at market")  # fmt: skip
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     cli_kill.add_parsers(sub, common)
@@ -117,11 +140,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.CRITICAL,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    if args.command in (None, "demo"):  # the screen owns the terminal
+        return _run(parser, args)
+    try:
+        with pipe_safe_stdio():  # `status --json | head`: a reader that leaves is no error
+            return _run(parser, args)
+    except BrokenPipeError:  # a write that bypassed the wrappers: still quiet
+        for stream in (sys.__stdout__, sys.__stderr__):
+            if stream is not None:
+                silence(stream)
+        return EXIT_OK
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if args.command == "sim":
             return cli_sim.run_sim(args)
         if args.command == "demo":
-            return cli_sim.run_demo(args, demo_config_path())
+            return cli_sim.run_demo(args, cli_sim.demo_root())
         if args.command == "screenshots":
             from console.screenshots import main as draw_screenshots
 
@@ -144,7 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_audit.audit(session, args)
         parser.error(f"unknown command {args.command!r}")
     except (ConfigError, VenueConfigError) as exc:
-        print(f"trading-console: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            # Continuation lines of a message (indented) read as part of the one above.
+            print(line if line[:1].isspace() else f"trading-console: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("trading-console: interrupted", file=sys.stderr)

@@ -34,13 +34,20 @@ REREAD_TIMEOUT_S = 60.0
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    audit = sub.add_parser("audit", parents=[common], help="what was done, from the journal")
+    audit = sub.add_parser(
+        "audit", parents=[common], help="what was done, from the journal",
+        description="List the journal's entries (who did what to which target, with what "
+        "outcome), check its hash chain, or re-read calls cut short.",
+    )  # fmt: skip
     audit.add_argument("--since", help="e.g. 30m, 1h, 2d, or an ISO-8601 time")
-    audit.add_argument("--venue")
-    audit.add_argument("--operator")
-    audit.add_argument("--outcome", choices=[k.value for k in OutcomeKind])
-    audit.add_argument("--interrupted", action="store_true", help="only calls cut short")
-    audit.add_argument("--all-profiles", action="store_true")
+    audit.add_argument("--venue", help="only this venue's entries")
+    audit.add_argument("--operator", help="only entries by this operator (user name)")
+    audit.add_argument("--outcome", choices=[k.value for k in OutcomeKind],
+                       help="only outcomes of this kind")  # fmt: skip
+    audit.add_argument("--interrupted", action="store_true",
+                       help="only calls cut short (an intent with no outcome)")  # fmt: skip
+    audit.add_argument("--all-profiles", action="store_true",
+                       help="entries of every profile sharing this journal, not only this one")  # fmt: skip
     audit.add_argument("--json", action="store_true", help="JSON lines")
     audit.add_argument(
         "--verify",

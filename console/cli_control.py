@@ -13,18 +13,24 @@ terminal. JSON output keeps the venue's exact text (``json.dumps`` escapes contr
 from __future__ import annotations
 
 import argparse
+import asyncio
+import difflib
+import shlex
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from console.core.dispatcher import ItemResult, desired, single_plan
 from console.core.model import Action, ActionKind, OutcomeKind, Target
 from console.core.scrub import printable
 from console.core.session import Session
-from console.venues.base import VenueConfigError
+from console.venues.base import VenueClient, VenueConfigError
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
 EXIT_USAGE, EXIT_NOT_CONFIRMED, EXIT_UNKNOWN = 2, 6, 7
+CLOSE_NAMES_TIMEOUT_S = 10.0
+"""An unknown target: how long the one list read for close names may take."""
 
 
 def target_json(target: Target, state: str | None = None) -> dict[str, Any]:
@@ -86,7 +92,8 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     kind = ActionKind(args.command)
     client = session.clients.get(args.venue)
     if client is None:
-        _err(f"no venue {args.venue!r} in profile {session.options.profile!r}; "
+        _err(f"no venue {args.venue!r} in profile {session.options.profile!r}"
+             f"{did_you_mean(args.venue, session.clients)}; "
              f"venues: {', '.join(session.clients)}")  # fmt: skip
         return EXIT_UNKNOWN
     refusal = journal_refusal(session)
@@ -102,7 +109,10 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
         _err(f"{args.venue}: could not read {args.target}: {exc}")
         return EXIT_FAILED
     if target is None:
-        _err(f"{args.venue} has no target {args.target!r}; `trading-console status` lists them")
+        close = await _close_targets(client, args.target)
+        near = f"; did you mean {', '.join(close)}?" if close else ""
+        _err(f"{args.venue} has no target {args.target!r}{near} `{status_command(args)}` "
+             "lists them")  # fmt: skip
         return EXIT_UNKNOWN
     specs = {s.kind: s for s in client.actions_for(target)}
     spec = specs.get(kind)
@@ -112,7 +122,7 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
              f"(state {target.raw_status}); offered now: {offered}")  # fmt: skip
         return EXIT_USAGE
     options: dict[str, bool | str] = {}
-    if args.close_positions:
+    if getattr(args, "close_positions", False):  # offered on pause only
         if spec is None or not any(o.name == "close_positions" for o in spec.options):
             _err(f"{args.venue} {kind.value} has no close-positions option")
             return EXIT_USAGE
@@ -134,6 +144,45 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     else:
         _out(_result_line(result))
     return exit_code(result)
+
+
+def did_you_mean(wanted: str, names: Iterable[str]) -> str:
+    """`` (did you mean 'x3algo'?)`` when a name is close to ``wanted``, else ``""``."""
+    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def status_command(args: argparse.Namespace) -> str:
+    """The ``status`` command line for the profile this command used (--demo kept)."""
+    words = ["trading-console"]
+    if getattr(args, "demo", False):
+        words.append("--demo")
+    elif getattr(args, "config", None):
+        words += ["--config", shlex.quote(str(args.config))]
+    if getattr(args, "profile", None):
+        words += ["--profile", shlex.quote(str(args.profile))]
+    return " ".join([*words, "status"])
+
+
+async def _close_targets(client: VenueClient, wanted: str) -> list[str]:
+    """Up to three targets whose id or name is close to ``wanted``: one list read of the
+    venue, bounded; nothing when it cannot be read (the hint is a courtesy)."""
+    try:
+        async with asyncio.timeout(CLOSE_NAMES_TIMEOUT_S):
+            targets = await client.list_targets()
+    except Exception:
+        return []
+    by_word: dict[str, Target] = {}
+    for target in targets:
+        by_word.setdefault(target.id, target)
+        by_word.setdefault(target.name, target)
+    found: list[str] = []
+    for word in difflib.get_close_matches(wanted, list(by_word), n=6, cutoff=0.6):
+        t = by_word[word]
+        shown = f"{t.id!r} ({t.name})" if t.name != t.id else repr(t.id)
+        if shown not in found:
+            found.append(shown)
+    return found[:3]
 
 
 def journal_refusal(session: Session) -> str | None:

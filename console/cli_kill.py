@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from console.cli_control import did_you_mean
 from console.core.dispatcher import ItemResult, Report
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
@@ -31,9 +32,12 @@ EXIT_JOURNAL_FAILED = 10  # everything verified halted, but the journal failed (
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     kill = sub.add_parser(
-        "kill", parents=[common], help="emergency stop of everything (or one venue)"
-    )
-    kill.add_argument("--venue", help="only this venue")
+        "kill", parents=[common], help="emergency stop of everything (or one venue)",
+        description="Stop or pause every target of every venue of the profile (or of one "
+        "venue), verify each by a re-read, and report. Asks for the profile label unless "
+        "--yes; exit 0 only when every target is verified halted.",
+    )  # fmt: skip
+    kill.add_argument("--venue", help="only this venue (its name in the profile)")
     kill.add_argument("--reason", help="recorded in the journal and sent where the venue takes one")
     kill.add_argument("--close-positions", action="store_true", default=None,
                       help="PipAI: close positions when pausing (default: the profile's policy)")  # fmt: skip
@@ -52,7 +56,8 @@ async def kill(session: Session, args: argparse.Namespace) -> int:
 
 async def _locked_kill(session: Session, args: argparse.Namespace) -> int:
     if args.venue and args.venue not in session.clients:
-        _err(f"no venue {args.venue!r} in this profile; venues: {', '.join(session.clients)}")
+        _err(f"no venue {args.venue!r} in this profile{did_you_mean(args.venue, session.clients)}; "
+             f"venues: {', '.join(session.clients)}")  # fmt: skip
         return EXIT_UNKNOWN
     lock = kill_lock_for(getattr(session.journal, "path", ":memory:"), session.options.profile)
     try:

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +29,12 @@ from console.config import ConfigError, load_profile, state_dir, write_profile_f
 
 
 def add_parser(sub: Any) -> None:
-    sim = sub.add_parser("sim", help="serve the five simulated vendor APIs on loopback")
+    sim = sub.add_parser(
+        "sim",
+        help="serve the five simulated vendor APIs on loopback",
+        description="Serve the five simulated vendor APIs on loopback in the foreground and "
+        "write a ready profile (config.toml + a mode-600 secrets.toml). Stop with Ctrl-C.",
+    )
     sim.add_argument("--seed", type=int, default=1, help="world seed (same seed, same world)")
     sim.add_argument(
         "--scale", type=int, default=1, help="multiply the world (100: 10,000+ targets)"
@@ -39,7 +45,8 @@ def add_parser(sub: Any) -> None:
     sim.add_argument(
         "--port-base", type=int, default=0, help="first of five ports (default: free ports)"
     )
-    sim.add_argument("--write-config", type=Path, help="directory for config.toml + secrets.toml")
+    sim.add_argument("--write-config", type=Path, metavar="DIR",
+                     help="directory for config.toml + secrets.toml (default: the state dir)")  # fmt: skip
     sim.add_argument("--frozen-at", help="freeze the world clock (ISO-8601 or UNIX seconds)")
     sim.add_argument("--still", action="store_true", help="no world motion")
     sim.add_argument("--rate-scale", type=float, default=1.0, help="scale every rate window")
@@ -48,6 +55,8 @@ def add_parser(sub: Any) -> None:
     sim.add_argument("--profile-name", default="sim", help="profile name to write")
     sim.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     sim.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+    # The demo's runs: venue state (a login session) beside the profile, not per profile name.
+    sim.add_argument("--state-beside", action="store_true", help=argparse.SUPPRESS)
 
 
 def parse_instant(value: str | None) -> float | None:
@@ -89,8 +98,9 @@ def run_sim(args: argparse.Namespace) -> int:
             entry["pacing"] = not args.no_rate_limits
             entry["poll_interval"] = 1.0
         color = "success" if args.label == "DEMO" else "warning"
+        extra = {"state_dir": "state"} if getattr(args, "state_beside", False) else None
         path = write_profile_files(directory, profile=args.profile_name, label=args.label,
-                                   color=color, venues=entries)  # fmt: skip
+                                   color=color, venues=entries, extra=extra)  # fmt: skip
         _announce(server, path)
         if args.ready_file:
             args.ready_file.write_text(str(os.getpid()))
@@ -131,15 +141,73 @@ def _announce(server: Any, path: Path) -> None:
     print("\n".join(lines), flush=True)
 
 
-def run_demo(args: argparse.Namespace, config_path: Path) -> int:
-    directory = config_path.parent
-    directory.mkdir(parents=True, exist_ok=True)
+DEMO_RUNS_KEPT = 5
+"""Finished demo runs kept (their journals can still be audited); older ones are removed."""
+
+
+def demo_root() -> Path:
+    return state_dir() / "demo"
+
+
+def current_demo_config(root: Path | None = None) -> Path:
+    """The profile of the latest demo run (``--demo`` on other commands); whether it is
+    still running is told by the ``ready`` file beside it."""
+    root = root or demo_root()
+    try:
+        name = (root / "current").read_text().strip()
+    except OSError:
+        name = ""
+    return root / "runs" / name / "config.toml" if name else root / "config.toml"
+
+
+def new_demo_run(root: Path, keep: int = DEMO_RUNS_KEPT) -> Path:
+    """A fresh folder for one demo run (its profile, journal, venue state, simulator log),
+    made the current one; finished runs beyond the last ``keep`` are removed."""
+    runs = root / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    directory = runs / f"{stamp}-{os.getpid()}"
+    directory.mkdir()
+    (root / "current").write_text(directory.name + "\n")
+    prune_demo_runs(runs, keep, spare=directory)
+    return directory
+
+
+def prune_demo_runs(runs: Path, keep: int, *, spare: Path) -> list[Path]:
+    """Remove finished runs but the newest ``keep`` (a run with a ``ready`` file is
+    still running and is never removed); returns what was removed."""
+    finished = sorted(
+        (d for d in runs.iterdir() if d.is_dir() and d != spare and not _running(d)),
+        key=lambda d: d.name,
+    )
+    removed = finished[: max(0, len(finished) - keep)]
+    for old in removed:
+        shutil.rmtree(old, ignore_errors=True)
+    return removed
+
+
+def _running(run: Path) -> bool:
+    """A run whose simulator (its pid in ``ready``) is still alive."""
+    try:
+        pid = int((run / "ready").read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def run_demo(args: argparse.Namespace, root: Path) -> int:
+    """Each run is a fresh simulated world, so it gets state of its own: a new folder with
+    its own journal, so no pause from an earlier world shows in this one (docs/CONSOLE.md,
+    "Demo state")."""
+    directory = new_demo_run(root)
+    config_path = directory / "config.toml"
     ready = directory / "ready"
-    ready.unlink(missing_ok=True)
     log_path = directory / "sim.log"
     cmd = [sys.executable, "-m", "console", "sim", "--seed", str(args.seed), "--scale",
            str(args.scale), "--write-config", str(directory), "--label", "DEMO",
-           "--profile-name", "demo", "--ready-file", str(ready), "--exit-on-stdin-eof"]  # fmt: skip
+           "--profile-name", "demo", "--ready-file", str(ready), "--exit-on-stdin-eof",
+           "--state-beside"]  # fmt: skip
     with log_path.open("w") as log:
         child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=log)
     try:

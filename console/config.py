@@ -35,9 +35,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from console.config_errors import error_lines, suggestion
 from console.venues.base import RateLimit, Secret, VenueSettings
+from console.venues.registry import VENUE_CLIENTS
 
 APP_NAME = "trading-console"
 
@@ -68,14 +70,14 @@ class _Model(BaseModel):
 
 class VenueConfig(_Model):
     api: str
-    name: str
+    name: str = Field(min_length=1)
     base_url: str
     ws_url: str | None = None
     credentials: dict[str, str] = Field(default_factory=dict)
-    poll_interval: float = 2.0
-    request_timeout: float = 5.0
-    control_timeout: float = 10.0
-    rate_scale: float = 1.0
+    poll_interval: float = Field(default=2.0, gt=0)
+    request_timeout: float = Field(default=5.0, gt=0)
+    control_timeout: float = Field(default=10.0, gt=0)
+    rate_scale: float = Field(default=1.0, gt=0)
     pacing: bool = True
     rate_limits: dict[str, tuple[int, float]] = Field(default_factory=dict)
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -84,6 +86,26 @@ class VenueConfig(_Model):
     max_targets: int = Field(default=250_000, ge=1)
     max_body_mb: float = Field(default=64.0, gt=0)
     retry_after_cap: float = Field(default=30.0, ge=0)
+
+    @field_validator("api")
+    @classmethod
+    def _known_api(cls, value: str) -> str:
+        if value not in VENUE_CLIENTS:
+            raise ValueError(
+                f"{value!r} is not a venue API{suggestion(value, VENUE_CLIENTS)}; "
+                f"valid: {', '.join(VENUE_CLIENTS)}"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _url(value, ("http", "https"), "https://api.example.com")
+
+    @field_validator("ws_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value, ("ws", "wss"), "wss://ws.example.com")
 
     @field_validator("credentials")
     @classmethod
@@ -98,13 +120,13 @@ class VenueConfig(_Model):
 
 
 class ProfileConfig(_Model):
-    label: str = "PROFILE"
+    label: str = Field(default="PROFILE", min_length=1)
     color: str = "warning"
     readonly: bool = False
-    arm_minutes: float = 5.0
+    arm_minutes: float = Field(default=5.0, gt=0)
     kill_close_positions: bool = False
-    stale_after: float = 30.0
-    watch_minutes: float = 10.0
+    stale_after: float = Field(default=30.0, gt=0)
+    watch_minutes: float = Field(default=10.0, ge=0)
     auto_restop: bool = False
     # The kill's deadline model, in seconds (docs/EMERGENCY.md, "The deadline model").
     kill_planning_deadline: float = Field(default=30.0, gt=0)
@@ -112,7 +134,35 @@ class ProfileConfig(_Model):
     kill_verify_deadline: float = Field(default=60.0, gt=0)
     secrets_file: str | None = None
     journal: str | None = None
+    # Where venues keep state across processes (a login session); relative to this file.
+    # Default: the platform state directory, per profile. The demo gives each run its own.
+    state_dir: str | None = None
     venues: list[VenueConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_venue_names(self) -> ProfileConfig:
+        names = [v.name for v in self.venues]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(
+                f"venue name {twice[0]!r} is used by {names.count(twice[0])} venues; "
+                "each venue of a profile needs its own name"
+            )
+        return self
+
+
+def _url(value: str, schemes: tuple[str, ...], example: str) -> str:
+    """A URL with one of ``schemes`` and a host, or a ValueError naming what is expected."""
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme.lower() not in schemes or not host:
+        want = " or ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"{value!r} is not a {want} URL with a host (e.g. {example})")
+    return value
 
 
 class AppConfig(_Model):
@@ -193,7 +243,10 @@ class Profile:
 
     def venue_state_dir(self, venue: str) -> Path:
         """Where a venue of this profile keeps state across processes (a login session):
-        the platform state directory, per profile and venue, never the journal."""
+        the platform state directory, per profile and venue, never the journal (or the
+        profile's own ``state_dir``, per venue)."""
+        if self.config.state_dir:
+            return _relative_to(self.source, self.config.state_dir) / _safe_part(venue)
         return state_dir() / "venues" / _safe_part(self.name) / _safe_part(venue)
 
     def _secrets_path(self) -> Path | None:
@@ -309,10 +362,8 @@ def load_config(path: Path | None = None) -> tuple[AppConfig, Path]:
     try:
         return AppConfig.model_validate(raw), path
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        # One line per mistake: the file, the profile and venue, what is valid.
+        raise ConfigError("\n".join(error_lines(path, exc, raw, AppConfig))) from None
 
 
 def load_profile(path: Path | None = None, name: str | None = None) -> Profile:
@@ -322,7 +373,8 @@ def load_profile(path: Path | None = None, name: str | None = None) -> Profile:
     chosen = name or app.default_profile or next(iter(app.profiles))
     if chosen not in app.profiles:
         raise ConfigError(
-            f"profile {chosen!r} is not in {source}; known: {', '.join(app.profiles)}"
+            f"{source}: profile {chosen!r} is not defined{suggestion(chosen, app.profiles)}; "
+            f"defined: {', '.join(app.profiles)}"
         )
     return Profile(chosen, app.profiles[chosen], app, source)
 
