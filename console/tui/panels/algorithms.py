@@ -5,18 +5,32 @@ from __future__ import annotations
 from rich.text import Text
 
 from console.core.model import ActionKind, Target, TargetKind
-from console.tui.format import Cell, as_number, fmt_clock, fmt_list, fmt_money, fmt_pct, parse_iso
+from console.tui.format import (
+    Cell,
+    as_number,
+    fmt_clock,
+    fmt_list,
+    fmt_money,
+    fmt_pct,
+    parse_iso,
+)
 from console.tui.panels.base import TargetPanel
 from console.tui.panels.columns import (
     SELECT,
     Column,
     RowContext,
     attr_cell,
+    fmt_whole,
+    grow_column,
     name_column,
-    number_cell,
+    number_column,
     status_cell,
 )
 from console.tui.panels.trend import TREND, with_trend
+
+
+def _symbols(target: Target) -> str:
+    return fmt_list(target.attrs.get("symbols"))
 
 
 def _updated(target: Target, ctx: RowContext) -> Cell:
@@ -35,10 +49,10 @@ class AlgorithmsPanel(TargetPanel):
             SELECT,
             name_column("Name", 16),
             Column("status", "Status", 8, status_cell),
-            Column("profit", "Profit", 10, number_cell("profit", fmt_money, as_number)),
-            Column("win_rate", "Win%", 6, number_cell("win_rate", fmt_pct, as_number)),
-            Column("trades", "Trades", 6, number_cell("trades", str, as_number)),
-            Column("symbols", "Symbols", 14, attr_cell("symbols", fmt_list)),
+            number_column("profit", "Profit", 10, "profit", fmt_money, as_number),
+            number_column("win_rate", "Win%", 6, "win_rate", fmt_pct, as_number),
+            number_column("trades", "Trades", 6, "trades", fmt_whole, as_number),
+            grow_column("symbols", "Symbols", 14, attr_cell("symbols", fmt_list), _symbols),
             Column("timeframe", "TF", 4, attr_cell("timeframe")),
             Column("updated", "Updated", 9, _updated),
             TREND,

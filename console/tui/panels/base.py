@@ -25,13 +25,19 @@ from console.core.store import Store
 from console.tui.focus import hand_on
 from console.tui.format import Tones, printable_text
 from console.tui.live_static import LiveStatic
-from console.tui.panels.columns import Column, RowContext
+from console.tui.panels.columns import STATE_KEYS, Column, RowContext, fit_widths
 from console.tui.panels.freshness import ViewFacts, freshness_line
 from console.tui.panels.rows import Key, RowModel, row_key
 from console.tui.panels.table import TargetTable
+from console.tui.panels.tally import Tally
+from console.venues.base import FeedStatus
 
 FILTER_NOW_BELOW = 2000
 """Filter as each key is typed below this many rows; above, on the next tick (coalesced)."""
+SCROLLBAR = 2
+"""Room kept for the table's vertical scrollbar when columns are fitted."""
+DOWN_MARK = 5
+"""Extra width of the state column while a venue is down: `` 12s?`` after the word."""
 
 
 class FilterBox(Input):
@@ -83,6 +89,8 @@ class TargetPanel(Vertical):
             store, self.KIND, self.columns, self.context, self.search_text, self.DEFAULT_SORT
         )
         self._stale: dict[str, bool] = {}
+        self._down: dict[str, bool] = {}
+        self.tally = Tally(store, self.KIND)
         self._ready = False
         self.any_stale = False
 
@@ -130,6 +138,34 @@ class TargetPanel(Vertical):
         for column in self.columns:
             table.add_column(self._label(column), width=column.width, key=column.key)
         self._ready = True
+        self.fit_columns()
+
+    def on_target_table_resized(self, event: TargetTable.Resized) -> None:
+        event.stop()
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Give the columns the room the table has (:func:`fit_widths`): numbers as wide
+        as their widest value, names and other text growing with the terminal. Only a
+        width that changed costs anything (the table's caches are dropped then)."""
+        table = self.table
+        if not self._ready or table.size.width <= 0:
+            return
+        self.rows.widest.changed = False
+        widths = fit_widths(
+            self.columns, self.rows.widest, table.size.width - SCROLLBAR, table.cell_padding
+        )
+        down = any(self._down.values())
+        changed = False
+        for column, width in zip(self.columns, widths, strict=True):
+            if down and column.key in STATE_KEYS:
+                width += DOWN_MARK
+            shown = table.columns[ColumnKey(column.key)]
+            if shown.width != width:
+                shown.width = width
+                changed = True
+        if changed:
+            table.refit()
 
     @property
     def table(self) -> TargetTable:
@@ -158,38 +194,63 @@ class TargetPanel(Vertical):
 
     # ----- data -----------------------------------------------------------------------
     def context(self, target: Target, now: float) -> RowContext:
+        venue = target.venue
         return RowContext(
             now,
             self.store.effective_state(target),
-            self._stale.get(target.venue, False),
+            self._stale.get(venue, False),
             self.tones,
-            self.store.known(target.venue, target.id),
+            self.store.known(venue, target.id),
             self.session_started,
-            self.store.pnl_history(target.venue, target.id),
+            self.store.pnl_history(venue, target.id),
+            self.store.age(venue) if self._down.get(venue) else None,
         )
 
     def note_changes(self, changed: Iterable[Key], removed: Iterable[Key]) -> None:
+        changed = tuple(changed)
+        removed = tuple(removed)
         for venue, _ in changed:
             if venue not in self.venues:
                 self.venues.append(venue)
         self.rows.note(changed, removed)
+        self.tally.note(changed, removed)
 
-    def _check_staleness(self) -> None:
-        """A venue going stale (or fresh again) changes every one of its rows' states."""
+    def _check_staleness(self, *, second_changed: bool = False) -> bool:
+        """A venue going stale (or fresh again), or its feed going down (or back up),
+        changes every one of its rows' state cells. While a feed is down the rows on
+        screen are redrawn each second, so their age mark counts up (rows scrolled to
+        later show the age they were drawn with until the next second). True when a
+        venue's down mark came or went (the state column's width follows)."""
+        aged: set[str] = set()
+        flipped = False
         for venue in self.venues:
             stale = self.store.is_stale(venue)
-            before = self._stale.get(venue)
+            down = not stale and self.store.venue_health(venue).status is FeedStatus.DOWN
+            before, was_down = self._stale.get(venue), self._down.get(venue)
             self._stale[venue] = stale
-            if before is not None and before != stale:
+            self._down[venue] = down
+            if (before is not None and before != stale) or (
+                was_down is not None and was_down != down
+            ):
                 self.rows.note((venue, t.id) for t in self.store.targets(venue))
+                flipped = flipped or was_down != down
+            elif down and second_changed:
+                aged.add(venue)
+        if aged:
+            targets = self.rows.targets
+            on_screen = (targets.get(k) for k in self.rows.keys_on_screen(self.table))
+            self.rows.note(t.key for t in on_screen if t is not None and t.venue in aged)
+        return flipped
 
     def flush(self, now: float, *, second_changed: bool) -> None:
         """Apply what changed since the last flush (bounded; visible rows first)."""
         if not self._ready:
             return
-        self._check_staleness()
+        down_flipped = self._check_staleness(second_changed=second_changed)
         if self.rows.flush(self.table, now, second_changed=second_changed):
             self.on_targets_changed()
+        if down_flipped or self.rows.widest.changed:
+            self.fit_columns()
         self.refresh_detail(now)
         self.refresh_freshness()
 

@@ -1,18 +1,28 @@
 """Column definitions: how one attribute of a target becomes one table cell.
 
 Panels declare their columns as data (key, label, width, renderer), so a panel file reads
-like the list of what it shows. Widths are fixed: no per-update width recalculation, and
-the essential columns (selection mark, name, status) always fit in 80 columns.
+like the list of what it shows. Widths are set by the panel, never measured by the table
+(no per-update width recalculation), and the essential columns (selection mark, name,
+status) always fit in 80 columns.
+
+How a column takes room (``fit``): ``fixed`` keeps its width; ``number`` is as wide as
+its widest value (never cut: :class:`Widest` keeps the extremes seen, so widening costs
+one comparison per changed target); ``grow`` starts at its width and takes the room the
+terminal has left, up to its widest text, in column order (names first).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
+
+from rich.cells import cell_len
+from rich.style import Style
 
 from console.core.model import AttrValue, State, Target
 from console.core.store import KnownState
-from console.tui.format import Cell, Tones, fmt_value, state_word
+from console.tui.format import Cell, Tones, fmt_short_age, fmt_value, state_word
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +36,13 @@ class RowContext:
     known: KnownState | None = None
     session_started: float = 0.0
     trend: Sequence[float] = ()  # the P&L trail (Store.pnl_history), oldest first
+    down_age: float | None = None
+    """Age of the data while the venue's feed is DOWN but not yet stale: the rows are as
+    of then, and the state cell says so (dimmed, with the age)."""
 
 
 Renderer = Callable[[Target, RowContext], Cell]
+Fit = Literal["fixed", "number", "grow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +56,13 @@ class Column:
     """For a column whose cell is ``Cell(text_of(target))`` and nothing else: a table
     sorted on it gets each row's sort key and signature without building the cell (the
     6,000 rows of a first paint are sorted by name)."""
+    fit: Fit = "fixed"
+    measure: Callable[[Target], str] | None = None
+    """``grow``: the text whose width the column would like (its widest is kept)."""
+    attr: str = ""
+    """``number``: the attribute shown, formatted with ``fmt`` after ``parse``."""
+    fmt: Callable[[AttrValue], str] | None = None
+    parse: Callable[[AttrValue], float | None] | None = None
 
 
 def name_text(target: Target) -> str:
@@ -53,17 +74,27 @@ def name_cell(target: Target, ctx: RowContext) -> Cell:
 
 
 def name_column(label: str, width: int) -> Column:
-    return Column("name", label, width, name_cell, text_of=name_text)
+    return Column("name", label, width, name_cell, text_of=name_text, fit="grow", measure=name_text)
+
+
+DOWN_STYLE = Style(dim=True, italic=True)
+STATE_KEYS = frozenset({"status", "state"})
+"""Columns showing a target's state (widened while a venue is down, for the age mark)."""
 
 
 def status_cell(target: Target, ctx: RowContext, words: str | None = None) -> Cell:
     """The vendor's word for the state, styled by the normalised state.
 
     Stale data reads UNKNOWN (what the console can vouch for), never the last word seen.
+    While the venue's feed is down (not yet stale) the word is the last one seen, dimmed
+    and followed by its age and ``?`` (``ACTIVE 7s?``): as of then, not now.
     """
     if ctx.stale:
         return Cell("UNKNOWN", ctx.tones.warn, sort=(9, "unknown"))
     text = (words or target.raw_status or state_word(ctx.state)).upper()
+    if ctx.down_age is not None:
+        aged = f"{text} {fmt_short_age(ctx.down_age)}?"
+        return Cell(aged, ctx.tones.for_state(ctx.state) + DOWN_STYLE, sort=text)
     return Cell(text, ctx.tones.for_state(ctx.state), sort=text)
 
 
@@ -96,6 +127,111 @@ def number_cell(
         return cell
 
     return render
+
+
+def fmt_whole(value: AttrValue) -> str:
+    """A count as the venue sent it; nothing when unknown."""
+    return "" if value is None else str(value)
+
+
+def number_column(
+    key: str,
+    label: str,
+    width: int,
+    name: str,
+    fmt: Callable[[AttrValue], str],
+    parse: Callable[[AttrValue], float | None],
+) -> Column:
+    """A right-aligned number of ``attrs[name]``, as wide as its widest value."""
+    return Column(
+        key,
+        label,
+        width,
+        number_cell(name, fmt, parse),
+        fit="number",
+        attr=name,
+        fmt=fmt,
+        parse=parse,
+    )
+
+
+def grow_column(
+    key: str, label: str, width: int, render: Renderer, measure: Callable[[Target], str]
+) -> Column:
+    """A text column that takes spare room, up to its widest ``measure``."""
+    return Column(key, label, width, render, fit="grow", measure=measure)
+
+
+class Widest:
+    """The widest value each ``number`` and ``grow`` column has seen.
+
+    Numbers keep their lowest and highest value (the widest formatted one is one of the
+    two), so a changed target costs a parse and two comparisons per number column, and
+    the width is formatted only when an extreme moves. Widths never shrink: a column
+    that narrows as a value drops would make the rows jump.
+    """
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        self.numbers = [c for c in columns if c.fit == "number" and c.parse and c.fmt]
+        self.grows = [c for c in columns if c.fit == "grow" and c.measure]
+        self.low: dict[str, tuple[float, AttrValue]] = {}
+        self.high: dict[str, tuple[float, AttrValue]] = {}
+        self.widths: dict[str, int] = {}
+        self.changed = False
+
+    def see(self, targets: Iterable[Target]) -> None:
+        numbers, grows = self.numbers, self.grows
+        for target in targets:
+            attrs = target.attrs
+            for column in numbers:
+                raw = attrs.get(column.attr)
+                value = column.parse(raw) if column.parse else None
+                if value is None:
+                    continue
+                key = column.key
+                low, high = self.low.get(key), self.high.get(key)
+                if low is None or value < low[0]:
+                    self.low[key] = (value, raw)
+                    self._widen(key, column.fmt(raw) if column.fmt else "")
+                if high is None or value > high[0]:
+                    self.high[key] = (value, raw)
+                    self._widen(key, column.fmt(raw) if column.fmt else "")
+            for column in grows:
+                self._widen(column.key, column.measure(target) if column.measure else "")
+
+    def _widen(self, key: str, text: str) -> None:
+        width = cell_len(text)
+        if width > self.widths.get(key, 0):
+            self.widths[key] = width
+            self.changed = True
+
+    def width(self, column: Column) -> int:
+        return self.widths.get(column.key, 0)
+
+
+def fit_widths(columns: Sequence[Column], widest: Widest, room: int, padding: int) -> list[int]:
+    """Each column's width for a table ``room`` cells wide (``padding`` each side).
+
+    Fixed columns keep their width; a number column is as wide as its label (with the
+    sort arrow) and its widest value, never less; grow columns share what is left, in
+    order, each up to its widest text. With no room left (80 columns) every grow column
+    keeps its declared width and the table scrolls sideways as before.
+    """
+    widths = []
+    for column in columns:
+        width = column.width
+        if column.fit == "number":
+            width = max(width, cell_len(column.label) + 2, widest.width(column))
+        widths.append(width)
+    spare = room - sum(widths) - 2 * padding * len(columns)
+    for index, column in enumerate(columns):
+        if spare <= 0:
+            break
+        if column.fit == "grow":
+            more = min(spare, max(0, widest.width(column) - widths[index]))
+            widths[index] += more
+            spare -= more
+    return widths
 
 
 def _mark(target: Target, ctx: RowContext) -> Cell:

@@ -24,7 +24,7 @@ from console.core.scrub import printable
 from console.core.store import Store
 from console.tui.format import Cell, LazyCell, sort_key
 from console.tui.heap import gc_paused, settle_heap
-from console.tui.panels.columns import Column, RowContext
+from console.tui.panels.columns import Column, RowContext, Widest
 from console.tui.panels.table import TargetTable
 
 Key = tuple[str, str]
@@ -120,6 +120,7 @@ class RowModel:
         self._sorted_at = 0.0  # time.monotonic(): the app's clock may be frozen
         self._ticking = [c for c in self.columns if c.ticking]
         self._sort_index = [c.key for c in self.columns].index(sort_column)
+        self.widest = Widest(self.columns)
 
     # ----- cells ----------------------------------------------------------------------
     def cells(self, key: str, target: Target, now: float) -> list[Cell]:
@@ -173,15 +174,25 @@ class RowModel:
     def _absorb(self) -> None:
         for venue, tid in self.gone:
             self.targets.pop(row_key(venue, tid), None)
+        seen = []
         for venue, tid in self.dirty:
             target = self.store.get(venue, tid)
             if target is None or target.kind is not self.kind:
                 self.targets.pop(row_key(venue, tid), None)
             else:
                 self.targets[row_key(venue, tid)] = target
+                seen.append(target)
+        self.widest.see(seen)
         self.selected &= self.targets.keys()
         self.dirty.clear()
         self.gone.clear()
+
+    def keys_on_screen(self, table: TargetTable) -> list[str]:
+        """Row keys of the rows in the table's window."""
+        top = int(table.scroll_y)
+        end = min(table.row_count, top + table.size.height + 1)
+        cell_key = table.coordinate_to_cell_key
+        return [str(cell_key(Coordinate(i, 0)).row_key.value) for i in range(top, end)]
 
     def _on_screen(self, table: TargetTable) -> list[Key]:
         top = int(table.scroll_y)
@@ -220,6 +231,7 @@ class RowModel:
                     table.remove_row(key)
                 continue
             self.targets[key] = target
+            self.widest.see((target,))
             self._draw(table, key, target, now, visible=item in visible)
 
     def _draw(

@@ -6,18 +6,22 @@ open-position count is the second thing on the row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 
 from console.core.model import ActionKind, AttrValue, Target, TargetKind
-from console.tui.format import Cell, as_number, fmt_list, fmt_money, fmt_pct
+from console.tui.format import as_number, fmt_list, fmt_money, fmt_pct
 from console.tui.panels.base import TargetPanel
 from console.tui.panels.columns import (
     SELECT,
     Column,
     RowContext,
     attr_cell,
+    fmt_whole,
+    grow_column,
     name_column,
-    number_cell,
+    number_column,
     status_cell,
 )
 from console.tui.panels.trend import TREND, with_trend
@@ -27,11 +31,11 @@ def _win(value: AttrValue) -> str:
     return fmt_pct(value, fraction=True)
 
 
-def _positions(target: Target, ctx: RowContext) -> Cell:
-    value = target.attrs.get("open_positions")
-    cell = Cell("" if value is None else str(value), sort=as_number(value))
-    cell.justify = "right"
-    return cell
+def _text(name: str) -> Callable[[Target], str]:
+    def measure(target: Target) -> str:
+        return fmt_list(target.attrs.get(name))
+
+    return measure
 
 
 class StrategiesPanel(TargetPanel):
@@ -45,13 +49,13 @@ class StrategiesPanel(TargetPanel):
             SELECT,
             name_column("Name", 14),
             Column("status", "Status", 8, status_cell),
-            Column("positions", "Pos", 4, _positions),
-            Column("pnl", "P&L", 10, number_cell("pnl", fmt_money, as_number)),
-            Column("capital", "Capital", 10, number_cell("capital", fmt_money, as_number)),
-            Column("leverage", "Lev", 3, number_cell("leverage", str, as_number)),
-            Column("win_rate", "Win%", 6, number_cell("win_rate", _win, as_number)),
-            Column("template", "Template", 12, attr_cell("template")),
-            Column("symbols", "Symbols", 14, attr_cell("symbols", fmt_list)),
+            number_column("positions", "Pos", 4, "open_positions", fmt_whole, as_number),
+            number_column("pnl", "P&L", 10, "pnl", fmt_money, as_number),
+            number_column("capital", "Capital", 10, "capital", fmt_money, as_number),
+            number_column("leverage", "Lev", 3, "leverage", fmt_whole, as_number),
+            number_column("win_rate", "Win%", 6, "win_rate", _win, as_number),
+            grow_column("template", "Template", 12, attr_cell("template"), _text("template")),
+            grow_column("symbols", "Symbols", 14, attr_cell("symbols", fmt_list), _text("symbols")),
             TREND,
         ]
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from rich.protocol import rich_cast
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual._two_way_dict import TwoWayDict
 from textual.binding import BindingType
 from textual.cache import LRUCache
@@ -38,6 +39,21 @@ class TargetTable(DataTable[object]):
 
     class ToggleSelect(Message):
         """Space on a row: the panel owns the selection, so it decides."""
+
+    class Resized(Message):
+        """The table's size changed: the panel fits its columns to the new room."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized())
+
+    def refit(self) -> None:
+        """Column widths were changed by the panel: drop every cached render (rare: a
+        resize, a wider value, a feed going down) and re-size the scrollable area."""
+        self._clear_caches()
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.refresh()
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(

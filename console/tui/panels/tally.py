@@ -1,0 +1,119 @@
+"""One panel's figures for the overview: per venue, targets by state and summed totals.
+
+Kept up to date by the keys the store reports as changed (the same keys the panel gets),
+so the overview never walks every target: a change costs a dictionary lookup until the
+overview is on screen, and the overview's refresh re-reads only the changed targets.
+
+Which attributes are summed is data (:data:`TOTALS`, names from docs/ATTRIBUTES.md),
+never a test on the vendor: a kind that has none of them shows no totals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from console.core.model import State, Target, TargetKind
+from console.core.store import Store
+from console.core.trend import PNL_ATTRS
+from console.tui.format import as_number
+
+Key = tuple[str, str]
+
+TOTALS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("P&L", tuple(sorted(set(PNL_ATTRS.values())))),
+    ("open positions", ("open_positions",)),
+    ("capital", ("capital",)),
+)
+"""Overview totals: a label and the target attributes summed under it (docs/ATTRIBUTES.md)."""
+
+
+@dataclass
+class VenueTally:
+    """One venue's targets of one kind: how many in each state, and the sums."""
+
+    counts: Counter[State] = field(default_factory=Counter)
+    sums: dict[str, float] = field(default_factory=dict)
+    summed: Counter[str] = field(default_factory=Counter)  # targets carrying each total
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+_Entry = tuple[str, State, tuple[float | None, ...]]
+
+
+def _values(target: Target) -> tuple[float | None, ...]:
+    attrs = target.attrs
+    values: list[float | None] = []
+    for _, names in TOTALS:
+        value = None
+        for name in names:
+            number = as_number(attrs.get(name))
+            if number is not None:
+                value = number if value is None else value + number
+        values.append(value)
+    return tuple(values)
+
+
+class Tally:
+    """Targets of one kind, counted by venue and effective state, with :data:`TOTALS`."""
+
+    def __init__(self, store: Store, kind: TargetKind) -> None:
+        self.store = store
+        self.kind = kind
+        self.venues: dict[str, VenueTally] = {}
+        self._entries: dict[Key, _Entry] = {}
+        self._dirty: set[Key] = set()
+        self._stale: dict[str, bool] = {}
+
+    def note(self, changed: Iterable[Key], removed: Iterable[Key] = ()) -> None:
+        self._dirty.update(changed)
+        self._dirty.update(removed)
+
+    def venue(self, venue: str) -> VenueTally:
+        tally = self.venues.get(venue)
+        if tally is None:
+            tally = self.venues[venue] = VenueTally()
+        return tally
+
+    def refresh(self, venues: Iterable[str]) -> bool:
+        """Re-read the changed targets (and every target of a venue whose staleness
+        flipped: its states read UNKNOWN while stale); True when anything changed."""
+        store = self.store
+        for venue in venues:
+            stale = store.is_stale(venue)
+            if self._stale.get(venue, stale) != stale:
+                self._dirty.update(t.key for t in store.targets(venue))
+            self._stale[venue] = stale
+        if not self._dirty:
+            return False
+        dirty, self._dirty = self._dirty, set()
+        for key in dirty:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._apply(old, -1)
+            target = store.get(*key)
+            if target is None or target.kind is not self.kind:
+                continue
+            entry = (target.venue, store.effective_state(target), _values(target))
+            self._entries[key] = entry
+            self._apply(entry, 1)
+        return True
+
+    def _apply(self, entry: _Entry, sign: int) -> None:
+        venue, state, values = entry
+        tally = self.venue(venue)
+        tally.counts[state] += sign
+        if not tally.counts[state]:
+            del tally.counts[state]
+        for (label, _), value in zip(TOTALS, values, strict=True):
+            if value is None:
+                continue
+            tally.sums[label] = tally.sums.get(label, 0.0) + sign * value
+            tally.summed[label] += sign
+            if not tally.summed[label]:
+                del tally.summed[label]
+                tally.sums.pop(label, None)
