@@ -29,15 +29,41 @@ def _since(target: Target) -> float | None:
     return None
 
 
-def _reason(target: Target) -> str:
-    """The manual reason that explains the current state, else the global block's."""
+GLOBAL = "blocked for all clients"
+STOPPED = "manually stopped"
+PAUSED = "manually paused"
+# The halt each of 55-tech's status words shows (any other word: a global block's).
+SHOWN_BY = {"LIVE": None, "MANUAL STOPPED": STOPPED, "MANUAL PAUSED": PAUSED}
+
+
+def _shown(target: Target) -> str | None:
+    """Which halt the engine's status word shows (None: it is live)."""
+    return SHOWN_BY.get(str(target.attrs.get("status_words") or ""), GLOBAL)
+
+
+def _halts(target: Target) -> list[tuple[str, str]]:
+    """Each halt the engine carries with its own reason ('' when none was given), the
+    one its status shows first. An engine may carry a global block, a manual stop and a
+    manual pause at once; 55-tech's status names one of them."""
     attrs = target.attrs
-    if attrs.get("manual_stopped") and attrs.get("stop_reason"):
-        return str(attrs["stop_reason"])
-    if attrs.get("manual_paused") and attrs.get("pause_reason"):
-        return str(attrs["pause_reason"])
-    if attrs.get("system_blocked") and attrs.get("system_reason"):
-        return f"global: {attrs['system_reason']}"
+    halts: list[tuple[str, str]] = []
+    if attrs.get("system_blocked"):
+        halts.append((GLOBAL, str(attrs.get("system_reason") or "")))
+    if attrs.get("manual_stopped"):
+        halts.append((STOPPED, str(attrs.get("stop_reason") or "")))
+    if attrs.get("manual_paused"):
+        halts.append((PAUSED, str(attrs.get("pause_reason") or "")))
+    shown = _shown(target)
+    return sorted(halts, key=lambda halt: halt[0] != shown)
+
+
+def _reason(target: Target) -> str:
+    """The reason of the halt the status shows, and only of that one: after a stop
+    without a reason, never the reason of a pause still underneath it."""
+    shown = _shown(target)
+    for what, reason in _halts(target):
+        if what == shown:
+            return f"global: {reason}" if what == GLOBAL and reason else reason
     return ""
 
 
@@ -95,9 +121,14 @@ class EnginesPanel(TargetPanel):
         since = _since(target)
         if since is not None:
             text.append(f" since {fmt_clock(since)} ({fmt_duration(ctx.now - since)})")
-        reason = _reason(target)
-        if reason:
-            text.append(f" · reason: {one_line(reason, 160)}")
+        shown = _shown(target)
+        for what, reason in _halts(target):
+            if what == shown:
+                said = _reason(target)
+                text.append(f" · reason: {one_line(said, 160)}" if said else "")
+            else:
+                why = f": {one_line(reason, 160)}" if reason else " (no reason given)"
+                text.append(f" · also {what}{why}")
         if attrs.get("orders_seen") is not None:
             text.append(f" · {attrs['orders_seen']} orders seen")
         return text

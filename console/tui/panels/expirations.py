@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from console.core.model import ActionKind, State, Target, TargetKind
+from console.core.store import KnownState
 from console.tui.format import (
     Cell,
     as_number,
@@ -51,17 +52,33 @@ def _state(target: Target, ctx: RowContext) -> Cell:
     return status_cell(target, ctx, state_word(ctx.state))
 
 
-def how_known(target: Target, ctx: RowContext) -> str:
-    """``set here 10:42:01Z by alice`` / ``journal 10:42:01Z by alice`` / ``unknown``."""
-    if target.attrs.get("pause_source") != "unknown" and target.state is not State.UNKNOWN:
-        return "reported by venue"
+def _source(ctx: RowContext) -> KnownState | None:
+    """The journal's knowledge, when it is what the row shows (or the data is stale)."""
     known = ctx.known
-    if known is None:
-        return "unknown"
-    at = parse_iso(known.set_at)
-    where = "set here" if at is not None and at >= ctx.session_started else "journal"
-    who = known.set_by.split("@")[0]
-    return f"{where} {fmt_clock(at, seconds=False) if at else known.set_at} by {who}"
+    if known is not None and (ctx.stale or known.state is ctx.state):
+        return known
+    return None
+
+
+def how_known(target: Target, ctx: RowContext) -> str:
+    """``set here 10:42Z by alice`` / ``journal 10:42Z by alice`` / ``expired`` / ``unknown``.
+
+    Never "reported by venue": Joyride cannot report a pause. A state shown is known
+    from this console's own calls, kept in the journal (:class:`KnownState`), or not at
+    all. Knowledge that does not match the state shown is not offered as its source.
+    """
+    if target.state is State.STOPPED:  # past its expiration: the venue's own list says so
+        return "expired"
+    known = _source(ctx)
+    if known is not None:
+        at = parse_iso(known.set_at)
+        where = "set here" if at is not None and at >= ctx.session_started else "journal"
+        who = known.set_by.split("@")[0]
+        return f"{where} {fmt_clock(at, seconds=False) if at else known.set_at} by {who}"
+    set_at = parse_iso(target.attrs.get("set_at"))
+    if target.attrs.get("pause_source") == "set here" and set_at is not None:
+        return f"set here {fmt_clock(set_at, seconds=False)}"  # by this process; who: not kept
+    return "unknown"
 
 
 def _known(target: Target, ctx: RowContext) -> Cell:
@@ -111,9 +128,12 @@ class ExpirationsPanel(TargetPanel):
             f"{fmt_datetime(at) if at else target.name} ({fmt_countdown(at, ctx.now)}): ", "bold"
         )
         text.append_text(_state(target, ctx))
-        if ctx.known is not None:
+        known = _source(ctx)
+        if known is not None:
             text.append(f" — {how_known(target, ctx).split(' by ')[0]}")
-            text.append(f" by {ctx.known.set_by} at {ctx.known.set_at}")
+            text.append(f" by {known.set_by} at {known.set_at}")
+        elif target.state is State.STOPPED:
+            text.append(" — expired: the exchange closes and settles it")
         elif not ctx.stale:
             text.append(" — the venue cannot say whether it is paused; nothing set here yet")
         text.append(
