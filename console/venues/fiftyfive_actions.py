@@ -152,10 +152,16 @@ def start_leaves(kind: ActionKind, status: TradingStatus) -> State | None:
     stop apart, so a start lifts the stop of an engine also paused and it reads PAUSED.
 
     That is the start done (``Outcome.leaves``), with :func:`still_blocked`'s warning;
-    a re-read showing STOPPED still fails it. Resume needs nothing of the kind: 55-tech
-    refuses to resume a stopped engine (``start_required``).
+    a re-read showing STOPPED still fails it. Not under a global block: its status
+    (SOFT PAUSED reads PAUSED too) would hide whether the stop was lifted. Resume needs
+    nothing of the kind: 55-tech refuses to resume a stopped engine (``start_required``).
     """
-    if kind is ActionKind.START and status.holds(kind) and status.manual_paused:
+    if (
+        kind is ActionKind.START
+        and status.holds(kind)
+        and status.manual_paused
+        and not status.system_trading_blocked
+    ):
         return State.PAUSED
     return None
 

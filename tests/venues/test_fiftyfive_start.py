@@ -22,7 +22,7 @@ from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.core.operator import Operator
 from console.sim.server import SimServer
 from console.venues.fiftyfive import FiftyFiveClient
-from tests.support import settings_for
+from tests.support import settings_for, sim_admin
 
 API = "55tech"
 STILL_PAUSED = "still manually paused: resume to trade"
@@ -117,3 +117,16 @@ def test_cli_start_of_a_stopped_and_paused_engine_exits_0_and_says_still_paused(
     assert code == 0, out + err
     assert STILL_PAUSED in out
     assert "re-read: paused (confirmed)" in out and "NOT confirmed" not in out
+
+
+async def test_under_a_global_soft_pause_a_start_leaves_nothing_the_reread_could_prove(
+    sim: SimServer, client: FiftyFiveClient
+) -> None:
+    """SOFT PAUSED reads PAUSED whether or not the stop was lifted: nothing is accepted
+    short of the asked state, and the warning names both holds."""
+    engine = await stopped_and_paused(client)
+    sim_admin(sim, API, "soft_pause", active=True, reason="venue maintenance")
+    started = await client.execute(engine, Action(ActionKind.START))
+    assert (started.kind, started.leaves) == (OutcomeKind.APPLIED, None)
+    assert STILL_PAUSED in (started.warning or "")
+    assert "blocked for all clients" in (started.warning or "")
