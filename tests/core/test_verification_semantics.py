@@ -44,7 +44,9 @@ def stopped_and_paused_engine(outcome: Outcome, after: State) -> FakeClient:
     return client
 
 
-def started(kind: OutcomeKind = OutcomeKind.APPLIED, leaves: State | None = State.PAUSED) -> Outcome:
+def started(
+    kind: OutcomeKind = OutcomeKind.APPLIED, leaves: State | None = State.PAUSED
+) -> Outcome:
     return Outcome(kind, "started", 200, 1.0, State.PAUSED, warning=STILL_PAUSED, leaves=leaves)
 
 
