@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -131,15 +132,16 @@ def scrub_shapes(text: str) -> str:
     return _COOKIE.sub(_mask, text)
 
 
-# C0 and C1 controls (tab kept as a space), DEL, and the bidirectional overrides that
-# make text read differently from what it is.
+# C0 and C1 controls (tab kept as a space), DEL, the bidirectional overrides that make
+# text read differently from what it is, and lone surrogates (JSON may carry "\ud823",
+# which no terminal encoding can write).
 _CONTROLS = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences (colours, cursor moves, clear screen)
     r"|\x9b[0-?]*[ -/]*[@-~]"  # the same, introduced by the 8-bit CSI
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC (window title, hyperlinks, clipboard)
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
     r"|\x1b.?"  # any other escape
-    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 
 
@@ -148,4 +150,12 @@ def printable(text: str) -> str:
     characters removed, tabs as spaces. Ordinary text comes back as the same object."""
     if text.isprintable():
         return text
-    return _CONTROLS.sub("", text.replace("\t", " "))
+    text = _CONTROLS.sub("", text.replace("\t", " "))
+    if text.isprintable():
+        return text
+    # What is left: other separators (shown as a space), format, private-use and
+    # unassigned code points (dropped): nothing a terminal would draw as the venue meant.
+    return "".join(
+        c if c.isprintable() else (" " if unicodedata.category(c).startswith("Z") else "")
+        for c in text
+    )
