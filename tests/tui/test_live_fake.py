@@ -58,7 +58,8 @@ async def test_a_venue_down_says_so_in_its_words_and_the_rest_keeps_working(
         venues["pipai"].down = "HTTP 502 from PipAI: <html>Bad Gateway</html>"
         venues["pipai"].poke()
         await wait_for(pilot, lambda: "feed down: HTTP 502 from PipAI" in freshness(app))
-        assert cell(app, "pipai/s1", "status") == "DEPLOYED"  # last known, still young
+        # last known, still young, marked with its age the moment the feed is DOWN
+        await wait_for(pilot, lambda: cell(app, "pipai/s1", "status") == "DEPLOYED 0s?")
         assert "pipai DOWN" in str(app.header.venue_line())
         clock.now += 31
         await wait_for(pilot, lambda: cell(app, "pipai/s1", "status") == "UNKNOWN")

@@ -138,6 +138,7 @@ def _global_block(session: Any, venues: Any, clock: FakeClock) -> None:
             attrs={
                 **target.attrs,
                 "emergency": True,
+                "status_words": "EMERGENCY",
                 "system_blocked": True,
                 "system_reason": "exchange outage",
                 "system_duration_s": 252,
