@@ -19,6 +19,7 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -39,6 +40,7 @@ from console.tui.keymap import (
     effective_keys,
     register_bindings,
     validate_keymap,
+    with_readonly_twins,
 )
 from console.tui.kill.mixin import KILL_BINDINGS, KillMixin
 from console.tui.main_screen import MainScreen, PanelShown
@@ -56,6 +58,8 @@ from console.venues.base import FeedStatus
 install_strip_patch()
 log = logging.getLogger(__name__)
 FIRST_PAINT_TICK_S = 0.05
+MAX_TOASTS = 3
+"""Notifications on screen at once (see :meth:`ConsoleApp.notify`)."""
 START_UP_AT_MOST_S = 10.0
 """The garbage collector is held while the venues' first lists come in, at most this long."""
 register_bindings(KILL_BINDINGS)
@@ -157,7 +161,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         self.install_screen(self.confirm_screen, "confirm")
         self.theme_changed_signal.subscribe(self, self._restyle)
         if self.keys:
-            self.set_keymap(self.keys)
+            self.set_keymap(with_readonly_twins(self.keys))
         notice = theme_notice(self._theme_problems)
         if notice:
             self.notify(notice, title="Themes", severity="warning", timeout=15)
@@ -449,6 +453,31 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             )
             return
         self.notify(Text(path).markup, title="Screenshot saved")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's notify, with at most :data:`MAX_TOASTS` on screen: the oldest go first
+        (errors last), so the newest is always in view and the stack stays clear of the
+        outcome log."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.call_later(self._trim_notifications)  # after the Notify just posted
+
+    def _trim_notifications(self) -> None:
+        shown = list(self._notifications)
+        excess = len(shown) - MAX_TOASTS
+        if excess <= 0:
+            return
+        order = sorted(shown, key=lambda n: (n.severity == "error", n.raised_at))
+        for note in order[:excess]:
+            self._unnotify(note, refresh=False)
+        self._refresh_notifications()
 
     def _restyle(self, theme: Theme) -> None:
         """A theme change restyles the rows: cell styles are built from the theme's

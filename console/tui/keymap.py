@@ -64,15 +64,26 @@ APP_BINDINGS: list[Binding] = [
     _b("q", "quit", "Quit", "quit"),
 ]
 
+def readonly_id(binding_id: str) -> str:
+    return f"{binding_id}.readonly"
+
+
 READONLY_BINDINGS: list[Binding] = [
-    _b(b.key, f"readonly({b.id!r})", b.description, str(b.id), show=False)
+    _b(b.key, f"readonly({b.id!r})", b.description, readonly_id(str(b.id)), show=False)
     for b in APP_BINDINGS
     if b.id in CONTROL_KINDS
 ]
 """While read-only and not armed the control bindings are unbound (hidden, never run);
-these take the same keys (and, by sharing the ids, the same remaps) only to say so:
-"read-only — a arms for N min". They are after the control bindings in the app's
-``BINDINGS``, so Textual tries them only when the control binding is refused."""
+these take the same keys (:func:`with_readonly_twins` gives them the same remaps) only
+to say so: "read-only — a arms for N min". They come after the control bindings in the
+app's ``BINDINGS``, so Textual tries them only when the control binding is refused."""
+
+
+def with_readonly_twins(keymap: Mapping[str, str]) -> dict[str, str]:
+    """A validated keymap plus the same key for each remapped control key's read-only
+    stand-in (``pause = "W"`` makes W say "read-only" too)."""
+    twins = {readonly_id(i): k for i, k in keymap.items() if i in CONTROL_KINDS}
+    return {**keymap, **twins}
 
 SCREEN_BINDINGS: list[Binding] = [
     _b("tab", "next_panel", "Next panel", "next_panel", show=False),

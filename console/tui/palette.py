@@ -1,4 +1,4 @@
-"""Every action by name in the command palette (ctrl+p), with the key that does it.
+"""Every action by name in the command palette (ctrl+p or :), with the key that does it.
 
 The commands come from the app (:meth:`ConsoleApp.palette_commands`), which leaves out
 what cannot run now: control actions while read-only and not armed, and actions the

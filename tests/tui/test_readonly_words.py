@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets._toast import Toast
 
-from console.tui.app import ConsoleApp
+from console.tui.app import MAX_TOASTS, ConsoleApp
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.outcomes import OutcomesView
 from tests.tui.fakes import FakeClock, fake_session, fake_venues, preload
@@ -98,3 +98,17 @@ async def test_notifications_do_not_cover_the_outcome_log(tmp_path: Path) -> Non
         for toast in app.screen.query(Toast):
             assert not toast.region.overlaps(log), (toast.region, log)
             assert not toast.region.overlaps(header), (toast.region, header)
+
+
+async def test_a_burst_of_notifications_keeps_the_newest_few_and_errors_longest(
+    tmp_path: Path,
+) -> None:
+    app = console(tmp_path, readonly=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.tick()
+        await pilot.pause()
+        app.notify("the one error", severity="error")
+        for n in range(6):
+            app.notify(f"note {n}")
+        await wait_for(pilot, lambda: len(app._notifications) == MAX_TOASTS, "trimmed")
+        assert messages(app) == ["the one error", "note 4", "note 5"]

@@ -38,7 +38,7 @@ def help_table(keymap: Mapping[str, str], *, readonly: bool, arm_minutes: float)
             if not any(r.id == "kill" for r in rows):
                 table.add_row(KILL_KEY, "Reserved: emergency kill-all (not yet available)")
             note = (
-                f"Read-only: control keys are unbound until 'a' arms them for {arm_minutes:g} min."
+                f"Read-only: control keys only say so until 'a' arms them for {arm_minutes:g} min."
                 if readonly
                 else "This profile is not read-only."
             )
