@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
@@ -23,6 +24,10 @@ def console(tmp_path: Path, **kwargs: object) -> ConsoleApp:
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
     return ConsoleApp(session, clock=clock, start_feeds=False, **kwargs)  # type: ignore[arg-type]
+
+
+def svgs_in(folder: Path) -> list[str]:
+    return [p.name for p in folder.glob("*.svg")]
 
 
 def messages(app: ConsoleApp) -> list[str]:
@@ -120,3 +125,20 @@ async def test_the_palette_keeps_only_the_system_entries_that_fit(tmp_path: Path
         assert "Maximize the focused widget" not in maximize
         keys = " ".join(await palette_prompts(app, pilot, "keys"))
         assert "Show help for the focused widget" not in keys
+
+
+async def test_the_kept_screenshot_entry_saves_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = console(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.tick()
+        await pilot.pause()
+        shot = {c.title: c for c in app.get_system_commands(app.screen)}["Screenshot"]
+        shot.callback()
+        await pilot.pause()
+        said = messages(app)
+    saved = svgs_in(tmp_path)
+    assert len(saved) == 1
+    assert any(saved[0] in m for m in said)
