@@ -207,13 +207,23 @@ def rendered_rows(table: DataTable[object]) -> list[str]:
 
 
 OUTCOMES = ("APPLIED", "ALREADY", "FAILED", "UNCERTAIN", "REJECTED", "NO ANSWER")
+LONG_ID = "7f9c2b1e-4d3a-4b8e-9a61-2f0c5d8e7a13"
+
+
+def with_real_ids(venues: dict[str, FakeVenue]) -> None:
+    """x3algo algorithms as a real account has them: long names, UUIDs for ids; the
+    first one's stop fails."""
+    x3 = venues["x3algo"]
+    a1 = x3.targets.pop("a1")
+    x3.targets[LONG_ID] = replace(a1, id=LONG_ID, name="btc-grid-momentum-eu-session-v3")
+    x3.fail[LONG_ID] = Outcome(OutcomeKind.FAILED, "HTTP 503: upstream unavailable, retry")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])
 async def test_the_kill_report_shows_outcome_and_verified_without_scrolling(
     tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue], size: tuple[int, int]
 ) -> None:
-    venues["x3algo"].fail["a1"] = Outcome(OutcomeKind.FAILED, "HTTP 503: upstream unavailable")
+    with_real_ids(venues)
     session = fake_kill_session(tmp_path, clock, venues)
     app = make_app(session, clock=clock)
     async with app.run_test(size=size) as pilot:
@@ -240,7 +250,7 @@ async def test_the_kill_report_shows_outcome_and_verified_without_scrolling(
 async def test_the_audit_screen_shows_time_target_kind_and_result_without_scrolling(
     tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue], size: tuple[int, int]
 ) -> None:
-    venues["x3algo"].fail["a1"] = Outcome(OutcomeKind.FAILED, "HTTP 503: upstream unavailable")
+    with_real_ids(venues)
     session = fake_kill_session(tmp_path, clock, venues)
     app = make_app(session)  # real time: the journal stamps real time
     async with app.run_test(size=size) as pilot:
