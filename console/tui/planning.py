@@ -5,12 +5,18 @@ the selection, their *effective* state (UNKNOWN when stale) and the actions thei
 offers on them. It never changes afterwards: live updates reach the screen, not an open
 modal. Only the operator's choices in the modal (options, reason) are applied on
 confirmation, by :meth:`PlanDraft.finalize`.
+
+The draft also carries the key facts a person needs to judge the plan, read from the
+attributes docs/ATTRIBUTES.md documents (never from a venue's wire format): how many
+instruments a target covers (``instruments``, ``calls``, ``puts``, ``by_asset``) and why
+a target is in the state it is in (``stop_reason``, ``pause_reason`` …). A venue whose
+targets carry none of them shows none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from console.core.dispatcher import Plan, PlanItem
@@ -18,6 +24,7 @@ from console.core.model import (
     Action,
     ActionKind,
     ActionSpec,
+    AttrValue,
     OptionSpec,
     OptionValue,
     State,
@@ -25,7 +32,7 @@ from console.core.model import (
 )
 from console.core.scrub import printable
 from console.core.store import Store
-from console.tui.format import state_word
+from console.tui.format import one_line, state_word
 from console.venues.base import VenueClient
 
 NOUNS: Mapping[str, tuple[str, str]] = {
@@ -40,6 +47,79 @@ NOUNS: Mapping[str, tuple[str, str]] = {
 def noun(kind: str, count: int) -> str:
     one, many = NOUNS.get(kind, (kind, kind + "s"))
     return one if count == 1 else many
+
+
+COUNT_ATTRS: tuple[tuple[str, str, str], ...] = (
+    ("instruments", "instrument", "instruments"),
+    ("calls", "call", "calls"),
+    ("puts", "put", "puts"),
+)
+"""Counts a target covers (docs/ATTRIBUTES.md), summed over a plan; the first is the total."""
+
+BREAKDOWN_ATTR = "by_asset"
+"""A target's own words for how its count splits (e.g. "BTC 10C/10P · SOL 10C/10P")."""
+
+REASON_ATTRS: Mapping[State, tuple[tuple[str, str | None], ...]] = {
+    State.STOPPED: (("stop_reason", "stopped_at"), ("system_reason", None), ("resolution", None)),
+    State.PAUSED: (("pause_reason", "paused_at"), ("system_reason", None)),
+}
+"""Per state, the attributes (reason, since when) saying why a target is in it. Only the
+reasons of the state the plan saw are shown: a stop reason never explains a pause."""
+
+
+def _count(value: AttrValue) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: AttrValue) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return one_line(value, 200) or None
+
+
+def count_line(counts: Mapping[str, int], breakdown: str | None = None) -> str:
+    """``40 instruments (20 calls, 20 puts): BTC 10C/10P · SOL 10C/10P``; '' if no total."""
+    (total_attr, one, many), *parts = COUNT_ATTRS
+    total = counts.get(total_attr)
+    if total is None:
+        return ""
+    line = f"{total} {one if total == 1 else many}"
+    split = [f"{counts[a]} {o if counts[a] == 1 else m}" for a, o, m in parts if a in counts]
+    if split:
+        line += f" ({', '.join(split)})"
+    return line + (f": {breakdown}" if breakdown else "")
+
+
+def target_counts(target: Target) -> dict[str, int]:
+    """The :data:`COUNT_ATTRS` ``target`` carries."""
+    found = {a: _count(target.attrs.get(a)) for a, _one, _many in COUNT_ATTRS}
+    return {a: n for a, n in found.items() if n is not None}
+
+
+def target_facts(target: Target, state: State) -> tuple[str, ...]:
+    """What a person needs to know about ``target`` before acting on it in ``state``:
+    what it covers and why it is in that state (each an attribute it documents)."""
+    facts: list[str] = []
+    counts = count_line(target_counts(target), _text(target.attrs.get(BREAKDOWN_ATTR)))
+    if counts:
+        facts.append(counts)
+    for reason_attr, since_attr in REASON_ATTRS.get(state, ()):
+        reason = _text(target.attrs.get(reason_attr))
+        if reason is None:
+            continue
+        since = _text(target.attrs.get(since_attr)) if since_attr else None
+        why = f"why {state_word(state)}: {reason}"
+        facts.append(why + (f" (since {since})" if since else ""))
+    return tuple(facts)
+
+
+def total_counts(targets: Iterable[Target]) -> dict[str, int]:
+    """The :data:`COUNT_ATTRS` summed over the ``targets`` that carry them."""
+    totals: dict[str, int] = {}
+    for target in targets:
+        for attr, n in target_counts(target).items():
+            totals[attr] = totals.get(attr, 0) + n
+    return totals
 
 
 @dataclass(frozen=True)
@@ -61,6 +141,13 @@ class PlanDraft:
     item_options: tuple[frozenset[str], ...]
     excluded: tuple[Excluded, ...] = ()
     hidden_by_filter: int = 0
+    facts: tuple[tuple[str, ...], ...] = ()
+    """Per item (same order as ``plan.items``): :func:`target_facts` at key-press time."""
+    counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """:func:`total_counts` over the plan's targets (empty when none carries counts)."""
+
+    def facts_of(self, index: int) -> tuple[str, ...]:
+        return self.facts[index] if index < len(self.facts) else ()
 
     def finalize(self, options: Mapping[str, OptionValue], reason: str | None) -> Plan:
         """The same targets, with the options and reason the operator chose."""
@@ -107,6 +194,7 @@ def build_draft(
     included: list[Target] = []
     specs: list[ActionSpec] = []
     item_options: list[frozenset[str]] = []
+    facts: list[tuple[str, ...]] = []
     excluded: list[Excluded] = []
     for target in targets:
         state = store.effective_state(target)
@@ -122,6 +210,7 @@ def build_draft(
             excluded.append(Excluded(target, why))
             continue
         items.append(PlanItem.for_target(target, Action(kind), state))
+        facts.append(target_facts(target, state))
         included.append(target)
         specs.append(spec)
         item_options.append(frozenset(o.name for o in spec.options))
@@ -141,6 +230,8 @@ def build_draft(
         item_options=tuple(item_options),
         excluded=tuple(excluded),
         hidden_by_filter=sum(1 for t in included if hidden(t)),
+        facts=tuple(facts),
+        counts=MappingProxyType(total_counts(included)),
     )
 
 

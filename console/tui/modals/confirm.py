@@ -3,9 +3,16 @@
 It shows the profile label (in words and its colour), the action, every target the plan
 holds with its state when the key was pressed, what the action leaves behind, the
 venue's options as switches (all off by default), and an optional reason. One target:
-``y`` confirms. More than one: the operator types the number of targets, then Enter.
-Escape, ``n`` or the focused Cancel button dispatch nothing. The plan never changes
-while the modal is open; only the chosen options and reason are added on confirmation.
+``y`` confirms, and Cancel has focus. More than one: the count box has focus (the hint
+says so), the operator types the number of targets, then Enter; a wrong number is
+refused in words. Escape, ``n`` or Enter on the focused Cancel button dispatch nothing.
+The plan never changes while the modal is open; only the chosen options and reason are
+added on confirmation.
+
+Key facts ride along: what each target covers and why it is in its state
+(:func:`console.tui.planning.target_facts`). The Confirm button is sized to its label
+each time a plan is loaded (Textual sizes a button when it is laid out, not when its
+label changes), and the label is shortened only where the dialog cannot hold it.
 
 One instance is installed at start-up and re-loaded for each plan (:meth:`load`):
 building a fresh modal costs ~100 ms of compose, style and layout work, re-showing a
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual._time import get_time
@@ -31,11 +39,49 @@ from console.tui.focus import TypeAhead
 from console.tui.format import one_line, state_word
 from console.tui.header import PROFILE_COLOURS, profile_class
 from console.tui.modals.kept import KeptModal
-from console.tui.planning import PlanDraft, noun
+from console.tui.planning import PlanDraft, count_line, noun
 
 LIST_LIMIT = 5000
 """Targets listed one per line; past this the list says how many more (the journal has all)."""
 MAX_OPTIONS = 4
+DIALOG_WIDTH = 96
+"""``#dialog``'s width in app.tcss (it shrinks to the screen below that)."""
+BUTTON_ROW_CHROME = 26
+"""Columns of the button row that are not the Confirm label: the dialog's border and
+padding (4), Cancel (min-width 16) and its margin (2), Confirm's margin (2) and the
+button's own padding around its label (2). Kept in step with app.tcss."""
+
+
+def confirm_label(verb: str, count: int, kind: str, room: int) -> str:
+    """``Stop 1 sniper target``, or a shorter label that fits in ``room`` columns."""
+    for label in (f"{verb} {count} {noun(kind, count)}", f"{verb} {count}", verb):
+        if cell_len(label) <= room:
+            return label
+    return verb
+
+
+class CountBox(Input):
+    """The count box: digits only; a key read before the dialog was shown is dropped
+    (:class:`~console.tui.focus.TypeAhead`), and any other printable key goes on to the
+    dialog's bindings (``n`` cancels here too) instead of being refused with a bell."""
+
+    def __init__(self, type_ahead: TypeAhead, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.type_ahead = type_ahead
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return bool(character and character.isdigit())
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "escape" or self.type_ahead.early(event):
+            return
+        if event.is_printable and not (event.character or "").isdigit():
+            event.prevent_default()  # not typed here; it bubbles on to the bindings
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if event.time < self.type_ahead.shown_at:
+            event.prevent_default()
+            event.stop()
 
 
 def option_note(option: OptionSpec, value: OptionValue) -> Text:
@@ -92,8 +138,12 @@ class ConfirmScreen(KeptModal[Plan | None]):
                     max_length=200,
                 )
                 yield Label(id="count-prompt", classes="count-prompt")
-                yield Input(
-                    placeholder="number of targets", id="count", restrict=r"[0-9]*", max_length=8
+                yield CountBox(
+                    self.type_ahead,
+                    placeholder="number of targets",
+                    id="count",
+                    restrict=r"[0-9]*",
+                    max_length=8,
                 )
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
@@ -168,23 +218,57 @@ class ConfirmScreen(KeptModal[Plan | None]):
         count.display = self.many
         prompt = self.query_one("#count-prompt", Label)
         prompt.display = self.many
-        prompt.update(f"Type {len(plan)} (the number of targets) to confirm:")
-        verb = draft.kind.value.capitalize()
+        prompt.update(self._prompt())
         confirm = self.query_one("#confirm", Button)
-        confirm.label = f"{verb} {len(plan)} {noun(plan.items[0].kind.value, len(plan))}"
+        self._fit_label()
         confirm.disabled = self.many
-        hint = f"type {len(plan)} then Enter to confirm" if self.many else "y confirms"
-        self.query_one("#dialog-hint", Static).update(
-            f"{hint} · Esc or n cancels · Cancel is focused"
-        )
-        self.query_one("#cancel", Button).focus()
+        if self.many:
+            hint = f"type {len(plan)} then Enter to confirm · Esc cancels · the count box has focus"
+        else:
+            hint = "y confirms · Esc or n cancels · Cancel is focused"
+        self.query_one("#dialog-hint", Static).update(hint)
+        self.query_one("#count" if self.many else "#cancel").focus(scroll_visible=False)
         self.query_one("#dialog-body", VerticalScroll).scroll_home(animate=False)
 
+    def _prompt(self, refused: str | None = None) -> Text:
+        n = len(self.plan)
+        text = Text()
+        if refused is not None:
+            typed = f"{refused} is not {n}" if refused else "Nothing was typed"
+            text.append(f" {typed}: nothing was sent. ", "reverse bold")
+            text.append(" ")
+        text.append(f"Type {n} (the number of targets) then Enter to confirm:")
+        return text
+
+    def _fit_label(self) -> None:
+        """The Confirm button's label, whole (shortened only below the dialog's room),
+        and the button laid out again for it: a label change alone keeps the width the
+        button had for the previous plan."""
+        if self.draft is None:
+            return
+        plan = self.plan
+        room = min(self.app.size.width, DIALOG_WIDTH) - BUTTON_ROW_CHROME
+        verb = self.draft.kind.value.capitalize()
+        confirm = self.query_one("#confirm", Button)
+        label = confirm_label(verb, len(plan), plan.items[0].kind.value, room)
+        if str(confirm.label) != label:
+            confirm.label = label
+        confirm.refresh(layout=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._shown:
+            self._fit_label()
+
     def _target_line(self, index: int) -> str:
+        """The target, then (several targets) each of its facts on a line of its own,
+        indented: on one line they ran past the dialog's edge at 80 columns."""
         item = self.plan.items[index]
-        return printable(
+        line = printable(
             f"{item.target_name}  [{item.venue}]  {state_word(item.state_before)}  id {item.target_id}"
         )
+        if self.many and self.draft is not None:
+            line += "".join(f"\n    {printable(fact)}" for fact in self.draft.facts_of(index))
+        return line
 
     def _summary(self) -> Text:
         assert self.draft is not None
@@ -198,6 +282,12 @@ class ConfirmScreen(KeptModal[Plan | None]):
             word = state_word(item.state_before)
             states[word] = states.get(word, 0) + 1
         text.append(" · now " + ", ".join(f"{n} {w}" for w, n in states.items()))
+        if self.many:
+            if draft.counts:
+                text.append(f"\nIn all: {count_line(draft.counts)}", "bold")
+        else:
+            for fact in draft.facts_of(0):
+                text.append(f"\n{fact}", "bold")
         if draft.hidden_by_filter:
             text.append(
                 f"\n{draft.hidden_by_filter} of them are hidden by the current filter "
@@ -251,10 +341,16 @@ class ConfirmScreen(KeptModal[Plan | None]):
             if self._count_ok():
                 self._confirm()
             else:
+                typed = event.value.strip()
                 self.app.bell()
-                self.notify(f"Type exactly {len(self.plan)} to confirm.", severity="warning")
-        elif event.input.id == "reason" and not self.many:
-            self.query_one("#cancel", Button).focus()
+                self.query_one("#count-prompt", Label).update(self._prompt(typed))
+                self.notify(
+                    f"{typed or 'Nothing'} is not {len(self.plan)}: nothing was sent. "
+                    f"Type {len(self.plan)} then Enter to confirm, Esc to cancel.",
+                    severity="warning",
+                )
+        elif event.input.id == "reason":
+            self.query_one("#count" if self.many else "#cancel").focus()
 
     def _count_ok(self) -> bool:
         if not self.many:
