@@ -346,7 +346,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
     def action_details(self) -> None:
         """Enter: the detail screen of the row under the cursor."""
         panel = self.active_panel
-        target = panel.cursor_target()
+        target = self._cursor_target()
         if target is None:
             self.notify("No row under the cursor: nothing to show.", severity="warning")
             return
@@ -367,11 +367,21 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
 
     def action_copy_id(self) -> None:
         """y: the id of the row under the cursor to the clipboard (OSC 52)."""
-        target = self.active_panel.cursor_target()
+        target = self._cursor_target()
         if target is None:
             self.notify("No row under the cursor: nothing copied.", severity="warning")
             return
         self.copy_target_id(target)
+
+    def _cursor_target(self) -> Target | None:
+        """The row under the cursor; a panel just switched to (``2`` then Enter typed in
+        one burst) is drawn first, so the key finds the row the operator will see."""
+        panel = self.active_panel
+        target = panel.cursor_target()
+        if target is None and panel.rows.dirty:
+            panel.flush(self.clock(), second_changed=True)
+            target = panel.cursor_target()
+        return target
 
     def copy_target_id(self, target: Target) -> None:
         self.copy_to_clipboard(target.id)

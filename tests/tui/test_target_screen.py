@@ -14,7 +14,7 @@ from console.tui.app import ConsoleApp
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.target_screen import TargetScreen
 from tests.tui.fakes import FakeClock, FakeVenue, fake_session, fake_venues, preload
-from tests.tui.pilot_support import wait_for
+from tests.tui.pilot_support import burst, wait_for
 
 SIZE = (120, 40)
 
@@ -121,3 +121,16 @@ async def test_a_target_gone_from_its_venue_says_so(tmp_path: Path) -> None:
         detail.refresh_target()
         await pilot.pause()
         assert "GONE from the venue's list" in screen_text(app)
+
+
+async def test_enter_typed_with_the_panel_key_opens_that_panels_row(tmp_path: Path) -> None:
+    """``2`` then Enter in one burst: the algorithms panel is drawn before Enter reads it."""
+    app, _, _ = await algorithms(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.tick()
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3, "engines")
+        burst(app, ("2", "2"), ("enter", "\r"))
+        await wait_for(pilot, lambda: isinstance(app.screen, TargetScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, TargetScreen)
+        assert detail.target.kind.value == "algorithm"
