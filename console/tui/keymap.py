@@ -64,6 +64,7 @@ APP_BINDINGS: list[Binding] = [
     _b("q", "quit", "Quit", "quit"),
 ]
 
+
 def readonly_id(binding_id: str) -> str:
     return f"{binding_id}.readonly"
 
@@ -84,6 +85,7 @@ def with_readonly_twins(keymap: Mapping[str, str]) -> dict[str, str]:
     stand-in (``pause = "W"`` makes W say "read-only" too)."""
     twins = {readonly_id(i): k for i, k in keymap.items() if i in CONTROL_KINDS}
     return {**keymap, **twins}
+
 
 SCREEN_BINDINGS: list[Binding] = [
     _b("tab", "next_panel", "Next panel", "next_panel", show=False),
