@@ -3,6 +3,7 @@ the hint says, the Confirm button's label is always whole, key numbers are on it
 
 from __future__ import annotations
 
+import pytest
 from rich.cells import cell_len
 from textual import events
 from textual.widgets import Button, Input, Log, Static
@@ -11,7 +12,7 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State, Target, TargetKind
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.modals.confirm import ConfirmScreen
+from console.tui.modals.confirm import ConfirmScreen, confirm_label
 from console.tui.planning import PlanDraft, target_facts
 from tests.tui.fakes import FakeVenue
 from tests.tui.pilot_support import burst, show_row, wait_for
@@ -176,10 +177,13 @@ def big_draft(kind: TargetKind, action: ActionKind, count: int) -> PlanDraft:
     return PlanDraft(plan, action, (), False, (frozenset(),) * count)
 
 
-async def test_the_longest_label_of_every_panel_fits_at_80x24(session: Session) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (200, 60)])
+async def test_the_longest_label_of_every_panel_fits(
+    session: Session, size: tuple[int, int]
+) -> None:
     """Resume is the longest verb; 10,000 targets is more than any panel holds."""
     app = ConsoleApp(session, clock=session.clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         for kind in TargetKind:
             app.show_draft(big_draft(kind, ActionKind.RESUME, 10_000), ActionKind.RESUME)
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
@@ -189,6 +193,12 @@ async def test_the_longest_label_of_every_panel_fits_at_80x24(session: Session) 
             assert label.startswith("Resume 10000 ") and len(label.split()) >= 3, label
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "closed")
+
+
+def test_a_label_is_shortened_only_where_the_dialog_cannot_hold_it() -> None:
+    assert confirm_label("Stop", 12, "sniper", 54) == "Stop 12 sniper targets"
+    assert confirm_label("Stop", 12, "sniper", 21) == "Stop 12"
+    assert confirm_label("Stop", 12, "sniper", 3) == "Stop"
 
 
 # ----- item 8: key numbers ---------------------------------------------------------------
