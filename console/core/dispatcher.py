@@ -246,10 +246,18 @@ class Dispatcher:
     def running(self) -> Report | None:
         return self._running
 
-    async def run(self, plan: Plan, on_result: ResultCallback | None = None) -> Report:
+    async def run(
+        self,
+        plan: Plan,
+        on_result: ResultCallback | None = None,
+        *,
+        batch_id: str | None = None,
+    ) -> Report:
+        """Run ``plan``; ``batch_id`` journals it in an existing batch (a kill's retry and
+        re-stops belong to the kill), else a new one."""
         if self._running is not None:
             raise DispatchBusy(f"{self._running.plan.title!r} is still running")
-        report = Report(plan, uuid.uuid4().hex, now_ms())
+        report = Report(plan, batch_id or uuid.uuid4().hex, now_ms())
         self._running = report
         try:
             with _quiet_collector():

@@ -181,7 +181,8 @@ class KillMixin(JournalMixin):
                 continue
             run.begin(plan)
             try:
-                report = await dispatcher.run(plan, run.on_result)
+                batch = run.batch_ids[0] if run.reports else None  # retries join the kill
+                report = await dispatcher.run(plan, run.on_result, batch_id=batch)
             except DispatchBusy:
                 continue
             break
@@ -317,7 +318,8 @@ class KillMixin(JournalMixin):
     @work(group="kill-restop", exclusive=True, exit_on_error=False)
     async def _restop(self, keeper: WatchKeeper, plan: Plan) -> None:
         try:
-            report = await self.session.dispatcher.run(plan)
+            batch = keeper.run.batch_ids[0] if keeper.run.reports else None
+            report = await self.session.dispatcher.run(plan, batch_id=batch)  # the kill's batch
         except DispatchBusy:
             keeper.pending.extend(
                 r

@@ -80,10 +80,9 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
         )
     if len(run.reports) > 1:
         text.append("\n" if text.plain else "")
-        retries = ", ".join(r.batch_id[:8] for r in run.reports[1:])
         text.append(
-            f"Journal: kill batch {run.reports[0].batch_id[:8]}, its retries in batch "
-            f"{retries} (u shows them together)."
+            f"Journal: kill batch {run.reports[0].batch_id[:8]}, its {len(run.reports) - 1} "
+            "retry pass(es) journaled in the same batch (u shows them together)."
         )
     if watch_left is not None and not run.running:
         text.append("\n" if text.plain else "")

@@ -127,8 +127,8 @@ class KillRun:
 
     @property
     def batch_ids(self) -> list[str]:
-        """The kill's batch first, then each retry's (the journal's links to this kill)."""
-        return [r.batch_id for r in self.reports]
+        """The kill's batch (retries and re-stops join it), then any other a pass had."""
+        return list(dict.fromkeys(r.batch_id for r in self.reports))
 
     # ----- read by the screen ---------------------------------------------------------
     @property
