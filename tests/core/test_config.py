@@ -147,7 +147,6 @@ def test_a_plain_stream_is_warned_too(tmp_path: Path) -> None:
         "http://[::1]:8080",
         "http://[::ffff:127.0.0.1]:80",
         "https://api.example.com",
-        "wss://api.example.com",
     ],
 )
 def test_loopback_and_encrypted_urls_are_not_warned(tmp_path: Path, url: str) -> None:
