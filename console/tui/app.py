@@ -46,7 +46,6 @@ from console.tui.kill.mixin import KILL_BINDINGS, KillMixin
 from console.tui.main_screen import MainScreen, PanelShown
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.modals.help import HelpScreen
-from console.tui.modals.quit import QuitScreen
 from console.tui.outcomes import OutcomesView
 from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
@@ -415,8 +414,9 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         self.main.query_one(OutcomesView).toggle_class("-tall")
 
     async def action_quit(self) -> None:
-        running = self.session.dispatcher.running
-        if running is None:
+        """Quit, asking first while a plan runs or the sticky watch is on."""
+        question = self.quit_question()
+        if question is None:
             self.exit()
             return
 
@@ -424,9 +424,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             if leave:
                 self.exit()
 
-        self.push_screen(
-            QuitScreen(f"{running.plan.title} ({running.done}/{len(running.plan)})"), answer
-        )
+        self.push_screen(question, answer)
 
     def palette_commands(self) -> list[Command]:
         return [*console_commands(self), *theme_commands(self)]

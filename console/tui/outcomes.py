@@ -22,7 +22,7 @@ from console.core.model import OutcomeKind
 from console.tui.format import Tones, fmt_clock, one_line, printable_text, state_word
 from console.tui.live_static import LiveStatic
 
-RETRY_HINT = "palette (ctrl+p): Retry failed"
+RETRY_HINT = "palette (: or ctrl+p): Retry failed"
 
 ADVICE = {
     OutcomeKind.REJECTED: "the venue refused: fix what it says, or act on the venue's own UI",

@@ -181,11 +181,6 @@ async def test_quitting_during_the_sticky_watch_asks_and_says_how_long_it_still_
         assert not isinstance(app.screen, QuitScreen) and app.is_running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs ConsoleApp.action_quit to ask self.quit_question() (console/tui/app.py, "
-    "outside this change's files): see docs/EMERGENCY.md 'Report and watch (issue 12)'",
-)
 async def test_q_on_the_panels_during_the_sticky_watch_asks_before_quitting(
     session: Session,
 ) -> None:

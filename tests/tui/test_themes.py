@@ -110,7 +110,8 @@ def test_ansi16_uses_only_the_terminal_palette() -> None:
     for name, value in theme.variables.items():
         if not name.endswith("style"):
             assert value.startswith("ansi_") or value == "transparent", name
-    assert "reverse" in theme.variables["block-cursor-text-style"]
+    # a reverse cursor hid a STOPPED cell's reverse video (issue 12, item 18)
+    assert theme.variables["block-cursor-text-style"] == "bold underline"
 
 
 @pytest.mark.parametrize(
