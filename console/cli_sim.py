@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime
@@ -166,8 +167,8 @@ def new_demo_run(root: Path, keep: int = DEMO_RUNS_KEPT) -> Path:
     runs = root / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    directory = runs / f"{stamp}-{os.getpid()}"
-    directory.mkdir()
+    # Unique even for two runs in one second of one process; 0700, as mkdtemp makes it.
+    directory = Path(tempfile.mkdtemp(prefix=f"{stamp}-{os.getpid()}-", dir=runs))
     (root / "current").write_text(directory.name + "\n")
     prune_demo_runs(runs, keep, spare=directory)
     return directory
