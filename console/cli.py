@@ -214,6 +214,7 @@ def session_options(profile: Profile) -> SessionOptions:
         planning_deadline_s=c.kill_planning_deadline,
         dispatch_deadline_s=c.kill_dispatch_deadline,
         verify_deadline_s=c.kill_verify_deadline,
+        overview_from=c.overview_from,
     )
 
 

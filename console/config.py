@@ -132,6 +132,8 @@ class ProfileConfig(_Model):
     kill_planning_deadline: float = Field(default=30.0, gt=0)
     kill_dispatch_deadline: float = Field(default=600.0, gt=0)
     kill_verify_deadline: float = Field(default=60.0, gt=0)
+    # Columns and rows from which all five panels' overview shows above the panels.
+    overview_from: tuple[int, int] = (160, 45)
     secrets_file: str | None = None
     journal: str | None = None
     # Where venues keep state across processes (a login session); relative to this file.

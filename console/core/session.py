@@ -46,6 +46,8 @@ class SessionOptions:
     planning_deadline_s: float = 30.0
     dispatch_deadline_s: float = 600.0
     verify_deadline_s: float = 60.0
+    # From this many columns and rows the console shows the overview above the panels.
+    overview_from: tuple[int, int] = (160, 45)
 
 
 class Session:

@@ -143,6 +143,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             colour=options.color,
         )
         self._main = MainScreen(self.header, self.panels)
+        self._main.overview_from = self.session.options.overview_from
 
     # ----- life cycle -----------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:

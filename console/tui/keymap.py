@@ -91,6 +91,7 @@ SCREEN_BINDINGS: list[Binding] = [
     _b("tab", "next_panel", "Next panel", "next_panel", show=False),
     _b("shift+tab", "previous_panel", "Previous panel", "previous_panel", show=False),
     *(_b(str(n), f"panel({n - 1})", f"Panel {n}", f"panel.{n}", show=False) for n in range(1, 6)),
+    _b("0", "overview", "Overview", "overview", show=False),
 ]
 
 TABLE_BINDINGS: list[Binding] = [
@@ -120,6 +121,7 @@ _GROUPS: Mapping[str, str] = {
     "copy_id": "view",
     "palette": "view",
     "next_panel": "move",
+    "overview": "move",
     "previous_panel": "move",
     "pause": "control",
     "stop": "control",

@@ -55,7 +55,6 @@ ROW_KEYS = ("pause", "stop", "resume", "start", "filter", "sort", "reverse_sort"
 """App keys that act on a panel's rows: on the Overview tab they say so instead."""
 
 OVERVIEW_BINDINGS: list[Binding] = [
-    Binding("0", "overview", "Overview", show=False, id="overview"),
     *(
         Binding(b.key, f"no_rows({b.description!r})", b.description, show=False, id=b.id)
         for b in APP_BINDINGS
