@@ -5,14 +5,17 @@ shapes of the confirmation, the quit question, the emergency stop (its modal, it
 progress, its report) and the audit and help screens — in the dark and the light theme,
 as SVG (Textual's ``export_screenshot``).
 
-The world is the demo world of :mod:`console.tui.demo_world`, in process: fixed targets,
-a clock frozen at 2026-01-01T00:00:00Z, venues in memory that answer at once. Not the
-loopback simulator: real HTTP would put latencies, ports and wall-clock times on screen,
-and a picture must come out the same byte for byte. For the same reason the command
-pins what would otherwise vary: journal stamps (``now_ms``) count from the frozen clock,
-notifications are off, ``NO_COLOR`` and the like are set aside while it draws, and the
-SVG title is fixed. The files in ``screenshots/`` are committed; ``tests/test_screenshots.py``
-regenerates them into a temporary folder and compares byte for byte.
+The world is the one ``trading-console demo`` shows: the simulator's seed-1 world, its
+five vendors built in process (:mod:`console.screenshot_world`) and served to the real
+venue clients through an in-process transport, their clock frozen at
+2026-01-01T00:00:00Z and the world still. Not over loopback: real sockets would put
+latencies, ports and wall-clock times on screen, and a picture must come out the same
+byte for byte. For the same reason the command pins what would otherwise vary: journal
+stamps (``now_ms``) count from the frozen clock, ``time.time`` reads the frozen instant
+and request latencies read 0 ms, notifications are off, ``NO_COLOR`` and the like are
+set aside while it draws, and the SVG title is fixed. The files in ``screenshots/`` are
+committed; ``tests/test_screenshots.py`` regenerates them into a temporary folder and
+compares byte for byte.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import contextlib
 import itertools
 import os
 import tempfile
+import time
 import types
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -29,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from console.core.model import Outcome, OutcomeKind
+from console.core.model import State, TargetKind
 from console.core.session import Session
-from console.tui.demo_venue import MemoryVenue
-from console.tui.demo_world import FROZEN, FrozenClock, demo_session, memory_venues, preload
+from console.screenshot_world import SimTransport, SimWorld, load, sim_session, sim_world
+from console.tui.demo_world import EVENT_HISTORY, FROZEN, STREAMING_APIS, FrozenClock, record_events
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -47,13 +51,12 @@ TITLE: Final = "trading-console"
 UNSET_WHILE_DRAWING: Final = ("NO_COLOR", "FORCE_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS")
 """Environment variables that would change the pictures; removed while drawing."""
 
-Venues = dict[str, MemoryVenue]
-Setup = Callable[[Session, Venues, FrozenClock], None]
-Steps = Callable[["Pilot[None]", "ConsoleApp"], Awaitable[None]]
+Setup = Callable[[Session, SimWorld], None]
+Steps = Callable[["Pilot[None]", "ConsoleApp", SimWorld], Awaitable[None]]
 
 
-def _preload(session: Session, venues: Venues, clock: FrozenClock) -> None:
-    preload(session, venues)
+def _as_is(session: Session, world: SimWorld) -> None:
+    """The world as the demo starts it."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Shot:
     shows: str
     size: tuple[int, int]
     steps: Steps
-    setup: Setup = field(default=_preload)
+    setup: Setup = field(default=_as_is)
     options: dict[str, object] = field(default_factory=dict)
 
 
@@ -88,7 +91,7 @@ async def wait_until(pilot: Pilot[None], ready: Callable[[], bool], what: str) -
 def _keys(*keys: str, screen: str = "") -> Steps:
     """Press ``keys`` on the settled main screen; then wait for ``screen`` (a class name)."""
 
-    async def steps(pilot: Pilot[None], app: ConsoleApp) -> None:
+    async def steps(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
         await settle(pilot, app)
         await pilot.press(*keys)
         if screen:
@@ -98,15 +101,16 @@ def _keys(*keys: str, screen: str = "") -> Steps:
     return steps
 
 
-def _venue(app: ConsoleApp, name: str) -> MemoryVenue:
-    client = app.session.clients[name]
-    assert isinstance(client, MemoryVenue)
-    return client
+def _held(world: SimWorld, venue: str) -> SimTransport:
+    """``venue``'s control calls wait from now on until the picture is taken."""
+    transport = world.transports[venue]
+    transport.hold = asyncio.Event()
+    return transport
 
 
-async def _quit_while_running(pilot: Pilot[None], app: ConsoleApp) -> None:
+async def _quit_while_running(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
     """Stop an algorithm whose venue does not answer yet, then press q."""
-    _venue(app, "x3algo").hold = asyncio.Event()
+    _held(world, "x3algo")
     await settle(pilot, app)
     await pilot.press("2", "X", "y")
     await wait_until(pilot, lambda: app.session.dispatcher.running is not None, "the stop")
@@ -133,24 +137,23 @@ async def _refresh_progress(pilot: Pilot[None], app: ConsoleApp) -> None:
     await pilot.pause()
 
 
-async def _kill_in_progress(pilot: Pilot[None], app: ConsoleApp) -> None:
+async def _kill_in_progress(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
     """The emergency stop while PipAI has not answered yet (every other venue has)."""
-    held = _venue(app, "pipai")
-    held.hold = asyncio.Event()
+    held = _held(world, "pipai")
     await _kill(pilot, app, app.session.options.label)
 
     def others_answered() -> bool:
         run = app.kill_run
         if run is None or run.current is None:
             return False
-        others = {(i.venue, i.target_id) for i in run.current.items if i.venue != held.name}
-        return others <= run.results.keys() and bool(held.executed)
+        others = {(i.venue, i.target_id) for i in run.current.items if i.venue != "pipai"}
+        return others <= run.results.keys() and held.held > 0
 
     await wait_until(pilot, others_answered, "every venue but pipai to answer")
     await _refresh_progress(pilot, app)
 
 
-async def _kill_report(pilot: Pilot[None], app: ConsoleApp) -> None:
+async def _kill_report(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
     """The emergency stop's verified report, one target failed (retry offered)."""
     await _kill(pilot, app, app.session.options.label)
     await app.workers.wait_for_complete()
@@ -159,19 +162,22 @@ async def _kill_report(pilot: Pilot[None], app: ConsoleApp) -> None:
     await _refresh_progress(pilot, app)
 
 
-async def _audit(pilot: Pilot[None], app: ConsoleApp) -> None:
+async def _audit(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
     """After the kill: the whole journal from the panels (u)."""
-    await _kill_report(pilot, app)
+    await _kill_report(pilot, app, world)
     await pilot.press("escape", "u")
     await wait_until(pilot, lambda: type(app.screen).__name__ == "AuditScreen", "AuditScreen")
     await settle(pilot, app)
 
 
-def _x3algo_fails(session: Session, venues: Venues, clock: FrozenClock) -> None:
-    venues["x3algo"].fail["a1"] = Outcome(
-        OutcomeKind.FAILED, "HTTP 503: upstream unavailable", 503, 12.0
+def _one_algorithm_fails(session: Session, world: SimWorld) -> None:
+    """x3algo answers 503 to every control call on its first running algorithm (by name)."""
+    running = sorted(
+        (t for t in session.store.targets("x3algo") if t.state is State.RUNNING),
+        key=lambda t: (t.name, t.id),
     )
-    preload(session, venues)
+    assert running and running[0].kind is TargetKind.ALGORITHM
+    world.transports["x3algo"].fail = f"/{running[0].id}/"
 
 
 # ----- the pictures -------------------------------------------------------------------
@@ -187,7 +193,7 @@ SHOTS: Final = (
         "confirm-one",
         "confirming one target: y",
         DIALOG,
-        _keys("P", screen="ConfirmScreen"),
+        _keys("down", "down", "P", screen="ConfirmScreen"),
         options={"label": "PROD", "color": "error"},
     ),
     Shot(
@@ -200,7 +206,7 @@ SHOTS: Final = (
         "confirm-close-positions",
         "pausing a strategy, with the close-positions switch",
         DIALOG,
-        _keys("3", "P", screen="ConfirmScreen"),
+        _keys("3", "down", "down", "P", screen="ConfirmScreen"),
     ),
     Shot("quit", "quitting while a plan still runs", DIALOG, _quit_while_running),
     Shot(
@@ -215,9 +221,15 @@ SHOTS: Final = (
         "the emergency stop's verified report, one failure",
         KILL,
         _kill_report,
-        setup=_x3algo_fails,
+        setup=_one_algorithm_fails,
     ),
-    Shot("audit", "the audit trail after the emergency stop", KILL, _audit, setup=_x3algo_fails),
+    Shot(
+        "audit",
+        "the audit trail after the emergency stop",
+        KILL,
+        _audit,
+        setup=_one_algorithm_fails,
+    ),
     Shot("help", "every key, as remapped", (100, 44), _keys("question_mark", screen="HelpScreen")),
 )
 
@@ -231,6 +243,7 @@ def pinned() -> Iterator[None]:
     colour-changing env."""
     import console.core.dispatcher as dispatcher
     import console.core.journal as journal
+    import console.venues.http as http
 
     ticks = itertools.count(int(FROZEN * 1000))
     ids = itertools.count(1)
@@ -242,11 +255,16 @@ def pinned() -> Iterator[None]:
         return f"{next(ids):032x}"
 
     counted_uuid = types.SimpleNamespace(uuid4=lambda: uuid.UUID(int=next(ids) << 64))
+    # Venue clients stamp what they read with time.time() and time their requests.
+    no_latency = types.SimpleNamespace(perf_counter=lambda: 0.0)
+    wall_clock = time.time
+    time.time = lambda: FROZEN
     saved_env = {k: os.environ.pop(k) for k in UNSET_WHILE_DRAWING if k in os.environ}
     # The dispatcher imported the names: patch both modules.
     patches: dict[types.ModuleType, dict[str, object]] = {
         journal: {"now_ms": now_ms, "new_op_id": new_op_id},
         dispatcher: {"now_ms": now_ms, "new_op_id": new_op_id, "uuid": counted_uuid},
+        http: {"time": no_latency},
     }
     saved = {m: {n: m.__dict__[n] for n in names} for m, names in patches.items()}
     for module, names in patches.items():
@@ -254,6 +272,7 @@ def pinned() -> Iterator[None]:
     try:
         yield
     finally:
+        time.time = wall_clock
         for module, originals in saved.items():
             module.__dict__.update(originals)
         os.environ.update(saved_env)
@@ -264,16 +283,25 @@ async def draw(shot: Shot, theme: str, workdir: Path) -> str:
     from console.tui.app import ConsoleApp
 
     clock = FrozenClock()
-    venues = memory_venues(killable=True)
-    session = demo_session(workdir / "journal.sqlite3", clock, venues, **shot.options)
-    shot.setup(session, venues, clock)
-    app = ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
-    async with app.run_test(size=shot.size) as pilot:
-        await shot.steps(pilot, app)
-        svg = app.export_screenshot(title=TITLE)
-        for venue in venues.values():
-            if venue.hold is not None:
-                venue.hold.set()
+    world = sim_world()
+    session = sim_session(workdir / "journal.sqlite3", clock, world, **shot.options)
+    try:
+        await load(session)
+        for name, client in session.clients.items():
+            if client.settings.api in STREAMING_APIS:
+                record_events(session, name, EVENT_HISTORY)
+        shot.setup(session, world)
+        app = ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
+        async with app.run_test(size=shot.size) as pilot:
+            await shot.steps(pilot, app, world)
+            svg = app.export_screenshot(title=TITLE)
+            for transport in world.transports.values():
+                if transport.hold is not None:
+                    transport.hold.set()
+    finally:
+        for client in session.clients.values():
+            with contextlib.suppress(Exception):
+                await client.aclose()
     return svg
 
 

@@ -9,12 +9,21 @@ and look at the SVGs before committing them.
 
 from __future__ import annotations
 
+import asyncio
+import html
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from console.screenshots import SHOTS, THEMES, folder_of, write_screenshots
+from console.sim.server import SimServer
+from console.venues.registry import make_client
+from tests.support import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "screenshots"
@@ -52,3 +61,31 @@ def test_no_temporary_path_or_pid_in_a_picture() -> None:
         text = data.decode()
         assert "/tmp" not in text and "tc-shot-" not in text, name
         assert f" {os.getpid()} " not in text, name
+
+
+@pytest.fixture
+def sim_options() -> dict[str, Any]:
+    """The simulator as ``trading-console demo`` starts it: seed 1, scale 1, the wall clock."""
+    return {"seed": 1, "scale": 1}
+
+
+def screen_text(svg: str) -> str:
+    """What a picture says, tags removed, non-breaking spaces as spaces."""
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+
+
+def test_the_pictures_show_the_world_the_demo_serves(sim: SimServer, tmp_path: Path) -> None:
+    async def engines() -> list[str]:
+        client = make_client(settings_for(sim, "55tech"))
+        try:
+            return [t.name for t in await client.list_targets()]
+        finally:
+            await client.aclose()
+
+    names = asyncio.run(engines())
+    assert len(names) >= 2
+    [main] = write_screenshots(tmp_path, only=["main"], themes=["trading-dark"])
+    text = screen_text(main.read_text())
+    assert f"{len(names)} rows" in text
+    missing = [name for name in names if name not in text]
+    assert missing == [], f"the main picture lacks the demo's 55-tech clients {missing}"
