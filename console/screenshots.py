@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from console.core.model import State, TargetKind
 from console.core.session import Session
@@ -294,6 +294,7 @@ async def draw(shot: Shot, theme: str, workdir: Path) -> str:
         app = ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
         async with app.run_test(size=shot.size) as pilot:
             await shot.steps(pilot, app, world)
+            await _overview_now(pilot, app)
             svg = app.export_screenshot(title=TITLE)
             for transport in world.transports.values():
                 if transport.hold is not None:
@@ -303,6 +304,18 @@ async def draw(shot: Shot, theme: str, workdir: Path) -> str:
             with contextlib.suppress(Exception):
                 await client.aclose()
     return svg
+
+
+async def _overview_now(pilot: Any, app: Any) -> None:
+    """The overview's cards as they are now, not as of their last 0.5 s refresh: a
+    picture taken sooner after the first paint would otherwise show empty cards, and
+    whether it does would depend on how warm the process is."""
+    from console.tui.overview import Overview
+
+    for overview in app.screen.query(Overview):
+        if overview.shown():
+            overview.refresh_cards(force=True)
+    await pilot.pause()
 
 
 def folder_of(theme: str) -> str:

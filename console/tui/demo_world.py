@@ -3,11 +3,10 @@
 One small world per venue, per docs/ATTRIBUTES.md, with fixed names, ids and times
 (2026-01-01T00:00:00Z), and the awkward cases a panel must show: a paused and a stopped
 client, a stopped algorithm, a paused strategy, an expiration with drift, a stopped
-sniper. ``trading-console screenshots`` draws it, and the TUI tests and snapshots use
-it (through ``tests/tui/fakes.py``), so the pictures in ``screenshots/`` and the
-snapshots show the same world. In-process, not the loopback simulator: a screenshot
-must come out the same byte for byte, and real HTTP brings latencies, ports and
-wall-clock times onto the screen.
+sniper. The TUI tests and snapshots use it (through ``tests/tui/fakes.py``): small
+enough to read in a snapshot, in-process so each comes out the same byte for byte.
+The README's screenshots draw the world a demo user gets instead, the simulator's
+seed-1 world served in-process (``console/screenshot_world.py``).
 """
 
 from __future__ import annotations
