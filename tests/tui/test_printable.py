@@ -161,10 +161,14 @@ async def test_kill_plan_report_and_audit_screens_show_hostile_words_printable(
         text = screen_text(app)
         assert clean(text), text
         assert "hidden" in text and "evil" in text and MARKUP in text
-        await pilot.press("escape", "u")
+        await pilot.press("u")  # from the report: this kill's batch, every time
         await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), "the audit screen")
         # The audit screen reads the journal in a worker: wait for its rows, not a pause.
-        await wait_for(pilot, lambda: "evil" in screen_text(app), "the journal's rows")
+        try:
+            await wait_for(pilot, lambda: "evil" in screen_text(app), "the journal's rows")
+        except AssertionError:
+            failed = session.journal.failed
+            raise AssertionError(f"no row (journal failed: {failed}):\n{screen_text(app)}") from None
         text = screen_text(app)
         assert clean(text), text
         assert "evil" in text and MARKUP in text
