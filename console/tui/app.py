@@ -267,6 +267,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             panel = self._panel_of_venue.get(key[0])
             if panel is not None:
                 panel.note_changes((), (key,))
+        if changes.changed or changes.removed:
+            self._main.refresh_overview()
         if self.arm.expire(now):
             self.refresh_bindings()
             self.notify("Arm expired: read-only again.", severity="warning")

@@ -108,6 +108,7 @@ class MainScreen(Screen[None]):
         self.panels = list(panels)
         self.overview_from = OVERVIEW_FROM
         self._last_panel = self.panels[0]
+        self._overviews: tuple[Overview, ...] = ()
 
     def on_mount(self) -> None:
         self._styled_under = self.app._css_update_count  # every child styled once, just now
@@ -135,10 +136,13 @@ class MainScreen(Screen[None]):
         self.update_classes(classes, animate=False)
         yield self.header
         yield GlobalBanner()
-        yield Overview(self.panels, self._strip_shown, id="overview")
+        strip = Overview(self.panels, self._strip_shown, id="overview")
+        tab = Overview(self.panels, self._tab_shown, id="overview-tab")
+        self._overviews = (strip, tab)
+        yield strip
         with TabbedContent(id="panels", initial=pane_id(self.panels[0])):
             with TabPane("0 Overview  ", id=OVERVIEW_PANE):
-                yield Overview(self.panels, self._tab_shown, id="overview-tab")
+                yield tab
             for n, panel in enumerate(self.panels, 1):
                 with TabPane(f"{n} {panel.SHORT}  ", id=pane_id(panel)):
                     yield panel
@@ -155,6 +159,14 @@ class MainScreen(Screen[None]):
     def overview_shown(self) -> bool:
         """The Overview tab is on screen (a small terminal): no panel's rows are."""
         return not self.overview_strip and self.query_one(TabbedContent).active == OVERVIEW_PANE
+
+    def refresh_overview(self) -> None:
+        """Targets changed: the overview on screen shows it on this redraw, not on its
+        next 0.5 s refresh (a first paint would otherwise show empty cards for a moment,
+        and whether a picture caught them empty would depend on timing)."""
+        for overview in self._overviews:
+            if overview.is_mounted:
+                overview.refresh_cards()
 
     def _strip_shown(self) -> bool:
         return self.is_current and self.overview_strip
