@@ -168,7 +168,9 @@ async def test_kill_plan_report_and_audit_screens_show_hostile_words_printable(
             await wait_for(pilot, lambda: "evil" in screen_text(app), "the journal's rows")
         except AssertionError:
             failed = session.journal.failed
-            raise AssertionError(f"no row (journal failed: {failed}):\n{screen_text(app)}") from None
+            raise AssertionError(
+                f"no row (journal failed: {failed}):\n{screen_text(app)}"
+            ) from None
         text = screen_text(app)
         assert clean(text), text
         assert "evil" in text and MARKUP in text

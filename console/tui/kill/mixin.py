@@ -36,7 +36,6 @@ from console.core.scrub import printable
 from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.format import one_line
-from console.tui.kill.audit import AuditScreen
 from console.tui.kill.eta import control_rate
 from console.tui.kill.journal_mixin import JournalMixin
 from console.tui.kill.kill_modal import KillRequest, KillScreen, KillView, describe_session
@@ -400,24 +399,6 @@ class KillMixin(JournalMixin):
         return QuitScreen(plan, watch_left_s=left, watched=watched)
 
     # ----- other screens ----------------------------------------------------------------
-    def open_audit(self, batch_id: str | None) -> None:
-        """The journal; on the last kill's batch, with its retries' batches too."""
-        run = self.kill_run
-        if batch_id is None or run is None or batch_id not in run.batch_ids:
-            super().open_audit(batch_id)
-            return
-        if isinstance(self.screen, AuditScreen):
-            return
-        self.push_screen(
-            AuditScreen(
-                self.session.journal,
-                self.session.venues,
-                clock=self.clock,
-                verify=self.offer_verification,
-                batch_id=run.batch_ids[0],
-                linked=run.batch_ids[1:],
-            )
-        )
 
     def show_kill_progress(self) -> None:
         run = self.kill_run
