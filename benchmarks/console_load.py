@@ -48,6 +48,7 @@ from console.core.model import Target
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.modals.confirm import ConfirmScreen
+from console.venues.registry import session_for
 
 RATES = (0, 2_500, 5_000, 10_000, 15_000, 20_000)
 
@@ -70,7 +71,7 @@ async def run(
     memory. Returns this launch's first paint in seconds."""
     launched = time.perf_counter()
     journal = Journal(journal_dir / "journal.sqlite3", profile=profile.name)
-    session = Session.from_settings(session_options(profile), profile.venue_settings(), journal)
+    session = session_for(session_options(profile), profile.venue_settings(), journal)
     app = ConsoleApp(session)
     venues = set(session.clients)
     # "With live data" = every venue's first full list is in (a stream's first events

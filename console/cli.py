@@ -31,6 +31,7 @@ from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
 from console.venues.base import VenueConfigError
+from console.venues.registry import session_for
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -221,7 +222,7 @@ def session_options(profile: Profile) -> SessionOptions:
 def _session(profile: Profile) -> Session:
     # Journal.open never raises for a file problem: a kill goes on with a fallback record.
     journal = Journal.open(profile.journal_path, profile=profile.name)
-    return Session.from_settings(session_options(profile), profile.venue_settings(), journal)
+    return session_for(session_options(profile), profile.venue_settings(), journal)
 
 
 def _audit_session(profile: Profile) -> Session:

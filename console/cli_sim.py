@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from console.config import ConfigError, load_profile, state_dir, write_profile_files
+from console.venues.registry import session_for
 
 
 def add_parser(sub: Any) -> None:
@@ -222,11 +223,10 @@ def run_demo(args: argparse.Namespace, root: Path) -> int:
         profile = load_profile(config_path, "demo")
         from console.cli import session_options
         from console.core.journal import Journal
-        from console.core.session import Session
         from console.tui.app import ConsoleApp
 
         journal = Journal(profile.journal_path, profile=profile.name)
-        session = Session.from_settings(session_options(profile), profile.venue_settings(), journal)
+        session = session_for(session_options(profile), profile.venue_settings(), journal)
         readonly = True if getattr(args, "readonly", False) else None
         theme = getattr(args, "theme", None) or profile.app.theme
         app = ConsoleApp(session, readonly=readonly, theme=theme,

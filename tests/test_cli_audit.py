@@ -15,8 +15,9 @@ from console.cli import build_parser, main
 from console.config import write_profile_files
 from console.core.journal import Journal
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
-from console.core.session import Session, SessionOptions
+from console.core.session import SessionOptions
 from console.sim.server import SimServer
+from console.venues.registry import session_for
 from tests.support import settings_for
 
 
@@ -99,7 +100,7 @@ def test_interrupted_verify_through_the_cli_keeps_what_it_cannot_confirm_open(
 async def _stop_one_behind_the_journals_back(sim: SimServer) -> list[Target]:
     """Two running x3algo algorithms; the first one stopped (as if the console died
     between sending the stop and journaling its answer)."""
-    session = Session.from_settings(SessionOptions(profile="sim", label="SIM"),
+    session = session_for(SessionOptions(profile="sim", label="SIM"),
                                     [settings_for(sim, "x3algo")], Journal(":memory:", profile="x"))  # fmt: skip
     try:
         client = session.clients["x3algo"]
@@ -121,7 +122,7 @@ def test_interrupted_verify_rereads_each_target_and_journals_what_it_found(
     for target in (stopped, running):
         journal.intend("x3algo", target.id, target.name, Action(ActionKind.STOP))
     journal.intend("pipai", "s1", "grid", Action(ActionKind.PAUSE))  # no PipAI in this session
-    session = Session.from_settings(SessionOptions(profile="sim", label="SIM"),
+    session = session_for(SessionOptions(profile="sim", label="SIM"),
                                     [settings_for(sim, "x3algo")], Journal(path, profile="sim"))  # fmt: skip
     argv = ["audit", "--interrupted", "--verify"] + (["--json"] if as_json else [])
     code = cli_audit.audit(session, build_parser().parse_args(argv))

@@ -17,6 +17,7 @@ from console.core.model import State
 from console.core.recovery import verify_interrupted
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
+from console.venues.registry import session_for
 from tests.support import set_knobs, settings_for
 
 APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
@@ -25,7 +26,7 @@ APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
 def make_session(sim: SimServer, tmp_path: Path, **overrides: object) -> Session:
     journal = Journal(tmp_path / "journal.sqlite3", profile="sim")
     settings = [settings_for(sim, api, **overrides) for api in APIS]  # type: ignore[arg-type]
-    return Session.from_settings(SessionOptions(profile="sim", label="SIM"), settings, journal)
+    return session_for(SessionOptions(profile="sim", label="SIM"), settings, journal)
 
 
 async def test_kill_everything_halts_and_verifies_every_target(

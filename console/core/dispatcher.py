@@ -39,9 +39,8 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.ports import Incomplete, VenueClient
 from console.core.store import KnownState, Store
-from console.venues.base import VenueClient
-from console.venues.feeds import Incomplete
 
 log = logging.getLogger(__name__)
 

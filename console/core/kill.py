@@ -25,8 +25,8 @@ from dataclasses import dataclass, field, replace
 
 from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, TargetKind
+from console.core.ports import VenueClient
 from console.core.store import Store
-from console.venues.base import VenueClient
 
 COARSE_FIRST = (TargetKind.ENGINE, TargetKind.EXPIRATION)
 _UNREADABLE = "UNREADABLE: "  # how a venue's read problem says it answered untruthfully

@@ -1,7 +1,7 @@
 """The console's one vocabulary: targets, states, actions and outcomes.
 
 Every venue module translates its vendor's words into these types and nothing above
-``console/venues`` ever sees a vendor status string except as ``Target.raw_status``,
+the venue modules ever sees a vendor status string except as ``Target.raw_status``,
 kept for display beside the normalised state.
 """
 

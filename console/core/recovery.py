@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from console.core.dispatcher import desired
 from console.core.journal import Entry, Journal
 from console.core.model import ActionKind, State, Target
-from console.venues.base import VenueClient
-from console.venues.feeds import Incomplete
+from console.core.ports import Incomplete, VenueClient
 
 
 @dataclass(frozen=True, slots=True)

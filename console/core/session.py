@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from console.core.dispatcher import Dispatcher
 from console.core.journal import Journal, iso_ms
 from console.core.model import ActionKind, State
+from console.core.ports import Incomplete, VenueClient, describe
 from console.core.store import KnownState, Store
-from console.venues.base import VenueClient, VenueSettings
-from console.venues.feeds import Incomplete, describe
-from console.venues.registry import make_client
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +73,6 @@ class Session:
         self.incomplete: dict[str, str] = {}
         self._feeds: list[asyncio.Task[None]] = []
         self.load_known_states()
-
-    @classmethod
-    def from_settings(
-        cls,
-        options: SessionOptions,
-        settings: Iterable[VenueSettings],
-        journal: Journal,
-        *,
-        clock: Callable[[], float] = time.time,
-    ) -> Session:
-        return cls(options, [make_client(s) for s in settings], journal, clock=clock)
 
     @property
     def venues(self) -> list[str]:

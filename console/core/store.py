@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from console.core.model import AttrValue, State, Target
+from console.core.ports import FeedStatus
 from console.core.trend import PnlTrails
-from console.venues.base import FeedStatus
 
 Clock = Callable[[], float]
 

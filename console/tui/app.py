@@ -25,6 +25,7 @@ from textual.theme import Theme
 
 from console.core.dispatcher import ItemResult, Report
 from console.core.model import Target, TargetKind
+from console.core.ports import FeedStatus
 from console.core.session import Session
 from console.tui.arming import ArmState
 from console.tui.banner import GlobalBanner, find_block
@@ -52,7 +53,6 @@ from console.tui.panels import API_KINDS, PANELS, TargetPanel
 from console.tui.strips import install as install_strip_patch
 from console.tui.target_screen import TargetScreen
 from console.tui.themes import install_themes, theme_commands, theme_notice
-from console.venues.base import FeedStatus
 
 install_strip_patch()
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
-from console.venues.base import FeedSink, FeedStatus, VenueClient, VenueSettings
+from console.core.ports import FeedSink, FeedStatus, VenueClient, VenueSettings
 
 CLOSE = OptionSpec(
     "close_positions",

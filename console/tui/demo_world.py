@@ -18,10 +18,10 @@ from pathlib import Path
 from console.core.journal import Journal
 from console.core.model import AttrValue, State, Target, TargetKind
 from console.core.operator import Operator
+from console.core.ports import FeedStatus
 from console.core.session import Session, SessionOptions
 from console.core.trend import PNL_ATTRS
 from console.tui.demo_venue import KillableMemoryVenue, MemoryVenue
-from console.venues.base import FeedStatus
 
 FROZEN = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 

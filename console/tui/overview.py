@@ -20,13 +20,13 @@ from textual.app import ComposeResult
 from textual.containers import Container
 
 from console.core.model import State
+from console.core.ports import FeedStatus
 from console.core.store import Store
 from console.tui.format import Tones, fmt_age, fmt_money, one_line
 from console.tui.live_static import LiveStatic
 from console.tui.panels import TargetPanel
 from console.tui.panels.freshness import FEED_WORDS
 from console.tui.panels.tally import TOTALS, VenueTally
-from console.venues.base import FeedStatus
 
 REFRESH_S = 0.5
 """How often a shown overview re-reads what changed (the ages count in seconds)."""

@@ -30,10 +30,10 @@ from console.core.model import (
     State,
     Target,
 )
+from console.core.ports import VenueClient
 from console.core.scrub import printable
 from console.core.store import Store
 from console.tui.format import one_line, state_word
-from console.venues.base import VenueClient
 
 NOUNS: Mapping[str, tuple[str, str]] = {
     "engine": ("client engine", "client engines"),

@@ -15,38 +15,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from console.core.model import Target
-from console.venues.base import FeedSink, FeedStatus
+from console.core.ports import FeedError, FeedSink, FeedStatus, Incomplete, Unreadable, describe
+
+__all__ = [
+    "Backoff",
+    "FeedError",
+    "Incomplete",
+    "Unreadable",
+    "describe",
+    "poll_forever",
+    "stream_forever",
+]
 
 log = logging.getLogger(__name__)
-
-
-class FeedError(Exception):
-    """A feed could not get data; the message is shown on the venue's panel as is.
-
-    A plain FeedError means the venue could not be reached or would not answer
-    (*unreachable*); the two subclasses below say it did answer, untruthfully.
-    """
-
-    kind = "unreachable"
-
-
-class Unreadable(FeedError):
-    """The venue answered, but not in the documented shape (``{}``, an empty body, a
-    list where an object belongs): nothing can be said of its targets — never "none"."""
-
-    kind = "unreadable"
-
-
-class Incomplete(FeedError):
-    """The list could not be read to its end (a paging cap, a repeated cursor, a page
-    that failed mid-way). ``partial`` holds the targets read before it stopped, which a
-    kill still halts; the venue is reported *incomplete*, never "all verified"."""
-
-    kind = "incomplete"
-
-    def __init__(self, message: str, partial: list[Target] | None = None) -> None:
-        super().__init__(message)
-        self.partial: list[Target] = list(partial or [])
 
 
 @dataclass
@@ -128,12 +109,3 @@ async def stream_forever(
         delay = backoff.next_delay()
         log.info("%s stream: %s; reconnecting in %.1f s", venue, detail, delay)
         await asyncio.sleep(delay)
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line, secret-free description of why a feed failed (the kind first when
-    the venue answered untruthfully: ``UNREADABLE: …``, ``INCOMPLETE: …``)."""
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    if isinstance(exc, Unreadable | Incomplete):
-        message = f"{exc.kind.upper()}: {message}"
-    return message if len(message) <= 200 else message[:199] + "…"

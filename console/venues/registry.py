@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable, Iterable
 
+from console.core.journal import Journal
+from console.core.session import Session, SessionOptions
 from console.venues.base import VenueClient, VenueConfigError, VenueSettings
 
 # api kind -> (module, class); imported on first use so one broken module cannot
@@ -37,3 +41,15 @@ def client_class(api: str) -> type[VenueClient]:
 
 def make_client(settings: VenueSettings) -> VenueClient:
     return client_class(settings.api)(settings)
+
+
+def session_for(
+    options: SessionOptions,
+    settings: Iterable[VenueSettings],
+    journal: Journal,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Session:
+    """A session on the profile's venues: one client per configured venue (core builds
+    sessions from clients; which client class serves which API is known only here)."""
+    return Session(options, [make_client(s) for s in settings], journal, clock=clock)

@@ -21,6 +21,7 @@ from console.tui.app import ConsoleApp
 from console.tui.live_static import LiveStatic
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.panels.engines import _reason
+from console.venues.registry import session_for
 from tests.support import settings_for
 from tests.tui.fakes import FakeVenue
 from tests.tui.pilot_support import cell, wait_for
@@ -31,7 +32,7 @@ SIZE = (160, 40)
 def joyride_session(sim: SimServer, tmp_path: Path) -> Session:
     options = SessionOptions(profile="test", label="SIM")
     journal = Journal(tmp_path / "j.sqlite3", profile="test", operator=Operator("alice", "desk1"))
-    return Session.from_settings(options, [settings_for(sim, "joyride")], journal)
+    return session_for(options, [settings_for(sim, "joyride")], journal)
 
 
 async def cursor_to(pilot: Pilot[None], app: ConsoleApp, key: str) -> None:

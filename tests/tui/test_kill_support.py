@@ -22,6 +22,7 @@ from console.tui.app import ConsoleApp
 from console.tui.demo_world import OPERATOR, demo_session, memory_venues
 from console.tui.kill.kill_modal import KillScreen
 from console.tui.kill.progress import KillProgressScreen
+from console.venues.registry import session_for
 from tests.support import settings_for
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import wait_for
@@ -57,7 +58,7 @@ def sim_session(
         )
         for api in APIS
     ]
-    return Session.from_settings(opts, settings, journal)
+    return session_for(opts, settings, journal)
 
 
 def make_app(session: Session, **kwargs: Any) -> ConsoleApp:

@@ -22,7 +22,7 @@ from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
 from console.tui.app import ConsoleApp
 from console.tui.modals.confirm import ConfirmScreen
-from console.venues.registry import make_client
+from console.venues.registry import make_client, session_for
 from tests.support import set_knobs, settings_for, sim_admin
 from tests.tui.pilot_support import cell, log_text, wait_for
 
@@ -33,7 +33,7 @@ SIZE = (120, 40)
 def sim_session(sim: SimServer, tmp_path: Path, **options: object) -> Session:
     opts = SessionOptions(profile="test", label="SIM", **options)  # type: ignore[arg-type]
     journal = Journal(tmp_path / "j.sqlite3", profile="test", operator=Operator("alice", "desk1"))
-    return Session.from_settings(opts, [settings_for(sim, api) for api in APIS], journal)
+    return session_for(opts, [settings_for(sim, api) for api in APIS], journal)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from console.venues.base import FeedStatus, Secret, VenueSettings
 from console.venues.feeds import FeedError, Unreadable
 from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.fiftyfive_keys import KeyIds
+from console.venues.registry import session_for
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients
 from tests.venues.sim_clients import FiftyFiveMaker as Maker
@@ -69,7 +70,7 @@ def assert_no_key(sim: SimServer, *texts: object) -> None:
 @contextlib.asynccontextmanager
 async def session_of(sim: SimServer, tmp_path: Path, **overrides: Any) -> AsyncIterator[Session]:
     journal = Journal(tmp_path / "journal.sqlite3", profile="sim")
-    session = Session.from_settings(
+    session = session_for(
         SessionOptions(profile="sim", label="SIM"), [settings_for(sim, API, **overrides)], journal
     )
     try:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from console.venues.base import VenueSettings
+from console.core.ports import VenueSettings
 
 
 @dataclass(frozen=True)

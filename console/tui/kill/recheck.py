@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from console.core.ports import FeedStatus
 from console.core.store import Store
-from console.venues.base import FeedStatus
 
 LOST = frozenset({FeedStatus.DOWN, FeedStatus.RECONNECTING})
 BACK = frozenset({FeedStatus.LIVE, FeedStatus.POLLING})

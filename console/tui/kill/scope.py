@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from console.core.kill import KillPlan, KillScope, build_kill_plan
+from console.core.ports import VenueClient
 from console.core.session import Session
 from console.core.store import Store
-from console.venues.base import VenueClient
 from console.venues.registry import API_LABELS
 
 

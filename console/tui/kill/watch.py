@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 
 from console.core.dispatcher import Plan, PlanItem, Report
 from console.core.model import State
+from console.core.ports import VenueClient
 from console.core.store import Store
 from console.core.watch import Revival, StickyWatch
 from console.tui.kill.run import KillRun
-from console.venues.base import VenueClient
 
 RESTOP_TITLE = "Re-stop after a revival (sticky watch, auto re-stop on)"
 

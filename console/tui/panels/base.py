@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
 
 from console.core.model import ActionKind, Target, TargetKind
+from console.core.ports import FeedStatus
 from console.core.store import Store
 from console.tui.focus import hand_on
 from console.tui.format import Tones, printable_text
@@ -30,7 +31,6 @@ from console.tui.panels.freshness import ViewFacts, freshness_line
 from console.tui.panels.rows import Key, RowModel, row_key
 from console.tui.panels.table import TargetTable
 from console.tui.panels.tally import Tally
-from console.venues.base import FeedStatus
 
 FILTER_NOW_BELOW = 2000
 """Filter as each key is typed below this many rows; above, on the next tick (coalesced)."""

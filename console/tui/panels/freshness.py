@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from console.core.ports import FeedStatus
 from console.core.store import Store
 from console.tui.format import Tones, fmt_age, fmt_rate, one_line, sparkline
-from console.venues.base import FeedStatus
 
 FEED_WORDS = {
     FeedStatus.CONNECTING: "connecting",

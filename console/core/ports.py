@@ -1,0 +1,224 @@
+"""The ports between core and the venues: what a venue client provides and is given.
+
+Core (the dispatcher, the kill, the store, the session) and the screen talk to venues
+only through these types; a venue module (one per vendor, in the venues package)
+implements :class:`VenueClient` and translates its vendor's answers into the shared
+vocabulary of ``console.core.model``. Nothing here knows a vendor: core imports nothing
+from the venues package (its ``base`` module re-exports these names for the venue
+modules). The read errors a list read may raise live here too, because core decides on
+them (*unreachable*, *unreadable*, *incomplete*).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from console.core.model import Action, ActionSpec, AttrValue, Outcome, State, Target
+
+
+class Secret:
+    """A credential value that never prints itself (repr, str, f-strings, logs)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``limit`` units (requests or weight) per rolling ``window_s`` seconds."""
+
+    limit: int
+    window_s: float
+
+
+@dataclass(frozen=True)
+class VenueSettings:
+    """One configured venue, as the config layer hands it to a venue module.
+
+    ``credentials`` maps the credential names a venue module documents (``api_key``,
+    ``api_secret``, ``admin_token``, ``email``/``password``, ``api_keys``) to secrets;
+    a list-valued credential (55-tech's one key per client) is comma-joined.
+    ``rate_scale`` multiplies every documented rate window (tests scale them down);
+    ``rate_limits`` overrides a documented bucket by name.
+    """
+
+    name: str
+    api: str
+    base_url: str
+    ws_url: str | None = None
+    credentials: Mapping[str, Secret] = field(default_factory=dict)
+    poll_interval_s: float = 2.0
+    request_timeout_s: float = 5.0
+    control_timeout_s: float = 10.0
+    rate_scale: float = 1.0
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
+    pacing: bool = True
+    options: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    # Bounds on what a venue may make us do (docs/EMERGENCY.md, "Deadlines and bounds"):
+    # defaults far above any real account, so only a broken or hostile venue meets them.
+    max_pages: int = 5_000  # pages of one list read; beyond: the venue is *incomplete*
+    max_targets: int = 250_000  # targets of one list read; beyond: *incomplete*
+    max_body_bytes: int = 64 * 1024 * 1024  # one answer's body; beyond: no answer read
+    retry_after_cap_s: float = 30.0  # longest vendor-asked wait honoured; beyond: failed
+    # A private folder (0700) where a venue may keep state across processes, e.g. a
+    # login session (x3algo allows 5 logins per 15 minutes); None: keep nothing.
+    state_dir: str | None = None
+
+    def secret(self, name: str) -> Secret:
+        try:
+            return self.credentials[name]
+        except KeyError:
+            raise VenueConfigError(
+                f"venue {self.name!r} ({self.api}) needs credential {name!r}; "
+                f"add it under credentials in the profile"
+            ) from None
+
+
+class VenueConfigError(Exception):
+    """A venue is configured in a way it cannot work with (missing credential ...)."""
+
+
+class FeedStatus(StrEnum):
+    """Health of a venue's data feed, shown as one mark per venue in the header."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"  # a push stream is connected
+    POLLING = "polling"  # REST polling answers
+    RECONNECTING = "reconnecting"  # stream lost, retrying with backoff
+    DOWN = "down"  # the last attempts failed
+
+
+class FeedSink(Protocol):
+    """Where a feed delivers what it learns; the core store implements it."""
+
+    def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
+        """The complete current list of a venue's targets (targets not in it are gone)."""
+
+    def upsert(self, targets: Iterable[Target]) -> None:
+        """Some targets, freshly confirmed."""
+
+    def patch(
+        self,
+        venue: str,
+        target_id: str,
+        *,
+        state: State | None = None,
+        raw_status: str | None = None,
+        attrs: Mapping[str, AttrValue] | None = None,
+    ) -> None:
+        """A partial update from a stream event (unknown targets are ignored)."""
+
+    def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
+        """The feed's health changed, with the venue's own words when it failed."""
+
+    def count_events(self, venue: str, n: int = 1) -> None:
+        """``n`` stream events arrived (for the event-rate sparkline and benchmarks)."""
+
+
+class VenueClient(ABC):
+    """One vendor API as the core sees it."""
+
+    def __init__(self, settings: VenueSettings) -> None:
+        self.settings = settings
+        # Rows of the last list read that could not be read (one bad row fails only
+        # itself): "<id>: <why>", scrubbed. A kill names them and never reports the
+        # venue all halted while any is listed. Reset by each list read.
+        self.skipped_rows: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @abstractmethod
+    async def list_targets(self) -> list[Target]:
+        """Every target of the venue, following the vendor's pagination."""
+
+    @abstractmethod
+    async def read_target(self, target_id: str) -> Target | None:
+        """One target freshly read (None when the venue says it does not exist)."""
+
+    @abstractmethod
+    def actions_for(self, target: Target) -> list[ActionSpec]:
+        """The documented actions that make sense on this target in its current state."""
+
+    @abstractmethod
+    async def execute(self, target_id: str, action: Action) -> Outcome:
+        """Send one control call and translate the answer into an Outcome.
+
+        Never raises for venue or transport trouble: that is an Outcome (failed,
+        rejected, uncertain). A call that timed out is never re-sent.
+        """
+
+    @abstractmethod
+    async def run_feed(self, sink: FeedSink) -> None:
+        """Keep ``sink`` up to date until cancelled; never returns on venue errors."""
+
+    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+        """The action an emergency stop takes on this target, or None if it needs none.
+
+        ``close_positions`` is the profile's (or the kill modal's) policy for venues whose
+        halt can also flatten positions.
+        """
+        return None
+
+    async def aclose(self) -> None:
+        """Release connections."""
+
+
+# ----- read errors -----------------------------------------------------------------------
+class FeedError(Exception):
+    """A feed could not get data; the message is shown on the venue's panel as is.
+
+    A plain FeedError means the venue could not be reached or would not answer
+    (*unreachable*); the two subclasses below say it did answer, untruthfully.
+    """
+
+    kind = "unreachable"
+
+
+class Unreadable(FeedError):
+    """The venue answered, but not in the documented shape (``{}``, an empty body, a
+    list where an object belongs): nothing can be said of its targets — never "none"."""
+
+    kind = "unreadable"
+
+
+class Incomplete(FeedError):
+    """The list could not be read to its end (a paging cap, a repeated cursor, a page
+    that failed mid-way). ``partial`` holds the targets read before it stopped, which a
+    kill still halts; the venue is reported *incomplete*, never "all verified"."""
+
+    kind = "incomplete"
+
+    def __init__(self, message: str, partial: list[Target] | None = None) -> None:
+        super().__init__(message)
+        self.partial: list[Target] = list(partial or [])
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line, secret-free description of why a feed failed (the kind first when
+    the venue answered untruthfully: ``UNREADABLE: …``, ``INCOMPLETE: …``)."""
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, Unreadable | Incomplete):
+        message = f"{exc.kind.upper()}: {message}"
+    return message if len(message) <= 200 else message[:199] + "…"
