@@ -60,9 +60,16 @@ class PlanItem:
     exposure: float = 0.0
 
     @classmethod
-    def for_target(cls, target: Target, action: Action, state: State | None = None) -> PlanItem:
+    def for_target(
+        cls,
+        target: Target,
+        action: Action,
+        state: State | None = None,
+        exposure_attrs: Iterable[tuple[str, float]] = (),
+    ) -> PlanItem:
+        """``exposure_attrs``: what the venue's client declares measures exposure."""
         return cls(target.venue, target.id, target.name, target.kind, action,
-                   state or target.state, exposure_of(target))  # fmt: skip
+                   state or target.state, exposure_of(target, exposure_attrs))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +193,12 @@ def _quiet_collector() -> Iterator[None]:
             gc.set_threshold(*_saved_thresholds)
 
 
-def exposure_of(target: Target) -> float:
-    """How much is at stake on a target, to order a kill: positions, then P&L and capital."""
+def exposure_of(target: Target, exposure_attrs: Iterable[tuple[str, float]]) -> float:
+    """How much is at stake on a target, to order a kill: the sum of |attribute| x weight
+    over the attributes its venue declares (``Capabilities.exposure_attrs``)."""
     attrs = target.attrs
     score = 0.0
-    for name, weight in (("open_positions", 1e9), ("pnl", 1.0), ("profit", 1.0), ("capital", 1e-3)):
+    for name, weight in exposure_attrs:
         value = attrs.get(name)
         try:
             score += abs(float(value)) * weight if value is not None else 0.0  # type: ignore[arg-type]
@@ -419,8 +427,11 @@ class Dispatcher:
         return False, f"{note} (not as asked)"
 
     def _verified_state(self, target: Target, outcome: Outcome) -> State:
-        """A venue that cannot report state (Joyride) is verified by its own echo."""
-        if target.state is State.UNKNOWN and target.attrs.get("pause_source") == "unknown":
+        """A venue that cannot report pause state (its capabilities say so) is verified
+        by its own echo while its target reads UNKNOWN."""
+        client = self.clients.get(target.venue)
+        blind = client is not None and not client.capabilities.reports_pause_state
+        if target.state is State.UNKNOWN and blind:
             return (outcome.state_after or State.UNKNOWN) if outcome.ok else State.UNKNOWN
         return target.state
 

@@ -134,9 +134,11 @@ def build_kill_plan(
             if action is None:
                 continue
             action = replace(action, reason=reason) if reason else action
-            items.append(PlanItem.for_target(target, action, known))
+            caps = client.capabilities
+            items.append(PlanItem.for_target(target, action, known, caps.exposure_attrs))
             spec = next((s for s in client.actions_for(planned) if s.kind == action.kind), None)
-            if spec and spec.leaves_behind and not action.option("close_positions"):
+            clears = caps.clears_leaves_behind
+            if spec and spec.leaves_behind and not (clears and action.option(clears)):
                 line = f"{venue}: {spec.leaves_behind}"
                 if line not in leaves:
                     leaves.append(line)

@@ -11,6 +11,7 @@ them (*unreachable*, *unreadable*, *incomplete*).
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,56 @@ class RateLimit:
 
     limit: int
     window_s: float
+
+
+@dataclass(frozen=True)
+class ControlRate:
+    """``limit`` units per ``window_s``; one control call costs ``weight`` units."""
+
+    bucket: str  # the name a profile's rate_limits table overrides
+    limit: int
+    window_s: float
+    weight: int = 1
+
+    @property
+    def calls_per_window(self) -> int:
+        return max(1, self.limit // max(1, self.weight))
+
+    @property
+    def per_minute(self) -> float:
+        return self.calls_per_window * 60.0 / self.window_s if self.window_s else math.inf
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a venue client declares about its vendor, so core and the screen know no vendor.
+
+    The defaults mean "nothing special": the venue reports pause state, no attribute
+    measures exposure, control calls are unpaced, and no action option changes what an
+    action leaves behind.
+    """
+
+    # False: the venue cannot say whether a target is paused (its targets read UNKNOWN);
+    # a control call is then verified by its own echo, and the journal fills the state.
+    reports_pause_state: bool = True
+    # (attribute, weight): exposure is the sum of |value| x weight, to order a kill.
+    exposure_attrs: tuple[tuple[str, float], ...] = ()
+    # The documented limit control calls are paced under (unscaled), or None.
+    control_rate: ControlRate | None = None
+    # An action option that, when chosen (true), leaves nothing behind (the spec's
+    # ``leaves_behind`` no longer applies), e.g. closing positions before a pause.
+    clears_leaves_behind: str | None = None
+
+
+def paced_rate(documented: ControlRate | None, settings: VenueSettings) -> ControlRate | None:
+    """The documented control rate as ``settings`` pace it (None: unpaced or undeclared):
+    ``rate_limits`` overrides the bucket, ``rate_scale`` scales the window."""
+    if documented is None or not settings.pacing:
+        return None
+    override = settings.rate_limits.get(documented.bucket)
+    limit = override.limit if override else documented.limit
+    window = (override.window_s if override else documented.window_s) * settings.rate_scale
+    return ControlRate(documented.bucket, limit, window, documented.weight)
 
 
 @dataclass(frozen=True)
@@ -148,6 +199,15 @@ class VenueClient(ABC):
     @property
     def name(self) -> str:
         return self.settings.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this venue declares (see :class:`Capabilities`); nothing special by default."""
+        return Capabilities()
+
+    def control_rate(self) -> ControlRate | None:
+        """The limit this client paces control calls under, as its settings scale it."""
+        return paced_rate(self.capabilities.control_rate, self.settings)
 
     @abstractmethod
     async def list_targets(self) -> list[Target]:

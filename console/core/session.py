@@ -63,7 +63,8 @@ class Session:
         self.clients: dict[str, VenueClient] = {c.name: c for c in clients}
         self.journal = journal
         self.clock = clock
-        self.store = Store(stale_after_s=options.stale_after_s, clock=clock)
+        blind = [c.name for c in self.clients.values() if not c.capabilities.reports_pause_state]
+        self.store = Store(stale_after_s=options.stale_after_s, clock=clock, blind_venues=blind)
         self.dispatcher = Dispatcher(
             self.clients, journal, self.store,
             dispatch_deadline_s=options.dispatch_deadline_s,

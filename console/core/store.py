@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from console.core.model import AttrValue, State, Target
@@ -62,8 +62,18 @@ class Changes:
 class Store:
     """Latest target per (venue, id), plus per-venue health; implements ``FeedSink``."""
 
-    def __init__(self, *, stale_after_s: float = 30.0, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        stale_after_s: float = 30.0,
+        clock: Clock = time.time,
+        blind_venues: Collection[str] | None = None,
+    ) -> None:
         self.stale_after_s = stale_after_s
+        # Venues that cannot report pause state (their clients' capabilities say so):
+        # there the journal's knowledge fills an UNKNOWN state. None: not told, so it
+        # fills any UNKNOWN state it knows (a session always tells).
+        self.blind_venues = None if blind_venues is None else frozenset(blind_venues)
         self._clock = clock
         self._targets: dict[str, dict[str, Target]] = {}
         self._health: dict[str, VenueHealth] = {}
@@ -249,7 +259,8 @@ class Store:
         """The state to show and act on: UNKNOWN when stale; journal knowledge overlaid."""
         if self.is_stale(target.venue):
             return State.UNKNOWN
-        if target.state is State.UNKNOWN and target.attrs.get("pause_source") == "unknown":
+        blind = self.blind_venues is None or target.venue in self.blind_venues
+        if target.state is State.UNKNOWN and blind:
             known = self._known.get(target.key)
             if known is not None:
                 return known.state

@@ -26,7 +26,14 @@ from console.core.model import (
     Target,
     TargetKind,
 )
-from console.core.ports import FeedSink, FeedStatus, VenueClient, VenueSettings
+from console.core.ports import (
+    Capabilities,
+    ControlRate,
+    FeedSink,
+    FeedStatus,
+    VenueClient,
+    VenueSettings,
+)
 
 CLOSE = OptionSpec(
     "close_positions",
@@ -34,6 +41,23 @@ CLOSE = OptionSpec(
     False,
     "every open position is closed at market, then the strategy pauses",
 )
+
+
+# What each real venue module declares (console/venues/*, ``CAPABILITIES``), by api; a
+# test holds the two equal. A memory venue of another api declares nothing special.
+DEMO_CAPABILITIES: dict[str, Capabilities] = {
+    "55tech": Capabilities(control_rate=ControlRate("rest", 2000, 60.0)),
+    "x3algo": Capabilities(
+        exposure_attrs=(("profit", 1.0),), control_rate=ControlRate("trading", 100, 60.0)
+    ),
+    "pipai": Capabilities(
+        exposure_attrs=(("open_positions", 1e9), ("pnl", 1.0), ("capital", 1e-3)),
+        control_rate=ControlRate("weight", 1200, 60.0, weight=5),
+        clears_leaves_behind="close_positions",
+    ),
+    "joyride": Capabilities(reports_pause_state=False, control_rate=ControlRate("admin", 20, 1.0)),
+    "finradar": Capabilities(control_rate=ControlRate("requests", 120, 60.0)),
+}
 
 
 def _engine_specs(attrs: dict[str, AttrValue]) -> list[ActionSpec]:
@@ -130,6 +154,10 @@ class MemoryVenue(VenueClient):
         self.hold: asyncio.Event | None = None
         self.down: str | None = None
         self._changed = asyncio.Event()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return DEMO_CAPABILITIES.get(self.settings.api, Capabilities())
 
     def poke(self) -> None:
         self._changed.set()

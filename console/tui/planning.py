@@ -209,7 +209,8 @@ def build_draft(
             why = f"{target.venue} offers no {kind.value} while {state_word(state)} (offers: {others})"
             excluded.append(Excluded(target, why))
             continue
-        items.append(PlanItem.for_target(target, Action(kind), state))
+        exposure = client.capabilities.exposure_attrs
+        items.append(PlanItem.for_target(target, Action(kind), state, exposure))
         facts.append(target_facts(target, state))
         included.append(target)
         specs.append(spec)

@@ -64,6 +64,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber, scrub_outcome
 from console.venues.base import (
     FeedSink,
@@ -113,8 +114,16 @@ IN_FLIGHT_PER_KEY = 8
 RETRY_429_S = 1.0
 
 
+# What core and the screen may know of 55-tech: control calls paced per client key.
+CAPABILITIES = Capabilities(control_rate=ControlRate("rest", REST_LIMIT.limit, REST_LIMIT.window_s))
+
+
 class FiftyFiveClient(VenueClient):
     """55-tech MM: pause / resume / stop / start of each client's trading engine."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
 
     def __init__(
         self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None

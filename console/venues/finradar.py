@@ -60,6 +60,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
@@ -136,8 +137,18 @@ class _Listing:
     meta: ListMeta = field(default_factory=ListMeta)
 
 
+# What core and the screen may know of FinRadar: requests paced per key.
+CAPABILITIES = Capabilities(
+    control_rate=ControlRate(RATE_BUCKET, DOCUMENTED_RATE.limit, DOCUMENTED_RATE.window_s)
+)
+
+
 class FinRadarClient(VenueClient):
     """One FinRadar API key: its sniper targets, their slots, and the stop call."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
 
     def __init__(
         self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None

@@ -68,6 +68,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber, printable, scrub_outcome
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
@@ -112,8 +113,20 @@ _LEAVES_BEHIND = (
 )
 
 
+# What core and the screen may know of Joyride: it cannot report pause state (its
+# expirations read UNKNOWN), so a call is verified by its echo; admin calls paced.
+CAPABILITIES = Capabilities(
+    reports_pause_state=False,
+    control_rate=ControlRate("admin", ADMIN_RATE.limit, ADMIN_RATE.window_s),
+)
+
+
 class JoyrideClient(VenueClient):
     """Watches Joyride's rounds and pauses/resumes them through the admin kill switch."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
 
     def __init__(
         self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None

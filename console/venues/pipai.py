@@ -66,6 +66,7 @@ from console.core.model import (
     State,
     Target,
 )
+from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber, printable, scrub_outcome
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
@@ -106,8 +107,23 @@ CLOSE_POSITIONS = OptionSpec(
 M = TypeVar("M", bound=BaseModel)
 
 
+# What core and the screen may know of PipAI: positions, then P&L and capital measure
+# exposure; a pause weighs 5 of the weight budget; close_positions leaves nothing open.
+CAPABILITIES = Capabilities(
+    exposure_attrs=(("open_positions", 1e9), ("pnl", 1.0), ("capital", 1e-3)),
+    control_rate=ControlRate(
+        "weight", WEIGHT_BUDGET.limit, WEIGHT_BUDGET.window_s, weight=WEIGHTS["pause"]
+    ),
+    clears_leaves_behind="close_positions",
+)
+
+
 class PipAIClient(VenueClient):
     """One PipAI account (API key + secret) as the console sees it."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
 
     def __init__(
         self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None

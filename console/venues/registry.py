@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from console.core.journal import Journal
+from console.core.ports import Capabilities, ControlRate, paced_rate
 from console.core.session import Session, SessionOptions
 from console.venues.base import VenueClient, VenueConfigError, VenueSettings
 
@@ -37,6 +38,37 @@ def client_class(api: str) -> type[VenueClient]:
         raise VenueConfigError(f"unknown venue api {api!r}; known: {known}") from None
     cls: type[VenueClient] = getattr(importlib.import_module(module_name), class_name)
     return cls
+
+
+def capabilities_of(api: str) -> Capabilities:
+    """What the client of ``api`` declares (its module's ``CAPABILITIES``)."""
+    module_name, _ = VENUE_CLIENTS[api]
+    caps: Capabilities = importlib.import_module(module_name).CAPABILITIES
+    return caps
+
+
+class _Documented(Mapping[str, ControlRate]):
+    """api -> the documented control rate its client declares (imported on first use)."""
+
+    def __getitem__(self, api: str) -> ControlRate:
+        rate = capabilities_of(api).control_rate if api in VENUE_CLIENTS else None
+        if rate is None:
+            raise KeyError(api)
+        return rate
+
+    def __iter__(self) -> Iterator[str]:
+        return (api for api in VENUE_CLIENTS if api in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+DOCUMENTED: Mapping[str, ControlRate] = _Documented()
+
+
+def control_rate(settings: VenueSettings) -> ControlRate | None:
+    """The control rate a client of ``settings`` paces under, without building one."""
+    return paced_rate(DOCUMENTED.get(settings.api), settings)
 
 
 def make_client(settings: VenueSettings) -> VenueClient:

@@ -46,6 +46,7 @@ from console.core.model import (
     State,
     Target,
 )
+from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import printable, scrub_outcome
 from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.feeds import FeedError, Unreadable, poll_forever
@@ -106,8 +107,22 @@ class X3AlgoReadError(FeedError):
         self.message = message
 
 
+# What core and the screen may know of x3algo: profit measures exposure; stops pace
+# under the trading bucket.
+CAPABILITIES = Capabilities(
+    exposure_attrs=(("profit", 1.0),),
+    control_rate=ControlRate(
+        "trading", RATE_LIMITS["trading"].limit, RATE_LIMITS["trading"].window_s
+    ),
+)
+
+
 class X3AlgoClient(VenueClient):
     """The x3algo algorithms API in the console's vocabulary."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
 
     def __init__(
         self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None

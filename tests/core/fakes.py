@@ -15,6 +15,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.ports import Capabilities
 from console.venues.base import FeedSink, VenueClient, VenueSettings
 
 _AFTER = {
@@ -37,6 +38,11 @@ class FakeClient(VenueClient):
         self.gate: asyncio.Event | None = None
         self.list_error: Exception | None = None
         self.called = asyncio.Event()
+        self.caps = Capabilities()  # what a test has this venue declare
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.caps
 
     def _target(self, tid: str) -> Target:
         state = self.states[tid]

@@ -8,11 +8,12 @@ from console.core.dispatcher import ItemResult, Plan, PlanItem, Report
 from console.core.kill import KillPlan
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
 from console.tui.format import Tones
-from console.tui.kill.eta import DOCUMENTED, ControlRate, control_rate, eta_s, fmt_eta
+from console.tui.kill.eta import ControlRate, eta_s, fmt_eta
 from console.tui.kill.plan_text import leaves_text
 from console.tui.kill.report import report_rows
 from console.tui.kill.run import KillRun
 from console.venues.base import RateLimit, VenueSettings
+from console.venues.registry import DOCUMENTED, control_rate
 
 X3 = DOCUMENTED["x3algo"]
 

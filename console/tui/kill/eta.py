@@ -1,58 +1,26 @@
 """How long each venue's share of a kill will take, from its documented control limit.
 
 An ETA that ignores rate limits lies exactly when it matters: 250 x3algo algorithms take
-two and a half minutes at 100 stops a minute however fast the network is. The documented
-limit of each API's *control* calls lives here as data (the venue modules pace with the
-same figures; the TUI may not import them), scaled like the clients scale it
-(``settings.rate_scale``, ``settings.rate_limits``), and the observed rate corrects it
-once answers arrive: a venue never goes faster than its limit nor than it is seen going.
+two and a half minutes at 100 stops a minute however fast the network is. Each venue
+client declares the documented limit of its *control* calls (``capabilities.control_rate``,
+the figure it paces with) and scales it as it paces (``settings.rate_scale``,
+``settings.rate_limits``, ``pacing``): :meth:`VenueClient.control_rate`. The observed
+rate corrects it once answers arrive: a venue never goes faster than its limit nor than
+it is seen going.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 
-from console.core.ports import VenueSettings
+from console.core.ports import ControlRate, VenueClient
 
-
-@dataclass(frozen=True)
-class ControlRate:
-    """``limit`` units per ``window_s``; one control call costs ``weight`` units."""
-
-    bucket: str  # the name a profile's rate_limits table overrides
-    limit: int
-    window_s: float
-    weight: int = 1
-
-    @property
-    def calls_per_window(self) -> int:
-        return max(1, self.limit // max(1, self.weight))
-
-    @property
-    def per_minute(self) -> float:
-        return self.calls_per_window * 60.0 / self.window_s if self.window_s else math.inf
+__all__ = ["ControlRate", "control_rate", "documented_s", "eta_s", "fmt_eta"]
 
 
-DOCUMENTED: Mapping[str, ControlRate] = {
-    "55tech": ControlRate("rest", 2000, 60.0),  # per client API key
-    "x3algo": ControlRate("trading", 100, 60.0),
-    "pipai": ControlRate("weight", 1200, 60.0, weight=5),  # a pause weighs 5
-    "finradar": ControlRate("requests", 120, 60.0),
-    "joyride": ControlRate("admin", 20, 1.0),
-}
-
-
-def control_rate(settings: VenueSettings) -> ControlRate | None:
+def control_rate(client: VenueClient) -> ControlRate | None:
     """The limit this venue's client paces control calls under (None: unpaced or unknown)."""
-    documented = DOCUMENTED.get(settings.api)
-    if documented is None or not settings.pacing:
-        return None
-    override = settings.rate_limits.get(documented.bucket)
-    limit = override.limit if override else documented.limit
-    window = (override.window_s if override else documented.window_s) * settings.rate_scale
-    return ControlRate(documented.bucket, limit, window, documented.weight)
+    return client.control_rate()
 
 
 def documented_s(planned: int, rate: ControlRate | None) -> float:

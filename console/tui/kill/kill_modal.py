@@ -83,7 +83,7 @@ def describe_session(session: Session) -> KillView:
         str(session.journal.operator),
         session.venues,
         {v: venue_name(v, session.clients) for v in session.venues},
-        {v: control_rate(c.settings) for v, c in session.clients.items()},
+        {v: control_rate(c) for v, c in session.clients.items()},
     )
 
 

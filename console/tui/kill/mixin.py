@@ -150,7 +150,7 @@ class KillMixin(JournalMixin):
             return
         if not self._take_kill_lock():
             return
-        rates = {v: control_rate(c.settings) for v, c in self.session.clients.items()}
+        rates = {v: control_rate(c) for v, c in self.session.clients.items()}
         run = KillRun(
             request.kill,
             self.session.options.label,

@@ -70,7 +70,8 @@ class WatchKeeper:
                 continue
             action = client.kill_action(target, close_positions=self.run.close_positions)
             if action is not None:
-                items.append(PlanItem.for_target(target, action, State.RUNNING))
+                exposure = client.capabilities.exposure_attrs
+                items.append(PlanItem.for_target(target, action, State.RUNNING, exposure))
         self.pending = []
         if not items:
             return None
