@@ -127,13 +127,13 @@ def test_a_plain_stream_is_warned_too(tmp_path: Path) -> None:
     profile = profile_with(
         tmp_path,
         ("tech", "https://mm.example", "ws://stream.example/ws"),
-        ("both", "HTTP://10.1.2.3", "ws://10.1.2.3:9000"),
+        ("both", "HTTP://desk-gw.example", "ws://desk-gw.example:9000"),
     )
     warnings = profile.warnings()
     assert len(warnings) == 2
     assert warnings[0].startswith("venue tech talks plain HTTP to host stream.example:")
     assert warnings[0].endswith("use wss://")
-    assert warnings[1].startswith("venue both talks plain HTTP to host 10.1.2.3:")
+    assert warnings[1].startswith("venue both talks plain HTTP to host desk-gw.example:")
     assert warnings[1].endswith("use https:// and wss://")
 
 

@@ -14,7 +14,7 @@ from console.core.journal import Journal
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.core.operator import Operator
 
-OP = Operator("alice", "desk-1", "10.0.0.5")
+OP = Operator("alice", "desk-1", "127.0.0.9")
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_intent_then_outcome_share_an_op_id_and_carry_who_and_what(journal: Jour
     assert [r.kind for r in rows] == ["intent", "outcome"]
     assert rows[0].op_id == rows[1].op_id
     out = rows[1]
-    assert (out.operator, out.host, out.ssh_client) == ("alice", "desk-1", "10.0.0.5")
+    assert (out.operator, out.host, out.ssh_client) == ("alice", "desk-1", "127.0.0.9")
     assert (out.venue, out.target_id, out.action, out.reason) == (
         "x3algo",
         "a1",

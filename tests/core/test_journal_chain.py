@@ -21,7 +21,7 @@ from console.core.journal import Journal
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.core.operator import Operator
 
-OP = Operator("alice", "desk-1", "10.0.0.5")
+OP = Operator("alice", "desk-1", "127.0.0.9")
 EXAMPLES = 2000 if os.environ.get("CI") else 200
 
 

@@ -21,7 +21,7 @@ from console.core.journal_fallback import STDERR_PREFIX, read_fallback, verify_f
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.core.operator import Operator
 
-OP = Operator("alice", "desk-1", "10.0.0.5")
+OP = Operator("alice", "desk-1", "127.0.0.9")
 
 
 def mode(path: Path) -> int:
