@@ -374,7 +374,7 @@ class Dispatcher:
         report: Report,
         on_result: ResultCallback | None,
     ) -> None:
-        fresh, problem = await self._reread(client, [item.target_id for item, _ in pairs])
+        fresh, problem = await self.reread(client, [item.target_id for item, _ in pairs])
         if fresh is None:
             for item, intent in pairs:
                 self.journal.record_verification(
@@ -397,7 +397,7 @@ class Dispatcher:
                 verified_state: State | None = State.UNKNOWN
                 ok = False
             else:
-                verified_state = self._verified_state(target, previous.outcome)
+                verified_state = self.verified_state(target, previous.outcome)
                 ok, note = self._judge(item.action.kind, target, verified_state, previous.outcome)
                 self.journal.record_verification(intent, verified_state, note)
             result = ItemResult(item, previous.outcome, verified_state, ok)
@@ -426,7 +426,7 @@ class Dispatcher:
             )
         return False, f"{note} (not as asked)"
 
-    def _verified_state(self, target: Target, outcome: Outcome) -> State:
+    def verified_state(self, target: Target, outcome: Outcome) -> State:
         """A venue that cannot report pause state (its capabilities say so) is verified
         by its own echo while its target reads UNKNOWN."""
         client = self.clients.get(target.venue)
@@ -435,9 +435,11 @@ class Dispatcher:
             return (outcome.state_after or State.UNKNOWN) if outcome.ok else State.UNKNOWN
         return target.state
 
-    async def _reread(
+    async def reread(
         self, client: VenueClient, ids: list[str]
     ) -> tuple[dict[str, Target | None] | None, str]:
+        """The targets ``ids`` read afresh within the verify deadline (one list read past
+        three ids), or None and why; also what the report re-checks when a feed recovers."""
         try:
             async with asyncio.timeout(self.verify_deadline_s):
                 if len(ids) <= 3:

@@ -62,7 +62,7 @@ async def reverify(
     if client is None:
         return Recheck(venue, at, (), f"venue {venue!r} is not in this profile")
     ids = [r.item.target_id for r in doubtful]
-    fresh, problem = await dispatcher._reread(client, ids)
+    fresh, problem = await dispatcher.reread(client, ids)
     if fresh is None:
         return Recheck(venue, at, (), problem)
     if dispatcher.store is not None:
@@ -78,7 +78,7 @@ async def reverify(
                 f" ({problem})" if problem else ""
             )
         else:
-            state = dispatcher._verified_state(target, previous.outcome)
+            state = dispatcher.verified_state(target, previous.outcome)
             ok = desired(item.action.kind, state)
             note = f"re-read after {venue} came back: {target.raw_status}" + (
                 "" if ok else " (not as asked)"
