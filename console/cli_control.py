@@ -100,11 +100,17 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     if refusal is not None:
         _err(refusal)
         return EXIT_FAILED
+    deadline = session.options.planning_deadline_s
     try:
-        target = await client.read_target(args.target)
+        async with asyncio.timeout(deadline):  # a venue that never answers ends the command
+            target = await client.read_target(args.target)
     except VenueConfigError as exc:
         _err(str(exc))
         return EXIT_USAGE
+    except TimeoutError:
+        _err(f"{args.venue}: could not read {args.target} within {deadline:g} s; nothing was "
+             "sent — check the venue, then try again")  # fmt: skip
+        return EXIT_FAILED
     except Exception as exc:
         _err(f"{args.venue}: could not read {args.target}: {exc}")
         return EXIT_FAILED

@@ -563,6 +563,7 @@ class Journal:
         outcome: str | None = None,
         kind: str | None = None,
         batch_id: str | None = None,
+        target_id: str | None = None,
         all_profiles: bool = False,
         limit: int | None = None,
     ) -> list[Entry]:
@@ -574,7 +575,7 @@ class Journal:
             where.append("profile = ?")
             args.append(self.profile)
         for column, value in (("venue", venue), ("operator", operator), ("kind", kind),
-                              ("batch_id", batch_id)):  # fmt: skip
+                              ("batch_id", batch_id), ("target_id", target_id)):  # fmt: skip
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)

@@ -49,11 +49,12 @@ HISTORY_LIMIT = 200
 HISTORY_COLUMNS = ("Time (UTC)", "Action", "Kind", "Result", "HTTP", "ms", "Operator", "Message")
 
 
-def target_history(journal: Journal, venue: str, target_id: str) -> list[Entry]:
-    """The target's journal rows, newest first (the journal filters by venue; the
-    target is picked out here)."""
-    rows = [e for e in journal.entries(venue=venue) if e.target_id == target_id]
-    return list(reversed(rows))
+def target_history(
+    journal: Journal, venue: str, target_id: str, *, limit: int = HISTORY_LIMIT + 1
+) -> list[Entry]:
+    """The target's newest journal rows, newest first: selected by the journal's target
+    index and limited there, never the venue's whole history read onto the screen's loop."""
+    return list(reversed(journal.entries(venue=venue, target_id=target_id, limit=limit)))
 
 
 def attributes_table(target: Target, store: Store, now: float, tones: Tones) -> Table:
@@ -205,10 +206,12 @@ class TargetScreen(ModalScreen[None]):
     def reload(self) -> None:
         self.history = target_history(self.journal, self.target.venue, self.target.id)
         self.open_ops = {e.op_id for e in self.journal.interrupted()}
-        count = len(self.history)
-        title = f"Journal history ({count} row{'s' if count != 1 else ''}, newest first"
+        count = len(self.history)  # at most one past the limit: "more than" is all we know
         if count > HISTORY_LIMIT:
+            title = f"Journal history (more than {HISTORY_LIMIT} rows, newest first"
             title += f"; the newest {HISTORY_LIMIT} shown, all in `trading-console audit`"
+        else:
+            title = f"Journal history ({count} row{'s' if count != 1 else ''}, newest first"
         self.query_one("#target-history-title", Static).update(Text(title + ")"))
         body: Table | Text = (
             history_table(self.history, self.open_ops, self.tones)
