@@ -33,7 +33,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -110,14 +110,7 @@ class Reply:
 
     def json(self) -> JSON:
         """The body as JSON; raises ``ValueError`` with a short description when it is not."""
-        try:
-            return json.loads(self.content)  # type: ignore[no-any-return]
-        except RecursionError:
-            raise ValueError("malformed JSON from venue (nested too deeply)") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"malformed JSON from venue ({exc.msg} at byte {exc.pos})") from None
-        except UnicodeDecodeError:
-            raise ValueError("malformed JSON from venue (not UTF-8)") from None
+        return parse_json(self.content)  # type: ignore[no-any-return]
 
     def validated(self, model: type[M]) -> M:
         """The body parsed and validated as ``model`` in one step, by pydantic's own JSON
@@ -150,6 +143,23 @@ class Reply:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+
+def parse_json(content: bytes, **options: Any) -> Any:
+    """``content`` parsed as JSON (``options`` go to :func:`json.loads`), or ``ValueError``
+    saying in a few words why not: bad syntax (where), not UTF-8, nested deeper than the
+    parser follows, a number too long to convert. Nothing else comes out of it."""
+    try:
+        return json.loads(content, **options)
+    except RecursionError:
+        raise ValueError("malformed JSON from venue (nested too deeply)") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON from venue ({exc.msg} at byte {exc.pos})") from None
+    except UnicodeDecodeError:
+        raise ValueError("malformed JSON from venue (not UTF-8)") from None
+    except ValueError as exc:  # an integer too long to convert, and the like
+        words = str(exc) if len(str(exc)) <= 120 else str(exc)[:119] + "…"
+        raise ValueError(f"malformed JSON from venue ({words})") from None
 
 
 class VenueHTTPClient(httpx.AsyncClient):

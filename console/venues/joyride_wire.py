@@ -16,7 +16,6 @@ only itself and is named in ``skipped`` as ``"<instrument id>: <why>"``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Annotated, NotRequired
 
@@ -34,6 +33,7 @@ from typing_extensions import TypedDict
 
 from console.core.scrub import printable
 from console.venues.feeds import Unreadable
+from console.venues.http import parse_json
 
 # The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
 # beyond it (10^12: milliseconds sent as seconds) cannot be a round; one at or before
@@ -210,15 +210,9 @@ def _bounded_int(digits: str) -> int | str:
 
 def _loads(body: bytes) -> object:
     try:
-        return json.loads(body, parse_int=_bounded_int)
-    except RecursionError:
-        raise Unreadable("malformed JSON (nested too deeply)") from None
-    except UnicodeDecodeError:
-        raise Unreadable("malformed JSON (not UTF-8)") from None
-    except json.JSONDecodeError as exc:
-        raise Unreadable(f"malformed JSON ({exc.msg} at byte {exc.pos})") from None
-    except ValueError as exc:
-        raise Unreadable(f"malformed JSON ({_short(str(exc))})") from None
+        return parse_json(body, parse_int=_bounded_int)
+    except ValueError as exc:  # Joyride's words name no venue: the caller says "Joyride"
+        raise Unreadable(str(exc).replace("JSON from venue", "JSON", 1)) from None
 
 
 def _kind(data: object) -> str:

@@ -15,7 +15,6 @@ one step; only a page it refuses is read again row by row, to say what is wrong.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from console.core.model import Target
 from console.venues.feeds import Unreadable
+from console.venues.http import parse_json
 from console.venues.pipai_map import row_target
 from console.venues.pipai_wire import ROWS_PAGE, StrategyRow
 
@@ -109,15 +109,9 @@ def _json(content: bytes) -> Any:
     if not content.strip():
         raise _unreadable("the body was empty")
     try:
-        return json.loads(content)
-    except RecursionError:
-        raise _unreadable("malformed JSON from venue (nested too deeply)") from None
-    except UnicodeDecodeError:
-        raise _unreadable("malformed JSON from venue (not UTF-8)") from None
-    except json.JSONDecodeError as exc:
-        raise _unreadable(f"malformed JSON from venue ({exc.msg} at byte {exc.pos})") from None
-    except ValueError as exc:  # an integer too long to convert, and the like
-        raise _unreadable(f"malformed JSON from venue ({_why(exc)})") from None
+        return parse_json(content)
+    except ValueError as exc:
+        raise _unreadable(str(exc)) from None
 
 
 def _unreadable(why: str) -> Unreadable:
