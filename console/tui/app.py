@@ -317,7 +317,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             outcomes.show_progress(running, running=True)
 
     def on_panel_shown(self, message: PanelShown) -> None:
-        self.active_panel.flush(self.clock(), second_changed=True)
+        if message.panel.is_attached:  # not when the app is already taking the screen down
+            message.panel.flush(self.clock(), second_changed=True)
 
     # ----- bindings -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -38,7 +38,15 @@ from console.tui.panels import TargetPanel
 
 
 class PanelShown(Message):
-    """A panel came on screen: the app flushes it at once rather than on the next tick."""
+    """A panel came on screen: the app flushes it at once rather than on the next tick.
+
+    It names the panel, so the app need not look it up again: by the time the message
+    is handled the screen may be leaving (the app quitting), with no tabs left to ask.
+    """
+
+    def __init__(self, panel: TargetPanel) -> None:
+        super().__init__()
+        self.panel = panel
 
 
 def pane_id(panel: TargetPanel) -> str:
@@ -264,4 +272,4 @@ class MainScreen(Screen[None]):
             self.query_one("#overview-tab", Overview).refresh_cards(force=True)
         self.call_after_refresh(self.focus_active)
         self.app.refresh_bindings()
-        self.post_message(PanelShown())
+        self.post_message(PanelShown(self._last_panel))
