@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._harness import counters, knobs, sim_process
 from console.config import Profile
 from console.core.store import Store
-from console.venues.base import FeedStatus
+from console.venues.kit.base import FeedStatus
 from console.venues.registry import make_client
 
 RATES = (5_000, 10_000, 20_000, 30_000, 40_000)

@@ -68,7 +68,7 @@ from console.core.dispatcher import ItemResult, Plan
 from console.core.journal import Journal
 from console.core.kill import build_kill_plan
 from console.core.session import Session, SessionOptions
-from console.venues.base import VenueClient, VenueSettings
+from console.venues.kit.base import VenueClient, VenueSettings
 from console.venues.registry import client_class
 
 APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")

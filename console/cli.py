@@ -30,7 +30,7 @@ from console.cli_pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
-from console.venues.base import VenueConfigError
+from console.venues.kit.base import VenueConfigError
 from console.venues.registry import session_for
 
 EXIT_OK = 0

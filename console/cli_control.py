@@ -25,7 +25,7 @@ from console.core.dispatcher import ItemResult, desired, single_plan
 from console.core.model import Action, ActionKind, OutcomeKind, Target
 from console.core.scrub import printable
 from console.core.session import Session
-from console.venues.base import VenueClient, VenueConfigError
+from console.venues.kit.base import VenueClient, VenueConfigError
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
 EXIT_USAGE, EXIT_NOT_CONFIRMED, EXIT_UNKNOWN = 2, 6, 7

@@ -38,7 +38,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from console.config_errors import error_lines, suggestion
-from console.venues.base import RateLimit, Secret, VenueSettings
+from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.registry import VENUE_CLIENTS
 
 APP_NAME = "trading-console"

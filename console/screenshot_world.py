@@ -31,7 +31,7 @@ from console.sim.registry import VENDOR_SIMS
 from console.sim.server import _admin_routes
 from console.sim.vendor import VendorSim
 from console.tui.demo_world import FROZEN, OPERATOR, STREAMING_APIS, FrozenClock
-from console.venues.base import FeedStatus, Secret, VenueClient, VenueSettings
+from console.venues.kit.base import FeedStatus, Secret, VenueClient, VenueSettings
 from console.venues.registry import client_class
 
 SEED = 1

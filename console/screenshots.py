@@ -243,7 +243,7 @@ def pinned() -> Iterator[None]:
     colour-changing env."""
     import console.core.dispatcher as dispatcher
     import console.core.journal as journal
-    import console.venues.http as http
+    import console.venues.kit.http as http
 
     ticks = itertools.count(int(FROZEN * 1000))
     ids = itertools.count(1)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from console.sim.server import SimServer
-from console.venues.base import VenueSettings
+from console.venues.kit.base import VenueSettings
 from tests.support import RecordingSink, settings_for
 
 

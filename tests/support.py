@@ -10,7 +10,7 @@ import httpx
 
 from console.core.model import AttrValue, State, Target
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, RateLimit, Secret, VenueSettings
+from console.venues.kit.base import FeedStatus, RateLimit, Secret, VenueSettings
 
 
 def settings_for(sim: SimServer, api: str, **overrides: Any) -> VenueSettings:

@@ -66,15 +66,6 @@ from console.core.model import (
 )
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber, scrub_outcome
-from console.venues.base import (
-    FeedSink,
-    RateLimit,
-    Secret,
-    VenueClient,
-    VenueConfigError,
-    VenueSettings,
-)
-from console.venues.feeds import FeedError, Incomplete, Unreadable, describe
 from console.venues.fiftyfive_actions import (
     ALREADY_WORDS,
     action_specs,
@@ -95,8 +86,17 @@ from console.venues.fiftyfive_wire import (
     state_of,
     status_words,
 )
-from console.venues.http import CallError, Reply, dumps, make_http_client, send
-from console.venues.pacing import (
+from console.venues.kit.base import (
+    FeedSink,
+    RateLimit,
+    Secret,
+    VenueClient,
+    VenueConfigError,
+    VenueSettings,
+)
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, describe
+from console.venues.kit.http import CallError, Reply, dumps, make_http_client, send
+from console.venues.kit.pacing import (
     Pacer,
     make_pacer,
     not_waiting,

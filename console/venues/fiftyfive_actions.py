@@ -22,7 +22,7 @@ from console.venues.fiftyfive_wire import (
     state_of,
     status_words,
 )
-from console.venues.http import Reply
+from console.venues.kit.http import Reply
 
 ALREADY_WORDS = {
     ActionKind.PAUSE: "already paused",

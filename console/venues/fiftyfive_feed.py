@@ -37,10 +37,10 @@ from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 
 from console.core.model import AttrValue, State, Target
-from console.venues.base import FeedSink, FeedStatus
-from console.venues.feeds import Backoff, FeedError, describe, stream_forever
 from console.venues.fiftyfive_reads import combine_errors
 from console.venues.fiftyfive_wire import StreamFrame
+from console.venues.kit.base import FeedSink, FeedStatus
+from console.venues.kit.feeds import Backoff, FeedError, describe, stream_forever
 
 if TYPE_CHECKING:
     from console.venues.fiftyfive import FiftyFiveClient

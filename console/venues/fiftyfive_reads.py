@@ -14,11 +14,11 @@ The words may quote the venue; the caller scrubs them (the venue may echo a key)
 
 from __future__ import annotations
 
-from console.venues.feeds import FeedError, Unreadable
 from console.venues.fiftyfive_actions import detail, short_validation
 from console.venues.fiftyfive_wire import TradingStatus
-from console.venues.http import Reply
-from console.venues.pacing import not_waiting, retry_after_seconds, too_long
+from console.venues.kit.feeds import FeedError, Unreadable
+from console.venues.kit.http import Reply
+from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 
 VENDOR = "55-tech"
 

@@ -24,8 +24,8 @@ Vendor quirks handled here, and nowhere else:
   refused, so re-sending it cannot stop anything twice) — up to
   ``settings.retry_after_cap_s``: a longer wait (an hour, ``inf``, a date in year 9999)
   is never waited, the stop is *failed* and the list read a :class:`FeedError`, with
-  the vendor's wait in words (:func:`console.venues.pacing.not_waiting`).
-* Ids go out as one percent-encoded path segment (:func:`console.venues.http.segment`);
+  the vendor's wait in words (:func:`console.venues.kit.pacing.not_waiting`).
+* Ids go out as one percent-encoded path segment (:func:`console.venues.kit.http.segment`);
   ``.`` and ``..`` are refused unsent (*failed*).
 * One :class:`console.core.scrub.Scrubber` over the API key masks every outcome message,
   feed error and skipped-row note (a venue may echo the key in its error answers).
@@ -62,8 +62,6 @@ from console.core.model import (
 )
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber
-from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.finradar_wire import (
     MANUAL_STOP,
     ErrorBody,
@@ -73,7 +71,9 @@ from console.venues.finradar_wire import (
     StopReply,
     state_of,
 )
-from console.venues.http import (
+from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
+from console.venues.kit.http import (
     CallError,
     QueryValue,
     Reply,
@@ -82,7 +82,7 @@ from console.venues.http import (
     segment,
     send,
 )
-from console.venues.pacing import (
+from console.venues.kit.pacing import (
     make_pacer,
     not_waiting,
     retry_after_seconds,

@@ -38,7 +38,7 @@ Quirks handled here (and nowhere else):
   an id ``.``) is skipped and named in ``skipped_rows``; a list of more instruments than
   ``settings.max_targets`` is :class:`Incomplete`, with the rounds of the rows read.
 * **Ids**: an expiration travels in the request body, never in a path; still, an id that
-  :func:`~console.venues.http.segment` refuses (``.``, ``..``, empty) is *failed* unsent.
+  :func:`~console.venues.kit.http.segment` refuses (``.``, ``..``, empty) is *failed* unsent.
 * **Expired rounds** (expiration <= now) are STOPPED, raw ``expired``, with no actions.
 * No pagination exists on the instrument list; no stream carries pause state, so the
   feed polls the list.
@@ -70,17 +70,6 @@ from console.core.model import (
 )
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber, printable, scrub_outcome
-from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
-from console.venues.http import (
-    CallError,
-    Reply,
-    UnsafeId,
-    dumps,
-    make_http_client,
-    segment,
-    send,
-)
 from console.venues.joyride_targets import (
     Knowledge,
     Rounds,
@@ -90,7 +79,18 @@ from console.venues.joyride_targets import (
     parse_expiration,
 )
 from console.venues.joyride_wire import PauseResult, parse_error, read_instrument_list
-from console.venues.pacing import (
+from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
+from console.venues.kit.http import (
+    CallError,
+    Reply,
+    UnsafeId,
+    dumps,
+    make_http_client,
+    segment,
+    send,
+)
+from console.venues.kit.pacing import (
     make_pacer,
     not_waiting,
     retry_after_seconds,

@@ -9,7 +9,7 @@ starts sending one is shown as the raw word it sent (never guessed at).
 Reading the instrument list (:func:`read_instrument_list`) is where a hostile answer
 stops: a body that is not a list of instruments at all (empty, ``{}``, ``null``,
 malformed or too deeply nested JSON, a list of which no row is an instrument) raises
-:class:`~console.venues.feeds.Unreadable` — never read as "no rounds"; one row with an
+:class:`~console.venues.kit.feeds.Unreadable` — never read as "no rounds"; one row with an
 impossible value (an expiration of 10^12, a ``true`` for a number, an id ``.``) fails
 only itself and is named in ``skipped`` as ``"<instrument id>: <why>"``.
 """
@@ -32,8 +32,8 @@ from pydantic_core import ErrorDetails
 from typing_extensions import TypedDict
 
 from console.core.scrub import printable
-from console.venues.feeds import Unreadable
-from console.venues.http import parse_json
+from console.venues.kit.feeds import Unreadable
+from console.venues.kit.http import parse_json
 
 # The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
 # beyond it (10^12: milliseconds sent as seconds) cannot be a round; one at or before

@@ -9,7 +9,7 @@ Vendor quirks handled here and nowhere else:
   it stale).
 * Per-endpoint weights (get 1, list 2, pause 5, deploy 10) under one budget of 1,200
   weight per rolling 60 s [INF], paced client-side (bucket name ``weight``) with calls
-  counted until their answer arrives (:class:`console.venues.pacing.Pacer`); a 429
+  counted until their answer arrives (:class:`console.venues.kit.pacing.Pacer`); a 429
   ``RATE_LIMITED`` was refused, so it is retried once after ``Retry-After`` — unless
   PipAI asks for longer than ``settings.retry_after_cap_s``: then nothing more is sent
   and the call is *failed* (a list read: a FeedError) with PipAI's wait in words.
@@ -29,7 +29,7 @@ Vendor quirks handled here and nowhere else:
 * Messages quote PipAI's ``code``/``message`` and never carry the key, the secret or a
   signature: one :class:`~console.core.scrub.Scrubber` for the key and the secret, plus
   any 64-hex-digit signature, over every outcome, FeedError, health text and log line.
-* Every id is sent as one percent-encoded path segment (:func:`console.venues.http.segment`,
+* Every id is sent as one percent-encoded path segment (:func:`console.venues.kit.http.segment`,
   signed as sent); ``.``/``..``/empty are refused unsent (a *failed* outcome).
 * Lists (:mod:`console.venues.pipai_list`): a page not in the documented shape is
   *unreadable*, never empty; a strategy with an impossible value is skipped and named in
@@ -68,9 +68,9 @@ from console.core.model import (
 )
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber, printable, scrub_outcome
-from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, Incomplete, Unreadable, poll_forever
-from console.venues.http import (
+from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
+from console.venues.kit.http import (
     JSON,
     CallError,
     QueryValue,
@@ -81,7 +81,7 @@ from console.venues.http import (
     segment,
     send,
 )
-from console.venues.pacing import make_pacer, not_waiting, retry_after_seconds, too_long
+from console.venues.kit.pacing import make_pacer, not_waiting, retry_after_seconds, too_long
 from console.venues.pipai_errors import error_code, http_error, not_offered, vendor_words
 from console.venues.pipai_feed import StatusStream
 from console.venues.pipai_list import MAX_CURSOR_CHARS, read_page

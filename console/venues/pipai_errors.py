@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from console.core.model import ActionKind, Outcome, OutcomeKind
-from console.venues.http import Reply
+from console.venues.kit.http import Reply
 from console.venues.pipai_wire import ErrorBody
 
 _HINTS = {

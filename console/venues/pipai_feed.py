@@ -28,8 +28,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from console.core.model import Target
-from console.venues.base import FeedSink, FeedStatus, VenueSettings
-from console.venues.feeds import Backoff, FeedError, stream_forever
+from console.venues.kit.base import FeedSink, FeedStatus, VenueSettings
+from console.venues.kit.feeds import Backoff, FeedError, stream_forever
 from console.venues.pipai_map import (
     LIFECYCLE_STATUS,
     attrs_from_position_event,

@@ -3,7 +3,7 @@
 The documented page is ``{"data": [strategy], "next_cursor": string | null}``. Anything
 else that came with a 200 (``{}``, ``null``, an empty body, a list, ``data`` that is not a
 list, a cursor that is not a string) says nothing about the account's strategies: it is
-:class:`~console.venues.feeds.Unreadable`, never "no strategies".
+:class:`~console.venues.kit.feeds.Unreadable`, never "no strategies".
 
 A page whose shape is right but one of whose strategies carries an impossible value (a
 leverage of ``1e400``, a negative position count, no id) loses only that strategy: it is
@@ -21,8 +21,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from console.core.model import Target
-from console.venues.feeds import Unreadable
-from console.venues.http import parse_json
+from console.venues.kit.feeds import Unreadable
+from console.venues.kit.http import parse_json
 from console.venues.pipai_map import row_target
 from console.venues.pipai_wire import ROWS_PAGE, StrategyRow
 

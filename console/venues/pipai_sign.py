@@ -3,7 +3,7 @@
 Canonical string: ``timestamp_ms + METHOD + request_target + body`` with no separators;
 the request target is the path as sent plus ``?query`` when there is one (Project
 decision for the [GAP]); GET bodies are empty. The bytes signed are the bytes sent:
-callers serialise once (``console.venues.http.dumps``) and pass the same bytes here and
+callers serialise once (``console.venues.kit.http.dumps``) and pass the same bytes here and
 to the transport. Webhooks sign ``"{timestamp}.{raw_body}"`` with the webhook secret.
 """
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from console.core.journal import Journal
 from console.core.ports import Capabilities, ControlRate, paced_rate
 from console.core.session import Session, SessionOptions
-from console.venues.base import VenueClient, VenueConfigError, VenueSettings
+from console.venues.kit.base import VenueClient, VenueConfigError, VenueSettings
 
 # api kind -> (module, class); imported on first use so one broken module cannot
 # take the others down.

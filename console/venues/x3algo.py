@@ -48,10 +48,10 @@ from console.core.model import (
 )
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import printable, scrub_outcome
-from console.venues.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.feeds import FeedError, Unreadable, poll_forever
-from console.venues.http import CallError, Reply, UnsafeId, make_http_client, segment
-from console.venues.pacing import (
+from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
+from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
+from console.venues.kit.http import CallError, Reply, UnsafeId, make_http_client, segment
+from console.venues.kit.pacing import (
     Pacer,
     make_pacer,
     not_waiting,

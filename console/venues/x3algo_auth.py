@@ -20,7 +20,7 @@ makes, and every text the client makes, passes through it.
 
 A 429 is resent once after the wait x3algo asked, only when that wait fits both the
 call's timeout and ``retry_after_cap_s``; a longer one comes back to the caller unsent
-(never slept), for it to fail in words (:func:`~console.venues.pacing.not_waiting`).
+(never slept), for it to fail in words (:func:`~console.venues.kit.pacing.not_waiting`).
 
 Across processes (``settings.state_dir`` set; docs/venues/x3algo.md, "Session kept across
 processes"): the session is loaded from and written to a 0600 file
@@ -43,10 +43,10 @@ import httpx
 from pydantic import ValidationError
 
 from console.core.scrub import Scrubber, printable
-from console.venues.base import RateLimit, Secret, VenueSettings
-from console.venues.feeds import FeedError
-from console.venues.http import CallError, QueryValue, Reply, dumps, send
-from console.venues.pacing import Pacer, not_waiting, retry_after_seconds, too_long, wait_words
+from console.venues.kit.base import RateLimit, Secret, VenueSettings
+from console.venues.kit.feeds import FeedError
+from console.venues.kit.http import CallError, QueryValue, Reply, dumps, send
+from console.venues.kit.pacing import Pacer, not_waiting, retry_after_seconds, too_long, wait_words
 from console.venues.x3algo_session_file import SessionFile, StoredSession
 from console.venues.x3algo_wire import ErrorEnvelope, LoginReply
 

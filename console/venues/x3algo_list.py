@@ -6,7 +6,7 @@ exactly how much it could read, and never more than it knows:
 * **Unreadable is not empty.** A page that is not the documented shape (``{}``, ``null``,
   an empty body, ``data`` that is not a list, a pagination block of the wrong types, a
   first page with no rows whose ``total`` says there are some) raises
-  :class:`~console.venues.feeds.Unreadable` — never "no algorithms".
+  :class:`~console.venues.kit.feeds.Unreadable` — never "no algorithms".
 * **A bad row fails only itself.** A page the fast reading refuses is read row by row;
   a row that cannot be read is left out and named (``skipped``: ``"<id>: <why>"``).
 * **Bounded.** At most ``max_pages`` pages and ``max_targets`` algorithms per read, and
@@ -14,7 +14,7 @@ exactly how much it could read, and never more than it knows:
   for within the Retry-After cap, see :meth:`X3AlgoClient._page_allowance`); a page
   whose turn comes when the budget has no room left stops the read too. A page that
   repeats only algorithms already listed means the paging does not advance. Any of
-  these, and a later page that fails, raise :class:`~console.venues.feeds.Incomplete`
+  these, and a later page that fails, raise :class:`~console.venues.kit.feeds.Incomplete`
   with the algorithms read so far (a kill halts those, and says the venue is
   incomplete). The first page failing raises what it raised: nothing was read.
 
@@ -33,8 +33,8 @@ from pydantic import ValidationError
 
 from console.core.model import Target
 from console.core.scrub import printable
-from console.venues.feeds import FeedError, Incomplete, Unreadable, describe
-from console.venues.http import Reply
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, describe
+from console.venues.kit.http import Reply
 from console.venues.x3algo_rows import ROW, ROWS_PAGE, AlgorithmRow, row_target
 from console.venues.x3algo_wire import Pagination
 

@@ -16,7 +16,7 @@ from console.core.model import (
     TargetKind,
 )
 from console.core.ports import Capabilities
-from console.venues.base import FeedSink, VenueClient, VenueSettings
+from console.venues.kit.base import FeedSink, VenueClient, VenueSettings
 
 _AFTER = {
     ActionKind.STOP: State.STOPPED,

@@ -23,10 +23,10 @@ from console.core.model import OutcomeKind, State, Target, TargetKind
 from console.core.operator import Operator
 from console.core.session import Session, SessionOptions
 from console.core.store import Store
-from console.venues.base import RateLimit
-from console.venues.feeds import FeedError, Incomplete, Unreadable
-from console.venues.http import send
-from console.venues.pacing import Pacer, VendorAskedWait
+from console.venues.kit.base import RateLimit
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
+from console.venues.kit.http import send
+from console.venues.kit.pacing import Pacer, VendorAskedWait
 from tests.core.fakes import FakeClient
 
 OP = Operator("op", "host")
@@ -257,8 +257,8 @@ def test_state_unknown_targets_are_planned() -> None:
 def test_the_console_names_a_venue_its_feed_read_only_in_part(tmp_path: Path) -> None:
     from console.core.kill import KillScope
     from console.tui.kill.scope import freeze
-    from console.venues.base import FeedStatus
-    from console.venues.feeds import describe
+    from console.venues.kit.base import FeedStatus
+    from console.venues.kit.feeds import describe
 
     client = FakeClient("pipai", ["s1", "s2"])
     session = Session(SessionOptions(), [client], journal(tmp_path))

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from console.venues.base import RateLimit
-from console.venues.pacing import Pacer, retry_after_seconds
+from console.venues.kit.base import RateLimit
+from console.venues.kit.pacing import Pacer, retry_after_seconds
 
 
 async def answered(pacer: Pacer, weight: int = 1) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from console.core.model import State, Target, TargetKind
 from console.core.store import KnownState, Store
-from console.venues.base import FeedStatus
+from console.venues.kit.base import FeedStatus
 
 
 class Clock:

@@ -7,7 +7,7 @@ from pathlib import Path
 from console.core.store import Store
 from console.tui.format import SPARK_BARS, Tones, fmt_rate, sparkline
 from console.tui.panels.freshness import ViewFacts, freshness_line
-from console.venues.base import FeedStatus
+from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FROZEN, FakeClock
 
 FACTS = ViewFacts(total=3, shown=3, selected=0, sort_label="Name ▲", filter_text="")

@@ -16,7 +16,7 @@ from textual.strip import Strip
 
 import console.tui.app  # noqa: F401  (installs the strip patch, as the console does)
 from console.tui.heap import QuietCollector, gc_paused
-from console.venues.base import FeedSink, FeedStatus
+from console.venues.kit.base import FeedSink, FeedStatus
 
 
 def _holds_no_reference_to_itself(use: object) -> bool:

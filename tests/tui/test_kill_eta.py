@@ -12,7 +12,7 @@ from console.tui.kill.eta import ControlRate, eta_s, fmt_eta
 from console.tui.kill.plan_text import leaves_text
 from console.tui.kill.report import report_rows
 from console.tui.kill.run import KillRun
-from console.venues.base import RateLimit, VenueSettings
+from console.venues.kit.base import RateLimit, VenueSettings
 from console.venues.registry import DOCUMENTED, control_rate
 
 X3 = DOCUMENTED["x3algo"]

@@ -22,7 +22,7 @@ from console.tui.kill.audit import AuditScreen
 from console.tui.kill.columns import Col, fit
 from console.tui.kill.progress import KillProgressScreen
 from console.tui.modals.quit import QuitScreen
-from console.venues.base import FeedStatus
+from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import journal, wait_for
 from tests.tui.test_kill_support import (

@@ -20,7 +20,7 @@ from textual.widgets import RichLog
 
 from console.core.model import Outcome, OutcomeKind
 from console.tui.app import ConsoleApp
-from console.venues.base import FeedStatus
+from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FROZEN, FakeClock, fake_session, fake_venues, preload
 from tests.tui.pilot_support import wait_for
 

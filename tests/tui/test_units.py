@@ -15,7 +15,7 @@ from console.tui.format import Cell, fmt_age, fmt_countdown, fmt_duration, one_l
 from console.tui.keymap import DEFAULT_KEYS, validate_keymap
 from console.tui.outcomes import advice
 from console.tui.planning import PlanDraft, build_draft
-from console.venues.base import FeedStatus
+from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FROZEN, FakeClock, FakeVenue, fake_session, preload
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from console.venues.feeds import FeedError
+from console.venues.kit.feeds import FeedError
 
 T = TypeVar("T")
 

@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 
 from console.sim.server import SimServer
-from console.venues.base import VenueSettings
 from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.finradar import FinRadarClient
 from console.venues.joyride import JoyrideClient
+from console.venues.kit.base import VenueSettings
 from console.venues.x3algo import X3AlgoClient
 from tests.support import RecordingSink, settings_for
 

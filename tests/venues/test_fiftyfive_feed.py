@@ -14,9 +14,9 @@ import pytest
 
 from console.core.model import State
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, Secret, VenueSettings
 from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.fiftyfive_feed import _Health
+from console.venues.kit.base import FeedStatus, Secret, VenueSettings
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
 
 API = "55tech"

@@ -25,10 +25,10 @@ from console.core.scrub import printable
 from console.core.session import Session, SessionOptions
 from console.sim.fiftyfive import FiftyFiveSim
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, Secret, VenueSettings
-from console.venues.feeds import FeedError, Unreadable
 from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.fiftyfive_keys import KeyIds
+from console.venues.kit.base import FeedStatus, Secret, VenueSettings
+from console.venues.kit.feeds import FeedError, Unreadable
 from console.venues.registry import session_for
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients

@@ -11,9 +11,9 @@ import pytest
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.sim.server import SimServer
-from console.venues.base import Secret
-from console.venues.feeds import FeedError
 from console.venues.fiftyfive import FiftyFiveClient
+from console.venues.kit.base import Secret
+from console.venues.kit.feeds import FeedError
 from tests.support import set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients
 from tests.venues.sim_clients import FiftyFiveMaker as Maker

@@ -21,12 +21,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
-from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import FeedError
 from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.fiftyfive_reads import status_from_reply
 from console.venues.fiftyfive_wire import TradingStatus
-from console.venues.http import CallError, Reply
+from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.feeds import FeedError
+from console.venues.kit.http import CallError, Reply
 from tests.venues.mutations import PROPS, headers_for
 
 KEYS = (

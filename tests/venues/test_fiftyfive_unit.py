@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
-from console.venues.base import Secret, VenueConfigError, VenueSettings
-from console.venues.feeds import FeedError
 from console.venues.fiftyfive import FiftyFiveClient
+from console.venues.kit.base import Secret, VenueConfigError, VenueSettings
+from console.venues.kit.feeds import FeedError
 
 KEY_A = "3f1c2a9e-8b7d-4c55-9e61-0a2b3c4d5e6f"
 KEY_B = "7e6d5c4b-3a29-4180-b7a6-f5e4d3c2b1a0"

@@ -9,8 +9,8 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, Secret
 from console.venues.finradar import FinRadarClient
+from console.venues.kit.base import FeedStatus, Secret
 from tests.support import RecordingSink, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients
 

@@ -21,10 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
-from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import Unreadable
 from console.venues.finradar import FinRadarClient, Page, parse_page
-from console.venues.http import Reply
+from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.feeds import Unreadable
+from console.venues.kit.http import Reply
 from tests.venues import mutations
 from tests.venues.mutations import PROPS, Mutations, caught, headers_for, nested, scalars
 from tests.venues.test_finradar_wire import KEY, LIST_SAMPLE, STOP_SAMPLE

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
-from console.venues.base import RateLimit, Secret, VenueSettings
-from console.venues.feeds import FeedError, Incomplete
 from console.venues.finradar import FinRadarClient
 from console.venues.finradar_wire import ErrorBody, StopReply, TargetList, state_of
-from console.venues.pacing import Pacer
+from console.venues.kit.base import RateLimit, Secret, VenueSettings
+from console.venues.kit.feeds import FeedError, Incomplete
+from console.venues.kit.pacing import Pacer
 
 KEY = "9f2c4e1ab7d84c0e9a51f3b2c6d7e8f0"
 

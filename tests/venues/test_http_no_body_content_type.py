@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from console.venues.base import VenueSettings
-from console.venues.http import make_http_client, send
+from console.venues.kit.base import VenueSettings
+from console.venues.kit.http import make_http_client, send
 
 Seen = list[dict[str, str]]
 

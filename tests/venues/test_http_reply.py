@@ -9,7 +9,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from console.venues.http import Reply
+from console.venues.kit.http import Reply
 
 
 class Body(BaseModel):

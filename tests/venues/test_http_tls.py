@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ssl
 
-from console.venues.base import VenueSettings
-from console.venues.http import make_http_client
+from console.venues.kit.base import VenueSettings
+from console.venues.kit.http import make_http_client
 
 
 def context_of(base_url: str) -> ssl.SSLContext:

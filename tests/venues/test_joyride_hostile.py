@@ -17,8 +17,8 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind
 from console.sim.joyride_world import BAD_ROW_ID
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus
-from console.venues.feeds import FeedError, Incomplete, Unreadable
+from console.venues.kit.base import FeedStatus
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues.sim_clients import feeding, joyride
 

@@ -12,8 +12,8 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, TargetKind
 from console.sim.server import SimServer
-from console.venues.base import Secret
 from console.venues.joyride import JoyrideClient
+from console.venues.kit.base import Secret
 from tests.support import settings_for, sim_admin, sim_counters
 
 API = "joyride"

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.core.scrub import printable
-from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import FeedError, Unreadable
-from console.venues.http import Reply
 from console.venues.joyride import JoyrideClient
 from console.venues.joyride_targets import parse_expiration
 from console.venues.joyride_wire import read_instrument_list
+from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.feeds import FeedError, Unreadable
+from console.venues.kit.http import Reply
 from tests.venues import test_joyride_unit as unit
 from tests.venues.mutations import IN_CI, PROPS, headers_for
 

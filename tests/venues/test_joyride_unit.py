@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
-from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import Unreadable
 from console.venues.joyride import JoyrideClient
 from console.venues.joyride_targets import Rounds, count_rounds
 from console.venues.joyride_wire import InstrumentRow
+from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.feeds import Unreadable
 
 TOKEN = "jr_admin_unit_test_token_5f1e"
 NOW = 1_740_700_000.0

@@ -12,7 +12,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, Secret, VenueSettings
+from console.venues.kit.base import FeedStatus, Secret, VenueSettings
 from console.venues.pipai import PipAIClient
 from console.venues.pipai_feed import StatusStream
 from console.venues.pipai_wire import StreamFrame

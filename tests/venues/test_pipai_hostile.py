@@ -21,8 +21,8 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
-from console.venues.base import Secret
-from console.venues.feeds import FeedError, Incomplete, Unreadable
+from console.venues.kit.base import Secret
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from console.venues.pipai import PipAIClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 

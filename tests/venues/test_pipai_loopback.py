@@ -9,8 +9,8 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
-from console.venues.base import Secret
-from console.venues.feeds import FeedError
+from console.venues.kit.base import Secret
+from console.venues.kit.feeds import FeedError
 from console.venues.pipai import PipAIClient
 from tests.support import settings_for, sim_admin, sim_counters
 

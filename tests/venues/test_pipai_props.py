@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
-from console.venues.base import Secret, VenueSettings
-from console.venues.http import QueryValue, Reply
+from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.http import QueryValue, Reply
 from console.venues.pipai import PipAIClient, request_target
 from console.venues.pipai_list import ListPage, read_page
 from tests.venues import mutations

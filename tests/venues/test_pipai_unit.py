@@ -19,8 +19,8 @@ from console.core.model import (
     Target,
     TargetKind,
 )
-from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import FeedError, Incomplete, Unreadable
+from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from console.venues.pipai import PipAIClient
 
 KEY = "pk_unit_key_0123456789"

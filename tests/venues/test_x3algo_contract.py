@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from console.core.model import ActionKind, State, Target, TargetKind
-from console.venues.base import Secret, VenueSettings
+from console.venues.kit.base import Secret, VenueSettings
 from console.venues.x3algo import X3AlgoClient
 from console.venues.x3algo_rows import to_target
 from console.venues.x3algo_wire import (

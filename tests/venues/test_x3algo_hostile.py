@@ -15,8 +15,8 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.core.scrub import printable
 from console.sim.server import SimServer
-from console.venues.base import FeedStatus, RateLimit, Secret
-from console.venues.feeds import FeedError, Incomplete, Unreadable
+from console.venues.kit.base import FeedStatus, RateLimit, Secret
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from console.venues.x3algo import X3AlgoClient, X3AlgoReadError
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients

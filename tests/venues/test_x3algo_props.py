@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.core.scrub import Scrubber
-from console.venues.base import Secret, VenueSettings
-from console.venues.feeds import Unreadable
+from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.feeds import Unreadable
 from console.venues.x3algo import X3AlgoClient
 from console.venues.x3algo_list import Page, parse_page
 from tests.venues import mutations

@@ -23,7 +23,7 @@ import pytest
 from console.cli import main
 from console.config import load_profile, write_profile_files
 from console.sim.server import SimServer
-from console.venues.feeds import FeedError
+from console.venues.kit.feeds import FeedError
 from console.venues.x3algo import X3AlgoClient
 from console.venues.x3algo_session_file import SessionFile, StoredSession
 from tests.support import settings_for, sim_admin, sim_counters

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State
-from console.venues.base import RateLimit, Secret, VenueSettings
-from console.venues.feeds import FeedError, Incomplete, Unreadable
+from console.venues.kit.base import RateLimit, Secret, VenueSettings
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from console.venues.x3algo import X3AlgoClient, X3AlgoReadError
 
 PASSWORD = "hunter2-secret-pass"

@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
 
-from console.venues.base import RateLimit
+from console.venues.kit.base import RateLimit
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

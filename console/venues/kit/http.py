@@ -43,8 +43,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
-from console.venues.base import VenueSettings
-from console.venues.pacing import Pacer, VendorAskedWait
+from console.venues.kit.base import VenueSettings
+from console.venues.kit.pacing import Pacer, VendorAskedWait
 
 JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 QueryValue = str | int | float | bool
@@ -95,7 +95,7 @@ class Reply:
     content: bytes
     latency_ms: float
     # False for the 429 made up here, unsent, while the vendor's too-long wait is in
-    # force (:class:`console.venues.pacing.VendorAskedWait`): nothing reached the venue.
+    # force (:class:`console.venues.kit.pacing.VendorAskedWait`): nothing reached the venue.
     sent: bool = True
 
     def header_list(self, name: str) -> list[str]:
