@@ -1,0 +1,156 @@
+"""The control step every venue takes: send → settle by re-reading → one Outcome.
+
+A control call (pause, stop, resume, start) ends in one of three ways, the same for
+every vendor; only the words and the vendor's rules differ:
+
+* **an answer** (any HTTP status) → the vendor's ``translate(reply)``. Where an answer
+  is there but not usable (a malformed 200, an echo of something else), ``translate``
+  settles it itself: ``await step.settle(NoAnswer(...))``;
+* **no answer, and the request surely never left** (``CallError.maybe_sent`` False) →
+  the vendor's ``unreached(err)``: FAILED, nothing sent;
+* **no answer, and it may have landed** (a timeout after sending, a cut connection) →
+  never re-sent. :meth:`ControlStep.settle` re-reads the target and the vendor's
+  ``judge(no_answer, seen)`` says what the re-read shows (APPLIED when it shows the
+  asked state, ALREADY where the vendor can tell, else UNCERTAIN); when the re-read
+  fails too, ``reread_failed(no_answer, why)`` says so (UNCERTAIN).
+
+Around the step, :func:`guarded` turns a bug into an UNCERTAIN outcome (a control call
+never raises) and passes the outcome through the venue's :class:`VenueScrubber`.
+
+How a venue uses it (one ControlStep per call, since judging needs the call's context)::
+
+    async def execute(self, target_id, action):
+        return await guarded(self._execute(target_id, action), self.scrubber,
+                             internal_error=lambda exc: Outcome(UNCERTAIN, ...), log=log)
+
+    async def _execute(self, target_id, action):
+        step = ControlStep(
+            reread=lambda: self.read_target(target_id),        # raises FeedError, or not
+            judge=partial(settled, target_id, action),          # (NoAnswer, seen) -> Outcome
+            reread_failed=partial(unsettled, target_id, action),  # (NoAnswer, why) -> Outcome
+        )
+        return await step.run(
+            lambda: send(self._http, "POST", path, ...),
+            translate=lambda reply: self._translate(step, target_id, action, reply),
+            unreached=lambda err: Outcome(FAILED, f"... {err.message}; nothing was sent"),
+            unanswered=lambda err: f"No answer from <vendor> to ... ({err.message})",
+        )
+
+``judge`` and ``reread_failed`` are pure functions of the vendor's words; they live in
+the vendor's ``outcomes.py``. Build each Outcome with :meth:`NoAnswer.outcome`, which
+carries the call's HTTP status and latency. ``errors`` widens what a failed re-read
+may raise (x3algo's re-read may raise ``CallError`` too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from console.core.model import Outcome, OutcomeKind, State
+from console.core.ports import FeedError
+from console.venues.kit.http import CallError, Reply
+from console.venues.kit.scrubber import VenueScrubber
+
+Seen = TypeVar("Seen")
+
+__all__ = ["ControlStep", "NoAnswer", "guarded"]
+
+
+@dataclass(frozen=True, slots=True)
+class NoAnswer:
+    """A control call without a usable answer: the words saying so (``what``: "No answer
+    from 55-tech to stop engine 'x' (timed out)"), and what HTTP saw of it."""
+
+    what: str
+    http_status: int | None = None
+    latency_ms: float | None = None
+
+    def outcome(
+        self,
+        kind: OutcomeKind,
+        message: str,
+        *,
+        state_after: State | None = None,
+        warning: str | None = None,
+        leaves: State | None = None,
+        vendor_code: str | None = None,
+    ) -> Outcome:
+        """An Outcome of this call (its HTTP status and latency carried over)."""
+        return Outcome(
+            kind,
+            message,
+            http_status=self.http_status,
+            latency_ms=self.latency_ms,
+            state_after=state_after,
+            warning=warning,
+            leaves=leaves,
+            vendor_code=vendor_code,
+        )
+
+
+class ControlStep(Generic[Seen]):
+    """One control call of one venue: send it, settle it by re-reading when there was no
+    usable answer, and translate what came back into an Outcome (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        reread: Callable[[], Awaitable[Seen]],
+        judge: Callable[[NoAnswer, Seen], Outcome],
+        reread_failed: Callable[[NoAnswer, str], Outcome],
+        errors: tuple[type[Exception], ...] = (FeedError,),
+    ) -> None:
+        self._reread = reread
+        self._judge = judge
+        self._reread_failed = reread_failed
+        self._errors = errors
+
+    async def run(
+        self,
+        send: Callable[[], Awaitable[Reply]],
+        *,
+        translate: Callable[[Reply], Awaitable[Outcome]],
+        unreached: Callable[[CallError], Outcome],
+        unanswered: Callable[[CallError], str],
+    ) -> Outcome:
+        """Send once (never re-sent here; a vendor's 429 retry lives inside ``send``)."""
+        try:
+            reply = await send()
+        except CallError as err:
+            if not err.maybe_sent:
+                return unreached(err)
+            return await self.settle(NoAnswer(unanswered(err), None, err.latency_ms))
+        return await translate(reply)
+
+    async def settle(self, no_answer: NoAnswer) -> Outcome:
+        """No usable answer: re-read the target and say what it shows (never re-send)."""
+        try:
+            seen = await self._reread()
+        except self._errors as exc:
+            return self._reread_failed(no_answer, str(exc) or "no answer")
+        return self._judge(no_answer, seen)
+
+
+async def guarded(
+    control: Awaitable[Outcome],
+    scrubber: VenueScrubber,
+    *,
+    internal_error: Callable[[Exception], Outcome],
+    log: logging.Logger,
+) -> Outcome:
+    """``control``'s Outcome, scrubbed; a bug in it becomes ``internal_error(exc)``
+    (UNCERTAIN: it may or may not have been sent), logged with a scrubbed traceback.
+    Cancellation passes through."""
+    try:
+        outcome = await control
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a control call ends as an outcome, never an exception
+        log.error("%s", scrubber.scrub("control call failed:\n" + traceback.format_exc()))
+        outcome = internal_error(exc)
+    return scrubber.outcome(outcome)
