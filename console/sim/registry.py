@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from console.sim.fiftyfive import FiftyFiveSim
-from console.sim.finradar import FinRadarSim
-from console.sim.joyride import JoyrideSim
-from console.sim.pipai import PipAISim
-from console.sim.vendor import VendorSim
-from console.sim.x3algo import X3AlgoSim
+from console.sim.fiftyfive.api import FiftyFiveSim
+from console.sim.finradar.api import FinRadarSim
+from console.sim.joyride.api import JoyrideSim
+from console.sim.kit.vendor import VendorSim
+from console.sim.pipai.api import PipAISim
+from console.sim.x3algo.api import X3AlgoSim
 
 VENDOR_SIMS: dict[str, type[VendorSim]] = {
     "55tech": FiftyFiveSim,

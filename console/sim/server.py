@@ -27,11 +27,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from console.sim.context import SimClock, VendorContext
-from console.sim.faults import FaultMiddleware
-from console.sim.knobs import Knobs
+from console.sim.kit.context import SimClock, VendorContext
+from console.sim.kit.faults import FaultMiddleware
+from console.sim.kit.knobs import Knobs
+from console.sim.kit.vendor import AdminError, VendorSim
 from console.sim.registry import VENDOR_SIMS
-from console.sim.vendor import AdminError, VendorSim
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from console.sim.fiftyfive import FiftyFiveSim
+from console.sim.fiftyfive.api import FiftyFiveSim
 from console.sim.server import SimServer, running_sim
 
 API = "55tech"

@@ -16,8 +16,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from console.sim import fiftyfive_ws
-from console.sim.fiftyfive import FiftyFiveSim
+from console.sim.fiftyfive import ws as fiftyfive_ws
+from console.sim.fiftyfive.api import FiftyFiveSim
 from console.sim.server import SimServer
 
 API = "55tech"

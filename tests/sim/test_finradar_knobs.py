@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from console.sim.finradar import ESCAPE_PREFIX, ESCAPE_SUFFIX, IMPOSSIBLE_STATUS
+from console.sim.finradar.api import ESCAPE_PREFIX, ESCAPE_SUFFIX, IMPOSSIBLE_STATUS
 from console.sim.server import SimServer
 from tests.support import set_knobs
 

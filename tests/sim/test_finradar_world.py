@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from console.sim.context import SimClock, VendorContext
-from console.sim.finradar import FinRadarSim
-from console.sim.finradar_world import ACTIVE, CREATED, STOPPED, Sniper
+from console.sim.finradar.api import FinRadarSim
+from console.sim.finradar.world import ACTIVE, CREATED, STOPPED, Sniper
+from console.sim.kit.context import SimClock, VendorContext
 
 FROZEN = 1_781_985_600.0  # 2026-06-20T20:00:00Z
 

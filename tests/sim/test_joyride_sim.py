@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from console.sim.context import SimClock, VendorContext
-from console.sim.joyride import JoyrideSim
-from console.sim.joyride_world import BAD_EXPIRATION, BAD_ROW_ID, DAY_S, DOT_IDS, ESCAPE
+from console.sim.joyride.api import JoyrideSim
+from console.sim.joyride.world import BAD_EXPIRATION, BAD_ROW_ID, DAY_S, DOT_IDS, ESCAPE
+from console.sim.kit.context import SimClock, VendorContext
 from console.sim.server import SimServer
 from tests.support import set_knobs, sim_admin, sim_counters
 

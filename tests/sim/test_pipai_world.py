@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from console.sim.context import SimClock, VendorContext
-from console.sim.pipai import PipAISim
-from console.sim.pipai_auth import (
+from console.sim.kit.context import SimClock, VendorContext
+from console.sim.pipai.api import PipAISim
+from console.sim.pipai.auth import (
     ApiKey,
     AuthFailure,
     Keyring,
@@ -18,7 +18,7 @@ from console.sim.pipai_auth import (
     expected_signature,
     webhook_signature,
 )
-from console.sim.pipai_world import ParamError, PipAIWorld, StateError, decode_cursor
+from console.sim.pipai.world import ParamError, PipAIWorld, StateError, decode_cursor
 
 SECRET = "test_secret_do_not_use"
 TS = "1761739200000"

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from console.sim.context import SimClock, VendorContext
+from console.sim.kit.context import SimClock, VendorContext
 from console.sim.server import SimServer
-from console.sim.x3algo import X3AlgoSim
+from console.sim.x3algo.api import X3AlgoSim
 from tests.sim import x3algo_http
 from tests.sim.x3algo_http import ALGOS, login
 from tests.support import set_knobs, sim_admin, sim_counters

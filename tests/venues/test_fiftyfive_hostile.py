@@ -23,7 +23,7 @@ from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, OutcomeKind
 from console.core.scrub import printable
 from console.core.session import Session, SessionOptions
-from console.sim.fiftyfive import FiftyFiveSim
+from console.sim.fiftyfive.api import FiftyFiveSim
 from console.sim.server import SimServer
 from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.fiftyfive_keys import KeyIds

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
-from console.sim.joyride_world import UNKNOWN_WORDS
+from console.sim.joyride.world import UNKNOWN_WORDS
 from console.sim.server import SimServer
 from console.venues.joyride import JoyrideClient
 from console.venues.kit.base import FeedStatus, RateLimit

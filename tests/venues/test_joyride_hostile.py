@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind
-from console.sim.joyride_world import BAD_ROW_ID
+from console.sim.joyride.world import BAD_ROW_ID
 from console.sim.server import SimServer
 from console.venues.kit.base import FeedStatus
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable

@@ -23,8 +23,8 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from console.sim.context import VendorContext
-from console.sim.fiftyfive_world import Engine, World
+from console.sim.fiftyfive.world import Engine, World
+from console.sim.kit.context import VendorContext
 
 CHANNELS = ("orders", "bets", "accounts", "scores", "emergency")
 SUBSCRIBE_WITHIN_S = 30.0

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.sim.context import SimClock
+from console.sim.kit.context import SimClock
 
 BLOCK = 40
 STRATEGY_TYPES = (

@@ -43,8 +43,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from console.sim.context import SimRateLimit, VendorContext
-from console.sim.finradar_world import (
+from console.sim.finradar.world import (
     ACTIVE,
     MAX_DURATION_MIN,
     STOPPED,
@@ -55,7 +54,8 @@ from console.sim.finradar_world import (
     WorldError,
     canonical_ticker,
 )
-from console.sim.vendor import AdminError, VendorSim
+from console.sim.kit.context import SimRateLimit, VendorContext
+from console.sim.kit.vendor import AdminError, VendorSim
 
 RATE_LIMIT = 120  # requests per key
 RATE_WINDOW_S = 60.0

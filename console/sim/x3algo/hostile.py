@@ -27,7 +27,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from console.sim.x3algo_world import Algo
+from console.sim.x3algo.world import Algo
 
 ENDLESS_PAGES = 1_000_000_000
 DOT_IDS = (".", "..")

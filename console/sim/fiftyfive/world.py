@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.sim.context import SimClock, SimRateLimit
+from console.sim.kit.context import SimClock, SimRateLimit
 
 # The six documented `status` strings, most severe first (precedence is [INF]).
 EMERGENCY = "emergency"

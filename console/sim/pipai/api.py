@@ -6,7 +6,7 @@ An independent implementation of the contract (nothing from ``console.venues``):
   20, opaque ``cursor`` = base64url of ``{"created_at": ...}``; newest first),
   ``GET /v1/strategies/{id}`` (1), ``POST .../pause`` (5; ``close_positions``),
   ``POST .../deploy`` (10; from draft or paused). No stop endpoint (Project decision 3).
-* Every request HMAC-signed (see :mod:`console.sim.pipai_auth`); errors are
+* Every request HMAC-signed (see :mod:`console.sim.pipai.auth`); errors are
   ``{"code", "message"}``; 1,200 weight per rolling 60 s per key [INF] answered with
   ``429 RATE_LIMITED`` and ``Retry-After``.
 * Pause with ``close_positions`` writes the ``position_closed`` events on the status
@@ -14,7 +14,7 @@ An independent implementation of the contract (nothing from ``console.venues``):
 * World commands (``/_sim/admin/<command>``): ``strategies``, ``set_status``,
   ``set_positions``, ``tick``, ``add_key``, ``expire_key``, ``auth``, ``subscribers``.
 * Hostile knobs ``endless_pages``, ``echo_secret``, ``bad_row``, ``dot_ids``,
-  ``escape_names``: see :mod:`console.sim.pipai_hostile`.
+  ``escape_names``: see :mod:`console.sim.pipai.hostile`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from console.sim.context import SimRateLimit, VendorContext
-from console.sim.pipai_auth import (
+from console.sim.kit.context import SimRateLimit, VendorContext
+from console.sim.kit.vendor import AdminError, VendorSim
+from console.sim.pipai.auth import (
     KEY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -40,7 +41,7 @@ from console.sim.pipai_auth import (
     AuthFailure,
     Keyring,
 )
-from console.sim.pipai_hostile import (
+from console.sim.pipai.hostile import (
     EchoingError,
     bad_row_id,
     dot_rows,
@@ -48,9 +49,8 @@ from console.sim.pipai_hostile import (
     escaped,
     list_body,
 )
-from console.sim.pipai_stream import Hub
-from console.sim.pipai_world import STATUSES, ParamError, PipAIWorld, StateError
-from console.sim.vendor import AdminError, VendorSim
+from console.sim.pipai.stream import Hub
+from console.sim.pipai.world import STATUSES, ParamError, PipAIWorld, StateError
 
 WEIGHT_BUDGET = 1200
 WEIGHT_WINDOW_S = 60.0

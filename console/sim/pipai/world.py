@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from console.sim.context import VendorContext
+from console.sim.kit.context import VendorContext
 
 STATUSES = ("draft", "deployed", "paused", "stopped", "error")
 TEMPLATES = ("tpl_grid", "tpl_dca", "tpl_momentum", "tpl_meanrev")

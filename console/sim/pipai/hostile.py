@@ -2,7 +2,7 @@
 
 docs/EMERGENCY.md ("Hostile venues"); the generic list knobs (``list_429``,
 ``list_body``, ``huge_list_mb``, ``deep_nesting``, ``retry_after``) live in
-:mod:`console.sim.faults`. PipAI's own:
+:mod:`console.sim.kit.faults`. PipAI's own:
 
 * ``endless_pages``: ``GET /v1/strategies`` never ends — every page is full (the
   account's strategies over and over) and carries a fresh ``next_cursor``
@@ -28,8 +28,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from console.sim.pipai_auth import KEY_HEADER, SIGNATURE_HEADER, Keyring
-from console.sim.pipai_world import PipAIWorld
+from console.sim.pipai.auth import KEY_HEADER, SIGNATURE_HEADER, Keyring
+from console.sim.pipai.world import PipAIWorld
 
 ESCAPED_NAME = "\x1b[2J\x1b]0;pipai owns this terminal\x07\x1b[31m{name}\x1b[0m"
 ENDLESS_PREFIX = "endless-"

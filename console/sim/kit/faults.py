@@ -13,7 +13,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console.sim.vendor import VendorSim
+from console.sim.kit.vendor import VendorSim
 
 
 class FaultMiddleware:

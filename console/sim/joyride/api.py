@@ -32,14 +32,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from console.sim.context import SimRateLimit, VendorContext
-from console.sim.joyride_world import (
+from console.sim.joyride.world import (
     ASSETS,
     ROUND_EPOCH_MS,
     World,
     settlement_clock,
 )
-from console.sim.vendor import AdminError, VendorSim
+from console.sim.kit.context import SimRateLimit, VendorContext
+from console.sim.kit.vendor import AdminError, VendorSim
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

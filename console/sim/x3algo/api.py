@@ -36,9 +36,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from console.sim.context import SimRateLimit, VendorContext
-from console.sim.vendor import AdminError, VendorSim
-from console.sim.x3algo_hostile import (
+from console.sim.kit.context import SimRateLimit, VendorContext
+from console.sim.kit.vendor import AdminError, VendorSim
+from console.sim.x3algo.hostile import (
     ENDLESS_PAGES,
     bad_row,
     dot_algos,
@@ -46,8 +46,8 @@ from console.sim.x3algo_hostile import (
     endless_page,
     escaped,
 )
-from console.sim.x3algo_tokens import ACCESS_TTL_S, REFRESH_TTL_S, Claims, TokenIssuer
-from console.sim.x3algo_world import Algo, World, build_world, move
+from console.sim.x3algo.tokens import ACCESS_TTL_S, REFRESH_TTL_S, Claims, TokenIssuer
+from console.sim.x3algo.world import Algo, World, build_world, move
 
 Handler = Callable[[Request], Awaitable[Response]]
 AuthedHandler = Callable[[Request, Claims], Awaitable[Response]]

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from console.sim.context import VendorContext
+from console.sim.kit.context import VendorContext
 
 
 class AdminError(Exception):

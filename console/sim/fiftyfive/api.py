@@ -15,10 +15,10 @@ imports ``console.venues``):
 * 2,000 requests per minute per key, else ``429 {"detail": ...}`` (no headers: the
   vendor documents none).
 * ``/ws/subscribe``: ``426`` over plain HTTP, the subscription protocol over WebSocket
-  (see :mod:`console.sim.fiftyfive_ws`).
+  (see :mod:`console.sim.fiftyfive.ws`).
 
 Hostile knobs (docs/EMERGENCY.md, "Hostile venues"; the generic list ones live in
-:mod:`console.sim.faults`):
+:mod:`console.sim.kit.faults`):
 
 * ``duplicate_slug``: every key's answers carry the first engine's ``client`` slug (each
   key still controls its own engine);
@@ -47,10 +47,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from console.sim.context import VendorContext
-from console.sim.fiftyfive_world import Engine, World
-from console.sim.fiftyfive_ws import Hub
-from console.sim.vendor import AdminError, VendorSim
+from console.sim.fiftyfive.world import Engine, World
+from console.sim.fiftyfive.ws import Hub
+from console.sim.kit.context import VendorContext
+from console.sim.kit.vendor import AdminError, VendorSim
 
 RATE_LIMIT = 2000
 RATE_WINDOW_S = 60.0

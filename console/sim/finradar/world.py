@@ -1,6 +1,6 @@
 """The simulated FinRadar Sniper world: accounts, sniper targets and their lifecycle.
 
-Kept apart from the HTTP layer (``console.sim.finradar``) so that the state machine can
+Kept apart from the HTTP layer (``console.sim.finradar.api``) so that the state machine can
 be read, and tested, on its own:
 
 * ``CREATED`` (start in the future) -> ``ACTIVE`` at ``start_time`` when one of the
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.sim.finradar_data import (
+from console.sim.finradar.data import (
     ANY_FORMS,
     BASE62,
     FORM_FILTERS,

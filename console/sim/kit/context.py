@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket
 
-from console.sim.knobs import Knobs
+from console.sim.kit.knobs import Knobs
 
 
 class SimClock:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from console.sim.context import SimClock
+from console.sim.kit.context import SimClock
 
 ACCESS_TTL_S = 900
 REFRESH_TTL_S = 604800

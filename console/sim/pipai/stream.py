@@ -23,10 +23,10 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from console.sim.context import VendorContext
-from console.sim.pipai_auth import WS_PATH, AuthFailure, Keyring
-from console.sim.pipai_hostile import echoed
-from console.sim.pipai_world import PipAIWorld
+from console.sim.kit.context import VendorContext
+from console.sim.pipai.auth import WS_PATH, AuthFailure, Keyring
+from console.sim.pipai.hostile import echoed
+from console.sim.pipai.world import PipAIWorld
 
 CHANNEL = "strategy.status"
 _BATCH_INTERVAL_S = 0.02

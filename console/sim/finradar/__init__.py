@@ -1,0 +1,1 @@
+"""The simulated FinRadar Sniper API: routes (api), accounts and snipers (world), name data."""

@@ -1,0 +1,1 @@
+"""The simulated Joyride API: routes (api) and daily option rounds (world)."""

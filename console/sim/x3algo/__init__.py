@@ -1,0 +1,1 @@
+"""The simulated x3algo API: routes (api), algorithms (world), JWTs (tokens), hostile answers."""
