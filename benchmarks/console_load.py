@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from textual import events
 
 from benchmarks._harness import knobs, sim_process
-from console.cli import session_options
+from console.cli.main import session_options
 from console.config import Profile
 from console.core.journal import Journal
 from console.core.model import Target

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from console.cli import main
+from console.cli.main import main
 
 sys.exit(main())

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from console.cli_control import did_you_mean
+from console.cli.control import did_you_mean
 from console.core.dispatcher import ItemResult, Report
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for

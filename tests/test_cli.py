@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from console.config import write_profile_files
 from console.core.journal import Journal
 from console.sim.server import SimServer

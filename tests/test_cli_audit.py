@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from console import cli_audit
-from console.cli import build_parser, main
+from console.cli import audit as cli_audit
+from console.cli.main import build_parser, main
 from console.config import write_profile_files
 from console.core.journal import Journal
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 
 VENUE = 'api = "x3algo"\nname = "algos"\nbase_url = "http://127.0.0.1:9"\n'
 

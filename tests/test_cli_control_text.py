@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console import cli_control
-from console.cli import build_parser
+from console.cli import control as cli_control
+from console.cli.main import build_parser
 from console.core.journal import Journal
 from console.core.model import Action, Outcome, OutcomeKind, State, Target
 from console.core.session import Session, SessionOptions

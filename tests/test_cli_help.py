@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import build_parser, demo_config_path, main
+from console.cli.main import build_parser, demo_config_path, main
 from console.config import write_profile_files
 from console.sim.server import SimServer
 

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from console import cli_sim
-from console.cli import demo_config_path
+from console.cli import sim as cli_sim
+from console.cli.main import demo_config_path
 from console.config import load_profile
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind
 from console.core.session import Session

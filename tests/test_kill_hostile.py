@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from console.config import write_profile_files
 from console.core.kill_lock import KillLock
 from console.core.operator import Operator

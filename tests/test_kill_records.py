@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from console.config import write_profile_files
 from console.core.journal import Journal
 from console.core.journal_fallback import STDERR_PREFIX, read_fallback

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from console.screenshots import SHOTS, THEMES, folder_of, write_screenshots
+from console.cli.screenshots import SHOTS, THEMES, folder_of, write_screenshots
 from console.sim.server import SimServer
 from console.venues.registry import make_client
 from tests.support import settings_for

@@ -1,4 +1,4 @@
-"""The TUI tests' names for the demo world (``console/tui/demo_world.py``).
+"""The TUI tests' names for the demo world (``console/demo/world.py``).
 
 The in-memory venue, the frozen clock, the fixed worlds and the session on them live in
 the package, because ``trading-console screenshots`` draws the same world; here they
@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from console.core.session import Session
-from console.tui.demo_venue import MemoryVenue
-from console.tui.demo_world import FROZEN, algorithms, demo_session, memory_venues, preload
-from console.tui.demo_world import FrozenClock as FakeClock
+from console.demo.venue import MemoryVenue
+from console.demo.world import FROZEN, algorithms, demo_session, memory_venues, preload
+from console.demo.world import FrozenClock as FakeClock
 
 FakeVenue = MemoryVenue
 

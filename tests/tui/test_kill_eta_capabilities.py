@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.core.ports import Capabilities, ControlRate, RateLimit, VenueSettings
-from console.tui.demo_venue import DEMO_CAPABILITIES
+from console.demo.venue import DEMO_CAPABILITIES
 from console.tui.kill.eta import control_rate
 from console.venues.registry import VENUE_CLIENTS, capabilities_of
 from tests.core.fakes import FakeClient

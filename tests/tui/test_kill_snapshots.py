@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from console.cli.screenshots import pinned
 from console.core.model import Outcome, OutcomeKind
-from console.screenshots import pinned
 from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FROZEN, FakeClock, FakeVenue, preload
 from tests.tui.test_kill_support import fake_kill_session, killable_venues, make_app

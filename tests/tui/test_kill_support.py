@@ -17,9 +17,9 @@ from textual.widgets import Static
 
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
+from console.demo.world import OPERATOR, demo_session, memory_venues
 from console.sim.server import SimServer
 from console.tui.app import ConsoleApp
-from console.tui.demo_world import OPERATOR, demo_session, memory_venues
 from console.tui.kill.kill_modal import KillScreen
 from console.tui.kill.progress import KillProgressScreen
 from console.venues.registry import session_for

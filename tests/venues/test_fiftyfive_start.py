@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from console.config import write_profile_files
 from console.core.dispatcher import Dispatcher, single_plan
 from console.core.journal import Journal

@@ -6,7 +6,7 @@ client, a stopped algorithm, a paused strategy, an expiration with drift, a stop
 sniper. The TUI tests and snapshots use it (through ``tests/tui/fakes.py``): small
 enough to read in a snapshot, in-process so each comes out the same byte for byte.
 The README's screenshots draw the world a demo user gets instead, the simulator's
-seed-1 world served in-process (``console/screenshot_world.py``).
+seed-1 world served in-process (``console/cli/screenshot_world.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from console.core.operator import Operator
 from console.core.ports import FeedStatus
 from console.core.session import Session, SessionOptions
 from console.core.trend import PNL_ATTRS
-from console.tui.demo_venue import KillableMemoryVenue, MemoryVenue
+from console.demo.venue import KillableMemoryVenue, MemoryVenue
 
 FROZEN = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 

@@ -4,13 +4,18 @@
 over loopback. The pictures show that same world — the same targets, names and numbers —
 but without the sockets: each simulated vendor's Starlette app is served to the real
 venue client through :class:`httpx.ASGITransport`, the vendors' clock is frozen at
-:data:`~console.tui.demo_world.FROZEN` and the world does not move (no tick runs), and
+:data:`~console.demo.world.FROZEN` and the world does not move (no tick runs), and
 the store is loaded once from each client's ``list_targets`` (no feeds), so no port,
 latency or wall-clock time reaches the screen.
 
 :class:`SimTransport` is also where a picture makes a venue misbehave: ``hold`` keeps its
 control calls (anything but a GET) waiting until released, ``fail`` answers the control
 calls whose path holds a given piece with a 503 in the simulator's words.
+
+It lives in ``console/cli/`` beside ``screenshots.py``, not in ``console/demo/``: it is
+the screenshots' world, used by that one command, and it builds the real venue clients
+and the simulator's vendors; ``console/demo/`` holds the in-memory world and venue the
+TUI tests drive, which need neither.
 """
 
 from __future__ import annotations
@@ -24,13 +29,13 @@ from starlette.applications import Starlette
 
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
-from console.sim.context import SimClock, VendorContext
-from console.sim.faults import FaultMiddleware
-from console.sim.knobs import Knobs
+from console.demo.world import FROZEN, OPERATOR, STREAMING_APIS, FrozenClock
+from console.sim.kit.context import SimClock, VendorContext
+from console.sim.kit.faults import FaultMiddleware
+from console.sim.kit.knobs import Knobs
+from console.sim.kit.vendor import VendorSim
 from console.sim.registry import VENDOR_SIMS
 from console.sim.server import _admin_routes
-from console.sim.vendor import VendorSim
-from console.tui.demo_world import FROZEN, OPERATOR, STREAMING_APIS, FrozenClock
 from console.venues.kit.base import FeedStatus, Secret, VenueClient, VenueSettings
 from console.venues.registry import client_class
 
@@ -105,7 +110,7 @@ def sim_world(seed: int = SEED, scale: int = 1, frozen_at: float = FROZEN) -> Si
 def sim_session(
     journal_path: Path, clock: FrozenClock, world: SimWorld, **options: object
 ) -> Session:
-    """A session on the world's clients; options as :func:`console.tui.demo_world.demo_session`
+    """A session on the world's clients; options as :func:`console.demo.world.demo_session`
     (profile ``demo`` here, as the demo's)."""
     defaults: dict[str, object] = {
         "profile": "demo",

@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from console import cli_audit, cli_control, cli_kill, cli_sim
-from console.cli_pipes import pipe_safe_stdio, silence
+from console import cli_kill
+from console.cli import audit, control, sim
+from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
@@ -54,7 +55,7 @@ CONTROL_VERBS = {
 def demo_config_path() -> Path:
     """The profile of the latest ``trading-console demo`` run, for ``--demo`` on other
     commands (each run has a folder of its own: docs/CONSOLE.md, "Demo state")."""
-    return cli_sim.current_demo_config()
+    return sim.current_demo_config()
 
 
 def _common(suppress: bool) -> argparse.ArgumentParser:
@@ -99,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="start with destructive keys unbound")  # fmt: skip
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
 
-    cli_sim.add_parser(sub)
+    sim.add_parser(sub)
 
     status = sub.add_parser("status", parents=[common], help="list every target of every venue",
                             description="Read every venue of the profile once and list its "
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     cli_kill.add_parsers(sub, common)
-    cli_audit.add_parser(sub, common)
+    audit.add_parser(sub, common)
 
     shots = sub.add_parser(
         "screenshots",
@@ -156,11 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if args.command == "sim":
-            return cli_sim.run_sim(args)
+            return sim.run_sim(args)
         if args.command == "demo":
-            return cli_sim.run_demo(args, cli_sim.demo_root())
+            return sim.run_demo(args, sim.demo_root())
         if args.command == "screenshots":
-            from console.screenshots import main as draw_screenshots
+            from console.cli.screenshots import main as draw_screenshots
 
             return draw_screenshots(args.out, args.only)
         profile = _profile(args)
@@ -170,15 +171,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command is None:
             return _run_console(profile, args)
         if args.command == "status":
-            return asyncio.run(cli_control.status(_session(profile), as_json=args.json))
+            return asyncio.run(control.status(_session(profile), as_json=args.json))
         if args.command in ("stop", "pause", "resume", "start"):
-            return asyncio.run(cli_control.control(_session(profile), args))
+            return asyncio.run(control.control(_session(profile), args))
         if args.command == "kill":
             return asyncio.run(cli_kill.kill(_session(profile), args))
         if args.command == "audit":
             needs_venues = args.interrupted and getattr(args, "verify", False)
             session = _session(profile) if needs_venues else _audit_session(profile)
-            return cli_audit.audit(session, args)
+            return audit.audit(session, args)
         parser.error(f"unknown command {args.command!r}")
     except (ConfigError, VenueConfigError) as exc:
         for line in str(exc).splitlines():

@@ -6,7 +6,7 @@ progress, its report) and the audit and help screens — in the dark and the lig
 as SVG (Textual's ``export_screenshot``).
 
 The world is the one ``trading-console demo`` shows: the simulator's seed-1 world, its
-five vendors built in process (:mod:`console.screenshot_world`) and served to the real
+five vendors built in process (:mod:`console.cli.screenshot_world`) and served to the real
 venue clients through an in-process transport, their clock frozen at
 2026-01-01T00:00:00Z and the world still. Not over loopback: real sockets would put
 latencies, ports and wall-clock times on screen, and a picture must come out the same
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from console.cli.screenshot_world import SimTransport, SimWorld, load, sim_session, sim_world
 from console.core.model import State, TargetKind
 from console.core.session import Session
-from console.screenshot_world import SimTransport, SimWorld, load, sim_session, sim_world
-from console.tui.demo_world import EVENT_HISTORY, FROZEN, STREAMING_APIS, FrozenClock, record_events
+from console.demo.world import EVENT_HISTORY, FROZEN, STREAMING_APIS, FrozenClock, record_events
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

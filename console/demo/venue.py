@@ -1,7 +1,7 @@
 """An in-memory venue: the fixed demo world's targets, answering like a real venue module.
 
-``MemoryVenue`` is what ``trading-console screenshots`` draws and what the TUI tests
-drive: ``actions_for`` mirrors what the real modules offer, ``execute`` applies the
+``MemoryVenue`` serves the demo world (``console/demo/world.py``) that the TUI tests and
+snapshots drive: ``actions_for`` mirrors what the real modules offer, ``execute`` applies the
 action to its own targets and records it, and its feed pushes a snapshot whenever
 something changes. Tests make it misbehave on purpose: ``fail`` a target with a chosen
 outcome, ``hold`` control calls until released, or take the whole feed ``down`` with
