@@ -50,7 +50,7 @@ from console.tui.modals.help import HelpScreen
 from console.tui.outcomes import OutcomesView
 from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
-from console.tui.strips import install as install_strip_patch
+from console.tui.textual_compat.strips import install as install_strip_patch
 from console.tui.target_screen import TargetScreen
 from console.tui.themes import install_themes, theme_commands, theme_notice
 

@@ -27,6 +27,8 @@ from textual import events
 from textual.app import App
 from textual.widget import Widget
 
+from console.tui.textual_compat.events import forward_event
+
 
 def _reroute(app: App[Any], event: events.Key, to: Widget) -> None:
     """Stop ``event`` here and give the same key, read at the same time, to ``to``."""
@@ -35,7 +37,7 @@ def _reroute(app: App[Any], event: events.Key, to: Widget) -> None:
     again = events.Key(event.key, event.character)
     again.time = event.time  # a dialog's TypeAhead looks at when it was read
     again.set_sender(app)
-    to._forward_event(again)
+    forward_event(to, again)
 
 
 def hand_on(widget: Widget, event: events.Key) -> bool:

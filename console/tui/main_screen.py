@@ -35,6 +35,7 @@ from console.tui.keymap import APP_BINDINGS, SCREEN_BINDINGS
 from console.tui.outcomes import OutcomesView
 from console.tui.overview import Overview
 from console.tui.panels import TargetPanel
+from console.tui.textual_compat.styles import stylesheet_generation
 
 
 class PanelShown(Message):
@@ -119,10 +120,10 @@ class MainScreen(Screen[None]):
         self._overviews: tuple[Overview, ...] = ()
 
     def on_mount(self) -> None:
-        self._styled_under = self.app._css_update_count  # every child styled once, just now
+        self._styled_under = stylesheet_generation(self.app)  # every child styled once, just now
         self._place_overview()
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
         """No restyle of every widget when the screen comes back (as KeptModal).
 
         Textual re-applies the whole stylesheet to a resumed screen: once at start-up,
@@ -133,7 +134,7 @@ class MainScreen(Screen[None]):
         classes or focus change. Textual counts stylesheet refreshes: a count that moved
         anyway still restyles. Called before Screen's own handler, with the same event.
         """
-        generation = self.app._css_update_count
+        generation = stylesheet_generation(self.app)
         if event.refresh_styles and self._styled_under == generation:
             event.refresh_styles = False
         self._styled_under = generation

@@ -26,7 +26,6 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
-from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -40,6 +39,7 @@ from console.tui.format import one_line, state_word
 from console.tui.header import PROFILE_COLOURS, profile_class
 from console.tui.modals.kept import KeptModal
 from console.tui.planning import PlanDraft, count_line, noun
+from console.tui.textual_compat.clock import event_time
 
 LIST_LIMIT = 5000
 """Targets listed one per line; past this the list says how many more (the journal has all)."""
@@ -72,13 +72,13 @@ class CountBox(Input):
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return bool(character and character.isdigit())
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         if event.key == "escape" or self.type_ahead.early(event):
             return
         if event.is_printable and not (event.character or "").isdigit():
             event.prevent_default()  # not typed here; it bubbles on to the bindings
 
-    def _on_paste(self, event: events.Paste) -> None:
+    def on_paste(self, event: events.Paste) -> None:
         if event.time < self.type_ahead.shown_at:
             event.prevent_default()
             event.stop()
@@ -159,7 +159,7 @@ class ConfirmScreen(KeptModal[Plan | None]):
         self._shown = False
         self.type_ahead.hidden()
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         """Keys read before this plan was on screen are dropped (:mod:`console.tui.focus`):
         a burst typed after the action key must not confirm what nobody has seen. Esc
         is let through: cancelling is always safe."""
@@ -169,9 +169,9 @@ class ConfirmScreen(KeptModal[Plan | None]):
     def on_mount(self) -> None:
         self._show()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume | None = None) -> None:
         self._show()
-        self.type_ahead.shown(get_time())
+        self.type_ahead.shown(event_time())
 
     def _show(self) -> None:
         """Fill the widgets from the draft (once per push; the first push composes first)."""

@@ -15,6 +15,8 @@ from typing import TypeVar
 from textual import events
 from textual.screen import ModalScreen
 
+from console.tui.textual_compat.styles import stylesheet_generation
+
 ResultT = TypeVar("ResultT")
 
 
@@ -23,9 +25,9 @@ class KeptModal(ModalScreen[ResultT]):
 
     _styled_under: int | None = None
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual calls this before Screen's own handler, with the same event.
-        generation = self.app._css_update_count
+        generation = stylesheet_generation(self.app)
         if event.refresh_styles and self._styled_under == generation:
             event.refresh_styles = False
         self._styled_under = generation

@@ -44,7 +44,7 @@ class FilterBox(Input):
     """The filter box: Enter hands focus back to the table at once, and keys that reached
     it after focus left go on to the table (:mod:`console.tui.focus`)."""
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         if hand_on(self, event):
             return
         if event.key == "enter":  # here, not once the key is back up at the app: the

@@ -8,6 +8,10 @@ compositor divides every line it paints, so a busy screen left ~150,000 such obj
 hundreds of ms measured, landing on key presses. Returning ``self`` without caching it
 gives the same results and lets reference counting free the strip at once.
 
+Why here: it replaces two public methods of Textual's ``Strip`` for the whole process,
+relying on how their private caches behave in the pinned release. Upstream:
+https://github.com/Textualize/textual/blob/main/src/textual/strip.py
+
 Installed when the app module is imported; ``tests/tui/test_heap.py`` fails if a Textual
 release changes the methods so that the patch no longer applies.
 """

@@ -1,0 +1,14 @@
+"""Every private Textual name the console still uses, in one place.
+
+Textual is pinned to one exact version (pyproject.toml); on each upgrade this package is
+the audit: read each function's source line against the new release. Nothing outside
+this package imports ``textual._…`` or ``textual.widgets._…`` or touches an underscore
+attribute of a Textual object.
+
+* :func:`~.clock.event_time`: the clock Textual stamps events with.
+* :func:`~.events.forward_event`: hand a key on to another widget as Textual does.
+* :func:`~.styles.stylesheet_generation`: how many times the app's CSS was refreshed.
+* :func:`~.app_state.queued_input`, :func:`~.app_state.shutting_down`: the app's
+  queue and shutdown flags.
+* :mod:`~.strips`: ``Strip.divide`` / ``Strip.crop_extend`` without self-reference cycles.
+"""
