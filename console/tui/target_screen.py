@@ -40,8 +40,8 @@ from console.tui.format import (
     sparkline,
     state_word,
 )
-from console.tui.kill.audit_rows import COLUMNS as AUDIT_COLUMNS
-from console.tui.kill.audit_rows import entry_cells
+from console.tui.screens.audit_rows import COLUMNS as AUDIT_COLUMNS
+from console.tui.screens.audit_rows import entry_cells
 
 HISTORY_LIMIT = 200
 """Journal rows shown at most (the newest); ``trading-console audit`` has them all."""

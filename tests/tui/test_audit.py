@@ -8,9 +8,9 @@ from typing import Any
 from textual.widgets import DataTable, Static
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind
-from console.tui.kill.audit import AuditScreen
-from console.tui.kill.audit_rows import COLUMNS, AuditFilter, cycle
-from console.tui.kill.recovery import InterruptedScreen
+from console.tui.screens.audit import AuditScreen
+from console.tui.screens.audit_rows import COLUMNS, AuditFilter, cycle
+from console.tui.screens.recovery import InterruptedScreen
 from tests.tui.fakes import FakeClock
 from tests.tui.pilot_support import wait_for
 from tests.tui.test_kill_support import (

@@ -17,7 +17,7 @@ from console.core.model import Action, ActionKind, State
 from console.sim.server import SimServer
 from console.tui.kill.kill_modal import KillScreen
 from console.tui.kill.progress import KillProgressScreen
-from console.tui.kill.recovery import InterruptedScreen
+from console.tui.screens.recovery import InterruptedScreen
 from console.venues.registry import make_client
 from tests.support import set_knobs, settings_for
 from tests.tui.pilot_support import wait_for

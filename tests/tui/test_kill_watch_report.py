@@ -18,10 +18,10 @@ from textual.widgets import DataTable, Static
 from console.core.model import Outcome, OutcomeKind, State
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.kill.audit import AuditScreen
 from console.tui.kill.columns import Col, fit
 from console.tui.kill.progress import KillProgressScreen
 from console.tui.modals.quit import QuitScreen
+from console.tui.screens.audit import AuditScreen
 from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import journal, wait_for

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from console.core.journal import Entry
 from console.core.recovery import Verified, verify_interrupted
 from console.core.session import Session
-from console.tui.kill.audit import AuditScreen
-from console.tui.kill.recovery import InterruptedScreen
+from console.tui.screens.audit import AuditScreen
+from console.tui.screens.recovery import InterruptedScreen
 
 if TYPE_CHECKING:
     from textual.app import App

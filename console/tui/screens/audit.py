@@ -23,7 +23,9 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from console.core.journal import Journal
 from console.tui.format import Tones
-from console.tui.kill.audit_rows import (
+from console.tui.kill.columns import fit, natural_widths
+from console.tui.kill.kill_modal import CSS
+from console.tui.screens.audit_rows import (
     FULL_TIME_WIDTH,
     OUTCOMES,
     SPECS,
@@ -32,8 +34,6 @@ from console.tui.kill.audit_rows import (
     entry_cells,
     query,
 )
-from console.tui.kill.columns import fit, natural_widths
-from console.tui.kill.kill_modal import CSS
 
 
 def short_time(cells: tuple[Text | str, ...]) -> tuple[Text | str, ...]:
