@@ -1,4 +1,4 @@
-"""x3algo client quirks against a scripted venue (httpx.MockTransport)."""
+"""x3algo client quirks against a scripted venue (tests/venues/loopback.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
-from console.venues.x3algo import X3AlgoClient, X3AlgoReadError
+from console.venues.x3algo.client import X3AlgoClient, X3AlgoReadError
+from tests.venues.loopback import LoopbackVenue
 
 PASSWORD = "hunter2-secret-pass"
 ALGO = "507f1f77bcf86cd799439011"
@@ -103,7 +104,7 @@ def make_client(venue: FakeVenue, **overrides: Any) -> X3AlgoClient:
         "pacing": False,
     }
     fields.update(overrides)
-    return X3AlgoClient(VenueSettings(**fields), transport=httpx.MockTransport(venue))
+    return X3AlgoClient(VenueSettings(**fields), transport=LoopbackVenue(venue))
 
 
 def reply(status: str, message: str = "") -> Callable[[httpx.Request], httpx.Response]:
@@ -347,7 +348,7 @@ async def test_spent_login_budget_fails_clearly_instead_of_waiting_15_minutes(
 async def test_an_unchanged_row_keeps_its_target_and_a_changed_one_is_read_again(
     venue: FakeVenue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import console.venues.x3algo_list as x3
+    import console.venues.x3algo.mapping as x3
 
     rows = [{**algo("active"), "id": f"{i:024d}", "name": f"algo {i}"} for i in range(3)]
     validated: list[object] = []  # rows mapped to a Target

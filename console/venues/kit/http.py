@@ -1,17 +1,21 @@
-"""The HTTP layer every venue module shares: httpx's API over aiohttp's transport.
+"""The HTTP layer every venue module shares, and its one send path: aiohttp's session.
 
-httpx gives the venues one request/response API and ``httpx.MockTransport`` for unit
-tests; ``httpx-aiohttp`` gives production aiohttp's connection pool, measured several
-times faster than httpx's own async pool under concurrency on this project's machines.
-
-One step further, measured in ``benchmarks/kill_fanout.py``: in production (the client
-was made here, on the aiohttp transport) :func:`send` hands the request straight to the
-transport's aiohttp session. httpx's per-request URL merging, request building and
-cookie-jar extraction cost the client more CPU than aiohttp itself did, which made an
-emergency stop of 2,000 targets several times slower than the raw floor. Clients given
-another transport (``httpx.MockTransport`` in unit tests) go through httpx as before;
-both paths produce the same :class:`Reply` and :class:`CallError`. Nothing keeps
+A venue client is an ``httpx.AsyncClient`` made by :func:`make_http_client` (its base
+URL, fixed headers and timeouts; httpx's URL type for the few modules that read them),
+but every request goes out the same way: :func:`send` hands it straight to the aiohttp
+session of the client's ``httpx-aiohttp`` transport. That is the path production runs,
+measured in ``benchmarks/kill_fanout.py``: httpx's per-request URL merging, request
+building and cookie-jar extraction cost more CPU than aiohttp itself did, which made an
+emergency stop of 2,000 targets several times slower than the raw floor. Nothing keeps
 cookies (a venue that needs one, x3algo's refresh token, keeps it itself).
+
+One path, on purpose: unit tests used to send through httpx's ``MockTransport`` — code
+production never ran (its own timeout mapping, body cap and URL building). Now a test
+reaches a venue of its own *below* this code, at the socket: a :class:`Seam` given as
+``transport=`` supplies the client's aiohttp connector, identical to production's but
+for where a host name resolves (``tests/venues/loopback.py``: a real aiohttp server on
+127.0.0.1 answering with the test's handler). Request building, headers, timeouts, the
+body cap, the error mapping and the aiohttp session are the production ones.
 
 Requests come back as a :class:`Reply` (any HTTP status, body kept as bytes) or raise
 :class:`CallError` when there was no answer, telling whether the request may have
@@ -26,14 +30,13 @@ an id is only ever sent as one percent-encoded path segment (:func:`segment`), a
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -86,8 +89,8 @@ class CallError(Exception):
 class Reply:
     """One HTTP answer, whatever its status.
 
-    ``headers`` is case-insensitive: httpx's headers, or on the production path the
-    headers aiohttp has already parsed (not copied again for every answer).
+    ``headers`` is case-insensitive: the headers aiohttp has already parsed (not copied
+    again for every answer), or a plain mapping for an answer made up here.
     """
 
     status: int
@@ -162,8 +165,23 @@ def parse_json(content: bytes, **options: Any) -> Any:
         raise ValueError(f"malformed JSON from venue ({words})") from None
 
 
+class Seam(Protocol):
+    """What a test puts below :func:`send`: the connector a venue client's aiohttp
+    session opens its connections with (called once, in the running loop, on the
+    client's first request). Production has none and uses :func:`production_connector`."""
+
+    def connector(self, limit: int) -> aiohttp.BaseConnector:
+        """A connector as :func:`production_connector` makes it, but for where it connects."""
+        ...
+
+
+def production_connector(limit: int) -> aiohttp.TCPConnector:
+    """The connector of a production venue client: ``limit`` connections, names cached 5 min."""
+    return aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300)
+
+
 class VenueHTTPClient(httpx.AsyncClient):
-    """An httpx client that remembers its aiohttp transport, for :func:`send`'s fast path."""
+    """An httpx client that remembers its aiohttp transport, for :func:`send`."""
 
     aiohttp_transport: AiohttpTransport | None = None
     fixed_headers: dict[str, str] | None = None  # the client's own headers, read once
@@ -194,37 +212,43 @@ def make_http_client(
     settings: VenueSettings,
     *,
     headers: Mapping[str, str] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Seam | None = None,
     max_connections: int = 64,
 ) -> httpx.AsyncClient:
-    """An httpx client on aiohttp's transport, timeouts always set, no proxies from env."""
+    """A venue client on aiohttp's session, timeouts always set, no proxies from env.
+
+    ``transport`` is the test seam (:class:`Seam`): where the connections go. Every
+    request takes the same path with or without it."""
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
     timeout = httpx.Timeout(
         settings.request_timeout_s, connect=min(settings.request_timeout_s, 5.0)
     )
-    fast = None
-    if transport is None:
+    seam = transport
 
-        def session() -> aiohttp.ClientSession:
-            connector = aiohttp.TCPConnector(limit=max_connections, ttl_dns_cache=300)
-            return aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
-            )
-
-        transport = fast = AiohttpTransport(
-            verify=tls_for(settings.base_url), limits=limits, trust_env=False, client=session
+    def session() -> aiohttp.ClientSession:
+        connector: aiohttp.BaseConnector
+        if seam is None:
+            connector = production_connector(max_connections)
+        else:
+            connector = seam.connector(max_connections)
+        return aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
         )
+
+    aiohttp_transport = AiohttpTransport(
+        verify=tls_for(settings.base_url), limits=limits, trust_env=False, client=session
+    )
     client = VenueHTTPClient(
         base_url=settings.base_url,
         headers={"User-Agent": _USER_AGENT, **(headers or {})},
         timeout=timeout,
-        transport=transport,
+        transport=aiohttp_transport,
         trust_env=False,
         follow_redirects=False,
     )
-    client.aiohttp_transport = fast
+    client.aiohttp_transport = aiohttp_transport
     client.max_body_bytes = settings.max_body_bytes
     client.fixed_headers = dict(client.headers.items())
     client.base = str(client.base_url).rstrip("/")
@@ -257,15 +281,12 @@ async def send(
     if content is not None and "content-type" not in {k.lower() for k in req_headers}:
         req_headers["Content-Type"] = "application/json"
     started = time.perf_counter()
-    fast = getattr(client, "aiohttp_transport", None)
+    transport = getattr(client, "aiohttp_transport", None)
+    if transport is None:
+        raise TypeError("send() takes a client made by make_http_client")
     try:
-        if fast is not None:
-            reply = await _exchange_aiohttp(fast, client, method, path, params, content,
-                                            req_headers, limit, started)  # fmt: skip
-        else:
-            reply = await _exchange(
-                client, method, path, params, content, req_headers, limit, started
-            )
+        reply = await _exchange_aiohttp(transport, client, method, path, params, content,
+                                        req_headers, limit, started)  # fmt: skip
     finally:
         if pacer is not None and slot is not None:
             pacer.settle(slot)
@@ -312,7 +333,7 @@ async def _exchange_aiohttp(
     limit: float,
     started: float,
 ) -> Reply:
-    """The production path: the request goes straight to the transport's aiohttp session."""
+    """The one path: the request goes straight to the transport's aiohttp session."""
     if not isinstance(transport.client, aiohttp.ClientSession):
         transport.client = transport.get_client()
     session = transport.client
@@ -345,46 +366,6 @@ async def _exchange_aiohttp(
     return Reply(status, response_headers, body, latency_ms)
 
 
-async def _exchange(
-    client: httpx.AsyncClient,
-    method: str,
-    path: str,
-    params: Mapping[str, QueryValue] | None,
-    content: bytes | None,
-    req_headers: dict[str, str],
-    limit: float,
-    started: float,
-) -> Reply:
-    """Through httpx: clients on another transport (``httpx.MockTransport`` in unit tests)."""
-    try:
-        async with asyncio.timeout(limit):
-            request = client.build_request(
-                method,
-                path,
-                params=dict(params) if params else None,
-                content=content,
-                headers=req_headers,
-                timeout=httpx.Timeout(limit, connect=min(limit, 5.0)),
-            )
-            response = await client.send(request, stream=True)
-            try:
-                body = await _read_capped_httpx(response, _body_cap(client))
-            finally:
-                await response.aclose()
-    except (TimeoutError, httpx.TimeoutException) as exc:
-        # ConnectTimeout means the request never left; any other timeout may have landed.
-        sent = not isinstance(exc, httpx.ConnectTimeout)
-        err = CallError("timeout", f"no answer within {limit:g} s", maybe_sent=sent)
-        err.latency_ms = (time.perf_counter() - started) * 1000
-        raise err from None
-    except httpx.ConnectError as exc:
-        raise CallError("connect", f"cannot connect: {_short(exc)}", maybe_sent=False) from None
-    except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
-    latency_ms = (time.perf_counter() - started) * 1000
-    return Reply(response.status_code, response.headers, body, latency_ms)
-
-
 def _body_cap(client: httpx.AsyncClient) -> int:
     return getattr(client, "max_body_bytes", _DEFAULT_MAX_BODY)
 
@@ -411,20 +392,6 @@ async def _read_capped_aiohttp(response: aiohttp.ClientResponse, cap: int) -> by
         size += len(chunk)
         if size > cap:
             response.close()
-            raise _too_large(cap)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _read_capped_httpx(response: httpx.Response, cap: int) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise _too_large(cap)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > cap:
             raise _too_large(cap)
         chunks.append(chunk)
     return b"".join(chunks)

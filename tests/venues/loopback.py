@@ -1,0 +1,227 @@
+"""A scripted venue on a real socket, below the venue clients' one send path.
+
+Production sends every request through aiohttp (``console/venues/kit/http.py``); unit
+tests used to swap that for httpx's ``MockTransport``, so they ran an httpx path that
+production never ran. :class:`LoopbackVenue` keeps the tests' handlers — a function
+``httpx.Request -> httpx.Response`` (or an awaitable of one), as ``MockTransport`` took
+— but serves them from an aiohttp server on 127.0.0.1 (port 0), so the client's request
+building, headers, timeouts, body cap and error mapping are the production ones.
+
+How the client gets here without changing its base URL: it is the client's seam
+(``transport=``, :class:`console.venues.kit.http.Seam`). Its connector is production's
+but for an aiohttp resolver that sends every host name to this server. Base URLs are
+``http://`` (no TLS on loopback; the venue's host name is kept, the handler sees it).
+
+The server starts lazily, in the running loop, on the client's first request (tests
+still build clients synchronously), answers every request with ``Connection: close``
+(each request opens a connection of its own, so :meth:`LoopbackVenue.refuse` applies
+to the very next request), and is closed by ``tests/venues/conftest.py`` after the test.
+
+The two kinds of "no answer":
+
+- a handler raising ``httpx.TimeoutException`` (``ReadTimeout``): the venue got the
+  request and never answers. The server holds the answer until the client gives up
+  and hangs up (its own timeout; tests keep it short).
+- a refused connection — nothing sent — cannot come from a handler, which only runs
+  once the request has arrived: the test calls :meth:`LoopbackVenue.refuse` before the
+  call, and from then on connections go to a loopback port that is bound but not
+  listening, so the client's connect really fails (``CallError`` "connect", unsent).
+
+Any other exception in a handler hangs up without an answer (the client: "connection
+broke") and is kept in :attr:`LoopbackVenue.errors` for the test to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import httpx
+from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
+from multidict import CIMultiDict
+
+Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
+
+LOOPBACK = "127.0.0.1"
+
+
+_HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+
+_OPEN: set[LoopbackVenue] = set()
+
+
+class LoopbackVenue:
+    """A test's handler served on 127.0.0.1; the seam a venue client is given."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.refusing = False
+        self.errors: list[BaseException] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start: asyncio.Task[None] | None = None
+        self._runner: web.ServerRunner | None = None
+        self._listening: socket.socket | None = None
+        self._closed_port: socket.socket | None = None
+        self._connectors: list[aiohttp.BaseConnector] = []
+
+    # -- the seam ---------------------------------------------------------------------
+
+    def connector(self, limit: int) -> aiohttp.BaseConnector:
+        """Production's connector, but every name resolves here (and is not cached, so
+        :meth:`refuse` takes effect at once)."""
+        connector = aiohttp.TCPConnector(
+            limit=limit, resolver=_ToLoopback(self), use_dns_cache=False
+        )
+        self._connectors.append(connector)
+        return connector
+
+    def refuse(self) -> None:
+        """From now on, connections are refused: nothing more reaches the handler."""
+        self.refusing = True
+
+    # -- the server -------------------------------------------------------------------
+
+    async def port(self) -> int:
+        """The port a connection goes to now: the server's, or a closed one when refusing."""
+        if self.refusing:
+            return self._refusing_port()
+        loop = asyncio.get_running_loop()
+        if self._start is None or self._loop is not loop:
+            if self._loop is not None and self._loop is not loop:
+                await self._abandon()
+            self._loop = loop
+            self._start = loop.create_task(self._serve())
+            _OPEN.add(self)
+        await asyncio.shield(self._start)
+        assert self._listening is not None
+        return int(self._listening.getsockname()[1])
+
+    def _refusing_port(self) -> int:
+        if self._closed_port is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((LOOPBACK, 0))  # bound, never listening: a connect is refused
+            self._closed_port = sock
+        return int(self._closed_port.getsockname()[1])
+
+    async def _serve(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind((LOOPBACK, 0))
+        self._listening = sock
+        server = web.Server(self._answer, handler_cancellation=True, access_log=None)
+        self._runner = web.ServerRunner(server, shutdown_timeout=0)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+
+    async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
+        body = await request.read()
+        asked = httpx.Request(
+            request.method,
+            f"http://{request.host}{request.raw_path}",
+            headers=list(request.raw_headers),
+            content=body,
+        )
+        try:
+            answer = self.handler(asked)
+            if inspect.isawaitable(answer):
+                answer = await answer
+        except httpx.TimeoutException:
+            # The venue got it and never answers: hold until the client hangs up (which
+            # cancels this handler) or the venue closes.
+            await asyncio.Event().wait()
+            raise
+        except Exception as exc:
+            self.errors.append(exc)
+            return _hang_up(request)
+        return await _reply(request, answer)
+
+    async def aclose(self) -> None:
+        """Stop the server and the clients' connectors it made (their sessions close)."""
+        _OPEN.discard(self)
+        for connector in self._connectors:
+            await connector.close()
+        self._connectors.clear()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._start = None
+        self._loop = None
+        for sock in (self._listening, self._closed_port):
+            if sock is not None:
+                sock.close()
+        self._listening = self._closed_port = None
+
+    async def _abandon(self) -> None:
+        """A new loop (a property test's runner per example): the old server is dead."""
+        for sock in (self._listening,):
+            if sock is not None:
+                sock.close()
+        self._runner = None
+        self._listening = None
+        self._connectors.clear()
+
+
+async def close_open_venues() -> None:
+    """Close every venue started in the running loop (``tests/venues/conftest.py``)."""
+    loop = asyncio.get_running_loop()
+    for venue in list(_OPEN):
+        if venue._loop is loop:
+            await venue.aclose()
+        elif venue._loop is None or venue._loop.is_closed():
+            _OPEN.discard(venue)
+
+
+async def _reply(request: web.BaseRequest, answer: httpx.Response) -> web.StreamResponse:
+    """The handler's httpx answer as aiohttp's: status, headers (repeats kept), body."""
+    try:
+        content = await answer.aread()
+    except RuntimeError:  # a synchronous stream
+        content = answer.read()
+    headers: CIMultiDict[str] = CIMultiDict(
+        (k, v) for k, v in answer.headers.multi_items() if k.lower() not in _HOP_BY_HOP
+    )
+    if "content-length" in answer.headers or not content:
+        reply = web.Response(status=answer.status_code, body=content, headers=headers)
+        reply.force_close()
+        return reply
+    streamed = web.StreamResponse(status=answer.status_code, headers=headers)
+    streamed.force_close()
+    streamed.enable_chunked_encoding()
+    await streamed.prepare(request)
+    await streamed.write(content)
+    await streamed.write_eof()
+    return streamed
+
+
+def _hang_up(request: web.BaseRequest) -> web.StreamResponse:
+    """No answer at all: the connection is closed under the request."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=500)
+
+
+class _ToLoopback(AbstractResolver):
+    """Every host name resolves to the venue's server (or its closed port, refusing)."""
+
+    def __init__(self, venue: LoopbackVenue) -> None:
+        self._venue = venue
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host,
+                host=LOOPBACK,
+                port=await self._venue.port(),
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
+
+    async def close(self) -> None:
+        return None
