@@ -31,6 +31,7 @@ from console.sim.kit.context import SimClock, VendorContext
 from console.sim.kit.faults import FaultMiddleware
 from console.sim.kit.knobs import Knobs
 from console.sim.kit.vendor import AdminError, VendorSim
+from console.sim.kit.world import World
 from console.sim.registry import VENDOR_SIMS
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class SimServer:
         self.clock = SimClock(frozen_at)
         self.motion = motion
         self.tick_s = tick_s
-        self.vendors: dict[str, VendorSim] = {}
+        self.vendors: dict[str, VendorSim[World]] = {}
         for api in vendors or tuple(VENDOR_SIMS):
             vendor_scale = (scales or {}).get(api, scale)
             ctx = VendorContext(
@@ -107,7 +108,7 @@ class SimServer:
         return entries
 
     # ----- serving -----------------------------------------------------------------
-    def _app(self, vendor: VendorSim) -> Starlette:
+    def _app(self, vendor: VendorSim[World]) -> Starlette:
         app = Starlette(routes=[*_admin_routes(vendor), *vendor.routes()])
         app.add_middleware(FaultMiddleware, vendor=vendor)
         return app
@@ -176,11 +177,10 @@ class SimServer:
         """Move the world by ``dt`` seconds (P&L drift, fills, expiries ...)."""
         now = self.clock.now()
         for vendor in self.vendors.values():
-            for fn in vendor.ctx.tickers:
-                try:
-                    fn(now, dt)
-                except Exception:  # a bug in one vendor's world must not stop the others
-                    log.exception("%s world tick failed", vendor.api)
+            try:
+                vendor.world.tick(now, dt)
+            except Exception:  # a bug in one vendor's world must not stop the others
+                log.exception("%s world tick failed", vendor.api)
 
     async def _drop_forever(self) -> None:
         while True:
@@ -243,7 +243,7 @@ def running_sim(**kwargs: Any) -> Iterator[SimServer]:
 
 
 async def _close_websockets(
-    vendor: VendorSim, code: int, reason: str, *, older_than: float | None = None
+    vendor: VendorSim[World], code: int, reason: str, *, older_than: float | None = None
 ) -> int:
     closed = 0
     now = time.monotonic()
@@ -260,7 +260,7 @@ async def _close_websockets(
     return closed
 
 
-def _admin_routes(vendor: VendorSim) -> list[Route]:
+def _admin_routes(vendor: VendorSim[World]) -> list[Route]:
     """``/_sim/...``: knobs, counters, world commands and dropping streams, for tests."""
 
     async def get_knobs(request: Request) -> Response:

@@ -29,8 +29,7 @@ def count(sim: FinRadarSim, status: str) -> int:
 def tick(sim: FinRadarSim, at: float, dt: float = 0.0) -> None:
     """Move the clock to ``at`` and tick (dt=0: no random filings or creations)."""
     sim.ctx.clock.frozen_at = at
-    for fn in sim.ctx.tickers:
-        fn(at, dt)
+    sim.world.tick(at, dt)
 
 
 def first(sim: FinRadarSim, status: str) -> Sniper:

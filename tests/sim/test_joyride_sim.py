@@ -110,8 +110,7 @@ def test_motion_settles_a_passed_round_and_lists_the_next() -> None:
     sim = make_sim()
     before = sim.world.expirations()
     sim.world.pause_by_expiration(before[0], True)
-    for fn in sim.ctx.tickers:
-        fn(before[0] + 1.0, 0.5)
+    sim.world.tick(before[0] + 1.0, 0.5)
     after = sim.world.expirations()
     assert after == [*before[1:], before[-1] + DAY_S]
     assert sim.world.peek(after[-1])["db_paused"] == 0  # a new round starts live

@@ -106,7 +106,7 @@ def test_stale_timestamp_is_refused_with_the_configured_code() -> None:
 
 
 def test_world_has_every_status_and_documented_shapes() -> None:
-    world = PipAIWorld(ctx())
+    world = PipAIWorld.from_context(ctx())
     items = [s.as_json(0.0) for s in world.newest_first]
     assert len(items) == 30
     statuses = [i["status"] for i in items]
@@ -128,14 +128,14 @@ def test_world_has_every_status_and_documented_shapes() -> None:
 
 def test_same_seed_and_frozen_clock_give_identical_worlds() -> None:
     def dump(seed: int) -> str:
-        return json.dumps([s.as_json(0.0) for s in PipAIWorld(ctx(seed)).newest_first])
+        return json.dumps([s.as_json(0.0) for s in PipAIWorld.from_context(ctx(seed)).newest_first])
 
     assert dump(7) == dump(7)
     assert dump(7) != dump(8)
 
 
 def test_scale_100_world_is_unique_and_ordered() -> None:
-    world = PipAIWorld(ctx(scale=100))
+    world = PipAIWorld.from_context(ctx(scale=100))
     assert len(world.strategies) == 3000
     names = {s.name for s in world.newest_first}
     assert len(names) == 3000
@@ -145,7 +145,7 @@ def test_scale_100_world_is_unique_and_ordered() -> None:
 
 
 def test_pages_walk_every_strategy_newest_first() -> None:
-    world = PipAIWorld(ctx())
+    world = PipAIWorld.from_context(ctx())
     seen: list[str] = []
     cursor = None
     while True:
@@ -170,7 +170,8 @@ def test_cursor_encoding_matches_the_documented_example() -> None:
 
 def test_pause_with_close_emits_closes_before_paused() -> None:
     events: list[tuple[str, str, dict[str, object]]] = []
-    world = PipAIWorld(ctx(), emit=lambda sid, kind, data: events.append((sid, kind, data)))
+    world = PipAIWorld.from_context(ctx())
+    world.emit = lambda sid, kind, data: events.append((sid, kind, data))
     s = next(s for s in world.newest_first if s.status == "deployed")
     world.set_positions(s.id, 3)
     events.clear()
@@ -184,14 +185,15 @@ def test_pause_with_close_emits_closes_before_paused() -> None:
 
 
 def test_unknown_status_rate_reports_an_unknown_word() -> None:
-    world = PipAIWorld(ctx())
+    world = PipAIWorld.from_context(ctx())
     assert {s.as_json(1.0)["status"] for s in world.newest_first} == {"hibernating"}
     assert "hibernating" not in {s.as_json(0.0)["status"] for s in world.newest_first}
 
 
 def test_motion_moves_positions_and_emits_events() -> None:
     events: list[str] = []
-    world = PipAIWorld(ctx(), emit=lambda sid, kind, data: events.append(kind))
+    world = PipAIWorld.from_context(ctx())
+    world.emit = lambda sid, kind, data: events.append(kind)
     before = json.dumps([s.as_json(0.0) for s in world.newest_first])
     for _ in range(20):
         world.tick(FROZEN, 5.0)

@@ -47,13 +47,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from console.sim.fiftyfive.world import Engine, World
+from console.sim.fiftyfive.world import RATE_LIMIT, Engine, FiftyFiveWorld
 from console.sim.fiftyfive.ws import Hub
 from console.sim.kit.context import VendorContext
 from console.sim.kit.vendor import AdminError, VendorSim
 
-RATE_LIMIT = 2000
-RATE_WINDOW_S = 60.0
 AUTH_DETAIL = "Invalid or missing API key"
 VERBS = ("pause", "resume", "stop", "start")
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -74,18 +72,16 @@ _FLAG_COMMANDS = {
 }
 
 
-class FiftyFiveSim(VendorSim):
+class FiftyFiveSim(VendorSim[FiftyFiveWorld]):
     api = "55tech"
+    world_type = FiftyFiveWorld
     list_paths = ("/api/v1/trading/status",)
     ws_path = "/ws/subscribe"
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)
-        self.world = World(
-            ctx.rng, ctx.scale, ctx.clock, lambda: ctx.rate_limit(RATE_LIMIT, RATE_WINDOW_S)
-        )
         self.hub = Hub(ctx, self.world)
-        ctx.on_tick(self._tick)
+        self.world.emit = self.hub.broadcast_orders
 
     # ----- VendorSim ------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -137,7 +133,7 @@ class FiftyFiveSim(VendorSim):
                     filled.append(order.order_id)
             return {"client": engine.client, "filled": filled}
         if command == "tick":
-            self._tick(self.ctx.clock.now(), float(args.get("dt", 1.0)))
+            self.world.tick(self.ctx.clock.now(), float(args.get("dt", 1.0)))
             return {"ok": True}
         if command == "engines":
             rate = self.ctx.knobs.unknown_status_rate
@@ -155,9 +151,6 @@ class FiftyFiveSim(VendorSim):
         if engine is None:
             raise KeyError(f"no client {client!r}")
         return engine
-
-    def _tick(self, now: float, dt: float) -> None:
-        self.world.move(dt, self.hub.broadcast_orders)
 
     # ----- HTTP handlers ---------------------------------------------------------------
     def _authenticate(self, request: Request) -> Engine | Response:

@@ -14,9 +14,13 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
-from console.sim.kit.context import SimClock, SimRateLimit
+from console.sim.kit.context import SimClock, SimRateLimit, VendorContext
+
+# Each API key's documented budget: 2,000 requests per rolling minute.
+RATE_LIMIT = 2000
+RATE_WINDOW_S = 60.0
 
 # The six documented `status` strings, most severe first (precedence is [INF]).
 EMERGENCY = "emergency"
@@ -152,13 +156,21 @@ class GlobalFlags:
         }
 
 
-class World:
-    """Every client engine plus the global flags, and the rules that move them."""
+# How order activity is reported: (engine, INSERT or UPDATE, order payload, old values).
+Emit = Callable[[Engine, str, dict[str, Any], dict[str, Any]], None]
+
+
+class FiftyFiveWorld:
+    """Every client engine plus the global flags, and the rules that move them.
+
+    Order activity of each tick is handed to ``emit`` (the WebSocket hub, once it exists).
+    """
 
     def __init__(
         self, rng: random.Random, scale: int, clock: SimClock, bucket: Callable[[], SimRateLimit]
     ) -> None:
         self.clock = clock
+        self.emit: Emit = lambda engine, kind, payload, old: None
         self.flags = GlobalFlags()
         self.engines: list[Engine] = []
         self.by_key: dict[str, Engine] = {}
@@ -166,6 +178,11 @@ class World:
         self._motion = random.Random(rng.random())
         self._next_order = 100_000 + rng.randrange(900_000)
         self._build(rng, max(1, scale), bucket)
+
+    @classmethod
+    def from_context(cls, ctx: VendorContext) -> Self:
+        """The seeded world of ``4 * scale`` engines, each with its key's rate bucket."""
+        return cls(ctx.rng, ctx.scale, ctx.clock, lambda: ctx.rate_limit(RATE_LIMIT, RATE_WINDOW_S))
 
     # ----- building --------------------------------------------------------------
     def _build(self, rng: random.Random, scale: int, bucket: Callable[[], SimRateLimit]) -> None:
@@ -307,11 +324,10 @@ class World:
         order.matched_at = self.clock.iso()
         return old
 
-    def move(
-        self, dt: float, emit: Callable[[Engine, str, dict[str, Any], dict[str, Any]], None]
-    ) -> None:
-        """One tick: live engines place orders and open orders fill, each reported by `emit`."""
+    def tick(self, now: float, dt: float) -> None:
+        """Live engines place orders and open orders fill, each reported by ``emit``."""
         rng = self._motion
+        emit = self.emit
         for engine in self.engines:
             if not self.trading_active(engine):
                 continue

@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from console.sim.fiftyfive.world import Engine, World
+from console.sim.fiftyfive.world import Engine, FiftyFiveWorld
 from console.sim.kit.context import VendorContext
 
 CHANNELS = ("orders", "bets", "accounts", "scores", "emergency")
@@ -76,7 +76,7 @@ class Subscription:
 class Hub:
     """Every live subscription, by client, and the broadcasts the world produces."""
 
-    def __init__(self, ctx: VendorContext, world: World) -> None:
+    def __init__(self, ctx: VendorContext, world: FiftyFiveWorld) -> None:
         self.ctx = ctx
         self.world = world
         self.by_client: dict[str, set[Subscription]] = {}

@@ -49,8 +49,8 @@ from console.sim.finradar.world import (
     STOPPED,
     WINDOW_EXPIRED,
     Account,
+    FinRadarWorld,
     Sniper,
-    SniperWorld,
     WorldError,
     canonical_ticker,
 )
@@ -81,18 +81,17 @@ ESCAPE_SUFFIX = "\x1b[31m"
 _ESCAPES = re.compile(r"\x1b\][^\x07]*\x07|\x1b\[[0-9;?]*[A-Za-z]")
 
 
-class FinRadarSim(VendorSim):
+class FinRadarSim(VendorSim[FinRadarWorld]):
     """FinRadar's Sniper module: list, create and stop sniper targets of one API key."""
 
     api = "finradar"
+    world_type = FinRadarWorld
     list_paths = ("/api/v1/sniper/targets",)
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)
-        self.world = SniperWorld(ctx.rng, ctx.clock.now(), ctx.scale, ctx.clock.iso)
         self._limits: dict[str, SimRateLimit] = {}
         self._dots: dict[str, Sniper] = {}
-        ctx.on_tick(self.world.tick)
 
     # ----- VendorSim -----------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -333,7 +332,7 @@ def _int_param(raw: str | None, name: str, default: int, low: int, high: int | N
 
 
 def _create_fields(body: Any) -> dict[str, Any]:
-    """Validate a create body into :meth:`SniperWorld.create` arguments (ValueError: 400)."""
+    """Validate a create body into :meth:`FinRadarWorld.create` arguments (ValueError: 400)."""
     if not isinstance(body, dict):
         raise ValueError("Request body must be a JSON object")
     ticker = body.get("ticker")

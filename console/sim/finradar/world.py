@@ -22,7 +22,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from console.sim.finradar.data import (
     ANY_FORMS,
@@ -32,6 +32,7 @@ from console.sim.finradar.data import (
     TICKERS,
     WEBHOOKS,
 )
+from console.sim.kit.context import VendorContext
 
 CREATED, ACTIVE, STOPPED = "CREATED", "ACTIVE", "STOPPED"
 WINDOW_EXPIRED, MANUAL_STOP, FILING_HIT = "window_expired", "manual_stop", "filing_hit"
@@ -108,7 +109,7 @@ class Account:
         return [self.by_id[key[2]] for key in reversed(self.ordered)]
 
 
-class SniperWorld:
+class FinRadarWorld:
     """Every account's snipers, their lifecycle, and how they are written on the wire."""
 
     def __init__(self, rng: random.Random, now: float, scale: int, iso: Iso) -> None:
@@ -124,6 +125,11 @@ class SniperWorld:
         base = float(int(now))
         self._seed_account(self.primary, base, active=min(PAID_SLOTS, 2 + scale), scale=scale)
         self._seed_account(self.other, base, active=1, scale=0)
+
+    @classmethod
+    def from_context(cls, ctx: VendorContext) -> Self:
+        """The two seeded accounts; the primary's schedule and history grow with ``scale``."""
+        return cls(ctx.rng, ctx.clock.now(), ctx.scale, ctx.clock.iso)
 
     # ----- ids and seeding ---------------------------------------------------------
     def _base62(self, n: int) -> str:

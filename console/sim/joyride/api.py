@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,12 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from console.sim.joyride.world import (
-    ASSETS,
-    ROUND_EPOCH_MS,
-    World,
-    settlement_clock,
-)
+from console.sim.joyride.world import ASSETS, ROUND_EPOCH_MS, JoyrideWorld, settlement_clock
 from console.sim.kit.context import SimRateLimit, VendorContext
 from console.sim.kit.vendor import AdminError, VendorSim
 
@@ -62,8 +56,9 @@ class _Invalid(Exception):
         self.details = details
 
 
-class JoyrideSim(VendorSim):
+class JoyrideSim(VendorSim[JoyrideWorld]):
     api = "joyride"
+    world_type = JoyrideWorld
     list_paths = ("/api/v1/market/instruments",)
     base_path = "/api"
 
@@ -73,11 +68,6 @@ class JoyrideSim(VendorSim):
         self.admin_token = f"jr_admin_{digest[:40]}"
         self.admin_open = False  # ADMIN_TOKEN unset: development mode, routes open
         self.limit: SimRateLimit | None = None  # [GAP] no documented limit: off by default
-        self.world = World.build(
-            seed=ctx.seed, scale=max(1, ctx.scale), now=ctx.clock.now(), rng=ctx.rng
-        )
-        self._motion_rng = random.Random(f"{ctx.seed}:joyride:motion")
-        ctx.on_tick(self._tick)
 
     # ----- VendorSim -------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -195,10 +185,6 @@ class JoyrideSim(VendorSim):
         return scheme.lower() == "bearer" and hmac.compare_digest(
             token.strip().encode(), self.admin_token.encode()
         )
-
-    def _tick(self, now: float, dt: float) -> None:
-        self.world.drift_spots(self._motion_rng, dt)
-        self.world.settle_due(now)
 
     # ----- market data -------------------------------------------------------------
     async def _instruments(self, request: Request) -> Response:

@@ -18,7 +18,9 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
+
+from console.sim.kit.context import VendorContext
 
 DAY_S = 86_400
 SETTLEMENT_HOUR_UTC = 8
@@ -104,12 +106,14 @@ def strike_step(spot: float, count: int) -> int:
 
 
 @dataclass
-class World:
+class JoyrideWorld:
     """All listed instruments plus the engine's view of them."""
 
     seed: int
     strikes_per_side: int
     rng: random.Random
+    # Spot drift draws from its own seeded RNG, apart from the one that built the world.
+    motion_rng: random.Random
     spots: dict[str, float] = field(default_factory=dict)
     by_expiration: dict[int, list[Instrument]] = field(default_factory=dict)
     index: dict[str, Instrument] = field(default_factory=dict)
@@ -121,8 +125,15 @@ class World:
     _listing: tuple[tuple[int, float, bool, bool, bool], bytes] | None = None
 
     @classmethod
-    def build(cls, *, seed: int, scale: int, now: float, rng: random.Random) -> World:
-        world = cls(seed=seed, strikes_per_side=STRIKES_PER_SIDE_AT_SCALE_1 * scale, rng=rng)
+    def from_context(cls, ctx: VendorContext) -> Self:
+        """The listed rounds (``ROUNDS_LISTED``) of every asset, strikes scaled by ``scale``."""
+        rng, seed, now = ctx.rng, ctx.seed, ctx.clock.now()
+        world = cls(
+            seed=seed,
+            strikes_per_side=STRIKES_PER_SIDE_AT_SCALE_1 * max(1, ctx.scale),
+            rng=rng,
+            motion_rng=random.Random(f"{seed}:joyride:motion"),
+        )
         for asset, (spot, _) in ASSETS.items():
             world.spots[asset] = round(spot * rng.uniform(0.92, 1.08), 2)
         for expiration in next_expirations(now, ROUNDS_LISTED):
@@ -356,7 +367,13 @@ class World:
         }
 
     # ----- motion ------------------------------------------------------------------
-    def drift_spots(self, rng: random.Random, dt: float) -> None:
+    def tick(self, now: float, dt: float) -> None:
+        """Spots drift; every round past its expiration settles and a new one is listed."""
+        self._drift_spots(dt)
+        self.settle_due(now)
+
+    def _drift_spots(self, dt: float) -> None:
+        rng = self.motion_rng
         for asset, spot in self.spots.items():
             self.spots[asset] = round(max(0.01, spot * (1 + rng.gauss(0, 0.0004) * dt)), 2)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -86,7 +85,6 @@ class VendorContext:
     clock: SimClock
     knobs: Knobs = field(default_factory=Knobs)
     websockets: set[WebSocket] = field(default_factory=set)
-    tickers: list[Callable[[float, float], None]] = field(default_factory=list)
     rng: random.Random = field(init=False)
     fault_rng: random.Random = field(init=False)
     counters: dict[str, int] = field(default_factory=dict)
@@ -112,7 +110,3 @@ class VendorContext:
 
     def untrack(self, ws: WebSocket) -> None:
         self.websockets.discard(ws)
-
-    def on_tick(self, fn: Callable[[float, float], None]) -> None:
-        """Call ``fn(now, dt)`` on every world tick (P&L drift, fills, expiries ...)."""
-        self.tickers.append(fn)

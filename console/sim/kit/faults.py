@@ -14,10 +14,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.sim.kit.vendor import VendorSim
+from console.sim.kit.world import World
 
 
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, vendor: VendorSim) -> None:
+    def __init__(self, app: ASGIApp, vendor: VendorSim[World]) -> None:
         self.app = app
         self.vendor = vendor
 

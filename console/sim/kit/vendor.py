@@ -1,26 +1,32 @@
-"""The shape of one simulated vendor API."""
+"""The shape of one simulated vendor API: its routes over its :class:`World`."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from console.sim.kit.context import VendorContext
+from console.sim.kit.world import World
+
+W = TypeVar("W", bound=World, covariant=True)
 
 
 class AdminError(Exception):
     """A ``/_sim/admin/...`` command the vendor does not know or cannot do."""
 
 
-class VendorSim(ABC):
+class VendorSim(ABC, Generic[W]):
     """One vendor API served by the simulator: routes, errors, world, credentials.
 
     ``api`` is the vendor's kind as profiles name it (``55tech``, ``x3algo``, ``pipai``,
-    ``joyride``, ``finradar``).
+    ``joyride``, ``finradar``). ``world_type`` is the vendor's :class:`World`; the base
+    builds it from the context before anything else draws from the context's RNG.
     """
+
+    world_type: type[W]
 
     api: ClassVar[str]
     ws_path: ClassVar[str | None] = None
@@ -34,6 +40,7 @@ class VendorSim(ABC):
 
     def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx
+        self.world: W = self.world_type.from_context(ctx)
 
     @abstractmethod
     def routes(self) -> list[BaseRoute]:

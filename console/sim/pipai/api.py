@@ -74,21 +74,20 @@ def retry_after_header(seconds: float) -> str:
     return str(math.ceil(seconds)) if seconds >= 1 else f"{max(seconds, 0.001):.3f}"
 
 
-class PipAISim(VendorSim):
+class PipAISim(VendorSim[PipAIWorld]):
     api = "pipai"
+    world_type = PipAIWorld
     list_paths = ("/v1/strategies",)
     ws_path = WS_PATH
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)
-        self.world = PipAIWorld(ctx)
         self.keyring = Keyring()
         self.demo_key = self.keyring.new_key(random.Random(f"{ctx.seed}:pipai:credentials"))
         self._keys_rng = random.Random(f"{ctx.seed}:pipai:extra-keys")
         self.hub = Hub(ctx, self.world, self.keyring)
         self.world.emit = self.hub.publish
         self._buckets: dict[str, SimRateLimit] = {}
-        ctx.on_tick(self.world.tick)
 
     # ----- VendorSim ----------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:

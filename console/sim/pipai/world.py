@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from console.sim.kit.context import VendorContext
 
@@ -157,9 +157,9 @@ Emit = Callable[[str, str, dict[str, Any]], None]
 class PipAIWorld:
     """The account's strategies, newest first, plus their motion."""
 
-    def __init__(self, ctx: VendorContext, emit: Emit | None = None) -> None:
+    def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx
-        self.emit: Emit = emit or (lambda sid, kind, data: None)
+        self.emit: Emit = lambda sid, kind, data: None
         self.strategies: dict[str, Strategy] = {}
         self.newest_first: list[Strategy] = []
         self._asc_created: list[str] = []
@@ -167,6 +167,11 @@ class PipAIWorld:
         self._build(rng, 30 * max(1, ctx.scale))
         self.motion_rng = random.Random(rng.getrandbits(64))
         self._ids_rng = random.Random(rng.getrandbits(64))
+
+    @classmethod
+    def from_context(cls, ctx: VendorContext) -> Self:
+        """The seeded account: ``30 * scale`` strategies, newest first."""
+        return cls(ctx)
 
     # ----- building -------------------------------------------------------------------
     def _build(self, rng: random.Random, count: int) -> None:

@@ -47,7 +47,7 @@ from console.sim.x3algo.hostile import (
     escaped,
 )
 from console.sim.x3algo.tokens import ACCESS_TTL_S, REFRESH_TTL_S, Claims, TokenIssuer
-from console.sim.x3algo.world import Algo, World, build_world, move
+from console.sim.x3algo.world import Algo, X3AlgoWorld
 
 Handler = Callable[[Request], Awaitable[Response]]
 AuthedHandler = Callable[[Request, Claims], Awaitable[Response]]
@@ -68,16 +68,16 @@ _SORTS = ("name", "createdAt", "updatedAt")
 UNKNOWN_STATUS = "hibernating"
 
 
-class X3AlgoSim(VendorSim):
+class X3AlgoSim(VendorSim[X3AlgoWorld]):
     """x3algo: one demo user, their algorithms, JWT auth with a refresh cookie."""
 
     api: ClassVar[str] = "x3algo"
+    world_type = X3AlgoWorld
     list_paths = ("/api/trading/algorithms",)
     auth_paths = ("/api/auth/login", "/api/auth/refresh-token")
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)
-        self.world: World = build_world(ctx.rng, ctx.scale, ctx.clock)
         self.tokens = TokenIssuer(ctx.seed, ctx.clock)
         digest = hashlib.sha256(f"{ctx.seed}:x3algo:demo-user".encode()).hexdigest()
         self.email = f"trader.{digest[:6]}@demo.x3algo.test"
@@ -89,7 +89,6 @@ class X3AlgoSim(VendorSim):
         self._dots = dot_algos(self.world.by_created)
         # The algorithm whose list row the ``bad_row`` knob spoils: the second created.
         self.bad_row_id = self.world.by_created[min(1, len(self.world.by_created) - 1)].id
-        ctx.on_tick(self._tick)
 
     # ----- VendorSim ----------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -166,12 +165,9 @@ class X3AlgoSim(VendorSim):
             algo.daily_loss = float(args["amount"])
             return {"id": algo.id, "dailyLoss": algo.daily_loss, "limit": algo.daily_limit}
         if command == "tick":
-            seconds = float(args.get("seconds", 1.0))
-            return {
-                "trades": move(
-                    self.world, self.ctx.rng, self.ctx.clock.now(), seconds, self.ctx.clock
-                )
-            }
+            before = self.world.trades
+            self.world.tick(self.ctx.clock.now(), float(args.get("seconds", 1.0)))
+            return {"trades": self.world.trades - before}
         raise AdminError(f"x3algo simulator has no admin command {command!r}")
 
     # ----- plumbing -----------------------------------------------------------------
@@ -180,9 +176,6 @@ class X3AlgoSim(VendorSim):
         if algo is None:
             raise KeyError(f"no algorithm {algo_id!r}")
         return algo
-
-    def _tick(self, now: float, dt: float) -> None:
-        move(self.world, self.ctx.rng, now, dt, self.ctx.clock)
 
     def _reported(self, algo: Algo) -> str:
         """The status as reported: the ``unknown_status_rate`` share gets an unknown word."""

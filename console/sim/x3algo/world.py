@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
-from console.sim.kit.context import SimClock
+from console.sim.kit.context import SimClock, VendorContext
 
 BLOCK = 40
 STRATEGY_TYPES = (
@@ -277,16 +277,51 @@ def _status_for(index_in_block: int) -> str:
 
 
 @dataclass
-class World:
+class X3AlgoWorld:
+    """The demo user's algorithms (and one foreign), and the motion that moves them."""
+
     user_id: str
     algos: dict[str, Algo]
     by_created: list[Algo]  # (createdAt, id) ascending; createdAt never changes
     foreign: Algo
     special: dict[str, str]
+    rng: random.Random  # the context's: building and motion draw from the one RNG
+    clock: SimClock
+    trades: int = 0  # trades closed by ticks so far
+
+    @classmethod
+    def from_context(cls, ctx: VendorContext) -> Self:
+        """The seeded demo world: ``40 * scale`` algorithms of the demo user, plus a foreign one."""
+        rng, clock = ctx.rng, ctx.clock
+        user_id, algos, foreign, special = _build(rng, ctx.scale, clock)
+        by_created = sorted(algos, key=lambda a: (a.created_at, a.id))
+        return cls(user_id, {a.id: a for a in algos}, by_created, foreign, special, rng, clock)
+
+    def tick(self, now: float, dt: float) -> None:
+        """Advance by ``dt`` seconds: trades close, P&L drifts, rarely an error."""
+        rng, clock = self.rng, self.clock
+        p_trade = min(1.0, TRADE_RATE * dt)
+        p_error = min(1.0, ERROR_RATE * dt)
+        for algo in self.by_created:
+            if algo.status != "active":
+                continue
+            if rng.random() < p_trade:
+                algo.record_trade(rng, now, clock)
+                self.trades += 1
+            if rng.random() < p_error:
+                algo.status = "error"
+                algo.updated_at = now
+                algo.last_execution = {
+                    "timestamp": clock.iso(now),
+                    "status": "failed",
+                    "result": rng.choice(_REJECTIONS),
+                }
 
 
-def build_world(rng: random.Random, scale: int, clock: SimClock) -> World:
-    """The seeded demo world: ``40 * scale`` algorithms of the demo user, plus a foreign one."""
+def _build(
+    rng: random.Random, scale: int, clock: SimClock
+) -> tuple[str, list[Algo], Algo, dict[str, str]]:
+    """The demo user's id, their algorithms, the foreign one, and the special cases' ids."""
     now = clock.now()
     taken: set[str] = set()
     user_id = _object_id(rng, now - 400 * 86400, taken)
@@ -302,8 +337,7 @@ def build_world(rng: random.Random, scale: int, clock: SimClock) -> World:
     foreign = algos.pop()
     foreign.user_id = _object_id(rng, now - 300 * 86400, taken)
     special["foreign"] = foreign.id
-    by_created = sorted(algos, key=lambda a: (a.created_at, a.id))
-    return World(user_id, {a.id: a for a in algos}, by_created, foreign, special)
+    return user_id, algos, foreign, special
 
 
 def _make_algo(
@@ -375,25 +409,3 @@ def _seed_performance(rng: random.Random, algo: Algo) -> None:
     algo.peak = max(0.0, net) + rng.uniform(0, 3000)
     algo.max_drawdown = max(algo.peak - net, rng.uniform(500, 8000))
     algo.sharpe = rng.uniform(-0.5, 2.8)
-
-
-def move(world: World, rng: random.Random, now: float, dt: float, clock: SimClock) -> int:
-    """Advance the world by ``dt`` seconds: trades close, P&L drifts, rarely an error."""
-    trades = 0
-    p_trade = min(1.0, TRADE_RATE * dt)
-    p_error = min(1.0, ERROR_RATE * dt)
-    for algo in world.by_created:
-        if algo.status != "active":
-            continue
-        if rng.random() < p_trade:
-            algo.record_trade(rng, now, clock)
-            trades += 1
-        if rng.random() < p_error:
-            algo.status = "error"
-            algo.updated_at = now
-            algo.last_execution = {
-                "timestamp": clock.iso(now),
-                "status": "failed",
-                "result": rng.choice(_REJECTIONS),
-            }
-    return trades
