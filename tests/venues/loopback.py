@@ -15,7 +15,8 @@ but for an aiohttp resolver that sends every host name to this server. Base URLs
 The server starts lazily, in the running loop, on the client's first request (tests
 still build clients synchronously), answers every request with ``Connection: close``
 (each request opens a connection of its own, so :meth:`LoopbackVenue.refuse` applies
-to the very next request), and is closed by ``tests/venues/conftest.py`` after the test.
+to the very next request), and closes with the last of its clients (``aclose``) or,
+for clients a test leaves open, after the test (``tests/venues/conftest.py``).
 
 The two kinds of "no answer":
 
@@ -67,17 +68,20 @@ class LoopbackVenue:
         self._listening: socket.socket | None = None
         self._closed_port: socket.socket | None = None
         self._connectors: list[aiohttp.BaseConnector] = []
+        self._sessions: list[aiohttp.ClientSession] = []
 
     # -- the seam ---------------------------------------------------------------------
 
     def connector(self, limit: int) -> aiohttp.BaseConnector:
         """Production's connector, but every name resolves here (and is not cached, so
         :meth:`refuse` takes effect at once)."""
-        connector = aiohttp.TCPConnector(
-            limit=limit, resolver=_ToLoopback(self), use_dns_cache=False
-        )
+        connector = _VenueConnector(self, limit)
         self._connectors.append(connector)
         return connector
+
+    def opened(self, session: aiohttp.ClientSession) -> None:
+        """Kept until the venue closes, which closes it (a test may never close its client)."""
+        self._sessions.append(session)
 
     def refuse(self) -> None:
         """From now on, connections are refused: nothing more reaches the handler."""
@@ -138,12 +142,23 @@ class LoopbackVenue:
             return _hang_up(request)
         return await _reply(request, answer)
 
+    async def _client_closed(self, connector: aiohttp.BaseConnector) -> None:
+        """A client closed (``aclose``): the venue closes with the last of its clients."""
+        if connector in self._connectors:
+            self._connectors.remove(connector)
+            self._sessions = [s for s in self._sessions if not s.closed]
+            if not self._connectors and self._loop is asyncio.get_running_loop():
+                await self.aclose()
+
     async def aclose(self) -> None:
         """Stop the server and the clients' connectors it made (their sessions close)."""
         _OPEN.discard(self)
-        for connector in self._connectors:
+        connectors, self._connectors = self._connectors, []
+        sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            await session.close()
+        for connector in connectors:
             await connector.close()
-        self._connectors.clear()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -162,6 +177,7 @@ class LoopbackVenue:
         self._runner = None
         self._listening = None
         self._connectors.clear()
+        self._sessions.clear()
 
 
 async def close_open_venues() -> None:
@@ -201,6 +217,20 @@ def _hang_up(request: web.BaseRequest) -> web.StreamResponse:
     if request.transport is not None:
         request.transport.close()
     return web.Response(status=500)
+
+
+class _VenueConnector(aiohttp.TCPConnector):
+    """Production's connector (same pool limit) but for two things: names resolve to the
+    venue and are not cached (:meth:`LoopbackVenue.refuse` applies at once), and closing
+    it — the client's ``aclose`` — tells the venue."""
+
+    def __init__(self, venue: LoopbackVenue, limit: int) -> None:
+        super().__init__(limit=limit, resolver=_ToLoopback(venue), use_dns_cache=False)
+        self._venue = venue
+
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        await super().close(abort_ssl=abort_ssl)
+        await self._venue._client_closed(self)
 
 
 class _ToLoopback(AbstractResolver):

@@ -2,7 +2,7 @@
 
 Arbitrary bytes and mutated valid bodies (keys dropped, wrong types, huge numbers, nested
 junk, empty, ``{}``, ``null``, deep nesting) go through the list page reading
-(:func:`console.venues.x3algo_list.parse_page`), whole list reads, single reads, the
+(:func:`console.venues.x3algo.mapping.parse_page`), whole list reads, single reads, the
 login, and the translation of stop and start answers (``execute`` over an
 ``httpx.MockTransport``: no network per example). A read raises FeedError / Unreadable /
 Incomplete only; a control call returns an Outcome; no credential or token is ever in
@@ -25,9 +25,11 @@ from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.core.scrub import Scrubber
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import Unreadable
-from console.venues.x3algo import X3AlgoClient
-from console.venues.x3algo_list import Page, parse_page
+from console.venues.kit.paging import Page
+from console.venues.x3algo.client import X3AlgoClient
+from console.venues.x3algo.mapping import parse_page
 from tests.venues import mutations
+from tests.venues.loopback import LoopbackVenue
 from tests.venues.mutations import PROPS, Mutations, caught, headers_for, nested, scalars
 from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
 
@@ -165,7 +167,7 @@ def venue_settings() -> VenueSettings:
     return VenueSettings(
         name="x3algo",
         api="x3algo",
-        base_url="https://api.x3algo.example",
+        base_url="http://api.x3algo.example",
         credentials={"email": Secret(EMAIL), "password": Secret(PASSWORD)},
         pacing=False,
         retry_after_cap_s=0.0,  # nothing is ever slept for in these tests
@@ -177,7 +179,7 @@ def venue_settings() -> VenueSettings:
 def fake() -> Iterator[tuple[X3AlgoClient, Script, asyncio.Runner]]:
     script = Script()
     with asyncio.Runner() as runner:
-        client = X3AlgoClient(venue_settings(), transport=httpx.MockTransport(script))
+        client = X3AlgoClient(venue_settings(), transport=LoopbackVenue(script))
         yield client, script, runner
         runner.run(client.aclose())
 
@@ -250,7 +252,7 @@ def test_any_login_answer_fails_reads_and_calls_in_words(
     script = Script()
     script.replies = {"login": (status, headers_for(retry_after), login)}
     with asyncio.Runner() as runner:
-        client = X3AlgoClient(venue_settings(), transport=httpx.MockTransport(script))
+        client = X3AlgoClient(venue_settings(), transport=LoopbackVenue(script))
         try:
             outcome = runner.run(client.execute(ALGO, Action(ActionKind.STOP)))
             assert isinstance(outcome, Outcome) and clean(outcome.message)

@@ -174,6 +174,10 @@ class Seam(Protocol):
         """A connector as :func:`production_connector` makes it, but for where it connects."""
         ...
 
+    def opened(self, session: aiohttp.ClientSession) -> None:
+        """The client's session, made on that connector (the test closes it with the seam)."""
+        ...
+
 
 def production_connector(limit: int) -> aiohttp.TCPConnector:
     """The connector of a production venue client: ``limit`` connections, names cached 5 min."""
@@ -233,9 +237,12 @@ def make_http_client(
             connector = production_connector(max_connections)
         else:
             connector = seam.connector(max_connections)
-        return aiohttp.ClientSession(
+        opened = aiohttp.ClientSession(
             connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
         )
+        if seam is not None:
+            seam.opened(opened)
+        return opened
 
     aiohttp_transport = AiohttpTransport(
         verify=tls_for(settings.base_url), limits=limits, trust_env=False, client=session
