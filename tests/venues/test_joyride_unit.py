@@ -1,4 +1,4 @@
-"""Joyride client quirks against canned answers (httpx.MockTransport), no simulator."""
+"""Joyride client quirks against canned answers (tests/venues/loopback.py), no simulator."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
-from console.venues.joyride import JoyrideClient
-from console.venues.joyride_targets import Rounds, count_rounds
-from console.venues.joyride_wire import InstrumentRow
+from console.venues.joyride.client import JoyrideClient
+from console.venues.joyride.mapping import Rounds, count_rounds
+from console.venues.joyride.wire import InstrumentRow
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import Unreadable
+from tests.venues.loopback import LoopbackVenue
 
 TOKEN = "jr_admin_unit_test_token_5f1e"
 NOW = 1_740_700_000.0
@@ -81,18 +82,23 @@ class Venue:
         return [r for r in self.requests if r.method == "POST"]
 
 
-def make_client(venue: Venue, token: str | None = TOKEN, **overrides: object) -> JoyrideClient:
+def make_client(
+    venue: Venue,
+    token: str | None = TOKEN,
+    transport: LoopbackVenue | None = None,
+    **overrides: object,
+) -> JoyrideClient:
     fields: dict[str, object] = {
         "name": "joyride",
         "api": "joyride",
-        "base_url": "https://joyride.test/api",
+        "base_url": "http://joyride.test/api",
         "credentials": {"admin_token": Secret(token)} if token else {},
         "control_timeout_s": 2.0,
         "request_timeout_s": 2.0,
         "rate_scale": 0.01,
     }
     fields.update(overrides)
-    client = JoyrideClient(VenueSettings(**fields), transport=httpx.MockTransport(venue))  # type: ignore[arg-type]
+    client = JoyrideClient(VenueSettings(**fields), transport=transport or LoopbackVenue(venue))  # type: ignore[arg-type]
     client.clock = lambda: NOW
     return client
 
@@ -151,8 +157,8 @@ async def test_answer_missing_documented_fields_is_uncertain() -> None:
 
 
 async def test_timeout_is_uncertain_and_never_resent() -> None:
-    venue = Venue(httpx.ReadTimeout("slow"))
-    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    venue = Venue(httpx.ReadTimeout("slow"))  # held until the client gives up
+    outcome = await make_client(venue, control_timeout_s=0.3).execute(str(EXP), PAUSE)
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert len(venue.posts) == 1
     assert "still shows 3 instruments" in outcome.message  # the re-read after the timeout
@@ -160,8 +166,10 @@ async def test_timeout_is_uncertain_and_never_resent() -> None:
 
 
 async def test_refused_connection_is_failed_and_says_nothing_was_sent() -> None:
-    venue = Venue(httpx.ConnectError("refused"))
-    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    venue = Venue()
+    seam = LoopbackVenue(venue)
+    seam.refuse()  # every connection refused: nothing reaches the venue
+    outcome = await make_client(venue, transport=seam).execute(str(EXP), PAUSE)
     assert outcome.kind is OutcomeKind.FAILED
     assert "Nothing was sent" in outcome.message
 
