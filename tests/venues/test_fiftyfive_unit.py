@@ -1,4 +1,4 @@
-"""55-tech client quirks against scripted answers (httpx.MockTransport), no server."""
+"""55-tech client quirks against scripted answers (tests/venues/loopback.py), no simulator."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
-from console.venues.fiftyfive import FiftyFiveClient
+from console.venues.fiftyfive.client import FiftyFiveClient
 from console.venues.kit.base import Secret, VenueConfigError, VenueSettings
 from console.venues.kit.feeds import FeedError
+from tests.venues.loopback import LoopbackVenue
 
 KEY_A = "3f1c2a9e-8b7d-4c55-9e61-0a2b3c4d5e6f"
 KEY_B = "7e6d5c4b-3a29-4180-b7a6-f5e4d3c2b1a0"
@@ -64,19 +65,22 @@ class Venue:
 
 
 def make_client(
-    venue: Handler, keys: str = f"{KEY_A},{KEY_B}", **overrides: Any
+    venue: Handler,
+    keys: str = f"{KEY_A},{KEY_B}",
+    transport: LoopbackVenue | None = None,
+    **overrides: Any,
 ) -> FiftyFiveClient:
     fields: dict[str, Any] = {
         "name": "55tech",
         "api": "55tech",
-        "base_url": "https://mmapi.example",
+        "base_url": "http://mmapi.example",
         "credentials": {"api_keys": Secret(keys)},
         "rate_scale": 0.001,
         "control_timeout_s": 1.0,
         "request_timeout_s": 1.0,
     }
     fields.update(overrides)
-    return FiftyFiveClient(VenueSettings(**fields), transport=httpx.MockTransport(venue))
+    return FiftyFiveClient(VenueSettings(**fields), transport=transport or LoopbackVenue(venue))
 
 
 def assert_no_secret(text: str | None) -> None:
@@ -103,7 +107,7 @@ async def test_targets_are_one_engine_per_key_named_by_slug(venue: Venue) -> Non
 
 
 async def test_base_url_that_already_ends_in_api_v1_is_not_doubled(venue: Venue) -> None:
-    client = make_client(venue, base_url="https://mmapi.example/api/v1")
+    client = make_client(venue, base_url="http://mmapi.example/api/v1")
     await client.list_targets()
     assert venue.requests[0].url.path == "/api/v1/trading/status"
 
@@ -191,10 +195,10 @@ async def test_two_429s_fail_as_rate_limited_without_a_third_try(venue: Venue) -
 
 
 async def test_timeout_is_not_resent_and_the_reread_decides(venue: Venue) -> None:
-    client = make_client(venue)
+    client = make_client(venue, control_timeout_s=0.3)
     await client.list_targets()
     venue.statuses[KEY_A] = status_body(manualStopped=True, status="manual_stopped")
-    venue.control = [httpx.ReadTimeout("slow")]
+    venue.control = [httpx.ReadTimeout("slow")]  # held until the client gives up
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.APPLIED
     assert "No answer" in outcome.message
@@ -203,8 +207,8 @@ async def test_timeout_is_not_resent_and_the_reread_decides(venue: Venue) -> Non
 
 
 async def test_timeout_with_the_reread_showing_nothing_is_uncertain(venue: Venue) -> None:
-    client = make_client(venue)
-    venue.control = [httpx.ReadTimeout("slow")]
+    client = make_client(venue, control_timeout_s=0.3)
+    venue.control = [httpx.ReadTimeout("slow")]  # held until the client gives up
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.state_after is State.RUNNING
@@ -212,9 +216,10 @@ async def test_timeout_with_the_reread_showing_nothing_is_uncertain(venue: Venue
 
 
 async def test_refused_connection_fails_and_says_nothing_was_sent(venue: Venue) -> None:
-    client = make_client(venue)
+    seam = LoopbackVenue(venue)
+    client = make_client(venue, transport=seam)
     await client.list_targets()
-    venue.control = [httpx.ConnectError("refused")]
+    seam.refuse()  # from now on no connection opens: nothing reaches the venue
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.FAILED
     assert "Nothing was sent" in outcome.message
