@@ -82,6 +82,8 @@ class LoopbackVenue:
     def opened(self, session: aiohttp.ClientSession) -> None:
         """Kept until the venue closes, which closes it (a test may never close its client)."""
         self._sessions.append(session)
+        self._loop = self._loop or asyncio.get_running_loop()
+        _OPEN.add(self)
 
     def refuse(self) -> None:
         """From now on, connections are refused: nothing more reaches the handler."""

@@ -1,10 +1,11 @@
-"""PipAI client quirks pinned with httpx.MockTransport (no network, scripted answers)."""
+"""PipAI client quirks pinned against scripted answers on loopback (tests/venues/loopback.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,8 @@ from console.core.model import (
 )
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
-from console.venues.pipai import PipAIClient
+from console.venues.pipai.client import PipAIClient
+from tests.venues.loopback import LoopbackVenue
 
 KEY = "pk_unit_key_0123456789"
 SECRET = "sk_unit_secret_abcdef0123456789"
@@ -86,20 +88,25 @@ def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Han
 
 
 def timeout(request: httpx.Request) -> httpx.Response:
-    raise httpx.ReadTimeout("timed out", request=request)
+    raise httpx.ReadTimeout("timed out", request=request)  # held until the client gives up
 
 
-def client_for(fake: FakePipAI, **options: Any) -> PipAIClient:
+def client_for(
+    fake: FakePipAI,
+    transport: LoopbackVenue | None = None,
+    control_timeout_s: float = 1.0,
+    **options: Any,
+) -> PipAIClient:
     settings = VenueSettings(
         name="pipai",
         api="pipai",
-        base_url="https://api.pipai.example",
+        base_url="http://api.pipai.example",
         credentials={"api_key": Secret(KEY), "api_secret": Secret(SECRET)},
         request_timeout_s=1.0,
-        control_timeout_s=1.0,
+        control_timeout_s=control_timeout_s,
         options=options,
     )
-    return PipAIClient(settings, transport=httpx.MockTransport(fake))
+    return PipAIClient(settings, transport=transport or LoopbackVenue(fake))
 
 
 PAUSE = ("POST", f"/v1/strategies/{SID}/pause")
@@ -146,12 +153,12 @@ async def test_signature_covers_the_target_as_sent_whatever_the_id_and_base_path
     settings = VenueSettings(
         name="pipai",
         api="pipai",
-        base_url="https://api.pipai.example/gateway/v0",
+        base_url="http://api.pipai.example/gateway/v0",
         credentials={"api_key": Secret(KEY), "api_secret": Secret(SECRET)},
         request_timeout_s=1.0,
         control_timeout_s=1.0,
     )
-    client = PipAIClient(settings, transport=httpx.MockTransport(fake))
+    client = PipAIClient(settings, transport=LoopbackVenue(fake))
     await client.execute(sid, pause())
     request = fake.requests[0]
     assert request.url.raw_path.decode().startswith("/gateway/v0/v1/")
@@ -206,7 +213,7 @@ async def test_timed_out_pause_is_not_resent_and_reread_shows_it_applied() -> No
     fake = FakePipAI()
     fake.on(*PAUSE, timeout)
     fake.on(*GET, answer(200, strategy("paused")))
-    outcome = await client_for(fake).execute(SID, pause())
+    outcome = await client_for(fake, control_timeout_s=0.3).execute(SID, pause())
     assert outcome.kind is OutcomeKind.APPLIED
     assert outcome.state_after is State.PAUSED
     assert "no answer" in outcome.message
@@ -218,7 +225,7 @@ async def test_timed_out_pause_with_reread_still_deployed_is_uncertain() -> None
     fake = FakePipAI()
     fake.on(*PAUSE, timeout)
     fake.on(*GET, answer(200, strategy("deployed")))
-    outcome = await client_for(fake).execute(SID, pause())
+    outcome = await client_for(fake, control_timeout_s=0.3).execute(SID, pause())
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.state_after is State.RUNNING
     assert "may still land" in outcome.message
@@ -229,22 +236,21 @@ async def test_timed_out_pause_with_failed_reread_is_uncertain_without_state() -
     fake = FakePipAI()
     fake.on(*PAUSE, timeout)
     fake.on(*GET, answer(500, {"code": "INTERNAL_ERROR", "message": "boom"}))
-    outcome = await client_for(fake).execute(SID, pause())
+    outcome = await client_for(fake, control_timeout_s=0.3).execute(SID, pause())
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.state_after is None
     assert "re-read failed" in outcome.message
 
 
 async def test_unreachable_venue_is_failed_and_says_nothing_was_sent() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
     fake = FakePipAI()
-    fake.on(*PAUSE, refuse)
-    outcome = await client_for(fake).execute(SID, pause())
+    fake.on(*PAUSE, answer(200, strategy("paused", 0)))
+    seam = LoopbackVenue(fake)
+    seam.refuse()  # the connection is refused: nothing reaches the venue
+    outcome = await client_for(fake, transport=seam).execute(SID, pause())
     assert outcome.kind is OutcomeKind.FAILED
     assert "never reached PipAI" in outcome.message
-    assert fake.count(*GET) == 0
+    assert fake.requests == []
 
 
 async def test_malformed_control_reply_rereads() -> None:
@@ -352,12 +358,13 @@ async def test_stop_and_start_are_not_offered_and_send_nothing() -> None:
     assert fake.requests == []
 
 
-async def test_unexpected_errors_become_a_failed_outcome() -> None:
-    def explode(request: httpx.Request) -> httpx.Response:
-        raise RuntimeError("transport bug")
+async def test_unexpected_errors_become_a_failed_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def explode(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("transport bug")  # a bug below the client, not a venue's answer
 
     fake = FakePipAI()
-    fake.on(*PAUSE, explode)
+    fake.on(*PAUSE, answer(200, strategy("paused", 0)))
+    monkeypatch.setattr(sys.modules[PipAIClient.__module__], "send", explode)
     outcome = await client_for(fake).execute(SID, pause())
     assert outcome.kind is OutcomeKind.FAILED
     assert "transport bug" in outcome.message
