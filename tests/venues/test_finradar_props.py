@@ -2,9 +2,9 @@
 
 Arbitrary bytes and mutated valid bodies (keys dropped, wrong types, huge numbers, nested
 junk, empty, ``{}``, ``null``, deep nesting, the API key echoed) go through the list page
-reading (:func:`console.venues.finradar.parse_page`, called directly), whole list reads
+reading (:func:`console.venues.finradar.wire.parse_page`, called directly), whole list reads
 and single reads, and the translation of stop answers (``execute`` over an
-``httpx.MockTransport``: no network per example). A list read raises FeedError /
+loopback venue: the production send path, tests/venues/loopback.py). A list read raises FeedError /
 Unreadable / Incomplete only; a stop returns an Outcome whose words never hold the key.
 """
 
@@ -21,11 +21,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
-from console.venues.finradar import FinRadarClient, Page, parse_page
+from console.venues.finradar.client import FinRadarClient
+from console.venues.finradar.wire import Page, parse_page
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import Unreadable
 from console.venues.kit.http import Reply
 from tests.venues import mutations
+from tests.venues.loopback import LoopbackVenue
 from tests.venues.mutations import PROPS, Mutations, caught, headers_for, nested, scalars
 from tests.venues.test_finradar_wire import KEY, LIST_SAMPLE, STOP_SAMPLE
 
@@ -155,7 +157,7 @@ def fake() -> Iterator[tuple[FinRadarClient, Script, asyncio.Runner]]:
         options={"page_size": 2},
     )
     with asyncio.Runner() as runner:
-        client = FinRadarClient(venue, transport=httpx.MockTransport(script))
+        client = FinRadarClient(venue, transport=LoopbackVenue(script))
         yield client, script, runner
         runner.run(client.aclose())
 

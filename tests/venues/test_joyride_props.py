@@ -3,7 +3,7 @@
 Arbitrary bytes and mutated documented bodies (keys dropped, wrong types, huge numbers,
 nested junk, ``{}``, ``null``, empty, deep nesting, the admin token echoed, terminal
 escapes) are fed through the instrument list's reading and the pause/resume answer's
-translation, in process (httpx.MockTransport, no network per example). A list read
+translation, on a loopback venue (tests/venues/loopback.py, the production send path). A list read
 returns targets or raises FeedError (Unreadable / Incomplete); a control call returns an
 Outcome and never raises, never hits the internal-error net, never shows the token.
 At least 2,000 examples each for the list and the control property when CI is set.
@@ -24,13 +24,14 @@ from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.core.scrub import printable
-from console.venues.joyride import JoyrideClient
-from console.venues.joyride_targets import parse_expiration
-from console.venues.joyride_wire import read_instrument_list
+from console.venues.joyride.client import JoyrideClient
+from console.venues.joyride.mapping import parse_expiration
+from console.venues.joyride.wire import read_instrument_list
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Unreadable
 from console.venues.kit.http import Reply
 from tests.venues import test_joyride_unit as unit
+from tests.venues.loopback import LoopbackVenue
 from tests.venues.mutations import IN_CI, PROPS, headers_for
 
 TOKEN = "jr_admin_property_test_token_9c41"
@@ -218,7 +219,7 @@ def client_for(venue: Scripted) -> JoyrideClient:
     settings = VenueSettings(
         name="joyride",
         api="joyride",
-        base_url="https://joyride.test/api",
+        base_url="http://joyride.test/api",
         credentials={"admin_token": Secret(TOKEN)},
         control_timeout_s=2.0,
         request_timeout_s=2.0,
@@ -227,7 +228,7 @@ def client_for(venue: Scripted) -> JoyrideClient:
         retry_after_cap_s=0.001,  # any real Retry-After is "too long": no sleeping here
         max_targets=MAX_TARGETS,
     )
-    client = JoyrideClient(settings, transport=httpx.MockTransport(venue))
+    client = JoyrideClient(settings, transport=LoopbackVenue(venue))
     client.clock = lambda: NOW
     return client
 
@@ -328,7 +329,8 @@ def test_any_control_answer_becomes_an_outcome(
         assert venue.posts == 0  # an id that is no live expiration is never sent
         return
     status = control[0]
-    if not 200 <= status < 300:
+    # A 1xx is no final answer on the wire (the client reads on, finds junk): uncertain.
+    if status >= 300:
         assert outcome.kind in (OutcomeKind.REJECTED, OutcomeKind.FAILED)
     if outcome.kind is OutcomeKind.APPLIED:
         assert outcome.state_after is not None
