@@ -41,42 +41,15 @@ _STYLE = {
     "trend": "Trend Follower",
 }
 _SIGNALS = (
-    "RSI",
-    "MACD",
-    "EMA Crossover",
-    "Bollinger",
-    "VWAP",
-    "Supertrend",
-    "Ichimoku",
-    "Stochastic",
-    "ATR Breakout",
-    "Donchian",
-    "Opening Range",
-    "Keltner",
-    "ADX",
-    "Heikin-Ashi",
-    "Pivot Point",
-)
+    "RSI", "MACD", "EMA Crossover", "Bollinger", "VWAP", "Supertrend", "Ichimoku",
+    "Stochastic", "ATR Breakout", "Donchian", "Opening Range", "Keltner", "ADX",
+    "Heikin-Ashi", "Pivot Point",
+)  # fmt: skip
 _NSE = (
-    "RELIANCE",
-    "TCS",
-    "INFY",
-    "HDFCBANK",
-    "ICICIBANK",
-    "SBIN",
-    "ITC",
-    "LT",
-    "AXISBANK",
-    "BHARTIARTL",
-    "KOTAKBANK",
-    "MARUTI",
-    "WIPRO",
-    "HCLTECH",
-    "TATAMOTORS",
-    "SUNPHARMA",
-    "BAJFINANCE",
-    "ASIANPAINT",
-)
+    "RELIANCE", "TCS", "INFY", "HDFCBANK", "ICICIBANK", "SBIN", "ITC", "LT", "AXISBANK",
+    "BHARTIARTL", "KOTAKBANK", "MARUTI", "WIPRO", "HCLTECH", "TATAMOTORS", "SUNPHARMA",
+    "BAJFINANCE", "ASIANPAINT",
+)  # fmt: skip
 _MCX = ("CRUDEOIL", "GOLD", "SILVER", "NATURALGAS")
 _INDICATORS = ("RSI", "MACD", "EMA", "SMA", "ATR", "VWAP", "ADX", "STOCH")
 _REJECTIONS = (
