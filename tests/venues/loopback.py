@@ -61,6 +61,8 @@ class LoopbackVenue:
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.refusing = False
+        self.refused = 0
+        """Connections refused so far: one per request the client tried to send."""
         self.errors: list[BaseException] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start: asyncio.Task[None] | None = None
@@ -94,6 +96,7 @@ class LoopbackVenue:
     async def port(self) -> int:
         """The port a connection goes to now: the server's, or a closed one when refusing."""
         if self.refusing:
+            self.refused += 1
             return self._refusing_port()
         loop = asyncio.get_running_loop()
         if self._start is None or self._loop is not loop:

@@ -1,4 +1,4 @@
-"""FinRadar client without a network: documented samples, mapping, quirks over MockTransport."""
+"""FinRadar client without a simulator: documented samples, mapping, quirks over a loopback venue."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
-from console.venues.finradar import FinRadarClient
-from console.venues.finradar_wire import ErrorBody, StopReply, TargetList, state_of
+from console.venues.finradar.client import FinRadarClient
+from console.venues.finradar.wire import ErrorBody, StopReply, TargetList, state_of
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Incomplete
 from console.venues.kit.pacing import Pacer
+from tests.venues.loopback import LoopbackVenue
 
 KEY = "9f2c4e1ab7d84c0e9a51f3b2c6d7e8f0"
 
@@ -52,7 +53,9 @@ SEED_STOP_SAMPLE: dict[str, Any] = {**STOP_SAMPLE, "stopped_at": "2026-05-02T21:
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def make_client(handler: Handler, **overrides: Any) -> FinRadarClient:
+def make_client(
+    handler: Handler, transport: LoopbackVenue | None = None, **overrides: Any
+) -> FinRadarClient:
     fields: dict[str, Any] = {
         "name": "finradar",
         "api": "finradar",
@@ -63,7 +66,7 @@ def make_client(handler: Handler, **overrides: Any) -> FinRadarClient:
         "control_timeout_s": 2.0,
     }
     fields.update(overrides)
-    return FinRadarClient(VenueSettings(**fields), transport=httpx.MockTransport(handler))
+    return FinRadarClient(VenueSettings(**fields), transport=transport or LoopbackVenue(handler))
 
 
 def row(target_id: str, status: str, **extra: Any) -> dict[str, Any]:
@@ -352,10 +355,10 @@ async def test_timeout_is_not_resent_and_the_reread_decides() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             posts.append(request)
-            raise httpx.ReadTimeout("timed out", request=request)
+            raise httpx.ReadTimeout("timed out", request=request)  # held: the client gives up
         return listing(row("tgt_abc123def456", "STOPPED", resolution_reason="manual_stop"))
 
-    client = make_client(handler)
+    client = make_client(handler, control_timeout_s=0.3)
     outcome = await client.execute("tgt_abc123def456", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.APPLIED
     assert "no answer" in outcome.message
@@ -383,13 +386,16 @@ async def test_connect_error_fails_without_reread() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
-        raise httpx.ConnectError("connection refused", request=request)
+        return listing(row("tgt_abc123def456", "ACTIVE"))
 
-    client = make_client(handler)
+    seam = LoopbackVenue(handler)
+    seam.refuse()  # the connection is refused: nothing reaches the venue
+    client = make_client(handler, transport=seam)
     outcome = await client.execute("tgt_abc123def456", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.FAILED
     assert "nothing was sent" in outcome.message
-    assert len(calls) == 1
+    assert calls == []
+    assert seam.refused == 1  # the stop alone: no re-read after it
     await client.aclose()
 
 

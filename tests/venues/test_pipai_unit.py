@@ -251,6 +251,7 @@ async def test_unreachable_venue_is_failed_and_says_nothing_was_sent() -> None:
     assert outcome.kind is OutcomeKind.FAILED
     assert "never reached PipAI" in outcome.message
     assert fake.requests == []
+    assert seam.refused == 1  # the pause alone: no re-read after it
 
 
 async def test_malformed_control_reply_rereads() -> None:
