@@ -6,11 +6,10 @@ progress, its report) and the audit and help screens — in the dark and the lig
 as SVG (Textual's ``export_screenshot``).
 
 The world is the one ``trading-console demo`` shows: the simulator's seed-1 world, its
-five vendors built in process (:mod:`console.cli.screenshot_world`) and served to the real
-venue clients through an in-process transport, their clock frozen at
-2026-01-01T00:00:00Z and the world still. Not over loopback: real sockets would put
-latencies, ports and wall-clock times on screen, and a picture must come out the same
-byte for byte. For the same reason the command pins what would otherwise vary: journal
+five vendors built in this process (:mod:`console.cli.screenshot_world`) and served to
+the real venue clients on loopback below their one send path, their clock frozen at
+2026-01-01T00:00:00Z and the world still. A picture must come out the same byte for
+byte, so no base URL names a port, and the command pins what would otherwise vary: journal
 stamps (``now_ms``) count from the frozen clock, ``time.time`` reads the frozen instant
 and request latencies read 0 ms, notifications are off, ``NO_COLOR`` and the like are
 set aside while it draws, and the SVG title is fixed. The files in ``screenshots/`` are
@@ -303,6 +302,8 @@ async def draw(shot: Shot, theme: str, workdir: Path) -> str:
         for client in session.clients.values():
             with contextlib.suppress(Exception):
                 await client.aclose()
+        for transport in world.transports.values():
+            await transport.aclose()
     return svg
 
 
