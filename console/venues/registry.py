@@ -15,8 +15,8 @@ from console.venues.kit.base import VenueClient, VenueConfigError, VenueSettings
 # take the others down.
 VENUE_CLIENTS: dict[str, tuple[str, str]] = {
     "55tech": ("console.venues.fiftyfive", "FiftyFiveClient"),
-    "x3algo": ("console.venues.x3algo", "X3AlgoClient"),
-    "pipai": ("console.venues.pipai", "PipAIClient"),
+    "x3algo": ("console.venues.x3algo.client", "X3AlgoClient"),
+    "pipai": ("console.venues.pipai.client", "PipAIClient"),
     "joyride": ("console.venues.joyride", "JoyrideClient"),
     "finradar": ("console.venues.finradar", "FinRadarClient"),
 }

@@ -28,7 +28,7 @@ from console.venues.fiftyfive import FiftyFiveClient
 from console.venues.finradar import FinRadarClient
 from console.venues.joyride import JoyrideClient
 from console.venues.kit.base import VenueSettings
-from console.venues.x3algo import X3AlgoClient
+from console.venues.x3algo.client import X3AlgoClient
 from tests.support import RecordingSink, settings_for
 
 # ----- 55-tech: take both, as ``clients`` and ``make_client`` -------------------------------

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 
 from console.core.model import State, TargetKind
-from console.venues.pipai_map import to_target
-from console.venues.pipai_sign import signature, verify_webhook, webhook_signature, ws_auth_frame
-from console.venues.pipai_wire import ErrorBody, Strategy, StrategyPage, StreamFrame
+from console.venues.pipai.auth import signature, verify_webhook, webhook_signature, ws_auth_frame
+from console.venues.pipai.mapping import to_target
+from console.venues.pipai.wire import ErrorBody, Strategy, StrategyPage, StreamFrame
 
 GET_SAMPLE = """
 {

@@ -10,7 +10,7 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
 from console.venues.kit.feeds import FeedError
-from console.venues.pipai import PipAIClient
+from console.venues.pipai.client import PipAIClient
 from tests.support import set_knobs, settings_for, sim_admin, sim_counters
 
 

@@ -13,9 +13,9 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.sim.server import SimServer
 from console.venues.kit.base import FeedStatus, Secret, VenueSettings
-from console.venues.pipai import PipAIClient
-from console.venues.pipai_feed import StatusStream
-from console.venues.pipai_wire import StreamFrame
+from console.venues.pipai.client import PipAIClient
+from console.venues.pipai.feed import StatusStream
+from console.venues.pipai.wire import StreamFrame
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
 
 

@@ -23,7 +23,7 @@ from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
 from console.venues.kit.base import Secret
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
-from console.venues.pipai import PipAIClient
+from console.venues.pipai.client import PipAIClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 
 pytestmark = pytest.mark.timeout(60)  # a hang is a failure, never a wait

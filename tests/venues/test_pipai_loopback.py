@@ -11,7 +11,7 @@ from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
 from console.venues.kit.base import Secret
 from console.venues.kit.feeds import FeedError
-from console.venues.pipai import PipAIClient
+from console.venues.pipai.client import PipAIClient
 from tests.support import settings_for, sim_admin, sim_counters
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind
 from console.sim.server import SimServer
-from console.venues.pipai import PipAIClient
+from console.venues.pipai.client import PipAIClient
 from tests.support import set_knobs, settings_for, sim_admin, sim_counters
 
 CYCLES = 4  # pause (5) + resume (10) per cycle: 22 strategies × 4 × 15 = 1,320 weight

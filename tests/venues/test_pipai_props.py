@@ -2,7 +2,7 @@
 
 Arbitrary bytes and mutated valid bodies (keys dropped, wrong types, huge numbers,
 nested junk, empty, ``{}``, ``null``, deep nesting) go through the list page reading
-(:func:`console.venues.pipai_list.read_page`), a whole list read, a single read and the
+(:func:`console.venues.pipai.mapping.read_page`), a whole list read, a single read and the
 translation of control answers (``execute`` with the client's one request method answering
 a ``Reply``: no network per example). A list read raises FeedError / Unreadable / Incomplete only; a control call
 returns an Outcome and never falls back on its "failed inside the console" net.
@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.http import QueryValue, Reply
-from console.venues.pipai import PipAIClient, request_target
-from console.venues.pipai_list import ListPage, read_page
+from console.venues.pipai.client import PipAIClient, request_target
+from console.venues.pipai.mapping import ListPage, read_page
 from tests.venues import mutations
 from tests.venues.mutations import PROPS, Mutations, caught, headers_for, scalars
 from tests.venues.test_pipai_unit import SID, strategy

@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from console.core.model import State
-from console.venues.pipai_map import row_target, strategy_row
-from console.venues.pipai_wire import ROWS_PAGE, Strategy
+from console.venues.pipai.mapping import row_target, strategy_row
+from console.venues.pipai.wire import ROWS_PAGE, Strategy
 from tests.venues.test_pipai_contract import GET_SAMPLE, GET_SAMPLE_ATTRS, LIST_SAMPLE
 
 DOCUMENTED = json.loads(GET_SAMPLE)

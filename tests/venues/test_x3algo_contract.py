@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from console.core.model import ActionKind, State, Target, TargetKind
 from console.venues.kit.base import Secret, VenueSettings
-from console.venues.x3algo import X3AlgoClient
-from console.venues.x3algo_rows import to_target
-from console.venues.x3algo_wire import (
+from console.venues.x3algo.client import X3AlgoClient
+from console.venues.x3algo.mapping import to_target
+from console.venues.x3algo.wire import (
     Algorithm,
     AlgorithmPage,
     ControlReply,

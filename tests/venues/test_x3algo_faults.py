@@ -10,7 +10,7 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
 from console.venues.kit.base import FeedStatus
-from console.venues.x3algo import X3AlgoClient
+from console.venues.x3algo.client import X3AlgoClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients
 

@@ -17,7 +17,7 @@ from console.core.scrub import printable
 from console.sim.server import SimServer
 from console.venues.kit.base import FeedStatus, RateLimit, Secret
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
-from console.venues.x3algo import X3AlgoClient, X3AlgoReadError
+from console.venues.x3algo.client import X3AlgoClient, X3AlgoReadError
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from console.venues.x3algo_rows import ROWS_PAGE, algorithm_row, row_target
-from console.venues.x3algo_wire import Algorithm
+from console.venues.x3algo.mapping import algorithm_row, row_target
+from console.venues.x3algo.wire import ROWS_PAGE, Algorithm
 from tests.venues.test_x3algo_contract import DOCUMENTED_ATTRS
 from tests.x3algo_samples import LIST_SAMPLE
 

@@ -24,8 +24,8 @@ from console.cli import main
 from console.config import load_profile, write_profile_files
 from console.sim.server import SimServer
 from console.venues.kit.feeds import FeedError
-from console.venues.x3algo import X3AlgoClient
-from console.venues.x3algo_session_file import SessionFile, StoredSession
+from console.venues.kit.session_file import SessionFile, StoredSession
+from console.venues.x3algo.client import X3AlgoClient
 from tests.support import settings_for, sim_admin, sim_counters
 
 
@@ -45,7 +45,8 @@ async def one_run(sim: SimServer, folder: Path) -> X3AlgoClient:
 
 def session_file(sim: SimServer, folder: Path) -> SessionFile:
     settings = settings_for(sim, "x3algo")
-    return SessionFile(folder, settings.base_url, settings.credentials["email"].reveal())
+    email = settings.credentials["email"].reveal()
+    return SessionFile(folder, settings.base_url, email, vendor="x3algo")
 
 
 def stored(sim: SimServer, folder: Path) -> StoredSession:

@@ -24,7 +24,7 @@ call's timeout and ``retry_after_cap_s``; a longer one comes back to the caller 
 
 Across processes (``settings.state_dir`` set; docs/venues/x3algo.md, "Session kept across
 processes"): the session is loaded from and written to a 0600 file
-(:mod:`~console.venues.x3algo_session_file`), so each CLI run reuses the last token
+(:mod:`~console.venues.kit.session_file`), so each CLI run reuses the last token
 instead of logging in. Every login or refresh is taken under the file's lock after
 re-reading it (another process may just have made a token: then it is used, nothing is
 sent), and is first entered in the file's ledger: a sixth within x3algo's window is
@@ -47,8 +47,8 @@ from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.kit.feeds import FeedError
 from console.venues.kit.http import CallError, QueryValue, Reply, dumps, send
 from console.venues.kit.pacing import Pacer, not_waiting, retry_after_seconds, too_long, wait_words
-from console.venues.x3algo_session_file import SessionFile, StoredSession
-from console.venues.x3algo_wire import ErrorEnvelope, LoginReply
+from console.venues.kit.session_file import SessionFile, StoredSession
+from console.venues.x3algo.wire import ErrorEnvelope, LoginReply
 
 LOGIN_PATH = "/api/auth/login"
 REFRESH_PATH = "/api/auth/refresh-token"
@@ -110,7 +110,9 @@ class X3AlgoSession:
         self._stored = StoredSession()
         self._file: SessionFile | None = None
         if settings.state_dir is not None:
-            self._file = SessionFile(settings.state_dir, settings.base_url, self._email.reveal())
+            self._file = SessionFile(
+                settings.state_dir, settings.base_url, self._email.reveal(), vendor="x3algo"
+            )
             stored = self._file.load()
             if stored is not None:
                 self._stored = stored

@@ -1,17 +1,17 @@
-"""x3algo's login session on disk, shared by every process of one profile.
+"""A venue's login session on disk, shared by every process of one profile.
 
-x3algo allows 5 logins (and refreshes) per 15 minutes. A CLI run is a new process, so
-without this file every ``status`` would log in again and a few of them would leave the
-``kill`` without a login. The file keeps, per venue base URL and account:
+Written for x3algo, which allows 5 logins (and refreshes) per 15 minutes. A CLI run is a
+new process, so without this file every ``status`` would log in again and a few of them
+would leave the ``kill`` without a login. The file keeps, per venue base URL and account:
 
 * the access token and when it runs out (wall clock), and the refresh cookie;
 * the ledger: when this machine made each login or refresh inside the vendor's window,
-  so no process makes a sixth (``X3AlgoSession`` refuses it, in words, unsent);
-* a quota refusal x3algo itself gave (429), until when and why, so other processes do
+  so no process makes one too many (x3algo's session refuses it, in words, unsent);
+* a quota refusal the venue itself gave (429), until when and why, so other processes do
   not knock again.
 
 Where: ``settings.state_dir`` (per profile and venue, made 0700), file
-``x3algo-session-<hash>.json`` (0600, written whole to a temporary file and renamed, so
+``<vendor>-session-<hash>.json`` (0600, written whole to a temporary file and renamed, so
 a reader never sees half of it). The hash is of the base URL and the email: neither is in
 the name. Tokens are kept here and nowhere else: never in the journal nor in a log line;
 every problem with the file is logged by path and kind only.
@@ -73,11 +73,14 @@ def account_key(base_url: str, email: str) -> str:
 class SessionFile:
     """One account's session file in a private folder."""
 
-    def __init__(self, state_dir: str | os.PathLike[str], base_url: str, email: str) -> None:
+    def __init__(
+        self, state_dir: str | os.PathLike[str], base_url: str, email: str, *, vendor: str
+    ) -> None:
+        self.vendor = vendor  # names the file and the log lines: "x3algo"
         self.folder = Path(state_dir)
         self.account = account_key(base_url, email)
-        self.path = self.folder / f"x3algo-session-{self.account[:24]}.json"
-        self.lock_path = self.folder / f"x3algo-session-{self.account[:24]}.lock"
+        self.path = self.folder / f"{vendor}-session-{self.account[:24]}.json"
+        self.lock_path = self.folder / f"{vendor}-session-{self.account[:24]}.lock"
 
     # ----- reading and writing --------------------------------------------------------
     def load(self) -> StoredSession | None:
@@ -89,7 +92,8 @@ class SessionFile:
             return None
         except OSError as exc:
             log.warning(
-                "x3algo session file %s cannot be read (%s); ignored: a fresh login will be made",
+                "%s session file %s cannot be read (%s); ignored: a fresh login will be made",
+                self.vendor,
                 self.path,
                 exc.strerror or type(exc).__name__,
             )
@@ -98,7 +102,8 @@ class SessionFile:
             return self._parse(raw)
         except SessionFileError as exc:
             log.warning(
-                "x3algo session file %s is unusable (%s); ignored: a fresh login will be made",
+                "%s session file %s is unusable (%s); ignored: a fresh login will be made",
+                self.vendor,
                 self.path,
                 exc,
             )
@@ -169,8 +174,9 @@ class SessionFile:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             log.warning(
-                "x3algo session file %s could not be written (%s); the session is kept in "
+                "%s session file %s could not be written (%s); the session is kept in "
                 "this process only",
+                self.vendor,
                 self.path,
                 exc.strerror or type(exc).__name__,
             )
@@ -196,14 +202,15 @@ class SessionFile:
         """Hold the account's lock (yields True), waiting at most ``timeout_s`` for
         another process that holds it; past that, or when the lock file cannot be
         opened, yields False (logged): the caller goes on unlocked, as the ledger still
-        keeps it within x3algo's budget, and an emergency stop must not wait on a hung
+        keeps it within the venue's budget, and an emergency stop must not wait on a hung
         process. Cancellation-safe: the lock is released however the block ends."""
         try:
             self._make_folder()
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
             log.warning(
-                "x3algo session lock %s cannot be opened (%s); going on without it",
+                "%s session lock %s cannot be opened (%s); going on without it",
+                self.vendor,
                 self.lock_path,
                 exc.strerror or type(exc).__name__,
             )
@@ -213,8 +220,9 @@ class SessionFile:
             held = await _flock(fd, timeout_s)
             if not held:
                 log.warning(
-                    "x3algo session lock %s is held by another process for over %.0f s; "
+                    "%s session lock %s is held by another process for over %.0f s; "
                     "going on without it",
+                    self.vendor,
                     self.lock_path,
                     timeout_s,
                 )

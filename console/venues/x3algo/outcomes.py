@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.venues.kit.http import Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
-from console.venues.x3algo_wire import ErrorEnvelope
+from console.venues.x3algo.wire import ErrorEnvelope
 
 _TEXT_CHARS = 500
 

@@ -82,7 +82,7 @@ class StrategyRowsPage(TypedDict, total=False):
     read one after the other (the cursor comes with each), on the screen's own loop; one
     model per strategy, then a Target, cost 1.1 ms a page, rows then a Target 0.5 ms.
     Both keys are required: a page without them is not the documented page
-    (:mod:`console.venues.pipai_list` says what is wrong with it)."""
+    (:mod:`console.venues.pipai.mapping` says what is wrong with it)."""
 
     data: Required[list[StrategyRow]]
     next_cursor: Required[str | None]

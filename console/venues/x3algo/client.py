@@ -3,7 +3,7 @@
 Vendor quirks handled here (and nowhere else):
 
 * Auth is a 15-minute JWT plus a refresh cookie, under a 5-per-15-minutes auth budget:
-  log in once, refresh ahead of expiry and once on 401 (``x3algo_auth``).
+  log in once, refresh ahead of expiry and once on 401 (:mod:`console.venues.x3algo.auth`).
 * ``422 UNPROCESSABLE_ENTITY`` "Algorithm not active" to a stop: re-read, and the
   algorithm being ``stopped`` (or ``draft``) makes it *already*
   (:meth:`X3AlgoClient._already_stopped_from_422`); "Algorithm already active" to a start
@@ -21,7 +21,7 @@ Vendor quirks handled here (and nowhere else):
 
 Against a hostile venue (docs/venues/x3algo.md, "Bounds"): the list is read within
 ``max_pages``, ``max_targets`` and what the read budget pays for within the Retry-After
-cap (``x3algo_list``); a wait the venue asks beyond ``retry_after_cap_s`` is not waited
+cap (:mod:`console.venues.kit.paging`); a wait the venue asks beyond ``retry_after_cap_s`` is not waited
 (*failed*, in words); an id ``.`` or ``..`` is never sent (*failed*, nothing sent); and
 every text passes one :class:`~console.core.scrub.Scrubber` that knows the email, the
 password and every token this session was given.
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 import httpx
 
@@ -59,9 +60,18 @@ from console.venues.kit.pacing import (
     too_long,
     wait_words,
 )
-from console.venues.x3algo_auth import X3AlgoAuthError, X3AlgoSession, vendor_error
-from console.venues.x3algo_list import PAGE_LIMIT, AlgorithmList, Allowance, Page, parse_page
-from console.venues.x3algo_outcomes import (
+from console.venues.kit.paging import (
+    Allowance,
+    ListWords,
+    Page,
+    PagedList,
+    page_allowance,
+    reserve_of,
+    room_for_a_page,
+)
+from console.venues.x3algo.auth import X3AlgoAuthError, X3AlgoSession, vendor_error
+from console.venues.x3algo.mapping import PAGE_LIMIT, listed_target, parse_page, to_target
+from console.venues.x3algo.outcomes import (
     asked_state,
     error_details,
     failed,
@@ -69,8 +79,7 @@ from console.venues.x3algo_outcomes import (
     rejected_forbidden,
     rejected_incomplete_config,
 )
-from console.venues.x3algo_rows import to_target
-from console.venues.x3algo_wire import Algorithm, ControlReply, state_of
+from console.venues.x3algo.wire import Algorithm, AlgorithmRow, ControlReply, state_of
 
 ALGORITHMS = "/api/trading/algorithms"
 POLL_SHARE = 0.8  # of the general budget; the rest is kept for re-reads
@@ -134,7 +143,12 @@ class X3AlgoClient(VenueClient):
         self.session = X3AlgoSession(self._http, settings, self._pacer("auth"))
         self.scrub = self.session.scrubber.scrub
         self._names: dict[str, str] = {}
-        self._list = AlgorithmList(self.name, self._names, settings.max_targets)
+        self._list: PagedList[AlgorithmRow] = PagedList(
+            ListWords("x3algo", "algorithm"),
+            page_limit=PAGE_LIMIT,
+            max_targets=settings.max_targets,
+            to_target=partial(listed_target, self.name, self._names),
+        )
         self._poll_pages = 1
         self._last_poll = 0.0
 
@@ -189,7 +203,7 @@ class X3AlgoClient(VenueClient):
             raise self._scrubbed(exc) from None
         return self._target(algo)
 
-    async def _fetch_page(self, number: int) -> Page:
+    async def _fetch_page(self, number: int) -> Page[AlgorithmRow]:
         params: dict[str, str | int] = {
             "page": number,
             "limit": PAGE_LIMIT,
@@ -204,42 +218,23 @@ class X3AlgoClient(VenueClient):
     def _page_allowance(self) -> Allowance:
         """Pages one list read may request: ``max_pages``, and no more than the general
         budget can pay for within the Retry-After cap while leaving ``REREAD_SHARE`` of it
-        for re-reads. An endless list then stops as incomplete in seconds, instead of
-        spending the whole budget and holding every later read (the kill's re-read
-        first) for up to 15 minutes."""
-        most = self.settings.max_pages
-        if not self.settings.pacing:
-            return Allowance(most, f"max_pages is {most}")
-        pacer, cap = self._general, self.settings.retry_after_cap_s
-        limit, reserve = pacer.rate.limit, self._reserve()
-        low, high = 0, max(0, limit - reserve)
-        while low < high:  # the most pages the pacer lets go within the cap
-            mid = (low + high + 1) // 2
-            if pacer.delay_for(mid + reserve) <= cap:
-                low = mid
-            else:
-                high = mid - 1
-        if low >= most:
-            return Allowance(most, f"max_pages is {most}")
-        return Allowance(
-            low,
-            f"x3algo allows {limit} reads per {wait_words(pacer.rate.window_s)}; {low} fit "
-            f"within {cap:g} s, keeping {reserve} for re-reads",
+        for re-reads (:func:`~console.venues.kit.paging.page_allowance`)."""
+        return page_allowance(
+            "x3algo",
+            self._general,
+            max_pages=self.settings.max_pages,
+            cap_s=self.settings.retry_after_cap_s,
+            reserve=reserve_of(self._general, REREAD_SHARE),
+            pacing=self.settings.pacing,
         )
-
-    def _reserve(self) -> int:
-        limit = self._general.rate.limit
-        return min(max(3, int(limit * REREAD_SHARE)), limit // 2)
 
     def _room_for_a_page(self) -> str | None:
         """Whether the general budget can still pay for one more page (and the reserve)
         within the cap; read by every page past the first, as other reads share it."""
         if not self.settings.pacing:
             return None
-        wait = self._general.delay_for(1 + self._reserve())
-        if wait <= self.settings.retry_after_cap_s:
-            return None
-        return f"x3algo's read budget is spent for {wait_words(wait)}"
+        cap, reserve = self.settings.retry_after_cap_s, reserve_of(self._general, REREAD_SHARE)
+        return room_for_a_page("x3algo", self._general, cap_s=cap, reserve=reserve)
 
     async def _read(self, path: str, params: dict[str, str | int] | None = None) -> Reply:
         """One GET; refused unsent when the general budget could not pay for it within

@@ -30,13 +30,13 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from console.core.model import Target
 from console.venues.kit.base import FeedSink, FeedStatus, VenueSettings
 from console.venues.kit.feeds import Backoff, FeedError, stream_forever
-from console.venues.pipai_map import (
+from console.venues.pipai.mapping import (
     LIFECYCLE_STATUS,
     attrs_from_position_event,
     event_kind,
     state_for,
 )
-from console.venues.pipai_wire import StreamFrame
+from console.venues.pipai.wire import StreamFrame
 
 log = logging.getLogger(__name__)
 # The websockets library logs every frame at DEBUG ("> TEXT '{"op":"auth","api_key":…'):

@@ -1,5 +1,5 @@
 """x3algo wire models (pydantic v2), and x3algo's status words as console states (the
-mapping to Target is in ``x3algo_rows``).
+mapping to Target is in :mod:`console.venues.x3algo.mapping`).
 
 Every model ignores unknown fields and keeps ``status`` as the raw string, so a status
 the docs never listed (or a future one) is shown as UNKNOWN with its own word beside it
@@ -9,9 +9,10 @@ nullability is undocumented [GAP], so everything but ``id`` is optional.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Required
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 from console.core.model import State
 
@@ -125,6 +126,52 @@ class LoginReply(BaseModel):
 
     access_token: str = Field(alias="accessToken")
     expires_in: float = Field(900, alias="expiresIn")
+
+
+# ----- the list read straight into rows (mapping.py says why) ----------------------
+def _either(name: str, alias: str) -> Any:
+    """The field read under x3algo's camelCase name or its snake_case twin (the
+    models' ``populate_by_name``)."""
+    return Field(validation_alias=AliasChoices(alias, name))
+
+
+class PerformanceRow(TypedDict, total=False):
+    total_trades: Annotated[int | None, _either("total_trades", "totalTrades")]
+    win_rate: Annotated[float | None, _either("win_rate", "winRate")]
+    total_profit: Annotated[float | None, _either("total_profit", "totalProfit")]
+    profit_factor: Annotated[float | None, _either("profit_factor", "profitFactor")]
+
+
+class LastExecutionRow(TypedDict, total=False):
+    status: str | None
+    result: Any
+
+
+class AlgorithmRow(TypedDict, total=False):
+    """One algorithm of the list, as far as the console shows it."""
+
+    id: Required[str]
+    name: str
+    status: str
+    strategy_type: Annotated[str | None, _either("strategy_type", "strategyType")]
+    timeframe: str | None
+    symbols: list[str]
+    performance: PerformanceRow | None
+    updated_at: Annotated[str | None, _either("updated_at", "updatedAt")]
+    last_execution: Annotated[LastExecutionRow | None, _either("last_execution", "lastExecution")]
+
+
+class AlgorithmRowsPage(TypedDict, total=False):
+    """``GET /api/algorithms``: the documented shape, ``data`` a list."""
+
+    data: Required[list[AlgorithmRow]]
+    pagination: Pagination | None
+
+
+ROWS_PAGE: TypeAdapter[AlgorithmRowsPage] = TypeAdapter(AlgorithmRowsPage)
+ROW: TypeAdapter[AlgorithmRow] = TypeAdapter(AlgorithmRow)
+"""One row alone: a page the fast reading refuses is read row by row, so one bad row
+fails only itself."""
 
 
 def state_of(raw: str) -> State:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from console.core.model import ActionKind, Outcome, OutcomeKind
 from console.venues.kit.http import Reply
-from console.venues.pipai_wire import ErrorBody
+from console.venues.pipai.wire import ErrorBody
 
 _HINTS = {
     "INVALID_SIGNATURE": "Check api_key and api_secret in the profile, and that this "

@@ -31,7 +31,7 @@ Vendor quirks handled here and nowhere else:
   any 64-hex-digit signature, over every outcome, FeedError, health text and log line.
 * Every id is sent as one percent-encoded path segment (:func:`console.venues.kit.http.segment`,
   signed as sent); ``.``/``..``/empty are refused unsent (a *failed* outcome).
-* Lists (:mod:`console.venues.pipai_list`): a page not in the documented shape is
+* Lists (:mod:`console.venues.pipai.mapping`): a page not in the documented shape is
   *unreadable*, never empty; a strategy with an impossible value is skipped and named in
   ``skipped_rows``; paging stops at ``settings.max_pages`` pages, ``max_targets``
   strategies, a repeated or oversized cursor, or a page failing after the first —
@@ -39,7 +39,7 @@ Vendor quirks handled here and nowhere else:
 
 Target attrs (docs/ATTRIBUTES.md): ``template``, ``symbols``, ``timeframe``,
 ``capital``, ``leverage``, ``open_positions``, ``pnl``, ``win_rate``, ``trades``,
-``deployed_at``, ``updated_at``. Feed: see :mod:`console.venues.pipai_feed`.
+``deployed_at``, ``updated_at``. Feed: see :mod:`console.venues.pipai.feed`.
 """
 
 from __future__ import annotations
@@ -82,12 +82,11 @@ from console.venues.kit.http import (
     send,
 )
 from console.venues.kit.pacing import make_pacer, not_waiting, retry_after_seconds, too_long
-from console.venues.pipai_errors import error_code, http_error, not_offered, vendor_words
-from console.venues.pipai_feed import StatusStream
-from console.venues.pipai_list import MAX_CURSOR_CHARS, read_page
-from console.venues.pipai_map import to_target
-from console.venues.pipai_sign import now_ms, signed_headers, ws_auth_frame
-from console.venues.pipai_wire import Strategy
+from console.venues.pipai.auth import now_ms, signed_headers, ws_auth_frame
+from console.venues.pipai.feed import StatusStream
+from console.venues.pipai.mapping import MAX_CURSOR_CHARS, read_page, to_target
+from console.venues.pipai.outcomes import error_code, http_error, not_offered, vendor_words
+from console.venues.pipai.wire import Strategy
 
 WEIGHT_BUDGET = RateLimit(1200, 60.0)  # [INF] budget and window are a documented [GAP]
 WEIGHTS = {"get": 1, "list": 2, "pause": 5, "deploy": 10}

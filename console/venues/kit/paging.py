@@ -1,0 +1,290 @@
+"""Reading a venue's whole list, page by numbered page, within bounds.
+
+A venue's list is what a kill plans from and verifies against, so this reading says
+exactly how much it could read, and never more than it knows:
+
+* **Unreadable is not empty.** The vendor's page reader (``fetch``) raises
+  :class:`~console.venues.kit.feeds.Unreadable` for a page not in its documented shape.
+* **A bad row fails only itself.** The page reader leaves out a row it cannot read and
+  names it (:attr:`Page.skipped`: ``"<id>: <why>"``); this reading gathers those names.
+* **Bounded.** At most ``max_pages`` pages and ``max_targets`` targets per read, and no
+  more pages than the :class:`Allowance` gives (what the venue's read budget can pay for
+  within the Retry-After cap, :func:`page_allowance`); a page whose turn comes when the
+  budget has no room left (:func:`room_for_a_page`) stops the read too. A page that
+  repeats only targets already listed means the paging does not advance. Any of these,
+  and a later page that fails, raise :class:`~console.venues.kit.feeds.Incomplete` with
+  the targets read so far (a kill halts those, and says the venue is incomplete). The
+  first page failing raises what it raised: nothing was read.
+
+Pages are read four at a time (``PAGES_AT_ONCE``) in a task group, so a caller that
+gives up (``asyncio.timeout``) cancels every page still in flight. x3algo reads its
+algorithm list this way (docs/venues/x3algo.md, "Bounds").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from console.core.model import Target
+from console.venues.kit.feeds import FeedError, Incomplete, describe
+from console.venues.kit.pacing import Pacer, wait_words
+
+PAGES_AT_ONCE = 4
+"""Pages of the list in flight at once. All 59 pages of a 6,000-algorithm list at once
+came back together and were parsed back to back, holding the screen's event loop for
+100–200 ms per poll (key presses waited behind them); four at a time on loopback reads
+the list about as fast and leaves the loop free between pages."""
+
+Row = TypeVar("Row", bound=Mapping[str, Any])
+Room = Callable[[], "str | None"]
+
+
+@dataclass(slots=True)
+class Page(Generic[Row]):
+    """One page of the list, read: its readable rows, its page count when the venue
+    gave one, and what was left out."""
+
+    number: int
+    total_pages: int | None
+    rows: list[Row]
+    sent: int  # rows the venue sent, readable or not
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """How many pages one read may request, and what limits it (in words)."""
+
+    pages: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListWords:
+    """How messages name the list: ``"x3algo"``, ``"algorithm"``."""
+
+    venue: str
+    noun: str
+
+
+# ----- what the read budget allows ----------------------------------------------------
+def reserve_of(pacer: Pacer, share: float) -> int:
+    """Reads a list leaves to others: ``share`` of the budget, at least 3, at most half."""
+    limit = pacer.rate.limit
+    return min(max(3, int(limit * share)), limit // 2)
+
+
+def page_allowance(
+    venue: str, pacer: Pacer, *, max_pages: int, cap_s: float, reserve: int, pacing: bool
+) -> Allowance:
+    """Pages one list read may request: ``max_pages``, and no more than the budget can
+    pay for within the Retry-After cap while leaving ``reserve`` reads for others. An
+    endless list then stops as incomplete in seconds, instead of spending the whole
+    budget and holding every later read (the kill's re-read first) for up to a window."""
+    if not pacing:
+        return Allowance(max_pages, f"max_pages is {max_pages}")
+    limit = pacer.rate.limit
+    low, high = 0, max(0, limit - reserve)
+    while low < high:  # the most pages the pacer lets go within the cap
+        mid = (low + high + 1) // 2
+        if pacer.delay_for(mid + reserve) <= cap_s:
+            low = mid
+        else:
+            high = mid - 1
+    if low >= max_pages:
+        return Allowance(max_pages, f"max_pages is {max_pages}")
+    return Allowance(
+        low,
+        f"{venue} allows {limit} reads per {wait_words(pacer.rate.window_s)}; {low} fit "
+        f"within {cap_s:g} s, keeping {reserve} for re-reads",
+    )
+
+
+def room_for_a_page(venue: str, pacer: Pacer, *, cap_s: float, reserve: int) -> str | None:
+    """Why the budget cannot pay for one more page (and the reserve) within the cap, or
+    None when it can; asked before every page past the first, as other reads share it."""
+    wait = pacer.delay_for(1 + reserve)
+    if wait <= cap_s:
+        return None
+    return f"{venue}'s read budget is spent for {wait_words(wait)}"
+
+
+# ----- the whole list -----------------------------------------------------------------
+class PagedList(Generic[Row]):
+    """The list as read last, and how to read it again.
+
+    A row identical to the one read last time keeps its parsed target (re-confirmed now):
+    a poll of 6,000 algorithms, of which a few dozen moved, maps a few dozen, not 6,000,
+    on the screen's own loop.
+    """
+
+    def __init__(
+        self,
+        words: ListWords,
+        *,
+        page_limit: int,
+        max_targets: int,
+        to_target: Callable[[Row, float], Target],
+    ) -> None:
+        self.words = words
+        self.page_limit = page_limit  # a page this full may have a next one
+        self.max_targets = max_targets
+        self.to_target = to_target  # a row as a Target, confirmed at the time given
+        self.skipped: list[str] = []  # of the last read
+        self.pages_read = 0  # pages requested by the last read
+        self._cache: dict[str, tuple[Row, Target]] = {}
+
+    async def read(
+        self, fetch: Callable[[int], Awaitable[Page[Row]]], allowance: Allowance, room: Room
+    ) -> list[Target]:
+        """Every target, or :class:`Incomplete` with those read before it stopped."""
+        self.skipped, self.pages_read = [], 1
+        first = await fetch(1)
+        pages = [first]
+        total = first.total_pages
+        if total is None:  # no pagination block: read on until a short page
+            problem = await self._read_on(fetch, pages, allowance, room)
+        else:
+            problem = await self._read_rest(fetch, pages, total, allowance, room)
+        targets, cap_problem = self._targets(pages)
+        for page in pages:
+            self.skipped += page.skipped
+        problem = problem or cap_problem
+        if problem is not None:
+            raise Incomplete(
+                f"{self.words.venue}'s {self.words.noun} list could not be read to its "
+                f"end: {problem}. {_count(len(targets), self.words.noun)} were read from "
+                f"{_count(self.pages_read, 'page')}; any others are unknown",
+                targets,
+            )
+        return targets
+
+    async def _read_on(
+        self,
+        fetch: Callable[[int], Awaitable[Page[Row]]],
+        pages: list[Page[Row]],
+        allowance: Allowance,
+        room: Room,
+    ) -> str | None:
+        """Without pagination: one page after another while they come back full."""
+        seen = {row["id"] for row in pages[0].rows}
+        while pages[-1].sent >= self.page_limit:
+            number = pages[-1].number + 1
+            if len(seen) >= self.max_targets:
+                return self._too_many()
+            if number > allowance.pages:
+                return f"it is longer than one read may take ({allowance.why})"
+            if (why := room()) is not None:
+                return f"page {number} was not read: {why}"
+            self.pages_read = number
+            try:
+                page = await fetch(number)
+            except FeedError as exc:
+                return f"page {number} failed: {describe(exc)}"
+            pages.append(page)
+            ids = {row["id"] for row in page.rows}
+            if ids and ids <= seen:
+                return self._repeats(number)
+            seen |= ids
+        return None
+
+    async def _read_rest(
+        self,
+        fetch: Callable[[int], Awaitable[Page[Row]]],
+        pages: list[Page[Row]],
+        total: int,
+        allowance: Allowance,
+        room: Room,
+    ) -> str | None:
+        """With ``totalPages``: pages 2.. read ``PAGES_AT_ONCE`` at a time, in order."""
+        last = min(total, allowance.pages)
+        numbers = iter(range(2, last + 1))
+        read: dict[int, Page[Row]] = {}
+        problems: dict[int, str] = {}
+        rows = [len(pages[0].rows)]
+
+        async def reader() -> None:
+            for number in numbers:  # one shared iterator: each page is taken once
+                if problems:
+                    return
+                if rows[0] >= self.max_targets:
+                    problems[number] = self._too_many()
+                    return
+                if (why := room()) is not None:
+                    problems[number] = f"page {number} was not read: {why}"
+                    return
+                self.pages_read = max(self.pages_read, number)
+                try:
+                    page = read[number] = await fetch(number)
+                except FeedError as exc:
+                    problems[number] = f"page {number} failed: {describe(exc)}"
+                    return
+                rows[0] += len(page.rows)
+
+        if last >= 2:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(PAGES_AT_ONCE, last - 1)):
+                    group.create_task(reader())
+        pages += [read[n] for n in sorted(read)]
+        if problems:
+            return problems[min(problems)]
+        seen = {row["id"] for row in pages[0].rows}
+        for page in pages[1:]:
+            ids = {row["id"] for row in page.rows}
+            if ids and ids <= seen:
+                return self._repeats(page.number)
+            seen |= ids
+        if total > last:
+            return (
+                f"{self.words.venue} says it has {total} pages, more than one read may "
+                f"take ({allowance.why})"
+            )
+        return None
+
+    def _too_many(self) -> str:
+        return f"it holds more than {self.max_targets} {self.words.noun}s (max_targets)"
+
+    def _repeats(self, number: int) -> str:
+        noun, venue = self.words.noun, self.words.venue
+        return (
+            f"page {number} lists only {noun}s earlier pages listed ({venue}'s paging does "
+            f"not advance)"
+        )
+
+    def _targets(self, pages: list[Page[Row]]) -> tuple[list[Target], str | None]:
+        """The pages' rows as targets (one per id), at most ``max_targets`` of them."""
+        now = time.time()
+        cached = self._cache
+        fresh: dict[str, tuple[Row, Target]] = {}
+        seen: dict[str, Target] = {}
+        problem = None
+        for page in pages:
+            for row in page.rows:
+                target_id = row["id"]
+                if target_id not in seen and len(seen) >= self.max_targets:
+                    problem = self._too_many()
+                    break
+                hit = cached.get(target_id)
+                if hit is not None and hit[0] == row:
+                    old = hit[1]
+                    target = Target(old.venue, old.kind, old.id, old.name, old.state,
+                                    old.raw_status, old.attrs, now)  # fmt: skip
+                else:
+                    target = self.to_target(row, now)
+                seen[target_id] = target
+                fresh[target_id] = (row, target)
+            if problem is not None:
+                break
+        if problem is None and all(p.number == i + 1 for i, p in enumerate(pages)):
+            self._cache = fresh  # algorithms no longer listed drop out of the cache
+        else:
+            self._cache.update(fresh)
+        return list(seen.values()), problem
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

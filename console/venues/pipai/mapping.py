@@ -1,0 +1,252 @@
+"""PipAI's words mapped onto the console's vocabulary: states, Target attrs, list pages.
+
+Attribute names follow docs/ATTRIBUTES.md (PipAI section); decimal strings stay strings.
+
+A page of the strategy list (:func:`read_page`) is documented as ``{"data": [strategy],
+"next_cursor": string | null}``. Anything else that came with a 200 (``{}``, ``null``, an
+empty body, a list, ``data`` that is not a list, a cursor that is not a string) says
+nothing about the account's strategies: it is
+:class:`~console.venues.kit.feeds.Unreadable`, never "no strategies". A page whose shape
+is right but one of whose strategies carries an impossible value (a leverage of
+``1e400``, a negative position count, no id) loses only that strategy: it is named in
+``skipped`` (``"<id>: <why>"``) and the page's other strategies are read. The fast
+reading (pydantic straight from the bytes into rows) takes every good page in one step;
+only a page it refuses is read again row by row, to say what is wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from console.core.model import AttrValue, State, Target, TargetKind
+from console.venues.kit.feeds import Unreadable
+from console.venues.kit.http import parse_json
+from console.venues.pipai.wire import ROWS_PAGE, StatsRow, Strategy, StrategyRow
+
+STATE_BY_STATUS: Mapping[str, State] = {
+    "deployed": State.RUNNING,
+    "paused": State.PAUSED,
+    "stopped": State.STOPPED,
+    "draft": State.STOPPED,
+    "error": State.ERROR,
+}
+
+# Lifecycle event types and the status each one announces (a resume shows as deployed).
+LIFECYCLE_STATUS: Mapping[str, str] = {
+    "deployed": "deployed",
+    "paused": "paused",
+    "error": "error",
+    "stopped": "stopped",  # not documented on the stream, but a webhook type: tolerate it
+}
+
+
+def state_for(status: str) -> State:
+    return STATE_BY_STATUS.get(status, State.UNKNOWN)
+
+
+def event_kind(raw_type: str) -> str:
+    """``paused`` and webhook-style ``strategy.paused`` both mean ``paused``."""
+    return raw_type.removeprefix("strategy.")
+
+
+def row_target(venue: str, row: StrategyRow, confirmed_at: float) -> Target:
+    """The Target of one strategy, with the attrs docs/ATTRIBUTES.md lists for PipAI
+    (a missing or null value leaves its attr out). Spelled out field by field: it runs
+    4,500 times in a first paint."""
+    attrs: dict[str, AttrValue] = {}
+    if (text := row.get("template_id")) is not None:
+        attrs["template"] = text
+    attrs["symbols"] = tuple(row.get("symbols", ()))
+    if (text := row.get("timeframe")) is not None:
+        attrs["timeframe"] = text
+    if (text := row.get("capital")) is not None:
+        attrs["capital"] = text
+    if (number := row.get("leverage")) is not None:
+        attrs["leverage"] = number
+    if stats := row.get("stats"):
+        if (number := stats.get("open_positions")) is not None:
+            attrs["open_positions"] = number
+        if (text := stats.get("total_pnl")) is not None:
+            attrs["pnl"] = text
+        if (text := stats.get("win_rate")) is not None:
+            attrs["win_rate"] = text
+        if (number := stats.get("total_trades")) is not None:
+            attrs["trades"] = number
+    if (text := row.get("deployed_at")) is not None:
+        attrs["deployed_at"] = text
+    if (text := row.get("updated_at")) is not None:
+        attrs["updated_at"] = text
+    status = row.get("status", "")
+    target_id = row["id"]
+    return Target(
+        venue,
+        TargetKind.STRATEGY,
+        target_id,
+        row.get("name") or target_id,
+        state_for(status),
+        status,
+        attrs,
+        confirmed_at,
+    )
+
+
+def strategy_row(s: Strategy) -> StrategyRow:
+    """The row of a strategy read whole (a single GET, an action's answer, a page read
+    the tolerant way)."""
+    stats = s.stats
+    return StrategyRow(
+        id=s.id,
+        name=s.name,
+        template_id=s.template_id,
+        symbols=s.symbols,
+        timeframe=s.timeframe,
+        capital=s.capital,
+        leverage=s.leverage,
+        status=s.status,
+        deployed_at=s.deployed_at,
+        updated_at=s.updated_at,
+        stats=None
+        if stats is None
+        else StatsRow(
+            open_positions=stats.open_positions,
+            total_pnl=stats.total_pnl,
+            total_trades=stats.total_trades,
+            win_rate=stats.win_rate,
+        ),
+    )
+
+
+def to_target(venue: str, s: Strategy) -> Target:
+    """The Target of a strategy read whole."""
+    return row_target(venue, strategy_row(s), time.time())
+
+
+def attrs_from_position_event(data: Mapping[str, Any]) -> dict[str, AttrValue]:
+    """What a position event tells about the strategy's row (count and P&L when sent)."""
+    attrs: dict[str, AttrValue] = {}
+    count = data.get("open_positions")
+    if isinstance(count, int) and not isinstance(count, bool):
+        attrs["open_positions"] = count
+    pnl = data.get("total_pnl")
+    if isinstance(pnl, str):
+        attrs["pnl"] = pnl
+    return attrs
+
+
+# ----- a page of the list ------------------------------------------------------------
+DOING = "listing strategies"
+# Longest cursor followed: PipAI's are ~50 characters; a megabyte "cursor" sent back in
+# every query string is a venue gone wrong, not a longer list.
+MAX_CURSOR_CHARS = 2048
+
+_ROW: TypeAdapter[StrategyRow] = TypeAdapter(StrategyRow)
+
+
+@dataclass
+class ListPage:
+    """One page read: its strategies, the rows skipped (``"<id>: <why>"``), the cursor."""
+
+    targets: list[Target] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def read_page(venue: str, content: bytes, confirmed_at: float, page: int = 1) -> ListPage:
+    """The strategies of one 200 answer to ``GET /v1/strategies``.
+
+    Raises :class:`Unreadable` when the page is not in the documented shape; never any
+    other exception, whatever the bytes.
+    """
+    try:
+        fast = ROWS_PAGE.validate_json(content)
+    except (ValidationError, ValueError, RecursionError):
+        return _row_by_row(venue, content, confirmed_at, page)
+    targets = [row_target(venue, row, confirmed_at) for row in fast["data"]]
+    return ListPage(targets, [], fast["next_cursor"])
+
+
+def _row_by_row(venue: str, content: bytes, confirmed_at: float, page: int) -> ListPage:
+    body = _json(content)
+    if not isinstance(body, dict):
+        raise _unreadable(f"the page is {_kind(body)}, not an object with data and next_cursor")
+    if "data" not in body:
+        raise _unreadable("the page has no data list (" + _keys(body) + ")")
+    data = body["data"]
+    if not isinstance(data, list):
+        raise _unreadable(f"data is {_kind(data)}, not a list of strategies")
+    if "next_cursor" not in body:
+        raise _unreadable("the page has no next_cursor (it may or may not be the last page)")
+    cursor = body["next_cursor"]
+    if cursor is not None and not isinstance(cursor, str):
+        raise _unreadable(f"next_cursor is {_kind(cursor)}, not a string or null")
+    out = ListPage(next_cursor=cursor)
+    for index, item in enumerate(data):
+        try:
+            row = _ROW.validate_python(item)
+        except (ValidationError, ValueError, RecursionError) as exc:
+            out.skipped.append(f"{row_name(item, page, index)}: {_why(exc)}")
+            continue
+        out.targets.append(row_target(venue, row, confirmed_at))
+    return out
+
+
+def row_name(item: Any, page: int, index: int) -> str:
+    """What a skipped row is called: its id when it has a readable one."""
+    raw = item.get("id") if isinstance(item, dict) else None
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**30:
+        raw = str(raw)
+    if isinstance(raw, str) and raw.strip() and raw.isprintable():
+        return raw if len(raw) <= 80 else raw[:79] + "…"
+    return f"row {index + 1} of page {page}"
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        text = f"{where}: {first['msg']}" if where else str(first["msg"])
+    elif isinstance(exc, RecursionError):
+        text = "nested too deeply"
+    else:
+        text = str(exc) or type(exc).__name__
+    text = text.splitlines()[0] if text else "unreadable"
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def _json(content: bytes) -> Any:
+    if not content.strip():
+        raise _unreadable("the body was empty")
+    try:
+        return parse_json(content)
+    except ValueError as exc:
+        raise _unreadable(str(exc)) from None
+
+
+def _unreadable(why: str) -> Unreadable:
+    return Unreadable(f"PipAI sent an unreadable answer when {DOING}: {why}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _keys(body: dict[str, Any]) -> str:
+    if not body:
+        return "an empty object"
+    names = [str(k)[:40] for k in list(body)[:5]]
+    return "keys: " + ", ".join(names) + (" …" if len(body) > 5 else "")
