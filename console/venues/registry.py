@@ -14,11 +14,11 @@ from console.venues.kit.base import VenueClient, VenueConfigError, VenueSettings
 # api kind -> (module, class); imported on first use so one broken module cannot
 # take the others down.
 VENUE_CLIENTS: dict[str, tuple[str, str]] = {
-    "55tech": ("console.venues.fiftyfive", "FiftyFiveClient"),
+    "55tech": ("console.venues.fiftyfive.client", "FiftyFiveClient"),
     "x3algo": ("console.venues.x3algo.client", "X3AlgoClient"),
     "pipai": ("console.venues.pipai.client", "PipAIClient"),
-    "joyride": ("console.venues.joyride", "JoyrideClient"),
-    "finradar": ("console.venues.finradar", "FinRadarClient"),
+    "joyride": ("console.venues.joyride.client", "JoyrideClient"),
+    "finradar": ("console.venues.finradar.client", "FinRadarClient"),
 }
 
 API_LABELS: dict[str, str] = {

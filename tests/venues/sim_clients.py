@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from console.sim.server import SimServer
-from console.venues.fiftyfive import FiftyFiveClient
-from console.venues.finradar import FinRadarClient
-from console.venues.joyride import JoyrideClient
+from console.venues.fiftyfive.client import FiftyFiveClient
+from console.venues.finradar.client import FinRadarClient
+from console.venues.joyride.client import JoyrideClient
 from console.venues.kit.base import VenueSettings
 from console.venues.x3algo.client import X3AlgoClient
 from tests.support import RecordingSink, settings_for

@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from console.core.model import State
 from console.sim.server import SimServer
-from console.venues.fiftyfive_wire import ControlReply, StreamFrame, TradingStatus, state_of
+from console.venues.fiftyfive.wire import ControlReply, StreamFrame, TradingStatus, state_of
 from tests.support import sim_admin
 
 QUICKSTART_STATUS = """{

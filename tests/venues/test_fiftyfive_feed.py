@@ -14,8 +14,9 @@ import pytest
 
 from console.core.model import State
 from console.sim.server import SimServer
-from console.venues.fiftyfive import FiftyFiveClient
-from console.venues.fiftyfive_feed import _Health
+from console.venues.fiftyfive.client import FiftyFiveClient
+from console.venues.fiftyfive.feed import _Conn, _Feed, _Health
+from console.venues.fiftyfive.wire import TradingStatus
 from console.venues.kit.base import FeedStatus, Secret, VenueSettings
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
 
@@ -178,6 +179,43 @@ async def test_event_rate_events_are_all_counted(sim: SimServer, sink: Recording
     (target,) = sink.targets.values()
     assert isinstance(target.attrs["orders_seen"], int)
     assert target.attrs["orders_seen"] >= 5_000
+
+
+async def test_orders_reach_the_client_counter_only_with_the_sink_told_of_them() -> None:
+    """The cause of a flake: the feed wrote each order into the client's counter at once
+    and told the sink at its next flush, so a poll in between snapshotted counts the sink
+    had not heard of (``orders_seen`` 6 while ``events`` was 0). Counter and sink move
+    together, in the flush."""
+    settings = VenueSettings(
+        name=API,
+        api=API,
+        base_url="http://55tech.test",
+        credentials={"api_keys": Secret("3f1c2a9e-8b7d-4c55-9e61-0a2b3c4d5e6f")},
+    )
+    client = FiftyFiveClient(settings)
+    sink = RecordingSink()
+    feed = _Feed(client, sink)
+    status = TradingStatus.model_validate(
+        {
+            "client": "alpha",
+            "clientName": "Alpha",
+            "status": "live",
+            "tradingActive": True,
+            "manualPaused": False,
+            "manualStopped": False,
+        }
+    )
+    client.ids.learn({0: "alpha"})
+    conn = _Conn(0, last_rx=0.0)
+    for _ in range(3):
+        feed._on_frame(conn, '{"type": "broadcast", "channel": "orders"}')
+    polled = client.to_target(status, 0)  # what a poll landing now would snapshot
+    assert polled.attrs["orders_seen"] == sink.events == 0
+    feed._flush()
+    polled = client.to_target(status, 0)
+    assert polled.attrs["orders_seen"] == sink.events == 3
+    assert sink.patches == [(API, "alpha", None, {"orders_seen": 3})]
+    await client.aclose()
 
 
 def test_health_folds_poller_and_streams_into_one_mark() -> None:

@@ -25,8 +25,8 @@ from console.core.scrub import printable
 from console.core.session import Session, SessionOptions
 from console.sim.fiftyfive.api import FiftyFiveSim
 from console.sim.server import SimServer
-from console.venues.fiftyfive import FiftyFiveClient
-from console.venues.fiftyfive_keys import KeyIds
+from console.venues.fiftyfive.client import FiftyFiveClient
+from console.venues.fiftyfive.mapping import KeyIds
 from console.venues.kit.base import FeedStatus, Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Unreadable
 from console.venues.registry import session_for

@@ -11,7 +11,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.sim.server import SimServer
-from console.venues.fiftyfive import FiftyFiveClient
+from console.venues.fiftyfive.client import FiftyFiveClient
 from console.venues.kit.base import Secret
 from console.venues.kit.feeds import FeedError
 from tests.support import set_knobs, settings_for, sim_admin, sim_counters

@@ -21,9 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
-from console.venues.fiftyfive import FiftyFiveClient
-from console.venues.fiftyfive_reads import status_from_reply
-from console.venues.fiftyfive_wire import TradingStatus
+from console.venues.fiftyfive.client import FiftyFiveClient
+from console.venues.fiftyfive.wire import TradingStatus, status_from_reply
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import FeedError
 from console.venues.kit.http import CallError, Reply

@@ -21,7 +21,7 @@ from console.core.journal import Journal
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.core.operator import Operator
 from console.sim.server import SimServer
-from console.venues.fiftyfive import FiftyFiveClient
+from console.venues.fiftyfive.client import FiftyFiveClient
 from tests.support import settings_for, sim_admin
 
 API = "55tech"

@@ -9,7 +9,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.sim.server import SimServer
-from console.venues.finradar import FinRadarClient
+from console.venues.finradar.client import FinRadarClient
 from console.venues.kit.base import FeedStatus
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients

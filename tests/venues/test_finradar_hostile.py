@@ -17,7 +17,7 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.core.scrub import printable
 from console.sim.server import SimServer
-from console.venues.finradar import FinRadarClient
+from console.venues.finradar.client import FinRadarClient
 from console.venues.kit.base import FeedStatus, Secret
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from console.sim.server import SimServer
-from console.venues.joyride_wire import (
+from console.venues.joyride.wire import (
     MarketConfig,
     PauseRequest,
     PauseResult,

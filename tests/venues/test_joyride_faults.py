@@ -10,7 +10,7 @@ import pytest
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.sim.joyride.world import UNKNOWN_WORDS
 from console.sim.server import SimServer
-from console.venues.joyride import JoyrideClient
+from console.venues.joyride.client import JoyrideClient
 from console.venues.kit.base import FeedStatus, RateLimit
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues.sim_clients import feeding, joyride

@@ -12,7 +12,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, TargetKind
 from console.sim.server import SimServer
-from console.venues.joyride import JoyrideClient
+from console.venues.joyride.client import JoyrideClient
 from console.venues.kit.base import Secret
 from tests.support import settings_for, sim_admin, sim_counters
 

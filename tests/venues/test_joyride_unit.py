@@ -322,7 +322,7 @@ def test_kill_action_pauses_live_rounds_even_when_known_paused() -> None:
 async def test_an_unchanged_list_is_not_parsed_again_but_knowledge_still_applies(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import console.venues.joyride as joyride
+    import console.venues.joyride.client as joyride
 
     parsed: list[int] = []
     real = joyride.count_rounds

@@ -4,9 +4,12 @@ The client's own manual pause/stop has no stream (Project decision 1), so every 
 ``GET /trading/status`` is polled each ``poll_interval_s``. Each key also holds one
 ``/ws/subscribe`` connection on ``orders`` and ``emergency``:
 
-* ``orders`` broadcasts are counted per engine (``orders_seen``) and, coalesced every
-  50 ms, handed to the sink as one patch per engine and one ``count_events`` — a
-  stream of 25,000 events/s costs a dict increment each, not a sink call each;
+* ``orders`` broadcasts are counted per key here and, coalesced every 50 ms, added to
+  the client's ``orders_seen`` and handed to the sink as one ``count_events`` and one
+  patch per engine — a stream of 25,000 events/s costs a dict increment each, not a
+  sink call each. The client's counters move only in that flush, together with the
+  sink's event count: a poll's snapshot (which reads ``orders_seen``) never shows
+  orders the sink has not been told of;
 * an ``emergency`` broadcast wakes the poller for an immediate REST resync of every
   engine (the payload's shape is undocumented, so it is not trusted for state).
 
@@ -37,13 +40,12 @@ from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 
 from console.core.model import AttrValue, State, Target
-from console.venues.fiftyfive_reads import combine_errors
-from console.venues.fiftyfive_wire import StreamFrame
+from console.venues.fiftyfive.wire import StreamFrame, combine_errors
 from console.venues.kit.base import FeedSink, FeedStatus
 from console.venues.kit.feeds import Backoff, FeedError, describe, stream_forever
 
 if TYPE_CHECKING:
-    from console.venues.fiftyfive import FiftyFiveClient
+    from console.venues.fiftyfive.client import FiftyFiveClient
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,7 @@ class _WsLogger(logging.LoggerAdapter[logging.Logger]):
         return msg, kwargs
 
 
-_WS_LOG = logging.getLogger("console.venues.fiftyfive_feed.websocket")
+_WS_LOG = logging.getLogger("console.venues.fiftyfive.feed.websocket")
 
 
 async def run_feed(client: FiftyFiveClient, sink: FeedSink) -> None:
@@ -194,8 +196,8 @@ class _Feed:
         self.ws_log = _WsLogger(_WS_LOG, client.scrub)
         self.wake = asyncio.Event()
         self.pending_events = 0
-        self.dirty: set[str] = set()
-        self.unattributed: dict[int, int] = {}
+        # Order events per key, not yet in the client's orders_seen (see _flush).
+        self.pending_orders: dict[int, int] = {}
 
     async def run(self) -> None:
         self.health.set_poll(FeedStatus.CONNECTING)
@@ -350,13 +352,7 @@ class _Feed:
             )
 
     def _count_order(self, index: int) -> None:
-        target_id = self.client.id_of(index)
-        if target_id is None:  # not read yet: attributed at the next flush
-            self.unattributed[index] = self.unattributed.get(index, 0) + 1
-            return
-        seen = self.client.orders_seen
-        seen[target_id] = seen.get(target_id, 0) + 1
-        self.dirty.add(target_id)
+        self.pending_orders[index] = self.pending_orders.get(index, 0) + 1
 
     # ----- coalesced delivery -----------------------------------------------------------
     async def _flush_loop(self) -> None:
@@ -365,19 +361,24 @@ class _Feed:
             self._flush()
 
     def _flush(self) -> None:
+        """The orders counted since the last flush into the client's ``orders_seen``,
+        and the sink told of them, in one step: nothing awaits in between, so no poll's
+        snapshot shows a count the sink has not had. A key not read yet keeps its count
+        until it has an id."""
         seen = self.client.orders_seen
-        for index, n in list(self.unattributed.items()):
+        dirty: list[str] = []
+        for index, n in list(self.pending_orders.items()):
             target_id = self.client.id_of(index)
-            if target_id is not None:
-                del self.unattributed[index]
-                seen[target_id] = seen.get(target_id, 0) + n
-                self.dirty.add(target_id)
+            if target_id is None:
+                continue
+            del self.pending_orders[index]
+            seen[target_id] = seen.get(target_id, 0) + n
+            dirty.append(target_id)
         if self.pending_events:
             n, self.pending_events = self.pending_events, 0
             self.sink.count_events(self.venue, n)
-        for target_id in self.dirty:
+        for target_id in dirty:
             self.sink.patch(self.venue, target_id, attrs={"orders_seen": seen[target_id]})
-        self.dirty.clear()
 
 
 def _frame(raw: str | bytes) -> StreamFrame:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from console.core.model import AttrValue, State, Target, TargetKind
 from console.core.scrub import printable
-from console.venues.joyride_wire import MAX_EXPIRATION, InstrumentRow, asset_of, side_of
+from console.venues.joyride.wire import MAX_EXPIRATION, InstrumentRow, asset_of, side_of
 
 NOT_REPORTED = "not reported"
 

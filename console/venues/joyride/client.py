@@ -55,7 +55,6 @@ import time
 import traceback
 from collections.abc import Callable
 
-import httpx
 from pydantic import ValidationError
 
 from console.core.model import (
@@ -70,7 +69,7 @@ from console.core.model import (
 )
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import Scrubber, printable, scrub_outcome
-from console.venues.joyride_targets import (
+from console.venues.joyride.mapping import (
     Knowledge,
     Rounds,
     count_rounds,
@@ -78,12 +77,13 @@ from console.venues.joyride_targets import (
     group_targets,
     parse_expiration,
 )
-from console.venues.joyride_wire import PauseResult, parse_error, read_instrument_list
+from console.venues.joyride.wire import PauseResult, parse_error, read_instrument_list
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.kit.http import (
     CallError,
     Reply,
+    Seam,
     UnsafeId,
     dumps,
     make_http_client,
@@ -129,7 +129,7 @@ class JoyrideClient(VenueClient):
         return CAPABILITIES
 
     def __init__(
-        self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None
+        self, settings: VenueSettings, *, transport: Seam | None = None
     ) -> None:
         super().__init__(settings)
         self._http = make_http_client(settings, transport=transport)

@@ -3,8 +3,8 @@
 Credentials: ``api_keys``, the client keys (UUIDs) comma-joined. Every key is its own
 target, never merged by slug: the target id is the ``client`` slug the key's answers
 carry, or ``<slug>@key<N>`` when several keys answer with one slug (see
-:mod:`console.venues.fiftyfive_keys`); the id→key map stays inside this module. One
-:class:`~console.core.scrub.Scrubber` built from every key scrubs each message, outcome,
+:class:`~console.venues.fiftyfive.mapping.KeyIds`); the id→key map stays inside this module. One
+:class:`~console.venues.kit.scrubber.VenueScrubber` built from every key scrubs each message, outcome,
 error, health detail and log line: no text this module writes ever contains a key, even
 when the venue echoes one.
 
@@ -17,10 +17,10 @@ Vendor quirks handled here (CONTRACTS.md section 1, Project decision 1):
   key answers does the list raise (``Unreadable`` when every answer was unreadable).
 * Controls answer 200 with a ``result``: ``*_applied`` → applied, ``already_*`` →
   already, ``start_required`` → rejected (resume cannot lift a stop; use start);
-  see :func:`console.venues.fiftyfive_actions.outcome_from_result`.
+  see :func:`console.venues.fiftyfive.outcomes.outcome_from_result`.
 * Pause and stop are two flags: a start lifts the stop only, so an engine both stopped
   and paused reads PAUSED after it. That start is done (``Outcome.leaves`` = PAUSED,
-  :func:`~console.venues.fiftyfive_actions.start_leaves`), with the warning "still
+  :func:`~console.venues.fiftyfive.outcomes.start_leaves`), with the warning "still
   manually paused: resume to trade".
 * A repeat may instead be ``409 {"detail"}`` (docs leave it open): re-read, then
   already or rejected (:meth:`FiftyFiveClient._already_from_409`).
@@ -30,7 +30,8 @@ Vendor quirks handled here (CONTRACTS.md section 1, Project decision 1):
   words, nothing re-sent), else the docs' first backoff step (1 s, scaled), and retry
   once (a 429 was refused, not done).
 * A control call with no answer (timeout, broken connection) or a malformed body is
-  never re-sent: the status is re-read and the outcome says what it showed.
+  never re-sent: the status is re-read and the outcome says what it showed
+  (:class:`~console.venues.kit.control.ControlStep`).
 * The nullable status fields may be absent (quickstart sample); ``status`` may be a
   value nobody documented (kept raw, state UNKNOWN).
 * Global flags (emergency / system stop / soft pause) are shown, never set: no endpoint.
@@ -41,50 +42,34 @@ Target attrs (docs/ATTRIBUTES.md): ``client``, ``status_words``, ``trading_activ
 ``system_reason``, ``system_duration_s``, ``odds_format``, ``orders_seen``.
 
 The feed (REST polling plus one WebSocket per key) lives in
-:mod:`console.venues.fiftyfive_feed`.
+:mod:`console.venues.fiftyfive.feed`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from functools import partial
 from urllib.parse import urlsplit
 
-import httpx
-
-from console.core.model import (
-    Action,
-    ActionKind,
-    ActionSpec,
-    AttrValue,
-    Outcome,
-    OutcomeKind,
-    Target,
-    TargetKind,
-)
+from console.core.model import Action, ActionKind, ActionSpec, Outcome, OutcomeKind, Target
 from console.core.ports import Capabilities, ControlRate
-from console.core.scrub import Scrubber, scrub_outcome
-from console.venues.fiftyfive_actions import (
-    ALREADY_WORDS,
-    action_specs,
-    asked_state,
-    cap,
-    detail,
+from console.venues.fiftyfive.feed import run_feed
+from console.venues.fiftyfive.mapping import KeyIds, action_specs, to_target
+from console.venues.fiftyfive.outcomes import (
+    from_409,
     outcome_from_result,
-    short_validation,
-    start_leaves,
-    still_blocked,
+    refused,
+    settled,
+    unreached,
+    unsettled,
 )
-from console.venues.fiftyfive_feed import run_feed
-from console.venues.fiftyfive_keys import KeyIds
-from console.venues.fiftyfive_reads import VENDOR, combine_errors, status_from_reply
-from console.venues.fiftyfive_wire import (
+from console.venues.fiftyfive.wire import (
     ControlReply,
     TradingStatus,
-    state_of,
-    status_words,
+    combine_errors,
+    short_validation,
+    status_from_reply,
 )
 from console.venues.kit.base import (
     FeedSink,
@@ -94,15 +79,11 @@ from console.venues.kit.base import (
     VenueConfigError,
     VenueSettings,
 )
-from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, describe
-from console.venues.kit.http import CallError, Reply, dumps, make_http_client, send
-from console.venues.kit.pacing import (
-    Pacer,
-    make_pacer,
-    not_waiting,
-    retry_after_seconds,
-    too_long,
-)
+from console.venues.kit.control import ControlStep, NoAnswer, guarded
+from console.venues.kit.feeds import FeedError, Unreadable, describe
+from console.venues.kit.http import CallError, Reply, Seam, dumps, make_http_client, send
+from console.venues.kit.pacing import Pacer, make_pacer, retry_after_seconds, too_long
+from console.venues.kit.scrubber import VenueScrubber
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +106,7 @@ class FiftyFiveClient(VenueClient):
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
 
-    def __init__(
-        self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, settings: VenueSettings, *, transport: Seam | None = None) -> None:
         super().__init__(settings)
         raw = settings.secret("api_keys").reveal()
         self._keys = [Secret(k.strip()) for k in raw.split(",") if k.strip()]
@@ -137,7 +116,7 @@ class FiftyFiveClient(VenueClient):
                 "list one client API key per engine, comma-separated"
             )
         # One scrubber for every text this venue writes: the venue may echo a key.
-        self.scrubber = Scrubber(k.reveal() for k in self._keys)
+        self.scrubber = VenueScrubber(k.reveal() for k in self._keys)
         rate = settings.rate_limits.get("rest", REST_LIMIT)
         self._pacers: list[Pacer] = [
             make_pacer(
@@ -182,15 +161,6 @@ class FiftyFiveClient(VenueClient):
 
     def scrub(self, text: str) -> str:
         return self.scrubber.scrub(text)
-
-    def scrubbed_error(self, exc: BaseException) -> FeedError:
-        """``exc`` as a FeedError of the same kind, its words scrubbed."""
-        text = self.scrub(describe(exc) if not isinstance(exc, FeedError) else str(exc))
-        if isinstance(exc, Incomplete):
-            return Incomplete(text, exc.partial)
-        if isinstance(exc, Unreadable):
-            return Unreadable(text)
-        return FeedError(text)
 
     def ws_url(self) -> str | None:
         if self.settings.ws_url:
@@ -258,7 +228,7 @@ class FiftyFiveClient(VenueClient):
         try:
             return status_from_reply(reply, self.who(index), self.settings.retry_after_cap_s)
         except FeedError as exc:
-            raise self.scrubbed_error(exc) from None
+            raise self.scrubber.error(exc) from None
 
     async def read_status(self, index: int) -> TradingStatus:
         """One key's engine status; raises :class:`FeedError` with a plain-words reason."""
@@ -287,7 +257,7 @@ class FiftyFiveClient(VenueClient):
                 failures.append((index, result))
             else:  # not venue trouble we know of: still this key's engine only
                 log.error("55-tech status read failed: %s", self.scrub(describe(result)))
-                failures.append((index, self.scrubbed_error(result)))
+                failures.append((index, self.scrubber.error(result)))
         self.ids.learn({i: status.client for i, status in answered.items()})
         targets = [self.to_target(status, i) for i, status in answered.items()]
         return targets, failures
@@ -318,44 +288,19 @@ class FiftyFiveClient(VenueClient):
     def to_target(self, status: TradingStatus, index: int) -> Target:
         """Key ``index``'s engine as the console sees it (its id from :class:`KeyIds`)."""
         target_id = self.ids.id_of(index) or status.client
-        duration = status.system_duration_seconds
-        attrs: dict[str, AttrValue] = {
-            "client": status.client,
-            "key_no": index + 1,
-            "status_words": status_words(status.status),
-            "trading_active": status.trading_active,
-            "manual_paused": status.manual_paused,
-            "manual_stopped": status.manual_stopped,
-            "pause_reason": status.manual_pause_reason,
-            "paused_at": status.manual_paused_at,
-            "stop_reason": status.manual_stop_reason,
-            "stopped_at": status.manual_stopped_at,
-            "system_blocked": status.system_trading_blocked,
-            "emergency": status.emergency_active,
-            "system_stopped": status.system_stopped,
-            "soft_paused": status.soft_paused,
-            "system_reason": status.system_reason,
-            "system_duration_s": (
-                int(duration) if duration is not None and math.isfinite(duration) else None
-            ),
-            "orders_seen": self.orders_seen.get(target_id, 0),
-        }
-        if status.odds_format is not None:
-            attrs["odds_format"] = status.odds_format
         warning = self.ids.warning(status.client)
         if warning is not None:
-            attrs["warning"] = self.scrub(warning)
+            warning = self.scrub(warning)
             if status.client not in self._warned:
                 self._warned.add(status.client)
-                log.warning("55-tech: %s", attrs["warning"])
-        return Target(
-            venue=self.name,
-            kind=TargetKind.ENGINE,
-            id=target_id,
-            name=status.client_name,
-            state=state_of(status.status),
-            raw_status=status.status,
-            attrs=attrs,
+                log.warning("55-tech: %s", warning)
+        return to_target(
+            self.name,
+            status,
+            index,
+            target_id,
+            orders_seen=self.orders_seen.get(target_id, 0),
+            warning=warning,
         )
 
     # ----- actions ----------------------------------------------------------------------
@@ -376,22 +321,18 @@ class FiftyFiveClient(VenueClient):
     # ----- control ----------------------------------------------------------------------
     async def execute(self, target_id: str, action: Action) -> Outcome:
         """One control call to the engine of ``target_id``'s own key; never raises."""
-        try:
-            outcome = await self._execute(target_id, action)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug here must still end as an outcome
-            log.error("55-tech %s failed: %s", action.kind.value, self.scrub(describe(exc)))
-            outcome = Outcome(
+
+        def internal_error(exc: Exception) -> Outcome:
+            return Outcome(
                 OutcomeKind.UNCERTAIN,
                 f"Could not {action.kind.value} engine '{target_id}': internal error "
                 f"({describe(exc)}). The call may or may not have been sent: re-read the "
                 "engine before retrying.",
             )
-        return self._scrubbed(outcome)
 
-    def _scrubbed(self, outcome: Outcome) -> Outcome:
-        return scrub_outcome(outcome, self.scrub)
+        return await guarded(
+            self._execute(target_id, action), self.scrubber, internal_error=internal_error, log=log
+        )
 
     async def _execute(self, target_id: str, action: Action) -> Outcome:
         verb = action.kind.value
@@ -404,34 +345,35 @@ class FiftyFiveClient(VenueClient):
                 "venue answers.",
             )
         if index is None:
-            shared = self.ids.sharing(target_id)
-            if len(shared) > 1:
-                names = ", ".join(self.ids.id_of(i) or f"key #{i + 1}" for i in shared)
-                return Outcome(
-                    OutcomeKind.REJECTED,
-                    f"Cannot {verb} '{target_id}': {len(shared)} API keys answer as that "
-                    f"client, each its own engine; name one of {names}. Nothing was sent.",
-                )
-            return Outcome(
-                OutcomeKind.REJECTED,
-                f"Cannot {verb} engine '{target_id}': no API key in this profile answers "
-                "for that client. Check api_keys in the profile; nothing was sent.",
-            )
+            return self._unknown_engine(target_id, verb)
         body = dumps({"reason": action.reason}) if action.reason else None
         who = self.who(index)
-        try:
-            reply = await self._send_control(index, verb, body)
-        except CallError as exc:
-            if not exc.maybe_sent:
-                return Outcome(
-                    OutcomeKind.FAILED,
-                    f"Could not reach 55-tech to {verb} {who}: {exc.message}. "
-                    "Nothing was sent; retry when the venue is reachable.",
-                    latency_ms=exc.latency_ms,
-                )
-            what = f"No answer from 55-tech to {verb} {who} ({exc.message})"
-            return await self._reread_after(index, action, what, None, exc.latency_ms)
-        return await self._translate(index, action, reply)
+        step = ControlStep(
+            reread=partial(self.read_status, index),
+            judge=partial(settled, who, action.kind),
+            reread_failed=partial(unsettled, who, action.kind),
+        )
+        return await step.run(
+            partial(self._send_control, index, verb, body),
+            translate=partial(self._translate, step, index, action),
+            unreached=partial(unreached, who, verb),
+            unanswered=lambda err: f"No answer from 55-tech to {verb} {who} ({err.message})",
+        )
+
+    def _unknown_engine(self, target_id: str, verb: str) -> Outcome:
+        shared = self.ids.sharing(target_id)
+        if len(shared) > 1:
+            names = ", ".join(self.ids.id_of(i) or f"key #{i + 1}" for i in shared)
+            return Outcome(
+                OutcomeKind.REJECTED,
+                f"Cannot {verb} '{target_id}': {len(shared)} API keys answer as that "
+                f"client, each its own engine; name one of {names}. Nothing was sent.",
+            )
+        return Outcome(
+            OutcomeKind.REJECTED,
+            f"Cannot {verb} engine '{target_id}': no API key in this profile answers "
+            "for that client. Check api_keys in the profile; nothing was sent.",
+        )
 
     async def _send_control(self, index: int, verb: str, body: bytes | None) -> Reply:
         """POST one control verb; a 429 (refused, so not acted on) is retried once, after
@@ -459,132 +401,30 @@ class FiftyFiveClient(VenueClient):
         # after the vendor's own backoff step, is allowed past that hold.
         return await post(None)
 
-    async def _translate(self, index: int, action: Action, reply: Reply) -> Outcome:
+    async def _translate(
+        self, step: ControlStep[TradingStatus], index: int, action: Action, reply: Reply
+    ) -> Outcome:
         who = self.who(index)
         verb = action.kind.value
-        said = detail(reply)
         if reply.status == 200:
             try:
                 parsed = reply.validated(ControlReply)
             except ValueError as exc:
                 what = f"55-tech answered {verb} of {who} with {short_validation(exc)}"
-                return await self._reread_after(index, action, what, 200, reply.latency_ms)
+                return await step.settle(NoAnswer(what, 200, reply.latency_ms))
             return outcome_from_result(who, action.kind, parsed, reply)
         if reply.status == 409:
             return await self._already_from_409(index, action, reply)
-        if reply.status == 401:
-            return Outcome(
-                OutcomeKind.REJECTED,
-                f"55-tech refused to {verb} {who}: API key refused (401 '{said}'). "
-                "Check that key in api_keys; nothing was changed.",
-                http_status=401,
-                latency_ms=reply.latency_ms,
-                vendor_code="401",
-            )
-        if reply.status == 429:
-            wait = retry_after_seconds(reply.headers)
-            cap_s = self.settings.retry_after_cap_s
-            if wait is not None and too_long(wait, cap_s):
-                return Outcome(
-                    OutcomeKind.FAILED,
-                    f"Could not {verb} {who}: {not_waiting(VENDOR, wait, cap_s)} (429 '{said}').",
-                    http_status=429,
-                    latency_ms=reply.latency_ms,
-                )
-            return Outcome(
-                OutcomeKind.FAILED,
-                f"Could not {verb} {who}: rate limited by 55-tech twice (429 '{said}'). "
-                "Nothing was changed; retry in a minute.",
-                http_status=429,
-                latency_ms=reply.latency_ms,
-            )
-        if reply.status >= 500:
-            return Outcome(
-                OutcomeKind.FAILED,
-                f"55-tech failed to {verb} {who}: {reply.status} '{said}'. "
-                "Probably nothing was changed; re-read the engine, then retry.",
-                http_status=reply.status,
-                latency_ms=reply.latency_ms,
-            )
-        return Outcome(
-            OutcomeKind.REJECTED,
-            f"55-tech refused to {verb} {who}: {reply.status} '{said}'.",
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-        )
+        return refused(who, verb, reply, self.settings.retry_after_cap_s)
 
     async def _already_from_409(self, index: int, action: Action, reply: Reply) -> Outcome:
         """A 409 "blocked by current state": re-read to tell *already there* from *no*."""
         who = self.who(index)
-        verb = action.kind.value
-        said = detail(reply)
-        outcome = partial(Outcome, http_status=409, latency_ms=reply.latency_ms, vendor_code="409")
         try:
             status = await self.read_status(index)
         except FeedError as exc:
-            return outcome(
-                OutcomeKind.REJECTED,
-                f"55-tech refused to {verb} {who}: 409 '{said}'; the follow-up read failed "
-                f"({exc}), so re-read the engine before retrying.",
-            )
-        state = state_of(status.status)
-        if status.holds(action.kind):
-            return outcome(
-                OutcomeKind.ALREADY,
-                f"{cap(who)} was {ALREADY_WORDS[action.kind]}: 55-tech answered "
-                f"409 '{said}' and a re-read shows status {status_words(status.status)}.",
-                state_after=state,
-                warning=still_blocked(action.kind, status),
-                leaves=start_leaves(action.kind, status),
-            )
-        return outcome(
-            OutcomeKind.REJECTED,
-            f"55-tech refused to {verb} {who}: 409 '{said}'; a re-read shows status "
-            f"{status_words(status.status)}.",
-            state_after=state,
-        )
-
-    async def _reread_after(
-        self,
-        index: int,
-        action: Action,
-        what: str,
-        http_status: int | None,
-        latency_ms: float | None,
-    ) -> Outcome:
-        """No usable answer to a control call: never re-send it, re-read the engine."""
-        who = self.who(index)
-        asked = asked_state(action.kind)
-        try:
-            status = await self.read_status(index)
-        except FeedError as exc:
-            return Outcome(
-                OutcomeKind.UNCERTAIN,
-                f"{what}; the follow-up read failed too ({exc}). {cap(who)} may or "
-                f"may not be {asked}: check it before retrying.",
-                http_status=http_status,
-                latency_ms=latency_ms,
-            )
-        state = state_of(status.status)
-        words = status_words(status.status)
-        if status.holds(action.kind):
-            return Outcome(
-                OutcomeKind.APPLIED,
-                f"{what}, but a re-read shows {who} {asked} (status {words}).",
-                http_status=http_status,
-                latency_ms=latency_ms,
-                state_after=state,
-                warning="; ".join(w for w in (what, still_blocked(action.kind, status)) if w),
-                leaves=start_leaves(action.kind, status),
-            )
-        return Outcome(
-            OutcomeKind.UNCERTAIN,
-            f"{what}; a re-read does not show {who} {asked} (status {words}). The call may "
-            "still land or may be lost: re-read before retrying.",
-            http_status=http_status,
-            latency_ms=latency_ms,
-            state_after=state,
-        )
+            return from_409(who, action.kind, reply, None, str(exc))
+        return from_409(who, action.kind, reply, status)
 
     # ----- feed and lifecycle -------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:

@@ -1,0 +1,189 @@
+"""55-tech engines as targets: which target each API key's engine is, its row, its actions.
+
+One target per key, never per slug (:class:`KeyIds`); :func:`to_target` makes the row
+(docs/ATTRIBUTES.md), :func:`action_specs` the actions its manual flags allow.
+
+The venue names an engine by the ``client`` slug its status answer carries, and nothing
+stops two keys from answering with the same slug (one client holding several keys, a
+vendor bug, a copied config). Merging them by slug sends one stop where several engines
+run and verifies the one it reached, so every key is its own target:
+
+* a key whose slug no other key of the profile answers goes by the slug itself (what
+  the operator knows the client by, and every existing journal row);
+* a key that shares its slug with another goes by ``<slug>@key<N>``, ``N`` being its
+  1-based position in ``api_keys`` (never the key, nor anything derived from it); when
+  several keys first answer with one slug in the same read, each of them does;
+* once given, a key's id stays for the life of the client (a kill plans, calls and
+  verifies by the same ids) unless the key starts answering with another slug.
+
+Pure bookkeeping, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from console.core.model import ActionKind, ActionSpec, AttrValue, Target, TargetKind
+from console.venues.fiftyfive.wire import TradingStatus, state_of, status_words
+
+
+class KeyIds:
+    """Target ids of the engines behind ``count`` API keys, learnt from their answers."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._slug: dict[int, str] = {}  # key index -> the slug it last answered
+        self._id: dict[int, str] = {}  # key index -> its target id
+        self._id_slug: dict[int, str] = {}  # key index -> the slug its id was made from
+        self._index: dict[str, int] = {}  # target id -> key index
+
+    def learn(self, answers: Mapping[int, str]) -> None:
+        """The slugs some keys answered with in one read (key index -> slug)."""
+        self._slug.update(answers)
+        for index in sorted(answers):
+            slug = answers[index]
+            if self._id_slug.get(index) == slug:
+                continue
+            old = self._id.pop(index, None)
+            if old is not None:
+                self._index.pop(old, None)
+            shared = any(s == slug for i, s in self._slug.items() if i != index)
+            target_id = slug if not shared and slug not in self._index else f"{slug}@key{index + 1}"
+            while target_id in self._index:  # a slug that itself reads "x@key2": absurd
+                target_id += "+"
+            self._id[index] = target_id
+            self._id_slug[index] = slug
+            self._index[target_id] = index
+
+    def id_of(self, index: int) -> str | None:
+        return self._id.get(index)
+
+    def slug_of(self, index: int) -> str | None:
+        return self._slug.get(index)
+
+    def index_of(self, target_id: str) -> int | None:
+        return self._index.get(target_id)
+
+    def row_id(self, index: int) -> str:
+        """How a skipped row names a key's engine: its id once known, else its position."""
+        return self._id.get(index) or f"key #{index + 1}"
+
+    def sharing(self, slug: str) -> list[int]:
+        """The keys (indexes) known to answer with ``slug``."""
+        return sorted(i for i, s in self._slug.items() if s == slug)
+
+    def duplicates(self) -> dict[str, list[int]]:
+        """Slugs answered by more than one key, with those keys' indexes."""
+        groups: dict[str, list[int]] = {}
+        for index, slug in sorted(self._slug.items()):
+            groups.setdefault(slug, []).append(index)
+        return {slug: keys for slug, keys in groups.items() if len(keys) > 1}
+
+    def warning(self, slug: str) -> str | None:
+        """The words naming a shared slug, or None when one key answers with it."""
+        keys = self.sharing(slug)
+        if len(keys) < 2:
+            return None
+        numbers = ", ".join(f"#{i + 1}" for i in keys)
+        return (
+            f"{len(keys)} keys answer as client '{slug}' (api_keys {numbers}): each "
+            "engine is addressed and verified on its own"
+        )
+
+
+def to_target(
+    venue: str,
+    status: TradingStatus,
+    index: int,
+    target_id: str,
+    *,
+    orders_seen: int,
+    warning: str | None,
+) -> Target:
+    """Key ``index``'s engine as the console sees it (``warning``: already scrubbed)."""
+    duration = status.system_duration_seconds
+    attrs: dict[str, AttrValue] = {
+        "client": status.client,
+        "key_no": index + 1,
+        "status_words": status_words(status.status),
+        "trading_active": status.trading_active,
+        "manual_paused": status.manual_paused,
+        "manual_stopped": status.manual_stopped,
+        "pause_reason": status.manual_pause_reason,
+        "paused_at": status.manual_paused_at,
+        "stop_reason": status.manual_stop_reason,
+        "stopped_at": status.manual_stopped_at,
+        "system_blocked": status.system_trading_blocked,
+        "emergency": status.emergency_active,
+        "system_stopped": status.system_stopped,
+        "soft_paused": status.soft_paused,
+        "system_reason": status.system_reason,
+        "system_duration_s": (
+            int(duration) if duration is not None and math.isfinite(duration) else None
+        ),
+        "orders_seen": orders_seen,
+    }
+    if status.odds_format is not None:
+        attrs["odds_format"] = status.odds_format
+    if warning is not None:
+        attrs["warning"] = warning
+    return Target(
+        venue=venue,
+        kind=TargetKind.ENGINE,
+        id=target_id,
+        name=status.client_name,
+        state=state_of(status.status),
+        raw_status=status.status,
+        attrs=attrs,
+    )
+
+
+def action_specs(attrs: Mapping[str, AttrValue]) -> list[ActionSpec]:
+    """The manual flags decide: pause or resume, stop or start, each with a reason."""
+    paused = attrs.get("manual_paused") is True
+    stopped = attrs.get("manual_stopped") is True
+    still = global_block_note(attrs)
+    specs: list[ActionSpec] = []
+    if not paused:
+        specs.append(
+            ActionSpec(
+                ActionKind.PAUSE,
+                "Pause engine",
+                "Orders and bets already on the exchanges stay there (55-tech does not "
+                "say a pause cancels them); the engine stays paused until resumed.",
+                accepts_reason=True,
+            )
+        )
+    else:
+        behind = "Trading restarts for this client."
+        if stopped:
+            behind = "Lifts the pause only: the engine stays stopped until started."
+        specs.append(
+            ActionSpec(ActionKind.RESUME, "Resume engine", behind + still, accepts_reason=True)
+        )
+    if not stopped:
+        specs.append(
+            ActionSpec(
+                ActionKind.STOP,
+                "Stop engine",
+                "Orders and bets already on the exchanges stay there (55-tech does not "
+                "say a stop cancels them); the engine stays stopped until started — "
+                "resume cannot lift a stop.",
+                accepts_reason=True,
+            )
+        )
+    else:
+        behind = "Trading restarts for this client."
+        if paused:
+            behind = "Lifts the stop only: the engine stays paused until resumed."
+        specs.append(
+            ActionSpec(ActionKind.START, "Start engine", behind + still, accepts_reason=True)
+        )
+    return specs
+
+
+def global_block_note(attrs: Mapping[str, AttrValue]) -> str:
+    if attrs.get("system_blocked") is True:
+        return f" A global {attrs.get('status_words', 'block')} still blocks all clients."
+    return ""
