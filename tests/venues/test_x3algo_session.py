@@ -129,7 +129,7 @@ async def test_tokens_loaded_from_the_file_are_scrubbed_from_every_text(
     await client.aclose()
     for token in (kept.access_token, kept.refresh_token):
         assert token is not None
-        assert client.scrub(f"venue said: {token}!") == "venue said: ***!"
+        assert client.scrubber.scrub(f"venue said: {token}!") == "venue said: ***!"
 
 
 async def test_a_second_process_reuses_the_session_instead_of_logging_in(

@@ -14,7 +14,7 @@ retrying every few seconds cannot burn the login budget or lock the account; a l
 refresh refused for quota (429) is remembered for as long as x3algo asked (at most one
 auth window), and the failure says how long and why.
 
-One :class:`~console.core.scrub.Scrubber` (``scrubber``) knows the email, the password,
+One :class:`~console.venues.kit.scrubber.VenueScrubber` (``scrubber``) knows the email, the password,
 the refresh cookie and every access token this session was ever given; every text it
 makes, and every text the client makes, passes through it.
 
@@ -40,15 +40,16 @@ from collections.abc import Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
 
 import httpx
-from pydantic import ValidationError
 
-from console.core.scrub import Scrubber, printable
+from console.core.scrub import printable
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.kit.feeds import FeedError
 from console.venues.kit.http import CallError, QueryValue, Reply, dumps, send
 from console.venues.kit.pacing import Pacer, not_waiting, retry_after_seconds, too_long, wait_words
+from console.venues.kit.scrubber import VenueScrubber
 from console.venues.kit.session_file import SessionFile, StoredSession
-from console.venues.x3algo.wire import ErrorEnvelope, LoginReply
+from console.venues.x3algo.outcomes import vendor_error
+from console.venues.x3algo.wire import LoginReply
 
 LOGIN_PATH = "/api/auth/login"
 REFRESH_PATH = "/api/auth/refresh-token"
@@ -66,15 +67,6 @@ class X3AlgoAuthError(FeedError):
         self.message = message
         self.status = status
         self.code = code
-
-
-def vendor_error(reply: Reply) -> tuple[str, str]:
-    """x3algo's (code, message) from an error envelope, or what the body says instead."""
-    try:
-        env = ErrorEnvelope.model_validate(reply.json())
-    except (ValueError, ValidationError):
-        return ("", reply.text(120) or f"HTTP {reply.status}")
-    return (env.error.code, env.error.message)
 
 
 class X3AlgoSession:
@@ -96,7 +88,7 @@ class X3AlgoSession:
         self.wall = wall  # the file's times (expiry, ledger) are wall-clock
         self._email = settings.secret("email")
         self._password = settings.secret("password")
-        self.scrubber = Scrubber([self._email.reveal(), self._password.reveal()])
+        self.scrubber = VenueScrubber([self._email.reveal(), self._password.reveal()])
         self._access: Secret | None = None
         self._expires_at = 0.0
         self._refresh_cookie: Secret | None = None

@@ -17,7 +17,7 @@ Vendor quirks handled here (and nowhere else):
   their own trading bucket (100 per minute), so polling never starves a stop.
 * A control call with no answer is never re-sent: the algorithm is re-read and the
   outcome is *applied* when it shows the asked state, else *uncertain*. The same goes
-  for a 200 whose JSON is malformed.
+  for a 200 whose JSON is malformed (:class:`~console.venues.kit.control.ControlStep`).
 
 Against a hostile venue (docs/venues/x3algo.md, "Bounds"): the list is read within
 ``max_pages``, ``max_targets`` and what the read budget pays for within the Retry-After
@@ -33,6 +33,7 @@ profit, profit_factor, updated_at, last_execution (when the venue gives them).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from functools import partial
 
@@ -47,17 +48,15 @@ from console.core.model import (
     State,
     Target,
 )
-from console.core.ports import Capabilities, ControlRate
-from console.core.scrub import printable, scrub_outcome
+from console.core.ports import Capabilities, ControlRate, describe
+from console.core.scrub import printable
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
+from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
 from console.venues.kit.http import CallError, Reply, UnsafeId, make_http_client, segment
 from console.venues.kit.pacing import (
     Pacer,
     make_pacer,
-    not_waiting,
-    retry_after_seconds,
-    too_long,
     wait_words,
 )
 from console.venues.kit.paging import (
@@ -69,17 +68,25 @@ from console.venues.kit.paging import (
     reserve_of,
     room_for_a_page,
 )
-from console.venues.x3algo.auth import X3AlgoAuthError, X3AlgoSession, vendor_error
+from console.venues.x3algo.auth import X3AlgoAuthError, X3AlgoSession
 from console.venues.x3algo.mapping import PAGE_LIMIT, listed_target, parse_page, to_target
 from console.venues.x3algo.outcomes import (
     asked_state,
     error_details,
     failed,
     first_line,
+    from_422,
+    read_failure,
     rejected_forbidden,
     rejected_incomplete_config,
+    settled,
+    unsafe_id,
+    unsettled,
+    vendor_error,
 )
 from console.venues.x3algo.wire import Algorithm, AlgorithmRow, ControlReply, state_of
+
+log = logging.getLogger(__name__)
 
 ALGORITHMS = "/api/trading/algorithms"
 POLL_SHARE = 0.8  # of the general budget; the rest is kept for re-reads
@@ -141,7 +148,7 @@ class X3AlgoClient(VenueClient):
         self._general = self._pacer("general")
         self._trading = self._pacer("trading")
         self.session = X3AlgoSession(self._http, settings, self._pacer("auth"))
-        self.scrub = self.session.scrubber.scrub
+        self.scrubber = self.session.scrubber  # knows the email, password and tokens
         self._names: dict[str, str] = {}
         self._list: PagedList[AlgorithmRow] = PagedList(
             ListWords("x3algo", "algorithm"),
@@ -172,7 +179,7 @@ class X3AlgoClient(VenueClient):
                 self._fetch_page, self._page_allowance(), self._room_for_a_page
             )
         except FeedError as exc:
-            raise self._scrubbed(exc) from None
+            raise self.scrubber.error(exc) from None
         finally:
             self.skipped_rows = list(self._list.skipped)
             self._poll_pages = max(1, self._list.pages_read)
@@ -181,7 +188,7 @@ class X3AlgoClient(VenueClient):
         try:
             path = f"{ALGORITHMS}/{segment(target_id)}"
         except UnsafeId:
-            raise X3AlgoReadError(self._unsafe(target_id, "read")) from None
+            raise X3AlgoReadError(unsafe_id(target_id, "read")) from None
         try:
             reply = await self._read(path)
             if reply.status == 404:
@@ -192,7 +199,7 @@ class X3AlgoClient(VenueClient):
                 algo = reply.validated(Algorithm)
             except ValueError as exc:
                 raise Unreadable(
-                    self.scrub(
+                    self.scrubber.scrub(
                         printable(
                             f"x3algo sent an unreadable answer for algorithm {target_id}: "
                             f"{first_line(exc)}"
@@ -200,7 +207,7 @@ class X3AlgoClient(VenueClient):
                     )
                 ) from None
         except FeedError as exc:
-            raise self._scrubbed(exc) from None
+            raise self.scrubber.error(exc) from None
         return self._target(algo)
 
     async def _fetch_page(self, number: int) -> Page[AlgorithmRow]:
@@ -213,7 +220,7 @@ class X3AlgoClient(VenueClient):
         reply = await self._read(ALGORITHMS, params)
         if reply.status != 200:
             raise X3AlgoReadError(self._read_failure(reply, f"the algorithm list (page {number})"))
-        return parse_page(reply.content, number, self.scrub)
+        return parse_page(reply.content, number, self.scrubber.scrub)
 
     def _page_allowance(self) -> Allowance:
         """Pages one list read may request: ``max_pages``, and no more than the general
@@ -257,43 +264,11 @@ class X3AlgoClient(VenueClient):
             )
         except CallError as exc:
             raise X3AlgoReadError(
-                self.scrub(f"x3algo did not answer a read of {path}: {exc.message}")
+                self.scrubber.scrub(f"x3algo did not answer a read of {path}: {exc.message}")
             ) from None
 
     def _read_failure(self, reply: Reply, what: str) -> str:
-        code, message = vendor_error(reply)
-        hint = {
-            401: "the login no longer works; check the account in the profile",
-            403: "this account may not see it",
-            429: "x3algo's rate limit; the console will slow down and retry",
-        }.get(reply.status, "x3algo is in trouble; the console keeps retrying")
-        if reply.status >= 500:
-            hint = "x3algo's server failed; the console keeps retrying"
-        told = retry_after_seconds(reply.headers)
-        cap = self.settings.retry_after_cap_s
-        if reply.status == 429 and too_long(told, cap):
-            assert told is not None
-            hint = not_waiting("x3algo", told, cap)
-        text = f"x3algo could not give {what}: HTTP {reply.status} {code} {message!r} ({hint})"
-        return self.scrub(printable(text.replace("  ", " ")))
-
-    def _scrubbed(self, exc: FeedError) -> FeedError:
-        """``exc`` with no credential in its text (the last net: texts are scrubbed when
-        made, but an auth error may quote the venue)."""
-        text = str(exc)
-        clean = self.scrub(text)
-        if clean != text:
-            exc.args = (clean,)
-            if hasattr(exc, "message"):
-                exc.message = clean
-        return exc
-
-    def _unsafe(self, target_id: str, verb: str) -> str:
-        return (
-            f"Could not {verb} algorithm {target_id!r}: its id cannot be sent safely as part "
-            f"of a URL (a proxy may resolve '.' and '..' to another path). Nothing was sent; "
-            f"check this algorithm in x3algo itself."
-        )
+        return self.scrubber.scrub(read_failure(reply, what, self.settings.retry_after_cap_s))
 
     def _target(self, algo: Algorithm) -> Target:
         self._names[algo.id] = algo.name
@@ -318,7 +293,18 @@ class X3AlgoClient(VenueClient):
 
     async def execute(self, target_id: str, action: Action) -> Outcome:
         """One stop or start; every message and warning scrubbed of credentials."""
-        return scrub_outcome(await self._execute(target_id, action), self.scrub)
+
+        def internal_error(exc: Exception) -> Outcome:
+            return Outcome(
+                OutcomeKind.UNCERTAIN,
+                f"Could not {action.kind.value} {self._what(target_id)}: internal error "
+                f"({describe(exc)}). The call may or may not have been sent: re-read the "
+                "algorithm before retrying.",
+            )
+
+        return await guarded(
+            self._execute(target_id, action), self.scrubber, internal_error=internal_error, log=log
+        )
 
     async def _execute(self, target_id: str, action: Action) -> Outcome:
         what = self._what(target_id)
@@ -332,10 +318,25 @@ class X3AlgoClient(VenueClient):
         try:
             path = f"{ALGORITHMS}/{segment(target_id)}/{verb}"
         except UnsafeId:
-            return Outcome(OutcomeKind.FAILED, self._unsafe(target_id, verb))
+            return Outcome(OutcomeKind.FAILED, unsafe_id(target_id, verb))
+        step: ControlStep[Target | None] = ControlStep(
+            reread=partial(self.read_target, target_id),
+            judge=partial(settled, action),
+            reread_failed=unsettled,
+            errors=(FeedError, CallError),
+        )
         try:
-            reply = await self.session.request(
-                "POST", path, pacer=self._trading, timeout_s=self.settings.control_timeout_s
+            return await step.run(
+                partial(self._send_control, path),
+                translate=partial(self._translate, step, target_id, action),
+                unreached=lambda err: Outcome(
+                    OutcomeKind.FAILED,
+                    f"Could not reach x3algo to {verb} {what}: {err.message}. Nothing was "
+                    f"sent; check the network or the venue's base URL, then retry.",
+                ),
+                unanswered=lambda err: (
+                    f"x3algo gave no answer to the {verb} of {what} ({err.message})"
+                ),
             )
         except X3AlgoAuthError as exc:
             return Outcome(
@@ -344,18 +345,15 @@ class X3AlgoClient(VenueClient):
                 http_status=exc.status,
                 vendor_code=exc.code,
             )
-        except CallError as exc:
-            if exc.maybe_sent:
-                reason = f"x3algo gave no answer to the {verb} of {what} ({exc.message})"
-                return await self._settle_by_reread(target_id, action, reason, None, exc.latency_ms)
-            return Outcome(
-                OutcomeKind.FAILED,
-                f"Could not reach x3algo to {verb} {what}: {exc.message}. Nothing was sent; "
-                f"check the network or the venue's base URL, then retry.",
-            )
-        return await self._translate(target_id, action, reply)
 
-    async def _translate(self, target_id: str, action: Action, reply: Reply) -> Outcome:
+    async def _send_control(self, path: str) -> Reply:
+        return await self.session.request(
+            "POST", path, pacer=self._trading, timeout_s=self.settings.control_timeout_s
+        )
+
+    async def _translate(
+        self, step: ControlStep[Target | None], target_id: str, action: Action, reply: Reply
+    ) -> Outcome:
         verb, what = action.kind.value, self._what(target_id)
         status, latency = reply.status, reply.latency_ms
         if status == 200:
@@ -363,7 +361,7 @@ class X3AlgoClient(VenueClient):
                 body = reply.validated(ControlReply)
             except ValueError as exc:
                 reason = f"x3algo answered the {verb} of {what} with {first_line(exc)}"
-                return await self._settle_by_reread(target_id, action, reason, 200, latency)
+                return await step.settle(NoAnswer(reason, 200, latency))
             state = state_of(body.status) if body.status else asked_state(action)
             return Outcome(
                 OutcomeKind.APPLIED,
@@ -416,64 +414,11 @@ class X3AlgoClient(VenueClient):
     ) -> Outcome:
         """A 422 is *already* when a re-read shows the asked state, else a refusal."""
         what = self._what(target_id)
-        now, problem = await self._reread(target_id)
-        if now is not None and now.state is wanted:
-            return Outcome(
-                OutcomeKind.ALREADY,
-                f"{what} was already {now.raw_status} (x3algo: {message!r}).",
-                http_status=422,
-                latency_ms=latency,
-                state_after=wanted,
-                vendor_code="UNPROCESSABLE_ENTITY",
-            )
-        seen = f"a re-read shows it {now.raw_status}" if now else f"re-read failed: {problem}"
-        return Outcome(
-            OutcomeKind.REJECTED,
-            f"x3algo would not {verb} {what}: {message!r}; {seen}. {hint}",
-            http_status=422,
-            latency_ms=latency,
-            state_after=now.state if now else None,
-            vendor_code="UNPROCESSABLE_ENTITY",
-        )
-
-    async def _settle_by_reread(
-        self,
-        target_id: str,
-        action: Action,
-        reason: str,
-        http_status: int | None,
-        latency: float | None,
-    ) -> Outcome:
-        """No usable answer: never re-send; re-read and say what the algorithm shows."""
-        asked = asked_state(action)
-        now, problem = await self._reread(target_id)
-        if now is not None and now.state is asked:
-            return Outcome(
-                OutcomeKind.APPLIED,
-                f"{reason}; a re-read shows it {now.raw_status}, as asked (not re-sent).",
-                http_status=http_status,
-                latency_ms=latency,
-                state_after=now.state,
-                warning=reason,
-            )
-        seen = (
-            f"a re-read shows it {now.raw_status}" if now else f"the re-read failed too: {problem}"
-        )
-        return Outcome(
-            OutcomeKind.UNCERTAIN,
-            f"{reason}; it may or may not have happened, and {seen}. Not re-sent: "
-            f"check the algorithm before retrying.",
-            http_status=http_status,
-            latency_ms=latency,
-            state_after=now.state if now else None,
-        )
-
-    async def _reread(self, target_id: str) -> tuple[Target | None, str]:
         try:
-            target = await self.read_target(target_id)
+            now, problem = await self.read_target(target_id), "x3algo no longer knows it"
         except (FeedError, CallError) as exc:
-            return None, getattr(exc, "message", str(exc))
-        return target, "" if target else "x3algo no longer knows it"
+            now, problem = None, getattr(exc, "message", str(exc))
+        return from_422(what, verb, message, latency, wanted, hint, now, problem)
 
     def _what(self, target_id: str) -> str:
         name, shown = printable(self._names.get(target_id) or ""), printable(target_id)

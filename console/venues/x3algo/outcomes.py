@@ -1,7 +1,10 @@
-"""Pure translations of x3algo answers into Outcomes (no I/O, no re-reads).
+"""Pure translations of x3algo answers into Outcomes and words (no I/O, no re-reads).
 
-The quirk handlers that need a re-read live on the client; these ones only read the
-reply: the 400 and 403 rejections of a start, and the failures (429, 401, 5xx).
+The quirk handlers that need a re-read live on the client; these only read what they are
+given: the 400 and 403 rejections of a start, the failures (429, 401, 5xx), a failed
+read in words, what a re-read shows after a 422 (:func:`from_422`), and what it shows
+after no usable answer (:func:`settled`, :func:`unsettled`, for
+:class:`~console.venues.kit.control.ControlStep`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
+from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, Target
+from console.core.scrub import printable
+from console.venues.kit.control import NoAnswer
 from console.venues.kit.http import Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.x3algo.wire import ErrorEnvelope
@@ -106,6 +111,103 @@ def failed(what: str, verb: str, reply: Reply, code: str, message: str, cap_s: f
 
 def asked_state(action: Action) -> State:
     return State.STOPPED if action.kind is ActionKind.STOP else State.RUNNING
+
+
+def vendor_error(reply: Reply) -> tuple[str, str]:
+    """x3algo's (code, message) from an error envelope, or what the body says instead."""
+    try:
+        env = ErrorEnvelope.model_validate(reply.json())
+    except (ValueError, ValidationError):
+        return ("", reply.text(120) or f"HTTP {reply.status}")
+    return (env.error.code, env.error.message)
+
+
+def read_failure(reply: Reply, what: str, cap_s: float) -> str:
+    """A read x3algo answered with an error, in words (not yet scrubbed)."""
+    code, message = vendor_error(reply)
+    hint = {
+        401: "the login no longer works; check the account in the profile",
+        403: "this account may not see it",
+        429: "x3algo's rate limit; the console will slow down and retry",
+    }.get(reply.status, "x3algo is in trouble; the console keeps retrying")
+    if reply.status >= 500:
+        hint = "x3algo's server failed; the console keeps retrying"
+    told = retry_after_seconds(reply.headers)
+    if reply.status == 429 and too_long(told, cap_s):
+        assert told is not None
+        hint = not_waiting("x3algo", told, cap_s)
+    text = f"x3algo could not give {what}: HTTP {reply.status} {code} {message!r} ({hint})"
+    return printable(text.replace("  ", " "))
+
+
+def unsafe_id(target_id: str, verb: str) -> str:
+    return (
+        f"Could not {verb} algorithm {target_id!r}: its id cannot be sent safely as part "
+        f"of a URL (a proxy may resolve '.' and '..' to another path). Nothing was sent; "
+        f"check this algorithm in x3algo itself."
+    )
+
+
+# ----- what a re-read shows ---------------------------------------------------------------
+def from_422(
+    what: str,
+    verb: str,
+    message: str,
+    latency: float,
+    wanted: State,
+    hint: str,
+    now: Target | None,
+    problem: str,
+) -> Outcome:
+    """A 422 is *already* when a re-read shows the asked state, else a refusal."""
+    if now is not None and now.state is wanted:
+        return Outcome(
+            OutcomeKind.ALREADY,
+            f"{what} was already {now.raw_status} (x3algo: {message!r}).",
+            http_status=422,
+            latency_ms=latency,
+            state_after=wanted,
+            vendor_code="UNPROCESSABLE_ENTITY",
+        )
+    seen = f"a re-read shows it {now.raw_status}" if now else f"re-read failed: {problem}"
+    return Outcome(
+        OutcomeKind.REJECTED,
+        f"x3algo would not {verb} {what}: {message!r}; {seen}. {hint}",
+        http_status=422,
+        latency_ms=latency,
+        state_after=now.state if now else None,
+        vendor_code="UNPROCESSABLE_ENTITY",
+    )
+
+
+def settled(action: Action, no_answer: NoAnswer, now: Target | None) -> Outcome:
+    """No usable answer, then a re-read: *applied* when it shows the asked state (never
+    re-sent), else *uncertain*."""
+    if now is None:
+        return unsettled(no_answer, "x3algo no longer knows it")
+    reason = no_answer.what
+    if now.state is asked_state(action):
+        return no_answer.outcome(
+            OutcomeKind.APPLIED,
+            f"{reason}; a re-read shows it {now.raw_status}, as asked (not re-sent).",
+            state_after=now.state,
+            warning=reason,
+        )
+    return no_answer.outcome(
+        OutcomeKind.UNCERTAIN,
+        f"{reason}; it may or may not have happened, and a re-read shows it "
+        f"{now.raw_status}. Not re-sent: check the algorithm before retrying.",
+        state_after=now.state,
+    )
+
+
+def unsettled(no_answer: NoAnswer, problem: str) -> Outcome:
+    """No usable answer, and the re-read failed too: *uncertain*."""
+    return no_answer.outcome(
+        OutcomeKind.UNCERTAIN,
+        f"{no_answer.what}; it may or may not have happened, and the re-read failed too: "
+        f"{problem}. Not re-sent: check the algorithm before retrying.",
+    )
 
 
 def error_details(reply: Reply) -> dict[str, Any]:
