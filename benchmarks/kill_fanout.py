@@ -53,12 +53,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -70,6 +69,7 @@ from console.core.kill import build_kill_plan
 from console.core.session import Session, SessionOptions
 from console.venues.kit.base import VenueClient, VenueSettings
 from console.venues.registry import client_class
+from tests.venues.loopback import LoopbackVenue
 
 APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
 CONCURRENCY = 64
@@ -107,25 +107,47 @@ class Timing:
     verified_s: float | None = None  # console with the re-read on: confirm → all verified
 
 
-class Recording(httpx.AsyncBaseTransport):
-    """Passes requests on and keeps the control calls (POSTs other than auth)."""
+class Recording:
+    """The rehearsal's seam (:class:`console.venues.kit.http.Seam`): the client's
+    connections go to a loopback venue that keeps the control calls (POSTs other than
+    auth) and passes every request on to the simulator, so what is captured is what the
+    client's one send path put on the wire. The client is given :attr:`settings`: the
+    venue under a host name (aiohttp connects to an IP address without asking the
+    resolver), which :meth:`forward` maps back to the simulator's address."""
 
-    def __init__(self, api: str, base_url: str, sink: list[Captured]) -> None:
-        self.api = api
-        self.base_path = httpx.URL(base_url).path.rstrip("/")
+    def __init__(self, settings: VenueSettings, sink: list[Captured]) -> None:
+        self.api = settings.api
+        real = httpx.URL(settings.base_url)
+        self.base_path = real.path.rstrip("/")
+        self.origin = f"{real.scheme}://{real.netloc.decode()}"
+        named = real.copy_with(host=f"{settings.api}.rehearsal", port=None)
+        self.settings = replace(settings, base_url=str(named))
         self.sink = sink
-        self.inner = AiohttpTransport(trust_env=False)
+        self.venue = LoopbackVenue(self.forward)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def connector(self, limit: int) -> aiohttp.BaseConnector:
+        return self.venue.connector(limit)
+
+    def opened(self, session: aiohttp.ClientSession) -> None:
+        self.venue.opened(session)
+
+    async def forward(self, request: httpx.Request) -> httpx.Response:
         path = request.url.raw_path.decode()
         if request.method == "POST" and "/auth/" not in path:
             relative = path[len(self.base_path) :] if path.startswith(self.base_path) else path
             headers = tuple((k, v) for k, v in request.headers.items() if k.lower() != "host")
             self.sink.append(Captured(self.api, request.method, relative, headers, request.content))
-        return await self.inner.handle_async_request(request)
+        passed = [(k, v) for k, v in request.headers.items() if k.lower() not in _NOT_PASSED]
+        async with (
+            aiohttp.ClientSession(trust_env=False, auto_decompress=False) as upstream,
+            upstream.request(request.method, self.origin + path, headers=passed,
+                             data=request.content or None, allow_redirects=False) as answer,
+        ):  # fmt: skip
+            body = await answer.read()
+            return httpx.Response(answer.status, headers=list(answer.headers.items()), content=body)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+
+_NOT_PASSED = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 
 
 def settings(profile: Profile) -> list[VenueSettings]:
@@ -135,8 +157,11 @@ def settings(profile: Profile) -> list[VenueSettings]:
 def session_for(profile: Profile, tmp: Path, capture: list[Captured] | None = None) -> Session:
     clients = []
     for s in settings(profile):
-        transport = Recording(s.api, s.base_url, capture) if capture is not None else None
-        clients.append(client_class(s.api)(s, transport=transport))  # type: ignore[call-arg]
+        if capture is None:
+            clients.append(client_class(s.api)(s))
+            continue
+        seam = Recording(s, capture)
+        clients.append(client_class(s.api)(seam.settings, transport=seam))  # type: ignore[call-arg]
     journal = Journal(tmp / f"journal-{time.monotonic_ns()}.sqlite3", profile="bench")
     return Session(SessionOptions(profile="bench", label="BENCH"), clients, journal)
 
