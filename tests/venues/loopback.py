@@ -10,7 +10,9 @@ building, headers, timeouts, body cap and error mapping are the production ones.
 How the client gets here without changing its base URL: it is the client's seam
 (``transport=``, :class:`console.venues.kit.http.Seam`). Its connector is production's
 but for an aiohttp resolver that sends every host name to this server. Base URLs are
-``http://`` (no TLS on loopback; the venue's host name is kept, the handler sees it).
+``http://`` (no TLS on loopback; the venue's host name is kept, the handler sees it)
+and name a host: aiohttp connects to an IP address (``http://127.0.0.1:8401``) without
+asking any resolver, so such a client would bypass the seam.
 
 The server starts lazily, in the running loop, on the client's first request (tests
 still build clients synchronously), answers every request with ``Connection: close``

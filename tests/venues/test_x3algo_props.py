@@ -3,8 +3,8 @@
 Arbitrary bytes and mutated valid bodies (keys dropped, wrong types, huge numbers, nested
 junk, empty, ``{}``, ``null``, deep nesting) go through the list page reading
 (:func:`console.venues.x3algo.mapping.parse_page`), whole list reads, single reads, the
-login, and the translation of stop and start answers (``execute`` over an
-``httpx.MockTransport``: no network per example). A read raises FeedError / Unreadable /
+login, and the translation of stop and start answers (``execute`` over a
+loopback venue: the production send path, tests/venues/loopback.py). A read raises FeedError / Unreadable /
 Incomplete only; a control call returns an Outcome; no credential or token is ever in
 their words.
 """

@@ -15,7 +15,8 @@ reaches a venue of its own *below* this code, at the socket: a :class:`Seam` giv
 ``transport=`` supplies the client's aiohttp connector, identical to production's but
 for where a host name resolves (``tests/venues/loopback.py``: a real aiohttp server on
 127.0.0.1 answering with the test's handler). Request building, headers, timeouts, the
-body cap, the error mapping and the aiohttp session are the production ones.
+body cap, the error mapping and the aiohttp session are the production ones. (A seam
+sees only host names: aiohttp connects to an IP address without asking the resolver.)
 
 Requests come back as a :class:`Reply` (any HTTP status, body kept as bytes) or raise
 :class:`CallError` when there was no answer, telling whether the request may have
