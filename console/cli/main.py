@@ -25,8 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from console import cli_kill
-from console.cli import audit, control, sim
+from console.cli import audit, control, kill, sim
 from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
@@ -121,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="PipAI: also close the strategy's open positions at market")  # fmt: skip
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    cli_kill.add_parsers(sub, common)
+    kill.add_parsers(sub, common)
     audit.add_parser(sub, common)
 
     shots = sub.add_parser(
@@ -175,7 +174,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command in ("stop", "pause", "resume", "start"):
             return asyncio.run(control.control(_session(profile), args))
         if args.command == "kill":
-            return asyncio.run(cli_kill.kill(_session(profile), args))
+            return asyncio.run(kill.kill(_session(profile), args))
         if args.command == "audit":
             needs_venues = args.interrupted and getattr(args, "verify", False)
             session = _session(profile) if needs_venues else _audit_session(profile)
