@@ -355,7 +355,8 @@ def test_translation_of_any_reply_is_an_outcome(
     async def go() -> Outcome:
         client = client_for(Scripted(listing=body))
         try:
-            return client._scrubbed(await client._translate(EXP, True, reply))
+            step = client._step(EXP, True)
+            return client.scrubber.outcome(await client._translate(step, EXP, True, reply))
         finally:
             await client.aclose()
 

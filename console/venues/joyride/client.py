@@ -12,19 +12,21 @@ Quirks handled here (and nowhere else):
   ``pause_source="unknown"`` until this process pauses/resumes one and gets a definite
   answer; then PAUSED/RUNNING with ``pause_source="set here"`` and ``set_at``.
 * **Counts, not states**: ``db_updated > 0`` is *applied*; ``db_updated == 0`` is
-  *already* (``_already_from_zero_counts``), unless the expiration matches no instrument
-  at all, which is *rejected* (``_nothing_matched_from_zero_counts``).
+  *already* (:func:`~console.venues.joyride.outcomes.already_from_zero_counts`), unless
+  the expiration matches no instrument at all, which is *rejected*
+  (:meth:`JoyrideClient._nothing_matched_from_zero_counts`).
 * **DB/engine drift**: ``engine_missing`` non-empty or ``engine_updated < db_updated`` is
   still a success, carried as ``Outcome.warning`` and as the ``drift`` attr on later reads
-  (``_drift_warning``).
+  (:func:`~console.venues.joyride.outcomes.drift_warning`).
 * **Echo check**: a 200 whose ``expiration``/``paused`` do not echo the request is
-  *uncertain* (``_uncertain_from_bad_echo``).
+  *uncertain* (:func:`~console.venues.joyride.outcomes.bad_echo`).
 * **Timeouts and cut-short bodies**: never re-sent; *uncertain*, then the instrument list
   is re-read, which can only say whether the round still exists (pause state cannot be
-  read), so the message says that re-issuing the idempotent call will confirm it.
+  read), so the message says that re-issuing the idempotent call will confirm it
+  (:class:`~console.venues.kit.control.ControlStep`).
 * **Auth** ([GAP] body): 401/403 is *rejected* with advice to check ``admin_token``;
   the token never appears in any message, warning, feed error or log line: one
-  :class:`~console.core.scrub.Scrubber` over ``admin_token`` (``_scrub``), whatever the
+  :class:`~console.venues.kit.scrubber.VenueScrubber` over ``admin_token``, whatever the
   venue echoed.
 * **Rate limits** ([GAP]): paced at 20 requests/s plus 50 ms of slack per window
   (``settings.rate_limits["admin"]`` overrides); a 429 was refused, so it is retried once
@@ -43,8 +45,9 @@ Quirks handled here (and nowhere else):
 * No pagination exists on the instrument list; no stream carries pause state, so the
   feed polls the list.
 
-Target attrs produced (docs/ATTRIBUTES.md): ``expiration``, ``instruments``, ``calls``,
-``puts``, ``assets``, ``by_asset``, ``pause_source``, ``set_at``, ``drift``.
+Target attrs produced (docs/ATTRIBUTES.md, :mod:`console.venues.joyride.mapping`):
+``expiration``, ``instruments``, ``calls``, ``puts``, ``assets``, ``by_asset``,
+``pause_source``, ``set_at``, ``drift``.
 """
 
 from __future__ import annotations
@@ -52,33 +55,46 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 from collections.abc import Callable
+from functools import partial
 
 from pydantic import ValidationError
 
-from console.core.model import (
-    Action,
-    ActionKind,
-    ActionSpec,
-    Outcome,
-    OutcomeKind,
-    State,
-    Target,
-    TargetKind,
-)
+from console.core.model import Action, ActionKind, ActionSpec, Outcome, OutcomeKind, State, Target
 from console.core.ports import Capabilities, ControlRate
-from console.core.scrub import Scrubber, printable, scrub_outcome
+from console.core.scrub import printable
 from console.venues.joyride.mapping import (
+    ACTIONS,
     Knowledge,
     Rounds,
+    actionable,
     count_rounds,
     expiration_name,
     group_targets,
     parse_expiration,
 )
-from console.venues.joyride.wire import PauseResult, parse_error, read_instrument_list
+from console.venues.joyride.outcomes import (
+    MISSING_SHOWN,
+    already_from_zero_counts,
+    applied,
+    bad_echo,
+    no_answer,
+    not_waiting_words,
+    nothing_matched,
+    refused,
+    settled,
+    unreached,
+    unsettled,
+    verb_of,
+)
+from console.venues.joyride.wire import (
+    PauseResult,
+    read_instrument_list,
+    vendor_code,
+    venue_words,
+)
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
+from console.venues.kit.control import ControlStep, guarded
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.kit.http import (
     CallError,
@@ -90,13 +106,8 @@ from console.venues.kit.http import (
     segment,
     send,
 )
-from console.venues.kit.pacing import (
-    make_pacer,
-    not_waiting,
-    retry_after_seconds,
-    too_long,
-    wait_words,
-)
+from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
+from console.venues.kit.scrubber import VenueScrubber
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +116,6 @@ INSTRUMENTS_PATH = "/v1/market/instruments"
 PAUSE_PATH = "/v1/admin/instruments/pause-by-expiration"
 # [GAP] Joyride documents no REST limit; this is our conservative choice.
 ADMIN_RATE = RateLimit(20, 1.0)
-_MISSING_SHOWN = 5
-
-_LEAVES_BEHIND = (
-    "resting orders stay on the book (owners can still cancel them); open positions "
-    "stay open until the round settles at 08:00 UTC"
-)
 
 
 # What core and the screen may know of Joyride: it cannot report pause state (its
@@ -128,9 +133,7 @@ class JoyrideClient(VenueClient):
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
 
-    def __init__(
-        self, settings: VenueSettings, *, transport: Seam | None = None
-    ) -> None:
+    def __init__(self, settings: VenueSettings, *, transport: Seam | None = None) -> None:
         super().__init__(settings)
         self._http = make_http_client(settings, transport=transport)
         rate = settings.rate_limits.get("admin", ADMIN_RATE)
@@ -141,7 +144,7 @@ class JoyrideClient(VenueClient):
         self._retry_wait_s = rate.window_s * settings.rate_scale
         token = settings.credentials.get("admin_token")
         self._token = token.reveal() if token is not None else ""
-        self._scrubber = Scrubber([self._token])
+        self.scrubber = VenueScrubber([self._token])
         self._known: dict[int, Knowledge] = {}
         self._listed: dict[int, int] = {}  # expiration -> instruments at the last read
         # The list is one unpaginated body (tens of thousands of rows on a big venue) that
@@ -191,25 +194,25 @@ class JoyrideClient(VenueClient):
             listing = read_instrument_list(reply.content, cap)
         except Unreadable as exc:
             raise Unreadable(
-                self._scrub(
+                self.scrubber.scrub(
                     f"{what}: Joyride answered HTTP {reply.status} with {exc}, not the "
                     "documented list of instruments; nothing can be said of its rounds"
                 )
             ) from None
-        skipped = [self._scrub(printable(row)) for row in listing.skipped]
+        skipped = [self.scrubber.scrub(printable(row)) for row in listing.skipped]
         self.skipped_rows = skipped
         if skipped:
-            shown = "; ".join(skipped[:_MISSING_SHOWN])
+            shown = "; ".join(skipped[:MISSING_SHOWN])
             log.warning(
                 "%s",
-                self._scrub(
+                self.scrubber.scrub(
                     f"{self.name}: skipped {len(skipped)} unreadable instrument rows: {shown}"
                 ),
             )
         rounds = count_rounds(listing.rows)
         if listing.truncated:
             raise Incomplete(
-                self._scrub(
+                self.scrubber.scrub(
                     f"{what}: Joyride listed {listing.total} instruments, more than "
                     f"max_targets ({cap}); only the first {cap} were read ({len(rounds)} "
                     "expirations). Pausing one of them pauses every instrument of it."
@@ -235,7 +238,7 @@ class JoyrideClient(VenueClient):
                     pacer=self._pacer,
                 )
             except CallError as exc:
-                raise FeedError(self._scrub(f"{what}: {exc.message}")) from None
+                raise FeedError(self.scrubber.scrub(f"{what}: {exc.message}")) from None
             if reply.status != 429 or attempt:
                 break
             wait = retry_after_seconds(reply.headers)
@@ -246,62 +249,36 @@ class JoyrideClient(VenueClient):
         if reply.status == 429:
             asked = retry_after_seconds(reply.headers)
             if too_long(asked, self._cap_s) or not reply.sent:
-                raise FeedError(self._scrub(f"{what}: {self._not_waiting(reply)}"))
+                raise FeedError(
+                    self.scrubber.scrub(f"{what}: {not_waiting_words(reply, self._cap_s)}")
+                )
         if not reply.ok:
-            raise FeedError(self._scrub(f"{what}: {self._venue_words(reply)}"))
+            raise FeedError(self.scrubber.scrub(f"{what}: {venue_words(reply)}"))
         return reply
 
     # ----- actions -----------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:
         """Pause and resume on every live round: the true state is unknown, so both."""
-        if not self._actionable(target):
-            return []
-        return [
-            ActionSpec(ActionKind.PAUSE, "Pause expiration", leaves_behind=_LEAVES_BEHIND),
-            ActionSpec(
-                ActionKind.RESUME,
-                "Resume expiration",
-                leaves_behind="new orders are accepted again on every instrument of this round",
-            ),
-        ]
+        return list(ACTIONS) if actionable(target, self.clock()) else []
 
     def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
         """Always re-issue the idempotent pause: Joyride cannot confirm a round is still paused."""
-        if not self._actionable(target):
-            return None
-        return Action(ActionKind.PAUSE)
-
-    def _actionable(self, target: Target) -> bool:
-        expiration = parse_expiration(target.id)
-        instruments = target.attrs.get("instruments", 1)
-        return (
-            target.kind is TargetKind.EXPIRATION
-            and expiration is not None
-            and expiration > self.clock()
-            and not (isinstance(instruments, int) and instruments <= 0)
-        )
+        return Action(ActionKind.PAUSE) if actionable(target, self.clock()) else None
 
     async def execute(self, target_id: str, action: Action) -> Outcome:
-        try:
-            return self._scrubbed(await self._execute(target_id, action))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # last line of defence: an outcome, never an exception
-            log.error(
-                "%s",
-                self._scrub(
-                    f"{self.name}: unexpected error executing {action.kind}\n"
-                    f"{traceback.format_exc()}"
-                ),
-            )
+        """One pause or resume of a whole expiration; never raises, never shows the token."""
+
+        def internal_error(exc: Exception) -> Outcome:
             return Outcome(
                 OutcomeKind.UNCERTAIN,
-                self._scrub(
-                    f"{action.kind} on Joyride expiration {printable(target_id)[:40]} hit an "
-                    f"internal error ({type(exc).__name__}); it may or may not have been "
-                    "sent. Pausing or resuming again is safe (the call is idempotent)."
-                ),
+                f"{action.kind} on Joyride expiration {printable(target_id)[:40]} hit an "
+                f"internal error ({type(exc).__name__}); it may or may not have been "
+                "sent. Pausing or resuming again is safe (the call is idempotent).",
             )
+
+        return await guarded(
+            self._execute(target_id, action), self.scrubber, internal_error=internal_error, log=log
+        )
 
     async def _execute(self, target_id: str, action: Action) -> Outcome:
         try:
@@ -318,8 +295,7 @@ class JoyrideClient(VenueClient):
             return Outcome(
                 OutcomeKind.REJECTED,
                 f"{printable(target_id)[:40]!r} is not a Joyride expiration (expected Unix "
-                "seconds such as "
-                "1740816000); pick a round from the list.",
+                "seconds such as 1740816000); pick a round from the list.",
             )
         paused = {ActionKind.PAUSE: True, ActionKind.RESUME: False}.get(action.kind)
         label = expiration_name(expiration)
@@ -329,33 +305,41 @@ class JoyrideClient(VenueClient):
                 f"Joyride has no {action.kind} control for {label}: its admin kill switch "
                 "only pauses or resumes a whole expiration. Use pause instead.",
             )
-        verb = "pause" if paused else "resume"
         if expiration <= self.clock():
             return Outcome(
                 OutcomeKind.REJECTED,
                 f"Expiration {label} has passed: its market is closed and settling, so there "
-                f"is nothing to {verb}. Nothing was sent.",
+                f"is nothing to {verb_of(paused)}. Nothing was sent.",
                 state_after=State.STOPPED,
             )
         body = dumps({"expiration": expiration, "paused": paused})
-        try:
-            reply = await self._post_control(body)
-        except CallError as exc:
-            if exc.maybe_sent:
-                return await self._uncertain(expiration, verb, exc.message, exc.latency_ms)
-            return Outcome(
-                OutcomeKind.FAILED,
-                self._scrub(
-                    f"Could not reach Joyride to {verb} {label}: {exc.message}. Nothing was "
-                    "sent; check the venue is reachable and try again."
-                ),
-            )
-        return await self._translate(expiration, paused, reply)
+        step = self._step(expiration, paused)
+        return await step.run(
+            partial(self._post_control, body),
+            translate=partial(self._translate, step, expiration, paused),
+            unreached=partial(unreached, expiration, paused),
+            unanswered=lambda err: no_answer(expiration, paused, err.message, None, None).what,
+        )
+
+    def _step(self, expiration: int, paused: bool) -> ControlStep[int]:
+        """The control step of one call: settled by re-reading the list."""
+        return ControlStep(
+            reread=partial(self._reread_round, expiration),
+            judge=partial(settled, paused),
+            reread_failed=partial(unsettled, paused),
+        )
+
+    async def _reread_round(self, expiration: int) -> int:
+        """No trustworthy answer: forget what we knew, re-read the list; the round's
+        instruments now (the pause state itself cannot be read)."""
+        self._known.pop(expiration, None)
+        await self._fetch_rounds()
+        return self._listed.get(expiration, 0)
 
     async def _post_control(self, body: bytes) -> Reply:
         """One paced POST; a 429 was refused (not acted on), so it is retried once, after
         ``Retry-After`` — never when the venue asks for longer than the cap (then the
-        429 is answered at once, ``_translate`` says the venue's wait)."""
+        429 is answered at once, and :func:`~.outcomes.refused` says the venue's wait)."""
         reply = await self._post_once(body)
         if reply.status != 429:
             return reply
@@ -380,102 +364,46 @@ class JoyrideClient(VenueClient):
             pacer=self._pacer,
         )
 
-    async def _translate(self, expiration: int, paused: bool, reply: Reply) -> Outcome:
-        verb = "pause" if paused else "resume"
-        label = expiration_name(expiration)
+    async def _translate(
+        self, step: ControlStep[int], expiration: int, paused: bool, reply: Reply
+    ) -> Outcome:
         status, latency = reply.status, reply.latency_ms
-        if reply.ok:
-            try:
-                data = reply.json()
-            except ValueError as exc:
-                return await self._uncertain(expiration, verb, str(exc), latency, status)
-            try:
-                result = PauseResult.model_validate(data)
-            except ValidationError:
-                why = f"its 200 answer lacked the documented fields ({reply.text(120)})"
-                return await self._uncertain(expiration, verb, why, latency, status)
-            if result.expiration != expiration or result.paused != paused:
-                return await self._uncertain_from_bad_echo(expiration, paused, result, reply)
-            if result.db_updated == 0:
-                return await self._nothing_matched_from_zero_counts(
-                    expiration, paused, reply
-                ) or self._already_from_zero_counts(expiration, paused, reply)
-            return self._applied(expiration, paused, result, reply)
-        words = self._venue_words(reply)
-        if status in (401, 403):
-            return self._rejected_auth(verb, label, words, reply)
-        if status in (400, 422):
-            return Outcome(
-                OutcomeKind.REJECTED,
-                self._scrub(
-                    f"Joyride rejected the {verb} of {label}: {words}. Nothing changed; this "
-                    "is a bug in the request, please report it."
-                ),
-                http_status=status,
-                latency_ms=latency,
-                vendor_code=self._vendor_code(reply),
+        if not reply.ok:
+            words = self.scrubber.scrub(venue_words(reply))
+            return refused(
+                expiration,
+                paused,
+                reply,
+                words,
+                vendor_code(reply),
+                has_token=bool(self._token),
+                cap_s=self._cap_s,
             )
-        if status == 429:
-            asked = retry_after_seconds(reply.headers)
-            if too_long(asked, self._cap_s) or not reply.sent:
-                return Outcome(
-                    OutcomeKind.FAILED,
-                    self._scrub(f"{label} not {verb}d: {self._not_waiting(reply)}"),
-                    http_status=status,
-                    latency_ms=latency,
-                    vendor_code=self._vendor_code(reply),
-                )
-            return Outcome(
-                OutcomeKind.FAILED,
-                self._scrub(
-                    f"Joyride rate limited the {verb} of {label} ({words}); a 429 is refused "
-                    "before it acts, so nothing changed. Wait a moment and try again."
-                ),
-                http_status=status,
-                latency_ms=latency,
-                vendor_code=self._vendor_code(reply),
-            )
-        if status == 404:
-            hint = "check that the profile's base_url ends with /api"
-        else:
-            hint = "nothing is known to have changed; try again when Joyride is healthy"
-        return Outcome(
-            OutcomeKind.FAILED,
-            self._scrub(f"Joyride failed to {verb} {label}: {words}; {hint}."),
-            http_status=status,
-            latency_ms=latency,
-            vendor_code=self._vendor_code(reply),
-        )
-
-    # ----- quirk translators -------------------------------------------------------
-    def _applied(self, expiration: int, paused: bool, result: PauseResult, reply: Reply) -> Outcome:
-        label = expiration_name(expiration)
-        warning = self._drift_warning(result)
-        self._remember(expiration, paused, warning)
-        done = "blocked new orders on" if paused else "lifted the block on"
-        return Outcome(
-            OutcomeKind.APPLIED,
-            f"Joyride {done} {result.db_updated} instruments of {label} "
-            f"(engine flipped {result.engine_updated}).",
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-            state_after=State.PAUSED if paused else State.RUNNING,
-            warning=warning,
-        )
+        try:
+            data = reply.json()
+        except ValueError as exc:
+            return await step.settle(no_answer(expiration, paused, str(exc), status, latency))
+        try:
+            result = PauseResult.model_validate(data)
+        except ValidationError:
+            why = f"its 200 answer lacked the documented fields ({reply.text(120)})"
+            return await step.settle(no_answer(expiration, paused, why, status, latency))
+        if result.expiration != expiration or result.paused != paused:
+            why = bad_echo(expiration, paused, result)
+            return await step.settle(no_answer(expiration, paused, why, status, latency))
+        if result.db_updated == 0:
+            return await self._nothing_matched_from_zero_counts(
+                expiration, paused, reply
+            ) or self._already_from_zero_counts(expiration, paused, reply)
+        outcome = applied(expiration, paused, result, reply)
+        self._remember(expiration, paused, outcome.warning)
+        return outcome
 
     def _already_from_zero_counts(self, expiration: int, paused: bool, reply: Reply) -> Outcome:
-        """``db_updated == 0``: every instrument of the round already had that flag."""
+        """``db_updated == 0``: already so; the drift last seen on the round is kept."""
         previous = self._known.get(expiration)
         self._remember(expiration, paused, previous.drift if previous else None)
-        word = "already paused" if paused else "already live"
-        return Outcome(
-            OutcomeKind.ALREADY,
-            f"{expiration_name(expiration)} was {word}: Joyride changed no instrument "
-            "(db_updated 0).",
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-            state_after=State.PAUSED if paused else State.RUNNING,
-        )
+        return already_from_zero_counts(expiration, paused, reply)
 
     async def _nothing_matched_from_zero_counts(
         self, expiration: int, paused: bool, reply: Reply
@@ -490,146 +418,10 @@ class JoyrideClient(VenueClient):
         if self._listed.get(expiration, 0) > 0:
             return None
         self._known.pop(expiration, None)
-        verb = "pause" if paused else "resume"
-        return Outcome(
-            OutcomeKind.REJECTED,
-            f"Joyride lists no instrument expiring {expiration_name(expiration)}, so there "
-            f"was nothing to {verb} (the round may have settled). Refresh the list.",
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-        )
+        return nothing_matched(expiration, paused, reply)
 
-    def _drift_warning(self, result: PauseResult) -> str | None:
-        """DB/engine drift from the counts: a warning to show, not a failure."""
-        parts = []
-        missing = result.engine_missing
-        if missing:
-            shown = ", ".join(printable(m)[:80] for m in missing[:_MISSING_SHOWN])
-            more = (
-                f" and {len(missing) - _MISSING_SHOWN} more"
-                if len(missing) > _MISSING_SHOWN
-                else ""
-            )
-            parts.append(
-                f"{len(missing)} instruments changed in the DB but missing from the matching "
-                f"engine: {shown}{more} (gateway restarting?); orders on them may not be "
-                "blocked until the engine reloads them, so repeat the call once it is back"
-            )
-        already = result.db_updated - result.engine_updated - len(missing)
-        if already > 0:
-            parts.append(
-                f"the engine was already at the target for {already} of "
-                f"{result.db_updated} changed instruments (DB/engine drift, now corrected)"
-            )
-        elif not missing and result.engine_updated < result.db_updated:
-            parts.append(
-                f"engine flipped {result.engine_updated} of {result.db_updated} instruments"
-            )
-        return "; ".join(parts) if parts else None
-
-    async def _uncertain_from_bad_echo(
-        self, expiration: int, paused: bool, result: PauseResult, reply: Reply
-    ) -> Outcome:
-        why = (
-            f"its answer echoed expiration {result.expiration} paused={result.paused}, not "
-            f"what was asked (expiration {expiration} paused={paused})"
-        )
-        verb = "pause" if paused else "resume"
-        return await self._uncertain(expiration, verb, why, reply.latency_ms, reply.status)
-
-    async def _uncertain(
-        self,
-        expiration: int,
-        verb: str,
-        why: str,
-        latency_ms: float | None,
-        status: int | None = None,
-    ) -> Outcome:
-        """No trustworthy answer: forget what we knew, re-read what can be read, say so."""
-        self._known.pop(expiration, None)
-        label = expiration_name(expiration)
-        try:
-            await self._fetch_rounds()
-            count = self._listed.get(expiration, 0)
-            if count:
-                reread = (
-                    f"the list still shows {count} instruments for it, but Joyride's API "
-                    "cannot show whether they are paused"
-                )
-            else:
-                reread = "the list no longer shows this round (it may have settled)"
-        except FeedError as exc:
-            reread = f"re-reading the instrument list failed too ({exc})"
-        return Outcome(
-            OutcomeKind.UNCERTAIN,
-            self._scrub(
-                f"No reliable answer from Joyride to {verb} {label}: {why}. It may or may "
-                f"not have been applied; {reread}. Sending {verb} again is safe (the call is "
-                "idempotent) and will confirm it."
-            ),
-            http_status=status,
-            latency_ms=latency_ms,
-        )
-
-    def _rejected_auth(self, verb: str, label: str, words: str, reply: Reply) -> Outcome:
-        if self._token:
-            what = "Joyride refused the admin token"
-            advice = "Check admin_token for this venue in the profile."
-        else:
-            what = "Joyride requires an admin token"
-            advice = "No admin_token is configured for this venue: add it to the profile."
-        return Outcome(
-            OutcomeKind.REJECTED,
-            self._scrub(f"{what}, so {label} was not {verb}d: {words}. {advice}"),
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-            vendor_code=self._vendor_code(reply),
-        )
-
-    # ----- helpers -------------------------------------------------------------------
     def _remember(self, expiration: int, paused: bool, drift: str | None) -> None:
         self._known[expiration] = Knowledge(paused=paused, at=time.time(), drift=drift)
-
-    def _venue_words(self, reply: Reply) -> str:
-        """``HTTP 503 service_unavailable: 'the venue's message'`` (or its raw text),
-        control characters removed; scrubbed by the caller."""
-        err = parse_error(reply.json_or_none())
-        if err is not None and (err.error or err.message):
-            code = f" {printable(err.error)[:80]}" if err.error else ""
-            said = f": {printable(err.message)[:300]!r}" if err.message else ""
-            return f"HTTP {reply.status}{code}{said}"
-        text = printable(reply.text(160))
-        return f"HTTP {reply.status}" + (f": {text!r}" if text else "")
-
-    def _not_waiting(self, reply: Reply) -> str:
-        """A 429 not waited for: the venue asked for longer than the cap (or a moment ago
-        did, and the pacer answered for it without sending)."""
-        asked = retry_after_seconds(reply.headers)
-        if too_long(asked, self._cap_s):
-            assert asked is not None
-            return not_waiting(VENDOR, asked, self._cap_s)
-        left = f" (another {wait_words(asked)})" if asked else ""
-        return (
-            f"{VENDOR} asked a moment ago to wait longer than {self._cap_s:g} s{left} "
-            "(rate limited): nothing was sent — retry later (r in the kill report)"
-        )
-
-    @staticmethod
-    def _vendor_code(reply: Reply) -> str | None:
-        err = parse_error(reply.json_or_none())
-        if err is None or err.error is None:
-            return None
-        return printable(err.error)[:80]
-
-    def _scrub(self, text: str) -> str:
-        """Text never carries the admin token (or anything credential-shaped), whatever
-        the venue echoed: one Scrubber over ``admin_token``."""
-        return self._scrubber.scrub(text)
-
-    def _scrubbed(self, outcome: Outcome) -> Outcome:
-        """Every outcome's message and warning through the scrubber (rebuilt only when
-        that changed something)."""
-        return scrub_outcome(outcome, self._scrub)
 
     # ----- feed ------------------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:

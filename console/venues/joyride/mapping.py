@@ -1,4 +1,4 @@
-"""Joyride's instrument list turned into one Target per expiration.
+"""Joyride's instrument list turned into one Target per expiration, and its actions.
 
 The venue cannot say whether an expiration is paused (Project decision 4: the
 instrument object has no ``paused`` field and no endpoint lists paused rounds). So a
@@ -17,11 +17,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from console.core.model import AttrValue, State, Target, TargetKind
+from console.core.model import ActionKind, ActionSpec, AttrValue, State, Target, TargetKind
 from console.core.scrub import printable
 from console.venues.joyride.wire import MAX_EXPIRATION, InstrumentRow, asset_of, side_of
 
 NOT_REPORTED = "not reported"
+
+LEAVES_BEHIND = (
+    "resting orders stay on the book (owners can still cancel them); open positions "
+    "stay open until the round settles at 08:00 UTC"
+)
+ACTIONS = (
+    ActionSpec(ActionKind.PAUSE, "Pause expiration", leaves_behind=LEAVES_BEHIND),
+    ActionSpec(
+        ActionKind.RESUME,
+        "Resume expiration",
+        leaves_behind="new orders are accepted again on every instrument of this round",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,4 +167,16 @@ def _target(
         raw_status=raw,
         attrs=attrs,
         confirmed_at=confirmed,
+    )
+
+
+def actionable(target: Target, now: float) -> bool:
+    """A live round with instruments: one that pause and resume can reach."""
+    expiration = parse_expiration(target.id)
+    instruments = target.attrs.get("instruments", 1)
+    return (
+        target.kind is TargetKind.EXPIRATION
+        and expiration is not None
+        and expiration > now
+        and not (isinstance(instruments, int) and instruments <= 0)
     )

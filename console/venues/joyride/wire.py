@@ -33,7 +33,7 @@ from typing_extensions import TypedDict
 
 from console.core.scrub import printable
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import parse_json
+from console.venues.kit.http import Reply, parse_json
 
 # The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
 # beyond it (10^12: milliseconds sent as seconds) cannot be a round; one at or before
@@ -265,3 +265,23 @@ def parse_error(data: object) -> ErrorBody | None:
         return ErrorBody.model_validate(data)
     except ValidationError:
         return None
+
+
+def venue_words(reply: Reply) -> str:
+    """``HTTP 503 service_unavailable: 'the venue's message'`` (or its raw text),
+    control characters removed; scrubbed by the caller."""
+    err = parse_error(reply.json_or_none())
+    if err is not None and (err.error or err.message):
+        code = f" {printable(err.error)[:80]}" if err.error else ""
+        said = f": {printable(err.message)[:300]!r}" if err.message else ""
+        return f"HTTP {reply.status}{code}{said}"
+    text = printable(reply.text(160))
+    return f"HTTP {reply.status}" + (f": {text!r}" if text else "")
+
+
+def vendor_code(reply: Reply) -> str | None:
+    """The error body's ``error`` word, printable and short."""
+    err = parse_error(reply.json_or_none())
+    if err is None or err.error is None:
+        return None
+    return printable(err.error)[:80]
