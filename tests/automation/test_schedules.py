@@ -15,8 +15,8 @@ from console.automation.schedules import next_time
 NY = ZoneInfo("America/New_York")
 
 
-def _ts(zone: ZoneInfo, *parts: int) -> float:
-    return datetime(*parts, tzinfo=zone).timestamp()  # type: ignore[misc]
+def _ts(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=zone).timestamp()
 
 
 def test_16_00_in_new_york_stays_16_00_across_the_dst_change() -> None:
@@ -25,7 +25,7 @@ def test_16_00_in_new_york_stays_16_00_across_the_dst_change() -> None:
     # Friday 2026-03-06 17:00 NY (EST) -> Monday 2026-03-09 16:00 NY (EDT, after the change)
     nxt = next_time(cfg, _ts(NY, 2026, 3, 6, 17, 0))
     assert nxt == _ts(NY, 2026, 3, 9, 16, 0)
-    local = datetime.fromtimestamp(nxt, NY)  # type: ignore[arg-type]
+    local = datetime.fromtimestamp(nxt, NY)
     assert (local.hour, local.minute, local.utcoffset().total_seconds()) == (16, 0, -4 * 3600)  # type: ignore[union-attr]
     # and in November, back to EST
     nxt = next_time(cfg, _ts(NY, 2026, 10, 30, 17, 0))
