@@ -15,9 +15,10 @@ import pytest
 from console.core.model import State
 from console.sim.server import SimServer
 from console.venues.fiftyfive.client import FiftyFiveClient
-from console.venues.fiftyfive.feed import _Conn, _Feed, _Health
+from console.venues.fiftyfive.feed import _Conn, _Feed
 from console.venues.fiftyfive.wire import TradingStatus
 from console.venues.kit.base import FeedStatus, Secret, VenueSettings
+from console.venues.kit.health import HealthFold
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
 
 API = "55tech"
@@ -220,7 +221,7 @@ async def test_orders_reach_the_client_counter_only_with_the_sink_told_of_them()
 
 def test_health_folds_poller_and_streams_into_one_mark() -> None:
     sink = RecordingSink()
-    health = _Health(sink, API, streams=2)
+    health = HealthFold(sink, API, streams=2)
     health.set_poll(FeedStatus.POLLING)
     assert sink.statuses[-1] is FeedStatus.POLLING
     health.set_stream(0, FeedStatus.LIVE)

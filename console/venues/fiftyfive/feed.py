@@ -20,29 +20,35 @@ retrying, POLLING when a stream stays down but REST answers.
 
 No credential reaches a health detail, an error or a log line: every text passes the
 client's scrubber (the venue may echo a key, in an error frame too), and the WebSocket
-library's own logger is given one that drops its frame dumps (the subscribe frame
-carries the key) and scrubs the rest.
+library is given kit's :class:`~console.venues.kit.ws_log.ScrubbingLogger`, which logs
+frames without their payload (the subscribe frame carries the key) and scrubs the rest.
+
+The pieces are kit's: the poller is :func:`~console.venues.kit.feeds.poll_forever`
+(woken early by an ``emergency`` broadcast), each stream runs under
+:func:`~console.venues.kit.feeds.stream_forever`, and their health folds into one mark
+in :class:`~console.venues.kit.health.HealthFold`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 
-from console.core.model import AttrValue, State, Target
+from console.core.model import Target
 from console.venues.fiftyfive.wire import StreamFrame, combine_errors
 from console.venues.kit.base import FeedSink, FeedStatus
-from console.venues.kit.feeds import Backoff, FeedError, describe, stream_forever
+from console.venues.kit.feeds import FeedError, Incomplete, describe, poll_forever, stream_forever
+from console.venues.kit.health import HealthFold
+from console.venues.kit.ws_log import ScrubbingLogger
 
 if TYPE_CHECKING:
     from console.venues.fiftyfive.client import FiftyFiveClient
@@ -53,124 +59,11 @@ CHANNELS = ("orders", "emergency")
 PING_INTERVAL_S = 30.0  # the docs' recommended client ping
 FLUSH_S = 0.05
 
-
-class _WsLogger(logging.LoggerAdapter[logging.Logger]):
-    """The logger handed to the WebSocket library: its DEBUG lines dump frames (our
-    subscribe frame carries the API key, maybe cut short where no scrubber could find
-    it), so they are dropped; whatever else it says is scrubbed."""
-
-    def __init__(self, logger: logging.Logger, scrub: Callable[[str], str]) -> None:
-        super().__init__(logger, {})
-        self._scrub = scrub
-
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        if level < logging.INFO or not self.isEnabledFor(level):
-            return
-        text = str(msg) % args if args else str(msg)
-        kwargs.pop("exc_info", None)  # a traceback's text would pass unscrubbed
-        kwargs.pop("stack_info", None)
-        self.logger.log(level, "%s", self._scrub(text), **kwargs)
-
-    def process(
-        self, msg: Any, kwargs: MutableMapping[str, Any]
-    ) -> tuple[Any, MutableMapping[str, Any]]:
-        return msg, kwargs
-
-
 _WS_LOG = logging.getLogger("console.venues.fiftyfive.feed.websocket")
 
 
 async def run_feed(client: FiftyFiveClient, sink: FeedSink) -> None:
     await _Feed(client, sink).run()
-
-
-_RANK = {
-    FeedStatus.LIVE: 0,
-    FeedStatus.CONNECTING: 1,
-    FeedStatus.POLLING: 1,
-    FeedStatus.RECONNECTING: 2,
-    FeedStatus.DOWN: 3,
-}
-
-
-class _Health:
-    """Folds the poller's and every stream's health into the venue's one mark."""
-
-    def __init__(
-        self,
-        sink: FeedSink,
-        venue: str,
-        streams: int,
-        scrub: Callable[[str], str] = lambda text: text,
-    ) -> None:
-        self._sink = sink
-        self._venue = venue
-        self._scrub = scrub
-        self.poll: tuple[FeedStatus, str] = (FeedStatus.CONNECTING, "")
-        self.streams: list[tuple[FeedStatus, str]] = [(FeedStatus.CONNECTING, "")] * streams
-        self._last: tuple[FeedStatus, str] | None = None
-
-    def set_poll(self, status: FeedStatus, detail: str = "") -> None:
-        self.poll = (status, detail)
-        self._emit()
-
-    def set_stream(self, index: int, status: FeedStatus, detail: str = "") -> None:
-        self.streams[index] = (status, detail)
-        self._emit()
-
-    def combined(self) -> tuple[FeedStatus, str]:
-        poll_status, poll_detail = self.poll
-        if poll_status is FeedStatus.DOWN or not self.streams:
-            return poll_status, poll_detail
-        bad = [s for s in self.streams if s[0] is not FeedStatus.LIVE]
-        if not bad:
-            return FeedStatus.LIVE, ""
-        status, detail = max(bad, key=lambda s: _RANK[s[0]])
-        where = "stream" if len(self.streams) == 1 else f"{len(bad)} of {len(self.streams)} streams"
-        if status is FeedStatus.RECONNECTING:
-            return FeedStatus.RECONNECTING, f"{where} reconnecting: {detail}"
-        if status is FeedStatus.DOWN:
-            return FeedStatus.POLLING, f"{where} down ({detail}); engine state still polled"
-        return poll_status, poll_detail  # streams still connecting: the poller speaks
-
-    def _emit(self) -> None:
-        status, detail = self.combined()
-        now = (status, self._scrub(detail))
-        if now != self._last:
-            self._last = now
-            self._sink.health(self._venue, *now)
-
-
-class _StreamSink:
-    """What ``stream_forever`` reports to: health goes to the fold, the rest passes on."""
-
-    def __init__(self, sink: FeedSink, health: _Health, index: int) -> None:
-        self._sink = sink
-        self._health = health
-        self._index = index
-
-    def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
-        self._sink.snapshot(venue, targets)
-
-    def upsert(self, targets: Iterable[Target]) -> None:
-        self._sink.upsert(targets)
-
-    def patch(
-        self,
-        venue: str,
-        target_id: str,
-        *,
-        state: State | None = None,
-        raw_status: str | None = None,
-        attrs: Mapping[str, AttrValue] | None = None,
-    ) -> None:
-        self._sink.patch(venue, target_id, state=state, raw_status=raw_status, attrs=attrs)
-
-    def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
-        self._health.set_stream(self._index, status, detail)
-
-    def count_events(self, venue: str, n: int = 1) -> None:
-        self._sink.count_events(venue, n)
 
 
 @dataclass
@@ -192,8 +85,8 @@ class _Feed:
         self.ping_s = float(settings.options.get("ping_interval_s", PING_INTERVAL_S))
         self.ws_url = client.ws_url() if settings.options.get("stream", True) else None
         streams = client.key_count if self.ws_url else 0
-        self.health = _Health(sink, self.venue, streams, client.scrub)
-        self.ws_log = _WsLogger(_WS_LOG, client.scrub)
+        self.health = HealthFold(sink, self.venue, streams, client.scrub, polled="engine state")
+        self.ws_log = ScrubbingLogger(_WS_LOG, client.scrub)
         self.wake = asyncio.Event()
         self.pending_events = 0
         # Order events per key, not yet in the client's orders_seen (see _flush).
@@ -228,24 +121,23 @@ class _Feed:
 
     # ----- REST ---------------------------------------------------------------------------
     async def _poll_loop(self) -> None:
-        backoff = Backoff(base_s=min(self.interval, 1.0), cap_s=max(self.interval * 8, 10.0))
-        while True:
-            self.wake.clear()
-            targets, failures = await self.client.read_all()
-            if failures:
-                if targets:  # what did answer is fresh; the rest keeps its last state
-                    self.sink.upsert(targets)
-                errors = [f"{self.client.ids.row_id(i)}: {exc}" for i, exc in failures]
-                self.health.set_poll(FeedStatus.DOWN, combine_errors(errors, self.client.key_count))
-                delay = backoff.next_delay()
-            else:
-                backoff.reset()
-                self.sink.snapshot(self.venue, targets)
-                self.health.set_poll(FeedStatus.POLLING)
-                delay = self.interval
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self.wake.wait()
+        await poll_forever(
+            self.venue,
+            self._read_every_key,
+            self.health.poll_sink(),
+            self.interval,
+            wake=self.wake,
+            words=str,  # already in words, scrubbed, per key
+        )
+
+    async def _read_every_key(self) -> list[Target]:
+        """Every key's engine; when some keys fail, what did answer is still delivered
+        (fresh) and the rest keeps its last state: the poll is :class:`Incomplete`."""
+        targets, failures = await self.client.read_all()
+        if failures:
+            errors = [f"{self.client.ids.row_id(i)}: {exc}" for i, exc in failures]
+            raise Incomplete(combine_errors(errors, self.client.key_count), targets)
+        return targets
 
     # ----- streams ------------------------------------------------------------------------
     def _stream_job(self, index: int) -> Callable[[], Awaitable[None]]:
@@ -253,7 +145,7 @@ class _Feed:
             await stream_forever(
                 self.venue,
                 lambda on_live: self._stream_once(index, on_live),
-                _StreamSink(self.sink, self.health, index),
+                self.health.stream_sink(index),
             )
 
         return job

@@ -9,6 +9,7 @@ from REST each time it (re)connects.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -55,11 +56,21 @@ async def poll_forever(
     interval_s: float,
     *,
     backoff: Backoff | None = None,
+    wake: asyncio.Event | None = None,
+    words: Callable[[Exception], str] = describe,
 ) -> None:
-    """Poll ``fetch`` every ``interval_s``; on failure report DOWN and retry with backoff."""
+    """Poll ``fetch`` every ``interval_s``; on failure report DOWN and retry with backoff.
+
+    ``wake``, when given, cuts any wait short (a stream that heard the state change asks
+    for a read now). ``words`` says a failure on the venue's panel (:func:`describe` by
+    default; a venue whose errors are already worded and scrubbed passes ``str``).
+    An :class:`Incomplete` failure still delivers what it read.
+    """
     backoff = backoff or Backoff(base_s=min(interval_s, 1.0), cap_s=max(interval_s * 8, 10.0))
     sink.health(venue, FeedStatus.CONNECTING)
     while True:
+        if wake is not None:
+            wake.clear()
         try:
             targets = await fetch()
         except asyncio.CancelledError:
@@ -67,13 +78,23 @@ async def poll_forever(
         except Exception as exc:  # a feed must survive anything the venue does
             if isinstance(exc, Incomplete) and exc.partial:
                 sink.upsert(exc.partial)  # what was read is true; what was not is not gone
-            sink.health(venue, FeedStatus.DOWN, describe(exc))
-            await asyncio.sleep(backoff.next_delay())
+            sink.health(venue, FeedStatus.DOWN, words(exc))
+            await _rest(backoff.next_delay(), wake)
             continue
         backoff.reset()
         sink.snapshot(venue, targets)
         sink.health(venue, FeedStatus.POLLING)
-        await asyncio.sleep(interval_s)
+        await _rest(interval_s, wake)
+
+
+async def _rest(delay: float, wake: asyncio.Event | None) -> None:
+    """Sleep ``delay`` seconds, or less when ``wake`` is set."""
+    if wake is None:
+        await asyncio.sleep(delay)
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(delay):
+            await wake.wait()
 
 
 async def stream_forever(
