@@ -72,7 +72,7 @@ async def run(
     launched = time.perf_counter()
     journal = Journal(journal_dir / "journal.sqlite3", profile=profile.name)
     session = session_for(session_options(profile), profile.venue_settings(), journal)
-    app = ConsoleApp(session)
+    app = ConsoleApp(session, session.control)
     venues = set(session.clients)
     # "With live data" = every venue's first full list is in (a stream's first events
     # may reach the store before its list does, so a venue merely present is not enough).

@@ -40,7 +40,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     kill.add_argument("--venue", help="only this venue (its name in the profile)")
     kill.add_argument("--reason", help="recorded in the journal and sent where the venue takes one")
     kill.add_argument("--close-positions", action="store_true", default=None,
-                      help="PipAI: close positions when pausing (default: the profile's policy)")  # fmt: skip
+                      dest="clear_leaves_behind",
+                      help="close positions where a venue's halt can (default: the "
+                      "profile's policy)")  # fmt: skip
     kill.add_argument("--yes", action="store_true", help="do not ask for the profile label")
     kill.add_argument(
         "--json", action="store_true", help="JSON lines: one per target, then a summary"
@@ -79,13 +81,14 @@ async def _kill(session: Session, args: argparse.Namespace) -> int:
     started = time.monotonic()
     open_intents = _open_intents(session)
     failures = await session.refresh()
-    close = session.options.kill_close_positions if args.close_positions is None else True
+    chosen = args.clear_leaves_behind
+    clear = session.options.kill_clear_leaves_behind if chosen is None else True
     kp = build_kill_plan(
         session.store, session.clients, scope=KillScope(venue=args.venue),
-        close_positions=close, reason=args.reason, unreachable=failures,
+        clear_leaves_behind=clear, reason=args.reason, unreachable=failures,
         incomplete=session.incomplete, open_intents=open_intents,
     )  # fmt: skip
-    _describe(session, kp, close, time.monotonic() - started)
+    _describe(session, kp, clear, time.monotonic() - started)
     if not args.yes and not _confirm_label(session.options.label):
         _err("not confirmed; nothing was sent")
         return EXIT_NOT_CONFIRMED
@@ -183,7 +186,7 @@ def _chain_head(session: Session) -> str | None:
     return str(value) if value else None
 
 
-def _describe(session: Session, kp: KillPlan, close: bool, planning_s: float) -> None:
+def _describe(session: Session, kp: KillPlan, clear: bool, planning_s: float) -> None:
     def err(line: str) -> None:
         print(printable(line), file=sys.stderr)
 
@@ -197,7 +200,8 @@ def _describe(session: Session, kp: KillPlan, close: bool, planning_s: float) ->
         err(f"  {badge}: {line}")
     for line in kp.plan.leaves_behind:
         err(f"  leaves behind — {line}")
-    err(f"  PipAI positions: {'closed at market' if close else 'stay open'}")
+    for venue in kp.clears:  # venues whose halt can close positions (Capabilities)
+        err(f"  {venue} positions: {'closed at market' if clear else 'stay open'}")
     failed, record = _journal_state(session)
     if failed:
         err(f"  JOURNAL FAILED: {failed}; the kill goes on and is recorded in {record}")

@@ -208,7 +208,7 @@ def session_options(profile: Profile) -> SessionOptions:
         color=c.color,
         readonly=c.readonly,
         arm_minutes=c.arm_minutes,
-        kill_close_positions=c.kill_close_positions,
+        kill_clear_leaves_behind=c.kill_close_positions,
         stale_after_s=c.stale_after,
         watch_minutes=c.watch_minutes,
         auto_restop=c.auto_restop,
@@ -236,7 +236,7 @@ def _run_console(profile: Profile, args: argparse.Namespace) -> int:
 
     session = _session(profile)
     readonly = True if args.readonly else None
-    app = ConsoleApp(session, readonly=readonly, theme=args.theme or profile.app.theme,
+    app = ConsoleApp(session, session.control, readonly=readonly, theme=args.theme or profile.app.theme,
                      keymap=profile.app.keys, startup_warnings=profile.warnings())  # fmt: skip
     app.run()
     return app.return_code or 0

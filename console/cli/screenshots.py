@@ -112,7 +112,7 @@ async def _quit_while_running(pilot: Pilot[None], app: ConsoleApp, world: SimWor
     _held(world, "x3algo")
     await settle(pilot, app)
     await pilot.press("2", "X", "y")
-    await wait_until(pilot, lambda: app.session.dispatcher.running is not None, "the stop")
+    await wait_until(pilot, lambda: app.control_port.running is not None, "the stop")
     await pilot.press("q")
     await wait_until(pilot, lambda: type(app.screen).__name__ == "QuitScreen", "QuitScreen")
     await settle(pilot, app)
@@ -139,10 +139,10 @@ async def _refresh_progress(pilot: Pilot[None], app: ConsoleApp) -> None:
 async def _kill_in_progress(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
     """The emergency stop while PipAI has not answered yet (every other venue has)."""
     held = _held(world, "pipai")
-    await _kill(pilot, app, app.session.options.label)
+    await _kill(pilot, app, app.state.options.label)
 
     def others_answered() -> bool:
-        run = app.kill_run
+        run = app.kill.run
         if run is None or run.current is None:
             return False
         others = {(i.venue, i.target_id) for i in run.current.items if i.venue != "pipai"}
@@ -154,9 +154,9 @@ async def _kill_in_progress(pilot: Pilot[None], app: ConsoleApp, world: SimWorld
 
 async def _kill_report(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
     """The emergency stop's verified report, one target failed (retry offered)."""
-    await _kill(pilot, app, app.session.options.label)
+    await _kill(pilot, app, app.state.options.label)
     await app.workers.wait_for_complete()
-    await wait_until(pilot, lambda: not app.kill_active, "the kill to finish")
+    await wait_until(pilot, lambda: not app.kill.active, "the kill to finish")
     await settle(pilot, app)
     await _refresh_progress(pilot, app)
 
@@ -290,7 +290,7 @@ async def draw(shot: Shot, theme: str, workdir: Path) -> str:
             if client.settings.api in STREAMING_APIS:
                 record_events(session, name, EVENT_HISTORY)
         shot.setup(session, world)
-        app = ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
+        app = ConsoleApp(session, session.control, clock=clock, start_feeds=False, theme=theme)
         async with app.run_test(size=shot.size) as pilot:
             await shot.steps(pilot, app, world)
             await _overview_now(pilot, app)

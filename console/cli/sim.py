@@ -229,7 +229,7 @@ def run_demo(args: argparse.Namespace, root: Path) -> int:
         session = session_for(session_options(profile), profile.venue_settings(), journal)
         readonly = True if getattr(args, "readonly", False) else None
         theme = getattr(args, "theme", None) or profile.app.theme
-        app = ConsoleApp(session, readonly=readonly, theme=theme,
+        app = ConsoleApp(session, session.control, readonly=readonly, theme=theme,
                          keymap=profile.app.keys)  # fmt: skip
         app.run()
         return app.return_code or 0

@@ -20,7 +20,7 @@ saying ALL HALTED.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from console.core.dispatcher import Plan, PlanItem
@@ -54,6 +54,9 @@ class KillPlan:
     skipped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # venue -> rows
     emptied: Mapping[str, int] = field(default_factory=dict)  # venue -> targets it had
     open_intents: int = 0  # calls of earlier runs still needing verification
+    # venue -> the option of its planned actions that leaves nothing behind
+    # (Capabilities.clears_leaves_behind), for venues where the kill offers that choice
+    clears: Mapping[str, str] = field(default_factory=dict)
 
     def counts_by_venue(self) -> dict[str, int]:
         return self.plan.counts_by_venue()
@@ -108,7 +111,7 @@ def build_kill_plan(
     clients: Mapping[str, VenueClient],
     *,
     scope: KillScope = KillScope(),
-    close_positions: bool = False,
+    clear_leaves_behind: bool = False,
     reason: str | None = None,
     unreachable: Mapping[str, str] | None = None,
     incomplete: Mapping[str, str] | None = None,
@@ -118,6 +121,7 @@ def build_kill_plan(
     items: list[PlanItem] = []
     leaves: list[str] = []
     stale: dict[str, float] = {}
+    offered: dict[str, str] = {}
     for venue in venues:
         client = clients.get(venue)
         if client is None:
@@ -130,7 +134,7 @@ def build_kill_plan(
                 continue
             known = store.effective_state(target)
             planned = target if known.value == "unknown" else target.with_state(known)
-            action = client.kill_action(planned, close_positions=close_positions)
+            action = client.kill_action(planned, close_positions=clear_leaves_behind)
             if action is None:
                 continue
             action = replace(action, reason=reason) if reason else action
@@ -138,6 +142,8 @@ def build_kill_plan(
             items.append(PlanItem.for_target(target, action, known, caps.exposure_attrs))
             spec = next((s for s in client.actions_for(planned) if s.kind == action.kind), None)
             clears = caps.clears_leaves_behind
+            if clears and clears in action.options:
+                offered[venue] = clears
             if spec and spec.leaves_behind and not (clears and action.option(clears)):
                 line = f"{venue}: {spec.leaves_behind}"
                 if line not in leaves:
@@ -152,7 +158,49 @@ def build_kill_plan(
         if (client := clients.get(v)) is not None and client.skipped_rows
     }
     emptied = {v: store.emptied[v][0] for v in venues if v in store.emptied}
-    return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents)
+    return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered)
+
+
+def plan_from_store(
+    store: Store,
+    clients: Mapping[str, VenueClient],
+    scope: KillScope,
+    *,
+    clear_leaves_behind: bool = False,
+) -> KillPlan:
+    """The kill plan for ``scope`` from what the store holds now (the console's kill:
+    no network, so it opens at once even with a venue down)."""
+    venues = list(clients)
+    return build_kill_plan(
+        store,
+        clients,
+        scope=scope,
+        clear_leaves_behind=clear_leaves_behind,
+        unreachable=never_listed(store, venues),
+        incomplete=read_in_part(store, venues),
+    )
+
+
+def never_listed(store: Store, venues: Sequence[str]) -> dict[str, str]:
+    """Venues that never delivered any data this session, with the feed's last words."""
+    missing: dict[str, str] = {}
+    for venue in venues:
+        if store.age(venue) is None:
+            health = store.venue_health(venue)
+            why = health.detail or f"no data yet (feed {health.status.value})"
+            missing[venue] = why
+    return missing
+
+
+def read_in_part(store: Store, venues: Sequence[str]) -> dict[str, str]:
+    """Venues whose feed could read only part of their list last time, with its words
+    (the part read is in the store and is halted; the rest is named, not claimed)."""
+    partial: dict[str, str] = {}
+    for venue in venues:
+        health = store.venue_health(venue)
+        if store.age(venue) is not None and health.detail.startswith("INCOMPLETE"):
+            partial[venue] = health.detail
+    return partial
 
 
 def _kill_order(item: PlanItem) -> tuple[int, float]:

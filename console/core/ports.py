@@ -7,18 +7,34 @@ vocabulary of ``console.core.model``. Nothing here knows a vendor: core imports 
 from the venues package (its ``base`` module re-exports these names for the venue
 modules). The read errors a list read may raise live here too, because core decides on
 them (*unreachable*, *unreadable*, *incomplete*).
+
+The two ports on the other side, between the console's screen and what it shows and
+drives, are here as well: :class:`StateSource` (what the screen reads) and
+:class:`ControlPort` (what the screen asks for). The local session implements both
+(``Session`` and its ``LocalControl``); a desk service shared by many consoles would be
+another implementation, and the screen's tests hand in fakes.
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from console.core.model import Action, ActionSpec, AttrValue, Outcome, State, Target
+
+if TYPE_CHECKING:
+    from console.core.dispatcher import ItemResult, Plan, Report, ResultCallback
+    from console.core.journal import Entry, Journal
+    from console.core.kill import KillPlan, KillScope
+    from console.core.kill_lock import KillLock
+    from console.core.recovery import Verified
+    from console.core.reverify import Recheck
+    from console.core.session import SessionOptions
+    from console.core.store import Store
 
 
 class Secret:
@@ -282,3 +298,88 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, Unreadable | Incomplete):
         message = f"{exc.kind.upper()}: {message}"
     return message if len(message) <= 200 else message[:199] + "…"
+
+
+# ----- the screen's ports ------------------------------------------------------------------
+class StateSource(Protocol):
+    """What the console's screen reads: the live store (targets, feed health), the
+    profile's options, the venues (names, kinds, capabilities, the actions each offers)
+    and the journal (the audit screen, a target's history)."""
+
+    @property
+    def options(self) -> SessionOptions: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def clients(self) -> Mapping[str, VenueClient]:
+        """The venues by name: ``settings.api`` (their kind), ``capabilities``,
+        ``actions_for`` (planning a key's action). The screen never sends through them:
+        every call goes through the :class:`ControlPort`."""
+        ...
+
+    @property
+    def venues(self) -> list[str]: ...
+
+    @property
+    def journal(self) -> Journal:
+        """Read for the audit screen, a target's history and calls cut short."""
+        ...
+
+    def start_feeds(self) -> None:
+        """Keep the store up to date from now on (called inside the event loop)."""
+
+    async def aclose(self) -> None:
+        """Stop the feeds and release what the source holds."""
+
+
+class ControlPort(Protocol):
+    """What the console's screen asks for: run a plan (a key's or the kill's), plan a kill,
+    the plan now running, re-verification, and the state of the journal those are
+    recorded in. Every call is journaled and verified behind this port."""
+
+    @property
+    def running(self) -> Report | None:
+        """The plan being dispatched now, with its results so far."""
+        ...
+
+    @property
+    def busy(self) -> bool: ...
+
+    async def dispatch(
+        self, plan: Plan, on_result: ResultCallback | None = None, *, batch_id: str | None = None
+    ) -> Report:
+        """Run ``plan`` (journaled, verified); raises ``DispatchBusy`` while another runs.
+        ``batch_id`` joins an earlier batch (a kill's retries and re-stops)."""
+        ...
+
+    def plan_kill(self, scope: KillScope, *, clear_leaves_behind: bool) -> KillPlan:
+        """The emergency stop of ``scope``, frozen from what is known now (no network)."""
+        ...
+
+    def kill_lock(self) -> KillLock | None:
+        """The lock that allows one kill per profile across processes (None: no lock)."""
+        ...
+
+    async def reverify(
+        self, venue: str, doubtful: Sequence[ItemResult], batch_ids: Sequence[str], *, at: float
+    ) -> Recheck:
+        """Re-read ``venue`` for the ``doubtful`` results of the batches, journaled."""
+        ...
+
+    async def verify_interrupted(self, entries: list[Entry]) -> list[Verified]:
+        """Re-read the targets of calls cut short and journal what they are now."""
+        ...
+
+    def journal_refusal(self) -> str | None:
+        """Why a single action may not go now (its journal cannot be written), or None."""
+        ...
+
+    def journal_failure(self) -> str | None:
+        """For the kill's report: why the journal failed and where the record is instead."""
+        ...
+
+    def chain_head(self) -> str | None:
+        """The journal's hash chain head (a receipt for the report); None if unreadable."""
+        ...

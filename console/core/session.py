@@ -2,6 +2,9 @@
 
 The CLI and the TUI both start from a Session, so a stop typed on the command line and
 a stop confirmed in a modal travel the same path. Tests build one around the simulator.
+For the console a Session is the :class:`~console.core.ports.StateSource` and its
+:attr:`Session.control` the :class:`~console.core.ports.ControlPort`:
+``ConsoleApp(session, session.control)``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 from console.core.dispatcher import Dispatcher
 from console.core.journal import Journal, iso_ms
+from console.core.local_control import LocalControl
 from console.core.model import ActionKind, State
 from console.core.ports import Incomplete, VenueClient, describe
 from console.core.store import KnownState, Store
@@ -35,7 +39,8 @@ class SessionOptions:
     color: str = "warning"
     readonly: bool = False
     arm_minutes: float = 5.0
-    kill_close_positions: bool = False
+    # The kill chooses each venue's option that leaves nothing behind (Capabilities).
+    kill_clear_leaves_behind: bool = False
     stale_after_s: float = 30.0
     watch_minutes: float = 10.0
     auto_restop: bool = False
@@ -70,6 +75,7 @@ class Session:
             dispatch_deadline_s=options.dispatch_deadline_s,
             verify_deadline_s=options.verify_deadline_s,
         )  # fmt: skip
+        self.control = LocalControl(self)  # the console's control port, in this process
         # Venues whose last refresh read only part of their list, with why.
         self.incomplete: dict[str, str] = {}
         self._feeds: list[asyncio.Task[None]] = []

@@ -1,11 +1,17 @@
-"""The console app: a Session on screen, redrawn on a steady tick, controlled by keys.
+"""The console app: a state source on screen, redrawn on a steady tick, driven by keys.
 
-The data source is the :class:`~console.core.session.Session` handed to the constructor
-(tests hand in one built on fakes or on the loopback simulator). Feeds write into the
-session's store as fast as venues speak; every ``tick_s`` the app drains the keys that
-changed and hands them to the panels, which redraw those rows only (and only when on
-screen). A key press builds a frozen plan, a modal confirms it, and a worker runs it
-through the session's dispatcher, which journals and verifies every call.
+The constructor takes a :class:`~console.core.ports.StateSource` (what the screen reads)
+and a :class:`~console.core.ports.ControlPort` (what its keys ask for): the local
+session and its ``control`` today, a desk service another day; tests hand in one built
+on fakes or on the loopback simulator, or a fake port. Feeds write into the source's
+store as fast as venues speak; every ``tick_s`` the app drains the keys that changed and
+hands them to the panels, which redraw those rows only (and only when on screen).
+
+The app is composed, not inherited: it builds three controllers and hands each its
+dependencies (``controls``: a control key, its confirmation and dispatch; ``kill``: the
+emergency stop, its report and sticky watch; ``audit``: the journal on screen). It keeps
+what Textual needs on the app itself: the bindings (declared in ``keymap``), one thin
+``action_*`` per key and the workers' state events, each handed to its controller.
 """
 
 from __future__ import annotations
@@ -22,36 +28,38 @@ from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import Worker
 
-from console.core.dispatcher import ItemResult, Report
+from console.core.dispatcher import Report
 from console.core.model import Target, TargetKind
-from console.core.ports import FeedStatus
-from console.core.session import Session
+from console.core.ports import ControlPort, FeedStatus, StateSource
 from console.tui.arming import ArmState
 from console.tui.banner import GlobalBanner, find_block
-from console.tui.control import ControlMixin
+from console.tui.controllers.audit import AuditController
+from console.tui.controllers.control import ControlController
+from console.tui.controllers.kill import WATCH_S, KillController
 from console.tui.focus import KeyRoutes
 from console.tui.format import Tones
 from console.tui.header import ConsoleHeader
 from console.tui.heap import QuietCollector
 from console.tui.keymap import (
     APP_BINDINGS,
+    KILL_BINDINGS,
     READONLY_BINDINGS,
+    all_bindings,
     display_key,
     effective_keys,
-    register_bindings,
     validate_keymap,
     with_readonly_twins,
 )
-from console.tui.kill.mixin import KILL_BINDINGS, KillMixin
 from console.tui.main_screen import MainScreen, PanelShown
 from console.tui.modals.confirm import ConfirmScreen
 from console.tui.modals.help import HelpScreen
 from console.tui.outcomes import OutcomesView
 from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
-from console.tui.textual_compat.strips import install as install_strip_patch
 from console.tui.target_screen import TargetScreen
+from console.tui.textual_compat.strips import install as install_strip_patch
 from console.tui.themes import install_themes, theme_commands, theme_notice
 
 install_strip_patch()
@@ -61,10 +69,9 @@ MAX_TOASTS = 3
 """Notifications on screen at once (see :meth:`ConsoleApp.notify`)."""
 START_UP_AT_MOST_S = 10.0
 """The garbage collector is held while the venues' first lists come in, at most this long."""
-register_bindings(KILL_BINDINGS)
 
 
-class ConsoleApp(KillMixin, ControlMixin, App[None]):
+class ConsoleApp(App[None]):
     """k9s for trading kill switches: five venues, one keyboard, every action journaled."""
 
     CSS_PATH: ClassVar[str] = "app.tcss"
@@ -89,7 +96,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
 
     def __init__(
         self,
-        session: Session,
+        state: StateSource,
+        control: ControlPort,
         *,
         readonly: bool | None = None,
         clock: Callable[[], float] = time.time,
@@ -100,28 +108,27 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         startup_warnings: Sequence[str] = (),
     ) -> None:
         super().__init__()
-        self.session = session
+        self.state = state
+        self.control_port = control
         self.clock = clock
         self.tick_s = tick_s
         self.start_feeds = start_feeds
-        options = session.options
+        options = state.options
         self.arm = ArmState(options.readonly if readonly is None else readonly, options.arm_minutes)
-        self.keys, self._key_problems = validate_keymap(keymap or {})
+        self.keys, self._key_problems = validate_keymap(keymap or {}, all_bindings())
         self._startup_warnings = tuple(startup_warnings)
         self._theme_problems = install_themes(self, choice=theme)
         self.animation_level = "none"  # instant over SSH; nothing here needs to glide
         self.started_at = time.time()  # real time: journal stamps are real time too
-        self.last_report: Report | None = None
-        self.results: list[ItemResult] = []
         self._last_second = -1
         self._tick_failures = 0
         self.heap = QuietCollector()
         self.last_input = 0.0  # time.monotonic() of the last key or click
         self.key_routes = KeyRoutes()
-        kinds = {c.name: API_KINDS.get(c.settings.api) for c in session.clients.values()}
+        kinds = {c.name: API_KINDS.get(c.settings.api) for c in state.clients.values()}
         self.panels: list[TargetPanel] = [
             cls(
-                session.store,
+                state.store,
                 [v for v, k in kinds.items() if k is cls.KIND],
                 session_started=self.started_at,
                 clock=clock,
@@ -136,14 +143,35 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         }
         self.confirm_screen = ConfirmScreen()
         self.header = ConsoleHeader(
-            session.store,
-            session.venues,
+            state.store,
+            state.venues,
             label=options.label,
             profile=options.profile,
             colour=options.color,
         )
         self._main = MainScreen(self.header, self.panels)
-        self._main.overview_from = self.session.options.overview_from
+        self._main.overview_from = options.overview_from
+        self.audit = AuditController(self, state, control, clock=clock)
+        self.controls = ControlController(
+            self,
+            state,
+            control,
+            arm=self.arm,
+            clock=clock,
+            keys=self.keys,
+            confirm=self.confirm_screen,
+            panel=lambda: self.active_panel,
+            outcomes=lambda: self.main.query_one(OutcomesView),
+        )
+        self.kill = KillController(
+            self,
+            state,
+            control,
+            arm=self.arm,
+            clock=clock,
+            remember=self.controls.remember,
+            audit=self.audit.open,
+        )
 
     # ----- life cycle -----------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:
@@ -156,6 +184,11 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
     @property
     def active_panel(self) -> TargetPanel:
         return self.main.active_panel
+
+    @property
+    def last_report(self) -> Report | None:
+        """The last plan's report, a key's or the kill's (``r`` retries what it failed)."""
+        return self.controls.last_report
 
     def on_mount(self) -> None:
         self.install_screen(self.confirm_screen, "confirm")
@@ -175,7 +208,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         for warning in self._startup_warnings:
             self.notify(warning, title="Plain HTTP", severity="warning", timeout=30)
         if self.start_feeds:
-            self.session.start_feeds()
+            self.state.start_feeds()
         self.heap.install(time.monotonic())
         if self.start_feeds:
             self.heap.hold()  # until every venue has answered once: see _start_up_over
@@ -183,10 +216,12 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         self._eager = self.set_interval(FIRST_PAINT_TICK_S, self._until_first_rows, name="first")
         self.call_after_refresh(self.tick)
         self.call_after_refresh(self.main.focus_active)
+        self.set_interval(WATCH_S, self.kill.watch_tick, name="kill-watch")
+        self.audit.offer_verification(at_start=True)
 
     async def on_unmount(self) -> None:
         self.heap.uninstall()
-        await self.session.aclose()
+        await self.state.aclose()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
@@ -236,19 +271,19 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
 
         if self.heap.holding and self._start_up_over():
             self.heap.release()
-        if self.session.dispatcher.running is None:  # a running plan manages the heap itself
+        if self.control_port.running is None:  # a running plan manages the heap itself
             now = time.monotonic()
             self.heap.tick(now, now if self.input_waiting() else self.last_input)
 
     def _start_up_over(self) -> bool:
         """Every venue has given its full list once or is down, or start-up has taken
         :data:`START_UP_AT_MOST_S`."""
-        store = self.session.store
+        store = self.state.store
         if time.time() - self.started_at > START_UP_AT_MOST_S:
             return True
         return all(
             venue in store.listed or store.venue_health(venue).status is FeedStatus.DOWN
-            for venue in self.session.clients
+            for venue in self.state.clients
         )
 
     def _tick(self) -> None:
@@ -257,7 +292,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         now = self.clock()
         second_changed = int(now) != self._last_second
         self._last_second = int(now)
-        store = self.session.store
+        store = self.state.store
         changes = store.drain()
         for key in changes.changed:
             panel = self._panel_of_venue.get(key[0]) or self._adopt_venue(key)
@@ -275,20 +310,20 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         modal_open = len(self.screen_stack) > 1
         if not modal_open:
             self.active_panel.flush(now, second_changed=second_changed)
-            self.flush_results(now)
+            self.controls.flush(now)
         if second_changed or changes.health or not modal_open:
             self._refresh_chrome(now)
 
     def _adopt_venue(self, key: tuple[str, str]) -> TargetPanel | None:
         """A venue whose api the TUI does not know: its first target tells its kind."""
-        target = self.session.store.get(*key)
+        target = self.state.store.get(*key)
         if target is None:
             return None
         panel = self._panel_of_venue[key[0]] = self._panel_of_kind[target.kind]
         return panel
 
     def _refresh_chrome(self, now: float) -> None:
-        running = self.session.dispatcher.running
+        running = self.control_port.running
         self.header.refresh_view(
             now,
             readonly=self.arm.readonly,
@@ -296,7 +331,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
             arm_minutes=self.arm.minutes,
             running=f"RUNNING {running.done}/{len(running.plan)}" if running else "",
         )
-        store = self.session.store
+        store = self.state.store
         engines = self._panel_of_kind[TargetKind.ENGINE].venues
         block = find_block((t for v in engines for t in store.targets(v)), now)
         stale_age = None
@@ -305,16 +340,6 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         self.main.query_one(GlobalBanner).show_block(block, stale_age=stale_age)
         for panel in self.panels:
             panel.refresh_tab_label()
-
-    def flush_results(self, now: float) -> None:
-        outcomes = self.main.query_one(OutcomesView)
-        if self.results:
-            results = self.results.copy()
-            self.results.clear()  # in place: a running plan appends to this very list
-            outcomes.write_results(results, now)
-        running = self.session.dispatcher.running
-        if running is not None:
-            outcomes.show_progress(running, running=True)
 
     def on_panel_shown(self, message: PanelShown) -> None:
         if message.panel.is_attached:  # not when the app is already taking the screen down
@@ -325,12 +350,35 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         if action == "command_palette" and len(self.screen_stack) > 1:
             return False  # nothing may act behind an open confirmation
         if action == "control":
-            return self.control_allowed(str(parameters[0]))
+            return self.controls.allowed(str(parameters[0]))
         if action == "readonly":  # the control key's stand-in while it is unbound
             return not self.arm.enabled(self.clock())
         if action == "arm":
             return self.arm.readonly
         return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.controls.worker_changed(event)
+        self.kill.worker_changed(event)
+
+    # ----- capital keys: control and the kill (their controllers do the work) ----------
+    def action_control(self, name: str) -> None:
+        self.controls.key(name)
+
+    def action_readonly(self, name: str) -> None:
+        self.controls.refuse_readonly(name)
+
+    def action_retry(self) -> None:
+        self.controls.retry()
+
+    def action_kill(self) -> None:
+        self.kill.start()
+
+    def action_kill_report(self) -> None:
+        self.kill.report()
+
+    def action_audit(self) -> None:
+        self.audit.open(None)
 
     # ----- lower-case keys ------------------------------------------------------------
     def action_arm(self) -> None:
@@ -360,8 +408,8 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
         self.push_screen(
             TargetScreen(
                 target,
-                self.session.store,
-                self.session.journal,
+                self.state.store,
+                self.state.journal,
                 clock=self.clock,
                 summary=summary,
                 copy_id=self.copy_target_id,
@@ -419,7 +467,7 @@ class ConsoleApp(KillMixin, ControlMixin, App[None]):
 
     async def action_quit(self) -> None:
         """Quit, asking first while a plan runs or the sticky watch is on."""
-        question = self.quit_question()
+        question = self.kill.quit_question()
         if question is None:
             self.exit()
             return

@@ -8,6 +8,10 @@ control action is on a ctrl-letter or on a key a vim or tmux user presses by hab
 All bindings carry an id, so a profile's ``[keys]`` table (id = key) remaps them with
 Textual's keymap support. :func:`validate_keymap` refuses remaps that would break the
 rules above, and the refusals are reported in one notification at start-up.
+
+Every binding the app has is declared here, as data: nothing is added at import time
+elsewhere, so :func:`all_bindings` (what remapping, validation and the help screen read)
+is the same whichever module was imported first.
 """
 
 from __future__ import annotations
@@ -63,6 +67,15 @@ APP_BINDINGS: list[Binding] = [
     _b("colon", "command_palette", "Command palette", "palette", show=False),
     _b("q", "quit", "Quit", "quit"),
 ]
+
+
+KILL_BINDINGS: list[Binding] = [
+    Binding("K", "kill", "EMERGENCY STOP", id="kill", priority=True, show=False),
+    _b("u", "audit", "Journal (audit)", "audit", show=False),
+    _b("w", "kill_report", "Last kill report", "kill_report", show=False),
+]
+"""The emergency stop's keys (issue 4). ``K`` is a *priority* binding so it works on every
+screen, modals included; Textual still lets a focused text box take the letter."""
 
 
 def readonly_id(binding_id: str) -> str:
@@ -149,27 +162,23 @@ def display_key(key: str) -> str:
     return ",".join(_DISPLAY.get(k.strip(), k.strip()) for k in key.split(","))
 
 
-EXTRA_BINDINGS: list[Binding] = []
-"""Bindings other modules add to the app (the kill-all's K, u, w): remappable, in help."""
-
-
-def register_bindings(bindings: Sequence[Binding]) -> None:
-    """Make bindings defined elsewhere known to remapping and the help screen."""
-    for binding in bindings:
-        if binding.id and binding.id not in {b.id for b in EXTRA_BINDINGS}:
-            EXTRA_BINDINGS.append(binding)
+def console_bindings() -> list[Binding]:
+    """The looking and control keys: the table's, the screen's and the app's."""
+    return [*TABLE_BINDINGS, *SCREEN_BINDINGS, *APP_BINDINGS]
 
 
 def all_bindings() -> list[Binding]:
-    return [*TABLE_BINDINGS, *SCREEN_BINDINGS, *APP_BINDINGS, *EXTRA_BINDINGS]
+    """Every remappable binding, in help order: the console's, then the kill's."""
+    return [*console_bindings(), *KILL_BINDINGS]
 
 
-def default_keys() -> dict[str, str]:
-    return {b.id: b.key for b in all_bindings() if b.id}
+def default_keys(bindings: Sequence[Binding] | None = None) -> dict[str, str]:
+    """Binding id -> default key, of ``bindings`` (default: :func:`all_bindings`)."""
+    return {b.id: b.key for b in (all_bindings() if bindings is None else bindings) if b.id}
 
 
-DEFAULT_KEYS: Mapping[str, str] = default_keys()
-"""The console's own keys (without :data:`EXTRA_BINDINGS`)."""
+DEFAULT_KEYS: Mapping[str, str] = default_keys(console_bindings())
+"""The console's own keys (without the kill's K, u and w)."""
 
 
 def effective_keys(keymap: Mapping[str, str]) -> dict[str, str]:
@@ -195,11 +204,16 @@ def _keys_of(spec: str) -> list[str]:
     return [k.strip() for k in spec.split(",") if k.strip()]
 
 
-def validate_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Keep the remaps that respect the rules; say why the others were refused."""
+def validate_keymap(
+    keymap: Mapping[str, str], bindings: Sequence[Binding] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Keep the remaps that respect the rules; say why the others were refused.
+
+    ``bindings`` is every binding a remap may name (default: :func:`all_bindings`).
+    """
     valid: dict[str, str] = {}
     problems: list[str] = []
-    known = default_keys()
+    known = default_keys(bindings)
     for binding_id, spec in keymap.items():
         keys = _keys_of(spec)
         if binding_id not in known:

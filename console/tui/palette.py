@@ -34,7 +34,7 @@ def console_commands(app: ConsoleApp) -> list[Command]:
     commands: list[Command] = []
     panel = app.active_panel
     for name, kind in CONTROL_KINDS.items():
-        if app.control_allowed(name):
+        if app.controls.allowed(name):
             what = "the selected rows" if panel.selected else "the row under the cursor"
             commands.append(
                 Command(

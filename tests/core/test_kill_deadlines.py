@@ -256,7 +256,6 @@ def test_state_unknown_targets_are_planned() -> None:
 
 def test_the_console_names_a_venue_its_feed_read_only_in_part(tmp_path: Path) -> None:
     from console.core.kill import KillScope
-    from console.tui.kill.scope import freeze
     from console.venues.kit.base import FeedStatus
     from console.venues.kit.feeds import describe
 
@@ -265,10 +264,10 @@ def test_the_console_names_a_venue_its_feed_read_only_in_part(tmp_path: Path) ->
     session.store.upsert([client._target("s1")])  # what the feed read before its cap
     why = describe(Incomplete("still more pages after 40 (max_pages)"))
     session.store.health("pipai", FeedStatus.DOWN, why)
-    kp = freeze(session, KillScope(), close_positions=False)
+    kp = session.control.plan_kill(KillScope(), clear_leaves_behind=False)
     assert kp.incomplete == {"pipai": why}
     assert [i.target_id for i in kp.plan.items] == ["s1"]
     assert not kp.complete
     session.store.snapshot("pipai", [client._target("s1"), client._target("s2")])
     session.store.health("pipai", FeedStatus.POLLING)
-    assert freeze(session, KillScope(), close_positions=False).complete
+    assert session.control.plan_kill(KillScope(), clear_leaves_behind=False).complete

@@ -50,7 +50,7 @@ def row_keys(app: ConsoleApp) -> list[str]:
 
 
 def journal(app: ConsoleApp) -> list[Entry]:
-    return app.session.journal.entries()
+    return app.state.journal.entries()
 
 
 def log_text(app: ConsoleApp) -> str:

@@ -37,7 +37,7 @@ async def test_numbers_are_never_cut_at_any_width(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock, size: tuple[int, int]
 ) -> None:
     widen(venues)
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=size) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: "x3algo/a1" in app.active_panel.table.rows)
@@ -48,7 +48,7 @@ async def test_names_grow_with_the_terminal(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
     widen(venues)
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: "x3algo/a1" in app.active_panel.table.rows)
@@ -62,7 +62,7 @@ async def test_at_80_columns_names_keep_their_width_and_the_table_scrolls(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
     widen(venues)
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: "x3algo/a1" in app.active_panel.table.rows)

@@ -44,7 +44,7 @@ def targets_text(screen: ConfirmScreen) -> str:
 async def test_several_targets_focus_the_count_box_so_the_typed_count_confirms(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: loaded(app, "algorithm", 3), "algorithms")
@@ -66,7 +66,7 @@ async def test_several_targets_focus_the_count_box_so_the_typed_count_confirms(
 async def test_escape_and_n_cancel_from_the_count_box_and_y_does_nothing_there(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: loaded(app, "algorithm", 3), "algorithms")
@@ -90,7 +90,7 @@ async def test_a_count_typed_before_the_confirmation_was_shown_is_dropped(
 ) -> None:
     """``X 2 Enter`` in one burst: the plan was not on screen when 2 and Enter were read,
     so neither reaches the count box (console/tui/focus.py's typed-ahead rule)."""
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: loaded(app, "algorithm", 3), "algorithms")
@@ -113,7 +113,7 @@ async def test_keys_read_before_the_count_box_was_shown_never_reach_it(
     """Keys the terminal read before the plan was on screen but handled after it (the
     count box already focused) are dropped by the box itself: none is typed, Enter
     submits nothing. A paste read then is dropped too."""
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: loaded(app, "algorithm", 3), "algorithms")
@@ -151,7 +151,7 @@ async def test_confirm_button_grows_to_a_longer_label_than_the_last_plans(
 ) -> None:
     """The one installed modal kept the width of its first label ("Pause 1 strategy")
     and cut the next, longer ones ("Stop 1 sniper targ")."""
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         wanted = {
             "3": ("strategy", 2, "P", "Pause 1 strategy"),
@@ -182,10 +182,10 @@ async def test_the_longest_label_of_every_panel_fits(
     session: Session, size: tuple[int, int]
 ) -> None:
     """Resume is the longest verb; 10,000 targets is more than any panel holds."""
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=size) as pilot:
         for kind in TargetKind:
-            app.show_draft(big_draft(kind, ActionKind.RESUME, 10_000), ActionKind.RESUME)
+            app.controls.show_draft(big_draft(kind, ActionKind.RESUME, 10_000), ActionKind.RESUME)
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
             await pilot.pause()
             label, fits = label_fits(modal(app))
@@ -205,7 +205,7 @@ def test_a_label_is_shortened_only_where_the_dialog_cannot_hold_it() -> None:
 async def test_an_expiration_pause_says_how_many_instruments_by_asset_call_and_put(
     session: Session,
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         await wait_for(pilot, lambda: loaded(app, "expiration", 2), "expirations")
@@ -222,7 +222,7 @@ async def test_an_expiration_pause_says_how_many_instruments_by_asset_call_and_p
 
 
 async def test_starting_a_stopped_client_says_why_it_was_stopped(session: Session) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, "engine", 3), "engines")
         await show_row(pilot, app, "crux")

@@ -26,7 +26,7 @@ def loaded(app: ConsoleApp, rows: int) -> bool:
 async def test_pause_one_engine_with_y_reaches_venue_screen_and_journal(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, 3), "engines")
         await pilot.press("P")
@@ -46,7 +46,7 @@ async def test_pause_one_engine_with_y_reaches_venue_screen_and_journal(
 async def test_escape_n_and_enter_on_cancel_dispatch_nothing(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, 3))
         for cancel in ("escape", "n", "enter"):
@@ -63,7 +63,7 @@ async def test_escape_n_and_enter_on_cancel_dispatch_nothing(
 async def test_selection_needs_the_typed_count_and_skips_what_cannot_stop(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.active_panel.KIND.value == "algorithm" and loaded(app, 3))
@@ -87,7 +87,7 @@ async def test_selection_needs_the_typed_count_and_skips_what_cannot_stop(
 async def test_close_positions_switch_is_off_by_default_and_sent_when_chosen(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         await wait_for(pilot, lambda: app.active_panel.KIND.value == "strategy" and loaded(app, 2))
@@ -112,7 +112,7 @@ async def test_failure_says_what_failed_and_what_to_do(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
     venues["x3algo"].fail["a1"] = Outcome(OutcomeKind.FAILED, "HTTP 503: upstream unavailable")
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.active_panel.KIND.value == "algorithm" and loaded(app, 3))
@@ -134,7 +134,7 @@ async def test_a_second_press_while_a_plan_runs_opens_nothing(
 ) -> None:
     gate = asyncio.Event()
     venues["55tech"].hold = gate
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, 3))
         await pilot.press("P", "y")
@@ -152,7 +152,7 @@ async def test_a_second_press_while_a_plan_runs_opens_nothing(
 async def test_open_modal_keeps_its_plan_while_data_changes(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, 3))
         await pilot.press("P")
@@ -184,9 +184,9 @@ async def test_results_written_after_a_tick_mid_plan_still_reach_the_log(
         return await read(target_id)
 
     venue.read_target = gated_read  # type: ignore[method-assign]
-    app = ConsoleApp(session, clock=session.clock, start_feeds=False)
+    app = ConsoleApp(session, session.control, clock=session.clock, start_feeds=False)
     async with app.run_test(size=SIZE) as pilot:
-        app.session.store.snapshot("55tech", venue.targets.values())
+        app.state.store.snapshot("55tech", venue.targets.values())
         await wait_for(pilot, lambda: loaded(app, 3), "engines")
         await pilot.press("P", "y")
         # the redraw tick writes the outcome while the re-read waits at the gate
@@ -207,7 +207,7 @@ async def test_a_single_action_is_refused_while_the_journal_cannot_be_written(
     (tmp_path / "journal.sqlite3").write_bytes(b"not a database\n" * 100)
     session = fake_session(tmp_path, clock, venues)
     assert session.journal.failed
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, 3), "engines")
         await pilot.press("P")

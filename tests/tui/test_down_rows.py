@@ -18,7 +18,7 @@ SIZE = (120, 40)
 async def test_a_down_venues_rows_are_marked_aged_at_once_then_unknown_when_stale(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         await wait_for(pilot, lambda: cell(app, "pipai/s1", "status") == "DEPLOYED")
@@ -36,7 +36,7 @@ async def test_a_down_venues_rows_are_marked_aged_at_once_then_unknown_when_stal
 async def test_the_mark_goes_when_the_feed_comes_back(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         await wait_for(pilot, lambda: cell(app, "pipai/s1", "status") == "DEPLOYED")

@@ -97,7 +97,8 @@ async def test_a_key_queued_but_not_yet_handled_is_not_a_quiet_moment(tmp_path: 
     from tests.tui.fakes import FakeClock, fake_session, fake_venues
 
     clock = FakeClock()
-    app = ConsoleApp(fake_session(tmp_path, clock, fake_venues()), clock=clock, start_feeds=False)
+    session = fake_session(tmp_path, clock, fake_venues())
+    app = ConsoleApp(session, session.control, clock=clock, start_feeds=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert not app.input_waiting()
@@ -165,10 +166,11 @@ async def test_start_up_holds_the_collector_until_every_venue_answered(tmp_path:
 
     clock = FakeClock()
     venues = silent_venues()
-    app = ConsoleApp(fake_session(tmp_path, clock, venues), clock=clock)
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, session.control, clock=clock)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            store = app.session.store
+            store = app.state.store
             while not ({"55tech", "x3algo", "pipai", "finradar"} <= store.listed):
                 await pilot.pause()
             app.tick()
@@ -189,7 +191,8 @@ async def test_start_up_holds_the_collector_at_most_ten_seconds(tmp_path: Path) 
     from tests.tui.fakes import FakeClock, fake_session
 
     clock = FakeClock()
-    app = ConsoleApp(fake_session(tmp_path, clock, silent_venues()), clock=clock)
+    session = fake_session(tmp_path, clock, silent_venues())
+    app = ConsoleApp(session, session.control, clock=clock)
     try:
         async with app.run_test(size=(80, 24)):
             app.tick()

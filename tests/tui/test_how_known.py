@@ -49,7 +49,7 @@ async def test_a_joyride_pause_set_here_says_by_whom_never_reported_by_venue(
     sim: SimServer, tmp_path: Path
 ) -> None:
     session = joyride_session(sim, tmp_path)
-    app = ConsoleApp(session)
+    app = ConsoleApp(session, session.control)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         store = session.store
@@ -78,7 +78,7 @@ async def test_a_joyride_pause_from_an_earlier_run_is_known_from_the_journal(
     sim: SimServer, tmp_path: Path
 ) -> None:
     earlier = joyride_session(sim, tmp_path)
-    app = ConsoleApp(earlier)
+    app = ConsoleApp(earlier, earlier.control)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         await wait_for(pilot, lambda: app.active_panel.table.row_count > 0, "rows")
@@ -91,7 +91,7 @@ async def test_a_joyride_pause_from_an_earlier_run_is_known_from_the_journal(
         await app.workers.wait_for_complete()
         await wait_for(pilot, lambda: cell(app, key, "state") == "PAUSED", "PAUSED")
     later = joyride_session(sim, tmp_path)  # a new process: the client knows nothing itself
-    app = ConsoleApp(later)
+    app = ConsoleApp(later, later.control)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         await wait_for(pilot, lambda: cell(app, key, "state") == "PAUSED", "PAUSED again")
@@ -103,7 +103,7 @@ async def test_a_stop_over_a_pause_shows_the_stops_reason_not_the_pauses(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
     """bolt is paused for "risk check [desk]"; a stop without a reason goes on top."""
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3, "engines")
         key = "55tech/bolt"

@@ -25,7 +25,7 @@ async def test_readonly_leaves_control_keys_unbound_until_armed_then_expires(
     tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
 ) -> None:
     session = fake_session(tmp_path, clock, venues, readonly=True)
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
         await pilot.press("P", "X")
@@ -52,7 +52,10 @@ async def test_a_profile_keymap_remaps_by_binding_id_and_refuses_ctrl_for_contro
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
     app = ConsoleApp(
-        session, clock=session.clock, keymap={"pause": "W", "stop": "ctrl+x", "nope": "z"}
+        session,
+        session.control,
+        clock=session.clock,
+        keymap={"pause": "W", "stop": "ctrl+x", "nope": "z"},
     )
     assert app.keys == {"pause": "W"}
     async with app.run_test(size=SIZE) as pilot:
@@ -73,7 +76,7 @@ def test_keymap_validation_keeps_kill_key_reserved() -> None:
 
 
 async def test_help_lists_every_key_as_remapped(session: Session) -> None:
-    app = ConsoleApp(session, clock=session.clock, keymap={"pause": "W"})
+    app = ConsoleApp(session, session.control, clock=session.clock, keymap={"pause": "W"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -84,7 +87,7 @@ async def test_help_lists_every_key_as_remapped(session: Session) -> None:
 
 
 async def test_palette_switches_panels_by_name(session: Session) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
         await pilot.press("ctrl+p", *"Show panel 4", "enter")
@@ -92,7 +95,7 @@ async def test_palette_switches_panels_by_name(session: Session) -> None:
 
 
 async def test_filter_sort_and_selection(session: Session) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
@@ -124,7 +127,7 @@ async def test_footer_rebuilt_only_when_its_keys_change(
         return list(app.main.query(FooterKey))
 
     session = fake_session(tmp_path, clock, venues, readonly=True)
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
         await wait_for(pilot, lambda: bool(shown()), "the footer's keys")
@@ -146,7 +149,7 @@ async def test_a_burst_types_into_the_filter_and_the_key_after_enter_acts_on_the
 ) -> None:
     """``/a1`` Enter space in one burst: ``a`` and ``1`` are filter text (not arm and
     panel 1), the space after Enter selects the row (it is not typed into the box)."""
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
@@ -162,7 +165,7 @@ async def test_a_burst_types_into_the_filter_and_the_key_after_enter_acts_on_the
 async def test_keys_typed_before_the_confirmation_was_shown_never_confirm(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
         burst(app, ("P", "P"), ("y", "y"))  # y typed before the plan could be read

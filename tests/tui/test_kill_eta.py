@@ -114,7 +114,7 @@ def test_what_the_kill_leaves_behind_is_said_once_per_venue() -> None:
         Action(ActionKind.PAUSE, {"close_positions": False}),
     )
     leaves = ("pipai: positions stay open (4 managed)", "pipai: positions stay open (2 managed)")
-    kp = KillPlan(Plan((item,), "t", "kill", leaves))
-    text = leaves_text(kp, close_positions=False).plain
+    kp = KillPlan(Plan((item,), "t", "kill", leaves), clears={"pipai": "close_positions"})
+    text = leaves_text(kp, clear=False, clearing=["PipAI"]).plain
     assert "PipAI positions stay open" in text
     assert text.count("Leaves behind") == 1 and "1 similar" in text

@@ -45,7 +45,7 @@ def sent(venues: dict[str, FakeVenue]) -> list[tuple[str, str]]:
 
 
 def fed(app: Any) -> bool:
-    return all(app.session.store.targets(v) for v in app.session.venues)
+    return all(app.state.store.targets(v) for v in app.state.venues)
 
 
 async def started(pilot: Any, app: Any) -> None:
@@ -96,7 +96,7 @@ async def test_typing_the_label_enables_confirm_and_the_plan_stays_frozen(
         target = venues["x3algo"].targets["a3"]
         venues["x3algo"].targets["a3"] = replace(target, state=State.RUNNING, raw_status="active")
         venues["x3algo"].poke()  # a live update while the modal is open
-        await wait_for(pilot, lambda: app.session.store.get("x3algo", "a3").state is State.RUNNING)
+        await wait_for(pilot, lambda: app.state.store.get("x3algo", "a3").state is State.RUNNING)
         assert modal.kp is frozen and "a3" not in {i.target_id for i in frozen.plan.items}
         await pilot.press("enter")
         await kill_done(pilot, app)
@@ -115,7 +115,7 @@ async def test_a_label_with_a_capital_K_is_typed_not_taken_for_a_second_kill(
         assert modal.query_one("#kill-label", Input).value == "KILLTEST"
         await pilot.press("enter")
         await kill_done(pilot, app)
-        assert app.kill_run.all_halted
+        assert app.kill.run.all_halted
 
 
 async def test_scope_and_switch_refreeze_the_plan_and_show_it_again(
@@ -135,7 +135,7 @@ async def test_scope_and_switch_refreeze_the_plan_and_show_it_again(
         assert "PipAI" in counts and "x3algo" not in counts
         assert [i.action.option("close_positions") for i in modal.kp.plan.items] == [False]
         modal.query_one("#kill-close", Switch).value = True
-        await wait_for(pilot, lambda: modal.close_positions)
+        await wait_for(pilot, lambda: modal.clear_leaves_behind)
         assert [i.action.option("close_positions") for i in modal.kp.plan.items] == [True]
         assert "closed at market" in shown(modal.query_one("#kill-leaves", Static))
         await pilot.press(*"DEMO", "enter")
@@ -226,16 +226,16 @@ async def test_r_then_y_retries_only_what_failed_and_n_sends_nothing(
         progress = await confirm_kill(pilot, app, "DEMO")
         await kill_done(pilot, app)
         first = sorted(sent(venues))
-        assert not app.kill_run.all_halted
+        assert not app.kill.run.all_halted
         await pilot.press("r")
         assert progress.pending is not None and len(progress.pending) == 1
         await pilot.press("n")
         assert progress.pending is None and sorted(sent(venues)) == first
         del venues["x3algo"].fail["a1"]
         await pilot.press("r", "y")
-        await wait_for(pilot, lambda: len(app.kill_run.reports) == 2 and not app.kill_active)
+        await wait_for(pilot, lambda: len(app.kill.run.reports) == 2 and not app.kill.active)
         assert sorted(sent(venues)) == sorted([*first, ("x3algo", "a1")])
-        assert app.kill_run.all_halted, app.kill_run.summary()
+        assert app.kill.run.all_halted, app.kill.run.summary()
         await wait_for(
             pilot, lambda: "ALL HALTED" in shown(progress.query_one("#kill-summary", Static))
         )
@@ -257,9 +257,9 @@ async def test_auto_restop_halts_a_revived_target_again_and_journals_it(
         target = venues["finradar"].targets["n1"]
         venues["finradar"].targets["n1"] = replace(target, state=State.RUNNING, raw_status="ACTIVE")
         venues["finradar"].poke()  # someone restarted it behind the console's back
-        await wait_for(pilot, lambda: ("finradar", "n1") in app.kill_run.restopped, "re-stop")
+        await wait_for(pilot, lambda: ("finradar", "n1") in app.kill.run.restopped, "re-stop")
         assert rings == [1]
-        assert app.kill_run.restopped[("finradar", "n1")].verified
+        assert app.kill.run.restopped[("finradar", "n1")].verified
         assert venues["finradar"].targets["n1"].state is State.STOPPED
         stops = [e for e in journal(app) if e.target_id == "n1" and e.kind == "intent"]
         assert len(stops) == 2
@@ -281,10 +281,10 @@ async def test_a_kill_confirmed_while_another_plan_runs_waits_for_it_then_goes(
         await wait_for(pilot, lambda: session.dispatcher.busy, "the pause to be under way")
         await open_kill(pilot, app)
         await confirm_kill(pilot, app, "DEMO")
-        await wait_for(pilot, lambda: bool(app.kill_run.waiting_for), "the kill to wait")
+        await wait_for(pilot, lambda: bool(app.kill.run.waiting_for), "the kill to wait")
         assert len(sent(venues)) == 2
         gate.set()
         await kill_done(pilot, app)
-        assert app.kill_run.all_halted, app.kill_run.summary()
+        assert app.kill.run.all_halted, app.kill.run.summary()
         intents = [e for e in journal(app) if e.kind == "intent"]
-        assert len(intents) == 2 + len(app.kill_run.kill.plan)
+        assert len(intents) == 2 + len(app.kill.run.kill.plan)

@@ -71,7 +71,7 @@ async def test_kill_everything_from_the_keyboard_halts_verifies_and_journals_eve
         assert set(kp.counts_by_venue()) == set(APIS)
         await confirm_kill(pilot, app, "SIM")
         await kill_done(pilot, app)
-        run = app.kill_run
+        run = app.kill.run
         assert run.all_halted, run.summary()
         assert run.summary().startswith(f"halted {len(kp.plan)}/{len(kp.plan)} verified")
         summary = shown(app.screen.query_one("#kill-summary", Static))
@@ -98,7 +98,7 @@ async def test_one_venue_down_during_the_kill_fails_there_and_the_others_complet
         set_knobs(sim, "x3algo", down=True)  # after the plan is frozen
         await confirm_kill(pilot, app, "SIM")
         await kill_done(pilot, app)
-        run = app.kill_run
+        run = app.kill.run
         for (venue, _), result in run.results.items():
             if venue == "x3algo":
                 assert result.outcome.kind.value in ("failed", "uncertain")
@@ -125,11 +125,11 @@ async def test_a_second_K_during_a_kill_says_so_and_sends_nothing_more(
         modal = await open_kill(pilot, app)
         set_knobs(sim, "finradar", latency_ms=1000)  # keeps the kill running a while
         await confirm_kill(pilot, app, "SIM")
-        await wait_for(pilot, lambda: len(app.kill_run.results) > 0, "a first answer")
-        assert app.kill_active
+        await wait_for(pilot, lambda: len(app.kill.run.results) > 0, "a first answer")
+        assert app.kill.active
         await pilot.press("K")
         await pilot.press("K")
-        assert app.kill_active, "the kill outlived both presses"
+        assert app.kill.active, "the kill outlived both presses"
         assert isinstance(app.screen, KillProgressScreen)
         assert any("kill is already running" in m for m in messages)
         await kill_done(pilot, app)
@@ -149,23 +149,23 @@ async def test_the_sticky_watch_flags_a_target_restarted_behind_the_consoles_bac
         await open_kill(pilot, app)
         await confirm_kill(pilot, app, "SIM")
         await kill_done(pilot, app)
-        assert app.kill_watch is not None and app.kill_watch.active
-        victim = next(i for i in app.kill_run.kill.plan.items if i.venue == "x3algo")
+        assert app.kill.watch is not None and app.kill.watch.active
+        victim = next(i for i in app.kill.run.kill.plan.items if i.venue == "x3algo")
         client = make_client(settings_for(sim, "x3algo"))
         try:
             outcome = await client.execute(victim.target_id, Action(ActionKind.START))
         finally:
             await client.aclose()
         assert outcome.ok, outcome.message
-        await wait_for(pilot, lambda: bool(app.kill_run.revivals), "the revival", rounds=800)
-        assert [r.target.id for r in app.kill_run.revivals] == [victim.target_id]
+        await wait_for(pilot, lambda: bool(app.kill.run.revivals), "the revival", rounds=800)
+        assert [r.target.id for r in app.kill.run.revivals] == [victim.target_id]
         assert rings, "the bell rang"
         assert any(m.startswith("REVIVED") and victim.target_name in m for m in messages)
         notes = app.screen.query_one("#kill-notes", Static)
         await wait_for(pilot, lambda: "REVIVED" in shown(notes), "REVIVED on screen")
         assert victim.target_name in shown(notes)
-        assert "REVIVED" in app.kill_run.summary()
-        assert not app.kill_run.restopped  # auto re-stop is off by default
+        assert "REVIVED" in app.kill.run.summary()
+        assert not app.kill.run.restopped  # auto re-stop is off by default
 
 
 async def test_an_interrupted_kill_is_offered_and_verified_on_the_next_start(

@@ -62,7 +62,7 @@ def sim_session(
 
 
 def make_app(session: Session, **kwargs: Any) -> ConsoleApp:
-    return ConsoleApp(session, **kwargs)
+    return ConsoleApp(session, session.control, **kwargs)
 
 
 def shown(widget: Static) -> str:
@@ -99,7 +99,7 @@ async def confirm_kill(pilot: Pilot[None], app: ConsoleApp, label: str) -> KillP
 async def kill_done(pilot: Pilot[None], app: ConsoleApp) -> None:
     await wait_for(
         pilot,
-        lambda: app.kill_run is not None and not app.kill_active and bool(app.kill_run.reports),
+        lambda: app.kill.run is not None and not app.kill.active and bool(app.kill.run.reports),
         "the kill to finish",
         rounds=800,
     )

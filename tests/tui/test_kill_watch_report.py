@@ -54,7 +54,7 @@ def sent(venues: dict[str, FakeVenue]) -> list[tuple[str, str]]:
 
 async def killed(pilot: Pilot[None], app: ConsoleApp) -> KillProgressScreen:
     """Every venue fed, then K, the label, Enter, and the kill's end."""
-    await wait_for(pilot, lambda: all(app.session.store.targets(v) for v in app.session.venues))
+    await wait_for(pilot, lambda: all(app.state.store.targets(v) for v in app.state.venues))
     await open_kill(pilot, app)
     progress = await confirm_kill(pilot, app, "DEMO")
     await kill_done(pilot, app)
@@ -79,7 +79,7 @@ async def test_a_revived_target_makes_the_report_need_attention_and_r_stops_it_a
     app = make_app(session, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         progress = await killed(pilot, app)
-        run = app.kill_run
+        run = app.kill.run
         assert run is not None and run.all_halted
         await wait_for(pilot, lambda: "ALL HALTED" in summary(progress))
         before = sent(venues)
@@ -93,7 +93,7 @@ async def test_a_revived_target_makes_the_report_need_attention_and_r_stops_it_a
         assert [(i.venue, i.target_id) for i in progress.pending.items] == [("finradar", "n1")]
         assert "REVIVED" in shown(progress.query_one("#kill-notes", Static))
         await pilot.press("y")
-        await wait_for(pilot, lambda: len(run.reports) == 2 and not app.kill_active, "re-stop")
+        await wait_for(pilot, lambda: len(run.reports) == 2 and not app.kill.active, "re-stop")
         assert sent(venues) == [*before, ("finradar", "n1")]
         assert venues["finradar"].targets["n1"].state is State.STOPPED
         assert run.all_halted, run.summary()
@@ -133,11 +133,11 @@ async def test_a_venue_that_comes_back_is_re_read_and_its_targets_verified_witho
         x3.poke()
         await wait_for(
             pilot,
-            lambda: app.kill_feeds.seen.get("x3algo") is FeedStatus.DOWN,
+            lambda: app.kill.feeds.seen.get("x3algo") is FeedStatus.DOWN,
             "the console to see x3algo DOWN",
         )
         progress = await killed(pilot, app)
-        run = app.kill_run
+        run = app.kill.run
         assert run is not None
         doubtful = {k for k, r in run.results.items() if k[0] == "x3algo" and not r.verified}
         assert doubtful == {("x3algo", "a1"), ("x3algo", "a2")}
@@ -168,9 +168,9 @@ async def test_quitting_during_the_sticky_watch_asks_and_says_how_long_it_still_
 ) -> None:
     app = make_app(session, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.quit_question() is None  # nothing running, no watch: q quits at once
+        assert app.kill.quit_question() is None  # nothing running, no watch: q quits at once
         await killed(pilot, app)
-        question = app.quit_question()
+        question = app.kill.quit_question()
         assert question is not None
         app.push_screen(question)
         await wait_for(pilot, lambda: bool(app.screen.query("#quit-watch")), "the question")

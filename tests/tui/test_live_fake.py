@@ -20,7 +20,7 @@ def freshness(app: ConsoleApp) -> str:
 async def test_a_changed_target_updates_its_row_in_place(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: cell(app, "x3algo/a1", "profit") == "1,234.50")
@@ -36,7 +36,7 @@ async def test_a_changed_target_updates_its_row_in_place(
 async def test_stale_data_reads_unknown_with_its_age_and_recovers(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: cell(app, "x3algo/a1", "status") == "ACTIVE")
@@ -51,7 +51,7 @@ async def test_stale_data_reads_unknown_with_its_age_and_recovers(
 async def test_a_venue_down_says_so_in_its_words_and_the_rest_keeps_working(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         await wait_for(pilot, lambda: cell(app, "pipai/s1", "status") == "DEPLOYED")
@@ -73,7 +73,7 @@ async def test_a_venue_down_says_so_in_its_words_and_the_rest_keeps_working(
 async def test_global_block_shows_a_banner_on_every_panel(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
         banner = app.screen.query_one(GlobalBanner)
@@ -101,7 +101,7 @@ async def test_global_block_shows_a_banner_on_every_panel(
 async def test_expiration_pause_is_known_from_here_and_snipers_show_slots(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 2)

@@ -17,7 +17,8 @@ def make_app(tmp_path: Path) -> tuple[ConsoleApp, list[tuple[DOMNode, bool]]]:
     """The console on fake venues, and the nodes it restyles (each with whether it had
     children then: a restyle reaches the whole subtree)."""
     clock = FakeClock()
-    app = ConsoleApp(fake_session(tmp_path, clock, fake_venues()), clock=clock, start_feeds=False)
+    session = fake_session(tmp_path, clock, fake_venues())
+    app = ConsoleApp(session, session.control, clock=clock, start_feeds=False)
     restyled: list[tuple[DOMNode, bool]] = []
     update_styles = app.update_styles
 

@@ -34,7 +34,7 @@ def strip_shown(app: ConsoleApp) -> bool:
 async def test_a_big_terminal_shows_every_panel_at_once(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(200, 60)) as pilot:
         await wait_for(pilot, lambda: "2 running" in card(app, "overview", "algorithm"), "algos")
         assert strip_shown(app)
@@ -61,7 +61,7 @@ async def test_a_big_terminal_shows_every_panel_at_once(
 async def test_the_overview_follows_changes_without_redrawing_hidden_tables(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(200, 60)) as pilot:
         await wait_for(pilot, lambda: "2 running" in card(app, "overview", "algorithm"))
         strategies = app.panels[2]
@@ -76,7 +76,7 @@ async def test_the_overview_follows_changes_without_redrawing_hidden_tables(
 async def test_a_small_terminal_has_an_overview_tab_on_0(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
         assert not strip_shown(app)
@@ -94,7 +94,7 @@ async def test_a_small_terminal_has_an_overview_tab_on_0(
 async def test_growing_the_terminal_turns_the_tab_into_the_strip(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("0")
         await wait_for(pilot, lambda: app.main.overview_shown, "tab 0")

@@ -23,7 +23,7 @@ def console(tmp_path: Path, **kwargs: object) -> ConsoleApp:
     venues = fake_venues()
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
-    return ConsoleApp(session, clock=clock, start_feeds=False, **kwargs)  # type: ignore[arg-type]
+    return ConsoleApp(session, session.control, clock=clock, start_feeds=False, **kwargs)  # type: ignore[arg-type]
 
 
 def svgs_in(folder: Path) -> list[str]:

@@ -104,7 +104,8 @@ async def test_panels_and_detail_pane_show_hostile_names_statuses_and_words_prin
     tmp_path: Path, clock: FakeClock
 ) -> None:
     venues = hostile_venues(killable_venues())
-    app = ConsoleApp(fake_session(tmp_path, clock, venues), clock=clock)
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         for number, panel in enumerate(app.panels, 1):
             await pilot.press(str(number))
@@ -127,7 +128,8 @@ async def test_the_outcome_log_shows_a_hostile_answer_printable(
 ) -> None:
     venues = hostile_venues(killable_venues())
     venues["x3algo"].fail["a1"] = Outcome(OutcomeKind.REJECTED, MESSAGE, 409, 3.0, warning=EVIL)
-    app = ConsoleApp(fake_session(tmp_path, clock, venues), clock=clock)
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: cell(app, "x3algo/a1", "status") != "")
@@ -278,7 +280,7 @@ def test_kill_plan_text_is_printable() -> None:
     console = Console(width=160, color_system=None)
     with console.capture() as capture:
         console.print(table)
-        console.print(leaves_text(kill, close_positions=False))
+        console.print(leaves_text(kill, clear=False, clearing=["PipAI"]))
     out = capture.get()
     assert clean(out), out
     assert "HTTP 502 evil" in out and "positions stay evil" in out

@@ -22,7 +22,7 @@ def console(tmp_path: Path, *, readonly: bool, **kwargs: object) -> ConsoleApp:
     venues = fake_venues()
     session = fake_session(tmp_path, clock, venues, readonly=readonly)
     preload(session, venues)
-    return ConsoleApp(session, clock=clock, start_feeds=False, **kwargs)  # type: ignore[arg-type]
+    return ConsoleApp(session, session.control, clock=clock, start_feeds=False, **kwargs)  # type: ignore[arg-type]
 
 
 def messages(app: ConsoleApp) -> list[str]:
@@ -48,7 +48,7 @@ async def test_a_control_key_while_read_only_says_a_arms_and_sends_nothing(
         said = messages(app)
         assert said and said[-1].startswith(f"read-only — a arms for {minutes:g} min")
         assert "nothing sent" in said[-1]
-        assert all(not v.executed for v in app.session.clients.values())  # type: ignore[attr-defined]
+        assert all(not v.executed for v in app.state.clients.values())  # type: ignore[attr-defined]
         assert journal(app) == []
         # The key stays out of the footer while read-only (the header says READ-ONLY).
         assert key not in footer_keys(app)

@@ -34,7 +34,7 @@ def loaded_app(tmp_path: Path, algorithms: int) -> tuple[ConsoleApp, Session, di
     venues["x3algo"] = many_algorithms(algorithms)
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
-    return ConsoleApp(session, clock=clock, start_feeds=False), session, venues
+    return ConsoleApp(session, session.control, clock=clock, start_feeds=False), session, venues
 
 
 async def algorithms_shown(pilot: Pilot[None], app: ConsoleApp, rows: int) -> TargetPanel:
@@ -49,7 +49,7 @@ async def test_a_changed_visible_cell_is_repainted_on_screen(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
     """set_cell drops only the changed rows' cached lines; the new value must be painted."""
-    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    app = ConsoleApp(session, session.control, clock=clock, start_feeds=False)
     preload(session, venues)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("2")
@@ -87,7 +87,7 @@ async def test_first_snapshot_of_thousands_is_one_sorted_rebuild(tmp_path: Path)
     venues = fake_venues()
     venues["x3algo"] = many_algorithms(2500)
     session = fake_session(tmp_path, clock, venues)
-    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    app = ConsoleApp(session, session.control, clock=clock, start_feeds=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("2")
         preload(session, venues)
@@ -156,7 +156,7 @@ async def test_a_name_sorted_rebuild_orders_and_remembers_as_the_built_cells_do(
     )
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
-    app = ConsoleApp(session, clock=clock, start_feeds=False)
+    app = ConsoleApp(session, session.control, clock=clock, start_feeds=False)
     async with app.run_test(size=(120, 30)) as pilot:
         panel = await algorithms_shown(pilot, app, len(names))
         rows, table = panel.rows, panel.table

@@ -144,7 +144,7 @@ async def test_action_through_keys_reaches_sim_panel_and_journal(
 ) -> None:
     case = CASES[name]
     session = sim_session(sim, tmp_path)
-    app = ConsoleApp(session)
+    app = ConsoleApp(session, session.control)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(case.panel)
         store = session.store
@@ -193,7 +193,7 @@ async def test_a_refused_start_says_why_for_which_target_and_what_next(
     """x3algo refuses to start an algorithm whose daily loss limit is hit (403)."""
     session = sim_session(sim, tmp_path)
     blocked = specials(sim, "x3algo")["daily_loss"]
-    app = ConsoleApp(session)
+    app = ConsoleApp(session, session.control)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         key = f"x3algo/{blocked}"
@@ -215,7 +215,7 @@ async def test_a_venue_going_down_shows_its_words_ages_and_spares_the_rest(
     sim: SimServer, tmp_path: Path
 ) -> None:
     session = sim_session(sim, tmp_path, stale_after_s=1.0)
-    app = ConsoleApp(session)
+    app = ConsoleApp(session, session.control)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.active_panel.table.row_count > 0, "rows")

@@ -55,7 +55,7 @@ def make_app(
         setup(session, venues, clock)
     else:
         preload(session, venues)
-    return ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
+    return ConsoleApp(session, session.control, clock=clock, start_feeds=False, theme=theme)
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -110,7 +110,7 @@ def test_armed_countdown(snap_compare: Snap, tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("a")
         app.clock.now += 61  # type: ignore[attr-defined]
-        preload(app.session, fake_venues())  # the venues spoke again meanwhile
+        preload(app.state, fake_venues())  # the venues spoke again meanwhile
         app.clear_notifications()
         await settle(pilot)
 

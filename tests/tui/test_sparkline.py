@@ -178,14 +178,14 @@ async def set_profit(pilot: Pilot[None], app: ConsoleApp, venue: FakeVenue, prof
     a1 = venue.targets["a1"]
     venue.targets["a1"] = replace(a1, attrs={**a1.attrs, "profit": profit})
     venue.poke()
-    trail = app.session.store.pnl_history
+    trail = app.state.store.pnl_history
     await wait_for(pilot, lambda: list(trail("x3algo", "a1"))[-1:] == [profit], f"{profit}")
 
 
 async def test_a_rising_then_falling_profit_draws_a_line_in_the_trend_column(
     session: Session, venues: dict[str, FakeVenue], clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=BIG) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: cell(app, "x3algo/a1", "profit") == "1,234.50")
@@ -204,7 +204,7 @@ async def test_a_rising_then_falling_profit_draws_a_line_in_the_trend_column(
 async def test_a_strategy_pnl_patched_by_its_stream_draws_its_trend(
     session: Session, clock: FakeClock
 ) -> None:
-    app = ConsoleApp(session, clock=clock)
+    app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=BIG) as pilot:
         await pilot.press("3")
         await wait_for(pilot, lambda: cell(app, "pipai/s1", "pnl") == "512.40")
@@ -219,7 +219,7 @@ async def test_a_strategy_pnl_patched_by_its_stream_draws_its_trend(
 async def test_the_trend_column_is_last_so_80_columns_keep_every_essential_one(
     session: Session, size: tuple[int, int]
 ) -> None:
-    app = ConsoleApp(session, clock=session.clock)
+    app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=size) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)

@@ -24,7 +24,7 @@ async def algorithms(tmp_path: Path) -> tuple[ConsoleApp, Session, dict[str, Fak
     venues = fake_venues()
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
-    return ConsoleApp(session, clock=clock, start_feeds=False), session, venues
+    return ConsoleApp(session, session.control, clock=clock, start_feeds=False), session, venues
 
 
 def screen_text(app: ConsoleApp) -> str:

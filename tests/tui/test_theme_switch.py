@@ -26,7 +26,7 @@ def console(tmp_path: Path, theme: str | None) -> ConsoleApp:
     venues = fake_venues()
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
-    return ConsoleApp(session, clock=clock, start_feeds=False, theme=theme)
+    return ConsoleApp(session, session.control, clock=clock, start_feeds=False, theme=theme)
 
 
 def line_of(app: ConsoleApp, words: str) -> list[Segment]:

@@ -412,7 +412,9 @@ async def test_the_console_under_no_color_has_no_colour_and_every_state_in_words
     venues = fake_venues()
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
-    app = ConsoleApp(session, clock=clock, start_feeds=False, theme="trading-light")
+    app = ConsoleApp(
+        session, session.control, clock=clock, start_feeds=False, theme="trading-light"
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.tick()

@@ -1,7 +1,8 @@
-"""The console side of the emergency stop and the audit trail.
+"""The console side of the emergency stop.
 
-Everything here reaches the app through one mixin (:class:`~console.tui.kill.mixin.KillMixin`):
-the kill modal, the progress and report view, the sticky watch, the audit screen and the
-recovery of calls cut short. The heavy lifting (plan, dispatch, verification, journal)
-is core's; this package decides what the operator sees and what each key does.
+The kill modal, the progress and report view, the sticky watch, the plan in words, the
+scope and the run as the screen follows it. The app reaches them through one controller
+(:class:`~console.tui.controllers.kill.KillController`). The heavy lifting (plan,
+dispatch, verification, journal) is core's; this package decides what the operator sees
+and what each key does.
 """

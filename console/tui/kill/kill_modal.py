@@ -3,7 +3,8 @@
 It shows the profile label in its colour *and* in words, the targets per venue and kind
 with how long each venue's limit makes them take, stale venues with their data age,
 unreachable venues by name, what the kill leaves behind, the close-positions switch
-(PipAI; default from the profile) and an optional reason. Nothing is sent until the
+(shown where a venue's halt can close positions; default from the profile) and an
+optional reason. Nothing is sent until the
 operator has typed the profile label exactly (case-sensitive) and pressed Enter or the
 confirm button; the modal opens on Cancel and Escape cancels.
 
@@ -29,16 +30,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, Switch
 
 from console.core.kill import KillPlan, KillScope
-from console.core.session import Session
+from console.core.ports import StateSource
 from console.tui.format import Tones
 from console.tui.header import profile_class
 from console.tui.kill.eta import ControlRate, control_rate
 from console.tui.kill.plan_text import (
-    CLOSE_OFF,
-    CLOSE_ON,
+    clear_words,
     counts_table,
     leaves_text,
-    offers_close,
+    offers_clear,
     plan_total,
     stale_note,
     stale_venues,
@@ -56,7 +56,7 @@ class KillRequest:
 
     kill: KillPlan
     choice: ScopeChoice
-    close_positions: bool
+    clear_leaves_behind: bool
     reason: str | None
 
 
@@ -71,19 +71,22 @@ class KillView:
     venues: Sequence[str]
     names: Mapping[str, str]
     rates: Mapping[str, ControlRate | None]
+    clearing: Sequence[str] = ()  # names of the venues whose halt can close positions
 
 
-def describe_session(session: Session) -> KillView:
-    """The profile's label, colour, operator, venue names and control limits."""
-    options = session.options
+def describe_state(state: StateSource) -> KillView:
+    """The profile's label, colour, operator, venue names and control limits, and the
+    venues whose halt can close positions (their capabilities say so)."""
+    options, clients = state.options, state.clients
     return KillView(
         options.label,
         options.color,
         options.profile,
-        str(session.journal.operator),
-        session.venues,
-        {v: venue_name(v, session.clients) for v in session.venues},
-        {v: control_rate(c) for v, c in session.clients.items()},
+        str(state.journal.operator),
+        state.venues,
+        {v: venue_name(v, clients) for v in state.venues},
+        {v: control_rate(c) for v, c in clients.items()},
+        [venue_name(v, clients) for v, c in clients.items() if c.capabilities.clears_leaves_behind],
     )
 
 
@@ -99,15 +102,15 @@ class KillScreen(ModalScreen[KillRequest | None]):
         choices: Sequence[ScopeChoice],
         freeze: Freezer,
         *,
-        close_positions: bool,
+        clear_leaves_behind: bool,
     ) -> None:
         super().__init__(classes="kill")
         self.view = view
         self.choices = list(choices)
         self.freeze = freeze
         self.choice = self.choices[0]
-        self.close_positions = close_positions
-        self.kp = freeze(self.choice.scope, close_positions)
+        self.clear_leaves_behind = clear_leaves_behind
+        self.kp = freeze(self.choice.scope, clear_leaves_behind)
         self.tones = Tones.monochrome()
 
     def compose(self) -> ComposeResult:
@@ -129,7 +132,7 @@ class KillScreen(ModalScreen[KillRequest | None]):
                 yield Static(id="kill-stale")
                 yield Static(id="kill-leaves")
                 with Horizontal(id="kill-close-row", classes="option"):
-                    yield Switch(self.close_positions, id="kill-close")
+                    yield Switch(self.clear_leaves_behind, id="kill-close")
                     yield Static(id="kill-close-note", classes="option-note")
                 yield Input(
                     placeholder="reason (optional; journaled, and sent where the venue takes one)",
@@ -166,14 +169,13 @@ class KillScreen(ModalScreen[KillRequest | None]):
         stale = self.query_one("#kill-stale", Static)
         stale.display = bool(stale_venues(kp))
         stale.update(stale_note(kp))
+        clear = self.clear_leaves_behind
         self.query_one("#kill-leaves", Static).update(
-            leaves_text(kp, close_positions=self.close_positions)
+            leaves_text(kp, clear=clear, clearing=view.clearing)
         )
-        self.query_one("#kill-close-row").display = offers_close(kp) or self.close_positions
-        note = Text(" CHOSEN ", "reverse bold") if self.close_positions else Text(" off ", "bold")
-        note.append(
-            f" {CLOSE_ON if self.close_positions else CLOSE_OFF} (switch: Tab to it, space)"
-        )
+        self.query_one("#kill-close-row").display = offers_clear(kp) or clear
+        note = Text(" CHOSEN ", "reverse bold") if clear else Text(" off ", "bold")
+        note.append(f" {clear_words(view.clearing, clear=clear)} (switch: Tab to it, space)")
         self.query_one("#kill-close-note", Static).update(note)
         empty = len(kp.plan) == 0
         confirm = self.query_one("#kill-confirm", Button)
@@ -187,7 +189,7 @@ class KillScreen(ModalScreen[KillRequest | None]):
 
     def _refreeze(self) -> None:
         """Scope or switch changed: freeze a new plan and show its counts again."""
-        self.kp = self.freeze(self.choice.scope, self.close_positions)
+        self.kp = self.freeze(self.choice.scope, self.clear_leaves_behind)
         self._show()
 
     # ----- behaviour ------------------------------------------------------------------
@@ -204,8 +206,8 @@ class KillScreen(ModalScreen[KillRequest | None]):
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         event.stop()
-        if event.switch.id == "kill-close" and event.value != self.close_positions:
-            self.close_positions = event.value
+        if event.switch.id == "kill-close" and event.value != self.clear_leaves_behind:
+            self.clear_leaves_behind = event.value
             self._refreeze()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -258,7 +260,7 @@ class KillScreen(ModalScreen[KillRequest | None]):
             return
         reason = self.query_one("#kill-reason", Input).value.strip() or None
         self.dismiss(
-            KillRequest(with_reason(self.kp, reason), self.choice, self.close_positions, reason)
+            KillRequest(with_reason(self.kp, reason), self.choice, self.clear_leaves_behind, reason)
         )
 
     def action_cancel(self) -> None:

@@ -9,7 +9,7 @@ reverse video; colour comes from the theme through :class:`~console.tui.format.T
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -19,8 +19,13 @@ from console.tui.format import Tones, fmt_age, one_line
 from console.tui.kill.eta import ControlRate, documented_s, fmt_eta
 from console.tui.planning import noun
 
-CLOSE_ON = "PipAI positions will be closed at market"
-CLOSE_OFF = "PipAI positions stay open"
+
+def clear_words(clearing: Sequence[str], *, clear: bool) -> str:
+    """``PipAI positions will be closed at market`` or ``PipAI positions stay open``: the
+    venues (by name) whose halt can close positions, i.e. whose client declares an option
+    that leaves nothing behind (``Capabilities.clears_leaves_behind``)."""
+    who = ", ".join(clearing) or "Open"
+    return f"{who} positions will be closed at market" if clear else f"{who} positions stay open"
 
 
 def kinds_line(kp: KillPlan, venue: str) -> str:
@@ -105,16 +110,17 @@ def stale_note(kp: KillPlan) -> Text:
     return text
 
 
-def leaves_text(kp: KillPlan, *, close_positions: bool) -> Text:
-    """What the kill leaves behind, one line per venue (variants are counted, not listed)."""
+def leaves_text(kp: KillPlan, *, clear: bool, clearing: Sequence[str]) -> Text:
+    """What the kill leaves behind, one line per venue (variants are counted, not listed);
+    ``clear``: the option that leaves nothing behind is chosen on ``clearing``'s venues."""
     per_venue: dict[str, list[str]] = {}
     for line in kp.plan.leaves_behind:
         venue, _, what = line.partition(": ")
         per_venue.setdefault(venue, []).append(what)
     text = Text()
-    if offers_close(kp) or close_positions:
+    if offers_clear(kp) or clear:
         text.append("Positions: ", "bold")
-        text.append(CLOSE_ON if close_positions else CLOSE_OFF, "reverse bold")
+        text.append(clear_words(clearing, clear=clear), "reverse bold")
     for venue, lines in per_venue.items():
         text.append("\n" if text.plain else "")
         text.append("Leaves behind", "bold")
@@ -124,9 +130,9 @@ def leaves_text(kp: KillPlan, *, close_positions: bool) -> Text:
     return text
 
 
-def offers_close(kp: KillPlan) -> bool:
-    """Does any planned action take the close-positions option (PipAI pauses)?"""
-    return any("close_positions" in item.action.options for item in kp.plan.items)
+def offers_clear(kp: KillPlan) -> bool:
+    """Does any planned action take its venue's option that leaves nothing behind?"""
+    return bool(kp.clears)
 
 
 def plan_total(kp: KillPlan) -> str:

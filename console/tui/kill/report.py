@@ -46,9 +46,11 @@ def rank(result: ItemResult | None, revived: bool, still_revived: bool = False) 
     return 3
 
 
-def action_words(item: PlanItem) -> str:
+def action_words(item: PlanItem, clears: str | None = None) -> str:
+    """``pause``, or ``pause +close`` when ``clears`` (the venue's option that leaves
+    nothing behind) was chosen."""
     words = item.action.kind.value
-    if item.action.option("close_positions") is True:
+    if clears and item.action.option(clears) is True:
         words += " +close"
     return words
 
@@ -107,7 +109,7 @@ def report_rows(
         cells: tuple[Text | str, ...] = (
             words_cell(names.get(item.venue, item.venue)),
             words_cell(f"{item.target_name} · {item.target_id}"),
-            action_words(item),
+            action_words(item, run.kill.clears.get(item.venue)),
             outcome_cell(result, tones),
             verified_cell(result, tones, revived=still_revived),
             watch_cell(run, key, tones),

@@ -41,7 +41,7 @@ class VenueCount:
 class KillRun:
     kill: KillPlan
     label: str
-    close_positions: bool
+    clear_leaves_behind: bool  # the venues' option that leaves nothing behind is chosen
     clock: Callable[[], float]
     rates: Mapping[str, ControlRate | None] = field(default_factory=dict)
     venues: Sequence[str] = ()  # the profile's venue order, for the counters
