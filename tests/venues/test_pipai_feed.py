@@ -13,6 +13,7 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.sim.server import SimServer
 from console.venues.kit.base import FeedStatus, Secret, VenueSettings
+from console.venues.kit.scrubber import VenueScrubber
 from console.venues.pipai.client import PipAIClient
 from console.venues.pipai.feed import StatusStream
 from console.venues.pipai.wire import StreamFrame
@@ -174,7 +175,7 @@ async def test_a_gap_in_seq_asks_for_a_resync() -> None:
         list_all=nothing,
         read_one=none,
         auth_frame=lambda: {},
-        scrub=lambda text: text,
+        scrubber=VenueScrubber(),
     )
     stream._handle(frame(1))
     stream._handle(frame(2, "position_closed", open_positions=1, total_pnl="1.00"))

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, Target
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.http import QueryValue, Reply
-from console.venues.pipai.client import PipAIClient, request_target
+from console.venues.pipai.auth import request_target
+from console.venues.pipai.client import PipAIClient
 from console.venues.pipai.mapping import ListPage, read_page
 from tests.venues import mutations
 from tests.venues.mutations import PROPS, Mutations, caught, headers_for, scalars

@@ -1,4 +1,4 @@
-"""Reading a venue's whole list, page by numbered page, within bounds.
+"""Reading a venue's whole list, page after page, within bounds.
 
 A venue's list is what a kill plans from and verifies against, so this reading says
 exactly how much it could read, and never more than it knows:
@@ -18,20 +18,25 @@ exactly how much it could read, and never more than it knows:
 
 Pages are read four at a time (``PAGES_AT_ONCE``) in a task group, so a caller that
 gives up (``asyncio.timeout``) cancels every page still in flight. x3algo reads its
-algorithm list this way (docs/venues/x3algo.md, "Bounds").
+algorithm list this way (:class:`PagedList`, numbered pages; docs/venues/x3algo.md,
+"Bounds"); PipAI follows a cursor from page to page (:class:`CursorList`: one page at a
+time, a repeated or oversized cursor stops it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from console.core.model import Target
+from console.core.scrub import printable
 from console.venues.kit.feeds import FeedError, Incomplete, describe
 from console.venues.kit.pacing import Pacer, wait_words
+from console.venues.kit.scrubber import VenueScrubber
 
 PAGES_AT_ONCE = 4
 """Pages of the list in flight at once. All 59 pages of a 6,000-algorithm list at once
@@ -65,10 +70,15 @@ class Allowance:
 
 @dataclass(frozen=True, slots=True)
 class ListWords:
-    """How messages name the list: ``"x3algo"``, ``"algorithm"``."""
+    """How messages name the list: ``"x3algo"``, ``"algorithm"`` (plural: noun + s)."""
 
     venue: str
     noun: str
+    plural: str | None = None
+
+    @property
+    def nouns(self) -> str:
+        return self.plural or self.noun + "s"
 
 
 # ----- what the read budget allows ----------------------------------------------------
@@ -157,8 +167,8 @@ class PagedList(Generic[Row]):
         if problem is not None:
             raise Incomplete(
                 f"{self.words.venue}'s {self.words.noun} list could not be read to its "
-                f"end: {problem}. {_count(len(targets), self.words.noun)} were read from "
-                f"{_count(self.pages_read, 'page')}; any others are unknown",
+                f"end: {problem}. {_count(len(targets), self.words)} were read from "
+                f"{_count(self.pages_read, ListWords('', 'page'))}; any others are unknown",
                 targets,
             )
         return targets
@@ -246,12 +256,12 @@ class PagedList(Generic[Row]):
         return None
 
     def _too_many(self) -> str:
-        return f"it holds more than {self.max_targets} {self.words.noun}s (max_targets)"
+        return f"it holds more than {self.max_targets} {self.words.nouns} (max_targets)"
 
     def _repeats(self, number: int) -> str:
-        noun, venue = self.words.noun, self.words.venue
+        nouns, venue = self.words.nouns, self.words.venue
         return (
-            f"page {number} lists only {noun}s earlier pages listed ({venue}'s paging does "
+            f"page {number} lists only {nouns} earlier pages listed ({venue}'s paging does "
             f"not advance)"
         )
 
@@ -286,5 +296,108 @@ class PagedList(Generic[Row]):
         return list(seen.values()), problem
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _count(n: int, words: ListWords) -> str:
+    return f"{n} {words.noun}" if n == 1 else f"{n} {words.nouns}"
+
+
+# ----- a list read by following the venue's cursor ------------------------------------
+class CursorPage(Protocol):
+    """One page read: its targets, the rows skipped (``"<id>: <why>"``), the cursor."""
+
+    targets: list[Target]
+    skipped: list[str]
+    next_cursor: str | None
+
+
+class CursorList:
+    """A list read page after page by sending back the cursor each page names (PipAI's
+    strategies), within ``max_pages``, ``max_targets`` and ``max_cursor_chars``; a
+    repeated cursor stops it. A target on an earlier page counts once.
+
+    The first page failing raises what it raised (nothing was read); any later stop
+    raises :class:`Incomplete` with the targets read so far. Every text is scrubbed.
+    """
+
+    def __init__(
+        self,
+        words: ListWords,
+        *,
+        max_pages: int,
+        max_targets: int,
+        max_cursor_chars: int,
+        scrubber: VenueScrubber,
+    ) -> None:
+        self.words = words
+        self.max_pages = max_pages
+        self.max_targets = max_targets
+        self.max_cursor_chars = max_cursor_chars
+        self.scrubber = scrubber
+        self.skipped: list[str] = []  # of the last read, scrubbed
+
+    async def read(self, fetch: Callable[[str | None, int], Awaitable[CursorPage]]) -> list[Target]:
+        """Every target: ``fetch(cursor, number)`` reads one page (no cursor: the first)."""
+        self.skipped = []
+        venue, scrub = self.words.venue, self.scrubber.scrub
+        targets: list[Target] = []
+        ids: set[str] = set()
+        skipped: list[str] = []
+        cursor: str | None = None
+        seen: set[bytes] = set()
+        pages = 0
+
+        def incomplete(why: str) -> Incomplete:
+            self.skipped = [scrub(printable(row)) for row in skipped]
+            read = _count(len(targets), self.words)
+            return Incomplete(
+                scrub(f"{venue}'s {self.words.noun} list was not read to its end: {why}; "
+                      f"{read} read from {pages} page(s) are kept"),
+                targets,
+            )  # fmt: skip
+
+        while True:
+            if pages >= self.max_pages:
+                raise incomplete(f"still more pages after {self.max_pages} (max_pages)")
+            try:
+                page = await fetch(cursor, pages + 1)
+            except FeedError as exc:
+                if pages == 0:  # nothing read: the venue is unreachable or unreadable
+                    raise self.scrubber.error(exc) from None
+                raise incomplete(f"page {pages + 1} failed ({_words(exc)})") from None
+            except Exception as exc:  # the last line of defence: a read raises FeedErrors
+                why = f"failed inside the console ({type(exc).__name__}: {_short(exc)})"
+                if pages == 0:
+                    raise FeedError(scrub(f"{venue}'s {self.words.noun} list {why}")) from None
+                raise incomplete(f"page {pages + 1} {why}") from None
+            pages += 1
+            skipped.extend(page.skipped)
+            for target in page.targets:
+                if target.id not in ids:
+                    ids.add(target.id)
+                    targets.append(target)
+            if len(targets) > self.max_targets:
+                del targets[self.max_targets :]
+                raise incomplete(f"more than {self.max_targets} {self.words.nouns} (max_targets)")
+            cursor = page.next_cursor
+            if not cursor:
+                self.skipped = [scrub(printable(row)) for row in skipped]
+                return targets
+            if len(cursor) > self.max_cursor_chars:
+                raise incomplete(
+                    f"{venue} sent a page cursor of {len(cursor)} characters; not followed"
+                )
+            try:
+                mark = hashlib.sha256(cursor.encode()).digest()
+            except UnicodeEncodeError:  # "\ud800" in JSON: no URL can carry it back
+                raise incomplete(f"{venue} sent a page cursor that cannot be sent back") from None
+            if mark in seen:
+                raise incomplete(f"{venue} repeated a page cursor; stopped paging")
+            seen.add(mark)
+
+
+def _words(exc: BaseException) -> str:
+    return str(exc.args[0]) if exc.args else type(exc).__name__
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 160 else text[:159] + "…"

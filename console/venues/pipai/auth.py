@@ -1,23 +1,63 @@
-"""PipAI's HMAC-SHA256 request signing (client side).
+"""PipAI's HMAC-SHA256 request signing (client side), and the scrubber that knows it.
 
 Canonical string: ``timestamp_ms + METHOD + request_target + body`` with no separators;
 the request target is the path as sent plus ``?query`` when there is one (Project
 decision for the [GAP]); GET bodies are empty. The bytes signed are the bytes sent:
 callers serialise once (``console.venues.kit.http.dumps``) and pass the same bytes here and
 to the transport. Webhooks sign ``"{timestamp}.{raw_body}"`` with the webhook secret.
+
+A signature is computed from the secret, so no text the venue writes may carry one:
+:class:`SignatureScrubber` is the venue's :class:`~console.venues.kit.scrubber.VenueScrubber`
+that also masks any 64-hex-digit HMAC-SHA256 (ours, of any request).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
+from collections.abc import Mapping
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from console.venues.kit.http import QueryValue
+from console.venues.kit.scrubber import VenueScrubber
 
 KEY_HEADER = "X-PipAI-API-Key"
 TIMESTAMP_HEADER = "X-PipAI-Timestamp"
 SIGNATURE_HEADER = "X-PipAI-Signature"
 WS_SIGNED_PATH = "/v1/ws"
 WEBHOOK_TOLERANCE_S = 300.0
+_HEX_SIGNATURE = re.compile(r"\b[0-9a-f]{64}\b")
+# Unreserved characters, percent escapes and the separators of a path and query.
+_ENCODED_TARGET = re.compile(r"(?:[A-Za-z0-9._~/?=&-]|%[0-9A-F]{2})*")
+
+
+class SignatureScrubber(VenueScrubber):
+    """The venue's scrubber (the key and the secret by value, credential-shaped places),
+    plus any HMAC-SHA256 in hex, whatever a venue echoes back."""
+
+    def scrub(self, text: str) -> str:
+        if not text:
+            return text
+        return _HEX_SIGNATURE.sub("***", super().scrub(text))
+
+
+def request_target(path: str, query: Mapping[str, QueryValue] | None) -> str:
+    """``path?query`` as sent and signed (every query value percent-encoded)."""
+    return path + ("?" + urlencode(query, quote_via=quote, safe="") if query else "")
+
+
+def wire_target(http: httpx.AsyncClient, base_path: str, method: str, target: str) -> str:
+    """The request target as it goes on the wire (base path, encoding and all): what is
+    signed. A target already percent-encoded (every one the client builds) is the base
+    URL's path joined to it, as httpx joins them; anything else is built by httpx.
+    Skipping httpx's request building saves a kill ~40 µs per call."""
+    if target.startswith("/") and "/." not in target and _ENCODED_TARGET.fullmatch(target):
+        return base_path + target
+    return http.build_request(method, target).url.raw_path.decode("ascii")
 
 
 def now_ms() -> int:

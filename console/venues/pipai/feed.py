@@ -9,7 +9,8 @@ events are only counted. A gap in ``seq`` [INF] or the slow timer (10 × poll in
 triggers a full resync, which catches anything the stream missed.
 
 Everything this module writes — FeedError texts (hence health details), log lines at
-every level — passes through the venue's scrubber first: PipAI's stream frames may quote
+every level — passes through the venue's scrubber first
+(:class:`~console.venues.kit.scrubber.VenueScrubber`): PipAI's stream frames may quote
 the key or the signature of the auth frame back at us.
 """
 
@@ -30,6 +31,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from console.core.model import Target
 from console.venues.kit.base import FeedSink, FeedStatus, VenueSettings
 from console.venues.kit.feeds import Backoff, FeedError, stream_forever
+from console.venues.kit.scrubber import VenueScrubber
 from console.venues.pipai.mapping import (
     LIFECYCLE_STATUS,
     attrs_from_position_event,
@@ -85,7 +87,7 @@ class StatusStream:
         list_all: Callable[[], Awaitable[list[Target]]],
         read_one: Callable[[str], Awaitable[Target | None]],
         auth_frame: Callable[[], Mapping[str, str | int]],
-        scrub: Callable[[str], str],
+        scrubber: VenueScrubber,
     ) -> None:
         if not settings.ws_url:
             raise ValueError("StatusStream needs settings.ws_url")
@@ -96,8 +98,8 @@ class StatusStream:
         self._list_all = list_all
         self._read_one = read_one
         self._auth_frame = auth_frame
-        self._scrub = scrub
-        self._ws_log = ScrubbingLogger(_ws_log, scrub)
+        self.scrubber = scrubber
+        self._ws_log = ScrubbingLogger(_ws_log, scrubber.scrub)
         self._live = False
         self._poll_failed = False
         self._seq: int | None = None
@@ -120,8 +122,7 @@ class StatusStream:
         try:
             await self._connect_and_read(on_live)
         except FeedError as exc:
-            exc.args = (self._scrub(_words(exc)),)  # the venue's words may quote our key
-            raise
+            raise self.scrubber.error(exc) from None  # the venue's words may quote our key
 
     async def _connect_and_read(self, on_live: Callable[[], None]) -> None:
         timeout = self.settings.request_timeout_s
@@ -163,7 +164,7 @@ class StatusStream:
         reply = await self._expect(ws, "auth", timeout)
         if not reply.ok:
             raise FeedError(
-                self._scrub(
+                self.scrubber.scrub(
                     f'PipAI stream refused our credentials: {reply.code} "{reply.message}"; '
                     "check api_key/api_secret in the profile and this machine's clock"
                 )
@@ -199,7 +200,7 @@ class StatusStream:
         if frame.op != "event" or frame.event is None:
             if frame.op in ("ack", "error") and frame.ok is not True:
                 said = f"{frame.op} {frame.code} {frame.message}"
-                log.warning("%s stream: %s", self.venue, self._scrub(said))
+                log.warning("%s stream: %s", self.venue, self.scrubber.scrub(said))
             return
         self.sink.count_events(self.venue)
         if frame.seq is not None:
@@ -241,7 +242,7 @@ class StatusStream:
                 raise
             except Exception as exc:
                 self._poll_failed = True
-                self.sink.health(self.venue, FeedStatus.DOWN, self._scrub(_words(exc)))
+                self.sink.health(self.venue, FeedStatus.DOWN, self.scrubber.scrub(_words(exc)))
                 continue
             if self._poll_failed:
                 self._poll_failed = False
@@ -262,7 +263,7 @@ class StatusStream:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the next resync brings it back in line
-                    said = self._scrub(f"re-fetch of {strategy_id} failed: {_words(exc)}")
+                    said = self.scrubber.scrub(f"re-fetch of {strategy_id} failed: {_words(exc)}")
                     log.info("%s: %s", self.venue, said)
 
 

@@ -1,15 +1,20 @@
-"""PipAI's error answers in plain words: what happened, to what, what to do next.
+"""PipAI's answers as Outcomes, in plain words: what happened, to what, what to do next.
 
 PipAI's own ``code`` and ``message`` are quoted as sent; the hints name the profile
-field or the venue-side step that fixes the cause.
+field or the venue-side step that fixes the cause. Pure functions (no I/O): the client
+re-reads where a rule needs it and hands the result in — after a 409
+(:func:`already_paused`, :func:`already_deployed`) and after no usable answer
+(:func:`settled`, :func:`unsettled`, for :class:`~console.venues.kit.control.ControlStep`).
 """
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 
-from console.core.model import ActionKind, Outcome, OutcomeKind
-from console.venues.kit.http import Reply
+from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
+from console.venues.kit.control import NoAnswer
+from console.venues.kit.http import CallError, Reply
+from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.pipai.wire import ErrorBody
 
 _HINTS = {
@@ -75,4 +80,184 @@ def http_error(reply: Reply, doing: str) -> str:
         hint = "PipAI had a server error; nothing is known to have changed; try again shortly"
     return f"PipAI answered HTTP {reply.status} {vendor_words(reply)} when {doing}." + (
         f" {hint}." if hint else ""
+    )
+
+
+def read_error(reply: Reply, doing: str, cap_s: float) -> str:
+    """An error answer to a read, in words: a 429 asking to wait beyond ``cap_s`` says
+    it is not waited for (a shorter one was waited for once, already)."""
+    wait = retry_after_seconds(reply.headers)
+    if reply.status == 429 and too_long(wait, cap_s):
+        assert wait is not None
+        return f"PipAI answered HTTP 429 {vendor_words(reply)} when {doing}: " + not_waiting(
+            "PipAI", wait, cap_s
+        )
+    return http_error(reply, doing)
+
+
+def unreached(target_id: str, verb: str, err: CallError) -> Outcome:
+    """The control call surely never left: *failed*, nothing changed."""
+    return Outcome(
+        OutcomeKind.FAILED,
+        f"Could not {verb} {target_id}: {err.message}; the request never reached "
+        "PipAI, so nothing changed. Check the network or base_url and try again.",
+        latency_ms=err.latency_ms,
+    )
+
+
+def refused(
+    target_id: str,
+    verb: str,
+    reply: Reply,
+    current: Target | None = None,
+    problem: str = "",
+) -> Outcome:
+    """An error answer to a control call (a 5xx *failed*, the rest *rejected*), with what
+    a re-read showed when there was one."""
+    kind = OutcomeKind.FAILED if reply.status >= 500 else OutcomeKind.REJECTED
+    message = http_error(reply, f"asked to {verb} {target_id}")
+    if current is not None:
+        message += f" A re-read shows it {current.raw_status}."
+    elif problem:
+        message += f" Re-reading it failed: {problem}."
+    return Outcome(
+        kind,
+        message,
+        http_status=reply.status,
+        latency_ms=reply.latency_ms,
+        state_after=current.state if current is not None else None,
+        vendor_code=error_code(reply),
+    )
+
+
+def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float) -> Outcome:
+    """A 429 to a control call after the one paced retry (or at once, when PipAI asks to
+    wait longer than ``cap_s``): *failed*, nothing changed."""
+    wait = retry_after_seconds(reply.headers)
+    if wait is not None and too_long(wait, cap_s):
+        return Outcome(
+            OutcomeKind.FAILED,
+            f"Could not {verb} {target_id}: PipAI answered 429 {vendor_words(reply)}. "
+            + not_waiting("PipAI", wait, cap_s),
+            http_status=429,
+            latency_ms=reply.latency_ms,
+            vendor_code=error_code(reply),
+        )
+    after = f" PipAI asks to wait {wait:g} s." if wait is not None else ""
+    return Outcome(
+        OutcomeKind.FAILED,
+        f"Could not {verb} {target_id}: rate limited (PipAI answered 429 "
+        f"{vendor_words(reply)}, again after one paced retry); nothing changed.{after} "
+        "Another client may be using this API key; try again shortly.",
+        http_status=429,
+        latency_ms=reply.latency_ms,
+        vendor_code=error_code(reply),
+    )
+
+
+def applied(target_id: str, verb: str, reply: Reply, target: Target, close: bool) -> Outcome:
+    """The strategy PipAI answered with, after a pause or a resume: *applied*, with a
+    warning when it does not show the asked state or still holds positions it closed."""
+    wanted = State.PAUSED if verb == "pause" else State.RUNNING
+    held = target.attrs.get("open_positions")
+    done = "Paused" if verb == "pause" else "Resumed"
+    if verb == "pause" and close:
+        tail = "its open positions were closed at market first"
+    elif verb == "pause":
+        tail = f"{held if isinstance(held, int) else 'its'} open position(s) stay open"
+    else:
+        tail = "it takes new entries again"
+    warning = None
+    if target.state is not wanted:
+        warning = f"PipAI reports status {target.raw_status!r} after the {verb}"
+    elif close and isinstance(held, int) and held > 0:
+        warning = f"PipAI still reports {held} open position(s) after closing them"
+    return Outcome(
+        OutcomeKind.APPLIED,
+        f"{done} {target.name} ({target_id}); {tail}.",
+        http_status=reply.status,
+        latency_ms=reply.latency_ms,
+        state_after=target.state,
+        warning=warning,
+    )
+
+
+# ----- what a re-read shows ---------------------------------------------------------------
+def already_paused(
+    target_id: str, reply: Reply, close: bool, current: Target | None, problem: str
+) -> Outcome:
+    """PipAI answers 409 INVALID_STATE rather than a no-op when already paused: *already*
+    when the re-read shows it paused (with a warning when positions it was asked to close
+    stay open: PipAI cannot flatten a paused strategy), else the refusal."""
+    if current is not None and current.state is State.PAUSED:
+        held = current.attrs.get("open_positions")
+        warning = None
+        if close and isinstance(held, int) and held > 0:
+            warning = (
+                f"{held} position(s) stay open: PipAI cannot flatten a paused strategy "
+                "through its API; close them on the exchange or in PipAI's own UI"
+            )
+        return Outcome(
+            OutcomeKind.ALREADY,
+            f"{current.name} ({target_id}) was already paused "
+            f"(PipAI answered 409 {vendor_words(reply)}; a re-read confirms paused).",
+            http_status=reply.status,
+            latency_ms=reply.latency_ms,
+            state_after=State.PAUSED,
+            vendor_code=error_code(reply),
+            warning=warning,
+        )
+    return refused(target_id, "pause", reply, current, problem)
+
+
+def already_deployed(target_id: str, reply: Reply, current: Target | None, problem: str) -> Outcome:
+    """A deploy of a deployed strategy is 409 INVALID_STATE: *already* running when the
+    re-read shows it so, else the refusal."""
+    if current is not None and current.state is State.RUNNING:
+        return Outcome(
+            OutcomeKind.ALREADY,
+            f"{current.name} ({target_id}) was already deployed "
+            f"(PipAI answered 409 {vendor_words(reply)}; a re-read confirms deployed).",
+            http_status=reply.status,
+            latency_ms=reply.latency_ms,
+            state_after=State.RUNNING,
+            vendor_code=error_code(reply),
+        )
+    return refused(target_id, "resume", reply, current, problem)
+
+
+def settled(
+    target_id: str, verb: str, wanted: State, no_answer: NoAnswer, current: Target | None
+) -> Outcome:
+    """No usable answer, then a re-read: *applied* when it shows the asked state (never
+    re-sent), else *uncertain*."""
+    if current is None:
+        return unsettled(target_id, verb, no_answer, "PipAI no longer knows this strategy")
+    why = no_answer.what
+    if current.state is wanted:
+        return Outcome(
+            OutcomeKind.APPLIED,
+            f"{why}; the {verb} was not re-sent. A re-read shows {current.name} "
+            f"({target_id}) {current.raw_status}, so it took effect.",
+            latency_ms=no_answer.latency_ms,
+            state_after=current.state,
+        )
+    seen = f"a re-read shows {current.name} ({target_id}) still {current.raw_status}"
+    return _uncertain(target_id, verb, no_answer, seen, current.state)
+
+
+def unsettled(target_id: str, verb: str, no_answer: NoAnswer, problem: str) -> Outcome:
+    """No usable answer, and the re-read failed too: *uncertain*, no state."""
+    return _uncertain(target_id, verb, no_answer, f"the re-read failed too ({problem})", None)
+
+
+def _uncertain(
+    target_id: str, verb: str, no_answer: NoAnswer, seen: str, state_after: State | None
+) -> Outcome:
+    return Outcome(
+        OutcomeKind.UNCERTAIN,
+        f"{no_answer.what}; the {verb} of {target_id} was not re-sent and may still land; "
+        f"{seen}. Check the strategy again before repeating the action.",
+        latency_ms=no_answer.latency_ms,
+        state_after=state_after,
     )
