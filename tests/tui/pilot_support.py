@@ -39,14 +39,14 @@ def panel(app: ConsoleApp) -> TargetPanel:
 def cell(app: ConsoleApp, key: str, column: str) -> str:
     """The text a visible row shows in ``column`` ('' when the row is not shown)."""
     table = app.active_panel.table
-    if key not in table.rows:
+    if not table.has_row(key):
         return ""
     return str(table.get_cell(key, column))
 
 
 def row_keys(app: ConsoleApp) -> list[str]:
     table = app.active_panel.table
-    return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
+    return table.ordered_keys()
 
 
 def journal(app: ConsoleApp) -> list[Entry]:

@@ -11,7 +11,6 @@ from dataclasses import replace
 
 import pytest
 from rich.cells import cell_len
-from textual.widgets.data_table import ColumnKey
 
 from console.core.session import Session
 from console.tui.app import ConsoleApp
@@ -29,7 +28,7 @@ def widen(venues: dict[str, FakeVenue]) -> None:
 
 
 def width(app: ConsoleApp, column: str) -> int:
-    return app.active_panel.table.columns[ColumnKey(column)].width
+    return app.active_panel.table.columns[column].width
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 32), (200, 60)])
@@ -40,7 +39,7 @@ async def test_numbers_are_never_cut_at_any_width(
     app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=size) as pilot:
         await pilot.press("2")
-        await wait_for(pilot, lambda: "x3algo/a1" in app.active_panel.table.rows)
+        await wait_for(pilot, lambda: app.active_panel.table.has_row("x3algo/a1"))
         await wait_for(pilot, lambda: width(app, "profit") >= cell_len("-152,134.56"), "fit")
 
 
@@ -51,10 +50,10 @@ async def test_names_grow_with_the_terminal(
     app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.press("2")
-        await wait_for(pilot, lambda: "x3algo/a1" in app.active_panel.table.rows)
+        await wait_for(pilot, lambda: app.active_panel.table.has_row("x3algo/a1"))
         await wait_for(pilot, lambda: width(app, "name") >= cell_len(LONG_NAME), "names")
         table = app.active_panel.table
-        used = sum(c.get_render_width(table) for c in table.columns.values())
+        used = sum(c.width + 2 * table.cell_padding for c in table.columns.values())
         assert used <= table.size.width  # every column in view: nothing scrolls sideways
 
 
@@ -65,5 +64,5 @@ async def test_at_80_columns_names_keep_their_width_and_the_table_scrolls(
     app = ConsoleApp(session, session.control, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
-        await wait_for(pilot, lambda: "x3algo/a1" in app.active_panel.table.rows)
+        await wait_for(pilot, lambda: app.active_panel.table.has_row("x3algo/a1"))
         assert width(app, "name") == 16

@@ -70,7 +70,7 @@ async def test_a_joyride_pause_set_here_says_by_whom_never_reported_by_venue(
         known = cell(app, first, "known")
         assert known.startswith("set here ") and known.endswith(" by alice"), known
         assert cell(app, other, "known") == "unknown"
-        shown = {cell(app, key, "known") for key in app.active_panel.table.rows}
+        shown = {cell(app, key, "known") for key in app.active_panel.table.ordered_keys()}
         assert not any("venue" in text for text in shown), shown
 
 

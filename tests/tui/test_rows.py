@@ -113,14 +113,14 @@ async def test_rows_off_screen_are_built_when_scrolled_to_and_show_the_new_value
         far = venues["x3algo"].targets["a2400"]
         session.store.upsert([replace(far, attrs={**far.attrs, "profit": -7.0})])
         app.tick()
-        assert isinstance(table._data["x3algo/a2400"]["profit"], LazyCell)  # type: ignore[index]
+        assert isinstance(table.get_cell("x3algo/a2400", "profit"), LazyCell)
         assert "-7.00" not in screen_text(app)
         table.move_cursor(row=table.get_row_index("x3algo/a2400"), animate=False)
         await wait_for(pilot, lambda: "-7.00" in screen_text(app), "the far row drawn")
 
 
 async def test_changes_that_keep_the_order_do_not_resort_and_a_move_does(tmp_path: Path) -> None:
-    """A re-sort throws every cached render away; only a real move may cost that."""
+    """A re-sort redraws every visible line; only a real move may cost that."""
     app, session, venues = loaded_app(tmp_path, 2500)
     async with app.run_test(size=(120, 30)) as pilot:
         panel = await algorithms_shown(pilot, app, 2500)
@@ -130,15 +130,15 @@ async def test_changes_that_keep_the_order_do_not_resort_and_a_move_does(tmp_pat
         # Profits change on and off screen, names stay: first changes of rows never drawn.
         moved = [venues["x3algo"].targets[f"a{i}"] for i in (1, 2000, 2400)]
         session.store.upsert([replace(t, attrs={**t.attrs, "profit": -3.0}) for t in moved])
-        generation = table._update_count
+        generation = table.reorders
         app.tick()
-        assert table._update_count == generation  # nothing re-sorted, no cache thrown away
+        assert table.reorders == generation  # nothing re-sorted, no line redrawn for it
         # A rename that moves a row to the top re-sorts.
         far = venues["x3algo"].targets["a2400"]
         session.store.upsert([replace(far, name="aaa-first")])
         panel.rows._sorted_at = 0.0
         app.tick()
-        assert table._update_count > generation
+        assert table.reorders > generation
         assert table.get_row_index("x3algo/a2400") == 0
 
 
@@ -163,7 +163,7 @@ async def test_a_name_sorted_rebuild_orders_and_remembers_as_the_built_cells_do(
         assert rows.columns[rows._sort_index].text_of is not None  # the fast path ran
 
         def seen() -> tuple[list[str], dict[str, object]]:
-            order = [str(row.key.value) for row in table.ordered_rows]
+            order = table.ordered_keys()
             return order, {key: rows.shown[key][rows._sort_index] for key in order}
 
         for reverse in (False, True):

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 
 from console.core.journal import Journal
@@ -101,7 +100,7 @@ def first_row(app: ConsoleApp, pick: Callable[[Target], bool]) -> Target | None:
     """The topmost row ``pick`` accepts (fewest key presses to reach it)."""
     panel = app.active_panel
     for index in range(panel.table.row_count):
-        key = panel.table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
+        key = panel.table.key_at(index)
         target = panel.targets.get(key or "")
         if target is not None and pick(target):
             return target
@@ -197,7 +196,7 @@ async def test_a_refused_start_says_why_for_which_target_and_what_next(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         key = f"x3algo/{blocked}"
-        await wait_for(pilot, lambda: key in app.active_panel.table.rows, "row")
+        await wait_for(pilot, lambda: app.active_panel.table.has_row(key), "row")
         await cursor_to(pilot, app, key)
         await pilot.press("S", "y")
         await app.workers.wait_for_complete()
@@ -223,7 +222,7 @@ async def test_a_venue_going_down_shows_its_words_ages_and_spares_the_rest(
         freshness = app.active_panel.query_one("#freshness")
         await wait_for(pilot, lambda: "— feed down" in str(freshness.render()), "feed down")
         assert "STALE — x3algo data" in str(freshness.render())
-        statuses = {cell(app, k, "status") for k in app.active_panel.table.rows}
+        statuses = {cell(app, k, "status") for k in app.active_panel.table.ordered_keys()}
         assert statuses == {"UNKNOWN"}
         assert "x3algo DOWN" in str(app.header.venue_line())
         await pilot.press("1")
@@ -232,6 +231,9 @@ async def test_a_venue_going_down_shows_its_words_ages_and_spares_the_rest(
         await pilot.press("2")
         await wait_for(
             pilot,
-            lambda: "UNKNOWN" not in {cell(app, k, "status") for k in app.active_panel.table.rows},
+            lambda: (
+                "UNKNOWN"
+                not in {cell(app, k, "status") for k in app.active_panel.table.ordered_keys()}
+            ),
             "recovered",
         )

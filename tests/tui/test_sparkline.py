@@ -226,7 +226,7 @@ async def test_the_trend_column_is_last_so_80_columns_keep_every_essential_one(
         assert [c.key for c in app.active_panel.columns][-1] == "trend"
         table = app.active_panel.table
         in_view = table.scrollable_content_region.width
-        widths = [c.get_render_width(table) for c in table.ordered_columns]
+        widths = [c.width + 2 * table.cell_padding for c in table.columns.values()]
         fits = sum(widths) <= in_view
         assert fits == (size == BIG)
         assert sum(widths[:4]) <= in_view  # selection, name, status, profit

@@ -17,8 +17,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Input, TabbedContent, TabPane
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Input, TabbedContent, TabPane
 
 from console.core.model import ActionKind, Target, TargetKind
 from console.core.ports import FeedStatus
@@ -160,7 +159,7 @@ class TargetPanel(Vertical):
         for column, width in zip(self.columns, widths, strict=True):
             if down and column.key in STATE_KEYS:
                 width += DOWN_MARK
-            shown = table.columns[ColumnKey(column.key)]
+            shown = table.columns[column.key]
             if shown.width != width:
                 shown.width = width
                 changed = True
@@ -262,7 +261,7 @@ class TargetPanel(Vertical):
         else:
             self.rows.set_sort(keys[(keys.index(self.rows.sort_column) + 1) % len(keys)], False)
         for column in self.columns:
-            self.table.columns[ColumnKey(column.key)].label = self._label(column)
+            self.table.set_label(column.key, self._label(column))
         self.rows.sort(self.table)
         self.refresh_freshness()
         return self._by_key[self.rows.sort_column].label
@@ -315,7 +314,7 @@ class TargetPanel(Vertical):
             self.table.action_cursor_down()
             self.refresh_freshness()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_target_table_row_highlighted(self, event: TargetTable.RowHighlighted) -> None:
         event.stop()
         self.refresh_detail(self.clock())
 

@@ -1,4 +1,4 @@
-"""Keeping one panel's DataTable in step with the store, at a bounded cost per tick.
+"""Keeping one panel's table in step with the store, at a bounded cost per tick.
 
 The store reports which ``(venue, id)`` keys changed; :class:`RowModel` redraws those
 rows only, by row key (``venue/id``): ``update_cell`` for cells whose text or style
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-
-from textual.coordinate import Coordinate
 
 from console.core.model import Target, TargetKind
 from console.core.scrub import printable
@@ -189,17 +187,12 @@ class RowModel:
 
     def keys_on_screen(self, table: TargetTable) -> list[str]:
         """Row keys of the rows in the table's window."""
-        top = int(table.scroll_y)
-        end = min(table.row_count, top + table.size.height + 1)
-        cell_key = table.coordinate_to_cell_key
-        return [str(cell_key(Coordinate(i, 0)).row_key.value) for i in range(top, end)]
+        return table.keys_in_window()
 
     def _on_screen(self, table: TargetTable) -> list[Key]:
-        top = int(table.scroll_y)
         keys = []
-        for index in range(top, min(table.row_count, top + table.size.height + 1)):
-            key = table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
-            target = self.targets.get(key or "")
+        for key in table.keys_in_window():
+            target = self.targets.get(key)
             if target is not None and target.key in self.dirty:
                 keys.append(target.key)
         return keys

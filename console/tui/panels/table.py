@@ -1,41 +1,117 @@
-"""The keyed table inside every panel: a DataTable with vim moves and row selection."""
+"""The keyed table inside every panel, drawn line by line from its rows.
+
+A :class:`~textual.scroll_view.ScrollView` on Textual's public Line API: ``render_line``
+builds only the lines in the window, from the row under each line, so a 50,000-row
+panel costs what its fifty visible rows cost. Every row is one line, every column has the
+width its panel gave it (:func:`~console.tui.panels.columns.fit_widths`): nothing is ever
+measured, and a row's position is its index in one list.
+
+It draws what Textual's ``DataTable`` drew for the same rows (the panels used one until
+issue 13), segment for segment, so the screens are unchanged: the same component classes
+(``datatable--cursor``, ``datatable--header``…) and default CSS, the same cell padding,
+styles and per-cell ``row``/``column`` meta, the same fill to the right of the last
+column. :mod:`console.tui.panels.table_line` holds how one line is built.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, Self, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from rich.protocol import rich_cast
-from rich.segment import Segment
-from rich.style import Style
+from rich.text import Text
 from textual import events
-from textual._two_way_dict import TwoWayDict
-from textual.binding import BindingType
-from textual.cache import LRUCache
-from textual.coordinate import Coordinate
-from textual.geometry import Region, Size
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size, Spacing
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets._data_table import Row
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from console.tui.format import Cell, LazyCell
 from console.tui.keymap import TABLE_BINDINGS
-from console.tui.panels.cell_line import cell_line
+from console.tui.panels.table_line import LineStyles, body_line, crop_line, header_line
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _drop(cache: LRUCache[K, V], stale: Callable[[K], bool]) -> None:
-    for key in [k for k in cache.keys() if stale(k)]:  # noqa: SIM118 (LRUCache: no __iter__)
-        cache.discard(key)
+TableCell = Cell | LazyCell
 
 
-class TargetTable(DataTable[object]):
+@dataclass(slots=True)
+class TableColumn:
+    """One column: its key, its header label and its width (padding not included)."""
+
+    key: str
+    label: Text
+    width: int
+
+
+class TargetTable(ScrollView, can_focus=True):
     """Rows keyed by target (``venue/id``); the cursor is a whole row."""
 
-    BINDINGS: ClassVar[list[BindingType]] = list(TABLE_BINDINGS)
+    ALLOW_SELECT = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # DataTable's keys (what the panels had), then the console's own.
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("right", "cursor_right", "Cursor right", show=False),
+        Binding("left", "cursor_left", "Cursor left", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home", "scroll_top", "Top", show=False),
+        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False),
+        *TABLE_BINDINGS,
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "datatable--cursor",
+        "datatable--hover",
+        "datatable--fixed",
+        "datatable--fixed-cursor",
+        "datatable--header",
+        "datatable--header-cursor",
+        "datatable--header-hover",
+        "datatable--odd-row",
+        "datatable--even-row",
+    }
+    DEFAULT_CSS = """
+    TargetTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .datatable--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .datatable--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .datatable--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .datatable--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .datatable--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .datatable--header-hover {
+            background: $accent 30%;
+        }
+        & > .datatable--hover {
+            background: $block-hover-background;
+        }
+    }
+    """
+    HEADER = 1
+    """Lines of the header (the column labels), always shown."""
+    CACHED_LINES = 2000
 
     class ToggleSelect(Message):
         """Space on a row: the panel owns the selection, so it decides."""
@@ -43,204 +119,334 @@ class TargetTable(DataTable[object]):
     class Resized(Message):
         """The table's size changed: the panel fits its columns to the new room."""
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.post_message(self.Resized())
+    class RowHighlighted(Message):
+        """The cursor moved to another row (or rows appeared under it)."""
 
-    def refit(self) -> None:
-        """Column widths were changed by the panel: drop every cached render (rare: a
-        resize, a wider value, a feed going down) and re-size the scrollable area."""
-        self._clear_caches()
-        self._update_count += 1
-        self._require_update_dimensions = True
-        self.check_idle()
-        self.refresh()
+        def __init__(self, table: TargetTable, cursor_row: int, key: str | None) -> None:
+            super().__init__()
+            self.table, self.cursor_row, self.key = table, cursor_row, key
+
+        @property
+        def control(self) -> TargetTable:
+            return self.table
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(
-            id=id,
-            cursor_type="row",
-            zebra_stripes=False,
-            cursor_foreground_priority="renderable",
-        )
-        self._changed_rows: set[RowKey] = set()
+        super().__init__(id=id)
+        self.cell_padding = 1
+        self.columns: dict[str, TableColumn] = {}
+        self._positions: dict[str, int] = {}  # column key: its index in each row's cells
+        self._order: list[str] = []  # row keys, top to bottom
+        self._index: dict[str, int] = {}
+        self._cells: dict[str, list[TableCell]] = {}
+        self._cursor = 0
+        self._hover = 0
+        self._hover_shown = False
+        self._generation = 0  # bumped when every cached line is stale (widths, styles)
+        self._lines: dict[str, tuple[tuple[object, ...], Strip]] = {}
+        self._header: tuple[tuple[object, ...], Strip] | None = None
+        self._changed: set[str] = set()
+        self._styles = LineStyles(self)
+        self.reorders = 0
+        """How many times :meth:`sort` moved rows (a re-sort that moves nothing is free)."""
 
-    def action_toggle_select(self) -> None:
-        self.post_message(self.ToggleSelect())
+    # ----- what the panel reads -------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
     @property
     def cursor_key(self) -> str | None:
         """The row key under the cursor (what an action key would hit), if any."""
-        if self.row_count == 0:
+        if not self._order:
             return None
-        row = min(self.cursor_row, self.row_count - 1)
-        key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
-        return key
+        return self._order[min(self._cursor, len(self._order) - 1)]
 
-    def set_cell(self, key: str, column: str, value: Cell | LazyCell) -> None:
-        """``update_cell`` without throwing away the whole table's caches.
+    def ordered_keys(self) -> list[str]:
+        """Row keys, top to bottom."""
+        return list(self._order)
 
-        DataTable's ``update_cell`` bumps a counter that keys every cache, the y-offsets
-        of all rows included, so at 10,000 rows each repaint after a change costs
-        O(rows) and re-renders every visible cell. A new value in a fixed-width cell
-        moves nothing: :meth:`repaint` drops the rendered lines of the changed rows only.
-        """
-        row = RowKey(key)
-        self._data[row][ColumnKey(column)] = value
-        self._changed_rows.add(row)
+    def key_at(self, index: int) -> str:
+        return self._order[index]
 
-    def repaint(self) -> None:
-        """Re-render the rows :meth:`set_cell` touched (once per tick, not per cell).
+    def has_row(self, key: str) -> bool:
+        return key in self._index
 
-        Cached renders of every changed row are dropped (a row scrolled to later must not
-        show an old value); only the changed rows inside the window are redrawn now. A
-        busy venue changes thousands of rows a second: the fifty on screen are the cost.
-        """
-        changed, self._changed_rows = self._changed_rows, set()
-        if not changed:
-            return
-        indices = {self._row_locations.get(row) for row in changed} - {None}
-        header = self.header_height if self.show_header else 0
-        lines = {index + header for index in indices if index is not None}
-        _drop(self._cell_render_cache, lambda k: k[0] in changed)
-        _drop(self._row_render_cache, lambda k: k[0] in changed)
-        _drop(self._row_renderable_cache, lambda k: k[1] in indices)
-        _drop(self._line_cache, lambda k: k[0] in lines)
-        # DataTable.refresh_row sums the heights of every row above (O(index) each); rows
-        # here are one line high, so a changed row's region is known outright.
-        window = self.window_region
-        top, bottom = window.y, window.bottom
-        width = max(self.size.width, self.virtual_size.width)
-        for line in lines:
-            if top <= line < bottom:
-                self._refresh_region(Region(0, line, width, 1))
+    def get_row_index(self, key: str) -> int:
+        return self._index[key]
 
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """DataTable's ``_render_cell`` with a fast path for a :class:`Cell` on a one-line
-        row (every body cell here): :func:`cell_line` builds the same segments without
-        Rich's layout machinery, under DataTable's own cache key. Headers, labels and any
-        other renderable go the generic way."""
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:  # the header row, or row labels
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cache_key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        cached = self._cell_render_cache.get(cache_key)
-        if cached is not None:
-            return cached
-        row = self.rows.get(row_key)
-        cells = self._get_row_renderables(row_index).cells
-        cell = rich_cast(cells[column_index]) if column_index < len(cells) else None
-        line = None
-        if isinstance(cell, Cell) and row is not None and row.height == 1:
-            fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
-            component_style, post_style = self._get_styles_to_render_cell(
-                False,
-                False,
-                fixed,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css",
-            )
-            pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-            line = cell_line(
-                self.app.console, cell, width, self.cell_padding, pre + component_style, post_style
-            )
-        if line is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        lines = [line]
-        self._cell_render_cache[cache_key] = lines
-        return lines
+    def get_row_at(self, index: int) -> list[TableCell]:
+        return list(self._cells[self._order[index]])
 
-    def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[Cell | LazyCell]]]) -> None:
-        """``add_row`` for many keyed rows at once, into an empty or growing table.
+    def get_cell(self, key: str, column: str) -> TableCell:
+        return self._cells[key][self._column_index(column)]
 
-        DataTable's ``add_row`` re-assigns the cursor (a reactive with watchers) and
-        checks for idle on every row: a third of a 10,000-row first paint. This does
-        the same bookkeeping once for the whole batch. Keys must be new.
-        """
-        columns = [column.key for column in self.ordered_columns]
-        start = self.row_count
-        for offset, (key, cells) in enumerate(rows):
-            row_key = RowKey(key)
-            self._row_locations[row_key] = start + offset
-            self._data[row_key] = dict(zip(columns, cells, strict=False))
-            self.rows[row_key] = Row(row_key, 1)
-            self._new_rows.add(row_key)
+    def keys_in_window(self) -> list[str]:
+        """Row keys of the rows in the table's window (and the one just below)."""
+        top = int(self.scroll_y)
+        return self._order[top : top + self.size.height + 1]
+
+    # ----- columns --------------------------------------------------------------------
+    def add_column(self, label: Text, *, width: int, key: str) -> None:
+        self._positions[key] = len(self.columns)
+        self.columns[key] = TableColumn(key, label, width)
+        for cells in self._cells.values():
+            cells.append(Cell(""))
+        self.refit()
+
+    def set_label(self, key: str, label: Text) -> None:
+        self.columns[key].label = label
+        self._header = None
+        self.refresh_lines(0, self.HEADER)
+
+    def _column_index(self, column: str) -> int:
+        return self._positions[column]
+
+    def refit(self) -> None:
+        """Column widths were changed by the panel: every cached line is stale (rare: a
+        resize, a wider value, a feed going down) and the scrollable width moves."""
+        self._invalidate()
+        self._resize_virtual()
+        self.refresh()
+
+    def _invalidate(self) -> None:
+        self._generation += 1
+        self._lines.clear()
+        self._header = None
+
+    def _resize_virtual(self) -> None:
+        pad = 2 * self.cell_padding
+        width = sum(column.width + pad for column in self.columns.values())
+        self.virtual_size = Size(width, len(self._order) + self.HEADER)
+
+    # ----- rows -----------------------------------------------------------------------
+    def add_row(self, *cells: TableCell, key: str) -> None:
+        """One row at the bottom (the panel sorts afterwards)."""
+        self.add_rows_keyed([(key, cells)])
+
+    def add_rows_keyed(self, rows: Sequence[tuple[str, Sequence[TableCell]]]) -> None:
+        """Many keyed rows at the bottom at once; keys must be new."""
         if not rows:
             return
-        self._require_update_dimensions = True
-        self._update_count += 1
-        self.cursor_coordinate = self.cursor_coordinate
-        if start == 0 and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()
-        self.check_idle()
+        first = not self._order
+        for key, cells in rows:
+            self._index[key] = len(self._order)
+            self._order.append(key)
+            self._cells[key] = list(cells)
+        self._resize_virtual()
+        self.refresh()
+        if first:
+            self._highlight()
 
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        """Every column here has a fixed width and every row one line: nothing to measure.
+    def remove_row(self, key: str) -> None:
+        index = self._index.pop(key)
+        del self._order[index]
+        del self._cells[key]
+        self._lines.pop(key, None)
+        for position in range(index, len(self._order)):
+            self._index[self._order[position]] = position
+        self._cursor = self._clamped(self._cursor)
+        self._resize_virtual()
+        self.refresh()
 
-        DataTable measures each new cell to size auto-width columns — 90,000
-        measurements (over a second) for a 10,000-row first paint — before it sets the
-        scrollable size, which is all that is left to do here.
-        """
-        header = self.header_height if self.show_header else 0
-        width = sum(column.get_render_width(self) for column in self.columns.values())
-        self.virtual_size = Size(width, self._total_row_height + header)
+    def clear(self) -> None:
+        self._order, self._index, self._cells = [], {}, {}
+        self._lines.clear()
+        self._changed.clear()
+        moved = self._cursor != 0
+        self._cursor = 0
+        self._hover = 0
+        self._resize_virtual()
+        self.refresh()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        if moved:
+            self._highlight()
+
+    def set_cell(self, key: str, column: str, value: TableCell) -> None:
+        """A new value in one cell; redrawn by :meth:`repaint` (once per tick)."""
+        self._cells[key][self._column_index(column)] = value
+        self._changed.add(key)
+
+    def repaint(self) -> None:
+        """Redraw the rows :meth:`set_cell` touched: their cached lines are dropped (a row
+        scrolled to later must not show an old value); only those in the window are
+        refreshed now."""
+        changed, self._changed = self._changed, set()
+        top = int(self.scroll_y)
+        bottom = top + self.size.height
+        for key in changed:
+            self._lines.pop(key, None)
+            index = self._index.get(key)
+            if index is not None and top <= index < bottom:
+                self.refresh_line(index + self.HEADER)
 
     def sort(
-        self,
-        *columns: ColumnKey | str,
-        key: Callable[[Any], Any] | None = None,
-        reverse: bool = False,
-    ) -> Self:
-        """DataTable's sort, except that an order that did not change changes nothing.
+        self, column: str, *, key: Callable[[Any], Any] | None = None, reverse: bool = False
+    ) -> None:
+        """Order the rows on one column's cells (``key`` of each); an order that did not
+        change changes nothing (no redraw)."""
+        at = self._column_index(column)
+        cells = self._cells
 
-        DataTable's bumps the counter that keys every render cache, so each re-sort
-        re-renders every visible row; a row's sort value can move without moving it
-        (a name sort where a name changed in place, a status that stays in its group).
-        """
-        if len(columns) != 1:
-            return super().sort(*columns, key=key, reverse=reverse)
-        column = ColumnKey(columns[0]) if isinstance(columns[0], str) else columns[0]
-
-        def value(item: tuple[RowKey, dict[ColumnKey, object]]) -> Any:
-            cell = item[1][column]
+        def value(row: str) -> Any:
+            cell = cells[row][at]
             return cell if key is None else key(cell)
 
-        ordered = [row for row, _ in sorted(self._data.items(), key=value, reverse=reverse)]
-        locations = self._row_locations
-        if len(locations) == len(ordered) and all(
-            locations.get(row) == index for index, row in enumerate(ordered)
-        ):
-            return self
-        self._row_locations = TwoWayDict({row: index for index, row in enumerate(ordered)})
-        self._update_count += 1
+        ordered = sorted(self._order, key=value, reverse=reverse)
+        if ordered == self._order:
+            return
+        self._order = ordered
+        self._index = {row: index for index, row in enumerate(ordered)}
+        self.reorders += 1
         self.refresh()
-        return self
+
+    # ----- the cursor -----------------------------------------------------------------
+    def _clamped(self, row: int) -> int:
+        return max(0, min(row, len(self._order) - 1))
+
+    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
+        row = self._clamped(row)
+        if scroll:
+            self._scroll_cursor_into_view(row, animate=animate)
+        if row != self._cursor:
+            old, self._cursor = self._cursor, row
+            self.refresh_line(old + self.HEADER)
+            self.refresh_line(row + self.HEADER)
+            self._scroll_cursor_into_view(row)
+            self._highlight()
 
     def move_to_key(self, key: str | None) -> None:
         """Put the cursor back on ``key`` after rows moved (sort, insert, remove)."""
-        if key is None or key not in self.rows:
+        if key is None or key not in self._index:
             return
-        index = self.get_row_index(key)
-        if index != self.cursor_row:
+        index = self._index[key]
+        if index != self._cursor:
             self.move_cursor(row=index, animate=False)
+
+    def _highlight(self) -> None:
+        self.refresh_line(self._cursor + self.HEADER)
+        if self._order:
+            self.post_message(self.RowHighlighted(self, self._cursor, self.cursor_key))
+
+    def _scroll_cursor_into_view(self, row: int, *, animate: bool = False) -> None:
+        if not self._order:
+            return
+        width = max(self.size.width, self.virtual_size.width)
+        region = Region(int(self.scroll_x), row + self.HEADER, width, 1)
+        spacing = Spacing(self.HEADER, 0, 0, 0)
+        self.scroll_to_region(region, animate=animate, spacing=spacing, force=True)
+
+    def action_cursor_up(self) -> None:
+        self._show_hover(False)
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._show_hover(False)
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_cursor_left(self) -> None:
+        self._show_hover(False)
+        self.action_scroll_left()
+
+    def action_cursor_right(self) -> None:
+        self._show_hover(False)
+        self.action_scroll_right()
+
+    def action_page_down(self) -> None:
+        self._show_hover(False)
+        height = self.scrollable_content_region.height - self.HEADER
+        rows = min(height + 1, len(self._order) - self._cursor)
+        self.scroll_relative(y=height, animate=False, force=True)
+        self.move_cursor(row=self._cursor + rows - 1, scroll=False)
+
+    def action_page_up(self) -> None:
+        self._show_hover(False)
+        height = self.scrollable_content_region.height - self.HEADER
+        rows = min(height + 1, self._cursor + 1)
+        self.scroll_relative(y=-height, animate=False)
+        self.move_cursor(row=self._cursor - rows + 1, scroll=False)
+
+    def action_scroll_top(self) -> None:
+        self._show_hover(False)
+        self.move_cursor(row=0)
+
+    def action_scroll_bottom(self) -> None:
+        self._show_hover(False)
+        self.move_cursor(row=len(self._order) - 1)
+
+    def action_toggle_select(self) -> None:
+        self.post_message(self.ToggleSelect())
+
+    # ----- the mouse ------------------------------------------------------------------
+    def _show_hover(self, shown: bool) -> None:
+        if shown != self._hover_shown:
+            self._hover_shown = shown
+            self.refresh_line(self._hover + self.HEADER)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        meta = event.style.meta
+        self._show_hover(bool(meta))
+        if "row" in meta:
+            row = int(meta["row"])
+            if row != self._hover:
+                old, self._hover = self._hover, row
+                self.refresh_line(old + self.HEADER)
+                self.refresh_line(row + self.HEADER)
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._show_hover(False)
+
+    def on_click(self, event: events.Click) -> None:
+        self._show_hover(True)
+        row = event.style.meta.get("row")
+        if row is None or int(row) < 0:
+            return  # the header: the panels sort by key, not by click
+        event.stop()
+        self.move_cursor(row=int(row), animate=True)
+
+    # ----- drawing --------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._invalidate()
+        self.post_message(self.Resized())
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._invalidate()
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        base = self.rich_style
+        hover = self._hover if self._hover_shown else None
+        state = (self._generation, base, self.get_pseudo_class_state(), width, scroll_x)
+        if y < self.HEADER:
+            key: tuple[object, ...] = (*state, hover == -1)
+            if self._header is None or self._header[0] != key:
+                columns = list(self.columns.values())
+                line = header_line(self, self._styles, self.cell_padding, columns, hover == -1)
+                self._header = (key, crop_line(line, scroll_x, width, base))
+            return self._header[1]
+        index = y + scroll_y - self.HEADER
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        row = self._order[index]
+        cursor, hovered = index == self._cursor, hover == index
+        key = (*state, index, cursor, hovered)
+        cached = self._lines.get(row)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if len(self._lines) > self.CACHED_LINES:
+            self._lines.clear()
+        columns = list(self.columns.values())
+        cells = self._cells[row]
+        line = body_line(
+            self, self._styles, self.cell_padding, columns, cells, index, base, cursor, hovered
+        )
+        strip = crop_line(line, scroll_x, width, base)
+        self._lines[row] = (key, strip)
+        return strip
