@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from console.config import load_profile, write_profile_files
 from console.sim.server import SimServer
 from console.venues.kit.feeds import FeedError
