@@ -267,6 +267,11 @@ class AutomationRunner:
         now = self.clock()
         kill, plan = self._plan(scope, action, options, reason, who)
         record = RunRecord(who, now, plan.title)
+        if kill is None:  # a pause: name the venues in scope it could not see, as a kill does
+            chosen = [scope.venue] if scope.venue else self.session.venues
+            for venue, why in never_listed(self.session.store, chosen).items():
+                record.problems.append(f"UNREACHABLE: {venue}: could not list its targets "
+                                       f"({why}); nothing was sent there")  # fmt: skip
         if not plan.items:
             record = record_report(record, kill, None)
             record.summary = "nothing to do: no target in scope needs it"
