@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -32,6 +31,7 @@ from console.core.model import Target
 from console.venues.kit.base import FeedSink, FeedStatus, VenueSettings
 from console.venues.kit.feeds import Backoff, FeedError, stream_forever
 from console.venues.kit.scrubber import VenueScrubber
+from console.venues.kit.ws_log import ScrubbingLogger
 from console.venues.pipai.mapping import (
     LIFECYCLE_STATUS,
     attrs_from_position_event,
@@ -41,36 +41,9 @@ from console.venues.pipai.mapping import (
 from console.venues.pipai.wire import StreamFrame
 
 log = logging.getLogger(__name__)
-# The websockets library logs every frame at DEBUG ("> TEXT '{"op":"auth","api_key":…'):
-# it logs through a ScrubbingLogger instead, which scrubs each message first. A frame's
-# payload is cut in the middle for the log ("Sessio...5f15f0)"), so a secret split there
-# could not be recognised: frames are logged by kind and size only.
+# The websockets library logs through kit's ScrubbingLogger: frames by kind and size
+# only (the auth frame carries the key), every other line scrubbed.
 _ws_log = logging.getLogger(__name__ + ".websocket")
-_FRAME_LINE = re.compile(
-    r"([<>] (?:TEXT|BINARY|CONT|CLOSE|PING|PONG)) .*?(\[\d+ bytes?\])?", re.DOTALL
-)
-
-
-class ScrubbingLogger(logging.LoggerAdapter[logging.Logger]):
-    """A logger that renders each message, scrubs it, and only then logs it."""
-
-    def __init__(self, logger: logging.Logger, scrub: Callable[[str], str]) -> None:
-        super().__init__(logger, None)
-        self._scrub = scrub
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        try:
-            text = str(msg) % args if args else str(msg)
-        except (TypeError, ValueError):  # a broken format: keep nothing of its arguments
-            text = str(msg)
-        if (frame := _FRAME_LINE.fullmatch(text)) is not None:
-            text = f"{frame.group(1)} {frame.group(2) or ''}".rstrip()
-        kwargs.pop("exc_info", None)  # a traceback's locals could quote the auth frame
-        kwargs.setdefault("stacklevel", 2)
-        self.logger.log(level, "%s", self._scrub(text), **kwargs)
-
 
 CHANNEL = "strategy.status"
 SLOW_RESYNC_FACTOR = 10
