@@ -84,7 +84,7 @@ def test_close_positions_is_not_offered_where_it_means_nothing(
 
 def test_close_positions_is_offered_on_pause_and_the_kill() -> None:
     parser = build_parser()
-    assert parser.parse_args(["pause", "pipai", "s-1", "--close-positions"]).close_positions
+    assert parser.parse_args(["pause", "pipai", "s-1", "--close-positions"]).clear_leaves_behind
     assert parser.parse_args(["kill", "--close-positions"]).clear_leaves_behind
 
 

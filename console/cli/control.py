@@ -128,11 +128,12 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
              f"(state {target.raw_status}); offered now: {offered}")  # fmt: skip
         return EXIT_USAGE
     options: dict[str, bool | str] = {}
-    if getattr(args, "close_positions", False):  # offered on pause only
-        if spec is None or not any(o.name == "close_positions" for o in spec.options):
+    if getattr(args, "clear_leaves_behind", False):  # --close-positions, on pause only
+        clears = client.capabilities.clears_leaves_behind  # the venue's option, if any
+        if clears is None or spec is None or not any(o.name == clears for o in spec.options):
             _err(f"{args.venue} {kind.value} has no close-positions option")
             return EXIT_USAGE
-        options["close_positions"] = True
+        options[clears] = True
     action = Action(kind, options, args.reason)
     leaves = (spec.leaves_behind,) if spec and spec.leaves_behind and not options else ()
     plan = single_plan(target, action, leaves)

@@ -115,9 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--reason", help="recorded in the journal (and sent where the venue takes one)"
         )
-        if verb == "pause":  # only PipAI's pause can close positions
-            p.add_argument("--close-positions", action="store_true",
-                           help="PipAI: also close the strategy's open positions at market")  # fmt: skip
+        if verb == "pause":  # a pause may close positions where the venue's can (capability)
+            p.add_argument("--close-positions", action="store_true", dest="clear_leaves_behind",
+                           help="also close the target's open positions at market, where "
+                           "its venue's pause can (PipAI)")  # fmt: skip
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     kill.add_parsers(sub, common)

@@ -134,7 +134,7 @@ def build_kill_plan(
                 continue
             known = store.effective_state(target)
             planned = target if known.value == "unknown" else target.with_state(known)
-            action = client.kill_action(planned, close_positions=clear_leaves_behind)
+            action = client.kill_action(planned, clear_leaves_behind=clear_leaves_behind)
             if action is None:
                 continue
             action = replace(action, reason=reason) if reason else action

@@ -249,11 +249,12 @@ class VenueClient(ABC):
     async def run_feed(self, sink: FeedSink) -> None:
         """Keep ``sink`` up to date until cancelled; never returns on venue errors."""
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """The action an emergency stop takes on this target, or None if it needs none.
 
-        ``close_positions`` is the profile's (or the kill modal's) policy for venues whose
-        halt can also flatten positions.
+        ``clear_leaves_behind`` is the profile's (or the kill modal's) policy: choose this
+        venue's option that leaves nothing behind (``Capabilities.clears_leaves_behind``,
+        e.g. closing positions before a pause) where the venue has one.
         """
         return None
 

@@ -209,12 +209,12 @@ class MemoryVenue(VenueClient):
 class KillableMemoryVenue(MemoryVenue):
     """A memory venue whose kill action follows the real modules' documented rules."""
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         if target.kind is TargetKind.ENGINE:
             return None if target.attrs.get("manual_stopped") else Action(ActionKind.STOP)
         if target.kind is TargetKind.STRATEGY:
             if target.state in (State.RUNNING, State.UNKNOWN):
-                return Action(ActionKind.PAUSE, {"close_positions": close_positions})
+                return Action(ActionKind.PAUSE, {"close_positions": clear_leaves_behind})
             return None
         if target.kind is TargetKind.EXPIRATION:
             return Action(ActionKind.PAUSE)

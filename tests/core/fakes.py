@@ -79,5 +79,5 @@ class FakeClient(VenueClient):
         sink.snapshot(self.name, await self.list_targets())
         await asyncio.Event().wait()
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         return None if target.state.halted else Action(ActionKind.STOP)

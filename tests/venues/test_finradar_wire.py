@@ -262,7 +262,7 @@ def test_actions_and_kill_follow_the_state(state: State, raw: str, offered: bool
     client = make_client(lambda request: listing())
     target = sniper(state, raw)
     actions = client.actions_for(target)
-    kill = client.kill_action(target, close_positions=True)
+    kill = client.kill_action(target, clear_leaves_behind=True)
     if offered:
         assert [a.kind for a in actions] == [ActionKind.STOP]
         assert "frees a plan slot" in actions[0].leaves_behind

@@ -313,7 +313,7 @@ def test_kill_action_pauses_live_rounds_even_when_known_paused() -> None:
         "paused=true",
         {"instruments": 3},
     )
-    action = client.kill_action(target, close_positions=True)
+    action = client.kill_action(target, clear_leaves_behind=True)
     assert action is not None
     assert action.kind is ActionKind.PAUSE
     assert [a.kind for a in client.actions_for(target)] == [ActionKind.PAUSE, ActionKind.RESUME]

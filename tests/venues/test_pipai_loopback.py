@@ -133,7 +133,7 @@ async def test_kill_action_then_execute_halts_every_running_strategy(
     sim: SimServer, client: PipAIClient
 ) -> None:
     targets = await client.list_targets()
-    kills = [(t.id, client.kill_action(t, close_positions=True)) for t in targets]
+    kills = [(t.id, client.kill_action(t, clear_leaves_behind=True)) for t in targets]
     planned = [(tid, action) for tid, action in kills if action is not None]
     assert {tid for tid, _ in planned} == set(ids_with(sim, "deployed"))
     outcomes = [await client.execute(tid, action) for tid, action in planned]

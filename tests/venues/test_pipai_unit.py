@@ -418,8 +418,8 @@ def test_actions_follow_the_state_machine() -> None:
 
 def test_kill_pauses_running_strategies_with_the_chosen_close_policy() -> None:
     client = client_for(FakePipAI())
-    kill = client.kill_action(target(State.RUNNING, "deployed"), close_positions=True)
+    kill = client.kill_action(target(State.RUNNING, "deployed"), clear_leaves_behind=True)
     assert kill == Action(ActionKind.PAUSE, {"close_positions": True})
     assert client.kill_action(target(State.RUNNING, "deployed")) == pause(close=False)
-    assert client.kill_action(target(State.PAUSED, "paused"), close_positions=True) is None
+    assert client.kill_action(target(State.PAUSED, "paused"), clear_leaves_behind=True) is None
     assert client.kill_action(target(State.STOPPED, "stopped")) is None

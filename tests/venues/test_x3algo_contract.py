@@ -155,7 +155,7 @@ def test_only_start_and_stop_are_offered_where_they_make_sense() -> None:
 def test_kill_stops_active_and_paused_and_leaves_halted_alone() -> None:
     client = _client()
     for raw in ("active", "paused", "hibernating"):
-        action = client.kill_action(_target(raw), close_positions=True)
+        action = client.kill_action(_target(raw), clear_leaves_behind=True)
         assert action is not None and action.kind is ActionKind.STOP
     for raw in ("stopped", "draft", "error"):
         assert client.kill_action(_target(raw)) is None

@@ -68,7 +68,7 @@ class WatchKeeper:
             client = clients.get(target.venue)
             if client is None:
                 continue
-            action = client.kill_action(target, close_positions=self.run.clear_leaves_behind)
+            action = client.kill_action(target, clear_leaves_behind=self.run.clear_leaves_behind)
             if action is not None:
                 exposure = client.capabilities.exposure_attrs
                 items.append(PlanItem.for_target(target, action, State.RUNNING, exposure))

@@ -75,8 +75,10 @@ def how_known(target: Target, ctx: RowContext) -> str:
         where = "set here" if at is not None and at >= ctx.session_started else "journal"
         who = known.set_by.split("@")[0]
         return f"{where} {fmt_clock(at, seconds=False) if at else known.set_at} by {who}"
+    # ``set_at``: when this process set the state the venue cannot report (its client
+    # keeps it); it says how a state is known only while a state is shown.
     set_at = parse_iso(target.attrs.get("set_at"))
-    if target.attrs.get("pause_source") == "set here" and set_at is not None:
+    if set_at is not None and target.state is not State.UNKNOWN:
         return f"set here {fmt_clock(set_at, seconds=False)}"  # by this process; who: not kept
     return "unknown"
 

@@ -307,12 +307,12 @@ class FiftyFiveClient(VenueClient):
     def actions_for(self, target: Target) -> list[ActionSpec]:
         return action_specs(target.attrs)
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """A manual stop, unless the engine is already manually stopped.
 
         A global emergency or a manual pause is not enough: the vendor lifts the former
         and anyone with the key can resume the latter. 55-tech has no way to flatten
-        positions, so ``close_positions`` changes nothing here.
+        positions, so ``clear_leaves_behind`` changes nothing here.
         """
         if target.attrs.get("manual_stopped") is True:
             return None

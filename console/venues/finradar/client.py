@@ -273,7 +273,7 @@ class FinRadarClient(VenueClient):
         """Stop, for anything not already stopped (an unknown status may still monitor)."""
         return [] if target.state is State.STOPPED else [STOP_SPEC]
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """A sniper holds no positions; stopping it is the whole of an emergency stop."""
         return None if target.state is State.STOPPED else Action(ActionKind.STOP)
 

@@ -261,7 +261,7 @@ class JoyrideClient(VenueClient):
         """Pause and resume on every live round: the true state is unknown, so both."""
         return list(ACTIONS) if actionable(target, self.clock()) else []
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """Always re-issue the idempotent pause: Joyride cannot confirm a round is still paused."""
         return Action(ActionKind.PAUSE) if actionable(target, self.clock()) else None
 

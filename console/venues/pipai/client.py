@@ -325,9 +325,9 @@ class PipAIClient(VenueClient):
             options=(CLOSE_POSITIONS,),
         )
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         if target.state in (State.RUNNING, State.UNKNOWN):
-            return Action(ActionKind.PAUSE, {"close_positions": close_positions})
+            return Action(ActionKind.PAUSE, {"close_positions": clear_leaves_behind})
         return None
 
     async def execute(self, target_id: str, action: Action) -> Outcome:

@@ -284,9 +284,9 @@ class X3AlgoClient(VenueClient):
             return [START_SPEC]
         return []
 
-    def kill_action(self, target: Target, *, close_positions: bool = False) -> Action | None:
+    def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """Stop whatever may be trading (active, paused, or a status nobody knows);
-        x3algo cannot close positions on stop, whatever ``close_positions`` asks."""
+        x3algo cannot close positions on stop, whatever ``clear_leaves_behind`` asks."""
         if target.state in (State.RUNNING, State.PAUSED, State.UNKNOWN):
             return Action(ActionKind.STOP)
         return None
