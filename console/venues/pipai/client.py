@@ -53,7 +53,6 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TypeVar
 
-import httpx
 from pydantic import BaseModel
 
 from console.core.model import (
@@ -76,6 +75,7 @@ from console.venues.kit.http import (
     CallError,
     QueryValue,
     Reply,
+    Seam,
     UnsafeId,
     dumps,
     make_http_client,
@@ -144,9 +144,7 @@ class PipAIClient(VenueClient):
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
 
-    def __init__(
-        self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, settings: VenueSettings, *, transport: Seam | None = None) -> None:
         super().__init__(settings)
         self._api_key = settings.secret("api_key")
         self._api_secret = settings.secret("api_secret")

@@ -37,8 +37,6 @@ import logging
 import time
 from functools import partial
 
-import httpx
-
 from console.core.model import (
     Action,
     ActionKind,
@@ -53,7 +51,7 @@ from console.core.scrub import printable
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
-from console.venues.kit.http import CallError, Reply, UnsafeId, make_http_client, segment
+from console.venues.kit.http import CallError, Reply, Seam, UnsafeId, make_http_client, segment
 from console.venues.kit.pacing import (
     Pacer,
     make_pacer,
@@ -140,9 +138,7 @@ class X3AlgoClient(VenueClient):
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
 
-    def __init__(
-        self, settings: VenueSettings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, settings: VenueSettings, *, transport: Seam | None = None) -> None:
         super().__init__(settings)
         self._http = make_http_client(settings, transport=transport)
         self._general = self._pacer("general")
