@@ -8,7 +8,7 @@ that fired it, for the screen, the alert and the reason journaled with any actio
 
 Rules: ``pnl_below`` (value < threshold), ``drawdown_over`` (% below the highest
 value this session has seen, measured once that high is positive), ``positions_over``
-(value > threshold), ``flag_raised`` (a true attribute, e.g. 55-tech's ``emergency``),
+(value > threshold), ``flag_raised`` (a true attribute, e.g. ``emergency``),
 ``venue_down`` (the venue's feed DOWN for more than threshold seconds, timed on the
 runner's clock).
 """

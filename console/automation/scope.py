@@ -1,8 +1,8 @@
 """Which targets a schedule, guard or the dead-man timer addresses.
 
 A scope is a filter over the store: venue, kind, a name pattern, explicit ids and
-attribute equalities; every field given must match. It names no vendor: a Joyride
-expiration is ``kind = "expiration"``, a 55-tech engine ``kind = "engine"``.
+attribute equalities; every field given must match. It names no vendor: what a rule
+addresses is said in the shared vocabulary (``kind = "expiration"``, ``"engine"``).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import pytest
 from console.automation.alerts import Alert, AlertConfigError, Alerter, resolve_ref
 from console.automation.config import AlertsConfig
 from console.automation.runner import ManualClock
+from console.core.ports import FeedStatus
 from console.sim.server import SimServer
 from tests.automation.support import alerter_for, make_runner, make_session, webhook
 
@@ -122,3 +123,45 @@ def test_an_alerter_from_config_resolves_its_references() -> None:
     cfg = AlertsConfig(urls=["env:HOOK"])
     alerter = Alerter.from_config(cfg, clock=time.time, env={"HOOK": f"json://127.0.0.1/{TOKEN}"})
     assert alerter.clean(f"x {TOKEN} y") == "x *** y"
+
+
+async def test_the_dead_man_and_a_venue_down_raise_their_alerts(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    session = make_session(sim, tmp_path, ("finradar",))
+    async with webhook() as hook:
+        try:
+            await session.refresh()
+            clock = ManualClock(time.time())
+            start = clock()
+            alerter = alerter_for(hook.url(TOKEN), clock)
+            runner = make_runner(session, {"alerts": {"venue_down_after": 30}, "deadman": {
+                "enabled": True, "alert_after": 10, "kill_after": 5,
+                "scope": {"venue": "finradar"},
+            }}, clock, alerter)  # fmt: skip
+            clock.now = start + 600
+            await runner.tick()
+            await hook.wait_for(1)
+            assert hook.bodies[0]["title"] == "[sim] dead-man timer: check in"
+            assert "every target on finradar will be halted at" in hook.bodies[0]["message"]
+            clock.now = start + 900
+            [record] = await runner.tick()
+            await hook.wait_for(3)
+            titles = [b["title"] for b in hook.bodies]
+            assert titles[1:] == [
+                "[sim] deadman: emergency stop started",
+                "[sim] deadman: ALL HALTED",
+            ]
+            assert record.all_verified
+            session.store.health("finradar", FeedStatus.DOWN, "connection refused")
+            await runner.tick()
+            clock.now += 31
+            await runner.tick()
+            await runner.tick()  # once per outage
+            await hook.wait_for(4)
+            assert hook.bodies[3]["title"] == "[sim] finradar down for 31 s"
+            assert "connection refused" in hook.bodies[3]["message"]
+            assert len(hook.bodies) == 4
+            assert TOKEN not in json.dumps(hook.bodies)
+        finally:
+            await session.aclose()
