@@ -70,6 +70,29 @@ class ManualClock:
         return self.now
 
 
+def runner_lock_path(journal_path: Path | str, profile: str) -> Path | None:
+    """The lock the acting runner of ``profile`` holds (none for an in-memory journal)."""
+    if str(journal_path) == ":memory:":
+        return None
+    path = Path(journal_path)
+    return path.parent / f"{path.name}.{profile}.automation.lock"
+
+
+def acting_runner(journal_path: Path | str, profile: str) -> str | None:
+    """Who acts for ``profile`` now (``trading-console automation``), or None: probes the
+    runner lock and lets it go at once."""
+    path = runner_lock_path(journal_path, profile)
+    if path is None:
+        return None
+    probe = KillLock(path, profile=profile)
+    try:
+        probe.acquire()
+    except KillLocked as exc:
+        return exc.holder
+    probe.release()
+    return None
+
+
 class AutomationRunner:
     def __init__(
         self,
@@ -94,10 +117,8 @@ class AutomationRunner:
         self.events = EventLog(eventlog_path(self.journal_path, self.profile))
         self.records: list[RunRecord] = []
         self.holder: str | None = None  # who holds the runner lock when we stand by
-        self._lock: KillLock | None = None
-        if self.journal_path != ":memory:":
-            name = f"{Path(self.journal_path).name}.{self.profile}.automation.lock"
-            self._lock = KillLock(Path(self.journal_path).parent / name, profile=self.profile)
+        lock_path = runner_lock_path(self.journal_path, self.profile)
+        self._lock = None if lock_path is None else KillLock(lock_path, profile=self.profile)
         self._down_since: dict[str, float] = {}
         self._down_alerted: set[str] = set()
         self._journals: dict[str, Journal] = {}
@@ -154,10 +175,11 @@ class AutomationRunner:
     # ----- the engine -------------------------------------------------------------
     async def tick(self) -> list[RunRecord]:
         """Evaluate everything at the clock's time; act on what is due. Returns the runs."""
-        if not self.claim():
-            return []
         now = self.clock()
         store, venues = self.session.store, self.session.venues
+        if not self.claim():  # the acting runner runs them; keep the countdown true here
+            self.schedules.due(now, store, venues)
+            return []
         done: list[RunRecord] = []
         runs, skipped = self.schedules.due(now, store, venues)
         for skip in skipped:

@@ -30,7 +30,9 @@ def runner_status(runner: AutomationRunner) -> dict[str, Any]:
             when = f"cron {cfg.cron} ({cfg.tz})"
         else:
             when = f"{cfg.at} {','.join(cfg.days)} ({cfg.tz})"
-        last = next((r for r in reversed(runner.records) if r.who == f"schedule:{name}"), None)
+        last = next(
+            (r.as_json() for r in reversed(runner.records) if r.who == f"schedule:{name}"), None
+        )
         skip = state.skip
         schedules.append({
             "name": name, "when": when, "scope": scopes.describe(cfg.scope),
@@ -38,7 +40,7 @@ def runner_status(runner: AutomationRunner) -> dict[str, Any]:
             "next_run_in_s": None if at is None else max(0.0, at - now),
             "skip": None if skip is None else {"run_at": _iso(skip.at), "who": skip.who,
                                                 "why": skip.why},
-            "last_run": None if last is None else last.as_json(),
+            "last_run": last,
         })  # fmt: skip
     guards = []
     for name, gstate in runner.guards.states.items():
@@ -51,6 +53,7 @@ def runner_status(runner: AutomationRunner) -> dict[str, Any]:
                                        if not h.armed),
             "last_fired": None if last_fired is None else last_fired.words(),
         })  # fmt: skip
+    events = runner.events.read()  # the file: also what a headless runner did
     deadman = runner.deadman.status(now)
     for key in ("alert_at", "kill_at"):
         value = deadman[key]
@@ -59,10 +62,10 @@ def runner_status(runner: AutomationRunner) -> dict[str, Any]:
         "profile": runner.profile,
         "now": _iso(now),
         "active": runner.active,
-        "standby_because": runner.holder,
+        "standby_because": runner.holder,  # who holds the runner lock while this one waits
         "schedules": schedules,
         "guards": guards,
         "deadman": deadman,
-        "runs": [r.as_json() for r in runner.records[-20:]],
-        "events": list(runner.events.recent)[-20:],
+        "runs": [e for e in events if e.get("event") == "run"][-20:],
+        "events": [e for e in events if e.get("event") != "run"][-20:],
     }

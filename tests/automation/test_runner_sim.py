@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.automation.runner import ManualClock
+from console.automation.runner import ManualClock, acting_runner
 from console.core.model import State, TargetKind
 from console.sim.server import SimServer
 from tests.automation.support import make_runner, make_session
@@ -203,7 +204,14 @@ async def test_two_runners_on_one_profile_never_both_act(sim: SimServer, tmp_pat
         assert await second.tick() == []
         [record] = await first.tick()
         assert record.all_verified
+        journal_path = tmp_path / "journal.sqlite3"
+        assert acting_runner(journal_path, "sim") == second.holder
+        status = json.loads(json.dumps(second.status()))  # what `automation --json` prints
+        assert status["active"] is False and status["standby_because"] == second.holder
+        assert [r["who"] for r in status["runs"]] == ["schedule:all"]  # from the event log
+        assert status["schedules"][0]["next_run_in_s"] == 86400
         first.release()
+        assert acting_runner(journal_path, "sim") is None
         assert second.claim() and second.status()["active"]
         second.release()
     finally:
