@@ -12,5 +12,6 @@ dispatcher, the journal, verification); this package only decides *when*.
 - :mod:`.deadman` — check-ins (a file beside the kill lock) and the timer;
 - :mod:`.alerts` — Apprise, rate-limited, de-duplicated, scrubbed;
 - :mod:`.eventlog` — what automation decided without sending anything;
-- :mod:`.runner` — the engine on an injected clock.
+- :mod:`.runner` — the engine on an injected clock, and :mod:`.runner_lock`: one acts per profile;
+- :mod:`.messages`, :mod:`.status`, :mod:`.headless` — its words, its picture, `automate`.
 """

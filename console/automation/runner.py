@@ -23,7 +23,6 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from console.automation import scope as scopes
@@ -40,6 +39,7 @@ from console.automation.messages import (
     run_alert,
     venue_down_alert,
 )
+from console.automation.runner_lock import runner_lock_path
 from console.automation.schedules import Due, Schedules, Skip
 from console.automation.status import runner_status
 from console.core.dispatcher import Plan, PlanItem, Report
@@ -54,43 +54,6 @@ from console.core.session import Session
 log = logging.getLogger(__name__)
 
 BUSY_WAIT_S = 60.0  # how long an action waits for a plan the operator is running
-
-
-class ManualClock:
-    """A clock tests move by hand (UNIX seconds)."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> float:
-        self.now += seconds
-        return self.now
-
-
-def runner_lock_path(journal_path: Path | str, profile: str) -> Path | None:
-    """The lock the acting runner of ``profile`` holds (none for an in-memory journal)."""
-    if str(journal_path) == ":memory:":
-        return None
-    path = Path(journal_path)
-    return path.parent / f"{path.name}.{profile}.automation.lock"
-
-
-def acting_runner(journal_path: Path | str, profile: str) -> str | None:
-    """Who acts for ``profile`` now (``trading-console automation``), or None: probes the
-    runner lock and lets it go at once."""
-    path = runner_lock_path(journal_path, profile)
-    if path is None:
-        return None
-    probe = KillLock(path, profile=profile)
-    try:
-        probe.acquire()
-    except KillLocked as exc:
-        return exc.holder
-    probe.release()
-    return None
 
 
 class AutomationRunner:

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from console.automation.alerts import Alerter
 from console.automation.config import AlertsConfig, AutomationConfig
-from console.automation.runner import AutomationRunner, ManualClock
+from console.automation.runner import AutomationRunner
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
@@ -37,6 +37,20 @@ def make_runner(
     return AutomationRunner(
         session, AutomationConfig.model_validate(raw), clock=clock, alerter=alerter
     )
+
+
+class ManualClock:
+    """A clock tests move by hand (UNIX seconds)."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
 
 
 class Webhook:

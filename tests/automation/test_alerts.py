@@ -12,10 +12,9 @@ import pytest
 
 from console.automation.alerts import Alert, AlertConfigError, Alerter, resolve_ref
 from console.automation.config import AlertsConfig
-from console.automation.runner import ManualClock
 from console.core.ports import FeedStatus
 from console.sim.server import SimServer
-from tests.automation.support import alerter_for, make_runner, make_session, webhook
+from tests.automation.support import ManualClock, alerter_for, make_runner, make_session, webhook
 
 TOKEN = "hooktoken-5f3a9c1e7d"
 

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from console.automation.headless import run_headless
-from console.automation.runner import ManualClock
 from console.core.model import State
 from console.sim.server import SimServer
-from tests.automation.support import alerter_for, make_runner, make_session, webhook
+from tests.automation.support import ManualClock, alerter_for, make_runner, make_session, webhook
 
 
 async def test_automate_runs_a_schedule_and_the_webhook_gets_the_report(

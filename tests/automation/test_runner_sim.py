@@ -7,10 +7,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.automation.runner import ManualClock, acting_runner
+from console.automation.runner_lock import acting_runner
 from console.core.model import State, TargetKind
 from console.sim.server import SimServer
-from tests.automation.support import make_runner, make_session
+from tests.automation.support import ManualClock, make_runner, make_session
 
 
 def _minute_ahead(now: float, minutes: int) -> tuple[str, float]:
