@@ -217,6 +217,11 @@ class VenueClient(ABC):
         return self.settings.name
 
     @property
+    def api(self) -> str:
+        """Which vendor API this client speaks (``settings.api``: its kind on screen)."""
+        return self.settings.api
+
+    @property
     def capabilities(self) -> Capabilities:
         """What this venue declares (see :class:`Capabilities`); nothing special by default."""
         return Capabilities()
@@ -302,6 +307,29 @@ def describe(exc: BaseException) -> str:
 
 
 # ----- the screen's ports ------------------------------------------------------------------
+class VenueView(Protocol):
+    """A venue as the screen plans with it: its name, API, declared capabilities, the
+    actions it offers and what a kill would ask of a target. Never a call: calls go
+    through the :class:`ControlPort`. A :class:`VenueClient` is one."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def api(self) -> str: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def control_rate(self) -> ControlRate | None: ...
+
+    def actions_for(self, target: Target) -> list[ActionSpec]: ...
+
+    def kill_action(
+        self, target: Target, *, clear_leaves_behind: bool = False
+    ) -> Action | None: ...
+
+
 class StateSource(Protocol):
     """What the console's screen reads: the live store (targets, feed health), the
     profile's options, the venues (names, kinds, capabilities, the actions each offers)
@@ -314,10 +342,8 @@ class StateSource(Protocol):
     def store(self) -> Store: ...
 
     @property
-    def clients(self) -> Mapping[str, VenueClient]:
-        """The venues by name: ``settings.api`` (their kind), ``capabilities``,
-        ``actions_for`` (planning a key's action). The screen never sends through them:
-        every call goes through the :class:`ControlPort`."""
+    def clients(self) -> Mapping[str, VenueView]:
+        """The venues by name, to plan with (their API, capabilities, actions)."""
         ...
 
     @property

@@ -125,7 +125,7 @@ class ConsoleApp(App[None]):
         self.heap = QuietCollector()
         self.last_input = 0.0  # time.monotonic() of the last key or click
         self.key_routes = KeyRoutes()
-        kinds = {c.name: API_KINDS.get(c.settings.api) for c in state.clients.values()}
+        kinds = {c.name: API_KINDS.get(c.api) for c in state.clients.values()}
         self.panels: list[TargetPanel] = [
             cls(
                 state.store,

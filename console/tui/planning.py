@@ -30,7 +30,7 @@ from console.core.model import (
     State,
     Target,
 )
-from console.core.ports import VenueClient
+from console.core.ports import VenueView
 from console.core.scrub import printable
 from console.core.store import Store
 from console.tui.format import one_line, state_word
@@ -183,7 +183,7 @@ def build_draft(
     kind: ActionKind,
     targets: Sequence[Target],
     store: Store,
-    clients: Mapping[str, VenueClient],
+    clients: Mapping[str, VenueView],
     *,
     scope: str = "one",
     hidden: Callable[[Target], bool] = lambda _t: False,

@@ -14,7 +14,7 @@ from console.core.journal import Entry
 from console.core.kill import KillPlan, KillScope
 from console.core.kill_lock import KillLock
 from console.core.model import ActionKind, Outcome, OutcomeKind, State
-from console.core.ports import ControlPort
+from console.core.ports import ControlPort, StateSource
 from console.core.recovery import Verified
 from console.core.reverify import Recheck
 from console.core.session import Session
@@ -81,9 +81,16 @@ class FakeControl:
         return "fake-head"
 
 
-def test_the_fake_is_a_control_port() -> None:
-    port: ControlPort = FakeControl()  # mypy holds the shape; this holds the import
-    assert port.running is None
+def members(protocol: type) -> set[str]:
+    return {name for name in vars(protocol) if not name.startswith("_")}
+
+
+def test_the_fake_and_the_local_session_answer_every_question_of_the_ports(
+    session: Session,
+) -> None:
+    assert members(ControlPort) <= set(dir(FakeControl))
+    assert members(ControlPort) <= set(dir(session.control))
+    assert members(StateSource) <= set(dir(session))
 
 
 async def test_a_control_key_reaches_the_port_and_nothing_else(

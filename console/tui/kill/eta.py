@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 
-from console.core.ports import ControlRate, VenueClient
+from console.core.ports import ControlRate, VenueView
 
 __all__ = ["ControlRate", "control_rate", "documented_s", "eta_s", "fmt_eta"]
 
 
-def control_rate(client: VenueClient) -> ControlRate | None:
+def control_rate(client: VenueView) -> ControlRate | None:
     """The limit this venue's client paces control calls under (None: unpaced or unknown)."""
     return client.control_rate()
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from console.core.kill import KillScope
-from console.core.ports import VenueClient
+from console.core.ports import VenueView
 from console.venues.registry import API_LABELS
 
 
@@ -28,16 +28,16 @@ class ScopeChoice:
     scope: KillScope
 
 
-def venue_name(venue: str, clients: Mapping[str, VenueClient]) -> str:
+def venue_name(venue: str, clients: Mapping[str, VenueView]) -> str:
     """``55-tech MM``, or ``x3algo (x3-desk2)`` when the profile renamed the venue."""
     client = clients.get(venue)
-    api = client.settings.api if client is not None else venue
+    api = client.api if client is not None else venue
     label = API_LABELS.get(api, api)
     return label if venue in (api, label) else f"{label} ({venue})"
 
 
 def scope_choices(
-    clients: Mapping[str, VenueClient],
+    clients: Mapping[str, VenueView],
     panel_venue: str | None,
     selected: Iterable[tuple[str, str]],
 ) -> list[ScopeChoice]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from console.core.dispatcher import Plan, PlanItem, Report
 from console.core.model import State
-from console.core.ports import VenueClient
+from console.core.ports import VenueView
 from console.core.store import Store
 from console.core.watch import Revival, StickyWatch
 from console.tui.kill.run import KillRun
@@ -60,7 +60,7 @@ class WatchKeeper:
             self.pending.extend(found)
         return found
 
-    def restop_plan(self, clients: Mapping[str, VenueClient]) -> Plan | None:
+    def restop_plan(self, clients: Mapping[str, VenueView]) -> Plan | None:
         """A plan halting the queued revivals again (the kill's own action per target)."""
         items = []
         for revival in self.pending:
