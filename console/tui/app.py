@@ -59,10 +59,8 @@ from console.tui.outcomes import OutcomesView
 from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
 from console.tui.target_screen import TargetScreen
-from console.tui.textual_compat.strips import install as install_strip_patch
 from console.tui.themes import install_themes, theme_commands, theme_notice
 
-install_strip_patch()
 log = logging.getLogger(__name__)
 FIRST_PAINT_TICK_S = 0.05
 MAX_TOASTS = 3

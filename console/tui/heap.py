@@ -1,9 +1,16 @@
-"""Garbage-collector handling for big tables: fewer, earlier pauses.
+"""The console's garbage-collector policy, in one place: fewer, earlier pauses.
 
 A 10,000-row table holds ~100,000 objects. Python's cyclic collector re-scans the
 long-lived ones whenever enough new objects survive, and those scans (100–400 ms) land
 on key presses. Cells hold no reference cycles, so reference counting frees them; the
 cyclic collector only needs to run rarely, and never over the table itself.
+
+The app installs the policy when it starts (:meth:`QuietCollector.install`, which also
+installs :mod:`console.tui.textual_compat.strips`: Textual's strips without reference
+cycles) and gives it back when it stops; the panels' first paint uses
+:func:`gc_paused` and :func:`settle_heap`. The dispatcher's own policy while a plan runs
+(``console.core.dispatcher``) stays in core: it also serves the kill command without a
+screen.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from console.tui.textual_compat import strips
 
 
 @contextmanager
@@ -79,7 +88,9 @@ class QuietCollector:
         self._held: bool | None = None  # while starting: whether gc was enabled before
 
     def install(self, now: float) -> None:
-        """Turn automatic full collections off (``now``: a monotonic clock)."""
+        """Turn automatic full collections off (``now``: a monotonic clock), and let
+        Textual's strips be freed by reference counting (a process-wide patch, once)."""
+        strips.install()
         if self._saved is None:
             self._saved = gc.get_threshold()
             young, middle, _ = self._saved

@@ -14,8 +14,8 @@ import pytest
 from rich.segment import Segment
 from textual.strip import Strip
 
-import console.tui.app  # noqa: F401  (installs the strip patch, as the console does)
 from console.tui.heap import QuietCollector, gc_paused
+from console.tui.textual_compat import strips
 from console.venues.kit.base import FeedSink, FeedStatus
 
 
@@ -31,6 +31,7 @@ def _holds_no_reference_to_itself(use: object) -> bool:
 
 @pytest.fixture
 def no_collector() -> Iterator[None]:
+    strips.install()  # as QuietCollector.install does when the console starts
     with gc_paused():
         yield
 
@@ -51,6 +52,9 @@ def test_a_strip_is_freed_by_reference_counting(no_collector: None, use: object)
 
 
 def test_the_patched_methods_give_textuals_results() -> None:
+    heap = QuietCollector()
+    heap.install(now=0.0)  # installs the strip patch, as the console does
+    heap.uninstall()
     strip = Strip([Segment("hello "), Segment("world")])
     (whole,) = strip.divide([strip.cell_length, strip.cell_length + 5])
     assert whole is strip
