@@ -8,7 +8,7 @@ attribute of a Textual object.
 * :func:`~.clock.event_time`: the clock Textual stamps events with.
 * :func:`~.events.forward_event`: hand a key on to another widget as Textual does.
 * :func:`~.styles.stylesheet_generation`: how many times the app's CSS was refreshed.
-* :func:`~.app_state.queued_input`, :func:`~.app_state.shutting_down`: the app's
-  queue and shutdown flags.
+* :func:`~.app_state.queued_input`, :func:`~.app_state.exiting`,
+  :func:`~.app_state.shutting_down`: the app's queue and shutdown flags.
 * :mod:`~.strips`: ``Strip.divide`` / ``Strip.crop_extend`` without self-reference cycles.
 """

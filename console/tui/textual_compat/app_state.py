@@ -23,3 +23,8 @@ def queued_input(app: App[Any]) -> bool:
 def shutting_down(app: App[Any]) -> bool:
     """The app is exiting, closing or closed (its widgets may be gone)."""
     return bool(app._exit or app._closing or app._closed or not app._running)
+
+
+def exiting(app: App[Any]) -> bool:
+    """``App.exit`` was called (the screens may already be coming down)."""
+    return bool(app._exit)
