@@ -120,7 +120,9 @@ def body_line(
             if isinstance(value, Cell)
             else None
         )
-        segments += line if line is not None else generic_cell(table, value, width, padding, pre, _NULL)
+        segments += (
+            line if line is not None else generic_cell(table, value, width, padding, pre, _NULL)
+        )
         used += width
     segments.append(_fill(table.size.width, used, row_style + component, row))
     return segments
