@@ -189,7 +189,7 @@ class RowModel:
         """Row keys of the rows in the table's window."""
         return table.keys_in_window()
 
-    def _on_screen(self, table: TargetTable) -> list[Key]:
+    def _dirty_on_screen(self, table: TargetTable) -> list[Key]:
         keys = []
         for key in table.keys_in_window():
             target = self.targets.get(key)
@@ -206,7 +206,7 @@ class RowModel:
                 table.remove_row(key)
         self.gone.clear()
         deadline = time.perf_counter() + self.budget_s
-        on_screen = self._on_screen(table)
+        on_screen = self._dirty_on_screen(table)
         visible = set(on_screen)
         for n, item in enumerate([*on_screen, *list(self.dirty)]):
             if item not in self.dirty:
