@@ -216,7 +216,7 @@ async def test_timeout_with_the_reread_showing_nothing_is_uncertain(venue: Venue
 
 
 async def test_refused_connection_fails_and_says_nothing_was_sent(venue: Venue) -> None:
-    seam = LoopbackVenue(venue)
+    seam = LoopbackVenue(venue, keep_alive=False)  # the refusal reaches the next call
     client = make_client(venue, transport=seam)
     await client.list_targets()
     seam.refuse()  # from now on no connection opens: nothing reaches the venue
