@@ -15,8 +15,12 @@ reaches a venue of its own *below* this code, at the socket: a :class:`Seam` giv
 ``transport=`` supplies the client's aiohttp connector, identical to production's but
 for where a host name resolves (``tests/venues/loopback.py``: a real aiohttp server on
 127.0.0.1 answering with the test's handler). Request building, headers, timeouts, the
-body cap, the error mapping and the aiohttp session are the production ones. (A seam
-sees only host names: aiohttp connects to an IP address without asking the resolver.)
+body cap, the error mapping and the aiohttp session are the production ones; a
+refused connection and a venue that never answers are real ones. The screenshots' world
+(``console/cli/screenshot_world.py``) and the kill benchmark's rehearsal
+(``benchmarks/kill_fanout.py``) reach their venues the same way. A seam sees only host
+names: aiohttp connects to an IP address without asking the resolver. Nothing sends
+through httpx itself: the client's httpx transport only holds the aiohttp session.
 
 Requests come back as a :class:`Reply` (any HTTP status, body kept as bytes) or raise
 :class:`CallError` when there was no answer, telling whether the request may have
