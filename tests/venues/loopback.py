@@ -33,8 +33,11 @@ The two kinds of "no answer":
   test that refuses after the venue has answered builds it with ``keep_alive=False``
   (every answer then says ``Connection: close``); :meth:`refuse` checks.
 
-Any other exception in a handler hangs up without an answer (the client: "connection
-broke") and is kept in :attr:`LoopbackVenue.errors` for the test to look at.
+A handler raising another ``httpx.TransportError`` (``ReadError``, ``RemoteProtocolError``)
+makes the venue hang up without an answer (the client: "connection broke"). Any other
+exception — a bug in the test's handler, or ``ConnectError`` raised after the request
+arrived — hangs up too and fails the test (``tests/venues/conftest.py``), as it would
+have surfaced through ``MockTransport``.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ LOOPBACK = "127.0.0.1"
 _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 
 _OPEN: set[LoopbackVenue] = set()
+_UNEXPECTED: list[BaseException] = []
 
 
 class LoopbackVenue:
@@ -150,15 +154,24 @@ class LoopbackVenue:
             if inspect.isawaitable(answer):
                 answer = await answer
             self.answered += 1
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # The request has arrived: too late to refuse it (LoopbackVenue.refuse).
+            return self._unexpected(request, exc)
         except httpx.TimeoutException:
             # The venue got it and never answers: hold until the client hangs up (which
             # cancels this handler) or the venue closes.
             await asyncio.Event().wait()
             raise
-        except Exception as exc:
-            self.errors.append(exc)
+        except httpx.TransportError:
             return _hang_up(request)
+        except Exception as exc:
+            return self._unexpected(request, exc)
         return await _reply(request, answer, self.keep_alive)
+
+    def _unexpected(self, request: web.BaseRequest, exc: Exception) -> web.StreamResponse:
+        self.errors.append(exc)
+        _UNEXPECTED.append(exc)
+        return _hang_up(request)
 
     async def _client_closed(self, connector: aiohttp.BaseConnector) -> None:
         """A client closed (``aclose``): the venue closes with the last of its clients."""
@@ -196,6 +209,13 @@ class LoopbackVenue:
         self._listening = None
         self._connectors.clear()
         self._sessions.clear()
+
+
+def handler_errors() -> list[BaseException]:
+    """The exceptions handlers raised unexpectedly since the last call (and forget them)."""
+    errors = list(_UNEXPECTED)
+    _UNEXPECTED.clear()
+    return errors
 
 
 async def close_open_venues() -> None:
