@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
@@ -43,7 +43,7 @@ from console.automation.runner_lock import runner_lock_path
 from console.automation.schedules import Due, Schedules, Skip
 from console.automation.status import runner_status
 from console.core.dispatcher import Plan, PlanItem, Report
-from console.core.journal import Journal, iso_ms
+from console.core.journal import iso_ms
 from console.core.kill import KillPlan, build_kill_plan, never_listed, read_in_part
 from console.core.kill_lock import KillLock, KillLocked, kill_lock_for
 from console.core.model import Action, ActionKind, Target
@@ -84,7 +84,6 @@ class AutomationRunner:
         self._lock = None if lock_path is None else KillLock(lock_path, profile=self.profile)
         self._down_since: dict[str, float] = {}
         self._down_alerted: set[str] = set()
-        self._journals: dict[str, Journal] = {}
 
     # ----- who acts ---------------------------------------------------------------
     @property
@@ -108,9 +107,6 @@ class AutomationRunner:
     def release(self) -> None:
         if self._lock is not None:
             self._lock.release()
-        for journal in self._journals.values():
-            journal.close()
-        self._journals.clear()
 
     # ----- operator API -----------------------------------------------------------
     def check_in(self, who: str, via: str = "key") -> CheckIn:
@@ -328,29 +324,8 @@ class AutomationRunner:
                 return None
             await asyncio.sleep(0.25)
             waited += 0.25
-        with self._as_operator(who):
-            return await dispatcher.run(plan)
-
-    @contextmanager
-    def _as_operator(self, who: str) -> Iterator[None]:
-        """The dispatcher journals this run as ``who`` (same file, same chain)."""
-        base = self.session.journal
-        if self.journal_path == ":memory:":
-            yield
-            return
-        journal = self._journals.get(who)
-        if journal is None:
-            host = base.operator.host
-            journal = Journal(self.journal_path, profile=self.profile,
-                              operator=Operator(user=who, host=host))  # fmt: skip
-            self._journals[who] = journal
-        dispatcher = self.session.dispatcher
-        dispatcher.journal = journal
-        try:
-            yield
-        finally:
-            journal.flush()
-            dispatcher.journal = base
+        operator = Operator(user=who, host=self.session.journal.operator.host)
+        return await dispatcher.run(plan, operator=operator)  # journaled as `who`
 
     def _keep(self, record: RunRecord) -> RunRecord:
         self.records.append(record)

@@ -39,6 +39,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.operator import Operator
 from console.core.ports import Incomplete, VenueClient
 from console.core.store import KnownState, Store
 
@@ -259,26 +260,35 @@ class Dispatcher:
         on_result: ResultCallback | None = None,
         *,
         batch_id: str | None = None,
+        operator: Operator | None = None,
     ) -> Report:
         """Run ``plan``; ``batch_id`` journals it in an existing batch (a kill's retry and
-        re-stops belong to the kill), else a new one."""
+        re-stops belong to the kill), else a new one. ``operator`` journals it as someone
+        other than the journal's operator (automation: ``schedule:<name>``, same chain)."""
         if self._running is not None:
             raise DispatchBusy(f"{self._running.plan.title!r} is still running")
         report = Report(plan, batch_id or uuid.uuid4().hex, now_ms())
         self._running = report
         try:
             with _quiet_collector():
-                await self._run(plan, report, on_result)
+                await self._run(plan, report, on_result, operator)
             self.journal.checkpoint()
             return report
         finally:
             self._running = None
 
-    async def _run(self, plan: Plan, report: Report, on_result: ResultCallback | None) -> None:
+    async def _run(
+        self,
+        plan: Plan,
+        report: Report,
+        on_result: ResultCallback | None,
+        operator: Operator | None,
+    ) -> None:
         intents = [
-            Intent(new_op_id(), report.batch_id, i.venue, i.target_id, i.target_name, i.action)
+            Intent(new_op_id(), report.batch_id, i.venue, i.target_id, i.target_name, i.action,
+                   operator)
             for i in plan.items
-        ]
+        ]  # fmt: skip
         self.journal.intend_many(intents)
         by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}
         for item, intent in zip(plan.items, intents, strict=True):
@@ -360,7 +370,9 @@ class Dispatcher:
         self.journal.record_outcome(intent, outcome)
         if outcome.ok and item.action.kind in (ActionKind.PAUSE, ActionKind.RESUME) and self.store:
             state = State.PAUSED if item.action.kind is ActionKind.PAUSE else State.RUNNING
-            known = KnownState(state, iso_ms(now_ms()), str(self.journal.operator))
+            known = KnownState(
+                state, iso_ms(now_ms()), str(intent.operator or self.journal.operator)
+            )
             self.store.remember(item.venue, item.target_id, known)
         result = ItemResult(item, outcome)
         report.results[(item.venue, item.target_id)] = result

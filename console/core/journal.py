@@ -128,6 +128,9 @@ class Intent:
     target_id: str
     target_name: str
     action: Action
+    # Who sends it, when not the journal's own operator (automation journals its runs as
+    # ``schedule:<name>`` …): its intent, outcome and verification rows name this one.
+    operator: Operator | None = field(default=None, compare=False)
     # The action's options as journaled, serialised once for the intent, outcome and
     # verification rows (a kill writes thousands of each).
     options_json: str = field(init=False, repr=False, compare=False)
@@ -279,6 +282,7 @@ class Journal:
         op = self.operator
         self._who = (_text(op.user), _text(op.host), _opt_text(op.ssh_client), _text(profile))
         self._who_canon = chain.strings(self._who)
+        self._others: dict[Operator, tuple[tuple[str, str, str | None, str], str]] = {}
         self.failed: str | None = None
         """What went wrong (e.g. ``disk full (database or disk is full)``); None while
         the journal is healthy. Once set it stays set for this object's life."""
@@ -481,8 +485,20 @@ class Journal:
         tail = (
             "null,null,null,null,null" if result is Journal._NO_RESULT else chain.elements(result)
         )
-        rest = f'{ts},"{kind}",{ids},{self._who_canon},{what},{tail}'
-        return (ts, kind, *intent._ids, *self._who, *intent._what, *result), rest
+        if intent.operator is None:
+            who, who_canon = self._who, self._who_canon
+        else:  # a run as another operator (Dispatcher.run(operator=…))
+            who, who_canon = self._who_of(intent.operator)
+        rest = f'{ts},"{kind}",{ids},{who_canon},{what},{tail}'
+        return (ts, kind, *intent._ids, *who, *intent._what, *result), rest
+
+    def _who_of(self, op: Operator) -> tuple[tuple[str, str, str | None, str], str]:
+        """The who columns (and their chain encoding) for another operator of this profile."""
+        found = self._others.get(op)
+        if found is None:
+            who = (_text(op.user), _text(op.host), _opt_text(op.ssh_client), _text(self.profile))
+            found = self._others[op] = (who, chain.strings(who))
+        return found
 
     def intend(
         self,
