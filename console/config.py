@@ -21,6 +21,10 @@ with ``--config``. A profile is a list of venues plus how the console behaves wi
 Credentials are references only: ``env:NAME`` reads an environment variable,
 ``secret:SECTION.KEY`` reads the secrets file. A literal secret in config.toml is
 refused, so the file can be shared and checked in.
+
+A profile also holds its automation (``schedules``, ``guards``, ``deadman``, ``alerts``;
+the models are ``console.automation.config``'s, docs/AUTOMATION.md has examples), checked
+when the file is loaded; alert URLs, references too, are resolved by :meth:`Profile.alerter`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import ipaddress
 import os
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +41,14 @@ from urllib.parse import urlsplit
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from console.automation.alerts import Alert, AlertConfigError, Alerter, resolve_ref
+from console.automation.config import (
+    AlertsConfig,
+    AutomationConfig,
+    DeadmanConfig,
+    GuardConfig,
+    ScheduleConfig,
+)
 from console.config_errors import error_lines, suggestion
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.registry import VENUE_CLIENTS
@@ -140,6 +152,11 @@ class ProfileConfig(_Model):
     # Default: the platform state directory, per profile. The demo gives each run its own.
     state_dir: str | None = None
     venues: list[VenueConfig] = Field(default_factory=list)
+    # Automation (docs/AUTOMATION.md): what runs without a key press.
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+    guards: list[GuardConfig] = Field(default_factory=list)
+    deadman: DeadmanConfig = Field(default_factory=DeadmanConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @model_validator(mode="after")
     def _unique_venue_names(self) -> ProfileConfig:
@@ -150,7 +167,13 @@ class ProfileConfig(_Model):
                 f"venue name {twice[0]!r} is used by {names.count(twice[0])} venues; "
                 "each venue of a profile needs its own name"
             )
+        self.automation()  # two schedules (or guards) of one name are refused at load
         return self
+
+    def automation(self) -> AutomationConfig:
+        return AutomationConfig(
+            schedules=self.schedules, guards=self.guards, deadman=self.deadman, alerts=self.alerts
+        )
 
 
 def _url(value: str, schemes: tuple[str, ...], example: str) -> str:
@@ -250,6 +273,53 @@ class Profile:
         if self.config.state_dir:
             return _relative_to(self.source, self.config.state_dir) / _safe_part(venue)
         return state_dir() / "venues" / _safe_part(self.name) / _safe_part(venue)
+
+    def automation(self) -> AutomationConfig:
+        """The profile's schedules, guards, dead-man timer and alerts."""
+        return self.config.automation()
+
+    def alerter(
+        self,
+        clock: Callable[[], float],
+        local: Callable[[Alert], None] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Alerter:
+        """The profile's alerter, its URL references resolved; a reference that does not
+        resolve (or a value Apprise cannot use) is a :class:`ConfigError` in words."""
+        env = os.environ if env is None else env
+        cfg = self.config.alerts
+        secrets = self._secrets() if any(r.startswith("secret:") for r in cfg.urls) else {}
+        urls = []
+        for i, ref in enumerate(cfg.urls):
+            try:
+                urls.append(resolve_ref(ref, env, secrets, self.source.parent))
+            except AlertConfigError as exc:
+                raise ConfigError(f"{self._where(i, ref)}: {exc}; {self._instead(ref)}") from None
+        alerter = Alerter(cfg, urls, clock=clock, profile=self.name, local=local)
+        for n in alerter.bad_urls:
+            ref = cfg.urls[n - 1]
+            raise ConfigError(
+                f"{self._where(n - 1, ref)}: the value it reads is not a URL Apprise can send "
+                "to; write an Apprise URL there (e.g. json://host/path, slack://…, ntfy://…)"
+            )
+        return alerter
+
+    def _where(self, index: int, ref: str) -> str:
+        return f"{self.source}: profile {self.name!r}, alerts: URL #{index + 1} ({ref})"
+
+    def _instead(self, ref: str) -> str:
+        """What to write so that ``ref`` resolves."""
+        kind, _, key = ref.partition(":")
+        if kind == "env":
+            return f"set it (export {key}='json://…') or use secret:SECTION.KEY"
+        if kind == "secret":
+            section, _, item = key.partition(".")
+            where = self._secrets_path()
+            if where is None:
+                return (f'set secrets_file in the profile and write [{section}] {item or "KEY"} = '
+                        '"<apprise URL>" in it')  # fmt: skip
+            return f'write [{section}] {item or "KEY"} = "<apprise URL>" in {where}'
+        return "write the Apprise URL alone in that file, readable by you only (chmod 600)"
 
     def _secrets_path(self) -> Path | None:
         if self.config.secrets_file is None:

@@ -24,6 +24,10 @@ _KINDS = {
     "list": "a list ([ ... ])",
     "tuple": "a list ([ ... ])",
 }
+# Lists of named tables in a profile ([[profiles.P.venues]] …) and single tables
+# ([profiles.P.deadman] …): a mistake in one is placed by its name.
+_LISTS = {"venues": "venue", "schedules": "schedule", "guards": "guard"}
+_TABLES = ("deadman", "alerts")
 _BOUNDS = {
     "greater_than": (">", "gt"),
     "greater_than_equal": (">=", "ge"),
@@ -54,7 +58,8 @@ def _line(err: ErrorDetails, raw: Mapping[str, Any], root: type[BaseModel]) -> s
 def _where(
     loc: Sequence[int | str], raw: Mapping[str, Any], root: type[BaseModel]
 ) -> tuple[str, str, type[BaseModel] | None]:
-    """("profile 'p', venue 'x'", "poll_interval", VenueConfig) for a location tuple."""
+    """("profile 'p', venue 'x'", "poll_interval", VenueConfig) for a location tuple
+    (also "schedule 'close' (#1)", "guard …", "deadman", "alerts")."""
     parts: list[str] = []
     model: type[BaseModel] | None = root
     node: Any = raw
@@ -68,15 +73,21 @@ def _where(
             node = _get(_get(node, "profiles"), name)
             rest = rest[2:]
             continue
-        if head == "venues" and len(rest) >= 2 and isinstance(rest[1], int):
+        if head in _LISTS and len(rest) >= 2 and isinstance(rest[1], int):
             index = rest[1]
-            venue = _get(_get(node, "venues"), index)
-            name = _get(venue, "name")
+            item = _get(_get(node, head), index)
+            name = _get(item, "name")
             named = f" {name!r}" if isinstance(name, str) else ""
-            parts.append(f"venue{named} (#{index + 1})")
-            model = _field_model(model, "venues") if model else None
-            node = venue
+            parts.append(f"{_LISTS[head]}{named} (#{index + 1})")
+            model = _field_model(model, head) if model else None
+            node = item
             rest = rest[2:]
+            continue
+        if head in _TABLES and len(rest) >= 2 and model is not None and head in model.model_fields:
+            parts.append(str(head))  # "profile 'prod', deadman: tz: …"
+            model = _field_model(model, head)
+            node = _get(node, head)
+            rest = rest[1:]
             continue
         break
     key = ".".join(str(p) for p in rest)
@@ -101,6 +112,11 @@ def _what(err: ErrorDetails, key: str, model: type[BaseModel] | None) -> str:
     if kind == "value_error":
         why = str((err.get("ctx") or {}).get("error", err["msg"]))
         return f"{key}: {why}" if key else why
+    if kind in ("literal_error", "enum"):
+        expected = str((err.get("ctx") or {}).get("expected", ""))
+        valid = [v.strip(" '") for v in expected.replace(" or ", ", ").split(",")]
+        near = suggestion(given, valid) if isinstance(given, str) else ""
+        return f"{key} must be {expected} (got {given!r}){near}"
     if kind in _BOUNDS:
         sign, ctx_key = _BOUNDS[kind]
         limit = (err.get("ctx") or {}).get(ctx_key)
@@ -120,10 +136,13 @@ def _get(node: Any, key: str | int) -> Any:
 
 
 def _field_model(model: type[BaseModel] | None, field: str) -> type[BaseModel] | None:
-    """The model a field holds (``profiles`` -> ProfileConfig, ``venues`` -> VenueConfig)."""
+    """The model a field holds (``profiles`` -> ProfileConfig, ``venues`` -> VenueConfig,
+    ``deadman`` -> DeadmanConfig)."""
     if model is None or field not in model.model_fields:
         return None
     annotation = model.model_fields[field].annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
     for arg in reversed(getattr(annotation, "__args__", ())):
         if isinstance(arg, type) and issubclass(arg, BaseModel):
             return arg
