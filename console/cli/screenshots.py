@@ -170,7 +170,14 @@ async def _audit(pilot: Pilot[None], app: ConsoleApp, world: SimWorld) -> None:
 
 
 def _one_algorithm_fails(session: Session, world: SimWorld) -> None:
-    """x3algo answers 503 to every control call on its first running algorithm (by name)."""
+    """x3algo answers 503 to every control call on its first running algorithm (by name).
+
+    The kill then runs one call at a time in plan order (``Dispatcher.serial``): real
+    sockets answer in the order the machine's scheduler gives, and these pictures show
+    the journal (the audit's rows, the report's chain head), which must come out the
+    same on every run.
+    """
+    session.dispatcher.serial = True
     running = sorted(
         (t for t in session.store.targets("x3algo") if t.state is State.RUNNING),
         key=lambda t: (t.name, t.id),

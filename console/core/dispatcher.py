@@ -244,6 +244,10 @@ class Dispatcher:
         self.verify = verify
         self.dispatch_deadline_s = dispatch_deadline_s
         self.verify_deadline_s = verify_deadline_s
+        self.serial = False
+        """One call at a time, venue after venue, in plan order: a journal whose rows come
+        in the same order on every run (the screenshots draw one). Never for a real kill,
+        where venues are stopped side by side."""
         self._running: Report | None = None
 
     @property
@@ -293,9 +297,13 @@ class Dispatcher:
         by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}
         for item, intent in zip(plan.items, intents, strict=True):
             by_venue.setdefault(item.venue, []).append((item, intent))
-        await asyncio.gather(
-            *(self._run_venue(venue, pairs, report, on_result) for venue, pairs in by_venue.items())
-        )
+        if self.serial:
+            for venue, pairs in by_venue.items():
+                await self._run_venue(venue, pairs, report, on_result)
+        else:
+            await asyncio.gather(
+                *(self._run_venue(v, pairs, report, on_result) for v, pairs in by_venue.items())
+            )
         report.finished_ms = now_ms()
 
     async def _run_venue(
@@ -323,7 +331,7 @@ class Dispatcher:
 
         # A fixed pool rather than a task per call behind a semaphore: the same
         # concurrency and order, without 2,000 tasks and waiter futures for a kill.
-        workers = min(self.concurrency_per_venue, len(pairs))
+        workers = 1 if self.serial else min(self.concurrency_per_venue, len(pairs))
         deadline = self.dispatch_deadline_s
         try:
             async with asyncio.timeout(deadline):

@@ -178,3 +178,37 @@ async def test_the_collector_is_restored_whether_plans_end_or_are_cancelled(
     c.gate.set()
     await asyncio.wait_for(second, 5)
     assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+
+
+class CountingClient(FakeClient):
+    """Yields once inside each call, so calls that may overlap do overlap."""
+
+    in_flight = 0
+    most = 0
+
+    async def execute(self, target_id: str, action: Action) -> Outcome:
+        CountingClient.in_flight += 1
+        CountingClient.most = max(CountingClient.most, CountingClient.in_flight)
+        await asyncio.sleep(0)  # a yield, not a wait: lets any other call start
+        try:
+            return await super().execute(target_id, action)
+        finally:
+            CountingClient.in_flight -= 1
+
+
+@pytest.mark.parametrize("serial", [True, False])
+async def test_serial_runs_one_call_at_a_time_venue_after_venue_in_plan_order(
+    journal: Journal, serial: bool
+) -> None:
+    a, b = CountingClient("a", ["1", "2"]), CountingClient("b", ["3"])
+    CountingClient.most = 0
+    dispatcher = Dispatcher({"a": a, "b": b}, journal)
+    dispatcher.serial = serial
+    report = await dispatcher.run(stop_plan(("b", "3"), ("a", "1"), ("a", "2")))
+    assert report.all_verified
+    outcomes = [e.target_id for e in journal.entries() if e.kind == "outcome"]
+    if serial:
+        assert CountingClient.most == 1
+        assert outcomes == ["3", "1", "2"]  # venue after venue, each in plan order
+    else:
+        assert CountingClient.most == 3  # side by side: what a real kill does
