@@ -200,12 +200,14 @@ class VenueHTTPClient(httpx.AsyncClient):
 
 @functools.cache
 def _verified_tls() -> ssl.SSLContext:
-    """The system trust store, loaded once per process and shared by every venue client.
+    """The system trust store (where a desk's own CA is installed), loaded once per
+    process and shared by every venue client; every request names it (``ssl=``), so
+    this is the context that is used, not a default somewhere below.
 
     Loading it costs about 40 ms; one context per client put five or more of those on
     the way to the console's first paint.
     """
-    return httpx.create_ssl_context(trust_env=False)
+    return ssl.create_default_context()
 
 
 def tls_for(base_url: str) -> ssl.SSLContext:
@@ -360,6 +362,7 @@ async def _exchange_aiohttp(
         async with session.request(
             method, URL(_url(client, path, params), encoded=True), data=content,
             headers=headers, timeout=timeout, allow_redirects=False, skip_auto_headers=skip,
+            ssl=transport.ssl_context,
         ) as response:  # fmt: skip
             body = await _read_capped_aiohttp(response, _body_cap(client))
             status, response_headers = response.status, response.headers
