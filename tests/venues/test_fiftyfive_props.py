@@ -26,7 +26,9 @@ from console.venues.fiftyfive.wire import TradingStatus, status_from_reply
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import FeedError
 from console.venues.kit.http import CallError, Reply
-from tests.venues.mutations import PROPS, headers_for
+from tests.venues.mutations import headers_for, venue_props
+
+PROPS = venue_props(3)  # this venue's 3 hostile properties share the CI budget
 
 KEYS = (
     "3f1c2a9e-8b7d-4c55-9e61-0a2b3c4d5e6f",

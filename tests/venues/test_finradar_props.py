@@ -28,8 +28,10 @@ from console.venues.kit.feeds import Unreadable
 from console.venues.kit.http import Reply
 from tests.venues import mutations
 from tests.venues.loopback import LoopbackVenue
-from tests.venues.mutations import PROPS, Mutations, caught, headers_for, nested, scalars
+from tests.venues.mutations import Mutations, caught, headers_for, nested, scalars, venue_props
 from tests.venues.test_finradar_wire import KEY, LIST_SAMPLE, STOP_SAMPLE
+
+PROPS = venue_props(4)  # this venue's 4 hostile properties share the CI budget
 
 TARGET_ID = "tgt_abc123def456"
 TARGETS_PATH = "/api/v1/sniper/targets"

@@ -32,7 +32,9 @@ from console.venues.kit.feeds import FeedError, Unreadable
 from console.venues.kit.http import Reply
 from tests.venues import test_joyride_unit as unit
 from tests.venues.loopback import LoopbackVenue
-from tests.venues.mutations import IN_CI, PROPS, headers_for
+from tests.venues.mutations import IN_CI, headers_for, venue_props
+
+PROPS = venue_props(2)  # this venue's 2 hostile properties share the CI budget
 
 TOKEN = "jr_admin_property_test_token_9c41"
 NOW = 1_740_700_000.0

@@ -27,8 +27,10 @@ from console.venues.pipai.auth import request_target
 from console.venues.pipai.client import PipAIClient
 from console.venues.pipai.mapping import ListPage, read_page
 from tests.venues import mutations
-from tests.venues.mutations import PROPS, Mutations, caught, headers_for, scalars
+from tests.venues.mutations import Mutations, caught, headers_for, scalars, venue_props
 from tests.venues.test_pipai_unit import SID, strategy
+
+PROPS = venue_props(3)  # this venue's 3 hostile properties share the CI budget
 
 KEY = "pk_props_key_0123456789"
 SECRET = "sk_props_secret_abcdef0123456789"

@@ -30,8 +30,10 @@ from console.venues.x3algo.client import X3AlgoClient
 from console.venues.x3algo.mapping import parse_page
 from tests.venues import mutations
 from tests.venues.loopback import LoopbackVenue
-from tests.venues.mutations import PROPS, Mutations, caught, headers_for, nested, scalars
+from tests.venues.mutations import Mutations, caught, headers_for, nested, scalars, venue_props
 from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
+
+PROPS = venue_props(5)  # this venue's 5 hostile properties share the CI budget
 
 EMAIL = "props.trader@example.com"
 PASSWORD = "props-password-0123456789"
