@@ -31,18 +31,23 @@ SIGNATURE_HEADER = "X-PipAI-Signature"
 WS_SIGNED_PATH = "/v1/ws"
 WEBHOOK_TOLERANCE_S = 300.0
 _HEX_SIGNATURE = re.compile(r"\b[0-9a-f]{64}\b")
+# "… secret sk_…": a venue quoting the account's real secret to a caller holding a wrong
+# one (whose scrubber cannot know that value) — masked by where it sits.
+_NAMED_SECRET = re.compile(r"(\bsecret\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
 # Unreserved characters, percent escapes and the separators of a path and query.
 _ENCODED_TARGET = re.compile(r"(?:[A-Za-z0-9._~/?=&-]|%[0-9A-F]{2})*")
 
 
 class SignatureScrubber(VenueScrubber):
     """The venue's scrubber (the key and the secret by value, credential-shaped places),
-    plus any HMAC-SHA256 in hex, whatever a venue echoes back."""
+    plus any HMAC-SHA256 in hex and any value named a secret ("secret sk_…"), whatever a
+    venue echoes back."""
 
     def scrub(self, text: str) -> str:
         if not text:
             return text
-        return _HEX_SIGNATURE.sub("***", super().scrub(text))
+        text = _HEX_SIGNATURE.sub("***", super().scrub(text))
+        return _NAMED_SECRET.sub(r"\1***", text)
 
 
 def request_target(path: str, query: Mapping[str, QueryValue] | None) -> str:
