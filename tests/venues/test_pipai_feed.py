@@ -1,9 +1,13 @@
-"""PipAI's feed against the simulator: status WebSocket, resync, reconnect, feed errors."""
+"""PipAI's feed against the simulator: status WebSocket, resync, reconnect, feed errors.
+
+The list is read by kit's poller from the start, so a test that needs the stream waits
+for LIVE (subscribed), not only for the targets."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -12,12 +16,17 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.sim.server import SimServer
+from console.venues.fiftyfive.client import FiftyFiveClient
+from console.venues.fiftyfive.feed import _Feed
 from console.venues.kit.base import FeedStatus, Secret, VenueSettings
 from console.venues.kit.scrubber import VenueScrubber
 from console.venues.pipai.client import PipAIClient
 from console.venues.pipai.feed import StatusStream
 from console.venues.pipai.wire import StreamFrame
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
+
+IDLE_URL = "http://127.0.0.1:9"  # never called: the feeds below are not run
+IDLE_WS = "ws://127.0.0.1:9/v1/ws"
 
 
 @pytest.fixture
@@ -51,6 +60,27 @@ async def feeding(settings: VenueSettings, sink: RecordingSink) -> AsyncIterator
         await client.aclose()
 
 
+class OrderSink(RecordingSink):
+    """Also keeps the order of snapshots and health marks: ``"snapshot"`` or a status."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[str] = []
+
+    def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
+        self.order.append("snapshot")
+        super().snapshot(venue, targets)
+
+    def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
+        self.order.append(status.value)
+        super().health(venue, status, detail)
+
+    def resynced_after_live(self, times: int) -> bool:
+        """LIVE reported ``times`` times, and the list read since the last of them."""
+        lives = [i for i, what in enumerate(self.order) if what == FeedStatus.LIVE.value]
+        return len(lives) == times and "snapshot" in self.order[lives[-1] :]
+
+
 def live_count(sink: RecordingSink) -> int:
     return sink.statuses.count(FeedStatus.LIVE)
 
@@ -74,7 +104,7 @@ async def test_lifecycle_event_patches_state_then_refetches(sim: SimServer) -> N
     sid = deployed(sim)
     sink = UpsertSink()
     async with feeding(settings_for(sim, "pipai"), sink):
-        await sink.wait_for(lambda s: len(s.targets) == 30)
+        await sink.wait_for(lambda s: live_count(s) == 1 and len(s.targets) == 30)
         sim_admin(sim, "pipai", "set_status", id=sid, status="error", message="margin call")
         await sink.wait_for(lambda s: sid in s.upserted)
     assert ("pipai", sid, State.ERROR, None) in sink.patches
@@ -86,7 +116,7 @@ async def test_pause_with_close_positions_shows_on_the_feed(sim: SimServer) -> N
     sim_admin(sim, "pipai", "set_positions", id=sid, count=3)
     sink = RecordingSink()
     async with feeding(settings_for(sim, "pipai"), sink) as client:
-        await sink.wait_for(lambda s: len(s.targets) == 30)
+        await sink.wait_for(lambda s: live_count(s) == 1 and len(s.targets) == 30)
         outcome = await client.execute(sid, Action(ActionKind.PAUSE, {"close_positions": True}))
         assert outcome.kind is OutcomeKind.APPLIED
         await sink.wait_for(lambda s: s.targets[("pipai", sid)].state is State.PAUSED)
@@ -96,14 +126,14 @@ async def test_pause_with_close_positions_shows_on_the_feed(sim: SimServer) -> N
 
 
 async def test_reconnects_and_resyncs_after_the_stream_drops(sim: SimServer) -> None:
-    sink = RecordingSink()
+    sink = OrderSink()
     async with feeding(settings_for(sim, "pipai"), sink):
-        await sink.wait_for(lambda s: live_count(s) == 1 and s.snapshots == 1)
+        await sink.wait_for(lambda s: s.resynced_after_live(1))
         r = await asyncio.to_thread(
             httpx.post, f"{sim.root_url('pipai')}/_sim/drop-websockets", trust_env=False
         )
         assert r.json()["dropped"] == 1
-        await sink.wait_for(lambda s: live_count(s) == 2 and s.snapshots == 2)
+        await sink.wait_for(lambda s: s.resynced_after_live(2))
     reconnecting = [d for _, st, d in sink.healths if st is FeedStatus.RECONNECTING]
     assert reconnecting
     assert "dropped" in reconnecting[0]
@@ -159,9 +189,9 @@ def frame(seq: int, kind: str = "order_filled", **data: Any) -> StreamFrame:
     )
 
 
-async def test_a_gap_in_seq_asks_for_a_resync() -> None:
-    settings = VenueSettings(name="pipai", api="pipai", base_url="http://x", ws_url="ws://x")
-    sink = RecordingSink()
+def idle_stream(sink: RecordingSink) -> StatusStream:
+    """A stream that is never run, on a loopback address nothing answers."""
+    settings = VenueSettings(name="pipai", api="pipai", base_url=IDLE_URL, ws_url=IDLE_WS)
 
     async def nothing() -> list[Target]:
         return []
@@ -169,14 +199,14 @@ async def test_a_gap_in_seq_asks_for_a_resync() -> None:
     async def none(target_id: str) -> Target | None:
         return None
 
-    stream = StatusStream(
-        settings,
-        sink,
-        list_all=nothing,
-        read_one=none,
-        auth_frame=lambda: {},
-        scrubber=VenueScrubber(),
+    return StatusStream(
+        settings, sink, list_all=nothing, read_one=none, auth_frame=dict, scrubber=VenueScrubber()
     )
+
+
+async def test_a_gap_in_seq_asks_for_a_resync() -> None:
+    sink = RecordingSink()
+    stream = idle_stream(sink)
     stream._handle(frame(1))
     stream._handle(frame(2, "position_closed", open_positions=1, total_pnl="1.00"))
     assert not stream._resync_soon.is_set()
@@ -184,3 +214,80 @@ async def test_a_gap_in_seq_asks_for_a_resync() -> None:
     assert stream._resync_soon.is_set()
     assert sink.events == 3
     assert sink.patches == [("pipai", "strat_8f2a1b", None, {"open_positions": 1, "pnl": "1.00"})]
+
+
+# ----- one health mark, folded as 55-tech's -------------------------------------------
+def fiftyfive_feed(sink: RecordingSink) -> _Feed:
+    """55-tech's feed with one key (one stream), not running: its health fold only."""
+    key = Secret("3f1c2a9e-8b7d-4c55-9e61-0a2b3c4d5e6f")
+    settings = VenueSettings(
+        name="pipai", api="55tech", base_url=IDLE_URL, credentials={"api_keys": key}
+    )
+    return _Feed(FiftyFiveClient(settings), sink)
+
+
+async def test_health_folds_the_poll_and_the_stream_as_55techs_does() -> None:
+    """The same reports from the poller and the stream give PipAI the marks and words
+    they give 55-tech (one key, one stream), but for what is still polled."""
+    reports = [
+        ("poll", FeedStatus.CONNECTING, ""),
+        ("stream", FeedStatus.CONNECTING, ""),
+        ("poll", FeedStatus.POLLING, ""),
+        ("stream", FeedStatus.LIVE, ""),
+        ("stream", FeedStatus.RECONNECTING, "PipAI stream dropped (close code 1012); reconnecting"),
+        ("stream", FeedStatus.DOWN, f"cannot reach PipAI stream at {IDLE_WS}: OSError refused"),
+        ("poll", FeedStatus.DOWN, "PipAI answered HTTP 503 when listing strategies"),
+        ("poll", FeedStatus.POLLING, ""),
+        ("stream", FeedStatus.LIVE, ""),
+    ]
+    pipai, fiftyfive = RecordingSink(), RecordingSink()
+    stream, other = idle_stream(pipai), fiftyfive_feed(fiftyfive)
+    for source, status, detail in reports:
+        for fold in (stream.health, other.health):
+            sink = fold.poll_sink() if source == "poll" else fold.stream_sink(0)
+            sink.health("pipai", status, detail)
+    theirs = [
+        (v, st, d.replace("engine state", "strategy status")) for v, st, d in fiftyfive.healths
+    ]
+    assert pipai.healths == theirs
+    connecting, polling, live = FeedStatus.CONNECTING, FeedStatus.POLLING, FeedStatus.LIVE
+    down, reconnecting = FeedStatus.DOWN, FeedStatus.RECONNECTING
+    assert pipai.statuses == [connecting, polling, live, reconnecting, polling, down, polling, live]
+    assert pipai.healths[3:6] == [
+        (
+            "pipai",
+            FeedStatus.RECONNECTING,
+            "stream reconnecting: PipAI stream dropped (close code 1012); reconnecting",
+        ),
+        (
+            "pipai",
+            FeedStatus.POLLING,
+            f"stream down (cannot reach PipAI stream at {IDLE_WS}: OSError refused); "
+            "strategy status still polled",
+        ),
+        ("pipai", FeedStatus.DOWN, "PipAI answered HTTP 503 when listing strategies"),
+    ]
+    await other.client.aclose()
+
+
+async def test_stream_down_while_the_list_reads_is_polling_saying_so(sim: SimServer) -> None:
+    """No stream to be had (nothing listens at the stream's address) while the REST list
+    answers: the venue shows POLLING in 55-tech's words, with every strategy."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        ws_url = f"ws://127.0.0.1:{closed.getsockname()[1]}/v1/ws"
+        sink = RecordingSink()
+        async with feeding(settings_for(sim, "pipai", ws_url=ws_url), sink):
+            await sink.wait_for(
+                lambda s: (
+                    len(s.targets) == 30
+                    and s.statuses[-1:] == [FeedStatus.POLLING]
+                    and "down" in s.healths[-1][2]
+                )
+            )
+    status, detail = sink.healths[-1][1:]
+    assert status is FeedStatus.POLLING
+    assert detail.startswith(f"stream down (cannot reach PipAI stream at {ws_url}: ")
+    assert detail.endswith("); strategy status still polled")
+    assert FeedStatus.DOWN not in sink.statuses and FeedStatus.LIVE not in sink.statuses
+    assert len(sink.targets) == 30

@@ -21,7 +21,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
-from console.venues.kit.base import Secret
+from console.venues.kit.base import FeedStatus, Secret
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from console.venues.pipai.client import PipAIClient
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin, sim_counters
@@ -241,7 +241,8 @@ async def test_echoed_secrets_never_reach_the_feed_health_or_any_log_line(
     client = PipAIClient(settings_for(sim, "pipai"))
     task = asyncio.create_task(client.run_feed(sink))
     try:
-        await sink.wait_for(lambda s: s.snapshots >= 1)
+        # subscribed (after the notice): the list arrives from the poller before that
+        await sink.wait_for(lambda s: s.snapshots >= 1 and FeedStatus.LIVE in s.statuses)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

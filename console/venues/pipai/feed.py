@@ -2,22 +2,30 @@
 
 On every (re)connect: authenticate with a first ``auth`` frame (so no credential ever
 lands in a URL or a proxy log), subscribe to ``strategy.status`` / ``"*"``, report LIVE,
-then resync the full list from REST. Lifecycle events (deployed, paused, error) patch
-the row's state at once and queue a re-fetch of that strategy (the docs advise a GET
-after any lifecycle event); position events patch ``open_positions``/``pnl``; order
-events are only counted. A gap in ``seq`` [INF] or the slow timer (10 × poll interval)
-triggers a full resync, which catches anything the stream missed.
+then wake the poller for a full resync from REST. Lifecycle events (deployed, paused,
+error) patch the row's state at once and queue a re-fetch of that strategy (the docs
+advise a GET after any lifecycle event); position events patch
+``open_positions``/``pnl``; order events are only counted. A gap in ``seq`` [INF], a
+(re)connect or the slow timer (10 × poll interval) triggers a full resync, which catches
+anything the stream missed.
+
+The pieces are kit's, wired as 55-tech's feed: the resync is
+:func:`~console.venues.kit.feeds.poll_forever` (woken early by a connect or a ``seq``
+gap), the stream runs under :func:`~console.venues.kit.feeds.stream_forever`, and their
+health folds into one mark in :class:`~console.venues.kit.health.HealthFold`: DOWN when
+the list cannot be read (in PipAI's words), LIVE when the stream is subscribed,
+RECONNECTING while it retries, POLLING when it stays down but the list still reads.
 
 Everything this module writes — FeedError texts (hence health details), log lines at
 every level — passes through the venue's scrubber first
 (:class:`~console.venues.kit.scrubber.VenueScrubber`): PipAI's stream frames may quote
-the key or the signature of the auth frame back at us.
+the key or the signature of the auth frame back at us; the WebSocket library logs
+through kit's :class:`~console.venues.kit.ws_log.ScrubbingLogger`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,8 +36,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from console.core.model import Target
-from console.venues.kit.base import FeedSink, FeedStatus, VenueSettings
-from console.venues.kit.feeds import Backoff, FeedError, stream_forever
+from console.venues.kit.base import FeedSink, VenueSettings
+from console.venues.kit.feeds import Backoff, FeedError, poll_forever, stream_forever
+from console.venues.kit.health import HealthFold
 from console.venues.kit.scrubber import VenueScrubber
 from console.venues.kit.ws_log import ScrubbingLogger
 from console.venues.pipai.mapping import (
@@ -73,21 +82,34 @@ class StatusStream:
         self._auth_frame = auth_frame
         self.scrubber = scrubber
         self._ws_log = ScrubbingLogger(_ws_log, scrubber.scrub)
-        self._live = False
-        self._poll_failed = False
+        self.health = HealthFold(sink, self.venue, 1, scrubber.scrub, polled="strategy status")
         self._seq: int | None = None
-        self._resync_soon = asyncio.Event()
+        self._resync_soon = asyncio.Event()  # wakes the poller: resync from REST now
         self._refetch_ids: set[str] = set()
         self._refetch_wake = asyncio.Event()
 
     async def run(self) -> None:
         """Stream, slow resync and re-fetches side by side until cancelled."""
         backoff = Backoff(base_s=min(0.5, self.settings.poll_interval_s), cap_s=30.0)
+        interval = self.settings.poll_interval_s * SLOW_RESYNC_FACTOR
         async with asyncio.TaskGroup() as group:
             group.create_task(
-                stream_forever(self.venue, self._connect_and_run, self.sink, backoff=backoff)
+                stream_forever(
+                    self.venue, self._connect_and_run, self.health.stream_sink(0), backoff=backoff
+                )
             )
-            group.create_task(self._resync_forever())
+            group.create_task(
+                poll_forever(
+                    self.venue,
+                    self._list_all,
+                    self.health.poll_sink(),
+                    interval,
+                    # a failed read is retried sooner, never later than the next resync
+                    backoff=Backoff(base_s=min(interval, 1.0), cap_s=interval),
+                    wake=self._resync_soon,
+                    words=_words,  # PipAI's words, already scrubbed (the fold scrubs again)
+                )
+            )
             group.create_task(self._refetch_forever())
 
     # ----- the stream ---------------------------------------------------------------
@@ -111,10 +133,9 @@ class StatusStream:
                 logger=self._ws_log,
             ) as ws:
                 await self._handshake(ws, timeout)
-                self._live = True
                 self._seq = None
                 on_live()
-                await self._resync()
+                self._resync_soon.set()  # events may have been missed while not subscribed
                 async for raw in ws:
                     self._on_frame(raw)
         except InvalidStatus as exc:
@@ -129,8 +150,6 @@ class StatusStream:
             raise FeedError(
                 f"cannot reach PipAI stream at {self.ws_url}: {type(exc).__name__} {exc}"
             ) from None
-        finally:
-            self._live = False
 
     async def _handshake(self, ws: ClientConnection, timeout: float) -> None:
         await ws.send(json.dumps(self._auth_frame()))
@@ -197,31 +216,7 @@ class StatusStream:
             if attrs:
                 self.sink.patch(self.venue, strategy_id, attrs=attrs)
 
-    # ----- REST helpers -------------------------------------------------------------
-    async def _resync(self) -> None:
-        self.sink.snapshot(self.venue, await self._list_all())
-
-    async def _resync_forever(self) -> None:
-        """Every 10 × poll interval (or at once after a seq gap) re-read the whole list."""
-        interval = self.settings.poll_interval_s * SLOW_RESYNC_FACTOR
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await self._resync_soon.wait()
-            self._resync_soon.clear()
-            try:
-                await self._resync()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._poll_failed = True
-                self.sink.health(self.venue, FeedStatus.DOWN, self.scrubber.scrub(_words(exc)))
-                continue
-            if self._poll_failed:
-                self._poll_failed = False
-                status = FeedStatus.LIVE if self._live else FeedStatus.POLLING
-                self.sink.health(self.venue, status)
-
+    # ----- re-fetches ---------------------------------------------------------------
     async def _refetch_forever(self) -> None:
         """Re-read strategies named by lifecycle events, coalesced per id."""
         while True:
