@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import unquote, urlsplit
 
 import apprise
@@ -197,7 +197,36 @@ class Alerter:
         return AlertResult("sent")
 
     async def test(self) -> AlertResult:
-        """``trading-console alert-test``: one message to every URL, past filters and limits."""
-        alert = Alert("test", "alert test", "trading-console: this is a test alert; "
-                      "if you read this, alerts reach you.")  # fmt: skip
-        return await self.send(alert, force=True)
+        """One test message to every URL at once, past filters and limits."""
+        return await self.send(_TEST, force=True)
+
+    def endpoints(self) -> list[str]:
+        """Each URL as words may name it: Apprise's private form without its options, each
+        part scrubbed (``json://127.0.0.1:8080/***/***``): the endpoint, never its secret."""
+        names = []
+        for server in self._apprise:
+            parts = urlsplit(cast(Callable[..., str], server.url)(privacy=True))
+            path = "/".join(self.clean(segment) for segment in parts.path.split("/"))
+            names.append(self.clean(f"{parts.scheme}://{parts.netloc}") + path)
+        return names
+
+    async def test_each(self) -> list[tuple[str, AlertResult]]:
+        """``trading-console alert-test``: the test message to each URL on its own, and
+        what each answered (named by :meth:`endpoints`)."""
+        title = self.clean(f"[{self.profile}] {_TEST.title}" if self.profile else _TEST.title)
+        results = []
+        for name, server in zip(self.endpoints(), self._apprise, strict=True):
+            try:
+                ok = await server.async_notify(body=self.clean(_TEST.body), title=title,
+                                               notify_type=apprise.NotifyType.INFO)  # fmt: skip
+                result = AlertResult("sent") if ok else AlertResult(
+                    "failed", "the endpoint did not accept it (see the log)")  # fmt: skip
+            except Exception as exc:
+                result = AlertResult("failed", self.clean(f"{type(exc).__name__}: {exc}"))
+            self.history.append((self.clock(), _TEST, result))
+            results.append((name, result))
+        return results
+
+
+_TEST = Alert("test", "alert test", "trading-console: this is a test alert; "
+              "if you read this, alerts reach you.")  # fmt: skip

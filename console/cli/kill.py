@@ -6,16 +6,21 @@ kill key, asks the operator to type the profile label (unless ``--yes``), dispat
 every venue at once, verifies by re-reading, and exits 0 only when every target of every
 venue is verified halted. Whatever the venues answer, it ends within its deadlines in a
 report that names what it could not cover (docs/EMERGENCY.md, "The deadline model").
+With alerts configured in the profile, "kill started" and the final report also go to
+its alert URLs (docs/AUTOMATION.md); an alert never delays the calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
 from typing import Any
 
+from console.automation.alerts import Alert, Alerter
+from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
 from console.cli.control import did_you_mean
 from console.core.dispatcher import ItemResult, Report
 from console.core.kill import KillPlan, KillScope, build_kill_plan
@@ -49,14 +54,17 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-async def kill(session: Session, args: argparse.Namespace) -> int:
+ALERT_WAIT_S = 20.0  # at most this long after the report for the alerts to go out
+
+
+async def kill(session: Session, args: argparse.Namespace, alerter: Alerter | None = None) -> int:
     try:
-        return await _locked_kill(session, args)
+        return await _locked_kill(session, args, alerter)
     finally:
         await session.aclose()
 
 
-async def _locked_kill(session: Session, args: argparse.Namespace) -> int:
+async def _locked_kill(session: Session, args: argparse.Namespace, alerter: Alerter | None) -> int:
     if args.venue and args.venue not in session.clients:
         _err(f"no venue {args.venue!r} in this profile{did_you_mean(args.venue, session.clients)}; "
              f"venues: {', '.join(session.clients)}")  # fmt: skip
@@ -71,13 +79,13 @@ async def _locked_kill(session: Session, args: argparse.Namespace) -> int:
             _out(json.dumps({"summary": "not started", "refused": str(exc)}, sort_keys=True))
         return EXIT_KILL_RUNNING
     try:
-        return await _kill(session, args)
+        return await _kill(session, args, alerter)
     finally:
         if lock is not None:
             lock.release()
 
 
-async def _kill(session: Session, args: argparse.Namespace) -> int:
+async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | None) -> int:
     started = time.monotonic()
     open_intents = _open_intents(session)
     failures = await session.refresh()
@@ -109,8 +117,13 @@ async def _kill(session: Session, args: argparse.Namespace) -> int:
         print(printable(line), file=sys.stderr)
 
     confirmed = time.monotonic()
+    who, at = str(session.journal.operator), time.time()
+    alerts = _Alerts(alerter)
+    alerts.send(kill_started_alert(who, kp.plan.title, total, at))  # beside the calls
     report = await session.dispatcher.run(kp.plan, on_result=progress)
     elapsed = time.monotonic() - confirmed
+    alerts.send(run_alert(record_report(RunRecord(who, at, kp.plan.title), kp, report), "report"))
+    await alerts.wait()
     summary = _summary(report, kp)
     journal_failed, record = _journal_state(session)
     head = _chain_head(session)
@@ -135,6 +148,27 @@ async def _kill(session: Session, args: argparse.Namespace) -> int:
         if head:
             _out(f"journal chain head {head}")
     return _exit_code(report, kp, journal_failed)
+
+
+class _Alerts:
+    """The kill's alerts, sent in the background so that no call waits for them."""
+
+    def __init__(self, alerter: Alerter | None) -> None:
+        self.alerter = alerter
+        self.tasks: list[asyncio.Task[object]] = []
+
+    def send(self, alert: Alert) -> None:
+        if self.alerter is not None:
+            self.tasks.append(asyncio.create_task(self.alerter.send(alert)))
+
+    async def wait(self) -> None:
+        if not self.tasks:
+            return
+        _, pending = await asyncio.wait(self.tasks, timeout=ALERT_WAIT_S)
+        for task in pending:
+            task.cancel()
+        if pending:
+            _err(f"{len(pending)} alert(s) not sent within {ALERT_WAIT_S:g} s; the kill is done")
 
 
 def _summary(report: Report, kp: KillPlan) -> str:

@@ -12,6 +12,7 @@ Exit codes (documented in the README):
   8  audit --verify: the journal's hash chain is broken, or the journal cannot be read
   9  kill: another kill of this profile is running (it holds the lock); nothing was sent
  10  kill: every target verified halted, but the journal failed (the record is elsewhere)
+ 11  automate: another runner acts for this profile (it holds the runner lock); not started
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from console.cli import audit, control, kill, sim
+from console.automation.alerts import Alerter
+from console.cli import audit, automate, control, kill, sim
 from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
@@ -123,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     kill.add_parsers(sub, common)
     audit.add_parser(sub, common)
+    automate.add_parsers(sub, common)
 
     shots = sub.add_parser(
         "screenshots",
@@ -175,11 +179,13 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command in ("stop", "pause", "resume", "start"):
             return asyncio.run(control.control(_session(profile), args))
         if args.command == "kill":
-            return asyncio.run(kill.kill(_session(profile), args))
+            return asyncio.run(kill.kill(_session(profile), args, _kill_alerter(profile)))
         if args.command == "audit":
             needs_venues = args.interrupted and getattr(args, "verify", False)
             session = _session(profile) if needs_venues else _audit_session(profile)
             return audit.audit(session, args)
+        if args.command in automate.COMMANDS:
+            return automate.run(args.command, profile, args, _session)
         parser.error(f"unknown command {args.command!r}")
     except (ConfigError, VenueConfigError) as exc:
         for line in str(exc).splitlines():
@@ -230,6 +236,17 @@ def _audit_session(profile: Profile) -> Session:
     """The journal alone: reading the audit trail needs no venue credentials."""
     journal = Journal.open(profile.journal_path, profile=profile.name)
     return Session(session_options(profile), [], journal)
+
+
+def _kill_alerter(profile: Profile) -> Alerter | None:
+    """The profile's alerter for a kill's alerts; a broken alert URL never stops a kill."""
+    if not profile.config.alerts.urls:
+        return None
+    try:
+        return profile.alerter(time.time)
+    except ConfigError as exc:
+        print(f"trading-console: warning: no alerts for this kill: {exc}", file=sys.stderr)
+        return None
 
 
 def _run_console(profile: Profile, args: argparse.Namespace) -> int:
