@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from console.automation.alerts import Alert, AlertConfigError, Alerter, resolve_ref
+from console.automation.alerts import Alert, AlertConfigError, Alerter
 from console.automation.config import (
     AlertsConfig,
     AutomationConfig,
@@ -49,6 +49,7 @@ from console.automation.config import (
     GuardConfig,
     ScheduleConfig,
 )
+from console.config_alerts import profile_alerter
 from console.config_errors import error_lines, suggestion
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.registry import VENUE_CLIENTS
@@ -286,40 +287,15 @@ class Profile:
     ) -> Alerter:
         """The profile's alerter, its URL references resolved; a reference that does not
         resolve (or a value Apprise cannot use) is a :class:`ConfigError` in words."""
-        env = os.environ if env is None else env
-        cfg = self.config.alerts
-        secrets = self._secrets() if any(r.startswith("secret:") for r in cfg.urls) else {}
-        urls = []
-        for i, ref in enumerate(cfg.urls):
-            try:
-                urls.append(resolve_ref(ref, env, secrets, self.source.parent))
-            except AlertConfigError as exc:
-                raise ConfigError(f"{self._where(i, ref)}: {exc}; {self._instead(ref)}") from None
-        alerter = Alerter(cfg, urls, clock=clock, profile=self.name, local=local)
-        for n in alerter.bad_urls:
-            ref = cfg.urls[n - 1]
-            raise ConfigError(
-                f"{self._where(n - 1, ref)}: the value it reads is not a URL Apprise can send "
-                "to; write an Apprise URL there (e.g. json://host/path, slack://…, ntfy://…)"
-            )
-        return alerter
-
-    def _where(self, index: int, ref: str) -> str:
-        return f"{self.source}: profile {self.name!r}, alerts: URL #{index + 1} ({ref})"
-
-    def _instead(self, ref: str) -> str:
-        """What to write so that ``ref`` resolves."""
-        kind, _, key = ref.partition(":")
-        if kind == "env":
-            return f"set it (export {key}='json://…') or use secret:SECTION.KEY"
-        if kind == "secret":
-            section, _, item = key.partition(".")
-            where = self._secrets_path()
-            if where is None:
-                return (f'set secrets_file in the profile and write [{section}] {item or "KEY"} = '
-                        '"<apprise URL>" in it')  # fmt: skip
-            return f'write [{section}] {item or "KEY"} = "<apprise URL>" in {where}'
-        return "write the Apprise URL alone in that file, readable by you only (chmod 600)"
+        try:
+            return profile_alerter(
+                self.config.alerts, where=f"{self.source}: profile {self.name!r}",
+                secrets_path=self._secrets_path(), secrets=self._secrets,
+                base=self.source.parent, env=os.environ if env is None else env,
+                clock=clock, profile=self.name, local=local,
+            )  # fmt: skip
+        except AlertConfigError as exc:
+            raise ConfigError(str(exc)) from None
 
     def _secrets_path(self) -> Path | None:
         if self.config.secrets_file is None:

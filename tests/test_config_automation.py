@@ -28,9 +28,9 @@ def one_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> 
     assert code == 2, err
     assert "Traceback" not in err
     [line] = err.splitlines()
-    prefix = f"trading-console: {path}: profile 'prod', "
-    assert line.startswith(prefix), line
-    return line.removeprefix(prefix)
+    prefix = f"trading-console: {path}: profile 'prod'"
+    assert line.startswith((prefix + ", ", prefix + ": ")), line
+    return line.removeprefix(prefix)[2:]
 
 
 def test_a_bad_cron_names_the_schedule_and_the_five_fields(

@@ -332,7 +332,7 @@ class AutomationRunner:
         del self.records[:-50]
         fields = {k: v for k, v in record.as_json().items() if k not in ("who", "time")}
         self.events.write(record.at, "run", record.who, **fields)
-        log.info("%s: %s — %s", record.who, record.title, record.summary)
+        log.info("%s — %s", record.title, record.summary)  # the title starts with who
         return record
 
     async def _report(self, record: RunRecord, event: str) -> None:
