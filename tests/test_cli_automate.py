@@ -30,7 +30,7 @@ from tests.automation.support import Webhook, make_session, webhook
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tok-s3cr3t-7f1e"  # in the webhook's URL: the secret no alert may carry
 SCOPE = {"venue": "x3algo", "name": "*mean reversion*"}
-LEAD_S = 15  # the schedule's lead over the process start (imports, the first read)
+LEAD_S = 20  # the schedule's lead over the process start (imports, the first read)
 
 
 def write_profile(sim: SimServer, folder: Path, hook: Webhook, **extra: Any) -> Path:
@@ -255,3 +255,26 @@ async def test_automation_shows_schedules_guards_the_timer_and_who_acts(
     assert status["active"] is None and [s["name"] for s in status["schedules"]] == ["close"]
     [close] = status["schedules"]
     assert close["next_run"].endswith(":00:00.000Z") or close["next_run"].endswith(":30:00.000Z")
+
+
+async def test_automate_ends_cleanly_on_sigint_too(sim: SimServer, tmp_path: Path) -> None:
+    async with webhook() as hook:
+        config = write_profile(sim, tmp_path, hook)
+        proc = await tc("--config", str(config), "automate")
+        assert proc.stderr is not None
+        out = Output(proc.stderr)
+        try:
+            await out.wait_for(lambda s: "automation of profile sim acts: 0 schedule(s)" in s, 60)
+            proc.send_signal(signal.SIGINT)
+            code = await asyncio.wait_for(proc.wait(), 60)
+            await asyncio.wait_for(out.task, 10)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert code == 0, "\n".join(out.lines)
+    assert out.lines[-1] == (
+        "trading-console: automation of profile 'sim' stopped on SIGINT: runner lock released, "
+        "venues closed; exit 0"
+    )
+    assert "Traceback" not in "\n".join(out.lines)

@@ -89,6 +89,8 @@ async def _automate(profile: Profile, session: Session, alerter: Alerter) -> int
     stop = asyncio.Event()
     caught: list[str] = []
     loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # first: a signal from now on ends it cleanly
+        loop.add_signal_handler(sig, _on_signal, sig, stop, caught)
     try:
         if not runner.claim():
             _err(f"automation of profile {profile.name!r} is already run by {runner.holder}; "
@@ -103,8 +105,6 @@ async def _automate(profile: Profile, session: Session, alerter: Alerter) -> int
             _log.warning(
                 "profile %s has no schedules, guards or dead-man timer: only venue-down "
                 "alerts will be sent", profile.name)  # fmt: skip
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, _on_signal, sig, stop, caught)
         code = await run_headless(session, runner, stop)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
