@@ -24,7 +24,7 @@ class SeenApp:
 
     runs: ClassVar[list[dict[str, Any]]] = []
 
-    def __init__(self, session: Session, **_: Any) -> None:
+    def __init__(self, session: Session, control: object, **_: Any) -> None:
         self.session = session
         self.return_code = 0
 
