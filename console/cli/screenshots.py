@@ -318,7 +318,7 @@ async def _overview_now(pilot: Any, app: Any) -> None:
     """The overview's cards as they are now, not as of their last 0.5 s refresh: a
     picture taken sooner after the first paint would otherwise show empty cards, and
     whether it does would depend on how warm the process is."""
-    from console.tui.overview import Overview
+    from console.tui.widgets.overview import Overview
 
     for overview in app.screen.query(Overview):
         if overview.shown():

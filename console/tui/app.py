@@ -34,13 +34,11 @@ from console.core.dispatcher import Report
 from console.core.model import Target, TargetKind
 from console.core.ports import ControlPort, FeedStatus, StateSource
 from console.tui.arming import ArmState
-from console.tui.banner import GlobalBanner, find_block
 from console.tui.controllers.audit import AuditController
 from console.tui.controllers.control import ControlController
 from console.tui.controllers.kill import WATCH_S, KillController
 from console.tui.focus import KeyRoutes
 from console.tui.format import Tones
-from console.tui.header import ConsoleHeader
 from console.tui.heap import QuietCollector
 from console.tui.keymap import (
     APP_BINDINGS,
@@ -52,14 +50,18 @@ from console.tui.keymap import (
     validate_keymap,
     with_readonly_twins,
 )
-from console.tui.main_screen import MainScreen, PanelShown
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.modals.help import HelpScreen
-from console.tui.outcomes import OutcomesView
 from console.tui.palette import Command, ConsoleCommands, console_commands
 from console.tui.panels import API_KINDS, PANELS, TargetPanel
-from console.tui.target_screen import TargetScreen
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.help import HelpScreen
+from console.tui.screens.main import MainScreen, PanelShown
+from console.tui.screens.target import TargetScreen
+from console.tui.textual_compat import notifications
+from console.tui.textual_compat.app_state import exiting, queued_input, shutting_down
 from console.tui.themes import install_themes, theme_commands, theme_notice
+from console.tui.widgets.banner import GlobalBanner, find_block
+from console.tui.widgets.header import ConsoleHeader
+from console.tui.widgets.outcomes import OutcomesView
 
 log = logging.getLogger(__name__)
 FIRST_PAINT_TICK_S = 0.05
@@ -228,20 +230,19 @@ class ConsoleApp(App[None]):
             self.key_routes.read(event, self.focused)
         await super().on_event(event)
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         # Before App's own: a key typed before focus moved goes where focus went.
         self.key_routes.misrouted(self, event)
 
     def input_waiting(self) -> bool:
         """A key or click queued for the app but not handled yet (it came in during this
         tick): the moment is not quiet, whatever ``last_input`` says."""
-        queued = getattr(self._message_queue, "values", ())  # Textual's own Queue: a deque
-        return any(isinstance(m, events.Key | events.MouseDown) for m in queued)
+        return queued_input(self)
 
     # ----- the tick -------------------------------------------------------------------
     def _until_first_rows(self) -> None:
         """Tick fast until the panel on screen has rows: the first paint should not wait."""
-        if self._exit or not self._main.is_attached:
+        if exiting(self) or not self._main.is_attached:
             return  # shutting down: the panels may be gone already
         if self.active_panel.rows.shown or time.time() - self.started_at > 30:
             self._eager.stop()
@@ -250,13 +251,13 @@ class ConsoleApp(App[None]):
 
     def tick(self) -> None:
         """Drain the store and redraw what changed; a display bug never kills the console."""
-        if self._exit or not self._main.is_attached:
+        if exiting(self) or not self._main.is_attached:
             return  # shutting down (or not up yet): nothing left to draw on
         try:
             self._tick()
             self._tick_failures = 0
         except Exception as exc:
-            if self._closing or self._closed or not self._running or self._exit:
+            if shutting_down(self):
                 return  # widgets already going away at shutdown: nothing to draw on
             log.exception("redraw failed")
             self._tick_failures += 1
@@ -528,14 +529,12 @@ class ConsoleApp(App[None]):
         self.call_later(self._trim_notifications)  # after the Notify just posted
 
     def _trim_notifications(self) -> None:
-        shown = list(self._notifications)
-        excess = len(shown) - MAX_TOASTS
+        on_screen = notifications.shown(self)
+        excess = len(on_screen) - MAX_TOASTS
         if excess <= 0:
             return
-        order = sorted(shown, key=lambda n: (n.severity == "error", n.raised_at))
-        for note in order[:excess]:
-            self._unnotify(note, refresh=False)
-        self._refresh_notifications()
+        order = sorted(on_screen, key=lambda n: (n.severity == "error", n.raised_at))
+        notifications.withdraw(self, order[:excess])
 
     def _restyle(self, theme: Theme) -> None:
         """A theme change restyles the rows: cell styles are built from the theme's

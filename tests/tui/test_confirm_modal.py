@@ -12,8 +12,8 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State, Target, TargetKind
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.modals.confirm import ConfirmScreen, confirm_label
 from console.tui.planning import PlanDraft, target_facts
+from console.tui.screens.confirm import ConfirmScreen, confirm_label
 from tests.tui.fakes import FakeVenue
 from tests.tui.pilot_support import burst, show_row, wait_for
 

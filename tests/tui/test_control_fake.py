@@ -11,8 +11,8 @@ from textual.widgets import Button, Input
 from console.core.model import ActionKind, Outcome, OutcomeKind
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.modals.quit import QuitScreen
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.quit import QuitScreen
 from tests.tui.fakes import FakeClock, FakeVenue, fake_session
 from tests.tui.pilot_support import cell, journal, log_text, wait_for
 

@@ -20,7 +20,7 @@ from console.core.reverify import Recheck
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.kill.kill_modal import KillScreen
-from console.tui.modals.confirm import ConfirmScreen
+from console.tui.screens.confirm import ConfirmScreen
 from tests.tui.fakes import FakeVenue
 from tests.tui.pilot_support import journal, log_text, wait_for
 

@@ -18,9 +18,9 @@ from console.core.operator import Operator
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
 from console.tui.app import ConsoleApp
-from console.tui.live_static import LiveStatic
-from console.tui.modals.confirm import ConfirmScreen
 from console.tui.panels.engines import _reason
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.widgets.live_static import LiveStatic
 from console.venues.registry import session_for
 from tests.support import settings_for
 from tests.tui.fakes import FakeVenue

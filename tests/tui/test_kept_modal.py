@@ -7,7 +7,7 @@ from textual.color import Color
 from textual.dom import DOMNode
 from textual.widgets import Static
 
-from console.tui.modals.kept import KeptModal
+from console.tui.screens.kept import KeptModal
 
 
 class Dialog(KeptModal[None]):

@@ -9,8 +9,8 @@ from textual.widgets import Input
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.keymap import help_rows, validate_keymap
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.modals.help import HelpScreen
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.help import HelpScreen
 from tests.tui.fakes import FakeClock, FakeVenue, fake_session
 from tests.tui.pilot_support import burst, cell, row_keys, wait_for
 

@@ -13,8 +13,8 @@ from textual.widgets import Button, Input, RadioButton, Static, Switch
 from console.core.model import Outcome, OutcomeKind, State
 from console.core.session import Session
 from console.tui.kill.kill_modal import KillScreen
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.modals.help import HelpScreen
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.help import HelpScreen
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import journal, log_text, wait_for
 from tests.tui.test_kill_support import (

@@ -20,8 +20,8 @@ from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.kill.columns import Col, fit
 from console.tui.kill.progress import KillProgressScreen
-from console.tui.modals.quit import QuitScreen
 from console.tui.screens.audit import AuditScreen
+from console.tui.screens.quit import QuitScreen
 from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import journal, wait_for

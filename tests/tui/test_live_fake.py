@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.banner import GlobalBanner
+from console.tui.widgets.banner import GlobalBanner
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import cell, wait_for
 

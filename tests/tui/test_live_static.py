@@ -9,7 +9,7 @@ from textual.geometry import Size
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from console.tui.live_static import LiveStatic
+from console.tui.widgets.live_static import LiveStatic
 
 
 class Harness(App[None]):

@@ -9,7 +9,7 @@ from textual.color import Color
 from textual.dom import DOMNode
 
 from console.tui.app import ConsoleApp
-from console.tui.main_screen import MainScreen
+from console.tui.screens.main import MainScreen
 from tests.tui.fakes import FakeClock, fake_session, fake_venues
 
 

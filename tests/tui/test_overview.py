@@ -14,10 +14,10 @@ from textual.widgets import TabbedContent
 from console.core.model import State
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.live_static import LiveStatic
-from console.tui.main_screen import OVERVIEW_PANE
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.overview import Overview
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.main import OVERVIEW_PANE
+from console.tui.widgets.live_static import LiveStatic
+from console.tui.widgets.overview import Overview
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import wait_for
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from console.tui.overview import Overview
+from console.tui.widgets.overview import Overview
 from tests.tui.test_snapshots import BIG, SSH, Snap, colour_allowed, make_app, settle
 
 __all__ = ["colour_allowed"]  # the autouse fixture: NO_COLOR must not change the snapshot

@@ -35,11 +35,11 @@ from console.tui.kill.plan_text import counts_table, leaves_text
 from console.tui.kill.progress import KillProgressScreen
 from console.tui.kill.report import report_rows
 from console.tui.kill.run import KillRun
-from console.tui.outcomes import describe
 from console.tui.panels import PANELS
 from console.tui.panels.columns import RowContext
 from console.tui.screens.audit import AuditScreen
 from console.tui.screens.audit_rows import entry_cells
+from console.tui.widgets.outcomes import describe
 from tests.tui.fakes import FROZEN, FakeClock, FakeVenue, fake_session
 from tests.tui.pilot_support import cell, log_text, wait_for
 from tests.tui.test_kill_support import (

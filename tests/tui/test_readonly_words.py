@@ -9,8 +9,8 @@ import pytest
 from textual.widgets._toast import Toast
 
 from console.tui.app import MAX_TOASTS, ConsoleApp
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.outcomes import OutcomesView
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.widgets.outcomes import OutcomesView
 from tests.tui.fakes import FakeClock, fake_session, fake_venues, preload
 from tests.tui.pilot_support import journal, wait_for
 

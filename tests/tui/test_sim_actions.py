@@ -20,7 +20,7 @@ from console.core.operator import Operator
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
 from console.tui.app import ConsoleApp
-from console.tui.modals.confirm import ConfirmScreen
+from console.tui.screens.confirm import ConfirmScreen
 from console.venues.registry import make_client, session_for
 from tests.support import set_knobs, settings_for, sim_admin
 from tests.tui.pilot_support import cell, log_text, wait_for

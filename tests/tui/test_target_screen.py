@@ -11,8 +11,8 @@ from pathlib import Path
 from console.core.model import ActionKind
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.target_screen import TargetScreen
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.target import TargetScreen
 from tests.tui.fakes import FakeClock, FakeVenue, fake_session, fake_venues, preload
 from tests.tui.pilot_support import burst, wait_for
 

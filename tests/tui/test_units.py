@@ -10,11 +10,11 @@ from rich.text import Text
 from console.core.model import ActionKind, State
 from console.core.session import Session
 from console.tui.arming import ArmState
-from console.tui.banner import find_block
 from console.tui.format import Cell, fmt_age, fmt_countdown, fmt_duration, one_line, sort_key
 from console.tui.keymap import DEFAULT_KEYS, validate_keymap
-from console.tui.outcomes import advice
 from console.tui.planning import PlanDraft, build_draft
+from console.tui.widgets.banner import find_block
+from console.tui.widgets.outcomes import advice
 from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FROZEN, FakeClock, FakeVenue, fake_session, preload
 

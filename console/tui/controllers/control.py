@@ -21,10 +21,10 @@ from console.core.ports import ControlPort, StateSource
 from console.core.scrub import printable
 from console.tui.arming import ArmState
 from console.tui.keymap import CONTROL_KINDS, display_key, effective_keys
-from console.tui.modals.confirm import ConfirmScreen
-from console.tui.outcomes import OutcomesView
 from console.tui.panels import TargetPanel
 from console.tui.planning import Excluded, PlanDraft, build_draft
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.widgets.outcomes import OutcomesView
 
 DISPATCH_GROUP = "dispatch"
 

@@ -38,8 +38,8 @@ from console.tui.kill.recheck import FeedRecovery
 from console.tui.kill.run import Key, KillRun
 from console.tui.kill.scope import panel_scope, scope_choices
 from console.tui.kill.watch import WatchKeeper
-from console.tui.modals.quit import QuitScreen
-from console.tui.outcomes import OutcomesView
+from console.tui.screens.quit import QuitScreen
+from console.tui.widgets.outcomes import OutcomesView
 
 WATCH_S = 0.5
 """How often the sticky watch looks at the store (it reads memory, never the network)."""

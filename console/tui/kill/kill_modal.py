@@ -32,7 +32,6 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static,
 from console.core.kill import KillPlan, KillScope
 from console.core.ports import StateSource
 from console.tui.format import Tones
-from console.tui.header import profile_class
 from console.tui.kill.eta import ControlRate, control_rate
 from console.tui.kill.plan_text import (
     clear_words,
@@ -44,6 +43,7 @@ from console.tui.kill.plan_text import (
     stale_venues,
 )
 from console.tui.kill.scope import ScopeChoice, venue_name
+from console.tui.widgets.header import profile_class
 
 CSS = Path(__file__).with_name("kill.tcss")
 

@@ -28,13 +28,13 @@ from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from console.core.dispatcher import Plan
 from console.tui.format import Tones
-from console.tui.header import profile_class
 from console.tui.kill.columns import fit, natural_widths
 from console.tui.kill.eta import fmt_eta
 from console.tui.kill.kill_modal import CSS, KillView
 from console.tui.kill.notes import notes_text, retry_question
 from console.tui.kill.report import SPECS, report_rows
 from console.tui.kill.run import KillRun, VenueCount
+from console.tui.widgets.header import profile_class
 
 REFRESH_S = 0.25
 COUNTER_COLUMNS = ("Plan", "Done", "OK", "Rej", "FAILED", "UNCERT", "Verified", "ETA")

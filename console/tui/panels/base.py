@@ -24,12 +24,12 @@ from console.core.ports import FeedStatus
 from console.core.store import Store
 from console.tui.focus import hand_on
 from console.tui.format import Tones, printable_text
-from console.tui.live_static import LiveStatic
 from console.tui.panels.columns import STATE_KEYS, Column, RowContext, fit_widths
 from console.tui.panels.freshness import ViewFacts, freshness_line
 from console.tui.panels.rows import Key, RowModel, row_key
 from console.tui.panels.table import TargetTable
 from console.tui.panels.tally import Tally
+from console.tui.widgets.live_static import LiveStatic
 
 FILTER_NOW_BELOW = 2000
 """Filter as each key is typed below this many rows; above, on the next tick (coalesced)."""

@@ -7,9 +7,9 @@ from textual.app import ComposeResult
 
 from console.core.model import ActionKind, State, Target, TargetKind
 from console.tui.format import Cell, fmt_countdown, fmt_datetime, fmt_duration, fmt_list, parse_iso
-from console.tui.live_static import LiveStatic
 from console.tui.panels.base import TargetPanel
 from console.tui.panels.columns import SELECT, Column, RowContext, attr_cell, status_cell
+from console.tui.widgets.live_static import LiveStatic
 
 
 def _window(target: Target, ctx: RowContext) -> Cell:

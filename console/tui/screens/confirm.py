@@ -36,10 +36,10 @@ from console.core.model import OptionSpec, OptionValue
 from console.core.scrub import printable
 from console.tui.focus import TypeAhead
 from console.tui.format import one_line, state_word
-from console.tui.header import PROFILE_COLOURS, profile_class
-from console.tui.modals.kept import KeptModal
 from console.tui.planning import PlanDraft, count_line, noun
+from console.tui.screens.kept import KeptModal
 from console.tui.textual_compat.clock import event_time
+from console.tui.widgets.header import PROFILE_COLOURS, profile_class
 
 LIST_LIMIT = 5000
 """Targets listed one per line; past this the list says how many more (the journal has all)."""

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from console.core.model import Target, TargetKind
 from console.tui.format import Tones, fmt_age, fmt_duration, one_line
-from console.tui.live_static import LiveStatic
+from console.tui.widgets.live_static import LiveStatic
 
 BLOCKS = (
     ("emergency", "EMERGENCY"),

@@ -28,8 +28,8 @@ from textual.widgets import Label
 from console.core.ports import FeedStatus
 from console.core.store import Store
 from console.tui.format import Tones, fmt_short_age
-from console.tui.live_static import LiveStatic
 from console.tui.panels.freshness import rate_text, streams
+from console.tui.widgets.live_static import LiveStatic
 
 WIDE = 160
 """From this many columns the header has room for every venue's event-rate sparkline."""

@@ -20,7 +20,7 @@ from textual.widgets import RichLog
 from console.core.dispatcher import ItemResult, Report
 from console.core.model import OutcomeKind
 from console.tui.format import Tones, fmt_clock, one_line, printable_text, state_word
-from console.tui.live_static import LiveStatic
+from console.tui.widgets.live_static import LiveStatic
 
 RETRY_HINT = "palette (: or ctrl+p): Retry failed"
 

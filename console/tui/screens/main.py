@@ -9,7 +9,7 @@ Bigger terminals get more, by breakpoint classes on the screen (``app.tcss``): f
 right, the cursor row in full beside the table; from :data:`TALL_FROM` rows (``-high``)
 the outcome log is taller. Columns take the room there is (``panels/columns.py``).
 
-The overview (:mod:`console.tui.overview`, one card per panel) is a strip above the
+The overview (:mod:`console.tui.widgets.overview`, one card per panel) is a strip above the
 panels from :data:`OVERVIEW_FROM` (class ``-overview``), else the tab ``0 Overview``.
 That tab has no rows: the keys that act on rows say so instead of acting on a panel the
 operator cannot see.
@@ -28,14 +28,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
 
-from console.tui.banner import GlobalBanner
-from console.tui.footer import SteadyFooter
-from console.tui.header import ConsoleHeader
 from console.tui.keymap import APP_BINDINGS, SCREEN_BINDINGS
-from console.tui.outcomes import OutcomesView
-from console.tui.overview import Overview
 from console.tui.panels import TargetPanel
 from console.tui.textual_compat.styles import stylesheet_generation
+from console.tui.widgets.banner import GlobalBanner
+from console.tui.widgets.footer import SteadyFooter
+from console.tui.widgets.header import ConsoleHeader
+from console.tui.widgets.outcomes import OutcomesView
+from console.tui.widgets.overview import Overview
 
 
 class PanelShown(Message):

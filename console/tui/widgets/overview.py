@@ -3,7 +3,7 @@
 A card says, per venue of its panel, how fresh the data is (the freshness line's words),
 how many targets are in each state, and the totals of :data:`~console.tui.panels.tally.
 TOTALS` (P&L, open positions, capital) where the kind has them. Where the terminal is
-big enough (:data:`~console.tui.main_screen.OVERVIEW_FROM`) the five cards are a strip
+big enough (:data:`~console.tui.screens.main.OVERVIEW_FROM`) the five cards are a strip
 above the panels; on smaller terminals they are the Overview tab (``0``).
 
 Cost: a card re-reads only the targets that changed since its last refresh (the panels'
@@ -23,10 +23,10 @@ from console.core.model import State
 from console.core.ports import FeedStatus
 from console.core.store import Store
 from console.tui.format import Tones, fmt_age, fmt_money, one_line
-from console.tui.live_static import LiveStatic
 from console.tui.panels import TargetPanel
 from console.tui.panels.freshness import FEED_WORDS
 from console.tui.panels.tally import TOTALS, VenueTally
+from console.tui.widgets.live_static import LiveStatic
 
 REFRESH_S = 0.5
 """How often a shown overview re-reads what changed (the ages count in seconds)."""

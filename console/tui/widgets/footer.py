@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from textual.widgets import Footer
 
+from console.tui.textual_compat.footer import bindings_ready
+
 
 class SteadyFooter(Footer):
     _composed: object = None
 
     def shown(self) -> object:
         """Everything :meth:`Footer.compose` reads, as one comparable value."""
-        if not self._bindings_ready or not self.is_attached:
+        if not bindings_ready(self) or not self.is_attached:
             return None
         app = self.app
         keys = [

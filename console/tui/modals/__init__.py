@@ -1,1 +1,0 @@
-"""Modal screens: confirmation, help, quit-while-running."""
