@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from console.automation.alerts import Alerter
+from console.automation.runner import AutomationRunner
 from console.cli import audit, automate, control, kill, sim
 from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
@@ -249,13 +250,37 @@ def _kill_alerter(profile: Profile) -> Alerter | None:
         return None
 
 
+def console_automation(
+    profile: Profile, session: Session
+) -> tuple[AutomationRunner | None, Alerter | None, list[str]]:
+    """The runner the console ticks while open (as ``automate`` builds it; none when the
+    profile has no schedules, guards, dead-man timer or alert URLs) and the alerter of the
+    kill's alerts. A broken alert reference never stops the console: it runs without
+    alerts and says so at start."""
+    cfg = profile.automation()
+    alerter: Alerter | None = None
+    problems: list[str] = []
+    if cfg.alerts.urls:
+        try:
+            alerter = profile.alerter(time.time)
+        except ConfigError as exc:
+            problems.append(f"no alerts will be sent: {exc}")
+    if not (cfg.schedules or cfg.guards or cfg.deadman.enabled or cfg.alerts.urls):
+        return None, alerter, problems
+    runner = AutomationRunner(session, cfg, clock=time.time, alerter=alerter)
+    return runner, alerter, problems
+
+
 def _run_console(profile: Profile, args: argparse.Namespace) -> int:
     from console.tui.app import ConsoleApp
 
     session = _session(profile)
     readonly = True if args.readonly else None
+    runner, alerter, problems = console_automation(profile, session)
     app = ConsoleApp(session, session.control, readonly=readonly, theme=args.theme or profile.app.theme,
-                     keymap=profile.app.keys, startup_warnings=profile.warnings())  # fmt: skip
+                     keymap=profile.app.keys, startup_warnings=profile.warnings(),
+                     automation=runner, alerter=alerter)  # fmt: skip
+    app.automation.problems += problems
     app.run()
     return app.return_code or 0
 

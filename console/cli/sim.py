@@ -229,8 +229,12 @@ def run_demo(args: argparse.Namespace, root: Path) -> int:
         session = session_for(session_options(profile), profile.venue_settings(), journal)
         readonly = True if getattr(args, "readonly", False) else None
         theme = getattr(args, "theme", None) or profile.app.theme
+        from console.cli.main import console_automation
+
+        runner, alerter, problems = console_automation(profile, session)
         app = ConsoleApp(session, session.control, readonly=readonly, theme=theme,
-                         keymap=profile.app.keys)  # fmt: skip
+                         keymap=profile.app.keys, automation=runner, alerter=alerter)  # fmt: skip
+        app.automation.problems += problems
         app.run()
         return app.return_code or 0
     finally:

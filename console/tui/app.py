@@ -30,11 +30,14 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
 
+from console.automation.alerts import Alerter
+from console.automation.runner import AutomationRunner
 from console.core.dispatcher import Report
 from console.core.model import Target, TargetKind
 from console.core.ports import ControlPort, FeedStatus, StateSource
 from console.tui.arming import ArmState
 from console.tui.controllers.audit import AuditController
+from console.tui.controllers.automation import AutomationController
 from console.tui.controllers.control import ControlController
 from console.tui.controllers.kill import WATCH_S, KillController
 from console.tui.focus import KeyRoutes
@@ -42,6 +45,7 @@ from console.tui.format import Tones
 from console.tui.heap import QuietCollector
 from console.tui.keymap import (
     APP_BINDINGS,
+    AUTOMATION_BINDINGS,
     KILL_BINDINGS,
     READONLY_BINDINGS,
     all_bindings,
@@ -76,7 +80,12 @@ class ConsoleApp(App[None]):
 
     CSS_PATH: ClassVar[str] = "app.tcss"
     TITLE = "trading-console"
-    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, *READONLY_BINDINGS, *KILL_BINDINGS]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *APP_BINDINGS,
+        *READONLY_BINDINGS,
+        *KILL_BINDINGS,
+        *AUTOMATION_BINDINGS,
+    ]
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     # Notifications (docs/CONSOLE.md, "Keys and looks"): at the top right, below the
     # header, tabs and freshness line, over the table's right-hand (non-essential)
@@ -106,7 +115,12 @@ class ConsoleApp(App[None]):
         theme: str | None = None,
         keymap: Mapping[str, str] | None = None,
         startup_warnings: Sequence[str] = (),
+        automation: AutomationRunner | None = None,
+        alerter: Alerter | None = None,
     ) -> None:
+        """``automation``: the profile's runner (as ``trading-console automate`` builds it),
+        ticked while the console is open; ``alerter``: the profile's alerts (the kill's too;
+        default: the runner's)."""
         super().__init__()
         self.state = state
         self.control_port = control
@@ -163,6 +177,9 @@ class ConsoleApp(App[None]):
             panel=lambda: self.active_panel,
             outcomes=lambda: self.main.query_one(OutcomesView),
         )
+        self.automation = AutomationController(
+            self, automation, alerter, operator=str(state.journal.operator)
+        )
         self.kill = KillController(
             self,
             state,
@@ -171,6 +188,7 @@ class ConsoleApp(App[None]):
             clock=clock,
             remember=self.controls.remember,
             audit=self.audit.open,
+            alerts=self.automation,
         )
 
     # ----- life cycle -----------------------------------------------------------------
@@ -217,9 +235,11 @@ class ConsoleApp(App[None]):
         self.call_after_refresh(self.tick)
         self.call_after_refresh(self.main.focus_active)
         self.set_interval(WATCH_S, self.kill.watch_tick, name="kill-watch")
+        self.automation.start()
         self.audit.offer_verification(at_start=True)
 
     async def on_unmount(self) -> None:
+        self.automation.release()
         self.heap.uninstall()
         await self.state.aclose()
 
@@ -228,6 +248,7 @@ class ConsoleApp(App[None]):
             self.last_input = time.monotonic()
         if isinstance(event, events.Key):
             self.key_routes.read(event, self.focused)
+            self.automation.key_pressed()  # the dead-man timer: the operator is here
         await super().on_event(event)
 
     async def on_key(self, event: events.Key) -> None:
@@ -329,6 +350,7 @@ class ConsoleApp(App[None]):
             armed_left=self.arm.left(now),
             arm_minutes=self.arm.minutes,
             running=f"RUNNING {running.done}/{len(running.plan)}" if running else "",
+            automation=self.automation.header_text(),
         )
         store = self.state.store
         engines = self._panel_of_kind[TargetKind.ENGINE].venues
@@ -354,11 +376,14 @@ class ConsoleApp(App[None]):
             return not self.arm.enabled(self.clock())
         if action == "arm":
             return self.arm.readonly
+        if action == "automation_skip":  # never bound while read-only and not armed
+            return self.automation.configured and self.arm.enabled(self.clock())
         return True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.controls.worker_changed(event)
         self.kill.worker_changed(event)
+        self.automation.worker_changed(event)
 
     # ----- capital keys: control and the kill (their controllers do the work) ----------
     def action_control(self, name: str) -> None:
@@ -378,6 +403,12 @@ class ConsoleApp(App[None]):
 
     def action_audit(self) -> None:
         self.audit.open(None)
+
+    def action_automation(self) -> None:
+        self.automation.open_screen()
+
+    def action_automation_skip(self) -> None:
+        self.automation.skip()
 
     # ----- lower-case keys ------------------------------------------------------------
     def action_arm(self) -> None:
@@ -443,7 +474,12 @@ class ConsoleApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(
-            HelpScreen(self.keys, readonly=self.arm.readonly, arm_minutes=self.arm.minutes)
+            HelpScreen(
+                self.keys,
+                readonly=self.arm.readonly,
+                arm_minutes=self.arm.minutes,
+                automation=self.automation.configured,
+            )
         )
 
     def action_filter(self) -> None:

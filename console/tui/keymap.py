@@ -26,7 +26,11 @@ from console.core.model import ActionKind
 KILL_KEY = "K"
 """Reserved for the emergency kill-all modal (issue 4); nothing else may take it."""
 
-CONTROL_IDS: frozenset[str] = frozenset({"pause", "stop", "resume", "start", "kill"})
+SKIP_ID = "automation.skip"
+"""Skip the next run of a schedule: it changes what automation will do, so it is a control
+key (never on a ctrl key; unbound while read-only and not armed; asks why first)."""
+
+CONTROL_IDS: frozenset[str] = frozenset({"pause", "stop", "resume", "start", "kill", SKIP_ID})
 """Bindings that change trading: unbound (hidden, refused) while read-only and not armed."""
 
 CONTROL_KINDS: Mapping[str, ActionKind] = {
@@ -76,6 +80,15 @@ KILL_BINDINGS: list[Binding] = [
 ]
 """The emergency stop's keys (issue 4). ``K`` is a *priority* binding so it works on every
 screen, modals included; Textual still lets a focused text box take the letter."""
+
+
+AUTOMATION_BINDINGS: list[Binding] = [
+    _b("m", "automation", "Automation: schedules, guards, timer", "automation", show=False),
+    _b("N", "automation_skip", "Skip the next run of a schedule (asks why)", SKIP_ID, show=False),
+]
+"""Automation's keys (issue 14): its screen, and skipping a schedule's next run. Listed on
+the help screen only when the profile has automation."""
+AUTOMATION_IDS: frozenset[str] = frozenset(str(b.id) for b in AUTOMATION_BINDINGS)
 
 
 def readonly_id(binding_id: str) -> str:
@@ -145,6 +158,8 @@ _GROUPS: Mapping[str, str] = {
     "kill": "control",
     "audit": "view",
     "kill_report": "view",
+    "automation": "view",
+    SKIP_ID: "control",
 }
 
 _DISPLAY: Mapping[str, str] = {
@@ -168,8 +183,8 @@ def console_bindings() -> list[Binding]:
 
 
 def all_bindings() -> list[Binding]:
-    """Every remappable binding, in help order: the console's, then the kill's."""
-    return [*console_bindings(), *KILL_BINDINGS]
+    """Every remappable binding, in help order: the console's, the kill's, automation's."""
+    return [*console_bindings(), *KILL_BINDINGS, *AUTOMATION_BINDINGS]
 
 
 def default_keys(bindings: Sequence[Binding] | None = None) -> dict[str, str]:
@@ -186,12 +201,13 @@ def effective_keys(keymap: Mapping[str, str]) -> dict[str, str]:
     return {**default_keys(), **keymap}
 
 
-def help_rows(keymap: Mapping[str, str]) -> list[KeyDoc]:
+def help_rows(keymap: Mapping[str, str], *, automation: bool = False) -> list[KeyDoc]:
+    """The help screen's rows; automation's keys only when the profile has automation."""
     keys = effective_keys(keymap)
     rows = []
     for binding in all_bindings():
         assert binding.id is not None
-        if binding.id.startswith("panel."):
+        if binding.id.startswith("panel.") or (binding.id in AUTOMATION_IDS and not automation):
             continue
         group = _GROUPS.get(binding.id, "move")
         rows.append(KeyDoc(binding.id, display_key(keys[binding.id]), binding.description, group))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from console.tui.keymap import CONTROL_KINDS, display_key, effective_keys
+from console.tui.keymap import CONTROL_KINDS, SKIP_ID, display_key, effective_keys
 
 if TYPE_CHECKING:
     from console.tui.app import ConsoleApp
@@ -65,6 +65,22 @@ def console_commands(app: ConsoleApp) -> list[Command]:
             "Disarm (read-only now)" if armed else f"Arm control keys for {app.arm.minutes:g} min"
         )
         commands.append(Command(title, display_key(keys["arm"]), app.action_arm))
+    if app.automation.configured:
+        commands.append(
+            Command(
+                "Automation: schedules, guards, dead-man timer",
+                display_key(keys["automation"]),
+                app.action_automation,
+            )
+        )
+        if app.arm.enabled(app.clock()):
+            commands.append(
+                Command(
+                    "Skip the next run of a schedule",
+                    f"{display_key(keys[SKIP_ID])} · asks which and why",
+                    app.action_automation_skip,
+                )
+            )
     for title, key, run in (
         ("Filter rows", "filter", app.action_filter),
         ("Sort by the next column", "sort", app.action_sort),

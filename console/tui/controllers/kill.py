@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.actions import SkipAction
 from textual.app import App
@@ -41,6 +41,9 @@ from console.tui.kill.watch import WatchKeeper
 from console.tui.screens.quit import QuitScreen
 from console.tui.widgets.outcomes import OutcomesView
 
+if TYPE_CHECKING:
+    from console.tui.controllers.automation import AutomationController
+
 WATCH_S = 0.5
 """How often the sticky watch looks at the store (it reads memory, never the network)."""
 WAIT_S = 0.05
@@ -52,7 +55,9 @@ class KillController:
     """Kill modal, progress and report, sticky watch, re-verification of venues back.
 
     ``remember`` keeps the kill's merged report as the app's last report (``r`` retries
-    it); ``audit`` opens the audit screen of a batch (the report's ``u``).
+    it); ``audit`` opens the audit screen of a batch (the report's ``u``); ``alerts``
+    sends the kill's alerts (started, its report, a revival) through the profile's
+    alerter, in the background: a kill never waits for an alert.
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class KillController:
         clock: Callable[[], float],
         remember: Callable[[Report], None],
         audit: Callable[[str | None], None],
+        alerts: AutomationController | None = None,
     ) -> None:
         self.app = app
         self.state = state
@@ -73,6 +79,7 @@ class KillController:
         self.clock = clock
         self.remember = remember
         self.audit = audit
+        self.alerts = alerts
         self.run: KillRun | None = None
         self.watch: WatchKeeper | None = None
         self.feeds = FeedRecovery()
@@ -168,6 +175,8 @@ class KillController:
         run.begin(run.kill.plan)
         self.show_progress()
         self._send(run, run.kill.plan)
+        if self.alerts is not None:
+            self.alerts.kill_started(run.kill.plan.title, len(run.kill.plan), self.clock())
 
     # ----- sending ----------------------------------------------------------------------
     def _send(self, run: KillRun, plan: Plan) -> Worker[None]:
@@ -211,7 +220,10 @@ class KillController:
         app = self.app
         self._release_lock()
         self._journal_state(run)
-        self.remember(run.merged())
+        merged = run.merged()
+        self.remember(merged)
+        if self.alerts is not None:
+            self.alerts.kill_report(run.kill, merged, self.clock())
         summary = run.summary()
         self.note(f"EMERGENCY STOP: {summary} (batch {report.batch_id[:8]})")
         if run.all_halted:
@@ -319,6 +331,8 @@ class KillController:
             self.app.screen.refresh_view()
         for revival in revivals:
             target = revival.target
+            if self.alerts is not None:
+                self.alerts.revived(target.venue, target.name, self.clock())
             self.app.bell()
             then = "re-stopping it (auto re-stop is on)" if auto else "K stops it again"
             self.app.notify(

@@ -24,8 +24,10 @@ GROUP_TITLES = (
 )
 
 
-def help_table(keymap: Mapping[str, str], *, readonly: bool, arm_minutes: float) -> Table:
-    rows = help_rows(keymap)
+def help_table(
+    keymap: Mapping[str, str], *, readonly: bool, arm_minutes: float, automation: bool = False
+) -> Table:
+    rows = help_rows(keymap, automation=automation)
     table = Table.grid(padding=(0, 2))
     table.add_column(justify="right", style="bold", no_wrap=True)
     table.add_column()
@@ -55,9 +57,17 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "close", "Close", id="help.close"),
     ]
 
-    def __init__(self, keymap: Mapping[str, str], *, readonly: bool, arm_minutes: float) -> None:
+    def __init__(
+        self,
+        keymap: Mapping[str, str],
+        *,
+        readonly: bool,
+        arm_minutes: float,
+        automation: bool = False,
+    ) -> None:
         super().__init__(classes="help")
         self.keymap = dict(keymap)
+        self.automation = automation
         self.readonly = readonly
         self.arm_minutes = arm_minutes
 
@@ -69,7 +79,12 @@ class HelpScreen(ModalScreen[None]):
             )
             with VerticalScroll(id="help-body"):
                 yield Static(
-                    help_table(self.keymap, readonly=self.readonly, arm_minutes=self.arm_minutes)
+                    help_table(
+                        self.keymap,
+                        readonly=self.readonly,
+                        arm_minutes=self.arm_minutes,
+                        automation=self.automation,
+                    )
                 )
             yield Static(
                 "Esc, q or ? closes · every action needs a confirmation that opens on Cancel",

@@ -91,9 +91,16 @@ class ConsoleHeader(Widget):
         armed_left: float | None,
         arm_minutes: float,
         running: str = "",
+        automation: Text | None = None,
     ) -> None:
+        """``automation``: the next scheduled run and its countdown, or who acts while this
+        console stands by (nothing when the profile has no automation)."""
         self.query_one("#mode", LiveStatic).show(self._mode(readonly, armed_left, arm_minutes))
-        self.query_one("#plan-state", LiveStatic).show(Text(running, "bold") if running else "")
+        state = Text(running, "bold") if running else Text()
+        if automation:
+            state.append("  " if running else "")
+            state.append_text(automation)
+        self.query_one("#plan-state", LiveStatic).show(state if state else "")
         clock = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
         self.query_one("#clock", LiveStatic).show(clock)
         self.query_one("#venues", LiveStatic).show(self.venue_line())
