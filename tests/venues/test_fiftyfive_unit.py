@@ -77,7 +77,7 @@ def make_client(
         "credentials": {"api_keys": Secret(keys)},
         "rate_scale": 0.001,
         "control_timeout_s": 1.0,
-        "request_timeout_s": 1.0,
+        "request_timeout_s": 10.0,
     }
     fields.update(overrides)
     return FiftyFiveClient(VenueSettings(**fields), transport=transport or LoopbackVenue(venue))

@@ -62,7 +62,7 @@ def make_client(
         "base_url": "http://finradar.test",
         "credentials": {"api_key": Secret(KEY)},
         "pacing": False,
-        "request_timeout_s": 2.0,
+        "request_timeout_s": 10.0,
         "control_timeout_s": 2.0,
     }
     fields.update(overrides)

@@ -224,7 +224,7 @@ def client_for(venue: Scripted) -> JoyrideClient:
         base_url="http://joyride.test/api",
         credentials={"admin_token": Secret(TOKEN)},
         control_timeout_s=2.0,
-        request_timeout_s=2.0,
+        request_timeout_s=10.0,
         pacing=False,
         rate_scale=1e-4,  # a 429 without Retry-After is retried after 0.1 ms
         retry_after_cap_s=0.001,  # any real Retry-After is "too long": no sleeping here

@@ -94,7 +94,7 @@ def make_client(
         "base_url": "http://joyride.test/api",
         "credentials": {"admin_token": Secret(token)} if token else {},
         "control_timeout_s": 2.0,
-        "request_timeout_s": 2.0,
+        "request_timeout_s": 10.0,
         "rate_scale": 0.01,
     }
     fields.update(overrides)

@@ -102,7 +102,7 @@ def client_for(
         api="pipai",
         base_url="http://api.pipai.example",
         credentials={"api_key": Secret(KEY), "api_secret": Secret(SECRET)},
-        request_timeout_s=1.0,
+        request_timeout_s=10.0,
         control_timeout_s=control_timeout_s,
         options=options,
     )
@@ -155,7 +155,7 @@ async def test_signature_covers_the_target_as_sent_whatever_the_id_and_base_path
         api="pipai",
         base_url="http://api.pipai.example/gateway/v0",
         credentials={"api_key": Secret(KEY), "api_secret": Secret(SECRET)},
-        request_timeout_s=1.0,
+        request_timeout_s=10.0,
         control_timeout_s=1.0,
     )
     client = PipAIClient(settings, transport=LoopbackVenue(fake))
