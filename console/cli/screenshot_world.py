@@ -30,7 +30,6 @@ from pathlib import Path
 import aiohttp
 import httpx
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
 from multidict import CIMultiDict
 from starlette.applications import Starlette
 
@@ -45,13 +44,11 @@ from console.sim.kit.world import World
 from console.sim.registry import VENDOR_SIMS
 from console.sim.server import _admin_routes
 from console.venues.kit.base import FeedStatus, Secret, VenueClient, VenueSettings
+from console.venues.kit.loopback import LOOPBACK, ToLoopback
 from console.venues.registry import client_class
 
 SEED = 1
 """The demo's seed (``trading-console demo`` without ``--seed``)."""
-
-LOOPBACK = "127.0.0.1"
-"""Where every vendor answers (each on a free port, which no base URL names)."""
 
 _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 
@@ -76,7 +73,7 @@ class SimTransport:
         self._sessions: list[aiohttp.ClientSession] = []
 
     def connector(self, limit: int) -> aiohttp.BaseConnector:
-        connector = aiohttp.TCPConnector(limit=limit, resolver=_ToServer(self))
+        connector = aiohttp.TCPConnector(limit=limit, resolver=ToLoopback(self.port))
         self._connectors.append(connector)
         return connector
 
@@ -136,30 +133,6 @@ class SimTransport:
             self._runner = None
         self._start = None
         await self._inner.aclose()
-
-
-class _ToServer(AbstractResolver):
-    """Every host name resolves to the vendor's server on loopback."""
-
-    def __init__(self, transport: SimTransport) -> None:
-        self._transport = transport
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(
-                hostname=host,
-                host=LOOPBACK,
-                port=await self._transport.port(),
-                family=socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-        ]
-
-    async def close(self) -> None:
-        return None
 
 
 @dataclass

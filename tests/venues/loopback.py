@@ -50,12 +50,11 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import httpx
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
 from multidict import CIMultiDict
 
-Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
+from console.venues.kit.loopback import LOOPBACK, ToLoopback
 
-LOOPBACK = "127.0.0.1"
+Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 
 
 _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
@@ -269,33 +268,9 @@ class _VenueConnector(aiohttp.TCPConnector):
     it — the client's ``aclose`` — tells the venue."""
 
     def __init__(self, venue: LoopbackVenue, limit: int) -> None:
-        super().__init__(limit=limit, resolver=_ToLoopback(venue), use_dns_cache=False)
+        super().__init__(limit=limit, resolver=ToLoopback(venue.port), use_dns_cache=False)
         self._venue = venue
 
     async def close(self, *, abort_ssl: bool = False) -> None:
         await super().close(abort_ssl=abort_ssl)
         await self._venue._client_closed(self)
-
-
-class _ToLoopback(AbstractResolver):
-    """Every host name resolves to the venue's server (or its closed port, refusing)."""
-
-    def __init__(self, venue: LoopbackVenue) -> None:
-        self._venue = venue
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(
-                hostname=host,
-                host=LOOPBACK,
-                port=await self._venue.port(),
-                family=socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-        ]
-
-    async def close(self) -> None:
-        return None
