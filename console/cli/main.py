@@ -279,8 +279,7 @@ def _run_console(profile: Profile, args: argparse.Namespace) -> int:
     runner, alerter, problems = console_automation(profile, session)
     app = ConsoleApp(session, session.control, readonly=readonly, theme=args.theme or profile.app.theme,
                      keymap=profile.app.keys, startup_warnings=profile.warnings(),
-                     automation=runner, alerter=alerter)  # fmt: skip
-    app.automation.problems += problems
+                     automation=runner, alerter=alerter, automation_problems=problems)  # fmt: skip
     app.run()
     return app.return_code or 0
 

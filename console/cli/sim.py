@@ -233,8 +233,8 @@ def run_demo(args: argparse.Namespace, root: Path) -> int:
 
         runner, alerter, problems = console_automation(profile, session)
         app = ConsoleApp(session, session.control, readonly=readonly, theme=theme,
-                         keymap=profile.app.keys, automation=runner, alerter=alerter)  # fmt: skip
-        app.automation.problems += problems
+                         keymap=profile.app.keys, automation=runner, alerter=alerter,
+                         automation_problems=problems)  # fmt: skip
         app.run()
         return app.return_code or 0
     finally:

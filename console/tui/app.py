@@ -117,10 +117,12 @@ class ConsoleApp(App[None]):
         startup_warnings: Sequence[str] = (),
         automation: AutomationRunner | None = None,
         alerter: Alerter | None = None,
+        automation_problems: Sequence[str] = (),
     ) -> None:
         """``automation``: the profile's runner (as ``trading-console automate`` builds it),
         ticked while the console is open; ``alerter``: the profile's alerts (the kill's too;
-        default: the runner's)."""
+        default: the runner's); ``automation_problems``: said at start (an alert URL
+        reference that did not resolve)."""
         super().__init__()
         self.state = state
         self.control_port = control
@@ -178,7 +180,11 @@ class ConsoleApp(App[None]):
             outcomes=lambda: self.main.query_one(OutcomesView),
         )
         self.automation = AutomationController(
-            self, automation, alerter, operator=str(state.journal.operator)
+            self,
+            automation,
+            alerter,
+            operator=str(state.journal.operator),
+            problems=automation_problems,
         )
         self.kill = KillController(
             self,

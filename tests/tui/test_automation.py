@@ -281,3 +281,36 @@ async def test_an_alert_rings_and_shows_on_screen(session: Session, clock: FakeC
         await pilot.pause()
         shown_now = [(n.title, n.message) for n in notifications.shown(app)]
         assert ("guard:x fired", "pnl=-5 below -1") in shown_now
+
+
+def test_the_console_builds_the_runner_only_when_the_profile_has_automation(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.cli.main import console_automation
+    from console.config import load_profile
+
+    path = tmp_path / "config.toml"
+    path.write_text('default_profile = "prod"\n[profiles.prod]\n')
+    assert console_automation(load_profile(path, None), session) == (None, None, [])
+
+    monkeypatch.delenv("TC_TEST_ALERT_URL", raising=False)
+    path.write_text(
+        'default_profile = "prod"\n[profiles.prod]\n'
+        '[[profiles.prod.schedules]]\nname = "close"\nat = "16:00"\n'
+        '[profiles.prod.alerts]\nurls = ["env:TC_TEST_ALERT_URL"]\n'
+    )
+    runner, alerter, problems = console_automation(load_profile(path, None), session)
+    assert runner is not None and list(runner.schedules.states) == ["close"]
+    assert alerter is None and runner.alerter is None  # the console starts without alerts
+    (problem,) = problems
+    assert problem.startswith("no alerts will be sent: ") and "TC_TEST_ALERT_URL" in problem
+    assert "not set" in problem
+
+
+async def test_an_alert_problem_is_said_at_start(session: Session, clock: FakeClock) -> None:
+    words = "no alerts will be sent: alert URL reads environment variable X, which is not set"
+    app = ConsoleApp(session, session.control, clock=clock, automation_problems=[words])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any(n.message == words for n in notifications.shown(app)))
+        (note,) = [n for n in notifications.shown(app) if n.message == words]
+        assert note.title == "Alerts" and note.severity == "error"

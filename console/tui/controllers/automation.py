@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import App
@@ -73,6 +74,7 @@ class AutomationController:
         alerter: Alerter | None,
         *,
         operator: str,
+        problems: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.runner = runner
@@ -82,7 +84,7 @@ class AutomationController:
         self._last_check_in: float | None = None  # time.monotonic()
         self._ticking: Worker[None] | None = None
         self._tick_failures = 0
-        self.problems: list[str] = []  # said once the app is up (an alert URL not resolved)
+        self.problems = list(problems)  # said once the app is up (an alert URL not resolved)
         for shown in {id(a): a for a in (self.alerter, runner and runner.alerter) if a}.values():
             shown.local = self.show_alert  # the bell and a notification for every alert
 
