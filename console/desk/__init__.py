@@ -1,0 +1,1 @@
+"""The desk (issue 15): one hub per profile on NATS, shared by many consoles (protocol.py)."""
