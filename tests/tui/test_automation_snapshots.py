@@ -41,6 +41,9 @@ def test_automation_screen(snap_compare: Snap, tmp_path: Path) -> None:
 
     async def open_screen(pilot: Pilot[None]) -> None:
         await wait_for(pilot, lambda: bool(runner.guards.states["too-many"].fired), "the guard")
+        await pilot.pause()
+        app.tick()  # the header drawn in the theme's tones before the screen covers it
+        await pilot.pause()
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, AutomationScreen), "the screen")
         app.clear_notifications()
