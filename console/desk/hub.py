@@ -1,0 +1,390 @@
+"""The hub: the one process of a desk that talks to the venues, for every attached console.
+
+It owns the profile's :class:`~console.core.session.Session` (one login, one pacer and
+one feed per venue) and serves it on NATS as :mod:`console.desk.protocol` describes:
+each tick it drains the store's changes into the key-value bucket and one batch on
+``desk.P.state``; it answers commands through the session's one dispatcher, journaling
+each as the NATS user whose subject carried it (the server enforces that a user
+publishes only on their own subject); it streams each result and a line of activity;
+it mirrors every journal row to the deny-delete journal stream; and it beats once a
+second. The profile's automation runs here when the desk is used (one runner per
+profile: the runner lock says who acts).
+
+One kill per desk: a kill that arrives while one runs joins it (its reply names the
+running batch; nothing is sent twice). Plans are serialised: a plain dispatch while any
+plan runs is refused as *busy* (as in one console), a kill waits for the plan to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg as NatsMsg
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from console.automation.deadman import CheckIns, checkin_path
+from console.automation.runner import AutomationRunner
+from console.core.dispatcher import ItemResult, Plan, Report
+from console.core.journal import now_ms
+from console.core.operator import Operator
+from console.core.session import Session
+from console.desk import protocol as p
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.02
+"""How often changes go out (one batch per tick, each key once with its latest value)."""
+MIRROR_S = 0.5
+"""How often new journal rows are mirrored to the journal stream (and at each plan's end)."""
+
+
+class Hub:
+    """Serve ``session`` on the NATS connection ``nc`` (connected as the hub's user)."""
+
+    def __init__(
+        self,
+        session: Session,
+        nc: NATS,
+        *,
+        runner: AutomationRunner | None = None,
+        checkins: CheckIns | None = None,
+        tick_s: float = TICK_S,
+    ) -> None:
+        self.session = session
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.runner = runner
+        self.checkins = checkins
+        self.tick_s = tick_s
+        self.profile = session.options.profile
+        self.hub_id = uuid.uuid4().hex
+        self.host = socket.gethostname()
+        self._bucket = p.bucket(self.profile)
+        self._state_seq = 0
+        self._beat_seq = 0
+        self._batch_seq: dict[str, int] = {}
+        self._plan_lock = asyncio.Lock()
+        self._kill: str | None = None  # the batch id of the kill running now
+        self._mirrored = 0  # the last journal seq mirrored to the stream
+        self._since_ms = 0  # and its time (the next read starts there)
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._stop = asyncio.Event()
+        self._resync = True
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._sub: Any = None
+
+    # ----- start and stop -------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the bucket and streams, read every venue once, subscribe, start ticking."""
+        await self._ensure_streams()
+        self._mirrored = await self._last_mirrored()
+        failures = await self.session.refresh()
+        for venue, why in failures.items():
+            log.warning("%s could not be read at start: %s", venue, why)
+        self.session.start_feeds()
+        for name, client in self.session.clients.items():
+            await self._put(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
+        self._sub = await self.nc.subscribe(f"{p.root(self.profile)}.cmd.*.*", cb=self._on_command)
+        self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
+        self._spawn(self._loop(p.BEAT_S, self.beat), "hub:beat")
+        self._spawn(self._loop(MIRROR_S, self.mirror_journal), "hub:journal")
+        self._spawn(self._send_outbox(), "hub:outbox")
+        if self.runner is not None and self.runner.claim():
+            self._spawn(self.runner.run_forever(self._stop, 1.0), "hub:automation")
+
+    async def aclose(self) -> None:
+        self._stop.set()
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.runner is not None:
+            self.runner.release()
+        with contextlib.suppress(Exception):
+            await self.mirror_journal()
+        await self.session.stop_feeds()
+
+    def resync(self) -> None:
+        """Publish the whole state again at the next tick (after a NATS reconnect)."""
+        self._resync = True
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        self._tasks.append(asyncio.ensure_future(coro))
+        self._tasks[-1].set_name(name)
+
+    async def _loop(self, period: float, step: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS away: the next turn tries again
+                log.warning("hub %s: %s", getattr(step, "__name__", step), exc)
+                self._resync = True
+            await asyncio.sleep(period)
+
+    async def _ensure_streams(self) -> None:
+        await self.js.create_key_value(bucket=self._bucket, history=1)
+        root = p.root(self.profile)
+        journal = StreamConfig(
+            name=p.journal_stream(self.profile), subjects=[p.journal_subject(self.profile)],
+            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+            deny_delete=True, deny_purge=True, duplicate_window=3600.0,
+        )  # fmt: skip
+        events = StreamConfig(
+            name=p.events_stream(self.profile),
+            subjects=[f"{root}.batch.>", p.activity_subject(self.profile)],
+            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+            max_age=p.EVENTS_MAX_AGE_S,
+        )  # fmt: skip
+        for config in (journal, events):
+            try:
+                await self.js.stream_info(config.name or "")
+            except NotFoundError:
+                await self.js.add_stream(config)
+
+    async def _last_mirrored(self) -> int:
+        try:
+            msg = await self.js.get_last_msg(
+                p.journal_stream(self.profile), p.journal_subject(self.profile)
+            )
+        except NotFoundError:
+            return 0
+        row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
+        return row.seq
+
+    # ----- state ----------------------------------------------------------------------
+    async def _put(self, key: str, data: bytes) -> None:
+        await self.nc.publish(f"$KV.{self._bucket}.{key}", data)
+
+    async def _delete(self, key: str) -> None:
+        await self.nc.publish(f"$KV.{self._bucket}.{key}", b"", headers={"KV-Operation": "DEL"})
+
+    def _health(self, venue: str) -> p.HealthMsg:
+        store = self.session.store
+        h = store.venue_health(venue)
+        return p.HealthMsg(venue=venue, status=h.status, detail=h.detail, since=h.since,
+                           last_update=h.last_update, events=h.events,
+                           listed=venue in store.listed,
+                           incomplete=self.session.incomplete.get(venue, ""))  # fmt: skip
+
+    async def tick(self) -> None:
+        """Publish what changed since the last tick: the bucket's keys, then one batch."""
+        store = self.session.store
+        changes = store.drain()
+        if self._resync:
+            self._resync = False
+            changed = {t.key for t in store.all_targets()}
+            removed: set[tuple[str, str]] = set()
+            health = set(store.venues())
+        elif not changes:
+            return
+        else:
+            changed, removed, health = (
+                set(changes.changed),
+                set(changes.removed),
+                set(changes.health),
+            )
+        targets: list[p.TargetMsg] = []
+        gone: list[tuple[str, str]] = []
+        for venue, target_id in changed:
+            target = store.get(venue, target_id)
+            if target is None:
+                removed.add((venue, target_id))
+                continue
+            msg = p.TargetMsg.of(target)
+            targets.append(msg)
+            await self._put(p.target_key(venue, target_id), msg.encode())
+        for venue, target_id in removed:
+            if store.get(venue, target_id) is None:
+                gone.append((venue, target_id))
+                await self._delete(p.target_key(venue, target_id))
+        healths = [self._health(v) for v in health]
+        for h in healths:
+            await self._put(p.health_key(h.venue), h.encode())
+        self._state_seq += 1
+        batch = p.StateBatch(hub_id=self.hub_id, seq=self._state_seq, ts=time.time(),
+                             targets=targets, gone=gone, health=healths)  # fmt: skip
+        await self.nc.publish(p.state_subject(self.profile), batch.encode())
+
+    async def beat(self) -> None:
+        self._beat_seq += 1
+        running = self.session.dispatcher.running
+        beat = p.HubBeat(hub_id=self.hub_id, profile=self.profile, ts=time.time(),
+                         seq=self._beat_seq, state_seq=self._state_seq,
+                         running=running.batch_id if running else None,
+                         venues=self.session.venues)  # fmt: skip
+        await self.nc.publish(p.hub_subject(self.profile), beat.encode())
+
+    async def mirror_journal(self) -> None:
+        """Publish the journal rows not yet in the stream, in order, each acknowledged."""
+        journal = self.session.journal
+        since = self._since_ms or None
+        for entry in [e for e in journal.entries(since_ms=since) if e.seq > self._mirrored]:
+            msg = p.JournalRowMsg.of(entry)
+            await self.js.publish(p.journal_subject(self.profile), msg.encode(),
+                                  headers={"Nats-Msg-Id": msg.msg_id()})  # fmt: skip
+            self._mirrored, self._since_ms = entry.seq, entry.ts_ms
+
+    # ----- commands -------------------------------------------------------------------
+    async def _on_command(self, msg: NatsMsg) -> None:
+        """Decide at once (in arrival order: a second kill sees the first), answer, and
+        run the plan in the background; a slow verb is answered when it is done."""
+        try:
+            user, verb = p.parse_command_subject(self.profile, msg.subject)
+            request = p.REQUESTS[verb].decode(msg.data)
+        except p.ProtocolError as exc:
+            await self._reply(msg, p.CommandReply(refused=str(exc)))
+            return
+        op = Operator(user=user, host=request.host or "?", ssh_client=request.ssh_client)
+        if isinstance(request, p.KillRequest | p.DispatchRequest):
+            kill = isinstance(request, p.KillRequest)
+            await self._reply(msg, self._start_plan(op, request.plan.plan(), request.batch_id,
+                                                    kill=kill))  # fmt: skip
+            return
+        self._spawn(self._answer(msg, op, request), f"hub:{verb.value}")
+
+    async def _reply(self, msg: NatsMsg, reply: p.CommandReply) -> None:
+        if msg.reply:
+            await msg.respond(reply.encode())
+
+    def _start_plan(
+        self, op: Operator, plan: Plan, batch_id: str | None, *, kill: bool
+    ) -> p.CommandReply:
+        if kill and self._kill is not None:
+            self._activity(op, f"kill — joined the kill running ({self._kill[:8]})", self._kill)
+            return p.CommandReply(batch_id=self._kill, joined=True)
+        if not kill and self._plan_lock.locked():
+            running = self.session.dispatcher.running
+            what = repr(running.plan.title) if running else "another plan"
+            return p.CommandReply(refused=f"busy: {what} is still running; nothing was sent")
+        if not plan.items:
+            return p.CommandReply(refused="the plan is empty; nothing was sent")
+        batch = batch_id or uuid.uuid4().hex
+        if kill:
+            self._kill = batch
+        self._spawn(self._run_plan(op, plan, batch, kill=kill), f"hub:plan:{batch[:8]}")
+        return p.CommandReply(batch_id=batch)
+
+    async def _run_plan(self, op: Operator, plan: Plan, batch: str, *, kill: bool) -> None:
+        try:
+            async with self._plan_lock:
+                running = p.RunningMsg(batch_id=batch, title=plan.title, scope=plan.scope,
+                                       operator=str(op), started_ms=now_ms(), total=len(plan))  # fmt: skip
+                await self._put(p.RUNNING_KEY, running.encode())
+                self._activity(op, f"{plan.title} — started ({len(plan)} targets)", batch)
+
+                def on_result(result: ItemResult) -> None:
+                    self._result(op, batch, result)
+
+                report = await self.session.dispatcher.run(
+                    plan, on_result, batch_id=batch, operator=op
+                )
+                self._report(op, report)
+        except Exception as exc:  # the plan's own faults are outcomes; this is a bug
+            log.exception("plan %s failed", batch)
+            self._activity(op, f"{plan.title} — hub error: {type(exc).__name__}", batch)
+        finally:
+            if kill and self._kill == batch:
+                self._kill = None
+            with contextlib.suppress(Exception):
+                await self._delete(p.RUNNING_KEY)
+            with contextlib.suppress(Exception):
+                await self.mirror_journal()
+
+    def _batch_event(self, batch: str, **fields: Any) -> None:
+        seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1
+        event = p.BatchEvent(batch_id=batch, seq=seq, **fields)
+        self._publish(p.batch_subject(self.profile, batch), event.encode())
+
+    def _result(self, op: Operator, batch: str, result: ItemResult) -> None:
+        self._batch_event(batch, kind="result", result=p.ResultMsg.of(result))
+        if result.verified is None:  # its outcome; the verification follows in the batch
+            item = result.item
+            self._activity(op, f"{item.action.kind.value} {item.venue} {item.target_name} — "
+                               f"{result.outcome.kind.value}", batch)  # fmt: skip
+
+    def _report(self, op: Operator, report: Report) -> None:
+        self._batch_event(report.batch_id, kind="report", report=p.ReportMsg.of(report))
+        self._activity(op, f"{report.plan.title} — {report.summary()}", report.batch_id)
+
+    def _activity(self, op: Operator, text: str, batch: str | None = None) -> None:
+        who = f"{op.user}@{op.host}"
+        line = p.ActivityMsg(ts_ms=now_ms(), operator=who, text=text, batch_id=batch)
+        self._publish(p.activity_subject(self.profile), line.encode())
+
+    def _publish(self, subject: str, data: bytes) -> None:
+        """Publish in order without waiting (the dispatcher's callback is synchronous)."""
+        self._outbox.put_nowait((subject, data))
+
+    async def _send_outbox(self) -> None:
+        while True:
+            subject, data = await self._outbox.get()
+            try:
+                await self.nc.publish(subject, data)
+            except Exception as exc:  # NATS away: this event is lost, the bucket resyncs
+                log.warning("hub could not publish on %s: %s", subject, exc)
+
+    async def _answer(self, msg: NatsMsg, op: Operator, request: p.Request) -> None:
+        try:
+            reply = await self._slow_verb(op, request)
+        except Exception as exc:
+            log.exception("command failed")
+            reply = p.CommandReply(refused=f"the hub could not do it: {type(exc).__name__}")
+        await self._reply(msg, reply)
+
+    async def _slow_verb(self, op: Operator, request: p.Request) -> p.CommandReply:
+        control = self.session.control
+        if isinstance(request, p.ReverifyRequest):
+            recheck = await control.reverify(
+                request.venue, [r.result() for r in request.doubtful], request.batch_ids,
+                at=request.at,
+            )  # fmt: skip
+            results = [p.ResultMsg.of(r).model_dump(mode="json") for r in recheck.results]
+            data = {"venue": recheck.venue, "at": recheck.at, "problem": recheck.problem,
+                    "results": results}  # fmt: skip
+            return p.CommandReply(data={"recheck": data})
+        if isinstance(request, p.VerifyInterruptedRequest):
+            entries = self.session.journal.interrupted()
+            if request.seqs:
+                entries = [e for e in entries if e.seq in set(request.seqs)]
+            verified = await control.verify_interrupted(entries)
+            self._activity(op, f"verified {len(verified)} interrupted call(s)")
+            return p.CommandReply(data={"verified": [
+                {"entry": p.JournalRowMsg.of(v.entry).model_dump(mode="json"),
+                 "state": v.state.value, "as_asked": v.as_asked, "note": v.note,
+                 "journaled": v.journaled} for v in verified]})  # fmt: skip
+        if isinstance(request, p.SkipRequest):
+            if self.runner is None:
+                return p.CommandReply(refused="this desk runs no automation")
+            skip = self.runner.skip_next(request.schedule, str(op), request.why)
+            if skip is None:
+                return p.CommandReply(refused=f"schedule {request.schedule!r} has no next run")
+            self._activity(op, f"skipped the next run of {request.schedule}")
+            return p.CommandReply(data={"at": skip.at})
+        if isinstance(request, p.CheckinRequest):
+            if self.checkins is None:
+                return p.CommandReply(refused="this desk keeps no dead-man check-ins")
+            self.checkins.record(time.time(), str(op), "desk")
+            return p.CommandReply(data={"at": time.time()})
+        return p.CommandReply(refused="unknown command")
+
+
+def checkins_for(journal_path: str, profile: str) -> CheckIns | None:
+    """The profile's dead-man check-ins, where ``heartbeat`` and the console record them."""
+    path = checkin_path(journal_path, profile)
+    return CheckIns(path) if path is not None else None

