@@ -4,7 +4,7 @@ clients connected as the desk's users."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,13 +71,6 @@ async def running_hub(
         await hub.aclose()
         await session.aclose()
         await nc.close()
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    """Wait for ``check`` to hold (asked again at each turn of a short poll)."""
-    async with asyncio.timeout(timeout_s):
-        while not await check():
-            await asyncio.sleep(0.02)
 
 
 async def request(

@@ -11,9 +11,9 @@ import pytest
 from nats.errors import Error as NatsError
 from nats.js.errors import APIError
 
+from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
-from console.core.dispatcher import Plan, PlanItem
 from console.desk import protocol as p
 from console.desk.local_server import HUB_USER, LocalNats
 from console.sim.server import SimServer
@@ -23,7 +23,6 @@ from tests.desk.support import (
     connect,
     request,
     running_hub,
-    until,
 )
 from tests.support import sim_counters
 
@@ -38,14 +37,15 @@ async def test_the_hub_publishes_every_target_and_venue_health_into_the_bucket(
             expected = {p.target_key(t.venue, t.id) for t in desk.session.store.all_targets()}
             assert expected
 
-            async def all_there() -> bool:
-                try:
-                    keys = set(await kv.keys())
-                except nats.js.errors.NoKeysError:
-                    return False
-                return expected <= keys and {"h.x3algo", "h.pipai", "v.x3algo"} <= keys
-
-            await until(all_there)
+            expected |= {"h.x3algo", "h.pipai", "v.x3algo", "v.pipai"}
+            seen: set[str] = set()
+            watcher = await kv.watchall()
+            async with asyncio.timeout(20):
+                while not expected <= seen:
+                    update = await watcher.updates(timeout=20)  # type: ignore[no-untyped-call]
+                    if update is not None:
+                        seen.add(update.key)
+            await watcher.stop()  # type: ignore[no-untyped-call]
             some = desk.session.store.all_targets()[0]
             entry = await kv.get(p.target_key(some.venue, some.id))
             assert p.TargetMsg.decode(entry.value or b"").target() == some
@@ -76,12 +76,9 @@ async def test_a_dispatch_by_alice_stops_a_target_journaled_as_alice(
             }  # fmt: skip
             # The same rows, chain included, are in the journal stream.
             js = nc.jetstream()
-
-            async def mirrored() -> bool:
-                info = await js.stream_info(p.journal_stream(PROFILE))
-                return info.state.messages >= len(rows)
-
-            await until(mirrored)
+            await desk.hub.mirror_journal()  # acknowledged by the stream when it returns
+            info = await js.stream_info(p.journal_stream(PROFILE))
+            assert info.state.messages == len(rows)
             last = await js.get_last_msg(p.journal_stream(PROFILE), p.journal_subject(PROFILE))
             row = p.JournalRowMsg.decode(last.data or b"")
             assert row.entry() == rows[-1]
