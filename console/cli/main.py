@@ -29,7 +29,7 @@ from typing import Any
 
 from console.automation.alerts import Alerter
 from console.automation.runner import AutomationRunner
-from console.cli import audit, automate, control, kill, sim
+from console.cli import audit, automate, control, hub, kill, sim
 from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_parsers(sub, common)
     audit.add_parser(sub, common)
     automate.add_parsers(sub, common)
+    hub.add_parser(sub, common)
 
     shots = sub.add_parser(
         "screenshots",
@@ -187,6 +188,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return audit.audit(session, args)
         if args.command in automate.COMMANDS:
             return automate.run(args.command, profile, args, _session)
+        if args.command == "hub":
+            return hub.run(profile, args, _session, console_automation)
         parser.error(f"unknown command {args.command!r}")
     except (ConfigError, VenueConfigError) as exc:
         for line in str(exc).splitlines():

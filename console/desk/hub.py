@@ -24,6 +24,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NATS
@@ -384,7 +385,6 @@ class Hub:
         return p.CommandReply(refused="unknown command")
 
 
-def checkins_for(journal_path: str, profile: str) -> CheckIns | None:
+def checkins_for(journal_path: Path | str, profile: str) -> CheckIns:
     """The profile's dead-man check-ins, where ``heartbeat`` and the console record them."""
-    path = checkin_path(journal_path, profile)
-    return CheckIns(path) if path is not None else None
+    return CheckIns(checkin_path(journal_path, profile))

@@ -1,0 +1,144 @@
+"""``trading-console hub``: serve one profile to a desk of consoles over NATS.
+
+The hub is the only process of a desk that logs in to the venues (``console.desk.hub``).
+It connects to a NATS server or cluster with JetStream on (``--nats URL``, or the
+``TRADING_CONSOLE_DESK`` environment variable) as its own user: ``--creds FILE`` (a NATS
+credentials file: JWT and nkey seed), or ``--user NAME`` with the password in the
+``TRADING_CONSOLE_NATS_PASSWORD`` environment variable (never on the command line, where
+``ps`` shows it). It runs until SIGTERM or SIGINT (exit 0), reconnecting to NATS for as
+long as it runs and publishing the whole state again after each reconnect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NATS
+
+from console.automation.alerts import Alerter
+from console.automation.headless import log_to_stderr
+from console.automation.runner import AutomationRunner
+from console.config import Profile
+from console.core.scrub import printable
+from console.core.session import Session
+from console.desk.hub import Hub, checkins_for
+
+EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
+URL_ENV = "TRADING_CONSOLE_DESK"
+PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
+
+SessionFor = Callable[[Profile], Session]
+AutomationFor = Callable[
+    [Profile, Session], tuple[AutomationRunner | None, Alerter | None, list[str]]
+]
+_log = logging.getLogger("console.desk")
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    hub = sub.add_parser(
+        "hub", parents=[common],
+        help="serve the profile to a desk of consoles over NATS (the one venue login)",
+        description="Own the profile's venue sessions (one login, one pacer, one feed per "
+        "venue), run the one dispatcher and the profile's automation, and serve state, "
+        "commands, results and the journal on NATS (JetStream on) until SIGTERM or SIGINT.",
+    )  # fmt: skip
+    hub.add_argument("--nats", metavar="URL",
+                     help=f"NATS server or cluster (default: ${URL_ENV})")  # fmt: skip
+    hub.add_argument("--creds", metavar="FILE", help="NATS credentials file (JWT and nkey seed)")
+    hub.add_argument("--user", help=f"NATS user (its password in ${PASSWORD_ENV})")
+
+
+def connect_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The credentials nats.connect takes, from ``--creds`` or ``--user`` (+ environment)."""
+    if args.creds:
+        return {"user_credentials": args.creds}
+    if args.user:
+        password = os.environ.get(PASSWORD_ENV)
+        if not password:
+            raise ValueError(f"--user {args.user} needs its password in ${PASSWORD_ENV}")
+        return {"user": args.user, "password": password}
+    return {}
+
+
+def run(
+    profile: Profile, args: argparse.Namespace, session_for: SessionFor, automation: AutomationFor
+) -> int:
+    url = args.nats or os.environ.get(URL_ENV)
+    if not url:
+        _err(f"no NATS server: give --nats URL or set ${URL_ENV}")
+        return EXIT_USAGE
+    try:
+        auth = connect_options(args)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    log_to_stderr()
+    return asyncio.run(serve(profile, url, auth, session_for, automation))
+
+
+async def serve(
+    profile: Profile,
+    url: str,
+    auth: dict[str, Any],
+    session_for: SessionFor,
+    automation: AutomationFor,
+) -> int:
+    hubs: list[Hub] = []
+
+    async def reconnected() -> None:
+        _log.info("reconnected to NATS: publishing the whole state again")
+        for hub in hubs:
+            hub.resync()
+
+    async def disconnected() -> None:
+        _log.warning("NATS connection lost: reconnecting")
+
+    try:
+        nc: NATS = await nats.connect(
+            url, name=f"trading-console hub {profile.name}", max_reconnect_attempts=-1,
+            reconnected_cb=reconnected, disconnected_cb=disconnected, **auth,
+        )  # fmt: skip
+    except Exception as exc:
+        _err(f"cannot reach NATS at {_safe(url)}: {exc or type(exc).__name__}")
+        return EXIT_FAILED
+    session = session_for(profile)
+    runner, _alerter, problems = automation(profile, session)
+    for problem in problems:
+        _log.warning("%s", problem)
+    hub = Hub(session, nc, runner=runner, checkins=checkins_for(profile.journal_path, profile.name))
+    hubs.append(hub)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await hub.start()
+        _log.info("hub of profile %s serving on %s (%d venue(s))", profile.name, _safe(url),
+                  len(session.venues))  # fmt: skip
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await hub.aclose()
+        await session.aclose()
+        await nc.drain()
+    _log.info("hub of profile %s stopped", profile.name)
+    return EXIT_OK
+
+
+def _safe(url: str) -> str:
+    """``url`` without a password in it."""
+    head, at, tail = url.rpartition("@")
+    return f"{head.split('//', 1)[0]}//***@{tail}" if at else url
+
+
+def _err(line: str) -> None:
+    print(f"trading-console: {printable(line)}", file=sys.stderr)
