@@ -69,7 +69,19 @@ class ConsoleHeader(Widget):
         self.label = label
         self.profile = profile
         self.colour = colour
-        self.tones = Tones.monochrome()
+        self._tones = Tones.monochrome()
+        self._tones_for: str | None = None
+
+    @property
+    def tones(self) -> Tones:
+        """The theme's danger and warning styles, read for the theme in force whenever it
+        changed: the app may draw the header before its mount ran (ARMED came out grey
+        under load) and after a theme switch."""
+        theme = self.app.theme
+        if theme != self._tones_for:
+            self._tones = Tones.from_theme(self.app.theme_variables)
+            self._tones_for = theme
+        return self._tones
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header-top"):
@@ -79,9 +91,6 @@ class ConsoleHeader(Widget):
             yield LiveStatic(id="plan-state")
             yield LiveStatic(id="clock")
         yield LiveStatic(id="venues")
-
-    def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
 
     def refresh_view(
         self,
