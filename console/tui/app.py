@@ -320,14 +320,17 @@ class ConsoleApp(App[None]):
         self._last_second = int(now)
         store = self.state.store
         changes = store.drain()
-        for key in changes.changed:
+        noted: dict[TargetPanel, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
+        for key in changes.changed:  # one call a panel, not one a key (10,000 a second)
             panel = self._panel_of_venue.get(key[0]) or self._adopt_venue(key)
             if panel is not None:
-                panel.note_changes((key,), ())
+                noted.setdefault(panel, ([], []))[0].append(key)
         for key in changes.removed:
             panel = self._panel_of_venue.get(key[0])
             if panel is not None:
-                panel.note_changes((), (key,))
+                noted.setdefault(panel, ([], []))[1].append(key)
+        for panel, (changed, removed) in noted.items():
+            panel.note_changes(changed, removed)
         if changes.changed or changes.removed:
             self._main.refresh_overview()
         if self.arm.expire(now):
