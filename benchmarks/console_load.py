@@ -50,7 +50,7 @@ from console.core.journal import Journal
 from console.core.model import Target
 from console.core.session import Session
 from console.tui.app import ConsoleApp
-from console.tui.modals.confirm import ConfirmScreen
+from console.tui.screens.confirm import ConfirmScreen
 from console.venues.registry import session_for
 
 RATES = (0, 2_500, 5_000, 10_000, 15_000, 20_000)

@@ -255,9 +255,12 @@ class Store:
     def known(self, venue: str, target_id: str) -> KnownState | None:
         return self._known.get((venue, target_id))
 
-    def effective_state(self, target: Target) -> State:
-        """The state to show and act on: UNKNOWN when stale; journal knowledge overlaid."""
-        if self.is_stale(target.venue):
+    def effective_state(self, target: Target, *, stale: bool | None = None) -> State:
+        """The state to show and act on: UNKNOWN when stale; journal knowledge overlaid.
+
+        ``stale``: :meth:`is_stale` of the target's venue, when the caller knows it (a
+        caller reading thousands of targets asks once a venue)."""
+        if self.is_stale(target.venue) if stale is None else stale:
             return State.UNKNOWN
         blind = self.blind_venues is None or target.venue in self.blind_venues
         if target.state is State.UNKNOWN and blind:

@@ -258,21 +258,17 @@ class RowModel:
     ) -> None:
         """A row off screen: its cells are built when scrolled to (a busy venue changes
         thousands of rows a second, and only the fifty on screen are worth rendering).
-        Only the sort column is built now, to know whether the order changed."""
-        ctx = self.context(target, now)
+        Only the sort column is built now, to know whether the order changed; the row's
+        cells are replaced at once, sharing one context (built now, for the sort cell)."""
         index = self._sort_index
-        signature = list(shown)
-        for position, column in enumerate(self.columns):
-            if position == 0:
-                continue  # the selection mark does not depend on the target
-            if position == index:
-                cell: Cell | LazyCell = column.render(target, ctx)
-                signature[position] = cell.signature  # type: ignore[union-attr]
-                self._sort_due |= shown[position] != signature[position]
-            else:
-                cell = LazyCell(column.render, target, ctx)
-                signature[position] = UNKNOWN_SIGNATURE
-            table.set_cell(key, column.key, cell)
+        cells = self.lazy_cells(key, target, now)
+        cells[0] = table.get_cell(key, self.columns[0].key)  # the mark: not the target's
+        sort_cell = _built(cells[index])
+        signature: list[tuple[str, object]] = [UNKNOWN_SIGNATURE] * len(cells)
+        signature[0] = shown[0]
+        signature[index] = sort_cell.signature
+        self._sort_due |= shown[index] != signature[index]
+        table.set_row(key, cells)
         self.shown[key] = tuple(signature)
 
     def _refresh_ticking(self, table: TargetTable, now: float) -> None:

@@ -270,6 +270,11 @@ class TargetTable(ScrollView, can_focus=True):
         self._cells[key][self._column_index(column)] = value
         self._changed.add(key)
 
+    def set_row(self, key: str, cells: Sequence[TableCell]) -> None:
+        """New values in every cell of one row; redrawn by :meth:`repaint`."""
+        self._cells[key] = list(cells)
+        self._changed.add(key)
+
     def repaint(self) -> None:
         """Redraw the rows :meth:`set_cell` touched: their cached lines are dropped (a row
         scrolled to later must not show an old value); only those in the window are

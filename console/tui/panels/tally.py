@@ -91,16 +91,25 @@ class Tally:
         if not self._dirty:
             return False
         dirty, self._dirty = self._dirty, set()
+        entries, kind, get, apply = self._entries, self.kind, store.get, self._apply
+        stale_of: dict[str, bool] = {}  # one look at each venue's clock, not one a target
         for key in dirty:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._apply(old, -1)
-            target = store.get(*key)
-            if target is None or target.kind is not self.kind:
+            old = entries.pop(key, None)
+            target = get(*key)
+            if target is None or target.kind is not kind:
+                if old is not None:
+                    apply(old, -1)
                 continue
-            entry = (target.venue, store.effective_state(target), _values(target))
-            self._entries[key] = entry
-            self._apply(entry, 1)
+            venue = target.venue
+            stale = stale_of.get(venue)
+            if stale is None:
+                stale = stale_of[venue] = store.is_stale(venue)
+            entry = (venue, store.effective_state(target, stale=stale), _values(target))
+            entries[key] = entry
+            if entry != old:  # a change the tally does not count costs nothing more
+                if old is not None:
+                    apply(old, -1)
+                apply(entry, 1)
         return True
 
     def _apply(self, entry: _Entry, sign: int) -> None:
