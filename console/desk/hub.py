@@ -11,8 +11,11 @@ second. The profile's automation runs here when the desk is used (one runner per
 profile: the runner lock says who acts).
 
 One kill per desk: a kill that arrives while one runs joins it (its reply names the
-running batch; nothing is sent twice). Plans are serialised: a plain dispatch while any
-plan runs is refused as *busy* (as in one console), a kill waits for the plan to end.
+running batch; nothing is sent twice), and the hub holds the profile's kill lock while it
+runs (a CLI kill beside the hub is refused, as between two local consoles). Plans are
+serialised: a plain dispatch while any plan runs is refused as *busy* (as in one
+console); a kill waits for the running plan (an operator's or the automation's) to end.
+The automation's actions reach the consoles' activity from the journal rows.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from console.automation.deadman import CheckIns, checkin_path
 from console.automation.runner import AutomationRunner
 from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.journal import now_ms
+from console.core.kill_lock import KillLock, KillLocked
 from console.core.operator import Operator
 from console.core.session import Session
 from console.desk import protocol as p
@@ -80,6 +84,7 @@ class Hub:
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._resync = True
+        self._own_batches: set[str] = set()  # batches this hub ran (they stream as they go)
         self._tasks: list[asyncio.Task[Any]] = []
         self._sub: Any = None
 
@@ -236,6 +241,12 @@ class Hub:
         journal = self.session.journal
         since = self._since_ms or None
         for entry in [e for e in journal.entries(since_ms=since) if e.seq > self._mirrored]:
+            if entry.kind == "outcome" and entry.batch_id not in self._own_batches:
+                # Another dispatcher user (the automation, a CLI beside the hub): its
+                # actions reach every console too, as the journal has them.
+                who = Operator(entry.operator, entry.host, entry.ssh_client)
+                self._activity(who, f"{entry.action} {entry.venue} {entry.target_name} — "
+                                    f"{entry.outcome}", entry.batch_id)  # fmt: skip
             msg = p.JournalRowMsg.of(entry)
             await self.js.publish(p.journal_subject(self.profile), msg.encode(),
                                   headers={"Nats-Msg-Id": msg.msg_id()})  # fmt: skip
@@ -269,21 +280,35 @@ class Hub:
         if kill and self._kill is not None:
             self._activity(op, f"kill — joined the kill running ({self._kill[:8]})", self._kill)
             return p.CommandReply(batch_id=self._kill, joined=True)
-        if not kill and self._plan_lock.locked():
+        if not kill and (self._plan_lock.locked() or self.session.dispatcher.busy):
             running = self.session.dispatcher.running
             what = repr(running.plan.title) if running else "another plan"
             return p.CommandReply(refused=f"busy: {what} is still running; nothing was sent")
         if not plan.items:
             return p.CommandReply(refused="the plan is empty; nothing was sent")
+        lock: KillLock | None = None
+        if kill:  # one kill per profile across processes too (a CLI kill beside the hub)
+            lock = self.session.control.kill_lock()
+            try:
+                if lock is not None:
+                    lock.operator = op
+                    lock.acquire()
+            except KillLocked as exc:
+                return p.CommandReply(refused=str(exc))
         batch = batch_id or uuid.uuid4().hex
         if kill:
             self._kill = batch
-        self._spawn(self._run_plan(op, plan, batch, kill=kill), f"hub:plan:{batch[:8]}")
+        self._own_batches.add(batch)
+        self._spawn(self._run_plan(op, plan, batch, kill=kill, lock=lock), f"hub:{batch[:8]}")
         return p.CommandReply(batch_id=batch)
 
-    async def _run_plan(self, op: Operator, plan: Plan, batch: str, *, kill: bool) -> None:
+    async def _run_plan(
+        self, op: Operator, plan: Plan, batch: str, *, kill: bool, lock: KillLock | None
+    ) -> None:
         try:
             async with self._plan_lock:
+                while self.session.dispatcher.busy:  # noqa: ASYNC110 (the dispatcher has no end event)
+                    await asyncio.sleep(0.05)
                 running = p.RunningMsg(batch_id=batch, title=plan.title, scope=plan.scope,
                                        operator=str(op), started_ms=now_ms(), total=len(plan))  # fmt: skip
                 await self._put(p.RUNNING_KEY, running.encode())
@@ -302,6 +327,8 @@ class Hub:
         finally:
             if kill and self._kill == batch:
                 self._kill = None
+            if lock is not None:
+                lock.release()
             with contextlib.suppress(Exception):
                 await self._delete(p.RUNNING_KEY)
             with contextlib.suppress(Exception):
