@@ -55,6 +55,8 @@ class Desk:
     server: LocalNats
     hub: Hub
     session: Session
+    reconnected: asyncio.Event
+    """Set each time the hub's connection comes back (after a NATS restart)."""
 
 
 @asynccontextmanager
@@ -62,11 +64,20 @@ async def running_hub(
     server: LocalNats, sim: SimServer, tmp_path: Path, apis: tuple[str, ...] = ("x3algo",)
 ) -> AsyncIterator[Desk]:
     session = make_session(sim, tmp_path, apis)
-    nc = await connect(server, HUB_USER)
+    reconnected = asyncio.Event()
+    hubs: list[Hub] = []
+
+    async def on_reconnect() -> None:
+        for hub in hubs:
+            hub.resync()
+        reconnected.set()
+
+    nc = await connect(server, HUB_USER, reconnected_cb=on_reconnect, reconnect_time_wait=0.2)
     hub = Hub(session, nc)
+    hubs.append(hub)
     try:
         await hub.start()
-        yield Desk(server, hub, session)
+        yield Desk(server, hub, session, reconnected)
     finally:
         await hub.aclose()
         await session.aclose()

@@ -1,0 +1,101 @@
+"""The hub's liveness and faults: its heartbeat, a NATS restart (it reconnects, serves
+commands and publishes the whole state again), interrupted calls verified on request,
+and an operator who may read the desk but never write its bucket."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from console.core.dispatcher import Plan, PlanItem
+from console.core.model import Action, ActionKind, State
+from console.desk import protocol as p
+from console.desk.local_server import LocalNats
+from console.sim.server import SimServer
+from tests.desk.support import PROFILE, batch_report, connect, request, running_hub
+
+
+async def test_the_hub_beats_on_its_subject(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path):
+        nc = await connect(nats_server, "bob")
+        try:
+            sub = await nc.subscribe(p.hub_subject(PROFILE))
+            beat = p.HubBeat.decode((await sub.next_msg(timeout=10)).data)
+            again = p.HubBeat.decode((await sub.next_msg(timeout=10)).data)
+            assert beat.profile == PROFILE and beat.venues == ["x3algo"]
+            assert again.hub_id == beat.hub_id and again.seq == beat.seq + 1
+        finally:
+            await nc.close()
+
+
+async def test_after_a_nats_restart_the_hub_resyncs_and_serves_commands(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        nats_server.stop()
+        nats_server.start()  # the same port, users and JetStream folder
+        await asyncio.wait_for(desk.reconnected.wait(), 30)
+        nc = await connect(nats_server, "alice")
+        try:
+            sub = await nc.subscribe(p.state_subject(PROFILE))
+            count = len(desk.session.store.all_targets())
+            async with asyncio.timeout(30):  # the whole state again, in one batch
+                while True:
+                    batch = p.StateBatch.decode((await sub.next_msg(timeout=30)).data)
+                    if len(batch.targets) == count:
+                        break
+            target = next(t for t in desk.session.store.all_targets()
+                          if t.state is State.RUNNING)  # fmt: skip
+            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
+            reply = await request(nc, "alice", p.Verb.DISPATCH,
+                                  p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
+            assert reply.batch_id, reply.refused
+            report = await batch_report(nc, reply.batch_id)
+            assert report.results[0].verified
+        finally:
+            await nc.close()
+
+
+async def test_interrupted_calls_are_verified_on_request(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        target = desk.session.store.all_targets()[0]
+        journal = desk.session.journal
+        journal.intend(target.venue, target.id, target.name, Action(ActionKind.STOP))
+        assert len(journal.interrupted()) == 1  # a call cut short (the hub died mid-kill)
+        nc = await connect(nats_server, "alice")
+        try:
+            reply = await request(nc, "alice", p.Verb.VERIFY_INTERRUPTED,
+                                  p.VerifyInterruptedRequest(), timeout_s=30)  # fmt: skip
+            assert reply.ok, reply.refused
+            [verified] = reply.data["verified"]
+            assert verified["journaled"] and verified["entry"]["target_id"] == target.id
+            assert journal.interrupted() == []
+        finally:
+            await nc.close()
+
+
+async def test_an_operator_cannot_write_the_bucket(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    refused = asyncio.Event()
+    errors: list[str] = []
+
+    async def on_error(exc: Exception) -> None:
+        errors.append(str(exc))
+        refused.set()
+
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        nc = await connect(nats_server, "alice", error_cb=on_error)
+        try:
+            target = desk.session.store.all_targets()[0]
+            forged = p.TargetMsg.of(target.with_state(State.STOPPED)).encode()
+            await nc.publish(f"$KV.{p.bucket(PROFILE)}.{p.target_key(target.venue, target.id)}",
+                             forged)  # fmt: skip
+            await asyncio.wait_for(refused.wait(), 10)
+            assert any("permissions violation" in e.lower() for e in errors), errors
+        finally:
+            await nc.close()
