@@ -29,9 +29,10 @@ from console.automation.runner import AutomationRunner
 from console.config import Profile
 from console.core.scrub import printable
 from console.core.session import Session
-from console.desk.hub import Hub, checkins_for
+from console.desk.hub import Hub, HubRunning, checkins_for
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
+EXIT_HUB_RUNNING = 12  # another hub serves this profile on this NATS; this one did not start
 URL_ENV = "TRADING_CONSOLE_DESK"
 PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
 FIRST_CONNECT_S = 10.0
@@ -125,8 +126,14 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    code = EXIT_OK
     try:
-        await hub.start()
+        try:
+            await hub.start()
+        except HubRunning as exc:
+            _err(str(exc))
+            code = EXIT_HUB_RUNNING
+            return code
         _log.info("hub of profile %s serving on %s (%d venue(s))", profile.name, _safe(url),
                   len(session.venues))  # fmt: skip
         await stop.wait()
@@ -137,7 +144,7 @@ async def serve(
         await session.aclose()
         await nc.drain()
     _log.info("hub of profile %s stopped", profile.name)
-    return EXIT_OK
+    return code
 
 
 async def _nats_error(exc: Exception) -> None:

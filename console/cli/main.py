@@ -13,6 +13,7 @@ Exit codes (documented in the README):
   9  kill: another kill of this profile is running (it holds the lock); nothing was sent
  10  kill: every target verified halted, but the journal failed (the record is elsewhere)
  11  automate: another runner acts for this profile (it holds the runner lock); not started
+ 12  hub: another hub serves this profile on this NATS; not started
 """
 
 from __future__ import annotations

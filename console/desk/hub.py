@@ -32,13 +32,14 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
+from nats.errors import NoRespondersError
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from console.automation.deadman import CheckIns, checkin_path
 from console.automation.runner import AutomationRunner
 from console.core.dispatcher import ItemResult, Plan, Report
-from console.core.journal import now_ms
+from console.core.journal import iso_ms, now_ms
 from console.core.kill_lock import KillLock, KillLocked
 from console.core.operator import Operator
 from console.core.session import Session
@@ -50,6 +51,10 @@ TICK_S = 0.02
 """How often changes go out (one batch per tick, each key once with its latest value)."""
 MIRROR_S = 0.5
 """How often new journal rows are mirrored to the journal stream (and at each plan's end)."""
+
+
+class HubRunning(Exception):
+    """Another hub already serves this profile on this NATS; this one did not start."""
 
 
 class Hub:
@@ -73,12 +78,14 @@ class Hub:
         self.profile = session.options.profile
         self.hub_id = uuid.uuid4().hex
         self.host = socket.gethostname()
+        self.started = time.time()
         self._bucket = p.bucket(self.profile)
         self._state_seq = 0
         self._beat_seq = 0
         self._batch_seq: dict[str, int] = {}
         self._plan_lock = asyncio.Lock()
         self._kill: str | None = None  # the batch id of the kill running now
+        self._plans = 0  # plans accepted and not ended (running or waiting their turn)
         self._mirrored = 0  # the last journal seq mirrored to the stream
         self._since_ms = 0  # and its time (the next read starts there)
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
@@ -87,10 +94,15 @@ class Hub:
         self._own_batches: set[str] = set()  # batches this hub ran (they stream as they go)
         self._tasks: list[asyncio.Task[Any]] = []
         self._sub: Any = None
+        self._who: Any = None
+        self._tasks_started = False
 
     # ----- start and stop -------------------------------------------------------------
     async def start(self) -> None:
-        """Create the bucket and streams, read every venue once, subscribe, start ticking."""
+        """Create the bucket and streams, read every venue once, subscribe, start ticking;
+        :class:`HubRunning` when another hub already serves the profile."""
+        await self._refuse_second_hub()
+        self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
         await self._ensure_streams()
         self._mirrored = await self._last_mirrored()
         failures = await self.session.refresh()
@@ -100,6 +112,7 @@ class Hub:
         for name, client in self.session.clients.items():
             await self._put(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
         self._sub = await self.nc.subscribe(f"{p.root(self.profile)}.cmd.*.*", cb=self._on_command)
+        self._tasks_started = True
         self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
         self._spawn(self._loop(p.BEAT_S, self.beat), "hub:beat")
         self._spawn(self._loop(MIRROR_S, self.mirror_journal), "hub:journal")
@@ -109,9 +122,10 @@ class Hub:
 
     async def aclose(self) -> None:
         self._stop.set()
-        if self._sub is not None:
-            with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()
+        for sub in (self._sub, self._who):
+            if sub is not None:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -120,8 +134,9 @@ class Hub:
         self._tasks.clear()
         if self.runner is not None:
             self.runner.release()
-        with contextlib.suppress(Exception):
-            await self.mirror_journal()
+        if self._mirrored or self._since_ms or self._tasks_started:
+            with contextlib.suppress(Exception):
+                await self.mirror_journal()
         await self.session.stop_feeds()
 
     def resync(self) -> None:
@@ -142,6 +157,20 @@ class Hub:
                 log.warning("hub %s: %s", getattr(step, "__name__", step), exc)
                 self._resync = True
             await asyncio.sleep(period)
+
+    async def _refuse_second_hub(self) -> None:
+        """Ask who serves the profile: no responder (NATS says so at once) means nobody."""
+        try:
+            msg = await self.nc.request(p.who_subject(self.profile), b"", timeout=5.0)
+        except (NoRespondersError, TimeoutError):
+            return
+        beat = p.HubBeat.decode(msg.data)
+        raise HubRunning(f"another hub serves profile {self.profile!r} ({beat.host}, since "
+                         f"{iso_ms(int(beat.started * 1000))}); nothing was started")  # fmt: skip
+
+    async def _on_who(self, msg: NatsMsg) -> None:
+        if msg.reply:
+            await msg.respond(self._beat().encode())
 
     async def _ensure_streams(self) -> None:
         await self.js.create_key_value(bucket=self._bucket, history=1)
@@ -227,14 +256,17 @@ class Hub:
                              targets=targets, gone=gone, health=healths)  # fmt: skip
         await self.nc.publish(p.state_subject(self.profile), batch.encode())
 
-    async def beat(self) -> None:
-        self._beat_seq += 1
+    def _beat(self) -> p.HubBeat:
         running = self.session.dispatcher.running
-        beat = p.HubBeat(hub_id=self.hub_id, profile=self.profile, ts=time.time(),
+        return p.HubBeat(hub_id=self.hub_id, profile=self.profile, ts=time.time(),
                          seq=self._beat_seq, state_seq=self._state_seq,
                          running=running.batch_id if running else None,
-                         venues=self.session.venues)  # fmt: skip
-        await self.nc.publish(p.hub_subject(self.profile), beat.encode())
+                         venues=self.session.venues, host=self.host,
+                         started=self.started)  # fmt: skip
+
+    async def beat(self) -> None:
+        self._beat_seq += 1
+        await self.nc.publish(p.hub_subject(self.profile), self._beat().encode())
 
     async def mirror_journal(self) -> None:
         """Publish the journal rows not yet in the stream, in order, each acknowledged."""
@@ -280,7 +312,7 @@ class Hub:
         if kill and self._kill is not None:
             self._activity(op, f"kill — joined the kill running ({self._kill[:8]})", self._kill)
             return p.CommandReply(batch_id=self._kill, joined=True)
-        if not kill and (self._plan_lock.locked() or self.session.dispatcher.busy):
+        if not kill and (self._plans or self.session.dispatcher.busy):
             running = self.session.dispatcher.running
             what = repr(running.plan.title) if running else "another plan"
             return p.CommandReply(refused=f"busy: {what} is still running; nothing was sent")
@@ -299,6 +331,7 @@ class Hub:
         if kill:
             self._kill = batch
         self._own_batches.add(batch)
+        self._plans += 1  # at once: the next request sees it (the lock is taken later)
         self._spawn(self._run_plan(op, plan, batch, kill=kill, lock=lock), f"hub:{batch[:8]}")
         return p.CommandReply(batch_id=batch)
 
@@ -325,6 +358,7 @@ class Hub:
             log.exception("plan %s failed", batch)
             self._activity(op, f"{plan.title} — hub error: {type(exc).__name__}", batch)
         finally:
+            self._plans -= 1
             if kill and self._kill == batch:
                 self._kill = None
             if lock is not None:

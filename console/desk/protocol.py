@@ -59,7 +59,9 @@ message id ``<profile>:<seq>`` so a row mirrored twice is stored once.
 
 **Liveness.** ``desk.P.hub`` carries a :class:`HubBeat` every second (:data:`BEAT_S`);
 a console that hears none for :data:`DOWN_AFTER_S` shows DESK DOWN, and the CLI says the
-hub is unreachable when a request finds no responder.
+hub is unreachable when a request finds no responder (NATS answers that at once). One
+hub per profile: ``desk.P.hub.who`` (:func:`who_subject`) is answered by the running hub
+with its beat, and a hub that gets an answer there does not start.
 """
 
 from __future__ import annotations
@@ -133,6 +135,12 @@ def state_subject(profile: str) -> str:
 
 def hub_subject(profile: str) -> str:
     return f"{root(profile)}.hub"
+
+
+def who_subject(profile: str) -> str:
+    """Request/reply: the running hub answers with a :class:`HubBeat` (a second hub
+    asks before it starts; NATS answers "no responders" at once when there is none)."""
+    return f"{root(profile)}.hub.who"
 
 
 def activity_subject(profile: str) -> str:
@@ -418,6 +426,9 @@ class HubBeat(Msg):
     running: str | None = None
     """The running plan's batch id, or None."""
     venues: list[str] = []
+    host: str = ""
+    started: float = 0.0
+    """When this hub started (UNIX seconds)."""
 
 
 # ----- requests and the reply ---------------------------------------------------------------

@@ -7,12 +7,23 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from console.core.dispatcher import Plan, PlanItem
+from console.core.kill_lock import KillLock
 from console.core.model import Action, ActionKind, State
 from console.desk import protocol as p
-from console.desk.local_server import LocalNats
+from console.desk.hub import Hub, HubRunning
+from console.desk.local_server import HUB_USER, LocalNats
 from console.sim.server import SimServer
-from tests.desk.support import PROFILE, batch_report, connect, request, running_hub
+from tests.desk.support import (
+    PROFILE,
+    batch_report,
+    connect,
+    make_session,
+    request,
+    running_hub,
+)
 
 
 async def test_the_hub_beats_on_its_subject(
@@ -97,5 +108,49 @@ async def test_an_operator_cannot_write_the_bucket(
                              forged)  # fmt: skip
             await asyncio.wait_for(refused.wait(), 10)
             assert any("permissions violation" in e.lower() for e in errors), errors
+        finally:
+            await nc.close()
+
+
+async def test_a_second_hub_of_the_profile_does_not_start(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        second = make_session(sim, tmp_path / "second", ("x3algo",))
+        nc = await connect(nats_server, HUB_USER)
+        hub = Hub(second, nc)
+        try:
+            with pytest.raises(HubRunning, match="another hub serves profile 'sim'"):
+                await hub.start()
+        finally:
+            await hub.aclose()
+            await second.aclose()
+            await nc.close()
+        assert desk.hub.hub_id  # the first one serves on
+
+
+async def test_a_dispatch_while_a_plan_runs_is_refused_and_a_kill_while_a_cli_kill_runs_too(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        nc = await connect(nats_server, "alice")
+        try:
+            targets = [t for t in desk.session.store.all_targets() if t.state is State.RUNNING]
+            one = Plan((PlanItem.for_target(targets[0], Action(ActionKind.STOP)),), "Stop one")
+            body = p.DispatchRequest(plan=p.PlanMsg.of(one))
+            first, second = await asyncio.gather(
+                request(nc, "alice", p.Verb.DISPATCH, body),
+                request(nc, "alice", p.Verb.DISPATCH, body),
+            )
+            assert first.batch_id and second.refused and "busy" in second.refused
+            await batch_report(nc, first.batch_id)
+            # A kill of the same profile from a local CLI holds the profile's kill lock.
+            lock = desk.session.control.kill_lock()
+            assert lock is not None
+            with KillLock(lock.path, profile=PROFILE):
+                kill = p.KillRequest(plan=p.PlanMsg.of(Plan(
+                    (PlanItem.for_target(targets[1], Action(ActionKind.STOP)),), "Kill")))  # fmt: skip
+                reply = await request(nc, "alice", p.Verb.KILL, kill)
+            assert reply.refused and "another emergency stop" in reply.refused
         finally:
             await nc.close()
