@@ -103,15 +103,23 @@ async def serve(
     async def disconnected() -> None:
         _log.warning("NATS connection lost: reconnecting")
 
+    errors: list[str] = []
+
+    async def error(exc: Exception) -> None:
+        errors.append(str(exc) or type(exc).__name__)
+        _log.warning("NATS: %s", errors[-1])
+
     try:  # once connected it reconnects for ever; the first connection has a deadline
         async with asyncio.timeout(FIRST_CONNECT_S):
             nc: NATS = await nats.connect(
                 url, name=f"trading-console hub {profile.name}", max_reconnect_attempts=-1,
-                reconnected_cb=reconnected, disconnected_cb=disconnected,
-                error_cb=_nats_error, **auth,
+                reconnected_cb=reconnected, disconnected_cb=disconnected, error_cb=error,
+                **auth,
             )  # fmt: skip
     except TimeoutError:
-        _err(f"cannot reach NATS at {_safe(url)}: no connection within {FIRST_CONNECT_S:g} s")
+        last = f" (last: {errors[-1]})" if errors else ""
+        _err(f"cannot reach NATS at {_safe(url)}: no connection within "
+             f"{FIRST_CONNECT_S:g} s{last}")  # fmt: skip
         return EXIT_FAILED
     except Exception as exc:
         _err(f"cannot reach NATS at {_safe(url)}: {exc or type(exc).__name__}")
@@ -145,10 +153,6 @@ async def serve(
         await nc.drain()
     _log.info("hub of profile %s stopped", profile.name)
     return code
-
-
-async def _nats_error(exc: Exception) -> None:
-    _log.warning("NATS: %s", exc)
 
 
 def _safe(url: str) -> str:

@@ -90,3 +90,14 @@ async def test_the_hub_says_when_nats_cannot_be_reached(sim: SimServer, tmp_path
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 4, err
     assert b"cannot reach NATS at" in err
+
+
+async def test_the_hub_with_a_wrong_password_is_refused_and_says_so(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    config = write_profile(sim, tmp_path / "profile")
+    proc = await hub_process(config, nats_server.url, "not-the-hub-password")
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 4, err
+    assert b"cannot reach NATS at" in err and b"authorization violation" in err.lower()
+    assert b"not-the-hub-password" not in err
