@@ -29,7 +29,8 @@ from console.automation.runner import AutomationRunner
 from console.config import Profile
 from console.core.scrub import printable
 from console.core.session import Session
-from console.desk.hub import Hub, HubRunning, checkins_for
+from console.desk.hub import Hub, HubRunning
+from console.desk.verbs import checkins_for
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
 EXIT_HUB_RUNNING = 12  # another hub serves this profile on this NATS; this one did not start

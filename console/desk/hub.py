@@ -27,7 +27,6 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NATS
@@ -36,7 +35,7 @@ from nats.errors import NoRespondersError
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from console.automation.deadman import CheckIns, checkin_path
+from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
 from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.journal import iso_ms, now_ms
@@ -44,6 +43,7 @@ from console.core.kill_lock import KillLock, KillLocked
 from console.core.operator import Operator
 from console.core.session import Session
 from console.desk import protocol as p
+from console.desk.verbs import answer
 
 log = logging.getLogger(__name__)
 
@@ -403,49 +403,9 @@ class Hub:
 
     async def _answer(self, msg: NatsMsg, op: Operator, request: p.Request) -> None:
         try:
-            reply = await self._slow_verb(op, request)
+            reply = await answer(self.session, op, request, runner=self.runner,
+                                 checkins=self.checkins, activity=self._activity)  # fmt: skip
         except Exception as exc:
             log.exception("command failed")
             reply = p.CommandReply(refused=f"the hub could not do it: {type(exc).__name__}")
         await self._reply(msg, reply)
-
-    async def _slow_verb(self, op: Operator, request: p.Request) -> p.CommandReply:
-        control = self.session.control
-        if isinstance(request, p.ReverifyRequest):
-            recheck = await control.reverify(
-                request.venue, [r.result() for r in request.doubtful], request.batch_ids,
-                at=request.at,
-            )  # fmt: skip
-            results = [p.ResultMsg.of(r).model_dump(mode="json") for r in recheck.results]
-            data = {"venue": recheck.venue, "at": recheck.at, "problem": recheck.problem,
-                    "results": results}  # fmt: skip
-            return p.CommandReply(data={"recheck": data})
-        if isinstance(request, p.VerifyInterruptedRequest):
-            entries = self.session.journal.interrupted()
-            if request.seqs:
-                entries = [e for e in entries if e.seq in set(request.seqs)]
-            verified = await control.verify_interrupted(entries)
-            self._activity(op, f"verified {len(verified)} interrupted call(s)")
-            return p.CommandReply(data={"verified": [
-                {"entry": p.JournalRowMsg.of(v.entry).model_dump(mode="json"),
-                 "state": v.state.value, "as_asked": v.as_asked, "note": v.note,
-                 "journaled": v.journaled} for v in verified]})  # fmt: skip
-        if isinstance(request, p.SkipRequest):
-            if self.runner is None:
-                return p.CommandReply(refused="this desk runs no automation")
-            skip = self.runner.skip_next(request.schedule, str(op), request.why)
-            if skip is None:
-                return p.CommandReply(refused=f"schedule {request.schedule!r} has no next run")
-            self._activity(op, f"skipped the next run of {request.schedule}")
-            return p.CommandReply(data={"at": skip.at})
-        if isinstance(request, p.CheckinRequest):
-            if self.checkins is None:
-                return p.CommandReply(refused="this desk keeps no dead-man check-ins")
-            self.checkins.record(time.time(), str(op), "desk")
-            return p.CommandReply(data={"at": time.time()})
-        return p.CommandReply(refused="unknown command")
-
-
-def checkins_for(journal_path: Path | str, profile: str) -> CheckIns:
-    """The profile's dead-man check-ins, where ``heartbeat`` and the console record them."""
-    return CheckIns(checkin_path(journal_path, profile))

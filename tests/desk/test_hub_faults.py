@@ -154,3 +154,25 @@ async def test_a_dispatch_while_a_plan_runs_is_refused_and_a_kill_while_a_cli_ki
             assert reply.refused and "another emergency stop" in reply.refused
         finally:
             await nc.close()
+
+
+async def test_a_reverify_reads_the_venue_again_and_answers_with_what_it_found(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        nc = await connect(nats_server, "alice")
+        try:
+            target = next(t for t in desk.session.store.all_targets()
+                          if t.state is State.RUNNING)  # fmt: skip
+            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
+            reply = await request(nc, "alice", p.Verb.DISPATCH,
+                                  p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
+            report = await batch_report(nc, reply.batch_id or "")
+            body = p.ReverifyRequest(venue=target.venue, doubtful=report.results,
+                                     batch_ids=[report.batch_id], at=0.0)  # fmt: skip
+            again = await request(nc, "alice", p.Verb.REVERIFY, body, timeout_s=30)
+            assert again.ok, again.refused
+            [result] = again.data["recheck"]["results"]
+            assert p.ResultMsg.model_validate(result).verified is True
+        finally:
+            await nc.close()
