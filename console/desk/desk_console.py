@@ -1,0 +1,118 @@
+"""The console attached to a desk: the same screen, its state and control from the hub.
+
+:func:`open_desk` connects to NATS as the operator's own user (``--desk URL`` with
+``--creds``/``--user`` as for the hub), reads the hub's whole picture and returns the
+:class:`DeskState` and :class:`DeskControl` the unchanged
+:class:`~console.tui.app.ConsoleApp` takes. :class:`DeskConsoleApp` is that app plus
+what only a desk has: every other operator's action written to the outcome log as it
+happens ("bob@desk-2: stop x3algo RSI Momentum — applied"), and DESK DOWN said out loud
+(a notification and a line in the log) the moment the hub stops beating, and when it
+is back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import nats
+
+from console.core.operator import Operator
+from console.core.ports import VenueSettings
+from console.core.session import SessionOptions
+from console.desk import protocol as p
+from console.desk.desk_control import DeskControl
+from console.desk.desk_state import DESK_DOWN, DeskState
+from console.tui import app as app_module
+from console.tui.app import ConsoleApp
+from console.tui.widgets.outcomes import OutcomesView
+
+FIRST_CONNECT_S = 10.0
+
+
+async def open_desk(
+    url: str,
+    options: SessionOptions,
+    *,
+    user: str,
+    auth: dict[str, Any],
+    venue_settings: Iterable[VenueSettings] = (),
+    down_after_s: float = p.DOWN_AFTER_S,
+    host: str | None = None,
+) -> tuple[DeskState, DeskControl]:
+    """Connect as ``user`` (``auth``: nats.connect's credentials), attach to the hub of
+    ``options.profile`` and return the console's state source and control port."""
+    states: list[DeskState] = []
+
+    async def disconnected() -> None:
+        for state in states:
+            state.disconnected()
+
+    async def reconnected() -> None:
+        for state in states:
+            state.reconnected()
+
+    nc = await nats.connect(
+        url, name=f"trading-console desk {options.profile} {user}", max_reconnect_attempts=-1,
+        connect_timeout=FIRST_CONNECT_S, allow_reconnect=True, reconnect_time_wait=0.5,
+        disconnected_cb=disconnected, reconnected_cb=reconnected, **auth,
+    )  # fmt: skip
+    here = Operator.current()
+    operator = Operator(user, host or here.host, here.ssh_client)
+    state = DeskState(nc, options, operator=operator, venue_settings=venue_settings,
+                      down_after_s=down_after_s)  # fmt: skip
+    states.append(state)
+    try:
+        await state.attach()
+    except BaseException:
+        await state.aclose()
+        await nc.close()
+        raise
+    state.owns_connection = True
+    return state, DeskControl(state, user)
+
+
+class DeskConsoleApp(ConsoleApp):
+    """:class:`ConsoleApp` on a desk: other operators' actions and DESK DOWN in its log."""
+
+    CSS_PATH: ClassVar[str] = str(Path(app_module.__file__).with_name("app.tcss"))
+
+    def __init__(self, state: DeskState, control: DeskControl, **kwargs: Any) -> None:
+        super().__init__(state, control, **kwargs)
+        self.desk = state
+        self.desk_control = control
+        self.activity_lines: list[str] = []
+        """What this console wrote to its log from the desk (the tests read it)."""
+
+    def on_mount(self) -> None:  # ConsoleApp's own on_mount runs too (Textual's MRO)
+        self.desk.on_activity(self._activity)
+        self.desk.on_down(self._down)
+        if self.desk.down is not None:
+            self._down(self.desk.down)
+
+    def _activity(self, line: p.ActivityMsg) -> None:
+        mine = f"{self.desk.operator.user}@{self.desk.operator.host}"
+        if line.operator == mine and line.batch_id in self.desk_control.own_batches:
+            return  # this console's own results are in its log already
+        stamp = datetime.fromtimestamp(line.ts_ms / 1000, UTC).strftime("%H:%M:%S")
+        self._write(f"{stamp} {line.line()}")
+
+    def _down(self, why: str | None) -> None:
+        stamp = datetime.fromtimestamp(time.time(), UTC).strftime("%H:%M:%S")
+        if why is None:
+            self._write(f"{stamp} the desk is back: the hub's state read again in full")
+            self.notify("The desk is back.", title="Desk", timeout=6)
+            return
+        self._write(f"{stamp} {DESK_DOWN}: {why}")
+        self.notify(f"{DESK_DOWN}: {why}. What is shown is no longer live; nothing is sent.",
+                    title=DESK_DOWN, severity="error", timeout=30)  # fmt: skip
+
+    def _write(self, text: str) -> None:
+        self.activity_lines.append(text)
+        try:
+            self.main.query_one(OutcomesView).note(text)
+        except Exception:  # not composed yet, or shutting down: the list has it
+            return

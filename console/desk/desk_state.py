@@ -1,0 +1,365 @@
+"""The console's state source on a desk: the hub's bucket and batches, in a local store.
+
+A desk console reads what the hub publishes (``console.desk.protocol``) into the same
+core :class:`~console.core.store.Store` a local session feeds, so the screen cannot tell
+the difference. On :meth:`DeskState.attach` it subscribes first (state batches, the
+hub's heartbeat, the activity) and then reads the whole bucket, so nothing falls between
+the two; each batch then applies what changed. A batch whose ``seq`` does not follow the
+last one (or from a new hub run) means something was missed: the bucket is read again.
+
+**DESK DOWN, never silent staleness.** When the heartbeat stops for
+:data:`~console.desk.protocol.DOWN_AFTER_S`, when the hub does not answer at attach, or
+when the NATS connection drops, every venue's health becomes DOWN with words saying the
+desk is down and since when; the first heartbeat (or reconnect) after that reads the
+whole bucket again before the venues show the hub's health again.
+
+The venues are planning-only clients (``console.desk.venue_views``); the journal is the
+hub's, mirrored from the journal stream (``console.desk.journal_mirror``); other
+operators' actions arrive as :class:`~console.desk.protocol.ActivityMsg` for whoever
+listens (the desk console writes them to its outcome log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg as NatsMsg
+from nats.js.errors import NotFoundError
+
+from console.core.journal import iso_ms
+from console.core.operator import Operator
+from console.core.ports import FeedStatus, VenueClient, VenueSettings
+from console.core.session import SessionOptions
+from console.core.store import Store
+from console.desk import protocol as p
+from console.desk.journal_mirror import MirrorJournal
+from console.desk.venue_views import planning_clients
+
+log = logging.getLogger(__name__)
+
+READ_TIMEOUT_S = 30.0
+"""The longest a full read of the bucket may take (then the desk counts as down)."""
+DESK_DOWN = "DESK DOWN"
+
+ActivityListener = Callable[[p.ActivityMsg], None]
+
+
+class DeskState:
+    """:class:`~console.core.ports.StateSource` fed by the hub of ``options.profile``."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        options: SessionOptions,
+        *,
+        operator: Operator,
+        venue_settings: Iterable[VenueSettings] = (),
+        clock: Callable[[], float] = time.time,
+        down_after_s: float = p.DOWN_AFTER_S,
+    ) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+        self._options = options
+        self.profile = options.profile
+        self.operator = operator
+        self.clock = clock
+        self.down_after_s = down_after_s
+        self._settings = list(venue_settings)
+        self._store = Store(stale_after_s=options.stale_after_s, clock=clock, blind_venues=())
+        self._clients: dict[str, VenueClient] = {}
+        self._journal = MirrorJournal(self.profile, operator)
+        self.running: p.RunningMsg | None = None
+        """The plan the hub runs now (anyone's), from the bucket's ``run`` key."""
+        self.hub: p.HubBeat | None = None
+        self.down: str | None = None
+        """Why the desk is down (shown on every venue), or None while the hub beats."""
+        self.resyncs = 0
+        """Full reads of the bucket so far (the first at attach included)."""
+        self.activity: deque[p.ActivityMsg] = deque(maxlen=200)
+        self._listeners: list[ActivityListener] = []
+        self._down_listeners: list[Callable[[str | None], None]] = []
+        self._hub_id: str | None = None
+        self._seq: int | None = None
+        self._subs: list[Any] = []
+        self._journal_sub: Any = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._resync_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._beat_heard = asyncio.Event()
+        self.owns_connection = False
+        """Close the NATS connection in :meth:`aclose` (``open_desk`` opened it)."""
+        self._venue_msgs: list[p.VenueMsg] = []
+        self._down_since = 0.0
+        self._heard = 0.0  # clock() when the hub last beat (or answered)
+
+    # ----- StateSource ------------------------------------------------------------------
+    @property
+    def options(self) -> SessionOptions:
+        return self._options
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def clients(self) -> dict[str, VenueClient]:
+        return self._clients
+
+    @property
+    def venues(self) -> list[str]:
+        return list(self._clients)
+
+    @property
+    def journal(self) -> MirrorJournal:
+        return self._journal
+
+    def start_feeds(self) -> None:
+        """Everything runs from :meth:`attach`; here the heartbeat's deadline is armed."""
+        self._arm_deadline()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._resync_task is not None:
+            self._resync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._resync_task
+        for sub in [*self._subs, self._journal_sub]:
+            if sub is not None:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+        self._subs.clear()
+        for client in self._clients.values():
+            with contextlib.suppress(Exception):
+                await client.aclose()
+        self._journal.close()
+        if self.owns_connection:
+            with contextlib.suppress(Exception):
+                await self.nc.close()
+
+    # ----- listeners --------------------------------------------------------------------
+    def on_activity(self, listener: ActivityListener) -> None:
+        """Call ``listener`` with each operator's action as the hub reports it."""
+        self._listeners.append(listener)
+
+    def on_down(self, listener: Callable[[str | None], None]) -> None:
+        """Call ``listener`` with why the desk went down, and None when it came back."""
+        self._down_listeners.append(listener)
+
+    def off_down(self, listener: Callable[[str | None], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._down_listeners.remove(listener)
+
+    # ----- attach -----------------------------------------------------------------------
+    async def attach(self) -> DeskState:
+        """Subscribe, ask the hub, read the whole bucket, follow the journal stream."""
+        root = p.root(self.profile)
+        for subject, cb in ((p.state_subject(self.profile), self._on_batch),
+                            (p.hub_subject(self.profile), self._on_beat),
+                            (p.activity_subject(self.profile), self._on_activity)):  # fmt: skip
+            self._subs.append(await self.nc.subscribe(subject, cb=cb))
+        log.debug("attached to %s", root)
+        # The hub beats every BEAT_S: the first beat (bounded) says it is there.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.down_after_s):
+                await self._beat_heard.wait()
+        await self.read_bucket()
+        self._clients = planning_clients(self._venue_msgs, self._settings)
+        self._store.blind_venues = frozenset(
+            n for n, c in self._clients.items() if not c.capabilities.reports_pause_state
+        )
+        self._arm_deadline()
+        if self.hub is None:
+            self.mark_down("the hub does not answer (no hub serves this profile)")
+        else:
+            self._hub_id = self.hub.hub_id
+        self._journal_sub = await self.js.subscribe(
+            p.journal_subject(self.profile), cb=self._on_journal_row, ordered_consumer=True
+        )
+        return self
+
+    # ----- the bucket -------------------------------------------------------------------
+    async def read_bucket(self) -> None:
+        """Read every key of the bucket and make the store hold exactly that."""
+        try:
+            kv = await self.js.key_value(p.bucket(self.profile))
+        except NotFoundError:  # no hub ever served this profile here: nothing to show
+            self.resyncs += 1
+            return
+        venues: dict[str, p.VenueMsg] = {}
+        targets: dict[str, list[p.TargetMsg]] = {}
+        health: list[p.HealthMsg] = []
+        running: p.RunningMsg | None = None
+        watcher = await kv.watchall()
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                async for entry in watcher:
+                    if entry is None:  # the initial values are all in
+                        break
+                    if entry.operation is not None or not entry.value:
+                        continue  # a deleted key
+                    key = entry.key
+                    if key.startswith("t."):
+                        target = p.TargetMsg.decode(entry.value)
+                        targets.setdefault(target.venue, []).append(target)
+                    elif key.startswith("h."):
+                        health.append(p.HealthMsg.decode(entry.value))
+                    elif key.startswith("v."):
+                        venue = p.VenueMsg.decode(entry.value)
+                        venues[venue.name] = venue
+                    elif key == p.RUNNING_KEY:
+                        running = p.RunningMsg.decode(entry.value)
+        finally:
+            with contextlib.suppress(Exception):
+                await watcher.stop()  # type: ignore[no-untyped-call]
+        self._venue_msgs = list(venues.values())
+        for name in {*venues, *targets, *self._store.venues()}:
+            self._store.snapshot(name, [t.target() for t in targets.get(name, [])])
+        for h in health:
+            self._apply_health(h, force=True)
+        self.running = running
+        self._seq = None  # the next batch is the baseline
+        self.resyncs += 1
+
+    def _apply_health(self, h: p.HealthMsg, *, force: bool = False) -> None:
+        if self.down is not None and not force:
+            return  # the desk is down: its words stay until the next full read
+        store = self._store
+        store.health(h.venue, h.status, h.detail)
+        vh = store.venue_health(h.venue)
+        vh.last_update = h.last_update
+        if h.events > vh.events:
+            store.count_events(h.venue, h.events - vh.events)
+        if h.listed:
+            store.listed.add(h.venue)
+        else:
+            store.listed.discard(h.venue)
+
+    async def _on_batch(self, msg: NatsMsg) -> None:
+        try:
+            batch: p.StateBatch = p.StateBatch.decode(msg.data)
+        except p.ProtocolError as exc:
+            log.warning("desk state: %s", exc)
+            return
+        missed = self._seq is not None and (
+            batch.hub_id != self._hub_id or batch.seq != self._seq + 1
+        )
+        self._hub_id, self._seq = batch.hub_id, batch.seq
+        store = self._store
+        if batch.targets:
+            store.upsert([t.target() for t in batch.targets])
+        gone: dict[str, set[str]] = {}
+        for venue, target_id in batch.gone:
+            gone.setdefault(venue, set()).add(target_id)
+        for venue, ids in gone.items():
+            store.snapshot(venue, [t for t in store.targets(venue) if t.id not in ids])
+        for h in batch.health:
+            self._apply_health(h)
+        if missed:
+            log.info("desk state: a batch was missed; reading the bucket again")
+            self.resync()
+
+    def resync(self) -> None:
+        """Read the whole bucket again (in the background; one read at a time)."""
+        if self._closed or (self._resync_task is not None and not self._resync_task.done()):
+            return
+        self._resync_task = asyncio.ensure_future(self._resync())
+
+    async def _resync(self) -> None:
+        try:
+            await self.read_bucket()
+        except Exception as exc:
+            log.warning("desk state: the bucket could not be read: %s", exc)
+            self.mark_down(f"the desk's state cannot be read ({type(exc).__name__})")
+            return
+        if self.down is None:
+            return
+        if self._beat_fresh():
+            self._up()
+        else:  # the read put the hub's last health back: the desk is still down
+            self.mark_down(self.down)
+
+    # ----- liveness ---------------------------------------------------------------------
+    def _beat_fresh(self) -> bool:
+        return self.hub is not None and self.clock() - self._heard < self.down_after_s
+
+    async def _on_beat(self, msg: NatsMsg) -> None:
+        try:
+            beat: p.HubBeat = p.HubBeat.decode(msg.data)
+        except p.ProtocolError:
+            return
+        new_hub = self.hub is not None and beat.hub_id != self.hub.hub_id
+        self.hub, self._heard = beat, self.clock()
+        self._beat_heard.set()
+        self._arm_deadline()
+        if self.down is not None or new_hub:
+            self.resync()  # back (or a new hub run): the whole picture first, then up
+
+    def _arm_deadline(self) -> None:
+        if self._closed:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.down_after_s, self._deadline_passed)
+
+    def _deadline_passed(self) -> None:
+        last = f"last heard {iso_ms(int(self._heard * 1000))}" if self._heard else "never heard"
+        self.mark_down(f"no heartbeat from the hub for {self.down_after_s:g} s ({last})")
+
+    def disconnected(self) -> None:
+        """The NATS connection dropped (the connection's callback calls this)."""
+        self.mark_down("the connection to NATS is lost; reconnecting")
+
+    def reconnected(self) -> None:
+        """NATS is back: read the whole bucket; the next heartbeat brings the venues up."""
+        self.resync()
+
+    def mark_down(self, why: str) -> None:
+        """Every venue DOWN with the desk's words (the data shown is no longer live)."""
+        if self._closed:
+            return
+        first = self.down is None
+        self.down = why
+        if first:
+            self._down_since = self.clock()
+        since = iso_ms(int(self._down_since * 1000))
+        for venue in {*self._clients, *self._store.venues()}:
+            self._store.health(venue, FeedStatus.DOWN, f"{DESK_DOWN}: {why} (since {since})")
+        if first:
+            log.warning("%s: %s", DESK_DOWN, why)
+            for listener in self._down_listeners:
+                listener(why)
+
+    def _up(self) -> None:
+        if self.down is None:
+            return
+        log.warning("the desk is back: %s", self.hub.host if self.hub else "?")
+        self.down = None
+        for listener in self._down_listeners:
+            listener(None)
+
+    # ----- activity and the journal -----------------------------------------------------
+    async def _on_activity(self, msg: NatsMsg) -> None:
+        try:
+            line: p.ActivityMsg = p.ActivityMsg.decode(msg.data)
+        except p.ProtocolError:
+            return
+        self.activity.append(line)
+        for listener in self._listeners:
+            listener(line)
+
+    async def _on_journal_row(self, msg: NatsMsg) -> None:
+        try:
+            row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data)
+        except p.ProtocolError:
+            return
+        self._journal.add(row.entry())

@@ -1,0 +1,121 @@
+"""Two consoles on one hub (a real nats-server from the wheel, the simulator, Pilot):
+a stop from alice's console shows in bob's panel and outcome log; hub gone → DESK DOWN."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from console.core.model import Target
+from console.core.ports import FeedStatus
+from console.core.session import SessionOptions
+from console.desk.desk_console import DeskConsoleApp, open_desk
+from console.desk.desk_control import DeskControl
+from console.desk.desk_state import DESK_DOWN, DeskState
+from console.desk.local_server import LocalNats
+from console.sim.server import SimServer
+from tests.desk.support import PROFILE, running_hub
+from tests.tui.pilot_support import cell, log_text, wait_for
+from tests.tui.test_sim_actions import cursor_to, first_row, specials
+
+SIZE = (120, 40)
+OPTIONS = SessionOptions(profile=PROFILE, label="DESK")
+
+
+@asynccontextmanager
+async def desk_console(
+    server: LocalNats, user: str, *, down_after_s: float = 3.0
+) -> AsyncIterator[tuple[DeskState, DeskControl]]:
+    name, password = server.creds(user)
+    state, control = await open_desk(
+        server.url, OPTIONS, user=name, auth={"user": name, "password": password},
+        down_after_s=down_after_s, host=f"{user}-desk",
+    )  # fmt: skip
+    try:
+        yield state, control
+    finally:
+        await state.aclose()
+
+
+def down(state: DeskState) -> bool:
+    return all(
+        state.store.venue_health(v).status is FeedStatus.DOWN
+        and state.store.venue_health(v).detail.startswith(DESK_DOWN)
+        for v in state.venues
+    )
+
+
+async def test_a_stop_from_alices_console_shows_in_bobs_panel_and_log(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with (
+        running_hub(nats_server, sim, tmp_path) as desk,
+        desk_console(nats_server, "alice") as (a_state, a_control),
+        desk_console(nats_server, "bob") as (b_state, b_control),
+    ):
+        assert a_state.venues == b_state.venues == ["x3algo"]
+        hub_targets = {t.key for t in desk.session.store.all_targets()}
+        assert {t.key for t in a_state.store.all_targets()} == hub_targets
+        alice = DeskConsoleApp(a_state, a_control)
+        bob = DeskConsoleApp(b_state, b_control)
+        async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
+            await pa.press("2")
+            await pb.press("2")
+            odd = set(specials(sim, "x3algo").values())
+
+            def pick(t: Target) -> bool:
+                return t.raw_status == "active" and t.id not in odd
+
+            await wait_for(pa, lambda: first_row(alice, pick) is not None, "a row to stop")
+            target = first_row(alice, pick)
+            assert target is not None
+            key = f"x3algo/{target.id}"
+            await cursor_to(pa, alice, key)
+            await pa.press("X")
+            await pa.press("y")
+            await alice.workers.wait_for_complete()
+            report = alice.last_report
+            assert report is not None and report.all_verified, report and report.summary()
+            assert report.batch_id in a_control.own_batches
+            # Bob's console: the panel and the outcome log, from the hub.
+            await wait_for(pb, lambda: cell(bob, key, "status") == "STOPPED", "bob's panel")
+            line = f"alice@alice-desk: stop x3algo {target.name} — applied"
+            await wait_for(pb, lambda: line in log_text(bob), "bob's outcome log")
+            assert not any(line in text for text in alice.activity_lines)  # alice's own
+            # The journal is the hub's, alice journaled by her NATS user.
+            rows = desk.session.journal.entries(batch_id=report.batch_id)
+            assert {r.operator for r in rows} == {"alice"}
+            await wait_for(pb, lambda: b_state.journal.last_seq >= rows[-1].seq, "bob's copy")
+            assert b_state.journal.entries(batch_id=report.batch_id) == rows
+            assert b_state.journal.verify_chain().ok
+            assert b_control.chain_head() == desk.session.journal.chain_head()
+
+
+async def test_hub_gone_shows_desk_down_and_nothing_is_sent(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with (
+        running_hub(nats_server, sim, tmp_path) as desk,
+        desk_console(nats_server, "alice", down_after_s=1.0) as (state, control),
+    ):
+        app = DeskConsoleApp(state, control)
+        async with app.run_test(size=SIZE) as pilot:
+            assert state.down is None and not down(state)
+            await desk.hub.aclose()  # the hub stops beating
+            await wait_for(pilot, lambda: down(state), "DESK DOWN on every venue")
+            await wait_for(pilot, lambda: DESK_DOWN in log_text(app), "said in the log")
+            refusal = control.journal_refusal()
+            assert refusal is not None and refusal.startswith(DESK_DOWN)
+
+
+async def test_a_console_with_no_hub_is_down_from_the_start(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        await desk.hub.aclose()  # the bucket stays; no hub answers
+        async with desk_console(nats_server, "bob") as (state, _control):
+            assert state.venues == ["x3algo"]
+            assert state.store.all_targets()  # the last picture, marked down at once
+            assert down(state)
+            assert "hub does not answer" in (state.down or "")
