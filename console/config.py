@@ -152,6 +152,8 @@ class ProfileConfig(_Model):
     # Where venues keep state across processes (a login session); relative to this file.
     # Default: the platform state directory, per profile. The demo gives each run its own.
     state_dir: str | None = None
+    # A desk's NATS URL: the console attaches to the profile's hub there (--desk overrides).
+    desk: str | None = None
     venues: list[VenueConfig] = Field(default_factory=list)
     # Automation (docs/AUTOMATION.md): what runs without a key press.
     schedules: list[ScheduleConfig] = Field(default_factory=list)

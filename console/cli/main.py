@@ -30,7 +30,7 @@ from typing import Any
 
 from console.automation.alerts import Alerter
 from console.automation.runner import AutomationRunner
-from console.cli import audit, automate, control, hub, kill, sim
+from console.cli import audit, automate, control, desk, hub, kill, sim
 from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--readonly", action="store_true", help="start the console with destructive keys unbound"
     )
     parser.add_argument("--theme", help="theme name")
+    desk.add_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 help="what to do; without one, the console opens")  # fmt: skip
@@ -175,6 +176,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command != "audit":  # audit reads the journal only; nothing goes out
             for warning in profile.warnings():
                 print(f"trading-console: warning: {warning}", file=sys.stderr)
+        if args.command is None and (url := desk.desk_url(profile, args)):
+            return desk.run(profile, args, session_options(profile), url)
         if args.command is None:
             return _run_console(profile, args)
         if args.command == "status":
