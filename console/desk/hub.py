@@ -43,6 +43,7 @@ from console.core.kill_lock import KillLock, KillLocked
 from console.core.operator import Operator
 from console.core.session import Session
 from console.desk import protocol as p
+from console.desk.batching import state_batches
 from console.desk.verbs import answer
 
 log = logging.getLogger(__name__)
@@ -103,15 +104,13 @@ class Hub:
         :class:`HubRunning` when another hub already serves the profile."""
         await self._refuse_second_hub()
         self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
-        await self._ensure_streams()
-        self._mirrored = await self._last_mirrored()
         failures = await self.session.refresh()
         for venue, why in failures.items():
             log.warning("%s could not be read at start: %s", venue, why)
         self.session.start_feeds()
-        for name, client in self.session.clients.items():
-            await self._put(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
         self._sub = await self.nc.subscribe(f"{p.root(self.profile)}.cmd.*.*", cb=self._on_command)
+        await self.tick()  # the whole state, before anyone is told the hub serves
+        await self.nc.flush()
         self._tasks_started = True
         self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
         self._spawn(self._loop(p.BEAT_S, self.beat), "hub:beat")
@@ -153,7 +152,7 @@ class Hub:
                 await step()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # NATS away: the next turn tries again
+            except Exception as exc:  # NATS away: the next turn tries again, in full
                 log.warning("hub %s: %s", getattr(step, "__name__", step), exc)
                 self._resync = True
             await asyncio.sleep(period)
@@ -171,6 +170,14 @@ class Hub:
     async def _on_who(self, msg: NatsMsg) -> None:
         if msg.reply:
             await msg.respond(self._beat().encode())
+
+    async def _prepare(self) -> None:
+        """The bucket and streams (a server that lost its JetStream files gets them anew),
+        the venues' keys, and where the journal's mirror resumes."""
+        await self._ensure_streams()
+        for name, client in self.session.clients.items():
+            await self._put(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
+        self._mirrored, self._since_ms = await self._last_mirrored(), 0
 
     async def _ensure_streams(self) -> None:
         await self.js.create_key_value(bucket=self._bucket, history=1)
@@ -218,10 +225,12 @@ class Hub:
                            incomplete=self.session.incomplete.get(venue, ""))  # fmt: skip
 
     async def tick(self) -> None:
-        """Publish what changed since the last tick: the bucket's keys, then one batch."""
+        """Publish what changed since the last tick: the bucket's keys, then the batch (cut
+        in several when it is too large for one message)."""
         store = self.session.store
         changes = store.drain()
         if self._resync:
+            await self._prepare()
             self._resync = False
             changed = {t.key for t in store.all_targets()}
             removed: set[tuple[str, str]] = set()
@@ -234,16 +243,16 @@ class Hub:
                 set(changes.removed),
                 set(changes.health),
             )
-        targets: list[p.TargetMsg] = []
+        targets: list[bytes] = []
         gone: list[tuple[str, str]] = []
         for venue, target_id in changed:
             target = store.get(venue, target_id)
             if target is None:
                 removed.add((venue, target_id))
                 continue
-            msg = p.TargetMsg.of(target)
-            targets.append(msg)
-            await self._put(p.target_key(venue, target_id), msg.encode())
+            data = p.TargetMsg.of(target).encode()
+            targets.append(data)
+            await self._put(p.target_key(venue, target_id), data)
         for venue, target_id in removed:
             if store.get(venue, target_id) is None:
                 gone.append((venue, target_id))
@@ -251,10 +260,11 @@ class Hub:
         healths = [self._health(v) for v in health]
         for h in healths:
             await self._put(p.health_key(h.venue), h.encode())
-        self._state_seq += 1
-        batch = p.StateBatch(hub_id=self.hub_id, seq=self._state_seq, ts=time.time(),
-                             targets=targets, gone=gone, health=healths)  # fmt: skip
-        await self.nc.publish(p.state_subject(self.profile), batch.encode())
+        subject = p.state_subject(self.profile)
+        for batch in state_batches(self.hub_id, self._state_seq + 1, time.time(), targets,
+                                   gone, healths):  # fmt: skip
+            self._state_seq += 1
+            await self.nc.publish(subject, batch)
 
     def _beat(self) -> p.HubBeat:
         running = self.session.dispatcher.running

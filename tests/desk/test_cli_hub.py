@@ -45,12 +45,15 @@ async def test_the_hub_command_serves_a_stop_journaled_as_alice_and_ends_on_sigt
         nc = await connect(nats_server, "alice")
         try:
             kv = await nc.jetstream().key_value(p.bucket(PROFILE))
-            targets = []
-            for key in await kv.keys():
-                if key.startswith("t."):
-                    entry = await kv.get(key)
-                    targets.append(p.TargetMsg.decode(entry.value or b"").target())
-            target = next(t for t in targets if t.state is State.RUNNING)
+            watcher = await kv.watch("t.>")
+            async with asyncio.timeout(30):  # the hub's first targets, as a console sees them
+                while True:
+                    entry = await watcher.updates(timeout=30)  # type: ignore[no-untyped-call]
+                    if entry is not None and entry.value:
+                        target = p.TargetMsg.decode(entry.value).target()
+                        if target.state is State.RUNNING:
+                            break
+            await watcher.stop()  # type: ignore[no-untyped-call]
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
             body = p.DispatchRequest(plan=p.PlanMsg.of(plan), host="desk-2")
             reply = await request(nc, "alice", p.Verb.DISPATCH, body)

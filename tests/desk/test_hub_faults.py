@@ -5,6 +5,7 @@ and an operator who may read the desk but never write its bucket."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,17 +47,22 @@ async def test_after_a_nats_restart_the_hub_resyncs_and_serves_commands(
 ) -> None:
     async with running_hub(nats_server, sim, tmp_path) as desk:
         nats_server.stop()
-        nats_server.start()  # the same port, users and JetStream folder
+        shutil.rmtree(tmp_path / "nats" / "jetstream")  # a server that lost its files, even
+        nats_server.start()  # on the same port, with the same users
         await asyncio.wait_for(desk.reconnected.wait(), 30)
+        await desk.hub.tick()  # has prepared and published in full when it returns
         nc = await connect(nats_server, "alice")
         try:
-            sub = await nc.subscribe(p.state_subject(PROFILE))
-            count = len(desk.session.store.all_targets())
-            async with asyncio.timeout(30):  # the whole state again, in one batch
-                while True:
-                    batch = p.StateBatch.decode((await sub.next_msg(timeout=30)).data)
-                    if len(batch.targets) == count:
-                        break
+            expected = {p.target_key(t.venue, t.id) for t in desk.session.store.all_targets()}
+            kv = await nc.jetstream().key_value(p.bucket(PROFILE))  # made again by the hub
+            seen: set[str] = set()
+            watcher = await kv.watch("t.>")
+            async with asyncio.timeout(30):  # the whole state again
+                while not expected <= seen:
+                    entry = await watcher.updates(timeout=30)  # type: ignore[no-untyped-call]
+                    if entry is not None:
+                        seen.add(entry.key)
+            await watcher.stop()  # type: ignore[no-untyped-call]
             target = next(t for t in desk.session.store.all_targets()
                           if t.state is State.RUNNING)  # fmt: skip
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
@@ -65,6 +71,9 @@ async def test_after_a_nats_restart_the_hub_resyncs_and_serves_commands(
             assert reply.batch_id, reply.refused
             report = await batch_report(nc, reply.batch_id)
             assert report.results[0].verified
+            await desk.hub.mirror_journal()  # the journal stream holds every row again
+            info = await nc.jetstream().stream_info(p.journal_stream(PROFILE))
+            assert info.state.messages == len(desk.session.journal.entries())
         finally:
             await nc.close()
 
