@@ -22,8 +22,8 @@ A console that attaches reads the whole bucket (or watches it), then follows
 health; cut into several batches when one would not fit a NATS message, as a resync of a
 large profile). Each batch carries ``seq``, consecutive per hub run (``hub_id``); a
 console that sees a gap or a new ``hub_id`` re-reads the bucket. The hub publishes the
-whole state at its start (before it answers ``who``'s callers or commands) and again
-after each NATS reconnect.
+whole state when it starts (``Hub.start`` returns after) and again after each NATS
+reconnect.
 
 **Commands.** Request/reply on ``desk.P.cmd.U.<verb>`` (:func:`command_subject`, verbs in
 :class:`Verb`). The operator's identity is the ``U`` token, and the NATS server enforces
