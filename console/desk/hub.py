@@ -89,6 +89,8 @@ class Hub:
         self._plans = 0  # plans accepted and not ended (running or waiting their turn)
         self._mirrored = 0  # the last journal seq mirrored to the stream
         self._since_ms = 0  # and its time (the next read starts there)
+        self._told = 0  # the last journal seq whose activity was told (never told twice)
+        self._mirror_lock = asyncio.Lock()
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._resync = True
@@ -104,6 +106,8 @@ class Hub:
         :class:`HubRunning` when another hub already serves the profile."""
         await self._refuse_second_hub()
         self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
+        last = self.session.journal.entries(limit=1)
+        self._told = last[-1].seq if last else 0  # rows from before the hub: no activity
         failures = await self.session.refresh()
         for venue, why in failures.items():
             log.warning("%s could not be read at start: %s", venue, why)
@@ -280,19 +284,23 @@ class Hub:
 
     async def mirror_journal(self) -> None:
         """Publish the journal rows not yet in the stream, in order, each acknowledged."""
-        journal = self.session.journal
-        since = self._since_ms or None
-        for entry in [e for e in journal.entries(since_ms=since) if e.seq > self._mirrored]:
-            if entry.kind == "outcome" and entry.batch_id not in self._own_batches:
-                # Another dispatcher user (the automation, a CLI beside the hub): its
-                # actions reach every console too, as the journal has them.
-                who = Operator(entry.operator, entry.host, entry.ssh_client)
-                self._activity(who, f"{entry.action} {entry.venue} {entry.target_name} — "
-                                    f"{entry.outcome}", entry.batch_id)  # fmt: skip
-            msg = p.JournalRowMsg.of(entry)
-            await self.js.publish(p.journal_subject(self.profile), msg.encode(),
-                                  headers={"Nats-Msg-Id": msg.msg_id()})  # fmt: skip
-            self._mirrored, self._since_ms = entry.seq, entry.ts_ms
+        async with self._mirror_lock:  # the loop and a plan's end: never both at once
+            journal = self.session.journal
+            since = self._since_ms or None
+            for entry in [e for e in journal.entries(since_ms=since) if e.seq > self._mirrored]:
+                msg = p.JournalRowMsg.of(entry)
+                await self.js.publish(p.journal_subject(self.profile), msg.encode(),
+                                      headers={"Nats-Msg-Id": msg.msg_id()})  # fmt: skip
+                self._mirrored, self._since_ms = entry.seq, entry.ts_ms
+                if (
+                    entry.seq > self._told
+                    and entry.kind == "outcome"
+                    and (entry.batch_id not in self._own_batches)
+                ):  # another dispatcher user (the automation): every console sees it too
+                    who = Operator(entry.operator, entry.host, entry.ssh_client)
+                    self._activity(who, f"{entry.action} {entry.venue} {entry.target_name} — "
+                                        f"{entry.outcome}", entry.batch_id)  # fmt: skip
+                self._told = max(self._told, entry.seq)
 
     # ----- commands -------------------------------------------------------------------
     async def _on_command(self, msg: NatsMsg) -> None:

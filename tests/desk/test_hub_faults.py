@@ -13,6 +13,7 @@ import pytest
 from console.core.dispatcher import Plan, PlanItem
 from console.core.kill_lock import KillLock
 from console.core.model import Action, ActionKind, State
+from console.core.operator import Operator
 from console.desk import protocol as p
 from console.desk.hub import Hub, HubRunning
 from console.desk.local_server import HUB_USER, LocalNats
@@ -184,4 +185,36 @@ async def test_a_reverify_reads_the_venue_again_and_answers_with_what_it_found(
             [result] = again.data["recheck"]["results"]
             assert p.ResultMsg.model_validate(result).verified is True
         finally:
+            await nc.close()
+
+
+async def test_every_action_reaches_the_activity_an_operators_and_the_automations(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        nc = await connect(nats_server, "bob")  # bob watches
+        alice = await connect(nats_server, "alice")
+        try:
+            activity = await nc.subscribe(p.activity_subject(PROFILE))
+            running = [t for t in desk.session.store.all_targets() if t.state is State.RUNNING]
+            plan = Plan((PlanItem.for_target(running[0], Action(ActionKind.STOP)),), "Stop one")
+            reply = await request(alice, "alice", p.Verb.DISPATCH,
+                                  p.DispatchRequest(plan=p.PlanMsg.of(plan), host="desk-1"))  # fmt: skip
+            await batch_report(alice, reply.batch_id or "")
+            # The automation dispatches in the hub's process, as `schedule:<name>`.
+            auto = Plan((PlanItem.for_target(running[1], Action(ActionKind.STOP)),), "close")
+            who = Operator(user="schedule:close", host="hubhost")
+            await desk.session.dispatcher.run(auto, operator=who)
+            await desk.hub.mirror_journal()
+            wanted = {
+                f"alice@desk-1: stop x3algo {running[0].name} — applied",
+                f"schedule:close@hubhost: stop x3algo {running[1].name} — applied",
+            }
+            lines: list[str] = []
+            async with asyncio.timeout(30):
+                while not wanted <= set(lines):
+                    msg = await activity.next_msg(timeout=30)
+                    lines.append(p.ActivityMsg.decode(msg.data).line())
+        finally:
+            await alice.close()
             await nc.close()
