@@ -14,6 +14,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
+from console.automation.deadman import CheckIns
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
 from console.desk import protocol as p
@@ -61,7 +62,11 @@ class Desk:
 
 @asynccontextmanager
 async def running_hub(
-    server: LocalNats, sim: SimServer, tmp_path: Path, apis: tuple[str, ...] = ("x3algo",)
+    server: LocalNats,
+    sim: SimServer,
+    tmp_path: Path,
+    apis: tuple[str, ...] = ("x3algo",),
+    checkins: CheckIns | None = None,
 ) -> AsyncIterator[Desk]:
     session = make_session(sim, tmp_path, apis)
     reconnected = asyncio.Event()
@@ -73,7 +78,7 @@ async def running_hub(
         reconnected.set()
 
     nc = await connect(server, HUB_USER, reconnected_cb=on_reconnect, reconnect_time_wait=0.2)
-    hub = Hub(session, nc)
+    hub = Hub(session, nc, checkins=checkins)
     hubs.append(hub)
     try:
         await hub.start()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from console.automation.deadman import CheckIns
 from console.core.dispatcher import Plan, PlanItem
 from console.core.kill_lock import KillLock
 from console.core.model import Action, ActionKind, State
@@ -217,4 +218,21 @@ async def test_every_action_reaches_the_activity_an_operators_and_the_automation
                     lines.append(p.ActivityMsg.decode(msg.data).line())
         finally:
             await alice.close()
+            await nc.close()
+
+
+async def test_a_checkin_is_recorded_for_the_dead_man_timer_as_the_user_and_skip_needs_automation(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    checkins = CheckIns(tmp_path / "checkins.json")
+    async with running_hub(nats_server, sim, tmp_path, checkins=checkins):
+        nc = await connect(nats_server, "bob")
+        try:
+            reply = await request(nc, "bob", p.Verb.CHECKIN, p.CheckinRequest(host="desk-3"))
+            assert reply.ok, reply.refused
+            last = CheckIns(tmp_path / "checkins.json").last()
+            assert last is not None and last.who == "bob@desk-3" and last.via == "desk"
+            skip = await request(nc, "bob", p.Verb.SKIP, p.SkipRequest(schedule="close"))
+            assert skip.refused == "this desk runs no automation"
+        finally:
             await nc.close()
