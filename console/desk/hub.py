@@ -120,7 +120,10 @@ class Hub:
         self._spawn(self._loop(p.BEAT_S, self.beat), "hub:beat")
         self._spawn(self._loop(MIRROR_S, self.mirror_journal), "hub:journal")
         self._spawn(self._send_outbox(), "hub:outbox")
-        if self.runner is not None and self.runner.claim():
+        if self.runner is not None:  # it stands by while another runner acts, and takes over
+            if not self.runner.claim():
+                log.warning("automation of %s is run by %s: this hub's stands by",
+                            self.profile, self.runner.holder)  # fmt: skip
             self._spawn(self.runner.run_forever(self._stop, 1.0), "hub:automation")
 
     async def aclose(self) -> None:
