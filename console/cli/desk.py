@@ -68,6 +68,9 @@ async def _console(
 
     try:
         state, control = await open_desk(url, options, user=user, auth=auth)
+    except TimeoutError:
+        _err(f"cannot attach to the desk at {_safe(url)}: NATS did not answer in time")
+        return EXIT_FAILED
     except Exception as exc:
         _err(f"cannot attach to the desk at {_safe(url)}: {exc or type(exc).__name__}")
         return EXIT_FAILED

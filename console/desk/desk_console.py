@@ -12,6 +12,8 @@ is back.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from console.tui.app import ConsoleApp
 from console.tui.widgets.outcomes import OutcomesView
 
 FIRST_CONNECT_S = 10.0
+log = logging.getLogger(__name__)
 
 
 async def open_desk(
@@ -55,11 +58,16 @@ async def open_desk(
         for state in states:
             state.reconnected()
 
-    nc = await nats.connect(
-        url, name=f"trading-console desk {options.profile} {user}", max_reconnect_attempts=-1,
-        connect_timeout=FIRST_CONNECT_S, allow_reconnect=True, reconnect_time_wait=0.5,
-        disconnected_cb=disconnected, reconnected_cb=reconnected, **auth,
-    )  # fmt: skip
+    async def error(exc: Exception) -> None:
+        log.info("NATS: %s", exc)
+
+    # Once connected it reconnects for ever (DESK DOWN meanwhile); the first has a deadline.
+    async with asyncio.timeout(FIRST_CONNECT_S):
+        nc = await nats.connect(
+            url, name=f"trading-console desk {options.profile} {user}",
+            max_reconnect_attempts=-1, reconnect_time_wait=0.5, error_cb=error,
+            disconnected_cb=disconnected, reconnected_cb=reconnected, **auth,
+        )  # fmt: skip
     here = Operator.current()
     operator = Operator(user, host or here.host, here.ssh_client)
     state = DeskState(nc, options, operator=operator, venue_settings=venue_settings,

@@ -93,6 +93,7 @@ class DeskState:
         self._resync_task: asyncio.Task[None] | None = None
         self._closed = False
         self._beat_heard = asyncio.Event()
+        self._changed = asyncio.Event()
         self.owns_connection = False
         """Close the NATS connection in :meth:`aclose` (``open_desk`` opened it)."""
         self._venue_msgs: list[p.VenueMsg] = []
@@ -119,6 +120,11 @@ class DeskState:
     @property
     def journal(self) -> MirrorJournal:
         return self._journal
+
+    @property
+    def batch_seq(self) -> int | None:
+        """The last state batch applied (None: none since the last full read)."""
+        return self._seq
 
     def start_feeds(self) -> None:
         """Everything runs from :meth:`attach`; here the heartbeat's deadline is armed."""
@@ -153,6 +159,14 @@ class DeskState:
     def on_down(self, listener: Callable[[str | None], None]) -> None:
         """Call ``listener`` with why the desk went down, and None when it came back."""
         self._down_listeners.append(listener)
+
+    async def next_change(self) -> None:
+        """Return at the next change: a batch applied, a full read, down or back up."""
+        await self._changed.wait()
+
+    def _signal(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def off_down(self, listener: Callable[[str | None], None]) -> None:
         with contextlib.suppress(ValueError):
@@ -228,6 +242,7 @@ class DeskState:
         self.running = running
         self._seq = None  # the next batch is the baseline
         self.resyncs += 1
+        self._signal()
 
     def _apply_health(self, h: p.HealthMsg, *, force: bool = False) -> None:
         if self.down is not None and not force:
@@ -266,6 +281,7 @@ class DeskState:
         if missed:
             log.info("desk state: a batch was missed; reading the bucket again")
             self.resync()
+        self._signal()
 
     def resync(self) -> None:
         """Read the whole bucket again (in the background; one read at a time)."""
@@ -334,6 +350,7 @@ class DeskState:
         since = iso_ms(int(self._down_since * 1000))
         for venue in {*self._clients, *self._store.venues()}:
             self._store.health(venue, FeedStatus.DOWN, f"{DESK_DOWN}: {why} (since {since})")
+        self._signal()
         if first:
             log.warning("%s: %s", DESK_DOWN, why)
             for listener in self._down_listeners:
@@ -344,6 +361,7 @@ class DeskState:
             return
         log.warning("the desk is back: %s", self.hub.host if self.hub else "?")
         self.down = None
+        self._signal()
         for listener in self._down_listeners:
             listener(None)
 
