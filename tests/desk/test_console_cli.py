@@ -10,6 +10,7 @@ import pytest
 from console.cli import desk
 from console.cli.main import build_parser, main
 from console.config import load_profile, write_profile_files
+from console.core.session import SessionOptions
 
 URL = "nats://127.0.0.1:4222"
 
@@ -44,7 +45,7 @@ def test_an_unreachable_desk_says_so(
     monkeypatch.setenv(desk.PASSWORD_ENV, "not-used")
     args = argparse.Namespace(desk_user="alice", desk_creds=None, readonly=False, theme=None)
     profile = load_profile(config(tmp_path))
-    options = desk.SessionOptions(profile="sim")
+    options = SessionOptions(profile="sim")
     nowhere = "nats://127.0.0.1:9"  # loopback's discard port: nothing listens
     monkeypatch.setattr("console.desk.desk_console.FIRST_CONNECT_S", 2.0)
     assert desk.run(profile, args, options, nowhere) == desk.EXIT_FAILED
