@@ -59,6 +59,15 @@ class LocalDesk:
     _users: list[str] = field(default_factory=list)
 
     def start(self) -> LocalDesk:
+        """Start the server and the hub (both stopped again when either fails to start)."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         users = dict.fromkeys([os_operator(), *self.operators])
         self.server = LocalNats(self.profile, {u: None for u in users},
@@ -72,7 +81,6 @@ class LocalDesk:
                  self.profile, "hub", "--nats", self.server.url, "--user", HUB_USER],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
             )  # fmt: skip
-        return self
 
     async def wait_serving(self, timeout_s: float = _START_TIMEOUT_S) -> None:
         """Until the hub says it serves (its log), or RuntimeError when it ended first."""

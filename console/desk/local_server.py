@@ -137,18 +137,24 @@ class LocalNats:
             [str(binary), "-c", str(conf)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
         ready = threading.Event()
         threading.Thread(target=self._read_log, args=(ready,), daemon=True).start()
         if not ready.wait(_START_TIMEOUT_S) or self._proc.poll() is not None:
-            self.stop()
             tail = "\n".join(self._log[-5:])
             raise NatsUnavailable(f"nats-server did not start:\n{tail}")
         listening = next((m for line in self._log if (m := _LISTENING.search(line))), None)
         if listening is None:
-            self.stop()
             raise NatsUnavailable("nats-server started but did not say where it listens")
         self.port = int(listening.group(1))
-        return self
 
     def _read_log(self, ready: threading.Event) -> None:
         assert self._proc is not None and self._proc.stderr is not None

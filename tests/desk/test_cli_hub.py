@@ -27,6 +27,17 @@ async def hub_process(config: Path, url: str, password: str) -> asyncio.subproce
     )  # fmt: skip
 
 
+async def ended(proc: asyncio.subprocess.Process) -> bytes:
+    """The process's stderr once it ended by itself (killed if it did not within 60 s)."""
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return err
+
+
 def write_profile(sim: SimServer, folder: Path) -> Path:
     x3algo = [e for e in sim.venue_entries() if e["api"] == "x3algo"]
     return write_profile_files(folder, profile=PROFILE, label="SIM", color="warning",
@@ -90,7 +101,7 @@ async def test_the_hub_says_when_nats_cannot_be_reached(sim: SimServer, tmp_path
     config = write_profile(sim, tmp_path / "profile")
     url = f"nats://127.0.0.1:{closed_port()}"
     proc = await hub_process(config, url, "pw")
-    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    err = await ended(proc)
     assert proc.returncode == 4, err
     assert b"cannot reach NATS at" in err
 
@@ -100,7 +111,7 @@ async def test_the_hub_with_a_wrong_password_is_refused_and_says_so(
 ) -> None:
     config = write_profile(sim, tmp_path / "profile")
     proc = await hub_process(config, nats_server.url, "not-the-hub-password")
-    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    err = await ended(proc)
     assert proc.returncode == 4, err
     assert b"cannot reach NATS at" in err and b"authorization violation" in err.lower()
     assert b"not-the-hub-password" not in err
