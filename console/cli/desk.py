@@ -26,8 +26,9 @@ PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--desk", metavar="URL",
-                        help="attach the console to the profile's desk hub on this NATS")  # fmt: skip
+    parser.add_argument(
+        "--desk", metavar="URL", help="attach the console to the profile's desk hub on this NATS"
+    )
     parser.add_argument("--desk-user", metavar="NAME",
                         help=f"your NATS user on the desk (default: the OS user; password in "
                         f"${PASSWORD_ENV})")  # fmt: skip

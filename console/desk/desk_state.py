@@ -39,7 +39,7 @@ from console.core.ports import FeedStatus, VenueClient, VenueSettings
 from console.core.session import SessionOptions
 from console.core.store import Store
 from console.desk import protocol as p
-from console.desk.journal_mirror import MirrorJournal
+from console.desk.journal_mirror import MirrorJournal, remember_known
 from console.desk.venue_views import planning_clients
 
 log = logging.getLogger(__name__)
@@ -195,8 +195,8 @@ class DeskState:
             self.mark_down("the hub does not answer (no hub serves this profile)")
         else:
             self._hub_id = self.hub.hub_id
-        self._journal_sub = await self.js.subscribe(
-            p.journal_subject(self.profile), cb=self._on_journal_row, ordered_consumer=True
+        self._journal_sub = await self._journal.follow(
+            self.js, on_row=lambda entry: remember_known(self._store, entry)
         )
         return self
 
@@ -251,7 +251,9 @@ class DeskState:
         store.health(h.venue, h.status, h.detail)
         vh = store.venue_health(h.venue)
         vh.last_update = h.last_update
-        if h.events > vh.events:
+        if force:  # a full read: the count as it stands, not a burst of events now
+            vh.events = h.events
+        elif h.events > vh.events:
             store.count_events(h.venue, h.events - vh.events)
         if h.listed:
             store.listed.add(h.venue)
@@ -365,7 +367,7 @@ class DeskState:
         for listener in self._down_listeners:
             listener(None)
 
-    # ----- activity and the journal -----------------------------------------------------
+    # ----- activity -----------------------------------------------------
     async def _on_activity(self, msg: NatsMsg) -> None:
         try:
             line: p.ActivityMsg = p.ActivityMsg.decode(msg.data)
@@ -374,10 +376,3 @@ class DeskState:
         self.activity.append(line)
         for listener in self._listeners:
             listener(line)
-
-    async def _on_journal_row(self, msg: NatsMsg) -> None:
-        try:
-            row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data)
-        except p.ProtocolError:
-            return
-        self._journal.add(row.entry())

@@ -10,15 +10,27 @@ hub's to journal, so a write that reaches this object is a bug, logged and dropp
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
+from typing import Any
+
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from console.core import journal_chain as chain
-from console.core.journal import Entry, Journal
+from console.core.journal import Entry, Journal, iso_ms
+from console.core.model import ActionKind, State
 from console.core.operator import Operator
+from console.core.store import KnownState, Store
+from console.desk import protocol as p
 
 log = logging.getLogger(__name__)
 
 _COLUMNS = (*chain.FIELDS, "hash")
+CATCH_UP_S = 30.0
+"""The longest :meth:`MirrorJournal.follow` waits for the rows already in the stream."""
 
 
 class MirrorJournal(Journal):
@@ -37,6 +49,57 @@ class MirrorJournal(Journal):
         self.last_seq = entry.seq
         return True
 
+    async def follow(
+        self, js: JetStreamContext, *, on_row: Callable[[Entry], None] | None = None
+    ) -> Any:
+        """Copy the journal stream from its start (and on), waiting (bounded) until the
+        rows already there are in, so the interrupted calls offered at start are the
+        hub's as they stand; ``on_row`` hears each new row. Returns the subscription."""
+        current = asyncio.Event()
+        try:
+            info = await js.stream_info(p.journal_stream(self.profile))
+            if info.state.messages == 0:
+                current.set()
+        except NotFoundError:
+            current.set()
+
+        async def copy(msg: Any) -> None:
+            try:
+                row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data)
+            except p.ProtocolError as exc:
+                log.warning("journal stream: %s", exc)
+                return
+            entry = row.entry()
+            if self.add(entry) and on_row is not None:
+                on_row(entry)
+            with contextlib.suppress(Exception):
+                if msg.metadata.num_pending == 0:
+                    current.set()
+
+        sub = await js.subscribe(p.journal_subject(self.profile), cb=copy, ordered_consumer=True)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CATCH_UP_S):
+                await current.wait()
+        return sub
+
     def _write(self, rows: list[chain.Row]) -> None:
         if rows:
             log.error("a desk console journals nothing itself: %d row(s) dropped", len(rows))
+
+
+def remember_known(store: Store, entry: Entry) -> None:
+    """What a journal row says of a target its venue cannot report (Joyride's pause),
+    as a local session seeds its store (``Session.load_known_states``)."""
+    blind = store.blind_venues
+    if blind is None or entry.venue not in blind:
+        return
+    if entry.kind == "outcome" and entry.outcome in ("applied", "already"):
+        if entry.action not in (ActionKind.PAUSE, ActionKind.RESUME):
+            return
+        state = State.PAUSED if entry.action == ActionKind.PAUSE else State.RUNNING
+    elif entry.kind == "verify" and entry.state in ("paused", "running"):
+        state = State(entry.state)
+    else:
+        return
+    store.remember(entry.venue, entry.target_id, KnownState(state, iso_ms(entry.ts_ms),
+                                                            entry.operator))  # fmt: skip
