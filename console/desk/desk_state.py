@@ -307,7 +307,10 @@ class DeskState:
 
     # ----- liveness ---------------------------------------------------------------------
     def _beat_fresh(self) -> bool:
-        return self.hub is not None and self.clock() - self._heard < self.down_after_s
+        """A beat heard since the desk went down, and recently: the hub is back."""
+        heard = self._heard
+        return (self.hub is not None and heard >= self._down_since
+                and self.clock() - heard < self.down_after_s)  # fmt: skip
 
     async def _on_beat(self, msg: NatsMsg) -> None:
         try:
