@@ -237,6 +237,7 @@ class DeskState:
         self._venue_msgs = list(venues.values())
         for name in {*venues, *targets, *self._store.venues()}:
             self._store.snapshot(name, [t.target() for t in targets.get(name, [])])
+        self._store.listed.difference_update({*venues, *targets} - {h.venue for h in health})
         for h in health:
             self._apply_health(h, force=True)
         self.running = running
