@@ -174,7 +174,8 @@ class DeskState:
 
     # ----- attach -----------------------------------------------------------------------
     async def attach(self) -> DeskState:
-        """Subscribe, ask the hub, read the whole bucket, follow the journal stream."""
+        """Subscribe, wait (bounded) for the hub's first beat, read the whole bucket,
+        follow the journal stream. No beat: the desk is down from the start."""
         root = p.root(self.profile)
         for subject, cb in ((p.state_subject(self.profile), self._on_batch),
                             (p.hub_subject(self.profile), self._on_beat),
@@ -371,7 +372,7 @@ class DeskState:
         for listener in self._down_listeners:
             listener(None)
 
-    # ----- activity -----------------------------------------------------
+    # ----- activity ---------------------------------------------------------------------
     async def _on_activity(self, msg: NatsMsg) -> None:
         try:
             line: p.ActivityMsg = p.ActivityMsg.decode(msg.data)
