@@ -187,6 +187,7 @@ class DeskState:
             async with asyncio.timeout(self.down_after_s):
                 await self._beat_heard.wait()
         await self.read_bucket()
+        await self._until_venues_known()
         self._clients = planning_clients(self._venue_msgs, self._settings)
         self._store.blind_venues = frozenset(
             n for n, c in self._clients.items() if not c.capabilities.reports_pause_state
@@ -200,6 +201,20 @@ class DeskState:
             self.js, on_row=lambda entry: remember_known(self._store, entry)
         )
         return self
+
+    async def _until_venues_known(self) -> None:
+        """A hub that has just started may not have stored every venue's key yet (its
+        puts are not awaited): read again at each change until the beat's venues are
+        all known, bounded (the panels are built once, from these)."""
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                while self.hub is not None and not set(self.hub.venues) <= {
+                    v.name for v in self._venue_msgs
+                }:
+                    await self.next_change()
+                    await self.read_bucket()
+        except TimeoutError:
+            log.warning("desk state: the hub's venues are not all in its bucket")
 
     # ----- the bucket -------------------------------------------------------------------
     async def read_bucket(self) -> None:

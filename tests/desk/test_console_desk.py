@@ -3,7 +3,8 @@ a stop from alice's console shows in bob's panel and outcome log; hub gone → D
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -38,6 +39,18 @@ async def desk_console(
         await state.aclose()
 
 
+async def until(
+    state: DeskState, predicate: Callable[[], bool], what: str, timeout_s: float = 30.0
+) -> None:
+    """Wait on the state's changes until ``predicate()`` holds (bounded; fails with ``what``)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not predicate():
+                await state.next_change()
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
 def down(state: DeskState) -> bool:
     return all(
         state.store.venue_health(v).status is FeedStatus.DOWN
@@ -56,7 +69,8 @@ async def test_a_stop_from_alices_console_shows_in_bobs_panel_and_log(
     ):
         assert a_state.venues == b_state.venues == ["x3algo"]
         hub_targets = {t.key for t in desk.session.store.all_targets()}
-        assert {t.key for t in a_state.store.all_targets()} == hub_targets
+        await until(a_state, lambda: {t.key for t in a_state.store.all_targets()} == hub_targets,
+                    "alice's picture")  # fmt: skip
         alice = DeskConsoleApp(a_state, a_control)
         bob = DeskConsoleApp(b_state, b_control)
         async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:

@@ -4,6 +4,7 @@ consoles fed the results; a plain action while a plan runs is *busy*, as locally
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,16 @@ from console.core.dispatcher import DispatchBusy, ItemResult, Plan, PlanItem
 from console.core.kill import KillScope
 from console.core.model import Action, ActionKind, State
 from console.desk import protocol as p
+from console.desk.desk_state import DeskState
 from console.desk.local_server import LocalNats
 from console.sim.server import SimServer
 from tests.desk.support import running_hub
-from tests.desk.test_console_desk import desk_console
+from tests.desk.test_console_desk import desk_console, until
 from tests.support import set_knobs, sim_counters
+
+
+def holds(state: DeskState, keys: set[tuple[str, str]]) -> bool:
+    return {t.key for t in state.store.all_targets()} == keys
 
 
 async def test_two_consoles_kill_at_once_one_batch_every_target_called_once(
@@ -24,9 +30,12 @@ async def test_two_consoles_kill_at_once_one_batch_every_target_called_once(
 ) -> None:
     async with (
         running_hub(nats_server, sim, tmp_path) as desk,
-        desk_console(nats_server, "alice") as (_a_state, alice),
-        desk_console(nats_server, "bob") as (_b_state, bob),
+        desk_console(nats_server, "alice") as (a_state, alice),
+        desk_console(nats_server, "bob") as (b_state, bob),
     ):
+        hub_targets = {t.key for t in desk.session.store.all_targets()}
+        for state in (a_state, b_state):  # the whole picture in each console
+            await until(state, partial(holds, state, hub_targets), "the picture")
         kill = alice.plan_kill(KillScope(), clear_leaves_behind=False)
         assert len(kill.plan) > 0 and alice.kill_lock() is None  # the hub holds the lock
         before = sim_counters(sim, "x3algo")
@@ -53,10 +62,13 @@ async def test_a_plain_action_while_another_operators_plan_runs_is_busy(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:
     async with (
-        running_hub(nats_server, sim, tmp_path),
+        running_hub(nats_server, sim, tmp_path) as desk,
         desk_console(nats_server, "alice") as (state, alice),
         desk_console(nats_server, "bob") as (_b_state, bob),
     ):
+        hub_targets = {t.key for t in desk.session.store.all_targets()}
+        await until(state, lambda: {t.key for t in state.store.all_targets()} == hub_targets,
+                    "the picture")  # fmt: skip
         running = [t for t in state.store.all_targets() if t.state is State.RUNNING]
         stop = Plan(tuple(PlanItem.for_target(t, Action(ActionKind.STOP)) for t in running),
                     "Stop all")  # fmt: skip

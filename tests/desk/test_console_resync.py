@@ -5,27 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from console.desk import protocol as p
-from console.desk.desk_state import DeskState
 from console.desk.local_server import HUB_USER, LocalNats
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, connect, running_hub
-from tests.desk.test_console_desk import desk_console, down
-
-
-async def until(
-    state: DeskState, predicate: Callable[[], bool], what: str, timeout_s: float = 30.0
-) -> None:
-    """Wait on the state's changes until ``predicate()`` holds (bounded; fails with ``what``)."""
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not predicate():
-                await state.next_change()
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
+from tests.desk.test_console_desk import desk_console, down, until
 
 
 async def test_a_missed_batch_reads_the_bucket_again(
