@@ -2,11 +2,12 @@
 dead-man's warning, missed runs, runs and their reports.
 
 Control calls are in the journal (operator ``schedule:<name>``, ``guard:<name>`` or
-``deadman``). The journal's rows are intents, outcomes and verifications of calls, so a
-decision that sends nothing — a skipped run (who skipped it and why), a guard that
-only alerts (with the values that fired it) — is written here: JSON lines, one file per
-profile beside the kill lock (``<journal>.<profile>.automation.jsonl``, 0600), read by
-the console's automation screen and ``trading-console automation``. Writing never
+``deadman``), and so are skips (who skipped which run and why) and guards that only
+alert (the values that fired them), as ``note`` rows in its hash chain: the journal is
+the record. This log keeps every automation event in one place for the console's
+automation screen and ``trading-console automation`` — those too, and what is not a
+journal row (missed runs, the dead-man's warning, each run's record): JSON lines, one
+file per profile beside the kill lock (``<journal>.<profile>.automation.jsonl``, 0600). Writing never
 raises (a full disk is logged); an in-memory journal keeps the events in memory.
 """
 

@@ -8,7 +8,10 @@ something must act it builds the plan exactly as a key press does — the kill's
 ``build_kill_plan`` for a stop, the venue's offered pause for a pause — runs it through
 the session's dispatcher (journaled, verified), under the operator
 ``schedule:<name>``, ``guard:<name>`` or ``deadman``, and reports it (record, event
-log, alert). Each action holds the profile's kill lock, so it never runs beside a kill.
+log, alert). A decision that sends nothing is a journal *note* in the same hash chain:
+a skip (who skipped which run and why, and again when the run is passed over) and a
+guard that only alerts (the values that fired it). Each action holds the profile's kill
+lock, so it never runs beside a kill.
 
 Only one runner acts per profile: a runner holds ``<journal>.<profile>.automation.lock``
 (the kill lock's class: an OS lock the kernel releases when the holder dies) for as
@@ -119,9 +122,22 @@ class AutomationRunner:
             name, who, why, self.session.store, self.session.venues, now
         )
         if skip is not None:
-            self.events.write(now, "skip", who, schedule=name, run_at=iso_ms(int(skip.at * 1000)),
-                              why=why)  # fmt: skip
+            run_at = iso_ms(int(skip.at * 1000))
+            self.events.write(now, "skip", who, schedule=name, run_at=run_at, why=why)
+            self._note_skip("skip", name, skip, run_at)
         return skip
+
+    def _note_skip(self, action: str, name: str, skip: Skip, run_at: str) -> None:
+        """Journal a skip (``skip``: decided; ``skipped``: the run passed over) as a note
+        by the operator who skipped it, the schedule as its target."""
+        cfg = self.schedules.states[name].cfg
+        self.session.journal.note(
+            skip.who, cfg.scope.venue or "*", f"schedule:{name}", name, action, skip.why,
+            message=f"the run at {run_at} of schedule {name} ({cfg.action} "
+                    f"{scopes.describe(cfg.scope)}) "
+                    + ("was skipped" if action == "skipped" else "will be skipped"),
+            options={"schedule": name, "run_at": run_at},
+        )  # fmt: skip
 
     def next_run(self) -> tuple[str, float] | None:
         """The soonest schedule run (name, UNIX time), for the header's countdown."""
@@ -140,10 +156,13 @@ class AutomationRunner:
             self.schedules.due(now, store, venues)
             return []
         done: list[RunRecord] = []
+        skipping = {id(s.skip): s.name for s in self.schedules.states.values() if s.skip}
         runs, skipped = self.schedules.due(now, store, venues)
         for skip in skipped:
-            self.events.write(now, "skipped", skip.who, run_at=iso_ms(int(skip.at * 1000)),
-                              why=skip.why)  # fmt: skip
+            run_at = iso_ms(int(skip.at * 1000))
+            self.events.write(now, "skipped", skip.who, run_at=run_at, why=skip.why)
+            if (name := skipping.get(id(skip))) is not None:
+                self._note_skip("skipped", name, skip, run_at)
         for state in self.schedules.states.values():
             for at in state.missed:
                 self.events.write(now, "missed", f"schedule:{state.name}",
@@ -193,7 +212,16 @@ class AutomationRunner:
                           target=fired.target.id if fired.target else None,
                           values=fired.values, action=fired.guard.action, words=words)  # fmt: skip
         await self._alert(Alert("guard", f"{who} fired", words, "warning"))
-        if fired.guard.action == "alert":
+        if fired.guard.action == "alert":  # sends nothing: the journal's note is its record
+            target = fired.target
+            values = ", ".join(f"{k}={v}" for k, v in fired.values.items())
+            self.session.journal.note(
+                who, fired.venue, target.id if target else "*",
+                target.name if target else fired.venue, "alert", words,
+                message=f"values: {values}",
+                options={"rule": fired.guard.rule, "threshold": fired.guard.threshold,
+                         "values": fired.values},
+            )  # fmt: skip
             return None
         if fired.target is not None:
             scope = ScopeConfig(venue=fired.venue, ids=[fired.target.id])

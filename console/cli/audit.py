@@ -179,13 +179,20 @@ def format_verified(v: Verified) -> str:
 
 
 def format_entry(e: Entry) -> str:
-    result = e.outcome or ("→ " + (e.state or "?") if e.kind == "verify" else "INTENT")
+    if e.outcome:
+        result = e.outcome
+    elif e.kind == "verify":
+        result = "→ " + (e.state or "?")
+    else:  # an intent, a note (a decision that sent nothing), or a kind unknown to us
+        result = (e.kind or "?").upper()
     meta = []
     if e.http_status is not None:
         meta.append(f"HTTP {e.http_status}")
     if e.latency_ms is not None:
         meta.append(f"{e.latency_ms:.0f} ms")
-    reason = f" reason={e.reason!r}" if e.reason and e.kind == "intent" else ""
+    reason = (
+        f" reason={e.reason!r}" if e.reason and e.kind != "outcome" and e.kind != "verify" else ""
+    )
     text = f" {e.message}" if e.message else ""
     extra = f" ({', '.join(meta)})" if meta else ""
     return printable(f"{iso_ms(e.ts_ms)} {e.operator}@{e.host} [{e.profile}] {e.venue}"

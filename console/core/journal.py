@@ -3,7 +3,9 @@
 Each call writes its *intent* before the request leaves and its *outcome* after,
 linked by ``op_id``; a verification row follows when the target is re-read. An intent
 without an outcome is a call cut short (the console was killed mid-way): the next start
-reports it as *interrupted — needs verification*.
+reports it as *interrupted — needs verification*. A *note* (:meth:`Journal.note`)
+records a decision that sends nothing — a skipped schedule run, a guard that only
+alerts — with who and why, in the same chain; it is never an intent to close.
 
 WAL mode with ``synchronous=NORMAL``: a commit survives the process being killed (what
 matters for a cut-short kill), not a power loss, and costs microseconds rather than an
@@ -257,8 +259,8 @@ def new_op_id() -> str:
 
 
 class Journal:
-    """Append-only, hash-chained record of intents, outcomes and verifications for one
-    profile. Its write methods never raise: see :attr:`failed`."""
+    """Append-only, hash-chained record of intents, outcomes, verifications and notes
+    for one profile. Its write methods never raise: see :attr:`failed`."""
 
     def __init__(
         self,
@@ -522,6 +524,42 @@ class Journal:
         self._flush_scheduled = False
         self._write(rows)
 
+    def note(
+        self,
+        who: str,
+        venue: str,
+        target_id: str,
+        target_name: str,
+        action: str,
+        reason: str,
+        *,
+        message: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        batch_id: str | None = None,
+    ) -> None:
+        """Write one ``note`` row, committed now (after the rows still waiting): a
+        decision that sends nothing. ``who`` is the operator column (``guard:<name>``, an
+        operator's name), ``reason`` why, ``message`` and ``options`` (JSON) the values
+        behind it. Never raises, like every write."""
+        try:
+            ts = int(now_ms())
+            opts = json.dumps(dict(options or {}), sort_keys=True, default=str)
+            host = self.operator.host
+            who_cols, who_canon = self._who_of(Operator(user=who, host=host))
+            ids = (new_op_id(), _opt_text(batch_id))
+            what = (_text(venue), _text(target_id), _text(target_name), _text(action),
+                    _text(opts), _clean(reason))  # fmt: skip
+            result = (None, None, None, _clean(message), None)
+            rest = (f'{ts},"note",{chain.strings(ids)},{who_canon},{chain.strings(what)},'
+                    f"{chain.elements(result)}")  # fmt: skip
+            row: chain.Row = ((ts, "note", *ids, *who_cols, *what, *result), rest)
+        except Exception as exc:  # a value that cannot be made storable: say so, go on
+            log.error("journal note by %s not written: %s", who, exc)
+            return
+        rows, self._pending = [*self._pending, row], []
+        self._flush_scheduled = False
+        self._write(rows)
+
     def record_outcome(self, intent: Intent, outcome: Outcome) -> None:
         message = (
             outcome.message if not outcome.warning else f"{outcome.message} — {outcome.warning}"
@@ -614,7 +652,8 @@ class Journal:
         self.flush()
         sql = (
             f"SELECT {_COLUMNS} FROM entries i WHERE i.kind = 'intent' AND i.profile = ?"
-            " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.op_id = i.op_id AND o.kind != 'intent')"
+            " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.op_id = i.op_id"
+            " AND o.kind IN ('outcome', 'verify'))"
             " ORDER BY seq"
         )
         return self._select(sql, (self.profile,))

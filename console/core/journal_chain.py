@@ -17,6 +17,15 @@ comparing :func:`head` with a receipt kept elsewhere (the kill report shows it).
 Journals from before the chain are migrated in place: the ``hash`` column is added,
 their rows keep ``hash`` NULL ("before the chain") and ``journal_meta.chain_from``
 records the first ``seq`` the chain covers. Every row from there on must be hashed.
+
+Journals from before the ``note`` kind (a decision that sends nothing: a skipped
+schedule run, a guard that only alerts) have a ``kind`` CHECK without it. SQLite cannot
+alter a CHECK, so the table is rebuilt on open, in the one migration transaction: a new
+table, every row copied as it is (``seq``, fields and ``hash`` unchanged, so the chain
+still verifies), the old table dropped (the row triggers do not fire on DROP TABLE),
+the new one renamed, its indexes and triggers recreated, and ``sqlite_sequence`` kept
+(rows deleted from the end still show). A file that cannot be written (read only, for
+an audit) is left as it is and read; a note written to it fails like any write.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ TABLE = """
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     ts_ms INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('intent', 'outcome', 'verify')),
+    kind TEXT NOT NULL CHECK (kind IN ('intent', 'outcome', 'verify', 'note')),
     op_id TEXT NOT NULL,
     batch_id TEXT,
     operator TEXT NOT NULL,
@@ -155,7 +164,17 @@ def chain_rows(previous: str, first_seq: int, rows: Iterable[Row]) -> list[tuple
     return out
 
 
-def _schema_complete(db: sqlite3.Connection) -> bool:
+def _allows_note(db: sqlite3.Connection) -> bool:
+    """Whether the ``entries`` table's CHECK on ``kind`` admits ``'note'``."""
+    found = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'entries'"
+    ).fetchone()
+    return found is None or "'note'" in str(found[0])
+
+
+def _schema_complete(db: sqlite3.Connection, *, but_note: bool = False) -> bool:
+    """Whether nothing needs creating or migrating (``but_note``: nothing but the
+    ``note`` kind)."""
     names = {(kind, name) for kind, name in db.execute("SELECT type, name FROM sqlite_master")}
     if ("table", "entries") not in names or ("table", "journal_meta") not in names:
         return False
@@ -167,7 +186,28 @@ def _schema_complete(db: sqlite3.Connection) -> bool:
     if "hash" not in columns:
         return False
     found = db.execute("SELECT 1 FROM journal_meta WHERE key = 'chain_from'").fetchone()
-    return found is not None
+    return found is not None and (but_note or _allows_note(db))
+
+
+def _rebuild_for_note(db: sqlite3.Connection) -> None:
+    """Inside the migration transaction: the ``entries`` table rebuilt with a CHECK that
+    admits ``'note'``, every row copied unchanged (see the module's docstring)."""
+    columns = ", ".join((*FIELDS, "hash"))
+    given = _last_seq(db)
+    db.execute(TABLE.replace("IF NOT EXISTS entries", "entries_note_migration", 1))
+    db.execute(
+        f"INSERT INTO entries_note_migration ({columns}) SELECT {columns} FROM entries ORDER BY seq"
+    )
+    db.execute("DROP TABLE entries")  # its indexes and triggers go with it
+    db.execute("ALTER TABLE entries_note_migration RENAME TO entries")
+    db.execute("DELETE FROM sqlite_sequence WHERE name IN ('entries', 'entries_note_migration')")
+    if given:
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('entries', ?)", (given,))
+
+
+def _read_only(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "read only" in text
 
 
 def ensure_schema(db: sqlite3.Connection) -> None:
@@ -179,12 +219,20 @@ def ensure_schema(db: sqlite3.Connection) -> None:
     """
     if _schema_complete(db):
         return
-    db.execute("BEGIN IMMEDIATE")
+    only_note = _schema_complete(db, but_note=True)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if only_note and _read_only(exc):  # readable as it is; notes cannot be written
+            return
+        raise
     try:
         db.execute(TABLE)
         columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
         if "hash" not in columns:
             db.execute("ALTER TABLE entries ADD COLUMN hash TEXT")
+        if not _allows_note(db):
+            _rebuild_for_note(db)
         db.execute(META)
         start = _last_seq(db) + 1
         for key, value in (("chain_from", str(start)), ("chain_format", CHAIN_FORMAT)):
@@ -196,9 +244,11 @@ def ensure_schema(db: sqlite3.Connection) -> None:
         for statement in INDEXES_AND_TRIGGERS:
             db.execute(statement)
         db.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         if db.in_transaction:
             db.execute("ROLLBACK")
+        if only_note and isinstance(exc, sqlite3.OperationalError) and _read_only(exc):
+            return
         raise
 
 

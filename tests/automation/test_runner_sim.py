@@ -80,7 +80,7 @@ async def test_skip_next_skips_one_run_and_records_who_and_why(
         events = runner.events.read()
         assert [e["event"] for e in events] == ["skip", "skipped"]
         assert events[0]["who"] == "alice@desk" and events[0]["why"] == "earnings call running late"
-        assert session.journal.entries() == []  # nothing was sent
+        assert {e.kind for e in session.journal.entries()} == {"note"}  # nothing was sent
         assert runner.next_run() == ("nvda", at + 86400)
         clock.now = at + 86400
         [record] = await runner.tick()  # the run after the skipped one happens

@@ -3,7 +3,9 @@
 The filters are the CLI's (``trading-console audit --since --venue --operator
 --outcome --interrupted``) plus "this kill only" (its batch), so the screen and the
 command agree on what a question returns. Intents without an outcome are marked
-*INTERRUPTED — needs verification* wherever they appear. What the journal holds of a
+*INTERRUPTED — needs verification* wherever they appear. A note (a decision that sent
+nothing: a skipped schedule run, a guard that only alerts) shows its kind as its result
+and its why and values as its message; a kind this version does not know shows likewise. What the journal holds of a
 venue's words (target names and ids, messages, reasons) is shown as printable ``Text``,
 never as markup.
 """
@@ -125,6 +127,8 @@ def result_cell(entry: Entry, interrupted: bool, tones: Tones) -> Text:
     if entry.kind == "verify":
         state = (entry.state or "unknown").upper()
         return Text(f"→ {state}", tones.warn if state == "UNKNOWN" else tones.plain)
+    if entry.kind != "outcome":  # a note (a decision that sent nothing), or a kind unknown here
+        return Text(one_line(entry.kind or "?", 20).upper(), tones.plain)
     word = (entry.outcome or "?").upper()
     return (
         Text(word, tones.ok) if word in ("APPLIED", "ALREADY") else Text(f" {word} ", tones.danger)
@@ -135,6 +139,8 @@ def entry_cells(entry: Entry, interrupted: bool, tones: Tones) -> tuple[Text | s
     message = one_line(entry.message or "", 300)
     if entry.kind == "intent" and entry.reason:
         message = f"reason: {one_line(entry.reason, 200)}"
+    elif entry.kind not in ("outcome", "verify") and entry.reason:  # a note: why, then values
+        message = f"{one_line(entry.reason, 200)}" + (f" · {message}" if message else "")
     who = f"{entry.operator}@{entry.host}" + (
         f" (ssh {entry.ssh_client})" if entry.ssh_client else ""
     )
