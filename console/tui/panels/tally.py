@@ -101,10 +101,10 @@ class Tally:
                     apply(old, -1)
                 continue
             venue = target.venue
-            stale = stale_of.get(venue)
-            if stale is None:
-                stale = stale_of[venue] = store.is_stale(venue)
-            entry = (venue, store.effective_state(target, stale=stale), _values(target))
+            known = stale_of.get(venue)
+            if known is None:
+                known = stale_of[venue] = store.is_stale(venue)
+            entry = (venue, store.effective_state(target, stale=known), _values(target))
             entries[key] = entry
             if entry != old:  # a change the tally does not count costs nothing more
                 if old is not None:
