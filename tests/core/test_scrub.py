@@ -6,11 +6,11 @@ import base64
 import urllib.parse
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.core.model import Outcome, OutcomeKind
-from console.core.scrub import MASK, Scrubber, printable, scrub_outcome
+from console.core.scrub import MASK, Scrubber, printable, scrub_outcome, scrub_shapes
 
 KEY = "sk-live-abcdef123456"
 
@@ -96,3 +96,43 @@ def test_printable_returns_ordinary_text_as_the_same_object() -> None:
 @given(st.text())
 def test_printable_output_is_always_printable(text: str) -> None:
     assert printable(text).isprintable()
+
+
+def _four_searches(text: str) -> str:
+    from console.core import scrub as module
+
+    for pattern in (module._QUOTED, module._BARE, module._AUTH, module._COOKIE):
+        text = pattern.sub(module._mask, text)
+    return text
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "token ",
+                "Bearer ",
+                "baſic ",
+                "TOKEN",
+                "password",
+                "=",
+                ":",
+                "abcdef12",
+                " ",
+                "'",
+                '"',
+                "cookie",
+                "x-api-key",
+                "K",
+                "é",
+            ]
+        )
+        | st.text(max_size=8),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_quick_pass_masks_exactly_what_the_four_searches_mask(text: str) -> None:
+    """A text passed without searching (no ``:``/``=``, no bearer/basic/token in any
+    case) is one the searches would not have changed."""
+    assert scrub_shapes(text) == _four_searches(text)
