@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import time as dtime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.core.model import TargetKind
 
@@ -48,6 +48,12 @@ def _days(value: list[str]) -> list[str]:
     return days
 
 
+Zone = Annotated[str, AfterValidator(_zone)]
+"""An IANA time zone name, checked at load."""
+Days = Annotated[list[str], AfterValidator(_days)]
+"""Weekdays as their three-letter names, checked at load."""
+
+
 def parse_hhmm(value: str) -> dtime:
     match = _HHMM.match(value.strip())
     if not match:
@@ -70,25 +76,15 @@ class ScheduleConfig(_Model):
 
     name: str = Field(min_length=1)
     at: str | None = None
-    days: list[str] = Field(default_factory=lambda: list(DAYS))
+    days: Days = Field(default_factory=lambda: list(DAYS))
     cron: str | None = None
-    tz: str = "UTC"
+    tz: Zone = "UTC"
     before_expiry: float | None = Field(default=None, gt=0)  # minutes
     scope: ScopeConfig = Field(default_factory=ScopeConfig)
     action: Literal["stop", "pause"] = "stop"
     options: dict[str, bool | str] = Field(default_factory=dict)
     reason: str | None = None
     enabled: bool = True
-
-    @field_validator("tz")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return _zone(value)
-
-    @field_validator("days")
-    @classmethod
-    def _d(cls, value: list[str]) -> list[str]:
-        return _days(value)
 
     @field_validator("at")
     @classmethod
@@ -160,22 +156,12 @@ class DeadmanConfig(_Model):
 
     enabled: bool = False
     hours: str = "00:00-24:00"
-    days: list[str] = Field(default_factory=lambda: list(DAYS))
-    tz: str = "UTC"
+    days: Days = Field(default_factory=lambda: list(DAYS))
+    tz: Zone = "UTC"
     alert_after: float = Field(default=30.0, gt=0)
     kill_after: float = Field(default=15.0, gt=0)
     scope: ScopeConfig = Field(default_factory=ScopeConfig)
     clear_leaves_behind: bool = False
-
-    @field_validator("tz")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return _zone(value)
-
-    @field_validator("days")
-    @classmethod
-    def _d(cls, value: list[str]) -> list[str]:
-        return _days(value)
 
     @field_validator("hours")
     @classmethod
