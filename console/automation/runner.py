@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from console.automation import scope as scopes
+from console.automation.alert_outbox import DRAIN_S, AlertOutbox
 from console.automation.alerts import Alert, Alerter
 from console.automation.config import AutomationConfig, ScopeConfig
 from console.automation.deadman import CheckIn, CheckIns, DeadmanTimer, checkin_path
@@ -87,6 +88,7 @@ class AutomationRunner:
         self._lock = None if lock_path is None else KillLock(lock_path, profile=self.profile)
         self._down_since: dict[str, float] = {}
         self._down_alerted: set[str] = set()
+        self._outbox: AlertOutbox | None = None
 
     # ----- who acts ---------------------------------------------------------------
     @property
@@ -193,6 +195,7 @@ class AutomationRunner:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), interval_s)
         finally:
+            await self.drain_alerts()
             self.release()
 
     async def _run_schedule(self, due: Due) -> RunRecord:
@@ -202,7 +205,7 @@ class AutomationRunner:
             scope = scope.model_copy(update={"ids": [t.id for t in due.targets]})
         reason = cfg.reason or f"schedule {cfg.name}"
         record = await self.act(f"schedule:{cfg.name}", scope, cfg.action, cfg.options, reason)
-        await self._report(record, "schedule")
+        self._report(record, "schedule")
         return record
 
     async def _guard_fired(self, fired: Fired) -> RunRecord | None:
@@ -211,7 +214,7 @@ class AutomationRunner:
         self.events.write(self.clock(), "guard", who, venue=fired.venue,
                           target=fired.target.id if fired.target else None,
                           values=fired.values, action=fired.guard.action, words=words)  # fmt: skip
-        await self._alert(Alert("guard", f"{who} fired", words, "warning"))
+        self._alert(Alert("guard", f"{who} fired", words, "warning"))
         if fired.guard.action == "alert":  # sends nothing: the journal's note is its record
             target = fired.target
             values = ", ".join(f"{k}={v}" for k, v in fired.values.items())
@@ -228,7 +231,7 @@ class AutomationRunner:
         else:
             scope = ScopeConfig(venue=fired.venue)
         record = await self.act(who, scope, fired.guard.action, fired.guard.options, words)
-        await self._report(record, "guard")
+        self._report(record, "guard")
         return record
 
     async def _venue_health(self, now: float) -> None:
@@ -242,7 +245,7 @@ class AutomationRunner:
             since = self._down_since.setdefault(venue, now)
             if now - since >= after and venue not in self._down_alerted:
                 self._down_alerted.add(venue)
-                await self._alert(venue_down_alert(venue, now - since, health.detail))
+                self._alert(venue_down_alert(venue, now - since, health.detail))
 
     async def _deadman_alert(self) -> None:
         status = self.deadman.status(self.clock())
@@ -253,14 +256,14 @@ class AutomationRunner:
                  "unless someone checks in (any key in the console, or trading-console "
                  "heartbeat)")  # fmt: skip
         self.events.write(self.clock(), "deadman_alert", "deadman", words=words)
-        await self._alert(Alert("deadman", "dead-man timer: check in", words, "warning"))
+        self._alert(Alert("deadman", "dead-man timer: check in", words, "warning"))
 
     async def _deadman_kill(self) -> RunRecord:
         dm = self.cfg.deadman
         options: dict[str, bool | str] = {"clear_leaves_behind": dm.clear_leaves_behind}
         reason = f"dead-man timer: no check-in for {dm.alert_after + dm.kill_after:g} min"
         record = await self.act("deadman", dm.scope, "stop", options, reason)
-        await self._report(record, "report")
+        self._report(record, "report")
         return record
 
     # ----- acting -----------------------------------------------------------------
@@ -294,7 +297,7 @@ class AutomationRunner:
             return self._keep(record_report(record, kill, None))
         try:
             if who == "deadman":
-                await self._alert(kill_started_alert(who, plan.title, len(plan), now))
+                self._alert(kill_started_alert(who, plan.title, len(plan), now))
             report = await self._dispatch(who, plan)
         finally:
             if lock is not None:
@@ -363,14 +366,22 @@ class AutomationRunner:
         log.info("%s — %s", record.title, record.summary)  # the title starts with who
         return record
 
-    async def _report(self, record: RunRecord, event: str) -> None:
-        await self._alert(run_alert(record, event))
+    def _report(self, record: RunRecord, event: str) -> None:
+        self._alert(run_alert(record, event))
         if not record.ok:
-            await self._alert(failed_alert(record))
+            self._alert(failed_alert(record))
 
-    async def _alert(self, alert: Alert) -> None:
+    def _alert(self, alert: Alert) -> None:
+        """Queued for the outbox's task: an alert never holds the tick (nor a kill)."""
         if self.alerter is not None:
-            await self.alerter.send(alert)
+            if self._outbox is None:
+                self._outbox = AlertOutbox(self.alerter)
+            self._outbox.put(alert)
+
+    async def drain_alerts(self, timeout_s: float = DRAIN_S) -> int:
+        """On shutdown: the alerts still queued get ``timeout_s``; returns how many were
+        dropped (each logged)."""
+        return 0 if self._outbox is None else await self._outbox.drain(timeout_s)
 
     # ----- what the screen and `automation --json` show -----------------------------
     def status(self) -> dict[str, Any]:

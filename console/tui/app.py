@@ -245,16 +245,17 @@ class ConsoleApp(App[None]):
         self.audit.offer_verification(at_start=True)
 
     async def on_unmount(self) -> None:
-        self.automation.release()
+        await self.automation.aclose()
         self.heap.uninstall()
         await self.state.aclose()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self.last_input = time.monotonic()
+            via = "key" if isinstance(event, events.Key) else "mouse"
+            self.automation.operator_input(via)  # the dead-man timer: the operator is here
         if isinstance(event, events.Key):
             self.key_routes.read(event, self.focused)
-            self.automation.key_pressed()  # the dead-man timer: the operator is here
         await super().on_event(event)
 
     async def on_key(self, event: events.Key) -> None:

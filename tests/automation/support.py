@@ -61,11 +61,14 @@ class Webhook:
         self.paths: list[str] = []
         self.port = 0
         self._arrived = asyncio.Event()
+        self.release = asyncio.Event()  # a silent endpoint: answers only once this is set
+        self.release.set()
 
     async def _post(self, request: web.Request) -> web.Response:
         self.paths.append(request.path_qs)
         self.bodies.append(json.loads(await request.text()))
         self._arrived.set()
+        await self.release.wait()
         return web.json_response({"ok": True})
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> None:

@@ -164,3 +164,60 @@ async def test_the_dead_man_and_a_venue_down_raise_their_alerts(
             assert TOKEN not in json.dumps(hook.bodies)
         finally:
             await session.aclose()
+
+
+async def test_a_silent_alert_endpoint_never_holds_the_dead_man_kill(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """The "emergency stop started" alert goes out before the first stop; an endpoint that
+    never answers must not hold the stops behind it (alerts go from a task of their own)."""
+    session = make_session(sim, tmp_path, ("finradar",))
+    async with webhook() as hook:
+        hook.release.clear()  # the endpoint takes every alert and answers none
+        try:
+            await session.refresh()
+            clock = ManualClock(time.time())
+            start = clock()
+            alerter = alerter_for(hook.url(TOKEN), clock)
+            runner = make_runner(session, {"deadman": {
+                "enabled": True, "alert_after": 10, "kill_after": 5,
+                "scope": {"venue": "finradar"},
+            }}, clock, alerter)  # fmt: skip
+            clock.now = start + 900
+            [record] = await runner.tick()  # returns while the endpoint still holds an alert
+            assert record.all_verified and record.who == "deadman"
+            assert not alerter.history  # no alert has ended (sent, failed or timed out) yet
+            await hook.wait_for(1)
+            assert hook.bodies[0]["title"] == "[sim] deadman: emergency stop started"
+            assert not hook.release.is_set()  # …sent before the stops, still unanswered
+            dropped = await runner.drain_alerts(0.5)  # shutting down: bounded, then dropped
+            assert dropped == 2  # held: kill started; queued behind it: ALL HALTED
+        finally:
+            hook.release.set()
+            await session.aclose()
+
+
+async def test_queued_alerts_go_out_in_order_and_a_drain_waits_for_them(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    session = make_session(sim, tmp_path, ("finradar",))
+    async with webhook() as hook:
+        hook.release.clear()
+        try:
+            await session.refresh()
+            clock = ManualClock(time.time())
+            start = clock()
+            runner = make_runner(session, {"deadman": {
+                "enabled": True, "alert_after": 10, "kill_after": 5,
+                "scope": {"venue": "finradar"},
+            }}, clock, alerter_for(hook.url(TOKEN), clock))  # fmt: skip
+            clock.now = start + 900
+            await runner.tick()
+            hook.release.set()
+            assert await runner.drain_alerts() == 0
+            assert [b["title"] for b in hook.bodies] == [
+                "[sim] deadman: emergency stop started",
+                "[sim] deadman: ALL HALTED",
+            ]
+        finally:
+            await session.aclose()

@@ -226,6 +226,17 @@ async def test_a_key_checks_the_operator_in(session: Session, clock: FakeClock) 
         )
 
 
+async def test_a_click_checks_the_operator_in(session: Session, clock: FakeClock) -> None:
+    raw = {"deadman": {"enabled": True, "hours": "00:00-23:59"}}
+    runner = runner_for(session, clock, raw)
+    app = ConsoleApp(session, session.control, clock=clock, automation=runner)
+    async with app.run_test(size=SIZE) as pilot:
+        assert runner.checkins.last() is None
+        await pilot.click(offset=(10, 10))
+        last = runner.checkins.last()
+        assert last is not None and (last.who, last.via) == (operator(session), "mouse")
+
+
 async def test_the_console_kill_alerts_reach_a_loopback_webhook(
     session: Session, clock: FakeClock
 ) -> None:

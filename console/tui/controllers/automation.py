@@ -39,6 +39,7 @@ from console.tui.screens.automation import AutomationScreen, SkipChoice, SkipScr
 
 log = logging.getLogger(__name__)
 
+QUIT_DRAIN_S = 5.0  # a quit waits this long at most for alerts still being sent
 TICK_S = 1.0
 """How often the runner looks at the clock, the schedules, the guards and the timer."""
 CHECK_IN_EVERY_S = 10.0
@@ -147,10 +148,14 @@ class AutomationController:
                 timeout=30,
             )
 
-    def release(self) -> None:
-        """On quit: the runner lock goes, so a headless runner may take over."""
+    async def aclose(self) -> None:
+        """On quit: queued alerts get a few seconds (:data:`QUIT_DRAIN_S`), then the runner
+        lock goes, so a headless runner may take over."""
         if self.runner is not None:
-            self.runner.release()
+            try:
+                await self.runner.drain_alerts(QUIT_DRAIN_S)
+            finally:
+                self.runner.release()
 
     def worker_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -177,9 +182,9 @@ class AutomationController:
         return text
 
     # ----- keys ---------------------------------------------------------------------------
-    def key_pressed(self) -> None:
-        """Any key: the operator is here (the dead-man timer); a file write at most every
-        :data:`CHECK_IN_EVERY_S`."""
+    def operator_input(self, via: str) -> None:
+        """Any key or click (``via``: "key" or "mouse"): the operator is here (the dead-man
+        timer); a file write at most every :data:`CHECK_IN_EVERY_S`."""
         runner = self.runner
         if runner is None:
             return
@@ -188,7 +193,7 @@ class AutomationController:
             return
         self._last_check_in = now
         try:
-            runner.check_in(self.operator, "key")
+            runner.check_in(self.operator, via)
         except OSError as exc:
             self.app.notify(
                 f"The dead-man check-in could not be written ({exc.strerror}: "
