@@ -68,7 +68,7 @@ def permissions(profile: str, user: str) -> dict[str, Any]:
         "$JS.ACK.>", "$JS.FC.>",
     ]  # fmt: skip
     return {
-        "publish": {"allow": [f"{desk}.cmd.{token(user)}.>", *reads]},
+        "publish": {"allow": [f"{desk}.cmd.{token(user)}.>", f"{desk}.hub.who", *reads]},
         "subscribe": {"allow": [f"{desk}.>", "_INBOX.>"], "deny": [f"{desk}.cmd.>"]},
     }
 
