@@ -26,7 +26,7 @@ import gc
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from console.core.journal import Intent, Journal, iso_ms, new_op_id, now_ms
@@ -249,6 +249,9 @@ class Dispatcher:
         in the same order on every run (the screenshots draw one). Never for a real kill,
         where venues are stopped side by side."""
         self._running: Report | None = None
+        self.before_calls: Callable[[], Awaitable[None]] | None = None
+        """Awaited after a plan's intents are journaled and before its first call (a desk
+        hub copies them to the journal stream there: a standby sees every call sent)."""
 
     @property
     def busy(self) -> bool:
@@ -294,6 +297,8 @@ class Dispatcher:
             for i in plan.items
         ]  # fmt: skip
         self.journal.intend_many(intents)
+        if self.before_calls is not None:
+            await self.before_calls()
         by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}
         for item, intent in zip(plan.items, intents, strict=True):
             by_venue.setdefault(item.venue, []).append((item, intent))
