@@ -41,7 +41,6 @@ import json
 import logging
 import math
 import os
-import re
 import sqlite3
 import sys
 import time
@@ -186,14 +185,9 @@ def _opt_text(value: object) -> str | None:
     return None if value is None else _text(value)
 
 
-# Words that can precede a credential (scrub_shapes looks for them); text without any
-# of them is left alone without running the patterns, which is nearly every outcome.
-_SUSPECT = re.compile(r"key|secret|token|pass|pwd|sig|session|bearer|basic|cookie", re.I)
-
-
 @functools.lru_cache(maxsize=4096)
 def _clean_cached(text: str) -> str:
-    return scrub_shapes(text) if _SUSPECT.search(text) else text
+    return scrub_shapes(text)
 
 
 def _clean(value: object) -> str | None:
