@@ -29,7 +29,9 @@ from console.automation.runner import AutomationRunner
 from console.config import Profile
 from console.core.scrub import printable
 from console.core.session import Session
+from console.desk import connect as desk_connect
 from console.desk.hub import Hub, HubRunning
+from console.desk.roles import HUB_USER
 from console.desk.verbs import checkins_for
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
@@ -115,7 +117,7 @@ async def serve(
             nc: NATS = await nats.connect(
                 url, name=f"trading-console hub {profile.name}", max_reconnect_attempts=-1,
                 reconnected_cb=reconnected, disconnected_cb=disconnected, error_cb=error,
-                **auth,
+                **desk_connect.connect_options(HUB_USER, auth),
             )  # fmt: skip
     except TimeoutError:
         last = f" (last: {errors[-1]})" if errors else ""

@@ -26,6 +26,7 @@ from console.core.operator import Operator
 from console.core.ports import VenueSettings
 from console.core.session import SessionOptions
 from console.desk import protocol as p
+from console.desk.connect import connect_options
 from console.desk.desk_control import DeskControl
 from console.desk.desk_state import DESK_DOWN, DeskState
 from console.tui import app as app_module
@@ -66,7 +67,8 @@ async def open_desk(
         nc = await nats.connect(
             url, name=f"trading-console desk {options.profile} {user}",
             max_reconnect_attempts=-1, reconnect_time_wait=0.5, error_cb=error,
-            disconnected_cb=disconnected, reconnected_cb=reconnected, **auth,
+            disconnected_cb=disconnected, reconnected_cb=reconnected,
+            **connect_options(user, auth),
         )  # fmt: skip
     here = Operator.current()
     operator = Operator(user, host or here.host, here.ssh_client)

@@ -16,6 +16,15 @@ runs (a CLI kill beside the hub is refused, as between two local consoles). Plan
 serialised: a plain dispatch while any plan runs is refused as *busy* (as in one
 console); a kill waits for the running plan (an operator's or the automation's) to end.
 The automation's actions reach the consoles' activity from the journal rows.
+
+One hub per profile by a lease (``console.desk.lease``): a hub serves only while it
+holds the lease in the profile's bucket; a second hub either does not start
+(:class:`HubRunning`) or stands by until the lease expires, then takes over
+(``console.desk.takeover``: its journal continues the stream's chain, the calls left
+without an outcome are verified by re-reading, never sent again). A hub that loses its
+lease, or cannot renew it, stops dispatching at once (its running plan is cancelled:
+what was sent is verified by whoever acts next) and says so. A plan's intents reach the
+journal stream before its first call, so a standby knows every call that may have left.
 """
 
 from __future__ import annotations
@@ -31,19 +40,23 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
-from nats.errors import NoRespondersError
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
 from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.journal import iso_ms, now_ms
 from console.core.kill_lock import KillLock, KillLocked
+from console.core.model import Outcome, OutcomeKind
 from console.core.operator import Operator
+from console.core.recovery import Verified
 from console.core.session import Session
 from console.desk import protocol as p
 from console.desk.batching import state_batches
+from console.desk.lease import Lease, LeaseHeld, describe
+from console.desk.rearm import Gate
+from console.desk.takeover import summary, sync_journal, verify_interrupted
 from console.desk.verbs import answer
 
 log = logging.getLogger(__name__)
@@ -52,10 +65,18 @@ TICK_S = 0.02
 """How often changes go out (one batch per tick, each key once with its latest value)."""
 MIRROR_S = 0.5
 """How often new journal rows are mirrored to the journal stream (and at each plan's end)."""
+BEFORE_CALLS_S = 5.0
+"""The longest a plan's intents may take to reach the journal stream (else: not sent)."""
+_STORE_CHUNK = 256  # acknowledged puts in flight at once (the whole state at start)
+_WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
 
 
 class HubRunning(Exception):
     """Another hub already serves this profile on this NATS; this one did not start."""
+
+
+class NotServing(Exception):
+    """This hub does not hold the profile's lease (lost, or not renewed): nothing is sent."""
 
 
 class Hub:
@@ -69,6 +90,8 @@ class Hub:
         runner: AutomationRunner | None = None,
         checkins: CheckIns | None = None,
         tick_s: float = TICK_S,
+        lease_ttl_s: float | None = None,
+        rearm_approval: bool = False,
     ) -> None:
         self.session = session
         self.nc = nc
@@ -99,21 +122,44 @@ class Hub:
         self._sub: Any = None
         self._who: Any = None
         self._tasks_started = False
+        self._stream_seq = 0  # the journal stream's sequence of the last row mirrored
+        self._plan_tasks: set[asyncio.Task[Any]] = set()
+        ttl = {} if lease_ttl_s is None else {"ttl_s": lease_ttl_s}
+        self.lease = Lease(self.js, self._beat(), **ttl)
+        self.took_over: p.HubBeat | None = None
+        """The hub whose expired lease this one took (None: the lease was free)."""
+        self.verified: list[Verified] = []
+        """The interrupted calls this hub verified as it took over."""
+        session.dispatcher.before_calls = self._before_calls
+        self.gate = Gate(self, approval=rearm_approval)  # sender binding, kills' halts, re-arm
 
     # ----- start and stop -------------------------------------------------------------
-    async def start(self) -> None:
-        """Create the bucket and streams, read every venue once, subscribe, start ticking;
-        :class:`HubRunning` when another hub already serves the profile."""
-        await self._refuse_second_hub()
-        self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
+    async def start(self, *, standby: bool = False) -> None:
+        """Take the profile's lease, continue the journal stream's chain, read every
+        venue once, store the whole state (acknowledged), verify the calls a dead hub
+        left open, subscribe, start ticking. :class:`HubRunning` when another hub holds
+        the lease and renews it; ``standby``: wait until it expires (or is released)."""
+        try:
+            await self.lease.acquire(wait=standby)
+        except LeaseHeld as exc:
+            raise HubRunning(self._running_words(exc.holder)) from None
+        self.took_over = self.lease.taken_over
+        self.lease.on_fence(self._fenced)
+        self._spawn(self.lease.hold(), "hub:lease")
+        await self._ensure_streams()
+        copied = await sync_journal(self.js, self.session.journal, self.profile)
         last = self.session.journal.entries(limit=1)
         self._told = last[-1].seq if last else 0  # rows from before the hub: no activity
         failures = await self.session.refresh()
         for venue, why in failures.items():
             log.warning("%s could not be read at start: %s", venue, why)
         self.session.start_feeds()
+        await self._store(p.RUNNING_KEY, None)  # a dead hub's plan runs no more
+        await self.tick(acked=True)  # the whole state stored, before anyone is told
+        if self.took_over is not None:  # the last holder died: nobody else will look
+            await self._took_over(copied)
+        self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
         self._sub = await self.nc.subscribe(f"{p.root(self.profile)}.cmd.*.*", cb=self._on_command)
-        await self.tick()  # the whole state, before anyone is told the hub serves
         await self.nc.flush()
         self._tasks_started = True
         self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
@@ -128,6 +174,8 @@ class Hub:
 
     async def aclose(self) -> None:
         self._stop.set()
+        for task in list(self._plan_tasks):
+            task.cancel()
         for sub in (self._sub, self._who):
             if sub is not None:
                 with contextlib.suppress(Exception):
@@ -140,10 +188,67 @@ class Hub:
         self._tasks.clear()
         if self.runner is not None:
             self.runner.release()
-        if self._mirrored or self._since_ms or self._tasks_started:
+        if (self._mirrored or self._since_ms or self._tasks_started) and self.serving:
             with contextlib.suppress(Exception):
                 await self.mirror_journal()
+        await self.lease.release()
         await self.session.stop_feeds()
+
+    # ----- the lease ------------------------------------------------------------------
+    @property
+    def serving(self) -> bool:
+        """This hub holds the lease (taken, renewed, not lost): it may dispatch."""
+        return self.lease.held
+
+    async def _took_over(self, copied: int) -> None:
+        """Say so, and verify what the dead hub left open (its intents are in the stream)."""
+        self.verified = await verify_interrupted(self.session)
+        what = f"took over from {describe(self.took_over)} (its lease expired)"
+        if copied:
+            what += f"; the journal continues the stream's {copied} row(s)"
+        if self.verified:
+            what += f"; {summary(self.verified)}"
+        self._activity(Operator(user="hub", host=self.host), what)
+        log.warning("hub %s: %s", self.hub_id[:8], what)
+
+    def _fenced(self, why: str | None) -> None:
+        """The lease is lost or not renewed: stop dispatching at once (the running plan
+        is cancelled; its calls cut short are verified by whoever acts next)."""
+        if why is None:  # renewed again: this hub's own cut-short calls are verified now
+            self._activity(Operator(user="hub", host=self.host), "the lease is renewed again")
+            self._spawn(self._verify_own(), "hub:reverify")
+            return
+        for task in list(self._plan_tasks):
+            task.cancel()
+        self._activity(Operator(user="hub", host=self.host),
+                       f"this hub stopped dispatching: {why}")  # fmt: skip
+
+    async def _verify_own(self) -> None:
+        verified = await verify_interrupted(self.session)
+        if verified:
+            self._activity(Operator(user="hub", host=self.host), summary(verified))
+
+    def _not_serving(self) -> str:
+        lease = self.lease
+        if lease.lost.is_set():
+            why = f"this hub lost the desk's lease to {describe(lease.lost_to)}"
+        else:
+            why = "this hub cannot renew the desk's lease (NATS cut off?)"
+        return f"{why}; nothing was sent"
+
+    async def _before_calls(self) -> None:
+        """A plan's intents into the journal stream before its first call (a standby that
+        takes over sees every call that may have been sent); NotServing when not."""
+        if not self.serving:
+            raise NotServing(self._not_serving())
+        try:
+            async with asyncio.timeout(BEFORE_CALLS_S):
+                await self.mirror_journal()
+        except Exception as exc:
+            raise NotServing(f"the journal stream did not take the plan's intents "
+                             f"({type(exc).__name__}: {exc})") from None  # fmt: skip
+        if not self.serving:
+            raise NotServing(self._not_serving())
 
     def resync(self) -> None:
         """Publish the whole state again at the next tick (after a NATS reconnect)."""
@@ -164,18 +269,15 @@ class Hub:
                 self._resync = True
             await asyncio.sleep(period)
 
-    async def _refuse_second_hub(self) -> None:
-        """Ask who serves the profile: no responder (NATS says so at once) means nobody."""
-        try:
-            msg = await self.nc.request(p.who_subject(self.profile), b"", timeout=5.0)
-        except (NoRespondersError, TimeoutError):
-            return
-        beat = p.HubBeat.decode(msg.data)
-        raise HubRunning(f"another hub serves profile {self.profile!r} ({beat.host}, since "
-                         f"{iso_ms(int(beat.started * 1000))}); nothing was started")  # fmt: skip
+    def _running_words(self, holder: p.HubBeat | None) -> str:
+        where = (f"{holder.host}, since {iso_ms(int(holder.started * 1000))}"
+                 if holder else "it holds the lease")  # fmt: skip
+        return f"another hub serves profile {self.profile!r} ({where}); nothing was started"
 
     async def _on_who(self, msg: NatsMsg) -> None:
-        if msg.reply:
+        if (
+            msg.reply and msg.reply.startswith("_INBOX.") and self.serving
+        ):  # never into a command subject
             await msg.respond(self._beat().encode())
 
     async def _prepare(self) -> None:
@@ -183,8 +285,8 @@ class Hub:
         the venues' keys, and where the journal's mirror resumes."""
         await self._ensure_streams()
         for name, client in self.session.clients.items():
-            await self._put(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
-        self._mirrored, self._since_ms = await self._last_mirrored(), 0
+            await self._store(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
+        (self._mirrored, self._stream_seq), self._since_ms = await self._last_mirrored(), 0
 
     async def _ensure_streams(self) -> None:
         await self.js.create_key_value(bucket=self._bucket, history=1)
@@ -206,19 +308,28 @@ class Hub:
             except NotFoundError:
                 await self.js.add_stream(config)
 
-    async def _last_mirrored(self) -> int:
+    async def _last_mirrored(self) -> tuple[int, int]:
+        """The journal seq of the stream's last row, and its stream sequence."""
         try:
             msg = await self.js.get_last_msg(
                 p.journal_stream(self.profile), p.journal_subject(self.profile)
             )
         except NotFoundError:
-            return 0
+            return 0, 0
         row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
-        return row.seq
+        return row.seq, msg.seq or 0
 
     # ----- state ----------------------------------------------------------------------
     async def _put(self, key: str, data: bytes) -> None:
         await self.nc.publish(f"$KV.{self._bucket}.{key}", data)
+
+    async def _store(self, key: str, data: bytes | None) -> None:
+        """Put (None: delete) ``key``, acknowledged by the server."""
+        subject = f"$KV.{self._bucket}.{key}"
+        if data is None:
+            await self.js.publish(subject, b"", headers={"KV-Operation": "DEL"})
+        else:
+            await self.js.publish(subject, data)
 
     async def _delete(self, key: str) -> None:
         await self.nc.publish(f"$KV.{self._bucket}.{key}", b"", headers={"KV-Operation": "DEL"})
@@ -231,9 +342,12 @@ class Hub:
                            listed=venue in store.listed,
                            incomplete=self.session.incomplete.get(venue, ""))  # fmt: skip
 
-    async def tick(self) -> None:
+    async def tick(self, *, acked: bool = False) -> None:
         """Publish what changed since the last tick: the bucket's keys, then the batch (cut
-        in several when it is too large for one message)."""
+        in several when it is too large for one message). ``acked``: each key's put is
+        acknowledged before this returns (the whole state at start)."""
+        if not self.serving:
+            return  # not the desk's hub (now): the one that is publishes
         store = self.session.store
         changes = store.drain()
         if self._resync:
@@ -252,6 +366,7 @@ class Hub:
             )
         targets: list[bytes] = []
         gone: list[tuple[str, str]] = []
+        writes: list[tuple[str, bytes | None]] = []
         for venue, target_id in changed:
             target = store.get(venue, target_id)
             if target is None:
@@ -259,14 +374,20 @@ class Hub:
                 continue
             data = p.TargetMsg.of(target).encode()
             targets.append(data)
-            await self._put(p.target_key(venue, target_id), data)
+            writes.append((p.target_key(venue, target_id), data))
         for venue, target_id in removed:
             if store.get(venue, target_id) is None:
                 gone.append((venue, target_id))
-                await self._delete(p.target_key(venue, target_id))
+                writes.append((p.target_key(venue, target_id), None))
         healths = [self._health(v) for v in health]
-        for h in healths:
-            await self._put(p.health_key(h.venue), h.encode())
+        writes += [(p.health_key(h.venue), h.encode()) for h in healths]
+        if acked:
+            for at in range(0, len(writes), _STORE_CHUNK):
+                chunk = writes[at : at + _STORE_CHUNK]
+                await asyncio.gather(*(self._store(k, d) for k, d in chunk))
+        else:
+            for key, value in writes:
+                await (self._put(key, value) if value is not None else self._delete(key))
         subject = p.state_subject(self.profile)
         for batch in state_batches(self.hub_id, self._state_seq + 1, time.time(), targets,
                                    gone, healths):  # fmt: skip
@@ -282,6 +403,8 @@ class Hub:
                          started=self.started)  # fmt: skip
 
     async def beat(self) -> None:
+        if not self.serving:
+            return  # silent: the consoles show DESK DOWN until the lease's holder beats
         self._beat_seq += 1
         await self.nc.publish(p.hub_subject(self.profile), self._beat().encode())
 
@@ -291,9 +414,20 @@ class Hub:
             journal = self.session.journal
             since = self._since_ms or None
             for entry in [e for e in journal.entries(since_ms=since) if e.seq > self._mirrored]:
+                if not self.serving:
+                    return  # not the desk's hub now: its rows would fork the stream's chain
                 msg = p.JournalRowMsg.of(entry)
-                await self.js.publish(p.journal_subject(self.profile), msg.encode(),
-                                      headers={"Nats-Msg-Id": msg.msg_id()})  # fmt: skip
+                headers = {"Nats-Msg-Id": msg.msg_id(),  # stored only after our last row
+                           "Nats-Expected-Last-Sequence": str(self._stream_seq)}  # fmt: skip
+                try:
+                    ack = await self.js.publish(p.journal_subject(self.profile), msg.encode(),
+                                                headers=headers)  # fmt: skip
+                except APIError as exc:
+                    if exc.err_code != _WRONG_LAST_SEQUENCE:
+                        raise
+                    self.lease.give_up("another hub wrote the desk's journal stream")
+                    return
+                self._stream_seq = max(self._stream_seq, ack.seq)
                 self._mirrored, self._since_ms = entry.seq, entry.ts_ms
                 if (
                     entry.seq > self._told
@@ -309,6 +443,8 @@ class Hub:
     async def _on_command(self, msg: NatsMsg) -> None:
         """Decide at once (in arrival order: a second kill sees the first), answer, and
         run the plan in the background; a slow verb is answered when it is done."""
+        if not self.gate.bound(msg):  # not a request from its user's own inbox
+            return
         try:
             user, verb = p.parse_command_subject(self.profile, msg.subject)
             request = p.REQUESTS[verb].decode(msg.data)
@@ -316,6 +452,8 @@ class Hub:
             await self._reply(msg, p.CommandReply(refused=str(exc)))
             return
         op = Operator(user=user, host=request.host or "?", ssh_client=request.ssh_client)
+        if await self.gate.admit(msg, op, verb, request):  # refused, posted or approved
+            return
         if isinstance(request, p.KillRequest | p.DispatchRequest):
             kill = isinstance(request, p.KillRequest)
             await self._reply(msg, self._start_plan(op, request.plan.plan(), request.batch_id,
@@ -330,6 +468,8 @@ class Hub:
     def _start_plan(
         self, op: Operator, plan: Plan, batch_id: str | None, *, kill: bool
     ) -> p.CommandReply:
+        if not self.serving:
+            return p.CommandReply(refused=self._not_serving())
         if kill and self._kill is not None:
             self._activity(op, f"kill — joined the kill running ({self._kill[:8]})", self._kill)
             return p.CommandReply(batch_id=self._kill, joined=True)
@@ -354,6 +494,8 @@ class Hub:
         self._own_batches.add(batch)
         self._plans += 1  # at once: the next request sees it (the lock is taken later)
         self._spawn(self._run_plan(op, plan, batch, kill=kill, lock=lock), f"hub:{batch[:8]}")
+        self._plan_tasks.add(self._tasks[-1])
+        self._tasks[-1].add_done_callback(self._plan_tasks.discard)
         return p.CommandReply(batch_id=batch)
 
     async def _run_plan(
@@ -375,6 +517,12 @@ class Hub:
                     plan, on_result, batch_id=batch, operator=op
                 )
                 self._report(op, report)
+        except NotServing as exc:  # before any call: every intent of the batch says so
+            self._not_sent(op, plan, batch, str(exc))
+        except asyncio.CancelledError:
+            self._activity(op, f"{plan.title} — stopped: this hub no longer serves the desk; "
+                               "calls cut short are verified by the hub that does", batch)  # fmt: skip
+            raise
         except Exception as exc:  # the plan's own faults are outcomes; this is a bug
             log.exception("plan %s failed", batch)
             self._activity(op, f"{plan.title} — hub error: {type(exc).__name__}", batch)
@@ -389,12 +537,26 @@ class Hub:
             with contextlib.suppress(Exception):
                 await self.mirror_journal()
 
+    def _not_sent(self, op: Operator, plan: Plan, batch: str, why: str) -> None:
+        """Close the batch's intents as not sent (no call left this hub) and report it."""
+        journal = self.session.journal
+        report = Report(plan, batch, now_ms())
+        outcome = Outcome(OutcomeKind.FAILED, f"not sent: {why}")
+        for entry in journal.interrupted():
+            if entry.batch_id == batch:
+                journal.record_outcome(journal.intent_of(entry), outcome)
+        for item in plan.items:
+            report.results[(item.venue, item.target_id)] = ItemResult(item, outcome)
+        report.finished_ms = now_ms()
+        self._report(op, report)
+
     def _batch_event(self, batch: str, **fields: Any) -> None:
         seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1
         event = p.BatchEvent(batch_id=batch, seq=seq, **fields)
         self._publish(p.batch_subject(self.profile, batch), event.encode())
 
     def _result(self, op: Operator, batch: str, result: ItemResult) -> None:
+        self.gate.observe(op, batch, result, kill=batch == self._kill)
         self._batch_event(batch, kind="result", result=p.ResultMsg.of(result))
         if result.verified is None:  # its outcome; the verification follows in the batch
             item = result.item

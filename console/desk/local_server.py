@@ -6,11 +6,13 @@ writes a config (0600, in a private folder) that listens on 127.0.0.1 only, on a
 server picks (``-1``, read back from its log: no race with another test), with
 JetStream stored in that folder and one user per operator plus the hub's user.
 
-The permissions are the desk's identity (``console.desk.protocol``): an operator may
-publish commands only under their own user name (``desk.P.cmd.<user>.>``), read the
-state, results and journal, and use JetStream's read API (consumers, direct gets) but
-never write a bucket or delete a stream or a message; only the hub publishes state and
-answers commands. :func:`permissions` renders the same rules for a production server.
+The permissions are the desk's identity and roles (:mod:`console.desk.roles`): an
+operator may publish commands only under their own user name and only the verbs of
+their role (``desk.P.cmd.<user>.<verb>``), read the state, results and journal, receive
+replies only under their own inbox, and use JetStream's read API (consumers, direct
+gets) but never write a bucket or delete a stream or a message; only the hub publishes
+state and answers commands. ``console.desk.roles.permissions`` renders the same rules
+for a production server (``trading-console desk-config`` prints a whole config).
 """
 
 from __future__ import annotations
@@ -28,11 +30,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from console.desk.protocol import bucket, root, token
+from console.desk.protocol import token
+from console.desk.roles import HUB_USER, Role, authorization
 
-HUB_USER = "hub"
 _READY = "Server is ready"
 _LISTENING = re.compile(r"Listening for client connections on 127\.0\.0\.1:(\d+)")
 _START_TIMEOUT_S = 20.0
@@ -51,39 +52,19 @@ def find_binary() -> Path | None:
     return Path(found) if found else None
 
 
-def permissions(profile: str, user: str) -> dict[str, Any]:
-    """The NATS permissions of ``user`` on ``profile``'s desk (the hub's for HUB_USER)."""
-    desk, kv = root(profile), bucket(profile)
-    if user == HUB_USER:
-        return {
-            "publish": {
-                "allow": [f"{desk}.>", "$JS.API.>", f"$KV.{kv}.>", "$JS.ACK.>", "_INBOX.>"]
-            },
-            "subscribe": {"allow": [f"{desk}.>", "_INBOX.>"]},
-        }
-    reads = [
-        "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
-        "$JS.API.CONSUMER.CREATE.>", "$JS.API.CONSUMER.INFO.>", "$JS.API.CONSUMER.DELETE.>",
-        "$JS.API.CONSUMER.MSG.NEXT.>", "$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
-        "$JS.ACK.>", "$JS.FC.>",
-    ]  # fmt: skip
-    return {
-        "publish": {"allow": [f"{desk}.cmd.{token(user)}.>", f"{desk}.hub.who", *reads]},
-        "subscribe": {"allow": [f"{desk}.>", "_INBOX.>"], "deny": [f"{desk}.cmd.>"]},
-    }
-
-
 @dataclass
 class LocalNats:
     """One nats-server on 127.0.0.1 for ``profile``: ``start()``, ``url``, ``stop()``.
 
-    ``operators`` maps user names to passwords (generated when None); the hub's password
-    is generated. ``store_dir`` holds JetStream's files and the config (a temporary folder
+    ``operators`` maps user names to passwords (generated when None); ``roles`` maps
+    user names to their :class:`~console.desk.roles.Role` (an operator not named there is
+    an admin: a local desk is its owner's); the hub's password is generated. ``store_dir`` holds JetStream's files and the config (a temporary folder
     removed on stop when None).
     """
 
     profile: str
     operators: Mapping[str, str | None] = field(default_factory=dict)
+    roles: Mapping[str, Role] = field(default_factory=dict)
     store_dir: Path | None = None
     binary: Path | None = None
     port: int = 0
@@ -91,6 +72,7 @@ class LocalNats:
     _proc: subprocess.Popen[bytes] | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _log: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -99,16 +81,16 @@ class LocalNats:
     def creds(self, user: str) -> tuple[str, str]:
         return user, self.passwords[user]
 
+    def role(self, user: str) -> Role:
+        return Role(self.roles.get(user, Role.ADMIN))
+
     def config(self, folder: Path) -> str:
-        users = []
-        for user, password in self.passwords.items():
-            users.append({"user": user, "password": password,
-                          "permissions": permissions(self.profile, user)})  # fmt: skip
+        operators = {u: self.role(u) for u in self.passwords if u != HUB_USER}
         conf = {
             "listen": f"127.0.0.1:{self.port or -1}",  # a restart keeps its port
             "server_name": f"desk_{token(self.profile)}",
             "jetstream": {"store_dir": str(folder / "jetstream")},
-            "authorization": {"users": users},
+            "authorization": authorization(self.profile, operators, self.passwords),
         }
         return json.dumps(conf, indent=1)  # JSON is a valid NATS config
 
@@ -147,7 +129,8 @@ class LocalNats:
     def _wait_ready(self) -> None:
         assert self._proc is not None
         ready = threading.Event()
-        threading.Thread(target=self._read_log, args=(ready,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read_log, args=(ready,), daemon=True)
+        self._reader.start()
         if not ready.wait(_START_TIMEOUT_S) or self._proc.poll() is not None:
             tail = "\n".join(self._log[-5:])
             raise NatsUnavailable(f"nats-server did not start:\n{tail}")
@@ -176,8 +159,15 @@ class LocalNats:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if proc is not None and proc.stderr is not None:
-            proc.stderr.close()
+        reader, self._reader = self._reader, None
+        if reader is not None:  # the server has ended: its log reaches its end
+            reader.join(5)
+        if (
+            proc is not None
+            and proc.stderr is not None
+            and (reader is None or not reader.is_alive())
+        ):
+            proc.stderr.close()  # never under the reader's feet
         if self._tmp is not None:
             with contextlib.suppress(OSError):
                 self._tmp.cleanup()

@@ -15,7 +15,11 @@ name, ``U`` an operator's NATS user name (both :func:`token`-checked).
 - ``v.<venue>`` → :class:`VenueMsg` (the venue's API kind, so a console builds its
   ``VenueView`` from the profile's own venue settings with the registry's client class:
   planning never calls a venue, so no login happens on the console);
-- ``run`` → :class:`RunningMsg` while a plan runs (deleted when it ends).
+- ``run`` → :class:`RunningMsg` while a plan runs (deleted when it ends);
+- ``lease`` (:data:`LEASE_KEY`) → the :class:`HubBeat` of the hub that may act: the one
+  hub per profile is whoever holds this lease (``console.desk.lease``: taken with a
+  create or a revision-conditional update, renewed every second, expired when nobody
+  sees it renewed for 3 s; a standby hub waits on it).
 
 A console that attaches reads the whole bucket (or watches it), then follows
 ``desk.P.state``: one :class:`StateBatch` per hub tick with what changed (targets, gone,
@@ -27,16 +31,21 @@ reconnect.
 
 **Commands.** Request/reply on ``desk.P.cmd.U.<verb>`` (:func:`command_subject`, verbs in
 :class:`Verb`). The operator's identity is the ``U`` token, and the NATS server enforces
-it: user ``alice`` may publish only ``desk.P.cmd.alice.>`` (the permissions
-:mod:`console.desk.local_server` writes; a production desk configures the same), so the
-hub journals the authenticated user, never a self-declared one. The request's
+it: user ``alice`` may publish only ``desk.P.cmd.alice.<verb>`` for the verbs of her
+role (:mod:`console.desk.roles`; a production desk configures the same), so the hub
+journals the authenticated user, never a self-declared one. A command must be a
+request whose reply subject is under its user's own inbox (``_INBOX.U.``,
+:mod:`console.desk.connect`); anything else (a message replayed into a command subject
+by a JetStream consumer, a reply aimed at another operator) is refused unanswered and
+journaled as a ``note``. The request's
 ``host``/``ssh_client`` say where the operator sits (shown and journaled as the host
 columns, as the OS reports them locally). Every reply is a :class:`CommandReply`: a
 ``batch_id``, or ``refused`` in words (nothing was sent).
 
 - ``dispatch`` (:class:`DispatchRequest`): a frozen :class:`PlanMsg`; refused while
   another plan runs (the local console's *busy*), so two operators' actions on one
-  target are serialised;
+  target are serialised; refused (and journaled) when it resumes or starts a target a
+  kill halted: that is ``rearm``'s;
 - ``kill`` (:class:`KillRequest`): the kill's frozen plan. One kill per desk: a kill sent
   while one runs *joins* it (reply: the running batch id, ``joined`` true; no call is
   sent twice); a kill sent while an ordinary plan runs waits for it, then runs;
@@ -44,7 +53,10 @@ columns, as the OS reports them locally). Every reply is a :class:`CommandReply`
   (:class:`VerifyInterruptedRequest`): answered when done, with their results in
   ``CommandReply.data``;
 - ``skip`` (:class:`SkipRequest`): skip a schedule's next run (the hub's automation);
-- ``checkin`` (:class:`CheckinRequest`): an operator is here (the dead-man timer).
+- ``checkin`` (:class:`CheckinRequest`): an operator is here (the dead-man timer);
+- ``rearm`` (:class:`RearmRequest`, admin): a plan of resumes and starts, the only way
+  back for a target a kill halted; with two-person re-arm on it waits for ``approve``
+  (:class:`ApproveRequest`) from another operator (:mod:`console.desk.rearm`).
 
 **Results.** ``desk.P.batch.<batch_id>`` (:func:`batch_subject`) carries
 :class:`BatchEvent` s: each :class:`ResultMsg` as its outcome arrives, again once
@@ -63,8 +75,8 @@ message id ``<profile>:<seq>`` so a row mirrored twice is stored once.
 **Liveness.** ``desk.P.hub`` carries a :class:`HubBeat` every second (:data:`BEAT_S`);
 a console that hears none for :data:`DOWN_AFTER_S` shows DESK DOWN, and the CLI says the
 hub is unreachable when a request finds no responder (NATS answers that at once). One
-hub per profile: ``desk.P.hub.who`` (:func:`who_subject`) is answered by the running hub
-with its beat, and a hub that gets an answer there does not start.
+hub per profile: the ``lease`` key decides (above); ``desk.P.hub.who`` (:func:`who_subject`)
+is answered by the serving hub with its beat (the CLI asks it).
 """
 
 from __future__ import annotations
@@ -199,6 +211,7 @@ def venue_key(venue: str) -> str:
 
 
 RUNNING_KEY = "run"
+LEASE_KEY = "lease"
 
 
 class Verb(StrEnum):
@@ -208,6 +221,8 @@ class Verb(StrEnum):
     VERIFY_INTERRUPTED = "verify-interrupted"
     SKIP = "skip"
     CHECKIN = "checkin"
+    REARM = "rearm"
+    APPROVE = "approve"
 
 
 # ----- messages ---------------------------------------------------------------------------
@@ -472,6 +487,18 @@ class CheckinRequest(Request):
     pass
 
 
+class RearmRequest(Request):
+    plan: PlanMsg
+    """Resume or start only (each item's action); an admin's verb."""
+    why: str = ""
+
+
+class ApproveRequest(Request):
+    request_id: str
+    approve: bool
+    why: str = ""
+
+
 REQUESTS: Mapping[Verb, type[Request]] = MappingProxyType({
     Verb.DISPATCH: DispatchRequest,
     Verb.KILL: KillRequest,
@@ -479,6 +506,8 @@ REQUESTS: Mapping[Verb, type[Request]] = MappingProxyType({
     Verb.VERIFY_INTERRUPTED: VerifyInterruptedRequest,
     Verb.SKIP: SkipRequest,
     Verb.CHECKIN: CheckinRequest,
+    Verb.REARM: RearmRequest,
+    Verb.APPROVE: ApproveRequest,
 })  # fmt: skip
 
 

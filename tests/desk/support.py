@@ -18,6 +18,7 @@ from console.automation.deadman import CheckIns
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
 from console.desk import protocol as p
+from console.desk.connect import connect_options
 from console.desk.hub import Hub
 from console.desk.local_server import HUB_USER, LocalNats, find_binary
 from console.sim.server import SimServer
@@ -42,7 +43,8 @@ def local_nats(tmp_path: Path) -> Iterator[LocalNats]:
 
 async def connect(server: LocalNats, user: str, **options: Any) -> NATS:
     name, password = server.creds(user)
-    return await nats.connect(server.url, user=name, password=password, **options)
+    auth = connect_options(name, {"user": name, "password": password})
+    return await nats.connect(server.url, **auth, **options)
 
 
 def make_session(sim: SimServer, tmp_path: Path, apis: tuple[str, ...]) -> Session:

@@ -9,6 +9,7 @@ import nats
 import pytest
 
 from console.desk import protocol as p
+from console.desk.connect import connect_options
 from console.desk.local_desk import LocalDesk, os_operator, read_desk_file
 from console.desk.local_server import find_binary
 from console.sim.server import SimServer
@@ -28,7 +29,8 @@ async def test_a_local_desk_serves_the_profile_to_its_operators(
         info = read_desk_file(tmp_path / "desk")
         assert set(info["users"]) == {os_operator(), "bob"} and info["profile"] == PROFILE
         assert (tmp_path / "desk" / "desk.json").stat().st_mode & 0o077 == 0
-        nc = await nats.connect(info["url"], user="bob", password=info["users"]["bob"])
+        auth = {"user": "bob", "password": info["users"]["bob"]}
+        nc = await nats.connect(info["url"], **connect_options("bob", auth))
         try:
             sub = await nc.subscribe(p.hub_subject(PROFILE))
             beat = p.HubBeat.decode((await sub.next_msg(timeout=10)).data)
