@@ -72,22 +72,24 @@ def parse_since(value: str | None, now_ms: int) -> int | None:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def audit(session: Session, args: argparse.Namespace) -> int:
+def audit(session: Session, args: argparse.Namespace, *, where: str | None = None) -> int:
     """Run ``audit``. ``--interrupted --verify`` needs a session with the profile's venue
-    clients (and closes it); every other form reads the journal alone."""
+    clients (and closes it); every other form reads the journal alone. ``where`` names
+    the journal in messages (default: its file; a desk's: its stream)."""
     journal = session.journal
+    where = where or str(journal.path)
     verify = getattr(args, "verify", False)
     if verify and args.interrupted:
         return asyncio.run(verify_open(session, as_json=args.json))
     if verify:
-        return verify_chain(session, as_json=args.json)
+        return verify_chain(session, as_json=args.json, where=where)
     try:
         since = parse_since(args.since, int(time.time() * 1000))
     except ValueError:
         _err(f"--since {args.since!r}: use 30m, 1h, 2d or an ISO-8601 time")
         return EXIT_USAGE
     if journal.failed is not None:
-        _err(f"the journal cannot be read ({journal.failed}): {journal.path}")
+        _err(f"the journal cannot be read ({journal.failed}): {where}")
         return EXIT_JOURNAL
     if args.interrupted:
         entries = journal.interrupted()
@@ -104,18 +106,19 @@ def audit(session: Session, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def verify_chain(session: Session, *, as_json: bool = False) -> int:
+def verify_chain(session: Session, *, as_json: bool = False, where: str | None = None) -> int:
     """``audit --verify``: recompute the chain; exit 0 when sound, 8 on a break."""
     journal = session.journal
+    where = where or str(journal.path)
     check = journal.verify_chain()
     if as_json:
-        _out(json.dumps({**check.as_json(), "journal": str(journal.path)}, sort_keys=True))
+        _out(json.dumps({**check.as_json(), "journal": where}, sort_keys=True))
     else:
         _out(printable(check.summary()))
         if not check.ok:
-            _err(f"journal {journal.path}: the rows after seq {check.broken_seq} cannot be"
+            _err(f"journal {where}: the rows after seq {check.broken_seq} cannot be"
                  " trusted; compare with a receipt (a kill report's chain head)"
-                 if check.broken_seq is not None else f"journal {journal.path}")  # fmt: skip
+                 if check.broken_seq is not None else f"journal {where}")  # fmt: skip
     return EXIT_OK if check.ok else EXIT_JOURNAL
 
 
@@ -137,6 +140,15 @@ async def verify_open(session: Session, *, as_json: bool = False) -> int:
     finally:
         with contextlib.suppress(Exception):
             await session.aclose()
+    code = print_verified(results, as_json=as_json)
+    if journal.failed is not None:
+        where = journal.fallback_path or "stderr"
+        _err(f"JOURNAL FAILED ({journal.failed}): the verifications are recorded in {where}")
+    return code
+
+
+def print_verified(results: list[Verified], *, as_json: bool) -> int:
+    """Each re-read call cut short, and the tally; exit 0 when every one is as asked."""
     results.sort(key=lambda v: v.entry.seq)
     for result in results:
         _out(json.dumps(verified_json(result), sort_keys=True) if as_json
@@ -146,9 +158,6 @@ async def verify_open(session: Session, *, as_json: bool = False) -> int:
     _err(f"verified {len(results)} interrupted calls: {good} as asked,"
          f" {len(results) - good - open_} not as asked, {open_} could not be re-read"
          " (still open)")  # fmt: skip
-    if journal.failed is not None:
-        where = journal.fallback_path or "stderr"
-        _err(f"JOURNAL FAILED ({journal.failed}): the verifications are recorded in {where}")
     return EXIT_OK if good == len(results) else EXIT_UNCERTAIN
 
 

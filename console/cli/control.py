@@ -21,10 +21,11 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from console.core.dispatcher import ItemResult, desired, single_plan
+from console.core.dispatcher import ItemResult, Plan, desired, single_plan
 from console.core.model import Action, ActionKind, OutcomeKind, Target
 from console.core.scrub import printable
 from console.core.session import Session
+from console.core.store import Store
 from console.venues.kit.base import VenueClient, VenueConfigError
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
@@ -58,7 +59,7 @@ async def status(session: Session, *, as_json: bool) -> int:
             state = session.store.effective_state(target).value
             _out(_json(target_json(target, state)))
     else:
-        _print_table(session, targets)
+        print_table(session.store, targets)
     for venue, why in failures.items():
         _err(f"{venue}: could not read targets: {why}")
     for venue, why in session.incomplete.items():
@@ -70,10 +71,10 @@ async def status(session: Session, *, as_json: bool) -> int:
     return EXIT_FAILED if failures or partial else EXIT_OK
 
 
-def _print_table(session: Session, targets: list[Target]) -> None:
+def print_table(store: Store, targets: list[Target]) -> None:
     rows = [("VENUE", "KIND", "ID", "NAME", "STATE", "VENUE STATUS")]
     for t in targets:
-        state = session.store.effective_state(t).value.upper()
+        state = store.effective_state(t).value.upper()
         rows.append((t.venue, t.kind.value, printable(t.id), printable(t.name), state,
                      printable(t.raw_status)))  # fmt: skip
     widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
@@ -120,24 +121,10 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
         _err(f"{args.venue} has no target {args.target!r}{near} `{status_command(args)}` "
              "lists them")  # fmt: skip
         return EXIT_UNKNOWN
-    specs = {s.kind: s for s in client.actions_for(target)}
-    spec = specs.get(kind)
-    if spec is None and not desired(kind, target.state):
-        offered = ", ".join(k.value for k in specs) or "none"
-        _err(f"{args.venue} does not offer {kind.value} on {target.name} "
-             f"(state {target.raw_status}); offered now: {offered}")  # fmt: skip
-        return EXIT_USAGE
-    options: dict[str, bool | str] = {}
-    if getattr(args, "clear_leaves_behind", False):  # --close-positions, on pause only
-        clears = client.capabilities.clears_leaves_behind  # the venue's option, if any
-        if clears is None or spec is None or not any(o.name == clears for o in spec.options):
-            _err(f"{args.venue} {kind.value} has no close-positions option")
-            return EXIT_USAGE
-        options[clears] = True
-    action = Action(kind, options, args.reason)
-    leaves = (spec.leaves_behind,) if spec and spec.leaves_behind and not options else ()
-    plan = single_plan(target, action, leaves)
-    if not args.yes and not _confirm(session, plan.title, leaves, target):
+    plan = plan_for(client, target, kind, args)
+    if isinstance(plan, int):
+        return plan
+    if not args.yes and not confirm(session.options.label, plan, target):
         _err("not confirmed; nothing was sent")
         return EXIT_NOT_CONFIRMED
     refusal = journal_refusal(session)  # it may have failed while the operator read
@@ -145,9 +132,35 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
         _err(refusal)
         return EXIT_FAILED
     report = await session.dispatcher.run(plan)
-    result = report.results[target.key]
+    return print_result(report.results[target.key], args, session.options.profile)
+
+
+def plan_for(client: VenueClient, target: Target, kind: ActionKind,
+             args: argparse.Namespace) -> Plan | int:  # fmt: skip
+    """The one-target plan the command asks for, or the exit code of why there is none."""
+    specs = {s.kind: s for s in client.actions_for(target)}
+    spec = specs.get(kind)
+    if spec is None and not desired(kind, target.state):
+        offered = ", ".join(k.value for k in specs) or "none"
+        _err(f"{client.name} does not offer {kind.value} on {target.name} "
+             f"(state {target.raw_status}); offered now: {offered}")  # fmt: skip
+        return EXIT_USAGE
+    options: dict[str, bool | str] = {}
+    if getattr(args, "clear_leaves_behind", False):  # --close-positions, on pause only
+        clears = client.capabilities.clears_leaves_behind  # the venue's option, if any
+        if clears is None or spec is None or not any(o.name == clears for o in spec.options):
+            _err(f"{client.name} {kind.value} has no close-positions option")
+            return EXIT_USAGE
+        options[clears] = True
+    action = Action(kind, options, args.reason)
+    leaves = (spec.leaves_behind,) if spec and spec.leaves_behind and not options else ()
+    return single_plan(target, action, leaves)
+
+
+def print_result(result: ItemResult, args: argparse.Namespace, profile: str) -> int:
+    """The outcome, as a line or JSON; the command's exit code."""
     if args.json:
-        _out(_json(_result_json(result, session.options.profile)))
+        _out(_json(_result_json(result, profile)))
     else:
         _out(_result_line(result))
     return exit_code(result)
@@ -179,6 +192,11 @@ async def _close_targets(client: VenueClient, wanted: str) -> list[str]:
             targets = await client.list_targets()
     except Exception:
         return []
+    return close_names(targets, wanted)
+
+
+def close_names(targets: Iterable[Target], wanted: str) -> list[str]:
+    """Up to three targets whose id or name is close to ``wanted``, as the hint says them."""
     by_word: dict[str, Target] = {}
     for target in targets:
         by_word.setdefault(target.id, target)
@@ -228,13 +246,11 @@ def exit_code(result: ItemResult) -> int:
     return EXIT_OK
 
 
-def _confirm(session: Session, title: str, leaves: tuple[str, ...], target: Target) -> bool:
-    print(
-        f"[{session.options.label}] {printable(title)} "
-        f"(id {printable(target.id)}, now {printable(target.raw_status)})",
-        file=sys.stderr,
-    )
-    for line in leaves:
+def confirm(label: str, plan: Plan, target: Target) -> bool:
+    """Ask the operator to type y (the target's id and status shown as it was read)."""
+    print(f"[{label}] {printable(plan.title)} (id {printable(target.id)}, now "
+          f"{printable(target.raw_status)})", file=sys.stderr)  # fmt: skip
+    for line in plan.leaves_behind:
         print(f"  leaves behind: {printable(line)}", file=sys.stderr)
     print("Type y to confirm: ", end="", file=sys.stderr, flush=True)
     answer = sys.stdin.readline().strip().lower()

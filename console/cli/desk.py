@@ -1,89 +1,80 @@
 """``trading-console --desk URL``: open the console on a desk's hub instead of the venues.
 
 The console attaches to the hub serving the profile (``trading-console hub``) through
-NATS (``--desk URL``, or ``desk = "nats://…"`` in the profile) as the operator's own
-NATS user: ``--desk-user NAME`` (default: the OS user) with the password in
-``TRADING_CONSOLE_NATS_PASSWORD``, or ``--desk-creds FILE`` (a NATS credentials file;
-``--desk-user`` then names the user the file is for, whose command subject it may use).
-No venue is logged in to from here: the state and every action are the hub's.
+NATS (``--desk URL``, ``desk = "nats://…"`` in the profile, or the local desk of a
+running ``demo --desk``: ``console.cli.desk_link``) as the operator's own NATS user:
+``--desk-user NAME`` (default: the OS user) with the password in
+``TRADING_CONSOLE_NATS_PASSWORD`` (or the local desk's ``desk.json``), or ``--desk-creds
+FILE``. No venue is logged in to from here: the state and every action are the hub's.
+A server that is not there, or that refuses the user, is said at once (exit 4); a hub
+that is not running shows as DESK DOWN, and the console comes up when it does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
-import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
+from console.cli import desk_link
+from console.cli.desk_link import DeskAddress, DeskFailure
 from console.config import Profile
 from console.core.scrub import printable
 from console.core.session import SessionOptions
 
-EXIT_USAGE, EXIT_FAILED = 2, 4
-PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
+if TYPE_CHECKING:
+    from console.desk.desk_console import DeskConsoleApp
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--desk", metavar="URL", help="attach the console to the profile's desk hub on this NATS"
-    )
-    parser.add_argument("--desk-user", metavar="NAME",
-                        help=f"your NATS user on the desk (default: the OS user; password in "
-                        f"${PASSWORD_ENV})")  # fmt: skip
-    parser.add_argument("--desk-creds", metavar="FILE", help="your NATS credentials file")
-
-
-def desk_url(profile: Profile, args: argparse.Namespace) -> str | None:
-    """The desk to attach to: ``--desk``, else the profile's ``desk``, else None (local)."""
-    return getattr(args, "desk", None) or profile.config.desk
+EXIT_USAGE, EXIT_FAILED = desk_link.EXIT_USAGE, desk_link.EXIT_FAILED
+PASSWORD_ENV = desk_link.PASSWORD_ENV
+add_arguments = desk_link.add_arguments
+desk_url = desk_link.desk_url
 
 
 def run(profile: Profile, args: argparse.Namespace, options: SessionOptions, url: str) -> int:
-    user = args.desk_user or getpass.getuser()
-    auth: dict[str, Any]
-    if args.desk_creds:
-        auth = {"user_credentials": args.desk_creds}
-    else:
-        password = os.environ.get(PASSWORD_ENV)
-        if not password:
-            _err(f"--desk needs your NATS password in ${PASSWORD_ENV} (or --desk-creds FILE)")
-            return EXIT_USAGE
-        auth = {"user": user, "password": password}
+    try:
+        desk = desk_link.address(profile, args, url)
+    except DeskFailure as exc:
+        _err(str(exc))
+        return exc.code
     readonly = True if args.readonly else None
     theme = args.theme or profile.app.theme
-    return asyncio.run(_console(url, options, user, auth, readonly, theme, profile))
+    return asyncio.run(console(desk, options, profile, readonly=readonly, theme=theme))
 
 
-async def _console(
-    url: str,
+async def console(
+    desk: DeskAddress,
     options: SessionOptions,
-    user: str,
-    auth: dict[str, Any],
+    profile: Profile,
+    *,
     readonly: bool | None,
     theme: str | None,
-    profile: Profile,
+    app_class: type[DeskConsoleApp] | None = None,
 ) -> int:
+    """The desk console until it is closed (its exit code)."""
+    from console.cli.desk_commands import settings_for
     from console.desk.desk_console import DeskConsoleApp, open_desk
 
+    try:  # the server and the credentials first: a refusal is said at once
+        await (await desk_link.connect(desk)).close()
+    except DeskFailure as exc:
+        _err(f"cannot attach to the desk: {exc}")
+        return exc.code
     try:
-        state, control = await open_desk(url, options, user=user, auth=auth)
+        state, control = await open_desk(desk.url, options, user=desk.user, auth=desk.auth,
+                                         venue_settings=settings_for(profile))  # fmt: skip
     except TimeoutError:
-        _err(f"cannot attach to the desk at {_safe(url)}: NATS did not answer in time")
+        _err(f"cannot attach to the desk at {desk.safe_url}: NATS did not answer in time")
         return EXIT_FAILED
     except Exception as exc:
-        _err(f"cannot attach to the desk at {_safe(url)}: {exc or type(exc).__name__}")
+        _err(desk.safe(f"cannot attach to the desk at {desk.safe_url}: "
+                       f"{exc or type(exc).__name__}"))  # fmt: skip
         return EXIT_FAILED
-    app = DeskConsoleApp(state, control, readonly=readonly, theme=theme,
+    app = (app_class or DeskConsoleApp)(state, control, readonly=readonly, theme=theme,
                          keymap=profile.app.keys)  # fmt: skip
     await app.run_async()
     return app.return_code or 0
-
-
-def _safe(url: str) -> str:
-    head, at, tail = url.rpartition("@")
-    return f"{head.split('//', 1)[0]}//***@{tail}" if at else url
 
 
 def _err(line: str) -> None:

@@ -17,12 +17,14 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
 from console.cli.control import did_you_mean
-from console.core.dispatcher import ItemResult, Report
+from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
 from console.core.model import OutcomeKind
@@ -85,6 +87,24 @@ async def _locked_kill(session: Session, args: argparse.Namespace, alerter: Aler
             lock.release()
 
 
+@dataclass
+class KillRun:
+    """One kill, planned, as ``carry_out`` confirms, runs and reports it (a local kill
+    through the session's dispatcher, a desk kill through the hub)."""
+
+    label: str
+    who: str
+    kp: KillPlan
+    clear: bool
+    planning_s: float
+    dispatch: Callable[[Plan, Callable[[ItemResult], None]], Awaitable[Report]]
+    chain_head: Callable[[Report], Awaitable[str | None]]
+    journal_failed: str | None = None
+    journal_record: str | None = None
+    joined: Callable[[Report], str | None] = lambda report: None
+    """Words when the report is of another operator's kill this one joined (a desk)."""
+
+
 async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | None) -> int:
     started = time.monotonic()
     open_intents = _open_intents(session)
@@ -96,8 +116,26 @@ async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | N
         clear_leaves_behind=clear, reason=args.reason, unreachable=failures,
         incomplete=session.incomplete, open_intents=open_intents,
     )  # fmt: skip
-    _describe(session, kp, clear, time.monotonic() - started)
-    if not args.yes and not _confirm_label(session.options.label):
+    failed, record = _journal_state(session)
+
+    async def dispatch(plan: Plan, progress: Callable[[ItemResult], None]) -> Report:
+        return await session.dispatcher.run(plan, on_result=progress)
+
+    async def head(report: Report) -> str | None:
+        failed_now, record_now = _journal_state(session)
+        run.journal_failed, run.journal_record = failed_now, record_now
+        return _chain_head(session)
+
+    run = KillRun(session.options.label, str(session.journal.operator), kp, clear,
+                  time.monotonic() - started, dispatch, head, failed, record)  # fmt: skip
+    return await carry_out(run, args, alerter)
+
+
+async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | None) -> int:
+    """Describe, confirm (the label, unless --yes), dispatch, and report ``run``."""
+    kp = run.kp
+    _describe(run)
+    if not args.yes and not _confirm_label(run.label):
         _err("not confirmed; nothing was sent")
         return EXIT_NOT_CONFIRMED
     total = len(kp.plan)
@@ -117,16 +155,19 @@ async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | N
         print(printable(line), file=sys.stderr)
 
     confirmed = time.monotonic()
-    who, at = str(session.journal.operator), time.time()
+    at = time.time()
     alerts = _Alerts(alerter)
-    alerts.send(kill_started_alert(who, kp.plan.title, total, at))  # beside the calls
-    report = await session.dispatcher.run(kp.plan, on_result=progress)
+    alerts.send(kill_started_alert(run.who, kp.plan.title, total, at))  # beside the calls
+    report = await run.dispatch(kp.plan, progress)
     elapsed = time.monotonic() - confirmed
-    alerts.send(run_alert(record_report(RunRecord(who, at, kp.plan.title), kp, report), "report"))
+    alerts.send(
+        run_alert(record_report(RunRecord(run.who, at, kp.plan.title), kp, report), "report")
+    )
     await alerts.wait()
     summary = _summary(report, kp)
-    journal_failed, record = _journal_state(session)
-    head = _chain_head(session)
+    head = await run.chain_head(report)
+    journal_failed, record = run.journal_failed, run.journal_record
+    joined = run.joined(report)
     if args.json:
         for result in report.results.values():
             _out(json.dumps(_result_json(result), sort_keys=True))
@@ -137,8 +178,11 @@ async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | N
             "emptied": dict(kp.emptied), "open_intents": kp.open_intents,
             "elapsed_s": round(elapsed, 3), "batch_id": report.batch_id,
             "journal_failed": journal_failed, "journal_record": record, "chain_head": head,
+            **({"joined": joined} if joined else {}),
         }, sort_keys=True))  # fmt: skip
     else:
+        if joined:
+            _out(printable(f"JOINED: {joined}"))
         for badge, line in kp.problems():
             _out(printable(f"{badge}: {line}"))
         if journal_failed:
@@ -220,12 +264,13 @@ def _chain_head(session: Session) -> str | None:
     return str(value) if value else None
 
 
-def _describe(session: Session, kp: KillPlan, clear: bool, planning_s: float) -> None:
+def _describe(run: KillRun) -> None:
     def err(line: str) -> None:
         print(printable(line), file=sys.stderr)
 
-    err(f"[{session.options.label}] EMERGENCY STOP — {len(kp.plan)} targets "
-        f"(planned in {planning_s:.1f} s)")  # fmt: skip
+    kp = run.kp
+    err(f"[{run.label}] EMERGENCY STOP — {len(kp.plan)} targets "
+        f"(planned in {run.planning_s:.1f} s)")  # fmt: skip
     for venue, count in kp.counts_by_venue().items():
         age = kp.stale.get(venue)
         note = f" (data {age:.0f} s old)" if age is not None else ""
@@ -235,10 +280,10 @@ def _describe(session: Session, kp: KillPlan, clear: bool, planning_s: float) ->
     for line in kp.plan.leaves_behind:
         err(f"  leaves behind — {line}")
     for venue in kp.clears:  # venues whose halt can close positions (Capabilities)
-        err(f"  {venue} positions: {'closed at market' if clear else 'stay open'}")
-    failed, record = _journal_state(session)
-    if failed:
-        err(f"  JOURNAL FAILED: {failed}; the kill goes on and is recorded in {record}")
+        err(f"  {venue} positions: {'closed at market' if run.clear else 'stay open'}")
+    if run.journal_failed:
+        err(f"  JOURNAL FAILED: {run.journal_failed}; the kill goes on and is recorded in "
+            f"{run.journal_record}")  # fmt: skip
 
 
 def _confirm_label(label: str) -> bool:

@@ -30,7 +30,8 @@ from typing import Any
 
 from console.automation.alerts import Alerter
 from console.automation.runner import AutomationRunner
-from console.cli import audit, automate, control, desk, hub, kill, sim
+from console.cli import audit, automate, control, desk, desk_commands, desk_link, hub, kill, sim
+from console.cli import serve as serve_cli
 from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
@@ -47,6 +48,9 @@ EXIT_UNCERTAIN = 5
 EXIT_NOT_CONFIRMED = 6
 EXIT_UNKNOWN = 7
 
+
+DESK_COMMANDS = (None, "status", "stop", "pause", "resume", "start", "kill", "audit")
+"""What works through a desk's hub (every other command is local, or the hub itself)."""
 
 CONTROL_VERBS = {
     "stop": "stop one target",
@@ -104,16 +108,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS,
                       help="start with destructive keys unbound")  # fmt: skip
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+    demo.add_argument("--desk", action="store_true", dest="local_desk",
+                      help="run it as a desk: a local nats-server and a hub process; a "
+                      "second terminal attaches with `trading-console --demo --desk`")  # fmt: skip
+    demo.add_argument("--operator", action="append", default=[], metavar="NAME",
+                      help="with --desk: another NATS user of the desk (repeatable)")  # fmt: skip
 
     sim.add_parser(sub)
 
-    status = sub.add_parser("status", parents=[common], help="list every target of every venue",
+    # The commands that work through a desk's hub too (docs/DESK.md, "The CLI on a desk").
+    common_desk = argparse.ArgumentParser(add_help=False, parents=[common, desk_link.desk_parent()])
+    status = sub.add_parser("status", parents=[common_desk], help="list every target of every venue",
                             description="Read every venue of the profile once and list its "
                             "targets. Exit 4 when a venue could not be read in full.")  # fmt: skip
     status.add_argument("--json", action="store_true", help="JSON lines, one target per line")
 
     for verb, what in CONTROL_VERBS.items():
-        p = sub.add_parser(verb, parents=[common], help=what,
+        p = sub.add_parser(verb, parents=[common_desk], help=what,
                            description=f"{what.capitalize()}, journaled and "
                            "verified by a re-read, as the console does.")  # fmt: skip
         p.add_argument("venue", help="venue name as in the profile (e.g. x3algo)")
@@ -127,10 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "its venue's pause can (PipAI)")  # fmt: skip
         p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    kill.add_parsers(sub, common)
-    audit.add_parser(sub, common)
+    kill.add_parsers(sub, common_desk)
+    audit.add_parser(sub, common_desk)
     automate.add_parsers(sub, common)
     hub.add_parser(sub, common)
+    serve_cli.add_parser(sub, common)
 
     shots = sub.add_parser(
         "screenshots",
@@ -176,8 +188,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command != "audit":  # audit reads the journal only; nothing goes out
             for warning in profile.warnings():
                 print(f"trading-console: warning: {warning}", file=sys.stderr)
-        if args.command is None and (url := desk.desk_url(profile, args)):
+        url = desk.desk_url(profile, args) if args.command in DESK_COMMANDS else None
+        if args.command is None and url:
             return desk.run(profile, args, session_options(profile), url)
+        if url:
+            return desk_commands.run(profile, args, session_options(profile), url,
+                                     lambda: _kill_alerter(profile))  # fmt: skip
         if args.command is None:
             return _run_console(profile, args)
         if args.command == "status":
@@ -194,7 +210,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return automate.run(args.command, profile, args, _session)
         if args.command == "hub":
             return hub.run(profile, args, _session, console_automation)
+        if args.command == "serve":
+            return serve_cli.run(profile, args)
         parser.error(f"unknown command {args.command!r}")
+    except desk_link.DeskFailure as exc:
+        print(f"trading-console: {exc}", file=sys.stderr)
+        return exc.code
     except (ConfigError, VenueConfigError) as exc:
         for line in str(exc).splitlines():
             # Continuation lines of a message (indented) read as part of the one above.

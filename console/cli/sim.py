@@ -221,6 +221,10 @@ def run_demo(args: argparse.Namespace, root: Path) -> int:
                 raise ConfigError(f"the simulator did not start within 30 s; see {log_path}")
             time.sleep(0.05)
         profile = load_profile(config_path, "demo")
+        if getattr(args, "local_desk", False):
+            from console.cli import demo_desk
+
+            return demo_desk.run(args, directory, profile)
         from console.cli.main import session_options
         from console.core.journal import Journal
         from console.tui.app import ConsoleApp

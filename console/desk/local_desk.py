@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.desk.local_server import HUB_USER, LocalNats
+from console.desk.local_server import LocalNats
+from console.desk.roles import HUB_USER
 
 DESK_FILE = "desk.json"
 _SERVING = "serving on"
