@@ -1,0 +1,255 @@
+"""The hub's lease: which one hub of a profile may act, held in the profile's bucket.
+
+One hub per profile serves (logs in, dispatches, journals); any other waits as a standby
+or does not start. Asking "is a hub there?" and then starting is not atomic (two hubs
+starting at once both start), so the right to act is a **lease**: the key ``lease``
+(:data:`~console.desk.protocol.LEASE_KEY`) of the profile's bucket, holding the holder's
+:class:`~console.desk.protocol.HubBeat` (hub id, host, since when).
+
+- **Taking it** is ``kv.create`` (the server refuses a second create of a live key), or,
+  once the lease has expired, an update conditional on the revision seen (the server
+  refuses it when anyone wrote the key since): of two hubs, exactly one gets it.
+- **Holding it** is a conditional update every :data:`RENEW_S` (``last=`` the holder's own
+  revision). A renewal refused because another hub wrote the key means the lease is lost:
+  :attr:`Lease.lost` is set with who holds it now, and the hub stops dispatching at once.
+- **Expiry is observed, never computed from clocks**: a lease expires when an observer
+  has seen no renewal for :data:`TTL_S` on its own monotonic clock. The holder fences
+  itself sooner: when it has had no acknowledged renewal for :data:`FENCE_S` (counted
+  from the moment it *sent* the last acknowledged one, which is before anyone could
+  observe it), it stops dispatching until a renewal succeeds again. So a holder cut off
+  from NATS stops before a standby may take over, and no clock on two machines is ever
+  compared. (A per-key TTL on the server needs nats-server ≥ 2.11 and a bucket made for
+  it; observing works on any JetStream server or cluster.)
+- **Releasing it** (a hub that stops cleanly) deletes the key, conditional on its own
+  revision: a standby takes over at once instead of after :data:`TTL_S`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from nats.js.client import JetStreamContext
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from console.desk import protocol as p
+
+log = logging.getLogger(__name__)
+
+TTL_S = 3.0
+"""A lease not renewed for this long (as an observer sees it) may be taken over."""
+RENEW_S = 1.0
+"""How often the holder renews."""
+FENCE_S = 2.5
+"""The holder stops dispatching when its last acknowledged renewal was sent this long ago."""
+_OP_TIMEOUT_S = 2.0
+
+
+class LeaseHeld(Exception):
+    """Another hub holds the profile's lease and renews it."""
+
+    def __init__(self, holder: p.HubBeat | None) -> None:
+        self.holder = holder
+        where = f"{holder.host}, hub {holder.hub_id[:8]}" if holder else "a hub"
+        super().__init__(f"the lease is held by {where}")
+
+
+def describe(holder: p.HubBeat | None) -> str:
+    return f"{holder.host} (hub {holder.hub_id[:8]})" if holder else "another hub"
+
+
+class Lease:
+    """The lease of ``me.profile``'s desk for the hub ``me`` (its beat is the value)."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        me: p.HubBeat,
+        *,
+        ttl_s: float = TTL_S,
+        renew_s: float = RENEW_S,
+        fence_s: float = FENCE_S,
+    ) -> None:
+        self.js = js
+        self.me = me
+        self.ttl_s, self.renew_s, self.fence_s = ttl_s, renew_s, fence_s
+        self.revision = 0
+        """The key's revision this hub last wrote (0: not held)."""
+        self.taken_over: p.HubBeat | None = None
+        """The holder whose expired lease this hub took (None: it was free)."""
+        self.lost = asyncio.Event()
+        self.lost_to: p.HubBeat | None = None
+        self.fenced = False
+        """No acknowledged renewal for FENCE_S: do not dispatch (until one succeeds)."""
+        self._renewed_at = 0.0  # loop time when the last acknowledged renewal was sent
+        self._on_fence: list[Callable[[str | None], None]] = []
+        self._kv: KeyValue | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.revision > 0 and not self.lost.is_set() and not self.fenced
+
+    def on_fence(self, listener: Callable[[str | None], None]) -> None:
+        """``listener(why)`` when the hub must stop dispatching; ``listener(None)`` when
+        a renewal succeeded again after a fence (not after a loss: that is final)."""
+        self._on_fence.append(listener)
+
+    async def _bucket(self) -> KeyValue:
+        if self._kv is None:
+            self._kv = await self.js.create_key_value(bucket=p.bucket(self.me.profile), history=1)
+        return self._kv
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    # ----- taking it --------------------------------------------------------------------
+    async def try_create(self) -> bool:
+        """Take a free lease (no key, or a deleted one): True when this hub has it."""
+        kv = await self._bucket()
+        sent = self._now()
+        try:
+            self.revision = await kv.create(p.LEASE_KEY, self.me.encode())
+        except KeyWrongLastSequenceError:
+            return False
+        self._renewed_at = sent
+        return True
+
+    async def acquire(self, *, wait: bool) -> None:
+        """Take the lease: at once when it is free; else when its holder has not renewed
+        it for TTL_S. ``wait=False``: :class:`LeaseHeld` as soon as the holder is seen
+        renewing (a second hub that does not stand by); ``wait=True``: until taken."""
+        if await self.try_create():
+            return
+        kv = await self._bucket()
+        watcher = await kv.watch(p.LEASE_KEY)
+        try:
+            seen: tuple[int, p.HubBeat | None] | None = None
+            deadline = self._now() + self.ttl_s
+            while True:
+                try:
+                    entry = await watcher.updates(timeout=max(deadline - self._now(), 0.01))  # type: ignore[no-untyped-call]
+                except TimeoutError:
+                    entry = None
+                if entry is not None:
+                    if entry.operation is not None or not entry.value:  # released
+                        if await self.try_create():
+                            return
+                        continue
+                    holder = _holder(entry.value)
+                    if seen is not None and not wait:
+                        raise LeaseHeld(holder)  # renewed while we looked: it is alive
+                    seen, deadline = (entry.revision, holder), self._now() + self.ttl_s
+                    continue
+                if self._now() < deadline:
+                    continue  # the initial marker (no value yet), or a stray wake-up
+                if seen is None:  # no value at all: the key is free (or was never seen)
+                    if await self.try_create():
+                        return
+                    deadline = self._now() + self.ttl_s
+                    continue
+                revision, holder = seen
+                if await self._take(kv, revision, holder):
+                    return
+                deadline = self._now() + self.ttl_s
+        finally:
+            with contextlib.suppress(Exception):
+                await watcher.stop()  # type: ignore[no-untyped-call]
+
+    async def _take(self, kv: KeyValue, revision: int, holder: p.HubBeat | None) -> bool:
+        """The expired lease at ``revision``, unless anyone wrote it since."""
+        sent = self._now()
+        try:
+            self.revision = await kv.update(p.LEASE_KEY, self.me.encode(), last=revision)
+        except KeyWrongLastSequenceError:
+            return False
+        self._renewed_at = sent
+        self.taken_over = holder
+        log.warning("took the lease of profile %s over from %s: not renewed for %g s",
+                    self.me.profile, describe(holder), self.ttl_s)  # fmt: skip
+        return True
+
+    # ----- holding it -------------------------------------------------------------------
+    async def hold(self) -> None:
+        """Renew every RENEW_S until the lease is lost (then return) or cancelled."""
+        while not self.lost.is_set():
+            await self.renew()
+            await asyncio.sleep(self.renew_s)
+
+    async def renew(self) -> None:
+        """One renewal; a failure that is not a loss fences only once FENCE_S passed."""
+        sent = self._now()
+        try:
+            async with asyncio.timeout(_OP_TIMEOUT_S):
+                await self._renew_once()
+        except KeyWrongLastSequenceError:
+            pass  # _renew_once set lost (another hub wrote the key)
+        except Exception as exc:  # NATS away, the bucket gone: try again next turn
+            log.warning("the hub's lease could not be renewed: %s", exc or type(exc).__name__)
+        else:
+            self._renewed_at = sent
+            if self.fenced:
+                self.fenced = False
+                log.warning("the hub's lease is renewed again: it dispatches again")
+                self._tell(None)
+            return
+        if self.lost.is_set():
+            return
+        if not self.fenced and self._now() - self._renewed_at >= self.fence_s:
+            self.fenced = True
+            self._tell(f"no renewal of the hub's lease for {self.fence_s:g} s (NATS cut off?)")
+
+    async def _renew_once(self) -> None:
+        kv = await self._bucket()
+        try:
+            self.revision = await kv.update(p.LEASE_KEY, self.me.encode(), last=self.revision)
+            return
+        except KeyWrongLastSequenceError:
+            pass
+        try:  # who wrote it? our own renewal whose answer was lost, a reset server, another
+            entry = await kv.get(p.LEASE_KEY)
+        except KeyNotFoundError:  # gone (a server that lost its files, a release): ours again
+            self.revision = await kv.create(p.LEASE_KEY, self.me.encode())
+            return
+        holder = _holder(entry.value or b"")
+        if holder is not None and holder.hub_id == self.me.hub_id:
+            self.revision = entry.revision or 0
+            self.revision = await kv.update(p.LEASE_KEY, self.me.encode(), last=self.revision)
+            return
+        self.lost_to = holder
+        self.lost.set()
+        self._tell(f"the lease was taken by {describe(holder)}")
+        raise KeyWrongLastSequenceError
+
+    def give_up(self, why: str) -> None:
+        """Another hub acts on the desk (it wrote the journal stream): this one is done."""
+        if not self.lost.is_set():
+            self.lost.set()
+            self._tell(why)
+
+    def _tell(self, why: str | None) -> None:
+        if why is not None:
+            log.error("this hub stops dispatching: %s", why)
+        for listener in self._on_fence:
+            listener(why)
+
+    # ----- releasing it -----------------------------------------------------------------
+    async def release(self) -> None:
+        """Delete the key if it is still this hub's (a standby takes over at once)."""
+        if self.revision <= 0 or self.lost.is_set():
+            return
+        revision, self.revision = self.revision, 0
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(_OP_TIMEOUT_S):
+                kv = await self._bucket()
+                await kv.delete(p.LEASE_KEY, last=revision)
+
+
+def _holder(value: bytes) -> p.HubBeat | None:
+    try:
+        beat: p.HubBeat = p.HubBeat.decode(value)
+    except p.ProtocolError:
+        return None
+    return beat
