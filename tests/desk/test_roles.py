@@ -1,0 +1,225 @@
+"""Roles enforced by a real nats-server (viewer carol, trader bob, admin alice): what a
+role may not publish never reaches the hub; each operator reads only their own replies;
+what does reach the hub is bound to its sender and checked against what the kills
+halted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg as NatsMsg
+
+from console.core.dispatcher import Plan, PlanItem
+from console.core.kill import build_kill_plan
+from console.core.model import Action, ActionKind, State
+from console.core.session import Session
+from console.desk import protocol as p
+from console.desk.local_server import HUB_USER, LocalNats
+from console.desk.roles import Role, learn_role, role_from, subject_matches
+from console.sim.server import SimServer
+from tests.desk.support import PROFILE, batch_report, connect, local_nats, request, running_hub
+
+ROLES = {"carol": Role.VIEWER, "bob": Role.TRADER, "alice": Role.ADMIN}
+
+
+@pytest.fixture
+def desk_server(tmp_path: Path) -> Iterator[LocalNats]:
+    yield from local_nats(tmp_path, ROLES)
+
+
+class Violations:
+    """A connection's error callback: the server's permission violations, awaited."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._event = asyncio.Event()
+
+    async def on_error(self, exc: Exception) -> None:
+        self.seen.append(str(exc).lower())
+        self._event.set()
+
+    async def next(self, timeout_s: float = 10.0) -> str:
+        async with asyncio.timeout(timeout_s):
+            await self._event.wait()
+        self._event.clear()
+        return self.seen[-1]
+
+
+class Spy:
+    """Every command subject the server delivers (as the hub's user sees them)."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+        self._event = asyncio.Event()
+
+    async def on_msg(self, msg: NatsMsg) -> None:
+        self.subjects.append(msg.subject)
+        self._event.set()
+
+    async def until(self, subject: str, timeout_s: float = 10.0) -> None:
+        async with asyncio.timeout(timeout_s):
+            while subject not in self.subjects:
+                self._event.clear()
+                await self._event.wait()
+
+
+def stop_plan(target_items: list[PlanItem], title: str = "Stop one") -> p.PlanMsg:
+    return p.PlanMsg.of(Plan(tuple(target_items), title))
+
+
+def start_msg(item: p.PlanItemMsg) -> p.PlanMsg:
+    """A plan that starts again the target a kill's ``item`` stopped."""
+    again = item.model_copy(update={"action": p.ActionMsg(kind=ActionKind.START),
+                                    "state_before": State.STOPPED})  # fmt: skip
+    return p.PlanMsg(items=[again], title="Start one", created_at=time.time())
+
+
+async def kill_all(nc: NATS, user: str, session: Session) -> p.ReportMsg:
+    """Kill every target of the desk as ``user``; the kill's report."""
+    kill = build_kill_plan(session.store, session.clients, reason="drill")
+    reply = await request(nc, user, p.Verb.KILL, p.KillRequest(plan=p.PlanMsg.of(kill.plan)))
+    assert reply.ok and reply.batch_id, reply.refused
+    return await batch_report(nc, reply.batch_id)
+
+
+async def test_a_viewers_forged_stop_is_refused_by_the_server_and_never_reaches_the_hub(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(desk_server, sim, tmp_path) as desk:
+        spy, spying = Spy(), await connect(desk_server, HUB_USER)
+        await spying.subscribe(f"{p.root(PROFILE)}.cmd.>", cb=spy.on_msg)
+        await spying.flush()
+        violations = Violations()
+        carol = await connect(desk_server, "carol", error_cb=violations.on_error)
+        bob = await connect(desk_server, "bob")
+        try:
+            target = next(t for t in desk.session.store.all_targets() if t.state is State.RUNNING)
+            body = p.DispatchRequest(
+                plan=stop_plan([PlanItem.for_target(target, Action(ActionKind.STOP))])
+            )
+            forged = p.command_subject(PROFILE, "carol", p.Verb.DISPATCH)
+            await carol.publish(forged, body.encode(), reply=carol.new_inbox())
+            said = await violations.next()
+            assert "permissions violation for publish" in said and "carol" in said
+            # A trader's request after it reaches the hub (and the spy); the viewer's did not.
+            reply = await request(bob, "bob", p.Verb.CHECKIN, p.CheckinRequest())
+            assert reply.refused == "this desk keeps no dead-man check-ins"
+            await spy.until(p.command_subject(PROFILE, "bob", p.Verb.CHECKIN))
+            assert forged not in spy.subjects
+            assert desk.session.journal.entries() == []
+            assert desk.session.store.get(target.venue, target.id) == target
+        finally:
+            for nc in (carol, bob, spying):
+                await nc.close()
+
+
+async def test_each_user_learns_the_role_the_server_enforces(desk_server: LocalNats) -> None:
+    for user, role in ROLES.items():
+        nc = await connect(desk_server, user)
+        try:
+            assert await learn_role(nc, PROFILE, user) is role
+        finally:
+            await nc.close()
+
+
+def test_roles_read_from_permissions_and_subject_patterns() -> None:
+    assert subject_matches("desk.sim.cmd.bob.>", "desk.sim.cmd.bob.kill")
+    assert not subject_matches("desk.sim.cmd.bob.>", "desk.sim.cmd.bob")
+    assert subject_matches("desk.*.cmd.*.kill", "desk.sim.cmd.bob.kill")
+    assert not subject_matches("desk.sim.cmd.bob.kill", "desk.sim.cmd.bob.kill.x")
+    assert role_from({}, PROFILE, "bob") is Role.ADMIN  # no permissions: may do anything
+    denied = {"publish": {"allow": [">"], "deny": ["desk.sim.cmd.bob.rearm"]}}
+    assert role_from(denied, PROFILE, "bob") is Role.TRADER
+
+
+async def test_a_trader_cannot_rearm_what_a_kill_halted_an_admin_can(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(desk_server, sim, tmp_path) as desk:
+        violations = Violations()
+        bob = await connect(desk_server, "bob", error_cb=violations.on_error)
+        alice = await connect(desk_server, "alice")
+        try:
+            report = await kill_all(bob, "bob", desk.session)
+            assert report.results and all(r.verified for r in report.results)
+            item = report.results[0].item
+            start = start_msg(item)
+            # The trader's dispatch that starts it again reaches the hub: refused, journaled.
+            reply = await request(bob, "bob", p.Verb.DISPATCH, p.DispatchRequest(plan=start))
+            assert reply.refused is not None and "halted by a kill" in reply.refused
+            assert "nothing was sent" in reply.refused
+            notes = desk.session.journal.entries(kind="note", operator="bob")
+            refused = [n for n in notes if n.action == "refused dispatch"]
+            assert len(refused) == 1 and f"{item.venue}/{item.target_id}" in refused[0].options
+            # The trader's rearm is refused by the server.
+            rearm = p.RearmRequest(plan=start, why="drill over")
+            await bob.publish(p.command_subject(PROFILE, "bob", p.Verb.REARM), rearm.encode(),
+                              reply=bob.new_inbox())  # fmt: skip
+            assert "permissions violation for publish" in await violations.next()
+            # The admin's rearm runs.
+            reply = await request(alice, "alice", p.Verb.REARM, rearm)
+            assert reply.ok and reply.batch_id, reply.refused
+            done = await batch_report(alice, reply.batch_id)
+            assert [r.outcome.kind.value for r in done.results] == ["applied"]
+            assert (item.venue, item.target_id) not in desk.hub.gate.halts.targets
+            intents = desk.session.journal.entries(batch_id=reply.batch_id, kind="intent")
+            assert [(e.operator, e.action) for e in intents] == [("alice", "start")]
+        finally:
+            await bob.close()
+            await alice.close()
+
+
+async def test_an_operator_cannot_read_another_operators_replies(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(desk_server, sim, tmp_path):
+        violations = Violations()
+        alice = await connect(desk_server, "alice", error_cb=violations.on_error)
+        name, password = desk_server.creds("bob")
+        plain_errors = Violations()  # bob without his inbox prefix: every reply is refused
+        plain = await nats.connect(desk_server.url, user=name, password=password,
+                                   error_cb=plain_errors.on_error)  # fmt: skip
+        try:
+            await alice.subscribe("_INBOX.bob.>")
+            said = await violations.next()
+            assert "permissions violation for subscription" in said and "_inbox.bob.>" in said
+            await alice.subscribe("_INBOX.>")
+            assert "_inbox.>" in await violations.next()
+            with pytest.raises(nats.errors.TimeoutError):
+                await plain.request(p.who_subject(PROFILE), b"", timeout=2.0)
+            assert "permissions violation for subscription" in await plain_errors.next()
+            beat = await alice.request(p.who_subject(PROFILE), b"", timeout=10.0)
+            assert p.HubBeat.decode(beat.data).profile == PROFILE  # her own inbox works
+        finally:
+            await alice.close()
+            await plain.close()
+
+
+async def test_a_command_not_from_its_users_inbox_is_dropped_and_journaled(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(desk_server, sim, tmp_path) as desk:
+        alice = await connect(desk_server, "alice")
+        hub_errors = Violations()
+        as_hub = await connect(desk_server, HUB_USER, error_cb=hub_errors.on_error)
+        try:
+            checkin = p.command_subject(PROFILE, "alice", p.Verb.CHECKIN)
+            await alice.publish(checkin, b"{}", reply="_INBOX.bob.x")  # aimed at bob's inbox
+            await alice.publish(checkin, b"{}")  # no reply at all (as a stream's replay)
+            reply = await request(alice, "alice", p.Verb.CHECKIN, p.CheckinRequest())
+            assert reply.refused == "this desk keeps no dead-man check-ins"  # in order: after
+            notes = desk.session.journal.entries(kind="note", operator="alice")
+            assert [n.action for n in notes] == ["refused checkin", "refused checkin"]
+            assert all("own inbox" in (n.reason or "") for n in notes)
+            # Nothing the hub's user publishes is a command (a who reply aimed there, …).
+            await as_hub.publish(p.command_subject(PROFILE, "bob", p.Verb.CHECKIN), b"{}")
+            assert "permissions violation for publish" in await hub_errors.next()
+        finally:
+            await alice.close()
+            await as_hub.close()
