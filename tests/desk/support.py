@@ -20,8 +20,8 @@ from console.core.session import Session, SessionOptions
 from console.desk import protocol as p
 from console.desk.connect import connect_options
 from console.desk.hub import Hub
-from console.desk.local_server import HUB_USER, LocalNats, find_binary
-from console.desk.roles import Role
+from console.desk.local_server import LocalNats, find_binary
+from console.desk.roles import HUB_USER, Role
 from console.sim.server import SimServer
 from console.venues.registry import session_for
 from tests.support import settings_for

@@ -13,7 +13,8 @@ from console.config import write_profile_files
 from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
 from console.desk import protocol as p
-from console.desk.local_server import HUB_USER, LocalNats
+from console.desk.local_server import LocalNats
+from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, batch_report, connect, request
 from tests.test_cli_automate import Output, closed_port, env

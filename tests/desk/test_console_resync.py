@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from console.desk import protocol as p
-from console.desk.local_server import HUB_USER, LocalNats
+from console.desk.local_server import LocalNats
+from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, connect, running_hub
 from tests.desk.test_console_desk import desk_console, down, until

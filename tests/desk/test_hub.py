@@ -15,7 +15,8 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
 from console.desk import protocol as p
-from console.desk.local_server import HUB_USER, LocalNats
+from console.desk.local_server import LocalNats
+from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
 from tests.desk.support import (
     PROFILE,

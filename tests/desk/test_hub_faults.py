@@ -17,7 +17,8 @@ from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
 from console.desk import protocol as p
 from console.desk.hub import Hub, HubRunning
-from console.desk.local_server import HUB_USER, LocalNats
+from console.desk.local_server import LocalNats
+from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
 from tests.desk.support import (
     PROFILE,

@@ -20,8 +20,8 @@ from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
 from console.core.session import Session
 from console.desk import protocol as p
-from console.desk.local_server import HUB_USER, LocalNats
-from console.desk.roles import Role, learn_role, role_from, subject_matches
+from console.desk.local_server import LocalNats
+from console.desk.roles import HUB_USER, Role, learn_role, role_from, subject_matches
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, batch_report, connect, local_nats, request, running_hub
 
