@@ -1,0 +1,185 @@
+"""The child processes of ``benchmarks/desk_fanout.py``: the simulator with latency
+markers, and a process of headless desk consoles that records when each marker reached
+each console's store.
+
+The simulator child is ``trading-console sim`` (the real :class:`SimServer`, world still,
+seed 1) plus one task on its loop: ``--marker-rate`` times a second it publishes a PipAI
+``position_opened`` event for a deployed strategy through the vendor's real stream hub,
+whose ``total_pnl`` is ``bench:<seq>@<time.time() at publish>``. The console maps that
+event to the row's ``pnl`` attribute (as any position event), so the marker travels the
+whole way: simulator → hub's feed → hub's store → a state batch on NATS → each
+console's store. Same machine, same clock: latency = arrival − the stamp. The 10,000
+events/s of load are the simulator's own ``event_rate`` knob (order events, counted by
+the hub, as ``benchmarks/console_load.py`` drives them).
+
+A console process opens ``--count`` consoles with :func:`console.desk.desk_console.
+open_desk` (each its own NATS connection, a :class:`DeskState` feeding its own Store —
+no Textual), prints ``ready``, and when its stdin closes prints one JSON line: for each
+marker seq, how many of its consoles got it and the latest arrival time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from console.config import load_profile, write_profile_files
+from console.core.model import Target
+from console.core.session import SessionOptions
+from console.desk.desk_console import open_desk
+from console.desk.desk_state import DeskState
+from console.sim.registry import VENDOR_SIMS
+from console.sim.server import SimServer
+
+MARK = "bench:"
+PROFILE = "bench"
+PASSWORD_ENV = "DESK_FANOUT_PASSWORD"
+
+
+def marker(text: object) -> tuple[int, float] | None:
+    """The seq and the simulator's stamp of a marker ``pnl`` (None for a real P&L)."""
+    if isinstance(text, str) and text.startswith(MARK):
+        seq, stamp = text[len(MARK) :].split("@", 1)
+        return int(seq), float(stamp)
+    return None
+
+
+# ----- the simulator ------------------------------------------------------------------------
+async def mark_forever(server: SimServer, rate: float) -> None:
+    vendor: Any = server.vendors["pipai"]  # its .hub and .world are PipAI's own
+    seq = 0
+    while True:
+        await asyncio.sleep(1 / rate)
+        ids = vendor.world.deployed_ids()
+        if not ids or not vendor.hub.subscribers:
+            continue
+        seq += 1
+        sid = ids[seq % len(ids)]
+        data = {"strategy_id": sid, "total_pnl": f"{MARK}{seq}@{time.time():.6f}"}
+        vendor.hub.publish(sid, "position_opened", data)
+
+
+def run_sim(directory: Path, scale: int, marker_rate: float, rate_limits: bool) -> None:
+    knobs = {"rate_limits": rate_limits}
+    server = SimServer(seed=1, scale=scale, motion=False, knobs={a: knobs for a in VENDOR_SIMS})
+
+    async def main() -> None:
+        ready = asyncio.Event()
+        serving = asyncio.create_task(server.serve(ready))
+        await ready.wait()
+        entries = server.venue_entries()
+        for entry in entries:
+            entry["pacing"] = rate_limits
+            # PipAI's slow REST resync (10 × its interval) would replace a marker's row
+            # before the hub's next tick now and then: lost to the measurement, not to the
+            # desk. Every 10 minutes instead of 10 s keeps it out of every window.
+            entry["poll_interval"] = 60.0 if entry["api"] == "pipai" else 1.0
+        write_profile_files(directory, profile=PROFILE, label="BENCH", color="warning",
+                            venues=entries, extra={"state_dir": "state"})  # fmt: skip
+        marking = asyncio.create_task(mark_forever(server, marker_rate))
+        threading.Thread(target=stop_on_eof, args=(server,), daemon=True).start()
+        (directory / "ready").write_text(str(os.getpid()))
+        await serving
+        marking.cancel()
+
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+
+
+def stop_on_eof(server: SimServer) -> None:
+    while sys.stdin.buffer.read(1024):
+        pass
+    server.request_stop()
+
+
+# ----- the consoles -------------------------------------------------------------------------
+class Arrivals:
+    """Per marker seq: how many consoles of this process got it, the last arrival, and
+    the simulator's stamp."""
+
+    def __init__(self) -> None:
+        self.got: dict[int, list[float]] = {}
+
+    def watch(self, state: DeskState) -> None:
+        """Wrap the console store's ``upsert`` (what a state batch's targets go through)."""
+        store = state.store
+        upsert = store.upsert
+        seen: set[int] = set()
+
+        def watched(targets: Iterable[Target]) -> None:
+            targets = list(targets)
+            upsert(targets)
+            now = time.time()
+            for t in targets:
+                mark = marker(t.attrs.get("pnl"))
+                if mark is not None and mark[0] not in seen:
+                    seq, stamp = mark
+                    seen.add(seq)
+                    got = self.got.setdefault(seq, [0, 0.0, stamp])
+                    got[0] += 1
+                    got[1] = max(got[1], now)
+
+        store.upsert = watched  # type: ignore[method-assign]
+
+
+async def run_consoles(url: str, user: str, count: int, config: Path) -> None:
+    profile = load_profile(config)
+    options = SessionOptions(profile=profile.name, label="BENCH")
+    auth = {"user": user, "password": os.environ[PASSWORD_ENV]}
+    arrivals = Arrivals()
+    states = []
+    for i in range(count):
+        state, _control = await open_desk(url, options, user=user, auth=auth,
+                                          venue_settings=profile.venue_settings(),
+                                          host=f"bench-{os.getpid()}-{i}")  # fmt: skip
+        arrivals.watch(state)
+        states.append(state)
+    health = states[0].store.venue_health("pipai") if states else None
+    events0, t0 = (health.events if health else 0), time.time()
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    # The hub's count of PipAI events, as its health says on this process's first console.
+    ingested = ((health.events if health else 0) - events0) / (time.time() - t0)
+    resyncs = sum(s.resyncs - 1 for s in states)
+    down = sum(1 for s in states if s.down is not None)
+    print(json.dumps({"got": arrivals.got, "resyncs": resyncs, "down": down,
+                      "ingested": ingested}), flush=True)  # fmt: skip
+    for state in states:
+        await state.aclose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="role", required=True)
+    sim = sub.add_parser("sim")
+    sim.add_argument("directory", type=Path)
+    sim.add_argument("--scale", type=int, default=1)
+    sim.add_argument("--marker-rate", type=float, default=20.0)
+    sim.add_argument("--rate-limits", action="store_true")
+    consoles = sub.add_parser("consoles")
+    consoles.add_argument("url")
+    consoles.add_argument("user")
+    consoles.add_argument("count", type=int)
+    consoles.add_argument("config", type=Path)
+    args = parser.parse_args()
+    if args.role == "sim":
+        run_sim(args.directory, args.scale, args.marker_rate, args.rate_limits)
+    else:
+        asyncio.run(run_consoles(args.url, args.user, args.count, args.config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

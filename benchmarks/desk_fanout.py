@@ -1,0 +1,387 @@
+"""The desk's fan-out: one hub, N attached consoles, the simulator streaming 10,000 events/s.
+
+Every part is its own process, as on a desk: the simulator (``trading-console sim``'s
+server, world still, seed 1, plus latency markers: ``benchmarks/_desk_procs.py``), a
+nats-server from the wheel and the real ``trading-console hub`` (a
+:class:`~console.desk.local_desk.LocalDesk`), and the consoles: the console's real state
+code headless (``open_desk`` → :class:`DeskState` feeding its Store, each console its
+own NATS connection), ``--per-process`` consoles to a process (50 Python processes would
+not fit 2 cores' memory and scheduler any better; consoles sharing a loop take turns,
+which the latency then includes). For each N (default 1, 10 and 50; one hub and one
+simulator for all, the consoles of the previous N gone), after ``--warmup`` s it
+measures ``--seconds`` s and prints:
+
+* venue requests per minute, counted at the simulator (every HTTP request each vendor
+  served), each venue's share, and the ratio to the first N. Goal: independent of N
+  (within ±5 %: a window catches one poll of a venue more or less);
+* p50 / p99 / max from a venue event to EVERY console's store: a marker event
+  (``--marker-rate`` a second, on top of the load) stamped by the simulator at publish,
+  until the last console's store holds it; a marker some console never got in the
+  window counts as infinitely late. Goal at N = 50: p99 ≤ 50 ms;
+* each process's CPU (psutil) over the window, and which was CPU-bound (≥ 90 % of a
+  core), and the whole machine's: on 2 cores a missed goal may be the machine's.
+
+Then the kill: the same kill (a fresh simulator each time, same seed, world still, so
+the same targets) run ``--kills`` times each way, interleaved, with the event stream on:
+locally (a Session in this process, its feeds running, ``LocalControl.dispatch``) and
+through the hub (a fresh desk; a console in this process, ``DeskControl.dispatch``,
+``--kill-consoles`` more consoles attached). Confirm → report (every target's outcome
+and verification); the first outcome's time is printed beside it. Goal: median through
+the hub ≤ 1.2 × median local. At two scales (``--kill-scales``): the hub adds a fixed
+cost (a request, a consumer on the batch's subject), a large share of a 65-target kill
+(scale 1) and a small one of a 600-target kill (scale 10); both are printed, so the goal
+can be read against the size it was meant for.
+
+Build it small: ``--consoles 1 5 --seconds 10 --kills 1``; the defaults are the issue's.
+Run: .venv/bin/python benchmarks/desk_fanout.py [--consoles 1 10 50] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._desk_procs import MARK, PASSWORD_ENV, PROFILE
+from benchmarks._harness import counters, knobs
+from console.cli.main import session_options
+from console.config import Profile, load_profile
+from console.core.dispatcher import ItemResult, Plan
+from console.core.journal import Journal
+from console.core.kill import KillScope
+from console.core.ports import ControlPort
+from console.core.session import SessionOptions
+from console.desk.desk_console import open_desk
+from console.desk.local_desk import LocalDesk
+from console.venues.registry import session_for
+
+PROCS = Path(__file__).with_name("_desk_procs.py")
+USER = "bench"
+P99_GOAL_MS, KILL_GOAL, SAME_WITHIN = 50.0, 1.2, 0.05
+CPU_BOUND = 90.0
+"""A process using this much of one core over the window is called CPU-bound."""
+
+
+@dataclass
+class Sim:
+    profile: Profile
+    config: Path
+    pid: int
+
+
+@contextlib.contextmanager
+def simulator(args: argparse.Namespace, scale: int) -> Iterator[Sim]:
+    with tempfile.TemporaryDirectory(prefix="tc-desk-") as tmp:
+        folder = Path(tmp)
+        cmd = [sys.executable, str(PROCS), "sim", str(folder), "--scale", str(scale),
+               "--marker-rate", str(args.marker_rate)]  # fmt: skip
+        if args.rate_limits:
+            cmd.append("--rate-limits")
+        child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not (folder / "ready").exists():
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the simulator did not start")
+                time.sleep(0.05)
+            config = folder / "config.toml"
+            profile = load_profile(config)
+            knobs(profile, "pipai", event_rate=args.rate)
+            yield Sim(profile, config, child.pid)
+        finally:
+            if child.stdin:
+                child.stdin.close()
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@contextlib.asynccontextmanager
+async def local_desk(sim: Sim) -> AsyncIterator[LocalDesk]:
+    with tempfile.TemporaryDirectory(prefix="tc-desk-hub-") as tmp:
+        desk = LocalDesk(sim.config, PROFILE, Path(tmp), operators=(USER,)).start()
+        try:
+            await desk.wait_serving()
+            yield desk
+        finally:
+            desk.stop()
+
+
+@contextlib.asynccontextmanager
+async def consoles(desk: LocalDesk, sim: Sim, n: int, per: int) -> AsyncIterator[list[Worker]]:
+    """``n`` headless consoles in ``ceil(n / per)`` processes, all attached."""
+    assert desk.server is not None
+    _, password = desk.server.creds(USER)
+    env = {**os.environ, PASSWORD_ENV: password}
+    workers = []
+    try:
+        for k in [per] * (n // per) + ([n % per] if n % per else []):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(PROCS), "consoles", desk.server.url, USER, str(k),
+                str(sim.config), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+            )  # fmt: skip
+            workers.append(Worker(proc, k))
+        for w in workers:
+            assert w.proc.stdout is not None
+            async with asyncio.timeout(120):
+                line = await w.proc.stdout.readline()
+            if line.strip() != b"ready":
+                raise RuntimeError(f"a console process did not attach (said {line!r})")
+        yield workers
+    finally:
+        for w in workers:
+            if w.proc.returncode is None:
+                w.proc.kill()
+                await w.proc.wait()
+
+
+@dataclass
+class Worker:
+    proc: asyncio.subprocess.Process
+    consoles: int
+
+    async def results(self) -> dict[str, object]:
+        """Close its stdin: it answers with what its consoles got, then ends."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        async with asyncio.timeout(60):
+            line = await self.proc.stdout.readline()
+            await self.proc.wait()
+        data: dict[str, object] = json.loads(line)
+        return data
+
+
+# ----- CPU ----------------------------------------------------------------------------------
+def processes(sim: Sim, desk: LocalDesk, workers: Sequence[Worker]) -> dict[str, psutil.Process]:
+    assert desk.hub is not None
+    named = {"simulator": psutil.Process(sim.pid), "hub": psutil.Process(desk.hub.pid),
+             "this script": psutil.Process()}  # fmt: skip
+    for child in psutil.Process().children():
+        if child.name().startswith("nats-server"):
+            named["nats-server"] = child
+    for i, w in enumerate(workers):
+        named[f"consoles #{i + 1} ({w.consoles})"] = psutil.Process(w.proc.pid)
+    return named
+
+
+def cpu_s(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+# ----- fan-out ------------------------------------------------------------------------------
+def requests(profile: Profile) -> dict[str, int]:
+    return {v.api: counters(profile, v.api).get("requests", 0) for v in profile.config.venues}
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * q) - 1)]
+
+
+async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> float:
+    """Measure with ``n`` consoles attached; print; return requests per minute."""
+    async with consoles(desk, sim, n, args.per_process) as workers:
+        await asyncio.sleep(args.warmup)  # attach settled: consumers created, resyncs done
+        procs = processes(sim, desk, workers)
+        cpu0 = {k: cpu_s(p) for k, p in procs.items()}
+        events0 = counters(sim.profile, "pipai").get("ws_events", 0)
+        req0, t0 = requests(sim.profile), time.time()
+        psutil.cpu_percent()
+        await asyncio.sleep(args.seconds)  # the measured window (not synchronisation)
+        req1, t1 = requests(sim.profile), time.time()
+        machine = psutil.cpu_percent()
+        events = counters(sim.profile, "pipai").get("ws_events", 0) - events0
+        cpu1 = {k: cpu_s(p) for k, p in procs.items()}
+        answers = [await w.results() for w in workers]
+    window = t1 - t0
+    per_venue = {api: (req1[api] - req0[api]) * 60 / window for api in req0}
+    rpm = sum(per_venue.values())
+    got: dict[int, list[float]] = {}  # seq → [consoles, last arrival, stamp]
+    for answer in answers:
+        for seq, (count, last, stamp) in answer["got"].items():  # type: ignore[attr-defined]
+            entry = got.setdefault(int(seq), [0, 0.0, stamp])
+            entry[0] += count
+            entry[1] = max(entry[1], last)
+    inside = [s for s, e in got.items() if t0 <= e[2] <= t1 - args.grace]
+    latencies: list[float] = []
+    missing = 0
+    if inside:
+        for seq in range(min(inside), max(inside) + 1):  # seqs are consecutive at the source
+            arrived = got.get(seq)
+            if arrived is None or arrived[0] < n:
+                missing += 1
+                latencies.append(math.inf)
+            else:
+                latencies.append((arrived[1] - arrived[2]) * 1000)
+    ingested = float(answers[0]["ingested"]) if answers else 0.0  # type: ignore[arg-type]
+    print(f"N = {n} consoles ({len(workers)} process(es)), {window:.0f} s window; the "
+          f"simulator sent {events / window:,.0f} events/s, the hub counted "
+          f"{ingested:,.0f}/s (its PipAI health, as a console sees it):")  # fmt: skip
+    shares = ", ".join(f"{api} {r:.0f}" for api, r in per_venue.items())
+    print(f"  venue requests: {rpm:,.0f}/min ({shares})")
+    if latencies:
+        print(f"  venue event → every console's store: p50 {pct(latencies, 0.5):.1f} ms, "
+              f"p99 {pct(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms over "
+              f"{len(latencies)} markers ({missing} missed by some console)")  # fmt: skip
+    else:
+        print("  venue event → every console's store: NO MARKER ARRIVED in the window")
+    resyncs = sum(int(a["resyncs"]) for a in answers)  # type: ignore[call-overload]
+    down = sum(int(a["down"]) for a in answers)  # type: ignore[call-overload]
+    if resyncs or down:
+        print(f"  consoles: {resyncs} full re-read(s) of the bucket, {down} showing DESK DOWN")
+    use = {k: (cpu1[k] - cpu0[k]) * 100 / window for k in procs}
+    cores = psutil.cpu_count() or 1
+    print("  CPU (% of one core): " + ", ".join(f"{k} {u:.0f}" for k, u in use.items())
+          + f"; the whole machine {machine:.0f} % of {cores} cores")  # fmt: skip
+    bound = [k for k, u in use.items() if u >= CPU_BOUND]
+    if bound:
+        print(f"  CPU-bound: {', '.join(bound)}")
+    if machine >= CPU_BOUND:
+        print("  the machine was saturated (other processes included): figures are its own")
+    if n == max(args.consoles) and latencies:
+        p99 = pct(latencies, 0.99)
+        print(f"  p99 at N = {n} (goal ≤ {P99_GOAL_MS:.0f} ms at N = 50): "
+              f"{'MET' if p99 <= P99_GOAL_MS else 'NOT MET'}")  # fmt: skip
+    return rpm
+
+
+async def fanout(args: argparse.Namespace) -> None:
+    with simulator(args, args.scale) as sim:
+        async with local_desk(sim) as desk:
+            rates = {n: await one_n(args, sim, desk, n) for n in args.consoles}
+    first = rates[args.consoles[0]]
+    ratios = ", ".join(f"N={n}: {r / first:.3f}" for n, r in rates.items())
+    same = all(abs(r / first - 1) <= SAME_WITHIN for r in rates.values())
+    print(f"venue requests per minute vs N = {args.consoles[0]}: {ratios} "
+          f"(goal: independent of N, within ±{SAME_WITHIN:.0%}): {'MET' if same else 'NOT MET'}")  # fmt: skip
+
+
+# ----- the kill -----------------------------------------------------------------------------
+@dataclass
+class Kill:
+    seconds: float
+    first_outcome_s: float
+    targets: int
+    verified: bool
+
+
+async def timed(control: ControlPort, plan: Plan) -> Kill:
+    """Confirm → the report (every outcome and verification in); and the first outcome."""
+    first: list[float] = []
+
+    def on_result(result: ItemResult) -> None:
+        if not first:
+            first.append(time.perf_counter())
+
+    started = time.perf_counter()
+    report = await control.dispatch(plan, on_result)
+    done = time.perf_counter()
+    return Kill(done - started, (first or [done])[0] - started, len(plan), report.all_verified)
+
+
+async def local_kill(args: argparse.Namespace, scale: int) -> Kill:
+    with simulator(args, scale) as sim, tempfile.TemporaryDirectory() as tmp:
+        profile = sim.profile
+        journal = Journal(Path(tmp) / "journal.sqlite3", profile=profile.name)
+        session = session_for(session_options(profile), profile.venue_settings(), journal)
+        try:
+            failures = await session.refresh()
+            if failures:
+                raise RuntimeError(f"venues failed to list: {failures}")
+            session.start_feeds()
+            await asyncio.sleep(args.warmup)  # the stream on and flowing, as in a console
+            plan = session.control.plan_kill(KillScope(), clear_leaves_behind=False).plan
+            return await timed(session.control, plan)
+        finally:
+            await session.aclose()
+
+
+async def desk_kill(args: argparse.Namespace, scale: int) -> Kill:
+    with simulator(args, scale) as sim:
+        async with (
+            local_desk(sim) as desk,
+            consoles(desk, sim, args.kill_consoles, args.per_process),
+        ):
+            assert desk.server is not None
+            name, password = desk.server.creds(USER)
+            options = SessionOptions(profile=PROFILE, label="BENCH")
+            state, control = await open_desk(
+                desk.server.url, options, user=name, auth={"user": name, "password": password},
+                venue_settings=sim.profile.venue_settings(), host="bench-kill",
+            )  # fmt: skip
+            try:
+                async with asyncio.timeout(60):  # every venue's complete list is in
+                    while not set(state.venues) <= state.store.listed:
+                        await state.next_change()
+                await asyncio.sleep(args.warmup)
+                plan = control.plan_kill(KillScope(), clear_leaves_behind=False).plan
+                return await timed(control, plan)
+            finally:
+                await state.aclose()
+
+
+async def kills(args: argparse.Namespace, scale: int) -> None:
+    local: list[float] = []
+    hub: list[float] = []
+    print(f"the kill at scale {scale}:", flush=True)
+    for _ in range(args.kills):
+        for runs, job, where in ((local, local_kill, "local"), (hub, desk_kill, "hub")):
+            kill = await job(args, scale)
+            runs.append(kill.seconds)
+            print(f"  kill {where}: {kill.seconds * 1000:.0f} ms (first outcome at "
+                  f"{kill.first_outcome_s * 1000:.0f} ms), {kill.targets} targets, "
+                  f"{'all verified' if kill.verified else 'NOT all verified'}", flush=True)  # fmt: skip
+    ratio = statistics.median(hub) / statistics.median(local)
+    print(f"  kill through the hub {statistics.median(hub) * 1000:.0f} ms vs locally "
+          f"{statistics.median(local) * 1000:.0f} ms (medians of {args.kills}): {ratio:.2f}× "
+          f"(goal ≤ {KILL_GOAL}×): {'MET' if ratio <= KILL_GOAL else 'NOT MET'}", flush=True)  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--consoles", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured window per N")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--rate", type=int, default=10_000, help="PipAI stream, events/s")
+    parser.add_argument("--marker-rate", type=float, default=20.0, help="markers/s")
+    parser.add_argument("--grace", type=float, default=1.0,
+                        help="markers of the window's last seconds are not judged")  # fmt: skip
+    parser.add_argument("--per-process", type=int, default=10, help="consoles per process")
+    parser.add_argument("--scale", type=int, default=1, help="the fan-out's world scale")
+    parser.add_argument("--rate-limits", action="store_true",
+                        help="the simulator enforces the documented limits (off by default)")  # fmt: skip
+    parser.add_argument("--kills", type=int, default=3, help="kills each way, per scale")
+    parser.add_argument("--kill-scales", type=int, nargs="+", default=[1, 10],
+                        help="world scales of the kill (1: ~65 targets, 10: ~600)")  # fmt: skip
+    parser.add_argument("--kill-consoles", type=int, default=0,
+                        help="more consoles attached during the kill through the hub")  # fmt: skip
+    args = parser.parse_args()
+    assert MARK
+    print(f"desk fan-out: {args.rate:,} events/s, markers {args.marker_rate:g}/s, scale "
+          f"{args.scale}, rate limits {'on' if args.rate_limits else 'off'}, "
+          f"{psutil.cpu_count()} cores", flush=True)  # fmt: skip
+    asyncio.run(fanout(args))
+    for scale in args.kill_scales if args.kills else []:
+        asyncio.run(kills(args, scale))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
