@@ -8,6 +8,15 @@ what only a desk has: every other operator's action written to the outcome log a
 happens ("bob@desk-2: stop x3algo RSI Momentum — applied"), and DESK DOWN said out loud
 (a notification and a line in the log) the moment the hub stops beating, and when it
 is back.
+
+**Roles.** :func:`open_desk` asks the server what this user may publish
+(:func:`~console.desk.roles.learn_role`). A viewer's console is read-only and cannot be
+armed: no control key and no kill key is ever bound (the server would refuse them
+anyway). A trader's and an admin's are as a local console's; an admin's resumes and
+starts go as ``rearm``. A server that will not say (no ``$SYS.REQ.USER.INFO`` for the
+user) leaves the keys as the profile has them and says so in the log: the server still
+refuses what the role may not do. A plan the hub refuses (a start of a target a kill
+halted, sent by a trader) is said in words, not as an internal error.
 """
 
 from __future__ import annotations
@@ -21,16 +30,19 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import nats
+from textual.worker import Worker, WorkerState
 
 from console.core.operator import Operator
 from console.core.ports import VenueSettings
 from console.core.session import SessionOptions
 from console.desk import protocol as p
 from console.desk.connect import connect_options
-from console.desk.desk_control import DeskControl
+from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DESK_DOWN, DeskState
+from console.desk.roles import Role, learn_role
 from console.tui import app as app_module
 from console.tui.app import ConsoleApp
+from console.tui.controllers.control import DISPATCH_GROUP
 from console.tui.widgets.outcomes import OutcomesView
 
 FIRST_CONNECT_S = 10.0
@@ -82,7 +94,10 @@ async def open_desk(
         await nc.close()
         raise
     state.owns_connection = True
-    return state, DeskControl(state, user)
+    role = await learn_role(nc, options.profile, user)
+    if role is None:
+        log.warning("the desk's server does not say what %s may do ($SYS.REQ.USER.INFO)", user)
+    return state, DeskControl(state, user, role)
 
 
 class DeskConsoleApp(ConsoleApp):
@@ -91,6 +106,9 @@ class DeskConsoleApp(ConsoleApp):
     CSS_PATH: ClassVar[str] = str(Path(app_module.__file__).with_name("app.tcss"))
 
     def __init__(self, state: DeskState, control: DeskControl, **kwargs: Any) -> None:
+        self.role = control.role
+        if self.role is Role.VIEWER:
+            kwargs["readonly"] = True  # and never armed (check_action)
         super().__init__(state, control, **kwargs)
         self.desk = state
         self.desk_control = control
@@ -102,6 +120,41 @@ class DeskConsoleApp(ConsoleApp):
         self.desk.on_down(self._down)
         if self.desk.down is not None:
             self._down(self.desk.down)
+        user = self.desk_control.user
+        stamp = datetime.fromtimestamp(time.time(), UTC).strftime("%H:%M:%S")
+        if self.role is None:
+            self._write(f"{stamp} the desk's server does not say what {user} may do: the keys "
+                        f"are the profile's; the server refuses what {user} may not")  # fmt: skip
+        else:
+            self._write(f"{stamp} {user} is a {self.role.value} on this desk")
+
+    # ----- the role ----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.role is Role.VIEWER and action in ("arm", "automation_skip"):
+            return False  # a viewer's console is never armed
+        return super().check_action(action, parameters)
+
+    def action_readonly(self, name: str) -> None:
+        if self.role is Role.VIEWER:
+            self.notify(f"{self.desk_control.user} is a viewer on this desk: the server "
+                        "refuses every command from this login. Nothing was sent.",
+                        severity="warning", timeout=10)  # fmt: skip
+            return
+        super().action_readonly(name)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A plan the hub refused or posted is said in its words, not as an internal
+        error (ConsoleApp's own handler runs for everything else)."""
+        error = event.worker.error if event.state is WorkerState.ERROR else None
+        if event.worker.group != DISPATCH_GROUP or not isinstance(error, DeskUnavailable):
+            return
+        event.prevent_default()
+        self.kill.worker_changed(event)
+        self.automation.worker_changed(event)
+        if isinstance(error, RearmPending):
+            self.notify(f"{error}.", title="Re-arm", timeout=15)
+        else:
+            self.notify(f"Not sent: {error}.", severity="error", timeout=30)
 
     def _activity(self, line: p.ActivityMsg) -> None:
         mine = f"{self.desk.operator.user}@{self.desk.operator.host}"

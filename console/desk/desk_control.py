@@ -2,7 +2,7 @@
 
 :class:`~console.core.ports.ControlPort` answered over NATS (``console.desk.protocol``):
 a confirmed plan is a request on the operator's own command subject (a kill's plan on
-``kill``, any other on ``dispatch``); the hub answers with the batch id (or refuses, in
+``kill``, an admin's resumes and starts on ``rearm``, any other on ``dispatch``); the hub answers with the batch id (or refuses, in
 words: *busy* becomes :class:`~console.core.dispatcher.DispatchBusy`, as locally), and
 the batch's results, then its report, are read from the events stream and handed to
 the same callback the console gives a local dispatcher. A kill sent while another
@@ -33,6 +33,8 @@ from console.core.recovery import Verified
 from console.core.reverify import Recheck
 from console.desk import protocol as p
 from console.desk.desk_state import DeskState
+from console.desk.rearm import plan_request
+from console.desk.roles import Role
 
 REQUEST_TIMEOUT_S = 10.0
 """How long a dispatch or kill request waits for the hub's batch id."""
@@ -44,12 +46,19 @@ class DeskUnavailable(Exception):
     """The hub could not be asked, or went away before it answered (see the journal)."""
 
 
-class DeskControl:
-    """:class:`~console.core.ports.ControlPort` that asks the hub behind ``state``."""
+class RearmPending(DeskUnavailable):
+    """A re-arm waits for a second operator's approval (every console shows it)."""
 
-    def __init__(self, state: DeskState, user: str) -> None:
+
+class DeskControl:
+    """:class:`~console.core.ports.ControlPort` that asks the hub behind ``state``
+    (``role``: what the server lets ``user`` do, as :func:`~console.desk.roles.learn_role`
+    found it; an admin's resumes and starts go as ``rearm``)."""
+
+    def __init__(self, state: DeskState, user: str, role: Role | None = None) -> None:
         self.state = state
         self.user = p.token(user)
+        self.role = role
         self.own_batches: set[str] = set()
         """Batches this console sent or joined (their activity is its own)."""
         self._running: Report | None = None
@@ -77,24 +86,20 @@ class DeskControl:
     async def _dispatch(
         self, report: Report, on_result: ResultCallback | None, batch_id: str | None
     ) -> Report:
-        kill = report.plan.scope == "kill"
-        where = self._request_fields()
-        body: p.Request = (
-            p.KillRequest(plan=p.PlanMsg.of(report.plan), batch_id=batch_id, **where)
-            if kill
-            else p.DispatchRequest(plan=p.PlanMsg.of(report.plan), batch_id=batch_id, **where)
-        )
+        verb, body = plan_request(report.plan, batch_id, self.role, **self._request_fields())
         # A pass of an earlier batch (a kill's retry) follows only what comes after it.
         new_only = batch_id is not None
         events: asyncio.Queue[p.BatchEvent] = asyncio.Queue()
         sub = await self._follow(batch_id, events, new_only) if batch_id else None
         try:
-            reply = await self._ask(p.Verb.KILL if kill else p.Verb.DISPATCH, body,
-                                    REQUEST_TIMEOUT_S)  # fmt: skip
+            reply = await self._ask(verb, body, REQUEST_TIMEOUT_S)
             if reply.refused is not None:
                 if reply.refused.startswith("busy"):
                     raise DispatchBusy(reply.refused)
                 raise DeskUnavailable(f"the hub refused: {reply.refused}")
+            if pending := reply.data.get("pending"):
+                raise RearmPending(f"re-arm {pending} is posted: it runs when another "
+                                   "operator approves it; nothing was sent yet")  # fmt: skip
             batch = reply.batch_id or ""
             report.batch_id = batch
             self.own_batches.add(batch)

@@ -43,6 +43,7 @@ from console.core.model import ActionKind, OutcomeKind
 from console.core.operator import Operator
 from console.desk import protocol as p
 from console.desk.connect import replies_to
+from console.desk.roles import Role
 
 if TYPE_CHECKING:
     from console.desk.hub import Hub
@@ -63,6 +64,22 @@ def rearm_subject(profile: str) -> str:
 
 def rearm_key(request_id: str) -> str:
     return f"r.{p.token(request_id)}"
+
+
+def plan_request(
+    plan: Plan, batch_id: str | None, role: Role | None, **where: str | None
+) -> tuple[p.Verb, p.Request]:
+    """The verb and request that carry a console's confirmed ``plan``: ``kill`` for a
+    kill, ``rearm`` for an admin's plan of resumes and starts (the only way back for a
+    target a kill halted), else ``dispatch``."""
+    msg = p.PlanMsg.of(plan)
+    if plan.scope == "kill":
+        return p.Verb.KILL, p.KillRequest(plan=msg, batch_id=batch_id, **where)
+    arming = bool(plan.items) and all(i.action.kind.value in ARMING for i in plan.items)
+    if role is Role.ADMIN and arming and batch_id is None:
+        why = next((i.action.reason for i in plan.items if i.action.reason), None) or ""
+        return p.Verb.REARM, p.RearmRequest(plan=msg, why=why, **where)
+    return p.Verb.DISPATCH, p.DispatchRequest(plan=msg, batch_id=batch_id, **where)
 
 
 class RearmMsg(p.Msg):
