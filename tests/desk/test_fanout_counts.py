@@ -32,7 +32,7 @@ from tests.desk.test_console_desk import desk_console, until
 
 APIS = ("x3algo", "finradar", "joyride")
 """Venues the hub polls (a stream's venue reads on its own clock, not per cycle)."""
-CYCLES = 5
+CYCLES = 3
 """Poll cycles counted after the consoles are attached (the test settings poll every 0.2 s)."""
 
 
@@ -95,10 +95,12 @@ async def window(
     holding the hub's picture), to ``CYCLES`` cycles after."""
     start = {v: n + 1 for v, n in cycles.now().items()}
     await cycles.until(start)
-    for i in range(count):  # attached until the test ends (the stack): 1, then 1 + 4
-        state, _control = await stack.enter_async_context(
-            desk_console(server, OPERATORS[i % len(OPERATORS)])
-        )
+    # Attached at once, and until the test ends (the stack): 1, then 1 + 4.
+    attached = await asyncio.gather(
+        *(stack.enter_async_context(desk_console(server, OPERATORS[i % len(OPERATORS)]))
+          for i in range(count))
+    )  # fmt: skip
+    for state, _control in attached:
         await until(state, partial(holds, state, hub_keys), "the hub's picture in the console")
     end = {v: n + CYCLES for v, n in cycles.now().items()}
     await cycles.until(end)
