@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,19 @@ def add_arguments(parser: argparse.ArgumentParser, *, suppress: bool = False) ->
                         f"${PASSWORD_ENV})")  # fmt: skip
     parser.add_argument("--desk-creds", metavar="FILE", **default,
                         help="your NATS credentials file")  # fmt: skip
+
+
+def bare_desk(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``argv`` with a ``--desk`` followed by a command name written ``--desk=`` (the
+    local desk), so ``--desk status`` is not read as the URL "status"."""
+    commands: set[str] = set()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        commands.update(getattr(action, "choices", None) or ())
+    out = list(argv)
+    for i, word in enumerate(out[:-1]):
+        if word == "--desk" and out[i + 1] in commands:
+            out[i] = "--desk="
+    return out
 
 
 def desk_parent() -> argparse.ArgumentParser:
@@ -157,7 +171,9 @@ async def connect(desk: DeskAddress, **options: Any) -> NATS:
             )  # fmt: skip
     except Exception as exc:
         words = errors[-1] if errors else (str(exc) or type(exc).__name__)
-        if "authorization" in words.lower():
+        refused = [e for e in errors if "authorization" in e.lower()]
+        if refused:  # the retry's words may be a reset connection: the refusal is the news
+            words = refused[0]
             raise DeskFailure(desk.safe(
                 f"NATS at {desk.safe_url} refused user {desk.user!r}: {words}; check your "
                 f"NATS user and password (${PASSWORD_ENV}) or credentials file"

@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(desk_link.bare_desk(sys.argv[1:] if argv is None else argv, parser))
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.CRITICAL,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",

