@@ -1,0 +1,164 @@
+"""Two-person re-arm on a real nats-server (admin alice, trader bob, viewer carol,
+admin dave): after a kill, alice's re-arm waits for another operator; every console sees
+it (who, what, why); she cannot approve it herself, a viewer cannot at all; bob's
+approval runs it as hers, and the journal has both of them. The kills' halts are known
+again from the journal by a restarted hub."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nats.aio.client import Client as NATS
+from nats.aio.subscription import Subscription
+from nats.js.kv import KeyValue
+
+from console.desk import protocol as p
+from console.desk.local_server import LocalNats
+from console.desk.rearm import Halts, RearmMsg, rearm_key, rearm_subject
+from console.desk.roles import Role
+from console.sim.server import SimServer
+from tests.desk.support import PROFILE, batch_report, connect, local_nats, request, running_hub
+from tests.desk.test_roles import Violations, kill_all, start_msg
+
+ROLES = {"alice": Role.ADMIN, "bob": Role.TRADER, "carol": Role.VIEWER, "dave": Role.ADMIN}
+
+
+@pytest.fixture
+def desk_server(tmp_path: Path) -> Iterator[LocalNats]:
+    yield from local_nats(tmp_path, ROLES)
+
+
+async def kv_value(kv: KeyValue, key: str) -> bytes:
+    """``key``'s value once the bucket has it (the hub's puts are not acknowledged)."""
+    watcher = await kv.watch(key)
+    try:
+        async with asyncio.timeout(20):
+            async for entry in watcher:
+                if entry is not None and entry.value:
+                    value: bytes = entry.value
+                    return value
+    finally:
+        await watcher.stop()  # type: ignore[no-untyped-call]
+    raise AssertionError(f"{key} never had a value")
+
+
+async def next_rearm(sub: Subscription, status: str) -> RearmMsg:
+    """The next re-arm message of ``status`` on a subscription to ``desk.P.rearm``."""
+    async with asyncio.timeout(20):
+        while True:
+            msg: RearmMsg = RearmMsg.decode((await sub.next_msg(timeout=20)).data)
+            if msg.status == status:
+                return msg
+
+
+async def test_a_rearm_after_a_kill_waits_for_a_second_operator_and_journals_both(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(desk_server, sim, tmp_path) as desk:
+        desk.hub.gate.approval = True  # the profile's rearm_approval
+        violations = Violations()
+        alice, bob = await connect(desk_server, "alice"), await connect(desk_server, "bob")
+        carol = await connect(desk_server, "carol", error_cb=violations.on_error)
+        conns: list[NATS] = [alice, bob, carol]
+        try:
+            seen = await carol.subscribe(rearm_subject(PROFILE))  # a viewer sees it too
+            report = await kill_all(bob, "bob", desk.session)
+            item = report.results[0].item
+            start = start_msg(item)
+            asked = p.RearmRequest(plan=start, why="venue fixed", host="alice-desk")
+            reply = await request(alice, "alice", p.Verb.REARM, asked)
+            assert reply.ok and reply.batch_id is None, reply.refused
+            rid = reply.data["pending"]
+            posted = await next_rearm(seen, "pending")
+            assert (posted.id, posted.user, posted.requested_by) == (
+                rid,
+                "alice",
+                "alice@alice-desk",
+            )
+            assert posted.why == "venue fixed" and posted.items == start.items
+            assert "waits for another operator's approval" in posted.line()
+            kv = await carol.jetstream().key_value(p.bucket(PROFILE))
+            assert RearmMsg.decode(await kv_value(kv, rearm_key(rid))).id == rid  # late comers
+            # Nothing was sent yet, and the requester cannot approve her own.
+            assert desk.session.journal.entries(kind="intent", operator="alice") == []
+            own = await request(alice, "alice", p.Verb.APPROVE,
+                                p.ApproveRequest(request_id=rid, approve=True))  # fmt: skip
+            assert own.refused is not None and "second operator" in own.refused
+            # A viewer's approval never reaches the hub.
+            await carol.publish(p.command_subject(PROFILE, "carol", p.Verb.APPROVE),
+                                p.ApproveRequest(request_id=rid, approve=True).encode(),
+                                reply=carol.new_inbox())  # fmt: skip
+            assert "permissions violation for publish" in await violations.next()
+            # Bob (a trader) approves: it runs as alice's, and the journal has both.
+            yes = await request(bob, "bob", p.Verb.APPROVE,
+                                p.ApproveRequest(request_id=rid, approve=True, why="checked",
+                                                 host="bob-desk"))  # fmt: skip
+            assert yes.ok and yes.batch_id, yes.refused
+            done = await batch_report(bob, yes.batch_id)
+            assert [r.outcome.kind.value for r in done.results] == ["applied"]
+            approved = await next_rearm(seen, "approved")
+            assert approved.decided_by == "bob@bob-desk" and approved.batch_id == yes.batch_id
+            journal = desk.session.journal
+            notes = {n.action: n for n in journal.entries(kind="note")}
+            assert notes["rearm requested"].operator == "alice"
+            assert notes["rearm requested"].reason == "venue fixed"
+            assert notes["rearm approved"].operator == "bob"
+            assert notes["rearm approved"].batch_id == yes.batch_id
+            assert '"requested_by": "alice"' in notes["rearm approved"].options
+            intents = journal.entries(batch_id=yes.batch_id, kind="intent")
+            assert [(e.operator, e.host, e.action) for e in intents] == [
+                ("alice", "alice-desk", "start")
+            ]
+            assert (item.venue, item.target_id) not in desk.hub.gate.halts.targets
+            again = await request(bob, "bob", p.Verb.APPROVE,
+                                  p.ApproveRequest(request_id=rid, approve=True))  # fmt: skip
+            assert again.refused is not None and "no re-arm request" in again.refused
+        finally:
+            for nc in conns:
+                await nc.close()
+
+
+async def test_a_refused_rearm_sends_nothing_and_an_unhalted_resume_needs_no_approval(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(desk_server, sim, tmp_path) as desk:
+        desk.hub.gate.approval = True
+        alice, dave = await connect(desk_server, "alice"), await connect(desk_server, "dave")
+        try:
+            report = await kill_all(alice, "alice", desk.session)
+            first, second = report.results[0].item, report.results[1].item
+            reply = await request(alice, "alice", p.Verb.REARM,
+                                  p.RearmRequest(plan=start_msg(first), why="try"))  # fmt: skip
+            rid = reply.data["pending"]
+            no = await request(dave, "dave", p.Verb.APPROVE,
+                               p.ApproveRequest(request_id=rid, approve=False,
+                                                why="not yet"))  # fmt: skip
+            assert no.ok and no.batch_id is None
+            intents = desk.session.journal.entries(kind="intent", operator="alice")
+            assert {e.batch_id for e in intents} == {report.batch_id}  # the kill's only
+            notes = [n for n in desk.session.journal.entries(kind="note") if "rearm" in n.action]
+            assert [(n.action, n.operator) for n in notes] == [
+                ("rearm requested", "alice"), ("rearm refused", "dave"),
+            ]  # fmt: skip
+            assert (first.venue, first.target_id) in desk.hub.gate.halts.targets
+            # The kill's halts are in the journal: a hub started now knows them.
+            rebuilt = Halts.from_journal(desk.session.journal)
+            assert rebuilt.targets == desk.hub.gate.halts.targets
+            assert {(second.venue, second.target_id), (first.venue, first.target_id)} <= set(
+                rebuilt.targets
+            )
+            # The re-arm of the first target, approved by dave, clears it in the journal too.
+            reply = await request(alice, "alice", p.Verb.REARM,
+                                  p.RearmRequest(plan=start_msg(first)))  # fmt: skip
+            yes = await request(dave, "dave", p.Verb.APPROVE,
+                                p.ApproveRequest(request_id=reply.data["pending"], approve=True))  # fmt: skip
+            await batch_report(dave, yes.batch_id or "")
+            rebuilt = Halts.from_journal(desk.session.journal)
+            assert (first.venue, first.target_id) not in rebuilt.targets
+            assert (second.venue, second.target_id) in rebuilt.targets
+        finally:
+            await alice.close()
+            await dave.close()
