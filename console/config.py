@@ -10,6 +10,7 @@ with ``--config``. A profile is a list of venues plus how the console behaves wi
     color = "error"           # theme variable for the label: error, warning, success, accent
     readonly = true           # destructive keys unbound until armed
     arm_minutes = 5
+    rearm_approval = true     # on a desk: a second operator approves re-arming after a kill
     secrets_file = "secrets.toml"   # relative to this file; refused if group/world-readable
 
     [[profiles.prod.venues]]
@@ -154,6 +155,9 @@ class ProfileConfig(_Model):
     state_dir: str | None = None
     # A desk's NATS URL: the console attaches to the profile's hub there (--desk overrides).
     desk: str | None = None
+    # On a desk, resuming or starting what a kill halted needs a second operator's approval
+    # (docs/DESK.md, "Roles"); the hub reads it.
+    rearm_approval: bool = False
     venues: list[VenueConfig] = Field(default_factory=list)
     # Automation (docs/AUTOMATION.md): what runs without a key press.
     schedules: list[ScheduleConfig] = Field(default_factory=list)
