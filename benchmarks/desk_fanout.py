@@ -18,8 +18,11 @@ measures ``--seconds`` s and prints:
   (``--marker-rate`` a second, on top of the load) stamped by the simulator at publish,
   until the last console's store holds it; a marker some console never got in the
   window counts as infinitely late. Goal at N = 50: p99 ≤ 50 ms;
-* each process's CPU (psutil) over the window, and which was CPU-bound (≥ 90 % of a
-  core), and the whole machine's: on 2 cores a missed goal may be the machine's.
+* each process's CPU (psutil) over the window, which was CPU-bound (≥ 90 % of a core),
+  how long each waited for a core (Linux schedstat), and the whole machine's CPU: on 2
+  shared cores a missed goal may be the machine's, not the desk's. The latency is split
+  at the hub's batch (its ``ts``, heard by a plain subscriber here): simulator → the
+  hub's batch, and the hub's batch → the last console's store.
 
 Then the kill: the same kill (a fresh simulator each time, same seed, world still, so
 the same targets) run ``--kills`` times each way, interleaved, with the event stream on:
@@ -53,11 +56,13 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import nats
 import psutil
+from nats.aio.msg import Msg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._desk_procs import MARK, PASSWORD_ENV, PROFILE
+from benchmarks._desk_procs import PASSWORD_ENV, PROFILE, marker
 from benchmarks._harness import counters, knobs
 from console.cli.main import session_options
 from console.config import Profile, load_profile
@@ -66,6 +71,7 @@ from console.core.journal import Journal
 from console.core.kill import KillScope
 from console.core.ports import ControlPort
 from console.core.session import SessionOptions
+from console.desk import protocol as p
 from console.desk.desk_console import open_desk
 from console.desk.local_desk import LocalDesk
 from console.venues.registry import session_for
@@ -185,6 +191,16 @@ def cpu_s(proc: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def waited_s(proc: psutil.Process) -> float:
+    """Seconds the process's threads were ready to run but waited for a core (Linux's
+    schedstat; 0 elsewhere): a latency the machine adds, not the process's work."""
+    total = 0
+    for task in Path(f"/proc/{proc.pid}/task").glob("*/schedstat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(task.read_text().split()[1])
+    return total / 1e9
+
+
 # ----- fan-out ------------------------------------------------------------------------------
 def requests(profile: Profile) -> dict[str, int]:
     return {v.api: counters(profile, v.api).get("requests", 0) for v in profile.config.venues}
@@ -195,12 +211,40 @@ def pct(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(len(ordered) * q) - 1)]
 
 
+@contextlib.asynccontextmanager
+async def hub_stamps(desk: LocalDesk) -> AsyncIterator[dict[int, float]]:
+    """Each marker's state batch as the hub stamped it (``StateBatch.ts``), heard by a
+    plain subscriber here: splits the latency into simulator → hub and hub → consoles."""
+    assert desk.server is not None
+    name, password = desk.server.creds(USER)
+    nc = await nats.connect(desk.server.url, user=name, password=password)
+    stamps: dict[int, float] = {}
+
+    async def on_batch(msg: Msg) -> None:
+        batch: p.StateBatch = p.StateBatch.decode(msg.data)
+        for t in batch.targets:
+            mark = marker(t.attrs.get("pnl"))
+            if mark is not None:
+                stamps.setdefault(mark[0], batch.ts)
+
+    sub = await nc.subscribe(p.state_subject(PROFILE), cb=on_batch)
+    try:
+        yield stamps
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+
+
 async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> float:
     """Measure with ``n`` consoles attached; print; return requests per minute."""
-    async with consoles(desk, sim, n, args.per_process) as workers:
+    async with (
+        consoles(desk, sim, n, args.per_process) as workers,
+        hub_stamps(desk) as stamps,
+    ):
         await asyncio.sleep(args.warmup)  # attach settled: consumers created, resyncs done
         procs = processes(sim, desk, workers)
         cpu0 = {k: cpu_s(p) for k, p in procs.items()}
+        wait0 = {k: waited_s(p) for k, p in procs.items()}
         events0 = counters(sim.profile, "pipai").get("ws_events", 0)
         req0, t0 = requests(sim.profile), time.time()
         psutil.cpu_percent()
@@ -209,6 +253,7 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
         machine = psutil.cpu_percent()
         events = counters(sim.profile, "pipai").get("ws_events", 0) - events0
         cpu1 = {k: cpu_s(p) for k, p in procs.items()}
+        wait1 = {k: waited_s(p) for k, p in procs.items()}
         answers = [await w.results() for w in workers]
     window = t1 - t0
     per_venue = {api: (req1[api] - req0[api]) * 60 / window for api in req0}
@@ -221,6 +266,8 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
             entry[1] = max(entry[1], last)
     inside = [s for s, e in got.items() if t0 <= e[2] <= t1 - args.grace]
     latencies: list[float] = []
+    to_hub: list[float] = []  # simulator → the hub's batch
+    to_consoles: list[float] = []  # the hub's batch → the last console's store
     missing = 0
     if inside:
         for seq in range(min(inside), max(inside) + 1):  # seqs are consecutive at the source
@@ -230,6 +277,9 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
                 latencies.append(math.inf)
             else:
                 latencies.append((arrived[1] - arrived[2]) * 1000)
+                if seq in stamps:
+                    to_hub.append((stamps[seq] - arrived[2]) * 1000)
+                    to_consoles.append((arrived[1] - stamps[seq]) * 1000)
     ingested = float(answers[0]["ingested"]) if answers else 0.0  # type: ignore[arg-type]
     print(f"N = {n} consoles ({len(workers)} process(es)), {window:.0f} s window; the "
           f"simulator sent {events / window:,.0f} events/s, the hub counted "
@@ -240,6 +290,10 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
         print(f"  venue event → every console's store: p50 {pct(latencies, 0.5):.1f} ms, "
               f"p99 {pct(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms over "
               f"{len(latencies)} markers ({missing} missed by some console)")  # fmt: skip
+        if to_hub:
+            print(f"    of which simulator → the hub's batch p50 {pct(to_hub, 0.5):.1f} / p99 "
+                  f"{pct(to_hub, 0.99):.1f} ms; the hub's batch → the last console p50 "
+                  f"{pct(to_consoles, 0.5):.1f} / p99 {pct(to_consoles, 0.99):.1f} ms")  # fmt: skip
     else:
         print("  venue event → every console's store: NO MARKER ARRIVED in the window")
     resyncs = sum(int(a["resyncs"]) for a in answers)  # type: ignore[call-overload]
@@ -250,6 +304,9 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
     cores = psutil.cpu_count() or 1
     print("  CPU (% of one core): " + ", ".join(f"{k} {u:.0f}" for k, u in use.items())
           + f"; the whole machine {machine:.0f} % of {cores} cores")  # fmt: skip
+    waits = {k: (wait1[k] - wait0[k]) * 100 / window for k in procs}
+    print("  waiting for a core (% of the window): "
+          + ", ".join(f"{k} {w:.0f}" for k, w in waits.items()))  # fmt: skip
     bound = [k for k, u in use.items() if u >= CPU_BOUND]
     if bound:
         print(f"  CPU-bound: {', '.join(bound)}")
@@ -373,7 +430,6 @@ def main() -> int:
     parser.add_argument("--kill-consoles", type=int, default=0,
                         help="more consoles attached during the kill through the hub")  # fmt: skip
     args = parser.parse_args()
-    assert MARK
     print(f"desk fan-out: {args.rate:,} events/s, markers {args.marker_rate:g}/s, scale "
           f"{args.scale}, rate limits {'on' if args.rate_limits else 'off'}, "
           f"{psutil.cpu_count()} cores", flush=True)  # fmt: skip
