@@ -1,6 +1,6 @@
-"""The child processes of ``benchmarks/desk_fanout.py``: the simulator with latency
-markers, and a process of headless desk consoles that records when each marker reached
-each console's store.
+"""The processes of ``benchmarks/desk_fanout.py``: the simulator with latency markers, a
+process of headless desk consoles that records when each marker reached each console's
+store, and (the parent's side) starting them and the local desk.
 
 The simulator child is ``trading-console sim`` (the real :class:`SimServer`, world still,
 seed 1) plus one task on its loop: ``--marker-rate`` times a second it publishes a PipAI
@@ -22,28 +22,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from console.config import load_profile, write_profile_files
+from benchmarks._harness import knobs
+from console.config import Profile, load_profile, write_profile_files
 from console.core.model import Target
 from console.core.session import SessionOptions
 from console.desk.desk_console import open_desk
 from console.desk.desk_state import DeskState
+from console.desk.local_desk import LocalDesk
 from console.sim.registry import VENDOR_SIMS
 from console.sim.server import SimServer
 
 MARK = "bench:"
 PROFILE = "bench"
 PASSWORD_ENV = "DESK_FANOUT_PASSWORD"
+USER = "bench"
+PROCS = Path(__file__)
 
 
 def marker(text: object) -> tuple[int, float] | None:
@@ -158,6 +166,98 @@ async def run_consoles(url: str, user: str, count: int, config: Path) -> None:
                       "ingested": ingested}), flush=True)  # fmt: skip
     for state in states:
         await state.aclose()
+
+
+# ----- the parent's side: starting them -----------------------------------------------
+@dataclass
+class Sim:
+    profile: Profile
+    config: Path
+    pid: int
+
+
+@contextlib.contextmanager
+def simulator(scale: int, marker_rate: float, event_rate: int, rate_limits: bool) -> Iterator[Sim]:
+    """The simulator child (world ``scale``), PipAI streaming ``event_rate`` events/s."""
+    with tempfile.TemporaryDirectory(prefix="tc-desk-") as tmp:
+        folder = Path(tmp)
+        cmd = [sys.executable, str(PROCS), "sim", str(folder), "--scale", str(scale),
+               "--marker-rate", str(marker_rate)]  # fmt: skip
+        if rate_limits:
+            cmd.append("--rate-limits")
+        child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not (folder / "ready").exists():
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the simulator did not start")
+                time.sleep(0.05)
+            config = folder / "config.toml"
+            profile = load_profile(config)
+            knobs(profile, "pipai", event_rate=event_rate)
+            yield Sim(profile, config, child.pid)
+        finally:
+            if child.stdin:
+                child.stdin.close()
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@contextlib.asynccontextmanager
+async def local_desk(sim: Sim) -> AsyncIterator[LocalDesk]:
+    with tempfile.TemporaryDirectory(prefix="tc-desk-hub-") as tmp:
+        desk = LocalDesk(sim.config, PROFILE, Path(tmp), operators=(USER,)).start()
+        try:
+            await desk.wait_serving()
+            yield desk
+        finally:
+            desk.stop()
+
+
+@contextlib.asynccontextmanager
+async def consoles(desk: LocalDesk, sim: Sim, n: int, per: int) -> AsyncIterator[list[Worker]]:
+    """``n`` headless consoles in ``ceil(n / per)`` processes, all attached."""
+    assert desk.server is not None
+    _, password = desk.server.creds(USER)
+    env = {**os.environ, PASSWORD_ENV: password}
+    workers = []
+    try:
+        for k in [per] * (n // per) + ([n % per] if n % per else []):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(PROCS), "consoles", desk.server.url, USER, str(k),
+                str(sim.config), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+            )  # fmt: skip
+            workers.append(Worker(proc, k))
+        for w in workers:
+            assert w.proc.stdout is not None
+            async with asyncio.timeout(120):
+                line = await w.proc.stdout.readline()
+            if line.strip() != b"ready":
+                raise RuntimeError(f"a console process did not attach (said {line!r})")
+        yield workers
+    finally:
+        for w in workers:
+            if w.proc.returncode is None:
+                w.proc.kill()
+                await w.proc.wait()
+
+
+@dataclass
+class Worker:
+    proc: asyncio.subprocess.Process
+    consoles: int
+
+    async def results(self) -> dict[str, object]:
+        """Close its stdin: it answers with what its consoles got, then ends."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        async with asyncio.timeout(60):
+            line = await self.proc.stdout.readline()
+            await self.proc.wait()
+        data: dict[str, object] = json.loads(line)
+        return data
 
 
 def main() -> int:

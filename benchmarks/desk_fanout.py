@@ -5,9 +5,9 @@ server, world still, seed 1, plus latency markers: ``benchmarks/_desk_procs.py``
 nats-server from the wheel and the real ``trading-console hub`` (a
 :class:`~console.desk.local_desk.LocalDesk`), and the consoles: the console's real state
 code headless (``open_desk`` → :class:`DeskState` feeding its Store, each console its
-own NATS connection), ``--per-process`` consoles to a process (50 Python processes would
-not fit 2 cores' memory and scheduler any better; consoles sharing a loop take turns,
-which the latency then includes). For each N (default 1, 10 and 50; one hub and one
+own NATS connection), ``--per-process`` consoles to a process (default 10: five
+processes at N = 50 rather than fifty interpreters taking turns on 2 cores; consoles
+sharing a loop take turns too, which the latency then includes). For each N (default 1, 10 and 50; one hub and one
 simulator for all, the consoles of the previous N gone), after ``--warmup`` s it
 measures ``--seconds`` s and prints:
 
@@ -30,10 +30,10 @@ locally (a Session in this process, its feeds running, ``LocalControl.dispatch``
 through the hub (a fresh desk; a console in this process, ``DeskControl.dispatch``,
 ``--kill-consoles`` more consoles attached). Confirm → report (every target's outcome
 and verification); the first outcome's time is printed beside it. Goal: median through
-the hub ≤ 1.2 × median local. At two scales (``--kill-scales``): the hub adds a fixed
-cost (a request, a consumer on the batch's subject), a large share of a 65-target kill
-(scale 1) and a small one of a 600-target kill (scale 10); both are printed, so the goal
-can be read against the size it was meant for.
+the hub ≤ 1.2 × median local. At two scales (``--kill-scales``, 65 and 595 targets): the
+hub adds a fixed cost (a request, a consumer on the batch's subject) and a cost per
+target (the plan and every result cross NATS); both sizes are printed, so the goal can
+be read against the kill it was meant for.
 
 Build it small: ``--consoles 1 5 --seconds 10 --kills 1``; the defaults are the issue's.
 Run: .venv/bin/python benchmarks/desk_fanout.py [--consoles 1 10 50] [--seconds 60]
@@ -44,15 +44,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,10 +59,19 @@ from nats.aio.msg import Msg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._desk_procs import PASSWORD_ENV, PROFILE, marker
-from benchmarks._harness import counters, knobs
+from benchmarks._desk_procs import (
+    PROFILE,
+    USER,
+    Sim,
+    Worker,
+    consoles,
+    local_desk,
+    marker,
+    simulator,
+)
+from benchmarks._harness import counters
 from console.cli.main import session_options
-from console.config import Profile, load_profile
+from console.config import Profile
 from console.core.dispatcher import ItemResult, Plan
 from console.core.journal import Journal
 from console.core.kill import KillScope
@@ -76,101 +82,9 @@ from console.desk.desk_console import open_desk
 from console.desk.local_desk import LocalDesk
 from console.venues.registry import session_for
 
-PROCS = Path(__file__).with_name("_desk_procs.py")
-USER = "bench"
 P99_GOAL_MS, KILL_GOAL, SAME_WITHIN = 50.0, 1.2, 0.05
 CPU_BOUND = 90.0
 """A process using this much of one core over the window is called CPU-bound."""
-
-
-@dataclass
-class Sim:
-    profile: Profile
-    config: Path
-    pid: int
-
-
-@contextlib.contextmanager
-def simulator(args: argparse.Namespace, scale: int) -> Iterator[Sim]:
-    with tempfile.TemporaryDirectory(prefix="tc-desk-") as tmp:
-        folder = Path(tmp)
-        cmd = [sys.executable, str(PROCS), "sim", str(folder), "--scale", str(scale),
-               "--marker-rate", str(args.marker_rate)]  # fmt: skip
-        if args.rate_limits:
-            cmd.append("--rate-limits")
-        child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while not (folder / "ready").exists():
-                if child.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the simulator did not start")
-                time.sleep(0.05)
-            config = folder / "config.toml"
-            profile = load_profile(config)
-            knobs(profile, "pipai", event_rate=args.rate)
-            yield Sim(profile, config, child.pid)
-        finally:
-            if child.stdin:
-                child.stdin.close()
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-@contextlib.asynccontextmanager
-async def local_desk(sim: Sim) -> AsyncIterator[LocalDesk]:
-    with tempfile.TemporaryDirectory(prefix="tc-desk-hub-") as tmp:
-        desk = LocalDesk(sim.config, PROFILE, Path(tmp), operators=(USER,)).start()
-        try:
-            await desk.wait_serving()
-            yield desk
-        finally:
-            desk.stop()
-
-
-@contextlib.asynccontextmanager
-async def consoles(desk: LocalDesk, sim: Sim, n: int, per: int) -> AsyncIterator[list[Worker]]:
-    """``n`` headless consoles in ``ceil(n / per)`` processes, all attached."""
-    assert desk.server is not None
-    _, password = desk.server.creds(USER)
-    env = {**os.environ, PASSWORD_ENV: password}
-    workers = []
-    try:
-        for k in [per] * (n // per) + ([n % per] if n % per else []):
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(PROCS), "consoles", desk.server.url, USER, str(k),
-                str(sim.config), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-            )  # fmt: skip
-            workers.append(Worker(proc, k))
-        for w in workers:
-            assert w.proc.stdout is not None
-            async with asyncio.timeout(120):
-                line = await w.proc.stdout.readline()
-            if line.strip() != b"ready":
-                raise RuntimeError(f"a console process did not attach (said {line!r})")
-        yield workers
-    finally:
-        for w in workers:
-            if w.proc.returncode is None:
-                w.proc.kill()
-                await w.proc.wait()
-
-
-@dataclass
-class Worker:
-    proc: asyncio.subprocess.Process
-    consoles: int
-
-    async def results(self) -> dict[str, object]:
-        """Close its stdin: it answers with what its consoles got, then ends."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.close()
-        async with asyncio.timeout(60):
-            line = await self.proc.stdout.readline()
-            await self.proc.wait()
-        data: dict[str, object] = json.loads(line)
-        return data
 
 
 # ----- CPU ----------------------------------------------------------------------------------
@@ -305,7 +219,7 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
     print("  CPU (% of one core): " + ", ".join(f"{k} {u:.0f}" for k, u in use.items())
           + f"; the whole machine {machine:.0f} % of {cores} cores")  # fmt: skip
     waits = {k: (wait1[k] - wait0[k]) * 100 / window for k in procs}
-    print("  waiting for a core (% of the window): "
+    print("  waiting for a core (% of the window, its threads summed): "
           + ", ".join(f"{k} {w:.0f}" for k, w in waits.items()))  # fmt: skip
     bound = [k for k, u in use.items() if u >= CPU_BOUND]
     if bound:
@@ -320,7 +234,7 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
 
 
 async def fanout(args: argparse.Namespace) -> None:
-    with simulator(args, args.scale) as sim:
+    with simulator(args.scale, args.marker_rate, args.rate, args.rate_limits) as sim:
         async with local_desk(sim) as desk:
             rates = {n: await one_n(args, sim, desk, n) for n in args.consoles}
     first = rates[args.consoles[0]]
@@ -354,7 +268,10 @@ async def timed(control: ControlPort, plan: Plan) -> Kill:
 
 
 async def local_kill(args: argparse.Namespace, scale: int) -> Kill:
-    with simulator(args, scale) as sim, tempfile.TemporaryDirectory() as tmp:
+    with (
+        simulator(scale, args.marker_rate, args.rate, args.rate_limits) as sim,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         profile = sim.profile
         journal = Journal(Path(tmp) / "journal.sqlite3", profile=profile.name)
         session = session_for(session_options(profile), profile.venue_settings(), journal)
@@ -371,7 +288,7 @@ async def local_kill(args: argparse.Namespace, scale: int) -> Kill:
 
 
 async def desk_kill(args: argparse.Namespace, scale: int) -> Kill:
-    with simulator(args, scale) as sim:
+    with simulator(scale, args.marker_rate, args.rate, args.rate_limits) as sim:
         async with (
             local_desk(sim) as desk,
             consoles(desk, sim, args.kill_consoles, args.per_process),
