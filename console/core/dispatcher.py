@@ -328,9 +328,16 @@ class Dispatcher:
         in_flight: dict[str, tuple[PlanItem, Intent]] = {}
 
         async def worker() -> None:
+            # The call is awaited here, not in a helper: every resumption of a call in
+            # flight passes through each frame between this loop and aiohttp.
             for item, intent in queue:
                 in_flight[intent.op_id] = (item, intent)
-                outcome = await self._execute(client, item)
+                try:
+                    outcome = await client.execute(item.target_id, item.action)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug in a venue module must not break a kill
+                    outcome = self._internal_error(item, exc)
                 del in_flight[intent.op_id]
                 self._settle(item, intent, outcome, report, on_result)
 
@@ -360,17 +367,17 @@ class Dispatcher:
         if self.verify:
             await self._verify(client, pairs, report, on_result)
 
-    async def _execute(self, client: VenueClient, item: PlanItem) -> Outcome:
-        try:
-            return await client.execute(item.target_id, item.action)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug in a venue module must not break a kill
-            log.exception("venue %s raised on %s %s", item.venue, item.action.kind, item.target_id)
-            return Outcome(
-                OutcomeKind.UNCERTAIN,
-                f"internal error in the {item.venue} client ({type(exc).__name__}); re-read the target",
-            )
+    @staticmethod
+    def _internal_error(item: PlanItem, exc: Exception) -> Outcome:
+        """A venue client raised (a bug): logged, and the call is UNCERTAIN."""
+        log.error(
+            "venue %s raised on %s %s", item.venue, item.action.kind, item.target_id,
+            exc_info=exc,
+        )  # fmt: skip
+        return Outcome(
+            OutcomeKind.UNCERTAIN,
+            f"internal error in the {item.venue} client ({type(exc).__name__}); re-read the target",
+        )
 
     def _settle(
         self,

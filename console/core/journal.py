@@ -226,7 +226,13 @@ def _float(value: object) -> float | None:
 def iso_ms(ts_ms: int) -> str:
     """UTC, millisecond precision, as the journal shows time."""
     secs, ms = divmod(ts_ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ms:03d}Z"
+    return f"{_iso_second(secs)}.{ms:03d}Z"
+
+
+@functools.lru_cache(maxsize=16)
+def _iso_second(secs: int) -> str:
+    """A kill's thousands of timestamps fall in a few seconds: format each second once."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
 
 
 def now_ms() -> int:

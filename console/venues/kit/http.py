@@ -193,7 +193,7 @@ class VenueHTTPClient(httpx.AsyncClient):
     """An httpx client that remembers its aiohttp transport, for :func:`send`."""
 
     aiohttp_transport: AiohttpTransport | None = None
-    fixed_headers: dict[str, str] | None = None  # the client's own headers, read once
+    fixed_headers: CIMultiDict[str] | None = None  # the client's own headers, read once
     base: str = ""  # base_url without its trailing slash, read once
     max_body_bytes: int = _DEFAULT_MAX_BODY  # the venue's cap on one answer's body
 
@@ -264,7 +264,7 @@ def make_http_client(
     )
     client.aiohttp_transport = aiohttp_transport
     client.max_body_bytes = settings.max_body_bytes
-    client.fixed_headers = dict(client.headers.items())
+    client.fixed_headers = CIMultiDict(client.headers.items())
     client.base = str(client.base_url).rstrip("/")
     return client
 
@@ -285,28 +285,62 @@ async def send(
 
     The whole exchange is bounded by ``timeout_s`` (default: the client's read timeout
     plus its connect timeout). Raises :class:`CallError` when no answer came.
+
+    The request goes straight to the aiohttp session of the client's transport, in this
+    one coroutine: every await of a call in flight resumes through each frame between
+    the dispatcher and aiohttp, so the path keeps as few as it can.
     """
     try:
         slot = await pacer.acquire(weight) if pacer is not None else None
     except VendorAskedWait as refused:
         return unsent_429(refused)
-    limit = timeout_s if timeout_s is not None else _total_timeout(client)
-    req_headers = dict(headers or {})
-    if content is not None and "content-type" not in {k.lower() for k in req_headers}:
-        req_headers["Content-Type"] = "application/json"
-    started = time.perf_counter()
     transport = getattr(client, "aiohttp_transport", None)
     if transport is None:
         raise TypeError("send() takes a client made by make_http_client")
+    limit = timeout_s if timeout_s is not None else _total_timeout(client)
+    fixed = getattr(client, "fixed_headers", None)
+    all_headers = fixed.copy() if fixed is not None else CIMultiDict(client.headers.items())
+    if headers:
+        all_headers.update(headers)
+    # aiohttp labels a body-less POST "application/octet-stream"; a request without a
+    # body carries no Content-Type at all (as httpx sends it).
+    skip = None
+    if content is None:
+        skip = _NO_CONTENT_TYPE
+    elif "Content-Type" not in all_headers:
+        all_headers["Content-Type"] = "application/json"
+    if not isinstance(transport.client, aiohttp.ClientSession):
+        transport.client = transport.get_client()
+    session = transport.client
+    started = time.perf_counter()
     try:
-        reply = await _exchange_aiohttp(transport, client, method, path, params, content,
-                                        req_headers, limit, started)  # fmt: skip
+        async with session.request(
+            method, URL(_url(client, path, params), encoded=True), data=content,
+            headers=all_headers, timeout=_aiohttp_timeout(limit), allow_redirects=False,
+            skip_auto_headers=skip, ssl=transport.ssl_context,
+        ) as response:  # fmt: skip
+            body = await _read_capped_aiohttp(
+                response, getattr(client, "max_body_bytes", _DEFAULT_MAX_BODY)
+            )
+            status, response_headers = response.status, response.headers
+        latency_ms = (time.perf_counter() - started) * 1000
+    except aiohttp.ConnectionTimeoutError:
+        # The connection never opened: the request surely did not reach the venue.
+        raise CallError("timeout", f"cannot connect within {limit:g} s", maybe_sent=False) from None
+    except aiohttp.ClientConnectorError as exc:
+        raise CallError("connect", f"cannot connect: {_short(exc)}", maybe_sent=False) from None
+    except (TimeoutError, aiohttp.ServerTimeoutError):
+        err = CallError("timeout", f"no answer within {limit:g} s", maybe_sent=True)
+        err.latency_ms = (time.perf_counter() - started) * 1000
+        raise err from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
     finally:
         if pacer is not None and slot is not None:
             pacer.settle(slot)
     if pacer is not None:
-        pacer.observe(reply.status, reply.headers)
-    return reply
+        pacer.observe(status, response_headers)
+    return Reply(status, response_headers, body, latency_ms)
 
 
 def unsent_429(refused: VendorAskedWait) -> Reply:
@@ -334,55 +368,6 @@ def _query_value(value: QueryValue) -> str:
 
 
 _NO_CONTENT_TYPE = ("Content-Type",)
-
-
-async def _exchange_aiohttp(
-    transport: AiohttpTransport,
-    client: httpx.AsyncClient,
-    method: str,
-    path: str,
-    params: Mapping[str, QueryValue] | None,
-    content: bytes | None,
-    req_headers: dict[str, str],
-    limit: float,
-    started: float,
-) -> Reply:
-    """The one path: the request goes straight to the transport's aiohttp session."""
-    if not isinstance(transport.client, aiohttp.ClientSession):
-        transport.client = transport.get_client()
-    session = transport.client
-    fixed = getattr(client, "fixed_headers", None) or dict(client.headers.items())
-    headers: CIMultiDict[str] = CIMultiDict(fixed)
-    headers.update(req_headers)
-    timeout = _aiohttp_timeout(limit)
-    # aiohttp labels a body-less POST "application/octet-stream"; a request without a
-    # body carries no Content-Type at all (as httpx sends it).
-    skip = _NO_CONTENT_TYPE if content is None else None
-    try:
-        async with session.request(
-            method, URL(_url(client, path, params), encoded=True), data=content,
-            headers=headers, timeout=timeout, allow_redirects=False, skip_auto_headers=skip,
-            ssl=transport.ssl_context,
-        ) as response:  # fmt: skip
-            body = await _read_capped_aiohttp(response, _body_cap(client))
-            status, response_headers = response.status, response.headers
-    except aiohttp.ConnectionTimeoutError:
-        # The connection never opened: the request surely did not reach the venue.
-        raise CallError("timeout", f"cannot connect within {limit:g} s", maybe_sent=False) from None
-    except aiohttp.ClientConnectorError as exc:
-        raise CallError("connect", f"cannot connect: {_short(exc)}", maybe_sent=False) from None
-    except (TimeoutError, aiohttp.ServerTimeoutError):
-        err = CallError("timeout", f"no answer within {limit:g} s", maybe_sent=True)
-        err.latency_ms = (time.perf_counter() - started) * 1000
-        raise err from None
-    except (aiohttp.ClientError, OSError) as exc:
-        raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
-    latency_ms = (time.perf_counter() - started) * 1000
-    return Reply(status, response_headers, body, latency_ms)
-
-
-def _body_cap(client: httpx.AsyncClient) -> int:
-    return getattr(client, "max_body_bytes", _DEFAULT_MAX_BODY)
 
 
 def _too_large(cap: int) -> CallError:
