@@ -16,7 +16,7 @@ polled venue sends the same requests.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -74,11 +74,14 @@ def holds(state: DeskState, keys: set[tuple[str, str]]) -> bool:
     return {t.key for t in state.store.all_targets()} >= keys
 
 
-def counting(cycles: Cycles, store_snapshot: object) -> object:
+Snapshot = Callable[[str, Iterable[Target]], None]
+
+
+def counting(cycles: Cycles, store_snapshot: Snapshot) -> Snapshot:
     """The hub store's ``snapshot`` (one per poll cycle), counting each venue's cycles."""
 
     def snapshot(venue: str, targets: Iterable[Target]) -> None:
-        store_snapshot(venue, targets)  # type: ignore[operator]
+        store_snapshot(venue, targets)
         cycles.cycle(venue)
 
     return snapshot
@@ -116,7 +119,7 @@ async def test_venue_requests_per_poll_cycle_are_the_same_with_1_and_5_consoles(
         AsyncExitStack() as stack,
     ):
         store = desk.session.store
-        store.snapshot = counting(cycles, store.snapshot)  # type: ignore[method-assign]
+        store.snapshot = counting(cycles, store.snapshot)  # type: ignore[method-assign,assignment]
         hub_keys = {t.key for t in store.all_targets()}
         one = await window(cycles, nats_server, stack, 1, hub_keys)
         five = await window(cycles, nats_server, stack, 4, hub_keys)  # 1 + 4 attached
