@@ -17,19 +17,28 @@ starts go as ``rearm``. A server that will not say (no ``$SYS.REQ.USER.INFO`` fo
 user) leaves the keys as the profile has them and says so in the log: the server still
 refuses what the role may not do. A plan the hub refuses (a start of a target a kill
 halted, sent by a trader) is said in words, not as an internal error.
+
+**Two-person re-arm.** The re-arm requests waiting for a second operator
+(:mod:`console.desk.rearm_board`, from the bucket) are announced in every console (a
+notification, and the hub's activity line in the outcome log: who, what, why); ``A``
+opens the oldest one not this operator's (:mod:`console.desk.rearm_screen`) to approve
+or refuse it, armed only; a viewer has no ``A``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import nats
+from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from console.core.operator import Operator
@@ -39,6 +48,9 @@ from console.desk import protocol as p
 from console.desk.connect import connect_options
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DESK_DOWN, DeskState
+from console.desk.rearm import RearmMsg
+from console.desk.rearm_board import RearmBoard, decide
+from console.desk.rearm_screen import RearmScreen
 from console.desk.roles import Role, learn_role
 from console.tui import app as app_module
 from console.tui.app import ConsoleApp
@@ -101,9 +113,13 @@ async def open_desk(
 
 
 class DeskConsoleApp(ConsoleApp):
-    """:class:`ConsoleApp` on a desk: other operators' actions and DESK DOWN in its log."""
+    """:class:`ConsoleApp` on a desk: other operators' actions and DESK DOWN in its log,
+    the role's keys, and the re-arm requests waiting for a second operator (``A``)."""
 
     CSS_PATH: ClassVar[str] = str(Path(app_module.__file__).with_name("app.tcss"))
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("A", "rearm_review", "Re-arm requests", id="rearm_review", show=False),
+    ]
 
     def __init__(self, state: DeskState, control: DeskControl, **kwargs: Any) -> None:
         self.role = control.role
@@ -114,12 +130,26 @@ class DeskConsoleApp(ConsoleApp):
         self.desk_control = control
         self.activity_lines: list[str] = []
         """What this console wrote to its log from the desk (the tests read it)."""
+        self.board = RearmBoard(state)
+        self._board_task: asyncio.Task[None] | None = None
 
     def on_mount(self) -> None:  # ConsoleApp's own on_mount runs too (Textual's MRO)
         self.desk.on_activity(self._activity)
         self.desk.on_down(self._down)
-        if self.desk.down is not None:
-            self._down(self.desk.down)
+        self.board.on_change(self._rearm_changed)
+        # A task of its own, not a worker: it runs as long as the console (waiting for a
+        # plan's workers to complete must not wait on it).
+        self._board_task = asyncio.ensure_future(self.board.follow())
+        self.call_after_refresh(self._say_how_it_stands)  # once the outcome log is there
+
+    async def on_unmount(self) -> None:
+        if self._board_task is not None:
+            self._board_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._board_task
+
+    def _say_how_it_stands(self) -> None:
+        """The role, and DESK DOWN if it already is, in the outcome log."""
         user = self.desk_control.user
         stamp = datetime.fromtimestamp(time.time(), UTC).strftime("%H:%M:%S")
         if self.role is None:
@@ -127,11 +157,15 @@ class DeskConsoleApp(ConsoleApp):
                         f"are the profile's; the server refuses what {user} may not")  # fmt: skip
         else:
             self._write(f"{stamp} {user} is a {self.role.value} on this desk")
+        if self.desk.down is not None:
+            self._down(self.desk.down)
 
     # ----- the role ----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.role is Role.VIEWER and action in ("arm", "automation_skip"):
             return False  # a viewer's console is never armed
+        if action == "rearm_review":  # a viewer may not approve (the server refuses it)
+            return self.role is not Role.VIEWER and bool(self.board.pending)
         return super().check_action(action, parameters)
 
     def action_readonly(self, name: str) -> None:
@@ -155,6 +189,49 @@ class DeskConsoleApp(ConsoleApp):
             self.notify(f"{error}.", title="Re-arm", timeout=15)
         else:
             self.notify(f"Not sent: {error}.", severity="error", timeout=30)
+
+    # ----- two-person re-arm -------------------------------------------------------------
+    def _rearm_changed(self, msg: RearmMsg, new: bool) -> None:
+        self.refresh_bindings()
+        if not new or msg.user == self.desk_control.user or self.role is Role.VIEWER:
+            return
+        why = f" ({msg.why})" if msg.why else ""
+        self.notify(f"{msg.requested_by} asks to re-arm {len(msg.items)} target(s) a kill "
+                    f"halted{why}. Press A to review it: approve or refuse.",
+                    title="Re-arm request", severity="warning", timeout=60)  # fmt: skip
+
+    def action_rearm_review(self) -> None:
+        waiting = self.board.waiting()
+        if not waiting:
+            self.notify("No re-arm request waits.")
+            return
+        me = self.desk_control.user
+        msg = next((m for m in waiting if m.user != me), waiting[0])
+        mine = msg.user == me
+        if not mine and not self.arm.enabled(self.clock()):
+            self.notify("Read-only: press a to arm, then A to approve or refuse the re-arm.",
+                        severity="warning", timeout=10)  # fmt: skip
+            return
+        self.push_screen(RearmScreen(msg, mine=mine), partial(self._rearm_decided, msg))
+
+    def _rearm_decided(self, msg: RearmMsg, decision: tuple[bool, str] | None) -> None:
+        if decision is None:
+            return
+        approve, why = decision
+        self.run_worker(self._decide(msg, approve, why), name="rearm-decide",
+                        group="rearm-decide", exit_on_error=False)  # fmt: skip
+
+    async def _decide(self, msg: RearmMsg, approve: bool, why: str) -> None:
+        reply = await decide(self.desk, self.desk_control.user, msg.id, approve=approve, why=why)
+        if reply.refused is not None:
+            self.notify(f"Not done: {reply.refused}.", title="Re-arm", severity="error",
+                        timeout=30)  # fmt: skip
+        elif approve:
+            batch = (reply.batch_id or "")[:8]
+            self.notify(f"Re-arm {msg.id} approved: it runs now as {msg.requested_by}'s "
+                        f"(batch {batch}).", title="Re-arm", timeout=10)  # fmt: skip
+        else:
+            self.notify(f"Re-arm {msg.id} refused: nothing was sent.", title="Re-arm", timeout=10)
 
     def _activity(self, line: p.ActivityMsg) -> None:
         mine = f"{self.desk.operator.user}@{self.desk.operator.host}"

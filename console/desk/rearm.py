@@ -100,14 +100,15 @@ class RearmMsg(p.Msg):
     batch_id: str | None = None
 
     def line(self) -> str:
-        """One line for a log: who, what, why, and where it stands."""
+        """One line for the activity log (after ``who:``, the one who asked or decided)."""
         what = ", ".join(f"{i.action.kind.value} {i.venue} {i.target_name}" for i in self.items[:3])
         more = f" (+{len(self.items) - 3} more)" if len(self.items) > 3 else ""
         why = f" — why: {self.why}" if self.why else ""
-        head = f"re-arm {self.id} by {self.requested_by}: {what}{more}{why}"
         if self.status == "pending":
-            return f"{head} — waits for another operator's approval"
-        return f"{head} — {self.status} by {self.decided_by or 'the hub'}"
+            return (f"asks to re-arm ({self.id}): {what}{more}{why} — waits for another "
+                    "operator's approval")  # fmt: skip
+        said = f" ({self.decision_why})" if self.decision_why else ""
+        return f"{self.status} re-arm {self.id} of {self.requested_by}{said}: {what}{more}{why}"
 
 
 class Halts:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,19 @@ from nats.aio.client import Client as NATS
 from nats.aio.subscription import Subscription
 from nats.js.kv import KeyValue
 
+from console.core.model import State
 from console.desk import protocol as p
+from console.desk.desk_console import DeskConsoleApp
+from console.desk.desk_state import DeskState
 from console.desk.local_server import LocalNats
 from console.desk.rearm import Halts, RearmMsg, rearm_key, rearm_subject
+from console.desk.rearm_screen import RearmScreen
 from console.desk.roles import Role
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, batch_report, connect, local_nats, request, running_hub
+from tests.desk.test_console_desk import SIZE, desk_console, until
 from tests.desk.test_roles import Violations, kill_all, start_msg
+from tests.tui.pilot_support import log_text, wait_for
 
 ROLES = {"alice": Role.ADMIN, "bob": Role.TRADER, "carol": Role.VIEWER, "dave": Role.ADMIN}
 
@@ -162,3 +169,68 @@ async def test_a_refused_rearm_sends_nothing_and_an_unhalted_resume_needs_no_app
         finally:
             await alice.close()
             await dave.close()
+
+
+def mirrored(state: DeskState, seq: int) -> bool:
+    return state.journal.last_seq >= seq
+
+
+def posted(app: DeskConsoleApp, rid: str, line: str) -> bool:
+    """``app`` holds request ``rid`` and its outcome log says ``line``."""
+    return rid in app.board.pending and line in log_text(app)
+
+
+def running(state: DeskState, item: p.PlanItemMsg) -> bool:
+    target = state.store.get(item.venue, item.target_id)
+    return target is not None and target.state is State.RUNNING
+
+
+async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with (
+        running_hub(desk_server, sim, tmp_path) as desk,
+        desk_console(desk_server, "bob") as (b_state, b_control),
+        desk_console(desk_server, "carol") as (c_state, c_control),
+    ):
+        desk.hub.gate.approval = True
+        assert (b_control.role, c_control.role) == (Role.TRADER, Role.VIEWER)
+        alice = await connect(desk_server, "alice")
+        try:
+            report = await kill_all(alice, "alice", desk.session)
+            item = report.results[0].item
+            await desk.hub.mirror_journal()  # both consoles hold the kill's outcomes: no
+            last = desk.session.journal.entries()[-1].seq  # interrupted calls offered
+            for state in (b_state, c_state):
+                await until(state, partial(mirrored, state, last), "the journal")
+            bob = DeskConsoleApp(b_state, b_control)
+            carol = DeskConsoleApp(c_state, c_control)
+            async with bob.run_test(size=SIZE) as pb, carol.run_test(size=SIZE) as pc:
+                assert "bob is a trader on this desk" in log_text(bob)
+                # The viewer: never armed, no control key, no kill.
+                assert carol.arm.readonly and carol.check_action("arm", ()) is False
+                await pc.press("a")
+                assert not carol.arm.enabled(carol.clock())
+                reply = await request(alice, "alice", p.Verb.REARM,
+                                      p.RearmRequest(plan=start_msg(item), why="fixed",
+                                                     host="alice-desk"))  # fmt: skip
+                rid = reply.data["pending"]
+                # Every console sees it: the board and the outcome log (who, what, why).
+                line = f"alice@alice-desk: asks to re-arm ({rid}): start {item.venue}"
+                for app, pilot in ((bob, pb), (carol, pc)):
+                    await wait_for(pilot, partial(posted, app, rid, line), "the request, said")
+                assert carol.check_action("rearm_review", ()) is False  # a viewer's: none
+                await pb.press("A")
+                await wait_for(pb, lambda: isinstance(bob.screen, RearmScreen), "the review")
+                body = str(bob.screen.query_one("#rearm-body").render())
+                assert "alice@alice-desk" in body and "fixed" in body and item.target_id in body
+                await pb.click("#rearm-why")
+                await pb.press(*"ok", "tab")
+                await pb.click("#rearm-approve")
+                await wait_for(pb, lambda: not bob.board.pending, "the request decided")
+                await until(b_state, partial(running, b_state, item), "the target running again")
+                notes = {n.action: n for n in desk.session.journal.entries(kind="note")}
+                assert notes["rearm approved"].operator == "bob"
+                assert notes["rearm approved"].reason == "ok"
+        finally:
+            await alice.close()
