@@ -157,8 +157,8 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
     ):
         await asyncio.sleep(args.warmup)  # attach settled: consumers created, resyncs done
         procs = processes(sim, desk, workers)
-        cpu0 = {k: cpu_s(p) for k, p in procs.items()}
-        wait0 = {k: waited_s(p) for k, p in procs.items()}
+        cpu0 = {k: cpu_s(proc) for k, proc in procs.items()}
+        wait0 = {k: waited_s(proc) for k, proc in procs.items()}
         events0 = counters(sim.profile, "pipai").get("ws_events", 0)
         req0, t0 = requests(sim.profile), time.time()
         psutil.cpu_percent()
@@ -166,8 +166,8 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
         req1, t1 = requests(sim.profile), time.time()
         machine = psutil.cpu_percent()
         events = counters(sim.profile, "pipai").get("ws_events", 0) - events0
-        cpu1 = {k: cpu_s(p) for k, p in procs.items()}
-        wait1 = {k: waited_s(p) for k, p in procs.items()}
+        cpu1 = {k: cpu_s(proc) for k, proc in procs.items()}
+        wait1 = {k: waited_s(proc) for k, proc in procs.items()}
         answers = [await w.results() for w in workers]
     window = t1 - t0
     per_venue = {api: (req1[api] - req0[api]) * 60 / window for api in req0}
@@ -225,7 +225,10 @@ async def one_n(args: argparse.Namespace, sim: Sim, desk: LocalDesk, n: int) -> 
     if bound:
         print(f"  CPU-bound: {', '.join(bound)}")
     if machine >= CPU_BOUND:
-        print("  the machine was saturated (other processes included): figures are its own")
+        print(
+            "  the machine was saturated (other processes too): these figures say as much "
+            "about the machine as about the desk"
+        )
     if n == max(args.consoles) and latencies:
         p99 = pct(latencies, 0.99)
         print(f"  p99 at N = {n} (goal ≤ {P99_GOAL_MS:.0f} ms at N = 50): "
