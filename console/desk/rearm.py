@@ -30,6 +30,7 @@ The hub calls :class:`Gate` on every command (``Hub._on_command``) and on every 
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterable
@@ -209,7 +210,7 @@ class Gate:
             return p.CommandReply(refused=f"{why}; nothing was sent")
         if not (self.approval and self.halts.blocked(plan.items)):
             return self.hub._start_plan(op, plan, None, kill=False)
-        self.expire()
+        await self.expire()
         rid = uuid.uuid4().hex[:12]
         msg = RearmMsg(id=rid, user=op.user, requested_by=f"{op.user}@{op.host}",
                        why=request.why, title=plan.title, items=request.plan.items,
@@ -218,10 +219,11 @@ class Gate:
         self._note(op.user, "rearm requested", request.why or "(no reason given)",
                    {"request": rid, "targets": len(plan.items)})  # fmt: skip
         await self._post(msg)
+        self.hub._spawn(self._expire_later(), f"hub:rearm-{rid}")
         return p.CommandReply(data={"pending": rid})
 
     async def _decide(self, op: Operator, request: p.ApproveRequest) -> p.CommandReply:
-        self.expire()
+        await self.expire()
         rid = request.request_id
         wanted = self.pending.get(rid)
         if wanted is None:
@@ -247,17 +249,22 @@ class Gate:
         await self._post(decided)
         return reply
 
-    def expire(self, now: float | None = None) -> list[RearmMsg]:
-        """Drop the requests older than :data:`REARM_TTL_S` (journaled as expired)."""
+    async def expire(self, now: float | None = None) -> list[RearmMsg]:
+        """Drop the requests older than :data:`REARM_TTL_S` (journaled and told as
+        expired; gone from the bucket)."""
         cutoff_ms = ((now or time.time()) - REARM_TTL_S) * 1000
         gone = [m for m in self.pending.values() if m.ts_ms < cutoff_ms]
         for m in gone:
             del self.pending[m.id], self._plans[m.id]
             self._note(m.user, "rearm expired", f"not decided within {REARM_TTL_S:g} s",
                        {"request": m.id})  # fmt: skip
-            self.hub._publish(rearm_subject(self.hub.profile),
-                              m.model_copy(update={"status": "expired"}).encode())  # fmt: skip
+            await self._post(m.model_copy(update={"status": "expired"}))
         return gone
+
+    async def _expire_later(self) -> None:
+        """A request nobody decides is gone when its time is up, not at the next one."""
+        await asyncio.sleep(REARM_TTL_S + 1.0)
+        await self.expire()
 
     async def _post(self, msg: RearmMsg) -> None:
         """Tell every console: the subject now, the bucket for those who attach later."""

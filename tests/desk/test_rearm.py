@@ -7,6 +7,7 @@ again from the journal by a restarted hub."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,7 @@ from console.desk import protocol as p
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.desk_state import DeskState
 from console.desk.local_server import LocalNats
-from console.desk.rearm import Halts, RearmMsg, rearm_key, rearm_subject
+from console.desk.rearm import REARM_TTL_S, Halts, RearmMsg, rearm_key, rearm_subject
 from console.desk.rearm_screen import RearmScreen
 from console.desk.roles import Role
 from console.sim.server import SimServer
@@ -50,6 +51,18 @@ async def kv_value(kv: KeyValue, key: str) -> bytes:
     finally:
         await watcher.stop()  # type: ignore[no-untyped-call]
     raise AssertionError(f"{key} never had a value")
+
+
+async def kv_gone(kv: KeyValue, key: str) -> None:
+    """Until ``key`` is deleted from the bucket."""
+    watcher = await kv.watch(key)
+    try:
+        async with asyncio.timeout(20):
+            async for entry in watcher:
+                if entry is not None and entry.operation is not None:
+                    return
+    finally:
+        await watcher.stop()  # type: ignore[no-untyped-call]
 
 
 async def next_rearm(sub: Subscription, status: str) -> RearmMsg:
@@ -166,6 +179,18 @@ async def test_a_refused_rearm_sends_nothing_and_an_unhalted_resume_needs_no_app
             rebuilt = Halts.from_journal(desk.session.journal)
             assert (first.venue, first.target_id) not in rebuilt.targets
             assert (second.venue, second.target_id) in rebuilt.targets
+            # A request nobody decides expires: journaled, gone from the bucket.
+            late = await request(alice, "alice", p.Verb.REARM,
+                                 p.RearmRequest(plan=start_msg(second)))  # fmt: skip
+            rid = late.data["pending"]
+            kv = await dave.jetstream().key_value(p.bucket(PROFILE))
+            await kv_value(kv, rearm_key(rid))
+            gone = await desk.hub.gate.expire(now=time.time() + REARM_TTL_S + 1)
+            assert [m.id for m in gone] == [rid] and not desk.hub.gate.pending
+            await kv_gone(kv, rearm_key(rid))
+            expired = [n for n in desk.session.journal.entries(kind="note")
+                       if n.action == "rearm expired"]  # fmt: skip
+            assert len(expired) == 1 and expired[0].operator == "alice"
         finally:
             await alice.close()
             await dave.close()
