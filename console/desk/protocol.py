@@ -19,7 +19,10 @@ name, ``U`` an operator's NATS user name (both :func:`token`-checked).
 - ``lease`` (:data:`LEASE_KEY`) → the :class:`HubBeat` of the hub that may act: the one
   hub per profile is whoever holds this lease (``console.desk.lease``: taken with a
   create or a revision-conditional update, renewed every second, expired when nobody
-  sees it renewed for 3 s; a standby hub waits on it).
+  sees it renewed for 3 s; a standby hub waits on it);
+- ``r.<id>`` → a re-arm request waiting for a second operator
+  (``console.desk.rearm.RearmMsg``; deleted once decided or expired), also told on
+  ``desk.P.rearm`` as it is posted, decided or expires.
 
 A console that attaches reads the whole bucket (or watches it), then follows
 ``desk.P.state``: one :class:`StateBatch` per hub tick with what changed (targets, gone,
