@@ -33,8 +33,8 @@ from console.core.recovery import Verified
 from console.core.reverify import Recheck
 from console.desk import protocol as p
 from console.desk.desk_state import DeskState
-from console.desk.rearm import plan_request
-from console.desk.roles import Role
+from console.desk.rearm import arming, plan_request
+from console.desk.roles import Role, learn_role
 
 REQUEST_TIMEOUT_S = 10.0
 """How long a dispatch or kill request waits for the hub's batch id."""
@@ -59,6 +59,7 @@ class DeskControl:
         self.state = state
         self.user = p.token(user)
         self.role = role
+        self._role_asked = role is not None
         self.own_batches: set[str] = set()
         """Batches this console sent or joined (their activity is its own)."""
         self._running: Report | None = None
@@ -86,6 +87,9 @@ class DeskControl:
     async def _dispatch(
         self, report: Report, on_result: ResultCallback | None, batch_id: str | None
     ) -> Report:
+        if self.role is None and not self._role_asked and arming(report.plan):  # ask once
+            self._role_asked = True
+            self.role = await learn_role(self.state.nc, self.state.profile, self.user)
         verb, body = plan_request(report.plan, batch_id, self.role, **self._request_fields())
         # A pass of an earlier batch (a kill's retry) follows only what comes after it.
         new_only = batch_id is not None

@@ -67,6 +67,12 @@ def rearm_key(request_id: str) -> str:
     return f"r.{p.token(request_id)}"
 
 
+def arming(plan: Plan) -> bool:
+    """Does ``plan`` only resume or start (what a re-arm holds)? A kill never does."""
+    return (plan.scope != "kill" and bool(plan.items)
+            and all(i.action.kind.value in ARMING for i in plan.items))  # fmt: skip
+
+
 def plan_request(
     plan: Plan, batch_id: str | None, role: Role | None, **where: str | None
 ) -> tuple[p.Verb, p.Request]:
@@ -76,8 +82,7 @@ def plan_request(
     msg = p.PlanMsg.of(plan)
     if plan.scope == "kill":
         return p.Verb.KILL, p.KillRequest(plan=msg, batch_id=batch_id, **where)
-    arming = bool(plan.items) and all(i.action.kind.value in ARMING for i in plan.items)
-    if role is Role.ADMIN and arming and batch_id is None:
+    if role is Role.ADMIN and arming(plan) and batch_id is None:
         why = next((i.action.reason for i in plan.items if i.action.reason), None) or ""
         return p.Verb.REARM, p.RearmRequest(plan=msg, why=why, **where)
     return p.Verb.DISPATCH, p.DispatchRequest(plan=msg, batch_id=batch_id, **where)

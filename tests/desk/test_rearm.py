@@ -17,9 +17,12 @@ from nats.aio.client import Client as NATS
 from nats.aio.subscription import Subscription
 from nats.js.kv import KeyValue
 
-from console.core.model import State
+from console.core.dispatcher import Plan, PlanItem
+from console.core.kill import KillScope
+from console.core.model import Action, ActionKind, State
 from console.desk import protocol as p
 from console.desk.desk_console import DeskConsoleApp
+from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DeskState
 from console.desk.local_server import LocalNats
 from console.desk.rearm import REARM_TTL_S, Halts, RearmMsg, rearm_key, rearm_subject
@@ -259,3 +262,45 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
                 assert notes["rearm approved"].reason == "ok"
         finally:
             await alice.close()
+
+
+def stopped(state: DeskState, item: p.PlanItemMsg) -> bool:
+    target = state.store.get(item.venue, item.target_id)
+    return target is not None and target.state is State.STOPPED
+
+
+async def test_a_consoles_start_of_a_halted_target_goes_as_its_role_allows(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with (
+        running_hub(desk_server, sim, tmp_path) as desk,
+        desk_console(desk_server, "alice") as (a_state, a_control),
+        desk_console(desk_server, "bob") as (b_state, b_control),
+    ):
+        kill = await a_control.dispatch(
+            a_control.plan_kill(KillScope(), clear_leaves_behind=False).plan
+        )
+        items = [p.PlanItemMsg.of(r.item) for r in kill.results.values()]
+        for item in items[:3]:
+            await until(b_state, partial(stopped, b_state, item), "the kill in bob's picture")
+
+        def start(item: p.PlanItemMsg) -> Plan:
+            target = b_state.store.get(item.venue, item.target_id)
+            assert target is not None
+            return Plan((PlanItem.for_target(target, Action(ActionKind.START)),), "Start one")
+
+        # A trader's key press: the hub refuses it in words; nothing was sent.
+        with pytest.raises(DeskUnavailable, match="halted by a kill"):
+            await b_control.dispatch(start(items[0]))
+        # An admin's goes as rearm and runs.
+        done = await a_control.dispatch(start(items[0]))
+        assert [r.outcome.kind.value for r in done.results.values()] == ["applied"]
+        # With two-person re-arm on, it is posted; a port given no role (a CLI's) asks
+        # the server what it may do, and goes the same way.
+        desk.hub.gate.approval = True
+        with pytest.raises(RearmPending, match="another operator approves"):
+            await a_control.dispatch(start(items[1]))
+        cli_port = DeskControl(a_state, "alice")
+        with pytest.raises(RearmPending):
+            await cli_port.dispatch(start(items[2]))
+        assert cli_port.role is Role.ADMIN and len(desk.hub.gate.pending) == 2
