@@ -153,14 +153,23 @@ class PagedList(Generic[Row]):
     ) -> list[Target]:
         """Every target, or :class:`Incomplete` with those read before it stopped."""
         self.skipped, self.pages_read = [], 1
-        first = await fetch(1)
+        mapped: dict[int, list[tuple[Row, Target]]] = {}
+
+        async def fetch_and_map(number: int) -> Page[Row]:
+            """A page, mapped to targets as it arrives: the mapping of a 6,000-row list
+            is spread over 60 page callbacks instead of holding the loop at the end."""
+            page = await fetch(number)
+            mapped[number] = self._map(page)
+            return page
+
+        first = await fetch_and_map(1)
         pages = [first]
         total = first.total_pages
         if total is None:  # no pagination block: read on until a short page
-            problem = await self._read_on(fetch, pages, allowance, room)
+            problem = await self._read_on(fetch_and_map, pages, allowance, room)
         else:
-            problem = await self._read_rest(fetch, pages, total, allowance, room)
-        targets, cap_problem = self._targets(pages)
+            problem = await self._read_rest(fetch_and_map, pages, total, allowance, room)
+        targets, cap_problem = self._targets(pages, mapped)
         for page in pages:
             self.skipped += page.skipped
         problem = problem or cap_problem
@@ -265,26 +274,36 @@ class PagedList(Generic[Row]):
             f"not advance)"
         )
 
-    def _targets(self, pages: list[Page[Row]]) -> tuple[list[Target], str | None]:
-        """The pages' rows as targets (one per id), at most ``max_targets`` of them."""
+    def _map(self, page: Page[Row]) -> list[tuple[Row, Target]]:
+        """A page's rows with their targets, confirmed now; a row identical to the one
+        read last time keeps its target (re-confirmed)."""
         now = time.time()
         cached = self._cache
+        out: list[tuple[Row, Target]] = []
+        for row in page.rows:
+            hit = cached.get(row["id"])
+            if hit is not None and hit[0] == row:
+                old = hit[1]
+                target = Target(old.venue, old.kind, old.id, old.name, old.state,
+                                old.raw_status, old.attrs, now)  # fmt: skip
+            else:
+                target = self.to_target(row, now)
+            out.append((row, target))
+        return out
+
+    def _targets(
+        self, pages: list[Page[Row]], mapped: Mapping[int, list[tuple[Row, Target]]]
+    ) -> tuple[list[Target], str | None]:
+        """The pages' targets (one per id, in page order), at most ``max_targets``."""
         fresh: dict[str, tuple[Row, Target]] = {}
         seen: dict[str, Target] = {}
         problem = None
         for page in pages:
-            for row in page.rows:
+            for row, target in mapped[page.number]:
                 target_id = row["id"]
                 if target_id not in seen and len(seen) >= self.max_targets:
                     problem = self._too_many()
                     break
-                hit = cached.get(target_id)
-                if hit is not None and hit[0] == row:
-                    old = hit[1]
-                    target = Target(old.venue, old.kind, old.id, old.name, old.state,
-                                    old.raw_status, old.attrs, now)  # fmt: skip
-                else:
-                    target = self.to_target(row, now)
                 seen[target_id] = target
                 fresh[target_id] = (row, target)
             if problem is not None:
