@@ -8,11 +8,13 @@ The hub calls :class:`Gate` on every command (``Hub._on_command``) and on every 
   command subject that is not (a JetStream consumer replaying a stream into
   ``desk.P.cmd.bob.checkin``, a reply aimed at another operator's inbox) is dropped
   unanswered and journaled as a ``note`` (``refused <verb>``).
-- **What the kills halted.** Every target a kill acted on (whatever its outcome: a kill
-  that could not say whether it stopped a target has not cleared it) stays *halted*
-  until a resume or start of it is applied. The hub knows them from its journal: a
-  ``note`` row (action ``kill``) names each kill's batch when its first result comes in,
-  and the outcome rows say the rest, so a restarted hub knows them again.
+- **What the kills halted.** Every target a kill plans to halt (whatever comes of it: a
+  kill that could not say whether it stopped a target has not cleared it) stays
+  *halted* until a resume or start of it is applied. Every kill counts, an operator's
+  or the automation's (the dispatcher's ``before_calls`` passes here before a plan's
+  first call). The hub knows them from its journal: a ``note`` row (action ``kill``)
+  names each kill's batch, its intent rows the targets, the outcome rows the re-arms,
+  so a restarted or standby hub knows them again.
 - **Re-arming is ``rearm``'s.** A ``dispatch`` that resumes or starts a halted target is
   refused in words and journaled (``refused dispatch``): the server lets only an admin
   publish ``rearm`` (:mod:`console.desk.roles`). A ``rearm`` plan holds resumes and
@@ -38,7 +40,7 @@ from typing import TYPE_CHECKING, Literal
 
 from nats.aio.msg import Msg as NatsMsg
 
-from console.core.dispatcher import ItemResult, Plan, PlanItem
+from console.core.dispatcher import ItemResult, Plan, PlanItem, Report
 from console.core.journal import Journal, now_ms
 from console.core.model import ActionKind, OutcomeKind
 from console.core.operator import Operator
@@ -131,12 +133,14 @@ class Halts:
         halts.kills = {
             e.batch_id for e in journal.entries(kind="note") if e.action == KILL_NOTE and e.batch_id
         }
-        if halts.kills:
-            for e in journal.entries(kind="outcome"):
-                halts.apply((e.venue, e.target_id), e.action, e.outcome, e.batch_id)
+        if halts.kills:  # a kill's intents halt (sent or not), an applied re-arm clears
+            for e in journal.entries():
+                if e.kind == "intent" or (e.kind == "outcome" and e.action in ARMING):
+                    halts.apply((e.venue, e.target_id), e.action, e.outcome, e.batch_id)
         return halts
 
     def apply(self, key: Key, action: str, outcome: str | None, batch: str | None) -> None:
+        """An intent (``outcome`` None) or an outcome of ``action`` on ``key``."""
         if batch in self.kills and action in HALTING:
             self.targets[key] = batch or ""
         elif action in ARMING and outcome in _OK:
@@ -158,27 +162,60 @@ class Gate:
         self.halts = Halts.from_journal(self.journal)
         self.pending: dict[str, RearmMsg] = {}
         self._plans: dict[str, Plan] = {}
+        # Every plan the dispatcher runs passes here before its first call (the
+        # automation's too): a kill's targets are halted however it was started.
+        dispatcher = hub.session.dispatcher
+        hub_before_calls = dispatcher.before_calls
+
+        async def before_calls() -> None:
+            self.plan_starting(dispatcher.running)
+            if hub_before_calls is not None:
+                await hub_before_calls()
+
+        dispatcher.before_calls = before_calls
 
     # ----- hooks ------------------------------------------------------------------------
     def bound(self, msg: NatsMsg) -> bool:
-        """Is ``msg`` a request from its subject's user's own inbox? Journal it if not."""
+        """Is ``msg`` a request from its subject's user's own inbox? Journal it if not
+        (its verb as the subject names it, known or not)."""
+        prefix = f"{p.root(self.hub.profile)}.cmd."
+        user, _, verb = msg.subject.removeprefix(prefix).partition(".")
         try:
-            user, verb = p.parse_command_subject(self.hub.profile, msg.subject)
+            p.token(user)
         except p.ProtocolError:
-            return True  # not a command: the hub refuses it in words
+            return True  # not a command subject: the hub refuses it in words
         if msg.reply and replies_to(user, msg.reply):
             return True
-        self._note(user, f"refused {verb.value}",
+        self._note(user, f"refused {verb[:40] or '?'}",
                    "not a request from the user's own inbox: dropped unanswered",
-                   {"subject": msg.subject, "reply": msg.reply or ""})  # fmt: skip
+                   {"subject": msg.subject[:200], "reply": (msg.reply or "")[:200]})  # fmt: skip
         return False
+
+    def plan_starting(self, report: Report | None) -> None:
+        """The dispatcher is about to send ``report``'s plan (its intents are journaled):
+        a kill's targets are halted from now on, whoever runs it (an operator, the
+        automation's dead-man timer). Called from the dispatcher's ``before_calls``
+        (:class:`Gate` wraps the hub's)."""
+        if report is not None and report.plan.scope == "kill":
+            self._kill_seen(report.batch_id)
+            for item in report.plan.items:
+                self.halts.apply((item.venue, item.target_id), item.action.kind.value, None,
+                                 report.batch_id)  # fmt: skip
+
+    def _kill_seen(self, batch: str) -> None:
+        """Name ``batch`` a kill in the journal, once (a restarted hub reads it there)."""
+        if batch in self.halts.kills:
+            return
+        self.halts.kills.add(batch)
+        intents = self.journal.entries(batch_id=batch, kind="intent", limit=1)
+        who = intents[0].operator if intents else "?"
+        self._note(who, KILL_NOTE, "the kill's targets need a re-arm to trade again", {},
+                   batch=batch)  # fmt: skip
 
     def observe(self, op: Operator, batch: str, result: ItemResult, *, kill: bool) -> None:
         """A result of ``batch`` (``kill``: the running kill's) as it comes in."""
-        if kill and batch not in self.halts.kills:
-            self.halts.kills.add(batch)
-            self._note(op.user, KILL_NOTE, "the kill's targets need a re-arm to trade again",
-                       {}, batch=batch)  # fmt: skip
+        if kill:
+            self._kill_seen(batch)
         item = result.item
         self.halts.apply((item.venue, item.target_id), item.action.kind.value,
                          result.outcome.kind.value, batch)  # fmt: skip

@@ -18,8 +18,9 @@ from nats.aio.subscription import Subscription
 from nats.js.kv import KeyValue
 
 from console.core.dispatcher import Plan, PlanItem
-from console.core.kill import KillScope
+from console.core.kill import KillScope, build_kill_plan
 from console.core.model import Action, ActionKind, State
+from console.core.operator import Operator
 from console.desk import protocol as p
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
@@ -304,3 +305,24 @@ async def test_a_consoles_start_of_a_halted_target_goes_as_its_role_allows(
         with pytest.raises(RearmPending):
             await cli_port.dispatch(start(items[2]))
         assert cli_port.role is Role.ADMIN and len(desk.hub.gate.pending) == 2
+
+
+async def test_the_automations_kill_halts_its_targets_too(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(desk_server, sim, tmp_path) as desk:
+        bob = await connect(desk_server, "bob")
+        try:
+            session = desk.session
+            kill = build_kill_plan(session.store, session.clients, reason="dead-man")
+            deadman = Operator("deadman:desk", "hub-host")
+            report = await session.dispatcher.run(kill.plan, operator=deadman)  # as automation
+            item = p.PlanItemMsg.of(next(iter(report.results.values())).item)
+            assert (item.venue, item.target_id) in desk.hub.gate.halts.targets
+            notes = [n for n in session.journal.entries(kind="note") if n.action == "kill"]
+            assert [(n.operator, n.batch_id) for n in notes] == [("deadman:desk", report.batch_id)]
+            reply = await request(bob, "bob", p.Verb.DISPATCH,
+                                  p.DispatchRequest(plan=start_msg(item)))  # fmt: skip
+            assert reply.refused is not None and "halted by a kill" in reply.refused
+        finally:
+            await bob.close()
