@@ -32,10 +32,12 @@ from console.core.session import Session
 from console.desk import connect as desk_connect
 from console.desk.hub import Hub, HubRunning
 from console.desk.roles import HUB_USER
+from console.desk.takeover import JournalDiverged
 from console.desk.verbs import checkins_for
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
 EXIT_HUB_RUNNING = 12  # another hub serves this profile on this NATS; this one did not start
+EXIT_LEASE_LOST = 13  # this hub served, then lost the profile's lease to another hub
 URL_ENV = "TRADING_CONSOLE_DESK"
 PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
 FIRST_CONNECT_S = 10.0
@@ -59,6 +61,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                      help=f"NATS server or cluster (default: ${URL_ENV})")  # fmt: skip
     hub.add_argument("--creds", metavar="FILE", help="NATS credentials file (JWT and nkey seed)")
     hub.add_argument("--user", help=f"NATS user (its password in ${PASSWORD_ENV})")
+    hub.add_argument("--standby", action="store_true",
+                     help="while another hub serves the profile, wait and take over when its "
+                     "lease expires (without --standby: exit 12)")  # fmt: skip
 
 
 def connect_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -86,7 +91,8 @@ def run(
         _err(str(exc))
         return EXIT_USAGE
     log_to_stderr()
-    return asyncio.run(serve(profile, url, auth, session_for, automation))
+    return asyncio.run(serve(profile, url, auth, session_for, automation,
+                             standby=bool(getattr(args, "standby", False))))  # fmt: skip
 
 
 async def serve(
@@ -95,6 +101,8 @@ async def serve(
     auth: dict[str, Any],
     session_for: SessionFor,
     automation: AutomationFor,
+    *,
+    standby: bool = False,
 ) -> int:
     hubs: list[Hub] = []
 
@@ -127,35 +135,77 @@ async def serve(
     except Exception as exc:
         _err(f"cannot reach NATS at {_safe(url)}: {exc or type(exc).__name__}")
         return EXIT_FAILED
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        while True:  # a standby that lost the lease again stands by again
+            code = await _serve_once(profile, url, nc, hubs, stop, session_for, automation,
+                                     standby=standby)  # fmt: skip
+            if code is not None:
+                break
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await nc.drain()
+    _log.info("hub of profile %s stopped", profile.name)
+    return code
+
+
+async def _serve_once(
+    profile: Profile,
+    url: str,
+    nc: NATS,
+    hubs: list[Hub],
+    stop: asyncio.Event,
+    session_for: SessionFor,
+    automation: AutomationFor,
+    *,
+    standby: bool,
+) -> int | None:
+    """One hub's life: take the lease (or wait for it), serve until a signal (exit 0) or
+    until the lease is lost (None with ``standby``: stand by again; else exit 13)."""
     session = session_for(profile)
     runner, _alerter, problems = automation(profile, session)
     for problem in problems:
         _log.warning("%s", problem)
     hub = Hub(session, nc, runner=runner, checkins=checkins_for(profile.journal_path, profile.name))
-    hubs.append(hub)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    code = EXIT_OK
+    hubs[:] = [hub]
     try:
+        if standby:
+            _log.info("hub of profile %s: standing by; it takes over when the serving "
+                      "hub's lease expires", profile.name)  # fmt: skip
+        started = asyncio.ensure_future(hub.start(standby=standby))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((started, stopped), return_when=asyncio.FIRST_COMPLETED)
+        if not started.done():
+            started.cancel()
+            return EXIT_OK  # a signal while standing by
+        stopped.cancel()
         try:
-            await hub.start()
+            started.result()
         except HubRunning as exc:
+            _err(f"{exc} (start it with --standby to take over when that one stops)")
+            return EXIT_HUB_RUNNING
+        except JournalDiverged as exc:
             _err(str(exc))
-            code = EXIT_HUB_RUNNING
-            return code
+            return EXIT_FAILED
         _log.info("hub of profile %s serving on %s (%d venue(s))", profile.name, _safe(url),
                   len(session.venues))  # fmt: skip
-        await stop.wait()
+        lost = asyncio.ensure_future(hub.lease.lost.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((lost, stopped), return_when=asyncio.FIRST_COMPLETED)
+        lost.cancel()
+        stopped.cancel()
+        if stop.is_set():
+            return EXIT_OK
+        _err(f"hub of profile {profile.name}: {hub.why_not_serving()}; "
+             + ("standing by again" if standby else "it stopped"))  # fmt: skip
+        return None if standby else EXIT_LEASE_LOST
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
         await hub.aclose()
         await session.aclose()
-        await nc.drain()
-    _log.info("hub of profile %s stopped", profile.name)
-    return code
 
 
 def _safe(url: str) -> str:

@@ -158,8 +158,7 @@ class Hub:
         await self.tick(acked=True)  # the whole state stored, before anyone is told
         if self.took_over is not None:  # the last holder died: nobody else will look
             await self._took_over(copied)
-        self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
-        self._sub = await self.nc.subscribe(f"{p.root(self.profile)}.cmd.*.*", cb=self._on_command)
+        await self._subscribe()
         await self.nc.flush()
         self._tasks_started = True
         self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
@@ -176,10 +175,7 @@ class Hub:
         self._stop.set()
         for task in list(self._plan_tasks):
             task.cancel()
-        for sub in (self._sub, self._who):
-            if sub is not None:
-                with contextlib.suppress(Exception):
-                    await sub.unsubscribe()
+        await self._unsubscribe()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -220,15 +216,30 @@ class Hub:
             return
         for task in list(self._plan_tasks):
             task.cancel()
+        self._spawn(self._unsubscribe(), "hub:unsubscribe")  # the serving hub answers
         self._activity(Operator(user="hub", host=self.host),
                        f"this hub stopped dispatching: {why}")  # fmt: skip
 
+    async def _subscribe(self) -> None:
+        """Answer who serves and the operators' commands (only while serving)."""
+        self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
+        self._sub = await self.nc.subscribe(f"{p.root(self.profile)}.cmd.*.*", cb=self._on_command)
+
+    async def _unsubscribe(self) -> None:
+        subs, self._sub, self._who = (self._sub, self._who), None, None
+        for sub in subs:
+            if sub is not None:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+
     async def _verify_own(self) -> None:
+        if self._sub is None:
+            await self._subscribe()
         verified = await verify_interrupted(self.session)
         if verified:
             self._activity(Operator(user="hub", host=self.host), summary(verified))
 
-    def _not_serving(self) -> str:
+    def why_not_serving(self) -> str:
         lease = self.lease
         if lease.lost.is_set():
             why = f"this hub lost the desk's lease to {describe(lease.lost_to)}"
@@ -240,7 +251,7 @@ class Hub:
         """A plan's intents into the journal stream before its first call (a standby that
         takes over sees every call that may have been sent); NotServing when not."""
         if not self.serving:
-            raise NotServing(self._not_serving())
+            raise NotServing(self.why_not_serving())
         try:
             async with asyncio.timeout(BEFORE_CALLS_S):
                 await self.mirror_journal()
@@ -248,7 +259,7 @@ class Hub:
             raise NotServing(f"the journal stream did not take the plan's intents "
                              f"({type(exc).__name__}: {exc})") from None  # fmt: skip
         if not self.serving:
-            raise NotServing(self._not_serving())
+            raise NotServing(self.why_not_serving())
 
     def resync(self) -> None:
         """Publish the whole state again at the next tick (after a NATS reconnect)."""
@@ -286,7 +297,8 @@ class Hub:
         await self._ensure_streams()
         for name, client in self.session.clients.items():
             await self._store(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
-        (self._mirrored, self._stream_seq), self._since_ms = await self._last_mirrored(), 0
+        async with self._mirror_lock:  # never between a mirrored row and its position
+            (self._mirrored, self._stream_seq), self._since_ms = await self._last_mirrored(), 0
 
     async def _ensure_streams(self) -> None:
         await self.js.create_key_value(bucket=self._bucket, history=1)
@@ -445,6 +457,8 @@ class Hub:
         run the plan in the background; a slow verb is answered when it is done."""
         if not self.gate.bound(msg):  # not a request from its user's own inbox
             return
+        if not self.serving:
+            return  # unanswered: the hub that serves answers (or NATS says nobody does)
         try:
             user, verb = p.parse_command_subject(self.profile, msg.subject)
             request = p.REQUESTS[verb].decode(msg.data)
@@ -469,7 +483,7 @@ class Hub:
         self, op: Operator, plan: Plan, batch_id: str | None, *, kill: bool
     ) -> p.CommandReply:
         if not self.serving:
-            return p.CommandReply(refused=self._not_serving())
+            return p.CommandReply(refused=self.why_not_serving())
         if kill and self._kill is not None:
             self._activity(op, f"kill — joined the kill running ({self._kill[:8]})", self._kill)
             return p.CommandReply(batch_id=self._kill, joined=True)
@@ -501,6 +515,7 @@ class Hub:
     async def _run_plan(
         self, op: Operator, plan: Plan, batch: str, *, kill: bool, lock: KillLock | None
     ) -> None:
+        got: dict[tuple[str, str], ItemResult] = {}
         try:
             async with self._plan_lock:
                 while self.session.dispatcher.busy:  # noqa: ASYNC110 (the dispatcher has no end event)
@@ -511,6 +526,7 @@ class Hub:
                 self._activity(op, f"{plan.title} — started ({len(plan)} targets)", batch)
 
                 def on_result(result: ItemResult) -> None:
+                    got[(result.item.venue, result.item.target_id)] = result
                     self._result(op, batch, result)
 
                 report = await self.session.dispatcher.run(
@@ -520,8 +536,7 @@ class Hub:
         except NotServing as exc:  # before any call: every intent of the batch says so
             self._not_sent(op, plan, batch, str(exc))
         except asyncio.CancelledError:
-            self._activity(op, f"{plan.title} — stopped: this hub no longer serves the desk; "
-                               "calls cut short are verified by the hub that does", batch)  # fmt: skip
+            self._cut_short(op, plan, batch, got)
             raise
         except Exception as exc:  # the plan's own faults are outcomes; this is a bug
             log.exception("plan %s failed", batch)
@@ -536,6 +551,21 @@ class Hub:
                 await self._delete(p.RUNNING_KEY)
             with contextlib.suppress(Exception):
                 await self.mirror_journal()
+
+    def _cut_short(
+        self, op: Operator, plan: Plan, batch: str, got: dict[tuple[str, str], ItemResult]
+    ) -> None:
+        """The plan was stopped mid-way (this hub no longer serves): its report says what
+        came back and which calls are uncertain, so no console waits for it in vain."""
+        report = Report(plan, batch, now_ms())
+        uncertain = Outcome(OutcomeKind.UNCERTAIN, "cut short: this hub stopped dispatching "
+                            "(it no longer holds the desk's lease); the hub that serves "
+                            "verifies it by re-reading, never by sending it again")  # fmt: skip
+        for item in plan.items:
+            key = (item.venue, item.target_id)
+            report.results[key] = got.get(key) or ItemResult(item, uncertain)
+        report.finished_ms = now_ms()
+        self._report(op, report)
 
     def _not_sent(self, op: Operator, plan: Plan, batch: str, why: str) -> None:
         """Close the batch's intents as not sent (no call left this hub) and report it."""

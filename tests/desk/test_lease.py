@@ -1,0 +1,128 @@
+"""One hub per profile by a lease in the profile's bucket: two hubs started at once →
+exactly one serves; a released lease goes to a standby at once; a lease left by a dead
+hub is taken over once it is not renewed; a hub whose lease another took stops at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import pytest
+from nats.errors import NoRespondersError
+
+from console.core.dispatcher import Plan, PlanItem
+from console.core.model import Action, ActionKind, State
+from console.core.session import Session
+from console.desk import protocol as p
+from console.desk.hub import Hub, HubRunning
+from console.desk.lease import Lease
+from console.desk.local_server import HUB_USER, LocalNats
+from console.sim.server import SimServer
+from tests.desk.support import PROFILE, connect, make_session, request
+
+TTL_S = 1.0  # short, so a test that waits out a dead hub's lease does not wait long
+
+
+@asynccontextmanager
+async def unstarted_hubs(
+    server: LocalNats, sim: SimServer, tmp_path: Path, n: int
+) -> AsyncIterator[list[Hub]]:
+    """``n`` hubs of the profile, each with its own session, journal and connection."""
+    async with AsyncExitStack() as stack:
+        hubs: list[Hub] = []
+        for i in range(n):
+            session: Session = make_session(sim, tmp_path / f"hub{i}", ("x3algo",))
+            nc = await connect(server, HUB_USER)
+            hub = Hub(session, nc, lease_ttl_s=TTL_S)
+            stack.push_async_callback(nc.close)
+            stack.push_async_callback(session.aclose)
+            stack.push_async_callback(hub.aclose)
+            hubs.append(hub)
+        yield hubs
+
+
+async def lease_holder(server: LocalNats) -> p.HubBeat:
+    nc = await connect(server, "alice")
+    try:
+        kv = await nc.jetstream().key_value(p.bucket(PROFILE))
+        entry = await kv.get(p.LEASE_KEY)
+        beat: p.HubBeat = p.HubBeat.decode(entry.value or b"")
+        return beat
+    finally:
+        await nc.close()
+
+
+async def test_two_hubs_started_at_once_exactly_one_serves(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with unstarted_hubs(nats_server, sim, tmp_path, 2) as hubs:
+        results = await asyncio.gather(*(h.start() for h in hubs), return_exceptions=True)
+        refused = [r for r in results if isinstance(r, HubRunning)]
+        assert len(refused) == 1 and results.count(None) == 1, results
+        assert "another hub serves profile 'sim'" in str(refused[0])
+        [serving] = [h for h, r in zip(hubs, results, strict=True) if r is None]
+        assert serving.serving and not next(h for h in hubs if h is not serving).serving
+        assert (await lease_holder(nats_server)).hub_id == serving.hub_id
+
+
+async def test_a_released_lease_goes_to_the_standby_at_once(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with unstarted_hubs(nats_server, sim, tmp_path, 2) as (first, standby):
+        await first.start()
+        waiting = asyncio.ensure_future(standby.start(standby=True))
+        await first.aclose()  # a clean stop deletes the lease
+        await asyncio.wait_for(waiting, 60)
+        assert standby.serving and standby.took_over is None  # free, not taken over
+        assert (await lease_holder(nats_server)).hub_id == standby.hub_id
+
+
+async def test_a_dead_hubs_lease_is_taken_over_once_nobody_renews_it(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    nc = await connect(nats_server, HUB_USER)
+    try:  # a hub that died holding the lease: the key is there, nobody renews it
+        dead = p.HubBeat(hub_id="d" * 32, profile=PROFILE, ts=0.0, seq=0, state_seq=0,
+                         host="dead-host")  # fmt: skip
+        assert await Lease(nc.jetstream(), dead).try_create()
+    finally:
+        await nc.close()
+    async with unstarted_hubs(nats_server, sim, tmp_path, 1) as [hub]:
+        await asyncio.wait_for(hub.start(), 60)  # not a standby: it still takes a dead lease
+        assert hub.serving and hub.took_over is not None
+        assert hub.took_over.host == "dead-host"
+
+
+async def test_a_hub_whose_lease_another_took_stops_dispatching_and_says_so(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with unstarted_hubs(nats_server, sim, tmp_path, 1) as [hub]:
+        await hub.start()
+        nc = await connect(nats_server, HUB_USER)
+        alice = await connect(nats_server, "alice")
+        try:
+            activity = await alice.subscribe(p.activity_subject(PROFILE))
+            kv = await nc.jetstream().key_value(p.bucket(PROFILE))
+            other = p.HubBeat(hub_id="e" * 32, profile=PROFILE, ts=0.0, seq=0, state_seq=0,
+                              host="other-host")  # fmt: skip
+            await kv.put(p.LEASE_KEY, other.encode())  # another hub wrote the lease
+            await asyncio.wait_for(hub.lease.lost.wait(), 30)
+            assert not hub.serving
+            target = next(t for t in hub.session.store.all_targets() if t.state is State.RUNNING)
+            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
+            with pytest.raises(NoRespondersError):  # it no longer answers: nothing is sent
+                await request(alice, "alice", p.Verb.DISPATCH,
+                              p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
+            assert hub.why_not_serving().startswith("this hub lost the desk's lease to other-host")
+            async with asyncio.timeout(30):
+                while True:
+                    line = p.ActivityMsg.decode((await activity.next_msg(timeout=30)).data)
+                    if "stopped dispatching" in line.text:
+                        break
+            assert "taken by other-host" in line.text
+        finally:
+            await alice.close()
+            await nc.close()
+        assert not hub.session.journal.entries()  # nothing was journaled, nothing sent
