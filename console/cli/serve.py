@@ -78,10 +78,14 @@ def run(profile: Profile, args: argparse.Namespace) -> int:
     server = ConsoleServer(session, host=args.host, port=args.port,
                            title=f"{profile.label} · trading-console", public_url=args.public_url)  # fmt: skip
 
+    local = desk_link.read_local(profile)
+    users = (f"; the local desk's users and passwords are in {desk_link.local_desk_file(profile)}"
+             if local is not None and local.get("url") == url else "")  # fmt: skip
+
     def ready(page: str) -> None:
-        print(f"trading-console: serving on {page} (desk {desk_link.safe_url(url)}, profile {profile.name}); "
-              "each browser logs in as its NATS user, read-only until armed. Ctrl+C stops.",
-              flush=True)  # fmt: skip
+        print(f"trading-console: serving on {page} (desk {desk_link.safe_url(url)}, profile "
+              f"{profile.name}); each browser logs in as its NATS user, read-only until armed"
+              f"{users}. Ctrl+C stops.", flush=True)  # fmt: skip
 
     try:
         asyncio.run(server.run(ready))

@@ -87,7 +87,8 @@ class LoginApp(App[Attached | None]):
     def action_next_or_log_in(self) -> None:
         user = self.query_one("#user", Input)
         if self.focused is user and not self.query_one("#password", Input).value:
-            self.query_one("#password", Input).focus()
+            # At once (Widget.focus waits for the queue, where the next keys already are).
+            self.screen.set_focus(self.query_one("#password", Input))
             return
         self.attempt()
 

@@ -12,6 +12,7 @@ keeps that and adds:
 - a websocket from a page of another origin is refused (any web page could otherwise
   open one to a loopback port), and, bound to loopback, a request whose Host is not a
   loopback name (DNS rebinding);
+- the page loads nothing from another host (textual-serve's asks Google for its font);
 - ``--port 0`` binds a free port; the address is printed once it is bound.
 """
 
@@ -25,6 +26,7 @@ import shlex
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -38,6 +40,9 @@ KEPT_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "PYTHONPA
 """What a session keeps of the server's environment (plus ``LC_*`` and ``XDG_*``)."""
 SERVED_ENV = ("TERM_PROGRAM", "TERM_PROGRAM_VERSION", "COLUMNS", "ROWS")
 """What textual-serve sets for a session (with ``TEXTUAL*``): the terminal it gets."""
+
+TEMPLATES = Path(__file__).with_name("templates")
+"""textual-serve's page, with its font served from here instead of Google's."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,7 +76,7 @@ class ConsoleServer(Server):
     def __init__(self, session: Sequence[str], *, host: str, port: int, title: str,
                  public_url: str | None = None) -> None:  # fmt: skip
         super().__init__(shlex.join(session), host=host, port=port, title=title,
-                         public_url=public_url)  # fmt: skip
+                         public_url=public_url, templates_path=TEMPLATES)  # fmt: skip
         self.session = list(session)
         self.fixed_url = public_url is not None
         self.bound: tuple[str, int] | None = None

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -51,7 +52,9 @@ def is_loopback_url(url: str) -> bool:
 class Received:
     """Every byte the page's websocket received, and waits on what it says."""
 
-    def __init__(self) -> None:
+    def __init__(self, dump: Path) -> None:
+        self.dump = dump
+        """Where everything received is written when a wait fails."""
         self.data = bytearray()
         self._more = asyncio.Event()
 
@@ -72,6 +75,8 @@ class Received:
                     self._more.clear()
                     await self._more.wait()
         except TimeoutError:
+            self.dump.write_text(self.text())
             tail = self.text(since)[-2000:]
-            raise AssertionError(f"the page never showed {what}; it last got:\n{tail}") from None
+            raise AssertionError(f"the page never showed {what} (all it got: {self.dump}); "
+                                 f"it last got:\n{tail}") from None  # fmt: skip
         return text

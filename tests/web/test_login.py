@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from console.core.session import SessionOptions
@@ -49,3 +50,16 @@ async def test_a_user_that_cannot_be_a_subject_token_is_not_sent(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.refusals == ["Type your NATS user (letters, digits, _ and -)."]
+
+
+async def test_keys_typed_at_once_after_enter_go_to_the_password(nats_server: LocalNats) -> None:
+    """A browser sends keys as fast as they are typed (or pasted): the ones after the
+    user's Enter are the password's, whenever the app gets to them."""
+    app = LoginApp(nats_server.url, SessionOptions(profile=PROFILE, label="SIM"), host="here")
+    async with app.run_test() as pilot:
+        for char in "alice\rpw-1":  # all queued before the app handles the first
+            key = "enter" if char == "\r" else ("minus" if char == "-" else char)
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        assert app.query_one("#user", Input).value == "alice"
+        assert app.query_one("#password", Input).value == "pw-1"

@@ -106,14 +106,17 @@ async def test_a_browser_logs_in_sees_the_five_panels_arms_and_stops_an_algorith
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=launch_args())
             page = await browser.new_page(viewport={"width": 1700, "height": 1000})
 
-            async def loopback_only(route: Route) -> None:  # the page asks Google for a font
+            elsewhere: list[str] = []
+
+            async def loopback_only(route: Route) -> None:  # and the page asks nothing else
                 if is_loopback_url(route.request.url):
                     await route.continue_()
                 else:
+                    elsewhere.append(route.request.url)
                     await route.abort()
 
             await page.route("**/*", loopback_only)
-            screen = Received()
+            screen = Received(tmp_path / "page.txt")
             page.on("websocket", lambda ws: ws.on("framereceived", screen.frame))
             await page.goto(f"{url}/?fontsize=10")
             await screen.wait_for(lambda s: "Log in as your NATS user" in s, what="the login")
@@ -140,7 +143,10 @@ async def test_a_browser_logs_in_sees_the_five_panels_arms_and_stops_an_algorith
             await page.keyboard.press("a")
             await screen.wait_for(lambda s: "ARMED" in s, since=mark, what="armed")
 
+            mark = len(screen.data)
             await page.keyboard.press("2")  # the algorithms (the cursor on the first row)
+            await screen.wait_for(lambda s: re.search(r"x3algo \w+ · updated \d+ s ago · \d+ rows", s)
+                                  is not None, since=mark, what="the algorithms' table")  # fmt: skip
             mark = len(screen.data)
             await page.keyboard.press("X")
             modal = await screen.wait_for(lambda s: re.search(r"Stop algorithm .+? on x3algo", s)
@@ -151,6 +157,10 @@ async def test_a_browser_logs_in_sees_the_five_panels_arms_and_stops_an_algorith
             await page.keyboard.press("y")
             await screen.wait_for(lambda s: "verified" in s, since=mark, what="a verified stop")
             await browser.close()
+        assert elsewhere == [], "the page asked another host"
+        # The tab gone, its session ends (and leaves the desk): no process left behind.
+        await asyncio.to_thread(sessions[0].wait, 30)  # (not serve's child: no exit code)
+        assert not sessions[0].is_running()
 
         world = sim.vendors["x3algo"].world
         assert isinstance(world, X3AlgoWorld)
