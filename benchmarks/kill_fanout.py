@@ -513,7 +513,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7, help="console and floor runs each")
     parser.add_argument("--rate-scale", type=float, default=0.02, help="rate window scale, part 3")
     args = parser.parse_args()
-    frozen = ("--frozen-at", "2026-11-21T12:00:00Z")  # same seed + same clock = same ids
+    # Same seed + same clock = same ids. Each simulator keeps its venues' login sessions
+    # beside its own profile: an x3algo session file in the user's state folder may hold
+    # a token from another simulator (an earlier run, another benchmark) on a reused port.
+    frozen = ("--frozen-at", "2026-11-21T12:00:00Z", "--state-beside")
     off = ("--still", "--seed", "1", "--scale", str(args.scale), "--no-rate-limits", *frozen)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
