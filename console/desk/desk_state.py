@@ -97,6 +97,8 @@ class DeskState:
         self.owns_connection = False
         """Close the NATS connection in :meth:`aclose` (``open_desk`` opened it)."""
         self._venue_msgs: list[p.VenueMsg] = []
+        self._venue_listeners: list[Callable[[list[str]], None]] = []
+        self._attached = False
         self._down_since = 0.0
         self._heard = 0.0  # clock() when the hub last beat (or answered)
 
@@ -188,19 +190,40 @@ class DeskState:
                 await self._beat_heard.wait()
         await self.read_bucket()
         await self._until_venues_known()
-        self._clients = planning_clients(self._venue_msgs, self._settings)
-        self._store.blind_venues = frozenset(
-            n for n, c in self._clients.items() if not c.capabilities.reports_pause_state
-        )
+        self._build_clients()
         self._arm_deadline()
-        if self.hub is None:
+        if self.hub is None and not self._venue_msgs:
+            self.mark_down(f"no hub serves profile {self.profile} yet")
+        elif self.hub is None:
             self.mark_down("the hub does not answer (no hub serves this profile)")
         else:
             self._hub_id = self.hub.hub_id
-        self._journal_sub = await self._journal.follow(
-            self.js, on_row=lambda entry: remember_known(self._store, entry)
-        )
+        await self._follow_journal()
+        self._attached = True
         return self
+
+    async def _follow_journal(self) -> None:
+        """Follow the hub's journal stream (once it exists: a hub has served here)."""
+        if self._journal_sub is None:
+            self._journal_sub = await self._journal.follow(
+                self.js, on_row=lambda entry: remember_known(self._store, entry)
+            )
+
+    def _build_clients(self) -> None:
+        """A planning client per venue the hub serves (kept for a venue already known)."""
+        fresh = planning_clients(
+            [v for v in self._venue_msgs if v.name not in self._clients], self._settings
+        )
+        self._clients = {v.name: self._clients.get(v.name) or fresh[v.name]
+                         for v in self._venue_msgs}  # fmt: skip
+        self._store.blind_venues = frozenset(
+            n for n, c in self._clients.items() if not c.capabilities.reports_pause_state
+        )
+
+    def on_venues(self, listener: Callable[[list[str]], None]) -> None:
+        """Call ``listener`` with the venues when the hub's venues change after attach
+        (a console attached before any hub served the profile: its panels are built then)."""
+        self._venue_listeners.append(listener)
 
     async def _until_venues_known(self) -> None:
         """A hub that has just started may not have stored every venue's key yet (its
@@ -251,6 +274,10 @@ class DeskState:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
         self._venue_msgs = list(venues.values())
+        if self._attached and set(venues) - set(self._clients):  # a hub serves them now
+            self._build_clients()
+            for listener in self._venue_listeners:
+                listener(self.venues)
         for name in {*venues, *targets, *self._store.venues()}:
             self._store.snapshot(name, [t.target() for t in targets.get(name, [])])
         self._store.listed.difference_update({*venues, *targets} - {h.venue for h in health})
@@ -311,6 +338,7 @@ class DeskState:
     async def _resync(self) -> None:
         try:
             await self.read_bucket()
+            await self._follow_journal()
         except Exception as exc:
             log.warning("desk state: the bucket could not be read: %s", exc)
             self.mark_down(f"the desk's state cannot be read ({type(exc).__name__})")

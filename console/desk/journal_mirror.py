@@ -54,14 +54,16 @@ class MirrorJournal(Journal):
     ) -> Any:
         """Copy the journal stream from its start (and on), waiting (bounded) until the
         rows already there are in, so the interrupted calls offered at start are the
-        hub's as they stand; ``on_row`` hears each new row. Returns the subscription."""
+        hub's as they stand; ``on_row`` hears each new row. Returns the subscription, or
+        None when there is no journal stream yet (no hub ever served the profile here:
+        follow again once one does)."""
         current = asyncio.Event()
         try:
             info = await js.stream_info(p.journal_stream(self.profile))
             if info.state.messages == 0:
                 current.set()
         except NotFoundError:
-            current.set()
+            return None
 
         async def copy(msg: Any) -> None:
             try:
