@@ -27,8 +27,10 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp_jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
@@ -99,6 +101,20 @@ class ConsoleServer(Server):
             log.warning("refused a websocket from %s (page of another origin)", origin)
             raise web.HTTPForbidden(text="a console session opens from its own page only\n")
         return await handler(request)
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        """textual-serve's page, its URLs from the address the browser used (unless
+        ``--public-url``): a wall screen on the LAN reaches serve by the LAN's name."""
+        base = self.public_url if self.fixed_url else f"{request.scheme}://{request.host}"
+        scheme, rest = base.split(":", 1)
+        static = request.app.router["static"].url_for(filename="/")
+        return {
+            "font_size": _int(request.query.get("fontsize"), 16),
+            "app_websocket_url": f"{'wss' if scheme == 'https' else 'ws'}:{rest}/ws",
+            "config": {"static": {"url": f"{base}{static}".rstrip("/") + "/"}},
+            "application": {"name": self.title},
+        }
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """textual-serve's handler, with :class:`SessionService` and the peer's address."""

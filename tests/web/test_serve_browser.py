@@ -37,6 +37,7 @@ SERVER_SECRET = "server-env-secret-1"
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
+    pytest.mark.timeout(300),  # a browser, a desk and a simulator on a loaded CI machine
     pytest.mark.skipif(playwright_missing() is not None, reason=str(playwright_missing())),
     pytest.mark.skipif(find_binary() is None, reason="nats-server not found (the test extra)"),
 ]

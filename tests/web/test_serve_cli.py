@@ -61,6 +61,9 @@ async def test_the_page_is_served_and_a_websocket_from_another_origin_is_refused
             async with http.get(f"{url}/") as page:
                 assert page.status == 200
                 assert f"ws://127.0.0.1:{port}/ws" in await page.text()
+            # The page's URLs are the ones the browser used (a wall screen's LAN name).
+            async with http.get(f"{url}/", headers={"Host": f"localhost:{port}"}) as page:
+                assert f"ws://localhost:{port}/ws" in await page.text()
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await http.ws_connect(f"{url}/ws", origin="http://127.0.0.1:1")
             assert refused.value.status == 403
