@@ -38,9 +38,8 @@ it: user ``alice`` may publish only ``desk.P.cmd.alice.<verb>`` for the verbs of
 role (:mod:`console.desk.roles`; a production desk configures the same), so the hub
 journals the authenticated user, never a self-declared one. A command must be a
 request whose reply subject is under its user's own inbox (``_INBOX.U.``,
-:mod:`console.desk.connect`); anything else (a message replayed into a command subject
-by a JetStream consumer, a reply aimed at another operator) is refused unanswered and
-journaled as a ``note``. The request's
+:mod:`console.desk.connect`); anything else (a plain publish, a reply aimed at another
+operator) is refused unanswered and journaled as a ``note``. The request's
 ``host``/``ssh_client`` say where the operator sits (shown and journaled as the host
 columns, as the OS reports them locally). Every reply is a :class:`CommandReply`: a
 ``batch_id``, or ``refused`` in words (nothing was sent).

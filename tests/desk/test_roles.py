@@ -15,7 +15,10 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
+from nats.js.api import ConsumerConfig
+from nats.js.client import JetStreamContext
 
+from console.automation.deadman import CheckIns
 from console.cli.main import main
 from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
@@ -61,6 +64,16 @@ class Violations:
         return self.seen[-1]
 
 
+async def acked(js: JetStreamContext, stream: str, consumer: str) -> None:
+    """Until what ``consumer`` delivered is acknowledged (bounded)."""
+    async with asyncio.timeout(10):
+        while True:
+            info = await js.consumer_info(stream, consumer)
+            if info.delivered.consumer_seq and not info.num_ack_pending:
+                return
+            await asyncio.sleep(0.02)  # the server has no event for it: asked again
+
+
 class Spy:
     """Every command subject the server delivers (as the hub's user sees them)."""
 
@@ -71,6 +84,12 @@ class Spy:
     async def on_msg(self, msg: NatsMsg) -> None:
         self.subjects.append(msg.subject)
         self._event.set()
+
+    async def until_any(self, timeout_s: float = 10.0) -> None:
+        async with asyncio.timeout(timeout_s):
+            while not self.subjects:
+                self._event.clear()
+                await self._event.wait()
 
     async def until(self, subject: str, timeout_s: float = 10.0) -> None:
         async with asyncio.timeout(timeout_s):
@@ -262,3 +281,31 @@ def test_desk_config_prints_a_server_config_the_server_accepts(
     assert unset.returncode != 0 and "DESK_HUB_PASSWORD" in unset.stderr  # never a default
     assert main(["desk-config", "--profile", "trading", "--trader", "hub"]) == 2
     assert "the hub's own user" in capsys.readouterr().err
+
+
+async def test_stream_messages_pulled_into_a_command_subject_are_not_commands(
+    desk_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    """JetStream's read API lets an operator pull a stream's messages to any reply
+    subject, another user's command subject included: they reach the hub's command
+    subscription under their stream's subject, and the hub takes none for a command."""
+    checkins = CheckIns(tmp_path / "checkins.json")
+    async with running_hub(desk_server, sim, tmp_path, checkins=checkins) as desk:
+        spy, spying = Spy(), await connect(desk_server, HUB_USER)
+        await spying.subscribe(f"{p.root(PROFILE)}.cmd.>", cb=spy.on_msg)
+        alice = await connect(desk_server, "alice")
+        try:
+            js = alice.jetstream()
+            stream = f"KV_{p.bucket(PROFILE)}"  # the bucket's stream: JSON a checkin parses
+            await js.add_consumer(stream, ConsumerConfig(name="pulled"))  # allowed: a read
+            forged = p.command_subject(PROFILE, "bob", p.Verb.CHECKIN)
+            next_msg = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.pulled"
+            await alice.publish(next_msg, b'{"batch": 1}', reply=forged)
+            await spy.until_any()  # delivered where bob's checkins go, as the hub gets them
+            assert all(s.startswith(f"$KV.{p.bucket(PROFILE)}.") for s in spy.subjects)
+            await acked(js, stream, "pulled")  # the hub has answered it (refused, in words)
+            assert checkins.last() is None  # nothing was obeyed
+            assert desk.session.journal.entries(operator="bob") == []
+        finally:
+            await alice.close()
+            await spying.close()
