@@ -138,7 +138,7 @@ async def test_a_browser_logs_in_sees_the_five_panels_arms_and_stops_an_algorith
             text = await screen.wait_for(lambda s: all(t in s for t in PANELS), since=mark,
                                          what="the five panels")  # fmt: skip
             assert password not in screen.text()  # masked: never drawn
-            assert "READ-ONLY" in text or "read-only" in text.lower()
+            assert "READ-ONLY" in text and "ARMED" not in text
 
             mark = len(screen.data)
             await page.keyboard.press("a")
@@ -154,6 +154,10 @@ async def test_a_browser_logs_in_sees_the_five_panels_arms_and_stops_an_algorith
                                           is not None, since=mark, what="the stop modal")  # fmt: skip
             name = re.search(r"Stop algorithm (.+?) on x3algo", modal)
             assert name is not None
+            world = sim.vendors["x3algo"].world
+            assert isinstance(world, X3AlgoWorld)
+            algo = next(a for a in world.algos.values() if a.name == name.group(1).strip())
+            assert algo.status == "active"  # nothing sent before the confirmation
             mark = len(screen.data)
             await page.keyboard.press("y")
             await screen.wait_for(lambda s: "verified" in s, since=mark, what="a verified stop")
@@ -163,9 +167,6 @@ async def test_a_browser_logs_in_sees_the_five_panels_arms_and_stops_an_algorith
         await asyncio.to_thread(sessions[0].wait, 30)  # (not serve's child: no exit code)
         assert not sessions[0].is_running()
 
-        world = sim.vendors["x3algo"].world
-        assert isinstance(world, X3AlgoWorld)
-        algo = next(a for a in world.algos.values() if a.name == name.group(1).strip())
         assert algo.status == "stopped"
         async with asyncio.timeout(60):
             async for row in journal_rows(info["url"], password):
