@@ -5,9 +5,8 @@ The hub calls :class:`Gate` on every command (``Hub._on_command``) and on every 
 
 - **Bound to its sender.** A command is a request whose reply subject is under its
   user's own inbox (``_INBOX.<user>.``, :mod:`console.desk.connect`). A message in a
-  command subject that is not (a JetStream consumer replaying a stream into
-  ``desk.P.cmd.bob.checkin``, a reply aimed at another operator's inbox) is dropped
-  unanswered and journaled as a ``note`` (``refused <verb>``).
+  command subject that is not (a plain publish, a reply aimed at another operator's
+  inbox) is dropped unanswered and journaled as a ``note`` (``refused <verb>``).
 - **What the kills halted.** Every target a kill plans to halt (whatever comes of it: a
   kill that could not say whether it stopped a target has not cleared it) stays
   *halted* until a resume or start of it is applied. Every kill counts, an operator's
