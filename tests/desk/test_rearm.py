@@ -240,6 +240,10 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
                 assert carol.arm.readonly and carol.check_action("arm", ()) is False
                 await pc.press("a")
                 assert not carol.arm.enabled(carol.clock())
+                await pc.press("2", "X", "K")  # a stop key, the kill key: neither acts
+                said = " ".join(str(n.message) for n in carol._notifications)
+                assert "carol is a viewer on this desk" in said
+                assert carol.screen is carol.screen_stack[0]  # no kill dialog, no confirmation
                 reply = await request(alice, "alice", p.Verb.REARM,
                                       p.RearmRequest(plan=start_msg(item), why="fixed",
                                                      host="alice-desk"))  # fmt: skip
