@@ -12,7 +12,8 @@ keeps that and adds:
 - a websocket from a page of another origin is refused (any web page could otherwise
   open one to a loopback port), and, bound to loopback, a request whose Host is not a
   loopback name (DNS rebinding);
-- the page loads nothing from another host (textual-serve's asks Google for its font);
+- the page loads nothing from another host (textual-serve's asks Google for its font),
+  and its URLs are the ones the browser used (``--public-url`` behind a proxy);
 - ``--port 0`` binds a free port; the address is printed once it is bound.
 """
 
