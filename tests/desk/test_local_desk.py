@@ -110,11 +110,11 @@ async def test_demo_desk_serves_a_second_terminal_and_each_sees_the_other(
 
     def probe(hint: list[str]) -> type[DeskConsoleApp]:
         class Probe(DeskConsoleApp):
-            async def run_async(self, **_: object) -> None:  # the first terminal, headless
+            async def run_async(self, **options: object) -> None:  # the first terminal, headless
                 async with self.run_test(size=(120, 40)) as pilot:
                     code, out = await second_terminal("--demo", "--desk", "status", "--json")
                     seen["status"] = code
-                    rows = [json.loads(line) for line in out.splitlines()]
+                    rows: list[dict[str, str]] = [json.loads(x) for x in out.splitlines()]
                     target = next(r for r in rows if r["venue"] == "x3algo"
                                   and r["state"] == "running")  # fmt: skip
                     code, _ = await second_terminal("--demo", "stop", "x3algo", target["id"],
