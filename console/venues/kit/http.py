@@ -412,6 +412,9 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, made once
+
+
 def dumps(body: JSON) -> bytes:
     """Serialise a request body once, compactly, so that what is signed is what is sent."""
-    return json.dumps(body, separators=(",", ":")).encode()
+    return _COMPACT(body).encode()
