@@ -139,6 +139,9 @@ class Hub:
         venue once, store the whole state (acknowledged), verify the calls a dead hub
         left open, subscribe, start ticking. :class:`HubRunning` when another hub holds
         the lease and renews it; ``standby``: wait until it expires (or is released)."""
+        if standby:  # a journal that cannot continue the stream's chain: say so now
+            await self._ensure_streams()
+            await sync_journal(self.js, self.session.journal, self.profile)
         try:
             await self.lease.acquire(wait=standby)
         except LeaseHeld as exc:
@@ -216,7 +219,12 @@ class Hub:
             return
         for task in list(self._plan_tasks):
             task.cancel()
-        self._spawn(self._unsubscribe(), "hub:unsubscribe")  # the serving hub answers
+        self._spawn(self._stop_serving(why), "hub:unsubscribe")
+
+    async def _stop_serving(self, why: str) -> None:
+        """Answer nothing more (the serving hub answers), then say so: whoever hears it
+        finds no answer from this hub."""
+        await self._unsubscribe()
         self._activity(Operator(user="hub", host=self.host),
                        f"this hub stopped dispatching: {why}")  # fmt: skip
 

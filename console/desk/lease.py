@@ -90,7 +90,11 @@ class Lease:
 
     @property
     def held(self) -> bool:
-        return self.revision > 0 and not self.lost.is_set() and not self.fenced
+        """Taken, not lost, and renewed (acknowledged) within FENCE_S: a holder whose
+        loop stalled stops counting as one at once, not at its next renewal."""
+        if self.revision <= 0 or self.lost.is_set() or self.fenced:
+            return False
+        return self._now() - self._renewed_at < self.fence_s
 
     def on_fence(self, listener: Callable[[str | None], None]) -> None:
         """``listener(why)`` when the hub must stop dispatching; ``listener(None)`` when

@@ -110,18 +110,18 @@ async def test_a_hub_whose_lease_another_took_stops_dispatching_and_says_so(
             await kv.put(p.LEASE_KEY, other.encode())  # another hub wrote the lease
             await asyncio.wait_for(hub.lease.lost.wait(), 30)
             assert not hub.serving
-            target = next(t for t in hub.session.store.all_targets() if t.state is State.RUNNING)
-            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
-            with pytest.raises(NoRespondersError):  # it no longer answers: nothing is sent
-                await request(alice, "alice", p.Verb.DISPATCH,
-                              p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
-            assert hub.why_not_serving().startswith("this hub lost the desk's lease to other-host")
             async with asyncio.timeout(30):
                 while True:
                     line = p.ActivityMsg.decode((await activity.next_msg(timeout=30)).data)
                     if "stopped dispatching" in line.text:
                         break
             assert "taken by other-host" in line.text
+            target = next(t for t in hub.session.store.all_targets() if t.state is State.RUNNING)
+            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
+            with pytest.raises(NoRespondersError):  # it no longer answers: nothing is sent
+                await request(alice, "alice", p.Verb.DISPATCH,
+                              p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
+            assert hub.why_not_serving().startswith("this hub lost the desk's lease to other-host")
         finally:
             await alice.close()
             await nc.close()
