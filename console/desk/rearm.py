@@ -10,8 +10,8 @@ The hub calls :class:`Gate` on every command (``Hub._on_command``) and on every 
 - **What the kills halted.** Every target a kill plans to halt (whatever comes of it: a
   kill that could not say whether it stopped a target has not cleared it) stays
   *halted* until a resume or start of it is applied. Every kill counts, an operator's
-  or the automation's (the dispatcher's ``before_calls`` passes here before a plan's
-  first call). The hub knows them from its journal: a ``note`` row (action ``kill``)
+  or the automation's dead-man timer's or a guard's (the dispatcher's ``before_calls``
+  passes here before a plan's first call); a schedule's stop is routine, not a kill. The hub knows them from its journal: a ``note`` row (action ``kill``)
   names each kill's batch, its intent rows the targets, the outcome rows the re-arms,
   so a restarted or standby hub knows them again.
 - **Re-arming is ``rearm``'s.** A ``dispatch`` that resumes or starts a halted target is
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 REARM_TTL_S = 600.0
 """How long a re-arm request waits for a second operator before it expires."""
 KILL_NOTE = "kill"
+ROUTINE = "schedule:"
+"""The automation's operator prefix whose stops are routine, not kills (its schedules)."""
 HALTING = frozenset({ActionKind.STOP.value, ActionKind.PAUSE.value})
 ARMING = frozenset({ActionKind.RESUME.value, ActionKind.START.value})
 _OK = frozenset({OutcomeKind.APPLIED.value, OutcomeKind.ALREADY.value})
@@ -193,28 +195,35 @@ class Gate:
     def plan_starting(self, report: Report | None) -> None:
         """The dispatcher is about to send ``report``'s plan (its intents are journaled):
         a kill's targets are halted from now on, whoever runs it (an operator, the
-        automation's dead-man timer). Called from the dispatcher's ``before_calls``
-        (:class:`Gate` wraps the hub's)."""
-        if report is not None and report.plan.scope == "kill":
-            self._kill_seen(report.batch_id)
-            for item in report.plan.items:
-                self.halts.apply((item.venue, item.target_id), item.action.kind.value, None,
-                                 report.batch_id)  # fmt: skip
+        automation's dead-man timer or a guard; a schedule's stop is routine, not a kill).
+        Called from the dispatcher's ``before_calls`` (:class:`Gate` wraps the hub's)."""
+        if report is None or report.plan.scope != "kill":
+            return
+        who = self._who(report.batch_id)
+        if who.startswith(ROUTINE):
+            return  # a schedule's stop is the day's routine, not an emergency
+        self._kill_seen(report.batch_id, who)
+        for item in report.plan.items:
+            self.halts.apply((item.venue, item.target_id), item.action.kind.value, None,
+                             report.batch_id)  # fmt: skip
 
-    def _kill_seen(self, batch: str) -> None:
+    def _who(self, batch: str) -> str:
+        """Who runs ``batch`` (its intents name them)."""
+        intents = self.journal.entries(batch_id=batch, kind="intent", limit=1)
+        return intents[0].operator if intents else "?"
+
+    def _kill_seen(self, batch: str, who: str) -> None:
         """Name ``batch`` a kill in the journal, once (a restarted hub reads it there)."""
         if batch in self.halts.kills:
             return
         self.halts.kills.add(batch)
-        intents = self.journal.entries(batch_id=batch, kind="intent", limit=1)
-        who = intents[0].operator if intents else "?"
         self._note(who, KILL_NOTE, "the kill's targets need a re-arm to trade again", {},
                    batch=batch)  # fmt: skip
 
     def observe(self, op: Operator, batch: str, result: ItemResult, *, kill: bool) -> None:
         """A result of ``batch`` (``kill``: the running kill's) as it comes in."""
         if kill:
-            self._kill_seen(batch)
+            self._kill_seen(batch, op.user)
         item = result.item
         self.halts.apply((item.venue, item.target_id), item.action.kind.value,
                          result.outcome.kind.value, batch)  # fmt: skip

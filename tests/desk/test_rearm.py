@@ -311,22 +311,37 @@ async def test_a_consoles_start_of_a_halted_target_goes_as_its_role_allows(
         assert cli_port.role is Role.ADMIN and len(desk.hub.gate.pending) == 2
 
 
-async def test_the_automations_kill_halts_its_targets_too(
+async def test_the_automations_kill_halts_its_targets_too_a_schedules_stop_does_not(
     desk_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:
     async with running_hub(desk_server, sim, tmp_path) as desk:
         bob = await connect(desk_server, "bob")
         try:
             session = desk.session
+            # A schedule's stop (the automation plans it as a kill) is routine.
+            target = next(t for t in session.store.all_targets() if t.state is State.RUNNING)
+            evening = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),),
+                           "schedule:close: stop x3algo", "kill")  # fmt: skip
+            done = await session.dispatcher.run(evening, operator=Operator("schedule:close", "h"))
+            assert [r.outcome.kind.value for r in done.results.values()] == ["applied"]
+            assert not desk.hub.gate.halts.targets
+            # The dead-man timer's kill is a kill.
             kill = build_kill_plan(session.store, session.clients, reason="dead-man")
             deadman = Operator("deadman:desk", "hub-host")
             report = await session.dispatcher.run(kill.plan, operator=deadman)  # as automation
             item = p.PlanItemMsg.of(next(iter(report.results.values())).item)
             assert (item.venue, item.target_id) in desk.hub.gate.halts.targets
+            assert (target.venue, target.id) not in desk.hub.gate.halts.targets
             notes = [n for n in session.journal.entries(kind="note") if n.action == "kill"]
             assert [(n.operator, n.batch_id) for n in notes] == [("deadman:desk", report.batch_id)]
             reply = await request(bob, "bob", p.Verb.DISPATCH,
                                   p.DispatchRequest(plan=start_msg(item)))  # fmt: skip
             assert reply.refused is not None and "halted by a kill" in reply.refused
+            again = p.PlanMsg.of(Plan((PlanItem.for_target(
+                session.store.get(target.venue, target.id) or target, Action(ActionKind.START)),),
+                "Start one"))  # fmt: skip
+            reply = await request(bob, "bob", p.Verb.DISPATCH, p.DispatchRequest(plan=again))
+            assert reply.ok, reply.refused  # what the schedule stopped starts as usual
+            await batch_report(bob, reply.batch_id or "")
         finally:
             await bob.close()
