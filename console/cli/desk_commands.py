@@ -40,11 +40,12 @@ from console.core.operator import Operator
 from console.core.ports import FeedStatus, VenueSettings
 from console.core.session import Session, SessionOptions
 from console.desk import protocol as p
-from console.desk.desk_control import DeskControl, DeskUnavailable
+from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DeskState
 from console.desk.journal_mirror import MirrorJournal
+from console.desk.roles import Role, learn_role
 
-EXIT_OK, EXIT_UNKNOWN = 0, 7
+EXIT_OK, EXIT_USAGE, EXIT_UNKNOWN = 0, 2, 7
 CHAIN_WAIT_S = 5.0
 """After a kill's report, how long its journal rows may take to reach the stream."""
 
@@ -154,9 +155,21 @@ async def control_verb(
     """``stop|pause|resume|start`` planned from the hub's picture, sent to the hub."""
     state = await open_state(desk, options, settings)
     try:
-        return await _control(state, DeskControl(state, desk.user), args)
+        port = await _port(state, desk, args.command)
+        return port if isinstance(port, int) else await _control(state, port, args)
     finally:
         await state.aclose()
+
+
+async def _port(state: DeskState, desk: DeskAddress, verb: str) -> DeskControl | int:
+    """The operator's control port, or exit 2 at once when their role is a viewer's (the
+    server would refuse the command; it is said before anything is planned)."""
+    role = await learn_role(state.nc, state.profile, desk.user)
+    if role is Role.VIEWER:
+        control._err(f"user {desk.user!r} is a viewer on this desk: a viewer may not {verb}; "
+                     "nothing was sent (ask for a trader's NATS user)")  # fmt: skip
+        return EXIT_USAGE
+    return DeskControl(state, desk.user, role)
 
 
 async def _control(state: DeskState, port: DeskControl, args: argparse.Namespace) -> int:
@@ -200,6 +213,9 @@ async def _send(
         return EXIT_FAILED
     try:
         return await port.dispatch(plan, progress)
+    except RearmPending as exc:  # an admin's resume/start after a kill: a second yes first
+        control._err(str(exc))
+        return control.EXIT_NOT_CONFIRMED
     except DispatchBusy as exc:
         control._err(f"the hub is {exc}; try again when it has ended")
         return EXIT_FAILED
@@ -229,7 +245,9 @@ async def kill_verb(
             reason=args.reason, unreachable=never_listed(store, venues),
             incomplete=read_in_part(store, venues), open_intents=len(state.journal.interrupted()),
         )  # fmt: skip
-        port = DeskControl(state, desk.user)
+        port = await _port(state, desk, "kill")
+        if isinstance(port, int):
+            return port
         failure: list[int] = []
 
         async def dispatch(plan: Plan, progress: Callable[[ItemResult], None]) -> Report:

