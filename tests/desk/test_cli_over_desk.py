@@ -17,6 +17,7 @@ from console.cli import desk_link
 from console.cli.main import main
 from console.core.dispatcher import single_plan
 from console.core.journal import Journal
+from console.core.kill import KillScope
 from console.core.model import Action, ActionKind
 from console.core.session import SessionOptions
 from console.desk.desk_console import DeskConsoleApp
@@ -28,7 +29,7 @@ from console.venues.registry import session_for
 from tests.desk.support import PROFILE, connect, running_hub
 from tests.desk.test_cli_hub import write_profile
 from tests.desk.test_console_desk import SIZE, desk_console, until
-from tests.support import settings_for
+from tests.support import set_knobs, settings_for, sim_counters
 from tests.test_cli_automate import closed_port, env
 from tests.tui.pilot_support import log_text, wait_for
 
@@ -227,3 +228,40 @@ async def test_a_viewer_is_told_at_once_that_it_may_not_act(
             assert not [r for r in desk.session.journal.entries() if r.operator == "vera"]
     finally:
         server.stop()
+
+
+async def test_a_cli_kill_while_another_operators_kill_runs_joins_it(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    config = write_profile(sim, tmp_path / "profile")
+    async with (
+        running_hub(nats_server, sim, tmp_path) as desk,
+        desk_console(nats_server, "alice") as (state, alice),
+    ):
+        await until(state, lambda: bool(state.store.all_targets()), "alice's picture")
+        started = asyncio.Event()
+        state.on_activity(lambda line: started.set() if "— started" in line.text else None)
+        set_knobs(sim, "x3algo", latency_ms=2000)  # alice's kill is in flight a while
+        kp = alice.plan_kill(KillScope(), clear_leaves_behind=False)
+        before = sim_counters(sim, "x3algo")
+        first = asyncio.ensure_future(alice.dispatch(kp.plan))
+        try:
+            await asyncio.wait_for(started.wait(), 30)
+            args = as_user(monkeypatch, nats_server, "bob", config)
+            code, out, err = await cli(capsys, *args, "kill", "--yes", "--json")
+        finally:
+            report = await asyncio.wait_for(first, 120)
+            set_knobs(sim, "x3algo", latency_ms=0)
+        summary = json.loads(out.splitlines()[-1])
+        assert (
+            summary["batch_id"] == report.batch_id
+            and "another operator's kill" in summary["joined"]
+        )
+        assert (code == 0) == summary["all_verified"], err
+        after = sim_counters(sim, "x3algo")
+        # bob's kill sent no call of its own: each target was stopped once, by alice's
+        stops = sum(1 for i in kp.plan.items if i.action.kind is ActionKind.STOP)
+        assert after.get("stopped", 0) - before.get("stopped", 0) == stops > 0
+        rows = desk.session.journal.entries(batch_id=report.batch_id)
+        assert {r.operator for r in rows if r.kind == "intent"} == {"alice"}
