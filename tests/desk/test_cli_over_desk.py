@@ -242,7 +242,7 @@ async def test_a_cli_kill_while_another_operators_kill_runs_joins_it(
         await until(state, lambda: bool(state.store.all_targets()), "alice's picture")
         started = asyncio.Event()
         state.on_activity(lambda line: started.set() if "— started" in line.text else None)
-        set_knobs(sim, "x3algo", latency_ms=2000)  # alice's kill is in flight a while
+        set_knobs(sim, "x3algo", latency_ms=4000)  # alice's calls take 4 s: her kill runs
         kp = alice.plan_kill(KillScope(), clear_leaves_behind=False)
         before = sim_counters(sim, "x3algo")
         first = asyncio.ensure_future(alice.dispatch(kp.plan))
