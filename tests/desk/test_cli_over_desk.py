@@ -265,3 +265,23 @@ async def test_a_cli_kill_while_another_operators_kill_runs_joins_it(
         assert after.get("stopped", 0) - before.get("stopped", 0) == stops > 0
         rows = desk.session.journal.entries(batch_id=report.batch_id)
         assert {r.operator for r in rows if r.kind == "intent"} == {"alice"}
+
+
+async def test_audit_interrupted_lists_and_verifies_through_the_hub(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    config = write_profile(sim, tmp_path / "profile")
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        target = next(t for t in desk.session.store.all_targets() if t.raw_status == "active")
+        journal = desk.session.journal
+        journal.intend(target.venue, target.id, target.name, Action(ActionKind.STOP))
+        await desk.hub.mirror_journal()  # a call cut short, as a hub that died mid-kill left it
+        args = as_user(monkeypatch, nats_server, "alice", config)
+        code, out, err = await cli(capsys, *args, "audit", "--interrupted")
+        assert code == 0 and target.id in out and "INTENT" in out, err
+        code, out, err = await cli(capsys, *args, "audit", "--interrupted", "--verify", "--json")
+        [verified] = [json.loads(line) for line in out.splitlines()]
+        assert verified["target_id"] == target.id and verified["journaled"], err
+        assert verified["as_asked"] is False and code == 5  # still running: not as asked
+        assert journal.interrupted() == []  # the hub re-read it and closed the intent
