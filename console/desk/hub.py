@@ -40,13 +40,11 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import APIError, NotFoundError
 
 from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
 from console.core.dispatcher import ItemResult, Plan, Report
-from console.core.journal import iso_ms, now_ms
+from console.core.journal import Entry, iso_ms, now_ms
 from console.core.kill_lock import KillLock, KillLocked
 from console.core.model import Outcome, OutcomeKind
 from console.core.operator import Operator
@@ -54,6 +52,7 @@ from console.core.recovery import Verified
 from console.core.session import Session
 from console.desk import protocol as p
 from console.desk.batching import state_batches
+from console.desk.hub_streams import JournalMirror, ensure_streams
 from console.desk.lease import Lease, LeaseHeld, describe
 from console.desk.rearm import Gate
 from console.desk.takeover import summary, sync_journal, verify_interrupted
@@ -68,7 +67,6 @@ MIRROR_S = 0.5
 BEFORE_CALLS_S = 5.0
 """The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 _STORE_CHUNK = 256  # acknowledged puts in flight at once (the whole state at start)
-_WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
 
 
 class HubRunning(Exception):
@@ -110,10 +108,7 @@ class Hub:
         self._plan_lock = asyncio.Lock()
         self._kill: str | None = None  # the batch id of the kill running now
         self._plans = 0  # plans accepted and not ended (running or waiting their turn)
-        self._mirrored = 0  # the last journal seq mirrored to the stream
-        self._since_ms = 0  # and its time (the next read starts there)
         self._told = 0  # the last journal seq whose activity was told (never told twice)
-        self._mirror_lock = asyncio.Lock()
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._resync = True
@@ -122,10 +117,12 @@ class Hub:
         self._sub: Any = None
         self._who: Any = None
         self._tasks_started = False
-        self._stream_seq = 0  # the journal stream's sequence of the last row mirrored
         self._plan_tasks: set[asyncio.Task[Any]] = set()
         ttl = {} if lease_ttl_s is None else {"ttl_s": lease_ttl_s}
         self.lease = Lease(self.js, self._beat(), **ttl)
+        self.mirror = JournalMirror(self.js, session.journal, self.profile,
+                                    serving=lambda: self.serving,
+                                    give_up=self.lease.give_up, on_row=self._row_mirrored)  # fmt: skip
         self.took_over: p.HubBeat | None = None
         """The hub whose expired lease this one took (None: the lease was free)."""
         self.verified: list[Verified] = []
@@ -140,7 +137,7 @@ class Hub:
         left open, subscribe, start ticking. :class:`HubRunning` when another hub holds
         the lease and renews it; ``standby``: wait until it expires (or is released)."""
         if standby:  # a journal that cannot continue the stream's chain: say so now
-            await self._ensure_streams()
+            await ensure_streams(self.js, self.profile)
             await sync_journal(self.js, self.session.journal, self.profile)
         try:
             await self.lease.acquire(wait=standby)
@@ -149,7 +146,7 @@ class Hub:
         self.took_over = self.lease.taken_over
         self.lease.on_fence(self._fenced)
         self._spawn(self.lease.hold(), "hub:lease")
-        await self._ensure_streams()
+        await ensure_streams(self.js, self.profile)
         copied = await sync_journal(self.js, self.session.journal, self.profile)
         last = self.session.journal.entries(limit=1)
         self._told = last[-1].seq if last else 0  # rows from before the hub: no activity
@@ -187,7 +184,7 @@ class Hub:
         self._tasks.clear()
         if self.runner is not None:
             self.runner.release()
-        if (self._mirrored or self._since_ms or self._tasks_started) and self.serving:
+        if (self.mirror.started or self._tasks_started) and self.serving:
             with contextlib.suppress(Exception):
                 await self.mirror_journal()
         await self.lease.release()
@@ -302,42 +299,10 @@ class Hub:
     async def _prepare(self) -> None:
         """The bucket and streams (a server that lost its JetStream files gets them anew),
         the venues' keys, and where the journal's mirror resumes."""
-        await self._ensure_streams()
+        await ensure_streams(self.js, self.profile)
         for name, client in self.session.clients.items():
             await self._store(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
-        async with self._mirror_lock:  # never between a mirrored row and its position
-            (self._mirrored, self._stream_seq), self._since_ms = await self._last_mirrored(), 0
-
-    async def _ensure_streams(self) -> None:
-        await self.js.create_key_value(bucket=self._bucket, history=1)
-        root = p.root(self.profile)
-        journal = StreamConfig(
-            name=p.journal_stream(self.profile), subjects=[p.journal_subject(self.profile)],
-            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
-            deny_delete=True, deny_purge=True, duplicate_window=3600.0,
-        )  # fmt: skip
-        events = StreamConfig(
-            name=p.events_stream(self.profile),
-            subjects=[f"{root}.batch.>", p.activity_subject(self.profile)],
-            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
-            max_age=p.EVENTS_MAX_AGE_S,
-        )  # fmt: skip
-        for config in (journal, events):
-            try:
-                await self.js.stream_info(config.name or "")
-            except NotFoundError:
-                await self.js.add_stream(config)
-
-    async def _last_mirrored(self) -> tuple[int, int]:
-        """The journal seq of the stream's last row, and its stream sequence."""
-        try:
-            msg = await self.js.get_last_msg(
-                p.journal_stream(self.profile), p.journal_subject(self.profile)
-            )
-        except NotFoundError:
-            return 0, 0
-        row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
-        return row.seq, msg.seq or 0
+        await self.mirror.resume()
 
     # ----- state ----------------------------------------------------------------------
     async def _put(self, key: str, data: bytes) -> None:
@@ -430,34 +395,18 @@ class Hub:
 
     async def mirror_journal(self) -> None:
         """Publish the journal rows not yet in the stream, in order, each acknowledged."""
-        async with self._mirror_lock:  # the loop and a plan's end: never both at once
-            journal = self.session.journal
-            since = self._since_ms or None
-            for entry in [e for e in journal.entries(since_ms=since) if e.seq > self._mirrored]:
-                if not self.serving:
-                    return  # not the desk's hub now: its rows would fork the stream's chain
-                msg = p.JournalRowMsg.of(entry)
-                headers = {"Nats-Msg-Id": msg.msg_id(),  # stored only after our last row
-                           "Nats-Expected-Last-Sequence": str(self._stream_seq)}  # fmt: skip
-                try:
-                    ack = await self.js.publish(p.journal_subject(self.profile), msg.encode(),
-                                                headers=headers)  # fmt: skip
-                except APIError as exc:
-                    if exc.err_code != _WRONG_LAST_SEQUENCE:
-                        raise
-                    self.lease.give_up("another hub wrote the desk's journal stream")
-                    return
-                self._stream_seq = max(self._stream_seq, ack.seq)
-                self._mirrored, self._since_ms = entry.seq, entry.ts_ms
-                if (
-                    entry.seq > self._told
-                    and entry.kind == "outcome"
-                    and (entry.batch_id not in self._own_batches)
-                ):  # another dispatcher user (the automation): every console sees it too
-                    who = Operator(entry.operator, entry.host, entry.ssh_client)
-                    self._activity(who, f"{entry.action} {entry.venue} {entry.target_name} — "
-                                        f"{entry.outcome}", entry.batch_id)  # fmt: skip
-                self._told = max(self._told, entry.seq)
+        await self.mirror.mirror()
+
+    def _row_mirrored(self, entry: Entry) -> None:
+        if (
+            entry.seq > self._told
+            and entry.kind == "outcome"
+            and (entry.batch_id not in self._own_batches)
+        ):  # another dispatcher user (the automation): every console sees it too
+            who = Operator(entry.operator, entry.host, entry.ssh_client)
+            self._activity(who, f"{entry.action} {entry.venue} {entry.target_name} — "
+                                f"{entry.outcome}", entry.batch_id)  # fmt: skip
+        self._told = max(self._told, entry.seq)
 
     # ----- commands -------------------------------------------------------------------
     async def _on_command(self, msg: NatsMsg) -> None:

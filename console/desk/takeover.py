@@ -87,7 +87,7 @@ async def _rows_from(
     return rows
 
 
-def _local(journal: Journal, seq: int | None) -> Entry | None:
+def local_row(journal: Journal, seq: int | None) -> Entry | None:
     """The local row ``seq`` (None: the last), read from the file itself."""
     journal.flush()
     where, args = ("WHERE seq = ?", (seq,)) if seq is not None else ("ORDER BY seq DESC", ())
@@ -100,14 +100,14 @@ def _local(journal: Journal, seq: int | None) -> Entry | None:
 async def sync_journal(js: JetStreamContext, journal: Journal, profile: str) -> int:
     """Copy into ``journal`` the stream's rows after its last one; the number copied.
     :class:`JournalDiverged` when the two disagree on a row both have."""
-    last_local = _local(journal, None)
+    last_local = local_row(journal, None)
     local = last_local.seq if last_local else 0
     head = await _last_row(js, profile)
     if head is None:
         return 0  # an empty stream: whatever this hub has is mirrored as it starts
     both = min(local, head.seq)
     if both:
-        mine = _local(journal, both)
+        mine = local_row(journal, both)
         theirs = [head] if head.seq == both else await _rows_from(js, profile, both, both)
         if mine is None or not theirs or mine.hash != theirs[0].hash:
             raise JournalDiverged(

@@ -1,0 +1,126 @@
+"""The hub's JetStream side: the bucket and streams it creates, and its journal mirror.
+
+Kept apart from :mod:`console.desk.hub` (which serves state and commands) because the
+journal stream is the desk's record and has rules of its own: each row of the hub's
+local journal goes there in order, acknowledged, once (message id ``<profile>:<seq>``),
+and only after the row this hub last wrote there (the server's expected last sequence):
+a row that would land after another hub's is refused, and the hub gives up its lease
+rather than fork the chain. A hub that is not the lease's holder mirrors nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, NotFoundError
+
+from console.core.journal import Entry, Journal
+from console.desk import protocol as p
+from console.desk.takeover import local_row
+
+_WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
+
+
+async def ensure_streams(js: JetStreamContext, profile: str) -> None:
+    """The bucket, the journal stream (deny delete, deny purge) and the events stream,
+    made where they are missing (a server that lost its JetStream files gets them anew)."""
+    await js.create_key_value(bucket=p.bucket(profile), history=1)
+    journal = StreamConfig(
+        name=p.journal_stream(profile), subjects=[p.journal_subject(profile)],
+        retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+        deny_delete=True, deny_purge=True, duplicate_window=3600.0,
+    )  # fmt: skip
+    events = StreamConfig(
+        name=p.events_stream(profile),
+        subjects=[f"{p.root(profile)}.batch.>", p.activity_subject(profile)],
+        retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+        max_age=p.EVENTS_MAX_AGE_S,
+    )  # fmt: skip
+    for config in (journal, events):
+        try:
+            await js.stream_info(config.name or "")
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+class JournalMirror:
+    """Copies ``journal``'s rows to the profile's journal stream, in order."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        journal: Journal,
+        profile: str,
+        *,
+        serving: Callable[[], bool],
+        give_up: Callable[[str], None],
+        on_row: Callable[[Entry], None],
+    ) -> None:
+        self.js, self.journal, self.profile = js, journal, profile
+        self._serving, self._give_up, self._on_row = serving, give_up, on_row
+        self.mirrored = 0
+        """The last journal seq in the stream (as this hub knows it)."""
+        self._since_ms = 0  # its time (the next read starts there)
+        self._stream_seq = 0  # the stream's sequence of that row
+        self._lock = asyncio.Lock()
+
+    @property
+    def started(self) -> bool:
+        return bool(self.mirrored or self._since_ms)
+
+    async def resume(self) -> None:
+        """Where the stream ends (after a start or a reconnect): mirror on from there."""
+        async with self._lock:  # never between a mirrored row and its position
+            try:
+                msg = await self.js.get_last_msg(
+                    p.journal_stream(self.profile), p.journal_subject(self.profile)
+                )
+            except NotFoundError:
+                self.mirrored, self._stream_seq, self._since_ms = 0, 0, 0
+                return
+            row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
+            self.mirrored, self._stream_seq, self._since_ms = row.seq, msg.seq or 0, 0
+
+    async def _ours_at_the_end(self) -> bool:
+        """The stream's last row is this journal's own row of that seq (a write whose
+        acknowledgement was lost): resume after it. False: another hub's row."""
+        try:
+            msg = await self.js.get_last_msg(
+                p.journal_stream(self.profile), p.journal_subject(self.profile)
+            )
+        except NotFoundError:
+            return False
+        row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
+        mine = local_row(self.journal, row.seq)
+        if mine is None or mine.hash != row.hash:
+            return False
+        self.mirrored, self._stream_seq, self._since_ms = row.seq, msg.seq or 0, row.ts_ms
+        return True
+
+    async def mirror(self) -> None:
+        """Publish the journal rows not yet in the stream, in order, each acknowledged;
+        ``on_row`` hears each one stored."""
+        async with self._lock:  # the loop and a plan's end: never both at once
+            since = self._since_ms or None
+            for entry in [e for e in self.journal.entries(since_ms=since)
+                          if e.seq > self.mirrored]:  # fmt: skip
+                if not self._serving():
+                    return  # not the desk's hub now: its rows would fork the stream's chain
+                msg = p.JournalRowMsg.of(entry)
+                headers = {"Nats-Msg-Id": msg.msg_id(),  # stored only after our last row
+                           "Nats-Expected-Last-Sequence": str(self._stream_seq)}  # fmt: skip
+                try:
+                    ack = await self.js.publish(p.journal_subject(self.profile), msg.encode(),
+                                                headers=headers)  # fmt: skip
+                except APIError as exc:
+                    if exc.err_code != _WRONG_LAST_SEQUENCE:
+                        raise
+                    if not await self._ours_at_the_end():
+                        self._give_up("another hub wrote the desk's journal stream")
+                    return  # (ours: a row stored whose answer was lost; on at the next turn)
+                self._stream_seq = max(self._stream_seq, ack.seq)
+                self.mirrored, self._since_ms = entry.seq, entry.ts_ms
+                self._on_row(entry)
