@@ -168,3 +168,19 @@ async def test_a_wrong_credential_is_refused(nats_server: LocalNats) -> None:
             nats_server.url, user="alice", password="not-her-password",
             allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=5,
         )  # fmt: skip
+
+
+async def test_the_whole_state_is_stored_when_start_returns(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with running_hub(nats_server, sim, tmp_path, ("x3algo", "pipai")) as desk:
+        expected = {p.target_key(t.venue, t.id) for t in desk.session.store.all_targets()}
+        expected |= {"h.x3algo", "h.pipai", "v.x3algo", "v.pipai", p.LEASE_KEY}
+        nc = await connect(nats_server, "alice")
+        try:  # one read, no waiting: every put was acknowledged before start returned
+            kv = await nc.jetstream().key_value(p.bucket(PROFILE))
+            assert expected <= set(await kv.keys())
+            lease = p.HubBeat.decode((await kv.get(p.LEASE_KEY)).value or b"")
+            assert lease.hub_id == desk.hub.hub_id
+        finally:
+            await nc.close()
