@@ -59,6 +59,19 @@ class Changes:
         return bool(self.changed or self.removed or self.health)
 
 
+def _same(old: Target, new: Target) -> bool:
+    """``old == new`` for two targets of one venue and id, field by field: a poll compares
+    thousands (0.3 µs each instead of the dataclass's 1.0 µs, which builds two tuples)."""
+    return (
+        old.attrs == new.attrs
+        and old.state == new.state
+        and old.raw_status == new.raw_status
+        and old.name == new.name
+        and old.kind == new.kind
+        and old.venue == new.venue
+    )
+
+
 class Store:
     """Latest target per (venue, id), plus per-venue health; implements ``FeedSink``."""
 
@@ -108,18 +121,19 @@ class Store:
         elif fresh:
             self.emptied.pop(venue, None)
         second = int(self._clock())
+        changed, removed, trails = self._changed, self._removed, self._trails
         for gone in current.keys() - fresh.keys():
             del current[gone]
-            self._removed.add((venue, gone))
-            self._trails.forget((venue, gone))
+            removed.add((venue, gone))
+            trails.forget((venue, gone))
         for tid, target in fresh.items():
-            if current.get(tid) != target:
-                current[tid] = target
-                self._changed.add((venue, tid))
-                self._removed.discard((venue, tid))
-                self._trails.see(target, second)
-            else:
-                current[tid] = target
+            old = current.get(tid)
+            current[tid] = target  # re-confirmed, changed or not
+            if old is None or not _same(old, target):
+                key = (venue, tid)
+                changed.add(key)
+                removed.discard(key)
+                trails.see(target, second)
         self._touch(venue)
         self.listed.add(venue)
         self.version += 1

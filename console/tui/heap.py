@@ -73,15 +73,17 @@ class QuietCollector:
 
     * automatic full collections are off; the young generations run as CPython runs them
       (a few ms: they catch Textual's short-lived render cycles);
-    * every ``every_s``, at a moment with no key for ``quiet_s``, the redraw tick runs
-      one full collection and then freezes what is left (``gc.freeze``: live objects
-      leave the collector's view), so the next one scans only what is newer;
-    * an operator who keeps typing past ``patience_s`` gets no pause at all: the tick
-      runs a young collection (a few ms) and *parks* what survived it in the frozen set
-      instead. Cyclic garbage parked there waits for the next deep pass;
-    * every ``deep_every_s``, at a quiet moment, everything is unfrozen and collected
-      once (the longest pause, when nobody is typing); past ``deep_at_most_s`` it runs
-      even while keys are being pressed, so parked garbage is bounded in time.
+    * every ``every_s`` the redraw tick runs one collection of the young generations and
+      *parks* what survived it in the frozen set (``gc.freeze``: live objects leave the
+      collector's view), so no later collection scans them. A few ms, whether or not
+      keys are being pressed. Cyclic garbage parked there waits for the next deep pass.
+      (Until issue 13's last pass a *full* collection ran here at quiet moments: it took
+      250–870 ms and found 0–1,586 objects, and "quiet" was two seconds without a key,
+      so the next key often met it: measured figures in the module docstring;)
+    * every ``deep_every_s``, at a moment with no key for ``quiet_s``, everything is
+      unfrozen and collected once (the longest pause, when nobody is typing); past
+      ``deep_at_most_s`` it runs even while keys are being pressed, so parked garbage is
+      bounded in time.
     """
 
     AUTOMATIC_FULL_OFF = 1_000_000_000
@@ -91,14 +93,13 @@ class QuietCollector:
         *,
         every_s: float = 10.0,
         quiet_s: float = 2.0,
-        patience_s: float = 20.0,
         deep_every_s: float = 900.0,
         deep_at_most_s: float = 3600.0,
     ) -> None:
-        self.every_s, self.quiet_s, self.patience_s = every_s, quiet_s, patience_s
+        self.every_s, self.quiet_s = every_s, quiet_s
         self.deep_every_s, self.deep_at_most_s = deep_every_s, deep_at_most_s
-        self.last_full = self.last_deep = 0.0
-        self.collections = self.deep_collections = self.parked = 0
+        self.last_young = self.last_deep = 0.0
+        self.deep_collections = self.parked = 0
         self._saved: tuple[int, int, int] | None = None
         self._held: bool | None = None  # while starting: whether gc was enabled before
 
@@ -110,7 +111,7 @@ class QuietCollector:
             self._saved = gc.get_threshold()
             young, middle, _ = self._saved
             gc.set_threshold(young, middle, self.AUTOMATIC_FULL_OFF)
-        self.last_full = self.last_deep = now
+        self.last_young = self.last_deep = now
 
     def hold(self) -> None:
         """No collection at all while the console starts; :meth:`release` ends it.
@@ -148,29 +149,23 @@ class QuietCollector:
     def tick(self, now: float, last_input: float) -> str | None:
         """Collect if due (``now``/``last_input``: one monotonic clock).
 
-        Returns what it did — ``"deep"``, ``"full"`` or ``"parked"`` — or None.
+        Returns what it did — ``"deep"`` or ``"parked"`` — or None.
         """
         if self._saved is None:
             return None
         quiet = now - last_input >= self.quiet_s
-        since_deep, since_full = now - self.last_deep, now - self.last_full
+        since_deep = now - self.last_deep
         if since_deep >= self.deep_at_most_s or (quiet and since_deep >= self.deep_every_s):
             gc.unfreeze()
             gc.collect()
             gc.freeze()
-            self.last_deep = self.last_full = now
+            self.last_deep = self.last_young = now
             self.deep_collections += 1
             return "deep"
-        if quiet and since_full >= self.every_s:
-            gc.collect()
-            gc.freeze()
-            self.last_full = now
-            self.collections += 1
-            return "full"
-        if since_full >= self.every_s + self.patience_s:
+        if now - self.last_young >= self.every_s:
             gc.collect(1)
             gc.freeze()
-            self.last_full = now
+            self.last_young = now
             self.parked += 1
             return "parked"
         return None

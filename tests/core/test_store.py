@@ -87,3 +87,26 @@ def test_event_rate_counts_whole_seconds() -> None:
     clock.now = 1_005.0
     assert store.event_rate("pipai", seconds=5) == 100.0
     assert store.rate_history("pipai", seconds=3) == [100, 100, 100]
+
+
+def test_a_snapshot_marks_changed_exactly_the_targets_that_differ_from_the_stored_ones() -> None:
+    """The snapshot's own comparison agrees with ``Target.__eq__``: any field but
+    ``confirmed_at`` makes a change; a re-confirmed equal target is stored, not a change."""
+    from dataclasses import replace
+
+    store = Store(clock=lambda: 1000.0)
+    base = algo("a", profit=1.0)
+    variants = {
+        "same": replace(base, confirmed_at=2.0),
+        "name": replace(base, name="other"),
+        "state": replace(base, state=State.PAUSED),
+        "raw_status": replace(base, raw_status="paused"),
+        "attrs": replace(base, attrs={"profit": 2.0}),
+        "kind": replace(base, kind=TargetKind.STRATEGY),
+    }
+    for what, variant in variants.items():
+        store.snapshot("x3algo", [base])
+        store.drain()
+        store.snapshot("x3algo", [variant])
+        assert bool(store.drain().changed) == (variant != base), what
+        assert store.get("x3algo", "a") is variant, what

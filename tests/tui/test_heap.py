@@ -1,5 +1,6 @@
-"""Garbage-collection handling: Textual's strips free by reference counting, and full
-collections wait for a quiet moment but never forever."""
+"""Garbage-collection handling: Textual's strips free by reference counting, young
+collections park what survives, and the deep one waits for a quiet moment but never
+forever."""
 
 from __future__ import annotations
 
@@ -65,23 +66,20 @@ def test_the_patched_methods_give_textuals_results() -> None:
 
 
 class TestQuietCollector:
-    def test_full_collections_at_quiet_moments_parking_while_busy(self) -> None:
+    def test_young_collections_parked_whenever_due_deep_ones_at_quiet_moments(self) -> None:
         saved = gc.get_threshold()
-        heap = QuietCollector(
-            every_s=10, quiet_s=2, patience_s=20, deep_every_s=900, deep_at_most_s=3600
-        )
+        heap = QuietCollector(every_s=10, quiet_s=2, deep_every_s=900, deep_at_most_s=3600)
         heap.install(now=0.0)
         try:
             assert gc.get_threshold()[2] == QuietCollector.AUTOMATIC_FULL_OFF
             assert heap.tick(5.0, last_input=0.0) is None  # not due yet
-            assert heap.tick(11.0, last_input=10.5) is None  # due, but a key 0.5 s ago
-            assert heap.tick(12.6, last_input=10.5) == "full"  # 2 s quiet
-            assert heap.collections == 1
-            assert heap.tick(40.0, last_input=39.9) is None  # busy, within patience
             frozen = gc.get_freeze_count()
-            assert heap.tick(42.7, last_input=42.6) == "parked"  # busy past patience
-            assert heap.parked == 1 and heap.collections == 1
+            assert heap.tick(11.0, last_input=10.5) == "parked"  # due: a key does not wait
+            assert heap.parked == 1
             assert gc.get_freeze_count() >= frozen
+            assert heap.tick(12.6, last_input=10.5) is None  # quiet, but not due again
+            assert heap.tick(21.0, last_input=15.0) == "parked"  # quiet or not: no full one
+            assert heap.parked == 2 and heap.deep_collections == 0
             assert heap.tick(903.0, last_input=902.0) == "parked"  # deep due, but typing
             assert heap.tick(905.0, last_input=902.0) == "deep"  # at the first quiet moment
             assert heap.tick(4506.0, last_input=4505.9) == "deep"  # an hour: even when busy
