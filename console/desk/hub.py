@@ -254,17 +254,31 @@ class Hub:
 
     async def _before_calls(self) -> None:
         """A plan's intents into the journal stream before its first call (a standby that
-        takes over sees every call that may have been sent); NotServing when not."""
-        if not self.serving:
-            raise NotServing(self.why_not_serving())
-        try:
-            async with asyncio.timeout(BEFORE_CALLS_S):
-                await self.mirror_journal()
-        except Exception as exc:
-            raise NotServing(f"the journal stream did not take the plan's intents "
-                             f"({type(exc).__name__}: {exc})") from None  # fmt: skip
-        if not self.serving:
-            raise NotServing(self.why_not_serving())
+        takes over sees every call that may have been sent); NotServing when not, with
+        the plan's intents closed as not sent (any plan: an operator's, the automation's)."""
+        why = None if self.serving else self.why_not_serving()
+        if why is None:
+            try:
+                async with asyncio.timeout(BEFORE_CALLS_S):
+                    await self.mirror_journal()
+            except Exception as exc:
+                why = (f"the journal stream did not take the plan's intents "
+                       f"({type(exc).__name__}: {exc})")  # fmt: skip
+        if why is None and not self.serving:
+            why = self.why_not_serving()
+        if why is None:
+            return
+        running = self.session.dispatcher.running
+        if running is not None:
+            self._close_not_sent(running.batch_id, why)
+        raise NotServing(why)
+
+    def _close_not_sent(self, batch: str, why: str) -> None:
+        journal = self.session.journal
+        outcome = Outcome(OutcomeKind.FAILED, f"not sent: {why}")
+        for entry in journal.interrupted():
+            if entry.batch_id == batch:
+                journal.record_outcome(journal.intent_of(entry), outcome)
 
     def resync(self) -> None:
         """Publish the whole state again at the next tick (after a NATS reconnect)."""
@@ -525,13 +539,10 @@ class Hub:
         self._report(op, report)
 
     def _not_sent(self, op: Operator, plan: Plan, batch: str, why: str) -> None:
-        """Close the batch's intents as not sent (no call left this hub) and report it."""
-        journal = self.session.journal
+        """Report the batch as not sent (no call left this hub; its intents say so)."""
+        self._close_not_sent(batch, why)
         report = Report(plan, batch, now_ms())
         outcome = Outcome(OutcomeKind.FAILED, f"not sent: {why}")
-        for entry in journal.interrupted():
-            if entry.batch_id == batch:
-                journal.record_outcome(journal.intent_of(entry), outcome)
         for item in plan.items:
             report.results[(item.venue, item.target_id)] = ItemResult(item, outcome)
         report.finished_ms = now_ms()

@@ -1,6 +1,7 @@
 """One hub per profile by a lease in the profile's bucket: two hubs started at once →
 exactly one serves; a released lease goes to a standby at once; a lease left by a dead
-hub is taken over once it is not renewed; a hub whose lease another took stops at once."""
+hub is taken over once it is not renewed; a hub whose lease another took stops at once;
+a hub that does not hold it sends nothing (its intents say so)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
 from console.core.session import Session
 from console.desk import protocol as p
-from console.desk.hub import Hub, HubRunning
+from console.desk.hub import Hub, HubRunning, NotServing
 from console.desk.lease import Lease
 from console.desk.local_server import HUB_USER, LocalNats
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, connect, make_session, request
+from tests.support import sim_counters
 
 TTL_S = 1.0  # short, so a test that waits out a dead hub's lease does not wait long
 
@@ -126,3 +128,21 @@ async def test_a_hub_whose_lease_another_took_stops_dispatching_and_says_so(
             await alice.close()
             await nc.close()
         assert not hub.session.journal.entries()  # nothing was journaled, nothing sent
+
+
+async def test_a_plan_of_a_hub_that_does_not_hold_the_lease_sends_nothing(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with unstarted_hubs(nats_server, sim, tmp_path, 1) as [hub]:
+        await hub.start()
+        session = hub.session
+        target = next(t for t in session.store.all_targets() if t.state is State.RUNNING)
+        plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "close")
+        before = sim_counters(sim, "x3algo").get("stopped", 0)
+        hub.lease.fenced = True  # as after 2.5 s without a renewal (NATS cut off)
+        with pytest.raises(NotServing, match="cannot renew the desk's lease"):
+            await session.dispatcher.run(plan)  # as the automation would, in the hub
+        assert sim_counters(sim, "x3algo").get("stopped", 0) == before
+        assert session.journal.interrupted() == []  # its intent says it was not sent
+        [outcome] = session.journal.entries(kind="outcome")
+        assert (outcome.outcome, (outcome.message or "").split(":")[0]) == ("failed", "not sent")
