@@ -22,6 +22,8 @@ from console.desk import protocol as p
 from console.desk.takeover import local_row
 
 _WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
+PIPELINE = 256
+"""Journal rows in flight to the stream at once (a 2,000-call kill's intents: 8 rounds)."""
 
 
 async def ensure_streams(js: JetStreamContext, profile: str) -> None:
@@ -102,25 +104,35 @@ class JournalMirror:
 
     async def mirror(self) -> None:
         """Publish the journal rows not yet in the stream, in order, each acknowledged;
-        ``on_row`` hears each one stored."""
+        ``on_row`` hears each one stored. Up to :data:`PIPELINE` rows are in flight at
+        once, each expecting the stream's sequence its predecessor gets: the server
+        stores them in order or refuses the rest (never a gap, never out of order)."""
         async with self._lock:  # the loop and a plan's end: never both at once
             since = self._since_ms or None
-            for entry in [e for e in self.journal.entries(since_ms=since)
-                          if e.seq > self.mirrored]:  # fmt: skip
+            rows = [e for e in self.journal.entries(since_ms=since) if e.seq > self.mirrored]
+            for at in range(0, len(rows), PIPELINE):
                 if not self._serving():
                     return  # not the desk's hub now: its rows would fork the stream's chain
-                msg = p.JournalRowMsg.of(entry)
-                headers = {"Nats-Msg-Id": msg.msg_id(),  # stored only after our last row
-                           "Nats-Expected-Last-Sequence": str(self._stream_seq)}  # fmt: skip
-                try:
-                    ack = await self.js.publish(p.journal_subject(self.profile), msg.encode(),
-                                                headers=headers)  # fmt: skip
-                except APIError as exc:
-                    if exc.err_code != _WRONG_LAST_SEQUENCE:
-                        raise
-                    if not await self._ours_at_the_end():
-                        self._give_up("another hub wrote the desk's journal stream")
-                    return  # (ours: a row stored whose answer was lost; on at the next turn)
-                self._stream_seq = max(self._stream_seq, ack.seq)
-                self.mirrored, self._since_ms = entry.seq, entry.ts_ms
-                self._on_row(entry)
+                if not await self._publish(rows[at : at + PIPELINE]):
+                    return
+
+    async def _publish(self, entries: list[Entry]) -> bool:
+        """One pipelined chunk; False when it stopped short (the next turn goes on)."""
+        base = self._stream_seq
+        acks = await asyncio.gather(*(
+            self.js.publish(p.journal_subject(self.profile), msg.encode(), headers={
+                "Nats-Msg-Id": msg.msg_id(),  # stored only right after the row before it
+                "Nats-Expected-Last-Sequence": str(base + i)})
+            for i, msg in enumerate(p.JournalRowMsg.of(e) for e in entries)
+        ), return_exceptions=True)  # fmt: skip
+        for entry, ack in zip(entries, acks, strict=True):
+            if isinstance(ack, BaseException):
+                if not isinstance(ack, APIError) or ack.err_code != _WRONG_LAST_SEQUENCE:
+                    raise ack
+                if not await self._ours_at_the_end():
+                    self._give_up("another hub wrote the desk's journal stream")
+                return False  # (ours: a row stored whose answer was lost; on next turn)
+            self._stream_seq = max(self._stream_seq, ack.seq)
+            self.mirrored, self._since_ms = entry.seq, entry.ts_ms
+            self._on_row(entry)
+        return True
