@@ -146,3 +146,34 @@ async def test_a_plan_of_a_hub_that_does_not_hold_the_lease_sends_nothing(
         assert session.journal.interrupted() == []  # its intent says it was not sent
         [outcome] = session.journal.entries(kind="outcome")
         assert (outcome.outcome, (outcome.message or "").split(":")[0]) == ("failed", "not sent")
+
+
+async def test_the_journal_mirror_resumes_after_its_own_row_and_gives_up_after_anothers(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    async with unstarted_hubs(nats_server, sim, tmp_path, 1) as [hub]:
+        await hub.start()
+        journal = hub.session.journal
+        await hub.mirror_journal()
+        nc = await connect(nats_server, HUB_USER)
+        try:
+            js = nc.jetstream()
+            # Its own next row stored, the acknowledgement lost (the hub does not know).
+            journal.note("test", "x3algo", "-", "-", "note", "stored, answer lost")
+            row = p.JournalRowMsg.of(journal.entries()[-1])
+            await js.publish(p.journal_subject(PROFILE), row.encode(),
+                             headers={"Nats-Msg-Id": row.msg_id()})  # fmt: skip
+            journal.note("test", "x3algo", "-", "-", "note", "the next one")
+            await hub.mirror_journal()  # refused (not after its last row): it is its own
+            await hub.mirror_journal()
+            assert hub.serving
+            info = await js.stream_info(p.journal_stream(PROFILE))
+            assert info.state.messages == len(journal.entries())
+            # Another hub's row at the end of the stream: this hub gives the desk up.
+            foreign = row.model_copy(update={"seq": row.seq + 2, "hash": "f" * 64})
+            await js.publish(p.journal_subject(PROFILE), foreign.encode())
+            journal.note("test", "x3algo", "-", "-", "note", "after the foreign row")
+            await hub.mirror_journal()
+            assert hub.lease.lost.is_set() and not hub.serving
+        finally:
+            await nc.close()
