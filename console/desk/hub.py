@@ -46,7 +46,6 @@ from console.automation.runner import AutomationRunner
 from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.journal import Entry, iso_ms, now_ms
 from console.core.kill_lock import KillLock, KillLocked
-from console.core.model import Outcome, OutcomeKind
 from console.core.operator import Operator
 from console.core.recovery import Verified
 from console.core.session import Session
@@ -55,7 +54,14 @@ from console.desk.batching import state_batches
 from console.desk.hub_streams import JournalMirror, ensure_streams
 from console.desk.lease import Lease, LeaseHeld, describe
 from console.desk.rearm import Gate
-from console.desk.takeover import summary, sync_journal, verify_interrupted
+from console.desk.takeover import (
+    close_not_sent,
+    cut_short_report,
+    not_sent_report,
+    summary,
+    sync_journal,
+    verify_interrupted,
+)
 from console.desk.verbs import answer
 
 log = logging.getLogger(__name__)
@@ -270,15 +276,8 @@ class Hub:
             return
         running = self.session.dispatcher.running
         if running is not None:
-            self._close_not_sent(running.batch_id, why)
+            close_not_sent(self.session.journal, running.batch_id, why)
         raise NotServing(why)
-
-    def _close_not_sent(self, batch: str, why: str) -> None:
-        journal = self.session.journal
-        outcome = Outcome(OutcomeKind.FAILED, f"not sent: {why}")
-        for entry in journal.interrupted():
-            if entry.batch_id == batch:
-                journal.record_outcome(journal.intent_of(entry), outcome)
 
     def resync(self) -> None:
         """Publish the whole state again at the next tick (after a NATS reconnect)."""
@@ -528,25 +527,12 @@ class Hub:
     ) -> None:
         """The plan was stopped mid-way (this hub no longer serves): its report says what
         came back and which calls are uncertain, so no console waits for it in vain."""
-        report = Report(plan, batch, now_ms())
-        uncertain = Outcome(OutcomeKind.UNCERTAIN, "cut short: this hub stopped dispatching "
-                            "(it no longer holds the desk's lease); the hub that serves "
-                            "verifies it by re-reading, never by sending it again")  # fmt: skip
-        for item in plan.items:
-            key = (item.venue, item.target_id)
-            report.results[key] = got.get(key) or ItemResult(item, uncertain)
-        report.finished_ms = now_ms()
-        self._report(op, report)
+        self._report(op, cut_short_report(plan, batch, got))
 
     def _not_sent(self, op: Operator, plan: Plan, batch: str, why: str) -> None:
         """Report the batch as not sent (no call left this hub; its intents say so)."""
-        self._close_not_sent(batch, why)
-        report = Report(plan, batch, now_ms())
-        outcome = Outcome(OutcomeKind.FAILED, f"not sent: {why}")
-        for item in plan.items:
-            report.results[(item.venue, item.target_id)] = ItemResult(item, outcome)
-        report.finished_ms = now_ms()
-        self._report(op, report)
+        close_not_sent(self.session.journal, batch, why)
+        self._report(op, not_sent_report(plan, batch, why))
 
     def _batch_event(self, batch: str, **fields: Any) -> None:
         seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1

@@ -17,7 +17,8 @@ not serve: its file is kept as it is for the audit, and the operator moves it as
 call (``Dispatcher.before_calls``), so every call the previous hub may have sent is in
 the stream; one with no outcome there was cut short. :func:`verify_interrupted` re-reads
 each such target and journals what it found (the local console's "interrupted calls
-verified on restart"); a target not as asked is reported, never called again.
+verified on restart"); a target not as asked is reported, never called again. A plan a
+hub could not (or may no longer) send is reported here too: not sent, or cut short.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from console.core import journal_chain as chain
-from console.core.journal import Entry, Journal
+from console.core.dispatcher import ItemResult, Plan, Report
+from console.core.journal import Entry, Journal, now_ms
+from console.core.model import Outcome, OutcomeKind
 from console.core.recovery import Verified
 from console.core.session import Session
 from console.desk import protocol as p
@@ -160,3 +163,34 @@ def summary(verified: list[Verified]) -> str:
     if unread:
         text += f", {unread} could not be read (still open: verify them again)"
     return text
+
+
+def close_not_sent(journal: Journal, batch: str, why: str) -> None:
+    """Journal an outcome for each open intent of ``batch``: not sent (no call left)."""
+    outcome = Outcome(OutcomeKind.FAILED, f"not sent: {why}")
+    for entry in journal.interrupted():
+        if entry.batch_id == batch:
+            journal.record_outcome(journal.intent_of(entry), outcome)
+
+
+def not_sent_report(plan: Plan, batch: str, why: str) -> Report:
+    """The report of a plan none of whose calls was sent."""
+    report = Report(plan, batch, now_ms())
+    outcome = Outcome(OutcomeKind.FAILED, f"not sent: {why}")
+    for item in plan.items:
+        report.results[(item.venue, item.target_id)] = ItemResult(item, outcome)
+    report.finished_ms = now_ms()
+    return report
+
+
+def cut_short_report(plan: Plan, batch: str, got: dict[tuple[str, str], ItemResult]) -> Report:
+    """The report of a plan stopped mid-way: what came back, the rest uncertain."""
+    report = Report(plan, batch, now_ms())
+    uncertain = Outcome(OutcomeKind.UNCERTAIN, "cut short: this hub stopped dispatching "
+                        "(it no longer holds the desk's lease); the hub that serves "
+                        "verifies it by re-reading, never by sending it again")  # fmt: skip
+    for item in plan.items:
+        key = (item.venue, item.target_id)
+        report.results[key] = got.get(key) or ItemResult(item, uncertain)
+    report.finished_ms = now_ms()
+    return report
