@@ -37,6 +37,14 @@ which flatters the new-connection-per-call loop, not the console.
 Then with the documented rate limits on (windows scaled by --rate-scale) it prints the
 number of 429s and the console's completion time against the minimum the limits allow.
 
+What the floor leaves out, by principle: the journal (every intent committed before the
+first call leaves, every outcome committed at the end of its loop turn: about 35 + 35 ms
+of CPU for 2,000 calls) and each venue's own work per call (its token, PipAI's signed
+body, reading the answer into an Outcome). On loopback, at 0 and at 10 ms, the fan-out
+is bound by the client's CPU (2,000 calls cost it more than the 17 waves of latency),
+so the ratio is about the ratio of the two processes' CPU and those parts count in
+full; where latency dominates (--latency-ms 50) they hide behind it.
+
 Goals (issue 4): console ≤ 1.5 × floor; ≥ 20 × faster than sequential; 0 × 429;
 ≤ 1.1 × the minimum under limits.   Run: .venv/bin/python benchmarks/kill_fanout.py
 """
@@ -180,8 +188,8 @@ def console_getter(client: VenueClient) -> Callable[[str], object]:
 
     aiohttp pools connections by host, port *and* the ``ssl`` argument, and the client
     names its TLS context on every request: connections warmed without it were never
-    reused, so the console opened 64 more per venue inside the measured time while the
-    floor did not (about 10 % of the console's figure at 0 ms).
+    reused, so the console opened its own inside the measured time (186 socket connects
+    in a profiled run) while the floor opened none.
     """
     transport = client._http.aiohttp_transport  # type: ignore[attr-defined]
     session = transport.client
