@@ -10,8 +10,10 @@ operator's kill runs joins it: the reply names that batch, and this console foll
 
 The kill's plan is frozen from the console's own store (no network), as locally; the
 kill lock is the hub's (it holds the profile's lock while a kill runs), so the console
-takes none. While the desk is down nothing is sent: :meth:`journal_refusal` says why,
-and a plan whose hub goes away mid-way ends in :class:`DeskUnavailable`.
+takes none. While the desk is down nothing is sent: :meth:`journal_refusal` says why.
+A plan whose hub goes away mid-way waits (up to :data:`FAILOVER_WAIT_S`) for a standby
+hub to take over and end the batch with its report (each call that came back, the rest
+verified by re-reading); with no hub by then it ends in :class:`DeskUnavailable`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ REQUEST_TIMEOUT_S = 10.0
 """How long a dispatch or kill request waits for the hub's batch id."""
 SLACK_S = 30.0
 """Beyond the profile's deadlines, how long a plan's report or a slow verb may take."""
+FAILOVER_WAIT_S = 15.0
+"""While a plan runs and the desk is down: how long to wait for a hub (a standby taking
+over: a lease of 3 s, then a login and a read of every venue) before giving up on it."""
 
 
 class DeskUnavailable(Exception):
@@ -157,30 +162,48 @@ class DeskControl:
             ) from None
 
     async def _next(self, events: asyncio.Queue[p.BatchEvent]) -> p.BatchEvent:
-        """The next event, unless the desk goes down first."""
-        if not events.empty():
-            return events.get_nowait()
-        down = asyncio.Event()
+        """The next event. While the desk is down, up to :data:`FAILOVER_WAIT_S` for a hub
+        to serve again (a standby that takes over ends the batch with its report);
+        :class:`DeskUnavailable` when none does."""
+        while True:
+            if not events.empty():
+                return events.get_nowait()
+            if self.state.down is None:
+                event = await self._event_or(events, up=False)
+            else:
+                try:
+                    async with asyncio.timeout(FAILOVER_WAIT_S):
+                        event = await self._event_or(events, up=True)
+                except TimeoutError:
+                    raise DeskUnavailable(
+                        f"the desk went down while the plan ran ({self.state.down}) and no "
+                        f"hub took over within {FAILOVER_WAIT_S:g} s; the journal (audit) "
+                        "says what was sent once it is back"
+                    ) from None
+            if event is not None:
+                return event
+
+    async def _event_or(
+        self, events: asyncio.Queue[p.BatchEvent], *, up: bool
+    ) -> p.BatchEvent | None:
+        """The next event, or None when the desk goes down (``up``: comes back) first."""
+        changed = asyncio.Event()
 
         def on_down(why: str | None) -> None:
-            if why is not None:
-                down.set()
+            if (why is None) == up:
+                changed.set()
 
         self.state.on_down(on_down)
         got = asyncio.ensure_future(events.get())
-        gone = asyncio.ensure_future(down.wait())
+        turned = asyncio.ensure_future(changed.wait())
         try:
-            await asyncio.wait((got, gone), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((got, turned), return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.state.off_down(on_down)
-            gone.cancel()
-        if got.done():
-            return got.result()
-        got.cancel()
-        raise DeskUnavailable(
-            f"the desk went down while the plan ran ({self.state.down}); the journal "
-            "(audit) says what was sent once it is back"
-        )
+            turned.cancel()
+            if not got.done():
+                got.cancel()
+        return got.result() if got.done() and not got.cancelled() else None
 
     def plan_kill(self, scope: KillScope, *, clear_leaves_behind: bool) -> KillPlan:
         state = self.state

@@ -40,6 +40,7 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
+from nats.js.errors import KeyNotFoundError
 
 from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
@@ -57,6 +58,7 @@ from console.desk.rearm import Gate
 from console.desk.takeover import (
     close_not_sent,
     cut_short_report,
+    interrupted_report,
     not_sent_report,
     summary,
     sync_journal,
@@ -160,10 +162,11 @@ class Hub:
         for venue, why in failures.items():
             log.warning("%s could not be read at start: %s", venue, why)
         self.session.start_feeds()
+        left = await self._running_left()
         await self._store(p.RUNNING_KEY, None)  # a dead hub's plan runs no more
         await self.tick(acked=True)  # the whole state stored, before anyone is told
         if self.took_over is not None:  # the last holder died: nobody else will look
-            await self._took_over(copied)
+            await self._took_over(copied, left)
         await self._subscribe()
         await self.nc.flush()
         self._tasks_started = True
@@ -202,9 +205,31 @@ class Hub:
         """This hub holds the lease (taken, renewed, not lost): it may dispatch."""
         return self.lease.held
 
-    async def _took_over(self, copied: int) -> None:
-        """Say so, and verify what the dead hub left open (its intents are in the stream)."""
+    async def _running_left(self) -> p.RunningMsg | None:
+        """The plan the last hub said it was running (its ``run`` key), if any."""
+        try:
+            entry = await (await self.lease.bucket()).get(p.RUNNING_KEY)
+        except KeyNotFoundError:
+            return None
+        try:
+            running: p.RunningMsg = p.RunningMsg.decode(entry.value or b"")
+        except p.ProtocolError:
+            return None
+        return running
+
+    async def _took_over(self, copied: int, left: p.RunningMsg | None) -> None:
+        """Say so, verify what the dead hub left open (its intents are in the stream), and
+        end the plan it was running with a report from the journal."""
         self.verified = await verify_interrupted(self.session)
+        report = (
+            interrupted_report(self.session.journal, self.session.store, left) if left else None
+        )
+        if report is not None and left is not None:
+            self._own_batches.add(report.batch_id)
+            self._batch_event(report.batch_id, kind="report", report=p.ReportMsg.of(report))
+            self._activity(Operator(user="hub", host=self.host),
+                           f"{report.plan.title} of {left.operator} — cut short when its hub "
+                           f"died: {report.summary()}", report.batch_id)  # fmt: skip
         what = f"took over from {describe(self.took_over)} (its lease expired)"
         if copied:
             what += f"; the journal continues the stream's {copied} row(s)"

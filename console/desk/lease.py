@@ -101,6 +101,10 @@ class Lease:
         a renewal succeeded again after a fence (not after a loss: that is final)."""
         self._on_fence.append(listener)
 
+    async def bucket(self) -> KeyValue:
+        """The profile's bucket (made if missing)."""
+        return await self._bucket()
+
     async def _bucket(self) -> KeyValue:
         if self._kv is None:
             self._kv = await self.js.create_key_value(bucket=p.bucket(self.me.profile), history=1)

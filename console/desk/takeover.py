@@ -33,11 +33,12 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from console.core import journal_chain as chain
-from console.core.dispatcher import ItemResult, Plan, Report
+from console.core.dispatcher import ItemResult, Plan, PlanItem, Report, desired
 from console.core.journal import Entry, Journal, now_ms
-from console.core.model import Outcome, OutcomeKind
+from console.core.model import Outcome, OutcomeKind, State
 from console.core.recovery import Verified
 from console.core.session import Session
+from console.core.store import Store
 from console.desk import protocol as p
 
 log = logging.getLogger(__name__)
@@ -194,3 +195,37 @@ def cut_short_report(plan: Plan, batch: str, got: dict[tuple[str, str], ItemResu
         report.results[key] = got.get(key) or ItemResult(item, uncertain)
     report.finished_ms = now_ms()
     return report
+
+
+def interrupted_report(journal: Journal, store: Store, running: p.RunningMsg) -> Report | None:
+    """The report of the plan a dead hub was running (``run`` key), from the journal: each
+    intent, its outcome if one came back (else uncertain: cut short), its verification."""
+    rows = journal.entries(batch_id=running.batch_id)
+    closing: dict[str, dict[str, Entry]] = {}
+    for row in rows:
+        if row.kind in ("outcome", "verify"):
+            closing.setdefault(row.op_id, {})[row.kind] = row
+    kinds = {t.venue: t.kind for t in store.all_targets()}
+    results: dict[tuple[str, str], ItemResult] = {}
+    cut = Outcome(OutcomeKind.UNCERTAIN, "cut short when its hub died: verified by "
+                  "re-reading, never sent again")  # fmt: skip
+    for entry in (r for r in rows if r.kind == "intent"):
+        target = store.get(entry.venue, entry.target_id)
+        kind = target.kind if target is not None else kinds.get(entry.venue)
+        if kind is None:  # a venue this hub does not serve: its rows say what is known
+            continue
+        action = journal.intent_of(entry).action
+        item = PlanItem(entry.venue, entry.target_id, entry.target_name, kind, action)
+        done = closing.get(entry.op_id, {})
+        sent = done.get("outcome")
+        outcome = (
+            Outcome(OutcomeKind(sent.outcome or "failed"), sent.message or "") if sent else cut
+        )
+        check = done.get("verify")
+        state = State(check.state) if check is not None and check.state else None
+        verified = desired(action.kind, state) if state is not None else None
+        results[(item.venue, item.target_id)] = ItemResult(item, outcome, state, verified)
+    if not results:
+        return None
+    plan = Plan(tuple(r.item for r in results.values()), running.title, running.scope)
+    return Report(plan, running.batch_id, running.started_ms, results, now_ms())

@@ -1,8 +1,9 @@
 """The standby hub: the active hub (a real ``trading-console hub`` process) is SIGKILLed
 in the middle of a kill; the standby takes the lease over, continues the journal
 stream's chain, verifies every call the dead hub left open by re-reading (never sends
-one again: each target is called at most once, counted at the simulator), and a console
-attached all along shows DESK DOWN, then follows the new hub without a restart."""
+one again: each target is called at most once, counted at the simulator) and ends the
+kill's batch with a report; a console attached all along shows DESK DOWN, then follows
+the new hub without a restart."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from console.desk import protocol as p
 from console.desk.hub import Hub
 from console.desk.local_server import HUB_USER, LocalNats
 from console.sim.server import SimServer
-from tests.desk.support import PROFILE, connect, make_session, request
+from tests.desk.support import PROFILE, batch_report, connect, make_session, request
 from tests.desk.test_cli_hub import hub_process
 from tests.desk.test_console_desk import desk_console, until
 from tests.support import set_knobs, sim_counters
@@ -66,7 +67,7 @@ async def test_the_standby_takes_over_mid_kill_and_verifies_without_calling_twic
     try:
         await out.wait_for(lambda s: "serving on" in s, 60)
         waiting = asyncio.ensure_future(standby.start(standby=True))
-        async with desk_console(nats_server, "bob", down_after_s=1.0) as (state, _control):
+        async with desk_console(nats_server, "bob", down_after_s=1.0) as (state, control):
             await until(state, lambda: len(state.store.all_targets()) > KILLED, "the picture")
             first_hub = state.hub.hub_id if state.hub else ""
             running = [t for t in state.store.all_targets() if t.state is State.RUNNING]
@@ -77,6 +78,10 @@ async def test_the_standby_takes_over_mid_kill_and_verifies_without_calling_twic
             reply = await request(alice, "alice", p.Verb.KILL,
                                   p.KillRequest(plan=p.PlanMsg.of(plan), host="desk-1"))  # fmt: skip
             assert reply.batch_id, reply.refused
+            joined = asyncio.Event()
+            state.on_activity(lambda line: joined.set() if "joined" in line.text else None)
+            bobs = asyncio.ensure_future(control.dispatch(plan))  # bob's kill joins alice's
+            await asyncio.wait_for(joined.wait(), 30)
             # Its intents reach the journal stream before its first call; it dies with
             # its calls on the way (read by the simulator, not yet carried out).
             await journal_rows(alice, reply.batch_id, "intent", KILLED)
@@ -99,6 +104,14 @@ async def test_the_standby_takes_over_mid_kill_and_verifies_without_calling_twic
                 "arrived:pause", 0
             )
             assert paused and calls == len(paused) <= KILLED
+            # The kill's batch ends: the standby's report, from the journal.
+            report = await batch_report(alice, reply.batch_id)
+            assert {r.item.target_id for r in report.results} == {t.id for t in running[:KILLED]}
+            assert {r.item.target_id for r in report.results if r.verified} == paused
+            # Bob's console, following the kill all along, gets that report.
+            bob_report = await asyncio.wait_for(bobs, 60)
+            assert bob_report.batch_id == reply.batch_id
+            assert {r.item.target_id for r in bob_report.results.values() if r.verified} == paused
             # The console follows the new hub without a restart.
             await until(state, lambda: state.down is None and state.hub is not None
                         and state.hub.hub_id == standby.hub_id, "the console back")  # fmt: skip
