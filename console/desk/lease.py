@@ -122,6 +122,9 @@ class Lease:
             self.revision = await kv.create(p.LEASE_KEY, self.me.encode())
         except KeyWrongLastSequenceError:
             return False
+        except Exception as exc:  # NATS away: a standby keeps waiting, and tries again
+            log.warning("the lease could not be taken: %s", exc or type(exc).__name__)
+            return False
         self._renewed_at = sent
         return True
 
@@ -172,6 +175,9 @@ class Lease:
         try:
             self.revision = await kv.update(p.LEASE_KEY, self.me.encode(), last=revision)
         except KeyWrongLastSequenceError:
+            return False
+        except Exception as exc:  # NATS away: the next expiry seen tries again
+            log.warning("the lease could not be taken over: %s", exc or type(exc).__name__)
             return False
         self._renewed_at = sent
         self.taken_over = holder
