@@ -7,12 +7,18 @@ credentials file: JWT and nkey seed), or ``--user NAME`` with the password in th
 ``TRADING_CONSOLE_NATS_PASSWORD`` environment variable (never on the command line, where
 ``ps`` shows it). It runs until SIGTERM or SIGINT (exit 0), reconnecting to NATS for as
 long as it runs and publishing the whole state again after each reconnect.
+
+One hub serves a profile: the one holding the lease (``console.desk.lease``). Another
+exits 12, or with ``--standby`` waits and takes over when the serving one stops or dies.
+A hub that loses the lease stops dispatching: exit 13, or with ``--standby`` it stands by
+again. Exit 4 also when its journal cannot continue the desk's journal stream.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -181,7 +187,9 @@ async def _serve_once(
         await asyncio.wait((started, stopped), return_when=asyncio.FIRST_COMPLETED)
         if not started.done():
             started.cancel()
-            return EXIT_OK  # a signal while standing by
+            with contextlib.suppress(BaseException):
+                await started
+            return EXIT_OK  # a signal while standing by (or taking over)
         stopped.cancel()
         try:
             started.result()
