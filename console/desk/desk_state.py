@@ -220,6 +220,12 @@ class DeskState:
             n for n, c in self._clients.items() if not c.capabilities.reports_pause_state
         )
 
+    async def until_served(self) -> None:
+        """Until a hub serves the profile, its venues known (a console attached before
+        any hub did builds its panels after this)."""
+        while not self._clients or self.down is not None:
+            await self.next_change()
+
     def on_venues(self, listener: Callable[[list[str]], None]) -> None:
         """Call ``listener`` with the venues when the hub's venues change after attach
         (a console attached before any hub served the profile: its panels are built then)."""

@@ -75,7 +75,7 @@ async def test_a_console_attached_before_any_hub_is_down_until_one_serves(
         told: list[list[str]] = []
         state.on_venues(told.append)
         async with running_hub(nats_server, sim, tmp_path) as desk:
-            await until(state, lambda: state.down is None, "the desk up")
+            await asyncio.wait_for(state.until_served(), 30)
             assert state.venues == ["x3algo"] and told == [["x3algo"]]
             hub_keys = {t.key for t in desk.session.store.all_targets()}
             await until(state, lambda: {t.key for t in state.store.all_targets()} == hub_keys,
