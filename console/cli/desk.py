@@ -71,6 +71,14 @@ async def console(
         _err(desk.safe(f"cannot attach to the desk at {desk.safe_url}: "
                        f"{exc or type(exc).__name__}"))  # fmt: skip
         return EXIT_FAILED
+    if not state.venues:  # attached before any hub: the panels are built from its venues
+        _err(f"DESK DOWN: {state.down or 'no hub serves the profile yet'}; the console opens "
+             f"when a hub serves profile {desk.profile!r} on {desk.safe_url} (Ctrl-C to stop)")  # fmt: skip
+        try:
+            await state.until_served()
+        except BaseException:
+            await state.aclose()
+            raise
     app = (app_class or DeskConsoleApp)(state, control, readonly=readonly, theme=theme,
                          keymap=profile.app.keys)  # fmt: skip
     await app.run_async()

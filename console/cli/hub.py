@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     hub.add_argument("--standby", action="store_true",
                      help="while another hub serves the profile, wait and take over when its "
                      "lease expires (without --standby: exit 12)")  # fmt: skip
+    # a local desk's hub (demo --desk) ends with its parent: at the EOF of its stdin pipe
+    hub.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
 
 
 def connect_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -98,7 +101,8 @@ def run(
         return EXIT_USAGE
     log_to_stderr()
     return asyncio.run(serve(profile, url, auth, session_for, automation,
-                             standby=bool(getattr(args, "standby", False))))  # fmt: skip
+                             standby=bool(getattr(args, "standby", False)),
+                             stdin_eof=bool(getattr(args, "exit_on_stdin_eof", False))))  # fmt: skip
 
 
 async def serve(
@@ -109,7 +113,10 @@ async def serve(
     automation: AutomationFor,
     *,
     standby: bool = False,
+    stdin_eof: bool = False,
 ) -> int:
+    """Serve until SIGTERM or SIGINT (or, with ``stdin_eof``, the end of stdin: a local
+    desk's hub must not outlive the demo that started it, even one killed with -9)."""
     hubs: list[Hub] = []
 
     async def reconnected() -> None:
@@ -145,6 +152,8 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if stdin_eof:
+        threading.Thread(target=_stop_on_eof, args=(loop, stop), daemon=True).start()
     try:
         while True:  # a standby that lost the lease again stands by again
             code = await _serve_once(profile, url, nc, hubs, stop, session_for, automation,
@@ -157,6 +166,13 @@ async def serve(
         await nc.drain()
     _log.info("hub of profile %s stopped", profile.name)
     return code
+
+
+def _stop_on_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    while sys.stdin.buffer.read(1024):
+        pass
+    _log.warning("stdin closed (the desk's parent process ended): stopping the hub")
+    loop.call_soon_threadsafe(stop.set)
 
 
 async def _serve_once(
@@ -176,7 +192,13 @@ async def _serve_once(
     runner, _alerter, problems = automation(profile, session)
     for problem in problems:
         _log.warning("%s", problem)
-    hub = Hub(session, nc, runner=runner, checkins=checkins_for(profile.journal_path, profile.name))
+    hub = Hub(
+        session,
+        nc,
+        runner=runner,
+        checkins=checkins_for(profile.journal_path, profile.name),
+        rearm_approval=profile.config.rearm_approval,
+    )
     hubs[:] = [hub]
     try:
         if standby:

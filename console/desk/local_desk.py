@@ -79,8 +79,9 @@ class LocalDesk:
         with self.hub_log.open("w") as log:
             self.hub = subprocess.Popen(
                 [sys.executable, "-m", "console", "--config", str(self.config), "--profile",
-                 self.profile, "hub", "--nats", self.server.url, "--user", HUB_USER],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                 self.profile, "hub", "--nats", self.server.url, "--user", HUB_USER,
+                 "--exit-on-stdin-eof"],
+                stdin=subprocess.PIPE, stdout=log, stderr=log, env=env,
             )  # fmt: skip
 
     async def wait_serving(self, timeout_s: float = _START_TIMEOUT_S) -> None:
@@ -111,6 +112,8 @@ class LocalDesk:
             except subprocess.TimeoutExpired:
                 hub.kill()
                 hub.wait()
+        if hub is not None and hub.stdin is not None:
+            hub.stdin.close()  # (the hub's end-of-stdin watch: it ends with this process)
         if self.server is not None:
             self.server.stop()
             self.server = None
