@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.desk.test_console_desk import OPTIONS
 class _Seen(DeskConsoleApp):
     """Quits once mounted, keeping the venues its screen was built with."""
 
-    venues_seen: list[str] = []
+    venues_seen: ClassVar[list[str]] = []
 
     def on_mount(self) -> None:
         _Seen.venues_seen = list(self.state.venues)
