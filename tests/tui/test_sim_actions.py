@@ -175,6 +175,7 @@ async def test_action_through_keys_reaches_sim_panel_and_journal(
         await app.workers.wait_for_complete()
         report = app.last_report
         assert report is not None and report.all_verified, report and report.summary()
+        assert modal.draft is not None
         kind = modal.draft.kind
         await wait_for(pilot, lambda: case.shown(cell(app, key, case.column)), "panel shows it")
         expected = {"pause": "paused", "stop": "stopped"}.get(kind.value, "running")
