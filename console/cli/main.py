@@ -14,6 +14,7 @@ Exit codes (documented in the README):
  10  kill: every target verified halted, but the journal failed (the record is elsewhere)
  11  automate: another runner acts for this profile (it holds the runner lock); not started
  12  hub: another hub serves this profile on this NATS; not started
+ 13  hub: this hub lost the profile's lease to another hub (it stopped dispatching)
 """
 
 from __future__ import annotations
