@@ -91,13 +91,14 @@ def test_event_rate_counts_whole_seconds() -> None:
 
 def test_a_snapshot_marks_changed_exactly_the_targets_that_differ_from_the_stored_ones() -> None:
     """The snapshot's own comparison agrees with ``Target.__eq__``: any field but
-    ``confirmed_at`` makes a change; a re-confirmed equal target is stored, not a change."""
+    ``confirmed_at`` makes a change; an equal target re-confirms the stored one (its
+    attrs kept, so a panel still holding them holds no second copy), not a change."""
     from dataclasses import replace
 
     store = Store(clock=lambda: 1000.0)
     base = algo("a", profit=1.0)
     variants = {
-        "same": replace(base, confirmed_at=2.0),
+        "same": replace(base, attrs={"profit": 1.0}, confirmed_at=2.0),
         "name": replace(base, name="other"),
         "state": replace(base, state=State.PAUSED),
         "raw_status": replace(base, raw_status="paused"),
@@ -109,4 +110,10 @@ def test_a_snapshot_marks_changed_exactly_the_targets_that_differ_from_the_store
         store.drain()
         store.snapshot("x3algo", [variant])
         assert bool(store.drain().changed) == (variant != base), what
-        assert store.get("x3algo", "a") is variant, what
+        stored = store.get("x3algo", "a")
+        assert stored == variant and stored is not None, what
+        assert stored.confirmed_at == variant.confirmed_at, what  # re-confirmed
+        if variant == base:  # unchanged: what the store held is kept, not the new copy
+            assert stored.attrs is base.attrs
+        else:
+            assert stored is variant, what
