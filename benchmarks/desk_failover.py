@@ -43,7 +43,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from benchmarks._harness import ROOT, simulator
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.lease import TTL_S
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
@@ -107,17 +107,17 @@ async def first_from_new_hub(
     beat: asyncio.Future[float] = asyncio.get_running_loop().create_future()
 
     async def on_state(msg: Msg) -> None:
-        batch = p.StateBatch.decode(msg.data)
+        batch = messages.StateBatch.decode(msg.data)
         if batch.hub_id != old and not state.done():
             state.set_result(time.time())
 
     async def on_beat(msg: Msg) -> None:
-        heard = p.HubBeat.decode(msg.data)
+        heard = messages.HubBeat.decode(msg.data)
         if heard.hub_id != old and not beat.done():
             beat.set_result(time.time())
 
-    subs = [await nc.subscribe(p.state_subject(profile), cb=on_state),
-            await nc.subscribe(p.hub_subject(profile), cb=on_beat)]  # fmt: skip
+    subs = [await nc.subscribe(subjects.state_subject(profile), cb=on_state),
+            await nc.subscribe(subjects.hub_subject(profile), cb=on_beat)]  # fmt: skip
     await nc.flush()
     subscribed.set()
     try:
@@ -129,9 +129,9 @@ async def first_from_new_hub(
 
 
 async def serving_hub(nc: NATS, profile: str) -> str:
-    sub = await nc.subscribe(p.hub_subject(profile))
+    sub = await nc.subscribe(subjects.hub_subject(profile))
     try:
-        return str(p.HubBeat.decode((await sub.next_msg(timeout=30)).data).hub_id)
+        return str(messages.HubBeat.decode((await sub.next_msg(timeout=30)).data).hub_id)
     finally:
         await sub.unsubscribe()
 

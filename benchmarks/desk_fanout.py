@@ -77,7 +77,7 @@ from console.core.journal import Journal
 from console.core.kill import KillScope
 from console.core.ports import ControlPort
 from console.core.session import SessionOptions
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.desk_console import open_desk
 from console.desk.local_desk import LocalDesk
 from console.venues.registry import session_for
@@ -135,13 +135,13 @@ async def hub_stamps(desk: LocalDesk) -> AsyncIterator[dict[int, float]]:
     stamps: dict[int, float] = {}
 
     async def on_batch(msg: Msg) -> None:
-        batch: p.StateBatch = p.StateBatch.decode(msg.data)
+        batch: messages.StateBatch = messages.StateBatch.decode(msg.data)
         for t in batch.targets:
             mark = marker(t.attrs.get("pnl"))
             if mark is not None:
                 stamps.setdefault(mark[0], batch.ts)
 
-    sub = await nc.subscribe(p.state_subject(PROFILE), cb=on_batch)
+    sub = await nc.subscribe(subjects.state_subject(PROFILE), cb=on_batch)
     try:
         yield stamps
     finally:

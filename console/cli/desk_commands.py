@@ -39,7 +39,7 @@ from console.core.model import ActionKind
 from console.core.operator import Operator
 from console.core.ports import FeedStatus, VenueSettings
 from console.core.session import Session, SessionOptions
-from console.desk import protocol as p
+from console.desk import subjects
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DeskState
 from console.desk.journal_mirror import MirrorJournal
@@ -302,7 +302,7 @@ async def audit_verb(desk: DeskAddress, options: SessionOptions, args: argparse.
     nc = await connect(desk)
     try:
         journal = await _read_journal(nc, desk)
-        where = f"stream {p.journal_stream(desk.profile)} on {desk.safe_url}"
+        where = f"stream {subjects.journal_stream(desk.profile)} on {desk.safe_url}"
         session = Session(options, [], journal)
         return audit.audit(session, args, where=where)
     finally:
@@ -312,10 +312,10 @@ async def audit_verb(desk: DeskAddress, options: SessionOptions, args: argparse.
 async def _read_journal(nc: NATS, desk: DeskAddress) -> MirrorJournal:
     js = nc.jetstream()
     try:
-        await js.stream_info(p.journal_stream(desk.profile))
+        await js.stream_info(subjects.journal_stream(desk.profile))
     except NotFoundError:
         raise DeskFailure(f"{no_hub(desk)}: there is no journal stream "
-                          f"{p.journal_stream(desk.profile)} on it yet") from None  # fmt: skip
+                          f"{subjects.journal_stream(desk.profile)} on it yet") from None  # fmt: skip
     journal = MirrorJournal(desk.profile)
     sub = await journal.follow(js)
     await sub.unsubscribe()

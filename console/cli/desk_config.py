@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from console.config import ConfigError, load_profile
-from console.desk.protocol import ProtocolError, token
 from console.desk.roles import HUB_USER, Role
 from console.desk.server_config import render
+from console.desk.subjects import ProtocolError, token
 
 EXIT_OK, EXIT_USAGE = 0, 2
 COMMAND = "desk-config"

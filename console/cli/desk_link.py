@@ -31,7 +31,7 @@ from nats.errors import NoRespondersError
 
 from console.config import Profile
 from console.core.scrub import Scrubber, printable
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.connect import connect_options
 from console.desk.local_desk import DESK_FILE, os_operator
 
@@ -191,15 +191,15 @@ def no_hub(desk: DeskAddress) -> str:
             "(or `trading-console demo --desk`)")  # fmt: skip
 
 
-async def hub_beat(nc: NATS, desk: DeskAddress) -> p.HubBeat:
+async def hub_beat(nc: NATS, desk: DeskAddress) -> messages.HubBeat:
     """The running hub's beat; DeskFailure (exit 4) at once when none serves the profile."""
     try:
-        msg = await nc.request(p.who_subject(desk.profile), b"", timeout=WHO_S)
+        msg = await nc.request(subjects.who_subject(desk.profile), b"", timeout=WHO_S)
     except NoRespondersError:
         raise DeskFailure(no_hub(desk)) from None
     except TimeoutError:
         raise DeskFailure(f"{no_hub(desk)} (nobody answered within {WHO_S:g} s)") from None
-    beat: p.HubBeat = p.HubBeat.decode(msg.data)
+    beat: messages.HubBeat = messages.HubBeat.decode(msg.data)
     return beat
 
 

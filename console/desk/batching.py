@@ -1,6 +1,6 @@
 """The state batches of one hub tick, cut to fit a NATS message.
 
-A tick's changes go out as :class:`~console.desk.protocol.StateBatch` JSON on
+A tick's changes go out as :class:`~console.desk.messages.StateBatch` JSON on
 ``desk.P.state``. A resync (the hub's start, a NATS reconnect) sends every target at
 once, which for a large profile is megabytes, past the server's ``max_payload`` (1 MB by
 default): the batch is cut into several, each under ``limit`` bytes and with its own
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from console.desk import protocol as p
+from console.desk import messages
 
 LIMIT = 256 * 1024
 """Bytes per batch message: well under the default max_payload of 1 MB."""
@@ -26,7 +26,7 @@ def state_batches(
     ts: float,
     targets: Sequence[bytes],
     gone: Sequence[tuple[str, str]],
-    health: Sequence[p.HealthMsg],
+    health: Sequence[messages.HealthMsg],
     limit: int = LIMIT,
 ) -> Iterator[bytes]:
     """Batches numbered from ``first_seq``: the targets (each an encoded TargetMsg) cut to

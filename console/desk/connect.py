@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.desk.protocol import token
+from console.desk.subjects import token
 
 INBOX_ROOT = "_INBOX"
 

@@ -44,7 +44,7 @@ from textual.worker import Worker, WorkerState
 from console.core.operator import Operator
 from console.core.ports import VenueSettings
 from console.core.session import SessionOptions
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.connect import connect_options
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DESK_DOWN, DeskState
@@ -68,7 +68,7 @@ async def open_desk(
     user: str,
     auth: dict[str, Any],
     venue_settings: Iterable[VenueSettings] = (),
-    down_after_s: float = p.DOWN_AFTER_S,
+    down_after_s: float = subjects.DOWN_AFTER_S,
     host: str | None = None,
 ) -> tuple[DeskState, DeskControl]:
     """Connect as ``user`` (``auth``: nats.connect's credentials), attach to the hub of
@@ -233,7 +233,7 @@ class DeskConsoleApp(ConsoleApp):
         else:
             self.notify(f"Re-arm {msg.id} refused: nothing was sent.", title="Re-arm", timeout=10)
 
-    def _activity(self, line: p.ActivityMsg) -> None:
+    def _activity(self, line: messages.ActivityMsg) -> None:
         mine = f"{self.desk.operator.user}@{self.desk.operator.host}"
         if line.operator == mine and line.batch_id in self.desk_control.own_batches:
             return  # this console's own results are in its log already

@@ -1,6 +1,6 @@
 """The console's control port on a desk: its plans go to the hub, its results come back.
 
-:class:`~console.core.ports.ControlPort` answered over NATS (``console.desk.protocol``):
+:class:`~console.core.ports.ControlPort` answered over NATS (``console.desk.subjects``):
 a confirmed plan is a request on the operator's own command subject (a kill's plan on
 ``kill``, an admin's resumes and starts on ``rearm``, any other on ``dispatch``); the hub answers with the batch id (or refuses, in
 words: *busy* becomes :class:`~console.core.dispatcher.DispatchBusy`, as locally), and
@@ -33,7 +33,7 @@ from console.core.kill_lock import KillLock
 from console.core.model import State
 from console.core.recovery import Verified
 from console.core.reverify import Recheck
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.desk_state import DeskState
 from console.desk.rearm import arming, plan_request
 from console.desk.roles import Role, learn_role
@@ -62,7 +62,7 @@ class DeskControl:
 
     def __init__(self, state: DeskState, user: str, role: Role | None = None) -> None:
         self.state = state
-        self.user = p.token(user)
+        self.user = subjects.token(user)
         self.role = role
         self._role_asked = role is not None
         self.own_batches: set[str] = set()
@@ -98,7 +98,7 @@ class DeskControl:
         verb, body = plan_request(report.plan, batch_id, self.role, **self._request_fields())
         # A pass of an earlier batch (a kill's retry) follows only what comes after it.
         new_only = batch_id is not None
-        events: asyncio.Queue[p.BatchEvent] = asyncio.Queue()
+        events: asyncio.Queue[messages.BatchEvent] = asyncio.Queue()
         sub = await self._follow(batch_id, events, new_only) if batch_id else None
         try:
             reply = await self._ask(verb, body, REQUEST_TIMEOUT_S)
@@ -122,15 +122,17 @@ class DeskControl:
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
 
-    async def _follow(self, batch: str, events: asyncio.Queue[p.BatchEvent], new_only: bool) -> Any:
+    async def _follow(
+        self, batch: str, events: asyncio.Queue[messages.BatchEvent], new_only: bool
+    ) -> Any:
         """The batch's events into ``events``: from its start, or only new ones."""
 
         async def put(msg: Any) -> None:
-            with contextlib.suppress(p.ProtocolError):
-                events.put_nowait(p.BatchEvent.decode(msg.data))
+            with contextlib.suppress(subjects.ProtocolError):
+                events.put_nowait(messages.BatchEvent.decode(msg.data))
 
         policy = DeliverPolicy.NEW if new_only else DeliverPolicy.ALL
-        subject = p.batch_subject(self.state.profile, batch)
+        subject = subjects.batch_subject(self.state.profile, batch)
         return await self.state.js.subscribe(
             subject, cb=put, ordered_consumer=True, deliver_policy=policy
         )
@@ -138,7 +140,7 @@ class DeskControl:
     async def _collect(
         self,
         report: Report,
-        events: asyncio.Queue[p.BatchEvent],
+        events: asyncio.Queue[messages.BatchEvent],
         on_result: ResultCallback | None,
     ) -> Report:
         options = self.state.options
@@ -161,7 +163,7 @@ class DeskControl:
                 "the journal (audit) says what was sent"
             ) from None
 
-    async def _next(self, events: asyncio.Queue[p.BatchEvent]) -> p.BatchEvent:
+    async def _next(self, events: asyncio.Queue[messages.BatchEvent]) -> messages.BatchEvent:
         """The next event. While the desk is down, up to :data:`FAILOVER_WAIT_S` for a hub
         to serve again (a standby that takes over ends the batch with its report);
         :class:`DeskUnavailable` when none does."""
@@ -184,8 +186,8 @@ class DeskControl:
                 return event
 
     async def _event_or(
-        self, events: asyncio.Queue[p.BatchEvent], *, up: bool
-    ) -> p.BatchEvent | None:
+        self, events: asyncio.Queue[messages.BatchEvent], *, up: bool
+    ) -> messages.BatchEvent | None:
         """The next event, or None when the desk goes down (``up``: comes back) first."""
         changed = asyncio.Event()
 
@@ -217,20 +219,20 @@ class DeskControl:
     async def reverify(
         self, venue: str, doubtful: Sequence[ItemResult], batch_ids: Sequence[str], *, at: float
     ) -> Recheck:
-        body = p.ReverifyRequest(venue=venue, doubtful=[p.ResultMsg.of(r) for r in doubtful],
-                                 batch_ids=list(batch_ids), at=at,
-                                 **self._request_fields())  # fmt: skip
-        reply = await self._ask(p.Verb.REVERIFY, body, self._slow_s())
+        body = messages.ReverifyRequest(venue=venue, doubtful=[messages.ResultMsg.of(r) for r in doubtful],
+                                        batch_ids=list(batch_ids), at=at,
+                                        **self._request_fields())  # fmt: skip
+        reply = await self._ask(subjects.Verb.REVERIFY, body, self._slow_s())
         if reply.refused is not None:
             return Recheck(venue, at, (), problem=reply.refused)
         data = reply.data["recheck"]
-        results = tuple(p.ResultMsg.model_validate(r).result() for r in data["results"])
+        results = tuple(messages.ResultMsg.model_validate(r).result() for r in data["results"])
         return Recheck(data["venue"], data["at"], results, data.get("problem", ""))
 
     async def verify_interrupted(self, entries: list[Entry]) -> list[Verified]:
-        body = p.VerifyInterruptedRequest(seqs=[e.seq for e in entries],
-                                          **self._request_fields())  # fmt: skip
-        reply = await self._ask(p.Verb.VERIFY_INTERRUPTED, body, self._slow_s())
+        body = messages.VerifyInterruptedRequest(seqs=[e.seq for e in entries],
+                                                 **self._request_fields())  # fmt: skip
+        reply = await self._ask(subjects.Verb.VERIFY_INTERRUPTED, body, self._slow_s())
         if reply.refused is not None:
             raise DeskUnavailable(f"the hub refused: {reply.refused}")
         return [_verified(v) for v in reply.data["verified"]]
@@ -255,8 +257,10 @@ class DeskControl:
     def _slow_s(self) -> float:
         return self.state.options.verify_deadline_s + SLACK_S
 
-    async def _ask(self, verb: p.Verb, body: p.Request, timeout_s: float) -> p.CommandReply:
-        subject = p.command_subject(self.state.profile, self.user, verb)
+    async def _ask(
+        self, verb: subjects.Verb, body: messages.Request, timeout_s: float
+    ) -> messages.CommandReply:
+        subject = subjects.command_subject(self.state.profile, self.user, verb)
         try:
             msg = await self.state.nc.request(subject, body.encode(), timeout=timeout_s)
         except NoRespondersError:
@@ -268,11 +272,11 @@ class DeskControl:
                 f"the hub did not answer {verb.value} within {timeout_s:g} s; the journal "
                 "(audit) says whether anything was sent"
             ) from None
-        reply: p.CommandReply = p.CommandReply.decode(msg.data)
+        reply: messages.CommandReply = messages.CommandReply.decode(msg.data)
         return reply
 
 
 def _verified(data: dict[str, Any]) -> Verified:
     """One verified interrupted call, as the hub's reply carries it."""
-    entry = p.JournalRowMsg.model_validate(data["entry"]).entry()
+    entry = messages.JournalRowMsg.model_validate(data["entry"]).entry()
     return Verified(entry, State(data["state"]), data["as_asked"], data["note"], data["journaled"])

@@ -1,6 +1,6 @@
 """The console's state source on a desk: the hub's bucket and batches, in a local store.
 
-A desk console reads what the hub publishes (``console.desk.protocol``) into the same
+A desk console reads what the hub publishes (``console.desk.subjects``) into the same
 core :class:`~console.core.store.Store` a local session feeds, so the screen cannot tell
 the difference. On :meth:`DeskState.attach` it subscribes first (state batches, the
 hub's heartbeat, the activity) and then reads the whole bucket, so nothing falls between
@@ -8,14 +8,14 @@ the two; each batch then applies what changed. A batch whose ``seq`` does not fo
 last one (or from a new hub run) means something was missed: the bucket is read again.
 
 **DESK DOWN, never silent staleness.** When the heartbeat stops for
-:data:`~console.desk.protocol.DOWN_AFTER_S`, when the hub does not answer at attach, or
+:data:`~console.desk.subjects.DOWN_AFTER_S`, when the hub does not answer at attach, or
 when the NATS connection drops, every venue's health becomes DOWN with words saying the
 desk is down and since when; the first heartbeat (or reconnect) after that reads the
 whole bucket again before the venues show the hub's health again.
 
 The venues are planning-only clients (``console.desk.venue_views``); the journal is the
 hub's, mirrored from the journal stream (``console.desk.journal_mirror``); other
-operators' actions arrive as :class:`~console.desk.protocol.ActivityMsg` for whoever
+operators' actions arrive as :class:`~console.desk.messages.ActivityMsg` for whoever
 listens (the desk console writes them to its outcome log).
 """
 
@@ -38,7 +38,7 @@ from console.core.operator import Operator
 from console.core.ports import FeedStatus, VenueClient, VenueSettings
 from console.core.session import SessionOptions
 from console.core.store import Store
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.journal_mirror import MirrorJournal, remember_known
 from console.desk.venue_views import planning_clients
 
@@ -48,7 +48,7 @@ READ_TIMEOUT_S = 30.0
 """The longest a full read of the bucket may take (then the desk counts as down)."""
 DESK_DOWN = "DESK DOWN"
 
-ActivityListener = Callable[[p.ActivityMsg], None]
+ActivityListener = Callable[[messages.ActivityMsg], None]
 
 
 class DeskState:
@@ -62,7 +62,7 @@ class DeskState:
         operator: Operator,
         venue_settings: Iterable[VenueSettings] = (),
         clock: Callable[[], float] = time.time,
-        down_after_s: float = p.DOWN_AFTER_S,
+        down_after_s: float = subjects.DOWN_AFTER_S,
     ) -> None:
         self.nc = nc
         self.js = nc.jetstream()
@@ -75,14 +75,14 @@ class DeskState:
         self._store = Store(stale_after_s=options.stale_after_s, clock=clock, blind_venues=())
         self._clients: dict[str, VenueClient] = {}
         self._journal = MirrorJournal(self.profile, operator)
-        self.running: p.RunningMsg | None = None
+        self.running: messages.RunningMsg | None = None
         """The plan the hub runs now (anyone's), from the bucket's ``run`` key."""
-        self.hub: p.HubBeat | None = None
+        self.hub: messages.HubBeat | None = None
         self.down: str | None = None
         """Why the desk is down (shown on every venue), or None while the hub beats."""
         self.resyncs = 0
         """Full reads of the bucket so far (the first at attach included)."""
-        self.activity: deque[p.ActivityMsg] = deque(maxlen=200)
+        self.activity: deque[messages.ActivityMsg] = deque(maxlen=200)
         self._listeners: list[ActivityListener] = []
         self._down_listeners: list[Callable[[str | None], None]] = []
         self._hub_id: str | None = None
@@ -96,7 +96,7 @@ class DeskState:
         self._changed = asyncio.Event()
         self.owns_connection = False
         """Close the NATS connection in :meth:`aclose` (``open_desk`` opened it)."""
-        self._venue_msgs: list[p.VenueMsg] = []
+        self._venue_msgs: list[messages.VenueMsg] = []
         self._venue_listeners: list[Callable[[list[str]], None]] = []
         self._attached = False
         self._down_since = 0.0
@@ -178,10 +178,10 @@ class DeskState:
     async def attach(self) -> DeskState:
         """Subscribe, wait (bounded) for the hub's first beat, read the whole bucket,
         follow the journal stream. No beat: the desk is down from the start."""
-        root = p.root(self.profile)
-        for subject, cb in ((p.state_subject(self.profile), self._on_batch),
-                            (p.hub_subject(self.profile), self._on_beat),
-                            (p.activity_subject(self.profile), self._on_activity)):  # fmt: skip
+        root = subjects.root(self.profile)
+        for subject, cb in ((subjects.state_subject(self.profile), self._on_batch),
+                            (subjects.hub_subject(self.profile), self._on_beat),
+                            (subjects.activity_subject(self.profile), self._on_activity)):  # fmt: skip
             self._subs.append(await self.nc.subscribe(subject, cb=cb))
         log.debug("attached to %s", root)
         # The hub beats every BEAT_S: the first beat (bounded) says it is there.
@@ -249,14 +249,14 @@ class DeskState:
     async def read_bucket(self) -> None:
         """Read every key of the bucket and make the store hold exactly that."""
         try:
-            kv = await self.js.key_value(p.bucket(self.profile))
+            kv = await self.js.key_value(subjects.bucket(self.profile))
         except NotFoundError:  # no hub ever served this profile here: nothing to show
             self.resyncs += 1
             return
-        venues: dict[str, p.VenueMsg] = {}
-        targets: dict[str, list[p.TargetMsg]] = {}
-        health: list[p.HealthMsg] = []
-        running: p.RunningMsg | None = None
+        venues: dict[str, messages.VenueMsg] = {}
+        targets: dict[str, list[messages.TargetMsg]] = {}
+        health: list[messages.HealthMsg] = []
+        running: messages.RunningMsg | None = None
         watcher = await kv.watchall()
         try:
             async with asyncio.timeout(READ_TIMEOUT_S):
@@ -267,15 +267,15 @@ class DeskState:
                         continue  # a deleted key
                     key = entry.key
                     if key.startswith("t."):
-                        target = p.TargetMsg.decode(entry.value)
+                        target = messages.TargetMsg.decode(entry.value)
                         targets.setdefault(target.venue, []).append(target)
                     elif key.startswith("h."):
-                        health.append(p.HealthMsg.decode(entry.value))
+                        health.append(messages.HealthMsg.decode(entry.value))
                     elif key.startswith("v."):
-                        venue = p.VenueMsg.decode(entry.value)
+                        venue = messages.VenueMsg.decode(entry.value)
                         venues[venue.name] = venue
-                    elif key == p.RUNNING_KEY:
-                        running = p.RunningMsg.decode(entry.value)
+                    elif key == subjects.RUNNING_KEY:
+                        running = messages.RunningMsg.decode(entry.value)
         finally:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
@@ -294,7 +294,7 @@ class DeskState:
         self.resyncs += 1
         self._signal()
 
-    def _apply_health(self, h: p.HealthMsg, *, force: bool = False) -> None:
+    def _apply_health(self, h: messages.HealthMsg, *, force: bool = False) -> None:
         if self.down is not None and not force:
             return  # the desk is down: its words stay until the next full read
         store = self._store
@@ -312,8 +312,8 @@ class DeskState:
 
     async def _on_batch(self, msg: NatsMsg) -> None:
         try:
-            batch: p.StateBatch = p.StateBatch.decode(msg.data)
-        except p.ProtocolError as exc:
+            batch: messages.StateBatch = messages.StateBatch.decode(msg.data)
+        except subjects.ProtocolError as exc:
             log.warning("desk state: %s", exc)
             return
         missed = self._seq is not None and (
@@ -365,8 +365,8 @@ class DeskState:
 
     async def _on_beat(self, msg: NatsMsg) -> None:
         try:
-            beat: p.HubBeat = p.HubBeat.decode(msg.data)
-        except p.ProtocolError:
+            beat: messages.HubBeat = messages.HubBeat.decode(msg.data)
+        except subjects.ProtocolError:
             return
         new_hub = self.hub is not None and beat.hub_id != self.hub.hub_id
         self.hub, self._heard = beat, self.clock()
@@ -424,8 +424,8 @@ class DeskState:
     # ----- activity ---------------------------------------------------------------------
     async def _on_activity(self, msg: NatsMsg) -> None:
         try:
-            line: p.ActivityMsg = p.ActivityMsg.decode(msg.data)
-        except p.ProtocolError:
+            line: messages.ActivityMsg = messages.ActivityMsg.decode(msg.data)
+        except subjects.ProtocolError:
             return
         self.activity.append(line)
         for listener in self._listeners:

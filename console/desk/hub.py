@@ -1,7 +1,7 @@
 """The hub: the one process of a desk that talks to the venues, for every attached console.
 
 It owns the profile's :class:`~console.core.session.Session` (one login, one pacer and
-one feed per venue) and serves it on NATS as :mod:`console.desk.protocol` describes:
+one feed per venue) and serves it on NATS as :mod:`console.desk.subjects` describes:
 each tick it drains the store's changes into the key-value bucket and one batch on
 ``desk.P.state``; it answers commands through the session's one dispatcher, journaling
 each as the NATS user whose subject carried it (the server enforces that a user
@@ -50,7 +50,7 @@ from console.core.kill_lock import KillLock, KillLocked
 from console.core.operator import Operator
 from console.core.recovery import Verified
 from console.core.session import Session
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.batching import state_batches
 from console.desk.hub_streams import JournalMirror, ensure_streams
 from console.desk.lease import Lease, LeaseHeld, describe
@@ -109,7 +109,7 @@ class Hub:
         self.hub_id = uuid.uuid4().hex
         self.host = socket.gethostname()
         self.started = time.time()
-        self._bucket = p.bucket(self.profile)
+        self._bucket = subjects.bucket(self.profile)
         self._state_seq = 0
         self._beat_seq = 0
         self._batch_seq: dict[str, int] = {}
@@ -131,7 +131,7 @@ class Hub:
         self.mirror = JournalMirror(self.js, session.journal, self.profile,
                                     serving=lambda: self.serving,
                                     give_up=self.lease.give_up, on_row=self._row_mirrored)  # fmt: skip
-        self.took_over: p.HubBeat | None = None
+        self.took_over: messages.HubBeat | None = None
         """The hub whose expired lease this one took (None: the lease was free)."""
         self.verified: list[Verified] = []
         """The interrupted calls this hub verified as it took over."""
@@ -163,7 +163,7 @@ class Hub:
             log.warning("%s could not be read at start: %s", venue, why)
         self.session.start_feeds()
         left = await self._running_left()
-        await self._store(p.RUNNING_KEY, None)  # a dead hub's plan runs no more
+        await self._store(subjects.RUNNING_KEY, None)  # a dead hub's plan runs no more
         await self.tick(acked=True)  # the whole state stored, before anyone is told
         if self.took_over is not None:  # the last holder died: nobody else will look
             await self._took_over(copied, left)
@@ -171,7 +171,7 @@ class Hub:
         await self.nc.flush()
         self._tasks_started = True
         self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
-        self._spawn(self._loop(p.BEAT_S, self.beat), "hub:beat")
+        self._spawn(self._loop(subjects.BEAT_S, self.beat), "hub:beat")
         self._spawn(self._loop(MIRROR_S, self.mirror_journal), "hub:journal")
         self._spawn(self._send_outbox(), "hub:outbox")
         if self.runner is not None:  # it stands by while another runner acts, and takes over
@@ -205,19 +205,19 @@ class Hub:
         """This hub holds the lease (taken, renewed, not lost): it may dispatch."""
         return self.lease.held
 
-    async def _running_left(self) -> p.RunningMsg | None:
+    async def _running_left(self) -> messages.RunningMsg | None:
         """The plan the last hub said it was running (its ``run`` key), if any."""
         try:
-            entry = await (await self.lease.bucket()).get(p.RUNNING_KEY)
+            entry = await (await self.lease.bucket()).get(subjects.RUNNING_KEY)
         except KeyNotFoundError:
             return None
         try:
-            running: p.RunningMsg = p.RunningMsg.decode(entry.value or b"")
-        except p.ProtocolError:
+            running: messages.RunningMsg = messages.RunningMsg.decode(entry.value or b"")
+        except subjects.ProtocolError:
             return None
         return running
 
-    async def _took_over(self, copied: int, left: p.RunningMsg | None) -> None:
+    async def _took_over(self, copied: int, left: messages.RunningMsg | None) -> None:
         """Say so, verify what the dead hub left open (its intents are in the stream), and
         end the plan it was running with a report from the journal."""
         self.verified = await verify_interrupted(self.session)
@@ -226,7 +226,7 @@ class Hub:
         )
         if report is not None and left is not None:
             self._own_batches.add(report.batch_id)
-            self._batch_event(report.batch_id, kind="report", report=p.ReportMsg.of(report))
+            self._batch_event(report.batch_id, kind="report", report=messages.ReportMsg.of(report))
             self._activity(Operator(user="hub", host=self.host),
                            f"{report.plan.title} of {left.operator} — cut short when its hub "
                            f"died: {report.summary()}", report.batch_id)  # fmt: skip
@@ -258,8 +258,10 @@ class Hub:
 
     async def _subscribe(self) -> None:
         """Answer who serves and the operators' commands (only while serving)."""
-        self._who = await self.nc.subscribe(p.who_subject(self.profile), cb=self._on_who)
-        self._sub = await self.nc.subscribe(f"{p.root(self.profile)}.cmd.*.*", cb=self._on_command)
+        self._who = await self.nc.subscribe(subjects.who_subject(self.profile), cb=self._on_who)
+        self._sub = await self.nc.subscribe(
+            f"{subjects.root(self.profile)}.cmd.*.*", cb=self._on_command
+        )
 
     async def _unsubscribe(self) -> None:
         subs, self._sub, self._who = (self._sub, self._who), None, None
@@ -323,7 +325,7 @@ class Hub:
                 self._resync = True
             await asyncio.sleep(period)
 
-    def _running_words(self, holder: p.HubBeat | None) -> str:
+    def _running_words(self, holder: messages.HubBeat | None) -> str:
         where = (f"{holder.host}, since {iso_ms(int(holder.started * 1000))}"
                  if holder else "it holds the lease")  # fmt: skip
         return f"another hub serves profile {self.profile!r} ({where}); nothing was started"
@@ -339,7 +341,9 @@ class Hub:
         the venues' keys, and where the journal's mirror resumes."""
         await ensure_streams(self.js, self.profile)
         for name, client in self.session.clients.items():
-            await self._store(p.venue_key(name), p.VenueMsg(name=name, api=client.api).encode())
+            await self._store(
+                subjects.venue_key(name), messages.VenueMsg(name=name, api=client.api).encode()
+            )
         await self.mirror.resume()
 
     # ----- state ----------------------------------------------------------------------
@@ -357,13 +361,13 @@ class Hub:
     async def _delete(self, key: str) -> None:
         await self.nc.publish(f"$KV.{self._bucket}.{key}", b"", headers={"KV-Operation": "DEL"})
 
-    def _health(self, venue: str) -> p.HealthMsg:
+    def _health(self, venue: str) -> messages.HealthMsg:
         store = self.session.store
         h = store.venue_health(venue)
-        return p.HealthMsg(venue=venue, status=h.status, detail=h.detail, since=h.since,
-                           last_update=h.last_update, events=h.events,
-                           listed=venue in store.listed,
-                           incomplete=self.session.incomplete.get(venue, ""))  # fmt: skip
+        return messages.HealthMsg(venue=venue, status=h.status, detail=h.detail, since=h.since,
+                                  last_update=h.last_update, events=h.events,
+                                  listed=venue in store.listed,
+                                  incomplete=self.session.incomplete.get(venue, ""))  # fmt: skip
 
     async def tick(self, *, acked: bool = False) -> None:
         """Publish what changed since the last tick: the bucket's keys, then the batch (cut
@@ -395,15 +399,15 @@ class Hub:
             if target is None:
                 removed.add((venue, target_id))
                 continue
-            data = p.TargetMsg.of(target).encode()
+            data = messages.TargetMsg.of(target).encode()
             targets.append(data)
-            writes.append((p.target_key(venue, target_id), data))
+            writes.append((subjects.target_key(venue, target_id), data))
         for venue, target_id in removed:
             if store.get(venue, target_id) is None:
                 gone.append((venue, target_id))
-                writes.append((p.target_key(venue, target_id), None))
+                writes.append((subjects.target_key(venue, target_id), None))
         healths = [self._health(v) for v in health]
-        writes += [(p.health_key(h.venue), h.encode()) for h in healths]
+        writes += [(subjects.health_key(h.venue), h.encode()) for h in healths]
         if acked:
             for at in range(0, len(writes), _STORE_CHUNK):
                 chunk = writes[at : at + _STORE_CHUNK]
@@ -411,25 +415,25 @@ class Hub:
         else:
             for key, value in writes:
                 await (self._put(key, value) if value is not None else self._delete(key))
-        subject = p.state_subject(self.profile)
+        subject = subjects.state_subject(self.profile)
         for batch in state_batches(self.hub_id, self._state_seq + 1, time.time(), targets,
                                    gone, healths):  # fmt: skip
             self._state_seq += 1
             await self.nc.publish(subject, batch)
 
-    def _beat(self) -> p.HubBeat:
+    def _beat(self) -> messages.HubBeat:
         running = self.session.dispatcher.running
-        return p.HubBeat(hub_id=self.hub_id, profile=self.profile, ts=time.time(),
-                         seq=self._beat_seq, state_seq=self._state_seq,
-                         running=running.batch_id if running else None,
-                         venues=self.session.venues, host=self.host,
-                         started=self.started)  # fmt: skip
+        return messages.HubBeat(hub_id=self.hub_id, profile=self.profile, ts=time.time(),
+                                seq=self._beat_seq, state_seq=self._state_seq,
+                                running=running.batch_id if running else None,
+                                venues=self.session.venues, host=self.host,
+                                started=self.started)  # fmt: skip
 
     async def beat(self) -> None:
         if not self.serving:
             return  # silent: the consoles show DESK DOWN until the lease's holder beats
         self._beat_seq += 1
-        await self.nc.publish(p.hub_subject(self.profile), self._beat().encode())
+        await self.nc.publish(subjects.hub_subject(self.profile), self._beat().encode())
 
     async def mirror_journal(self) -> None:
         """Publish the journal rows not yet in the stream, in order, each acknowledged."""
@@ -455,39 +459,39 @@ class Hub:
         if not self.serving:
             return  # unanswered: the hub that serves answers (or NATS says nobody does)
         try:
-            user, verb = p.parse_command_subject(self.profile, msg.subject)
-            request = p.REQUESTS[verb].decode(msg.data)
-        except p.ProtocolError as exc:
-            await self._reply(msg, p.CommandReply(refused=str(exc)))
+            user, verb = subjects.parse_command_subject(self.profile, msg.subject)
+            request = messages.REQUESTS[verb].decode(msg.data)
+        except subjects.ProtocolError as exc:
+            await self._reply(msg, messages.CommandReply(refused=str(exc)))
             return
         op = Operator(user=user, host=request.host or "?", ssh_client=request.ssh_client)
         if await self.gate.admit(msg, op, verb, request):  # refused, posted or approved
             return
-        if isinstance(request, p.KillRequest | p.DispatchRequest):
-            kill = isinstance(request, p.KillRequest)
+        if isinstance(request, messages.KillRequest | messages.DispatchRequest):
+            kill = isinstance(request, messages.KillRequest)
             await self._reply(msg, self._start_plan(op, request.plan.plan(), request.batch_id,
                                                     kill=kill))  # fmt: skip
             return
         self._spawn(self._answer(msg, op, request), f"hub:{verb.value}")
 
-    async def _reply(self, msg: NatsMsg, reply: p.CommandReply) -> None:
+    async def _reply(self, msg: NatsMsg, reply: messages.CommandReply) -> None:
         if msg.reply:
             await msg.respond(reply.encode())
 
     def _start_plan(
         self, op: Operator, plan: Plan, batch_id: str | None, *, kill: bool
-    ) -> p.CommandReply:
+    ) -> messages.CommandReply:
         if not self.serving:
-            return p.CommandReply(refused=self.why_not_serving())
+            return messages.CommandReply(refused=self.why_not_serving())
         if kill and self._kill is not None:
             self._activity(op, f"kill — joined the kill running ({self._kill[:8]})", self._kill)
-            return p.CommandReply(batch_id=self._kill, joined=True)
+            return messages.CommandReply(batch_id=self._kill, joined=True)
         if not kill and (self._plans or self.session.dispatcher.busy):
             running = self.session.dispatcher.running
             what = repr(running.plan.title) if running else "another plan"
-            return p.CommandReply(refused=f"busy: {what} is still running; nothing was sent")
+            return messages.CommandReply(refused=f"busy: {what} is still running; nothing was sent")
         if not plan.items:
-            return p.CommandReply(refused="the plan is empty; nothing was sent")
+            return messages.CommandReply(refused="the plan is empty; nothing was sent")
         lock: KillLock | None = None
         if kill:  # one kill per profile across processes too (a CLI kill beside the hub)
             lock = self.session.control.kill_lock()
@@ -496,7 +500,7 @@ class Hub:
                     lock.operator = op
                     lock.acquire()
             except KillLocked as exc:
-                return p.CommandReply(refused=str(exc))
+                return messages.CommandReply(refused=str(exc))
         batch = batch_id or uuid.uuid4().hex
         if kill:
             self._kill = batch
@@ -505,7 +509,7 @@ class Hub:
         self._spawn(self._run_plan(op, plan, batch, kill=kill, lock=lock), f"hub:{batch[:8]}")
         self._plan_tasks.add(self._tasks[-1])
         self._tasks[-1].add_done_callback(self._plan_tasks.discard)
-        return p.CommandReply(batch_id=batch)
+        return messages.CommandReply(batch_id=batch)
 
     async def _run_plan(
         self, op: Operator, plan: Plan, batch: str, *, kill: bool, lock: KillLock | None
@@ -515,9 +519,9 @@ class Hub:
             async with self._plan_lock:
                 while self.session.dispatcher.busy:  # noqa: ASYNC110 (the dispatcher has no end event)
                     await asyncio.sleep(0.05)
-                running = p.RunningMsg(batch_id=batch, title=plan.title, scope=plan.scope,
-                                       operator=str(op), started_ms=now_ms(), total=len(plan))  # fmt: skip
-                await self._put(p.RUNNING_KEY, running.encode())
+                running = messages.RunningMsg(batch_id=batch, title=plan.title, scope=plan.scope,
+                                              operator=str(op), started_ms=now_ms(), total=len(plan))  # fmt: skip
+                await self._put(subjects.RUNNING_KEY, running.encode())
                 self._activity(op, f"{plan.title} — started ({len(plan)} targets)", batch)
 
                 def on_result(result: ItemResult) -> None:
@@ -543,7 +547,7 @@ class Hub:
             if lock is not None:
                 lock.release()
             with contextlib.suppress(Exception):
-                await self._delete(p.RUNNING_KEY)
+                await self._delete(subjects.RUNNING_KEY)
             with contextlib.suppress(Exception):
                 await self.mirror_journal()
 
@@ -561,25 +565,25 @@ class Hub:
 
     def _batch_event(self, batch: str, **fields: Any) -> None:
         seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1
-        event = p.BatchEvent(batch_id=batch, seq=seq, **fields)
-        self._publish(p.batch_subject(self.profile, batch), event.encode())
+        event = messages.BatchEvent(batch_id=batch, seq=seq, **fields)
+        self._publish(subjects.batch_subject(self.profile, batch), event.encode())
 
     def _result(self, op: Operator, batch: str, result: ItemResult) -> None:
         self.gate.observe(op, batch, result, kill=batch == self._kill)
-        self._batch_event(batch, kind="result", result=p.ResultMsg.of(result))
+        self._batch_event(batch, kind="result", result=messages.ResultMsg.of(result))
         if result.verified is None:  # its outcome; the verification follows in the batch
             item = result.item
             self._activity(op, f"{item.action.kind.value} {item.venue} {item.target_name} — "
                                f"{result.outcome.kind.value}", batch)  # fmt: skip
 
     def _report(self, op: Operator, report: Report) -> None:
-        self._batch_event(report.batch_id, kind="report", report=p.ReportMsg.of(report))
+        self._batch_event(report.batch_id, kind="report", report=messages.ReportMsg.of(report))
         self._activity(op, f"{report.plan.title} — {report.summary()}", report.batch_id)
 
     def _activity(self, op: Operator, text: str, batch: str | None = None) -> None:
         who = f"{op.user}@{op.host}"
-        line = p.ActivityMsg(ts_ms=now_ms(), operator=who, text=text, batch_id=batch)
-        self._publish(p.activity_subject(self.profile), line.encode())
+        line = messages.ActivityMsg(ts_ms=now_ms(), operator=who, text=text, batch_id=batch)
+        self._publish(subjects.activity_subject(self.profile), line.encode())
 
     def _publish(self, subject: str, data: bytes) -> None:
         """Publish in order without waiting (the dispatcher's callback is synchronous)."""
@@ -593,11 +597,11 @@ class Hub:
             except Exception as exc:  # NATS away: this event is lost, the bucket resyncs
                 log.warning("hub could not publish on %s: %s", subject, exc)
 
-    async def _answer(self, msg: NatsMsg, op: Operator, request: p.Request) -> None:
+    async def _answer(self, msg: NatsMsg, op: Operator, request: messages.Request) -> None:
         try:
             reply = await answer(self.session, op, request, runner=self.runner,
                                  checkins=self.checkins, activity=self._activity)  # fmt: skip
         except Exception as exc:
             log.exception("command failed")
-            reply = p.CommandReply(refused=f"the hub could not do it: {type(exc).__name__}")
+            reply = messages.CommandReply(refused=f"the hub could not do it: {type(exc).__name__}")
         await self._reply(msg, reply)

@@ -18,7 +18,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from console.core.journal import Entry, Journal
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.takeover import local_row
 
 _WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
@@ -29,17 +29,17 @@ PIPELINE = 256
 async def ensure_streams(js: JetStreamContext, profile: str) -> None:
     """The bucket, the journal stream (deny delete, deny purge) and the events stream,
     made where they are missing (a server that lost its JetStream files gets them anew)."""
-    await js.create_key_value(bucket=p.bucket(profile), history=1)
+    await js.create_key_value(bucket=subjects.bucket(profile), history=1)
     journal = StreamConfig(
-        name=p.journal_stream(profile), subjects=[p.journal_subject(profile)],
+        name=subjects.journal_stream(profile), subjects=[subjects.journal_subject(profile)],
         retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
         deny_delete=True, deny_purge=True, duplicate_window=3600.0,
     )  # fmt: skip
     events = StreamConfig(
-        name=p.events_stream(profile),
-        subjects=[f"{p.root(profile)}.batch.>", p.activity_subject(profile)],
+        name=subjects.events_stream(profile),
+        subjects=[f"{subjects.root(profile)}.batch.>", subjects.activity_subject(profile)],
         retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
-        max_age=p.EVENTS_MAX_AGE_S,
+        max_age=subjects.EVENTS_MAX_AGE_S,
     )  # fmt: skip
     for config in (journal, events):
         try:
@@ -78,12 +78,12 @@ class JournalMirror:
         async with self._lock:  # never between a mirrored row and its position
             try:
                 msg = await self.js.get_last_msg(
-                    p.journal_stream(self.profile), p.journal_subject(self.profile)
+                    subjects.journal_stream(self.profile), subjects.journal_subject(self.profile)
                 )
             except NotFoundError:
                 self.mirrored, self._stream_seq, self._since_ms = 0, 0, 0
                 return
-            row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
+            row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data or b"")
             self.mirrored, self._stream_seq, self._since_ms = row.seq, msg.seq or 0, 0
 
     async def _ours_at_the_end(self) -> bool:
@@ -91,11 +91,11 @@ class JournalMirror:
         acknowledgement was lost): resume after it. False: another hub's row."""
         try:
             msg = await self.js.get_last_msg(
-                p.journal_stream(self.profile), p.journal_subject(self.profile)
+                subjects.journal_stream(self.profile), subjects.journal_subject(self.profile)
             )
         except NotFoundError:
             return False
-        row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
+        row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data or b"")
         mine = local_row(self.journal, row.seq)
         if mine is None or mine.hash != row.hash:
             return False
@@ -120,10 +120,10 @@ class JournalMirror:
         """One pipelined chunk; False when it stopped short (the next turn goes on)."""
         base = self._stream_seq
         acks = await asyncio.gather(*(
-            self.js.publish(p.journal_subject(self.profile), msg.encode(), headers={
+            self.js.publish(subjects.journal_subject(self.profile), msg.encode(), headers={
                 "Nats-Msg-Id": msg.msg_id(),  # stored only right after the row before it
                 "Nats-Expected-Last-Sequence": str(base + i)})
-            for i, msg in enumerate(p.JournalRowMsg.of(e) for e in entries)
+            for i, msg in enumerate(messages.JournalRowMsg.of(e) for e in entries)
         ), return_exceptions=True)  # fmt: skip
         for entry, ack in zip(entries, acks, strict=True):
             if isinstance(ack, BaseException):

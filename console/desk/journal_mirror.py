@@ -1,7 +1,7 @@
 """The desk's journal as a desk console reads it: the hub's rows, mirrored in memory.
 
 The hub writes the one journal and copies each row, hash included, to the deny-delete
-journal stream (``console.desk.protocol``). A console follows that stream into an
+journal stream (``console.desk.subjects``). A console follows that stream into an
 in-memory journal of the same schema, so the audit screen, a target's history, the
 interrupted calls and ``verify_chain`` read it exactly as they read a local file (the
 chain checked is the hub's). Nothing is written here: the console's calls are the
@@ -24,7 +24,7 @@ from console.core.journal import Entry, Journal, iso_ms
 from console.core.model import ActionKind, State
 from console.core.operator import Operator
 from console.core.store import KnownState, Store
-from console.desk import protocol as p
+from console.desk import messages, subjects
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class MirrorJournal(Journal):
         follow again once one does)."""
         current = asyncio.Event()
         try:
-            info = await js.stream_info(p.journal_stream(self.profile))
+            info = await js.stream_info(subjects.journal_stream(self.profile))
             if info.state.messages == 0:
                 current.set()
         except NotFoundError:
@@ -67,8 +67,8 @@ class MirrorJournal(Journal):
 
         async def copy(msg: Any) -> None:
             try:
-                row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data)
-            except p.ProtocolError as exc:
+                row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data)
+            except subjects.ProtocolError as exc:
                 log.warning("journal stream: %s", exc)
                 return
             entry = row.entry()
@@ -78,7 +78,9 @@ class MirrorJournal(Journal):
                 if msg.metadata.num_pending == 0:
                     current.set()
 
-        sub = await js.subscribe(p.journal_subject(self.profile), cb=copy, ordered_consumer=True)
+        sub = await js.subscribe(
+            subjects.journal_subject(self.profile), cb=copy, ordered_consumer=True
+        )
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CATCH_UP_S):
                 await current.wait()

@@ -3,8 +3,8 @@
 One hub per profile serves (logs in, dispatches, journals); any other waits as a standby
 or does not start. Asking "is a hub there?" and then starting is not atomic (two hubs
 starting at once both start), so the right to act is a **lease**: the key ``lease``
-(:data:`~console.desk.protocol.LEASE_KEY`) of the profile's bucket, holding the holder's
-:class:`~console.desk.protocol.HubBeat` (hub id, host, since when).
+(:data:`~console.desk.subjects.LEASE_KEY`) of the profile's bucket, holding the holder's
+:class:`~console.desk.messages.HubBeat` (hub id, host, since when).
 
 - **Taking it** is ``kv.create`` (the server refuses a second create of a live key), or,
   once the lease has expired, an update conditional on the revision seen (the server
@@ -35,7 +35,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from console.desk import protocol as p
+from console.desk import messages, subjects
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,13 @@ _OP_TIMEOUT_S = 2.0
 class LeaseHeld(Exception):
     """Another hub holds the profile's lease and renews it."""
 
-    def __init__(self, holder: p.HubBeat | None) -> None:
+    def __init__(self, holder: messages.HubBeat | None) -> None:
         self.holder = holder
         where = f"{holder.host}, hub {holder.hub_id[:8]}" if holder else "a hub"
         super().__init__(f"the lease is held by {where}")
 
 
-def describe(holder: p.HubBeat | None) -> str:
+def describe(holder: messages.HubBeat | None) -> str:
     return f"{holder.host} (hub {holder.hub_id[:8]})" if holder else "another hub"
 
 
@@ -67,7 +67,7 @@ class Lease:
     def __init__(
         self,
         js: JetStreamContext,
-        me: p.HubBeat,
+        me: messages.HubBeat,
         *,
         ttl_s: float = TTL_S,
         renew_s: float = RENEW_S,
@@ -78,10 +78,10 @@ class Lease:
         self.ttl_s, self.renew_s, self.fence_s = ttl_s, renew_s, fence_s
         self.revision = 0
         """The key's revision this hub last wrote (0: not held)."""
-        self.taken_over: p.HubBeat | None = None
+        self.taken_over: messages.HubBeat | None = None
         """The holder whose expired lease this hub took (None: it was free)."""
         self.lost = asyncio.Event()
-        self.lost_to: p.HubBeat | None = None
+        self.lost_to: messages.HubBeat | None = None
         self.fenced = False
         """No acknowledged renewal for FENCE_S: do not dispatch (until one succeeds)."""
         self._renewed_at = 0.0  # loop time when the last acknowledged renewal was sent
@@ -107,7 +107,9 @@ class Lease:
 
     async def _bucket(self) -> KeyValue:
         if self._kv is None:
-            self._kv = await self.js.create_key_value(bucket=p.bucket(self.me.profile), history=1)
+            self._kv = await self.js.create_key_value(
+                bucket=subjects.bucket(self.me.profile), history=1
+            )
         return self._kv
 
     def _now(self) -> float:
@@ -119,7 +121,7 @@ class Lease:
         kv = await self._bucket()
         sent = self._now()
         try:
-            self.revision = await kv.create(p.LEASE_KEY, self.me.encode())
+            self.revision = await kv.create(subjects.LEASE_KEY, self.me.encode())
         except KeyWrongLastSequenceError:
             return False
         except Exception as exc:  # NATS away: a standby keeps waiting, and tries again
@@ -135,9 +137,9 @@ class Lease:
         if await self.try_create():
             return
         kv = await self._bucket()
-        watcher = await kv.watch(p.LEASE_KEY)
+        watcher = await kv.watch(subjects.LEASE_KEY)
         try:
-            seen: tuple[int, p.HubBeat | None] | None = None
+            seen: tuple[int, messages.HubBeat | None] | None = None
             deadline = self._now() + self.ttl_s
             while True:
                 try:
@@ -169,11 +171,11 @@ class Lease:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
 
-    async def _take(self, kv: KeyValue, revision: int, holder: p.HubBeat | None) -> bool:
+    async def _take(self, kv: KeyValue, revision: int, holder: messages.HubBeat | None) -> bool:
         """The expired lease at ``revision``, unless anyone wrote it since."""
         sent = self._now()
         try:
-            self.revision = await kv.update(p.LEASE_KEY, self.me.encode(), last=revision)
+            self.revision = await kv.update(subjects.LEASE_KEY, self.me.encode(), last=revision)
         except KeyWrongLastSequenceError:
             return False
         except Exception as exc:  # NATS away: the next expiry seen tries again
@@ -218,19 +220,23 @@ class Lease:
     async def _renew_once(self) -> None:
         kv = await self._bucket()
         try:
-            self.revision = await kv.update(p.LEASE_KEY, self.me.encode(), last=self.revision)
+            self.revision = await kv.update(
+                subjects.LEASE_KEY, self.me.encode(), last=self.revision
+            )
             return
         except KeyWrongLastSequenceError:
             pass
         try:  # who wrote it? our own renewal whose answer was lost, a reset server, another
-            entry = await kv.get(p.LEASE_KEY)
+            entry = await kv.get(subjects.LEASE_KEY)
         except KeyNotFoundError:  # gone (a server that lost its files, a release): ours again
-            self.revision = await kv.create(p.LEASE_KEY, self.me.encode())
+            self.revision = await kv.create(subjects.LEASE_KEY, self.me.encode())
             return
         holder = _holder(entry.value or b"")
         if holder is not None and holder.hub_id == self.me.hub_id:
             self.revision = entry.revision or 0
-            self.revision = await kv.update(p.LEASE_KEY, self.me.encode(), last=self.revision)
+            self.revision = await kv.update(
+                subjects.LEASE_KEY, self.me.encode(), last=self.revision
+            )
             return
         self.lost_to = holder
         self.lost.set()
@@ -258,12 +264,12 @@ class Lease:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(_OP_TIMEOUT_S):
                 kv = await self._bucket()
-                await kv.delete(p.LEASE_KEY, last=revision)
+                await kv.delete(subjects.LEASE_KEY, last=revision)
 
 
-def _holder(value: bytes) -> p.HubBeat | None:
+def _holder(value: bytes) -> messages.HubBeat | None:
     try:
-        beat: p.HubBeat = p.HubBeat.decode(value)
-    except p.ProtocolError:
+        beat: messages.HubBeat = messages.HubBeat.decode(value)
+    except subjects.ProtocolError:
         return None
     return beat

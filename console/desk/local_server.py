@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.desk.protocol import token
 from console.desk.roles import HUB_USER, Role, authorization
+from console.desk.subjects import token
 
 _READY = "Server is ready"
 _LISTENING = re.compile(r"Listening for client connections on 127\.0\.0\.1:(\d+)")

@@ -43,7 +43,7 @@ from console.core.dispatcher import ItemResult, Plan, PlanItem, Report
 from console.core.journal import Journal, now_ms
 from console.core.model import ActionKind, OutcomeKind
 from console.core.operator import Operator
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.connect import replies_to
 from console.desk.roles import Role
 
@@ -63,11 +63,11 @@ Key = tuple[str, str]
 
 
 def rearm_subject(profile: str) -> str:
-    return f"{p.root(profile)}.rearm"
+    return f"{subjects.root(profile)}.rearm"
 
 
 def rearm_key(request_id: str) -> str:
-    return f"r.{p.token(request_id)}"
+    return f"r.{subjects.token(request_id)}"
 
 
 def arming(plan: Plan) -> bool:
@@ -78,20 +78,20 @@ def arming(plan: Plan) -> bool:
 
 def plan_request(
     plan: Plan, batch_id: str | None, role: Role | None, **where: str | None
-) -> tuple[p.Verb, p.Request]:
+) -> tuple[subjects.Verb, messages.Request]:
     """The verb and request that carry a console's confirmed ``plan``: ``kill`` for a
     kill, ``rearm`` for an admin's plan of resumes and starts (the only way back for a
     target a kill halted), else ``dispatch``."""
-    msg = p.PlanMsg.of(plan)
+    msg = messages.PlanMsg.of(plan)
     if plan.scope == "kill":
-        return p.Verb.KILL, p.KillRequest(plan=msg, batch_id=batch_id, **where)
+        return subjects.Verb.KILL, messages.KillRequest(plan=msg, batch_id=batch_id, **where)
     if role is Role.ADMIN and arming(plan) and batch_id is None:
         why = next((i.action.reason for i in plan.items if i.action.reason), None) or ""
-        return p.Verb.REARM, p.RearmRequest(plan=msg, why=why, **where)
-    return p.Verb.DISPATCH, p.DispatchRequest(plan=msg, batch_id=batch_id, **where)
+        return subjects.Verb.REARM, messages.RearmRequest(plan=msg, why=why, **where)
+    return subjects.Verb.DISPATCH, messages.DispatchRequest(plan=msg, batch_id=batch_id, **where)
 
 
-class RearmMsg(p.Msg):
+class RearmMsg(messages.Msg):
     """A re-arm request as every console shows it (``desk.P.rearm``, bucket ``r.<id>``)."""
 
     id: str
@@ -101,7 +101,7 @@ class RearmMsg(p.Msg):
     """``user@host``."""
     why: str = ""
     title: str
-    items: list[p.PlanItemMsg]
+    items: list[messages.PlanItemMsg]
     ts_ms: int
     status: Literal["pending", "approved", "refused", "expired"] = "pending"
     decided_by: str | None = None
@@ -179,11 +179,11 @@ class Gate:
     def bound(self, msg: NatsMsg) -> bool:
         """Is ``msg`` a request from its subject's user's own inbox? Journal it if not
         (its verb as the subject names it, known or not)."""
-        prefix = f"{p.root(self.hub.profile)}.cmd."
+        prefix = f"{subjects.root(self.hub.profile)}.cmd."
         user, _, verb = msg.subject.removeprefix(prefix).partition(".")
         try:
-            p.token(user)
-        except p.ProtocolError:
+            subjects.token(user)
+        except subjects.ProtocolError:
             return True  # not a command subject: the hub refuses it in words
         if msg.reply and replies_to(user, msg.reply):
             return True
@@ -228,10 +228,12 @@ class Gate:
         self.halts.apply((item.venue, item.target_id), item.action.kind.value,
                          result.outcome.kind.value, batch)  # fmt: skip
 
-    async def admit(self, msg: NatsMsg, op: Operator, verb: p.Verb, request: p.Request) -> bool:
+    async def admit(
+        self, msg: NatsMsg, op: Operator, verb: subjects.Verb, request: messages.Request
+    ) -> bool:
         """Deal with ``request`` here (refused, posted, approved): True; else False (the
         hub carries on as before)."""
-        if isinstance(request, p.DispatchRequest):
+        if isinstance(request, messages.DispatchRequest):
             plan = request.plan.plan()
             blocked = self.halts.blocked(plan.items)
             if not blocked:
@@ -240,24 +242,24 @@ class Gate:
                    "kill: resuming or starting it again is a re-arm (an admin's); "
                    "nothing was sent")  # fmt: skip
             self._refuse(op, verb, why, blocked)
-            await _reply(msg, p.CommandReply(refused=why))
+            await _reply(msg, messages.CommandReply(refused=why))
             return True
-        if isinstance(request, p.RearmRequest):
+        if isinstance(request, messages.RearmRequest):
             await _reply(msg, await self._rearm(op, request))
             return True
-        if isinstance(request, p.ApproveRequest):
+        if isinstance(request, messages.ApproveRequest):
             await _reply(msg, await self._decide(op, request))
             return True
         return False
 
     # ----- rearm and approve ------------------------------------------------------------
-    async def _rearm(self, op: Operator, request: p.RearmRequest) -> p.CommandReply:
+    async def _rearm(self, op: Operator, request: messages.RearmRequest) -> messages.CommandReply:
         plan = request.plan.plan()
         wrong = [i for i in plan.items if i.action.kind.value not in ARMING]
         if not plan.items or wrong:
             why = "a re-arm resumes or starts targets only"
-            self._refuse(op, p.Verb.REARM, why, wrong)
-            return p.CommandReply(refused=f"{why}; nothing was sent")
+            self._refuse(op, subjects.Verb.REARM, why, wrong)
+            return messages.CommandReply(refused=f"{why}; nothing was sent")
         if not (self.approval and self.halts.blocked(plan.items)):
             return self.hub._start_plan(op, plan, None, kill=False)
         await self.expire()
@@ -270,20 +272,22 @@ class Gate:
                    {"request": rid, "targets": len(plan.items)})  # fmt: skip
         await self._post(msg)
         self.hub._spawn(self._expire_later(), f"hub:rearm-{rid}")
-        return p.CommandReply(data={"pending": rid})
+        return messages.CommandReply(data={"pending": rid})
 
-    async def _decide(self, op: Operator, request: p.ApproveRequest) -> p.CommandReply:
+    async def _decide(
+        self, op: Operator, request: messages.ApproveRequest
+    ) -> messages.CommandReply:
         await self.expire()
         rid = request.request_id
         wanted = self.pending.get(rid)
         if wanted is None:
-            return p.CommandReply(refused=f"no re-arm request {rid!r} waits (decided, expired "
+            return messages.CommandReply(refused=f"no re-arm request {rid!r} waits (decided, expired "
                                           "or never made); nothing was sent")  # fmt: skip
         if request.approve and op.user == wanted.user:
-            return p.CommandReply(refused=f"a re-arm needs a second operator: {op.user} cannot "
+            return messages.CommandReply(refused=f"a re-arm needs a second operator: {op.user} cannot "
                                           "approve their own request; nothing was sent")  # fmt: skip
         verdict = "approved" if request.approve else "refused"
-        reply = p.CommandReply()
+        reply = messages.CommandReply()
         if request.approve:
             requester = _operator(wanted.requested_by)
             reply = self.hub._start_plan(requester, self._plans[rid], None, kill=False)
@@ -326,7 +330,7 @@ class Gate:
         self.hub._activity(_operator(msg.decided_by or msg.requested_by), msg.line(), msg.batch_id)
 
     # ----- journal ----------------------------------------------------------------------
-    def _refuse(self, op: Operator, verb: p.Verb, why: str, items: list[PlanItem]) -> None:
+    def _refuse(self, op: Operator, verb: subjects.Verb, why: str, items: list[PlanItem]) -> None:
         targets = [f"{i.venue}/{i.target_id}" for i in items[:20]]
         self._note(op.user, f"refused {verb.value}", why, {"targets": targets})
         self.hub._activity(op, f"{verb.value} refused: {why}")
@@ -336,7 +340,7 @@ class Gate:
         self.journal.note(who, "", "", "", action, reason, options=options, batch_id=batch)
 
 
-async def _reply(msg: NatsMsg, reply: p.CommandReply) -> None:
+async def _reply(msg: NatsMsg, reply: messages.CommandReply) -> None:
     if msg.reply:
         await msg.respond(reply.encode())
 

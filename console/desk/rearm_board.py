@@ -17,7 +17,7 @@ from collections.abc import Callable
 from nats.errors import NoRespondersError
 from nats.js.errors import NotFoundError
 
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.desk_state import DeskState
 from console.desk.rearm import RearmMsg
 
@@ -47,7 +47,7 @@ class RearmBoard:
         """Watch the bucket's ``r.*`` keys until cancelled (a desk no hub ever served
         has no bucket: nothing to follow)."""
         try:
-            kv = await self.state.js.key_value(p.bucket(self.state.profile))
+            kv = await self.state.js.key_value(subjects.bucket(self.state.profile))
         except NotFoundError:
             log.info("no bucket yet: no re-arm requests to follow")
             return
@@ -65,7 +65,7 @@ class RearmBoard:
         if value:
             try:
                 msg: RearmMsg = RearmMsg.decode(value)
-            except p.ProtocolError as exc:
+            except subjects.ProtocolError as exc:
                 log.warning("re-arm request %s: %s", rid, exc)
                 return
             new = rid not in self.pending
@@ -82,19 +82,21 @@ class RearmBoard:
 
 async def decide(
     state: DeskState, user: str, request_id: str, *, approve: bool, why: str
-) -> p.CommandReply:
+) -> messages.CommandReply:
     """Send ``user``'s approval (or refusal) of re-arm ``request_id``; the hub's reply
     (``refused`` in words when it would not; no hub: said the same way)."""
     op = state.operator
-    body = p.ApproveRequest(request_id=request_id, approve=approve, why=why, host=op.host,
-                            ssh_client=op.ssh_client)  # fmt: skip
-    subject = p.command_subject(state.profile, user, p.Verb.APPROVE)
+    body = messages.ApproveRequest(request_id=request_id, approve=approve, why=why, host=op.host,
+                                   ssh_client=op.ssh_client)  # fmt: skip
+    subject = subjects.command_subject(state.profile, user, subjects.Verb.APPROVE)
     try:
         msg = await state.nc.request(subject, body.encode(), timeout=DECIDE_TIMEOUT_S)
     except NoRespondersError:
-        return p.CommandReply(refused="the hub is unreachable (no hub answers); nothing was sent")
+        return messages.CommandReply(
+            refused="the hub is unreachable (no hub answers); nothing was sent"
+        )
     except TimeoutError:
-        return p.CommandReply(refused=f"the hub did not answer within {DECIDE_TIMEOUT_S:g} s "
+        return messages.CommandReply(refused=f"the hub did not answer within {DECIDE_TIMEOUT_S:g} s "
                                       "(or the server refused this login's approve)")  # fmt: skip
-    reply: p.CommandReply = p.CommandReply.decode(msg.data)
+    reply: messages.CommandReply = messages.CommandReply.decode(msg.data)
     return reply

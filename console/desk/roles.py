@@ -2,7 +2,7 @@
 
 The role of an operator is not something the console or the hub believes the operator
 about: it is the set of command subjects the NATS server lets the operator's user
-publish (``desk.P.cmd.<user>.<verb>``, :func:`console.desk.protocol.command_subject`).
+publish (``desk.P.cmd.<user>.<verb>``, :func:`console.desk.subjects.command_subject`).
 A request the role does not allow is refused by the server (a permissions violation:
 it never reaches the hub).
 
@@ -33,7 +33,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 
 from console.desk.connect import inbox_of
-from console.desk.protocol import Verb, bucket, command_subject, root, token, who_subject
+from console.desk.subjects import Verb, bucket, command_subject, root, token, who_subject
 
 HUB_USER = "hub"
 USER_INFO = "$SYS.REQ.USER.INFO"

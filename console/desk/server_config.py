@@ -21,8 +21,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from console.desk.protocol import token
 from console.desk.roles import HUB_USER, Role, hub_permissions, operator_permissions
+from console.desk.subjects import token
 
 _KEY = re.compile(r'^(\s*)"([A-Za-z_][A-Za-z0-9_]*)":', re.MULTILINE)
 

@@ -39,7 +39,7 @@ from console.core.model import Outcome, OutcomeKind, State
 from console.core.recovery import Verified
 from console.core.session import Session
 from console.core.store import Store
-from console.desk import protocol as p
+from console.desk import messages, subjects
 
 log = logging.getLogger(__name__)
 
@@ -52,33 +52,37 @@ class JournalDiverged(Exception):
     """The local journal and the desk's journal stream disagree on a row."""
 
 
-async def _last_row(js: JetStreamContext, profile: str) -> p.JournalRowMsg | None:
+async def _last_row(js: JetStreamContext, profile: str) -> messages.JournalRowMsg | None:
     try:
-        msg = await js.get_last_msg(p.journal_stream(profile), p.journal_subject(profile))
+        msg = await js.get_last_msg(
+            subjects.journal_stream(profile), subjects.journal_subject(profile)
+        )
     except NotFoundError:
         return None
-    row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data or b"")
+    row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data or b"")
     return row
 
 
 async def _rows_from(
     js: JetStreamContext, profile: str, first: int, last: int
-) -> list[p.JournalRowMsg]:
+) -> list[messages.JournalRowMsg]:
     """The stream's rows of journal seq ``first``..``last`` (the stream numbers its
     messages as the journal does when one hub mirrored from the start; else it is read
     from its start)."""
-    rows: list[p.JournalRowMsg] = []
+    rows: list[messages.JournalRowMsg] = []
     for policy in (DeliverPolicy.BY_START_SEQUENCE, DeliverPolicy.ALL):
         rows.clear()
         config = ConsumerConfig(deliver_policy=policy)
         if policy is DeliverPolicy.BY_START_SEQUENCE:
             config.opt_start_seq = first
-        sub = await js.subscribe(p.journal_subject(profile), ordered_consumer=True, config=config)
+        sub = await js.subscribe(
+            subjects.journal_subject(profile), ordered_consumer=True, config=config
+        )
         try:
             async with asyncio.timeout(READ_S):
                 while True:
                     msg = await sub.next_msg(timeout=READ_S)
-                    row: p.JournalRowMsg = p.JournalRowMsg.decode(msg.data)
+                    row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data)
                     if row.seq > first and not rows and policy is DeliverPolicy.BY_START_SEQUENCE:
                         break  # numbered otherwise: read it from its start
                     if row.seq >= first:
@@ -197,7 +201,9 @@ def cut_short_report(plan: Plan, batch: str, got: dict[tuple[str, str], ItemResu
     return report
 
 
-def interrupted_report(journal: Journal, store: Store, running: p.RunningMsg) -> Report | None:
+def interrupted_report(
+    journal: Journal, store: Store, running: messages.RunningMsg
+) -> Report | None:
     """The report of the plan a dead hub was running (``run`` key), from the journal: each
     intent, its outcome if one came back (else uncertain: cut short), its verification."""
     rows = journal.entries(batch_id=running.batch_id)

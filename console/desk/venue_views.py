@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 
 from console.core.ports import Secret, VenueClient, VenueSettings
-from console.desk.protocol import VenueMsg
+from console.desk.messages import VenueMsg
 from console.venues.registry import make_client
 
 NOWHERE = "http://127.0.0.1:9"

@@ -16,7 +16,7 @@ from console.automation.deadman import CheckIns, checkin_path
 from console.automation.runner import AutomationRunner
 from console.core.operator import Operator
 from console.core.session import Session
-from console.desk import protocol as p
+from console.desk import messages
 
 Activity = Callable[[Operator, str], None]
 
@@ -24,48 +24,48 @@ Activity = Callable[[Operator, str], None]
 async def answer(
     session: Session,
     op: Operator,
-    request: p.Request,
+    request: messages.Request,
     *,
     runner: AutomationRunner | None,
     checkins: CheckIns | None,
     activity: Activity,
-) -> p.CommandReply:
+) -> messages.CommandReply:
     """Do ``request`` for ``op`` and say what came of it (or why it was refused)."""
     control = session.control
-    if isinstance(request, p.ReverifyRequest):
+    if isinstance(request, messages.ReverifyRequest):
         recheck = await control.reverify(
             request.venue, [r.result() for r in request.doubtful], request.batch_ids,
             at=request.at,
         )  # fmt: skip
-        results = [p.ResultMsg.of(r).model_dump(mode="json") for r in recheck.results]
+        results = [messages.ResultMsg.of(r).model_dump(mode="json") for r in recheck.results]
         data = {"venue": recheck.venue, "at": recheck.at, "problem": recheck.problem,
                 "results": results}  # fmt: skip
-        return p.CommandReply(data={"recheck": data})
-    if isinstance(request, p.VerifyInterruptedRequest):
+        return messages.CommandReply(data={"recheck": data})
+    if isinstance(request, messages.VerifyInterruptedRequest):
         entries = session.journal.interrupted()
         if request.seqs:
             entries = [e for e in entries if e.seq in set(request.seqs)]
         verified = await control.verify_interrupted(entries)
         activity(op, f"verified {len(verified)} interrupted call(s)")
-        return p.CommandReply(data={"verified": [
-            {"entry": p.JournalRowMsg.of(v.entry).model_dump(mode="json"),
+        return messages.CommandReply(data={"verified": [
+            {"entry": messages.JournalRowMsg.of(v.entry).model_dump(mode="json"),
              "state": v.state.value, "as_asked": v.as_asked, "note": v.note,
              "journaled": v.journaled} for v in verified]})  # fmt: skip
-    if isinstance(request, p.SkipRequest):
+    if isinstance(request, messages.SkipRequest):
         if runner is None:
-            return p.CommandReply(refused="this desk runs no automation")
+            return messages.CommandReply(refused="this desk runs no automation")
         skip = runner.skip_next(request.schedule, str(op), request.why)
         if skip is None:
-            return p.CommandReply(refused=f"schedule {request.schedule!r} has no next run")
+            return messages.CommandReply(refused=f"schedule {request.schedule!r} has no next run")
         activity(op, f"skipped the next run of {request.schedule}")
-        return p.CommandReply(data={"at": skip.at})
-    if isinstance(request, p.CheckinRequest):
+        return messages.CommandReply(data={"at": skip.at})
+    if isinstance(request, messages.CheckinRequest):
         if checkins is None:
-            return p.CommandReply(refused="this desk keeps no dead-man check-ins")
+            return messages.CommandReply(refused="this desk keeps no dead-man check-ins")
         at = time.time()
         checkins.record(at, str(op), "desk")
-        return p.CommandReply(data={"at": at})
-    return p.CommandReply(refused="unknown command")
+        return messages.CommandReply(data={"at": at})
+    return messages.CommandReply(refused="unknown command")
 
 
 def checkins_for(journal_path: Path | str, profile: str) -> CheckIns:

@@ -17,7 +17,7 @@ from nats.aio.client import Client as NATS
 from console.automation.deadman import CheckIns
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.connect import connect_options
 from console.desk.hub import Hub
 from console.desk.local_server import LocalNats, find_binary
@@ -95,21 +95,23 @@ async def running_hub(
 
 
 async def request(
-    nc: NATS, user: str, verb: p.Verb, body: p.Request, timeout_s: float = 10.0
-) -> p.CommandReply:
-    msg = await nc.request(p.command_subject(PROFILE, user, verb), body.encode(), timeout=timeout_s)
-    reply: p.CommandReply = p.CommandReply.decode(msg.data)
+    nc: NATS, user: str, verb: subjects.Verb, body: messages.Request, timeout_s: float = 10.0
+) -> messages.CommandReply:
+    msg = await nc.request(
+        subjects.command_subject(PROFILE, user, verb), body.encode(), timeout=timeout_s
+    )
+    reply: messages.CommandReply = messages.CommandReply.decode(msg.data)
     return reply
 
 
-async def batch_report(nc: NATS, batch_id: str, timeout_s: float = 30.0) -> p.ReportMsg:
+async def batch_report(nc: NATS, batch_id: str, timeout_s: float = 30.0) -> messages.ReportMsg:
     """The batch's report, replayed from the events stream from the batch's start."""
     js = nc.jetstream()
-    sub = await js.subscribe(p.batch_subject(PROFILE, batch_id), ordered_consumer=True)
+    sub = await js.subscribe(subjects.batch_subject(PROFILE, batch_id), ordered_consumer=True)
     try:
         async with asyncio.timeout(timeout_s):
             async for msg in sub.messages:
-                event: p.BatchEvent = p.BatchEvent.decode(msg.data)
+                event: messages.BatchEvent = messages.BatchEvent.decode(msg.data)
                 if event.kind == "report" and event.report is not None:
                     return event.report
     finally:

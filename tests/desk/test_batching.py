@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from console.core.model import State, Target, TargetKind
 from console.core.ports import FeedStatus
-from console.desk import protocol as p
+from console.desk import messages
 from console.desk.batching import state_batches
 
 
 def target(i: int) -> bytes:
     t = Target("x3algo", TargetKind.ALGORITHM, f"a/{i}", f"Algo {i}", State.RUNNING, "active",
                {"pnl": float(i), "symbols": ("BTC", "ETH")})  # fmt: skip
-    return p.TargetMsg.of(t).encode()
+    return messages.TargetMsg.of(t).encode()
 
 
 def test_a_large_batch_is_cut_into_numbered_parts_under_the_limit() -> None:
-    health = [p.HealthMsg(venue="x3algo", status=FeedStatus.POLLING)]
+    health = [messages.HealthMsg(venue="x3algo", status=FeedStatus.POLLING)]
     parts = list(state_batches("h1", 7, 1.5, [target(i) for i in range(500)],
                                [("x3algo", "gone/1")], health, limit=4096))  # fmt: skip
-    batches = [p.StateBatch.decode(b) for b in parts]
+    batches = [messages.StateBatch.decode(b) for b in parts]
     assert len(batches) > 1 and all(len(b) <= 4096 + 200 for b in parts)
     assert [b.seq for b in batches] == list(range(7, 7 + len(batches)))
     ids = [t.id for b in batches for t in b.targets]
@@ -29,5 +29,5 @@ def test_a_large_batch_is_cut_into_numbered_parts_under_the_limit() -> None:
 
 
 def test_an_empty_tick_is_one_batch() -> None:
-    [only] = [p.StateBatch.decode(b) for b in state_batches("h1", 1, 0.0, [], [], [])]
+    [only] = [messages.StateBatch.decode(b) for b in state_batches("h1", 1, 0.0, [], [], [])]
     assert only.seq == 1 and only.targets == [] and only.hub_id == "h1"

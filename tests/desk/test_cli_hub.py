@@ -13,7 +13,7 @@ from pathlib import Path
 from console.config import write_profile_files
 from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
@@ -60,29 +60,29 @@ async def test_the_hub_command_serves_a_stop_journaled_as_alice_and_ends_on_sigt
         await out.wait_for(lambda s: "serving on" in s, 60)
         nc = await connect(nats_server, "alice")
         try:
-            kv = await nc.jetstream().key_value(p.bucket(PROFILE))
+            kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))
             watcher = await kv.watch("t.>")
             async with asyncio.timeout(30):  # the hub's first targets, as a console sees them
                 while True:
                     entry = await watcher.updates(timeout=30)  # type: ignore[no-untyped-call]
                     if entry is not None and entry.value:
-                        target = p.TargetMsg.decode(entry.value).target()
+                        target = messages.TargetMsg.decode(entry.value).target()
                         if target.state is State.RUNNING:
                             break
             await watcher.stop()  # type: ignore[no-untyped-call]
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
-            body = p.DispatchRequest(plan=p.PlanMsg.of(plan), host="desk-2")
-            reply = await request(nc, "alice", p.Verb.DISPATCH, body)
+            body = messages.DispatchRequest(plan=messages.PlanMsg.of(plan), host="desk-2")
+            reply = await request(nc, "alice", subjects.Verb.DISPATCH, body)
             assert reply.batch_id, reply.refused
             report = await batch_report(nc, reply.batch_id)
             assert report.results[0].verified, report.summary
             js = nc.jetstream()
-            sub = await js.subscribe(p.journal_subject(PROFILE), ordered_consumer=True)
-            rows: list[p.JournalRowMsg] = []
+            sub = await js.subscribe(subjects.journal_subject(PROFILE), ordered_consumer=True)
+            rows: list[messages.JournalRowMsg] = []
             async with asyncio.timeout(30):
                 while sum(r.batch_id == reply.batch_id for r in rows) < 3:
                     msg = await sub.next_msg(timeout=30)
-                    rows.append(p.JournalRowMsg.decode(msg.data))
+                    rows.append(messages.JournalRowMsg.decode(msg.data))
             await sub.unsubscribe()
             mine = [r for r in rows if r.batch_id == reply.batch_id]
             assert {(r.kind, r.operator, r.host) for r in mine} == {

@@ -12,7 +12,7 @@ import pytest
 from console.core.dispatcher import DispatchBusy, ItemResult, Plan, PlanItem
 from console.core.kill import KillScope
 from console.core.model import Action, ActionKind, State
-from console.desk import protocol as p
+from console.desk import messages
 from console.desk.desk_state import DeskState
 from console.desk.local_server import LocalNats
 from console.sim.server import SimServer
@@ -74,7 +74,7 @@ async def test_a_plain_action_while_another_operators_plan_runs_is_busy(
                     "Stop all")  # fmt: skip
         started = asyncio.Event()
 
-        def on_activity(line: p.ActivityMsg) -> None:
+        def on_activity(line: messages.ActivityMsg) -> None:
             if "Stop all — started" in line.text:
                 started.set()
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from console.core.model import Action, ActionKind, State
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
@@ -32,9 +32,9 @@ async def test_a_missed_batch_reads_the_bucket_again(
         before = state.resyncs
         hub_nc = await connect(nats_server, HUB_USER)
         try:  # a batch from the hub's run that skips numbers: some were lost on the way
-            skip = p.StateBatch(hub_id=desk.hub.hub_id, seq=(state.batch_seq or 0) + 1000,
-                                ts=time.time())  # fmt: skip
-            await hub_nc.publish(p.state_subject(PROFILE), skip.encode())
+            skip = messages.StateBatch(hub_id=desk.hub.hub_id, seq=(state.batch_seq or 0) + 1000,
+                                       ts=time.time())  # fmt: skip
+            await hub_nc.publish(subjects.state_subject(PROFILE), skip.encode())
             await hub_nc.flush()
         finally:
             await hub_nc.close()

@@ -14,7 +14,7 @@ from nats.js.errors import APIError
 from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
@@ -34,8 +34,10 @@ async def test_the_hub_publishes_every_target_and_venue_health_into_the_bucket(
     async with running_hub(nats_server, sim, tmp_path, ("x3algo", "pipai")) as desk:
         nc = await connect(nats_server, "alice")
         try:
-            kv = await nc.jetstream().key_value(p.bucket(PROFILE))
-            expected = {p.target_key(t.venue, t.id) for t in desk.session.store.all_targets()}
+            kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))
+            expected = {
+                subjects.target_key(t.venue, t.id) for t in desk.session.store.all_targets()
+            }
             assert expected
 
             expected |= {"h.x3algo", "h.pipai", "v.x3algo", "v.pipai"}
@@ -48,9 +50,9 @@ async def test_the_hub_publishes_every_target_and_venue_health_into_the_bucket(
                         seen.add(update.key)
             await watcher.stop()  # type: ignore[no-untyped-call]
             some = desk.session.store.all_targets()[0]
-            entry = await kv.get(p.target_key(some.venue, some.id))
-            assert p.TargetMsg.decode(entry.value or b"").target() == some
-            venue = p.VenueMsg.decode((await kv.get("v.pipai")).value or b"")
+            entry = await kv.get(subjects.target_key(some.venue, some.id))
+            assert messages.TargetMsg.decode(entry.value or b"").target() == some
+            venue = messages.VenueMsg.decode((await kv.get("v.pipai")).value or b"")
             assert venue.api == "pipai"
         finally:
             await nc.close()
@@ -64,8 +66,8 @@ async def test_a_dispatch_by_alice_stops_a_target_journaled_as_alice(
         try:
             target = next(t for t in desk.session.store.all_targets() if t.state is State.RUNNING)
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
-            body = p.DispatchRequest(plan=p.PlanMsg.of(plan), host="desk-1")
-            reply = await request(nc, "alice", p.Verb.DISPATCH, body)
+            body = messages.DispatchRequest(plan=messages.PlanMsg.of(plan), host="desk-1")
+            reply = await request(nc, "alice", subjects.Verb.DISPATCH, body)
             assert reply.ok and reply.batch_id, reply.refused
             report = await batch_report(nc, reply.batch_id)
             assert [r.outcome.kind.value for r in report.results] == ["applied"]
@@ -78,10 +80,12 @@ async def test_a_dispatch_by_alice_stops_a_target_journaled_as_alice(
             # The same rows, chain included, are in the journal stream.
             js = nc.jetstream()
             await desk.hub.mirror_journal()  # acknowledged by the stream when it returns
-            info = await js.stream_info(p.journal_stream(PROFILE))
+            info = await js.stream_info(subjects.journal_stream(PROFILE))
             assert info.state.messages == len(rows)
-            last = await js.get_last_msg(p.journal_stream(PROFILE), p.journal_subject(PROFILE))
-            row = p.JournalRowMsg.decode(last.data or b"")
+            last = await js.get_last_msg(
+                subjects.journal_stream(PROFILE), subjects.journal_subject(PROFILE)
+            )
+            row = messages.JournalRowMsg.decode(last.data or b"")
             assert row.entry() == rows[-1]
             assert row.hash == desk.session.journal.chain_head()
         finally:
@@ -103,9 +107,9 @@ async def test_alice_cannot_send_on_bobs_subject(
         try:
             target = desk.session.store.all_targets()[0]
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
-            body = p.DispatchRequest(plan=p.PlanMsg.of(plan))
+            body = messages.DispatchRequest(plan=messages.PlanMsg.of(plan))
             with pytest.raises((TimeoutError, NatsError)):
-                await request(nc, "bob", p.Verb.DISPATCH, body, timeout_s=2.0)
+                await request(nc, "bob", subjects.Verb.DISPATCH, body, timeout_s=2.0)
             await asyncio.wait_for(refused.wait(), 10)
             assert any("permissions violation" in e.lower() for e in errors), errors
             assert desk.session.journal.entries() == []  # nothing reached the hub
@@ -122,10 +126,10 @@ async def test_two_kills_at_once_are_one_batch_and_each_target_is_called_once(
         try:
             before = sim_counters(sim, "x3algo")
             kill = build_kill_plan(desk.session.store, desk.session.clients, reason="drill")
-            body = p.KillRequest(plan=p.PlanMsg.of(kill.plan), host="h")
+            body = messages.KillRequest(plan=messages.PlanMsg.of(kill.plan), host="h")
             first, second = await asyncio.gather(
-                request(alice, "alice", p.Verb.KILL, body),
-                request(bob, "bob", p.Verb.KILL, body),
+                request(alice, "alice", subjects.Verb.KILL, body),
+                request(bob, "bob", subjects.Verb.KILL, body),
             )
             assert first.ok and second.ok
             assert first.batch_id == second.batch_id is not None
@@ -151,12 +155,12 @@ async def test_the_journal_stream_refuses_a_delete(
         nc = await connect(nats_server, HUB_USER)  # even the hub's own user
         try:
             js = nc.jetstream()
-            await js.publish(p.journal_subject(PROFILE), b"{}")
+            await js.publish(subjects.journal_subject(PROFILE), b"{}")
             with pytest.raises(APIError):
-                await js.delete_msg(p.journal_stream(PROFILE), 1)
+                await js.delete_msg(subjects.journal_stream(PROFILE), 1)
             with pytest.raises(APIError):
-                await js.purge_stream(p.journal_stream(PROFILE))
-            info = await js.stream_info(p.journal_stream(PROFILE))
+                await js.purge_stream(subjects.journal_stream(PROFILE))
+            info = await js.stream_info(subjects.journal_stream(PROFILE))
             assert info.state.messages >= 1
         finally:
             await nc.close()
@@ -174,13 +178,13 @@ async def test_the_whole_state_is_stored_when_start_returns(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:
     async with running_hub(nats_server, sim, tmp_path, ("x3algo", "pipai")) as desk:
-        expected = {p.target_key(t.venue, t.id) for t in desk.session.store.all_targets()}
-        expected |= {"h.x3algo", "h.pipai", "v.x3algo", "v.pipai", p.LEASE_KEY}
+        expected = {subjects.target_key(t.venue, t.id) for t in desk.session.store.all_targets()}
+        expected |= {"h.x3algo", "h.pipai", "v.x3algo", "v.pipai", subjects.LEASE_KEY}
         nc = await connect(nats_server, "alice")
         try:  # one read, no waiting: every put was acknowledged before start returned
-            kv = await nc.jetstream().key_value(p.bucket(PROFILE))
+            kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))
             assert expected <= set(await kv.keys())
-            lease = p.HubBeat.decode((await kv.get(p.LEASE_KEY)).value or b"")
+            lease = messages.HubBeat.decode((await kv.get(subjects.LEASE_KEY)).value or b"")
             assert lease.hub_id == desk.hub.hub_id
         finally:
             await nc.close()

@@ -15,7 +15,7 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.kill_lock import KillLock
 from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.hub import Hub, HubRunning
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
@@ -36,9 +36,9 @@ async def test_the_hub_beats_on_its_subject(
     async with running_hub(nats_server, sim, tmp_path):
         nc = await connect(nats_server, "bob")
         try:
-            sub = await nc.subscribe(p.hub_subject(PROFILE))
-            beat = p.HubBeat.decode((await sub.next_msg(timeout=10)).data)
-            again = p.HubBeat.decode((await sub.next_msg(timeout=10)).data)
+            sub = await nc.subscribe(subjects.hub_subject(PROFILE))
+            beat = messages.HubBeat.decode((await sub.next_msg(timeout=10)).data)
+            again = messages.HubBeat.decode((await sub.next_msg(timeout=10)).data)
             assert beat.profile == PROFILE and beat.venues == ["x3algo"]
             assert again.hub_id == beat.hub_id and again.seq == beat.seq + 1
         finally:
@@ -56,8 +56,10 @@ async def test_after_a_nats_restart_the_hub_resyncs_and_serves_commands(
         await desk.hub.tick()  # has prepared and published in full when it returns
         nc = await connect(nats_server, "alice")
         try:
-            expected = {p.target_key(t.venue, t.id) for t in desk.session.store.all_targets()}
-            kv = await nc.jetstream().key_value(p.bucket(PROFILE))  # made again by the hub
+            expected = {
+                subjects.target_key(t.venue, t.id) for t in desk.session.store.all_targets()
+            }
+            kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))  # made again by the hub
             seen: set[str] = set()
             watcher = await kv.watch("t.>")
             async with asyncio.timeout(30):  # the whole state again
@@ -69,13 +71,13 @@ async def test_after_a_nats_restart_the_hub_resyncs_and_serves_commands(
             target = next(t for t in desk.session.store.all_targets()
                           if t.state is State.RUNNING)  # fmt: skip
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
-            reply = await request(nc, "alice", p.Verb.DISPATCH,
-                                  p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
+            reply = await request(nc, "alice", subjects.Verb.DISPATCH,
+                                  messages.DispatchRequest(plan=messages.PlanMsg.of(plan)))  # fmt: skip
             assert reply.batch_id, reply.refused
             report = await batch_report(nc, reply.batch_id)
             assert report.results[0].verified
             await desk.hub.mirror_journal()  # the journal stream holds every row again
-            info = await nc.jetstream().stream_info(p.journal_stream(PROFILE))
+            info = await nc.jetstream().stream_info(subjects.journal_stream(PROFILE))
             assert info.state.messages == len(desk.session.journal.entries())
         finally:
             await nc.close()
@@ -91,8 +93,8 @@ async def test_interrupted_calls_are_verified_on_request(
         assert len(journal.interrupted()) == 1  # a call cut short (the hub died mid-kill)
         nc = await connect(nats_server, "alice")
         try:
-            reply = await request(nc, "alice", p.Verb.VERIFY_INTERRUPTED,
-                                  p.VerifyInterruptedRequest(), timeout_s=30)  # fmt: skip
+            reply = await request(nc, "alice", subjects.Verb.VERIFY_INTERRUPTED,
+                                  messages.VerifyInterruptedRequest(), timeout_s=30)  # fmt: skip
             assert reply.ok, reply.refused
             [verified] = reply.data["verified"]
             assert verified["journaled"] and verified["entry"]["target_id"] == target.id
@@ -115,8 +117,8 @@ async def test_an_operator_cannot_write_the_bucket(
         nc = await connect(nats_server, "alice", error_cb=on_error)
         try:
             target = desk.session.store.all_targets()[0]
-            forged = p.TargetMsg.of(target.with_state(State.STOPPED)).encode()
-            await nc.publish(f"$KV.{p.bucket(PROFILE)}.{p.target_key(target.venue, target.id)}",
+            forged = messages.TargetMsg.of(target.with_state(State.STOPPED)).encode()
+            await nc.publish(f"$KV.{subjects.bucket(PROFILE)}.{subjects.target_key(target.venue, target.id)}",
                              forged)  # fmt: skip
             await asyncio.wait_for(refused.wait(), 10)
             assert any("permissions violation" in e.lower() for e in errors), errors
@@ -149,10 +151,10 @@ async def test_a_dispatch_while_a_plan_runs_is_refused_and_a_kill_while_a_cli_ki
         try:
             targets = [t for t in desk.session.store.all_targets() if t.state is State.RUNNING]
             one = Plan((PlanItem.for_target(targets[0], Action(ActionKind.STOP)),), "Stop one")
-            body = p.DispatchRequest(plan=p.PlanMsg.of(one))
+            body = messages.DispatchRequest(plan=messages.PlanMsg.of(one))
             first, second = await asyncio.gather(
-                request(nc, "alice", p.Verb.DISPATCH, body),
-                request(nc, "alice", p.Verb.DISPATCH, body),
+                request(nc, "alice", subjects.Verb.DISPATCH, body),
+                request(nc, "alice", subjects.Verb.DISPATCH, body),
             )
             assert first.batch_id and second.refused and "busy" in second.refused
             await batch_report(nc, first.batch_id)
@@ -160,9 +162,9 @@ async def test_a_dispatch_while_a_plan_runs_is_refused_and_a_kill_while_a_cli_ki
             lock = desk.session.control.kill_lock()
             assert lock is not None
             with KillLock(lock.path, profile=PROFILE):
-                kill = p.KillRequest(plan=p.PlanMsg.of(Plan(
+                kill = messages.KillRequest(plan=messages.PlanMsg.of(Plan(
                     (PlanItem.for_target(targets[1], Action(ActionKind.STOP)),), "Kill")))  # fmt: skip
-                reply = await request(nc, "alice", p.Verb.KILL, kill)
+                reply = await request(nc, "alice", subjects.Verb.KILL, kill)
             assert reply.refused and "another emergency stop" in reply.refused
         finally:
             await nc.close()
@@ -177,15 +179,15 @@ async def test_a_reverify_reads_the_venue_again_and_answers_with_what_it_found(
             target = next(t for t in desk.session.store.all_targets()
                           if t.state is State.RUNNING)  # fmt: skip
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
-            reply = await request(nc, "alice", p.Verb.DISPATCH,
-                                  p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
+            reply = await request(nc, "alice", subjects.Verb.DISPATCH,
+                                  messages.DispatchRequest(plan=messages.PlanMsg.of(plan)))  # fmt: skip
             report = await batch_report(nc, reply.batch_id or "")
-            body = p.ReverifyRequest(venue=target.venue, doubtful=report.results,
-                                     batch_ids=[report.batch_id], at=0.0)  # fmt: skip
-            again = await request(nc, "alice", p.Verb.REVERIFY, body, timeout_s=30)
+            body = messages.ReverifyRequest(venue=target.venue, doubtful=report.results,
+                                            batch_ids=[report.batch_id], at=0.0)  # fmt: skip
+            again = await request(nc, "alice", subjects.Verb.REVERIFY, body, timeout_s=30)
             assert again.ok, again.refused
             [result] = again.data["recheck"]["results"]
-            assert p.ResultMsg.model_validate(result).verified is True
+            assert messages.ResultMsg.model_validate(result).verified is True
         finally:
             await nc.close()
 
@@ -197,11 +199,11 @@ async def test_every_action_reaches_the_activity_an_operators_and_the_automation
         nc = await connect(nats_server, "bob")  # bob watches
         alice = await connect(nats_server, "alice")
         try:
-            activity = await nc.subscribe(p.activity_subject(PROFILE))
+            activity = await nc.subscribe(subjects.activity_subject(PROFILE))
             running = [t for t in desk.session.store.all_targets() if t.state is State.RUNNING]
             plan = Plan((PlanItem.for_target(running[0], Action(ActionKind.STOP)),), "Stop one")
-            reply = await request(alice, "alice", p.Verb.DISPATCH,
-                                  p.DispatchRequest(plan=p.PlanMsg.of(plan), host="desk-1"))  # fmt: skip
+            reply = await request(alice, "alice", subjects.Verb.DISPATCH,
+                                  messages.DispatchRequest(plan=messages.PlanMsg.of(plan), host="desk-1"))  # fmt: skip
             await batch_report(alice, reply.batch_id or "")
             # The automation dispatches in the hub's process, as `schedule:<name>`.
             auto = Plan((PlanItem.for_target(running[1], Action(ActionKind.STOP)),), "close")
@@ -216,7 +218,7 @@ async def test_every_action_reaches_the_activity_an_operators_and_the_automation
             async with asyncio.timeout(30):
                 while not wanted <= set(lines):
                     msg = await activity.next_msg(timeout=30)
-                    lines.append(p.ActivityMsg.decode(msg.data).line())
+                    lines.append(messages.ActivityMsg.decode(msg.data).line())
         finally:
             await alice.close()
             await nc.close()
@@ -229,11 +231,15 @@ async def test_a_checkin_is_recorded_for_the_dead_man_timer_as_the_user_and_skip
     async with running_hub(nats_server, sim, tmp_path, checkins=checkins):
         nc = await connect(nats_server, "bob")
         try:
-            reply = await request(nc, "bob", p.Verb.CHECKIN, p.CheckinRequest(host="desk-3"))
+            reply = await request(
+                nc, "bob", subjects.Verb.CHECKIN, messages.CheckinRequest(host="desk-3")
+            )
             assert reply.ok, reply.refused
             last = CheckIns(tmp_path / "checkins.json").last()
             assert last is not None and last.who == "bob@desk-3" and last.via == "desk"
-            skip = await request(nc, "bob", p.Verb.SKIP, p.SkipRequest(schedule="close"))
+            skip = await request(
+                nc, "bob", subjects.Verb.SKIP, messages.SkipRequest(schedule="close")
+            )
             assert skip.refused == "this desk runs no automation"
         finally:
             await nc.close()

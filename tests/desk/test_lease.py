@@ -16,7 +16,7 @@ from nats.errors import NoRespondersError
 from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
 from console.core.session import Session
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.hub import Hub, HubRunning, NotServing
 from console.desk.lease import Lease
 from console.desk.local_server import HUB_USER, LocalNats
@@ -45,12 +45,12 @@ async def unstarted_hubs(
         yield hubs
 
 
-async def lease_holder(server: LocalNats) -> p.HubBeat:
+async def lease_holder(server: LocalNats) -> messages.HubBeat:
     nc = await connect(server, "alice")
     try:
-        kv = await nc.jetstream().key_value(p.bucket(PROFILE))
-        entry = await kv.get(p.LEASE_KEY)
-        beat: p.HubBeat = p.HubBeat.decode(entry.value or b"")
+        kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))
+        entry = await kv.get(subjects.LEASE_KEY)
+        beat: messages.HubBeat = messages.HubBeat.decode(entry.value or b"")
         return beat
     finally:
         await nc.close()
@@ -86,8 +86,8 @@ async def test_a_dead_hubs_lease_is_taken_over_once_nobody_renews_it(
 ) -> None:
     nc = await connect(nats_server, HUB_USER)
     try:  # a hub that died holding the lease: the key is there, nobody renews it
-        dead = p.HubBeat(hub_id="d" * 32, profile=PROFILE, ts=0.0, seq=0, state_seq=0,
-                         host="dead-host")  # fmt: skip
+        dead = messages.HubBeat(hub_id="d" * 32, profile=PROFILE, ts=0.0, seq=0, state_seq=0,
+                                host="dead-host")  # fmt: skip
         assert await Lease(nc.jetstream(), dead).try_create()
     finally:
         await nc.close()
@@ -105,24 +105,24 @@ async def test_a_hub_whose_lease_another_took_stops_dispatching_and_says_so(
         nc = await connect(nats_server, HUB_USER)
         alice = await connect(nats_server, "alice")
         try:
-            activity = await alice.subscribe(p.activity_subject(PROFILE))
-            kv = await nc.jetstream().key_value(p.bucket(PROFILE))
-            other = p.HubBeat(hub_id="e" * 32, profile=PROFILE, ts=0.0, seq=0, state_seq=0,
-                              host="other-host")  # fmt: skip
-            await kv.put(p.LEASE_KEY, other.encode())  # another hub wrote the lease
+            activity = await alice.subscribe(subjects.activity_subject(PROFILE))
+            kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))
+            other = messages.HubBeat(hub_id="e" * 32, profile=PROFILE, ts=0.0, seq=0, state_seq=0,
+                                     host="other-host")  # fmt: skip
+            await kv.put(subjects.LEASE_KEY, other.encode())  # another hub wrote the lease
             await asyncio.wait_for(hub.lease.lost.wait(), 30)
             assert not hub.serving
             async with asyncio.timeout(30):
                 while True:
-                    line = p.ActivityMsg.decode((await activity.next_msg(timeout=30)).data)
+                    line = messages.ActivityMsg.decode((await activity.next_msg(timeout=30)).data)
                     if "stopped dispatching" in line.text:
                         break
             assert "taken by other-host" in line.text
             target = next(t for t in hub.session.store.all_targets() if t.state is State.RUNNING)
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
             with pytest.raises(NoRespondersError):  # it no longer answers: nothing is sent
-                await request(alice, "alice", p.Verb.DISPATCH,
-                              p.DispatchRequest(plan=p.PlanMsg.of(plan)))  # fmt: skip
+                await request(alice, "alice", subjects.Verb.DISPATCH,
+                              messages.DispatchRequest(plan=messages.PlanMsg.of(plan)))  # fmt: skip
             assert hub.why_not_serving().startswith("this hub lost the desk's lease to other-host")
         finally:
             await alice.close()
@@ -160,18 +160,18 @@ async def test_the_journal_mirror_resumes_after_its_own_row_and_gives_up_after_a
             js = nc.jetstream()
             # Its own next row stored, the acknowledgement lost (the hub does not know).
             journal.note("test", "x3algo", "-", "-", "note", "stored, answer lost")
-            row = p.JournalRowMsg.of(journal.entries()[-1])
-            await js.publish(p.journal_subject(PROFILE), row.encode(),
+            row = messages.JournalRowMsg.of(journal.entries()[-1])
+            await js.publish(subjects.journal_subject(PROFILE), row.encode(),
                              headers={"Nats-Msg-Id": row.msg_id()})  # fmt: skip
             journal.note("test", "x3algo", "-", "-", "note", "the next one")
             await hub.mirror_journal()  # refused (not after its last row): it is its own
             await hub.mirror_journal()
             assert hub.serving
-            info = await js.stream_info(p.journal_stream(PROFILE))
+            info = await js.stream_info(subjects.journal_stream(PROFILE))
             assert info.state.messages == len(journal.entries())
             # Another hub's row at the end of the stream: this hub gives the desk up.
             foreign = row.model_copy(update={"seq": row.seq + 2, "hash": "f" * 64})
-            await js.publish(p.journal_subject(PROFILE), foreign.encode())
+            await js.publish(subjects.journal_subject(PROFILE), foreign.encode())
             journal.note("test", "x3algo", "-", "-", "note", "after the foreign row")
             await hub.mirror_journal()
             assert hub.lease.lost.is_set() and not hub.serving

@@ -15,7 +15,7 @@ from console.cli import demo_desk
 from console.cli.demo_desk import attach_hint
 from console.cli.desk_link import PASSWORD_ENV
 from console.cli.main import demo_config_path, main
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.connect import connect_options
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.local_desk import LocalDesk, os_operator, read_desk_file
@@ -43,8 +43,8 @@ async def test_a_local_desk_serves_the_profile_to_its_operators(
         auth = {"user": "bob", "password": info["users"]["bob"]}
         nc = await nats.connect(info["url"], **connect_options("bob", auth))
         try:
-            sub = await nc.subscribe(p.hub_subject(PROFILE))
-            beat = p.HubBeat.decode((await sub.next_msg(timeout=10)).data)
+            sub = await nc.subscribe(subjects.hub_subject(PROFILE))
+            beat = messages.HubBeat.decode((await sub.next_msg(timeout=10)).data)
             assert beat.venues == ["x3algo"]
         finally:
             await nc.close()

@@ -7,15 +7,15 @@ from __future__ import annotations
 import dataclasses
 
 from console.core.journal import Entry
-from console.desk import protocol as p
+from console.desk import messages
 
 
 def test_the_wire_row_has_the_journal_rows_columns_in_order() -> None:
-    assert list(p.JournalRowMsg.model_fields) == [f.name for f in dataclasses.fields(Entry)]
+    assert list(messages.JournalRowMsg.model_fields) == [f.name for f in dataclasses.fields(Entry)]
 
 
 def test_a_row_goes_over_the_wire_and_back_unchanged() -> None:
     row = Entry(7, 1_700_000_000_000, "note", "op", None, "guard:pnl", "desk-1", None, "prod",
                 "x3algo", "a1", "RSI", "alert", "{}", "values: pnl -5", None, None, None,
                 "values", None, "ab" * 32)  # fmt: skip
-    assert p.JournalRowMsg.decode(p.JournalRowMsg.of(row).encode()).entry() == row
+    assert messages.JournalRowMsg.decode(messages.JournalRowMsg.of(row).encode()).entry() == row

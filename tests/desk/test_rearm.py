@@ -21,7 +21,7 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import KillScope, build_kill_plan
 from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DeskState
@@ -92,8 +92,8 @@ async def test_a_rearm_after_a_kill_waits_for_a_second_operator_and_journals_bot
             report = await kill_all(bob, "bob", desk.session)
             item = report.results[0].item
             start = start_msg(item)
-            asked = p.RearmRequest(plan=start, why="venue fixed", host="alice-desk")
-            reply = await request(alice, "alice", p.Verb.REARM, asked)
+            asked = messages.RearmRequest(plan=start, why="venue fixed", host="alice-desk")
+            reply = await request(alice, "alice", subjects.Verb.REARM, asked)
             assert reply.ok and reply.batch_id is None, reply.refused
             rid = reply.data["pending"]
             posted = await next_rearm(seen, "pending")
@@ -104,22 +104,22 @@ async def test_a_rearm_after_a_kill_waits_for_a_second_operator_and_journals_bot
             )
             assert posted.why == "venue fixed" and posted.items == start.items
             assert "waits for another operator's approval" in posted.line()
-            kv = await carol.jetstream().key_value(p.bucket(PROFILE))
+            kv = await carol.jetstream().key_value(subjects.bucket(PROFILE))
             assert RearmMsg.decode(await kv_value(kv, rearm_key(rid))).id == rid  # late comers
             # Nothing was sent yet, and the requester cannot approve her own.
             assert desk.session.journal.entries(kind="intent", operator="alice") == []
-            own = await request(alice, "alice", p.Verb.APPROVE,
-                                p.ApproveRequest(request_id=rid, approve=True))  # fmt: skip
+            own = await request(alice, "alice", subjects.Verb.APPROVE,
+                                messages.ApproveRequest(request_id=rid, approve=True))  # fmt: skip
             assert own.refused is not None and "second operator" in own.refused
             # A viewer's approval never reaches the hub.
-            await carol.publish(p.command_subject(PROFILE, "carol", p.Verb.APPROVE),
-                                p.ApproveRequest(request_id=rid, approve=True).encode(),
+            await carol.publish(subjects.command_subject(PROFILE, "carol", subjects.Verb.APPROVE),
+                                messages.ApproveRequest(request_id=rid, approve=True).encode(),
                                 reply=carol.new_inbox())  # fmt: skip
             assert "permissions violation for publish" in await violations.next()
             # Bob (a trader) approves: it runs as alice's, and the journal has both.
-            yes = await request(bob, "bob", p.Verb.APPROVE,
-                                p.ApproveRequest(request_id=rid, approve=True, why="checked",
-                                                 host="bob-desk"))  # fmt: skip
+            yes = await request(bob, "bob", subjects.Verb.APPROVE,
+                                messages.ApproveRequest(request_id=rid, approve=True, why="checked",
+                                                        host="bob-desk"))  # fmt: skip
             assert yes.ok and yes.batch_id, yes.refused
             done = await batch_report(bob, yes.batch_id)
             assert [r.outcome.kind.value for r in done.results] == ["applied"]
@@ -137,8 +137,8 @@ async def test_a_rearm_after_a_kill_waits_for_a_second_operator_and_journals_bot
                 ("alice", "alice-desk", "start")
             ]
             assert (item.venue, item.target_id) not in desk.hub.gate.halts.targets
-            again = await request(bob, "bob", p.Verb.APPROVE,
-                                  p.ApproveRequest(request_id=rid, approve=True))  # fmt: skip
+            again = await request(bob, "bob", subjects.Verb.APPROVE,
+                                  messages.ApproveRequest(request_id=rid, approve=True))  # fmt: skip
             assert again.refused is not None and "no re-arm request" in again.refused
         finally:
             for nc in conns:
@@ -154,12 +154,12 @@ async def test_a_refused_rearm_sends_nothing_and_an_unhalted_resume_needs_no_app
         try:
             report = await kill_all(alice, "alice", desk.session)
             first, second = report.results[0].item, report.results[1].item
-            reply = await request(alice, "alice", p.Verb.REARM,
-                                  p.RearmRequest(plan=start_msg(first), why="try"))  # fmt: skip
+            reply = await request(alice, "alice", subjects.Verb.REARM,
+                                  messages.RearmRequest(plan=start_msg(first), why="try"))  # fmt: skip
             rid = reply.data["pending"]
-            no = await request(dave, "dave", p.Verb.APPROVE,
-                               p.ApproveRequest(request_id=rid, approve=False,
-                                                why="not yet"))  # fmt: skip
+            no = await request(dave, "dave", subjects.Verb.APPROVE,
+                               messages.ApproveRequest(request_id=rid, approve=False,
+                                                       why="not yet"))  # fmt: skip
             assert no.ok and no.batch_id is None
             intents = desk.session.journal.entries(kind="intent", operator="alice")
             assert {e.batch_id for e in intents} == {report.batch_id}  # the kill's only
@@ -175,19 +175,19 @@ async def test_a_refused_rearm_sends_nothing_and_an_unhalted_resume_needs_no_app
                 rebuilt.targets
             )
             # The re-arm of the first target, approved by dave, clears it in the journal too.
-            reply = await request(alice, "alice", p.Verb.REARM,
-                                  p.RearmRequest(plan=start_msg(first)))  # fmt: skip
-            yes = await request(dave, "dave", p.Verb.APPROVE,
-                                p.ApproveRequest(request_id=reply.data["pending"], approve=True))  # fmt: skip
+            reply = await request(alice, "alice", subjects.Verb.REARM,
+                                  messages.RearmRequest(plan=start_msg(first)))  # fmt: skip
+            yes = await request(dave, "dave", subjects.Verb.APPROVE,
+                                messages.ApproveRequest(request_id=reply.data["pending"], approve=True))  # fmt: skip
             await batch_report(dave, yes.batch_id or "")
             rebuilt = Halts.from_journal(desk.session.journal)
             assert (first.venue, first.target_id) not in rebuilt.targets
             assert (second.venue, second.target_id) in rebuilt.targets
             # A request nobody decides expires: journaled, gone from the bucket.
-            late = await request(alice, "alice", p.Verb.REARM,
-                                 p.RearmRequest(plan=start_msg(second)))  # fmt: skip
+            late = await request(alice, "alice", subjects.Verb.REARM,
+                                 messages.RearmRequest(plan=start_msg(second)))  # fmt: skip
             rid = late.data["pending"]
-            kv = await dave.jetstream().key_value(p.bucket(PROFILE))
+            kv = await dave.jetstream().key_value(subjects.bucket(PROFILE))
             await kv_value(kv, rearm_key(rid))
             gone = await desk.hub.gate.expire(now=time.time() + REARM_TTL_S + 1)
             assert [m.id for m in gone] == [rid] and not desk.hub.gate.pending
@@ -209,7 +209,7 @@ def posted(app: DeskConsoleApp, rid: str, line: str) -> bool:
     return rid in app.board.pending and line in log_text(app)
 
 
-def running(state: DeskState, item: p.PlanItemMsg) -> bool:
+def running(state: DeskState, item: messages.PlanItemMsg) -> bool:
     target = state.store.get(item.venue, item.target_id)
     return target is not None and target.state is State.RUNNING
 
@@ -244,9 +244,9 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
                 said = " ".join(str(n.message) for n in carol._notifications)
                 assert "carol is a viewer on this desk" in said
                 assert carol.screen is carol.screen_stack[0]  # no kill dialog, no confirmation
-                reply = await request(alice, "alice", p.Verb.REARM,
-                                      p.RearmRequest(plan=start_msg(item), why="fixed",
-                                                     host="alice-desk"))  # fmt: skip
+                reply = await request(alice, "alice", subjects.Verb.REARM,
+                                      messages.RearmRequest(plan=start_msg(item), why="fixed",
+                                                            host="alice-desk"))  # fmt: skip
                 rid = reply.data["pending"]
                 # Every console sees it: the board and the outcome log (who, what, why).
                 line = f"alice@alice-desk: asks to re-arm ({rid}): start {item.venue}"
@@ -269,7 +269,7 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
             await alice.close()
 
 
-def stopped(state: DeskState, item: p.PlanItemMsg) -> bool:
+def stopped(state: DeskState, item: messages.PlanItemMsg) -> bool:
     target = state.store.get(item.venue, item.target_id)
     return target is not None and target.state is State.STOPPED
 
@@ -285,11 +285,11 @@ async def test_a_consoles_start_of_a_halted_target_goes_as_its_role_allows(
         kill = await a_control.dispatch(
             a_control.plan_kill(KillScope(), clear_leaves_behind=False).plan
         )
-        items = [p.PlanItemMsg.of(r.item) for r in kill.results.values()]
+        items = [messages.PlanItemMsg.of(r.item) for r in kill.results.values()]
         for item in items[:3]:
             await until(b_state, partial(stopped, b_state, item), "the kill in bob's picture")
 
-        def start(item: p.PlanItemMsg) -> Plan:
+        def start(item: messages.PlanItemMsg) -> Plan:
             target = b_state.store.get(item.venue, item.target_id)
             assert target is not None
             return Plan((PlanItem.for_target(target, Action(ActionKind.START)),), "Start one")
@@ -329,18 +329,20 @@ async def test_the_automations_kill_halts_its_targets_too_a_schedules_stop_does_
             kill = build_kill_plan(session.store, session.clients, reason="dead-man")
             deadman = Operator("deadman:desk", "hub-host")
             report = await session.dispatcher.run(kill.plan, operator=deadman)  # as automation
-            item = p.PlanItemMsg.of(next(iter(report.results.values())).item)
+            item = messages.PlanItemMsg.of(next(iter(report.results.values())).item)
             assert (item.venue, item.target_id) in desk.hub.gate.halts.targets
             assert (target.venue, target.id) not in desk.hub.gate.halts.targets
             notes = [n for n in session.journal.entries(kind="note") if n.action == "kill"]
             assert [(n.operator, n.batch_id) for n in notes] == [("deadman:desk", report.batch_id)]
-            reply = await request(bob, "bob", p.Verb.DISPATCH,
-                                  p.DispatchRequest(plan=start_msg(item)))  # fmt: skip
+            reply = await request(bob, "bob", subjects.Verb.DISPATCH,
+                                  messages.DispatchRequest(plan=start_msg(item)))  # fmt: skip
             assert reply.refused is not None and "halted by a kill" in reply.refused
-            again = p.PlanMsg.of(Plan((PlanItem.for_target(
+            again = messages.PlanMsg.of(Plan((PlanItem.for_target(
                 session.store.get(target.venue, target.id) or target, Action(ActionKind.START)),),
                 "Start one"))  # fmt: skip
-            reply = await request(bob, "bob", p.Verb.DISPATCH, p.DispatchRequest(plan=again))
+            reply = await request(
+                bob, "bob", subjects.Verb.DISPATCH, messages.DispatchRequest(plan=again)
+            )
             assert reply.ok, reply.refused  # what the schedule stopped starts as usual
             await batch_report(bob, reply.batch_id or "")
         finally:

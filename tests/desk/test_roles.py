@@ -24,7 +24,7 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
 from console.core.session import Session
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.local_server import LocalNats, find_binary
 from console.desk.roles import (
     HUB_USER,
@@ -98,21 +98,23 @@ class Spy:
                 await self._event.wait()
 
 
-def stop_plan(target_items: list[PlanItem], title: str = "Stop one") -> p.PlanMsg:
-    return p.PlanMsg.of(Plan(tuple(target_items), title))
+def stop_plan(target_items: list[PlanItem], title: str = "Stop one") -> messages.PlanMsg:
+    return messages.PlanMsg.of(Plan(tuple(target_items), title))
 
 
-def start_msg(item: p.PlanItemMsg) -> p.PlanMsg:
+def start_msg(item: messages.PlanItemMsg) -> messages.PlanMsg:
     """A plan that starts again the target a kill's ``item`` stopped."""
-    again = item.model_copy(update={"action": p.ActionMsg(kind=ActionKind.START),
+    again = item.model_copy(update={"action": messages.ActionMsg(kind=ActionKind.START),
                                     "state_before": State.STOPPED})  # fmt: skip
-    return p.PlanMsg(items=[again], title="Start one", created_at=time.time())
+    return messages.PlanMsg(items=[again], title="Start one", created_at=time.time())
 
 
-async def kill_all(nc: NATS, user: str, session: Session) -> p.ReportMsg:
+async def kill_all(nc: NATS, user: str, session: Session) -> messages.ReportMsg:
     """Kill every target of the desk as ``user``; the kill's report."""
     kill = build_kill_plan(session.store, session.clients, reason="drill")
-    reply = await request(nc, user, p.Verb.KILL, p.KillRequest(plan=p.PlanMsg.of(kill.plan)))
+    reply = await request(
+        nc, user, subjects.Verb.KILL, messages.KillRequest(plan=messages.PlanMsg.of(kill.plan))
+    )
     assert reply.ok and reply.batch_id, reply.refused
     return await batch_report(nc, reply.batch_id)
 
@@ -122,24 +124,24 @@ async def test_a_viewers_forged_stop_is_refused_by_the_server_and_never_reaches_
 ) -> None:
     async with running_hub(desk_server, sim, tmp_path) as desk:
         spy, spying = Spy(), await connect(desk_server, HUB_USER)
-        await spying.subscribe(f"{p.root(PROFILE)}.cmd.>", cb=spy.on_msg)
+        await spying.subscribe(f"{subjects.root(PROFILE)}.cmd.>", cb=spy.on_msg)
         await spying.flush()
         violations = Violations()
         carol = await connect(desk_server, "carol", error_cb=violations.on_error)
         bob = await connect(desk_server, "bob")
         try:
             target = next(t for t in desk.session.store.all_targets() if t.state is State.RUNNING)
-            body = p.DispatchRequest(
+            body = messages.DispatchRequest(
                 plan=stop_plan([PlanItem.for_target(target, Action(ActionKind.STOP))])
             )
-            forged = p.command_subject(PROFILE, "carol", p.Verb.DISPATCH)
+            forged = subjects.command_subject(PROFILE, "carol", subjects.Verb.DISPATCH)
             await carol.publish(forged, body.encode(), reply=carol.new_inbox())
             said = await violations.next()
             assert "permissions violation for publish" in said and "carol" in said
             # A trader's request after it reaches the hub (and the spy); the viewer's did not.
-            reply = await request(bob, "bob", p.Verb.CHECKIN, p.CheckinRequest())
+            reply = await request(bob, "bob", subjects.Verb.CHECKIN, messages.CheckinRequest())
             assert reply.refused == "this desk keeps no dead-man check-ins"
-            await spy.until(p.command_subject(PROFILE, "bob", p.Verb.CHECKIN))
+            await spy.until(subjects.command_subject(PROFILE, "bob", subjects.Verb.CHECKIN))
             assert forged not in spy.subjects
             assert desk.session.journal.entries() == []
             assert desk.session.store.get(target.venue, target.id) == target
@@ -180,19 +182,21 @@ async def test_a_trader_cannot_rearm_what_a_kill_halted_an_admin_can(
             item = report.results[0].item
             start = start_msg(item)
             # The trader's dispatch that starts it again reaches the hub: refused, journaled.
-            reply = await request(bob, "bob", p.Verb.DISPATCH, p.DispatchRequest(plan=start))
+            reply = await request(
+                bob, "bob", subjects.Verb.DISPATCH, messages.DispatchRequest(plan=start)
+            )
             assert reply.refused is not None and "halted by a kill" in reply.refused
             assert "nothing was sent" in reply.refused
             notes = desk.session.journal.entries(kind="note", operator="bob")
             refused = [n for n in notes if n.action == "refused dispatch"]
             assert len(refused) == 1 and f"{item.venue}/{item.target_id}" in refused[0].options
             # The trader's rearm is refused by the server.
-            rearm = p.RearmRequest(plan=start, why="drill over")
-            await bob.publish(p.command_subject(PROFILE, "bob", p.Verb.REARM), rearm.encode(),
+            rearm = messages.RearmRequest(plan=start, why="drill over")
+            await bob.publish(subjects.command_subject(PROFILE, "bob", subjects.Verb.REARM), rearm.encode(),
                               reply=bob.new_inbox())  # fmt: skip
             assert "permissions violation for publish" in await violations.next()
             # The admin's rearm runs.
-            reply = await request(alice, "alice", p.Verb.REARM, rearm)
+            reply = await request(alice, "alice", subjects.Verb.REARM, rearm)
             assert reply.ok and reply.batch_id, reply.refused
             done = await batch_report(alice, reply.batch_id)
             assert [r.outcome.kind.value for r in done.results] == ["applied"]
@@ -221,10 +225,10 @@ async def test_an_operator_cannot_read_another_operators_replies(
             await alice.subscribe("_INBOX.>")
             assert "_inbox.>" in await violations.next()
             with pytest.raises(nats.errors.TimeoutError):
-                await plain.request(p.who_subject(PROFILE), b"", timeout=2.0)
+                await plain.request(subjects.who_subject(PROFILE), b"", timeout=2.0)
             assert "permissions violation for subscription" in await plain_errors.next()
-            beat = await alice.request(p.who_subject(PROFILE), b"", timeout=10.0)
-            assert p.HubBeat.decode(beat.data).profile == PROFILE  # her own inbox works
+            beat = await alice.request(subjects.who_subject(PROFILE), b"", timeout=10.0)
+            assert messages.HubBeat.decode(beat.data).profile == PROFILE  # her own inbox works
         finally:
             await alice.close()
             await plain.close()
@@ -238,16 +242,18 @@ async def test_a_command_not_from_its_users_inbox_is_dropped_and_journaled(
         hub_errors = Violations()
         as_hub = await connect(desk_server, HUB_USER, error_cb=hub_errors.on_error)
         try:
-            checkin = p.command_subject(PROFILE, "alice", p.Verb.CHECKIN)
+            checkin = subjects.command_subject(PROFILE, "alice", subjects.Verb.CHECKIN)
             await alice.publish(checkin, b"{}", reply="_INBOX.bob.x")  # aimed at bob's inbox
             await alice.publish(checkin, b"{}")  # no reply at all (as a stream's replay)
-            reply = await request(alice, "alice", p.Verb.CHECKIN, p.CheckinRequest())
+            reply = await request(alice, "alice", subjects.Verb.CHECKIN, messages.CheckinRequest())
             assert reply.refused == "this desk keeps no dead-man check-ins"  # in order: after
             notes = desk.session.journal.entries(kind="note", operator="alice")
             assert [n.action for n in notes] == ["refused checkin", "refused checkin"]
             assert all("own inbox" in (n.reason or "") for n in notes)
             # Nothing the hub's user publishes is a command (a who reply aimed there, …).
-            await as_hub.publish(p.command_subject(PROFILE, "bob", p.Verb.CHECKIN), b"{}")
+            await as_hub.publish(
+                subjects.command_subject(PROFILE, "bob", subjects.Verb.CHECKIN), b"{}"
+            )
             assert "permissions violation for publish" in await hub_errors.next()
         finally:
             await alice.close()
@@ -292,17 +298,17 @@ async def test_stream_messages_pulled_into_a_command_subject_are_not_commands(
     checkins = CheckIns(tmp_path / "checkins.json")
     async with running_hub(desk_server, sim, tmp_path, checkins=checkins) as desk:
         spy, spying = Spy(), await connect(desk_server, HUB_USER)
-        await spying.subscribe(f"{p.root(PROFILE)}.cmd.>", cb=spy.on_msg)
+        await spying.subscribe(f"{subjects.root(PROFILE)}.cmd.>", cb=spy.on_msg)
         alice = await connect(desk_server, "alice")
         try:
             js = alice.jetstream()
-            stream = f"KV_{p.bucket(PROFILE)}"  # the bucket's stream: JSON a checkin parses
+            stream = f"KV_{subjects.bucket(PROFILE)}"  # the bucket's stream: JSON a checkin parses
             await js.add_consumer(stream, ConsumerConfig(name="pulled"))  # allowed: a read
-            forged = p.command_subject(PROFILE, "bob", p.Verb.CHECKIN)
+            forged = subjects.command_subject(PROFILE, "bob", subjects.Verb.CHECKIN)
             next_msg = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.pulled"
             await alice.publish(next_msg, b'{"batch": 1}', reply=forged)
             await spy.until_any()  # delivered where bob's checkins go, as the hub gets them
-            assert all(s.startswith(f"$KV.{p.bucket(PROFILE)}.") for s in spy.subjects)
+            assert all(s.startswith(f"$KV.{subjects.bucket(PROFILE)}.") for s in spy.subjects)
             await acked(js, stream, "pulled")  # the hub has answered it (refused, in words)
             assert checkins.last() is None  # nothing was obeyed
             assert desk.session.journal.entries(operator="bob") == []

@@ -14,7 +14,7 @@ from pathlib import Path
 from console.config import write_profile_files
 from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.hub import Hub
 from console.desk.local_server import HUB_USER, LocalNats
 from console.sim.server import SimServer
@@ -28,15 +28,15 @@ KILLED = 4  # targets in the kill
 LATENCY_MS = 800  # each call in flight this long: the hub dies with them on the way
 
 
-async def journal_rows(nc: object, batch: str, kind: str, n: int) -> list[p.JournalRowMsg]:
+async def journal_rows(nc: object, batch: str, kind: str, n: int) -> list[messages.JournalRowMsg]:
     """The journal stream's first ``n`` rows of ``kind`` in ``batch`` (waiting for them)."""
     js = nc.jetstream()  # type: ignore[attr-defined]
-    sub = await js.subscribe(p.journal_subject(PROFILE), ordered_consumer=True)
-    rows: list[p.JournalRowMsg] = []
+    sub = await js.subscribe(subjects.journal_subject(PROFILE), ordered_consumer=True)
+    rows: list[messages.JournalRowMsg] = []
     try:
         async with asyncio.timeout(60):
             while len(rows) < n:
-                row = p.JournalRowMsg.decode((await sub.next_msg(timeout=60)).data)
+                row = messages.JournalRowMsg.decode((await sub.next_msg(timeout=60)).data)
                 if row.batch_id == batch and row.kind == kind:
                     rows.append(row)
     finally:
@@ -75,8 +75,8 @@ async def test_the_standby_takes_over_mid_kill_and_verifies_without_calling_twic
                               for t in running[:KILLED]), "Kill", scope="kill")  # fmt: skip
             set_knobs(sim, "pipai", latency_ms=LATENCY_MS)
             before = sim_counters(sim, "pipai")
-            reply = await request(alice, "alice", p.Verb.KILL,
-                                  p.KillRequest(plan=p.PlanMsg.of(plan), host="desk-1"))  # fmt: skip
+            reply = await request(alice, "alice", subjects.Verb.KILL,
+                                  messages.KillRequest(plan=messages.PlanMsg.of(plan), host="desk-1"))  # fmt: skip
             assert reply.batch_id, reply.refused
             joined = asyncio.Event()
             state.on_activity(lambda line: joined.set() if "joined" in line.text else None)

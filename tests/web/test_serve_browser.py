@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from console.config import write_profile_files
-from console.desk import protocol as p
+from console.desk import messages, subjects
 from console.desk.local_desk import LocalDesk, read_desk_file
 from console.desk.local_server import find_binary
 from console.sim.server import SimServer
@@ -60,7 +60,7 @@ async def page_url(proc: asyncio.subprocess.Process) -> str:
     return found.group(1)
 
 
-async def journal_rows(url: str, password: str) -> AsyncIterator[p.JournalRowMsg]:
+async def journal_rows(url: str, password: str) -> AsyncIterator[messages.JournalRowMsg]:
     import nats
 
     from console.desk.connect import connect_options
@@ -68,10 +68,12 @@ async def journal_rows(url: str, password: str) -> AsyncIterator[p.JournalRowMsg
     nc = await nats.connect(url, **connect_options("alice", {"user": "alice",
                                                              "password": password}))  # fmt: skip
     try:
-        sub = await nc.jetstream().subscribe(p.journal_subject(PROFILE), ordered_consumer=True)
+        sub = await nc.jetstream().subscribe(
+            subjects.journal_subject(PROFILE), ordered_consumer=True
+        )
         while True:
             msg = await sub.next_msg(timeout=30)
-            yield p.JournalRowMsg.decode(msg.data)
+            yield messages.JournalRowMsg.decode(msg.data)
     finally:
         await nc.close()
 
