@@ -252,6 +252,22 @@ class Dispatcher:
         self.before_calls: Callable[[], Awaitable[None]] | None = None
         """Awaited after a plan's intents are journaled and before its first call (a desk
         hub copies them to the journal stream there: a standby sees every call sent)."""
+        self.hold: str | None = None
+        """While set (why, in words), no call is *started*: calls in flight finish, the
+        rest wait (a desk hub that cannot confirm its lease holds; if the hold outlives
+        the dispatch deadline, what never left is *failed*, "not sent", with this why).
+        :meth:`resume` lifts it."""
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+
+    def hold_calls(self, why: str) -> None:
+        """Start no new call until :meth:`resume` (calls in flight are not touched)."""
+        self.hold = why
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self.hold = None
+        self._resumed.set()
 
     @property
     def busy(self) -> bool:
@@ -326,11 +342,17 @@ class Dispatcher:
             return
         queue = iter(pairs)  # shared: each worker takes the next call in plan order
         in_flight: dict[str, tuple[PlanItem, Intent]] = {}
+        held: list[tuple[PlanItem, Intent]] = []  # taken from the queue, waiting on a hold
+        resumed = self._resumed
 
         async def worker() -> None:
             # The call is awaited here, not in a helper: every resumption of a call in
             # flight passes through each frame between this loop and aiohttp.
             for item, intent in queue:
+                if not resumed.is_set():  # held: this call has not left; it waits
+                    held.append((item, intent))
+                    await resumed.wait()
+                    held.remove((item, intent))
                 in_flight[intent.op_id] = (item, intent)
                 try:
                     outcome = await client.execute(item.target_id, item.action)
@@ -357,11 +379,13 @@ class Dispatcher:
                     "the re-read decides, check the target",
                 )
                 self._settle(item, intent, outcome, report, on_result)
-            for item, intent in queue:
+            why = (f"calls were held ({self.hold})" if self.hold
+                   else f"{venue} was slow or rate-limited")  # fmt: skip
+            for item, intent in [*held, *queue]:
                 outcome = Outcome(
                     OutcomeKind.FAILED,
                     f"not sent: the {deadline:g} s deadline passed before its turn "
-                    f"({venue} was slow or rate-limited); retry it",
+                    f"({why}); retry it",
                 )
                 self._settle(item, intent, outcome, report, on_result)
         if self.verify:
