@@ -5,17 +5,11 @@ one feed per venue) and serves it on NATS as :mod:`console.desk.subjects` descri
 each tick it drains the store's changes into the key-value bucket and one batch on
 ``desk.P.state``; it answers commands through the session's one dispatcher, journaling
 each as the NATS user whose subject carried it (the server enforces that a user
-publishes only on their own subject); it streams each result and a line of activity;
-it mirrors every journal row to the deny-delete journal stream; and it beats once a
-second. The profile's automation runs here when the desk is used (one runner per
-profile: the runner lock says who acts).
-
-One kill per desk: a kill that arrives while one runs joins it (its reply names the
-running batch; nothing is sent twice), and the hub holds the profile's kill lock while it
-runs (a CLI kill beside the hub is refused, as between two local consoles). Plans are
-serialised: a plain dispatch while any plan runs is refused as *busy* (as in one
-console); a kill waits for the running plan (an operator's or the automation's) to end.
-The automation's actions reach the consoles' activity from the journal rows.
+publishes only on their own subject), and streams each result and a line of activity
+(:mod:`console.desk.hub_commands`); it mirrors every journal row to the deny-delete
+journal stream; and it beats once a second. The profile's automation runs here when the
+desk is used (one runner per profile: the runner lock says who acts). This module is the
+hub's lifecycle: start and stop, the lease, the loops, the state's ticks, the beat.
 
 One hub per profile by a lease (``console.desk.lease``): a hub serves only while it
 holds the lease in the profile's bucket; a second hub either does not start
@@ -44,27 +38,22 @@ from nats.js.errors import KeyNotFoundError
 
 from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
-from console.core.dispatcher import ItemResult, Plan, Report
-from console.core.journal import Entry, iso_ms, now_ms
-from console.core.kill_lock import KillLock, KillLocked
+from console.core.journal import iso_ms
 from console.core.operator import Operator
 from console.core.recovery import Verified
 from console.core.session import Session
 from console.desk import messages, subjects
 from console.desk.batching import state_batches
+from console.desk.hub_commands import Commands
 from console.desk.hub_streams import JournalMirror, ensure_streams
 from console.desk.lease import Lease, LeaseHeld, describe
 from console.desk.rearm import Gate
 from console.desk.takeover import (
-    close_not_sent,
-    cut_short_report,
     interrupted_report,
-    not_sent_report,
     summary,
     sync_journal,
     verify_interrupted,
 )
-from console.desk.verbs import answer
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +61,11 @@ TICK_S = 0.02
 """How often changes go out (one batch per tick, each key once with its latest value)."""
 MIRROR_S = 0.5
 """How often new journal rows are mirrored to the journal stream (and at each plan's end)."""
-BEFORE_CALLS_S = 5.0
-"""The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 _STORE_CHUNK = 256  # acknowledged puts in flight at once (the whole state at start)
 
 
 class HubRunning(Exception):
     """Another hub already serves this profile on this NATS; this one did not start."""
-
-
-class NotServing(Exception):
-    """This hub does not hold the profile's lease (lost, or not renewed): nothing is sent."""
 
 
 class Hub:
@@ -112,30 +95,25 @@ class Hub:
         self._bucket = subjects.bucket(self.profile)
         self._state_seq = 0
         self._beat_seq = 0
-        self._batch_seq: dict[str, int] = {}
-        self._plan_lock = asyncio.Lock()
-        self._kill: str | None = None  # the batch id of the kill running now
-        self._plans = 0  # plans accepted and not ended (running or waiting their turn)
-        self._told = 0  # the last journal seq whose activity was told (never told twice)
-        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._resync = True
-        self._own_batches: set[str] = set()  # batches this hub ran (they stream as they go)
         self._tasks: list[asyncio.Task[Any]] = []
         self._sub: Any = None
         self._who: Any = None
         self._tasks_started = False
-        self._plan_tasks: set[asyncio.Task[Any]] = set()
+        self.commands = Commands(self)
+        """Commands, plans, and what everyone is told of them (results, activity)."""
         ttl = {} if lease_ttl_s is None else {"ttl_s": lease_ttl_s}
         self.lease = Lease(self.js, self._beat(), **ttl)
         self.mirror = JournalMirror(self.js, session.journal, self.profile,
                                     serving=lambda: self.serving,
-                                    give_up=self.lease.give_up, on_row=self._row_mirrored)  # fmt: skip
+                                    give_up=self.lease.give_up,
+                                    on_row=self.commands.row_mirrored)  # fmt: skip
         self.took_over: messages.HubBeat | None = None
         """The hub whose expired lease this one took (None: the lease was free)."""
         self.verified: list[Verified] = []
         """The interrupted calls this hub verified as it took over."""
-        session.dispatcher.before_calls = self._before_calls
+        session.dispatcher.before_calls = self.commands.before_calls
         self.gate = Gate(self, approval=rearm_approval)  # sender binding, kills' halts, re-arm
 
     # ----- start and stop -------------------------------------------------------------
@@ -157,7 +135,7 @@ class Hub:
         await ensure_streams(self.js, self.profile)
         copied = await sync_journal(self.js, self.session.journal, self.profile)
         last = self.session.journal.entries(limit=1)
-        self._told = last[-1].seq if last else 0  # rows from before the hub: no activity
+        self.commands.told = last[-1].seq if last else 0  # rows from before the hub: no activity
         failures = await self.session.refresh()
         for venue, why in failures.items():
             log.warning("%s could not be read at start: %s", venue, why)
@@ -173,7 +151,7 @@ class Hub:
         self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
         self._spawn(self._loop(subjects.BEAT_S, self.beat), "hub:beat")
         self._spawn(self._loop(MIRROR_S, self.mirror_journal), "hub:journal")
-        self._spawn(self._send_outbox(), "hub:outbox")
+        self._spawn(self.commands.send_outbox(), "hub:outbox")
         if self.runner is not None:  # it stands by while another runner acts, and takes over
             if not self.runner.claim():
                 log.warning("automation of %s is run by %s: this hub's stands by",
@@ -182,7 +160,7 @@ class Hub:
 
     async def aclose(self) -> None:
         self._stop.set()
-        for task in list(self._plan_tasks):
+        for task in list(self.commands.plan_tasks):
             task.cancel()
         await self._unsubscribe()
         for task in self._tasks:
@@ -225,27 +203,27 @@ class Hub:
             interrupted_report(self.session.journal, self.session.store, left) if left else None
         )
         if report is not None and left is not None:
-            self._own_batches.add(report.batch_id)
-            self._batch_event(report.batch_id, kind="report", report=messages.ReportMsg.of(report))
-            self._activity(Operator(user="hub", host=self.host),
-                           f"{report.plan.title} of {left.operator} — cut short when its hub "
-                           f"died: {report.summary()}", report.batch_id)  # fmt: skip
+            self.commands.own_batches.add(report.batch_id)
+            self.commands.batch_event(report.batch_id, kind="report",
+                                      report=messages.ReportMsg.of(report))  # fmt: skip
+            self._tell(f"{report.plan.title} of {left.operator} — cut short when its hub "
+                       f"died: {report.summary()}", report.batch_id)  # fmt: skip
         what = f"took over from {describe(self.took_over)} (its lease expired)"
         if copied:
             what += f"; the journal continues the stream's {copied} row(s)"
         if self.verified:
             what += f"; {summary(self.verified)}"
-        self._activity(Operator(user="hub", host=self.host), what)
+        self._tell(what)
         log.warning("hub %s: %s", self.hub_id[:8], what)
 
     def _fenced(self, why: str | None) -> None:
         """The lease is lost or not renewed: stop dispatching at once (the running plan
         is cancelled; its calls cut short are verified by whoever acts next)."""
         if why is None:  # renewed again: this hub's own cut-short calls are verified now
-            self._activity(Operator(user="hub", host=self.host), "the lease is renewed again")
+            self._tell("the lease is renewed again")
             self._spawn(self._verify_own(), "hub:reverify")
             return
-        for task in list(self._plan_tasks):
+        for task in list(self.commands.plan_tasks):
             task.cancel()
         self._spawn(self._stop_serving(why), "hub:unsubscribe")
 
@@ -253,14 +231,13 @@ class Hub:
         """Answer nothing more (the serving hub answers), then say so: whoever hears it
         finds no answer from this hub."""
         await self._unsubscribe()
-        self._activity(Operator(user="hub", host=self.host),
-                       f"this hub stopped dispatching: {why}")  # fmt: skip
+        self._tell(f"this hub stopped dispatching: {why}")
 
     async def _subscribe(self) -> None:
         """Answer who serves and the operators' commands (only while serving)."""
         self._who = await self.nc.subscribe(subjects.who_subject(self.profile), cb=self._on_who)
         self._sub = await self.nc.subscribe(
-            f"{subjects.root(self.profile)}.cmd.*.*", cb=self._on_command
+            f"{subjects.root(self.profile)}.cmd.*.*", cb=self.commands.on_command
         )
 
     async def _unsubscribe(self) -> None:
@@ -275,7 +252,7 @@ class Hub:
             await self._subscribe()
         verified = await verify_interrupted(self.session)
         if verified:
-            self._activity(Operator(user="hub", host=self.host), summary(verified))
+            self._tell(summary(verified))
 
     def why_not_serving(self) -> str:
         lease = self.lease
@@ -285,34 +262,15 @@ class Hub:
             why = "this hub cannot renew the desk's lease (NATS cut off?)"
         return f"{why}; nothing was sent"
 
-    async def _before_calls(self) -> None:
-        """A plan's intents into the journal stream before its first call (a standby that
-        takes over sees every call that may have been sent); NotServing when not, with
-        the plan's intents closed as not sent (any plan: an operator's, the automation's)."""
-        why = None if self.serving else self.why_not_serving()
-        if why is None:
-            try:
-                async with asyncio.timeout(BEFORE_CALLS_S):
-                    await self.mirror_journal()
-            except Exception as exc:
-                why = (f"the journal stream did not take the plan's intents "
-                       f"({type(exc).__name__}: {exc})")  # fmt: skip
-        if why is None and not self.serving:
-            why = self.why_not_serving()
-        if why is None:
-            return
-        running = self.session.dispatcher.running
-        if running is not None:
-            close_not_sent(self.session.journal, running.batch_id, why)
-        raise NotServing(why)
-
     def resync(self) -> None:
         """Publish the whole state again at the next tick (after a NATS reconnect)."""
         self._resync = True
 
-    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
-        self._tasks.append(asyncio.ensure_future(coro))
-        self._tasks[-1].set_name(name)
+    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.append(task)
+        return task
 
     async def _loop(self, period: float, step: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -439,169 +397,6 @@ class Hub:
         """Publish the journal rows not yet in the stream, in order, each acknowledged."""
         await self.mirror.mirror()
 
-    def _row_mirrored(self, entry: Entry) -> None:
-        if (
-            entry.seq > self._told
-            and entry.kind == "outcome"
-            and (entry.batch_id not in self._own_batches)
-        ):  # another dispatcher user (the automation): every console sees it too
-            who = Operator(entry.operator, entry.host, entry.ssh_client)
-            self._activity(who, f"{entry.action} {entry.venue} {entry.target_name} — "
-                                f"{entry.outcome}", entry.batch_id)  # fmt: skip
-        self._told = max(self._told, entry.seq)
-
-    # ----- commands -------------------------------------------------------------------
-    async def _on_command(self, msg: NatsMsg) -> None:
-        """Decide at once (in arrival order: a second kill sees the first), answer, and
-        run the plan in the background; a slow verb is answered when it is done."""
-        if not self.gate.bound(msg):  # not a request from its user's own inbox
-            return
-        if not self.serving:
-            return  # unanswered: the hub that serves answers (or NATS says nobody does)
-        try:
-            user, verb = subjects.parse_command_subject(self.profile, msg.subject)
-            request = messages.REQUESTS[verb].decode(msg.data)
-        except subjects.ProtocolError as exc:
-            await self._reply(msg, messages.CommandReply(refused=str(exc)))
-            return
-        op = Operator(user=user, host=request.host or "?", ssh_client=request.ssh_client)
-        if await self.gate.admit(msg, op, verb, request):  # refused, posted or approved
-            return
-        if isinstance(request, messages.KillRequest | messages.DispatchRequest):
-            kill = isinstance(request, messages.KillRequest)
-            await self._reply(msg, self._start_plan(op, request.plan.plan(), request.batch_id,
-                                                    kill=kill))  # fmt: skip
-            return
-        self._spawn(self._answer(msg, op, request), f"hub:{verb.value}")
-
-    async def _reply(self, msg: NatsMsg, reply: messages.CommandReply) -> None:
-        if msg.reply:
-            await msg.respond(reply.encode())
-
-    def _start_plan(
-        self, op: Operator, plan: Plan, batch_id: str | None, *, kill: bool
-    ) -> messages.CommandReply:
-        if not self.serving:
-            return messages.CommandReply(refused=self.why_not_serving())
-        if kill and self._kill is not None:
-            self._activity(op, f"kill — joined the kill running ({self._kill[:8]})", self._kill)
-            return messages.CommandReply(batch_id=self._kill, joined=True)
-        if not kill and (self._plans or self.session.dispatcher.busy):
-            running = self.session.dispatcher.running
-            what = repr(running.plan.title) if running else "another plan"
-            return messages.CommandReply(refused=f"busy: {what} is still running; nothing was sent")
-        if not plan.items:
-            return messages.CommandReply(refused="the plan is empty; nothing was sent")
-        lock: KillLock | None = None
-        if kill:  # one kill per profile across processes too (a CLI kill beside the hub)
-            lock = self.session.control.kill_lock()
-            try:
-                if lock is not None:
-                    lock.operator = op
-                    lock.acquire()
-            except KillLocked as exc:
-                return messages.CommandReply(refused=str(exc))
-        batch = batch_id or uuid.uuid4().hex
-        if kill:
-            self._kill = batch
-        self._own_batches.add(batch)
-        self._plans += 1  # at once: the next request sees it (the lock is taken later)
-        self._spawn(self._run_plan(op, plan, batch, kill=kill, lock=lock), f"hub:{batch[:8]}")
-        self._plan_tasks.add(self._tasks[-1])
-        self._tasks[-1].add_done_callback(self._plan_tasks.discard)
-        return messages.CommandReply(batch_id=batch)
-
-    async def _run_plan(
-        self, op: Operator, plan: Plan, batch: str, *, kill: bool, lock: KillLock | None
-    ) -> None:
-        got: dict[tuple[str, str], ItemResult] = {}
-        try:
-            async with self._plan_lock:
-                while self.session.dispatcher.busy:  # noqa: ASYNC110 (the dispatcher has no end event)
-                    await asyncio.sleep(0.05)
-                running = messages.RunningMsg(batch_id=batch, title=plan.title, scope=plan.scope,
-                                              operator=str(op), started_ms=now_ms(), total=len(plan))  # fmt: skip
-                await self._put(subjects.RUNNING_KEY, running.encode())
-                self._activity(op, f"{plan.title} — started ({len(plan)} targets)", batch)
-
-                def on_result(result: ItemResult) -> None:
-                    got[(result.item.venue, result.item.target_id)] = result
-                    self._result(op, batch, result)
-
-                report = await self.session.dispatcher.run(
-                    plan, on_result, batch_id=batch, operator=op
-                )
-                self._report(op, report)
-        except NotServing as exc:  # before any call: every intent of the batch says so
-            self._not_sent(op, plan, batch, str(exc))
-        except asyncio.CancelledError:
-            self._cut_short(op, plan, batch, got)
-            raise
-        except Exception as exc:  # the plan's own faults are outcomes; this is a bug
-            log.exception("plan %s failed", batch)
-            self._activity(op, f"{plan.title} — hub error: {type(exc).__name__}", batch)
-        finally:
-            self._plans -= 1
-            if kill and self._kill == batch:
-                self._kill = None
-            if lock is not None:
-                lock.release()
-            with contextlib.suppress(Exception):
-                await self._delete(subjects.RUNNING_KEY)
-            with contextlib.suppress(Exception):
-                await self.mirror_journal()
-
-    def _cut_short(
-        self, op: Operator, plan: Plan, batch: str, got: dict[tuple[str, str], ItemResult]
-    ) -> None:
-        """The plan was stopped mid-way (this hub no longer serves): its report says what
-        came back and which calls are uncertain, so no console waits for it in vain."""
-        self._report(op, cut_short_report(plan, batch, got))
-
-    def _not_sent(self, op: Operator, plan: Plan, batch: str, why: str) -> None:
-        """Report the batch as not sent (no call left this hub; its intents say so)."""
-        close_not_sent(self.session.journal, batch, why)
-        self._report(op, not_sent_report(plan, batch, why))
-
-    def _batch_event(self, batch: str, **fields: Any) -> None:
-        seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1
-        event = messages.BatchEvent(batch_id=batch, seq=seq, **fields)
-        self._publish(subjects.batch_subject(self.profile, batch), event.encode())
-
-    def _result(self, op: Operator, batch: str, result: ItemResult) -> None:
-        self.gate.observe(op, batch, result, kill=batch == self._kill)
-        self._batch_event(batch, kind="result", result=messages.ResultMsg.of(result))
-        if result.verified is None:  # its outcome; the verification follows in the batch
-            item = result.item
-            self._activity(op, f"{item.action.kind.value} {item.venue} {item.target_name} — "
-                               f"{result.outcome.kind.value}", batch)  # fmt: skip
-
-    def _report(self, op: Operator, report: Report) -> None:
-        self._batch_event(report.batch_id, kind="report", report=messages.ReportMsg.of(report))
-        self._activity(op, f"{report.plan.title} — {report.summary()}", report.batch_id)
-
-    def _activity(self, op: Operator, text: str, batch: str | None = None) -> None:
-        who = f"{op.user}@{op.host}"
-        line = messages.ActivityMsg(ts_ms=now_ms(), operator=who, text=text, batch_id=batch)
-        self._publish(subjects.activity_subject(self.profile), line.encode())
-
-    def _publish(self, subject: str, data: bytes) -> None:
-        """Publish in order without waiting (the dispatcher's callback is synchronous)."""
-        self._outbox.put_nowait((subject, data))
-
-    async def _send_outbox(self) -> None:
-        while True:
-            subject, data = await self._outbox.get()
-            try:
-                await self.nc.publish(subject, data)
-            except Exception as exc:  # NATS away: this event is lost, the bucket resyncs
-                log.warning("hub could not publish on %s: %s", subject, exc)
-
-    async def _answer(self, msg: NatsMsg, op: Operator, request: messages.Request) -> None:
-        try:
-            reply = await answer(self.session, op, request, runner=self.runner,
-                                 checkins=self.checkins, activity=self._activity)  # fmt: skip
-        except Exception as exc:
-            log.exception("command failed")
-            reply = messages.CommandReply(refused=f"the hub could not do it: {type(exc).__name__}")
-        await self._reply(msg, reply)
+    def _tell(self, text: str, batch: str | None = None) -> None:
+        """A line of activity from the hub itself (the lease, a takeover)."""
+        self.commands.activity(Operator(user="hub", host=self.host), text, batch)

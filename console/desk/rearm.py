@@ -1,7 +1,7 @@
 """After a kill: what it halted, who may bring it back, and the second operator's yes.
 
-The hub calls :class:`Gate` on every command (``Hub._on_command``) and on every result
-(``Hub._result``):
+The hub calls :class:`Gate` on every command (``Commands.on_command``) and on every result
+(``Commands._result``):
 
 - **Bound to its sender.** A command is a request whose reply subject is under its
   user's own inbox (``_INBOX.<user>.``, :mod:`console.desk.connect`). A message in a
@@ -261,7 +261,7 @@ class Gate:
             self._refuse(op, subjects.Verb.REARM, why, wrong)
             return messages.CommandReply(refused=f"{why}; nothing was sent")
         if not (self.approval and self.halts.blocked(plan.items)):
-            return self.hub._start_plan(op, plan, None, kill=False)
+            return self.hub.commands.start_plan(op, plan, None, kill=False)
         await self.expire()
         rid = uuid.uuid4().hex[:12]
         msg = RearmMsg(id=rid, user=op.user, requested_by=f"{op.user}@{op.host}",
@@ -290,7 +290,7 @@ class Gate:
         reply = messages.CommandReply()
         if request.approve:
             requester = _operator(wanted.requested_by)
-            reply = self.hub._start_plan(requester, self._plans[rid], None, kill=False)
+            reply = self.hub.commands.start_plan(requester, self._plans[rid], None, kill=False)
             if not reply.ok:
                 return reply  # busy: the request still waits
         del self.pending[rid], self._plans[rid]
@@ -322,18 +322,20 @@ class Gate:
 
     async def _post(self, msg: RearmMsg) -> None:
         """Tell every console: the subject now, the bucket for those who attach later."""
-        self.hub._publish(rearm_subject(self.hub.profile), msg.encode())
+        self.hub.commands.publish(rearm_subject(self.hub.profile), msg.encode())
         if msg.status == "pending":
             await self.hub._put(rearm_key(msg.id), msg.encode())
         else:
             await self.hub._delete(rearm_key(msg.id))
-        self.hub._activity(_operator(msg.decided_by or msg.requested_by), msg.line(), msg.batch_id)
+        self.hub.commands.activity(
+            _operator(msg.decided_by or msg.requested_by), msg.line(), msg.batch_id
+        )
 
     # ----- journal ----------------------------------------------------------------------
     def _refuse(self, op: Operator, verb: subjects.Verb, why: str, items: list[PlanItem]) -> None:
         targets = [f"{i.venue}/{i.target_id}" for i in items[:20]]
         self._note(op.user, f"refused {verb.value}", why, {"targets": targets})
-        self.hub._activity(op, f"{verb.value} refused: {why}")
+        self.hub.commands.activity(op, f"{verb.value} refused: {why}")
 
     def _note(self, who: str, action: str, reason: str, options: dict[str, object],
               *, batch: str | None = None) -> None:  # fmt: skip

@@ -17,7 +17,8 @@ from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
 from console.core.session import Session
 from console.desk import messages, subjects
-from console.desk.hub import Hub, HubRunning, NotServing
+from console.desk.hub import Hub, HubRunning
+from console.desk.hub_commands import NotServing
 from console.desk.lease import Lease
 from console.desk.local_server import HUB_USER, LocalNats
 from console.sim.server import SimServer
