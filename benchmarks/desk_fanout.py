@@ -72,9 +72,9 @@ from benchmarks._desk_procs import (
 from benchmarks._harness import counters
 from console.cli.main import session_options
 from console.config import Profile
-from console.core.dispatcher import ItemResult, Plan
 from console.core.journal import Journal
 from console.core.kill import KillScope
+from console.core.plan import ItemResult, Plan
 from console.core.ports import ControlPort
 from console.core.session import SessionOptions
 from console.desk import messages, subjects

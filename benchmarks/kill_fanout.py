@@ -71,9 +71,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._harness import Sim, counters, knobs, root_url, simulator
 from console.config import Profile
-from console.core.dispatcher import ItemResult, Plan
 from console.core.journal import Journal
 from console.core.kill import build_kill_plan
+from console.core.plan import ItemResult, Plan
 from console.core.session import Session, SessionOptions
 from console.venues.kit.base import VenueClient, VenueSettings
 from console.venues.registry import client_class

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from console.config import write_profile_files
-from console.core.journal import Intent, Journal, new_op_id
+from console.core.journal import Journal
+from console.core.journal_rows import Intent, new_op_id
 from console.core.model import Action, ActionKind
 from console.sim.server import SimServer
 

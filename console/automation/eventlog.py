@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.scrub import scrub_shapes
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from console.automation.alerts import Alert, Severity
-from console.core.dispatcher import Report
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.kill import KillPlan
+from console.core.plan import Report
 
 _SHOWN = 10  # targets named in an alert body at most
 

@@ -46,12 +46,12 @@ from console.automation.messages import (
 from console.automation.runner_lock import runner_lock_path
 from console.automation.schedules import Due, Schedules, Skip
 from console.automation.status import runner_status
-from console.core.dispatcher import Plan, PlanItem, Report
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.kill import KillPlan, build_kill_plan, never_listed, read_in_part
 from console.core.kill_lock import KillLock, KillLocked, kill_lock_for
 from console.core.model import Action, ActionKind, Target
 from console.core.operator import Operator
+from console.core.plan import Plan, PlanItem, Report
 from console.core.ports import FeedStatus
 from console.core.session import Session
 

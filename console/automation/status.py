@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from console.automation import scope as scopes
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 
 if TYPE_CHECKING:
     from console.automation.runner import AutomationRunner

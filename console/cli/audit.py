@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from console.core.journal import Entry, iso_ms
+from console.core.journal_rows import Entry, iso_ms
 from console.core.model import OutcomeKind
 from console.core.recovery import Verified, verify_interrupted
 from console.core.scrub import printable

@@ -26,7 +26,7 @@ from console.automation.headless import log_to_stderr, run_headless
 from console.automation.runner import AutomationRunner
 from console.automation.runner_lock import acting_runner
 from console.config import Profile
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 from console.core.scrub import printable
 from console.core.session import Session

@@ -21,8 +21,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from console.core.dispatcher import ItemResult, Plan, desired, single_plan
 from console.core.model import Action, ActionKind, OutcomeKind, Target
+from console.core.plan import ItemResult, Plan, desired, single_plan
 from console.core.scrub import printable
 from console.core.session import Session
 from console.core.store import Store

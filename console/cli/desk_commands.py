@@ -33,10 +33,11 @@ from console.cli.desk_link import (
     no_hub,
 )
 from console.config import Profile
-from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report
+from console.core.dispatcher import DispatchBusy
 from console.core.kill import KillScope, build_kill_plan, never_listed, read_in_part
 from console.core.model import ActionKind
 from console.core.operator import Operator
+from console.core.plan import ItemResult, Plan, Report
 from console.core.ports import FeedStatus, VenueSettings
 from console.core.session import Session, SessionOptions
 from console.desk import subjects

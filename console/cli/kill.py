@@ -24,10 +24,10 @@ from typing import Any
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
 from console.cli.control import did_you_mean
-from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
 from console.core.model import OutcomeKind
+from console.core.plan import ItemResult, Plan, Report
 from console.core.scrub import printable
 from console.core.session import Session
 

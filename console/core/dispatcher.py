@@ -16,6 +16,7 @@ answered within ``dispatch_deadline_s`` and its re-read within ``verify_deadline
 Past the first, calls still waiting their turn are *failed* (never sent) and calls in
 flight are *uncertain* (the re-read decides); past the second, the venue's targets are
 *not verified*. A plan therefore always ends, in a report that says what is known.
+The plan and its report are in :mod:`console.core.plan`.
 """
 
 from __future__ import annotations
@@ -24,22 +25,14 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
-from console.core.journal import Intent, Journal, iso_ms, new_op_id, now_ms
-from console.core.model import (
-    Action,
-    ActionKind,
-    Outcome,
-    OutcomeKind,
-    State,
-    Target,
-    TargetKind,
-)
+from console.core.journal import Journal
+from console.core.journal_rows import Intent, iso_ms, new_op_id, now_ms
+from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
 from console.core.operator import Operator
+from console.core.plan import ItemResult, Plan, PlanItem, Report, ResultCallback, desired
 from console.core.ports import Incomplete, VenueClient
 from console.core.store import KnownState, Store
 
@@ -49,113 +42,6 @@ log = logging.getLogger(__name__)
 class DispatchBusy(Exception):
     """A plan is already running; nothing was sent."""
 
-
-@dataclass(frozen=True, slots=True)
-class PlanItem:
-    venue: str
-    target_id: str
-    target_name: str
-    kind: TargetKind
-    action: Action
-    state_before: State = State.UNKNOWN
-    exposure: float = 0.0
-
-    @classmethod
-    def for_target(
-        cls,
-        target: Target,
-        action: Action,
-        state: State | None = None,
-        exposure_attrs: Iterable[tuple[str, float]] = (),
-    ) -> PlanItem:
-        """``exposure_attrs``: what the venue's client declares measures exposure."""
-        return cls(target.venue, target.id, target.name, target.kind, action,
-                   state or target.state, exposure_of(target, exposure_attrs))  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """Exactly which targets get which action; frozen when the confirmation opens."""
-
-    items: tuple[PlanItem, ...]
-    title: str
-    scope: str = "one"  # one | selection | panel | kill
-    leaves_behind: tuple[str, ...] = ()
-    created_at: float = field(default_factory=time.time)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def counts_by_venue(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for item in self.items:
-            counts[item.venue] = counts.get(item.venue, 0) + 1
-        return counts
-
-
-@dataclass(frozen=True, slots=True)
-class ItemResult:
-    item: PlanItem
-    outcome: Outcome
-    verified_state: State | None = None
-    verified: bool | None = None  # None: not (yet) verified
-
-    @property
-    def needs_retry(self) -> bool:
-        return self.outcome.kind in (OutcomeKind.FAILED, OutcomeKind.UNCERTAIN) or (
-            self.verified is False
-        )
-
-
-@dataclass
-class Report:
-    plan: Plan
-    batch_id: str
-    started_ms: int
-    results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
-    finished_ms: int | None = None
-
-    @property
-    def done(self) -> int:
-        return len(self.results)
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for result in self.results.values():
-            counts[result.outcome.kind.value] = counts.get(result.outcome.kind.value, 0) + 1
-        return counts
-
-    def summary(self) -> str:
-        """``halted 57/60 verified · 2 failed · 1 uncertain`` (or ``done`` for resumes)."""
-        total = len(self.plan)
-        verified = sum(1 for r in self.results.values() if r.verified)
-        halting = all(item.action.kind.destructive for item in self.plan.items)
-        verb = "halted" if halting else "done"
-        parts = [f"{verb} {verified}/{total} verified"]
-        counts = self.counts()
-        for kind in (OutcomeKind.REJECTED, OutcomeKind.FAILED, OutcomeKind.UNCERTAIN):
-            if counts.get(kind.value):
-                parts.append(f"{counts[kind.value]} {kind.value}")
-        unverified = sum(1 for r in self.results.values() if r.outcome.ok and r.verified is False)
-        if unverified:
-            parts.append(f"{unverified} not confirmed by re-read")
-        return " · ".join(parts)
-
-    @property
-    def all_verified(self) -> bool:
-        return len(self.results) == len(self.plan) and all(
-            r.verified for r in self.results.values()
-        )
-
-    def retry_plan(self) -> Plan | None:
-        """A plan of what failed, is uncertain, or did not verify (one-key retry)."""
-        items = tuple(r.item for r in self.results.values() if r.needs_retry)
-        if not items:
-            return None
-        return Plan(items, f"Retry: {self.plan.title}", self.plan.scope, self.plan.leaves_behind)
-
-
-ResultCallback = Callable[[ItemResult], None]
 
 # Defaults of the deadline model (a profile's kill_dispatch_deadline and
 # kill_verify_deadline override them). Dispatch: 10 minutes per venue, longer than the
@@ -192,35 +78,6 @@ def _quiet_collector() -> Iterator[None]:
         if _quiet_depth == 0:
             gc.unfreeze()
             gc.set_threshold(*_saved_thresholds)
-
-
-def exposure_of(target: Target, exposure_attrs: Iterable[tuple[str, float]]) -> float:
-    """How much is at stake on a target, to order a kill: the sum of |attribute| x weight
-    over the attributes its venue declares (``Capabilities.exposure_attrs``)."""
-    attrs = target.attrs
-    score = 0.0
-    for name, weight in exposure_attrs:
-        value = attrs.get(name)
-        try:
-            score += abs(float(value)) * weight if value is not None else 0.0  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            continue
-    return score
-
-
-def desired(kind: ActionKind, state: State, leaves: State | None = None) -> bool:
-    """Does ``state`` satisfy an action of ``kind``?
-
-    ``leaves`` is the state its venue said the call rightly leaves (``Outcome.leaves``:
-    a start that lifts a stop but not a pause the venue keeps apart); it satisfies too.
-    """
-    if leaves is not None and state is leaves:
-        return True
-    if kind is ActionKind.STOP:
-        return state is State.STOPPED
-    if kind is ActionKind.PAUSE:
-        return state.halted
-    return state is State.RUNNING
 
 
 class Dispatcher:
@@ -516,13 +373,3 @@ class Dispatcher:
         except Exception as exc:
             log.warning("re-read of %s failed: %s", client.name, exc)
             return None, str(exc) or type(exc).__name__
-
-
-def single_plan(target: Target, action: Action, leaves_behind: Iterable[str] = ()) -> Plan:
-    verb = action.kind.value.capitalize()
-    return Plan(
-        (PlanItem.for_target(target, action),),
-        f"{verb} {target.kind.value} {target.name} on {target.venue}",
-        "one",
-        tuple(leaves_behind),
-    )

@@ -30,24 +30,23 @@ calls :meth:`Journal.require_ok` first and is refused instead.
 
 The files are the operator's: the folder is created 0700, the database and its -wal and
 -shm files are 0600 (tightened on every open).
+
+This module holds the file and the writing; the rows and how values are made storable
+are in :mod:`console.core.journal_rows`, the queries in :mod:`console.core.journal_reads`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
-import math
 import os
 import sqlite3
 import sys
-import time
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from console.core import journal_chain as chain
 from console.core.journal_chain import ChainCheck
@@ -59,20 +58,22 @@ from console.core.journal_fallback import (
     describe,
     temp_fallback_dir,
 )
-from console.core.model import Action, OptionValue, Outcome, State
+from console.core.journal_reads import JournalReads
+from console.core.journal_rows import (
+    Intent,
+    as_clean,
+    as_float,
+    as_int,
+    as_opt_text,
+    as_text,
+    new_op_id,
+    now_ms,
+    who_columns,
+)
+from console.core.model import Action, Outcome, State
 from console.core.operator import Operator
-from console.core.scrub import scrub_shapes
 
-__all__ = [
-    "ChainCheck",
-    "Entry",
-    "Intent",
-    "Journal",
-    "JournalUnavailable",
-    "iso_ms",
-    "new_op_id",
-    "now_ms",
-]
+__all__ = ["ChainCheck", "Journal", "JournalUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -82,183 +83,8 @@ _BUSY_TIMEOUT_S = 5.0
 """How long a write waits for the other process writing the same journal (a CLI kill
 and the console) before it counts as a failure and goes to the fallback."""
 
-_COLUMNS = ", ".join((*chain.FIELDS, "hash"))
 
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One journal row."""
-
-    seq: int
-    ts_ms: int
-    kind: str
-    op_id: str
-    batch_id: str | None
-    operator: str
-    host: str
-    ssh_client: str | None
-    profile: str
-    venue: str
-    target_id: str
-    target_name: str
-    action: str
-    options: str
-    reason: str | None
-    outcome: str | None
-    http_status: int | None
-    latency_ms: float | None
-    message: str | None
-    state: str | None
-    hash: str | None = None
-    """The row's link in the chain (None: a row from before the chain)."""
-
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["options"] = json.loads(self.options or "{}")
-        data["time"] = iso_ms(self.ts_ms)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """What is about to be sent, as journaled before the request."""
-
-    op_id: str
-    batch_id: str | None
-    venue: str
-    target_id: str
-    target_name: str
-    action: Action
-    # Who sends it, when not the journal's own operator (automation journals its runs as
-    # ``schedule:<name>`` …): its intent, outcome and verification rows name this one.
-    operator: Operator | None = field(default=None, compare=False)
-    # The action's options as journaled, serialised once for the intent, outcome and
-    # verification rows (a kill writes thousands of each).
-    options_json: str = field(init=False, repr=False, compare=False)
-    # The row's fields this intent fixes, made storable once (text SQLite can hold, the
-    # reason scrubbed) and encoded once for the chain: (op_id, batch_id) and (venue,
-    # target_id, target_name, action, options, reason), in column order.
-    _ids: tuple[str, str | None] = field(init=False, repr=False, compare=False)
-    _what: tuple[str, str, str, str, str, str | None] = field(init=False, repr=False, compare=False)
-    _canon: tuple[str, str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        options = self.action.options
-        if options:
-            key = tuple(sorted((name, value.__class__, value) for name, value in options.items()))
-            text = _options_json(key)
-        else:
-            text = "{}"
-        object.__setattr__(self, "options_json", text)
-        kind = self.action.kind
-        ids = (_text(self.op_id), _opt_text(self.batch_id))
-        what = (
-            _text(self.venue), _text(self.target_id), _text(self.target_name),
-            _text(getattr(kind, "value", kind)), text, _clean(self.action.reason),
-        )  # fmt: skip
-        object.__setattr__(self, "_ids", ids)
-        object.__setattr__(self, "_what", what)
-        object.__setattr__(self, "_canon", (chain.strings(ids), chain.strings(what)))
-
-
-@functools.lru_cache(maxsize=256)
-def _options_json(items: tuple[tuple[str, type, OptionValue], ...]) -> str:
-    """A kill's thousands of actions share a handful of option sets: serialise each once
-    (keyed with each value's type, so ``True`` and ``1`` never share a cache entry)."""
-    return json.dumps({name: value for name, _, value in items}, sort_keys=True)
-
-
-def _text(value: object) -> str:
-    """``value`` as text SQLite stores and gives back unchanged (a lone surrogate cannot
-    be encoded: it would fail the write, so it becomes ``?``)."""
-    if type(value) is str and value.isascii():
-        return value
-    text = value if isinstance(value, str) else str(value)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
-
-
-def _opt_text(value: object) -> str | None:
-    return None if value is None else _text(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _clean_cached(text: str) -> str:
-    return scrub_shapes(text)
-
-
-def _clean(value: object) -> str | None:
-    """Free text (a message, a reason) as journaled: storable, credentials masked."""
-    if value is None:
-        return None
-    text = _text(value)
-    return _clean_cached(text) if len(text) <= 4096 else scrub_shapes(text)
-
-
-def _int(value: object) -> int | None:
-    """An HTTP status as SQLite's INTEGER holds it (out of range: not kept)."""
-    if value is None:
-        return None
-    try:
-        number = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if -(2**63) <= number < 2**63 else None
-
-
-def _float(value: object) -> float | None:
-    """A latency as SQLite's REAL gives it back (NaN is stored as NULL, -0.0 as 0.0),
-    so the hash written is the hash a verifier recomputes from the stored row."""
-    if value is None:
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if math.isnan(number):
-        return None
-    return number + 0.0  # -0.0 + 0.0 is 0.0
-
-
-def iso_ms(ts_ms: int) -> str:
-    """UTC, millisecond precision, as the journal shows time."""
-    secs, ms = divmod(ts_ms, 1000)
-    return f"{_iso_second(secs)}.{ms:03d}Z"
-
-
-@functools.lru_cache(maxsize=16)
-def _iso_second(secs: int) -> str:
-    """A kill's thousands of timestamps fall in a few seconds: format each second once."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def new_op_id() -> str:
-    """A UUIDv7 (RFC 9562) as 32 hex digits.
-
-    Time-ordered, so a kill's rows land together at the end of the ``op_id`` index
-    rather than all over the journal's history. Measured for a 2,000-call kill's
-    intents and outcomes: 74 → 50 ms on an empty journal, 160 → 100 ms on one holding
-    100,000 rows (random UUIDv4 → UUIDv7).
-    """
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (
-        (now_ms() & 0xFFFF_FFFF_FFFF) << 80
-        | 0x7 << 76
-        | (rand >> 68) << 64
-        | 0b10 << 62
-        | (rand & (1 << 62) - 1)
-    )
-    return f"{value:032x}"
-
-
-class Journal:
+class Journal(JournalReads):
     """Append-only, hash-chained record of intents, outcomes, verifications and notes
     for one profile. Its write methods never raise: see :attr:`failed`."""
 
@@ -281,8 +107,7 @@ class Journal:
         self.path = Path(path)
         self.profile = profile
         self.operator = operator or Operator.current()
-        op = self.operator
-        self._who = (_text(op.user), _text(op.host), _opt_text(op.ssh_client), _text(profile))
+        self._who = who_columns(self.operator, profile)
         self._who_canon = chain.strings(self._who)
         self._others: dict[Operator, tuple[tuple[str, str, str | None, str], str]] = {}
         self.failed: str | None = None
@@ -498,7 +323,7 @@ class Journal:
         """The who columns (and their chain encoding) for another operator of this profile."""
         found = self._others.get(op)
         if found is None:
-            who = (_text(op.user), _text(op.host), _opt_text(op.ssh_client), _text(self.profile))
+            who = who_columns(op, self.profile)
             found = self._others[op] = (who, chain.strings(who))
         return found
 
@@ -546,10 +371,10 @@ class Journal:
             opts = json.dumps(dict(options or {}), sort_keys=True, default=str)
             host = self.operator.host
             who_cols, who_canon = self._who_of(Operator(user=who, host=host))
-            ids = (new_op_id(), _opt_text(batch_id))
-            what = (_text(venue), _text(target_id), _text(target_name), _text(action),
-                    _text(opts), _clean(reason))  # fmt: skip
-            result = (None, None, None, _clean(message), None)
+            ids = (new_op_id(), as_opt_text(batch_id))
+            what = (as_text(venue), as_text(target_id), as_text(target_name), as_text(action),
+                    as_text(opts), as_clean(reason))  # fmt: skip
+            result = (None, None, None, as_clean(message), None)
             rest = (f'{ts},"note",{chain.strings(ids)},{who_canon},{chain.strings(what)},'
                     f"{chain.elements(result)}")  # fmt: skip
             row: chain.Row = ((ts, "note", *ids, *who_cols, *what, *result), rest)
@@ -565,132 +390,10 @@ class Journal:
             outcome.message if not outcome.warning else f"{outcome.message} — {outcome.warning}"
         )
         state = outcome.state_after.value if outcome.state_after else None
-        result = (_text(outcome.kind.value), _int(outcome.http_status),
-                  _float(outcome.latency_ms), _clean(message), _opt_text(state))  # fmt: skip
+        result = (as_text(outcome.kind.value), as_int(outcome.http_status),
+                  as_float(outcome.latency_ms), as_clean(message), as_opt_text(state))  # fmt: skip
         self._queue(self._row("outcome", intent, result))
 
     def record_verification(self, intent: Intent, state: State, message: str) -> None:
-        result = (None, None, None, _clean(message), _text(state.value))
+        result = (None, None, None, as_clean(message), as_text(state.value))
         self._queue(self._row("verify", intent, result))
-
-    # ----- the chain --------------------------------------------------------------
-    def chain_head(self) -> str:
-        """The last row's hash: a receipt an auditor compares with ``audit --verify``.
-        After a failure, the fallback's last line's hash (the chain continues there)."""
-        self.flush()
-        if self._fallback is not None and self._fallback.count:
-            return self._fallback.head
-        if self._db is None:
-            return self._head
-        try:
-            return chain.head(self._db)
-        except Exception:
-            return self._head
-
-    def verify_chain(self) -> ChainCheck:
-        """Recompute every row's hash; the first break found, with why."""
-        self.flush()
-        if self._db is None:
-            return ChainCheck(False, 0, "", why=f"the journal cannot be read: {self.failed}")
-        try:
-            return chain.verify(self._db)
-        except Exception as exc:
-            return ChainCheck(False, 0, "", why=f"the journal cannot be read: {describe(exc)}")
-
-    # ----- reading ----------------------------------------------------------------
-    def _select(self, sql: str, args: Iterable[Any] = ()) -> list[Entry]:
-        """Rows for ``sql``; nothing (and a warning logged) when the file cannot be read."""
-        if self._db is None:
-            return []
-        try:
-            return [Entry(*row) for row in self._db.execute(sql, tuple(args))]
-        except Exception as exc:
-            log.warning("journal %s cannot be read: %s", self.path, describe(exc))
-            return []
-
-    def entries(
-        self,
-        *,
-        since_ms: int | None = None,
-        venue: str | None = None,
-        operator: str | None = None,
-        outcome: str | None = None,
-        kind: str | None = None,
-        batch_id: str | None = None,
-        target_id: str | None = None,
-        all_profiles: bool = False,
-        limit: int | None = None,
-    ) -> list[Entry]:
-        """Rows oldest first, filtered; ``outcome`` also matches the intents it closed."""
-        self.flush()
-        where: list[str] = []
-        args: list[Any] = []
-        if not all_profiles:
-            where.append("profile = ?")
-            args.append(self.profile)
-        for column, value in (("venue", venue), ("operator", operator), ("kind", kind),
-                              ("batch_id", batch_id), ("target_id", target_id)):  # fmt: skip
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if since_ms is not None:
-            where.append("ts_ms >= ?")
-            args.append(since_ms)
-        if outcome is not None:
-            where.append("op_id IN (SELECT op_id FROM entries WHERE outcome = ?)")
-            args.append(outcome)
-        sql = f"SELECT {_COLUMNS} FROM entries"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq"
-        if limit is not None:
-            sql = f"SELECT * FROM ({sql.replace(' ORDER BY seq', ' ORDER BY seq DESC')} LIMIT {int(limit)}) ORDER BY seq"
-        return self._select(sql, args)
-
-    def interrupted(self) -> list[Entry]:
-        """Intents of this profile that never got an outcome (a run cut short)."""
-        self.flush()
-        sql = (
-            f"SELECT {_COLUMNS} FROM entries i WHERE i.kind = 'intent' AND i.profile = ?"
-            " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.op_id = i.op_id"
-            " AND o.kind IN ('outcome', 'verify'))"
-            " ORDER BY seq"
-        )
-        return self._select(sql, (self.profile,))
-
-    def last_settled(self, venue: str) -> Mapping[str, Entry]:
-        """Per target of ``venue``, the latest outcome that left it in a known state.
-
-        Used for venues that cannot report a state (Joyride): applied/already pause or
-        resume outcomes, and verifications of interrupted intents.
-        """
-        self.flush()
-        sql = (
-            f"SELECT {_COLUMNS} FROM entries WHERE venue = ? AND profile = ?"
-            " AND ((kind = 'outcome' AND outcome IN ('applied', 'already')) OR kind = 'verify')"
-            " ORDER BY seq"
-        )
-        latest: dict[str, Entry] = {}
-        for entry in self._select(sql, (venue, self.profile)):
-            latest[entry.target_id] = entry
-        return latest
-
-    def export_jsonl(self, out: IO[str], entries: Iterable[Entry] | None = None) -> int:
-        self.flush()
-        count = 0
-        for entry in entries if entries is not None else self.entries(all_profiles=True):
-            out.write(json.dumps(entry.as_json(), sort_keys=True) + "\n")
-            count += 1
-        return count
-
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(self.entries())
-
-    def intent_of(self, entry: Entry) -> Intent:
-        """Rebuild the intent an entry belongs to (to verify an interrupted call)."""
-        from console.core.model import ActionKind
-
-        options = json.loads(entry.options or "{}")
-        action = Action(ActionKind(entry.action), options, entry.reason)
-        return Intent(entry.op_id, entry.batch_id, entry.venue, entry.target_id,
-                      entry.target_name, action)  # fmt: skip

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, TargetKind
+from console.core.plan import Plan, PlanItem
 from console.core.ports import VenueClient
 from console.core.store import Store
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 
 

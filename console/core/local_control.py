@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from console.core.dispatcher import ItemResult, Plan, Report, ResultCallback
-from console.core.journal import Entry
+from console.core.journal_rows import Entry
 from console.core.kill import KillPlan, KillScope, plan_from_store
 from console.core.kill_lock import KillLock, kill_lock_for
+from console.core.plan import ItemResult, Plan, Report, ResultCallback
 from console.core.recovery import Verified, verify_interrupted
 from console.core.reverify import Recheck, latest_intents, reverify
 

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Protocol
 from console.core.model import Action, ActionSpec, AttrValue, Outcome, State, Target
 
 if TYPE_CHECKING:
-    from console.core.dispatcher import ItemResult, Plan, Report, ResultCallback
-    from console.core.journal import Entry, Journal
+    from console.core.journal import Journal
+    from console.core.journal_rows import Entry
     from console.core.kill import KillPlan, KillScope
     from console.core.kill_lock import KillLock
+    from console.core.plan import ItemResult, Plan, Report, ResultCallback
     from console.core.recovery import Verified
     from console.core.reverify import Recheck
     from console.core.session import SessionOptions

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from console.core.dispatcher import desired
-from console.core.journal import Entry, Journal
+from console.core.journal import Journal
+from console.core.journal_rows import Entry
 from console.core.model import ActionKind, State, Target
+from console.core.plan import desired
 from console.core.ports import Incomplete, VenueClient
 
 

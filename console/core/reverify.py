@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from console.core.dispatcher import Dispatcher, ItemResult, desired
-from console.core.journal import Intent, Journal
+from console.core.dispatcher import Dispatcher
+from console.core.journal import Journal
+from console.core.journal_rows import Intent
 from console.core.model import State
+from console.core.plan import ItemResult, desired
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from console.core.dispatcher import Dispatcher
-from console.core.journal import Journal, iso_ms
+from console.core.journal import Journal
+from console.core.journal_rows import iso_ms
 from console.core.local_control import LocalControl
 from console.core.model import ActionKind, State
 from console.core.ports import Incomplete, VenueClient, describe

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from console.core.dispatcher import Report
 from console.core.model import State, Target
+from console.core.plan import Report
 from console.core.store import Store
 
 

@@ -26,11 +26,12 @@ from typing import Any
 from nats.errors import NoRespondersError
 from nats.js.api import DeliverPolicy
 
-from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report, ResultCallback
-from console.core.journal import Entry, now_ms
+from console.core.dispatcher import DispatchBusy
+from console.core.journal_rows import Entry, now_ms
 from console.core.kill import KillPlan, KillScope, plan_from_store
 from console.core.kill_lock import KillLock
 from console.core.model import State
+from console.core.plan import ItemResult, Plan, Report, ResultCallback
 from console.core.recovery import Verified
 from console.core.reverify import Recheck
 from console.desk import messages, subjects

@@ -33,7 +33,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
 from nats.js.errors import NotFoundError
 
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 from console.core.ports import FeedStatus, VenueClient, VenueSettings
 from console.core.session import SessionOptions

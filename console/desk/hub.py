@@ -38,7 +38,7 @@ from nats.js.errors import KeyNotFoundError
 
 from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 from console.core.recovery import Verified
 from console.core.session import Session

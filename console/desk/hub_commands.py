@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from nats.aio.msg import Msg as NatsMsg
 
-from console.core.dispatcher import ItemResult, Plan, Report
-from console.core.journal import Entry, now_ms
+from console.core.journal_rows import Entry, now_ms
 from console.core.kill_lock import KillLock, KillLocked
 from console.core.operator import Operator
+from console.core.plan import ItemResult, Plan, Report
 from console.desk import messages, subjects
 from console.desk.takeover import close_not_sent, cut_short_report, not_sent_report
 from console.desk.verbs import answer

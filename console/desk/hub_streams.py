@@ -17,7 +17,8 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
-from console.core.journal import Entry, Journal
+from console.core.journal import Journal
+from console.core.journal_rows import Entry
 from console.desk import messages, subjects
 from console.desk.takeover import local_row
 

@@ -20,7 +20,8 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from console.core import journal_chain as chain
-from console.core.journal import Entry, Journal, iso_ms
+from console.core.journal import Journal
+from console.core.journal_rows import Entry, iso_ms
 from console.core.model import ActionKind, State
 from console.core.operator import Operator
 from console.core.store import KnownState, Store

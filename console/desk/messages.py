@@ -15,8 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from console.core.dispatcher import ItemResult, Plan, PlanItem, Report
-from console.core.journal import Entry
+from console.core.journal_rows import Entry
 from console.core.model import (
     Action,
     ActionKind,
@@ -28,6 +27,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.plan import ItemResult, Plan, PlanItem, Report
 from console.core.ports import FeedStatus
 from console.desk.subjects import ProtocolError, Verb
 
@@ -334,7 +334,7 @@ class CommandReply(Msg):
 
 # ----- the journal -------------------------------------------------------------------------
 class JournalRowMsg(Msg):
-    """One journal row, the columns of ``console.core.journal.Entry`` (hash included)."""
+    """One journal row, the columns of ``console.core.journal_rows.Entry`` (hash included)."""
 
     seq: int
     ts_ms: int

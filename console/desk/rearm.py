@@ -39,10 +39,11 @@ from typing import TYPE_CHECKING, Literal
 
 from nats.aio.msg import Msg as NatsMsg
 
-from console.core.dispatcher import ItemResult, Plan, PlanItem, Report
-from console.core.journal import Journal, now_ms
+from console.core.journal import Journal
+from console.core.journal_rows import now_ms
 from console.core.model import ActionKind, OutcomeKind
 from console.core.operator import Operator
+from console.core.plan import ItemResult, Plan, PlanItem, Report
 from console.desk import messages, subjects
 from console.desk.connect import replies_to
 from console.desk.roles import Role

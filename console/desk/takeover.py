@@ -33,9 +33,10 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from console.core import journal_chain as chain
-from console.core.dispatcher import ItemResult, Plan, PlanItem, Report, desired
-from console.core.journal import Entry, Journal, now_ms
+from console.core.journal import Journal
+from console.core.journal_rows import Entry, now_ms
 from console.core.model import Outcome, OutcomeKind, State
+from console.core.plan import ItemResult, Plan, PlanItem, Report, desired
 from console.core.recovery import Verified
 from console.core.session import Session
 from console.core.store import Store

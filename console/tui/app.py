@@ -32,8 +32,8 @@ from textual.worker import Worker
 
 from console.automation.alerts import Alerter
 from console.automation.runner import AutomationRunner
-from console.core.dispatcher import Report
 from console.core.model import Target, TargetKind
+from console.core.plan import Report
 from console.core.ports import ControlPort, FeedStatus, StateSource
 from console.tui.arming import ArmState
 from console.tui.controllers.audit import AuditController

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from console.core.dispatcher import Plan, PlanItem
 from console.core.model import (
     Action,
     ActionKind,
@@ -30,6 +29,7 @@ from console.core.model import (
     State,
     Target,
 )
+from console.core.plan import Plan, PlanItem
 from console.core.ports import VenueView
 from console.core.scrub import printable
 from console.core.store import Store

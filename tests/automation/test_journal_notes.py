@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.model import State
 from console.sim.server import SimServer
 from tests.automation.support import ManualClock, make_runner, make_session

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from console.core.dispatcher import Dispatcher, Plan, PlanItem, exposure_of
+from console.core.dispatcher import Dispatcher
 from console.core.journal import Journal
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, Target, TargetKind
 from console.core.operator import Operator
+from console.core.plan import Plan, PlanItem, exposure_of
 from console.core.ports import Capabilities
 from console.core.store import KnownState, Store
 from tests.core.fakes import FakeClient

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from console.core.dispatcher import DispatchBusy, Dispatcher, ItemResult, Plan, PlanItem
+from console.core.dispatcher import DispatchBusy, Dispatcher
 from console.core.journal import Journal
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
 from console.core.operator import Operator
+from console.core.plan import ItemResult, Plan, PlanItem
 from console.core.store import Store
 from tests.core.fakes import FakeClient
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.core.dispatcher import Dispatcher, Plan, PlanItem
+from console.core.dispatcher import Dispatcher
 from console.core.journal import Journal
 from console.core.model import Action, ActionKind, TargetKind
 from console.core.operator import Operator
+from console.core.plan import Plan, PlanItem
 from console.core.store import Store
 from tests.core.fakes import FakeClient
 

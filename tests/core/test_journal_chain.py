@@ -31,7 +31,7 @@ def journal_at(path: Path, profile: str = "prod") -> Journal:
 
 def a_kill(journal: Journal, n: int = 3, venue: str = "x3algo") -> None:
     """n intents in one transaction, then their outcomes and verifications."""
-    from console.core.journal import Intent, new_op_id
+    from console.core.journal_rows import Intent, new_op_id
 
     intents = [
         Intent(
@@ -239,7 +239,8 @@ def test_two_journal_objects_interleaving_on_one_file_keep_one_chain(tmp_path: P
 WRITER = textwrap.dedent(
     """
     import sys
-    from console.core.journal import Intent, Journal, new_op_id
+    from console.core.journal import Journal
+    from console.core.journal_rows import Intent, new_op_id
     from console.core.model import Action, ActionKind, Outcome, OutcomeKind
     journal = Journal(sys.argv[1], profile=sys.argv[2])
     sys.stdout.write("ready\\n"); sys.stdout.flush()

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from console.core.journal import Intent, Journal, JournalUnavailable, new_op_id
+from console.core.journal import Journal, JournalUnavailable
 from console.core.journal_fallback import STDERR_PREFIX, read_fallback, verify_fallback
+from console.core.journal_rows import Intent, new_op_id
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.core.operator import Operator
 
@@ -253,7 +254,8 @@ RLIMIT_KILL = textwrap.dedent(
     """
     import json, resource, sys
     from pathlib import Path
-    from console.core.journal import Intent, Journal, new_op_id
+    from console.core.journal import Journal
+    from console.core.journal_rows import Intent, new_op_id
     from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
     folder = Path(sys.argv[1])
     journal = Journal(folder / "journal.sqlite3", profile="prod", fallback_dir=folder / "fb")

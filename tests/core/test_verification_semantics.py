@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from console.core.dispatcher import Dispatcher, Plan, PlanItem, desired
+from console.core.dispatcher import Dispatcher
 from console.core.journal import Journal
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
 from console.core.operator import Operator
+from console.core.plan import Plan, PlanItem, desired
 from tests.core.fakes import FakeClient
 
 STILL_PAUSED = "the engine is still manually paused: resume to trade"

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from console.config import write_profile_files
-from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
+from console.core.plan import Plan, PlanItem
 from console.desk import messages, subjects
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER

@@ -15,10 +15,10 @@ import pytest
 
 from console.cli import desk_link
 from console.cli.main import main
-from console.core.dispatcher import single_plan
 from console.core.journal import Journal
 from console.core.kill import KillScope
 from console.core.model import Action, ActionKind
+from console.core.plan import single_plan
 from console.core.session import SessionOptions
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.hub import Hub

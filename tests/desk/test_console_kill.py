@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from console.core.dispatcher import DispatchBusy, ItemResult, Plan, PlanItem
+from console.core.dispatcher import DispatchBusy
 from console.core.kill import KillScope
 from console.core.model import Action, ActionKind, State
+from console.core.plan import ItemResult, Plan, PlanItem
 from console.desk import messages
 from console.desk.desk_state import DeskState
 from console.desk.local_server import LocalNats

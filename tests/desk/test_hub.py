@@ -11,9 +11,9 @@ import pytest
 from nats.errors import Error as NatsError
 from nats.js.errors import APIError
 
-from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
+from console.core.plan import Plan, PlanItem
 from console.desk import messages, subjects
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from console.automation.deadman import CheckIns
-from console.core.dispatcher import Plan, PlanItem
 from console.core.kill_lock import KillLock
 from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
+from console.core.plan import Plan, PlanItem
 from console.desk import messages, subjects
 from console.desk.hub import Hub, HubRunning
 from console.desk.local_server import LocalNats

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from nats.errors import NoRespondersError
 
-from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State
+from console.core.plan import Plan, PlanItem
 from console.core.session import Session
 from console.desk import messages, subjects
 from console.desk.hub import Hub, HubRunning

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from console.core.journal import Entry
+from console.core.journal_rows import Entry
 from console.desk import messages
 
 

@@ -17,10 +17,10 @@ from nats.aio.client import Client as NATS
 from nats.aio.subscription import Subscription
 from nats.js.kv import KeyValue
 
-from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import KillScope, build_kill_plan
 from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
+from console.core.plan import Plan, PlanItem
 from console.desk import messages, subjects
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending

@@ -20,9 +20,9 @@ from nats.js.client import JetStreamContext
 
 from console.automation.deadman import CheckIns
 from console.cli.main import main
-from console.core.dispatcher import Plan, PlanItem
 from console.core.kill import build_kill_plan
 from console.core.model import Action, ActionKind, State
+from console.core.plan import Plan, PlanItem
 from console.core.session import Session
 from console.desk import messages, subjects
 from console.desk.local_server import LocalNats, find_binary

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from textual import events
 from textual.pilot import Pilot
 
-from console.core.journal import Entry
+from console.core.journal_rows import Entry
 from console.tui.app import ConsoleApp
 from console.tui.panels import TargetPanel
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from rich.text import Text
 
-from console.core.journal import Entry, Journal
+from console.core.journal import Journal
+from console.core.journal_rows import Entry
 from console.core.operator import Operator
 from console.tui.format import Tones
 from console.tui.screens.audit_rows import AuditFilter, entry_cells, query

@@ -8,8 +8,8 @@ from rich.cells import cell_len
 from textual import events
 from textual.widgets import Button, Input, Log, Static
 
-from console.core.dispatcher import Plan, PlanItem
 from console.core.model import Action, ActionKind, State, Target, TargetKind
+from console.core.plan import Plan, PlanItem
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.planning import PlanDraft, target_facts

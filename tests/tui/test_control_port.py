@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from console.core.dispatcher import ItemResult, Plan, Report, ResultCallback
-from console.core.journal import Entry
+from console.core.journal_rows import Entry
 from console.core.kill import KillPlan, KillScope
 from console.core.kill_lock import KillLock
 from console.core.model import ActionKind, Outcome, OutcomeKind, State
+from console.core.plan import ItemResult, Plan, Report, ResultCallback
 from console.core.ports import ControlPort, StateSource
 from console.core.recovery import Verified
 from console.core.reverify import Recheck

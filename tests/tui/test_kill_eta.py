@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from console.core.dispatcher import ItemResult, Plan, PlanItem, Report
 from console.core.kill import KillPlan
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
+from console.core.plan import ItemResult, Plan, PlanItem, Report
 from console.tui.format import Tones
 from console.tui.kill.eta import ControlRate, eta_s, fmt_eta
 from console.tui.kill.plan_text import leaves_text

@@ -12,7 +12,8 @@ from typing import Any
 
 from textual.widgets import Static
 
-from console.core.journal import Intent, Journal
+from console.core.journal import Journal
+from console.core.journal_rows import Intent
 from console.core.model import Action, ActionKind, State
 from console.sim.server import SimServer
 from console.tui.kill.kill_modal import KillScreen

@@ -15,8 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from console.core.dispatcher import ItemResult, Plan, PlanItem
-from console.core.journal import Entry
+from console.core.journal_rows import Entry
 from console.core.kill import KillPlan
 from console.core.model import (
     Action,
@@ -28,6 +27,7 @@ from console.core.model import (
     Target,
     TargetKind,
 )
+from console.core.plan import ItemResult, Plan, PlanItem
 from console.core.store import KnownState
 from console.tui.app import ConsoleApp
 from console.tui.format import Cell, Tones, as_number, one_line, parse_iso, printable_text

@@ -125,8 +125,8 @@ def test_global_block_reads_the_latest_engine_report(
 def test_advice_names_what_to_do_for_each_failure_kind(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
-    from console.core.dispatcher import ItemResult
     from console.core.model import Outcome, OutcomeKind
+    from console.core.plan import ItemResult
 
     preload(session, venues)
     item = draft_for(session, ActionKind.STOP, "x3algo", "a1").plan.items[0]

@@ -16,10 +16,11 @@ import pytest
 
 from console.cli.main import main
 from console.config import write_profile_files
-from console.core.dispatcher import Dispatcher, single_plan
+from console.core.dispatcher import Dispatcher
 from console.core.journal import Journal
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.core.operator import Operator
+from console.core.plan import single_plan
 from console.sim.server import SimServer
 from console.venues.fiftyfive.client import FiftyFiveClient
 from tests.support import settings_for, sim_admin

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from textual.app import App
 
-from console.core.journal import Entry
+from console.core.journal_rows import Entry
 from console.core.ports import ControlPort, StateSource
 from console.core.recovery import Verified
 from console.tui.screens.audit import AuditScreen

@@ -32,8 +32,8 @@ from console.automation.messages import (
     run_alert,
 )
 from console.automation.runner import AutomationRunner
-from console.core.dispatcher import Report
 from console.core.kill import KillPlan
+from console.core.plan import Report
 from console.core.scrub import printable
 from console.tui.screens.automation import AutomationScreen, SkipChoice, SkipScreen
 

@@ -15,8 +15,9 @@ from functools import partial
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
-from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report
+from console.core.dispatcher import DispatchBusy
 from console.core.model import ActionKind
+from console.core.plan import ItemResult, Plan, Report
 from console.core.ports import ControlPort, StateSource
 from console.core.scrub import printable
 from console.tui.arming import ArmState

@@ -24,9 +24,10 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from console.core.dispatcher import DispatchBusy, ItemResult, Plan, Report
+from console.core.dispatcher import DispatchBusy
 from console.core.kill import KillPlan, KillScope
 from console.core.kill_lock import KillLock, KillLocked
+from console.core.plan import ItemResult, Plan, Report
 from console.core.ports import ControlPort, StateSource
 from console.core.scrub import printable
 from console.tui.arming import ArmState

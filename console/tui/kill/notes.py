@@ -11,7 +11,7 @@ from collections import Counter
 
 from rich.text import Text
 
-from console.core.dispatcher import Plan
+from console.core.plan import Plan
 from console.core.scrub import printable
 from console.tui.format import Tones, fmt_clock, fmt_duration, one_line, state_word
 from console.tui.kill.run import KillRun

@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
-from console.core.dispatcher import Plan
+from console.core.plan import Plan
 from console.tui.format import Tones
 from console.tui.kill.columns import fit, natural_widths
 from console.tui.kill.eta import fmt_eta

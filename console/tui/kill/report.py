@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 from rich.text import Text
 
-from console.core.dispatcher import ItemResult, PlanItem
 from console.core.model import OutcomeKind
+from console.core.plan import ItemResult, PlanItem
 from console.core.scrub import printable
 from console.tui.format import Tones, fmt_clock, one_line, state_word
 from console.tui.kill.columns import Col

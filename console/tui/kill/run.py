@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from console.core.dispatcher import ItemResult, Plan, Report
 from console.core.kill import KillPlan
 from console.core.model import OutcomeKind
+from console.core.plan import ItemResult, Plan, Report
 from console.core.reverify import Recheck
 from console.core.watch import Revival
 from console.tui.kill.eta import ControlRate, eta_s

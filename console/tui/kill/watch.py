@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from console.core.dispatcher import Plan, PlanItem, Report
 from console.core.model import State
+from console.core.plan import Plan, PlanItem, Report
 from console.core.ports import VenueView
 from console.core.store import Store
 from console.core.watch import Revival, StickyWatch

@@ -18,7 +18,8 @@ from typing import TypeVar
 
 from rich.text import Text
 
-from console.core.journal import Entry, Journal, iso_ms
+from console.core.journal import Journal
+from console.core.journal_rows import Entry, iso_ms
 from console.tui.format import Tones, one_line
 from console.tui.kill.columns import Col
 from console.tui.kill.report import words_cell

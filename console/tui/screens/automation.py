@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.core.journal import iso_ms
+from console.core.journal_rows import iso_ms
 from console.core.scrub import printable
 
 DANGER = "bold reverse"

@@ -31,8 +31,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Log, Static, Switch
 
-from console.core.dispatcher import Plan
 from console.core.model import OptionSpec, OptionValue
+from console.core.plan import Plan
 from console.core.scrub import printable
 from console.tui.focus import TypeAhead
 from console.tui.format import one_line, state_word

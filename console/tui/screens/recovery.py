@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
-from console.core.journal import Entry, iso_ms
+from console.core.journal_rows import Entry, iso_ms
 from console.core.model import State
 from console.core.recovery import Verified
 from console.core.scrub import printable

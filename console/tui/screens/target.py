@@ -26,7 +26,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from console.core.journal import Entry, Journal
+from console.core.journal import Journal
+from console.core.journal_rows import Entry
 from console.core.model import Target
 from console.core.store import Store
 from console.tui.format import (

@@ -17,8 +17,8 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import RichLog
 
-from console.core.dispatcher import ItemResult, Report
 from console.core.model import OutcomeKind
+from console.core.plan import ItemResult, Report
 from console.tui.format import Tones, fmt_clock, one_line, printable_text, state_word
 from console.tui.widgets.live_static import LiveStatic
 
