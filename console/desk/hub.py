@@ -289,9 +289,8 @@ class Hub:
         return f"another hub serves profile {self.profile!r} ({where}); nothing was started"
 
     async def _on_who(self, msg: NatsMsg) -> None:
-        if (
-            msg.reply and msg.reply.startswith("_INBOX.") and self.serving
-        ):  # never into a command subject
+        # an inbox only (never into a command subject)
+        if msg.reply and msg.reply.startswith("_INBOX.") and self.serving:
             await msg.respond(self._beat().encode())
 
     async def _prepare(self) -> None:
@@ -344,11 +343,8 @@ class Hub:
         elif not changes:
             return
         else:
-            changed, removed, health = (
-                set(changes.changed),
-                set(changes.removed),
-                set(changes.health),
-            )
+            changed, removed = set(changes.changed), set(changes.removed)
+            health = set(changes.health)
         targets: list[bytes] = []
         gone: list[tuple[str, str]] = []
         writes: list[tuple[str, bytes | None]] = []
