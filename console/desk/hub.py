@@ -217,14 +217,22 @@ class Hub:
         log.warning("hub %s: %s", self.hub_id[:8], what)
 
     def _fenced(self, why: str | None) -> None:
-        """The lease is lost or not renewed: stop dispatching at once (the running plan
-        is cancelled; its calls cut short are verified by whoever acts next)."""
-        if why is None:  # renewed again: this hub's own cut-short calls are verified now
-            self._tell("the lease is renewed again")
-            self._spawn(self._verify_own(), "hub:reverify")
+        """Not renewed: calls held until a renewal (a late one must not cut a kill short).
+        Lost: the plan is cancelled, nothing more answered (docs/DESK.md, lease)."""
+        dispatcher = self.session.dispatcher
+        if why is None:
+            dispatcher.resume()
+            self._tell("the lease is renewed again: held calls go on")
+            if self._sub is None:
+                self._spawn(self._verify_own(), "hub:reverify")
+            return
+        if not self.lease.lost.is_set():
+            dispatcher.hold_calls(f"this hub could not renew the desk's lease: {why}")
+            self._tell(f"calls held: {why}")
             return
         for task in list(self.commands.plan_tasks):
             task.cancel()
+        dispatcher.resume()
         self._spawn(self._stop_serving(why), "hub:unsubscribe")
 
     async def _stop_serving(self, why: str) -> None:

@@ -16,7 +16,7 @@ starting at once both start), so the right to act is a **lease**: the key ``leas
   has seen no renewal for :data:`TTL_S` on its own monotonic clock. The holder fences
   itself sooner: when it has had no acknowledged renewal for :data:`FENCE_S` (counted
   from the moment it *sent* the last acknowledged one, which is before anyone could
-  observe it), it stops dispatching until a renewal succeeds again. So a holder cut off
+  observe it), it holds its calls until a renewal succeeds again. So a holder cut off
   from NATS stops before a standby may take over, and no clock on two machines is ever
   compared. (A per-key TTL on the server needs nats-server ≥ 2.11 and a bucket made for
   it; observing works on any JetStream server or cluster.)

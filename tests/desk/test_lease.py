@@ -178,3 +178,29 @@ async def test_the_journal_mirror_resumes_after_its_own_row_and_gives_up_after_a
             assert hub.lease.lost.is_set() and not hub.serving
         finally:
             await nc.close()
+
+
+async def test_a_late_renewal_holds_the_calls_and_the_next_one_lets_them_go_on(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    """A fence (no renewal for FENCE_S: a loaded machine, NATS cut off) holds the
+    dispatcher's calls instead of cutting the running kill short; a renewal lifts it.
+    Only a loss (another hub took the lease) cancels the plan."""
+    async with unstarted_hubs(nats_server, sim, tmp_path, 1) as [hub]:
+        await hub.start()
+        dispatcher = hub.session.dispatcher
+        running = asyncio.ensure_future(asyncio.Event().wait())  # a plan in progress
+        hub.commands.plan_tasks.add(running)
+        try:
+            hub._fenced("no renewal of the hub's lease for 2.5 s")
+            assert dispatcher.hold is not None and "could not renew" in dispatcher.hold
+            assert not running.cancelled()
+            hub._fenced(None)  # renewed
+            assert dispatcher.hold is None and not running.done()
+            hub.lease.lost.set()  # then another hub took it
+            hub._fenced("the lease was taken by other-host")
+            await asyncio.gather(running, return_exceptions=True)
+            assert running.cancelled() and dispatcher.hold is None
+        finally:
+            running.cancel()
+            hub.commands.plan_tasks.discard(running)
