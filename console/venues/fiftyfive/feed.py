@@ -46,14 +46,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from console.core.model import Target
 from console.venues.fiftyfive.wire import StreamFrame, combine_errors
 from console.venues.kit.base import FeedSink, FeedStatus
-from console.venues.kit.feeds import (
-    FeedError,
-    Incomplete,
-    describe,
-    in_slices,
-    poll_forever,
-    stream_forever,
-)
+from console.venues.kit.feeds import FeedError, Incomplete, describe, poll_forever, stream_forever
 from console.venues.kit.health import HealthFold
 from console.venues.kit.ws_log import ScrubbingLogger
 
@@ -198,7 +191,7 @@ class _Feed:
             conn = _Conn(index, time.monotonic())
             pinger = asyncio.create_task(self._ping_loop(ws, conn))
             try:
-                async for raw in in_slices(ws):
+                async for raw in ws:
                     self._on_frame(conn, raw)
             finally:
                 pinger.cancel()

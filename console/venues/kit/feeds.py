@@ -4,12 +4,6 @@ Both loops run until cancelled, report their health to the sink with the venue's
 words, and never let a venue error escape (a console must not exit because a venue is
 down). Reconnects use capped exponential backoff with full jitter, and a stream resyncs
 from REST each time it (re)connects.
-
-A stream's frames are read through :func:`in_slices`: the websockets library hands over
-frames already queued without giving the loop back, so a burst (the ~300 frames of one
-64 KB read at 10,000 events/s) was handled in one callback of 10–17 ms CPU (measured,
-issue 13), which a key press waited behind. Read in slices, the loop is given back
-every ``FRAME_SLICE_S``.
 """
 
 from __future__ import annotations
@@ -18,10 +12,8 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from console.core.model import Target
 from console.core.ports import FeedError, FeedSink, FeedStatus, Incomplete, Unreadable, describe
@@ -32,17 +24,11 @@ __all__ = [
     "Incomplete",
     "Unreadable",
     "describe",
-    "in_slices",
     "poll_forever",
     "stream_forever",
 ]
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-FRAME_SLICE_S = 0.004
-"""How long a stream's queued frames may hold the loop before it is given back."""
 
 
 @dataclass
@@ -144,15 +130,3 @@ async def stream_forever(
         delay = backoff.next_delay()
         log.info("%s stream: %s; reconnecting in %.1f s", venue, detail, delay)
         await asyncio.sleep(delay)
-
-
-async def in_slices(frames: AsyncIterable[T], slice_s: float = FRAME_SLICE_S) -> AsyncIterator[T]:
-    """``frames`` as they come, giving the loop back (``asyncio.sleep(0)``) whenever
-    handling frames that were already queued has held it for ``slice_s``. A wait for a
-    frame counts as held time too; then the give-back is one idle turn of the loop."""
-    started = time.perf_counter()
-    async for frame in frames:
-        yield frame
-        if time.perf_counter() - started >= slice_s:
-            await asyncio.sleep(0)
-            started = time.perf_counter()
