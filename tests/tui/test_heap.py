@@ -189,7 +189,8 @@ async def test_start_up_holds_the_collector_until_every_venue_answered(tmp_path:
 
 
 async def test_start_up_holds_the_collector_at_most_ten_seconds(tmp_path: Path) -> None:
-    from console.tui.app import START_UP_AT_MOST_S, ConsoleApp
+    from console.tui.app import ConsoleApp
+    from console.tui.controllers.redraw import START_UP_AT_MOST_S
     from tests.tui.fakes import FakeClock, fake_session
 
     clock = FakeClock()

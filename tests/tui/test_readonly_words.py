@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from textual.widgets._toast import Toast
 
-from console.tui.app import MAX_TOASTS, ConsoleApp
+from console.tui.app import ConsoleApp
+from console.tui.controllers.notices import MAX_TOASTS
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.widgets.outcomes import OutcomesView
 from tests.tui.fakes import FakeClock, fake_session, fake_venues, preload
