@@ -36,6 +36,8 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
+from console.tui.textual_compat.serve import make_app, relay
+
 log = logging.getLogger(__name__)
 
 KEPT_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "PYTHONPATH",
@@ -134,7 +136,7 @@ class ConsoleServer(Server):
                 download_manager=self.download_manager,
             )
             await service.start(width, height)
-            await self._process_messages(websocket, service)
+            await relay(self, websocket, service)
         except asyncio.CancelledError:
             await websocket.close()
         except Exception as exc:
@@ -146,7 +148,7 @@ class ConsoleServer(Server):
 
     async def run(self, ready: Callable[[str], None]) -> None:
         """Serve until SIGTERM or SIGINT; ``ready`` gets the page's URL once bound."""
-        runner = web.AppRunner(await self._make_app(), handle_signals=False, access_log=None)
+        runner = web.AppRunner(await make_app(self), handle_signals=False, access_log=None)
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.host, self.port)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from console.config import Profile, load_profile
 from console.core.session import SessionOptions
-from console.web.handoff import ConsoleDriver, LoginDriver
+from console.tui.textual_compat.web_drivers import ConsoleDriver, LoginDriver
 from console.web.login import LoginApp
 
 

@@ -137,10 +137,12 @@ async def test_a_browser_logs_in_sees_the_five_panels_arms_and_stops_an_algorith
             await page.keyboard.type(password)
             mark = len(screen.data)
             await page.keyboard.press("Enter")
-            text = await screen.wait_for(lambda s: all(t in s for t in PANELS), since=mark,
-                                         what="the five panels")  # fmt: skip
+            # (the header may come in a later frame than the panels: wait for both)
+            text = await screen.wait_for(
+                lambda s: all(t in s for t in PANELS) and "READ-ONLY" in s, since=mark,
+                what="the five panels, read-only")  # fmt: skip
             assert password not in screen.text()  # masked: never drawn
-            assert "READ-ONLY" in text and "ARMED" not in text
+            assert "ARMED" not in text
 
             mark = len(screen.data)
             await page.keyboard.press("a")

@@ -1,4 +1,4 @@
-"""Two Textual apps on one browser connection: the login, then the console.
+"""Two Textual apps on one browser connection (``serve``): the login, then the console.
 
 textual-serve gives each browser connection one process and one byte stream (the
 process's stdin and stdout, in Textual's web protocol). The console cannot be built
@@ -13,6 +13,10 @@ process runs a login app first and the console after it, on the same stream:
 
 Both end their app when stdin ends (the server went away), so no session is left
 attached to the desk with nobody watching.
+Why private: Textual's ``WebDriver`` has no public way to end an app without the web
+protocol's *exit* packet, to wait for its input thread, to learn the browser's last
+size, or to start an app without the prelude. Upstream:
+https://github.com/Textualize/textual/blob/main/src/textual/drivers/web_driver.py
 """
 
 from __future__ import annotations
