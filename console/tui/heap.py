@@ -38,12 +38,21 @@ said little) around ``benchmarks/console_load.py --launches 1 --rates 10000 --pr
   tick 3 callbacks over 50 ms (max 103 ms). What the 9 parked passes kept in the run:
   a deep pass afterwards (``console_load`` times one) took 325 ms CPU and freed 9,392
   objects — the cost of the 15-minute deep pass, at a quiet moment.
+
+Freed memory goes back to the system after each pass (:func:`glibc_trim`,
+``malloc_trim(0)``): glibc keeps what Python frees in its heap for reuse, and a venue's
+big answer (Joyride's 5.3 MB instrument list at ~12,000 targets, parsed into dicts and
+freed each poll) leaves that heap high. Measured at the end of ``console_load`` (~12,000
+targets, 10,000 events/s): RSS 156.7 MB before one trim, 145.6 MB after (11 MB given
+back; pymalloc's arenas are not touched — 87 of their 98 MB in use).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from console.tui.textual_compat import strips
@@ -73,6 +82,17 @@ def settle_heap() -> None:
     paint (a full one 150–200 ms).
     """
     gc.freeze()
+
+
+def glibc_trim() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)`` (return the heap's free pages to the system), or None
+    where the C library is not glibc (the policy then only collects)."""
+    name = ctypes.util.find_library("c")
+    try:
+        trim: Callable[[int], object] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    return lambda: trim(0)
 
 
 class QuietCollector:
@@ -107,7 +127,11 @@ class QuietCollector:
         quiet_s: float = 2.0,
         deep_every_s: float = 900.0,
         deep_at_most_s: float = 3600.0,
+        trim: Callable[[], object] | None = None,
     ) -> None:
+        """``trim``: gives freed memory back after each pass (default: :func:`glibc_trim`)."""
+        self.trim = trim if trim is not None else glibc_trim()
+        self.trims = 0
         self.every_s, self.quiet_s = every_s, quiet_s
         self.deep_every_s, self.deep_at_most_s = deep_every_s, deep_at_most_s
         self.last_young = self.last_deep = 0.0
@@ -171,13 +195,20 @@ class QuietCollector:
             gc.unfreeze()
             gc.collect()
             gc.freeze()
+            self._trim()
             self.last_deep = self.last_young = now
             self.deep_collections += 1
             return "deep"
         if now - self.last_young >= self.every_s:
             gc.collect(1)
             gc.freeze()
+            self._trim()
             self.last_young = now
             self.parked += 1
             return "parked"
         return None
+
+    def _trim(self) -> None:
+        if self.trim is not None:
+            self.trim()
+            self.trims += 1

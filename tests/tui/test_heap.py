@@ -15,7 +15,7 @@ import pytest
 from rich.segment import Segment
 from textual.strip import Strip
 
-from console.tui.heap import QuietCollector, gc_paused
+from console.tui.heap import QuietCollector, gc_paused, glibc_trim
 from console.tui.textual_compat import strips
 from console.venues.kit.base import FeedSink, FeedStatus
 
@@ -88,6 +88,25 @@ class TestQuietCollector:
             heap.uninstall()
             gc.unfreeze()
         assert gc.get_threshold() == saved
+
+    def test_each_pass_gives_freed_memory_back_and_not_between_passes(self) -> None:
+        trims: list[float] = []
+        now = [0.0]
+        heap = QuietCollector(every_s=10, quiet_s=2, trim=lambda: trims.append(now[0]))
+        heap.install(now=0.0)
+        try:
+            for now[0] in (5.0, 11.0, 12.0, 905.0):
+                heap.tick(now[0], last_input=0.0)
+            assert trims == [11.0, 905.0] and heap.trims == 2  # a parked pass, a deep one
+        finally:
+            heap.uninstall()
+            gc.unfreeze()
+
+    def test_glibc_trim_runs_here(self) -> None:
+        trim = glibc_trim()
+        if trim is None:
+            pytest.skip("this C library has no malloc_trim (not glibc)")
+        trim()  # returns what malloc_trim returns; it must not raise
 
 
 async def test_a_key_queued_but_not_yet_handled_is_not_a_quiet_moment(tmp_path: Path) -> None:
