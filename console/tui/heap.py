@@ -39,12 +39,16 @@ said little) around ``benchmarks/console_load.py --launches 1 --rates 10000 --pr
   a deep pass afterwards (``console_load`` times one) took 325 ms CPU and freed 9,392
   objects — the cost of the 15-minute deep pass, at a quiet moment.
 
-Freed memory goes back to the system after each pass (:func:`glibc_trim`,
-``malloc_trim(0)``): glibc keeps what Python frees in its heap for reuse, and a venue's
-big answer (Joyride's 5.3 MB instrument list at ~12,000 targets, parsed into dicts and
-freed each poll) leaves that heap high. Measured at the end of ``console_load`` (~12,000
-targets, 10,000 events/s): RSS 156.7 MB before one trim, 145.6 MB after (11 MB given
-back; pymalloc's arenas are not touched — 87 of their 98 MB in use).
+Big buffers stay off glibc's heap, and freed memory goes back to the system after each
+pass (:func:`glibc_tuning`). glibc serves a block over its *mmap threshold* from a
+mapping of its own, returned when freed, but raises that threshold each time such a
+block is freed, up to 32 MB: after the first few polls a venue's big answer (Joyride's
+5.3 MB instrument list at ~12,000 targets, read every poll) came from the heap, which
+kept the high-water mark. The threshold is pinned at 256 KiB (``mallopt``), and
+``malloc_trim(0)`` after each pass returns the heap's free pages. Measured with
+``console_load`` (~12,000 targets, 10,000 events/s, 1 launch): RSS 156.7 MB at the end
+(one trim then gave back 11 MB: 145.6 MB); with the threshold pinned 145.9 MB at the
+end (a trim then: 145.1 MB); pymalloc's own arenas (98 MB, 87 in use) are not touched.
 """
 
 from __future__ import annotations
@@ -84,14 +88,23 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def glibc_trim() -> Callable[[], object] | None:
-    """glibc's ``malloc_trim(0)`` (return the heap's free pages to the system), or None
-    where the C library is not glibc (the policy then only collects)."""
+MMAP_THRESHOLD = 256 * 1024
+"""A block this big or bigger gets a mapping of its own (returned to the system when freed)."""
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+
+
+def glibc_tuning() -> Callable[[], object] | None:
+    """Pin glibc's mmap threshold at :data:`MMAP_THRESHOLD` (``mallopt``) and return its
+    ``malloc_trim(0)`` (the heap's free pages back to the system); None, and nothing
+    changed, where the C library is not glibc (the policy then only collects)."""
     name = ctypes.util.find_library("c")
     try:
-        trim: Callable[[int], object] = ctypes.CDLL(name).malloc_trim
+        libc = ctypes.CDLL(name)
+        trim: Callable[[int], object] = libc.malloc_trim
+        mallopt: Callable[[int, int], int] = libc.mallopt
     except (OSError, AttributeError, TypeError):
         return None
+    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     return lambda: trim(0)
 
 
@@ -129,8 +142,9 @@ class QuietCollector:
         deep_at_most_s: float = 3600.0,
         trim: Callable[[], object] | None = None,
     ) -> None:
-        """``trim``: gives freed memory back after each pass (default: :func:`glibc_trim`)."""
-        self.trim = trim if trim is not None else glibc_trim()
+        """``trim``: gives freed memory back after each pass (default: glibc's, set up by
+        :meth:`install` with :func:`glibc_tuning`)."""
+        self.trim = trim
         self.trims = 0
         self.every_s, self.quiet_s = every_s, quiet_s
         self.deep_every_s, self.deep_at_most_s = deep_every_s, deep_at_most_s
@@ -143,6 +157,8 @@ class QuietCollector:
         """Turn automatic full collections off (``now``: a monotonic clock), and let
         Textual's strips be freed by reference counting (a process-wide patch, once)."""
         strips.install()
+        if self.trim is None:
+            self.trim = glibc_tuning()
         if self._saved is None:
             self._saved = gc.get_threshold()
             young, middle, _ = self._saved

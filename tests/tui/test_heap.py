@@ -15,7 +15,7 @@ import pytest
 from rich.segment import Segment
 from textual.strip import Strip
 
-from console.tui.heap import QuietCollector, gc_paused, glibc_trim
+from console.tui.heap import QuietCollector, gc_paused, glibc_tuning
 from console.tui.textual_compat import strips
 from console.venues.kit.base import FeedSink, FeedStatus
 
@@ -102,8 +102,8 @@ class TestQuietCollector:
             heap.uninstall()
             gc.unfreeze()
 
-    def test_glibc_trim_runs_here(self) -> None:
-        trim = glibc_trim()
+    def test_glibc_tuning_runs_here(self) -> None:
+        trim = glibc_tuning()
         if trim is None:
             pytest.skip("this C library has no malloc_trim (not glibc)")
         trim()  # returns what malloc_trim returns; it must not raise
