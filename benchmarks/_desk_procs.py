@@ -77,6 +77,11 @@ async def mark_forever(server: SimServer, rate: float) -> None:
         vendor.hub.publish(sid, "position_opened", data)
 
 
+RESULTS_LIMIT = 64 * 2**20
+"""A consoles process answers its latencies in one JSON line: 10 consoles' of a minute pass
+asyncio's default 64 KiB line limit."""
+
+
 def run_sim(directory: Path, scale: int, marker_rate: float, rate_limits: bool) -> None:
     knobs = {"rate_limits": rate_limits}
     server = SimServer(seed=1, scale=scale, motion=False, knobs={a: knobs for a in VENDOR_SIMS})
@@ -228,6 +233,7 @@ async def consoles(desk: LocalDesk, sim: Sim, n: int, per: int) -> AsyncIterator
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, str(PROCS), "consoles", desk.server.url, USER, str(k),
                 str(sim.config), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                limit=RESULTS_LIMIT,
             )  # fmt: skip
             workers.append(Worker(proc, k))
         for w in workers:
