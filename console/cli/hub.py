@@ -71,6 +71,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     hub.add_argument("--standby", action="store_true",
                      help="while another hub serves the profile, wait and take over when its "
                      "lease expires (without --standby: exit 12)")  # fmt: skip
+    hub.add_argument("--connect-timeout", type=float, default=FIRST_CONNECT_S, metavar="S",
+                     help=f"give up (exit 4) when NATS cannot be reached within S seconds at "
+                     f"start (default: {FIRST_CONNECT_S:g}); once connected it reconnects "
+                     "for as long as it runs")  # fmt: skip
     # a local desk's hub (demo --desk) ends with its parent: at the EOF of its stdin pipe
     hub.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
 
@@ -102,7 +106,8 @@ def run(
     log_to_stderr()
     return asyncio.run(serve(profile, url, auth, session_for, automation,
                              standby=bool(getattr(args, "standby", False)),
-                             stdin_eof=bool(getattr(args, "exit_on_stdin_eof", False))))  # fmt: skip
+                             stdin_eof=bool(getattr(args, "exit_on_stdin_eof", False)),
+                             connect_s=getattr(args, "connect_timeout", FIRST_CONNECT_S)))  # fmt: skip
 
 
 async def serve(
@@ -114,6 +119,7 @@ async def serve(
     *,
     standby: bool = False,
     stdin_eof: bool = False,
+    connect_s: float = FIRST_CONNECT_S,
 ) -> int:
     """Serve until SIGTERM or SIGINT (or, with ``stdin_eof``, the end of stdin: a local
     desk's hub must not outlive the demo that started it, even one killed with -9)."""
@@ -134,7 +140,7 @@ async def serve(
         _log.warning("NATS: %s", errors[-1])
 
     try:  # once connected it reconnects for ever; the first connection has a deadline
-        async with asyncio.timeout(FIRST_CONNECT_S):
+        async with asyncio.timeout(connect_s):
             nc: NATS = await nats.connect(
                 url, name=f"trading-console hub {profile.name}", max_reconnect_attempts=-1,
                 reconnected_cb=reconnected, disconnected_cb=disconnected, error_cb=error,
@@ -143,7 +149,7 @@ async def serve(
     except TimeoutError:
         last = f" (last: {errors[-1]})" if errors else ""
         _err(f"cannot reach NATS at {_safe(url)}: no connection within "
-             f"{FIRST_CONNECT_S:g} s{last}")  # fmt: skip
+             f"{connect_s:g} s{last}")  # fmt: skip
         return EXIT_FAILED
     except Exception as exc:
         _err(f"cannot reach NATS at {_safe(url)}: {exc or type(exc).__name__}")

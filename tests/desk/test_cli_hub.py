@@ -105,7 +105,7 @@ async def test_the_hub_command_serves_a_stop_journaled_as_alice_and_ends_on_sigt
 async def test_the_hub_says_when_nats_cannot_be_reached(sim: SimServer, tmp_path: Path) -> None:
     config = write_profile(sim, tmp_path / "profile")
     url = f"nats://127.0.0.1:{closed_port()}"
-    proc = await hub_process(config, url, "pw")
+    proc = await hub_process(config, url, "pw", "--connect-timeout", "2")
     err = await ended(proc)
     assert proc.returncode == 4, err
     assert b"cannot reach NATS at" in err
@@ -115,7 +115,8 @@ async def test_the_hub_with_a_wrong_password_is_refused_and_says_so(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:
     config = write_profile(sim, tmp_path / "profile")
-    proc = await hub_process(config, nats_server.url, "not-the-hub-password")
+    proc = await hub_process(config, nats_server.url, "not-the-hub-password",
+                             "--connect-timeout", "2")  # fmt: skip
     err = await ended(proc)
     assert proc.returncode == 4, err
     assert b"cannot reach NATS at" in err and b"authorization violation" in err.lower()
