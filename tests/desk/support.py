@@ -117,3 +117,21 @@ async def batch_report(nc: NATS, batch_id: str, timeout_s: float = 30.0) -> mess
     finally:
         await sub.unsubscribe()
     raise AssertionError("no report")
+
+
+class Violations:
+    """A connection's error callback: the server's permission violations, awaited."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._event = asyncio.Event()
+
+    async def on_error(self, exc: Exception) -> None:
+        self.seen.append(str(exc).lower())
+        self._event.set()
+
+    async def next(self, timeout_s: float = 10.0) -> str:
+        async with asyncio.timeout(timeout_s):
+            await self._event.wait()
+        self._event.clear()
+        return self.seen[-1]

@@ -36,7 +36,15 @@ from console.desk.roles import (
 )
 from console.desk.server_config import secret_variable
 from console.sim.server import SimServer
-from tests.desk.support import PROFILE, batch_report, connect, local_nats, request, running_hub
+from tests.desk.support import (
+    PROFILE,
+    Violations,
+    batch_report,
+    connect,
+    local_nats,
+    request,
+    running_hub,
+)
 
 ROLES = {"carol": Role.VIEWER, "bob": Role.TRADER, "alice": Role.ADMIN}
 
@@ -44,24 +52,6 @@ ROLES = {"carol": Role.VIEWER, "bob": Role.TRADER, "alice": Role.ADMIN}
 @pytest.fixture
 def desk_server(tmp_path: Path) -> Iterator[LocalNats]:
     yield from local_nats(tmp_path, ROLES)
-
-
-class Violations:
-    """A connection's error callback: the server's permission violations, awaited."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self._event = asyncio.Event()
-
-    async def on_error(self, exc: Exception) -> None:
-        self.seen.append(str(exc).lower())
-        self._event.set()
-
-    async def next(self, timeout_s: float = 10.0) -> str:
-        async with asyncio.timeout(timeout_s):
-            await self._event.wait()
-        self._event.clear()
-        return self.seen[-1]
 
 
 async def acked(js: JetStreamContext, stream: str, consumer: str) -> None:
