@@ -208,7 +208,8 @@ class Dispatcher:
             for item, intent in queue:
                 if not resumed.is_set():  # held: this call has not left; it waits
                     held.append((item, intent))
-                    await resumed.wait()
+                    while not resumed.is_set():  # (a resume then a new hold: still held)
+                        await resumed.wait()
                     held.remove((item, intent))
                 in_flight[intent.op_id] = (item, intent)
                 try:

@@ -58,7 +58,13 @@ class LocalControl:
         return await reverify(self.session.dispatcher, venue, doubtful, intents, at=at)
 
     async def verify_interrupted(self, entries: list[Entry]) -> list[Verified]:
-        return await verify_interrupted(self.session.journal, self.session.clients, entries)
+        """Bounded as a plan's re-read is (the verify deadline): a venue that never
+        answers leaves its intents open, and says so, instead of holding the caller (a
+        console's `v`, a hub starting after a takeover)."""
+        return await verify_interrupted(
+            self.session.journal, self.session.clients, entries,
+            timeout_s=self.session.dispatcher.verify_deadline_s,
+        )  # fmt: skip
 
     def journal_refusal(self) -> str | None:
         journal = self.session.journal
