@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import partial
@@ -59,6 +60,7 @@ from console.tui.widgets.outcomes import OutcomesView
 
 FIRST_CONNECT_S = 10.0
 log = logging.getLogger(__name__)
+ACTIVITY_KEPT = 1_000  # activity lines a console keeps beside its outcome log
 
 
 async def open_desk(
@@ -128,7 +130,7 @@ class DeskConsoleApp(ConsoleApp):
         super().__init__(state, control, **kwargs)
         self.desk = state
         self.desk_control = control
-        self.activity_lines: list[str] = []
+        self.activity_lines: deque[str] = deque(maxlen=ACTIVITY_KEPT)  # (tests read it)
         """What this console wrote to its log from the desk (the tests read it)."""
         self.board = RearmBoard(state)
         self._board_task: asyncio.Task[None] | None = None

@@ -266,16 +266,19 @@ class DeskState:
                     if entry.operation is not None or not entry.value:
                         continue  # a deleted key
                     key = entry.key
-                    if key.startswith("t."):
-                        target = messages.TargetMsg.decode(entry.value)
-                        targets.setdefault(target.venue, []).append(target)
-                    elif key.startswith("h."):
-                        health.append(messages.HealthMsg.decode(entry.value))
-                    elif key.startswith("v."):
-                        venue = messages.VenueMsg.decode(entry.value)
-                        venues[venue.name] = venue
-                    elif key == subjects.RUNNING_KEY:
-                        running = messages.RunningMsg.decode(entry.value)
+                    try:  # one bad entry is skipped (logged), not the whole picture
+                        if key.startswith("t."):
+                            target = messages.TargetMsg.decode(entry.value)
+                            targets.setdefault(target.venue, []).append(target)
+                        elif key.startswith("h."):
+                            health.append(messages.HealthMsg.decode(entry.value))
+                        elif key.startswith("v."):
+                            venue = messages.VenueMsg.decode(entry.value)
+                            venues[venue.name] = venue
+                        elif key == subjects.RUNNING_KEY:
+                            running = messages.RunningMsg.decode(entry.value)
+                    except subjects.ProtocolError as exc:
+                        log.warning("desk state: bucket entry %r skipped: %s", key, exc)
         finally:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]

@@ -17,6 +17,7 @@ from console.automation.runner import AutomationRunner
 from console.core.operator import Operator
 from console.core.session import Session
 from console.desk import messages
+from console.desk.takeover import summary
 
 Activity = Callable[[Operator, str], None]
 
@@ -46,7 +47,7 @@ async def answer(
         if request.seqs:
             entries = [e for e in entries if e.seq in set(request.seqs)]
         verified = await control.verify_interrupted(entries)
-        activity(op, f"verified {len(verified)} interrupted call(s)")
+        activity(op, summary(verified))  # as asked / not / unreadable: never more
         return messages.CommandReply(data={"verified": [
             {"entry": messages.JournalRowMsg.of(v.entry).model_dump(mode="json"),
              "state": v.state.value, "as_asked": v.as_asked, "note": v.note,
