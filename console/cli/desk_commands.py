@@ -43,7 +43,7 @@ from console.core.session import Session, SessionOptions
 from console.desk import subjects
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
 from console.desk.desk_state import DeskState
-from console.desk.journal_mirror import MirrorJournal
+from console.desk.journal_mirror import CATCH_UP_S, MirrorJournal
 from console.desk.roles import Role, learn_role
 
 EXIT_OK, EXIT_USAGE, EXIT_UNKNOWN = 0, 2, 7
@@ -131,6 +131,10 @@ async def status(
             health = store.venue_health(venue)
             if venue not in store.listed and venue not in unread:
                 unread[venue] = health.detail or f"no list yet (feed {health.status.value})"
+        named = state.hub.venues if state.hub is not None else []
+        for venue in named:  # the hub serves it, but its key never reached the bucket
+            if venue not in venues:
+                unread[venue] = "named by the hub, not in its bucket (nothing of it was read)"
         for venue, why in unread.items():
             control._err(f"{venue}: could not read targets: {why}")
         partial = read_in_part(store, venues)
@@ -320,6 +324,12 @@ async def _read_journal(nc: NATS, desk: DeskAddress) -> MirrorJournal:
     journal = MirrorJournal(desk.profile)
     sub = await journal.follow(js)
     await sub.unsubscribe()
+    if not journal.caught_up:  # never a part of the journal shown as the whole of it
+        raise DeskFailure(
+            f"the journal stream {subjects.journal_stream(desk.profile)} was not read in "
+            f"full within {CATCH_UP_S:g} s (rows read up to seq {journal.last_seq}); "
+            "nothing is shown as the journal: try again, or check the NATS server"
+        )
     return journal
 
 
@@ -329,6 +339,10 @@ async def _verify_interrupted(
     state = await open_state(desk, options)
     try:
         entries = state.journal.interrupted()
+        if not entries and not state.journal.caught_up:
+            audit._err(f"the desk's journal stream was not read in full within {CATCH_UP_S:g} "
+                       "s: which calls are interrupted is not known; try again")  # fmt: skip
+            return EXIT_FAILED
         if not entries:
             audit._err("no interrupted calls: nothing to verify")
             return EXIT_OK

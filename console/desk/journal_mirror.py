@@ -41,6 +41,9 @@ class MirrorJournal(Journal):
         super().__init__(":memory:", profile=profile, operator=operator, strict=True)
         self.last_seq = 0
         """The last row copied (the stream delivers in order; a repeat is skipped)."""
+        self.caught_up = False
+        """:meth:`follow` saw every row the stream held when it began (else a reader must
+        not present what it has as the whole journal)."""
 
     def add(self, entry: Entry) -> bool:
         """Copy one of the hub's rows (False: it was here already, or out of order)."""
@@ -71,11 +74,11 @@ class MirrorJournal(Journal):
                 row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data)
             except subjects.ProtocolError as exc:
                 log.warning("journal stream: %s", exc)
-                return
-            entry = row.entry()
-            if self.add(entry) and on_row is not None:
-                on_row(entry)
-            with contextlib.suppress(Exception):
+            else:
+                entry = row.entry()
+                if self.add(entry) and on_row is not None:
+                    on_row(entry)
+            with contextlib.suppress(Exception):  # (a bad last row still ends the catch-up)
                 if msg.metadata.num_pending == 0:
                     current.set()
 
@@ -85,6 +88,7 @@ class MirrorJournal(Journal):
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CATCH_UP_S):
                 await current.wait()
+        self.caught_up = current.is_set()
         return sub
 
     def _write(self, rows: list[chain.Row]) -> None:
