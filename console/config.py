@@ -188,8 +188,8 @@ class Profile:
 
 
 def is_loopback(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1 (also as an IPv4-mapped address)."""
-    host = host.lower().rstrip(".")
+    """``localhost``, 127.0.0.0/8 or ::1 (also as an IPv4-mapped address, or in brackets)."""
+    host = host.lower().rstrip(".").strip("[]")
     if host == "localhost":
         return True
     try:

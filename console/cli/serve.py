@@ -15,9 +15,9 @@ from pathlib import Path
 
 from console.cli import desk_link
 from console.cli.desk_link import DeskFailure
-from console.config import Profile
+from console.config import Profile, is_loopback
 from console.core.scrub import printable
-from console.web.server import ConsoleServer, is_loopback
+from console.web.server import ConsoleServer
 
 EXIT_USAGE, EXIT_FAILED = 2, 4
 DEFAULT_PORT = 8765

@@ -20,7 +20,6 @@ keeps that and adds:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
 import shlex
@@ -36,6 +35,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
+from console.config import is_loopback
 from console.tui.textual_compat.serve import make_app, relay
 
 log = logging.getLogger(__name__)
@@ -50,15 +50,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 """textual-serve's page, with its font served from here instead of Google's."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def session_env(environ: dict[str, str]) -> dict[str, str]:
