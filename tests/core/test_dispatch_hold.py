@@ -52,3 +52,23 @@ async def test_a_hold_past_the_deadline_ends_in_not_sent_with_its_reason(tmp_pat
     assert [o.kind for o in outcomes] == [OutcomeKind.FAILED] * 3
     assert all("not sent" in o.message and "lease is not confirmed" in o.message
                for o in outcomes)  # fmt: skip
+
+
+async def test_a_resume_then_a_new_hold_in_one_turn_keeps_the_calls_held(tmp_path: Path) -> None:
+    client, store = await _ready(["a", "b"])
+    dispatcher = Dispatcher(
+        {"v": client}, journal(tmp_path), store, concurrency_per_venue=2, dispatch_deadline_s=0.3
+    )
+    dispatcher.hold_calls("the lease is not confirmed")
+
+    def flicker() -> None:  # lifted and held again in one turn, while the workers wait
+        dispatcher.resume()
+        dispatcher.hold_calls("the lease is not confirmed again")
+
+    async def before() -> None:
+        asyncio.get_running_loop().call_later(0.1, flicker)  # within the 0.3 s deadline
+
+    dispatcher.before_calls = before
+    report = await dispatcher.run(build_kill_plan(store, {"v": client}).plan)
+    assert client.calls == []
+    assert all("not sent" in r.outcome.message for r in report.results.values())
