@@ -140,9 +140,9 @@ def address(profile: Profile, args: argparse.Namespace, url: str) -> DeskAddress
         return DeskAddress(url, profile.name, user, {"user_credentials": creds})
     password = os.environ.get(PASSWORD_ENV)
     local = read_local(profile)
-    if not password and local is not None and local.get("url") == url:
-        password = local.get("users", {}).get(user)
-        if not password:
+    if local is not None and local.get("url") == url:  # the local desk's own, random ones
+        password = local.get("users", {}).get(user) or password  # (before one exported
+        if not password:  # for another desk)
             known = ", ".join(sorted(local.get("users", {}))) or "none"
             raise DeskFailure(f"the local desk has no user {user!r} (its users: {known}); "
                               "give --desk-user NAME", EXIT_USAGE)  # fmt: skip

@@ -76,6 +76,10 @@ async def test_commands_attach_to_the_local_desk_beside_the_profile(
         assert code == 0 and out.startswith("VENUE"), err
         code, out, err = await cli(capsys, "--config", str(config), "--desk", "audit", "--verify")
         assert code == 0 and "OK" in out, err
+        monkeypatch.setenv(PASSWORD_ENV, "exported-for-another-desk")  # the local one's wins
+        code, out, err = await cli(capsys, "--config", str(config), "--desk", "status")
+        assert code == 0 and out.startswith("VENUE"), err
+        monkeypatch.delenv(PASSWORD_ENV)
         code, _, err = await cli(capsys, "--config", str(config), "--desk", "--desk-user",
                                  "carol", "status")  # fmt: skip
         assert code == 2 and "the local desk has no user 'carol'" in err
