@@ -81,6 +81,7 @@ class JournalReads:
         self,
         *,
         since_ms: int | None = None,
+        after_seq: int | None = None,
         venue: str | None = None,
         operator: str | None = None,
         outcome: str | None = None,
@@ -105,6 +106,9 @@ class JournalReads:
         if since_ms is not None:
             where.append("ts_ms >= ?")
             args.append(since_ms)
+        if after_seq is not None:  # (by position in the chain: a wall clock may step back)
+            where.append("seq > ?")
+            args.append(after_seq)
         if outcome is not None:
             where.append("op_id IN (SELECT op_id FROM entries WHERE outcome = ?)")
             args.append(outcome)

@@ -66,13 +66,12 @@ class JournalMirror:
         self._serving, self._give_up, self._on_row = serving, give_up, on_row
         self.mirrored = 0
         """The last journal seq in the stream (as this hub knows it)."""
-        self._since_ms = 0  # its time (the next read starts there)
         self._stream_seq = 0  # the stream's sequence of that row
         self._lock = asyncio.Lock()
 
     @property
     def started(self) -> bool:
-        return bool(self.mirrored or self._since_ms)
+        return bool(self.mirrored)
 
     async def resume(self) -> None:
         """Where the stream ends (after a start or a reconnect): mirror on from there."""
@@ -82,10 +81,10 @@ class JournalMirror:
                     subjects.journal_stream(self.profile), subjects.journal_subject(self.profile)
                 )
             except NotFoundError:
-                self.mirrored, self._stream_seq, self._since_ms = 0, 0, 0
+                self.mirrored, self._stream_seq = 0, 0
                 return
             row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data or b"")
-            self.mirrored, self._stream_seq, self._since_ms = row.seq, msg.seq or 0, 0
+            self.mirrored, self._stream_seq = row.seq, msg.seq or 0
 
     async def _ours_at_the_end(self) -> bool:
         """The stream's last row is this journal's own row of that seq (a write whose
@@ -100,7 +99,7 @@ class JournalMirror:
         mine = local_row(self.journal, row.seq)
         if mine is None or mine.hash != row.hash:
             return False
-        self.mirrored, self._stream_seq, self._since_ms = row.seq, msg.seq or 0, row.ts_ms
+        self.mirrored, self._stream_seq = row.seq, msg.seq or 0
         return True
 
     async def mirror(self) -> None:
@@ -109,8 +108,7 @@ class JournalMirror:
         once, each expecting the stream's sequence its predecessor gets: the server
         stores them in order or refuses the rest (never a gap, never out of order)."""
         async with self._lock:  # the loop and a plan's end: never both at once
-            since = self._since_ms or None
-            rows = [e for e in self.journal.entries(since_ms=since) if e.seq > self.mirrored]
+            rows = self.journal.entries(after_seq=self.mirrored)  # by seq, never by clock
             for at in range(0, len(rows), PIPELINE):
                 if not self._serving():
                     return  # not the desk's hub now: its rows would fork the stream's chain
@@ -134,6 +132,6 @@ class JournalMirror:
                     self._give_up("another hub wrote the desk's journal stream")
                 return False  # (ours: a row stored whose answer was lost; on next turn)
             self._stream_seq = max(self._stream_seq, ack.seq)
-            self.mirrored, self._since_ms = entry.seq, entry.ts_ms
+            self.mirrored = entry.seq
             self._on_row(entry)
         return True

@@ -199,3 +199,18 @@ def test_a_journal_from_before_notes_opened_read_only_is_read_as_it_is(tmp_path:
     sql = ro.execute("SELECT sql FROM sqlite_master WHERE name = 'entries'").fetchone()[0]
     assert "'note'" not in sql
     ro.close()
+
+
+def test_rows_after_a_seq_are_read_by_their_place_in_the_chain_not_their_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk hub mirrors rows after the last one in the stream: a wall clock that
+    steps back between two rows must not hide the second (it is selected by seq)."""
+    journal = journal_at(tmp_path / "j.sqlite3")
+    journal.note("test", "x3algo", "-", "-", "note", "first")
+    [first] = journal.entries()
+    monkeypatch.setattr("console.core.journal.now_ms", lambda: first.ts_ms - 60_000)
+    journal.note("test", "x3algo", "-", "-", "note", "written after, stamped a minute earlier")
+    [later] = journal.entries(after_seq=first.seq)
+    assert later.seq == first.seq + 1 and later.ts_ms < first.ts_ms
+    assert journal.entries(since_ms=first.ts_ms) == [first]  # what a time filter would see
