@@ -22,6 +22,16 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 3 * (os.cpu_count() or 1)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (10–30 s each: a subprocess drawing pictures, a schedule run
+    against the simulator, a real terminal, a browser, hypothesis's CI examples) start
+    first: xdist hands tests out in collection order, and a long one handed out last ends
+    the run alone on one worker while the others idle."""
+    items.sort(
+        key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("e2e"))
+    )
+
+
 @pytest.fixture(autouse=True)
 def _private_state(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

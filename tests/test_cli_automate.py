@@ -99,6 +99,7 @@ async def wait_for_body(hook: Webhook, title: str, timeout: float) -> dict[str, 
             await hook.wait_for(len(hook.bodies) + 1, timeout)
 
 
+@pytest.mark.slow
 async def test_automate_runs_a_schedule_against_the_simulator_then_stops_on_sigterm(
     sim: SimServer, tmp_path: Path
 ) -> None:

@@ -113,6 +113,7 @@ def test_a_file_size_limit_reached_mid_kill_loses_no_call(sim: SimServer, tmp_pa
         assert sent <= recorded, (kind, sorted(sent - recorded)[:5])
 
 
+@pytest.mark.slow
 def test_a_kill_sigkilled_mid_way_leaves_every_sent_call_open_for_verification(
     sim: SimServer,
     tmp_path: Path,

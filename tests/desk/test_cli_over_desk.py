@@ -230,6 +230,7 @@ async def test_a_viewer_is_told_at_once_that_it_may_not_act(
         server.stop()
 
 
+@pytest.mark.slow
 async def test_a_cli_kill_while_another_operators_kill_runs_joins_it(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

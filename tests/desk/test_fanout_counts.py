@@ -23,6 +23,8 @@ from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from console.core.model import Target
 from console.core.ports import FeedStatus
 from console.core.store import Store
@@ -118,6 +120,7 @@ async def window(
     return cycles.per_cycle(start, end)
 
 
+@pytest.mark.slow
 async def test_venue_requests_per_poll_cycle_are_the_same_with_1_and_5_consoles(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:

@@ -101,6 +101,7 @@ async def second_terminal(*argv: str) -> tuple[int, str]:
     return proc.returncode, out.decode() + err.decode() * (proc.returncode != 0)
 
 
+@pytest.mark.slow
 async def test_demo_desk_serves_a_second_terminal_and_each_sees_the_other(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,8 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
+
 from console.config import write_profile_files
 from console.core.model import Action, ActionKind, State
 from console.core.plan import Plan, PlanItem
@@ -51,6 +53,7 @@ async def sent(sim: SimServer, before: dict[str, int], n: int) -> None:
             await asyncio.sleep(0.02)
 
 
+@pytest.mark.slow
 async def test_the_standby_takes_over_mid_kill_and_verifies_without_calling_twice(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:

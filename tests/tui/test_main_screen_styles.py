@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.color import Color
 from textual.dom import DOMNode
 
@@ -50,6 +51,7 @@ async def test_the_main_screen_is_styled_once_and_not_after_each_modal(tmp_path:
         assert restyled.count((main, True)) == 0
 
 
+@pytest.mark.slow
 async def test_a_theme_changed_under_a_modal_reaches_the_main_screen(tmp_path: Path) -> None:
     app, _ = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:

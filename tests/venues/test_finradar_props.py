@@ -193,6 +193,7 @@ def test_a_list_read_raises_only_feed_errors(
     any_list,
     st.sampled_from([TARGET_ID, ".", "..", "", "a/b", "ü?x", "%2e%2e"]),
 )
+@pytest.mark.slow
 def test_a_stop_answer_always_translates_into_an_outcome(
     fake: tuple[FinRadarClient, Script, asyncio.Runner],
     status: int,

@@ -253,6 +253,7 @@ def clean(text: str | None) -> None:
 
 
 # ----- the instrument list ----------------------------------------------------------------
+@pytest.mark.slow
 @PROPS
 @given(body=listing_body())
 def test_any_list_answer_gives_targets_or_a_feed_error(
@@ -301,6 +302,7 @@ def test_the_wire_reader_refuses_what_is_no_list_of_instruments(body: bytes) -> 
     listing=st.sampled_from(LISTINGS),
     target_id=st.sampled_from([str(EXP), str(EXP), ".", "..", "", "abc", "1000000000000"]),
 )
+@pytest.mark.slow
 def test_any_control_answer_becomes_an_outcome(
     loop: asyncio.AbstractEventLoop,
     paused: bool,

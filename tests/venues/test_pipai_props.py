@@ -152,6 +152,7 @@ def fake() -> Iterator[tuple[PipAIClient, Script, asyncio.Runner]]:
         runner.run(client.aclose())
 
 
+@pytest.mark.slow
 @PROPS
 @given(statuses, retry_afters, any_page, any_strategy)
 def test_a_list_read_raises_only_feed_errors(

@@ -186,6 +186,7 @@ def fake() -> Iterator[tuple[X3AlgoClient, Script, asyncio.Runner]]:
         runner.run(client.aclose())
 
 
+@pytest.mark.slow
 @PROPS
 @given(statuses, retry_afters, any_page, any_answer)
 def test_a_read_raises_only_feed_errors(
