@@ -26,6 +26,20 @@ still verifies), the old table dropped (the row triggers do not fire on DROP TAB
 the new one renamed, its indexes and triggers recreated, and ``sqlite_sequence`` kept
 (rows deleted from the end still show). A file that cannot be written (read only, for
 an audit) is left as it is and read; a note written to it fails like any write.
+
+**Cost per row** (a kill writes 4,000: its intents before the first call leaves, then
+its outcomes). ``kind``'s CHECK is written as ``kind = … OR …`` rather than ``kind IN
+(…)``: SQLite evaluates a constant ``IN`` list of more than two values through a
+temporary index built once per statement, and each row of an ``executemany`` is a
+statement of its own — measured 4–5 ms of CPU per 2,000 rows here, a fifth of the
+insert. Both admit exactly the same kinds. Journals created before keep their ``IN``
+CHECK (equivalent; no file is rewritten for speed alone); a table rebuilt for notes
+gets this one. The append-only triggers cost about 1 µs a row and stay as they are:
+``INSERT OR REPLACE`` deletes the row it replaces without firing the delete trigger
+unless the writer's own connection turned ``recursive_triggers`` on, so only a ``BEFORE
+INSERT`` trigger refuses it whoever writes (and the primary-key lookup in it is the
+cheapest of the forms measured: ``EXISTS``, ``IN``, ``max(seq)`` and ``sqlite_sequence``
+cost the same).
 """
 
 from __future__ import annotations
@@ -53,7 +67,8 @@ TABLE = """
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     ts_ms INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('intent', 'outcome', 'verify', 'note')),
+    kind TEXT NOT NULL CHECK (kind = 'intent' OR kind = 'outcome' OR kind = 'verify'
+                              OR kind = 'note'),
     op_id TEXT NOT NULL,
     batch_id TEXT,
     operator TEXT NOT NULL,

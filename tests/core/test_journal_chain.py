@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -159,6 +160,9 @@ def test_insert_or_replace_on_an_existing_row_is_refused(tmp_path: Path) -> None
         db.execute(f"INSERT OR REPLACE INTO entries ({columns}, hash) VALUES ({marks})", row)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute(f"REPLACE INTO entries ({columns}, hash) VALUES ({marks})", row)
+    db.execute("PRAGMA recursive_triggers = ON")  # a writer's own setting changes nothing
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute(f"INSERT OR REPLACE INTO entries ({columns}, hash) VALUES ({marks})", row)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("INSERT OR REPLACE INTO journal_meta (key, value) VALUES ('chain_from', '99')")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -176,6 +180,43 @@ def test_a_second_open_restores_dropped_triggers(tmp_path: Path) -> None:
         raw(path).execute("INSERT OR REPLACE INTO entries (seq, ts_ms, kind, op_id, operator,"
                           " host, profile, venue, target_id, target_name, action)"
                           " VALUES (1, 0, 'intent', 'x', 'a', 'b', 'c', 'd', 'e', 'f', 'stop')")  # fmt: skip
+
+
+def test_the_kind_check_admits_the_four_kinds_and_nothing_else(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal_at(path).close()
+    db = raw(path)
+    insert = ("INSERT INTO entries (ts_ms, kind, op_id, operator, host, profile, venue,"
+              " target_id, target_name, action) VALUES (0, ?, 'x', 'a', 'h', 'p', 'v', 't', 'n', 's')")  # fmt: skip
+    for kind in ("intent", "outcome", "verify", "note"):
+        db.execute(insert, (kind,))
+    for kind in ("Intent", "outcome ", "", "other"):
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            db.execute(insert, (kind,))
+
+
+def test_a_journal_with_the_earlier_in_list_kind_check_is_used_as_it_is(tmp_path: Path) -> None:
+    """Journals created before the CHECK was written as ``=`` … ``OR`` (same kinds, cheaper
+    per row) are not rewritten: they open, take every kind of row and verify."""
+    path = tmp_path / "j.sqlite3"
+    earlier = "CHECK (kind IN ('intent', 'outcome', 'verify', 'note'))"
+    table = re.sub(r"CHECK \(kind = .*?'note'\)", earlier, journal_chain.TABLE, flags=re.S)
+    assert earlier in table
+    db = raw(path)
+    db.execute(table)
+    db.execute(journal_chain.META)
+    db.execute("INSERT INTO journal_meta VALUES ('chain_from', '1')")
+    db.execute("INSERT INTO journal_meta VALUES ('chain_format', ?)", (journal_chain.CHAIN_FORMAT,))
+    for statement in journal_chain.INDEXES_AND_TRIGGERS:
+        db.execute(statement)
+    db.close()
+    journal = journal_at(path)
+    a_kill(journal, 3)
+    journal.note("guard:drawdown", "x3algo", "a1", "algo 1", "alert", "over the limit")
+    check = journal.verify_chain()
+    assert check.ok and check.rows == 10 and journal.failed is None
+    sql = raw(path).execute("SELECT sql FROM sqlite_master WHERE name = 'entries'").fetchone()[0]
+    assert earlier in sql  # left as it was
 
 
 OLD_SCHEMA = """

@@ -4,6 +4,7 @@ open with every row kept byte for byte."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.core.operator import Operator
 
 OP = Operator("alice", "desk-1", None)
-OLD_TABLE = journal_chain.TABLE.replace(", 'note'", "")
+KIND_CHECK = re.compile(r"CHECK \(kind = .*?'note'\)", re.S)
+OLD_TABLE = KIND_CHECK.sub("CHECK (kind IN ('intent', 'outcome', 'verify'))", journal_chain.TABLE)
+assert OLD_TABLE != journal_chain.TABLE
 COLUMNS = ", ".join((*journal_chain.FIELDS, "hash"))
 
 
