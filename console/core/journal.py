@@ -310,7 +310,9 @@ class Journal(JournalReads):
             ts = int(ts)
         ids, what = intent._canon
         tail = (
-            "null,null,null,null,null" if result is Journal._NO_RESULT else chain.elements(result)
+            "null,null,null,null,null"
+            if result is Journal._NO_RESULT
+            else chain.result_elements(*result)
         )
         if intent.operator is None:
             who, who_canon = self._who, self._who_canon

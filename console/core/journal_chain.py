@@ -120,7 +120,9 @@ def encode(fields: Sequence[Any]) -> str:
     return _ENCODE(fields)
 
 
-_STRING = json.encoder.encode_basestring_ascii
+STRING = json.encoder.encode_basestring_ascii
+"""One text field as :data:`_ENCODE` writes it (quoted, ``\\uXXXX`` escapes)."""
+_STRING = STRING
 _INF = float("inf")
 
 
@@ -150,6 +152,22 @@ def elements(values: Sequence[Any]) -> str:
     canonical form is ``"[" + ",".join(parts) + "]"`` of such parts, so the fields an
     intent fixes are encoded once for its intent, outcome and verification rows."""
     return ",".join([_element(value) for value in values])
+
+
+def result_elements(
+    outcome: str | None,
+    http_status: int | None,
+    latency_ms: float | None,
+    message: str | None,
+    state: str | None,
+) -> str:
+    """:func:`elements` of a row's last five fields, made storable (text, an integer,
+    a float, each or NULL), written out: a kill encodes thousands of outcomes."""
+    return (
+        f"{'null' if outcome is None else _STRING(outcome)},{_element(http_status)},"
+        f"{_element(latency_ms)},{'null' if message is None else _STRING(message)},"
+        f"{'null' if state is None else _STRING(state)}"
+    )
 
 
 def strings(values: Sequence[str | None]) -> str:

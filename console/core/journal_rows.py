@@ -102,15 +102,32 @@ class Intent:
         else:
             text = "{}"
         object.__setattr__(self, "options_json", text)
-        kind = self.action.kind
-        ids = (as_text(self.op_id), as_opt_text(self.batch_id))
-        what = (
-            as_text(self.venue), as_text(self.target_id), as_text(self.target_name),
-            as_text(getattr(kind, "value", kind)), text, as_clean(self.action.reason),
-        )  # fmt: skip
-        object.__setattr__(self, "_ids", ids)
-        object.__setattr__(self, "_what", what)
-        object.__setattr__(self, "_canon", (chain.strings(ids), chain.strings(what)))
+        action, action_canon = _action_columns(self.action.kind, text, self.action.reason)
+        op_id, batch_id = as_text(self.op_id), as_opt_text(self.batch_id)
+        venue, target_id = as_text(self.venue), as_text(self.target_id)
+        target_name = as_text(self.target_name)
+        object.__setattr__(self, "_ids", (op_id, batch_id))
+        object.__setattr__(self, "_what", (venue, target_id, target_name, *action))
+        # chain.strings of the two, written out: a kill builds thousands of intents
+        # before its first call leaves (the property test checks they agree).
+        batch = "null" if batch_id is None else _string(batch_id)
+        canon = (f"{_string(op_id)},{batch}",
+                 f"{_string(venue)},{_string(target_id)},{_string(target_name)},{action_canon}")  # fmt: skip
+        object.__setattr__(self, "_canon", canon)
+
+
+_string = chain.STRING
+
+
+@functools.lru_cache(maxsize=256)
+def _action_columns(
+    kind: object, options_json: str, reason: str | None
+) -> tuple[tuple[str, str, str | None], str]:
+    """The action, options and reason columns, storable, and their chain encoding: the
+    same for every intent of a kill (a handful of actions), so made once per action.
+    (``kind`` is an :class:`ActionKind`, equal to its text: either gives the same.)"""
+    columns = (as_text(getattr(kind, "value", kind)), options_json, as_clean(reason))
+    return columns, chain.strings(columns)
 
 
 @functools.lru_cache(maxsize=256)

@@ -353,6 +353,28 @@ def test_the_per_part_encoding_is_the_canonical_encoding(values: list[object]) -
     assert journal_chain.strings(texts) == journal_chain.elements(texts)
 
 
+_text = st.one_of(st.none(), st.text())
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(_text, st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1)),
+       st.one_of(st.none(), st.floats()), _text, _text)  # fmt: skip
+def test_the_written_out_encodings_are_the_canonical_encoding(
+    outcome: str | None, status: int | None, latency: float | None, message: str | None,
+    state: str | None,
+) -> None:  # fmt: skip
+    """The outcome's five fields and an intent's own fields are encoded without
+    :func:`elements`'s loop: the same text, whatever the values."""
+    from console.core.journal_rows import Intent
+
+    result = (outcome, status, latency, message, state)
+    assert journal_chain.result_elements(*result) == journal_chain.elements(result)
+    intent = Intent(message or "", outcome, state or "", message or "", outcome or "",
+                    Action(ActionKind.PAUSE, {"close": bool(status)}, message))  # fmt: skip
+    assert intent._canon == (journal_chain.strings(intent._ids),
+                             journal_chain.strings(intent._what))  # fmt: skip
+
+
 @settings(max_examples=EXAMPLES // 4, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(
