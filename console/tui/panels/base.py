@@ -128,7 +128,7 @@ class TargetPanel(Vertical):
         box.display = False  # shown by /, so it never takes focus (or keys) unseen
         yield box
         yield from self.compose_extra()
-        yield TargetTable(id="table")
+        yield TargetTable(id="table", on_toggle=self.toggle_row)
         yield LiveStatic(id="detail", classes="detail")
 
     def on_mount(self) -> None:
@@ -306,12 +306,10 @@ class TargetPanel(Vertical):
             self.set_filter(event.value.strip(), now=True)
             event.input.display = bool(event.value.strip())  # FilterBox moved focus already
 
-    def on_target_table_toggle_select(self, event: TargetTable.ToggleSelect) -> None:
-        event.stop()
-        key = self.table.cursor_key
-        if key is not None:
+    def toggle_row(self, key: str) -> None:
+        """Space on the row ``key`` (the table's cursor row when space was pressed)."""
+        if key in self.rows.targets:
             self.rows.toggle(self.table, key)
-            self.table.action_cursor_down()
             self.refresh_freshness()
 
     def on_target_table_row_highlighted(self, event: TargetTable.RowHighlighted) -> None:

@@ -113,9 +113,6 @@ class TargetTable(ScrollView, can_focus=True):
     """Lines of the header (the column labels), always shown."""
     CACHED_LINES = 2000
 
-    class ToggleSelect(Message):
-        """Space on a row: the panel owns the selection, so it decides."""
-
     class Resized(Message):
         """The table's size changed: the panel fits its columns to the new room."""
 
@@ -130,8 +127,13 @@ class TargetTable(ScrollView, can_focus=True):
         def control(self) -> TargetTable:
             return self.table
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = None, on_toggle: Callable[[str], None] | None = None
+    ) -> None:
         super().__init__(id=id)
+        self._on_toggle = on_toggle
+        """Space: the panel owns the selection, so it toggles the row's key (a call, not a
+        message: see :meth:`action_toggle_select`)."""
         self.cell_padding = 1
         self.columns: dict[str, TableColumn] = {}
         self._positions: dict[str, int] = {}  # column key: its index in each row's cells
@@ -383,7 +385,17 @@ class TargetTable(ScrollView, can_focus=True):
         self.move_cursor(row=len(self._order) - 1)
 
     def action_toggle_select(self) -> None:
-        self.post_message(self.ToggleSelect())
+        """Space: toggle the row under the cursor *now*, then move down. Now, not in the
+        handler of a message: keys that came in the same burst (``" j "`` from tmux, a
+        fast typist) run their actions before a posted message is handled, so a handler
+        reading the cursor would toggle the row a queued ``j`` moved to, and an ``X``
+        typed after the burst would plan a selection not yet made."""
+        key = self.cursor_key
+        if key is None:
+            return
+        if self._on_toggle is not None:
+            self._on_toggle(key)
+        self.action_cursor_down()
 
     # ----- the mouse ------------------------------------------------------------------
     def _show_hover(self, shown: bool) -> None:
