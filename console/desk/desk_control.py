@@ -23,7 +23,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from nats.errors import NoRespondersError
+from nats.errors import MaxPayloadError, NoRespondersError
 from nats.js.api import DeliverPolicy
 
 from console.core.dispatcher import DispatchBusy
@@ -146,15 +146,16 @@ class DeskControl:
     ) -> Report:
         options = self.state.options
         limit = options.dispatch_deadline_s + options.verify_deadline_s + SLACK_S
+        streamed: dict[tuple[str, str], messages.ResultMsg] = {}
         try:
             async with asyncio.timeout(limit):
                 while True:
                     event = await self._next(events)
                     if event.kind == "report" and event.report is not None:
-                        final = event.report.report()
-                        return final
-                    if event.result is not None:
-                        result = event.result.result()
+                        return event.report.report(streamed)
+                    event.streamed(streamed)
+                    for msg in event.results:
+                        result = msg.result()
                         report.results[(result.item.venue, result.item.target_id)] = result
                         if on_result is not None:
                             on_result(result)
@@ -267,6 +268,12 @@ class DeskControl:
         except NoRespondersError:
             raise DeskUnavailable(
                 "the hub is unreachable (no hub answers); nothing was sent"
+            ) from None
+        except MaxPayloadError:
+            raise DeskUnavailable(
+                f"the {verb.value} request is larger than the NATS server takes in one message "
+                f"(max_payload {self.state.nc.max_payload:,} bytes); nothing was sent — raise "
+                "max_payload in the server's config, or act on a smaller scope"
             ) from None
         except TimeoutError:
             raise DeskUnavailable(

@@ -105,7 +105,7 @@ class Hub:
         """Commands, plans, and what everyone is told of them (results, activity)."""
         ttl = {} if lease_ttl_s is None else {"ttl_s": lease_ttl_s}
         self.lease = Lease(self.js, self._beat(), **ttl)
-        self.mirror = JournalMirror(self.js, session.journal, self.profile,
+        self.mirror = JournalMirror(self.nc, self.js, session.journal, self.profile,
                                     serving=lambda: self.serving,
                                     give_up=self.lease.give_up,
                                     on_row=self.commands.row_mirrored)  # fmt: skip

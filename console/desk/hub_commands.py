@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BEFORE_CALLS_S = 5.0
+RESULTS_PER_EVENT = 200
+"""Results in one ``results`` event (about 80 KB of JSON, compressed on the wire)."""
 """The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 
 
@@ -64,6 +66,10 @@ class Commands:
         self._plan_lock = asyncio.Lock()
         self._plans = 0  # plans accepted and not ended (running or waiting their turn)
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._pending: dict[str, list[ItemResult]] = {}
+        """Results of this loop turn, per batch, not yet published (one event a turn)."""
+        self._streamed: dict[str, dict[tuple[str, str], ItemResult]] = {}
+        """What each running batch's events carried (its report holds only the rest)."""
 
     async def on_command(self, msg: NatsMsg) -> None:
         """Decide at once (in arrival order: a second kill sees the first), answer, and
@@ -211,21 +217,43 @@ class Commands:
         await self._reply(msg, reply)
 
     # ----- what everyone is told ------------------------------------------------------
-    def batch_event(self, batch: str, **fields: Any) -> None:
+    def batch_event(self, batch: str, **fields: Any) -> messages.BatchEvent:
         seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1
         event = messages.BatchEvent(batch_id=batch, seq=seq, **fields)
         self.publish(subjects.batch_subject(self.profile, batch), event.encode())
+        return event
 
     def _result(self, op: Operator, batch: str, result: ItemResult) -> None:
         self.hub.gate.observe(op, batch, result, kill=batch == self.kill)
-        self.batch_event(batch, kind="result", result=messages.ResultMsg.of(result))
+        pending = self._pending.setdefault(batch, [])
+        if not pending:  # the turn's first: its results go out together when it ends
+            asyncio.get_running_loop().call_soon(self._flush, batch)
+        pending.append(result)
         if result.verified is None:  # its outcome; the verification follows in the batch
             item = result.item
             self.activity(op, f"{item.action.kind.value} {item.venue} {item.target_name} — "
                               f"{result.outcome.kind.value}", batch)  # fmt: skip
 
+    def _flush(self, batch: str) -> None:
+        """One ``results`` event per :data:`RESULTS_PER_EVENT` results of the turn: a
+        2,000-target kill is a few dozen messages, not 4,000 (each one a store in the
+        events stream and a delivery to every console following the batch)."""
+        pending = self._pending.pop(batch, None)
+        if not pending:
+            return  # (the report flushed this turn's results already)
+        streamed = self._streamed.setdefault(batch, {})
+        for at in range(0, len(pending), RESULTS_PER_EVENT):
+            chunk = pending[at : at + RESULTS_PER_EVENT]
+            self.batch_event(
+                batch, kind="results", results=[messages.ResultMsg.of(r) for r in chunk]
+            )
+            streamed.update(((r.item.venue, r.item.target_id), r) for r in chunk)
+
     def report(self, op: Operator, report: Report) -> None:
-        self.batch_event(report.batch_id, kind="report", report=messages.ReportMsg.of(report))
+        batch = report.batch_id
+        self._flush(batch)  # what this turn got first, so the report can leave it out
+        msg = messages.ReportMsg.of(report, self._streamed.pop(batch, None))
+        self.batch_event(batch, kind="report", report=msg)
         self.activity(op, f"{report.plan.title} — {report.summary()}", report.batch_id)
 
     def row_mirrored(self, entry: Entry) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from nats.aio.client import Client as NATS
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
@@ -23,8 +24,8 @@ from console.desk import messages, subjects
 from console.desk.takeover import local_row
 
 _WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
-PIPELINE = 256
-"""Journal rows in flight to the stream at once (a 2,000-call kill's intents: 8 rounds)."""
+PIPELINE = 1024
+"""Journal rows sent to the stream in one chunk, acknowledged once (by its last row)."""
 
 
 async def ensure_streams(js: JetStreamContext, profile: str) -> None:
@@ -54,6 +55,7 @@ class JournalMirror:
 
     def __init__(
         self,
+        nc: NATS,
         js: JetStreamContext,
         journal: Journal,
         profile: str,
@@ -62,7 +64,7 @@ class JournalMirror:
         give_up: Callable[[str], None],
         on_row: Callable[[Entry], None],
     ) -> None:
-        self.js, self.journal, self.profile = js, journal, profile
+        self.nc, self.js, self.journal, self.profile = nc, js, journal, profile
         self._serving, self._give_up, self._on_row = serving, give_up, on_row
         self.mirrored = 0
         """The last journal seq in the stream (as this hub knows it)."""
@@ -104,9 +106,9 @@ class JournalMirror:
 
     async def mirror(self) -> None:
         """Publish the journal rows not yet in the stream, in order, each acknowledged;
-        ``on_row`` hears each one stored. Up to :data:`PIPELINE` rows are in flight at
-        once, each expecting the stream's sequence its predecessor gets: the server
-        stores them in order or refuses the rest (never a gap, never out of order)."""
+        ``on_row`` hears each one stored. Up to :data:`PIPELINE` rows go in one chunk,
+        each expecting the stream's sequence its predecessor gets: the server stores them
+        in order or refuses the rest (never a gap, never out of order)."""
         async with self._lock:  # the loop and a plan's end: never both at once
             rows = self.journal.entries(after_seq=self.mirrored)  # by seq, never by clock
             for at in range(0, len(rows), PIPELINE):
@@ -116,22 +118,49 @@ class JournalMirror:
                     return
 
     async def _publish(self, entries: list[Entry]) -> bool:
-        """One pipelined chunk; False when it stopped short (the next turn goes on)."""
-        base = self._stream_seq
-        acks = await asyncio.gather(*(
-            self.js.publish(subjects.journal_subject(self.profile), msg.encode(), headers={
-                "Nats-Msg-Id": msg.msg_id(),  # stored only right after the row before it
-                "Nats-Expected-Last-Sequence": str(base + i)})
-            for i, msg in enumerate(messages.JournalRowMsg.of(e) for e in entries)
-        ), return_exceptions=True)  # fmt: skip
-        for entry, ack in zip(entries, acks, strict=True):
-            if isinstance(ack, BaseException):
-                if not isinstance(ack, APIError) or ack.err_code != _WRONG_LAST_SEQUENCE:
-                    raise ack
-                if not await self._ours_at_the_end():
-                    self._give_up("another hub wrote the desk's journal stream")
-                return False  # (ours: a row stored whose answer was lost; on next turn)
-            self._stream_seq = max(self._stream_seq, ack.seq)
+        """One chunk; False when it stopped short (the next turn goes on).
+
+        Every row but the last goes without waiting for its answer, the last asks for
+        one: each row expects the stream's sequence its predecessor gets, so the server
+        stores the chunk in order up to the first refusal and none after it (NATS keeps a
+        connection's messages in order). The last row stored means they all were: one
+        round trip for a kill's 2,000 intents instead of 2,000 (which put ~50 ms between
+        a 600-target kill's confirm and its first call). When the last is refused, what
+        the stream holds decides (:meth:`_stored_up_to`)."""
+        subject, base = subjects.journal_subject(self.profile), self._stream_seq
+        rows = [messages.JournalRowMsg.of(e) for e in entries]
+
+        def headers(i: int) -> dict[str, str]:
+            return {"Nats-Msg-Id": rows[i].msg_id(),  # a row mirrored twice is stored once
+                    "Nats-Expected-Last-Sequence": str(base + i)}  # fmt: skip
+
+        try:
+            for i, row in enumerate(rows[:-1]):
+                await self.nc.publish(subject, row.encode(), headers=headers(i))
+            last = len(rows) - 1
+            ack = await self.js.publish(subject, rows[last].encode(), headers=headers(last))
+        except APIError as exc:
+            if exc.err_code != _WRONG_LAST_SEQUENCE:
+                raise
+            return await self._stored_up_to(entries)
+        if ack.duplicate:  # (stored before, its answer lost): where the stream really ends
+            return await self._stored_up_to(entries)
+        self._stream_seq = ack.seq
+        for entry in entries:
             self.mirrored = entry.seq
             self._on_row(entry)
         return True
+
+    async def _stored_up_to(self, entries: list[Entry]) -> bool:
+        """A chunk's last row was refused (or was there already): resume after the
+        stream's last row when it is this journal's own (a row stored whose answer was
+        lost, or part of the chunk), telling ``on_row`` of the chunk's rows it holds;
+        another hub's row there: give the lease up rather than fork the chain."""
+        before = self.mirrored
+        if not await self._ours_at_the_end():
+            self._give_up("another hub wrote the desk's journal stream")
+            return False
+        for entry in entries:
+            if before < entry.seq <= self.mirrored:
+                self._on_row(entry)
+        return False  # (the rest, if any, on the next turn)

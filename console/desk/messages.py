@@ -9,6 +9,7 @@ the protocol reference in :mod:`console.desk.subjects`.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
@@ -31,17 +32,47 @@ from console.core.plan import ItemResult, Plan, PlanItem, Report
 from console.core.ports import FeedStatus
 from console.desk.subjects import ProtocolError, Verb
 
+COMPRESS_OVER = 64 * 1024
+"""A message's JSON longer than this goes as ``z`` + zlib (a kill's plan and report:
+2,000 targets are 0.4 and 1.3 MB of JSON, past a NATS server's default ``max_payload``
+of 1 MB; compressed, a tenth of that). JSON always starts with ``{``, so the two never
+mix up."""
+MAX_DECODED = 64 * 1024 * 1024
+"""The most a compressed message may inflate to (a bomb is a protocol error)."""
+_ZLIB = b"z"
+
+
+def pack(json_bytes: bytes) -> bytes:
+    """JSON as it goes on the wire: itself, or compressed when long."""
+    if len(json_bytes) <= COMPRESS_OVER:
+        return json_bytes
+    return _ZLIB + zlib.compress(json_bytes, 1)
+
+
+def unpack(data: bytes) -> bytes:
+    """The JSON of a message from the wire (ProtocolError past :data:`MAX_DECODED`)."""
+    if data[:1] != _ZLIB:
+        return data
+    inflate = zlib.decompressobj()
+    try:
+        out = inflate.decompress(data[1:], MAX_DECODED)
+    except zlib.error as exc:
+        raise ProtocolError(f"a compressed message does not inflate: {exc}") from None
+    if inflate.unconsumed_tail:
+        raise ProtocolError(f"a compressed message inflates past {MAX_DECODED} bytes")
+    return out
+
 
 class Msg(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     def encode(self) -> bytes:
-        return self.model_dump_json().encode()
+        return pack(self.model_dump_json().encode())
 
     @classmethod
     def decode(cls, data: bytes) -> Any:
         try:
-            return cls.model_validate_json(data)
+            return cls.model_validate_json(unpack(data))
         except ValueError as exc:
             raise ProtocolError(f"not a {cls.__name__}: {exc}") from None
 
@@ -192,7 +223,15 @@ class ResultMsg(Msg):
                           self.verified)  # fmt: skip
 
 
+Streamed = Mapping[tuple[str, str], ResultMsg]
+"""Each target's last result as a batch's ``results`` events carried it."""
+
+
 class ReportMsg(Msg):
+    """A batch's end. ``results`` holds only what its ``results`` events did not already
+    carry as it is (for a kill of 2,000 targets, every result again would be megabytes):
+    a reader merges the two (:meth:`report`)."""
+
     plan: PlanMsg
     batch_id: str
     started_ms: int
@@ -201,24 +240,35 @@ class ReportMsg(Msg):
     summary: str = ""
 
     @classmethod
-    def of(cls, r: Report) -> ReportMsg:
+    def of(cls, r: Report, sent: Mapping[tuple[str, str], ItemResult] | None = None) -> ReportMsg:
+        """``r``, leaving out each result the batch's events carried as it is (``sent``)."""
+        sent = sent or {}
+        results = [ResultMsg.of(x) for key, x in r.results.items() if sent.get(key) != x]
         return cls(plan=PlanMsg.of(r.plan), batch_id=r.batch_id, started_ms=r.started_ms,
-                   results=[ResultMsg.of(x) for x in r.results.values()],
-                   finished_ms=r.finished_ms, summary=r.summary())  # fmt: skip
+                   results=results, finished_ms=r.finished_ms, summary=r.summary())  # fmt: skip
 
-    def report(self) -> Report:
-        results = {(m.item.venue, m.item.target_id): m.result() for m in self.results}
+    def report(self, streamed: Streamed | None = None) -> Report:
+        """The report, its results completed from the batch's events (``streamed``)."""
+        results = {key: m.result() for key, m in (streamed or {}).items()}
+        results.update({(m.item.venue, m.item.target_id): m.result() for m in self.results})
         return Report(self.plan.plan(), self.batch_id, self.started_ms, results,
                       self.finished_ms)  # fmt: skip
 
 
 class BatchEvent(Msg):
+    """One event of a batch: results as they came in a loop turn, or the report."""
+
     batch_id: str
     seq: int
     """Consecutive from 1 within a batch (a joined kill's retries continue it)."""
-    kind: Literal["result", "report"]
-    result: ResultMsg | None = None
+    kind: Literal["results", "report"]
+    results: list[ResultMsg] = []
     report: ReportMsg | None = None
+
+    def streamed(self, into: dict[tuple[str, str], ResultMsg]) -> None:
+        """Its results into ``into`` (the last result of a target wins)."""
+        for m in self.results:
+            into[(m.item.venue, m.item.target_id)] = m
 
 
 class RunningMsg(Msg):

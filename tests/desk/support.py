@@ -105,15 +105,19 @@ async def request(
 
 
 async def batch_report(nc: NATS, batch_id: str, timeout_s: float = 30.0) -> messages.ReportMsg:
-    """The batch's report, replayed from the events stream from the batch's start."""
+    """The batch's report, replayed from the events stream from the batch's start, with
+    every result (the report itself carries only what its events did not)."""
     js = nc.jetstream()
     sub = await js.subscribe(subjects.batch_subject(PROFILE, batch_id), ordered_consumer=True)
+    streamed: dict[tuple[str, str], messages.ResultMsg] = {}
     try:
         async with asyncio.timeout(timeout_s):
             async for msg in sub.messages:
                 event: messages.BatchEvent = messages.BatchEvent.decode(msg.data)
                 if event.kind == "report" and event.report is not None:
-                    return event.report
+                    whole = event.report.report(streamed)  # its results with the events'
+                    return messages.ReportMsg.of(whole)
+                event.streamed(streamed)
     finally:
         await sub.unsubscribe()
     raise AssertionError("no report")
