@@ -6,8 +6,9 @@ hub alone logs in to the venues, paces, polls or streams, dispatches and journal
 others read what it publishes and send it requests. This module is the reference both
 sides are written against: this module holds the names (subjects, the bucket and its keys,
 the streams, the verbs) and :mod:`console.desk.messages` the message models named below
-(pydantic, as JSON); nothing in either opens a connection. ``P`` below is the profile
-name, ``U`` an operator's NATS user name (both :func:`token`-checked).
+(pydantic, as JSON; a message over 64 KB goes as ``z`` + zlib, so a kill of thousands of
+targets fits a server's ``max_payload``); nothing in either opens a connection. ``P``
+below is the profile name, ``U`` an operator's NATS user name (both :func:`token`-checked).
 
 **State.** JetStream key-value bucket ``desk_P`` (:func:`bucket`), written by the hub only:
 
@@ -63,8 +64,10 @@ columns, as the OS reports them locally). Every reply is a :class:`CommandReply`
   (:class:`ApproveRequest`) from another operator (:mod:`console.desk.rearm`).
 
 **Results.** ``desk.P.batch.<batch_id>`` (:func:`batch_subject`) carries
-:class:`BatchEvent` s: each :class:`ResultMsg` as its outcome arrives, again once
-verified, then one ``report`` (:class:`ReportMsg`) at the end. They are also kept in the
+:class:`BatchEvent` s: ``results`` — the :class:`ResultMsg` s of one hub loop turn (each
+result as its outcome arrives, again once verified; up to 200 an event) — then one
+``report`` (:class:`ReportMsg`) at the end, which carries only the results the events did
+not carry as they are (a reader merges the two). They are also kept in the
 JetStream stream ``DESK_P_EVENTS`` (:func:`events_stream`, one day), so a console that
 learns the batch id from the reply (or joins a kill) replays the batch from its start.
 ``desk.P.activity`` carries one :class:`ActivityMsg` per action for every console
