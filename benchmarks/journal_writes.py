@@ -45,8 +45,20 @@ def intents(n: int, batch_id: str) -> list[Intent]:
     ]
 
 
+MESSAGES = (  # the shapes of the five simulated venues' answers: each one different
+    "Engine 'engine-{i}' stopped (55-tech: stop_applied); status now MANUAL STOPPED.",
+    "x3algo: 'Algorithm stopped successfully' — algorithm 'Algo {i} — Maruti'"
+    " (69ef30925f8bd58df{i:07d}) is now stopped.",
+    "Paused Conservative AVAX/DOGE DCA {i} (strat_5e1{i:05d}); 4 open position(s) stay open.",
+    "joyride: bot {i} paused",
+    "stopped AMZN sniper tgt_62dR4sg{i:05d} (manual_stop at 2026-11-21T12:00:00Z); its plan"
+    " slot is free; 4 of 5 slots used",
+)
+
+
 def outcome(i: int) -> Outcome:
-    return Outcome(OutcomeKind.APPLIED, "paused", 200, 12.5 + i % 7, State.PAUSED)
+    message = MESSAGES[i % 5].format(i=i)
+    return Outcome(OutcomeKind.APPLIED, message, 200, 12.5 + i / 7, State.PAUSED)
 
 
 def one_round(folder: Path, n: int, batch: int, history: int) -> tuple[float, float]:
@@ -60,6 +72,9 @@ def one_round(folder: Path, n: int, batch: int, history: int) -> tuple[float, fl
             for i, intent in enumerate(past):
                 journal.record_outcome(intent, outcome(i))
             journal.checkpoint()
+        if history:  # reopened, as a CLI kill opens it: nothing of it in SQLite's cache
+            journal.close()
+            journal = Journal(journal.path, profile="bench", operator=OPERATOR)
         started = time.process_time()
         planned = intents(n, new_op_id())  # built as the dispatcher builds them: timed
         journal.intend_many(planned)

@@ -13,9 +13,10 @@ fsync per row, so journaling never slows an emergency stop. Intents are committe
 their requests leave; outcomes and verifications arriving in the same turn of the event
 loop are committed together at the end of that turn (readers flush first), so a process
 killed in between loses at most that turn's outcomes — whose intents then show as
-interrupted and get verified on the next start. UPDATE, DELETE and INSERT OR REPLACE
-are refused by triggers. No secret is ever passed in; rows hold what the operator did,
-and their free text is scrubbed again on the way in.
+interrupted and get verified on the next start. The connection's page cache is 16 MiB
+(:data:`_CACHE_KIB`), so a kill's intents commit without spilling on a long journal.
+UPDATE, DELETE and INSERT OR REPLACE are refused by triggers. No secret is ever passed
+in; rows hold what the operator did, and their free text is scrubbed again on the way in.
 
 **Tamper evidence** (:mod:`console.core.journal_chain`): every row carries a sha256
 chained to the row before, computed inside the write transaction (``BEGIN IMMEDIATE``,
@@ -78,6 +79,15 @@ __all__ = ["ChainCheck", "Journal", "JournalUnavailable"]
 log = logging.getLogger(__name__)
 
 _WAL_BACKSTOP_PAGES = 20_000  # 80 MB of 4 KiB pages: about twenty 2,000-call kills
+
+_CACHE_KIB = 16_384
+"""SQLite's page cache for this connection (its default is 2 MiB). A kill's intents go
+in one transaction, and each adds to the ``(venue, target_id)`` index next to that
+target's earlier rows: on a journal with a history, one index page per target is
+changed, 2,000 targets about 8 MB. In 2 MiB the changed pages spill to the WAL before
+the commit and are read back: measured on a 100,000-row journal just opened, 2,000
+intents took 59 ms of CPU with 2 MiB, 43 with 8 or 16 MiB (no change on a new
+journal). The cache grows only as pages are used; durability is not affected."""
 
 _BUSY_TIMEOUT_S = 5.0
 """How long a write waits for the other process writing the same journal (a CLI kill
@@ -158,6 +168,7 @@ class Journal(JournalReads):
             # would fall in the middle of one: the dispatcher checkpoints between plans
             # instead (:meth:`checkpoint`), and this threshold is only the backstop.
             db.execute(f"PRAGMA wal_autocheckpoint={_WAL_BACKSTOP_PAGES}")
+            db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             chain.ensure_schema(db)
             self._head = chain.head(db)
         except BaseException:

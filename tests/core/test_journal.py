@@ -59,6 +59,11 @@ def test_the_journal_refuses_updates_and_deletes(journal: Journal, tmp_path: Pat
 def test_wal_mode_is_on(journal: Journal, tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "journal.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # The writer's own settings: a commit survives the process being killed (NORMAL),
+    # and a kill's changed index pages fit in its cache (16 MiB, see journal._CACHE_KIB).
+    assert journal._db is not None
+    assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert journal._db.execute("PRAGMA cache_size").fetchone()[0] == -16_384
 
 
 def test_intents_without_outcomes_are_reported_interrupted(journal: Journal) -> None:
