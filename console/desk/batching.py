@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator, Sequence
 
 from console.desk import messages
+from console.desk.messages import pack
 
 LIMIT = 256 * 1024
 """Bytes per batch message: well under the default max_payload of 1 MB."""
@@ -30,7 +31,10 @@ def state_batches(
     limit: int = LIMIT,
 ) -> Iterator[bytes]:
     """Batches numbered from ``first_seq``: the targets (each an encoded TargetMsg) cut to
-    fit, ``gone`` and ``health`` in the last one. Always at least one batch."""
+    fit, ``gone`` and ``health`` in the last one (alone when they would not fit beside
+    the last targets), each as it goes on the wire (:func:`~console.desk.messages.pack`:
+    compressed past 64 KB, so a venue's 50,000 gone targets still fit a message).
+    Always at least one batch."""
     seq = first_seq
     tail = (
         f'"gone":{json.dumps([list(g) for g in gone])},'
@@ -44,8 +48,11 @@ def state_batches(
     size = 0
     for target in targets:
         if part and size + len(target) + 1 > limit:
-            yield head(seq) + b",".join(part) + b'],"gone":[],"health":[]}'
+            yield pack(head(seq) + b",".join(part) + b'],"gone":[],"health":[]}')
             seq, part, size = seq + 1, [], 0
         part.append(target)
         size += len(target) + 1
-    yield head(seq) + b",".join(part) + b"]," + tail
+    if part and size + len(tail) > limit:  # the tail (a venue's gone targets) apart
+        yield pack(head(seq) + b",".join(part) + b'],"gone":[],"health":[]}')
+        seq, part = seq + 1, []
+    yield pack(head(seq) + b",".join(part) + b"]," + tail)

@@ -31,3 +31,13 @@ def test_a_large_batch_is_cut_into_numbered_parts_under_the_limit() -> None:
 def test_an_empty_tick_is_one_batch() -> None:
     [only] = [messages.StateBatch.decode(b) for b in state_batches("h1", 1, 0.0, [], [], [])]
     assert only.seq == 1 and only.targets == [] and only.hub_id == "h1"
+
+
+def test_a_long_gone_list_goes_apart_from_the_targets_and_compressed() -> None:
+    gone = [("x3algo", f"gone/{i:06d}") for i in range(50_000)]  # a venue emptied
+    parts = list(state_batches("h1", 1, 0.0, [target(i) for i in range(10)], gone, [],
+                               limit=4096))  # fmt: skip
+    batches = [messages.StateBatch.decode(b) for b in parts]
+    assert [len(b.targets) for b in batches] == [10, 0]
+    assert len(batches[1].gone) == 50_000
+    assert parts[1][:1] == b"z" and len(parts[1]) < 1024 * 1024  # past max_payload as JSON
