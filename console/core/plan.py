@@ -60,6 +60,10 @@ class Plan:
         return counts
 
 
+RETRIED = (OutcomeKind.FAILED, OutcomeKind.UNCERTAIN)
+"""Outcomes a one-key retry re-sends (a rejection is the venue's answer: never re-sent)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ItemResult:
     item: PlanItem
@@ -69,9 +73,12 @@ class ItemResult:
 
     @property
     def needs_retry(self) -> bool:
-        return self.outcome.kind in (OutcomeKind.FAILED, OutcomeKind.UNCERTAIN) or (
-            self.verified is False
-        )
+        """Failed, uncertain or not confirmed by the re-read, unless a re-read verified
+        the target as asked: an uncertain call (no answer) whose target a later re-read
+        shows halted needs nothing more (its outcome stays *uncertain*, as answered)."""
+        if self.verified:
+            return False
+        return self.outcome.kind in RETRIED or self.verified is False
 
 
 @dataclass
@@ -93,14 +100,21 @@ class Report:
         return counts
 
     def summary(self) -> str:
-        """``halted 57/60 verified · 2 failed · 1 uncertain`` (or ``done`` for resumes)."""
+        """``halted 57/60 verified · 2 failed · 1 uncertain`` (or ``done`` for resumes).
+
+        Failed and uncertain count the targets still in doubt (:attr:`ItemResult.needs_retry`):
+        a call that was never answered but whose target a re-read verified is in the
+        verified count, not among the uncertain (the journal keeps its outcome)."""
         total = len(self.plan)
         verified = sum(1 for r in self.results.values() if r.verified)
         halting = all(item.action.kind.destructive for item in self.plan.items)
         verb = "halted" if halting else "done"
         parts = [f"{verb} {verified}/{total} verified"]
         counts = self.counts()
-        for kind in (OutcomeKind.REJECTED, OutcomeKind.FAILED, OutcomeKind.UNCERTAIN):
+        for result in self.results.values():
+            if result.outcome.kind in RETRIED and not result.needs_retry:
+                counts[result.outcome.kind.value] -= 1
+        for kind in (OutcomeKind.REJECTED, *RETRIED):
             if counts.get(kind.value):
                 parts.append(f"{counts[kind.value]} {kind.value}")
         unverified = sum(1 for r in self.results.values() if r.outcome.ok and r.verified is False)

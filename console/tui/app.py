@@ -49,6 +49,8 @@ from console.tui.keymap import (
     KILL_BINDINGS,
     READONLY_BINDINGS,
     all_bindings,
+    display_key,
+    effective_keys,
     validate_keymap,
     with_readonly_twins,
 )
@@ -171,6 +173,7 @@ class ConsoleApp(App[None]):
             remember=self.controls.remember,
             audit=self.audit.open,
             alerts=self.automation,
+            report_key=display_key(effective_keys(self.keys)["kill_report"]),
         )
         self.rows = RowController(self, state, clock=clock, panel=lambda: self.active_panel)
         self.redraw = RedrawController(

@@ -72,8 +72,11 @@ class KillController:
         remember: Callable[[Report], None],
         audit: Callable[[str | None], None],
         alerts: AutomationController | None = None,
+        report_key: str = "w",
     ) -> None:
         self.app = app
+        self.w = report_key
+        """The key that opens the kill's report (``w`` unless the profile remaps it)."""
         self.state = state
         self.control = control
         self.arm = arm
@@ -113,7 +116,7 @@ class KillController:
             done, size = run.progress()
             app.notify(
                 f"A kill is already running ({done}/{size} answered): nothing more was "
-                "sent. w shows its progress.",
+                f"sent. {self.w} shows its progress.",
                 severity="warning",
             )
             return
@@ -231,7 +234,8 @@ class KillController:
             app.notify(f"EMERGENCY STOP: {summary}", timeout=10)
         else:
             app.notify(
-                f"EMERGENCY STOP: {summary}. The report (w) says what failed; r there retries it.",
+                f"EMERGENCY STOP: {summary}. The report ({self.w}) says what failed; r there "
+                "retries it.",
                 severity="error",
                 timeout=30,
             )
@@ -303,7 +307,7 @@ class KillController:
             self.app.notify(
                 "The automatic re-verification of a venue that came back stopped with an "
                 f"internal error ({type(error).__name__}: {error}); nothing was sent. r in the report "
-                "(w) retries what is still not verified.",
+                f"({self.w}) retries what is still not verified.",
                 severity="error",
                 timeout=30,
             )
@@ -335,10 +339,17 @@ class KillController:
             if self.alerts is not None:
                 self.alerts.revived(target.venue, target.name, self.clock())
             self.app.bell()
-            then = "re-stopping it (auto re-stop is on)" if auto else "K stops it again"
+            # The report's keys, not K: K would plan a whole new emergency stop, while r in
+            # the report re-stops exactly what revived, in the kill's own batch.
+            then = (
+                f"re-stopping it (auto re-stop is on); {self.w} shows the report"
+                if auto
+                else f"{self.w} opens the report, r there stops it again (y sends; journaled "
+                "in the kill's batch)"
+            )
             self.app.notify(
                 f"REVIVED: {target.venue}/{printable(target.name)} is RUNNING again after the "
-                f"emergency stop — {then}. w shows the report.",
+                f"emergency stop — {then}.",
                 severity="error",
                 timeout=30,
             )
@@ -402,7 +413,7 @@ class KillController:
             f"{found.verified} now verified halted (journaled; nothing was re-sent)"
         )
         if left:
-            text += f"; {left} still NOT verified: r in the report (w) retries them"
+            text += f"; {left} still NOT verified: r in the report ({self.w}) retries them"
         self.note(text)
         self.app.notify(text, severity="warning" if left else "information", timeout=15)
         self.remember(run.merged())

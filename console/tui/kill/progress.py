@@ -84,6 +84,7 @@ class KillProgressScreen(ModalScreen[None]):
                 yield Label(id="progress-state")
             yield ProgressBar(total=1, show_eta=False, id="kill-bar")
             yield Static(id="kill-summary")
+            yield Static(id="kill-question")
             yield Static(id="kill-counters")
             yield Static(id="kill-notes")
             yield DataTable(id="kill-report", cursor_type="row", zebra_stripes=True)
@@ -118,16 +119,24 @@ class KillProgressScreen(ModalScreen[None]):
         notes = notes_text(
             run, self.tones, watch_left=self.watch_left(), auto_restop=self.auto_restop
         )
-        if self.pending is not None:
-            notes.append("\n" if notes.plain else "")
-            revived = sum(
-                1 for i in self.pending.items if (i.venue, i.target_id) in self.run.revived_open
-            )
-            notes.append_text(retry_question(self.pending, self.tones, revived))
         widget = self.query_one("#kill-notes", Static)
         widget.display = bool(notes.plain)
         widget.update(notes)
+        self._refresh_question()
         self._refresh_report()
+
+    def _refresh_question(self) -> None:
+        """The retry question on its own line right under the headline, never among the
+        notes: they are capped in height and grow (re-verifications, revivals), and the
+        line that says what y sends must never be pushed out of sight (at 80×24 too)."""
+        question = self.query_one("#kill-question", Static)
+        pending = self.pending
+        question.display = pending is not None
+        if pending is not None:
+            revived = sum(
+                1 for i in pending.items if (i.venue, i.target_id) in self.run.revived_open
+            )
+            question.update(retry_question(pending, self.tones, revived))
 
     def _summary(self) -> Text:
         run = self.run
