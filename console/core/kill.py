@@ -8,8 +8,9 @@ stop. The plan puts coarse switches first (whole engines, whole expirations), th
 rest by exposure (open positions, then P&L and capital), because under the vendors'
 rate limits (x3algo: 100 stops a minute) order decides what stops first.
 
-Planning uses each target's last confirmed state. A venue whose data is stale is still
-planned from what was last seen, and a venue that could not be read at all is named in
+Planning uses each target's last confirmed state. A venue whose data is stale, or whose
+feed is down (its data not old enough to be stale yet), is still planned from what was
+last seen and named as such (never as fresh), and a venue that could not be read at all is named in
 the plan as unreachable — a kill never silently skips a venue. Short of that, the plan
 names every way its picture may be partial: a venue read only in part (*incomplete*:
 what was read is halted), rows a venue sent that could not be read (each by its id),
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from console.core.model import Action, TargetKind
 from console.core.plan import Plan, PlanItem
-from console.core.ports import VenueClient
+from console.core.ports import FeedStatus, VenueClient
 from console.core.store import Store
 
 COARSE_FIRST = (TargetKind.ENGINE, TargetKind.EXPIRATION)
@@ -57,6 +58,9 @@ class KillPlan:
     # venue -> the option of its planned actions that leaves nothing behind
     # (Capabilities.clears_leaves_behind), for venues where the kill offers that choice
     clears: Mapping[str, str] = field(default_factory=dict)
+    down: Mapping[str, float] = field(default_factory=dict)
+    """venue -> data age in seconds, for venues whose feed was DOWN when the plan was
+    frozen (stale or not yet: the header says DOWN within seconds, staleness takes 30)."""
 
     def counts_by_venue(self) -> dict[str, int]:
         return self.plan.counts_by_venue()
@@ -121,6 +125,7 @@ def build_kill_plan(
     items: list[PlanItem] = []
     leaves: list[str] = []
     stale: dict[str, float] = {}
+    down: dict[str, float] = {}
     offered: dict[str, str] = {}
     for venue in venues:
         client = clients.get(venue)
@@ -129,6 +134,9 @@ def build_kill_plan(
         if store.is_stale(venue):
             age = store.age(venue)
             stale[venue] = age if age is not None else float("inf")
+        if store.venue_health(venue).status is FeedStatus.DOWN:
+            age = store.age(venue)
+            down[venue] = age if age is not None else float("inf")
         for target in store.targets(venue):
             if scope.keys is not None and target.key not in scope.keys:
                 continue
@@ -158,7 +166,7 @@ def build_kill_plan(
         if (client := clients.get(v)) is not None and client.skipped_rows
     }
     emptied = {v: store.emptied[v][0] for v in venues if v in store.emptied}
-    return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered)
+    return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered, down)
 
 
 def plan_from_store(

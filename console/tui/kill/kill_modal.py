@@ -36,6 +36,7 @@ from console.tui.kill.eta import ControlRate, control_rate
 from console.tui.kill.plan_text import (
     clear_words,
     counts_table,
+    down_venues,
     leaves_text,
     offers_clear,
     plan_total,
@@ -167,7 +168,7 @@ class KillScreen(ModalScreen[KillRequest | None]):
             counts_table(kp, venues, view.names, view.rates, self.tones)
         )
         stale = self.query_one("#kill-stale", Static)
-        stale.display = bool(stale_venues(kp))
+        stale.display = bool(stale_venues(kp) or down_venues(kp))
         stale.update(stale_note(kp))
         clear = self.clear_leaves_behind
         self.query_one("#kill-leaves", Static).update(

@@ -74,16 +74,32 @@ def counts_table(
             continue
         count = counts.get(venue, 0)
         action = kinds_line(kp, venue) or Text("nothing to halt", "dim")
-        age = kp.stale.get(venue)
-        data = Text(f" STALE {age_words(age)} ", tones.warn) if age is not None else Text("fresh")
         table.add_row(
             Text(names.get(venue, venue)),
             str(count),
             action,
             duration_at_limit(count, rates.get(venue)) if count else "",
-            data,
+            data_cell(kp, venue, tones),
         )
     return table
+
+
+def data_cell(kp: KillPlan, venue: str, tones: Tones) -> Text:
+    """``fresh``, `` STALE 42 s ``, or `` DOWN · 8 s `` for a venue whose feed is down
+    (with `` · STALE`` once its data is old): a down feed never reads fresh, whatever
+    the age of its last data (the header says DOWN within seconds, staleness takes 30)."""
+    stale = kp.stale.get(venue)
+    down = kp.down.get(venue)
+    if down is not None:
+        words = (
+            f" DOWN · STALE {age_words(stale)} "
+            if stale is not None
+            else f" DOWN · {age_words(down)} "
+        )
+        return Text(words, tones.danger)
+    if stale is not None:
+        return Text(f" STALE {age_words(stale)} ", tones.warn)
+    return Text("fresh")
 
 
 def age_words(age: float) -> str:
@@ -96,17 +112,33 @@ def stale_venues(kp: KillPlan) -> dict[str, float]:
     return {v: a for v, a in kp.stale.items() if v not in kp.unreachable}
 
 
+def down_venues(kp: KillPlan) -> dict[str, float]:
+    """Venues whose feed is down but whose data is not stale yet (stale ones are named
+    as old data, unreachable ones as such)."""
+    return {v: a for v, a in kp.down.items() if v not in kp.unreachable and v not in kp.stale}
+
+
 def stale_note(kp: KillPlan) -> Text:
-    """Why stale venues are still in the plan, and what that means."""
+    """Why stale venues (and venues whose feed is down) are still in the plan, and what
+    that means."""
     stale = stale_venues(kp)
-    if not stale:
-        return Text("")
-    names = ", ".join(f"{v} ({age_words(a)} old)" for v, a in stale.items())
-    text = Text("Planned from old data: ", "bold")
-    text.append(
-        f"{names}. Targets started since then are not in this plan; the report "
-        "re-reads every target it sends to."
-    )
+    down = down_venues(kp)
+    text = Text()
+    if stale:
+        names = ", ".join(f"{v} ({age_words(a)} old)" for v, a in stale.items())
+        text.append("Planned from old data: ", "bold")
+        text.append(
+            f"{names}. Targets started since then are not in this plan; the report "
+            "re-reads every target it sends to."
+        )
+    if down:
+        names = ", ".join(f"{v} (data {age_words(a)} old)" for v, a in down.items())
+        text.append("\n" if text.plain else "")
+        text.append("Feed DOWN: ", "bold")
+        text.append(
+            f"{names}. Planned from what it last showed; its calls may not get through "
+            "— the report says what answered and re-reads every target it sends to."
+        )
     return text
 
 
