@@ -43,7 +43,7 @@ async def test_a_stop_typed_in_the_same_burst_plans_the_rows_just_selected(
         burst(app, ("space", " "), ("j", "j"), ("space", " "), ("X", "X"))
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         screen = app.screen
-        assert isinstance(screen, ConfirmScreen)
+        assert isinstance(screen, ConfirmScreen) and screen.draft is not None
         planned = {f"{i.venue}/{i.target_id}" for i in screen.draft.plan.items}
         assert planned <= {"x3algo/a1", "x3algo/a3"}
         assert "x3algo/a2" not in planned

@@ -5,10 +5,13 @@ always on screen; a revival says the report's keys, not K (a whole new kill)."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.widgets import Static
 
 from console.core.model import Outcome, OutcomeKind, State
@@ -38,6 +41,12 @@ def venues() -> dict[str, FakeVenue]:
 @pytest.fixture
 def session(tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]) -> Session:
     return fake_kill_session(tmp_path, clock, venues)
+
+
+def on_screen(app: App[None]) -> str:
+    """The text the terminal shows now (what a screenshot would hold)."""
+    svg = app.export_screenshot()
+    return html.unescape(" ".join(re.findall(r">([^<>]*)</text>", svg))).replace("\xa0", " ")
 
 
 def summary(progress: KillProgressScreen) -> str:
@@ -80,14 +89,21 @@ async def test_a_venue_back_and_verified_is_not_uncertain_nor_retried_and_the_qu
         assert retry is not None
         assert {i.venue for i in retry.items} == {"pipai"}  # nothing of x3algo re-sent
         assert f"r retries the {len(retry)} " in summary(progress)
+        # As if x3algo had come and gone a few more times: the notes outgrow their cap.
+        last = run.rechecks[-1]
+        run.rechecks.extend(replace(last, at=last.at + n) for n in range(1, 7))
         await pilot.press("r")
         assert progress.pending is not None
         assert {i.venue for i in progress.pending.items} == {"pipai"}
+        notes = progress.query_one("#kill-notes", Static)
+        assert len(shown(notes).strip().splitlines()) > 8  # more than the notes can show
         question = progress.query_one("#kill-question", Static)
         await wait_for(pilot, lambda: question.region.height > 0, "the question drawn")
         assert "RETRY?" in shown(question)
         inside = progress.query_one("#progress-dialog").region
         assert inside.contains_region(question.region), (question.region, inside)
+        assert not question.region.overlaps(notes.region)
+        assert "RETRY?" in on_screen(app)
         assert question.region.height >= len(shown(question).strip().splitlines())
         await pilot.press("n")
         await wait_for(pilot, lambda: not question.display, "the question gone")
@@ -109,8 +125,12 @@ async def test_a_revival_during_the_watch_says_w_then_r_not_k(
         venues["finradar"].targets["n1"] = replace(n1, state=State.RUNNING, raw_status="ACTIVE")
         venues["finradar"].poke()
         await wait_for(pilot, lambda: bool(run.revivals), "the sticky watch to see it")
-        said = " ".join(str(n.message) for n in app._notifications if "REVIVED" in n.message)
-        assert "REVIVED" in said
+
+        def revived() -> str:
+            return " ".join(n.message for n in app._notifications if "REVIVED" in n.message)
+
+        await wait_for(pilot, lambda: bool(revived()), "the REVIVED notification")
+        said = revived()
         assert "K stops" not in said
         assert "w opens the report, r there stops it again" in said
         assert "y sends" in said
