@@ -134,3 +134,10 @@ async def test_a_revival_during_the_watch_says_w_then_r_not_k(
         assert "K stops" not in said
         assert "w opens the report, r there stops it again" in said
         assert "y sends" in said
+
+
+def test_the_revival_notice_names_the_report_key_as_the_profile_maps_it(
+    session: Session,
+) -> None:
+    assert make_app(session, keymap={"kill_report": "W"}).kill.w == "W"
+    assert make_app(session).kill.w == "w"
