@@ -333,7 +333,8 @@ async def kills(args: argparse.Namespace, scale: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--consoles", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--consoles", type=int, nargs="*", default=[1, 10, 50],
+                        help="attached consoles per fan-out window (none: the kill only)")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window per N")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--rate", type=int, default=10_000, help="PipAI stream, events/s")
@@ -353,7 +354,8 @@ def main() -> int:
     print(f"desk fan-out: {args.rate:,} events/s, markers {args.marker_rate:g}/s, scale "
           f"{args.scale}, rate limits {'on' if args.rate_limits else 'off'}, "
           f"{psutil.cpu_count()} cores", flush=True)  # fmt: skip
-    asyncio.run(fanout(args))
+    if args.consoles:
+        asyncio.run(fanout(args))
     for scale in args.kill_scales if args.kills else []:
         asyncio.run(kills(args, scale))
     return 0

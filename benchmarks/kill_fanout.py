@@ -38,7 +38,7 @@ Then with the documented rate limits on (windows scaled by --rate-scale) it prin
 number of 429s and the console's completion time against the minimum the limits allow.
 
 What the floor leaves out, by principle: the journal (every intent committed before the
-first call leaves, every outcome committed at the end of its loop turn: about 35 + 35 ms
+first call leaves, every outcome committed at the end of its loop turn: about 29 + 31 ms
 of CPU for 2,000 calls) and each venue's own work per call (its token, PipAI's signed
 body, reading the answer into an Outcome). On loopback, at 0 and at 10 ms, the fan-out
 is bound by the client's CPU (2,000 calls cost it more than the 17 waves of latency),
