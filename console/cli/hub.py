@@ -33,8 +33,9 @@ from nats.aio.client import Client as NATS
 from console.automation.alerts import Alerter
 from console.automation.headless import log_to_stderr
 from console.automation.runner import AutomationRunner
+from console.cli.desk_link import safe_url
 from console.config import Profile
-from console.core.scrub import printable
+from console.core.scrub import Scrubber, printable
 from console.core.session import Session
 from console.desk import connect as desk_connect
 from console.desk.hub import Hub, HubRunning
@@ -134,9 +135,10 @@ async def serve(
         _log.warning("NATS connection lost: reconnecting")
 
     errors: list[str] = []
+    words = _words_of(url, auth)  # NATS's own words may quote the URL or a credential
 
     async def error(exc: Exception) -> None:
-        errors.append(str(exc) or type(exc).__name__)
+        errors.append(words(str(exc) or type(exc).__name__))
         _log.warning("NATS: %s", errors[-1])
 
     try:  # once connected it reconnects for ever; the first connection has a deadline
@@ -148,11 +150,11 @@ async def serve(
             )  # fmt: skip
     except TimeoutError:
         last = f" (last: {errors[-1]})" if errors else ""
-        _err(f"cannot reach NATS at {_safe(url)}: no connection within "
+        _err(f"cannot reach NATS at {safe_url(url)}: no connection within "
              f"{connect_s:g} s{last}")  # fmt: skip
         return EXIT_FAILED
     except Exception as exc:
-        _err(f"cannot reach NATS at {_safe(url)}: {exc or type(exc).__name__}")
+        _err(f"cannot reach NATS at {safe_url(url)}: {words(str(exc) or type(exc).__name__)}")
         return EXIT_FAILED
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -227,7 +229,7 @@ async def _serve_once(
         except JournalDiverged as exc:
             _err(str(exc))
             return EXIT_FAILED
-        _log.info("hub of profile %s serving on %s (%d venue(s))", profile.name, _safe(url),
+        _log.info("hub of profile %s serving on %s (%d venue(s))", profile.name, safe_url(url),
                   len(session.venues))  # fmt: skip
         lost = asyncio.ensure_future(hub.lease.lost.wait())
         stopped = asyncio.ensure_future(stop.wait())
@@ -244,10 +246,15 @@ async def _serve_once(
         await session.aclose()
 
 
-def _safe(url: str) -> str:
-    """``url`` without a password in it."""
-    head, at, tail = url.rpartition("@")
-    return f"{head.split('//', 1)[0]}//***@{tail}" if at else url
+def _words_of(url: str, auth: dict[str, Any]) -> Callable[[str], str]:
+    """A text as the hub may print or log it: without the URL's or the options' password
+    or token (a NATS error can quote either)."""
+    secrets = [str(v) for k, v in auth.items() if k in ("password", "token") and v]
+    _, at, _ = url.rpartition("@")
+    if at:
+        secrets.append(url.rpartition("@")[0].split("//", 1)[-1].partition(":")[2])
+    scrubber = Scrubber(s for s in secrets if s)
+    return scrubber.scrub
 
 
 def _err(line: str) -> None:

@@ -152,3 +152,11 @@ async def test_a_second_hub_exits_12_and_a_standby_takes_over_when_the_first_sto
             if proc is not None and proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+
+
+def test_the_hubs_nats_words_never_carry_its_password() -> None:
+    from console.cli.hub import _words_of
+
+    words = _words_of("nats://hub:url-s3cret-9f@127.0.0.1:4222", {"password": "opt-s3cret-7e"})
+    said = words("auth failed for nats://hub:url-s3cret-9f@127.0.0.1:4222 (opt-s3cret-7e)")
+    assert "url-s3cret-9f" not in said and "opt-s3cret-7e" not in said
