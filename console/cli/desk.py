@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from console.desk.desk_console import DeskConsoleApp
 
 EXIT_USAGE, EXIT_FAILED = desk_link.EXIT_USAGE, desk_link.EXIT_FAILED
-PASSWORD_ENV = desk_link.PASSWORD_ENV
 add_arguments = desk_link.add_arguments
 desk_url = desk_link.desk_url
 

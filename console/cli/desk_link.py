@@ -32,10 +32,9 @@ from nats.errors import NoRespondersError
 from console.config import Profile
 from console.core.scrub import Scrubber, printable
 from console.desk import messages, subjects
-from console.desk.connect import connect_options
+from console.desk.connect import PASSWORD_ENV, connect_options
 from console.desk.local_desk import DESK_FILE, os_operator
 
-PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
 EXIT_USAGE, EXIT_FAILED = 2, 4
 CONNECT_S = 3.0
 """One attempt to reach the server (a second follows at once, then the command ends)."""

@@ -47,7 +47,6 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
 EXIT_HUB_RUNNING = 12  # another hub serves this profile on this NATS; this one did not start
 EXIT_LEASE_LOST = 13  # this hub served, then lost the profile's lease to another hub
 URL_ENV = "TRADING_CONSOLE_DESK"
-PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
 FIRST_CONNECT_S = 10.0
 
 SessionFor = Callable[[Profile], Session]
@@ -68,7 +67,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     hub.add_argument("--nats", metavar="URL",
                      help=f"NATS server or cluster (default: ${URL_ENV})")  # fmt: skip
     hub.add_argument("--creds", metavar="FILE", help="NATS credentials file (JWT and nkey seed)")
-    hub.add_argument("--user", help=f"NATS user (its password in ${PASSWORD_ENV})")
+    hub.add_argument("--user", help=f"NATS user (its password in ${desk_connect.PASSWORD_ENV})")
     hub.add_argument("--standby", action="store_true",
                      help="while another hub serves the profile, wait and take over when its "
                      "lease expires (without --standby: exit 12)")  # fmt: skip
@@ -85,9 +84,11 @@ def connect_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.creds:
         return {"user_credentials": args.creds}
     if args.user:
-        password = os.environ.get(PASSWORD_ENV)
+        password = os.environ.get(desk_connect.PASSWORD_ENV)
         if not password:
-            raise ValueError(f"--user {args.user} needs its password in ${PASSWORD_ENV}")
+            raise ValueError(
+                f"--user {args.user} needs its password in ${desk_connect.PASSWORD_ENV}"
+            )
         return {"user": args.user, "password": password}
     return {}
 

@@ -21,6 +21,8 @@ from typing import Any
 from console.desk.subjects import token
 
 INBOX_ROOT = "_INBOX"
+PASSWORD_ENV = "TRADING_CONSOLE_NATS_PASSWORD"
+"""Where an operator's (or the hub's) NATS password is given: never a command line."""
 
 
 def inbox_prefix(user: str) -> str:

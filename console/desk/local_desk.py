@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.desk.connect import PASSWORD_ENV
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
 
@@ -75,7 +76,7 @@ class LocalDesk:
                                 store_dir=self.folder / "nats").start()  # fmt: skip
         self._write_desk_file()
         self.hub_log = self.folder / "hub.log"
-        env = {**os.environ, "TRADING_CONSOLE_NATS_PASSWORD": self.server.passwords[HUB_USER]}
+        env = {**os.environ, PASSWORD_ENV: self.server.passwords[HUB_USER]}
         with self.hub_log.open("w") as log:
             self.hub = subprocess.Popen(
                 [sys.executable, "-m", "console", "--config", str(self.config), "--profile",

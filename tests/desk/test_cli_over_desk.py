@@ -20,6 +20,7 @@ from console.core.kill import KillScope
 from console.core.model import Action, ActionKind
 from console.core.plan import single_plan
 from console.core.session import SessionOptions
+from console.desk.connect import PASSWORD_ENV
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.hub import Hub
 from console.desk.local_server import LocalNats, find_binary
@@ -47,7 +48,7 @@ def as_user(
     monkeypatch: pytest.MonkeyPatch, server: LocalNats, user: str, config: Path
 ) -> list[str]:
     """The arguments (and the password's environment) of ``user`` on ``server``'s desk."""
-    monkeypatch.setenv(desk_link.PASSWORD_ENV, server.passwords[user])
+    monkeypatch.setenv(PASSWORD_ENV, server.passwords[user])
     return ["--config", str(config), "--desk", server.url, "--desk-user", user]
 
 
@@ -153,7 +154,7 @@ async def test_a_wrong_password_is_refused_in_words(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     config = write_profile(sim, tmp_path / "profile")
-    monkeypatch.setenv(desk_link.PASSWORD_ENV, "not-alices-password")
+    monkeypatch.setenv(PASSWORD_ENV, "not-alices-password")
     base = ["--config", str(config), "--desk", nats_server.url, "--desk-user", "alice"]
     code, _, err = await cli(capsys, *base, "status")
     assert code == 4
@@ -191,7 +192,7 @@ async def test_a_stop_from_console_a_shows_in_console_b_and_in_audit_from_a_thir
             sys.executable, "-m", "console", "--config", str(config), "audit", "--desk",
             nats_server.url, "--desk-user", "bob", "--json", "--operator", "alice",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={**env(), desk_link.PASSWORD_ENV: nats_server.passwords["bob"]},
+            env={**env(), PASSWORD_ENV: nats_server.passwords["bob"]},
         )  # fmt: skip
         raw, raw_err = await asyncio.wait_for(proc.communicate(), 120)
         assert proc.returncode == 0, raw_err.decode()

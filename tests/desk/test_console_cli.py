@@ -11,6 +11,7 @@ from console.cli import desk
 from console.cli.main import build_parser, main
 from console.config import load_profile, write_profile_files
 from console.core.session import SessionOptions
+from console.desk.connect import PASSWORD_ENV
 
 URL = "nats://127.0.0.1:4222"
 
@@ -33,16 +34,16 @@ def test_the_flag_or_the_profile_names_the_desk(tmp_path: Path) -> None:
 def test_a_desk_without_a_password_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(desk.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
     code = main(["--config", str(config(tmp_path)), "--desk", URL, "--desk-user", "alice"])
     assert code == 2
-    assert desk.PASSWORD_ENV in capsys.readouterr().err
+    assert PASSWORD_ENV in capsys.readouterr().err
 
 
 def test_an_unreachable_desk_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(desk.PASSWORD_ENV, "not-used")
+    monkeypatch.setenv(PASSWORD_ENV, "not-used")
     args = argparse.Namespace(desk_user="alice", desk_creds=None, readonly=False, theme=None)
     profile = load_profile(config(tmp_path))
     options = SessionOptions(profile="sim")

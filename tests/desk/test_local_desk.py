@@ -13,10 +13,9 @@ import pytest
 
 from console.cli import demo_desk
 from console.cli.demo_desk import attach_hint
-from console.cli.desk_link import PASSWORD_ENV
 from console.cli.main import demo_config_path, main
 from console.desk import messages, subjects
-from console.desk.connect import connect_options
+from console.desk.connect import PASSWORD_ENV, connect_options
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.local_desk import LocalDesk, os_operator, read_desk_file
 from console.desk.local_server import find_binary
