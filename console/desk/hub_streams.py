@@ -21,7 +21,7 @@ from nats.js.errors import APIError, NotFoundError
 from console.core.journal import Journal
 from console.core.journal_rows import Entry
 from console.desk import messages, subjects
-from console.desk.takeover import local_row
+from console.desk.takeover import last_row, local_row
 
 _WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
 PIPELINE = 1024
@@ -78,30 +78,20 @@ class JournalMirror:
     async def resume(self) -> None:
         """Where the stream ends (after a start or a reconnect): mirror on from there."""
         async with self._lock:  # never between a mirrored row and its position
-            try:
-                msg = await self.js.get_last_msg(
-                    subjects.journal_stream(self.profile), subjects.journal_subject(self.profile)
-                )
-            except NotFoundError:
-                self.mirrored, self._stream_seq = 0, 0
-                return
-            row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data or b"")
-            self.mirrored, self._stream_seq = row.seq, msg.seq or 0
+            last = await last_row(self.js, self.profile)
+            self.mirrored, self._stream_seq = (last[0].seq, last[1]) if last else (0, 0)
 
     async def _ours_at_the_end(self) -> bool:
         """The stream's last row is this journal's own row of that seq (a write whose
         acknowledgement was lost): resume after it. False: another hub's row."""
-        try:
-            msg = await self.js.get_last_msg(
-                subjects.journal_stream(self.profile), subjects.journal_subject(self.profile)
-            )
-        except NotFoundError:
+        last = await last_row(self.js, self.profile)
+        if last is None:
             return False
-        row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data or b"")
+        row, stream_seq = last
         mine = local_row(self.journal, row.seq)
         if mine is None or mine.hash != row.hash:
             return False
-        self.mirrored, self._stream_seq = row.seq, msg.seq or 0
+        self.mirrored, self._stream_seq = row.seq, stream_seq
         return True
 
     async def mirror(self) -> None:

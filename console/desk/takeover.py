@@ -53,7 +53,8 @@ class JournalDiverged(Exception):
     """The local journal and the desk's journal stream disagree on a row."""
 
 
-async def _last_row(js: JetStreamContext, profile: str) -> messages.JournalRowMsg | None:
+async def last_row(js: JetStreamContext, profile: str) -> tuple[messages.JournalRowMsg, int] | None:
+    """The journal stream's last row and its stream sequence (None: the stream is empty)."""
     try:
         msg = await js.get_last_msg(
             subjects.journal_stream(profile), subjects.journal_subject(profile)
@@ -61,7 +62,7 @@ async def _last_row(js: JetStreamContext, profile: str) -> messages.JournalRowMs
     except NotFoundError:
         return None
     row: messages.JournalRowMsg = messages.JournalRowMsg.decode(msg.data or b"")
-    return row
+    return row, msg.seq or 0
 
 
 async def _rows_from(
@@ -111,7 +112,8 @@ async def sync_journal(js: JetStreamContext, journal: Journal, profile: str) -> 
     :class:`JournalDiverged` when the two disagree on a row both have."""
     last_local = local_row(journal, None)
     local = last_local.seq if last_local else 0
-    head = await _last_row(js, profile)
+    last = await last_row(js, profile)
+    head = last[0] if last else None
     if head is None:
         return 0  # an empty stream: whatever this hub has is mirrored as it starts
     both = min(local, head.seq)
