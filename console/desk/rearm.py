@@ -135,10 +135,17 @@ class Halts:
         halts.kills = {
             e.batch_id for e in journal.entries(kind="note") if e.action == KILL_NOTE and e.batch_id
         }
-        if halts.kills:  # a kill's intents halt (sent or not), an applied re-arm clears
-            for e in journal.entries():
-                if e.kind == "intent" or (e.kind == "outcome" and e.action in ARMING):
-                    halts.apply((e.venue, e.target_id), e.action, e.outcome, e.batch_id)
+        if not halts.kills:
+            return halts
+        # A kill's intents halt (sent or not), an applied re-arm clears: the rows from
+        # the first kill's first intent on (not the whole journal: a desk's is long).
+        firsts = [journal.entries(batch_id=b, kind="intent") for b in halts.kills]
+        start = min((rows[0].seq for rows in firsts if rows), default=None)
+        if start is None:
+            return halts
+        for e in journal.entries(after_seq=start - 1):
+            if e.kind == "intent" or (e.kind == "outcome" and e.action in ARMING):
+                halts.apply((e.venue, e.target_id), e.action, e.outcome, e.batch_id)
         return halts
 
     def apply(self, key: Key, action: str, outcome: str | None, batch: str | None) -> None:
