@@ -44,13 +44,16 @@ class RearmBoard:
         return sorted(self.pending.values(), key=lambda m: m.ts_ms)
 
     async def follow(self) -> None:
-        """Watch the bucket's ``r.*`` keys until cancelled (a desk no hub ever served
-        has no bucket: nothing to follow)."""
-        try:
-            kv = await self.state.js.key_value(subjects.bucket(self.state.profile))
-        except NotFoundError:
-            log.info("no bucket yet: no re-arm requests to follow")
-            return
+        """Watch the bucket's ``r.*`` keys until cancelled. A desk no hub ever served
+        has no bucket yet: follow it from when the desk's state next changes (the first
+        hub that serves makes it), not never."""
+        while True:
+            try:
+                kv = await self.state.js.key_value(subjects.bucket(self.state.profile))
+                break
+            except NotFoundError:
+                log.info("no bucket yet: re-arm requests followed once a hub serves")
+                await self.state.next_change()
         watcher = await kv.watch("r.*")
         try:
             async for entry in watcher:
