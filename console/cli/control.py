@@ -235,7 +235,17 @@ def journal_refusal(session: Session) -> str | None:
     )
 
 
+EXIT_BY_ANSWER = 14  # done by the venue's answer only: it cannot report the state (re-read)
+
+
 def exit_code(result: ItemResult) -> int:
+    """0 when a re-read verified the target as asked, whatever the call answered
+    (:attr:`ItemResult.needs_retry`); 14 when only the venue's answer says so (it cannot
+    be re-read); else 3 rejected, 4 failed, 5 uncertain or not confirmed by the re-read."""
+    if result.verified:
+        return EXIT_OK
+    if result.by_answer:
+        return EXIT_BY_ANSWER
     kind = result.outcome.kind
     if kind is OutcomeKind.REJECTED:
         return EXIT_REJECTED
@@ -272,6 +282,7 @@ def _result_json(result: ItemResult, profile: str) -> dict[str, Any]:
         "latency_ms": round(o.latency_ms, 1) if o.latency_ms is not None else None,
         "verified_state": result.verified_state.value if result.verified_state else None,
         "verified": result.verified,
+        "by_answer": result.by_answer,
     }
 
 
@@ -282,7 +293,10 @@ def _result_line(result: ItemResult) -> str:
             f"({printable(item.target_id)}): {o.kind.value.upper()} — {printable(o.message)}"]  # fmt: skip
     if o.warning:
         bits.append(f"  warning: {printable(o.warning)}")
-    if result.verified_state is not None:
+    if result.by_answer and result.verified_state is not None:
+        bits.append(f"  not re-read: {item.venue} cannot report this state; "
+                    f"{result.verified_state.value} by the venue's answer only")  # fmt: skip
+    elif result.verified_state is not None:
         verdict = "confirmed" if result.verified else "NOT confirmed"
         bits.append(f"  re-read: {result.verified_state.value} ({verdict})")
     meta = []

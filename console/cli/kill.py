@@ -35,6 +35,8 @@ EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
 EXIT_USAGE, EXIT_NOT_CONFIRMED, EXIT_UNKNOWN = 2, 6, 7
 EXIT_KILL_RUNNING = 9  # another kill of this profile holds the lock; nothing was sent
 EXIT_JOURNAL_FAILED = 10  # everything verified halted, but the journal failed (see fallback)
+EXIT_BY_ANSWER = 14  # every target halted, some by the venue's answer only (cannot be re-read)
+EXIT_APPEARED = 15  # the plan halted, but targets appeared since the plan (not in this kill)
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -150,8 +152,10 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
             return
         o = result.outcome
         state = result.verified_state.value if result.verified_state else "?"
+        how = ("" if result.verified else " (by the venue's answer only: cannot be re-read)"
+               if result.by_answer else " (NOT verified)")  # fmt: skip
         line = (f"[{verified_count}/{total}] {result.item.venue} {result.item.target_name}: "
-                f"{o.kind.value} → {state}{'' if result.verified else ' (NOT verified)'} — {o.message}")  # fmt: skip
+                f"{o.kind.value} → {state}{how} — {o.message}")  # fmt: skip
         print(printable(line), file=sys.stderr)
 
     confirmed = time.monotonic()
@@ -173,6 +177,8 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
             _out(json.dumps(_result_json(result), sort_keys=True))
         _out(json.dumps({
             "summary": summary, "all_verified": _all_halted(report, kp),
+            "verdict": _verdict(report, kp), "by_answer_only": report.by_answer_count,
+            "appeared": {v: [t.id for t in found] for v, found in report.appeared.items()},
             "unreachable": dict(kp.unreachable), "incomplete": dict(kp.incomplete),
             "unreadable_rows": {v: list(r) for v, r in kp.skipped.items()},
             "emptied": dict(kp.emptied), "open_intents": kp.open_intents,
@@ -183,12 +189,12 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
     else:
         if joined:
             _out(printable(f"JOINED: {joined}"))
-        for badge, line in kp.problems():
+        for badge, line in [*kp.problems(), *report_problems(report)]:
             _out(printable(f"{badge}: {line}"))
         if journal_failed:
             _out(f"JOURNAL FAILED: {journal_failed}; the record of this kill is in {record}")
-        headline = "ALL HALTED" if _all_halted(report, kp) else "NEEDS ATTENTION"
-        _out(f"{headline}: {summary} in {elapsed:.1f} s (batch {report.batch_id[:8]})")
+        _out(f"{headline(report, kp)}: {summary} in {elapsed:.1f} s "
+             f"(batch {report.batch_id[:8]})")  # fmt: skip
         if head:
             _out(f"journal chain head {head}")
     return _exit_code(report, kp, journal_failed)
@@ -216,26 +222,78 @@ class _Alerts:
 
 
 def _summary(report: Report, kp: KillPlan) -> str:
-    return " · ".join([report.summary(), *kp.summary_parts()])
+    parts = [report.summary(), *kp.summary_parts()]
+    if appeared := report.appeared_count():
+        parts.append(f"{appeared} APPEARED since the plan (not in this kill)")
+    return " · ".join(parts)
 
 
 def _all_halted(report: Report, kp: KillPlan) -> bool:
+    """Every target verified halted by a re-read, the plan complete (``all_verified``)."""
     return report.all_verified and kp.complete
 
 
+def headline(report: Report, kp: KillPlan) -> str:
+    """The kill's headline, by its verdict (docs/EMERGENCY.md, "What ALL HALTED means")."""
+    verdict = _verdict(report, kp)
+    if verdict == "appeared":
+        return f"PLAN HALTED — {report.appeared_count()} NEW TARGET(S) NOT HALTED"
+    if verdict == "halted_by_answer":
+        return f"HALTED — {report.by_answer_count} by the venue's answer only"
+    return "ALL HALTED" if verdict == "all_halted" else "NEEDS ATTENTION"
+
+
+def _verdict(report: Report, kp: KillPlan) -> str:
+    """``all_halted`` (every target verified), ``halted_by_answer`` (the rest halted by
+    the answer of a venue that cannot be re-read), ``appeared`` (the plan halted, but a
+    kill's re-read found targets since the plan it did not address), else
+    ``needs_attention``."""
+    if not (report.all_halted and kp.complete):
+        return "needs_attention"
+    if report.appeared:
+        return "appeared"
+    return "halted_by_answer" if report.by_answer_count else "all_halted"
+
+
+def report_problems(report: Report) -> list[tuple[str, str]]:
+    """``(badge, line)`` for what the kill's re-read learnt beyond its plan's targets."""
+    lines: list[tuple[str, str]] = []
+    by_venue: dict[str, int] = {}
+    for result in report.results.values():
+        if result.by_answer:
+            by_venue[result.item.venue] = by_venue.get(result.item.venue, 0) + 1
+    for venue, count in by_venue.items():
+        lines.append(("BY ANSWER ONLY", f"{venue}: {count} target(s) halted by the venue's "
+                      "answer only — it cannot report their state, so nothing re-read them; "
+                      "check them on the venue's side"))  # fmt: skip
+    for venue, found in report.appeared.items():
+        shown = ", ".join(t.id for t in found[:5]) + (
+            f" and {len(found) - 5} more" if len(found) > 5 else ""
+        )
+        lines.append(("APPEARED", f"{venue}: {len(found)} target(s) not in the plan read "
+                      f"since it was frozen, not halted ({shown}); this kill sent them "
+                      "nothing — run the kill again to halt them"))  # fmt: skip
+    return lines
+
+
 def _exit_code(report: Report, kp: KillPlan, journal_failed: str | None) -> int:
-    if _all_halted(report, kp):
-        return EXIT_JOURNAL_FAILED if journal_failed else EXIT_OK
-    kinds = {r.outcome.kind for r in report.results.values()}
+    """0 ALL HALTED; 15 new targets since the plan; 10 journal failed; 14 halted by the
+    venue's answer only; else 4, 5 or 3 for the targets still in doubt (a target a
+    re-read verified is never in doubt, whatever its call answered)."""
+    verdict = _verdict(report, kp)
+    if verdict == "appeared":
+        return EXIT_APPEARED
+    if verdict != "needs_attention":
+        if journal_failed:
+            return EXIT_JOURNAL_FAILED
+        return EXIT_BY_ANSWER if verdict == "halted_by_answer" else EXIT_OK
+    doubt = [r for r in report.results.values() if not r.halted]
+    kinds = {r.outcome.kind for r in doubt}
     if kp.unreachable or kp.incomplete or kp.skipped or OutcomeKind.FAILED in kinds:
         return EXIT_FAILED
     if len(report.results) < len(report.plan):
         return EXIT_FAILED
-    if (
-        kp.emptied
-        or OutcomeKind.UNCERTAIN in kinds
-        or any(r.verified is False for r in report.results.values())
-    ):
+    if kp.emptied or OutcomeKind.UNCERTAIN in kinds or any(r.verified is False for r in doubt):
         return EXIT_UNCERTAIN
     return EXIT_REJECTED
 
@@ -299,7 +357,7 @@ def _result_json(result: ItemResult) -> dict[str, Any]:
         "outcome": o.kind.value, "message": o.message, "warning": o.warning,
         "http_status": o.http_status,
         "verified_state": result.verified_state.value if result.verified_state else None,
-        "verified": result.verified,
+        "verified": result.verified, "by_answer": result.by_answer,
     }  # fmt: skip
 
 

@@ -13,8 +13,9 @@ CLI. For a plan it:
 
 Each stage is bounded (docs/EMERGENCY.md, "The deadline model"): a venue's calls must be
 answered within ``dispatch_deadline_s`` and its re-read within ``verify_deadline_s``.
-Past the first, calls still waiting their turn are *failed* (never sent) and calls in
-flight are *uncertain* (the re-read decides); past the second, the venue's targets are
+Past the first, calls still waiting their turn — in the queue, or inside their venue's
+pacer (:mod:`console.core.turns`) — are *failed* (never sent) and calls that left are
+*uncertain* (the re-read decides); past the second, the venue's targets are
 *not verified*. A plan therefore always ends, in a report that says what is known.
 The plan and its report are in :mod:`console.core.plan`.
 """
@@ -35,6 +36,7 @@ from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, PlanItem, Report, ResultCallback, desired
 from console.core.ports import Incomplete, VenueClient
 from console.core.store import KnownState, Store
+from console.core.turns import Turn, begin_call
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,7 @@ class Dispatcher:
         if self._running is not None:
             raise DispatchBusy(f"{self._running.plan.title!r} is still running")
         report = Report(plan, batch_id or uuid.uuid4().hex, now_ms())
+        report.fresh_batch = batch_id is None
         self._running = report
         try:
             with _quiet_collector():
@@ -198,7 +201,7 @@ class Dispatcher:
                 self._settle(item, intent, outcome, report, on_result)
             return
         queue = iter(pairs)  # shared: each worker takes the next call in plan order
-        in_flight: dict[str, tuple[PlanItem, Intent]] = {}
+        in_flight: dict[str, tuple[PlanItem, Intent, Turn]] = {}
         held: list[tuple[PlanItem, Intent]] = []  # taken from the queue, waiting on a hold
         resumed = self._resumed
 
@@ -211,7 +214,7 @@ class Dispatcher:
                     while not resumed.is_set():  # (a resume then a new hold: still held)
                         await resumed.wait()
                     held.remove((item, intent))
-                in_flight[intent.op_id] = (item, intent)
+                in_flight[intent.op_id] = (item, intent, begin_call())
                 try:
                     outcome = await client.execute(item.target_id, item.action)
                 except asyncio.CancelledError:
@@ -230,15 +233,26 @@ class Dispatcher:
                 await asyncio.gather(*(worker() for _ in range(workers)))
         except TimeoutError:
             log.warning("%s: dispatch deadline of %g s passed", venue, deadline)
-            for item, intent in list(in_flight.values()):
+            why = (f"calls were held ({self.hold})" if self.hold
+                   else f"{venue} was slow or rate-limited")  # fmt: skip
+            waiting: list[tuple[PlanItem, Intent]] = []
+            for item, intent, turn in list(in_flight.values()):
+                if turn.waiting:  # its venue code still held it before sending
+                    waiting.append((item, intent))
+                    continue
                 outcome = Outcome(
                     OutcomeKind.UNCERTAIN,
                     f"sent, but no answer before the {deadline:g} s deadline; "
                     "the re-read decides, check the target",
                 )
                 self._settle(item, intent, outcome, report, on_result)
-            why = (f"calls were held ({self.hold})" if self.hold
-                   else f"{venue} was slow or rate-limited")  # fmt: skip
+            for item, intent in waiting:
+                outcome = Outcome(
+                    OutcomeKind.FAILED,
+                    f"not sent: the {deadline:g} s deadline passed while it waited for its "
+                    f"turn at {venue}'s pace ({why}); nothing reached the venue — retry it",
+                )
+                self._settle(item, intent, outcome, report, on_result)
             for item, intent in [*held, *queue]:
                 outcome = Outcome(
                     OutcomeKind.FAILED,
@@ -288,7 +302,10 @@ class Dispatcher:
         report: Report,
         on_result: ResultCallback | None,
     ) -> None:
-        fresh, problem = await self.reread(client, [item.target_id for item, _ in pairs])
+        ids = [item.target_id for item, _ in pairs]
+        kill = report.plan.scope == "kill"
+        seen: list[Target] | None = [] if kill else None
+        fresh, problem = await self.reread(client, ids, seen=seen)
         if fresh is None:
             for item, intent in pairs:
                 self.journal.record_verification(
@@ -302,22 +319,77 @@ class Dispatcher:
             return
         if self.store is not None:
             self.store.upsert(t for t in fresh.values() if t is not None)
+        blind = not client.capabilities.reports_pause_state
         for item, intent in pairs:
             previous = report.results[(item.venue, item.target_id)]
             target = fresh.get(item.target_id)
+            by_answer = False
             if target is None:
                 missing = f"not found on re-read ({problem})" if problem else "not found on re-read"
                 self.journal.record_verification(intent, State.UNKNOWN, missing)
                 verified_state: State | None = State.UNKNOWN
                 ok = False
+            elif blind and target.state is not State.STOPPED:
+                # its paused/running can only be the client's memory of its own calls
+                verified_state, by_answer, note = self._by_answer(client.name, item, previous)
+                ok = False
+                self.journal.record_verification(intent, verified_state, note)
             else:
                 verified_state = self.verified_state(target, previous.outcome)
                 ok, note = self._judge(item.action.kind, target, verified_state, previous.outcome)
                 self.journal.record_verification(intent, verified_state, note)
-            result = ItemResult(item, previous.outcome, verified_state, ok)
+            result = ItemResult(item, previous.outcome, verified_state, ok, by_answer)
             report.results[(item.venue, item.target_id)] = result
             if on_result:
                 on_result(result)
+        if seen:
+            self._appeared(client, pairs, seen, report)
+
+    @staticmethod
+    def _by_answer(venue: str, item: PlanItem, previous: ItemResult) -> tuple[State, bool, str]:
+        """A target of a venue that cannot report its pause state: nothing can re-read it,
+        so it is never *verified*. A call answered as done leaves it halted by the venue's
+        answer only (the state it answered, journaled with a note saying so)."""
+        outcome = previous.outcome
+        after = outcome.state_after if outcome.ok else None
+        if after is not None and desired(item.action.kind, after):
+            return after, True, (
+                f"not re-read: {venue} cannot report pause state; {after.value} by the "
+                "venue's answer only"
+            )  # fmt: skip
+        return State.UNKNOWN, False, (
+            f"not re-read: {venue} cannot report pause state, and the call was not "
+            "answered as done"
+        )  # fmt: skip
+
+    def _appeared(
+        self,
+        client: VenueClient,
+        pairs: list[tuple[PlanItem, Intent]],
+        seen: list[Target],
+        report: Report,
+    ) -> None:
+        """Targets a kill's re-read found that were not in its plan and that a kill would
+        halt (they appeared, or started, since the plan was frozen): kept on the report
+        and, for the kill itself (not a retry in its batch), journaled as one note."""
+        planned = {item.target_id for item, _ in pairs}
+        found = tuple(t for t in seen if t.id not in planned and client.kill_action(t) is not None)
+        if not found:
+            return
+        report.appeared[client.name] = found
+        if not report.fresh_batch:
+            return
+        shown = ", ".join(t.id for t in found[:10]) + (
+            f" and {len(found) - 10} more" if len(found) > 10 else ""
+        )
+        self.journal.note(
+            str(self.journal.operator), client.name, "*", "", "note",
+            f"{len(found)} target(s) appeared on {client.name} since the kill's plan",
+            message=f"{len(found)} target(s) read on {client.name} after the kill were not "
+            f"in its plan and would be halted by a kill: {shown}; not sent by this kill",
+            options={"appeared": [t.id for t in found[:1000]]},
+            batch_id=report.batch_id,
+        )  # fmt: skip
 
     @staticmethod
     def _judge(
@@ -350,16 +422,21 @@ class Dispatcher:
         return target.state
 
     async def reread(
-        self, client: VenueClient, ids: list[str]
+        self, client: VenueClient, ids: list[str], *, seen: list[Target] | None = None
     ) -> tuple[dict[str, Target | None] | None, str]:
         """The targets ``ids`` read afresh within the verify deadline (one list read past
-        three ids), or None and why; also what the report re-checks when a feed recovers."""
+        three ids), or None and why; also what the report re-checks when a feed recovers.
+        With ``seen`` (a kill's re-read) the list is always read, and every target it
+        holds is added to ``seen`` (to find what appeared since the plan)."""
         try:
             async with asyncio.timeout(self.verify_deadline_s):
-                if len(ids) <= 3:
+                if len(ids) <= 3 and seen is None:
                     found = await asyncio.gather(*(client.read_target(i) for i in ids))
                     return dict(zip(ids, found, strict=True)), ""
-                everything = {t.id: t for t in await client.list_targets()}
+                listed = await client.list_targets()
+                everything = {t.id: t for t in listed}
+            if seen is not None:
+                seen.extend(listed)
             return {i: everything.get(i) for i in ids}, ""
         except asyncio.CancelledError:
             raise

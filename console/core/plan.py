@@ -69,16 +69,27 @@ class ItemResult:
     item: PlanItem
     outcome: Outcome
     verified_state: State | None = None
-    verified: bool | None = None  # None: not (yet) verified
+    verified: bool | None = None  # None: not (yet) verified; True: a re-read showed it
+    by_answer: bool = False
+    """Halted by the venue's answer only: its venue cannot report the state
+    (``Capabilities.reports_pause_state`` false), so nothing re-read it. Never
+    ``verified``; ``verified_state`` is the state the venue answered."""
 
     @property
     def needs_retry(self) -> bool:
         """Failed, uncertain or not confirmed by the re-read, unless a re-read verified
         the target as asked: an uncertain call (no answer) whose target a later re-read
-        shows halted needs nothing more (its outcome stays *uncertain*, as answered)."""
-        if self.verified:
+        shows halted needs nothing more (its outcome stays *uncertain*, as answered).
+        A target halted by the venue's answer only needs no retry either: re-sending
+        would get the same answer, and still nothing could re-read it."""
+        if self.verified or self.by_answer:
             return False
         return self.outcome.kind in RETRIED or self.verified is False
+
+    @property
+    def halted(self) -> bool:
+        """Done as asked, as far as can be known: verified, or by the venue's answer only."""
+        return bool(self.verified) or self.by_answer
 
 
 @dataclass
@@ -88,6 +99,10 @@ class Report:
     started_ms: int
     results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
     finished_ms: int | None = None
+    appeared: dict[str, tuple[Target, ...]] = field(default_factory=dict)
+    """venue -> targets a kill's re-read found that were not in its plan and that a kill
+    would halt (they appeared or started since the plan was frozen); not sent."""
+    fresh_batch: bool = True  # False: the run joined an existing batch (a kill's retry)
 
     @property
     def done(self) -> int:
@@ -104,7 +119,9 @@ class Report:
 
         Failed and uncertain count the targets still in doubt (:attr:`ItemResult.needs_retry`):
         a call that was never answered but whose target a re-read verified is in the
-        verified count, not among the uncertain (the journal keeps its outcome)."""
+        verified count, not among the uncertain (the journal keeps its outcome). Targets
+        halted by their venue's answer only are counted apart, never as verified:
+        ``halted 2/6 verified · 4 by the venue's answer only (cannot be re-read)``."""
         total = len(self.plan)
         verified = sum(1 for r in self.results.values() if r.verified)
         halting = all(item.action.kind.destructive for item in self.plan.items)
@@ -117,16 +134,36 @@ class Report:
         for kind in (OutcomeKind.REJECTED, *RETRIED):
             if counts.get(kind.value):
                 parts.append(f"{counts[kind.value]} {kind.value}")
-        unverified = sum(1 for r in self.results.values() if r.outcome.ok and r.verified is False)
+        unverified = sum(
+            1
+            for r in self.results.values()
+            if r.outcome.ok and r.verified is False and not r.by_answer
+        )
         if unverified:
             parts.append(f"{unverified} not confirmed by re-read")
+        if by_answer := self.by_answer_count:
+            parts.append(f"{by_answer} by the venue's answer only (cannot be re-read)")
         return " · ".join(parts)
 
     @property
+    def by_answer_count(self) -> int:
+        return sum(1 for r in self.results.values() if r.by_answer)
+
+    @property
     def all_verified(self) -> bool:
+        """Every target verified by a re-read (by the venue's answer only is not)."""
         return len(self.results) == len(self.plan) and all(
             r.verified for r in self.results.values()
         )
+
+    @property
+    def all_halted(self) -> bool:
+        """Every target verified, or halted by its venue's answer where nothing can
+        re-read it (:attr:`ItemResult.halted`): the best a plan can end in there."""
+        return len(self.results) == len(self.plan) and all(r.halted for r in self.results.values())
+
+    def appeared_count(self) -> int:
+        return sum(len(found) for found in self.appeared.values())
 
     def retry_plan(self) -> Plan | None:
         """A plan of what failed, is uncertain, or did not verify (one-key retry)."""

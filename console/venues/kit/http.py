@@ -51,6 +51,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
+from console.core.turns import waiting_turn
 from console.venues.kit.base import VenueSettings
 from console.venues.kit.pacing import Pacer, VendorAskedWait
 
@@ -291,7 +292,8 @@ async def send(
     the dispatcher and aiohttp, so the path keeps as few as it can.
     """
     try:
-        slot = await pacer.acquire(weight) if pacer is not None else None
+        with waiting_turn():  # past the dispatch deadline, a call still here was never sent
+            slot = await pacer.acquire(weight) if pacer is not None else None
     except VendorAskedWait as refused:
         return unsent_429(refused)
     transport = getattr(client, "aiohttp_transport", None)

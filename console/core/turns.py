@@ -1,0 +1,52 @@
+"""Whether a call of a running plan is still waiting for its turn or has left for its venue.
+
+A venue's calls are bounded by the dispatch deadline (docs/EMERGENCY.md, "The deadline
+model"). Past it, a call still waiting for its turn — behind the venue's pacer or a
+per-key limit — never reached the venue: it is *failed*, "not sent". A call that left
+may have landed: it is *uncertain* and the re-read decides. Only the venue code knows
+when its request leaves, so it wraps each such wait in :func:`waiting_turn`; the
+dispatcher gives every call a :class:`Turn` (:func:`begin_call`) and reads it at the
+deadline. A call whose venue code says nothing counts as sent (uncertain), so a venue
+that does not say can never make the report claim "not sent" for a call that left.
+Core and the venue kit both import this module; it imports neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+
+class Turn:
+    """One call's place: ``waiting`` while its venue code holds it before sending."""
+
+    __slots__ = ("waiting",)
+
+    def __init__(self) -> None:
+        self.waiting = False
+
+
+_current: ContextVar[Turn | None] = ContextVar("console_call_turn", default=None)
+
+
+def begin_call() -> Turn:
+    """A new :class:`Turn` for the call about to run in this task (the dispatcher's)."""
+    turn = Turn()
+    _current.set(turn)
+    return turn
+
+
+@contextlib.contextmanager
+def waiting_turn() -> Iterator[None]:
+    """Around a wait before a request leaves (a pacer, a semaphore): while inside — and
+    after the wait ended by an exception, such as the deadline's cancellation, which
+    unwinds it before the dispatcher looks — the call counts as never sent. Outside a
+    dispatched call (a feed's list read) it does nothing."""
+    turn = _current.get()
+    if turn is None:
+        yield
+        return
+    turn.waiting = True
+    yield  # an exception (the deadline's cancellation) leaves it waiting: never sent
+    turn.waiting = False
