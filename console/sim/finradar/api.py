@@ -28,6 +28,8 @@ middleware's):
   client that sends them percent-encoded, while the knob is on).
 * ``escape_names``: every listed ticker carries terminal escape sequences (a ``ticker``
   filter still finds it by the plain ticker).
+* ``empty_total``, ``twin_row``, ``page_cap``, ``vanish_mid_read``: a list that
+  contradicts itself or moves while it is read (:mod:`console.sim.finradar.hostile`).
 
 No stream: the Socket.IO channels are out of the console's scope (Project decision 5).
 """
@@ -43,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from console.sim.finradar.hostile import ListQuirks, page_of
 from console.sim.finradar.world import (
     ACTIVE,
     MAX_DURATION_MIN,
@@ -92,6 +95,7 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
         super().__init__(ctx)
         self._limits: dict[str, SimRateLimit] = {}
         self._dots: dict[str, Sniper] = {}
+        self._quirks = ListQuirks(self.world)
 
     # ----- VendorSim -----------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -223,6 +227,8 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
         listed = account.newest_first()
         if knobs.dot_ids and account is self.world.primary:
             listed = self.dot_targets() + listed
+        if account is self.world.primary:
+            listed = self._quirks.listed(knobs, listed, account, self.ctx.clock.now())
         matches = [
             s
             for s in listed
@@ -230,8 +236,8 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
             and (ticker is None or s.ticker == ticker)
         ]
         bad = self._bad_row_target(account) if knobs.bad_row else None
-        rows = [self._row(s, bad) for s in matches[offset : offset + limit]]
-        total = len(matches)
+        page, total = page_of(knobs, matches, offset, limit)
+        rows = [self._row(s, bad) for s in page]
         if knobs.endless_pages:
             # Past the real targets, fresh rows forever: every page full, always more.
             start = max(offset, total)

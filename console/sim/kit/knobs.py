@@ -39,6 +39,10 @@ class Knobs:
     bad_row: bool = False  # one list row carries an impossible value (Joyride: expiry 10^12)
     dot_ids: bool = False  # two extra targets with ids "." and ".."
     escape_names: bool = False  # target names carry terminal escape sequences
+    empty_total: bool = False  # FinRadar: list answers hold no rows; meta.total still counts
+    twin_row: bool = False  # FinRadar: the newest ACTIVE target listed twice (twin stays ACTIVE)
+    page_cap: int = 0  # FinRadar: > 0, a list page holds at most N rows whatever limit asks
+    vanish_mid_read: bool = False  # FinRadar: past offset 0 the newest target is left out
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply changes from JSON, refusing unknown names and coercing to each field's type."""

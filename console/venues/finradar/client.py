@@ -11,9 +11,13 @@ Vendor quirks handled here, and nowhere else:
   (:func:`~console.venues.finradar.outcomes.unknown_target_from_404`).
 * There is no single-target GET: ``read_target`` pages through the list (filtered by
   ticker when we know it) and picks the id.
-* Offset pagination over a newest-first list: a target created between two pages shifts
-  the offsets, so rows are de-duplicated by ``target_id``. A full page that adds no new
-  row (a venue ignoring ``offset``), more than ``settings.max_pages`` pages or more than
+* Offset pagination over a newest-first list (:func:`~console.venues.finradar.mapping.read_whole`):
+  the read follows ``meta.total``, not "a short page is the last"; a total that changes
+  between pages (or an id coming back on a later page) re-reads from the start, a few
+  times at most, then :class:`Incomplete`; rows listed ≠ ``meta.total`` is never the
+  complete list; an id on two rows of one answer is kept once (its least-stopped row)
+  and named in ``skipped_rows``. A page that adds no new row (a venue ignoring
+  ``offset``), more than ``settings.max_pages`` pages or more than
   ``settings.max_targets`` targets end the read as :class:`Incomplete` with what was
   read; an answer without a ``targets`` list (``{}``, ``null``, malformed JSON) is
   :class:`Unreadable`, never "no targets"; one row that does not parse is skipped and
@@ -43,7 +47,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import partial
 
 from console.core.model import (
@@ -56,7 +59,15 @@ from console.core.model import (
     Target,
 )
 from console.core.ports import Capabilities, ControlRate
-from console.venues.finradar.mapping import STOP_SPEC, Seen, label, to_target
+from console.venues.finradar.mapping import (
+    STOP_SPEC,
+    Bounds,
+    Listing,
+    Seen,
+    label,
+    read_whole,
+    to_target,
+)
 from console.venues.finradar.outcomes import (
     asked_too_long,
     read_error,
@@ -68,8 +79,7 @@ from console.venues.finradar.outcomes import (
 )
 from console.venues.finradar.wire import (
     READING,
-    ListMeta,
-    SniperTarget,
+    Page,
     StopReply,
     parse,
     parse_page,
@@ -98,15 +108,6 @@ RATE_BUCKET = "requests"
 DOCUMENTED_RATE = RateLimit(120, 60.0)  # [GAP] project decision: 120 requests/min per key
 PAID_SLOTS = 5
 MAX_PAGE = 200
-
-
-@dataclass(slots=True)
-class _Listing:
-    """Every page of one list read, so far."""
-
-    rows: dict[str, SniperTarget] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    meta: ListMeta = field(default_factory=ListMeta)
 
 
 # What core and the screen may know of FinRadar: requests paced per key.
@@ -146,7 +147,7 @@ class FinRadarClient(VenueClient):
     # ----- reading ----------------------------------------------------------------------
     async def list_targets(self) -> list[Target]:
         self.skipped_rows = []
-        listing = _Listing()
+        listing = Listing()
         try:
             await self._list({}, listing)
         except FeedError as exc:
@@ -163,7 +164,7 @@ class FinRadarClient(VenueClient):
         """
         seen = self._seen.get(target_id)
         filters: dict[str, QueryValue] = {"ticker": seen.ticker} if seen and seen.ticker else {}
-        listing = _Listing()
+        listing = Listing()
         try:
             await self._list(filters, listing)
         except Incomplete as exc:
@@ -183,56 +184,20 @@ class FinRadarClient(VenueClient):
                 return target
         return None
 
-    async def _list(self, filters: Mapping[str, QueryValue], listing: _Listing) -> None:
-        """Every page of the (filtered) list into ``listing``, within the venue's bounds.
+    async def _list(self, filters: Mapping[str, QueryValue], listing: Listing) -> None:
+        """Every page of the (filtered) list into ``listing``, within the venue's bounds
+        (:func:`~console.venues.finradar.mapping.read_whole`: FeedError with the venue's
+        words, Unreadable, or Incomplete with the targets read so far)."""
+        bounds = Bounds(
+            self._page_size, max(1, self.settings.max_pages), max(1, self.settings.max_targets)
+        )
+        await read_whole(self._page, filters, listing, bounds, self._targets)
 
-        Raises FeedError with the venue's words, Unreadable for an answer without the
-        documented shape, Incomplete (with the targets read so far) past
-        ``settings.max_pages`` pages or ``settings.max_targets`` targets, or when a full
-        page adds no new row (a venue ignoring ``offset`` would loop us forever).
-        """
-        max_pages = max(1, self.settings.max_pages)
-        max_targets = max(1, self.settings.max_targets)
-        offset = 0
-        pages = 0
-        while True:
-            if pages >= max_pages:
-                raise Incomplete(
-                    f"{READING}: the list did not end within {max_pages} pages "
-                    f"({len(listing.rows)} targets read; max_pages)",
-                    self._targets(listing),
-                )
-            params = {**filters, "limit": self._page_size, "offset": offset}
-            page = parse_page(await self._read(params), offset)
-            pages += 1
-            listing.meta = page.meta
-            known = len(listing.rows) + len(listing.skipped)
-            for row in page.rows:
-                listing.rows.setdefault(row.target_id, row)
-                listing.skipped.pop(row.target_id, None)
-            for key, why in page.skipped.items():
-                if key not in listing.rows:
-                    listing.skipped.setdefault(key, why)
-            read = len(listing.rows) + len(listing.skipped)
-            if read > max_targets:
-                raise Incomplete(
-                    f"{READING}: more than {max_targets} targets (max_targets); "
-                    f"stopped after {pages} pages",
-                    self._targets(listing)[:max_targets],
-                )
-            offset += page.size
-            total = page.meta.total
-            if page.size < self._page_size or (total is not None and offset == total):
-                return
-            if read == known:
-                raise Incomplete(
-                    f"{READING}: the page at offset {offset - page.size} repeats rows "
-                    "already read (the venue ignores offset); the rest of the list is "
-                    "unknown",
-                    self._targets(listing),
-                )
+    async def _page(self, params: Mapping[str, QueryValue]) -> Page:
+        offset = params.get("offset", 0)
+        return parse_page(await self._read(params), offset if isinstance(offset, int) else 0)
 
-    def _targets(self, listing: _Listing) -> list[Target]:
+    def _targets(self, listing: Listing) -> list[Target]:
         confirmed = time.time()
         meta = listing.meta
         self._slots_total = meta.slots_total or self._slots_total
@@ -243,8 +208,8 @@ class FinRadarClient(VenueClient):
             for row in listing.rows.values()
         ]
 
-    def _skipped(self, listing: _Listing) -> list[str]:
-        return [self.scrubber.scrub(f"{key}: {why}") for key, why in listing.skipped.items()]
+    def _skipped(self, listing: Listing) -> list[str]:
+        return [self.scrubber.scrub(note) for note in listing.notes()]
 
     async def _read(self, params: Mapping[str, QueryValue]) -> Reply:
         reply: Reply | None = None

@@ -5,14 +5,38 @@ client remembers of each (for ``read_target``'s filter and telling *already* fro
 Target attrs (docs/ATTRIBUTES.md): ``ticker``, ``window_start``, ``window_end``,
 ``form_types`` (empty tuple = any filing), ``resolution``, ``filing_uuid``,
 ``slots_available``, ``slots_total``, ``created_at``, ``stopped_at``.
+
+The whole list as rows (:func:`read_whole`). Offset paging over a newest-first list lies
+easily: a venue may serve fewer rows than asked while more remain, a row may vanish
+between two page reads (every later offset then skips one target), an answer may say
+``meta.total`` is 4 and list none, or list one id twice. The rules (docs/venues/
+finradar.md, "Bounds"):
+
+* With ``meta.total`` the read ends when the offset reaches it (or at an empty page),
+  never at a merely short page; without it a short page is the only end there is.
+* ``meta.total`` changing between two pages, or an id coming back on a later page while
+  the total stayed put, means the list moved under the read: the read goes on to its end
+  (every row it can reach is kept), then starts again from offset 0, at most
+  :data:`READS` reads in all, then :class:`Incomplete` with every row read.
+* At the end, the rows listed must number ``meta.total``: none listed while it counts
+  some is :class:`Unreadable`; any other difference is :class:`Incomplete` with what was
+  read (a kill halts those).
+* An id on two rows of one answer is never merged silently: it stays one target (one
+  stop addresses the id), read as its least-stopped row, and is named in the notes, so a
+  kill never calls the venue cleanly halted.
+* A page that adds no new row at all (a venue ignoring ``offset``), more than
+  ``max_pages`` pages or more than ``max_targets`` targets: :class:`Incomplete`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
-from console.core.model import ActionKind, ActionSpec, AttrValue, Target, TargetKind
-from console.venues.finradar.wire import ListMeta, SniperTarget, state_of
+from console.core.model import ActionKind, ActionSpec, AttrValue, State, Target, TargetKind
+from console.venues.finradar.wire import READING, ListMeta, Page, SniperTarget, state_of
+from console.venues.kit.feeds import Incomplete, Unreadable
+from console.venues.kit.http import QueryValue
 
 STOP_SPEC = ActionSpec(
     kind=ActionKind.STOP,
@@ -63,3 +87,187 @@ def to_target(
 def label(target_id: str, ticker: str | None) -> str:
     """How messages name a sniper: ``TSLA sniper tgt_…`` once its ticker is known."""
     return f"{ticker} sniper {target_id}" if ticker else f"sniper {target_id}"
+
+
+# ----- the whole list, through offset pages ----------------------------------------------
+READS = 3  # a list that moved while it was read is read again from the start, twice at most
+_RANK = {State.RUNNING: 0, State.UNKNOWN: 1, State.STOPPED: 2}
+
+
+@dataclass(slots=True)
+class Listing:
+    """Every row of one list read, so far."""
+
+    rows: dict[str, SniperTarget] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    meta: ListMeta = field(default_factory=ListMeta)
+    twins: dict[str, int] = field(default_factory=dict)  # id -> rows of one answer carrying it
+    earlier: dict[str, SniperTarget] = field(default_factory=dict)  # of reads that moved
+
+    def notes(self) -> list[str]:
+        """What was not read cleanly: ``<id>: <why>`` (unscrubbed)."""
+        notes = [f"{key}: {why}" for key, why in self.skipped.items()]
+        notes += [
+            f"{key}: FinRadar lists this id on {count} rows of one answer; shown once, as "
+            "its least-stopped row, and a stop addresses the id once — check in FinRadar's "
+            "dashboard that every copy stopped"
+            for key, count in self.twins.items()
+        ]
+        return notes
+
+    def keep(self, row: SniperTarget) -> None:
+        """``row`` into the rows; of two rows with one id the least stopped stands."""
+        held = self.rows.get(row.target_id)
+        if held is None or _rank(row) < _rank(held):
+            self.rows[row.target_id] = row
+
+    def restart(self) -> None:
+        """The list moved: what was read stays known (for a partial), the read begins again."""
+        self.earlier.update(self.rows)
+        self.rows, self.skipped, self.twins = {}, {}, {}
+
+    def everything(self) -> None:
+        """Rows of every read of this listing, the latest winning (for an incomplete one)."""
+        self.rows = {**self.earlier, **self.rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    page_size: int
+    max_pages: int
+    max_targets: int
+
+
+Fetch = Callable[[Mapping[str, QueryValue]], Awaitable[Page]]
+ToTargets = Callable[[Listing], list[Target]]
+
+
+async def read_whole(
+    fetch: Fetch,
+    filters: Mapping[str, QueryValue],
+    listing: Listing,
+    bounds: Bounds,
+    targets: ToTargets,
+) -> None:
+    """Every page of the (filtered) list into ``listing``, by the rules above.
+
+    ``fetch`` reads one page (raising the venue's FeedError); ``targets`` turns the
+    listing into targets for an :class:`Incomplete`'s partial.
+    """
+    pages = 0
+    moved = ""
+    for _ in range(READS):
+        if moved:
+            listing.restart()
+        moved, pages = await _read_once(fetch, filters, listing, bounds, targets, pages)
+        if not moved:
+            listing.earlier = {}
+            return
+    listing.everything()
+    raise Incomplete(
+        f"{READING}: the list changed while it was read, {READS} reads running "
+        f"({moved}); a target may have been skipped — {len(listing.rows)} targets read",
+        targets(listing),
+    )
+
+
+async def _read_once(
+    fetch: Fetch,
+    filters: Mapping[str, QueryValue],
+    listing: Listing,
+    bounds: Bounds,
+    targets: ToTargets,
+    pages: int,
+) -> tuple[str, int]:
+    """One read from offset 0, to its end even when the list moved under it (so every
+    row that can be read is): ``("", pages)`` when whole, else why the list moved."""
+    offset = 0
+    listed = 0  # rows in the answers, parsed or not
+    total: int | None = None
+    moved = ""
+    pages_of: dict[str, int] = {}  # id -> the page of this read it was first listed on
+    while True:
+        if pages >= bounds.max_pages:
+            listing.everything()
+            raise Incomplete(
+                f"{READING}: the list did not end within {bounds.max_pages} pages "
+                f"({len(listing.rows)} targets read; max_pages)",
+                targets(listing),
+            )
+        page = await fetch({**filters, "limit": bounds.page_size, "offset": offset})
+        pages += 1
+        listing.meta = page.meta
+        if offset and page.meta.total != total and not moved:
+            moved = f"its total went from {total} to {page.meta.total} between two pages"
+        total = page.meta.total
+        known = len(listing.rows) + len(listing.skipped)
+        came_back = _take(page, listing, pages_of, pages)
+        read = len(listing.rows) + len(listing.skipped)
+        if read > bounds.max_targets:
+            listing.everything()
+            raise Incomplete(
+                f"{READING}: more than {bounds.max_targets} targets (max_targets); "
+                f"stopped after {pages} pages",
+                targets(listing)[: bounds.max_targets],
+            )
+        if page.size and read == known:
+            listing.everything()
+            raise Incomplete(
+                f"{READING}: the page at offset {offset} repeats rows already read (the "
+                "venue ignores offset); the rest of the list is unknown",
+                targets(listing),
+            )
+        if came_back and total is not None and not moved:
+            moved = f"{came_back} came back on a later page"
+        offset += page.size
+        listed += page.size
+        if total is None:
+            if page.size < bounds.page_size:
+                return moved, pages
+            continue
+        if page.size == 0 or offset >= total:
+            if not moved:
+                _check_count(listing, listed, total, targets)
+            return moved, pages
+
+
+def _take(page: Page, listing: Listing, pages_of: dict[str, int], number: int) -> str:
+    """The page's rows into ``listing``; the first id an earlier page of this read listed
+    too ("" when none), and each id listed twice within this page counted as a twin."""
+    came_back = ""
+    here: dict[str, int] = {}
+    for row in page.rows:
+        key = row.target_id
+        here[key] = here.get(key, 0) + 1
+        first_page = pages_of.setdefault(key, number)
+        if first_page != number and not came_back:
+            came_back = key
+        listing.keep(row)
+        listing.skipped.pop(key, None)
+    for key, count in here.items():
+        if count > 1:
+            listing.twins[key] = listing.twins.get(key, 0) + count
+    for key, why in page.skipped.items():
+        if key not in listing.rows:
+            listing.skipped.setdefault(key, why)
+    return came_back
+
+
+def _check_count(listing: Listing, listed: int, total: int, targets: ToTargets) -> None:
+    """A whole read lists ``meta.total`` rows; anything else is never the complete list."""
+    if listed == total:
+        return
+    if listed == 0:
+        raise Unreadable(
+            f"{READING}: the answer says FinRadar holds {total} targets but lists none "
+            "(never read as no targets)"
+        )
+    raise Incomplete(
+        f"{READING}: the answers say FinRadar holds {total} targets but list {listed} "
+        "rows; the list is not known whole",
+        targets(listing),
+    )
+
+
+def _rank(row: SniperTarget) -> int:
+    return _RANK.get(state_of(row.status), 1)
