@@ -122,6 +122,25 @@ CASES: tuple[HostileCase, ...] = (
         words=("finradar",),
     ),
     HostileCase(
+        "empty-total-finradar", "3", "FinRadar lists no rows while its meta.total counts 12",
+        knobs={"finradar": {"empty_total": True}}, broken=("finradar",), words=("UNREADABLE",),
+    ),
+    HostileCase(
+        "twin-row-finradar", "4", "FinRadar lists an ACTIVE target's id on two rows",
+        knobs={"finradar": {"twin_row": True}}, broken=("finradar",),
+        words=("UNREADABLE ROWS", "on 2 rows"),
+    ),
+    HostileCase(
+        "short-pages-finradar", "2", "FinRadar serves 5 rows a page whatever limit asks",
+        knobs={"finradar": {"page_cap": 5}}, exit_code=0,
+    ),
+    HostileCase(
+        "vanish-mid-read-finradar", "2", "FinRadar's newest target vanishes after page 1",
+        knobs={"finradar": {"vanish_mid_read": True}},
+        venue={"finradar": {"options": {"page_size": 5}}}, broken=("finradar",),
+        words=("INCOMPLETE", "changed while it was read"),
+    ),
+    HostileCase(
         "escape-names", "11", "names carry terminal escape sequences",
         knobs={api: {"escape_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
         exit_code=0,
