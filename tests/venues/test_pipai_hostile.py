@@ -77,8 +77,13 @@ async def test_endless_pages_stop_at_max_pages_as_incomplete_with_what_was_read(
         with pytest.raises(Incomplete, match=r"still more pages after 25 \(max_pages\)") as err:
             await client.list_targets()
     assert sim_counters(sim, "pipai")["list"] == 25
-    # Every strategy came round again and again: each is kept once, for a kill to halt.
-    assert sorted(t.id for t in err.value.partial) == sorted(world(sim))
+    # Every strategy is kept, for a kill to halt; past them came made-up paused ones
+    # (fresh ids on every page: a page of ids already read would stop the read sooner).
+    partial = {t.id: t for t in err.value.partial}
+    assert set(world(sim)) <= set(partial)
+    assert len(partial) == 25 * 7
+    made_up = [t for sid, t in partial.items() if sid not in world(sim)]
+    assert {t.state for t in made_up} == {State.PAUSED}
     assert err.value.kind == "incomplete"
 
 

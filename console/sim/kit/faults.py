@@ -1,13 +1,20 @@
 """Fault knobs applied in front of a simulated vendor, as a plain ASGI middleware.
 
 Latency, outages (503), 429 bursts, random 500s and cut-short JSON bodies are the same
-for every vendor except for the error envelope, which each vendor module supplies.
+for every vendor except for the error envelope, which each vendor module supplies. So are
+the hostile answers any venue could give (issue 11): 429s with any ``Retry-After``, list
+bodies that are not lists, huge or deeply nested, compression bombs (``list_bomb_mb``,
+``control_bomb_mb``: gzip or deflate that inflates a thousandfold), a list key named
+twice (``duplicate_keys``) and control calls refused 400 (``control_400``).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
+import zlib
 from typing import Any
 
 from starlette.responses import Response
@@ -49,6 +56,13 @@ class FaultMiddleware:
         control = scope["method"] != "GET" and scope["path"] not in self.vendor.auth_paths
         if knobs.down:
             fault = self.vendor.error_response(503, "Service unavailable (simulated outage)")
+        elif control and knobs.control_bomb_mb > 0:
+            ctx.count("bomb")  # answered before the app: nothing was done
+            fault = _bomb(knobs.control_bomb_mb, knobs.bomb_encoding)
+        elif control and knobs.control_400:
+            knobs.control_400 -= 1 if knobs.control_400 > 0 else 0
+            ctx.count("400")
+            fault = self.vendor.error_response(400, "Bad Request (simulated)")
         elif control and knobs.control_429:
             knobs.control_429 -= 1 if knobs.control_429 > 0 else 0
             ctx.count("429")
@@ -64,6 +78,9 @@ class FaultMiddleware:
             return
         if ctx.chance(knobs.malformed_rate):
             await self.app(scope, receive, _truncating(send))
+            return
+        if listing and knobs.duplicate_keys:
+            await self.app(scope, receive, _repeating_list_key(send))
             return
         await self.app(scope, receive, send)
 
@@ -93,6 +110,8 @@ class FaultMiddleware:
         elif knobs.huge_list_mb > 0:
             size = int(knobs.huge_list_mb * 1_048_576)
             response = _Padded(size)
+        elif knobs.list_bomb_mb > 0:
+            response = _bomb(knobs.list_bomb_mb, knobs.bomb_encoding)
         if response is None:
             return False
         ctx.count("hostile_list")
@@ -118,6 +137,66 @@ class _Padded(Response):
             left -= len(piece)
             await send({"type": "http.response.body", "body": piece, "more_body": True})
         await send({"type": "http.response.body", "body": b"[]", "more_body": False})
+
+
+@functools.lru_cache(maxsize=4)
+def _compressed_zeros(mb: float, encoding: str) -> bytes:
+    """A body that starts like a JSON answer and inflates to ``mb`` MB (of zero bytes):
+    about a thousandth of that on the wire. Made once per size."""
+    wbits = 31 if encoding == "gzip" else 15  # gzip framing, or zlib's (HTTP "deflate")
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    out = [packer.compress(b'{"data": [], "x": "')]
+    left = int(mb * 1_048_576)
+    zeros = b"\0" * 1_048_576
+    while left > 0:
+        out.append(packer.compress(zeros[: min(left, len(zeros))]))
+        left -= len(zeros)
+    out.append(packer.flush())
+    return b"".join(out)
+
+
+def _bomb(mb: float, encoding: str) -> Response:
+    """A 200 whose body, compressed with ``encoding``, inflates to ``mb`` MB: a declared
+    length of the wire bytes says nothing of what a reader ends up holding."""
+    if encoding not in ("gzip", "deflate"):
+        raise ValueError(f"bomb_encoding must be gzip or deflate, not {encoding!r}")
+    body = _compressed_zeros(mb, encoding)
+    return Response(body, 200, media_type="application/json",
+                    headers={"Content-Encoding": encoding})  # fmt: skip
+
+
+def _repeating_list_key(send: Send) -> Send:
+    """Wrap ``send`` so a successful JSON object's first list key is named once more,
+    last, with ``[]``: ``{"data": [...], …, "data": []}`` (a reader that keeps the last
+    of a repeated key sees no targets)."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if 200 <= start.get("status", 500) < 300 and isinstance(parsed, dict):
+            key = next((k for k, v in parsed.items() if isinstance(v, list)), None)
+            if key is not None:
+                body = body.rstrip()[:-1] + b"," + json.dumps(key).encode() + b":[]}"
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
 
 
 async def _buffered(receive: Receive) -> Receive:

@@ -43,6 +43,15 @@ class Knobs:
     twin_row: bool = False  # FinRadar: the newest ACTIVE target listed twice (twin stays ACTIVE)
     page_cap: int = 0  # FinRadar: > 0, a list page holds at most N rows whatever limit asks
     vanish_mid_read: bool = False  # FinRadar: past offset 0 the newest target is left out
+    list_bomb_mb: float = 0.0  # > 0: list answers compressed, inflating to this many MB
+    control_bomb_mb: float = 0.0  # > 0: control answers (non-GET) likewise
+    bomb_encoding: str = "gzip"  # the bombs' Content-Encoding: "gzip" or "deflate"
+    duplicate_keys: bool = False  # list answers name their list key again, last, as []
+    control_400: int = 0  # the next N control calls (non-GET, not a login): 400 (-1: forever)
+    repeat_pages: bool = False  # PipAI: every page the first page's rows, fresh cursor
+    duplicate_id: bool = False  # PipAI: a deployed strategy's row listed twice (its twin
+    # stays deployed whatever is paused)
+    pages_lie: bool = False  # x3algo: totalPages says 1 whatever total says
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply changes from JSON, refusing unknown names and coercing to each field's type."""

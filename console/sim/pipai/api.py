@@ -13,7 +13,8 @@ An independent implementation of the contract (nothing from ``console.venues``):
   WebSocket before the HTTP response goes out.
 * World commands (``/_sim/admin/<command>``): ``strategies``, ``set_status``,
   ``set_positions``, ``tick``, ``add_key``, ``expire_key``, ``auth``, ``subscribers``.
-* Hostile knobs ``endless_pages``, ``echo_secret``, ``bad_row``, ``dot_ids``,
+* Hostile knobs ``endless_pages``, ``repeat_pages``, ``duplicate_id``, ``echo_secret``,
+  ``bad_row``, ``dot_ids``,
   ``escape_names``: see :mod:`console.sim.pipai.hostile`.
 """
 
@@ -48,6 +49,8 @@ from console.sim.pipai.hostile import (
     endless_page,
     escaped,
     list_body,
+    repeated_page,
+    with_twin,
 )
 from console.sim.pipai.stream import Hub
 from console.sim.pipai.world import STATUSES, ParamError, PipAIWorld, StateError
@@ -226,6 +229,10 @@ class PipAISim(VendorSim[PipAIWorld]):
             data, next_cursor = endless_page(
                 self.world, int(limit_raw), q.get("cursor"), knobs.unknown_status_rate
             )
+        elif knobs.repeat_pages:
+            data, next_cursor = repeated_page(
+                self.world, int(limit_raw), q.get("cursor"), knobs.unknown_status_rate
+            )
         else:
             data, next_cursor = self.world.page(
                 limit=int(limit_raw),
@@ -237,6 +244,8 @@ class PipAISim(VendorSim[PipAIWorld]):
             unfiltered = status in (None, "deployed") and q.get("template_id") is None
             if knobs.dot_ids and next_cursor is None and unfiltered:
                 data.extend(dot_rows(self.world))
+            if knobs.duplicate_id:
+                data = with_twin(self.world, data)
         if knobs.escape_names:
             for item in data:
                 item["name"] = escaped(item["name"])

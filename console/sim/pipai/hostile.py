@@ -5,8 +5,13 @@ docs/EMERGENCY.md ("Hostile venues"); the generic list knobs (``list_429``,
 :mod:`console.sim.kit.faults`. PipAI's own:
 
 * ``endless_pages``: ``GET /v1/strategies`` never ends — every page is full (the
-  account's strategies over and over) and carries a fresh ``next_cursor``
-  (``endless-<n>``), forever;
+  account's strategies, then made-up paused ones whose ids no other page repeats) and
+  carries a fresh ``next_cursor`` (``endless-<n>``), forever;
+* ``repeat_pages``: every page is the first page again (the same strategies) under a
+  fresh ``next_cursor`` (``repeat-<n>``), forever: the paging never advances;
+* ``duplicate_id``: the newest strategy's row is followed by its twin — the same id,
+  ``(twin)`` after the name, always ``deployed`` (a pause by id reaches the strategy the
+  world knows, never the twin);
 * ``echo_secret``: every error answer quotes the request's ``X-PipAI-API-Key``, its
   ``X-PipAI-Signature`` and the key's secret; the stream's auth refusal quotes the auth
   frame's key and signature, and an accepted stream gets an ``error`` frame doing so;
@@ -33,6 +38,7 @@ from console.sim.pipai.world import PipAIWorld
 
 ESCAPED_NAME = "\x1b[2J\x1b]0;pipai owns this terminal\x07\x1b[31m{name}\x1b[0m"
 ENDLESS_PREFIX = "endless-"
+REPEAT_PREFIX = "repeat-"
 DOT_IDS = (".", "..")
 # JSON has no infinity, but a number too large for any float is valid JSON all the same.
 _BAD_MARK = "__pipai_bad_row__"
@@ -49,16 +55,52 @@ def bad_row_id(world: PipAIWorld) -> str | None:
     return deployed[1] if len(deployed) > 1 else None
 
 
+def _page_number(cursor: str | None, prefix: str) -> int:
+    if cursor and cursor.startswith(prefix) and cursor[len(prefix) :].isdigit():
+        return int(cursor[len(prefix) :])
+    return 0
+
+
 def endless_page(
     world: PipAIWorld, limit: int, cursor: str | None, unknown_status_rate: float
 ) -> tuple[list[dict[str, Any]], str]:
-    """A full page and a fresh cursor, whatever was asked: the list never ends."""
-    n = 0
-    if cursor and cursor.startswith(ENDLESS_PREFIX) and cursor[len(ENDLESS_PREFIX) :].isdigit():
-        n = int(cursor[len(ENDLESS_PREFIX) :])
+    """A full page and a fresh cursor, whatever was asked: the list never ends. The
+    account's strategies come first; past them, made-up paused strategies (a kill has
+    nothing to send them) whose ids are fresh on every page."""
+    n = _page_number(cursor, ENDLESS_PREFIX)
     every = world.newest_first
-    data = [every[(n * limit + i) % len(every)].as_json(unknown_status_rate) for i in range(limit)]
-    return data, f"{ENDLESS_PREFIX}{n + 1}"
+    real = [s.as_json(unknown_status_rate) for s in every[n * limit : (n + 1) * limit]]
+    template = every[0].as_json(0.0) if every else {}
+    made_up = [
+        template | {"id": f"strat_endless_{n:08d}_{i:03d}", "name": f"Endless {n}.{i}",
+                    "status": "paused"}
+        for i in range(len(real), limit)
+    ]  # fmt: skip
+    return real + made_up, f"{ENDLESS_PREFIX}{n + 1}"
+
+
+def repeated_page(
+    world: PipAIWorld, limit: int, cursor: str | None, unknown_status_rate: float
+) -> tuple[list[dict[str, Any]], str]:
+    """The first page again, whatever was asked, and a fresh cursor: never advancing."""
+    n = _page_number(cursor, REPEAT_PREFIX)
+    data, _ = world.page(limit=limit, cursor=None, status=None, template_id=None,
+                         unknown_status_rate=unknown_status_rate)  # fmt: skip
+    return data, f"{REPEAT_PREFIX}{n + 1}"
+
+
+def with_twin(world: PipAIWorld, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``data`` with the newest strategy's row followed by a deployed twin (the same
+    one whatever is paused: a kill's re-read still meets it)."""
+    if not world.newest_first:
+        return data
+    twin = world.newest_first[0].id
+    out: list[dict[str, Any]] = []
+    for row in data:
+        out.append(row)
+        if row.get("id") == twin:
+            out.append(row | {"name": f"{row.get('name')} (twin)", "status": "deployed"})
+    return out
 
 
 def dot_rows(world: PipAIWorld) -> list[dict[str, Any]]:

@@ -330,6 +330,8 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
         if knobs.endless_pages:
             data, pages = endless_page(data, page, limit), ENDLESS_PAGES
             total = pages * limit
+        if knobs.pages_lie:  # one page, it says, whatever its total says
+            pages = 1
         pagination = {"page": page, "limit": limit, "total": total, "totalPages": pages}
         return JSONResponse({"data": data, "pagination": pagination})
 

@@ -14,8 +14,12 @@ documented contract never describes (docs/EMERGENCY.md, "Hostile venues").
 * ``echo_secret`` — every error answer of the vendor's own routes quotes what the caller
   sent: the bearer token, the refresh cookie, or the login's password.
 
-The generic list knobs (``list_429``, ``list_body``, ``huge_list_mb``, ``deep_nesting``)
-live in the fault middleware.
+* ``pages_lie`` — ``totalPages`` is 1 whatever ``total`` says (150 algorithms, 100 a
+  page: the second page exists but the first says there is none).
+
+The generic knobs (``list_429``, ``list_body``, ``huge_list_mb``, ``deep_nesting``,
+``list_bomb_mb``/``control_bomb_mb``, ``duplicate_keys``, ``control_400``) live in the
+fault middleware.
 """
 
 from __future__ import annotations

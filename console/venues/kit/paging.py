@@ -63,6 +63,7 @@ class Page(Generic[Row]):
     rows: list[Row]
     sent: int  # rows the venue sent, readable or not
     skipped: list[str] = field(default_factory=list)
+    total: int | None = None  # the rows the venue says the whole list holds, when it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,11 @@ class PagedList(Generic[Row]):
             problem = await self._read_on(fetch_and_map, pages, allowance, room)
         else:
             problem = await self._read_rest(fetch_and_map, pages, total, allowance, room)
+            if problem is None and self._short_of_total(pages):
+                # totalPages said the list ended, its total says it did not: read on
+                # while pages come back full, and never call the list whole short of it.
+                problem = await self._read_on(fetch_and_map, pages, allowance, room)
+                problem = problem or self._short_of_total(pages)
         targets, cap_problem = self._targets(pages, mapped)
         for page in pages:
             self.skipped += page.skipped
@@ -271,6 +277,20 @@ class PagedList(Generic[Row]):
             )
         return None
 
+    def _short_of_total(self, pages: list[Page[Row]]) -> str | None:
+        """Why the pages read cannot be the whole list: the first page's ``total`` counts
+        more rows than every page sent together (x3algo said ``totalPages: 1`` with
+        ``total: 150`` and 100 rows: 50 algorithms were never listed), or None."""
+        total = pages[0].total
+        sent = sum(page.sent for page in pages)
+        if total is None or sent >= total:
+            return None
+        nouns, venue = self.words.nouns, self.words.venue
+        return (
+            f"{venue} says it holds {total} {nouns} but its pages listed {sent} (pages "
+            f"1–{pages[-1].number}; it said {pages[0].total_pages} page(s))"
+        )
+
     def _too_many(self) -> str:
         return f"it holds more than {self.max_targets} {self.words.nouns} (max_targets)"
 
@@ -315,7 +335,14 @@ class CursorPage(Protocol):
 class CursorList:
     """A list read page after page by sending back the cursor each page names (PipAI's
     strategies), within ``max_pages``, ``max_targets`` and ``max_cursor_chars``; a
-    repeated cursor stops it. A target on an earlier page counts once.
+    repeated cursor stops it, and so does a page that brings no id not read before (a
+    fresh cursor on the same rows: the paging does not advance).
+
+    An id listed twice (on one page or two) is never merged silently: PipAI's cursor
+    pages are strictly older items, so the same id twice is two rows the venue cannot
+    tell apart by id. The id is kept once (the row still running when one is, so a kill
+    still sends its call) and the twin is named in ``skipped`` ("listed twice"): the
+    venue has a row the console cannot address, never "all halted".
 
     The first page failing raises what it raised (nothing was read); any later stop
     raises :class:`Incomplete` with the targets read so far. Every text is scrubbed.
@@ -342,7 +369,7 @@ class CursorList:
         self.skipped = []
         venue, scrub = self.words.venue, self.scrubber.scrub
         targets: list[Target] = []
-        ids: set[str] = set()
+        ids: dict[str, int] = {}  # id -> its place in targets
         skipped: list[str] = []
         cursor: str | None = None
         seen: set[bytes] = set()
@@ -373,10 +400,24 @@ class CursorList:
                 raise incomplete(f"page {pages + 1} {why}") from None
             pages += 1
             skipped.extend(page.skipped)
+            twins = [t for t in page.targets if t.id in ids]
+            advances = page.skipped or len(twins) < len(page.targets) or not page.next_cursor
+            if pages > 1 and not advances:
+                if _mark(page.next_cursor) in seen:
+                    raise incomplete(f"{venue} repeated a page cursor; stopped paging")
+                raise incomplete(
+                    f"page {pages} brought no {self.words.noun} earlier pages had not "
+                    f"listed ({venue}'s paging does not advance)"
+                )
             for target in page.targets:
-                if target.id not in ids:
-                    ids.add(target.id)
+                place = ids.get(target.id)
+                if place is None:
+                    ids[target.id] = len(targets)
                     targets.append(target)
+                    continue
+                skipped.append(self._twin(target, page_number=pages))
+                if targets[place].state.halted and not target.state.halted:
+                    targets[place] = target  # a kill calls the id while one row runs
             if len(targets) > self.max_targets:
                 del targets[self.max_targets :]
                 raise incomplete(f"more than {self.max_targets} {self.words.nouns} (max_targets)")
@@ -395,6 +436,23 @@ class CursorList:
             if mark in seen:
                 raise incomplete(f"{venue} repeated a page cursor; stopped paging")
             seen.add(mark)
+
+    def _twin(self, target: Target, *, page_number: int) -> str:
+        """How a row whose id was already listed is named in ``skipped``."""
+        return (
+            f"{target.id}: listed twice by {self.words.venue} (again on page {page_number}, "
+            f"{target.raw_status or target.state}); a call by id reaches only one of them, "
+            f"so this {self.words.noun} cannot be addressed or verified: check it in "
+            f"{self.words.venue} itself"
+        )
+
+
+def _mark(cursor: str | None) -> bytes:
+    """A cursor's fingerprint (b"" for none or one no URL can carry)."""
+    try:
+        return hashlib.sha256(cursor.encode()).digest() if cursor else b""
+    except UnicodeEncodeError:
+        return b""
 
 
 def _words(exc: BaseException) -> str:

@@ -9,7 +9,9 @@ nothing about the account's strategies: it is
 :class:`~console.venues.kit.feeds.Unreadable`, never "no strategies". A page whose shape
 is right but one of whose strategies carries an impossible value (a leverage of
 ``1e400``, a negative position count, no id) loses only that strategy: it is named in
-``skipped`` (``"<id>: <why>"``) and the page's other strategies are read. The fast
+``skipped`` (``"<id>: <why>"``) and the page's other strategies are read. An object that
+names a key twice (``"data"`` twice, the second ``[]``) makes the page unreadable: which
+value PipAI meant is unknowable, and JSON readers keep the last one silently. The fast
 reading (pydantic straight from the bytes into rows) takes every good page in one step;
 only a page it refuses is read again row by row, to say what is wrong.
 """
@@ -25,7 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from console.core.model import AttrValue, State, Target, TargetKind
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import parse_json
+from console.venues.kit.http import parse_json, screen_duplicate_keys
 from console.venues.pipai.wire import ROWS_PAGE, StatsRow, Strategy, StrategyRow
 
 STATE_BY_STATUS: Mapping[str, State] = {
@@ -166,8 +168,20 @@ def read_page(venue: str, content: bytes, confirmed_at: float, page: int = 1) ->
         fast = ROWS_PAGE.validate_json(content)
     except (ValidationError, ValueError, RecursionError):
         return _row_by_row(venue, content, confirmed_at, page)
-    targets = [row_target(venue, row, confirmed_at) for row in fast["data"]]
+    rows = fast["data"]
+    try:  # pydantic's reader keeps a repeated key's last value: refuse it instead
+        screen_duplicate_keys(content, _expected_keys(rows))
+    except ValueError as exc:
+        raise _unreadable(str(exc)) from None
+    targets = [row_target(venue, row, confirmed_at) for row in rows]
     return ListPage(targets, [], fast["next_cursor"])
+
+
+def _expected_keys(rows: list[StrategyRow]) -> dict[bytes, int]:
+    """The keys a kill decides by (the page's two, a row's id and status), with how many
+    objects of the page read hold each (:func:`~console.venues.kit.http.screen_duplicate_keys`)."""
+    with_status = sum(1 for row in rows if "status" in row)
+    return {b'"data"': 1, b'"next_cursor"': 1, b'"id"': len(rows), b'"status"': with_status}
 
 
 def _row_by_row(venue: str, content: bytes, confirmed_at: float, page: int) -> ListPage:

@@ -75,6 +75,7 @@ from console.venues.x3algo.outcomes import (
     first_line,
     from_422,
     read_failure,
+    rejected_bad_request,
     rejected_forbidden,
     rejected_incomplete_config,
     settled,
@@ -372,8 +373,10 @@ class X3AlgoClient(VenueClient):
             return await self._already_stopped_from_422(target_id, message, latency)
         if status == 422:
             return await self._already_active_from_422(target_id, message, latency)
-        if status == 400:
+        if status == 400 and action.kind is ActionKind.START:
             return rejected_incomplete_config(what, code, message, details, latency)
+        if status == 400:
+            return rejected_bad_request(what, verb, code, message, latency)
         if status == 403:
             return rejected_forbidden(what, verb, code, message, details, latency)
         if status == 404:

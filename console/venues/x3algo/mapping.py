@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from console.core.model import AttrValue, Target, TargetKind
 from console.core.scrub import printable
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply
+from console.venues.kit.http import Reply, screen_duplicate_keys
 from console.venues.kit.paging import Page
 from console.venues.x3algo.outcomes import short_text
 from console.venues.x3algo.wire import (
@@ -39,6 +39,7 @@ from console.venues.x3algo.wire import (
     ROWS_PAGE,
     Algorithm,
     AlgorithmRow,
+    AlgorithmRowsPage,
     LastExecutionRow,
     Pagination,
     PerformanceRow,
@@ -139,12 +140,39 @@ def parse_page(content: bytes, number: int, scrub: Scrub) -> Page[AlgorithmRow]:
         body = ROWS_PAGE.validate_json(content)
     except (ValidationError, RecursionError):
         return _parse_row_by_row(content, number, scrub)
+    try:  # pydantic's reader keeps a repeated key's last value: refuse it instead
+        screen_duplicate_keys(content, _expected_keys(body))
+    except ValueError as exc:
+        where = f"the algorithm list (page {number})"
+        raise _unreadable(f"x3algo sent an unreadable answer to {where}: {exc}", scrub) from None
     pagination = body.get("pagination")
     page = _page(number, pagination, len(body["data"]))
     for index, row in enumerate(body["data"]):
         _keep(page, index, row, scrub)
     _check_first(page, pagination, scrub)
     return page
+
+
+def _expected_keys(body: AlgorithmRowsPage) -> dict[bytes, int]:
+    """The keys a kill decides by — the page's, its pagination's counts, a row's id and
+    status (and its last execution's) — with how many objects read hold each
+    (:func:`~console.venues.kit.http.screen_duplicate_keys`)."""
+    rows = body["data"]
+    statuses = 0
+    for row in rows:
+        statuses += "status" in row
+        last = row.get("last_execution")
+        statuses += last is not None and "status" in last
+    pagination = body.get("pagination")
+    given = pagination.model_fields_set if pagination is not None else set()
+    return {
+        b'"data"': 1,
+        b'"pagination"': int("pagination" in body),
+        b'"total"': int("total" in given),
+        b'"totalPages"': int("total_pages" in given),
+        b'"id"': len(rows),
+        b'"status"': statuses,
+    }
 
 
 def _parse_row_by_row(content: bytes, number: int, scrub: Scrub) -> Page[AlgorithmRow]:
@@ -187,8 +215,9 @@ def _parse_row_by_row(content: bytes, number: int, scrub: Scrub) -> Page[Algorit
 
 
 def _page(number: int, pagination: Pagination | None, sent: int) -> Page[AlgorithmRow]:
-    total_pages = pagination.total_pages if pagination is not None else None
-    return Page(number, total_pages, [], sent)
+    if pagination is None:
+        return Page(number, None, [], sent)
+    return Page(number, pagination.total_pages, [], sent, total=pagination.total)
 
 
 def _keep(page: Page[AlgorithmRow], index: int, row: AlgorithmRow, scrub: Scrub) -> None:

@@ -1,0 +1,111 @@
+"""x3algo against the answers an independent tester's hostile venue gave (issue 11, second
+round), reproduced by the simulator's knobs over real loopback HTTP.
+
+Each test failed on the code before its fix: a gzip bomb inflated past the body cap
+(``list_bomb_mb``, ``control_bomb_mb``), a first page whose ``totalPages: 1`` hid a
+second one its ``total`` counted (``pages_lie``), a list that names ``data`` twice, the
+second time empty (``duplicate_keys``), and a stop refused with a 400 told in a draft
+start's words (``control_400``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from console.core.model import Action, ActionKind, OutcomeKind, State
+from console.sim.server import SimServer
+from console.venues.kit.feeds import FeedError, Unreadable
+from console.venues.x3algo.client import X3AlgoClient
+from tests.support import set_knobs, settings_for, sim_admin, sim_counters
+from tests.venues import sim_clients
+
+STOP = Action(ActionKind.STOP)
+GUARD_S = 20  # a hang guard only
+TWO_MB = 2 * 1_048_576
+
+
+@pytest.fixture
+def sim_options() -> dict[str, Any]:
+    return {"vendors": ("x3algo",), "knobs": {"x3algo": {"rate_scale": 0.05}}}
+
+
+client = sim_clients.x3algo_logged_in
+
+
+def active(sim: SimServer) -> list[str]:
+    found: list[str] = sim_admin(sim, "x3algo", "ids", status="active")
+    return found
+
+
+async def test_a_gzip_bomb_list_answer_is_refused_at_the_inflated_cap(sim: SimServer) -> None:
+    """48 KB on the wire inflating to 48 MB: the cap counts what is inflated, so the
+    answer is 'larger than 2 MB', not read (before: read whole, then 'malformed')."""
+    x3 = X3AlgoClient(settings_for(sim, "x3algo", max_body_bytes=TWO_MB))
+    try:
+        set_knobs(sim, "x3algo", list_bomb_mb=48)
+        async with asyncio.timeout(GUARD_S):
+            with pytest.raises(FeedError, match=r"larger than 2 MB \(max_body_bytes\)") as err:
+                await x3.list_targets()
+        assert not isinstance(err.value, Unreadable)
+    finally:
+        await x3.aclose()
+
+
+async def test_a_gzip_bomb_stop_answer_is_not_read_and_the_stop_is_not_called_done(
+    sim: SimServer,
+) -> None:
+    x3 = X3AlgoClient(settings_for(sim, "x3algo", max_body_bytes=TWO_MB))
+    try:
+        await x3.list_targets()
+        algo = active(sim)[0]
+        set_knobs(sim, "x3algo", control_bomb_mb=48)
+        async with asyncio.timeout(GUARD_S):
+            outcome = await x3.execute(algo, STOP)
+        assert outcome.kind is not OutcomeKind.APPLIED, outcome
+        assert "larger than 2 MB (max_body_bytes)" in outcome.message, outcome.message
+        assert sim_counters(sim, "x3algo")["bomb"] == 1
+        assert algo in active(sim)  # the bomb answered before anything was done
+    finally:
+        await x3.aclose()
+
+
+@pytest.mark.parametrize("sim_options", [{"vendors": ("x3algo",), "scale": 4}])
+async def test_total_pages_of_one_with_a_larger_total_reads_on(sim: SimServer) -> None:
+    """``totalPages: 1``, ``total: 160``, 100 rows: the second page is read (before, 60
+    algorithms were never listed and the list called whole)."""
+    everything = sim_admin(sim, "x3algo", "ids")
+    assert len(everything) > 100
+    set_knobs(sim, "x3algo", pages_lie=True)
+    x3 = X3AlgoClient(settings_for(sim, "x3algo"))
+    try:
+        async with asyncio.timeout(GUARD_S):
+            targets = await x3.list_targets()
+    finally:
+        await x3.aclose()
+    assert sorted(t.id for t in targets) == sorted(everything)
+
+
+async def test_a_list_naming_data_twice_is_unreadable_not_empty(
+    sim: SimServer, client: X3AlgoClient
+) -> None:
+    set_knobs(sim, "x3algo", duplicate_keys=True)
+    with pytest.raises(Unreadable, match="'data' appears twice"):
+        await client.list_targets()
+
+
+async def test_a_stop_refused_400_is_told_in_a_stops_words(
+    sim: SimServer, client: X3AlgoClient
+) -> None:
+    algo = active(sim)[0]
+    set_knobs(sim, "x3algo", control_400=1)
+    outcome = await client.execute(algo, STOP)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.http_status == 400
+    assert "refused the stop" in outcome.message, outcome.message
+    assert "may still be running" in outcome.message
+    assert "start" not in outcome.message, outcome.message  # not a draft's start words
+    read = await client.read_target(algo)
+    assert read is not None and read.state is State.RUNNING
