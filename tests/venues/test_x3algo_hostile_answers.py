@@ -4,8 +4,9 @@ round), reproduced by the simulator's knobs over real loopback HTTP.
 Each test failed on the code before its fix: a gzip bomb inflated past the body cap
 (``list_bomb_mb``, ``control_bomb_mb``), a first page whose ``totalPages: 1`` hid a
 second one its ``total`` counted (``pages_lie``), a list that names ``data`` twice, the
-second time empty (``duplicate_keys``), and a stop refused with a 400 told in a draft
-start's words (``control_400``).
+second time empty (``duplicate_keys``), a stop refused with a 400 told in a draft
+start's words (``control_400``), and ``"status": "stopped"`` beside ``"active": true``
+counted halted (``still_active``).
 """
 
 from __future__ import annotations
@@ -109,3 +110,36 @@ async def test_a_stop_refused_400_is_told_in_a_stops_words(
     assert "start" not in outcome.message, outcome.message  # not a draft's start words
     read = await client.read_target(algo)
     assert read is not None and read.state is State.RUNNING
+
+
+async def test_stopped_with_active_true_is_never_counted_halted(
+    sim: SimServer, client: X3AlgoClient
+) -> None:
+    """x3algo's two words disagree: the stop's answer is settled by a re-read (not
+    applied on its word) and the re-read row is UNKNOWN, never stopped."""
+    algo = active(sim)[0]
+    set_knobs(sim, "x3algo", still_active=True)
+    outcome = await client.execute(algo, STOP)
+    assert outcome.kind is OutcomeKind.UNCERTAIN, outcome
+    assert "but active true" in outcome.message, outcome.message
+    read = await client.read_target(algo)
+    assert read is not None and read.state is State.UNKNOWN
+    assert read.raw_status == "stopped (active: true)"
+    listed = {t.id: t for t in await client.list_targets()}
+    assert listed[algo].state is State.UNKNOWN
+
+
+async def test_an_algorithm_listed_twice_on_a_page_is_named_and_never_verified(
+    sim: SimServer, client: X3AlgoClient
+) -> None:
+    newest = sim_admin(sim, "x3algo", "ids")
+    set_knobs(sim, "x3algo", duplicate_id=True)
+    targets = await client.list_targets()
+    twins = [r for r in client.skipped_rows if ": listed twice by x3algo" in r]
+    assert len(twins) == 1, client.skipped_rows
+    twin = twins[0].split(":")[0]
+    assert twin in newest
+    assert [t.id for t in targets].count(twin) == 1  # one id, one call
+    await client.execute(twin, STOP)
+    after = {t.id: t for t in await client.list_targets()}
+    assert after[twin].state is State.RUNNING  # the twin row runs: never verified halted

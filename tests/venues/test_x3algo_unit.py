@@ -356,7 +356,7 @@ async def test_an_unchanged_row_reads_as_its_target_again_and_a_changed_one_anew
     )
     client = make_client(venue)
     first = {t.id: t for t in await client.list_targets()}
-    rows[1] = {**rows[1], "status": "stopped"}
+    rows[1] = {**rows[1], "status": "stopped", "active": False}
     second = {t.id: t for t in await client.list_targets()}
     assert second[rows[1]["id"]].state is State.STOPPED
     same = rows[0]["id"]

@@ -49,9 +49,10 @@ class Knobs:
     duplicate_keys: bool = False  # list answers name their list key again, last, as []
     control_400: int = 0  # the next N control calls (non-GET, not a login): 400 (-1: forever)
     repeat_pages: bool = False  # PipAI: every page the first page's rows, fresh cursor
-    duplicate_id: bool = False  # PipAI: a deployed strategy's row listed twice (its twin
-    # stays deployed whatever is paused)
+    duplicate_id: bool = False  # PipAI, x3algo: the newest target's row listed twice, the
+    # twin running whatever is halted
     pages_lie: bool = False  # x3algo: totalPages says 1 whatever total says
+    still_active: bool = False  # x3algo: stopped rows and stop answers say active: true
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply changes from JSON, refusing unknown names and coercing to each field's type."""

@@ -45,6 +45,7 @@ from console.sim.x3algo.hostile import (
     echo_secret,
     endless_page,
     escaped,
+    with_twin,
 )
 from console.sim.x3algo.tokens import ACCESS_TTL_S, REFRESH_TTL_S, Claims, TokenIssuer
 from console.sim.x3algo.world import Algo, X3AlgoWorld
@@ -332,6 +333,8 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             total = pages * limit
         if knobs.pages_lie:  # one page, it says, whatever its total says
             pages = 1
+        if knobs.duplicate_id and self.world.by_created:
+            data = with_twin(data, self.world.by_created[-1].id)
         pagination = {"page": page, "limit": limit, "total": total, "totalPages": pages}
         return JSONResponse({"data": data, "pagination": pagination})
 
@@ -342,6 +345,8 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             row["name"] = escaped(row["name"])
         if self.ctx.knobs.bad_row and algo.id == self.bad_row_id:
             row = bad_row(row)
+        if self.ctx.knobs.still_active and row.get("status") == "stopped":
+            row["active"] = True
         return row
 
     def _sorted(self, sort: str, descending: bool) -> list[Algo]:
@@ -367,6 +372,8 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
         full = found.full(self._reported(found), self.ctx.clock)
         if self.ctx.knobs.escape_names:
             full["name"] = escaped(full["name"])
+        if self.ctx.knobs.still_active and full.get("status") == "stopped":
+            full["active"] = True
         return JSONResponse(full)
 
     def _control_target(self, request: Request) -> Algo | Response:
@@ -380,7 +387,7 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
                 "id": algo.id,
                 "name": escaped(algo.name) if self.ctx.knobs.escape_names else algo.name,
                 "status": self._reported(algo),
-                "active": algo.status == "active",
+                "active": algo.status == "active" or self.ctx.knobs.still_active,
                 "message": message,
             }
         )

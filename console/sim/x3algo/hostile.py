@@ -14,6 +14,11 @@ documented contract never describes (docs/EMERGENCY.md, "Hostile venues").
 * ``echo_secret`` — every error answer of the vendor's own routes quotes what the caller
   sent: the bearer token, the refresh cookie, or the login's password.
 
+* ``duplicate_id`` — the newest algorithm's row is followed, on its page, by an active
+  twin with the same id.
+* ``still_active`` — a stopped algorithm's list row and single GET, and every stop's
+  answer, say
+  ``"active": true`` beside ``"status": "stopped"``: two words that disagree.
 * ``pages_lie`` — ``totalPages`` is 1 whatever ``total`` says (150 algorithms, 100 a
   page: the second page exists but the first says there is none).
 
@@ -67,6 +72,18 @@ def endless_page(rows: list[dict[str, Any]], page: int, limit: int) -> list[dict
         made_up = {"id": f"e{page:011x}{i:012x}", "name": f"Endless {page}.{i}"}
         filled.append({**template, **made_up, "status": "stopped", "active": False})
     return filled
+
+
+def with_twin(data: list[dict[str, Any]], twin: str) -> list[dict[str, Any]]:
+    """``data`` with ``twin``'s row followed by an active twin (same id, on the same page;
+    a stop by id reaches the algorithm the world knows, never the twin)."""
+    out: list[dict[str, Any]] = []
+    for row in data:
+        out.append(row)
+        if row.get("id") == twin:
+            out.append({**row, "name": f"{row.get('name')} (twin)", "status": "active",
+                        "active": True})  # fmt: skip
+    return out
 
 
 def bad_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -309,14 +309,36 @@ class PagedList(Generic[Row]):
     def _targets(
         self, pages: list[Page[Row]], mapped: Mapping[int, list[Target]]
     ) -> tuple[list[Target], str | None]:
-        """The pages' targets (one per id, in page order), at most ``max_targets``."""
+        """The pages' targets (one per id, in page order), at most ``max_targets``.
+
+        An id met again on a later page counts once (numbered pages shift when the list
+        changes between two page reads). An id twice on one page is two rows the venue
+        cannot tell apart by id: kept once (the row still running when one is, so a kill
+        still sends its call), the twin named in ``skipped`` — never merged silently."""
         seen: dict[str, Target] = {}
         for page in pages:
+            on_page: set[str] = set()
             for target in mapped[page.number]:
-                if target.id not in seen and len(seen) >= self.max_targets:
+                known = seen.get(target.id)
+                if known is None and len(seen) >= self.max_targets:
                     return list(seen.values()), self._too_many()
+                if known is not None and target.id in on_page:
+                    self.skipped.append(twin_note(target, self.words, page.number))
+                    if not known.state.halted or target.state.halted:
+                        continue
                 seen[target.id] = target
+                on_page.add(target.id)
         return list(seen.values()), None
+
+
+def twin_note(target: Target, words: ListWords, page_number: int) -> str:
+    """How a row whose id was already listed is named in ``skipped``."""
+    return (
+        f"{printable(target.id)[:80]}: listed twice by {words.venue} (again on page "
+        f"{page_number}, {printable(target.raw_status)[:40] or target.state}); a call by id "
+        f"reaches only one of them, so this {words.noun} cannot be addressed or verified: "
+        f"check it in {words.venue} itself"
+    )
 
 
 def _count(n: int, words: ListWords) -> str:
@@ -415,7 +437,7 @@ class CursorList:
                     ids[target.id] = len(targets)
                     targets.append(target)
                     continue
-                skipped.append(self._twin(target, page_number=pages))
+                skipped.append(twin_note(target, self.words, pages))
                 if targets[place].state.halted and not target.state.halted:
                     targets[place] = target  # a kill calls the id while one row runs
             if len(targets) > self.max_targets:
@@ -436,15 +458,6 @@ class CursorList:
             if mark in seen:
                 raise incomplete(f"{venue} repeated a page cursor; stopped paging")
             seen.add(mark)
-
-    def _twin(self, target: Target, *, page_number: int) -> str:
-        """How a row whose id was already listed is named in ``skipped``."""
-        return (
-            f"{target.id}: listed twice by {self.words.venue} (again on page {page_number}, "
-            f"{target.raw_status or target.state}); a call by id reaches only one of them, "
-            f"so this {self.words.noun} cannot be addressed or verified: check it in "
-            f"{self.words.venue} itself"
-        )
 
 
 def _mark(cursor: str | None) -> bytes:

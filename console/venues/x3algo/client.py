@@ -67,7 +67,13 @@ from console.venues.kit.paging import (
     room_for_a_page,
 )
 from console.venues.x3algo.auth import X3AlgoAuthError, X3AlgoSession
-from console.venues.x3algo.mapping import PAGE_LIMIT, listed_target, parse_page, to_target
+from console.venues.x3algo.mapping import (
+    PAGE_LIMIT,
+    contradicts,
+    listed_target,
+    parse_page,
+    to_target,
+)
 from console.venues.x3algo.outcomes import (
     asked_state,
     error_details,
@@ -178,7 +184,7 @@ class X3AlgoClient(VenueClient):
         except FeedError as exc:
             raise self.scrubber.error(exc) from None
         finally:
-            self.skipped_rows = list(self._list.skipped)
+            self.skipped_rows = [self.scrubber.scrub(row) for row in self._list.skipped]
             self._poll_pages = max(1, self._list.pages_read)
 
     async def read_target(self, target_id: str) -> Target | None:
@@ -358,6 +364,12 @@ class X3AlgoClient(VenueClient):
                 body = reply.validated(ControlReply)
             except ValueError as exc:
                 reason = f"x3algo answered the {verb} of {what} with {first_line(exc)}"
+                return await step.settle(NoAnswer(reason, 200, latency))
+            if body.active is not None and contradicts(body.status, body.active):
+                reason = (
+                    f"x3algo answered the {verb} of {what} with status {body.status!r} but "
+                    f"active {str(body.active).lower()}"
+                )
                 return await step.settle(NoAnswer(reason, 200, latency))
             state = state_of(body.status) if body.status else asked_state(action)
             return Outcome(

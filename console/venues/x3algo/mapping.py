@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from console.core.model import AttrValue, Target, TargetKind
+from console.core.model import AttrValue, State, Target, TargetKind
 from console.core.scrub import printable
 from console.venues.kit.feeds import Unreadable
 from console.venues.kit.http import Reply, screen_duplicate_keys
@@ -80,17 +80,30 @@ def row_target(venue: str, row: AlgorithmRow, confirmed_at: float) -> Target:
     if (text := _last_execution(row.get("last_execution"))) is not None:
         attrs["last_execution"] = text
     status = row.get("status", "")
+    state, raw = state_of(status), status or "(none)"
+    if (active := row.get("active")) is not None and contradicts(status, active):
+        state, raw = State.UNKNOWN, f"{status} (active: {'true' if active else 'false'})"
     target_id = row["id"]
     return Target(
         venue,
         TargetKind.ALGORITHM,
         target_id,
         row.get("name") or target_id,
-        state_of(status),
-        status or "(none)",
+        state,
+        raw,
         attrs,
         confirmed_at,
     )
+
+
+def contradicts(status: str | None, active: bool) -> bool:
+    """True when x3algo's two words for one algorithm disagree (``"stopped"`` with
+    ``active: true``, ``"active"`` with ``active: false``): which one is right is
+    unknowable, so the algorithm is UNKNOWN — a kill still stops it, and never counts it
+    halted on such a row."""
+    if status not in ("active", "stopped", "paused", "draft", "error"):
+        return False  # a word nobody listed is UNKNOWN already
+    return active != (status == "active")
 
 
 def listed_target(
@@ -109,6 +122,7 @@ def algorithm_row(algo: Algorithm) -> AlgorithmRow:
         id=algo.id,
         name=algo.name,
         status=algo.status,
+        active=algo.active,
         strategy_type=algo.strategy_type,
         timeframe=algo.timeframe,
         symbols=algo.symbols,

@@ -153,6 +153,7 @@ class AlgorithmRow(TypedDict, total=False):
     id: Required[str]
     name: str
     status: str
+    active: bool | None
     strategy_type: Annotated[str | None, _either("strategy_type", "strategyType")]
     timeframe: str | None
     symbols: list[str]
