@@ -212,15 +212,17 @@ class ResultMsg(Msg):
     outcome: OutcomeMsg
     verified_state: State | None = None
     verified: bool | None = None
+    by_answer: bool = False
 
     @classmethod
     def of(cls, r: ItemResult) -> ResultMsg:
         return cls(item=PlanItemMsg.of(r.item), outcome=OutcomeMsg.of(r.outcome),
-                   verified_state=r.verified_state, verified=r.verified)  # fmt: skip
+                   verified_state=r.verified_state, verified=r.verified,
+                   by_answer=r.by_answer)  # fmt: skip
 
     def result(self) -> ItemResult:
         return ItemResult(self.item.item(), self.outcome.outcome(), self.verified_state,
-                          self.verified)  # fmt: skip
+                          self.verified, self.by_answer)  # fmt: skip
 
 
 Streamed = Mapping[tuple[str, str], ResultMsg]
@@ -238,21 +240,26 @@ class ReportMsg(Msg):
     results: list[ResultMsg] = []
     finished_ms: int | None = None
     summary: str = ""
+    appeared: dict[str, list[TargetMsg]] = {}
+    """A kill's re-read found these running that its plan did not hold (per venue)."""
 
     @classmethod
     def of(cls, r: Report, sent: Mapping[tuple[str, str], ItemResult] | None = None) -> ReportMsg:
         """``r``, leaving out each result the batch's events carried as it is (``sent``)."""
         sent = sent or {}
         results = [ResultMsg.of(x) for key, x in r.results.items() if sent.get(key) != x]
+        appeared = {v: [TargetMsg.of(t) for t in ts] for v, ts in r.appeared.items()}
         return cls(plan=PlanMsg.of(r.plan), batch_id=r.batch_id, started_ms=r.started_ms,
-                   results=results, finished_ms=r.finished_ms, summary=r.summary())  # fmt: skip
+                   results=results, finished_ms=r.finished_ms, summary=r.summary(),
+                   appeared=appeared)  # fmt: skip
 
     def report(self, streamed: Streamed | None = None) -> Report:
         """The report, its results completed from the batch's events (``streamed``)."""
         results = {key: m.result() for key, m in (streamed or {}).items()}
         results.update({(m.item.venue, m.item.target_id): m.result() for m in self.results})
+        appeared = {v: tuple(m.target() for m in ts) for v, ts in self.appeared.items()}
         return Report(self.plan.plan(), self.batch_id, self.started_ms, results,
-                      self.finished_ms)  # fmt: skip
+                      self.finished_ms, appeared)  # fmt: skip
 
 
 class BatchEvent(Msg):
