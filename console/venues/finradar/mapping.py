@@ -166,7 +166,8 @@ async def read_whole(
     listing.everything()
     raise Incomplete(
         f"{READING}: the list changed while it was read, {READS} reads running "
-        f"({moved}); a target may have been skipped — {len(listing.rows)} targets read",
+        f"({moved}); a target may have been skipped — {len(listing.rows)} targets read, "
+        "check FinRadar's dashboard for the rest",
         targets(listing),
     )
 
@@ -260,11 +261,12 @@ def _check_count(listing: Listing, listed: int, total: int, targets: ToTargets) 
     if listed == 0:
         raise Unreadable(
             f"{READING}: the answer says FinRadar holds {total} targets but lists none "
-            "(never read as no targets)"
+            "(never read as no targets) — refresh, or stop them in FinRadar's dashboard"
         )
+    listing.everything()
     raise Incomplete(
         f"{READING}: the answers say FinRadar holds {total} targets but list {listed} "
-        "rows; the list is not known whole",
+        "rows; the list is not known whole — check FinRadar's dashboard for the rest",
         targets(listing),
     )
 
