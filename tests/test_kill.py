@@ -38,8 +38,13 @@ async def test_kill_everything_halts_and_verifies_every_target(
         kp = build_kill_plan(session.store, session.clients, reason="drill")
         assert set(kp.counts_by_venue()) == set(APIS)
         report = await session.dispatcher.run(kp.plan)
-        assert report.all_verified, report.summary()
-        assert report.summary().startswith(f"halted {len(kp.plan)}/{len(kp.plan)} verified")
+        assert report.all_halted, report.summary()
+        # Joyride cannot report pause state: its rounds are halted by its answer only.
+        joyride = kp.counts_by_venue()["joyride"]
+        assert report.by_answer_count == joyride
+        assert report.summary().startswith(
+            f"halted {len(kp.plan) - joyride}/{len(kp.plan)} verified"
+        )
         # A second plan built now finds nothing left to halt.
         await session.refresh()
         again = build_kill_plan(session.store, session.clients)
@@ -78,7 +83,7 @@ async def test_one_venue_down_during_the_kill_does_not_stop_the_others(
                 assert result.outcome.kind.value in ("failed", "uncertain")
                 assert not result.verified
             else:
-                assert result.verified, (venue, result.outcome.message)
+                assert result.halted, (venue, result.outcome.message)
         assert "failed" in report.summary() or "uncertain" in report.summary()
     finally:
         await session.aclose()
@@ -99,7 +104,7 @@ async def test_a_second_press_during_a_kill_sends_nothing(sim: SimServer, tmp_pa
         report = await first
         intents = [e for e in session.journal.entries() if e.kind == "intent"]
         assert len(intents) == len(kp.plan)
-        assert report.all_verified
+        assert report.all_halted
     finally:
         await session.aclose()
 
@@ -139,7 +144,7 @@ async def test_a_kill_cut_short_is_recovered_on_the_next_start(
         await restarted.aclose()
 
 
-def test_cli_kill_yes_json_exits_0_when_everything_is_verified(
+def test_cli_kill_yes_json_exits_14_when_all_is_halted_but_joyride_only_by_its_answer(
     sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
@@ -147,9 +152,13 @@ def test_cli_kill_yes_json_exits_0_when_everything_is_verified(
     code = main(["--config", str(path), "kill", "--yes", "--json", "--reason", "cli drill"])
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     summary = lines[-1]
-    assert code == 0, summary
-    assert summary["all_verified"] is True
+    # Every target halted; Joyride's only by its answer (it cannot report pause state).
+    assert code == 14, summary
+    assert summary["all_verified"] is False
+    assert summary["verdict"] == "halted_by_answer"
     assert {x["venue"] for x in lines[:-1]} == set(APIS)
+    assert all(x["verified"] != (x["venue"] == "joyride") for x in lines[:-1])
+    assert all(x["by_answer"] == (x["venue"] == "joyride") for x in lines[:-1])
 
 
 def test_cli_kill_asks_for_the_profile_label(

@@ -37,16 +37,17 @@ def _pause_plan() -> Plan:
 
 
 @pytest.mark.parametrize(
-    ("reports", "state", "verified"),
+    ("reports", "state", "by_answer"),
     [(False, State.PAUSED, True), (True, State.UNKNOWN, False)],
 )
-async def test_a_venue_that_cannot_report_pause_is_verified_by_its_echo(
-    journal: Journal, reports: bool, state: State, verified: bool
+async def test_a_venue_that_cannot_report_pause_is_halted_by_its_answer_never_verified(
+    journal: Journal, reports: bool, state: State, by_answer: bool
 ) -> None:
     client = _pause_unreadable(reports)
     report = await Dispatcher({"v": client}, journal, Store()).run(_pause_plan())
     result = report.results[("v", "1")]
-    assert (result.verified_state, result.verified) == (state, verified)
+    assert (result.verified_state, result.verified, result.by_answer) == (state, False, by_answer)
+    assert not result.needs_retry if by_answer else result.needs_retry
 
 
 def test_the_store_fills_only_the_venues_told_blind() -> None:

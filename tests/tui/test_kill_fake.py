@@ -115,7 +115,7 @@ async def test_a_label_with_a_capital_K_is_typed_not_taken_for_a_second_kill(
         assert modal.query_one("#kill-label", Input).value == "KILLTEST"
         await pilot.press("enter")
         await kill_done(pilot, app)
-        assert app.kill.run.all_halted
+        assert app.kill.run.plan_halted
 
 
 async def test_scope_and_switch_refreeze_the_plan_and_show_it_again(
@@ -226,7 +226,7 @@ async def test_r_then_y_retries_only_what_failed_and_n_sends_nothing(
         progress = await confirm_kill(pilot, app, "DEMO")
         await kill_done(pilot, app)
         first = sorted(sent(venues))
-        assert not app.kill.run.all_halted
+        assert not app.kill.run.plan_halted
         await pilot.press("r")
         assert progress.pending is not None and len(progress.pending) == 1
         await pilot.press("n")
@@ -235,9 +235,9 @@ async def test_r_then_y_retries_only_what_failed_and_n_sends_nothing(
         await pilot.press("r", "y")
         await wait_for(pilot, lambda: len(app.kill.run.reports) == 2 and not app.kill.active)
         assert sorted(sent(venues)) == sorted([*first, ("x3algo", "a1")])
-        assert app.kill.run.all_halted, app.kill.run.summary()
+        assert app.kill.run.plan_halted, app.kill.run.summary()
         await wait_for(
-            pilot, lambda: "ALL HALTED" in shown(progress.query_one("#kill-summary", Static))
+            pilot, lambda: " HALTED — " in shown(progress.query_one("#kill-summary", Static))
         )
         assert len({e.batch_id for e in journal(app)}) == 1  # the retry joins the kill's batch
 
@@ -285,6 +285,6 @@ async def test_a_kill_confirmed_while_another_plan_runs_waits_for_it_then_goes(
         assert len(sent(venues)) == 2
         gate.set()
         await kill_done(pilot, app)
-        assert app.kill.run.all_halted, app.kill.run.summary()
+        assert app.kill.run.plan_halted, app.kill.run.summary()
         intents = [e for e in journal(app) if e.kind == "intent"]
         assert len(intents) == 2 + len(app.kill.run.kill.plan)

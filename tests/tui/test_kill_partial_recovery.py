@@ -119,7 +119,7 @@ async def test_a_revival_during_the_watch_says_w_then_r_not_k(
         await confirm_kill(pilot, app, "DEMO")
         await kill_done(pilot, app)
         run = app.kill.run
-        assert run is not None and run.all_halted
+        assert run is not None and run.plan_halted
         app.clear_notifications()
         n1 = venues["finradar"].targets["n1"]
         venues["finradar"].targets["n1"] = replace(n1, state=State.RUNNING, raw_status="ACTIVE")

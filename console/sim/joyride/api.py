@@ -67,6 +67,7 @@ class JoyrideSim(VendorSim[JoyrideWorld]):
         digest = hashlib.sha256(f"{ctx.seed}:joyride:admin-token".encode()).hexdigest()
         self.admin_token = f"jr_admin_{digest[:40]}"
         self.admin_open = False  # ADMIN_TOKEN unset: development mode, routes open
+        self.noop_pauses = False  # hostile (admin noop_pauses): answers counts, pauses nothing
         self.limit: SimRateLimit | None = None  # [GAP] no documented limit: off by default
 
     # ----- VendorSim -------------------------------------------------------------
@@ -139,9 +140,12 @@ class JoyrideSim(VendorSim[JoyrideWorld]):
             return {"limit": self.limit.limit, "window_s": self.limit.window_s}
         if command == "settle_due":
             return {"settled": world.settle_due(self.ctx.clock.now())}
+        if command == "noop_pauses":
+            self.noop_pauses = bool(args.get("on", True))
+            return {"noop_pauses": self.noop_pauses}
         raise AdminError(
             f"joyride simulator has no admin command {command!r}; known: open_admin, drift, "
-            "peek, expirations, rate_limit, settle_due"
+            "peek, expirations, rate_limit, settle_due, noop_pauses"
         )
 
     # ----- plumbing ----------------------------------------------------------------
@@ -222,6 +226,10 @@ class JoyrideSim(VendorSim[JoyrideWorld]):
         paused = body.boolean("paused")
         body.done()
         self.ctx.count("pause_by_expiration")
+        if self.noop_pauses:  # hostile: the answer of a change, and no change at all
+            rows = len(self.world.by_expiration.get(expiration, ()))
+            return JSONResponse({"expiration": expiration, "paused": paused, "db_updated": rows,
+                                 "engine_updated": rows, "engine_missing": []})  # fmt: skip
         return JSONResponse(self.world.pause_by_expiration(expiration, paused))
 
     async def _create(self, request: Request) -> Response:

@@ -34,6 +34,23 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
     for badge, rest in run.kill.problems():
         if badge not in ("UNREACHABLE", "UNREADABLE"):  # the venues just named
             line(badge, one_line(rest, 300))
+    for venue, targets in run.appeared().items():
+        shown = ", ".join(printable(t.name or t.id) for t in targets[:3])
+        more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
+        line(
+            "APPEARED",
+            f"{venue}: {len(targets)} target(s) not in the plan read since it was frozen, "
+            f"not halted ({one_line(shown + more, 120)}); this kill sent them nothing — "
+            "K plans a new kill that includes them.",
+        )
+    by_answer = Counter(r.item.venue for r in run.results.values() if r.by_answer)
+    for venue, count in by_answer.items():
+        line(
+            "BY ANSWER ONLY",
+            f"{venue}: {count} target(s) halted by the venue's answer only — it cannot "
+            "report their state, so nothing re-read them (and the sticky watch cannot "
+            "see them); check them on the venue's side.",
+        )
     if run.waiting_for:
         line(
             "WAITING",

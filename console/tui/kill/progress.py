@@ -146,6 +146,18 @@ class KillProgressScreen(ModalScreen[None]):
             text = Text(" ALL HALTED ", self.tones.ok + Style(reverse=True, bold=True))
             text.append(f" {run.summary()}", "bold")
             return text
+        if run.plan_halted:  # halted, but not all verified or not all there is
+            appeared = sum(len(found) for found in run.appeared().values())
+            words = (
+                f" PLAN HALTED — {appeared} NEW NOT HALTED "
+                if appeared
+                else f" HALTED — {run.by_answer()} by the venue's answer only "
+            )
+            text = Text(words, self.tones.warn)
+            text.append(f" {run.summary()}", "bold")
+            if appeared:
+                text.append(" — K plans a new kill that includes them")
+            return text
         text = Text(" NEEDS ATTENTION ", self.tones.danger)
         text.append(f" {run.summary()}", "bold")
         retry = run.retry_plan()
@@ -186,6 +198,8 @@ class KillProgressScreen(ModalScreen[None]):
             return Text(f" {n} ", self.tones.danger) if n else "0"
 
         verified: Text | str = str(row.verified)
+        if row.by_answer:
+            verified = f"{row.verified} · {row.by_answer} by answer"
         if row.not_verified:
             verified = Text(f" {row.verified} · {row.not_verified} NOT ", self.tones.danger)
         eta = fmt_eta(row.eta) if self.run.running else ""

@@ -73,6 +73,8 @@ def verified_cell(result: ItemResult | None, tones: Tones, *, revived: bool = Fa
     seen = state_word(result.verified_state) if result.verified_state else "UNKNOWN"
     if result.verified:
         return Text(f"VERIFIED {seen}", tones.ok, overflow="ellipsis")
+    if result.by_answer:  # its venue cannot report the state: nothing re-read it
+        return Text(f"{seen} by answer only", overflow="ellipsis")
     return Text(f" NOT VERIFIED ({seen}) ", tones.danger, overflow="ellipsis")
 
 

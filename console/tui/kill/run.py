@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from console.core.kill import KillPlan
-from console.core.model import OutcomeKind
+from console.core.model import OutcomeKind, Target
 from console.core.plan import ItemResult, Plan, Report
 from console.core.reverify import Recheck
 from console.core.watch import Revival
@@ -33,6 +33,7 @@ class VenueCount:
     failed: int = 0
     uncertain: int = 0
     verified: int = 0
+    by_answer: int = 0  # halted by the venue's answer only (it cannot be re-read)
     not_verified: int = 0
     eta: float | None = 0.0
 
@@ -115,15 +116,34 @@ class KillRun:
                 self.results[key] = result
 
     def doubtful(self, venue: str) -> list[ItemResult]:
-        """``venue``'s answered targets not verified halted (and not revived since)."""
+        """``venue``'s answered targets not verified halted (and not revived since); not
+        those halted by the venue's answer only: no re-read can tell more of them."""
         return [
             result
             for item in self.kill.plan.items
             if item.venue == venue
             and (result := self.results.get((item.venue, item.target_id))) is not None
-            and not result.verified
+            and not result.halted
             and (item.venue, item.target_id) not in self.revived_open
         ]
+
+    def appeared(self) -> dict[str, tuple[Target, ...]]:
+        """venue -> targets the kill's re-reads found that were not in its plan and that
+        a kill would halt (not for a kill of selected rows: it left the rest on purpose)."""
+        if self.kill.selection:
+            return {}
+        planned = {(i.venue, i.target_id) for i in self.kill.plan.items}
+        found: dict[str, dict[str, Target]] = {}
+        for report in self.reports:
+            for venue, targets in report.appeared.items():
+                for target in targets:
+                    if (venue, target.id) not in planned:
+                        found.setdefault(venue, {})[target.id] = target
+        return {venue: tuple(targets.values()) for venue, targets in found.items()}
+
+    def by_answer(self) -> int:
+        """Targets halted by their venue's answer only (it cannot be re-read)."""
+        return sum(1 for r in self.results.values() if r.by_answer)
 
     @property
     def batch_ids(self) -> list[str]:
@@ -162,6 +182,8 @@ class KillRun:
                 row.uncertain += 1
             if result.verified:
                 row.verified += 1
+            elif result.by_answer:
+                row.by_answer += 1
             elif result.verified is False:
                 row.not_verified += 1
         self._fill_eta(rows)
@@ -210,6 +232,9 @@ class KillRun:
         again = len({r.target.key for r in self.revivals} - self.revived_open)
         if again:
             text += f" · {again} revived and re-stopped"
+        appeared = sum(len(found) for found in self.appeared().values())
+        if appeared:
+            text += f" · {appeared} APPEARED since the plan (not in this kill)"
         return text
 
     def retry_plan(self) -> Plan | None:
@@ -231,11 +256,22 @@ class KillRun:
 
     @property
     def all_halted(self) -> bool:
+        """ALL HALTED: every target verified by a re-read, nothing else to say."""
+        return (
+            self.plan_halted
+            and all(r.verified for r in self.results.values())
+            and not self.appeared()
+        )
+
+    @property
+    def plan_halted(self) -> bool:
+        """Every planned target halted — verified, or by the answer of a venue that
+        cannot be re-read — the plan complete and nothing revived."""
         return (
             not self.running
             and self.kill.complete
             and len(self.results) == len(self.kill.plan)
-            and all(r.verified for r in self.results.values())
+            and all(r.halted for r in self.results.values())
             and not self.revived_open
         )
 
