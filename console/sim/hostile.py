@@ -140,6 +140,46 @@ CASES: tuple[HostileCase, ...] = (
         venue={"finradar": {"options": {"page_size": 5}}}, broken=("finradar",),
         words=("INCOMPLETE", "changed while it was read"),
     ),
+    # The second round: an independent tester's hostile venues (not this simulator).
+    HostileCase(
+        "gzip-bomb-list-x3algo", "11", "x3algo's list answer is gzip inflating to 48 MB (2 MB cap)",
+        knobs={"x3algo": {"list_bomb_mb": 48}}, venue={"x3algo": {"max_body_mb": 2}},
+        broken=("x3algo",), words=("larger than 2 MB",),
+    ),
+    HostileCase(
+        "gzip-bomb-stops-x3algo", "11", "x3algo answers every stop with gzip inflating to 48 MB",
+        knobs={"x3algo": {"control_bomb_mb": 48}}, venue={"x3algo": {"max_body_mb": 2}},
+        broken=("x3algo",), words=("larger than 2 MB",), exit_code=5,
+    ),
+    HostileCase(
+        "deflate-bomb-list-pipai", "11", "PipAI's list answer is deflate inflating to 48 MB",
+        knobs={"pipai": {"list_bomb_mb": 48, "bomb_encoding": "deflate"}},
+        venue={"pipai": {"max_body_mb": 2}}, broken=("pipai",), words=("larger than 2 MB",),
+    ),
+    HostileCase(
+        "same-rows-pipai", "2", "PipAI hands a fresh cursor on every page, with the same rows",
+        knobs={"pipai": {"repeat_pages": True}}, broken=("pipai",),
+        words=("INCOMPLETE", "does not advance"),
+    ),
+    HostileCase(
+        "twin-row-pipai", "4", "PipAI lists one strategy's id on two rows, the twin deployed",
+        knobs={"pipai": {"duplicate_id": True}}, broken=("pipai",),
+        words=("UNREADABLE ROWS", "listed twice"),
+    ),
+    HostileCase(
+        "duplicate-keys-pipai", "3", "PipAI's list names data twice, the second time []",
+        knobs={"pipai": {"duplicate_keys": True}}, broken=("pipai",),
+        words=("UNREADABLE", "appears twice"),
+    ),
+    HostileCase(
+        "stop-400-x3algo", "11", "x3algo refuses every stop with HTTP 400",
+        knobs={"x3algo": {"control_400": -1}}, broken=("x3algo",),
+        words=("refused the stop",), exit_code=5,
+    ),
+    HostileCase(
+        "still-active-x3algo", "11", "x3algo's stopped algorithms still say active: true",
+        knobs={"x3algo": {"still_active": True}}, broken=("x3algo",), exit_code=5,
+    ),
     HostileCase(
         "escape-names", "11", "names carry terminal escape sequences",
         knobs={api: {"escape_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
