@@ -127,7 +127,7 @@ CASES: tuple[HostileCase, ...] = (
     ),
     HostileCase(
         "twin-row-finradar", "4", "FinRadar lists an ACTIVE target's id on two rows",
-        knobs={"finradar": {"twin_row": True}}, broken=("finradar",),
+        knobs={"finradar": {"duplicate_id": True}}, broken=("finradar",),
         words=("UNREADABLE ROWS", "on 2 rows"),
     ),
     HostileCase(

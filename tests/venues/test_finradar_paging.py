@@ -57,7 +57,7 @@ async def test_no_rows_while_the_total_counts_some_is_unreadable_never_no_target
 async def test_an_id_listed_twice_is_named_and_never_reads_stopped_while_a_copy_runs(
     sim: SimServer, client: FinRadarClient
 ) -> None:
-    set_knobs(sim, API, twin_row=True)
+    set_knobs(sim, API, duplicate_id=True)
     targets = {t.id: t for t in await client.list_targets()}
     assert len(targets) == 12  # the id stays one target: one stop addresses it
     [note] = client.skipped_rows

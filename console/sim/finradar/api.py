@@ -28,7 +28,7 @@ middleware's):
   client that sends them percent-encoded, while the knob is on).
 * ``escape_names``: every listed ticker carries terminal escape sequences (a ``ticker``
   filter still finds it by the plain ticker).
-* ``empty_total``, ``twin_row``, ``page_cap``, ``vanish_mid_read``: a list that
+* ``empty_total``, ``duplicate_id``, ``page_cap``, ``vanish_mid_read``: a list that
   contradicts itself or moves while it is read (:mod:`console.sim.finradar.hostile`).
 
 No stream: the Socket.IO channels are out of the console's scope (Project decision 5).

@@ -7,7 +7,7 @@ generic ones in :mod:`console.sim.kit.faults`.
 
 * ``empty_total``: every list answer holds no rows, while ``meta.total`` still counts the
   targets that match (``{"targets": [], "meta": {"total": 12, ...}}``).
-* ``twin_row``: the newest ACTIVE target's row is followed by its twin — the same
+* ``duplicate_id``: the newest ACTIVE target's row is followed by its twin — the same
   ``target_id``, always ACTIVE (a stop by id reaches the target the world knows, never
   the twin).
 * ``page_cap``: > 0, a page holds at most this many rows whatever ``limit`` asks (the
@@ -33,7 +33,7 @@ class ListQuirks:
     twins: dict[str, Sniper] = field(default_factory=dict)
 
     def twin_of(self, account: Account, now: float) -> Sniper | None:
-        """The twin the ``twin_row`` knob lists (made once, from no random draw)."""
+        """The twin the ``duplicate_id`` knob lists (made once, from no random draw)."""
         if not self.twins:
             newest = next((s for s in account.newest_first() if s.status == ACTIVE), None)
             if newest is None:
@@ -45,8 +45,8 @@ class ListQuirks:
     def listed(
         self, knobs: Knobs, listed: list[Sniper], account: Account, now: float
     ) -> list[Sniper]:
-        """``listed`` (newest first) with the twin after its original under ``twin_row``."""
-        twin = self.twin_of(account, now) if knobs.twin_row else None
+        """``listed`` (newest first) with the twin after its original under ``duplicate_id``."""
+        twin = self.twin_of(account, now) if knobs.duplicate_id else None
         if twin is None:
             return listed
         out: list[Sniper] = []

@@ -40,7 +40,6 @@ class Knobs:
     dot_ids: bool = False  # two extra targets with ids "." and ".."
     escape_names: bool = False  # target names carry terminal escape sequences
     empty_total: bool = False  # FinRadar: list answers hold no rows; meta.total still counts
-    twin_row: bool = False  # FinRadar: the newest ACTIVE target listed twice (twin stays ACTIVE)
     page_cap: int = 0  # FinRadar: > 0, a list page holds at most N rows whatever limit asks
     vanish_mid_read: bool = False  # FinRadar: past offset 0 the newest target is left out
     list_bomb_mb: float = 0.0  # > 0: list answers compressed, inflating to this many MB
@@ -49,8 +48,8 @@ class Knobs:
     duplicate_keys: bool = False  # list answers name their list key again, last, as []
     control_400: int = 0  # the next N control calls (non-GET, not a login): 400 (-1: forever)
     repeat_pages: bool = False  # PipAI: every page the first page's rows, fresh cursor
-    duplicate_id: bool = False  # PipAI, x3algo: the newest target's row listed twice, the
-    # twin running whatever is halted
+    duplicate_id: bool = False  # PipAI, x3algo, FinRadar: the newest target's row listed
+    # twice, the twin running whatever is halted
     pages_lie: bool = False  # x3algo: totalPages says 1 whatever total says
     still_active: bool = False  # x3algo: stopped rows and stop answers say active: true
 
