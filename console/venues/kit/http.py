@@ -382,9 +382,7 @@ async def send(
             headers=all_headers, timeout=_aiohttp_timeout(limit), allow_redirects=False,
             skip_auto_headers=skip, ssl=transport.ssl_context,
         ) as response:  # fmt: skip
-            body = await _read_capped_aiohttp(
-                response, getattr(client, "max_body_bytes", _DEFAULT_MAX_BODY)
-            )
+            body = await _read_capped_aiohttp(response, *_cap_of(client, method))
             status, response_headers = response.status, response.headers
         latency_ms = (time.perf_counter() - started) * 1000
     except aiohttp.ConnectionTimeoutError:
@@ -433,15 +431,32 @@ def _query_value(value: QueryValue) -> str:
 _NO_CONTENT_TYPE = ("Content-Type",)
 
 
-def _too_large(cap: int) -> CallError:
+ACTION_BODY_CAP = 1_048_576
+"""The most read of an answer to anything but a GET (a stop, a pause, a login): one small
+object, which a kill reads hundreds of at once. Capped at ``max_body_bytes`` alone, six
+x3algo stops answered with gzip bombs held 6 × 64 MB (460 MB RSS); 64 at once would
+hold 4 GB. At 1 MB they hold 64 MB at most."""
+
+
+def _cap_of(client: httpx.AsyncClient, method: str) -> tuple[int, str]:
+    """The body cap of an answer to ``method`` and its name for messages."""
+    cap = getattr(client, "max_body_bytes", _DEFAULT_MAX_BODY)
+    if method != "GET" and cap > ACTION_BODY_CAP:
+        return ACTION_BODY_CAP, "the cap on an action's answer"
+    return cap, "max_body_bytes"
+
+
+def _too_large(cap: int, named: str) -> CallError:
     return CallError(
         "protocol",
-        f"answer larger than {cap / 1_048_576:g} MB (max_body_bytes); not read",
+        f"answer larger than {cap / 1_048_576:g} MB ({named}); not read",
         maybe_sent=True,
     )
 
 
-async def _read_capped_aiohttp(response: aiohttp.ClientResponse, cap: int) -> bytes:
+async def _read_capped_aiohttp(
+    response: aiohttp.ClientResponse, cap: int, named: str = "max_body_bytes"
+) -> bytes:
     """The body, refused past ``cap`` bytes (declared or streamed) without reading it all.
 
     A declared length is what crosses the wire: with a ``Content-Encoding`` it says
@@ -452,7 +467,7 @@ async def _read_capped_aiohttp(response: aiohttp.ClientResponse, cap: int) -> by
     declared = response.content_length
     if declared is not None and declared > cap:
         response.close()
-        raise _too_large(cap)
+        raise _too_large(cap, named)
     encoded = response.headers.get("Content-Encoding")
     if declared is not None and (not encoded or encoded.strip().lower() == "identity"):
         return await response.read()
@@ -462,7 +477,7 @@ async def _read_capped_aiohttp(response: aiohttp.ClientResponse, cap: int) -> by
         size += len(chunk)
         if size > cap:
             response.close()
-            raise _too_large(cap)
+            raise _too_large(cap, named)
         chunks.append(chunk)
     return b"".join(chunks)
 

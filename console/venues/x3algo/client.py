@@ -432,7 +432,9 @@ class X3AlgoClient(VenueClient):
         return from_422(what, verb, message, latency, wanted, hint, now, problem)
 
     def _what(self, target_id: str) -> str:
-        name, shown = printable(self._names.get(target_id) or ""), printable(target_id)
+        name, shown = printable(self._names.get(target_id) or "")[:80], printable(target_id)
+        if len(shown) > 80:  # a 100,000-character id is named, not printed whole
+            shown = f"{shown[:79]}… ({len(shown):,} characters)"
         return f"algorithm {name!r} ({shown})" if name else f"algorithm {shown}"
 
     # ----- feed -----------------------------------------------------------------------
