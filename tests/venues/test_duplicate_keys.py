@@ -1,0 +1,85 @@
+"""A JSON object that names a key twice is never read as "the last one wins" (issue 11:
+PipAI's ``{"data": [22 strategies], …, "data": []}`` was read as no strategies).
+
+The kit's exact reader refuses any repeated key; the list pages' fast readers screen the
+keys a kill decides by with byte counts (``screen_duplicate_keys``), and these tests hold
+the screen to never letting a repeat of those keys through, however it is spelled.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from console.venues.kit.feeds import Unreadable
+from console.venues.kit.http import Reply, parse_json
+from console.venues.pipai.mapping import read_page
+from console.venues.x3algo.mapping import parse_page
+
+
+def strategy(n: int, status: str = "deployed") -> dict[str, object]:
+    return {"id": f"strat_{n:04d}", "name": f"s{n}", "status": status, "params": {"k": n},
+            "stats": {"open_positions": 0}}  # fmt: skip
+
+
+def algorithm(n: int, status: str = "active") -> dict[str, object]:
+    return {"id": f"{n:024d}", "name": f"a{n}", "status": status, "active": status == "active",
+            "lastExecution": {"status": "ok"}}  # fmt: skip
+
+
+class Answer(BaseModel):
+    status: str
+
+
+def test_parse_json_refuses_a_key_named_twice_at_any_depth() -> None:
+    with pytest.raises(ValueError, match="key 'x' appears twice in one object"):
+        parse_json(b'{"a": [{"x": 1, "y": 2, "x": 3}]}')
+    assert parse_json(b'{"a": [{"x": 1}, {"x": 3}]}') == {"a": [{"x": 1}, {"x": 3}]}
+
+
+def test_a_single_answer_naming_a_key_twice_is_malformed() -> None:
+    reply = Reply(200, {}, b'{"status": "stopped", "status": "active"}', 1.0)
+    with pytest.raises(ValueError, match="'status' appears twice"):
+        reply.validated(Answer)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.integers(min_value=1, max_value=30),
+    which=st.integers(min_value=0, max_value=29),
+    key=st.sampled_from(["id", "status"]),
+    escaped=st.booleans(),
+)
+def test_a_row_repeating_id_or_status_makes_the_page_unreadable(
+    rows: int, which: int, key: str, escaped: bool
+) -> None:
+    """However the repeat is spelled (``"status"`` or ``"st\\u0061tus"``), on whichever
+    row, and for both venues' fast readers."""
+    spelled = key.replace("t", "\\u0074", 1) if escaped else key
+    for venue in ("pipai", "x3algo"):
+        data = [strategy(n) if venue == "pipai" else algorithm(n) for n in range(rows)]
+        text = [json.dumps(row) for row in data]
+        i = which % rows
+        text[i] = text[i][:-1] + f', "{spelled}": "other"}}'
+        if venue == "pipai":
+            body = ('{"data": [' + ", ".join(text) + '], "next_cursor": null}').encode()
+            with pytest.raises(Unreadable, match=f"'{key}' appears twice"):
+                read_page("pipai", body, 0.0)
+        else:
+            body = ('{"data": [' + ", ".join(text) + "]}").encode()
+            with pytest.raises(Unreadable, match=f"'{key}' appears twice"):
+                parse_page(body, 1, str)
+
+
+def test_a_page_without_repeats_reads_whole_even_when_values_spell_the_keys() -> None:
+    """A name that spells ``"status"`` makes the counts differ: the exact check then
+    finds nothing repeated, and the page reads as it is."""
+    rows = [strategy(0), {**strategy(1), "name": "status"}, {**strategy(2), "name": "id"}]
+    page = read_page("pipai", json.dumps({"data": rows, "next_cursor": None}).encode(), 0.0)
+    assert [t.id for t in page.targets] == ["strat_0000", "strat_0001", "strat_0002"]
+    listed = parse_page(json.dumps({"data": [algorithm(0), algorithm(1)]}).encode(), 1, str)
+    assert [r["id"] for r in listed.rows] == [f"{0:024d}", f"{1:024d}"]
