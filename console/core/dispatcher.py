@@ -413,12 +413,15 @@ class Dispatcher:
         return False, f"{note} (not as asked)"
 
     def verified_state(self, target: Target, outcome: Outcome) -> State:
-        """A venue that cannot report pause state (its capabilities say so) is verified
-        by its own echo while its target reads UNKNOWN."""
+        """What a re-read of ``target`` shows. A venue that cannot report pause state (its
+        capabilities say so) shows nothing a re-read can trust — its client's PAUSED or
+        RUNNING is its memory of its own calls, ``outcome`` among them — so UNKNOWN, unless
+        the target reads STOPPED (a real read: an expired round). A kill's own re-read
+        records such a target as halted by the venue's answer only (:meth:`_by_answer`)."""
         client = self.clients.get(target.venue)
         blind = client is not None and not client.capabilities.reports_pause_state
-        if target.state is State.UNKNOWN and blind:
-            return (outcome.state_after or State.UNKNOWN) if outcome.ok else State.UNKNOWN
+        if blind and target.state is not State.STOPPED:
+            return State.UNKNOWN
         return target.state
 
     async def reread(

@@ -10,7 +10,9 @@ Quirks handled here (and nowhere else):
 
 * **No pause state to read back** (Project decision 4): targets are UNKNOWN with
   ``pause_source="unknown"`` until this process pauses/resumes one and gets a definite
-  answer; then PAUSED/RUNNING with ``pause_source="set here"`` and ``set_at``.
+  answer; then PAUSED/RUNNING with ``pause_source="set here"`` and ``set_at``. That is
+  this client's memory, never a read: the dispatcher reports such a target halted by
+  the venue's answer only, never verified (``CAPABILITIES.reports_pause_state``).
 * **Counts, not states**: ``db_updated > 0`` is *applied*; ``db_updated == 0`` is
   *already* (:func:`~console.venues.joyride.outcomes.already_from_zero_counts`), unless
   the expiration matches no instrument at all, which is *rejected*
@@ -120,7 +122,8 @@ ADMIN_RATE = RateLimit(20, 1.0)
 
 
 # What core and the screen may know of Joyride: it cannot report pause state (its
-# expirations read UNKNOWN), so a call is verified by its echo; admin calls paced.
+# expirations read UNKNOWN, or what this client set), so a call is never verified, only
+# halted by the venue's answer (docs/venues/joyride.md); admin calls paced.
 CAPABILITIES = Capabilities(
     reports_pause_state=False,
     control_rate=ControlRate("admin", ADMIN_RATE.limit, ADMIN_RATE.window_s),
