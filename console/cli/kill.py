@@ -176,7 +176,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         for result in report.results.values():
             _out(json.dumps(_result_json(result), sort_keys=True))
         _out(json.dumps({
-            "summary": summary, "all_verified": _all_halted(report, kp),
+            "summary": summary, "all_verified": _verdict(report, kp) == "all_halted",
             "verdict": _verdict(report, kp), "by_answer_only": report.by_answer_count,
             "appeared": {v: [t.id for t in found] for v, found in report.appeared.items()},
             "unreachable": dict(kp.unreachable), "incomplete": dict(kp.incomplete),
@@ -226,11 +226,6 @@ def _summary(report: Report, kp: KillPlan) -> str:
     if appeared := report.appeared_count():
         parts.append(f"{appeared} APPEARED since the plan (not in this kill)")
     return " · ".join(parts)
-
-
-def _all_halted(report: Report, kp: KillPlan) -> bool:
-    """Every target verified halted by a re-read, the plan complete (``all_verified``)."""
-    return report.all_verified and kp.complete
 
 
 def headline(report: Report, kp: KillPlan) -> str:
