@@ -185,6 +185,12 @@ CASES: tuple[HostileCase, ...] = (
         knobs={api: {"escape_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
         exit_code=0,
     ),
+    HostileCase(
+        "paced-past-deadline-x3algo", "1", "x3algo's stops outlast the dispatch deadline in the pacer",
+        venue={"x3algo": {"rate_limits": {"trading": [5, 600.0]}}},
+        profile={"kill_dispatch_deadline": 3}, broken=("x3algo",),
+        words=("not sent", "nothing reached the venue"),
+    ),
 )  # fmt: skip
 
 BY_NAME = {case.name: case for case in CASES}
