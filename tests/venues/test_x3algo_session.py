@@ -82,8 +82,8 @@ def test_ten_cli_runs_then_kill_reaches_x3algo_and_verifies_it_with_one_login(
     said += [out.out, out.err]
     lines = [json.loads(x) for x in out.out.splitlines()]
     summary, results = lines[-1], lines[:-1]
-    assert code == 0, summary
-    assert summary["all_verified"] is True and "x3algo" not in summary["unreachable"]
+    assert code == 14, summary  # all halted; Joyride's by its answer only (no re-read)
+    assert summary["verdict"] == "halted_by_answer" and "x3algo" not in summary["unreachable"]
     x3 = [r for r in results if r["venue"] == "x3algo"]
     assert x3 and all(r["verified"] is True for r in x3)
     assert sim_counters(sim, "x3algo")["logins"] == 1
