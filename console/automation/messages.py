@@ -23,18 +23,23 @@ class RunRecord:
     planned: int = 0
     summary: str = "nothing sent"
     all_verified: bool = False
+    halted: bool = False  # every target verified, or halted by its venue's answer only
+    by_answer: int = 0  # halted by the venue's answer only: a venue that cannot be re-read
+    appeared: int = 0  # targets a kill's re-read found beyond its plan (not halted)
     batch_id: str | None = None
     problems: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.failures and (self.all_verified or not self.planned)
+        return (not self.problems and not self.failures and not self.appeared
+                and (self.all_verified or self.halted or not self.planned))  # fmt: skip
 
     def as_json(self) -> dict[str, object]:
         return {"who": self.who, "time": iso_ms(int(self.at * 1000)), "title": self.title,
                 "planned": self.planned, "summary": self.summary, "ok": self.ok,
-                "all_verified": self.all_verified, "batch_id": self.batch_id,
+                "all_verified": self.all_verified, "by_answer_only": self.by_answer,
+                "appeared": self.appeared, "batch_id": self.batch_id,
                 "problems": self.problems, "failures": self.failures}  # fmt: skip
 
 
@@ -47,6 +52,9 @@ def record_report(record: RunRecord, kill: KillPlan | None, report: Report | Non
     record.planned = len(report.plan)
     record.summary = report.summary()
     record.all_verified = report.all_verified
+    record.halted = report.all_halted
+    record.by_answer = report.by_answer_count
+    record.appeared = report.appeared_count()
     record.batch_id = report.batch_id
     for (venue, _), result in report.results.items():
         if result.needs_retry:
@@ -60,7 +68,11 @@ def record_report(record: RunRecord, kill: KillPlan | None, report: Report | Non
 
 def run_alert(record: RunRecord, event: str) -> Alert:
     """The alert for a finished run (event: schedule, guard or report)."""
-    head = "ALL HALTED" if record.ok else "NEEDS ATTENTION"
+    head = "ALL HALTED" if record.ok else "NEEDS ATTENTION"  # the kill's words (EMERGENCY.md)
+    if record.ok and record.by_answer and not record.all_verified:
+        head = f"HALTED — {record.by_answer} by the venue's answer only"
+    elif record.appeared and not record.problems and not record.failures and record.halted:
+        head = f"PLAN HALTED — {record.appeared} NEW TARGET(S) NOT HALTED"
     lines = [f"{record.who} at {iso_ms(int(record.at * 1000))}: {record.title}",
              f"{head}: {record.summary}"]  # fmt: skip
     if record.batch_id:

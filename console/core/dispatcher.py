@@ -108,6 +108,7 @@ class Dispatcher:
         in the same order on every run (the screenshots draw one). Never for a real kill,
         where venues are stopped side by side."""
         self._running: Report | None = None
+        self._operator: Operator | None = None  # the running plan's, if not the journal's
         self.before_calls: Callable[[], Awaitable[None]] | None = None
         """Awaited after a plan's intents are journaled and before its first call (a desk
         hub copies them to the journal stream there: a standby sees every call sent)."""
@@ -152,6 +153,7 @@ class Dispatcher:
         report = Report(plan, batch_id or uuid.uuid4().hex, now_ms())
         report.fresh_batch = batch_id is None
         self._running = report
+        self._operator = operator
         try:
             with _quiet_collector():
                 await self._run(plan, report, on_result, operator)
@@ -303,8 +305,7 @@ class Dispatcher:
         on_result: ResultCallback | None,
     ) -> None:
         ids = [item.target_id for item, _ in pairs]
-        kill = report.plan.scope == "kill"
-        seen: list[Target] | None = [] if kill else None
+        seen: list[Target] | None = [] if report.plan.everything else None
         fresh, problem = await self.reread(client, ids, seen=seen)
         if fresh is None:
             for item, intent in pairs:
@@ -377,13 +378,13 @@ class Dispatcher:
         if not found:
             return
         report.appeared[client.name] = found
-        if not report.fresh_batch:
+        if not report.fresh_batch:  # a pass joining a batch (never a kill's own)
             return
         shown = ", ".join(t.id for t in found[:10]) + (
             f" and {len(found) - 10} more" if len(found) > 10 else ""
         )
         self.journal.note(
-            str(self.journal.operator), client.name, "*", "", "note",
+            str(self._operator or self.journal.operator), client.name, "*", "", "note",
             f"{len(found)} target(s) appeared on {client.name} since the kill's plan",
             message=f"{len(found)} target(s) read on {client.name} after the kill were not "
             f"in its plan and would be halted by a kill: {shown}; not sent by this kill",

@@ -61,9 +61,6 @@ class KillPlan:
     down: Mapping[str, float] = field(default_factory=dict)
     """venue -> data age in seconds, for venues whose feed was DOWN when the plan was
     frozen (stale or not yet: the header says DOWN within seconds, staleness takes 30)."""
-    selection: bool = False
-    """A kill of selected rows: it left the others on purpose, so what its re-read finds
-    beyond its plan (``Report.appeared``) is not named as missed."""
 
     def counts_by_venue(self) -> dict[str, int]:
         return self.plan.counts_by_venue()
@@ -160,7 +157,8 @@ def build_kill_plan(
                 if line not in leaves:
                     leaves.append(line)
     items.sort(key=_kill_order)
-    plan = Plan(tuple(items), f"EMERGENCY STOP: {scope.describe()}", "kill", tuple(leaves))
+    plan = Plan(tuple(items), f"EMERGENCY STOP: {scope.describe()}", "kill", tuple(leaves),
+                everything=scope.keys is None)  # fmt: skip
     missing = {v: why for v, why in (unreachable or {}).items() if v in venues}
     partial = {v: why for v, why in (incomplete or {}).items() if v in venues}
     skipped = {
@@ -169,8 +167,7 @@ def build_kill_plan(
         if (client := clients.get(v)) is not None and client.skipped_rows
     }
     emptied = {v: store.emptied[v][0] for v in venues if v in store.emptied}
-    return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered, down,
-                    scope.keys is not None)  # fmt: skip
+    return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered, down)
 
 
 def plan_from_store(

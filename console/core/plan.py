@@ -49,6 +49,9 @@ class Plan:
     scope: str = "one"  # one | selection | panel | kill
     leaves_behind: tuple[str, ...] = ()
     created_at: float = field(default_factory=time.time)
+    everything: bool = False
+    """A kill of every target of its venues (not of selected rows, not a retry): its
+    re-read names what it finds beyond the plan (:attr:`Report.appeared`)."""
 
     def __len__(self) -> int:
         return len(self.items)

@@ -221,8 +221,8 @@ def build_draft(
     for spec in specs:
         if spec.leaves_behind and spec.leaves_behind not in leaves:
             leaves.append(spec.leaves_behind)
-    kwargs = {"created_at": clock()} if clock else {}
-    plan = Plan(tuple(items), _title(kind, included, scope), scope, tuple(leaves), **kwargs)
+    plan = Plan(tuple(items), _title(kind, included, scope), scope, tuple(leaves))
+    plan = replace(plan, created_at=clock()) if clock else plan
     return PlanDraft(
         plan=plan,
         kind=kind,

@@ -252,7 +252,8 @@ async def test_the_console_kill_alerts_reach_a_loopback_webhook(
             await hook.wait_for(2)
     titles = [b["title"] for b in hook.bodies]
     assert any(f"{operator(session)}: emergency stop started" in t for t in titles), titles
-    assert any(f"{operator(session)}: ALL HALTED" in t for t in titles), titles
+    # Joyride's rounds are halted by its answer only (it cannot be re-read)
+    assert any(f"{operator(session)}: HALTED — " in t for t in titles), titles
     for body in hook.bodies:
         assert "t0ken-s3cret" not in str(body)
 

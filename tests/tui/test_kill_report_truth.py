@@ -57,13 +57,13 @@ def test_a_round_halted_by_the_venue_answer_only_is_never_all_halted() -> None:
 
 def test_a_target_that_appeared_since_the_plan_is_named_and_not_all_halted() -> None:
     late = Target("x3algo", TargetKind.ALGORITHM, "late1", "late one", State.RUNNING, "active")
-    kp = KillPlan(Plan((ALGO,), "EMERGENCY STOP: everything", "kill"))
-    run = _run(kp, (late,))
+    plan = Plan((ALGO,), "EMERGENCY STOP: everything", "kill", everything=True)
+    run = _run(KillPlan(plan), (late,))
     assert not run.all_halted
     assert "1 APPEARED since the plan (not in this kill)" in run.summary()
     notes = notes_text(run, Tones.monochrome(), watch_left=None, auto_restop=False).plain
     assert "APPEARED" in notes and "late one" in notes
     # A kill of selected rows left the others on purpose: nothing to name.
-    chosen = _run(replace(kp, selection=True), (late,))
+    chosen = _run(KillPlan(replace(plan, everything=False)), (late,))
     assert chosen.appeared() == {} and "APPEARED" not in chosen.summary()
     assert chosen.all_halted

@@ -174,7 +174,8 @@ async def test_action_through_keys_reaches_sim_panel_and_journal(
         await pilot.press("y")
         await app.workers.wait_for_complete()
         report = app.last_report
-        assert report is not None and report.all_verified, report and report.summary()
+        # verified, or (Joyride, which cannot be re-read) done by the venue's answer only
+        assert report is not None and report.all_halted, report and report.summary()
         assert modal.draft is not None
         kind = modal.draft.kind
         await wait_for(pilot, lambda: case.shown(cell(app, key, case.column)), "panel shows it")

@@ -129,8 +129,9 @@ class KillRun:
 
     def appeared(self) -> dict[str, tuple[Target, ...]]:
         """venue -> targets the kill's re-reads found that were not in its plan and that
-        a kill would halt (not for a kill of selected rows: it left the rest on purpose)."""
-        if self.kill.selection:
+        a kill would halt (only for a kill of everything, ``Plan.everything``: a kill of
+        selected rows left the rest on purpose)."""
+        if not self.kill.plan.everything:
             return {}
         planned = {(i.venue, i.target_id) for i in self.kill.plan.items}
         found: dict[str, dict[str, Target]] = {}
