@@ -175,15 +175,17 @@ class PlanMsg(Msg):
     scope: str = "one"
     leaves_behind: list[str] = []
     created_at: float
+    everything: bool = False  # a kill of everything: its re-read names what appeared
 
     @classmethod
     def of(cls, p: Plan) -> PlanMsg:
         return cls(items=[PlanItemMsg.of(i) for i in p.items], title=p.title, scope=p.scope,
-                   leaves_behind=list(p.leaves_behind), created_at=p.created_at)  # fmt: skip
+                   leaves_behind=list(p.leaves_behind), created_at=p.created_at,
+                   everything=p.everything)  # fmt: skip
 
     def plan(self) -> Plan:
         return Plan(tuple(i.item() for i in self.items), self.title, self.scope,
-                    tuple(self.leaves_behind), self.created_at)  # fmt: skip
+                    tuple(self.leaves_behind), self.created_at, self.everything)  # fmt: skip
 
 
 class OutcomeMsg(Msg):
