@@ -66,6 +66,8 @@ def describe(result: ItemResult, now: float, tones: Tones) -> Text:
             text.append(f" — next: {advice(result)}", "bold")
     elif result.verified:
         text.append(f" VERIFIED {seen} ", tones.ok)
+    elif result.by_answer:  # its venue cannot report the state: nothing re-read it
+        text.append(f" {seen} by the venue's answer only (cannot be re-read)")
     elif outcome.ok:
         text.append(" NOT VERIFIED ", tones.danger)
         text.append(f" — next: {advice(result)}", "bold")
