@@ -97,7 +97,8 @@ class Capabilities:
     """
 
     # False: the venue cannot say whether a target is paused (its targets read UNKNOWN);
-    # a control call is then verified by its own echo, and the journal fills the state.
+    # a done control call is then "halted by the venue's answer only", never verified,
+    # and the journal fills the state.
     reports_pause_state: bool = True
     # (attribute, weight): exposure is the sum of |value| x weight, to order a kill.
     exposure_attrs: tuple[tuple[str, float], ...] = ()
