@@ -57,6 +57,9 @@ def token_of(sim: SimServer) -> str:
         '[{"id": "SOL_USDC-1MAR25-150-C"}]',
         '[{"id": "SOL_USDC-1MAR25-150-C", "expiration": "soon"}]',
         "[{",
+        # a key named twice: pydantic's fast reader would keep the last (an expiration
+        # of 1: the round read as another) — a malformed answer, never "the last wins"
+        '[{"id": "SOL_USDC-1MAR25-150-C", "expiration": 1740816000, "expiration": 1}]',
     ],
 )
 async def test_a_wrong_shape_on_the_first_read_is_unreadable(sim: SimServer, body: str) -> None:

@@ -33,7 +33,7 @@ from typing_extensions import TypedDict
 
 from console.core.scrub import printable
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply, parse_json
+from console.venues.kit.http import Reply, parse_json, screen_duplicate_keys
 
 # The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
 # beyond it (10^12: milliseconds sent as seconds) cannot be a round; one at or before
@@ -164,6 +164,11 @@ def read_instrument_list(body: bytes, max_rows: int) -> Listing:
     except (ValidationError, RecursionError):
         fast = None
     if fast is not None:
+        try:  # pydantic's reader keeps a repeated key's last value: refuse it instead
+            expected = {b'"id"': len(fast), b'"expiration"': len(fast)}
+            screen_duplicate_keys(body, expected)
+        except ValueError as exc:
+            raise Unreadable(str(exc)) from None
         total = len(fast)
         rows, skipped = _without_unsafe_ids(fast[:max_rows])
     else:
