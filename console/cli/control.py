@@ -66,7 +66,7 @@ async def status(session: Session, *, as_json: bool) -> int:
         _err(f"{venue}: only part of its targets could be read (listed above): {why}")
     for client in session.clients.values():
         for row in client.skipped_rows:
-            _err(f"{client.name}: a row could not be read and is not listed: {row}")
+            _err(f"{client.name}: a row was not read cleanly (see why): {row}")
     partial = session.incomplete or any(c.skipped_rows for c in session.clients.values())
     return EXIT_FAILED if failures or partial else EXIT_OK
 
