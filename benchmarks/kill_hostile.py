@@ -71,11 +71,11 @@ def main() -> int:
         for case in chosen:
             wall, code, summary = run_case(case, Path(tmp))
             elapsed = summary.get("elapsed_s")
-            ok = code == case.exit_code
+            ok = code == case.kill_exit
             bad += not ok
             print(f"{case.name:22} {case.finding:>7} {wall:7.2f} "
                   f"{elapsed if elapsed is not None else '-':>7} {code!s:>4}  "
-                  f"{summary.get('summary')}{'' if ok else f'  (expected exit {case.exit_code})'}")  # fmt: skip
+                  f"{summary.get('summary')}{'' if ok else f'  (expected exit {case.kill_exit})'}")  # fmt: skip
             for key in ("unreachable", "incomplete", "unreadable_rows"):
                 for venue, why in dict(summary.get(key) or {}).items():  # type: ignore[call-overload]
                     print(f"{'':40}  {key}: {venue}: {str(why)[:150]}")

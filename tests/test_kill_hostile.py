@@ -71,9 +71,7 @@ def test_kill_against_a_hostile_venue_ends_truthfully(
     results = lines[:-1]
     said = captured.out + captured.err
 
-    # Joyride, healthy in every case, cannot report pause state: a kill that halts all
-    # else ends halted by Joyride's answer only (14), never a clean 0.
-    assert code == (14 if case.exit_code == 0 else case.exit_code), summary
+    assert code == case.kill_exit, summary
     for api in APIS:
         mine = [r for r in results if r["venue"] == api]
         if api in case.broken:

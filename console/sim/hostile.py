@@ -32,6 +32,14 @@ class HostileCase:
     broken: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
     exit_code: int = 4
+    """What the kill would exit with against a venue that reports pause state."""
+
+    @property
+    def kill_exit(self) -> int:
+        """The kill's exit in the simulator's world: Joyride, healthy unless the case
+        breaks it, cannot report pause state, so a kill that halts all else ends halted
+        by Joyride's answer only (14), never a clean 0."""
+        return 14 if self.exit_code == 0 else self.exit_code
 
 
 CASES: tuple[HostileCase, ...] = (
