@@ -337,6 +337,11 @@ class DeskState:
             log.info("desk state: a batch was missed; reading the bucket again")
             self.resync()
         self._signal()
+        # Let the other subscriptions run between two batches: nats-py hands each
+        # subscription's backlog to its callback without a pause, so at 10,000 events a
+        # second a backlog of state held a kill's results and its report behind it
+        # (the report reached the console ~100 ms after the hub sent it).
+        await asyncio.sleep(0)
 
     def resync(self) -> None:
         """Read the whole bucket again (in the background; one read at a time)."""
