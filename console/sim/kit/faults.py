@@ -15,6 +15,7 @@ import asyncio
 import functools
 import json
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -165,10 +166,9 @@ def _bomb(mb: float, encoding: str) -> Response:
                     headers={"Content-Encoding": encoding})  # fmt: skip
 
 
-def _repeating_list_key(send: Send) -> Send:
-    """Wrap ``send`` so a successful JSON object's first list key is named once more,
-    last, with ``[]``: ``{"data": [...], …, "data": []}`` (a reader that keeps the last
-    of a repeated key sees no targets)."""
+def _rewriting(send: Send, rewrite: Callable[[bytes], bytes]) -> Send:
+    """Wrap ``send`` so a successful (2xx) answer's whole body goes out as
+    ``rewrite(body)``, its Content-Length set to match."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
 
@@ -183,20 +183,34 @@ def _repeating_list_key(send: Send) -> Send:
         if message.get("more_body", False):
             return
         body = b"".join(chunks)
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            parsed = None
-        if 200 <= start.get("status", 500) < 300 and isinstance(parsed, dict):
-            key = next((k for k, v in parsed.items() if isinstance(v, list)), None)
-            if key is not None:
-                body = body.rstrip()[:-1] + b"," + json.dumps(key).encode() + b":[]}"
+        if 200 <= start.get("status", 500) < 300:
+            body = rewrite(body)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return wrapped
+
+
+def _repeating_list_key(send: Send) -> Send:
+    """Wrap ``send`` so a successful JSON object's first list key is named once more,
+    last, with ``[]``: ``{"data": [...], …, "data": []}`` (a reader that keeps the last
+    of a repeated key sees no targets)."""
+
+    def repeat(body: bytes) -> bytes:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(parsed, dict):
+            return body
+        key = next((k for k, v in parsed.items() if isinstance(v, list)), None)
+        if key is None:
+            return body
+        return body.rstrip()[:-1] + b"," + json.dumps(key).encode() + b":[]}"
+
+    return _rewriting(send, repeat)
 
 
 async def _buffered(receive: Receive) -> Receive:
@@ -218,25 +232,4 @@ async def _buffered(receive: Receive) -> Receive:
 
 def _truncating(send: Send) -> Send:
     """Wrap ``send`` so a successful body is cut in half (invalid JSON, right length)."""
-    start: dict[str, Any] = {}
-    chunks: list[bytes] = []
-
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            start.update(message)
-            return
-        if message["type"] != "http.response.body":
-            await send(message)
-            return
-        chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        body = b"".join(chunks)
-        if 200 <= start.get("status", 500) < 300 and len(body) > 1:
-            body = body[: len(body) // 2]
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({**start, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    return wrapped
+    return _rewriting(send, lambda body: body[: len(body) // 2] if len(body) > 1 else body)
