@@ -158,18 +158,40 @@ class Lease:
                     continue
                 if self._now() < deadline:
                     continue  # the initial marker (no value yet), or a stray wake-up
-                if seen is None:  # no value at all: the key is free (or was never seen)
+                # A whole TTL without news from the watch: read the key itself (a watch
+                # that stalls must not leave a second hub waiting on a live holder; seen
+                # in a loaded suite: 120 s instead of exiting 12 at once).
+                now = await self._current(kv, seen)
+                deadline = self._now() + self.ttl_s
+                if now is None:  # free (or never seen)
                     if await self.try_create():
                         return
-                    deadline = self._now() + self.ttl_s
                     continue
-                revision, holder = seen
+                if seen is None or now[0] != seen[0]:  # written since: its holder is alive
+                    if seen is not None and not wait:
+                        raise LeaseHeld(now[1])
+                    seen = now
+                    continue
+                revision, holder = seen  # unchanged for a whole TTL: expired
                 if await self._take(kv, revision, holder):
                     return
-                deadline = self._now() + self.ttl_s
         finally:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
+
+    async def _current(
+        self, kv: KeyValue, seen: tuple[int, messages.HubBeat | None] | None
+    ) -> tuple[int, messages.HubBeat | None] | None:
+        """The lease's revision and holder now (None: free); ``seen`` when NATS cannot say."""
+        try:
+            entry = await kv.get(subjects.LEASE_KEY)
+        except KeyNotFoundError:
+            return None
+        except Exception:  # NATS away: as last seen (the next expiry tries again)
+            return seen
+        if entry.operation is not None or not entry.value:
+            return None
+        return entry.revision or 0, _holder(entry.value)
 
     async def _take(self, kv: KeyValue, revision: int, holder: messages.HubBeat | None) -> bool:
         """The expired lease at ``revision``, unless anyone wrote it since."""

@@ -204,3 +204,28 @@ async def test_a_late_renewal_holds_the_calls_and_the_next_one_lets_them_go_on(
         finally:
             running.cancel()
             hub.commands.plan_tasks.discard(running)
+
+
+async def test_a_second_hub_whose_lease_watch_stalls_still_says_another_serves(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second hub judged the holder alive from the watch of the lease key only; a
+    watch that delivered nothing more (seen in a loaded suite: 120 s) left it retrying a
+    stale revision instead of exiting 12 at once. It now reads the key itself."""
+    async with unstarted_hubs(nats_server, sim, tmp_path, 2) as (first, second):
+        await first.start()
+        real_watch = type(await second.lease.bucket()).watch
+
+        async def stalled_watch(self: object, key: str, **options: object) -> object:
+            watcher = await real_watch(self, key, **options)  # type: ignore[arg-type]
+            await watcher.updates(timeout=5)  # the current value once, then nothing more
+
+            async def nothing(timeout: float = 5.0) -> None:
+                raise TimeoutError
+
+            watcher.updates = nothing
+            return watcher
+
+        monkeypatch.setattr(type(await second.lease.bucket()), "watch", stalled_watch)
+        with pytest.raises(HubRunning, match="another hub serves"):
+            await asyncio.wait_for(second.start(), 30)
