@@ -151,7 +151,6 @@ class Dispatcher:
         if self._running is not None:
             raise DispatchBusy(f"{self._running.plan.title!r} is still running")
         report = Report(plan, batch_id or uuid.uuid4().hex, now_ms())
-        report.fresh_batch = batch_id is None
         self._running = report
         self._operator = operator
         try:
@@ -372,14 +371,14 @@ class Dispatcher:
     ) -> None:
         """Targets a kill's re-read found that were not in its plan and that a kill would
         halt (they appeared, or started, since the plan was frozen): kept on the report
-        and, for the kill itself (not a retry in its batch), journaled as one note."""
+        and journaled as one note."""
         planned = {item.target_id for item, _ in pairs}
         found = tuple(t for t in seen if t.id not in planned and client.kill_action(t) is not None)
         if not found:
             return
-        report.appeared[client.name] = found
-        if not report.fresh_batch:  # a pass joining a batch (never a kill's own)
-            return
+        report.appeared[client.name] = found  # (only a kill of everything looks: never
+        # a retry in its batch, whose plan is not ``everything``; a hub always names the
+        # batch, so "a batch of its own" cannot tell a kill from a retry there)
         shown = ", ".join(t.id for t in found[:10]) + (
             f" and {len(found) - 10} more" if len(found) > 10 else ""
         )

@@ -105,7 +105,6 @@ class Report:
     appeared: dict[str, tuple[Target, ...]] = field(default_factory=dict)
     """venue -> targets a kill's re-read found that were not in its plan and that a kill
     would halt (they appeared or started since the plan was frozen); not sent."""
-    fresh_batch: bool = True  # False: the run joined an existing batch (a kill's retry)
 
     @property
     def done(self) -> int:

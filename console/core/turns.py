@@ -19,12 +19,15 @@ from contextvars import ContextVar
 
 
 class Turn:
-    """One call's place: ``waiting`` while its venue code holds it before sending."""
+    """One call's place: ``waiting`` while its venue code holds it before sending;
+    ``left`` once a wait ended and the request went (a later wait — a re-read settling
+    the call behind the same pacer — never makes a sent call "not sent")."""
 
-    __slots__ = ("waiting",)
+    __slots__ = ("left", "waiting")
 
     def __init__(self) -> None:
         self.waiting = False
+        self.left = False
 
 
 _current: ContextVar[Turn | None] = ContextVar("console_call_turn", default=None)
@@ -44,9 +47,10 @@ def waiting_turn() -> Iterator[None]:
     unwinds it before the dispatcher looks — the call counts as never sent. Outside a
     dispatched call (a feed's list read) it does nothing."""
     turn = _current.get()
-    if turn is None:
+    if turn is None or turn.left:
         yield
         return
     turn.waiting = True
     yield  # an exception (the deadline's cancellation) leaves it waiting: never sent
     turn.waiting = False
+    turn.left = True  # its request goes now: whatever waits after, it may have landed

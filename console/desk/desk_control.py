@@ -117,7 +117,8 @@ class DeskControl:
                 if sub is not None:
                     await sub.unsubscribe()
                 sub = await self._follow(batch, events, new_only=False)
-            return await self._collect(report, events, on_result)
+            ended = int(reply.data.get("seq", 0)) if reply.joined else 0
+            return await self._collect(report, events, on_result, ended)
         finally:
             if sub is not None:
                 with contextlib.suppress(Exception):
@@ -143,7 +144,10 @@ class DeskControl:
         report: Report,
         events: asyncio.Queue[messages.BatchEvent],
         on_result: ResultCallback | None,
+        ended: int = 0,
     ) -> Report:
+        """The batch's results until its report; a report numbered ``ended`` or lower is
+        an earlier pass's (a joined kill's retry): what follows it is the running one's."""
         options = self.state.options
         limit = options.dispatch_deadline_s + options.verify_deadline_s + SLACK_S
         streamed: dict[tuple[str, str], messages.ResultMsg] = {}
@@ -152,6 +156,9 @@ class DeskControl:
                 while True:
                     event = await self._next(events)
                     if event.kind == "report" and event.report is not None:
+                        if event.seq <= ended:
+                            streamed.clear()
+                            continue
                         return event.report.report(streamed)
                     event.streamed(streamed)
                     for msg in event.results:

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BEFORE_CALLS_S = 5.0
+"""The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 RESULTS_PER_EVENT = 200
 """Results in one ``results`` event (about 80 KB of JSON, compressed on the wire)."""
-"""The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 
 
 class NotServing(Exception):
@@ -107,7 +107,10 @@ class Commands:
             return messages.CommandReply(refused=hub.why_not_serving())
         if kill and self.kill is not None:
             self.activity(op, f"kill — joined the kill running ({self.kill[:8]})", self.kill)
-            return messages.CommandReply(batch_id=self.kill, joined=True)
+            # Its events so far (earlier passes' reports among them: a kill's retry runs
+            # in its batch) are the joiner's to replay, not to end on.
+            seen = self._batch_seq.get(self.kill, 0)
+            return messages.CommandReply(batch_id=self.kill, joined=True, data={"seq": seen})
         if not kill and (self._plans or self.session.dispatcher.busy):
             running = self.session.dispatcher.running
             what = repr(running.plan.title) if running else "another plan"

@@ -11,6 +11,7 @@ rather than fork the chain. A hub that is not the lease's holder mirrors nothing
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from nats.aio.client import Client as NATS
@@ -22,6 +23,8 @@ from console.core.journal import Journal
 from console.core.journal_rows import Entry
 from console.desk import messages, subjects
 from console.desk.takeover import last_row, local_row
+
+log = logging.getLogger(__name__)
 
 _WRONG_LAST_SEQUENCE = 10071  # JetStream's error code: the expected last sequence was not
 PIPELINE = 1024
@@ -153,4 +156,7 @@ class JournalMirror:
         for entry in entries:
             if before < entry.seq <= self.mirrored:
                 self._on_row(entry)
+        if self.mirrored == before:  # nothing of the chunk stored: say so, every turn
+            log.warning("the journal stream did not store row %d (refused without an "
+                        "answer: too large for the server?); trying again", entries[0].seq)  # fmt: skip
         return False  # (the rest, if any, on the next turn)

@@ -110,3 +110,34 @@ async def test_a_target_started_after_the_plan_keeps_the_kill_from_all_halted(
         assert len(notes) == 1 and late in (notes[0].message or "")
     finally:
         await session.aclose()
+
+
+async def test_the_appeared_note_is_journaled_when_the_batch_is_named_as_a_hub_names_it(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    session = _session(sim, tmp_path, "x3algo")
+    try:
+        assert await session.refresh() == {}
+        kp = build_kill_plan(session.store, session.clients, scope=KillScope(venue="x3algo"))
+        late = next(i for i in sim_admin(sim, "x3algo", "ids", status="stopped"))
+        sim_admin(sim, "x3algo", "set_status", id=late, status="active")  # after the plan
+        report = await session.dispatcher.run(kp.plan, batch_id="b" * 32)  # a hub's kill
+        notes = [e for e in session.journal.entries(batch_id="b" * 32) if e.kind == "note"]
+        assert len(notes) == 1 and late in (notes[0].message or "")
+        assert [t.id for t in report.appeared["x3algo"]] == [late]
+    finally:
+        await session.aclose()
+
+
+def test_a_wait_after_the_request_left_never_makes_it_not_sent() -> None:
+    from console.core.turns import begin_call, waiting_turn
+
+    turn = begin_call()
+    with waiting_turn():  # the pacer before the request: it left after this
+        pass
+    try:
+        with waiting_turn():  # a re-read settling the call waits behind the same pacer
+            raise TimeoutError  # the deadline cuts that wait
+    except TimeoutError:
+        pass
+    assert turn.left and not turn.waiting  # sent: uncertain, never "not sent"
