@@ -83,3 +83,19 @@ def test_a_page_without_repeats_reads_whole_even_when_values_spell_the_keys() ->
     assert [t.id for t in page.targets] == ["strat_0000", "strat_0001", "strat_0002"]
     listed = parse_page(json.dumps({"data": [algorithm(0), algorithm(1)]}).encode(), 1, str)
     assert [r["id"] for r in listed.rows] == [f"{0:024d}", f"{1:024d}"]
+
+
+def test_a_long_repeated_key_is_not_quoted_so_no_part_of_a_secret_gets_out() -> None:
+    from console.venues.kit.http import parse_json
+
+    secret = "c5cba58b-27bd-4add-b6a1-9f3e2d1c0b7a"
+    key = f"invalid key used: {secret}"
+    body = ('{"' + key + '": 1, "' + key + '": 2}').encode()
+    try:
+        parse_json(body)
+    except ValueError as exc:
+        said = str(exc)
+    else:
+        raise AssertionError("a repeated key must be refused")
+    assert "appears twice" in said and "of 54 characters" in said
+    assert secret[:8] not in said

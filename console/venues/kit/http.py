@@ -172,11 +172,11 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(obj) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKey(
-                    f"malformed JSON from venue (key {printable(key)[:40]!r} appears twice in "
-                    f"one object)"
-                )
+            if key in seen:  # (a long key is not quoted: cut, it could carry part of a
+                # secret the scrubber no longer recognises whole)
+                said = repr(printable(key)) if len(key) <= 30 else f"of {len(key)} characters"
+                raise DuplicateKey(f"malformed JSON from venue (key {said} appears twice in "
+                                   "one object)")  # fmt: skip
             seen.add(key)
     return obj
 

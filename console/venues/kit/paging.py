@@ -311,10 +311,11 @@ class PagedList(Generic[Row]):
     ) -> tuple[list[Target], str | None]:
         """The pages' targets (one per id, in page order), at most ``max_targets``.
 
-        An id met again on a later page counts once (numbered pages shift when the list
-        changes between two page reads). An id twice on one page is two rows the venue
-        cannot tell apart by id: kept once (the row still running when one is, so a kill
-        still sends its call), the twin named in ``skipped`` — never merged silently."""
+        An id met again on a later page in the same state counts once (numbered pages
+        shift when the list changes between two page reads). An id twice on one page, or
+        again in another state, is two rows the venue cannot tell apart by id: kept once
+        (the row still running when one is, so a kill still sends its call), the twin
+        named in ``skipped`` — never merged silently."""
         seen: dict[str, Target] = {}
         for page in pages:
             on_page: set[str] = set()
@@ -322,8 +323,9 @@ class PagedList(Generic[Row]):
                 known = seen.get(target.id)
                 if known is None and len(seen) >= self.max_targets:
                     return list(seen.values()), self._too_many()
-                if known is not None and target.id in on_page:
-                    self.skipped.append(twin_note(target, self.words, page.number))
+                if known is not None:
+                    if target.id in on_page or known.state != target.state:
+                        self.skipped.append(twin_note(target, self.words, page.number))
                     if not known.state.halted or target.state.halted:
                         continue
                 seen[target.id] = target
