@@ -31,7 +31,7 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
-from nats.js.errors import NotFoundError
+from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
@@ -282,6 +282,14 @@ class DeskState:
         finally:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
+        # A key the hub rewrote while the watch read the bucket can come after its "all
+        # in" marker (the bucket keeps one value a key: the one the watch was to deliver
+        # is gone); a venue read without its health would show as never listed.
+        for name in {*venues, *targets} - {h.venue for h in health}:
+            with contextlib.suppress(KeyNotFoundError, subjects.ProtocolError):
+                entry = await kv.get(subjects.health_key(name))
+                if entry.value:
+                    health.append(messages.HealthMsg.decode(entry.value))
         self._venue_msgs = list(venues.values())
         if self._attached and set(venues) - set(self._clients):  # a hub serves them now
             self._build_clients()
