@@ -70,12 +70,15 @@ class Lease:
         me: messages.HubBeat,
         *,
         ttl_s: float = TTL_S,
-        renew_s: float = RENEW_S,
+        renew_s: float | None = None,
         fence_s: float = FENCE_S,
     ) -> None:
         self.js = js
         self.me = me
-        self.ttl_s, self.renew_s, self.fence_s = ttl_s, renew_s, fence_s
+        # Renewed at least three times a TTL: a lease renewed as seldom as it expires
+        # (a short test TTL) looks expired whenever one renewal is a little late.
+        renew = min(RENEW_S, ttl_s / 3) if renew_s is None else renew_s
+        self.ttl_s, self.renew_s, self.fence_s = ttl_s, renew, fence_s
         self.revision = 0
         """The key's revision this hub last wrote (0: not held)."""
         self.taken_over: messages.HubBeat | None = None
