@@ -18,7 +18,7 @@ import pytest
 from console.cli.main import main
 from console.config import write_profile_files
 from console.core.journal import Journal
-from console.core.kill import KillScope, build_kill_plan
+from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.model import OutcomeKind
 from console.core.ports import RateLimit
 from console.core.session import Session, SessionOptions
@@ -87,6 +87,16 @@ def test_joyride_answering_counts_without_pausing_is_never_called_verified(
     assert "BY ANSWER ONLY: joyride" in out
 
 
+async def _plan_then_a_late_start(sim: SimServer, session: Session) -> tuple[KillPlan, str]:
+    """x3algo's kill planned, then a stopped algorithm started (not in the plan)."""
+    assert await session.refresh() == {}
+    kp = build_kill_plan(session.store, session.clients, scope=KillScope(venue="x3algo"))
+    late = next(i for i in sim_admin(sim, "x3algo", "ids", status="stopped"))
+    assert late not in {i.target_id for i in kp.plan.items}
+    sim_admin(sim, "x3algo", "set_status", id=late, status="active")  # after the plan
+    return kp, late
+
+
 async def test_a_target_started_after_the_plan_keeps_the_kill_from_all_halted(
     sim: SimServer, tmp_path: Path
 ) -> None:
@@ -94,12 +104,7 @@ async def test_a_target_started_after_the_plan_keeps_the_kill_from_all_halted(
 
     session = _session(sim, tmp_path, "x3algo")
     try:
-        assert await session.refresh() == {}
-        kp = build_kill_plan(session.store, session.clients, scope=KillScope(venue="x3algo"))
-        planned = {i.target_id for i in kp.plan.items}
-        late = next(i for i in sim_admin(sim, "x3algo", "ids", status="stopped"))
-        assert late not in planned
-        sim_admin(sim, "x3algo", "set_status", id=late, status="active")  # after the plan
+        kp, late = await _plan_then_a_late_start(sim, session)
         report = await session.dispatcher.run(kp.plan)
         assert report.all_verified, report.summary()  # what was planned is halted
         assert [t.id for t in report.appeared["x3algo"]] == [late]
@@ -117,10 +122,7 @@ async def test_the_appeared_note_is_journaled_when_the_batch_is_named_as_a_hub_n
 ) -> None:
     session = _session(sim, tmp_path, "x3algo")
     try:
-        assert await session.refresh() == {}
-        kp = build_kill_plan(session.store, session.clients, scope=KillScope(venue="x3algo"))
-        late = next(i for i in sim_admin(sim, "x3algo", "ids", status="stopped"))
-        sim_admin(sim, "x3algo", "set_status", id=late, status="active")  # after the plan
+        kp, late = await _plan_then_a_late_start(sim, session)
         report = await session.dispatcher.run(kp.plan, batch_id="b" * 32)  # a hub's kill
         notes = [e for e in session.journal.entries(batch_id="b" * 32) if e.kind == "note"]
         assert len(notes) == 1 and late in (notes[0].message or "")

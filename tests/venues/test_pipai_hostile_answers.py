@@ -11,8 +11,6 @@ strategies (``duplicate_keys``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,8 +18,8 @@ import pytest
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.sim.server import SimServer
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
-from console.venues.pipai.client import PipAIClient
-from tests.support import set_knobs, settings_for, sim_admin, sim_counters
+from tests.support import set_knobs, sim_admin, sim_counters
+from tests.venues.test_pipai_hostile import client_of, world
 
 pytestmark = pytest.mark.timeout(60)  # a hang is a failure, never a wait
 
@@ -32,20 +30,6 @@ TWO_MB = 2 * 1_048_576
 @pytest.fixture
 def sim_options() -> dict[str, Any]:
     return {"knobs": {"pipai": {"rate_scale": 0.05}}, "vendors": ("pipai",)}
-
-
-@contextlib.asynccontextmanager
-async def client_of(sim: SimServer, **overrides: Any) -> AsyncIterator[PipAIClient]:
-    client = PipAIClient(settings_for(sim, "pipai", **overrides))
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-def world(sim: SimServer, status: str | None = None) -> list[str]:
-    args = {"status": status} if status else {}
-    return [s["id"] for s in sim_admin(sim, "pipai", "strategies", **args)]
 
 
 async def test_a_deflate_bomb_list_answer_is_refused_at_the_inflated_cap(sim: SimServer) -> None:

@@ -22,6 +22,7 @@ from console.venues.kit.feeds import FeedError, Unreadable
 from console.venues.x3algo.client import X3AlgoClient
 from tests.support import set_knobs, settings_for, sim_admin, sim_counters
 from tests.venues import sim_clients
+from tests.venues.test_x3algo_hostile import active
 
 STOP = Action(ActionKind.STOP)
 GUARD_S = 20  # a hang guard only
@@ -34,11 +35,6 @@ def sim_options() -> dict[str, Any]:
 
 
 client = sim_clients.x3algo_logged_in
-
-
-def active(sim: SimServer) -> list[str]:
-    found: list[str] = sim_admin(sim, "x3algo", "ids", status="active")
-    return found
 
 
 async def test_a_gzip_bomb_list_answer_is_refused_at_the_inflated_cap(sim: SimServer) -> None:
