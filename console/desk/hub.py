@@ -42,7 +42,7 @@ from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 from console.core.recovery import Verified
 from console.core.session import Session
-from console.desk import messages, subjects
+from console.desk import cancel, messages, subjects
 from console.desk.batching import state_batches
 from console.desk.hub_commands import Commands
 from console.desk.hub_streams import JournalMirror, ensure_streams
@@ -163,11 +163,7 @@ class Hub:
         for task in list(self.commands.plan_tasks):
             task.cancel()
         await self._unsubscribe()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel.end_tasks(self._tasks, f"hub {self.hub_id[:8]} closing")
         self._tasks.clear()
         if self.runner is not None:
             self.runner.release()
@@ -289,6 +285,7 @@ class Hub:
             except Exception as exc:  # NATS away: the next turn tries again, in full
                 log.warning("hub %s: %s", getattr(step, "__name__", step), exc)
                 self._resync = True
+            cancel.check()  # a cancel nats-py lost (Python 3.11) still ends the loop
             await asyncio.sleep(period)
 
     def _running_words(self, holder: messages.HubBeat | None) -> str:

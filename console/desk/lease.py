@@ -35,7 +35,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from console.desk import messages, subjects
+from console.desk import cancel, messages, subjects
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,7 @@ class Lease:
             seen: tuple[int, messages.HubBeat | None] | None = None
             deadline = self._now() + self.ttl_s
             while True:
+                cancel.check()  # a standby's start cancelled as an update came in
                 try:
                     entry = await watcher.updates(timeout=max(deadline - self._now(), 0.01))  # type: ignore[no-untyped-call]
                 except TimeoutError:
@@ -217,6 +218,7 @@ class Lease:
         """Renew every RENEW_S until the lease is lost (then return) or cancelled."""
         while not self.lost.is_set():
             await self.renew()
+            cancel.check()  # a renewal answered with the cancel kept it (Python 3.11)
             await asyncio.sleep(self.renew_s)
 
     async def renew(self) -> None:

@@ -15,7 +15,7 @@ from console.core.kill_lock import KillLock
 from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
 from console.core.plan import Plan, PlanItem
-from console.desk import messages, subjects
+from console.desk import lease, messages, subjects
 from console.desk.hub import Hub, HubRunning
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
@@ -136,6 +136,40 @@ async def test_a_second_hub_of_the_profile_does_not_start(
             await second.aclose()
             await nc.close()
         assert desk.hub.hub_id  # the first one serves on
+
+
+async def test_a_hub_closes_though_its_lease_renewal_kept_the_cancel(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11's ``asyncio.wait_for`` (every nats-py request) returns an answer that
+    came in the same turn as the cancel and drops the cancel (CPython gh-86296). A hub
+    closing just as its renewal was answered renewed on, and its close waited for it
+    forever (the second-hub test above hung about one loaded run in three: the second
+    hub gives up on seeing a renewal, so the first hub closes while that renewal's answer
+    is on its way)."""
+    monkeypatch.setattr(lease, "_OP_TIMEOUT_S", 3600.0)  # only the close cancels it
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        renewing, kept = asyncio.Event(), asyncio.Event()
+
+        async def answered_with_the_cancel() -> None:
+            if kept.is_set():
+                return  # renewed (after the one renewal that kept the cancel)
+            renewing.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:  # the answer came too: wait_for returns it
+                kept.set()
+
+        desk.hub.lease._renew_once = answered_with_the_cancel  # type: ignore[method-assign]
+        await asyncio.wait_for(renewing.wait(), 30)
+        [holding] = [t for t in asyncio.all_tasks() if t.get_name() == "hub:lease"]
+        closing = asyncio.ensure_future(desk.hub.aclose())
+        await asyncio.wait([closing], timeout=30)  # (not cancelled: that would free it)
+        closed = closing.done()
+        closing.cancel()  # (the code before: a cancel of the close ends the renewals)
+        await asyncio.wait([closing])
+        assert closed, "the hub's close waited on for its lease's renewals"
+        assert holding.done()
 
 
 async def test_a_dispatch_while_a_plan_runs_is_refused_and_a_kill_while_a_cli_kill_runs_too(
