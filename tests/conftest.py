@@ -26,7 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``slow`` (10–30 s each: a subprocess drawing pictures, a schedule run
     against the simulator, a real terminal, a browser, hypothesis's CI examples) start
     first: xdist hands tests out in collection order, and a long one handed out last ends
-    the run alone on one worker while the others idle."""
+    the run alone on one worker while the others idle. This needs ``--maxschedchunk 1``
+    (pyproject's addopts): without it xdist first gives each worker a run of ~60
+    consecutive tests, so one worker got every slow test and ended the run alone."""
     items.sort(
         key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("e2e"))
     )
