@@ -229,12 +229,16 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
             listed = self.dot_targets() + listed
         if account is self.world.primary:
             listed = self._quirks.listed(knobs, listed, account, self.ctx.clock.now())
-        matches = [
-            s
-            for s in listed
-            if (status is None or s.status == status.upper())
-            and (ticker is None or s.ticker == ticker)
-        ]
+        matches = (
+            listed
+            if status is None and ticker is None
+            else [
+                s
+                for s in listed
+                if (status is None or s.status == status.upper())
+                and (ticker is None or s.ticker == ticker)
+            ]
+        )
         bad = self._bad_row_target(account) if knobs.bad_row else None
         page, total = page_of(knobs, matches, offset, limit)
         rows = [self._row(s, bad) for s in page]

@@ -92,6 +92,7 @@ class Account:
     by_id: dict[str, Sniper] = field(default_factory=dict)
     live: dict[str, Sniper] = field(default_factory=dict)  # CREATED and ACTIVE
     active: int = 0
+    _newest: list[Sniper] | None = field(default=None, repr=False, compare=False)
 
     @property
     def slots_available(self) -> int:
@@ -99,6 +100,7 @@ class Account:
 
     def add(self, sniper: Sniper) -> None:
         bisect.insort(self.ordered, (sniper.created_at, sniper.seq, sniper.target_id))
+        self._newest = None
         self.by_id[sniper.target_id] = sniper
         if sniper.status != STOPPED:
             self.live[sniper.target_id] = sniper
@@ -106,7 +108,11 @@ class Account:
             self.active += 1
 
     def newest_first(self) -> list[Sniper]:
-        return [self.by_id[key[2]] for key in reversed(self.ordered)]
+        """Every sniper, newest first (kept until one is added: each page of a list read
+        asks for it, and building it again was O(targets) per page). Not to be changed."""
+        if self._newest is None:
+            self._newest = [self.by_id[key[2]] for key in reversed(self.ordered)]
+        return self._newest
 
 
 class FinRadarWorld:

@@ -18,6 +18,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any, Self
 
 from console.sim.kit.context import VendorContext
@@ -62,6 +63,20 @@ class Instrument:
     paused: bool = False
     open_positions: int = 0
     resting_orders: int = 0
+
+    def public_json(self) -> str:
+        """:meth:`public` as ``json.dumps(..., separators=(",", ":"))`` writes it, ~3.5x
+        faster: a ~50,000-target world lists ~120,000 instruments (22 MB), and encoding
+        their dicts took ~310 ms of the simulator's CPU (the console's cores)."""
+        exact = (type(self.strike), type(self.tick_size), type(self.expiration)) == (int,) * 3
+        if not exact or type(self.id) is not str or type(self.option_type) is not str:
+            return _dumps(self.public())
+        return (
+            f'{{"id":{_quoted(self.id)},"strike":{self.strike!r},"option_type":'
+            f'{_quoted(self.option_type)},"expiration":{self.expiration!r},'
+            f'"tick_size":{self.tick_size!r},"min_size":100,"contract_size":1,'
+            f'"price_decimals":6,"size_decimals":3}}'
+        )
 
     def public(self) -> dict[str, Any]:
         """The documented shape: no ``paused`` field, ever."""
@@ -163,17 +178,20 @@ class JoyrideWorld:
         key = (self.version, unknown_status_rate, bad_row, dot_ids, escape_names)
         if self._listing is not None and self._listing[0] == key:
             return self._listing[1]
-        rows: list[dict[str, Any]] = []
+        rows: list[str] = []  # each row's JSON, as json.dumps writes it in the list
         for expiration in self.expirations():
             word = self.unknown_word(expiration, unknown_status_rate)
             for inst in self.by_expiration[expiration]:
+                if word is None and not escape_names:
+                    rows.append(inst.public_json())
+                    continue
                 row = inst.public()
                 if word is not None:
                     row["status"] = word  # undocumented field, only under the knob
                 if escape_names:
                     asset, _, rest = inst.id.partition("_")
                     row["id"] = f"{asset}{ESCAPE}_{rest}"
-                rows.append(row)
+                rows.append(_dumps(row))
         if rows and (bad_row or dot_ids):
             template = self.by_expiration[self.expirations()[0]][0].public()
             extra = []
@@ -182,8 +200,8 @@ class JoyrideWorld:
             if dot_ids:
                 extra += [{**template, "id": dot} for dot in DOT_IDS]
             middle = len(rows) // 2  # not first, not last: a reader must skip past it
-            rows[middle:middle] = extra
-        body = json.dumps(rows, separators=(",", ":")).encode()
+            rows[middle:middle] = [_dumps(row) for row in extra]
+        body = ("[" + ",".join(rows) + "]").encode()
         self._listing = (key, body)
         return body
 
@@ -401,3 +419,8 @@ def settlement_clock(now: float) -> dict[str, Any]:
         "seconds_to_settlement": max(0, int(next_settlement - now)),
         "in_twap_window": twap_start <= now < next_settlement,
     }
+
+
+def _dumps(row: dict[str, Any]) -> str:
+    """One row as the listing writes it (ASCII, compact)."""
+    return json.dumps(row, separators=(",", ":"))

@@ -6,6 +6,7 @@ here or in the vendor modules imports ``console.venues``.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections import deque
@@ -28,10 +29,23 @@ class SimClock:
 
     def iso(self, at: float | None = None, *, ms: bool = False) -> str:
         """ISO-8601 UTC with a Z, as the vendors write it."""
-        moment = datetime.fromtimestamp(self.now() if at is None else at, UTC)
+        return _iso(self.now() if at is None else at, ms)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _iso(at: float, ms: bool) -> str:
+    """An instant as ISO text, remembered: a list answer writes each row's timestamps
+    (a ~25,000-algorithm x3algo list, 50,000 of them), and most are the same instants
+    as the last answer's (strftime was ~30% of the simulator's CPU serving a list)."""
+    moment = datetime.fromtimestamp(at, UTC)
+    if moment.year < 1000:  # strftime does not pad such a year to four digits
         if ms:
             return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat: the same text (milliseconds cut, not rounded), ~30% cheaper than strftime
+    if ms:
+        return moment.isoformat(timespec="milliseconds")[:23] + "Z"
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 class SimRateLimit:

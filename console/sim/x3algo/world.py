@@ -114,7 +114,9 @@ class Algo:
 
     def summary(self, status: str, clock: SimClock) -> dict[str, Any]:
         """The list item, as in the documented list sample."""
-        perf = self.performance()
+        # The four figures of performance() a list row shows, computed alone (the other
+        # seven cost as much again, 25,000 times per read of a ~50,000-target world).
+        trades = self.winning + self.losing
         return {
             "id": self.id,
             "name": self.name,
@@ -124,10 +126,12 @@ class Algo:
             "timeframe": self.timeframe,
             "symbols": list(self.symbols),
             "performance": {
-                "totalTrades": perf["totalTrades"],
-                "winRate": perf["winRate"],
-                "totalProfit": perf["totalProfit"],
-                "profitFactor": perf["profitFactor"],
+                "totalTrades": trades,
+                "winRate": round(100 * self.winning / trades, 2) if trades else 0,
+                "totalProfit": round(self.gross_win - self.gross_loss, 2),
+                "profitFactor": (
+                    round(self.gross_win / self.gross_loss, 2) if self.gross_loss else 0
+                ),
             },
             "createdAt": clock.iso(self.created_at),
             "updatedAt": clock.iso(self.updated_at),
