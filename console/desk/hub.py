@@ -38,11 +38,12 @@ from nats.js.errors import KeyNotFoundError
 
 from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
+from console.core import cancel
 from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 from console.core.recovery import Verified
 from console.core.session import Session
-from console.desk import cancel, messages, subjects
+from console.desk import messages, subjects
 from console.desk.batching import state_batches
 from console.desk.hub_commands import Commands
 from console.desk.hub_streams import JournalMirror, ensure_streams

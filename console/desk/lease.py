@@ -35,7 +35,8 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from console.desk import cancel, messages, subjects
+from console.core import cancel
+from console.desk import messages, subjects
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,15 @@
-"""Ending the hub's loops when they are cancelled, even after a library lost the cancel.
+"""Ending loops and tasks when they are cancelled, even after a library lost the cancel.
 
 On Python 3.11, ``asyncio.wait_for`` returns the awaited result instead of raising
 ``CancelledError`` when the cancel and the result arrive in the same turn of the loop
 (CPython gh-86296, fixed in 3.12 by rewriting it on ``asyncio.timeout``). nats-py's
-request (every JetStream publish, key-value update or get) waits that way: a hub whose
-lease renewal was answered just as the hub closed lost the cancel, renewed on forever,
-and ``Hub.aclose`` waited for it forever (the second-hub test hung ~1 run in 3 under a
-loaded suite). A cancel that was swallowed still shows as ``Task.cancelling()``: the
-hub's long-running loops check it after each step (:func:`check`), and the hub's close
-cancels again, a bounded number of times, whatever has not ended (:func:`end_tasks`).
+request (every JetStream publish, key-value update or get, ``nc.request``) and Apprise's
+send wait that way: a hub whose lease renewal was answered just as the hub closed lost
+the cancel, renewed on forever, and ``Hub.aclose`` waited for it forever (the second-hub
+test hung ~1 run in 3 under a loaded suite). A cancel that was swallowed still shows as
+``Task.cancelling()``: a long-running loop checks it after each step (:func:`check`),
+and whoever closes cancels again, a bounded number of times, whatever has not ended
+(:func:`end_tasks`). Our own code waits with ``asyncio.timeout``, which loses no cancel.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 END_S = 5.0
-"""How long the hub's close waits for its cancelled tasks, each of :data:`END_TRIES` times."""
+"""How long a close waits for its cancelled tasks, each of :data:`END_TRIES` times."""
 END_TRIES = 3
 
 
@@ -50,4 +51,4 @@ async def end_tasks(tasks: Sequence[asyncio.Task[Any]], what: str) -> None:
     if pending:
         names = ", ".join(sorted(t.get_name() for t in pending))
         log.error("%s: task(s) %s did not end %g s after being cancelled %d times; "
-                  "the hub closes without them (stop its process if it does not exit)", what, names, END_TRIES * END_S, END_TRIES)  # fmt: skip
+                  "it closes without them (stop the process if it does not exit)", what, names, END_TRIES * END_S, END_TRIES)  # fmt: skip

@@ -1,6 +1,7 @@
-"""The hub's close ends its tasks even when a cancel was lost on the way (Python 3.11's
-``asyncio.wait_for``, inside nats-py, can drop one: CPython gh-86296), and never waits
-without a bound for one that does not end."""
+"""A close (the hub's, the desk console's, the alert outbox's) ends its tasks even when
+a cancel was lost on the way (Python 3.11's ``asyncio.wait_for``, inside nats-py or
+Apprise, can drop one: CPython gh-86296), and never waits without a bound for one that
+does not end."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 
 import pytest
 
-from console.desk import cancel
+from console.core import cancel
 
 
 async def _loses_a_cancel(second: asyncio.Event) -> None:
