@@ -12,11 +12,11 @@ waits a bounded time for what is still queued, then says what it dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 
 from console.automation.alerts import Alert, Alerter
+from console.core import cancel
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class AlertOutbox:
                     log.exception("alert %r not sent", self._sending.title)
                 finally:
                     self._sending = None
+                cancel.check()  # Apprise's wait_for can return a send with the cancel
             self._ready.clear()
             self._idle.set()
             await self._ready.wait()
@@ -76,8 +77,6 @@ class AlertOutbox:
             log.warning("alert %r not sent: shutting down after %g s", alert.title, timeout_s)
         self._queue.clear()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel.end_tasks([self._task], "alert outbox closing")
             self._task = None
         return len(dropped)

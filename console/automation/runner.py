@@ -46,6 +46,7 @@ from console.automation.messages import (
 from console.automation.runner_lock import runner_lock_path
 from console.automation.schedules import Due, Schedules, Skip
 from console.automation.status import runner_status
+from console.core import cancel
 from console.core.journal_rows import iso_ms
 from console.core.kill import KillPlan, build_kill_plan, never_listed, read_in_part
 from console.core.kill_lock import KillLock, KillLocked, kill_lock_for
@@ -192,8 +193,10 @@ class AutomationRunner:
                     await self.tick()
                 except Exception:  # one bad tick must not end the runner
                     log.exception("automation tick failed")
+                cancel.check()  # a cancel a library lost in the tick (Python 3.11)
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval_s)
+                    async with asyncio.timeout(interval_s):
+                        await stop.wait()
         finally:
             await self.drain_alerts()
             self.release()

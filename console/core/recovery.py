@@ -54,7 +54,8 @@ async def verify_interrupted(
         complete = False
         if client is not None:
             try:
-                targets = await asyncio.wait_for(client.list_targets(), timeout_s)
+                async with asyncio.timeout(timeout_s):  # (wait_for can lose a cancel on 3.11)
+                    targets = await client.list_targets()
                 found, problem, complete = {t.id: t for t in targets}, "", True
             except asyncio.CancelledError:
                 raise

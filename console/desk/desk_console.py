@@ -28,7 +28,6 @@ or refuse it, armed only; a viewer has no ``A``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -42,6 +41,7 @@ import nats
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from console.core import cancel
 from console.core.operator import Operator
 from console.core.ports import VenueSettings
 from console.core.session import SessionOptions
@@ -141,14 +141,14 @@ class DeskConsoleApp(ConsoleApp):
         self.board.on_change(self._rearm_changed)
         # A task of its own, not a worker: it runs as long as the console (waiting for a
         # plan's workers to complete must not wait on it).
-        self._board_task = asyncio.ensure_future(self.board.follow())
+        self._board_task = asyncio.get_running_loop().create_task(
+            self.board.follow(), name="desk:rearm-board"
+        )
         self.call_after_refresh(self._say_how_it_stands)  # once the outcome log is there
 
     async def on_unmount(self) -> None:
-        if self._board_task is not None:
-            self._board_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._board_task
+        if self._board_task is not None:  # its watch is nats-py's: it can lose a cancel
+            await cancel.end_tasks([self._board_task], "desk console closing")
 
     def _say_how_it_stands(self) -> None:
         """The role, and DESK DOWN if it already is, in the outcome log."""

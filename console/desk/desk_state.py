@@ -33,6 +33,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
+from console.core import cancel
 from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 from console.core.ports import FeedStatus, VenueClient, VenueSettings
@@ -136,10 +137,8 @@ class DeskState:
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
-        if self._resync_task is not None:
-            self._resync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._resync_task
+        if self._resync_task is not None:  # a read of nats-py's: it can lose a cancel
+            await cancel.end_tasks([self._resync_task], "desk state closing")
         for sub in [*self._subs, self._journal_sub]:
             if sub is not None:
                 with contextlib.suppress(Exception):
@@ -242,6 +241,7 @@ class DeskState:
                 }:
                     await self.next_change()
                     await self.read_bucket()
+                    cancel.check()  # a read answered with the cancel kept it (Python 3.11)
         except TimeoutError:
             log.warning("desk state: the hub's venues are not all in its bucket")
 
@@ -355,7 +355,9 @@ class DeskState:
         """Read the whole bucket again (in the background; one read at a time)."""
         if self._closed or (self._resync_task is not None and not self._resync_task.done()):
             return
-        self._resync_task = asyncio.ensure_future(self._resync())
+        self._resync_task = asyncio.get_running_loop().create_task(
+            self._resync(), name="desk:resync"
+        )
 
     async def _resync(self) -> None:
         try:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from nats.errors import NoRespondersError
 from nats.js.errors import NotFoundError
 
+from console.core import cancel
 from console.desk import messages, subjects
 from console.desk.desk_state import DeskState
 from console.desk.rearm import RearmMsg
@@ -56,6 +57,7 @@ class RearmBoard:
                 await self.state.next_change()
         watcher = await kv.watch("r.*")
         try:
+            cancel.check()  # a cancel nats-py lost in the two requests above (Python 3.11)
             async for entry in watcher:
                 if entry is not None:
                     self._apply(entry.key, entry.value if entry.operation is None else None)

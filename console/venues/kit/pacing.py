@@ -158,7 +158,8 @@ class Pacer:
             return
         self._settled.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._settled.wait(), wait)
+            async with asyncio.timeout(wait):  # (wait_for can lose a cancel on 3.11)
+                await self._settled.wait()
 
     def settle(self, slot: Slot) -> None:
         """The call's answer arrived (or it failed): it counts from now on."""
