@@ -5,7 +5,9 @@
 :class:`~console.desk.messages.CommandReply`, runs plans through the session's one
 dispatcher in the background, and publishes what comes of them: each result and the
 report on ``desk.P.batch.<id>``, one line of activity per action on ``desk.P.activity``
-(the automation's actions too, from the journal rows as they are mirrored).
+(the automation's actions too, from the journal rows as they are mirrored). Both go out
+once per loop turn: the turn's results in one ``results`` event, its lines in one
+:class:`~console.desk.messages.ActivityBatch`.
 
 One kill per desk: a kill that arrives while one runs joins it (its reply names the
 running batch; nothing is sent twice), and the hub holds the profile's kill lock while it
@@ -42,6 +44,8 @@ BEFORE_CALLS_S = 5.0
 """The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 RESULTS_PER_EVENT = 200
 """Results in one ``results`` event (about 80 KB of JSON, compressed on the wire)."""
+LINES_PER_EVENT = 500
+"""Lines of activity in one :class:`~console.desk.messages.ActivityBatch` (~75 KB)."""
 
 
 class NotServing(Exception):
@@ -70,6 +74,8 @@ class Commands:
         """Results of this loop turn, per batch, not yet published (one event a turn)."""
         self._streamed: dict[str, dict[tuple[str, str], ItemResult]] = {}
         """What each running batch's events carried (its report holds only the rest)."""
+        self._lines: list[messages.ActivityMsg] = []
+        """Lines of activity of this loop turn, not yet published (one message a turn)."""
 
     async def on_command(self, msg: NatsMsg) -> None:
         """Decide at once (in arrival order: a second kill sees the first), answer, and
@@ -273,9 +279,19 @@ class Commands:
         self.told = max(self.told, entry.seq)
 
     def activity(self, op: Operator, text: str, batch: str | None = None) -> None:
+        """A line of activity; the turn's lines go out together when it ends."""
         who = f"{op.user}@{op.host}"
-        line = messages.ActivityMsg(ts_ms=now_ms(), operator=who, text=text, batch_id=batch)
-        self.publish(subjects.activity_subject(self.profile), line.encode())
+        if not self._lines:
+            asyncio.get_running_loop().call_soon(self._flush_activity)
+        self._lines.append(messages.ActivityMsg(ts_ms=now_ms(), operator=who, text=text,
+                                                batch_id=batch))  # fmt: skip
+
+    def _flush_activity(self) -> None:
+        lines, self._lines = self._lines, []
+        subject = subjects.activity_subject(self.profile)
+        for at in range(0, len(lines), LINES_PER_EVENT):
+            batch = messages.ActivityBatch(lines=lines[at : at + LINES_PER_EVENT])
+            self.publish(subject, batch.encode())
 
     def publish(self, subject: str, data: bytes) -> None:
         """Publish in order without waiting (the dispatcher's callback is synchronous)."""

@@ -300,6 +300,14 @@ class ActivityMsg(Msg):
         return f"{self.operator}: {self.text}"
 
 
+class ActivityBatch(Msg):
+    """The lines of activity of one hub loop turn, in order (a kill's 600 outcomes in a
+    few messages, not 600: each one a store in the events stream and a delivery to
+    every console)."""
+
+    lines: list[ActivityMsg]
+
+
 class HubBeat(Msg):
     hub_id: str
     profile: str
@@ -424,7 +432,7 @@ class JournalRowMsg(Msg):
         )
 
     def entry(self) -> Entry:
-        return Entry(**self.model_dump())
+        return Entry(**self.__dict__)  # the fields as parsed (model_dump copies: 3x slower)
 
     def msg_id(self) -> str:
         return f"{self.profile}:{self.seq}"

@@ -247,7 +247,7 @@ async def test_every_action_reaches_the_activity_an_operators_and_the_automation
             async with asyncio.timeout(30):
                 while not wanted <= set(lines):
                     msg = await activity.next_msg(timeout=30)
-                    lines.append(messages.ActivityMsg.decode(msg.data).line())
+                    lines += [m.line() for m in messages.ActivityBatch.decode(msg.data).lines]
         finally:
             await alice.close()
             await nc.close()

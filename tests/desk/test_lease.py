@@ -114,11 +114,13 @@ async def test_a_hub_whose_lease_another_took_stops_dispatching_and_says_so(
             await asyncio.wait_for(hub.lease.lost.wait(), 30)
             assert not hub.serving
             async with asyncio.timeout(30):
-                while True:
-                    line = messages.ActivityMsg.decode((await activity.next_msg(timeout=30)).data)
-                    if "stopped dispatching" in line.text:
-                        break
-            assert "taken by other-host" in line.text
+                said: list[str] = []
+                while not any("stopped dispatching" in text for text in said):
+                    batch = messages.ActivityBatch.decode(
+                        (await activity.next_msg(timeout=30)).data
+                    )
+                    said += [line.text for line in batch.lines]
+            assert any("stopped dispatching" in t and "taken by other-host" in t for t in said)
             target = next(t for t in hub.session.store.all_targets() if t.state is State.RUNNING)
             plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
             with pytest.raises(NoRespondersError):  # it no longer answers: nothing is sent
