@@ -13,8 +13,6 @@ Core and the venue kit both import this module; it imports neither.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from contextvars import ContextVar
 
 
@@ -40,17 +38,28 @@ def begin_call() -> Turn:
     return turn
 
 
-@contextlib.contextmanager
-def waiting_turn() -> Iterator[None]:
+class waiting_turn:
     """Around a wait before a request leaves (a pacer, a semaphore): while inside — and
     after the wait ended by an exception, such as the deadline's cancellation, which
     unwinds it before the dispatcher looks — the call counts as never sent. Outside a
-    dispatched call (a feed's list read) it does nothing."""
-    turn = _current.get()
-    if turn is None or turn.left:
-        yield
-        return
-    turn.waiting = True
-    yield  # an exception (the deadline's cancellation) leaves it waiting: never sent
-    turn.waiting = False
-    turn.left = True  # its request goes now: whatever waits after, it may have landed
+    dispatched call (a feed's list read) it does nothing.
+
+    A class rather than a generator-based context manager: every request of a kill
+    passes through one, and this costs a third as much."""
+
+    __slots__ = ("_turn",)
+
+    def __enter__(self) -> None:
+        turn = _current.get()
+        if turn is None or turn.left:
+            self._turn = None
+            return
+        turn.waiting = True
+        self._turn = turn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        turn = self._turn
+        if turn is None or exc_type is not None:
+            return  # an exception (the deadline's cancellation) leaves it waiting: never sent
+        turn.waiting = False
+        turn.left = True  # its request goes now: whatever waits after, it may have landed

@@ -47,7 +47,19 @@ class SignatureScrubber(VenueScrubber):
         if not text:
             return text
         text = _HEX_SIGNATURE.sub("***", super().scrub(text))
+        if not _may_name_a_secret(text):  # (nearly every outcome of a kill: ~0.1 µs
+            return text  # against 2.5 µs for the case-blind search)
         return _NAMED_SECRET.sub(r"\1***", text)
+
+
+def _may_name_a_secret(text: str) -> bool:
+    """False only when :data:`_NAMED_SECRET` cannot match ``text``: "secret" is not in it
+    in any case re.IGNORECASE would match — ``str.lower`` folds every such letter but the
+    long s, which the re module also matches to "s"."""
+    folded = text.lower()
+    if "\u017f" in folded:
+        folded = folded.replace("\u017f", "s")
+    return "secret" in folded
 
 
 def request_target(path: str, query: Mapping[str, QueryValue] | None) -> str:
@@ -75,14 +87,27 @@ def signature(secret: str, timestamp_ms: int, method: str, target: str, body: by
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed_headers(
-    api_key: str, secret: str, method: str, target: str, body: bytes, *, timestamp_ms: int
-) -> dict[str, str]:
-    return {
-        KEY_HEADER: api_key,
-        TIMESTAMP_HEADER: str(timestamp_ms),
-        SIGNATURE_HEADER: signature(secret, timestamp_ms, method, target, body),
-    }
+class Signer:
+    """The signed headers of a request (key, timestamp, :func:`signature`), for one
+    secret, its HMAC keyed once: a kill signs hundreds
+    of requests with the same secret, and keying costs as much as the signing."""
+
+    __slots__ = ("_api_key", "_keyed")
+
+    def __init__(self, api_key: str, secret: str) -> None:
+        self._api_key = api_key
+        self._keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+    def headers(
+        self, method: str, target: str, body: bytes, *, timestamp_ms: int
+    ) -> dict[str, str]:
+        mac = self._keyed.copy()
+        mac.update(f"{timestamp_ms}{method.upper()}{target}".encode() + body)
+        return {
+            KEY_HEADER: self._api_key,
+            TIMESTAMP_HEADER: str(timestamp_ms),
+            SIGNATURE_HEADER: mac.hexdigest(),
+        }
 
 
 def ws_auth_frame(api_key: str, secret: str, *, timestamp_ms: int) -> dict[str, str | int]:

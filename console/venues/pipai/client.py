@@ -71,7 +71,6 @@ from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSetti
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
 from console.venues.kit.http import (
-    JSON,
     CallError,
     QueryValue,
     Reply,
@@ -86,9 +85,9 @@ from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.paging import CursorList, ListWords
 from console.venues.pipai.auth import (
     SignatureScrubber,
+    Signer,
     now_ms,
     request_target,
-    signed_headers,
     wire_target,
     ws_auth_frame,
 )
@@ -125,6 +124,11 @@ CLOSE_POSITIONS = OptionSpec(
 
 M = TypeVar("M", bound=BaseModel)
 
+# The bodies of the control calls, serialised once (a kill sends hundreds of the same).
+_PAUSE = dumps({"close_positions": False})
+_PAUSE_CLOSING = dumps({"close_positions": True})
+_RESUME = dumps({})
+
 
 # What core and the screen may know of PipAI: positions, then P&L and capital measure
 # exposure; a pause weighs 5 of the weight budget; close_positions leaves nothing open.
@@ -150,6 +154,7 @@ class PipAIClient(VenueClient):
         self._api_secret = settings.secret("api_secret")
         # One scrubber for everything this venue writes (outcomes, errors, health, logs).
         self.scrubber = SignatureScrubber([self._api_key.reveal(), self._api_secret.reveal()])
+        self._signer = Signer(self._api_key.reveal(), self._api_secret.reveal())
         self._http = make_http_client(settings, transport=transport)
         self._base_path = self._http.base_url.raw_path.decode("ascii").rstrip("/")
         rate = settings.rate_limits.get("weight", WEIGHT_BUDGET)
@@ -177,28 +182,27 @@ class PipAIClient(VenueClient):
         path: str,
         *,
         query: Mapping[str, QueryValue] | None,
-        body: dict[str, JSON] | None,
+        content: bytes | None,
         weight: int,
         timeout_s: float,
     ) -> Reply:
-        """One signed, paced request; the bytes signed are exactly the bytes sent."""
+        """One signed, paced request; the bytes signed are exactly the bytes sent
+        (``content``, serialised once by :func:`~console.venues.kit.http.dumps`)."""
         target = request_target(path, query)
-        content = dumps(body) if body is not None else None
         signed_target = wire_target(self._http, self._base_path, method, target)
-        async with self._pacer.slot(weight):
+        pacer = self._pacer
+        slot = await pacer.acquire(weight)
+        try:
             # Signed only once the pacer lets it go: a long queue cannot make it stale.
-            headers = signed_headers(
-                self._api_key.reveal(),
-                self._api_secret.reveal(),
-                method,
-                signed_target,
-                content or b"",
-                timestamp_ms=now_ms(),
+            headers = self._signer.headers(
+                method, signed_target, content or b"", timestamp_ms=now_ms()
             )
             reply = await send(
                 self._http, method, target, content=content, headers=headers, timeout_s=timeout_s
             )
-        self._pacer.observe(reply.status, reply.headers)
+        finally:
+            pacer.settle(slot)
+        pacer.observe(reply.status, reply.headers)
         return reply
 
     async def _call(
@@ -207,7 +211,7 @@ class PipAIClient(VenueClient):
         path: str,
         *,
         query: Mapping[str, QueryValue] | None = None,
-        body: dict[str, JSON] | None = None,
+        content: bytes | None = None,
         weight: int,
         timeout_s: float,
     ) -> Reply:
@@ -216,7 +220,7 @@ class PipAIClient(VenueClient):
         A ``Retry-After`` beyond ``settings.retry_after_cap_s`` is not waited for: the 429
         is returned at once, for the caller to say so (nothing more is sent)."""
         reply = await self._request(
-            method, path, query=query, body=body, weight=weight, timeout_s=timeout_s
+            method, path, query=query, content=content, weight=weight, timeout_s=timeout_s
         )
         if reply.status != 429:
             return reply
@@ -226,7 +230,7 @@ class PipAIClient(VenueClient):
         if not self.settings.pacing:  # a paced client already holds until Retry-After
             await asyncio.sleep(min(delay if delay is not None else 1.0, self._cap_s))
         return await self._request(
-            method, path, query=query, body=body, weight=weight, timeout_s=timeout_s
+            method, path, query=query, content=content, weight=weight, timeout_s=timeout_s
         )
 
     @property
@@ -345,11 +349,11 @@ class PipAIClient(VenueClient):
             if action.kind is ActionKind.PAUSE:
                 close = _flag(action.option("close_positions", False))
                 timeout = self._close_timeout_s if close else self.settings.control_timeout_s
-                body: dict[str, JSON] = {"close_positions": close}
+                body = _PAUSE_CLOSING if close else _PAUSE
                 return await self._control(target_id, "pause", body, timeout, close)
             if action.kind is ActionKind.RESUME:
                 timeout = self.settings.control_timeout_s
-                return await self._control(target_id, "resume", {}, timeout, False)
+                return await self._control(target_id, "resume", _RESUME, timeout, False)
             return not_offered(target_id, action.kind)
         except UnsafeId:
             return Outcome(
@@ -360,7 +364,7 @@ class PipAIClient(VenueClient):
             )
 
     async def _control(
-        self, target_id: str, verb: str, body: dict[str, JSON], timeout_s: float, close: bool
+        self, target_id: str, verb: str, body: bytes, timeout_s: float, close: bool
     ) -> Outcome:
         """One pause (``POST …/pause``) or resume (``POST …/deploy``), never re-sent: no
         answer is settled by a re-read (:class:`~console.venues.kit.control.ControlStep`)."""
@@ -373,7 +377,7 @@ class PipAIClient(VenueClient):
             reread_failed=partial(unsettled, target_id, verb),
         )
         return await step.run(
-            partial(self._call, "POST", path, body=body, weight=weight, timeout_s=timeout_s),
+            partial(self._call, "POST", path, content=body, weight=weight, timeout_s=timeout_s),
             translate=partial(self._translate, step, target_id, verb, close),
             unreached=partial(unreached, target_id, verb),
             unanswered=lambda err: f"PipAI gave no answer within {timeout_s:g} s ({err.message})",
@@ -399,7 +403,7 @@ class PipAIClient(VenueClient):
         except ValueError as exc:
             why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({_short(exc)})"
             return await step.settle(NoAnswer(why, None, reply.latency_ms))
-        return applied(target_id, verb, reply, to_target(self.name, strategy), close)
+        return applied(target_id, verb, reply, strategy, close)
 
     async def _already_from_409(
         self, target_id: str, verb: str, close: bool, reply: Reply

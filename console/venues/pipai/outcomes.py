@@ -15,7 +15,8 @@ from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
 from console.venues.kit.control import NoAnswer
 from console.venues.kit.http import CallError, Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
-from console.venues.pipai.wire import ErrorBody
+from console.venues.pipai.mapping import state_for
+from console.venues.pipai.wire import ErrorBody, Strategy
 
 _HINTS = {
     "INVALID_SIGNATURE": "Check api_key and api_secret in the profile, and that this "
@@ -155,11 +156,15 @@ def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float) -> Outco
     )
 
 
-def applied(target_id: str, verb: str, reply: Reply, target: Target, close: bool) -> Outcome:
+def applied(target_id: str, verb: str, reply: Reply, strategy: Strategy, close: bool) -> Outcome:
     """The strategy PipAI answered with, after a pause or a resume: *applied*, with a
-    warning when it does not show the asked state or still holds positions it closed."""
+    warning when it does not show the asked state or still holds positions it closed.
+    (Read from the answer as its Target would show it — name, state, raw status, open
+    positions — without building one: a kill reads hundreds.)"""
     wanted = State.PAUSED if verb == "pause" else State.RUNNING
-    held = target.attrs.get("open_positions")
+    stats = strategy.stats
+    held = stats.open_positions if stats is not None else None
+    state, name = state_for(strategy.status), strategy.name or strategy.id
     done = "Paused" if verb == "pause" else "Resumed"
     if verb == "pause" and close:
         tail = "its open positions were closed at market first"
@@ -168,16 +173,16 @@ def applied(target_id: str, verb: str, reply: Reply, target: Target, close: bool
     else:
         tail = "it takes new entries again"
     warning = None
-    if target.state is not wanted:
-        warning = f"PipAI reports status {target.raw_status!r} after the {verb}"
+    if state is not wanted:
+        warning = f"PipAI reports status {strategy.status!r} after the {verb}"
     elif close and isinstance(held, int) and held > 0:
         warning = f"PipAI still reports {held} open position(s) after closing them"
     return Outcome(
         OutcomeKind.APPLIED,
-        f"{done} {target.name} ({target_id}); {tail}.",
+        f"{done} {name} ({target_id}); {tail}.",
         http_status=reply.status,
         latency_ms=reply.latency_ms,
-        state_after=target.state,
+        state_after=state,
         warning=warning,
     )
 

@@ -151,6 +151,13 @@ class X3AlgoSession:
 
     async def bearer(self) -> tuple[str, int]:
         """A usable access token (logging in or refreshing if needed) and its generation."""
+        access = self._access
+        if (
+            access is not None
+            and not self._lock.locked()
+            and self.clock() < self._expires_at - REFRESH_MARGIN_S
+        ):  # what the lock would give at once, without taking it (every call of a kill)
+            return access.reveal(), self.generation
         async with self._lock:
             if self._access is None:
                 await self._obtain()

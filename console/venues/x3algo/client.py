@@ -331,7 +331,7 @@ class X3AlgoClient(VenueClient):
         try:
             return await step.run(
                 partial(self._send_control, path),
-                translate=partial(self._translate, step, target_id, action),
+                translate=partial(self._translate, step, target_id, action, what),
                 unreached=lambda err: Outcome(
                     OutcomeKind.FAILED,
                     f"Could not reach x3algo to {verb} {what}: {err.message}. Nothing was "
@@ -355,9 +355,14 @@ class X3AlgoClient(VenueClient):
         )
 
     async def _translate(
-        self, step: ControlStep[Target | None], target_id: str, action: Action, reply: Reply
+        self,
+        step: ControlStep[Target | None],
+        target_id: str,
+        action: Action,
+        what: str,
+        reply: Reply,
     ) -> Outcome:
-        verb, what = action.kind.value, self._what(target_id)
+        verb = action.kind.value
         status, latency = reply.status, reply.latency_ms
         if status == 200:
             try:
