@@ -44,6 +44,8 @@ BEFORE_CALLS_S = 5.0
 """The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 RESULTS_PER_EVENT = 200
 """Results in one ``results`` event (about 80 KB of JSON, compressed on the wire)."""
+OUTBOX_WAIT_S = 1.0
+"""The longest a plan's end waits for its events to leave before mirroring its rows."""
 LINES_PER_EVENT = 500
 """Lines of activity in one :class:`~console.desk.messages.ActivityBatch` (~75 KB)."""
 
@@ -178,6 +180,7 @@ class Commands:
                 self.kill = None
             if lock is not None:
                 lock.release()
+            await self.sent()  # the report leaves before the plan's journal rows do
             with contextlib.suppress(Exception):
                 await self.hub._delete(subjects.RUNNING_KEY)
             with contextlib.suppress(Exception):
@@ -227,10 +230,14 @@ class Commands:
 
     # ----- what everyone is told ------------------------------------------------------
     def batch_event(self, batch: str, **fields: Any) -> messages.BatchEvent:
-        seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1
+        seq = self._next_seq(batch)
         event = messages.BatchEvent(batch_id=batch, seq=seq, **fields)
         self.publish(subjects.batch_subject(self.profile, batch), event.encode())
         return event
+
+    def _next_seq(self, batch: str) -> int:
+        seq = self._batch_seq[batch] = self._batch_seq.get(batch, 0) + 1
+        return seq
 
     def _result(self, op: Operator, batch: str, result: ItemResult) -> None:
         self.hub.gate.observe(op, batch, result, kill=batch == self.kill)
@@ -253,9 +260,8 @@ class Commands:
         streamed = self._streamed.setdefault(batch, {})
         for at in range(0, len(pending), RESULTS_PER_EVENT):
             chunk = pending[at : at + RESULTS_PER_EVENT]
-            self.batch_event(
-                batch, kind="results", results=[messages.ResultMsg.of(r) for r in chunk]
-            )
+            data = messages.BatchEvent.results_event(batch, self._next_seq(batch), chunk)
+            self.publish(subjects.batch_subject(self.profile, batch), data)
             streamed.update(((r.item.venue, r.item.target_id), r) for r in chunk)
 
     def report(self, op: Operator, report: Report) -> None:
@@ -297,6 +303,15 @@ class Commands:
         """Publish in order without waiting (the dispatcher's callback is synchronous)."""
         self._outbox.put_nowait((subject, data))
 
+    async def sent(self) -> None:
+        """Until what was published so far went to NATS (bounded: a closing hub's outbox
+        may be gone). A plan's end waits here before it mirrors the plan's journal rows:
+        else its report left behind a thousand rows (each stored by the journal stream and
+        read by every console before the report: ~70 ms at 600 targets)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(OUTBOX_WAIT_S):
+                await self._outbox.join()
+
     async def send_outbox(self) -> None:
         while True:
             subject, data = await self._outbox.get()
@@ -304,3 +319,5 @@ class Commands:
                 await self.hub.nc.publish(subject, data)
             except Exception as exc:  # NATS away: this event is lost, the bucket resyncs
                 log.warning("hub could not publish on %s: %s", subject, exc)
+            finally:
+                self._outbox.task_done()

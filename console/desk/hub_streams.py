@@ -121,17 +121,18 @@ class JournalMirror:
         a 600-target kill's confirm and its first call). When the last is refused, what
         the stream holds decides (:meth:`_stored_up_to`)."""
         subject, base = subjects.journal_subject(self.profile), self._stream_seq
-        rows = [messages.JournalRowMsg.of(e) for e in entries]
+        rows = [messages.JournalRowMsg.encode_entry(e) for e in entries]
 
         def headers(i: int) -> dict[str, str]:
-            return {"Nats-Msg-Id": rows[i].msg_id(),  # a row mirrored twice is stored once
+            e = entries[i]  # a row mirrored twice is stored once (JournalRowMsg.msg_id)
+            return {"Nats-Msg-Id": f"{e.profile}:{e.seq}",
                     "Nats-Expected-Last-Sequence": str(base + i)}  # fmt: skip
 
         try:
             for i, row in enumerate(rows[:-1]):
-                await self.nc.publish(subject, row.encode(), headers=headers(i))
+                await self.nc.publish(subject, row, headers=headers(i))
             last = len(rows) - 1
-            ack = await self.js.publish(subject, rows[last].encode(), headers=headers(last))
+            ack = await self.js.publish(subject, rows[last], headers=headers(last))
         except APIError as exc:
             if exc.err_code != _WRONG_LAST_SEQUENCE:
                 raise

@@ -5,8 +5,11 @@ journal must be added there too — this fails until it is."""
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 
 from console.core.journal_rows import Entry
+from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
+from console.core.plan import ItemResult, PlanItem
 from console.desk import messages
 
 
@@ -19,3 +22,29 @@ def test_a_row_goes_over_the_wire_and_back_unchanged() -> None:
                 "x3algo", "a1", "RSI", "alert", "{}", "values: pnl -5", None, None, None,
                 "values", None, "ab" * 32)  # fmt: skip
     assert messages.JournalRowMsg.decode(messages.JournalRowMsg.of(row).encode()).entry() == row
+
+
+def test_the_hubs_cheap_encodings_are_the_messages_own_bytes() -> None:
+    """The hub encodes journal rows and results without building their models (a kill
+    sends thousands); a reader must get exactly what the models would have sent."""
+    row = Entry(7, 1_700_000_000_000, "outcome", "op", "b1", "alice", "desk-1 é", None, "prod",
+                "x3algo", "a1", "RSI \"quoted\"", "stop", '{"flatten": true}', None, "applied",
+                200, 12.5, "stopped", "stopped", "ab" * 32)  # fmt: skip
+    assert messages.JournalRowMsg.encode_entry(row) == messages.JournalRowMsg.of(row).encode()
+    item = PlanItem("x3algo", "a1", "RSI é", TargetKind.ALGORITHM,
+                    Action(ActionKind.STOP, MappingProxyType({"flatten": True}), "why"),
+                    State.RUNNING, 12.5)  # fmt: skip
+    results = [
+        ItemResult(item, Outcome(OutcomeKind.APPLIED, "stopped", 200, 3.5, State.STOPPED)),
+        ItemResult(item, Outcome(OutcomeKind.UNCERTAIN, "no answer", None, None, None,
+                                 "E1", "check it", State.PAUSED), State.STOPPED, True, True),
+    ]  # fmt: skip
+    event = messages.BatchEvent(batch_id="b1", seq=3, kind="results",
+                                results=[messages.ResultMsg.of(r) for r in results])  # fmt: skip
+    assert messages.BatchEvent.results_event("b1", 3, results) == event.encode()
+    many = results * 200  # past 64 KB: compressed, still the same bytes
+    event = messages.BatchEvent(batch_id="b1", seq=4, kind="results",
+                                results=[messages.ResultMsg.of(r) for r in many])  # fmt: skip
+    assert messages.BatchEvent.results_event("b1", 4, many) == event.encode()
+    decoded = messages.BatchEvent.decode(messages.BatchEvent.results_event("b1", 4, many))
+    assert [m.result() for m in decoded.results] == many
