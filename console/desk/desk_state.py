@@ -442,9 +442,10 @@ class DeskState:
     # ----- activity ---------------------------------------------------------------------
     async def _on_activity(self, msg: NatsMsg) -> None:
         try:
-            line: messages.ActivityMsg = messages.ActivityMsg.decode(msg.data)
+            batch: messages.ActivityBatch = messages.ActivityBatch.decode(msg.data)
         except subjects.ProtocolError:
             return
-        self.activity.append(line)
-        for listener in self._listeners:
-            listener(line)
+        for line in batch.lines:
+            self.activity.append(line)
+            for listener in self._listeners:
+                listener(line)
