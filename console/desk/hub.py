@@ -62,6 +62,14 @@ TICK_S = 0.02
 """How often changes go out (one batch per tick, each key once with its latest value)."""
 MIRROR_S = 0.5
 """How often new journal rows are mirrored to the journal stream (and at each plan's end)."""
+PLAN_TICK_S = 0.1
+"""The tick while a plan runs: its calls first (docs/DESK.md, "The kill's path"). State
+still flows, at most this late, each key once a tick (a target's outcome and its
+verification often in one put, not two)."""
+PLAN_MIRROR_S = 2.0
+"""While a plan runs, the journal stream gets its rows at most this late: the plan's
+intents go before its first call (``Commands.before_calls``), the rest at its end or
+after this long, never in the middle of a short kill."""
 _STORE_CHUNK = 256  # acknowledged puts in flight at once (the whole state at start)
 
 
@@ -102,6 +110,8 @@ class Hub:
         self._sub: Any = None
         self._who: Any = None
         self._tasks_started = False
+        self._ticked_at = 0.0  # time.monotonic() of the last tick the loop ran
+        self._mirrored_at = 0.0  # ... and of the last mirror of the journal
         self.commands = Commands(self)
         """Commands, plans, and what everyone is told of them (results, activity)."""
         ttl = {} if lease_ttl_s is None else {"ttl_s": lease_ttl_s}
@@ -149,9 +159,9 @@ class Hub:
         await self._subscribe()
         await self.nc.flush()
         self._tasks_started = True
-        self._spawn(self._loop(self.tick_s, self.tick), "hub:tick")
+        self._spawn(self._loop(self.tick_s, self._tick_turn), "hub:tick")
         self._spawn(self._loop(subjects.BEAT_S, self.beat), "hub:beat")
-        self._spawn(self._loop(MIRROR_S, self.mirror_journal), "hub:journal")
+        self._spawn(self._loop(MIRROR_S, self._mirror_turn), "hub:journal")
         self._spawn(self.commands.send_outbox(), "hub:outbox")
         if self.runner is not None:  # it stands by while another runner acts, and takes over
             if not self.runner.claim():
@@ -381,6 +391,23 @@ class Hub:
             self._state_seq += 1
             await self.nc.publish(subject, batch)
 
+    def _plan_running(self) -> bool:
+        return self.session.dispatcher.busy or bool(self.commands.plan_tasks)
+
+    async def _tick_turn(self) -> None:
+        """A tick, but one each :data:`PLAN_TICK_S` while a plan runs."""
+        now = time.monotonic()
+        if self._plan_running() and now - self._ticked_at < max(PLAN_TICK_S, self.tick_s):
+            return
+        self._ticked_at = now
+        await self.tick()
+
+    async def _mirror_turn(self) -> None:
+        """A mirror of the new rows, but one each :data:`PLAN_MIRROR_S` while a plan runs."""
+        if self._plan_running() and time.monotonic() - self._mirrored_at < PLAN_MIRROR_S:
+            return
+        await self.mirror_journal()
+
     def _beat(self) -> messages.HubBeat:
         running = self.session.dispatcher.running
         return messages.HubBeat(hub_id=self.hub_id, profile=self.profile, ts=time.time(),
@@ -397,6 +424,7 @@ class Hub:
 
     async def mirror_journal(self) -> None:
         """Publish the journal rows not yet in the stream, in order, each acknowledged."""
+        self._mirrored_at = time.monotonic()
         await self.mirror.mirror()
 
     def _tell(self, text: str, batch: str | None = None) -> None:

@@ -44,6 +44,8 @@ BEFORE_CALLS_S = 5.0
 """The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 RESULTS_PER_EVENT = 200
 """Results in one ``results`` event (about 80 KB of JSON, compressed on the wire)."""
+BUSY_POLL_S = 0.01
+"""How often a plan waiting for the running one (the automation's) looks whether it ended."""
 OUTBOX_WAIT_S = 1.0
 """The longest a plan's end waits for its events to leave before mirroring its rows."""
 LINES_PER_EVENT = 500
@@ -151,7 +153,7 @@ class Commands:
         try:
             async with self._plan_lock:
                 while self.session.dispatcher.busy:  # noqa: ASYNC110 (the dispatcher has no end event)
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(BUSY_POLL_S)
                 running = messages.RunningMsg(batch_id=batch, title=plan.title, scope=plan.scope,
                                               operator=str(op), started_ms=now_ms(),
                                               total=len(plan))  # fmt: skip
