@@ -143,7 +143,10 @@ class Lease:
         kv = await self._bucket()
         watcher = await kv.watch(subjects.LEASE_KEY)
         try:
-            seen: tuple[int, messages.HubBeat | None] | None = None
+            # The key as it stands, read once: a watch that stalls (seen in a loaded
+            # suite) delivers nothing, and one TTL, not two, then tells a live holder
+            # from a dead one. The watch's own first delivery of it is not a renewal.
+            seen = await self._current(kv, None)
             deadline = self._now() + self.ttl_s
             while True:
                 cancel.check()  # a standby's start cancelled as an update came in
@@ -156,6 +159,8 @@ class Lease:
                         if await self.try_create():
                             return
                         continue
+                    if seen is not None and entry.revision == seen[0]:
+                        continue  # the value read above, delivered by the watch
                     holder = _holder(entry.value)
                     if seen is not None and not wait:
                         raise LeaseHeld(holder)  # renewed while we looked: it is alive

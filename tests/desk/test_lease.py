@@ -217,6 +217,8 @@ async def test_a_second_hub_whose_lease_watch_stalls_still_says_another_serves(
     async with unstarted_hubs(nats_server, sim, tmp_path, 2, ttl_s=None) as (first, second):
         await first.start()  # the default lease: 3 s unrenewed, renewed every second (a
         # loaded machine can hold a renewal past the 1 s of the other tests here)
+        second.lease.ttl_s = 8.0  # it looks 8 s for a renewal: a suite at a load of 8 on
+        # 2 cores held the first hub's renewals for 3 s, and the second rightly took over
         real_watch = type(await second.lease.bucket()).watch
 
         async def stalled_watch(self: object, key: str, **options: object) -> object:
