@@ -15,15 +15,17 @@ tick.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
+from typing import Any, overload
 
 from console.core.model import Target, TargetKind
 from console.core.scrub import printable
 from console.core.store import Store
 from console.tui.format import Cell, LazyCell, sort_key
 from console.tui.heap import gc_paused, settle_heap
-from console.tui.panels.columns import Column, RowContext, Widest
-from console.tui.panels.table import TargetTable
+from console.tui.panels.columns import Column, Renderer, RowContext, Widest
+from console.tui.panels.table import HandedRow, TableCell, TargetTable
 
 Key = tuple[str, str]
 Signature = tuple[tuple[str, object], ...]
@@ -82,6 +84,70 @@ class _RowCell(LazyCell):
         return self._cell
 
 
+class _LazyRow(HandedRow):
+    """One row's cells as the table keeps them: the mark, then each column's
+    :class:`_RowCell` made the first time the table reads it. A 25,000-row first paint
+    made ~250,000 of those up front (~100 ms of a ~50,000-target first paint) to draw
+    about fifty rows; a row now costs three objects until it is drawn or sorted on."""
+
+    __slots__ = ("_cells", "_renders", "_row")
+
+    def __init__(self, mark: Cell, renders: Sequence[Renderer], row: _Row) -> None:
+        self._cells: list[TableCell | None] = [mark]
+        self._cells += repeat(None, len(renders))
+        self._renders = renders  # column 1's renderer first (column 0 is the mark)
+        self._row = row
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def _cell(self, index: int) -> TableCell:
+        cell = self._cells[index]  # IndexError past the end, as a list
+        if cell is None:
+            if index < 0:
+                index += len(self._cells)
+            cell = self._cells[index] = _RowCell(self._renders[index - 1], self._row)
+        return cell
+
+    @overload
+    def __getitem__(self, index: int) -> TableCell: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TableCell]: ...
+    def __getitem__(self, index: int | slice) -> TableCell | list[TableCell]:
+        if isinstance(index, slice):
+            return [self._cell(i) for i in range(*index.indices(len(self._cells)))]
+        return self._cell(index)
+
+    def __iter__(self) -> Iterator[TableCell]:
+        return (self._cell(i) for i in range(len(self._cells)))
+
+    def _all(self) -> list[TableCell | None]:
+        """Every cell made: the list, no longer tied to the renderers' order."""
+        for i in range(len(self._cells)):
+            self._cell(i)
+        return self._cells
+
+    @overload
+    def __setitem__(self, index: int, value: TableCell) -> None: ...
+    @overload
+    def __setitem__(self, index: slice, value: Iterable[TableCell]) -> None: ...
+    def __setitem__(self, index: int | slice, value: Any) -> None:
+        if isinstance(index, slice):
+            self._all()[index] = value
+        else:
+            self._cells[index] = value
+
+    @overload
+    def __delitem__(self, index: int) -> None: ...
+    @overload
+    def __delitem__(self, index: slice) -> None: ...
+    def __delitem__(self, index: int | slice) -> None:
+        del self._all()[index]
+
+    def insert(self, index: int, value: TableCell) -> None:
+        self._all().insert(index, value)
+
+
 def _built(cell: Cell | LazyCell) -> Cell:
     return cell.__rich__() if isinstance(cell, LazyCell) else cell
 
@@ -119,16 +185,16 @@ class RowModel:
         self._ticking = [c for c in self.columns if c.ticking]
         self._sort_index = [c.key for c in self.columns].index(sort_column)
         self.widest = Widest(self.columns)
+        self._renders = [c.render for c in self.columns[1:]]
 
     # ----- cells ----------------------------------------------------------------------
     def cells(self, key: str, target: Target, now: float) -> list[Cell]:
         ctx = self.context(target, now)
         return [self.mark(key), *(c.render(target, ctx) for c in self.columns[1:])]
 
-    def lazy_cells(self, key: str, target: Target, now: float) -> list[Cell | LazyCell]:
+    def lazy_cells(self, key: str, target: Target, now: float) -> _LazyRow:
         """Cells built when first drawn; their signature is unknown until the row changes."""
-        row = _Row(target, now, self.context)
-        return [self.mark(key), *(_RowCell(c.render, row) for c in self.columns[1:])]
+        return _LazyRow(self.mark(key), self._renders, _Row(target, now, self.context))
 
     def mark(self, key: str) -> Cell:
         return _CHOSEN if key in self.selected else _NOT_CHOSEN
@@ -173,12 +239,13 @@ class RowModel:
         for venue, tid in self.gone:
             self.targets.pop(row_key(venue, tid), None)
         seen = []
-        for venue, tid in self.dirty:
-            target = self.store.get(venue, tid)
-            if target is None or target.kind is not self.kind:
-                self.targets.pop(row_key(venue, tid), None)
+        get, kind, targets = self.store.get, self.kind, self.targets
+        for venue, tid in self.dirty:  # a first paint: every row of the panel's venues
+            target = get(venue, tid)
+            if target is None or target.kind is not kind:
+                targets.pop(f"{venue}/{tid}", None)  # row_key, inline
             else:
-                self.targets[row_key(venue, tid)] = target
+                targets[f"{venue}/{tid}"] = target
                 seen.append(target)
         self.widest.see(seen)
         self.selected &= self.targets.keys()

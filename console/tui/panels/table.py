@@ -15,7 +15,7 @@ column. :mod:`console.tui.panels.table_line` holds how one line is built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,6 +32,14 @@ from console.tui.keymap import TABLE_BINDINGS
 from console.tui.panels.table_line import LineStyles, body_line, crop_line, header_line
 
 TableCell = Cell | LazyCell
+
+
+class HandedRow(MutableSequence[TableCell]):
+    """A row's cells handed over to the table, which keeps them as they are (any other
+    sequence of cells is copied): a row model whose cells are made on first use (a
+    50,000-row first paint draws about fifty rows) gives the table such a row."""
+
+    __slots__ = ()
 
 
 @dataclass(slots=True)
@@ -139,7 +147,7 @@ class TargetTable(ScrollView, can_focus=True):
         self._positions: dict[str, int] = {}  # column key: its index in each row's cells
         self._order: list[str] = []  # row keys, top to bottom
         self._index: dict[str, int] = {}
-        self._cells: dict[str, list[TableCell]] = {}
+        self._cells: dict[str, MutableSequence[TableCell]] = {}
         self._cursor = 0
         self._hover = 0
         self._hover_shown = False
@@ -234,10 +242,11 @@ class TargetTable(ScrollView, can_focus=True):
         if not rows:
             return
         first = not self._order
+        index, order, table = self._index, self._order, self._cells
         for key, cells in rows:
-            self._index[key] = len(self._order)
-            self._order.append(key)
-            self._cells[key] = list(cells)
+            index[key] = len(order)
+            order.append(key)
+            table[key] = cells if isinstance(cells, HandedRow) else list(cells)
         self._resize_virtual()
         self.refresh()
         if first:
@@ -274,7 +283,7 @@ class TargetTable(ScrollView, can_focus=True):
 
     def set_row(self, key: str, cells: Sequence[TableCell]) -> None:
         """New values in every cell of one row; redrawn by :meth:`repaint`."""
-        self._cells[key] = list(cells)
+        self._cells[key] = cells if isinstance(cells, HandedRow) else list(cells)
         self._changed.add(key)
 
     def repaint(self) -> None:

@@ -45,13 +45,26 @@ class VenueTally:
 _Entry = tuple[str, State, tuple[float | None, ...]]
 
 
+_LABELS = tuple(label for label, _ in TOTALS)
+_NAMES = tuple(names for _, names in TOTALS)
+_NONE: tuple[float | None, ...] = (None,) * len(TOTALS)
+
+
 def _values(target: Target) -> tuple[float | None, ...]:
+    """The target's value under each total (None: it carries none of its attributes).
+    Attributes a target lacks are passed over before any parsing: a first paint at
+    ~50,000 targets reads 44,000 targets here, most carrying one total of three."""
     attrs = target.attrs
+    if not attrs:
+        return _NONE
     values: list[float | None] = []
-    for _, names in TOTALS:
+    for names in _NAMES:
         value = None
         for name in names:
-            number = as_number(attrs.get(name))
+            raw = attrs.get(name)
+            if raw is None:
+                continue
+            number = as_number(raw)
             if number is not None:
                 value = number if value is None else value + number
         values.append(value)
@@ -92,6 +105,7 @@ class Tally:
             return False
         dirty, self._dirty = self._dirty, set()
         entries, kind, get, apply = self._entries, self.kind, store.get, self._apply
+        effective_state = store.effective_state
         stale_of: dict[str, bool] = {}  # one look at each venue's clock, not one a target
         for key in dirty:
             old = entries.pop(key, None)
@@ -104,25 +118,34 @@ class Tally:
             known = stale_of.get(venue)
             if known is None:
                 known = stale_of[venue] = store.is_stale(venue)
-            entry = (venue, store.effective_state(target, stale=known), _values(target))
+            entry = (venue, effective_state(target, stale=known), _values(target))
             entries[key] = entry
-            if entry != old:  # a change the tally does not count costs nothing more
-                if old is not None:
-                    apply(old, -1)
+            if old is None:
+                apply(entry, 1)
+            elif entry != old:  # a change the tally does not count costs nothing more
+                apply(old, -1)
                 apply(entry, 1)
         return True
 
     def _apply(self, entry: _Entry, sign: int) -> None:
         venue, state, values = entry
-        tally = self.venue(venue)
-        tally.counts[state] += sign
-        if not tally.counts[state]:
-            del tally.counts[state]
-        for (label, _), value in zip(TOTALS, values, strict=True):
+        tally = self.venues.get(venue) or self.venue(venue)
+        counts = tally.counts
+        count = counts[state] + sign
+        if count:
+            counts[state] = count
+        else:
+            del counts[state]
+        if values == _NONE:
+            return
+        sums, summed = tally.sums, tally.summed
+        for label, value in zip(_LABELS, values, strict=True):
             if value is None:
                 continue
-            tally.sums[label] = tally.sums.get(label, 0.0) + sign * value
-            tally.summed[label] += sign
-            if not tally.summed[label]:
-                del tally.summed[label]
-                tally.sums.pop(label, None)
+            sums[label] = sums.get(label, 0.0) + sign * value
+            count = summed[label] + sign
+            if count:
+                summed[label] = count
+            else:
+                del summed[label]
+                sums.pop(label, None)
