@@ -1,0 +1,42 @@
+"""A venue's scrubber finds secret values with a trie (console/venues/kit/scrubber.py):
+it must mask exactly what core's longest-first alternation masks, for any values and text."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from console.core.scrub import Scrubber
+from console.venues.kit.scrubber import VenueScrubber
+
+# Few letters, so values share prefixes, nest in one another and sit side by side in text.
+_LETTERS = "ab%=+/_-"
+_values = st.lists(st.text(_LETTERS, min_size=6, max_size=14), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values, st.lists(st.text(_LETTERS + " '—", max_size=20), max_size=6), st.data())
+def test_the_trie_masks_what_the_alternation_masks(
+    secrets: list[str], pieces: list[str], data: st.DataObject
+) -> None:
+    core, venue = Scrubber(secrets), VenueScrubber(secrets)
+    # text made of noise, whole values, and values' heads and tails
+    text = ""
+    for piece in pieces:
+        secret = data.draw(st.sampled_from(secrets))
+        cut = data.draw(st.integers(0, len(secret)))
+        text += piece + data.draw(st.sampled_from([secret, secret[:cut], secret[cut:], ""]))
+    assert venue.scrub(text) == core.scrub(text)
+
+
+def test_a_value_learnt_later_is_masked_too() -> None:
+    venue = VenueScrubber(["first-secret-value"])
+    venue.add("token-minted-at-login")
+    said = "first-secret-value and token-minted-at-login and token-minted-at"
+    assert venue.scrub(said) == "*** and *** and token-minted-at"
+
+
+def test_values_too_long_for_a_trie_keep_the_alternation() -> None:
+    long_one = "x" * 300  # longer than the trie takes: core's pattern is kept
+    venue = VenueScrubber([long_one, "short-secret"])
+    assert venue.scrub(f"a {long_one} b short-secret") == "a *** b ***"
