@@ -63,6 +63,7 @@ from console.core.journal_reads import JournalReads
 from console.core.journal_rows import (
     Intent,
     as_clean,
+    as_clean_once,
     as_float,
     as_int,
     as_opt_text,
@@ -404,7 +405,7 @@ class Journal(JournalReads):
         )
         state = outcome.state_after.value if outcome.state_after else None
         result = (as_text(outcome.kind.value), as_int(outcome.http_status),
-                  as_float(outcome.latency_ms), as_clean(message), as_opt_text(state))  # fmt: skip
+                  as_float(outcome.latency_ms), as_clean_once(message), as_opt_text(state))  # fmt: skip
         self._queue(self._row("outcome", intent, result))
 
     def record_verification(self, intent: Intent, state: State, message: str) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "Entry",
     "Intent",
     "as_clean",
+    "as_clean_once",
     "as_float",
     "as_int",
     "as_opt_text",
@@ -165,6 +166,12 @@ def as_clean(value: object) -> str | None:
         return None
     text = as_text(value)
     return _scrubbed(text) if len(text) <= 4096 else scrub_shapes(text)
+
+
+def as_clean_once(value: str) -> str:
+    """:func:`as_clean` for text that is seen once (an outcome's message: a kill writes
+    thousands, each different), without the cache it would only churn."""
+    return scrub_shapes(as_text(value))
 
 
 def who_columns(op: Operator, profile: str) -> tuple[str, str, str | None, str]:
