@@ -27,7 +27,6 @@ makes where the docs are silent (see docs/venues/x3algo.md):
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -49,7 +48,7 @@ from console.sim.x3algo.hostile import (
     with_twin,
 )
 from console.sim.x3algo.tokens import ACCESS_TTL_S, REFRESH_TTL_S, Claims, TokenIssuer
-from console.sim.x3algo.world import Algo, X3AlgoWorld
+from console.sim.x3algo.world import Algo, X3AlgoWorld, response_json
 
 Handler = Callable[[Request], Awaitable[Response]]
 AuthedHandler = Callable[[Request, Claims], Awaitable[Response]]
@@ -362,9 +361,11 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             )  # fmt: skip
             kept = cache.get(algo.id)
             if kept is None or kept[0] != mark:
-                kept = cache[algo.id] = (mark, _encode(algo.summary(status, self.ctx.clock)))
+                kept = cache[algo.id] = (mark, algo.summary_json(status, self.ctx.clock))
             parts.append(kept[1])
-        body = b'{"data":[' + b",".join(parts) + b'],"pagination":' + _encode(pagination) + b"}"
+        body = (
+            b'{"data":[' + b",".join(parts) + b'],"pagination":' + response_json(pagination) + b"}"
+        )
         return Response(body, media_type="application/json")
 
     def _summary(self, algo: Algo) -> dict[str, Any]:
@@ -482,10 +483,3 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
-
-
-def _encode(content: object) -> bytes:
-    """``content`` as :class:`JSONResponse` encodes it."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")

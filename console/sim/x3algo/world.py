@@ -12,8 +12,11 @@ list sample, the single GET the full object. All times come from the simulator c
 
 from __future__ import annotations
 
+import json
+import math
 import random
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _quoted
 from typing import Any, Self
 
 from console.sim.kit.context import SimClock, VendorContext
@@ -136,6 +139,36 @@ class Algo:
             "createdAt": clock.iso(self.created_at),
             "updatedAt": clock.iso(self.updated_at),
         }
+
+    def summary_json(self, status: str, clock: SimClock) -> bytes:
+        """:meth:`summary` as ``JSONResponse`` encodes it, byte for byte, ~2x faster than
+        building the dict and encoding it (the first read of a ~50,000-target world
+        lists 25,000 algorithms); any value of another type than the world gives is
+        encoded the slow way, as before (a NaN still refused)."""
+        trades = self.winning + self.losing
+        try:
+            figures = (
+                _number(trades),
+                _number(round(100 * self.winning / trades, 2) if trades else 0),
+                _number(round(self.gross_win - self.gross_loss, 2)),
+                _number(round(self.gross_win / self.gross_loss, 2) if self.gross_loss else 0),
+            )
+            texts = (self.id, self.name, status, self.strategy_type, self.timeframe)
+            if not all(type(text) is str for text in (*texts, *self.symbols)):
+                raise TypeError
+        except TypeError:
+            return response_json(self.summary(status, clock))
+        id_, name, word, kind, frame = map(_quoted, texts)
+        return (
+            f'{{"id":{id_},"name":{name},"status":{word},'
+            f'"active":{"true" if self.status == "active" else "false"},'
+            f'"strategyType":{kind},"timeframe":{frame},'
+            f'"symbols":[{",".join(map(_quoted, self.symbols))}],'
+            f'"performance":{{"totalTrades":{figures[0]},"winRate":{figures[1]},'
+            f'"totalProfit":{figures[2]},"profitFactor":{figures[3]}}},'
+            f'"createdAt":{_quoted(clock.iso(self.created_at))},'
+            f'"updatedAt":{_quoted(clock.iso(self.updated_at))}}}'
+        ).encode()
 
     def full(self, status: str, clock: SimClock) -> dict[str, Any]:
         """The single GET: every documented field of the full object."""
@@ -386,3 +419,19 @@ def _seed_performance(rng: random.Random, algo: Algo) -> None:
     algo.peak = max(0.0, net) + rng.uniform(0, 3000)
     algo.max_drawdown = max(algo.peak - net, rng.uniform(500, 8000))
     algo.sharpe = rng.uniform(-0.5, 2.8)
+
+
+def _number(value: object) -> str:
+    """A finite int or float as JSON writes it; TypeError for anything else."""
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    raise TypeError(value)
+
+
+def response_json(content: object) -> bytes:
+    """``content`` as Starlette's ``JSONResponse`` encodes it."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
