@@ -64,16 +64,16 @@ columns, as the OS reports them locally). Every reply is a :class:`CommandReply`
   (:class:`ApproveRequest`) from another operator (:mod:`console.desk.rearm`).
 
 **Results.** ``desk.P.batch.<batch_id>`` (:func:`batch_subject`) carries
-:class:`BatchEvent` s: ``results`` — the :class:`ResultMsg` s of one hub loop turn (each
-result as its outcome arrives, again once verified; up to 200 an event) — then one
+:class:`BatchEvent` s: ``results`` — the :class:`ResultMsg` s that came in since the last
+event (each result as its outcome arrives, again once verified; up to 200 an event) — then one
 ``report`` (:class:`ReportMsg`) at the end, which carries only the results the events did
 not carry as they are (a reader merges the two). They are also kept in the
 JetStream stream ``DESK_P_EVENTS`` (:func:`events_stream`, one day), so a console that
 learns the batch id from the reply (or joins a kill) replays the batch from its start.
 ``desk.P.activity`` carries one :class:`ActivityMsg` per action for every console
-("bob@desk-2: stop x3algo RSI Momentum — applied"), in the same stream; the lines of one
-hub loop turn travel together, in order, as one :class:`ActivityBatch` (up to 500 lines
-a message: a kill's outcomes are a few messages, not one per target).
+("bob@desk-2: stop x3algo RSI Momentum — applied"), in the same stream; the lines told
+since the last message travel together, in order, as one :class:`ActivityBatch` (up to
+500 lines a message: a kill's outcomes are a few messages, not one per target).
 
 **Journal.** JetStream stream ``DESK_P_JOURNAL`` (:func:`journal_stream`) on
 ``desk.P.journal``, created with ``deny_delete`` and ``deny_purge`` (replicated in a
