@@ -36,8 +36,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import compileall
 import gc
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -112,15 +115,22 @@ async def run(
     painted = asyncio.Event()
     resume = ConfirmScreen.on_screen_resume
 
-    def resumed(screen: ConfirmScreen) -> None:
-        resume(screen)
+    def resumed(screen: ConfirmScreen, event: events.ScreenResume | None = None) -> None:
+        resume(screen, event)
         app.call_after_refresh(painted.set)  # set once the modal has been painted
 
     ConfirmScreen.on_screen_resume = resumed  # type: ignore[method-assign]
     async with app.run_test(size=(200, 60)) as pilot:
         app.main.show_panel(1)  # the algorithms panel: the largest venue
         panel_full: float | None = None
+        deadline = time.perf_counter() + PAINT_DEADLINE_S
         while True:
+            if time.perf_counter() > deadline:  # a venue that never lists ends the run in words
+                missing = sorted(venues - listed)
+                why = "; ".join(f"{v}: {session.store.venue_health(v).detail or 'no answer'}"
+                                for v in missing)  # fmt: skip
+                raise SystemExit(f"console_load: no first full paint within {PAINT_DEADLINE_S:g} s: "
+                                 f"{', '.join(missing) or 'the visible panel'} not listed ({why})")  # fmt: skip
             # Look every 5 ms; Pilot.pause() waits for the app to be idle, which a busy
             # start-up is not: it hid the first 1.5–1.8 s from this loop.
             await asyncio.sleep(0.005)
@@ -231,6 +241,20 @@ async def run(
     return first_paint
 
 
+PAINT_DEADLINE_S = 120.0
+"""The longest a launch waits for its first full paint (else it exits saying which venue)."""
+
+
+def own_state_folder() -> None:
+    """Each launch keeps its logins in a folder of its own: in the user's state folder, a
+    token of another run's simulator (a port used again) and the login budget that
+    every run spent (x3algo: 5 a quarter hour, kept across processes) left a venue
+    unlisted, and the run waited for it (seen with several benchmarks at once)."""
+    folder = tempfile.mkdtemp(prefix="console-load-state-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["XDG_STATE_HOME"] = folder
+
+
 def cache_bytecode() -> None:
     """Compile the console's modules once before any launch, as an installed console has
     them compiled (pip compiles on install; an editable install on first import). This
@@ -265,6 +289,7 @@ def main() -> int:
                         help="launches whose first paint is measured; the median is the figure")  # fmt: skip
     parser.add_argument("--paint-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    own_state_folder()
     sim_args = (
         "--seed",
         "1",
