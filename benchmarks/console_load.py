@@ -119,7 +119,7 @@ async def run(
         resume(screen, event)
         app.call_after_refresh(painted.set)  # set once the modal has been painted
 
-    ConfirmScreen.on_screen_resume = resumed  # type: ignore[method-assign]
+    ConfirmScreen.on_screen_resume = resumed  # type: ignore[method-assign,assignment]
     async with app.run_test(size=(200, 60)) as pilot:
         app.main.show_panel(1)  # the algorithms panel: the largest venue
         panel_full: float | None = None
