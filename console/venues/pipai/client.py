@@ -380,7 +380,9 @@ class PipAIClient(VenueClient):
             partial(self._call, "POST", path, content=body, weight=weight, timeout_s=timeout_s),
             translate=partial(self._translate, step, target_id, verb, close),
             unreached=partial(unreached, target_id, verb),
-            unanswered=lambda err: f"PipAI gave no answer within {timeout_s:g} s ({err.message})",
+            unanswered=lambda err: (
+                f"PipAI gave no answer to the {verb} of {target_id} ({err.message})"
+            ),
         )
 
     # ----- translating answers ----------------------------------------------------------
