@@ -139,7 +139,8 @@ def test_interrupted_verify_rereads_each_target_and_journals_what_it_found(
         assert f"({stopped.id}) stop: STOPPED — as asked" in lines[0]
         assert f"({running.id}) stop: RUNNING — NOT as asked" in lines[1]
         assert "NOT VERIFIED (still open)" in lines[2] and "not in this profile" in lines[2]
-    assert "1 as asked, 1 not as asked, 1 could not be re-read" in err
+    assert "1 as asked, 1 not as asked, 0 cannot be told from the re-read" in err
+    assert "1 could not be re-read (still open)" in err
     after = Journal(path, profile="sim")
     assert [e.target_id for e in after.interrupted()] == ["s1"]  # only the one not re-read
     verifies = {e.target_id: e.state for e in after.entries(kind="verify")}

@@ -150,5 +150,9 @@ def test_a_kill_sigkilled_mid_way_leaves_every_sent_call_open_for_verification(
     assert summary["open_intents"] == len(open_calls)
     code = main(["--config", str(config), "audit", "--interrupted", "--verify"])
     said = capsys.readouterr()
-    assert code == 0, said.out + said.err
+    # A Joyride pause in flight too (a busy machine): its re-read cannot tell (Joyride
+    # reports no pause state), so that line says so and the command exits 5, not 0.
+    untellable = [line for line in said.out.splitlines() if line.split()[1:2] == ["joyride"]]
+    assert all("cannot tell from the re-read" in line for line in untellable), said.out
+    assert code == (5 if untellable else 0), said.out + said.err
     assert Journal(tmp_path / "journal.sqlite3", profile="sim").interrupted() == []

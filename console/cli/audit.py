@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from console.core.journal_rows import Entry, iso_ms
-from console.core.model import OutcomeKind
+from console.core.model import OutcomeKind, State
 from console.core.recovery import Verified, verify_interrupted
 from console.core.scrub import printable
 from console.core.session import Session
@@ -155,9 +155,11 @@ def print_verified(results: list[Verified], *, as_json: bool) -> int:
              else format_verified(result))  # fmt: skip
     good = sum(1 for r in results if r.as_asked)
     open_ = sum(1 for r in results if not r.journaled)
+    untold = sum(1 for r in results if r.journaled and not r.as_asked and r.state is State.UNKNOWN)
     _err(f"verified {len(results)} interrupted calls: {good} as asked,"
-         f" {len(results) - good - open_} not as asked, {open_} could not be re-read"
-         " (still open)")  # fmt: skip
+         f" {len(results) - good - open_ - untold} not as asked,"
+         f" {untold} cannot be told from the re-read (check them at the venue),"
+         f" {open_} could not be re-read (still open)")  # fmt: skip
     return EXIT_OK if good == len(results) else EXIT_UNCERTAIN
 
 
@@ -181,6 +183,8 @@ def format_verified(v: Verified) -> str:
     e = v.entry
     if not v.journaled:
         verdict = "NOT VERIFIED (still open)"
+    elif v.state is State.UNKNOWN:  # read, but the answer does not say (Joyride's pause)
+        verdict = "cannot tell from the re-read, check it at the venue"
     else:
         verdict = "as asked" if v.as_asked else "NOT as asked"
     return printable(f"{iso_ms(e.ts_ms)} {e.venue} {e.target_name} ({e.target_id}) {e.action}:"
