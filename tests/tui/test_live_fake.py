@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from textual.widgets import TabbedContent
+
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.widgets.banner import GlobalBanner
@@ -117,3 +119,13 @@ async def test_expiration_pause_is_known_from_here_and_snipers_show_slots(
         await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
         gauge = str(app.active_panel.query_one("#gauge").render())
         assert "2 of 5 slots used" in gauge
+
+
+async def test_the_first_rows_tick_during_a_quit_does_not_raise(session: Session) -> None:
+    """A quit before the first rows: the fast first-paint tick may fire after the tabs
+    were taken down (seen once in a loaded suite: NoMatches 'TabbedContent' from a timer,
+    a traceback on the way out). It stops quietly instead."""
+    app = ConsoleApp(session, session.control, clock=session.clock)
+    async with app.run_test(size=SIZE):
+        await app.main.query_one(TabbedContent).remove()
+        app.redraw._until_first_rows()  # the tick as the timer would call it: no raise

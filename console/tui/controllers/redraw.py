@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.theme import Theme
 from textual.timer import Timer
 
@@ -118,7 +119,11 @@ class RedrawController:
         """Tick fast until the panel on screen has rows: the first paint should not wait."""
         if exiting(self.app) or not self.main.is_attached:
             return  # shutting down: the panels may be gone already
-        if self.main.active_panel.rows.shown or time.time() - self.started_at() > 30:
+        try:
+            shown = self.main.active_panel.rows.shown
+        except NoMatches:  # a quit before the first rows: the tabs already taken down
+            return
+        if shown or time.time() - self.started_at() > 30:
             if self._eager is not None:
                 self._eager.stop()
         else:
