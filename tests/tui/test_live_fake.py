@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from textual.widgets import TabbedContent
+import pytest
+from textual.css.query import NoMatches
 
 from console.core.session import Session
 from console.tui.app import ConsoleApp
+from console.tui.screens.main import MainScreen
 from console.tui.widgets.banner import GlobalBanner
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import cell, wait_for
@@ -121,11 +123,18 @@ async def test_expiration_pause_is_known_from_here_and_snipers_show_slots(
         assert "2 of 5 slots used" in gauge
 
 
-async def test_the_first_rows_tick_during_a_quit_does_not_raise(session: Session) -> None:
+async def test_the_first_rows_tick_during_a_quit_does_not_raise(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A quit before the first rows: the fast first-paint tick may fire after the tabs
     were taken down (seen once in a loaded suite: NoMatches 'TabbedContent' from a timer,
     a traceback on the way out). It stops quietly instead."""
+
+    def tabs_gone(screen: MainScreen) -> None:
+        raise NoMatches(f"No nodes match 'TabbedContent' on {screen!r}")
+
     app = ConsoleApp(session, session.control, clock=session.clock)
     async with app.run_test(size=SIZE):
-        await app.main.query_one(TabbedContent).remove()
-        app.redraw._until_first_rows()  # the tick as the timer would call it: no raise
+        with monkeypatch.context() as patch:  # only for this one call, as the timer makes it
+            patch.setattr(MainScreen, "active_panel", property(tabs_gone))
+            app.redraw._until_first_rows()  # no raise
