@@ -24,6 +24,7 @@ operator's terminal, nor clear the screen in the middle of a kill report).
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import threading
 import unicodedata
@@ -63,6 +64,48 @@ def _mask(match: re.Match[str]) -> str:
     return f"{match.group('pre')}{quote}{MASK}{quote}"
 
 
+_Trie = dict[str, "_Trie"]
+_TRIE_MAX_LEN = 256  # longer values (a token) keep the alternation: building and
+# compiling the trie's pattern recurses once per character and per nested group
+
+
+def alternation_pattern(values: Iterable[str]) -> re.Pattern[str]:
+    """Every value, longest first (a secret containing another is masked whole)."""
+    ordered = sorted(values, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def trie_pattern(values: Iterable[str]) -> re.Pattern[str]:
+    """A pattern that matches exactly what :func:`alternation_pattern` matches — at each
+    position the longest value found there — as a trie: one branch per next character
+    instead of one try per value (``re`` tries an alternation value by value at each
+    character: a 55-tech profile's 136 keys, 272 forms, cost ~20 µs a text; this, a few)."""
+    root: _Trie = {}
+    for value in values:
+        node = root
+        for char in value:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a value ends here
+
+    def build(node: _Trie) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body  # greedy: the longer value first
+
+    return re.compile(build(root))
+
+
+def values_pattern(values: set[str]) -> re.Pattern[str]:
+    """The trie when it can be built, else the alternation (the same matches)."""
+    if max(map(len, values)) <= _TRIE_MAX_LEN:
+        with contextlib.suppress(RecursionError, re.error):
+            return trie_pattern(values)
+    return alternation_pattern(values)
+
+
 class Scrubber:
     """Masks known secret values and anything in a credential-shaped place."""
 
@@ -87,9 +130,7 @@ class Scrubber:
             before = len(self._values)
             self._values |= {f for f in forms if len(f) >= _MIN_SECRET_LEN}
             if len(self._values) != before:
-                # Longest first, so a secret containing another is masked whole.
-                ordered = sorted(self._values, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+                self._pattern = values_pattern(self._values)
 
     def add_basic(self, user: str, password: str) -> None:
         """Mask the Basic-auth form of a user and password (``base64(user:password)``)."""

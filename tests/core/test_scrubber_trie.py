@@ -1,17 +1,22 @@
-"""A venue's scrubber finds secret values with a trie (console/venues/kit/scrubber.py):
-it must mask exactly what core's longest-first alternation masks, for any values and text."""
+"""The scrubber finds secret values with a trie (console/core/scrub.py): it must mask
+exactly what the longest-first alternation of every value masks, for any values and text."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.core.scrub import Scrubber
-from console.venues.kit.scrubber import VenueScrubber
+from console.core.scrub import MASK, Scrubber, alternation_pattern, scrub_shapes
 
 # Few letters, so values share prefixes, nest in one another and sit side by side in text.
 _LETTERS = "ab%=+/_-"
-_values = st.lists(st.text(_LETTERS, min_size=6, max_size=14), min_size=1, max_size=12)
+_bases = st.lists(st.text(_LETTERS, min_size=6, max_size=14), min_size=1, max_size=8)
+# ... and values that extend one of them (random values of 6+ characters seldom nest)
+_values = _bases.flatmap(
+    lambda bases: st.lists(st.text(_LETTERS, min_size=1, max_size=6), max_size=len(bases)).map(
+        lambda tails: bases + [base + tail for base, tail in zip(bases, tails, strict=False)]
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -19,7 +24,15 @@ _values = st.lists(st.text(_LETTERS, min_size=6, max_size=14), min_size=1, max_s
 def test_the_trie_masks_what_the_alternation_masks(
     secrets: list[str], pieces: list[str], data: st.DataObject
 ) -> None:
-    core, venue = Scrubber(secrets), VenueScrubber(secrets)
+    venue = Scrubber(secrets)
+    alternation = alternation_pattern(venue._values)  # the same forms of each secret
+
+    class Core:  # the scrubber as it was: the alternation, then the shapes
+        @staticmethod
+        def scrub(text: str) -> str:
+            return scrub_shapes(alternation.sub(MASK, text))
+
+    core = Core
     # text made of noise, whole values, and values' heads and tails
     text = ""
     for piece in pieces:
@@ -30,7 +43,7 @@ def test_the_trie_masks_what_the_alternation_masks(
 
 
 def test_a_value_learnt_later_is_masked_too() -> None:
-    venue = VenueScrubber(["first-secret-value"])
+    venue = Scrubber(["first-secret-value"])
     venue.add("token-minted-at-login")
     said = "first-secret-value and token-minted-at-login and token-minted-at"
     assert venue.scrub(said) == "*** and *** and token-minted-at"
@@ -38,5 +51,5 @@ def test_a_value_learnt_later_is_masked_too() -> None:
 
 def test_values_too_long_for_a_trie_keep_the_alternation() -> None:
     long_one = "x" * 300  # longer than the trie takes: core's pattern is kept
-    venue = VenueScrubber([long_one, "short-secret"])
+    venue = Scrubber([long_one, "short-secret"])
     assert venue.scrub(f"a {long_one} b short-secret") == "a *** b ***"
