@@ -116,7 +116,7 @@ class Timing:
 
 
 class Recording:
-    """The rehearsal's seam (:class:`console.venues.kit.http.Seam`): the client's
+    """The rehearsal's seam (:class:`console.venues.kit.http_client.Seam`): the client's
     connections go to a loopback venue that keeps the control calls (POSTs other than
     auth) and passes every request on to the simulator, so what is captured is what the
     client's one send path put on the wire. The client is given :attr:`settings`: the

@@ -56,7 +56,7 @@ _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "k
 class SimTransport:
     """A vendor's app served on loopback to its client, with the two faults a picture needs.
 
-    The client's seam (:class:`console.venues.kit.http.Seam`): :meth:`connector` is
+    The client's seam (:class:`console.venues.kit.http_client.Seam`): :meth:`connector` is
     production's, but every host name resolves to this vendor's server, started in the
     running loop on the client's first request and stopped by :meth:`aclose`.
     """

@@ -8,7 +8,7 @@ production never ran. :class:`LoopbackVenue` keeps the tests' handlers — a fun
 building, headers, timeouts, body cap and error mapping are the production ones.
 
 How the client gets here without changing its base URL: it is the client's seam
-(``transport=``, :class:`console.venues.kit.http.Seam`). Its connector is production's
+(``transport=``, :class:`console.venues.kit.http_client.Seam`). Its connector is production's
 but for an aiohttp resolver that sends every host name to this server. Base URLs are
 ``http://`` (no TLS on loopback; the venue's host name is kept, the handler sees it)
 and name a host: aiohttp connects to an IP address (``http://127.0.0.1:8401``) without

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply, parse_json
+from console.venues.kit.http import Reply
+from console.venues.kit.json_screen import parse_json
 from console.venues.pipai.mapping import read_page
 from console.venues.x3algo.mapping import parse_page
 
@@ -86,7 +87,7 @@ def test_a_page_without_repeats_reads_whole_even_when_values_spell_the_keys() ->
 
 
 def test_a_long_repeated_key_is_not_quoted_so_no_part_of_a_secret_gets_out() -> None:
-    from console.venues.kit.http import parse_json
+    from console.venues.kit.json_screen import parse_json
 
     secret = "c5cba58b-27bd-4add-b6a1-9f3e2d1c0b7a"
     key = f"invalid key used: {secret}"

@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 
 from console.venues.kit.base import VenueSettings
-from console.venues.kit.http import make_http_client, send
+from console.venues.kit.http import send
+from console.venues.kit.http_client import make_http_client
 
 Seen = list[dict[str, str]]
 

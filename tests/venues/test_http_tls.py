@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from console.venues.kit import http
+from console.venues.kit import http_client
 from console.venues.kit.base import VenueSettings
-from console.venues.kit.http import CallError, make_http_client, send
+from console.venues.kit.http import CallError, send
+from console.venues.kit.http_client import make_http_client
 
 
 def context_of(base_url: str) -> ssl.SSLContext:
@@ -95,7 +96,7 @@ async def test_requests_use_the_clients_context(
     """Trusting the certificate in *this* context lets the call through: the context the
     tests above check is the one the connection is made with, not a default below it."""
     trusting = ssl.create_default_context(cafile=str(self_signed[0]))
-    monkeypatch.setattr(http, "_verified_tls", lambda: trusting)
+    monkeypatch.setattr(http_client, "_verified_tls", lambda: trusting)
     client = make_http_client(VenueSettings(name="v", api="x3algo", base_url=tls_venue))
     try:
         reply = await send(client, "GET", "/ping")

@@ -81,7 +81,8 @@ from console.venues.kit.base import (
 )
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, describe
-from console.venues.kit.http import CallError, Reply, Seam, dumps, make_http_client, send
+from console.venues.kit.http import CallError, Reply, dumps, send
+from console.venues.kit.http_client import Seam, make_http_client
 from console.venues.kit.pacing import Pacer, make_pacer, retry_after_seconds, too_long
 from console.venues.kit.scrubber import VenueScrubber
 

@@ -92,12 +92,11 @@ from console.venues.kit.http import (
     CallError,
     QueryValue,
     Reply,
-    Seam,
     UnsafeId,
-    make_http_client,
     segment,
     send,
 )
+from console.venues.kit.http_client import Seam, make_http_client
 from console.venues.kit.pacing import make_pacer
 from console.venues.kit.scrubber import VenueScrubber
 

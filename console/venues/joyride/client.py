@@ -102,13 +102,12 @@ from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_for
 from console.venues.kit.http import (
     CallError,
     Reply,
-    Seam,
     UnsafeId,
     dumps,
-    make_http_client,
     segment,
     send,
 )
+from console.venues.kit.http_client import Seam, make_http_client
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.scrubber import VenueScrubber
 

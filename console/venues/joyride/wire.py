@@ -33,7 +33,8 @@ from typing_extensions import TypedDict
 
 from console.core.scrub import printable
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply, parse_json, screen_duplicate_keys
+from console.venues.kit.http import Reply
+from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
 
 # The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
 # beyond it (10^12: milliseconds sent as seconds) cannot be a round; one at or before

@@ -1,8 +1,9 @@
 """The HTTP layer every venue module shares, and its one send path: aiohttp's session.
 
-A venue client is an ``httpx.AsyncClient`` made by :func:`make_http_client` (its base
-URL, fixed headers and timeouts; httpx's URL type for the few modules that read them),
-but every request goes out the same way: :func:`send` hands it straight to the aiohttp
+A venue client is an ``httpx.AsyncClient`` made by
+:func:`~console.venues.kit.http_client.make_http_client` (its base URL, fixed headers and
+timeouts; httpx's URL type for the few modules that read them), but every request goes
+out the same way: :func:`send` hands it straight to the aiohttp
 session of the client's ``httpx-aiohttp`` transport. That is the path production runs,
 measured in ``benchmarks/kill_fanout.py``: httpx's per-request URL merging, request
 building and cookie-jar extraction cost more CPU than aiohttp itself did, which made an
@@ -11,7 +12,8 @@ cookies (a venue that needs one, x3algo's refresh token, keeps it itself).
 
 One path, on purpose: unit tests used to send through httpx's ``MockTransport`` — code
 production never ran (its own timeout mapping, body cap and URL building). Now a test
-reaches a venue of its own *below* this code, at the socket: a :class:`Seam` given as
+reaches a venue of its own *below* this code, at the socket: a
+:class:`~console.venues.kit.http_client.Seam` given as
 ``transport=`` supplies the client's aiohttp connector, identical to production's but
 for where a host name resolves (``tests/venues/loopback.py``: a real aiohttp server on
 127.0.0.1 answering with the test's handler). Request building, headers, timeouts, the
@@ -25,45 +27,46 @@ through httpx itself: the client's httpx transport only holds the aiohttp sessio
 Requests come back as a :class:`Reply` (any HTTP status, body kept as bytes) or raise
 :class:`CallError` when there was no answer, telling whether the request may have
 reached the venue (a timeout after sending) or surely did not (connection refused).
+Never re-sent here — but for one case a caller opts into: a halting call (stop, pause)
+whose kept-alive connection broke before any byte of an answer is sent once more, on a
+fresh connection (``send(..., resend_on_stale=True)``; ``console/venues/kit/stale.py``
+says when and why).
 
 Bounds against a hostile venue: a body larger than the venue's ``max_body_bytes`` is not
 read (a :class:`CallError`: no usable answer, the request may have landed) — counted as
 inflated, whatever ``Content-Encoding`` the venue sent (a gzip bomb is 1 MB on the wire and
 1 GB read); a JSON object that names one key twice is a malformed answer, never "the last
-one wins" (:func:`parse_json`, :meth:`Reply.validated`, :func:`screen_duplicate_keys`); JSON nested
-deeper than Python's parser can follow is a malformed answer, never a RecursionError;
+one wins", and JSON nested deeper than Python's parser can follow is a malformed answer,
+never a RecursionError (:meth:`Reply.validated`, ``console/venues/kit/json_screen.py``);
 an id is only ever sent as one percent-encoded path segment (:func:`segment`), and
 ``.``/``..``, which a normalising proxy would route elsewhere, are refused unsent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
-import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
-from console.core.scrub import printable
 from console.core.turns import waiting_turn
-from console.venues.kit.base import VenueSettings
+from console.venues.kit import stale
+from console.venues.kit.http_client import DEFAULT_MAX_BODY, fresh_connector
+from console.venues.kit.json_screen import check_unique_keys, parse_json
 from console.venues.kit.pacing import Pacer, VendorAskedWait
 
 JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 QueryValue = str | int | float | bool
-
-_USER_AGENT = "trading-console/0.1"
-_DEFAULT_MAX_BODY = 64 * 1024 * 1024
 
 
 class UnsafeId(ValueError):
@@ -110,6 +113,9 @@ class Reply:
     # False for the 429 made up here, unsent, while the vendor's too-long wait is in
     # force (:class:`console.venues.kit.pacing.VendorAskedWait`): nothing reached the venue.
     sent: bool = True
+    # Not empty when a halting call's first request broke before any answer and this is
+    # the answer to the second, sent on a fresh connection: the words saying so.
+    resent: str = ""
 
     def header_list(self, name: str) -> list[str]:
         """Every value of a header that may repeat (``Set-Cookie``)."""
@@ -161,194 +167,6 @@ class Reply:
         return 200 <= self.status < 300
 
 
-class DuplicateKey(ValueError):
-    """A JSON object that names one key twice: which value the venue meant is unknowable."""
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``json.loads``'s object hook: the object, or :class:`DuplicateKey` for its first
-    repeated key (Python's reader would keep the last value silently)."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:  # (a long key is not quoted: cut, it could carry part of a
-                # secret the scrubber no longer recognises whole)
-                said = repr(printable(key)) if len(key) <= 30 else f"of {len(key)} characters"
-                raise DuplicateKey(f"malformed JSON from venue (key {said} appears twice in "
-                                   "one object)")  # fmt: skip
-            seen.add(key)
-    return obj
-
-
-_UNIQUE = json.JSONDecoder(object_pairs_hook=_unique_pairs)
-"""``json.loads(content, object_pairs_hook=_unique_pairs)``'s decoder, made once: loads
-builds a new one on every call (a third of the check's cost for a control answer)."""
-
-
-def _loads_unique(content: bytes) -> Any:
-    """``json.loads(content, object_pairs_hook=_unique_pairs)``, step for step (the text
-    encoding detected the same way) on the decoder made once."""
-    if isinstance(content, str):
-        return json.loads(content, object_pairs_hook=_unique_pairs)
-    return _UNIQUE.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
-
-
-def check_unique_keys(content: bytes) -> None:
-    """``ValueError`` when an object in ``content`` (valid JSON) names a key twice.
-
-    Exact, at ``json.loads``'s pace plus a Python call per object (~0.4 µs): cheap for
-    one answer, too dear for every page of a long list (see :func:`screen_duplicate_keys`)."""
-    try:
-        _loads_unique(content)
-    except DuplicateKey:
-        raise
-    except (ValueError, RecursionError):  # not JSON: whoever parsed it has said so
-        return
-
-
-def screen_duplicate_keys(content: bytes, expected: Mapping[bytes, int]) -> None:
-    """``ValueError`` when an object in ``content`` names a key twice — as far as it
-    matters to a reader that took ``content`` apart with pydantic's fast reader, which
-    keeps a repeated key's last value.
-
-    ``expected`` holds each key the reader relies on, quoted (``b'"status"'``), with how
-    many objects it read holding it. Each of those objects spells the key at least once
-    and one repeating it spells it twice, so a byte count equal to that number means no
-    object repeats it. A ``\\u`` escape can spell a key without its bytes, and a value
-    or an object the reader skipped can spell them too: then, or when a count differs,
-    the exact check (:func:`check_unique_keys`) decides. Measured on a 100-row page
-    (docs/venues/pipai.md and x3algo.md): +0.12–0.14 ms, against +0.35–0.47 ms for the
-    exact check on every page."""
-    if b"\\u" not in content and all(content.count(k) == n for k, n in expected.items()):
-        return
-    check_unique_keys(content)
-
-
-def parse_json(content: bytes, **options: Any) -> Any:
-    """``content`` parsed as JSON (``options`` go to :func:`json.loads`), or ``ValueError``
-    saying in a few words why not: bad syntax (where), not UTF-8, nested deeper than the
-    parser follows, a number too long to convert, an object naming a key twice (never
-    "the last one wins"). Nothing else comes out of it."""
-    try:
-        if not options:
-            return _loads_unique(content)
-        options.setdefault("object_pairs_hook", _unique_pairs)
-        return json.loads(content, **options)
-    except DuplicateKey:
-        raise
-    except RecursionError:
-        raise ValueError("malformed JSON from venue (nested too deeply)") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON from venue ({exc.msg} at byte {exc.pos})") from None
-    except UnicodeDecodeError:
-        raise ValueError("malformed JSON from venue (not UTF-8)") from None
-    except ValueError as exc:  # an integer too long to convert, and the like
-        words = str(exc) if len(str(exc)) <= 120 else str(exc)[:119] + "…"
-        raise ValueError(f"malformed JSON from venue ({words})") from None
-
-
-class Seam(Protocol):
-    """What a test puts below :func:`send`: the connector a venue client's aiohttp
-    session opens its connections with (called once, in the running loop, on the
-    client's first request). Production has none and uses :func:`production_connector`."""
-
-    def connector(self, limit: int) -> aiohttp.BaseConnector:
-        """A connector as :func:`production_connector` makes it, but for where it connects."""
-        ...
-
-    def opened(self, session: aiohttp.ClientSession) -> None:
-        """The client's session, made on that connector (the test closes it with the seam)."""
-        ...
-
-
-def production_connector(limit: int) -> aiohttp.TCPConnector:
-    """The connector of a production venue client: ``limit`` connections, names cached 5 min."""
-    return aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300)
-
-
-class VenueHTTPClient(httpx.AsyncClient):
-    """An httpx client that remembers its aiohttp transport, for :func:`send`."""
-
-    aiohttp_transport: AiohttpTransport | None = None
-    fixed_headers: CIMultiDict[str] | None = None  # the client's own headers, read once
-    base: str = ""  # base_url without its trailing slash, read once
-    max_body_bytes: int = _DEFAULT_MAX_BODY  # the venue's cap on one answer's body
-    total_timeout_s: float = 10.0  # a request's whole exchange unless told (read + connect)
-
-
-@functools.cache
-def _verified_tls() -> ssl.SSLContext:
-    """The system trust store (where a desk's own CA is installed), loaded once per
-    process and shared by every venue client; every request names it (``ssl=``), so
-    this is the context that is used, not a default somewhere below.
-
-    Loading it costs about 40 ms; one context per client put five or more of those on
-    the way to the console's first paint.
-    """
-    return ssl.create_default_context()
-
-
-def tls_for(base_url: str) -> ssl.SSLContext:
-    """The TLS context a client for ``base_url`` uses: verified for https; for a
-    plain-HTTP venue (the simulator on loopback) TLS never happens, and the context it
-    gets trusts no certificate at all, so it could only ever fail closed."""
-    if base_url.lower().startswith("https:"):
-        return _verified_tls()
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-def make_http_client(
-    settings: VenueSettings,
-    *,
-    headers: Mapping[str, str] | None = None,
-    transport: Seam | None = None,
-    max_connections: int = 64,
-) -> httpx.AsyncClient:
-    """A venue client on aiohttp's session, timeouts always set, no proxies from env.
-
-    ``transport`` is the test seam (:class:`Seam`): where the connections go. Every
-    request takes the same path with or without it."""
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
-    )
-    timeout = httpx.Timeout(
-        settings.request_timeout_s, connect=min(settings.request_timeout_s, 5.0)
-    )
-    seam = transport
-
-    def session() -> aiohttp.ClientSession:
-        connector: aiohttp.BaseConnector
-        if seam is None:
-            connector = production_connector(max_connections)
-        else:
-            connector = seam.connector(max_connections)
-        opened = aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
-        )
-        if seam is not None:
-            seam.opened(opened)
-        return opened
-
-    aiohttp_transport = AiohttpTransport(
-        verify=tls_for(settings.base_url), limits=limits, trust_env=False, client=session
-    )
-    client = VenueHTTPClient(
-        base_url=settings.base_url,
-        headers={"User-Agent": _USER_AGENT, **(headers or {})},
-        timeout=timeout,
-        transport=aiohttp_transport,
-        trust_env=False,
-        follow_redirects=False,
-    )
-    client.aiohttp_transport = aiohttp_transport
-    client.max_body_bytes = settings.max_body_bytes
-    client.fixed_headers = CIMultiDict(client.headers.items())
-    client.base = str(client.base_url).rstrip("/")
-    client.total_timeout_s = _total_timeout(client)
-    return client
-
-
 async def send(
     client: httpx.AsyncClient,
     method: str,
@@ -360,11 +178,21 @@ async def send(
     timeout_s: float | None = None,
     pacer: Pacer | None = None,
     weight: int = 1,
+    resend_on_stale: bool = False,
+    resend_pacer: Pacer | None = None,
+    fresh: aiohttp.ClientSession | None = None,
 ) -> Reply:
     """Send one request (paced when ``pacer`` is given) and return its :class:`Reply`.
 
     The whole exchange is bounded by ``timeout_s`` (default: the client's read timeout
     plus its connect timeout). Raises :class:`CallError` when no answer came.
+
+    ``resend_on_stale``: the call halts trading (a stop, a pause: a second one answers
+    "already"). When its connection breaks before any byte of an answer, it is sent
+    once more on a fresh connection (``console/venues/kit/stale.py``), after a slot of
+    ``resend_pacer`` (default ``pacer``: a caller that paces its first request itself,
+    PipAI signing after its turn, names its pacer there). Never for anything else.
+    ``fresh`` is that second request's one-shot session (this function's own use).
 
     The request goes straight to the aiohttp session of the client's transport, in this
     one coroutine: every await of a call in flight resumes through each frame between
@@ -390,7 +218,7 @@ async def send(
         skip = _NO_CONTENT_TYPE
     elif "Content-Type" not in all_headers:
         all_headers["Content-Type"] = "application/json"
-    session = transport.client
+    session = transport.client if fresh is None else fresh
     if not isinstance(session, aiohttp.ClientSession):
         session = transport.client = transport.get_client()
     if params:
@@ -398,12 +226,15 @@ async def send(
     else:
         url = URL(client.base + (path if path[:1] == "/" else "/" + path), encoded=True)  # type: ignore[attr-defined]
     started = time.perf_counter()
+    answered = False  # the status line and headers were read
+    broke: BaseException | None = None  # before any answer, on a call that may go again
     try:
         async with session.request(
             method, url, data=content,
             headers=all_headers, timeout=_aiohttp_timeout(limit), allow_redirects=False,
             skip_auto_headers=skip, ssl=transport.ssl_context,
         ) as response:  # fmt: skip
+            answered = True
             body = await _read_capped_aiohttp(response, *_cap_of(client, method))
             status, response_headers = response.status, response.headers
         latency_ms = (time.perf_counter() - started) * 1000
@@ -417,13 +248,56 @@ async def send(
         err.latency_ms = (time.perf_counter() - started) * 1000
         raise err from None
     except (aiohttp.ClientError, OSError) as exc:
-        raise CallError("protocol", f"connection broke: {_short(exc)}", maybe_sent=True) from None
+        if answered or not resend_on_stale or not stale.broke_unanswered(exc):
+            raise CallError(
+                "protocol", f"connection broke: {_short(exc)}", maybe_sent=True
+            ) from None
+        broke = exc
     finally:
         if pacer is not None and slot is not None:
             pacer.settle(slot)
+    if broke is not None:
+        again = dict(params=params, content=content, headers=headers, timeout_s=timeout_s)
+        return await _resend(client, method, path, again, resend_pacer or pacer, weight, broke)
     if pacer is not None:
         pacer.observe(status, response_headers)
     return Reply(status, response_headers, body, latency_ms)
+
+
+async def _resend(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    again: dict[str, Any],
+    pacer: Pacer | None,
+    weight: int,
+    broke: BaseException,
+) -> Reply:
+    """A halting call's second request, its first having broken before any answer
+    (``broke``): on a one-shot session of a fresh connection, after a pacer slot. The
+    answer says it was sent again; no answer says it was sent twice."""
+    first = stale.first_words(broke)
+    one_shot = aiohttp.ClientSession(
+        connector=fresh_connector(client), cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+    )
+    try:
+        reply = await send(
+            client, method, path, **again, pacer=pacer, weight=weight, fresh=one_shot
+        )
+    except CallError as second:
+        err = CallError(
+            "protocol" if second.kind == "connect" else second.kind,
+            stale.sent_twice(first, second.message),
+            maybe_sent=True,  # the first may have landed, whatever the second met
+        )
+        err.latency_ms = second.latency_ms
+        raise err from None
+    finally:
+        await one_shot.close()
+    if not reply.sent:  # the vendor's too-long wait, in force: the second never left
+        why = f"the vendor asked to wait {reply.headers.get('retry-after', '?')} s"
+        raise CallError("protocol", stale.not_resent(first, why), maybe_sent=True)
+    return dataclasses.replace(reply, resent=stale.resent_note(first))
 
 
 def unsent_429(refused: VendorAskedWait) -> Reply:
@@ -462,7 +336,7 @@ hold 4 GB. At 1 MB they hold 64 MB at most."""
 
 def _cap_of(client: httpx.AsyncClient, method: str) -> tuple[int, str]:
     """The body cap of an answer to ``method`` and its name for messages."""
-    cap = getattr(client, "max_body_bytes", _DEFAULT_MAX_BODY)
+    cap = getattr(client, "max_body_bytes", DEFAULT_MAX_BODY)
     if method != "GET" and cap > ACTION_BODY_CAP:
         return ACTION_BODY_CAP, "the cap on an action's answer"
     return cap, "max_body_bytes"
@@ -507,11 +381,6 @@ async def _read_capped_aiohttp(
 @functools.lru_cache(maxsize=64)
 def _aiohttp_timeout(limit: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=limit, connect=min(limit, 5.0))
-
-
-def _total_timeout(client: httpx.AsyncClient) -> float:
-    t = client.timeout
-    return (t.read or 5.0) + (t.connect or 0.0)
 
 
 def _short(exc: BaseException) -> str:

@@ -1,6 +1,6 @@
 """A resolver that sends every host name to one server on loopback.
 
-What a seam (:class:`~console.venues.kit.http.Seam`) hands the client's connector when
+What a seam (:class:`~console.venues.kit.http_client.Seam`) hands the client's connector when
 the venue is served in process: the screenshots' simulated vendors, the tests' loopback
 venues. The client keeps its base URL (a host name: aiohttp connects to an IP address
 without asking the resolver), and every connection lands on 127.0.0.1 at the port the

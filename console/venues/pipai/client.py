@@ -74,13 +74,12 @@ from console.venues.kit.http import (
     CallError,
     QueryValue,
     Reply,
-    Seam,
     UnsafeId,
     dumps,
-    make_http_client,
     segment,
     send,
 )
+from console.venues.kit.http_client import Seam, make_http_client
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.paging import CursorList, ListWords
 from console.venues.pipai.auth import (

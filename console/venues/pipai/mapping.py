@@ -27,7 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from console.core.model import AttrValue, State, Target, TargetKind
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import parse_json, screen_duplicate_keys
+from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
 from console.venues.pipai.wire import ROWS_PAGE, StatsRow, Strategy, StrategyRow
 
 STATE_BY_STATUS: Mapping[str, State] = {
@@ -179,7 +179,7 @@ def read_page(venue: str, content: bytes, confirmed_at: float, page: int = 1) ->
 
 def _expected_keys(rows: list[StrategyRow]) -> dict[bytes, int]:
     """The keys a kill decides by (the page's two, a row's id and status), with how many
-    objects of the page read hold each (:func:`~console.venues.kit.http.screen_duplicate_keys`)."""
+    objects of the page read hold each (:func:`~console.venues.kit.json_screen.screen_duplicate_keys`)."""
     with_status = sum(1 for row in rows if "status" in row)
     return {b'"data"': 1, b'"next_cursor"': 1, b'"id"': len(rows), b'"status"': with_status}
 

@@ -51,7 +51,8 @@ from console.core.scrub import printable
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
-from console.venues.kit.http import CallError, Reply, Seam, UnsafeId, make_http_client, segment
+from console.venues.kit.http import CallError, Reply, UnsafeId, segment
+from console.venues.kit.http_client import Seam, make_http_client
 from console.venues.kit.pacing import (
     Pacer,
     make_pacer,

@@ -31,7 +31,8 @@ from pydantic import ValidationError
 from console.core.model import AttrValue, State, Target, TargetKind
 from console.core.scrub import printable
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply, screen_duplicate_keys
+from console.venues.kit.http import Reply
+from console.venues.kit.json_screen import screen_duplicate_keys
 from console.venues.kit.paging import Page
 from console.venues.x3algo.outcomes import short_text
 from console.venues.x3algo.wire import (
@@ -170,7 +171,7 @@ def parse_page(content: bytes, number: int, scrub: Scrub) -> Page[AlgorithmRow]:
 def _expected_keys(body: AlgorithmRowsPage) -> dict[bytes, int]:
     """The keys a kill decides by — the page's, its pagination's counts, a row's id and
     status (and its last execution's) — with how many objects read hold each
-    (:func:`~console.venues.kit.http.screen_duplicate_keys`)."""
+    (:func:`~console.venues.kit.json_screen.screen_duplicate_keys`)."""
     rows = body["data"]
     statuses = 0
     for row in rows:
