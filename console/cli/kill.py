@@ -179,6 +179,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
             "summary": summary, "all_verified": _verdict(report, kp) == "all_halted",
             "verdict": _verdict(report, kp), "by_answer_only": report.by_answer_count,
             "appeared": {v: [t.id for t in found] for v, found in report.appeared.items()},
+            "not_reread": dict(report.unread),
             "unreachable": dict(kp.unreachable), "incomplete": dict(kp.incomplete),
             "unreadable_rows": {v: list(r) for v, r in kp.skipped.items()},
             "emptied": dict(kp.emptied), "open_intents": kp.open_intents,
@@ -268,13 +269,18 @@ def report_problems(report: Report) -> list[tuple[str, str]]:
         lines.append(("APPEARED", f"{venue}: {len(found)} target(s) not in the plan read "
                       f"since it was frozen, not halted ({shown}); this kill sent them "
                       "nothing — run the kill again to halt them"))  # fmt: skip
+    for venue, why in report.unread.items():
+        lines.append(("NOT RE-READ", f"{venue}: its list could not be read whole after the "
+                      f"kill ({why}); a target that started there since the plan is not "
+                      f"known — check {venue} itself, or run the kill again"))  # fmt: skip
     return lines
 
 
 def _exit_code(report: Report, kp: KillPlan, journal_failed: str | None) -> int:
     """0 ALL HALTED; 15 new targets since the plan; 10 journal failed; 14 halted by the
     venue's answer only; else 4, 5 or 3 for the targets still in doubt (a target a
-    re-read verified is never in doubt, whatever its call answered)."""
+    re-read verified is never in doubt, whatever its call answered); 5 too when a venue
+    could not be re-read whole after a kill of everything (``Report.unread``)."""
     verdict = _verdict(report, kp)
     if verdict == "appeared":
         return EXIT_APPEARED
@@ -288,7 +294,8 @@ def _exit_code(report: Report, kp: KillPlan, journal_failed: str | None) -> int:
         return EXIT_FAILED
     if len(report.results) < len(report.plan):
         return EXIT_FAILED
-    if kp.emptied or OutcomeKind.UNCERTAIN in kinds or any(r.verified is False for r in doubt):
+    unsure = kp.emptied or report.unread or OutcomeKind.UNCERTAIN in kinds
+    if unsure or any(r.verified is False for r in doubt):
         return EXIT_UNCERTAIN
     return EXIT_REJECTED
 

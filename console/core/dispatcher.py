@@ -179,16 +179,51 @@ class Dispatcher:
         by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}
         for item, intent in zip(plan.items, intents, strict=True):
             by_venue.setdefault(item.venue, []).append((item, intent))
+        # A kill of everything re-reads the venues of its scope it planned nothing on
+        # too, once every call of the kill is answered (what started there meanwhile).
+        unplanned = [v for v in plan.venues if v not in by_venue] if plan.everything else []
+        calls_done = asyncio.Event()
+        left = [len(by_venue)]
+
+        def dispatched() -> None:
+            left[0] -= 1
+            if left[0] <= 0:
+                calls_done.set()
+
+        if not by_venue:
+            calls_done.set()
         if self.serial:
             for venue, pairs in by_venue.items():
-                await self._run_venue(venue, pairs, report, on_result)
+                await self._run_venue(venue, pairs, report, on_result, dispatched)
+            for venue in unplanned:
+                await self._look(venue, report, calls_done)
         else:
             await asyncio.gather(
-                *(self._run_venue(v, pairs, report, on_result) for v, pairs in by_venue.items())
-            )
+                *(self._run_venue(v, pairs, report, on_result, dispatched)
+                  for v, pairs in by_venue.items()),
+                *(self._look(v, report, calls_done) for v in unplanned),
+            )  # fmt: skip
         report.finished_ms = now_ms()
 
     async def _run_venue(
+        self,
+        venue: str,
+        pairs: list[tuple[PlanItem, Intent]],
+        report: Report,
+        on_result: ResultCallback | None,
+        dispatched: Callable[[], None] = lambda: None,
+    ) -> None:
+        """``venue``'s calls, then its re-read; ``dispatched`` is called once its calls
+        are all answered (or failed at the deadline), before the re-read."""
+        try:
+            await self._call_venue(venue, pairs, report, on_result)
+        finally:
+            dispatched()
+        client = self.clients.get(venue)
+        if client is not None and self.verify:
+            await self._verify(client, pairs, report, on_result)
+
+    async def _call_venue(
         self,
         venue: str,
         pairs: list[tuple[PlanItem, Intent]],
@@ -261,8 +296,6 @@ class Dispatcher:
                     f"({why}); retry it",
                 )
                 self._settle(item, intent, outcome, report, on_result)
-        if self.verify:
-            await self._verify(client, pairs, report, on_result)
 
     @staticmethod
     def _internal_error(item: PlanItem, exc: Exception) -> Outcome:
@@ -306,6 +339,8 @@ class Dispatcher:
         ids = [item.target_id for item, _ in pairs]
         seen: list[Target] | None = [] if report.plan.everything else None
         fresh, problem = await self.reread(client, ids, seen=seen)
+        if seen is not None and (fresh is None or problem):
+            self._not_reread(client.name, problem, fresh is not None, report)
         if fresh is None:
             for item, intent in pairs:
                 self.journal.record_verification(
@@ -344,6 +379,39 @@ class Dispatcher:
                 on_result(result)
         if seen:
             self._appeared(client, pairs, seen, report)
+
+    async def _look(self, venue: str, report: Report, calls_done: asyncio.Event) -> None:
+        """A kill of everything, on a venue of its scope where nothing was planned: once
+        every call of the kill is answered, its list is read (within the verify
+        deadline, at the venue's pace, as any re-read) for targets that appeared; a
+        venue that cannot be read whole is named (:attr:`Report.unread`)."""
+        await calls_done.wait()
+        client = self.clients.get(venue)
+        if client is None:
+            self._not_reread(venue, f"venue {venue!r} is not in this profile", False, report)
+            return
+        if not self.verify:
+            return
+        seen: list[Target] = []
+        fresh, problem = await self.reread(client, [], seen=seen)
+        if fresh is None or problem:
+            self._not_reread(venue, problem, fresh is not None, report)
+        if seen:
+            self._appeared(client, [], seen, report)
+
+    def _not_reread(self, venue: str, why: str, in_part: bool, report: Report) -> None:
+        """A kill of everything could not read ``venue``'s list whole after the kill:
+        what appeared there is not known. Kept on the report and journaled as one note."""
+        why = f"INCOMPLETE: {why}" if in_part else why
+        report.unread[venue] = why
+        self.journal.note(
+            str(self._operator or self.journal.operator), venue, "*", "", "note",
+            f"{venue} not re-read whole after the kill",
+            message=f"{venue}'s list could not be read whole after the kill ({why}); "
+            "targets that appeared there since the kill's plan are not known — check "
+            f"{venue} itself, or run the kill again",
+            batch_id=report.batch_id,
+        )  # fmt: skip
 
     @staticmethod
     def _by_answer(venue: str, item: PlanItem, previous: ItemResult) -> tuple[State, bool, str]:
@@ -449,6 +517,10 @@ class Dispatcher:
             return None, why
         except Incomplete as exc:
             # What was read is true: verify those; the rest are "not found on re-read".
+            # A kill's re-read looks for what appeared among them too (the caller names
+            # the venue as read in part: what the rest holds is not known).
+            if seen is not None:
+                seen.extend(exc.partial)
             partial = {t.id: t for t in exc.partial}
             return {i: partial.get(i) for i in ids}, str(exc)
         except Exception as exc:

@@ -157,9 +157,14 @@ def build_kill_plan(
                 if line not in leaves:
                     leaves.append(line)
     items.sort(key=_kill_order)
-    plan = Plan(tuple(items), f"EMERGENCY STOP: {scope.describe()}", "kill", tuple(leaves),
-                everything=scope.keys is None)  # fmt: skip
     missing = {v: why for v, why in (unreachable or {}).items() if v in venues}
+    everything = scope.keys is None
+    # Re-read at the kill's end, planned or not; a venue never listed is named
+    # UNREACHABLE instead (nothing was listed to compare, and a dead venue would hold
+    # the kill's report for the whole verify deadline).
+    listed = tuple(v for v in venues if v in clients and v not in missing) if everything else ()
+    plan = Plan(tuple(items), f"EMERGENCY STOP: {scope.describe()}", "kill", tuple(leaves),
+                everything=everything, venues=listed)  # fmt: skip
     partial = {v: why for v, why in (incomplete or {}).items() if v in venues}
     skipped = {
         v: tuple(client.skipped_rows)

@@ -52,6 +52,10 @@ class Plan:
     everything: bool = False
     """A kill of every target of its venues (not of selected rows, not a retry): its
     re-read names what it finds beyond the plan (:attr:`Report.appeared`)."""
+    venues: tuple[str, ...] = ()
+    """A kill of everything: the venues of its scope that were listed when it was
+    frozen, planned or not. Each is re-read at the kill's end, also one where nothing
+    was planned (nothing ran there), for targets that appeared since the plan."""
 
     def __len__(self) -> int:
         return len(self.items)
@@ -105,6 +109,10 @@ class Report:
     appeared: dict[str, tuple[Target, ...]] = field(default_factory=dict)
     """venue -> targets a kill's re-read found that were not in its plan and that a kill
     would halt (they appeared or started since the plan was frozen); not sent."""
+    unread: dict[str, str] = field(default_factory=dict)
+    """venue -> why a kill of everything could not read its list whole after the kill
+    (failed, timed out, or read in part: ``INCOMPLETE: …``): what appeared there since
+    the plan is not known, so the report is never "all halted" (nor all verified)."""
 
     @property
     def done(self) -> int:
@@ -145,6 +153,8 @@ class Report:
             parts.append(f"{unverified} not confirmed by re-read")
         if by_answer := self.by_answer_count:
             parts.append(f"{by_answer} by the venue's answer only (cannot be re-read)")
+        if self.unread:
+            parts.append(f"{len(self.unread)} venue(s) NOT RE-READ after the kill")
         return " · ".join(parts)
 
     @property
@@ -153,16 +163,24 @@ class Report:
 
     @property
     def all_verified(self) -> bool:
-        """Every target verified by a re-read (by the venue's answer only is not)."""
-        return len(self.results) == len(self.plan) and all(
-            r.verified for r in self.results.values()
+        """Every target verified by a re-read (by the venue's answer only is not), and
+        every venue a kill of everything re-reads read whole (:attr:`unread`)."""
+        return (
+            not self.unread
+            and len(self.results) == len(self.plan)
+            and all(r.verified for r in self.results.values())
         )
 
     @property
     def all_halted(self) -> bool:
         """Every target verified, or halted by its venue's answer where nothing can
-        re-read it (:attr:`ItemResult.halted`): the best a plan can end in there."""
-        return len(self.results) == len(self.plan) and all(r.halted for r in self.results.values())
+        re-read it (:attr:`ItemResult.halted`): the best a plan can end in there. Never
+        while a venue of a kill of everything could not be re-read (:attr:`unread`)."""
+        return (
+            not self.unread
+            and len(self.results) == len(self.plan)
+            and all(r.halted for r in self.results.values())
+        )
 
     def appeared_count(self) -> int:
         return sum(len(found) for found in self.appeared.values())

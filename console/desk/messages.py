@@ -176,16 +176,18 @@ class PlanMsg(Msg):
     leaves_behind: list[str] = []
     created_at: float
     everything: bool = False  # a kill of everything: its re-read names what appeared
+    venues: list[str] = []  # a kill of everything: every venue it re-reads, planned or not
 
     @classmethod
     def of(cls, p: Plan) -> PlanMsg:
         return cls(items=[PlanItemMsg.of(i) for i in p.items], title=p.title, scope=p.scope,
                    leaves_behind=list(p.leaves_behind), created_at=p.created_at,
-                   everything=p.everything)  # fmt: skip
+                   everything=p.everything, venues=list(p.venues))  # fmt: skip
 
     def plan(self) -> Plan:
         return Plan(tuple(i.item() for i in self.items), self.title, self.scope,
-                    tuple(self.leaves_behind), self.created_at, self.everything)  # fmt: skip
+                    tuple(self.leaves_behind), self.created_at, self.everything,
+                    tuple(self.venues))  # fmt: skip
 
 
 class OutcomeMsg(Msg):
@@ -260,6 +262,8 @@ class ReportMsg(Msg):
     summary: str = ""
     appeared: dict[str, list[TargetMsg]] = {}
     """A kill's re-read found these running that its plan did not hold (per venue)."""
+    unread: dict[str, str] = {}
+    """venue -> why a kill of everything could not read its list whole afterwards."""
 
     @classmethod
     def of(cls, r: Report, sent: Mapping[tuple[str, str], ItemResult] | None = None) -> ReportMsg:
@@ -269,7 +273,7 @@ class ReportMsg(Msg):
         appeared = {v: [TargetMsg.of(t) for t in ts] for v, ts in r.appeared.items()}
         return cls(plan=PlanMsg.of(r.plan), batch_id=r.batch_id, started_ms=r.started_ms,
                    results=results, finished_ms=r.finished_ms, summary=r.summary(),
-                   appeared=appeared)  # fmt: skip
+                   appeared=appeared, unread=dict(r.unread))  # fmt: skip
 
     def report(self, streamed: Streamed | None = None) -> Report:
         """The report, its results completed from the batch's events (``streamed``)."""
@@ -277,7 +281,7 @@ class ReportMsg(Msg):
         results.update({(m.item.venue, m.item.target_id): m.result() for m in self.results})
         appeared = {v: tuple(m.target() for m in ts) for v, ts in self.appeared.items()}
         return Report(self.plan.plan(), self.batch_id, self.started_ms, results,
-                      self.finished_ms, appeared)  # fmt: skip
+                      self.finished_ms, appeared, dict(self.unread))  # fmt: skip
 
 
 class BatchEvent(Msg):

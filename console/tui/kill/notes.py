@@ -43,6 +43,13 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
             f"not halted ({one_line(shown + more, 120)}); this kill sent them nothing — "
             "K plans a new kill that includes them.",
         )
+    for venue, why in run.unread().items():
+        line(
+            "NOT RE-READ",
+            f"{venue}: its list could not be read whole after the kill "
+            f"({one_line(why, 100)}); a target that started there since the plan is not "
+            "known — check it in the venue itself, or K plans a new kill (it reads again).",
+        )
     by_answer = Counter(r.item.venue for r in run.results.values() if r.by_answer)
     for venue, count in by_answer.items():
         line(

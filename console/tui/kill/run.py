@@ -142,6 +142,13 @@ class KillRun:
                         found.setdefault(venue, {})[target.id] = target
         return {venue: tuple(targets.values()) for venue, targets in found.items()}
 
+    def unread(self) -> dict[str, str]:
+        """venue -> why a kill of everything could not read its list whole after the
+        kill (what appeared there is not known; only the kill's own passes look)."""
+        if not self.kill.plan.everything:
+            return {}
+        return {venue: why for report in self.reports for venue, why in report.unread.items()}
+
     def by_answer(self) -> int:
         """Targets halted by their venue's answer only (it cannot be re-read)."""
         return sum(1 for r in self.results.values() if r.by_answer)
@@ -221,6 +228,7 @@ class KillRun:
         }
         if self.reports:
             report.finished_ms = self.reports[-1].finished_ms
+        report.unread = self.unread()
         return report
 
     def summary(self) -> str:
@@ -267,13 +275,15 @@ class KillRun:
     @property
     def plan_halted(self) -> bool:
         """Every planned target halted — verified, or by the answer of a venue that
-        cannot be re-read — the plan complete and nothing revived."""
+        cannot be re-read — the plan complete, nothing revived and every venue of a
+        kill of everything re-read whole after it."""
         return (
             not self.running
             and self.kill.complete
             and len(self.results) == len(self.kill.plan)
             and all(r.halted for r in self.results.values())
             and not self.revived_open
+            and not self.unread()
         )
 
     def revived(self, key: Key) -> Revival | None:
