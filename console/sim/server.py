@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from console.sim.kit.context import SimClock, VendorContext
 from console.sim.kit.faults import FaultMiddleware
+from console.sim.kit.keepalive import keepalive_protocol
 from console.sim.kit.knobs import Knobs
 from console.sim.kit.vendor import AdminError, VendorSim
 from console.sim.kit.world import World
@@ -131,7 +132,7 @@ class SimServer:
                 lifespan="off",
                 log_level="warning",
                 access_log=False,
-                http="httptools",
+                http=keepalive_protocol(vendor.ctx),  # httptools; the stale_keepalive knob
                 ws="websockets-sansio",
                 ws_ping_interval=None,
                 timeout_graceful_shutdown=1,

@@ -185,6 +185,7 @@ class FiftyFiveClient(VenueClient):
         timeout_s: float,
         pacer: Pacer | None,
         content: bytes | None = None,
+        resend_on_stale: bool = False,
     ) -> Reply:
         """One request with a key's credential, at most IN_FLIGHT_PER_KEY at a time.
 
@@ -201,6 +202,7 @@ class FiftyFiveClient(VenueClient):
                 headers=self._headers(index),
                 timeout_s=timeout_s,
                 pacer=pacer,
+                resend_on_stale=resend_on_stale,
             )
 
     async def _index_for(self, target_id: str) -> tuple[int | None, list[str]]:
@@ -389,6 +391,7 @@ class FiftyFiveClient(VenueClient):
                 content=body,
                 timeout_s=self.settings.control_timeout_s,
                 pacer=pacer,
+                resend_on_stale=ActionKind(verb).destructive,  # stop, pause: docs/EMERGENCY.md
             )
 
         reply = await post(self._pacers[index])

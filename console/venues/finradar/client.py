@@ -290,12 +290,12 @@ class FinRadarClient(VenueClient):
 
     async def _send_stop(self, path: str) -> Reply:
         timeout_s = self.settings.control_timeout_s
-        reply = await self._send("POST", path, timeout_s=timeout_s)
+        reply = await self._send("POST", path, timeout_s=timeout_s, resend_on_stale=True)
         if reply.status == 429 and reply.sent and self._too_long(reply) is None:
             # Refused, so not acted on: the pacer now holds until Retry-After (at most
             # retry_after_cap_s); retry once. A longer wait is never waited: failed.
             # (An unsent 429 is the pacer's: the vendor's too-long wait is in force.)
-            reply = await self._send("POST", path, timeout_s=timeout_s)
+            reply = await self._send("POST", path, timeout_s=timeout_s, resend_on_stale=True)
         return reply
 
     async def _send(
@@ -305,9 +305,16 @@ class FinRadarClient(VenueClient):
         *,
         timeout_s: float,
         params: Mapping[str, QueryValue] | None = None,
+        resend_on_stale: bool = False,
     ) -> Reply:
         return await send(
-            self._http, method, path, params=params, timeout_s=timeout_s, pacer=self._pacer
+            self._http,
+            method,
+            path,
+            params=params,
+            timeout_s=timeout_s,
+            pacer=self._pacer,
+            resend_on_stale=resend_on_stale,
         )
 
     async def _translate(

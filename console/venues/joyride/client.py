@@ -322,7 +322,7 @@ class JoyrideClient(VenueClient):
         body = dumps({"expiration": expiration, "paused": paused})
         step = self._step(expiration, paused)
         return await step.run(
-            partial(self._post_control, body),
+            partial(self._post_control, body, paused),
             translate=partial(self._translate, step, expiration, paused),
             unreached=partial(unreached, expiration, paused),
             unanswered=lambda err: no_answer(expiration, paused, err.message, None, None).what,
@@ -343,11 +343,11 @@ class JoyrideClient(VenueClient):
         await self._fetch_rounds()
         return self._listed.get(expiration, 0)
 
-    async def _post_control(self, body: bytes) -> Reply:
+    async def _post_control(self, body: bytes, halting: bool) -> Reply:
         """One paced POST; a 429 was refused (not acted on), so it is retried once, after
         ``Retry-After`` — never when the venue asks for longer than the cap (then the
         429 is answered at once, and :func:`~.outcomes.refused` says the venue's wait)."""
-        reply = await self._post_once(body)
+        reply = await self._post_once(body, halting)
         if reply.status != 429:
             return reply
         wait = retry_after_seconds(reply.headers)
@@ -357,9 +357,9 @@ class JoyrideClient(VenueClient):
         if wait > self.settings.control_timeout_s:
             return reply
         await asyncio.sleep(wait)
-        return await self._post_once(body)
+        return await self._post_once(body, halting)
 
-    async def _post_once(self, body: bytes) -> Reply:
+    async def _post_once(self, body: bytes, halting: bool) -> Reply:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         return await send(
             self._http,
@@ -369,6 +369,7 @@ class JoyrideClient(VenueClient):
             headers=headers,
             timeout_s=self.settings.control_timeout_s,
             pacer=self._pacer,
+            resend_on_stale=halting,  # a pause: docs/EMERGENCY.md, never a resume
         )
 
     async def _translate(

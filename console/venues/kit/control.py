@@ -9,10 +9,19 @@ every vendor; only the words and the vendor's rules differ:
 * **no answer, and the request surely never left** (``CallError.maybe_sent`` False) →
   the vendor's ``unreached(err)``: FAILED, nothing sent;
 * **no answer, and it may have landed** (a timeout after sending, a cut connection) →
-  never re-sent. :meth:`ControlStep.settle` re-reads the target and the vendor's
+  never re-sent here. :meth:`ControlStep.settle` re-reads the target and the vendor's
   ``judge(no_answer, seen)`` says what the re-read shows (APPLIED when it shows the
   asked state, ALREADY where the vendor can tell, else UNCERTAIN); when the re-read
   fails too, ``reread_failed(no_answer, why)`` says so (UNCERTAIN).
+
+One exception is made below, in ``send`` itself, for a halting call whose caller opts
+in (``resend_on_stale=True``: stop, pause): when its connection broke before any byte of
+an answer — a kept-alive connection the venue closed as the request went — it is sent
+once more on a fresh connection (``console/venues/kit/stale.py``). The second answer is
+translated as usual (APPLIED, ALREADY …) and :meth:`ControlStep.run` adds to the outcome
+that it was sent again, so the journal records that two requests left; when the second
+gets no answer either, the ``CallError``'s words say it was sent twice and the call is
+settled by a re-read as above.
 
 Around the step, :func:`guarded` turns a bug into an UNCERTAIN outcome (a control call
 never raises) and passes the outcome through the venue's :class:`VenueScrubber`.
@@ -48,7 +57,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from console.core.model import Outcome, OutcomeKind, State
@@ -118,14 +127,19 @@ class ControlStep(Generic[Seen]):
         unreached: Callable[[CallError], Outcome],
         unanswered: Callable[[CallError], str],
     ) -> Outcome:
-        """Send once (never re-sent here; a vendor's 429 retry lives inside ``send``)."""
+        """Send once (never re-sent here; a vendor's 429 retry lives inside ``send``, and
+        so does a halting call's second request after a stale connection, which the
+        outcome then names)."""
         try:
             reply = await send()
         except CallError as err:
             if not err.maybe_sent:
                 return unreached(err)
             return await self.settle(NoAnswer(unanswered(err), None, err.latency_ms))
-        return await translate(reply)
+        outcome = await translate(reply)
+        if reply.resent:
+            outcome = replace(outcome, message=f"{outcome.message} ({reply.resent})")
+        return outcome
 
     async def settle(self, no_answer: NoAnswer) -> Outcome:
         """No usable answer: re-read the target and say what it shows (never re-send)."""

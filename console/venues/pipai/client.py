@@ -184,6 +184,7 @@ class PipAIClient(VenueClient):
         content: bytes | None,
         weight: int,
         timeout_s: float,
+        resend_on_stale: bool = False,
     ) -> Reply:
         """One signed, paced request; the bytes signed are exactly the bytes sent
         (``content``, serialised once by :func:`~console.venues.kit.http.dumps`)."""
@@ -197,7 +198,14 @@ class PipAIClient(VenueClient):
                 method, signed_target, content or b"", timestamp_ms=now_ms()
             )
             reply = await send(
-                self._http, method, target, content=content, headers=headers, timeout_s=timeout_s
+                self._http,
+                method,
+                target,
+                content=content,
+                headers=headers,
+                timeout_s=timeout_s,
+                resend_on_stale=resend_on_stale,
+                resend_pacer=pacer,
             )
         finally:
             pacer.settle(slot)
@@ -213,13 +221,20 @@ class PipAIClient(VenueClient):
         content: bytes | None = None,
         weight: int,
         timeout_s: float,
+        resend_on_stale: bool = False,
     ) -> Reply:
         """:meth:`_request`, retried once after a 429 (PipAI refused it: nothing was done).
 
         A ``Retry-After`` beyond ``settings.retry_after_cap_s`` is not waited for: the 429
         is returned at once, for the caller to say so (nothing more is sent)."""
         reply = await self._request(
-            method, path, query=query, content=content, weight=weight, timeout_s=timeout_s
+            method,
+            path,
+            query=query,
+            content=content,
+            weight=weight,
+            timeout_s=timeout_s,
+            resend_on_stale=resend_on_stale,
         )
         if reply.status != 429:
             return reply
@@ -229,7 +244,13 @@ class PipAIClient(VenueClient):
         if not self.settings.pacing:  # a paced client already holds until Retry-After
             await asyncio.sleep(min(delay if delay is not None else 1.0, self._cap_s))
         return await self._request(
-            method, path, query=query, content=content, weight=weight, timeout_s=timeout_s
+            method,
+            path,
+            query=query,
+            content=content,
+            weight=weight,
+            timeout_s=timeout_s,
+            resend_on_stale=resend_on_stale,
         )
 
     @property
@@ -376,7 +397,15 @@ class PipAIClient(VenueClient):
             reread_failed=partial(unsettled, target_id, verb),
         )
         return await step.run(
-            partial(self._call, "POST", path, content=body, weight=weight, timeout_s=timeout_s),
+            partial(
+                self._call,
+                "POST",
+                path,
+                content=body,
+                weight=weight,
+                timeout_s=timeout_s,
+                resend_on_stale=verb == "pause",  # docs/EMERGENCY.md; never a deploy
+            ),
             translate=partial(self._translate, step, target_id, verb, close),
             unreached=partial(unreached, target_id, verb),
             unanswered=lambda err: (

@@ -119,6 +119,7 @@ class X3AlgoSession:
         pacer: Pacer,
         timeout_s: float,
         params: Mapping[str, QueryValue] | None = None,
+        resend_on_stale: bool = False,
     ) -> Reply:
         """One authenticated call; after a 401 it renews the token once and resends once,
         and after a 429 (refused, so not acted on) it waits as told and resends once.
@@ -127,14 +128,16 @@ class X3AlgoSession:
         when no token could be had.
         """
         token, generation = await self.bearer()
-        reply = await self._send(method, path, token, pacer, timeout_s, params)
+        reply = await self._send(method, path, token, pacer, timeout_s, params, resend_on_stale)
         if reply.status == 401:
             token, generation = await self.renew(generation)
-            reply = await self._send(method, path, token, pacer, timeout_s, params)
+            reply = await self._send(method, path, token, pacer, timeout_s, params, resend_on_stale)
             if reply.status == 401 and generation == self._adopted:
                 # The file's token (another process's) was refused too: make our own.
                 token, generation = await self.renew(generation, trust_file=False)
-                reply = await self._send(method, path, token, pacer, timeout_s, params)
+                reply = await self._send(
+                    method, path, token, pacer, timeout_s, params, resend_on_stale
+                )
         if reply.status == 429:
             # The pacer has taken in Retry-After (held at most the cap); unpaced, wait
             # what the venue said. Longer than the cap: not waited at all.
@@ -146,7 +149,9 @@ class X3AlgoSession:
             if wait <= min(timeout_s, cap):
                 if not self._settings.pacing and wait > 0:
                     await asyncio.sleep(wait)
-                reply = await self._send(method, path, token, pacer, timeout_s, params)
+                reply = await self._send(
+                    method, path, token, pacer, timeout_s, params, resend_on_stale
+                )
         return reply
 
     async def bearer(self) -> tuple[str, int]:
@@ -188,6 +193,7 @@ class X3AlgoSession:
         pacer: Pacer,
         timeout_s: float,
         params: Mapping[str, QueryValue] | None,
+        resend_on_stale: bool = False,
     ) -> Reply:
         headers = {"Authorization": f"Bearer {token}"}
         return await send(
@@ -198,6 +204,7 @@ class X3AlgoSession:
             headers=headers,
             timeout_s=timeout_s,
             pacer=pacer,
+            resend_on_stale=resend_on_stale,
         )
 
     async def _refresh_ahead(self) -> None:

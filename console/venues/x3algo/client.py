@@ -331,7 +331,7 @@ class X3AlgoClient(VenueClient):
         )
         try:
             return await step.run(
-                partial(self._send_control, path),
+                partial(self._send_control, path, action.kind.destructive),
                 translate=partial(self._translate, step, target_id, action, what),
                 unreached=lambda err: Outcome(
                     OutcomeKind.FAILED,
@@ -350,9 +350,13 @@ class X3AlgoClient(VenueClient):
                 vendor_code=exc.code,
             )
 
-    async def _send_control(self, path: str) -> Reply:
+    async def _send_control(self, path: str, halting: bool) -> Reply:
         return await self.session.request(
-            "POST", path, pacer=self._trading, timeout_s=self.settings.control_timeout_s
+            "POST",
+            path,
+            pacer=self._trading,
+            timeout_s=self.settings.control_timeout_s,
+            resend_on_stale=halting,  # a stop, never a start: docs/EMERGENCY.md
         )
 
     async def _translate(
