@@ -18,6 +18,10 @@ finradar.md, "Bounds"):
   the total stayed put, means the list moved under the read: the read goes on to its end
   (every row it can reach is kept), then starts again from offset 0, at most
   :data:`READS` reads in all, then :class:`Incomplete` with every row read.
+* Unless two reads in a row are the same (the same ids on the same pages in the same
+  states, one total all along): the list did not change while it was read, so an id
+  that came back on a later page is one id on two rows (a twin across a page
+  boundary), named like one on two rows of one answer, and the read is whole.
 * At the end, the rows listed must number ``meta.total``: none listed while it counts
   some is :class:`Unreadable`; any other difference is :class:`Incomplete` with what was
   read (a kill halts those).
@@ -102,6 +106,8 @@ class Listing:
     skipped: dict[str, str] = field(default_factory=dict)
     meta: ListMeta = field(default_factory=ListMeta)
     twins: dict[str, int] = field(default_factory=dict)  # id -> rows of one answer carrying it
+    spread: dict[str, list[int]] = field(default_factory=dict)  # id -> the pages listing it
+    # (twins across pages: a list read twice alike, so they were not a moving list)
     earlier: dict[str, SniperTarget] = field(default_factory=dict)  # of reads that moved
 
     def notes(self) -> list[str]:
@@ -112,6 +118,14 @@ class Listing:
             "its least-stopped row, and a stop addresses the id once — check in FinRadar's "
             "dashboard that every copy stopped"
             for key, count in self.twins.items()
+            if key not in self.spread
+        ]
+        notes += [
+            f"{key}: FinRadar lists this id on {len(pages) + self.twins.get(key, 1) - 1} rows, "
+            f"on pages {_pages(pages)} of a list read twice alike (it did not change while "
+            "it was read); shown once, as its least-stopped row, and a stop addresses the "
+            "id once — check in FinRadar's dashboard that every copy stopped"
+            for key, pages in self.spread.items()
         ]
         return notes
 
@@ -124,7 +138,7 @@ class Listing:
     def restart(self) -> None:
         """The list moved: what was read stays known (for a partial), the read begins again."""
         self.earlier.update(self.rows)
-        self.rows, self.skipped, self.twins = {}, {}, {}
+        self.rows, self.skipped, self.twins, self.spread = {}, {}, {}, {}
 
     def everything(self) -> None:
         """Rows of every read of this listing, the latest winning (for an incomplete one)."""
@@ -155,21 +169,57 @@ async def read_whole(
     listing into targets for an :class:`Incomplete`'s partial.
     """
     pages = 0
-    moved = ""
+    before: Read | None = None
     for _ in range(READS):
-        if moved:
+        if before is not None:
             listing.restart()
-        moved, pages = await _read_once(fetch, filters, listing, bounds, targets, pages)
-        if not moved:
+        read = await _read_once(fetch, filters, listing, bounds, targets, pages)
+        pages = read.pages
+        if not read.moved:
             listing.earlier = {}
             return
+        if before is not None and read.same_as(before):
+            # Read twice alike: the list did not move. Each id that came back is one id
+            # on rows of two pages (a twin across a page boundary), named as such.
+            listing.spread = dict(read.came_back)
+            if read.total is not None:
+                _check_count(listing, read.listed, read.total, targets)
+            listing.earlier = {}
+            return
+        before = read
     listing.everything()
+    moved = before.moved if before is not None else ""
     raise Incomplete(
         f"{READING}: the list changed while it was read, {READS} reads running "
         f"({moved}); a target may have been skipped — {len(listing.rows)} targets read, "
         "check FinRadar's dashboard for the rest",
         targets(listing),
     )
+
+
+@dataclass(slots=True)
+class Read:
+    """One read from offset 0: why the list seemed to move ("" when it did not), and
+    what it saw, to tell a list read twice alike (a twin across pages) from one moving."""
+
+    pages: int  # pages requested so far, over every read
+    moved: str = ""
+    total_moved: bool = False  # meta.total changed between two of its pages
+    total: int | None = None
+    listed: int = 0  # rows in the answers, parsed or not
+    came_back: dict[str, list[int]] = field(default_factory=dict)  # id -> its pages
+    shape: list[tuple[object, ...]] = field(default_factory=list)  # per page: what it held
+
+    def same_as(self, other: Read) -> bool:
+        """Both moved only by ids coming back, and saw the same pages: the same ids on
+        the same pages in the same states, the same total (so the list did not move)."""
+        return (
+            not self.total_moved
+            and not other.total_moved
+            and bool(self.came_back)
+            and self.came_back == other.came_back
+            and self.shape == other.shape
+        )
 
 
 async def _read_once(
@@ -179,16 +229,15 @@ async def _read_once(
     bounds: Bounds,
     targets: ToTargets,
     pages: int,
-) -> tuple[str, int]:
+) -> Read:
     """One read from offset 0, to its end even when the list moved under it (so every
-    row that can be read is): ``("", pages)`` when whole, else why the list moved."""
+    row that can be read is): its :class:`Read` (``moved`` "" when whole)."""
     offset = 0
-    listed = 0  # rows in the answers, parsed or not
     total: int | None = None
-    moved = ""
+    read = Read(pages)
     pages_of: dict[str, int] = {}  # id -> the page of this read it was first listed on
     while True:
-        if pages >= bounds.max_pages:
+        if read.pages >= bounds.max_pages:
             listing.everything()
             raise Incomplete(
                 f"{READING}: the list did not end within {bounds.max_pages} pages "
@@ -196,53 +245,63 @@ async def _read_once(
                 targets(listing),
             )
         page = await fetch({**filters, "limit": bounds.page_size, "offset": offset})
-        pages += 1
+        read.pages += 1
         listing.meta = page.meta
-        if offset and page.meta.total != total and not moved:
-            moved = f"its total went from {total} to {page.meta.total} between two pages"
-        total = page.meta.total
+        if offset and page.meta.total != total:
+            read.total_moved = True
+            if not read.moved:
+                read.moved = f"its total went from {total} to {page.meta.total} between two pages"
+        total = read.total = page.meta.total
+        read.shape.append((
+            offset, total, tuple((r.target_id, r.status) for r in page.rows),
+            tuple(sorted(page.skipped)),
+        ))  # fmt: skip
         known = len(listing.rows) + len(listing.skipped)
-        came_back = _take(page, listing, pages_of, pages)
-        read = len(listing.rows) + len(listing.skipped)
-        if read > bounds.max_targets:
+        number = len(read.shape)  # this page's number within this read
+        came_back = _take(page, listing, pages_of, number)
+        now = len(listing.rows) + len(listing.skipped)
+        if now > bounds.max_targets:
             listing.everything()
             raise Incomplete(
                 f"{READING}: more than {bounds.max_targets} targets (max_targets); "
-                f"stopped after {pages} pages",
+                f"stopped after {read.pages} pages",
                 targets(listing)[: bounds.max_targets],
             )
-        if page.size and read == known:
+        if page.size and now == known:
             listing.everything()
             raise Incomplete(
                 f"{READING}: the page at offset {offset} repeats rows already read (the "
                 "venue ignores offset); the rest of the list is unknown",
                 targets(listing),
             )
-        if came_back and total is not None and not moved:
-            moved = f"{came_back} came back on a later page"
+        if came_back and total is not None:
+            for key in came_back:
+                read.came_back.setdefault(key, [pages_of[key]]).append(number)
+            if not read.moved:
+                read.moved = f"{came_back[0]} came back on a later page"
         offset += page.size
-        listed += page.size
+        read.listed += page.size
         if total is None:
             if page.size < bounds.page_size:
-                return moved, pages
+                return read
             continue
         if page.size == 0 or offset >= total:
-            if not moved:
-                _check_count(listing, listed, total, targets)
-            return moved, pages
+            if not read.moved:
+                _check_count(listing, read.listed, total, targets)
+            return read
 
 
-def _take(page: Page, listing: Listing, pages_of: dict[str, int], number: int) -> str:
-    """The page's rows into ``listing``; the first id an earlier page of this read listed
-    too ("" when none), and each id listed twice within this page counted as a twin."""
-    came_back = ""
+def _take(page: Page, listing: Listing, pages_of: dict[str, int], number: int) -> list[str]:
+    """The page's rows into ``listing``; the ids an earlier page of this read listed
+    too, and each id listed twice within this page counted as a twin."""
+    came_back: list[str] = []
     here: dict[str, int] = {}
     for row in page.rows:
         key = row.target_id
         here[key] = here.get(key, 0) + 1
         first_page = pages_of.setdefault(key, number)
-        if first_page != number and not came_back:
-            came_back = key
+        if first_page != number and here[key] == 1:
+            came_back.append(key)
         listing.keep(row)
         listing.skipped.pop(key, None)
     for key, count in here.items():
@@ -269,6 +328,12 @@ def _check_count(listing: Listing, listed: int, total: int, targets: ToTargets) 
         "rows; the list is not known whole — check FinRadar's dashboard for the rest",
         targets(listing),
     )
+
+
+def _pages(numbers: list[int]) -> str:
+    """``1 and 2``, ``1, 2 and 3``."""
+    shown = [str(n) for n in numbers]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _rank(row: SniperTarget) -> int:
