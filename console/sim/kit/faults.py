@@ -7,6 +7,8 @@ bodies that are not lists, huge or deeply nested, compression bombs (``list_bomb
 ``control_bomb_mb``: gzip or deflate that inflates a thousandfold), a list key named
 twice (``duplicate_keys``) and control calls refused 400 (``control_400``).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
+A kept-alive connection closed as a request arrives (``stale_keepalive``) happens below
+any ASGI app, at the connection: ``console/sim/kit/keepalive.py``.
 """
 
 from __future__ import annotations
