@@ -148,8 +148,10 @@ class PagedList(Generic[Row]):
         page_limit: int,
         max_targets: int,
         to_target: Callable[[Row, float], Target],
+        scrubber: VenueScrubber | None = None,
     ) -> None:
         self.words = words
+        self.scrubber = scrubber  # twin notes are scrubbed before they are cut
         self.page_limit = page_limit  # a page this full may have a next one
         self.max_targets = max_targets
         self.to_target = to_target  # a row as a Target, confirmed at the time given
@@ -325,21 +327,35 @@ class PagedList(Generic[Row]):
                     return list(seen.values()), self._too_many()
                 if known is not None:
                     if target.id in on_page or known.state != target.state:
-                        self.skipped.append(twin_note(target, self.words, page.number))
+                        note = twin_note(target, self.words, page.number, self._scrub)
+                        self.skipped.append(note)
                     if not known.state.halted or target.state.halted:
                         continue
                 seen[target.id] = target
                 on_page.add(target.id)
         return list(seen.values()), None
 
+    @property
+    def _scrub(self) -> Scrub | None:
+        return self.scrubber.scrub if self.scrubber is not None else None
 
-def twin_note(target: Target, words: ListWords, page_number: int) -> str:
-    """How a row whose id was already listed is named in ``skipped``."""
+
+Scrub = Callable[[str], str]
+
+
+def twin_note(target: Target, words: ListWords, page_number: int, scrub: Scrub | None) -> str:
+    """How a row whose id was already listed is named in ``skipped``.
+
+    Its id and status are scrubbed, then cut (80 and 40 characters): cut first, a secret
+    a venue echoed in an id could lose its end and no longer be recognised whole. With
+    no ``scrub`` (a caller that scrubs whole notes itself) they are not cut at all."""
+    ident, status = printable(target.id), printable(target.raw_status)
+    if scrub is not None:
+        ident, status = scrub(ident)[:80], scrub(status)[:40]
     return (
-        f"{printable(target.id)[:80]}: listed twice by {words.venue} (again on page "
-        f"{page_number}, {printable(target.raw_status)[:40] or target.state}); a call by id "
-        f"reaches only one of them, so this {words.noun} cannot be addressed or verified: "
-        f"check it in {words.venue} itself"
+        f"{ident}: listed twice by {words.venue} (again on page {page_number}, "
+        f"{status or target.state}); a call by id reaches only one of them, so this "
+        f"{words.noun} cannot be addressed or verified: check it in {words.venue} itself"
     )
 
 
@@ -439,7 +455,7 @@ class CursorList:
                     ids[target.id] = len(targets)
                     targets.append(target)
                     continue
-                skipped.append(twin_note(target, self.words, pages))
+                skipped.append(twin_note(target, self.words, pages, scrub))
                 if targets[place].state.halted and not target.state.halted:
                     targets[place] = target  # a kill calls the id while one row runs
             if len(targets) > self.max_targets:
