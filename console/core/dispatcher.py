@@ -9,7 +9,10 @@ CLI. For a plan it:
    itself under its vendor's limit, so one slow or dead venue delays nobody else),
    in plan order within a venue;
 4. journals each outcome as it arrives and reports it to the caller;
-5. re-reads each venue once its calls are done and records the verified state.
+5. re-reads each venue once its calls are done and records the verified state (a kill
+   of everything also lists each venue of its scope it planned nothing on, once every
+   call is answered, for targets that appeared; :attr:`Report.unread` names a venue it
+   could not read whole).
 
 Each stage is bounded (docs/EMERGENCY.md, "The deadline model"): a venue's calls must be
 answered within ``dispatch_deadline_s`` and its re-read within ``verify_deadline_s``.
