@@ -32,6 +32,7 @@ in :class:`~console.venues.kit.health.HealthFold`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -46,7 +47,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from console.core.model import Target
 from console.venues.fiftyfive.wire import StreamFrame, combine_errors
 from console.venues.kit.base import FeedSink, FeedStatus
-from console.venues.kit.feeds import FeedError, Incomplete, describe, poll_forever, stream_forever
+from console.venues.kit.feeds import (
+    FeedError,
+    Incomplete,
+    describe,
+    handle_frames,
+    poll_forever,
+    stream_forever,
+)
 from console.venues.kit.health import HealthFold
 from console.venues.kit.ws_log import ScrubbingLogger
 
@@ -191,8 +199,7 @@ class _Feed:
             conn = _Conn(index, time.monotonic())
             pinger = asyncio.create_task(self._ping_loop(ws, conn))
             try:
-                async for raw in ws:
-                    self._on_frame(conn, raw)
+                await handle_frames(ws, functools.partial(self._on_frame, conn))
             finally:
                 pinger.cancel()
                 self._flush()

@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from console.core.model import Target
 from console.core.ports import FeedError, FeedSink, FeedStatus, Incomplete, Unreadable, describe
@@ -24,11 +25,38 @@ __all__ = [
     "Incomplete",
     "Unreadable",
     "describe",
+    "handle_frames",
     "poll_forever",
     "stream_forever",
 ]
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F")
+
+FRAMES_PER_TURN = 200
+"""Stream frames a feed handles before it lets the loop run anything else.
+
+A stream's library hands over frames already received without giving the loop back
+(websockets' ``recv`` returns at once while frames are queued), so one turn of a feed's
+loop handled every frame one socket read brought: at 20,000 events/s ~2,500 frames,
+~35 ms in which a key, a redraw or a control call's answer waited. 200 frames (~3 ms)
+a turn keeps the console answering keys while it ingests; a turn given back costs
+~20 µs, 100 times a second at 20,000 events/s."""
+
+
+async def handle_frames(
+    frames: AsyncIterable[F], handle: Callable[[F], None], per_turn: int = FRAMES_PER_TURN
+) -> None:
+    """``handle(frame)`` for each frame of a stream until it ends, giving the loop back
+    after every ``per_turn`` frames handled in one go (:data:`FRAMES_PER_TURN`)."""
+    count = 0
+    async for frame in frames:
+        handle(frame)
+        count += 1
+        if count >= per_turn:
+            count = 0
+            await asyncio.sleep(0)
 
 
 @dataclass

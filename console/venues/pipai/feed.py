@@ -37,7 +37,13 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from console.core.model import Target
 from console.venues.kit.base import FeedSink, VenueSettings
-from console.venues.kit.feeds import Backoff, FeedError, poll_forever, stream_forever
+from console.venues.kit.feeds import (
+    Backoff,
+    FeedError,
+    handle_frames,
+    poll_forever,
+    stream_forever,
+)
 from console.venues.kit.health import HealthFold
 from console.venues.kit.scrubber import VenueScrubber
 from console.venues.kit.ws_log import ScrubbingLogger
@@ -136,8 +142,7 @@ class StatusStream:
                 self._seq = None
                 on_live()
                 self._resync_soon.set()  # events may have been missed while not subscribed
-                async for raw in ws:
-                    self._on_frame(raw)
+                await handle_frames(ws, self._on_frame)
         except InvalidStatus as exc:
             code = exc.response.status_code
             raise FeedError(
