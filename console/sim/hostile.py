@@ -199,6 +199,12 @@ CASES: tuple[HostileCase, ...] = (
         profile={"kill_dispatch_deadline": 3}, broken=("x3algo",),
         words=("not sent", "nothing reached the venue"),
     ),
+    HostileCase(
+        "stale-keepalive", "desk", "every venue closes each kept-alive connection as a control call arrives",
+        knobs={api: {"stale_keepalive": -1} for api in ("55tech", "x3algo", "pipai", "joyride",
+                                                        "finradar")},
+        exit_code=0, words=("sent again on a fresh connection",),
+    ),
 )  # fmt: skip
 
 BY_NAME = {case.name: case for case in CASES}

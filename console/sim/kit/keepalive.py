@@ -6,9 +6,12 @@ gunicorn or uvicorn after 2–5 s — and a client that writes a request on one 
 closes meets no answer at all ("Server disconnected", or a reset). Every pooled
 connection idles together, so the first calls after a quiet spell can all meet it.
 The race cannot be reproduced with timers reliably; this reproduces its outcome: while
-the knob is non-zero, a request arriving on a connection that has already been answered
-(a kept-alive one) is not read, not answered, and the connection is closed. The first
-request of a fresh connection is always served.
+the knob is non-zero, a request other than a GET (a control call) arriving on a
+connection that has already been answered (a kept-alive one) is not read, not
+answered, and the connection is closed. The first request of a fresh connection is
+always served, and so are GETs: aiohttp re-sends an idempotent request itself (once,
+perhaps on another pooled connection), and a world where every read of a kill also
+broke would test that, not the halting calls' resend this knob is for.
 
 It lives at the connection, below the ASGI app (which only ever sees whole requests and
 must answer them): uvicorn takes the vendor's own subclass of its httptools protocol
@@ -26,12 +29,12 @@ from console.sim.kit.context import VendorContext
 
 def keepalive_protocol(ctx: VendorContext) -> type[HttpToolsProtocol]:
     """uvicorn's httptools protocol for one vendor, closing kept-alive connections as a
-    request arrives while ``ctx.knobs.stale_keepalive`` says so (N: the next N such
-    requests, counting down; -1: every one)."""
+    request other than a GET arrives while ``ctx.knobs.stale_keepalive`` says so (N: the
+    next N such requests, counting down; -1: every one)."""
 
     class StaleKeepAlive(HttpToolsProtocol):
         def data_received(self, data: bytes) -> None:
-            if ctx.knobs.stale_keepalive and self._idle_kept_alive() and _rest(data):
+            if ctx.knobs.stale_keepalive and self._idle_kept_alive() and _aimed(data):
                 knobs = ctx.knobs
                 knobs.stale_keepalive -= 1 if knobs.stale_keepalive > 0 else 0
                 ctx.count("requests")
@@ -49,7 +52,9 @@ def keepalive_protocol(ctx: VendorContext) -> type[HttpToolsProtocol]:
     return StaleKeepAlive
 
 
-def _rest(data: bytes) -> bool:
-    """Whether ``data`` starts a request for the vendor's API (not ``/_sim``)."""
+def _aimed(data: bytes) -> bool:
+    """Whether ``data`` starts a request the knob closes: not a GET, not ``/_sim``."""
     parts = data.split(b" ", 2)
-    return len(parts) < 2 or not parts[1].startswith(b"/_sim")
+    if len(parts) < 2:
+        return False
+    return parts[0] != b"GET" and not parts[1].startswith(b"/_sim")

@@ -52,9 +52,9 @@ class Knobs:
     # twice, the twin running whatever is halted
     pages_lie: bool = False  # x3algo: totalPages says 1 whatever total says
     still_active: bool = False  # x3algo: stopped rows and stop answers say active: true
-    # The next N requests arriving on a kept-alive (already answered) connection: the
-    # connection is closed without an answer, as a venue's idle close racing a request
-    # does (-1: every one; console/sim/kit/keepalive.py). A fresh connection is served.
+    # The next N requests but GETs arriving on a kept-alive (already answered)
+    # connection: it is closed without an answer, as a venue's idle close racing a
+    # request does (-1: every one; console/sim/kit/keepalive.py). A fresh one is served.
     stale_keepalive: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:
