@@ -342,8 +342,10 @@ class Dispatcher:
         ids = [item.target_id for item, _ in pairs]
         seen: list[Target] | None = [] if report.plan.everything else None
         fresh, problem = await self.reread(client, ids, seen=seen)
-        if seen is not None and (fresh is None or problem):
-            self._not_reread(client.name, problem, fresh is not None, report)
+        if seen is not None and fresh is not None and problem:  # read in part
+            self._not_reread(client.name, problem, True, report)
+        # (a re-read that failed outright leaves each planned target of the venue not
+        # verified: the report says so already, and a venue coming back re-verifies them)
         if fresh is None:
             for item, intent in pairs:
                 self.journal.record_verification(

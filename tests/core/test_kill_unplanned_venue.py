@@ -28,9 +28,10 @@ from console.venues.registry import session_for
 from tests.support import set_knobs, settings_for, sim_admin
 
 
-def _session(sim: SimServer, tmp_path: Path) -> Session:
+def _session(sim: SimServer, tmp_path: Path, finradar_page: int = 200) -> Session:
     journal = Journal(tmp_path / "journal.sqlite3", profile="sim")
-    settings = [settings_for(sim, "finradar"), settings_for(sim, "x3algo")]
+    finradar = settings_for(sim, "finradar", options={"page_size": finradar_page})
+    settings = [finradar, settings_for(sim, "x3algo")]
     return session_for(SessionOptions(profile="sim", label="SIM"), settings, journal)
 
 
@@ -89,5 +90,20 @@ async def test_a_venue_with_nothing_planned_that_cannot_be_re_read_is_never_all_
         notes = [e for e in session.journal.entries(batch_id=report.batch_id) if e.kind == "note"]
         assert [n.venue for n in notes] == ["x3algo"]
         assert "not known" in (notes[0].message or "")
+    finally:
+        await session.aclose()
+
+
+async def test_a_planned_venue_read_only_in_part_after_the_kill_is_not_re_read_whole(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    session = _session(sim, tmp_path, finradar_page=5)
+    try:
+        kp = await _plan_with_nothing_on_x3algo(sim, session)
+        set_knobs(sim, "finradar", vanish_mid_read=True)  # its list moves on every read
+        report = await session.dispatcher.run(kp.plan)
+        assert report.unread["finradar"].startswith("INCOMPLETE: "), report.unread
+        assert "x3algo" not in report.unread and not report.all_halted
+        assert _verdict(report, kp) == "needs_attention"
     finally:
         await session.aclose()
