@@ -29,6 +29,7 @@ from console.venues.kit.paging import Page
 from console.venues.x3algo.client import X3AlgoClient
 from console.venues.x3algo.mapping import parse_page
 from tests.venues import mutations
+from tests.venues.held_venue import held
 from tests.venues.loopback import LoopbackVenue
 from tests.venues.mutations import Mutations, caught, headers_for, nested, scalars, venue_props
 from tests.x3algo_samples import LIST_SAMPLE, STOP_SAMPLE
@@ -247,19 +248,29 @@ def test_a_control_answer_always_translates_into_an_outcome(
         assert outcome.kind is OutcomeKind.FAILED and "Nothing was sent" in outcome.message
 
 
+@pytest.fixture(scope="module")
+def logins() -> Iterator[tuple[LoopbackVenue, Script, asyncio.Runner]]:
+    """One venue for every example (tests/venues/held_venue.py); each logs in anew."""
+    script = Script()
+    with asyncio.Runner() as runner, held(script, runner) as venue:
+        yield venue, script, runner
+
+
 @PROPS
 @given(statuses, retry_afters, any_login)
 def test_any_login_answer_fails_reads_and_calls_in_words(
-    status: int, retry_after: str | None, login: bytes
+    logins: tuple[LoopbackVenue, Script, asyncio.Runner],
+    status: int,
+    retry_after: str | None,
+    login: bytes,
 ) -> None:
-    script = Script()
+    venue, script, runner = logins
     script.replies = {"login": (status, headers_for(retry_after), login)}
-    with asyncio.Runner() as runner:
-        client = X3AlgoClient(venue_settings(), transport=LoopbackVenue(script))
-        try:
-            outcome = runner.run(client.execute(ALGO, Action(ActionKind.STOP)))
-            assert isinstance(outcome, Outcome) and clean(outcome.message)
-            _result, error = caught(lambda: runner.run(client.read_target(ALGO)))
-            assert error is None or clean(str(error))
-        finally:
-            runner.run(client.aclose())
+    client = X3AlgoClient(venue_settings(), transport=venue)  # a fresh login each example
+    try:
+        outcome = runner.run(client.execute(ALGO, Action(ActionKind.STOP)))
+        assert isinstance(outcome, Outcome) and clean(outcome.message)
+        _result, error = caught(lambda: runner.run(client.read_target(ALGO)))
+        assert error is None or clean(str(error))
+    finally:
+        runner.run(client.aclose())
