@@ -229,7 +229,9 @@ class FiftyFiveClient(VenueClient):
                 self.scrub(f"55-tech status read for {self.who(index)}: {exc.message}")
             ) from None
         try:
-            return status_from_reply(reply, self.who(index), self.settings.retry_after_cap_s)
+            return status_from_reply(
+                reply, self.who(index), self.settings.retry_after_cap_s, self.scrubber.scrub
+            )
         except FeedError as exc:
             raise self.scrubber.error(exc) from None
 
@@ -419,7 +421,7 @@ class FiftyFiveClient(VenueClient):
             return outcome_from_result(who, action.kind, parsed, reply)
         if reply.status == 409:
             return await self._already_from_409(index, action, reply)
-        return refused(who, verb, reply, self.settings.retry_after_cap_s)
+        return refused(who, verb, reply, self.settings.retry_after_cap_s, self.scrubber.scrub)
 
     async def _already_from_409(self, index: int, action: Action, reply: Reply) -> Outcome:
         """A 409 "blocked by current state": re-read to tell *already there* from *no*."""
@@ -427,8 +429,8 @@ class FiftyFiveClient(VenueClient):
         try:
             status = await self.read_status(index)
         except FeedError as exc:
-            return from_409(who, action.kind, reply, None, str(exc))
-        return from_409(who, action.kind, reply, status)
+            return from_409(who, action.kind, reply, self.scrubber.scrub, None, str(exc))
+        return from_409(who, action.kind, reply, self.scrubber.scrub, status)
 
     # ----- feed and lifecycle -------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:

@@ -24,7 +24,7 @@ from console.venues.fiftyfive.wire import (
     status_words,
 )
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import CallError, Reply
+from console.venues.kit.http import CallError, Reply, Scrub
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 
 ALREADY_WORDS = {
@@ -187,12 +187,17 @@ def unsettled(who: str, kind: ActionKind, no_answer: NoAnswer, why: str) -> Outc
 
 # ----- refusals ------------------------------------------------------------------------
 def from_409(
-    who: str, kind: ActionKind, reply: Reply, status: TradingStatus | None, why: str = ""
+    who: str,
+    kind: ActionKind,
+    reply: Reply,
+    scrub: Scrub,
+    status: TradingStatus | None,
+    why: str = "",
 ) -> Outcome:
     """A 409 "blocked by current state", and the re-read that tells *already there*
     from *no* (``status`` None: the re-read failed, ``why``)."""
     verb = kind.value
-    said = detail(reply)
+    said = detail(reply, scrub)
     outcome = partial(Outcome, http_status=409, latency_ms=reply.latency_ms, vendor_code="409")
     if status is None:
         return outcome(
@@ -218,9 +223,9 @@ def from_409(
     )
 
 
-def refused(who: str, verb: str, reply: Reply, cap_s: float) -> Outcome:
+def refused(who: str, verb: str, reply: Reply, cap_s: float, scrub: Scrub) -> Outcome:
     """Any answer but 200 and 409: a refused key, a rate limit, a server error."""
-    said = detail(reply)
+    said = detail(reply, scrub)
     if reply.status == 401:
         return Outcome(
             OutcomeKind.REJECTED,

@@ -26,7 +26,7 @@ from pydantic.alias_generators import to_camel
 
 from console.core.model import ActionKind, State
 from console.venues.kit.feeds import FeedError, Unreadable
-from console.venues.kit.http import Reply
+from console.venues.kit.http import Reply, Scrub
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 
 VENDOR = "55-tech"
@@ -125,10 +125,14 @@ def status_words(status: str) -> str:
 
 
 # ----- one status answer, read or refused in words ------------------------------------
-def status_from_reply(reply: Reply, who: str, cap_s: float) -> TradingStatus:
-    """The status a key's read answered, or the FeedError family saying why not."""
+def status_from_reply(
+    reply: Reply, who: str, cap_s: float, scrub: Scrub | None = None
+) -> TradingStatus:
+    """The status a key's read answered, or the FeedError family saying why not
+    (``scrub``: the venue's scrubber, applied before the body is cut; with none the body
+    is quoted whole, for the caller to scrub)."""
     if reply.status != 200:
-        raise FeedError(read_error(reply, who, cap_s))
+        raise FeedError(read_error(reply, who, cap_s, scrub))
     try:
         status = reply.validated(TradingStatus)
     except ValueError as exc:  # malformed JSON, or pydantic's ValidationError
@@ -144,9 +148,9 @@ def status_from_reply(reply: Reply, who: str, cap_s: float) -> TradingStatus:
     return status
 
 
-def read_error(reply: Reply, who: str, cap_s: float) -> str:
+def read_error(reply: Reply, who: str, cap_s: float, scrub: Scrub | None) -> str:
     """A non-200 answer to a status read, in words."""
-    said = detail(reply)
+    said = detail(reply, scrub)
     if reply.status == 401:
         return (
             f"55-tech refused the API key for {who} (401 '{said}'); check api_keys in the profile"
@@ -166,8 +170,9 @@ def combine_errors(errors: list[str], total: int) -> str:
     return head if len(errors) == 1 else f"{head} (and {len(errors) - 1} more)"
 
 
-def detail(reply: Reply) -> str:
-    """The vendor's own words: FastAPI's ``detail`` (string or validation list) or the body."""
+def detail(reply: Reply, scrub: Scrub | None) -> str:
+    """The vendor's own words: FastAPI's ``detail`` (string or validation list) or the
+    body (scrubbed whole, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
     data = reply.json_or_none()
     if isinstance(data, dict):
         detail = data.get("detail")
@@ -176,7 +181,7 @@ def detail(reply: Reply) -> str:
         if isinstance(detail, list):
             msgs = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
             return "; ".join(msgs)
-    return reply.text() or "(empty body)"
+    return reply.text(scrub=scrub) or "(empty body)"
 
 
 def short_validation(exc: ValueError) -> str:

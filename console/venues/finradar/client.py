@@ -354,7 +354,7 @@ class FinRadarClient(VenueClient):
     # ----- messages -----------------------------------------------------------------------
     def _vendor_words(self, reply: Reply) -> tuple[str, str | None]:
         """The vendor's own message and error code, never containing our key."""
-        words, code = vendor_words(reply)
+        words, code = vendor_words(reply, self.scrubber.scrub)
         return self.scrubber.scrub(words), code
 
     def _slots_text(self, available: int | None) -> str:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from console.core.model import State
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply
+from console.venues.kit.http import Reply, Scrub
 
 READING = "reading FinRadar sniper targets"
 
@@ -191,8 +191,9 @@ def epoch(iso: str | None) -> float | None:
         return None
 
 
-def vendor_words(reply: Reply) -> tuple[str, str | None]:
-    """The vendor's own message and error code (the caller scrubs them)."""
+def vendor_words(reply: Reply, scrub: Scrub) -> tuple[str, str | None]:
+    """The vendor's own message and error code (the caller scrubs them; a body quoted
+    instead is scrubbed whole before it is cut: :meth:`~console.venues.kit.http.Reply.text`)."""
     text: str | None = None
     code: str | None = None
     body = reply.json_or_none()
@@ -202,4 +203,4 @@ def vendor_words(reply: Reply) -> tuple[str, str | None]:
             text, code = envelope.text(), envelope.code()
         except ValidationError:
             pass
-    return text or reply.text() or "(empty body)", code
+    return text or reply.text(scrub=scrub) or "(empty body)", code

@@ -198,7 +198,7 @@ class JoyrideClient(VenueClient):
             return self._last_rounds
         cap = self.settings.max_targets
         try:
-            listing = read_instrument_list(reply.content, cap)
+            listing = read_instrument_list(reply.content, cap, scrub=self.scrubber.scrub)
         except Unreadable as exc:
             raise Unreadable(
                 self.scrubber.scrub(
@@ -260,7 +260,9 @@ class JoyrideClient(VenueClient):
                     self.scrubber.scrub(f"{what}: {not_waiting_words(reply, self._cap_s)}")
                 )
         if not reply.ok:
-            raise FeedError(self.scrubber.scrub(f"{what}: {venue_words(reply)}"))
+            raise FeedError(
+                self.scrubber.scrub(f"{what}: {venue_words(reply, self.scrubber.scrub)}")
+            )
         return reply
 
     # ----- actions -----------------------------------------------------------------
@@ -278,7 +280,7 @@ class JoyrideClient(VenueClient):
         def internal_error(exc: Exception) -> Outcome:
             return Outcome(
                 OutcomeKind.UNCERTAIN,
-                f"{action.kind} on Joyride expiration {printable(target_id)[:40]} hit an "
+                f"{action.kind} on Joyride expiration {self._shown(target_id)} hit an "
                 f"internal error ({type(exc).__name__}); it may or may not have been "
                 "sent. Pausing or resuming again is safe (the call is idempotent).",
             )
@@ -287,13 +289,23 @@ class JoyrideClient(VenueClient):
             self._execute(target_id, action), self.scrubber, internal_error=internal_error, log=log
         )
 
+    def _shown(self, target_id: str) -> str:
+        """An id for a message, at most 40 characters: scrubbed, then cut (cut first, a
+        secret Joyride echoed across the 40th character would lose its end and no
+        longer be recognised whole by the outcome's scrubbing)."""
+        return self.scrubber.scrub(printable(target_id))[:40]
+
+    def _body(self, reply: Reply) -> str:
+        """The start of an answer's body for a message, scrubbed whole, then cut."""
+        return reply.text(120, scrub=self.scrubber.scrub)
+
     async def _execute(self, target_id: str, action: Action) -> Outcome:
         try:
             segment(target_id)
         except UnsafeId:
             return Outcome(
                 OutcomeKind.FAILED,
-                f"Joyride expiration id {printable(target_id)[:40]!r} cannot be sent safely "
+                f"Joyride expiration id {self._shown(target_id)!r} cannot be sent safely "
                 "(an empty or dot-segment id, which a proxy would resolve); nothing was sent. "
                 "Pick a round from the list.",
             )
@@ -301,7 +313,7 @@ class JoyrideClient(VenueClient):
         if expiration is None:
             return Outcome(
                 OutcomeKind.REJECTED,
-                f"{printable(target_id)[:40]!r} is not a Joyride expiration (expected Unix "
+                f"{self._shown(target_id)!r} is not a Joyride expiration (expected Unix "
                 "seconds such as 1740816000); pick a round from the list.",
             )
         paused = {ActionKind.PAUSE: True, ActionKind.RESUME: False}.get(action.kind)
@@ -377,13 +389,13 @@ class JoyrideClient(VenueClient):
     ) -> Outcome:
         status, latency = reply.status, reply.latency_ms
         if not reply.ok:
-            words = self.scrubber.scrub(venue_words(reply))
+            words = self.scrubber.scrub(venue_words(reply, self.scrubber.scrub))
             return refused(
                 expiration,
                 paused,
                 reply,
                 words,
-                vendor_code(reply),
+                vendor_code(reply, self.scrubber.scrub),
                 has_token=bool(self._token),
                 cap_s=self._cap_s,
             )
@@ -394,7 +406,7 @@ class JoyrideClient(VenueClient):
         try:
             result = PauseResult.model_validate(data)
         except ValidationError:
-            why = f"its 200 answer lacked the documented fields ({reply.text(120)})"
+            why = f"its 200 answer lacked the documented fields ({self._body(reply)})"
             return await step.settle(no_answer(expiration, paused, why, status, latency))
         if result.expiration != expiration or result.paused != paused:
             why = bad_echo(expiration, paused, result)
@@ -403,7 +415,7 @@ class JoyrideClient(VenueClient):
             return await self._nothing_matched_from_zero_counts(
                 expiration, paused, reply
             ) or self._already_from_zero_counts(expiration, paused, reply)
-        outcome = applied(expiration, paused, result, reply)
+        outcome = applied(expiration, paused, result, reply, self.scrubber.scrub)
         self._remember(expiration, paused, outcome.warning)
         return outcome
 

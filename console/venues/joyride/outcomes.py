@@ -18,7 +18,7 @@ from console.core.scrub import printable
 from console.venues.joyride.mapping import expiration_name
 from console.venues.joyride.wire import PauseResult
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import CallError, Reply
+from console.venues.kit.http import CallError, Reply, Scrub
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long, wait_words
 
 VENDOR = "Joyride"
@@ -29,7 +29,9 @@ def verb_of(paused: bool) -> str:
     return "pause" if paused else "resume"
 
 
-def applied(expiration: int, paused: bool, result: PauseResult, reply: Reply) -> Outcome:
+def applied(
+    expiration: int, paused: bool, result: PauseResult, reply: Reply, scrub: Scrub
+) -> Outcome:
     done = "blocked new orders on" if paused else "lifted the block on"
     return Outcome(
         OutcomeKind.APPLIED,
@@ -38,7 +40,7 @@ def applied(expiration: int, paused: bool, result: PauseResult, reply: Reply) ->
         http_status=reply.status,
         latency_ms=reply.latency_ms,
         state_after=State.PAUSED if paused else State.RUNNING,
-        warning=drift_warning(result),
+        warning=drift_warning(result, scrub),
     )
 
 
@@ -65,12 +67,14 @@ def nothing_matched(expiration: int, paused: bool, reply: Reply) -> Outcome:
     )
 
 
-def drift_warning(result: PauseResult) -> str | None:
-    """DB/engine drift from the counts: a warning to show, not a failure."""
+def drift_warning(result: PauseResult, scrub: Scrub) -> str | None:
+    """DB/engine drift from the counts: a warning to show, not a failure. Each missing
+    instrument id is scrubbed, then cut (cut first, a secret Joyride echoed across the
+    cut would no longer be recognised whole by the outcome's scrubbing)."""
     parts = []
     missing = result.engine_missing
     if missing:
-        shown = ", ".join(printable(m)[:80] for m in missing[:MISSING_SHOWN])
+        shown = ", ".join(scrub(printable(m))[:80] for m in missing[:MISSING_SHOWN])
         more = f" and {len(missing) - MISSING_SHOWN} more" if len(missing) > MISSING_SHOWN else ""
         parts.append(
             f"{len(missing)} instruments changed in the DB but missing from the matching "

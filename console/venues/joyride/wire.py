@@ -33,7 +33,7 @@ from typing_extensions import TypedDict
 
 from console.core.scrub import printable
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply
+from console.venues.kit.http import Reply, Scrub
 from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
 
 # The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
@@ -150,8 +150,11 @@ class Listing:
         return self.total > len(self.rows) + len(self.skipped)
 
 
-def read_instrument_list(body: bytes, max_rows: int) -> Listing:
+def read_instrument_list(body: bytes, max_rows: int, *, scrub: Scrub | None = None) -> Listing:
     """``GET /v1/market/instruments`` read into rows, at most ``max_rows`` of them.
+
+    ``scrub`` (the venue's scrubber) sees each venue value a skipped row quotes before
+    it is cut; without it the values are quoted whole, for the caller to scrub.
 
     The whole list is parsed straight from the body by pydantic's JSON parser when every
     row is readable (about six times faster than ``json.loads`` plus models at 30,000
@@ -182,7 +185,7 @@ def read_instrument_list(body: bytes, max_rows: int) -> Listing:
             try:
                 row = _ROW.validate_python(item)
             except ValidationError as exc:
-                skipped.append(f"{_row_name(index, item)}: {_why(exc.errors()[0])}")
+                skipped.append(f"{_row_name(index, item, scrub)}: {_why(exc.errors()[0], scrub)}")
                 continue
             good, bad = _without_unsafe_ids([row])
             rows += good
@@ -228,17 +231,24 @@ def _kind(data: object) -> str:
     return names.get(type(data), f"a {type(data).__name__}")
 
 
-def _short(text: str) -> str:
+def _short(text: str, scrub: Scrub | None) -> str:
+    """A venue value for a skipped row's reason: scrubbed, then cut to ``_SHOWN``.
+    Cut first, a secret Joyride echoed across the cut would lose its end and no longer
+    be recognised whole; with no ``scrub`` (a caller that scrubs whole notes itself)
+    it is not cut at all."""
     text = printable(text)
+    if scrub is None:
+        return text
+    text = scrub(text)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
-def _row_name(index: int, item: object) -> str:
+def _row_name(index: int, item: object, scrub: Scrub | None) -> str:
     """A row by its instrument id when it has a usable one, else by its position."""
     if isinstance(item, dict):
         rid = item.get("id")
         if isinstance(rid, str) and rid.strip():
-            return _short(rid)
+            return _short(rid, scrub)
     return f"row {index}"
 
 
@@ -250,7 +260,7 @@ _EXPECTED = {
 }
 
 
-def _why(error: ErrorDetails) -> str:
+def _why(error: ErrorDetails, scrub: Scrub | None) -> str:
     """One reason a row was refused, in words: ``expiration 1000000000000 out of range``."""
     loc = [str(part) for part in error["loc"]]
     field = ".".join(loc) or "row"
@@ -262,7 +272,7 @@ def _why(error: ErrorDetails) -> str:
         return f"no {field}"
     if field == "expiration" and kind in ("less_than_equal", "greater_than_equal"):
         return f"expiration {value} out of range"
-    shown = _short(repr(value))
+    shown = _short(repr(value), scrub)
     return f"{field} {shown} is not {_EXPECTED.get(loc[0], 'a documented value')}"
 
 
@@ -273,21 +283,22 @@ def parse_error(data: object) -> ErrorBody | None:
         return None
 
 
-def venue_words(reply: Reply) -> str:
+def venue_words(reply: Reply, scrub: Scrub) -> str:
     """``HTTP 503 service_unavailable: 'the venue's message'`` (or its raw text),
-    control characters removed; scrubbed by the caller."""
+    control characters removed; each venue text scrubbed before it is cut (cut first,
+    a secret echoed across the cut would no longer be recognised whole)."""
     err = parse_error(reply.json_or_none())
     if err is not None and (err.error or err.message):
-        code = f" {printable(err.error)[:80]}" if err.error else ""
-        said = f": {printable(err.message)[:300]!r}" if err.message else ""
+        code = f" {scrub(printable(err.error))[:80]}" if err.error else ""
+        said = f": {scrub(printable(err.message))[:300]!r}" if err.message else ""
         return f"HTTP {reply.status}{code}{said}"
-    text = printable(reply.text(160))
+    text = printable(reply.text(160, scrub=scrub))
     return f"HTTP {reply.status}" + (f": {text!r}" if text else "")
 
 
-def vendor_code(reply: Reply) -> str | None:
-    """The error body's ``error`` word, printable and short."""
+def vendor_code(reply: Reply, scrub: Scrub) -> str | None:
+    """The error body's ``error`` word, printable, scrubbed and then cut short."""
     err = parse_error(reply.json_or_none())
     if err is None or err.error is None:
         return None
-    return printable(err.error)[:80]
+    return scrub(printable(err.error))[:80]

@@ -48,7 +48,7 @@ import dataclasses
 import functools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -96,6 +96,9 @@ class CallError(Exception):
         self.message = message
         self.maybe_sent = maybe_sent
         self.latency_ms: float | None = None
+
+
+Scrub = Callable[[str], str]  # a venue's scrubber: text in, text with no secret out
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +160,15 @@ class Reply:
         except ValueError:
             return None
 
-    def text(self, limit: int = 200) -> str:
-        """The body as short text for messages (never contains our credentials)."""
+    def text(self, limit: int = 200, *, scrub: Scrub | None) -> str:
+        """The body as short text for messages, ``scrub`` (the venue's scrubber) applied
+        to the whole body before it is cut: cut first, a credential the venue echoed
+        across the cut would lose its end and no longer be recognised whole. With no
+        ``scrub`` (a caller that scrubs the whole message itself) it is not cut."""
         text = self.content.decode("utf-8", "replace").strip()
+        if scrub is None:
+            return text
+        text = scrub(text)
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     @property

@@ -434,7 +434,7 @@ class CursorList:
                     raise self.scrubber.error(exc) from None
                 raise incomplete(f"page {pages + 1} failed ({_words(exc)})") from None
             except Exception as exc:  # the last line of defence: a read raises FeedErrors
-                why = f"failed inside the console ({type(exc).__name__}: {_short(exc)})"
+                why = f"failed inside the console ({type(exc).__name__}: {_short(exc, scrub)})"
                 if pages == 0:
                     raise FeedError(scrub(f"{venue}'s {self.words.noun} list {why}")) from None
                 raise incomplete(f"page {pages + 1} {why}") from None
@@ -490,6 +490,7 @@ def _words(exc: BaseException) -> str:
     return str(exc.args[0]) if exc.args else type(exc).__name__
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _short(exc: BaseException, scrub: Scrub) -> str:
+    """An exception's first line: scrubbed, then cut (a secret across the cut stays whole)."""
+    text = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return text if len(text) <= 160 else text[:159] + "…"

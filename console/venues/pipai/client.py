@@ -74,6 +74,7 @@ from console.venues.kit.http import (
     CallError,
     QueryValue,
     Reply,
+    Scrub,
     UnsafeId,
     dumps,
     segment,
@@ -270,17 +271,21 @@ class PipAIClient(VenueClient):
                 self.scrubber.scrub(f"PipAI did not answer when {doing}: {err.message}")
             ) from None
         if not reply.ok and reply.status != 404:
-            raise FeedError(self.scrubber.scrub(read_error(reply, doing, self._cap_s)))
+            raise FeedError(
+                self.scrubber.scrub(read_error(reply, doing, self._cap_s, self.scrubber.scrub))
+            )
         return reply
 
     def _parsed(self, reply: Reply, model: type[M], doing: str) -> M:
         if not reply.ok:  # a 404 where only a single strategy may be missing
-            raise FeedError(self.scrubber.scrub(http_error(reply, doing)))
+            raise FeedError(self.scrubber.scrub(http_error(reply, doing, self.scrubber.scrub)))
         try:
             return reply.validated(model)
         except (ValueError, RecursionError) as exc:  # malformed JSON or a shape we cannot read
             raise Unreadable(
-                self.scrubber.scrub(f"PipAI sent an unreadable answer when {doing}: {_short(exc)}")
+                self.scrubber.scrub(
+                    f"PipAI sent an unreadable answer when {doing}: {_short(exc, self.scrubber.scrub)}"
+                )
             ) from None
 
     async def _read(self, path: str, doing: str) -> Strategy | None:
@@ -308,8 +313,8 @@ class PipAIClient(VenueClient):
             query["cursor"] = cursor
         reply = await self._get("/v1/strategies", doing, WEIGHTS["list"], query)
         if not reply.ok:  # a 404: the list itself is missing
-            raise FeedError(self.scrubber.scrub(http_error(reply, doing)))
-        return read_page(self.name, reply.content, time.time(), number)
+            raise FeedError(self.scrubber.scrub(http_error(reply, doing, self.scrubber.scrub)))
+        return read_page(self.name, reply.content, time.time(), number, scrub=self.scrubber.scrub)
 
     async def read_target(self, target_id: str) -> Target | None:
         try:
@@ -357,7 +362,7 @@ class PipAIClient(VenueClient):
             return Outcome(
                 OutcomeKind.FAILED,
                 f"{action.kind} of {target_id} failed inside the console "
-                f"({type(exc).__name__}: {_short(exc)}); check the strategy in PipAI",
+                f"({type(exc).__name__}: {_short(exc, self.scrubber.scrub)}); check the strategy in PipAI",
             )
 
         return await guarded(
@@ -423,15 +428,15 @@ class PipAIClient(VenueClient):
         reply: Reply,
     ) -> Outcome:
         if reply.status == 429:
-            return rate_limited(target_id, verb, reply, self._cap_s)
+            return rate_limited(target_id, verb, reply, self._cap_s, self.scrubber.scrub)
         if reply.status == 409:
             return await self._already_from_409(target_id, verb, close, reply)
         if not reply.ok:
-            return refused(target_id, verb, reply)
+            return refused(target_id, verb, reply, self.scrubber.scrub)
         try:
             strategy = reply.validated(Strategy)
         except ValueError as exc:
-            why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({_short(exc)})"
+            why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({_short(exc, self.scrubber.scrub)})"
             return await step.settle(NoAnswer(why, None, reply.latency_ms))
         return applied(target_id, verb, reply, strategy, close)
 
@@ -446,8 +451,8 @@ class PipAIClient(VenueClient):
         except FeedError as exc:
             current, problem = None, str(exc) or "no answer"
         if verb == "pause":
-            return already_paused(target_id, reply, close, current, problem)
-        return already_deployed(target_id, reply, current, problem)
+            return already_paused(target_id, reply, close, current, problem, self.scrubber.scrub)
+        return already_deployed(target_id, reply, current, problem, self.scrubber.scrub)
 
     # ----- feed -------------------------------------------------------------------------
     async def run_feed(self, sink: FeedSink) -> None:
@@ -481,6 +486,8 @@ def _flag(value: OptionValue) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _short(exc: BaseException, scrub: Scrub) -> str:
+    """An exception's first line for a message: scrubbed, then cut (cut first, a secret
+    PipAI echoed across the cut would no longer be recognised whole)."""
+    text = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return text if len(text) <= 160 else text[:159] + "…"

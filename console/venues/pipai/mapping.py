@@ -27,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from console.core.model import AttrValue, State, Target, TargetKind
 from console.venues.kit.feeds import Unreadable
+from console.venues.kit.http import Scrub
 from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
 from console.venues.pipai.wire import ROWS_PAGE, StatsRow, Strategy, StrategyRow
 
@@ -158,16 +159,19 @@ class ListPage:
     next_cursor: str | None = None
 
 
-def read_page(venue: str, content: bytes, confirmed_at: float, page: int = 1) -> ListPage:
+def read_page(
+    venue: str, content: bytes, confirmed_at: float, page: int = 1, *, scrub: Scrub | None = None
+) -> ListPage:
     """The strategies of one 200 answer to ``GET /v1/strategies``.
 
     Raises :class:`Unreadable` when the page is not in the documented shape; never any
-    other exception, whatever the bytes.
+    other exception, whatever the bytes. ``scrub`` (the venue's scrubber) sees each
+    venue text a note quotes before it is cut (:func:`_cut`).
     """
     try:
         fast = ROWS_PAGE.validate_json(content)
     except (ValidationError, ValueError, RecursionError):
-        return _row_by_row(venue, content, confirmed_at, page)
+        return _row_by_row(venue, content, confirmed_at, page, scrub)
     rows = fast["data"]
     try:  # pydantic's reader keeps a repeated key's last value: refuse it instead
         screen_duplicate_keys(content, _expected_keys(rows))
@@ -184,12 +188,14 @@ def _expected_keys(rows: list[StrategyRow]) -> dict[bytes, int]:
     return {b'"data"': 1, b'"next_cursor"': 1, b'"id"': len(rows), b'"status"': with_status}
 
 
-def _row_by_row(venue: str, content: bytes, confirmed_at: float, page: int) -> ListPage:
+def _row_by_row(
+    venue: str, content: bytes, confirmed_at: float, page: int, scrub: Scrub | None
+) -> ListPage:
     body = _json(content)
     if not isinstance(body, dict):
         raise _unreadable(f"the page is {_kind(body)}, not an object with data and next_cursor")
     if "data" not in body:
-        raise _unreadable("the page has no data list (" + _keys(body) + ")")
+        raise _unreadable("the page has no data list (" + _keys(body, scrub) + ")")
     data = body["data"]
     if not isinstance(data, list):
         raise _unreadable(f"data is {_kind(data)}, not a list of strategies")
@@ -203,23 +209,23 @@ def _row_by_row(venue: str, content: bytes, confirmed_at: float, page: int) -> L
         try:
             row = _ROW.validate_python(item)
         except (ValidationError, ValueError, RecursionError) as exc:
-            out.skipped.append(f"{row_name(item, page, index)}: {_why(exc)}")
+            out.skipped.append(f"{row_name(item, page, index, scrub)}: {_why(exc, scrub)}")
             continue
         out.targets.append(row_target(venue, row, confirmed_at))
     return out
 
 
-def row_name(item: Any, page: int, index: int) -> str:
+def row_name(item: Any, page: int, index: int, scrub: Scrub | None) -> str:
     """What a skipped row is called: its id when it has a readable one."""
     raw = item.get("id") if isinstance(item, dict) else None
     if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**30:
         raw = str(raw)
     if isinstance(raw, str) and raw.strip() and raw.isprintable():
-        return raw if len(raw) <= 80 else raw[:79] + "…"
+        return _cut(raw, 80, scrub)
     return f"row {index + 1} of page {page}"
 
 
-def _why(exc: BaseException) -> str:
+def _why(exc: BaseException, scrub: Scrub | None) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -228,8 +234,18 @@ def _why(exc: BaseException) -> str:
         text = "nested too deeply"
     else:
         text = str(exc) or type(exc).__name__
-    text = text.splitlines()[0] if text else "unreadable"
-    return text if len(text) <= 160 else text[:159] + "…"
+    return _cut(text.splitlines()[0] if text else "unreadable", 160, scrub)
+
+
+def _cut(text: str, limit: int, scrub: Scrub | None) -> str:
+    """Venue text for a note, at most ``limit`` characters: scrubbed, then cut (cut
+    first, a secret PipAI echoed across the cut would lose its end and no longer be
+    recognised whole). With no ``scrub`` (a caller that scrubs whole notes itself) it is
+    not cut at all."""
+    if scrub is None:
+        return text
+    text = scrub(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _json(content: bytes) -> Any:
@@ -259,8 +275,8 @@ def _kind(value: Any) -> str:
     return "an object"
 
 
-def _keys(body: dict[str, Any]) -> str:
+def _keys(body: dict[str, Any], scrub: Scrub | None) -> str:
     if not body:
         return "an empty object"
-    names = [str(k)[:40] for k in list(body)[:5]]
+    names = [_cut(str(k), 40, scrub) for k in list(body)[:5]]
     return "keys: " + ", ".join(names) + (" …" if len(body) > 5 else "")

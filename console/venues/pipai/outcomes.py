@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import CallError, Reply
+from console.venues.kit.http import CallError, Reply, Scrub
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.pipai.mapping import state_for
 from console.venues.pipai.wire import ErrorBody, Strategy
@@ -50,12 +50,13 @@ def error_code(reply: Reply) -> str | None:
     return body.code if body is not None else None
 
 
-def vendor_words(reply: Reply) -> str:
-    """PipAI's own ``code: "message"``, or the start of whatever body came back."""
+def vendor_words(reply: Reply, scrub: Scrub) -> str:
+    """PipAI's own ``code: "message"``, or the start of whatever body came back (scrubbed
+    whole, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
     body = _error_body(reply)
     if body is not None and (body.code or body.message):
         return f'{body.code or "?"}: "{body.message or ""}"'
-    text = reply.text(120)
+    text = reply.text(120, scrub=scrub)
     return f'"{text}"' if text else "(empty body)"
 
 
@@ -73,27 +74,27 @@ def not_offered(target_id: str, kind: ActionKind) -> Outcome:
     return Outcome(OutcomeKind.REJECTED, message)
 
 
-def http_error(reply: Reply, doing: str) -> str:
+def http_error(reply: Reply, doing: str, scrub: Scrub) -> str:
     """What PipAI said, to what, and what the operator can do next."""
     code = error_code(reply)
     hint = _HINTS.get(code or "", "") or _STATUS_HINTS.get(reply.status, "")
     if not hint and reply.status >= 500:
         hint = "PipAI had a server error; nothing is known to have changed; try again shortly"
-    return f"PipAI answered HTTP {reply.status} {vendor_words(reply)} when {doing}." + (
+    return f"PipAI answered HTTP {reply.status} {vendor_words(reply, scrub)} when {doing}." + (
         f" {hint}." if hint else ""
     )
 
 
-def read_error(reply: Reply, doing: str, cap_s: float) -> str:
+def read_error(reply: Reply, doing: str, cap_s: float, scrub: Scrub) -> str:
     """An error answer to a read, in words: a 429 asking to wait beyond ``cap_s`` says
     it is not waited for (a shorter one was waited for once, already)."""
     wait = retry_after_seconds(reply.headers)
     if reply.status == 429 and too_long(wait, cap_s):
         assert wait is not None
-        return f"PipAI answered HTTP 429 {vendor_words(reply)} when {doing}: " + not_waiting(
+        return f"PipAI answered HTTP 429 {vendor_words(reply, scrub)} when {doing}: " + not_waiting(
             "PipAI", wait, cap_s
         )
-    return http_error(reply, doing)
+    return http_error(reply, doing, scrub)
 
 
 def unreached(target_id: str, verb: str, err: CallError) -> Outcome:
@@ -110,13 +111,14 @@ def refused(
     target_id: str,
     verb: str,
     reply: Reply,
+    scrub: Scrub,
     current: Target | None = None,
     problem: str = "",
 ) -> Outcome:
     """An error answer to a control call (a 5xx *failed*, the rest *rejected*), with what
     a re-read showed when there was one."""
     kind = OutcomeKind.FAILED if reply.status >= 500 else OutcomeKind.REJECTED
-    message = http_error(reply, f"asked to {verb} {target_id}")
+    message = http_error(reply, f"asked to {verb} {target_id}", scrub)
     if current is not None:
         message += f" A re-read shows it {current.raw_status}."
     elif problem:
@@ -131,14 +133,14 @@ def refused(
     )
 
 
-def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float) -> Outcome:
+def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float, scrub: Scrub) -> Outcome:
     """A 429 to a control call after the one paced retry (or at once, when PipAI asks to
     wait longer than ``cap_s``): *failed*, nothing changed."""
     wait = retry_after_seconds(reply.headers)
     if wait is not None and too_long(wait, cap_s):
         return Outcome(
             OutcomeKind.FAILED,
-            f"Could not {verb} {target_id}: PipAI answered 429 {vendor_words(reply)}. "
+            f"Could not {verb} {target_id}: PipAI answered 429 {vendor_words(reply, scrub)}. "
             + not_waiting("PipAI", wait, cap_s),
             http_status=429,
             latency_ms=reply.latency_ms,
@@ -148,7 +150,7 @@ def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float) -> Outco
     return Outcome(
         OutcomeKind.FAILED,
         f"Could not {verb} {target_id}: rate limited (PipAI answered 429 "
-        f"{vendor_words(reply)}, again after one paced retry); nothing changed.{after} "
+        f"{vendor_words(reply, scrub)}, again after one paced retry); nothing changed.{after} "
         "Another client may be using this API key; try again shortly.",
         http_status=429,
         latency_ms=reply.latency_ms,
@@ -189,7 +191,7 @@ def applied(target_id: str, verb: str, reply: Reply, strategy: Strategy, close: 
 
 # ----- what a re-read shows ---------------------------------------------------------------
 def already_paused(
-    target_id: str, reply: Reply, close: bool, current: Target | None, problem: str
+    target_id: str, reply: Reply, close: bool, current: Target | None, problem: str, scrub: Scrub
 ) -> Outcome:
     """PipAI answers 409 INVALID_STATE rather than a no-op when already paused: *already*
     when the re-read shows it paused (with a warning when positions it was asked to close
@@ -205,30 +207,32 @@ def already_paused(
         return Outcome(
             OutcomeKind.ALREADY,
             f"{current.name} ({target_id}) was already paused "
-            f"(PipAI answered 409 {vendor_words(reply)}; a re-read confirms paused).",
+            f"(PipAI answered 409 {vendor_words(reply, scrub)}; a re-read confirms paused).",
             http_status=reply.status,
             latency_ms=reply.latency_ms,
             state_after=State.PAUSED,
             vendor_code=error_code(reply),
             warning=warning,
         )
-    return refused(target_id, "pause", reply, current, problem)
+    return refused(target_id, "pause", reply, scrub, current, problem)
 
 
-def already_deployed(target_id: str, reply: Reply, current: Target | None, problem: str) -> Outcome:
+def already_deployed(
+    target_id: str, reply: Reply, current: Target | None, problem: str, scrub: Scrub
+) -> Outcome:
     """A deploy of a deployed strategy is 409 INVALID_STATE: *already* running when the
     re-read shows it so, else the refusal."""
     if current is not None and current.state is State.RUNNING:
         return Outcome(
             OutcomeKind.ALREADY,
             f"{current.name} ({target_id}) was already deployed "
-            f"(PipAI answered 409 {vendor_words(reply)}; a re-read confirms deployed).",
+            f"(PipAI answered 409 {vendor_words(reply, scrub)}; a re-read confirms deployed).",
             http_status=reply.status,
             latency_ms=reply.latency_ms,
             state_after=State.RUNNING,
             vendor_code=error_code(reply),
         )
-    return refused(target_id, "resume", reply, current, problem)
+    return refused(target_id, "resume", reply, scrub, current, problem)
 
 
 def settled(

@@ -336,7 +336,7 @@ class X3AlgoSession:
         body = dumps({"email": self._email.reveal(), "password": self._password.reveal()})
         reply = await self._auth_call(LOGIN_PATH, body=body, what="log in", kind="login")
         if reply.status in (400, 401, 403):
-            code, message = vendor_error(reply)
+            code, message = vendor_error(reply, self.scrubber.scrub)
             self._refused = X3AlgoAuthError(
                 self._clean(
                     f"x3algo refused the login for this console's account: {message!r} "
@@ -403,7 +403,7 @@ class X3AlgoSession:
         if reply.status == 429:
             raise self._quota_refused(reply, what)
         if reply.status != 200:
-            code, message = vendor_error(reply)
+            code, message = vendor_error(reply, self.scrubber.scrub)
             raise X3AlgoAuthError(
                 self._clean(f"x3algo would not {what}: HTTP {reply.status} {code} {message!r}"),
                 status=reply.status,
@@ -425,7 +425,7 @@ class X3AlgoSession:
         """x3algo's own auth limit (5 per 15 minutes) is spent: say how long it asks to
         wait and why, and remember it for that long (at most one auth window) so a
         retrying feed does not keep knocking."""
-        code, message = vendor_error(reply)
+        code, message = vendor_error(reply, self.scrubber.scrub)
         told = retry_after_seconds(reply.headers)
         window = AUTH_WINDOW_S * self._settings.rate_scale
         cap = self._settings.retry_after_cap_s

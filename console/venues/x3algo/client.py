@@ -159,6 +159,7 @@ class X3AlgoClient(VenueClient):
             page_limit=PAGE_LIMIT,
             max_targets=settings.max_targets,
             to_target=partial(listed_target, self.name, self._names),
+            scrubber=self.scrubber,  # twin notes: the id scrubbed, then cut
         )
         self._poll_pages = 1
         self._last_poll = 0.0
@@ -272,7 +273,9 @@ class X3AlgoClient(VenueClient):
             ) from None
 
     def _read_failure(self, reply: Reply, what: str) -> str:
-        return self.scrubber.scrub(read_failure(reply, what, self.settings.retry_after_cap_s))
+        return self.scrubber.scrub(
+            read_failure(reply, what, self.settings.retry_after_cap_s, self.scrubber.scrub)
+        )
 
     def _target(self, algo: Algorithm) -> Target:
         self._names[algo.id] = algo.name
@@ -389,18 +392,19 @@ class X3AlgoClient(VenueClient):
                 latency_ms=latency,
                 state_after=state,
             )
-        code, message = vendor_error(reply)
+        scrub = self.scrubber.scrub
+        code, message = vendor_error(reply, scrub)
         details = error_details(reply)
         if status == 422 and action.kind is ActionKind.STOP:
             return await self._already_stopped_from_422(target_id, message, latency)
         if status == 422:
             return await self._already_active_from_422(target_id, message, latency)
         if status == 400 and action.kind is ActionKind.START:
-            return rejected_incomplete_config(what, code, message, details, latency)
+            return rejected_incomplete_config(what, code, message, details, latency, scrub)
         if status == 400:
             return rejected_bad_request(what, verb, code, message, latency)
         if status == 403:
-            return rejected_forbidden(what, verb, code, message, details, latency)
+            return rejected_forbidden(what, verb, code, message, details, latency, scrub)
         if status == 404:
             return Outcome(
                 OutcomeKind.REJECTED,
@@ -442,9 +446,13 @@ class X3AlgoClient(VenueClient):
         return from_422(what, verb, message, latency, wanted, hint, now, problem)
 
     def _what(self, target_id: str) -> str:
-        name, shown = printable(self._names.get(target_id) or "")[:80], printable(target_id)
+        # Scrubbed before they are cut: a secret x3algo echoed in a name or an id, cut
+        # through, would no longer be recognised whole by the outcome's scrubbing.
+        scrub = self.scrubber.scrub
+        name = scrub(printable(self._names.get(target_id) or ""))[:80]
+        shown = scrub(printable(target_id))
         if len(shown) > 80:  # a 100,000-character id is named, not printed whole
-            shown = f"{shown[:79]}… ({len(shown):,} characters)"
+            shown = f"{shown[:79]}… ({len(target_id):,} characters)"
         return f"algorithm {name!r} ({shown})" if name else f"algorithm {shown}"
 
     # ----- feed -----------------------------------------------------------------------

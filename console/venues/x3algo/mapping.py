@@ -54,7 +54,9 @@ Scrub = Callable[[str], str]
 def _last_execution(last: LastExecutionRow | None) -> str | None:
     if last is None:
         return None
-    parts = [short_text(p) for p in (last.get("status"), last.get("result")) if p not in (None, "")]
+    parts = [
+        short_text(p, None) for p in (last.get("status"), last.get("result")) if p not in (None, "")
+    ]
     return ": ".join(parts) if parts else None
 
 
@@ -204,7 +206,7 @@ def _parse_row_by_row(content: bytes, number: int, scrub: Scrub) -> Page[Algorit
         raise _unreadable(f"x3algo answered {where} with {_kind(body)}, not an object", scrub)
     data = body.get("data")
     if not isinstance(data, list):
-        keys = ", ".join(repr(k[:40]) for k in list(body)[:6]) or "no keys"
+        keys = ", ".join(repr(scrub(k)[:40]) for k in list(body)[:6]) or "no keys"
         shown = "without a data list" if data is None else f"with data as {_kind(data)}"
         raise _unreadable(f"x3algo answered {where} {shown} ({keys})", scrub)
     pagination = None
@@ -212,17 +214,19 @@ def _parse_row_by_row(content: bytes, number: int, scrub: Scrub) -> Page[Algorit
         try:
             pagination = Pagination.model_validate(body["pagination"])
         except ValidationError as exc:
-            why = f"an unreadable pagination block ({_problem(exc)})"
+            why = f"an unreadable pagination block ({_problem(exc, scrub)})"
             raise _unreadable(f"x3algo answered {where} with {why}", scrub) from None
     page = _page(number, pagination, len(data))
     for index, raw in enumerate(data):
         try:
             row = ROW.validate_python(raw)
         except ValidationError as exc:
-            page.skipped.append(scrub(f"{_row_name(raw, index, number)}: {_problem(exc)}"))
+            page.skipped.append(
+                scrub(f"{_row_name(raw, index, number, scrub)}: {_problem(exc, scrub)}")
+            )
             continue
         except RecursionError:
-            page.skipped.append(scrub(f"{_row_name(raw, index, number)}: nested too deeply"))
+            page.skipped.append(scrub(f"{_row_name(raw, index, number, scrub)}: nested too deeply"))
             continue
         _keep(page, index, row, scrub)
     _check_first(page, pagination, scrub)
@@ -240,7 +244,7 @@ def _keep(page: Page[AlgorithmRow], index: int, row: AlgorithmRow, scrub: Scrub)
     if row["id"].strip():
         page.rows.append(row)
     else:
-        page.skipped.append(scrub(f"{_row_name(row, index, page.number)}: no id"))
+        page.skipped.append(scrub(f"{_row_name(row, index, page.number, scrub)}: no id"))
 
 
 def _check_first(page: Page[AlgorithmRow], pagination: Pagination | None, scrub: Scrub) -> None:
@@ -260,22 +264,25 @@ def _unreadable(text: str, scrub: Scrub) -> Unreadable:
     )
 
 
-def _problem(exc: ValidationError) -> str:
-    """The first thing pydantic refused, without the value it refused."""
+def _problem(exc: ValidationError, scrub: Scrub) -> str:
+    """The first thing pydantic refused, without the value it refused (its place may
+    name a key the venue sent: scrubbed, then cut)."""
     errors = exc.errors(include_url=False, include_input=False, include_context=False)
     if not errors:
         return "not the documented shape"
     first = errors[0]
     where = ".".join(str(part) for part in first["loc"])
     text = f"{where}: {first['msg']}" if where else first["msg"]
-    return printable(text)[:200]
+    return scrub(printable(text))[:200]
 
 
-def _row_name(row: object, index: int, number: int) -> str:
-    """How a row is named in ``skipped``: its id when it has one, else its place."""
+def _row_name(row: object, index: int, number: int, scrub: Scrub) -> str:
+    """How a row is named in ``skipped``: its id when it has one, else its place. The
+    id is scrubbed, then cut: cut first, a secret x3algo echoed across the 64th
+    character would lose its end and no longer be recognised whole."""
     row_id = row.get("id") if isinstance(row, dict) else None
     if isinstance(row_id, str) and row_id.strip():
-        return printable(row_id)[:64]
+        return scrub(printable(row_id))[:64]
     return f"row {index + 1} of page {number}"
 
 

@@ -16,16 +16,20 @@ from pydantic import ValidationError
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, Target
 from console.core.scrub import printable
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import Reply
+from console.venues.kit.http import Reply, Scrub
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.x3algo.wire import ErrorEnvelope
 
 _TEXT_CHARS = 500
 
 
-def short_text(value: object, limit: int = _TEXT_CHARS) -> str:
+def short_text(value: object, scrub: Scrub | None, limit: int = _TEXT_CHARS) -> str:
     """A venue's free-form value as short text, whatever it nested in it: a list nested
-    hundreds deep or an integer of 5,000 digits must not raise, nor fill a message."""
+    hundreds deep or an integer of 5,000 digits must not raise, nor fill a message.
+
+    ``scrub`` (the venue's scrubber) sees the whole text before it is cut: cut first, a
+    credential the venue echoed across the cut would no longer be recognised whole.
+    None only where no scrubber ever sees the text (a target's attrs)."""
     if isinstance(value, str):
         text = value
     else:
@@ -33,15 +37,21 @@ def short_text(value: object, limit: int = _TEXT_CHARS) -> str:
             text = str(value)
         except (RecursionError, ValueError):
             return f"({type(value).__name__} too large to show)"
+    if scrub is not None:
+        text = scrub(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def rejected_incomplete_config(
-    what: str, code: str, message: str, details: dict[str, Any], latency: float
+    what: str, code: str, message: str, details: dict[str, Any], latency: float, scrub: Scrub
 ) -> Outcome:
     """Start of a draft: 400 VALIDATION_ERROR with ``details.missingFields``."""
     missing = details.get("missingFields")
-    listed = ", ".join(short_text(f, 80) for f in missing[:20]) if isinstance(missing, list) else ""
+    listed = (
+        ", ".join(short_text(f, scrub, 80) for f in missing[:20])
+        if isinstance(missing, list)
+        else ""
+    )
     extra = f" Missing: {listed}." if listed else ""
     return Outcome(
         OutcomeKind.REJECTED,
@@ -69,13 +79,19 @@ def rejected_bad_request(what: str, verb: str, code: str, message: str, latency:
 
 
 def rejected_forbidden(
-    what: str, verb: str, code: str, message: str, details: dict[str, Any], latency: float
+    what: str,
+    verb: str,
+    code: str,
+    message: str,
+    details: dict[str, Any],
+    latency: float,
+    scrub: Scrub,
 ) -> Outcome:
     """403 FORBIDDEN: the daily loss limit on start, or an algorithm not ours."""
     if "dailyLoss" in details or "limit" in details:
         hint = (
-            f" Daily loss {short_text(details.get('dailyLoss'), 40)} has reached the limit "
-            f"{short_text(details.get('limit'), 40)}; it can start again after the daily "
+            f" Daily loss {short_text(details.get('dailyLoss'), scrub, 40)} has reached the limit "
+            f"{short_text(details.get('limit'), scrub, 40)}; it can start again after the daily "
             f"reset or with a higher limit."
         )
     else:
@@ -128,18 +144,20 @@ def asked_state(action: Action) -> State:
     return State.STOPPED if action.kind is ActionKind.STOP else State.RUNNING
 
 
-def vendor_error(reply: Reply) -> tuple[str, str]:
-    """x3algo's (code, message) from an error envelope, or what the body says instead."""
+def vendor_error(reply: Reply, scrub: Scrub) -> tuple[str, str]:
+    """x3algo's (code, message) from an error envelope, or what the body says instead
+    (scrubbed whole, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
     try:
         env = ErrorEnvelope.model_validate(reply.json())
     except (ValueError, ValidationError):
-        return ("", reply.text(120) or f"HTTP {reply.status}")
+        return ("", reply.text(120, scrub=scrub) or f"HTTP {reply.status}")
     return (env.error.code, env.error.message)
 
 
-def read_failure(reply: Reply, what: str, cap_s: float) -> str:
-    """A read x3algo answered with an error, in words (not yet scrubbed)."""
-    code, message = vendor_error(reply)
+def read_failure(reply: Reply, what: str, cap_s: float, scrub: Scrub) -> str:
+    """A read x3algo answered with an error, in words (scrubbed where they are cut; the
+    caller scrubs the whole)."""
+    code, message = vendor_error(reply, scrub)
     hint = {
         401: "the login no longer works; check the account in the profile",
         403: "this account may not see it",
