@@ -24,7 +24,9 @@ def sim_options() -> dict[str, Any]:
 
 @pytest.fixture
 async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False) as client:
+    async with httpx.AsyncClient(
+        base_url=sim.base_url(API), trust_env=False, verify=False
+    ) as client:
         yield client
 
 
@@ -136,7 +138,9 @@ async def test_frozen_clock_gives_byte_identical_answers_for_the_same_seed(
     keys = vendor(sim).credentials()["api_keys"].split(",")
     with running_sim(seed=7, motion=False, frozen_at=FROZEN, vendors=(API,)) as twin:
         assert vendor(twin).credentials()["api_keys"].split(",") == keys
-        async with httpx.AsyncClient(base_url=twin.base_url(API), trust_env=False) as other:
+        async with httpx.AsyncClient(
+            base_url=twin.base_url(API), trust_env=False, verify=False
+        ) as other:
             for key in keys:
                 ours = await http.get(STATUS, headers=auth(key))
                 theirs = await other.get(STATUS, headers=auth(key))

@@ -30,7 +30,9 @@ def sim_options() -> dict[str, Any]:
 
 @pytest.fixture
 async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.root_url(API), trust_env=False) as client:
+    async with httpx.AsyncClient(
+        base_url=sim.root_url(API), trust_env=False, verify=False
+    ) as client:
         yield client
 
 

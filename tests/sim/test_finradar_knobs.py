@@ -30,7 +30,7 @@ def key(sim: SimServer) -> str:
 @pytest.fixture
 async def http(sim: SimServer, key: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        base_url=sim.base_url(API), headers={"X-API-Key": key}, trust_env=False
+        base_url=sim.base_url(API), headers={"X-API-Key": key}, trust_env=False, verify=False
     ) as client:
         yield client
 
@@ -81,7 +81,7 @@ async def test_echo_secret_quotes_the_key_in_every_error(
     assert key in (await http.get(TARGETS)).text
     set_knobs(sim, API, error_rate=0.0, burst_429=1)
     assert key in (await http.get(TARGETS)).text
-    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False) as anon:
+    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False, verify=False) as anon:
         wrong = await anon.get(TARGETS, headers={"X-API-Key": "not-the-key-123"})
     assert wrong.status_code == 401
     assert "not-the-key-123" in wrong.json()["error"]["message"]

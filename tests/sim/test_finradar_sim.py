@@ -39,7 +39,7 @@ def sim_options() -> dict[str, Any]:
 async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
     key = sim.vendors[API].credentials()["api_key"]
     async with httpx.AsyncClient(
-        base_url=sim.base_url(API), headers={"X-API-Key": key}, trust_env=False
+        base_url=sim.base_url(API), headers={"X-API-Key": key}, trust_env=False, verify=False
     ) as client:
         yield client
 
@@ -108,7 +108,7 @@ async def test_bad_list_parameters_are_400(http: httpx.AsyncClient, params: dict
 
 # ----- auth -----------------------------------------------------------------------------------
 async def test_missing_or_wrong_key_is_401_in_the_envelope(sim: SimServer) -> None:
-    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False) as anon:
+    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False, verify=False) as anon:
         error = assert_error(await anon.get(TARGETS), 401, "UNAUTHORIZED")
         assert error["message"] == "Missing or invalid API key"
         wrong = {"X-API-Key": "0" * 32}
@@ -118,7 +118,7 @@ async def test_missing_or_wrong_key_is_401_in_the_envelope(sim: SimServer) -> No
 
 async def test_key_in_the_query_is_accepted(sim: SimServer) -> None:
     key = sim.vendors[API].credentials()["api_key"]
-    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False) as anon:
+    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False, verify=False) as anon:
         r = await anon.get(TARGETS, params={"apiKey": key})
     assert r.status_code == 200
 
@@ -249,7 +249,7 @@ async def test_admin_fire_and_errors(sim: SimServer, http: httpx.AsyncClient) ->
     assert fired["filing_uuid"]
     assert fired["last_event"]["accession_number"]
     root = sim.root_url(API)
-    async with httpx.AsyncClient(base_url=root, trust_env=False) as admin:
+    async with httpx.AsyncClient(base_url=root, trust_env=False, verify=False) as admin:
         again = await admin.post("/_sim/admin/fire", json={"target_id": active["target_id"]})
         assert again.status_code == 400  # only an ACTIVE sniper can fire
         missing = await admin.post("/_sim/admin/fire", json={"target_id": "tgt_nope"})

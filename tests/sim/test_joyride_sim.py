@@ -138,7 +138,9 @@ def token(sim: SimServer) -> str:
 
 @pytest.fixture
 async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url(API), trust_env=False) as client:
+    async with httpx.AsyncClient(
+        base_url=sim.base_url(API), trust_env=False, verify=False
+    ) as client:
         yield client
 
 

@@ -46,7 +46,9 @@ STRATEGY_FIELDS = {
 STATS_FIELDS = {"open_positions", "total_pnl", "total_trades", "win_rate"}
 
 
-_HTTP = httpx.Client(trust_env=False)  # one pool: a client per call would dominate run time
+_HTTP = httpx.Client(
+    trust_env=False, verify=False
+)  # one pool: a client per call would dominate run time
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -328,7 +330,7 @@ async def test_ws_event_rate_knob_streams_order_events(sim: SimServer) -> None:
 async def test_ws_survives_being_dropped(sim: SimServer) -> None:
     ws = await subscribed(sim)
     r = await asyncio.to_thread(
-        httpx.post, f"{sim.root_url('pipai')}/_sim/drop-websockets", trust_env=False
+        httpx.post, f"{sim.root_url('pipai')}/_sim/drop-websockets", trust_env=False, verify=False
     )
     assert r.json()["dropped"] == 1
     with pytest.raises(ConnectionClosed):

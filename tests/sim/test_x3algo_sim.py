@@ -417,7 +417,7 @@ async def test_frozen_clock_gives_byte_identical_answers(frozen_options: dict[st
         server.start_in_thread()
         try:
             async with httpx.AsyncClient(
-                base_url=server.base_url("x3algo"), trust_env=False
+                base_url=server.base_url("x3algo"), trust_env=False, verify=False
             ) as client:
                 headers = await login(client, server)
                 r = await client.get(ALGOS, params={"limit": 100}, headers=headers)

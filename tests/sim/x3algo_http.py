@@ -19,7 +19,9 @@ ALGOS = "/api/trading/algorithms"
 
 @pytest.fixture
 async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url("x3algo"), trust_env=False) as client:
+    async with httpx.AsyncClient(
+        base_url=sim.base_url("x3algo"), trust_env=False, verify=False
+    ) as client:
         yield client
 
 

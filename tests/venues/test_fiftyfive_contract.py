@@ -188,6 +188,7 @@ def test_sim_status_carries_every_documented_field_nullable_ones_as_null(sim: Si
         f"{sim.base_url('55tech')}/api/v1/trading/status",
         headers={"X-API-Key": _keys(sim)[0]},
         trust_env=False,
+        verify=False,
     )
     body = r.json()
     assert r.status_code == 200
@@ -205,6 +206,7 @@ def test_sim_control_answer_has_the_skeleton_keys_plus_odds_format(sim: SimServe
         f"{sim.base_url('55tech')}/api/v1/trading/stop",
         headers={"X-API-Key": _keys(sim)[0]},
         trust_env=False,
+        verify=False,
     )
     body = r.json()
     assert set(body) == set(json.loads(STOP_SKELETON)) | {"oddsFormat"}
@@ -213,7 +215,7 @@ def test_sim_control_answer_has_the_skeleton_keys_plus_odds_format(sim: SimServe
 
 def test_sim_errors_use_the_documented_envelopes(sim: SimServer) -> None:
     base = sim.base_url("55tech")
-    auth = httpx.get(f"{base}/api/v1/trading/status", trust_env=False)
+    auth = httpx.get(f"{base}/api/v1/trading/status", trust_env=False, verify=False)
     assert auth.status_code == 401
     assert auth.json() == json.loads(AUTH_ERROR)
     bad = httpx.post(
@@ -221,6 +223,7 @@ def test_sim_errors_use_the_documented_envelopes(sim: SimServer) -> None:
         headers={"X-API-Key": _keys(sim)[0]},
         content=b'{"reason": 5}',
         trust_env=False,
+        verify=False,
     )
     assert bad.status_code == 422
     documented = json.loads(VALIDATION_ERROR)["detail"][0]

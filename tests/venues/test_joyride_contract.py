@@ -97,7 +97,10 @@ def sim_options() -> dict[str, Any]:
 async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
     token = settings_for(sim, API).secret("admin_token").reveal()
     async with httpx.AsyncClient(
-        base_url=sim.base_url(API), headers={"Authorization": f"Bearer {token}"}, trust_env=False
+        base_url=sim.base_url(API),
+        headers={"Authorization": f"Bearer {token}"},
+        trust_env=False,
+        verify=False,
     ) as client:
         yield client
 

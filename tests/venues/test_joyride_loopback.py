@@ -174,7 +174,7 @@ async def test_an_expired_round_is_shown_stopped_without_actions(
 ) -> None:
     past = (int(time.time()) // 86_400 - 1) * 86_400 + 8 * 3600
     token = settings_for(sim, API).secret("admin_token").reveal()
-    async with httpx.AsyncClient(trust_env=False) as http:
+    async with httpx.AsyncClient(trust_env=False, verify=False) as http:
         r = await http.post(
             f"{sim.base_url(API)}/v1/admin/create-instruments",
             json={"asset": "SOL", "expiration": past, "spot_price": 150},

@@ -130,7 +130,10 @@ async def test_reconnects_and_resyncs_after_the_stream_drops(sim: SimServer) -> 
     async with feeding(settings_for(sim, "pipai"), sink):
         await sink.wait_for(lambda s: s.resynced_after_live(1))
         r = await asyncio.to_thread(
-            httpx.post, f"{sim.root_url('pipai')}/_sim/drop-websockets", trust_env=False
+            httpx.post,
+            f"{sim.root_url('pipai')}/_sim/drop-websockets",
+            trust_env=False,
+            verify=False,
         )
         assert r.json()["dropped"] == 1
         await sink.wait_for(lambda s: s.resynced_after_live(2))
