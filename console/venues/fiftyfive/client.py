@@ -82,7 +82,7 @@ from console.venues.kit.base import (
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, describe
 from console.venues.kit.http import CallError, Reply, dumps, send
-from console.venues.kit.http_client import Seam, make_http_client
+from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import Pacer, make_pacer, retry_after_seconds, too_long
 from console.venues.kit.scrubber import VenueScrubber
 
@@ -131,6 +131,7 @@ class FiftyFiveClient(VenueClient):
         # See _send: a key's requests queue here, before its pacer, not in the pool after it.
         self._in_flight = [asyncio.Semaphore(IN_FLIGHT_PER_KEY) for _ in self._keys]
         self._http = make_http_client(settings, transport=transport)
+        use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
         base_path = urlsplit(settings.base_url).path.rstrip("/")
         self._prefix = "" if base_path.endswith("/api/v1") else "/api/v1"
         self.ids = KeyIds(len(self._keys))

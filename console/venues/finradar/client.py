@@ -96,7 +96,7 @@ from console.venues.kit.http import (
     segment,
     send,
 )
-from console.venues.kit.http_client import Seam, make_http_client
+from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer
 from console.venues.kit.scrubber import VenueScrubber
 
@@ -131,6 +131,7 @@ class FinRadarClient(VenueClient):
             headers={"X-API-Key": key, "Accept": "application/json"},
             transport=transport,
         )
+        use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
         rate = settings.rate_limits.get(RATE_BUCKET, DOCUMENTED_RATE)
         self._pacer = make_pacer(
             rate,

@@ -107,7 +107,7 @@ from console.venues.kit.http import (
     segment,
     send,
 )
-from console.venues.kit.http_client import Seam, make_http_client
+from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.scrubber import VenueScrubber
 
@@ -148,6 +148,7 @@ class JoyrideClient(VenueClient):
         token = settings.credentials.get("admin_token")
         self._token = token.reveal() if token is not None else ""
         self.scrubber = VenueScrubber([self._token])
+        use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
         self._known: dict[int, Knowledge] = {}
         self._listed: dict[int, int] = {}  # expiration -> instruments at the last read
         # The list is one unpaginated body (tens of thousands of rows on a big venue) that

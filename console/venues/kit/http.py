@@ -251,7 +251,9 @@ async def send(
         # The connection never opened: the request surely did not reach the venue.
         raise CallError("timeout", f"cannot connect within {limit:g} s", maybe_sent=False) from None
     except aiohttp.ClientConnectorError as exc:
-        raise CallError("connect", f"cannot connect: {_short(exc)}", maybe_sent=False) from None
+        raise CallError(
+            "connect", f"cannot connect: {_short(exc, client)}", maybe_sent=False
+        ) from None
     except (TimeoutError, aiohttp.ServerTimeoutError):
         err = CallError("timeout", f"no answer within {limit:g} s", maybe_sent=True)
         err.latency_ms = (time.perf_counter() - started) * 1000
@@ -259,7 +261,7 @@ async def send(
     except (aiohttp.ClientError, OSError) as exc:
         if answered or not resend_on_stale or not stale.broke_unanswered(exc):
             raise CallError(
-                "protocol", f"connection broke: {_short(exc)}", maybe_sent=True
+                "protocol", f"connection broke: {_short(exc, client)}", maybe_sent=True
             ) from None
         broke = exc
     finally:
@@ -285,7 +287,7 @@ async def _resend(
     """A halting call's second request, its first having broken before any answer
     (``broke``): on a one-shot session of a fresh connection, after a pacer slot. The
     answer says it was sent again; no answer says it was sent twice."""
-    first = stale.first_words(broke)
+    first = stale.first_words(broke, _scrub_of(client))
     one_shot = aiohttp.ClientSession(
         connector=fresh_connector(client), cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
     )
@@ -392,8 +394,15 @@ def _aiohttp_timeout(limit: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=limit, connect=min(limit, 5.0))
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+def _scrub_of(client: httpx.AsyncClient) -> Scrub:
+    scrub: Scrub = getattr(client, "scrub", str)
+    return scrub
+
+
+def _short(exc: BaseException, client: httpx.AsyncClient) -> str:
+    """A network error's words, scrubbed with the client's scrubber, then cut (cut first,
+    a secret the venue echoed in a broken status line could be cut past recognition)."""
+    text = _scrub_of(client)(str(exc) or type(exc).__name__)
     return text if len(text) <= 160 else text[:159] + "…"
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import aiohttp
@@ -25,6 +25,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict
 
+from console.core.scrub import Scrubber
 from console.venues.kit.base import VenueSettings
 
 _USER_AGENT = "trading-console/0.1"
@@ -58,6 +59,8 @@ class VenueHTTPClient(httpx.AsyncClient):
     base: str = ""  # base_url without its trailing slash, read once
     max_body_bytes: int = DEFAULT_MAX_BODY  # the venue's cap on one answer's body
     total_timeout_s: float = 10.0  # a request's whole exchange unless told (read + connect)
+    scrub: Callable[[str], str] = str  # masks the venue's secrets in a network error's
+    # words before send() cuts them (a broken status line can quote what the venue echoed)
     seam: Seam | None = None  # where its connections go (None: production's)
 
 
@@ -131,7 +134,17 @@ def make_http_client(
     client.base = str(client.base_url).rstrip("/")
     client.total_timeout_s = _total_timeout(client)
     client.seam = seam
+    client.scrub = Scrubber(s.reveal() for s in settings.credentials.values()).scrub
     return client
+
+
+def use_scrubber(client: httpx.AsyncClient, scrub: Callable[[str], str]) -> None:
+    """Have ``client`` mask a network error's words with the venue's own scrubber (which
+    also knows the secrets the venue minted since, and credential-shaped text) before
+    :func:`~console.venues.kit.http.send` cuts them; by default it masks the profile's
+    configured secrets."""
+    if isinstance(client, VenueHTTPClient):
+        client.scrub = scrub
 
 
 def fresh_connector(client: httpx.AsyncClient) -> aiohttp.BaseConnector:

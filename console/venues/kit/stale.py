@@ -32,6 +32,7 @@ words saying so (:func:`not_resent`).
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 
 import aiohttp
 
@@ -53,9 +54,10 @@ def broke_unanswered(exc: BaseException) -> bool:
     return isinstance(exc, aiohttp.ClientOSError) and exc.errno in RESET
 
 
-def first_words(exc: BaseException) -> str:
-    """What happened to the first request, in a few words (no URL, no header)."""
-    text = str(exc) or type(exc).__name__
+def first_words(exc: BaseException, scrub: Callable[[str], str] = str) -> str:
+    """What happened to the first request, in a few words (no URL, no header), scrubbed
+    before it is cut."""
+    text = scrub(str(exc) or type(exc).__name__)
     return text if len(text) <= 80 else text[:79] + "…"
 
 

@@ -80,7 +80,7 @@ from console.venues.kit.http import (
     segment,
     send,
 )
-from console.venues.kit.http_client import Seam, make_http_client
+from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.paging import CursorList, ListWords
 from console.venues.pipai.auth import (
@@ -156,6 +156,7 @@ class PipAIClient(VenueClient):
         self.scrubber = SignatureScrubber([self._api_key.reveal(), self._api_secret.reveal()])
         self._signer = Signer(self._api_key.reveal(), self._api_secret.reveal())
         self._http = make_http_client(settings, transport=transport)
+        use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
         self._base_path = self._http.base_url.raw_path.decode("ascii").rstrip("/")
         rate = settings.rate_limits.get("weight", WEIGHT_BUDGET)
         self._pacer = make_pacer(

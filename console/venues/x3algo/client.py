@@ -52,7 +52,7 @@ from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSetti
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
 from console.venues.kit.http import CallError, Reply, UnsafeId, segment
-from console.venues.kit.http_client import Seam, make_http_client
+from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import (
     Pacer,
     make_pacer,
@@ -153,6 +153,7 @@ class X3AlgoClient(VenueClient):
         self._trading = self._pacer("trading")
         self.session = X3AlgoSession(self._http, settings, self._pacer("auth"))
         self.scrubber = self.session.scrubber  # knows the email, password and tokens
+        use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
         self._names: dict[str, str] = {}
         self._list: PagedList[AlgorithmRow] = PagedList(
             ListWords("x3algo", "algorithm"),
