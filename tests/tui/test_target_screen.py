@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.css.query import NoMatches
+
 from console.core.model import ActionKind
 from console.core.session import Session
 from console.tui.app import ConsoleApp
@@ -134,3 +136,27 @@ async def test_enter_typed_with_the_panel_key_opens_that_panels_row(tmp_path: Pa
         detail = app.screen
         assert isinstance(detail, TargetScreen)
         assert detail.target.kind.value == "algorithm"
+
+
+async def test_a_screen_taken_down_before_it_finished_mounting_stays_quiet(
+    tmp_path: Path,
+) -> None:
+    """Enter then a quit at once: the detail screen's children can be gone when its
+    mount runs (a loaded suite saw ``NoMatches '#target-history-title'`` at quit). Its
+    lookups fail for one mount here; the mount ends quietly, no traceback."""
+    app, _, _ = await algorithms(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.tick()
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3, "algorithms")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TargetScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, TargetScreen)
+
+        def gone(*_: object, **__: object) -> object:
+            raise NoMatches("taken down")
+
+        detail.query_one = gone  # type: ignore[assignment,method-assign]
+        detail.on_mount()  # raised NoMatches before
+        del detail.query_one
+        await pilot.press("escape")

@@ -23,6 +23,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
@@ -192,7 +193,10 @@ class TargetScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.tones = Tones.from_theme(self.app.theme_variables)
-        self.reload()
+        try:
+            self.reload()
+        except NoMatches:  # a quit took the screen down before it finished mounting:
+            return  # nothing to show (a loaded suite saw a traceback at quit here)
         self.set_interval(1.0, self.refresh_target, name="target")
         self.query_one("#target-body", VerticalScroll).focus()
 
