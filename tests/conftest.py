@@ -12,6 +12,8 @@ from console.sim.server import SimServer
 from console.venues.kit.base import VenueSettings
 from tests.support import RecordingSink, settings_for
 
+pytest_plugins = ["tests.bytecode_cache"]  # the workers' bytecode, made once (it says why)
+
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto`` starts three workers per core: much of the suite's time is spent
