@@ -171,6 +171,11 @@ _STEMS = ("key", "secret", "token", "pass", "pwd", "sig", "session", "bearer", "
 _TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
+_STEM = re.compile("|".join(_STEMS))
+"""Any of :data:`_STEMS`, searched for in folded text: one pass in C rather than a
+Python-level try of each word (0.4–0.6 µs less for an outcome's message)."""
+
+
 def _may_hold_a_credential(text: str) -> bool:
     """False only when no shape can match ``text``: none of :data:`_STEMS` in it, in any
     case re.IGNORECASE would match (about 1 µs for an outcome, against 20–30 µs for
@@ -180,7 +185,16 @@ def _may_hold_a_credential(text: str) -> bool:
         "\u0130" in text or "\u0131" in text or "\u017f" in text or "\u212a" in text
     ):
         folded = text.translate(_TO_ASCII).lower()
-    return any(stem in folded for stem in _STEMS)
+    return _STEM.search(folded) is not None
+
+
+_CLEAN: set[str] = set()
+"""Texts seen lately in which no shape can match (bounded: emptied at
+:data:`_CLEAN_MAX`; none longer than :data:`_CLEAN_LEN`). An outcome's message is scrubbed by its venue and again by the
+journal on the way in: the second time, the same text is known clean by one set lookup
+(its hash already computed) instead of a second fold and search."""
+_CLEAN_MAX = 4096
+_CLEAN_LEN = 1024
 
 
 def scrub_shapes(text: str) -> str:
@@ -191,7 +205,13 @@ def scrub_shapes(text: str) -> str:
     thousands of answers: "x3algo: 'stopped' — algorithm 'X' is now stopped.") has
     nothing to mask, and is passed without the four searches.
     """
-    if not text or not _may_hold_a_credential(text):
+    if not text or text in _CLEAN:
+        return text
+    if not _may_hold_a_credential(text):
+        if len(text) <= _CLEAN_LEN:
+            if len(_CLEAN) >= _CLEAN_MAX:
+                _CLEAN.clear()
+            _CLEAN.add(text)
         return text
     text = _QUOTED.sub(_mask, text)
     text = _BARE.sub(_mask, text)
