@@ -403,9 +403,16 @@ class Journal(JournalReads):
         message = (
             outcome.message if not outcome.warning else f"{outcome.message} — {outcome.warning}"
         )
-        state = outcome.state_after.value if outcome.state_after else None
-        result = (as_text(outcome.kind.value), as_int(outcome.http_status),
-                  as_float(outcome.latency_ms), as_clean_once(message), as_opt_text(state))  # fmt: skip
+        # A kill writes thousands: the common types taken as they are (an int status, a
+        # float latency that is a number), the rest through the as_* rules; an enum's
+        # ``_value_`` is its value without the descriptor ``.value`` goes through.
+        status, latency, after = outcome.http_status, outcome.latency_ms, outcome.state_after
+        if type(status) is not int or not -(2**63) <= status < 2**63:
+            status = as_int(status)
+        if type(latency) is not float or latency != latency or latency == 0.0:
+            latency = as_float(latency)
+        result = (as_text(outcome.kind._value_), status, latency, as_clean_once(message),
+                  None if after is None else as_text(after._value_))  # fmt: skip
         self._queue(self._row("outcome", intent, result))
 
     def record_verification(self, intent: Intent, state: State, message: str) -> None:
