@@ -81,13 +81,16 @@ def count_rounds(rows: Iterable[InstrumentRow]) -> Rounds:
     """Instruments counted per expiration (by asset and call/put). A list has tens of
     thousands of rows but only a few dozen distinct (expiration, id prefix, kind,
     status) groups: the rows are tallied by those first, and each group is read once."""
-    groups: Counter[tuple[int, str, str | None, str | None, str]] = Counter()
-    for row in rows:
-        rid = row["id"]
-        groups[
-            (row["expiration"], rid.partition("-")[0], row.get("option_type"),
-             row.get("status"), rid[-2:])
-        ] += 1  # fmt: skip
+    groups: Counter[tuple[int, str, str | None, str | None, str]] = Counter(
+        (
+            row["expiration"],
+            (rid := row["id"]).partition("-")[0],
+            row.get("option_type"),
+            row.get("status"),
+            rid[-2:],
+        )
+        for row in rows
+    )  # Counter's own counting loop, not a += per row
     rounds: Rounds = {}
     for (expiration, head, option_type, status, tail), n in groups.items():
         r = rounds.get(expiration)
