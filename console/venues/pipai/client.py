@@ -47,6 +47,7 @@ Target attrs (docs/ATTRIBUTES.md): ``template``, ``symbols``, ``timeframe``,
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -229,15 +230,11 @@ class PipAIClient(VenueClient):
 
         A ``Retry-After`` beyond ``settings.retry_after_cap_s`` is not waited for: the 429
         is returned at once, for the caller to say so (nothing more is sent)."""
-        reply = await self._request(
-            method,
-            path,
-            query=query,
-            content=content,
-            weight=weight,
-            timeout_s=timeout_s,
-            resend_on_stale=resend_on_stale,
-        )
+        request = functools.partial(
+            self._request, method, path, query=query, content=content, weight=weight,
+            timeout_s=timeout_s, resend_on_stale=resend_on_stale,
+        )  # fmt: skip
+        reply = await request()
         if reply.status != 429:
             return reply
         delay = retry_after_seconds(reply.headers)
@@ -245,15 +242,7 @@ class PipAIClient(VenueClient):
             return reply
         if not self.settings.pacing:  # a paced client already holds until Retry-After
             await asyncio.sleep(min(delay if delay is not None else 1.0, self._cap_s))
-        return await self._request(
-            method,
-            path,
-            query=query,
-            content=content,
-            weight=weight,
-            timeout_s=timeout_s,
-            resend_on_stale=resend_on_stale,
-        )
+        return await request()
 
     @property
     def _cap_s(self) -> float:
