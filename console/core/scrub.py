@@ -232,6 +232,27 @@ _CONTROLS = re.compile(
 )
 
 
+Scrub = Callable[[str], str]
+"""A venue's scrubber: text in, the same text with no secret out."""
+
+
+def cut_scrubbed(text: str, limit: int, scrub: Scrub | None) -> str:
+    """Venue text for a message, at most ``limit`` characters: ``scrub`` (the venue's
+    scrubber) applied to the whole text first, then cut — cut first, a credential the
+    venue echoed across the cut would lose its end and no longer be recognised whole.
+    With no ``scrub`` (a caller that scrubs its whole message itself) it is not cut."""
+    if scrub is None:
+        return text
+    text = scrub(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def exception_line(exc: BaseException, scrub: Scrub, limit: int = 160) -> str:
+    """An exception's first line (its kind when it says nothing), scrubbed, then cut."""
+    text = str(exc)
+    return cut_scrubbed(text.splitlines()[0] if text else type(exc).__name__, limit, scrub)
+
+
 def printable(text: str) -> str:
     """Venue text made safe to put on a terminal: escape sequences and control
     characters removed, tabs as spaces. Ordinary text comes back as the same object."""

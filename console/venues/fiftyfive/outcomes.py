@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 
 from console.core.model import ActionKind, Outcome, OutcomeKind, State
+from console.core.scrub import Scrub
 from console.venues.fiftyfive.wire import (
     ALREADY_RESULTS,
     APPLIED_RESULTS,
@@ -24,7 +25,7 @@ from console.venues.fiftyfive.wire import (
     status_words,
 )
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import CallError, Reply, Scrub
+from console.venues.kit.http import CallError, Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 
 ALREADY_WORDS = {

@@ -25,8 +25,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from console.core.model import ActionKind, State
+from console.core.scrub import Scrub
 from console.venues.kit.feeds import FeedError, Unreadable
-from console.venues.kit.http import Reply, Scrub
+from console.venues.kit.http import Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 
 VENDOR = "55-tech"

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from console.core.model import State
+from console.core.scrub import Scrub
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply, Scrub
+from console.venues.kit.http import Reply
 
 READING = "reading FinRadar sniper targets"
 

@@ -14,11 +14,11 @@ the venue: the client scrubs every outcome.
 from __future__ import annotations
 
 from console.core.model import Outcome, OutcomeKind, State
-from console.core.scrub import printable
+from console.core.scrub import Scrub, printable
 from console.venues.joyride.mapping import expiration_name
 from console.venues.joyride.wire import PauseResult
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import CallError, Reply, Scrub
+from console.venues.kit.http import CallError, Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long, wait_words
 
 VENDOR = "Joyride"

@@ -31,9 +31,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from typing_extensions import TypedDict
 
-from console.core.scrub import printable
+from console.core.scrub import Scrub, cut_scrubbed, printable
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Reply, Scrub
+from console.venues.kit.http import Reply
 from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
 
 # The last second a date can be written for (9999-12-31 23:59:59 UTC). An expiration
@@ -236,11 +236,7 @@ def _short(text: str, scrub: Scrub | None) -> str:
     Cut first, a secret Joyride echoed across the cut would lose its end and no longer
     be recognised whole; with no ``scrub`` (a caller that scrubs whole notes itself)
     it is not cut at all."""
-    text = printable(text)
-    if scrub is None:
-        return text
-    text = scrub(text)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+    return cut_scrubbed(printable(text), _SHOWN, scrub)
 
 
 def _row_name(index: int, item: object, scrub: Scrub | None) -> str:

@@ -48,7 +48,7 @@ import dataclasses
 import functools
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -59,6 +59,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
+from console.core.scrub import Scrub, cut_scrubbed
 from console.core.turns import waiting_turn
 from console.venues.kit import stale
 from console.venues.kit.http_client import DEFAULT_MAX_BODY, fresh_connector
@@ -96,9 +97,6 @@ class CallError(Exception):
         self.message = message
         self.maybe_sent = maybe_sent
         self.latency_ms: float | None = None
-
-
-Scrub = Callable[[str], str]  # a venue's scrubber: text in, text with no secret out
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +163,7 @@ class Reply:
         to the whole body before it is cut: cut first, a credential the venue echoed
         across the cut would lose its end and no longer be recognised whole. With no
         ``scrub`` (a caller that scrubs the whole message itself) it is not cut."""
-        text = self.content.decode("utf-8", "replace").strip()
-        if scrub is None:
-            return text
-        text = scrub(text)
-        return text if len(text) <= limit else text[: limit - 1] + "…"
+        return cut_scrubbed(self.content.decode("utf-8", "replace").strip(), limit, scrub)
 
     @property
     def ok(self) -> bool:
@@ -402,8 +396,7 @@ def _scrub_of(client: httpx.AsyncClient) -> Scrub:
 def _short(exc: BaseException, client: httpx.AsyncClient) -> str:
     """A network error's words, scrubbed with the client's scrubber, then cut (cut first,
     a secret the venue echoed in a broken status line could be cut past recognition)."""
-    text = _scrub_of(client)(str(exc) or type(exc).__name__)
-    return text if len(text) <= 160 else text[:159] + "…"
+    return cut_scrubbed(str(exc) or type(exc).__name__, 160, _scrub_of(client))
 
 
 _COMPACT = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, made once

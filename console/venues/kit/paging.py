@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from console.core.model import Target
-from console.core.scrub import printable
+from console.core.scrub import Scrub, exception_line, printable
 from console.venues.kit.feeds import FeedError, Incomplete, describe
 from console.venues.kit.pacing import Pacer, wait_words
 from console.venues.kit.scrubber import VenueScrubber
@@ -340,9 +340,6 @@ class PagedList(Generic[Row]):
         return self.scrubber.scrub if self.scrubber is not None else None
 
 
-Scrub = Callable[[str], str]
-
-
 def twin_note(target: Target, words: ListWords, page_number: int, scrub: Scrub | None) -> str:
     """How a row whose id was already listed is named in ``skipped``.
 
@@ -434,7 +431,7 @@ class CursorList:
                     raise self.scrubber.error(exc) from None
                 raise incomplete(f"page {pages + 1} failed ({_words(exc)})") from None
             except Exception as exc:  # the last line of defence: a read raises FeedErrors
-                why = f"failed inside the console ({type(exc).__name__}: {_short(exc, scrub)})"
+                why = f"failed inside the console ({type(exc).__name__}: {exception_line(exc, scrub)})"
                 if pages == 0:
                     raise FeedError(scrub(f"{venue}'s {self.words.noun} list {why}")) from None
                 raise incomplete(f"page {pages + 1} {why}") from None
@@ -488,9 +485,3 @@ def _mark(cursor: str | None) -> bytes:
 
 def _words(exc: BaseException) -> str:
     return str(exc.args[0]) if exc.args else type(exc).__name__
-
-
-def _short(exc: BaseException, scrub: Scrub) -> str:
-    """An exception's first line: scrubbed, then cut (a secret across the cut stays whole)."""
-    text = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    return text if len(text) <= 160 else text[:159] + "…"

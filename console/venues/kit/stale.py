@@ -32,9 +32,10 @@ words saying so (:func:`not_resent`).
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
 
 import aiohttp
+
+from console.core.scrub import Scrub, cut_scrubbed
 
 RESET = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 
@@ -54,11 +55,10 @@ def broke_unanswered(exc: BaseException) -> bool:
     return isinstance(exc, aiohttp.ClientOSError) and exc.errno in RESET
 
 
-def first_words(exc: BaseException, scrub: Callable[[str], str] = str) -> str:
+def first_words(exc: BaseException, scrub: Scrub = str) -> str:
     """What happened to the first request, in a few words (no URL, no header), scrubbed
     before it is cut."""
-    text = scrub(str(exc) or type(exc).__name__)
-    return text if len(text) <= 80 else text[:79] + "…"
+    return cut_scrubbed(str(exc) or type(exc).__name__, 80, scrub)
 
 
 def resent_note(first: str) -> str:

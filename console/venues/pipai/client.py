@@ -68,6 +68,7 @@ from console.core.model import (
     Target,
 )
 from console.core.ports import Capabilities, ControlRate
+from console.core.scrub import exception_line
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
@@ -75,7 +76,6 @@ from console.venues.kit.http import (
     CallError,
     QueryValue,
     Reply,
-    Scrub,
     UnsafeId,
     dumps,
     segment,
@@ -274,7 +274,7 @@ class PipAIClient(VenueClient):
         except (ValueError, RecursionError) as exc:  # malformed JSON or a shape we cannot read
             raise Unreadable(
                 self.scrubber.scrub(
-                    f"PipAI sent an unreadable answer when {doing}: {_short(exc, self.scrubber.scrub)}"
+                    f"PipAI sent an unreadable answer when {doing}: {exception_line(exc, self.scrubber.scrub)}"
                 )
             ) from None
 
@@ -352,7 +352,7 @@ class PipAIClient(VenueClient):
             return Outcome(
                 OutcomeKind.FAILED,
                 f"{action.kind} of {target_id} failed inside the console "
-                f"({type(exc).__name__}: {_short(exc, self.scrubber.scrub)}); check the strategy in PipAI",
+                f"({type(exc).__name__}: {exception_line(exc, self.scrubber.scrub)}); check the strategy in PipAI",
             )
 
         return await guarded(
@@ -426,7 +426,7 @@ class PipAIClient(VenueClient):
         try:
             strategy = reply.validated(Strategy)
         except ValueError as exc:
-            why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({_short(exc, self.scrubber.scrub)})"
+            why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({exception_line(exc, self.scrubber.scrub)})"
             return await step.settle(NoAnswer(why, None, reply.latency_ms))
         return applied(target_id, verb, reply, strategy, close)
 
@@ -474,10 +474,3 @@ def _flag(value: OptionValue) -> bool:
     if isinstance(value, bool):
         return value
     return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def _short(exc: BaseException, scrub: Scrub) -> str:
-    """An exception's first line for a message: scrubbed, then cut (cut first, a secret
-    PipAI echoed across the cut would no longer be recognised whole)."""
-    text = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    return text if len(text) <= 160 else text[:159] + "…"

@@ -26,8 +26,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from console.core.model import AttrValue, State, Target, TargetKind
+from console.core.scrub import Scrub, cut_scrubbed
 from console.venues.kit.feeds import Unreadable
-from console.venues.kit.http import Scrub
 from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
 from console.venues.pipai.wire import ROWS_PAGE, StatsRow, Strategy, StrategyRow
 
@@ -221,7 +221,7 @@ def row_name(item: Any, page: int, index: int, scrub: Scrub | None) -> str:
     if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**30:
         raw = str(raw)
     if isinstance(raw, str) and raw.strip() and raw.isprintable():
-        return _cut(raw, 80, scrub)
+        return cut_scrubbed(raw, 80, scrub)
     return f"row {index + 1} of page {page}"
 
 
@@ -234,18 +234,7 @@ def _why(exc: BaseException, scrub: Scrub | None) -> str:
         text = "nested too deeply"
     else:
         text = str(exc) or type(exc).__name__
-    return _cut(text.splitlines()[0] if text else "unreadable", 160, scrub)
-
-
-def _cut(text: str, limit: int, scrub: Scrub | None) -> str:
-    """Venue text for a note, at most ``limit`` characters: scrubbed, then cut (cut
-    first, a secret PipAI echoed across the cut would lose its end and no longer be
-    recognised whole). With no ``scrub`` (a caller that scrubs whole notes itself) it is
-    not cut at all."""
-    if scrub is None:
-        return text
-    text = scrub(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut_scrubbed(text.splitlines()[0] if text else "unreadable", 160, scrub)
 
 
 def _json(content: bytes) -> Any:
@@ -278,5 +267,5 @@ def _kind(value: Any) -> str:
 def _keys(body: dict[str, Any], scrub: Scrub | None) -> str:
     if not body:
         return "an empty object"
-    names = [_cut(str(k), 40, scrub) for k in list(body)[:5]]
+    names = [cut_scrubbed(str(k), 40, scrub) for k in list(body)[:5]]
     return "keys: " + ", ".join(names) + (" …" if len(body) > 5 else "")

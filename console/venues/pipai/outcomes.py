@@ -12,8 +12,9 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
+from console.core.scrub import Scrub
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import CallError, Reply, Scrub
+from console.venues.kit.http import CallError, Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.pipai.mapping import state_for
 from console.venues.pipai.wire import ErrorBody, Strategy

@@ -24,12 +24,11 @@ list is :mod:`console.venues.kit.paging`'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from console.core.model import AttrValue, State, Target, TargetKind
-from console.core.scrub import printable
+from console.core.scrub import Scrub, printable
 from console.venues.kit.feeds import Unreadable
 from console.venues.kit.http import Reply
 from console.venues.kit.json_screen import screen_duplicate_keys
@@ -48,7 +47,6 @@ from console.venues.x3algo.wire import (
 )
 
 PAGE_LIMIT = 100
-Scrub = Callable[[str], str]
 
 
 def _last_execution(last: LastExecutionRow | None) -> str | None:

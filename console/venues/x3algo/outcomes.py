@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, Target
-from console.core.scrub import printable
+from console.core.scrub import Scrub, printable
 from console.venues.kit.control import NoAnswer
-from console.venues.kit.http import Reply, Scrub
+from console.venues.kit.http import Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 from console.venues.x3algo.wire import ErrorEnvelope
 
