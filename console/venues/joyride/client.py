@@ -65,7 +65,7 @@ from pydantic import ValidationError
 
 from console.core.model import Action, ActionKind, ActionSpec, Outcome, OutcomeKind, State, Target
 from console.core.ports import Capabilities, ControlRate
-from console.core.scrub import printable
+from console.core.scrub import printable, scrub_head
 from console.venues.joyride.mapping import (
     ACTIONS,
     Knowledge,
@@ -294,7 +294,7 @@ class JoyrideClient(VenueClient):
         """An id for a message, at most 40 characters: scrubbed, then cut (cut first, a
         secret Joyride echoed across the 40th character would lose its end and no
         longer be recognised whole by the outcome's scrubbing)."""
-        return self.scrubber.scrub(printable(target_id))[:40]
+        return scrub_head(printable(target_id), 40, self.scrubber.scrub)
 
     def _body(self, reply: Reply) -> str:
         """The start of an answer's body for a message, scrubbed whole, then cut."""

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from console.core.model import Target
-from console.core.scrub import Scrub, exception_line, printable
+from console.core.scrub import Scrub, exception_line, printable, scrub_head
 from console.venues.kit.feeds import FeedError, Incomplete, describe
 from console.venues.kit.pacing import Pacer, wait_words
 from console.venues.kit.scrubber import VenueScrubber
@@ -348,7 +348,7 @@ def twin_note(target: Target, words: ListWords, page_number: int, scrub: Scrub |
     no ``scrub`` (a caller that scrubs whole notes itself) they are not cut at all."""
     ident, status = printable(target.id), printable(target.raw_status)
     if scrub is not None:
-        ident, status = scrub(ident)[:80], scrub(status)[:40]
+        ident, status = scrub_head(ident, 80, scrub), scrub_head(status, 40, scrub)
     return (
         f"{ident}: listed twice by {words.venue} (again on page {page_number}, "
         f"{status or target.state}); a call by id reaches only one of them, so this "

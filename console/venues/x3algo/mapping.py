@@ -28,7 +28,7 @@ import time
 from pydantic import ValidationError
 
 from console.core.model import AttrValue, State, Target, TargetKind
-from console.core.scrub import Scrub, printable
+from console.core.scrub import Scrub, printable, scrub_head
 from console.venues.kit.feeds import Unreadable
 from console.venues.kit.http import Reply
 from console.venues.kit.json_screen import screen_duplicate_keys
@@ -204,7 +204,7 @@ def _parse_row_by_row(content: bytes, number: int, scrub: Scrub) -> Page[Algorit
         raise _unreadable(f"x3algo answered {where} with {_kind(body)}, not an object", scrub)
     data = body.get("data")
     if not isinstance(data, list):
-        keys = ", ".join(repr(scrub(k)[:40]) for k in list(body)[:6]) or "no keys"
+        keys = ", ".join(repr(scrub_head(k, 40, scrub)) for k in list(body)[:6]) or "no keys"
         shown = "without a data list" if data is None else f"with data as {_kind(data)}"
         raise _unreadable(f"x3algo answered {where} {shown} ({keys})", scrub)
     pagination = None

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, Target
-from console.core.scrub import Scrub, printable
+from console.core.scrub import Scrub, cut_scrubbed, printable
 from console.venues.kit.control import NoAnswer
 from console.venues.kit.http import Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
@@ -38,7 +38,7 @@ def short_text(value: object, scrub: Scrub | None, limit: int = _TEXT_CHARS) -> 
         except (RecursionError, ValueError):
             return f"({type(value).__name__} too large to show)"
     if scrub is not None:
-        text = scrub(text)
+        return cut_scrubbed(text, limit, scrub)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
