@@ -38,8 +38,9 @@ def _session(sim: SimServer, tmp_path: Path, finradar_page: int = 200) -> Sessio
 async def _plan_with_nothing_on_x3algo(sim: SimServer, session: Session) -> KillPlan:
     """Every x3algo algorithm stopped, then the kill of everything planned: its calls
     all go to FinRadar, and x3algo is in its scope with nothing planned."""
+    drafts = set(sim_admin(sim, "x3algo", "ids", status="draft"))
     for algo in sim_admin(sim, "x3algo", "ids"):
-        if algo not in sim_admin(sim, "x3algo", "ids", status="draft"):
+        if algo not in drafts:
             sim_admin(sim, "x3algo", "set_status", id=algo, status="stopped")
     assert await session.refresh() == {}
     kp = build_kill_plan(session.store, session.clients)
