@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,10 @@ def pytest_configure(config: pytest.Config) -> None:
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for half in halves
     ]  # fmt: skip
+    deadline = time.monotonic() + 120  # both together: never more than 2 min before the run
     for process in running:  # a collection that fails only costs the workers their time
         try:
-            process.wait(timeout=120)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
