@@ -173,7 +173,7 @@ def combine_errors(errors: list[str], total: int) -> str:
 
 def detail(reply: Reply, scrub: Scrub | None) -> str:
     """The vendor's own words: FastAPI's ``detail`` (string or validation list) or the
-    body (scrubbed whole, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
+    body (scrubbed, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
     data = reply.json_or_none()
     if isinstance(data, dict):
         detail = data.get("detail")

@@ -297,7 +297,7 @@ class JoyrideClient(VenueClient):
         return scrub_head(printable(target_id), 40, self.scrubber.scrub)
 
     def _body(self, reply: Reply) -> str:
-        """The start of an answer's body for a message, scrubbed whole, then cut."""
+        """The start of an answer's body for a message, scrubbed, then cut."""
         return reply.text(120, scrub=self.scrubber.scrub)
 
     async def _execute(self, target_id: str, action: Action) -> Outcome:

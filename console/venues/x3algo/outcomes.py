@@ -27,7 +27,7 @@ def short_text(value: object, scrub: Scrub | None, limit: int = _TEXT_CHARS) -> 
     """A venue's free-form value as short text, whatever it nested in it: a list nested
     hundreds deep or an integer of 5,000 digits must not raise, nor fill a message.
 
-    ``scrub`` (the venue's scrubber) sees the whole text before it is cut: cut first, a
+    ``scrub`` (the venue's scrubber) sees the text before it is cut (up to SCRUB_MARGIN past the cut): cut first, a
     credential the venue echoed across the cut would no longer be recognised whole.
     None only where no scrubber ever sees the text (a target's attrs)."""
     if isinstance(value, str):
@@ -146,7 +146,7 @@ def asked_state(action: Action) -> State:
 
 def vendor_error(reply: Reply, scrub: Scrub) -> tuple[str, str]:
     """x3algo's (code, message) from an error envelope, or what the body says instead
-    (scrubbed whole, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
+    (scrubbed, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
     try:
         env = ErrorEnvelope.model_validate(reply.json())
     except (ValueError, ValidationError):
