@@ -160,9 +160,10 @@ class Reply:
 
     def text(self, limit: int = 200, *, scrub: Scrub | None) -> str:
         """The body as short text for messages, ``scrub`` (the venue's scrubber) applied
-        before it is cut (up to SCRUB_MARGIN past it, never a huge body whole): cut first, a credential the venue echoed
-        across the cut would lose its end and no longer be recognised whole. With no
-        ``scrub`` (a caller that scrubs the whole message itself) it is not cut."""
+        before it is cut (up to ``SCRUB_MARGIN`` past it, never a huge body whole): cut
+        first, a credential the venue echoed across the cut would lose its end and no
+        longer be recognised whole. With no ``scrub`` (a caller that scrubs the whole
+        message itself) it is not cut."""
         return cut_scrubbed(self.content.decode("utf-8", "replace").strip(), limit, scrub)
 
     @property

@@ -27,9 +27,10 @@ def short_text(value: object, scrub: Scrub | None, limit: int = _TEXT_CHARS) -> 
     """A venue's free-form value as short text, whatever it nested in it: a list nested
     hundreds deep or an integer of 5,000 digits must not raise, nor fill a message.
 
-    ``scrub`` (the venue's scrubber) sees the text before it is cut (up to SCRUB_MARGIN past the cut): cut first, a
-    credential the venue echoed across the cut would no longer be recognised whole.
-    None only where no scrubber ever sees the text (a target's attrs)."""
+    ``scrub`` (the venue's scrubber) sees the text before it is cut (up to
+    ``SCRUB_MARGIN`` past the cut): cut first, a credential the venue echoed across the
+    cut would no longer be recognised whole. None only where no scrubber ever sees the
+    text (a target's attrs)."""
     if isinstance(value, str):
         text = value
     else:
