@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -58,7 +58,6 @@ from textual import events
 from benchmarks._harness import Sim, knobs, simulator
 from console.cli.main import session_options
 from console.core.journal import Journal
-from console.core.model import Target
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.screens.confirm import ConfirmScreen
@@ -104,14 +103,7 @@ async def run(
     venues = set(session.clients)
     # "With live data" = every venue's first full list is in (a stream's first events
     # may reach the store before its list does, so a venue merely present is not enough).
-    listed: set[str] = set()
-    store_snapshot = session.store.snapshot
-
-    def snapshot(venue: str, targets: Iterable[Target]) -> None:
-        store_snapshot(venue, targets)
-        listed.add(venue)
-
-    session.store.snapshot = snapshot  # type: ignore[method-assign]
+    listed = session.store.listed
     painted = asyncio.Event()
     resume = ConfirmScreen.on_screen_resume
 

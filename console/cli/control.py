@@ -34,7 +34,12 @@ CLOSE_NAMES_TIMEOUT_S = 10.0
 """An unknown target: how long the one list read for close names may take."""
 
 
-def target_json(target: Target, state: str | None = None) -> dict[str, Any]:
+def target_json(
+    target: Target, state: str | None = None, confirmed_at: float | None = None
+) -> dict[str, Any]:
+    """``confirmed_at``: the store's word for when the venue last vouched for the target
+    (:meth:`~console.core.store.Store.confirmed_at`); the target's own time if not given."""
+    at = target.confirmed_at if confirmed_at is None else confirmed_at
     return {
         "venue": target.venue,
         "kind": target.kind.value,
@@ -43,7 +48,7 @@ def target_json(target: Target, state: str | None = None) -> dict[str, Any]:
         "state": state or target.state.value,
         "raw_status": target.raw_status,
         "attrs": {k: list(v) if isinstance(v, tuple) else v for k, v in target.attrs.items()},
-        "confirmed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(target.confirmed_at)),
+        "confirmed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
     }
 
 
@@ -57,7 +62,7 @@ async def status(session: Session, *, as_json: bool) -> int:
     if as_json:
         for target in targets:
             state = session.store.effective_state(target).value
-            _out(_json(target_json(target, state)))
+            _out(_json(target_json(target, state, session.store.confirmed_at(target))))
     else:
         print_table(session.store, targets)
     for venue, why in failures.items():

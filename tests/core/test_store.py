@@ -91,14 +91,15 @@ def test_event_rate_counts_whole_seconds() -> None:
 
 def test_a_snapshot_marks_changed_exactly_the_targets_that_differ_from_the_stored_ones() -> None:
     """The snapshot's own comparison agrees with ``Target.__eq__``: any field but
-    ``confirmed_at`` makes a change; an equal target re-confirms the stored one (its
-    attrs kept, so a panel still holding them holds no second copy), not a change."""
+    ``confirmed_at`` makes a change; an equal target re-confirms the stored one (kept
+    as it is, so a panel still holding it holds no second copy; the store answers the
+    new read's time for it), not a change."""
     from dataclasses import replace
 
     store = Store(clock=lambda: 1000.0)
     base = algo("a", profit=1.0)
     variants = {
-        "same": replace(base, attrs={"profit": 1.0}, confirmed_at=2.0),
+        "same": replace(base, attrs={"profit": 1.0}, confirmed_at=base.confirmed_at + 2.0),
         "name": replace(base, name="other"),
         "state": replace(base, state=State.PAUSED),
         "raw_status": replace(base, raw_status="paused"),
@@ -112,8 +113,40 @@ def test_a_snapshot_marks_changed_exactly_the_targets_that_differ_from_the_store
         assert bool(store.drain().changed) == (variant != base), what
         stored = store.get("x3algo", "a")
         assert stored == variant and stored is not None, what
-        assert stored.confirmed_at == variant.confirmed_at, what  # re-confirmed
+        assert store.confirmed_at(stored) == variant.confirmed_at, what  # re-confirmed
         if variant == base:  # unchanged: what the store held is kept, not the new copy
-            assert stored.attrs is base.attrs
+            assert stored is base and stored.confirmed_at == base.confirmed_at
         else:
             assert stored is variant, what
+
+
+def test_confirmed_at_is_the_last_read_that_vouched_for_the_target_never_later() -> None:
+    """A re-confirmed target stays the stored object; the store answers the read's time
+    for it. A target written since the last full list (a stream's upsert, a patch) answers
+    its own time, even when older than that list; a multi-page list's re-confirmation is
+    its oldest page's time; a target no longer stored answers its own."""
+    from dataclasses import replace
+
+    clock = [100.0]
+    store = Store(clock=lambda: clock[0])
+    a, b = replace(algo("a"), confirmed_at=10.0), replace(algo("b"), confirmed_at=10.0)
+    store.snapshot("x3algo", [a, b])
+    assert store.confirmed_at(a) == 10.0
+    store.snapshot("x3algo", [replace(a, confirmed_at=20.0), replace(b, confirmed_at=21.0)])
+    assert store.get("x3algo", "a") is a and store.get("x3algo", "b") is b
+    assert (store.confirmed_at(a), store.confirmed_at(b)) == (20.0, 20.0)  # oldest page
+    streamed = replace(a, state=State.PAUSED, confirmed_at=15.0)
+    store.upsert([streamed])
+    assert store.confirmed_at(streamed) == 15.0  # its own word, not the earlier list's
+    assert store.confirmed_at(a) == 10.0  # no longer the stored one
+    clock[0] = 150.0
+    store.patch("x3algo", "b", state=State.STOPPED)
+    patched = store.get("x3algo", "b")
+    assert patched is not None and store.confirmed_at(patched) == 150.0
+    store.snapshot(
+        "x3algo", [replace(streamed, confirmed_at=30.0), replace(patched, confirmed_at=30.0)]
+    )
+    assert store.get("x3algo", "a") is streamed and store.confirmed_at(streamed) == 30.0
+    assert store.confirmed_at(patched) == 150.0  # later than the list: its own time
+    store.snapshot("x3algo", [])
+    assert store.confirmed_at(streamed) == 15.0  # gone: only its own time is known

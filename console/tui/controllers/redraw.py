@@ -219,7 +219,7 @@ class RedrawController:
         )
         store = self.state.store
         engines = self.panel_of_kind[TargetKind.ENGINE].venues
-        block = find_block((t for v in engines for t in store.targets(v)), now)
+        block = find_block((t for v in engines for t in store.targets(v)), now, store.confirmed_at)
         stale_age = None
         if block is not None and store.is_stale(block.venue):
             stale_age = store.age(block.venue)

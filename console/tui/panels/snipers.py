@@ -72,9 +72,12 @@ class SnipersPanel(TargetPanel):
     def slots(self) -> tuple[int | None, int | None]:
         """Slots as of the most recent read (every target carries the venue's meta)."""
         latest: Target | None = None
+        latest_at = 0.0
+        confirmed_at = self.store.confirmed_at
         for target in self.targets.values():
-            if latest is None or target.confirmed_at > latest.confirmed_at:
-                latest = target
+            at = confirmed_at(target)
+            if latest is None or at > latest_at:
+                latest, latest_at = target, at
         if latest is None:
             return None, None
         available = latest.attrs.get("slots_available")

@@ -66,6 +66,7 @@ def attributes_table(target: Target, store: Store, now: float, tones: Tones) -> 
     table.add_column(overflow="fold")
     effective = store.effective_state(target)
     stale = store.is_stale(target.venue)
+    confirmed = store.confirmed_at(target)
     status = Text(f" {(target.raw_status or state_word(target.state)).upper()} ")
     status.stylize(tones.for_state(effective))
     rows: list[tuple[str, Text | str]] = [
@@ -80,7 +81,7 @@ def attributes_table(target: Target, store: Store, now: float, tones: Tones) -> 
         ),
         (
             "confirmed",
-            f"{fmt_datetime(target.confirmed_at)} ({fmt_age(max(0.0, now - target.confirmed_at))} ago)",
+            f"{fmt_datetime(confirmed)} ({fmt_age(max(0.0, now - confirmed))} ago)",
         ),
     ]
     known = store.known(target.venue, target.id)

@@ -6,7 +6,7 @@ reverse video and in words, whichever panel is open.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -30,14 +30,24 @@ class GlobalBlock:
     duration_s: float | None
 
 
-def find_block(targets: Iterable[Target], now: float) -> GlobalBlock | None:
-    """The block reported by the most recently confirmed engine target, if any."""
+def _own_time(target: Target) -> float:
+    return target.confirmed_at
+
+
+def find_block(
+    targets: Iterable[Target], now: float, confirmed_at: Callable[[Target], float] = _own_time
+) -> GlobalBlock | None:
+    """The block reported by the most recently confirmed engine target, if any.
+
+    ``confirmed_at``: when the venue last vouched for a target (the store's
+    :meth:`~console.core.store.Store.confirmed_at`; a target's own time by default)."""
     latest: Target | None = None
+    latest_at = 0.0
     for target in targets:
-        if target.kind is TargetKind.ENGINE and (
-            latest is None or target.confirmed_at > latest.confirmed_at
-        ):
-            latest = target
+        if target.kind is TargetKind.ENGINE:
+            at = confirmed_at(target)
+            if latest is None or at > latest_at:
+                latest, latest_at = target, at
     if latest is None:
         return None
     attrs = latest.attrs
@@ -47,7 +57,7 @@ def find_block(targets: Iterable[Target], now: float) -> GlobalBlock | None:
     duration = attrs.get("system_duration_s")
     since = None
     if isinstance(duration, int | float) and not isinstance(duration, bool):
-        since = float(duration) + max(0.0, now - latest.confirmed_at)
+        since = float(duration) + max(0.0, now - latest_at)
     reason = attrs.get("system_reason")
     return GlobalBlock(latest.venue, " + ".join(words), str(reason) if reason else None, since)
 
