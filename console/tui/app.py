@@ -31,6 +31,7 @@ from textual.worker import Worker
 
 from console.automation.alerts import Alerter
 from console.automation.runner import AutomationRunner
+from console.core.input_first import INPUT_FIRST
 from console.core.plan import Report
 from console.core.ports import ControlPort, StateSource
 from console.tui.arming import ArmState
@@ -228,6 +229,7 @@ class ConsoleApp(App[None]):
         self.audit.offer_verification(at_start=True)
 
     async def on_unmount(self) -> None:
+        INPUT_FIRST.release()
         await self.automation.aclose()
         self.heap.uninstall()
         await self.state.aclose()
@@ -239,6 +241,13 @@ class ConsoleApp(App[None]):
             self.automation.operator_input(via)  # the dead-man timer: the operator is here
         if isinstance(event, events.Key):
             self.key_routes.read(event, self.focused)
+            if self.control_port.running is None:  # a plan's reads never wait for the screen
+                INPUT_FIRST.hold()  # the feeds wait until the key's answer is painted
+            try:
+                await super().on_event(event)
+            finally:
+                self.call_after_refresh(INPUT_FIRST.release)
+            return
         await super().on_event(event)
 
     async def on_key(self, event: events.Key) -> None:

@@ -177,3 +177,34 @@ async def test_keys_typed_before_the_confirmation_was_shown_never_confirm(
         await pilot.press("y")  # once it is on screen, y confirms
         await app.workers.wait_for_complete()
         await wait_for(pilot, lambda: len(venues["55tech"].executed) == 1, "the pause")
+
+
+async def test_a_key_holds_the_feeds_only_until_its_answer_is_painted(
+    tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
+) -> None:
+    """Input first (console.core.input_first): each key holds the feeds; once its answer
+    is on the screen nothing is left held, whatever the key did."""
+    from console.core.input_first import INPUT_FIRST
+
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, session.control, clock=clock)
+    held: list[bool] = []
+    hold = INPUT_FIRST.hold
+
+    def spy() -> None:
+        hold()
+        held.append(INPUT_FIRST.holding)
+
+    INPUT_FIRST.hold = spy  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+            await pilot.press("j", "question_mark", "escape", "X")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await wait_for(pilot, lambda: not INPUT_FIRST.holding)
+            assert len(held) >= 4 and all(held)  # each key held (a bubbled key twice)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not INPUT_FIRST.holding)
+    finally:
+        del INPUT_FIRST.hold  # type: ignore[method-assign]
+    assert not INPUT_FIRST.holding

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from console.core.input_first import INPUT_FIRST
 from console.core.model import Target
 from console.core.ports import FeedError, FeedSink, FeedStatus, Incomplete, Unreadable, describe
 
@@ -52,6 +53,9 @@ async def handle_frames(
     after every ``per_turn`` frames handled in one go (:data:`FRAMES_PER_TURN`)."""
     count = 0
     async for frame in frames:
+        if INPUT_FIRST.holding:  # a key being answered goes first (bounded)
+            await INPUT_FIRST.turn()
+            count = 0
         handle(frame)
         count += 1
         if count >= per_turn:
@@ -110,6 +114,7 @@ async def poll_forever(
             await _rest(backoff.next_delay(), wake)
             continue
         backoff.reset()
+        await INPUT_FIRST.turn()  # a key being answered goes before the list is stored
         sink.snapshot(venue, targets)
         sink.health(venue, FeedStatus.POLLING)
         await _rest(interval_s, wake)

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from console.core.input_first import INPUT_FIRST
 from console.core.model import Target
 from console.core.scrub import Scrub, exception_line, printable, scrub_head
 from console.venues.kit.feeds import FeedError, Incomplete, describe
@@ -252,6 +253,8 @@ class PagedList(Generic[Row]):
                     problems[number] = f"page {number} was not read: {why}"
                     return
                 self.pages_read = max(self.pages_read, number)
+                if INPUT_FIRST.holding:  # a key being answered goes first (bounded)
+                    await INPUT_FIRST.turn()
                 try:
                     page = read[number] = await fetch(number)
                 except FeedError as exc:

@@ -1,0 +1,72 @@
+"""Input first: the feeds' turns wait while the screen answers a key, never for long."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from console.core.input_first import InputFirst
+from console.venues.kit import feeds
+
+
+async def spin(turns: int = 20) -> None:
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
+async def test_a_turn_waits_for_the_release_while_held_and_goes_on_at_once_otherwise() -> None:
+    gate = InputFirst(at_most_s=30.0)
+    await asyncio.wait_for(gate.turn(), 5)  # never held: one turn of the loop
+    gate.hold()
+    assert gate.holding and gate.held
+    waiting = asyncio.create_task(gate.turn())
+    await spin()
+    assert not waiting.done()  # held: the feed waits for the key's answer
+    gate.release()
+    await asyncio.wait_for(waiting, 5)
+    assert not gate.holding and not gate.held
+
+
+async def test_a_hold_never_released_stalls_a_feed_at_most_its_bound() -> None:
+    gate = InputFirst(at_most_s=0.01)
+    gate.hold()
+    await asyncio.wait_for(gate.turn(), 5)  # a bug that never releases: the bound ends it
+    assert gate.held  # still held: only this turn's wait ended
+
+
+def test_a_hold_left_by_another_loop_holds_nothing_here() -> None:
+    """Tests run many loops in one process: an app that ended mid-key in one must not
+    stall (or break) the feeds of the next."""
+    gate = InputFirst(at_most_s=30.0)
+
+    async def hold() -> None:
+        gate.hold()
+
+    async def turn() -> None:
+        await asyncio.wait_for(gate.turn(), 5)
+
+    asyncio.run(hold())
+    asyncio.run(turn())
+    assert not gate.holding
+
+
+async def test_a_stream_handles_no_frame_while_a_key_is_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gate = InputFirst(at_most_s=30.0)
+    monkeypatch.setattr(feeds, "INPUT_FIRST", gate)
+    handled: list[int] = []
+
+    async def frames() -> AsyncIterator[int]:
+        for n in range(5):
+            yield n
+
+    gate.hold()
+    stream = asyncio.create_task(feeds.handle_frames(frames(), handled.append))
+    await spin()
+    assert handled == []
+    gate.release()
+    await asyncio.wait_for(stream, 5)
+    assert handled == [0, 1, 2, 3, 4]
