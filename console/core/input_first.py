@@ -8,8 +8,9 @@ press that met a poll took 60–110 ms where one alone takes 15–20 (issue 13,
 ``benchmarks/console_load.py``). The screen :meth:`InputFirst.hold`\\ s the feeds when a
 key comes in and :meth:`InputFirst.release`\\ s them once the key's answer is painted; the
 feeds' points where they would give the loop back anyway (:meth:`InputFirst.turn`) wait
-for that meanwhile, never longer than :data:`AT_MOST_S` a time, so no bug and no key
-held down can stall a feed: its data is at most that much later.
+for that meanwhile; a hold ends by itself :data:`AT_MOST_S` after it began, so a release
+that never comes costs the feeds that long once, and a key held down delays them at most
+that much a key.
 
 Where the feeds wait: a stream between two frames, a poll before it stores its list, a
 list read before it asks for its next page. The screen never holds while a plan runs, so
@@ -24,40 +25,50 @@ import asyncio
 import contextlib
 
 AT_MOST_S = 0.1
-"""The longest one feed turn waits for a key's answer to be painted."""
+"""The longest a key holds the feeds (its answer painted sooner releases them)."""
 
 
 class InputFirst:
-    """The hold the screen puts on the feeds while it answers a key."""
+    """The hold the screen puts on the feeds while it answers a key.
+
+    A hold ends when released or ``at_most_s`` after it began, whichever comes first: a
+    release that never comes (a bug, a key whose answer paints nothing) costs the feeds
+    that long once, not that long at every turn."""
 
     def __init__(self, at_most_s: float = AT_MOST_S) -> None:
         self.at_most_s = at_most_s
         # Set while the feeds may go on; made in (and only good for) the loop that held.
         self._open: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._until = 0.0  # the held loop's time when the hold ends by itself
         self.holding = False  # a plain flag: a feed checks it once a frame
 
     def _current(self) -> asyncio.Event | None:
-        """The hold of the running loop; None if it never held (or another loop did:
-        tests run many loops in one process)."""
+        """The running loop's hold if it is on; None if not (never held, released,
+        expired, or held by another loop: tests run many loops in one process)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return None
-        return self._open if loop is self._loop else None
+        event = self._open
+        if loop is not self._loop or event is None or event.is_set():
+            return None
+        if loop.time() >= self._until:
+            self.release()  # expired
+            return None
+        return event
 
     @property
     def held(self) -> bool:
-        event = self._current()
-        return event is not None and not event.is_set()
+        return self._current() is not None
 
     def hold(self) -> None:
         """A key came in: the feeds wait at their next turn (see :meth:`release`)."""
-        event = self._current()
-        if event is None:
-            event = self._open = asyncio.Event()
-            self._loop = asyncio.get_running_loop()
-        event.clear()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop or self._open is None:
+            self._open, self._loop = asyncio.Event(), loop
+        self._open.clear()
+        self._until = loop.time() + self.at_most_s
         self.holding = True
 
     def release(self) -> None:
@@ -67,15 +78,15 @@ class InputFirst:
             self._open.set()
 
     async def turn(self) -> None:
-        """Give the loop back; while a key is being answered, wait for that first (at
-        most ``at_most_s``)."""
+        """Give the loop back; while a key is being answered, wait for that first (until
+        the hold ends: released, or ``at_most_s`` after it began)."""
         event = self._current()
-        if event is None or event.is_set():
-            self.holding = False  # another loop's hold (a test that ended): not this one's
+        if event is None:
+            self.holding = False  # no hold on in this loop (another loop's, or ended)
             await asyncio.sleep(0)
             return
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.at_most_s):
+            async with asyncio.timeout_at(self._until):
                 await event.wait()
 
 

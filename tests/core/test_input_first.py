@@ -29,11 +29,13 @@ async def test_a_turn_waits_for_the_release_while_held_and_goes_on_at_once_other
     assert not gate.holding and not gate.held
 
 
-async def test_a_hold_never_released_stalls_a_feed_at_most_its_bound() -> None:
+async def test_a_hold_never_released_ends_by_itself_once_not_at_every_turn() -> None:
     gate = InputFirst(at_most_s=0.01)
     gate.hold()
     await asyncio.wait_for(gate.turn(), 5)  # a bug that never releases: the bound ends it
-    assert gate.held  # still held: only this turn's wait ended
+    assert not gate.held and not gate.holding  # expired: the next turns do not wait
+    gate.at_most_s = 30.0
+    await asyncio.wait_for(gate.turn(), 5)
 
 
 def test_a_hold_left_by_another_loop_holds_nothing_here() -> None:
