@@ -107,6 +107,17 @@ async def test_a_connection_that_broke_after_answer_bytes_is_not_sent_again(
     assert venue.requests == 1
 
 
+async def test_a_read_that_broke_before_any_answer_is_read_again_on_a_fresh_connection(
+    raw: list[RawVenue],
+) -> None:
+    """aiohttp retries a GET once by itself, on whatever connection it gets next (after
+    a quiet spell, as stale as the first); ours then goes on a fresh one."""
+    venue, client = await client_on(raw, b"", b"", OK)
+    reply = await send(client, "GET", "/list")
+    assert reply.status == 200
+    assert venue.requests == 3
+
+
 async def test_a_call_not_halting_is_never_sent_again(raw: list[RawVenue]) -> None:
     venue, client = await client_on(raw, b"", OK)
     with pytest.raises(CallError) as caught:

@@ -195,7 +195,9 @@ async def send(
     "already"). When its connection breaks before any byte of an answer, it is sent
     once more on a fresh connection (``console/venues/kit/stale.py``), after a slot of
     ``resend_pacer`` (default ``pacer``: a caller that paces its first request itself,
-    PipAI signing after its turn, names its pacer there). Never for anything else.
+    PipAI signing after its turn, names its pacer there). A read (GET) is sent again the
+    same way, always: it changes nothing at the venue (a kill's re-read after a quiet
+    spell met the same race). Never for anything else.
     ``fresh`` is that second request's one-shot session (this function's own use).
 
     The request goes straight to the aiohttp session of the client's transport, in this
@@ -254,7 +256,8 @@ async def send(
         err.latency_ms = (time.perf_counter() - started) * 1000
         raise err from None
     except (aiohttp.ClientError, OSError) as exc:
-        if answered or not resend_on_stale or not stale.broke_unanswered(exc):
+        again_ok = resend_on_stale or method == "GET"  # a read changes nothing at the venue
+        if answered or not again_ok or not stale.broke_unanswered(exc):
             raise CallError(
                 "protocol", f"connection broke: {_short(exc, client)}", maybe_sent=True
             ) from None
