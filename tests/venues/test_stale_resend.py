@@ -118,6 +118,16 @@ async def test_a_read_that_broke_before_any_answer_is_read_again_on_a_fresh_conn
     assert venue.requests == 3
 
 
+async def test_a_read_that_breaks_every_time_goes_again_once_and_says_so(
+    raw: list[RawVenue],
+) -> None:
+    venue, client = await client_on(raw, b"", b"", b"", b"", b"", OK)
+    with pytest.raises(CallError) as caught:
+        await send(client, "GET", "/list")
+    assert "sent twice" in caught.value.message
+    assert venue.requests == 4  # aiohttp's retry of each of our two: never more
+
+
 async def test_a_call_not_halting_is_never_sent_again(raw: list[RawVenue]) -> None:
     venue, client = await client_on(raw, b"", OK)
     with pytest.raises(CallError) as caught:

@@ -256,7 +256,8 @@ async def send(
         err.latency_ms = (time.perf_counter() - started) * 1000
         raise err from None
     except (aiohttp.ClientError, OSError) as exc:
-        again_ok = resend_on_stale or method == "GET"  # a read changes nothing at the venue
+        # once, on the first request only; a read (GET) changes nothing at the venue
+        again_ok = fresh is None and (resend_on_stale or method == "GET")
         if answered or not again_ok or not stale.broke_unanswered(exc):
             raise CallError(
                 "protocol", f"connection broke: {_short(exc, client)}", maybe_sent=True
