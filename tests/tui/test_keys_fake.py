@@ -208,3 +208,30 @@ async def test_a_key_holds_the_feeds_only_until_its_answer_is_painted(
     finally:
         del INPUT_FIRST.hold  # type: ignore[method-assign]
     assert not INPUT_FIRST.holding
+
+
+async def test_a_redraw_gives_way_to_a_key_being_answered_but_never_twice_in_a_row(
+    tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
+) -> None:
+    from console.core.input_first import INPUT_FIRST
+
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, session.control, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+        drawn: list[int] = []
+        draw = app.redraw._tick
+        app.redraw._tick = lambda: drawn.append(1) or draw()  # type: ignore[method-assign,func-returns-value]
+        INPUT_FIRST.hold()
+        try:
+            app.redraw.tick()
+            assert drawn == []  # the key first
+            app.redraw.tick()
+            assert drawn == [1]  # never two ticks in a row
+            app.redraw.tick()
+            assert drawn == [1]
+        finally:
+            INPUT_FIRST.release()
+        app.redraw.tick()
+        app.redraw.tick()
+        assert drawn == [1, 1, 1]

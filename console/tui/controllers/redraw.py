@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 from textual.timer import Timer
 
+from console.core.input_first import INPUT_FIRST
 from console.core.model import TargetKind
 from console.core.ports import ControlPort, FeedStatus, StateSource
 from console.tui.arming import ArmState
@@ -106,6 +107,7 @@ class RedrawController:
         self._last_second = -1
         self._failures = 0
         self._eager: Timer | None = None
+        self._deferred = False  # the last tick gave way to a key being answered
 
     def start(self, tick_s: float) -> None:
         """The steady tick, the faster one until the first rows, and a tick right away."""
@@ -134,6 +136,13 @@ class RedrawController:
         app = self.app
         if exiting(app) or not self.main.is_attached:
             return  # shutting down (or not up yet): nothing left to draw on
+        if INPUT_FIRST.held and not self._deferred:
+            # A key's answer is being built: it goes first (core/input_first.py); the
+            # store keeps what changed for the next tick. Never two ticks in a row, so a
+            # key held down still leaves the screen a redraw every other tick.
+            self._deferred = True
+            return
+        self._deferred = False
         try:
             self._tick()
             self._failures = 0
