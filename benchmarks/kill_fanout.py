@@ -12,6 +12,10 @@ latency:
   loads both processes), and when every target was re-read and verified.
 * floor — raw aiohttp sending the very same requests (captured from a rehearsal run)
   with the same concurrency (64 per venue), no journal, no verification.
+* floor + SQLite journal — the floor that journals as the console must (reference for
+  the proposed goal, issue 13): the same requests, with every intent committed to the
+  console's own journal before the first leaves and an outcome row for each answer,
+  committed at the end. No venue code, no scrubbing, no answer checked.
 * plain httpx — the same requests through httpx's own async pool (reference).
 * sequential, seed 001 — the seed's example as written, ``requests.post(url,
   headers=...)`` once per algorithm: no session, a new connection per call.
@@ -72,7 +76,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._harness import Sim, counters, knobs, root_url, simulator
 from console.config import Profile
 from console.core.journal import Journal
+from console.core.journal_rows import Intent, new_op_id
 from console.core.kill import build_kill_plan
+from console.core.model import Action, ActionKind, Outcome, OutcomeKind
 from console.core.plan import ItemResult, Plan
 from console.core.session import Session, SessionOptions
 from console.venues.kit.base import VenueClient, VenueSettings
@@ -290,7 +296,10 @@ async def reauthorised(profile: Profile, requests: list[Captured]) -> list[Captu
     return fresh
 
 
-async def raw_aiohttp(sim: Sim, requests: list[Captured]) -> Timing:
+async def raw_aiohttp(sim: Sim, requests: list[Captured], journal: Journal | None = None) -> Timing:
+    """The floor. With ``journal``: the floor that journals as the console must (the
+    proposed goal's reference) — every intent committed before the first request, an
+    outcome row queued as each answer is read, all committed at the end."""
     bases = base_urls(sim.profile)
     statuses: dict[str, int] = {}
     gates = {api: asyncio.Semaphore(CONCURRENCY) for api in APIS}
@@ -299,8 +308,11 @@ async def raw_aiohttp(sim: Sim, requests: list[Captured]) -> Timing:
         get = aiohttp_getter(client)
         await asyncio.gather(*(warm(get, root_url(sim.profile, api)) for api in APIS))
 
-        async def one(req: Captured) -> None:
+        intents: list[Intent] = []
+
+        async def one(index: int, req: Captured) -> None:
             url = bases[req.api] + req.target
+            sent = time.perf_counter()
             async with (
                 gates[req.api],
                 client.request(
@@ -309,9 +321,22 @@ async def raw_aiohttp(sim: Sim, requests: list[Captured]) -> Timing:
             ):
                 await r.read()
                 statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
+                if journal is not None:
+                    kind = OutcomeKind.APPLIED if r.status < 300 else OutcomeKind.FAILED
+                    latency = (time.perf_counter() - sent) * 1000
+                    journal.record_outcome(
+                        intents[index], Outcome(kind, f"HTTP {r.status}", r.status, latency)
+                    )
 
         sim_cpu, cpu, started = sim.cpu_s(), time.process_time(), time.perf_counter()
-        await asyncio.gather(*(one(r) for r in requests))
+        if journal is not None:
+            batch, stop = new_op_id(), Action(ActionKind.STOP, reason="kill_fanout floor")
+            intents += [Intent(new_op_id(), batch, r.api, f"{r.api}-{i}", f"target {i}", stop)
+                        for i, r in enumerate(requests)]  # fmt: skip
+            journal.intend_many(intents)  # committed before the first request leaves
+        await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+        if journal is not None:
+            journal.flush()  # every outcome committed
         wall = time.perf_counter() - started
         return Timing(wall, time.process_time() - cpu, _minus(sim.cpu_s(), sim_cpu), statuses)
 
@@ -432,14 +457,24 @@ def compare(
     calls = Runs("console, calls only (re-read off)")
     full = Runs("console, full kill (re-read on)")
     floor = Runs("floor: raw aiohttp")
+    journaled = Runs("floor + SQLite journal (reference)")
 
     def floor_job(sim: Sim) -> Timing:
         return asyncio.run(raw_aiohttp(sim, asyncio.run(reauthorised(sim.profile, requests))))
+
+    def journaled_job(sim: Sim) -> Timing:
+        journal = Journal(tmp / f"floor-{new_op_id()}.sqlite3", profile="sim")
+        try:
+            fresh = asyncio.run(reauthorised(sim.profile, requests))
+            return asyncio.run(raw_aiohttp(sim, fresh, journal))
+        finally:
+            journal.close()
 
     for _ in range(repeat):
         calls.runs.append(run_fresh(off, latency, lambda sim: asyncio.run(
             console_run(sim, tmp, targets, verify=False))))  # fmt: skip
         floor.runs.append(run_fresh(off, latency, floor_job))
+        journaled.runs.append(run_fresh(off, latency, journaled_job))
         full.runs.append(run_fresh(off, latency, lambda sim: asyncio.run(
             console_run(sim, tmp, targets, verify=True))))  # fmt: skip
 
@@ -465,6 +500,8 @@ def compare(
     print(f"  {'':38s} {full_ver:7.3f} s to every target re-read and verified "
           f"{full.spread(lambda t: t.verified_s)}")  # fmt: skip
     line(floor.label, f, floor.median(cpu), f"{floor.spread()} HTTP {floor.runs[-1].statuses}")
+    fj = journaled.median()
+    line(journaled.label, fj, journaled.median(cpu), f"{journaled.spread()} intents + outcomes")
     line("plain httpx (reference, 1 run)", httpx_run.wall_s, httpx_run.cpu_s,
          f"HTTP {httpx_run.statuses}")  # fmt: skip
     line("sequential, seed 001 (new connection", seed.wall_s, seed.cpu_s,
@@ -479,6 +516,11 @@ def compare(
           f"   [full kill, to every outcome journaled: {full_out / f:.2f} ×; round by round "
           f"{rounds[0]:.2f}–{statistics.median(rounds):.2f}–{rounds[-1]:.2f} ×; client CPU "
           f"{calls.median(cpu) / floor.median(cpu):.2f} ×]")  # fmt: skip
+    proposed = c / fj
+    print(
+        f"  console / floor + journal = {proposed:.2f} × (proposed goal ≤ 1.5: "
+        f"{'MET' if proposed <= 1.5 else 'NOT MET'}; the floor above journals nothing)"
+    )
     speedup = seed.wall_s / c
     verdict = "MET" if speedup >= 20 else "NOT MET"
     print(f"  sequential / console = {speedup:.1f} × (goal ≥ 20): {verdict}"
