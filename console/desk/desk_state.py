@@ -32,6 +32,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
 from nats.js.errors import KeyNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
 
 from console.core import cancel
 from console.core.journal_rows import iso_ms
@@ -258,12 +259,24 @@ class DeskState:
         health: list[messages.HealthMsg] = []
         running: messages.RunningMsg | None = None
         watcher = await kv.watchall()
+        last_seen = early = False  # the last initial value came / the marker came first
         try:
             async with asyncio.timeout(READ_TIMEOUT_S):
                 async for entry in watcher:
-                    if entry is None:  # the initial values are all in
-                        break
+                    if entry is None:  # nats-py's "the initial values are all in"
+                        if last_seen or not await _holds_values(kv):
+                            break
+                        # Its race: the consumer's count said none pending while the
+                        # values were on their way to this client, so the marker came
+                        # before them (a console then saw a served desk as never served,
+                        # in a loaded suite). Read on to the last one (delta 0).
+                        early = True
+                        continue
+                    if entry.delta == 0:
+                        last_seen = True
                     if entry.operation is not None or not entry.value:
+                        if early and last_seen:
+                            break
                         continue  # a deleted key
                     key = entry.key
                     try:  # one bad entry is skipped (logged), not the whole picture
@@ -279,6 +292,8 @@ class DeskState:
                             running = messages.RunningMsg.decode(entry.value)
                     except subjects.ProtocolError as exc:
                         log.warning("desk state: bucket entry %r skipped: %s", key, exc)
+                    if early and last_seen:
+                        break
         finally:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
@@ -449,3 +464,9 @@ class DeskState:
             self.activity.append(line)
             for listener in self._listeners:
                 listener(line)
+
+
+async def _holds_values(kv: KeyValue) -> bool:
+    """Whether the bucket holds any key's value (or delete marker) at all."""
+    status = await kv.status()
+    return bool(status.values)

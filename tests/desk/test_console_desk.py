@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from console.core.model import Target
 from console.core.ports import FeedStatus
 from console.core.session import SessionOptions
@@ -121,6 +123,47 @@ async def test_hub_gone_shows_desk_down_and_nothing_is_sent(
             await wait_for(pilot, lambda: DESK_DOWN in log_text(app), "said in the log")
             refusal = control.journal_refusal()
             assert refusal is not None and refusal.startswith(DESK_DOWN)
+
+
+async def test_a_watch_whose_all_in_marker_comes_first_still_reads_the_whole_bucket(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nats-py's watch can say "the initial values are all in" before they arrive (its
+    consumer count read while they were on their way here; seen in a loaded suite): the
+    console then read a served bucket as empty and said no hub ever served it."""
+    from nats.js.kv import KeyValue
+
+    watchall = KeyValue.watchall
+
+    class MarkerFirst:
+        """The real watch, its "all in" marker moved to the front."""
+
+        def __init__(self, watcher: KeyValue.KeyWatcher) -> None:
+            self.watcher, self.marked = watcher, False
+
+        def __aiter__(self) -> MarkerFirst:
+            return self
+
+        async def __anext__(self) -> KeyValue.Entry | None:
+            if not self.marked:
+                self.marked = True
+                return None
+            entry = await self.watcher.__anext__()
+            return await self.watcher.__anext__() if entry is None else entry
+
+        async def stop(self) -> None:
+            await self.watcher.stop()  # type: ignore[no-untyped-call]
+
+    async def marker_first(self: KeyValue, **kwargs: object) -> MarkerFirst:
+        return MarkerFirst(await watchall(self, **kwargs))  # type: ignore[arg-type]
+
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        await desk.hub.aclose()
+        monkeypatch.setattr(KeyValue, "watchall", marker_first)
+        async with desk_console(nats_server, "bob") as (state, _control):
+            assert state.venues == ["x3algo"]
+            assert state.store.all_targets()
+            assert "hub does not answer" in (state.down or "")
 
 
 async def test_a_console_with_no_hub_is_down_from_the_start(
