@@ -203,7 +203,10 @@ class TargetScreen(ModalScreen[None]):
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
-            self.reload()
+            try:
+                self.reload()
+            except NoMatches:  # resumed before its children were mounted (a key burst,
+                return  # a loaded suite): on_mount loads it once they are
 
     @property
     def key(self) -> tuple[str, str]:
