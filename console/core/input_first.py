@@ -13,10 +13,11 @@ that never comes costs the feeds that long once, and a key held down delays them
 that much a key.
 
 Where the feeds wait: a stream between two frames, a poll before it stores its list, a
-list read before it asks for its next page. The screen never holds while a plan runs, so
-a kill's calls and re-reads never wait here. Without a screen (the hub, the CLI) nobody
-holds, and a turn is one ``asyncio.sleep(0)``.
-Core and the venue kit import this module; it imports neither.
+list read before it asks for its next page; the screen's own redraw tick gives way too
+(``tui/controllers/redraw.py``: never two ticks in a row). The screen never holds while a
+plan runs, so a kill's calls and re-reads never wait here. Without a screen (the hub, the
+CLI) nobody holds, and a turn is one ``asyncio.sleep(0)``. The venue kit and the TUI
+import this module; it imports nothing of the console.
 """
 
 from __future__ import annotations
