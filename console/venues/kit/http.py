@@ -197,7 +197,7 @@ async def send(
     ``resend_pacer`` (default ``pacer``: a caller that paces its first request itself,
     PipAI signing after its turn, names its pacer there). A read (GET) is sent again the
     same way, always: it changes nothing at the venue (a kill's re-read after a quiet
-    spell met the same race). Never for anything else.
+    spell can meet the same race). Never for anything else.
     ``fresh`` is that second request's one-shot session (this function's own use).
 
     The request goes straight to the aiohttp session of the client's transport, in this
@@ -283,9 +283,9 @@ async def _resend(
     weight: int,
     broke: BaseException,
 ) -> Reply:
-    """A halting call's second request, its first having broken before any answer
-    (``broke``): on a one-shot session of a fresh connection, after a pacer slot. The
-    answer says it was sent again; no answer says it was sent twice."""
+    """A halting call's (or a read's) second request, its first having broken before
+    any answer (``broke``): on a one-shot session of a fresh connection, after a pacer
+    slot. The answer says it was sent again; no answer says it was sent twice."""
     first = stale.first_words(broke, _scrub_of(client))
     one_shot = aiohttp.ClientSession(
         connector=fresh_connector(client), cookie_jar=aiohttp.DummyCookieJar(), trust_env=False

@@ -15,11 +15,12 @@ broken pipe (on the write, or before the status line was complete — aiohttp ke
 record of a few bytes of one, so a reset after "HTTP/1." counts as before). Not a
 timeout (the venue may be acting on it), not a partial answer, never a call that starts
 or resumes trading. A **read** (GET) goes again the same way, always: it changes nothing
-at the venue, and a kill's re-read of a list after the same quiet spell met the same race
-(``benchmarks/kill_hostile.py``'s ``stale-keepalive``: 1 run in 3 ended with a venue
-UNREACHABLE when only aiohttp's own retry covered the read). The second request goes on a **fresh** connection of its own
-(:func:`console.venues.kit.http_client.fresh_connector`, closed after it), never another
-pooled one (they idled together), and waits for a pacer slot like any call. Go's
+at the venue, and a kill's re-read after the same quiet spell can meet the same race
+(aiohttp's own retry of it may take another pooled connection as stale as the first:
+``tests/venues/test_stale_resend.py``). The second request goes on a **fresh**
+connection of its own (:func:`console.venues.kit.http_client.fresh_connector`, closed
+after it), never another pooled one (they idled together), and waits for a pacer slot
+like any call. Go's
 net/http and urllib3 do the same for idempotent requests; aiohttp's own retry covers
 idempotent HTTP methods only and may pick another stale pooled connection.
 
