@@ -272,27 +272,23 @@ class DeskState:
                         # in a loaded suite). Read on to the last one (delta 0).
                         early = True
                         continue
-                    if entry.delta == 0:
-                        last_seen = True
-                    if entry.operation is not None or not entry.value:
-                        if early and last_seen:
-                            break
-                        continue  # a deleted key
-                    key = entry.key
-                    try:  # one bad entry is skipped (logged), not the whole picture
-                        if key.startswith("t."):
-                            target = messages.TargetMsg.decode(entry.value)
-                            targets.setdefault(target.venue, []).append(target)
-                        elif key.startswith("h."):
-                            health.append(messages.HealthMsg.decode(entry.value))
-                        elif key.startswith("v."):
-                            venue = messages.VenueMsg.decode(entry.value)
-                            venues[venue.name] = venue
-                        elif key == subjects.RUNNING_KEY:
-                            running = messages.RunningMsg.decode(entry.value)
-                    except subjects.ProtocolError as exc:
-                        log.warning("desk state: bucket entry %r skipped: %s", key, exc)
-                    if early and last_seen:
+                    last_seen = last_seen or entry.delta == 0
+                    if entry.operation is None and entry.value:  # else a deleted key
+                        key = entry.key
+                        try:  # one bad entry is skipped (logged), not the whole picture
+                            if key.startswith("t."):
+                                target = messages.TargetMsg.decode(entry.value)
+                                targets.setdefault(target.venue, []).append(target)
+                            elif key.startswith("h."):
+                                health.append(messages.HealthMsg.decode(entry.value))
+                            elif key.startswith("v."):
+                                venue = messages.VenueMsg.decode(entry.value)
+                                venues[venue.name] = venue
+                            elif key == subjects.RUNNING_KEY:
+                                running = messages.RunningMsg.decode(entry.value)
+                        except subjects.ProtocolError as exc:
+                            log.warning("desk state: bucket entry %r skipped: %s", key, exc)
+                    if early and last_seen:  # the marker came first: the last one is in
                         break
         finally:
             with contextlib.suppress(Exception):
