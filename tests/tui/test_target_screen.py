@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.css.query import NoMatches
+from textual.pilot import Pilot
 
 from console.core.model import ActionKind
 from console.core.session import Session
@@ -27,6 +28,18 @@ async def algorithms(tmp_path: Path) -> tuple[ConsoleApp, Session, dict[str, Fak
     session = fake_session(tmp_path, clock, venues)
     preload(session, venues)
     return ConsoleApp(session, session.control, clock=clock, start_feeds=False), session, venues
+
+
+async def open_detail(app: ConsoleApp, pilot: Pilot[None], rows: str) -> TargetScreen:
+    """The first panel's rows drawn (``rows``: which, for a failure's words), Enter on
+    the first row: its detail screen."""
+    app.tick()
+    await wait_for(pilot, lambda: app.active_panel.table.row_count == 3, rows)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TargetScreen), "detail screen")
+    detail = app.screen
+    assert isinstance(detail, TargetScreen)
+    return detail
 
 
 def screen_text(app: ConsoleApp) -> str:
@@ -112,12 +125,7 @@ async def test_the_detail_screen_offers_no_control_key(tmp_path: Path) -> None:
 async def test_a_target_gone_from_its_venue_says_so(tmp_path: Path) -> None:
     app, session, _ = await algorithms(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.tick()
-        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3, "engines")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TargetScreen), "detail screen")
-        detail = app.screen
-        assert isinstance(detail, TargetScreen)
+        detail = await open_detail(app, pilot, "engines")
         venue, tid = detail.target.key
         session.store.snapshot(venue, [t for t in session.store.targets(venue) if t.id != tid])
         detail.refresh_target()
@@ -146,17 +154,13 @@ async def test_a_screen_taken_down_before_it_finished_mounting_stays_quiet(
     lookups fail for one mount here; the mount ends quietly, no traceback."""
     app, _, _ = await algorithms(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.tick()
-        await wait_for(pilot, lambda: app.active_panel.table.row_count == 3, "algorithms")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TargetScreen), "detail screen")
-        detail = app.screen
-        assert isinstance(detail, TargetScreen)
+        detail = await open_detail(app, pilot, "algorithms")
 
         def gone(*_: object, **__: object) -> object:
             raise NoMatches("taken down")
 
         detail.query_one = gone  # type: ignore[assignment,method-assign]
         detail.on_mount()  # raised NoMatches before
+        detail.on_screen_resume()  # resumed before its children were mounted: quiet too
         del detail.query_one
         await pilot.press("escape")
