@@ -127,6 +127,11 @@ class Action:
     options: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
     reason: str | None = None
 
+    def __post_init__(self) -> None:
+        """The options are read-only whoever built the action (a decoder hands a dict)."""
+        if type(self.options) is not MappingProxyType:
+            object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
     def option(self, name: str, default: OptionValue = False) -> OptionValue:
         return self.options.get(name, default)
 

@@ -150,7 +150,7 @@ class DeskControl:
         an earlier pass's (a joined kill's retry): what follows it is the running one's."""
         options = self.state.options
         limit = options.dispatch_deadline_s + options.verify_deadline_s + SLACK_S
-        streamed: dict[tuple[str, str], messages.ResultMsg] = {}
+        streamed: dict[tuple[str, str], ItemResult] = {}
         try:
             async with asyncio.timeout(limit):
                 while True:
@@ -160,9 +160,7 @@ class DeskControl:
                             streamed.clear()
                             continue
                         return event.report.report(streamed)
-                    event.streamed(streamed)
-                    for msg in event.results:
-                        result = msg.result()
+                    for result in event.streamed(streamed):
                         report.results[(result.item.venue, result.item.target_id)] = result
                         if on_result is not None:
                             on_result(result)

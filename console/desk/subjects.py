@@ -64,8 +64,9 @@ columns, as the OS reports them locally). Every reply is a :class:`CommandReply`
   (:class:`ApproveRequest`) from another operator (:mod:`console.desk.rearm`).
 
 **Results.** ``desk.P.batch.<batch_id>`` (:func:`batch_subject`) carries
-:class:`BatchEvent` s: ``results`` — the :class:`ResultMsg` s that came in since the last
-event (each result as its outcome arrives, again once verified; up to 200 an event) — then one
+:class:`BatchEvent` s: ``results`` — the results (:class:`ResultMsg`'s fields, read straight
+into the core's ``ItemResult``) that came in since the last event (each result as its
+outcome arrives, again once verified; up to 200 an event) — then one
 ``report`` (:class:`ReportMsg`) at the end, which carries only the results the events did
 not carry as they are (a reader merges the two). They are also kept in the
 JetStream stream ``DESK_P_EVENTS`` (:func:`events_stream`, one day), so a console that

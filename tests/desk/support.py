@@ -16,6 +16,7 @@ from nats.aio.client import Client as NATS
 
 from console.automation.deadman import CheckIns
 from console.core.journal import Journal
+from console.core.plan import ItemResult
 from console.core.session import Session, SessionOptions
 from console.desk import messages, subjects
 from console.desk.connect import connect_options
@@ -109,7 +110,7 @@ async def batch_report(nc: NATS, batch_id: str, timeout_s: float = 30.0) -> mess
     every result (the report itself carries only what its events did not)."""
     js = nc.jetstream()
     sub = await js.subscribe(subjects.batch_subject(PROFILE, batch_id), ordered_consumer=True)
-    streamed: dict[tuple[str, str], messages.ResultMsg] = {}
+    streamed: dict[tuple[str, str], ItemResult] = {}
     try:
         async with asyncio.timeout(timeout_s):
             async for msg in sub.messages:

@@ -211,7 +211,8 @@ async def test_a_reverify_reads_the_venue_again_and_answers_with_what_it_found(
             reply = await request(nc, "alice", subjects.Verb.DISPATCH,
                                   messages.DispatchRequest(plan=messages.PlanMsg.of(plan)))  # fmt: skip
             report = await batch_report(nc, reply.batch_id or "")
-            body = messages.ReverifyRequest(venue=target.venue, doubtful=report.results,
+            doubtful = [messages.ResultMsg.of(r) for r in report.results]
+            body = messages.ReverifyRequest(venue=target.venue, doubtful=doubtful,
                                             batch_ids=[report.batch_id], at=0.0)  # fmt: skip
             again = await request(nc, "alice", subjects.Verb.REVERIFY, body, timeout_s=30)
             assert again.ok, again.refused

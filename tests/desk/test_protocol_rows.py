@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from types import MappingProxyType
 
+from pydantic import TypeAdapter
+
 from console.core.journal_rows import Entry
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
 from console.core.plan import ItemResult, PlanItem
@@ -39,12 +41,15 @@ def test_the_hubs_cheap_encodings_are_the_messages_own_bytes() -> None:
         ItemResult(item, Outcome(OutcomeKind.UNCERTAIN, "no answer", None, None, None,
                                  "E1", "check it", State.PAUSED), State.STOPPED, True, True),
     ]  # fmt: skip
-    event = messages.BatchEvent(batch_id="b1", seq=3, kind="results",
-                                results=[messages.ResultMsg.of(r) for r in results])  # fmt: skip
+    as_models = TypeAdapter(list[messages.ResultMsg]).dump_json(
+        [messages.ResultMsg.of(r) for r in results]
+    )
+    assert messages.results_json(results) == as_models  # the wire's schema is ResultMsg's
+    event = messages.BatchEvent(batch_id="b1", seq=3, kind="results", results=results)
     assert messages.BatchEvent.results_event("b1", 3, results) == event.encode()
     many = results * 200  # past 64 KB: compressed, still the same bytes
-    event = messages.BatchEvent(batch_id="b1", seq=4, kind="results",
-                                results=[messages.ResultMsg.of(r) for r in many])  # fmt: skip
+    event = messages.BatchEvent(batch_id="b1", seq=4, kind="results", results=many)
     assert messages.BatchEvent.results_event("b1", 4, many) == event.encode()
     decoded = messages.BatchEvent.decode(messages.BatchEvent.results_event("b1", 4, many))
-    assert [m.result() for m in decoded.results] == many
+    assert decoded.results == many
+    assert all(type(r.item.action.options) is MappingProxyType for r in decoded.results)

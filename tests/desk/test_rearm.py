@@ -329,7 +329,7 @@ async def test_the_automations_kill_halts_its_targets_too_a_schedules_stop_does_
             kill = build_kill_plan(session.store, session.clients, reason="dead-man")
             deadman = Operator("deadman:desk", "hub-host")
             report = await session.dispatcher.run(kill.plan, operator=deadman)  # as automation
-            item = messages.PlanItemMsg.of(next(iter(report.results.values())).item)
+            item = next(iter(report.results.values())).item
             assert (item.venue, item.target_id) in desk.hub.gate.halts.targets
             assert (target.venue, target.id) not in desk.hub.gate.halts.targets
             notes = [n for n in session.journal.entries(kind="note") if n.action == "kill"]

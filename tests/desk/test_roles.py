@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import nats
@@ -92,11 +92,10 @@ def stop_plan(target_items: list[PlanItem], title: str = "Stop one") -> messages
     return messages.PlanMsg.of(Plan(tuple(target_items), title))
 
 
-def start_msg(item: messages.PlanItemMsg) -> messages.PlanMsg:
+def start_msg(item: PlanItem) -> messages.PlanMsg:
     """A plan that starts again the target a kill's ``item`` stopped."""
-    again = item.model_copy(update={"action": messages.ActionMsg(kind=ActionKind.START),
-                                    "state_before": State.STOPPED})  # fmt: skip
-    return messages.PlanMsg(items=[again], title="Start one", created_at=time.time())
+    again = replace(item, action=Action(ActionKind.START), state_before=State.STOPPED)
+    return messages.PlanMsg.of(Plan((again,), "Start one"))
 
 
 async def kill_all(nc: NATS, user: str, session: Session) -> messages.ReportMsg:
