@@ -32,6 +32,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
+from console.core.call_gate import CallBlocked, CallGate
 from console.core.journal import Journal
 from console.core.journal_rows import Intent, iso_ms, new_op_id, now_ms
 from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
@@ -112,9 +113,12 @@ class Dispatcher:
         where venues are stopped side by side."""
         self._running: Report | None = None
         self._operator: Operator | None = None  # the running plan's, if not the journal's
-        self.before_calls: Callable[[], Awaitable[None]] | None = None
+        self.before_calls: Callable[[], Awaitable[CallGate | None]] | None = None
         """Awaited after a plan's intents are journaled and before its first call (a desk
-        hub copies them to the journal stream there: a standby sees every call sent)."""
+        hub copies them to the journal stream there: a standby sees every call sent); the
+        :class:`~console.core.call_gate.CallGate` it may return holds each call until its
+        intent is through (:mod:`console.core.call_gate`)."""
+        self._gate: CallGate | None = None
         self.hold: str | None = None
         """While set (why, in words), no call is *started*: calls in flight finish, the
         rest wait (a desk hub that cannot confirm its lease holds; if the hold outlives
@@ -163,6 +167,7 @@ class Dispatcher:
             return report
         finally:
             self._running = None
+            self._gate = None
 
     async def _run(
         self,
@@ -178,7 +183,7 @@ class Dispatcher:
         ]  # fmt: skip
         self.journal.intend_many(intents)
         if self.before_calls is not None:
-            await self.before_calls()
+            self._gate = await self.before_calls()
         by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}
         for item, intent in zip(plan.items, intents, strict=True):
             by_venue.setdefault(item.venue, []).append((item, intent))
@@ -242,7 +247,8 @@ class Dispatcher:
         queue = iter(pairs)  # shared: each worker takes the next call in plan order
         in_flight: dict[str, tuple[PlanItem, Intent, Turn]] = {}
         held: list[tuple[PlanItem, Intent]] = []  # taken from the queue, waiting on a hold
-        resumed = self._resumed
+        gated: list[tuple[PlanItem, Intent]] = []  # ... waiting at the gate
+        resumed, gate = self._resumed, self._gate
 
         async def worker() -> None:
             # The call is awaited here, not in a helper: every resumption of a call in
@@ -253,6 +259,17 @@ class Dispatcher:
                     while not resumed.is_set():  # (a resume then a new hold: still held)
                         await resumed.wait()
                     held.remove((item, intent))
+                if gate is not None and not gate.ready(intent):
+                    gated.append((item, intent))
+                    try:
+                        await gate.wait(intent)
+                    except CallBlocked as exc:
+                        gated.remove((item, intent))
+                        outcome = Outcome(OutcomeKind.FAILED, f"not sent: {exc}; nothing "
+                                          "reached the venue — retry it")  # fmt: skip
+                        self._settle(item, intent, outcome, report, on_result)
+                        continue
+                    gated.remove((item, intent))
                 in_flight[intent.op_id] = (item, intent, begin_call())
                 try:
                     outcome = await client.execute(item.target_id, item.action)
@@ -290,6 +307,14 @@ class Dispatcher:
                     OutcomeKind.FAILED,
                     f"not sent: the {deadline:g} s deadline passed while it waited for its "
                     f"turn at {venue}'s pace ({why}); nothing reached the venue — retry it",
+                )
+                self._settle(item, intent, outcome, report, on_result)
+            for item, intent in gated:
+                waits_for = gate.waits_for if gate is not None else "its turn"
+                outcome = Outcome(
+                    OutcomeKind.FAILED,
+                    f"not sent: the {deadline:g} s deadline passed while it waited for "
+                    f"{waits_for}; retry it",
                 )
                 self._settle(item, intent, outcome, report, on_result)
             for item, intent in [*held, *queue]:

@@ -17,8 +17,9 @@ holds the lease in the profile's bucket; a second hub either does not start
 (``console.desk.takeover``: its journal continues the stream's chain, the calls left
 without an outcome are verified by re-reading, never sent again). A hub that loses its
 lease, or cannot renew it, stops dispatching at once (its running plan is cancelled:
-what was sent is verified by whoever acts next) and says so. A plan's intents reach the
-journal stream before its first call, so a standby knows every call that may have left.
+what was sent is verified by whoever acts next) and says so. Each of a plan's intents
+reaches the journal stream before its call (:mod:`console.desk.intent_gate`), so a
+standby knows every call that may have left.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from nats.js.errors import KeyNotFoundError
 from console.automation.deadman import CheckIns
 from console.automation.runner import AutomationRunner
 from console.core import cancel
-from console.core.journal_rows import iso_ms
+from console.core.journal_rows import Entry, iso_ms
 from console.core.operator import Operator
 from console.core.recovery import Verified
 from console.core.session import Session
@@ -68,7 +69,7 @@ still flows, at most this late, each key once a tick (a target's outcome and its
 verification often in one put, not two)."""
 PLAN_MIRROR_S = 2.0
 """While a plan runs, the journal stream gets its rows at most this late: the plan's
-intents go before its first call (``Commands.before_calls``), the rest at its end or
+intents each before its call (``Commands.before_calls``), the rest at its end or
 after this long, never in the middle of a short kill."""
 _STORE_CHUNK = 256  # acknowledged puts in flight at once (the whole state at start)
 
@@ -422,10 +423,13 @@ class Hub:
         self._beat_seq += 1
         await self.nc.publish(subjects.hub_subject(self.profile), self._beat().encode())
 
-    async def mirror_journal(self) -> None:
-        """Publish the journal rows not yet in the stream, in order, each acknowledged."""
+    async def mirror_journal(
+        self, first: Callable[[list[Entry]], int] | None = None
+    ) -> list[Entry]:
+        """Publish the journal rows not yet in the stream, in order, each acknowledged
+        (``first``: how many of them now); the rows that were waiting."""
         self._mirrored_at = time.monotonic()
-        await self.mirror.mirror()
+        return await self.mirror.mirror(first)
 
     def _tell(self, text: str, batch: str | None = None) -> None:
         """A line of activity from the hub itself (the lease, a takeover)."""

@@ -31,11 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from nats.aio.msg import Msg as NatsMsg
 
+from console.core.call_gate import CallGate
 from console.core.journal_rows import Entry, now_ms
 from console.core.kill_lock import KillLock, KillLocked
 from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, Report
 from console.desk import messages, subjects
+from console.desk.intent_gate import STORE_S, gate_calls
 from console.desk.takeover import close_not_sent, cut_short_report, not_sent_report
 from console.desk.verbs import answer
 
@@ -44,8 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BEFORE_CALLS_S = 5.0
-"""The longest a plan's intents may take to reach the journal stream (else: not sent)."""
 RESULTS_PER_EVENT = 200
 """Results in one ``results`` event (about 80 KB of JSON, compressed on the wire)."""
 BUSY_POLL_S = 0.01
@@ -209,23 +209,30 @@ class Commands:
         close_not_sent(self.session.journal, batch, why)
         self.report(op, not_sent_report(plan, batch, why))
 
-    async def before_calls(self) -> None:
-        """A plan's intents into the journal stream before its first call (a standby that
-        takes over sees every call that may have been sent); NotServing when not, with
-        the plan's intents closed as not sent (any plan: an operator's, the automation's)."""
+    async def before_calls(self) -> CallGate | None:
+        """A plan's intents into the journal stream before their calls (a standby that
+        takes over sees every call that may have been sent): the first ones now, the
+        rest behind the gate returned (:mod:`console.desk.intent_gate`). NotServing when
+        none could be, with the plan's intents closed as not sent (any plan: an
+        operator's, the automation's)."""
+        running = self.session.dispatcher.running
         why = None if self.hub.serving else self.hub.why_not_serving()
-        if why is None:
+        gate = None
+        if why is None and running is not None:
             try:
-                async with asyncio.timeout(BEFORE_CALLS_S):
-                    await self.hub.mirror_journal()
+                async with asyncio.timeout(STORE_S):
+                    gate = await gate_calls(self.hub, running.batch_id)
             except Exception as exc:
                 why = (f"the journal stream did not take the plan's intents "
                        f"({type(exc).__name__}: {exc})")  # fmt: skip
         if why is None and not self.hub.serving:
             why = self.hub.why_not_serving()
+        if why is None and gate is not None and not gate.started:
+            why = "the journal stream did not store the plan's intents"
         if why is None:
-            return
-        running = self.session.dispatcher.running
+            return gate
+        if gate is not None:
+            gate.block(why)
         if running is not None:
             close_not_sent(self.session.journal, running.batch_id, why)
         raise NotServing(why)

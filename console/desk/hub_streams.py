@@ -73,6 +73,7 @@ class JournalMirror:
         """The last journal seq in the stream (as this hub knows it)."""
         self._stream_seq = 0  # the stream's sequence of that row
         self._lock = asyncio.Lock()
+        self._moved = asyncio.Event()  # set (and replaced) when ``mirrored`` moves on
 
     @property
     def started(self) -> bool:
@@ -97,18 +98,31 @@ class JournalMirror:
         self.mirrored, self._stream_seq = row.seq, stream_seq
         return True
 
-    async def mirror(self) -> None:
-        """Publish the journal rows not yet in the stream, in order, each acknowledged;
-        ``on_row`` hears each one stored. Up to :data:`PIPELINE` rows go in one chunk,
-        each expecting the stream's sequence its predecessor gets: the server stores them
-        in order or refuses the rest (never a gap, never out of order)."""
+    async def moved(self) -> None:
+        """Until :attr:`mirrored` moves on (or :meth:`wake`)."""
+        await self._moved.wait()
+
+    def wake(self) -> None:
+        """Wake whoever waits in :meth:`moved` (to look again)."""
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+    async def mirror(self, first: Callable[[list[Entry]], int] | None = None) -> list[Entry]:
+        """Publish the journal rows not yet in the stream, in order, each acknowledged
+        (``first``: only as many of them now as it says, the rest later); ``on_row``
+        hears each one stored. Up to :data:`PIPELINE` rows go in one chunk, each
+        expecting the stream's sequence its predecessor gets: the server stores them in
+        order or refuses the rest (never a gap, never out of order). Returns every row
+        that was not in the stream when it began."""
         async with self._lock:  # the loop and a plan's end: never both at once
             rows = self.journal.entries(after_seq=self.mirrored)  # by seq, never by clock
-            for at in range(0, len(rows), PIPELINE):
+            now = rows if first is None else rows[: first(rows)]
+            for at in range(0, len(now), PIPELINE):
                 if not self._serving():
-                    return  # not the desk's hub now: its rows would fork the stream's chain
-                if not await self._publish(rows[at : at + PIPELINE]):
-                    return
+                    break  # not the desk's hub now: its rows would fork the stream's chain
+                if not await self._publish(now[at : at + PIPELINE]):
+                    break
+            return rows
 
     async def _publish(self, entries: list[Entry]) -> bool:
         """One chunk; False when it stopped short (the next turn goes on).
@@ -143,6 +157,7 @@ class JournalMirror:
         for entry in entries:
             self.mirrored = entry.seq
             self._on_row(entry)
+        self.wake()
         return True
 
     async def _stored_up_to(self, entries: list[Entry]) -> bool:
@@ -157,6 +172,7 @@ class JournalMirror:
         for entry in entries:
             if before < entry.seq <= self.mirrored:
                 self._on_row(entry)
+        self.wake()
         if self.mirrored == before:  # nothing of the chunk stored: say so, every turn
             log.warning("the journal stream did not store row %d (refused without an "
                         "answer: too large for the server?); trying again", entries[0].seq)  # fmt: skip

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Literal
 
 from nats.aio.msg import Msg as NatsMsg
 
+from console.core.call_gate import CallGate
 from console.core.journal import Journal
 from console.core.journal_rows import now_ms
 from console.core.model import ActionKind, OutcomeKind
@@ -176,10 +177,9 @@ class Gate:
         dispatcher = hub.session.dispatcher
         hub_before_calls = dispatcher.before_calls
 
-        async def before_calls() -> None:
+        async def before_calls() -> CallGate | None:
             self.plan_starting(dispatcher.running)
-            if hub_before_calls is not None:
-                await hub_before_calls()
+            return None if hub_before_calls is None else await hub_before_calls()
 
         dispatcher.before_calls = before_calls
 

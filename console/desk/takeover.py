@@ -13,12 +13,13 @@ row of the same ``seq`` has **diverged** (this hub journaled rows that never rea
 stream, and another hub has journaled since): :class:`JournalDiverged`, and the hub does
 not serve: its file is kept as it is for the audit, and the operator moves it aside.
 
-**Interrupted calls.** A hub mirrors a plan's intents to the stream before its first
-call (``Dispatcher.before_calls``), so every call the previous hub may have sent is in
-the stream; one with no outcome there was cut short. :func:`verify_interrupted` re-reads
-each such target and journals what it found (the local console's "interrupted calls
-verified on restart"); a target not as asked is reported, never called again. A plan a
-hub could not (or may no longer) send is reported here too: not sent, or cut short.
+**Interrupted calls.** A hub mirrors each of a plan's intents to the stream before its
+call (``Dispatcher.before_calls``, :mod:`console.desk.intent_gate`), so every call the
+previous hub may have sent is in the stream; one with no outcome there was cut short.
+:func:`verify_interrupted` re-reads each such target and journals what it found (the
+local console's "interrupted calls verified on restart"); a target not as asked is
+reported, never called again. A plan a hub could not (or may no longer) send is reported
+here too: not sent, or cut short.
 """
 
 from __future__ import annotations
