@@ -18,6 +18,7 @@ the workers' state events, each handed to its controller.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
@@ -25,6 +26,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
@@ -233,6 +235,16 @@ class ConsoleApp(App[None]):
         await self.automation.aclose()
         self.heap.uninstall()
         await self.state.aclose()
+
+    def post_message(self, message: Message) -> bool:
+        # A key holds the feeds from the moment it reaches the loop, not only once the
+        # app's queue gets to it: feed work queued meanwhile (a poll's 6,000-target list)
+        # would otherwise run first, 10-25 ms (issue 13). Posted from another thread (no
+        # running loop there), it holds when handled (on_event).
+        if isinstance(message, events.Key) and self.control_port.running is None:
+            with contextlib.suppress(RuntimeError):
+                INPUT_FIRST.hold()
+        return super().post_message(message)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
