@@ -42,7 +42,10 @@ class InputFirst:
         self._open: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._until = 0.0  # the held loop's time when the hold ends by itself
+        self._rest_until = 0.0  # ... and until when no key holds after a hold ran out
         self.holding = False  # a plain flag: a feed checks it once a frame
+        self.generation = 0
+        """Counts holds: a release names the hold it ends (:meth:`release`)."""
 
     def _current(self) -> asyncio.Event | None:
         """The running loop's hold if it is on; None if not (never held, released,
@@ -55,7 +58,10 @@ class InputFirst:
         if loop is not self._loop or event is None or event.is_set():
             return None
         if loop.time() >= self._until:
-            self.release()  # expired
+            # Expired: keys came faster than their answers were painted. The feeds get as
+            # long a turn before any key holds again (never starved by a key held down).
+            self._rest_until = self._until + self.at_most_s
+            self.release()
             return None
         return event
 
@@ -63,17 +69,30 @@ class InputFirst:
     def held(self) -> bool:
         return self._current() is not None
 
-    def hold(self) -> None:
-        """A key came in: the feeds wait at their next turn (see :meth:`release`)."""
+    def hold(self) -> int:
+        """A key came in: the feeds wait at their next turn (see :meth:`release`); the
+        hold's number, for its release."""
         loop = asyncio.get_running_loop()
-        if loop is not self._loop or self._open is None:
-            self._open, self._loop = asyncio.Event(), loop
+        self.generation += 1
+        if loop is not self._loop or self._open is None:  # (a new loop: nothing held yet)
+            self._open, self._loop, self._until, self._rest_until = asyncio.Event(), loop, 0.0, 0.0
+            self._open.set()
+        if self._current() is None:  # a new hold; one on already is not made longer
+            now = loop.time()
+            if now < self._rest_until:
+                return self.generation  # the feeds' turn after a hold ran out: none now
+            self._until = now + self.at_most_s
         self._open.clear()
-        self._until = loop.time() + self.at_most_s
         self.holding = True
+        return self.generation
 
-    def release(self) -> None:
-        """The key's answer is on the screen: the feeds go on."""
+    def release(self, generation: int | None = None) -> None:
+        """The key's answer is on the screen: the feeds go on. ``generation``: only if no
+        other key has held since (the release of a key's answer, scheduled for after a
+        paint, must not end the hold of the key typed meanwhile: it came late otherwise,
+        measured 20 ms of feed work between a key's arrival and its handling)."""
+        if generation is not None and generation != self.generation:
+            return
         self.holding = False
         if self._open is not None:
             self._open.set()

@@ -64,6 +64,7 @@ from console.tui.screens.help import HelpScreen
 from console.tui.screens.main import MainScreen, PanelShown
 from console.tui.system_commands import save_screenshot, system_commands
 from console.tui.textual_compat.app_state import queued_input
+from console.tui.textual_compat.events import propagation_stopped
 from console.tui.themes import install_themes, theme_commands
 from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.outcomes import OutcomesView
@@ -253,14 +254,37 @@ class ConsoleApp(App[None]):
             self.automation.operator_input(via)  # the dead-man timer: the operator is here
         if isinstance(event, events.Key):
             self.key_routes.read(event, self.focused)
+            home = event.is_forwarded  # it went to a widget and came back up to the app
+            hold = INPUT_FIRST.generation  # while a plan runs: released at once (if held)
             if self.control_port.running is None:  # a plan's reads never wait for the screen
-                INPUT_FIRST.hold()  # the feeds wait until the key's answer is painted
+                hold = INPUT_FIRST.hold()  # the feeds wait until the key's answer is painted
             try:
                 await super().on_event(event)
             finally:
-                self.call_after_refresh(INPUT_FIRST.release)
+                self._release_when_answered(event, hold, home)
             return
         await super().on_event(event)
+
+    def _release_when_answered(self, key: events.Key, hold: int, home: bool) -> None:
+        """Release ``key``'s hold once its answer is painted: after the next refresh of the
+        widget it went to (else of the screen on top: one it opened posted its resume
+        first), unless it is still on its way back up to the app (not stopped by a
+        handler), which then holds again and releases this way. Released on the app's next
+        refresh instead, the feeds ran while a key was on its way or a modal was built
+        (measured: 23 ms of feed work before a key came back up to the app)."""
+
+        def answered() -> None:
+            if INPUT_FIRST.generation != hold or not INPUT_FIRST.held:
+                return  # a newer key (or this one, back up) holds now; or nothing is held
+            if key.is_forwarded and not home and not propagation_stopped(key):
+                # Still on its way: a key a widget's handler did not stop comes back up
+                # to the app (Textual checks the bindings there). One dropped on the way
+                # (its widget removed) is released when the hold runs out.
+                self.call_after_refresh(answered)
+                return
+            INPUT_FIRST.release(hold)
+
+        (self.focused or self.screen).call_after_refresh(answered)
 
     async def on_key(self, event: events.Key) -> None:
         # Before App's own: a key typed before focus moved goes where focus went.

@@ -186,18 +186,20 @@ async def test_a_key_holds_the_feeds_only_until_its_answer_is_painted(
 ) -> None:
     """Input first (console.core.input_first): each key holds the feeds; once its answer
     is on the screen nothing is left held, whatever the key did."""
-    from console.core.input_first import INPUT_FIRST
+    from console.core.input_first import AT_MOST_S, INPUT_FIRST
 
     session = fake_session(tmp_path, clock, venues)
     app = ConsoleApp(session, session.control, clock=clock)
     held: list[bool] = []
     hold = INPUT_FIRST.hold
 
-    def spy() -> None:
-        hold()
+    def spy() -> int:
+        generation = hold()
         held.append(INPUT_FIRST.holding)
+        return generation
 
     INPUT_FIRST.hold = spy  # type: ignore[method-assign]
+    INPUT_FIRST.at_most_s = 30.0  # (a loaded machine must not run a hold out)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
@@ -209,6 +211,7 @@ async def test_a_key_holds_the_feeds_only_until_its_answer_is_painted(
             await wait_for(pilot, lambda: not INPUT_FIRST.holding)
     finally:
         del INPUT_FIRST.hold  # type: ignore[method-assign]
+        INPUT_FIRST.at_most_s = AT_MOST_S
     assert not INPUT_FIRST.holding
 
 
@@ -237,6 +240,42 @@ async def test_a_key_holds_the_feeds_as_it_is_posted_before_the_app_handles_it(
             session.dispatcher._running = running
         await pilot.pause()
     assert not INPUT_FIRST.holding
+
+
+async def test_a_key_on_its_way_back_up_to_the_app_stays_held_until_its_modal_is_painted(
+    tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
+) -> None:
+    """X goes to the focused table first and comes back up to the app, whose binding
+    opens the modal: the feeds stay held all the way (released on the app's first
+    refresh, they ran while the key was on its way: 23 ms measured at 10,000 events/s)."""
+    from console.core.input_first import AT_MOST_S, INPUT_FIRST
+
+    session = fake_session(tmp_path, clock, venues)
+    app = ConsoleApp(session, session.control, clock=clock)
+    ended_on: list[str] = []  # the screen on top when a release ended the hold
+    release = INPUT_FIRST.release
+
+    def spy(generation: int | None = None) -> None:
+        was = INPUT_FIRST.holding
+        release(generation)
+        if was and not INPUT_FIRST.holding:
+            ended_on.append(type(app.screen).__name__)
+
+    INPUT_FIRST.release = spy  # type: ignore[method-assign]
+    INPUT_FIRST.at_most_s = 30.0  # (a loaded machine must not run a hold out)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.active_panel.table.row_count == 3)
+            await wait_for(pilot, lambda: not INPUT_FIRST.holding)
+            ended_on.clear()
+            app.post_message(events.Key("X", "X"))
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await wait_for(pilot, lambda: not INPUT_FIRST.holding)
+            assert ended_on == ["ConfirmScreen"]  # one hold, ended once the modal was up
+            await pilot.press("escape")
+    finally:
+        del INPUT_FIRST.release  # type: ignore[method-assign]
+        INPUT_FIRST.at_most_s = AT_MOST_S
 
 
 async def test_a_redraw_gives_way_to_a_key_being_answered_but_never_twice_in_a_row(

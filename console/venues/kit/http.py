@@ -59,6 +59,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
+from console.core.input_first import INPUT_FIRST
 from console.core.scrub import Scrub, cut_scrubbed
 from console.core.turns import waiting_turn
 from console.venues.kit import stale
@@ -271,6 +272,8 @@ async def send(
         return await _resend(client, method, path, again, resend_pacer or pacer, weight, broke)
     if pacer is not None:
         pacer.observe(status, response_headers)
+    if INPUT_FIRST.holding and method == "GET":  # a key being answered before the parse
+        await INPUT_FIRST.turn()
     return Reply(status, response_headers, body, latency_ms)
 
 
