@@ -9,8 +9,11 @@ press that met a poll took 60–110 ms where one alone takes 15–20 (issue 13,
 key comes in and :meth:`InputFirst.release`\\ s them once the key's answer is painted; the
 feeds' points where they would give the loop back anyway (:meth:`InputFirst.turn`) wait
 for that meanwhile; a hold ends by itself :data:`AT_MOST_S` after it began, so a release
-that never comes costs the feeds that long once, and a key held down delays them at most
-that much a key.
+that never comes costs the feeds that long once. A release names its hold: the release
+of one key's answer (scheduled for after a paint) never ends the hold of the key typed
+meanwhile. A key typed while a hold is on does not make it longer, and a hold that runs
+out gives the feeds as long a turn before any key holds again: keys typed faster than
+their answers are painted never starve the feeds.
 
 Where the feeds wait: a stream between two frames, a poll before it stores its list, a
 list read before it asks for its next page; the screen's own redraw tick gives way too
