@@ -13,6 +13,8 @@ from console.core.dispatcher import Dispatcher
 from console.core.journal_rows import Intent
 from console.core.kill import build_kill_plan
 from console.core.model import OutcomeKind
+from console.core.plan import Report
+from tests.core.fakes import FakeClient
 from tests.core.test_dispatch_hold import _ready
 from tests.core.test_kill_deadlines import journal
 
@@ -54,13 +56,21 @@ def gated(dispatcher: Dispatcher, gate: Gate) -> None:
     dispatcher.before_calls = before
 
 
-async def test_each_call_waits_for_its_intent_and_goes_once_through(tmp_path: Path) -> None:
+async def a_through_of_three(
+    tmp_path: Path,
+) -> tuple[FakeClient, Dispatcher, Gate, asyncio.Future[Report]]:
+    """A kill of a, b and c running behind a gate that lets "a" through."""
     client, store = await _ready(["a", "b", "c"])
     dispatcher = Dispatcher({"v": client}, journal(tmp_path), store, concurrency_per_venue=3)
     gate = Gate()
     gate.through.add("a")
     gated(dispatcher, gate)
     run = asyncio.ensure_future(dispatcher.run(build_kill_plan(store, {"v": client}).plan))
+    return client, dispatcher, gate, run
+
+
+async def test_each_call_waits_for_its_intent_and_goes_once_through(tmp_path: Path) -> None:
+    client, _, gate, run = await a_through_of_three(tmp_path)
     async with asyncio.timeout(10):
         while gate.waiting != {"b", "c"}:  # "a" went; the other two wait at the gate
             gate.arrived.clear()
@@ -73,12 +83,7 @@ async def test_each_call_waits_for_its_intent_and_goes_once_through(tmp_path: Pa
 
 
 async def test_a_blocked_call_is_not_sent_and_says_why(tmp_path: Path) -> None:
-    client, store = await _ready(["a", "b", "c"])
-    dispatcher = Dispatcher({"v": client}, journal(tmp_path), store, concurrency_per_venue=3)
-    gate = Gate()
-    gate.through.add("a")
-    gated(dispatcher, gate)
-    run = asyncio.ensure_future(dispatcher.run(build_kill_plan(store, {"v": client}).plan))
+    client, dispatcher, gate, run = await a_through_of_three(tmp_path)
     await client.called.wait()
     gate.let(blocked="the stream did not store its intent")
     report = await run
