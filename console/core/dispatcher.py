@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from console.core.call_gate import CallBlocked, CallGate
+from console.core.input_first import INPUT_FIRST
 from console.core.journal import Journal
 from console.core.journal_rows import Intent, iso_ms, new_op_id, now_ms
 from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
@@ -159,6 +160,7 @@ class Dispatcher:
             raise DispatchBusy(f"{self._running.plan.title!r} is still running")
         report = Report(plan, batch_id or uuid.uuid4().hex, now_ms())
         self._running = report
+        INPUT_FIRST.release()  # a plan's reads never wait for a key's answer (the key's own)
         self._operator = operator
         try:
             with _quiet_collector():
@@ -309,12 +311,11 @@ class Dispatcher:
                     f"turn at {venue}'s pace ({why}); nothing reached the venue — retry it",
                 )
                 self._settle(item, intent, outcome, report, on_result)
-            for item, intent in gated:
-                waits_for = gate.waits_for if gate is not None else "its turn"
+            for item, intent in gated:  # (only a gate puts a call here)
                 outcome = Outcome(
                     OutcomeKind.FAILED,
                     f"not sent: the {deadline:g} s deadline passed while it waited for "
-                    f"{waits_for}; retry it",
+                    f"{gate.waits_for if gate else 'its turn'}; retry it",
                 )
                 self._settle(item, intent, outcome, report, on_result)
             for item, intent in [*held, *queue]:

@@ -90,6 +90,9 @@ class StreamGate:
         except TimeoutError:
             self.block(f"its intent was not stored in the desk's journal stream within "
                        f"{STORE_S:g} s")  # fmt: skip
+        except asyncio.CancelledError:  # (the hub closing): no call waits in vain
+            self.block("the hub stopped before its intent was stored in the journal stream")
+            raise
         except Exception as exc:
             self.block(f"the desk's journal stream did not take its intent "
                        f"({type(exc).__name__}: {exc})")  # fmt: skip

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from console.core.input_first import InputFirst
+from console.core.dispatcher import Dispatcher
+from console.core.input_first import INPUT_FIRST, InputFirst
+from console.core.kill import build_kill_plan
 from console.venues.kit import feeds
+from tests.core.test_dispatch_hold import _ready
+from tests.core.test_kill_deadlines import journal
 
 
 async def spin(turns: int = 20) -> None:
@@ -106,3 +111,24 @@ async def test_keys_faster_than_their_answers_never_starve_the_feeds() -> None:
     gate.hold()
     assert gate.held
     gate.release()
+
+
+async def test_a_plan_starting_ends_the_hold_of_the_key_that_started_it(tmp_path: Path) -> None:
+    """The key that confirms a kill holds the feeds until its answer is painted; the kill's
+    own reads (a venue's pre-read, the re-reads) must not wait for that."""
+    client, store = await _ready(["a"])
+    dispatcher = Dispatcher({"v": client}, journal(tmp_path), store)
+    seen: list[bool] = []
+
+    async def before() -> None:
+        seen.append(INPUT_FIRST.held)
+
+    dispatcher.before_calls = before
+    saved, INPUT_FIRST.at_most_s = INPUT_FIRST.at_most_s, 30.0
+    try:
+        INPUT_FIRST.hold()
+        await dispatcher.run(build_kill_plan(store, {"v": client}).plan)
+    finally:
+        INPUT_FIRST.at_most_s = saved
+        INPUT_FIRST.release()
+    assert seen == [False]
