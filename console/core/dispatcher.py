@@ -87,6 +87,23 @@ def _quiet_collector() -> Iterator[None]:
             gc.set_threshold(*_saved_thresholds)
 
 
+def in_call_order(intents: list[Intent]) -> list[Intent]:
+    """A plan's intents in the order their calls leave: venues side by side, each in plan
+    order — every venue's first call, then every venue's second, and so on. Journaled so,
+    a plan's first rows are the calls that leave first on every venue: a desk hub stores
+    the first wave's intents in its journal stream before any call (console/desk/
+    intent_gate.py), and in plan order those were one venue's calls, the other venues'
+    first calls waiting behind the rest of the plan's rows."""
+    by_venue: dict[str, list[Intent]] = {}
+    for intent in intents:
+        by_venue.setdefault(intent.venue, []).append(intent)
+    queues = list(by_venue.values())
+    if len(queues) <= 1:
+        return intents
+    longest = max(len(queue) for queue in queues)
+    return [queue[i] for i in range(longest) for queue in queues if i < len(queue)]
+
+
 class Dispatcher:
     """Runs plans against venue clients, journaling and verifying every call."""
 
@@ -183,7 +200,7 @@ class Dispatcher:
                    operator)
             for i in plan.items
         ]  # fmt: skip
-        self.journal.intend_many(intents)
+        self.journal.intend_many(intents if self.serial else in_call_order(intents))
         if self.before_calls is not None:
             self._gate = await self.before_calls()
         by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}

@@ -213,3 +213,20 @@ async def test_serial_runs_one_call_at_a_time_venue_after_venue_in_plan_order(
         assert outcomes == ["3", "1", "2"]  # venue after venue, each in plan order
     else:
         assert CountingClient.most == 3  # side by side: what a real kill does
+
+
+@pytest.mark.parametrize("serial", [True, False])
+async def test_intents_are_journaled_in_the_order_their_calls_leave(
+    journal: Journal, serial: bool
+) -> None:
+    a, b = FakeClient("a", ["1", "2", "3"]), FakeClient("b", ["4", "5"])
+    dispatcher = Dispatcher({"a": a, "b": b}, journal)
+    dispatcher.serial = serial
+    plan = stop_plan(("a", "1"), ("a", "2"), ("a", "3"), ("b", "4"), ("b", "5"))
+    report = await dispatcher.run(plan)
+    assert report.all_verified
+    intents = [e.target_id for e in journal.entries() if e.kind == "intent"]
+    if serial:
+        assert intents == ["1", "2", "3", "4", "5"]  # venue after venue, as they are called
+    else:
+        assert intents == ["1", "4", "2", "5", "3"]  # venues side by side, each in plan order

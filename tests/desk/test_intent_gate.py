@@ -5,6 +5,7 @@ through *failed, not sent* — no venue hears of a call the desk's record does n
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ FIRST = 3  # intents stored before the first call (a small plan still has a rest
 async def test_the_rest_of_the_intents_follow_the_first_calls_and_every_call_goes(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(intent_gate, "FIRST_INTENTS", FIRST)
+    monkeypatch.setattr(intent_gate, "FIRST_PER_VENUE", FIRST)
     async with running_hub(nats_server, sim, tmp_path) as desk:
         alice = await connect(nats_server, "alice")
         try:
@@ -44,10 +45,43 @@ async def test_the_rest_of_the_intents_follow_the_first_calls_and_every_call_goe
             await alice.close()
 
 
+async def test_every_venues_first_calls_are_in_the_first_rows_stored(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intent_gate, "FIRST_PER_VENUE", FIRST)
+    apis = ("x3algo", "pipai")
+    async with running_hub(nats_server, sim, tmp_path, apis) as desk:
+        mirror = desk.hub.mirror
+        publish = mirror._publish
+        chunks: list[list[Entry]] = []
+
+        async def spy(entries: list[Entry]) -> bool:
+            chunks.append(entries)
+            return await publish(entries)
+
+        monkeypatch.setattr(mirror, "_publish", spy)
+        alice = await connect(nats_server, "alice")
+        try:
+            kill = build_kill_plan(desk.session.store, desk.session.clients, reason="drill")
+            assert {i.venue for i in kill.plan.items} == set(apis)
+            body = messages.KillRequest(plan=messages.PlanMsg.of(kill.plan), host="h")
+            reply = await request(alice, "alice", subjects.Verb.KILL, body)
+            report = await batch_report(alice, reply.batch_id or "")
+            assert all(r.verified for r in report.results), report.summary
+            first = next(c for c in chunks if any(e.batch_id == reply.batch_id for e in c))
+            wave = Counter(e.venue for e in first if e.kind == "intent")
+            assert wave == dict.fromkeys(apis, FIRST)  # side by side, not one venue's calls
+            await desk.hub.mirror_journal()
+            stream = await stream_rows(alice, reply.batch_id or "")
+            assert len([e for e in stream if e.kind == "intent"]) == len(kill.plan)
+        finally:
+            await alice.close()
+
+
 async def test_intents_the_stream_does_not_store_block_their_calls(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(intent_gate, "FIRST_INTENTS", FIRST)
+    monkeypatch.setattr(intent_gate, "FIRST_PER_VENUE", FIRST)
     async with running_hub(nats_server, sim, tmp_path) as desk:
         mirror = desk.hub.mirror
         publish = mirror._publish
