@@ -144,6 +144,11 @@ class Dispatcher:
         :meth:`resume` lifts it."""
         self._resumed = asyncio.Event()
         self._resumed.set()
+        self.checkpoint_delay_s = 0.0
+        """How long after a plan the journal's WAL is copied into its database (0: before
+        :meth:`run` returns). A desk hub waits: the plan's report leaves first (4–5 ms of
+        a 600-target kill that the operators' report no longer waits for); a plan started
+        meanwhile puts it off to its own end."""
 
     def hold_calls(self, why: str) -> None:
         """Start no new call until :meth:`resume` (calls in flight are not touched)."""
@@ -182,11 +187,19 @@ class Dispatcher:
         try:
             with _quiet_collector():
                 await self._run(plan, report, on_result, operator)
-            self.journal.checkpoint()
+            if self.checkpoint_delay_s <= 0:
+                self.journal.checkpoint()
+            else:
+                loop = asyncio.get_running_loop()
+                loop.call_later(self.checkpoint_delay_s, self._checkpoint_between_plans)
             return report
         finally:
             self._running = None
             self._gate = None
+
+    def _checkpoint_between_plans(self) -> None:
+        if self._running is None:
+            self.journal.checkpoint()
 
     async def _run(
         self,

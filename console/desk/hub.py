@@ -67,6 +67,9 @@ PLAN_TICK_S = 0.1
 """The tick while a plan runs: its calls first (docs/DESK.md, "The kill's path"). State
 still flows, at most this late, each key once a tick (a target's outcome and its
 verification often in one put, not two)."""
+CHECKPOINT_DELAY_S = 0.5
+"""After a plan, the journal's WAL is copied into its database this much later (locally:
+before the report), once the report and the plan's rows have left."""
 PLAN_MIRROR_S = 2.0
 """While a plan runs, the journal stream gets its rows at most this late: the plan's
 intents each before its call (``Commands.before_calls``), the rest at its end or
@@ -126,6 +129,7 @@ class Hub:
         self.verified: list[Verified] = []
         """The interrupted calls this hub verified as it took over."""
         session.dispatcher.before_calls = self.commands.before_calls
+        session.dispatcher.checkpoint_delay_s = CHECKPOINT_DELAY_S  # the report goes first
         self.gate = Gate(self, approval=rearm_approval)  # sender binding, kills' halts, re-arm
 
     # ----- start and stop -------------------------------------------------------------

@@ -96,6 +96,8 @@ def plan_request(
 class RearmMsg(messages.Msg):
     """A re-arm request as every console shows it (``desk.P.rearm``, bucket ``r.<id>``)."""
 
+    carries_core = True
+
     id: str
     user: str
     """The requester's NATS user (the authenticated one)."""
@@ -103,7 +105,7 @@ class RearmMsg(messages.Msg):
     """``user@host``."""
     why: str = ""
     title: str
-    items: list[messages.PlanItemMsg]
+    items: list[PlanItem]  # (the wire of messages.PlanItemMsg)
     ts_ms: int
     status: Literal["pending", "approved", "refused", "expired"] = "pending"
     decided_by: str | None = None

@@ -159,6 +159,42 @@ async def test_the_journal_is_checkpointed_after_a_plan_never_during_it(tmp_path
     assert seen == [2]  # once, with every verification already written
 
 
+async def test_a_delayed_checkpoint_follows_the_report_and_waits_for_a_plan_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []  # whether a plan ran at each checkpoint
+
+    class Watched(Journal):
+        def checkpoint(self) -> None:
+            seen.append(dispatcher.busy)
+            super().checkpoint()
+
+    journal = Watched(tmp_path / "j.sqlite3", profile="test", operator=Operator("op", "host"))
+    a = FakeClient("a", ["1", "2"])
+    dispatcher = Dispatcher({"a": a}, journal)
+    dispatcher.checkpoint_delay_s = 0.01  # (a desk hub's: the report leaves first)
+    fired: asyncio.Queue[None] = asyncio.Queue()
+    timer = dispatcher._checkpoint_between_plans
+
+    def fire() -> None:
+        timer()
+        fired.put_nowait(None)
+
+    monkeypatch.setattr(dispatcher, "_checkpoint_between_plans", fire)
+    await dispatcher.run(stop_plan(("a", "1")))
+    assert seen == []  # run returned (the report) before any checkpoint
+    a.called.clear()
+    a.gate = asyncio.Event()
+    second = asyncio.create_task(dispatcher.run(stop_plan(("a", "2"))))
+    await asyncio.wait_for(a.called.wait(), 5)
+    await asyncio.wait_for(fired.get(), 5)  # the first plan's turn came while one runs
+    assert seen == []
+    a.gate.set()
+    await asyncio.wait_for(second, 5)
+    await asyncio.wait_for(fired.get(), 5)
+    assert seen == [False]  # once, after the second plan, between plans
+
+
 async def test_the_collector_is_restored_whether_plans_end_or_are_cancelled(
     journal: Journal,
 ) -> None:

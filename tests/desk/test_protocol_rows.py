@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from console.core.journal_rows import Entry
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
-from console.core.plan import ItemResult, PlanItem
+from console.core.plan import ItemResult, Plan, PlanItem
 from console.desk import messages
 
 
@@ -53,3 +53,26 @@ def test_the_hubs_cheap_encodings_are_the_messages_own_bytes() -> None:
     decoded = messages.BatchEvent.decode(messages.BatchEvent.results_event("b1", 4, many))
     assert decoded.results == many
     assert all(type(r.item.action.options) is MappingProxyType for r in decoded.results)
+
+
+def test_a_plan_on_the_wire_is_its_items_models_bytes_and_comes_back_as_core_items() -> None:
+    """A plan's items go and come back as the core's own ``PlanItem`` (no model built per
+    item on the kill's path); the wire is :class:`messages.PlanItemMsg`'s all the same."""
+    items = tuple(
+        PlanItem("x3algo", f"a{i}", "RSI é", TargetKind.ALGORITHM,
+                 Action(ActionKind.PAUSE, MappingProxyType({"close_positions": True}), "why"),
+                 State.RUNNING, 12.5)
+        for i in range(3)
+    )  # fmt: skip
+    plan = Plan(items, "KILL", "kill", ("positions stay open",), 1.5, True, ("x3algo",))
+    wire = messages.PlanMsg.of(plan).model_dump_json(fallback=messages._frozen_mapping,
+                                                     warnings=False)  # fmt: skip
+    as_models = TypeAdapter(list[messages.PlanItemMsg]).dump_json(
+        [messages.PlanItemMsg.of(i) for i in items]
+    )
+    assert wire.startswith('{"items":' + as_models.decode() + ',"title":"KILL"')
+    sent = messages.KillRequest(plan=messages.PlanMsg.of(plan), host="h").encode()
+    got = messages.KillRequest.decode(sent).plan.plan()
+    assert got == plan
+    assert all(type(i) is PlanItem and type(i.action.options) is MappingProxyType
+               for i in got.items)  # fmt: skip

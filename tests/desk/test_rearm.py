@@ -209,7 +209,7 @@ def posted(app: DeskConsoleApp, rid: str, line: str) -> bool:
     return rid in app.board.pending and line in log_text(app)
 
 
-def running(state: DeskState, item: messages.PlanItemMsg) -> bool:
+def running(state: DeskState, item: PlanItem) -> bool:
     target = state.store.get(item.venue, item.target_id)
     return target is not None and target.state is State.RUNNING
 
@@ -269,7 +269,7 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
             await alice.close()
 
 
-def stopped(state: DeskState, item: messages.PlanItemMsg) -> bool:
+def stopped(state: DeskState, item: PlanItem) -> bool:
     target = state.store.get(item.venue, item.target_id)
     return target is not None and target.state is State.STOPPED
 
@@ -285,11 +285,11 @@ async def test_a_consoles_start_of_a_halted_target_goes_as_its_role_allows(
         kill = await a_control.dispatch(
             a_control.plan_kill(KillScope(), clear_leaves_behind=False).plan
         )
-        items = [messages.PlanItemMsg.of(r.item) for r in kill.results.values()]
+        items = [r.item for r in kill.results.values()]
         for item in items[:3]:
             await until(b_state, partial(stopped, b_state, item), "the kill in bob's picture")
 
-        def start(item: messages.PlanItemMsg) -> Plan:
+        def start(item: PlanItem) -> Plan:
             target = b_state.store.get(item.venue, item.target_id)
             assert target is not None
             return Plan((PlanItem.for_target(target, Action(ActionKind.START)),), "Start one")
