@@ -19,7 +19,8 @@ from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State
 from console.core.operator import Operator
 
 OP = Operator("alice", "desk-1", "127.0.0.9")
-EXAMPLES = 300 if os.environ.get("CI") else 60
+EXAMPLES = 100 if os.environ.get("CI") else 40
+"""Each example writes a journal file and reads every row back after every step."""
 
 texts = st.text(max_size=12)
 numbers = st.one_of(
