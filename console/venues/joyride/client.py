@@ -155,7 +155,7 @@ class JoyrideClient(VenueClient):
         # changes only when a round lists or settles: the same bytes are not parsed again.
         # Known by its digest, not kept: the body is 5.3 MB at ~12,000 targets (30,000
         # instruments), held for the whole session only to be compared; the digest costs
-        # ~5 ms a read. None until a list was read whole (an empty first body is no list
+        # ~3 ms a read. None until a list was read whole (an empty first body is no list
         # to reuse).
         self._last_digest: bytes | None = None
         self._last_rounds: Rounds = {}
@@ -193,7 +193,9 @@ class JoyrideClient(VenueClient):
         what = "reading Joyride's instrument list"
         self.skipped_rows = []
         reply = await self._get_list(what)
-        digest = hashlib.blake2b(reply.content, digest_size=32).digest()
+        # SHA-256: OpenSSL's, with the CPU's SHA instructions where it has them (12 ms for
+        # the 22 MB list at ~50,000 targets against 24 for blake2b; collisions as unlikely).
+        digest = hashlib.sha256(reply.content).digest()
         if digest == self._last_digest:
             self.skipped_rows = list(self._last_skipped)
             return self._last_rounds
