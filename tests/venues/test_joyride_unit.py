@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
+from console.core.scrub import Scrub
 from console.venues.joyride.client import JoyrideClient
-from console.venues.joyride.mapping import Rounds, count_rounds
+from console.venues.joyride.mapping import Counted, count_rounds
 from console.venues.joyride.wire import InstrumentRow
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import Unreadable
@@ -325,13 +326,13 @@ async def test_an_unchanged_list_is_not_parsed_again_but_knowledge_still_applies
     import console.venues.joyride.client as joyride
 
     parsed: list[int] = []
-    real = joyride.count_rounds
+    real = joyride.count_list
 
-    def counting(rows: list[InstrumentRow]) -> Rounds:
+    async def counting(body: bytes, max_rows: int, *, scrub: Scrub | None = None) -> Counted:
         parsed.append(1)
-        return real(rows)
+        return await real(body, max_rows, scrub=scrub)
 
-    monkeypatch.setattr(joyride, "count_rounds", counting)
+    monkeypatch.setattr(joyride, "count_list", counting)
     venue = Venue(httpx.Response(200, json=pause_body()))
     client = make_client(venue)
     (before,) = await client.list_targets()

@@ -17,9 +17,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from console.core.input_first import INPUT_FIRST
 from console.core.model import ActionKind, ActionSpec, AttrValue, State, Target, TargetKind
-from console.core.scrub import printable
-from console.venues.joyride.wire import MAX_EXPIRATION, InstrumentRow, asset_of, side_of
+from console.core.scrub import Scrub, printable
+from console.venues.joyride.wire import (
+    MAX_EXPIRATION,
+    InstrumentRow,
+    ListSlices,
+    asset_of,
+    read_instrument_list,
+    side_of,
+)
 
 NOT_REPORTED = "not reported"
 
@@ -77,11 +85,23 @@ class _Round:
 Rounds = dict[int, "_Round"]
 
 
+Group = tuple[int, str, "str | None", "str | None", str]
+"""(expiration, id prefix, option_type, status, id's last two characters): rows alike."""
+
+
 def count_rounds(rows: Iterable[InstrumentRow]) -> Rounds:
-    """Instruments counted per expiration (by asset and call/put). A list has tens of
-    thousands of rows but only a few dozen distinct (expiration, id prefix, kind,
-    status) groups: the rows are tallied by those first, and each group is read once."""
-    groups: Counter[tuple[int, str, str | None, str | None, str]] = Counter(
+    """Instruments counted per expiration (by asset and call/put)."""
+    return rounds_of(tally_groups(rows))
+
+
+def tally_groups(
+    rows: Iterable[InstrumentRow], into: Counter[Group] | None = None
+) -> Counter[Group]:
+    """The rows tallied by :data:`Group` (into ``into``, when given). A list has tens of
+    thousands of rows but only a few dozen groups: each group is read once
+    (:func:`rounds_of`)."""
+    groups: Counter[Group] = Counter() if into is None else into
+    groups.update(
         (
             row["expiration"],
             (rid := row["id"]).partition("-")[0],
@@ -91,6 +111,11 @@ def count_rounds(rows: Iterable[InstrumentRow]) -> Rounds:
         )
         for row in rows
     )  # Counter's own counting loop, not a += per row
+    return groups
+
+
+def rounds_of(groups: Counter[Group]) -> Rounds:
+    """The rounds the groups make up."""
     rounds: Rounds = {}
     for (expiration, head, option_type, status, tail), n in groups.items():
         r = rounds.get(expiration)
@@ -108,6 +133,32 @@ def count_rounds(rows: Iterable[InstrumentRow]) -> Rounds:
         if status is not None:
             r.statuses.add(printable(status))
     return rounds
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """The instrument list, counted: its rounds, the rows skipped (named), how many rows
+    it held and whether it held more than were read (``max_rows``)."""
+
+    rounds: Rounds
+    skipped: list[str]
+    total: int
+    truncated: bool
+
+
+async def count_list(body: bytes, max_rows: int, *, scrub: Scrub | None = None) -> Counted:
+    """``GET /v1/market/instruments`` counted, a slice at a time (:class:`ListSlices`;
+    a key being answered goes first between two slices), or read whole when a slice is
+    no list of instruments (:func:`read_instrument_list`). Raises :class:`Unreadable`."""
+    sliced = ListSlices(body, max_rows)
+    groups: Counter[Group] = Counter()
+    for rows in sliced:
+        tally_groups(rows, groups)
+        await INPUT_FIRST.turn()
+    if not sliced.failed:
+        return Counted(rounds_of(groups), sliced.skipped, sliced.total, sliced.truncated)
+    listing = read_instrument_list(body, max_rows, scrub=scrub)
+    return Counted(count_rounds(listing.rows), listing.skipped, listing.total, listing.truncated)
 
 
 def group_targets(

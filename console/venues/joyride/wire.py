@@ -16,6 +16,7 @@ only itself and is named in ``skipped`` as ``"<instrument id>: <why>"``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, NotRequired
 
@@ -195,6 +196,76 @@ def read_instrument_list(body: bytes, max_rows: int, *, scrub: Scrub | None = No
             f"a list of {total} rows none of which is an instrument (first: {skipped[0]})"
         )
     return Listing(rows, skipped, total)
+
+
+SLICE_BYTES = 262_144
+"""About this much of the instrument list is read at a time (:class:`ListSlices`)."""
+_BETWEEN = b'},{"'  # two objects of the list, side by side (never inside a JSON string)
+
+
+class ListSlices:
+    """The instrument list read a slice at a time: iterating yields each slice's
+    readable rows (at most ``max_rows`` in all), and the caller may let its loop run
+    between two slices.
+
+    Why: read whole, the 30,000 rows of a ~12,000-target desk's list were built at once
+    and their memory was kept by the process after they were counted (+35 MB resident,
+    measured; +3 MB read 256 KB at a time), and the 22 MB list at ~50,000 targets held
+    the loop ~330 ms in one step. The body is cut between two of its objects (``},{"``:
+    a ``"`` right after ``{`` is never inside a JSON string; a cut where an object is
+    nested or a string ends in ``},{`` leaves a slice that is no JSON list, never a
+    different list), each slice read as a list of its own. A slice that is not a list of
+    instruments sets :attr:`failed` and ends the iteration: the caller reads the body
+    whole then (:func:`read_instrument_list`: it says why, or skips the bad rows).
+    After the last slice the body is screened for a key named twice (as a whole read
+    is), raising :class:`Unreadable`.
+    """
+
+    def __init__(self, body: bytes, max_rows: int) -> None:
+        if not body.strip():
+            raise Unreadable("an empty body")
+        self.body, self.max_rows, self.size = body, max_rows, SLICE_BYTES
+        self.total = 0  # rows the list holds
+        self.kept = 0  # rows read or skipped, up to max_rows
+        self.skipped: list[str] = []
+        self.failed = False
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.kept
+
+    def _parts(self) -> Iterator[bytes]:
+        body = self.body.strip()
+        if body[:1] != b"[" or body[-1:] != b"]" or len(body) <= self.size:
+            yield body
+            return
+        start = 1
+        while start < len(body) - 1:
+            cut = body.find(_BETWEEN, start + self.size)
+            end = len(body) - 1 if cut < 0 else cut + 1
+            yield b"[" + body[start:end] + b"]"
+            start = end + 1
+
+    def __iter__(self) -> Iterator[list[InstrumentRow]]:
+        for part in self._parts():
+            try:
+                rows = _ROWS.validate_json(part)
+            except (ValidationError, RecursionError):
+                self.failed = True
+                return
+            self.total += len(rows)
+            room = self.max_rows - self.kept
+            good, bad = _without_unsafe_ids(rows[:room]) if room > 0 else ([], [])
+            self.kept += len(good) + len(bad)
+            self.skipped += bad
+            yield good
+        try:  # pydantic's reader keeps a repeated key's last value: refuse it instead
+            screen_duplicate_keys(self.body, {b'"id"': self.total, b'"expiration"': self.total})
+        except ValueError as exc:
+            raise Unreadable(str(exc)) from None
+        if self.skipped and self.kept == len(self.skipped):
+            raise Unreadable(f"a list of {self.total} rows none of which is an instrument "
+                             f"(first: {self.skipped[0]})")  # fmt: skip
 
 
 def _without_unsafe_ids(rows: list[InstrumentRow]) -> tuple[list[InstrumentRow], list[str]]:
