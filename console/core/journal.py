@@ -134,6 +134,7 @@ class Journal(JournalReads):
         self._flush_scheduled = False
         self._head = ""  # the last hash this object wrote or saw in the database
         self._recent: deque[tuple[Any, ...]] | None = None  # see keep_recent
+        self._closed = False  # (a checkpoint put off past the close does nothing)
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._connect(str(path))
@@ -296,7 +297,7 @@ class Journal(JournalReads):
         since (another process writing the same file: read from the file instead)."""
         self.flush()
         recent = self._recent
-        if recent and self._db is not None and self.failed is None:
+        if recent and self._db is not None and self.failed is None and not self._closed:
             first, last = recent[0][0], recent[-1][0]
             if first <= seq + 1 and last - first + 1 == len(recent):  # (no gap among them)
                 found = self._db.execute("SELECT max(seq) FROM entries").fetchone()
@@ -314,12 +315,12 @@ class Journal(JournalReads):
         if self._db is not None:
             with contextlib.suppress(Exception):
                 self._db.close()
-            self._db = None  # closed: nothing reads or checkpoints it any more
+        self._closed = True
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database now: between plans, never during one."""
         self.flush()
-        if self.failed is not None or self._db is None:
+        if self.failed is not None or self._db is None or self._closed:
             return
         try:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -6,10 +6,12 @@ audits them, and one ``12`` where the file says ``12.0`` would break the chain t
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -109,3 +111,15 @@ def test_rows_another_process_wrote_are_read_from_the_file(tmp_path: Path) -> No
     finally:
         hub.close()
         other.close()
+
+
+def test_a_checkpoint_put_off_past_the_close_does_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A desk hub checkpoints 0.5 s after a plan: the journal may be closed by then."""
+    journal = Journal(tmp_path / "journal.sqlite3", profile="prod", operator=OP)
+    apply(journal, ("note", ("before", "", 1)))
+    journal.close()
+    with caplog.at_level(logging.WARNING):
+        journal.checkpoint()
+    assert caplog.records == []
