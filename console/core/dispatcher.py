@@ -45,6 +45,9 @@ from console.core.turns import Turn, begin_call
 
 log = logging.getLogger(__name__)
 
+Pair = tuple[PlanItem, Intent]
+"""A plan item and the intent journaled for it."""
+
 
 class DispatchBusy(Exception):
     """A plan is already running; nothing was sent."""
@@ -87,21 +90,16 @@ def _quiet_collector() -> Iterator[None]:
             gc.set_threshold(*_saved_thresholds)
 
 
-def in_call_order(intents: list[Intent]) -> list[Intent]:
+def in_call_order(by_venue: Mapping[str, list[Pair]]) -> list[Intent]:
     """A plan's intents in the order their calls leave: venues side by side, each in plan
     order — every venue's first call, then every venue's second, and so on. Journaled so,
     a plan's first rows are the calls that leave first on every venue: a desk hub stores
     the first wave's intents in its journal stream before any call (console/desk/
     intent_gate.py), and in plan order those were one venue's calls, the other venues'
     first calls waiting behind the rest of the plan's rows."""
-    by_venue: dict[str, list[Intent]] = {}
-    for intent in intents:
-        by_venue.setdefault(intent.venue, []).append(intent)
     queues = list(by_venue.values())
-    if len(queues) <= 1:
-        return intents
-    longest = max(len(queue) for queue in queues)
-    return [queue[i] for i in range(longest) for queue in queues if i < len(queue)]
+    longest = max((len(queue) for queue in queues), default=0)
+    return [queue[i][1] for i in range(longest) for queue in queues if i < len(queue)]
 
 
 class Dispatcher:
@@ -213,12 +211,12 @@ class Dispatcher:
                    operator)
             for i in plan.items
         ]  # fmt: skip
-        self.journal.intend_many(intents if self.serial else in_call_order(intents))
-        if self.before_calls is not None:
-            self._gate = await self.before_calls()
-        by_venue: dict[str, list[tuple[PlanItem, Intent]]] = {}
+        by_venue: dict[str, list[Pair]] = {}
         for item, intent in zip(plan.items, intents, strict=True):
             by_venue.setdefault(item.venue, []).append((item, intent))
+        self.journal.intend_many(intents if self.serial else in_call_order(by_venue))
+        if self.before_calls is not None:
+            self._gate = await self.before_calls()
         # A kill of everything re-reads the venues of its scope it planned nothing on
         # too, once every call of the kill is answered (what started there meanwhile).
         unplanned = [v for v in plan.venues if v not in by_venue] if plan.everything else []
@@ -248,7 +246,7 @@ class Dispatcher:
     async def _run_venue(
         self,
         venue: str,
-        pairs: list[tuple[PlanItem, Intent]],
+        pairs: list[Pair],
         report: Report,
         on_result: ResultCallback | None,
         dispatched: Callable[[], None] = lambda: None,
@@ -266,7 +264,7 @@ class Dispatcher:
     async def _call_venue(
         self,
         venue: str,
-        pairs: list[tuple[PlanItem, Intent]],
+        pairs: list[Pair],
         report: Report,
         on_result: ResultCallback | None,
     ) -> None:
@@ -278,8 +276,8 @@ class Dispatcher:
             return
         queue = iter(pairs)  # shared: each worker takes the next call in plan order
         in_flight: dict[str, tuple[PlanItem, Intent, Turn]] = {}
-        held: list[tuple[PlanItem, Intent]] = []  # taken from the queue, waiting on a hold
-        gated: list[tuple[PlanItem, Intent]] = []  # ... waiting at the gate
+        held: list[Pair] = []  # taken from the queue, waiting on a hold
+        gated: list[Pair] = []  # ... waiting at the gate
         resumed, gate = self._resumed, self._gate
 
         async def worker() -> None:
@@ -323,7 +321,7 @@ class Dispatcher:
             log.warning("%s: dispatch deadline of %g s passed", venue, deadline)
             why = (f"calls were held ({self.hold})" if self.hold
                    else f"{venue} was slow or rate-limited")  # fmt: skip
-            waiting: list[tuple[PlanItem, Intent]] = []
+            waiting: list[Pair] = []
             for item, intent, turn in list(in_flight.values()):
                 if turn.waiting:  # its venue code still held it before sending
                     waiting.append((item, intent))
@@ -391,7 +389,7 @@ class Dispatcher:
     async def _verify(
         self,
         client: VenueClient,
-        pairs: list[tuple[PlanItem, Intent]],
+        pairs: list[Pair],
         report: Report,
         on_result: ResultCallback | None,
     ) -> None:
@@ -494,7 +492,7 @@ class Dispatcher:
     def _appeared(
         self,
         client: VenueClient,
-        pairs: list[tuple[PlanItem, Intent]],
+        pairs: list[Pair],
         seen: list[Target],
         report: Report,
     ) -> None:

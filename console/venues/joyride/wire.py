@@ -158,43 +158,31 @@ def read_instrument_list(body: bytes, max_rows: int, *, scrub: Scrub | None = No
     it is cut; without it the values are quoted whole, for the caller to scrub.
 
     The whole list is parsed straight from the body by pydantic's JSON parser when every
-    row is readable (about six times faster than ``json.loads`` plus models at 30,000
-    rows); otherwise row by row, each bad row skipped and named. Raises
-    :class:`Unreadable` (and nothing else) when the body is not a list of instruments.
+    row is readable (:class:`ListSlices`, one slice: about six times faster than
+    ``json.loads`` plus models at 30,000 rows); otherwise row by row, each bad row skipped
+    and named. Raises :class:`Unreadable` (and nothing else) when the body is not a list
+    of instruments.
     """
-    if not body.strip():
-        raise Unreadable("an empty body")
-    try:
-        fast: list[InstrumentRow] | None = _ROWS.validate_json(body)
-    except (ValidationError, RecursionError):
-        fast = None
-    if fast is not None:
-        try:  # pydantic's reader keeps a repeated key's last value: refuse it instead
-            expected = {b'"id"': len(fast), b'"expiration"': len(fast)}
-            screen_duplicate_keys(body, expected)
-        except ValueError as exc:
-            raise Unreadable(str(exc)) from None
-        total = len(fast)
-        rows, skipped = _without_unsafe_ids(fast[:max_rows])
-    else:
-        data = _loads(body)
-        if not isinstance(data, list):
-            raise Unreadable(f"{_kind(data)} where a list of instruments belongs")
-        total = len(data)
-        rows, skipped = [], []
-        for index, item in enumerate(data[:max_rows]):
-            try:
-                row = _ROW.validate_python(item)
-            except ValidationError as exc:
-                skipped.append(f"{_row_name(index, item, scrub)}: {_why(exc.errors()[0], scrub)}")
-                continue
-            good, bad = _without_unsafe_ids([row])
-            rows += good
-            skipped += bad
+    whole = ListSlices(body, max_rows, size=len(body))  # (an empty body: Unreadable)
+    rows = [row for part in whole for row in part]
+    if not whole.failed:
+        return Listing(rows, whole.skipped, whole.total)
+    data = _loads(body)
+    if not isinstance(data, list):
+        raise Unreadable(f"{_kind(data)} where a list of instruments belongs")
+    total = len(data)
+    rows, skipped = [], []
+    for index, item in enumerate(data[:max_rows]):
+        try:
+            row = _ROW.validate_python(item)
+        except ValidationError as exc:
+            skipped.append(f"{_row_name(index, item, scrub)}: {_why(exc.errors()[0], scrub)}")
+            continue
+        good, bad = _without_unsafe_ids([row])
+        rows += good
+        skipped += bad
     if skipped and not rows:
-        raise Unreadable(
-            f"a list of {total} rows none of which is an instrument (first: {skipped[0]})"
-        )
+        raise _none_readable(total, skipped)
     return Listing(rows, skipped, total)
 
 
@@ -208,10 +196,11 @@ class ListSlices:
     readable rows (at most ``max_rows`` in all), and the caller may let its loop run
     between two slices.
 
-    Why: read whole, the 30,000 rows of a ~12,000-target desk's list were built at once
-    and their memory was kept by the process after they were counted (+35 MB resident,
-    measured; +3 MB read 256 KB at a time), and the 22 MB list at ~50,000 targets held
-    the loop ~330 ms in one step. The body is cut between two of its objects (``},{"``:
+    Why: read whole, the 22 MB list at ~50,000 targets held the screen's loop ~330 ms in
+    one step (and, in a process of its own, 30,000 rows built at once left +35 MB
+    resident against +3 MB read 256 KB at a time; the console's RSS at ~12,000 targets
+    did not move: 134 / 136 MB). :func:`read_instrument_list` reads the body as one
+    slice, the same way. The body is cut between two of its objects (``},{"``:
     a ``"`` right after ``{`` is never inside a JSON string; a cut where an object is
     nested or a string ends in ``},{`` leaves a slice that is no JSON list, never a
     different list), each slice read as a list of its own. A slice that is not a list of
@@ -221,10 +210,11 @@ class ListSlices:
     is), raising :class:`Unreadable`.
     """
 
-    def __init__(self, body: bytes, max_rows: int) -> None:
+    def __init__(self, body: bytes, max_rows: int, *, size: int | None = None) -> None:
         if not body.strip():
             raise Unreadable("an empty body")
-        self.body, self.max_rows, self.size = body, max_rows, SLICE_BYTES
+        self.body, self.max_rows = body, max_rows
+        self.size = SLICE_BYTES if size is None else size  # (the whole body: one slice)
         self.total = 0  # rows the list holds
         self.kept = 0  # rows read or skipped, up to max_rows
         self.skipped: list[str] = []
@@ -264,8 +254,13 @@ class ListSlices:
         except ValueError as exc:
             raise Unreadable(str(exc)) from None
         if self.skipped and self.kept == len(self.skipped):
-            raise Unreadable(f"a list of {self.total} rows none of which is an instrument "
-                             f"(first: {self.skipped[0]})")  # fmt: skip
+            raise _none_readable(self.total, self.skipped)
+
+
+def _none_readable(total: int, skipped: list[str]) -> Unreadable:
+    return Unreadable(
+        f"a list of {total} rows none of which is an instrument (first: {skipped[0]})"
+    )
 
 
 def _without_unsafe_ids(rows: list[InstrumentRow]) -> tuple[list[InstrumentRow], list[str]]:
