@@ -4,7 +4,9 @@ Opt-in (``[profiles.P.deadman] enabled = true``). Inside its hours, when no oper
 checked in for ``alert_after`` minutes the runner raises an alert; ``kill_after`` minutes
 after that it halts the configured scope (the kill's own plan, journaled as
 ``deadman``). Time outside the hours does not count: the quiet time starts at the later
-of the last check-in, the runner's start and the start of today's hours.
+of the last check-in, the runner's start and the start of the hours now running — hours
+that follow each other without a gap run on (the default, every day all day, never
+restarts the silence at midnight).
 
 A check-in is one small file per profile beside the kill lock
 (``<journal>.<profile>.checkin``, JSON ``{"at", "who", "via"}``, 0600, replaced
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Literal
@@ -73,20 +75,42 @@ class CheckIns:
 
 
 def window_start(cfg: DeadmanConfig, now: float) -> float | None:
-    """When the hours that contain ``now`` began, or None outside the hours."""
+    """When the hours that contain ``now`` began, or None outside the hours. Hours that
+    follow each other without a gap are one stretch (``00:00-24:00`` on every day, the
+    default): a silence is never cut at midnight, nor at any other seam of the hours."""
     zone = ZoneInfo(cfg.tz)
-    local = datetime.fromtimestamp(now, UTC).astimezone(zone)
-    start, end = cfg.window()
+    today = datetime.fromtimestamp(now, UTC).astimezone(zone).date()
     for back in (0, 1):
-        day = local.date() - timedelta(days=back)
-        if DAYS[day.weekday()] not in cfg.days:
-            continue
-        begin = datetime.combine(day, start, tzinfo=zone)
-        end_day = day if end is not None and end > start else day + timedelta(days=1)
-        finish = datetime.combine(end_day, end or dtime(0), tzinfo=zone)
-        if begin.timestamp() <= now < finish.timestamp():
-            return begin.timestamp()
+        day = today - timedelta(days=back)
+        hours = _hours_of(cfg, zone, day)
+        if hours is not None and hours[0] <= now < hours[1]:
+            return _stretch_start(cfg, zone, day, hours[0])
     return None
+
+
+def _hours_of(cfg: DeadmanConfig, zone: ZoneInfo, day: date) -> tuple[float, float] | None:
+    """The hours that begin on ``day`` (local), as (begin, end) timestamps; None when
+    ``day`` is not one of the timer's days."""
+    if DAYS[day.weekday()] not in cfg.days:
+        return None
+    start, end = cfg.window()
+    begin = datetime.combine(day, start, tzinfo=zone)
+    end_day = day if end is not None and end > start else day + timedelta(days=1)
+    finish = datetime.combine(end_day, end or dtime(0), tzinfo=zone)
+    return begin.timestamp(), finish.timestamp()
+
+
+def _stretch_start(cfg: DeadmanConfig, zone: ZoneInfo, day: date, begin: float) -> float:
+    """Where the hours of ``day`` (beginning at ``begin``) and those ending right where
+    they begin began: at most a week back (a silence starts no earlier than the runner
+    anyway)."""
+    for _ in range(len(DAYS)):
+        day -= timedelta(days=1)
+        before = _hours_of(cfg, zone, day)
+        if before is None or before[1] != begin:
+            break
+        begin = before[0]
+    return begin
 
 
 Phase = Literal["alert", "kill"]

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from console.automation.config import AutomationConfig, DeadmanConfig, ScheduleConfig
-from console.automation.deadman import window_start
+from console.automation.deadman import CheckIn, CheckIns, DeadmanTimer, window_start
 from console.automation.schedules import next_time
 
 NY = ZoneInfo("America/New_York")
@@ -54,6 +54,42 @@ def test_the_dead_man_hours_may_cross_midnight() -> None:
     utc = ZoneInfo("UTC")
     assert window_start(cfg, _ts(utc, 2026, 1, 2, 3, 0)) == _ts(utc, 2026, 1, 1, 22, 0)
     assert window_start(cfg, _ts(utc, 2026, 1, 2, 12, 0)) is None
+
+
+def test_all_day_hours_run_on_across_midnight() -> None:
+    """The default hours (every day, 00:00-24:00) are one stretch: the silence of a
+    check-in at 23:55 is not cut at midnight (it was: the alert and the kill came 5
+    minutes late, and a test run in the last half hour before midnight UTC failed)."""
+    cfg = DeadmanConfig(enabled=True, alert_after=10, kill_after=5)
+    utc = ZoneInfo("UTC")
+    checked_in = _ts(utc, 2026, 1, 1, 23, 55)
+    timer = DeadmanTimer(cfg, _Held(CheckIn(checked_in, "bob")), started=checked_in - 3600)
+    assert timer.deadlines(_ts(utc, 2026, 1, 2, 0, 1)) == (checked_in + 600, checked_in + 900)
+    assert timer.check(_ts(utc, 2026, 1, 2, 0, 5)) == "alert"
+    assert timer.check(_ts(utc, 2026, 1, 2, 0, 10)) == "kill"
+    assert timer.check(_ts(utc, 2026, 1, 2, 0, 11)) is None  # once per silence
+
+
+def test_back_to_back_hours_run_on_across_a_dst_change_and_a_gap_still_cuts() -> None:
+    every_day = DeadmanConfig(enabled=True, hours="08:00-08:00", tz="America/New_York")
+    # 24-hour windows from 08:00, back to back through 8 March (23 hours long in New York)
+    assert window_start(every_day, _ts(NY, 2026, 3, 9, 7, 0)) <= _ts(NY, 2026, 3, 3, 8, 0)  # type: ignore[operator]
+    weekdays = DeadmanConfig(enabled=True, days=["mon", "tue", "wed", "thu", "fri"])
+    utc = ZoneInfo("UTC")
+    # Monday 2026-01-05 01:00: the stretch began Monday 00:00 (no Sunday hours before it)
+    assert window_start(weekdays, _ts(utc, 2026, 1, 5, 1, 0)) == _ts(utc, 2026, 1, 5, 0, 0)
+    # Wednesday 01:00: Monday and Tuesday ran on into it
+    assert window_start(weekdays, _ts(utc, 2026, 1, 7, 1, 0)) == _ts(utc, 2026, 1, 5, 0, 0)
+    office = DeadmanConfig(enabled=True, hours="09:00-17:00")
+    assert window_start(office, _ts(utc, 2026, 1, 7, 10, 0)) == _ts(utc, 2026, 1, 7, 9, 0)
+
+
+class _Held(CheckIns):
+    """Check-ins held in memory, with one already made."""
+
+    def __init__(self, last: CheckIn) -> None:
+        super().__init__(None)
+        self._memory = last
 
 
 @pytest.mark.parametrize(
