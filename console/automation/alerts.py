@@ -23,13 +23,14 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote, urlsplit
-
-import apprise
 
 from console.automation.config import AlertsConfig
 from console.core.scrub import Scrubber, scrub_shapes
+
+if TYPE_CHECKING:
+    import apprise
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,11 @@ class Alerter:
         self.profile = profile
         self.local = local
         self.scrubber = Scrubber()
-        self._apprise = apprise.Apprise()
+        # Imported here: Apprise (~70 ms) is loaded by a process that sends alerts, not
+        # by every command that reads a profile.
+        import apprise
+
+        self._apprise: apprise.Apprise = apprise.Apprise()
         self.bad_urls: list[int] = []
         for i, url in enumerate(urls):
             self.scrubber.add(*url_secrets(url))
@@ -186,8 +191,10 @@ class Alerter:
             body += f"\n({self.suppressed} earlier alert(s) dropped by the rate limit)"
             self.suppressed = 0
         title = f"[{self.profile}] {alert.title}" if self.profile else alert.title
-        kind = {"info": apprise.NotifyType.INFO, "warning": apprise.NotifyType.WARNING,
-                "failure": apprise.NotifyType.FAILURE}[alert.severity]  # fmt: skip
+        from apprise import NotifyType
+
+        kind = {"info": NotifyType.INFO, "warning": NotifyType.WARNING,
+                "failure": NotifyType.FAILURE}[alert.severity]  # fmt: skip
         try:
             ok = await self._apprise.async_notify(body=body, title=title, notify_type=kind)
         except Exception as exc:
@@ -213,12 +220,14 @@ class Alerter:
     async def test_each(self) -> list[tuple[str, AlertResult]]:
         """``trading-console alert-test``: the test message to each URL on its own, and
         what each answered (named by :meth:`endpoints`)."""
+        from apprise import NotifyType
+
         title = self.clean(f"[{self.profile}] {_TEST.title}" if self.profile else _TEST.title)
         results = []
         for name, server in zip(self.endpoints(), self._apprise, strict=True):
             try:
                 ok = await server.async_notify(body=self.clean(_TEST.body), title=title,
-                                               notify_type=apprise.NotifyType.INFO)  # fmt: skip
+                                               notify_type=NotifyType.INFO)  # fmt: skip
                 result = AlertResult("sent") if ok else AlertResult(
                     "failed", "the endpoint did not accept it (see the log)")  # fmt: skip
             except Exception as exc:

@@ -23,17 +23,18 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nats
-from nats.aio.client import Client as NATS
-from nats.errors import NoRespondersError
+from typing import TYPE_CHECKING, Any
 
 from console.config import Profile
 from console.core.scrub import Scrubber, printable
-from console.desk import messages, subjects
+from console.desk import subjects
 from console.desk.connect import PASSWORD_ENV, connect_options
 from console.desk.local_desk import DESK_FILE, os_operator
+
+if TYPE_CHECKING:  # the NATS client and the wire messages load when a desk is used
+    from nats.aio.client import Client as NATS
+
+    from console.desk import messages
 
 EXIT_USAGE, EXIT_FAILED = 2, 4
 CONNECT_S = 3.0
@@ -156,6 +157,8 @@ def address(profile: Profile, args: argparse.Namespace, url: str) -> DeskAddress
 
 async def connect(desk: DeskAddress, **options: Any) -> NATS:
     """Connected as the operator, or DeskFailure with NATS's words (no password in them)."""
+    import nats  # (~30 ms: loaded by the commands that go to a desk, not by every command)
+
     errors: list[str] = []
 
     async def error(exc: Exception) -> None:
@@ -192,6 +195,10 @@ def no_hub(desk: DeskAddress) -> str:
 
 async def hub_beat(nc: NATS, desk: DeskAddress) -> messages.HubBeat:
     """The running hub's beat; DeskFailure (exit 4) at once when none serves the profile."""
+    from nats.errors import NoRespondersError
+
+    from console.desk import messages
+
     try:
         msg = await nc.request(subjects.who_subject(desk.profile), b"", timeout=WHO_S)
     except NoRespondersError:

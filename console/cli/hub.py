@@ -25,23 +25,22 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import nats
-from nats.aio.client import Client as NATS
-
-from console.automation.alerts import Alerter
 from console.automation.headless import log_to_stderr
-from console.automation.runner import AutomationRunner
 from console.cli.desk_link import safe_url
 from console.config import Profile
 from console.core.scrub import Scrubber, printable
 from console.core.session import Session
 from console.desk import connect as desk_connect
-from console.desk.hub import Hub, HubRunning
 from console.desk.roles import HUB_USER
-from console.desk.takeover import JournalDiverged
-from console.desk.verbs import checkins_for
+
+if TYPE_CHECKING:  # NATS and the hub load when a hub runs, not with every command's parser
+    from nats.aio.client import Client as NATS
+
+    from console.automation.alerts import Alerter
+    from console.automation.runner import AutomationRunner
+    from console.desk.hub import Hub
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 4
 EXIT_HUB_RUNNING = 12  # another hub serves this profile on this NATS; this one did not start
@@ -50,9 +49,9 @@ URL_ENV = "TRADING_CONSOLE_DESK"
 FIRST_CONNECT_S = 10.0
 
 SessionFor = Callable[[Profile], Session]
-AutomationFor = Callable[
-    [Profile, Session], tuple[AutomationRunner | None, Alerter | None, list[str]]
-]
+AutomationFor: TypeAlias = (
+    "Callable[[Profile, Session], tuple[AutomationRunner | None, Alerter | None, list[str]]]"
+)
 _log = logging.getLogger("console.desk")
 
 
@@ -125,6 +124,8 @@ async def serve(
 ) -> int:
     """Serve until SIGTERM or SIGINT (or, with ``stdin_eof``, the end of stdin: a local
     desk's hub must not outlive the demo that started it, even one killed with -9)."""
+    import nats
+
     hubs: list[Hub] = []
 
     async def reconnected() -> None:
@@ -197,6 +198,10 @@ async def _serve_once(
 ) -> int | None:
     """One hub's life: take the lease (or wait for it), serve until a signal (exit 0) or
     until the lease is lost (None with ``standby``: stand by again; else exit 13)."""
+    from console.desk.hub import Hub, HubRunning
+    from console.desk.takeover import JournalDiverged
+    from console.desk.verbs import checkins_for
+
     session = session_for(profile)
     runner, _alerter, problems = automation(profile, session)
     for problem in problems:

@@ -36,7 +36,6 @@ from console.cli import (
     automate,
     control,
     desk,
-    desk_commands,
     desk_config,
     desk_link,
     hub,
@@ -207,6 +206,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command is None and url:
             return desk.run(profile, args, session_options(profile), url)
         if url:
+            from console.cli import desk_commands  # NATS and the desk's client: for a desk only
+
             return desk_commands.run(profile, args, session_options(profile), url,
                                      lambda: _kill_alerter(profile))  # fmt: skip
         if args.command is None:

@@ -17,7 +17,6 @@ from console.cli import desk_link
 from console.cli.desk_link import DeskFailure
 from console.config import Profile, is_loopback
 from console.core.scrub import printable
-from console.web.server import ConsoleServer
 
 EXIT_USAGE, EXIT_FAILED = 2, 4
 DEFAULT_PORT = 8765
@@ -73,6 +72,9 @@ def run(profile: Profile, args: argparse.Namespace) -> int:
         _err(f"WARNING: listening on {args.host}, beyond this machine. Plain HTTP: a desk "
              "password typed in a browser crosses the network readable unless a TLS proxy "
              "is in front.")  # fmt: skip
+    # Imported here: the web server (textual-serve, jinja2: ~55 ms) loads for serve only.
+    from console.web.server import ConsoleServer
+
     session = [sys.executable, "-m", "console.web.session", "--config", str(Path(profile.source)),
                "--profile", profile.name, "--desk", url]  # fmt: skip
     server = ConsoleServer(session, host=args.host, port=args.port,

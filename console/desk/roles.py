@@ -28,12 +28,13 @@ import json
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
-
-from nats.aio.client import Client as NATS
+from typing import TYPE_CHECKING, Any
 
 from console.desk.connect import inbox_of
 from console.desk.subjects import Verb, bucket, command_subject, root, token, who_subject
+
+if TYPE_CHECKING:  # (the NATS client loads with the desk's connections, not its roles)
+    from nats.aio.client import Client as NATS
 
 HUB_USER = "hub"
 USER_INFO = "$SYS.REQ.USER.INFO"
