@@ -48,6 +48,7 @@ from console.core.model import Target
 from console.venues.fiftyfive.wire import StreamFrame, combine_errors
 from console.venues.kit.base import FeedSink, FeedStatus
 from console.venues.kit.feeds import (
+    FRAMES_QUEUED,
     FeedError,
     Incomplete,
     describe,
@@ -172,7 +173,7 @@ class _Feed:
                 close_timeout=1.0,
                 compression=None,
                 proxy=None,
-                max_queue=4096,
+                max_queue=FRAMES_QUEUED,  # a flood is held back by TCP, never buffered
                 user_agent_header="trading-console/0.1",
                 logger=self.ws_log,
             )

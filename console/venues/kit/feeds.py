@@ -21,6 +21,7 @@ from console.core.model import Target
 from console.core.ports import FeedError, FeedSink, FeedStatus, Incomplete, Unreadable, describe
 
 __all__ = [
+    "FRAMES_QUEUED",
     "Backoff",
     "FeedError",
     "Incomplete",
@@ -44,6 +45,16 @@ loop handled every frame one socket read brought: at 20,000 events/s ~2,500 fram
 ~35 ms in which a key, a redraw or a control call's answer waited. 200 frames (~3 ms)
 a turn keeps the console answering keys while it ingests; a turn given back costs
 ~20 µs, 100 times a second at 20,000 events/s."""
+
+FRAMES_QUEUED = 4096
+"""The most frames a stream holds received but not yet handled (websockets'
+``max_queue``); above it the library stops reading the socket until 1,024 are left, so
+a venue sending faster than the console can handle is held back by TCP, never buffered
+here. Without a bound (PipAI's stream had none until session 15) a hostile stream sending
+as fast as loopback carries grew the console by ~60 MB a second (480 MB in 8 s, while
+the console handled 50,000 events a second): out of memory in minutes. 4,096 frames is
+~0.1 s at 40,000 events a second; closing with a full queue waits at most the stream's
+``close_timeout`` for the venue's close frame."""
 
 
 async def handle_frames(

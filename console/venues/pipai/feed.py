@@ -38,6 +38,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from console.core.model import Target
 from console.venues.kit.base import FeedSink, VenueSettings
 from console.venues.kit.feeds import (
+    FRAMES_QUEUED,
     Backoff,
     FeedError,
     handle_frames,
@@ -132,7 +133,7 @@ class StatusStream:
                 self.ws_url,
                 open_timeout=timeout,
                 close_timeout=1,
-                max_queue=None,  # keep reading while closing: a backlog must not stall close
+                max_queue=FRAMES_QUEUED,  # a flood is held back by TCP, never buffered
                 proxy=None,
                 compression=None,
                 user_agent_header="trading-console/0.1",
