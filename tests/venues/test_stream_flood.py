@@ -25,11 +25,11 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from console.core.input_first import INPUT_FIRST
-from console.core.model import Target
+from console.core.model import State, Target, TargetKind
 from console.core.ports import VenueSettings
 from console.venues.kit.feeds import stream_forever
 from console.venues.kit.scrubber import VenueScrubber
-from console.venues.pipai.feed import CHANNEL, StatusStream
+from console.venues.pipai.feed import CHANNEL, UNLISTED_AT_MOST, StatusStream
 from tests.support import RecordingSink
 
 TOTAL = 300_000  # frames the venue tries to send (~75 MB); far more than any buffer holds
@@ -121,3 +121,49 @@ async def test_a_flooding_stream_is_held_back_not_read_into_memory(
                 await task
     assert ended == "held back", f"the console read all {flood.sent:,} frames into memory"
     assert flood.sent < TOTAL
+
+
+def _lifecycle(n: int, strategy_id: str) -> str:
+    return json.dumps({"op": "event", "channel": CHANNEL, "id": strategy_id, "seq": n,
+                       "event": {"id": f"evt_{n}", "type": "paused", "created_at": "2026-12-05T23:00:00Z",
+                                 "data": {"strategy_id": strategy_id, "status": "paused"}}})  # fmt: skip
+
+
+async def test_a_stream_naming_thousands_of_unlisted_ids_reads_the_list_not_each_id() -> None:
+    """Each lifecycle event asks for a GET of its strategy (PipAI's docs advise it). A
+    stream naming 10,000 ids the list never held queued 10,000 GETs (and kept every id
+    in memory until each was read): now 32 at most wait, and one read of the whole list
+    covers the rest. A listed strategy's event is still re-fetched, past that bound."""
+    fetched: list[str] = []
+    all_read = asyncio.Event()
+
+    async def listed() -> list[Target]:
+        return [Target("pipai", TargetKind.STRATEGY, "strat_listed", "s", State.RUNNING,
+                       "deployed", {}, 0.0)]  # fmt: skip
+
+    async def read_one(strategy_id: str) -> Target | None:
+        fetched.append(strategy_id)
+        if len(fetched) == UNLISTED_AT_MOST + 1:
+            all_read.set()
+        return None
+
+    settings = VenueSettings(name="pipai", api="pipai", base_url="http://127.0.0.1:9",
+                             ws_url="ws://127.0.0.1:9/v1/ws")  # fmt: skip
+    stream = StatusStream(settings, RecordingSink(), list_all=listed, read_one=read_one,
+                          auth_frame=lambda: {"op": "auth"}, scrubber=VenueScrubber("pipai"))  # fmt: skip
+    await stream._list_and_note()  # the resync: strat_listed is known
+    for n in range(10_000):
+        stream._on_frame(_lifecycle(n, f"strat_ghost_{n:05d}"))
+    stream._on_frame(_lifecycle(10_000, "strat_listed"))
+    assert stream._resync_soon.is_set()  # the whole list is read again instead
+    task = asyncio.create_task(stream._refetch_forever())
+    try:
+        await asyncio.wait_for(all_read.wait(), 30)
+        assert not stream._refetch_ids  # nothing more waits: no GET after these
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert len(fetched) == UNLISTED_AT_MOST + 1
+    assert "strat_listed" in fetched
+    assert sum(1 for f in fetched if f.startswith("strat_ghost_")) == UNLISTED_AT_MOST

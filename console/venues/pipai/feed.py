@@ -41,6 +41,7 @@ from console.venues.kit.feeds import (
     FRAMES_QUEUED,
     Backoff,
     FeedError,
+    Incomplete,
     handle_frames,
     poll_forever,
     stream_forever,
@@ -63,6 +64,11 @@ _ws_log = logging.getLogger(__name__ + ".websocket")
 
 CHANNEL = "strategy.status"
 SLOW_RESYNC_FACTOR = 10
+UNLISTED_AT_MOST = 32
+"""Strategies the last list did not hold (a new deployment, say) re-fetched one by one
+at most this many at a time; beyond, a lifecycle event naming one more wakes a read of
+the whole list instead. A stream naming ids by the thousand (a hostile or broken venue)
+once queued one GET per id without bound: memory and the read budget both ran out."""
 
 
 class StatusStream:
@@ -94,6 +100,8 @@ class StatusStream:
         self._resync_soon = asyncio.Event()  # wakes the poller: resync from REST now
         self._refetch_ids: set[str] = set()
         self._refetch_wake = asyncio.Event()
+        self._listed: set[str] = set()  # the ids of the last list read (or re-fetched)
+        self._unlisted: set[str] = set()  # queued for a re-fetch, not in that list
 
     async def run(self) -> None:
         """Stream, slow resync and re-fetches side by side until cancelled."""
@@ -108,7 +116,7 @@ class StatusStream:
             group.create_task(
                 poll_forever(
                     self.venue,
-                    self._list_all,
+                    self._list_and_note,
                     self.health.poll_sink(),
                     interval,
                     # a failed read is retried sooner, never later than the next resync
@@ -215,14 +223,37 @@ class StatusStream:
             status = data.get("status")
             raw = status if isinstance(status, str) else LIFECYCLE_STATUS[kind]
             self.sink.patch(self.venue, strategy_id, state=state_for(raw), raw_status=raw)
-            self._refetch_ids.add(strategy_id)
-            self._refetch_wake.set()
+            self._queue_refetch(strategy_id)
         elif kind in ("position_opened", "position_closed"):
             attrs = attrs_from_position_event(data)
             if attrs:
                 self.sink.patch(self.venue, strategy_id, attrs=attrs)
 
     # ----- re-fetches ---------------------------------------------------------------
+    async def _list_and_note(self) -> list[Target]:
+        """The whole list (the resync), its ids noted: a lifecycle event naming one of
+        them is re-fetched; one naming an id it did not hold, within bounds."""
+        try:
+            targets = await self._list_all()
+        except Incomplete as exc:
+            self._listed.update(t.id for t in exc.partial)
+            raise
+        self._listed = {t.id for t in targets}
+        return targets
+
+    def _queue_refetch(self, strategy_id: str) -> None:
+        """A re-fetch of ``strategy_id``, coalesced per id; past :data:`UNLISTED_AT_MOST`
+        unlisted ids waiting, a read of the whole list instead."""
+        if strategy_id in self._refetch_ids:
+            return
+        if strategy_id not in self._listed:
+            if len(self._unlisted) >= UNLISTED_AT_MOST:
+                self._resync_soon.set()  # the whole list holds every one of them
+                return
+            self._unlisted.add(strategy_id)
+        self._refetch_ids.add(strategy_id)
+        self._refetch_wake.set()
+
     async def _refetch_forever(self) -> None:
         """Re-read strategies named by lifecycle events, coalesced per id."""
         while True:
@@ -230,9 +261,11 @@ class StatusStream:
             self._refetch_wake.clear()
             while self._refetch_ids:
                 strategy_id = self._refetch_ids.pop()
+                self._unlisted.discard(strategy_id)
                 try:
                     target = await self._read_one(strategy_id)
                     if target is not None:
+                        self._listed.add(strategy_id)
                         self.sink.upsert([target])
                 except asyncio.CancelledError:
                     raise
