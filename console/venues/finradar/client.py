@@ -98,6 +98,7 @@ from console.venues.kit.http import (
 )
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer
+from console.venues.kit.paging import forget_unlisted
 from console.venues.kit.scrubber import VenueScrubber
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,9 @@ class FinRadarClient(VenueClient):
             self.skipped_rows = self._skipped(listing)
             raise self.scrubber.error(exc) from None
         self.skipped_rows = self._skipped(listing)
-        return self._targets(listing)
+        targets = self._targets(listing)
+        forget_unlisted(self._seen, listing.rows)  # (the whole list was read)
+        return targets
 
     async def read_target(self, target_id: str) -> Target | None:
         """The target, freshly read; None when the list (to its end) does not hold it.

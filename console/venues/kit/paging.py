@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -361,6 +361,20 @@ def twin_note(target: Target, words: ListWords, page_number: int, scrub: Scrub |
 
 def _count(n: int, words: ListWords) -> str:
     return f"{n} {words.noun}" if n == 1 else f"{n} {words.nouns}"
+
+
+# ----- what a client remembers of listed targets ------------------------------------
+def forget_unlisted(memory: dict[str, Any], listed: Collection[str]) -> None:
+    """Drop from ``memory`` (a client's per-id notes: a name, a status) every id the
+    whole list just read no longer holds, once it holds more than twice that list (and
+    1,000 more): a venue whose ids churn (every read new ids, as a broken or hostile
+    one may) grew a client's notes by every id it ever listed. Pruned this rarely, a
+    poll of an unchanging list costs nothing here."""
+    if len(memory) <= 2 * len(listed) + 1000:
+        return
+    keep = listed if isinstance(listed, set | frozenset | dict) else set(listed)
+    for gone in [key for key in memory if key not in keep]:
+        del memory[gone]
 
 
 # ----- a list read by following the venue's cursor ------------------------------------

@@ -63,6 +63,7 @@ from console.venues.kit.paging import (
     ListWords,
     Page,
     PagedList,
+    forget_unlisted,
     page_allowance,
     reserve_of,
     room_for_a_page,
@@ -181,7 +182,7 @@ class X3AlgoClient(VenueClient):
         cap, the read budget or a later page stopped it, ``FeedError`` otherwise."""
         self.skipped_rows = []
         try:
-            return await self._list.read(
+            targets = await self._list.read(
                 self._fetch_page, self._page_allowance(), self._room_for_a_page
             )
         except FeedError as exc:
@@ -189,6 +190,8 @@ class X3AlgoClient(VenueClient):
         finally:
             self.skipped_rows = [self.scrubber.scrub(row) for row in self._list.skipped]
             self._poll_pages = max(1, self._list.pages_read)
+        forget_unlisted(self._names, {t.id for t in targets})  # (the whole list was read)
+        return targets
 
     async def read_target(self, target_id: str) -> Target | None:
         try:
