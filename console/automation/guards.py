@@ -15,6 +15,7 @@ runner's clock).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -70,18 +71,22 @@ def _fmt(value: float | str) -> str:
 
 
 def number(value: AttrValue) -> float | None:
-    """An attribute as a number ("+1,234.5 USD" too), or None."""
+    """An attribute as a number ("+1,234.5 USD" too), or None — for NaN and the
+    infinities too: compared with a threshold NaN is never below nor above it, so a
+    venue's ``NaN`` P&L silently held a guard's gate shut and poisoned its high."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        found = float(value)
+    elif isinstance(value, str):
         text = value.replace(",", "").replace("%", "").split()
         try:
-            return float(text[0]) if text else None
+            found = float(text[0]) if text else math.nan
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return found if math.isfinite(found) else None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from math import isfinite
 from typing import Any
 
 from rich.color import Color
@@ -229,19 +230,23 @@ def parse_iso(value: AttrValue) -> float | None:
 
 
 def as_number(value: AttrValue) -> float | None:
-    """A float from a number or a decimal string (PipAI sends money as strings)."""
+    """A float from a number or a decimal string (PipAI sends money as strings); None
+    for anything else, and for NaN and the infinities, which a venue's JSON can carry
+    (``NaN``, ``"Infinity"``) but which are no amount: shown blank, never summed (one
+    NaN made a panel's P&L total "nan")."""
     if value is None or isinstance(value, bool | tuple):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    try:  # float's own reading first: ~7× cheaper than a Decimal, the same number
-        return float(value)
-    except ValueError:  # Decimal also reads some that float does not ("1_", say)
-        pass
-    try:
-        return float(Decimal(value))
-    except (InvalidOperation, ValueError):
-        return None
+        number = float(value)
+    else:
+        try:  # float's own reading first: ~7× cheaper than a Decimal, the same number
+            number = float(value)
+        except ValueError:  # Decimal also reads some that float does not ("1_", say)
+            try:
+                number = float(Decimal(value))
+            except (InvalidOperation, ValueError):
+                return None
+    return number if isfinite(number) else None
 
 
 def fmt_money(value: AttrValue) -> str:

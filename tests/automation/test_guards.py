@@ -70,6 +70,22 @@ def test_drawdown_from_the_session_high() -> None:
     assert fired.values["session_high"] == 500.0 and fired.values["drawdown_pct"] == 22.0
 
 
+def test_a_nan_or_infinite_value_is_no_value_and_leaves_the_high_alone() -> None:
+    """A venue's ``NaN`` P&L compared below no threshold and above none: it held the
+    gate shut while it lasted, and as the first value seen it made the session high NaN
+    for good (max(nan, x) is nan), so the drawdown guard never fired again."""
+    floor = GuardState(GuardConfig(name="floor", rule="pnl_below", threshold=-1000))
+    for odd in (float("nan"), "NaN", float("-inf"), "-Infinity"):
+        assert floor.check_target(_target(pnl=odd)) is None
+    assert floor.check_target(_target(pnl=-1200)) is not None
+    dd = GuardState(GuardConfig(name="dd", rule="drawdown_over", threshold=20))
+    assert dd.check_target(_target(pnl=float("nan"))) is None
+    assert dd.check_target(_target(pnl=500)) is None
+    assert dd.check_target(_target(pnl=float("inf"))) is None
+    fired = dd.check_target(_target(pnl=390))
+    assert fired is not None and fired.values["session_high"] == 500
+
+
 def test_flag_raised_and_positions_over() -> None:
     flag = GuardState(GuardConfig(name="e", rule="flag_raised"))
     assert flag.check_target(_target(emergency=False)) is None

@@ -10,15 +10,19 @@ from decimal import Decimal, InvalidOperation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from console.core.model import State, Target, TargetKind
+from console.core.store import Store
 from console.tui.format import as_number
+from console.tui.panels.tally import Tally
 
 
 def _by_decimal(text: str) -> float | None:
-    """The reading before: every text through Decimal."""
+    """The reading before: every text through Decimal (and no NaN or infinity)."""
     try:
-        return float(Decimal(text))
+        number = float(Decimal(text))
     except (InvalidOperation, ValueError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -45,3 +49,24 @@ def test_texts_only_decimal_reads_still_read() -> None:
     assert as_number("12.50") == 12.5
     assert as_number("n/a") is None
     assert as_number("") is None
+
+
+def test_nan_and_the_infinities_are_no_amount() -> None:
+    for odd in ("NaN", "nan", "Infinity", "-inf", "1e400", float("nan"), float("inf")):
+        assert as_number(odd) is None, odd
+    assert as_number(1e308) == 1e308
+
+
+def test_a_nan_pnl_is_left_out_of_the_overview_total() -> None:
+    """One strategy's ``NaN`` P&L made its panel's total "nan" (x3algo's numbers skip
+    the parse: a float NaN went straight into the sum)."""
+    store = Store()
+    rows = [("a", 100.0), ("b", float("nan")), ("c", "NaN"), ("d", float("-inf")), ("e", 23.5)]
+    store.snapshot("x3", [Target("x3", TargetKind.ALGORITHM, i, i, State.RUNNING, "active",
+                                 {"profit": p}, 0.0) for i, p in rows])  # fmt: skip
+    tally = Tally(store, TargetKind.ALGORITHM)
+    tally.note(store.drain().changed)
+    tally.refresh(["x3"])
+    venue = tally.venues["x3"]
+    assert venue.sums["P&L"] == 123.5 and venue.summed["P&L"] == 2
+    assert venue.total == 5  # every target still counted by state

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from math import isfinite
 
 from console.core.model import State, Target, TargetKind
 from console.core.store import Store
@@ -65,10 +66,10 @@ def _values(target: Target) -> tuple[float | None, ...]:
         if raw is None:
             continue
         kind = type(raw)
-        if kind is float or kind is int:
+        if kind is int or (kind is float and isfinite(raw)):  # type: ignore[arg-type]
             number: float | None = float(raw)  # type: ignore[arg-type]
         else:
-            number = as_number(raw)
+            number = as_number(raw)  # (NaN and the infinities: None, never summed)
         if number is None:
             continue
         if values is None:
