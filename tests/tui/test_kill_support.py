@@ -46,10 +46,13 @@ def sim_session(
     tmp_path: Path,
     *,
     journal: Journal | None = None,
-    control_timeout_s: float = 1.0,
+    control_timeout_s: float = 3.0,
     **options: Any,
 ) -> Session:
-    """A session on the simulator; short timeouts so a venue that is down fails fast."""
+    """A session on the simulator; short timeouts so a venue that stops answering fails
+    fast (a venue that is down answers 503 at once). 3 s, not 1: a kill of 65 targets
+    on a loaded CI machine (six test workers on two cores) saw calls answered after the
+    second and called uncertain."""
     opts = SessionOptions(profile="test", label="SIM", **options)
     journal = journal or Journal(tmp_path / "j.sqlite3", profile="test", operator=OPERATOR)
     settings = [
