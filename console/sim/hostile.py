@@ -189,6 +189,10 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"x3algo": {"still_active": True}}, broken=("x3algo",), exit_code=5,
     ),
     HostileCase(
+        "status-case-x3algo", "11", "x3algo spells every status word in capitals",
+        knobs={"x3algo": {"shout_status": True}}, exit_code=0,
+    ),
+    HostileCase(
         "escape-names", "11", "names carry terminal escape sequences",
         knobs={api: {"escape_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
         exit_code=0,

@@ -52,6 +52,7 @@ class Knobs:
     # twice, the twin running whatever is halted
     pages_lie: bool = False  # x3algo: totalPages says 1 whatever total says
     still_active: bool = False  # x3algo: stopped rows and stop answers say active: true
+    shout_status: bool = False  # x3algo: every status word in capitals ("ACTIVE", "STOPPED")
     # The next N requests but GETs arriving on a kept-alive (already answered)
     # connection: it is closed without an answer, as a venue's idle close racing a
     # request does (-1: every one; console/sim/kit/keepalive.py). A fresh one is served.

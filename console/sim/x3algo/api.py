@@ -329,9 +329,9 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             ]
         start = (page - 1) * limit
         total, pages = len(rows), math.ceil(len(rows) / limit)
-        if not (knobs.escape_names or knobs.bad_row or knobs.still_active) and not (
-            knobs.endless_pages or knobs.pages_lie or knobs.duplicate_id
-        ):
+        if not (
+            knobs.escape_names or knobs.bad_row or knobs.still_active or knobs.shout_status
+        ) and not (knobs.endless_pages or knobs.pages_lie or knobs.duplicate_id):
             pagination = {"page": page, "limit": limit, "total": total, "totalPages": pages}
             return self._encoded_page(rows[start : start + limit], pagination)
         data = [self._summary(a) for a in rows[start : start + limit]]
@@ -377,6 +377,8 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             row = bad_row(row)
         if self.ctx.knobs.still_active and row.get("status") == "stopped":
             row["active"] = True
+        if self.ctx.knobs.shout_status:
+            row["status"] = str(row.get("status", "")).upper()
         return row
 
     def _sorted(self, sort: str, descending: bool) -> list[Algo]:
@@ -404,6 +406,8 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             full["name"] = escaped(full["name"])
         if self.ctx.knobs.still_active and full.get("status") == "stopped":
             full["active"] = True
+        if self.ctx.knobs.shout_status:
+            full["status"] = str(full.get("status", "")).upper()
         return JSONResponse(full)
 
     def _control_target(self, request: Request) -> Algo | Response:
@@ -416,7 +420,9 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             {
                 "id": algo.id,
                 "name": escaped(algo.name) if self.ctx.knobs.escape_names else algo.name,
-                "status": self._reported(algo),
+                "status": self._reported(algo).upper()
+                if self.ctx.knobs.shout_status
+                else self._reported(algo),
                 "active": algo.status == "active" or self.ctx.knobs.still_active,
                 "message": message,
             }

@@ -44,7 +44,7 @@ DONE_WORDS = {
 
 def outcome_from_result(who: str, kind: ActionKind, parsed: ControlReply, reply: Reply) -> Outcome:
     """Project decision 1's ``result`` values, in the shared vocabulary."""
-    result = parsed.result or ""
+    result = (parsed.result or "").strip().lower()  # (whatever its case)
     verb = kind.value
     state = state_of(parsed.status)
     outcome = partial(

@@ -118,11 +118,12 @@ START_REQUIRED: Final = "start_required"
 
 
 def state_of(status: str) -> State:
-    return STATES.get(status, State.UNKNOWN)
+    """55-tech's status word, whatever its case and surrounding blanks."""
+    return STATES.get(status.strip().lower(), State.UNKNOWN)
 
 
 def status_words(status: str) -> str:
-    return STATUS_WORDS.get(status, status.replace("_", " ").upper())
+    return STATUS_WORDS.get(status.strip().lower(), status.replace("_", " ").upper())
 
 
 # ----- one status answer, read or refused in words ------------------------------------

@@ -49,12 +49,13 @@ LIFECYCLE_STATUS: Mapping[str, str] = {
 
 
 def state_for(status: str) -> State:
-    return STATE_BY_STATUS.get(status, State.UNKNOWN)
+    """PipAI's status word, whatever its case and surrounding blanks."""
+    return STATE_BY_STATUS.get(status.strip().lower(), State.UNKNOWN)
 
 
 def event_kind(raw_type: str) -> str:
     """``paused`` and webhook-style ``strategy.paused`` both mean ``paused``."""
-    return raw_type.removeprefix("strategy.")
+    return raw_type.strip().lower().removeprefix("strategy.")
 
 
 def row_target(venue: str, row: StrategyRow, confirmed_at: float) -> Target:

@@ -291,7 +291,7 @@ class X3AlgoClient(VenueClient):
         a draft cannot start (config incomplete) and x3algo refuses to stop either."""
         if target.state in (State.RUNNING, State.PAUSED, State.UNKNOWN):
             return [STOP_SPEC]
-        if target.raw_status == "stopped":
+        if target.raw_status.strip().lower() == "stopped":
             return [START_SPEC]
         return []
 

@@ -102,9 +102,10 @@ def contradicts(status: str | None, active: bool) -> bool:
     ``active: true``, ``"active"`` with ``active: false``): which one is right is
     unknowable, so the algorithm is UNKNOWN — a kill still stops it, and never counts it
     halted on such a row."""
-    if status not in ("active", "stopped", "paused", "draft", "error"):
+    word = (status or "").strip().lower()
+    if word not in ("active", "stopped", "paused", "draft", "error"):
         return False  # a word nobody listed is UNKNOWN already
-    return active != (status == "active")
+    return active != (word == "active")
 
 
 def listed_target(

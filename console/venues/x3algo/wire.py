@@ -176,5 +176,7 @@ fails only itself."""
 
 
 def state_of(raw: str) -> State:
-    """x3algo's status word as a console state; words nobody listed are UNKNOWN."""
-    return STATES.get(raw, State.UNKNOWN)
+    """x3algo's status word as a console state; words nobody listed are UNKNOWN. Read
+    whatever its case and surrounding blanks (``"Active"``, ``" STOPPED"``): the same
+    word, whichever implementation of x3algo's API spells it."""
+    return STATES.get(raw.strip().lower(), State.UNKNOWN)
