@@ -40,6 +40,7 @@ from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
 from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, PlanItem, Report, ResultCallback, desired
 from console.core.ports import Incomplete, VenueClient
+from console.core.settle import SETTLE_DELAYS_S, settle
 from console.core.store import KnownState, Store
 from console.core.turns import Turn, begin_call
 
@@ -123,6 +124,8 @@ class Dispatcher:
         self.verify = verify
         self.dispatch_deadline_s = dispatch_deadline_s
         self.verify_deadline_s = verify_deadline_s
+        self.settle_delays_s: tuple[float, ...] = SETTLE_DELAYS_S
+        """Re-reads of a call answered done whose target reads otherwise (empty: none)."""
         self.serial = False
         """One call at a time, venue after venue, in plan order: a journal whose rows come
         in the same order on every run (the screenshots draw one). Never for a real kill,
@@ -411,9 +414,11 @@ class Dispatcher:
                 if on_result:
                     on_result(result)
             return
+        blind = not client.capabilities.reports_pause_state
+        if self.settle_delays_s:
+            fresh = await self._settled(client, pairs, fresh, report, blind)
         if self.store is not None:
             self.store.upsert(t for t in fresh.values() if t is not None)
-        blind = not client.capabilities.reports_pause_state
         for item, intent in pairs:
             previous = report.results[(item.venue, item.target_id)]
             target = fresh.get(item.target_id)
@@ -438,6 +443,39 @@ class Dispatcher:
                 on_result(result)
         if seen:
             self._appeared(client, pairs, seen, report)
+
+    async def _settled(
+        self,
+        client: VenueClient,
+        pairs: list[Pair],
+        fresh: dict[str, Target | None],
+        report: Report,
+        blind: bool,
+    ) -> dict[str, Target | None]:
+        """``fresh``, with each target whose call was answered done but whose re-read
+        shows otherwise read again for a few seconds (:mod:`console.core.settle`)."""
+        items = {item.target_id: item for item, _ in pairs}
+
+        def unsettled(now: dict[str, Target | None]) -> list[str]:
+            ids = []
+            for tid, item in items.items():
+                outcome = report.results[(item.venue, tid)].outcome
+                target = now.get(tid)
+                if (
+                    not outcome.ok
+                    or target is None
+                    or (blind and target.state is not State.STOPPED)
+                ):
+                    continue
+                state = self.verified_state(target, outcome)
+                if not self._judge(item.action.kind, target, state, outcome)[0]:
+                    ids.append(tid)
+            return ids
+
+        async def reread(ids: list[str]) -> dict[str, Target | None] | None:
+            return (await self.reread(client, ids))[0]
+
+        return await settle(fresh, unsettled, reread, self.settle_delays_s)
 
     async def _look(self, venue: str, report: Report, calls_done: asyncio.Event) -> None:
         """A kill of everything, on a venue of its scope where nothing was planned: once

@@ -193,6 +193,10 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"x3algo": {"shout_status": True}}, exit_code=0,
     ),
     HostileCase(
+        "stale-reads-x3algo", "11", "x3algo's reads show a stop 1.5 s after it was answered",
+        knobs={"x3algo": {"stale_reads_ms": 1500}}, exit_code=0,
+    ),
+    HostileCase(
         "escape-names", "11", "names carry terminal escape sequences",
         knobs={api: {"escape_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
         exit_code=0,

@@ -53,6 +53,7 @@ class Knobs:
     pages_lie: bool = False  # x3algo: totalPages says 1 whatever total says
     still_active: bool = False  # x3algo: stopped rows and stop answers say active: true
     shout_status: bool = False  # x3algo: every status word in capitals ("ACTIVE", "STOPPED")
+    stale_reads_ms: float = 0.0  # x3algo: > 0, reads show a stop this much later (a cache)
     # The next N requests but GETs arriving on a kept-alive (already answered)
     # connection: it is closed without an answer, as a venue's idle close racing a
     # request does (-1: every one; console/sim/kit/keepalive.py). A fresh one is served.

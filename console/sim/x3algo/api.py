@@ -90,6 +90,8 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
         self._dots = dot_algos(self.world.by_created)
         # id -> (what the row was built from, its JSON): see _encoded_page
         self._encoded: dict[str, tuple[tuple[object, ...], bytes]] = {}
+        # id -> (time.monotonic() of its stop, the status before): stale_reads_ms
+        self._stopped_at: dict[str, tuple[float, str]] = {}
         # The algorithm whose list row the ``bad_row`` knob spoils: the second created.
         self.bad_row_id = self.world.by_created[min(1, len(self.world.by_created) - 1)].id
 
@@ -180,10 +182,16 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             raise KeyError(f"no algorithm {algo_id!r}")
         return algo
 
-    def _reported(self, algo: Algo) -> str:
-        """The status as reported: the ``unknown_status_rate`` share gets an unknown word."""
-        if algo.unknown_draw < self.ctx.knobs.unknown_status_rate:
+    def _reported(self, algo: Algo, *, read: bool = True) -> str:
+        """The status as reported: the ``unknown_status_rate`` share gets an unknown word;
+        with ``stale_reads_ms``, a read (not a stop's answer) shows the status before a
+        stop until that long after it."""
+        knobs = self.ctx.knobs
+        if algo.unknown_draw < knobs.unknown_status_rate:
             return UNKNOWN_STATUS
+        stopped = self._stopped_at.get(algo.id) if read and knobs.stale_reads_ms > 0 else None
+        if stopped is not None and time.monotonic() - stopped[0] < knobs.stale_reads_ms / 1000:
+            return stopped[1]
         return algo.status
 
     def _error(
@@ -420,9 +428,9 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             {
                 "id": algo.id,
                 "name": escaped(algo.name) if self.ctx.knobs.escape_names else algo.name,
-                "status": self._reported(algo).upper()
+                "status": self._reported(algo, read=False).upper()
                 if self.ctx.knobs.shout_status
-                else self._reported(algo),
+                else self._reported(algo, read=False),
                 "active": algo.status == "active" or self.ctx.knobs.still_active,
                 "message": message,
             }
@@ -434,6 +442,7 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             return algo
         if algo.status not in ("active", "paused"):
             return self._error(422, "Algorithm not active")
+        self._stopped_at[algo.id] = (time.monotonic(), algo.status)
         algo.status = "stopped"
         algo.updated_at = self.ctx.clock.now()
         self.ctx.count("stopped")

@@ -19,6 +19,7 @@ documented contract never describes (docs/EMERGENCY.md, "Hostile venues").
 * ``still_active`` — a stopped algorithm's list row and single GET, and every stop's
   answer, say
   ``"active": true`` beside ``"status": "stopped"``: two words that disagree.
+* ``stale_reads_ms`` — reads show a stop that many ms after its answer (a cached list).
 * ``shout_status`` — every status word (list rows, single GETs, stop answers) in
   capitals: the same words, spelled as another implementation of the API might.
 * ``pages_lie`` — ``totalPages`` is 1 whatever ``total`` says (150 algorithms, 100 a
