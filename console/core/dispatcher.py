@@ -452,8 +452,9 @@ class Dispatcher:
         report: Report,
         blind: bool,
     ) -> dict[str, Target | None]:
-        """``fresh``, with each target whose call was answered done but whose re-read
-        shows otherwise read again for a few seconds (:mod:`console.core.settle`)."""
+        """``fresh``, with each target whose call was answered done (or may have landed:
+        uncertain) but whose re-read shows otherwise read again for a few seconds
+        (:mod:`console.core.settle`)."""
         items = {item.target_id: item for item, _ in pairs}
 
         def unsettled(now: dict[str, Target | None]) -> list[str]:
@@ -461,11 +462,8 @@ class Dispatcher:
             for tid, item in items.items():
                 outcome = report.results[(item.venue, tid)].outcome
                 target = now.get(tid)
-                if (
-                    not outcome.ok
-                    or target is None
-                    or (blind and target.state is not State.STOPPED)
-                ):
+                landed = outcome.ok or outcome.kind is OutcomeKind.UNCERTAIN  # (may have)
+                if not landed or target is None or (blind and target.state is not State.STOPPED):
                     continue
                 state = self.verified_state(target, outcome)
                 if not self._judge(item.action.kind, target, state, outcome)[0]:

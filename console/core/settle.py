@@ -1,15 +1,15 @@
-"""A call answered *done* whose re-read shows otherwise is read again, briefly.
+"""A call that landed or may have whose re-read shows otherwise is read again, briefly.
 
 A venue may answer a stop at once and show it in its reads a moment later: a list served
 from a cache, a state machine that settles, a replica behind the primary. One re-read
 right after the calls then found "still running" for a target whose stop was applied,
 and the report said NEEDS ATTENTION for a kill that had worked (the simulator's
 ``stale_reads_ms`` knob reproduces it; docs/EMERGENCY.md). Those targets — and only
-those: a call answered done (applied or already) whose re-read shows the target
-otherwise — are read again after :data:`SETTLE_DELAYS_S` until they read as asked, for
-:data:`SETTLE_AT_MOST_S` at most. A target that still reads otherwise is reported as it
-reads: not verified. A call that failed, or whose answer was uncertain, is never waited
-for here: its re-read decides at once.
+those: a call answered done (applied or already) or uncertain (it may have landed: a
+timeout after sending) whose re-read shows the target otherwise — are read again after
+:data:`SETTLE_DELAYS_S` until they read as asked, for :data:`SETTLE_AT_MOST_S` at most.
+A target that still reads otherwise is reported as it reads: not verified. A call that
+failed (nothing landed) or was refused is never waited for: its re-read decides at once.
 """
 
 from __future__ import annotations
