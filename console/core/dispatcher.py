@@ -40,7 +40,7 @@ from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
 from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, PlanItem, Report, ResultCallback, desired
 from console.core.ports import Incomplete, VenueClient
-from console.core.settle import SETTLE_DELAYS_S, settle
+from console.core.settle import SETTLE_AT_MOST_S, SETTLE_DELAYS_S, settle
 from console.core.store import KnownState, Store
 from console.core.turns import Turn, begin_call
 
@@ -398,6 +398,7 @@ class Dispatcher:
     ) -> None:
         ids = [item.target_id for item, _ in pairs]
         seen: list[Target] | None = [] if report.plan.everything else None
+        started = asyncio.get_running_loop().time()
         fresh, problem = await self.reread(client, ids, seen=seen)
         if seen is not None and fresh is not None and problem:  # read in part
             self._not_reread(client.name, problem, True, report)
@@ -415,8 +416,9 @@ class Dispatcher:
                     on_result(result)
             return
         blind = not client.capabilities.reports_pause_state
-        if self.settle_delays_s:
-            fresh = await self._settled(client, pairs, fresh, report, blind)
+        left = self.verify_deadline_s - (asyncio.get_running_loop().time() - started)
+        if self.settle_delays_s and left > 0:  # within the venue's one verify deadline
+            fresh = await self._settled(client, pairs, fresh, report, blind, left)
         if self.store is not None:
             self.store.upsert(t for t in fresh.values() if t is not None)
         for item, intent in pairs:
@@ -451,10 +453,12 @@ class Dispatcher:
         fresh: dict[str, Target | None],
         report: Report,
         blind: bool,
+        left_s: float,
     ) -> dict[str, Target | None]:
         """``fresh``, with each target whose call was answered done (or may have landed:
         uncertain) but whose re-read shows otherwise read again for a few seconds
-        (:mod:`console.core.settle`)."""
+        (:mod:`console.core.settle`), all within ``left_s`` (what the verify deadline
+        leaves)."""
         items = {item.target_id: item for item, _ in pairs}
 
         def unsettled(now: dict[str, Target | None]) -> list[str]:
@@ -473,7 +477,8 @@ class Dispatcher:
         async def reread(ids: list[str]) -> dict[str, Target | None] | None:
             return (await self.reread(client, ids))[0]
 
-        return await settle(fresh, unsettled, reread, self.settle_delays_s)
+        bound = min(SETTLE_AT_MOST_S, left_s)
+        return await settle(fresh, unsettled, reread, self.settle_delays_s, at_most_s=bound)
 
     async def _look(self, venue: str, report: Report, calls_done: asyncio.Event) -> None:
         """A kill of everything, on a venue of its scope where nothing was planned: once

@@ -15,6 +15,7 @@ failed (nothing landed) or was refused is never waited for: its re-read decides 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -24,6 +25,8 @@ SETTLE_DELAYS_S: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
 """The waits before each further re-read (a venue's cache of a second or two is seen
 through; 3.75 s in all)."""
 SETTLE_AT_MOST_S = 4.0
+"""The longest the waits and re-reads may take together (never past the venue's verify
+deadline: the dispatcher passes what it leaves, if less)."""
 
 Reread = Callable[[list[str]], Awaitable[dict[str, Target | None] | None]]
 
@@ -36,18 +39,19 @@ async def settle(
     at_most_s: float = SETTLE_AT_MOST_S,
 ) -> dict[str, Target | None]:
     """``fresh`` with the ``unsettled`` targets read again, after each of ``delays``,
-    until none is left, a re-read fails (``reread`` returns None) or ``at_most_s``
-    would pass. What a later read found replaces what an earlier one did."""
+    until none is left, a re-read fails (``reread`` returns None) or ``at_most_s`` has
+    passed — the waits and the re-reads together: a re-read still in flight then is
+    dropped. What a later read found replaces what an earlier one did."""
     started = time.monotonic()
-    waited = 0.0
-    for delay in delays:
-        ids = unsettled(fresh)
-        if not ids or waited + delay > at_most_s:
-            break
-        await asyncio.sleep(delay)
-        waited = time.monotonic() - started
-        again = await reread(ids)
-        if again is None:
-            break
-        fresh.update((k, v) for k, v in again.items() if v is not None)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(at_most_s):
+            for delay in delays:
+                ids = unsettled(fresh)
+                if not ids or time.monotonic() - started + delay > at_most_s:
+                    break
+                await asyncio.sleep(delay)
+                again = await reread(ids)
+                if again is None:
+                    break
+                fresh.update((k, v) for k, v in again.items() if v is not None)
     return fresh

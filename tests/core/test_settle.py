@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from console.core.model import State, Target, TargetKind
 from console.core.settle import settle
 
@@ -49,3 +51,18 @@ async def test_stops_at_a_failed_read_and_within_its_bound() -> None:
     calls = 0
     await settle(seen, always, running, delays=(0.001, 0.001, 5.0), at_most_s=4.0)
     assert calls == 2  # the 5 s wait would pass the bound: not taken
+
+
+async def test_a_re_read_that_never_answers_is_cut_at_the_bound() -> None:
+    """The waits and the re-reads share one bound: a venue whose re-read hangs costs the
+    kill ``at_most_s``, not a verify deadline per re-read."""
+    never = asyncio.Event()
+
+    async def hanging(ids: list[str]) -> dict[str, Target | None]:
+        await never.wait()
+        return {}
+
+    seen: dict[str, Target | None] = {"a": target("a", State.RUNNING)}
+    out = await asyncio.wait_for(settle(seen, lambda now: ["a"], hanging,
+                                        delays=(0.001,), at_most_s=0.05), 30)  # fmt: skip
+    assert out["a"] is not None and out["a"].state is State.RUNNING  # the first read stands
