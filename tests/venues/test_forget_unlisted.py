@@ -10,9 +10,11 @@ no longer holds, once the notes hold more than twice the list (and 1,000 more).
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from console.venues.finradar.client import FinRadarClient
 from console.venues.kit.base import Secret, VenueSettings
+from console.venues.kit.feeds import Incomplete
 from console.venues.kit.paging import forget_unlisted
 from tests.venues.loopback import LoopbackVenue
 from tests.venues.test_x3algo_unit import FakeVenue, algo, make_client
@@ -68,5 +70,49 @@ async def test_finradar_listing_new_ids_on_every_read_keeps_what_it_saw_bounded(
             assert len(listed) == 90
         assert len(client._seen) <= 2 * 90 + 1000
         assert {t.id for t in listed} <= client._seen.keys()
+    finally:
+        await client.aclose()
+
+
+async def test_reads_that_stop_part_way_keep_the_names_bounded_and_the_unreached_kept() -> None:
+    """An endlessly incomplete x3algo (more pages than a read may take, new ids on every
+    read) is bounded too; a read that stops part-way after a whole one keeps the names of
+    the algorithms it did not reach."""
+    venue = FakeVenue()
+    reads = [0]
+    pages = {"total": 10}
+
+    def page(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params["page"])
+        if n == 1:
+            reads[0] += 1
+        rows = [{**algo("active"), "id": f"{reads[0]:06d}{n:04d}{i:014d}"} for i in range(100)]
+        meta = {
+            "page": n,
+            "limit": 100,
+            "total": 100 * pages["total"],
+            "totalPages": pages["total"],
+        }
+        return httpx.Response(200, json={"data": rows, "pagination": meta})
+
+    venue.routes[("GET", "/api/trading/algorithms")] = page
+    client = make_client(venue, max_pages=2)
+    try:
+        for _ in range(40):  # 8,000 ids read, 200 a read, never the whole list
+            with pytest.raises(Incomplete):
+                await client.list_targets()
+        assert len(client._names) <= 2 * 200 + 1000
+    finally:
+        await client.aclose()
+
+    venue, reads[0], pages["total"] = FakeVenue(), 0, 15
+    venue.routes[("GET", "/api/trading/algorithms")] = page
+    client = make_client(venue, max_pages=20)
+    try:
+        whole = {t.id for t in await client.list_targets()}  # 1,500 algorithms, whole
+        pages["total"] = 30  # now more pages than a read may take: it stops part-way
+        with pytest.raises(Incomplete):
+            await client.list_targets()
+        assert whole <= client._names.keys()  # the ones it did not reach are still named
     finally:
         await client.aclose()

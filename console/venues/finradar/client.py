@@ -143,6 +143,7 @@ class FinRadarClient(VenueClient):
         page = int(settings.options.get("page_size", MAX_PAGE))
         self._page_size = max(1, min(MAX_PAGE, page))
         self._seen: dict[str, Seen] = {}
+        self._whole = 0  # targets in the last whole list read (forget_unlisted)
         self._slots_total = PAID_SLOTS
 
     # ----- reading ----------------------------------------------------------------------
@@ -153,9 +154,12 @@ class FinRadarClient(VenueClient):
             await self._list({}, listing)
         except FeedError as exc:
             self.skipped_rows = self._skipped(listing)
+            if isinstance(exc, Incomplete):  # what it read was noted in _seen
+                forget_unlisted(self._seen, {t.id for t in exc.partial}, self._whole)
             raise self.scrubber.error(exc) from None
         self.skipped_rows = self._skipped(listing)
         targets = self._targets(listing)
+        self._whole = len(targets)
         forget_unlisted(self._seen, listing.rows)  # (the whole list was read)
         return targets
 

@@ -364,13 +364,15 @@ def _count(n: int, words: ListWords) -> str:
 
 
 # ----- what a client remembers of listed targets ------------------------------------
-def forget_unlisted(memory: dict[str, Any], listed: Collection[str]) -> None:
+def forget_unlisted(memory: dict[str, Any], listed: Collection[str], whole: int = 0) -> None:
     """Drop from ``memory`` (a client's per-id notes: a name, a status) every id the
-    whole list just read no longer holds, once it holds more than twice that list (and
-    1,000 more): a venue whose ids churn (every read new ids, as a broken or hostile
-    one may) grew a client's notes by every id it ever listed. Pruned this rarely, a
-    poll of an unchanging list costs nothing here."""
-    if len(memory) <= 2 * len(listed) + 1000:
+    list just read no longer holds, once it holds more than twice that list (and 1,000
+    more): a venue whose ids churn (every read new ids, as a broken or hostile one may)
+    grew a client's notes by every id it ever listed. Pruned this rarely, a poll of an
+    unchanging list costs nothing here. After a read that stopped part-way (``listed``
+    is what it read), ``whole`` is the size of the last whole list: the notes of targets
+    the short read did not reach are kept unless they outgrow that too."""
+    if len(memory) <= 2 * max(len(listed), whole) + 1000:
         return
     keep = listed if isinstance(listed, set | frozenset | dict) else set(listed)
     for gone in [key for key in memory if key not in keep]:

@@ -236,7 +236,7 @@ class StatusStream:
         try:
             targets = await self._list_all()
         except Incomplete as exc:
-            self._listed.update(t.id for t in exc.partial)
+            self._listed = {t.id for t in exc.partial}  # (never a union: bounded by a read)
             raise
         self._listed = {t.id for t in targets}
         return targets

@@ -50,7 +50,7 @@ from console.core.ports import Capabilities, ControlRate, describe
 from console.core.scrub import printable
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.kit.control import ControlStep, NoAnswer, guarded
-from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.kit.http import CallError, Reply, UnsafeId, segment
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import (
@@ -156,6 +156,7 @@ class X3AlgoClient(VenueClient):
         self.scrubber = self.session.scrubber  # knows the email, password and tokens
         use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
         self._names: dict[str, str] = {}
+        self._whole = 0  # algorithms in the last whole list read (forget_unlisted)
         self._list: PagedList[AlgorithmRow] = PagedList(
             ListWords("x3algo", "algorithm"),
             page_limit=PAGE_LIMIT,
@@ -186,10 +187,13 @@ class X3AlgoClient(VenueClient):
                 self._fetch_page, self._page_allowance(), self._room_for_a_page
             )
         except FeedError as exc:
+            if isinstance(exc, Incomplete):  # the names of what it read were kept
+                forget_unlisted(self._names, {t.id for t in exc.partial}, self._whole)
             raise self.scrubber.error(exc) from None
         finally:
             self.skipped_rows = [self.scrubber.scrub(row) for row in self._list.skipped]
             self._poll_pages = max(1, self._list.pages_read)
+        self._whole = len(targets)
         forget_unlisted(self._names, {t.id for t in targets})  # (the whole list was read)
         return targets
 
