@@ -213,6 +213,24 @@ CASES: tuple[HostileCase, ...] = (
                                                         "finradar")},
         exit_code=0, words=("sent again on a fresh connection",),
     ),
+    HostileCase(
+        "accepted-stops-55tech", "11", "55-tech carries out each stop, then answers 202 with no body",
+        knobs={"55tech": {"control_status": 202}}, exit_code=0,
+    ),
+    HostileCase(
+        "gateway-504-x3algo", "11",
+        "x3algo carries out each stop behind a gateway that answers 504; reads show it 1.5 s late",
+        knobs={"x3algo": {"control_status": 504, "stale_reads_ms": 1500}}, exit_code=0,
+    ),
+    HostileCase(
+        "see-other-pipai", "11", "PipAI carries out each pause, then redirects: 303 See Other",
+        knobs={"pipai": {"control_status": 303}}, exit_code=0,
+    ),
+    HostileCase(
+        "bom-everywhere", "11", "every venue's answers begin with a UTF-8 byte order mark",
+        knobs={api: {"bom": True} for api in ("55tech", "x3algo", "pipai", "joyride", "finradar")},
+        exit_code=0,
+    ),
 )  # fmt: skip
 
 BY_NAME = {case.name: case for case in CASES}

@@ -5,7 +5,9 @@ for every vendor except for the error envelope, which each vendor module supplie
 the hostile answers any venue could give (issue 11): 429s with any ``Retry-After``, list
 bodies that are not lists, huge or deeply nested, compression bombs (``list_bomb_mb``,
 ``control_bomb_mb``: gzip or deflate that inflates a thousandfold), a list key named
-twice (``duplicate_keys``) and control calls refused 400 (``control_400``).
+twice (``duplicate_keys``), control calls refused 400 (``control_400``), control calls
+carried out and answered with a bare status nobody documents (``control_status``: 202,
+204, a redirect, a gateway's 502 / 504) and answers behind a byte order mark (``bom``).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
 A kept-alive connection closed as a request arrives (``stale_keepalive``) happens below
 any ASGI app, at the connection: ``console/sim/kit/keepalive.py``.
@@ -83,8 +85,12 @@ class FaultMiddleware:
             await self.app(scope, receive, _truncating(send))
             return
         if listing and knobs.duplicate_keys:
-            await self.app(scope, receive, _repeating_list_key(send))
-            return
+            send = _repeating_list_key(send)
+        if control and knobs.control_status:
+            ctx.count(str(knobs.control_status))
+            send = _status_only(send, knobs.control_status)
+        if knobs.bom:
+            send = _with_bom(send)
         await self.app(scope, receive, send)
 
     def _429(self) -> Response:
@@ -168,9 +174,9 @@ def _bomb(mb: float, encoding: str) -> Response:
                     headers={"Content-Encoding": encoding})  # fmt: skip
 
 
-def _rewriting(send: Send, rewrite: Callable[[bytes], bytes]) -> Send:
-    """Wrap ``send`` so a successful (2xx) answer's whole body goes out as
-    ``rewrite(body)``, its Content-Length set to match."""
+def _rewriting(send: Send, rewrite: Callable[[bytes], bytes], *, any_status: bool = False) -> Send:
+    """Wrap ``send`` so a successful (2xx; ``any_status``: any) answer's whole body goes
+    out as ``rewrite(body)``, its Content-Length set to match."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
 
@@ -185,7 +191,7 @@ def _rewriting(send: Send, rewrite: Callable[[bytes], bytes]) -> Send:
         if message.get("more_body", False):
             return
         body = b"".join(chunks)
-        if 200 <= start.get("status", 500) < 300:
+        if any_status or 200 <= start.get("status", 500) < 300:
             body = rewrite(body)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
@@ -193,6 +199,30 @@ def _rewriting(send: Send, rewrite: Callable[[bytes], bytes]) -> Send:
         await send({"type": "http.response.body", "body": body})
 
     return wrapped
+
+
+def _status_only(send: Send, status: int) -> Send:
+    """Wrap ``send`` so the answer, whatever the app made of the call, goes out as
+    ``status`` with no body (a redirect's Location is a closed loopback port)."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(b"content-length", b"0")]
+            if 300 <= status < 400:
+                headers.append((b"location", b"http://127.0.0.1:9/elsewhere"))
+            await send({**message, "status": status, "headers": headers})
+        elif message["type"] == "http.response.body":
+            if not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b""})
+        else:
+            await send(message)
+
+    return wrapped
+
+
+def _with_bom(send: Send) -> Send:
+    """Wrap ``send`` so every answer's body begins with a UTF-8 byte order mark."""
+    return _rewriting(send, lambda body: b"\xef\xbb\xbf" + body, any_status=True)
 
 
 def _repeating_list_key(send: Send) -> Send:

@@ -53,6 +53,11 @@ class Knobs:
     pages_lie: bool = False  # x3algo: totalPages says 1 whatever total says
     still_active: bool = False  # x3algo: stopped rows and stop answers say active: true
     shout_status: bool = False  # x3algo: every status word in capitals ("ACTIVE", "STOPPED")
+    # > 0: every control call is carried out, then answered with this status and no body:
+    # 202 or 204 (a success no vendor documents), 302 or 303 (a redirect), 502 or 504 (a
+    # gateway that gave up after passing the call on).
+    control_status: int = 0
+    bom: bool = False  # every REST answer's body begins with a UTF-8 byte order mark
     stale_reads_ms: float = 0.0  # x3algo: > 0, reads show a stop this much later (a cache)
     # The next N requests but GETs arriving on a kept-alive (already answered)
     # connection: it is closed without an answer, as a venue's idle close racing a

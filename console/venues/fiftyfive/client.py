@@ -413,12 +413,13 @@ class FiftyFiveClient(VenueClient):
     ) -> Outcome:
         who = self.who(index)
         verb = action.kind.value
-        if reply.status == 200:
+        if reply.ok:  # 200 is documented; any success is read by its body
             try:
                 parsed = reply.validated(ControlReply)
             except ValueError as exc:
-                what = f"55-tech answered {verb} of {who} with {short_validation(exc)}"
-                return await step.settle(NoAnswer(what, 200, reply.latency_ms))
+                said = "" if reply.status == 200 else f"HTTP {reply.status} and "
+                what = f"55-tech answered {verb} of {who} with {said}{short_validation(exc)}"
+                return await step.settle(NoAnswer(what, reply.status, reply.latency_ms))
             return outcome_from_result(who, action.kind, parsed, reply)
         if reply.status == 409:
             return await self._already_from_409(index, action, reply)

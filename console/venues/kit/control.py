@@ -6,6 +6,12 @@ every vendor; only the words and the vendor's rules differ:
 * **an answer** (any HTTP status) → the vendor's ``translate(reply)``. Where an answer
   is there but not usable (a malformed 200, an echo of something else), ``translate``
   settles it itself: ``await step.settle(NoAnswer(...))``;
+* **an answer that is not the venue's word on the call** — a redirect (3xx, never
+  followed: a control call goes to the configured address only) or a gateway's 502 /
+  504 (whatever sits between may have passed the call on before it gave up) — is
+  settled like no answer, before ``translate`` sees it (:func:`unclear_answer`): the
+  call may have landed (a 303 is what a server answers *after* acting on a POST), so
+  neither "failed" nor "refused" would be known to be true;
 * **no answer, and the request surely never left** (``CallError.maybe_sent`` False) →
   the vendor's ``unreached(err)``: FAILED, nothing sent;
 * **no answer, and it may have landed** (a timeout after sending, a cut connection) →
@@ -67,7 +73,26 @@ from console.venues.kit.scrubber import VenueScrubber
 
 Seen = TypeVar("Seen")
 
-__all__ = ["ControlStep", "NoAnswer", "guarded"]
+__all__ = ["ControlStep", "NoAnswer", "guarded", "unclear_answer"]
+
+_GATEWAY = {502: "bad gateway", 504: "gateway timeout"}
+
+
+def unclear_answer(status: int) -> str | None:
+    """Why an answer with this HTTP status says nothing of whether the call landed (words
+    for :class:`NoAnswer`), or None when it is the venue's own answer to read.
+
+    A redirect is never followed (the Location is not quoted: it may carry a token), and
+    a gateway's 502 or 504 came from whatever sits in front of the venue: in both cases
+    the call may have been carried out (module docstring)."""
+    if 300 <= status < 400:
+        return (
+            f"HTTP {status}, a redirect, not followed: a control call goes to the profile's "
+            f"base URL only"
+        )
+    if status in _GATEWAY:
+        return f"HTTP {status} ({_GATEWAY[status]}): the call may have reached it"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +161,12 @@ class ControlStep(Generic[Seen]):
             if not err.maybe_sent:
                 return unreached(err)
             return await self.settle(NoAnswer(unanswered(err), None, err.latency_ms))
-        outcome = await translate(reply)
+        unclear = unclear_answer(reply.status)
+        if unclear is not None:
+            words = unanswered(CallError("protocol", unclear, maybe_sent=True))
+            outcome = await self.settle(NoAnswer(words, reply.status, reply.latency_ms))
+        else:
+            outcome = await translate(reply)
         if reply.resent:
             outcome = replace(outcome, message=f"{outcome.message} ({reply.resent})")
         return outcome

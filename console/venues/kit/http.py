@@ -86,6 +86,11 @@ def segment(value: str) -> str:
 
 M = TypeVar("M", bound=BaseModel)
 
+UTF8_BOM = b"\xef\xbb\xbf"
+"""Dropped from the front of every answer: RFC 8259 lets a reader ignore it and some
+servers (.NET's) send it, but pydantic's JSON reader refuses it where Python's skips it,
+so three venues read such answers as malformed and two did not."""
+
 
 class CallError(Exception):
     """No HTTP answer. ``maybe_sent`` is True when the venue may have acted on it."""
@@ -243,6 +248,8 @@ async def send(
         ) as response:  # fmt: skip
             answered = True
             body = await _read_capped_aiohttp(response, *_cap_of(client, method))
+            if body[:3] == UTF8_BOM:
+                body = body[3:]
             status, response_headers = response.status, response.headers
         latency_ms = (time.perf_counter() - started) * 1000
     except aiohttp.ConnectionTimeoutError:

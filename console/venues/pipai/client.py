@@ -427,7 +427,7 @@ class PipAIClient(VenueClient):
             strategy = reply.validated(Strategy)
         except ValueError as exc:
             why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({exception_line(exc, self.scrubber.scrub)})"
-            return await step.settle(NoAnswer(why, None, reply.latency_ms))
+            return await step.settle(NoAnswer(why, reply.status, reply.latency_ms))
         return applied(target_id, verb, reply, strategy, close)
 
     async def _already_from_409(

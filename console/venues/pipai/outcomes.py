@@ -245,11 +245,10 @@ def settled(
         return unsettled(target_id, verb, no_answer, "PipAI no longer knows this strategy")
     why = no_answer.what
     if current.state is wanted:
-        return Outcome(
+        return no_answer.outcome(
             OutcomeKind.APPLIED,
             f"{why}; the {verb} was not re-sent. A re-read shows {current.name} "
             f"({target_id}) {current.raw_status}, so it took effect.",
-            latency_ms=no_answer.latency_ms,
             state_after=current.state,
         )
     seen = f"a re-read shows {current.name} ({target_id}) still {current.raw_status}"
@@ -264,10 +263,9 @@ def unsettled(target_id: str, verb: str, no_answer: NoAnswer, problem: str) -> O
 def _uncertain(
     target_id: str, verb: str, no_answer: NoAnswer, seen: str, state_after: State | None
 ) -> Outcome:
-    return Outcome(
+    return no_answer.outcome(
         OutcomeKind.UNCERTAIN,
         f"{no_answer.what}; the {verb} of {target_id} was not re-sent and may still land; "
         f"{seen}. Check the strategy again before repeating the action.",
-        latency_ms=no_answer.latency_ms,
         state_after=state_after,
     )

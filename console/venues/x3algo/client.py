@@ -380,23 +380,24 @@ class X3AlgoClient(VenueClient):
     ) -> Outcome:
         verb = action.kind.value
         status, latency = reply.status, reply.latency_ms
-        if status == 200:
+        if reply.ok:  # 200 is documented; any success is read by its body
             try:
                 body = reply.validated(ControlReply)
             except ValueError as exc:
-                reason = f"x3algo answered the {verb} of {what} with {first_line(exc)}"
-                return await step.settle(NoAnswer(reason, 200, latency))
+                said = "" if status == 200 else f"HTTP {status} and "
+                reason = f"x3algo answered the {verb} of {what} with {said}{first_line(exc)}"
+                return await step.settle(NoAnswer(reason, status, latency))
             if body.active is not None and contradicts(body.status, body.active):
                 reason = (
                     f"x3algo answered the {verb} of {what} with status {body.status!r} but "
                     f"active {str(body.active).lower()}"
                 )
-                return await step.settle(NoAnswer(reason, 200, latency))
+                return await step.settle(NoAnswer(reason, status, latency))
             state = state_of(body.status) if body.status else asked_state(action)
             return Outcome(
                 OutcomeKind.APPLIED,
                 f"x3algo: {body.message or verb + ' done'!r} — {what} is now {body.status or '?'}.",
-                http_status=200,
+                http_status=status,
                 latency_ms=latency,
                 state_after=state,
             )
