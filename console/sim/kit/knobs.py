@@ -58,6 +58,9 @@ class Knobs:
     # gateway that gave up after passing the call on).
     control_status: int = 0
     bom: bool = False  # every REST answer's body begins with a UTF-8 byte order mark
+    # x3algo: not empty, what logins and refreshes say in expiresIn (JSON: "30", "0",
+    # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
+    expires_in: str = ""
     stale_reads_ms: float = 0.0  # x3algo: > 0, reads show a stop this much later (a cache)
     # The next N requests but GETs arriving on a kept-alive (already answered)
     # connection: it is closed without an answer, as a venue's idle close racing a

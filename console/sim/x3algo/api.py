@@ -27,6 +27,7 @@ makes where the docs are silent (see docs/venues/x3algo.md):
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -272,7 +273,7 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
         response = JSONResponse(
             {
                 "accessToken": access,
-                "expiresIn": ACCESS_TTL_S,
+                "expiresIn": self._expires_in(),
                 "tokenType": "Bearer",
                 "user": {"id": user, "email": self.email, "name": "Demo Trader"},
             }
@@ -295,8 +296,17 @@ class X3AlgoSim(VendorSim[X3AlgoWorld]):
             return self._error(401, message, code=claims.value)
         self.ctx.count("refreshes")
         return JSONResponse(
-            {"accessToken": self.tokens.access(claims.sub, claims.email), "expiresIn": ACCESS_TTL_S}
+            {
+                "accessToken": self.tokens.access(claims.sub, claims.email),
+                "expiresIn": self._expires_in(),
+            }
         )
+
+    def _expires_in(self) -> Any:
+        """What a login or refresh says of the access token's life: the real one, or
+        the ``expires_in`` knob's JSON value (the token still lives ``ACCESS_TTL_S``)."""
+        said = self.ctx.knobs.expires_in
+        return json.loads(said) if said else ACCESS_TTL_S
 
     async def _no_route(self, request: Request) -> Response:
         return self._error(404, f"Route {request.method} {request.url.path} not found")

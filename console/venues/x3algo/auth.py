@@ -57,6 +57,30 @@ AUTH_WINDOW_S = 15 * 60
 REFRESH_MARGIN_S = 60.0
 AUTH_RATE = RateLimit(5, AUTH_WINDOW_S)
 """x3algo's authentication bucket: logins and refreshes together (CONTRACTS.md)."""
+DOCUMENTED_LIFE_S = 15 * 60.0
+"""An access token's life as x3algo documents it (``expiresIn: 900``)."""
+
+
+def token_life(said: object, budget: RateLimit) -> float:
+    """Seconds to hold an access token before refreshing it ahead (less the margin):
+    what the login said (``expiresIn``) when that is a number of seconds the auth budget
+    can keep up with, else the documented 15 minutes.
+
+    Taken literally, ``expiresIn: 30`` (or 0, -5, NaN) made every call refresh first, and
+    five calls spent x3algo's five logins and refreshes per 15 minutes: a kill stopped
+    five algorithms and could send no more. A life so short that refreshing ahead would
+    outrun the budget (``REFRESH_MARGIN_S`` plus one renewal's share of the window:
+    4 minutes by the documented budget) is not acted on ahead of time; a token that
+    truly dies sooner is renewed when x3algo refuses it (401), as any token is. Anything
+    but a number (``null``, ``"soon"``) is no reason to refuse a token that works."""
+    if isinstance(said, bool) or not isinstance(said, int | float | str):
+        return DOCUMENTED_LIFE_S
+    try:
+        life = float(said)
+    except (ValueError, OverflowError):
+        return DOCUMENTED_LIFE_S
+    shortest = REFRESH_MARGIN_S + budget.window_s / max(1, budget.limit)
+    return life if shortest <= life < float("inf") else DOCUMENTED_LIFE_S
 
 
 class X3AlgoAuthError(FeedError):
@@ -418,7 +442,7 @@ class X3AlgoSession:
             ) from None
         self.scrubber.add(parsed.access_token)
         self._access = Secret(parsed.access_token)
-        self._expires_at = self.clock() + float(parsed.expires_in)
+        self._expires_at = self.clock() + token_life(parsed.expires_in, self._auth_rate())
         self.generation += 1
 
     def _quota_refused(self, reply: Reply, what: str) -> X3AlgoAuthError:

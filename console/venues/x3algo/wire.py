@@ -125,7 +125,9 @@ class LoginReply(BaseModel):
     model_config = _TOLERANT
 
     access_token: str = Field(alias="accessToken")
-    expires_in: float = Field(900, alias="expiresIn")
+    # Any value: what it says is weighed by the session (auth.token_life), never a reason
+    # to refuse a token that works.
+    expires_in: Any = Field(None, alias="expiresIn")
 
 
 # ----- the list read straight into rows (mapping.py says why) ----------------------
