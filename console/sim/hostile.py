@@ -227,6 +227,10 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"pipai": {"control_status": 303}}, exit_code=0,
     ),
     HostileCase(
+        "short-token-x3algo", "11", "x3algo's logins say the token lives 30 s (it lives 15 min)",
+        knobs={"x3algo": {"expires_in": "30"}}, exit_code=0,
+    ),
+    HostileCase(
         "bom-everywhere", "11", "every venue's answers begin with a UTF-8 byte order mark",
         knobs={api: {"bom": True} for api in ("55tech", "x3algo", "pipai", "joyride", "finradar")},
         exit_code=0,
