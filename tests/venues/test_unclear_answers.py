@@ -82,3 +82,25 @@ async def test_answers_behind_a_byte_order_mark_are_read_at_every_venue(
             assert "malformed" not in outcome.message and "re-read" not in outcome.message
     finally:
         await session.aclose()
+
+
+@pytest.mark.parametrize("api", ["x3algo", "pipai", "finradar"])
+async def test_a_stop_answered_about_another_target_is_settled_by_a_re_read(
+    sim: SimServer, tmp_path: Path, api: str
+) -> None:
+    """Each answer names another id (a mixed-up cache, a proxy): before, it was read as
+    the answer about the target asked about (applied, its name and state taken)."""
+    session = _session(sim, tmp_path, api)
+    try:
+        assert await session.refresh() == {}
+        plan = build_kill_plan(session.store, session.clients).plan
+        set_knobs(sim, api, echo_other=True)
+        report = await session.dispatcher.run(plan)
+        for result in report.results.values():
+            outcome = result.outcome
+            assert outcome.kind is OutcomeKind.APPLIED, outcome  # the re-read shows it
+            assert "an answer about another target" in outcome.message, outcome.message
+            assert f"{result.item.target_id}-other" in outcome.message
+            assert "re-read" in outcome.message and result.verified is True
+    finally:
+        await session.aclose()

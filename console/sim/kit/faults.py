@@ -7,7 +7,8 @@ bodies that are not lists, huge or deeply nested, compression bombs (``list_bomb
 ``control_bomb_mb``: gzip or deflate that inflates a thousandfold), a list key named
 twice (``duplicate_keys``), control calls refused 400 (``control_400``), control calls
 carried out and answered with a bare status nobody documents (``control_status``: 202,
-204, a redirect, a gateway's 502 / 504) and answers behind a byte order mark (``bom``).
+204, a redirect, a gateway's 502 / 504), answers behind a byte order mark (``bom``) and
+control answers naming another target (``echo_other``).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
 A kept-alive connection closed as a request arrives (``stale_keepalive``) happens below
 any ASGI app, at the connection: ``console/sim/kit/keepalive.py``.
@@ -21,6 +22,7 @@ import json
 import zlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -86,6 +88,8 @@ class FaultMiddleware:
             return
         if listing and knobs.duplicate_keys:
             send = _repeating_list_key(send)
+        if control and knobs.echo_other:
+            send = _naming_another(send, scope["path"])
         if control and knobs.control_status:
             ctx.count(str(knobs.control_status))
             send = _status_only(send, knobs.control_status)
@@ -218,6 +222,21 @@ def _status_only(send: Send, status: int) -> Send:
             await send(message)
 
     return wrapped
+
+
+def _naming_another(send: Send, path: str) -> Send:
+    """Wrap ``send`` so a successful answer names another target: every segment of the
+    call's path (longer than 4 characters) quoted as a JSON string in the answer becomes
+    itself + ``-other``."""
+    segments = [unquote(s) for s in path.split("/") if len(s) > 4]
+
+    def rename(body: bytes) -> bytes:
+        for segment in segments:
+            quoted = json.dumps(segment).encode()
+            body = body.replace(quoted, json.dumps(segment + "-other").encode())
+        return body
+
+    return _rewriting(send, rename)
 
 
 def _with_bom(send: Send) -> Send:

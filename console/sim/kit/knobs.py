@@ -58,6 +58,9 @@ class Knobs:
     # gateway that gave up after passing the call on).
     control_status: int = 0
     bom: bool = False  # every REST answer's body begins with a UTF-8 byte order mark
+    # Successful control answers name another target: each id of the call's path quoted
+    # in the answer gets "-other" appended (x3algo, PipAI, FinRadar; the call is done).
+    echo_other: bool = False
     # x3algo: not empty, what logins and refreshes say in expiresIn (JSON: "30", "0",
     # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
     expires_in: str = ""

@@ -86,7 +86,7 @@ from console.venues.finradar.wire import (
     vendor_words,
 )
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.kit.control import ControlStep, NoAnswer, guarded
+from console.venues.kit.control import ControlStep, NoAnswer, about_another, guarded
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.kit.http import (
     CallError,
@@ -342,6 +342,10 @@ class FinRadarClient(VenueClient):
             stop = parse(reply, StopReply)
         except ValueError as exc:
             what = f"FinRadar answered the stop of {named} with {exc}"
+            return await step.settle(NoAnswer(what, reply.status, reply.latency_ms))
+        other = about_another(stop.target_id, target_id)
+        if other is not None:
+            what = f"FinRadar answered the stop of {named} with {other}"
             return await step.settle(NoAnswer(what, reply.status, reply.latency_ms))
         if (stop.status or "").upper() != "STOPPED":
             what = f"FinRadar answered the stop of {named} with status {stop.status!r}"

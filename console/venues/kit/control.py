@@ -11,7 +11,8 @@ every vendor; only the words and the vendor's rules differ:
   504 (whatever sits between may have passed the call on before it gave up) — is
   settled like no answer, before ``translate`` sees it (:func:`unclear_answer`): the
   call may have landed (a 303 is what a server answers *after* acting on a POST), so
-  neither "failed" nor "refused" would be known to be true;
+  neither "failed" nor "refused" would be known to be true; an answer naming another
+  target than the one asked about (:func:`about_another`) is no answer either;
 * **no answer, and the request surely never left** (``CallError.maybe_sent`` False) →
   the vendor's ``unreached(err)``: FAILED, nothing sent;
 * **no answer, and it may have landed** (a timeout after sending, a cut connection) →
@@ -68,14 +69,26 @@ from typing import Generic, TypeVar
 
 from console.core.model import Outcome, OutcomeKind, State
 from console.core.ports import FeedError
+from console.core.scrub import printable
 from console.venues.kit.http import CallError, Reply
 from console.venues.kit.scrubber import VenueScrubber
 
 Seen = TypeVar("Seen")
 
-__all__ = ["ControlStep", "NoAnswer", "guarded", "unclear_answer"]
+__all__ = ["ControlStep", "NoAnswer", "about_another", "guarded", "unclear_answer"]
 
 _GATEWAY = {502: "bad gateway", 504: "gateway timeout"}
+
+
+def about_another(answered: str | None, asked: str) -> str | None:
+    """Words when a control answer names a target other than the one asked about (a
+    cache or proxy that mixed answers up, a venue's bug), else None. Such an answer says
+    nothing of the target asked about: the call is settled by re-reading it, as Joyride's
+    echo of another expiration already was (its answer was read as ours before)."""
+    if answered is None or answered == asked:
+        return None
+    named = repr(printable(answered)) if len(answered) <= 40 else f"of {len(answered)} characters"
+    return f"an answer about another target (id {named}, not {asked!r})"
 
 
 def unclear_answer(status: int) -> str | None:

@@ -70,7 +70,7 @@ from console.core.model import (
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import exception_line
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.kit.control import ControlStep, NoAnswer, guarded
+from console.venues.kit.control import ControlStep, NoAnswer, about_another, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
 from console.venues.kit.http import (
     CallError,
@@ -427,6 +427,10 @@ class PipAIClient(VenueClient):
             strategy = reply.validated(Strategy)
         except ValueError as exc:
             why = f"PipAI answered HTTP {reply.status} but the body was unreadable ({exception_line(exc, self.scrubber.scrub)})"
+            return await step.settle(NoAnswer(why, reply.status, reply.latency_ms))
+        other = about_another(strategy.id, target_id)
+        if other is not None:
+            why = f"PipAI answered the {verb} of {target_id} with {other}"
             return await step.settle(NoAnswer(why, reply.status, reply.latency_ms))
         return applied(target_id, verb, reply, strategy, close)
 

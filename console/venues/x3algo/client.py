@@ -49,7 +49,7 @@ from console.core.model import (
 from console.core.ports import Capabilities, ControlRate, describe
 from console.core.scrub import printable
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
-from console.venues.kit.control import ControlStep, NoAnswer, guarded
+from console.venues.kit.control import ControlStep, NoAnswer, about_another, guarded
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
 from console.venues.kit.http import CallError, Reply, UnsafeId, segment
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
@@ -386,6 +386,10 @@ class X3AlgoClient(VenueClient):
             except ValueError as exc:
                 said = "" if status == 200 else f"HTTP {status} and "
                 reason = f"x3algo answered the {verb} of {what} with {said}{first_line(exc)}"
+                return await step.settle(NoAnswer(reason, status, latency))
+            other = about_another(body.id, target_id)
+            if other is not None:
+                reason = f"x3algo answered the {verb} of {what} with {other}"
                 return await step.settle(NoAnswer(reason, status, latency))
             if body.active is not None and contradicts(body.status, body.active):
                 reason = (
