@@ -10,7 +10,7 @@ import pytest
 
 from console.core.dispatcher import DispatchBusy, Dispatcher
 from console.core.journal import Journal
-from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
+from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, Target, TargetKind
 from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, PlanItem
 from console.core.store import Store
@@ -266,3 +266,21 @@ async def test_intents_are_journaled_in_the_order_their_calls_leave(
         assert intents == ["1", "2", "3", "4", "5"]  # venue after venue, as they are called
     else:
         assert intents == ["1", "4", "2", "5", "3"]  # venues side by side, each in plan order
+
+
+async def test_a_re_read_that_answers_another_target_verifies_nothing(journal: Journal) -> None:
+    """A venue whose read of "1" returns target "2" (a client bug, a mixed-up cache):
+    "2"'s state is never taken as "1"'s."""
+    a = FakeClient("a", ["1", "2"])
+    a.states["2"] = State.STOPPED
+    asked = a.read_target
+
+    async def mixed_up(target_id: str) -> Target | None:
+        return await asked("2")
+
+    a.read_target = mixed_up  # type: ignore[method-assign]
+    report = await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
+    (result,) = report.results.values()
+    assert result.verified is False and result.verified_state is State.UNKNOWN
+    notes = [e.message for e in journal.entries() if e.kind == "verify"]
+    assert any("gave another target ('2')" in (n or "") for n in notes), notes

@@ -22,9 +22,11 @@ import pytest
 
 from console.core.journal import Journal
 from console.core.kill import build_kill_plan
-from console.core.model import OutcomeKind
+from console.core.model import OutcomeKind, State
+from console.core.plan import Plan
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
+from console.venues.kit.feeds import Unreadable
 from console.venues.registry import session_for
 from tests.support import set_knobs, settings_for, sim_counters
 
@@ -102,5 +104,28 @@ async def test_a_stop_answered_about_another_target_is_settled_by_a_re_read(
             assert "an answer about another target" in outcome.message, outcome.message
             assert f"{result.item.target_id}-other" in outcome.message
             assert "re-read" in outcome.message and result.verified is True
+    finally:
+        await session.aclose()
+
+
+@pytest.mark.parametrize("api", ["x3algo", "pipai"])
+async def test_a_read_answered_about_another_target_verifies_nothing(
+    sim: SimServer, tmp_path: Path, api: str
+) -> None:
+    """A single-target stop is verified by reading that target; a read answered with
+    another id (here the same object renamed) was taken as its state: "verified"."""
+    session = _session(sim, tmp_path, api)
+    try:
+        assert await session.refresh() == {}
+        plan = build_kill_plan(session.store, session.clients).plan
+        one = Plan(plan.items[:1], plan.title, plan.scope, plan.leaves_behind)
+        set_knobs(sim, api, read_other=True)
+        with pytest.raises(Unreadable, match="an answer about another target"):
+            await session.clients[api].read_target(one.items[0].target_id)
+        report = await session.dispatcher.run(one)
+        (result,) = report.results.values()
+        assert result.outcome.kind is OutcomeKind.APPLIED  # the stop's own answer
+        assert result.verified is not True, result
+        assert result.verified_state is State.UNKNOWN
     finally:
         await session.aclose()

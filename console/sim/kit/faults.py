@@ -8,7 +8,7 @@ bodies that are not lists, huge or deeply nested, compression bombs (``list_bomb
 twice (``duplicate_keys``), control calls refused 400 (``control_400``), control calls
 carried out and answered with a bare status nobody documents (``control_status``: 202,
 204, a redirect, a gateway's 502 / 504), answers behind a byte order mark (``bom``) and
-control answers naming another target (``echo_other``).
+control answers or single reads naming another target (``echo_other``, ``read_other``).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
 A kept-alive connection closed as a request arrives (``stale_keepalive``) happens below
 any ASGI app, at the connection: ``console/sim/kit/keepalive.py``.
@@ -88,7 +88,8 @@ class FaultMiddleware:
             return
         if listing and knobs.duplicate_keys:
             send = _repeating_list_key(send)
-        if control and knobs.echo_other:
+        reading_one = scope["method"] == "GET" and not listing
+        if (control and knobs.echo_other) or (reading_one and knobs.read_other):
             send = _naming_another(send, scope["path"])
         if control and knobs.control_status:
             ctx.count(str(knobs.control_status))

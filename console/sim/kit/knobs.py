@@ -61,6 +61,7 @@ class Knobs:
     # Successful control answers name another target: each id of the call's path quoted
     # in the answer gets "-other" appended (x3algo, PipAI, FinRadar; the call is done).
     echo_other: bool = False
+    read_other: bool = False  # likewise single-target reads (a GET naming an id in its path)
     # x3algo: not empty, what logins and refreshes say in expiresIn (JSON: "30", "0",
     # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
     expires_in: str = ""

@@ -312,7 +312,15 @@ class PipAIClient(VenueClient):
         except UnsafeId as exc:
             raise FeedError(self.scrubber.scrub(f"{exc}; it was not read")) from None
         strategy = await self._read(path, f"reading {target_id}")
-        return to_target(self.name, strategy) if strategy is not None else None
+        if strategy is None:
+            return None
+        other = about_another(strategy.id, target_id)
+        if other is not None:  # what it shows is not this strategy's state
+            raise Unreadable(
+                self.scrubber.scrub(f"PipAI answered the read of {target_id} with {other}; "
+                                    "its state is not known")
+            )  # fmt: skip
+        return to_target(self.name, strategy)
 
     # ----- actions --------------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:

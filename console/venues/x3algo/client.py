@@ -219,6 +219,12 @@ class X3AlgoClient(VenueClient):
                         )
                     )
                 ) from None
+            other = about_another(algo.id, target_id)
+            if other is not None:  # what it shows is not this algorithm's state
+                raise Unreadable(
+                    self.scrubber.scrub(f"x3algo answered the read of algorithm {target_id} "
+                                        f"with {other}; its state is not known")
+                )  # fmt: skip
         except FeedError as exc:
             raise self.scrubber.error(exc) from None
         return self._target(algo)
