@@ -14,7 +14,7 @@ from console.cli.main import build_parser
 from console.core.journal import Journal
 from console.core.model import Action, Outcome, OutcomeKind, State, Target
 from console.core.session import Session, SessionOptions
-from tests.core.fakes import FakeClient
+from tests.core.fakes import FakeClient, quick
 
 EVIL = "evil\x1b]0;pwned\x07\x1b[2J"
 """Retitles the terminal (OSC 0, ended by BEL), then clears the screen (CSI 2J)."""
@@ -89,6 +89,7 @@ async def test_a_stop_prints_the_outcome_without_escapes(
     tmp_path: Path, client: EvilClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     session = session_on(Journal(tmp_path / "j.sqlite3", profile="t"), client)
+    quick(session.dispatcher)  # the re-read contradicts the stop on purpose
     args = build_parser().parse_args(["stop", "fake", "t1", "--yes", "--reason", "test"])
     code = await cli_control.control(session, args)
     out, err = capsys.readouterr()

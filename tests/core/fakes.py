@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from console.core.dispatcher import Dispatcher
 from console.core.model import (
     Action,
     ActionKind,
@@ -81,3 +82,11 @@ class FakeClient(VenueClient):
 
     def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         return None if target.state.halted else Action(ActionKind.STOP)
+
+
+def quick(dispatcher: Dispatcher) -> Dispatcher:
+    """``dispatcher`` with its settling waits cut to one short one: a test whose re-read
+    contradicts a call on purpose otherwise waits the real 3.75 s (0.25 + 0.5 + 1 + 2)
+    for nothing. The waits themselves are tested in ``tests/core/test_settle.py``."""
+    dispatcher.settle_delays_s = (0.01,)
+    return dispatcher

@@ -14,7 +14,7 @@ from console.core.operator import Operator
 from console.core.plan import Plan, PlanItem, exposure_of
 from console.core.ports import Capabilities
 from console.core.store import KnownState, Store
-from tests.core.fakes import FakeClient
+from tests.core.fakes import FakeClient, quick
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ async def test_a_venue_that_cannot_report_pause_is_halted_by_its_answer_never_ve
     journal: Journal, reports: bool, state: State, by_answer: bool
 ) -> None:
     client = _pause_unreadable(reports)
-    report = await Dispatcher({"v": client}, journal, Store()).run(_pause_plan())
+    report = await quick(Dispatcher({"v": client}, journal, Store())).run(_pause_plan())
     result = report.results[("v", "1")]
     assert (result.verified_state, result.verified, result.by_answer) == (state, False, by_answer)
     assert not result.needs_retry if by_answer else result.needs_retry

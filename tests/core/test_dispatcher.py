@@ -14,7 +14,7 @@ from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, 
 from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, PlanItem
 from console.core.store import Store
-from tests.core.fakes import FakeClient
+from tests.core.fakes import FakeClient, quick
 
 
 @pytest.fixture
@@ -33,7 +33,9 @@ def stop_plan(*pairs: tuple[str, str]) -> Plan:
 async def test_every_call_is_journaled_and_verified(journal: Journal) -> None:
     a = FakeClient("a", ["1", "2"])
     store = Store()
-    report = await Dispatcher({"a": a}, journal, store).run(stop_plan(("a", "1"), ("a", "2")))
+    report = await quick(Dispatcher({"a": a}, journal, store)).run(
+        stop_plan(("a", "1"), ("a", "2"))
+    )
     assert report.all_verified
     assert report.summary() == "halted 2/2 verified"
     kinds = [e.kind for e in journal.entries()]
@@ -47,7 +49,7 @@ async def test_every_call_is_journaled_and_verified(journal: Journal) -> None:
 async def test_already_in_state_counts_as_done(journal: Journal) -> None:
     a = FakeClient("a", ["1"])
     a.states["1"] = State.STOPPED
-    report = await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
+    report = await quick(Dispatcher({"a": a}, journal)).run(stop_plan(("a", "1")))
     result = report.results[("a", "1")]
     assert result.outcome.kind is OutcomeKind.ALREADY and result.verified
 
@@ -93,7 +95,7 @@ async def test_a_venue_client_bug_becomes_uncertain_not_a_crash(journal: Journal
         raise RuntimeError("boom")
 
     bad.answer = explode
-    report = await Dispatcher({"bad": bad, "good": good}, journal).run(
+    report = await quick(Dispatcher({"bad": bad, "good": good}, journal)).run(
         stop_plan(("bad", "1"), ("good", "2"))
     )
     assert report.results[("bad", "1")].outcome.kind is OutcomeKind.UNCERTAIN
@@ -103,7 +105,7 @@ async def test_a_venue_client_bug_becomes_uncertain_not_a_crash(journal: Journal
 
 
 async def test_an_unknown_venue_fails_its_items(journal: Journal) -> None:
-    report = await Dispatcher({}, journal).run(stop_plan(("gone", "1")))
+    report = await quick(Dispatcher({}, journal)).run(stop_plan(("gone", "1")))
     assert report.results[("gone", "1")].outcome.kind is OutcomeKind.FAILED
     assert report.summary() == "halted 0/1 verified · 1 failed"
 
@@ -111,7 +113,7 @@ async def test_an_unknown_venue_fails_its_items(journal: Journal) -> None:
 async def test_an_applied_call_the_reread_contradicts_is_not_verified(journal: Journal) -> None:
     a = FakeClient("a", ["1"])
     a.answer = lambda _t, _a: Outcome(OutcomeKind.APPLIED, "stopped (says the venue)")
-    report = await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
+    report = await quick(Dispatcher({"a": a}, journal)).run(stop_plan(("a", "1")))
     result = report.results[("a", "1")]
     assert result.outcome.ok and result.verified is False
     assert "1 not confirmed by re-read" in report.summary()
@@ -122,7 +124,7 @@ async def test_an_applied_call_the_reread_contradicts_is_not_verified(journal: J
 async def test_a_failed_reread_is_recorded_and_left_unverified(journal: Journal) -> None:
     a = FakeClient("a", ["1"])
     a.list_error = RuntimeError("HTTP 503 from venue")
-    report = await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
+    report = await quick(Dispatcher({"a": a}, journal)).run(stop_plan(("a", "1")))
     assert report.results[("a", "1")].verified is False
     verify = [e for e in journal.entries() if e.kind == "verify"]
     assert verify[0].message == "re-read failed: HTTP 503 from venue"
@@ -155,7 +157,7 @@ async def test_the_journal_is_checkpointed_after_a_plan_never_during_it(tmp_path
 
     journal = Watched(tmp_path / "j.sqlite3", profile="test", operator=Operator("op", "host"))
     a = FakeClient("a", ["1", "2"])
-    await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1"), ("a", "2")))
+    await quick(Dispatcher({"a": a}, journal)).run(stop_plan(("a", "1"), ("a", "2")))
     assert seen == [2]  # once, with every verification already written
 
 
@@ -200,7 +202,7 @@ async def test_the_collector_is_restored_whether_plans_end_or_are_cancelled(
 ) -> None:
     before = gc.get_threshold()
     a = FakeClient("a", ["1"])
-    await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
+    await quick(Dispatcher({"a": a}, journal)).run(stop_plan(("a", "1")))
     assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
     b, c = FakeClient("b", ["1"]), FakeClient("c", ["1"])
     b.gate, c.gate = asyncio.Event(), asyncio.Event()
@@ -279,7 +281,7 @@ async def test_a_re_read_that_answers_another_target_verifies_nothing(journal: J
         return await asked("2")
 
     a.read_target = mixed_up  # type: ignore[method-assign]
-    report = await Dispatcher({"a": a}, journal).run(stop_plan(("a", "1")))
+    report = await quick(Dispatcher({"a": a}, journal)).run(stop_plan(("a", "1")))
     (result,) = report.results.values()
     assert result.verified is False and result.verified_state is State.UNKNOWN
     notes = [e.message for e in journal.entries() if e.kind == "verify"]

@@ -17,7 +17,7 @@ from console.core.journal import Journal
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
 from console.core.operator import Operator
 from console.core.plan import Plan, PlanItem, desired
-from tests.core.fakes import FakeClient
+from tests.core.fakes import FakeClient, quick
 
 STILL_PAUSED = "the engine is still manually paused: resume to trade"
 
@@ -55,7 +55,7 @@ async def test_a_start_that_leaves_the_pause_the_venue_named_is_verified(
     journal: Journal,
 ) -> None:
     client = stopped_and_paused_engine(started(), State.PAUSED)
-    report = await Dispatcher({"v": client}, journal).run(start_plan())
+    report = await quick(Dispatcher({"v": client}, journal)).run(start_plan())
     result = report.results[("v", "e1")]
     assert (result.verified, result.verified_state) == (True, State.PAUSED)
     assert report.all_verified and "not confirmed" not in report.summary()
@@ -67,7 +67,9 @@ async def test_a_start_reread_still_stopped_is_not_verified_whatever_the_venue_s
     journal: Journal,
 ) -> None:
     client = stopped_and_paused_engine(started(), State.STOPPED)
-    result = (await Dispatcher({"v": client}, journal).run(start_plan())).results[("v", "e1")]
+    result = (await quick(Dispatcher({"v": client}, journal)).run(start_plan())).results[
+        ("v", "e1")
+    ]
     assert (result.verified, result.verified_state) == (False, State.STOPPED)
 
 
@@ -75,7 +77,9 @@ async def test_what_a_call_leaves_counts_only_when_the_call_was_answered_done(
     journal: Journal,
 ) -> None:
     client = stopped_and_paused_engine(started(OutcomeKind.UNCERTAIN), State.PAUSED)
-    result = (await Dispatcher({"v": client}, journal).run(start_plan())).results[("v", "e1")]
+    result = (await quick(Dispatcher({"v": client}, journal)).run(start_plan())).results[
+        ("v", "e1")
+    ]
     assert result.verified is False
 
 
@@ -83,7 +87,9 @@ async def test_a_start_reading_paused_without_the_venue_saying_so_is_not_verifie
     journal: Journal,
 ) -> None:
     client = stopped_and_paused_engine(started(leaves=None), State.PAUSED)
-    result = (await Dispatcher({"v": client}, journal).run(start_plan())).results[("v", "e1")]
+    result = (await quick(Dispatcher({"v": client}, journal)).run(start_plan())).results[
+        ("v", "e1")
+    ]
     assert result.verified is False
 
 
