@@ -17,6 +17,7 @@ from console.core.model import Action, ActionKind, OutcomeKind
 from console.sim.server import SimServer
 from console.venues.x3algo.auth import AUTH_RATE, DOCUMENTED_LIFE_S, token_life
 from console.venues.x3algo.client import X3AlgoClient
+from console.venues.x3algo.wire import LoginReply
 from tests.support import set_knobs, settings_for, sim_admin, sim_counters
 
 STOP = Action(ActionKind.STOP)
@@ -53,3 +54,24 @@ async def test_a_short_or_senseless_token_life_does_not_spend_the_login_budget(
 )  # fmt: skip
 def test_token_life_takes_what_the_budget_can_keep_up_with(said: object, life: float) -> None:
     assert token_life(said, AUTH_RATE) == life
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"accessToken": "t0ken-a", "expiresIn": 900},
+     {"access_token": "t0ken-a", "expires_in": 900},
+     {"token": "t0ken-a"},
+     {"success": True, "data": {"accessToken": "t0ken-a", "expiresIn": 900}},
+     {"data": {"access_token": "t0ken-a"}, "message": "ok"}],
+)  # fmt: skip
+def test_a_login_answer_in_any_plausible_shape_gives_its_token(body: dict[str, object]) -> None:
+    """The login body is a [GAP] of the docs: an implementation of the same docs may
+    name or wrap the token otherwise; each such shape reads the token."""
+    reply = LoginReply.model_validate(body)
+    assert reply.access_token == "t0ken-a"
+    assert token_life(reply.expires_in, AUTH_RATE) == DOCUMENTED_LIFE_S
+
+
+def test_a_login_answer_without_a_token_is_refused() -> None:
+    with pytest.raises(ValueError):
+        LoginReply.model_validate({"data": {"user": "x"}})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Required
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from typing_extensions import TypedDict
 
 from console.core.model import State
@@ -120,14 +120,27 @@ class ErrorEnvelope(BaseModel):
 
 
 class LoginReply(BaseModel):
-    """Login and refresh answers: the login body is [GAP: truncated]; signup's shape assumed."""
+    """Login and refresh answers: the login body is [GAP: truncated]; signup's shape
+    assumed (``accessToken``, ``expiresIn``), and the shapes an implementation of the same
+    docs may choose instead read the same: ``access_token`` / ``token`` for the token,
+    ``expires_in``, and the whole inside a ``data`` envelope (as the list's rows are)."""
 
     model_config = _TOLERANT
 
-    access_token: str = Field(alias="accessToken")
+    access_token: str = Field(validation_alias=AliasChoices("accessToken", "access_token", "token"))
     # Any value: what it says is weighed by the session (auth.token_life), never a reason
     # to refuse a token that works.
-    expires_in: Any = Field(None, alias="expiresIn")
+    expires_in: Any = Field(None, validation_alias=AliasChoices("expiresIn", "expires_in"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrapped(cls, value: Any) -> Any:
+        """``{"data": {...the answer...}}`` read as the answer, when the top level holds
+        no token of its own."""
+        enveloped = isinstance(value, dict) and isinstance(value.get("data"), dict)
+        if enveloped and not {"accessToken", "access_token", "token"} & value.keys():
+            return value["data"]
+        return value
 
 
 # ----- the list read straight into rows (mapping.py says why) ----------------------
