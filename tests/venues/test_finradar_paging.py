@@ -142,8 +142,9 @@ async def test_fewer_rows_than_the_total_is_incomplete_with_what_was_read() -> N
     await client.aclose()
 
 
-async def test_without_a_total_a_short_page_still_ends_the_list() -> None:
-    """meta.total is not in FinRadar's docs: without it, a short page is the only end."""
+async def test_without_a_total_a_venue_that_does_not_page_is_read_whole() -> None:
+    """meta.total is not in FinRadar's docs. A short page, then the same rows at the next
+    offset: a venue that ignores offset and sends everything; what it sent is whole."""
     calls: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -152,5 +153,22 @@ async def test_without_a_total_a_short_page_still_ends_the_list() -> None:
 
     client = make_client(handler, options={"page_size": 2})
     assert [t.id for t in await client.list_targets()] == ["tgt_a"]
-    assert calls == [0]
+    assert calls == [0, 1]
+    await client.aclose()
+
+
+async def test_without_a_total_a_short_page_is_not_the_end_until_an_empty_one() -> None:
+    """A venue serving 3 rows a page whatever limit asks (its own cap) and no total: the
+    short first page was taken as the whole list, 7 of 10 targets never listed."""
+    rows = [row(f"tgt_{i:012d}", "ACTIVE") for i in range(10)]
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        calls.append(offset)
+        return page(rows[offset : offset + 3], None)
+
+    client = make_client(handler, options={"page_size": 5})
+    assert len(await client.list_targets()) == 10
+    assert calls == [0, 3, 6, 9, 10]
     await client.aclose()

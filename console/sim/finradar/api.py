@@ -247,11 +247,9 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
             start = max(offset, total)
             rows += [self._phantom(i) for i in range(start, start + limit - len(rows))]
             total = offset + 2 * limit
-        meta = {
-            "slots_available": account.slots_available,
-            "slots_total": account.slots_total,
-            "total": total,
-        }
+        meta: dict[str, Any] = {"slots_available": account.slots_available}
+        if not knobs.documented_meta:  # ours, where the docs are silent ([GAP])
+            meta |= {"slots_total": account.slots_total, "total": total}
         return JSONResponse({"targets": rows, "meta": meta})
 
     def _row(self, sniper: Sniper, bad: Sniper | None) -> dict[str, Any]:

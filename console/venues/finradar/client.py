@@ -12,7 +12,9 @@ Vendor quirks handled here, and nowhere else:
 * There is no single-target GET: ``read_target`` pages through the list (filtered by
   ticker when we know it) and picks the id.
 * Offset pagination over a newest-first list (:func:`~console.venues.finradar.mapping.read_whole`):
-  the read follows ``meta.total``, not "a short page is the last"; a total that changes
+  the read follows ``meta.total``, not "a short page is the last" (a venue whose meta
+  holds no total, as documented, is read to an empty page; a short page followed by the
+  same rows is a venue that does not page, and is whole); a total that changes
   between pages (or an id coming back on a later page) re-reads from the start, a few
   times at most, then :class:`Incomplete`; rows listed ≠ ``meta.total`` is never the
   complete list; an id on two rows of one answer is kept once (its least-stopped row)

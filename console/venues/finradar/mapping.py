@@ -205,6 +205,7 @@ class Read:
     pages: int  # pages requested so far, over every read
     moved: str = ""
     total_moved: bool = False  # meta.total changed between two of its pages
+    short_page: bool = False  # with no total: the last page held fewer rows than asked
     total: int | None = None
     listed: int = 0  # rows in the answers, parsed or not
     came_back: dict[str, list[int]] = field(default_factory=dict)  # id -> its pages
@@ -268,6 +269,8 @@ async def _read_once(
                 targets(listing)[: bounds.max_targets],
             )
         if page.size and now == known:
+            if total is None and read.short_page:  # a short page, then the same rows:
+                return read  # a venue that does not page at all (ignores offset) sent it all
             listing.everything()
             raise Incomplete(
                 f"{READING}: the page at offset {offset} repeats rows already read (the "
@@ -281,9 +284,13 @@ async def _read_once(
                 read.moved = f"{came_back[0]} came back on a later page"
         offset += page.size
         read.listed += page.size
-        if total is None:
-            if page.size < bounds.page_size:
+        if total is None:  # the documented meta holds no total: read to an empty page
+            if page.size == 0:
                 return read
+            # A short page is not taken as the end: a venue serving fewer rows a page
+            # than asked (its own cap) and saying no total was read as a list of one
+            # page (session 16). The next offset, empty, ends it.
+            read.short_page = page.size < bounds.page_size
             continue
         if page.size == 0 or offset >= total:
             if not read.moved:
