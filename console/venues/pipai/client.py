@@ -50,7 +50,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TypeVar
 
@@ -156,6 +156,9 @@ class PipAIClient(VenueClient):
         # One scrubber for everything this venue writes (outcomes, errors, health, logs).
         self.scrubber = SignatureScrubber([self._api_key.reveal(), self._api_secret.reveal()])
         self._signer = Signer(self._api_key.reveal(), self._api_secret.reveal())
+        # Whether the signed path carries the ?query: a [GAP] of the docs, ours yes, an
+        # implementation of the same docs may say no (learnt from its 401; _call).
+        self._sign_query = True
         self._http = make_http_client(settings, transport=transport)
         use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
         self._base_path = self._http.base_url.raw_path.decode("ascii").rstrip("/")
@@ -192,7 +195,8 @@ class PipAIClient(VenueClient):
         """One signed, paced request; the bytes signed are exactly the bytes sent
         (``content``, serialised once by :func:`~console.venues.kit.http.dumps`)."""
         target = request_target(path, query)
-        signed_target = wire_target(self._http, self._base_path, method, target)
+        signed = target if self._sign_query else path
+        signed_target = wire_target(self._http, self._base_path, method, signed)
         pacer = self._pacer
         slot = await pacer.acquire(weight)
         try:
@@ -235,6 +239,8 @@ class PipAIClient(VenueClient):
             timeout_s=timeout_s, resend_on_stale=resend_on_stale,
         )  # fmt: skip
         reply = await request()
+        if reply.status == 401 and query and method == "GET" and self._sign_query:
+            reply = await self._signed_without_query(request, reply)
         if reply.status != 429:
             return reply
         delay = retry_after_seconds(reply.headers)
@@ -243,6 +249,22 @@ class PipAIClient(VenueClient):
         if not self.settings.pacing:  # a paced client already holds until Retry-After
             await asyncio.sleep(min(delay if delay is not None else 1.0, self._cap_s))
         return await request()
+
+    async def _signed_without_query(
+        self, request: Callable[[], Awaitable[Reply]], refused: Reply
+    ) -> Reply:
+        """A read with a query refused 401: signed again over the path alone, once. The
+        docs leave open whether the signed path carries the query ([GAP]); a PipAI that
+        signs the path alone refused every list read, so the venue was unreadable. When
+        that works, this client signs so from then on; else it signs as before, and the
+        first refusal is the answer. Only reads: re-sending one changes nothing."""
+        self._sign_query = False
+        again = await request()
+        if again.status == 401:
+            self._sign_query = True
+            return refused
+        log.info("PipAI signs the path without its query: this client does so from now on")
+        return again
 
     @property
     def _cap_s(self) -> float:
