@@ -21,7 +21,7 @@ from console.venues.fiftyfive.feed import _Feed
 from console.venues.kit.base import FeedStatus, Secret, VenueSettings
 from console.venues.kit.scrubber import VenueScrubber
 from console.venues.pipai.client import PipAIClient
-from console.venues.pipai.feed import StatusStream
+from console.venues.pipai.feed import FAST_RESYNC_AT_MOST, StatusStream
 from console.venues.pipai.wire import StreamFrame
 from tests.support import RecordingSink, set_knobs, settings_for, sim_admin
 
@@ -250,7 +250,8 @@ async def test_health_folds_the_poll_and_the_stream_as_55techs_does() -> None:
             sink = fold.poll_sink() if source == "poll" else fold.stream_sink(0)
             sink.health("pipai", status, detail)
     theirs = [
-        (v, st, d.replace("engine state", "strategy status")) for v, st, d in fiftyfive.healths
+        (v, st, d.replace("engine state", "strategy status (read every 2 s)"))
+        for v, st, d in fiftyfive.healths
     ]
     assert pipai.healths == theirs
     connecting, polling, live = FeedStatus.CONNECTING, FeedStatus.POLLING, FeedStatus.LIVE
@@ -266,7 +267,7 @@ async def test_health_folds_the_poll_and_the_stream_as_55techs_does() -> None:
             "pipai",
             FeedStatus.POLLING,
             f"stream down (cannot reach PipAI stream at {IDLE_WS}: OSError refused); "
-            "strategy status still polled",
+            "strategy status (read every 2 s) still polled",
         ),
         ("pipai", FeedStatus.DOWN, "PipAI answered HTTP 503 when listing strategies"),
     ]
@@ -291,6 +292,38 @@ async def test_stream_down_while_the_list_reads_is_polling_saying_so(sim: SimSer
     status, detail = sink.healths[-1][1:]
     assert status is FeedStatus.POLLING
     assert detail.startswith(f"stream down (cannot reach PipAI stream at {ws_url}: ")
-    assert detail.endswith("); strategy status still polled")
+    assert detail.endswith("); strategy status (read every 0.2 s) still polled")
     assert FeedStatus.DOWN not in sink.statuses and FeedStatus.LIVE not in sink.statuses
     assert len(sink.targets) == 30
+
+
+def test_the_list_is_read_at_the_poll_interval_while_the_stream_is_down() -> None:
+    """A stream that never comes up (refused, or another protocol) left even a short
+    list read every 10 × the poll interval (20 s) while the mark said POLLING; a long
+    list keeps that cadence (its pages would spend the weight budget a kill needs), and
+    the mark says how often (session 16)."""
+    settings = VenueSettings(name="pipai", api="pipai", base_url="http://127.0.0.1:9",
+                             ws_url="ws://127.0.0.1:9/v1/ws", poll_interval_s=2.0)  # fmt: skip
+    stream = StatusStream(
+        settings,
+        RecordingSink(),
+        list_all=_nothing_listed,
+        read_one=_nothing_read,
+        auth_frame=dict,
+        scrubber=VenueScrubber([]),
+    )
+    stream._listed = {f"strat_{i}" for i in range(FAST_RESYNC_AT_MOST)}
+    assert stream.resync_interval_s(live=True) == 20.0
+    assert stream.resync_interval_s(live=False) == 2.0
+    assert stream._polled() == "strategy status (read every 2 s)"
+    stream._listed.add("strat_one_more")
+    assert stream.resync_interval_s(live=False) == 20.0
+    assert stream._polled() == "strategy status (read every 20 s)"
+
+
+async def _nothing_listed() -> list[Target]:
+    return []
+
+
+async def _nothing_read(strategy_id: str) -> Target | None:
+    return None

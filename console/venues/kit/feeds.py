@@ -96,7 +96,7 @@ async def poll_forever(
     venue: str,
     fetch: Callable[[], Awaitable[list[Target]]],
     sink: FeedSink,
-    interval_s: float,
+    interval_s: float | Callable[[], float],
     *,
     backoff: Backoff | None = None,
     wake: asyncio.Event | None = None,
@@ -104,12 +104,18 @@ async def poll_forever(
 ) -> None:
     """Poll ``fetch`` every ``interval_s``; on failure report DOWN and retry with backoff.
 
+    ``interval_s`` may be a function, asked after each read (a venue whose stream carries
+    its state polls slowly only while that stream is live).
+
     ``wake``, when given, cuts any wait short (a stream that heard the state change asks
     for a read now). ``words`` says a failure on the venue's panel (:func:`describe` by
     default; a venue whose errors are already worded and scrubbed passes ``str``).
     An :class:`Incomplete` failure still delivers what it read.
     """
-    backoff = backoff or Backoff(base_s=min(interval_s, 1.0), cap_s=max(interval_s * 8, 10.0))
+    every = interval_s if callable(interval_s) else lambda: interval_s
+    if backoff is None:
+        first = every()
+        backoff = Backoff(base_s=min(first, 1.0), cap_s=max(first * 8, 10.0))
     sink.health(venue, FeedStatus.CONNECTING)
     while True:
         if wake is not None:
@@ -128,7 +134,7 @@ async def poll_forever(
         await INPUT_FIRST.turn()  # a key being answered goes before the list is stored
         sink.snapshot(venue, targets)
         sink.health(venue, FeedStatus.POLLING)
-        await _rest(interval_s, wake)
+        await _rest(every(), wake)
 
 
 async def _rest(delay: float, wake: asyncio.Event | None) -> None:

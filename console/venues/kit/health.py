@@ -35,7 +35,8 @@ class HealthFold:
     """Folds the poller's and every stream's health into the venue's one mark.
 
     ``polled`` names what the poller still brings when streams are down ("engine
-    state"): the words of that POLLING mark."""
+    state"), or says it when asked (a cadence that may change): the words of that
+    POLLING mark."""
 
     def __init__(
         self,
@@ -44,7 +45,7 @@ class HealthFold:
         streams: int,
         scrub: Callable[[str], str] = lambda text: text,
         *,
-        polled: str = "state",
+        polled: str | Callable[[], str] = "state",
     ) -> None:
         self._sink = sink
         self._venue = venue
@@ -72,6 +73,10 @@ class HealthFold:
             self._sink, lambda status, detail: self.set_stream(index, status, detail)
         )
 
+    def stream_live(self) -> bool:
+        """Every stream is live (a poller may then read seldom)."""
+        return bool(self.streams) and all(s[0] is FeedStatus.LIVE for s in self.streams)
+
     def combined(self) -> tuple[FeedStatus, str]:
         poll_status, poll_detail = self.poll
         if poll_status is FeedStatus.DOWN or not self.streams:
@@ -84,7 +89,8 @@ class HealthFold:
         if status is FeedStatus.RECONNECTING:
             return FeedStatus.RECONNECTING, f"{where} reconnecting: {detail}"
         if status is FeedStatus.DOWN:
-            return FeedStatus.POLLING, f"{where} down ({detail}); {self._polled} still polled"
+            polled = self._polled() if callable(self._polled) else self._polled
+            return FeedStatus.POLLING, f"{where} down ({detail}); {polled} still polled"
         return poll_status, poll_detail  # streams still connecting: the poller speaks
 
     def _emit(self) -> None:

@@ -64,6 +64,10 @@ _ws_log = logging.getLogger(__name__ + ".websocket")
 
 CHANNEL = "strategy.status"
 SLOW_RESYNC_FACTOR = 10
+FAST_RESYNC_AT_MOST = 200
+"""Strategies a list may hold to be read at the poll interval while the stream is down:
+two pages of the documented maximum (100), weight 4 a read, 120 a minute at the 2 s
+poll — a tenth of the 1,200-a-minute budget."""
 UNLISTED_AT_MOST = 32
 """Strategies the last list did not hold (a new deployment, say) re-fetched one by one
 at most this many at a time; beyond, a lifecycle event naming one more wakes a read of
@@ -95,7 +99,7 @@ class StatusStream:
         self._auth_frame = auth_frame
         self.scrubber = scrubber
         self._ws_log = ScrubbingLogger(_ws_log, scrubber.scrub)
-        self.health = HealthFold(sink, self.venue, 1, scrubber.scrub, polled="strategy status")
+        self.health = HealthFold(sink, self.venue, 1, scrubber.scrub, polled=self._polled)
         self._seq: int | None = None
         self._resync_soon = asyncio.Event()  # wakes the poller: resync from REST now
         self._refetch_ids: set[str] = set()
@@ -106,7 +110,7 @@ class StatusStream:
     async def run(self) -> None:
         """Stream, slow resync and re-fetches side by side until cancelled."""
         backoff = Backoff(base_s=min(0.5, self.settings.poll_interval_s), cap_s=30.0)
-        interval = self.settings.poll_interval_s * SLOW_RESYNC_FACTOR
+        interval = self.resync_interval_s(live=True)
         async with asyncio.TaskGroup() as group:
             group.create_task(
                 stream_forever(
@@ -118,7 +122,7 @@ class StatusStream:
                     self.venue,
                     self._list_and_note,
                     self.health.poll_sink(),
-                    interval,
+                    lambda: self.resync_interval_s(live=self.health.stream_live()),
                     # a failed read is retried sooner, never later than the next resync
                     backoff=Backoff(base_s=min(interval, 1.0), cap_s=interval),
                     wake=self._resync_soon,
@@ -127,11 +131,28 @@ class StatusStream:
             )
             group.create_task(self._refetch_forever())
 
+    def _polled(self) -> str:
+        return f"strategy status (read every {self.resync_interval_s(live=False):g} s)"
+
+    def resync_interval_s(self, *, live: bool) -> float:
+        """How long between two reads of the whole list: slow (10 × the poll interval)
+        while the stream carries the state; while it does not, the poll interval for a
+        list of up to :data:`FAST_RESYNC_AT_MOST` strategies — a stream that never came up
+        (refused, or speaking another protocol) left even a short list read every 20 s
+        while the mark said POLLING (session 16). A longer list keeps the slow cadence,
+        which the mark then names: its pages, read every 2 s, would spend the weight
+        budget a kill's pauses need."""
+        poll = self.settings.poll_interval_s
+        if live or len(self._listed) > FAST_RESYNC_AT_MOST:
+            return poll * SLOW_RESYNC_FACTOR
+        return poll
+
     # ----- the stream ---------------------------------------------------------------
     async def _connect_and_run(self, on_live: Callable[[], None]) -> None:
         try:
             await self._connect_and_read(on_live)
         except FeedError as exc:
+            self._resync_soon.set()  # what the stream would have told is read instead
             raise self.scrubber.error(exc) from None  # the venue's words may quote our key
 
     async def _connect_and_read(self, on_live: Callable[[], None]) -> None:
