@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from console.core.model import Action, ActionSpec, AttrValue, Outcome, State, Target
+from console.core.scrub import Scrubber
 
 if TYPE_CHECKING:
     from console.core.journal import Journal
@@ -213,6 +214,13 @@ class VenueClient(ABC):
         # itself): "<id>: <why>", scrubbed. A kill names them and never reports the
         # venue all halted while any is listed. Reset by each list read.
         self.skipped_rows: list[str] = []
+
+    @property
+    def credentials_scrubber(self) -> Scrubber | None:
+        """The scrubber that knows this venue's credentials (a venue client has its
+        ``scrubber``), for the store to mask them in what the venue lists; None: none."""
+        scrubber = getattr(self, "scrubber", None)
+        return scrubber if isinstance(scrubber, Scrubber) else None
 
     @property
     def name(self) -> str:

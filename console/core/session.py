@@ -71,6 +71,9 @@ class Session:
         self.clock = clock
         blind = [c.name for c in self.clients.values() if not c.capabilities.reports_pause_state]
         self.store = Store(stale_after_s=options.stale_after_s, clock=clock, blind_venues=blind)
+        for client in self.clients.values():
+            if (scrubber := client.credentials_scrubber) is not None:
+                self.store.mask_with(client.name, scrubber)  # a credential echoed in a name
         self.dispatcher = Dispatcher(
             self.clients, journal, self.store,
             dispatch_deadline_s=options.dispatch_deadline_s,

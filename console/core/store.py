@@ -41,6 +41,8 @@ from dataclasses import dataclass, field, replace
 
 from console.core.model import AttrValue, State, Target
 from console.core.ports import FeedStatus
+from console.core.scrub import Scrubber
+from console.core.target_secrets import masked_text, without_secrets
 from console.core.trend import PNL_ATTRS, PnlTrails
 
 Clock = Callable[[], float]
@@ -120,6 +122,7 @@ class Store:
         # by an upsert or a patch) and that read's oldest time (see confirmed_at).
         self._reconfirmed: dict[str, tuple[set[str], float]] = {}
         self.listed: set[str] = set()  # venues whose full list came in at least once
+        self._masks: dict[str, Scrubber] = {}  # per venue: its credentials (mask_with)
         # Venues whose list went from some targets to none: (count before, when). A
         # venue that empties is more often broken than flat; a kill says so.
         self.emptied: dict[str, tuple[int, float]] = {}
@@ -136,8 +139,16 @@ class Store:
         self._health[venue].last_update = self._clock()
         self._health_changed.add(venue)
 
+    def mask_with(self, venue: str, scrubber: Scrubber) -> None:
+        """Mask ``venue``'s credentials in every target of it this store is given (its
+        names and status words: :mod:`console.core.target_secrets`)."""
+        self._masks[venue] = scrubber
+
     def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
         current = self._venue(venue)
+        mask = self._masks.get(venue)
+        if mask is not None:
+            targets = without_secrets(targets, mask)
         fresh = {t.id: t for t in targets}
         if not fresh and current:
             self.emptied[venue] = (len(current), self._clock())
@@ -200,6 +211,8 @@ class Store:
     def upsert(self, targets: Iterable[Target]) -> None:
         venues = set()
         second = int(self._clock())
+        if self._masks:
+            targets = [self._mask_one(t) for t in targets]
         for target in targets:
             self._venue(target.venue)[target.id] = target
             self._written(target.venue, target.id)
@@ -224,6 +237,8 @@ class Store:
         current = targets.get(target_id)
         if current is None:
             return
+        if raw_status and (mask := self._masks.get(venue)) is not None:
+            raw_status = masked_text(raw_status, mask)
         merged = {**current.attrs, **attrs} if attrs else current.attrs
         now = self._clock()
         targets[target_id] = replace(
@@ -239,6 +254,10 @@ class Store:
         self._changed.add((venue, target_id))
         self._touch(venue)
         self.version += 1
+
+    def _mask_one(self, target: Target) -> Target:
+        mask = self._masks.get(target.venue)
+        return without_secrets([target], mask)[0] if mask is not None else target
 
     def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
         self._venue(venue)

@@ -231,6 +231,11 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"x3algo": {"expires_in": "30"}}, exit_code=0,
     ),
     HostileCase(
+        "key-in-names", "11", "every venue's reads put the caller's credential in front of each name",
+        knobs={api: {"key_in_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
+        exit_code=0,
+    ),
+    HostileCase(
         "bom-everywhere", "11", "every venue's answers begin with a UTF-8 byte order mark",
         knobs={api: {"bom": True} for api in ("55tech", "x3algo", "pipai", "joyride", "finradar")},
         exit_code=0,

@@ -8,7 +8,8 @@ bodies that are not lists, huge or deeply nested, compression bombs (``list_bomb
 twice (``duplicate_keys``), control calls refused 400 (``control_400``), control calls
 carried out and answered with a bare status nobody documents (``control_status``: 202,
 204, a redirect, a gateway's 502 / 504), answers behind a byte order mark (``bom``) and
-control answers or single reads naming another target (``echo_other``, ``read_other``).
+control answers or single reads naming another target (``echo_other``, ``read_other``)
+and reads echoing the caller's credential into names and tickers (``key_in_names``).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
 A kept-alive connection closed as a request arrives (``stale_keepalive``) happens below
 any ASGI app, at the connection: ``console/sim/kit/keepalive.py``.
@@ -94,6 +95,8 @@ class FaultMiddleware:
         if control and knobs.control_status:
             ctx.count(str(knobs.control_status))
             send = _status_only(send, knobs.control_status)
+        if scope["method"] == "GET" and knobs.key_in_names:
+            send = _naming_the_key(send, _credential(scope))
         if knobs.bom:
             send = _with_bom(send)
         await self.app(scope, receive, send)
@@ -235,6 +238,31 @@ def _naming_another(send: Send, path: str) -> Send:
         for segment in segments:
             quoted = json.dumps(segment).encode()
             body = body.replace(quoted, json.dumps(segment + "-other").encode())
+        return body
+
+    return _rewriting(send, rename)
+
+
+_KEY_HEADERS = (b"x-api-key", b"x-pipai-api-key", b"authorization")
+
+
+def _credential(scope: Scope) -> bytes:
+    """What the caller authenticated with: its key header's value, or its bearer token."""
+    for name, value in scope.get("headers", []):
+        if name.lower() in _KEY_HEADERS:
+            return value.split(b" ")[-1]
+    return b""
+
+
+def _naming_the_key(send: Send, key: bytes) -> Send:
+    """Wrap ``send`` so every ``"name"`` and ``"ticker"`` of a successful answer begins
+    with ``key`` (a venue echoing the caller's credential into what it lists)."""
+
+    def rename(body: bytes) -> bytes:
+        if not key:
+            return body
+        for field in (b'"name":"', b'"name": "', b'"ticker":"', b'"ticker": "'):
+            body = body.replace(field, field + key + b" ")
         return body
 
     return _rewriting(send, rename)

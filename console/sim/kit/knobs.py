@@ -64,6 +64,9 @@ class Knobs:
     # in the answer gets "-other" appended (x3algo, PipAI, FinRadar; the call is done).
     echo_other: bool = False
     read_other: bool = False  # likewise single-target reads (a GET naming an id in its path)
+    # Reads (lists, single GETs) put the caller's credential (its key header, or its
+    # bearer token) at the front of every name and ticker they list.
+    key_in_names: bool = False
     # x3algo: not empty, what logins and refreshes say in expiresIn (JSON: "30", "0",
     # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
     expires_in: str = ""
