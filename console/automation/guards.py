@@ -77,7 +77,10 @@ def number(value: AttrValue) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        found = float(value)
+        try:
+            found = float(value)
+        except OverflowError:  # an integer of hundreds of digits: no number to compare
+            return None
     elif isinstance(value, str):
         text = value.replace(",", "").replace("%", "").split()
         try:

@@ -203,10 +203,14 @@ def exposure_of(target: Target, exposure_attrs: Iterable[tuple[str, float]]) -> 
     score = 0.0
     for name, weight in exposure_attrs:
         value = attrs.get(name)
-        try:
-            score += abs(float(value)) * weight if value is not None else 0.0  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        if value is None:
             continue
+        try:
+            amount = abs(float(value)) * weight  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):  # (a 400-digit integer: no amount;
+            continue  # it raised here, and a kill's plan could not be built)
+        if amount == amount:  # NaN is no amount either: it would order the plan anyhow
+            score += amount
     return score
 
 

@@ -53,7 +53,7 @@ def pnl_number(value: AttrValue) -> float | None:
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # (an integer of hundreds of digits: none)
         return None
     return number if math.isfinite(number) else None
 

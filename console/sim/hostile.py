@@ -236,6 +236,11 @@ CASES: tuple[HostileCase, ...] = (
         exit_code=0,
     ),
     HostileCase(
+        "huge-numbers", "11", "x3algo's and PipAI's counts are 400-digit integers, their amounts 1e300",
+        knobs={api: {"huge_numbers": True} for api in ("x3algo", "pipai")}, broken=("pipai",),
+        words=("UNREADABLE ROWS",),  # PipAI refuses a strategy with an impossible count
+    ),
+    HostileCase(
         "bom-everywhere", "11", "every venue's answers begin with a UTF-8 byte order mark",
         knobs={api: {"bom": True} for api in ("55tech", "x3algo", "pipai", "joyride", "finradar")},
         exit_code=0,

@@ -12,6 +12,7 @@ only ever a third signal.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,12 +41,30 @@ STATE_WORDS: Mapping[State, str] = {
 }
 
 
+HUGE = 1e15
+"""Past a quadrillion no amount, count or rate a venue reports is real: such a number is
+shown compact (``1e+300``, :func:`compact`), so one hostile value cannot make its column
+hundreds of cells wide (``1e300`` as money was 404 characters)."""
+HUGE_INT = 10**15
+"""The same bound for an integer, compared before any conversion: a 400-digit count is
+too large for a float (``float()`` raised OverflowError, out of the overview's total and
+the table's sort, and the console exited)."""
+
+
+def compact(number: float) -> str:
+    """A huge number in three significant digits."""
+    return f"{number:.3g}"
+
+
 def sort_key(value: object) -> SortKey:
     """A key that orders mixed values safely: numbers, then text, then missing."""
     if value is None or value == "":
         return (2, "")
     if isinstance(value, int | float | Decimal):  # bool is an int
-        return (0, float(value))
+        try:
+            return (0, float(value))
+        except OverflowError:  # an integer of hundreds of digits: beyond every float
+            return (0, math.inf if value > 0 else -math.inf)
     return (1, str(value).lower())
 
 
@@ -236,29 +255,35 @@ def as_number(value: AttrValue) -> float | None:
     NaN made a panel's P&L total "nan")."""
     if value is None or isinstance(value, bool | tuple):
         return None
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        try:  # float's own reading first: ~7× cheaper than a Decimal, the same number
+    try:
+        if isinstance(value, int | float):
             number = float(value)
-        except ValueError:  # Decimal also reads some that float does not ("1_", say)
-            try:
-                number = float(Decimal(value))
-            except (InvalidOperation, ValueError):
-                return None
+        else:
+            try:  # float's own reading first: ~7× cheaper than a Decimal, the same number
+                number = float(value)
+            except ValueError:  # Decimal also reads some that float does not ("1_", say)
+                try:
+                    number = float(Decimal(value))
+                except (InvalidOperation, ValueError):
+                    return None
+    except OverflowError:  # an integer of hundreds of digits: no amount either
+        return None
     return number if isfinite(number) else None
 
 
 def fmt_money(value: AttrValue) -> str:
     number = as_number(value)
-    return "" if number is None else f"{number:,.2f}"
+    if number is None:
+        return ""
+    return compact(number) if abs(number) >= HUGE else f"{number:,.2f}"
 
 
 def fmt_pct(value: AttrValue, *, fraction: bool = False) -> str:
     number = as_number(value)
     if number is None:
         return ""
-    return f"{number * 100 if fraction else number:.1f}%"
+    shown = number * 100 if fraction else number
+    return f"{compact(shown)}%" if abs(shown) >= HUGE else f"{shown:.1f}%"
 
 
 def fmt_list(value: AttrValue, *, empty: str = "") -> str:
@@ -274,7 +299,16 @@ def fmt_value(value: AttrValue) -> str:
         return "yes" if value else "NO"
     if isinstance(value, tuple):
         return fmt_list(value)
+    if isinstance(value, int) and not -HUGE_INT < value < HUGE_INT:
+        return fmt_huge_int(value)
     return str(value)
+
+
+def fmt_huge_int(value: int) -> str:
+    """An integer past :data:`HUGE_INT`, compact (``str()`` of one of 5,000 digits
+    raises, and one of 400 would fill a column)."""
+    number = as_number(value)
+    return compact(number) if number is not None else ("-" if value < 0 else "") + ">1e308"
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -9,7 +9,8 @@ twice (``duplicate_keys``), control calls refused 400 (``control_400``), control
 carried out and answered with a bare status nobody documents (``control_status``: 202,
 204, a redirect, a gateway's 502 / 504), answers behind a byte order mark (``bom``) and
 control answers or single reads naming another target (``echo_other``, ``read_other``)
-and reads echoing the caller's credential into names and tickers (``key_in_names``).
+and reads echoing the caller's credential into names and tickers (``key_in_names``) or
+numbers no venue could mean (``huge_numbers``).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
 A kept-alive connection closed as a request arrives (``stale_keepalive``) happens below
 any ASGI app, at the connection: ``console/sim/kit/keepalive.py``.
@@ -95,6 +96,8 @@ class FaultMiddleware:
         if control and knobs.control_status:
             ctx.count(str(knobs.control_status))
             send = _status_only(send, knobs.control_status)
+        if scope["method"] == "GET" and knobs.huge_numbers:
+            send = _rewriting(send, _huge_numbers)
         if scope["method"] == "GET" and knobs.key_in_names:
             send = _naming_the_key(send, _credential(scope))
         if knobs.bom:
@@ -243,6 +246,34 @@ def _naming_another(send: Send, path: str) -> Send:
     return _rewriting(send, rename)
 
 
+_HUGE_KEYS = frozenset({"totalTrades", "totalProfit", "winRate", "profitFactor",
+                        "open_positions", "total_trades"})  # fmt: skip
+
+
+def _huge_numbers(body: bytes) -> bytes:
+    """Every number under one of :data:`_HUGE_KEYS`: an integer becomes 10**400, a
+    float 1e300 (the rest of the answer, paging and all, is left as it was)."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: _huge(v) if k in _HUGE_KEYS else walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return json.dumps(walk(parsed)).encode()
+
+
+def _huge(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return 10**400 if isinstance(value, int) else 1e300
+
+
 _KEY_HEADERS = (b"x-api-key", b"x-pipai-api-key", b"authorization")
 
 
@@ -250,7 +281,8 @@ def _credential(scope: Scope) -> bytes:
     """What the caller authenticated with: its key header's value, or its bearer token."""
     for name, value in scope.get("headers", []):
         if name.lower() in _KEY_HEADERS:
-            return value.split(b" ")[-1]
+            last: bytes = value.split(b" ")[-1]
+            return last
     return b""
 
 

@@ -67,6 +67,9 @@ class Knobs:
     # Reads (lists, single GETs) put the caller's credential (its key header, or its
     # bearer token) at the front of every name and ticker they list.
     key_in_names: bool = False
+    # Reads carry numbers no venue could mean: every count a 400-digit integer, every
+    # amount or rate 1e300 (x3algo's performance, PipAI's stats).
+    huge_numbers: bool = False
     # x3algo: not empty, what logins and refreshes say in expiresIn (JSON: "30", "0",
     # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
     expires_in: str = ""

@@ -22,7 +22,15 @@ from rich.style import Style
 
 from console.core.model import AttrValue, State, Target
 from console.core.store import KnownState
-from console.tui.format import Cell, Tones, as_number, fmt_short_age, fmt_value, state_word
+from console.tui.format import (
+    HUGE_INT,
+    Cell,
+    Tones,
+    as_number,
+    fmt_short_age,
+    fmt_value,
+    state_word,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +138,8 @@ def number_cell(
 
 
 def fmt_whole(value: AttrValue) -> str:
-    """A count as the venue sent it; nothing when unknown."""
-    return "" if value is None else str(value)
+    """A count as the venue sent it (compact past a quadrillion); nothing when unknown."""
+    return "" if value is None else fmt_value(value)
 
 
 def number_column(
@@ -193,7 +201,7 @@ class Widest:
             for target in seen:
                 raw = target.attrs.get(name)
                 kind = type(raw)
-                if plain and (kind is float or kind is int):
+                if plain and (kind is float or (kind is int and -HUGE_INT < raw < HUGE_INT)):  # type: ignore[operator]
                     value: float | None = float(raw)  # type: ignore[arg-type]
                 else:
                     value = parse(raw)

@@ -18,7 +18,7 @@ from math import isfinite
 from console.core.model import State, Target, TargetKind
 from console.core.store import Store
 from console.core.trend import PNL_ATTRS
-from console.tui.format import as_number
+from console.tui.format import HUGE_INT, as_number
 
 Key = tuple[str, str]
 
@@ -66,8 +66,10 @@ def _values(target: Target) -> tuple[float | None, ...]:
         if raw is None:
             continue
         kind = type(raw)
-        if kind is int or (kind is float and isfinite(raw)):  # type: ignore[arg-type]
-            number: float | None = float(raw)  # type: ignore[arg-type]
+        if kind is float and isfinite(raw):  # type: ignore[arg-type]
+            number: float | None = raw  # type: ignore[assignment]
+        elif kind is int and -HUGE_INT < raw < HUGE_INT:  # type: ignore[operator]
+            number = float(raw)  # type: ignore[arg-type]
         else:
             number = as_number(raw)  # (NaN and the infinities: None, never summed)
         if number is None:

@@ -22,7 +22,7 @@ from textual.containers import Container
 from console.core.model import State
 from console.core.ports import FeedStatus
 from console.core.store import Store
-from console.tui.format import Tones, fmt_age, fmt_money, one_line
+from console.tui.format import HUGE, Tones, compact, fmt_age, fmt_money, one_line
 from console.tui.panels import TargetPanel
 from console.tui.panels.freshness import FEED_WORDS
 from console.tui.panels.tally import TOTALS, VenueTally
@@ -46,7 +46,7 @@ WORDS = {
 
 def fmt_total(label: str, value: float) -> str:
     if label == "open positions":
-        return f"{label} {value:,.0f}"
+        return f"{label} {compact(value) if abs(value) >= HUGE else f'{value:,.0f}'}"
     return f"{label} {fmt_money(value)}"
 
 
