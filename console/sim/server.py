@@ -74,7 +74,7 @@ class SimServer:
                 ctx.knobs.update(dict(knobs[api]))
             self.vendors[api] = VENDOR_SIMS[api](ctx)
         self.ports: dict[str, int] = {}
-        self._servers: list[uvicorn.Server] = []
+        self._servers: list[_PromptServer] = []
         self._stop = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -137,7 +137,7 @@ class SimServer:
                 ws_ping_interval=None,
                 timeout_graceful_shutdown=1,
             )
-            self._servers.append(uvicorn.Server(config))
+            self._servers.append(_PromptServer(config))
             sockets.append(sock)
         tasks = [
             asyncio.create_task(s.serve(sockets=[k]))
@@ -161,6 +161,7 @@ class SimServer:
                 await _close_websockets(vendor, 1001, "simulator shutting down")
             for server in self._servers:
                 server.should_exit = True
+                server.wake.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             for sock in sockets:
                 sock.close()
@@ -231,6 +232,27 @@ class SimServer:
 
     def knobs(self, api: str) -> Knobs:
         return self.vendors[api].ctx.knobs
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, woken at once when told to stop: its own loop looks every
+    0.1 s, so every stop waited up to that long (half of a test's teardown: the suite
+    stops a simulator some 700 times). It still ticks every 0.1 s meanwhile (uvicorn's
+    Date header, its request counters)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.wake = asyncio.Event()
+
+    async def main_loop(self) -> None:
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await self.wake.wait()
+            should_exit = await self.on_tick(counter)
 
 
 @contextlib.contextmanager
