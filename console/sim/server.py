@@ -294,6 +294,7 @@ def _admin_routes(vendor: VendorSim[World]) -> list[Route]:
             vendor.ctx.knobs.update(await request.json())
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        vendor.ctx.knobs_changed.set()
         return JSONResponse(vendor.ctx.knobs.as_dict())
 
     async def counters(request: Request) -> Response:

@@ -129,7 +129,9 @@ async def test_a_second_K_during_a_kill_says_so_and_sends_nothing_more(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: fed(session), "every venue's targets")
         modal = await open_kill(pilot, app)
-        set_knobs(sim, "finradar", latency_ms=1000)  # keeps the kill running a while
+        # FinRadar holds its stops until released: the kill stays running, whatever the
+        # machine's load (a 1 s latency let a loaded run end it before the keys came).
+        set_knobs(sim, "finradar", hold_controls=True)
         await confirm_kill(pilot, app, "SIM")
         await wait_for(pilot, lambda: len(app.kill.run.results) > 0, "a first answer")
         assert app.kill.active
@@ -138,6 +140,7 @@ async def test_a_second_K_during_a_kill_says_so_and_sends_nothing_more(
         assert app.kill.active, "the kill outlived both presses"
         assert isinstance(app.screen, KillProgressScreen)
         assert any("kill is already running" in m for m in messages)
+        set_knobs(sim, "finradar", hold_controls=False)
         await kill_done(pilot, app)
     rows = Journal(tmp_path / "j.sqlite3", profile="test").entries()
     assert sum(1 for e in rows if e.kind == "intent") == len(modal.kp.plan)

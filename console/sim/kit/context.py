@@ -6,10 +6,12 @@ here or in the vendor modules imports ``console.venues``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import random
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -102,6 +104,8 @@ class VendorContext:
     rng: random.Random = field(init=False)
     fault_rng: random.Random = field(init=False)
     counters: dict[str, int] = field(default_factory=dict)
+    # Set each time the knobs change over /_sim/knobs (what waits on a knob wakes then).
+    knobs_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(f"{self.seed}:{self.name}:world")
@@ -113,6 +117,12 @@ class VendorContext:
     def chance(self, probability: float) -> bool:
         """A seeded coin flip for fault knobs."""
         return probability > 0 and self.fault_rng.random() < probability
+
+    async def until(self, released: Callable[[Knobs], bool]) -> None:
+        """Wait until ``released(knobs)`` holds (knobs change over /_sim/knobs)."""
+        while not released(self.knobs):
+            self.knobs_changed.clear()
+            await self.knobs_changed.wait()
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + n

@@ -63,6 +63,10 @@ class FaultMiddleware:
         if listing and await self._hostile_list(scope, receive, send):
             return
         control = scope["method"] != "GET" and scope["path"] not in self.vendor.auth_paths
+        if control and knobs.hold_controls:
+            receive = await _buffered(receive)
+            ctx.count("held")
+            await ctx.until(lambda k: not k.hold_controls)  # released over /_sim/knobs
         if knobs.down:
             fault = self.vendor.error_response(503, "Service unavailable (simulated outage)")
         elif control and knobs.control_bomb_mb > 0:

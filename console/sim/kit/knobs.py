@@ -70,6 +70,9 @@ class Knobs:
     # Reads carry numbers no venue could mean: every count a 400-digit integer, every
     # amount or rate 1e300 (x3algo's performance, PipAI's stats).
     huge_numbers: bool = False
+    # Control calls wait, read but not carried out, until this is set false again (a test
+    # holding a kill mid-way without a clock: what the client sees is a slow venue).
+    hold_controls: bool = False
     # x3algo: not empty, what logins and refreshes say in expiresIn (JSON: "30", "0",
     # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
     expires_in: str = ""
