@@ -129,3 +129,27 @@ async def test_a_read_answered_about_another_target_verifies_nothing(
         assert result.verified_state is State.UNKNOWN
     finally:
         await session.aclose()
+
+
+async def test_a_422_a_stale_read_contradicts_is_read_again_not_refused(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """x3algo answers a stop of an algorithm another stop just halted with 422 "not
+    active" while its reads still show it active (a cache, 1.5 s behind): the stop was
+    *rejected* and never verified. Now uncertain ("one of the two is behind"), and the
+    kill's settling re-reads verify it stopped."""
+    session = _session(sim, tmp_path, "x3algo")
+    try:
+        assert await session.refresh() == {}
+        plan = build_kill_plan(session.store, session.clients).plan
+        one = Plan(plan.items[:1], plan.title, plan.scope, plan.leaves_behind)
+        set_knobs(sim, "x3algo", stale_reads_ms=1500)
+        first = await session.clients["x3algo"].execute(one.items[0].target_id, one.items[0].action)
+        assert first.kind is OutcomeKind.APPLIED
+        report = await session.dispatcher.run(one)
+        (result,) = report.results.values()
+        assert result.outcome.kind is OutcomeKind.UNCERTAIN, result.outcome
+        assert "one of the two is behind" in result.outcome.message
+        assert result.verified is True and result.verified_state is State.STOPPED
+    finally:
+        await session.aclose()

@@ -203,6 +203,20 @@ def from_422(
             state_after=wanted,
             vendor_code="UNPROCESSABLE_ENTITY",
         )
+    if now is not None and _contradicts_422(wanted, now.state):
+        # "Not active" while a read shows it active (or "already active" while it shows
+        # stopped): one of the two is behind — a cached list, a replica. Uncertain, so a
+        # kill reads it again (core/settle.py) instead of calling a done stop refused.
+        return Outcome(
+            OutcomeKind.UNCERTAIN,
+            f"x3algo answered the {verb} of {what} with {message!r}, but a re-read shows it "
+            f"{now.raw_status}: one of the two is behind. Not re-sent: read it again "
+            f"before retrying.",
+            http_status=422,
+            latency_ms=latency,
+            state_after=now.state,
+            vendor_code="UNPROCESSABLE_ENTITY",
+        )
     seen = f"a re-read shows it {now.raw_status}" if now else f"re-read failed: {problem}"
     return Outcome(
         OutcomeKind.REJECTED,
@@ -212,6 +226,15 @@ def from_422(
         state_after=now.state if now else None,
         vendor_code="UNPROCESSABLE_ENTITY",
     )
+
+
+def _contradicts_422(wanted: State, seen: State) -> bool:
+    """What a 422 claims (a stop's "not active", a start's "already active") and what
+    a re-read shows cannot both be current — or the re-read cannot say (UNKNOWN: a
+    status word and an ``active`` flag that disagree)."""
+    if wanted is State.STOPPED:
+        return seen in (State.RUNNING, State.PAUSED, State.UNKNOWN)
+    return wanted is State.RUNNING and seen in (State.STOPPED, State.UNKNOWN)
 
 
 def settled(action: Action, no_answer: NoAnswer, now: Target | None) -> Outcome:
