@@ -316,6 +316,26 @@ async def test_409_on_stopped_strategy_is_rejected_with_state() -> None:
     assert "Strategy is stopped" in outcome.message
 
 
+@pytest.mark.parametrize(
+    ("code", "expected"), [("INVALID_STATE", OutcomeKind.UNCERTAIN), (None, OutcomeKind.UNCERTAIN),
+                           ("POSITION_LOCK", OutcomeKind.REJECTED)],
+)  # fmt: skip
+async def test_409_to_a_pause_of_a_strategy_read_deployed_is_uncertain(
+    code: str | None, expected: OutcomeKind
+) -> None:
+    """A pause is allowed from deployed: PipAI's status 409 while a re-read shows it
+    deployed means one of the two is behind (a stale read): uncertain, so a kill reads it
+    again, not refused (session 16). Another rule's 409 stays a refusal."""
+    fake = FakePipAI()
+    body = {"message": "Strategy is paused"} | ({"code": code} if code else {})
+    fake.on(*PAUSE, answer(409, body))
+    fake.on(*GET, answer(200, strategy("deployed")))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is expected, outcome
+    if expected is OutcomeKind.UNCERTAIN:
+        assert "one of the two is behind" in outcome.message
+
+
 async def test_409_on_deploy_of_deployed_strategy_is_already() -> None:
     fake = FakePipAI()
     fake.on(*DEPLOY, answer(409, {"code": "INVALID_STATE", "message": "Strategy is deployed"}))

@@ -215,7 +215,32 @@ def already_paused(
             vendor_code=error_code(reply),
             warning=warning,
         )
+    if current is not None and current.state is State.RUNNING and _about_status(reply):
+        return behind(target_id, "pause", reply, scrub, current)
     return refused(target_id, "pause", reply, scrub, current, problem)
+
+
+def _about_status(reply: Reply) -> bool:
+    """The 409 is PipAI's documented one, about the strategy's status (INVALID_STATE, or
+    no code at all): not another rule a read cannot show."""
+    return error_code(reply) in (None, "", "INVALID_STATE")
+
+
+def behind(target_id: str, verb: str, reply: Reply, scrub: Scrub, current: Target) -> Outcome:
+    """A 409 INVALID_STATE for a call the re-read's state allows (a pause of a deployed
+    strategy, a deploy of a paused one): one of the two is behind (a cached read, a
+    replica). *Uncertain*, so a kill reads it again rather than call it refused."""
+    return Outcome(
+        OutcomeKind.UNCERTAIN,
+        f"PipAI answered the {verb} of {current.name} ({target_id}) with 409 "
+        f"{vendor_words(reply, scrub)}, but a re-read shows it {current.raw_status}, from "
+        f"which a {verb} is allowed: one of the two is behind. Not re-sent: read it again "
+        f"before retrying.",
+        http_status=reply.status,
+        latency_ms=reply.latency_ms,
+        state_after=current.state,
+        vendor_code=error_code(reply),
+    )
 
 
 def already_deployed(
@@ -233,6 +258,8 @@ def already_deployed(
             state_after=State.RUNNING,
             vendor_code=error_code(reply),
         )
+    if current is not None and current.state is State.PAUSED and _about_status(reply):
+        return behind(target_id, "resume", reply, scrub, current)
     return refused(target_id, "resume", reply, scrub, current, problem)
 
 
