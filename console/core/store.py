@@ -123,6 +123,7 @@ class Store:
         self._reconfirmed: dict[str, tuple[set[str], float]] = {}
         self.listed: set[str] = set()  # venues whose full list came in at least once
         self._masks: dict[str, Scrubber] = {}  # per venue: its credentials (mask_with)
+        self._clean_words: set[tuple[str, str]] = set()  # (venue, status word) found clean
         # Venues whose list went from some targets to none: (count before, when). A
         # venue that empties is more often broken than flat; a kill says so.
         self.emptied: dict[str, tuple[int, float]] = {}
@@ -237,8 +238,13 @@ class Store:
         current = targets.get(target_id)
         if current is None:
             return
-        if raw_status and (mask := self._masks.get(venue)) is not None:
-            raw_status = masked_text(raw_status, mask)
+        if raw_status and (venue, raw_status) not in self._clean_words:
+            mask = self._masks.get(venue)
+            if mask is not None:
+                masked = masked_text(raw_status, mask)
+                if masked is raw_status and len(self._clean_words) < 1024:
+                    self._clean_words.add((venue, raw_status))  # a stream repeats a few
+                raw_status = masked
         merged = {**current.attrs, **attrs} if attrs else current.attrs
         now = self._clock()
         targets[target_id] = replace(

@@ -87,8 +87,13 @@ def about_another(answered: str | None, asked: str) -> str | None:
     echo of another expiration already was (its answer was read as ours before)."""
     if answered is None or answered == asked:
         return None
-    named = repr(printable(answered)) if len(answered) <= 40 else f"of {len(answered)} characters"
-    return f"an answer about another target (id {named}, not {asked!r})"
+    return f"an answer about another target (id {_short_id(answered)}, not {_short_id(asked)})"
+
+
+def _short_id(value: str) -> str:
+    """An id for a message: quoted when short, else only its length (cut, a secret a
+    venue put in it would no longer be recognised whole by the scrubber)."""
+    return repr(printable(value)) if len(value) <= 40 else f"of {len(value)} characters"
 
 
 def unclear_answer(status: int) -> str | None:
