@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from console.core.model import State, Target, TargetKind
 from console.core.store import Store
 from console.tui.format import as_number
-from console.tui.panels.tally import Tally
+from console.tui.panels.tally import Tally, VenueTally
 
 
 def _by_decimal(text: str) -> float | None:
@@ -60,13 +60,18 @@ def test_nan_and_the_infinities_are_no_amount() -> None:
 def test_a_nan_pnl_is_left_out_of_the_overview_total() -> None:
     """One strategy's ``NaN`` P&L made its panel's total "nan" (x3algo's numbers skip
     the parse: a float NaN went straight into the sum)."""
-    store = Store()
     rows = [("a", 100.0), ("b", float("nan")), ("c", "NaN"), ("d", float("-inf")), ("e", 23.5)]
+    venue = x3algo_tally(rows)
+    assert venue.sums["P&L"] == 123.5 and venue.summed["P&L"] == 2
+    assert venue.total == 5  # every target still counted by state
+
+
+def x3algo_tally(rows: list[tuple[str, object]]) -> VenueTally:
+    """The overview's tally of one x3algo venue whose algorithms made these profits."""
+    store = Store()
     store.snapshot("x3", [Target("x3", TargetKind.ALGORITHM, i, i, State.RUNNING, "active",
-                                 {"profit": p}, 0.0) for i, p in rows])  # fmt: skip
+                                 {"profit": p}, 0.0) for i, p in rows])  # type: ignore[misc]  # fmt: skip
     tally = Tally(store, TargetKind.ALGORITHM)
     tally.note(store.drain().changed)
     tally.refresh(["x3"])
-    venue = tally.venues["x3"]
-    assert venue.sums["P&L"] == 123.5 and venue.summed["P&L"] == 2
-    assert venue.total == 5  # every target still counted by state
+    return tally.venues["x3"]

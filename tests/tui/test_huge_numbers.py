@@ -15,11 +15,10 @@ import pytest
 
 from console.automation.guards import number
 from console.core.model import State, Target, TargetKind
-from console.core.store import Store
 from console.tui.format import as_number, fmt_money, fmt_pct, fmt_value, sort_key
 from console.tui.panels.columns import fmt_whole
-from console.tui.panels.tally import Tally
 from console.tui.widgets.overview import fmt_total
+from tests.tui.test_as_number import x3algo_tally
 
 BIG = 10**400
 
@@ -45,14 +44,7 @@ def test_huge_numbers_are_shown_compact(shown: str, expected: str) -> None:
 
 
 def test_the_overview_total_leaves_out_a_count_too_large_to_sum() -> None:
-    store = Store()
-    rows = [("a", 3), ("b", BIG), ("c", 4)]
-    store.snapshot("x3", [Target("x3", TargetKind.ALGORITHM, i, i, State.RUNNING, "active",
-                                 {"profit": p}, 0.0) for i, p in rows])  # fmt: skip
-    tally = Tally(store, TargetKind.ALGORITHM)
-    tally.note(store.drain().changed)
-    tally.refresh(["x3"])
-    venue = tally.venues["x3"]
+    venue = x3algo_tally([("a", 3), ("b", BIG), ("c", 4)])
     assert venue.sums["P&L"] == 7 and venue.summed["P&L"] == 2
 
 

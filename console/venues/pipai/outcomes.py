@@ -205,15 +205,13 @@ def already_paused(
                 f"{held} position(s) stay open: PipAI cannot flatten a paused strategy "
                 "through its API; close them on the exchange or in PipAI's own UI"
             )
-        return Outcome(
+        return answered_409(
             OutcomeKind.ALREADY,
             f"{current.name} ({target_id}) was already paused "
             f"(PipAI answered 409 {vendor_words(reply, scrub)}; a re-read confirms paused).",
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-            state_after=State.PAUSED,
-            vendor_code=error_code(reply),
-            warning=warning,
+            reply,
+            State.PAUSED,
+            warning,
         )
     if current is not None and current.state is State.RUNNING and _about_status(reply):
         return behind(target_id, "pause", reply, scrub, current)
@@ -230,16 +228,29 @@ def behind(target_id: str, verb: str, reply: Reply, scrub: Scrub, current: Targe
     """A 409 INVALID_STATE for a call the re-read's state allows (a pause of a deployed
     strategy, a deploy of a paused one): one of the two is behind (a cached read, a
     replica). *Uncertain*, so a kill reads it again rather than call it refused."""
-    return Outcome(
+    return answered_409(
         OutcomeKind.UNCERTAIN,
         f"PipAI answered the {verb} of {current.name} ({target_id}) with 409 "
         f"{vendor_words(reply, scrub)}, but a re-read shows it {current.raw_status}, from "
         f"which a {verb} is allowed: one of the two is behind. Not re-sent: read it again "
         f"before retrying.",
+        reply,
+        current.state,
+    )
+
+
+def answered_409(
+    kind: OutcomeKind, message: str, reply: Reply, state: State, warning: str | None = None
+) -> Outcome:
+    """An outcome of a 409 a re-read explained: its status, latency and PipAI's code."""
+    return Outcome(
+        kind,
+        message,
         http_status=reply.status,
         latency_ms=reply.latency_ms,
-        state_after=current.state,
+        state_after=state,
         vendor_code=error_code(reply),
+        warning=warning,
     )
 
 
@@ -249,14 +260,12 @@ def already_deployed(
     """A deploy of a deployed strategy is 409 INVALID_STATE: *already* running when the
     re-read shows it so, else the refusal."""
     if current is not None and current.state is State.RUNNING:
-        return Outcome(
+        return answered_409(
             OutcomeKind.ALREADY,
             f"{current.name} ({target_id}) was already deployed "
             f"(PipAI answered 409 {vendor_words(reply, scrub)}; a re-read confirms deployed).",
-            http_status=reply.status,
-            latency_ms=reply.latency_ms,
-            state_after=State.RUNNING,
-            vendor_code=error_code(reply),
+            reply,
+            State.RUNNING,
         )
     if current is not None and current.state is State.PAUSED and _about_status(reply):
         return behind(target_id, "resume", reply, scrub, current)
