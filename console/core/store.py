@@ -147,9 +147,6 @@ class Store:
 
     def snapshot(self, venue: str, targets: Iterable[Target]) -> None:
         current = self._venue(venue)
-        mask = self._masks.get(venue)
-        if mask is not None:
-            targets = without_secrets(targets, mask)
         fresh = {t.id: t for t in targets}
         if not fresh and current:
             self.emptied[venue] = (len(current), self._clock())
@@ -165,6 +162,7 @@ class Store:
         reconfirmed: set[str] = set()
         keep = reconfirmed.add
         oldest = float("inf")
+        written: list[Target] = []
         for tid, target in fresh.items():
             old = current.get(tid)
             if old is not None and _same(old, target):
@@ -175,6 +173,7 @@ class Store:
                     oldest = at
                 continue
             current[tid] = target
+            written.append(target)
             key = (venue, tid)
             changed.add(key)
             if removed:
@@ -182,6 +181,12 @@ class Store:
             # trails.see(target, second), inlined: a first fill writes ~44,000 targets
             if (pnl := PNL_ATTRS.get(target.kind)) is not None:
                 record(key, target.attrs.get(pnl), second)
+        mask = self._masks.get(venue)
+        if mask is not None and written:  # only what changed: a poll of the same list
+            masked = without_secrets(written, mask)  # costs nothing here
+            if masked is not written:  # (a venue echoing a secret: every poll)
+                for target in masked:
+                    current[target.id] = target
         self._reconfirmed[venue] = (reconfirmed, oldest)
         self._touch(venue)
         self.listed.add(venue)

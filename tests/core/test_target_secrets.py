@@ -41,3 +41,17 @@ def test_the_store_masks_what_it_is_given_by_every_path() -> None:
     other = Store()  # a venue with no scrubber registered: kept as given
     other.snapshot("w", [Target("w", TargetKind.STRATEGY, "1", KEY, State.RUNNING, "x")])
     assert [t.name for t in other.targets("w")] == [KEY]
+
+
+def test_text_attributes_are_masked_too() -> None:
+    """A venue echoing its key into a ticker put it in ``status --json`` and on the
+    sniper panel: names alone were masked."""
+    store = Store()
+    store.mask_with("v", Scrubber([KEY]))
+    attrs = {"ticker": f"{KEY}NVDA", "symbols": ("BTC", f"x{KEY}"), "pnl": 1.5, "n": 3}
+    store.snapshot("v", [Target("v", TargetKind.SNIPER, "1", "clean", State.RUNNING, "ACTIVE",
+                                attrs)])  # fmt: skip
+    (stored,) = store.targets("v")
+    assert stored.attrs == {"ticker": "***NVDA", "symbols": ("BTC", "x***"), "pnl": 1.5, "n": 3}
+    clean = Target("v", TargetKind.SNIPER, "2", "c", State.RUNNING, "ACTIVE", {"ticker": "AAPL"})
+    assert without_secrets([clean], Scrubber([KEY]))[0] is clean
