@@ -152,7 +152,11 @@ class StatusStream:
         try:
             await self._connect_and_read(on_live)
         except FeedError as exc:
-            self._resync_soon.set()  # what the stream would have told is read instead
+            if len(self._listed) <= FAST_RESYNC_AT_MOST:
+                # What the stream would have told is read instead — for a short list only:
+                # a stream that drops as soon as it is up (its backoff reset each time)
+                # would have a long list read back to back, spending the weight budget.
+                self._resync_soon.set()
             raise self.scrubber.error(exc) from None  # the venue's words may quote our key
 
     async def _connect_and_read(self, on_live: Callable[[], None]) -> None:
