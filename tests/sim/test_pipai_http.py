@@ -51,8 +51,10 @@ _HTTP = httpx.Client(
 )  # one pool: a client per call would dominate run time
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _close_http() -> Iterator[None]:
+    """Closed once, at the end: tests/sim/test_pipai_hostile_sim.py calls through it too,
+    and the suite interleaves modules (tests/conftest.py)."""
     yield
     _HTTP.close()
 
