@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from console.core.recovery import verify_interrupted
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
 from console.venues.registry import session_for
-from tests.support import set_knobs, settings_for
+from tests.support import set_knobs, settings_for, sim_counters
 
 APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
 
@@ -195,3 +197,77 @@ class _Stdin:
 
     def readline(self) -> str:
         return self.lines.pop(0) if self.lines else ""
+
+
+def test_cli_kill_yes_does_not_hold_the_others_stops_for_a_list_that_hangs(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PipAI's list hangs: x3algo's stops leave (and are carried out) while it still
+    hangs; when PipAI answers, its strategies join the same kill, called and verified."""
+    venues = [
+        {**v, "request_timeout": 60.0} if v["api"] == "pipai" else v for v in sim.venue_entries()
+    ]  # its held read must outlast this test's steps
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "pipai", hold_lists=True)
+    codes: list[int] = []
+    argv = ["--config", str(path), "kill", "--yes", "--json"]
+    runner = threading.Thread(target=lambda: codes.append(main(argv)))
+    runner.start()
+    try:
+        stopped = _when(lambda: sim_counters(sim, "x3algo").get("stopped", 0) > 0)
+        held = sim_counters(sim, "pipai")
+        assert stopped, "no x3algo stop left while PipAI's list hung"
+        assert held.get("held_lists", 0) >= 1 and held.get("pause", 0) == 0, held
+    finally:
+        set_knobs(sim, "pipai", hold_lists=False)
+        runner.join(60)
+    assert not runner.is_alive() and codes == [14], codes
+    captured = capsys.readouterr()
+    lines = [json.loads(x) for x in captured.out.splitlines()]
+    summary, results = lines[-1], lines[:-1]
+    assert summary["verdict"] == "halted_by_answer", summary
+    assert {x["venue"] for x in results} == set(APIS)
+    pipai = [x for x in results if x["venue"] == "pipai"]
+    assert pipai and all(x["verified"] for x in pipai), pipai
+    assert "pipai" in captured.err and "its list is still on its way" in captured.err
+    assert "target(s) join the kill" in captured.err
+    journal = Journal(path.parent / "journal.sqlite3", profile="sim")
+    rows = journal.entries(batch_id=summary["batch_id"])
+    intents = {(r.venue, r.target_id) for r in rows if r.kind == "intent"}
+    assert {(x["venue"], x["target"]) for x in results} == intents  # one batch, all journaled
+
+
+def test_cli_kill_yes_names_a_late_venue_it_could_not_read(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A late list that ends in refusals: the others are halted, PipAI is UNREACHABLE."""
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries(),
+                               extra={"kill_planning_deadline": 2.0})  # fmt: skip
+    set_knobs(sim, "pipai", hold_lists=True)
+    codes: list[int] = []
+    argv = ["--config", str(path), "kill", "--yes", "--json"]
+    runner = threading.Thread(target=lambda: codes.append(main(argv)))
+    runner.start()
+    try:
+        assert _when(lambda: sim_counters(sim, "x3algo").get("stopped", 0) > 0)
+    finally:
+        set_knobs(sim, "pipai", hold_lists=False, down=True)
+        runner.join(60)
+    assert not runner.is_alive() and codes == [4], codes
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    summary, results = lines[-1], lines[:-1]
+    assert set(summary["unreachable"]) == {"pipai"}, summary
+    assert summary["verdict"] == "needs_attention"
+    assert {x["venue"] for x in results} == set(APIS) - {"pipai"}
+    assert all(x["verified"] or x["by_answer"] for x in results), results
+
+
+def _when(condition: Callable[[], bool], rounds: int = 600) -> bool:
+    """Whether ``condition`` comes true, asked every 50 ms for at most 30 s."""
+    for _ in range(rounds):
+        if condition():
+            return True
+        threading.Event().wait(0.05)
+    return False

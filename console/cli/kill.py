@@ -105,23 +105,76 @@ class KillRun:
     journal_record: str | None = None
     joined: Callable[[Report], str | None] = lambda report: None
     """Words when the report is of another operator's kill this one joined (a desk)."""
+    waiting: tuple[str, ...] = ()
+    """Venues whose list was still on its way when the calls left (``JOIN_AFTER_S``);
+    each joins the kill when it arrives, and ``kp`` grows to hold it."""
+
+
+JOIN_AFTER_S = 1.0
+"""With ``--yes``, the calls leave once every venue is read or this long after the start,
+whichever comes first; a venue whose list is still on its way joins the running kill
+when it arrives (within the planning deadline). A venue that hangs held every other
+venue's stops for its whole read (5 s at the defaults); a person confirming reads the
+whole plan first, so without ``--yes`` every read is awaited."""
 
 
 async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | None) -> int:
     started = time.monotonic()
     open_intents = _open_intents(session)
-    failures = await session.refresh()
     chosen = args.clear_leaves_behind
     clear = session.options.kill_clear_leaves_behind if chosen is None else True
-    kp = build_kill_plan(
-        session.store, session.clients, scope=KillScope(venue=args.venue),
-        clear_leaves_behind=clear, reason=args.reason, unreachable=failures,
-        incomplete=session.incomplete, open_intents=open_intents,
-    )  # fmt: skip
+    session.incomplete = {}
+    reads = {name: asyncio.create_task(session.read_venue(client))
+             for name, client in session.clients.items()}  # fmt: skip
+    try:
+        return await _planned_kill(session, args, alerter, reads, started, open_intents, clear)
+    finally:
+        for task in reads.values():
+            task.cancel()
+
+
+async def _planned_kill(
+    session: Session,
+    args: argparse.Namespace,
+    alerter: Alerter | None,
+    reads: dict[str, asyncio.Task[str | None]],
+    started: float,
+    open_intents: int,
+    clear: bool,
+) -> int:
+    if args.yes and not args.venue:
+        await asyncio.wait(reads.values(), timeout=JOIN_AFTER_S)
+    else:
+        await asyncio.wait(reads.values())
+    read = {name: task.result() for name, task in reads.items() if task.done()}
+    failures = {name: why for name, why in read.items() if why is not None}
+
+    def plan(clients: dict[str, Any], unreachable: dict[str, str], opened: int) -> KillPlan:
+        return build_kill_plan(
+            session.store, clients, scope=KillScope(venue=args.venue),
+            clear_leaves_behind=clear, reason=args.reason, unreachable=unreachable,
+            incomplete=session.incomplete, open_intents=opened,
+        )  # fmt: skip
+
+    kp = plan({n: c for n, c in session.clients.items() if n in read}, failures, open_intents)
     failed, record = _journal_state(session)
 
+    async def part_of(name: str) -> Plan | None:
+        why = await reads[name]
+        part = plan({name: session.clients[name]}, {name: why} if why else {}, 0)
+        run.kp = run.kp.joined(part)
+        took = time.monotonic() - started
+        if why is not None:
+            _err(f"{name}: could not list its targets in {took:.1f} s ({why}); nothing "
+                 "was sent there — halt it from the venue's own console")  # fmt: skip
+            return None
+        _err(f"{name}: listed in {took:.1f} s — {len(part.plan)} target(s) join the kill")
+        return part.plan
+
+    late = {name: part_of(name) for name in reads if name not in read}
+
     async def dispatch(plan: Plan, progress: Callable[[ItemResult], None]) -> Report:
-        return await session.dispatcher.run(plan, on_result=progress)
+        return await session.dispatcher.run(plan, on_result=progress, late=late)
 
     async def head(report: Report) -> str | None:
         failed_now, record_now = _journal_state(session)
@@ -129,17 +182,18 @@ async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | N
         return _chain_head(session)
 
     run = KillRun(session.options.label, str(session.journal.operator), kp, clear,
-                  time.monotonic() - started, dispatch, head, failed, record)  # fmt: skip
+                  time.monotonic() - started, dispatch, head, failed, record,
+                  waiting=tuple(late))  # fmt: skip
     return await carry_out(run, args, alerter)
 
 
 async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | None) -> int:
     """Describe, confirm (the label, unless --yes), dispatch, and report ``run``."""
-    kp = run.kp
     _describe(run)
     if not args.yes and not _confirm_label(run.label):
         _err("not confirmed; nothing was sent")
         return EXIT_NOT_CONFIRMED
+    kp = run.kp
     total = len(kp.plan)
     verified_count = 0
 
@@ -154,7 +208,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         state = result.verified_state.value if result.verified_state else "?"
         how = ("" if result.verified else " (by the venue's answer only: cannot be re-read)"
                if result.by_answer else " (NOT verified)")  # fmt: skip
-        line = (f"[{verified_count}/{total}] {result.item.venue} {result.item.target_name}: "
+        line = (f"[{verified_count}/{len(run.kp.plan)}] {result.item.venue} {result.item.target_name}: "
                 f"{o.kind.value} → {state}{how} — {o.message}")  # fmt: skip
         print(printable(line), file=sys.stderr)
 
@@ -164,6 +218,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
     alerts.send(kill_started_alert(run.who, kp.plan.title, total, at))  # beside the calls
     report = await run.dispatch(kp.plan, progress)
     elapsed = time.monotonic() - confirmed
+    kp = run.kp  # with the venues that joined while it ran
     alerts.send(
         run_alert(record_report(RunRecord(run.who, at, kp.plan.title), kp, report), "report")
     )
@@ -335,6 +390,9 @@ def _describe(run: KillRun) -> None:
         age = kp.stale.get(venue)
         note = f" (data {age:.0f} s old)" if age is not None else ""
         err(f"  {venue:10} {count:5d}{note}")
+    for venue in run.waiting:
+        err(f"  {venue:10}     ? its list is still on its way: its targets join the kill "
+            "when it arrives; the others' calls leave now")  # fmt: skip
     for badge, line in kp.problems():
         err(f"  {badge}: {line}")
     for line in kp.plan.leaves_behind:

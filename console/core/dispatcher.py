@@ -175,10 +175,16 @@ class Dispatcher:
         *,
         batch_id: str | None = None,
         operator: Operator | None = None,
+        late: Mapping[str, Awaitable[Plan | None]] | None = None,
     ) -> Report:
         """Run ``plan``; ``batch_id`` journals it in an existing batch (a kill's retry and
         re-stops belong to the kill), else a new one. ``operator`` journals it as someone
-        other than the journal's operator (automation: ``schedule:<name>``, same chain)."""
+        other than the journal's operator (automation: ``schedule:<name>``, same chain).
+
+        ``late``: venues whose list was still being read when ``plan`` was frozen, each
+        with what will give its part of the plan (None: it could not be read). Each joins
+        the running plan when its part arrives — journaled, called and verified like the
+        rest — so one slow list does not hold every other venue's calls (the CLI's kill)."""
         if self._running is not None:
             raise DispatchBusy(f"{self._running.plan.title!r} is still running")
         report = Report(plan, batch_id or uuid.uuid4().hex, now_ms())
@@ -187,7 +193,7 @@ class Dispatcher:
         self._operator = operator
         try:
             with _quiet_collector():
-                await self._run(plan, report, on_result, operator)
+                await self._run(plan, report, on_result, operator, late or {})
             if self.checkpoint_delay_s <= 0:
                 self.journal.checkpoint()
             else:
@@ -208,6 +214,7 @@ class Dispatcher:
         report: Report,
         on_result: ResultCallback | None,
         operator: Operator | None,
+        late: Mapping[str, Awaitable[Plan | None]],
     ) -> None:
         intents = [
             Intent(new_op_id(), report.batch_id, i.venue, i.target_id, i.target_name, i.action,
@@ -224,27 +231,64 @@ class Dispatcher:
         # too, once every call of the kill is answered (what started there meanwhile).
         unplanned = [v for v in plan.venues if v not in by_venue] if plan.everything else []
         calls_done = asyncio.Event()
-        left = [len(by_venue)]
+        left = [len(by_venue) + len(late)]
 
         def dispatched() -> None:
             left[0] -= 1
             if left[0] <= 0:
                 calls_done.set()
 
-        if not by_venue:
+        if not by_venue and not late:
             calls_done.set()
         if self.serial:
             for venue, pairs in by_venue.items():
                 await self._run_venue(venue, pairs, report, on_result, dispatched)
+            for venue, arriving in late.items():
+                await self._join(venue, arriving, report, on_result, dispatched, calls_done)
             for venue in unplanned:
                 await self._look(venue, report, calls_done)
         else:
             await asyncio.gather(
                 *(self._run_venue(v, pairs, report, on_result, dispatched)
                   for v, pairs in by_venue.items()),
+                *(self._join(v, arriving, report, on_result, dispatched, calls_done)
+                  for v, arriving in late.items()),
                 *(self._look(v, report, calls_done) for v in unplanned),
             )  # fmt: skip
         report.finished_ms = now_ms()
+
+    async def _join(
+        self,
+        venue: str,
+        arriving: Awaitable[Plan | None],
+        report: Report,
+        on_result: ResultCallback | None,
+        dispatched: Callable[[], None],
+        calls_done: asyncio.Event,
+    ) -> None:
+        """``venue``'s part of the running plan, once its list has been read: its intents
+        journaled, then its calls and re-read as any venue's (``run``'s ``late``)."""
+        try:
+            part = await arriving
+        except Exception:  # a bug planning one venue must not break the kill
+            log.exception("%s: its part of the plan could not be built", venue)
+            part = None
+        if part is None:  # it could not be read: the caller's plan names it
+            dispatched()
+            return
+        report.plan = report.plan.joined(part)
+        if not part.items:
+            dispatched()
+            if report.plan.everything and venue in part.venues:
+                await self._look(venue, report, calls_done)
+            return
+        pairs = [
+            (item, Intent(new_op_id(), report.batch_id, item.venue, item.target_id,
+                          item.target_name, item.action, self._operator))
+            for item in part.items
+        ]  # fmt: skip
+        self.journal.intend_many([intent for _, intent in pairs])
+        await self._run_venue(venue, pairs, report, on_result, dispatched)
 
     async def _run_venue(
         self,

@@ -70,6 +70,17 @@ class KillPlan:
         """Did planning see every target of every venue in scope?"""
         return not (self.unreachable or self.incomplete or self.skipped or self.emptied)
 
+    def joined(self, part: KillPlan) -> KillPlan:
+        """This plan with a venue planned later (``Plan.joined``): its part and what its
+        read could not cover."""
+        return replace(
+            self, plan=self.plan.joined(part.plan),
+            unreachable={**self.unreachable, **part.unreachable},
+            stale={**self.stale, **part.stale}, incomplete={**self.incomplete, **part.incomplete},
+            skipped={**self.skipped, **part.skipped}, emptied={**self.emptied, **part.emptied},
+            clears={**self.clears, **part.clears}, down={**self.down, **part.down},
+        )  # fmt: skip
+
     def summary_parts(self) -> list[str]:
         """``1 venue(s) UNREADABLE``, … for the kill's summary line (CLI and console)."""
         unreadable = sum(1 for why in self.unreachable.values() if why.startswith(_UNREADABLE))

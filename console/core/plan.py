@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, Target, TargetKind
 
@@ -65,6 +65,17 @@ class Plan:
         for item in self.items:
             counts[item.venue] = counts.get(item.venue, 0) + 1
         return counts
+
+    def joined(self, part: Plan) -> Plan:
+        """This plan with a venue's ``part`` planned later (its list came in after this
+        was frozen): its items, what they leave behind, its place among the venues a
+        kill of everything re-reads."""
+        leaves = self.leaves_behind + tuple(
+            line for line in part.leaves_behind if line not in self.leaves_behind
+        )
+        venues = self.venues + tuple(v for v in part.venues if v not in self.venues)
+        return replace(self, items=self.items + part.items, leaves_behind=leaves,
+                       venues=venues if self.everything else self.venues)  # fmt: skip
 
 
 RETRIED = (OutcomeKind.FAILED, OutcomeKind.UNCERTAIN)

@@ -130,39 +130,47 @@ class Session:
         plans from every venue's read, so a hanging venue held the others' stops for three
         timeouts and the backoff (16.5 s at the defaults), now for one (5 s).
         """
-        deadline = self.options.planning_deadline_s if deadline_s is None else deadline_s
         failures: dict[str, str] = {}
         self.incomplete = {}
 
         async def one(client: VenueClient) -> None:
-            last = ""
-            clock = asyncio.get_running_loop().time
-            try:
-                async with asyncio.timeout(deadline):
-                    for attempt in range(_PLANNING_ATTEMPTS):
-                        if attempt:
-                            await asyncio.sleep(_PLANNING_BACKOFF_S * 2 ** (attempt - 1))
-                        started = clock()
-                        try:
-                            self.store.snapshot(client.name, await client.list_targets())
-                            return
-                        except Incomplete as exc:
-                            self.store.upsert(exc.partial)
-                            self.incomplete[client.name] = describe(exc)
-                            return
-                        except asyncio.CancelledError:
-                            raise
-                        except Exception as exc:
-                            last = describe(exc)
-                            if clock() - started >= client.settings.request_timeout_s:
-                                break  # a read that took its whole time is not tried again
-                    failures[client.name] = last
-            except TimeoutError:
-                words = f"no complete list within {deadline:g} s"
-                failures[client.name] = f"{words} (last: {last})" if last else words
+            why = await self.read_venue(client, deadline_s)
+            if why is not None:
+                failures[client.name] = why
 
         await asyncio.gather(*(one(c) for c in self.clients.values()))
         return failures
+
+    async def read_venue(self, client: VenueClient, deadline_s: float | None = None) -> str | None:
+        """Read one venue into the store as :meth:`refresh` does; why it could not be
+        read at all, or None (read in part: named in :attr:`incomplete`)."""
+        deadline = self.options.planning_deadline_s if deadline_s is None else deadline_s
+        self.incomplete.pop(client.name, None)
+        last = ""
+        clock = asyncio.get_running_loop().time
+        try:
+            async with asyncio.timeout(deadline):
+                for attempt in range(_PLANNING_ATTEMPTS):
+                    if attempt:
+                        await asyncio.sleep(_PLANNING_BACKOFF_S * 2 ** (attempt - 1))
+                    started = clock()
+                    try:
+                        self.store.snapshot(client.name, await client.list_targets())
+                        return None
+                    except Incomplete as exc:
+                        self.store.upsert(exc.partial)
+                        self.incomplete[client.name] = describe(exc)
+                        return None
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:
+                        last = describe(exc)
+                        if clock() - started >= client.settings.request_timeout_s:
+                            break  # a read that took its whole time is not tried again
+                return last
+        except TimeoutError:
+            words = f"no complete list within {deadline:g} s"
+            return f"{words} (last: {last})" if last else words
 
     async def aclose(self) -> None:
         await self.stop_feeds()

@@ -241,6 +241,11 @@ CASES: tuple[HostileCase, ...] = (
         words=("UNREADABLE ROWS",),  # PipAI refuses a strategy with an impossible count
     ),
     HostileCase(
+        "list-hangs-pipai", "11", "PipAI's list never answers while the others answer at once",
+        knobs={"pipai": {"hold_lists": True}}, venue={"pipai": {"request_timeout": 2.0}},
+        broken=("pipai",), words=("still on its way", "UNREACHABLE"),
+    ),
+    HostileCase(
         "bom-everywhere", "11", "every venue's answers begin with a UTF-8 byte order mark",
         knobs={api: {"bom": True} for api in ("55tech", "x3algo", "pipai", "joyride", "finradar")},
         exit_code=0,

@@ -60,6 +60,9 @@ class FaultMiddleware:
             await asyncio.sleep(knobs.latency_ms / 1000)
         fault = None
         listing = scope["method"] == "GET" and scope["path"] in self.vendor.list_paths
+        if listing and knobs.hold_lists:
+            ctx.count("held_lists")
+            await ctx.until(lambda k: not k.hold_lists)  # released over /_sim/knobs
         if listing and await self._hostile_list(scope, receive, send):
             return
         control = scope["method"] != "GET" and scope["path"] not in self.vendor.auth_paths

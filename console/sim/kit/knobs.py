@@ -73,6 +73,9 @@ class Knobs:
     # Control calls wait, read but not carried out, until this is set false again (a test
     # holding a kill mid-way without a clock: what the client sees is a slow venue).
     hold_controls: bool = False
+    # List reads wait, unanswered, until this is set false again (a venue whose list
+    # hangs while the others answer: a kill must not hold their stops for it).
+    hold_lists: bool = False
     # x3algo: not empty, what logins and refreshes say in expiresIn (JSON: "30", "0",
     # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
     expires_in: str = ""
