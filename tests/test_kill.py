@@ -271,3 +271,23 @@ def _when(condition: Callable[[], bool], rounds: int = 600) -> bool:
             return True
         threading.Event().wait(0.05)
     return False
+
+
+def test_a_kill_to_confirm_says_which_list_it_still_waits_for(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without --yes the plan waits for every list; past a second it says for which."""
+    venues = [{**v, "request_timeout": 2.0} if v["api"] == "pipai" else v
+              for v in sim.venue_entries()]  # fmt: skip
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "pipai", hold_lists=True)
+    monkeypatch.setattr("sys.stdin", _Stdin("SIM\n"))
+    assert main(["--config", str(path), "kill", "--json"]) == 4
+    err = capsys.readouterr().err
+    assert "[SIM] still reading pipai — the plan waits for every venue" in err, err
+    assert err.index("still reading pipai") < err.index("EMERGENCY STOP")
+    assert "UNREACHABLE: pipai" in err

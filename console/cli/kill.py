@@ -142,9 +142,13 @@ async def _planned_kill(
     open_intents: int,
     clear: bool,
 ) -> int:
-    if args.yes and not args.venue:
-        await asyncio.wait(reads.values(), timeout=JOIN_AFTER_S)
-    else:
+    await asyncio.wait(reads.values(), timeout=JOIN_AFTER_S)
+    slow = [name for name, task in reads.items() if not task.done()]
+    if slow and not (args.yes and not args.venue):  # a plan to confirm waits for them all
+        deadline = session.options.planning_deadline_s
+        print(printable(f"[{session.options.label}] still reading {', '.join(slow)} — the "
+                        f"plan waits for every venue (at most {deadline:g} s)"),
+              file=sys.stderr, flush=True)  # fmt: skip
         await asyncio.wait(reads.values())
     read = {name: task.result() for name, task in reads.items() if task.done()}
     failures = {name: why for name, why in read.items() if why is not None}
