@@ -159,6 +159,11 @@ class SimServer:
             dropper.cancel()
             for vendor in self.vendors.values():
                 await _close_websockets(vendor, 1001, "simulator shutting down")
+                # What it holds is let go (answered, to a client that may be gone): held
+                # requests kept their connections open until uvicorn's grace ran out and
+                # it cancelled them mid-answer, printing a traceback.
+                vendor.ctx.knobs.hold_lists = vendor.ctx.knobs.hold_controls = False
+                vendor.ctx.knobs_changed.set()
             for server in self._servers:
                 server.should_exit = True
                 server.wake.set()
