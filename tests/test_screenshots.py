@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from console.cli.screenshots import SHOTS, THEMES, folder_of, write_screenshots
+from console.cli.screenshots import SHOTS, THEMES, draw, folder_of, pinned, write_screenshots
 from console.sim.server import SimServer
 from console.venues.registry import make_client
 from tests.support import settings_for
@@ -70,6 +70,22 @@ def test_a_second_drawing_in_this_process_gives_the_same_bytes(tmp_path: Path) -
     assert [p.name for p in written] == [f"{name}.svg" for name in only]
     for path in written:
         assert path.read_bytes() == (COMMITTED / "dark" / path.name).read_bytes(), path.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["main-wide", "kill-report", "audit"])
+def test_a_theme_switched_while_running_draws_what_a_start_in_it_draws(
+    name: str, tmp_path: Path
+) -> None:
+    """Cells, cards and reports are styled from the theme's colours (Tones), which CSS
+    does not reach: switched to light while running, the overview, the kill's report and
+    the audit kept dark-theme colours (a dark-theme green APPLIED on a light background)."""
+    shot = next(s for s in SHOTS if s.name == name)
+    with pinned():
+        svg = asyncio.run(draw(shot, "trading-dark", tmp_path, switch_to="trading-light"))
+    assert svg.encode() == (COMMITTED / "light" / f"{name}.svg").read_bytes(), (
+        f"{name}: switched to light, it differs from a start in light"
+    )
 
 
 def test_no_temporary_path_or_pid_in_a_picture() -> None:

@@ -284,8 +284,9 @@ def pinned() -> Iterator[None]:
         os.environ.update(saved_env)
 
 
-async def draw(shot: Shot, theme: str, workdir: Path) -> str:
-    """One picture as SVG text."""
+async def draw(shot: Shot, theme: str, workdir: Path, *, switch_to: str | None = None) -> str:
+    """One picture as SVG text; with ``switch_to``, taken after switching the running
+    console to that theme (a test: it must draw what a start in that theme draws)."""
     from console.tui.app import ConsoleApp
 
     clock = FrozenClock()
@@ -300,6 +301,9 @@ async def draw(shot: Shot, theme: str, workdir: Path) -> str:
         app = ConsoleApp(session, session.control, clock=clock, start_feeds=False, theme=theme)
         async with app.run_test(size=shot.size) as pilot:
             await shot.steps(pilot, app, world)
+            if switch_to is not None:
+                app.theme = switch_to
+                await settle(pilot, app)
             await _overview_now(pilot, app)
             svg = app.export_screenshot(title=TITLE)
             for transport in world.transports.values():

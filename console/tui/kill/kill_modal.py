@@ -44,6 +44,7 @@ from console.tui.kill.plan_text import (
     stale_venues,
 )
 from console.tui.kill.scope import ScopeChoice, venue_name
+from console.tui.theme_follow import following_theme
 from console.tui.widgets.header import profile_class
 
 CSS = Path(__file__).with_name("kill.tcss")
@@ -156,9 +157,13 @@ class KillScreen(ModalScreen[KillRequest | None]):
             yield Static(id="kill-hint")
 
     def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
+        self.tones = following_theme(self, self._retone)
         self._show()
         self.query_one("#kill-cancel", Button).focus()
+
+    def _retone(self, tones: Tones) -> None:
+        self.tones = tones
+        self._show()
 
     # ----- the plan on screen -----------------------------------------------------------
     def _show(self) -> None:

@@ -34,6 +34,7 @@ from console.tui.kill.kill_modal import CSS, KillView
 from console.tui.kill.notes import notes_text, retry_question
 from console.tui.kill.report import SPECS, report_rows
 from console.tui.kill.run import KillRun, VenueCount
+from console.tui.theme_follow import following_theme
 from console.tui.widgets.header import profile_class
 
 REFRESH_S = 0.25
@@ -91,7 +92,7 @@ class KillProgressScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
+        self.tones = following_theme(self, self._retone)
         table = self.query_one("#kill-report", DataTable)
         self.refresh_view()
         self.set_interval(REFRESH_S, self.refresh_view, name="kill-progress")
@@ -99,6 +100,11 @@ class KillProgressScreen(ModalScreen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self._refresh_report)  # once the table has its new size
+
+    def _retone(self, tones: Tones) -> None:
+        self.tones = tones
+        self._shown = None  # the report's rows are drawn again in the new colours
+        self.refresh_view()
 
     # ----- drawing --------------------------------------------------------------------
     def refresh_view(self) -> None:

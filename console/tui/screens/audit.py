@@ -34,6 +34,7 @@ from console.tui.screens.audit_rows import (
     entry_cells,
     query,
 )
+from console.tui.theme_follow import following_theme
 
 
 def short_time(cells: tuple[Text | str, ...]) -> tuple[Text | str, ...]:
@@ -93,7 +94,7 @@ class AuditScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
+        self.tones = following_theme(self, self._retone)
         self.reload()
         self.query_one("#audit-table", DataTable).focus()
 
@@ -103,6 +104,10 @@ class AuditScreen(ModalScreen[None]):
     def on_screen_resume(self) -> None:
         if self.is_mounted:
             self.reload()  # a verification may have closed interrupted calls meanwhile
+
+    def _retone(self, tones: Tones) -> None:
+        self.tones = tones
+        self.reload()
 
     def reload(self) -> None:
         interrupted = self.journal.interrupted()

@@ -26,6 +26,7 @@ from console.core.recovery import Verified
 from console.core.scrub import printable
 from console.tui.format import Tones, one_line, state_word
 from console.tui.kill.kill_modal import CSS
+from console.tui.theme_follow import following_theme
 
 LISTED = 50
 Verifier = Callable[[list[Entry]], Awaitable[list[Verified]]]
@@ -104,7 +105,12 @@ class InterruptedScreen(ModalScreen[None]):
                 yield Button("Later", id="later", variant="primary")
 
     def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
+        self.tones = following_theme(self, self._retone)
+
+    def _retone(self, tones: Tones) -> None:
+        self.tones = tones
+        if self.results is not None:
+            self.query_one("#interrupted-list", Static).update(verified_text(self.results, tones))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

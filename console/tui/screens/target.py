@@ -44,6 +44,7 @@ from console.tui.format import (
 )
 from console.tui.screens.audit_rows import COLUMNS as AUDIT_COLUMNS
 from console.tui.screens.audit_rows import entry_cells
+from console.tui.theme_follow import following_theme
 
 HISTORY_LIMIT = 200
 """Journal rows shown at most (the newest); ``trading-console audit`` has them all."""
@@ -193,7 +194,7 @@ class TargetScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
+        self.tones = following_theme(self, self._retone)
         try:
             self.reload()
         except NoMatches:  # a quit took the screen down before it finished mounting:
@@ -211,6 +212,10 @@ class TargetScreen(ModalScreen[None]):
     @property
     def key(self) -> tuple[str, str]:
         return self.target.key
+
+    def _retone(self, tones: Tones) -> None:
+        self.tones = tones
+        self.reload()
 
     def reload(self) -> None:
         self.history = target_history(self.journal, self.target.venue, self.target.id)

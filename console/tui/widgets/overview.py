@@ -26,6 +26,7 @@ from console.tui.format import HUGE, Tones, compact, fmt_age, fmt_money, one_lin
 from console.tui.panels import TargetPanel
 from console.tui.panels.freshness import FEED_WORDS
 from console.tui.panels.tally import TOTALS, VenueTally
+from console.tui.theme_follow import following_theme
 from console.tui.widgets.live_static import LiveStatic
 
 REFRESH_S = 0.5
@@ -138,9 +139,13 @@ class Overview(Container, can_focus=True):
             yield LiveStatic(id=f"card-{panel.KIND.value}", classes="overview-card")
 
     def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
+        self.tones = following_theme(self, self._retone)
         self.set_interval(REFRESH_S, self.refresh_cards, name="overview")
         self.refresh_cards()
+
+    def _retone(self, tones: Tones) -> None:
+        self.tones = tones
+        self.refresh_cards(force=True)
 
     def refresh_cards(self, *, force: bool = False) -> None:
         """Re-read what changed and redraw the cards, only while the overview is on
