@@ -33,7 +33,6 @@ from console.tui.screens.main import MainScreen
 from console.tui.textual_compat.app_state import exiting, shutting_down
 from console.tui.widgets.banner import GlobalBanner, find_block
 from console.tui.widgets.header import ConsoleHeader
-from console.tui.widgets.outcomes import OutcomesView
 
 log = logging.getLogger(__name__)
 FIRST_PAINT_TICK_S = 0.05
@@ -243,7 +242,6 @@ class RedrawController:
         for panel in self.panels:
             panel.tones = tones
             panel.rows.needs_rebuild = True  # every row redrawn with the new tones
-        self.main.query_one(OutcomesView).tones = tones
         app = self.app
         if app.screen_stack and app.screen_stack[0] is self.main:
             self.main.active_panel.flush(self.clock(), second_changed=True)

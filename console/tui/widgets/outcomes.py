@@ -9,6 +9,7 @@ not redraw 20,000 times.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -20,7 +21,11 @@ from textual.widgets import RichLog
 from console.core.model import OutcomeKind
 from console.core.plan import ItemResult, Report
 from console.tui.format import Tones, fmt_clock, one_line, printable_text, state_word
+from console.tui.theme_follow import following_theme
 from console.tui.widgets.live_static import LiveStatic
+
+LOG_LINES = 5000
+"""The log's lines kept (the oldest go first)."""
 
 RETRY_HINT = "palette (: or ctrl+p): Retry failed"
 
@@ -110,23 +115,40 @@ class OutcomesView(Vertical):
     def __init__(self) -> None:
         super().__init__(id="outcomes")
         self.tones = Tones.monochrome()
+        self._written: deque[tuple[ItemResult, float] | Text] = deque(maxlen=LOG_LINES)
+        """What the log holds, to write again in a theme switched to."""
 
     def compose(self) -> ComposeResult:
         yield LiveStatic(Text("no action yet this session", "dim"), id="progress")
         yield OutcomeLog(
-            id="outcome-log", max_lines=5000, wrap=True, markup=False, auto_scroll=True
+            id="outcome-log", max_lines=LOG_LINES, wrap=True, markup=False, auto_scroll=True
         )
 
     def on_mount(self) -> None:
-        self.tones = Tones.from_theme(self.app.theme_variables)
+        self.tones = following_theme(self, self._retone)
+
+    def _retone(self, tones: Tones) -> None:
+        """Every line again in the new theme's colours (a log written in the old one's
+        would show them until it scrolled away)."""
+        self.tones = tones
+        log = self.query_one(RichLog)
+        log.clear()
+        for line in self._written:
+            if isinstance(line, Text):
+                log.write(line, expand=True)
+            else:
+                log.write(describe(*line, tones), expand=True)
 
     def write_results(self, results: Iterable[ItemResult], now: float) -> None:
         log = self.query_one(RichLog)
         for result in results:
+            self._written.append((result, now))
             log.write(describe(result, now, self.tones), expand=True)
 
     def show_progress(self, report: Report, *, running: bool) -> None:
         self.query_one("#progress", LiveStatic).show(progress(report, running=running))
 
     def note(self, text: str) -> None:
-        self.query_one(RichLog).write(printable_text(Text(text)), expand=True)
+        line = printable_text(Text(text))
+        self._written.append(line)
+        self.query_one(RichLog).write(line, expand=True)
