@@ -388,15 +388,17 @@ def _describe(run: KillRun) -> None:
         print(printable(line), file=sys.stderr)
 
     kp = run.kp
-    err(f"[{run.label}] EMERGENCY STOP — {len(kp.plan)} targets "
+    so_far = f" so far, {len(run.waiting)} venue(s) still listing" if run.waiting else ""
+    err(f"[{run.label}] EMERGENCY STOP — {len(kp.plan)} targets{so_far} "
         f"(planned in {run.planning_s:.1f} s)")  # fmt: skip
     for venue, count in kp.counts_by_venue().items():
         age = kp.stale.get(venue)
         note = f" (data {age:.0f} s old)" if age is not None else ""
         err(f"  {venue:10} {count:5d}{note}")
+    others = "; the others' calls leave now" if kp.plan.items else ""
     for venue in run.waiting:
         err(f"  {venue:10}     ? its list is still on its way: its targets join the kill "
-            "when it arrives; the others' calls leave now")  # fmt: skip
+            f"when it arrives{others}")  # fmt: skip
     for badge, line in kp.problems():
         err(f"  {badge}: {line}")
     for line in kp.plan.leaves_behind:
