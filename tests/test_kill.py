@@ -244,7 +244,7 @@ def test_cli_kill_yes_names_a_late_venue_it_could_not_read(
     """A late list that ends in refusals: the others are halted, PipAI is UNREACHABLE."""
     path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
                                venues=sim.venue_entries(),
-                               extra={"kill_planning_deadline": 2.0})  # fmt: skip
+                               extra={"kill_planning_deadline": 4.0})  # fmt: skip
     set_knobs(sim, "pipai", hold_lists=True)
     codes: list[int] = []
     argv = ["--config", str(path), "kill", "--yes", "--json"]
