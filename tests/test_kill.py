@@ -209,11 +209,7 @@ def test_cli_kill_yes_does_not_hold_the_others_stops_for_a_list_that_hangs(
     ]  # its held read must outlast this test's steps
     path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
                                venues=venues)  # fmt: skip
-    set_knobs(sim, "pipai", hold_lists=True)
-    codes: list[int] = []
-    argv = ["--config", str(path), "kill", "--yes", "--json"]
-    runner = threading.Thread(target=lambda: codes.append(main(argv)))
-    runner.start()
+    runner, codes = _kill_while_pipai_lists_hang(sim, path)
     try:
         stopped = _when(lambda: sim_counters(sim, "x3algo").get("stopped", 0) > 0)
         held = sim_counters(sim, "pipai")
@@ -245,11 +241,7 @@ def test_cli_kill_yes_names_a_late_venue_it_could_not_read(
     path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
                                venues=sim.venue_entries(),
                                extra={"kill_planning_deadline": 4.0})  # fmt: skip
-    set_knobs(sim, "pipai", hold_lists=True)
-    codes: list[int] = []
-    argv = ["--config", str(path), "kill", "--yes", "--json"]
-    runner = threading.Thread(target=lambda: codes.append(main(argv)))
-    runner.start()
+    runner, codes = _kill_while_pipai_lists_hang(sim, path)
     try:
         assert _when(lambda: sim_counters(sim, "x3algo").get("stopped", 0) > 0)
     finally:
@@ -262,6 +254,17 @@ def test_cli_kill_yes_names_a_late_venue_it_could_not_read(
     assert summary["verdict"] == "needs_attention"
     assert {x["venue"] for x in results} == set(APIS) - {"pipai"}
     assert all(x["verified"] or x["by_answer"] for x in results), results
+
+
+def _kill_while_pipai_lists_hang(sim: SimServer, path: Path) -> tuple[threading.Thread, list[int]]:
+    """``kill --yes --json`` in a thread, PipAI's list held until the test lets it go;
+    the exit code lands in the list."""
+    set_knobs(sim, "pipai", hold_lists=True)
+    codes: list[int] = []
+    argv = ["--config", str(path), "kill", "--yes", "--json"]
+    runner = threading.Thread(target=lambda: codes.append(main(argv)))
+    runner.start()
+    return runner, codes
 
 
 def _when(condition: Callable[[], bool], rounds: int = 600) -> bool:
