@@ -103,6 +103,31 @@ async def test_typing_the_label_enables_confirm_and_the_plan_stays_frozen(
         assert sorted(sent(venues)) == sorted((i.venue, i.target_id) for i in frozen.plan.items)
 
 
+async def test_a_venue_whose_first_list_comes_while_the_modal_is_open_joins_the_plan(
+    session: Session, venues: dict[str, FakeVenue]
+) -> None:
+    """K right after the start: PipAI has not listed yet, so the plan names it
+    UNREACHABLE; its list comes while the label is typed, and the plan shown and sent
+    holds its strategies (only a venue's first list re-freezes an open plan)."""
+    venues["pipai"].down = "connecting"
+    app = make_app(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        others = [v for v in app.state.venues if v != "pipai"]
+        await wait_for(pilot, lambda: all(app.state.store.targets(v) for v in others))
+        modal = await open_kill(pilot, app)
+        assert "pipai" in modal.kp.unreachable
+        await pilot.press(*"DEM")
+        venues["pipai"].down = None
+        venues["pipai"].poke()  # its first list
+        await wait_for(pilot, lambda: "pipai" not in modal.kp.unreachable, "pipai in the plan")
+        planned = {(i.venue, i.target_id) for i in modal.kp.plan.items}
+        assert any(venue == "pipai" for venue, _ in planned)
+        assert "strateg" in shown(modal.query_one("#kill-counts", Static)).lower()
+        await pilot.press("O", "enter")
+        await kill_done(pilot, app)
+        assert set(sent(venues)) == planned
+
+
 async def test_a_label_with_a_capital_K_is_typed_not_taken_for_a_second_kill(
     tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
 ) -> None:

@@ -129,7 +129,13 @@ class KillController:
             return control.plan_kill(kill_scope, clear_leaves_behind=clear)
 
         clear = self.state.options.kill_clear_leaves_behind
-        modal = KillScreen(self.view(), choices, frozen, clear_leaves_behind=clear)
+        store = self.state.store
+
+        def heard_from(venue: str) -> bool:
+            return store.age(venue) is not None
+
+        modal = KillScreen(self.view(), choices, frozen, clear_leaves_behind=clear,
+                           heard_from=heard_from)  # fmt: skip
         app.push_screen(modal, self._confirmed)
 
     def view(self) -> KillView:

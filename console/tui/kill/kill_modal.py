@@ -48,6 +48,8 @@ from console.tui.theme_follow import following_theme
 from console.tui.widgets.header import profile_class
 
 CSS = Path(__file__).with_name("kill.tcss")
+LISTED_CHECK_S = 0.25
+"""How often an open kill modal looks for a venue's first list (see ``_watch_first_lists``)."""
 
 Freezer = Callable[[KillScope, bool], KillPlan]
 
@@ -105,11 +107,14 @@ class KillScreen(ModalScreen[KillRequest | None]):
         freeze: Freezer,
         *,
         clear_leaves_behind: bool,
+        heard_from: Callable[[str], bool] = lambda venue: False,
     ) -> None:
         super().__init__(classes="kill")
         self.view = view
         self.choices = list(choices)
         self.freeze = freeze
+        self.heard_from = heard_from
+        """Whether a venue has delivered data this session (its first list is in)."""
         self.choice = self.choices[0]
         self.clear_leaves_behind = clear_leaves_behind
         self.kp = freeze(self.choice.scope, clear_leaves_behind)
@@ -160,6 +165,19 @@ class KillScreen(ModalScreen[KillRequest | None]):
         self.tones = following_theme(self, self._retone)
         self._show()
         self.query_one("#kill-cancel", Button).focus()
+        self.set_interval(LISTED_CHECK_S, self._watch_first_lists, name="kill-first-lists")
+
+    def _watch_first_lists(self) -> None:
+        """A venue in the plan as UNREACHABLE only because its first list had not come
+        (K pressed right after the start): when the list comes while this is open, the
+        plan is frozen again with its targets, shown before anyone confirms. Nothing
+        else re-freezes an open plan: what is confirmed is what was shown."""
+        arrived = [v for v in self.kp.unreachable if self.heard_from(v)]
+        if not arrived:
+            return
+        self._refreeze()
+        self.notify(f"{', '.join(arrived)} listed its targets: now in the plan — check the "
+                    "counts before you confirm", severity="warning")  # fmt: skip
 
     def _retone(self, tones: Tones) -> None:
         self.tones = tones
