@@ -219,7 +219,10 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
     confirmed = time.monotonic()
     at = time.time()
     alerts = _Alerts(alerter)
-    alerts.send(kill_started_alert(run.who, kp.plan.title, total, at))  # beside the calls
+    title = kp.plan.title
+    if run.waiting:  # their part joins later: the alert must not claim the count is all
+        title += f" — {', '.join(run.waiting)} still listing, not yet counted"
+    alerts.send(kill_started_alert(run.who, title, total, at))  # beside the calls
     report = await run.dispatch(kp.plan, progress)
     elapsed = time.monotonic() - confirmed
     kp = run.kp  # with the venues that joined while it ran
