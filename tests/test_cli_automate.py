@@ -26,6 +26,7 @@ from console.core.journal import Journal
 from console.core.operator import Operator
 from console.sim.server import SimServer
 from tests.automation.support import Webhook, make_session, webhook
+from tests.support import set_knobs
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tok-s3cr3t-7f1e"  # in the webhook's URL: the secret no alert may carry
@@ -229,6 +230,21 @@ async def test_the_cli_kill_alerts_when_it_starts_and_with_its_report(
     report = next(b for b in hook.bodies if b["title"].endswith("ALL HALTED"))
     assert "stop" in report["message"].lower() and "ALL HALTED: halted" in report["message"]
     assert TOKEN not in json.dumps(hook.bodies)
+
+
+async def test_the_kill_started_alert_says_which_lists_were_not_in_yet(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FinRadar's list hangs: the calls leave without it, and the alert must not give
+    the count of the others as the kill's."""
+    set_knobs(sim, "finradar", hold_lists=True)
+    async with webhook() as hook:
+        config = write_profile(sim, tmp_path, hook, kill_planning_deadline=2.0)
+        code, _, err = await run_main(capsys, "--config", str(config), "kill", "--yes")
+        assert code == 4, err  # FinRadar UNREACHABLE at the planning deadline
+        await hook.wait_for(2)
+    started = next(b for b in hook.bodies if b["title"].endswith("emergency stop started"))
+    assert "finradar still listing, not yet counted" in started["message"], started
 
 
 async def test_automation_shows_schedules_guards_the_timer_and_who_acts(
