@@ -14,6 +14,7 @@ from console.cli.main import main
 from console.config import write_profile_files
 from console.core.journal import Journal
 from console.sim.server import SimServer
+from tests.support import set_knobs
 
 KINDS = {"engine", "algorithm", "strategy", "expiration", "sniper"}
 
@@ -44,6 +45,24 @@ def test_status_table_for_people(profile_path: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "--config", str(profile_path), "status")
     assert code == 0
     assert out.splitlines()[0].split()[:5] == ["VENUE", "KIND", "ID", "NAME", "STATE"]
+
+
+def test_status_says_which_list_it_still_waits_for(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PipAI's list hangs: past a second status names it, then shows the others and says
+    PipAI could not be read (never a silent wait, never "no strategies")."""
+    venues = [{**v, "request_timeout": 2.0} if v["api"] == "pipai" else v
+              for v in sim.venue_entries()]  # fmt: skip
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "pipai", hold_lists=True)
+    code, out, err = run(capsys, "--config", str(path), "status", "--json")
+    assert code == 4, err
+    assert "[SIM] still reading pipai — status shows every venue" in err, err
+    assert "pipai: could not read targets" in err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {r["kind"] for r in rows} == KINDS - {"strategy"}
 
 
 def running_algorithm(profile_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:

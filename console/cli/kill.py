@@ -24,6 +24,7 @@ from typing import Any
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
 from console.cli.control import did_you_mean
+from console.cli.reads import Reads, cancel_reads, failures_of, finish_reads, start_reads
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
 from console.core.model import OutcomeKind
@@ -123,35 +124,28 @@ async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | N
     open_intents = _open_intents(session)
     chosen = args.clear_leaves_behind
     clear = session.options.kill_clear_leaves_behind if chosen is None else True
-    session.incomplete = {}
-    reads = {name: asyncio.create_task(session.read_venue(client))
-             for name, client in session.clients.items()}  # fmt: skip
+    reads = start_reads(session)
     try:
         return await _planned_kill(session, args, alerter, reads, started, open_intents, clear)
     finally:
-        for task in reads.values():
-            task.cancel()
+        cancel_reads(reads)
 
 
 async def _planned_kill(
     session: Session,
     args: argparse.Namespace,
     alerter: Alerter | None,
-    reads: dict[str, asyncio.Task[str | None]],
+    reads: Reads,
     started: float,
     open_intents: int,
     clear: bool,
 ) -> int:
-    await asyncio.wait(reads.values(), timeout=JOIN_AFTER_S)
-    slow = [name for name, task in reads.items() if not task.done()]
-    if slow and not (args.yes and not args.venue):  # a plan to confirm waits for them all
-        deadline = session.options.planning_deadline_s
-        print(printable(f"[{session.options.label}] still reading {', '.join(slow)} — the "
-                        f"plan waits for every venue (at most {deadline:g} s)"),
-              file=sys.stderr, flush=True)  # fmt: skip
-        await asyncio.wait(reads.values())
+    if args.yes and not args.venue:
+        await asyncio.wait(reads.values(), timeout=JOIN_AFTER_S)
+    else:  # a plan to confirm (or of one venue) waits for every list
+        await finish_reads(session, reads, "the plan waits for every venue")
     read = {name: task.result() for name, task in reads.items() if task.done()}
-    failures = {name: why for name, why in read.items() if why is not None}
+    failures = failures_of(reads)
 
     def plan(clients: dict[str, Any], unreachable: dict[str, str], opened: int) -> KillPlan:
         return build_kill_plan(

@@ -1,0 +1,50 @@
+"""Every venue read at once for a command, saying which lists it still waits for.
+
+``status`` and ``kill`` read every venue before they can say anything; a venue that
+hangs kept them silent for its whole read (5 s at the defaults, up to the planning
+deadline with retries), with nothing on screen to tell a slow venue from a stuck
+command. Past :data:`SAY_AFTER_S` the command names the venues it still waits for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from console.core.scrub import printable
+from console.core.session import Session
+
+SAY_AFTER_S = 1.0
+"""How long the reads go on before the command says which it still waits for."""
+
+Reads = dict[str, "asyncio.Task[str | None]"]
+
+
+def start_reads(session: Session) -> Reads:
+    """Every venue's read into the store, started now (``Session.read_venue``)."""
+    session.incomplete = {}
+    return {name: asyncio.create_task(session.read_venue(client))
+            for name, client in session.clients.items()}  # fmt: skip
+
+
+async def finish_reads(session: Session, reads: Reads, why: str) -> dict[str, str]:
+    """Wait for every read, past :data:`SAY_AFTER_S` naming those still going on (with
+    ``why`` the command waits); the venues that could not be read, with why."""
+    _, pending = await asyncio.wait(reads.values(), timeout=SAY_AFTER_S)
+    if pending:
+        slow = ", ".join(name for name, task in reads.items() if task in pending)
+        deadline = session.options.planning_deadline_s
+        print(printable(f"[{session.options.label}] still reading {slow} — {why} "
+                        f"(at most {deadline:g} s)"), file=sys.stderr, flush=True)  # fmt: skip
+        await asyncio.wait(reads.values())
+    return failures_of(reads)
+
+
+def failures_of(reads: Reads) -> dict[str, str]:
+    """The finished reads that failed, with why."""
+    return {name: why for name, task in reads.items() if task.done() and (why := task.result())}
+
+
+def cancel_reads(reads: Reads) -> None:
+    for task in reads.values():
+        task.cancel()
