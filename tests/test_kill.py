@@ -294,3 +294,17 @@ def test_a_kill_to_confirm_says_which_list_it_still_waits_for(
     assert "[SIM] still reading pipai — the plan waits for every venue" in err, err
     assert err.index("still reading pipai") < err.index("EMERGENCY STOP")
     assert "UNREACHABLE: pipai" in err
+
+
+def test_a_kill_of_one_venue_reads_only_that_venue(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hanging PipAI list is nothing to a kill of x3algo: it is not even asked for."""
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    set_knobs(sim, "pipai", hold_lists=True)
+    argv = ["--config", str(path), "kill", "--yes", "--json", "--venue", "x3algo"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["verdict"] == "all_halted", summary
+    assert sim_counters(sim, "pipai").get("held_lists", 0) == 0

@@ -124,7 +124,7 @@ async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | N
     open_intents = _open_intents(session)
     chosen = args.clear_leaves_behind
     clear = session.options.kill_clear_leaves_behind if chosen is None else True
-    reads = start_reads(session)
+    reads = start_reads(session, only=args.venue)  # a kill of one venue reads only it
     try:
         return await _planned_kill(session, args, alerter, reads, started, open_intents, clear)
     finally:
@@ -142,7 +142,7 @@ async def _planned_kill(
 ) -> int:
     if args.yes and not args.venue:
         await asyncio.wait(reads.values(), timeout=JOIN_AFTER_S)
-    else:  # a plan to confirm (or of one venue) waits for every list
+    else:  # a plan to confirm (or of one venue) waits for every list it needs
         await finish_reads(session, reads, "the plan waits for every venue")
     read = {name: task.result() for name, task in reads.items() if task.done()}
     failures = failures_of(reads)

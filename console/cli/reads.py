@@ -20,11 +20,12 @@ SAY_AFTER_S = 1.0
 Reads = dict[str, "asyncio.Task[str | None]"]
 
 
-def start_reads(session: Session) -> Reads:
-    """Every venue's read into the store, started now (``Session.read_venue``)."""
+def start_reads(session: Session, only: str | None = None) -> Reads:
+    """Every venue's read into the store (or ``only`` that one's), started now
+    (``Session.read_venue``)."""
     session.incomplete = {}
     return {name: asyncio.create_task(session.read_venue(client))
-            for name, client in session.clients.items()}  # fmt: skip
+            for name, client in session.clients.items() if only in (None, name)}  # fmt: skip
 
 
 async def finish_reads(session: Session, reads: Reads, why: str) -> dict[str, str]:
