@@ -19,6 +19,7 @@ from console.core.model import State
 from console.core.recovery import verify_interrupted
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
+from console.venues.pipai.client import PipAIClient
 from console.venues.registry import session_for
 from tests.support import set_knobs, settings_for, sim_counters
 
@@ -308,3 +309,30 @@ def test_a_kill_of_one_venue_reads_only_that_venue(
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert summary["verdict"] == "all_halted", summary
     assert sim_counters(sim, "pipai").get("held_lists", 0) == 0
+
+
+def test_a_late_venue_whose_plan_cannot_be_built_is_named_not_left_out(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug in PipAI's module as its late list arrives: the kill ends NEEDS ATTENTION
+    with PipAI UNREACHABLE in words, never ALL HALTED without it."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(PipAIClient, "kill_action", broken)
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    runner, codes = _kill_while_pipai_lists_hang(sim, path)
+    try:
+        assert _when(lambda: sim_counters(sim, "x3algo").get("stopped", 0) > 0)
+    finally:
+        set_knobs(sim, "pipai", hold_lists=False)
+        runner.join(60)
+    assert codes == [4], codes
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["verdict"] == "needs_attention", summary
+    assert "could not be built (RuntimeError)" in summary["unreachable"]["pipai"]

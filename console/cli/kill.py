@@ -159,7 +159,11 @@ async def _planned_kill(
 
     async def part_of(name: str) -> Plan | None:
         why = await reads[name]
-        part = plan({name: session.clients[name]}, {name: why} if why else {}, 0)
+        try:
+            part = plan({name: session.clients[name]}, {name: why} if why else {}, 0)
+        except Exception as exc:  # a bug in one venue's module: named, never left out
+            why = f"its part of the plan could not be built ({type(exc).__name__})"
+            part = KillPlan(Plan((), kp.plan.title, "kill"), unreachable={name: why})
         run.kp = run.kp.joined(part)
         took = time.monotonic() - started
         if why is not None:

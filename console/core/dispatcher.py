@@ -270,8 +270,12 @@ class Dispatcher:
         journaled, then its calls and re-read as any venue's (``run``'s ``late``)."""
         try:
             part = await arriving
-        except Exception:  # a bug planning one venue must not break the kill
-            log.exception("%s: its part of the plan could not be built", venue)
+        except Exception as exc:  # a bug planning one venue must not break the kill, and
+            log.exception("%s: its part of the plan could not be built", venue)  # the
+            report.unread[venue] = (  # report must not call it halted: never addressed
+                f"its part of the plan could not be built ({type(exc).__name__}); "
+                "nothing was sent there"
+            )
             part = None
         if part is None:  # it could not be read: the caller's plan names it
             dispatched()
