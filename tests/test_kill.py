@@ -335,4 +335,27 @@ def test_a_late_venue_whose_plan_cannot_be_built_is_named_not_left_out(
     assert codes == [4], codes
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert summary["verdict"] == "needs_attention", summary
-    assert "could not be built (RuntimeError)" in summary["unreachable"]["pipai"]
+    assert "could not be built (RuntimeError" in summary["unreachable"]["pipai"]
+    assert "1 venue(s) NOT PLANNED" in summary["summary"]
+
+
+def test_a_venue_whose_plan_cannot_be_built_does_not_stop_the_kill_of_the_others(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug in PipAI's module when the kill is planned: the others are halted, PipAI is
+    NOT PLANNED in words (the whole kill failed with a traceback: nothing was sent)."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(PipAIClient, "kill_action", broken)
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    assert main(["--config", str(path), "kill", "--yes"]) == 4
+    said = capsys.readouterr()
+    assert "NOT PLANNED: pipai: its part of the plan could not be built" in said.out, said
+    assert "nothing was sent there" in said.out
+    assert "1 venue(s) NOT PLANNED" in said.out

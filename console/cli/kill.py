@@ -159,16 +159,16 @@ async def _planned_kill(
 
     async def part_of(name: str) -> Plan | None:
         why = await reads[name]
-        try:
-            part = plan({name: session.clients[name]}, {name: why} if why else {}, 0)
-        except Exception as exc:  # a bug in one venue's module: named, never left out
-            why = f"its part of the plan could not be built ({type(exc).__name__})"
-            part = KillPlan(Plan((), kp.plan.title, "kill"), unreachable={name: why})
+        part = plan({name: session.clients[name]}, {name: why} if why else {}, 0)
         run.kp = run.kp.joined(part)
         took = time.monotonic() - started
         if why is not None:
             _err(f"{name}: could not list its targets in {took:.1f} s ({why}); nothing "
                  "was sent there — halt it from the venue's own console")  # fmt: skip
+            return None
+        if name in part.unreachable:  # listed, but its part could not be planned
+            for badge, line in part.problems():
+                _err(f"{badge}: {line}")
             return None
         _err(f"{name}: listed in {took:.1f} s — {len(part.plan)} target(s) join the kill")
         return part.plan

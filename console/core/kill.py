@@ -21,6 +21,7 @@ saying ALL HALTED.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -31,6 +32,9 @@ from console.core.store import Store
 
 COARSE_FIRST = (TargetKind.ENGINE, TargetKind.EXPIRATION)
 _UNREADABLE = "UNREADABLE: "  # how a venue's read problem says it answered untruthfully
+_NOT_PLANNED = "NOT PLANNED: "  # read, but the console's own module failed to plan it
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,13 +85,22 @@ class KillPlan:
             clears={**self.clears, **part.clears}, down={**self.down, **part.down},
         )  # fmt: skip
 
+    @property
+    def unplanned(self) -> dict[str, str]:
+        """Venues read but not planned (the console's own module failed on them), with
+        why; among :attr:`unreachable`, which they keep from ALL HALTED."""
+        return {v: why.removeprefix(_NOT_PLANNED) for v, why in self.unreachable.items()
+                if why.startswith(_NOT_PLANNED)}  # fmt: skip
+
     def summary_parts(self) -> list[str]:
         """``1 venue(s) UNREADABLE``, … for the kill's summary line (CLI and console)."""
         unreadable = sum(1 for why in self.unreachable.values() if why.startswith(_UNREADABLE))
+        unplanned = sum(1 for why in self.unreachable.values() if why.startswith(_NOT_PLANNED))
         parts = []
         for count, words in (
-            (len(self.unreachable) - unreadable, "venue(s) UNREACHABLE"),
+            (len(self.unreachable) - unreadable - unplanned, "venue(s) UNREACHABLE"),
             (unreadable, "venue(s) UNREADABLE"),
+            (unplanned, "venue(s) NOT PLANNED"),
             (len(self.incomplete), "venue(s) INCOMPLETE"),
             (sum(len(rows) for rows in self.skipped.values()), "row(s) UNREADABLE"),
             (len(self.emptied), "venue(s) EMPTIED"),
@@ -100,6 +113,11 @@ class KillPlan:
         """``(badge, line)`` for everything the plan could not cover, for report and CLI."""
         lines: list[tuple[str, str]] = []
         for venue, why in self.unreachable.items():
+            if why.startswith(_NOT_PLANNED):
+                lines.append(("NOT PLANNED", f"{venue}: {why.removeprefix(_NOT_PLANNED)}; "
+                              "nothing was sent there — halt it from the venue's own "
+                              "console"))  # fmt: skip
+                continue
             badge = "UNREADABLE" if why.startswith(_UNREADABLE) else "UNREACHABLE"
             why = why.removeprefix(_UNREADABLE)
             lines.append((badge, f"{venue}: could not list its targets ({why}); "
@@ -138,6 +156,7 @@ def build_kill_plan(
     stale: dict[str, float] = {}
     down: dict[str, float] = {}
     offered: dict[str, str] = {}
+    broken: dict[str, str] = {}
     for venue in venues:
         client = clients.get(venue)
         if client is None:
@@ -148,27 +167,21 @@ def build_kill_plan(
         if store.venue_health(venue).status is FeedStatus.DOWN:
             age = store.age(venue)
             down[venue] = age if age is not None else float("inf")
-        for target in store.targets(venue):
-            if scope.keys is not None and target.key not in scope.keys:
-                continue
-            known = store.effective_state(target)
-            planned = target if known.value == "unknown" else target.with_state(known)
-            action = client.kill_action(planned, clear_leaves_behind=clear_leaves_behind)
-            if action is None:
-                continue
-            action = replace(action, reason=reason) if reason else action
-            caps = client.capabilities
-            items.append(PlanItem.for_target(target, action, known, caps.exposure_attrs))
-            spec = next((s for s in client.actions_for(planned) if s.kind == action.kind), None)
-            clears = caps.clears_leaves_behind
-            if clears and clears in action.options:
-                offered[venue] = clears
-            if spec and spec.leaves_behind and not (clears and action.option(clears)):
-                line = f"{venue}: {spec.leaves_behind}"
-                if line not in leaves:
-                    leaves.append(line)
+        try:
+            mine = _venue_part(store, client, scope, clear_leaves_behind, reason)
+        except Exception as exc:  # a bug in one venue's module must not stop the kill of
+            log.exception("%s: its part of the kill could not be planned", venue)  # the
+            broken[venue] = (f"{_NOT_PLANNED}its part of the plan could not be built "  # rest
+                             f"({type(exc).__name__}: a fault in the console's {venue} "
+                             "module)")  # fmt: skip
+            continue
+        items += mine.items
+        leaves += [line for line in mine.leaves if line not in leaves]
+        if mine.clears:
+            offered[venue] = mine.clears
     items.sort(key=_kill_order)
     missing = {v: why for v, why in (unreachable or {}).items() if v in venues}
+    missing.update(broken)
     everything = scope.keys is None
     # Re-read at the kill's end, planned or not; a venue never listed is named
     # UNREACHABLE instead (nothing was listed to compare, and a dead venue would hold
@@ -184,6 +197,41 @@ def build_kill_plan(
     }
     emptied = {v: store.emptied[v][0] for v in venues if v in store.emptied}
     return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered, down)
+
+
+@dataclass
+class _VenuePart:
+    items: list[PlanItem] = field(default_factory=list)
+    leaves: list[str] = field(default_factory=list)
+    clears: str = ""  # the option that leaves nothing behind, when the kill offers it
+
+
+def _venue_part(
+    store: Store, client: VenueClient, scope: KillScope, clear: bool, reason: str | None
+) -> _VenuePart:
+    """One venue's items of the kill, what they leave behind, what could clear that."""
+    part = _VenuePart()
+    venue = client.name
+    caps = client.capabilities
+    for target in store.targets(venue):
+        if scope.keys is not None and target.key not in scope.keys:
+            continue
+        known = store.effective_state(target)
+        planned = target if known.value == "unknown" else target.with_state(known)
+        action = client.kill_action(planned, clear_leaves_behind=clear)
+        if action is None:
+            continue
+        action = replace(action, reason=reason) if reason else action
+        part.items.append(PlanItem.for_target(target, action, known, caps.exposure_attrs))
+        spec = next((s for s in client.actions_for(planned) if s.kind == action.kind), None)
+        clears = caps.clears_leaves_behind
+        if clears and clears in action.options:
+            part.clears = clears
+        if spec and spec.leaves_behind and not (clears and action.option(clears)):
+            line = f"{venue}: {spec.leaves_behind}"
+            if line not in part.leaves:
+                part.leaves.append(line)
+    return part
 
 
 def plan_from_store(

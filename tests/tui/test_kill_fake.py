@@ -128,6 +128,31 @@ async def test_a_venue_whose_first_list_comes_while_the_modal_is_open_joins_the_
         assert set(sent(venues)) == planned
 
 
+async def test_a_venue_the_console_cannot_plan_is_named_and_the_others_are_halted(
+    session: Session, venues: dict[str, FakeVenue], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in one venue's module while planning: the modal names it NOT PLANNED,
+    the others are sent, and the report keeps it from ALL HALTED."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(venues["pipai"], "kill_action", broken)
+    app = make_app(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        modal = await open_kill(pilot, app)
+        assert "NOT PLANNED" in shown(modal.query_one("#kill-counts", Static))
+        planned = {(i.venue, i.target_id) for i in modal.kp.plan.items}
+        assert planned and all(venue != "pipai" for venue, _ in planned)
+        await pilot.press(*"DEMO", "enter")
+        await kill_done(pilot, app)
+        assert set(sent(venues)) == planned
+        notes = shown(app.screen.query_one("#kill-notes", Static))
+        assert "NOT PLANNED" in notes and "never answered" not in notes
+        assert "NEEDS ATTENTION" in shown(app.screen.query_one("#kill-summary", Static))
+
+
 async def test_a_label_with_a_capital_K_is_typed_not_taken_for_a_second_kill(
     tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]
 ) -> None:

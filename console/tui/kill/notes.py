@@ -26,6 +26,8 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
         text.append(f" {rest}")
 
     for venue, why in run.kill.unreachable.items():
+        if venue in run.kill.unplanned:
+            continue  # read, but not planned: named with its own badge below
         line(
             "UNREACHABLE",
             f"{venue}: it never answered this session ({one_line(why, 100)}); "

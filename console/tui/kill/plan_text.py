@@ -63,11 +63,12 @@ def counts_table(
     counts = kp.counts_by_venue()
     for venue in venues:
         if venue in kp.unreachable:
-            why = one_line(kp.unreachable[venue], 60)
+            unplanned = kp.unplanned.get(venue)
+            why = one_line(unplanned or kp.unreachable[venue], 60)
             table.add_row(
                 Text(names.get(venue, venue)),
                 "?",
-                Text(" UNREACHABLE ", tones.danger),
+                Text(" NOT PLANNED " if unplanned else " UNREACHABLE ", tones.danger),
                 "",
                 Text(f"nothing can be planned: {why}"),
             )
