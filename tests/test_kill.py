@@ -292,8 +292,9 @@ def test_a_kill_to_confirm_says_which_list_it_still_waits_for(
     monkeypatch.setattr("sys.stdin", _Stdin("SIM\n"))
     assert main(["--config", str(path), "kill", "--json"]) == 4
     err = capsys.readouterr().err
-    assert "[SIM] still reading pipai — the plan waits for every venue" in err, err
-    assert err.index("still reading pipai") < err.index("EMERGENCY STOP")
+    [line] = [x for x in err.splitlines() if x.startswith("[SIM] still reading ")]
+    assert "pipai" in line and "— the plan waits for every venue" in line, err  # (another
+    assert err.index(line) < err.index("EMERGENCY STOP")  # slow venue may be named too)
     assert "UNREACHABLE: pipai" in err
 
 
