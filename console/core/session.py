@@ -126,9 +126,10 @@ class Session:
         with a short backoff while the deadline allows, so one bad answer does not make
         a venue unreachable. A venue read only in part is in :attr:`incomplete`; what was
         read of it is in the store. A read that failed only after its whole
-        ``request_timeout`` (a venue that does not answer) is not tried again: a kill
-        plans from every venue's read, so a hanging venue held the others' stops for three
-        timeouts and the backoff (16.5 s at the defaults), now for one (5 s).
+        ``request_timeout`` (a venue that does not answer) is not tried again: a hanging
+        venue held whatever waited for every read for three timeouts and the backoff
+        (16.5 s at the defaults), now for one (5 s). (The CLI's kill does not wait for a
+        slow venue at all: its reads are :meth:`read_venue` each, console/cli/reads.py.)
         """
         failures: dict[str, str] = {}
         self.incomplete = {}
