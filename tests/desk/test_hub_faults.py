@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 
 from console.automation.deadman import CheckIns
+from console.core.journal import Journal
 from console.core.kill_lock import KillLock
 from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
 from console.core.plan import Plan, PlanItem
+from console.core.session import SessionOptions
 from console.desk import lease, messages, subjects
 from console.desk.hub import Hub, HubRunning
 from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
+from console.venues.registry import session_for
 from tests.desk.support import (
     PROFILE,
     Violations,
@@ -29,6 +32,7 @@ from tests.desk.support import (
     request,
     running_hub,
 )
+from tests.support import set_knobs, settings_for, sim_counters
 
 
 async def test_the_hub_beats_on_its_subject(
@@ -273,3 +277,28 @@ async def test_a_checkin_is_recorded_for_the_dead_man_timer_as_the_user_and_skip
             assert skip.refused == "this desk runs no automation"
         finally:
             await nc.close()
+
+
+async def test_a_hub_serves_while_a_venues_list_hangs(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    """PipAI's list hangs (its read would wait 60 s): the hub serves anyway, x3algo's
+    targets stored, PipAI's left to its feed. (It waited for PipAI's read: the planning
+    deadline, 30 s, before any console could act — a standby's takeover too.)"""
+    set_knobs(sim, "pipai", hold_lists=True)
+    journal = Journal(tmp_path / "journal.sqlite3", profile=PROFILE)
+    settings = [settings_for(sim, "x3algo"), settings_for(sim, "pipai", request_timeout_s=60.0)]
+    session = session_for(SessionOptions(profile=PROFILE, label="SIM"), settings, journal)
+    nc = await connect(nats_server, HUB_USER)
+    hub = Hub(session, nc)
+    try:
+        async with asyncio.timeout(20):  # a bound, far from the 30 s the old start took
+            await hub.start()
+        assert hub.serving
+        assert sim_counters(sim, "pipai").get("held_lists", 0) >= 1  # still hanging
+        assert session.store.targets("x3algo") and not session.store.targets("pipai")
+    finally:
+        set_knobs(sim, "pipai", hold_lists=False)
+        await hub.aclose()
+        await session.aclose()
+        await nc.close()
