@@ -18,6 +18,9 @@ from console.core.session import Session
 
 log = logging.getLogger("console.automation")
 
+READ_AT_START_S = 2.0
+"""How long ``automate`` waits for the venues' first lists before its first tick."""
+
 
 def log_to_stderr(level: int = logging.INFO) -> None:
     """One plain line per record on stderr (journald adds the time)."""
@@ -38,8 +41,13 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 async def run_headless(
     session: Session, runner: AutomationRunner, stop: asyncio.Event, *, interval_s: float = 1.0
 ) -> int:
-    """Read every venue once, start the feeds, tick until ``stop``; 0 on a clean stop."""
-    failures = await session.refresh()
+    """Read every venue once (for :data:`READ_AT_START_S` at most: a venue whose list
+    hangs held the schedules, guards and dead-man timer for its whole read), start the
+    feeds, tick until ``stop``; 0 on a clean stop."""
+    failures, slow = await session.first_reads(READ_AT_START_S)
+    for venue in slow:
+        log.warning("%s still listing after %g s at start: its feed reads it",
+                    venue, READ_AT_START_S)  # fmt: skip
     for venue, why in failures.items():
         log.warning("%s could not be read at start: %s", venue, why)
     session.start_feeds()

@@ -142,6 +142,24 @@ class Session:
         await asyncio.gather(*(one(c) for c in self.clients.values()))
         return failures
 
+    async def first_reads(self, at_most_s: float) -> tuple[dict[str, str], list[str]]:
+        """Every venue read as :meth:`refresh` does, for ``at_most_s`` at most, before a
+        long-running process serves (a hub, the automation): a venue whose list hangs
+        held its start for the whole read. Returns the venues that could not be read,
+        with why, and those still listing then: their reads are cancelled, their feeds
+        read them."""
+        self.incomplete = {}
+        reads = {name: asyncio.create_task(self.read_venue(client))
+                 for name, client in self.clients.items()}  # fmt: skip
+        _, pending = await asyncio.wait(reads.values(), timeout=at_most_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        slow = [name for name, task in reads.items() if task in pending]
+        failed = {name: why for name, task in reads.items()
+                  if task not in pending and (why := task.result()) is not None}  # fmt: skip
+        return failed, slow
+
     async def read_venue(self, client: VenueClient, deadline_s: float | None = None) -> str | None:
         """Read one venue into the store as :meth:`refresh` does; why it could not be
         read at all, or None (read in part: named in :attr:`incomplete`)."""

@@ -181,20 +181,12 @@ class Hub:
         whole read, 5 s at the defaults and up to the planning deadline with retries. A
         venue still listing then is left to its feed, whose first poll reads it; consoles
         show it waiting for first data meanwhile."""
-        session = self.session
-        session.incomplete = {}
-        reads = {name: asyncio.create_task(session.read_venue(client))
-                 for name, client in session.clients.items()}  # fmt: skip
-        _, pending = await asyncio.wait(reads.values(), timeout=READ_AT_START_S)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for venue, task in reads.items():
-            if task in pending:
-                log.warning("%s still listing after %g s at start: its feed reads it",
-                            venue, READ_AT_START_S)  # fmt: skip
-            elif (why := task.result()) is not None:
-                log.warning("%s could not be read at start: %s", venue, why)
+        failed, slow = await self.session.first_reads(READ_AT_START_S)
+        for venue in slow:
+            log.warning("%s still listing after %g s at start: its feed reads it",
+                        venue, READ_AT_START_S)  # fmt: skip
+        for venue, why in failed.items():
+            log.warning("%s could not be read at start: %s", venue, why)
 
     async def aclose(self) -> None:
         self._stop.set()
