@@ -34,9 +34,15 @@ SCOPE = {"venue": "x3algo", "name": "*mean reversion*"}
 LEAD_S = 20  # the schedule's lead over the process start (imports, the first read)
 
 
-def write_profile(sim: SimServer, folder: Path, hook: Webhook, **extra: Any) -> Path:
+def write_profile(
+    sim: SimServer,
+    folder: Path,
+    hook: Webhook,
+    venues: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> Path:
     path = write_profile_files(folder, profile="sim", label="SIM", color="warning",
-                               venues=sim.venue_entries(), extra=extra)  # fmt: skip
+                               venues=venues or sim.venue_entries(), extra=extra)  # fmt: skip
     secrets = folder / "secrets.toml"
     with secrets.open("a") as f:
         f.write(f'[alerts]\nhook = "{hook.url(TOKEN)}"\n')
@@ -272,6 +278,31 @@ async def test_automation_shows_schedules_guards_the_timer_and_who_acts(
     assert status["active"] is None and [s["name"] for s in status["schedules"]] == ["close"]
     [close] = status["schedules"]
     assert close["next_run"].endswith(":00:00.000Z") or close["next_run"].endswith(":30:00.000Z")
+
+
+async def test_automate_starts_while_a_venues_list_hangs(sim: SimServer, tmp_path: Path) -> None:
+    """PipAI's list hangs (its read would wait 60 s): automate reads the others, says
+    PipAI is left to its feed, and acts — it waited for PipAI's read (the planning
+    deadline, 30 s) before its schedules, guards and dead-man timer ran."""
+    set_knobs(sim, "pipai", hold_lists=True)
+    venues = [{**v, "request_timeout": 60.0} if v["api"] == "pipai" else v
+              for v in sim.venue_entries()]  # fmt: skip
+    async with webhook() as hook:
+        config = write_profile(sim, tmp_path, hook, venues)
+        proc = await tc("--config", str(config), "automate")
+        assert proc.stderr is not None
+        out = Output(proc.stderr)
+        try:
+            await out.wait_for(lambda s: "pipai still listing after 2 s at start" in s, 25)
+            proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 60)
+            await asyncio.wait_for(out.task, 10)
+        finally:
+            set_knobs(sim, "pipai", hold_lists=False)
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert code == 0, "\n".join(out.lines)
 
 
 async def test_automate_ends_cleanly_on_sigint_too(sim: SimServer, tmp_path: Path) -> None:
