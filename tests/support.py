@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -132,3 +132,19 @@ class RecordingSink:
 
 
 __all__ = ["RateLimit", "RecordingSink", "set_knobs", "settings_for", "sim_admin"]
+
+
+async def stopped_by(proc: asyncio.subprocess.Process, sig: int, reader: Awaitable[object]) -> int:
+    """Send ``sig`` to ``proc``: its exit code once it has exited and ``reader`` (what
+    reads its output) has ended."""
+    proc.send_signal(sig)
+    code = await asyncio.wait_for(proc.wait(), 60)
+    await asyncio.wait_for(reader, 10)
+    return code
+
+
+async def kill_if_running(proc: asyncio.subprocess.Process) -> None:
+    """A test's process left running (the test failed first) is killed and waited for."""
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()

@@ -26,7 +26,7 @@ from console.core.journal import Journal
 from console.core.operator import Operator
 from console.sim.server import SimServer
 from tests.automation.support import Webhook, make_session, webhook
-from tests.support import set_knobs
+from tests.support import kill_if_running, set_knobs, stopped_by
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tok-s3cr3t-7f1e"  # in the webhook's URL: the secret no alert may carry
@@ -147,13 +147,9 @@ async def test_automate_runs_a_schedule_against_the_simulator_then_stops_on_sigt
                 [run] = status["runs"]
                 assert run["who"] == "schedule:close" and run["all_verified"], run
 
-                proc.send_signal(signal.SIGTERM)
-                code = await asyncio.wait_for(proc.wait(), 60)
-                await asyncio.wait_for(out.task, 10)
+                code = await stopped_by(proc, signal.SIGTERM, out.task)
             finally:
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
+                await kill_if_running(proc)
             assert code == 0, "\n".join(out.lines)
             assert "stopped on SIGTERM" in out.lines[-1], out.lines[-1]
             assert "exit 0" in out.lines[-1]
@@ -287,39 +283,35 @@ async def test_automate_starts_while_a_venues_list_hangs(sim: SimServer, tmp_pat
     set_knobs(sim, "pipai", hold_lists=True)
     venues = [{**v, "request_timeout": 60.0} if v["api"] == "pipai" else v
               for v in sim.venue_entries()]  # fmt: skip
-    async with webhook() as hook:
-        config = write_profile(sim, tmp_path, hook, venues)
-        proc = await tc("--config", str(config), "automate")
-        assert proc.stderr is not None
-        out = Output(proc.stderr)
-        try:
-            await out.wait_for(lambda s: "pipai still listing after 2 s at start" in s, 25)
-            proc.send_signal(signal.SIGTERM)
-            code = await asyncio.wait_for(proc.wait(), 60)
-            await asyncio.wait_for(out.task, 10)
-        finally:
-            set_knobs(sim, "pipai", hold_lists=False)
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+    try:
+        async with webhook() as hook:
+            config = write_profile(sim, tmp_path, hook, venues)
+            said = "pipai still listing after 2 s at start"
+            code, out = await automate_until(config, said, 25, signal.SIGTERM)
+    finally:
+        set_knobs(sim, "pipai", hold_lists=False)
     assert code == 0, "\n".join(out.lines)
+
+
+async def automate_until(
+    config: Path, said: str, timeout: float, sig: signal.Signals
+) -> tuple[int, Output]:
+    """``automate`` until its stderr says ``said``, then ``sig``: its exit and its lines."""
+    proc = await tc("--config", str(config), "automate")
+    assert proc.stderr is not None
+    out = Output(proc.stderr)
+    try:
+        await out.wait_for(lambda s: said in s, timeout)
+        return await stopped_by(proc, sig, out.task), out
+    finally:
+        await kill_if_running(proc)
 
 
 async def test_automate_ends_cleanly_on_sigint_too(sim: SimServer, tmp_path: Path) -> None:
     async with webhook() as hook:
         config = write_profile(sim, tmp_path, hook)
-        proc = await tc("--config", str(config), "automate")
-        assert proc.stderr is not None
-        out = Output(proc.stderr)
-        try:
-            await out.wait_for(lambda s: "automation of profile sim acts: 0 schedule(s)" in s, 60)
-            proc.send_signal(signal.SIGINT)
-            code = await asyncio.wait_for(proc.wait(), 60)
-            await asyncio.wait_for(out.task, 10)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+        said = "automation of profile sim acts: 0 schedule(s)"
+        code, out = await automate_until(config, said, 60, signal.SIGINT)
     assert code == 0, "\n".join(out.lines)
     assert out.lines[-1] == (
         "trading-console: automation of profile 'sim' stopped on SIGINT: runner lock released, "

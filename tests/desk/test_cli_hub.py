@@ -18,6 +18,7 @@ from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, batch_report, connect, request
+from tests.support import kill_if_running, stopped_by
 from tests.test_cli_automate import Output, closed_port, env
 
 
@@ -91,13 +92,9 @@ async def test_the_hub_command_serves_a_stop_journaled_as_alice_and_ends_on_sigt
             }  # fmt: skip
         finally:
             await nc.close()
-        proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), 60)
-        await asyncio.wait_for(out.task, 10)
+        code = await stopped_by(proc, signal.SIGTERM, out.task)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await kill_if_running(proc)
     assert code == 0, "\n".join(out.lines)
     assert nats_server.passwords[HUB_USER] not in "\n".join(out.lines)
 
