@@ -124,14 +124,7 @@ def refused(
         message += f" A re-read shows it {current.raw_status}."
     elif problem:
         message += f" Re-reading it failed: {problem}."
-    return Outcome(
-        kind,
-        message,
-        http_status=reply.status,
-        latency_ms=reply.latency_ms,
-        state_after=current.state if current is not None else None,
-        vendor_code=error_code(reply),
-    )
+    return answered(kind, message, reply, current.state if current is not None else None)
 
 
 def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float, scrub: Scrub) -> Outcome:
@@ -205,7 +198,7 @@ def already_paused(
                 f"{held} position(s) stay open: PipAI cannot flatten a paused strategy "
                 "through its API; close them on the exchange or in PipAI's own UI"
             )
-        return answered_409(
+        return answered(
             OutcomeKind.ALREADY,
             f"{current.name} ({target_id}) was already paused "
             f"(PipAI answered 409 {vendor_words(reply, scrub)}; a re-read confirms paused).",
@@ -228,7 +221,7 @@ def behind(target_id: str, verb: str, reply: Reply, scrub: Scrub, current: Targe
     """A 409 INVALID_STATE for a call the re-read's state allows (a pause of a deployed
     strategy, a deploy of a paused one): one of the two is behind (a cached read, a
     replica). *Uncertain*, so a kill reads it again rather than call it refused."""
-    return answered_409(
+    return answered(
         OutcomeKind.UNCERTAIN,
         f"PipAI answered the {verb} of {current.name} ({target_id}) with 409 "
         f"{vendor_words(reply, scrub)}, but a re-read shows it {current.raw_status}, from "
@@ -239,10 +232,11 @@ def behind(target_id: str, verb: str, reply: Reply, scrub: Scrub, current: Targe
     )
 
 
-def answered_409(
-    kind: OutcomeKind, message: str, reply: Reply, state: State, warning: str | None = None
+def answered(
+    kind: OutcomeKind, message: str, reply: Reply, state: State | None, warning: str | None = None
 ) -> Outcome:
-    """An outcome of a 409 a re-read explained: its status, latency and PipAI's code."""
+    """An outcome of an error answer (a refusal, a 409 a re-read explained): its status,
+    latency and PipAI's code, and the state a re-read showed, if any."""
     return Outcome(
         kind,
         message,
@@ -260,7 +254,7 @@ def already_deployed(
     """A deploy of a deployed strategy is 409 INVALID_STATE: *already* running when the
     re-read shows it so, else the refusal."""
     if current is not None and current.state is State.RUNNING:
-        return answered_409(
+        return answered(
             OutcomeKind.ALREADY,
             f"{current.name} ({target_id}) was already deployed "
             f"(PipAI answered 409 {vendor_words(reply, scrub)}; a re-read confirms deployed).",
