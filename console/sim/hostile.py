@@ -42,6 +42,17 @@ class HostileCase:
         return 14 if self.exit_code == 0 else self.exit_code
 
 
+APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
+NAMING = ("55tech", "x3algo", "pipai", "finradar")
+"""The venues whose reads carry names the venue writes (Joyride's expirations are
+named by the console)."""
+
+
+def every(apis: tuple[str, ...], **knobs: Any) -> Knobs:
+    """The same knobs for each of ``apis``."""
+    return {api: knobs for api in apis}
+
+
 CASES: tuple[HostileCase, ...] = (
     HostileCase(
         "retry-after-list", "1", "FinRadar's list answers 429 with Retry-After: 3600, forever",
@@ -198,7 +209,7 @@ CASES: tuple[HostileCase, ...] = (
     ),
     HostileCase(
         "escape-names", "11", "names carry terminal escape sequences",
-        knobs={api: {"escape_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
+        knobs=every(NAMING, escape_names=True),
         exit_code=0,
     ),
     HostileCase(
@@ -209,8 +220,7 @@ CASES: tuple[HostileCase, ...] = (
     ),
     HostileCase(
         "stale-keepalive", "desk", "every venue closes each kept-alive connection as a control call arrives",
-        knobs={api: {"stale_keepalive": -1} for api in ("55tech", "x3algo", "pipai", "joyride",
-                                                        "finradar")},
+        knobs=every(APIS, stale_keepalive=-1),
         exit_code=0, words=("sent again on a fresh connection",),
     ),
     HostileCase(
@@ -232,7 +242,7 @@ CASES: tuple[HostileCase, ...] = (
     ),
     HostileCase(
         "key-in-names", "11", "every venue's reads put the caller's credential in front of each name",
-        knobs={api: {"key_in_names": True} for api in ("55tech", "x3algo", "pipai", "finradar")},
+        knobs=every(NAMING, key_in_names=True),
         exit_code=0,
     ),
     HostileCase(
@@ -247,7 +257,7 @@ CASES: tuple[HostileCase, ...] = (
     ),
     HostileCase(
         "bom-everywhere", "11", "every venue's answers begin with a UTF-8 byte order mark",
-        knobs={api: {"bom": True} for api in ("55tech", "x3algo", "pipai", "joyride", "finradar")},
+        knobs=every(APIS, bom=True),
         exit_code=0,
     ),
 )  # fmt: skip
