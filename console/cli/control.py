@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from console.cli.reads import cancel_reads, finish_reads, start_reads
+from console.cli.reads import cancel_reads, finish_reads
 from console.core.model import Action, ActionKind, OutcomeKind, Target
 from console.core.plan import ItemResult, Plan, desired, single_plan
 from console.core.scrub import printable
@@ -55,7 +55,7 @@ def target_json(
 
 async def status(session: Session, *, as_json: bool) -> int:
     """Every target of every venue: a table for people, JSON lines for scripts."""
-    reads = start_reads(session)
+    reads = session.start_reads()
     try:
         failures = await finish_reads(session, reads, "status shows every venue")
     finally:

@@ -24,13 +24,13 @@ from typing import Any
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
 from console.cli.control import did_you_mean
-from console.cli.reads import Reads, cancel_reads, failures_of, finish_reads, start_reads
+from console.cli.reads import cancel_reads, finish_reads
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
 from console.core.model import OutcomeKind
 from console.core.plan import ItemResult, Plan, Report
 from console.core.scrub import printable
-from console.core.session import Session
+from console.core.session import Reads, Session, failed_reads
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
 EXIT_USAGE, EXIT_NOT_CONFIRMED, EXIT_UNKNOWN = 2, 6, 7
@@ -124,7 +124,7 @@ async def _kill(session: Session, args: argparse.Namespace, alerter: Alerter | N
     open_intents = _open_intents(session)
     chosen = args.clear_leaves_behind
     clear = session.options.kill_clear_leaves_behind if chosen is None else True
-    reads = start_reads(session, only=args.venue)  # a kill of one venue reads only it
+    reads = session.start_reads(only=args.venue)  # a kill of one venue reads only it
     try:
         return await _planned_kill(session, args, alerter, reads, started, open_intents, clear)
     finally:
@@ -145,7 +145,7 @@ async def _planned_kill(
     else:  # a plan to confirm (or of one venue) waits for every list it needs
         await finish_reads(session, reads, "the plan waits for every venue")
     read = {name: task.result() for name, task in reads.items() if task.done()}
-    failures = failures_of(reads)
+    failures = failed_reads(reads)
 
     def plan(clients: dict[str, Any], unreachable: dict[str, str], opened: int) -> KillPlan:
         return build_kill_plan(

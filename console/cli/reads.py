@@ -12,20 +12,10 @@ import asyncio
 import sys
 
 from console.core.scrub import printable
-from console.core.session import Session
+from console.core.session import Reads, Session, failed_reads
 
 SAY_AFTER_S = 1.0
 """How long the reads go on before the command says which it still waits for."""
-
-Reads = dict[str, "asyncio.Task[str | None]"]
-
-
-def start_reads(session: Session, only: str | None = None) -> Reads:
-    """Every venue's read into the store (or ``only`` that one's), started now
-    (``Session.read_venue``)."""
-    session.incomplete = {}
-    return {name: asyncio.create_task(session.read_venue(client))
-            for name, client in session.clients.items() if only in (None, name)}  # fmt: skip
 
 
 async def finish_reads(session: Session, reads: Reads, why: str) -> dict[str, str]:
@@ -38,12 +28,7 @@ async def finish_reads(session: Session, reads: Reads, why: str) -> dict[str, st
         print(printable(f"[{session.options.label}] still reading {slow} — {why} "
                         f"(at most {deadline:g} s)"), file=sys.stderr, flush=True)  # fmt: skip
         await asyncio.wait(reads.values())
-    return failures_of(reads)
-
-
-def failures_of(reads: Reads) -> dict[str, str]:
-    """The finished reads that failed, with why."""
-    return {name: why for name, task in reads.items() if task.done() and (why := task.result())}
+    return failed_reads(reads)
 
 
 def cancel_reads(reads: Reads) -> None:

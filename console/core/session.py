@@ -27,6 +27,8 @@ from console.core.store import KnownState, Store
 log = logging.getLogger(__name__)
 
 # Planning reads: a transient failure is retried twice, 0.5 s then 1 s later.
+Reads = dict[str, "asyncio.Task[str | None]"]
+"""Venue reads under way or ended, by venue name (:meth:`Session.start_reads`)."""
 _PLANNING_ATTEMPTS = 3
 _PLANNING_BACKOFF_S = 0.5
 
@@ -131,16 +133,13 @@ class Session:
         (16.5 s at the defaults), now for one (5 s). (The CLI's kill does not wait for a
         slow venue at all: its reads are :meth:`read_venue` each, console/cli/reads.py.)
         """
-        failures: dict[str, str] = {}
-        self.incomplete = {}
-
-        async def one(client: VenueClient) -> None:
-            why = await self.read_venue(client, deadline_s)
-            if why is not None:
-                failures[client.name] = why
-
-        await asyncio.gather(*(one(c) for c in self.clients.values()))
-        return failures
+        reads = self.start_reads(deadline_s=deadline_s)
+        try:
+            await asyncio.wait(reads.values())
+        finally:  # (cancelled itself: no read outlives it)
+            for task in reads.values():
+                task.cancel()
+        return failed_reads(reads)
 
     async def first_reads(self, at_most_s: float) -> tuple[dict[str, str], list[str]]:
         """Every venue read as :meth:`refresh` does, for ``at_most_s`` at most, before a
@@ -148,17 +147,19 @@ class Session:
         held its start for the whole read. Returns the venues that could not be read,
         with why, and those still listing then: their reads are cancelled, their feeds
         read them."""
-        self.incomplete = {}
-        reads = {name: asyncio.create_task(self.read_venue(client))
-                 for name, client in self.clients.items()}  # fmt: skip
+        reads = self.start_reads()
         _, pending = await asyncio.wait(reads.values(), timeout=at_most_s)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        slow = [name for name, task in reads.items() if task in pending]
-        failed = {name: why for name, task in reads.items()
-                  if task not in pending and (why := task.result()) is not None}  # fmt: skip
-        return failed, slow
+        return failed_reads(reads), [name for name, task in reads.items() if task in pending]
+
+    def start_reads(self, only: str | None = None, deadline_s: float | None = None) -> Reads:
+        """Every venue's read into the store (:meth:`read_venue`), or ``only`` that
+        one's, started now: what waits for them decides how long (a kill, a hub)."""
+        self.incomplete = {}
+        return {name: asyncio.create_task(self.read_venue(client, deadline_s))
+                for name, client in self.clients.items() if only in (None, name)}  # fmt: skip
 
     async def read_venue(self, client: VenueClient, deadline_s: float | None = None) -> str | None:
         """Read one venue into the store as :meth:`refresh` does; why it could not be
@@ -197,3 +198,9 @@ class Session:
             with contextlib.suppress(Exception):
                 await client.aclose()
         self.journal.close()
+
+
+def failed_reads(reads: Reads) -> dict[str, str]:
+    """The reads that ended and failed, with why (one cancelled or still going: none)."""
+    return {name: why for name, task in reads.items()
+            if task.done() and not task.cancelled() and (why := task.result())}  # fmt: skip
