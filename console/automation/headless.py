@@ -18,9 +18,6 @@ from console.core.session import Session
 
 log = logging.getLogger("console.automation")
 
-READ_AT_START_S = 2.0
-"""How long ``automate`` waits for the venues' first lists before its first tick."""
-
 
 def log_to_stderr(level: int = logging.INFO) -> None:
     """One plain line per record on stderr (journald adds the time)."""
@@ -41,15 +38,10 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 async def run_headless(
     session: Session, runner: AutomationRunner, stop: asyncio.Event, *, interval_s: float = 1.0
 ) -> int:
-    """Read every venue once (for :data:`READ_AT_START_S` at most: a venue whose list
-    hangs held the schedules, guards and dead-man timer for its whole read), start the
-    feeds, tick until ``stop``; 0 on a clean stop."""
-    failures, slow = await session.first_reads(READ_AT_START_S)
-    for venue in slow:
-        log.warning("%s still listing after %g s at start: its feed reads it",
-                    venue, READ_AT_START_S)  # fmt: skip
-    for venue, why in failures.items():
-        log.warning("%s could not be read at start: %s", venue, why)
+    """Read every venue once (for ``FIRST_READS_S`` at most: a venue whose list hangs
+    held the schedules, guards and dead-man timer for its whole read), start the feeds,
+    tick until ``stop``; 0 on a clean stop."""
+    await session.first_reads()
     session.start_feeds()
     if not runner.claim():
         log.warning("another runner acts for profile %s (%s): standing by",

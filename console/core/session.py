@@ -27,6 +27,9 @@ from console.core.store import KnownState, Store
 log = logging.getLogger(__name__)
 
 # Planning reads: a transient failure is retried twice, 0.5 s then 1 s later.
+FIRST_READS_S = 2.0
+"""How long a hub or ``automate`` waits for the venues' first lists before it serves:
+in the common case of a large, slow but healthy list a whole first picture."""
 Reads = dict[str, "asyncio.Task[str | None]"]
 """Venue reads under way or ended, by venue name (:meth:`Session.start_reads`)."""
 _PLANNING_ATTEMPTS = 3
@@ -141,18 +144,23 @@ class Session:
                 task.cancel()
         return failed_reads(reads)
 
-    async def first_reads(self, at_most_s: float) -> tuple[dict[str, str], list[str]]:
+    async def first_reads(self, at_most_s: float = FIRST_READS_S) -> None:
         """Every venue read as :meth:`refresh` does, for ``at_most_s`` at most, before a
         long-running process serves (a hub, the automation): a venue whose list hangs
-        held its start for the whole read. Returns the venues that could not be read,
-        with why, and those still listing then: their reads are cancelled, their feeds
-        read them."""
+        held its start for its whole read (5 s at the defaults, the planning deadline
+        with retries). A venue still listing then has its read cancelled and is left to
+        its feed, whose first poll reads it; each is logged, as is a venue that failed."""
         reads = self.start_reads()
         _, pending = await asyncio.wait(reads.values(), timeout=at_most_s)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        return failed_reads(reads), [name for name, task in reads.items() if task in pending]
+        for venue, task in reads.items():
+            if task in pending:
+                log.warning("%s still listing after %g s at start: its feed reads it",
+                            venue, at_most_s)  # fmt: skip
+        for venue, why in failed_reads(reads).items():
+            log.warning("%s could not be read at start: %s", venue, why)
 
     def start_reads(self, only: str | None = None, deadline_s: float | None = None) -> Reads:
         """Every venue's read into the store (:meth:`read_venue`), or ``only`` that

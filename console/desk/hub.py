@@ -74,8 +74,6 @@ PLAN_MIRROR_S = 2.0
 """While a plan runs, the journal stream gets its rows at most this late: the plan's
 intents each before its call (``Commands.before_calls``), the rest at its end or
 after this long, never in the middle of a short kill."""
-READ_AT_START_S = 2.0
-"""How long a starting hub waits for the venues' first lists before it serves."""
 _STORE_CHUNK = 256  # acknowledged puts in flight at once (the whole state at start)
 
 
@@ -154,7 +152,8 @@ class Hub:
         copied = await sync_journal(self.js, self.session.journal, self.profile)
         last = self.session.journal.entries(limit=1)
         self.commands.told = last[-1].seq if last else 0  # rows from before the hub: no activity
-        await self._first_reads()
+        await self.session.first_reads()  # at most FIRST_READS_S: then the feeds (a hanging
+        # list held a hub's start, a standby's takeover mid-kill too, for its whole read)
         self.session.start_feeds()
         left = await self._running_left()
         await self._store(subjects.RUNNING_KEY, None)  # a dead hub's plan runs no more
@@ -173,20 +172,6 @@ class Hub:
                 log.warning("automation of %s is run by %s: this hub's stands by",
                             self.profile, self.runner.holder)  # fmt: skip
             self._spawn(self.runner.run_forever(self._stop, 1.0), "hub:automation")
-
-    async def _first_reads(self) -> None:
-        """Every venue read once before the hub serves, so the first picture a console
-        gets is whole — for :data:`READ_AT_START_S` at most: a venue whose list hangs
-        held the hub's start (a standby's takeover in the middle of a kill too) for its
-        whole read, 5 s at the defaults and up to the planning deadline with retries. A
-        venue still listing then is left to its feed, whose first poll reads it; consoles
-        show it waiting for first data meanwhile."""
-        failed, slow = await self.session.first_reads(READ_AT_START_S)
-        for venue in slow:
-            log.warning("%s still listing after %g s at start: its feed reads it",
-                        venue, READ_AT_START_S)  # fmt: skip
-        for venue, why in failed.items():
-            log.warning("%s could not be read at start: %s", venue, why)
 
     async def aclose(self) -> None:
         self._stop.set()
