@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from console.core.model import AttrValue, State, Target
 from console.core.ports import FeedStatus
 from console.core.scrub import Scrubber
-from console.core.target_secrets import masked_text, without_secrets
+from console.core.target_secrets import masked_attrs, masked_text, without_secrets
 from console.core.trend import PNL_ATTRS, PnlTrails
 
 Clock = Callable[[], float]
@@ -243,13 +243,15 @@ class Store:
         current = targets.get(target_id)
         if current is None:
             return
-        if raw_status and (venue, raw_status) not in self._clean_words:
-            mask = self._masks.get(venue)
-            if mask is not None:
+        mask = self._masks.get(venue)
+        if mask is not None:
+            if raw_status and (venue, raw_status) not in self._clean_words:
                 masked = masked_text(raw_status, mask)
                 if masked is raw_status and len(self._clean_words) < 1024:
                     self._clean_words.add((venue, raw_status))  # a stream repeats a few
                 raw_status = masked
+            if attrs:  # a stream's texts too (PipAI's P&L comes as a string)
+                attrs = masked_attrs(attrs, mask)
         merged = {**current.attrs, **attrs} if attrs else current.attrs
         now = self._clock()
         targets[target_id] = replace(

@@ -54,13 +54,13 @@ def masked_text(text: str, scrubber: Scrubber) -> str:
 def _masked(target: Target, scrubber: Scrubber) -> Target:
     name = masked_text(target.name, scrubber)
     status = masked_text(target.raw_status, scrubber)
-    attrs = _masked_attrs(target.attrs, scrubber)
+    attrs = masked_attrs(target.attrs, scrubber)
     if name is target.name and status is target.raw_status and attrs is target.attrs:
         return target
     return replace(target, name=name, raw_status=status, attrs=attrs)
 
 
-def _masked_attrs(attrs: Mapping[str, AttrValue], scrubber: Scrubber) -> Mapping[str, AttrValue]:
+def masked_attrs(attrs: Mapping[str, AttrValue], scrubber: Scrubber) -> Mapping[str, AttrValue]:
     """``attrs`` with every text (and every text of a tuple) masked; itself if clean."""
     changed: dict[str, AttrValue] = {}
     for key, value in attrs.items():

@@ -55,3 +55,14 @@ def test_text_attributes_are_masked_too() -> None:
     assert stored.attrs == {"ticker": "***NVDA", "symbols": ("BTC", "x***"), "pnl": 1.5, "n": 3}
     clean = Target("v", TargetKind.SNIPER, "2", "c", State.RUNNING, "ACTIVE", {"ticker": "AAPL"})
     assert without_secrets([clean], Scrubber([KEY]))[0] is clean
+
+
+def test_a_streams_patched_texts_are_masked_too() -> None:
+    """A stream patches a row's attributes (PipAI's P&L comes as a string): only its
+    status word was masked."""
+    store = Store()
+    store.mask_with("v", Scrubber([KEY]))
+    store.snapshot("v", [target("1", "clean")])
+    store.patch("v", "1", attrs={"pnl": f"12.5 {KEY}", "open_positions": 2})
+    one = store.get("v", "1")
+    assert one is not None and one.attrs == {"pnl": "12.5 ***", "open_positions": 2}
