@@ -30,12 +30,15 @@ locally (a Session in this process, its feeds running, ``LocalControl.dispatch``
 through the hub (a fresh desk; a console in this process, ``DeskControl.dispatch``,
 ``--kill-consoles`` more consoles attached). Confirm → report (every target's outcome
 and verification); the first outcome's time is printed beside it. Goal: median through
-the hub ≤ 1.2 × median local. At two scales (``--kill-scales``, 65 and 595 targets): the
-hub adds a fixed cost (a request, a consumer on the batch's subject) and a cost per
-target (the plan and every result cross NATS); both sizes are printed, so the goal can
-be read against the kill it was meant for.
+the hub ≤ 1.2 × median local, on 20 kills each way by default: this VM's speed moves
+within minutes, and medians of 5 kills spread 1.1–1.3× for the same code (session 17),
+wider than the goal's margin; the kill-by-kill ratios are printed beside it. At two
+scales (``--kill-scales``, 65 and 595 targets): the hub adds a fixed cost (a request, a
+consumer on the batch's subject) and a cost per target (the plan and every result cross
+NATS); both sizes are printed, so the goal can be read against the kill it was meant for.
 
-Build it small: ``--consoles 1 5 --seconds 10 --kills 1``; the defaults are the issue's.
+Build it small: ``--consoles 1 5 --seconds 10 --kills 1``; the defaults are the issue's
+(and 20 kills each way, above).
 Run: .venv/bin/python benchmarks/desk_fanout.py [--consoles 1 10 50] [--seconds 60]
 """
 
@@ -326,9 +329,11 @@ async def kills(args: argparse.Namespace, scale: int) -> None:
                   f"{kill.first_outcome_s * 1000:.0f} ms), {kill.targets} targets, "
                   f"{'all halted' if kill.verified else 'NOT all halted'}", flush=True)  # fmt: skip
     ratio = statistics.median(hub) / statistics.median(local)
+    pairs = sorted(h / lo for h, lo in zip(hub, local, strict=True))
     print(f"  kill through the hub {statistics.median(hub) * 1000:.0f} ms vs locally "
           f"{statistics.median(local) * 1000:.0f} ms (medians of {args.kills}): {ratio:.2f}× "
-          f"(goal ≤ {KILL_GOAL}×): {'MET' if ratio <= KILL_GOAL else 'NOT MET'}", flush=True)  # fmt: skip
+          f"(goal ≤ {KILL_GOAL}×): {'MET' if ratio <= KILL_GOAL else 'NOT MET'}; kill by kill "
+          f"{pairs[0]:.2f}–{pairs[-1]:.2f}×", flush=True)  # fmt: skip
 
 
 def main() -> int:
@@ -345,7 +350,7 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=1, help="the fan-out's world scale")
     parser.add_argument("--rate-limits", action="store_true",
                         help="the simulator enforces the documented limits (off by default)")  # fmt: skip
-    parser.add_argument("--kills", type=int, default=3, help="kills each way, per scale")
+    parser.add_argument("--kills", type=int, default=20, help="kills each way, per scale")
     parser.add_argument("--kill-scales", type=int, nargs="+", default=[1, 10],
                         help="world scales of the kill (1: ~65 targets, 10: ~600)")  # fmt: skip
     parser.add_argument("--kill-consoles", type=int, default=0,
