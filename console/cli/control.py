@@ -148,7 +148,7 @@ def plan_for(client: VenueClient, target: Target, kind: ActionKind,
     """The one-target plan the command asks for, or the exit code of why there is none."""
     specs = {s.kind: s for s in client.actions_for(target)}
     spec = specs.get(kind)
-    if spec is None and not desired(kind, target.state):
+    if spec is None and not desired(kind, client.control_state(target)):
         offered = ", ".join(k.value for k in specs) or "none"
         _err(f"{client.name} does not offer {kind.value} on {target.name} "
              f"(state {target.raw_status}); offered now: {offered}")  # fmt: skip

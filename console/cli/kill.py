@@ -213,6 +213,8 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         line = (f"[{verified_count}/{len(run.kp.plan)}] {result.item.venue} {result.item.target_name}: "
                 f"{o.kind.value} → {state}{how} — {o.message}")  # fmt: skip
         print(printable(line), file=sys.stderr)
+        if o.warning:  # drift, a leftover pause: as the single commands print it
+            print(f"    warning: {printable(o.warning)}", file=sys.stderr)
 
     confirmed = time.monotonic()
     at = time.time()

@@ -629,16 +629,18 @@ class Dispatcher:
         return False, f"{note} (not as asked)"
 
     def verified_state(self, target: Target, outcome: Outcome) -> State:
-        """What a re-read of ``target`` shows. A venue that cannot report pause state (its
+        """What a re-read of ``target`` shows of what control calls set (its client's
+        :meth:`~console.core.ports.VenueClient.control_state`). A venue that cannot report pause state (its
         capabilities say so) shows nothing a re-read can trust — its client's PAUSED or
         RUNNING is its memory of its own calls, ``outcome`` among them — so UNKNOWN, unless
         the target reads STOPPED (a real read: an expired round). A kill's own re-read
         records such a target as halted by the venue's answer only (:meth:`_by_answer`)."""
         client = self.clients.get(target.venue)
-        blind = client is not None and not client.capabilities.reports_pause_state
-        if blind and target.state is not State.STOPPED:
+        if client is None:
+            return target.state
+        if not client.capabilities.reports_pause_state and target.state is not State.STOPPED:
             return State.UNKNOWN
-        return target.state
+        return client.control_state(target)
 
     async def reread(
         self, client: VenueClient, ids: list[str], *, seen: list[Target] | None = None

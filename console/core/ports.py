@@ -264,6 +264,14 @@ class VenueClient(ABC):
     async def run_feed(self, sink: FeedSink) -> None:
         """Keep ``sink`` up to date until cancelled; never returns on venue errors."""
 
+    def control_state(self, target: Target) -> State:
+        """The state this venue's control calls set on ``target``: what a call's re-read is
+        judged by. For most venues that is the state shown. A venue whose shown state also
+        folds in a block no control call sets or lifts (55-tech: a global emergency makes
+        every engine read stopped) answers from what its calls do set, so a stop that never
+        landed is not confirmed by someone else's block, nor a landed one doubted."""
+        return target.state
+
     def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """The action an emergency stop takes on this target, or None if it needs none.
 

@@ -68,8 +68,8 @@ async def verify_interrupted(
                 problem = f"re-read failed: {exc}"
         for entry in pending:
             target = found.get(entry.target_id)
-            if target is not None:
-                state = target.state
+            if target is not None and client is not None:
+                state = client.control_state(target)  # what the call set, not a block
                 note = f"interrupted call verified on restart: {target.raw_status}"
                 journaled = True
             elif complete:

@@ -29,7 +29,10 @@ Hostile knobs (docs/EMERGENCY.md, "Hostile venues"; the generic list ones live i
 * ``bad_row``: the last key's status (and control) answers carry an impossible
   ``manualStopped`` (``"perhaps"``);
 * ``escape_names``: every ``clientName`` carries terminal escape sequences (clear
-  screen, a window title, colours).
+  screen, a window title, colours);
+* ``ignore_controls``: a control call is answered as carried out (its ``result`` and
+  the flags it would set), then the engine's manual flags are put back: under a global
+  block, whose status word already reads stopped or paused, only the flags tell.
 
 Admin commands: ``emergency``, ``system_stop``, ``soft_pause`` (``{"active", "reason"}``),
 ``revoke_key`` / ``restore_key`` (``{"client"}``), ``place_orders``
@@ -222,16 +225,33 @@ class FiftyFiveSim(VendorSim[FiftyFiveWorld]):
         if isinstance(reason, Response):
             return reason
         self.ctx.count(f"control_{verb}")
+        kept = _manual_flags(engine) if self.ctx.knobs.ignore_controls else None
         result = self.world.control(engine, verb, reason)
         if self.ctx.knobs.conflict_mode and result in _CONFLICT_DETAIL:
             return self._refuse(request, 409, _CONFLICT_DETAIL[result])
-        return JSONResponse({**self._status_body(engine), "result": result})
+        body = {**self._status_body(engine), "result": result}
+        if kept is not None:
+            _put_back(engine, kept)
+        return JSONResponse(body)
 
     async def _upgrade_required(self, request: Request) -> Response:
         return self._refuse(request, 426, "Upgrade Required: use a WebSocket client")
 
     async def _not_found(self, request: Request) -> Response:
         return self._refuse(request, 404, "Not Found")
+
+
+_MANUAL = ("manual_paused", "paused_at", "pause_reason", "manual_stopped", "stopped_at",
+           "stop_reason")  # fmt: skip
+
+
+def _manual_flags(engine: Engine) -> dict[str, Any]:
+    return {name: getattr(engine, name) for name in _MANUAL}
+
+
+def _put_back(engine: Engine, kept: dict[str, Any]) -> None:
+    for name, value in kept.items():
+        setattr(engine, name, value)
 
 
 def _reason(body: bytes, echo: str | None = None) -> str | Response | None:

@@ -80,6 +80,9 @@ class Knobs:
     # "-5", "null", "\"soon\""); the token still lives its 15 minutes.
     expires_in: str = ""
     stale_reads_ms: float = 0.0  # x3algo: > 0, reads show a stop this much later (a cache)
+    # 55-tech: control calls are answered as done (``stop_applied``, the flag up in the
+    # answer) but nothing is kept: a venue that says yes and does not.
+    ignore_controls: bool = False
     # The next N requests but GETs arriving on a kept-alive (already answered)
     # connection: it is closed without an answer, as a venue's idle close racing a
     # request does (-1: every one; console/sim/kit/keepalive.py). A fresh one is served.

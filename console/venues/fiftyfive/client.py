@@ -52,10 +52,18 @@ import logging
 from functools import partial
 from urllib.parse import urlsplit
 
-from console.core.model import Action, ActionKind, ActionSpec, Outcome, OutcomeKind, Target
+from console.core.model import (
+    Action,
+    ActionKind,
+    ActionSpec,
+    Outcome,
+    OutcomeKind,
+    State,
+    Target,
+)
 from console.core.ports import Capabilities, ControlRate
 from console.venues.fiftyfive.feed import run_feed
-from console.venues.fiftyfive.mapping import KeyIds, action_specs, to_target
+from console.venues.fiftyfive.mapping import KeyIds, action_specs, control_state, to_target
 from console.venues.fiftyfive.outcomes import (
     from_409,
     outcome_from_result,
@@ -312,6 +320,10 @@ class FiftyFiveClient(VenueClient):
     # ----- actions ----------------------------------------------------------------------
     def actions_for(self, target: Target) -> list[ActionSpec]:
         return action_specs(target.attrs)
+
+    def control_state(self, target: Target) -> State:
+        """From the manual flags, not the status word (:func:`.mapping.control_state`)."""
+        return control_state(target)
 
     def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """A manual stop, unless the engine is already manually stopped.

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from console.core.model import ActionKind, ActionSpec, AttrValue, Target, TargetKind
+from console.core.model import ActionKind, ActionSpec, AttrValue, State, Target, TargetKind
 from console.venues.fiftyfive.wire import TradingStatus, state_of, status_words
 
 
@@ -137,6 +137,22 @@ def to_target(
         raw_status=status.status,
         attrs=attrs,
     )
+
+
+def control_state(target: Target) -> State:
+    """The engine's state as its manual flags have it — what pause, resume, stop and
+    start set and lift — without the global blocks its status word folds in.
+
+    Under a global emergency, system stop or soft pause the status word reads stopped or
+    paused whatever the manual flags say, and the vendor lifts that block on its own: a
+    stop whose manual flag never came up is not done, one whose flag is up is. A row
+    without its flags (never made by :func:`to_target`) falls back to the word."""
+    paused, stopped = target.attrs.get("manual_paused"), target.attrs.get("manual_stopped")
+    if not isinstance(paused, bool) or not isinstance(stopped, bool):
+        return target.state
+    if stopped:
+        return State.STOPPED
+    return State.PAUSED if paused else State.RUNNING
 
 
 def action_specs(attrs: Mapping[str, AttrValue]) -> list[ActionSpec]:
