@@ -77,16 +77,16 @@ async def test_latency_beyond_every_timeout_is_uncertain(sim: SimServer) -> None
     await client.aclose()
 
 
-async def test_server_errors_fail_the_stop_and_take_the_feed_down(
+async def test_server_errors_leave_the_stop_uncertain_and_take_the_feed_down(
     sim: SimServer, client: FinRadarClient, sink: RecordingSink
 ) -> None:
+    """A 500 may come after the venue acted; the re-read (a 500 too) cannot say."""
     active = await first_active(client)
     set_knobs(sim, API, error_rate=1.0)
     outcome = await client.execute(active.id, STOP)
-    assert outcome.kind is OutcomeKind.FAILED
+    assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.http_status == 500
-    assert outcome.vendor_code == "INTERNAL_ERROR"
-    assert "try again" in outcome.message
+    assert "Internal error" in outcome.message  # the venue's words
     feed = asyncio.create_task(client.run_feed(sink))
     await sink.wait_for(lambda s: FeedStatus.DOWN in s.statuses)
     feed.cancel()

@@ -250,7 +250,7 @@ async def test_a_venue_echoing_the_token_never_leaks_it(
             set_knobs(sim, API, down=True)
             async with feeding(client, sink):
                 await sink.wait_for(lambda s: FeedStatus.DOWN in s.statuses)
-    assert failed.kind is OutcomeKind.FAILED
+    assert failed.kind is OutcomeKind.UNCERTAIN  # a 500: it may have acted
     assert limited.kind is OutcomeKind.FAILED
     texts += [failed.message, limited.message, str(listed.value)]
     texts += [detail for _, _, detail in sink.healths]

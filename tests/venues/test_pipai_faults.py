@@ -67,11 +67,13 @@ async def test_latency_with_failed_reread_is_uncertain(sim: SimServer) -> None:
     assert "re-read failed too" in outcome.message
 
 
-async def test_error_rate_fails_with_pipais_words(sim: SimServer, client: PipAIClient) -> None:
+async def test_error_rate_is_uncertain_with_pipais_words(
+    sim: SimServer, client: PipAIClient
+) -> None:
     sid = deployed(sim)
     set_knobs(sim, "pipai", error_rate=1.0)
     outcome = await client.execute(sid, PAUSE)
-    assert outcome.kind is OutcomeKind.FAILED
+    assert outcome.kind is OutcomeKind.UNCERTAIN  # a 500 may come after the venue acted
     assert outcome.http_status == 500
     assert "INTERNAL_ERROR" in outcome.message
     with pytest.raises(FeedError, match="INTERNAL_ERROR"):

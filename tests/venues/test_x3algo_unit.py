@@ -257,12 +257,19 @@ async def test_pause_is_rejected_without_calling_the_venue(venue: FakeVenue) -> 
     assert venue.calls == []
 
 
-async def test_server_error_is_failed(venue: FakeVenue) -> None:
+async def test_server_error_is_settled_by_a_re_read(venue: FakeVenue) -> None:
+    """A 500 may come after the venue acted: a re-read decides, the venue's words kept
+    (FAILED "nothing changed" before, with the algorithm stopped)."""
     venue.routes[("POST", f"/api/trading/algorithms/{ALGO}/stop")] = lambda _r: envelope(
         500, "INTERNAL_SERVER_ERROR", "boom"
     )
+    set_get(venue, "stopped")  # it acted, then failed
     outcome = await make_client(venue).execute(ALGO, STOP)
-    assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 500)
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.APPLIED, 500)
+    assert "boom" in outcome.message
+    set_get(venue, "active")  # it did not
+    outcome = await make_client(venue).execute(ALGO, STOP)
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.UNCERTAIN, 500)
     assert "boom" in outcome.message
 
 

@@ -76,6 +76,7 @@ from console.venues.fiftyfive.wire import (
     ControlReply,
     TradingStatus,
     combine_errors,
+    detail,
     short_validation,
     status_from_reply,
 )
@@ -370,6 +371,7 @@ class FiftyFiveClient(VenueClient):
             reread=partial(self.read_status, index),
             judge=partial(settled, who, action.kind),
             reread_failed=partial(unsettled, who, action.kind),
+            said=lambda reply: self.scrubber.scrub(detail(reply, self.scrubber.scrub)),
         )
         return await step.run(
             partial(self._send_control, index, verb, body),

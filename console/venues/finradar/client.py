@@ -288,6 +288,7 @@ class FinRadarClient(VenueClient):
             reread=partial(self.read_target, target_id),
             judge=partial(settled, target_id, seen),
             reread_failed=unsettled,
+            said=lambda reply: self._vendor_words(reply)[0],
         )
         return await step.run(
             partial(self._send_stop, path),

@@ -348,6 +348,7 @@ class JoyrideClient(VenueClient):
             reread=partial(self._reread_round, expiration),
             judge=partial(settled, paused),
             reread_failed=partial(unsettled, paused),
+            said=lambda reply: venue_words(reply, self.scrubber.scrub),
         )
 
     async def _reread_round(self, expiration: int) -> int:

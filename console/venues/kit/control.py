@@ -7,12 +7,15 @@ every vendor; only the words and the vendor's rules differ:
   is there but not usable (a malformed 200, an echo of something else), ``translate``
   settles it itself: ``await step.settle(NoAnswer(...))``;
 * **an answer that is not the venue's word on the call** — a redirect (3xx, never
-  followed: a control call goes to the configured address only) or a gateway's 502 /
-  504 (whatever sits between may have passed the call on before it gave up) — is
-  settled like no answer, before ``translate`` sees it (:func:`unclear_answer`): the
-  call may have landed (a 303 is what a server answers *after* acting on a POST), so
-  neither "failed" nor "refused" would be known to be true; an answer naming another
-  target than the one asked about (:func:`about_another`) is no answer either;
+  followed: a control call goes to the configured address only), a gateway's 502 /
+  504 (whatever sits between may have passed the call on before it gave up) or any
+  other 5xx but 501 and 503, which say the request was not processed (the venue failed
+  while handling it: Joyride writes its database, then its engine; 55-tech's 502 is a
+  "partial failure") — is settled like no answer, before
+  ``translate`` sees it (:func:`unclear_answer`): the call may have landed (a 303 is
+  what a server answers *after* acting on a POST), so neither "failed" nor "refused"
+  would be known to be true; an answer naming another target than the one asked about
+  (:func:`about_another`) is no answer either;
 * **no answer, and the request surely never left** (``CallError.maybe_sent`` False) →
   the vendor's ``unreached(err)``: FAILED, nothing sent;
 * **no answer, and it may have landed** (a timeout after sending, a cut connection) →
@@ -78,6 +81,9 @@ Seen = TypeVar("Seen")
 __all__ = ["ControlStep", "NoAnswer", "about_another", "guarded", "unclear_answer"]
 
 _GATEWAY = {502: "bad gateway", 504: "gateway timeout"}
+# 501 Not Implemented and 503 Service Unavailable say the request was not processed
+# (RFC 9110 §15.6.2, §15.6.4): a venue's answer, failed, not settled by a re-read.
+_NOT_PROCESSED = frozenset({501, 503})
 
 
 def about_another(answered: str | None, asked: str) -> str | None:
@@ -100,9 +106,11 @@ def unclear_answer(status: int) -> str | None:
     """Why an answer with this HTTP status says nothing of whether the call landed (words
     for :class:`NoAnswer`), or None when it is the venue's own answer to read.
 
-    A redirect is never followed (the Location is not quoted: it may carry a token), and
-    a gateway's 502 or 504 came from whatever sits in front of the venue: in both cases
-    the call may have been carried out (module docstring)."""
+    A redirect is never followed (the Location is not quoted: it may carry a token), a
+    gateway's 502 or 504 came from whatever sits in front of the venue, and any other 5xx
+    is the venue failing mid-way: in each case the call may have been carried out
+    (module docstring). Its words are not lost: a re-read decides, and says what it
+    shows."""
     if 300 <= status < 400:
         return (
             f"HTTP {status}, a redirect, not followed: a control call goes to the profile's "
@@ -110,6 +118,8 @@ def unclear_answer(status: int) -> str | None:
         )
     if status in _GATEWAY:
         return f"HTTP {status} ({_GATEWAY[status]}): the call may have reached it"
+    if 500 <= status < 600 and status not in _NOT_PROCESSED:
+        return f"HTTP {status}, an error of the venue's own: it may have acted before it failed"
     return None
 
 
@@ -156,11 +166,13 @@ class ControlStep(Generic[Seen]):
         judge: Callable[[NoAnswer, Seen], Outcome],
         reread_failed: Callable[[NoAnswer, str], Outcome],
         errors: tuple[type[Exception], ...] = (FeedError,),
+        said: Callable[[Reply], str] | None = None,
     ) -> None:
         self._reread = reread
         self._judge = judge
         self._reread_failed = reread_failed
         self._errors = errors
+        self._said = said  # the venue's own words in an answer, scrubbed (a 5xx's)
 
     async def run(
         self,
@@ -181,6 +193,9 @@ class ControlStep(Generic[Seen]):
             return await self.settle(NoAnswer(unanswered(err), None, err.latency_ms))
         unclear = unclear_answer(reply.status)
         if unclear is not None:
+            said = self._said(reply) if self._said is not None and reply.status >= 500 else ""
+            if said:
+                unclear += f"; it said {printable(said)[:200]!r}"
             words = unanswered(CallError("protocol", unclear, maybe_sent=True))
             outcome = await self.settle(NoAnswer(words, reply.status, reply.latency_ms))
         else:

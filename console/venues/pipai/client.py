@@ -106,6 +106,7 @@ from console.venues.pipai.outcomes import (
     settled,
     unreached,
     unsettled,
+    vendor_words,
 )
 from console.venues.pipai.wire import Strategy
 
@@ -420,6 +421,7 @@ class PipAIClient(VenueClient):
             reread=partial(self.read_target, target_id),
             judge=partial(settled, target_id, verb, wanted),
             reread_failed=partial(unsettled, target_id, verb),
+            said=lambda reply: self.scrubber.scrub(vendor_words(reply, self.scrubber.scrub)),
         )
         return await step.run(
             partial(

@@ -345,6 +345,7 @@ class X3AlgoClient(VenueClient):
             judge=partial(settled, action),
             reread_failed=unsettled,
             errors=(FeedError, CallError),
+            said=lambda reply: self.scrubber.scrub(vendor_error(reply, self.scrubber.scrub)[1]),
         )
         try:
             return await step.run(
