@@ -135,3 +135,58 @@ async def test_a_slot_settles_when_its_block_ends(clock: FakeClock) -> None:
         clock.now += 0.5
     assert spent.settled
     assert spent.at == 1000.5
+
+
+async def test_a_429_naming_no_wait_backs_off_from_a_second(clock: FakeClock) -> None:
+    """1 s, then 2 s, then 4 s (as the vendors advise), never a whole window at once;
+    429s of one burst (during the hold) double it once; an answer resets it."""
+    pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
+    for expected in (1.0, 2.0, 4.0):
+        start = clock.now
+        pacer.observe(429, {})
+        pacer.observe(429, {})  # the same burst: no second doubling
+        await answered(pacer)
+        assert clock.now - start == pytest.approx(expected)
+    pacer.observe(200, {})
+    start = clock.now
+    pacer.observe(429, {})
+    await answered(pacer)
+    assert clock.now - start == pytest.approx(1.0)
+
+
+async def test_the_backoff_never_outgrows_the_window_or_the_cap(clock: FakeClock) -> None:
+    pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep, cap_s=5.0)
+    for _ in range(6):
+        start = clock.now
+        pacer.observe(429, {})
+        await answered(pacer)
+    assert clock.now - start == pytest.approx(5.0)
+    short = Pacer(RateLimit(10, 0.5), clock=clock, sleep=clock.sleep)
+    start = clock.now
+    short.observe(429, {})
+    await answered(short)
+    assert clock.now - start == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("header", ["x-ratelimit-reset", "ratelimit-reset"])
+async def test_a_429s_reset_header_is_its_wait(clock: FakeClock, header: str) -> None:
+    """Seconds from now, or a UNIX time (an independent FinRadar's X-RateLimit-Reset of
+    5 s was ignored for a 30 s hold)."""
+    pacer = Pacer(RateLimit(100, 60.0), clock=clock, sleep=clock.sleep)
+    pacer.observe(429, {header: "5"})
+    await answered(pacer)
+    assert clock.now == pytest.approx(1005.0)
+    start = clock.now
+    pacer.observe(429, {header: str(int(time.time()) + 3)})
+    await answered(pacer)
+    assert 2.0 <= clock.now - start <= 3.0
+
+
+def test_an_http_date_retry_after_counts_from_the_end_of_its_second() -> None:
+    """The date names a whole second: a retry at its start came a moment early."""
+    from email.utils import formatdate
+
+    now = time.time()
+    date = formatdate(now + 2, usegmt=True)  # the second holding now + 2 s, its start
+    wait = retry_after_seconds({"retry-after": date})
+    assert wait is not None and wait >= 2.0

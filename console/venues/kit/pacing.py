@@ -12,8 +12,15 @@ whatever the latency or the load on this machine. Waiters wake when a call settl
 A call never settled (a caller's bug) stops counting as "now" after ``_IN_FLIGHT_CAP_S``.
 
 The vendor can also tell us to wait (``Retry-After``, ``X-RateLimit-Remaining: 0`` with
-``X-RateLimit-Reset``): ``hold_until`` makes every waiter respect that — up to the
-pacer's ``cap_s`` (the profile's ``retry_after_cap``, 30 s by default). A venue asking
+``X-RateLimit-Reset``; on a 429 without ``Retry-After``, its ``X-RateLimit-Reset`` or
+``RateLimit-Reset``): ``hold_until`` makes every waiter respect that — up to the
+pacer's ``cap_s`` (the profile's ``retry_after_cap``, 30 s by default). A 429 that names
+no wait at all is backed off as the vendors advise (55-tech: "1 s, 2 s, 4 s …"; FinRadar:
+"retry with backoff"): 1 s, doubling with each further 429 after a hold has run out, up
+to one window and ``cap_s`` — not a whole window at once, which held a stop and then its
+re-read 30 s each, silently (an independent FinRadar, session 18). An HTTP-date
+``Retry-After`` counts from the end of its second (the date has no finer precision: a
+retry at the start of it came a moment early and met a second 429). A venue asking
 for an hour, ``inf`` or a date in year 9999 never freezes a kill: the pacer holds at
 most ``cap_s``, and the call that was told so is *failed* with the vendor's wait in
 words (:func:`wait_words`), for the operator to retry.
@@ -41,6 +48,10 @@ _MARGIN_MIN_S = 0.004
 _IN_FLIGHT_CAP_S = 60.0
 # The longest wait a vendor can impose on us by default (profile: retry_after_cap).
 DEFAULT_CAP_S = 30.0
+# The first hold after a 429 that names no wait; doubled by each further one.
+BACKOFF_FIRST_S = 1.0
+# A reset header this large is a UNIX time, smaller ones are seconds from now.
+_EPOCH_FROM = 1e9
 
 
 class VendorAskedWait(Exception):
@@ -97,6 +108,7 @@ class Pacer:
         self._hold_until = 0.0
         self._refuse_until = 0.0  # calls fail at once until then (a too-long Retry-After)
         self._asked_until = 0.0  # when the vendor said it would take calls again
+        self._backoff = BACKOFF_FIRST_S  # the next hold after a 429 naming no wait
         self._window = rate.window_s + max(rate.window_s * _MARGIN_FRACTION, _MARGIN_MIN_S)
 
     def _expire(self, now: float) -> None:
@@ -188,8 +200,15 @@ class Pacer:
                 self._refuse_until = now + self.cap_s
                 self._asked_until = now + retry_after
                 return
-            self.hold_until(now + (retry_after if retry_after is not None else self.rate.window_s))
+            wait = retry_after if retry_after is not None else reset_seconds(headers)
+            if wait is None:  # no wait named: back off, once for one burst's 429s
+                if now < self._hold_until:
+                    return
+                wait = min(self._backoff, self.rate.window_s)
+                self._backoff = min(self._backoff * 2, self.cap_s)
+            self.hold_until(now + wait)
             return
+        self._backoff = BACKOFF_FIRST_S
         remaining = headers.get("x-ratelimit-remaining")
         reset = headers.get("x-ratelimit-reset")
         if remaining is None or reset is None:
@@ -223,10 +242,28 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         pass
     else:
         return None if math.isnan(seconds) else max(0.0, seconds)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    try:  # a date names a whole second: the vendor takes calls from its end
+        return max(0.0, parsedate_to_datetime(value).timestamp() + 1.0 - time.time())
     except (TypeError, ValueError, OverflowError, IndexError):
         return None
+
+
+def reset_seconds(headers: Mapping[str, str]) -> float | None:
+    """When a 429's rate-limit headers say the budget comes back, as seconds from now:
+    ``X-RateLimit-Reset`` or ``RateLimit-Reset`` (IETF draft: seconds), read as a UNIX
+    time when it is one. None when neither says (or says nonsense); never NaN."""
+    value = headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset")
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip()[:32])
+    except ValueError:
+        return None
+    if math.isnan(seconds):
+        return None
+    if seconds >= _EPOCH_FROM:
+        seconds -= time.time()
+    return max(0.0, seconds)
 
 
 def too_long(wait: float | None, cap_s: float) -> bool:
