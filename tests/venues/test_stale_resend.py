@@ -175,3 +175,32 @@ async def test_a_resend_that_breaks_too_is_uncertain_and_says_both_left() -> Non
     assert "the second, on a fresh connection, got no answer either" in outcome.message
     assert arrived == ["/pause", "/pause"]
     assert venue.errors == []
+
+
+async def test_a_resend_answered_already_is_applied_by_the_first(raw: list[RawVenue]) -> None:
+    """The venue paused on the first request, then its connection broke before any
+    answer; the second finds it paused. The target was running when the call left, so
+    the first did it: APPLIED, saying so — not ALREADY (an independent PipAI's journal
+    said *already*, and ``audit --outcome applied`` missed the pause)."""
+    venue, client = await client_on(raw, b"", OK)
+
+    async def translate(reply: Reply) -> Outcome:
+        return Outcome(OutcomeKind.ALREADY, "was already paused", reply.status)
+
+    def never(no_answer: NoAnswer, seen: str) -> Outcome:
+        raise AssertionError("an answer came: nothing to settle")
+
+    async def reread() -> str:
+        raise AssertionError("an answer came: nothing to re-read")
+
+    step: ControlStep[str] = ControlStep(reread=reread, judge=never, reread_failed=never)
+    outcome = await step.run(
+        lambda: send(client, "POST", "/pause", resend_on_stale=True),
+        translate=translate,
+        unreached=lambda err: Outcome(OutcomeKind.FAILED, err.message),
+        unanswered=lambda err: f"no answer to the pause ({err.message})",
+    )
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.message.startswith("was already paused — the second request found it done")
+    assert "most likely did it (sent again on a fresh connection" in outcome.message
+    assert venue.requests == 2

@@ -29,7 +29,10 @@ in (``resend_on_stale=True``: stop, pause): when its connection broke before any
 an answer — a kept-alive connection the venue closed as the request went — it is sent
 once more on a fresh connection (``console/venues/kit/stale.py``). The second answer is
 translated as usual (APPLIED, ALREADY …) and :meth:`ControlStep.run` adds to the outcome
-that it was sent again, so the journal records that two requests left; when the second
+that it was sent again, so the journal records that two requests left — an ALREADY then
+is APPLIED: the first request most likely landed before its connection broke (an
+independent PipAI that paused, then cut the connection, was journaled *already*, missing
+from ``audit --outcome applied``); when the second
 gets no answer either, the ``CallError``'s words say it was sent twice and the call is
 settled by a re-read as above.
 
@@ -200,7 +203,16 @@ class ControlStep(Generic[Seen]):
             outcome = await self.settle(NoAnswer(words, reply.status, reply.latency_ms))
         else:
             outcome = await translate(reply)
-        if reply.resent:
+        if reply.resent and outcome.kind is OutcomeKind.ALREADY:
+            # The target was not so when the call left (it was planned from a read), so
+            # the first request, which broke before any answer, most likely did it.
+            outcome = replace(
+                outcome,
+                kind=OutcomeKind.APPLIED,
+                message=f"{outcome.message} — the second request found it done: the first, "
+                f"whose connection broke before any answer, most likely did it ({reply.resent})",
+            )
+        elif reply.resent:
             outcome = replace(outcome, message=f"{outcome.message} ({reply.resent})")
         return outcome
 
