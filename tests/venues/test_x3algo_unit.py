@@ -481,3 +481,43 @@ async def test_a_spent_read_budget_fails_a_read_unsent_instead_of_waiting(
         with pytest.raises(FeedError, match="not waiting longer than 30 s"):
             await client.list_targets()
     assert len(venue.calls) == sent
+
+
+def capped(total: int, per_page: int) -> Callable[[httpx.Request], httpx.Response]:
+    """A venue sending ``per_page`` rows a page whatever limit is asked, with ``total``
+    and no ``totalPages`` (an independent x3algo of session 18)."""
+    rows = [{**algo("active"), "id": f"{i:024d}"} for i in range(total)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params["page"])
+        data = rows[(n - 1) * per_page : n * per_page]
+        return httpx.Response(200, json={"data": data, "pagination": {"page": n, "total": total}})
+
+    return answer
+
+
+async def test_pages_capped_below_the_limit_are_read_on_to_the_total(venue: FakeVenue) -> None:
+    """10 a page and ``total: 33``: every algorithm is listed (before, the first page of
+    10 was the whole list, and a kill said ALL HALTED with 23 never seen)."""
+    venue.routes[("GET", "/api/trading/algorithms")] = capped(33, 10)
+    targets = await make_client(venue).list_targets()
+    assert len({t.id for t in targets}) == 33
+
+
+async def test_pages_that_end_short_of_the_total_are_incomplete(venue: FakeVenue) -> None:
+    """``total: 40`` but the pages run dry at 33: never called the whole list."""
+    answer = capped(33, 10)
+
+    def lying(request: httpx.Request) -> httpx.Response:
+        reply = answer(request)
+        body = json.loads(reply.content)
+        body["pagination"]["total"] = 40
+        return httpx.Response(200, json=body)
+
+    venue.routes[("GET", "/api/trading/algorithms")] = lying
+    with pytest.raises(
+        Incomplete, match="says it holds 40 algorithms but its pages listed 33"
+    ) as caught:
+        await make_client(venue).list_targets()
+    assert len(caught.value.partial) == 33
+    assert "page(s)" not in str(caught.value)

@@ -176,8 +176,9 @@ class PagedList(Generic[Row]):
         first = await fetch_and_map(1)
         pages = [first]
         total = first.total_pages
-        if total is None:  # no pagination block: read on until a short page
+        if total is None:  # no page count: read on until a short page, and the total
             problem = await self._read_on(fetch_and_map, pages, allowance, room)
+            problem = problem or self._short_of_total(pages)
         else:
             problem = await self._read_rest(fetch_and_map, pages, total, allowance, room)
             if problem is None and self._short_of_total(pages):
@@ -205,9 +206,14 @@ class PagedList(Generic[Row]):
         allowance: Allowance,
         room: Room,
     ) -> str | None:
-        """Without pagination: one page after another while they come back full."""
+        """Without a page count: one page after another while they come back full, or
+        while the rows sent fall short of the list's ``total`` and the last page brought
+        some (a venue capping pages below the limit asked — x3algo's documented maximum
+        is 100, an independent one sent 10 a page with ``total: 33`` and no
+        ``totalPages``, and its first page was taken for the whole list: a kill said ALL
+        HALTED with 7 algorithms running)."""
         seen = {row["id"] for row in pages[0].rows}
-        while pages[-1].sent >= self.page_limit:
+        while pages[-1].sent >= self.page_limit or self._more_by_total(pages):
             number = pages[-1].number + 1
             if len(seen) >= self.max_targets:
                 return self._too_many()
@@ -282,6 +288,13 @@ class PagedList(Generic[Row]):
             )
         return None
 
+    @staticmethod
+    def _more_by_total(pages: list[Page[Row]]) -> bool:
+        """The first page's ``total`` counts more rows than the pages sent, and the last
+        page sent some (an empty one ends the reading: :meth:`_short_of_total` says)."""
+        total = pages[0].total
+        return total is not None and pages[-1].sent > 0 and sum(p.sent for p in pages) < total
+
     def _short_of_total(self, pages: list[Page[Row]]) -> str | None:
         """Why the pages read cannot be the whole list: the first page's ``total`` counts
         more rows than every page sent together (x3algo said ``totalPages: 1`` with
@@ -291,9 +304,11 @@ class PagedList(Generic[Row]):
         if total is None or sent >= total:
             return None
         nouns, venue = self.words.nouns, self.words.venue
+        counted = pages[0].total_pages
+        said = f"; it said {counted} page(s)" if counted is not None else ""
         return (
             f"{venue} says it holds {total} {nouns} but its pages listed {sent} (pages "
-            f"1–{pages[-1].number}; it said {pages[0].total_pages} page(s))"
+            f"1–{pages[-1].number}{said})"
         )
 
     def _too_many(self) -> str:
