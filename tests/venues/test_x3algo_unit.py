@@ -521,3 +521,20 @@ async def test_pages_that_end_short_of_the_total_are_incomplete(venue: FakeVenue
         await make_client(venue).list_targets()
     assert len(caught.value.partial) == 33
     assert "page(s)" not in str(caught.value)
+
+
+async def test_null_symbols_neither_hide_a_row_nor_block_its_stop(venue: FakeVenue) -> None:
+    """Nullability is a documented [GAP]: ``"symbols": null`` made every row unreadable
+    and a single read refuse the algorithm, so nothing could be stopped."""
+    row = {**algo("active"), "symbols": None}
+    venue.routes[("GET", "/api/trading/algorithms")] = lambda _r: httpx.Response(
+        200, json={"data": [row], "pagination": {"page": 1, "total": 1, "totalPages": 1}}
+    )
+    venue.routes[("GET", f"/api/trading/algorithms/{ALGO}")] = lambda _r: httpx.Response(
+        200, json=row
+    )
+    client = make_client(venue)
+    (target,) = await client.list_targets()
+    assert (target.id, target.attrs["symbols"]) == (ALGO, ())
+    read = await client.read_target(ALGO)
+    assert read is not None and read.state is State.RUNNING

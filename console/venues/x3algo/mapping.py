@@ -62,7 +62,7 @@ def row_target(venue: str, row: AlgorithmRow, confirmed_at: float) -> Target:
     """The Target of one algorithm, with the attrs docs/ATTRIBUTES.md lists for x3algo
     (a missing or null value leaves its attr out). Spelled out field by field: it runs
     6,000 times in a first paint."""
-    attrs: dict[str, AttrValue] = {"symbols": tuple(row.get("symbols", ()))}
+    attrs: dict[str, AttrValue] = {"symbols": tuple(row.get("symbols") or ())}
     if (text := row.get("timeframe")) is not None:
         attrs["timeframe"] = text
     if (text := row.get("strategy_type")) is not None:

@@ -63,7 +63,7 @@ class Algorithm(BaseModel):
     user_id: str | None = Field(None, alias="userId")
     strategy_type: str | None = Field(None, alias="strategyType")
     timeframe: str | None = None
-    symbols: list[str] = Field(default_factory=list)
+    symbols: list[str] | None = None  # null: nullability is a documented [GAP]
     performance: Performance | None = None
     position_sizing: dict[str, Any] | None = Field(None, alias="positionSizing")
     entry_conditions: dict[str, Any] | None = Field(None, alias="entryConditions")
@@ -171,7 +171,7 @@ class AlgorithmRow(TypedDict, total=False):
     active: bool | None
     strategy_type: Annotated[str | None, _either("strategy_type", "strategyType")]
     timeframe: str | None
-    symbols: list[str]
+    symbols: list[str] | None
     performance: PerformanceRow | None
     updated_at: Annotated[str | None, _either("updated_at", "updatedAt")]
     last_execution: Annotated[LastExecutionRow | None, _either("last_execution", "lastExecution")]
