@@ -203,6 +203,22 @@ async def test_an_empty_targets_list_is_still_no_targets(
     assert await client.list_targets() == []
 
 
+async def test_an_over_allocated_plan_is_read_and_stopped_with_its_count_in_words(
+    sim: SimServer, client: FinRadarClient
+) -> None:
+    """``slots_available: -2`` (3 ACTIVE on a 1-slot plan; an independent FinRadar: 7 on
+    5) is display-only: it made the whole answer unreadable, so a kill stopped nothing."""
+    set_knobs(sim, API, plan_slots=1)
+    targets = await client.list_targets()
+    assert len(targets) == 12
+    assert {t.attrs["slots_available"] for t in targets} == {-2}
+    active = next(t for t in targets if t.raw_status == "ACTIVE")
+    assert await client.read_target(active.id) is not None
+    outcome = await client.execute(active.id, STOP)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "2 of 1 slots used (over the plan by 1)" in outcome.message
+
+
 async def test_deeply_nested_list_answer_is_unreadable(
     sim: SimServer, client: FinRadarClient
 ) -> None:

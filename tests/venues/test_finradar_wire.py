@@ -11,9 +11,10 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
 from console.venues.finradar.client import FinRadarClient
-from console.venues.finradar.wire import ErrorBody, StopReply, TargetList, state_of
+from console.venues.finradar.wire import ErrorBody, StopReply, TargetList, parse_page, state_of
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Incomplete
+from console.venues.kit.http import Reply
 from console.venues.kit.pacing import Pacer
 from tests.venues.loopback import LoopbackVenue
 
@@ -223,6 +224,62 @@ async def test_list_refused_twice_by_the_rate_limit_is_a_feed_error() -> None:
     with pytest.raises(FeedError, match="rate limited"):
         await client.list_targets()
     assert len(calls) == 2
+    await client.aclose()
+
+
+async def test_a_list_refused_twice_promises_no_retry() -> None:
+    """A one-shot ``status`` prints these words and exits: "the console will retry" was
+    untrue there (the feed does poll again, so a later read may succeed)."""
+    body = {"error": {"code": "RATE_LIMITED", "message": "Rate limit exceeded"}}
+    answer = httpx.Response(429, headers={"Retry-After": "0.01"}, json=body)
+    client = make_client(lambda request: answer, pacing=True, rate_scale=0.01)
+    with pytest.raises(FeedError) as caught:
+        await client.list_targets()
+    message = str(caught.value)
+    assert "will retry" not in message
+    assert message == (
+        'reading FinRadar sniper targets: rate limited (429 RATE_LIMITED: "Rate limit '
+        'exceeded"), again after one retry; a later read may succeed'
+    )
+    await client.aclose()
+
+
+def test_a_negative_slot_count_is_read_not_unreadable() -> None:
+    """7 ACTIVE targets on a 5-slot plan: ``slots_available: -2``; every row is read."""
+    rows = [row(f"tgt_{i:012d}", "ACTIVE") for i in range(7)]
+    content = json.dumps({"targets": rows, "meta": {"slots_available": -2}}).encode()
+    page = parse_page(Reply(200, {}, content, 0.0))
+    assert (len(page.rows), page.meta.slots_available) == (7, -2)
+
+
+async def test_a_repeat_stop_tells_no_slot_count_from_the_first_stops_body() -> None:
+    """A repeat stop answers the first stop's body (the seed: "the same body"), whose
+    count is stale: it said "3 of 5 slots used" while a fresh list said 2."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return listing(row("tgt_abc123def456", "STOPPED"), available=3)
+        return httpx.Response(200, json={**STOP_SAMPLE, "slots_available": 2})
+
+    client = make_client(handler)
+    await client.list_targets()
+    outcome = await client.execute("tgt_abc123def456", Action(ActionKind.STOP))
+    assert outcome.kind is OutcomeKind.ALREADY
+    assert "slots" not in outcome.message
+    await client.aclose()
+
+
+async def test_an_applied_stop_on_an_over_allocated_plan_says_so() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return listing(row("tgt_abc123def456", "ACTIVE"), available=-2)
+        return httpx.Response(200, json={**STOP_SAMPLE, "slots_available": -1})
+
+    client = make_client(handler)
+    assert [t.attrs["slots_available"] for t in await client.list_targets()] == [-2]
+    outcome = await client.execute("tgt_abc123def456", Action(ActionKind.STOP))
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "6 of 5 slots used (over the plan by 1)" in outcome.message
     await client.aclose()
 
 

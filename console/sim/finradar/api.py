@@ -30,6 +30,9 @@ middleware's):
   filter still finds it by the plain ticker).
 * ``empty_total``, ``duplicate_id``, ``page_cap``, ``vanish_mid_read``: a list that
   contradicts itself or moves while it is read (:mod:`console.sim.finradar.hostile`).
+* ``plan_slots``: > 0, the answers count the plan as that many slots, and its free
+  slots as that less the ACTIVE targets, below zero when more run (a plan cut under its
+  running targets: ``slots_available: -2``). The world itself still allows 5.
 
 No stream: the Socket.IO channels are out of the console's scope (Project decision 5).
 """
@@ -247,10 +250,19 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
             start = max(offset, total)
             rows += [self._phantom(i) for i in range(start, start + limit - len(rows))]
             total = offset + 2 * limit
-        meta: dict[str, Any] = {"slots_available": account.slots_available}
+        available, slots_total = self._slots(account)
+        meta: dict[str, Any] = {"slots_available": available}
         if not knobs.documented_meta:  # ours, where the docs are silent ([GAP])
-            meta |= {"slots_total": account.slots_total, "total": total}
+            meta |= {"slots_total": slots_total, "total": total}
         return JSONResponse({"targets": rows, "meta": meta})
+
+    def _slots(self, account: Account) -> tuple[int, int]:
+        """Free slots and the plan's, as answers tell them (the ``plan_slots`` knob: a plan
+        smaller than its ACTIVE targets, its free slots negative)."""
+        plan = self.ctx.knobs.plan_slots
+        if plan > 0:
+            return plan - account.active, plan
+        return account.slots_available, account.slots_total
 
     def _row(self, sniper: Sniper, bad: Sniper | None) -> dict[str, Any]:
         """One list row, as the knobs make it (``bad``: the row the bad_row knob breaks)."""
@@ -313,12 +325,15 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
         if self.ctx.knobs.dot_ids and target_id in self._dots and account is self.world.primary:
             dot = self._dots[target_id]
             self.world.stop_detached(dot, now)
-            return JSONResponse(self.world.stop_body(account, dot))
-        sniper = self.world.stop(account, target_id, now)
-        if sniper is None:
-            self.ctx.count("404")
-            return self._error(404, "NOT_FOUND", f"Sniper target {target_id} not found")
-        return JSONResponse(self.world.stop_body(account, sniper))
+            sniper = dot
+        else:
+            found = self.world.stop(account, target_id, now)
+            if found is None:
+                self.ctx.count("404")
+                return self._error(404, "NOT_FOUND", f"Sniper target {target_id} not found")
+            sniper = found
+        body = self.world.stop_body(account, sniper)
+        return JSONResponse({**body, "slots_available": self._slots(account)[0]})
 
 
 def _retry_after(seconds: float) -> str:

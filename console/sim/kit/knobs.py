@@ -42,6 +42,7 @@ class Knobs:
     empty_total: bool = False  # FinRadar: list answers hold no rows; meta.total still counts
     page_cap: int = 0  # FinRadar: > 0, a list page holds at most N rows whatever limit asks
     documented_meta: bool = False  # FinRadar: the list's meta holds slots_available only
+    plan_slots: int = 0  # FinRadar: > 0, a plan of N slots; fewer than ACTIVE: slots_available < 0
     sign_query: bool = True  # PipAI: the signed path includes ?query (False: the path alone)
     vanish_mid_read: bool = False  # FinRadar: past offset 0 the newest target is left out
     list_bomb_mb: float = 0.0  # > 0: list answers compressed, inflating to this many MB

@@ -373,7 +373,10 @@ class FinRadarClient(VenueClient):
         return self.scrubber.scrub(words), code
 
     def _slots_text(self, available: int | None) -> str:
+        """``; 2 of 5 slots used``, or ``; 7 of 5 slots used (over the plan by 2)`` when
+        the venue counts fewer than no free slots (an over-allocated plan)."""
         if available is None:
             return ""
         total = self._slots_total
-        return f"; {max(0, total - available)} of {total} slots used"
+        over = f" (over the plan by {-available})" if available < 0 else ""
+        return f"; {max(0, total - available)} of {total} slots used{over}"

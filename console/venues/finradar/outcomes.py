@@ -47,12 +47,16 @@ def unreached(label: str, err: CallError) -> Outcome:
 def stopped(
     label: str, stop: StopReply, seen: Seen | None, sent_at: float, slots: str, reply: Reply
 ) -> Outcome:
-    """A 200 to a stop that shows it STOPPED: applied, or already (the idempotent 200)."""
+    """A 200 to a stop that shows it STOPPED: applied, or already (the idempotent 200).
+
+    ``slots`` (the answer's slot count, in words) is told of an applied stop only: a repeat
+    stop answers "the same body" as the first (the seed), so its count may be that old
+    stop's, not today's (it said "3 of 5 slots used" while a fresh list said 2)."""
     how = f"{stop.resolution_reason or 'no reason given'} at {stop.stopped_at or '?'}"
     if already_stopped_from_idempotent_200(stop, seen, sent_at):
         return Outcome(
             OutcomeKind.ALREADY,
-            f"{label} was already stopped ({how}); nothing changed{slots}",
+            f"{label} was already stopped ({how}); nothing changed",
             http_status=reply.status,
             latency_ms=reply.latency_ms,
             state_after=State.STOPPED,
@@ -165,8 +169,8 @@ def read_error(
             f"{what}: not sent — FinRadar asked a moment ago to wait longer than "
             f"{cap_s:g} s (rate limited)"
         )
-    if reply.status == 429:
-        return f"{what}: rate limited ({said}); the console will retry"
+    if reply.status == 429:  # refused twice (one paced retry); no promise of another
+        return f"{what}: rate limited ({said}), again after one retry; a later read may succeed"
     return f"{what}: {said}"
 
 

@@ -62,9 +62,11 @@ class SniperTarget(_Wire):
 
 
 class ListMeta(_Wire):
-    """``meta`` of a list answer; a negative count is impossible (the answer is unreadable)."""
+    """``meta`` of a list answer. A negative ``total`` is impossible (the answer is
+    unreadable); ``slots_available`` is any integer: it is display-only, and negative on an
+    over-allocated plan (7 ACTIVE targets on 5 slots: -2), which must never block a read."""
 
-    slots_available: int | None = Field(default=None, ge=0)
+    slots_available: int | None = None
     slots_total: int | None = Field(default=None, ge=0)  # [GAP] ours
     total: int | None = Field(default=None, ge=0)  # [GAP] ours
 
