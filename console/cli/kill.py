@@ -24,6 +24,7 @@ from typing import Any
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
 from console.cli.control import did_you_mean
+from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
@@ -197,24 +198,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         return EXIT_NOT_CONFIRMED
     kp = run.kp
     total = len(kp.plan)
-    verified_count = 0
-
-    def progress(result: ItemResult) -> None:
-        nonlocal verified_count
-        if result.verified is None:
-            return  # the outcome; its verification follows
-        verified_count += 1
-        if args.json:
-            return
-        o = result.outcome
-        state = result.verified_state.value if result.verified_state else "?"
-        how = ("" if result.verified else " (by the venue's answer only: cannot be re-read)"
-               if result.by_answer else " (NOT verified)")  # fmt: skip
-        line = (f"[{verified_count}/{len(run.kp.plan)}] {result.item.venue} {result.item.target_name}: "
-                f"{o.kind.value} → {state}{how} — {o.message}")  # fmt: skip
-        print(printable(line), file=sys.stderr)
-        if o.warning:  # drift, a leftover pause: as the single commands print it
-            print(f"    warning: {printable(o.warning)}", file=sys.stderr)
+    progress = KillProgress(run.label, lambda: run.kp, quiet=args.json)
 
     confirmed = time.monotonic()
     at = time.time()
@@ -223,7 +207,11 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
     if run.waiting:  # their part joins later: the alert must not claim the count is all
         title += f" — {', '.join(run.waiting)} still listing, not yet counted"
     alerts.send(kill_started_alert(run.who, title, total, at))  # beside the calls
-    report = await run.dispatch(kp.plan, progress)
+    watch = asyncio.create_task(progress.watch())
+    try:
+        report = await run.dispatch(kp.plan, progress)
+    finally:
+        watch.cancel()
     elapsed = time.monotonic() - confirmed
     kp = run.kp  # with the venues that joined while it ran
     alerts.send(

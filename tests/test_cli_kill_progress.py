@@ -1,0 +1,51 @@
+"""A CLI kill that waits says so: after a quiet spell, a line naming what it awaits.
+
+x3algo's stops are held (the venue reads them and does not answer yet); the other
+venues' results come and go; then nothing comes, and the kill names x3algo and how many
+it awaits. Before, a kill paced by x3algo's 100 calls a minute sat silent for a minute.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from console.cli.main import main
+from console.config import write_profile_files
+from console.sim.server import SimServer
+from tests.support import set_knobs, sim_counters
+
+
+def test_a_quiet_kill_says_what_it_still_awaits(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("console.cli.kill_progress.STILL_RUNNING_S", 0.3)
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    set_knobs(sim, "x3algo", hold_controls=True)
+    codes: list[int] = []
+    runner = threading.Thread(
+        target=lambda: codes.append(main(["--config", str(path), "kill", "--yes"]))
+    )
+    runner.start()
+    err: list[str] = []
+    try:
+        for _ in range(600):  # at most 30 s, asked every 50 ms
+            err.append(capsys.readouterr().err)
+            if "still running" in "".join(err) and sim_counters(sim, "x3algo").get("held"):
+                break
+            threading.Event().wait(0.05)
+    finally:
+        set_knobs(sim, "x3algo", hold_controls=False)
+        runner.join(60)
+    err.append(capsys.readouterr().err)
+    text = "".join(err)
+    assert not runner.is_alive() and codes == [14], (codes, text)  # Joyride: by answer
+    [line, *_] = [x for x in text.splitlines() if "still running" in x]
+    assert line.startswith("[SIM] still running (")
+    assert "; awaiting x3algo " in line and "answered" in line, line
