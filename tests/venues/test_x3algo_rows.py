@@ -94,7 +94,6 @@ def test_the_documented_row_reads_as_documented() -> None:
         {"name": "no id"},
         {"id": ["not", "a", "string"]},
         {"id": "x", "name": None},
-        {"id": "x", "symbols": None},
         {"id": "x", "performance": {"totalTrades": "many"}},
         {"id": "x", "lastExecution": "yesterday"},
     ],
@@ -105,3 +104,10 @@ def test_a_row_the_whole_reading_refuses_is_refused_fast_too(row: dict[str, Any]
         Algorithm.model_validate(row)
     with pytest.raises(ValidationError):
         fast(row)
+
+
+def test_null_symbols_are_read_the_same_both_ways() -> None:
+    """Nullability is a documented gap: a null list of symbols is no symbols."""
+    row = {"id": "x" * 24, "symbols": None}
+    assert Algorithm.model_validate(row).symbols is None
+    assert row_target("x3", fast(row), 1.0).attrs["symbols"] == ()
