@@ -152,3 +152,17 @@ class _Lines:
 
     def readline(self) -> str:
         return self._lines.pop(0) if self._lines else ""
+
+
+def test_close_positions_on_a_paused_strategy_says_why_not(
+    profile_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PipAI's pause has the option; a paused strategy has no pause to carry it (it said
+    "pipai pause has no close-positions option", which is not so)."""
+    _, out, _ = run(capsys, "--config", str(profile_path), "status", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    paused = next(r for r in rows if r["kind"] == "strategy" and r["state"] == "paused")
+    code, _, err = run(capsys, "--config", str(profile_path), "pause", "pipai", paused["id"],
+                       "--close-positions", "--yes")  # fmt: skip
+    assert code == 2
+    assert "is paused: pipai offers no pause of it, so nothing can close its positions" in err

@@ -113,7 +113,7 @@ def test_an_unknown_target_suggests_close_ones_and_keeps_demo_in_the_hint(
     err = capsys.readouterr().err
     assert code == 7
     assert f"x3algo has no target {typo!r}; did you mean {algo['id']!r}" in err
-    assert "`trading-console --demo status` lists them" in err
+    assert "? — `trading-console --demo status` lists them" in err
 
 
 def test_an_unknown_venue_suggests_the_close_name(

@@ -126,8 +126,8 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     if target is None:
         close = await _close_targets(client, args.target)
         near = f"; did you mean {', '.join(close)}?" if close else ""
-        _err(f"{args.venue} has no target {args.target!r}{near} `{status_command(args)}` "
-             "lists them")  # fmt: skip
+        _err(f"{args.venue} has no target {args.target!r}{near} — "
+             f"`{status_command(args)}` lists them")  # fmt: skip
         return EXIT_UNKNOWN
     plan = plan_for(client, target, kind, args)
     if isinstance(plan, int):
@@ -157,7 +157,11 @@ def plan_for(client: VenueClient, target: Target, kind: ActionKind,
     if getattr(args, "clear_leaves_behind", False):  # --close-positions, on pause only
         clears = client.capabilities.clears_leaves_behind  # the venue's option, if any
         if clears is None or spec is None or not any(o.name == clears for o in spec.options):
-            _err(f"{client.name} {kind.value} has no close-positions option")
+            why = (f"{target.name} is {target.raw_status}: {client.name} offers no {kind.value} "
+                   "of it, so nothing can close its positions"
+                   if spec is None and clears is not None
+                   else f"{client.name} {kind.value} has no close-positions option")  # fmt: skip
+            _err(why)
             return EXIT_USAGE
         options[clears] = True
     action = Action(kind, options, args.reason)

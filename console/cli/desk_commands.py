@@ -189,7 +189,7 @@ async def _control(state: DeskState, port: DeskControl, args: argparse.Namespace
     if target is None:
         close = control.close_names(state.store.targets(args.venue), args.target)
         near = f"; did you mean {', '.join(close)}?" if close else ""
-        control._err(f"{args.venue} has no target {args.target!r}{near} "
+        control._err(f"{args.venue} has no target {args.target!r}{near} — "
                      f"`{control.status_command(args)}` lists them")  # fmt: skip
         return EXIT_UNKNOWN
     plan = control.plan_for(client, target, kind, args)
