@@ -129,7 +129,7 @@ async def test_a_page_failing_after_the_first_is_incomplete_with_the_pages_befor
 
 @pytest.mark.parametrize(
     "body",
-    ["{}", "EMPTY", "null", "[]", '{"data": []}', '{"data": {}, "next_cursor": null}', '"x"'],
+    ["{}", "EMPTY", "null", "[]", '{"data": {}, "next_cursor": null}', '"x"'],
 )
 async def test_a_list_answer_without_the_documented_shape_is_unreadable(
     sim: SimServer, body: str
@@ -138,6 +138,18 @@ async def test_a_list_answer_without_the_documented_shape_is_unreadable(
     async with client_of(sim) as client:
         with pytest.raises(Unreadable, match="unreadable answer when listing strategies"):
             await client.list_targets()
+
+
+async def test_an_empty_page_without_next_cursor_is_incomplete_never_empty(
+    sim: SimServer,
+) -> None:
+    """``data`` reads but the page does not say whether more follow: nothing was listed,
+    and the list is *incomplete*, never "no strategies" (tests/venues/test_pipai_cleanroom.py)."""
+    set_knobs(sim, "pipai", list_body='{"data": []}')
+    async with client_of(sim) as client:
+        with pytest.raises(Incomplete, match="page 1 did not say whether more") as err:
+            await client.list_targets()
+    assert err.value.partial == []
 
 
 async def test_an_empty_page_in_the_documented_shape_is_truly_empty(sim: SimServer) -> None:

@@ -187,8 +187,9 @@ async def test_a_list_page_of_the_wrong_shape_says_so_and_an_unshown_field_is_no
     with pytest.raises(Unreadable, match="unreadable answer when listing strategies"):
         await client_for(fake).list_targets()
     fake.on("GET", "/v1/strategies", answer(200, {"data": [strategy()]}))
-    with pytest.raises(Unreadable, match="no next_cursor"):
+    with pytest.raises(Incomplete, match="no next_cursor") as unsaid:
         await client_for(fake).list_targets()
+    assert [t.id for t in unsaid.value.partial] == [SID]  # kept, never thrown away
     fake.on(
         "GET", "/v1/strategies", answer(200, {"data": [{"name": "no id"}], "next_cursor": None})
     )

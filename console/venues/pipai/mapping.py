@@ -6,8 +6,11 @@ A page of the strategy list (:func:`read_page`) is documented as ``{"data": [str
 "next_cursor": string | null}``. Anything else that came with a 200 (``{}``, ``null``, an
 empty body, a list, ``data`` that is not a list, a cursor that is not a string) says
 nothing about the account's strategies: it is
-:class:`~console.venues.kit.feeds.Unreadable`, never "no strategies". A page whose shape
-is right but one of whose strategies carries an impossible value (a leverage of
+:class:`~console.venues.kit.feeds.Unreadable`, never "no strategies". A page whose
+``data`` list reads but which has no ``next_cursor`` key at all (absent, not null) keeps
+its strategies and is marked (:attr:`ListPage.cursor_missing`): it does not say whether
+more follow, so the list ends there as *incomplete* (the client says so), never whole and
+never thrown away. A page whose shape is right but one of whose strategies carries an impossible value (a leverage of
 ``1e400``, a negative position count, no id) loses only that strategy: it is named in
 ``skipped`` (``"<id>: <why>"``) and the page's other strategies are read. An object that
 names a key twice (``"data"`` twice, the second ``[]``) makes the page unreadable: which
@@ -153,11 +156,16 @@ _ROW: TypeAdapter[StrategyRow] = TypeAdapter(StrategyRow)
 
 @dataclass
 class ListPage:
-    """One page read: its strategies, the rows skipped (``"<id>: <why>"``), the cursor."""
+    """One page read: its strategies, the rows skipped (``"<id>: <why>"``), the cursor.
+
+    ``cursor_missing``: the page had no ``next_cursor`` key at all, so it did not say
+    whether more pages follow; ``next_cursor`` is then None (there is nothing to follow)
+    and whoever reads the list must not call it whole."""
 
     targets: list[Target] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     next_cursor: str | None = None
+    cursor_missing: bool = False
 
 
 def read_page(
@@ -200,12 +208,12 @@ def _row_by_row(
     data = body["data"]
     if not isinstance(data, list):
         raise _unreadable(f"data is {_kind(data)}, not a list of strategies")
-    if "next_cursor" not in body:
-        raise _unreadable("the page has no next_cursor (it may or may not be the last page)")
-    cursor = body["next_cursor"]
+    # No next_cursor key (not null): its rows are still read and kept; the page is marked
+    # as not saying whether more follow, and the list ends there, incomplete (client.py).
+    cursor = body.get("next_cursor")
     if cursor is not None and not isinstance(cursor, str):
         raise _unreadable(f"next_cursor is {_kind(cursor)}, not a string or null")
-    out = ListPage(next_cursor=cursor)
+    out = ListPage(next_cursor=cursor, cursor_missing="next_cursor" not in body)
     for index, item in enumerate(data):
         try:
             row = _ROW.validate_python(item)

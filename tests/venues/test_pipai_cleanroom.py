@@ -1,0 +1,107 @@
+"""Faults an independent clean-room PipAI (CONTRACTS.md section 3) found in the client.
+
+1. A list page with no ``next_cursor`` key (absent, not null) threw its rows away: alone,
+   the list was unreadable (``status`` empty, a kill sent nothing); as page 6, the 35
+   strategies before it were kept but not its own. Now its rows are kept and the list
+   ends there as *incomplete*, in words: the page did not say whether more follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from console.venues.kit.base import FeedStatus
+from console.venues.kit.feeds import Incomplete
+from console.venues.pipai.mapping import read_page
+from tests.support import RecordingSink
+from tests.venues.test_pipai_unit import (
+    FakePipAI,
+    answer,
+    client_for,
+    json_reply,
+    strategy,
+)
+
+
+def row(n: int, status: str = "deployed") -> dict[str, Any]:
+    return strategy(status) | {"id": f"strat_{n:04d}"}
+
+
+# ----- 1. a page without next_cursor keeps its rows and ends the list, incomplete ----
+
+
+def test_a_page_without_next_cursor_keeps_its_rows_and_says_so() -> None:
+    bad = {"id": "strat_bad", "leverage": -1}
+    content = json.dumps({"data": [row(1), bad, row(2)]}).encode()
+    page = read_page("pipai", content, 0.0, 3)
+    assert [t.id for t in page.targets] == ["strat_0001", "strat_0002"]
+    assert page.skipped == ["strat_bad: leverage: Input should be greater than or equal to 0"]
+    assert (page.next_cursor, page.cursor_missing) == (None, True)
+    whole = read_page("pipai", json.dumps({"data": [row(1)], "next_cursor": None}).encode(), 0.0)
+    assert (whole.next_cursor, whole.cursor_missing) == (None, False)
+
+
+async def test_a_single_page_without_next_cursor_is_incomplete_with_every_strategy() -> None:
+    fake = FakePipAI()
+    rows = [row(1), row(2, "paused"), {"name": "no id"}, row(3)]
+    fake.on("GET", "/v1/strategies", answer(200, {"data": rows}))
+    client = client_for(fake)
+    with pytest.raises(Incomplete) as err:
+        await client.list_targets()
+    assert [t.id for t in err.value.partial] == ["strat_0001", "strat_0002", "strat_0003"]
+    assert str(err.value) == (
+        "PipAI's strategy list was not read to its end: page 1 did not say whether more "
+        "strategies follow (its answer has no next_cursor); 3 strategies read from 1 "
+        "page(s) are kept"
+    )
+    assert client.skipped_rows == ["row 3 of page 1: id: Field required"]
+    assert fake.count("GET", "/v1/strategies") == 1
+    await client.aclose()
+
+
+async def test_page_6_without_next_cursor_keeps_its_rows_and_the_35_before() -> None:
+    fake = FakePipAI()
+
+    def page(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        number = int(cursor.removeprefix("c")) if cursor else 1
+        data = [row(number * 10 + i) for i in range(7 if number < 6 else 4)]
+        if number < 6:
+            return json_reply(200, {"data": data, "next_cursor": f"c{number + 1}"})
+        return json_reply(200, {"data": data})  # page 6: no next_cursor
+
+    fake.on("GET", "/v1/strategies", page)
+    client = client_for(fake, page_size=7)
+    with pytest.raises(Incomplete, match=r"page 6 did not say whether more") as err:
+        await client.list_targets()
+    partial = [t.id for t in err.value.partial]
+    assert len(partial) == 35 + 4 and partial[-4:] == [f"strat_{60 + i:04d}" for i in range(4)]
+    assert "39 strategies read from 6 page(s) are kept" in str(err.value)
+    assert fake.count("GET", "/v1/strategies") == 6
+    await client.aclose()
+
+
+async def test_the_feed_shows_a_cursorless_list_and_marks_it_incomplete() -> None:
+    """What ``status`` shows: every strategy, the venue marked INCOMPLETE (was: nothing,
+    the venue UNREADABLE)."""
+    fake = FakePipAI()
+    fake.on("GET", "/v1/strategies", answer(200, {"data": [row(1), row(2)]}))
+    client = client_for(fake)
+    sink = RecordingSink()
+    feed = asyncio.create_task(client.run_feed(sink))
+    try:
+        await sink.wait_for(lambda s: FeedStatus.DOWN in s.statuses)
+    finally:
+        feed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feed
+        await client.aclose()
+    assert sorted(sid for _, sid in sink.targets) == ["strat_0001", "strat_0002"]
+    (detail,) = [d for _, st, d in sink.healths if st is FeedStatus.DOWN]
+    assert detail.startswith("INCOMPLETE: PipAI's strategy list was not read to its end")
