@@ -4,6 +4,8 @@
    the list was unreadable (``status`` empty, a kill sent nothing); as page 6, the 35
    strategies before it were kept but not its own. Now its rows are kept and the list
    ends there as *incomplete*, in words: the page did not say whether more follow.
+2. ``"params": null`` (template-specific, opaque) refused the single GET and every
+   answer to a pause or deploy, though the list read the same strategy.
 """
 
 from __future__ import annotations
@@ -16,15 +18,21 @@ from typing import Any
 import httpx
 import pytest
 
+from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.venues.kit.base import FeedStatus
 from console.venues.kit.feeds import Incomplete
 from console.venues.pipai.mapping import read_page
 from tests.support import RecordingSink
 from tests.venues.test_pipai_unit import (
+    DEPLOY,
+    GET,
+    PAUSE,
+    SID,
     FakePipAI,
     answer,
     client_for,
     json_reply,
+    pause,
     strategy,
 )
 
@@ -105,3 +113,37 @@ async def test_the_feed_shows_a_cursorless_list_and_marks_it_incomplete() -> Non
     assert sorted(sid for _, sid in sink.targets) == ["strat_0001", "strat_0002"]
     (detail,) = [d for _, st, d in sink.healths if st is FeedStatus.DOWN]
     assert detail.startswith("INCOMPLETE: PipAI's strategy list was not read to its end")
+
+
+# ----- 2. an opaque field the console never reads never blocks a single target -------
+
+
+@pytest.mark.parametrize(
+    "opaque", [{"params": None}, {"params": "oops"}, {"params": [1], "created_at": {"x": 1}}]
+)
+async def test_a_single_read_is_as_tolerant_as_the_list_of_opaque_fields(
+    opaque: dict[str, Any],
+) -> None:
+    fake = FakePipAI()
+    fake.on(
+        "GET", "/v1/strategies", answer(200, {"data": [strategy(**opaque)], "next_cursor": None})
+    )
+    fake.on(*GET, answer(200, strategy(**opaque)))
+    client = client_for(fake)
+    (listed,) = await client.list_targets()
+    read = await client.read_target(SID)
+    assert read is not None and read.attrs == listed.attrs and read.state is State.RUNNING
+    await client.aclose()
+
+
+async def test_pause_and_resume_of_a_strategy_with_null_params_are_applied() -> None:
+    fake = FakePipAI()
+    fake.on(*GET, answer(200, strategy("paused", 0, params=None)))
+    fake.on(*PAUSE, answer(200, strategy("paused", 0, params=None)))
+    fake.on(*DEPLOY, answer(200, strategy("deployed", 0, params=None)))
+    client = client_for(fake)
+    paused = await client.execute(SID, pause())
+    resumed = await client.execute(SID, Action(ActionKind.RESUME))
+    assert (paused.kind, paused.state_after) == (OutcomeKind.APPLIED, State.PAUSED)
+    assert (resumed.kind, resumed.state_after) == (OutcomeKind.APPLIED, State.RUNNING)
+    await client.aclose()

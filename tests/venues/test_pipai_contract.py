@@ -191,7 +191,12 @@ def test_unknown_status_and_unknown_fields_are_kept() -> None:
     target = to_target("pipai", strategy)
     assert target.state is State.UNKNOWN
     assert target.raw_status == "hibernating"
-    assert strategy.model_extra == {"risk_tier": "B"}
+    # params and created_at are never shown: kept as sent, unread (any value is fine)
+    assert strategy.model_extra == {
+        "risk_tier": "B",
+        "params": raw["params"],
+        "created_at": raw["created_at"],
+    }
 
 
 @pytest.mark.parametrize(

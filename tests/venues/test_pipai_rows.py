@@ -47,6 +47,12 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     },
     "empty name falls back to the id": {"id": "strat_5", "name": "", "symbols": []},
     "a number for an id": {"id": 6, "name": "numbered"},
+    "opaque fields null or odd (never read)": {
+        "id": "strat_7",
+        "status": "deployed",
+        "params": None,
+        "created_at": {"not": "a time"},
+    },
 }
 
 

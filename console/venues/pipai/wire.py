@@ -31,17 +31,24 @@ class Stats(_Wire):
 
 
 class Strategy(_Wire):
+    """One strategy read whole (a single GET, a pause or deploy answer).
+
+    Declares only what the console shows or decides by, as :class:`StrategyRow` does for
+    the list: ``params`` ("template-specific, opaque") and ``created_at`` are kept
+    unread among the extras, whatever they hold. Declared here (``params`` as an object),
+    ``"params": null`` refused the single GET while the list read the same strategy: a
+    pause or resume of it failed ("1 validation error for Strategy") though a kill of
+    the whole list paused it."""
+
     id: str
     name: str = ""
     template_id: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
     symbols: list[str] = Field(default_factory=list)
     timeframe: str | None = None
     capital: str | None = None
     leverage: Leverage | None = None
     status: str = ""
     deployed_at: str | None = None
-    created_at: str | None = None
     updated_at: str | None = None
     stats: Stats | None = None
 
@@ -62,7 +69,7 @@ class StatsRow(TypedDict, total=False):
 @with_config(ConfigDict(coerce_numbers_to_str=True))
 class StrategyRow(TypedDict, total=False):
     """One strategy of the list, as far as the console shows it: :class:`Strategy`'s
-    fields, types and coercions, without ``params`` and ``created_at`` (not shown)."""
+    fields, types and coercions (neither reads ``params`` nor ``created_at``)."""
 
     id: Required[str]
     name: str
