@@ -6,6 +6,8 @@
    ends there as *incomplete*, in words: the page did not say whether more follow.
 2. ``"params": null`` (template-specific, opaque) refused the single GET and every
    answer to a pause or deploy, though the list read the same strategy.
+3. An error whose ``message`` is null was quoted ``INVALID_PARAMETER: ""`` (the stream's
+   refusal: ``INVALID_PARAMETER "None"``): the code alone now.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.venues.kit.base import FeedStatus
-from console.venues.kit.feeds import Incomplete
+from console.venues.kit.feeds import FeedError, Incomplete
 from console.venues.pipai.mapping import read_page
 from tests.support import RecordingSink
+from tests.venues.test_pipai_feed import idle_stream
 from tests.venues.test_pipai_unit import (
     DEPLOY,
     GET,
@@ -147,3 +150,61 @@ async def test_pause_and_resume_of_a_strategy_with_null_params_are_applied() -> 
     assert (paused.kind, paused.state_after) == (OutcomeKind.APPLIED, State.PAUSED)
     assert (resumed.kind, resumed.state_after) == (OutcomeKind.APPLIED, State.RUNNING)
     await client.aclose()
+
+
+# ----- 3. an error whose message is null: the code alone ----------------------------
+
+
+@pytest.mark.parametrize("message", [None, ""])
+async def test_an_error_without_a_message_is_quoted_as_its_code_alone(message: str | None) -> None:
+    fake = FakePipAI()
+    fake.on(*PAUSE, answer(400, {"code": "INVALID_PARAMETER", "message": message}))
+    client = client_for(fake)
+    outcome = await client.execute(SID, pause())
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert "HTTP 400 INVALID_PARAMETER when asked to pause" in outcome.message
+    assert "None" not in outcome.message and '""' not in outcome.message
+    await client.aclose()
+
+
+class RefusingSocket:
+    """A stream that answers the auth frame (and a subscribe) with ``replies``."""
+
+    def __init__(self, *replies: dict[str, Any]) -> None:
+        self.replies = [json.dumps(r) for r in replies]
+
+    async def send(self, text: str) -> None:
+        pass
+
+    async def recv(self) -> str:
+        return self.replies.pop(0)
+
+
+@pytest.mark.parametrize(
+    ("replies", "said"),
+    [
+        (
+            [{"op": "auth", "ok": False, "code": "INVALID_PARAMETER", "message": None}],
+            "PipAI stream refused our credentials: INVALID_PARAMETER; check",
+        ),
+        (
+            [
+                {"op": "auth", "ok": True},
+                {"op": "ack", "ok": False, "code": "NOT_FOUND", "message": None},
+            ],
+            "PipAI refused the subscription to strategy.status: NOT_FOUND",
+        ),
+        (
+            [{"op": "auth", "ok": False, "code": "KEY_EXPIRED", "message": "Key expired"}],
+            'PipAI stream refused our credentials: KEY_EXPIRED: "Key expired"; check',
+        ),
+    ],
+)
+async def test_a_stream_refusal_without_a_message_is_quoted_as_its_code_alone(
+    replies: list[dict[str, Any]], said: str
+) -> None:
+    stream = idle_stream(RecordingSink())
+    with pytest.raises(FeedError) as err:
+        await stream._handshake(RefusingSocket(*replies), 1.0)  # type: ignore[arg-type]
+    assert str(err.value).startswith(said)
+    assert "None" not in str(err.value)

@@ -55,6 +55,7 @@ from console.venues.pipai.mapping import (
     event_kind,
     state_for,
 )
+from console.venues.pipai.outcomes import code_words
 from console.venues.pipai.wire import StreamFrame
 
 log = logging.getLogger(__name__)
@@ -196,16 +197,14 @@ class StatusStream:
         if not reply.ok:
             raise FeedError(
                 self.scrubber.scrub(
-                    f'PipAI stream refused our credentials: {reply.code} "{reply.message}"; '
+                    f"PipAI stream refused our credentials: {_said(reply)}; "
                     "check api_key/api_secret in the profile and this machine's clock"
                 )
             )
         await ws.send(json.dumps({"op": "subscribe", "channel": CHANNEL, "id": "*"}))
         ack = await self._expect(ws, "ack", timeout)
         if not ack.ok:
-            raise FeedError(
-                f'PipAI refused the subscription to {CHANNEL}: {ack.code} "{ack.message}"'
-            )
+            raise FeedError(f"PipAI refused the subscription to {CHANNEL}: {_said(ack)}")
 
     async def _expect(self, ws: ClientConnection, op: str, timeout: float) -> StreamFrame:
         """The next frame with ``op`` (others are handled as usual meanwhile)."""
@@ -230,7 +229,7 @@ class StatusStream:
     def _handle(self, frame: StreamFrame) -> None:
         if frame.op != "event" or frame.event is None:
             if frame.op in ("ack", "error") and frame.ok is not True:
-                said = f"{frame.op} {frame.code} {frame.message}"
+                said = f"{frame.op} {_said(frame)}"
                 log.warning("%s stream: %s", self.venue, self.scrubber.scrub(said))
             return
         self.sink.count_events(self.venue)
@@ -297,6 +296,11 @@ class StatusStream:
                 except Exception as exc:  # the next resync brings it back in line
                     said = self.scrubber.scrub(f"re-fetch of {strategy_id} failed: {_words(exc)}")
                     log.info("%s: %s", self.venue, said)
+
+
+def _said(frame: StreamFrame) -> str:
+    """A refusal's ``code: "message"``, the code alone when its message is null."""
+    return code_words(frame.code, frame.message) or "no code or message"
 
 
 def _parse(raw: str | bytes) -> StreamFrame | None:

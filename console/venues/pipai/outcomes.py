@@ -51,12 +51,20 @@ def error_code(reply: Reply) -> str | None:
     return body.code if body is not None else None
 
 
+def code_words(code: str | None, message: str | None) -> str:
+    """PipAI's ``code: "message"``; the code alone when no message came (null or empty:
+    never ``"None"`` nor ``""``), ``?: "message"`` without a code, ``""`` without both."""
+    if not message:
+        return code or ""
+    return f'{code or "?"}: "{message}"'
+
+
 def vendor_words(reply: Reply, scrub: Scrub) -> str:
-    """PipAI's own ``code: "message"``, or the start of whatever body came back (scrubbed
-    whole, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
+    """PipAI's own ``code: "message"`` (:func:`code_words`), or the start of whatever
+    body came back (scrubbed whole, then cut: :meth:`~console.venues.kit.http.Reply.text`)."""
     body = _error_body(reply)
     if body is not None and (body.code or body.message):
-        return f'{body.code or "?"}: "{body.message or ""}"'
+        return code_words(body.code, body.message)
     text = reply.text(120, scrub=scrub)
     return f'"{text}"' if text else "(empty body)"
 
