@@ -360,3 +360,29 @@ def test_a_venue_whose_plan_cannot_be_built_does_not_stop_the_kill_of_the_others
     assert "NOT PLANNED: pipai: its part of the plan could not be built" in said.out, said
     assert "nothing was sent there" in said.out
     assert "1 venue(s) NOT PLANNED" in said.out
+
+
+def test_a_kill_closing_positions_names_those_it_cannot_close(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PipAI cannot flatten a paused strategy: a kill with --close-positions leaves
+    already-paused strategies' positions open, and its plan says how many (it said
+    "positions: closed at market", and ALL HALTED, with 15 left open)."""
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    code = main(["--config", str(path), "status", "--json"])
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    held = [r for r in rows if r["kind"] == "strategy" and r["state"] == "paused"
+            and (r["attrs"].get("open_positions") or 0) > 0]  # fmt: skip
+    assert held, "the simulated world has no paused strategy holding positions"
+    positions = sum(r["attrs"]["open_positions"] for r in held)
+    monkeypatch.setattr("sys.stdin", _Stdin("not the label\n"))
+    assert main(["--config", str(path), "kill", "--close-positions"]) == 6
+    err = capsys.readouterr().err
+    assert (f"pipai: {len(held)} target(s) already halted, which this kill does not address, "
+            f"keep {positions} open positions (PipAI cannot close") in err, err  # fmt: skip
+    assert "pipai positions: closed at market as each is paused" in err

@@ -395,7 +395,10 @@ def _describe(run: KillRun) -> None:
     for line in kp.plan.leaves_behind:
         err(f"  leaves behind — {line}")
     for venue in kp.clears:  # venues whose halt can close positions (Capabilities)
-        err(f"  {venue} positions: {'closed at market' if run.clear else 'stay open'}")
+        err(
+            f"  {venue} positions: "
+            f"{'closed at market as each is paused' if run.clear else 'stay open'}"
+        )
     if run.journal_failed:
         err(f"  JOURNAL FAILED: {run.journal_failed}; the kill goes on and is recorded in "
             f"{run.journal_record}")  # fmt: skip

@@ -213,6 +213,7 @@ def _venue_part(
     part = _VenuePart()
     venue = client.name
     caps = client.capabilities
+    held: dict[str, tuple[int, int]] = {}  # words -> (targets, amount) kept while halted
     for target in store.targets(venue):
         if scope.keys is not None and target.key not in scope.keys:
             continue
@@ -220,6 +221,9 @@ def _venue_part(
         planned = target if known.value == "unknown" else target.with_state(known)
         action = client.kill_action(planned, clear_leaves_behind=clear)
         if action is None:
+            if (kept := client.kept_while_halted(planned)) is not None:
+                targets, amount = held.get(kept[1], (0, 0))
+                held[kept[1]] = (targets + 1, amount + kept[0])
             continue
         action = replace(action, reason=reason) if reason else action
         part.items.append(PlanItem.for_target(target, action, known, caps.exposure_attrs))
@@ -231,6 +235,9 @@ def _venue_part(
             line = f"{venue}: {spec.leaves_behind}"
             if line not in part.leaves:
                 part.leaves.append(line)
+    for words, (targets, amount) in held.items():
+        part.leaves.append(f"{venue}: {targets} target(s) already halted, which this kill "
+                           f"does not address, keep {amount} {words}")  # fmt: skip
     return part
 
 

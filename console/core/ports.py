@@ -272,6 +272,13 @@ class VenueClient(ABC):
         landed is not confirmed by someone else's block, nor a landed one doubted."""
         return target.state
 
+    def kept_while_halted(self, target: Target) -> tuple[int, str] | None:
+        """What ``target``, already halted (a kill does not address it), still holds that
+        no option of a kill reaches: an amount and its words (PipAI: open positions on a
+        paused strategy, which it cannot flatten). None when nothing; the kill's plan says
+        it, so "positions closed" is never read as covering them."""
+        return None
+
     def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         """The action an emergency stop takes on this target, or None if it needs none.
 

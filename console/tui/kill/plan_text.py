@@ -25,7 +25,11 @@ def clear_words(clearing: Sequence[str], *, clear: bool) -> str:
     venues (by name) whose halt can close positions, i.e. whose client declares an option
     that leaves nothing behind (``Capabilities.clears_leaves_behind``)."""
     who = ", ".join(clearing) or "Open"
-    return f"{who} positions will be closed at market" if clear else f"{who} positions stay open"
+    return (
+        f"{who} positions will be closed at market as each is paused"
+        if clear
+        else f"{who} positions stay open"
+    )
 
 
 def kinds_line(kp: KillPlan, venue: str) -> str:

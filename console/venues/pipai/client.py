@@ -387,6 +387,14 @@ class PipAIClient(VenueClient):
             options=(CLOSE_POSITIONS,),
         )
 
+    def kept_while_halted(self, target: Target) -> tuple[int, str] | None:
+        """A paused strategy's open positions: PipAI cannot flatten a paused strategy
+        (Appendix A), so a kill closing positions leaves these open."""
+        held = target.attrs.get("open_positions")
+        if target.state is not State.PAUSED or not isinstance(held, int) or held <= 0:
+            return None
+        return held, "open positions (PipAI cannot close a paused strategy's positions)"
+
     def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         if target.state in (State.RUNNING, State.UNKNOWN):
             return Action(ActionKind.PAUSE, {"close_positions": clear_leaves_behind})
