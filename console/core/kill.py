@@ -199,6 +199,11 @@ def build_kill_plan(
     return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered, down)
 
 
+KEPT = "already halted, which this kill does not address"
+"""The words of a leaves-behind line saying what halted targets keep (never folded into
+"similar notes": each such line is shown)."""
+
+
 @dataclass
 class _VenuePart:
     items: list[PlanItem] = field(default_factory=list)
@@ -236,8 +241,7 @@ def _venue_part(
             if line not in part.leaves:
                 part.leaves.append(line)
     for words, (targets, amount) in held.items():
-        part.leaves.append(f"{venue}: {targets} target(s) already halted, which this kill "
-                           f"does not address, keep {amount} {words}")  # fmt: skip
+        part.leaves.append(f"{venue}: {targets} target(s) {KEPT}, keep {amount} {words}")
     return part
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from rich.table import Table
 from rich.text import Text
 
-from console.core.kill import KillPlan
+from console.core.kill import KEPT, KillPlan
 from console.tui.format import Tones, fmt_age, one_line
 from console.tui.kill.eta import ControlRate, documented_s, fmt_eta
 from console.tui.planning import noun
@@ -151,8 +151,12 @@ def leaves_text(kp: KillPlan, *, clear: bool, clearing: Sequence[str]) -> Text:
     """What the kill leaves behind, one line per venue (variants are counted, not listed);
     ``clear``: the option that leaves nothing behind is chosen on ``clearing``'s venues."""
     per_venue: dict[str, list[str]] = {}
+    kept: list[str] = []  # what halted targets keep: each shown, never "similar"
     for line in kp.plan.leaves_behind:
         venue, _, what = line.partition(": ")
+        if KEPT in what:
+            kept.append(line)
+            continue
         per_venue.setdefault(venue, []).append(what)
     text = Text()
     if offers_clear(kp) or clear:
@@ -164,6 +168,10 @@ def leaves_text(kp: KillPlan, *, clear: bool, clearing: Sequence[str]) -> Text:
         text.append(f" — {venue}: {one_line(lines[0], 300)}")
         if len(lines) > 1:
             text.append(f" (and {len(lines) - 1} similar notes for other targets)", "dim")
+    for line in kept:
+        text.append("\n" if text.plain else "")
+        text.append("Left as is", "bold")
+        text.append(f" — {one_line(line, 300)}")
     return text
 
 
