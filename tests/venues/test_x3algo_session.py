@@ -270,3 +270,15 @@ async def test_a_login_refused_for_quota_says_how_long_and_other_processes_do_no
     assert "x3algo refused a login or refresh from this machine for quota" in str(again.value)
     assert "min from now" in str(again.value)
     assert sim_counters(sim, "x3algo")["429"] == 1  # the second process sent nothing
+
+
+def test_the_refresh_words_survive_the_scrubber() -> None:
+    """"Did not refresh the token: x3algo allows …" came out "token: *** allows …": the
+    words name the session, not a token followed by a value."""
+    from console.core.scrub import Scrubber
+    from console.venues.x3algo import auth
+
+    scrub = Scrubber().scrub
+    words = "Did not refresh the session: x3algo allows 5 logins/refreshes per 15 min"
+    assert scrub(words) == words
+    assert '"refresh the token"' not in Path(auth.__file__).read_text()

@@ -384,9 +384,9 @@ class X3AlgoSession:
         assert self._refresh_cookie is not None
         headers = {"Cookie": f"refreshToken={self._refresh_cookie.reveal()}"}
         reply = await self._auth_call(
-            REFRESH_PATH, headers=headers, what="refresh the token", kind="refresh"
+            REFRESH_PATH, headers=headers, what="refresh the session", kind="refresh"
         )
-        self._accept(reply, "refresh the token")
+        self._accept(reply, "refresh the session")
         self._refresh_cookie = self._cookie_from(reply) or self._refresh_cookie
         if self._refresh_cookie is not None:
             self.scrubber.add(self._refresh_cookie.reveal())
