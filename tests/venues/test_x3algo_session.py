@@ -273,7 +273,7 @@ async def test_a_login_refused_for_quota_says_how_long_and_other_processes_do_no
 
 
 def test_the_refresh_words_survive_the_scrubber() -> None:
-    """"Did not refresh the token: x3algo allows …" came out "token: *** allows …": the
+    """The words "Did not refresh the token: x3algo allows …" came out "token: *** allows": the
     words name the session, not a token followed by a value."""
     from console.core.scrub import Scrubber
     from console.venues.x3algo import auth
