@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from console.cli.main import main
+from console.config import write_profile_files
 from console.core.model import Action, ActionKind, OutcomeKind, State, TargetKind
 from console.sim.server import SimServer
 from console.venues.joyride.client import JoyrideClient
@@ -92,6 +95,43 @@ async def test_pause_twice_reports_already_paused(sim: SimServer, client: Joyrid
     assert again.kind is OutcomeKind.ALREADY
     assert "already paused" in again.message
     assert again.state_after is State.PAUSED
+
+
+async def test_a_repeat_pause_that_flips_engine_instruments_left_behind_is_applied(
+    sim: SimServer, client: JoyrideClient
+) -> None:
+    """A pause whose engine phase failed leaves the database paused and engine instruments
+    live; the repeat answers ``db_updated`` 0 and ``engine_updated`` 12: applied (the drift
+    corrected now), never "already paused — Joyride changed no instrument"."""
+    exp = expirations(sim)[0]
+    assert (await client.execute(str(exp), PAUSE)).kind is OutcomeKind.APPLIED
+    sim_admin(sim, API, "drift", expiration=exp, missing=0, engine_already=12)
+    assert peek(sim, exp)["engine_paused"] == 48 - 12  # the engine phase "failed" for 12
+    again = await client.execute(str(exp), PAUSE)
+    assert again.kind is OutcomeKind.APPLIED, again.message
+    assert again.state_after is State.PAUSED
+    assert "(db_updated 0), but its engine flipped 12 instruments now" in again.message
+    assert again.warning is not None
+    assert "the engine flipped 12 more instruments than the database changed" in again.warning
+    assert peek(sim, exp)["engine_paused"] == 48
+    third = await client.execute(str(exp), PAUSE)
+    assert third.kind is OutcomeKind.ALREADY  # all zeros now
+    target = await client.read_target(str(exp))
+    assert target is not None
+    assert target.attrs["drift"] == again.warning  # zeros say nothing of the engine: kept
+
+
+async def test_a_base_url_ending_in_api_v1_reaches_the_same_routes(sim: SimServer) -> None:
+    """The vendor documents ``https://joyride.exchange/api/v1`` as its REST base."""
+    client = JoyrideClient(settings_for(sim, API, base_url=f"{sim.base_url(API)}/v1/"))
+    try:
+        targets = await client.list_targets()
+        outcome = await client.execute(targets[0].id, PAUSE)
+    finally:
+        await client.aclose()
+    assert len(targets) == 4
+    assert outcome.kind is OutcomeKind.APPLIED, outcome.message
+    assert peek(sim, int(targets[0].id))["db_paused"] == 48
 
 
 async def test_resume_after_pause_applies_then_reports_already_live(
@@ -190,7 +230,39 @@ async def test_an_expired_round_is_shown_stopped_without_actions(
     assert client.kill_action(target) is None
     calls_before = sim_counters(sim, API).get("pause_by_expiration", 0)
     outcome = await client.execute(str(past), PAUSE)
-    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.kind is OutcomeKind.ALREADY  # a closed market takes no orders
+    assert (await client.execute(str(past), RESUME)).kind is OutcomeKind.REJECTED
+    assert sim_counters(sim, API).get("pause_by_expiration", 0) == calls_before
+
+
+def test_the_cli_pause_of_an_expired_round_says_already_and_resume_is_refused(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pause joyride <expired> --yes`` printed "REJECTED … Nothing was sent" and exited
+    0 (the re-read's STOPPED satisfies a pause); now its words agree with its exit code."""
+    past = (int(time.time()) // 86_400 - 1) * 86_400 + 8 * 3600
+    token = settings_for(sim, API).secret("admin_token").reveal()
+    r = httpx.post(
+        f"{sim.base_url(API)}/v1/admin/create-instruments",
+        json={"asset": "SOL", "expiration": past, "spot_price": 150},
+        headers={"Authorization": f"Bearer {token}"},
+        trust_env=False,
+    )
+    assert r.status_code == 200
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    calls_before = sim_counters(sim, API).get("pause_by_expiration", 0)
+    code = main(["--config", str(path), "pause", API, str(past), "--yes"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert ": ALREADY — " in out.out
+    assert "needs no pause. Nothing was sent." in out.out
+    assert "REJECTED" not in out.out
+    assert "re-read: stopped (confirmed)" in out.out
+    code = main(["--config", str(path), "resume", API, str(past), "--yes"])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "does not offer resume" in out.err
     assert sim_counters(sim, API).get("pause_by_expiration", 0) == calls_before
 
 

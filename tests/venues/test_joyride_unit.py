@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 import httpx
@@ -10,11 +11,12 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
 from console.core.scrub import Scrub
-from console.venues.joyride.client import JoyrideClient
+from console.venues.joyride.client import JoyrideClient, api_base
 from console.venues.joyride.mapping import Counted, count_rounds
-from console.venues.joyride.wire import InstrumentRow
+from console.venues.joyride.outcomes import drift_warning
+from console.venues.joyride.wire import InstrumentRow, PauseResult
 from console.venues.kit.base import Secret, VenueSettings
-from console.venues.kit.feeds import Unreadable
+from console.venues.kit.feeds import FeedError, Unreadable
 from tests.venues.loopback import LoopbackVenue
 
 TOKEN = "jr_admin_unit_test_token_5f1e"
@@ -134,6 +136,57 @@ async def test_zero_counts_on_a_listed_round_is_already_paused() -> None:
     assert "already paused" in outcome.message
 
 
+async def test_no_db_row_changed_but_the_engine_flipped_is_applied_as_drift_corrected() -> None:
+    """An independent Joyride answered ``db_updated 0, engine_updated 12`` (its engine
+    behind its database): the call flipped 12 engine instruments, so it is no *already*."""
+    venue = Venue(httpx.Response(200, json=pause_body(db=0, engine=12)))
+    client = make_client(venue)
+    await client.list_targets()
+    outcome = await client.execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.state_after is State.PAUSED
+    assert "database already had 28 FEB 25 08:00 UTC paused (db_updated 0)" in outcome.message
+    assert "engine flipped 12 instruments now (DB/engine drift, corrected)" in outcome.message
+    assert outcome.warning is not None
+    assert "the engine flipped 12 more instruments than the database changed" in outcome.warning
+    (target,) = await client.list_targets()
+    assert target.attrs["drift"] == outcome.warning
+
+
+async def test_no_db_row_changed_but_engine_instruments_missing_keeps_the_warning() -> None:
+    missing = ["SOL_USDC-28FEB25-150-C", "SOL_USDC-28FEB25-150-P"]
+    venue = Venue(httpx.Response(200, json=pause_body(db=0, engine=0, missing=missing)))
+    client = make_client(venue)
+    await client.list_targets()
+    outcome = await client.execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.ALREADY  # nothing flipped anywhere
+    assert outcome.state_after is State.PAUSED
+    assert outcome.warning is not None
+    assert "2 instruments of the round missing from the matching engine" in outcome.warning
+    assert "SOL_USDC-28FEB25-150-C" in outcome.warning
+    (target,) = await client.list_targets()
+    assert target.attrs["drift"] == outcome.warning
+
+
+@pytest.mark.parametrize(
+    ("db", "engine", "missing", "words"),
+    [
+        (3, 5, 0, "the engine flipped 2 more instruments than the database changed"),
+        (40, 30, 7, "the engine was already at the target for 3 of 40 changed instruments"),
+        (10, 4, 0, "the engine was already at the target for 6 of 10 changed instruments"),
+    ],
+)
+def test_drift_words_never_count_a_negative_already(
+    db: int, engine: int, missing: int, words: str
+) -> None:
+    ids = [f"SOL_USDC-28FEB25-{100 + i}-C" for i in range(missing)]
+    result = PauseResult.model_validate(pause_body(db=db, engine=engine, missing=ids))
+    warning = drift_warning(result, str)
+    assert warning is not None
+    assert words in warning
+    assert " -" not in warning  # no negative count
+
+
 async def test_zero_counts_on_an_unlisted_round_is_rejected() -> None:
     venue = Venue(httpx.Response(200, json=pause_body(db=0, engine=0)))
     venue.listing = []
@@ -154,7 +207,43 @@ async def test_answer_missing_documented_fields_is_uncertain() -> None:
     venue = Venue(httpx.Response(200, json={"expiration": EXP, "paused": True}))
     outcome = await make_client(venue).execute(str(EXP), PAUSE)
     assert outcome.kind is OutcomeKind.UNCERTAIN
-    assert "documented fields" in outcome.message
+    assert "lacked the documented fields db_updated, engine_updated, engine_missing" in (
+        outcome.message
+    )
+
+
+async def test_a_count_sent_as_a_string_is_named_as_a_wrong_type_not_a_missing_field() -> None:
+    """The counts are JSON integers (CONTRACTS section 4) and the model is strict: a
+    ``"5"`` is no count, and the words say which field had which wrong type."""
+    venue = Venue(httpx.Response(200, json={**pause_body(), "db_updated": "5"}))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert (
+        "its 200 answer did not have the documented types: db_updated is a string, not an "
+        "integer count" in outcome.message
+    )
+    assert "lacked" not in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ({**pause_body(), "paused": "true"}, "documented types: paused is a string, not a boolean"),
+        ({**pause_body(), "engine_updated": -1}, "engine_updated is -1, not a count (0 or more)"),
+        ({**pause_body(), "engine_missing": [7]}, "engine_missing[0] is a number, not an instr"),
+        ([pause_body()], "its 200 answer was a list, not the documented object"),
+        (
+            {"expiration": EXP, "paused": True, "db_updated": 1.0},
+            "lacked the documented fields engine_updated, engine_missing and did not have the "
+            "documented types: db_updated is a decimal number, not an integer count",
+        ),
+    ],
+)
+async def test_a_wrongly_typed_answer_names_each_field(answer: object, words: str) -> None:
+    venue = Venue(httpx.Response(200, json=answer))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.UNCERTAIN
+    assert words in outcome.message
 
 
 async def test_timeout_is_uncertain_and_never_resent() -> None:
@@ -164,6 +253,14 @@ async def test_timeout_is_uncertain_and_never_resent() -> None:
     assert len(venue.posts) == 1
     assert "still shows 3 instruments" in outcome.message  # the re-read after the timeout
     assert "idempotent" in outcome.message
+    # a repeat after a failure in Joyride's engine phase answers db_updated 0: it says
+    # what the database had, never that the engine is paused
+    assert "will confirm" not in outcome.message
+    assert "its counts say what it changes then" in outcome.message
+    assert (
+        "0 changed rows means the database already had it paused, not that every engine "
+        "instrument is (Joyride cannot show the engine's state)" in outcome.message
+    )
 
 
 async def test_refused_connection_is_failed_and_says_nothing_was_sent() -> None:
@@ -213,6 +310,60 @@ async def test_404_fails_with_a_base_url_hint() -> None:
     outcome = await make_client(venue).execute(str(EXP), PAUSE)
     assert outcome.kind is OutcomeKind.FAILED
     assert "base_url ends with /api" in outcome.message
+
+
+async def test_a_404_on_the_list_carries_the_base_url_hint() -> None:
+    def nowhere(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, text="Not Found")
+
+    client = make_client(Venue(), transport=LoopbackVenue(nowhere))
+    with pytest.raises(FeedError) as raised:
+        await client.list_targets()
+    assert "HTTP 404" in str(raised.value)
+    assert "check that the profile's base_url ends with /api" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://joyride.test/api/v1", "http://joyride.test/api/v1/", "http://joyride.test/api/"],
+)
+async def test_the_vendors_documented_rest_base_is_taken_as_the_api_base(
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """CONTRACTS gives the REST base as ``https://joyride.exchange/api/v1``; a profile that
+    copies it reaches the same paths as one ending in ``/api`` (not ``/api/v1/v1/...``)."""
+    venue = Venue(httpx.Response(200, json=pause_body()))
+    caplog.set_level(logging.INFO, logger="console.venues.joyride.client")
+    client = make_client(venue, base_url=base_url)
+    (target,) = await client.list_targets()
+    outcome = await client.execute(target.id, PAUSE)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert [r.url.path for r in venue.requests] == [
+        "/api/v1/market/instruments",
+        "/api/v1/admin/instruments/pause-by-expiration",
+    ]
+    said = [r.getMessage() for r in caplog.records]
+    if base_url.rstrip("/").endswith("/v1"):
+        assert said == [
+            "joyride: base_url ends with /v1; its paths are sent below it without that /v1"
+        ]
+    else:
+        assert said == []
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("https://joyride.exchange/api/v1", "https://joyride.exchange/api"),
+        ("https://joyride.exchange/api/v1/", "https://joyride.exchange/api"),
+        ("https://joyride.exchange/api", "https://joyride.exchange/api"),
+        ("https://api.joyride.exchange/v1", "https://api.joyride.exchange"),
+        ("https://joyride.exchange/api/v10", "https://joyride.exchange/api/v10"),
+        ("https://joyride.exchange/apiv1", "https://joyride.exchange/apiv1"),
+    ],
+)
+def test_api_base_drops_one_trailing_v1_only(given: str, used: str) -> None:
+    assert api_base(given) == used
 
 
 async def test_a_venue_echoing_the_token_never_leaks_it() -> None:
@@ -282,8 +433,15 @@ async def test_expired_round_offers_no_action_and_sends_nothing() -> None:
     assert target.raw_status == "expired"
     assert client.actions_for(target) == []
     assert client.kill_action(target) is None
-    outcome = await client.execute(str(EXP), PAUSE)
-    assert outcome.kind is OutcomeKind.REJECTED
+    # a closed market takes no orders: a pause's aim holds (STOPPED satisfies a pause),
+    # so *already*, never a *rejected* the CLI then exits 0 on; a resume cannot reopen it
+    paused = await client.execute(str(EXP), PAUSE)
+    assert paused.kind is OutcomeKind.ALREADY
+    assert paused.state_after is State.STOPPED
+    assert "needs no pause. Nothing was sent." in paused.message
+    resumed = await client.execute(str(EXP), RESUME)
+    assert resumed.kind is OutcomeKind.REJECTED
+    assert "nothing to resume. Nothing was sent." in resumed.message
     assert venue.posts == []
 
 

@@ -246,15 +246,21 @@ class JoyrideWorld:
 
     # ----- admin -----------------------------------------------------------------
     def pause_by_expiration(self, expiration: int, paused: bool) -> dict[str, Any]:
-        """DB first (only rows whose flag changes), then mirror into the engine."""
-        changed = [i for i in self.by_expiration.get(expiration, ()) if i.paused != paused]
+        """DB first (only rows whose flag changes), then mirror the whole round into the
+        engine: an engine instrument behind its row (an earlier engine phase that failed,
+        ``drift`` with ``engine_already`` before the same call) is flipped and counted
+        even when no row changed (``db_updated`` 0, ``engine_updated`` > 0).
+        ``engine_missing`` names the changed rows the engine does not know."""
+        rows = self.by_expiration.get(expiration, ())
+        changed = {i.id for i in rows if i.paused != paused}
         engine_updated = 0
         engine_missing: list[str] = []
-        for inst in changed:
+        for inst in rows:
             inst.paused = paused
             current = self.engine.get(inst.id)
             if current is None:
-                engine_missing.append(inst.id)
+                if inst.id in changed:
+                    engine_missing.append(inst.id)
             elif current != paused:
                 self.engine[inst.id] = paused
                 engine_updated += 1
@@ -356,7 +362,10 @@ class JoyrideWorld:
 
     def drift(self, expiration: int, missing: int, engine_already: int) -> dict[str, Any]:
         """Make ``missing`` instruments unknown to the engine and ``engine_already`` ones
-        already at the value the next flip would set (the two drift cases of the docs)."""
+        already at the value the next flip would set (the two drift cases of the docs).
+        On a round just paused, ``engine_already`` leaves that many engine instruments
+        live, as a pause that failed in its engine phase would: a repeated pause answers
+        ``db_updated`` 0, ``engine_updated`` = that many."""
         rows = sorted(self.by_expiration.get(expiration, ()), key=lambda i: i.id)
         if missing < 0 or engine_already < 0 or missing + engine_already > len(rows):
             raise ValueError(

@@ -4,7 +4,9 @@ Joyride (a 0DTE options exchange, daily rounds settling at 08:00 UTC) lets an ad
 pause or resume every instrument of one expiration with one idempotent call,
 ``POST /v1/admin/instruments/pause-by-expiration {"expiration", "paused"}`` under
 ``Authorization: Bearer <ADMIN_TOKEN>``. Requests go to ``/v1/...`` relative to the
-profile's ``base_url``, which includes ``/api``.
+profile's ``base_url``, which includes ``/api``; the vendor's documented REST base,
+``https://host/api/v1``, is taken too: a ``base_url`` whose path ends with ``/v1`` is used
+without it (:func:`api_base`). A 404, on a call or on the list, says to check it.
 
 Quirks handled here (and nowhere else):
 
@@ -13,19 +15,26 @@ Quirks handled here (and nowhere else):
   answer; then PAUSED/RUNNING with ``pause_source="set here"`` and ``set_at``. That is
   this client's memory, never a read: the dispatcher reports such a target halted by
   the venue's answer only, never verified (``CAPABILITIES.reports_pause_state``).
-* **Counts, not states**: ``db_updated > 0`` is *applied*; ``db_updated == 0`` is
-  *already* (:func:`~console.venues.joyride.outcomes.already_from_zero_counts`), unless
-  the expiration matches no instrument at all, which is *rejected*
+* **Counts, not states**: ``db_updated > 0`` is *applied*; ``db_updated == 0`` with
+  ``engine_updated > 0`` is *applied* too: the database already had the flag and the
+  engine is flipped now (:func:`~console.venues.joyride.outcomes.engine_caught_up`); all
+  zeros are *already* (:func:`~console.venues.joyride.outcomes.already_from_zero_counts`,
+  with the drift as a warning when ``engine_missing`` names instruments), unless the
+  expiration matches no instrument at all, which is *rejected*
   (:meth:`JoyrideClient._nothing_matched_from_zero_counts`).
-* **DB/engine drift**: ``engine_missing`` non-empty or ``engine_updated < db_updated`` is
-  still a success, carried as ``Outcome.warning`` and as the ``drift`` attr on later reads
-  (:func:`~console.venues.joyride.outcomes.drift_warning`).
+* **DB/engine drift**: ``engine_missing`` non-empty or ``engine_updated`` other than
+  ``db_updated`` is still a success, carried as ``Outcome.warning`` and as the ``drift``
+  attr on later reads (:func:`~console.venues.joyride.outcomes.drift_warning`).
 * **Echo check**: a 200 whose ``expiration``/``paused`` do not echo the request is
   *uncertain* (:func:`~console.venues.joyride.outcomes.bad_echo`).
 * **Timeouts and cut-short bodies**: never re-sent; *uncertain*, then the instrument list
   is re-read, which can only say whether the round still exists (pause state cannot be
-  read), so the message says that re-issuing the idempotent call will confirm it
+  read), so the message says that re-issuing the idempotent call is safe and that its
+  counts say what it changes then — 0 changed rows is the database, not the engine
   (:class:`~console.venues.kit.control.ControlStep`).
+* **Wrong types**: a 200 answer is read strictly (the counts are JSON integers; a
+  ``"5"`` is no count): its words name each missing field or wrong type
+  (:func:`~console.venues.joyride.wire.pause_result_problem`), and it is *uncertain*.
 * **Auth** ([GAP] body): 401/403 is *rejected* with advice to check ``admin_token``;
   the token never appears in any message, warning, feed error or log line: one
   :class:`~console.venues.kit.scrubber.VenueScrubber` over ``admin_token``, whatever the
@@ -43,7 +52,9 @@ Quirks handled here (and nowhere else):
   ``settings.max_targets`` is :class:`Incomplete`, with the rounds of the rows read.
 * **Ids**: an expiration travels in the request body, never in a path; still, an id that
   :func:`~console.venues.kit.http.segment` refuses (``.``, ``..``, empty) is *failed* unsent.
-* **Expired rounds** (expiration <= now) are STOPPED, raw ``expired``, with no actions.
+* **Expired rounds** (expiration <= now) are STOPPED, raw ``expired``, with no actions;
+  ``execute`` sends nothing for one: a pause is *already* (its market takes no orders,
+  which is what a pause is for: STOPPED satisfies it), a resume *rejected*.
 * No pagination exists on the instrument list; no stream carries pause state, so the
   feed polls the list.
 
@@ -55,15 +66,17 @@ Target attrs produced (docs/ATTRIBUTES.md, :mod:`console.venues.joyride.mapping`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import time
 from collections.abc import Callable
 from functools import partial
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
-from console.core.model import Action, ActionKind, ActionSpec, Outcome, OutcomeKind, State, Target
+from console.core.model import Action, ActionKind, ActionSpec, Outcome, OutcomeKind, Target
 from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import printable, scrub_head
 from console.venues.joyride.mapping import (
@@ -77,10 +90,14 @@ from console.venues.joyride.mapping import (
     parse_expiration,
 )
 from console.venues.joyride.outcomes import (
+    BASE_URL_HINT,
     MISSING_SHOWN,
     already_from_zero_counts,
     applied,
     bad_echo,
+    drift_warning,
+    engine_caught_up,
+    expired,
     no_answer,
     not_waiting_words,
     nothing_matched,
@@ -88,10 +105,10 @@ from console.venues.joyride.outcomes import (
     settled,
     unreached,
     unsettled,
-    verb_of,
 )
 from console.venues.joyride.wire import (
     PauseResult,
+    pause_result_problem,
     vendor_code,
     venue_words,
 )
@@ -128,6 +145,18 @@ CAPABILITIES = Capabilities(
 )
 
 
+def api_base(base_url: str) -> str:
+    """``base_url`` as the client's paths (``/v1/...``) expect it: ending in ``/api``.
+    The vendor documents its REST base as ``https://joyride.exchange/api/v1``; a profile
+    that copied it would send every call to ``/api/v1/v1/...`` (a 404 each), so a path
+    ending with ``/v1`` (or ``/v1/``) loses that last ``/v1``. Anything else is kept."""
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/v1"):
+        return base_url
+    return urlunsplit(parts._replace(path=path[: -len("/v1")]))
+
+
 class JoyrideClient(VenueClient):
     """Watches Joyride's rounds and pauses/resumes them through the admin kill switch."""
 
@@ -137,6 +166,13 @@ class JoyrideClient(VenueClient):
 
     def __init__(self, settings: VenueSettings, *, transport: Seam | None = None) -> None:
         super().__init__(settings)
+        base = api_base(settings.base_url)
+        if base != settings.base_url:  # (the URL itself is not logged: it may hold a login)
+            log.info(
+                "%s: base_url ends with /v1; its paths are sent below it without that /v1",
+                settings.name,
+            )
+            settings = dataclasses.replace(settings, base_url=base)
         self._http = make_http_client(settings, transport=transport)
         rate = settings.rate_limits.get("admin", ADMIN_RATE)
         self._cap_s = settings.retry_after_cap_s
@@ -262,8 +298,9 @@ class JoyrideClient(VenueClient):
                     self.scrubber.scrub(f"{what}: {not_waiting_words(reply, self._cap_s)}")
                 )
         if not reply.ok:
+            hint = f"; {BASE_URL_HINT}" if reply.status == 404 else ""
             raise FeedError(
-                self.scrubber.scrub(f"{what}: {venue_words(reply, self.scrubber.scrub)}")
+                self.scrubber.scrub(f"{what}: {venue_words(reply, self.scrubber.scrub)}{hint}")
             )
         return reply
 
@@ -327,12 +364,7 @@ class JoyrideClient(VenueClient):
                 "only pauses or resumes a whole expiration. Use pause instead.",
             )
         if expiration <= self.clock():
-            return Outcome(
-                OutcomeKind.REJECTED,
-                f"Expiration {label} has passed: its market is closed and settling, so there "
-                f"is nothing to {verb_of(paused)}. Nothing was sent.",
-                state_after=State.STOPPED,
-            )
+            return expired(expiration, paused)
         body = dumps({"expiration": expiration, "paused": paused})
         step = self._step(expiration, paused)
         return await step.run(
@@ -408,22 +440,31 @@ class JoyrideClient(VenueClient):
             return await step.settle(no_answer(expiration, paused, str(exc), status, latency))
         try:
             result = PauseResult.model_validate(data)
-        except ValidationError:
-            why = f"its 200 answer lacked the documented fields ({self._body(reply)})"
+        except ValidationError as exc:
+            why = f"its 200 answer {pause_result_problem(exc)} ({self._body(reply)})"
             return await step.settle(no_answer(expiration, paused, why, status, latency))
         if result.expiration != expiration or result.paused != paused:
             why = bad_echo(expiration, paused, result)
             return await step.settle(no_answer(expiration, paused, why, status, latency))
-        if result.db_updated == 0:
+        scrub = self.scrubber.scrub
+        if result.db_updated == 0 and result.engine_updated > 0:
+            outcome = engine_caught_up(expiration, paused, result, reply, scrub)
+        elif result.db_updated == 0 and result.engine_missing:
+            outcome = already_from_zero_counts(
+                expiration, paused, reply, drift_warning(result, scrub)
+            )
+        elif result.db_updated == 0:
             return await self._nothing_matched_from_zero_counts(
                 expiration, paused, reply
             ) or self._already_from_zero_counts(expiration, paused, reply)
-        outcome = applied(expiration, paused, result, reply, self.scrubber.scrub)
+        else:
+            outcome = applied(expiration, paused, result, reply, scrub)
         self._remember(expiration, paused, outcome.warning)
         return outcome
 
     def _already_from_zero_counts(self, expiration: int, paused: bool, reply: Reply) -> Outcome:
-        """``db_updated == 0``: already so; the drift last seen on the round is kept."""
+        """All counts zero: already so; the drift last seen on the round is kept (zeros
+        say nothing of the engine)."""
         previous = self._known.get(expiration)
         self._remember(expiration, paused, previous.drift if previous else None)
         return already_from_zero_counts(expiration, paused, reply)

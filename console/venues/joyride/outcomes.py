@@ -2,8 +2,11 @@
 
 Joyride answers with counts, not states: ``db_updated > 0`` is *applied*
 (:func:`applied`, with DB/engine drift as a warning, :func:`drift_warning`);
-``db_updated == 0`` is *already* (:func:`already_from_zero_counts`) unless the
-expiration matches no instrument at all (:func:`nothing_matched`, *rejected*). An answer
+``db_updated == 0`` with ``engine_updated > 0`` is *applied* too — the database already
+had the flag, the engine is flipped now (:func:`engine_caught_up`) — and with
+``engine_missing`` alone *already* with the drift as a warning; all zeros are *already*
+(:func:`already_from_zero_counts`) unless the expiration matches no instrument at all
+(:func:`nothing_matched`, *rejected*). An answer
 that cannot be trusted (none, malformed, a wrong echo) is *uncertain*: the list is
 re-read, which can only say whether the round still exists (:func:`settled`,
 :func:`unsettled`, through :class:`~console.venues.kit.control.ControlStep`). Every
@@ -23,6 +26,8 @@ from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
 
 VENDOR = "Joyride"
 MISSING_SHOWN = 5
+BASE_URL_HINT = "check that the profile's base_url ends with /api (or /api/v1)"
+"""What a 404 from Joyride says to check: the paths are ``/v1/...`` below ``/api``."""
 
 
 def verb_of(paused: bool) -> str:
@@ -44,8 +49,11 @@ def applied(
     )
 
 
-def already_from_zero_counts(expiration: int, paused: bool, reply: Reply) -> Outcome:
-    """``db_updated == 0``: every instrument of the round already had that flag."""
+def already_from_zero_counts(
+    expiration: int, paused: bool, reply: Reply, warning: str | None = None
+) -> Outcome:
+    """``db_updated == 0``, ``engine_updated == 0``: every instrument of the round already
+    had that flag in the database (``warning``: the drift the answer showed, if any)."""
     word = "already paused" if paused else "already live"
     return Outcome(
         OutcomeKind.ALREADY,
@@ -53,6 +61,46 @@ def already_from_zero_counts(expiration: int, paused: bool, reply: Reply) -> Out
         http_status=reply.status,
         latency_ms=reply.latency_ms,
         state_after=State.PAUSED if paused else State.RUNNING,
+        warning=warning,
+    )
+
+
+def engine_caught_up(
+    expiration: int, paused: bool, result: PauseResult, reply: Reply, scrub: Scrub
+) -> Outcome:
+    """``db_updated == 0`` but ``engine_updated > 0``: the database already had the flag,
+    the engine had not (an earlier call failed in its engine phase, or drift) and is
+    flipped now — this call changed the engine, so *applied*, never *already*."""
+    word = "paused" if paused else "live"
+    return Outcome(
+        OutcomeKind.APPLIED,
+        f"Joyride's database already had {expiration_name(expiration)} {word} (db_updated 0), "
+        f"but its engine flipped {result.engine_updated} instruments now (DB/engine drift, "
+        "corrected).",
+        http_status=reply.status,
+        latency_ms=reply.latency_ms,
+        state_after=State.PAUSED if paused else State.RUNNING,
+        warning=drift_warning(result, scrub),
+    )
+
+
+def expired(expiration: int, paused: bool) -> Outcome:
+    """A round past its expiration (STOPPED, raw ``expired``): its market is closed and
+    settling, so it takes no new orders. That is what a pause is for (STOPPED satisfies
+    a pause): *already*; a resume cannot reopen it: *rejected*. Nothing is sent."""
+    label = expiration_name(expiration)
+    if paused:
+        return Outcome(
+            OutcomeKind.ALREADY,
+            f"Expiration {label} has passed: its market is closed and settling and takes no "
+            "new orders, so it needs no pause. Nothing was sent.",
+            state_after=State.STOPPED,
+        )
+    return Outcome(
+        OutcomeKind.REJECTED,
+        f"Expiration {label} has passed: its market is closed and settling, so there is "
+        "nothing to resume. Nothing was sent.",
+        state_after=State.STOPPED,
     )
 
 
@@ -76,19 +124,24 @@ def drift_warning(result: PauseResult, scrub: Scrub) -> str | None:
     if missing:
         shown = ", ".join(scrub(printable(m))[:80] for m in missing[:MISSING_SHOWN])
         more = f" and {len(missing) - MISSING_SHOWN} more" if len(missing) > MISSING_SHOWN else ""
+        where = "changed in the DB but" if result.db_updated else "of the round"
         parts.append(
-            f"{len(missing)} instruments changed in the DB but missing from the matching "
+            f"{len(missing)} instruments {where} missing from the matching "
             f"engine: {shown}{more} (gateway restarting?); orders on them may not be "
             "blocked until the engine reloads them, so repeat the call once it is back"
         )
     already = result.db_updated - result.engine_updated - len(missing)
+    surplus = result.engine_updated - result.db_updated  # engine rows the DB had right already
     if already > 0:
         parts.append(
             f"the engine was already at the target for {already} of "
             f"{result.db_updated} changed instruments (DB/engine drift, now corrected)"
         )
-    elif not missing and result.engine_updated < result.db_updated:
-        parts.append(f"engine flipped {result.engine_updated} of {result.db_updated} instruments")
+    elif surplus > 0:
+        parts.append(
+            f"the engine flipped {surplus} more instruments than the database changed "
+            "(DB/engine drift, now corrected)"
+        )
     return "; ".join(parts) if parts else None
 
 
@@ -126,11 +179,16 @@ def unsettled(paused: bool, answer: NoAnswer, why: str) -> Outcome:
 
 
 def _uncertain(paused: bool, answer: NoAnswer, reread: str) -> Outcome:
-    verb = verb_of(paused)
+    """Re-sending is safe, but its answer cannot confirm the engine: after a failure in
+    Joyride's engine phase a repeat answers ``db_updated`` 0 (the database has it) while
+    engine instruments may still not have the flag."""
+    verb, word = verb_of(paused), "paused" if paused else "live"
     return answer.outcome(
         OutcomeKind.UNCERTAIN,
         f"{answer.what}. It may or may not have been applied; {reread}. Sending {verb} "
-        "again is safe (the call is idempotent) and will confirm it.",
+        "again is safe (the call is idempotent) and its counts say what it changes then; "
+        f"0 changed rows means the database already had it {word}, not that every engine "
+        "instrument is (Joyride cannot show the engine's state).",
     )
 
 
@@ -190,7 +248,7 @@ def refused(
             "before it acts, so nothing changed. Wait a moment and try again.",
         )
     if status == 404:
-        hint = "check that the profile's base_url ends with /api"
+        hint = BASE_URL_HINT
     else:
         hint = "nothing is known to have changed; try again when Joyride is healthy"
     return outcome(OutcomeKind.FAILED, f"Joyride failed to {verb} {label}: {words}; {hint}.")

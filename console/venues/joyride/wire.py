@@ -98,6 +98,48 @@ class PauseResult(_Wire):
     engine_missing: list[Annotated[str, Strict()]]
 
 
+_PAUSE_TYPES = {
+    "expiration": "an integer (Unix seconds)",
+    "paused": "a boolean",
+    "db_updated": "an integer count",
+    "engine_updated": "an integer count",
+    "engine_missing": "a list of instrument ids",
+}
+
+
+def pause_result_problem(exc: ValidationError) -> str:
+    """Why a 200 pause answer is no :class:`PauseResult`, each field named: ``lacked the
+    documented fields engine_updated, engine_missing`` and/or ``did not have the
+    documented types: db_updated is a string, not an integer count``. The model is
+    strict (CONTRACTS: the counts are int), so a ``"5"`` is a wrong type, never read as 5.
+    A venue's value is never quoted, only its JSON kind (or a number out of range)."""
+    missing: list[str] = []
+    wrong: list[str] = []
+    for error in exc.errors():
+        loc, value = error["loc"], error.get("input")
+        if not loc:
+            return f"was {_kind(value)}, not the documented object"
+        name = str(loc[0]) + "".join(f"[{part}]" for part in loc[1:])
+        if error["type"] == "missing":
+            missing.append(name)
+        elif error["type"] == "greater_than_equal":
+            wrong.append(f"{name} is {str(value)[:_MAX_DIGITS]}, not a count (0 or more)")
+        else:
+            wanted = (
+                "an instrument id (a string)"
+                if len(loc) > 1
+                else _PAUSE_TYPES.get(name, "of its documented type")
+            )
+            wrong.append(f"{name} is {_kind(value)}, not {wanted}")
+    parts = []
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        parts.append(f"lacked the documented field{plural} {', '.join(missing)}")
+    if wrong:
+        parts.append(f"did not have the documented types: {'; '.join(wrong)}")
+    return " and ".join(parts)
+
+
 class Units(_Wire):
     price_decimals: int | None = None
     size_decimals: int | None = None
@@ -291,7 +333,14 @@ def _loads(body: bytes) -> object:
 
 
 def _kind(data: object) -> str:
-    names = {dict: "an object", str: "a string", bool: "a boolean", int: "a number"}
+    names = {
+        dict: "an object",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a decimal number",
+        list: "a list",
+    }
     if data is None:
         return "null"
     return names.get(type(data), f"a {type(data).__name__}")
