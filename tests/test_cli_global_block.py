@@ -80,3 +80,18 @@ def test_a_kill_under_an_emergency_is_not_all_halted_when_stops_did_not_land(
     assert "ALL HALTED" not in err
     assert "(NOT verified)" in err
     assert code == 5, err
+
+
+def test_a_stop_whose_reason_the_venue_refuses_goes_again_without_it(
+    sim: SimServer, profile_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reason body is the console's reading of a gap (the reference shows no body):
+    a venue refusing any body (422) must not keep the stop from landing."""
+    engine = live_engine(profile_path, capsys)
+    set_knobs(sim, "55tech", refuse_bodies=True)
+    code, out, err = run(capsys, "--config", str(profile_path), "stop", "55tech", engine,
+                         "--yes", "--json", "--reason", "desk drill")  # fmt: skip
+    result = json.loads(out.splitlines()[-1])
+    assert result["outcome"] == "applied", result
+    assert "sent again without the reason: 55-tech refused the body, 422" in result["message"]
+    assert result["verified"] is True and code == 0, err

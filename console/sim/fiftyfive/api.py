@@ -30,6 +30,8 @@ Hostile knobs (docs/EMERGENCY.md, "Hostile venues"; the generic list ones live i
   ``manualStopped`` (``"perhaps"``);
 * ``escape_names``: every ``clientName`` carries terminal escape sequences (clear
   screen, a window title, colours);
+* ``refuse_bodies``: a control call carrying any body is refused ``422`` (the reference
+  shows none);
 * ``ignore_controls``: a control call is answered as carried out (its ``result`` and
   the flags it would set), then the engine's manual flags are put back: under a global
   block, whose status word already reads stopped or paused, only the flags tell.
@@ -219,6 +221,8 @@ class FiftyFiveSim(VendorSim[FiftyFiveWorld]):
             # reach the venue: act on it anyway, as a real server would.
             self.ctx.count("control_after_disconnect")
             raw = b""
+        if raw.strip() and self.ctx.knobs.refuse_bodies:
+            return _invalid(["body"], "No body expected", "extra_forbidden")
         reason = _reason(
             raw, request.headers.get("x-api-key") if self.ctx.knobs.echo_secret else None
         )

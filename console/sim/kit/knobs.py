@@ -84,6 +84,9 @@ class Knobs:
     # 55-tech: control calls are answered as done (``stop_applied``, the flag up in the
     # answer) but nothing is kept: a venue that says yes and does not.
     ignore_controls: bool = False
+    # 55-tech: a control call with any body is refused 422, as a venue validating the
+    # documented (body-less) request strictly would.
+    refuse_bodies: bool = False
     # The next N requests but GETs arriving on a kept-alive (already answered)
     # connection: it is closed without an answer, as a venue's idle close racing a
     # request does (-1: every one; console/sim/kit/keepalive.py). A fresh one is served.

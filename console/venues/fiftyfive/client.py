@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -373,12 +374,16 @@ class FiftyFiveClient(VenueClient):
             reread_failed=partial(unsettled, who, action.kind),
             said=lambda reply: self.scrubber.scrub(detail(reply, self.scrubber.scrub)),
         )
-        return await step.run(
-            partial(self._send_control, index, verb, body),
+        dropped: list[str] = []  # why the reason was left out of a second request
+        outcome = await step.run(
+            partial(self._send_control, index, verb, body, dropped),
             translate=partial(self._translate, step, index, action),
             unreached=partial(unreached, who, verb),
             unanswered=lambda err: f"No answer from 55-tech to {verb} {who} ({err.message})",
         )
+        if dropped:
+            return replace(outcome, message=f"{outcome.message} ({dropped[0]})")
+        return outcome
 
     def _unknown_engine(self, target_id: str, verb: str) -> Outcome:
         shared = self.ids.sharing(target_id)
@@ -395,10 +400,29 @@ class FiftyFiveClient(VenueClient):
             "for that client. Check api_keys in the profile; nothing was sent.",
         )
 
-    async def _send_control(self, index: int, verb: str, body: bytes | None) -> Reply:
+    async def _send_control(
+        self, index: int, verb: str, body: bytes | None, dropped: list[str] | None = None
+    ) -> Reply:
         """POST one control verb; a 429 (refused, so not acted on) is retried once, after
         the vendor's wait when it names one within the cap, else after the docs' first
-        backoff step. A wait beyond the cap is not taken: the 429 is the answer."""
+        backoff step. A wait beyond the cap is not taken: the 429 is the answer.
+
+        A halting call sent with the operator's reason that the venue refuses as a bad
+        request (400, 422) goes again without a body, the documented form (the reason
+        body is the console's reading of a [GAP]: a venue validating bodies strictly
+        must not keep an emergency stop from landing); ``dropped`` gets the words."""
+        reply = await self._post_control(index, verb, body)
+        if body is None or reply.status not in (400, 422) or not ActionKind(verb).destructive:
+            return reply
+        said = self.scrubber.scrub(detail(reply, self.scrubber.scrub))[:160]
+        if dropped is not None:
+            dropped.append(
+                f"sent again without the reason: 55-tech refused the body, {reply.status} {said!r}"
+            )
+        return await self._post_control(index, verb, None)
+
+    async def _post_control(self, index: int, verb: str, body: bytes | None) -> Reply:
+        """One control POST, with its one 429 retry (:meth:`_send_control`)."""
 
         async def post(pacer: Pacer | None) -> Reply:
             return await self._send(
