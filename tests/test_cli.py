@@ -166,3 +166,24 @@ def test_close_positions_on_a_paused_strategy_says_why_not(
                        "--close-positions", "--yes")  # fmt: skip
     assert code == 2
     assert "is paused: pipai offers no pause of it, so nothing can close its positions" in err
+
+
+def test_status_says_a_joyride_pause_is_the_journals_word_not_the_venues(
+    profile_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Joyride cannot report a pause: what status shows is what this console set, per
+    its journal (someone may have lifted it at the venue since) — it read PAUSED as if
+    the venue had said so."""
+    _, out, _ = run(capsys, "--config", str(profile_path), "status", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    live = next(r for r in rows if r["kind"] == "expiration" and r["raw_status"] != "expired")
+    code, _, err = run(capsys, "--config", str(profile_path), "pause", "joyride", live["id"],
+                       "--yes")  # fmt: skip
+    assert code == 14, err  # halted by the venue's answer only
+    _, out, _ = run(capsys, "--config", str(profile_path), "status", "--json")
+    row = next(json.loads(x) for x in out.splitlines() if json.loads(x)["id"] == live["id"])
+    assert row["state"] == "paused" and row["known_from"]["journal"] is True, row
+    assert row["known_from"]["set_by"]
+    _, out, _ = run(capsys, "--config", str(profile_path), "status")
+    [line] = [x for x in out.splitlines() if live["id"] in x]
+    assert "PAUSED per journal " in line, line

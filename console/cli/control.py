@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from console.cli.reads import cancel_reads, finish_reads
-from console.core.model import Action, ActionKind, OutcomeKind, Target
+from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.core.plan import ItemResult, Plan, desired, single_plan
 from console.core.scrub import printable
 from console.core.session import Session
-from console.core.store import Store
+from console.core.store import KnownState, Store
 from console.venues.kit.base import VenueClient, VenueConfigError
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 3, 4, 5
@@ -65,7 +65,11 @@ async def status(session: Session, *, as_json: bool) -> int:
     if as_json:
         for target in targets:
             state = session.store.effective_state(target).value
-            _out(_json(target_json(target, state, session.store.confirmed_at(target))))
+            row = target_json(target, state, session.store.confirmed_at(target))
+            if (known := journal_known(session.store, target)) is not None:
+                row["known_from"] = {"journal": True, "set_at": known.set_at,
+                                     "set_by": known.set_by}  # fmt: skip
+            _out(_json(row))
     else:
         print_table(session.store, targets)
     for venue, why in failures.items():
@@ -73,16 +77,28 @@ async def status(session: Session, *, as_json: bool) -> int:
     for venue, why in session.incomplete.items():
         _err(f"{venue}: only part of its targets could be read (listed above): {why}")
     for client in session.clients.values():
-        for row in client.skipped_rows:
-            _err(f"{client.name}: a row was not read cleanly (see why): {row}")
+        for skipped in client.skipped_rows:
+            _err(f"{client.name}: a row was not read cleanly (see why): {skipped}")
     partial = session.incomplete or any(c.skipped_rows for c in session.clients.values())
     return EXIT_FAILED if failures or partial else EXIT_OK
+
+
+def journal_known(store: Store, target: Target) -> KnownState | None:
+    """The journal's word, when it is what a target's state shows: a venue that cannot
+    report the state (Joyride's pause) shows what this console set, never as the venue's
+    own — someone may have lifted it at the venue since."""
+    known = store.known(target.venue, target.id)
+    if known is None or target.state is not State.UNKNOWN:
+        return None
+    return known if store.effective_state(target) is known.state else None
 
 
 def print_table(store: Store, targets: list[Target]) -> None:
     rows = [("VENUE", "KIND", "ID", "NAME", "STATE", "VENUE STATUS")]
     for t in targets:
         state = store.effective_state(t).value.upper()
+        if (known := journal_known(store, t)) is not None:  # not the venue's word
+            state += f" per journal {known.set_at[11:16]}Z {known.set_by.split('@')[0]}"
         rows.append((t.venue, t.kind.value, printable(t.id), printable(t.name), state,
                      printable(t.raw_status)))  # fmt: skip
     widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
