@@ -7,6 +7,7 @@ it awaits. Before, a kill paced by x3algo's 100 calls a minute sat silent for a 
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from console.cli.main import main
 from console.config import write_profile_files
 from console.sim.server import SimServer
-from tests.support import set_knobs, sim_counters
+from tests.support import set_knobs, sim_admin, sim_counters
 
 
 def test_a_quiet_kill_says_what_it_still_awaits(
@@ -49,3 +50,21 @@ def test_a_quiet_kill_says_what_it_still_awaits(
     [line, *_] = [x for x in text.splitlines() if "still running" in x]
     assert line.startswith("[SIM] still running (")
     assert "; awaiting x3algo " in line and "answered" in line, line
+
+
+def test_a_kill_prints_each_outcomes_warning(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Joyride's DB/engine drift is a warning on an applied pause: the kill printed it in
+    --json only (an independent Joyride's 3 instruments the engine did not know)."""
+    venues = [v for v in sim.venue_entries() if v["api"] == "joyride"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    assert main(["--config", str(path), "status", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    live = next(r for r in rows if r["raw_status"] != "expired")
+    sim_admin(sim, "joyride", "drift", expiration=int(live["id"]), missing=2)
+    assert main(["--config", str(path), "kill", "--yes"]) == 14  # by the venue's answer only
+    err = capsys.readouterr().err
+    [warning] = [x for x in err.splitlines() if x.startswith("    warning: ")]
+    assert "2 instruments changed in the DB but missing from the matching engine" in warning
