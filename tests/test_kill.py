@@ -386,3 +386,28 @@ def test_a_kill_closing_positions_names_those_it_cannot_close(
     assert (f"pipai: {len(held)} target(s) already halted, which this kill does not address, "
             f"keep {positions} open positions (PipAI cannot close") in err, err  # fmt: skip
     assert "pipai positions: closed at market as each is paused" in err
+
+
+def test_a_kill_names_the_targets_in_error_it_leaves_alone(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An algorithm or strategy in error has no documented halt: the kill leaves it, and
+    says so — it was silently out of the count ("ALL HALTED 16/16" beside 4 in error)."""
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    assert main(["--config", str(path), "status", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    errors: dict[str, int] = {}
+    for r in rows:
+        if r["state"] == "error":
+            errors[r["venue"]] = errors.get(r["venue"], 0) + 1
+    assert errors, "the simulated world has no target in error"
+    monkeypatch.setattr("sys.stdin", _Stdin("not the label\n"))
+    assert main(["--config", str(path), "kill"]) == 6
+    err = capsys.readouterr().err
+    for venue, count in errors.items():
+        assert (f"{venue}: {count} target(s) in error, which this kill does not address "
+                "(the venue documents no halt for them)") in err, err  # fmt: skip

@@ -25,7 +25,7 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from console.core.model import Action, TargetKind
+from console.core.model import Action, State, TargetKind
 from console.core.plan import Plan, PlanItem
 from console.core.ports import FeedStatus, VenueClient
 from console.core.store import Store
@@ -199,9 +199,10 @@ def build_kill_plan(
     return KillPlan(plan, missing, stale, partial, skipped, emptied, open_intents, offered, down)
 
 
-KEPT = "already halted, which this kill does not address"
-"""The words of a leaves-behind line saying what halted targets keep (never folded into
-"similar notes": each such line is shown)."""
+KEPT = "which this kill does not address"
+"""The words of a leaves-behind line about targets the kill leaves as they are: what
+halted ones keep, and those in error (never folded into "similar notes": each such line
+is shown)."""
 
 
 @dataclass
@@ -219,6 +220,7 @@ def _venue_part(
     venue = client.name
     caps = client.capabilities
     held: dict[str, tuple[int, int]] = {}  # words -> (targets, amount) kept while halted
+    in_error = 0  # targets in error the venue's kill action leaves alone
     for target in store.targets(venue):
         if scope.keys is not None and target.key not in scope.keys:
             continue
@@ -226,6 +228,7 @@ def _venue_part(
         planned = target if known.value == "unknown" else target.with_state(known)
         action = client.kill_action(planned, clear_leaves_behind=clear)
         if action is None:
+            in_error += planned.state is State.ERROR
             if (kept := client.kept_while_halted(planned)) is not None:
                 targets, amount = held.get(kept[1], (0, 0))
                 held[kept[1]] = (targets + 1, amount + kept[0])
@@ -241,7 +244,11 @@ def _venue_part(
             if line not in part.leaves:
                 part.leaves.append(line)
     for words, (targets, amount) in held.items():
-        part.leaves.append(f"{venue}: {targets} target(s) {KEPT}, keep {amount} {words}")
+        part.leaves.append(f"{venue}: {targets} target(s) already halted, {KEPT}, keep "
+                           f"{amount} {words}")  # fmt: skip
+    if in_error:  # neither halted nor known to trade: never silently out of the count
+        part.leaves.append(f"{venue}: {in_error} target(s) in error, {KEPT} (the venue "
+                           "documents no halt for them) — check them at the venue")  # fmt: skip
     return part
 
 
