@@ -257,16 +257,19 @@ def _resolve(
     if kind == "env":
         value = env.get(key)
         if not value:
+            state = "is empty" if value == "" else "is not set"
             raise ConfigError(
                 f"venue {venue!r}: credential {name!r} reads environment variable {key}, "
-                "which is not set"
+                f"which {state}"
             )
         return value
     section, _, item = key.partition(".")
     found = secrets.get(section, {}).get(item) if item else secrets.get(section)
     if not isinstance(found, str) or not found:
         where = secrets_path or "(no secrets_file set in the profile)"
-        raise ConfigError(f"venue {venue!r}: credential {name!r} ({ref}) is not in {where}")
+        state = ("is empty in" if found == "" else "is not text in" if found is not None
+                 else "is not in")  # fmt: skip
+        raise ConfigError(f"venue {venue!r}: credential {name!r} ({ref}) {state} {where}")
     return found
 
 

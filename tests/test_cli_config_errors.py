@@ -89,3 +89,18 @@ def test_an_unknown_profile_suggests_the_close_one(
         f"trading-console: {path}: profile 'prd' is not defined (did you mean 'prod'?); "
         "defined: prod, staging"
     ]
+
+
+def test_an_empty_credential_is_called_empty_not_missing(tmp_path: Path) -> None:
+    """``api_keys = ""`` in the secrets file read "is not in …secrets.toml": it is there,
+    and empty."""
+    from console.config import ConfigError, load_profile, write_profile_files
+
+    path = write_profile_files(tmp_path, profile="p", label="P", color="warning", venues=[
+        {"api": "finradar", "name": "fr", "base_url": "http://127.0.0.1:9",
+         "credentials": {"api_key": ""}},
+    ])  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"credential 'api_key' \(secret:fr.api_key\) is empty in"
+    ):
+        load_profile(path).venue_settings()
