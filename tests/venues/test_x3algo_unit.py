@@ -538,3 +538,25 @@ async def test_null_symbols_neither_hide_a_row_nor_block_its_stop(venue: FakeVen
     assert (target.id, target.attrs["symbols"]) == (ALGO, ())
     read = await client.read_target(ALGO)
     assert read is not None and read.state is State.RUNNING
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [
+        lambda n, more: {"page": n, "hasMore": more},  # an undocumented flag
+        lambda n, more: {"page": n, "limit": 10},  # the limit it used, below the one asked
+    ],
+)
+async def test_pages_capped_without_a_total_are_read_on_when_the_venue_says_more(
+    venue: FakeVenue, pagination: Callable[[int, bool], dict[str, Any]]
+) -> None:
+    rows = [{**algo("active"), "id": f"{i:024d}"} for i in range(33)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params["page"])
+        data = rows[(n - 1) * 10 : n * 10]
+        return httpx.Response(200, json={"data": data, "pagination": pagination(n, n < 4)})
+
+    venue.routes[("GET", "/api/trading/algorithms")] = answer
+    targets = await make_client(venue).list_targets()
+    assert len({t.id for t in targets}) == 33

@@ -65,6 +65,9 @@ class Page(Generic[Row]):
     sent: int  # rows the venue sent, readable or not
     skipped: list[str] = field(default_factory=list)
     total: int | None = None  # the rows the venue says the whole list holds, when it says
+    # The venue says more pages follow (an undocumented ``hasMore``, or a page as full as
+    # the ``limit`` it says it used, below the one asked): read on.
+    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +216,7 @@ class PagedList(Generic[Row]):
         ``totalPages``, and its first page was taken for the whole list: a kill said ALL
         HALTED with 7 algorithms running)."""
         seen = {row["id"] for row in pages[0].rows}
-        while pages[-1].sent >= self.page_limit or self._more_by_total(pages):
+        while pages[-1].sent >= self.page_limit or pages[-1].more or self._more_by_total(pages):
             number = pages[-1].number + 1
             if len(seen) >= self.max_targets:
                 return self._too_many()

@@ -235,7 +235,9 @@ def _parse_row_by_row(content: bytes, number: int, scrub: Scrub) -> Page[Algorit
 def _page(number: int, pagination: Pagination | None, sent: int) -> Page[AlgorithmRow]:
     if pagination is None:
         return Page(number, None, [], sent)
-    return Page(number, pagination.total_pages, [], sent, total=pagination.total)
+    limit = pagination.limit
+    more = bool(pagination.has_more) or (limit is not None and 0 < limit <= sent)
+    return Page(number, pagination.total_pages, [], sent, total=pagination.total, more=more)
 
 
 def _keep(page: Page[AlgorithmRow], index: int, row: AlgorithmRow, scrub: Scrub) -> None:

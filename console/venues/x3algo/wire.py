@@ -82,6 +82,7 @@ class Pagination(BaseModel):
     limit: int | None = None
     total: int | None = None
     total_pages: int | None = Field(None, alias="totalPages")
+    has_more: bool | None = Field(None, alias="hasMore")  # not documented; seen elsewhere
 
 
 class AlgorithmPage(BaseModel):
