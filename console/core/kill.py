@@ -127,8 +127,8 @@ class KillPlan:
                           f"({why}); what was read is halted, the rest was not addressed"))  # fmt: skip
         for venue, rows in self.skipped.items():
             shown = "; ".join(rows[:5]) + (f"; and {len(rows) - 5} more" if len(rows) > 5 else "")
-            lines.append(("UNREADABLE ROWS", f"{venue}: {len(rows)} row(s) could not be read "
-                          f"and were not addressed — {shown}"))  # fmt: skip
+            lines.append(("UNREADABLE ROWS", f"{venue}: {len(rows)} row(s) not read cleanly "
+                          f"(each not addressed on its own) — {shown}"))  # fmt: skip
         for venue, count in self.emptied.items():
             lines.append(("EMPTIED", f"{venue}: listed no targets, where it had {count}; "
                           "check the venue before trusting that nothing runs there"))  # fmt: skip

@@ -208,3 +208,29 @@ async def test_a_stream_refusal_without_a_message_is_quoted_as_its_code_alone(
         await stream._handshake(RefusingSocket(*replies), 1.0)  # type: ignore[arg-type]
     assert str(err.value).startswith(said)
     assert "None" not in str(err.value)
+
+
+# ----- 4. a cursor that includes the row it ends on ------------------------------------
+
+
+async def test_a_row_repeated_at_the_top_of_the_next_page_is_one_strategy() -> None:
+    """Each page begins with the last row of the one before (an inclusive cursor): the
+    same strategy in the same state, read once — it was named an unaddressable twin,
+    though the kill paused it. Twice on one page, or in another state, is still named."""
+    fake = FakePipAI()
+    rows = [row(n) for n in range(1, 31)]
+
+    def page(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        number = int(cursor.removeprefix("c")) if cursor else 1
+        start = max(0, (number - 1) * 10 - 1)  # the previous page's last row again
+        data = rows[start : number * 10]
+        following = f"c{number + 1}" if number < 3 else None
+        return json_reply(200, {"data": data, "next_cursor": following})
+
+    fake.on("GET", "/v1/strategies", page)
+    client = client_for(fake)
+    targets = await client.list_targets()
+    assert [t.id for t in targets] == [r["id"] for r in rows]
+    assert client.skipped_rows == []
+    await client.aclose()

@@ -372,8 +372,9 @@ def twin_note(target: Target, words: ListWords, page_number: int, scrub: Scrub |
         ident, status = scrub_head(ident, 80, scrub), scrub_head(status, 40, scrub)
     return (
         f"{ident}: listed twice by {words.venue} (again on page {page_number}, "
-        f"{status or target.state}); a call by id reaches only one of them, so this "
-        f"{words.noun} cannot be addressed or verified: check it in {words.venue} itself"
+        f"{status or target.state}); a call by id reaches only one of them: the id is "
+        f"addressed once, the other row cannot be addressed or verified on its own — check "
+        f"it in {words.venue} itself"
     )
 
 
@@ -412,11 +413,14 @@ class CursorList:
     repeated cursor stops it, and so does a page that brings no id not read before (a
     fresh cursor on the same rows: the paging does not advance).
 
-    An id listed twice (on one page or two) is never merged silently: PipAI's cursor
-    pages are strictly older items, so the same id twice is two rows the venue cannot
-    tell apart by id. The id is kept once (the row still running when one is, so a kill
-    still sends its call) and the twin is named in ``skipped`` ("listed twice"): the
-    venue has a row the console cannot address, never "all halted".
+    An id listed twice on one page, or again on a later page in another state, is never
+    merged silently: two rows the venue cannot tell apart by id. The id is kept once (the
+    row still running when one is, so a kill still sends its call) and the twin is named
+    in ``skipped`` ("listed twice"): the venue has a row the console cannot address on
+    its own, never "all halted". An id again on a later page in the same state counts
+    once, as numbered pages do: a cursor that includes the row it ends on (an independent
+    PipAI repeated each page's last row at the top of the next; all were named
+    unaddressable, though each was paused).
 
     The first page failing raises what it raised (nothing was read); any later stop
     raises :class:`Incomplete` with the targets read so far. Every text is scrubbed.
@@ -483,12 +487,17 @@ class CursorList:
                     f"page {pages} brought no {self.words.noun} earlier pages had not "
                     f"listed ({venue}'s paging does not advance)"
                 )
+            on_page: set[str] = set()
             for target in page.targets:
                 place = ids.get(target.id)
                 if place is None:
                     ids[target.id] = len(targets)
                     targets.append(target)
+                    on_page.add(target.id)
                     continue
+                if target.id not in on_page and targets[place].state == target.state:
+                    continue  # a cursor that includes the row it ends on: the same one
+                on_page.add(target.id)
                 skipped.append(twin_note(target, self.words, pages, scrub))
                 if targets[place].state.halted and not target.state.halted:
                     targets[place] = target  # a kill calls the id while one row runs
