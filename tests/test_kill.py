@@ -376,15 +376,20 @@ def test_a_kill_closing_positions_names_those_it_cannot_close(
     code = main(["--config", str(path), "status", "--json"])
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert code == 0
-    held = [r for r in rows if r["kind"] == "strategy" and r["state"] == "paused"
-            and (r["attrs"].get("open_positions") or 0) > 0]  # fmt: skip
-    assert held, "the simulated world has no paused strategy holding positions"
+    held = [
+        r
+        for r in rows
+        if r["kind"] == "strategy"
+        and r["state"] not in ("running", "unknown")
+        and (r["attrs"].get("open_positions") or 0) > 0
+    ]  # fmt: skip (paused, in error …)
+    assert any(r["state"] == "paused" for r in held), "no paused strategy holds positions"
     positions = sum(r["attrs"]["open_positions"] for r in held)
     monkeypatch.setattr("sys.stdin", _Stdin("not the label\n"))
     assert main(["--config", str(path), "kill", "--close-positions"]) == 6
     err = capsys.readouterr().err
     assert (f"pipai: {len(held)} target(s) already halted, which this kill does not address, "
-            f"keep {positions} open positions (PipAI cannot close") in err, err  # fmt: skip
+            f"keep {positions} open positions — no option of this kill reaches them") in err, err  # fmt: skip
     assert "pipai positions: closed at market as each is paused" in err
 
 
@@ -411,3 +416,29 @@ def test_a_kill_names_the_targets_in_error_it_leaves_alone(
     for venue, count in errors.items():
         assert (f"{venue}: {count} target(s) in error, which this kill does not address "
                 "(the venue documents no halt for them)") in err, err  # fmt: skip
+
+
+def test_a_kill_sums_what_the_targets_it_halts_leave(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pausing leaves PipAI's open positions: the plan says how many in all, once — it
+    listed one line per distinct count ("(2 still managed …)", "(4 …)"), which read as
+    10 where 35 stayed open."""
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    assert main(["--config", str(path), "status", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    running = [r for r in rows if r["kind"] == "strategy" and r["state"] == "running"
+               and (r["attrs"].get("open_positions") or 0) > 0]  # fmt: skip
+    assert running, "the simulated world has no running strategy holding positions"
+    positions = sum(r["attrs"]["open_positions"] for r in running)
+    monkeypatch.setattr("sys.stdin", _Stdin("not the label\n"))
+    assert main(["--config", str(path), "kill"]) == 6
+    err = capsys.readouterr().err
+    pipai = [x for x in err.splitlines() if "leaves behind — pipai:" in x]
+    assert len([x for x in pipai if "open positions stay open" in x]) == 1, pipai
+    assert (f"pipai: the {len(running)} target(s) it halts hold {positions} open positions "
+            "in all") in err, err  # fmt: skip

@@ -181,7 +181,10 @@ def plan_for(client: VenueClient, target: Target, kind: ActionKind,
             return EXIT_USAGE
         options[clears] = True
     action = Action(kind, options, args.reason)
-    leaves = (spec.leaves_behind,) if spec and spec.leaves_behind and not options else ()
+    leaves: tuple[str, ...] = ()
+    if spec and spec.leaves_behind and not options:
+        held = client.held_by(target)
+        leaves = (spec.leaves_behind + (f" — it holds {held[0]} {held[1]}" if held else ""),)
     return single_plan(target, action, leaves)
 
 

@@ -219,7 +219,8 @@ def _venue_part(
     part = _VenuePart()
     venue = client.name
     caps = client.capabilities
-    held: dict[str, tuple[int, int]] = {}  # words -> (targets, amount) kept while halted
+    held: dict[str, tuple[int, int]] = {}  # noun -> (targets, amount) kept while halted
+    left: dict[str, tuple[int, int]] = {}  # noun -> (targets, amount) the halts leave
     in_error = 0  # targets in error the venue's kill action leaves alone
     for target in store.targets(venue):
         if scope.keys is not None and target.key not in scope.keys:
@@ -229,9 +230,7 @@ def _venue_part(
         action = client.kill_action(planned, clear_leaves_behind=clear)
         if action is None:
             in_error += planned.state is State.ERROR
-            if (kept := client.kept_while_halted(planned)) is not None:
-                targets, amount = held.get(kept[1], (0, 0))
-                held[kept[1]] = (targets + 1, amount + kept[0])
+            _add(held, client.held_by(planned))
             continue
         action = replace(action, reason=reason) if reason else action
         part.items.append(PlanItem.for_target(target, action, known, caps.exposure_attrs))
@@ -240,16 +239,27 @@ def _venue_part(
         if clears and clears in action.options:
             part.clears = clears
         if spec and spec.leaves_behind and not (clears and action.option(clears)):
+            _add(left, client.held_by(planned))
             line = f"{venue}: {spec.leaves_behind}"
             if line not in part.leaves:
                 part.leaves.append(line)
-    for words, (targets, amount) in held.items():
+    for noun, (targets, amount) in left.items():
+        part.leaves.append(f"{venue}: the {targets} target(s) it halts hold {amount} {noun} "
+                           "in all")  # fmt: skip
+    for noun, (targets, amount) in held.items():
         part.leaves.append(f"{venue}: {targets} target(s) already halted, {KEPT}, keep "
-                           f"{amount} {words}")  # fmt: skip
+                           f"{amount} {noun} — no option of this kill reaches them")  # fmt: skip
     if in_error:  # neither halted nor known to trade: never silently out of the count
         part.leaves.append(f"{venue}: {in_error} target(s) in error, {KEPT} (the venue "
                            "documents no halt for them) — check them at the venue")  # fmt: skip
     return part
+
+
+def _add(totals: dict[str, tuple[int, int]], held: tuple[int, str] | None) -> None:
+    """Count one target's holding (:meth:`VenueClient.held_by`) into ``totals``."""
+    if held is not None:
+        targets, amount = totals.get(held[1], (0, 0))
+        totals[held[1]] = (targets + 1, amount + held[0])
 
 
 def plan_from_store(

@@ -272,11 +272,12 @@ class VenueClient(ABC):
         landed is not confirmed by someone else's block, nor a landed one doubted."""
         return target.state
 
-    def kept_while_halted(self, target: Target) -> tuple[int, str] | None:
-        """What ``target``, already halted (a kill does not address it), still holds that
-        no option of a kill reaches: an amount and its words (PipAI: open positions on a
-        paused strategy, which it cannot flatten). None when nothing; the kill's plan says
-        it, so "positions closed" is never read as covering them."""
+    def held_by(self, target: Target) -> tuple[int, str] | None:
+        """What ``target`` holds that halting it leaves as it is, unless an option of the
+        halt clears it: an amount and its noun (PipAI: a strategy's open positions). None
+        when nothing. A kill's plan sums it — for the targets it halts, and for those
+        already halted, which no option of the kill reaches — so "positions closed" is
+        never read as covering them, nor one target's count as the whole."""
         return None
 
     def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
@@ -349,6 +350,8 @@ class VenueView(Protocol):
     def control_rate(self) -> ControlRate | None: ...
 
     def actions_for(self, target: Target) -> list[ActionSpec]: ...
+
+    def held_by(self, target: Target) -> tuple[int, str] | None: ...
 
     def kill_action(
         self, target: Target, *, clear_leaves_behind: bool = False

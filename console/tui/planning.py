@@ -168,6 +168,23 @@ def _merge_options(specs: Sequence[ActionSpec]) -> tuple[OptionSpec, ...]:
     return tuple(seen.values())
 
 
+def held_words(targets: Sequence[Target], clients: Mapping[str, VenueView]) -> list[str]:
+    """What the targets hold that their halt leaves (``VenueClient.held_by``), summed:
+    ``it holds 4 open positions`` for one target, ``the 3 targets hold 9 open positions
+    in all`` for more (the same words for each target are shown once above)."""
+    totals: dict[str, tuple[int, int]] = {}
+    for target in targets:
+        client = clients.get(target.venue)
+        held = client.held_by(target) if client is not None else None
+        if held is not None:
+            count, amount = totals.get(held[1], (0, 0))
+            totals[held[1]] = (count + 1, amount + held[0])
+    if len(targets) == 1:
+        return [f"it holds {amount} {noun}" for noun, (_, amount) in totals.items()]
+    return [f"the {count} targets holding them have {amount} {noun} in all"
+            for noun, (count, amount) in totals.items()]  # fmt: skip
+
+
 def _title(kind: ActionKind, targets: Sequence[Target], scope: str) -> str:
     verb = kind.value.capitalize()
     if len(targets) == 1:
@@ -221,6 +238,7 @@ def build_draft(
     for spec in specs:
         if spec.leaves_behind and spec.leaves_behind not in leaves:
             leaves.append(spec.leaves_behind)
+    leaves += held_words(included, clients)
     plan = Plan(tuple(items), _title(kind, included, scope), scope, tuple(leaves))
     plan = replace(plan, created_at=clock()) if clock else plan
     return PlanDraft(

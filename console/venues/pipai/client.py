@@ -377,23 +377,23 @@ class PipAIClient(VenueClient):
 
     @staticmethod
     def _pause_spec(target: Target) -> ActionSpec:
-        held = target.attrs.get("open_positions")
-        count = f"{held} " if isinstance(held, int) else ""
+        """The same words for every strategy (a plan of many shows them once); how many
+        positions each holds is :meth:`held_by`'s, summed by a kill."""
         return ActionSpec(
             ActionKind.PAUSE,
             "Pause (no new entries)",
-            leaves_behind=f"open positions stay open ({count}still managed by the strategy's "
-            "exit rules) unless 'close open positions' is chosen; there is no stop in PipAI",
+            leaves_behind="open positions stay open (still managed by the strategy's exit "
+            "rules) unless 'close open positions' is chosen; there is no stop in PipAI",
             options=(CLOSE_POSITIONS,),
         )
 
-    def kept_while_halted(self, target: Target) -> tuple[int, str] | None:
-        """A paused strategy's open positions: PipAI cannot flatten a paused strategy
-        (Appendix A), so a kill closing positions leaves these open."""
+    def held_by(self, target: Target) -> tuple[int, str] | None:
+        """A strategy's open positions: a pause leaves them unless it closes them, and a
+        paused strategy's cannot be closed at all (Appendix A)."""
         held = target.attrs.get("open_positions")
-        if target.state is not State.PAUSED or not isinstance(held, int) or held <= 0:
+        if not isinstance(held, int) or isinstance(held, bool) or held <= 0:
             return None
-        return held, "open positions (PipAI cannot close a paused strategy's positions)"
+        return held, "open positions"
 
     def kill_action(self, target: Target, *, clear_leaves_behind: bool = False) -> Action | None:
         if target.state in (State.RUNNING, State.UNKNOWN):
