@@ -198,7 +198,7 @@ async def test_latency_beyond_the_timeout_is_not_resent_and_the_reread_shows_it(
     set_knobs(sim, API, latency_ms=900)
     outcome = await client.execute(engine, Action(ActionKind.PAUSE))
     assert outcome.kind is OutcomeKind.APPLIED
-    assert outcome.message.startswith("No answer from 55-tech to pause")
+    assert outcome.message.startswith("No usable answer from 55-tech to pause")
     assert outcome.state_after is State.PAUSED
     assert sim_counters(sim, API).get("control_pause") == 1
 

@@ -201,7 +201,7 @@ async def test_timeout_is_not_resent_and_the_reread_decides(venue: Venue) -> Non
     venue.control = [httpx.ReadTimeout("slow")]  # held until the client gives up
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.APPLIED
-    assert "No answer" in outcome.message
+    assert "No usable answer" in outcome.message
     assert outcome.warning is not None
     assert len(venue.posts()) == 1
 

@@ -421,7 +421,8 @@ def test_actions_follow_the_state_machine() -> None:
     client = client_for(FakePipAI())
     running = client.actions_for(target(State.RUNNING, "deployed"))
     assert [a.kind for a in running] == [ActionKind.PAUSE]
-    assert "open positions stay open (2 " in running[0].leaves_behind
+    assert "open positions stay open (still managed" in running[0].leaves_behind
+    assert client.held_by(target(State.RUNNING, "deployed")) == (2, "open positions")
     assert [o.name for o in running[0].options] == ["close_positions"]
     assert running[0].options[0].default is False
     assert [a.kind for a in client.actions_for(target(State.PAUSED, "paused"))] == [

@@ -204,3 +204,13 @@ async def test_a_resend_answered_already_is_applied_by_the_first(raw: list[RawVe
     assert outcome.message.startswith("was already paused — the second request found it done")
     assert "most likely did it (sent again on a fresh connection" in outcome.message
     assert venue.requests == 2
+
+
+async def test_an_answer_cut_short_says_so_in_words(raw: list[RawVenue]) -> None:
+    """aiohttp's own words quoted an exception code (400) that read like HTTP's."""
+    _, client = await client_on(raw, b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{")
+    with pytest.raises(CallError) as caught:
+        await send(client, "POST", "/pause", resend_on_stale=True)
+    assert caught.value.message == (
+        "connection broke: the answer was cut short (its body ended before the length it announced)"
+    )

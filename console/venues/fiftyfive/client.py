@@ -379,7 +379,7 @@ class FiftyFiveClient(VenueClient):
             partial(self._send_control, index, verb, body, dropped),
             translate=partial(self._translate, step, index, action),
             unreached=partial(unreached, who, verb),
-            unanswered=lambda err: f"No answer from 55-tech to {verb} {who} ({err.message})",
+            unanswered=lambda err: f"No usable answer from 55-tech to {verb} {who} ({err.message})",
         )
         if dropped:
             return replace(outcome, message=f"{outcome.message} ({dropped[0]})")

@@ -295,7 +295,7 @@ class FinRadarClient(VenueClient):
             translate=partial(self._translate, step, target_id, named, seen, sent_at),
             unreached=partial(unreached, named),
             unanswered=lambda err: (
-                f"FinRadar gave no answer to the stop of {named} ({err.message})"
+                f"FinRadar gave no usable answer to the stop of {named} ({err.message})"
             ),
         )
 

@@ -129,7 +129,7 @@ def refused(
         message = (
             f"FinRadar asked a moment ago to wait longer than "
             f"{cap_s:g} s (rate limited; {wait_words(left)} "
-            f"left): the stop of {label} was not sent — retry later (r in the kill report)"
+            f"left): the stop of {label} was not sent — retry later (in the console, r in the kill report)"
         )
     elif reply.status == 429:
         wait = retry_after_seconds(reply.headers)

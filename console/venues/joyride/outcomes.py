@@ -264,5 +264,5 @@ def not_waiting_words(reply: Reply, cap_s: float) -> str:
     left = f" (another {wait_words(asked)})" if asked else ""
     return (
         f"{VENDOR} asked a moment ago to wait longer than {cap_s:g} s{left} "
-        "(rate limited): nothing was sent — retry later (r in the kill report)"
+        "(rate limited): nothing was sent — retry later (in the console, r in the kill report)"
     )

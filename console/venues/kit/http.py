@@ -410,7 +410,13 @@ def _scrub_of(client: httpx.AsyncClient) -> Scrub:
 
 def _short(exc: BaseException, client: httpx.AsyncClient) -> str:
     """A network error's words, scrubbed with the client's scrubber, then cut (cut first,
-    a secret the venue echoed in a broken status line could be cut past recognition)."""
+    a secret the venue echoed in a broken status line could be cut past recognition).
+
+    An answer cut short reads as such: aiohttp's words for it quote an exception whose
+    own code (400) read like an HTTP status ("<ContentLengthError: 400, message='Not
+    enough data…'>", an independent venue resetting mid-answer)."""
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the answer was cut short (its body ended before the length it announced)"
     return cut_scrubbed(str(exc) or type(exc).__name__, 160, _scrub_of(client))
 
 

@@ -288,7 +288,7 @@ def not_waiting(vendor: str, seconds: float, cap_s: float) -> str:
     """The words for a call we gave up on because the vendor asked for too long a wait."""
     return (
         f"{vendor} asks to wait {wait_words(seconds)} (rate limited): not waiting longer "
-        f"than {cap_s:g} s; nothing more was sent — retry later (r in the kill report)"
+        f"than {cap_s:g} s; nothing more was sent — retry later (in the console, r in the kill report)"
     )
 
 

@@ -458,7 +458,7 @@ class PipAIClient(VenueClient):
             translate=partial(self._translate, step, target_id, verb, close),
             unreached=partial(unreached, target_id, verb),
             unanswered=lambda err: (
-                f"PipAI gave no answer to the {verb} of {target_id} ({err.message})"
+                f"PipAI gave no usable answer to the {verb} of {target_id} ({err.message})"
             ),
         )
 

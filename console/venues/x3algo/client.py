@@ -357,7 +357,7 @@ class X3AlgoClient(VenueClient):
                     f"sent; check the network or the venue's base URL, then retry.",
                 ),
                 unanswered=lambda err: (
-                    f"x3algo gave no answer to the {verb} of {what} ({err.message})"
+                    f"x3algo gave no usable answer to the {verb} of {what} ({err.message})"
                 ),
             )
         except X3AlgoAuthError as exc:

@@ -162,7 +162,7 @@ def read_failure(reply: Reply, what: str, cap_s: float, scrub: Scrub) -> str:
     hint = {
         401: "the login no longer works; check the account in the profile",
         403: "this account may not see it",
-        429: "x3algo's rate limit; the console will slow down and retry",
+        429: "x3algo's rate limit; later reads are paced slower",
     }.get(reply.status, "x3algo is in trouble; the console keeps retrying")
     if reply.status >= 500:
         hint = "x3algo's server failed; the console keeps retrying"
