@@ -229,6 +229,8 @@ def test_cli_kill_yes_does_not_hold_the_others_stops_for_a_list_that_hangs(
     assert pipai and all(x["verified"] for x in pipai), pipai
     assert "pipai" in captured.err and "its list is still on its way" in captured.err
     assert "target(s) join the kill" in captured.err
+    joined = captured.err.split("target(s) join the kill", 1)[1]
+    assert "leaves behind — pipai: open positions stay open" in joined  # said as it joins
     journal = Journal(path.parent / "journal.sqlite3", profile="sim")
     rows = journal.entries(batch_id=summary["batch_id"])
     intents = {(r.venue, r.target_id) for r in rows if r.kind == "intent"}

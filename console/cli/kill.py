@@ -18,7 +18,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from console.automation.alerts import Alert, Alerter
@@ -110,6 +110,11 @@ class KillRun:
     waiting: tuple[str, ...] = ()
     """Venues whose list was still on its way when the calls left (``JOIN_AFTER_S``);
     each joins the kill when it arrives, and ``kp`` grows to hold it."""
+    listed: set[str] = field(default_factory=set)
+    """Those of :attr:`waiting` whose read has ended (joined, or could not be read)."""
+
+    def still_listing(self) -> tuple[str, ...]:
+        return tuple(v for v in self.waiting if v not in self.listed)
 
 
 JOIN_AFTER_S = 1.0
@@ -160,6 +165,7 @@ async def _planned_kill(
 
     async def part_of(name: str) -> Plan | None:
         why = await reads[name]
+        run.listed.add(name)
         part = plan({name: session.clients[name]}, {name: why} if why else {}, 0)
         run.kp = run.kp.joined(part)
         took = time.monotonic() - started
@@ -172,6 +178,10 @@ async def _planned_kill(
                 _err(f"{badge}: {line}")
             return None
         _err(f"{name}: listed in {took:.1f} s — {len(part.plan)} target(s) join the kill")
+        for badge, line in part.problems():  # as the plan shown at the start says them
+            _err(f"  {badge}: {line}")
+        for line in part.plan.leaves_behind:
+            _err(f"  leaves behind — {line}")
         return part.plan
 
     late = {name: part_of(name) for name in reads if name not in read}
@@ -198,7 +208,8 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         return EXIT_NOT_CONFIRMED
     kp = run.kp
     total = len(kp.plan)
-    progress = KillProgress(run.label, lambda: run.kp, quiet=args.json)
+    progress = KillProgress(run.label, lambda: run.kp, quiet=args.json,
+                            listing=run.still_listing)  # fmt: skip
 
     confirmed = time.monotonic()
     at = time.time()

@@ -27,9 +27,17 @@ class KillProgress:
     """The ``on_result`` of a CLI kill (:meth:`__call__`) and its quiet-time line
     (:meth:`watch`, a task beside the dispatch)."""
 
-    def __init__(self, label: str, plan: Callable[[], KillPlan], *, quiet: bool) -> None:
+    def __init__(
+        self,
+        label: str,
+        plan: Callable[[], KillPlan],
+        *,
+        quiet: bool,
+        listing: Callable[[], tuple[str, ...]] = tuple,
+    ) -> None:
         self.label = label
         self._plan = plan  # the kill's plan now (late venues join it)
+        self._listing = listing  # venues whose list is still on its way
         self._quiet = quiet  # --json: no per-target lines (stdout is the JSON)
         self.answered: set[tuple[str, str]] = set()
         self.verified = 0
@@ -67,10 +75,12 @@ class KillProgress:
         items = self._plan().plan.items
         awaiting = Counter(i.venue for i in items if (i.venue, i.target_id) not in self.answered)
         names = ", ".join(f"{venue} {n}" for venue, n in sorted(awaiting.items()))
+        lists = ", ".join(self._listing())
         took = time.monotonic() - self._started
+        doing = f"; awaiting {names}" if names else "" if lists else "; re-reading to verify"
         return printable(
             f"[{self.label}] still running ({took:.0f} s): {len(self.answered)} of "
-            f"{len(items)} answered, {self.verified} verified"
-            + (f"; awaiting {names}" if names else "; re-reading to verify")
+            f"{len(items)} answered, {self.verified} verified{doing}"
+            + (f"; still listing {lists}" if lists else "")
             + " — calls go at each venue's documented pace and wait for slow answers"
         )
