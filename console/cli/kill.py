@@ -255,7 +255,8 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
             _out(printable(f"{badge}: {line}"))
         if journal_failed:
             _out(f"JOURNAL FAILED: {journal_failed}; the record of this kill is in {record}")
-        _out(f"{headline(report, kp)}: {summary} in {elapsed:.1f} s "
+        took = f"{elapsed:.2f}" if elapsed < 1 else f"{elapsed:.1f}"  # never "in 0.0 s"
+        _out(f"{headline(report, kp)}: {summary} in {took} s "
              f"(batch {report.batch_id[:8]})")  # fmt: skip
         if head:
             _out(f"journal chain head {head}")
