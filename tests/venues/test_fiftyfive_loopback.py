@@ -277,3 +277,16 @@ async def test_down_venue_fails_calls_and_reads(sim: SimServer, make_client: Mak
     assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 503)
     with pytest.raises(FeedError, match="503"):
         await client.list_targets()
+
+
+async def test_an_answer_naming_another_client_is_settled_by_a_re_read(
+    sim: SimServer, make_client: Maker
+) -> None:
+    """The stop's answer says another client stopped: it is no answer about this engine
+    (it was read as this engine's, with no word of the mismatch); the re-read decides."""
+    client = make_client()
+    engine = await live_engine(client)
+    set_knobs(sim, API, echo_other=True)
+    outcome = await client.execute(engine, Action(ActionKind.STOP))
+    assert outcome.kind is OutcomeKind.APPLIED  # the re-read shows it stopped
+    assert "an answer about another target" in outcome.message

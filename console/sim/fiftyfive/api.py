@@ -30,6 +30,8 @@ Hostile knobs (docs/EMERGENCY.md, "Hostile venues"; the generic list ones live i
   ``manualStopped`` (``"perhaps"``);
 * ``escape_names``: every ``clientName`` carries terminal escape sequences (clear
   screen, a window title, colours);
+* ``echo_other``: a control answer names another client (``-other`` appended; the call
+  is carried out);
 * ``refuse_bodies``: a control call carrying any body is refused ``422`` (the reference
   shows none);
 * ``ignore_controls``: a control call is answered as carried out (its ``result`` and
@@ -234,6 +236,8 @@ class FiftyFiveSim(VendorSim[FiftyFiveWorld]):
         if self.ctx.knobs.conflict_mode and result in _CONFLICT_DETAIL:
             return self._refuse(request, 409, _CONFLICT_DETAIL[result])
         body = {**self._status_body(engine), "result": result}
+        if self.ctx.knobs.echo_other:  # an answer naming another client (the call is done)
+            body["client"] = f"{body['client']}-other"
         if kept is not None:
             _put_back(engine, kept)
         return JSONResponse(body)

@@ -89,7 +89,7 @@ from console.venues.kit.base import (
     VenueConfigError,
     VenueSettings,
 )
-from console.venues.kit.control import ControlStep, NoAnswer, guarded
+from console.venues.kit.control import ControlStep, NoAnswer, about_another, guarded
 from console.venues.kit.feeds import FeedError, Unreadable, describe
 from console.venues.kit.http import CallError, Reply, dumps, send
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
@@ -457,6 +457,10 @@ class FiftyFiveClient(VenueClient):
             except ValueError as exc:
                 said = "" if reply.status == 200 else f"HTTP {reply.status} and "
                 what = f"55-tech answered {verb} of {who} with {said}{short_validation(exc)}"
+                return await step.settle(NoAnswer(what, reply.status, reply.latency_ms))
+            other = about_another(parsed.client, self.ids.slug_of(index) or parsed.client)
+            if other is not None:  # the engine of this key answered as another client
+                what = f"55-tech answered {verb} of {who} with {other}"
                 return await step.settle(NoAnswer(what, reply.status, reply.latency_ms))
             return outcome_from_result(who, action.kind, parsed, reply)
         if reply.status == 409:

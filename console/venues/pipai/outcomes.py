@@ -21,7 +21,8 @@ from console.venues.pipai.wire import ErrorBody, Strategy
 
 _HINTS = {
     "INVALID_SIGNATURE": "Check api_key and api_secret in the profile, and that this "
-    "machine's clock is right (PipAI refuses timestamps more than 5 minutes off)",
+    "machine's clock is right (PipAI refuses stale timestamps; its REST window is not "
+    "documented — its webhooks allow 5 minutes)",
     "KEY_EXPIRED": "The API key is no longer active; create or rotate a key in PipAI and "
     "update the profile",
     "INSUFFICIENT_PERMISSION": "The API key lacks the 'trade' permission; use a key with "
