@@ -11,7 +11,14 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
 from console.venues.finradar.client import FinRadarClient
-from console.venues.finradar.wire import ErrorBody, StopReply, TargetList, parse_page, state_of
+from console.venues.finradar.wire import (
+    ErrorBody,
+    SniperTarget,
+    StopReply,
+    TargetList,
+    parse_page,
+    state_of,
+)
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Incomplete
 from console.venues.kit.http import Reply
@@ -502,3 +509,24 @@ async def test_within_the_cap_after_a_too_long_wait_nothing_is_sent_and_it_says_
     assert third.kind is OutcomeKind.FAILED and "was refused" in third.message
     assert len(calls) == 2
     await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1796544000, "2026-12-06T08:00:00Z"),  # UNIX seconds
+        (1796544000000, "2026-12-06T08:00:00Z"),  # milliseconds
+        ({"at": 1}, None),  # not a time: shown as none, the row still read
+        ("2026-12-06T08:00:00Z", "2026-12-06T08:00:00Z"),
+    ],
+)
+def test_a_time_in_another_shape_never_makes_a_row_unreadable(
+    value: object, shown: str | None
+) -> None:
+    """An independent FinRadar's epoch integers made every row unreadable (a kill stopped
+    nothing); a stop needs only the id, and a time is only shown."""
+    row = SniperTarget.model_validate(
+        {"target_id": "tgt_1", "ticker": "AAPL", "status": "ACTIVE", "start_time": value,
+         "end_time": value, "created_at": value}
+    )  # fmt: skip
+    assert (row.start_time, row.end_time, row.created_at) == (shown, shown, shown)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from console.core.model import State
 from console.core.scrub import Scrub
@@ -44,21 +44,41 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+def _stamp(value: object) -> object:
+    """A time a row only shows: ISO-8601 text as documented, a UNIX time (seconds, or
+    milliseconds past 10^11) as ISO text, anything else as no time. An independent
+    FinRadar's epoch integers made every row unreadable, and a kill stopped nothing,
+    though a stop needs only the id."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+Stamp = Annotated[str | None, BeforeValidator(_stamp)]
+"""A display-only time: never the reason a row cannot be read."""
+
+
 class SniperTarget(_Wire):
     """One row of ``GET /api/v1/sniper/targets`` (and the create answer)."""
 
     target_id: str
     ticker: str
     status: str
-    start_time: str | None = None
-    end_time: str | None = None
+    start_time: Stamp = None
+    end_time: Stamp = None
     form_types: list[str] | None = None
     webhook_url: str | None = None
-    created_at: str | None = None
+    created_at: Stamp = None
     filing_uuid: str | None = None
     resolution_reason: str | None = None
     last_event: dict[str, Any] | None = None
-    stopped_at: str | None = None  # not documented for list rows; our simulator sends it
+    stopped_at: Stamp = None  # not documented for list rows; our simulator sends it
 
 
 class ListMeta(_Wire):
@@ -95,7 +115,7 @@ class StopReply(_Wire):
     ticker: str | None = None
     status: str | None = None
     resolution_reason: str | None = None
-    stopped_at: str | None = None
+    stopped_at: Stamp = None
     slots_available: int | None = None
 
 
