@@ -8,6 +8,7 @@ it awaits. Before, a kill paced by x3algo's 100 calls a minute sat silent for a 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -68,3 +69,20 @@ def test_a_kill_prints_each_outcomes_warning(
     err = capsys.readouterr().err
     [warning] = [x for x in err.splitlines() if x.startswith("    warning: ")]
     assert "2 instruments changed in the DB but missing from the matching engine" in warning
+
+
+def test_a_kill_that_left_targets_running_says_what_to_do_next(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """x3algo refuses every stop (429): the report ends saying how many still run, where,
+    and that the kill can be run again (it re-plans; halted ones need nothing)."""
+    venues = [v for v in sim.venue_entries() if v["api"] == "x3algo"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "x3algo", control_429=-1, retry_after="0.01")
+    assert main(["--config", str(path), "kill", "--yes"]) == 4
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if x.startswith("NEXT: ")]
+    assert re.fullmatch(r"NEXT: (\d+) target\(s\) not halted \(x3algo \1\) — run the kill "
+                        r"again: it plans from fresh reads and calls only what still runs",
+                        line), line  # fmt: skip

@@ -17,6 +17,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,9 +259,22 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         took = f"{elapsed:.2f}" if elapsed < 1 else f"{elapsed:.1f}"  # never "in 0.0 s"
         _out(f"{headline(report, kp)}: {summary} in {took} s "
              f"(batch {report.batch_id[:8]})")  # fmt: skip
+        if (left := _still_to_halt(report)) and not joined:
+            _out(f"NEXT: {left} — run the kill again: it plans from fresh reads and calls "
+                 "only what still runs")  # fmt: skip
         if head:
             _out(f"journal chain head {head}")
     return _exit_code(report, kp, journal_failed)
+
+
+def _still_to_halt(report: Report) -> str:
+    """``8 target(s) not halted (pipai 8)``: what a retry would call, per venue; "" when
+    nothing (a re-read verified every call, whatever it answered)."""
+    left = Counter(r.item.venue for r in report.results.values() if r.needs_retry)
+    if not left:
+        return ""
+    per = ", ".join(f"{venue} {n}" for venue, n in sorted(left.items()))
+    return f"{left.total()} target(s) not halted ({per})"
 
 
 class _Alerts:
