@@ -93,6 +93,7 @@ class RecordingSink:
         state: State | None = None,
         raw_status: str | None = None,
         attrs: Mapping[str, AttrValue] | None = None,
+        confirms: bool = True,
     ) -> None:
         self.patches.append((venue, target_id, state, attrs))
         current = self.targets.get((venue, target_id))

@@ -195,8 +195,15 @@ class FeedSink(Protocol):
         state: State | None = None,
         raw_status: str | None = None,
         attrs: Mapping[str, AttrValue] | None = None,
+        confirms: bool = True,
     ) -> None:
-        """A partial update from a stream event (unknown targets are ignored)."""
+        """A partial update from a stream event (unknown targets are ignored).
+
+        ``confirms``: the event vouches for the target's state (a stream that reports
+        every state change: its silence is no change). False for a figure a stream keeps
+        that says nothing of the state (55-tech's order counts: its status comes only from
+        polling): the target's confirmed time and the venue's data age stay as they were,
+        so a venue whose status reads fail goes stale however busy its stream."""
 
     def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
         """The feed's health changed, with the venue's own words when it failed."""

@@ -238,6 +238,7 @@ class Store:
         state: State | None = None,
         raw_status: str | None = None,
         attrs: Mapping[str, AttrValue] | None = None,
+        confirms: bool = True,
     ) -> None:
         targets = self._venue(venue)
         current = targets.get(target_id)
@@ -259,13 +260,15 @@ class Store:
             state=state or current.state,
             raw_status=raw_status or current.raw_status,
             attrs=merged,
-            confirmed_at=now,
+            confirmed_at=now if confirms else current.confirmed_at,
         )
-        self._written(venue, target_id)
+        if confirms:  # (a figure that says nothing of the state: its age stays)
+            self._written(venue, target_id)
         if attrs:
             self._trails.see_patch(current, attrs, int(now))
         self._changed.add((venue, target_id))
-        self._touch(venue)
+        if confirms:
+            self._touch(venue)
         self.version += 1
 
     def _mask_one(self, target: Target) -> Target:

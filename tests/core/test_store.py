@@ -150,3 +150,22 @@ def test_confirmed_at_is_the_last_read_that_vouched_for_the_target_never_later()
     assert store.confirmed_at(patched) == 150.0  # later than the list: its own time
     store.snapshot("x3algo", [])
     assert store.confirmed_at(streamed) == 15.0  # gone: only its own time is known
+
+
+def test_a_patch_that_confirms_nothing_leaves_the_data_to_go_stale() -> None:
+    """55-tech's stream counts orders; its engines' status comes only from polling. With
+    the polls failing, order events kept the venue's data "1 s old" and every engine's
+    last status shown as fresh (an independent 55-tech, restarted LIVE, still read MANUAL
+    STOPPED). A figure that says nothing of the state confirms nothing."""
+    clock = Clock()
+    store = Store(stale_after_s=30, clock=clock)
+    store.snapshot("x3algo", [algo("a", State.STOPPED)])
+    clock.now += 31
+    before = store.targets("x3algo")[0].confirmed_at
+    store.patch("x3algo", "a", attrs={"orders_seen": 7}, confirms=False)
+    assert store.is_stale("x3algo")
+    assert store.effective_state(store.targets("x3algo")[0]) is State.UNKNOWN
+    assert store.targets("x3algo")[0].attrs["orders_seen"] == 7  # the figure is kept
+    assert store.targets("x3algo")[0].confirmed_at == before
+    store.patch("x3algo", "a", state=State.STOPPED)  # a stream's word on the state
+    assert not store.is_stale("x3algo")

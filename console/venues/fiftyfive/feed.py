@@ -278,7 +278,10 @@ class _Feed:
             n, self.pending_events = self.pending_events, 0
             self.sink.count_events(self.venue, n)
         for target_id in dirty:
-            self.sink.patch(self.venue, target_id, attrs={"orders_seen": seen[target_id]})
+            # An order says nothing of the engine's status (polled only): not a confirmation.
+            self.sink.patch(
+                self.venue, target_id, attrs={"orders_seen": seen[target_id]}, confirms=False
+            )
 
 
 def _frame(raw: str | bytes) -> StreamFrame:

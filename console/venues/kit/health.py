@@ -122,8 +122,11 @@ class _FoldingSink:
         state: State | None = None,
         raw_status: str | None = None,
         attrs: Mapping[str, AttrValue] | None = None,
+        confirms: bool = True,
     ) -> None:
-        self._sink.patch(venue, target_id, state=state, raw_status=raw_status, attrs=attrs)
+        self._sink.patch(
+            venue, target_id, state=state, raw_status=raw_status, attrs=attrs, confirms=confirms
+        )
 
     def health(self, venue: str, status: FeedStatus, detail: str = "") -> None:
         self._report(status, detail)
