@@ -432,6 +432,8 @@ class Dispatcher:
                 state, iso_ms(now_ms()), str(intent.operator or self.journal.operator)
             )
             self.store.remember(item.venue, item.target_id, known)
+        elif outcome.kind is OutcomeKind.UNCERTAIN and self.store:  # it may have landed:
+            self.store.forget(item.venue, item.target_id)  # the old knowledge is no more
         result = ItemResult(item, outcome)
         report.results[(item.venue, item.target_id)] = result
         if on_result:

@@ -159,6 +159,7 @@ class Store:
             del current[gone]
             removed.add((venue, gone))
             trails.forget((venue, gone))
+            self._known.pop((venue, gone), None)  # gone from the venue: what was set ends
         reconfirmed: set[str] = set()
         keep = reconfirmed.add
         oldest = float("inf")
@@ -364,6 +365,13 @@ class Store:
         self._known[(venue, target_id)] = known
         self._changed.add((venue, target_id))
         self.version += 1
+
+    def forget(self, venue: str, target_id: str) -> None:
+        """What this console knew of a target is no longer so (a call of its own that may
+        or may not have landed): its state shows UNKNOWN, never the old knowledge."""
+        if self._known.pop((venue, target_id), None) is not None:
+            self._changed.add((venue, target_id))
+            self.version += 1
 
     def known(self, venue: str, target_id: str) -> KnownState | None:
         return self._known.get((venue, target_id))

@@ -43,3 +43,20 @@ async def test_a_run_as_another_operator_journals_every_row_as_that_operator(
     assert journal.verify_chain().ok  # one chain, both operators' rows in it
     known = store.known("a", "1")
     assert known is not None and known.set_by == "schedule:close@host"
+
+
+async def test_an_uncertain_call_ends_what_the_console_knew(tmp_path: Path) -> None:
+    """A pause applied, then a resume that may or may not have landed: the store no
+    longer offers "paused, set here" (an independent Joyride's round had resumed while
+    its row still read PAUSED)."""
+    from console.core.model import Outcome, OutcomeKind
+
+    journal = Journal(tmp_path / "j.sqlite3", profile="p", operator=Operator("op", "host"))
+    store = Store()
+    client = FakeClient("a", ["1"])
+    dispatcher = Dispatcher({"a": client}, journal, store)
+    await dispatcher.run(plan(ActionKind.PAUSE, "1"))
+    assert store.known("a", "1") is not None
+    client.answer = lambda _id, _action: Outcome(OutcomeKind.UNCERTAIN, "no answer")
+    await dispatcher.run(plan(ActionKind.RESUME, "1"))
+    assert store.known("a", "1") is None

@@ -169,3 +169,21 @@ def test_a_patch_that_confirms_nothing_leaves_the_data_to_go_stale() -> None:
     assert store.targets("x3algo")[0].confirmed_at == before
     store.patch("x3algo", "a", state=State.STOPPED)  # a stream's word on the state
     assert not store.is_stale("x3algo")
+
+
+def test_knowledge_ends_when_a_call_may_have_changed_it_or_the_target_goes() -> None:
+    """Joyride cannot report a pause: after an uncertain resume the row kept "PAUSED set
+    here …" (the venue had resumed), and a round that vanished and came back kept its old
+    "PAUSED" (an independent Joyride restarted fresh)."""
+    store = Store(clock=lambda: 1000.0)
+    store.blind_venues = {"x3algo"}
+    store.snapshot("x3algo", [algo("a", State.UNKNOWN), algo("b", State.UNKNOWN)])
+    for tid in ("a", "b"):
+        store.remember("x3algo", tid, KnownState(State.PAUSED, "2026-12-06T07:46:00Z", "root"))
+    store.forget("x3algo", "a")
+    a, b = sorted(store.targets("x3algo"), key=lambda t: t.id)
+    assert store.effective_state(a) is State.UNKNOWN
+    assert store.effective_state(b) is State.PAUSED
+    store.snapshot("x3algo", [algo("a", State.UNKNOWN)])  # b is gone
+    store.snapshot("x3algo", [algo("a", State.UNKNOWN), algo("b", State.UNKNOWN)])
+    assert store.known("x3algo", "b") is None
