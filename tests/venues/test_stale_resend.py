@@ -214,3 +214,21 @@ async def test_an_answer_cut_short_says_so_in_words(raw: list[RawVenue]) -> None
     assert caught.value.message == (
         "connection broke: the answer was cut short (its body ended before the length it announced)"
     )
+
+
+async def test_a_refused_connection_says_where_and_why_in_plain_words() -> None:
+    """aiohttp's words quoted ``ssl:<ssl.SSLContext object at 0x…>`` for a plain http URL."""
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on, once closed
+        closed.bind((LOOPBACK, 0))
+        port = closed.getsockname()[1]
+    settings = VenueSettings(name="v", api="joyride", base_url=f"http://{LOOPBACK}:{port}")
+    client = make_http_client(settings)
+    try:
+        with pytest.raises(CallError) as caught:
+            await send(client, "GET", "/list")
+    finally:
+        await client.aclose()
+    assert caught.value.message == f"cannot connect: {LOOPBACK}:{port}: connection refused"
+    assert not caught.value.maybe_sent

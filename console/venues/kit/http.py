@@ -417,6 +417,11 @@ def _short(exc: BaseException, client: httpx.AsyncClient) -> str:
     enough data…'>", an independent venue resetting mid-answer)."""
     if isinstance(exc, aiohttp.ClientPayloadError):
         return "the answer was cut short (its body ended before the length it announced)"
+    if isinstance(exc, aiohttp.ClientConnectorError):  # its own words quote ssl=<object …>
+        os_error = exc.os_error
+        why = ("connection refused" if isinstance(os_error, ConnectionRefusedError)
+               else os_error.strerror or type(os_error).__name__)  # fmt: skip
+        return cut_scrubbed(f"{exc.host}:{exc.port}: {why}", 160, _scrub_of(client))
     return cut_scrubbed(str(exc) or type(exc).__name__, 160, _scrub_of(client))
 
 
