@@ -278,3 +278,15 @@ def test_columns_give_way_by_priority_and_essentials_never_hide() -> None:
     assert fit(cols, natural, 50) == [None, 30, 9, None]  # then the venue
     assert fit(cols, natural, 30) == [None, 17, 9, None]  # only then the target shrinks
     assert fit(cols, natural, 10) == [None, 10, 9, None]  # essentials never hide
+
+
+async def test_a_watch_of_no_target_asks_nothing_on_quit(session: Session) -> None:
+    """A kill that halted nothing (every target already halted) watches no target: quitting
+    asked "It watches the 0 targets the emergency stop halted"."""
+    app = make_app(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await killed(pilot, app)
+        keeper = app.kill.watch
+        assert keeper is not None and keeper.active
+        keeper.watch.keys = frozenset()  # as after a kill that halted no target
+        assert app.kill.quit_question() is None

@@ -436,11 +436,12 @@ class KillController:
         """
         running = self.control.running
         keeper = self.watch
-        left = keeper.remaining_s() if keeper is not None and keeper.active else None
+        watched = len(keeper.watch.keys) if keeper is not None else 0
+        on = keeper is not None and keeper.active and watched > 0  # a watch of nothing: none
+        left = keeper.remaining_s() if keeper is not None and on else None
         if running is None and left is None:
             return None
         plan = f"{running.plan.title} ({running.done}/{len(running.plan)})" if running else None
-        watched = len(keeper.watch.keys) if keeper is not None else 0
         return QuitScreen(plan, watch_left_s=left, watched=watched)
 
     # ----- the report ---------------------------------------------------------------------
