@@ -290,3 +290,29 @@ async def test_a_watch_of_no_target_asks_nothing_on_quit(session: Session) -> No
         assert keeper is not None and keeper.active
         keeper.watch.keys = frozenset()  # as after a kill that halted no target
         assert app.kill.quit_question() is None
+
+
+async def test_a_second_kill_keeps_watching_what_the_first_halted(
+    session: Session, venues: dict[str, FakeVenue]
+) -> None:
+    """The first kill's targets are halted, so the second's plan holds only what ran
+    again; its watch took the first's place and an earlier target's revival went
+    unflagged (an independent FinRadar restarted after two kills)."""
+    app = make_app(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await killed(pilot, app)
+        first = app.kill.watch
+        assert first is not None
+        earlier = first.watch.keys - {("finradar", "n1")}
+        revive(venues["finradar"], "n1")  # runs again: the second kill halts it
+        await wait_for(pilot, lambda: bool(app.kill.run and app.kill.run.revivals), "revival")
+        await pilot.press("escape")
+        await killed(pilot, app)
+        run = app.kill.run
+        assert run is not None
+        replanned = {(i.venue, i.target_id) for i in run.kill.plan.items}
+        assert ("finradar", "n1") in replanned
+        only_earlier = earlier - replanned  # halted by the first kill, not in this plan
+        second = app.kill.watch
+        assert only_earlier and second is not None and second is not first
+        assert only_earlier <= second.watch.keys

@@ -86,6 +86,7 @@ class KillController:
         self.alerts = alerts
         self.run: KillRun | None = None
         self.watch: WatchKeeper | None = None
+        self._earlier_watched: frozenset[tuple[str, str]] = frozenset()
         self.feeds = FeedRecovery()
         self._lock: KillLock | None = None
         self._rechecking: set[str] = set()
@@ -180,6 +181,12 @@ class KillController:
             state.venues,
         )
         self.run = run
+        # An earlier kill's watch still on: its targets stay watched by this kill's (they
+        # are halted, so this plan does not hold them; a revival of one went unflagged).
+        earlier = self.watch
+        self._earlier_watched = (
+            earlier.watch.keys if earlier is not None and earlier.active else frozenset()
+        )
         self.watch = None
         self._journal_state(run)
         run.begin(run.kill.plan)
@@ -254,6 +261,7 @@ class KillController:
                 auto_restop=options.auto_restop,
                 clock=self.clock,
             )
+            self.watch.watch.keys |= self._earlier_watched
         else:
             self.watch.include_verified(rearm)
         self._refresh_progress()
