@@ -523,3 +523,15 @@ def test_rounds_are_counted_per_asset_side_and_status() -> None:
     assert (second.instruments, second.calls, second.puts) == (2, 1, 0)
     assert second.per_asset == {("BTC", "C"): 1, ("ETH", "?"): 1}
     assert second.statuses == {"halted"}
+
+
+async def test_an_instrument_listed_twice_counts_once() -> None:
+    """An independent Joyride listing one id twice showed its round at 61 instruments
+    where its engine had 60 (and "BTC 11C/10P"); an instrument is one."""
+    venue = Venue()
+    venue.listing = [*LISTING, LISTING[0]]
+    client = make_client(venue)
+    (target,) = await client.list_targets()
+    assert (target.attrs["instruments"], target.attrs["calls"]) == (3, 2)
+    await client.aclose()
+    assert count_rounds([*LISTING, LISTING[2]])[EXP].instruments == 3  # type: ignore[arg-type]

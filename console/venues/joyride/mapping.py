@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -90,8 +90,20 @@ Group = tuple[int, str, "str | None", "str | None", str]
 
 
 def count_rounds(rows: Iterable[InstrumentRow]) -> Rounds:
-    """Instruments counted per expiration (by asset and call/put)."""
-    return rounds_of(tally_groups(rows))
+    """Instruments counted per expiration (by asset and call/put), each id once."""
+    return rounds_of(tally_groups(once_each(rows, set())))
+
+
+def once_each(rows: Iterable[InstrumentRow], seen: set[str]) -> Iterator[InstrumentRow]:
+    """``rows`` without an id already listed (``seen``: the ids so far, across slices). An
+    instrument is one whatever the list repeats: an independent Joyride listing an id
+    twice showed its round at 61 instruments where the engine had 60. A pause is by
+    expiration, so a repeat under another expiration is paused with either."""
+    for row in rows:
+        rid = row["id"]
+        if rid not in seen:
+            seen.add(rid)
+            yield row
 
 
 def tally_groups(
@@ -152,8 +164,9 @@ async def count_list(body: bytes, max_rows: int, *, scrub: Scrub | None = None) 
     no list of instruments (:func:`read_instrument_list`). Raises :class:`Unreadable`."""
     sliced = ListSlices(body, max_rows)
     groups: Counter[Group] = Counter()
+    seen: set[str] = set()
     for rows in sliced:
-        tally_groups(rows, groups)
+        tally_groups(once_each(rows, seen), groups)
         await INPUT_FIRST.turn()
     if not sliced.failed:
         return Counted(rounds_of(groups), sliced.skipped, sliced.total, sliced.truncated)
