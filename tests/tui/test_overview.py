@@ -104,3 +104,28 @@ async def test_growing_the_terminal_turns_the_tab_into_the_strip(
         await pilot.resize_terminal(100, 30)
         await wait_for(pilot, lambda: not strip_shown(app), "tab again")
         assert app.main.query_one(TabbedContent).get_tab(OVERVIEW_PANE).display
+
+
+def test_a_stale_card_says_its_count_before_the_feeds_words() -> None:
+    """A card has a few lines: the feed's failure words came first and pushed the count
+    out ("N targets, states UNKNOWN (stale)") — a stale venue's card then told no count."""
+    from collections import Counter
+
+    from console.core.model import Target, TargetKind
+    from console.core.store import Store
+    from console.tui.format import Tones
+    from console.tui.panels.tally import VenueTally
+    from console.tui.widgets.overview import venue_lines
+    from console.venues.kit.base import FeedStatus
+
+    now = [1_000.0]
+    store = Store(stale_after_s=30, clock=lambda: now[0])
+    target = Target("x3algo", TargetKind.ALGORITHM, "a", "a", State.RUNNING, "active")
+    store.snapshot("x3algo", [target])
+    store.health("x3algo", FeedStatus.DOWN, "cannot connect: 127.0.0.1:18627: connection refused")
+    now[0] += 69
+    lines = venue_lines(store, "x3algo", VenueTally(Counter({State.RUNNING: 1})),
+                        Tones.monochrome()).plain.splitlines()  # fmt: skip
+    assert lines[0].strip() == "STALE — x3algo data 69 s old"
+    assert lines[1] == "  1 targets, states UNKNOWN (stale)"
+    assert lines[-1].startswith("  feed down: cannot connect: 127.0.0.1:18627")

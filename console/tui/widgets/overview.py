@@ -64,9 +64,10 @@ def venue_lines(store: Store, venue: str, tally: VenueTally | None, tones: Tones
         else:
             text.append(f"{venue} waiting for first data ({FEED_WORDS[health.status]})")
         return text
+    why = ""  # a stale feed's words: last, so its count stays in a card's few lines
     if stale:
-        words = f"feed {health.status.value}{detail}"
-        text.append(f" STALE — {venue} data {fmt_age(age)} old — {words} ", tones.danger)
+        why = f"feed {health.status.value}{detail}"
+        text.append(f" STALE — {venue} data {fmt_age(age)} old ", tones.danger)
     elif health.status in (FeedStatus.DOWN, FeedStatus.RECONNECTING):
         text.append(f" {venue} {FEED_WORDS[health.status]} ", tones.danger)
         text.append(f" data {fmt_age(age)} old")
@@ -75,6 +76,8 @@ def venue_lines(store: Store, venue: str, tally: VenueTally | None, tones: Tones
     text.append("\n")
     if tally is None or not tally.total:
         text.append("  no targets")
+        if why:
+            text.append(f"\n  {why}", tones.warn)
         return text
     if stale:
         text.append(f"  {tally.total} targets, states UNKNOWN (stale)", tones.warn)
@@ -99,6 +102,8 @@ def venue_lines(store: Store, venue: str, tally: VenueTally | None, tones: Tones
             lines.append(total)
     for line in lines:
         text.append("\n  " + line, "dim" if stale else "")
+    if why:
+        text.append(f"\n  {why}", tones.warn)
     return text
 
 
