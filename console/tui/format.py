@@ -231,11 +231,20 @@ def fmt_countdown(at: float | None, now: float) -> str:
 
 
 def fmt_clock(ts: float, *, seconds: bool = True) -> str:
-    return time.strftime("%H:%M:%SZ" if seconds else "%H:%MZ", time.gmtime(ts))
+    return _strftime("%H:%M:%SZ" if seconds else "%H:%MZ", ts)
 
 
 def fmt_datetime(ts: float) -> str:
-    return time.strftime("%m-%d %H:%MZ", time.gmtime(ts))
+    return _strftime("%m-%d %H:%MZ", ts)
+
+
+def _strftime(form: str, ts: float) -> str:
+    """``ts`` as UTC text, or "no such time" for one the platform cannot hold (a venue's
+    expiration of 10^300, NaN): a cell says so, never an exception in a repaint."""
+    try:
+        return time.strftime(form, time.gmtime(ts))
+    except (OverflowError, OSError, ValueError):
+        return "no such time"
 
 
 def parse_iso(value: AttrValue) -> float | None:

@@ -138,3 +138,14 @@ def test_any_attributes_render_in_every_column(
     store.snapshot("v", [target])
     console = Console(width=100, file=io.StringIO())
     console.print(attributes_table(target, store, ctx.now, ctx.tones))  # a target's screen
+
+
+def test_a_time_no_platform_can_hold_is_said_not_raised() -> None:
+    """Found by the property above: a Joyride expiration past what gmtime takes raised
+    in the row's repaint (OverflowError / OSError 75)."""
+    from console.tui.format import fmt_clock, fmt_datetime
+
+    for ts in (1e300, -1e300, 2.0**63, float("nan")):
+        assert fmt_datetime(ts) == "no such time"
+        assert fmt_clock(ts) == "no such time"
+    assert fmt_datetime(0.0) == "01-01 00:00Z"
