@@ -37,7 +37,7 @@ def test_validated_reads_what_json_then_model_validate_reads(content: bytes) -> 
     assert reply(content).validated(Body) == Body.model_validate(json.loads(content))
 
 
-@pytest.mark.parametrize("content", [b"", b"{", b"<html>502 Bad Gateway</html>", b"\xff\xfe"])
+@pytest.mark.parametrize("content", [b"", b"{", b"\xff\xfe"])
 def test_a_body_that_is_not_json_is_malformed_json(content: bytes) -> None:
     with pytest.raises(ValueError, match="malformed JSON from venue") as caught:
         reply(content).validated(Body)
@@ -57,3 +57,15 @@ def test_header_list_gives_every_value_of_a_repeated_header_on_both_paths() -> N
         assert answer.header_list("Set-Cookie") == ["a=1", "b=2"]
         assert answer.headers.get("retry-after") == "3"
         assert answer.header_list("x-missing") == []
+
+
+@pytest.mark.parametrize(
+    "page", [b"<html><body>502 Bad Gateway</body></html>", b"\n  <!DOCTYPE html>"]
+)
+def test_an_html_page_is_called_one(page: bytes) -> None:
+    """A proxy's error page read as "malformed JSON (Expecting value at byte 0)"."""
+    with pytest.raises(ValueError, match="an HTML page from venue, not JSON"):
+        Reply(200, {}, page, 1.0).json()
+    with pytest.raises(ValueError, match="an HTML page from venue, not JSON") as caught:
+        reply(page).validated(Body)  # the fast path says the same
+    assert not isinstance(caught.value, ValidationError)

@@ -154,6 +154,8 @@ class Reply:
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             if first["type"] == "json_invalid":
+                if self.content.lstrip()[:1] == b"<":  # an error page, not JSON
+                    raise ValueError("an HTML page from venue, not JSON") from None
                 detail = (first.get("ctx") or {}).get("error", first["msg"])
                 raise ValueError(f"malformed JSON from venue ({detail})") from None
             raise

@@ -102,6 +102,8 @@ def parse_json(content: bytes, **options: Any) -> Any:
     except RecursionError:
         raise ValueError("malformed JSON from venue (nested too deeply)") from None
     except json.JSONDecodeError as exc:
+        if content.lstrip()[:1] == b"<":  # a proxy's or a server's error page, not JSON
+            raise ValueError("an HTML page from venue, not JSON") from None
         raise ValueError(f"malformed JSON from venue ({exc.msg} at byte {exc.pos})") from None
     except UnicodeDecodeError:
         raise ValueError("malformed JSON from venue (not UTF-8)") from None
