@@ -405,6 +405,7 @@ class CursorPage(Protocol):
     targets: list[Target]
     skipped: list[str]
     next_cursor: str | None
+    cursor_missing: bool  # no cursor key at all: whether more follow is unsaid
 
 
 class CursorList:
@@ -422,8 +423,10 @@ class CursorList:
     PipAI repeated each page's last row at the top of the next; all were named
     unaddressable, though each was paused).
 
-    The first page failing raises what it raised (nothing was read); any later stop
-    raises :class:`Incomplete` with the targets read so far. Every text is scrubbed.
+    A page with no cursor key at all (``cursor_missing``) keeps its rows and ends the list
+    *incomplete*: it did not say whether more follow. The first page failing raises what
+    it raised (nothing was read); any later stop raises :class:`Incomplete` with the
+    targets read so far. Every text is scrubbed.
     """
 
     def __init__(
@@ -504,6 +507,11 @@ class CursorList:
             if len(targets) > self.max_targets:
                 del targets[self.max_targets :]
                 raise incomplete(f"more than {self.max_targets} {self.words.nouns} (max_targets)")
+            if page.cursor_missing:  # its rows are kept; whether more follow is unsaid
+                raise incomplete(
+                    f"page {pages} did not say whether more {self.words.nouns} follow (its "
+                    "answer has no next_cursor)"
+                )
             cursor = page.next_cursor
             if not cursor:
                 self.skipped = [scrub(printable(row)) for row in skipped]

@@ -69,10 +69,10 @@ from console.core.model import (
     Target,
 )
 from console.core.ports import Capabilities, ControlRate
-from console.core.scrub import Scrub, exception_line
+from console.core.scrub import exception_line
 from console.venues.kit.base import FeedSink, RateLimit, VenueClient, VenueSettings
 from console.venues.kit.control import ControlStep, NoAnswer, about_another, guarded
-from console.venues.kit.feeds import FeedError, Incomplete, Unreadable, poll_forever
+from console.venues.kit.feeds import FeedError, Unreadable, poll_forever
 from console.venues.kit.http import (
     CallError,
     QueryValue,
@@ -315,23 +315,13 @@ class PipAIClient(VenueClient):
         Raises FeedError (no answer, an error answer), Unreadable (a first page not in
         the documented shape) or Incomplete (with the strategies read so far). A page
         with no ``next_cursor`` key at all ends the list as Incomplete with its own
-        strategies and those before it (:func:`_unsaid_end`), on page 1 as on page 6."""
+        strategies and those before it, on page 1 as on page 6 (``ListPage.cursor_missing``,
+        :class:`~console.venues.kit.paging.CursorList`)."""
         self.skipped_rows = []
-        unsaid: list[int] = []  # the page that did not say whether more follow
-
-        async def fetch(cursor: str | None, number: int) -> ListPage:
-            page = await self._fetch_page(cursor, number)
-            if page.cursor_missing:
-                unsaid.append(number)
-            return page
-
         try:
-            targets = await self._list.read(fetch)
+            return await self._list.read(self._fetch_page)
         finally:
             self.skipped_rows = list(self._list.skipped)
-        if unsaid:
-            raise _unsaid_end(unsaid[-1], targets, self.scrubber.scrub)
-        return targets
 
     async def _fetch_page(self, cursor: str | None, number: int) -> ListPage:
         doing = "listing strategies"
@@ -521,22 +511,6 @@ class PipAIClient(VenueClient):
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def _unsaid_end(page: int, targets: list[Target], scrub: Scrub) -> Incomplete:
-    """The list read up to a page that had no ``next_cursor`` key at all: that page's
-    strategies and the earlier ones are kept (a kill halts them), but whether more follow
-    is unknown, so the list is *incomplete* — never whole, never thrown away. Worded as
-    :class:`~console.venues.kit.paging.CursorList` words its own stops."""
-    read = f"{len(targets)} strateg{'y' if len(targets) == 1 else 'ies'}"
-    return Incomplete(
-        scrub(
-            f"PipAI's strategy list was not read to its end: page {page} did not say whether "
-            f"more strategies follow (its answer has no next_cursor); {read} read from "
-            f"{page} page(s) are kept"
-        ),
-        targets,
-    )
 
 
 def _strategy_path(target_id: str) -> str:
