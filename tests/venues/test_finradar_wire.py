@@ -517,6 +517,7 @@ async def test_within_the_cap_after_a_too_long_wait_nothing_is_sent_and_it_says_
         (1796544000, "2026-12-06T08:00:00Z"),  # UNIX seconds
         (1796544000000, "2026-12-06T08:00:00Z"),  # milliseconds
         ({"at": 1}, None),  # not a time: shown as none, the row still read
+        (10**400, None),  # no time a platform holds (its division to seconds overflowed)
         ("2026-12-06T08:00:00Z", "2026-12-06T08:00:00Z"),
     ],
 )

@@ -52,8 +52,8 @@ def _stamp(value: object) -> object:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
-        seconds = value / 1000 if abs(value) > 1e11 else value
-        try:
+        try:  # (a 400-digit integer overflows the division itself)
+            seconds = value / 1000 if abs(value) > 1e11 else value
             return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         except (OverflowError, OSError, ValueError):
             return None
