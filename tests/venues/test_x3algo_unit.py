@@ -560,3 +560,18 @@ async def test_pages_capped_without_a_total_are_read_on_when_the_venue_says_more
     venue.routes[("GET", "/api/trading/algorithms")] = answer
     targets = await make_client(venue).list_targets()
     assert len({t.id for t in targets}) == 33
+
+
+async def test_an_empty_page_saying_more_follow_ends_the_read(venue: FakeVenue) -> None:
+    """hasMore on an empty page, forever: one more page asked, not the whole budget."""
+    rows = [{**algo("active"), "id": f"{i:024d}"} for i in range(10)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params["page"])
+        data = rows if n == 1 else []
+        return httpx.Response(200, json={"data": data, "pagination": {"page": n, "hasMore": True}})
+
+    venue.routes[("GET", "/api/trading/algorithms")] = answer
+    targets = await make_client(venue).list_targets()
+    assert len(targets) == 10
+    assert venue.calls.count(("GET", "/api/trading/algorithms")) == 2

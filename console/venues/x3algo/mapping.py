@@ -236,7 +236,8 @@ def _page(number: int, pagination: Pagination | None, sent: int) -> Page[Algorit
     if pagination is None:
         return Page(number, None, [], sent)
     limit = pagination.limit
-    more = bool(pagination.has_more) or (limit is not None and 0 < limit <= sent)
+    # (an empty page saying hasMore ends the read: it would page on empty to the budget)
+    more = sent > 0 and (bool(pagination.has_more) or (limit is not None and 0 < limit <= sent))
     return Page(number, pagination.total_pages, [], sent, total=pagination.total, more=more)
 
 
