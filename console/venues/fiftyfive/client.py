@@ -372,7 +372,7 @@ class FiftyFiveClient(VenueClient):
             reread=partial(self.read_status, index),
             judge=partial(settled, who, action.kind),
             reread_failed=partial(unsettled, who, action.kind),
-            said=lambda reply: self.scrubber.scrub(detail(reply, self.scrubber.scrub)),
+            said=self._said,
         )
         dropped: list[str] = []  # why the reason was left out of a second request
         outcome = await step.run(
@@ -414,12 +414,16 @@ class FiftyFiveClient(VenueClient):
         reply = await self._post_control(index, verb, body)
         if body is None or reply.status not in (400, 422) or not ActionKind(verb).destructive:
             return reply
-        said = self.scrubber.scrub(detail(reply, self.scrubber.scrub))[:160]
+        said = self._said(reply)[:160]
         if dropped is not None:
             dropped.append(
                 f"sent again without the reason: 55-tech refused the body, {reply.status} {said!r}"
             )
         return await self._post_control(index, verb, None)
+
+    def _said(self, reply: Reply) -> str:
+        """55-tech's own words in an answer (its ``detail``), scrubbed whole."""
+        return self.scrubber.scrub(detail(reply, self.scrubber.scrub))
 
     async def _post_control(self, index: int, verb: str, body: bytes | None) -> Reply:
         """One control POST, with its one 429 retry (:meth:`_send_control`)."""
