@@ -230,7 +230,7 @@ def _venue_part(
         action = client.kill_action(planned, clear_leaves_behind=clear)
         if action is None:
             in_error += planned.state is State.ERROR
-            _add(held, client.held_by(planned))
+            add_held(held, client.held_by(planned))
             continue
         action = replace(action, reason=reason) if reason else action
         part.items.append(PlanItem.for_target(target, action, known, caps.exposure_attrs))
@@ -239,7 +239,7 @@ def _venue_part(
         if clears and clears in action.options:
             part.clears = clears
         if spec and spec.leaves_behind and not (clears and action.option(clears)):
-            _add(left, client.held_by(planned))
+            add_held(left, client.held_by(planned))
             line = f"{venue}: {spec.leaves_behind}"
             if line not in part.leaves:
                 part.leaves.append(line)
@@ -255,8 +255,9 @@ def _venue_part(
     return part
 
 
-def _add(totals: dict[str, tuple[int, int]], held: tuple[int, str] | None) -> None:
-    """Count one target's holding (:meth:`VenueClient.held_by`) into ``totals``."""
+def add_held(totals: dict[str, tuple[int, int]], held: tuple[int, str] | None) -> None:
+    """Count one target's holding (:meth:`VenueClient.held_by`) into ``totals``: noun ->
+    (targets holding some, amount). The kill's plan and a selection's share it."""
     if held is not None:
         targets, amount = totals.get(held[1], (0, 0))
         totals[held[1]] = (targets + 1, amount + held[0])

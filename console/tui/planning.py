@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from console.core.kill import add_held
 from console.core.model import (
     Action,
     ActionKind,
@@ -175,10 +176,7 @@ def held_words(targets: Sequence[Target], clients: Mapping[str, VenueView]) -> l
     totals: dict[str, tuple[int, int]] = {}
     for target in targets:
         client = clients.get(target.venue)
-        held = client.held_by(target) if client is not None else None
-        if held is not None:
-            count, amount = totals.get(held[1], (0, 0))
-            totals[held[1]] = (count + 1, amount + held[0])
+        add_held(totals, client.held_by(target) if client is not None else None)
     if len(targets) == 1:
         return [f"it holds {amount} {noun}" for noun, (_, amount) in totals.items()]
     return [f"the {count} targets holding them have {amount} {noun} in all"
