@@ -405,7 +405,8 @@ class CursorPage(Protocol):
     targets: list[Target]
     skipped: list[str]
     next_cursor: str | None
-    cursor_missing: bool  # no cursor key at all: whether more follow is unsaid
+    # A page type may also say ``cursor_missing`` (True: no cursor key at all, so whether
+    # more follow is unsaid); one that does not never ends a list that way.
 
 
 class CursorList:
@@ -507,7 +508,7 @@ class CursorList:
             if len(targets) > self.max_targets:
                 del targets[self.max_targets :]
                 raise incomplete(f"more than {self.max_targets} {self.words.nouns} (max_targets)")
-            if page.cursor_missing:  # its rows are kept; whether more follow is unsaid
+            if getattr(page, "cursor_missing", False):  # its rows kept; more follow? unsaid
                 raise incomplete(
                     f"page {pages} did not say whether more {self.words.nouns} follow (its "
                     "answer has no next_cursor)"
