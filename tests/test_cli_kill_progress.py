@@ -53,6 +53,43 @@ def test_a_quiet_kill_says_what_it_still_awaits(
     assert "; awaiting x3algo " in line and "answered" in line, line
 
 
+def test_a_kill_whose_stops_are_refused_says_they_go_again_and_lands_them(
+    sim: SimServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """x3algo refuses every stop 429 asking 3 s: the quiet-time line says the refused
+    calls go again; once x3algo takes calls again, every stop lands in the same kill."""
+    monkeypatch.setattr("console.cli.kill_progress.STILL_RUNNING_S", 0.3)
+    venues = [v for v in sim.venue_entries() if v["api"] == "x3algo"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "x3algo", control_429=-1, retry_after="3")
+    codes: list[int] = []
+    runner = threading.Thread(
+        target=lambda: codes.append(main(["--config", str(path), "kill", "--yes"]))
+    )
+    runner.start()
+    err: list[str] = []
+    try:
+        for _ in range(600):  # at most 30 s, asked every 50 ms
+            err.append(capsys.readouterr().err)
+            if "refused with 429, going again" in "".join(err):
+                break
+            threading.Event().wait(0.05)
+    finally:
+        set_knobs(sim, "x3algo", control_429=0)
+        runner.join(60)
+    captured = capsys.readouterr()
+    text = "".join(err) + captured.err
+    assert not runner.is_alive() and codes == [0], (codes, text)
+    [line, *_] = [x for x in text.splitlines() if "going again" in x]
+    assert re.search(r"; awaiting x3algo (\d+) \(\1 refused with 429, going again\)", line), line
+    assert "the first refused with 429" in text
+    assert sim_counters(sim, "x3algo").get("stopped", 0) > 0
+
+
 def test_a_kill_prints_each_outcomes_warning(
     sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,7 +113,7 @@ def test_a_kill_that_left_targets_running_says_what_to_do_next(
 ) -> None:
     """x3algo refuses every stop (429): the report ends saying how many still run, where,
     and that the kill can be run again (it re-plans; halted ones need nothing)."""
-    venues = [v for v in sim.venue_entries() if v["api"] == "x3algo"]
+    venues = [{**v, "retry_after_cap": 1} for v in sim.venue_entries() if v["api"] == "x3algo"]
     path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
                                venues=venues)  # fmt: skip
     set_knobs(sim, "x3algo", control_429=-1, retry_after="0.01")

@@ -18,7 +18,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,9 @@ class KillRun:
     each joins the kill when it arrives, and ``kp`` grows to hold it."""
     listed: set[str] = field(default_factory=set)
     """Those of :attr:`waiting` whose read has ended (joined, or could not be read)."""
+    refused: Callable[[], Mapping[str, int]] = dict
+    """Per venue, the calls it refused (429) that wait to go again (a local kill's
+    dispatcher says; a desk kill's progress does without)."""
 
     def still_listing(self) -> tuple[str, ...]:
         return tuple(v for v in self.waiting if v not in self.listed)
@@ -197,7 +200,7 @@ async def _planned_kill(
 
     run = KillRun(session.options.label, str(session.journal.operator), kp, clear,
                   time.monotonic() - started, dispatch, head, failed, record,
-                  waiting=tuple(late))  # fmt: skip
+                  waiting=tuple(late), refused=session.dispatcher.refused_now)  # fmt: skip
     return await carry_out(run, args, alerter)
 
 
@@ -210,7 +213,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
     kp = run.kp
     total = len(kp.plan)
     progress = KillProgress(run.label, lambda: run.kp, quiet=args.json,
-                            listing=run.still_listing)  # fmt: skip
+                            listing=run.still_listing, refused=run.refused)  # fmt: skip
 
     confirmed = time.monotonic()
     at = time.time()

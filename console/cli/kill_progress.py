@@ -13,7 +13,7 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from console.core.kill import KillPlan
 from console.core.plan import ItemResult
@@ -34,10 +34,12 @@ class KillProgress:
         *,
         quiet: bool,
         listing: Callable[[], tuple[str, ...]] = tuple,
+        refused: Callable[[], Mapping[str, int]] = dict,
     ) -> None:
         self.label = label
         self._plan = plan  # the kill's plan now (late venues join it)
         self._listing = listing  # venues whose list is still on its way
+        self._refused = refused  # per venue, calls refused (429) waiting to go again
         self._quiet = quiet  # --json: no per-target lines (stdout is the JSON)
         self.answered: set[tuple[str, str]] = set()
         self.verified = 0
@@ -74,7 +76,12 @@ class KillProgress:
         x3algo 47 — …``."""
         items = self._plan().plan.items
         awaiting = Counter(i.venue for i in items if (i.venue, i.target_id) not in self.answered)
-        names = ", ".join(f"{venue} {n}" for venue, n in sorted(awaiting.items()))
+        refused = self._refused()
+        names = ", ".join(
+            f"{venue} {n}"
+            + (f" ({refused[venue]} refused with 429, going again)" if refused.get(venue) else "")
+            for venue, n in sorted(awaiting.items())
+        )
         lists = ", ".join(self._listing())
         took = time.monotonic() - self._started
         doing = f"; awaiting {names}" if names else "" if lists else "; re-reading to verify"

@@ -131,6 +131,8 @@ class Dispatcher:
         in the same order on every run (the screenshots draw one). Never for a real kill,
         where venues are stopped side by side."""
         self._running: Report | None = None
+        self._flying: list[tuple[str, dict[str, tuple[PlanItem, Intent, Turn]]]] = []
+        """Each venue's calls in flight, while its part of a plan runs (:meth:`refused_now`)."""
         self._operator: Operator | None = None  # the running plan's, if not the journal's
         self.before_calls: Callable[[], Awaitable[CallGate | None]] | None = None
         """Awaited after a plan's intents are journaled and before its first call (a desk
@@ -327,6 +329,8 @@ class Dispatcher:
             return
         queue = iter(pairs)  # shared: each worker takes the next call in plan order
         in_flight: dict[str, tuple[PlanItem, Intent, Turn]] = {}
+        flying = (venue, in_flight)
+        self._flying.append(flying)
         held: list[Pair] = []  # taken from the queue, waiting on a hold
         gated: list[Pair] = []  # ... waiting at the gate
         resumed, gate = self._resumed, self._gate
@@ -373,9 +377,12 @@ class Dispatcher:
             why = (f"calls were held ({self.hold})" if self.hold
                    else f"{venue} was slow or rate-limited")  # fmt: skip
             waiting: list[Pair] = []
+            refused: dict[str, int] = {}  # op id -> the 429s before it waited again
             for item, intent, turn in list(in_flight.values()):
                 if turn.waiting:  # its venue code still held it before sending
                     waiting.append((item, intent))
+                    if turn.refusals:
+                        refused[intent.op_id] = turn.refusals
                     continue
                 outcome = Outcome(
                     OutcomeKind.UNCERTAIN,
@@ -389,6 +396,16 @@ class Dispatcher:
                     f"not sent: the {deadline:g} s deadline passed while it waited for its "
                     f"turn at {venue}'s pace ({why}); nothing reached the venue — retry it",
                 )
+                times = refused.get(intent.op_id)
+                if times:  # every request it made was refused: nothing was done either
+                    outcome = Outcome(
+                        OutcomeKind.FAILED,
+                        f"not sent again: {venue} refused it with 429 "
+                        f"{'once' if times == 1 else f'{times} times'}, and the {deadline:g} s "
+                        "deadline passed while it waited to go again; nothing was done — "
+                        "retry it",
+                        http_status=429,
+                    )
                 self._settle(item, intent, outcome, report, on_result)
             for item, intent in gated:  # (only a gate puts a call here)
                 outcome = Outcome(
@@ -404,6 +421,18 @@ class Dispatcher:
                     f"({why}); retry it",
                 )
                 self._settle(item, intent, outcome, report, on_result)
+        finally:
+            self._flying.remove(flying)
+
+    def refused_now(self) -> dict[str, int]:
+        """Per venue, the calls of a running plan the venue refused (429) that wait to go
+        again (``console/venues/kit/refused.py``): for the words of a kill's progress."""
+        counts: dict[str, int] = {}
+        for venue, in_flight in self._flying:
+            n = sum(1 for _, _, turn in in_flight.values() if turn.refusals and not turn.left)
+            if n:
+                counts[venue] = counts.get(venue, 0) + n
+        return counts
 
     @staticmethod
     def _internal_error(item: PlanItem, exc: Exception) -> Outcome:

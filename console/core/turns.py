@@ -21,11 +21,12 @@ class Turn:
     ``left`` once a wait ended and the request went (a later wait — a re-read settling
     the call behind the same pacer — never makes a sent call "not sent")."""
 
-    __slots__ = ("left", "waiting")
+    __slots__ = ("left", "refusals", "waiting")
 
     def __init__(self) -> None:
         self.waiting = False
         self.left = False
+        self.refusals = 0  # its requests the venue refused (429) before it went again
 
 
 _current: ContextVar[Turn | None] = ContextVar("console_call_turn", default=None)
@@ -63,3 +64,15 @@ class waiting_turn:
             return  # an exception (the deadline's cancellation) leaves it waiting: never sent
         turn.waiting = False
         turn.left = True  # its request goes now: whatever waits after, it may have landed
+
+
+def refused() -> None:
+    """Every request the current call made so far was refused (a 429: not acted on) and
+    it will go again: until its next request leaves it counts as never sent, and as
+    waiting — a dispatch deadline passing meanwhile reports it *failed, not sent*, not
+    *uncertain*. Outside a dispatched call it does nothing."""
+    turn = _current.get()
+    if turn is not None:
+        turn.left = False
+        turn.waiting = True
+        turn.refusals += 1

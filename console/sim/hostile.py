@@ -75,6 +75,24 @@ CASES: tuple[HostileCase, ...] = (
         broken=("x3algo",), words=("forever",),
     ),
     HostileCase(
+        "burst-429-stops", "1", "every venue refuses its next 6 control calls 429 (Retry-After: 1)",
+        knobs=every(APIS, control_429=6, retry_after="1"),
+        exit_code=0, words=("refused with 429",),
+    ),
+    HostileCase(
+        "stops-429-for-ever-x3algo", "1", "x3algo answers every stop 429 (Retry-After: 1), for ever",
+        knobs={"x3algo": {"control_429": -1, "retry_after": "1"}},
+        venue={"x3algo": {"retry_after_cap": 5}}, broken=("x3algo",),
+        words=("refused with 429 on each of",),
+    ),
+    HostileCase(
+        "stops-429-past-deadline-x3algo", "1",
+        "x3algo answers every stop 429 asking 20 s; the dispatch deadline is 3 s",
+        knobs={"x3algo": {"control_429": -1, "retry_after": "20"}},
+        profile={"kill_dispatch_deadline": 3}, broken=("x3algo",),
+        words=("not sent again: x3algo refused it with 429 once", "nothing was done"),
+    ),
+    HostileCase(
         "endless-pipai", "2", "PipAI hands a fresh cursor on every page, forever",
         knobs={"pipai": {"endless_pages": True}}, venue={"pipai": {"max_pages": 40}},
         broken=("pipai",), words=("INCOMPLETE",),

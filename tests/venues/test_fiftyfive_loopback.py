@@ -235,13 +235,24 @@ async def test_one_429_is_retried_once_and_lands(sim: SimServer, make_client: Ma
 
 
 @pytest.mark.parametrize("sim_options", [FAST_WINDOWS])
-async def test_a_second_429_fails_as_rate_limited(sim: SimServer, make_client: Maker) -> None:
+async def test_429s_go_again_until_the_stop_is_taken(sim: SimServer, make_client: Maker) -> None:
     client = make_client()
     engine = await live_engine(client)
-    set_knobs(sim, API, burst_429=2)
+    set_knobs(sim, API, burst_429=2, retry_after="0")
+    outcome = await client.execute(engine, Action(ActionKind.STOP))
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.APPLIED, 200)
+    assert "sent 3 times: the first 2 refused with 429" in outcome.message
+    assert sim_counters(sim, API).get("control_stop") == 1
+
+
+async def test_429s_for_ever_fail_as_rate_limited(sim: SimServer, make_client: Maker) -> None:
+    client = make_client()
+    engine = await live_engine(client)
+    set_knobs(sim, API, control_429=-1, retry_after="0")
     outcome = await client.execute(engine, Action(ActionKind.STOP))
     assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 429)
     assert "rate limited" in outcome.message
+    assert "refused with 429 on each of 6 tries" in outcome.message
     assert sim_counters(sim, API).get("control_stop") is None
 
 

@@ -182,16 +182,30 @@ async def test_one_429_is_waited_out_and_retried_once(venue: Venue) -> None:
     assert len(venue.posts()) == 2
 
 
-async def test_two_429s_fail_as_rate_limited_without_a_third_try(venue: Venue) -> None:
+async def test_429s_go_again_until_the_stop_is_taken(venue: Venue) -> None:
     client = make_client(venue)
-    venue.control = [
-        httpx.Response(429, json={"detail": "Rate limit exceeded"}),
-        httpx.Response(429, json={"detail": "Rate limit exceeded"}),
-    ]
+    limited = httpx.Response(
+        429, json={"detail": "Rate limit exceeded"}, headers={"Retry-After": "0"}
+    )
+    taken = status_body(manualStopped=True, status="manual_stopped", result="stop_applied")
+    venue.control = [limited, limited, httpx.Response(200, json=taken)]
+    outcome = await client.execute("alpha", Action(ActionKind.STOP))
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "sent 3 times: the first 2 refused with 429" in outcome.message
+    assert len(venue.posts()) == 3
+
+
+async def test_six_429s_fail_as_rate_limited_without_a_seventh_try(venue: Venue) -> None:
+    client = make_client(venue)
+    limited = httpx.Response(
+        429, json={"detail": "Rate limit exceeded"}, headers={"Retry-After": "0"}
+    )
+    venue.control = [limited] * 7
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.FAILED
     assert "rate limited" in outcome.message
-    assert len(venue.posts()) == 2
+    assert "refused with 429 on each of 6 tries" in outcome.message
+    assert len(venue.posts()) == 6
 
 
 async def test_timeout_is_not_resent_and_the_reread_decides(venue: Venue) -> None:

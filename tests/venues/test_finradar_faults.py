@@ -102,12 +102,24 @@ async def test_one_429_is_waited_out_and_retried(sim: SimServer, client: FinRada
     assert sim_counters(sim, API)["429"] == 1
 
 
-async def test_two_429s_fail_as_rate_limited(sim: SimServer, client: FinRadarClient) -> None:
+async def test_429s_go_again_until_the_stop_is_taken(
+    sim: SimServer, client: FinRadarClient
+) -> None:
     active = await first_active(client)
-    set_knobs(sim, API, burst_429=2)
+    set_knobs(sim, API, burst_429=2, retry_after="0")
+    outcome = await client.execute(active.id, STOP)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "sent 3 times: the first 2 refused with 429" in outcome.message
+    assert sim_admin(sim, API, "target", target_id=active.id)["status"] == "STOPPED"
+
+
+async def test_429s_for_ever_fail_as_rate_limited(sim: SimServer, client: FinRadarClient) -> None:
+    active = await first_active(client)
+    set_knobs(sim, API, control_429=-1, retry_after="0")
     outcome = await client.execute(active.id, STOP)
     assert outcome.kind is OutcomeKind.FAILED
     assert outcome.message.startswith("rate limited")
+    assert "refused with 429 on each of 6 tries" in outcome.message
     assert outcome.http_status == 429
     assert sim_admin(sim, API, "target", target_id=active.id)["status"] == "ACTIVE"
 

@@ -154,7 +154,9 @@ def fake() -> Iterator[tuple[FinRadarClient, Script, asyncio.Runner]]:
         api="finradar",
         base_url="http://finradar.test",
         credentials={"api_key": Secret(KEY)},
-        pacing=False,  # a short Retry-After is retried at once, never slept
+        pacing=False,
+        rate_scale=1e-4,  # a 429 without Retry-After goes again after 0.1 ms
+        retry_after_cap_s=0.05,  # a Retry-After of seconds is "too long": no sleeping here
         max_pages=3,
         options={"page_size": 2},
     )

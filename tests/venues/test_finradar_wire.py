@@ -396,7 +396,7 @@ async def test_429_is_retried_once_then_applied() -> None:
     await client.aclose()
 
 
-async def test_429_twice_fails_as_rate_limited_after_exactly_two_calls() -> None:
+async def test_429_for_ever_fails_as_rate_limited_after_exactly_six_calls() -> None:
     calls: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -409,7 +409,8 @@ async def test_429_twice_fails_as_rate_limited_after_exactly_two_calls() -> None
     assert outcome.kind is OutcomeKind.FAILED
     assert outcome.message.startswith("rate limited")
     assert "slow down" in outcome.message
-    assert len(calls) == 2
+    assert "refused with 429 on each of 6 tries" in outcome.message
+    assert len(calls) == 6
     await client.aclose()
 
 

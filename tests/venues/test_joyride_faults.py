@@ -72,13 +72,26 @@ async def test_one_429_burst_is_retried_once_and_applies(sim: SimServer) -> None
     assert sim_counters(sim, API)["429"] == 1
 
 
-async def test_two_429s_fail_as_rate_limited(sim: SimServer) -> None:
+async def test_429s_go_again_until_the_pause_is_taken(sim: SimServer) -> None:
     exp = first_round(sim)
     set_knobs(sim, API, burst_429=2, rate_scale=0.05)
     async with joyride(settings_for(sim, API)) as client:
         outcome = await client.execute(str(exp), PAUSE)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "sent 3 times: the first 2 refused with 429" in outcome.message
+    assert sim_counters(sim, API)["429"] == 2
+    assert sim_admin(sim, API, "peek", expiration=exp)["db_paused"] > 0
+
+
+async def test_429s_for_ever_fail_as_rate_limited_after_six_tries(sim: SimServer) -> None:
+    exp = first_round(sim)
+    set_knobs(sim, API, control_429=-1, retry_after="0")
+    async with joyride(settings_for(sim, API)) as client:
+        outcome = await client.execute(str(exp), PAUSE)
     assert outcome.kind is OutcomeKind.FAILED
     assert "rate limited" in outcome.message
+    assert "refused with 429 on each of 6 tries" in outcome.message
+    assert sim_counters(sim, API)["429"] == 6
     assert sim_admin(sim, API, "peek", expiration=exp)["db_paused"] == 0
 
 

@@ -245,7 +245,7 @@ async def test_a_venue_echoing_the_token_never_leaks_it(
             failed = await client.execute(str(exp), PAUSE)
             with pytest.raises(FeedError) as listed:
                 await client.list_targets()
-            set_knobs(sim, API, error_rate=0.0, burst_429=2, retry_after="0.01")
+            set_knobs(sim, API, error_rate=0.0, control_429=-1, retry_after="0.01")
             limited = await client.execute(str(exp), PAUSE)
             set_knobs(sim, API, down=True)
             async with feeding(client, sink):

@@ -280,7 +280,7 @@ async def test_one_429_is_retried_once_after_retry_after() -> None:
     assert len(venue.posts) == 2
 
 
-async def test_two_429s_fail_as_rate_limited_without_a_third_try() -> None:
+async def test_six_429s_fail_as_rate_limited_without_a_seventh_try() -> None:
     def limited() -> httpx.Response:
         return httpx.Response(
             429,
@@ -288,12 +288,22 @@ async def test_two_429s_fail_as_rate_limited_without_a_third_try() -> None:
             headers={"Retry-After": "0.01"},
         )
 
-    venue = Venue(limited(), limited(), httpx.Response(200, json=pause_body()))
+    venue = Venue(*(limited() for _ in range(6)), httpx.Response(200, json=pause_body()))
     outcome = await make_client(venue).execute(str(EXP), PAUSE)
     assert outcome.kind is OutcomeKind.FAILED
     assert "rate limited" in outcome.message
     assert "'slow down'" in outcome.message
-    assert len(venue.posts) == 2
+    assert "refused with 429 on each of 6 tries" in outcome.message
+    assert len(venue.posts) == 6
+
+
+async def test_two_429s_then_the_pause_is_taken() -> None:
+    limited = httpx.Response(429, json={"error": "rate_limited"}, headers={"Retry-After": "0.01"})
+    venue = Venue(limited, limited, httpx.Response(200, json=pause_body()))
+    outcome = await make_client(venue).execute(str(EXP), PAUSE)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "sent 3 times: the first 2 refused with 429" in outcome.message
+    assert len(venue.posts) == 3
 
 
 async def test_validation_error_is_rejected_with_the_venue_words() -> None:

@@ -93,13 +93,23 @@ async def test_single_429_is_retried_once_after_retry_after(
     assert (counters["429"], counters["pause"]) == (1, 1)
 
 
-async def test_repeated_429_fails_as_rate_limited(sim: SimServer, client: PipAIClient) -> None:
+async def test_429s_go_again_until_the_pause_is_taken(sim: SimServer, client: PipAIClient) -> None:
     sid = deployed(sim)
-    set_knobs(sim, "pipai", burst_429=2)
+    set_knobs(sim, "pipai", burst_429=2, retry_after="0")
+    outcome = await client.execute(sid, PAUSE)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "sent 3 times: the first 2 refused with 429" in outcome.message
+    assert status_of(sim, sid) == "paused"
+
+
+async def test_429s_for_ever_fail_as_rate_limited(sim: SimServer, client: PipAIClient) -> None:
+    sid = deployed(sim)
+    set_knobs(sim, "pipai", control_429=-1, retry_after="0")
     outcome = await client.execute(sid, PAUSE)
     assert outcome.kind is OutcomeKind.FAILED
     assert outcome.vendor_code == "RATE_LIMITED"
     assert "rate limited" in outcome.message
+    assert "refused with 429 on each of 6 tries" in outcome.message
     assert status_of(sim, sid) == "deployed"
 
 

@@ -275,15 +275,16 @@ async def test_one_429_is_retried_after_retry_after() -> None:
     assert fake.count(*PAUSE) == 2
 
 
-async def test_two_429s_fail_as_rate_limited() -> None:
+async def test_six_429s_fail_as_rate_limited() -> None:
     fake = FakePipAI()
     limited = answer(429, {"code": "RATE_LIMITED", "message": "slow down"}, {"Retry-After": "0.01"})
     fake.on(*PAUSE, limited)
     outcome = await client_for(fake).execute(SID, pause())
     assert outcome.kind is OutcomeKind.FAILED
     assert "rate limited" in outcome.message
+    assert "refused with 429 on each of 6 tries" in outcome.message
     assert outcome.vendor_code == "RATE_LIMITED"
-    assert fake.count(*PAUSE) == 2
+    assert fake.count(*PAUSE) == 6
 
 
 async def test_server_error_is_uncertain_with_pipais_words() -> None:

@@ -158,7 +158,7 @@ async def test_a_resend_that_breaks_too_is_uncertain_and_says_both_left() -> Non
         raise AssertionError(f"an answer came: {reply.status}")
 
     step: ControlStep[str] = ControlStep(
-        reread=reread, judge=judge, reread_failed=lambda n, why: judge(n, why)
+        refusals=None, reread=reread, judge=judge, reread_failed=lambda n, why: judge(n, why)
     )
     try:
         outcome = await step.run(
@@ -193,7 +193,9 @@ async def test_a_resend_answered_already_is_applied_by_the_first(raw: list[RawVe
     async def reread() -> str:
         raise AssertionError("an answer came: nothing to re-read")
 
-    step: ControlStep[str] = ControlStep(reread=reread, judge=never, reread_failed=never)
+    step: ControlStep[str] = ControlStep(
+        refusals=None, reread=reread, judge=never, reread_failed=never
+    )
     outcome = await step.run(
         lambda: send(client, "POST", "/pause", resend_on_stale=True),
         translate=translate,

@@ -77,12 +77,22 @@ async def test_one_429_is_waited_out_and_retried(client: X3AlgoClient, sim: SimS
     assert sim_counters(sim, "x3algo")["429"] == 1
 
 
-async def test_two_429s_fail_as_rate_limited(client: X3AlgoClient, sim: SimServer) -> None:
+async def test_429s_go_again_until_the_stop_is_taken(client: X3AlgoClient, sim: SimServer) -> None:
     algo = first_active(sim)
-    set_knobs(sim, "x3algo", burst_429=2)
+    set_knobs(sim, "x3algo", burst_429=2, retry_after="0")
+    outcome = await client.execute(algo, STOP)
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.APPLIED, 200)
+    assert "sent 3 times: the first 2 refused with 429" in outcome.message
+    assert sim_counters(sim, "x3algo").get("stopped", 0) == 1
+
+
+async def test_429s_for_ever_fail_as_rate_limited(client: X3AlgoClient, sim: SimServer) -> None:
+    algo = first_active(sim)
+    set_knobs(sim, "x3algo", control_429=-1, retry_after="0")
     outcome = await client.execute(algo, STOP)
     assert (outcome.kind, outcome.http_status) == (OutcomeKind.FAILED, 429)
     assert "rate limited" in outcome.message
+    assert "refused with 429 on each of 6 tries" in outcome.message
     assert sim_counters(sim, "x3algo").get("stopped", 0) == 0
 
 

@@ -273,7 +273,7 @@ async def test_server_error_is_settled_by_a_re_read(venue: FakeVenue) -> None:
     assert "boom" in outcome.message
 
 
-async def test_429_is_retried_once_then_failed_as_rate_limited(venue: FakeVenue) -> None:
+async def test_429s_go_again_then_fail_as_rate_limited_after_six_tries(venue: FakeVenue) -> None:
     hits = [0]
 
     def limited(_r: httpx.Request) -> httpx.Response:
@@ -286,7 +286,8 @@ async def test_429_is_retried_once_then_failed_as_rate_limited(venue: FakeVenue)
     outcome = await make_client(venue, pacing=True, rate_scale=0.001).execute(ALGO, STOP)
     assert outcome.kind is OutcomeKind.FAILED
     assert "rate limited" in outcome.message
-    assert hits[0] == 2
+    assert "refused with 429 on each of 6 tries" in outcome.message
+    assert hits[0] == 6
 
 
 async def test_secrets_echoed_by_the_venue_never_reach_a_message(venue: FakeVenue) -> None:

@@ -25,10 +25,11 @@ Vendor quirks handled here (CONTRACTS.md section 1, Project decision 1):
 * A repeat may instead be ``409 {"detail"}`` (docs leave it open): re-read, then
   already or rejected (:meth:`FiftyFiveClient._already_from_409`).
 * ``401 {"detail": "Invalid or missing API key"}`` → rejected, "API key refused".
-* ``429`` carries no documented headers: wait ``Retry-After`` if one appears (up to
-  ``retry_after_cap_s``; beyond it the call is failed at once with the vendor's wait in
-  words, nothing re-sent), else the docs' first backoff step (1 s, scaled), and retry
-  once (a 429 was refused, not done).
+* ``429`` carries no documented headers: a control call goes again after ``Retry-After``
+  if one appears, else after the docs' backoff (1 s, 2 s, 4 s …), for up to
+  ``retry_after_cap_s`` (``console/venues/kit/refused.py``; a 429 was refused, not done);
+  a wait beyond the cap is never taken: the call is failed at once with the vendor's
+  wait in words.
 * A control call with no answer (timeout, broken connection) or a malformed body is
   never re-sent: the status is re-read and the outcome says what it showed
   (:class:`~console.venues.kit.control.ControlStep`).
@@ -93,7 +94,8 @@ from console.venues.kit.control import ControlStep, NoAnswer, about_another, gua
 from console.venues.kit.feeds import FeedError, Unreadable, describe
 from console.venues.kit.http import CallError, Reply, dumps, send
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
-from console.venues.kit.pacing import Pacer, make_pacer, retry_after_seconds, too_long
+from console.venues.kit.pacing import Pacer, make_pacer
+from console.venues.kit.refused import Refusals
 from console.venues.kit.scrubber import VenueScrubber
 
 log = logging.getLogger(__name__)
@@ -102,8 +104,6 @@ log = logging.getLogger(__name__)
 REST_LIMIT = RateLimit(2000, 60.0)
 # Requests of one key in flight at once: far below the connection pool's 64.
 IN_FLIGHT_PER_KEY = 8
-# The docs suggest backing off 1 s, 2 s, 4 s after a 429; one retry waits the first step.
-RETRY_429_S = 1.0
 
 
 # What core and the screen may know of 55-tech: control calls paced per client key.
@@ -138,6 +138,7 @@ class FiftyFiveClient(VenueClient):
             )
             for _ in self._keys
         ]
+        self._refusals = [Refusals.of(settings, pacer) for pacer in self._pacers]
         # See _send: a key's requests queue here, before its pacer, not in the pool after it.
         self._in_flight = [asyncio.Semaphore(IN_FLIGHT_PER_KEY) for _ in self._keys]
         self._http = make_http_client(settings, transport=transport)
@@ -369,6 +370,7 @@ class FiftyFiveClient(VenueClient):
         body = dumps({"reason": action.reason}) if action.reason else None
         who = self.who(index)
         step = ControlStep(
+            refusals=self._refusals[index],
             reread=partial(self.read_status, index),
             judge=partial(settled, who, action.kind),
             reread_failed=partial(unsettled, who, action.kind),
@@ -403,9 +405,7 @@ class FiftyFiveClient(VenueClient):
     async def _send_control(
         self, index: int, verb: str, body: bytes | None, dropped: list[str] | None = None
     ) -> Reply:
-        """POST one control verb; a 429 (refused, so not acted on) is retried once, after
-        the vendor's wait when it names one within the cap, else after the docs' first
-        backoff step. A wait beyond the cap is not taken: the 429 is the answer.
+        """POST one control verb (a 429 goes again in the ControlStep: kit/refused.py).
 
         A halting call sent with the operator's reason that the venue refuses as a bad
         request (400, 422) goes again without a body, the documented form (the reason
@@ -426,29 +426,17 @@ class FiftyFiveClient(VenueClient):
         return self.scrubber.scrub(detail(reply, self.scrubber.scrub))
 
     async def _post_control(self, index: int, verb: str, body: bytes | None) -> Reply:
-        """One control POST, with its one 429 retry (:meth:`_send_control`)."""
-
-        async def post(pacer: Pacer | None) -> Reply:
-            return await self._send(
-                index,
-                "POST",
-                self._path(verb),
-                content=body,
-                timeout_s=self.settings.control_timeout_s,
-                pacer=pacer,
-                resend_on_stale=ActionKind(verb).destructive,  # stop, pause: docs/EMERGENCY.md
-            )
-
-        reply = await post(self._pacers[index])
-        if reply.status != 429:
-            return reply
-        wait = retry_after_seconds(reply.headers)
-        if too_long(wait, self.settings.retry_after_cap_s):
-            return reply
-        await asyncio.sleep(wait if wait is not None else RETRY_429_S * self.settings.rate_scale)
-        # The pacer now holds every read for a while (at most the cap); this one retry,
-        # after the vendor's own backoff step, is allowed past that hold.
-        return await post(None)
+        """One control POST, paced by its key (a 429 goes again in the ControlStep:
+        kit/refused.py)."""
+        return await self._send(
+            index,
+            "POST",
+            self._path(verb),
+            content=body,
+            timeout_s=self.settings.control_timeout_s,
+            pacer=self._pacers[index],
+            resend_on_stale=ActionKind(verb).destructive,  # stop, pause: docs/EMERGENCY.md
+        )
 
     async def _translate(
         self, step: ControlStep[TradingStatus], index: int, action: Action, reply: Reply

@@ -247,7 +247,7 @@ def refused(who: str, verb: str, reply: Reply, cap_s: float, scrub: Scrub) -> Ou
             )
         return Outcome(
             OutcomeKind.FAILED,
-            f"Could not {verb} {who}: rate limited by 55-tech twice (429 '{said}'). "
+            f"Could not {verb} {who}: rate limited by 55-tech (429 '{said}'). "
             "Nothing was changed; retry in a minute.",
             http_status=429,
             latency_ms=reply.latency_ms,

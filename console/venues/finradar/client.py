@@ -27,8 +27,9 @@ Vendor quirks handled here, and nowhere else:
 * ``CREATED`` counts as running (it starts monitoring by itself at ``start_time``).
 * Error envelope and rate limit are undocumented: we read ``{"error": {"code",
   "message"}}`` and its common variants, and pace 120 requests/min per key (bucket
-  ``requests``), honouring ``Retry-After`` on a 429 with one paced retry (a 429 was
-  refused, so re-sending it cannot stop anything twice) — up to
+  ``requests``), honouring ``Retry-After`` on a 429: a stop goes again while refused
+  (``console/venues/kit/refused.py``; a 429 was refused, so re-sending it cannot stop
+  anything twice), a list read once — up to
   ``settings.retry_after_cap_s``: a longer wait (an hour, ``inf``, a date in year 9999)
   is never waited, the stop is *failed* and the list read a :class:`FeedError`, with
   the vendor's wait in words (:func:`console.venues.kit.pacing.not_waiting`).
@@ -101,6 +102,7 @@ from console.venues.kit.http import (
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer
 from console.venues.kit.paging import forget_unlisted
+from console.venues.kit.refused import Refusals
 from console.venues.kit.scrubber import VenueScrubber
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,7 @@ class FinRadarClient(VenueClient):
             scale=settings.rate_scale,
             cap_s=settings.retry_after_cap_s,
         )
+        self._refusals = Refusals.of(settings, self._pacer)
         page = int(settings.options.get("page_size", MAX_PAGE))
         self._page_size = max(1, min(MAX_PAGE, page))
         self._seen: dict[str, Seen] = {}
@@ -285,6 +288,7 @@ class FinRadarClient(VenueClient):
             )
         sent_at = time.time()
         step = ControlStep(
+            refusals=self._refusals,
             reread=partial(self.read_target, target_id),
             judge=partial(settled, target_id, seen),
             reread_failed=unsettled,
@@ -301,13 +305,8 @@ class FinRadarClient(VenueClient):
 
     async def _send_stop(self, path: str) -> Reply:
         timeout_s = self.settings.control_timeout_s
-        reply = await self._send("POST", path, timeout_s=timeout_s, resend_on_stale=True)
-        if reply.status == 429 and reply.sent and self._too_long(reply) is None:
-            # Refused, so not acted on: the pacer now holds until Retry-After (at most
-            # retry_after_cap_s); retry once. A longer wait is never waited: failed.
-            # (An unsent 429 is the pacer's: the vendor's too-long wait is in force.)
-            reply = await self._send("POST", path, timeout_s=timeout_s, resend_on_stale=True)
-        return reply
+        # (a 429 goes again in the ControlStep: kit/refused.py)
+        return await self._send("POST", path, timeout_s=timeout_s, resend_on_stale=True)
 
     async def _send(
         self,

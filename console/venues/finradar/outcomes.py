@@ -135,7 +135,7 @@ def refused(
         wait = retry_after_seconds(reply.headers)
         after = f" in {wait:g} s" if wait is not None else " shortly"
         message = (
-            f"rate limited: FinRadar refused the stop of {label} twice ({said}); "
+            f"rate limited: FinRadar refused the stop of {label} ({said}); "
             f"nothing was stopped — try again{after}"
         )
     elif reply.status >= 500:

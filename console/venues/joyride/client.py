@@ -40,8 +40,9 @@ Quirks handled here (and nowhere else):
   :class:`~console.venues.kit.scrubber.VenueScrubber` over ``admin_token``, whatever the
   venue echoed.
 * **Rate limits** ([GAP]): paced at 20 requests/s plus 50 ms of slack per window
-  (``settings.rate_limits["admin"]`` overrides); a 429 was refused, so it is retried once
-  after ``Retry-After`` — unless the venue asks for longer than
+  (``settings.rate_limits["admin"]`` overrides); a 429 was refused, so a pause goes
+  again after ``Retry-After`` or a backoff for up to the cap
+  (``console/venues/kit/refused.py``) — unless the venue asks for longer than
   ``settings.retry_after_cap_s``: then the call is *failed* at once with the venue's wait
   in words (``not_waiting``) and a list read is a FeedError saying so. A list read's 429
   with a short wait is retried once too.
@@ -125,6 +126,7 @@ from console.venues.kit.http import (
 )
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
+from console.venues.kit.refused import Refusals
 from console.venues.kit.scrubber import VenueScrubber
 
 log = logging.getLogger(__name__)
@@ -180,6 +182,7 @@ class JoyrideClient(VenueClient):
             rate, enabled=settings.pacing, scale=settings.rate_scale, cap_s=self._cap_s
         )
         self._retry_wait_s = rate.window_s * settings.rate_scale
+        self._refusals = Refusals.of(settings, self._pacer)
         token = settings.credentials.get("admin_token")
         self._token = token.reveal() if token is not None else ""
         self.scrubber = VenueScrubber([self._token])
@@ -377,6 +380,7 @@ class JoyrideClient(VenueClient):
     def _step(self, expiration: int, paused: bool) -> ControlStep[int]:
         """The control step of one call: settled by re-reading the list."""
         return ControlStep(
+            refusals=self._refusals,
             reread=partial(self._reread_round, expiration),
             judge=partial(settled, paused),
             reread_failed=partial(unsettled, paused),
@@ -391,22 +395,7 @@ class JoyrideClient(VenueClient):
         return self._listed.get(expiration, 0)
 
     async def _post_control(self, body: bytes, halting: bool) -> Reply:
-        """One paced POST; a 429 was refused (not acted on), so it is retried once, after
-        ``Retry-After`` — never when the venue asks for longer than the cap (then the
-        429 is answered at once, and :func:`~.outcomes.refused` says the venue's wait)."""
-        reply = await self._post_once(body, halting)
-        if reply.status != 429:
-            return reply
-        wait = retry_after_seconds(reply.headers)
-        if too_long(wait, self._cap_s) or not reply.sent:
-            return reply
-        wait = self._retry_wait_s if wait is None else wait
-        if wait > self.settings.control_timeout_s:
-            return reply
-        await asyncio.sleep(wait)
-        return await self._post_once(body, halting)
-
-    async def _post_once(self, body: bytes, halting: bool) -> Reply:
+        """One paced POST (a 429 goes again in the ControlStep: kit/refused.py)."""
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         return await send(
             self._http,

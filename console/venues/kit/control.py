@@ -47,6 +47,7 @@ How a venue uses it (one ControlStep per call, since judging needs the call's co
 
     async def _execute(self, target_id, action):
         step = ControlStep(
+            refusals=self.refusals,                      # Refusals.of(settings, pacer)
             reread=lambda: self.read_target(target_id),        # raises FeedError, or not
             judge=partial(settled, target_id, action),          # (NoAnswer, seen) -> Outcome
             reread_failed=partial(unsettled, target_id, action),  # (NoAnswer, why) -> Outcome
@@ -77,6 +78,7 @@ from console.core.model import Outcome, OutcomeKind, State
 from console.core.ports import FeedError
 from console.core.scrub import printable
 from console.venues.kit.http import CallError, Reply
+from console.venues.kit.refused import Refusals, tries_words
 from console.venues.kit.scrubber import VenueScrubber
 
 Seen = TypeVar("Seen")
@@ -168,9 +170,11 @@ class ControlStep(Generic[Seen]):
         reread: Callable[[], Awaitable[Seen]],
         judge: Callable[[NoAnswer, Seen], Outcome],
         reread_failed: Callable[[NoAnswer, str], Outcome],
+        refusals: Refusals | None,
         errors: tuple[type[Exception], ...] = (FeedError,),
         said: Callable[[Reply], str] | None = None,
     ) -> None:
+        self._refusals = refusals  # a 429 goes again (kit/refused.py); None: sent once
         self._reread = reread
         self._judge = judge
         self._reread_failed = reread_failed
@@ -185,11 +189,16 @@ class ControlStep(Generic[Seen]):
         unreached: Callable[[CallError], Outcome],
         unanswered: Callable[[CallError], str],
     ) -> Outcome:
-        """Send once (never re-sent here; a vendor's 429 retry lives inside ``send``, and
-        so does a halting call's second request after a stale connection, which the
-        outcome then names)."""
+        """Send, and again while the venue refuses it with 429 (``refusals``,
+        ``console/venues/kit/refused.py``; the outcome then says how often); never
+        re-sent otherwise here (a halting call's second request after a stale connection
+        lives inside ``send``, and the outcome names it)."""
+        tries, refused_s = 1, 0.0
         try:
-            reply = await send()
+            if self._refusals is None:
+                reply = await send()
+            else:
+                reply, tries, refused_s = await self._refusals.send(send)
         except CallError as err:
             if not err.maybe_sent:
                 return unreached(err)
@@ -214,6 +223,9 @@ class ControlStep(Generic[Seen]):
             )
         elif reply.resent:
             outcome = replace(outcome, message=f"{outcome.message} ({reply.resent})")
+        if tries > 1:
+            words = tries_words(tries, refused_s, last_refused=reply.status == 429)
+            outcome = replace(outcome, message=f"{outcome.message} ({words})")
         return outcome
 
     async def settle(self, no_answer: NoAnswer) -> Outcome:

@@ -33,7 +33,8 @@ import contextlib
 import math
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 
 from console.venues.kit.base import RateLimit
@@ -67,6 +68,26 @@ class VendorAskedWait(Exception):
     def __init__(self, asked_s: float) -> None:
         super().__init__(f"the vendor asked to wait {wait_words(asked_s)}")
         self.asked_s = asked_s
+
+
+class PastRetryCap(Exception):
+    """A call going again after a 429 would wait for its turn past the end of its retries
+    (:func:`acquired_by`): it is not sent (``console/venues/kit/refused.py``)."""
+
+
+_acquire_by: ContextVar[float | None] = ContextVar("pacer_acquire_by", default=None)
+
+
+@contextlib.contextmanager
+def acquired_by(deadline: float) -> Iterator[None]:
+    """Inside, a pacer's turn not had by ``deadline`` (``time.monotonic``) raises
+    :class:`PastRetryCap` instead of waiting on: the retries of a call the venue refused
+    end within their cap, however long the pacer's queue (every retry spends its budget)."""
+    token = _acquire_by.set(deadline)
+    try:
+        yield
+    finally:
+        _acquire_by.reset(token)
 
 
 class Slot:
@@ -135,7 +156,23 @@ class Pacer:
         return wait
 
     async def acquire(self, weight: int = 1) -> Slot:
-        """Wait until a call of ``weight`` fits, then count it as spent (from now)."""
+        """Wait until a call of ``weight`` fits, then count it as spent (from now).
+
+        Inside :func:`acquired_by` the wait ends at its deadline: :class:`PastRetryCap`,
+        nothing spent."""
+        by = _acquire_by.get()
+        if by is None:
+            return await self._acquire(weight)
+        left = by - time.monotonic()
+        if left <= 0:
+            raise PastRetryCap
+        try:
+            async with asyncio.timeout(left):
+                return await self._acquire(weight)
+        except TimeoutError:
+            raise PastRetryCap from None
+
+    async def _acquire(self, weight: int) -> Slot:
         weight = min(weight, self.rate.limit)
         self._check_refusal()
         async with self._lock:

@@ -10,7 +10,8 @@ Vendor quirks handled here and nowhere else:
 * Per-endpoint weights (get 1, list 2, pause 5, deploy 10) under one budget of 1,200
   weight per rolling 60 s [INF], paced client-side (bucket name ``weight``) with calls
   counted until their answer arrives (:class:`console.venues.kit.pacing.Pacer`); a 429
-  ``RATE_LIMITED`` was refused, so it is retried once after ``Retry-After`` — unless
+  ``RATE_LIMITED`` was refused, so a control call goes again after ``Retry-After`` for up
+  to the cap (``console/venues/kit/refused.py``; a read once) — unless
   PipAI asks for longer than ``settings.retry_after_cap_s``: then nothing more is sent
   and the call is *failed* (a list read: a FeedError) with PipAI's wait in words.
 * No stop endpoint (Project decision 3): the strongest control is pause with
@@ -85,6 +86,7 @@ from console.venues.kit.http import (
 from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.paging import CursorList, ListWords
+from console.venues.kit.refused import Refusals
 from console.venues.pipai.auth import (
     SignatureScrubber,
     Signer,
@@ -171,6 +173,7 @@ class PipAIClient(VenueClient):
             scale=settings.rate_scale,
             cap_s=settings.retry_after_cap_s,
         )
+        self._refusals = Refusals.of(settings, self._pacer)
         self._page_size = int(settings.options.get("page_size", PAGE_SIZE))
         self._list = CursorList(
             ListWords("PipAI", "strategy", "strategies"),
@@ -232,7 +235,8 @@ class PipAIClient(VenueClient):
         timeout_s: float,
         resend_on_stale: bool = False,
     ) -> Reply:
-        """:meth:`_request`, retried once after a 429 (PipAI refused it: nothing was done).
+        """:meth:`_request`; a read is retried once after a 429 (PipAI refused it: nothing
+        was done; a control call's 429s go again in its ControlStep: kit/refused.py).
 
         A ``Retry-After`` beyond ``settings.retry_after_cap_s`` is not waited for: the 429
         is returned at once, for the caller to say so (nothing more is sent)."""
@@ -243,7 +247,7 @@ class PipAIClient(VenueClient):
         reply = await request()
         if reply.status == 401 and query and method == "GET" and self._sign_query:
             reply = await self._signed_without_query(request, reply)
-        if reply.status != 429:
+        if reply.status != 429 or method != "GET":
             return reply
         delay = retry_after_seconds(reply.headers)
         if too_long(delay, self.settings.retry_after_cap_s):
@@ -430,6 +434,7 @@ class PipAIClient(VenueClient):
         weight = WEIGHTS["pause" if verb == "pause" else "deploy"]
         wanted = State.PAUSED if verb == "pause" else State.RUNNING
         step: ControlStep[Target | None] = ControlStep(
+            refusals=self._refusals,
             reread=partial(self.read_target, target_id),
             judge=partial(settled, target_id, verb, wanted),
             reread_failed=partial(unsettled, target_id, verb),

@@ -137,7 +137,7 @@ def refused(
 
 
 def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float, scrub: Scrub) -> Outcome:
-    """A 429 to a control call after the one paced retry (or at once, when PipAI asks to
+    """A 429 to a control call after its retries (or at once, when PipAI asks to
     wait longer than ``cap_s``): *failed*, nothing changed."""
     wait = retry_after_seconds(reply.headers)
     if wait is not None and too_long(wait, cap_s):
@@ -153,7 +153,7 @@ def rate_limited(target_id: str, verb: str, reply: Reply, cap_s: float, scrub: S
     return Outcome(
         OutcomeKind.FAILED,
         f"Could not {verb} {target_id}: rate limited (PipAI answered 429 "
-        f"{vendor_words(reply, scrub)}, again after one paced retry); nothing changed.{after} "
+        f"{vendor_words(reply, scrub)}); nothing changed.{after} "
         "Another client may be using this API key; try again shortly.",
         http_status=429,
         latency_ms=reply.latency_ms,

@@ -146,7 +146,8 @@ class X3AlgoSession:
         resend_on_stale: bool = False,
     ) -> Reply:
         """One authenticated call; after a 401 it renews the token once and resends once,
-        and after a 429 (refused, so not acted on) it waits as told and resends once.
+        and after a 429 to a read (refused, so not acted on) it waits as told and resends
+        once (a control call's 429s go again in its ControlStep: kit/refused.py).
 
         Raises :class:`CallError` when there was no answer and :class:`X3AlgoAuthError`
         when no token could be had.
@@ -162,7 +163,7 @@ class X3AlgoSession:
                 reply = await self._send(
                     method, path, token, pacer, timeout_s, params, resend_on_stale
                 )
-        if reply.status == 429:
+        if reply.status == 429 and method == "GET":
             # The pacer has taken in Retry-After (held at most the cap); unpaced, wait
             # what the venue said. Longer than the cap: not waited at all.
             told = retry_after_seconds(reply.headers)

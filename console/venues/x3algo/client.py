@@ -68,6 +68,7 @@ from console.venues.kit.paging import (
     reserve_of,
     room_for_a_page,
 )
+from console.venues.kit.refused import Refusals
 from console.venues.x3algo.auth import X3AlgoAuthError, X3AlgoSession
 from console.venues.x3algo.mapping import (
     PAGE_LIMIT,
@@ -152,6 +153,7 @@ class X3AlgoClient(VenueClient):
         self._http = make_http_client(settings, transport=transport)
         self._general = self._pacer("general")
         self._trading = self._pacer("trading")
+        self._refusals = Refusals.of(settings, self._trading)
         self.session = X3AlgoSession(self._http, settings, self._pacer("auth"))
         self.scrubber = self.session.scrubber  # knows the email, password and tokens
         use_scrubber(self._http, self.scrubber.scrub)  # before a network error is cut
@@ -341,6 +343,7 @@ class X3AlgoClient(VenueClient):
         except UnsafeId:
             return Outcome(OutcomeKind.FAILED, unsafe_id(target_id, verb))
         step: ControlStep[Target | None] = ControlStep(
+            refusals=self._refusals,
             reread=partial(self.read_target, target_id),
             judge=partial(settled, action),
             reread_failed=unsettled,

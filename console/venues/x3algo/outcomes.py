@@ -107,7 +107,7 @@ def rejected_forbidden(
 
 
 def failed(what: str, verb: str, reply: Reply, code: str, message: str, cap_s: float) -> Outcome:
-    """No change happened as far as we know: 429 after the one retry (or at once when
+    """No change happened as far as we know: 429 after its retries (or at once when
     x3algo asks to wait longer than ``cap_s``), 401 after the one renewal, 5xx, or a
     status x3algo does not document for this call."""
     status = reply.status
