@@ -195,10 +195,9 @@ class ControlStep(Generic[Seen]):
         lives inside ``send``, and the outcome names it)."""
         tries, refused_s = 1, 0.0
         try:
-            if self._refusals is None:
-                reply = await send()
-            else:
-                reply, tries, refused_s = await self._refusals.send(send)
+            reply = await send()
+            if reply.status == 429 and self._refusals is not None:
+                reply, tries, refused_s = await self._refusals.again(send, reply)
         except CallError as err:
             if not err.maybe_sent:
                 return unreached(err)

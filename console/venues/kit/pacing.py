@@ -161,18 +161,8 @@ class Pacer:
         Inside :func:`acquired_by` the wait ends at its deadline: :class:`PastRetryCap`,
         nothing spent."""
         by = _acquire_by.get()
-        if by is None:
-            return await self._acquire(weight)
-        left = by - time.monotonic()
-        if left <= 0:
-            raise PastRetryCap
-        try:
-            async with asyncio.timeout(left):
-                return await self._acquire(weight)
-        except TimeoutError:
-            raise PastRetryCap from None
-
-    async def _acquire(self, weight: int) -> Slot:
+        if by is not None:
+            return await self._acquire_by(weight, by)
         weight = min(weight, self.rate.limit)
         self._check_refusal()
         async with self._lock:
@@ -186,6 +176,19 @@ class Pacer:
             self._spent.append(slot)
             self._in_window += weight
             return slot
+
+    async def _acquire_by(self, weight: int, by: float) -> Slot:
+        left = by - time.monotonic()
+        if left <= 0:
+            raise PastRetryCap
+        token = _acquire_by.set(None)  # (the call below waits as any other)
+        try:
+            async with asyncio.timeout(left):
+                return await self.acquire(weight)
+        except TimeoutError:
+            raise PastRetryCap from None
+        finally:
+            _acquire_by.reset(token)
 
     @contextlib.asynccontextmanager
     async def slot(self, weight: int = 1) -> AsyncIterator[Slot]:

@@ -83,7 +83,13 @@ class Refusals:
         """``send()``'s answer, sent again while refused with 429 as the rules allow;
         with the number of requests that were answered and the seconds from the first
         refusal to the last answer."""
-        reply = await send()
+        return await self.again(send, await send())
+
+    async def again(
+        self, send: Callable[[], Awaitable[Reply]], reply: Reply
+    ) -> tuple[Reply, int, float]:
+        """As :meth:`send`, ``reply`` being the first answer (a caller on a hot path
+        awaits the first request itself: one frame fewer on each of its resumptions)."""
         tries, first, backoff = 1, 0.0, BACKOFF_FIRST_S
         while reply.status == 429 and reply.sent and not reply.resent and tries < MAX_TRIES:
             now = self.clock()
