@@ -8,7 +8,7 @@ would answer the same questions over the network; the screen would not change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from console.core.journal_rows import Entry
@@ -75,6 +75,9 @@ class LocalControl:
         except Exception as exc:
             return str(exc)
         return None
+
+    def refused_now(self) -> Mapping[str, int]:
+        return self.session.dispatcher.refused_now()
 
     def journal_failure(self) -> str | None:
         journal = self.session.journal

@@ -442,6 +442,11 @@ class ControlPort(Protocol):
         """For the kill's report: why the journal failed and where the record is instead."""
         ...
 
+    def refused_now(self) -> Mapping[str, int]:
+        """Per venue, the running plan's calls the venue refused with 429 that wait to go
+        again (``console/venues/kit/refused.py``): for the kill's progress."""
+        ...
+
     def chain_head(self) -> str | None:
         """The journal's hash chain head (a receipt for the report); None if unreadable."""
         ...

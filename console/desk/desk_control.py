@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nats.errors import MaxPayloadError, NoRespondersError
@@ -252,6 +252,9 @@ class DeskControl:
 
     def journal_failure(self) -> str | None:
         return None  # the hub's journal; its failures are the hub's to report
+
+    def refused_now(self) -> Mapping[str, int]:
+        return {}  # the hub's dispatcher sends the calls; its events carry outcomes only
 
     def chain_head(self) -> str | None:
         return self.state.journal.chain_head() or None

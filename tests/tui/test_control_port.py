@@ -7,7 +7,7 @@ frozen plan both reach it, and nothing reaches the venues or the journal behind 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from console.core.journal_rows import Entry
 from console.core.kill import KillPlan, KillScope
@@ -76,6 +76,9 @@ class FakeControl:
 
     def journal_failure(self) -> str | None:
         return None
+
+    def refused_now(self) -> Mapping[str, int]:
+        return {}
 
     def chain_head(self) -> str | None:
         return "fake-head"

@@ -120,6 +120,29 @@ async def test_one_venue_down_during_the_kill_fails_there_and_the_others_complet
         assert retry is not None and {i.venue for i in retry.items} == {"x3algo"}
 
 
+async def test_stops_refused_with_429_show_as_going_again_then_land(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """x3algo refuses every stop 429 asking 3 s: its counters say the refused calls go
+    again (words and reverse video, not a colour); once x3algo takes calls, they land."""
+    session = sim_session(sim, tmp_path)
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: fed(session), "every venue's targets")
+        await open_kill(pilot, app)
+        set_knobs(sim, "x3algo", control_429=-1, retry_after="3")
+        await confirm_kill(pilot, app, "SIM")
+        counters = app.screen.query_one("#kill-counters", Static)
+        await wait_for(pilot, lambda: "refused (429), again" in shown(counters), "the words")
+        set_knobs(sim, "x3algo", control_429=0)
+        await kill_done(pilot, app)
+        run = app.kill.run
+        assert run.plan_halted, run.summary()
+        messages = [r.outcome.message for (v, _), r in run.results.items() if v == "x3algo"]
+        assert messages and all("refused with 429" in m for m in messages), messages
+        assert "refused (429)" not in shown(counters)  # a finished kill has no ETA column
+
+
 async def test_a_second_K_during_a_kill_says_so_and_sends_nothing_more(
     sim: SimServer, tmp_path: Path
 ) -> None:

@@ -179,6 +179,7 @@ class KillController:
             self.clock,
             rates,
             state.venues,
+            refused=self.control.refused_now,
         )
         self.run = run
         # An earlier kill's watch still on: its targets stay watched by this kill's (they

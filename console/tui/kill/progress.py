@@ -208,7 +208,9 @@ class KillProgressScreen(ModalScreen[None]):
             verified = f"{row.verified} · {row.by_answer} by answer"
         if row.not_verified:
             verified = Text(f" {row.verified} · {row.not_verified} NOT ", self.tones.danger)
-        eta = fmt_eta(row.eta) if self.run.running else ""
+        eta: Text | str = fmt_eta(row.eta) if self.run.running else ""
+        if row.refused and self.run.running:  # said in words and reverse video, not colour
+            eta = Text(f" {row.refused} refused (429), again ", self.tones.warn)
         return [
             str(row.planned),
             str(row.answered),

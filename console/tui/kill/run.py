@@ -36,6 +36,7 @@ class VenueCount:
     by_answer: int = 0  # halted by the venue's answer only (it cannot be re-read)
     not_verified: int = 0
     eta: float | None = 0.0
+    refused: int = 0  # calls the venue refused with 429, waiting to go again
 
 
 @dataclass
@@ -54,6 +55,8 @@ class KillRun:
     restopped: dict[Key, ItemResult] = field(default_factory=dict)
     rechecks: list[Recheck] = field(default_factory=list)
     """Automatic re-verifications, each after a venue's feed came back."""
+    refused: Callable[[], Mapping[str, int]] = dict
+    """Per venue, calls refused with 429 that wait to go again (the control port's)."""
     running: bool = False
     waiting_for: str = ""  # another plan's title while the kill waits for the dispatcher
     error: str = ""
@@ -207,6 +210,9 @@ class KillRun:
             if (item.venue, item.target_id) in self._answered:
                 answered[item.venue] = answered.get(item.venue, 0) + 1
         elapsed = max(0.0, self.clock() - self._pass_started)
+        for venue, n in self.refused().items():
+            if venue in rows:
+                rows[venue].refused = n
         for venue, count in planned.items():
             rows[venue].eta = eta_s(
                 planned=count,
