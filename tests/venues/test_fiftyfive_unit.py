@@ -220,13 +220,16 @@ async def test_timeout_is_not_resent_and_the_reread_decides(venue: Venue) -> Non
     assert len(venue.posts()) == 1
 
 
-async def test_timeout_with_the_reread_showing_nothing_is_uncertain(venue: Venue) -> None:
+async def test_timeout_with_the_reread_showing_nothing_goes_once_more_then_uncertain(
+    venue: Venue,
+) -> None:
     client = make_client(venue, control_timeout_s=0.3)
-    venue.control = [httpx.ReadTimeout("slow")]  # held until the client gives up
+    venue.control = [httpx.ReadTimeout("slow")] * 4  # held until the client gives up
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.state_after is State.RUNNING
-    assert len(venue.posts()) == 1
+    assert "sent again: the first request had no usable answer" in outcome.message
+    assert len(venue.posts()) == 2
 
 
 async def test_refused_connection_fails_and_says_nothing_was_sent(venue: Venue) -> None:
@@ -241,11 +244,11 @@ async def test_refused_connection_fails_and_says_nothing_was_sent(venue: Venue) 
 
 async def test_malformed_control_answer_is_uncertain_then_reread(venue: Venue) -> None:
     client = make_client(venue)
-    venue.control = [httpx.Response(200, content=b'{"client": "alp')]
+    venue.control = [httpx.Response(200, content=b'{"client": "alp')] * 2
     outcome = await client.execute("alpha", Action(ActionKind.PAUSE))
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert "malformed JSON" in outcome.message
-    assert len(venue.posts()) == 1
+    assert len(venue.posts()) == 2  # the re-read showed it running: once more
 
 
 async def test_undocumented_result_trusts_the_returned_state_with_a_warning(venue: Venue) -> None:

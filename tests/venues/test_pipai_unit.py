@@ -222,7 +222,7 @@ async def test_timed_out_pause_is_not_resent_and_reread_shows_it_applied() -> No
     assert fake.count(*PAUSE) == 1
 
 
-async def test_timed_out_pause_with_reread_still_deployed_is_uncertain() -> None:
+async def test_timed_out_pause_with_reread_still_deployed_goes_once_more_then_uncertain() -> None:
     fake = FakePipAI()
     fake.on(*PAUSE, timeout)
     fake.on(*GET, answer(200, strategy("deployed")))
@@ -230,7 +230,33 @@ async def test_timed_out_pause_with_reread_still_deployed_is_uncertain() -> None
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.state_after is State.RUNNING
     assert "may still land" in outcome.message
-    assert fake.count(*PAUSE) == 1
+    assert "sent again: the first request had no usable answer" in outcome.message
+    assert fake.count(*PAUSE) == 2  # once more, never a third time
+
+
+async def test_a_502_pause_found_still_deployed_goes_once_more_and_lands() -> None:
+    """A gateway's 502, a re-read showing the strategy deployed: the pause is sent once
+    more (harmless if the first landed), and its answer is the outcome."""
+    fake = FakePipAI()
+    fake.on(*PAUSE, answer(502, {"message": "bad gateway"}), answer(200, strategy("paused", 0)))
+    fake.on(*GET, answer(200, strategy("deployed")))
+    outcome = await client_for(fake).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "sent again: the first request had no usable answer" in outcome.message
+    assert "HTTP 502" in outcome.message
+    assert fake.count(*PAUSE) == 2
+
+
+async def test_a_pause_sent_once_more_and_found_done_is_applied() -> None:
+    """The re-read was late: the second pause finds it paused (409) — the first did it."""
+    fake = FakePipAI()
+    already = answer(409, {"code": "ALREADY_PAUSED", "message": "Strategy is already paused"})
+    fake.on(*PAUSE, timeout, already)
+    fake.on(*GET, answer(200, strategy("deployed")), answer(200, strategy("paused", 0)))
+    outcome = await client_for(fake, control_timeout_s=0.3).execute(SID, pause())
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert "the first request most likely did it" in outcome.message
+    assert fake.count(*PAUSE) == 2
 
 
 async def test_timed_out_pause_with_failed_reread_is_uncertain_without_state() -> None:

@@ -371,6 +371,7 @@ class FiftyFiveClient(VenueClient):
         who = self.who(index)
         step = ControlStep(
             refusals=self._refusals[index],
+            halting=action.kind.destructive,
             reread=partial(self.read_status, index),
             judge=partial(settled, who, action.kind),
             reread_failed=partial(unsettled, who, action.kind),

@@ -381,6 +381,7 @@ class JoyrideClient(VenueClient):
         """The control step of one call: settled by re-reading the list."""
         return ControlStep(
             refusals=self._refusals,
+            halting=paused,
             reread=partial(self._reread_round, expiration),
             judge=partial(settled, paused),
             reread_failed=partial(unsettled, paused),

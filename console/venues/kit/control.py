@@ -19,10 +19,16 @@ every vendor; only the words and the vendor's rules differ:
 * **no answer, and the request surely never left** (``CallError.maybe_sent`` False) →
   the vendor's ``unreached(err)``: FAILED, nothing sent;
 * **no answer, and it may have landed** (a timeout after sending, a cut connection) →
-  never re-sent here. :meth:`ControlStep.settle` re-reads the target and the vendor's
+  not re-sent blindly. :meth:`ControlStep.settle` re-reads the target and the vendor's
   ``judge(no_answer, seen)`` says what the re-read shows (APPLIED when it shows the
   asked state, ALREADY where the vendor can tell, else UNCERTAIN); when the re-read
-  fails too, ``reread_failed(no_answer, why)`` says so (UNCERTAIN).
+  fails too, ``reread_failed(no_answer, why)`` says so (UNCERTAIN). A **halting** call
+  (``halting=True``: a stop, a pause) left UNCERTAIN by a re-read that shows the target
+  still RUNNING is sent **once more** and that answer is the outcome, the first's words
+  kept: a stop or a pause sent twice is harmless (the second finds it done: ALREADY, then
+  read as APPLIED — the first did it, a late read hid it), and an emergency stop left
+  running because a gateway said 502 is not (an independent x3algo behind a 502,
+  session 18, left the operator to press ``r``). Never a start or a resume.
 
 One exception is made below, in ``send`` itself, for a halting call whose caller opts
 in (``resend_on_stale=True``: stop, pause): when its connection broke before any byte of
@@ -173,8 +179,11 @@ class ControlStep(Generic[Seen]):
         refusals: Refusals | None,
         errors: tuple[type[Exception], ...] = (FeedError,),
         said: Callable[[Reply], str] | None = None,
+        halting: bool = False,
     ) -> None:
         self._refusals = refusals  # a 429 goes again (kit/refused.py); None: sent once
+        self._halting = halting  # a stop or a pause: sent again once when found running
+        self._settled = False  # the last attempt was settled by a re-read
         self._reread = reread
         self._judge = judge
         self._reread_failed = reread_failed
@@ -190,9 +199,43 @@ class ControlStep(Generic[Seen]):
         unanswered: Callable[[CallError], str],
     ) -> Outcome:
         """Send, and again while the venue refuses it with 429 (``refusals``,
-        ``console/venues/kit/refused.py``; the outcome then says how often); never
-        re-sent otherwise here (a halting call's second request after a stale connection
-        lives inside ``send``, and the outcome names it)."""
+        ``console/venues/kit/refused.py``; the outcome then says how often). A halting
+        call whose answer was no usable answer and whose re-read shows the target still
+        RUNNING is sent once more (module docstring); nothing else is re-sent here (a
+        halting call's second request after a stale connection lives inside ``send``,
+        and the outcome names it)."""
+        outcome = await self._attempt(send, translate, unreached, unanswered)
+        if not (
+            self._halting
+            and self._settled
+            and outcome.kind is OutcomeKind.UNCERTAIN
+            and outcome.state_after is State.RUNNING
+        ):
+            return outcome
+        again = await self._attempt(send, translate, unreached, unanswered)
+        first = outcome.message
+        if again.kind is OutcomeKind.ALREADY:  # found done: the first did it after all
+            return replace(
+                again,
+                kind=OutcomeKind.APPLIED,
+                message=f"{again.message} — sent again, it was found done: the first request "
+                f"most likely did it though a re-read showed it running ({first})",
+            )
+        return replace(
+            again,
+            message=f"{again.message} — sent again: the first request had no usable answer "
+            f"and a re-read showed it still running ({first})",
+        )
+
+    async def _attempt(
+        self,
+        send: Callable[[], Awaitable[Reply]],
+        translate: Callable[[Reply], Awaitable[Outcome]],
+        unreached: Callable[[CallError], Outcome],
+        unanswered: Callable[[CallError], str],
+    ) -> Outcome:
+        """One request (and its 429s), read into an Outcome."""
+        self._settled = False
         tries, refused_s = 1, 0.0
         try:
             reply = await send()
@@ -228,7 +271,8 @@ class ControlStep(Generic[Seen]):
         return outcome
 
     async def settle(self, no_answer: NoAnswer) -> Outcome:
-        """No usable answer: re-read the target and say what it shows (never re-send)."""
+        """No usable answer: re-read the target and say what it shows."""
+        self._settled = True
         try:
             seen = await self._reread()
         except self._errors as exc:

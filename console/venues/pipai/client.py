@@ -435,6 +435,7 @@ class PipAIClient(VenueClient):
         wanted = State.PAUSED if verb == "pause" else State.RUNNING
         step: ControlStep[Target | None] = ControlStep(
             refusals=self._refusals,
+            halting=verb == "pause",
             reread=partial(self.read_target, target_id),
             judge=partial(settled, target_id, verb, wanted),
             reread_failed=partial(unsettled, target_id, verb),

@@ -344,6 +344,7 @@ class X3AlgoClient(VenueClient):
             return Outcome(OutcomeKind.FAILED, unsafe_id(target_id, verb))
         step: ControlStep[Target | None] = ControlStep(
             refusals=self._refusals,
+            halting=action.kind.destructive,
             reread=partial(self.read_target, target_id),
             judge=partial(settled, action),
             reread_failed=unsettled,
