@@ -12,9 +12,11 @@ Vendor quirks handled here, and nowhere else:
 * There is no single-target GET: ``read_target`` pages through the list (filtered by
   ticker when we know it) and picks the id.
 * Offset pagination over a newest-first list (:func:`~console.venues.finradar.mapping.read_whole`):
-  the read follows ``meta.total``, not "a short page is the last" (a venue whose meta
-  holds no total, as documented, is read to an empty page; a short page followed by the
-  same rows is a venue that does not page, and is whole); a total that changes
+  the read follows ``meta.total``, not "a short page is the last" (one request when the
+  first page reaches the total; a venue whose meta holds no total, as documented, is
+  read to an empty page, or to a page saying ``has_more: false``, undocumented; a short
+  page followed by the same rows is a venue that does not page, and is whole — unless
+  this client saw the venue cap its pages at that size); a total that changes
   between pages (or an id coming back on a later page) re-reads from the start, a few
   times at most, then :class:`Incomplete`; rows listed ≠ ``meta.total`` is never the
   complete list; an id on two rows of one answer is kept once (its least-stopped row)
@@ -147,6 +149,7 @@ class FinRadarClient(VenueClient):
         self._refusals = Refusals.of(settings, self._pacer)
         page = int(settings.options.get("page_size", MAX_PAGE))
         self._page_size = max(1, min(MAX_PAGE, page))
+        self._caps: set[int] = set()  # page sizes this venue was seen to cap at (Bounds)
         self._seen: dict[str, Seen] = {}
         self._whole = 0  # targets in the last whole list read (forget_unlisted)
         self._slots_total = PAID_SLOTS
@@ -201,7 +204,10 @@ class FinRadarClient(VenueClient):
         (:func:`~console.venues.finradar.mapping.read_whole`: FeedError with the venue's
         words, Unreadable, or Incomplete with the targets read so far)."""
         bounds = Bounds(
-            self._page_size, max(1, self.settings.max_pages), max(1, self.settings.max_targets)
+            self._page_size,
+            max(1, self.settings.max_pages),
+            max(1, self.settings.max_targets),
+            self._caps,
         )
         await read_whole(self._page, filters, listing, bounds, self._targets)
 
@@ -289,6 +295,7 @@ class FinRadarClient(VenueClient):
         sent_at = time.time()
         step = ControlStep(
             refusals=self._refusals,
+            halting=True,  # FinRadar's one control is a stop
             reread=partial(self.read_target, target_id),
             judge=partial(settled, target_id, seen),
             reread_failed=unsettled,

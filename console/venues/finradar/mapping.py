@@ -13,7 +13,14 @@ between two page reads (every later offset then skips one target), an answer may
 finradar.md, "Bounds"):
 
 * With ``meta.total`` the read ends when the offset reaches it (or at an empty page),
-  never at a merely short page; without it a short page is the only end there is.
+  never at a merely short page (one request for a list of one page); ``has_more: true``
+  past the total reads on. Without a total the read goes on to an empty page, or to a
+  page saying ``has_more: false`` (undocumented; a JSON boolean only): a short page is
+  no proof of the end, since a venue may serve fewer rows a page than asked.
+* A venue seen capping its pages (a short page, then a page of only new rows) has pages
+  of that size counted as full on the client's later reads: never as an end (a cap in
+  rows is the venue's to change), only so that such a page followed by the same rows is
+  a venue ignoring ``offset`` (:class:`Incomplete`), not one that does not page (whole).
 * ``meta.total`` changing between two pages, or an id coming back on a later page while
   the total stayed put, means the list moved under the read: the read goes on to its end
   (every row it can reach is kept), then starts again from offset 0, at most
@@ -150,6 +157,10 @@ class Bounds:
     page_size: int
     max_pages: int
     max_targets: int
+    # Page sizes below ``page_size`` this venue was seen to cap at (a short page, then a
+    # page of new rows): such a page counts as full, never as "the venue does not page".
+    # The client's, kept across its reads; never a reason to end a read.
+    caps: set[int] = field(default_factory=set)
 
 
 Fetch = Callable[[Mapping[str, QueryValue]], Awaitable[Page]]
@@ -206,6 +217,7 @@ class Read:
     moved: str = ""
     total_moved: bool = False  # meta.total changed between two of its pages
     short_page: bool = False  # with no total: the last page held fewer rows than asked
+    # (and than a cap the venue was seen to serve, and it did not say has_more)
     total: int | None = None
     listed: int = 0  # rows in the answers, parsed or not
     came_back: dict[str, list[int]] = field(default_factory=dict)  # id -> its pages
@@ -237,6 +249,7 @@ async def _read_once(
     total: int | None = None
     read = Read(pages)
     pages_of: dict[str, int] = {}  # id -> the page of this read it was first listed on
+    short = 0  # rows of this read's previous page, when fewer than asked
     while True:
         if read.pages >= bounds.max_pages:
             listing.everything()
@@ -282,17 +295,23 @@ async def _read_once(
                 read.came_back.setdefault(key, [pages_of[key]]).append(number)
             if not read.moved:
                 read.moved = f"{came_back[0]} came back on a later page"
+        if short and now > known and not came_back:  # a short page, then only new rows:
+            bounds.caps.add(short)  # the venue caps its pages at that size
+        short = page.size if 0 < page.size < bounds.page_size else 0
         offset += page.size
         read.listed += page.size
+        more = page.meta.has_more  # undocumented: True, False, or None (not said)
         if total is None:  # the documented meta holds no total: read to an empty page
-            if page.size == 0:
+            if page.size == 0 or more is False:  # (or to the venue saying there is none)
                 return read
             # A short page is not taken as the end: a venue serving fewer rows a page
             # than asked (its own cap) and saying no total was read as a list of one
             # page (session 16). The next offset, empty, ends it.
-            read.short_page = page.size < bounds.page_size
+            read.short_page = bool(short) and short not in bounds.caps and more is not True
             continue
-        if page.size == 0 or offset >= total:
+        # The total reached ends the read, unless the venue says more pages follow (it
+        # contradicts itself: read on, and rows past the total are never the whole list).
+        if page.size == 0 or (offset >= total and more is not True):
             if not read.moved:
                 _check_count(listing, read.listed, total, targets)
             return read

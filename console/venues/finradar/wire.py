@@ -81,14 +81,24 @@ class SniperTarget(_Wire):
     stopped_at: Stamp = None  # not documented for list rows; our simulator sends it
 
 
+def _flag(value: object) -> object:
+    """A JSON ``true`` or ``false``; anything else (``"false"``, ``0``, ``null``) says
+    nothing: an undocumented word is never the reason an answer cannot be read, nor, in
+    another shape than a plain boolean, a reason to stop reading."""
+    return value if isinstance(value, bool) else None
+
+
 class ListMeta(_Wire):
     """``meta`` of a list answer. A negative ``total`` is impossible (the answer is
     unreadable); ``slots_available`` is any integer: it is display-only, and negative on an
-    over-allocated plan (7 ACTIVE targets on 5 slots: -2), which must never block a read."""
+    over-allocated plan (7 ACTIVE targets on 5 slots: -2), which must never block a read.
+    ``has_more`` is not documented either: ``false`` without a ``total`` ends the read
+    (:func:`~console.venues.finradar.mapping.read_whole`)."""
 
     slots_available: int | None = None
     slots_total: int | None = Field(default=None, ge=0)  # [GAP] ours
     total: int | None = Field(default=None, ge=0)  # [GAP] ours
+    has_more: Annotated[bool | None, BeforeValidator(_flag)] = None  # [GAP] nobody's yet
 
 
 class ListPage(_Wire):
