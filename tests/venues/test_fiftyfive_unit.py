@@ -228,7 +228,7 @@ async def test_timeout_with_the_reread_showing_nothing_goes_once_more_then_uncer
     outcome = await client.execute("alpha", Action(ActionKind.STOP))
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.state_after is State.RUNNING
-    assert "sent again: the first request had no usable answer" in outcome.message
+    assert "its second request: the first, too, had no usable answer" in outcome.message
     assert len(venue.posts()) == 2
 
 

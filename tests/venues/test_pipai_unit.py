@@ -230,7 +230,7 @@ async def test_timed_out_pause_with_reread_still_deployed_goes_once_more_then_un
     assert outcome.kind is OutcomeKind.UNCERTAIN
     assert outcome.state_after is State.RUNNING
     assert "may still land" in outcome.message
-    assert "sent again: the first request had no usable answer" in outcome.message
+    assert "its second request: the first, too, had no usable answer" in outcome.message
     assert fake.count(*PAUSE) == 2  # once more, never a third time
 
 

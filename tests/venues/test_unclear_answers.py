@@ -26,6 +26,7 @@ from console.core.model import OutcomeKind, State
 from console.core.plan import Plan
 from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
+from console.venues.kit.control import said_words
 from console.venues.kit.feeds import Unreadable
 from console.venues.registry import session_for
 from tests.support import set_knobs, settings_for, sim_counters
@@ -153,3 +154,11 @@ async def test_a_422_a_stale_read_contradicts_is_read_again_not_refused(
         assert result.verified is True and result.verified_state is State.STOPPED
     finally:
         await session.aclose()
+
+
+def test_a_proxy_error_page_is_named_by_its_title_not_quoted_raw() -> None:
+    page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502"
+    assert said_words(page) == "its body was an HTML page titled '502 Bad Gateway'"
+    assert said_words("<html><body>oops</body></html>") == "its body was an HTML page"
+    assert said_words("engine failed mid-way") == "it said 'engine failed mid-way'"
+    assert said_words("<title>\x1b]0;pwned\x07x</title>") == "its body was an HTML page titled 'x'"

@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -111,6 +112,26 @@ def _short_id(value: str) -> str:
     """An id for a message: quoted when short, else only its length (cut, a secret a
     venue put in it would no longer be recognised whole by the scrubber)."""
     return repr(printable(value)) if len(value) <= 40 else f"of {len(value)} characters"
+
+
+_TITLE = re.compile(r"<title[^>]*>([^<]{1,120})", re.IGNORECASE)
+
+
+def said_words(said: str) -> str:
+    """What a venue's 5xx body said, for an outcome: its words quoted (cut), or, for an
+    error page of a proxy in front of it, that page's title (an nginx 502 page quoted
+    raw was 200 characters of markup)."""
+    if said.lstrip()[:1] == "<":
+        title = _TITLE.search(said)
+        named = f" titled {printable(title.group(1)).strip()!r}" if title else ""
+        return f"its body was an HTML page{named}"
+    return f"it said {printable(said)[:200]!r}"
+
+
+def _cut(words: str, limit: int = 300) -> str:
+    """A first request's words inside a second's outcome: at most ``limit`` characters
+    (they were scrubbed as an outcome already: ``guarded`` scrubs the whole message)."""
+    return words if len(words) <= limit else words[: limit - 1] + "…"
 
 
 def unclear_answer(status: int) -> str | None:
@@ -213,7 +234,13 @@ class ControlStep(Generic[Seen]):
         ):
             return outcome
         again = await self._attempt(send, translate, unreached, unanswered)
-        first = outcome.message
+        if self._settled and again.kind is OutcomeKind.UNCERTAIN:  # the same once more
+            return replace(
+                again,
+                message=f"{again.message} (its second request: the first, too, had no "
+                "usable answer, and a re-read showed it still running)",
+            )
+        first = _cut(outcome.message)  # the first request's words, kept for the journal
         if again.kind is OutcomeKind.ALREADY:  # found done: the first did it after all
             return replace(
                 again,
@@ -249,7 +276,7 @@ class ControlStep(Generic[Seen]):
         if unclear is not None:
             said = self._said(reply) if self._said is not None and reply.status >= 500 else ""
             if said:
-                unclear += f"; it said {printable(said)[:200]!r}"
+                unclear += f"; {said_words(said)}"
             words = unanswered(CallError("protocol", unclear, maybe_sent=True))
             outcome = await self.settle(NoAnswer(words, reply.status, reply.latency_ms))
         else:

@@ -234,8 +234,8 @@ def behind(target_id: str, verb: str, reply: Reply, scrub: Scrub, current: Targe
         OutcomeKind.UNCERTAIN,
         f"PipAI answered the {verb} of {current.name} ({target_id}) with 409 "
         f"{vendor_words(reply, scrub)}, but a re-read shows it {current.raw_status}, from "
-        f"which a {verb} is allowed: one of the two is behind. Not re-sent: read it again "
-        f"before retrying.",
+        f"which a {verb} is allowed: one of the two is behind. Read it again before "
+        f"retrying.",
         reply,
         current.state,
     )
@@ -304,7 +304,7 @@ def _uncertain(
 ) -> Outcome:
     return no_answer.outcome(
         OutcomeKind.UNCERTAIN,
-        f"{no_answer.what}; the {verb} of {target_id} was not re-sent and may still land; "
+        f"{no_answer.what}; the {verb} of {target_id} may still land; "
         f"{seen}. Check the strategy again before repeating the action.",
         state_after=state_after,
     )

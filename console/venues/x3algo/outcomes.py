@@ -210,8 +210,8 @@ def from_422(
         return Outcome(
             OutcomeKind.UNCERTAIN,
             f"x3algo answered the {verb} of {what} with {message!r}, but a re-read shows it "
-            f"{now.raw_status}: one of the two is behind. Not re-sent: read it again "
-            f"before retrying.",
+            f"{now.raw_status}: one of the two is behind. Read it again before "
+            f"retrying.",
             http_status=422,
             latency_ms=latency,
             state_after=now.state,
@@ -253,7 +253,7 @@ def settled(action: Action, no_answer: NoAnswer, now: Target | None) -> Outcome:
     return no_answer.outcome(
         OutcomeKind.UNCERTAIN,
         f"{reason}; it may or may not have happened, and a re-read shows it "
-        f"{now.raw_status}. Not re-sent: check the algorithm before retrying.",
+        f"{now.raw_status}. Check the algorithm before retrying.",
         state_after=now.state,
     )
 
@@ -263,7 +263,7 @@ def unsettled(no_answer: NoAnswer, problem: str) -> Outcome:
     return no_answer.outcome(
         OutcomeKind.UNCERTAIN,
         f"{no_answer.what}; it may or may not have happened, and the re-read failed too: "
-        f"{problem}. Not re-sent: check the algorithm before retrying.",
+        f"{problem}. Check the algorithm before retrying.",
     )
 
 
