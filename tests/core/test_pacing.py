@@ -86,6 +86,36 @@ async def test_waiters_are_served_in_order(clock: FakeClock) -> None:
     assert order == [0, 1, 2, 3, 4]
 
 
+async def test_an_urgent_call_goes_before_every_waiting_call_that_is_not(
+    clock: FakeClock,
+) -> None:
+    """A kill's stops are urgent; a poll's list reads are not: a stop arriving behind
+    queued reads takes the next slot, and the urgent keep their order."""
+
+    go = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:  # the window's wait ends when the test says
+        await go.wait()
+        clock.now += seconds
+
+    pacer = Pacer(RateLimit(1, 1.0), clock=clock, sleep=sleep)
+    await answered(pacer)  # the budget is spent: every call below waits
+    order: list[str] = []
+
+    async def call(name: str, urgent: bool) -> None:
+        pacer.settle(await pacer.acquire(urgent=urgent))
+        order.append(name)
+
+    reads = [asyncio.create_task(call(f"read{i}", False)) for i in range(3)]
+    await asyncio.sleep(0)  # the reads queue first: read0 waits for the window
+    stops = [asyncio.create_task(call(f"stop{i}", True)) for i in range(2)]
+    await asyncio.sleep(0)  # then the stops
+    go.set()
+    await asyncio.gather(*reads, *stops)
+    assert order[:2] == ["stop0", "stop1"], order
+    assert sorted(order[2:]) == ["read0", "read1", "read2"]
+
+
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_seconds({"retry-after": "2.5"}) == 2.5
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0

@@ -214,7 +214,11 @@ async def send(
     """
     try:
         with waiting_turn():  # past the dispatch deadline, a call still here was never sent
-            slot = await pacer.acquire(weight) if pacer is not None else None
+            slot = (
+                await pacer.acquire(weight, urgent=method != "GET")  # a control call first
+                if pacer is not None
+                else None
+            )
     except VendorAskedWait as refused:
         return unsent_429(refused)
     transport = getattr(client, "aiohttp_transport", None)

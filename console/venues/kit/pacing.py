@@ -125,6 +125,9 @@ class Pacer:
         self._spent: deque[Slot] = deque()
         self._in_window = 0
         self._lock = asyncio.Lock()
+        self._urgent = 0  # urgent calls waiting for their slot (acquire)
+        self._no_urgent = asyncio.Event()
+        self._no_urgent.set()
         self._settled = asyncio.Event()
         self._hold_until = 0.0
         self._refuse_until = 0.0  # calls fail at once until then (a too-long Retry-After)
@@ -155,36 +158,64 @@ class Pacer:
                     break
         return wait
 
-    async def acquire(self, weight: int = 1) -> Slot:
+    async def acquire(self, weight: int = 1, *, urgent: bool = False) -> Slot:
         """Wait until a call of ``weight`` fits, then count it as spent (from now).
 
-        Inside :func:`acquired_by` the wait ends at its deadline: :class:`PastRetryCap`,
-        nothing spent."""
+        ``urgent`` (a control call: a stop, a pause) goes before every call that is not
+        and has not taken its slot yet: a venue's 2-second poll shares a budget with its
+        stops (PipAI's weights, FinRadar's requests), and a stop waiting behind a list
+        read during a kill waited for nothing the operator asked for. Urgent calls keep
+        their order among themselves. Inside :func:`acquired_by` the wait ends at its
+        deadline: :class:`PastRetryCap`, nothing spent."""
         by = _acquire_by.get()
         if by is not None:
-            return await self._acquire_by(weight, by)
+            return await self._acquire_by(weight, by, urgent)
         weight = min(weight, self.rate.limit)
         self._check_refusal()
-        async with self._lock:
-            while True:
-                self._check_refusal()
-                wait = self.delay_for(weight)
-                if wait <= 0:
-                    break
-                await self._pause(wait)
-            slot = Slot(self._clock(), weight)
-            self._spent.append(slot)
-            self._in_window += weight
-            return slot
+        if not urgent:
+            return await self._take_after_urgent(weight)
+        self._urgent += 1
+        self._no_urgent.clear()
+        try:
+            async with self._lock:
+                while True:
+                    self._check_refusal()
+                    wait = self.delay_for(weight)
+                    if wait <= 0:
+                        return self._spend(weight)
+                    await self._pause(wait)
+        finally:
+            self._urgent -= 1
+            if not self._urgent:
+                self._no_urgent.set()
 
-    async def _acquire_by(self, weight: int, by: float) -> Slot:
+    async def _take_after_urgent(self, weight: int) -> Slot:
+        """A call that is not urgent: its slot once no urgent call waits for one."""
+        while True:
+            while self._urgent:
+                await self._no_urgent.wait()
+            async with self._lock:
+                while not self._urgent:  # an urgent call came meanwhile: let it go first
+                    self._check_refusal()
+                    wait = self.delay_for(weight)
+                    if wait <= 0:
+                        return self._spend(weight)
+                    await self._pause(wait)
+
+    def _spend(self, weight: int) -> Slot:
+        slot = Slot(self._clock(), weight)
+        self._spent.append(slot)
+        self._in_window += weight
+        return slot
+
+    async def _acquire_by(self, weight: int, by: float, urgent: bool) -> Slot:
         left = by - time.monotonic()
         if left <= 0:
             raise PastRetryCap
         token = _acquire_by.set(None)  # (the call below waits as any other)
         try:
             async with asyncio.timeout(left):
-                return await self.acquire(weight)
+                return await self.acquire(weight, urgent=urgent)
         except TimeoutError:
             raise PastRetryCap from None
         finally:
@@ -343,7 +374,7 @@ class Unpaced(Pacer):
     def __init__(self) -> None:
         super().__init__(RateLimit(1, 1.0))
 
-    async def acquire(self, weight: int = 1) -> Slot:
+    async def acquire(self, weight: int = 1, *, urgent: bool = False) -> Slot:
         slot = Slot(0.0, 0)
         slot.settled = True
         return slot

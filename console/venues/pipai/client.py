@@ -203,7 +203,7 @@ class PipAIClient(VenueClient):
         signed = target if self._sign_query else path
         signed_target = wire_target(self._http, self._base_path, method, signed)
         pacer = self._pacer
-        slot = await pacer.acquire(weight)
+        slot = await pacer.acquire(weight, urgent=method != "GET")  # a control call first
         try:
             # Signed only once the pacer lets it go: a long queue cannot make it stale.
             headers = self._signer.headers(
