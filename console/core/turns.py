@@ -21,12 +21,13 @@ class Turn:
     ``left`` once a wait ended and the request went (a later wait — a re-read settling
     the call behind the same pacer — never makes a sent call "not sent")."""
 
-    __slots__ = ("left", "refusals", "waiting")
+    __slots__ = ("landed_maybe", "left", "refusals", "waiting")
 
     def __init__(self) -> None:
         self.waiting = False
         self.left = False
         self.refusals = 0  # its requests the venue refused (429) before it went again
+        self.landed_maybe = False  # a request of it had no usable answer (may_have_landed)
 
 
 _current: ContextVar[Turn | None] = ContextVar("console_call_turn", default=None)
@@ -72,7 +73,19 @@ def refused() -> None:
     waiting — a dispatch deadline passing meanwhile reports it *failed, not sent*, not
     *uncertain*. Outside a dispatched call it does nothing."""
     turn = _current.get()
-    if turn is not None:
+    if turn is None:
+        return
+    turn.refusals += 1
+    if not turn.landed_maybe:  # an earlier request may have landed: it stays "sent"
         turn.left = False
         turn.waiting = True
-        turn.refusals += 1
+
+
+def may_have_landed() -> None:
+    """A request of the current call had no usable answer: it may have landed, so the
+    call never counts as "not sent" again, whatever its later requests meet (a second
+    request refused with 429 after a first that timed out was reported *failed, not
+    sent* at the deadline — the first may have stopped it)."""
+    turn = _current.get()
+    if turn is not None:
+        turn.landed_maybe = True

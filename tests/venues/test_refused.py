@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from console.core.turns import Turn, begin_call
+from console.core.turns import Turn, begin_call, may_have_landed, refused
 from console.venues.kit.base import RateLimit
 from console.venues.kit.http import Reply
 from console.venues.kit.pacing import Pacer, PastRetryCap, acquired_by
@@ -144,3 +144,18 @@ async def test_a_turn_not_had_by_the_deadline_is_given_up_not_waited_for() -> No
     with pytest.raises(PastRetryCap), acquired_by(started - 1):
         await pacer.acquire()  # already past: not even queued
     assert pacer.delay_for() > 50  # nothing was spent by either
+
+
+async def test_a_call_that_may_have_landed_never_counts_as_not_sent_again() -> None:
+    """A stop whose first request timed out (it may have landed) and whose second, sent
+    once more, is refused with 429: a deadline then must not say "nothing was done"."""
+
+    async def call() -> Turn:
+        turn = begin_call()
+        turn.left = True  # the first request left …
+        may_have_landed()  # … and had no usable answer
+        refused()  # the second was refused with 429
+        return turn
+
+    turn = await asyncio.create_task(call())
+    assert (turn.left, turn.waiting, turn.refusals) == (True, False, 1)

@@ -84,6 +84,7 @@ from typing import Generic, TypeVar
 from console.core.model import Outcome, OutcomeKind, State
 from console.core.ports import FeedError
 from console.core.scrub import printable
+from console.core.turns import may_have_landed
 from console.venues.kit.http import CallError, Reply
 from console.venues.kit.refused import Refusals, tries_words
 from console.venues.kit.scrubber import VenueScrubber
@@ -300,6 +301,7 @@ class ControlStep(Generic[Seen]):
     async def settle(self, no_answer: NoAnswer) -> Outcome:
         """No usable answer: re-read the target and say what it shows."""
         self._settled = True
+        may_have_landed()
         try:
             seen = await self._reread()
         except self._errors as exc:
