@@ -148,3 +148,103 @@ def test_the_quick_pass_masks_exactly_what_the_four_searches_mask(text: str) -> 
     re.IGNORECASE matches, the four non-ASCII letters it folds included) is one the
     searches would not have changed."""
     assert scrub_shapes(text) == _four_searches(text)
+
+
+# ----- heads and tails of a secret (a vendor quoting part of a key "for identification")
+
+PIPAI_SECRET = "sk_live_9f8e7d6c5b4a39281706f5e4"
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [  # an independent vendor implementation quoted the first six characters of the secret
+        (
+            "invalid signature for key sk_liv… (request 7f3a)",
+            "invalid signature for key ***… (request 7f3a)",
+        ),
+        ("invalid key test_s…", "invalid key ***…"),
+        # ten: masked whole, not six of them and four left
+        ("key sk_live_9f… not recognised", "key ***… not recognised"),
+        ("key ending …1706f5e4 not recognised", "key ending …*** not recognised"),  # a tail
+    ],
+)
+def test_a_quoted_head_or_tail_of_a_secret_is_masked_whole(said: str, shown: str) -> None:
+    assert Scrubber([PIPAI_SECRET, "test_secret_0123456789"]).scrub(said) == shown
+
+
+@pytest.mark.parametrize("after", ["…", "...", "***", "", " (truncated)"])
+def test_a_head_next_to_an_ellipsis_or_a_mask_loses_the_head(after: str) -> None:
+    said = f"bad signature, key {PIPAI_SECRET[:12]}{after} given"
+    assert Scrubber([PIPAI_SECRET]).scrub(said) == f"bad signature, key ***{after} given"
+
+
+def test_the_head_of_a_secret_added_later_is_masked_from_then_on() -> None:
+    scrubber = Scrubber([PIPAI_SECRET])
+    said = "login refused for tok_minted_ab…"
+    assert scrubber.scrub(said) == said
+    scrubber.add("tok_minted_abcdef123456")
+    assert scrubber.scrub(said) == "login refused for ***…"
+
+
+def test_five_characters_are_not_a_piece_but_six_are() -> None:
+    scrubber = Scrubber([PIPAI_SECRET])
+    said = "keys sk_li…, sk_liv…, …6f5e4, …06f5e4"
+    assert scrubber.scrub(said) == "keys sk_li…, ***…, …6f5e4, …***"
+
+
+def test_ordinary_text_and_a_run_from_the_middle_of_a_secret_are_left_alone() -> None:
+    scrubber = Scrubber([PIPAI_SECRET, "x3-0123456789abcdef", "trader.1a2b3c@demo.test"])
+    for text in (
+        "Paused ETH grid 1d (strat_f2679c); 4 open position(s) stay open.",
+        "x3algo answered 429: rate limited, 100 calls per minute; retry in 30 s",
+        f"order ref {PIPAI_SECRET[8:20]} filled",  # middles are not quoted by vendors
+    ):
+        assert scrubber.scrub(text) is text
+
+
+def test_a_secret_beginning_with_a_place_word_does_not_hide_the_place() -> None:
+    """The heads are masked after the places: were "password" masked first as the head of
+    this password, the hunter22 beside it would no longer sit in a place."""
+    scrubber = Scrubber(["password-of-the-desk"])
+    assert scrubber.scrub('{"password": "hunter22"}') == '{"***": "***"}'
+
+
+def test_a_urls_head_is_not_a_piece_of_it() -> None:
+    """An alert's Apprise URL is held whole, and its secret parts each on their own: its
+    head, a scheme every link shares, is not masked."""
+    scrubber = Scrubber(
+        ["https://hooks.example/services/T0/B0/tok_abcdef123456", "tok_abcdef123456"]
+    )
+    assert scrubber.scrub("see https://status.example/x") == "see https://status.example/x"
+    assert scrubber.scrub("hook tok_abcd… refused") == "hook ***… refused"
+
+
+_LETTERS = "ab%=+/_-"  # few letters: heads, tails and noise overlap and repeat
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(_LETTERS, min_size=6, max_size=14), min_size=1, max_size=4),
+    st.lists(st.text(_LETTERS + " …", max_size=10), min_size=1, max_size=5),
+    st.data(),
+)
+def test_no_head_or_tail_of_six_or_more_is_ever_left(
+    secrets: list[str], noise: list[str], data: st.DataObject
+) -> None:
+    text = ""
+    for piece in noise:
+        secret = data.draw(st.sampled_from(secrets))
+        cut = data.draw(st.integers(0, len(secret)))
+        text += piece + data.draw(st.sampled_from([secret[:cut], secret[cut:]]))
+    scrubbed = Scrubber(secrets).scrub(text)
+    for secret in secrets:
+        for n in range(6, len(secret) + 1):
+            assert secret[:n] not in scrubbed and secret[-n:] not in scrubbed
+
+
+def test_an_email_is_masked_whole_but_its_pieces_are_words() -> None:
+    scrubber = Scrubber(["trader.one@demo.x3algo.test"])
+    assert scrubber.scrub("login trader.one@demo.x3algo.test refused") == "login *** refused"
+    assert scrubber.scrub("the trader.one desk at demo.x3algo.test") == (
+        "the trader.one desk at demo.x3algo.test"
+    )

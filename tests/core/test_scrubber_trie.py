@@ -1,5 +1,6 @@
 """The scrubber finds secret values with a trie (console/core/scrub.py): it must mask
-exactly what the longest-first alternation of every value masks, for any values and text."""
+exactly what the longest-first alternation of every value masks, for any values and text
+(the heads and tails of the values, masked after, the same way for both)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,13 @@ def test_the_trie_masks_what_the_alternation_masks(
     venue = Scrubber(secrets)
     alternation = alternation_pattern(venue._values)  # the same forms of each secret
 
-    class Core:  # the scrubber as it was: the alternation, then the shapes
+    held = venue._held
+    assert held is not None
+
+    class Core:  # the scrubber as it was: the alternation, then the shapes (then the ends)
         @staticmethod
         def scrub(text: str) -> str:
-            return scrub_shapes(alternation.sub(MASK, text))
+            return held.mask_pieces(scrub_shapes(alternation.sub(MASK, text)))
 
     core = Core
     # text made of noise, whole values, and values' heads and tails
@@ -46,7 +50,7 @@ def test_a_value_learnt_later_is_masked_too() -> None:
     venue = Scrubber(["first-secret-value"])
     venue.add("token-minted-at-login")
     said = "first-secret-value and token-minted-at-login and token-minted-at"
-    assert venue.scrub(said) == "*** and *** and token-minted-at"
+    assert venue.scrub(said) == "*** and *** and ***"  # its head too
 
 
 def test_values_too_long_for_a_trie_keep_the_alternation() -> None:

@@ -22,6 +22,7 @@ from console.core.model import (
 )
 from console.venues.kit.base import Secret, VenueSettings
 from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
+from console.venues.pipai.auth import SignatureScrubber
 from console.venues.pipai.client import PipAIClient
 from tests.venues.loopback import LoopbackVenue
 
@@ -396,6 +397,30 @@ async def test_messages_never_carry_key_secret_or_signature() -> None:
         assert KEY not in text  # ... without showing it
         assert SECRET not in text
         assert not any(sig in text for sig in signatures)
+
+
+async def test_a_head_or_tail_of_the_key_or_secret_quoted_by_the_venue_is_masked() -> None:
+    """A vendor quoting the first or last characters of a key "for identification" (an
+    independent implementation did, with the secret): a piece of a secret is part of it."""
+    quoted = f"{SECRET[:6]}…, {SECRET[:12]}..., …{SECRET[-8:]}, {KEY[:10]}***"
+    said = answer(401, {"code": "UNAUTHORIZED", "message": f"no account for keys {quoted}"})
+    fake = FakePipAI()  # (INVALID_SIGNATURE: "…" would sit in a place, masked whole)
+    fake.on(*PAUSE, said)
+    fake.on("GET", "/v1/strategies", said)
+    client = client_for(fake)
+    outcome = await client.execute(SID, pause())
+    with pytest.raises(FeedError) as listing:
+        await client.list_targets()
+    for text in (outcome.message, str(listing.value)):
+        assert "***…, ***..., …***, ******" in text, text
+
+
+def test_a_secret_named_after_its_place_still_lets_the_signature_scrubber_find_it() -> None:
+    """The heads and tails are masked after the places PipAI's scrubber adds: a key that
+    begins "secret…" must not hide the word from "secret <another account's secret>"."""
+    scrubber = SignatureScrubber(["secretive_key_0123456789", SECRET])
+    said = f"wrong secret sk_the_real_one_4242 for key secret…; signature {'ab' * 32}"
+    assert scrubber.scrub(said) == "wrong *** *** for key ***…; signature ***"
 
 
 async def test_stop_and_start_are_not_offered_and_send_nothing() -> None:
