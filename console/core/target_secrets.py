@@ -26,7 +26,8 @@ def without_secrets(targets: Iterable[Target], scrubber: Scrubber) -> list[Targe
 
     One search over all those texts joined (measured: 25,200 targets of eight
     attributes, ~12 ms; names alone were 2.6 ms, but a venue echoing its key into a
-    ticker put it in ``status --json`` and on the sniper panel); a target is rebuilt only
+    ticker put it in ``status --json`` and on the sniper panel; since the heads and tails
+    of secrets are looked for too, session 19, ~18–20 ms); a target is rebuilt only
     where its own texts hold a secret."""
     listed = targets if isinstance(targets, list) else list(targets)
     if not listed:
