@@ -73,14 +73,15 @@ def main() -> int:
     import tempfile
 
     bad = 0
-    print(f"{'case':22} {'finding':>7} {'wall s':>7} {'kill s':>7} {'exit':>4}  report")
+    width = max(len(c.name) for c in chosen)
+    print(f"{'case':{width}} {'finding':>7} {'wall s':>7} {'kill s':>7} {'exit':>4}  report")
     with tempfile.TemporaryDirectory(prefix="tc-hostile-") as tmp:
         for case in chosen:
             wall, code, summary = run_case(case, Path(tmp))
             elapsed = summary.get("elapsed_s")
             ok = code == case.kill_exit
             bad += not ok
-            print(f"{case.name:22} {case.finding:>7} {wall:7.2f} "
+            print(f"{case.name:{width}} {case.finding:>7} {wall:7.2f} "
                   f"{elapsed if elapsed is not None else '-':>7} {code!s:>4}  "
                   f"{summary.get('summary')}{'' if ok else f'  (expected exit {case.kill_exit})'}")  # fmt: skip
             for key in ("unreachable", "incomplete", "unreadable_rows"):
