@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,34 @@ from console.cli.main import main
 from console.config import write_profile_files
 from console.sim.server import SimServer
 from tests.support import set_knobs, sim_admin, sim_counters
+
+
+def kill_until(
+    path: Path,
+    capsys: pytest.CaptureFixture[str],
+    seen: Callable[[str], bool],
+    release: Callable[[], object],
+) -> tuple[list[int], str]:
+    """``kill --yes`` in a thread until what it said to stderr is ``seen`` (asked every
+    50 ms, 30 s at most), then ``release`` the venue; the kill's exit codes and stderr."""
+    codes: list[int] = []
+    runner = threading.Thread(
+        target=lambda: codes.append(main(["--config", str(path), "kill", "--yes"]))
+    )
+    runner.start()
+    err: list[str] = []
+    try:
+        for _ in range(600):
+            err.append(capsys.readouterr().err)
+            if seen("".join(err)):
+                break
+            threading.Event().wait(0.05)
+    finally:
+        release()
+        runner.join(60)
+    err.append(capsys.readouterr().err)
+    assert not runner.is_alive(), "".join(err)
+    return codes, "".join(err)
 
 
 def test_a_quiet_kill_says_what_it_still_awaits(
@@ -30,24 +59,13 @@ def test_a_quiet_kill_says_what_it_still_awaits(
     path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
                                venues=sim.venue_entries())  # fmt: skip
     set_knobs(sim, "x3algo", hold_controls=True)
-    codes: list[int] = []
-    runner = threading.Thread(
-        target=lambda: codes.append(main(["--config", str(path), "kill", "--yes"]))
+    codes, text = kill_until(
+        path,
+        capsys,
+        lambda said: "still running" in said and bool(sim_counters(sim, "x3algo").get("held")),
+        lambda: set_knobs(sim, "x3algo", hold_controls=False),
     )
-    runner.start()
-    err: list[str] = []
-    try:
-        for _ in range(600):  # at most 30 s, asked every 50 ms
-            err.append(capsys.readouterr().err)
-            if "still running" in "".join(err) and sim_counters(sim, "x3algo").get("held"):
-                break
-            threading.Event().wait(0.05)
-    finally:
-        set_knobs(sim, "x3algo", hold_controls=False)
-        runner.join(60)
-    err.append(capsys.readouterr().err)
-    text = "".join(err)
-    assert not runner.is_alive() and codes == [14], (codes, text)  # Joyride: by answer
+    assert codes == [14], (codes, text)  # Joyride: by answer
     [line, *_] = [x for x in text.splitlines() if "still running" in x]
     assert line.startswith("[SIM] still running (")
     assert "; awaiting x3algo " in line and "answered" in line, line
@@ -66,24 +84,13 @@ def test_a_kill_whose_stops_are_refused_says_they_go_again_and_lands_them(
     path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
                                venues=venues)  # fmt: skip
     set_knobs(sim, "x3algo", control_429=-1, retry_after="3")
-    codes: list[int] = []
-    runner = threading.Thread(
-        target=lambda: codes.append(main(["--config", str(path), "kill", "--yes"]))
+    codes, text = kill_until(
+        path,
+        capsys,
+        lambda said: "refused with 429, going again" in said,
+        lambda: set_knobs(sim, "x3algo", control_429=0),
     )
-    runner.start()
-    err: list[str] = []
-    try:
-        for _ in range(600):  # at most 30 s, asked every 50 ms
-            err.append(capsys.readouterr().err)
-            if "refused with 429, going again" in "".join(err):
-                break
-            threading.Event().wait(0.05)
-    finally:
-        set_knobs(sim, "x3algo", control_429=0)
-        runner.join(60)
-    captured = capsys.readouterr()
-    text = "".join(err) + captured.err
-    assert not runner.is_alive() and codes == [0], (codes, text)
+    assert codes == [0], (codes, text)
     [line, *_] = [x for x in text.splitlines() if "going again" in x]
     assert re.search(r"; awaiting x3algo (\d+) \(\1 refused with 429, going again\)", line), line
     assert "the first refused with 429" in text
