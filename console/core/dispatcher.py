@@ -421,8 +421,8 @@ class Dispatcher:
                     f"({why}); retry it",
                 )
                 self._settle(item, intent, outcome, report, on_result)
-        finally:
-            self._flying.remove(flying)
+        finally:  # (by identity: two plans' empty dicts of one venue compare equal)
+            self._flying = [f for f in self._flying if f is not flying]
 
     def refused_now(self) -> dict[str, int]:
         """Per venue, the calls of a running plan the venue refused (429) that wait to go
