@@ -254,7 +254,9 @@ class DeskControl:
         return None  # the hub's journal; its failures are the hub's to report
 
     def refused_now(self) -> Mapping[str, int]:
-        return {}  # the hub's dispatcher sends the calls; its events carry outcomes only
+        """What the hub's last heartbeat said (every second) of a plan it runs."""
+        beat = self.state.hub
+        return beat.refused if beat is not None and beat.running else {}
 
     def chain_head(self) -> str | None:
         return self.state.journal.chain_head() or None

@@ -418,7 +418,8 @@ class Hub:
                                 seq=self._beat_seq, state_seq=self._state_seq,
                                 running=running.batch_id if running else None,
                                 venues=self.session.venues, host=self.host,
-                                started=self.started)  # fmt: skip
+                                started=self.started,
+                                refused=self.session.dispatcher.refused_now())  # fmt: skip
 
     async def beat(self) -> None:
         if not self.serving:

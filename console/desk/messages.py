@@ -380,6 +380,9 @@ class HubBeat(Msg):
     host: str = ""
     started: float = 0.0
     """When this hub started (UNIX seconds)."""
+    refused: dict[str, int] = {}
+    """Per venue, the running plan's calls the venue refused with 429 that wait to go
+    again (the dispatcher's ``refused_now``): a console's kill counters show them."""
 
 
 # ----- requests and the reply ---------------------------------------------------------------

@@ -50,6 +50,36 @@ async def test_the_hub_beats_on_its_subject(
             await nc.close()
 
 
+async def test_the_beat_says_which_calls_were_refused_and_wait_to_go_again(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    """x3algo refuses the stop 429 asking 3 s: the hub's heartbeat names it while the
+    plan runs (a desk console's kill counters read it), and the stop then lands."""
+    async with running_hub(nats_server, sim, tmp_path) as desk:
+        nc = await connect(nats_server, "alice")
+        try:
+            sub = await nc.subscribe(subjects.hub_subject(PROFILE))
+            target = next(t for t in desk.session.store.all_targets()
+                          if t.state is State.RUNNING)  # fmt: skip
+            set_knobs(sim, "x3algo", control_429=-1, retry_after="3")
+            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
+            reply = await request(nc, "alice", subjects.Verb.DISPATCH,
+                                  messages.DispatchRequest(plan=messages.PlanMsg.of(plan)))  # fmt: skip
+            assert reply.batch_id, reply.refused
+            async with asyncio.timeout(30):
+                while True:
+                    beat = messages.HubBeat.decode((await sub.next_msg(timeout=10)).data)
+                    if beat.refused:
+                        break
+            assert beat.refused == {"x3algo": 1} and beat.running == reply.batch_id
+            set_knobs(sim, "x3algo", control_429=0)
+            report = await batch_report(nc, reply.batch_id)
+            assert report.results[0].verified
+            assert "the first refused with 429" in report.results[0].outcome.message
+        finally:
+            await nc.close()
+
+
 async def test_after_a_nats_restart_the_hub_resyncs_and_serves_commands(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:
@@ -302,3 +332,16 @@ async def test_a_hub_serves_while_a_venues_list_hangs(
         await hub.aclose()
         await session.aclose()
         await nc.close()
+
+
+def test_a_desk_console_reads_the_refused_calls_from_the_last_beat() -> None:
+    from types import SimpleNamespace
+
+    from console.desk.desk_control import DeskControl
+
+    beat = messages.HubBeat(hub_id="h" * 32, profile=PROFILE, ts=0.0, seq=1, state_seq=1,
+                            running="b1", refused={"x3algo": 3})  # fmt: skip
+    control = DeskControl(SimpleNamespace(hub=beat), "alice")  # type: ignore[arg-type]
+    assert control.refused_now() == {"x3algo": 3}
+    control.state.hub = beat.model_copy(update={"running": None})
+    assert control.refused_now() == {}  # no plan running: nothing waits
