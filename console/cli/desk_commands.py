@@ -273,7 +273,8 @@ async def kill_verb(
             return await _chain_head(state.journal, report)
 
         run = kill.KillRun(options.label, f"{desk.user}@{state.operator.host}", kp, clear,
-                           time.monotonic() - started, dispatch, head, joined=joined)  # fmt: skip
+                           time.monotonic() - started, dispatch, head, joined=joined,
+                           refused=port.refused_now)  # fmt: skip
         try:
             return await kill.carry_out(run, args, alerter)
         except _NotSent:

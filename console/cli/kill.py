@@ -115,7 +115,7 @@ class KillRun:
     """Those of :attr:`waiting` whose read has ended (joined, or could not be read)."""
     refused: Callable[[], Mapping[str, int]] = dict
     """Per venue, the calls it refused (429) that wait to go again (a local kill's
-    dispatcher says; a desk kill's progress does without)."""
+    dispatcher says, a desk kill's hub in its heartbeat)."""
 
     def still_listing(self) -> tuple[str, ...]:
         return tuple(v for v in self.waiting if v not in self.listed)
