@@ -174,9 +174,14 @@ async def test_revoked_keys_of_known_engines_are_named_by_id_and_refuse_only_the
     set_knobs(sim, API, revoked_keys=1)
     after = await client.list_targets()
     first = before[0].id
-    assert [t.id for t in after] == [t.id for t in before[1:]]
+    assert sorted(t.id for t in after) == sorted(t.id for t in before)
     [row] = client.skipped_rows
     assert row.startswith(f"{first}: ")
+    # Its engine is kept as last read, saying so, its age the last read's: dropped, it
+    # vanished from the panel and from a kill's plan while its key's reads failed.
+    [kept] = [t for t in after if t.id == first]
+    assert (kept.state, kept.confirmed_at) == (before[0].state, before[0].confirmed_at)
+    assert "its status could not be read now" in str(kept.attrs["warning"])
     refused = await client.execute(first, Action(ActionKind.PAUSE))
     assert (refused.kind, refused.http_status) == (OutcomeKind.REJECTED, 401)
     paused = await client.execute(before[1].id, Action(ActionKind.PAUSE))
@@ -203,6 +208,31 @@ async def test_revoked_key_kill_halts_the_seven_others_and_names_the_eighth(
     assert sim_counters(sim, API)["control_stop"] == sum(
         1 for i in kp.plan.items if i.action.kind is ActionKind.STOP
     )
+
+
+@pytest.mark.parametrize("sim_options", [EIGHT])
+async def test_an_engine_whose_reads_start_failing_stays_in_the_kill(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """Read once, then its key's reads fail: the console's kill still addresses the
+    engine (planned from its last read) and says what the venue answered."""
+    async with session_of(sim, tmp_path) as session:
+        first = world(sim).world.engines[0].client  # the key the knob revokes
+        started = await session.clients[API].execute(first, Action(ActionKind.START))
+        assert started.ok, started.message
+        assert await session.refresh() == {}
+        planned = {i.target_id for i in build_kill_plan(session.store, session.clients).plan.items}
+        assert first in planned
+        set_knobs(sim, API, revoked_keys=1)
+        assert await session.refresh() == {}
+        kp = build_kill_plan(session.store, session.clients, reason="drill")
+        assert {i.target_id for i in kp.plan.items} == planned  # none vanished
+        [rows] = kp.skipped.values()  # and the failed read is named
+        assert rows[0].startswith(f"{first}: ")
+        report = await session.dispatcher.run(kp.plan)
+    refused = report.results[("55tech", first)].outcome
+    assert (refused.kind, refused.http_status) == (OutcomeKind.REJECTED, 401)  # its words
+    assert all(r.halted for (_, tid), r in report.results.items() if tid != first)
 
 
 async def test_every_key_refused_raises_rather_than_listing_nothing(

@@ -147,6 +147,7 @@ class FiftyFiveClient(VenueClient):
         self._prefix = "" if base_path.endswith("/api/v1") else "/api/v1"
         self.ids = KeyIds(len(self._keys))
         self._warned: set[str] = set()
+        self._last: dict[int, Target] = {}  # key -> its engine as last read (list_targets)
         # Order events seen on each engine's stream, by target id.
         self.orders_seen: dict[str, int] = {}
 
@@ -277,6 +278,7 @@ class FiftyFiveClient(VenueClient):
                 failures.append((index, self.scrubber.error(result)))
         self.ids.learn({i: status.client for i, status in answered.items()})
         targets = [self.to_target(status, i) for i, status in answered.items()]
+        self._last.update(zip(answered, targets, strict=True))
         return targets, failures
 
     async def list_targets(self) -> list[Target]:
@@ -288,7 +290,17 @@ class FiftyFiveClient(VenueClient):
         if failures and not targets:
             raise self._none_read(failures)
         self.skipped_rows = [f"{self.ids.row_id(i)}: {exc}" for i, exc in failures]
-        return targets
+        return targets + [self._as_last_read(i, exc) for i, exc in failures if i in self._last]
+
+    def _as_last_read(self, index: int, why: FeedError) -> Target:
+        """A key's engine whose status read failed now, as it was last read: kept, its
+        age the last read's (``confirmed_at``), saying so. Dropped, an engine vanished from
+        the panel and from a kill's plan for as long as one key's reads failed (a status
+        endpoint answering 500 for one client while its stop still works), though its
+        key is known and a stop needs no read; named in ``skipped_rows`` all the same."""
+        last = self._last[index]
+        said = f"its status could not be read now ({str(why)[:200]}); shown as last read"
+        return replace(last, attrs={**last.attrs, "warning": said})
 
     def _none_read(self, failures: list[tuple[int, FeedError]]) -> FeedError:
         message = combine_errors([str(exc) for _, exc in failures], len(self._keys))
