@@ -20,7 +20,7 @@ import pytest
 
 from console.core.journal import Journal
 from console.core.kill import build_kill_plan
-from console.core.model import Action, ActionKind, OutcomeKind
+from console.core.model import Action, ActionKind, OutcomeKind, State
 from console.core.scrub import printable
 from console.core.session import Session, SessionOptions
 from console.sim.fiftyfive.api import FiftyFiveSim
@@ -177,11 +177,12 @@ async def test_revoked_keys_of_known_engines_are_named_by_id_and_refuse_only_the
     assert sorted(t.id for t in after) == sorted(t.id for t in before)
     [row] = client.skipped_rows
     assert row.startswith(f"{first}: ")
-    # Its engine is kept as last read, saying so, its age the last read's: dropped, it
+    # Its engine is kept, UNKNOWN, saying why, its age the last read's: dropped, it
     # vanished from the panel and from a kill's plan while its key's reads failed.
     [kept] = [t for t in after if t.id == first]
-    assert (kept.state, kept.confirmed_at) == (before[0].state, before[0].confirmed_at)
+    assert (kept.state, kept.confirmed_at) == (State.UNKNOWN, before[0].confirmed_at)
     assert "its status could not be read now" in str(kept.attrs["warning"])
+    assert f"last read: {before[0].raw_status}" in str(kept.attrs["warning"])
     refused = await client.execute(first, Action(ActionKind.PAUSE))
     assert (refused.kind, refused.http_status) == (OutcomeKind.REJECTED, 401)
     paused = await client.execute(before[1].id, Action(ActionKind.PAUSE))

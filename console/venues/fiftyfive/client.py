@@ -293,14 +293,17 @@ class FiftyFiveClient(VenueClient):
         return targets + [self._as_last_read(i, exc) for i, exc in failures if i in self._last]
 
     def _as_last_read(self, index: int, why: FeedError) -> Target:
-        """A key's engine whose status read failed now, as it was last read: kept, its
-        age the last read's (``confirmed_at``), saying so. Dropped, an engine vanished from
-        the panel and from a kill's plan for as long as one key's reads failed (a status
-        endpoint answering 500 for one client while its stop still works), though its
-        key is known and a stop needs no read; named in ``skipped_rows`` all the same."""
+        """A key's engine whose status read failed now: kept, UNKNOWN (its flags unknown
+        too, so a kill stops it whatever it last read), its name and age the last read's,
+        saying so. Dropped, an engine vanished from the panel and from a kill's plan for
+        as long as one key's reads failed (a status endpoint answering 500 for one client
+        while its stop still works), though its key is known and a stop needs no read;
+        named in ``skipped_rows`` all the same."""
         last = self._last[index]
-        said = f"its status could not be read now ({str(why)[:200]}); shown as last read"
-        return replace(last, attrs={**last.attrs, "warning": said})
+        said = (f"its status could not be read now ({str(why)[:200]}); last read: "
+                f"{last.raw_status}")  # fmt: skip
+        attrs = {**last.attrs, "manual_paused": None, "manual_stopped": None, "warning": said}
+        return replace(last, state=State.UNKNOWN, raw_status="unread", attrs=attrs)
 
     def _none_read(self, failures: list[tuple[int, FeedError]]) -> FeedError:
         message = combine_errors([str(exc) for _, exc in failures], len(self._keys))
