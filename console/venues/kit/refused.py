@@ -109,8 +109,9 @@ class Refusals:
             if self.pacer is None and wait > 0:
                 await self.sleep(wait)
             backoff *= 2
+            left = self.cap_s - (self.clock() - first)  # (acquired_by reads time.monotonic)
             try:
-                with acquired_by(first + self.cap_s):  # a turn past the cap: not sent
+                with acquired_by(time.monotonic() + left):  # a turn past the cap: not sent
                     reply = await send()
             except PastRetryCap:
                 break
