@@ -79,7 +79,7 @@ import re
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from console.core.model import Outcome, OutcomeKind, State
 from console.core.ports import FeedError
@@ -127,6 +127,19 @@ def said_words(said: str) -> str:
         named = f" titled {printable(title.group(1)).strip()!r}" if title else ""
         return f"its body was an HTML page{named}"
     return f"it said {printable(said)[:200]!r}"
+
+
+class _Reading(NamedTuple):
+    """How a venue reads the answers of one call (:meth:`ControlStep.run`'s arguments)."""
+
+    translate: Callable[[Reply], Awaitable[Outcome]]
+    unreached: Callable[[CallError], Outcome]
+    unanswered: Callable[[CallError], str]
+
+
+def _done_by_the_first(second: Outcome, words: str) -> Outcome:
+    """A second request's ALREADY, when the first may have landed: APPLIED, saying why."""
+    return replace(second, kind=OutcomeKind.APPLIED, message=f"{second.message} — {words}")
 
 
 def _cut(words: str, limit: int = 300) -> str:
@@ -226,7 +239,8 @@ class ControlStep(Generic[Seen]):
         RUNNING is sent once more (module docstring); nothing else is re-sent here (a
         halting call's second request after a stale connection lives inside ``send``,
         and the outcome names it)."""
-        outcome = await self._attempt(send, translate, unreached, unanswered)
+        reading = _Reading(translate, unreached, unanswered)
+        outcome = await self._attempt(send, reading)
         if not (
             self._halting
             and self._settled
@@ -234,7 +248,7 @@ class ControlStep(Generic[Seen]):
             and outcome.state_after is State.RUNNING
         ):
             return outcome
-        again = await self._attempt(send, translate, unreached, unanswered)
+        again = await self._attempt(send, reading)
         if self._settled and again.kind is OutcomeKind.UNCERTAIN:  # the same once more
             return replace(
                 again,
@@ -243,26 +257,18 @@ class ControlStep(Generic[Seen]):
             )
         first = _cut(outcome.message)  # the first request's words, kept for the journal
         if again.kind is OutcomeKind.ALREADY:  # found done: the first did it after all
-            return replace(
-                again,
-                kind=OutcomeKind.APPLIED,
-                message=f"{again.message} — sent again, it was found done: the first request "
-                f"most likely did it though a re-read showed it running ({first})",
-            )
+            return _done_by_the_first(again, "sent again, it was found done: the first "
+                                      "request most likely did it though a re-read showed "
+                                      f"it running ({first})")  # fmt: skip
         return replace(
             again,
             message=f"{again.message} — sent again: the first request had no usable answer "
             f"and a re-read showed it still running ({first})",
         )
 
-    async def _attempt(
-        self,
-        send: Callable[[], Awaitable[Reply]],
-        translate: Callable[[Reply], Awaitable[Outcome]],
-        unreached: Callable[[CallError], Outcome],
-        unanswered: Callable[[CallError], str],
-    ) -> Outcome:
+    async def _attempt(self, send: Callable[[], Awaitable[Reply]], reading: _Reading) -> Outcome:
         """One request (and its 429s), read into an Outcome."""
+        translate, unreached, unanswered = reading
         self._settled = False
         tries, refused_s = 1, 0.0
         try:
@@ -285,12 +291,9 @@ class ControlStep(Generic[Seen]):
         if reply.resent and outcome.kind is OutcomeKind.ALREADY:
             # The target was not so when the call left (it was planned from a read), so
             # the first request, which broke before any answer, most likely did it.
-            outcome = replace(
-                outcome,
-                kind=OutcomeKind.APPLIED,
-                message=f"{outcome.message} — the second request found it done: the first, "
-                f"whose connection broke before any answer, most likely did it ({reply.resent})",
-            )
+            outcome = _done_by_the_first(outcome, "the second request found it done: the "
+                                         "first, whose connection broke before any answer, "
+                                         f"most likely did it ({reply.resent})")  # fmt: skip
         elif reply.resent:
             outcome = replace(outcome, message=f"{outcome.message} ({reply.resent})")
         if tries > 1:
