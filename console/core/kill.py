@@ -125,10 +125,21 @@ class KillPlan:
         for venue, why in self.incomplete.items():
             lines.append(("INCOMPLETE", f"{venue}: its list could not be read to the end "
                           f"({why}); what was read is halted, the rest was not addressed"))  # fmt: skip
+        planned = {(item.venue, item.target_id) for item in self.plan.items}
         for venue, rows in self.skipped.items():
             shown = "; ".join(rows[:5]) + (f"; and {len(rows) - 5} more" if len(rows) > 5 else "")
+            # A row is "<id>: <why>"; a venue may still list that id, UNKNOWN (a 55-tech
+            # engine whose status read fails: its stop needs no read), and so plan it.
+            sent = sum((venue, row.partition(": ")[0]) in planned for row in rows)
+            if not sent:
+                how = "each not addressed on its own"
+            elif sent == len(rows):
+                how = "each still planned, its state UNKNOWN: its halt is sent all the same"
+            else:
+                how = (f"{sent} of them still planned, their state UNKNOWN; the rest not "
+                       "addressed on its own")  # fmt: skip
             lines.append(("UNREADABLE ROWS", f"{venue}: {len(rows)} row(s) not read cleanly "
-                          f"(each not addressed on its own) — {shown}"))  # fmt: skip
+                          f"({how}) — {shown}"))  # fmt: skip
         for venue, count in self.emptied.items():
             lines.append(("EMPTIED", f"{venue}: listed no targets, where it had {count}; "
                           "check the venue before trusting that nothing runs there"))  # fmt: skip

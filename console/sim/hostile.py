@@ -137,6 +137,12 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"55tech": {"revoked_keys": 1}}, broken=("55tech",), words=("UNREADABLE ROWS",),
     ),
     HostileCase(
+        "status-500-one-key-55tech", "7",
+        "one 55-tech client's status reads answer 500; its stop works",
+        knobs={"55tech": {"failing_status_keys": 1}}, broken=("55tech",),
+        words=("UNREADABLE ROWS", "key #1", "stop_applied"),
+    ),
+    HostileCase(
         "bad-row-joyride", "7", "one Joyride instrument expires at 10^12",
         knobs={"joyride": {"bad_row": True}}, broken=("joyride",), words=("UNREADABLE ROWS",),
     ),

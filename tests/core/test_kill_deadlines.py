@@ -175,7 +175,16 @@ def test_skipped_rows_and_an_emptied_venue_keep_the_plan_incomplete() -> None:
     store.snapshot("joyride", [client._target("e1")])
     kp = build_kill_plan(store, {"joyride": client})
     assert not kp.complete
-    assert "BTC-X: expiration 1000000000000" in dict(kp.problems())["UNREADABLE ROWS"]
+    said = dict(kp.problems())["UNREADABLE ROWS"]
+    assert "BTC-X: expiration 1000000000000" in said and "each not addressed on its own" in said
+    # A row the venue still lists (UNKNOWN: a 55-tech engine whose read fails) is planned:
+    # the words say its halt is sent, not that it was left out.
+    client.skipped_rows = ["e1: its status read failed", "BTC-X: out of range"]
+    said = dict(build_kill_plan(store, {"joyride": client}).problems())["UNREADABLE ROWS"]
+    assert "1 of them still planned, their state UNKNOWN; the rest not addressed" in said
+    client.skipped_rows = ["e1: its status read failed"]
+    said = dict(build_kill_plan(store, {"joyride": client}).problems())["UNREADABLE ROWS"]
+    assert "each still planned, its state UNKNOWN: its halt is sent all the same" in said
     store.snapshot("joyride", [])
     kp = build_kill_plan(store, {"joyride": FakeClient("joyride", [])}, open_intents=3)
     assert kp.emptied == {"joyride": 1}

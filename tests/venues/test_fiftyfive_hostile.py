@@ -247,6 +247,84 @@ async def test_every_key_refused_raises_rather_than_listing_nothing(
     assert "4 of 4 engines could not be read" in str(info.value)
 
 
+async def test_a_key_never_read_whose_status_fails_is_still_stopped_by_a_fresh_kill(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """One client's status endpoint answers 500 from the first read on (its stop still
+    works): a fresh kill lists its engine by the key's position, UNKNOWN, sends it the
+    stop by its key and says the re-read could not confirm it — never ALL HALTED."""
+    set_knobs(sim, API, failing_status_keys=1)
+    engines = world(sim).world.engines
+    async with session_of(sim, tmp_path) as session:
+        assert await session.refresh() == {}
+        [unread] = [t for t in session.store.targets(API) if t.id == "key #1"]
+        assert (unread.state, unread.raw_status) == (State.UNKNOWN, "unread")
+        assert "500" in str(unread.attrs["warning"])
+        started = await session.clients[API].execute("key #1", Action(ActionKind.START))
+        assert started.ok and not engines[0].manual_stopped, started.message
+        kp = build_kill_plan(session.store, session.clients, reason="drill")
+        [rows] = kp.skipped.values()
+        assert rows[0].startswith("key #1: ") and "500" in rows[0]
+        report = await session.dispatcher.run(kp.plan)
+        result = report.results[(API, "key #1")]
+        assert result.outcome.kind is OutcomeKind.APPLIED, result.outcome.message
+        said = f"Engine 'key #1' (client '{engines[0].client}') stopped"  # as it answered
+        assert said in result.outcome.message, result.outcome.message
+        assert not result.verified and not report.all_verified  # its re-read failed
+        others = [r for k, r in report.results.items() if k != (API, "key #1")]
+        assert others and all(r.verified for r in others), report.summary()
+        assert_no_key(sim, *rows, *(r.outcome.message for r in report.results.values()))
+    assert engines[0].manual_stopped  # the stop landed
+
+
+async def test_a_key_listed_by_its_position_keeps_that_id_once_it_answers(
+    sim: SimServer, make_client: Maker
+) -> None:
+    """The id a kill planned and journaled with stays the engine's id: it calls and
+    verifies by it, and a panel's row of it is the same row once its key answers."""
+    set_knobs(sim, API, failing_status_keys=1)
+    client = make_client()
+    assert "key #1" in {t.id for t in await client.list_targets()}
+    set_knobs(sim, API, failing_status_keys=0)
+    targets = {t.id: t for t in await client.list_targets()}
+    first = world(sim).world.engines[0]
+    assert len(targets) == 4 and client.skipped_rows == []
+    read = targets["key #1"]
+    assert (read.name, read.attrs["client"]) == (first.name, first.client)
+    assert read.state is not State.UNKNOWN and read.raw_status != "unread"
+    assert first.client not in targets  # one row per engine, never two
+    again = await client.read_target("key #1")
+    assert again is not None and again.id == "key #1"
+    paused = await client.execute("key #1", Action(ActionKind.PAUSE))
+    assert paused.ok, paused.message
+    assert first.manual_paused
+
+
+async def test_a_venue_failing_every_status_read_is_named_not_listed(
+    sim: SimServer, make_client: Maker
+) -> None:
+    """Every key's status read answers 500: nothing answered, so nothing is listed —
+    the venue is named (a kill reports it unreachable), not drawn as engines of which
+    nothing could be read."""
+    set_knobs(sim, API, failing_status_keys=4)
+    client = make_client()
+    with pytest.raises(FeedError) as info:
+        await client.list_targets()
+    assert "4 of 4 engines could not be read" in str(info.value) and "500" in str(info.value)
+
+
+async def test_a_key_that_cannot_connect_or_is_refused_is_named_not_listed(
+    sim: SimServer, make_client: Maker
+) -> None:
+    """A never-read key refused (401) would have its stop refused too: named only."""
+    set_knobs(sim, API, revoked_keys=1)
+    client = make_client()
+    targets = await client.list_targets()
+    assert len(targets) == 3 and not any(t.id.startswith("key #") for t in targets)
+    [row] = client.skipped_rows
+    assert row.startswith("key #1: ") and "401" in row
+
+
 # ----- 3. a venue echoing the key ----------------------------------------------------------------
 async def test_echoed_key_never_reaches_a_row_an_error_or_an_outcome(
     sim: SimServer, make_client: Maker, caplog: pytest.LogCaptureFixture
@@ -404,19 +482,29 @@ async def test_one_engine_with_an_impossible_field_fails_only_itself(
     client = make_client()
     set_knobs(sim, API, bad_row=True)
     targets = await client.list_targets()
-    assert len(targets) == 3
     [row] = client.skipped_rows
     assert row.startswith("key #4: ")
     assert "manualStopped" in row
     assert "not the documented status answer" in row
+    # The engine of the key whose answers cannot be read is listed UNKNOWN by its
+    # position, never read: a kill still sends it a stop (which needs no read).
+    [unread] = [t for t in targets if t.id == "key #4"]
+    assert (len(targets), unread.state, unread.raw_status) == (4, State.UNKNOWN, "unread")
+    assert "has not been read since the console started" in str(unread.attrs["warning"])
     engines = world(sim).world.engines
     async with session_of(sim, tmp_path) as session:
         await session.refresh()
         kp = build_kill_plan(session.store, session.clients)
         assert dict(kp.skipped) == {API: (row,)}
+        assert (API, "key #4") in {(i.venue, i.target_id) for i in kp.plan.items}
         report = await session.dispatcher.run(kp.plan)
-        assert report.all_verified, report.summary()
-    assert all(e.manual_stopped for e in engines[:3])
+        assert not report.all_verified
+        fourth = report.results[(API, "key #4")]
+        assert fourth.outcome.kind is OutcomeKind.UNCERTAIN, fourth.outcome.message  # its
+        assert not fourth.halted  # answer carries the impossible field too: not taken as done
+        others = [r for k, r in report.results.items() if k != (API, "key #4")]
+        assert others and all(r.verified for r in others), report.summary()
+    assert all(e.manual_stopped for e in engines)
 
 
 async def test_names_with_terminal_escapes_are_kept_as_data(

@@ -24,6 +24,9 @@ Hostile knobs (docs/EMERGENCY.md, "Hostile venues"; the generic list ones live i
   key still controls its own engine);
 * ``revoked_keys`` = N: the first N keys (in credentials order) are refused ``401``, on
   REST and on the stream;
+* ``failing_status_keys`` = N: the first N keys' status reads answer ``500`` (their
+  control calls are carried out and answered as usual: a status endpoint broken for
+  some clients);
 * ``echo_secret``: error answers quote the ``X-API-Key`` they were sent (and the stream's
   error frames the key of the subscribe frame);
 * ``bad_row``: the last key's status (and control) answers carry an impossible
@@ -204,6 +207,9 @@ class FiftyFiveSim(VendorSim[FiftyFiveWorld]):
         engine = self._authenticate(request)
         if isinstance(engine, Response):
             return engine
+        if engine.index < self.ctx.knobs.failing_status_keys:
+            self.ctx.count("500")
+            return self.error_response(500, "Internal Server Error")
         self.ctx.count("status")
         return JSONResponse(self._status_body(engine))
 

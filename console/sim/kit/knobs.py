@@ -36,6 +36,7 @@ class Knobs:
     echo_secret: bool = False  # error answers (and stream error frames) quote the credential
     duplicate_slug: bool = False  # 55-tech: every API key's answers carry one client slug
     revoked_keys: int = 0  # 55-tech: the first N API keys are refused (401)
+    failing_status_keys: int = 0  # 55-tech: the first N keys' status reads answer 500
     bad_row: bool = False  # one list row carries an impossible value (Joyride: expiry 10^12)
     dot_ids: bool = False  # two extra targets with ids "." and ".."
     escape_names: bool = False  # target names carry terminal escape sequences

@@ -64,8 +64,15 @@ from console.core.model import (
     Target,
 )
 from console.core.ports import Capabilities, ControlRate
+from console.core.scrub import printable
 from console.venues.fiftyfive.feed import run_feed
-from console.venues.fiftyfive.mapping import KeyIds, action_specs, control_state, to_target
+from console.venues.fiftyfive.mapping import (
+    KeyIds,
+    action_specs,
+    control_state,
+    to_target,
+    unread_target,
+)
 from console.venues.fiftyfive.outcomes import (
     from_409,
     outcome_from_result,
@@ -76,6 +83,7 @@ from console.venues.fiftyfive.outcomes import (
 )
 from console.venues.fiftyfive.wire import (
     ControlReply,
+    KeyBarred,
     TradingStatus,
     combine_errors,
     detail,
@@ -167,11 +175,15 @@ class FiftyFiveClient(VenueClient):
         return self.ids.slug_of(index)
 
     def who(self, index: int) -> str:
-        """How messages name a key's engine: its target id once known, never the key."""
+        """How messages name a key's engine: its target id once known, never the key (and
+        the client it answered as, when its id is its key's position)."""
         target_id = self.ids.id_of(index)
-        return (
-            f"engine '{target_id}'" if target_id else f"API key #{index + 1} of {len(self._keys)}"
-        )
+        if not target_id:
+            return f"API key #{index + 1} of {len(self._keys)}"
+        slug = self.ids.slug_of(index)
+        if slug is not None and self.ids.positional(index):
+            return f"engine '{target_id}' (client '{printable(slug)[:60]}')"
+        return f"engine '{target_id}'"
 
     def scrub(self, text: str) -> str:
         return self.scrubber.scrub(text)
@@ -238,9 +250,8 @@ class FiftyFiveClient(VenueClient):
                 pacer=self._pacers[index],
             )
         except CallError as exc:
-            raise FeedError(
-                self.scrub(f"55-tech status read for {self.who(index)}: {exc.message}")
-            ) from None
+            words = self.scrub(f"55-tech status read for {self.who(index)}: {exc.message}")
+            raise (FeedError if exc.maybe_sent else KeyBarred)(words) from None
         try:
             return status_from_reply(
                 reply, self.who(index), self.settings.retry_after_cap_s, self.scrubber.scrub
@@ -283,14 +294,32 @@ class FiftyFiveClient(VenueClient):
 
     async def list_targets(self) -> list[Target]:
         """Every key's engine. A failed key fails its own engine only: it is named in
-        ``skipped_rows`` (``"<id or key #N>: <why>"``) and the others are returned; when
-        no key could be read the whole list raises (nothing can be said of any engine)."""
+        ``skipped_rows`` (``"<id or key #N>: <why>"``) and its engine is listed UNKNOWN
+        (:meth:`_as_last_read`, :meth:`unread_engines`). When no key could be read the
+        whole list raises: nothing can be said of any engine, and a venue down for every
+        key is named as such, not as a list of engines nobody could read."""
         self.skipped_rows = []
         targets, failures = await self.read_all()
         if failures and not targets:
             raise self._none_read(failures)
+        failed = [self._as_last_read(i, exc) for i, exc in failures if i in self._last]
+        unread = self.unread_engines(failures)
         self.skipped_rows = [f"{self.ids.row_id(i)}: {exc}" for i, exc in failures]
-        return targets + [self._as_last_read(i, exc) for i, exc in failures if i in self._last]
+        return targets + failed + unread
+
+    def unread_engines(self, failures: list[tuple[int, FeedError]]) -> list[Target]:
+        """The engines of the failed keys never read in this process whose read failed in
+        a way their stop may not (a status endpoint answering 500 for that client, a
+        malformed answer, no answer in time; not :class:`KeyBarred`): listed UNKNOWN as
+        ``key #N`` (:meth:`KeyIds.unread`), so a kill sends each a stop by its key —
+        which needs no read — and says what came back. Named only, a fresh ``kill`` run
+        while one client's status endpoint was broken stopped every engine but that one.
+        (Only called when another key answered: see :meth:`list_targets`.)"""
+        return [
+            unread_target(self.name, i, self.ids.unread(i), self.key_count, str(exc))
+            for i, exc in failures
+            if i not in self._last and not isinstance(exc, KeyBarred)
+        ]
 
     def _as_last_read(self, index: int, why: FeedError) -> Target:
         """A key's engine whose status read failed now: kept, UNKNOWN (its flags unknown
@@ -466,6 +495,9 @@ class FiftyFiveClient(VenueClient):
                 said = "" if reply.status == 200 else f"HTTP {reply.status} and "
                 what = f"55-tech answered {verb} of {who} with {said}{short_validation(exc)}"
                 return await step.settle(NoAnswer(what, reply.status, reply.latency_ms))
+            if self.ids.slug_of(index) is None and parsed.client.strip():
+                self.ids.learn({index: parsed.client})  # a key never read: whose it is
+                who = self.who(index)
             other = about_another(parsed.client, self.ids.slug_of(index) or parsed.client)
             if other is not None:  # the engine of this key answered as another client
                 what = f"55-tech answered {verb} of {who} with {other}"

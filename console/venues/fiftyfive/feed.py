@@ -141,11 +141,14 @@ class _Feed:
 
     async def _read_every_key(self) -> list[Target]:
         """Every key's engine; when some keys fail, what did answer is still delivered
-        (fresh) and the rest keeps its last state: the poll is :class:`Incomplete`."""
+        (fresh) and the rest keeps its last state: the poll is :class:`Incomplete`. A
+        failed key never read yet whose stop may still land comes as an UNKNOWN ``key
+        #N`` engine (:meth:`~console.venues.fiftyfive.client.FiftyFiveClient.unread_engines`)."""
         targets, failures = await self.client.read_all()
-        if failures:
+        if failures:  # (a key never read, listed to be stopped, when another answered)
+            unread = self.client.unread_engines(failures) if targets else []
             errors = [f"{self.client.ids.row_id(i)}: {exc}" for i, exc in failures]
-            raise Incomplete(combine_errors(errors, self.client.key_count), targets)
+            raise Incomplete(combine_errors(errors, self.client.key_count), targets + unread)
         return targets
 
     # ----- streams ------------------------------------------------------------------------

@@ -14,7 +14,11 @@ run and verifies the one it reached, so every key is its own target:
   1-based position in ``api_keys`` (never the key, nor anything derived from it); when
   several keys first answer with one slug in the same read, each of them does;
 * once given, a key's id stays for the life of the client (a kill plans, calls and
-  verifies by the same ids) unless the key starts answering with another slug.
+  verifies by the same ids) unless the key starts answering with another slug;
+* a key whose engine is listed before it ever answered (its status reads fail, its
+  stop may still land: :meth:`KeyIds.unread`) goes by ``key #N``, for the life of the
+  client, answering or not: a kill planned with that id calls and verifies it by that
+  id, and the panel's row of it is the same row once it answers.
 
 Pure bookkeeping, no I/O.
 """
@@ -37,13 +41,14 @@ class KeyIds:
         self._id: dict[int, str] = {}  # key index -> its target id
         self._id_slug: dict[int, str] = {}  # key index -> the slug its id was made from
         self._index: dict[str, int] = {}  # target id -> key index
+        self._unread: set[int] = set()  # keys named by position for good (see unread)
 
     def learn(self, answers: Mapping[int, str]) -> None:
         """The slugs some keys answered with in one read (key index -> slug)."""
         self._slug.update(answers)
         for index in sorted(answers):
             slug = answers[index]
-            if self._id_slug.get(index) == slug:
+            if self._id_slug.get(index) == slug or index in self._unread:
                 continue
             old = self._id.pop(index, None)
             if old is not None:
@@ -67,7 +72,23 @@ class KeyIds:
 
     def row_id(self, index: int) -> str:
         """How a skipped row names a key's engine: its id once known, else its position."""
-        return self._id.get(index) or f"key #{index + 1}"
+        return self._id.get(index) or _by_position(index)
+
+    def positional(self, index: int) -> bool:
+        """Whether the key's engine goes by its position (:meth:`unread`)."""
+        return index in self._unread
+
+    def unread(self, index: int) -> str:
+        """The id of the engine of a key that has not answered yet, listed all the same:
+        ``key #N``, kept for good (a slug it answers with later does not rename it)."""
+        if index not in self._id:
+            target_id = _by_position(index)
+            while target_id in self._index:  # a slug that itself reads "key #2": absurd
+                target_id += "+"
+            self._id[index] = target_id
+            self._index[target_id] = index
+            self._unread.add(index)
+        return self._id[index]
 
     def sharing(self, slug: str) -> list[int]:
         """The keys (indexes) known to answer with ``slug``."""
@@ -90,6 +111,10 @@ class KeyIds:
             f"{len(keys)} keys answer as client '{slug}' (api_keys {numbers}): each "
             "engine is addressed and verified on its own"
         )
+
+
+def _by_position(index: int) -> str:
+    return f"key #{index + 1}"
 
 
 def to_target(
@@ -135,6 +160,24 @@ def to_target(
         name=status.client_name,
         state=state_of(status.status),
         raw_status=status.status,
+        attrs=attrs,
+    )
+
+
+def unread_target(venue: str, index: int, target_id: str, keys: int, why: str) -> Target:
+    """The engine of key ``index`` before it ever answered (``why``: its read's failure,
+    scrubbed): UNKNOWN, its manual flags unknown, named by its key's position."""
+    said = (f"its status has not been read since the console started ({why[:200]}); a "
+            "stop is sent by its key all the same")  # fmt: skip
+    attrs: dict[str, AttrValue] = {"key_no": index + 1, "manual_paused": None,
+                                   "manual_stopped": None, "warning": said}  # fmt: skip
+    return Target(
+        venue=venue,
+        kind=TargetKind.ENGINE,
+        id=target_id,
+        name=f"engine of API key #{index + 1} of {keys} (status unread)",
+        state=State.UNKNOWN,
+        raw_status="unread",
         attrs=attrs,
     )
 

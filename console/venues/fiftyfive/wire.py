@@ -127,14 +127,26 @@ def status_words(status: str) -> str:
 
 
 # ----- one status answer, read or refused in words ------------------------------------
+class KeyBarred(FeedError):
+    """A key's status read failed in a way its control calls would meet too: the key
+    refused (401), a 429 asking a wait past the cap, or no connection at all. No stop is
+    sent blind to the engine of a key never read that failed so (see
+    :meth:`~console.venues.fiftyfive.client.FiftyFiveClient.list_targets`)."""
+
+
 def status_from_reply(
     reply: Reply, who: str, cap_s: float, scrub: Scrub | None = None
 ) -> TradingStatus:
     """The status a key's read answered, or the FeedError family saying why not
     (``scrub``: the venue's scrubber, applied before the body is cut; with none the body
-    is quoted whole, for the caller to scrub)."""
+    is quoted whole, for the caller to scrub): :class:`KeyBarred` when a control call by
+    the same key would be refused too."""
     if reply.status != 200:
-        raise FeedError(read_error(reply, who, cap_s, scrub))
+        words = read_error(reply, who, cap_s, scrub)
+        barred = reply.status == 401 or (
+            reply.status == 429 and too_long(retry_after_seconds(reply.headers), cap_s)
+        )
+        raise (KeyBarred if barred else FeedError)(words)
     try:
         status = reply.validated(TradingStatus)
     except ValueError as exc:  # malformed JSON, or pydantic's ValidationError
