@@ -239,3 +239,19 @@ def test_health_folds_poller_and_streams_into_one_mark() -> None:
     count = len(sink.healths)
     health.set_poll(FeedStatus.DOWN, "55-tech answered 503")
     assert len(sink.healths) == count  # unchanged marks are not repeated
+
+
+async def test_an_engine_never_read_comes_by_its_position_and_stays_one_row(
+    sim: SimServer, sink: RecordingSink
+) -> None:
+    """A key whose status reads fail from the start while the others answer: the feed
+    delivers its engine UNKNOWN as ``key #1`` (a kill from the panel stops it too), and
+    once the key answers, that same row reads the engine — never a second row."""
+    set_knobs(sim, API, failing_status_keys=1)
+    async with feeding(settings_for(sim, API), sink):
+        await sink.wait_for(lambda s: (API, "key #1") in s.targets and len(s.targets) == 4)
+        assert sink.targets[(API, "key #1")].state is State.UNKNOWN
+        assert any(h[1] is FeedStatus.DOWN and "key #1: " in h[2] for h in sink.healths)
+        set_knobs(sim, API, failing_status_keys=0)
+        await sink.wait_for(lambda s: s.targets[(API, "key #1")].state is not State.UNKNOWN)
+        assert len(sink.targets) == 4
