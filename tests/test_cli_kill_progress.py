@@ -130,3 +130,21 @@ def test_a_kill_that_left_targets_running_says_what_to_do_next(
     assert re.fullmatch(r"NEXT: (\d+) target\(s\) not halted \(x3algo \1\) — run the kill "
                         r"again: it plans from fresh reads and calls only what still runs",
                         line), line  # fmt: skip
+
+
+def test_a_kill_says_a_target_answered_done_but_unreadable_needs_a_look_not_a_rerun(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One 55-tech client's status reads answer 500, its stop works: the kill stops it
+    by its key, and the last words say no second kill would read it better."""
+    venues = [v for v in sim.venue_entries() if v["api"] == "55tech"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "55tech", failing_status_keys=1)
+    assert main(["--config", str(path), "kill", "--yes"]) == 4
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if x.startswith("NEXT: ")]
+    assert line == ("NEXT: 1 target(s) answered done but not readable on re-read (55tech 1) "
+                    "— check them on the venue's side: a second kill would send the same "
+                    "call and read them no better"), line  # fmt: skip
+    assert "(each still planned, its state UNKNOWN: its halt is sent all the same)" in out

@@ -29,7 +29,7 @@ from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
-from console.core.model import OutcomeKind
+from console.core.model import OutcomeKind, State
 from console.core.plan import ItemResult, Plan, Report
 from console.core.scrub import printable
 from console.core.session import Reads, Session, failed_reads
@@ -262,22 +262,36 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         took = f"{elapsed:.2f}" if elapsed < 1 else f"{elapsed:.1f}"  # never "in 0.0 s"
         _out(f"{headline(report, kp)}: {summary} in {took} s "
              f"(batch {report.batch_id[:8]})")  # fmt: skip
-        if (left := _still_to_halt(report)) and not joined:
+        left, unread = _still_to_halt(report)
+        if left and not joined:
             _out(f"NEXT: {left} — run the kill again: it plans from fresh reads and calls "
                  "only what still runs")  # fmt: skip
+        if unread and not joined:
+            _out(f"NEXT: {unread} — check them on the venue's side: a second kill would "
+                 "send the same call and read them no better")  # fmt: skip
         if head:
             _out(f"journal chain head {head}")
     return _exit_code(report, kp, journal_failed)
 
 
-def _still_to_halt(report: Report) -> str:
-    """``8 target(s) not halted (pipai 8)``: what a retry would call, per venue; "" when
-    nothing (a re-read verified every call, whatever it answered)."""
-    left = Counter(r.item.venue for r in report.results.values() if r.needs_retry)
-    if not left:
-        return ""
-    per = ", ".join(f"{venue} {n}" for venue, n in sorted(left.items()))
-    return f"{left.total()} target(s) not halted ({per})"
+def _still_to_halt(report: Report) -> tuple[str, str]:
+    """``8 target(s) not halted (pipai 8)``: what a retry would call, per venue; and
+    apart, ``1 target(s) answered done but not readable on re-read (55tech 1)``: calls
+    the venue answered done whose target no re-read could read (a status endpoint
+    failing for one client) — a retry would be answered "already" and read no better.
+    "" for none of either."""
+    left: Counter[str] = Counter()
+    unread: Counter[str] = Counter()
+    for r in report.results.values():
+        if r.needs_retry:
+            done = r.outcome.ok and r.verified_state is State.UNKNOWN
+            (unread if done else left)[r.item.venue] += 1
+
+    def said(counts: Counter[str], what: str) -> str:
+        per = ", ".join(f"{venue} {n}" for venue, n in sorted(counts.items()))
+        return f"{counts.total()} target(s) {what} ({per})" if counts else ""
+
+    return said(left, "not halted"), said(unread, "answered done but not readable on re-read")
 
 
 class _Alerts:
