@@ -68,10 +68,11 @@ LARGE_FROM = 30_000
 """From this many targets the large goals apply (first paint 2.0 s, p99 100 ms)."""
 
 
-def goals(targets: int) -> tuple[float, dict[int, float], float]:
-    """First paint (s), p99 (ms) per offered rate, RSS (MB) for a run on ``targets``."""
+def goals(targets: int) -> tuple[float, dict[int, float], float | None]:
+    """First paint (s), p99 (ms) per offered rate, RSS (MB) for a run on ``targets``
+    (the issue sets the memory goal at ~12,000 targets only: None above it)."""
     if targets >= LARGE_FROM:
-        return 2.0, {10_000: 100.0}, 150.0
+        return 2.0, {10_000: 100.0}, None
     return 1.0, {10_000: 50.0, 20_000: 100.0}, 150.0
 
 
@@ -224,10 +225,12 @@ async def run(
         print(f"highest ingest rate with p99 ≤ 100 ms: {best:,.0f} events/s "
               f"(goal ≥ 10,000): {'MET' if best >= 10_000 else 'NOT MET'}")  # fmt: skip
         rss = psutil.Process().memory_info().rss / 2**20
-        print(
-            f"resident memory: {rss:.0f} MB (goal ≤ {rss_goal:.0f} MB): "
-            f"{'MET' if rss <= rss_goal else 'NOT MET'}"
-        )
+        if rss_goal is None:
+            print(f"resident memory: {rss:.0f} MB (no goal at this scale: issue 13 sets "
+                  "150 MB at ~12,000 targets)")  # fmt: skip
+        else:
+            print(f"resident memory: {rss:.0f} MB (goal ≤ {rss_goal:.0f} MB): "
+                  f"{'MET' if rss <= rss_goal else 'NOT MET'}")  # fmt: skip
         heap = app.heap
         started = time.perf_counter()
         gc.unfreeze()  # after RSS: what the deep pass does, at most every 15 min at a quiet moment
