@@ -125,12 +125,14 @@ class KillPlan:
         for venue, why in self.incomplete.items():
             lines.append(("INCOMPLETE", f"{venue}: its list could not be read to the end "
                           f"({why}); what was read is halted, the rest was not addressed"))  # fmt: skip
-        planned = {(item.venue, item.target_id) for item in self.plan.items}
+        unknown = {(item.venue, item.target_id) for item in self.plan.items
+                   if item.state_before is State.UNKNOWN}  # fmt: skip
         for venue, rows in self.skipped.items():
             shown = "; ".join(rows[:5]) + (f"; and {len(rows) - 5} more" if len(rows) > 5 else "")
             # A row is "<id>: <why>"; a venue may still list that id, UNKNOWN (a 55-tech
-            # engine whose status read fails: its stop needs no read), and so plan it.
-            sent = sum((venue, row.partition(": ")[0]) in planned for row in rows)
+            # engine whose status read fails: its stop needs no read), and so plan it — not
+            # a row listed twice, whose id is planned by its twin (the row stays unaddressed).
+            sent = sum((venue, row.partition(": ")[0]) in unknown for row in rows)
             if not sent:
                 how = "each not addressed on its own"
             elif sent == len(rows):

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -178,7 +179,12 @@ def test_skipped_rows_and_an_emptied_venue_keep_the_plan_incomplete() -> None:
     said = dict(kp.problems())["UNREADABLE ROWS"]
     assert "BTC-X: expiration 1000000000000" in said and "each not addressed on its own" in said
     # A row the venue still lists (UNKNOWN: a 55-tech engine whose read fails) is planned:
-    # the words say its halt is sent, not that it was left out.
+    # the words say its halt is sent, not that it was left out — and only then: a row
+    # whose id is planned by a twin row read cleanly stays "not addressed".
+    client.skipped_rows = ["e1: listed twice"]
+    said = dict(build_kill_plan(store, {"joyride": client}).problems())["UNREADABLE ROWS"]
+    assert "each not addressed on its own" in said
+    store.snapshot("joyride", [replace(client._target("e1"), state=State.UNKNOWN)])
     client.skipped_rows = ["e1: its status read failed", "BTC-X: out of range"]
     said = dict(build_kill_plan(store, {"joyride": client}).problems())["UNREADABLE ROWS"]
     assert "1 of them still planned, their state UNKNOWN; the rest not addressed" in said
