@@ -14,7 +14,9 @@ Three nets, all needed:
 * **the places secrets live** — ``X-API-Key: …``, ``Authorization: Bearer …``,
   ``token=…``, ``"signature": "…"``, ``Cookie: …`` and their kin — whose values are
   masked even when they are not ours (a refresh token the venue just minted, a
-  signature computed from our secret);
+  signature computed from our secret) — but not words after a name that only *ends*
+  in a credential word: ``INVALID_SIGNATURE: "Request signature did not match"`` is
+  an error code and the vendor's message, kept (a credential holds no blank);
 * **the ends of the values** — any run of six or more characters that begins or ends
   a secret as it is sent (as given or URL-encoded: ``sk_live_9f…``, ``…c5b4a3``),
   masked whole, the longest run at each place.
@@ -89,6 +91,20 @@ _COOKIE = re.compile(r"(?P<pre>\b(?:set-)?cookie\s*[:=]\s*)(?P<val>[^\r\n]+)", r
 def _mask(match: re.Match[str]) -> str:
     quote = match.groupdict().get("q") or ""
     return f"{match.group('pre')}{quote}{MASK}{quote}"
+
+
+def _mask_quoted(match: re.Match[str]) -> str:
+    """:func:`_mask`, but for a name that only *ends* in a credential word and holds
+    words, not a value: an error code and its message (PipAI's ``INVALID_SIGNATURE:
+    "Request signature did not match expected value"``, a FinRadar ``INVALID_API_KEY:
+    "…"``) is the vendor's words — masked, the operator lost the very words saying what
+    was refused. A credential holds no blank; a name that *is* a credential word
+    (``"signature": "…"``) is masked whatever its value."""
+    start, text = match.start(), match.string
+    inside_a_name = start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_")
+    if inside_a_name and match.group("pre")[:1] not in "\"'" and " " in match.group("val").strip():
+        return match.group(0)
+    return _mask(match)
 
 
 _Trie = dict[str, "_Trie"]
@@ -361,7 +377,7 @@ def scrub_shapes(text: str) -> str:
                 _CLEAN.clear()
             _CLEAN.add(text)
         return text
-    text = _QUOTED.sub(_mask, text)
+    text = _QUOTED.sub(_mask_quoted, text)
     text = _BARE.sub(_mask, text)
     text = _AUTH.sub(_mask, text)
     return _COOKIE.sub(_mask, text)

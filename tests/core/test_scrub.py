@@ -47,6 +47,33 @@ def test_whatever_sits_where_credentials_live_is_masked_even_if_not_ours(
     assert gone not in Scrubber().scrub(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'PipAI answered HTTP 401 INVALID_SIGNATURE: "Request signature did not match expected '
+        'value" when listing strategies.',
+        '401 INVALID_API_KEY: "Invalid API key"',
+        "HTTP 401 invalid_token: 'the token has expired'",
+    ],
+)
+def test_an_error_code_ending_in_a_credential_word_keeps_the_vendors_words(text: str) -> None:
+    """A code whose name ends in a credential word, then the vendor's message: words with
+    blanks, no credential — masked, the operator lost what the venue said was refused."""
+    assert Scrubber([KEY]).scrub(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "gone"),
+    [
+        ('"signature": "0f0f 0f0f"', "0f0f 0f0f"),  # the place itself: masked, whatever
+        ('{"my_api_key": "sk-other-9999"}', "sk-other-9999"),  # a name ending in one, no blank
+        ("INVALID_SIGNATURE: 'deadbeefcafe'", "deadbeefcafe"),
+    ],
+)
+def test_a_name_ending_in_a_credential_word_still_masks_a_value(text: str, gone: str) -> None:
+    assert gone not in Scrubber().scrub(text)
+
+
 def test_ordinary_words_are_left_alone() -> None:
     text = "x3algo answered 429: rate limited, 100 calls per minute; retry in 30 s"
     assert Scrubber([KEY]).scrub(text) == text
@@ -101,7 +128,8 @@ def test_printable_output_is_always_printable(text: str) -> None:
 def _four_searches(text: str) -> str:
     from console.core import scrub as module
 
-    for pattern in (module._QUOTED, module._BARE, module._AUTH, module._COOKIE):
+    text = module._QUOTED.sub(module._mask_quoted, text)
+    for pattern in (module._BARE, module._AUTH, module._COOKIE):
         text = pattern.sub(module._mask, text)
     return text
 

@@ -375,6 +375,23 @@ async def test_409_on_deploy_of_deployed_strategy_is_already() -> None:
     assert outcome.state_after is State.RUNNING
 
 
+async def test_a_refused_signature_keeps_the_vendors_words() -> None:
+    """The commonest refusal (a skewed clock, a wrong secret): PipAI's own words reach
+    the operator — they sat after ``INVALID_SIGNATURE:``, where a credential's value
+    sits, and were masked whole (an independent PipAI whose clock was 400 s off)."""
+    words = "Request signature did not match expected value"
+    said = answer(401, {"code": "INVALID_SIGNATURE", "message": words})
+    fake = FakePipAI()
+    fake.on(*PAUSE, said)
+    fake.on("GET", "/v1/strategies", said)
+    client = client_for(fake)
+    outcome = await client.execute(SID, pause())
+    with pytest.raises(FeedError) as listing:
+        await client.list_targets()
+    for text in (outcome.message, str(listing.value)):
+        assert f'INVALID_SIGNATURE: "{words}"' in text, text
+
+
 async def test_messages_never_carry_key_secret_or_signature() -> None:
     def echo_everything(request: httpx.Request) -> httpx.Response:
         leak = (
@@ -404,7 +421,7 @@ async def test_a_head_or_tail_of_the_key_or_secret_quoted_by_the_venue_is_masked
     independent implementation did, with the secret): a piece of a secret is part of it."""
     quoted = f"{SECRET[:6]}…, {SECRET[:12]}..., …{SECRET[-8:]}, {KEY[:10]}***"
     said = answer(401, {"code": "UNAUTHORIZED", "message": f"no account for keys {quoted}"})
-    fake = FakePipAI()  # (INVALID_SIGNATURE: "…" would sit in a place, masked whole)
+    fake = FakePipAI()
     fake.on(*PAUSE, said)
     fake.on("GET", "/v1/strategies", said)
     client = client_for(fake)
