@@ -432,12 +432,18 @@ def exception_line(exc: BaseException, scrub: Scrub, limit: int = 160) -> str:
     return cut_scrubbed(text.splitlines()[0] if text else type(exc).__name__, limit, scrub)
 
 
+_BREAKS = re.compile(r"(?<=[^\s\x00-\x1f\x7f])[\r\n]+(?=[^\s\x00-\x1f\x7f])")
+"""Line breaks between two printed characters (a space there); the rest go with the controls."""
+
+
 def printable(text: str) -> str:
     """Venue text made safe to put on a terminal: escape sequences and control
-    characters removed, tabs as spaces. Ordinary text comes back as the same object."""
+    characters removed, tabs and line breaks as spaces (a web server's "500 Internal
+    Server Error\n\nServer got itself in trouble" read "…ErrorServer…"). Ordinary text
+    comes back as the same object."""
     if text.isprintable():
         return text
-    text = _CONTROLS.sub("", text.replace("\t", " "))
+    text = _CONTROLS.sub("", _BREAKS.sub(" ", text.replace("\t", " ")))
     if text.isprintable():
         return text
     # What is left: other separators (shown as a space), format, private-use and

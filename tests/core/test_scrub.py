@@ -118,6 +118,9 @@ def test_printable_returns_ordinary_text_as_the_same_object() -> None:
     text = "ADX Position — Asianpaint 12.5%"
     assert printable(text) is text
     assert printable("a\tb") == "a b"
+    assert printable("500 Internal Server Error\r\n\r\nServer got itself in trouble") == (
+        "500 Internal Server Error Server got itself in trouble"
+    )
 
 
 @given(st.text())
