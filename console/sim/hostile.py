@@ -178,6 +178,11 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"finradar": {"page_cap": 5}}, exit_code=0,
     ),
     HostileCase(
+        "page-500-finradar", "2", "FinRadar's documented list: the page after the first answers 500",
+        knobs={"finradar": {"documented_meta": True, "failing_pages_from": 1}},
+        broken=("finradar",), words=("INCOMPLETE", "failed (500"),
+    ),
+    HostileCase(
         "vanish-mid-read-finradar", "2", "FinRadar's newest target vanishes after page 1",
         knobs={"finradar": {"vanish_mid_read": True}},
         venue={"finradar": {"options": {"page_size": 5}}}, broken=("finradar",),

@@ -147,6 +147,25 @@ async def test_endless_pages_stop_at_max_pages_as_incomplete_with_what_was_read(
     await client.aclose()
 
 
+async def test_a_page_after_the_first_failing_leaves_what_was_read_to_be_halted(
+    sim: SimServer,
+) -> None:
+    """The documented list (no total) is read to an empty page; that next page answering
+    500 made the whole list *unreachable*, though its first page held every target: a
+    kill stopped none (an independent FinRadar). What was read is kept, INCOMPLETE."""
+    client = FinRadarClient(settings_for(sim, API))
+    set_knobs(sim, API, documented_meta=True, failing_pages_from=1)
+    with pytest.raises(Incomplete, match=r"the page at offset \d+ failed \(500") as caught:
+        await client.list_targets()
+    real = sim.vendors[API].world.primary.by_id  # type: ignore[attr-defined]
+    partial = {t.id: t for t in caught.value.partial}
+    assert set(real) <= set(partial)
+    active = next(t for t in partial.values() if t.raw_status == "ACTIVE")
+    outcome = await client.execute(active.id, STOP)
+    assert outcome.ok, outcome.message
+    await client.aclose()
+
+
 async def test_endless_pages_stop_at_max_targets(sim: SimServer) -> None:
     client = FinRadarClient(settings_for(sim, API, max_targets=300, options={"page_size": 100}))
     set_knobs(sim, API, endless_pages=True)

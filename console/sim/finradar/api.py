@@ -33,6 +33,8 @@ middleware's):
 * ``plan_slots``: > 0, the answers count the plan as that many slots, and its free
   slots as that less the ACTIVE targets, below zero when more run (a plan cut under its
   running targets: ``slots_available: -2``). The world itself still allows 5.
+* ``failing_pages_from``: > 0, every list page at that offset or later answers ``500``
+  (the first page still answers: a list read in part).
 
 No stream: the Socket.IO channels are out of the console's scope (Project decision 5).
 """
@@ -225,6 +227,8 @@ class FinRadarSim(VendorSim[FinRadarWorld]):
                 400, "VALIDATION_ERROR", f"status must be one of {', '.join(STATUSES)}"
             )
         knobs = self.ctx.knobs
+        if 0 < knobs.failing_pages_from <= offset:  # a page past the first failing
+            return self._error(500, "INTERNAL_ERROR", "internal error")
         raw_ticker = query.get("ticker") or ""
         ticker = canonical_ticker(_ESCAPES.sub("", raw_ticker)) if raw_ticker else None
         listed = account.newest_first()

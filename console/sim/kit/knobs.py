@@ -42,6 +42,7 @@ class Knobs:
     escape_names: bool = False  # target names carry terminal escape sequences
     empty_total: bool = False  # FinRadar: list answers hold no rows; meta.total still counts
     page_cap: int = 0  # FinRadar: > 0, a list page holds at most N rows whatever limit asks
+    failing_pages_from: int = 0  # FinRadar: > 0, list pages at this offset or later answer 500
     documented_meta: bool = False  # FinRadar: the list's meta holds slots_available only
     plan_slots: int = 0  # FinRadar: > 0, a plan of N slots; fewer than ACTIVE: slots_available < 0
     sign_query: bool = True  # PipAI: the signed path includes ?query (False: the path alone)

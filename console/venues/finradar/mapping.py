@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 from console.core.model import ActionKind, ActionSpec, AttrValue, State, Target, TargetKind
 from console.venues.finradar.wire import READING, ListMeta, Page, SniperTarget, state_of
-from console.venues.kit.feeds import Incomplete, Unreadable
+from console.venues.kit.feeds import FeedError, Incomplete, Unreadable
 from console.venues.kit.http import QueryValue
 
 STOP_SPEC = ActionSpec(
@@ -258,7 +258,14 @@ async def _read_once(
                 f"({len(listing.rows)} targets read; max_pages)",
                 targets(listing),
             )
-        page = await fetch({**filters, "limit": bounds.page_size, "offset": offset})
+        try:
+            page = await fetch({**filters, "limit": bounds.page_size, "offset": offset})
+        except Incomplete:
+            raise
+        except FeedError as exc:
+            if not offset and not listing.rows and not listing.earlier:
+                raise  # nothing was read: the venue's own words, its own kind
+            raise _failed_later(offset, exc, listing, targets) from None
         read.pages += 1
         listing.meta = page.meta
         if offset and page.meta.total != total:
@@ -315,6 +322,20 @@ async def _read_once(
             if not read.moved:
                 _check_count(listing, read.listed, total, targets)
             return read
+
+
+def _failed_later(offset: int, exc: FeedError, listing: Listing, targets: ToTargets) -> Incomplete:
+    """A page after rows were read failed: what was read is true and is halted, the rest
+    is unknown (:class:`Incomplete`). Raised as the page's own error, a list whose first
+    page held every target and whose next, read only to find the end, answered 500 was
+    *unreachable*, and a kill stopped none of them (an independent FinRadar)."""
+    listing.everything()
+    words = str(exc).removeprefix(f"{READING}: ")
+    return Incomplete(
+        f"{READING}: the page at offset {offset} failed ({words}); {len(listing.rows)} "
+        "targets read before it, any others unknown",
+        targets(listing),
+    )
 
 
 def _take(page: Page, listing: Listing, pages_of: dict[str, int], number: int) -> list[str]:
