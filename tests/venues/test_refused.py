@@ -75,6 +75,20 @@ async def test_no_wait_named_backs_off_1_2_4_s_until_the_cap() -> None:
     assert (tries, len(sent), seconds) == (4, 4, 7.0)
 
 
+async def test_paced_with_no_wait_named_a_call_still_backs_off_1_2_4_s() -> None:
+    """The pacer's hold is the venue's, back to 1 s once any call of it is answered:
+    five stops sharing a small budget spent one stop's tries a second apart. The call's
+    own backoff is the least it waits (the pacer waits its part, this the rest)."""
+    clock = Clock()
+    pacer = Pacer(RateLimit(1000, 60.0))  # holds nothing: its budget is far off
+    refusals = Refusals(10.0, pacer, clock=clock, sleep=clock.sleep)
+    sent, send = answers(limited())
+    reply, tries, seconds = await refusals.send(send)  # type: ignore[arg-type]
+    assert reply.status == 429
+    assert clock.slept == [1.0, 2.0, 4.0]  # the next, 8 s, would end past 10 s
+    assert (tries, len(sent), seconds) == (4, 4, 7.0)
+
+
 async def test_a_venue_asking_no_wait_for_ever_is_tried_max_tries_times() -> None:
     refusals, _ = unpaced()
     sent, send = answers(limited("0"))

@@ -11,9 +11,13 @@ from :meth:`~console.venues.kit.control.ControlStep.run`:
 
 * a 429 to a request that left (``Reply.sent``) goes again, after the venue's
   ``Retry-After`` (or its rate-limit reset) where it names one, else after a backoff of
-  1 s, 2 s, 4 s … as the vendors advise — a paced client's pacer already holds for
-  exactly that after the 429 (``Pacer.observe``), so the next request waits in its
-  queue; an unpaced one (``pacing = false``) waits here;
+  1 s, 2 s, 4 s … as the vendors advise — a paced client's pacer holds after the 429
+  (``Pacer.observe``), so the next request waits in its queue; an unpaced one
+  (``pacing = false``) waits here. With no wait named, this call's own backoff is the
+  least it waits, paced or not: the pacer's hold is the venue's (one 1 s backoff again
+  after any call of the venue is answered), and five stops sharing an independent
+  FinRadar's 3 calls per 4 s spent one stop's tries a second apart — refused six
+  times, *failed* after 10 s of a 30 s cap that would have seen it land;
 * for at most ``cap_s`` (the profile's ``retry_after_cap``, 30 s) from the first
   refusal — a retry is not made when its wait would pass that: the venue's asked wait,
   or, paced, the pacer's own (its hold and its budget, which every retry spends too: 31
@@ -99,15 +103,17 @@ class Refusals:
                 asked = reset_seconds(reply.headers)
             if too_long(asked, self.cap_s):
                 break
+            held = 0.0
             if self.pacer is not None:  # its hold (as asked, or the backoff) and its budget
-                wait = self.pacer.delay_for()  # (every retry is spent from it too)
+                held = self.pacer.delay_for()  # (every retry is spent from it too)
+                wait = held if asked is not None else max(held, backoff * self.scale)
             else:
                 wait = asked if asked is not None else backoff * self.scale
             if now - first + wait > self.cap_s:
                 break
             refused()  # until the next request leaves, this call was never sent
-            if self.pacer is None and wait > 0:
-                await self.sleep(wait)
+            if wait > held:  # (paced: what the pacer's queue will not wait itself)
+                await self.sleep(wait - held)
             backoff *= 2
             left = self.cap_s - (self.clock() - first)  # (acquired_by reads time.monotonic)
             try:
