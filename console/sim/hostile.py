@@ -178,6 +178,11 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"finradar": {"page_cap": 5}}, exit_code=0,
     ),
     HostileCase(
+        "huge-refusals", "11", "every venue refuses every control call 400, padded to 3 MB",
+        knobs=every(APIS, control_400=-1, huge_errors_mb=3), broken=APIS,
+        words=("larger than 1 MB", "not read"), exit_code=5,
+    ),
+    HostileCase(
         "page-500-finradar", "2", "FinRadar's documented list: the page after the first answers 500",
         knobs={"finradar": {"documented_meta": True, "failing_pages_from": 1}},
         broken=("finradar",), words=("INCOMPLETE", "failed (500"),

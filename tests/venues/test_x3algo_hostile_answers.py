@@ -141,3 +141,29 @@ async def test_an_algorithm_listed_twice_on_a_page_is_named_and_never_verified(
     await client.execute(twin, STOP)
     after = {t.id: t for t in await client.list_targets()}
     assert after[twin].state is State.RUNNING  # the twin row runs: never verified halted
+
+
+async def test_a_refusal_too_large_to_read_is_still_a_refusal(
+    sim: SimServer, client: X3AlgoClient
+) -> None:
+    """A 400 padded past the 1 MB cap of an action's answer: its status says what
+    happened — a refusal, REJECTED at once — where the whole answer used to be dropped
+    as no answer, *uncertain*, and the stop sent once more (an independent PipAI's 403)."""
+    algo = active(sim)[0]
+    set_knobs(sim, "x3algo", control_400=1, huge_errors_mb=3)
+    async with asyncio.timeout(GUARD_S):
+        outcome = await client.execute(algo, STOP)
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.REJECTED, 400), outcome.message
+    assert "larger than 1 MB" in outcome.message and "not read" in outcome.message
+    assert sim_counters(sim, "x3algo")["400"] == 1  # refused once, not sent again
+
+
+async def test_a_429_too_large_to_read_still_goes_again(
+    sim: SimServer, client: X3AlgoClient
+) -> None:
+    algo = active(sim)[0]
+    set_knobs(sim, "x3algo", control_429=1, retry_after="0.01", huge_errors_mb=3)
+    async with asyncio.timeout(GUARD_S):
+        outcome = await client.execute(algo, STOP)
+    assert outcome.kind is OutcomeKind.APPLIED, outcome.message
+    assert "sent 2 times: the first refused with 429" in outcome.message

@@ -10,7 +10,8 @@ carried out and answered with a bare status nobody documents (``control_status``
 204, a redirect, a gateway's 502 / 504), answers behind a byte order mark (``bom``) and
 control answers or single reads naming another target (``echo_other``, ``read_other``)
 and reads echoing the caller's credential into names and tickers (``key_in_names``) or
-numbers no venue could mean (``huge_numbers``).
+numbers no venue could mean (``huge_numbers``), and error answers too large to read
+(``huge_errors_mb``: their status line still says what happened).
 Unknown status values and dropped WebSockets need the vendor's world and live there.
 A kept-alive connection closed as a request arrives (``stale_keepalive``) happens below
 any ASGI app, at the connection: ``console/sim/kit/keepalive.py``.
@@ -59,6 +60,8 @@ class FaultMiddleware:
             receive = await _buffered(receive)
             await asyncio.sleep(knobs.latency_ms / 1000)
         fault = None
+        if knobs.huge_errors_mb > 0:
+            send = _padding_errors(send, knobs.huge_errors_mb)
         listing = scope["method"] == "GET" and scope["path"] in self.vendor.list_paths
         if listing and knobs.hold_lists:
             ctx.count("held_lists")
@@ -305,6 +308,33 @@ def _naming_the_key(send: Send, key: bytes) -> Send:
         return body
 
     return _rewriting(send, rename)
+
+
+def _padding_errors(send: Send, mb: float) -> Send:
+    """Wrap ``send`` so every error answer (4xx, 5xx) ends in ``mb`` MB of blanks (still
+    the same JSON): its status line says what happened, its body is too large to read."""
+    padding = b" " * int(mb * 1_048_576)
+    start: dict[str, Any] = {}
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+            if message.get("status", 200) < 400:
+                await send(message)
+            return
+        if start.get("status", 200) < 400 or message["type"] != "http.response.body":
+            await send(message)
+            return
+        if message.get("more_body", False):
+            start.setdefault("chunks", []).append(message.get("body", b""))
+            return
+        body = b"".join([*start.pop("chunks", []), message.get("body", b""), padding])
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
 
 
 def _with_bom(send: Send) -> Send:

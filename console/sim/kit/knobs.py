@@ -31,6 +31,7 @@ class Knobs:
     control_429: int = 0  # the next N control calls (non-GET, not a login): 429 (-1: forever)
     list_body: str = ""  # list reads answered 200 with this body; "EMPTY": a zero-length one
     huge_list_mb: float = 0.0  # > 0: list answers padded to this many MB (valid JSON)
+    huge_errors_mb: float = 0.0  # > 0: every error answer (4xx, 5xx) padded by this many MB
     deep_nesting: int = 0  # > 0: list answers are this many nested '[' (never closed)
     endless_pages: bool = False  # list paging never ends (full pages, fresh cursors, has_more)
     echo_secret: bool = False  # error answers (and stream error frames) quote the credential

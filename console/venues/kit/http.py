@@ -123,6 +123,10 @@ class Reply:
     # Not empty when a halting call's first request broke before any answer and this is
     # the answer to the second, sent on a fresh connection: the words saying so.
     resent: str = ""
+    # Not empty for an error answer (4xx, 5xx) whose body was too large to read: why
+    # (``content`` is then empty). Its status still says what happened: a 403 is a
+    # refusal, a 429 goes again, whatever words the venue padded it with.
+    unread: str = ""
 
     def header_list(self, name: str) -> list[str]:
         """Every value of a header that may repeat (``Set-Cookie``)."""
@@ -172,6 +176,8 @@ class Reply:
         first, a credential the venue echoed across the cut would lose its end and no
         longer be recognised whole. With no ``scrub`` (a caller that scrubs the whole
         message itself) it is not cut."""
+        if self.unread and not self.content:
+            return f"({self.unread})"
         return cut_scrubbed(self.content.decode("utf-8", "replace").strip(), limit, scrub)
 
     @property
@@ -253,7 +259,13 @@ async def send(
             skip_auto_headers=skip, ssl=transport.ssl_context,
         ) as response:  # fmt: skip
             answered = True
-            body = await _read_capped_aiohttp(response, *_cap_of(client, method))
+            unread = ""
+            try:
+                body = await _read_capped_aiohttp(response, *_cap_of(client, method))
+            except CallError as too_large:  # (its only CallError: the body past the cap)
+                if response.status < 400:  # a success is read by its body: no answer
+                    raise
+                body, unread = b"", f"its body, {too_large.message.removeprefix('answer ')}"
             if body[:3] == UTF8_BOM:
                 body = body[3:]
             status, response_headers = response.status, response.headers
@@ -287,6 +299,8 @@ async def send(
         pacer.observe(status, response_headers)
     if INPUT_FIRST.holding and method == "GET":  # a key being answered before the parse
         await INPUT_FIRST.turn()
+    if unread:
+        return Reply(status, response_headers, body, latency_ms, unread=unread)
     return Reply(status, response_headers, body, latency_ms)
 
 

@@ -67,6 +67,8 @@ def vendor_words(reply: Reply, scrub: Scrub) -> str:
     if body is not None and (body.code or body.message):
         return code_words(body.code, body.message)
     text = reply.text(120, scrub=scrub)
+    if reply.unread:  # (a body too large to read: said so, not quoted as its words)
+        return text
     return f'"{text}"' if text else "(empty body)"
 
 

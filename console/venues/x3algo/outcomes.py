@@ -68,9 +68,10 @@ def rejected_bad_request(what: str, verb: str, code: str, message: str, latency:
     """A 400 to anything but a start (a stop, a pause): x3algo refused the call as asked.
     Not "complete its configuration" (a draft's start words): the algorithm may still be
     running, and the operator must stop it in x3algo itself."""
+    status = f"HTTP 400 {code}".strip()  # (no code: no blank before the bracket)
     return Outcome(
         OutcomeKind.REJECTED,
-        f"x3algo refused the {verb} of {what} (HTTP 400 {code}): {message!r}. It was not "
+        f"x3algo refused the {verb} of {what} ({status}): {message!r}. It was not "
         f"carried out as far as the console knows, so {what} may still be running: "
         f"{verb} it in x3algo itself.".replace("  ", " "),
         http_status=400,
