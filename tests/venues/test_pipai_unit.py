@@ -381,6 +381,12 @@ async def test_a_refused_signature_keeps_the_vendors_words() -> None:
     sits, and were masked whole (an independent PipAI whose clock was 400 s off)."""
     words = "Request signature did not match expected value"
     said = answer(401, {"code": "INVALID_SIGNATURE", "message": words})
+    for text in await refused_pause_and_list(said):
+        assert f'INVALID_SIGNATURE: "{words}"' in text, text
+
+
+async def refused_pause_and_list(said: Handler) -> tuple[str, str]:
+    """What a pause and a list read answered ``said`` tell the operator."""
     fake = FakePipAI()
     fake.on(*PAUSE, said)
     fake.on("GET", "/v1/strategies", said)
@@ -388,8 +394,7 @@ async def test_a_refused_signature_keeps_the_vendors_words() -> None:
     outcome = await client.execute(SID, pause())
     with pytest.raises(FeedError) as listing:
         await client.list_targets()
-    for text in (outcome.message, str(listing.value)):
-        assert f'INVALID_SIGNATURE: "{words}"' in text, text
+    return outcome.message, str(listing.value)
 
 
 async def test_messages_never_carry_key_secret_or_signature() -> None:
@@ -421,14 +426,7 @@ async def test_a_head_or_tail_of_the_key_or_secret_quoted_by_the_venue_is_masked
     independent implementation did, with the secret): a piece of a secret is part of it."""
     quoted = f"{SECRET[:6]}…, {SECRET[:12]}..., …{SECRET[-8:]}, {KEY[:10]}***"
     said = answer(401, {"code": "UNAUTHORIZED", "message": f"no account for keys {quoted}"})
-    fake = FakePipAI()
-    fake.on(*PAUSE, said)
-    fake.on("GET", "/v1/strategies", said)
-    client = client_for(fake)
-    outcome = await client.execute(SID, pause())
-    with pytest.raises(FeedError) as listing:
-        await client.list_targets()
-    for text in (outcome.message, str(listing.value)):
+    for text in await refused_pause_and_list(said):
         assert "***…, ***..., …***, ******" in text, text
 
 
