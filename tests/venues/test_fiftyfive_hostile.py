@@ -298,6 +298,11 @@ async def test_a_key_listed_by_its_position_keeps_that_id_once_it_answers(
     paused = await client.execute("key #1", Action(ActionKind.PAUSE))
     assert paused.ok, paused.message
     assert first.manual_paused
+    stopped = first.manual_stopped
+    flipped = Action(ActionKind.START if stopped else ActionKind.STOP)
+    by_slug = await client.execute(first.client, flipped)  # found by its slug, too
+    assert by_slug.ok and "engine 'key #1'" in by_slug.message.lower(), by_slug.message
+    assert first.manual_stopped is not stopped
 
 
 async def test_a_venue_failing_every_status_read_is_named_not_listed(

@@ -68,7 +68,14 @@ class KeyIds:
         return self._slug.get(index)
 
     def index_of(self, target_id: str) -> int | None:
-        return self._index.get(target_id)
+        """The key of ``target_id``; an engine named by its position (:meth:`unread`) is
+        found by the slug its key has answered with too, when no other key answers so."""
+        found = self._index.get(target_id)
+        if found is None and self._unread:
+            keys = self.sharing(target_id)
+            if len(keys) == 1 and keys[0] in self._unread:
+                return keys[0]
+        return found
 
     def row_id(self, index: int) -> str:
         """How a skipped row names a key's engine: its id once known, else its position."""
