@@ -183,6 +183,8 @@ async def test_revoked_keys_of_known_engines_are_named_by_id_and_refuse_only_the
     assert (kept.state, kept.confirmed_at) == (State.UNKNOWN, before[0].confirmed_at)
     assert "its status could not be read now" in str(kept.attrs["warning"])
     assert f"last read: {before[0].raw_status}" in str(kept.attrs["warning"])
+    # nothing of its state now is the last read's (its status word stood beside UNKNOWN)
+    assert kept.attrs["status_words"] is None and kept.attrs["trading_active"] is None
     refused = await client.execute(first, Action(ActionKind.PAUSE))
     assert (refused.kind, refused.http_status) == (OutcomeKind.REJECTED, 401)
     paused = await client.execute(before[1].id, Action(ActionKind.PAUSE))

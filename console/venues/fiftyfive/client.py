@@ -114,6 +114,12 @@ REST_LIMIT = RateLimit(2000, 60.0)
 IN_FLIGHT_PER_KEY = 8
 
 
+# The attributes of an engine that say what it does now, all unknown when its read fails.
+_STATE_NOW: dict[str, None] = dict.fromkeys(
+    ("status_words", "trading_active", "manual_paused", "manual_stopped", "system_blocked",
+     "emergency", "system_stopped", "soft_paused")
+)  # fmt: skip
+
 # What core and the screen may know of 55-tech: control calls paced per client key.
 CAPABILITIES = Capabilities(control_rate=ControlRate("rest", REST_LIMIT.limit, REST_LIMIT.window_s))
 
@@ -327,11 +333,13 @@ class FiftyFiveClient(VenueClient):
         saying so. Dropped, an engine vanished from the panel and from a kill's plan for
         as long as one key's reads failed (a status endpoint answering 500 for one client
         while its stop still works), though its key is known and a stop needs no read;
-        named in ``skipped_rows`` all the same."""
+        named in ``skipped_rows`` all the same. Every attribute that tells its state now
+        is unknown with it (:data:`_STATE_NOW`): the last read's status word stood in the
+        panel's Status column, "LIVE" beside UNKNOWN."""
         last = self._last[index]
         said = (f"its status could not be read now ({str(why)[:200]}); last read: "
                 f"{last.raw_status}")  # fmt: skip
-        attrs = {**last.attrs, "manual_paused": None, "manual_stopped": None, "warning": said}
+        attrs = {**last.attrs, **_STATE_NOW, "warning": said}
         return replace(last, state=State.UNKNOWN, raw_status="unread", attrs=attrs)
 
     def _none_read(self, failures: list[tuple[int, FeedError]]) -> FeedError:

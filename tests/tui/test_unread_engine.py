@@ -1,0 +1,49 @@
+"""A 55-tech engine whose key's status read fails, on the panel: one row, UNREAD, never
+the last word seen (against the simulator, over loopback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.core.journal import Journal
+from console.core.operator import Operator
+from console.core.session import SessionOptions
+from console.sim.server import SimServer
+from console.tui.app import ConsoleApp
+from console.venues.registry import session_for
+from tests.support import set_knobs, settings_for
+from tests.tui.pilot_support import cell, row_keys, wait_for
+
+API = "55tech"
+
+
+@pytest.fixture
+def sim_options() -> dict[str, Any]:
+    return {"vendors": (API,)}
+
+
+async def test_an_engine_never_read_is_one_row_unread_then_read_in_place(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    set_knobs(sim, API, failing_status_keys=1)
+    journal = Journal(tmp_path / "j.sqlite3", profile="t", operator=Operator("alice", "desk1"))
+    session = session_for(SessionOptions(profile="t", label="SIM"), [settings_for(sim, API)],
+                          journal)  # fmt: skip
+    app = ConsoleApp(session, session.control, clock=session.clock)
+    key = f"{API}/key #1"
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            # (its venue's feed is DOWN while a key fails: every row's word ends "<age>?")
+            await wait_for(pilot, lambda: cell(app, key, "status").startswith("UNREAD"), "row")
+            assert cell(app, key, "trading") == "?"
+            assert len(row_keys(app)) == 4
+            set_knobs(sim, API, failing_status_keys=0)
+            await wait_for(
+                pilot, lambda: cell(app, key, "status").split(" ")[0] not in ("", "UNREAD"), "read"
+            )
+            assert len(row_keys(app)) == 4  # read in place: never a second row for it
+    finally:
+        await session.aclose()
