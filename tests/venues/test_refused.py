@@ -81,12 +81,17 @@ async def test_paced_with_no_wait_named_a_call_still_backs_off_1_2_4_s() -> None
     own backoff is the least it waits (the pacer waits its part, this the rest)."""
     clock = Clock()
     pacer = Pacer(RateLimit(1000, 60.0))  # holds nothing: its budget is far off
-    refusals = Refusals(10.0, pacer, clock=clock, sleep=clock.sleep)
+    refusals = Refusals(10.0, pacer, clock=clock, sleep=clock.sleep, spread=lambda: 0.999999)
     sent, send = answers(limited())
-    reply, tries, seconds = await refusals.send(send)  # type: ignore[arg-type]
+    reply, tries, _ = await refusals.send(send)  # type: ignore[arg-type]
     assert reply.status == 429
-    assert clock.slept == [1.0, 2.0, 4.0]  # the next, 8 s, would end past 10 s
-    assert (tries, len(sent), seconds) == (4, 4, 7.0)
+    assert [round(s, 3) for s in clock.slept] == [1.0, 2.0, 4.0]  # the next, 8 s, past 10 s
+    assert (tries, len(sent)) == (4, 4)
+    # Calls of one burst go again spread over the upper half of their backoff.
+    early = Clock()
+    refusals = Refusals(10.0, pacer, clock=early, sleep=early.sleep, spread=lambda: 0.0)
+    await refusals.send(answers(limited())[1])  # type: ignore[arg-type]
+    assert early.slept[:3] == [0.5, 1.0, 2.0]
 
 
 async def test_a_venue_asking_no_wait_for_ever_is_tried_max_tries_times() -> None:

@@ -42,6 +42,7 @@ The outcome of a call refused more than once says how often and for how long
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ class Refusals:
     scale: float = 1.0  # the rate windows' scale (tests): scales the unpaced backoff
     clock: Clock = field(default=time.monotonic, compare=False)
     sleep: Sleep = field(default=asyncio.sleep, compare=False)
+    spread: Callable[[], float] = field(default=random.random, compare=False)
+    """A number in [0, 1): where in the upper half of its backoff a paced retry goes."""
 
     @classmethod
     def of(cls, settings: VenueSettings, pacer: Pacer) -> Refusals:
@@ -106,7 +109,10 @@ class Refusals:
             held = 0.0
             if self.pacer is not None:  # its hold (as asked, or the backoff) and its budget
                 held = self.pacer.delay_for()  # (every retry is spent from it too)
-                wait = held if asked is not None else max(held, backoff * self.scale)
+                # (a burst's calls, refused together, go again spread over the upper half
+                # of the backoff, not together: refused together again, as in lockstep)
+                jittered = backoff * self.scale * (0.5 + 0.5 * self.spread())
+                wait = held if asked is not None else max(held, jittered)
             else:
                 wait = asked if asked is not None else backoff * self.scale
             if now - first + wait > self.cap_s:
