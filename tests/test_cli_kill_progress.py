@@ -148,3 +148,21 @@ def test_a_kill_says_a_target_answered_done_but_unreadable_needs_a_look_not_a_re
                     "— check them on the venue's side: a second kill would send the same "
                     "call and read them no better"), line  # fmt: skip
     assert "(each still planned, its state UNKNOWN: its halt is sent all the same)" in out
+
+
+def test_a_single_stop_reaches_an_engine_listed_by_its_keys_position(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`status` lists 'key #1' (its status read answers 500); `stop 55tech 'key #1'` in a
+    fresh process addresses it too, says what came back, and that no re-read confirmed it."""
+    venues = [v for v in sim.venue_entries() if v["api"] == "55tech"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "55tech", failing_status_keys=1)
+    assert main(["--config", str(path), "status"]) == 4  # a row not read cleanly: named
+    assert "key #1" in capsys.readouterr().out
+    code = main(["--config", str(path), "stop", "55tech", "key #1", "--yes", "--reason", "t"])
+    out = capsys.readouterr().out
+    assert "Engine 'key #1' (client '" in out, out
+    assert "re-read: unknown (NOT confirmed)" in out
+    assert code == 5  # answered done, not confirmed

@@ -237,10 +237,13 @@ class FiftyFiveClient(VenueClient):
             )
 
     async def _index_for(self, target_id: str) -> tuple[int | None, list[str]]:
-        """The key serving ``target_id`` (learnt by reading every key when not yet known)."""
+        """The key serving ``target_id`` (learnt by reading every key when not yet known,
+        as a list read learns it: ``key #N`` too, :meth:`unread_engines`)."""
         errors: list[str] = []
         if self.ids.index_of(target_id) is None:
-            _, failures = await self.read_all()
+            targets, failures = await self.read_all()
+            if targets:
+                self.unread_engines(failures)
             errors = [str(exc) for _, exc in failures]
         return self.ids.index_of(target_id), errors
 
@@ -349,10 +352,23 @@ class FiftyFiveClient(VenueClient):
         return FeedError(message)
 
     async def read_target(self, target_id: str) -> Target | None:
+        """The engine of ``target_id`` read now; when its key's read fails, the engine as a
+        list read would list it (kept from its last read, or by its key's position:
+        UNKNOWN, saying why), else the failure. Raising there, a fresh ``stop 55tech 'key
+        #1'`` could not address the engine ``status`` had just listed."""
         index, errors = await self._index_for(target_id)
         if index is None and errors:
             raise FeedError(self.scrub(combine_errors(errors, len(self._keys))))
-        return None if index is None else await self.read_key(index)
+        if index is None:
+            return None
+        try:
+            return await self.read_key(index)
+        except FeedError as exc:
+            if index in self._last:
+                return self._as_last_read(index, exc)
+            if self.ids.positional(index) and not isinstance(exc, KeyBarred):
+                return unread_target(self.name, index, target_id, self.key_count, str(exc))
+            raise
 
     def to_target(self, status: TradingStatus, index: int) -> Target:
         """Key ``index``'s engine as the console sees it (its id from :class:`KeyIds`)."""
