@@ -136,6 +136,8 @@ def test_advice_names_what_to_do_for_each_failure_kind(
     assert "venue refused" in advice(rejected)
     unverified = ItemResult(item, Outcome(OutcomeKind.APPLIED, "ok"), State.RUNNING, False)
     assert "re-read shows RUNNING" in advice(unverified)
+    unreadable = ItemResult(item, Outcome(OutcomeKind.APPLIED, "ok"), State.UNKNOWN, False)
+    assert "no re-read could read it: check it on the venue's side" in advice(unreadable)
     assert advice(ItemResult(item, Outcome(OutcomeKind.APPLIED, "ok"), State.STOPPED, True)) == ""
 
 
