@@ -649,6 +649,9 @@ class Dispatcher:
         """
         leaves = outcome.leaves if outcome.ok else None
         note = f"re-read: {target.raw_status}"
+        warning = target.attrs.get("warning")
+        if state is State.UNKNOWN and isinstance(warning, str) and warning:
+            note += f" — {warning[:300]}"  # why it could not be read (a kept, unread row)
         if desired(kind, state):
             return True, note
         if desired(kind, state, leaves):

@@ -273,6 +273,9 @@ async def test_a_key_never_read_whose_status_fails_is_still_stopped_by_a_fresh_k
         said = f"Engine 'key #1' (client '{engines[0].client}') stopped"  # as it answered
         assert said in result.outcome.message, result.outcome.message
         assert not result.verified and not report.all_verified  # its re-read failed
+        [verify] = [e for e in session.journal.entries()
+                    if e.kind == "verify" and e.target_id == "key #1"]  # fmt: skip
+        assert "has not been read since the console started (" in str(verify.message)  # why
         others = [r for k, r in report.results.items() if k != (API, "key #1")]
         assert others and all(r.verified for r in others), report.summary()
         assert_no_key(sim, *rows, *(r.outcome.message for r in report.results.values()))
