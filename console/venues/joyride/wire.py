@@ -404,6 +404,8 @@ def venue_words(reply: Reply, scrub: Scrub) -> str:
         said = f": {scrub(printable(err.message))[:300]!r}" if err.message else ""
         return f"HTTP {reply.status}{code}{said}"
     text = printable(reply.text(160, scrub=scrub))
+    if reply.unread:  # (a body too large to read: said so, not quoted as its words)
+        return f"HTTP {reply.status} {text}"
     return f"HTTP {reply.status}" + (f": {text!r}" if text else "")
 
 
