@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 
 from console.core.journal import Journal
+from console.core.model import Action, ActionKind
 from console.core.operator import Operator
 from console.core.session import SessionOptions
 from console.sim.server import SimServer
 from console.tui.app import ConsoleApp
+from console.venues.fiftyfive.client import FiftyFiveClient
 from console.venues.registry import session_for
 from tests.support import set_knobs, settings_for
 from tests.tui.pilot_support import cell, row_keys, wait_for
+from tests.tui.test_kill_support import confirm_kill, kill_done, open_kill
 
 API = "55tech"
 
@@ -47,3 +50,39 @@ async def test_an_engine_never_read_is_one_row_unread_then_read_in_place(
             assert len(row_keys(app)) == 4  # read in place: never a second row for it
     finally:
         await session.aclose()
+
+
+async def test_the_kill_from_the_keyboard_stops_an_engine_never_read(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """K → label → Enter: the engine whose key's status read fails is in the plan (its
+    row is on the panel) and its stop lands — the report says no re-read confirmed it."""
+    set_knobs(sim, API, failing_status_keys=1)
+    starter = FiftyFiveClient(settings_for(sim, API))
+    try:
+        assert "key #1" in {t.id for t in await starter.list_targets()}
+        started = await starter.execute("key #1", Action(ActionKind.START))
+        assert started.ok, started.message
+    finally:
+        await starter.aclose()
+    engine = sim.vendors[API].world.engines[0]  # type: ignore[attr-defined]
+    assert not engine.manual_stopped
+    journal = Journal(tmp_path / "j.sqlite3", profile="t", operator=Operator("alice", "desk1"))
+    session = session_for(SessionOptions(profile="t", label="SIM"), [settings_for(sim, API)],
+                          journal)  # fmt: skip
+    app = ConsoleApp(session, session.control, clock=session.clock)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: len(row_keys(app)) == 4, "the four engines")
+            modal = await open_kill(pilot, app)
+            assert (API, "key #1") in {(i.venue, i.target_id) for i in modal.kp.plan.items}
+            await confirm_kill(pilot, app, "SIM")
+            await kill_done(pilot, app)
+            run = app.kill.run
+            assert run is not None
+            [result] = [r for rep in run.reports for (v, t), r in rep.results.items()
+                        if (v, t) == (API, "key #1")]  # fmt: skip
+            assert result.outcome.ok and not result.verified, result.outcome.message
+    finally:
+        await session.aclose()
+    assert engine.manual_stopped  # the stop landed
