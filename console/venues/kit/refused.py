@@ -17,7 +17,9 @@ from :meth:`~console.venues.kit.control.ControlStep.run`:
   least it waits, paced or not: the pacer's hold is the venue's (one 1 s backoff again
   after any call of the venue is answered), and five stops sharing an independent
   FinRadar's 3 calls per 4 s spent one stop's tries a second apart — refused six
-  times, *failed* after 10 s of a 30 s cap that would have seen it land;
+  times, *failed* after 10 s of a 30 s cap that would have seen it land. Paced, it is a
+  random point of the backoff's upper half (0.5–1 s, 1–2 s …): the calls of one burst,
+  refused together, went again together and were refused together again;
 * for at most ``cap_s`` (the profile's ``retry_after_cap``, 30 s) from the first
   refusal — a retry is not made when its wait would pass that: the venue's asked wait,
   or, paced, the pacer's own (its hold and its budget, which every retry spends too: 31
