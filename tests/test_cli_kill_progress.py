@@ -162,7 +162,8 @@ def test_a_single_stop_reaches_an_engine_listed_by_its_keys_position(
     assert main(["--config", str(path), "status"]) == 4  # a row not read cleanly: named
     assert "key #1" in capsys.readouterr().out
     code = main(["--config", str(path), "stop", "55tech", "key #1", "--yes", "--reason", "t"])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "could not read key #1 (" in err and "its list holds it UNKNOWN: acting on" in err
     assert "Engine 'key #1' (client '" in out, out
     assert "re-read: unknown (NOT confirmed)" in out
     assert code == 5  # answered done, not confirmed

@@ -24,6 +24,7 @@ from typing import Any
 from console.cli.reads import cancel_reads, finish_reads
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.core.plan import ItemResult, Plan, desired, single_plan
+from console.core.ports import Incomplete
 from console.core.scrub import printable
 from console.core.session import Session
 from console.core.store import KnownState, Store
@@ -137,8 +138,12 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
              "sent — check the venue, then try again")  # fmt: skip
         return EXIT_FAILED
     except Exception as exc:
-        _err(f"{args.venue}: could not read {args.target}: {exc}")
-        return EXIT_FAILED
+        target = await _listed(client, args.target, deadline)
+        if target is None:
+            _err(f"{args.venue}: could not read {args.target}: {exc}")
+            return EXIT_FAILED
+        _err(f"{args.venue}: could not read {args.target} ({exc}); its list holds it "
+             f"{target.state.value.upper()}: acting on that")  # fmt: skip
     if target is None:
         close = await _close_targets(client, args.target)
         near = f"; did you mean {', '.join(close)}?" if close else ""
@@ -157,6 +162,21 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     report = await session.dispatcher.run(plan)
     return print_result(report.results[target.key], args, session.options.profile)
+
+
+async def _listed(client: VenueClient, target_id: str, deadline: float) -> Target | None:
+    """``target_id`` as the venue's list holds it, when reading it alone failed: a venue
+    may list what it cannot read one by one (a 55-tech engine whose key's status read
+    fails is listed UNKNOWN, its stop needing no read — a fresh ``stop 55tech 'key #1'``
+    could not address the row ``status`` had just listed). None when the list fails too."""
+    try:
+        async with asyncio.timeout(deadline):
+            listed = await client.list_targets()
+    except Incomplete as exc:  # what was read of it is true
+        listed = exc.partial
+    except Exception:  # (the target's own failure is what the operator is told)
+        return None
+    return next((t for t in listed if t.id == target_id), None)
 
 
 def plan_for(client: VenueClient, target: Target, kind: ActionKind,

@@ -352,23 +352,13 @@ class FiftyFiveClient(VenueClient):
         return FeedError(message)
 
     async def read_target(self, target_id: str) -> Target | None:
-        """The engine of ``target_id`` read now; when its key's read fails, the engine as a
-        list read would list it (kept from its last read, or by its key's position:
-        UNKNOWN, saying why), else the failure. Raising there, a fresh ``stop 55tech 'key
-        #1'`` could not address the engine ``status`` had just listed."""
+        """The engine of ``target_id`` read now, or its key's failure (a re-read that
+        cannot read it says so; the list still lists it UNKNOWN, and a one-target command
+        acts on that: ``console/cli/control.py``)."""
         index, errors = await self._index_for(target_id)
         if index is None and errors:
             raise FeedError(self.scrub(combine_errors(errors, len(self._keys))))
-        if index is None:
-            return None
-        try:
-            return await self.read_key(index)
-        except FeedError as exc:
-            if index in self._last:
-                return self._as_last_read(index, exc)
-            if self.ids.positional(index) and not isinstance(exc, KeyBarred):
-                return unread_target(self.name, index, target_id, self.key_count, str(exc))
-            raise
+        return None if index is None else await self.read_key(index)
 
     def to_target(self, status: TradingStatus, index: int) -> Target:
         """Key ``index``'s engine as the console sees it (its id from :class:`KeyIds`)."""
