@@ -426,7 +426,7 @@ class Dispatcher:
 
     def refused_now(self) -> dict[str, int]:
         """Per venue, the calls of a running plan the venue refused (429) that wait to go
-        again (``console/venues/kit/refused.py``): for the words of a kill's progress."""
+        again (the venue kit's 429 rule, ``turns.refused``): for the words of a kill's progress."""
         counts: dict[str, int] = {}
         for venue, in_flight in self._flying:
             n = sum(1 for _, _, turn in in_flight.values() if turn.refusals and not turn.left)

@@ -444,7 +444,7 @@ class ControlPort(Protocol):
 
     def refused_now(self) -> Mapping[str, int]:
         """Per venue, the running plan's calls the venue refused with 429 that wait to go
-        again (``console/venues/kit/refused.py``): for the kill's progress."""
+        again (the venue kit's 429 rule, ``turns.refused``): for the kill's progress."""
         ...
 
     def chain_head(self) -> str | None:
