@@ -21,6 +21,7 @@ same rows is a venue ignoring ``offset`` (incomplete), never "a venue that does 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -50,6 +51,19 @@ def ids(count: int) -> list[dict[str, Any]]:
 
 def answer(rows: list[dict[str, Any]], **meta: Any) -> httpx.Response:
     return httpx.Response(200, json={"targets": rows, "meta": {"slots_available": 1, **meta}})
+
+
+def scripted(page: Callable[[int], httpx.Response]) -> tuple[FinRadarClient, list[int]]:
+    """A client on a scripted venue answering each offset with ``page(offset)``, and the
+    offsets it was asked for, in order."""
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        calls.append(offset)
+        return page(offset)
+
+    return make_client(handler), calls
 
 
 # ----- against the simulator -------------------------------------------------------------------
@@ -92,14 +106,7 @@ async def test_a_venue_capping_its_pages_still_has_every_row_read(
 # ----- scripted venues ---------------------------------------------------------------------------
 async def test_has_more_false_without_a_total_ends_the_read_at_once() -> None:
     rows = ids(3)
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        offset = int(request.url.params["offset"])
-        calls.append(offset)
-        return answer(rows[offset:], has_more=False)
-
-    client = make_client(handler)
+    client, calls = scripted(lambda offset: answer(rows[offset:], has_more=False))
     assert len(await client.list_targets()) == 3
     assert calls == [0]
     await client.aclose()
@@ -108,14 +115,9 @@ async def test_has_more_false_without_a_total_ends_the_read_at_once() -> None:
 async def test_has_more_false_on_a_capped_page_without_a_total_is_believed_page_by_page() -> None:
     """A venue serving 2 rows a page, saying has_more true until its last page."""
     rows = ids(5)
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        offset = int(request.url.params["offset"])
-        calls.append(offset)
-        return answer(rows[offset : offset + 2], has_more=offset + 2 < len(rows))
-
-    client = make_client(handler)
+    client, calls = scripted(
+        lambda offset: answer(rows[offset : offset + 2], has_more=offset + 2 < len(rows))
+    )
     assert len(await client.list_targets()) == 5
     assert calls == [0, 2, 4]
     await client.aclose()
@@ -132,14 +134,7 @@ async def test_without_a_total_or_a_plain_has_more_false_a_short_page_reads_on(
     """No total and no JSON ``false``: the short page may be the venue's cap; the empty
     page at the next offset is the end (and an odd has_more never makes it unreadable)."""
     rows = ids(3)
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        offset = int(request.url.params["offset"])
-        calls.append(offset)
-        return answer(rows[offset:], **meta)
-
-    client = make_client(handler)
+    client, calls = scripted(lambda offset: answer(rows[offset:], **meta))
     assert len(await client.list_targets()) == 3
     assert calls == [0, 3]
     await client.aclose()
@@ -148,14 +143,9 @@ async def test_without_a_total_or_a_plain_has_more_false_a_short_page_reads_on(
 async def test_has_more_false_while_the_total_counts_more_reads_on() -> None:
     """The two words disagree: the total (more rows) wins, the read goes on to it."""
     rows = ids(3)
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        offset = int(request.url.params["offset"])
-        calls.append(offset)
-        return answer(rows[offset : offset + 1], total=3, has_more=False)
-
-    client = make_client(handler)
+    client, calls = scripted(
+        lambda offset: answer(rows[offset : offset + 1], total=3, has_more=False)
+    )
     assert len(await client.list_targets()) == 3
     assert calls == [0, 1, 2]
     await client.aclose()
@@ -165,14 +155,9 @@ async def test_has_more_true_past_the_total_reads_on_and_more_rows_are_never_who
     """total 1 and has_more true: the venue contradicts itself; the next page is read,
     and rows beyond the total make the read incomplete, not a list of one."""
     rows = ids(2)
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        offset = int(request.url.params["offset"])
-        calls.append(offset)
-        return answer(rows[offset : offset + 1], total=1, has_more=True)
-
-    client = make_client(handler)
+    client, calls = scripted(
+        lambda offset: answer(rows[offset : offset + 1], total=1, has_more=True)
+    )
     with pytest.raises(Incomplete, match="holds 1 targets but list 2 rows") as caught:
         await client.list_targets()
     assert len(caught.value.partial) == 2
@@ -181,14 +166,7 @@ async def test_has_more_true_past_the_total_reads_on_and_more_rows_are_never_who
 
 
 async def test_has_more_true_past_the_total_then_an_empty_page_is_whole() -> None:
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        offset = int(request.url.params["offset"])
-        calls.append(offset)
-        return answer(ids(1)[offset:], total=1, has_more=True)
-
-    client = make_client(handler)
+    client, calls = scripted(lambda offset: answer(ids(1)[offset:], total=1, has_more=True))
     assert len(await client.list_targets()) == 1
     assert calls == [0, 1]
     await client.aclose()
