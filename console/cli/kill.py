@@ -29,7 +29,7 @@ from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
 from console.core.kill import KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
-from console.core.model import OutcomeKind, State
+from console.core.model import OutcomeKind
 from console.core.plan import ItemResult, Plan, Report
 from console.core.scrub import printable
 from console.core.session import Reads, Session, failed_reads
@@ -284,8 +284,7 @@ def _still_to_halt(report: Report) -> tuple[str, str]:
     unread: Counter[str] = Counter()
     for r in report.results.values():
         if r.needs_retry:
-            done = r.outcome.ok and r.verified_state is State.UNKNOWN
-            (unread if done else left)[r.item.venue] += 1
+            (unread if r.done_but_unread else left)[r.item.venue] += 1
 
     def said(counts: Counter[str], what: str) -> str:
         per = ", ".join(f"{venue} {n}" for venue, n in sorted(counts.items()))

@@ -94,6 +94,16 @@ class ItemResult:
     ``verified``; ``verified_state`` is the state the venue answered."""
 
     @property
+    def done_but_unread(self) -> bool:
+        """Answered done, but no re-read could read the target (UNKNOWN): a retry would be
+        answered "already" and read it no better — the venue's side is where to look."""
+        return (
+            self.outcome.ok
+            and self.verified is False
+            and self.verified_state in (None, State.UNKNOWN)
+        )
+
+    @property
     def needs_retry(self) -> bool:
         """Failed, uncertain or not confirmed by the re-read, unless a re-read verified
         the target as asked: an uncertain call (no answer) whose target a later re-read

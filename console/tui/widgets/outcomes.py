@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import RichLog
 
-from console.core.model import OutcomeKind, State
+from console.core.model import OutcomeKind
 from console.core.plan import ItemResult, Report
 from console.tui.format import Tones, fmt_clock, one_line, printable_text, state_word
 from console.tui.theme_follow import following_theme
@@ -42,11 +42,11 @@ def advice(result: ItemResult) -> str:
     """What to do next, for a result that needs the operator; empty when all is well."""
     if not result.outcome.ok:
         return ADVICE.get(result.outcome.kind, "")
+    if result.done_but_unread:
+        return ("answered done, but no re-read could read it: check it on the venue's "
+                "side (a retry is answered 'already' and reads it no better)")  # fmt: skip
     if result.verified is False:
         seen = state_word(result.verified_state) if result.verified_state else "UNKNOWN"
-        if result.verified_state in (None, State.UNKNOWN):  # answered done, read by no re-read
-            return ("answered done, but no re-read could read it: check it on the venue's "
-                    "side (a retry is answered 'already' and reads it no better)")  # fmt: skip
         return f"re-read shows {seen}, not as asked: retry ({RETRY_HINT}) or check the venue"
     return ""
 
