@@ -127,6 +127,7 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
         _err(refusal)
         return EXIT_FAILED
     deadline = session.options.planning_deadline_s
+    ends = time.monotonic() + deadline  # the read, and the list read after it, share it
     try:
         async with asyncio.timeout(deadline):  # a venue that never answers ends the command
             target = await client.read_target(args.target)
@@ -138,7 +139,7 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
              "sent — check the venue, then try again")  # fmt: skip
         return EXIT_FAILED
     except Exception as exc:
-        target = await _listed(client, args.target, deadline)
+        target = await _listed(client, args.target, ends - time.monotonic())
         if target is None:
             _err(f"{args.venue}: could not read {args.target}: {exc}")
             return EXIT_FAILED
@@ -164,13 +165,16 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     return print_result(report.results[target.key], args, session.options.profile)
 
 
-async def _listed(client: VenueClient, target_id: str, deadline: float) -> Target | None:
+async def _listed(client: VenueClient, target_id: str, left_s: float) -> Target | None:
     """``target_id`` as the venue's list holds it, when reading it alone failed: a venue
     may list what it cannot read one by one (a 55-tech engine whose key's status read
     fails is listed UNKNOWN, its stop needing no read — a fresh ``stop 55tech 'key #1'``
-    could not address the row ``status`` had just listed). None when the list fails too."""
+    could not address the row ``status`` had just listed). None when the list fails too,
+    or ``left_s`` (what the command's planning deadline leaves) is spent."""
+    if left_s <= 0:
+        return None
     try:
-        async with asyncio.timeout(deadline):
+        async with asyncio.timeout(left_s):
             listed = await client.list_targets()
     except Incomplete as exc:  # what was read of it is true
         listed = exc.partial
