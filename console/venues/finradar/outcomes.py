@@ -3,9 +3,9 @@
 Stop is idempotent: an already-STOPPED target answers ``200`` with the body of its
 original stop (:func:`already_stopped_from_idempotent_200` tells *already* from
 *applied*); ``404`` means unknown **or owned by another user** (rejected,
-:func:`unknown_target_from_404`); a stop with no usable answer is
-settled by a re-read (and sent once more when it shows the target still running) (:func:`settled`, :func:`unsettled`, through
-:class:`~console.venues.kit.control.ControlStep`); a 429 asking for a wait beyond
+:func:`unknown_target_from_404`); a stop with no usable answer is settled by a re-read
+(:func:`settled`, :func:`unsettled`, through :class:`~console.venues.kit.control.ControlStep`,
+which sends it once more when the re-read shows the target still running); a 429 asking for a wait beyond
 ``retry_after_cap_s`` is failed with the vendor's wait in words. The same rules word a
 refused list read (:func:`read_error`). The words may quote the venue: the client
 scrubs every outcome and error.
