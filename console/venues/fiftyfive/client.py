@@ -67,6 +67,7 @@ from console.core.ports import Capabilities, ControlRate
 from console.core.scrub import printable
 from console.venues.fiftyfive.feed import run_feed
 from console.venues.fiftyfive.mapping import (
+    STATE_NOW,
     KeyIds,
     action_specs,
     control_state,
@@ -113,12 +114,6 @@ REST_LIMIT = RateLimit(2000, 60.0)
 # Requests of one key in flight at once: far below the connection pool's 64.
 IN_FLIGHT_PER_KEY = 8
 
-
-# The attributes of an engine that say what it does now, all unknown when its read fails.
-_STATE_NOW: dict[str, None] = dict.fromkeys(
-    ("status_words", "trading_active", "manual_paused", "manual_stopped", "system_blocked",
-     "emergency", "system_stopped", "soft_paused")
-)  # fmt: skip
 
 # What core and the screen may know of 55-tech: control calls paced per client key.
 CAPABILITIES = Capabilities(control_rate=ControlRate("rest", REST_LIMIT.limit, REST_LIMIT.window_s))
@@ -337,12 +332,12 @@ class FiftyFiveClient(VenueClient):
         as long as one key's reads failed (a status endpoint answering 500 for one client
         while its stop still works), though its key is known and a stop needs no read;
         named in ``skipped_rows`` all the same. Every attribute that tells its state now
-        is unknown with it (:data:`_STATE_NOW`): the last read's status word stood in the
+        is unknown with it (:data:`~.mapping.STATE_NOW`): the last read's status word stood in the
         panel's Status column, "LIVE" beside UNKNOWN."""
         last = self._last[index]
         said = (f"its status could not be read now ({str(why)[:200]}); last read: "
                 f"{last.raw_status}")  # fmt: skip
-        attrs = {**last.attrs, **_STATE_NOW, "warning": said}
+        attrs = {**last.attrs, **STATE_NOW, "warning": said}
         return replace(last, state=State.UNKNOWN, raw_status="unread", attrs=attrs)
 
     def _none_read(self, failures: list[tuple[int, FeedError]]) -> FeedError:

@@ -120,6 +120,14 @@ class KeyIds:
         )
 
 
+STATE_NOW: dict[str, AttrValue] = dict.fromkeys(
+    ("status_words", "trading_active", "manual_paused", "manual_stopped", "system_blocked",
+     "emergency", "system_stopped", "soft_paused")
+)  # fmt: skip
+"""The attributes of an engine that say what it does now: all unknown (None) while its
+key's status read fails, whatever an earlier read said."""
+
+
 def _by_position(index: int) -> str:
     return f"key #{index + 1}"
 
@@ -176,8 +184,7 @@ def unread_target(venue: str, index: int, target_id: str, keys: int, why: str) -
     scrubbed): UNKNOWN, its manual flags unknown, named by its key's position."""
     said = (f"its status has not been read since the console started ({why[:200]}); a "
             "stop is sent by its key all the same")  # fmt: skip
-    attrs: dict[str, AttrValue] = {"key_no": index + 1, "manual_paused": None,
-                                   "manual_stopped": None, "warning": said}  # fmt: skip
+    attrs: dict[str, AttrValue] = {"key_no": index + 1, **STATE_NOW, "warning": said}
     return Target(
         venue=venue,
         kind=TargetKind.ENGINE,
