@@ -100,3 +100,43 @@ def test_a_long_repeated_key_is_not_quoted_so_no_part_of_a_secret_gets_out() -> 
         raise AssertionError("a repeated key must be refused")
     assert "appears twice" in said and "of 54 characters" in said
     assert secret[:8] not in said
+
+
+_KEYS = st.sampled_from(["id", "status", "data", "a", "", "st\\u0061tus", "x y", "é"])
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(['"status"', '":"', "", "\\"])
+)
+
+
+def _value(depth: int) -> st.SearchStrategy[str]:
+    scalar = _SCALARS.map(lambda v: json.dumps(v, ensure_ascii=False))
+    if depth == 0:
+        return scalar
+    inner = _value(depth - 1)
+    obj = st.lists(st.tuples(_KEYS, inner), max_size=4).map(
+        lambda pairs: "{" + ", ".join(f'"{k}" : {v}' for k, v in pairs) + "}"
+    )  # keys written as they are: a list may name one twice, or spell one two ways
+    arr = st.lists(inner, max_size=3).map(lambda items: "[" + ",".join(items) + "]")
+    return st.one_of(scalar, obj, arr)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_value(3))
+def test_the_quick_screen_of_an_answer_decides_as_the_exact_parse(text: str) -> None:
+    """``check_unique_keys`` passes an answer whose keys are all distinct without parsing
+    it; on any JSON — keys repeated in one object or in two, spelled with an escape,
+    quotes and colons inside values — it refuses exactly what the exact parse refuses."""
+    from console.venues.kit.json_screen import DuplicateKey, _loads_unique, check_unique_keys
+
+    content = text.encode()
+    try:
+        _loads_unique(content)
+        exact = None
+    except DuplicateKey as exc:
+        exact = str(exc)
+    try:
+        check_unique_keys(content)
+        quick = None
+    except DuplicateKey as exc:
+        quick = str(exc)
+    assert quick == exact
