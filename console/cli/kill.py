@@ -116,9 +116,12 @@ class KillRun:
     refused: Callable[[], Mapping[str, int]] = dict
     """Per venue, the calls it refused (429) that wait to go again (a local kill's
     dispatcher says, a desk kill's hub in its heartbeat)."""
+    listing_words: Callable[[str], str] = str
+    """A venue still listing in words: its name, and its failed tries while it waits to
+    try again (a local kill's :meth:`Session.listing_words`)."""
 
     def still_listing(self) -> tuple[str, ...]:
-        return tuple(v for v in self.waiting if v not in self.listed)
+        return tuple(self.listing_words(v) for v in self.waiting if v not in self.listed)
 
 
 JOIN_AFTER_S = 1.0
@@ -200,7 +203,8 @@ async def _planned_kill(
 
     run = KillRun(session.options.label, str(session.journal.operator), kp, clear,
                   time.monotonic() - started, dispatch, head, failed, record,
-                  waiting=tuple(late), refused=session.dispatcher.refused_now)  # fmt: skip
+                  waiting=tuple(late), refused=session.dispatcher.refused_now,
+                  listing_words=session.listing_words)  # fmt: skip
     return await carry_out(run, args, alerter)
 
 

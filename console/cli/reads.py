@@ -16,18 +16,21 @@ from console.core.session import Reads, Session, failed_reads
 
 SAY_AFTER_S = 1.0
 """How long the reads go on before the command says which it still waits for."""
+SAY_AGAIN_S = 5.0
+"""Then how often it says it again (a venue trying again after failures says why)."""
 
 
 async def finish_reads(session: Session, reads: Reads, why: str) -> dict[str, str]:
     """Wait for every read, past :data:`SAY_AFTER_S` naming those still going on (with
-    ``why`` the command waits); the venues that could not be read, with why."""
+    ``why`` the command waits), again every :data:`SAY_AGAIN_S`; the venues that could
+    not be read, with why."""
     _, pending = await asyncio.wait(reads.values(), timeout=SAY_AFTER_S)
-    if pending:
-        slow = ", ".join(name for name, task in reads.items() if task in pending)
+    while pending:
+        slow = ", ".join(session.listing_words(n) for n, t in reads.items() if t in pending)
         deadline = session.options.planning_deadline_s
         print(printable(f"[{session.options.label}] still reading {slow} — {why} "
                         f"(at most {deadline:g} s)"), file=sys.stderr, flush=True)  # fmt: skip
-        await asyncio.wait(reads.values())
+        _, pending = await asyncio.wait(pending, timeout=SAY_AGAIN_S)
     return failed_reads(reads)
 
 

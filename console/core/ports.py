@@ -306,9 +306,20 @@ class FeedError(Exception):
 
     A plain FeedError means the venue could not be reached or would not answer
     (*unreachable*); the two subclasses below say it did answer, untruthfully.
+
+    ``transient``: the venue said, in its own way, that it is briefly in trouble (a 5xx,
+    a 429 asking a wait the console honours, no answer at all), so the same read may
+    well succeed in a moment; a kill's planning read keeps trying such a venue for
+    longer (:attr:`~console.core.session.SessionOptions.planning_retry_s`) than one whose
+    answer will not change (a refused key, a missing path, an unreadable shape).
     """
 
     kind = "unreachable"
+    transient = False
+
+    def __init__(self, *args: object, transient: bool = False) -> None:
+        super().__init__(*args)
+        self.transient = transient
 
 
 class Unreadable(FeedError):

@@ -21,12 +21,14 @@ from console.core.journal import Journal
 from console.core.journal_rows import iso_ms
 from console.core.local_control import LocalControl
 from console.core.model import ActionKind, State
-from console.core.ports import Incomplete, VenueClient, describe
+from console.core.ports import FeedError, Incomplete, VenueClient, describe
 from console.core.store import KnownState, Store
 
 log = logging.getLogger(__name__)
 
-# Planning reads: a transient failure is retried twice, 0.5 s then 1 s later.
+# Planning reads: a failure is tried twice more, 0.5 s then 1 s later; one the venue
+# marks transient (FeedError.transient: a 5xx, a short 429, no answer) goes on being
+# tried, every 2 s at most, until planning_retry_s after the read began.
 FIRST_READS_S = 2.0
 """How long a hub or ``automate`` waits for the venues' first lists before it serves:
 in the common case of a large, slow but healthy list a whole first picture."""
@@ -34,6 +36,7 @@ Reads = dict[str, "asyncio.Task[str | None]"]
 """Venue reads under way or ended, by venue name (:meth:`Session.start_reads`)."""
 _PLANNING_ATTEMPTS = 3
 _PLANNING_BACKOFF_S = 0.5
+_PLANNING_BACKOFF_CAP_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class SessionOptions:
     # The kill's deadline model (docs/EMERGENCY.md): planning reads, each venue's
     # dispatch, each venue's re-read.
     planning_deadline_s: float = 30.0
+    # How long a planning read goes on trying a venue that answers it is briefly in
+    # trouble (a 503 while it restarts), within the planning deadline (docs/EMERGENCY.md).
+    planning_retry_s: float = 10.0
     dispatch_deadline_s: float = 600.0
     verify_deadline_s: float = 60.0
     # From this many columns and rows the console shows the overview above the panels.
@@ -87,6 +93,8 @@ class Session:
         self.control = LocalControl(self)  # the console's control port, in this process
         # Venues whose last refresh read only part of their list, with why.
         self.incomplete: dict[str, str] = {}
+        # Venues whose planning read failed and is waiting to try again: (tries, why).
+        self.retrying: dict[str, tuple[int, str]] = {}
         self._feeds: list[asyncio.Task[None]] = []
         self.load_known_states()
 
@@ -127,9 +135,12 @@ class Session:
 
         Returns the venues that could not be read at all, with why (``UNREADABLE: …``
         when the venue answered in a shape that says nothing about its targets). A
-        failure (a 500, a short 429, a broken connection, an unreadable page) is retried
-        with a short backoff while the deadline allows, so one bad answer does not make
-        a venue unreachable. A venue read only in part is in :attr:`incomplete`; what was
+        failure is tried twice more (0.5 s, then 1 s later), so one bad answer does not
+        make a venue unreachable; one the venue marks transient (a 5xx, a 429 asking a
+        short wait, no answer: ``FeedError.transient``) goes on being tried every 2 s
+        until ``planning_retry_s`` after the read began (a venue answering 503 while it
+        restarts, for 2 s, was UNREACHABLE for the kill, its algorithms never stopped);
+        :attr:`retrying` says which venues wait to try again. A venue read only in part is in :attr:`incomplete`; what was
         read of it is in the store. A read that failed only after its whole
         ``request_timeout`` (a venue that does not answer) is not tried again: a hanging
         venue held whatever waited for every read for three timeouts and the backoff
@@ -174,13 +185,12 @@ class Session:
         read at all, or None (read in part: named in :attr:`incomplete`)."""
         deadline = self.options.planning_deadline_s if deadline_s is None else deadline_s
         self.incomplete.pop(client.name, None)
-        last = ""
+        last, failed, tries = "", None, 0
         clock = asyncio.get_running_loop().time
+        began = clock()
         try:
             async with asyncio.timeout(deadline):
-                for attempt in range(_PLANNING_ATTEMPTS):
-                    if attempt:
-                        await asyncio.sleep(_PLANNING_BACKOFF_S * 2 ** (attempt - 1))
+                while True:
                     started = clock()
                     try:
                         self.store.snapshot(client.name, await client.list_targets())
@@ -192,13 +202,34 @@ class Session:
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc:
-                        last = describe(exc)
-                        if clock() - started >= client.settings.request_timeout_s:
-                            break  # a read that took its whole time is not tried again
-                return last
+                        last, failed = describe(exc), exc
+                    tries += 1
+                    if clock() - started >= client.settings.request_timeout_s:
+                        break  # a read that took its whole time is not tried again
+                    pause = min(_PLANNING_BACKOFF_S * 2 ** (tries - 1), _PLANNING_BACKOFF_CAP_S)
+                    transient = isinstance(failed, FeedError) and failed.transient
+                    window = self.options.planning_retry_s if transient else 0.0
+                    if tries >= _PLANNING_ATTEMPTS and clock() + pause - began > window:
+                        break
+                    self.retrying[client.name] = (tries, last)
+                    await asyncio.sleep(pause)
+            if tries > _PLANNING_ATTEMPTS:  # the venue kept saying it was briefly in trouble
+                return f"{last} (tried {tries} times over {clock() - began:.1f} s)"
+            return last
         except TimeoutError:
             words = f"no complete list within {deadline:g} s"
             return f"{words} (last: {last})" if last else words
+        finally:
+            self.retrying.pop(client.name, None)
+
+    def listing_words(self, venue: str) -> str:
+        """``venue`` as a command names a list it still waits for: with its failed tries
+        and the last failure while it waits to try again."""
+        if venue not in self.retrying:
+            return venue
+        tries, why = self.retrying[venue]
+        why = why if len(why) <= 160 else why[:159] + "…"
+        return f"{venue} (failed {tries}×, trying again: {why})"
 
     async def aclose(self) -> None:
         await self.stop_feeds()

@@ -151,6 +151,17 @@ CASES: tuple[HostileCase, ...] = (
         knobs={"pipai": {"list_429": 1, "retry_after": "1"}}, exit_code=0,
     ),
     HostileCase(
+        "list-503-restart", "7",
+        "x3algo's, PipAI's, Joyride's and FinRadar's lists answer 503 three times (a "
+        "restart), then recover",
+        knobs=every(("x3algo", "pipai", "joyride", "finradar"), list_503=3), exit_code=0,
+    ),
+    HostileCase(
+        "list-503-for-ever-x3algo", "7", "x3algo's list answers 503 for ever",
+        knobs={"x3algo": {"list_503": -1}}, profile={"kill_planning_retry": 4},
+        broken=("x3algo",), words=("503", "tried"),
+    ),
+    HostileCase(
         "dot-ids", "9", "x3algo lists algorithms whose ids are '.' and '..'",
         knobs={"x3algo": {"dot_ids": True}}, broken=("x3algo",), words=("safely",),
     ),

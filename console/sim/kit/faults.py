@@ -132,6 +132,10 @@ class FaultMiddleware:
             knobs.list_429 -= 1 if knobs.list_429 > 0 else 0
             ctx.count("429")
             response = self._429()
+        elif knobs.list_503:  # a venue restarting, or its gateway with no backend
+            knobs.list_503 -= 1 if knobs.list_503 > 0 else 0
+            ctx.count("503")
+            response = self.vendor.error_response(503, "Service temporarily unavailable")
         elif knobs.list_body:
             body = b"" if knobs.list_body == "EMPTY" else knobs.list_body.encode()
             response = Response(body, 200, media_type="application/json")

@@ -28,6 +28,7 @@ class Knobs:
     # venues were seen to answer, which the documented contracts never describe.
     retry_after: str = ""  # Retry-After of every 429 (e.g. "3600", "inf", "1e309", a date)
     list_429: int = 0  # the next N list reads are answered 429 (counts down; -1: forever)
+    list_503: int = 0  # the next N list reads are answered 503 (counts down; -1: forever)
     control_429: int = 0  # the next N control calls (non-GET, not a login): 429 (-1: forever)
     list_body: str = ""  # list reads answered 200 with this body; "EMPTY": a zero-length one
     huge_list_mb: float = 0.0  # > 0: list answers padded to this many MB (valid JSON)

@@ -255,7 +255,9 @@ class FiftyFiveClient(VenueClient):
             )
         except CallError as exc:
             words = self.scrub(f"55-tech status read for {self.who(index)}: {exc.message}")
-            raise (FeedError if exc.maybe_sent else KeyBarred)(words) from None
+            raise (FeedError if exc.maybe_sent else KeyBarred)(
+                words, transient=exc.transient
+            ) from None
         try:
             return status_from_reply(
                 reply, self.who(index), self.settings.retry_after_cap_s, self.scrubber.scrub
@@ -344,7 +346,8 @@ class FiftyFiveClient(VenueClient):
         message = combine_errors([str(exc) for _, exc in failures], len(self._keys))
         if all(isinstance(exc, Unreadable) for _, exc in failures):
             return Unreadable(message)
-        return FeedError(message)
+        # worth reading again soon when every key's failure is (a 503 for all of them)
+        return FeedError(message, transient=all(exc.transient for _, exc in failures))
 
     async def read_target(self, target_id: str) -> Target | None:
         """The engine of ``target_id`` read now, or its key's failure (a re-read that

@@ -29,6 +29,7 @@ from console.core.scrub import Scrub
 from console.venues.kit.feeds import FeedError, Unreadable
 from console.venues.kit.http import Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
+from console.venues.kit.transient import transient_reply
 
 VENDOR = "55-tech"
 
@@ -146,7 +147,7 @@ def status_from_reply(
         barred = reply.status == 401 or (
             reply.status == 429 and too_long(retry_after_seconds(reply.headers), cap_s)
         )
-        raise (KeyBarred if barred else FeedError)(words)
+        raise (KeyBarred if barred else FeedError)(words, transient=transient_reply(reply, cap_s))
     try:
         status = reply.validated(TradingStatus)
     except ValueError as exc:  # malformed JSON, or pydantic's ValidationError

@@ -106,6 +106,7 @@ from console.venues.kit.pacing import make_pacer
 from console.venues.kit.paging import forget_unlisted
 from console.venues.kit.refused import Refusals
 from console.venues.kit.scrubber import VenueScrubber
+from console.venues.kit.transient import transient_reply
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ class FinRadarClient(VenueClient):
                     "GET", TARGETS_PATH, params=params, timeout_s=self.settings.request_timeout_s
                 )
             except CallError as err:
-                raise FeedError(f"{READING}: {err.message}") from None
+                raise FeedError(f"{READING}: {err.message}", transient=err.transient) from None
             if reply.status != 429 or not reply.sent or self._too_long(reply) is not None:
                 break
         assert reply is not None
@@ -245,7 +246,10 @@ class FinRadarClient(VenueClient):
             return reply
         words, code = self._vendor_words(reply)
         cap_s = self.settings.retry_after_cap_s
-        raise FeedError(read_error(self.name, READING, reply, words, code, cap_s))
+        raise FeedError(
+            read_error(self.name, READING, reply, words, code, cap_s),
+            transient=transient_reply(reply, cap_s),
+        )
 
     def _too_long(self, reply: Reply) -> float | None:
         """The wait a 429 asks for, when it is beyond what we honour (else None)."""

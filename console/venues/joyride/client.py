@@ -128,6 +128,7 @@ from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.refused import Refusals
 from console.venues.kit.scrubber import VenueScrubber
+from console.venues.kit.transient import transient_reply
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,9 @@ class JoyrideClient(VenueClient):
                     pacer=self._pacer,
                 )
             except CallError as exc:
-                raise FeedError(self.scrubber.scrub(f"{what}: {exc.message}")) from None
+                raise FeedError(
+                    self.scrubber.scrub(f"{what}: {exc.message}"), transient=exc.transient
+                ) from None
             if reply.status != 429 or attempt:
                 break
             wait = retry_after_seconds(reply.headers)
@@ -303,7 +306,8 @@ class JoyrideClient(VenueClient):
         if not reply.ok:
             hint = f"; {BASE_URL_HINT}" if reply.status == 404 else ""
             raise FeedError(
-                self.scrubber.scrub(f"{what}: {venue_words(reply, self.scrubber.scrub)}{hint}")
+                self.scrubber.scrub(f"{what}: {venue_words(reply, self.scrubber.scrub)}{hint}"),
+                transient=transient_reply(reply, self._cap_s),
             )
         return reply
 

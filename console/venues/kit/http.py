@@ -93,15 +93,24 @@ so three venues read such answers as malformed and two did not."""
 
 
 class CallError(Exception):
-    """No HTTP answer. ``maybe_sent`` is True when the venue may have acted on it."""
+    """No HTTP answer. ``maybe_sent`` is True when the venue may have acted on it;
+    ``transient`` is False when the same request would surely meet the same (an answer
+    past the body cap: a huge list, a decompression bomb), True for no connection, no
+    answer in time, a connection that broke (the venue may be restarting)."""
 
     def __init__(
-        self, kind: Literal["timeout", "connect", "protocol"], message: str, *, maybe_sent: bool
+        self,
+        kind: Literal["timeout", "connect", "protocol"],
+        message: str,
+        *,
+        maybe_sent: bool,
+        transient: bool = True,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.maybe_sent = maybe_sent
+        self.transient = transient
         self.latency_ms: float | None = None
 
 
@@ -388,6 +397,7 @@ def _too_large(cap: int, named: str) -> CallError:
         "protocol",
         f"answer larger than {cap / 1_048_576:g} MB ({named}); not read",
         maybe_sent=True,
+        transient=False,
     )
 
 

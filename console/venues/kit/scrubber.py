@@ -19,6 +19,7 @@ from __future__ import annotations
 from console.core.model import Outcome
 from console.core.ports import FeedError, Incomplete, Unreadable, describe
 from console.core.scrub import Scrubber, scrub_outcome
+from console.venues.kit.http import CallError
 
 
 class VenueScrubber(Scrubber):
@@ -38,7 +39,8 @@ class VenueScrubber(Scrubber):
         subclass is scrubbed in place, so it keeps its kind and fields).
         """
         if not isinstance(exc, FeedError):
-            return FeedError(self.scrub(describe(exc)))
+            transient = isinstance(exc, CallError) and exc.transient
+            return FeedError(self.scrub(describe(exc)), transient=transient)
         text = str(exc)
         clean = self.scrub(text)
         if clean == text:
@@ -46,7 +48,7 @@ class VenueScrubber(Scrubber):
         if isinstance(exc, Incomplete):
             return Incomplete(clean, exc.partial)
         if type(exc) in (FeedError, Unreadable):
-            return type(exc)(clean)
+            return type(exc)(clean, transient=exc.transient)
         exc.args = (clean,)  # a venue's own subclass keeps its kind and its fields
         if isinstance(getattr(exc, "message", None), str):
             exc.message = clean  # type: ignore[attr-defined]

@@ -87,6 +87,7 @@ from console.venues.kit.http_client import Seam, make_http_client, use_scrubber
 from console.venues.kit.pacing import make_pacer, retry_after_seconds, too_long
 from console.venues.kit.paging import CursorList, ListWords
 from console.venues.kit.refused import Refusals
+from console.venues.kit.transient import transient_reply
 from console.venues.pipai.auth import (
     SignatureScrubber,
     Signer,
@@ -286,11 +287,13 @@ class PipAIClient(VenueClient):
             )
         except CallError as err:
             raise FeedError(
-                self.scrubber.scrub(f"PipAI did not answer when {doing}: {err.message}")
+                self.scrubber.scrub(f"PipAI did not answer when {doing}: {err.message}"),
+                transient=err.transient,
             ) from None
         if not reply.ok and reply.status != 404:
             raise FeedError(
-                self.scrubber.scrub(read_error(reply, doing, self._cap_s, self.scrubber.scrub))
+                self.scrubber.scrub(read_error(reply, doing, self._cap_s, self.scrubber.scrub)),
+                transient=transient_reply(reply, self._cap_s),
             )
         return reply
 

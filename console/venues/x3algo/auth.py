@@ -86,8 +86,15 @@ def token_life(said: object, budget: RateLimit) -> float:
 class X3AlgoAuthError(FeedError):
     """The console could not get a usable access token; ``message`` is secret-free."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        transient: bool = False,
+    ):
+        super().__init__(message, transient=transient)
         self.message = message
         self.status = status
         self.code = code
@@ -419,8 +426,11 @@ class X3AlgoSession:
                 pacer=self._pacer,
             )
         except CallError as exc:
+            # Worth trying again soon only when it never reached x3algo (no connection):
+            # one that did may count against the 5 logins per 15 minutes.
             raise X3AlgoAuthError(
-                self._clean(f"x3algo did not answer when asked to {what}: {exc.message}")
+                self._clean(f"x3algo did not answer when asked to {what}: {exc.message}"),
+                transient=exc.transient and not exc.maybe_sent,
             ) from None
 
     def _accept(self, reply: Reply, what: str) -> None:

@@ -69,6 +69,7 @@ from console.venues.kit.paging import (
     room_for_a_page,
 )
 from console.venues.kit.refused import Refusals
+from console.venues.kit.transient import transient_reply
 from console.venues.x3algo.auth import X3AlgoAuthError, X3AlgoSession
 from console.venues.x3algo.mapping import (
     PAGE_LIMIT,
@@ -126,8 +127,8 @@ START_SPEC = ActionSpec(
 class X3AlgoReadError(FeedError):
     """A read the console could not use; ``message`` is shown as is (secret-free)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message, transient=transient)
         self.message = message
 
 
@@ -209,7 +210,10 @@ class X3AlgoClient(VenueClient):
             if reply.status == 404:
                 return None
             if reply.status != 200:
-                raise X3AlgoReadError(self._read_failure(reply, f"algorithm {target_id}"))
+                raise X3AlgoReadError(
+                    self._read_failure(reply, f"algorithm {target_id}"),
+                    transient=transient_reply(reply, self.settings.retry_after_cap_s),
+                )
             try:
                 algo = reply.validated(Algorithm)
             except ValueError as exc:
@@ -240,7 +244,10 @@ class X3AlgoClient(VenueClient):
         }
         reply = await self._read(ALGORITHMS, params)
         if reply.status != 200:
-            raise X3AlgoReadError(self._read_failure(reply, f"the algorithm list (page {number})"))
+            raise X3AlgoReadError(
+                self._read_failure(reply, f"the algorithm list (page {number})"),
+                transient=transient_reply(reply, self.settings.retry_after_cap_s),
+            )
         return parse_page(reply.content, number, self.scrubber.scrub)
 
     def _page_allowance(self) -> Allowance:
@@ -285,7 +292,8 @@ class X3AlgoClient(VenueClient):
             )
         except CallError as exc:
             raise X3AlgoReadError(
-                self.scrubber.scrub(f"x3algo did not answer a read of {path}: {exc.message}")
+                self.scrubber.scrub(f"x3algo did not answer a read of {path}: {exc.message}"),
+                transient=exc.transient,
             ) from None
 
     def _read_failure(self, reply: Reply, what: str) -> str:
