@@ -90,8 +90,9 @@ class ProfileConfig(_Model):
     auto_restop: bool = False
     # The kill's deadline model, in seconds (docs/EMERGENCY.md, "The deadline model").
     kill_planning_deadline: float = Field(default=30.0, gt=0)
-    # How long a planning read goes on trying a venue that says it is briefly in trouble.
-    kill_planning_retry: float = Field(default=10.0, ge=0)
+    # How long a kill's read of a venue that says it is briefly in trouble (a 503) goes
+    # on being tried, at planning and at verifying (console/core/read_retry.py).
+    kill_read_retry: float = Field(default=10.0, ge=0)
     kill_dispatch_deadline: float = Field(default=600.0, gt=0)
     kill_verify_deadline: float = Field(default=60.0, gt=0)
     # Columns and rows from which all five panels' overview shows above the panels.

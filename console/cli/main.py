@@ -265,7 +265,7 @@ def session_options(profile: Profile) -> SessionOptions:
         watch_minutes=c.watch_minutes,
         auto_restop=c.auto_restop,
         planning_deadline_s=c.kill_planning_deadline,
-        planning_retry_s=c.kill_planning_retry,
+        read_retry_s=c.kill_read_retry,
         dispatch_deadline_s=c.kill_dispatch_deadline,
         verify_deadline_s=c.kill_verify_deadline,
         overview_from=c.overview_from,

@@ -31,7 +31,9 @@ import gc
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import TypeVar
 
+from console.core import read_retry
 from console.core.call_gate import CallBlocked, CallGate
 from console.core.input_first import INPUT_FIRST
 from console.core.journal import Journal
@@ -39,12 +41,13 @@ from console.core.journal_rows import Intent, iso_ms, new_op_id, now_ms
 from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
 from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, PlanItem, Report, ResultCallback, desired
-from console.core.ports import Incomplete, VenueClient
+from console.core.ports import FeedError, Incomplete, VenueClient
 from console.core.settle import SETTLE_AT_MOST_S, SETTLE_DELAYS_S, settle
 from console.core.store import KnownState, Store
 from console.core.turns import Turn, begin_call
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 Pair = tuple[PlanItem, Intent]
 """A plan item and the intent journaled for it."""
@@ -116,6 +119,7 @@ class Dispatcher:
         verify: bool = True,
         dispatch_deadline_s: float = DISPATCH_DEADLINE_S,
         verify_deadline_s: float = VERIFY_DEADLINE_S,
+        read_retry_s: float = read_retry.READ_RETRY_S,
     ) -> None:
         self.clients = clients
         self.journal = journal
@@ -124,6 +128,9 @@ class Dispatcher:
         self.verify = verify
         self.dispatch_deadline_s = dispatch_deadline_s
         self.verify_deadline_s = verify_deadline_s
+        self.read_retry_s = read_retry_s
+        """How long a re-read goes on trying a venue that says it is briefly in trouble
+        (:mod:`console.core.read_retry`), within the verify deadline."""
         self.settle_delays_s: tuple[float, ...] = SETTLE_DELAYS_S
         """Re-reads of a call answered done whose target reads otherwise (empty: none)."""
         self.serial = False
@@ -554,7 +561,7 @@ class Dispatcher:
             return ids
 
         async def reread(ids: list[str]) -> dict[str, Target | None] | None:
-            return (await self.reread(client, ids))[0]
+            return (await self.reread(client, ids, retry=False))[0]  # settle paces itself
 
         bound = min(SETTLE_AT_MOST_S, left_s)
         return await settle(fresh, unsettled, reread, self.settle_delays_s, at_most_s=bound)
@@ -677,22 +684,30 @@ class Dispatcher:
         return client.control_state(target)
 
     async def reread(
-        self, client: VenueClient, ids: list[str], *, seen: list[Target] | None = None
+        self,
+        client: VenueClient,
+        ids: list[str],
+        *,
+        seen: list[Target] | None = None,
+        retry: bool = True,
     ) -> tuple[dict[str, Target | None] | None, str]:
         """The targets ``ids`` read afresh within the verify deadline (one list read past
         three ids), or None and why; also what the report re-checks when a feed recovers.
         With ``seen`` (a kill's re-read) the list is always read, and every target it
-        holds is added to ``seen`` (to find what appeared since the plan)."""
+        holds is added to ``seen`` (to find what appeared since the plan). A venue that
+        says it is briefly in trouble is read again for :attr:`read_retry_s` (unless not
+        ``retry``: :meth:`_settled` paces its own re-reads)."""
         try:
             async with asyncio.timeout(self.verify_deadline_s):
                 if len(ids) <= 3 and seen is None:
-                    found = await asyncio.gather(*(client.read_target(i) for i in ids))
+                    found = await self._again(client, retry, lambda: asyncio.gather(
+                        *(client.read_target(i) for i in ids)))  # fmt: skip
                     for asked, target in zip(ids, found, strict=True):
                         if target is not None and target.id != asked:  # (a venue's bug)
                             return None, (f"reading {asked!r} gave another target "
                                           f"({target.id!r}): not taken as {asked!r}'s state")  # fmt: skip
                     return dict(zip(ids, found, strict=True)), ""
-                listed = await client.list_targets()
+                listed = await self._again(client, retry, client.list_targets)
                 everything = {t.id: t for t in listed}
             if seen is not None:
                 seen.extend(listed)
@@ -714,3 +729,27 @@ class Dispatcher:
         except Exception as exc:
             log.warning("re-read of %s failed: %s", client.name, exc)
             return None, str(exc) or type(exc).__name__
+
+    async def _again(self, client: VenueClient, retry: bool, read: Callable[[], Awaitable[R]]) -> R:
+        """``read()``, done again while the venue says it is briefly in trouble, for
+        :attr:`read_retry_s` after the first began (the caller's deadline bounds it all);
+        the last failure is raised, with its tries said when there were several."""
+        clock = asyncio.get_running_loop().time
+        began, tries = clock(), 0
+        while True:
+            try:
+                return await read()
+            except Exception as exc:
+                tries += 1
+                pause = read_retry.pause_after(tries)
+                if (
+                    not retry
+                    or not read_retry.worth_trying_again(exc)
+                    or (clock() + pause - began > self.read_retry_s)
+                ):
+                    if tries == 1:
+                        raise
+                    took = f"tried {tries} times over {clock() - began:.1f} s"
+                    raise FeedError(f"{exc} ({took})", transient=True) from None
+                log.info("re-read of %s failed (%s): trying again", client.name, exc)
+                await asyncio.sleep(pause)

@@ -310,7 +310,7 @@ class FeedError(Exception):
     ``transient``: the venue said, in its own way, that it is briefly in trouble (a 5xx,
     a 429 asking a wait the console honours, no answer at all), so the same read may
     well succeed in a moment; a kill's planning read keeps trying such a venue for
-    longer (:attr:`~console.core.session.SessionOptions.planning_retry_s`) than one whose
+    longer (:mod:`console.core.read_retry`), and so does its verifying re-read, than one whose
     answer will not change (a refused key, a missing path, an unreadable shape).
     """
 

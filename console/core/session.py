@@ -16,27 +16,26 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from console.core import read_retry
 from console.core.dispatcher import Dispatcher
 from console.core.journal import Journal
 from console.core.journal_rows import iso_ms
 from console.core.local_control import LocalControl
 from console.core.model import ActionKind, State
-from console.core.ports import FeedError, Incomplete, VenueClient, describe
+from console.core.ports import Incomplete, VenueClient, describe
 from console.core.store import KnownState, Store
 
 log = logging.getLogger(__name__)
 
 # Planning reads: a failure is tried twice more, 0.5 s then 1 s later; one the venue
-# marks transient (FeedError.transient: a 5xx, a short 429, no answer) goes on being
-# tried, every 2 s at most, until planning_retry_s after the read began.
+# marks transient goes on being tried until read_retry_s after the read began
+# (console/core/read_retry.py).
 FIRST_READS_S = 2.0
 """How long a hub or ``automate`` waits for the venues' first lists before it serves:
 in the common case of a large, slow but healthy list a whole first picture."""
 Reads = dict[str, "asyncio.Task[str | None]"]
 """Venue reads under way or ended, by venue name (:meth:`Session.start_reads`)."""
 _PLANNING_ATTEMPTS = 3
-_PLANNING_BACKOFF_S = 0.5
-_PLANNING_BACKOFF_CAP_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -56,9 +55,9 @@ class SessionOptions:
     # The kill's deadline model (docs/EMERGENCY.md): planning reads, each venue's
     # dispatch, each venue's re-read.
     planning_deadline_s: float = 30.0
-    # How long a planning read goes on trying a venue that answers it is briefly in
-    # trouble (a 503 while it restarts), within the planning deadline (docs/EMERGENCY.md).
-    planning_retry_s: float = 10.0
+    # How long a kill's read (planning, verifying) goes on trying a venue that answers
+    # it is briefly in trouble (a 503 while it restarts), within the stage's deadline.
+    read_retry_s: float = read_retry.READ_RETRY_S
     dispatch_deadline_s: float = 600.0
     verify_deadline_s: float = 60.0
     # From this many columns and rows the console shows the overview above the panels.
@@ -89,6 +88,7 @@ class Session:
             self.clients, journal, self.store,
             dispatch_deadline_s=options.dispatch_deadline_s,
             verify_deadline_s=options.verify_deadline_s,
+            read_retry_s=options.read_retry_s,
         )  # fmt: skip
         self.control = LocalControl(self)  # the console's control port, in this process
         # Venues whose last refresh read only part of their list, with why.
@@ -138,7 +138,7 @@ class Session:
         failure is tried twice more (0.5 s, then 1 s later), so one bad answer does not
         make a venue unreachable; one the venue marks transient (a 5xx, a 429 asking a
         short wait, no answer: ``FeedError.transient``) goes on being tried every 2 s
-        until ``planning_retry_s`` after the read began (a venue answering 503 while it
+        until ``read_retry_s`` after the read began (a venue answering 503 while it
         restarts, for 2 s, was UNREACHABLE for the kill, its algorithms never stopped);
         :attr:`retrying` says which venues wait to try again. A venue read only in part is in :attr:`incomplete`; what was
         read of it is in the store. A read that failed only after its whole
@@ -206,9 +206,9 @@ class Session:
                     tries += 1
                     if clock() - started >= client.settings.request_timeout_s:
                         break  # a read that took its whole time is not tried again
-                    pause = min(_PLANNING_BACKOFF_S * 2 ** (tries - 1), _PLANNING_BACKOFF_CAP_S)
-                    transient = isinstance(failed, FeedError) and failed.transient
-                    window = self.options.planning_retry_s if transient else 0.0
+                    pause = read_retry.pause_after(tries)
+                    again = failed is not None and read_retry.worth_trying_again(failed)
+                    window = self.options.read_retry_s if again else 0.0
                     if tries >= _PLANNING_ATTEMPTS and clock() + pause - began > window:
                         break
                     self.retrying[client.name] = (tries, last)

@@ -158,7 +158,7 @@ CASES: tuple[HostileCase, ...] = (
     ),
     HostileCase(
         "list-503-for-ever-x3algo", "7", "x3algo's list answers 503 for ever",
-        knobs={"x3algo": {"list_503": -1}}, profile={"kill_planning_retry": 4},
+        knobs={"x3algo": {"list_503": -1}}, profile={"kill_read_retry": 4},
         broken=("x3algo",), words=("503", "tried"),
     ),
     HostileCase(

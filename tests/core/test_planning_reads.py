@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import console.core.session as session_module
+from console.core import read_retry
 from console.core.journal import Journal
 from console.core.model import Target
 from console.core.ports import FeedError
@@ -85,13 +85,13 @@ class Troubled(FakeClient):
 
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """The backoff's shape kept, its seconds made hundredths (no test waits 10 s)."""
-    monkeypatch.setattr(session_module, "_PLANNING_BACKOFF_S", 0.005)
-    monkeypatch.setattr(session_module, "_PLANNING_BACKOFF_CAP_S", 0.02)
+    monkeypatch.setattr(read_retry, "BACKOFF_S", 0.005)
+    monkeypatch.setattr(read_retry, "BACKOFF_CAP_S", 0.02)
 
 
 def session_of(tmp_path: Path, clients: list[FakeClient], retry_s: float) -> Session:
     journal = Journal(tmp_path / "j.sqlite3", profile="t")
-    options = SessionOptions(profile="t", label="T", planning_retry_s=retry_s)
+    options = SessionOptions(profile="t", label="T", read_retry_s=retry_s)
     return Session(options, clients, journal)
 
 
