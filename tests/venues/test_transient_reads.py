@@ -17,6 +17,8 @@ import pytest
 
 from console.sim.server import SimServer
 from console.venues.kit.feeds import FeedError
+from console.venues.kit.http import Reply
+from console.venues.kit.transient import transient_reply
 from console.venues.registry import client_class
 from tests.support import set_knobs, settings_for
 
@@ -84,3 +86,14 @@ async def test_an_answer_past_the_body_cap_is_not_tried_again_soon(
     failure = await list_failure(sim, api, max_body_bytes=1_048_576)
     assert not failure.transient, failure
     assert "larger than" in str(failure)
+
+
+def test_a_503_asking_an_hour_is_not_tried_again_soon() -> None:
+    """Maintenance for an hour: said at once, in the venue's words, not tried for 10 s."""
+    assert transient_reply(Reply(503, {}, b"", 1.0), 30.0)
+    assert transient_reply(Reply(503, {"retry-after": "5"}, b"", 1.0), 30.0)
+    assert not transient_reply(Reply(503, {"retry-after": "3600"}, b"", 1.0), 30.0)
+    assert transient_reply(Reply(429, {"retry-after": "1"}, b"", 1.0), 30.0)
+    assert not transient_reply(Reply(429, {}, b"", 1.0, sent=False), 30.0)
+    assert not transient_reply(Reply(404, {}, b"", 1.0), 30.0)
+    assert transient_reply(Reply(408, {}, b"", 1.0), 30.0)

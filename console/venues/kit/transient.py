@@ -17,12 +17,14 @@ from console.venues.kit.pacing import retry_after_seconds, too_long
 
 
 def transient_reply(reply: Reply, cap_s: float) -> bool:
-    """Is ``reply``'s failure one the venue may not give a moment later? A 5xx and a
-    408 are; a 429 is when it was sent and asks no wait past ``cap_s`` (the console's
-    Retry-After cap); any other 4xx is not (it will say the same again)."""
+    """Is ``reply``'s failure one the venue may not give a moment later? A 5xx, a 408
+    and a 429 are, unless the venue asks a wait past ``cap_s`` (the console's
+    Retry-After cap: a 503 for an hour's maintenance is said at once, not tried for
+    seconds) or a 429 was never sent (its wait still in force); any other 4xx is not
+    (it will say the same again)."""
     status = reply.status
-    if status >= 500 or status == 408:
-        return True
-    if status == 429:
-        return reply.sent and not too_long(retry_after_seconds(reply.headers), cap_s)
-    return False
+    if status < 500 and status not in (408, 429):
+        return False
+    if status == 429 and not reply.sent:
+        return False
+    return not too_long(retry_after_seconds(reply.headers), cap_s)
