@@ -83,6 +83,7 @@ class Troubled(FakeClient):
         return await super().list_targets()
 
 
+@pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """The backoff's shape kept, its seconds made hundredths (no test waits 10 s)."""
     monkeypatch.setattr(read_retry, "BACKOFF_S", 0.005)
@@ -96,11 +97,10 @@ def session_of(tmp_path: Path, clients: list[FakeClient], retry_s: float) -> Ses
 
 
 async def test_a_venue_briefly_in_trouble_is_tried_until_it_answers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """Six 503s in a row (a restart): three tries made it UNREACHABLE for the kill;
     tried on within the retry window, it is read and planned."""
-    quick_backoff(monkeypatch)
     restarting = Troubled("restarting", 6, transient=True)
     session = session_of(tmp_path, [restarting], retry_s=5.0)
     assert await session.refresh() == {}
@@ -110,10 +110,9 @@ async def test_a_venue_briefly_in_trouble_is_tried_until_it_answers(
 
 
 async def test_a_failure_that_will_not_change_is_tried_three_times_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """A refused key, a missing path: the same answer again, whatever the window."""
-    quick_backoff(monkeypatch)
     refusing = Troubled("refusing", -1, transient=False)
     session = session_of(tmp_path, [refusing], retry_s=5.0)
     failures = await session.refresh()
@@ -122,9 +121,8 @@ async def test_a_failure_that_will_not_change_is_tried_three_times_only(
 
 
 async def test_a_venue_in_trouble_for_the_whole_window_is_named_with_its_tries(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    quick_backoff(monkeypatch)
     down = Troubled("down", -1, transient=True)
     session = session_of(tmp_path, [down], retry_s=0.2)
     failures = await session.refresh()
@@ -134,10 +132,9 @@ async def test_a_venue_in_trouble_for_the_whole_window_is_named_with_its_tries(
 
 
 async def test_a_command_waiting_for_a_venue_says_it_is_trying_again_and_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """What ``kill`` and ``status`` print of a list still on its way."""
-    quick_backoff(monkeypatch)
     down = Troubled("down", -1, transient=True)
     down.go_on.clear()
     session = session_of(tmp_path, [down], retry_s=600.0)
