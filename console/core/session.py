@@ -140,12 +140,13 @@ class Session:
         short wait, no answer: ``FeedError.transient``) goes on being tried every 2 s
         until ``read_retry_s`` after the read began (a venue answering 503 while it
         restarts, for 2 s, was UNREACHABLE for the kill, its algorithms never stopped);
-        :attr:`retrying` says which venues wait to try again. A venue read only in part is in :attr:`incomplete`; what was
-        read of it is in the store. A read that failed only after its whole
-        ``request_timeout`` (a venue that does not answer) is not tried again: a hanging
-        venue held whatever waited for every read for three timeouts and the backoff
-        (16.5 s at the defaults), now for one (5 s). (The CLI's kill does not wait for a
-        slow venue at all: its reads are :meth:`read_venue` each, console/cli/reads.py.)
+        :attr:`retrying` says which venues wait to try again. A venue read only in part
+        is in :attr:`incomplete`; what was read of it is in the store. A read that
+        failed only after its whole ``request_timeout`` (a venue that does not answer)
+        is not tried again: a hanging venue held whatever waited for every read for
+        three timeouts and the backoff (16.5 s at the defaults), now for one (5 s). (The
+        CLI's kill does not wait for a slow venue at all: its reads are
+        :meth:`read_venue` each, console/cli/reads.py.)
         """
         reads = self.start_reads(deadline_s=deadline_s)
         try:
