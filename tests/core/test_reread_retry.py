@@ -58,8 +58,7 @@ def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def stop_all(ids: list[str]) -> Plan:
     items = tuple(
-        PlanItem("busy", i, f"name-{i}", TargetKind.ALGORITHM, Action(ActionKind.STOP))
-        for i in ids
+        PlanItem("busy", i, f"name-{i}", TargetKind.ALGORITHM, Action(ActionKind.STOP)) for i in ids
     )
     return Plan(items, "stop all", "selection")
 
