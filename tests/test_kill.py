@@ -76,6 +76,7 @@ async def test_one_venue_down_during_the_kill_does_not_stop_the_others(
     sim: SimServer, tmp_path: Path
 ) -> None:
     session = make_session(sim, tmp_path, request_timeout_s=1.0, control_timeout_s=1.0)
+    session.dispatcher.read_retry_s = 0.0  # down for good: its 503s not re-read for 10 s
     try:
         await session.refresh()
         kp = build_kill_plan(session.store, session.clients)

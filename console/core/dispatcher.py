@@ -736,7 +736,9 @@ class Dispatcher:
         the last failure is raised, with its tries said when there were several."""
         clock = asyncio.get_running_loop().time
         began, tries = clock(), 0
+        timeout = client.settings.request_timeout_s
         while True:
+            started = clock()
             try:
                 return await read()
             except Exception as exc:
@@ -744,7 +746,7 @@ class Dispatcher:
                 pause = read_retry.pause_after(tries)
                 if (
                     not retry
-                    or not read_retry.worth_trying_again(exc)
+                    or not read_retry.worth_trying_again(exc, clock() - started, timeout)
                     or (clock() + pause - began > self.read_retry_s)
                 ):
                     if tries == 1:

@@ -27,6 +27,10 @@ def pause_after(tries: int) -> float:
     return min(BACKOFF_S * 2.0 ** (tries - 1), BACKOFF_CAP_S)
 
 
-def worth_trying_again(exc: BaseException) -> bool:
-    """Did the venue say it is briefly in trouble? (A list read in part is an answer.)"""
+def worth_trying_again(exc: BaseException, took_s: float, timeout_s: float) -> bool:
+    """Did the venue say it is briefly in trouble? (A list read in part is an answer.)
+    Not when the read took its whole ``timeout_s``: a venue that does not answer held
+    whatever waited on it for every try (a hanging list, 16.5 s at planning's defaults)."""
+    if took_s >= timeout_s:
+        return False
     return isinstance(exc, FeedError) and not isinstance(exc, Incomplete) and exc.transient

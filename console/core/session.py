@@ -205,10 +205,13 @@ class Session:
                     except Exception as exc:
                         last, failed = describe(exc), exc
                     tries += 1
-                    if clock() - started >= client.settings.request_timeout_s:
+                    took, timeout = clock() - started, client.settings.request_timeout_s
+                    if took >= timeout:
                         break  # a read that took its whole time is not tried again
                     pause = read_retry.pause_after(tries)
-                    again = failed is not None and read_retry.worth_trying_again(failed)
+                    again = failed is not None and read_retry.worth_trying_again(
+                        failed, took, timeout
+                    )
                     window = self.options.read_retry_s if again else 0.0
                     if tries >= _PLANNING_ATTEMPTS and clock() + pause - began > window:
                         break

@@ -8,6 +8,8 @@ every stop had landed and the venue answered a second later.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,29 @@ async def test_a_venue_busy_for_the_whole_window_is_not_verified_and_says_its_tr
     verify = [e for e in journal.entries() if e.kind == "verify"]
     assert verify[0].message is not None
     assert f"(tried {venue.failed} times over " in verify[0].message
+
+
+class HangsAfterStops(FakeClient):
+    """A venue whose reads, once a stop came, fail only after their whole timeout."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__("busy", ids)
+        self.settings = dataclasses.replace(self.settings, request_timeout_s=0.05)
+        self.reads_after = 0
+
+    async def list_targets(self) -> list[Target]:
+        if self.calls:
+            self.reads_after += 1
+            await asyncio.sleep(self.settings.request_timeout_s)  # the venue, silent
+            raise FeedError("no answer within 0.05 s", transient=True)
+        return await super().list_targets()
+
+
+async def test_a_reread_that_took_its_whole_timeout_is_not_tried_again(
+    journal: Journal,
+) -> None:
+    """A venue that does not answer would hold the report for every try."""
+    venue = HangsAfterStops(["1", "2", "3", "4"])
+    report = await quick(Dispatcher({"busy": venue}, journal)).run(stop_all(["1", "2", "3", "4"]))
+    assert not any(r.verified for r in report.results.values())
+    assert venue.reads_after == 1

@@ -97,6 +97,7 @@ async def test_one_venue_down_during_the_kill_fails_there_and_the_others_complet
     sim: SimServer, tmp_path: Path
 ) -> None:
     session = sim_session(sim, tmp_path)
+    session.dispatcher.read_retry_s = 0.0  # down for good: its 503s not re-read for 10 s
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: fed(session), "every venue's targets")
