@@ -164,9 +164,9 @@ def read_failure(reply: Reply, what: str, cap_s: float, scrub: Scrub) -> str:
         401: "the login no longer works; check the account in the profile",
         403: "this account may not see it",
         429: "x3algo's rate limit; later reads are paced slower",
-    }.get(reply.status, "x3algo is in trouble; the console keeps retrying")
-    if reply.status >= 500:
-        hint = "x3algo's server failed; the console keeps retrying"
+    }.get(reply.status, "x3algo is in trouble")
+    if reply.status >= 500:  # (no "the console keeps retrying": a kill's read gives up)
+        hint = "x3algo's server failed"
     told = retry_after_seconds(reply.headers)
     if reply.status == 429 and too_long(told, cap_s):
         assert told is not None
