@@ -132,6 +132,24 @@ def test_a_kill_that_left_targets_running_says_what_to_do_next(
                         line), line  # fmt: skip
 
 
+def test_a_kill_that_could_not_list_a_venue_says_what_to_do_next(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """x3algo's list answers 503 for good: the last words name it, say nothing was sent
+    there, and what the operator can do (the UNREACHABLE line above says why)."""
+    venues = [v for v in sim.venue_entries() if v["api"] in ("x3algo", "finradar")]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues, extra={"kill_read_retry": 0})  # fmt: skip
+    set_knobs(sim, "x3algo", list_503=-1)
+    assert main(["--config", str(path), "kill", "--yes"]) == 4
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if x.startswith("NEXT: ")]
+    assert line == (
+        "NEXT: nothing was sent to x3algo (could not be listed) — halt it from "
+        "the venue's own console, or run the kill again once it answers"
+    ), line
+
+
 def test_a_kill_says_a_target_answered_done_but_unreadable_needs_a_look_not_a_rerun(
     sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

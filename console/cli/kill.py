@@ -273,6 +273,10 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         if unread and not joined:
             _out(f"NEXT: {unread} — check them on the venue's side: a second kill would "
                  "send the same call and read them no better")  # fmt: skip
+        if kp.unreachable and not joined:
+            venues = ", ".join(sorted(kp.unreachable))
+            _out(f"NEXT: nothing was sent to {venues} (could not be listed) — halt it from "
+                 "the venue's own console, or run the kill again once it answers")  # fmt: skip
         if head:
             _out(f"journal chain head {head}")
     return _exit_code(report, kp, journal_failed)
