@@ -31,7 +31,8 @@ def notes_text(run: KillRun, tones: Tones, *, watch_left: float | None, auto_res
         line(
             "UNREACHABLE",
             f"{venue}: it never answered this session ({one_line(why, 100)}); "
-            "nothing was sent there — halt it from the venue's own console.",
+            "nothing was sent there — halt it from the venue's own console, or K plans "
+            "a new kill once it answers.",
         )
     for badge, rest in run.kill.problems():
         if badge not in ("UNREACHABLE", "UNREADABLE"):  # the venues just named
