@@ -67,3 +67,13 @@ def test_a_target_that_appeared_since_the_plan_is_named_and_not_all_halted() -> 
     chosen = _run(KillPlan(replace(plan, everything=False)), (late,))
     assert chosen.appeared() == {} and "APPEARED" not in chosen.summary()
     assert chosen.all_halted
+
+
+def test_a_venue_nothing_was_sent_to_says_what_the_operator_can_do() -> None:
+    plan = Plan((ALGO,), "EMERGENCY STOP: everything", "kill", everything=True)
+    run = _run(KillPlan(plan, {"pipai": "HTTP 503 (tried 7 times over 9.5 s)"}))
+    assert not run.all_halted
+    notes = notes_text(run, Tones.monochrome(), watch_left=None, auto_restop=False).plain
+    assert "UNREACHABLE" in notes and "pipai: it never answered this session" in notes
+    assert "nothing was sent there" in notes
+    assert "halt it from the venue's own console, or K plans a new kill once it answers" in notes
