@@ -60,7 +60,8 @@ class DispatchBusy(Exception):
 # Defaults of the deadline model (a profile's kill_dispatch_deadline and
 # kill_verify_deadline override them). Dispatch: 10 minutes per venue, longer than the
 # documented rate limits make any real account's kill take (x3algo: 1,000 stops at 100
-# a minute), far shorter than a hang. Verify: one list read, retried by nobody.
+# a minute), far shorter than a hang. Verify: one list read, read again only while the
+# venue says it is briefly in trouble (console/core/read_retry.py).
 DISPATCH_DEADLINE_S = 600.0
 VERIFY_DEADLINE_S = 60.0
 
