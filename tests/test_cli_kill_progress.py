@@ -150,6 +150,22 @@ def test_a_kill_that_could_not_list_a_venue_says_what_to_do_next(
     ), line
 
 
+def test_a_venue_listed_after_failed_tries_joins_the_kill_saying_so(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """x3algo's list answers 503 three times (a restart), then recovers: its targets join
+    the running kill, and the line that says so says it took tries (a flaky venue)."""
+    venues = [v for v in sim.venue_entries() if v["api"] in ("x3algo", "finradar")]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "x3algo", list_503=3)
+    assert main(["--config", str(path), "kill", "--yes"]) == 0
+    out, err = capsys.readouterr()
+    [line] = [x for x in err.splitlines() if x.startswith("trading-console: x3algo: listed in")]
+    assert "(after 3 failed tries: " in line and "503" in line, line
+    assert "ALL HALTED" in out
+
+
 def test_a_kill_says_a_target_answered_done_but_unreadable_needs_a_look_not_a_rerun(
     sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

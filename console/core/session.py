@@ -95,6 +95,8 @@ class Session:
         self.incomplete: dict[str, str] = {}
         # Venues whose planning read failed and is waiting to try again: (tries, why).
         self.retrying: dict[str, tuple[int, str]] = {}
+        # Venues whose last planning read answered only after failed tries: (tries, why).
+        self.read_after: dict[str, tuple[int, str]] = {}
         self._feeds: list[asyncio.Task[None]] = []
         self.load_known_states()
 
@@ -186,6 +188,7 @@ class Session:
         read at all, or None (read in part: named in :attr:`incomplete`)."""
         deadline = self.options.planning_deadline_s if deadline_s is None else deadline_s
         self.incomplete.pop(client.name, None)
+        self.read_after.pop(client.name, None)
         last, failed, tries = "", None, 0
         clock = asyncio.get_running_loop().time
         began = clock()
@@ -195,10 +198,14 @@ class Session:
                     started = clock()
                     try:
                         self.store.snapshot(client.name, await client.list_targets())
+                        if tries:
+                            self.read_after[client.name] = (tries, last)
                         return None
                     except Incomplete as exc:
                         self.store.upsert(exc.partial)
                         self.incomplete[client.name] = describe(exc)
+                        if tries:
+                            self.read_after[client.name] = (tries, last)
                         return None
                     except asyncio.CancelledError:
                         raise
