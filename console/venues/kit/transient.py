@@ -4,10 +4,11 @@ A kill's planning read keeps trying a venue that said it is briefly in trouble (
 while it restarts, a gateway's 502, a 429 asking a wait the console honours, a refused
 or broken connection: ``CallError.transient``) for longer than one whose answer will not
 change (a refused key, a missing path, an unreadable shape, an answer past the body
-cap): ``FeedError(..., transient=...)``, read by
-:meth:`console.core.session.Session.read_venue`. Each venue gives its read errors this
-verdict where it turns an answer into words; a login is never marked (x3algo counts its
-logins against a small budget: hammering one could lock the account out).
+cap): ``FeedError(..., transient=...)``, read by the kill's planning read and its
+verifying re-read (:mod:`console.core.read_retry`). Each venue gives its read errors
+this verdict where it turns an answer into words; a login is marked only when it never
+reached the venue (x3algo counts its logins against a small budget: hammering one could
+lock the account out).
 """
 
 from __future__ import annotations
