@@ -184,10 +184,7 @@ async def _planned_kill(
             for badge, line in part.problems():
                 _err(f"{badge}: {line}")
             return None
-        failed = session.read_after.get(name)
-        after = "" if failed is None else (
-            f" (after {failed[0]} failed tr{'y' if failed[0] == 1 else 'ies'}: "
-            f"{failed[1] if len(failed[1]) <= 120 else failed[1][:119] + '…'})")  # fmt: skip
+        after = session.listed_after_words(name)
         _err(f"{name}: listed in {took:.1f} s{after} — {len(part.plan)} target(s) join the kill")
         for badge, line in part.problems():  # as the plan shown at the start says them
             _err(f"  {badge}: {line}")

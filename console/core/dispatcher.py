@@ -737,22 +737,22 @@ class Dispatcher:
         the last failure is raised, with its tries said when there were several."""
         clock = asyncio.get_running_loop().time
         began, tries = clock(), 0
-        timeout = client.settings.request_timeout_s
         while True:
             started = clock()
             try:
                 return await read()
             except Exception as exc:
                 tries += 1
-                pause = read_retry.pause_after(tries)
-                if (
-                    not retry
-                    or not read_retry.worth_trying_again(exc, clock() - started, timeout)
-                    or (clock() + pause - began > self.read_retry_s)
-                ):
+                pause = read_retry.pause_before_next(
+                    exc, tries, took_s=clock() - started,
+                    timeout_s=client.settings.request_timeout_s,
+                    since_first_s=clock() - began,
+                    window_s=self.read_retry_s if retry else 0.0,
+                )  # fmt: skip
+                if pause is None:
                     if tries == 1:
                         raise
-                    took = f"tried {tries} times over {clock() - began:.1f} s"
+                    took = read_retry.tried(tries, clock() - began)
                     raise FeedError(f"{exc} ({took})", transient=True) from None
                 log.info("re-read of %s failed (%s): trying again", client.name, exc)
                 await asyncio.sleep(pause)

@@ -27,10 +27,37 @@ def pause_after(tries: int) -> float:
     return min(BACKOFF_S * 2.0 ** (tries - 1), BACKOFF_CAP_S)
 
 
-def worth_trying_again(exc: BaseException, took_s: float, timeout_s: float) -> bool:
-    """Did the venue say it is briefly in trouble? (A list read in part is an answer.)
-    Not when the read took its whole ``timeout_s``: a venue that does not answer held
-    whatever waited on it for every try (a hanging list, 16.5 s at planning's defaults)."""
-    if took_s >= timeout_s:
-        return False
+def worth_trying_again(exc: BaseException) -> bool:
+    """Did the venue say it is briefly in trouble? (A list read in part is an answer.)"""
     return isinstance(exc, FeedError) and not isinstance(exc, Incomplete) and exc.transient
+
+
+def pause_before_next(
+    exc: BaseException,
+    tries: int,
+    *,
+    took_s: float,
+    timeout_s: float,
+    since_first_s: float,
+    window_s: float,
+    at_least: int = 1,
+) -> float | None:
+    """How long to wait before reading again after the ``tries``-th failed read
+    (``exc``, which took ``took_s``), or None: no more reads. Never after a read that
+    took its whole ``timeout_s`` (a venue that does not answer held whatever waited on
+    it for every try: a hanging list, 16.5 s at planning's defaults); always while fewer
+    than ``at_least`` reads were made; else only while the venue says it is briefly in
+    trouble and the next read starts within ``window_s`` of the first."""
+    if took_s >= timeout_s:
+        return None
+    pause = pause_after(tries)
+    if tries < at_least:
+        return pause
+    if worth_trying_again(exc) and since_first_s + pause <= window_s:
+        return pause
+    return None
+
+
+def tried(tries: int, seconds: float) -> str:
+    """The words a failure gains when it was read more than once."""
+    return f"tried {tries} times over {seconds:.1f} s"

@@ -412,6 +412,12 @@ def scrub_head(text: str, limit: int, scrub: Scrub) -> str:
     return scrub(text[: limit + SCRUB_MARGIN])[:limit]
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters, an ellipsis ending one that was longer (text
+    already scrubbed: :func:`cut_scrubbed` scrubs before it cuts)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def cut_scrubbed(text: str, limit: int, scrub: Scrub | None) -> str:
     """Venue text for a message, at most ``limit`` characters: ``scrub`` (the venue's
     scrubber) applied before the cut, up to :data:`SCRUB_MARGIN` past it — cut first, a

@@ -23,6 +23,7 @@ from console.core.journal_rows import iso_ms
 from console.core.local_control import LocalControl
 from console.core.model import ActionKind, State
 from console.core.ports import Incomplete, VenueClient, describe
+from console.core.scrub import clip
 from console.core.store import KnownState, Store
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ class Session:
         deadline = self.options.planning_deadline_s if deadline_s is None else deadline_s
         self.incomplete.pop(client.name, None)
         self.read_after.pop(client.name, None)
-        last, failed, tries = "", None, 0
+        last, tries = "", 0
         clock = asyncio.get_running_loop().time
         began = clock()
         try:
@@ -210,22 +211,19 @@ class Session:
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc:
-                        last, failed = describe(exc), exc
-                    tries += 1
-                    took, timeout = clock() - started, client.settings.request_timeout_s
-                    if took >= timeout:
-                        break  # a read that took its whole time is not tried again
-                    pause = read_retry.pause_after(tries)
-                    again = failed is not None and read_retry.worth_trying_again(
-                        failed, took, timeout
-                    )
-                    window = self.options.read_retry_s if again else 0.0
-                    if tries >= _PLANNING_ATTEMPTS and clock() + pause - began > window:
-                        break
+                        last, tries = describe(exc), tries + 1
+                        pause = read_retry.pause_before_next(
+                            exc, tries, took_s=clock() - started,
+                            timeout_s=client.settings.request_timeout_s,
+                            since_first_s=clock() - began, window_s=self.options.read_retry_s,
+                            at_least=_PLANNING_ATTEMPTS,
+                        )  # fmt: skip
+                        if pause is None:
+                            break
                     self.retrying[client.name] = (tries, last)
                     await asyncio.sleep(pause)
             if tries > _PLANNING_ATTEMPTS:  # the venue kept saying it was briefly in trouble
-                return f"{last} (tried {tries} times over {clock() - began:.1f} s)"
+                return f"{last} ({read_retry.tried(tries, clock() - began)})"
             return last
         except TimeoutError:
             words = f"no complete list within {deadline:g} s"
@@ -239,8 +237,15 @@ class Session:
         if venue not in self.retrying:
             return venue
         tries, why = self.retrying[venue]
-        why = why if len(why) <= 160 else why[:159] + "…"
-        return f"{venue} (failed {tries}×, trying again: {why})"
+        return f"{venue} (failed {tries}×, trying again: {clip(why, 160)})"
+
+    def listed_after_words(self, venue: str) -> str:
+        """`` (after 4 failed tries: …)`` when ``venue``'s last read answered only after
+        failed tries (a flaky venue), else ""."""
+        if venue not in self.read_after:
+            return ""
+        tries, why = self.read_after[venue]
+        return f" (after {tries} failed tr{'y' if tries == 1 else 'ies'}: {clip(why, 120)})"
 
     async def aclose(self) -> None:
         await self.stop_feeds()
