@@ -57,7 +57,7 @@ def _b(key: str, action: str, description: str, id: str, *, show: bool = True) -
 
 APP_BINDINGS: list[Binding] = [
     _b("question_mark", "help", "Help", "help"),
-    _b("slash", "filter", "Filter", "filter"),
+    _b("slash", "filter", "Filter", "filter", show=False),  # room for K at 80 columns
     _b("P", "control('pause')", "Pause", "pause"),
     _b("X", "control('stop')", "Stop", "stop"),
     _b("R", "control('resume')", "Resume", "resume"),
@@ -68,7 +68,9 @@ APP_BINDINGS: list[Binding] = [
     _b("v", "select_all", "Select all shown", "select_all", show=False),
     _b("escape", "clear", "Clear selection/filter", "clear", show=False),
     _b("l", "outcomes", "Outcome log", "outcomes", show=False),
-    _b("colon", "command_palette", "Command palette", "palette", show=False),
+    # Both keys: Textual adds its own ctrl+p only while no binding runs the palette, so
+    # binding ':' alone had silently taken ctrl+p away (the help and docs promise both).
+    _b("colon,ctrl+p", "command_palette", "Command palette: every action", "palette", show=False),
     _b("q", "quit", "Quit", "quit"),
 ]
 

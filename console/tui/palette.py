@@ -1,9 +1,10 @@
 """Every action by name in the command palette (ctrl+p or :), with the key that does it.
 
 The commands come from the app (:meth:`ConsoleApp.palette_commands`), which leaves out
-what cannot run now: control actions while read-only and not armed, and actions the
-current panel does not offer. Choosing a control command opens the same confirmation
-as its key.
+what cannot run now: control actions (and the emergency stop) while read-only and not
+armed, actions the current panel does not offer, the last kill's report before any kill.
+Choosing a control command opens the same confirmation as its key; the emergency stop
+opens the kill modal, as ``K`` does.
 """
 
 from __future__ import annotations
@@ -43,6 +44,22 @@ def console_commands(app: ConsoleApp) -> list[Command]:
                     partial(app.action_control, name),
                 )
             )
+    if app.arm.enabled(app.clock()):
+        commands.append(
+            Command(
+                "EMERGENCY STOP: halt every target of every venue (or one venue)",
+                f"{display_key(keys['kill'])} · freezes the plan, then asks you to type a label",
+                app.action_kill,
+            )
+        )
+    if app.kill.run is not None:
+        commands.append(
+            Command(
+                "Last emergency stop: its progress and report",
+                display_key(keys["kill_report"]),
+                app.action_kill_report,
+            )
+        )
     if app.last_report and app.last_report.retry_plan():
         commands.append(
             Command(
@@ -88,6 +105,7 @@ def console_commands(app: ConsoleApp) -> list[Command]:
         ("Select every row shown", "select_all", app.action_select_all),
         ("Clear selection / filter", "clear", app.action_clear),
         ("Show or enlarge the outcome log", "outcomes", app.action_outcomes),
+        ("Journal (audit): what was done, by whom, and its outcome", "audit", app.action_audit),
         ("Help: every key", "help", app.action_help),
     ):
         commands.append(Command(title, display_key(keys[key]), run))

@@ -142,3 +142,14 @@ async def test_the_kept_screenshot_entry_saves_and_says_where(
     saved = svgs_in(tmp_path)
     assert len(saved) == 1
     assert any(saved[0] in m for m in said)
+
+
+async def test_ctrl_p_opens_the_command_palette_too(tmp_path: Path) -> None:
+    """Textual binds ctrl+p itself only while no binding runs the palette: binding ':'
+    had taken it away, though the help and the docs promise it."""
+    app = console(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.tick()
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")

@@ -46,7 +46,6 @@ def help_table(
             )
             table.add_row("", Text(note, "italic"))
         table.add_row("", "")
-    table.add_row("ctrl+p", "Command palette: every action by name")
     return table
 
 

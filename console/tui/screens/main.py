@@ -17,7 +17,7 @@ operator cannot see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from textual import events
@@ -110,9 +110,18 @@ class MainScreen(Screen[None]):
     ]
     AUTO_FOCUS = "TargetTable"  # never the (hidden) filter box: a key typed early must act
 
-    def __init__(self, header: ConsoleHeader, panels: Sequence[TargetPanel]) -> None:
+    def __init__(
+        self,
+        header: ConsoleHeader,
+        panels: Sequence[TargetPanel],
+        *,
+        kill_offered: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """``kill_offered``: whether the emergency stop may run now (the footer shows
+        its key then)."""
         super().__init__(id="main")
         self._styled_under: int | None = None
+        self.kill_offered = kill_offered
         self.header = header
         self.panels = list(panels)
         self.overview_from = OVERVIEW_FROM
@@ -156,7 +165,7 @@ class MainScreen(Screen[None]):
                 with TabPane(f"{n} {panel.SHORT}  ", id=pane_id(panel)):
                     yield panel
         yield OutcomesView()
-        yield SteadyFooter(compact=True)
+        yield SteadyFooter(kill_offered=self.kill_offered, compact=True, show_command_palette=False)
 
     # ----- the overview ---------------------------------------------------------------
     @property
