@@ -55,6 +55,7 @@ from urllib.parse import quote
 
 import aiohttp
 import httpx
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 from yarl import URL
@@ -292,6 +293,9 @@ async def send(
         err.latency_ms = (time.perf_counter() - started) * 1000
         raise err from None
     except (aiohttp.ClientError, OSError) as exc:
+        garbled = _not_http(exc, client)
+        if garbled is not None:  # the same request would meet the same: not tried again
+            raise CallError("protocol", garbled, maybe_sent=True, transient=False) from None
         # once, on the first request only; a read (GET) changes nothing at the venue
         again_ok = fresh is None and (resend_on_stale or method == "GET")
         if answered or not again_ok or not stale.broke_unanswered(exc):
@@ -437,6 +441,24 @@ def _aiohttp_timeout(limit: float) -> aiohttp.ClientTimeout:
 def _scrub_of(client: httpx.AsyncClient) -> Scrub:
     scrub: Scrub = getattr(client, "scrub", str)
     return scrub
+
+
+def _not_http(exc: BaseException, client: httpx.AsyncClient) -> str | None:
+    """The words for an answer aiohttp could not parse as HTTP (a status line that is
+    not one, a header line past 8,190 bytes, a broken chunk), else None.
+
+    aiohttp raises these as ``ClientResponseError`` with *its own* code 400, and its
+    words began "400, message=…": read in a kill's line as "the venue answered HTTP
+    400", which it never did. Something at the venue's address answers, but not in HTTP
+    a client can read (a port of another service, a proxy mangling the answer): said
+    so, with the parser's first words, scrubbed (the line may echo a header) and cut."""
+    if isinstance(exc, aiohttp.ClientResponseError) and isinstance(
+        exc.__cause__, HttpProcessingError
+    ):
+        why = " ".join(str(exc.message).split()) or type(exc.__cause__).__name__
+        said = cut_scrubbed(why, 120, _scrub_of(client))
+        return f"the answer was not HTTP this console can read ({said})"
+    return None
 
 
 def _short(exc: BaseException, client: httpx.AsyncClient) -> str:
