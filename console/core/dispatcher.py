@@ -31,39 +31,33 @@ import gc
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import TypeVar
 
 from console.core import read_retry
 from console.core.call_gate import CallBlocked, CallGate
 from console.core.input_first import INPUT_FIRST
 from console.core.journal import Journal
 from console.core.journal_rows import Intent, iso_ms, new_op_id, now_ms
-from console.core.model import ActionKind, Outcome, OutcomeKind, State, Target
+from console.core.model import ActionKind, Outcome, OutcomeKind, State
 from console.core.operator import Operator
-from console.core.plan import ItemResult, Plan, PlanItem, Report, ResultCallback, desired
-from console.core.ports import FeedError, Incomplete, VenueClient
-from console.core.settle import SETTLE_AT_MOST_S, SETTLE_DELAYS_S, settle
+from console.core.plan import ItemResult, Plan, PlanItem, Report, ResultCallback
+from console.core.ports import VenueClient
 from console.core.store import KnownState, Store
 from console.core.turns import Turn, begin_call
+from console.core.verify import VERIFY_DEADLINE_S, Pair, Verifier
 
 log = logging.getLogger(__name__)
-R = TypeVar("R")
 
-Pair = tuple[PlanItem, Intent]
-"""A plan item and the intent journaled for it."""
 
 
 class DispatchBusy(Exception):
     """A plan is already running; nothing was sent."""
 
 
-# Defaults of the deadline model (a profile's kill_dispatch_deadline and
-# kill_verify_deadline override them). Dispatch: 10 minutes per venue, longer than the
-# documented rate limits make any real account's kill take (x3algo: 1,000 stops at 100
-# a minute), far shorter than a hang. Verify: one list read, read again only while the
-# venue says it is briefly in trouble (console/core/read_retry.py).
+# The dispatch stage's default in the deadline model (a profile's kill_dispatch_deadline
+# overrides it; the verify stage's is console/core/verify.py's): 10 minutes per venue,
+# longer than the documented rate limits make any real account's kill take (x3algo:
+# 1,000 stops at 100 a minute), far shorter than a hang.
 DISPATCH_DEADLINE_S = 600.0
-VERIFY_DEADLINE_S = 60.0
 
 # While a plan runs the cyclic garbage collector stays out of the way of the calls in
 # flight (measured on a 2,000-target kill, docs/EMERGENCY.md): the heap that existed
@@ -127,13 +121,17 @@ class Dispatcher:
         self.store = store
         self.concurrency_per_venue = concurrency_per_venue
         self.verify = verify
+        """Re-read each venue after its calls (False: the report is the answers only)."""
         self.dispatch_deadline_s = dispatch_deadline_s
-        self.verify_deadline_s = verify_deadline_s
-        self.read_retry_s = read_retry_s
-        """How long a re-read goes on trying a venue that says it is briefly in trouble
-        (:mod:`console.core.read_retry`), within the verify deadline."""
-        self.settle_delays_s: tuple[float, ...] = SETTLE_DELAYS_S
-        """Re-reads of a call answered done whose target reads otherwise (empty: none)."""
+        self.verifier = Verifier(
+            clients,
+            journal,
+            store,
+            verify_deadline_s=verify_deadline_s,
+            read_retry_s=read_retry_s,
+        )
+        """What re-reads each venue after its calls and judges it (its deadline, its
+        read-again window and its settling waits are the verify stage's settings)."""
         self.serial = False
         """One call at a time, venue after venue, in plan order: a journal whose rows come
         in the same order on every run (the screenshots draw one). Never for a real kill,
@@ -160,6 +158,30 @@ class Dispatcher:
         :meth:`run` returns). A desk hub waits: the plan's report leaves first (4–5 ms of
         a 600-target kill that the operators' report no longer waits for); a plan started
         meanwhile puts it off to its own end."""
+
+    @property
+    def verify_deadline_s(self) -> float:
+        return self.verifier.verify_deadline_s
+
+    @property
+    def read_retry_s(self) -> float:
+        return self.verifier.read_retry_s
+
+    @read_retry_s.setter
+    def read_retry_s(self, seconds: float) -> None:
+        self.verifier.read_retry_s = seconds
+
+    @property
+    def settle_delays_s(self) -> tuple[float, ...]:
+        return self.verifier.settle_delays_s
+
+    @settle_delays_s.setter
+    def settle_delays_s(self, delays: tuple[float, ...]) -> None:
+        self.verifier.settle_delays_s = delays
+
+    def _who(self) -> str:
+        """Who signs the notes of the running plan (its operator, else the journal's)."""
+        return str(self._operator or self.journal.operator)
 
     def hold_calls(self, why: str) -> None:
         """Start no new call until :meth:`resume` (calls in flight are not touched)."""
@@ -320,7 +342,14 @@ class Dispatcher:
             dispatched()
         client = self.clients.get(venue)
         if client is not None and self.verify:
-            await self._verify(client, pairs, report, on_result)
+            await self.verifier.verify(client, pairs, report, on_result, self._who())
+
+    async def _look(self, venue: str, report: Report, calls_done: asyncio.Event) -> None:
+        """A kill of everything, on a venue of its scope where nothing was planned:
+        looked at once every call of the kill is answered (:meth:`Verifier.look`)."""
+        await calls_done.wait()
+        if self.verify or venue not in self.clients:
+            await self.verifier.look(venue, report, self._who())
 
     async def _call_venue(
         self,
@@ -475,284 +504,3 @@ class Dispatcher:
         report.results[(item.venue, item.target_id)] = result
         if on_result:
             on_result(result)
-
-    async def _verify(
-        self,
-        client: VenueClient,
-        pairs: list[Pair],
-        report: Report,
-        on_result: ResultCallback | None,
-    ) -> None:
-        ids = [item.target_id for item, _ in pairs]
-        seen: list[Target] | None = [] if report.plan.everything else None
-        started = asyncio.get_running_loop().time()
-        fresh, problem = await self.reread(client, ids, seen=seen)
-        if seen is not None and fresh is not None and problem:  # read in part
-            self._not_reread(client.name, problem, True, report)
-        # (a re-read that failed outright leaves each planned target of the venue not
-        # verified: the report says so already, and a venue coming back re-verifies them)
-        if fresh is None:
-            for item, intent in pairs:
-                self.journal.record_verification(
-                    intent, State.UNKNOWN, f"re-read failed: {problem}"
-                )
-                previous = report.results[(item.venue, item.target_id)]
-                result = ItemResult(item, previous.outcome, State.UNKNOWN, False)
-                report.results[(item.venue, item.target_id)] = result
-                if on_result:
-                    on_result(result)
-            return
-        blind = not client.capabilities.reports_pause_state
-        left = self.verify_deadline_s - (asyncio.get_running_loop().time() - started)
-        if self.settle_delays_s and left > 0:  # within the venue's one verify deadline
-            fresh = await self._settled(client, pairs, fresh, report, blind, left)
-        if self.store is not None:
-            self.store.upsert(t for t in fresh.values() if t is not None)
-        for item, intent in pairs:
-            previous = report.results[(item.venue, item.target_id)]
-            target = fresh.get(item.target_id)
-            by_answer = False
-            if target is None:
-                missing = f"not found on re-read ({problem})" if problem else "not found on re-read"
-                self.journal.record_verification(intent, State.UNKNOWN, missing)
-                verified_state: State | None = State.UNKNOWN
-                ok = False
-            elif blind and target.state is not State.STOPPED:
-                # its paused/running can only be the client's memory of its own calls
-                verified_state, by_answer, note = self._by_answer(client.name, item, previous)
-                ok = False
-                self.journal.record_verification(intent, verified_state, note)
-            else:
-                verified_state = self.verified_state(target, previous.outcome)
-                ok, note = self._judge(item.action.kind, target, verified_state, previous.outcome)
-                self.journal.record_verification(intent, verified_state, note)
-            result = ItemResult(item, previous.outcome, verified_state, ok, by_answer)
-            report.results[(item.venue, item.target_id)] = result
-            if on_result:
-                on_result(result)
-        if seen:
-            self._appeared(client, pairs, seen, report)
-
-    async def _settled(
-        self,
-        client: VenueClient,
-        pairs: list[Pair],
-        fresh: dict[str, Target | None],
-        report: Report,
-        blind: bool,
-        left_s: float,
-    ) -> dict[str, Target | None]:
-        """``fresh``, with each target whose call was answered done (or may have landed:
-        uncertain) but whose re-read shows otherwise read again for a few seconds
-        (:mod:`console.core.settle`), all within ``left_s`` (what the verify deadline
-        leaves)."""
-        items = {item.target_id: item for item, _ in pairs}
-
-        def unsettled(now: dict[str, Target | None]) -> list[str]:
-            ids = []
-            for tid, item in items.items():
-                outcome = report.results[(item.venue, tid)].outcome
-                target = now.get(tid)
-                landed = outcome.ok or outcome.kind is OutcomeKind.UNCERTAIN  # (may have)
-                if not landed or target is None or (blind and target.state is not State.STOPPED):
-                    continue
-                state = self.verified_state(target, outcome)
-                if not self._judge(item.action.kind, target, state, outcome)[0]:
-                    ids.append(tid)
-            return ids
-
-        async def reread(ids: list[str]) -> dict[str, Target | None] | None:
-            return (await self.reread(client, ids, retry=False))[0]  # settle paces itself
-
-        bound = min(SETTLE_AT_MOST_S, left_s)
-        return await settle(fresh, unsettled, reread, self.settle_delays_s, at_most_s=bound)
-
-    async def _look(self, venue: str, report: Report, calls_done: asyncio.Event) -> None:
-        """A kill of everything, on a venue of its scope where nothing was planned: once
-        every call of the kill is answered, its list is read (within the verify
-        deadline, at the venue's pace, as any re-read) for targets that appeared; a
-        venue that cannot be read whole is named (:attr:`Report.unread`)."""
-        await calls_done.wait()
-        client = self.clients.get(venue)
-        if client is None:
-            self._not_reread(venue, f"venue {venue!r} is not in this profile", False, report)
-            return
-        if not self.verify:
-            return
-        seen: list[Target] = []
-        fresh, problem = await self.reread(client, [], seen=seen)
-        if fresh is None or problem:
-            self._not_reread(venue, problem, fresh is not None, report)
-        if seen:
-            self._appeared(client, [], seen, report)
-
-    def _not_reread(self, venue: str, why: str, in_part: bool, report: Report) -> None:
-        """A kill of everything could not read ``venue``'s list whole after the kill:
-        what appeared there is not known. Kept on the report and journaled as one note."""
-        why = f"INCOMPLETE: {why}" if in_part else why
-        report.unread[venue] = why
-        self.journal.note(
-            str(self._operator or self.journal.operator), venue, "*", "", "note",
-            f"{venue} not re-read whole after the kill",
-            message=f"{venue}'s list could not be read whole after the kill ({why}); "
-            "targets that appeared there since the kill's plan are not known — check "
-            f"{venue} itself, or run the kill again",
-            batch_id=report.batch_id,
-        )  # fmt: skip
-
-    @staticmethod
-    def _by_answer(venue: str, item: PlanItem, previous: ItemResult) -> tuple[State, bool, str]:
-        """A target of a venue that cannot report its pause state: nothing can re-read it,
-        so it is never *verified*. A call answered as done leaves it halted by the venue's
-        answer only (the state it answered, journaled with a note saying so)."""
-        outcome = previous.outcome
-        after = outcome.state_after if outcome.ok else None
-        if after is not None and desired(item.action.kind, after):
-            return after, True, (
-                f"not re-read: {venue} cannot report pause state; {after.value} by the "
-                "venue's answer only"
-            )  # fmt: skip
-        return State.UNKNOWN, False, (
-            f"not re-read: {venue} cannot report pause state, and the call was not "
-            "answered as done"
-        )  # fmt: skip
-
-    def _appeared(
-        self,
-        client: VenueClient,
-        pairs: list[Pair],
-        seen: list[Target],
-        report: Report,
-    ) -> None:
-        """Targets a kill's re-read found that were not in its plan and that a kill would
-        halt (they appeared, or started, since the plan was frozen): kept on the report
-        and journaled as one note."""
-        planned = {item.target_id for item, _ in pairs}
-        found = tuple(t for t in seen if t.id not in planned and client.kill_action(t) is not None)
-        if not found:
-            return
-        report.appeared[client.name] = found  # (only a kill of everything looks: never
-        # a retry in its batch, whose plan is not ``everything``; a hub always names the
-        # batch, so "a batch of its own" cannot tell a kill from a retry there)
-        shown = ", ".join(t.id for t in found[:10]) + (
-            f" and {len(found) - 10} more" if len(found) > 10 else ""
-        )
-        self.journal.note(
-            str(self._operator or self.journal.operator), client.name, "*", "", "note",
-            f"{len(found)} target(s) appeared on {client.name} since the kill's plan",
-            message=f"{len(found)} target(s) read on {client.name} after the kill were not "
-            f"in its plan and would be halted by a kill: {shown}; not sent by this kill",
-            options={"appeared": [t.id for t in found[:1000]]},
-            batch_id=report.batch_id,
-        )  # fmt: skip
-
-    @staticmethod
-    def _judge(
-        kind: ActionKind, target: Target, state: State, outcome: Outcome
-    ) -> tuple[bool, str]:
-        """Whether the re-read shows the action done, and the journal's note saying so.
-
-        A state the venue said the call rightly leaves (``Outcome.leaves``) counts as done
-        only when the call itself was answered as done: the note then says what is left.
-        """
-        leaves = outcome.leaves if outcome.ok else None
-        note = f"re-read: {target.raw_status}"
-        warning = target.attrs.get("warning")
-        if state is State.UNKNOWN and isinstance(warning, str) and warning:
-            note += f" — {warning[:300]}"  # why it could not be read (a kept, unread row)
-        if desired(kind, state):
-            return True, note
-        if desired(kind, state, leaves):
-            left = f": {outcome.warning}" if outcome.warning else ""
-            return (
-                True,
-                f"{note} (the {kind.value} is done; it leaves the target {state.value}{left})",
-            )
-        return False, f"{note} (not as asked)"
-
-    def verified_state(self, target: Target, outcome: Outcome) -> State:
-        """What a re-read of ``target`` shows of what control calls set (its client's
-        :meth:`~console.core.ports.VenueClient.control_state`). A venue that cannot report pause state (its
-        capabilities say so) shows nothing a re-read can trust — its client's PAUSED or
-        RUNNING is its memory of its own calls, ``outcome`` among them — so UNKNOWN, unless
-        the target reads STOPPED (a real read: an expired round). A kill's own re-read
-        records such a target as halted by the venue's answer only (:meth:`_by_answer`)."""
-        client = self.clients.get(target.venue)
-        if client is None:
-            return target.state
-        if not client.capabilities.reports_pause_state and target.state is not State.STOPPED:
-            return State.UNKNOWN
-        return client.control_state(target)
-
-    async def reread(
-        self,
-        client: VenueClient,
-        ids: list[str],
-        *,
-        seen: list[Target] | None = None,
-        retry: bool = True,
-    ) -> tuple[dict[str, Target | None] | None, str]:
-        """The targets ``ids`` read afresh within the verify deadline (one list read past
-        three ids), or None and why; also what the report re-checks when a feed recovers.
-        With ``seen`` (a kill's re-read) the list is always read, and every target it
-        holds is added to ``seen`` (to find what appeared since the plan). A venue that
-        says it is briefly in trouble is read again for :attr:`read_retry_s` (unless not
-        ``retry``: :meth:`_settled` paces its own re-reads)."""
-        try:
-            async with asyncio.timeout(self.verify_deadline_s):
-                if len(ids) <= 3 and seen is None:
-                    found = await self._again(client, retry, lambda: asyncio.gather(
-                        *(client.read_target(i) for i in ids)))  # fmt: skip
-                    for asked, target in zip(ids, found, strict=True):
-                        if target is not None and target.id != asked:  # (a venue's bug)
-                            return None, (f"reading {asked!r} gave another target "
-                                          f"({target.id!r}): not taken as {asked!r}'s state")  # fmt: skip
-                    return dict(zip(ids, found, strict=True)), ""
-                listed = await self._again(client, retry, client.list_targets)
-                everything = {t.id: t for t in listed}
-            if seen is not None:
-                seen.extend(listed)
-            return {i: everything.get(i) for i in ids}, ""
-        except asyncio.CancelledError:
-            raise
-        except TimeoutError:
-            why = f"no complete re-read within {self.verify_deadline_s:g} s"
-            log.warning("re-read of %s: %s", client.name, why)
-            return None, why
-        except Incomplete as exc:
-            # What was read is true: verify those; the rest are "not found on re-read".
-            # A kill's re-read looks for what appeared among them too (the caller names
-            # the venue as read in part: what the rest holds is not known).
-            if seen is not None:
-                seen.extend(exc.partial)
-            partial = {t.id: t for t in exc.partial}
-            return {i: partial.get(i) for i in ids}, str(exc)
-        except Exception as exc:
-            log.warning("re-read of %s failed: %s", client.name, exc)
-            return None, str(exc) or type(exc).__name__
-
-    async def _again(self, client: VenueClient, retry: bool, read: Callable[[], Awaitable[R]]) -> R:
-        """``read()``, done again while the venue says it is briefly in trouble, for
-        :attr:`read_retry_s` after the first began (the caller's deadline bounds it all);
-        the last failure is raised, with its tries said when there were several."""
-        clock = asyncio.get_running_loop().time
-        began, tries = clock(), 0
-        while True:
-            started = clock()
-            try:
-                return await read()
-            except Exception as exc:
-                tries += 1
-                pause = read_retry.pause_before_next(
-                    exc, tries, took_s=clock() - started,
-                    timeout_s=client.settings.request_timeout_s,
-                    since_first_s=clock() - began,
-                    window_s=self.read_retry_s if retry else 0.0,
-                )  # fmt: skip
-                if pause is None:
-                    if tries == 1:
-                        raise
-                    took = read_retry.tried(tries, clock() - began)
-                    raise FeedError(f"{exc} ({took})", transient=True) from None
-                log.info("re-read of %s failed (%s): trying again", client.name, exc)
-                await asyncio.sleep(pause)

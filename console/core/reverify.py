@@ -64,7 +64,7 @@ async def reverify(
     if client is None:
         return Recheck(venue, at, (), f"venue {venue!r} is not in this profile")
     ids = [r.item.target_id for r in doubtful]
-    fresh, problem = await dispatcher.reread(client, ids)
+    fresh, problem = await dispatcher.verifier.reread(client, ids)
     if fresh is None:
         return Recheck(venue, at, (), problem)
     if dispatcher.store is not None:
@@ -80,7 +80,7 @@ async def reverify(
                 f" ({problem})" if problem else ""
             )
         else:
-            state = dispatcher.verified_state(target, previous.outcome)
+            state = dispatcher.verifier.verified_state(target, previous.outcome)
             ok = desired(item.action.kind, state)
             note = f"re-read after {venue} came back: {target.raw_status}" + (
                 "" if ok else " (not as asked)"
