@@ -48,7 +48,6 @@ from console.core.verify import VERIFY_DEADLINE_S, Pair, Verifier
 log = logging.getLogger(__name__)
 
 
-
 class DispatchBusy(Exception):
     """A plan is already running; nothing was sent."""
 
