@@ -59,7 +59,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from console.tui.textual_compat import strips
+from console.tui.textual_compat import strips, styles_cache
 
 
 @contextmanager
@@ -155,8 +155,10 @@ class QuietCollector:
 
     def install(self, now: float) -> None:
         """Turn automatic full collections off (``now``: a monotonic clock), and let
-        Textual's strips be freed by reference counting (a process-wide patch, once)."""
+        Textual's strips and a dropped widget's line cache be freed by reference
+        counting (process-wide patches, once)."""
         strips.install()
+        styles_cache.install()
         if self.trim is None:
             self.trim = glibc_tuning()
         if self._saved is None:

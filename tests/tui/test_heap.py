@@ -225,3 +225,49 @@ async def test_start_up_holds_the_collector_at_most_ten_seconds(tmp_path: Path) 
     finally:
         gc.unfreeze()
     assert gc.isenabled()
+
+
+async def test_a_dropped_widgets_line_cache_is_freed_with_it() -> None:
+    """Textual's ``get_inner_outer`` cached on ``self`` kept each dropped widget's whole
+    line cache (issue #6665); patched, the widgets mounted, drawn and removed here leave
+    no cache of theirs behind. Fails with the patch off (each is still reachable)."""
+    from textual._styles_cache import StylesCache  # (a private module: a test's only)
+    from textual.app import App
+    from textual.widgets import Label
+
+    from console.tui.textual_compat import styles_cache
+
+    def caches() -> int:
+        gc.collect()
+        return sum(isinstance(o, StylesCache) for o in gc.get_objects())
+
+    styles_cache.install()  # as QuietCollector.install does when the console starts
+    app: App[None] = App()
+    async with app.run_test(size=(40, 30)) as pilot:
+
+        async def cards(round_: int) -> None:
+            await app.screen.mount_all([Label(f"card {round_}.{n}") for n in range(20)])
+            await pilot.pause()  # drawn: each label's styles cache holds its lines
+            await app.screen.remove_children()
+
+        await cards(0)
+        before = caches()
+        for round_ in range(1, 4):
+            await cards(round_)
+        assert caches() <= before  # 60 more widgets gone, and their caches with them
+
+
+def test_the_patched_inner_outer_gives_textuals_styles() -> None:
+    from textual.color import Color
+
+    from console.tui.textual_compat import styles_cache
+
+    styles_cache.install()
+    from textual._styles_cache import StylesCache  # (a private module: a test's only)
+
+    for base, background in [
+        (Color(10, 20, 30), Color(200, 0, 0, 0.5)),
+        (Color(0, 0, 0), Color(255, 255, 255)),
+    ]:
+        expected = styles_cache.upstream_result(base, background)
+        assert StylesCache().get_inner_outer(base, background) == expected

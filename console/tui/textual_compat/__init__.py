@@ -11,4 +11,7 @@ attribute of a Textual object.
 * :func:`~.app_state.queued_input`, :func:`~.app_state.exiting`,
   :func:`~.app_state.shutting_down`: the app's queue and shutdown flags.
 * :mod:`~.strips`: ``Strip.divide`` / ``Strip.crop_extend`` without self-reference cycles.
+* :mod:`~.styles_cache`: ``StylesCache.get_inner_outer`` cached on its colours, not on
+  ``self`` (a dropped widget's line cache is freed with it; Textual issue #6665).
+* :mod:`~.footer`: whether the footer has read its bindings; ``FooterKey`` for an extra key.
 """
