@@ -17,7 +17,7 @@ from console.tui.app import ConsoleApp
 from console.venues.fiftyfive.client import FiftyFiveClient
 from console.venues.registry import session_for
 from tests.support import set_knobs, settings_for
-from tests.tui.pilot_support import cell, row_keys, wait_for
+from tests.tui.pilot_support import cell, row_keys, show_row, wait_for
 from tests.tui.test_kill_support import confirm_kill, kill_done, open_kill
 
 API = "55tech"
@@ -48,6 +48,37 @@ async def test_an_engine_never_read_is_one_row_unread_then_read_in_place(
                 pilot, lambda: cell(app, key, "status").split(" ")[0] not in ("", "UNREAD"), "read"
             )
             assert len(row_keys(app)) == 4  # read in place: never a second row for it
+    finally:
+        await session.aclose()
+
+
+async def test_an_engine_read_before_whose_read_fails_reads_unread_with_its_last_read(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """Its row said its last status under the venue's age ("MANUAL PAUSED 1s?" of an
+    engine not read for a minute); now UNREAD, the detail line saying why and what it
+    last read, and its own word again once its key answers."""
+    journal = Journal(tmp_path / "j.sqlite3", profile="t", operator=Operator("alice", "desk1"))
+    session = session_for(SessionOptions(profile="t", label="SIM"), [settings_for(sim, API)],
+                          journal)  # fmt: skip
+    app = ConsoleApp(session, session.control, clock=session.clock)
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, lambda: len(row_keys(app)) == 4, "the four engines")
+            engine = sim.vendors[API].world.engines[0]  # type: ignore[attr-defined]
+            unread = f"{API}/{engine.client}"  # (the first key's: the one made to fail)
+            word = cell(app, unread, "status")
+            assert not word.startswith("UNREAD")
+            set_knobs(sim, API, failing_status_keys=1)
+            await wait_for(pilot, lambda: cell(app, unread, "status").startswith("UNREAD"), "row")
+            await show_row(pilot, app, cell(app, unread, "name"))
+            detail = str(app.active_panel.query_one("#detail").render())
+            assert "could not be read now" in detail and "last read: " in detail, detail
+            set_knobs(sim, API, failing_status_keys=0)
+            await wait_for(
+                pilot, lambda: not cell(app, unread, "status").startswith("UNREAD"), "read again"
+            )
+            assert len(app.active_panel.targets) == 4  # one row all along
     finally:
         await session.aclose()
 

@@ -255,3 +255,29 @@ async def test_an_engine_never_read_comes_by_its_position_and_stays_one_row(
         set_knobs(sim, API, failing_status_keys=0)
         await sink.wait_for(lambda s: s.targets[(API, "key #1")].state is not State.UNKNOWN)
         assert len(sink.targets) == 4
+
+
+async def test_an_engine_whose_status_read_starts_failing_reads_unknown_saying_why(
+    sim: SimServer, sink: RecordingSink
+) -> None:
+    """An engine read before, whose key's status read then fails while the others
+    answer: the panel's feed delivers it UNKNOWN with its last read in words, as a kill's
+    list and ``status`` have it — not its last state under the venue's age (the panel
+    said "MANUAL PAUSED 1s?" of an engine not read for a minute). Back to its own state
+    once the key answers. Fails on the code before (the row kept its last state)."""
+    async with feeding(settings_for(sim, API), sink):
+        await sink.wait_for(lambda s: live(s) and len(s.targets) == 4)
+        first = sorted(sink.targets.values(), key=lambda t: t.id)
+        before = {t.id: t.state for t in first}
+        set_knobs(sim, API, failing_status_keys=1)
+        failing = [t for t in sink.targets.values() if t.state is State.UNKNOWN]
+        await sink.wait_for(
+            lambda s: sum(t.state is State.UNKNOWN for t in s.targets.values()) == 1
+        )
+        [unread] = [t for t in sink.targets.values() if t.state is State.UNKNOWN]
+        assert failing == [] and unread.raw_status == "unread"
+        warning = str(unread.attrs["warning"])
+        assert "could not be read now" in warning and "last read: " in warning
+        assert len(sink.targets) == 4  # the same row, not a second one
+        set_knobs(sim, API, failing_status_keys=0)
+        await sink.wait_for(lambda s: s.targets[unread.key].state is before[unread.id])

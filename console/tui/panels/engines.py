@@ -131,4 +131,7 @@ class EnginesPanel(TargetPanel):
                 text.append(f" · also {what}{why}")
         if attrs.get("orders_seen") is not None:
             text.append(f" · {attrs['orders_seen']} orders seen")
+        warning = attrs.get("warning")  # (an engine whose status read failed: why, and
+        if isinstance(warning, str) and warning:  # what it last read)
+            text.append(f" · {one_line(warning, 240)}")
         return text

@@ -308,10 +308,18 @@ class FiftyFiveClient(VenueClient):
         targets, failures = await self.read_all()
         if failures and not targets:
             raise self._none_read(failures)
-        failed = [self._as_last_read(i, exc) for i, exc in failures if i in self._last]
-        unread = self.unread_engines(failures)
         self.skipped_rows = [f"{self.ids.row_id(i)}: {exc}" for i, exc in failures]
-        return targets + failed + unread
+        return targets + self.failed_engines(failures)
+
+    def failed_engines(self, failures: list[tuple[int, FeedError]]) -> list[Target]:
+        """The engines of the keys whose read failed now, listed UNKNOWN: each read
+        before as its last read (:meth:`_as_last_read`), each never read as ``key #N``
+        (:meth:`unread_engines`). The panel's poll and a kill's list both list them so
+        (one key's status endpoint answering 500 showed its engine in the panel as its
+        last read, "MANUAL PAUSED 1s?", the age the venue's, while ``status`` and the kill
+        said UNKNOWN)."""
+        failed = [self._as_last_read(i, exc) for i, exc in failures if i in self._last]
+        return failed + self.unread_engines(failures)
 
     def unread_engines(self, failures: list[tuple[int, FeedError]]) -> list[Target]:
         """The engines of the failed keys never read in this process whose read failed in

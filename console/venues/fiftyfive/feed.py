@@ -141,14 +141,17 @@ class _Feed:
 
     async def _read_every_key(self) -> list[Target]:
         """Every key's engine; when some keys fail, what did answer is still delivered
-        (fresh) and the rest keeps its last state: the poll is :class:`Incomplete`. A
-        failed key never read yet whose stop may still land comes as an UNKNOWN ``key
-        #N`` engine (:meth:`~console.venues.fiftyfive.client.FiftyFiveClient.unread_engines`)."""
+        (fresh) and the poll is :class:`Incomplete`. Each failed key's engine comes
+        UNKNOWN, as a kill's list has it (:meth:`~console.venues.fiftyfive.client.
+        FiftyFiveClient.failed_engines`): one read before as its last read, saying so
+        (its state now is not known: the stream carries no status), one never read as
+        ``key #N`` (its stop may still land). When no key answered, nothing is said of
+        any engine: the rest keeps its last state under the venue's down mark."""
         targets, failures = await self.client.read_all()
-        if failures:  # (a key never read, listed to be stopped, when another answered)
-            unread = self.client.unread_engines(failures) if targets else []
+        if failures:
+            failed = self.client.failed_engines(failures) if targets else []
             errors = [f"{self.client.ids.row_id(i)}: {exc}" for i, exc in failures]
-            raise Incomplete(combine_errors(errors, self.client.key_count), targets + unread)
+            raise Incomplete(combine_errors(errors, self.client.key_count), targets + failed)
         return targets
 
     # ----- streams ------------------------------------------------------------------------
