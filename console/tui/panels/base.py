@@ -202,8 +202,17 @@ class TargetPanel(Vertical):
             self.store.known(venue, target.id),
             self.session_started,
             self.store.pnl_history(venue, target.id),
-            self.store.age(venue) if self._down.get(venue) else None,
+            self._down_age(target, now) if self._down.get(venue) else None,
         )
+
+    def _down_age(self, target: Target, now: float) -> float | None:
+        """How old a row's word is while its venue is DOWN: the venue's age, or the
+        row's own when the venue last vouched for it longer ago. A read in part (a page
+        that failed, one 55-tech key's status) keeps the venue's age low while the rows
+        it could not read keep their last word: each said "2s?" of a state a minute old."""
+        venue_age = self.store.age(target.venue)
+        own = now - self.store.confirmed_at(target)
+        return own if venue_age is None or own > venue_age else venue_age
 
     def note_changes(self, changed: Iterable[Key], removed: Iterable[Key]) -> None:
         changed = tuple(changed)
