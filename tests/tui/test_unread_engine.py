@@ -11,7 +11,7 @@ import pytest
 from console.core.journal import Journal
 from console.core.model import Action, ActionKind
 from console.core.operator import Operator
-from console.core.session import SessionOptions
+from console.core.session import Session, SessionOptions
 from console.sim.server import SimServer
 from console.tui.app import ConsoleApp
 from console.venues.fiftyfive.client import FiftyFiveClient
@@ -28,14 +28,19 @@ def sim_options() -> dict[str, Any]:
     return {"vendors": (API,)}
 
 
+def console_on(sim: SimServer, tmp_path: Path) -> tuple[Session, ConsoleApp]:
+    """A session of the simulator's 55-tech alone, as alice, and its console."""
+    journal = Journal(tmp_path / "j.sqlite3", profile="t", operator=Operator("alice", "desk1"))
+    session = session_for(SessionOptions(profile="t", label="SIM"), [settings_for(sim, API)],
+                          journal)  # fmt: skip
+    return session, ConsoleApp(session, session.control, clock=session.clock)
+
+
 async def test_an_engine_never_read_is_one_row_unread_then_read_in_place(
     sim: SimServer, tmp_path: Path
 ) -> None:
     set_knobs(sim, API, failing_status_keys=1)
-    journal = Journal(tmp_path / "j.sqlite3", profile="t", operator=Operator("alice", "desk1"))
-    session = session_for(SessionOptions(profile="t", label="SIM"), [settings_for(sim, API)],
-                          journal)  # fmt: skip
-    app = ConsoleApp(session, session.control, clock=session.clock)
+    session, app = console_on(sim, tmp_path)
     key = f"{API}/key #1"
     try:
         async with app.run_test(size=(160, 40)) as pilot:
@@ -58,10 +63,7 @@ async def test_an_engine_read_before_whose_read_fails_reads_unread_with_its_last
     """Its row said its last status under the venue's age ("MANUAL PAUSED 1s?" of an
     engine not read for a minute); now UNREAD, the detail line saying why and what it
     last read, and its own word again once its key answers."""
-    journal = Journal(tmp_path / "j.sqlite3", profile="t", operator=Operator("alice", "desk1"))
-    session = session_for(SessionOptions(profile="t", label="SIM"), [settings_for(sim, API)],
-                          journal)  # fmt: skip
-    app = ConsoleApp(session, session.control, clock=session.clock)
+    session, app = console_on(sim, tmp_path)
     try:
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_for(pilot, lambda: len(row_keys(app)) == 4, "the four engines")
@@ -98,10 +100,7 @@ async def test_the_kill_from_the_keyboard_stops_an_engine_never_read(
         await starter.aclose()
     engine = sim.vendors[API].world.engines[0]  # type: ignore[attr-defined]
     assert not engine.manual_stopped
-    journal = Journal(tmp_path / "j.sqlite3", profile="t", operator=Operator("alice", "desk1"))
-    session = session_for(SessionOptions(profile="t", label="SIM"), [settings_for(sim, API)],
-                          journal)  # fmt: skip
-    app = ConsoleApp(session, session.control, clock=session.clock)
+    session, app = console_on(sim, tmp_path)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: len(row_keys(app)) == 4, "the four engines")
