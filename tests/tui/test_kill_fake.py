@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, RadioButton, Static, Switch
 from console.core.model import Outcome, OutcomeKind, State
 from console.core.session import Session
 from console.tui.kill.kill_modal import KillScreen
+from console.tui.kill.progress import KillProgressScreen
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.screens.help import HelpScreen
 from tests.tui.fakes import FakeClock, FakeVenue
@@ -338,3 +339,24 @@ async def test_a_kill_confirmed_while_another_plan_runs_waits_for_it_then_goes(
         assert app.kill.run.plan_halted, app.kill.run.summary()
         intents = [e for e in journal(app) if e.kind == "intent"]
         assert len(intents) == 2 + len(app.kill.run.kill.plan)
+
+
+async def test_closing_the_report_of_a_running_kill_says_how_to_bring_it_back(
+    session: Session, venues: dict[str, FakeVenue]
+) -> None:
+    """Esc on a kill still running: the panels come back, and the log (and a toast) say
+    the kill goes on and which key shows it — the header's RUNNING n/N alone did not."""
+    gate = asyncio.Event()
+    venues["55tech"].hold = gate
+    app = make_app(session, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        await open_kill(pilot, app)
+        await confirm_kill(pilot, app, "DEMO")
+        await wait_for(pilot, lambda: app.kill.active, "the kill under way")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, KillProgressScreen), "closed")
+        assert "The emergency stop goes on: w shows its progress and report." in log_text(app)
+        gate.set()
+        await kill_done(pilot, app)
+        assert "w shows the report)" in log_text(app)

@@ -243,7 +243,8 @@ class KillController:
         if self.alerts is not None:
             self.alerts.kill_report(run.kill, merged, self.clock())
         summary = run.summary()
-        self.note(f"EMERGENCY STOP: {summary} (batch {report.batch_id[:8]})")
+        self.note(f"EMERGENCY STOP: {summary} (batch {report.batch_id[:8]}; {self.w} shows "
+                  "the report)")  # fmt: skip
         if run.all_halted:
             app.notify(f"EMERGENCY STOP: {summary}", timeout=10)
         else:
@@ -466,8 +467,17 @@ class KillController:
                 audit=self.audit,
                 watch_left=self._watch_left,
                 auto_restop=self.state.options.auto_restop,
-            )
+            ),
+            self._closed_while_running,
         )
+
+    def _closed_while_running(self, _: object = None) -> None:
+        """The report closed while the kill still runs: say where it went (the header's
+        ``RUNNING n/N`` alone did not tell a new operator how to bring it back)."""
+        if self.active:
+            text = f"The emergency stop goes on: {self.w} shows its progress and report."
+            self.note(text)
+            self.app.notify(text, timeout=8)
 
     def _watch_left(self) -> float | None:
         keeper = self.watch
