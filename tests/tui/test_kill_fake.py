@@ -345,7 +345,9 @@ async def test_closing_the_report_of_a_running_kill_says_how_to_bring_it_back(
     session: Session, venues: dict[str, FakeVenue]
 ) -> None:
     """Esc on a kill still running: the panels come back, and the log (and a toast) say
-    the kill goes on and which key shows it — the header's RUNNING n/N alone did not."""
+    the kill goes on and which key shows it — the header's RUNNING n/N alone did not. The
+    line above the log follows the kill (it said "no action yet this session" above the
+    kill's own summary)."""
     gate = asyncio.Event()
     venues["55tech"].hold = gate
     app = make_app(session, clock=session.clock)
@@ -357,6 +359,10 @@ async def test_closing_the_report_of_a_running_kill_says_how_to_bring_it_back(
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, KillProgressScreen), "closed")
         assert "The emergency stop goes on: w shows its progress and report." in log_text(app)
+        line = app.screen_stack[0].query_one("#progress")
+        assert str(line.render()).startswith(" RUNNING  EMERGENCY STOP")
         gate.set()
         await kill_done(pilot, app)
         assert "w shows the report)" in log_text(app)
+        await wait_for(pilot, lambda: str(line.render()).startswith(" DONE  EMERGENCY STOP: "))
+        assert "no action yet" not in str(line.render())  # (it stayed above the summary)

@@ -192,6 +192,8 @@ class KillController:
         self._journal_state(run)
         run.begin(run.kill.plan)
         self.show_progress()
+        self._status(f"EMERGENCY STOP of {len(run.kill.plan)} targets — {self.w} shows its "
+                     "progress", running=True, attention=True)  # fmt: skip
         self._send(run, run.kill.plan)
         if self.alerts is not None:
             self.alerts.kill_started(run.kill.plan.title, len(run.kill.plan), self.clock())
@@ -245,6 +247,8 @@ class KillController:
         summary = run.summary()
         self.note(f"EMERGENCY STOP: {summary} (batch {report.batch_id[:8]}; {self.w} shows "
                   "the report)")  # fmt: skip
+        self._status(f"EMERGENCY STOP: {summary} — {self.w} shows the report",
+                     running=False, attention=not run.all_halted)  # fmt: skip
         if run.all_halted:
             app.notify(f"EMERGENCY STOP: {summary}", timeout=10)
         else:
@@ -489,6 +493,12 @@ class KillController:
             self.app.notify("No emergency stop yet this session.")
             return
         self.show_progress()
+
+    def _status(self, words: str, *, running: bool, attention: bool) -> None:
+        """The main screen's line above the outcome log, for this kill."""
+        with contextlib.suppress(NoMatches):
+            outcomes = self.app.screen_stack[0].query_one(OutcomesView)
+            outcomes.show_kill(words, running=running, attention=attention)
 
     def note(self, text: str) -> None:
         """A line in the main screen's outcome log, beside the other plans' outcomes."""

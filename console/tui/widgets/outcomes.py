@@ -151,6 +151,17 @@ class OutcomesView(Vertical):
     def show_progress(self, report: Report, *, running: bool) -> None:
         self.query_one("#progress", LiveStatic).show(progress(report, running=running))
 
+    def show_kill(self, words: str, *, running: bool, attention: bool) -> None:
+        """The line above the log for an emergency stop (its report is its own screen):
+        ``RUNNING``/``DONE`` and its words, in reverse video while it runs or when
+        something needs attention — never "no action yet" above a kill's summary."""
+        text = Text()
+        text.append(
+            " RUNNING " if running else " DONE ", "reverse bold" if running or attention else "bold"
+        )
+        text.append(f" {words}")
+        self.query_one("#progress", LiveStatic).show(printable_text(text))
+
     def note(self, text: str) -> None:
         line = printable_text(Text(text))
         self._written.append(line)
