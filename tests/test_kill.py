@@ -193,6 +193,17 @@ def test_audit_lists_what_was_done(
     assert "no journal entries match" in capsys.readouterr().err
 
 
+def test_audit_of_an_empty_journal_says_it_is_empty_not_that_nothing_matched(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=sim.venue_entries())  # fmt: skip
+    assert main(["--config", str(path), "audit"]) == 0
+    err = capsys.readouterr().err
+    assert "the journal holds no entries for this profile yet (" in err, err
+    assert "journal.sqlite3" in err  # which file was read
+
+
 class _Stdin:
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines(keepends=True)

@@ -102,7 +102,12 @@ def audit(session: Session, args: argparse.Namespace, *, where: str | None = Non
     for entry in entries:
         _out(format_entry(entry))
     if not entries:
-        print("trading-console: no journal entries match", file=sys.stderr)
+        filtered = args.interrupted or any(
+            getattr(args, name, None) for name in ("since", "venue", "operator", "outcome")
+        )
+        said = ("no journal entries match" if filtered
+                else f"the journal holds no entries for this profile yet ({where})")  # fmt: skip
+        print(f"trading-console: {said}", file=sys.stderr)
     return EXIT_OK
 
 
