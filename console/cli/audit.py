@@ -105,8 +105,9 @@ def audit(session: Session, args: argparse.Namespace, *, where: str | None = Non
         filtered = args.interrupted or any(
             getattr(args, name, None) for name in ("since", "venue", "operator", "outcome")
         )
+        whose = "" if args.all_profiles else " for this profile"
         said = ("no journal entries match" if filtered
-                else f"the journal holds no entries for this profile yet ({where})")  # fmt: skip
+                else f"the journal holds no entries{whose} yet ({where})")  # fmt: skip
         print(f"trading-console: {said}", file=sys.stderr)
     return EXIT_OK
 

@@ -147,9 +147,7 @@ class ConsoleApp(App[None]):
             profile=options.profile,
             colour=options.color,
         )
-        self._main = MainScreen(
-            self.header, self.panels, kill_offered=lambda: self.arm.enabled(self.clock())
-        )
+        self._main = MainScreen(self.header, self.panels, kill_offered=lambda: self.kill.offered)
         self._main.overview_from = options.overview_from
         self.audit = AuditController(self, state, control, clock=clock)
         self.controls = ControlController(

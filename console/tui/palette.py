@@ -44,7 +44,7 @@ def console_commands(app: ConsoleApp) -> list[Command]:
                     partial(app.action_control, name),
                 )
             )
-    if app.arm.enabled(app.clock()):
+    if app.kill.offered:
         commands.append(
             Command(
                 "EMERGENCY STOP: halt every target of every venue (or one venue)",

@@ -13,7 +13,6 @@ ever cancel a running kill; the dispatcher's busy lock prevents a second dispatc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -98,6 +97,12 @@ class KillController:
         run = self.run
         return run is not None and (run.running or bool(run.waiting_for))
 
+    @property
+    def offered(self) -> bool:
+        """May the emergency stop run now (armed, or a profile that is not read-only)?
+        The footer shows ``K`` and the palette names the stop only then."""
+        return self.arm.enabled(self.clock())
+
     def start(self) -> None:
         """K: the kill modal on the plan frozen now (or why not)."""
         app = self.app
@@ -105,7 +110,7 @@ class KillController:
             # Open already (its plan frozen): the key is part of the label being typed, so
             # let it through to the modal, which puts it in the label box.
             raise SkipAction()
-        if not self.arm.enabled(self.clock()):
+        if not self.offered:
             app.bell()
             app.notify(
                 "Read-only: the emergency stop is refused until you arm (a), then K.",
@@ -494,13 +499,21 @@ class KillController:
             return
         self.show_progress()
 
+    def _outcomes(self) -> OutcomesView | None:
+        """The main screen's outcome strip (None before it is mounted)."""
+        try:
+            return self.app.screen_stack[0].query_one(OutcomesView)
+        except NoMatches:
+            return None
+
     def _status(self, words: str, *, running: bool, attention: bool) -> None:
         """The main screen's line above the outcome log, for this kill."""
-        with contextlib.suppress(NoMatches):
-            outcomes = self.app.screen_stack[0].query_one(OutcomesView)
+        outcomes = self._outcomes()
+        if outcomes is not None:
             outcomes.show_kill(words, running=running, attention=attention)
 
     def note(self, text: str) -> None:
         """A line in the main screen's outcome log, beside the other plans' outcomes."""
-        with contextlib.suppress(NoMatches):
-            self.app.screen_stack[0].query_one(OutcomesView).note(text)
+        outcomes = self._outcomes()
+        if outcomes is not None:
+            outcomes.note(text)

@@ -86,16 +86,22 @@ def describe(result: ItemResult, now: float, tones: Tones) -> Text:
 
 def progress(report: Report, *, running: bool) -> Text:
     """``Pause 3 strategies: 2/3 answered · halted 1/3 verified · 1 failed``."""
-    text = Text()
-    head = "RUNNING" if running else "DONE"
     problems = sum(1 for r in report.results.values() if r.needs_retry)
-    text.append(f" {head} ", "reverse bold" if running or problems else "bold")
+    text = _head(running=running, alarming=running or bool(problems))
     text.append(
         f" {report.plan.title}: {report.done}/{len(report.plan)} answered · {report.summary()}"
     )
     if problems and not running:
         text.append(f" — {problems} need attention: {RETRY_HINT}", "bold")
     return printable_text(text)  # a plan's title names its target
+
+
+def _head(*, running: bool, alarming: bool) -> Text:
+    """`` RUNNING `` or `` DONE ``: in reverse video while running or when something needs
+    attention (words carry it too: never colour alone)."""
+    text = Text()  # (a span, not the text's own style: what follows stays plain)
+    text.append(" RUNNING " if running else " DONE ", "reverse bold" if alarming else "bold")
+    return text
 
 
 class OutcomeLog(RichLog):
@@ -153,12 +159,10 @@ class OutcomesView(Vertical):
 
     def show_kill(self, words: str, *, running: bool, attention: bool) -> None:
         """The line above the log for an emergency stop (its report is its own screen):
-        ``RUNNING``/``DONE`` and its words, in reverse video while it runs or when
-        something needs attention — never "no action yet" above a kill's summary."""
-        text = Text()
-        text.append(
-            " RUNNING " if running else " DONE ", "reverse bold" if running or attention else "bold"
-        )
+        ``RUNNING`` from the moment it is sent (the plans' own progress takes the line at
+        the next redraw), ``DONE`` and its summary at its end — never "no action yet"
+        above a kill's summary."""
+        text = _head(running=running, alarming=running or attention)
         text.append(f" {words}")
         self.query_one("#progress", LiveStatic).show(printable_text(text))
 
