@@ -61,7 +61,7 @@ from pydantic import BaseModel, ValidationError
 from yarl import URL
 
 from console.core.input_first import INPUT_FIRST
-from console.core.scrub import Scrub, cut_scrubbed
+from console.core.scrub import Scrub, cut_scrubbed, printable
 from console.core.turns import waiting_turn
 from console.venues.kit import stale
 from console.venues.kit.http_client import DEFAULT_MAX_BODY, fresh_connector
@@ -189,11 +189,32 @@ class Reply:
         message itself) it is not cut."""
         if self.unread and not self.content:
             return f"({self.unread})"
+        if 300 <= self.status < 400:  # its body is a "Moved" page: where it points says more
+            return cut_scrubbed(redirect_words(self.headers.get("Location")), limit, scrub)
         return cut_scrubbed(self.content.decode("utf-8", "replace").strip(), limit, scrub)
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+
+def redirect_words(location: str | None) -> str:
+    """What a redirect answer says, for a message: a redirect is never followed (a call
+    goes to the profile's base URL only), and the usual cause is a base URL that names the
+    wrong scheme or path. Only the Location's scheme, host and port are quoted — its path
+    and query may carry a token."""
+    words = "a redirect, not followed: check this venue's base_url (http or https, its path)"
+    if not location:
+        return f"{words}; it named no Location"
+    try:
+        url = URL(location.strip())
+    except ValueError:
+        return f"{words}; its Location is not a URL"
+    if not url.is_absolute():
+        return f"{words}; it points to another path of the same address"
+    if url.scheme not in ("http", "https") or not url.host:
+        return f"{words}; it points elsewhere"
+    return f"{words}; it points to {url.scheme}://{printable(url.host)[:100]}:{url.port}"
 
 
 async def send(
@@ -261,7 +282,7 @@ async def send(
     else:
         url = URL(client.base + (path if path[:1] == "/" else "/" + path), encoded=True)  # type: ignore[attr-defined]
     started = time.perf_counter()
-    answered = False  # the status line and headers were read
+    begun: int | None = None  # the answer's status, once its status line and headers are read
     broke: BaseException | None = None  # before any answer, on a call that may go again
     try:
         async with session.request(
@@ -269,7 +290,7 @@ async def send(
             headers=all_headers, timeout=_aiohttp_timeout(limit), allow_redirects=False,
             skip_auto_headers=skip, ssl=transport.ssl_context,
         ) as response:  # fmt: skip
-            answered = True
+            begun = response.status
             unread = ""
             try:
                 body = await _read_capped_aiohttp(response, *_cap_of(client, method))
@@ -289,7 +310,14 @@ async def send(
             "connect", f"cannot connect: {_short(exc, client)}", maybe_sent=False
         ) from None
     except (TimeoutError, aiohttp.ServerTimeoutError):
-        err = CallError("timeout", f"no answer within {limit:g} s", maybe_sent=True)
+        # An answer begun and never finished (a body trickling in) is not "no answer":
+        # its status is said, though nothing of it can be read.
+        words = (
+            f"its answer (HTTP {begun}) did not finish within {limit:g} s; not read"
+            if begun is not None
+            else f"no answer within {limit:g} s"
+        )
+        err = CallError("timeout", words, maybe_sent=True)
         err.latency_ms = (time.perf_counter() - started) * 1000
         raise err from None
     except (aiohttp.ClientError, OSError) as exc:
@@ -298,7 +326,7 @@ async def send(
             raise CallError("protocol", garbled, maybe_sent=True, transient=False) from None
         # once, on the first request only; a read (GET) changes nothing at the venue
         again_ok = fresh is None and (resend_on_stale or method == "GET")
-        if answered or not again_ok or not stale.broke_unanswered(exc):
+        if begun is not None or not again_ok or not stale.broke_unanswered(exc):
             raise CallError(
                 "protocol", f"connection broke: {_short(exc, client)}", maybe_sent=True
             ) from None

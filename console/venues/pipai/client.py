@@ -287,7 +287,7 @@ class PipAIClient(VenueClient):
             )
         except CallError as err:
             raise FeedError(
-                self.scrubber.scrub(f"PipAI did not answer when {doing}: {err.message}"),
+                self.scrubber.scrub(f"PipAI gave no usable answer when {doing}: {err.message}"),
                 transient=err.transient,
             ) from None
         if not reply.ok and reply.status != 404:

@@ -429,7 +429,7 @@ class X3AlgoSession:
             # Worth trying again soon only when it never reached x3algo (no connection):
             # one that did may count against the 5 logins per 15 minutes.
             raise X3AlgoAuthError(
-                self._clean(f"x3algo did not answer when asked to {what}: {exc.message}"),
+                self._clean(f"x3algo gave no usable answer when asked to {what}: {exc.message}"),
                 transient=exc.transient and not exc.maybe_sent,
             ) from None
 

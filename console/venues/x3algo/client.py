@@ -292,7 +292,9 @@ class X3AlgoClient(VenueClient):
             )
         except CallError as exc:
             raise X3AlgoReadError(
-                self.scrubber.scrub(f"x3algo did not answer a read of {path}: {exc.message}"),
+                self.scrubber.scrub(
+                    f"x3algo gave no usable answer to a read of {path}: {exc.message}"
+                ),
                 transient=exc.transient,
             ) from None
 
