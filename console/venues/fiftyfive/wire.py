@@ -29,6 +29,7 @@ from console.core.scrub import Scrub
 from console.venues.kit.feeds import FeedError, Unreadable
 from console.venues.kit.http import Reply
 from console.venues.kit.pacing import not_waiting, retry_after_seconds, too_long
+from console.venues.kit.shape import shape_problem
 from console.venues.kit.transient import transient_reply
 
 VENDOR = "55-tech"
@@ -201,7 +202,5 @@ def detail(reply: Reply, scrub: Scrub | None) -> str:
 
 def short_validation(exc: ValueError) -> str:
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return f"an unexpected answer ({where}: {first['msg']})"
+        return f"an unexpected answer ({shape_problem(exc)})"
     return str(exc)

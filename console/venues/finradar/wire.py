@@ -22,6 +22,7 @@ from console.core.model import State
 from console.core.scrub import Scrub
 from console.venues.kit.feeds import Unreadable
 from console.venues.kit.http import Reply
+from console.venues.kit.shape import shape_problem
 
 READING = "reading FinRadar sniper targets"
 
@@ -197,9 +198,7 @@ def _row_key(raw: Any, position: int) -> str:
 
 def _shape_error(exc: ValueError) -> str:
     if isinstance(exc, ValidationError):
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return f"an answer of unexpected shape ({where}: {first['msg']})"
+        return f"an answer of unexpected shape ({shape_problem(exc)})"
     return str(exc)
 
 
@@ -209,9 +208,7 @@ def parse(reply: Reply, model: type[_M]) -> _M:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ValueError(f"an answer of unexpected shape ({where}: {first['msg']})") from None
+        raise ValueError(f"an answer of unexpected shape ({shape_problem(exc)})") from None
 
 
 def epoch(iso: str | None) -> float | None:

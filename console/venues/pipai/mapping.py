@@ -32,6 +32,7 @@ from console.core.model import AttrValue, State, Target, TargetKind
 from console.core.scrub import Scrub, cut_scrubbed
 from console.venues.kit.feeds import Unreadable
 from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
+from console.venues.kit.shape import shape_problem
 from console.venues.pipai.wire import ROWS_PAGE, StatsRow, Strategy, StrategyRow
 
 STATE_BY_STATUS: Mapping[str, State] = {
@@ -236,9 +237,7 @@ def row_name(item: Any, page: int, index: int, scrub: Scrub | None) -> str:
 
 def _why(exc: BaseException, scrub: Scrub | None) -> str:
     if isinstance(exc, ValidationError):
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        text = f"{where}: {first['msg']}" if where else str(first["msg"])
+        text = shape_problem(exc)
     elif isinstance(exc, RecursionError):
         text = "nested too deeply"
     else:

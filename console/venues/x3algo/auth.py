@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
 
 import httpx
+from pydantic import ValidationError
 
 from console.core.scrub import printable
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
@@ -48,6 +49,7 @@ from console.venues.kit.http import CallError, QueryValue, Reply, dumps, send
 from console.venues.kit.pacing import Pacer, not_waiting, retry_after_seconds, too_long, wait_words
 from console.venues.kit.scrubber import VenueScrubber
 from console.venues.kit.session_file import SessionFile, StoredSession
+from console.venues.kit.shape import shape_problem
 from console.venues.x3algo.outcomes import vendor_error
 from console.venues.x3algo.wire import LoginReply
 
@@ -447,7 +449,8 @@ class X3AlgoSession:
         try:
             parsed = LoginReply.model_validate(reply.json())
         except ValueError as exc:  # ValidationError is a ValueError
-            detail = str(exc).splitlines()[0]
+            detail = shape_problem(exc) if isinstance(exc, ValidationError) else str(exc)
+            detail = detail.split("\n", 1)[0]
             raise X3AlgoAuthError(
                 self._clean(f"x3algo answered an unreadable token when asked to {what}: {detail}")
             ) from None

@@ -33,6 +33,7 @@ from console.venues.kit.feeds import Unreadable
 from console.venues.kit.http import Reply
 from console.venues.kit.json_screen import screen_duplicate_keys
 from console.venues.kit.paging import Page
+from console.venues.kit.shape import shape_problem
 from console.venues.x3algo.outcomes import short_text
 from console.venues.x3algo.wire import (
     ROW,
@@ -269,13 +270,7 @@ def _unreadable(text: str, scrub: Scrub) -> Unreadable:
 def _problem(exc: ValidationError, scrub: Scrub) -> str:
     """The first thing pydantic refused, without the value it refused (its place may
     name a key the venue sent: scrubbed, then cut)."""
-    errors = exc.errors(include_url=False, include_input=False, include_context=False)
-    if not errors:
-        return "not the documented shape"
-    first = errors[0]
-    where = ".".join(str(part) for part in first["loc"])
-    text = f"{where}: {first['msg']}" if where else first["msg"]
-    return scrub(printable(text))[:200]
+    return scrub(printable(shape_problem(exc)))[:200]
 
 
 def _row_name(row: object, index: int, number: int, scrub: Scrub) -> str:
