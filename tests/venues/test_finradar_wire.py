@@ -11,6 +11,7 @@ import pytest
 
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target, TargetKind
 from console.venues.finradar.client import FinRadarClient
+from console.venues.finradar.outcomes import settled
 from console.venues.finradar.wire import (
     ErrorBody,
     SniperTarget,
@@ -20,6 +21,7 @@ from console.venues.finradar.wire import (
     state_of,
 )
 from console.venues.kit.base import RateLimit, Secret, VenueSettings
+from console.venues.kit.control import NoAnswer
 from console.venues.kit.feeds import FeedError, Incomplete
 from console.venues.kit.http import Reply
 from console.venues.kit.pacing import Pacer
@@ -532,3 +534,13 @@ def test_a_time_in_another_shape_never_makes_a_row_unreadable(
          "end_time": value, "created_at": value}
     )  # fmt: skip
     assert (row.start_time, row.end_time, row.created_at) == (shown, shown, shown)
+
+
+def test_a_re_read_without_stopped_at_says_no_time_rather_than_a_question_mark() -> None:
+    """The documented list row carries no ``stopped_at`` (only the stop's answer does): an
+    independent FinRadar's settled stops read "(manual_stop at ?)"."""
+    stopped = Target("finradar", TargetKind.SNIPER, "tgt_abc123def456", "TSLA sniper",
+                     State.STOPPED, "STOPPED", attrs={"resolution": "manual_stop"})  # fmt: skip
+    outcome = settled("tgt_abc123def456", None, NoAnswer("No answer (timed out)"), stopped)
+    assert outcome.kind is OutcomeKind.APPLIED
+    assert outcome.message == "No answer (timed out), but a re-read shows it STOPPED (manual_stop)"

@@ -82,12 +82,14 @@ def settled(
         )
     if target.state is State.STOPPED:
         reason = target.attrs.get("resolution")
-        at = target.attrs.get("stopped_at") or "?"
+        at = target.attrs.get("stopped_at")
         earlier = reason != MANUAL_STOP or (seen is not None and seen.status == "STOPPED")
         return no_answer.outcome(
             OutcomeKind.ALREADY if earlier else OutcomeKind.APPLIED,
-            f"{what}, but a re-read shows it STOPPED ({reason or 'no reason given'} at "
-            f"{at})" + ("; it had stopped before this call" if earlier else ""),
+            f"{what}, but a re-read shows it STOPPED ({reason or 'no reason given'}"
+            + (f" at {at}" if at else "")
+            + ")"
+            + ("; it had stopped before this call" if earlier else ""),
             state_after=State.STOPPED,
         )
     return no_answer.outcome(
