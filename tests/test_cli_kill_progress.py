@@ -202,3 +202,26 @@ def test_a_single_stop_reaches_an_engine_listed_by_its_keys_position(
     assert "Engine 'key #1' (client '" in out, out
     assert "re-read: unknown (NOT confirmed)" in out
     assert code == 5  # answered done, not confirmed
+
+
+def test_a_stop_by_a_slug_whose_status_is_unread_names_the_way_to_reach_it(
+    sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 55-tech engine's slug is known only from its status read: with that read failing,
+    `stop 55tech <its slug>` cannot find it — and said only that it could not read it, at
+    3 a.m. with the engine trading. It now names the unread row and the two commands
+    that reach it (session 23, an independent 55-tech; failed on the code before)."""
+    venues = [v for v in sim.venue_entries() if v["api"] == "55tech"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues, extra={"kill_read_retry": 0})  # fmt: skip
+    assert main(["--config", str(path), "status", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [first] = [row for row in rows if row["attrs"]["key_no"] == 1]
+    set_knobs(sim, "55tech", failing_status_keys=1)
+    code = main(["--config", str(path), "stop", "55tech", first["id"], "--yes"])
+    err = capsys.readouterr().err
+    assert code == 4 and sim_counters(sim, "55tech").get("stop", 0) == 0, err
+    assert f"could not read {first['id']}: " in err
+    assert "— it may be one the venue lists but could not read: 'key #1'; " in err
+    assert f"`trading-console --config {path} stop 55tech 'key #1'` acts on 'key #1'" in err
+    assert f"`trading-console --config {path} kill --venue 55tech` halts every target" in err

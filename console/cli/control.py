@@ -139,9 +139,9 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
              "sent — check the venue, then try again")  # fmt: skip
         return EXIT_FAILED
     except Exception as exc:
-        target = await _listed(client, args.target, ends - time.monotonic())
+        target, unread = await _listed(client, args.target, ends - time.monotonic())
         if target is None:
-            _err(f"{args.venue}: could not read {args.target}: {exc}")
+            _err(f"{args.venue}: could not read {args.target}: {exc}{_unread_hint(args, unread)}")
             return EXIT_FAILED
         _err(f"{args.venue}: could not read {args.target} ({exc}); its list holds it "
              f"{target.state.value.upper()}: acting on that")  # fmt: skip
@@ -165,22 +165,40 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     return print_result(report.results[target.key], args, session.options.profile)
 
 
-async def _listed(client: VenueClient, target_id: str, left_s: float) -> Target | None:
+async def _listed(
+    client: VenueClient, target_id: str, left_s: float
+) -> tuple[Target | None, list[Target]]:
     """``target_id`` as the venue's list holds it, when reading it alone failed: a venue
     may list what it cannot read one by one (a 55-tech engine whose key's status read
     fails is listed UNKNOWN, its stop needing no read — a fresh ``stop 55tech 'key #1'``
     could not address the row ``status`` had just listed). None when the list fails too,
-    or ``left_s`` (what the command's planning deadline leaves) is spent."""
+    or ``left_s`` (what the command's planning deadline leaves) is spent. Second: the
+    rows the list holds UNKNOWN — where a target not found may hide (its name unread)."""
     if left_s <= 0:
-        return None
+        return None, []
     try:
         async with asyncio.timeout(left_s):
             listed = await client.list_targets()
     except Incomplete as exc:  # what was read of it is true
         listed = exc.partial
     except Exception:  # (the target's own failure is what the operator is told)
-        return None
-    return next((t for t in listed if t.id == target_id), None)
+        return None, []
+    unread = [t for t in listed if t.state is State.UNKNOWN]
+    return next((t for t in listed if t.id == target_id), None), unread
+
+
+def _unread_hint(args: argparse.Namespace, unread: list[Target]) -> str:
+    """What an operator can do when the target asked for was not found and the venue
+    lists rows it could not read: the target may be one of them (a 55-tech engine's
+    slug is known only from its status read), and each can be acted on by its own id."""
+    if not unread:
+        return ""
+    ids = [printable(t.id)[:40] for t in unread[:3]]
+    more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
+    return (f" — it may be one the venue lists but could not read: "
+            f"{', '.join(repr(i) for i in ids)}{more}; "
+            f"`{command_line(args, args.command, args.venue, ids[0])}` acts on "
+            f"{ids[0]!r}, `{command_line(args, 'kill', '--venue', args.venue)}` halts every target of {args.venue}")  # fmt: skip
 
 
 def plan_for(client: VenueClient, target: Target, kind: ActionKind,
@@ -229,14 +247,19 @@ def did_you_mean(wanted: str, names: Iterable[str]) -> str:
 
 def status_command(args: argparse.Namespace) -> str:
     """The ``status`` command line for the profile this command used (--demo kept)."""
-    words = ["trading-console"]
+    return command_line(args, "status")
+
+
+def command_line(args: argparse.Namespace, *words: str) -> str:
+    """A command line for the profile this command used (--demo kept), ``words`` quoted."""
+    line = ["trading-console"]
     if getattr(args, "demo", False):
-        words.append("--demo")
+        line.append("--demo")
     elif getattr(args, "config", None):
-        words += ["--config", shlex.quote(str(args.config))]
+        line += ["--config", shlex.quote(str(args.config))]
     if getattr(args, "profile", None):
-        words += ["--profile", shlex.quote(str(args.profile))]
-    return " ".join([*words, "status"])
+        line += ["--profile", shlex.quote(str(args.profile))]
+    return " ".join([*line, *(shlex.quote(w) for w in words)])
 
 
 async def _close_targets(client: VenueClient, wanted: str) -> list[str]:
