@@ -69,3 +69,28 @@ def test_an_html_page_is_called_one(page: bytes) -> None:
     with pytest.raises(ValueError, match="an HTML page from venue, not JSON") as caught:
         reply(page).validated(Body)  # the fast path says the same
     assert not isinstance(caught.value, ValidationError)
+
+
+NGINX = (b"<!DOCTYPE html><html><head><title>409 Bad Gateway</title></head><body><center>"
+         b"<h1>409 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("page", "words"),
+    [
+        (NGINX, "an HTML page: 409 Bad Gateway"),
+        (b"<html><body><h1>500</h1>Internal Server Error</body></html>",
+         "an HTML page: 500 Internal Server Error"),
+        (b"<html><script>var key='x';</script><style>p{}</style><p>Down &amp; out</p></html>",
+         "an HTML page: Down & out"),
+        (b"<html><title>\x1b]0;pwned\x07Busy</title></html>", "an HTML page: Busy"),
+        (b"<html></html>", "an HTML page"),
+    ],
+)  # fmt: skip
+def test_an_error_page_is_named_by_its_title_or_text_never_quoted_as_markup(
+    page: bytes, words: str
+) -> None:
+    """An independent PipAI behind a gateway read 'PipAI answered 409 "<!DOCTYPE html>
+    <html><head><title>409 Bad Gateway</title>…"' (session 23; fails on the code before)."""
+    assert Reply(409, {}, page, 1.0).text(scrub=None) == words
+    assert Reply(409, {}, b'{"error": "<b>"}', 1.0).text(scrub=None) == '{"error": "<b>"}'

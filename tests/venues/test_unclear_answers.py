@@ -158,7 +158,8 @@ async def test_a_422_a_stale_read_contradicts_is_read_again_not_refused(
 
 def test_a_proxy_error_page_is_named_by_its_title_not_quoted_raw() -> None:
     page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502"
-    assert said_words(page) == "its body was an HTML page titled '502 Bad Gateway'"
-    assert said_words("<html><body>oops</body></html>") == "its body was an HTML page"
+    assert said_words(page) == "its body was an HTML page: 502 Bad Gateway"
+    assert said_words("<html><body>oops</body></html>") == "its body was an HTML page: oops"
+    assert said_words("<html></html>") == "its body was an HTML page"
     assert said_words("engine failed mid-way") == "it said 'engine failed mid-way'"
-    assert said_words("<title>\x1b]0;pwned\x07x</title>") == "its body was an HTML page titled 'x'"
+    assert said_words("<title>\x1b]0;pwned\x07x</title>") == "its body was an HTML page: x"

@@ -75,7 +75,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -88,6 +87,7 @@ from console.core.turns import may_have_landed
 from console.venues.kit.http import CallError, Reply
 from console.venues.kit.refused import Refusals, tries_words
 from console.venues.kit.scrubber import VenueScrubber
+from console.venues.kit.shape import html_words
 
 Seen = TypeVar("Seen")
 
@@ -115,17 +115,15 @@ def _short_id(value: str) -> str:
     return repr(printable(value)) if len(value) <= 40 else f"of {len(value)} characters"
 
 
-_TITLE = re.compile(r"<title[^>]*>([^<]{1,120})", re.IGNORECASE)
-
-
 def said_words(said: str) -> str:
     """What a venue's 5xx body said, for an outcome: its words quoted (cut), or, for an
-    error page of a proxy in front of it, that page's title (an nginx 502 page quoted
-    raw was 200 characters of markup)."""
-    if said.lstrip()[:1] == "<":
-        title = _TITLE.search(said)
-        named = f" titled {printable(title.group(1)).strip()!r}" if title else ""
-        return f"its body was an HTML page{named}"
+    error page of a proxy in front of it, that page's title or text (an nginx 502 page
+    quoted raw was 200 characters of markup; :func:`~console.venues.kit.shape.html_words`,
+    which :meth:`Reply.text <console.venues.kit.http.Reply.text>` applied already when
+    the venue's words are the body)."""
+    page = html_words(said)
+    if page is not None or said.startswith("an HTML page"):
+        return f"its body was {page or said}"
     return f"it said {printable(said)[:200]!r}"
 
 

@@ -67,6 +67,7 @@ from console.venues.kit import stale
 from console.venues.kit.http_client import DEFAULT_MAX_BODY, fresh_connector
 from console.venues.kit.json_screen import check_unique_keys, parse_json
 from console.venues.kit.pacing import Pacer, VendorAskedWait
+from console.venues.kit.shape import html_words
 
 JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 QueryValue = str | int | float | bool
@@ -191,7 +192,8 @@ class Reply:
             return f"({self.unread})"
         if 300 <= self.status < 400:  # its body is a "Moved" page: where it points says more
             return cut_scrubbed(redirect_words(self.headers.get("Location")), limit, scrub)
-        return cut_scrubbed(self.content.decode("utf-8", "replace").strip(), limit, scrub)
+        text = self.content.decode("utf-8", "replace").strip()
+        return cut_scrubbed(html_words(text) or text, limit, scrub)
 
     @property
     def ok(self) -> bool:
