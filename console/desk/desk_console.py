@@ -52,7 +52,7 @@ from console.desk.desk_state import DESK_DOWN, DeskState
 from console.desk.rearm import RearmMsg
 from console.desk.rearm_board import RearmBoard, decide
 from console.desk.rearm_screen import RearmScreen
-from console.desk.roles import Role, learn_role
+from console.desk.roles import ROLE_WORDS, Role, learn_role
 from console.tui import app as app_module
 from console.tui.app import ConsoleApp
 from console.tui.controllers.control import DISPATCH_GROUP
@@ -158,7 +158,7 @@ class DeskConsoleApp(ConsoleApp):
             self._write(f"{stamp} the desk's server does not say what {user} may do: the keys "
                         f"are the profile's; the server refuses what {user} may not")  # fmt: skip
         else:
-            self._write(f"{stamp} {user} is a {self.role.value} on this desk")
+            self._write(f"{stamp} {user} is {ROLE_WORDS[self.role]}")
         if self.desk.down is not None:
             self._down(self.desk.down)
 

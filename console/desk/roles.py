@@ -47,6 +47,15 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+ROLE_WORDS: Mapping[Role, str] = MappingProxyType({
+    Role.VIEWER: "a viewer on this desk: watches only, the server refuses every command",
+    Role.TRADER: "a trader on this desk: may stop, pause, resume, start, kill and approve "
+                 "a re-arm; re-arming what a kill halted needs an admin",
+    Role.ADMIN: "an admin on this desk: may do all a trader may, re-arm what a kill "
+                "halted (with a second operator's approval) and skip a scheduled run",
+})  # fmt: skip
+"""What each role may do, in the words the console's log greets its operator with."""
+
 _TRADER = frozenset({Verb.DISPATCH, Verb.KILL, Verb.REVERIFY, Verb.VERIFY_INTERRUPTED,
                      Verb.CHECKIN, Verb.APPROVE})  # fmt: skip
 VERBS: Mapping[Role, frozenset[Verb]] = MappingProxyType({

@@ -235,7 +235,7 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
             bob = DeskConsoleApp(b_state, b_control)
             carol = DeskConsoleApp(c_state, c_control)
             async with bob.run_test(size=SIZE) as pb, carol.run_test(size=SIZE) as pc:
-                assert "bob is a trader on this desk" in log_text(bob)
+                assert "bob is a trader on this desk: may stop, pause" in log_text(bob)
                 # The viewer: never armed, no control key, no kill.
                 assert carol.arm.readonly and carol.check_action("arm", ()) is False
                 await pc.press("a")
