@@ -82,6 +82,10 @@ async def test_kill_everything_from_the_keyboard_halts_verifies_and_journals_eve
         summary = shown(app.screen.query_one("#kill-summary", Static))
         assert f"HALTED — {joyride} by the venue's answer only" in summary
         assert "ALL HALTED" not in summary
+        # Nothing failed: the toast sends the operator to the report, offering no retry
+        # (it said "says what failed; r there retries it", and r had nothing to retry).
+        said = [str(n.message) for n in app._notifications if "EMERGENCY STOP" in str(n.message)]
+        assert said and said[-1].endswith("says what is not verified halted and why."), said
     for api in ("x3algo", "finradar"):
         planned = {i.target_id for i in kp.plan.items if i.venue == api}
         states = await sim_states(sim, api)

@@ -256,10 +256,11 @@ class KillController:
                      running=False, attention=not run.all_halted)  # fmt: skip
         if run.all_halted:
             app.notify(f"EMERGENCY STOP: {summary}", timeout=10)
-        else:
+        else:  # r retries only what failed, is uncertain or did not verify
+            retry = "; r there retries it" if run.retry_plan() is not None else ""
             app.notify(
-                f"EMERGENCY STOP: {summary}. The report ({self.w}) says what failed; r there "
-                "retries it.",
+                f"EMERGENCY STOP: {summary}. The report ({self.w}) says what is not verified "
+                f"halted and why{retry}.",
                 severity="error",
                 timeout=30,
             )

@@ -167,7 +167,9 @@ def leaves_text(kp: KillPlan, *, clear: bool, clearing: Sequence[str]) -> Text:
         text.append("Leaves behind", "bold")
         text.append(f" — {venue}: {one_line(lines[0], 300)}")
         if len(lines) > 1:
-            text.append(f" (and {len(lines) - 1} similar notes for other targets)", "dim")
+            more = len(lines) - 1
+            notes = "a similar note" if more == 1 else f"{more} similar notes"
+            text.append(f" (and {notes} for other targets)", "dim")
     for line in kept:
         text.append("\n" if text.plain else "")
         text.append("Left as is", "bold")
