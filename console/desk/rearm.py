@@ -42,6 +42,7 @@ from nats.aio.msg import Msg as NatsMsg
 from console.core.call_gate import CallGate
 from console.core.journal import Journal
 from console.core.journal_rows import now_ms
+from console.core.last_kill import KILL_NOTE
 from console.core.model import ActionKind, OutcomeKind
 from console.core.operator import Operator
 from console.core.plan import ItemResult, Plan, PlanItem, Report
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
 
 REARM_TTL_S = 600.0
 """How long a re-arm request waits for a second operator before it expires."""
-KILL_NOTE = "kill"
 ROUTINE = "schedule:"
 """The automation's operator prefix whose stops are routine, not kills (its schedules)."""
 HALTING = frozenset({ActionKind.STOP.value, ActionKind.PAUSE.value})

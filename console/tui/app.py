@@ -178,6 +178,7 @@ class ConsoleApp(App[None]):
             audit=self.audit.open,
             alerts=self.automation,
             report_key=display_key(effective_keys(self.keys)["kill_report"]),
+            journal_key=display_key(effective_keys(self.keys)["audit"]),
         )
         self.rows = RowController(self, state, clock=clock, panel=lambda: self.active_panel)
         self.redraw = RedrawController(

@@ -236,6 +236,11 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
             carol = DeskConsoleApp(c_state, c_control)
             async with bob.run_test(size=SIZE) as pb, carol.run_test(size=SIZE) as pc:
                 assert "bob is a trader on this desk: may stop, pause" in log_text(bob)
+                # Bob did not send the kill: w says what the journal holds of the desk's last.
+                await pb.press("w")
+                said = " ".join(str(n.message) for n in bob._notifications)
+                assert "No emergency stop from this console yet. The last on this profile, " \
+                       "from the journal: " in said and " by alice: " in said, said
                 # The viewer: never armed, no control key, no kill.
                 assert carol.arm.readonly and carol.check_action("arm", ()) is False
                 await pc.press("a")

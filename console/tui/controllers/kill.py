@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from console.core.dispatcher import DispatchBusy
 from console.core.kill import KillPlan, KillScope
 from console.core.kill_lock import KillLock, KillLocked
+from console.core.last_kill import last_kill
 from console.core.plan import ItemResult, Plan, Report
 from console.core.ports import ControlPort, StateSource
 from console.core.scrub import printable
@@ -72,10 +73,13 @@ class KillController:
         audit: Callable[[str | None], None],
         alerts: AutomationController | None = None,
         report_key: str = "w",
+        journal_key: str = "u",
     ) -> None:
         self.app = app
         self.w = report_key
         """The key that opens the kill's report (``w`` unless the profile remaps it)."""
+        self.u = journal_key
+        """The key that opens the journal (``u`` unless the profile remaps it)."""
         self.state = state
         self.control = control
         self.arm = arm
@@ -494,9 +498,23 @@ class KillController:
         return keeper.remaining_s() if keeper is not None and keeper.active else None
 
     def report(self) -> None:
-        """w: the last kill's report, or why there is none."""
+        """w: the last kill's report, or why there is none — and, when another console
+        ran the profile's last kill (a desk), what the journal says of it."""
         if self.run is None:
-            self.app.notify("No emergency stop yet this session.")
+            try:
+                record = last_kill(self.state.journal)
+            except Exception as exc:  # (the journal's own failure is said where it fails)
+                record, why = None, f" (the journal could not be read: {one_line(str(exc), 120)})"
+            else:
+                why = ""
+            if record is None:
+                self.app.notify(f"No emergency stop from this console yet{why}. {self.u} opens "
+                                "the journal: every call on this profile.", timeout=8)  # fmt: skip
+                return
+            self.app.notify(f"No emergency stop from this console yet. The last on this "
+                            f"profile, from the journal: {printable(record.words())}. "
+                            f"{self.u} opens the journal.", title="Last emergency stop",
+                            timeout=20)  # fmt: skip
             return
         self.show_progress()
 
