@@ -117,4 +117,4 @@ def test_what_the_kill_leaves_behind_is_said_once_per_venue() -> None:
     kp = KillPlan(Plan((item,), "t", "kill", leaves), clears={"pipai": "close_positions"})
     text = leaves_text(kp, clear=False, clearing=["PipAI"]).plain
     assert "PipAI positions stay open" in text
-    assert text.count("Leaves behind") == 1 and "1 similar" in text
+    assert text.count("Leaves behind") == 1 and "(and a similar note for other targets)" in text
