@@ -68,9 +68,13 @@ async def test_status_failure_words_on_stderr_are_printable(
     client.list_error = RuntimeError(f"HTTP 502: {EVIL}")
     session = session_on(Journal(tmp_path / "j.sqlite3", profile="t"), client)
     assert await cli_control.status(session, as_json=False) == cli_control.EXIT_FAILED
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert clean(err), repr(err)
     assert "fake: could not read targets: HTTP 502: evil" in err
+    # stdout alone says so too: an empty table read as "no targets" (session 23)
+    [row] = out.splitlines()[1:]
+    assert row.split() == ["fake", "-", "-", "(could", "not", "be", "read:", "see", "below)",
+                           "NOT", "READ"]  # fmt: skip
 
 
 async def test_status_json_keeps_the_exact_name_escaped_by_json(

@@ -72,7 +72,7 @@ async def status(session: Session, *, as_json: bool) -> int:
                                      "set_by": known.set_by}  # fmt: skip
             _out(_json(row))
     else:
-        print_table(session.store, targets)
+        print_table(session.store, targets, failures, session.incomplete)
     for venue, why in failures.items():
         _err(f"{venue}: could not read targets: {why}")
     for venue, why in session.incomplete.items():
@@ -94,7 +94,15 @@ def journal_known(store: Store, target: Target) -> KnownState | None:
     return known if store.effective_state(target) is known.state else None
 
 
-def print_table(store: Store, targets: list[Target]) -> None:
+def print_table(
+    store: Store,
+    targets: list[Target],
+    not_read: Iterable[str] = (),
+    in_part: Iterable[str] = (),
+) -> None:
+    """The targets as a table; a venue ``not_read`` (or read only ``in_part``) gets a row
+    saying so: an empty table under its header read as "no targets" when stdout was all
+    one looked at (the reasons follow on stderr)."""
     rows = [("VENUE", "KIND", "ID", "NAME", "STATE", "VENUE STATUS")]
     for t in targets:
         state = store.effective_state(t).value.upper()
@@ -102,6 +110,10 @@ def print_table(store: Store, targets: list[Target]) -> None:
             state += f" per journal {known.set_at[11:16]}Z {known.set_by.split('@')[0]}"
         rows.append((t.venue, t.kind.value, printable(t.id), printable(t.name), state,
                      printable(t.raw_status)))  # fmt: skip
+    for venue in not_read:
+        rows.append((venue, "-", "-", "(could not be read: see below)", "NOT READ", ""))
+    for venue in in_part:
+        rows.append((venue, "-", "-", "(only part read: see below)", "INCOMPLETE", ""))
     widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
     for row in rows:
         _out("  ".join(cell[: widths[i]].ljust(widths[i]) for i, cell in enumerate(row)).rstrip())

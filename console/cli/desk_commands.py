@@ -119,12 +119,6 @@ async def status(
     try:
         store = state.store
         targets = sorted(store.all_targets(), key=lambda t: (t.venue, t.kind, t.name))
-        if as_json:
-            for target in targets:
-                state_now = store.effective_state(target).value
-                control._out(control._json(control.target_json(target, state_now)))
-        else:
-            control.print_table(store, targets)
         venues = state.venues
         unread = never_listed(store, venues)
         for venue in venues:  # the bucket holds every venue's list; "listed" says it came in
@@ -135,9 +129,15 @@ async def status(
         for venue in named:  # the hub serves it, but its key never reached the bucket
             if venue not in venues:
                 unread[venue] = "named by the hub, not in its bucket (nothing of it was read)"
+        partial = read_in_part(store, venues)
+        if as_json:
+            for target in targets:
+                state_now = store.effective_state(target).value
+                control._out(control._json(control.target_json(target, state_now)))
+        else:
+            control.print_table(store, targets, unread, partial)
         for venue, why in unread.items():
             control._err(f"{venue}: could not read targets: {why}")
-        partial = read_in_part(store, venues)
         for venue, why in partial.items():
             control._err(f"{venue}: only part of its targets could be read (listed above): {why}")
         down = {

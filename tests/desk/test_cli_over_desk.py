@@ -87,6 +87,8 @@ async def test_status_names_a_venue_the_hub_cannot_read(
         assert code == 4
         assert "pipai: could not read targets" in err
         assert "x3algo" in out  # the venue that could be read is listed
+        [row] = [line for line in out.splitlines() if line.startswith("pipai ")]
+        assert "(could not be read: see below)" in row and row.endswith("NOT READ"), row
     finally:
         await hub.aclose()
         await session.aclose()
