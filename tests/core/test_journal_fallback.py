@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -132,15 +133,27 @@ def test_a_journal_whose_folder_cannot_be_made_falls_back(tmp_path: Path) -> Non
     assert [r["target_id"] for r in read_fallback(journal.fallback_path)] == ["a1"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a 0500 folder anyway")
 def test_an_unwritable_folder_falls_back(tmp_path: Path) -> None:
+    """A folder the journal may not write: mode 0500 — or, for root (CI), who writes
+    there anyway, the immutable attribute (``chattr +i``: not even root creates a file)."""
     folder = tmp_path / "ro"
     folder.mkdir(mode=0o500)
+    immutable = os.geteuid() == 0
+    if immutable:
+        chattr = shutil.which("chattr")
+        if chattr is None or subprocess.run([chattr, "+i", str(folder)],
+                                            capture_output=True).returncode != 0:  # fmt: skip
+            folder.chmod(0o700)
+            pytest.skip("root writes into a 0500 folder, and chattr +i is not available here")
     try:
         journal = Journal.open(folder / "journal.sqlite3", profile="prod", operator=OP,
                                fallback_dir=tmp_path / "fb")  # fmt: skip
         assert journal.failed is not None and "permission denied" in journal.failed
+        journal.intend("x3algo", "a1", "RSI", Action(ActionKind.STOP))
+        assert journal.fallback_path is not None and journal.fallback_path.parent == tmp_path / "fb"
     finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
         folder.chmod(0o700)
 
 
