@@ -31,6 +31,8 @@ EXIT_JOURNAL = 8
 
 REREAD_TIMEOUT_S = 60.0
 """``--interrupted --verify``: how long each venue's re-read may take."""
+PROGRESS_S = 1.0
+"""``--verify``: at most one progress line a second on stderr while the chain is checked."""
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -116,7 +118,16 @@ def verify_chain(session: Session, *, as_json: bool = False, where: str | None =
     """``audit --verify``: recompute the chain; exit 0 when sound, 8 on a break."""
     journal = session.journal
     where = where or str(journal.path)
-    check = journal.verify_chain()
+    label = session.options.label
+    shown = [time.monotonic()]
+
+    def progress(seq: int, last: int) -> None:  # a long check is never silent
+        if time.monotonic() - shown[0] >= PROGRESS_S:
+            shown[0] = time.monotonic()
+            print(printable(f"[{label}] checking the journal's hash chain: row {seq:,} of "
+                            f"{last:,}"), file=sys.stderr, flush=True)  # fmt: skip
+
+    check = journal.verify_chain(progress)
     if as_json:
         _out(json.dumps({**check.as_json(), "journal": where}, sort_keys=True))
     else:

@@ -56,13 +56,14 @@ class JournalReads:
         except Exception:
             return self._head
 
-    def verify_chain(self) -> ChainCheck:
-        """Recompute every row's hash; the first break found, with why."""
+    def verify_chain(self, progress: chain.Progress | None = None) -> ChainCheck:
+        """Recompute every row's hash; the first break found, with why (``progress``:
+        :func:`console.core.journal_chain.verify`)."""
         self.flush()
         if self._db is None:
             return ChainCheck(False, 0, "", why=f"the journal cannot be read: {self.failed}")
         try:
-            return chain.verify(self._db)
+            return chain.verify(self._db, progress)
         except Exception as exc:
             return ChainCheck(False, 0, "", why=f"the journal cannot be read: {describe(exc)}")
 
