@@ -113,7 +113,7 @@ class AuditScreen(ModalScreen[None]):
         interrupted = self.journal.interrupted()
         self.interrupted_count = len(interrupted)
         open_ops = {e.op_id for e in interrupted}
-        rows = query(self.journal, self.filter, self.clock())
+        rows, more = query(self.journal, self.filter, self.clock())
         if self.filter.operator is None and not self.filter.interrupted_only:
             self.operators |= {e.operator for e in rows}
         self._rows = [
@@ -122,7 +122,11 @@ class AuditScreen(ModalScreen[None]):
         ]
         self._laid_out = None
         self._lay_out()
-        line = Text(f"{self.filter.describe()} · {len(rows)} rows, newest first")
+        if more:
+            line = Text(f"{self.filter.describe()} · newest {len(rows):,} shown, MORE match: "
+                        "narrow (t v o c) or use `audit`")  # fmt: skip
+        else:
+            line = Text(f"{self.filter.describe()} · {len(rows)} rows, newest first")
         if self.interrupted_count:
             line.append("  ")
             line.append(f" {self.interrupted_count} INTERRUPTED ", self.tones.danger)

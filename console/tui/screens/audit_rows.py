@@ -97,13 +97,14 @@ class AuditFilter:
         return " · ".join(parts)
 
 
-def query(journal: Journal, f: AuditFilter, now: float) -> list[Entry]:
-    """Entries matching ``f``, newest first, at most :data:`LIMIT`."""
+def query(journal: Journal, f: AuditFilter, now: float) -> tuple[list[Entry], bool]:
+    """Entries matching ``f``, newest first, at most :data:`LIMIT`; and whether more
+    match (the screen says so: "5000 rows" of a 400,000-row day read as all of them)."""
     if f.interrupted_only:
-        rows = journal.interrupted()[-LIMIT:]
+        found = journal.interrupted()
     else:
         batches = [f.batch_id, *f.linked] if f.batch_id else [None]
-        rows = [
+        found = [
             entry
             for batch in batches
             for entry in journal.entries(
@@ -112,12 +113,12 @@ def query(journal: Journal, f: AuditFilter, now: float) -> list[Entry]:
                 operator=f.operator,
                 outcome=f.outcome,
                 batch_id=batch,
-                limit=LIMIT,
+                limit=LIMIT + 1,  # one past: "more than" is all it needs to know
             )
         ]
         if len(batches) > 1:
-            rows = sorted(rows, key=lambda e: e.seq)[-LIMIT:]
-    return list(reversed(rows))
+            found = sorted(found, key=lambda e: e.seq)
+    return list(reversed(found[-LIMIT:])), len(found) > LIMIT
 
 
 def result_cell(entry: Entry, interrupted: bool, tones: Tones) -> Text:
