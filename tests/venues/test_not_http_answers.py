@@ -14,9 +14,8 @@ import asyncio
 
 import pytest
 
-from console.venues.kit.base import VenueSettings
 from console.venues.kit.http import CallError, send
-from console.venues.kit.http_client import make_http_client
+from tests.venues.raw_venue import raw_venue
 
 BODY = b'{"targets": []}'
 ANSWERS = {
@@ -35,19 +34,9 @@ async def error_of(raw: bytes, method: str) -> CallError:
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    settings = VenueSettings(
-        name="finradar", api="finradar", base_url=f"http://127.0.0.1:{port}", pacing=False
-    )
-    http = make_http_client(settings)
-    try:
+    async with raw_venue(answer) as http:
         with pytest.raises(CallError) as caught:
             await send(http, method, "/api/v1/sniper/targets")
-    finally:
-        await http.aclose()
-        server.close()
-        await server.wait_closed()
     return caught.value
 
 

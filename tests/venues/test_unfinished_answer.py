@@ -13,9 +13,8 @@ import asyncio
 
 import pytest
 
-from console.venues.kit.base import VenueSettings
 from console.venues.kit.http import CallError, send
-from console.venues.kit.http_client import make_http_client
+from tests.venues.raw_venue import raw_venue
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -30,20 +29,12 @@ async def test_an_answer_that_never_finishes_names_its_status(method: str) -> No
         await done.wait()  # the rest never comes while the client waits
         writer.close()
 
-    server = await asyncio.start_server(half, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    settings = VenueSettings(
-        name="finradar", api="finradar", base_url=f"http://127.0.0.1:{port}", pacing=False
-    )
-    http = make_http_client(settings)
-    try:
-        with pytest.raises(CallError) as caught:
-            await send(http, method, "/api/v1/sniper/targets", timeout_s=0.3)
-    finally:
-        done.set()
-        await http.aclose()
-        server.close()
-        await server.wait_closed()
+    async with raw_venue(half) as http:
+        try:
+            with pytest.raises(CallError) as caught:
+                await send(http, method, "/api/v1/sniper/targets", timeout_s=0.3)
+        finally:
+            done.set()  # (before the server closes: a server may wait for its handlers)
     error = caught.value
     assert error.message == "its answer (HTTP 200) did not finish within 0.3 s; not read"
     assert error.kind == "timeout" and error.maybe_sent

@@ -32,7 +32,7 @@ from console.core.model import AttrValue, State, Target, TargetKind
 from console.core.scrub import Scrub, cut_scrubbed
 from console.venues.kit.feeds import Unreadable
 from console.venues.kit.json_screen import parse_json, screen_duplicate_keys
-from console.venues.kit.shape import shape_problem
+from console.venues.kit.shape import json_kind, shape_problem
 from console.venues.pipai.wire import ROWS_PAGE, StatsRow, Strategy, StrategyRow
 
 STATE_BY_STATUS: Mapping[str, State] = {
@@ -203,17 +203,17 @@ def _row_by_row(
 ) -> ListPage:
     body = _json(content)
     if not isinstance(body, dict):
-        raise _unreadable(f"the page is {_kind(body)}, not an object with data and next_cursor")
+        raise _unreadable(f"the page is {json_kind(body)}, not an object with data and next_cursor")
     if "data" not in body:
         raise _unreadable("the page has no data list (" + _keys(body, scrub) + ")")
     data = body["data"]
     if not isinstance(data, list):
-        raise _unreadable(f"data is {_kind(data)}, not a list of strategies")
+        raise _unreadable(f"data is {json_kind(data)}, not a list of strategies")
     # No next_cursor key (not null): its rows are still read and kept; the page is marked
     # as not saying whether more follow, and the list ends there, incomplete (client.py).
     cursor = body.get("next_cursor")
     if cursor is not None and not isinstance(cursor, str):
-        raise _unreadable(f"next_cursor is {_kind(cursor)}, not a string or null")
+        raise _unreadable(f"next_cursor is {json_kind(cursor)}, not a string or null")
     out = ListPage(next_cursor=cursor, cursor_missing="next_cursor" not in body)
     for index, item in enumerate(data):
         try:
@@ -256,20 +256,6 @@ def _json(content: bytes) -> Any:
 
 def _unreadable(why: str) -> Unreadable:
     return Unreadable(f"PipAI sent an unreadable answer when {DOING}: {why}")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 def _keys(body: dict[str, Any], scrub: Scrub | None) -> str:
