@@ -24,7 +24,8 @@ from typing import Any
 
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
-from console.cli.control import did_you_mean
+from console.cli.control import command_line, did_you_mean
+from console.cli.kill_interrupt import EXIT_ABANDONED, CtrlC
 from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
 from console.core.kill import KillPlan, KillScope, build_kill_plan
@@ -119,6 +120,10 @@ class KillRun:
     listing_words: Callable[[str], str] = str
     """A venue still listing in words: its name, and its failed tries while it waits to
     try again (a local kill's :meth:`Session.listing_words`)."""
+    partial: Callable[[], Report | None] = lambda: None
+    """The report as far as it got, while the calls run (a local kill's dispatcher's)."""
+    abandoned: str = "what was sent is journaled as interrupted calls (a re-read settles them)"
+    """What becomes of the kill when a second Ctrl-C abandons it (kill_interrupt.py)."""
 
     def still_listing(self) -> tuple[str, ...]:
         return tuple(self.listing_words(v) for v in self.waiting if v not in self.listed)
@@ -205,7 +210,8 @@ async def _planned_kill(
     run = KillRun(session.options.label, str(session.journal.operator), kp, clear,
                   time.monotonic() - started, dispatch, head, failed, record,
                   waiting=tuple(late), refused=session.dispatcher.refused_now,
-                  listing_words=session.listing_words)  # fmt: skip
+                  listing_words=session.listing_words,
+                  partial=lambda: session.dispatcher.running)  # fmt: skip
     return await carry_out(run, args, alerter)
 
 
@@ -228,9 +234,25 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         title += f" — {', '.join(run.waiting)} still listing, not yet counted"
     alerts.send(kill_started_alert(run.who, title, total, at))  # beside the calls
     watch = asyncio.create_task(progress.watch())
+    dispatching = asyncio.ensure_future(run.dispatch(kp.plan, progress))
+    held: list[Report | None] = []
+
+    def abandon() -> None:
+        held.append(run.partial())  # before the cancel ends the dispatcher's run
+        dispatching.cancel()
+
+    ctrl_c = CtrlC(run.label, abandon, run.abandoned)
+    ctrl_c.install()
     try:
-        report = await run.dispatch(kp.plan, progress)
+        report = await dispatching
+    except asyncio.CancelledError:
+        if not ctrl_c.abandoned:
+            raise
+        elapsed = time.monotonic() - confirmed
+        return await _abandoned(run, args, alerts, progress, held[0] if held else None,
+                                RunRecord(run.who, at, title), elapsed)  # fmt: skip
     finally:
+        ctrl_c.remove()
         watch.cancel()
     elapsed = time.monotonic() - confirmed
     kp = run.kp  # with the venues that joined while it ran
@@ -281,6 +303,50 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         if head:
             _out(f"journal chain head {head}")
     return _exit_code(report, kp, journal_failed)
+
+
+async def _abandoned(
+    run: KillRun,
+    args: argparse.Namespace,
+    alerts: _Alerts,
+    progress: KillProgress,
+    report: Report | None,
+    record: RunRecord,
+    elapsed: float,
+) -> int:
+    """The account of a kill a second Ctrl-C abandoned: how far it got, what is left."""
+    kp = run.kp
+    planned = len(kp.plan)
+    results = list(progress.results.values())
+    kinds = Counter(r.outcome.kind.value for r in results)
+    said = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    verified = sum(1 for r in results if r.verified and r.halted)
+    left = planned - len(results)
+    batch = report.batch_id if report is not None else None
+    words = (f"the emergency stop was abandoned by Ctrl-C after {elapsed:.1f} s — "
+             f"{len(results)} of {planned} answered{f' ({said})' if said else ''}, {verified} "
+             f"verified halted; {left} without an answer: {run.abandoned}")  # fmt: skip
+    record = record_report(record, kp, report)
+    record.problems.insert(0, f"ABANDONED: {words}")
+    alerts.send(run_alert(record, "report"))
+    await alerts.wait()
+    head = await run.chain_head(report) if report is not None else None
+    if args.json:
+        _out(json.dumps({
+            "summary": "abandoned", "verdict": "abandoned", "all_verified": False,
+            "abandoned": words, "planned": planned, "answered": len(results),
+            "verified_halted": verified, "elapsed_s": round(elapsed, 3), "batch_id": batch,
+            "chain_head": head,
+        }, sort_keys=True))  # fmt: skip
+    else:
+        _out(printable(f"ABANDONED: {words}" + (f" (batch {batch[:8]})" if batch else "")))
+        if report is not None:  # (a desk's kill goes on at the hub: nothing to settle here)
+            settle = command_line(args, "audit", "--interrupted", "--verify")
+            _out(f"NEXT: run the kill again (it plans from fresh reads and calls only what "
+                 f"still runs), or settle the interrupted calls: `{settle}`")  # fmt: skip
+        if head:
+            _out(f"journal chain head {head}")
+    return EXIT_ABANDONED
 
 
 def _still_to_halt(report: Report) -> tuple[str, str]:

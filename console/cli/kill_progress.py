@@ -42,12 +42,15 @@ class KillProgress:
         self._refused = refused  # per venue, calls refused (429) waiting to go again
         self._quiet = quiet  # --json: no per-target lines (stdout is the JSON)
         self.answered: set[tuple[str, str]] = set()
+        self.results: dict[tuple[str, str], ItemResult] = {}  # each target's latest word
         self.verified = 0
         self._started = self._last = time.monotonic()
 
     def __call__(self, result: ItemResult) -> None:
         self._last = time.monotonic()
-        self.answered.add((result.item.venue, result.item.target_id))
+        key = (result.item.venue, result.item.target_id)
+        self.answered.add(key)
+        self.results[key] = result
         if result.verified is None:
             return  # the outcome; its verification follows
         self.verified += 1

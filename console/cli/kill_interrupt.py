@@ -1,0 +1,78 @@
+"""Ctrl-C during a CLI kill: the first says the kill goes on, the second abandons it with
+an account of how far it got.
+
+An emergency stop cut short by a habitual Ctrl-C printed ``trading-console: interrupted``
+and exit 1 ("unexpected internal error"): no word of what was sent, answered or verified,
+no report, at the moment the operator most needs one. A kill is not a command to drop on
+the first key: the calls already sent must be answered, verified and journaled. So the
+first Ctrl-C says so and the kill goes on; a second abandons it — nothing more is sent,
+and the report says how many of the planned targets were answered and verified, that
+the rest (sent or not) are journaled as interrupted calls, and how to settle them
+(``audit --interrupted --verify`` re-reads each; a new kill plans from fresh reads). Exit
+130, as a shell reports a command ended by SIGINT. Only while the calls run: before
+them (reading, the label to confirm) a Ctrl-C ends the command as before (nothing sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from console.core.scrub import printable
+
+EXIT_ABANDONED = 130  # 128 + SIGINT: the kill was abandoned by a second Ctrl-C
+
+
+class CtrlC:
+    """SIGINT while a kill's calls run: once, a warning; twice, ``abandon()``."""
+
+    def __init__(self, label: str, abandon: Callable[[], None], after: str) -> None:
+        self.label = label
+        self._abandon = abandon
+        self._after = after  # what happens to the kill when this command stops following it
+        self.presses = 0
+        self._previous: Any = None
+        self._installed = False
+
+    @property
+    def abandoned(self) -> bool:
+        return self.presses >= 2
+
+    def install(self) -> None:
+        """Take SIGINT for the loop (the main thread only: a kill run elsewhere, as the
+        tests run the CLI, keeps the default)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._previous = signal.getsignal(signal.SIGINT)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self.pressed)
+            self._installed = True
+
+    def remove(self) -> None:
+        if not self._installed:
+            return
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+        with contextlib.suppress(TypeError, ValueError):
+            signal.signal(signal.SIGINT, self._previous)
+        self._installed = False
+
+    def pressed(self) -> None:
+        """One Ctrl-C (the signal handler; tests call it directly)."""
+        self.presses += 1
+        if self.presses == 1:
+            _say(f"[{self.label}] Ctrl-C: the emergency stop goes on — the calls sent must be "
+                 "answered, verified and journaled. Ctrl-C again abandons it: nothing more is "
+                 f"sent, {self._after}.")  # fmt: skip
+        elif self.presses == 2:
+            _say(f"[{self.label}] Ctrl-C again: abandoning the emergency stop; {self._after}.")
+            self._abandon()
+
+
+def _say(line: str) -> None:
+    print(printable(line), file=sys.stderr, flush=True)

@@ -1,0 +1,89 @@
+"""Ctrl-C during a CLI kill: the first says the kill goes on; a second abandons it with an
+account of how far it got, exit 130 — never "trading-console: interrupted", exit 1, no
+word of what was sent (session 23; fails on the code before).
+
+A real process, real signals: x3algo holds the kill's stops (the venue read them and does
+not answer), the test presses Ctrl-C once, waits for the kill to say it goes on, presses
+again, and reads the account; the calls it abandoned are the journal's interrupted ones.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from console.config import write_profile_files
+from console.core.journal import Journal
+from console.sim.server import SimServer
+from tests.support import set_knobs, sim_counters
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lines_of(stream: object) -> queue.Queue[str]:
+    """Every line ``stream`` gives, in a queue filled by a thread (a pipe read that blocks
+    never holds the test)."""
+    found: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            found.put(line.decode())
+
+    threading.Thread(target=pump, daemon=True).start()
+    return found
+
+
+def until(found: queue.Queue[str], seen: list[str], wanted: Callable[[str], bool]) -> None:
+    """Read lines into ``seen`` until one is ``wanted`` (60 s at most, then fail)."""
+    while True:
+        line = found.get(timeout=60)
+        seen.append(line)
+        if wanted(line):
+            return
+
+
+def test_a_second_ctrl_c_abandons_the_kill_and_says_how_far_it_got(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    venues = [v for v in sim.venue_entries() if v["api"] == "x3algo"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    set_knobs(sim, "x3algo", hold_controls=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "console", "--config", str(path), "kill",
+                             "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    try:
+        err = lines_of(proc.stderr)
+        said: list[str] = []
+        for _ in range(1200):  # a stop reached the venue (asked every 50 ms, 60 s at most)
+            if sim_counters(sim, "x3algo").get("held"):
+                break
+            threading.Event().wait(0.05)
+        else:
+            raise AssertionError("no stop reached x3algo")
+        proc.send_signal(signal.SIGINT)
+        until(err, said, lambda line: "Ctrl-C: the emergency stop goes on" in line)
+        assert proc.poll() is None  # the first Ctrl-C ends nothing
+        proc.send_signal(signal.SIGINT)
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        code = proc.wait(timeout=60)
+    finally:
+        set_knobs(sim, "x3algo", hold_controls=False)
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 130, (code, out, "".join(said))
+    [account] = [line for line in out.splitlines() if line.startswith("ABANDONED: ")]
+    interrupted = Journal(tmp_path / "journal.sqlite3", profile="sim").interrupted()
+    planned = len(interrupted)
+    assert planned > 0
+    assert ("the emergency stop was abandoned by Ctrl-C after " in account
+            and f" — 0 of {planned} answered, 0 verified halted; {planned} without an answer: "
+            "what was sent is journaled as interrupted calls" in account), account  # fmt: skip
+    assert "NEXT: run the kill again" in out and "audit --interrupted --verify" in out
+    assert "Traceback" not in "".join(said) and "interrupted\n" not in "".join(said)
