@@ -87,3 +87,40 @@ def test_a_second_ctrl_c_abandons_the_kill_and_says_how_far_it_got(
             "what was sent is journaled as interrupted calls" in account), account  # fmt: skip
     assert "NEXT: run the kill again" in out and "audit --interrupted --verify" in out
     assert "Traceback" not in "".join(said) and "interrupted\n" not in "".join(said)
+
+
+def test_ctrl_c_during_a_single_stop_says_where_the_call_is(sim: SimServer, tmp_path: Path) -> None:
+    """A one-target stop whose call the venue holds: Ctrl-C ends it (exit 130, not 1, the
+    code of an internal error) and says the call may be in the journal, open, and how to
+    settle it."""
+    venues = [v for v in sim.venue_entries() if v["api"] == "x3algo"]
+    path = write_profile_files(tmp_path, profile="sim", label="SIM", color="warning",
+                               venues=venues)  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    listed = subprocess.run([sys.executable, "-m", "console", "--config", str(path), "status",
+                             "--json"], capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    algo = next(line.split('"id": "')[1].split('"')[0] for line in listed.stdout.splitlines()
+                if '"raw_status": "active"' in line)  # fmt: skip
+    set_knobs(sim, "x3algo", hold_controls=True)
+    proc = subprocess.Popen([sys.executable, "-m", "console", "--config", str(path), "stop",
+                             "x3algo", algo, "--yes"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)  # fmt: skip
+    try:
+        for _ in range(1200):  # the stop reached the venue (asked every 50 ms, 60 s at most)
+            if sim_counters(sim, "x3algo").get("held"):
+                break
+            threading.Event().wait(0.05)
+        else:
+            raise AssertionError("the stop never reached x3algo")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        set_knobs(sim, "x3algo", hold_controls=False)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert (f"trading-console: interrupted by Ctrl-C; a call already sent is in the journal as "
+            f"an interrupted call: `trading-console --config {path} audit --interrupted "
+            "--verify` re-reads it") in err.decode(), err  # fmt: skip
+    [open_call] = Journal(tmp_path / "journal.sqlite3", profile="sim").interrupted()
+    assert open_call.target_id == algo

@@ -52,6 +52,7 @@ from console.venues.registry import session_for
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell says it
 EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_FAILED = 4
@@ -238,8 +239,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             print(line if line[:1].isspace() else f"trading-console: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("trading-console: interrupted", file=sys.stderr)
-        return EXIT_INTERNAL
+        said = "trading-console: interrupted by Ctrl-C"
+        if getattr(args, "command", None) in ("stop", "pause", "resume", "start", "kill"):
+            settle = control.command_line(args, "audit", "--interrupted", "--verify")
+            said += f"; a call already sent is in the journal as an interrupted call: `{settle}` re-reads it"
+        print(said, file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
