@@ -84,7 +84,8 @@ def test_a_second_ctrl_c_abandons_the_kill_and_says_how_far_it_got(
     assert planned > 0
     assert ("the emergency stop was abandoned by Ctrl-C after " in account
             and f" — 0 of {planned} answered, 0 verified halted; {planned} without an answer: "
-            "what was sent is journaled as interrupted calls" in account), account  # fmt: skip
+            "nothing more was sent, and what was sent is journaled as interrupted calls"
+            in account), account  # fmt: skip
     assert "NEXT: run the kill again" in out and "audit --interrupted --verify" in out
     assert "Traceback" not in "".join(said) and "interrupted\n" not in "".join(said)
 

@@ -274,9 +274,7 @@ async def kill_verb(
 
         run = kill.KillRun(options.label, f"{desk.user}@{state.operator.host}", kp, clear,
                            time.monotonic() - started, dispatch, head, joined=joined,
-                           refused=port.refused_now,
-                           abandoned="the hub's kill goes on without this command: "
-                                     "`audit` through the desk shows its rows")  # fmt: skip
+                           refused=port.refused_now, at_hub=True)  # fmt: skip
         try:
             return await kill.carry_out(run, args, alerter)
         except _NotSent:

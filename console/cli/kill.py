@@ -122,8 +122,9 @@ class KillRun:
     try again (a local kill's :meth:`Session.listing_words`)."""
     partial: Callable[[], Report | None] = lambda: None
     """The report as far as it got, while the calls run (a local kill's dispatcher's)."""
-    abandoned: str = "what was sent is journaled as interrupted calls (a re-read settles them)"
-    """What becomes of the kill when a second Ctrl-C abandons it (kill_interrupt.py)."""
+    at_hub: bool = False
+    """The kill runs at a desk's hub: a second Ctrl-C stops this command following it,
+    the kill goes on (kill_interrupt.py); locally it abandons the kill."""
 
     def still_listing(self) -> tuple[str, ...]:
         return tuple(self.listing_words(v) for v in self.waiting if v not in self.listed)
@@ -241,7 +242,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
         held.append(run.partial())  # before the cancel ends the dispatcher's run
         dispatching.cancel()
 
-    ctrl_c = CtrlC(run.label, abandon, run.abandoned)
+    ctrl_c = CtrlC(run.label, abandon, at_hub=run.at_hub)
     ctrl_c.install()
     try:
         report = await dispatching
@@ -323,9 +324,18 @@ async def _abandoned(
     verified = sum(1 for r in results if r.verified and r.halted)
     left = planned - len(results)
     batch = report.batch_id if report is not None else None
-    words = (f"the emergency stop was abandoned by Ctrl-C after {elapsed:.1f} s — "
-             f"{len(results)} of {planned} answered{f' ({said})' if said else ''}, {verified} "
-             f"verified halted; {left} without an answer: {run.abandoned}")  # fmt: skip
+    what = (
+        f"{len(results)} of {planned} answered{f' ({said})' if said else ''}, "
+        f"{verified} verified halted"
+    )
+    if run.at_hub:
+        words = (f"this command stopped following the emergency stop after {elapsed:.1f} s "
+                 f"(Ctrl-C twice) — {what}, {left} not yet answered: the hub's kill goes on; "
+                 "`audit` through the desk shows its rows")  # fmt: skip
+    else:
+        words = (f"the emergency stop was abandoned by Ctrl-C after {elapsed:.1f} s — {what}; "
+                 f"{left} without an answer: nothing more was sent, and what was sent is "
+                 "journaled as interrupted calls (a re-read settles them)")  # fmt: skip
     record = record_report(record, kp, report)
     record.problems.insert(0, f"ABANDONED: {words}")
     alerts.send(run_alert(record, "report"))

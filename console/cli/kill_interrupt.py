@@ -31,10 +31,15 @@ EXIT_ABANDONED = 130  # 128 + SIGINT: the kill was abandoned by a second Ctrl-C
 class CtrlC:
     """SIGINT while a kill's calls run: once, a warning; twice, ``abandon()``."""
 
-    def __init__(self, label: str, abandon: Callable[[], None], after: str) -> None:
+    def __init__(self, label: str, abandon: Callable[[], None], *, at_hub: bool = False) -> None:
         self.label = label
         self._abandon = abandon
-        self._after = after  # what happens to the kill when this command stops following it
+        self._again = (  # what a second Ctrl-C does
+            "stops this command following it: the hub's kill goes on"
+            if at_hub
+            else "abandons it: nothing more is sent, what was sent is journaled as "
+            "interrupted calls"
+        )
         self.presses = 0
         self._previous: Any = None
         self._installed = False
@@ -67,10 +72,9 @@ class CtrlC:
         self.presses += 1
         if self.presses == 1:
             _say(f"[{self.label}] Ctrl-C: the emergency stop goes on — the calls sent must be "
-                 "answered, verified and journaled. Ctrl-C again abandons it: nothing more is "
-                 f"sent, {self._after}.")  # fmt: skip
+                 f"answered, verified and journaled. Ctrl-C again {self._again}.")  # fmt: skip
         elif self.presses == 2:
-            _say(f"[{self.label}] Ctrl-C again: abandoning the emergency stop; {self._after}.")
+            _say(f"[{self.label}] Ctrl-C again: it {self._again}.")
             self._abandon()
 
 
