@@ -9,6 +9,8 @@ again, and reads the account; the calls it abandoned are the journal's interrupt
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import queue
 import signal
@@ -17,9 +19,17 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from console.cli import kill
+from console.cli.kill_interrupt import CtrlC
 from console.config import write_profile_files
 from console.core.journal import Journal
+from console.core.kill import KillPlan
+from console.core.model import Action, ActionKind, TargetKind
+from console.core.plan import ItemResult, Plan, PlanItem, Report
 from console.sim.server import SimServer
 from tests.support import set_knobs, sim_counters
 
@@ -125,3 +135,48 @@ def test_ctrl_c_during_a_single_stop_says_where_the_call_is(sim: SimServer, tmp_
             "--verify` re-reads it") in err.decode(), err  # fmt: skip
     [open_call] = Journal(tmp_path / "journal.sqlite3", profile="sim").interrupted()
     assert open_call.target_id == algo
+
+
+async def test_through_a_desk_a_second_ctrl_c_stops_following_the_hubs_kill(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A desk's kill runs at the hub: a second Ctrl-C ends this command's following, and
+    the account says the kill goes on — never "nothing more was sent" of a kill the hub
+    still runs, nor a NEXT that would start another."""
+    made: list[CtrlC] = []
+    reached = asyncio.Event()  # carry_out has reached its calls
+
+    class Kept(CtrlC):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+            reached.set()
+
+    monkeypatch.setattr(kill, "CtrlC", Kept)
+    never = asyncio.Event()
+
+    async def dispatch(plan: Plan, progress: Callable[[ItemResult], None]) -> Report:
+        await never.wait()  # the hub's kill, still running
+        raise AssertionError("not reached")
+
+    async def head(report: Report) -> str | None:
+        return None
+
+    item = PlanItem("x3algo", "a1", "algo 1", TargetKind.ALGORITHM, Action(ActionKind.STOP))
+    kp = KillPlan(Plan((item,), "EMERGENCY STOP: everything", "kill"))
+    run = kill.KillRun("DESK", "alice@desk-1", kp, False, 0.1, dispatch, head, at_hub=True)
+    following = asyncio.create_task(
+        kill.carry_out(run, argparse.Namespace(yes=True, json=False), None)
+    )
+    await reached.wait()
+    made[0].pressed()
+    made[0].pressed()
+    assert await following == 130
+    out, err = capsys.readouterr()
+    assert "Ctrl-C again stops this command following it: the hub's kill goes on" in err
+    [account] = [line for line in out.splitlines() if line.startswith("ABANDONED: ")]
+    assert "this command stopped following the emergency stop after " in account
+    assert "0 of 1 answered, 0 verified halted, 1 not yet answered: the hub's kill goes on" in (
+        account
+    )
+    assert "NEXT:" not in out and "nothing more was sent" not in out
