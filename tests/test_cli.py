@@ -187,3 +187,18 @@ def test_status_says_a_joyride_pause_is_the_journals_word_not_the_venues(
     _, out, _ = run(capsys, "--config", str(profile_path), "status")
     [line] = [x for x in out.splitlines() if live["id"] in x]
     assert "PAUSED per journal " in line, line
+
+
+def test_a_profile_that_names_no_venue_is_said_so_never_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``venues = []`` (a profile kept for its journal): status and kill raised
+    "ValueError: Set of Tasks/Futures is empty" with a traceback (session 23)."""
+    path = tmp_path / "config.toml"
+    path.write_text('[profiles.p]\nlabel = "P"\njournal = "journal.sqlite3"\nvenues = []\n')
+    for argv, what in ((["status"], "nothing to read"), (["kill", "--yes"], "nothing to stop")):
+        code, out, err = run(capsys, "--config", str(path), *argv)
+        assert code == 2 and "Traceback" not in err, err
+        assert f"profile 'p' names no venue: {what} — add a [[profiles.p.venues]] entry" in err
+    code, out, _ = run(capsys, "--config", str(path), "kill", "--yes", "--json")
+    assert code == 2 and json.loads(out)["summary"] == "not started"

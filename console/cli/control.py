@@ -56,6 +56,10 @@ def target_json(
 
 async def status(session: Session, *, as_json: bool) -> int:
     """Every target of every venue: a table for people, JSON lines for scripts."""
+    if not session.clients:  # an empty table would read as "no targets"
+        await session.aclose()
+        _err(no_venue_words(session.options.profile, "nothing to read"))
+        return EXIT_USAGE
     reads = session.start_reads()
     try:
         failures = await finish_reads(session, reads, "status shows every venue")
@@ -132,7 +136,7 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     if client is None:
         _err(f"no venue {args.venue!r} in profile {session.options.profile!r}"
              f"{did_you_mean(args.venue, session.clients)}; "
-             f"venues: {', '.join(session.clients)}")  # fmt: skip
+             f"{venues_words(session.clients)}")  # fmt: skip
         return EXIT_UNKNOWN
     refusal = journal_refusal(session)
     if refusal is not None:
@@ -249,6 +253,19 @@ def print_result(result: ItemResult, args: argparse.Namespace, profile: str) -> 
     else:
         _out(_result_line(result))
     return exit_code(result)
+
+
+def no_venue_words(profile: str, what: str) -> str:
+    """A command that needs venues, on a profile that names none."""
+    return (f"profile {profile!r} names no venue: {what} — add a [[profiles.{profile}.venues]] "
+            "entry (README, 'Configuration')")  # fmt: skip
+
+
+def venues_words(names: Iterable[str]) -> str:
+    """``venues: x3algo, pipai`` — or that the profile names none (an empty list read as
+    a cut-off message)."""
+    listed = ", ".join(names)
+    return f"venues: {listed}" if listed else "the profile names no venue"
 
 
 def did_you_mean(wanted: str, names: Iterable[str]) -> str:

@@ -183,7 +183,7 @@ async def _control(state: DeskState, port: DeskControl, args: argparse.Namespace
     if client is None:
         control._err(f"no venue {args.venue!r} in profile {state.profile!r} on this desk"
                      f"{control.did_you_mean(args.venue, state.clients)}; "
-                     f"venues: {', '.join(state.clients)}")  # fmt: skip
+                     f"{control.venues_words(state.clients)}")  # fmt: skip
         return EXIT_UNKNOWN
     target = state.store.get(args.venue, args.target)
     if target is None:
@@ -241,7 +241,7 @@ async def kill_verb(
         if args.venue and args.venue not in state.clients:
             kill._err(f"no venue {args.venue!r} on this desk"
                       f"{control.did_you_mean(args.venue, state.clients)}; "
-                      f"venues: {', '.join(state.clients)}")  # fmt: skip
+                      f"{control.venues_words(state.clients)}")  # fmt: skip
             return EXIT_UNKNOWN
         store, venues = state.store, state.venues
         clear = options.kill_clear_leaves_behind if args.clear_leaves_behind is None else True

@@ -24,7 +24,7 @@ from typing import Any
 
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
-from console.cli.control import command_line, did_you_mean
+from console.cli.control import command_line, did_you_mean, no_venue_words, venues_words
 from console.cli.kill_interrupt import EXIT_ABANDONED, CtrlC
 from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
@@ -73,9 +73,15 @@ async def kill(session: Session, args: argparse.Namespace, alerter: Alerter | No
 
 
 async def _locked_kill(session: Session, args: argparse.Namespace, alerter: Alerter | None) -> int:
+    if not session.clients:  # nothing to plan from: never "ALL HALTED" of nothing
+        words = no_venue_words(session.options.profile, "nothing to stop")
+        _err(words)
+        if args.json:
+            _out(json.dumps({"summary": "not started", "refused": words}, sort_keys=True))
+        return EXIT_USAGE
     if args.venue and args.venue not in session.clients:
         _err(f"no venue {args.venue!r} in this profile{did_you_mean(args.venue, session.clients)}; "
-             f"venues: {', '.join(session.clients)}")  # fmt: skip
+             f"{venues_words(session.clients)}")  # fmt: skip
         return EXIT_UNKNOWN
     lock = kill_lock_for(getattr(session.journal, "path", ":memory:"), session.options.profile)
     try:

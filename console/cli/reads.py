@@ -24,6 +24,8 @@ async def finish_reads(session: Session, reads: Reads, why: str) -> dict[str, st
     """Wait for every read, past :data:`SAY_AFTER_S` naming those still going on (with
     ``why`` the command waits), again every :data:`SAY_AGAIN_S`; the venues that could
     not be read, with why."""
+    if not reads:  # (asyncio.wait refuses an empty set)
+        return {}
     _, pending = await asyncio.wait(reads.values(), timeout=SAY_AFTER_S)
     while pending:
         slow = ", ".join(session.listing_words(n) for n, t in reads.items() if t in pending)

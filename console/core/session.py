@@ -152,6 +152,8 @@ class Session:
         :meth:`read_venue` each, console/cli/reads.py.)
         """
         reads = self.start_reads(deadline_s=deadline_s)
+        if not reads:  # a profile that names no venue (asyncio.wait refuses nothing)
+            return {}
         try:
             await asyncio.wait(reads.values())
         finally:  # (cancelled itself: no read outlives it)
@@ -166,6 +168,8 @@ class Session:
         with retries). A venue still listing then has its read cancelled and is left to
         its feed, whose first poll reads it; each is logged, as is a venue that failed."""
         reads = self.start_reads()
+        if not reads:  # a profile that names no venue
+            return
         _, pending = await asyncio.wait(reads.values(), timeout=at_most_s)
         for task in pending:
             task.cancel()
