@@ -58,6 +58,15 @@ def until(found: queue.Queue[str], seen: list[str], wanted: Callable[[str], bool
             return
 
 
+def held_at_x3algo(sim: SimServer) -> None:
+    """Until a stop reached x3algo, which holds it (asked every 50 ms, 60 s at most)."""
+    for _ in range(1200):
+        if sim_counters(sim, "x3algo").get("held"):
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("no stop reached x3algo")
+
+
 def test_a_second_ctrl_c_abandons_the_kill_and_says_how_far_it_got(
     sim: SimServer, tmp_path: Path
 ) -> None:
@@ -71,12 +80,7 @@ def test_a_second_ctrl_c_abandons_the_kill_and_says_how_far_it_got(
     try:
         err = lines_of(proc.stderr)
         said: list[str] = []
-        for _ in range(1200):  # a stop reached the venue (asked every 50 ms, 60 s at most)
-            if sim_counters(sim, "x3algo").get("held"):
-                break
-            threading.Event().wait(0.05)
-        else:
-            raise AssertionError("no stop reached x3algo")
+        held_at_x3algo(sim)
         proc.send_signal(signal.SIGINT)
         until(err, said, lambda line: "Ctrl-C: the emergency stop goes on" in line)
         assert proc.poll() is None  # the first Ctrl-C ends nothing
@@ -117,12 +121,7 @@ def test_ctrl_c_during_a_single_stop_says_where_the_call_is(sim: SimServer, tmp_
                              "x3algo", algo, "--yes"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)  # fmt: skip
     try:
-        for _ in range(1200):  # the stop reached the venue (asked every 50 ms, 60 s at most)
-            if sim_counters(sim, "x3algo").get("held"):
-                break
-            threading.Event().wait(0.05)
-        else:
-            raise AssertionError("the stop never reached x3algo")
+        held_at_x3algo(sim)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
