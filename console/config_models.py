@@ -133,17 +133,39 @@ class ProfileConfig(_Model):
 
 
 def _url(value: str, schemes: tuple[str, ...], example: str) -> str:
-    """A URL with one of ``schemes`` and a host, or a ValueError naming what is expected."""
+    """A URL with one of ``schemes`` and a host, or a ValueError naming what is expected.
+
+    A URL carrying a user name or password is refused: a URL is shown in messages and
+    logs, a credential never is — it belongs in the secrets file. The refusal (and any
+    other) quotes the URL without what stands before its ``@``."""
     try:
         parts = urlsplit(value.strip())
         host = parts.hostname
     except ValueError:
         host = None
         parts = None
+    shown = _without_userinfo(value)
     if parts is None or parts.scheme.lower() not in schemes or not host:
         want = " or ".join(f"{s}://" for s in schemes)
-        raise ValueError(f"{value!r} is not a {want} URL with a host (e.g. {example})")
+        raise ValueError(f"{shown!r} is not a {want} URL with a host (e.g. {example})")
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"{shown!r} carries a user name or password before its host: a URL is shown in "
+            "messages and logs — put the credential in the secrets file and name it in "
+            "credentials (README, 'Configuration')"
+        )
     return value
+
+
+def _without_userinfo(value: str) -> str:
+    """``value`` with whatever stands between ``//`` and the host's ``@`` masked."""
+    scheme, sep, rest = value.partition("//")
+    if not sep:
+        return value if "@" not in value else "…@" + value.rsplit("@", 1)[1]
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "…@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 class AppConfig(_Model):

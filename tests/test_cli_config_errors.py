@@ -104,3 +104,21 @@ def test_an_empty_credential_is_called_empty_not_missing(tmp_path: Path) -> None
         ConfigError, match=r"credential 'api_key' \(secret:fr.api_key\) is empty in"
     ):
         load_profile(path).venue_settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://algo-user:hunter2pass@127.0.0.1:9", "'http://…@127.0.0.1:9' carries a user name"),
+        ("htp://algo-user:hunter2pass@127.0.0.1:9/x", "'htp://…@127.0.0.1:9/x' is not a http://"),
+    ],
+)
+def test_a_url_carrying_a_password_is_refused_without_quoting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, said: str
+) -> None:
+    """A URL is shown in messages and logs; a credential in it (``user:pass@host``) was
+    taken as is — and quoted whole by the refusal of a URL mistyped (session 23)."""
+    path = config(tmp_path, "[profiles.prod]\n[[profiles.prod.venues]]\n"
+                  f'api = "x3algo"\nname = "algos"\nbase_url = "{url}"\n')  # fmt: skip
+    [line] = errors(capsys, path)
+    assert said in line and "hunter2pass" not in line and "algo-user" not in line, line
