@@ -154,6 +154,8 @@ class Report:
         halted by their venue's answer only are counted apart, never as verified:
         ``halted 2/6 verified · 4 by the venue's answer only (cannot be re-read)``."""
         total = len(self.plan)
+        if not total:  # "halted 0/0 verified" read as a kill that halted something
+            return "nothing to do: 0 targets planned"
         verified = sum(1 for r in self.results.values() if r.verified)
         halting = all(item.action.kind.destructive for item in self.plan.items)
         verb = "halted" if halting else "done"

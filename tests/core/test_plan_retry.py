@@ -55,3 +55,9 @@ def test_a_report_all_verified_after_uncertain_calls_says_no_uncertain() -> None
     assert done.summary() == "halted 1/1 verified"
     assert done.retry_plan() is None
     assert done.all_verified
+
+
+def test_an_empty_plan_says_there_was_nothing_to_do() -> None:
+    """A kill when nothing runs read "halted 0/0 verified": a count of nothing, read as
+    a kill that halted something (session 23)."""
+    assert report().summary() == "nothing to do: 0 targets planned"
