@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -47,6 +52,34 @@ def run(args: argparse.Namespace, directory: Path, profile: Profile) -> int:
         return EXIT_FAILED
     operators = [o for o in getattr(args, "operator", None) or [] if o != os_operator()]
     desk = LocalDesk(profile.source, profile.name, directory, operators=operators)
+    with stopped_on_hangup(desk):
+        return _run(args, profile, desk, operators)
+
+
+@contextlib.contextmanager
+def stopped_on_hangup(desk: LocalDesk) -> Iterator[None]:
+    """A terminal closed under the demo (SIGHUP) ends this process before its ``finally``
+    runs: the hub and the simulator end with it (the hang-up reaches them too), but
+    nats-server takes SIGHUP as "reload your configuration" and outlived every such demo,
+    holding its port. So a hang-up stops the desk first, then ends this process as the
+    hang-up would have (main thread only: signals are delivered there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def hung_up(signum: int, frame: object) -> None:
+        desk.stop()
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    previous = signal.signal(signal.SIGHUP, hung_up)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def _run(args: argparse.Namespace, profile: Profile, desk: LocalDesk, operators: list[str]) -> int:
     try:
         desk.start()
         asyncio.run(desk.wait_serving())

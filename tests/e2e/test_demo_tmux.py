@@ -32,7 +32,9 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def sim_processes(state_dir: Path) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True
+    ).stdout
     return [line for line in out.splitlines() if "console sim" in line and str(state_dir) in line]
 
 
@@ -74,6 +76,9 @@ def test_stop_an_algorithm_with_keys_only_then_status_shows_it_stopped(tmp_path:
         assert algo["state"] == "stopped"
         assert algo["raw_status"] == "stopped"
 
+        # The check can see the simulator (ps cut every line at pytest's COLUMNS: it
+        # never could, and "none left" held whatever ran):
+        assert sim_processes(tmp_path) != []
         term.keys("q")
         term.wait_for(lambda _s: term.pane_dead(), what="the demo to exit")
         assert sim_processes(tmp_path) == []
