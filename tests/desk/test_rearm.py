@@ -239,8 +239,12 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
                 # Bob did not send the kill: w says what the journal holds of the desk's last.
                 await pb.press("w")
                 said = " ".join(str(n.message) for n in bob._notifications)
-                assert "No emergency stop from this console yet. The last on this profile, " \
-                       "from the journal: " in said and " by alice: " in said, said
+                assert (
+                    "No emergency stop from this console yet. The last on this profile, "
+                    "from the journal: "
+                    in said
+                    and " by alice: " in said
+                ), said
                 # The viewer: never armed, no control key, no kill.
                 assert carol.arm.readonly and carol.check_action("arm", ()) is False
                 await pc.press("a")
