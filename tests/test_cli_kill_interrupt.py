@@ -102,6 +102,13 @@ def test_a_second_ctrl_c_abandons_the_kill_and_says_how_far_it_got(
             in account), account  # fmt: skip
     assert "NEXT: run the kill again" in out and "audit --interrupted --verify" in out
     assert "Traceback" not in "".join(said) and "interrupted\n" not in "".join(said)
+    # The next kill names the calls left open, and the command that settles them for
+    # this profile (it said `trading-console audit …`: another profile's, with --config).
+    again = subprocess.run([sys.executable, "-m", "console", "--config", str(path), "kill",
+                            "--yes"], capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert (f"OPEN CALLS: {planned} call(s) from earlier runs were cut short and still need "
+            f"verification: trading-console --config {path} audit --interrupted --verify"
+            in again.stdout), again.stdout  # fmt: skip
 
 
 def test_ctrl_c_during_a_single_stop_says_where_the_call_is(sim: SimServer, tmp_path: Path) -> None:

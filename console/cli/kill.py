@@ -28,7 +28,7 @@ from console.cli.control import command_line, did_you_mean, no_venue_words, venu
 from console.cli.kill_interrupt import EXIT_ABANDONED, CtrlC
 from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
-from console.core.kill import KillPlan, KillScope, build_kill_plan
+from console.core.kill import VERIFY_COMMAND, KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
 from console.core.model import OutcomeKind
 from console.core.plan import ItemResult, Plan, Report
@@ -128,9 +128,16 @@ class KillRun:
     try again (a local kill's :meth:`Session.listing_words`)."""
     partial: Callable[[], Report | None] = lambda: None
     """The report as far as it got, while the calls run (a local kill's dispatcher's)."""
+    verify_command: str = VERIFY_COMMAND
+    """The command that settles calls cut short, for this profile (its --config kept)."""
     at_hub: bool = False
     """The kill runs at a desk's hub: a second Ctrl-C stops this command following it,
     the kill goes on (kill_interrupt.py); locally it abandons the kill."""
+
+    def problems(self, kp: KillPlan | None = None) -> list[tuple[str, str]]:
+        """``kp``'s problems (the run's plan by default), commands named for this profile."""
+        lines = (kp or self.kp).problems()
+        return [(badge, line.replace(VERIFY_COMMAND, self.verify_command)) for badge, line in lines]
 
     def still_listing(self) -> tuple[str, ...]:
         return tuple(self.listing_words(v) for v in self.waiting if v not in self.listed)
@@ -193,12 +200,12 @@ async def _planned_kill(
                  "was sent there — halt it from the venue's own console")  # fmt: skip
             return None
         if name in part.unreachable:  # listed, but its part could not be planned
-            for badge, line in part.problems():
+            for badge, line in run.problems(part):
                 _err(f"{badge}: {line}")
             return None
         after = session.listed_after_words(name)
         _err(f"{name}: listed in {took:.1f} s{after} — {len(part.plan)} target(s) join the kill")
-        for badge, line in part.problems():  # as the plan shown at the start says them
+        for badge, line in run.problems(part):  # as the plan shown at the start says them
             _err(f"  {badge}: {line}")
         for line in part.plan.leaves_behind:
             _err(f"  leaves behind — {line}")
@@ -218,7 +225,8 @@ async def _planned_kill(
                   time.monotonic() - started, dispatch, head, failed, record,
                   waiting=tuple(late), refused=session.dispatcher.refused_now,
                   listing_words=session.listing_words,
-                  partial=lambda: session.dispatcher.running)  # fmt: skip
+                  partial=lambda: session.dispatcher.running,
+                  verify_command=command_line(args, "audit", "--interrupted", "--verify"))  # fmt: skip
     return await carry_out(run, args, alerter)
 
 
@@ -289,7 +297,7 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
     else:
         if joined:
             _out(printable(f"JOINED: {joined}"))
-        for badge, line in [*kp.problems(), *report_problems(report)]:
+        for badge, line in [*run.problems(kp), *report_problems(report)]:
             _out(printable(f"{badge}: {line}"))
         if journal_failed:
             _out(f"JOURNAL FAILED: {journal_failed}; the record of this kill is in {record}")
@@ -523,7 +531,7 @@ def _describe(run: KillRun) -> None:
     for venue in run.waiting:
         err(f"  {venue:10}     ? its list is still on its way: its targets join the kill "
             f"when it arrives{others}")  # fmt: skip
-    for badge, line in kp.problems():
+    for badge, line in run.problems():
         err(f"  {badge}: {line}")
     for line in kp.plan.leaves_behind:
         err(f"  leaves behind — {line}")

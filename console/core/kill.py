@@ -37,6 +37,11 @@ _NOT_PLANNED = "NOT PLANNED: "  # read, but the console's own module failed to p
 log = logging.getLogger(__name__)
 
 
+VERIFY_COMMAND = "trading-console audit --interrupted --verify"
+"""The command that settles calls cut short, as the kill's OPEN CALLS line names it (the
+CLI names it with the profile's own --config: cli/kill.py)."""
+
+
 @dataclass(frozen=True)
 class KillScope:
     """Everything (no venue, no keys), one venue, or a selection of target keys."""
@@ -147,8 +152,7 @@ class KillPlan:
                           "check the venue before trusting that nothing runs there"))  # fmt: skip
         if self.open_intents:
             lines.append(("OPEN CALLS", f"{self.open_intents} call(s) from earlier runs were "
-                          "cut short and still need verification: "
-                          "trading-console audit --interrupted --verify"))  # fmt: skip
+                          f"cut short and still need verification: {VERIFY_COMMAND}"))  # fmt: skip
         return lines
 
 
