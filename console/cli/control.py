@@ -279,6 +279,11 @@ def status_command(args: argparse.Namespace) -> str:
     return command_line(args, "status")
 
 
+def settle_command(args: argparse.Namespace) -> str:
+    """The command that re-reads calls cut short, for the profile this command used."""
+    return command_line(args, "audit", "--interrupted", "--verify")
+
+
 def command_line(args: argparse.Namespace, *words: str) -> str:
     """A command line for the profile this command used (--demo kept), ``words`` quoted."""
     line = ["trading-console"]

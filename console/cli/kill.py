@@ -24,7 +24,7 @@ from typing import Any
 
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
-from console.cli.control import command_line, did_you_mean, no_venue_words, venues_words
+from console.cli.control import did_you_mean, no_venue_words, settle_command, venues_words
 from console.cli.kill_interrupt import EXIT_ABANDONED, CtrlC
 from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
@@ -226,7 +226,7 @@ async def _planned_kill(
                   waiting=tuple(late), refused=session.dispatcher.refused_now,
                   listing_words=session.listing_words,
                   partial=lambda: session.dispatcher.running,
-                  verify_command=command_line(args, "audit", "--interrupted", "--verify"))  # fmt: skip
+                  verify_command=settle_command(args))  # fmt: skip
     return await carry_out(run, args, alerter)
 
 
@@ -364,10 +364,9 @@ async def _abandoned(
         }, sort_keys=True))  # fmt: skip
     else:
         _out(printable(f"ABANDONED: {words}" + (f" (batch {batch[:8]})" if batch else "")))
-        if report is not None:  # (a desk's kill goes on at the hub: nothing to settle here)
-            settle = command_line(args, "audit", "--interrupted", "--verify")
+        if not run.at_hub:  # (a desk's kill goes on at the hub: nothing to settle here)
             _out(f"NEXT: run the kill again (it plans from fresh reads and calls only what "
-                 f"still runs), or settle the interrupted calls: `{settle}`")  # fmt: skip
+                 f"still runs), or settle the interrupted calls: `{run.verify_command}`")  # fmt: skip
         if head:
             _out(f"journal chain head {head}")
     return EXIT_ABANDONED

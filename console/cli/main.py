@@ -241,7 +241,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         said = "trading-console: interrupted by Ctrl-C"
         if getattr(args, "command", None) in ("stop", "pause", "resume", "start", "kill"):
-            settle = control.command_line(args, "audit", "--interrupted", "--verify")
+            settle = control.settle_command(args)
             said += f"; a call already sent is in the journal as an interrupted call: `{settle}` re-reads it"
         print(said, file=sys.stderr)
         return EXIT_INTERRUPTED
