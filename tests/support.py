@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,6 +52,16 @@ def sim_admin(sim: SimServer, api: str, command: str, **args: Any) -> Any:
     r = httpx.post(f"{sim.root_url(api)}/_sim/admin/{command}", json=args, **_PLAIN)
     r.raise_for_status()
     return r.json()
+
+
+def journal_notes(journal: Path, action: str) -> int:
+    """The journal's notes of ``action``, read as another process reads it while the
+    console writes (WAL: no lock, nothing written)."""
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+        (n,) = db.execute(
+            "SELECT count(*) FROM entries WHERE kind = 'note' AND action = ?", (action,)
+        ).fetchone()
+    return int(n)
 
 
 def sim_counters(sim: SimServer, api: str) -> dict[str, int]:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from console.cli.hangup import SurviveHangup
 from console.cli.reads import cancel_reads, finish_reads
 from console.core.model import Action, ActionKind, OutcomeKind, State, Target
 from console.core.plan import ItemResult, Plan, desired, single_plan
@@ -177,8 +178,9 @@ async def _control(session: Session, args: argparse.Namespace) -> int:
     if refusal is not None:
         _err(refusal)
         return EXIT_FAILED
-    report = await session.dispatcher.run(plan)
-    return print_result(report.results[target.key], args, session.options.profile)
+    with SurviveHangup(session.journal, f"«{plan.title}»"):
+        report = await session.dispatcher.run(plan)
+        return print_result(report.results[target.key], args, session.options.profile)
 
 
 async def _listed(

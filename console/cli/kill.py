@@ -25,9 +25,11 @@ from typing import Any
 from console.automation.alerts import Alert, Alerter
 from console.automation.messages import RunRecord, kill_started_alert, record_report, run_alert
 from console.cli.control import did_you_mean, no_venue_words, settle_command, venues_words
+from console.cli.hangup import SurviveHangup
 from console.cli.kill_interrupt import EXIT_ABANDONED, CtrlC
 from console.cli.kill_progress import KillProgress
 from console.cli.reads import cancel_reads, finish_reads
+from console.core.journal import Journal
 from console.core.kill import VERIFY_COMMAND, KillPlan, KillScope, build_kill_plan
 from console.core.kill_lock import KillLocked, kill_lock_for
 from console.core.model import OutcomeKind
@@ -133,6 +135,8 @@ class KillRun:
     at_hub: bool = False
     """The kill runs at a desk's hub: a second Ctrl-C stops this command following it,
     the kill goes on (kill_interrupt.py); locally it abandons the kill."""
+    journal: Journal | None = None
+    """Where a local kill notes that its terminal hung up (a desk kill's is the hub's)."""
 
     def problems(self, kp: KillPlan | None = None) -> list[tuple[str, str]]:
         """``kp``'s problems (the run's plan by default), commands named for this profile."""
@@ -226,7 +230,7 @@ async def _planned_kill(
                   waiting=tuple(late), refused=session.dispatcher.refused_now,
                   listing_words=session.listing_words,
                   partial=lambda: session.dispatcher.running,
-                  verify_command=settle_command(args))  # fmt: skip
+                  verify_command=settle_command(args), journal=session.journal)  # fmt: skip
     return await carry_out(run, args, alerter)
 
 
@@ -236,6 +240,12 @@ async def carry_out(run: KillRun, args: argparse.Namespace, alerter: Alerter | N
     if not args.yes and not _confirm_label(run.label):
         _err("not confirmed; nothing was sent")
         return EXIT_NOT_CONFIRMED
+    with SurviveHangup(run.journal, f"the emergency stop «{run.kp.plan.title}»"):
+        return await _confirmed(run, args, alerter)
+
+
+async def _confirmed(run: KillRun, args: argparse.Namespace, alerter: Alerter | None) -> int:
+    """Dispatch and report ``run``, confirmed (its terminal may hang up meanwhile)."""
     kp = run.kp
     total = len(kp.plan)
     progress = KillProgress(run.label, lambda: run.kp, quiet=args.json,

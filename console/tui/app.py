@@ -26,6 +26,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.driver import Driver
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -40,6 +41,7 @@ from console.tui.arming import ArmState
 from console.tui.controllers.audit import AuditController
 from console.tui.controllers.automation import AutomationController
 from console.tui.controllers.control import ControlController
+from console.tui.controllers.hangup import HangupController
 from console.tui.controllers.kill import WATCH_S, KillController
 from console.tui.controllers.notices import NoticeController
 from console.tui.controllers.redraw import RedrawController, build_panels
@@ -65,6 +67,7 @@ from console.tui.screens.main import MainScreen, PanelShown
 from console.tui.system_commands import save_screenshot, system_commands
 from console.tui.textual_compat.app_state import queued_input
 from console.tui.textual_compat.events import propagation_stopped
+from console.tui.textual_compat.hangup_driver import driver_class
 from console.tui.themes import install_themes, theme_commands
 from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.outcomes import OutcomesView
@@ -180,6 +183,7 @@ class ConsoleApp(App[None]):
             report_key=display_key(effective_keys(self.keys)["kill_report"]),
             journal_key=display_key(effective_keys(self.keys)["audit"]),
         )
+        self.hangup = HangupController(self, state, control, self.kill)
         self.rows = RowController(self, state, clock=clock, panel=lambda: self.active_panel)
         self.redraw = RedrawController(
             self,
@@ -199,6 +203,10 @@ class ConsoleApp(App[None]):
         )
 
     # ----- life cycle -----------------------------------------------------------------
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver; the terminal's outlives a hang-up (``controllers/hangup.py``)."""
+        return driver_class(super().get_driver_class())
+
     def get_default_screen(self) -> Screen[None]:
         return self._main
 
@@ -231,8 +239,10 @@ class ConsoleApp(App[None]):
         self.set_interval(WATCH_S, self.kill.watch_tick, name="kill-watch")
         self.automation.start()
         self.audit.offer_verification(at_start=True)
+        self.hangup.install()
 
     async def on_unmount(self) -> None:
+        self.hangup.remove()
         INPUT_FIRST.release()
         await self.automation.aclose()
         self.heap.uninstall()
