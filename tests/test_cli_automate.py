@@ -318,3 +318,20 @@ async def test_automate_ends_cleanly_on_sigint_too(sim: SimServer, tmp_path: Pat
         "venues closed; exit 0"
     )
     assert "Traceback" not in "\n".join(out.lines)
+
+
+async def test_automate_ends_cleanly_when_its_terminal_hangs_up(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """SIGHUP (the terminal of an `automate` run by hand closed) ends it as SIGTERM does —
+    the tick under way finishes, the runner lock is released — with its last words to
+    /dev/null; it was killed outright (a scheduled stop under way cut short)."""
+    async with webhook() as hook:
+        config = write_profile(sim, tmp_path, hook)
+        said = "automation of profile sim acts: 0 schedule(s)"
+        code, out = await automate_until(config, said, 60, signal.SIGHUP)
+        shown = await tc("--config", str(config), "automation", "--json")
+        text, _ = await asyncio.wait_for(shown.communicate(), 60)
+    assert code == 0, "\n".join(out.lines)
+    assert json.loads(text)["active"] is None  # the lock was released
+    assert "Traceback" not in "\n".join(out.lines)

@@ -26,6 +26,7 @@ from console.automation.headless import log_to_stderr, run_headless
 from console.automation.runner import AutomationRunner
 from console.automation.runner_lock import acting_runner
 from console.config import Profile
+from console.core.hangup import detach_terminal
 from console.core.journal_rows import iso_ms
 from console.core.operator import Operator
 from console.core.scrub import printable
@@ -89,7 +90,8 @@ async def _automate(profile: Profile, session: Session, alerter: Alerter) -> int
     stop = asyncio.Event()
     caught: list[str] = []
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # first: a signal from now on ends it cleanly
+    signals = _stopping_signals()
+    for sig in signals:  # first: a signal from now on ends it cleanly
         loop.add_signal_handler(sig, _on_signal, sig, stop, caught)
     try:
         if not runner.claim():
@@ -107,7 +109,7 @@ async def _automate(profile: Profile, session: Session, alerter: Alerter) -> int
                 "alerts will be sent", profile.name)  # fmt: skip
         code = await run_headless(session, runner, stop)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in signals:
             loop.remove_signal_handler(sig)
         runner.release()
         await session.aclose()
@@ -117,7 +119,17 @@ async def _automate(profile: Profile, session: Session, alerter: Alerter) -> int
     return code
 
 
+def _stopping_signals() -> tuple[signal.Signals, ...]:
+    """SIGTERM, SIGINT and — unless ignored (``nohup``) — SIGHUP: each ends the runner
+    once the tick under way has run (a scheduled stop sending finishes, journaled)."""
+    if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+        return signal.SIGTERM, signal.SIGINT
+    return signal.SIGTERM, signal.SIGINT, signal.SIGHUP
+
+
 def _on_signal(sig: signal.Signals, stop: asyncio.Event, caught: list[str]) -> None:
+    if sig is signal.SIGHUP:  # the terminal is gone: what is still said goes nowhere
+        detach_terminal()
     caught.append(sig.name)
     stop.set()
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from console.automation.headless import log_to_stderr
 from console.cli.desk_link import safe_url
 from console.config import Profile
+from console.core.hangup import detach_terminal, note_hangup
 from console.core.scrub import Scrubber, printable
 from console.core.session import Session
 from console.desk import connect as desk_connect
@@ -162,6 +163,9 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    hung_up: list[asyncio.Task[None]] = []
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # (nohup: left as it is)
+        loop.add_signal_handler(signal.SIGHUP, _hung_up, hubs, stop, hung_up)
     if stdin_eof:
         threading.Thread(target=_stop_on_eof, args=(loop, stop), daemon=True).start()
     try:
@@ -171,11 +175,34 @@ async def serve(
             if code is not None:
                 break
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await nc.drain()
     _log.info("hub of profile %s stopped", profile.name)
     return code
+
+
+def _hung_up(hubs: list[Hub], stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """SIGHUP: the hub's terminal is gone (a hub started by hand, its window closed). Not
+    a request to stop now, as SIGTERM is (it cancels a plan under way): the plan sending
+    runs to its end, journaled, then the hub stops as on SIGTERM (a standby takes over);
+    its logs go to /dev/null meanwhile."""
+    if tasks:
+        return
+    detach_terminal()
+    tasks.append(asyncio.ensure_future(_stop_when_idle(hubs[0] if hubs else None, stop)))
+
+
+async def _stop_when_idle(hub: Hub | None, stop: asyncio.Event) -> None:
+    if hub is not None and hub.plan_running():
+        report = hub.session.dispatcher.running
+        what = f"«{report.plan.title}»" if report is not None else "a plan"
+        _log.warning("the terminal hung up while %s ran: the hub stops after it", what)
+        note_hangup(hub.session.journal, what, "it runs to its end (answered, verified, "
+                    "journaled), then the hub stops as on SIGTERM")  # fmt: skip
+        while hub.plan_running():  # noqa: ASYNC110 (the dispatcher has no "done" event)
+            await asyncio.sleep(0.05)
+    stop.set()
 
 
 def _stop_on_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:

@@ -395,20 +395,21 @@ class Hub:
             self._state_seq += 1
             await self.nc.publish(subject, batch)
 
-    def _plan_running(self) -> bool:
+    def plan_running(self) -> bool:
+        """A plan is sending (or a command has one on its way to the dispatcher)."""
         return self.session.dispatcher.busy or bool(self.commands.plan_tasks)
 
     async def _tick_turn(self) -> None:
         """A tick, but one each :data:`PLAN_TICK_S` while a plan runs."""
         now = time.monotonic()
-        if self._plan_running() and now - self._ticked_at < max(PLAN_TICK_S, self.tick_s):
+        if self.plan_running() and now - self._ticked_at < max(PLAN_TICK_S, self.tick_s):
             return
         self._ticked_at = now
         await self.tick()
 
     async def _mirror_turn(self) -> None:
         """A mirror of the new rows, but one each :data:`PLAN_MIRROR_S` while a plan runs."""
-        if self._plan_running() and time.monotonic() - self._mirrored_at < PLAN_MIRROR_S:
+        if self.plan_running() and time.monotonic() - self._mirrored_at < PLAN_MIRROR_S:
             return
         await self.mirror_journal()
 

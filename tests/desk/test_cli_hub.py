@@ -10,7 +10,10 @@ import signal
 import sys
 from pathlib import Path
 
+from nats.aio.client import Client as NATS
+
 from console.config import write_profile_files
+from console.core.hangup import HANGUP_NOTE
 from console.core.model import Action, ActionKind, State
 from console.core.plan import Plan, PlanItem
 from console.desk import messages, subjects
@@ -18,8 +21,9 @@ from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, batch_report, connect, request
-from tests.support import kill_if_running, stopped_by
+from tests.support import journal_notes, kill_if_running, set_knobs, stopped_by
 from tests.test_cli_automate import Output, closed_port, env
+from tests.test_cli_kill_interrupt import held_at_x3algo
 
 
 async def hub_process(
@@ -50,6 +54,25 @@ def write_profile(sim: SimServer, folder: Path) -> Path:
                                venues=x3algo)  # fmt: skip
 
 
+async def stop_one(nc: NATS) -> messages.CommandReply:
+    """Alice stops the hub's first running target, as a console sees it: the hub's reply."""
+    kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))
+    watcher = await kv.watch("t.>")
+    async with asyncio.timeout(30):
+        while True:
+            entry = await watcher.updates(timeout=30)  # type: ignore[no-untyped-call]
+            if entry is not None and entry.value:
+                target = messages.TargetMsg.decode(entry.value).target()
+                if target.state is State.RUNNING:
+                    break
+    await watcher.stop()  # type: ignore[no-untyped-call]
+    plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
+    body = messages.DispatchRequest(plan=messages.PlanMsg.of(plan), host="desk-2")
+    reply: messages.CommandReply = await request(nc, "alice", subjects.Verb.DISPATCH, body)
+    assert reply.batch_id, reply.refused
+    return reply
+
+
 async def test_the_hub_command_serves_a_stop_journaled_as_alice_and_ends_on_sigterm(
     nats_server: LocalNats, sim: SimServer, tmp_path: Path
 ) -> None:
@@ -61,20 +84,7 @@ async def test_the_hub_command_serves_a_stop_journaled_as_alice_and_ends_on_sigt
         await out.wait_for(lambda s: "serving on" in s, 60)
         nc = await connect(nats_server, "alice")
         try:
-            kv = await nc.jetstream().key_value(subjects.bucket(PROFILE))
-            watcher = await kv.watch("t.>")
-            async with asyncio.timeout(30):  # the hub's first targets, as a console sees them
-                while True:
-                    entry = await watcher.updates(timeout=30)  # type: ignore[no-untyped-call]
-                    if entry is not None and entry.value:
-                        target = messages.TargetMsg.decode(entry.value).target()
-                        if target.state is State.RUNNING:
-                            break
-            await watcher.stop()  # type: ignore[no-untyped-call]
-            plan = Plan((PlanItem.for_target(target, Action(ActionKind.STOP)),), "Stop one")
-            body = messages.DispatchRequest(plan=messages.PlanMsg.of(plan), host="desk-2")
-            reply = await request(nc, "alice", subjects.Verb.DISPATCH, body)
-            assert reply.batch_id, reply.refused
+            reply = await stop_one(nc)
             report = await batch_report(nc, reply.batch_id)
             assert report.results[0].verified, report.summary
             js = nc.jetstream()
@@ -157,3 +167,39 @@ def test_the_hubs_nats_words_never_carry_its_password() -> None:
     words = _words_of("nats://hub:url-s3cret-9f@127.0.0.1:4222", {"password": "opt-s3cret-7e"})
     said = words("auth failed for nats://hub:url-s3cret-9f@127.0.0.1:4222 (opt-s3cret-7e)")
     assert "url-s3cret-9f" not in said and "opt-s3cret-7e" not in said
+
+
+async def test_a_hub_whose_terminal_hangs_up_finishes_the_plan_under_way_then_stops(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> None:
+    """SIGHUP (a hub started by hand, its window closed) killed the hub outright — a
+    kill under way cut short for the whole desk. Now the plan sending runs to its end,
+    journaled (and noted), then the hub stops as on SIGTERM: exit 0. x3algo holds the
+    stop until the hang-up is noted."""
+    config = write_profile(sim, tmp_path / "profile")
+    journal = tmp_path / "profile" / "journal.sqlite3"
+    proc = await hub_process(config, nats_server.url, nats_server.passwords[HUB_USER])
+    assert proc.stderr is not None
+    out = Output(proc.stderr)
+    set_knobs(sim, "x3algo", hold_controls=True)
+    try:
+        await out.wait_for(lambda s: "serving on" in s, 60)
+        nc = await connect(nats_server, "alice")
+        try:
+            reply = await stop_one(nc)
+            await asyncio.to_thread(held_at_x3algo, sim)
+            proc.send_signal(signal.SIGHUP)
+            async with asyncio.timeout(60):  # the note, or the hub gone
+                while proc.returncode is None and not journal_notes(journal, HANGUP_NOTE):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)  # polling interval of the condition
+            assert proc.returncode is None, "the hub died with its terminal, its plan held"
+            set_knobs(sim, "x3algo", hold_controls=False)
+            report = await batch_report(nc, reply.batch_id)
+        finally:
+            await nc.close()
+        code = await asyncio.wait_for(proc.wait(), 60)
+    finally:
+        set_knobs(sim, "x3algo", hold_controls=False)
+        await kill_if_running(proc)
+    assert report.results[0].verified, report.summary
+    assert code == 0
