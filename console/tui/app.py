@@ -67,7 +67,7 @@ from console.tui.screens.main import MainScreen, PanelShown
 from console.tui.system_commands import save_screenshot, system_commands
 from console.tui.textual_compat.app_state import queued_input
 from console.tui.textual_compat.events import propagation_stopped
-from console.tui.textual_compat.hangup_driver import driver_class
+from console.tui.textual_compat.terminal_driver import driver_class
 from console.tui.themes import install_themes, theme_commands
 from console.tui.widgets.header import ConsoleHeader
 from console.tui.widgets.outcomes import OutcomesView
@@ -204,7 +204,8 @@ class ConsoleApp(App[None]):
 
     # ----- life cycle -----------------------------------------------------------------
     def get_driver_class(self) -> type[Driver]:
-        """Textual's driver; the terminal's outlives a hang-up (``controllers/hangup.py``)."""
+        """Textual's driver; the terminal's never makes the loop wait for it, and outlives
+        a hang-up (``textual_compat/terminal_driver.py``)."""
         return driver_class(super().get_driver_class())
 
     def get_default_screen(self) -> Screen[None]:

@@ -8,7 +8,7 @@ quit would. A plan confirmed and still waiting for the dispatcher counts as runn
 (it was confirmed). What ends with the console, as on a quit: the sticky watch
 after a kill, and automation (a headless runner may take over); the journal's note says
 so. Textual's own reads and writes of the lost terminal are made safe by the driver
-(``textual_compat/hangup_driver.py``).
+(``textual_compat/terminal_driver.py``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ attribute of a Textual object.
 * :mod:`~.styles_cache`: ``StylesCache.get_inner_outer`` cached on its colours, not on
   ``self`` (a dropped widget's line cache is freed with it; Textual issue #6665).
 * :mod:`~.footer`: whether the footer has read its bindings; ``FooterKey`` for an extra key.
-* :mod:`~.hangup_driver`: the terminal's driver outliving its terminal (SIGHUP): the file
-  its output thread writes to, a failed read, the hang-up's SIGCONT.
+* :mod:`~.terminal_driver`: the terminal's driver, whose output never makes the loop
+  wait (a stalled SSH link) and which outlives a terminal that hangs up (SIGHUP).
 * :mod:`~.web_drivers`, :mod:`~.serve`, :mod:`~.notifications`: see each module.
 """
