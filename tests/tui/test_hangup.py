@@ -14,6 +14,8 @@ import pytest
 from console.automation.alerts import Alert, Alerter
 from console.automation.config import AlertsConfig
 from console.core.hangup import EXIT_HANGUP, HANGUP_NOTE
+from console.core.journal import Journal
+from console.core.journal_rows import Entry
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from tests.tui.fakes import FakeClock, FakeVenue
@@ -48,6 +50,16 @@ def alerts_kept(clock: FakeClock) -> tuple[Alerter, list[Alert]]:
 
     alerter.send = keep  # type: ignore[method-assign]
     return alerter, sent
+
+
+def reopened(session: Session) -> Journal:
+    """The session's journal read from its file (the app's exit closed the session's
+    journal, which then reads nothing)."""
+    return Journal(session.journal.path, profile=session.options.profile)
+
+
+def hangup_notes(session: Session) -> list[Entry]:
+    return [e for e in reopened(session).entries(kind="note") if e.action == HANGUP_NOTE]
 
 
 def detached(app: ConsoleApp) -> list[str]:
@@ -85,7 +97,11 @@ async def test_a_hangup_mid_kill_lets_the_kill_finish_then_exits_129(
     assert app.return_code == EXIT_HANGUP
     run = app.kill.run
     assert run is not None and run.reports and run.plan_halted, run.summary() if run else None
-    assert session.journal.interrupted() == []  # every call answered and journaled
+    kept = reopened(session)
+    assert kept.interrupted() == []  # every call answered and journaled
+    intents = kept.entries(kind="intent")
+    assert len(intents) == len(run.kill.plan)
+    assert {e.op_id for e in intents} <= {e.op_id for e in kept.entries(kind="outcome")}
     assert [a.event for a in sent] == ["kill", "report"]
 
 
@@ -99,4 +115,24 @@ async def test_a_hangup_with_nothing_sending_exits_at_once(session: Session) -> 
         await wait_for(pilot, lambda: app.return_code is not None, "the console to exit")
     assert app.return_code == EXIT_HANGUP
     assert calls == ["detached"]
-    assert not [e for e in session.journal.entries(kind="note") if e.action == HANGUP_NOTE]
+    assert hangup_notes(session) == []
+
+
+async def test_a_hangup_during_the_sticky_watch_says_in_the_journal_that_it_ended(
+    session: Session, venues: dict[str, FakeVenue]
+) -> None:
+    """A quit asks first while the watch is on; a hang-up cannot ask: the journal says
+    the watch ended with the console, so no one trusts it to catch a revival."""
+    app = ConsoleApp(session, session.control, clock=session.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        detached(app)
+        await wait_for(pilot, lambda: fed(session), "every venue's targets")
+        await open_kill(pilot, app)
+        await confirm_kill(pilot, app, "DEMO")
+        await wait_for(pilot, lambda: app.kill.watch is not None, "the kill's sticky watch")
+        app.hangup.hangup()
+        await wait_for(pilot, lambda: app.return_code is not None, "the console to exit")
+    [note] = hangup_notes(session)
+    assert note.reason is not None
+    assert note.reason.startswith("the terminal hung up (SIGHUP) while the sticky watch of ")
+    assert note.reason.endswith("it ends with the console; nothing catches a revival now")

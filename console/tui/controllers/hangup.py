@@ -92,6 +92,7 @@ class HangupController:
         running = self.running()
         if running is None:
             log.warning("the terminal hung up: nothing was sending; the console ends")
+            self._note_watch_ends()
             self.app.exit(return_code=EXIT_HANGUP)
             return
         after = (
@@ -102,6 +103,17 @@ class HangupController:
         note_hangup(self.state.journal, running, after)
         self.app.run_worker(self._exit_when_done(), name="hangup", group="hangup",
                             exclusive=True, exit_on_error=False)  # fmt: skip
+
+    def _note_watch_ends(self) -> None:
+        """The sticky watch after a kill ends with the console: the journal says so (a
+        quit asks first; a hang-up cannot)."""
+        keeper = self.kill.watch
+        if keeper is None or not keeper.active or not keeper.watch.keys:
+            return
+        left = keeper.remaining_s()
+        note_hangup(self.state.journal, f"the sticky watch of {len(keeper.watch.keys)} halted "
+                    f"target(s) after the emergency stop ({left:.0f} s left)",
+                    "it ends with the console; nothing catches a revival now")  # fmt: skip
 
     async def _exit_when_done(self) -> None:
         try:

@@ -110,11 +110,8 @@ class _TerminalWriter(threading.Thread):
     def write(self, text: str) -> None:
         with self._lock:
             behind = self.pending > 0 and self.pending + len(text) > BACKLOG_BYTES
-            if not self.keep_all and (self.dropping or behind):
-                if not self.dropping:
-                    log.warning("the terminal is not taking output (%d characters behind): "
-                                "frames dropped until it catches up", self.pending)  # fmt: skip
-                self.dropping = True
+            if not self.keep_all and (self.dropping or behind):  # (no log here: the
+                self.dropping = True  # loop's thread, and a log may write to the terminal)
                 self.dropped += 1
                 return
             self.pending += len(text)
@@ -140,8 +137,8 @@ class _TerminalWriter(threading.Thread):
             if self._queue.empty():
                 self._file.flush()
             if caught_up:
-                log.warning("the terminal caught up (%d writes dropped): painting it whole",
-                            self.dropped)  # fmt: skip
+                log.warning("the terminal took no output for a while: %d writes dropped; "
+                            "painting it whole", self.dropped)  # fmt: skip
                 self._caught_up()
         self._file.flush()
 
