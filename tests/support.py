@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -52,6 +53,16 @@ def sim_admin(sim: SimServer, api: str, command: str, **args: Any) -> Any:
     r = httpx.post(f"{sim.root_url(api)}/_sim/admin/{command}", json=args, **_PLAIN)
     r.raise_for_status()
     return r.json()
+
+
+def default_signals() -> None:
+    """A subprocess's ``preexec_fn``: SIGINT and SIGHUP at their defaults, whatever this
+    process inherited. A test that signals its subprocess must not depend on how the
+    suite was started: a shell's background job ignores SIGINT (measured: xdist's
+    workers of a `.ci/run &` had SIGINT ignored, and Ctrl-C never reached the command
+    under test); ``nohup`` ignores SIGHUP. Ignored signals are inherited across exec."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def journal_notes(journal: Path, action: str) -> int:

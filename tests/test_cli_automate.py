@@ -26,7 +26,7 @@ from console.core.journal import Journal
 from console.core.operator import Operator
 from console.sim.server import SimServer
 from tests.automation.support import Webhook, make_session, webhook
-from tests.support import kill_if_running, set_knobs, stopped_by
+from tests.support import default_signals, kill_if_running, set_knobs, stopped_by
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tok-s3cr3t-7f1e"  # in the webhook's URL: the secret no alert may carry
@@ -93,7 +93,7 @@ class Output:
 async def tc(*argv: str, stderr: int = asyncio.subprocess.PIPE) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "console", *argv, stdout=asyncio.subprocess.PIPE, stderr=stderr,
-        env=env(),
+        env=env(), preexec_fn=default_signals,
     )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from console.config import write_profile_files
 from console.core.hangup import HANGUP_NOTE
 from console.core.journal import Journal
 from console.sim.server import SimServer
-from tests.support import journal_notes, set_knobs
+from tests.support import default_signals, journal_notes, set_knobs
 from tests.test_cli_kill_interrupt import held_at_x3algo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,8 @@ def hung_up_mid_call(sim: SimServer, tmp_path: Path, *command: str) -> tuple[int
                     if '"raw_status": "active"' in line)  # fmt: skip
         argv.insert(-1, algo)
     set_knobs(sim, "x3algo", hold_controls=True)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=default_signals)  # fmt: skip
     try:
         held_at_x3algo(sim)
         proc.send_signal(signal.SIGHUP)

@@ -31,7 +31,7 @@ from console.core.kill import KillPlan
 from console.core.model import Action, ActionKind, TargetKind
 from console.core.plan import ItemResult, Plan, PlanItem, Report
 from console.sim.server import SimServer
-from tests.support import set_knobs, sim_counters
+from tests.support import default_signals, set_knobs, sim_counters
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +76,8 @@ def test_a_second_ctrl_c_abandons_the_kill_and_says_how_far_it_got(
     set_knobs(sim, "x3algo", hold_controls=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "console", "--config", str(path), "kill",
-                             "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+                             "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=default_signals)  # fmt: skip
     try:
         err = lines_of(proc.stderr)
         said: list[str] = []
@@ -126,7 +127,7 @@ def test_ctrl_c_during_a_single_stop_says_where_the_call_is(sim: SimServer, tmp_
     set_knobs(sim, "x3algo", hold_controls=True)
     proc = subprocess.Popen([sys.executable, "-m", "console", "--config", str(path), "stop",
                              "x3algo", algo, "--yes"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)  # fmt: skip
+                            stderr=subprocess.PIPE, env=env, preexec_fn=default_signals)  # fmt: skip
     try:
         held_at_x3algo(sim)
         proc.send_signal(signal.SIGINT)

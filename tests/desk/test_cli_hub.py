@@ -21,7 +21,7 @@ from console.desk.local_server import LocalNats
 from console.desk.roles import HUB_USER
 from console.sim.server import SimServer
 from tests.desk.support import PROFILE, batch_report, connect, request
-from tests.support import journal_notes, kill_if_running, set_knobs, stopped_by
+from tests.support import default_signals, journal_notes, kill_if_running, set_knobs, stopped_by
 from tests.test_cli_automate import Output, closed_port, env
 from tests.test_cli_kill_interrupt import held_at_x3algo
 
@@ -32,7 +32,7 @@ async def hub_process(
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "console", "--config", str(config), "hub", "--nats", url,
         "--user", HUB_USER, *extra, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, preexec_fn=default_signals,
         env={**env(), "TRADING_CONSOLE_NATS_PASSWORD": password},
     )  # fmt: skip
 
