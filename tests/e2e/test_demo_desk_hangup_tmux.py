@@ -9,7 +9,6 @@ goes away), and no process of the run is left. Fails on the code before.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.desk.local_server import find_binary
-from tests.e2e.tmux import ROOT, TMUX, Tmux, isolated_env
+from tests.e2e.tmux import ROOT, TMUX, Tmux, isolated_env, processes_naming
 
 pytestmark = [
     pytest.mark.e2e,
@@ -28,23 +27,18 @@ pytestmark = [
 ]
 
 
-def processes_of(state_dir: Path) -> list[str]:
-    out = subprocess.run(
-        ["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True
-    ).stdout
-    return [line for line in out.splitlines() if str(state_dir) in line and "ps -ww" not in line]
-
-
 def test_closing_the_terminal_ends_the_demo_desk_and_its_nats_server(tmp_path: Path) -> None:
     env = isolated_env(tmp_path)
     term = Tmux(f"{sys.executable} -m console demo --desk", width=100, height=30, env=env,
                 cwd=ROOT)  # fmt: skip
     try:
         term.wait_for(lambda s: "DEMO" in s and "x3algo" in s, timeout=60, what="the demo")
-        assert any("nats-server" in p for p in processes_of(tmp_path)), processes_of(tmp_path)
+        assert any("nats-server" in p for p in processes_naming(tmp_path)), processes_naming(
+            tmp_path
+        )
     finally:
         term.close()  # the terminal goes away: SIGHUP
     deadline = time.monotonic() + 30
-    while (left := processes_of(tmp_path)) and time.monotonic() < deadline:
+    while (left := processes_naming(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.1)  # polling interval of the condition, not a synchronisation sleep
     assert not left, left

@@ -11,7 +11,6 @@ console exits by itself. Fails on the code before.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from console.config import write_profile_files
 from console.core.hangup import HANGUP_NOTE
 from console.core.journal import Journal
 from console.sim.server import SimServer
-from tests.e2e.tmux import ROOT, TMUX, Tmux, isolated_env
+from tests.e2e.tmux import ROOT, TMUX, Tmux, isolated_env, processes_naming
 from tests.support import journal_notes, set_knobs, sim_counters
 
 pytestmark = [
@@ -31,13 +30,6 @@ pytestmark = [
         TMUX is None, reason="tmux is not installed (CI installs it: apt-get install tmux)"
     ),
 ]
-
-
-def console_processes(config: Path) -> list[str]:
-    out = subprocess.run(
-        ["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True
-    ).stdout
-    return [line for line in out.splitlines() if str(config) in line and "ps -ww" not in line]
 
 
 def hangup_notes(journal: Path) -> int:
@@ -68,16 +60,16 @@ def test_a_kill_survives_the_terminal_going_away(sim: SimServer, tmp_path: Path)
         term.wait_for(lambda s: "label SIM" in s, what="the kill modal")
         term.keys("SIM", "Enter")
         until(lambda: sim_counters(sim, "x3algo").get("held"), "a stop held at x3algo")
-        assert console_processes(config)
+        assert processes_naming(config)
     finally:
         term.close()  # the terminal goes away: SIGHUP
     try:
         # The console either took the hang-up (and says so in the journal) or died of it.
-        until(lambda: hangup_notes(journal) or not console_processes(config), "the hang-up")
-        assert console_processes(config), "the console died with its terminal, mid-kill"
+        until(lambda: hangup_notes(journal) or not processes_naming(config), "the hang-up")
+        assert processes_naming(config), "the console died with its terminal, mid-kill"
     finally:
         set_knobs(sim, "x3algo", hold_controls=False)
-    until(lambda: not console_processes(config), "the console to exit after the kill")
+    until(lambda: not processes_naming(config), "the console to exit after the kill")
     done = Journal(journal, profile="sim")
     assert done.interrupted() == []  # every call answered and journaled
     intents = [e for e in done.entries(kind="intent") if e.venue == "x3algo"]
@@ -99,8 +91,8 @@ def test_with_nothing_sending_the_console_ends_with_its_terminal(
                 env=isolated_env(tmp_path), cwd=ROOT)  # fmt: skip
     try:
         term.wait_for(lambda s: "x3algo" in s, timeout=60, what="the console")
-        assert console_processes(config)
+        assert processes_naming(config)
     finally:
         term.close()
-    until(lambda: not console_processes(config), "the console to end with its terminal")
+    until(lambda: not processes_naming(config), "the console to end with its terminal")
     assert hangup_notes(tmp_path / "journal.sqlite3") == 0

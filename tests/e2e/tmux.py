@@ -76,5 +76,14 @@ class Tmux:
         self._tmux("kill-server")
 
 
+def processes_naming(text: object) -> list[str]:
+    """Every process whose command line names ``text`` (a run's folder, a config): ``ps
+    -ww``, or pytest's ``COLUMNS`` (80) cuts each line before it."""
+    out = subprocess.run(
+        ["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True
+    ).stdout
+    return [line for line in out.splitlines() if str(text) in line and "ps -ww" not in line]
+
+
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"

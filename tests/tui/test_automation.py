@@ -32,12 +32,13 @@ from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import wait_for
 from tests.tui.test_kill_support import (
     confirm_kill,
-    fake_kill_session,
     kill_done,
-    killable_venues,
     open_kill,
     shown,
 )
+
+# isort: split
+from tests.tui.test_kill_support import kill_session, kill_venues  # noqa: F401 (fixtures)
 
 SIZE = (120, 40)
 
@@ -49,16 +50,6 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
                  "all_proxy"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
-@pytest.fixture
-def venues() -> dict[str, FakeVenue]:
-    return killable_venues()
-
-
-@pytest.fixture
-def session(tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]) -> Session:
-    return fake_kill_session(tmp_path, clock, venues)
 
 
 def minutes_ahead(now: float, minutes: int) -> tuple[str, float]:

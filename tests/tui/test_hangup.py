@@ -6,10 +6,7 @@ with nothing sending it exits at once. (The real signal, in a real terminal:
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from console.automation.alerts import Alert, Alerter
 from console.automation.config import AlertsConfig
@@ -22,23 +19,14 @@ from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import journal, wait_for
 from tests.tui.test_kill_support import (
     confirm_kill,
-    fake_kill_session,
     fed,
-    killable_venues,
     open_kill,
 )
 
+# isort: split
+from tests.tui.test_kill_support import kill_session, kill_venues  # noqa: F401 (fixtures)
+
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def venues() -> dict[str, FakeVenue]:
-    return killable_venues()
-
-
-@pytest.fixture
-def session(tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]) -> Session:
-    return fake_kill_session(tmp_path, clock, venues)
 
 
 def alerts_kept(clock: FakeClock) -> tuple[Alerter, list[Alert]]:

@@ -4,9 +4,6 @@ only knew staleness (30 s), not the feed's state (DOWN within seconds)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from textual.widgets import Static
 
 from console.core.session import Session
@@ -14,22 +11,13 @@ from console.venues.kit.base import FeedStatus
 from tests.tui.fakes import FakeClock, FakeVenue
 from tests.tui.pilot_support import wait_for
 from tests.tui.test_kill_support import (
-    fake_kill_session,
-    killable_venues,
     make_app,
     open_kill,
     shown,
 )
 
-
-@pytest.fixture
-def venues() -> dict[str, FakeVenue]:
-    return killable_venues()
-
-
-@pytest.fixture
-def session(tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]) -> Session:
-    return fake_kill_session(tmp_path, clock, venues)
+# isort: split
+from tests.tui.test_kill_support import kill_session, kill_venues  # noqa: F401 (fixtures)
 
 
 async def test_the_kill_confirmation_says_down_for_a_venue_down_not_yet_stale(

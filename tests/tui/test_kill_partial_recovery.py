@@ -8,9 +8,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from textual.app import App
 from textual.widgets import Static
 
@@ -18,29 +16,20 @@ from console.core.model import Outcome, OutcomeKind, State
 from console.core.session import Session
 from console.tui.kill.progress import KillProgressScreen
 from console.venues.kit.base import FeedStatus
-from tests.tui.fakes import FakeClock, FakeVenue
+from tests.tui.fakes import FakeVenue
 from tests.tui.pilot_support import wait_for
 from tests.tui.test_kill_support import (
     confirm_kill,
-    fake_kill_session,
     kill_done,
-    killable_venues,
     make_app,
     open_kill,
     shown,
 )
 
+# isort: split
+from tests.tui.test_kill_support import kill_session, kill_venues  # noqa: F401 (fixtures)
+
 NO_ANSWER = Outcome(OutcomeKind.UNCERTAIN, "no answer within 10 s")
-
-
-@pytest.fixture
-def venues() -> dict[str, FakeVenue]:
-    return killable_venues()
-
-
-@pytest.fixture
-def session(tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]) -> Session:
-    return fake_kill_session(tmp_path, clock, venues)
 
 
 def on_screen(app: App[None]) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -32,6 +33,18 @@ APIS = ("55tech", "x3algo", "pipai", "joyride", "finradar")
 
 def killable_venues() -> dict[str, FakeVenue]:
     return memory_venues(killable=True)
+
+
+@pytest.fixture(name="venues")
+def kill_venues() -> dict[str, FakeVenue]:
+    """The kill tests' venues fixture (a module imports it to use it): every kind killable."""
+    return killable_venues()
+
+
+@pytest.fixture(name="session")
+def kill_session(tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]) -> Session:
+    """The kill tests' session fixture, on :func:`kill_venues` (label DEMO)."""
+    return fake_kill_session(tmp_path, clock, venues)
 
 
 def fake_kill_session(

@@ -29,23 +29,15 @@ from tests.tui.test_kill_support import (
     confirm_kill,
     fake_kill_session,
     kill_done,
-    killable_venues,
     make_app,
     open_kill,
     shown,
 )
 
+# isort: split
+from tests.tui.test_kill_support import kill_session, kill_venues  # noqa: F401 (fixtures)
+
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def venues() -> dict[str, FakeVenue]:
-    return killable_venues()
-
-
-@pytest.fixture
-def session(tmp_path: Path, clock: FakeClock, venues: dict[str, FakeVenue]) -> Session:
-    return fake_kill_session(tmp_path, clock, venues)
 
 
 def sent(venues: dict[str, FakeVenue]) -> list[tuple[str, str]]:

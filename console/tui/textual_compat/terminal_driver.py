@@ -45,7 +45,6 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any, cast
 
-from textual.app import App
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 
@@ -151,27 +150,14 @@ class TerminalDriver(LinuxDriver):
     """``LinuxDriver`` whose output never makes the loop wait, and whose output and input
     survive a terminal that hung up."""
 
-    def __init__(
-        self,
-        app: App[Any],
-        *,
-        debug: bool = False,
-        mouse: bool = True,
-        size: tuple[int, int] | None = None,
-    ) -> None:
-        super().__init__(app, debug=debug, mouse=mouse, size=size)
-        self._out: _TerminalOut | None = None
-        if self._file is not None:
-            self._out = _TerminalOut(self._file)
-
     def start_application_mode(self) -> None:
         super().start_application_mode()  # type: ignore[no-untyped-call]
-        if self._out is None:
+        if self._file is None:
             return
         textual_writer = self._writer_thread
         if textual_writer is not None:  # what it was given (the modes) is written first
             textual_writer.stop()
-        writer = _TerminalWriter(self._out, self._paint_whole)
+        writer = _TerminalWriter(_TerminalOut(self._file), self._paint_whole)
         writer.start()
         self._writer_thread = cast(Any, writer)
 
