@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from console.cli import desk_link
 from console.cli.desk_link import DeskAddress, DeskFailure
+from console.cli.terminal import no_terminal
 from console.config import Profile
 from console.core.scrub import printable
 from console.core.session import SessionOptions
@@ -60,6 +61,9 @@ async def console(
     except DeskFailure as exc:
         _err(f"cannot attach to the desk: {exc}")
         return exc.code
+    if app_class is None and (why := no_terminal()):  # after the desk's own words
+        _err(why)
+        return EXIT_USAGE
     try:
         state, control = await open_desk(desk.url, options, user=desk.user, auth=desk.auth,
                                          venue_settings=settings_for(profile))  # fmt: skip

@@ -44,6 +44,7 @@ from console.cli import (
 )
 from console.cli import serve as serve_cli
 from console.cli.pipes import pipe_safe_stdio, silence
+from console.cli.terminal import no_terminal
 from console.config import ConfigError, Profile, load_profile
 from console.core.journal import Journal
 from console.core.session import Session, SessionOptions
@@ -192,6 +193,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command == "sim":
             return sim.run_sim(args)
         if args.command == "demo":
+            if why := no_terminal():  # before a simulator is started for it
+                print(f"trading-console: {why}", file=sys.stderr)
+                return EXIT_USAGE
             return sim.run_demo(args, sim.demo_root())
         if args.command == "screenshots":
             from console.cli.screenshots import main as draw_screenshots
@@ -212,6 +216,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return desk_commands.run(profile, args, session_options(profile), url,
                                      lambda: _kill_alerter(profile))  # fmt: skip
         if args.command is None:
+            if why := no_terminal():  # after the profile's own words
+                print(f"trading-console: {why}", file=sys.stderr)
+                return EXIT_USAGE
             return _run_console(profile, args)
         if args.command == "status":
             return asyncio.run(control.status(_session(profile), as_json=args.json))

@@ -12,6 +12,7 @@ import nats
 import pytest
 
 from console.cli import demo_desk
+from console.cli import main as cli_main
 from console.cli.demo_desk import attach_hint
 from console.cli.main import demo_config_path, main
 from console.desk import messages, subjects
@@ -132,6 +133,7 @@ async def test_demo_desk_serves_a_second_terminal_and_each_sees_the_other(
         return Probe
 
     monkeypatch.setattr(demo_desk, "_demo_app", probe)
+    monkeypatch.setattr(cli_main, "no_terminal", lambda: None)  # the probe is its terminal
     code = await asyncio.wait_for(asyncio.to_thread(main, ["demo", "--desk"]), 300)
     assert code == 0, capsys.readouterr().err
     assert seen["status"] == 0 and seen["stop"] == 0
