@@ -193,8 +193,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command == "sim":
             return sim.run_sim(args)
         if args.command == "demo":
-            if why := no_terminal():  # before a simulator is started for it
-                print(f"trading-console: {why}", file=sys.stderr)
+            if _said_no_terminal():  # before a simulator is started for it
                 return EXIT_USAGE
             return sim.run_demo(args, sim.demo_root())
         if args.command == "screenshots":
@@ -216,8 +215,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return desk_commands.run(profile, args, session_options(profile), url,
                                      lambda: _kill_alerter(profile))  # fmt: skip
         if args.command is None:
-            if why := no_terminal():  # after the profile's own words
-                print(f"trading-console: {why}", file=sys.stderr)
+            if _said_no_terminal():  # after the profile's own words
                 return EXIT_USAGE
             return _run_console(profile, args)
         if args.command == "status":
@@ -253,6 +251,14 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(said, file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _said_no_terminal() -> bool:
+    """The screen cannot start here: say why (``cli/terminal.py``)."""
+    why = no_terminal()
+    if why is not None:
+        print(f"trading-console: {why}", file=sys.stderr)
+    return why is not None
 
 
 def _profile(args: argparse.Namespace) -> Profile:
