@@ -12,14 +12,11 @@ ends the command as before.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import signal
-import threading
-from types import TracebackType
 
 from console.core.hangup import detach_terminal, note_hangup
 from console.core.journal import Journal
+from console.core.loop_signal import LoopSignal
 
 AFTER = ("it runs to its end (answered, verified, journaled); what it prints goes nowhere: "
          "`trading-console audit` shows it")  # fmt: skip
@@ -36,32 +33,14 @@ class SurviveHangup:
         self.journal = journal
         self.running = running
         self.hung_up = False
-        self._installed = False
-        self._previous: object = None
+        self._sighup = LoopSignal(signal.SIGHUP, self.hangup, unless_ignored=True)
 
     def __enter__(self) -> SurviveHangup:
-        if threading.current_thread() is not threading.main_thread():
-            return self  # a command run elsewhere (as the tests run the CLI) keeps it
-        self._previous = signal.getsignal(signal.SIGHUP)
-        if self._previous is signal.SIG_IGN:
-            return self
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hangup)
-            self._installed = True
+        self._sighup.take()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._installed:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-            with contextlib.suppress(TypeError, ValueError):
-                signal.signal(signal.SIGHUP, self._previous)  # type: ignore[arg-type]
-            self._installed = False
+    def __exit__(self, *_exc: object) -> None:
+        self._sighup.give_back()
 
     def hangup(self) -> None:
         """The signal's handler (tests call it directly)."""

@@ -15,14 +15,11 @@ them (reading, the label to confirm) a Ctrl-C ends the command as before (nothin
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import signal
 import sys
-import threading
 from collections.abc import Callable
-from typing import Any
 
+from console.core.loop_signal import LoopSignal
 from console.core.scrub import printable
 
 EXIT_ABANDONED = 130  # 128 + SIGINT: the kill was abandoned by a second Ctrl-C
@@ -41,8 +38,7 @@ class CtrlC:
             "interrupted calls"
         )
         self.presses = 0
-        self._previous: Any = None
-        self._installed = False
+        self._sigint = LoopSignal(signal.SIGINT, self.pressed)
 
     @property
     def abandoned(self) -> bool:
@@ -51,21 +47,10 @@ class CtrlC:
     def install(self) -> None:
         """Take SIGINT for the loop (the main thread only: a kill run elsewhere, as the
         tests run the CLI, keeps the default)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        self._previous = signal.getsignal(signal.SIGINT)
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self.pressed)
-            self._installed = True
+        self._sigint.take()
 
     def remove(self) -> None:
-        if not self._installed:
-            return
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
-        with contextlib.suppress(TypeError, ValueError):
-            signal.signal(signal.SIGINT, self._previous)
-        self._installed = False
+        self._sigint.give_back()
 
     def pressed(self) -> None:
         """One Ctrl-C (the signal handler; tests call it directly)."""

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 from textual.app import App
 
 from console.core.hangup import EXIT_HANGUP, detach_terminal, note_hangup
+from console.core.loop_signal import LoopSignal
 from console.core.ports import ControlPort, StateSource
 
 if TYPE_CHECKING:
@@ -53,25 +53,15 @@ class HangupController:
         self.hung_up = False
         self.detach: Callable[[], None] = partial(detach_terminal, stdin=True)
         """Points the process's terminal elsewhere (tests record it instead)."""
-        self._installed = False
+        self._sighup = LoopSignal(signal.SIGHUP, self.hangup, unless_ignored=True)
 
     def install(self) -> None:
         """Take SIGHUP for the loop (the main thread only: an app run by a test elsewhere
         keeps the default; a process that ignores it, under ``nohup``, too)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
-            return  # nohup: the terminal's loss is no signal here
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hangup)
-            self._installed = True
+        self._sighup.take()
 
     def remove(self) -> None:
-        if not self._installed:
-            return
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-        self._installed = False
+        self._sighup.give_back()
 
     def running(self) -> str | None:
         """What is sending now, in words (None: nothing)."""
