@@ -196,7 +196,9 @@ class ConfirmScreen(KeptModal[Plan | None]):
         lines = [self._target_line(i) for i in range(min(len(plan), LIST_LIMIT))]
         if len(plan) > LIST_LIMIT:
             lines.append(f"… and {len(plan) - LIST_LIMIT} more (all are in the journal)")
-        log.write("\n".join(lines))
+        # write_lines: one refresh for the whole list. Log.write refreshes each line it
+        # splits off: 5,000 targets cost 86–136 ms of the key's answer, 2–3 ms this way.
+        log.write_lines(lines)
         log.scroll_home(animate=False)
         excluded = self.query_one("#plan-excluded", Static)
         excluded.display = bool(draft.excluded)
