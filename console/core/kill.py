@@ -239,11 +239,12 @@ def _venue_part(
     held: dict[str, tuple[int, int]] = {}  # noun -> (targets, amount) kept while halted
     left: dict[str, tuple[int, int]] = {}  # noun -> (targets, amount) the halts leave
     in_error = 0  # targets in error the venue's kill action leaves alone
+    stale = store.is_stale(venue)  # asked once, not once a target (50,000 at a large desk)
     for target in store.targets(venue):
         if scope.keys is not None and target.key not in scope.keys:
             continue
-        known = store.effective_state(target)
-        planned = target if known.value == "unknown" else target.with_state(known)
+        known = store.effective_state(target, stale=stale)
+        planned = target if known is State.UNKNOWN else target.with_state(known)
         action = client.kill_action(planned, clear_leaves_behind=clear)
         if action is None:
             in_error += planned.state is State.ERROR

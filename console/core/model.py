@@ -95,6 +95,10 @@ class Target:
         return (self.venue, self.id)
 
     def with_state(self, state: State, raw_status: str | None = None) -> Target:
+        """This target in ``state``: itself when nothing changes (a kill's plan asks it of
+        every target it reads, 50,000 copies that differed in nothing cost ~0.1 s)."""
+        if state is self.state and (not raw_status or raw_status == self.raw_status):
+            return self
         return replace(self, state=state, raw_status=raw_status or self.raw_status)
 
 

@@ -217,7 +217,7 @@ def build_draft(
         if client is None:
             excluded.append(Excluded(target, f"venue {target.venue} is not in this profile"))
             continue
-        offered = client.actions_for(replace(target, state=state))
+        offered = client.actions_for(target.with_state(state))
         spec = next((s for s in offered if s.kind is kind), None)
         if spec is None:
             others = ", ".join(s.kind.value for s in offered) or "nothing"

@@ -32,14 +32,18 @@ def clear_words(clearing: Sequence[str], *, clear: bool) -> str:
     )
 
 
-def kinds_line(kp: KillPlan, venue: str) -> str:
-    """``31 algorithms → STOP`` or ``3 engines → STOP, 1 expiration → PAUSE``."""
-    counts: dict[tuple[str, str], int] = {}
+def kinds_lines(kp: KillPlan) -> dict[str, str]:
+    """Each venue's ``31 algorithms → STOP`` or ``3 engines → STOP, 1 expiration →
+    PAUSE``, in one pass over the plan (one a venue read 50,000 items five times)."""
+    counts: dict[str, dict[tuple[str, str], int]] = {}
     for item in kp.plan.items:
-        if item.venue == venue:
-            key = (item.kind.value, item.action.kind.value.upper())
-            counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{n} {noun(kind, n)} → {verb}" for (kind, verb), n in counts.items())
+        mine = counts.setdefault(item.venue, {})
+        key = (item.kind.value, item.action.kind.value.upper())
+        mine[key] = mine.get(key, 0) + 1
+    return {
+        venue: ", ".join(f"{n} {noun(kind, n)} → {verb}" for (kind, verb), n in mine.items())
+        for venue, mine in counts.items()
+    }
 
 
 def duration_at_limit(count: int, rate: ControlRate | None) -> str:
@@ -65,6 +69,7 @@ def counts_table(
     table.add_column("At the limit", no_wrap=True)
     table.add_column("Data")
     counts = kp.counts_by_venue()
+    kinds = kinds_lines(kp)
     for venue in venues:
         if venue in kp.unreachable:
             unplanned = kp.unplanned.get(venue)
@@ -78,7 +83,7 @@ def counts_table(
             )
             continue
         count = counts.get(venue, 0)
-        action = kinds_line(kp, venue) or Text("nothing to halt", "dim")
+        action = kinds.get(venue) or Text("nothing to halt", "dim")
         table.add_row(
             Text(names.get(venue, venue)),
             str(count),
