@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from console.core.session import Session
 from console.tui.app import ConsoleApp
 from console.tui.panels import TargetPanel
+from console.tui.panels.table import TargetTable
 from tests.tui.fakes import FakeClock, FakeVenue, algorithms, fake_session, fake_venues, preload
 from tests.tui.pilot_support import wait_for
 
@@ -177,3 +179,31 @@ async def test_a_name_sorted_rebuild_orders_and_remembers_as_the_built_cells_do(
             rows.columns[index] = replace(rows.columns[index], text_of=lambda t: t.name)
         assert fast[0][0] == "x3algo/n3"  # reversed: the row with no name first
         assert fast[1]["x3algo/n6"] == ("zeta", "")  # shown without the control code
+
+
+async def test_selecting_and_clearing_every_shown_row_repaints_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``v`` marked the rows one by one and repainted the table after each: 25,000 shown
+    rows cost 25,000 repaints (measured at ~50,000 targets: 343 ms of the loop for ``v``,
+    325 ms for Esc; one repaint: ~130 ms each)."""
+    app, _, _ = loaded_app(tmp_path, 2_000)
+    async with app.run_test(size=(120, 30)) as pilot:
+        panel = await algorithms_shown(pilot, app, 2_000)
+        repaints: list[int] = []
+        repaint = TargetTable.repaint
+
+        def counted(table: TargetTable) -> None:
+            repaints.append(len(table._changed))
+            repaint(table)
+
+        monkeypatch.setattr(TargetTable, "repaint", counted)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: len(panel.rows.selected) == 2_000, "every row selected")
+        assert [n for n in repaints if n] == [2_000], repaints[:5]  # (a tick's own: none)
+        repaints.clear()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not panel.rows.selected, "the selection cleared")
+        assert [n for n in repaints if n] == [2_000], repaints[:5]
+        await pilot.pause()
+        assert "●" not in screen_text(app)

@@ -410,7 +410,7 @@ class RowModel:
             self.selected.discard(key)
         else:
             self.selected.add(key)
-        self._redraw_mark(table, key)
+        self._redraw_marks(table, (key,))
 
     def select_shown(self, table: TargetTable) -> None:
         """Select every row the filter shows; if they all are already, clear instead."""
@@ -420,23 +420,25 @@ class RowModel:
         else:
             changed = shown - self.selected
             self.selected |= shown
-        for key in changed:
-            self._redraw_mark(table, key)
+        self._redraw_marks(table, changed)
 
     def clear_selection(self, table: TargetTable) -> bool:
         if not self.selected:
             return False
         changed, self.selected = self.selected, set()
-        for key in changed:
-            self._redraw_mark(table, key)
+        self._redraw_marks(table, changed)
         return True
 
-    def _redraw_mark(self, table: TargetTable, key: str) -> None:
-        if key in self.shown:
-            mark = self.mark(key)
-            table.set_cell(key, "sel", mark)
-            table.repaint()
-            self.shown[key] = (mark.signature, *self.shown[key][1:])
+    def _redraw_marks(self, table: TargetTable, keys: Iterable[str]) -> None:
+        """The selection marks of ``keys`` drawn again, in one repaint (one a row made
+        selecting 25,000 shown rows, or clearing them, cost ~0.2 s)."""
+        shown = self.shown
+        for key in keys:
+            if key in shown:
+                mark = self.mark(key)
+                table.set_cell(key, "sel", mark)
+                shown[key] = (mark.signature, *shown[key][1:])
+        table.repaint()
 
     def is_hidden(self, target: Target) -> bool:
         return row_key(target.venue, target.id) not in self.shown
