@@ -211,8 +211,12 @@ def build_draft(
     item_options: list[frozenset[str]] = []
     facts: list[tuple[str, ...]] = []
     excluded: list[Excluded] = []
+    stale: dict[str, bool] = {}  # asked once a venue (a selection of 25,000: once a row)
     for target in targets:
-        state = store.effective_state(target)
+        venue_stale = stale.get(target.venue)
+        if venue_stale is None:
+            venue_stale = stale[target.venue] = store.is_stale(target.venue)
+        state = store.effective_state(target, stale=venue_stale)
         client = clients.get(target.venue)
         if client is None:
             excluded.append(Excluded(target, f"venue {target.venue} is not in this profile"))

@@ -9,6 +9,7 @@ import pytest
 from textual.pilot import Pilot
 
 from console.core.session import Session
+from console.core.store import Store
 from console.tui.app import ConsoleApp
 from console.tui.panels import TargetPanel
 from console.tui.panels.table import TargetTable
@@ -207,3 +208,26 @@ async def test_selecting_and_clearing_every_shown_row_repaints_once(
         assert [n for n in repaints if n] == [2_000], repaints[:5]
         await pilot.pause()
         assert "●" not in screen_text(app)
+
+
+async def test_a_sort_asks_each_venue_once_whether_it_is_stale_not_each_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sorting builds every row's context; each asked the store whether its venue was
+    stale (25,000 rows: 25,000 questions the panel had answered at its tick)."""
+    app, session, _ = loaded_app(tmp_path, 2_000)
+    async with app.run_test(size=(120, 30)) as pilot:
+        panel = await algorithms_shown(pilot, app, 2_000)
+        asked: list[str] = []
+        is_stale = type(session.store).is_stale
+
+        def counted(store: Store, venue: str) -> bool:
+            asked.append(venue)
+            return is_stale(store, venue)
+
+        monkeypatch.setattr(type(session.store), "is_stale", counted)
+        column = panel.sort_column
+        await pilot.press("s")
+        await wait_for(pilot, lambda: panel.sort_column != column, "sorted on another column")
+        await pilot.pause()
+        assert len(asked) < 100, f"{len(asked)} questions for 2,000 rows"
