@@ -34,7 +34,8 @@ def clear_words(clearing: Sequence[str], *, clear: bool) -> str:
 
 def kinds_lines(kp: KillPlan) -> dict[str, str]:
     """Each venue's ``31 algorithms → STOP`` or ``3 engines → STOP, 1 expiration →
-    PAUSE``, in one pass over the plan (one a venue read 50,000 items five times)."""
+    PAUSE``, in one pass over the plan (asked venue by venue, it read a 35,000-item
+    plan five times)."""
     counts: dict[str, dict[tuple[str, str], int]] = {}
     for item in kp.plan.items:
         mine = counts.setdefault(item.venue, {})
