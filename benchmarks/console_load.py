@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual import events
 
-from benchmarks._harness import Sim, knobs, simulator
+from benchmarks._harness import Sim, knobs, machine_speed, simulator
 from console.cli.main import session_options
 from console.core.journal import Journal
 from console.core.session import Session
@@ -305,10 +305,12 @@ def main() -> int:
             asyncio.run(run(sim, 0, Path(tmp), [], paint_only=True))
         return 0
     cache_bytecode()
+    print(f"machine before: {machine_speed()}")
     print(f"first paint, {args.launches} launches (each a fresh process and simulator):")
     paints = other_launches(args.launches - 1, args.scale)
     with tempfile.TemporaryDirectory() as tmp, simulator(*sim_args) as sim:
         asyncio.run(run(sim, args.presses, Path(tmp), args.rates, earlier=paints))
+    print(f"machine after: {machine_speed()}")
     return 0
 
 

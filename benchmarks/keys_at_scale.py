@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from textual import events
 from textual.pilot import Pilot
 
-from benchmarks._harness import simulator
+from benchmarks._harness import machine_speed, simulator
 from benchmarks.console_load import cache_bytecode, own_state_folder
 from console.cli.main import session_options
 from console.core.journal import Journal
@@ -164,7 +164,9 @@ def main() -> int:
     args = parser.parse_args()
     own_state_folder()
     cache_bytecode()
+    print(f"machine before: {machine_speed()}")
     asyncio.run(run(args.scale, args.rounds))
+    print(f"machine after: {machine_speed()}")
     return 0
 
 

@@ -73,7 +73,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._harness import Sim, counters, knobs, root_url, simulator
+from benchmarks._harness import Sim, counters, knobs, machine_speed, root_url, simulator
 from console.config import Profile
 from console.core.journal import Journal
 from console.core.journal_rows import Intent, new_op_id
@@ -610,8 +610,8 @@ def load() -> str:
     try:
         one, five, _ = os.getloadavg()
     except OSError:
-        return f"{cores} cores"
-    return f"{cores} cores, load average {one:.2f} (1 min), {five:.2f} (5 min)"
+        return f"{cores} cores; {machine_speed()}"
+    return f"{cores} cores, load average {one:.2f} (1 min), {five:.2f} (5 min); {machine_speed()}"
 
 
 if __name__ == "__main__":
