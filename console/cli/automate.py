@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from console.automation.alerts import Alerter
@@ -28,6 +29,7 @@ from console.automation.runner_lock import acting_runner
 from console.config import Profile
 from console.core.hangup import detach_terminal
 from console.core.journal_rows import iso_ms
+from console.core.loop_signal import LoopSignal
 from console.core.operator import Operator
 from console.core.scrub import printable
 from console.core.session import Session
@@ -85,14 +87,22 @@ def automate(profile: Profile, session_for: SessionFor) -> int:
     return asyncio.run(_automate(profile, session_for(profile), alerter))
 
 
+STOPPING = (signal.SIGTERM, signal.SIGINT)
+"""Each ends the runner once the tick under way has run (a scheduled stop sending
+finishes, journaled); SIGHUP as well, unless the process ignores it."""
+
+
 async def _automate(profile: Profile, session: Session, alerter: Alerter) -> int:
     runner = AutomationRunner(session, profile.automation(), clock=time.time, alerter=alerter)
     stop = asyncio.Event()
     caught: list[str] = []
     loop = asyncio.get_running_loop()
-    signals = _stopping_signals()
-    for sig in signals:  # first: a signal from now on ends it cleanly
+    for sig in STOPPING:  # first: a signal from now on ends it cleanly
         loop.add_signal_handler(sig, _on_signal, sig, stop, caught)
+    # SIGHUP too, unless ignored (``nohup``): the tick under way runs, then it ends
+    sighup = LoopSignal(signal.SIGHUP, partial(_on_signal, signal.SIGHUP, stop, caught),
+                        unless_ignored=True)  # fmt: skip
+    sighup.take()
     try:
         if not runner.claim():
             _err(f"automation of profile {profile.name!r} is already run by {runner.holder}; "
@@ -109,22 +119,15 @@ async def _automate(profile: Profile, session: Session, alerter: Alerter) -> int
                 "alerts will be sent", profile.name)  # fmt: skip
         code = await run_headless(session, runner, stop)
     finally:
-        for sig in signals:
+        for sig in STOPPING:
             loop.remove_signal_handler(sig)
+        sighup.give_back()
         runner.release()
         await session.aclose()
     why = f"on {caught[0]}" if caught else "at its end"
     _err(f"automation of profile {profile.name!r} stopped {why}: runner lock released, venues "
          f"closed; exit {code}")  # fmt: skip
     return code
-
-
-def _stopping_signals() -> tuple[signal.Signals, ...]:
-    """SIGTERM, SIGINT and — unless ignored (``nohup``) — SIGHUP: each ends the runner
-    once the tick under way has run (a scheduled stop sending finishes, journaled)."""
-    if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
-        return signal.SIGTERM, signal.SIGINT
-    return signal.SIGTERM, signal.SIGINT, signal.SIGHUP
 
 
 def _on_signal(sig: signal.Signals, stop: asyncio.Event, caught: list[str]) -> None:

@@ -25,12 +25,14 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from console.automation.headless import log_to_stderr
 from console.cli.desk_link import safe_url
 from console.config import Profile
 from console.core.hangup import detach_terminal, note_hangup
+from console.core.loop_signal import LoopSignal
 from console.core.scrub import Scrubber, printable
 from console.core.session import Session
 from console.desk import connect as desk_connect
@@ -164,8 +166,9 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     hung_up: list[asyncio.Task[None]] = []
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # (nohup: left as it is)
-        loop.add_signal_handler(signal.SIGHUP, _hung_up, hubs, stop, hung_up)
+    sighup = LoopSignal(signal.SIGHUP, partial(_hung_up, hubs, stop, hung_up),
+                        unless_ignored=True)  # fmt: skip
+    sighup.take()  # (nohup: left as it is)
     if stdin_eof:
         threading.Thread(target=_stop_on_eof, args=(loop, stop), daemon=True).start()
     try:
@@ -175,8 +178,9 @@ async def serve(
             if code is not None:
                 break
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+        sighup.give_back()
         await nc.drain()
     _log.info("hub of profile %s stopped", profile.name)
     return code
