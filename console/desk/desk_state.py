@@ -31,8 +31,7 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg as NatsMsg
-from nats.js.errors import KeyNotFoundError, NotFoundError
-from nats.js.kv import KeyValue
+from nats.js.errors import NotFoundError
 
 from console.core import cancel
 from console.core.journal_rows import iso_ms
@@ -41,6 +40,8 @@ from console.core.ports import FeedStatus, VenueClient, VenueSettings
 from console.core.session import SessionOptions
 from console.core.store import Store
 from console.desk import messages, subjects
+from console.desk.batch_order import BatchOrder
+from console.desk.bucket_read import read_picture
 from console.desk.journal_mirror import MirrorJournal, remember_known
 from console.desk.venue_views import planning_clients
 
@@ -87,12 +88,12 @@ class DeskState:
         self.activity: deque[messages.ActivityMsg] = deque(maxlen=200)
         self._listeners: list[ActivityListener] = []
         self._down_listeners: list[Callable[[str | None], None]] = []
-        self._hub_id: str | None = None
-        self._seq: int | None = None
+        self._order = BatchOrder()
         self._subs: list[Any] = []
         self._journal_sub: Any = None
         self._timer: asyncio.TimerHandle | None = None
         self._resync_task: asyncio.Task[None] | None = None
+        self._read_again = False  # a loss seen while a read was under way
         self._closed = False
         self._beat_heard = asyncio.Event()
         self._changed = asyncio.Event()
@@ -128,7 +129,7 @@ class DeskState:
     @property
     def batch_seq(self) -> int | None:
         """The last state batch applied (None: none since the last full read)."""
-        return self._seq
+        return self._order.seq
 
     def start_feeds(self) -> None:
         """Everything runs from :meth:`attach`; here the heartbeat's deadline is armed."""
@@ -197,7 +198,7 @@ class DeskState:
         elif self.hub is None:
             self.mark_down("the hub does not answer (no hub serves this profile)")
         else:
-            self._hub_id = self.hub.hub_id
+            self._order.hub_id = self.hub.hub_id
         await self._follow_journal()
         self._attached = True
         return self
@@ -248,59 +249,19 @@ class DeskState:
 
     # ----- the bucket -------------------------------------------------------------------
     async def read_bucket(self) -> None:
-        """Read every key of the bucket and make the store hold exactly that."""
+        """Read every key of the bucket and make the store hold exactly that, with the
+        batches that came meanwhile laid over it (``console.desk.batch_order``)."""
         try:
             kv = await self.js.key_value(subjects.bucket(self.profile))
         except NotFoundError:  # no hub ever served this profile here: nothing to show
             self.resyncs += 1
             return
-        venues: dict[str, messages.VenueMsg] = {}
-        targets: dict[str, list[messages.TargetMsg]] = {}
-        health: list[messages.HealthMsg] = []
-        running: messages.RunningMsg | None = None
-        watcher = await kv.watchall()
-        last_seen = early = False  # the last initial value came / the marker came first
+        self._order.start_read()
         try:
-            async with asyncio.timeout(READ_TIMEOUT_S):
-                async for entry in watcher:
-                    if entry is None:  # nats-py's "the initial values are all in"
-                        if last_seen or not await _holds_values(kv):
-                            break
-                        # Its race: the consumer's count said none pending while the
-                        # values were on their way to this client, so the marker came
-                        # before them (a console then saw a served desk as never served,
-                        # in a loaded suite). Read on to the last one (delta 0).
-                        early = True
-                        continue
-                    last_seen = last_seen or entry.delta == 0
-                    if entry.operation is None and entry.value:  # else a deleted key
-                        key = entry.key
-                        try:  # one bad entry is skipped (logged), not the whole picture
-                            if key.startswith("t."):
-                                target = messages.TargetMsg.decode(entry.value)
-                                targets.setdefault(target.venue, []).append(target)
-                            elif key.startswith("h."):
-                                health.append(messages.HealthMsg.decode(entry.value))
-                            elif key.startswith("v."):
-                                venue = messages.VenueMsg.decode(entry.value)
-                                venues[venue.name] = venue
-                            elif key == subjects.RUNNING_KEY:
-                                running = messages.RunningMsg.decode(entry.value)
-                        except subjects.ProtocolError as exc:
-                            log.warning("desk state: bucket entry %r skipped: %s", key, exc)
-                    if early and last_seen:  # the marker came first: the last one is in
-                        break
+            picture = await read_picture(kv, READ_TIMEOUT_S)
         finally:
-            with contextlib.suppress(Exception):
-                await watcher.stop()  # type: ignore[no-untyped-call]
-        # A key the hub rewrote while the watch read the bucket can come after its "all
-        # in" marker (the bucket keeps one value a key: the one the watch was to deliver
-        # is gone); a venue read without its health would show as never listed.
-        for name in {*venues, *targets} - {h.venue for h in health}:
-            with contextlib.suppress(KeyNotFoundError, subjects.ProtocolError):
-                entry = await kv.get(subjects.health_key(name))
-                if entry.value:
-                    health.append(messages.HealthMsg.decode(entry.value))
+            came = self._order.end_read()
+        venues, targets, health = picture.venues, picture.targets, picture.health
         self._venue_msgs = list(venues.values())
         if self._attached and set(venues) - set(self._clients):  # a hub serves them now
             self._build_clients()
@@ -311,8 +272,9 @@ class DeskState:
         self._store.listed.difference_update({*venues, *targets} - {h.venue for h in health})
         for h in health:
             self._apply_health(h, force=True)
-        self.running = running
-        self._seq = None  # the next batch is the baseline
+        self.running = picture.running
+        for batch in came:  # each newer than what the read took of its targets
+            self._apply(batch)
         self.resyncs += 1
         self._signal()
 
@@ -338,20 +300,8 @@ class DeskState:
         except subjects.ProtocolError as exc:
             log.warning("desk state: %s", exc)
             return
-        missed = self._seq is not None and (
-            batch.hub_id != self._hub_id or batch.seq != self._seq + 1
-        )
-        self._hub_id, self._seq = batch.hub_id, batch.seq
-        store = self._store
-        if batch.targets:
-            store.upsert([t.target() for t in batch.targets])
-        gone: dict[str, set[str]] = {}
-        for venue, target_id in batch.gone:
-            gone.setdefault(venue, set()).add(target_id)
-        for venue, ids in gone.items():
-            store.snapshot(venue, [t for t in store.targets(venue) if t.id not in ids])
-        for h in batch.health:
-            self._apply_health(h)
+        missed = self._order.take(batch)
+        self._apply(batch)
         if missed:
             log.info("desk state: a batch was missed; reading the bucket again")
             self.resync()
@@ -362,9 +312,24 @@ class DeskState:
         # (the report reached the console ~100 ms after the hub sent it).
         await asyncio.sleep(0)
 
+    def _apply(self, batch: messages.StateBatch) -> None:
+        store = self._store
+        if batch.targets:
+            store.upsert([t.target() for t in batch.targets])
+        gone: dict[str, set[str]] = {}
+        for venue, target_id in batch.gone:
+            gone.setdefault(venue, set()).add(target_id)
+        for venue, ids in gone.items():
+            store.snapshot(venue, [t for t in store.targets(venue) if t.id not in ids])
+        for h in batch.health:
+            self._apply_health(h)
+
     def resync(self) -> None:
         """Read the whole bucket again (in the background; one read at a time)."""
-        if self._closed or (self._resync_task is not None and not self._resync_task.done()):
+        if self._closed:
+            return
+        if self._resync_task is not None and not self._resync_task.done():
+            self._read_again = True  # what it reads may predate the loss
             return
         self._resync_task = asyncio.get_running_loop().create_task(
             self._resync(), name="desk:resync"
@@ -372,7 +337,10 @@ class DeskState:
 
     async def _resync(self) -> None:
         try:
-            await self.read_bucket()
+            self._read_again = True
+            while self._read_again:
+                self._read_again = False
+                await self.read_bucket()
             await self._follow_journal()
         except Exception as exc:
             log.warning("desk state: the bucket could not be read: %s", exc)
@@ -403,6 +371,9 @@ class DeskState:
         self._arm_deadline()
         if self.down is not None or new_hub:
             self.resync()  # back (or a new hub run): the whole picture first, then up
+        elif self._order.beat(beat, self._heard):
+            log.info("desk state: the hub's last batch never came; reading the bucket again")
+            self.resync()
 
     def _arm_deadline(self) -> None:
         if self._closed:
@@ -460,9 +431,3 @@ class DeskState:
             self.activity.append(line)
             for listener in self._listeners:
                 listener(line)
-
-
-async def _holds_values(kv: KeyValue) -> bool:
-    """Whether the bucket holds any key's value (or delete marker) at all."""
-    status = await kv.status()
-    return bool(status.values)

@@ -21,6 +21,7 @@ from console.core.kill import KillScope, build_kill_plan
 from console.core.model import Action, ActionKind, State
 from console.core.operator import Operator
 from console.core.plan import Plan, PlanItem
+from console.core.session import Session
 from console.desk import messages, subjects
 from console.desk.desk_console import DeskConsoleApp
 from console.desk.desk_control import DeskControl, DeskUnavailable, RearmPending
@@ -270,12 +271,29 @@ async def test_a_trader_approves_a_rearm_from_his_console_a_viewer_has_no_keys(
                 await pb.press(*"ok", "tab")
                 await pb.click("#rearm-approve")
                 await wait_for(pb, lambda: not bob.board.pending, "the request decided")
-                await until(b_state, partial(running, b_state, item), "the target running again")
+                try:
+                    await until(
+                        b_state, partial(running, b_state, item), "the target running again"
+                    )
+                except AssertionError as e:  # once in a full run: say what each side held
+                    raise AssertionError(
+                        f"{e}; {what_was(bob, b_state, desk.session, item)}"
+                    ) from None
                 notes = {n.action: n for n in desk.session.journal.entries(kind="note")}
                 assert notes["rearm approved"].operator == "bob"
                 assert notes["rearm approved"].reason == "ok"
         finally:
             await alice.close()
+
+
+def what_was(app: DeskConsoleApp, state: DeskState, session: Session, item: PlanItem) -> str:
+    """For a failure: the console's notices, both sides' picture of ``item`` and the hub
+    journal's last entries."""
+    said = [str(n.message) for n in app._notifications]
+    pictures = [s.get(item.venue, item.target_id) for s in (state.store, session.store)]
+    mine, hubs = [(t.state, t.raw_status, t.confirmed_at) if t else None for t in pictures]
+    last = [(e.kind, e.action, e.operator, e.outcome) for e in session.journal.entries()[-6:]]
+    return f"notices {said}; bob's {mine}; the hub's {hubs}; the journal ends {last}"
 
 
 def stopped(state: DeskState, item: PlanItem) -> bool:

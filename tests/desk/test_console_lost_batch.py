@@ -1,0 +1,145 @@
+"""A desk console never keeps a picture older than its hub's: a last batch lost on the
+way (nothing follows it to show the gap) is caught by the hub's beat, which says the last
+batch it sent; a batch that comes while the console reads the bucket is laid over what
+the read took (the bucket's value it read can be older than the batch).
+
+Seen in a loaded full run: after a re-arm, the target ran again on the hub while a
+console kept showing it STOPPED until its test gave up."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nats.js.kv import KeyValue
+
+from console.core.kill import KillScope
+from console.core.model import State
+from console.desk import messages, subjects
+from console.desk.batch_order import LOST_AFTER_S, BatchOrder
+from console.desk.desk_state import DeskState
+from console.desk.local_server import LocalNats
+from console.sim.server import SimServer
+from tests.desk.support import PROFILE, Desk, running_hub
+from tests.desk.test_console_desk import desk_console, until
+
+
+def states(store_of: Any) -> dict[str, State]:
+    return {t.key: t.state for t in store_of.store.all_targets()}
+
+
+async def caught_up(state: DeskState, desk: Desk) -> None:
+    await until(state, lambda: states(state) == states(desk.session), "the hub's picture")
+
+
+async def test_batches_lost_after_the_last_one_read_are_read_from_the_bucket(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with (
+        running_hub(nats_server, sim, tmp_path) as desk,
+        desk_console(nats_server, "alice") as (state, control),
+    ):
+        await caught_up(state, desk)
+        await until(state, lambda: state.batch_seq is not None, "a first batch")
+        publish, lost = desk.hub.nc.publish, []
+
+        async def lossy(subject: str, payload: bytes = b"", *args: Any, **kw: Any) -> None:
+            if subject == subjects.state_subject(PROFILE):  # every batch from now on
+                lost.append(payload)
+                return
+            await publish(subject, payload, *args, **kw)
+
+        monkeypatch.setattr(desk.hub.nc, "publish", lossy)
+        before = state.resyncs
+        report = await control.dispatch(
+            control.plan_kill(KillScope(), clear_leaves_behind=False).plan
+        )
+        assert report.all_verified and State.STOPPED in states(desk.session).values()
+        await caught_up(state, desk)  # no batch came: the beats said there were some
+        assert lost and state.resyncs > before
+
+
+class FirstThen:
+    """A bucket watcher whose first value is on its way when ``then`` happens (the hub
+    wrote the bucket, then published a batch, after the read's snapshot began)."""
+
+    def __init__(self, watcher: Any, then: Callable[[], Awaitable[None]]) -> None:
+        self.watcher, self.then, self.first = watcher, then, True
+
+    def __aiter__(self) -> FirstThen:
+        return self
+
+    async def __anext__(self) -> Any:
+        entry = await self.watcher.__anext__()
+        if self.first:
+            self.first = False
+            await self.then()
+        return entry
+
+    async def stop(self) -> None:
+        await self.watcher.stop()
+
+
+async def test_a_batch_that_comes_during_a_full_read_is_not_undone_by_it(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with (
+        running_hub(nats_server, sim, tmp_path) as desk,
+        desk_console(nats_server, "alice") as (state, _control),
+    ):
+        await caught_up(state, desk)
+        target = next(t for t in state.store.all_targets() if t.state is State.RUNNING)
+        stopped = messages.TargetMsg.of(target).model_copy(update={"state": State.STOPPED})
+        batch = messages.StateBatch(hub_id=desk.hub.hub_id, seq=(state.batch_seq or 0) + 1,
+                                    ts=0.0, targets=[stopped])  # fmt: skip
+        arrived: Any = types.SimpleNamespace(data=batch.encode())  # a NATS message's data
+        watchall = KeyValue.watchall
+
+        async def watch_then_batch(kv: KeyValue, **kw: Any) -> FirstThen:
+            return FirstThen(await watchall(kv, **kw), partial(state._on_batch, arrived))
+
+        monkeypatch.setattr(KeyValue, "watchall", watch_then_batch)
+        await state.read_bucket()
+        got = state.store.get(target.venue, target.id)
+        assert got is not None and got.state is State.STOPPED, "the read undid a newer batch"
+
+
+def beat(hub_id: str, state_seq: int) -> messages.HubBeat:
+    return messages.HubBeat(hub_id=hub_id, profile=PROFILE, ts=0.0, seq=0, state_seq=state_seq)
+
+
+def taken(order: BatchOrder, hub_id: str, seq: int) -> bool:
+    return order.take(messages.StateBatch(hub_id=hub_id, seq=seq, ts=0.0))
+
+
+def test_a_beats_claim_counts_as_lost_only_once_it_has_stood_its_time() -> None:
+    order = BatchOrder()
+    assert not order.beat(beat("h", 5), 0.0)  # no batch yet: nothing to measure against
+    assert not taken(order, "h", 5)
+    assert not order.beat(beat("h", 5), 1.0)  # caught up
+    assert not order.beat(beat("h", 6), 2.0)  # batch 6 may be on its way
+    assert not order.beat(beat("h", 6), 2.0 + LOST_AFTER_S / 2)
+    assert order.beat(beat("h", 6), 2.0 + LOST_AFTER_S)  # it is not: read again
+    assert not order.beat(beat("h", 6), 2.0 + LOST_AFTER_S)  # one read per claim
+    assert not taken(order, "h", 6)
+    assert not order.beat(beat("h", 7), 10.0)
+    assert not taken(order, "h", 7)  # came in time
+    assert not order.beat(beat("h", 7), 10.0 + LOST_AFTER_S)
+    assert not order.beat(beat("other", 99), 20.0)  # a new hub's run: read at its beat
+    assert taken(order, "h", 9)  # a gap shows at once
+
+
+def test_a_read_lays_the_batches_that_came_during_it_over_its_picture() -> None:
+    order = BatchOrder()
+    assert not taken(order, "h", 1)
+    order.start_read()
+    assert not taken(order, "h", 2) and not taken(order, "h", 3)
+    assert [b.seq for b in order.end_read()] == [2, 3]
+    assert order.seq == 3  # followed on from the last that came
+    assert not taken(order, "h", 4) and order.end_read() == []
+    order.start_read()
+    assert order.end_read() == [] and order.seq is None  # none came: the next is the base
