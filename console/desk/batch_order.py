@@ -41,13 +41,15 @@ class BatchOrder:
             self._during_read.append(batch)
         return missed
 
-    def beat(self, beat: messages.HubBeat, now: float) -> bool:
+    def beat(self, beat: messages.HubBeat, now: float, *, queued: bool = False) -> bool:
         """True when this beat shows a batch lost: one the hub's beats have claimed for
-        :data:`LOST_AFTER_S` has not come (a read is then due)."""
+        :data:`LOST_AFTER_S` has not come (a read is then due). ``queued``: batches wait
+        in the subscription's queue, so the claimed one may be among them — the wait
+        starts again (a console behind on a flood must not add full reads to it)."""
         if self.seq is None or beat.hub_id != self.hub_id or beat.state_seq <= self.seq:
             self._claim = None  # caught up, or nothing to measure against yet
             return False
-        if self._claim is None:
+        if self._claim is None or queued:
             self._claim = (beat.state_seq, now)
             return False
         if self.seq < self._claim[0] and now - self._claim[1] >= LOST_AFTER_S:

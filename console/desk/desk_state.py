@@ -324,6 +324,10 @@ class DeskState:
         for h in batch.health:
             self._apply_health(h)
 
+    def _queued_batches(self) -> bool:
+        """Whether state batches wait in their subscription's queue (the first one made)."""
+        return bool(self._subs) and self._subs[0].pending_msgs > 0
+
     def resync(self) -> None:
         """Read the whole bucket again (in the background; one read at a time)."""
         if self._closed:
@@ -371,7 +375,7 @@ class DeskState:
         self._arm_deadline()
         if self.down is not None or new_hub:
             self.resync()  # back (or a new hub run): the whole picture first, then up
-        elif self._order.beat(beat, self._heard):
+        elif self._order.beat(beat, self._heard, queued=self._queued_batches()):
             log.info("desk state: the hub's last batch never came; reading the bucket again")
             self.resync()
 

@@ -129,6 +129,10 @@ def test_a_beats_claim_counts_as_lost_only_once_it_has_stood_its_time() -> None:
     assert not order.beat(beat("h", 7), 10.0)
     assert not taken(order, "h", 7)  # came in time
     assert not order.beat(beat("h", 7), 10.0 + LOST_AFTER_S)
+    assert not order.beat(beat("h", 9), 12.0)
+    assert not order.beat(beat("h", 9), 12.0 + LOST_AFTER_S, queued=True)  # batches wait
+    assert not order.beat(beat("h", 9), 12.0 + LOST_AFTER_S * 1.5)  # the wait began again
+    assert order.beat(beat("h", 9), 12.0 + LOST_AFTER_S * 2)
     assert not order.beat(beat("other", 99), 20.0)  # a new hub's run: read at its beat
     assert taken(order, "h", 9)  # a gap shows at once
 
