@@ -94,8 +94,13 @@ def machine_speed() -> str:
     A figure that misses its goal by less than that says nothing of the build. This
     reading, taken before and after a run, says which state the CPU was in; it reads a
     small loop, not memory-heavy work: the same day a 300,000-entry build-and-sort
-    drifted less (551–695 ms) and the first paint was slow while the loop read fast. A
-    build is judged against another build measured beside it, not against this."""
+    drifted less (551–695 ms) and the first paint was slow while the loop read fast.
+    On 2026-12-07 the loop read 48–73 ms all day, and a build-and-sort of 200,000 small
+    records in a fresh process 299–329 ms, while the console's own CPU to its ~50,000-
+    target first paint ran 3.1–6.2 s within the hour, the session before's build alike
+    (4.0–6.2 s, measured alternately): no small reading tells that state (no hardware
+    counters on the VM either: ``perf stat`` has no instructions). A build is judged
+    against another build measured beside it, not against this."""
     best = min(_loop_ms() for _ in range(5))
     return f"a fixed Python loop (1,000,000 squares summed) takes {best:.0f} ms, best of 5"
 
