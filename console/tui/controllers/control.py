@@ -176,10 +176,9 @@ class ControlController:
     def flush(self, now: float) -> None:
         """Write the buffered results to the outcome log, and the running plan's progress."""
         outcomes = self.outcomes()
-        if self.results:
-            results = self.results.copy()
-            self.results.clear()  # in place: a running plan appends to this very list
-            outcomes.write_results(results, now)
+        results = self.results.copy()
+        self.results.clear()  # in place: a running plan appends to this very list
+        outcomes.write_results(results, now)  # also each tick: a burst's next chunk
         running = self.control.running
         if running is not None:
             outcomes.show_progress(running, running=True)
