@@ -31,14 +31,15 @@ class BatchOrder:
         self.seq: int | None = None
         """The last batch applied (None: none since the last full read)."""
         self._claim: tuple[int, float] | None = None  # (a beat's state_seq, when first heard)
-        self._during_read: list[messages.StateBatch] | None = None
+        self._reads = 0  # full reads under way (a resync can start during attach's)
+        self._during_reads: list[messages.StateBatch] = []
 
     def take(self, batch: messages.StateBatch) -> bool:
         """Note ``batch`` as applied; True when batches were missed before it."""
         missed = self.seq is not None and (batch.hub_id != self.hub_id or batch.seq != self.seq + 1)
         self.hub_id, self.seq = batch.hub_id, batch.seq
-        if self._during_read is not None:
-            self._during_read.append(batch)
+        if self._reads:
+            self._during_reads.append(batch)
         return missed
 
     def beat(self, beat: messages.HubBeat, now: float, *, queued: bool = False) -> bool:
@@ -57,14 +58,19 @@ class BatchOrder:
             return True
         return False
 
-    def start_read(self) -> None:
-        """A full read begins: keep the batches that come meanwhile."""
-        self._during_read = []
+    def start_read(self) -> int:
+        """A full read begins: keep the batches that come meanwhile (the mark to give
+        :meth:`end_read`)."""
+        self._reads += 1
+        return len(self._during_reads)
 
-    def end_read(self) -> list[messages.StateBatch]:
-        """A full read ended: the batches that came during it, to lay over its picture,
-        oldest first. None came: the next batch is the new baseline."""
-        came, self._during_read = self._during_read or [], None
+    def end_read(self, mark: int) -> list[messages.StateBatch]:
+        """The full read begun at ``mark`` ended: the batches that came during it, to
+        lay over its picture, oldest first. None came: the next batch is the baseline."""
+        came = self._during_reads[mark:]
+        self._reads -= 1
+        if not self._reads:
+            self._during_reads = []
         self._claim = None
         if not came:
             self.seq = None

@@ -256,11 +256,11 @@ class DeskState:
         except NotFoundError:  # no hub ever served this profile here: nothing to show
             self.resyncs += 1
             return
-        self._order.start_read()
+        mark = self._order.start_read()
         try:
             picture = await read_picture(kv, READ_TIMEOUT_S)
         finally:
-            came = self._order.end_read()
+            came = self._order.end_read(mark)
         venues, targets, health = picture.venues, picture.targets, picture.health
         self._venue_msgs = list(venues.values())
         if self._attached and set(venues) - set(self._clients):  # a hub serves them now

@@ -140,10 +140,14 @@ def test_a_beats_claim_counts_as_lost_only_once_it_has_stood_its_time() -> None:
 def test_a_read_lays_the_batches_that_came_during_it_over_its_picture() -> None:
     order = BatchOrder()
     assert not taken(order, "h", 1)
-    order.start_read()
-    assert not taken(order, "h", 2) and not taken(order, "h", 3)
-    assert [b.seq for b in order.end_read()] == [2, 3]
-    assert order.seq == 3  # followed on from the last that came
-    assert not taken(order, "h", 4) and order.end_read() == []
-    order.start_read()
-    assert order.end_read() == [] and order.seq is None  # none came: the next is the base
+    outer = order.start_read()
+    assert not taken(order, "h", 2)
+    inner = order.start_read()  # a second read begun during the first
+    assert not taken(order, "h", 3)
+    assert [b.seq for b in order.end_read(inner)] == [3]  # what came during it only
+    assert not taken(order, "h", 4)
+    assert [b.seq for b in order.end_read(outer)] == [2, 3, 4]
+    assert order.seq == 4  # followed on from the last that came
+    assert not taken(order, "h", 5)  # no read under way: nothing kept
+    mark = order.start_read()
+    assert order.end_read(mark) == [] and order.seq is None  # none came: the next is the base
