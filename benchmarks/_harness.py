@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from console.config import Profile, load_profile
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from console.core.session import Session
+    from console.tui.app import ConsoleApp
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,3 +117,32 @@ def _loop_ms() -> float:
     started = time.perf_counter()
     sum(i * i for i in range(1_000_000))
     return (time.perf_counter() - started) * 1000
+
+
+@contextlib.asynccontextmanager
+async def large_desk(
+    scale: int, name: str
+) -> AsyncIterator[tuple[Session, ConsoleApp, Pilot[None]]]:
+    """The real console (headless, 200×60) on a real session against a simulator of
+    ``scale`` in its own process (rate limits off), once every venue's first list is
+    in, with the feeds stopped: what a benchmark then times is its own work."""
+    from console.cli.main import session_options
+    from console.core.journal import Journal
+    from console.tui.app import ConsoleApp
+    from console.venues.registry import session_for
+
+    sim_args = ("--seed", "1", "--scale", str(scale), "--scale-of", "55tech=2",
+                "--no-rate-limits")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp, simulator(*sim_args) as sim:
+        profile = sim.profile
+        journal = Journal(Path(tmp) / "journal.sqlite3", profile=profile.name)
+        session = session_for(session_options(profile), profile.venue_settings(), journal)
+        app = ConsoleApp(session, session.control)
+        async with app.run_test(size=(200, 60)) as pilot:
+            deadline = time.perf_counter() + 120
+            while session.store.listed < set(session.clients):
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"{name}: not every venue listed within 120 s")
+                await asyncio.sleep(0.05)
+            await session.stop_feeds()
+            yield session, app, pilot

@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,13 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from textual import events
 from textual.pilot import Pilot
 
-from benchmarks._harness import machine_speed, simulator
+from benchmarks._harness import large_desk, machine_speed
 from benchmarks.console_load import cache_bytecode, own_state_folder
-from console.cli.main import session_options
-from console.core.journal import Journal
 from console.tui.app import ConsoleApp
 from console.tui.controllers.redraw import RedrawController
-from console.venues.registry import session_for
 
 LINE_MS = 100.0
 """Issue 13's key → modal line for a single stop; keys above it are marked."""
@@ -113,41 +109,28 @@ async def press(app: ConsoleApp, pilot: Pilot[None], ticks: Ticks, key: str) -> 
 
 
 async def run(scale: int, rounds: int) -> None:
-    sim_args = ("--seed", "1", "--scale", str(scale), "--scale-of", "55tech=2",
-                "--no-rate-limits")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp, simulator(*sim_args) as sim:
-        profile = sim.profile
-        journal = Journal(Path(tmp) / "journal.sqlite3", profile=profile.name)
-        session = session_for(session_options(profile), profile.venue_settings(), journal)
-        ticks = Ticks()
-        app = ConsoleApp(session, session.control)
-        async with app.run_test(size=(200, 60)) as pilot:
-            deadline = time.perf_counter() + 120
-            while session.store.listed < set(session.clients):
-                if time.perf_counter() > deadline:
-                    raise SystemExit("keys_at_scale: not every venue listed within 120 s")
-                await asyncio.sleep(0.05)
-            await session.stop_feeds()  # each key's own work from here (the docstring)
-            targets = len(session.store.all_targets())
-            print(f"{targets:,} targets; feeds stopped after every venue's first list; "
-                  f"loop CPU from key to paint, median of {rounds} rounds (wall beside it)")  # fmt: skip
-            for key, label in FIRST:
+    ticks = Ticks()
+    async with large_desk(scale, "keys_at_scale") as (session, app, pilot):
+        targets = len(session.store.all_targets())
+        print(f"{targets:,} targets; feeds stopped after every venue's first list; "
+              f"loop CPU from key to paint, median of {rounds} rounds (wall beside it)")  # fmt: skip
+        for key, label in FIRST:
+            cpu, wall = await press(app, pilot, ticks, key)
+            report(label, [cpu], [wall])
+            await press(app, pilot, ticks, "1")
+        cpus: list[list[float]] = [[] for _ in ROUND]
+        walls: list[list[float]] = [[] for _ in ROUND]
+        for _ in range(rounds):
+            for n, (key, _label) in enumerate(ROUND):
                 cpu, wall = await press(app, pilot, ticks, key)
-                report(label, [cpu], [wall])
-                await press(app, pilot, ticks, "1")
-            cpus: list[list[float]] = [[] for _ in ROUND]
-            walls: list[list[float]] = [[] for _ in ROUND]
-            for _ in range(rounds):
-                for n, (key, _label) in enumerate(ROUND):
-                    cpu, wall = await press(app, pilot, ticks, key)
-                    cpus[n].append(cpu)
-                    walls[n].append(wall)
-            for n, (_key, label) in enumerate(ROUND):
-                report(label, cpus[n], walls[n])
-            over = [label for n, (_k, label) in enumerate(ROUND)
-                    if statistics.median(cpus[n]) * 1000 > LINE_MS]  # fmt: skip
-            print(f"over the {LINE_MS:.0f} ms line: {len(over)} of {len(ROUND)} keys"
-                  + (f" ({'; '.join(over)})" if over else ""))  # fmt: skip
+                cpus[n].append(cpu)
+                walls[n].append(wall)
+        for n, (_key, label) in enumerate(ROUND):
+            report(label, cpus[n], walls[n])
+        over = [label for n, (_k, label) in enumerate(ROUND)
+                if statistics.median(cpus[n]) * 1000 > LINE_MS]  # fmt: skip
+        print(f"over the {LINE_MS:.0f} ms line: {len(over)} of {len(ROUND)} keys"
+              + (f" ({'; '.join(over)})" if over else ""))  # fmt: skip
 
 
 def report(label: str, cpus: list[float], walls: list[float]) -> None:

@@ -20,22 +20,17 @@ import argparse
 import asyncio
 import asyncio.events
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._harness import machine_speed, simulator
+from benchmarks._harness import large_desk, machine_speed
 from benchmarks.console_load import cache_bytecode, own_state_folder
-from console.cli.main import session_options
-from console.core.journal import Journal
 from console.core.model import Action, ActionKind, State, TargetKind
 from console.core.plan import Plan, PlanItem
-from console.tui.app import ConsoleApp
 from console.tui.widgets.outcomes import OutcomesView
-from console.venues.registry import session_for
 
 LINE_MS = 100.0
 
@@ -59,34 +54,21 @@ class Holds:
 
 
 async def run(scale: int) -> None:
-    sim_args = ("--seed", "1", "--scale", str(scale), "--scale-of", "55tech=2",
-                "--no-rate-limits")  # fmt: skip
     holds = Holds()
-    with tempfile.TemporaryDirectory() as tmp, simulator(*sim_args) as sim:
-        profile = sim.profile
-        journal = Journal(Path(tmp) / "journal.sqlite3", profile=profile.name)
-        session = session_for(session_options(profile), profile.venue_settings(), journal)
-        app = ConsoleApp(session, session.control)
-        async with app.run_test(size=(200, 60)) as pilot:
-            deadline = time.perf_counter() + 120
-            while session.store.listed < set(session.clients):
-                if time.perf_counter() > deadline:
-                    raise SystemExit("plan_at_scale: not every venue listed within 120 s")
-                await asyncio.sleep(0.05)
-            await session.stop_feeds()
-            running = [t for t in session.store.all_targets()
-                       if t.kind is TargetKind.ALGORITHM and t.state is State.RUNNING]  # fmt: skip
-            items = tuple(PlanItem.for_target(t, Action(ActionKind.STOP)) for t in running)
-            plan = Plan(items, f"Stop {len(items)} algorithms", scope="selection")
-            log = app.main.query_one(OutcomesView)
-            holds.on = True
-            started = time.perf_counter()
-            await app.controls.dispatch(plan).wait()
-            while log.waiting:  # a chunk of the log after each refresh
-                await pilot.pause(0.05)
-            took = time.perf_counter() - started
-            await pilot.pause(0.6)  # the last tick's writes and paint
-            holds.on = False
+    async with large_desk(scale, "plan_at_scale") as (session, app, pilot):
+        running = [t for t in session.store.all_targets()
+                   if t.kind is TargetKind.ALGORITHM and t.state is State.RUNNING]  # fmt: skip
+        items = tuple(PlanItem.for_target(t, Action(ActionKind.STOP)) for t in running)
+        plan = Plan(items, f"Stop {len(items)} algorithms", scope="selection")
+        log = app.main.query_one(OutcomesView)
+        holds.on = True
+        started = time.perf_counter()
+        await app.controls.dispatch(plan).wait()
+        while log.waiting:  # a chunk of the log after each refresh
+            await pilot.pause(0.05)
+        took = time.perf_counter() - started
+        await pilot.pause(0.6)  # the last tick's writes and paint
+        holds.on = False
     ms = sorted(holds.ms, reverse=True)
     over = sum(1 for m in ms if m > LINE_MS)
     print(f"{len(items):,} algorithms stopped, every result in the log after {took:.1f} s")

@@ -9,7 +9,7 @@ console kept showing it STOPPED until its test gave up."""
 from __future__ import annotations
 
 import types
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from console.core.kill import KillScope
 from console.core.model import State
 from console.desk import messages, subjects
 from console.desk.batch_order import LOST_AFTER_S, BatchOrder
+from console.desk.desk_control import DeskControl
 from console.desk.desk_state import DeskState
 from console.desk.local_server import LocalNats
 from console.sim.server import SimServer
@@ -36,31 +37,41 @@ async def caught_up(state: DeskState, desk: Desk) -> None:
     await until(state, lambda: states(state) == states(desk.session), "the hub's picture")
 
 
-async def test_batches_lost_after_the_last_one_read_are_read_from_the_bucket(
-    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+Attached = tuple[Desk, DeskState, DeskControl]
+
+
+@pytest.fixture
+async def attached(
+    nats_server: LocalNats, sim: SimServer, tmp_path: Path
+) -> AsyncIterator[Attached]:
+    """A hub, and alice's console holding its picture."""
     async with (
         running_hub(nats_server, sim, tmp_path) as desk,
         desk_console(nats_server, "alice") as (state, control),
     ):
         await caught_up(state, desk)
-        await until(state, lambda: state.batch_seq is not None, "a first batch")
-        publish, lost = desk.hub.nc.publish, []
+        yield desk, state, control
 
-        async def lossy(subject: str, payload: bytes = b"", *args: Any, **kw: Any) -> None:
-            if subject == subjects.state_subject(PROFILE):  # every batch from now on
-                lost.append(payload)
-                return
-            await publish(subject, payload, *args, **kw)
 
-        monkeypatch.setattr(desk.hub.nc, "publish", lossy)
-        before = state.resyncs
-        report = await control.dispatch(
-            control.plan_kill(KillScope(), clear_leaves_behind=False).plan
-        )
-        assert report.all_verified and State.STOPPED in states(desk.session).values()
-        await caught_up(state, desk)  # no batch came: the beats said there were some
-        assert lost and state.resyncs > before
+async def test_batches_lost_after_the_last_one_read_are_read_from_the_bucket(
+    attached: Attached, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk, state, control = attached
+    await until(state, lambda: state.batch_seq is not None, "a first batch")
+    publish, lost = desk.hub.nc.publish, []
+
+    async def lossy(subject: str, payload: bytes = b"", *args: Any, **kw: Any) -> None:
+        if subject == subjects.state_subject(PROFILE):  # every batch from now on
+            lost.append(payload)
+            return
+        await publish(subject, payload, *args, **kw)
+
+    monkeypatch.setattr(desk.hub.nc, "publish", lossy)
+    before = state.resyncs
+    report = await control.dispatch(control.plan_kill(KillScope(), clear_leaves_behind=False).plan)
+    assert report.all_verified and State.STOPPED in states(desk.session).values()
+    await caught_up(state, desk)  # no batch came: the beats said there were some
+    assert lost and state.resyncs > before
 
 
 class FirstThen:
@@ -85,27 +96,23 @@ class FirstThen:
 
 
 async def test_a_batch_that_comes_during_a_full_read_is_not_undone_by_it(
-    nats_server: LocalNats, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    attached: Attached, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with (
-        running_hub(nats_server, sim, tmp_path) as desk,
-        desk_console(nats_server, "alice") as (state, _control),
-    ):
-        await caught_up(state, desk)
-        target = next(t for t in state.store.all_targets() if t.state is State.RUNNING)
-        stopped = messages.TargetMsg.of(target).model_copy(update={"state": State.STOPPED})
-        batch = messages.StateBatch(hub_id=desk.hub.hub_id, seq=(state.batch_seq or 0) + 1,
-                                    ts=0.0, targets=[stopped])  # fmt: skip
-        arrived: Any = types.SimpleNamespace(data=batch.encode())  # a NATS message's data
-        watchall = KeyValue.watchall
+    desk, state, _control = attached
+    target = next(t for t in state.store.all_targets() if t.state is State.RUNNING)
+    stopped = messages.TargetMsg.of(target).model_copy(update={"state": State.STOPPED})
+    batch = messages.StateBatch(hub_id=desk.hub.hub_id, seq=(state.batch_seq or 0) + 1,
+                                ts=0.0, targets=[stopped])  # fmt: skip
+    arrived: Any = types.SimpleNamespace(data=batch.encode())  # a NATS message's data
+    watchall = KeyValue.watchall
 
-        async def watch_then_batch(kv: KeyValue, **kw: Any) -> FirstThen:
-            return FirstThen(await watchall(kv, **kw), partial(state._on_batch, arrived))
+    async def watch_then_batch(kv: KeyValue, **kw: Any) -> FirstThen:
+        return FirstThen(await watchall(kv, **kw), partial(state._on_batch, arrived))
 
-        monkeypatch.setattr(KeyValue, "watchall", watch_then_batch)
-        await state.read_bucket()
-        got = state.store.get(target.venue, target.id)
-        assert got is not None and got.state is State.STOPPED, "the read undid a newer batch"
+    monkeypatch.setattr(KeyValue, "watchall", watch_then_batch)
+    await state.read_bucket()
+    got = state.store.get(target.venue, target.id)
+    assert got is not None and got.state is State.STOPPED, "the read undid a newer batch"
 
 
 def beat(hub_id: str, state_seq: int) -> messages.HubBeat:
