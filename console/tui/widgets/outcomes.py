@@ -28,9 +28,11 @@ from console.tui.widgets.live_static import LiveStatic
 
 LOG_LINES = 5000
 """The log's lines kept (the oldest go first)."""
-LINES_AT_ONCE = 200
-"""The most entries written into the log at once (~40 ms of the loop; each costs ~0.2 ms
-to wrap and store): 5,000 results written together held the loop ~1–2 s."""
+LINES_AT_ONCE = 100
+"""The most entries written into the log at once (~20 ms of the loop; each costs ~0.2 ms
+to wrap and store): 5,000 results written together held the loop ~1–2 s. A tick that
+also redraws thousands of changed rows holds it with them: 200 a chunk left 5–6 of a
+4,000-target plan's callbacks over 100 ms on a slow hour, 100 left 2."""
 
 RETRY_HINT = "palette (: or ctrl+p): Retry failed"
 
