@@ -50,8 +50,8 @@ class BatchOrder:
         if self.seq is None or beat.hub_id != self.hub_id or beat.state_seq <= self.seq:
             self._claim = None  # caught up, or nothing to measure against yet
             return False
-        if self._claim is None or queued:
-            self._claim = (beat.state_seq, now)
+        if self._claim is None or queued or self.seq >= self._claim[0]:
+            self._claim = (beat.state_seq, now)  # a first claim, or the last one was met
             return False
         if self.seq < self._claim[0] and now - self._claim[1] >= LOST_AFTER_S:
             self._claim = None

@@ -144,6 +144,24 @@ def test_a_beats_claim_counts_as_lost_only_once_it_has_stood_its_time() -> None:
     assert taken(order, "h", 9)  # a gap shows at once
 
 
+def test_a_claim_met_while_batches_flow_gives_way_to_the_next() -> None:
+    """Batches every 20 ms: each beat claims one still on its way, and each is met before
+    the next beat. When the flow stops on a lost batch, its claim is the one that counts."""
+    order = BatchOrder()
+    seq, now = 1, 0.0
+    assert not taken(order, "h", seq)
+    for _ in range(10):  # one beat a second, 50 batches between two beats
+        assert not order.beat(beat("h", seq + 1), now)  # the next is on its way
+        for _ in range(50):
+            seq += 1
+            assert not taken(order, "h", seq)
+        now += 1.0
+    # The hub sent seq + 1, the last: it never came.
+    assert not order.beat(beat("h", seq + 1), now)
+    assert not order.beat(beat("h", seq + 1), now + 1.0)
+    assert order.beat(beat("h", seq + 1), now + LOST_AFTER_S)
+
+
 def test_a_read_lays_the_batches_that_came_during_it_over_its_picture() -> None:
     order = BatchOrder()
     assert not taken(order, "h", 1)
