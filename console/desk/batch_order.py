@@ -16,6 +16,8 @@ took before it came, and the read's picture alone would take a target back in ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from console.desk import messages, subjects
 
 LOST_AFTER_S = 2 * subjects.BEAT_S
@@ -29,7 +31,8 @@ class BatchOrder:
     def __init__(self) -> None:
         self.hub_id: str | None = None
         self.seq: int | None = None
-        """The last batch applied (None: none since the last full read)."""
+        """The last batch applied, or the count a full read holds (None: nothing to
+        measure a loss against yet)."""
         self._claim: tuple[int, float] | None = None  # (a beat's state_seq, when first heard)
         self._reads = 0  # full reads under way (a resync can start during attach's)
         self._during_reads: list[messages.StateBatch] = []
@@ -58,20 +61,33 @@ class BatchOrder:
             return True
         return False
 
-    def start_read(self) -> int:
-        """A full read begins: keep the batches that come meanwhile (the mark to give
-        :meth:`end_read`)."""
+    def start_read(self, beat: messages.HubBeat | None = None) -> Mark:
+        """A full read begins: keep the batches that come meanwhile. ``beat``: the last
+        one heard before it; every batch it counts had its keys written already, so
+        the read takes them (the mark to give :meth:`end_read`)."""
         self._reads += 1
-        return len(self._during_reads)
+        return Mark(len(self._during_reads), beat.hub_id if beat else None,
+                    beat.state_seq if beat else None)  # fmt: skip
 
-    def end_read(self, mark: int) -> list[messages.StateBatch]:
+    def end_read(self, mark: Mark) -> list[messages.StateBatch]:
         """The full read begun at ``mark`` ended: the batches that came during it, to
-        lay over its picture, oldest first. None came: the next batch is the baseline."""
-        came = self._during_reads[mark:]
+        lay over its picture, oldest first. None came: the read holds every batch up to
+        its beat's, the baseline a lost next batch is measured against (none without a
+        beat: the next batch is the baseline)."""
+        came = self._during_reads[mark.index :]
         self._reads -= 1
         if not self._reads:
             self._during_reads = []
         self._claim = None
         if not came:
-            self.seq = None
+            self.hub_id, self.seq = mark.hub_id or self.hub_id, mark.state_seq
         return came
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where a full read began: the batches kept so far, and the last beat's count."""
+
+    index: int
+    hub_id: str | None
+    state_seq: int | None

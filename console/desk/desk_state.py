@@ -256,7 +256,7 @@ class DeskState:
         except NotFoundError:  # no hub ever served this profile here: nothing to show
             self.resyncs += 1
             return
-        mark = self._order.start_read()
+        mark = self._order.start_read(self.hub)
         try:
             picture = await read_picture(kv, READ_TIMEOUT_S)
         finally:

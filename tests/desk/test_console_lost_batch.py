@@ -53,11 +53,17 @@ async def attached(
         yield desk, state, control
 
 
+@pytest.mark.parametrize("last", ["a batch", "a full read"])
 async def test_batches_lost_after_the_last_one_read_are_read_from_the_bucket(
-    attached: Attached, monkeypatch: pytest.MonkeyPatch
+    attached: Attached, monkeypatch: pytest.MonkeyPatch, last: str
 ) -> None:
+    """The last thing the console took before the loss: a batch, or a full read with no
+    batch after it (the desk idle) — the read's beat says which batches it holds."""
     desk, state, control = attached
     await until(state, lambda: state.batch_seq is not None, "a first batch")
+    if last == "a full read":
+        await state.read_bucket()
+        assert state.batch_seq is not None  # the beat's count, or a batch during it
     publish, lost = desk.hub.nc.publish, []
 
     async def lossy(subject: str, payload: bytes = b"", *args: Any, **kw: Any) -> None:
@@ -165,14 +171,18 @@ def test_a_claim_met_while_batches_flow_gives_way_to_the_next() -> None:
 def test_a_read_lays_the_batches_that_came_during_it_over_its_picture() -> None:
     order = BatchOrder()
     assert not taken(order, "h", 1)
-    outer = order.start_read()
+    outer = order.start_read(beat("h", 1))
     assert not taken(order, "h", 2)
-    inner = order.start_read()  # a second read begun during the first
+    inner = order.start_read(beat("h", 2))  # a second read begun during the first
     assert not taken(order, "h", 3)
     assert [b.seq for b in order.end_read(inner)] == [3]  # what came during it only
     assert not taken(order, "h", 4)
     assert [b.seq for b in order.end_read(outer)] == [2, 3, 4]
     assert order.seq == 4  # followed on from the last that came
     assert not taken(order, "h", 5)  # no read under way: nothing kept
-    mark = order.start_read()
-    assert order.end_read(mark) == [] and order.seq is None  # none came: the next is the base
+    mark = order.start_read(beat("h", 7))
+    assert order.end_read(mark) == [] and order.seq == 7  # none came: the read holds 7
+    assert not order.beat(beat("h", 8), 10.0)  # 8 on its way ...
+    assert order.beat(beat("h", 8), 10.0 + LOST_AFTER_S)  # ... or lost
+    mark = order.start_read()  # no beat heard yet (a console before any hub)
+    assert order.end_read(mark) == [] and order.seq is None  # the next batch is the base
