@@ -14,7 +14,7 @@ from textual.widgets import RichLog
 
 from console.core.model import Action, ActionKind, Outcome, OutcomeKind, State, TargetKind
 from console.core.plan import ItemResult, PlanItem
-from console.tui.widgets.outcomes import LINES_AT_ONCE, OutcomesView
+from console.tui.widgets.outcomes import LINES_AT_ONCE, LOG_LINES, OutcomesView
 from tests.tui.pilot_support import wait_for
 
 
@@ -92,3 +92,14 @@ async def test_a_turn_lost_with_a_dismissed_screen_is_taken_over_by_the_next_tic
         view.write_results([], 1.0)  # the tick
         await wait_for(pilot, lambda: view.waiting == 0, "the rest written")
         assert list(numbers(app)) == list(range(LINES_AT_ONCE * 2))
+
+
+async def test_a_burst_larger_than_the_log_writes_only_what_the_log_keeps() -> None:
+    app = LogApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(OutcomesView)
+        view.write_results(results(LOG_LINES + 3 * LINES_AT_ONCE), 0.0)
+        assert view.waiting == LOG_LINES - LINES_AT_ONCE  # the oldest would be dropped
+        await wait_for(pilot, lambda: view.waiting == 0, "every chunk written")
+        shown = list(numbers(app))
+        assert shown == sorted(shown) and shown[-1] == LOG_LINES + 3 * LINES_AT_ONCE - 1

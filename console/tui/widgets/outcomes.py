@@ -136,8 +136,11 @@ class OutcomesView(Vertical):
         self.tones = Tones.monochrome()
         self._written: deque[Entry] = deque(maxlen=LOG_LINES)
         """What the log holds, to write again in a theme switched to."""
-        self._waiting: deque[Entry] = deque()
-        """What is still to be written, oldest first (:data:`LINES_AT_ONCE` at a time)."""
+        self._waiting: deque[Entry] = deque(maxlen=LOG_LINES)
+        """What is still to be written, oldest first (:data:`LINES_AT_ONCE` at a time).
+        As the log, it keeps the newest :data:`LOG_LINES`: a burst larger than that
+        would only write lines the log then drops (a 50,000-target plan's results
+        finished behind a dialog: ~10 s of chunks for nothing)."""
         self._turn: object | None = None
         """The next chunk's turn, while a burst is being written."""
 
@@ -155,7 +158,8 @@ class OutcomesView(Vertical):
         would show them until it scrolled away)."""
         self.tones = tones
         self.query_one(RichLog).clear()
-        self._waiting.extendleft(reversed(self._written))  # written again, in order
+        # written again, in order (the newest kept: extendleft would drop those instead)
+        self._waiting = deque([*self._written, *self._waiting], maxlen=LOG_LINES)
         self._written.clear()
         self._turn = None
         self._drain()
